@@ -1,0 +1,40 @@
+"""JXC: a metadata-driven 进销存 back office. `create_app()` builds one app; nothing happens on import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import build_config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: load metadata (refusing to start if invalid), register generated APIs and pages."""
+    from flask_appbuilder import AppBuilder
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import csrf, db, install_sqlite_behaviour
+    from app.meta.registry import RegistryHolder
+    from app.security import install_request_hooks
+    from app.views.registration import register_everything
+    from app.views.templating import install_template_helpers
+
+    settings = build_config(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    db.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        install_sqlite_behaviour(db.engine)
+        appbuilder = AppBuilder()
+        appbuilder.init_app(app, db.session)
+        holder = RegistryHolder(Path(app.config["JXC_METADATA_DIR"]), User.__table__)
+        app.extensions["jxc_registry"] = holder
+        with db.engine.connect() as conn:
+            holder.load(conn)
+        register_everything(appbuilder, holder.current)
+    install_request_hooks(app)
+    install_template_helpers(app)
+    return app

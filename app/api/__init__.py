@@ -1,0 +1,1 @@
+"""Generated REST APIs (FAB BaseApi) over the live registry."""

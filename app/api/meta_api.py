@@ -1,0 +1,120 @@
+"""Metadata admin API: list models and add fields live; the global audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import protect
+
+from app.api.responses import service_errors
+from app.i18n import label
+from app.services.audit_read import recent_audit
+from app.services.context import current_access, registry, registry_holder, session
+from app.services.fields import add_field
+
+
+class MetaApi(BaseApi):
+    """/api/v1/meta/models and /api/v1/meta/<model>/fields."""
+
+    resource_name = "meta"
+    version = "v1"
+    allow_browser_login = True
+    csrf_exempt = True
+    class_permission_name = "Meta"
+    method_permission_name = {"models": "read", "add_model_field": "write"}
+    openapi_spec_tag = "meta"
+
+    @expose("/models", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def models(self) -> Any:
+        """Models the caller may read, with the fields they may see.
+        ---
+        get:
+          summary: Models and their fields
+          responses:
+            200:
+              description: Models
+        """
+        access = current_access()
+        result = []
+        for model in registry().meta.models.values():
+            if not access.can(model.key, "read"):
+                continue
+            result.append({
+                "key": model.key,
+                "label": label(model.label, model.key),
+                "labels": model.label,
+                "kind": model.kind,
+                "business_key": model.business_key,
+                "parent": model.parent,
+                "fields": [
+                    dict(spec.to_dict(), name=spec.name, origin=spec.origin, writable=access.can_write(model, spec))
+                    for spec in access.visible_fields(model)
+                ],
+            })
+        return self.response(200, version=registry().version, result=result)
+
+    @expose("/<model_key>/fields", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def add_model_field(self, model_key: str) -> Any:
+        """Add a field to a model, live (admin only).
+        ---
+        post:
+          summary: Add a field at run time
+          parameters:
+          - in: path
+            schema: {type: string}
+            name: model_key
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    name: {type: string}
+                    type: {type: string}
+                    label: {type: object}
+          responses:
+            201:
+              description: Field added
+            422:
+              $ref: '#/components/responses/422'
+        """
+        spec = add_field(session(), registry_holder(), current_access(), model_key, request.get_json(silent=True))
+        return self.response(201, result=dict(spec.to_dict(), name=spec.name), version=registry().version)
+
+
+class AuditApi(BaseApi):
+    """/api/v1/audit/: the global, read-only audit trail."""
+
+    resource_name = "audit"
+    version = "v1"
+    allow_browser_login = True
+    class_permission_name = "Audit"
+    method_permission_name = {"get_list": "read"}
+    openapi_spec_tag = "audit"
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def get_list(self) -> Any:
+        """Newest audit rows first (`page`, `page_size`, `model`).
+        ---
+        get:
+          summary: Audit trail
+          responses:
+            200:
+              description: Audit rows
+        """
+        page = request.args.get("page", default=0, type=int)
+        size = min(request.args.get("page_size", default=50, type=int), 500)
+        rows = recent_audit(session(), current_access(), page, size, request.args.get("model") or None)
+        return self.response(200, result=rows)

@@ -1,0 +1,358 @@
+"""The generated REST API: one FAB BaseApi subclass per model, reading the live registry.
+
+The class is built once per model at start-up; every request reads the registry in force, so a
+field added at run time is in the API and in OpenAPI at once, with no view re-creation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, rison, safe
+from flask_appbuilder.api.schemas import get_item_schema, get_list_schema
+from flask_appbuilder.security.decorators import protect
+
+from app.api.responses import service_errors
+from app.api.schema import model_schemas
+from app.i18n import label
+from app.meta.spec import ModelSpec
+from app.meta.types import FIELD_TYPES
+from app.services.access import permission_resource
+from app.services.audit_read import record_history
+from app.services.context import current_access, registry, session
+from app.services.errors import ValidationFailed
+from app.services.query import BadQuery, Filter, get_row, list_rows
+from app.services.records import RecordService
+from app.services.serialize import rows_to_json
+
+
+class ModelApi(BaseApi):
+    """CRUD for one metadata model at /api/v1/<model>/, in FAB's response shapes."""
+
+    model_key = ""
+    version = "v1"
+    allow_browser_login = True
+    csrf_exempt = True  # cookie sessions are checked for CSRF in app.security; JWT needs none
+    method_permission_name = {
+        "get_list": "read",
+        "get": "read",
+        "info": "read",
+        "history": "read",
+        "post": "write",
+        "put": "write",
+        "delete": "delete",
+    }
+
+    @property
+    def model(self) -> ModelSpec:
+        """The model's spec in the registry in force."""
+        return registry().model(self.model_key)
+
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        """Schemas from the live registry (so runtime fields appear at once)."""
+        super().add_apispec_components(api_spec)
+        for suffix, schema in model_schemas(registry(), self.model).items():
+            api_spec.components.schema(f"{self.__class__.__name__}.{suffix}", schema)
+
+    def _labels(self, model: ModelSpec, names: list[str]) -> dict[str, str]:
+        return {spec.name: label(spec.label, spec.name) for spec in model.fields if spec.name in names}
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @rison(get_list_schema)
+    @service_errors
+    def get_list(self, **kwargs: Any) -> Any:
+        """List rows the caller may see.
+        ---
+        get:
+          summary: List rows (rison q with filters, order, paging)
+          parameters:
+          - in: query
+            name: q
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/get_list_schema'
+          responses:
+            200:
+              description: Rows
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count: {type: integer}
+                      ids: {type: array, items: {type: integer}}
+                      result:
+                        type: array
+                        items:
+                          $ref: '#/components/schemas/{{self.__class__.__name__}}.get'
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/401'
+        """
+        args = kwargs.get("rison", {})
+        access = current_access()
+        model = self.model
+        filters = [Filter(f["col"], f["opr"], f.get("value")) for f in args.get("filters", [])]
+        order = (args.get("order_column") or "id", args.get("order_direction") or "desc")
+        page_size = int(args.get("page_size", 20))
+        columns = args.get("columns") or args.get("select_columns")
+        try:
+            page = list_rows(session(), access, model, filters, order, int(args.get("page", 0)), page_size,
+                             search=str(args.get("search") or request.args.get("search", "")))
+        except ValueError as exc:
+            raise BadQuery(str(exc)) from exc
+        result = rows_to_json(session(), access, model, page.rows, columns=columns)
+        visible = [f.name for f in access.visible_fields(model) if f.type != "lines"]
+        return self.response(
+            200,
+            count=page.count,
+            ids=[row.id for row in page.rows],
+            result=result,
+            list_columns=visible,
+            order_columns=[f.name for f in access.visible_fields(model) if FIELD_TYPES[f.type].sortable],
+            label_columns=self._labels(model, visible),
+            list_title=label(model.label, model.key),
+        )
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @rison(get_item_schema)
+    @service_errors
+    def get(self, pk: int, **kwargs: Any) -> Any:
+        """One row, with its lines for documents.
+        ---
+        get:
+          summary: Get one row
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: The row
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result:
+                        $ref: '#/components/schemas/{{self.__class__.__name__}}.get'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        access = current_access()
+        model = self.model
+        row = get_row(session(), access, model, pk)
+        result = rows_to_json(session(), access, model, [row], with_lines=True)[0]
+        visible = [f.name for f in access.visible_fields(model)]
+        return self.response(
+            200,
+            id=pk,
+            result=result,
+            show_columns=visible,
+            label_columns=self._labels(model, visible),
+            description_columns={f.name: label(f.help) for f in model.fields if f.name in visible},
+            show_title=label(model.label, model.key),
+        )
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def post(self) -> Any:
+        """Create a row (documents may carry `lines`).
+        ---
+        post:
+          summary: Create a row
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.post'
+          responses:
+            201:
+              description: Created
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result:
+                        $ref: '#/components/schemas/{{self.__class__.__name__}}.get'
+            400:
+              $ref: '#/components/responses/400'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        payload = self._payload()
+        access = current_access()
+        service = RecordService(session(), access)
+        row = service.create(self.model_key, payload)
+        service.commit()
+        result = rows_to_json(session(), access, self.model, [row], with_lines=True)[0]
+        return self.response(201, id=row.id, result=result)
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @service_errors
+    def put(self, pk: int) -> Any:
+        """Update some fields of a row; send `version` to refuse lost updates (409).
+        ---
+        put:
+          summary: Update a row
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.put'
+          responses:
+            200:
+              description: Updated
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result:
+                        $ref: '#/components/schemas/{{self.__class__.__name__}}.get'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        payload = self._payload()
+        access = current_access()
+        service = RecordService(session(), access)
+        row = service.update(self.model_key, pk, payload)
+        service.commit()
+        result = rows_to_json(session(), access, self.model, [row], with_lines=True)[0]
+        return self.response(200, id=pk, result=result)
+
+    @expose("/<int:pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @service_errors
+    def delete(self, pk: int) -> Any:
+        """Delete a row (documents only while draft).
+        ---
+        delete:
+          summary: Delete a row
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Deleted
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        access = current_access()
+        service = RecordService(session(), access)
+        version = request.args.get("version")
+        service.delete(self.model_key, pk, int(version) if version and version.isdigit() else None)
+        service.commit()
+        return self.response(200, message="OK")
+
+    @expose("/_info", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def info(self, **kwargs: Any) -> Any:
+        """Fields the caller may write, filters they may use and their permissions.
+        ---
+        get:
+          summary: Field and permission info
+          responses:
+            200:
+              description: Info
+        """
+        access = current_access()
+        model = self.model
+        fields = []
+        for spec in access.visible_fields(model):
+            info: dict[str, Any] = {
+                "name": spec.name,
+                "label": label(spec.label, spec.name),
+                "description": label(spec.help),
+                "type": spec.type,
+                "required": spec.required,
+                "readonly": not access.can_write(model, spec),
+            }
+            if spec.options:
+                info["options"] = [{"value": o.value, "label": label(o.label)} for o in spec.options]
+            if spec.to:
+                info["to"] = spec.to
+            fields.append(info)
+        return self.response(
+            200,
+            fields=fields,
+            add_columns=[f["name"] for f in fields if not f["readonly"]],
+            edit_columns=[f["name"] for f in fields if not f["readonly"]],
+            filters={s.name: list(FIELD_TYPES[s.type].filter_ops) for s in access.visible_fields(model)},
+            permissions=[f"can_{a}" for a in registry().meta.actions if access.can(model.key, a)],
+        )
+
+    @expose("/<int:pk>/history", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def history(self, pk: int) -> Any:
+        """Audit trail of one row (masked like the row itself).
+        ---
+        get:
+          summary: Audit trail of a row
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Audit entries, newest first
+        """
+        access = current_access()
+        return self.response(200, result=record_history(session(), access, self.model, pk))
+
+    @staticmethod
+    def _payload() -> dict[str, Any]:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            from app.i18n import t
+            from app.services.errors import CellError
+
+            raise ValidationFailed([CellError("_record", t("not_object"))])
+        return payload
+
+
+def api_class_for(model: ModelSpec) -> type[ModelApi]:
+    """A ModelApi subclass bound to one model key (FAB names blueprints after the class)."""
+    attrs: dict[str, Any] = {
+        "model_key": model.key,
+        "resource_name": model.key,
+        "class_permission_name": permission_resource(model),
+        "openapi_spec_tag": model.key,
+    }
+    if model.is_line or model.kind == "ledger":
+        # Lines are written through their document; the ledger only by posting.
+        attrs["include_route_methods"] = {"get_list", "get", "info", "history"}
+    return type(f"{model.class_name}Api", (ModelApi,), attrs)

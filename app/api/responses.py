@@ -1,0 +1,48 @@
+"""Map service errors to HTTP answers, the same way for every API."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import jsonify
+from sqlalchemy.exc import OperationalError
+
+from app.extensions import db
+from app.services.errors import Conflict, ServiceError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+def error_response(exc: ServiceError) -> Any:
+    """JSON body and status for a service error."""
+    body: dict[str, Any] = {"message": exc.message}
+    if isinstance(exc, ValidationFailed):
+        body = {"message": exc.by_field(), "errors": [e.as_dict() for e in exc.errors]}
+    elif isinstance(exc, Conflict):
+        body["current"] = exc.current
+    response = jsonify(body)
+    response.status_code = exc.status
+    return response
+
+
+def service_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Roll back and answer 4xx for service errors; 503 for a lost database, never a stack trace."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except ServiceError as exc:
+            db.session.rollback()
+            return error_response(exc)
+        except OperationalError:
+            db.session.rollback()
+            log.exception("database unavailable")
+            response = jsonify({"message": "database unavailable, try again shortly"})
+            response.status_code = 503
+            return response
+
+    return wrapper

@@ -1,0 +1,144 @@
+"""The `jxc` command: init, serve, meta check / export, user add."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+import yaml
+
+from app.config import ROOT
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _app(**overrides: object):  # type: ignore[no-untyped-def]
+    from app import create_app
+    from app.meta.spec import MetadataInvalid
+
+    try:
+        return create_app(dict(overrides) if overrides else None)
+    except MetadataInvalid as exc:
+        _fail("Metadata is invalid; JXC will not start:\n" + "\n".join(f"  {e}" for e in exc.errors))
+
+
+@click.group()
+def main() -> None:
+    """JXC 进销存 command line."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load demo data (items, partners, warehouses).")
+def init(demo: bool) -> None:
+    """Create or upgrade the database, permissions, roles and the admin user."""
+    from app.setup import init_database
+
+    app = _app()
+    result = init_database(app, demo=demo)
+    for change in result.schema_changes:
+        click.echo(f"  {change}")
+    click.echo(f"Database ready: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    if result.admin_password:
+        click.echo(f"Created user admin with password: {result.admin_password}")
+    if result.demo_rows:
+        click.echo(f"Loaded {result.demo_rows} demo rows")
+
+
+def _admin_login_hint(instance: Path) -> str:
+    if os.environ.get("JXC_ADMIN_PASSWORD"):
+        return "admin / (the password in JXC_ADMIN_PASSWORD)"
+    path = instance / "admin_password"
+    if path.exists():
+        return f"admin / {path.read_text().strip()}"
+    return "admin / (password chosen at first init)"
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+def serve(workers: int) -> None:
+    """Serve the app with gunicorn on 127.0.0.1:$PORT (default 5000); run `jxc init` first."""
+    app = _app()
+    port = int(os.environ.get("PORT", "5000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    click.echo(f"JXC is running at http://{host}:{port}/")
+    click.echo(f"Log in as {_admin_login_hint(Path(app.config['INSTANCE_PATH']))}")
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
+    os.execv(gunicorn, [gunicorn, "-w", str(workers), "--threads", "4", "-b", f"{host}:{port}",
+                        "--access-logfile", "-", "app:create_app()"])
+
+
+@main.group()
+def meta() -> None:
+    """Metadata tools."""
+
+
+@meta.command("check")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=ROOT / "metadata")
+def meta_check(directory: Path) -> None:
+    """Validate metadata/ and print every error with file:line and a hint."""
+    from app.meta.loader import load_metadata
+
+    meta_data, errors = load_metadata(directory)
+    if errors:
+        for error in errors:
+            click.echo(str(error), err=True)
+        _fail(f"{len(errors)} error(s) in {directory}")
+    assert meta_data is not None
+    click.echo(f"OK: {len(meta_data.models)} models, {len(meta_data.roles)} roles")
+
+
+@meta.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="file (default: stdout)")
+def meta_export(output: Path | None) -> None:
+    """Write the fields added from the admin page as YAML (same shape as metadata/models)."""
+    from app.extensions import db
+    from app.meta.registry import read_runtime_fields
+
+    app = _app()
+    with app.app_context(), db.engine.connect() as conn:
+        rows = read_runtime_fields(conn)
+    grouped: dict[str, dict[str, object]] = {}
+    for row in rows:
+        grouped.setdefault(row["model"], {})[row["name"]] = row["spec"]
+    text = yaml.safe_dump({m: {"fields": f} for m, f in grouped.items()}, allow_unicode=True, sort_keys=False)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(rows)} field(s) to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, help="admin, manager, clerk, purchaser, salesperson, warehouse, finance")
+@click.option("--password", required=True)
+@click.option("--email", default=None)
+@click.option("--name", default=None, help="display name")
+@click.option("--warehouse", "warehouses", multiple=True, help="warehouse code the user works in (repeatable)")
+def user_add(username: str, role: str, password: str, email: str | None, name: str | None,
+             warehouses: tuple[str, ...]) -> None:
+    """Create a user with a role (and, for warehouse staff, their warehouses)."""
+    from app.services.users import UserError, create_user
+
+    app = _app()
+    with app.app_context():
+        try:
+            created = create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
+        except UserError as exc:
+            _fail(str(exc))
+    click.echo(f"Created user {created.username} with role {role}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

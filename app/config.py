@@ -1,0 +1,76 @@
+"""Configuration from the environment (see README: Configuration)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """postgresql:// URLs use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The app's configuration: defaults, then environment, then explicit overrides."""
+    overrides = dict(overrides or {})
+    instance = Path(overrides.get("INSTANCE_PATH") or os.environ.get("JXC_INSTANCE") or ROOT / "instance")
+    database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL")
+    if not database_url:
+        instance.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance / 'jxc.db'}"
+    database_url = normalise_database_url(database_url)
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("sqlite"):
+        engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    config: dict[str, Any] = {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "JXC_METADATA_DIR": str(ROOT / "metadata"),
+        "APP_NAME": "JXC 进销存",
+        "APP_THEME": "",
+        "AUTH_TYPE": 1,  # AUTH_DB
+        "AUTH_ROLE_ADMIN": "admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "FAB_ADD_SECURITY_API": True,
+        "FAB_UPDATE_PERMS": False,
+        "FAB_CREATE_DB": False,
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_API_MAX_PAGE_SIZE": 1000,
+        "FAB_INDEX_VIEW": "app.views.home.HomeView",
+        "FAB_BASE_TEMPLATE": "jxc/baselayout.html",
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "app" / "translations"),
+        "LANGUAGES": {"zh": {"flag": "cn", "name": "简体中文"}, "en": {"flag": "gb", "name": "English"}},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JWT_ACCESS_TOKEN_EXPIRES": 8 * 3600,
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,83 @@
+"""Tables the platform itself needs (not declared in metadata): managed by Alembic."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+core_metadata = MetaData()
+
+meta_state = Table(
+    "jxc_meta_state",
+    core_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+meta_field = Table(
+    "jxc_meta_field",
+    core_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(128)),
+    Index("uq_jxc_meta_field_model_name", "model", "name", unique=True),
+)
+
+audit_log = Table(
+    "jxc_audit",
+    core_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_id", Integer),
+    Column("username", String(128)),
+    Column("model", String(64), nullable=False),
+    Column("record_id", Integer),
+    Column("action", String(16), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Column("request_id", String(64)),
+    Index("ix_jxc_audit_model_record", "model", "record_id"),
+)
+
+user_warehouse = Table(
+    "jxc_user_warehouse",
+    core_metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("warehouse_id", Integer, primary_key=True),
+)
+
+sequence = Table(
+    "jxc_sequence",
+    core_metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+# Audit rows are evidence: the database itself refuses to change or delete them.
+AUDIT_GUARD_SQL = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS jxc_audit_no_update BEFORE UPDATE ON jxc_audit "
+        "BEGIN SELECT RAISE(ABORT, 'audit rows are immutable'); END",
+        "CREATE TRIGGER IF NOT EXISTS jxc_audit_no_delete BEFORE DELETE ON jxc_audit "
+        "BEGIN SELECT RAISE(ABORT, 'audit rows are immutable'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION jxc_audit_immutable() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit rows are immutable'; END $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS jxc_audit_no_change ON jxc_audit",
+        "CREATE TRIGGER jxc_audit_no_change BEFORE UPDATE OR DELETE ON jxc_audit "
+        "FOR EACH ROW EXECUTE FUNCTION jxc_audit_immutable()",
+    ],
+}

@@ -1,0 +1,37 @@
+"""Extension objects shared by the app factory, CLI and jobs (created unbound, bound per app)."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from flask_appbuilder.models.sqla.base import SQLA
+from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+db = SQLA()
+csrf = CSRFProtect()
+
+# Set while a request or job is about to write: SQLite then takes the write lock at BEGIN, so two
+# writers never interleave read-check-write (SQLite's FOR UPDATE compiles to nothing).
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("jxc_write_intent", default=False)
+
+
+def install_sqlite_behaviour(engine: Engine) -> None:
+    """WAL, foreign keys, busy timeout, and BEGIN IMMEDIATE for write transactions on SQLite."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")

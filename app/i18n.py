@@ -1,0 +1,84 @@
+"""Messages in zh_CN (first) and English, chosen by the request's locale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCALES = ("zh", "en")
+DEFAULT_LOCALE = "zh"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"zh": "必填", "en": "This field is required"},
+    "unknown_field": {"zh": "未知字段", "en": "Unknown field"},
+    "readonly_field": {"zh": "只读字段，不能修改", "en": "Read-only field"},
+    "not_text": {"zh": "应为文本", "en": "Must be text"},
+    "too_long": {"zh": "最多 {max} 个字符", "en": "At most {max} characters"},
+    "pattern": {"zh": "格式不正确", "en": "Invalid format"},
+    "not_integer": {"zh": "应为整数", "en": "Must be a whole number"},
+    "not_number": {"zh": "应为数字", "en": "Must be a number"},
+    "too_many_decimals": {"zh": "最多 {scale} 位小数", "en": "At most {scale} decimal places"},
+    "too_many_digits": {"zh": "数值过大", "en": "Number too large"},
+    "min": {"zh": "不能小于 {min}", "en": "Must be at least {min}"},
+    "max": {"zh": "不能大于 {max}", "en": "Must be at most {max}"},
+    "not_date": {"zh": "应为日期，如 2026-11-25", "en": "Must be a date like 2026-11-25"},
+    "not_datetime": {
+        "zh": "应为日期时间，如 2026-11-25 08:30",
+        "en": "Must be a date and time like 2026-11-25 08:30",
+    },
+    "not_boolean": {"zh": "应为 是/否", "en": "Must be yes or no"},
+    "not_option": {"zh": "可选值：{options}", "en": "Choose one of: {options}"},
+    "link_missing": {"zh": "找不到「{value}」", "en": "No record '{value}'"},
+    "user_missing": {"zh": "找不到用户「{value}」", "en": "No user '{value}'"},
+    "barcode_chars": {"zh": "条码只能包含字母、数字和 -", "en": "Barcodes use letters, digits and '-'"},
+    "barcode_check": {"zh": "条码校验位错误", "en": "Wrong barcode check digit"},
+    "duplicate": {"zh": "「{value}」已存在", "en": "'{value}' already exists"},
+    "not_list": {"zh": "应为明细行列表", "en": "Must be a list of lines"},
+    "not_object": {"zh": "应为对象", "en": "Must be an object"},
+    "not_found": {"zh": "记录不存在", "en": "Not found"},
+    "forbidden": {"zh": "没有权限", "en": "Forbidden"},
+    "version_conflict": {
+        "zh": "该记录已被他人修改（当前版本 {current}）",
+        "en": "Changed by someone else since (now version {current})",
+    },
+    "in_use": {"zh": "已被其他记录引用，不能删除", "en": "Still referenced by other records"},
+    "not_draft": {"zh": "单据已审核或作废，不能修改", "en": "Only draft documents can be changed"},
+    "bad_filter_field": {"zh": "不能按「{field}」筛选", "en": "Cannot filter on '{field}'"},
+    "bad_filter_op": {"zh": "「{field}」不支持 {op}", "en": "'{field}' does not support {op}"},
+    "bad_order_field": {"zh": "不能按「{field}」排序", "en": "Cannot sort on '{field}'"},
+    "bad_page_size": {"zh": "每页最多 {max} 行", "en": "page_size must be between 1 and {max}"},
+    "csrf": {"zh": "CSRF 令牌缺失或无效，请刷新页面", "en": "CSRF token missing or invalid"},
+    "ledger_readonly": {"zh": "库存流水由系统生成，只读", "en": "Ledger rows are written by the system only"},
+    "lines_via_document": {"zh": "明细行请在单据中修改", "en": "Lines are changed through their document"},
+    "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
+    "saved": {"zh": "已保存", "en": "Saved"},
+    "deleted": {"zh": "已删除", "en": "Deleted"},
+}
+
+
+def current_locale() -> str:
+    """The request's locale ('zh' or 'en'); zh outside a request."""
+    try:
+        from flask import has_request_context
+        from flask_babel import get_locale
+
+        if has_request_context():
+            locale = get_locale()
+            if locale is not None and locale.language in LOCALES:
+                return locale.language
+    except Exception:  # pragma: no cover - babel not initialised (CLI)
+        pass
+    return DEFAULT_LOCALE
+
+
+def t(key: str, locale: str | None = None, **params: Any) -> str:
+    """Translate message `key` and fill in its parameters."""
+    texts = MESSAGES[key]
+    return texts[locale or current_locale()].format(**params)
+
+
+def label(texts: dict[str, str] | None, fallback: str = "", locale: str | None = None) -> str:
+    """Pick the text for the current locale from a {zh, en} mapping."""
+    if not texts:
+        return fallback
+    loc = locale or current_locale()
+    return texts.get(loc) or texts.get(DEFAULT_LOCALE) or texts.get("en") or fallback

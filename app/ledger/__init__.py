@@ -1,0 +1,1 @@
+"""Reserved for the ledger issue."""

@@ -1,0 +1,1 @@
+"""Metadata engine: YAML -> typed specs -> SQLAlchemy classes; runtime field changes."""

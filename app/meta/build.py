@@ -1,0 +1,77 @@
+"""Build SQLAlchemy classes and tables from model specs (a fresh set per metadata version)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table
+from sqlalchemy.orm import registry as orm_registry
+from sqlalchemy.orm import relationship
+
+from app.meta.spec import FieldSpec, Metadata, ModelSpec
+from app.meta.types import FIELD_TYPES
+
+
+def make_column(spec: FieldSpec) -> Column[Any]:
+    """A fresh Column for a field (used for new tables and for add-only column changes)."""
+    ftype = FIELD_TYPES[spec.type]
+    if spec.type == "link":
+        return Column(spec.column, Integer, ForeignKey(f"{spec.to}.id"), nullable=True)
+    if spec.type == "user":
+        return Column(spec.column, Integer, ForeignKey("ab_user.id"), nullable=True)
+    if spec.name == "version" and spec.system:
+        return Column("version", Integer, nullable=False, default=1)
+    return Column(spec.column, ftype.column_type(spec), nullable=True)
+
+
+def index_for(table: str, spec: FieldSpec) -> Index | None:
+    """The index a field needs: unique, requested, or on a link column."""
+    if spec.unique:
+        return Index(f"uq_{table}_{spec.column}"[:63], spec.column, unique=True)
+    if spec.index or spec.is_link:
+        if spec.system and spec.is_link:
+            return None
+        return Index(f"ix_{table}_{spec.column}"[:63], spec.column)
+    return None
+
+
+def build_classes(meta: Metadata, user_table: Table) -> tuple[dict[str, type], MetaData]:
+    """Mapped classes for every model, in a registry of their own."""
+    metadata = MetaData()
+    user_table.to_metadata(metadata)
+    reg = orm_registry(metadata=metadata)
+    base = reg.generate_base()
+    classes: dict[str, type] = {}
+    for model in meta.models.values():
+        classes[model.key] = _build_class(model, base, meta)
+    return classes, metadata
+
+
+def _build_class(model: ModelSpec, base: type, meta: Metadata) -> type:
+    attrs: dict[str, Any] = {"__tablename__": model.key, "id": Column(Integer, primary_key=True)}
+    indexes: list[Index] = []
+    for spec in model.fields:
+        if spec.type == "lines":
+            continue
+        column = make_column(spec)
+        attrs[spec.column] = column
+        index = index_for(model.key, spec)
+        if index is not None:
+            indexes.append(index)
+    if model.is_line:
+        attrs["parent_id"] = Column(Integer, ForeignKey(f"{model.parent}.id", ondelete="CASCADE"), nullable=False)
+        attrs["line_no"] = Column(Integer, nullable=False, default=1)
+        indexes.append(Index(f"ix_{model.key}_parent_id", "parent_id"))
+    if model.lines_model:
+        line_class = "".join(p.capitalize() for p in model.lines_model.split("_"))
+        attrs["lines"] = relationship(
+            line_class,
+            order_by=f"{line_class}.line_no",
+            cascade="all, delete-orphan",
+            passive_deletes=True,
+            lazy="select",
+        )
+    attrs["__table_args__"] = tuple(indexes)
+    attrs["__mapper_args__"] = {"version_id_col": attrs["version"]}
+    attrs["__jxc_model__"] = model.key
+    return type(model.class_name, (base,), attrs)

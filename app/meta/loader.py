@@ -1,0 +1,468 @@
+"""Load metadata/ into typed specs, collecting every error with file:line and a hint."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from app.meta.spec import (
+    ACTIONS,
+    MODEL_KINDS,
+    SYSTEM_FIELDS,
+    FieldSpec,
+    MenuSpec,
+    Metadata,
+    MetaError,
+    ModelSpec,
+    Option,
+    RoleSpec,
+)
+from app.meta.types import FIELD_TYPES, ValueProblem
+from app.meta.yamlload import line_of, load_yaml
+
+FIELD_OPTIONS = {
+    "type", "label", "help", "required", "unique", "default", "min", "max", "max_length",
+    "pattern", "readonly", "hidden", "grid", "section", "index", "read_roles", "write_roles",
+    "compute", "options", "to", "precision", "scale", "fields",
+}
+MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields"}
+ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
+NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+RESERVED = set(SYSTEM_FIELDS) | {"parent", "parent_id", "line_no", "key", "q"}
+REQUIRED_ROLES = ("admin", "manager", "clerk", "purchaser", "salesperson", "warehouse", "finance")
+SCOPE_VALUES = {"me": "user", "my_warehouses": "link"}
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else "one of: " + ", ".join(sorted(choices))
+
+
+def _texts(value: Any) -> dict[str, str] | None:
+    if isinstance(value, dict) and all(isinstance(value.get(k), str) and value.get(k) for k in ("zh", "en")):
+        return {"zh": value["zh"], "en": value["en"]}
+    return None
+
+
+class _Collector:
+    """Accumulates errors so that one run reports all of them."""
+
+    def __init__(self) -> None:
+        self.errors: list[MetaError] = []
+
+    def add(self, where: str, message: str, hint: str = "") -> None:
+        self.errors.append(MetaError(where, message, hint))
+
+
+def system_fields(kind: str) -> list[FieldSpec]:
+    """The fields every model gets, plus number and status for documents."""
+    ro = {"readonly": True, "system": True, "section": "system"}
+    fields = [
+        FieldSpec("version", "integer", {"zh": "版本", "en": "Version"},
+                  {"zh": "每次保存加一，用于并发控制", "en": "Increments on every save"}, **ro),
+        FieldSpec("created_at", "datetime", {"zh": "创建时间", "en": "Created at"},
+                  {"zh": "记录创建时间", "en": "When the record was created"}, **ro),
+        FieldSpec("created_by", "user", {"zh": "创建人", "en": "Created by"},
+                  {"zh": "创建记录的用户", "en": "Who created the record"}, **ro),
+        FieldSpec("updated_at", "datetime", {"zh": "修改时间", "en": "Updated at"},
+                  {"zh": "最后修改时间", "en": "When the record last changed"}, **ro),
+        FieldSpec("updated_by", "user", {"zh": "修改人", "en": "Updated by"},
+                  {"zh": "最后修改的用户", "en": "Who changed the record last"}, **ro),
+    ]
+    return fields
+
+
+def document_fields() -> list[FieldSpec]:
+    """number and status, which every document has."""
+    return [
+        FieldSpec("number", "text", {"zh": "单据编号", "en": "Number"},
+                  {"zh": "留空则自动生成（前缀+日期+流水号）", "en": "Left blank, it is generated"},
+                  unique=True, max_length=40, grid_frozen=True, grid_width=150, index=True),
+        FieldSpec("status", "select", {"zh": "状态", "en": "Status"},
+                  {"zh": "草稿、已审核或已作废", "en": "Draft, submitted or cancelled"},
+                  readonly=True, default="draft", index=True, options=(
+                      Option("draft", {"zh": "草稿", "en": "Draft"}),
+                      Option("submitted", {"zh": "已审核", "en": "Submitted"}),
+                      Option("cancelled", {"zh": "已作废", "en": "Cancelled"}),
+                  )),
+    ]
+
+
+def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str = "yaml",
+                allow_lines: bool = False) -> FieldSpec | None:
+    """Validate one field declaration; return its spec or None (errors go to `out`)."""
+    before = len(out.errors)
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        out.add(where, f"field name '{name}' is not valid", "lower-case letters, digits and _ (max 40)")
+        return None
+    if name in RESERVED:
+        out.add(where, f"field name '{name}' is reserved", "reserved: " + ", ".join(sorted(RESERVED)))
+        return None
+    if not isinstance(raw, dict):
+        out.add(where, f"field '{name}' must be a mapping", "e.g. {type: text, label: {zh: 名称, en: Name}}")
+        return None
+    for key in raw:
+        if key not in FIELD_OPTIONS:
+            out.add(where, f"field '{name}': unknown option '{key}'", _hint(key, FIELD_OPTIONS))
+    type_name = raw.get("type")
+    if type_name not in FIELD_TYPES:
+        out.add(where, f"field '{name}': unknown type '{type_name}'", _hint(str(type_name), FIELD_TYPES))
+        return None
+    if type_name == "lines" and not allow_lines:
+        out.add(where, f"field '{name}': lines are only allowed once, as 'lines', in a document")
+        return None
+    label = _texts(raw.get("label"))
+    if label is None:
+        out.add(where, f"field '{name}': label needs zh and en", "label: {zh: 名称, en: Name}")
+    help_raw = raw.get("help")
+    help_texts = _texts(help_raw) if help_raw is not None else None
+    if help_raw is not None and help_texts is None:
+        out.add(where, f"field '{name}': help needs zh and en")
+    options: list[Option] = []
+    for index, opt in enumerate(raw.get("options") or []):
+        opt_label = _texts(opt.get("label")) if isinstance(opt, dict) else None
+        if not isinstance(opt, dict) or not isinstance(opt.get("value"), str) or opt_label is None:
+            out.add(where, f"field '{name}': option {index + 1} needs value and label {{zh, en}}")
+            continue
+        options.append(Option(opt["value"], opt_label))
+    grid = raw.get("grid") or {}
+    if not isinstance(grid, dict):
+        out.add(where, f"field '{name}': grid must be a mapping like {{width: 120, frozen: true}}")
+        grid = {}
+    for key in ("read_roles", "write_roles"):
+        if raw.get(key) is not None and not (
+            isinstance(raw[key], list) and all(isinstance(r, str) for r in raw[key])
+        ):
+            out.add(where, f"field '{name}': {key} must be a list of role keys")
+    spec_kwargs: dict[str, Any] = {}
+    for key, kind in (("max_length", int), ("precision", int), ("scale", int)):
+        if raw.get(key) is not None:
+            if isinstance(raw[key], bool) or not isinstance(raw[key], int) or raw[key] < 0:
+                out.add(where, f"field '{name}': {key} must be a non-negative integer")
+            else:
+                spec_kwargs[key] = raw[key]
+    for key in ("required", "unique", "readonly", "hidden", "index"):
+        if key in raw and not isinstance(raw[key], bool):
+            out.add(where, f"field '{name}': {key} must be true or false")
+    if type_name in ("link",) and not raw.get("to"):
+        out.add(where, f"field '{name}': a link needs 'to: <model>'")
+    if len(out.errors) > before:
+        return None
+    spec = FieldSpec(
+        name=name,
+        type=type_name,
+        label=label or {},
+        help=help_texts or {},
+        required=bool(raw.get("required", False)),
+        unique=bool(raw.get("unique", False)),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        pattern=raw.get("pattern"),
+        readonly=bool(raw.get("readonly", False)) or bool(raw.get("compute")),
+        hidden=bool(raw.get("hidden", False)),
+        grid_width=grid.get("width"),
+        grid_frozen=bool(grid.get("frozen", False)),
+        section=str(raw.get("section") or "basic"),
+        index=bool(raw.get("index", False)),
+        read_roles=tuple(raw.get("read_roles") or ()),
+        write_roles=tuple(raw.get("write_roles") or ()),
+        compute=raw.get("compute"),
+        options=tuple(options),
+        to=raw.get("to"),
+        source=where,
+        origin=origin,
+        **spec_kwargs,
+    )
+    ftype = FIELD_TYPES[type_name]
+    for problem in ftype.check_spec(spec):
+        out.add(where, f"field '{name}': {problem}")
+    for bound in ("min", "max"):
+        value = getattr(spec, bound)
+        if value is not None:
+            try:
+                ftype._parse_bound(value)
+            except Exception:
+                out.add(where, f"field '{name}': {bound} '{value}' is not valid for type {type_name}")
+    if "default" in raw and raw["default"] is not None and not spec.is_link:
+        try:
+            default = ftype.parse(spec, raw["default"])
+        except (ValueProblem, Exception) as exc:  # noqa: BLE001 - any parse failure is a bad default
+            out.add(where, f"field '{name}': bad default '{raw['default']}': {exc}")
+        else:
+            spec = _replace(spec, default=default)
+    elif "default" in raw:
+        spec = _replace(spec, default=raw["default"])
+    return spec
+
+
+def _replace(spec: FieldSpec, **changes: Any) -> FieldSpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[ModelSpec]:
+    data, problems = load_yaml(path)
+    rel = path.relative_to(root.parent) if root.parent in path.parents else path
+    for problem in problems:
+        out.add(f"{rel}:{problem.line}", problem.message)
+    if problems and data is None:
+        return []
+    if not isinstance(data, dict):
+        out.add(f"{rel}:1", "a model file must be a mapping", "label, kind, business_key, fields")
+        return []
+    where = f"{rel}:{line_of(data)}"
+    if not NAME_RE.fullmatch(key):
+        out.add(where, f"model key '{key}' is not valid", "file stem in lower_snake_case")
+    for option in data:
+        if option not in MODEL_OPTIONS:
+            out.add(f"{rel}:{line_of(data, option)}", f"unknown model option '{option}'", _hint(option, MODEL_OPTIONS))
+    label = _texts(data.get("label"))
+    if label is None:
+        out.add(where, "model label needs zh and en", "label: {zh: 商品, en: Item}")
+    kind = data.get("kind", "master")
+    if kind not in MODEL_KINDS:
+        out.add(f"{rel}:{line_of(data, 'kind')}", f"unknown kind '{kind}'", _hint(kind, MODEL_KINDS))
+        kind = "master"
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, dict) or not raw_fields:
+        out.add(where, "a model needs a non-empty 'fields' mapping")
+        raw_fields = {}
+    fields: list[FieldSpec] = list(document_fields()) if kind == "document" else []
+    line_fields: list[FieldSpec] = []
+    for name, raw in raw_fields.items():
+        fwhere = f"{rel}:{line_of(raw_fields, name)}"
+        if kind == "document" and name in ("number", "status"):
+            out.add(fwhere, f"'{name}' is added to every document automatically", "remove it")
+            continue
+        spec = parse_field(name, raw, fwhere, out, allow_lines=(kind == "document" and name == "lines"))
+        if spec is None:
+            continue
+        if spec.type == "lines":
+            nested = raw.get("fields")
+            if not isinstance(nested, dict) or not nested:
+                out.add(fwhere, "lines need a non-empty 'fields' mapping")
+                continue
+            for lname, lraw in nested.items():
+                lspec = parse_field(lname, lraw, f"{rel}:{line_of(nested, lname)}", out)
+                if lspec is not None:
+                    line_fields.append(lspec)
+        fields.append(spec)
+    if kind == "ledger":
+        fields = [_replace(f, readonly=True) for f in fields]
+    names = {f.name for f in fields}
+    business_key = data.get("business_key", "number" if kind == "document" else None)
+    if business_key is None:
+        out.add(where, "business_key is missing", "the unique code field, e.g. business_key: sku (or id)")
+        business_key = "id"
+    elif business_key != "id" and business_key not in names:
+        out.add(f"{rel}:{line_of(data, 'business_key')}", f"business_key '{business_key}' is not a field",
+                _hint(business_key, names))
+    display = data.get("display")
+    if display is not None and display not in names:
+        out.add(f"{rel}:{line_of(data, 'display')}", f"display '{display}' is not a field", _hint(display, names))
+    prefix = data.get("number_prefix")
+    if kind == "document" and not (isinstance(prefix, str) and re.fullmatch(r"[A-Z]{1,6}", prefix)):
+        out.add(where, "a document needs number_prefix of 1-6 capital letters", "number_prefix: CG")
+    models = [
+        ModelSpec(
+            key=key,
+            label=label or {"zh": key, "en": key},
+            kind=kind,
+            fields=tuple(fields + system_fields(kind)),
+            business_key=business_key,
+            display=display,
+            number_prefix=prefix,
+            help=_texts(data.get("help")) or {},
+            source=where,
+        )
+    ]
+    if line_fields:
+        doc_label = label or {"zh": key, "en": key}
+        models.append(
+            ModelSpec(
+                key=f"{key}_line",
+                label={"zh": doc_label["zh"] + "明细", "en": doc_label["en"] + " line"},
+                kind="line",
+                fields=tuple(line_fields + system_fields("line")),
+                business_key="id",
+                parent=key,
+                source=where,
+            )
+        )
+    return models
+
+
+def _check_links(models: dict[str, ModelSpec], out: _Collector) -> None:
+    for model in models.values():
+        seen_columns: dict[str, str] = {}
+        for spec in model.fields:
+            if spec.type == "link" and spec.to not in models:
+                out.add(spec.source, f"field '{spec.name}' links to missing model '{spec.to}'",
+                        _hint(str(spec.to), models))
+            if spec.column in seen_columns and seen_columns[spec.column] != spec.name:
+                out.add(spec.source, f"field '{spec.name}' clashes with field '{seen_columns[spec.column]}'")
+            seen_columns[spec.column] = spec.name
+
+
+def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> dict[str, RoleSpec]:
+    path = root / "roles.yaml"
+    rel = f"{root.name}/roles.yaml"
+    if not path.exists():
+        out.add(rel, "roles.yaml is missing")
+        return {}
+    data, problems = load_yaml(path)
+    for problem in problems:
+        out.add(f"{rel}:{problem.line}", problem.message)
+    if not isinstance(data, dict) or not isinstance(data.get("roles"), dict):
+        out.add(f"{rel}:1", "roles.yaml needs a 'roles' mapping")
+        return {}
+    roles: dict[str, RoleSpec] = {}
+    raw_roles = data["roles"]
+    for key in REQUIRED_ROLES:
+        if key not in raw_roles:
+            out.add(f"{rel}:{line_of(raw_roles)}", f"role '{key}' is missing")
+    for key, raw in raw_roles.items():
+        where = f"{rel}:{line_of(raw_roles, key)}"
+        if not isinstance(raw, dict):
+            out.add(where, f"role '{key}' must be a mapping")
+            continue
+        for option in raw:
+            if option not in ROLE_OPTIONS:
+                out.add(f"{rel}:{line_of(raw, option)}", f"role '{key}': unknown option '{option}'",
+                        _hint(option, ROLE_OPTIONS))
+        permissions: dict[str, tuple[str, ...]] = {}
+        for pattern, actions in (raw.get("permissions") or {}).items():
+            pwhere = f"{rel}:{line_of(raw.get('permissions'), pattern)}"
+            if not fnmatch.filter(models, pattern):
+                out.add(pwhere, f"role '{key}': '{pattern}' matches no model", _hint(pattern, models))
+            actions_list = list(ACTIONS) if actions == "all" else actions
+            if not isinstance(actions_list, list):
+                out.add(pwhere, f"role '{key}': actions for '{pattern}' must be a list or 'all'")
+                continue
+            for action in actions_list:
+                if action not in ACTIONS:
+                    out.add(pwhere, f"role '{key}': unknown action '{action}'", _hint(action, ACTIONS))
+            permissions[pattern] = tuple(a for a in actions_list if a in ACTIONS)
+        masks: dict[str, dict[str, tuple[str, ...]]] = {}
+        for section in ("hidden_fields", "readonly_fields"):
+            masks[section] = {}
+            for model_key, field_names in (raw.get(section) or {}).items():
+                mwhere = f"{rel}:{line_of(raw.get(section), model_key)}"
+                if model_key not in models:
+                    out.add(mwhere, f"role '{key}': {section} names missing model '{model_key}'",
+                            _hint(model_key, models))
+                    continue
+                names = {f.name for f in models[model_key].fields}
+                for fname in field_names or []:
+                    if fname not in names:
+                        out.add(mwhere, f"role '{key}': {model_key} has no field '{fname}'", _hint(fname, names))
+                masks[section][model_key] = tuple(field_names or ())
+        scopes: dict[str, dict[str, str]] = {}
+        for model_key, rule in (raw.get("row_scope") or {}).items():
+            swhere = f"{rel}:{line_of(raw.get('row_scope'), model_key)}"
+            if model_key not in models or not isinstance(rule, dict):
+                out.add(swhere, f"role '{key}': row_scope needs an existing model and {{field: me|my_warehouses}}")
+                continue
+            for fname, token in rule.items():
+                fspec = models[model_key].field(fname)
+                if token not in SCOPE_VALUES:
+                    out.add(swhere, f"role '{key}': unknown scope value '{token}'", _hint(token, SCOPE_VALUES))
+                elif fspec is None:
+                    out.add(swhere, f"role '{key}': {model_key} has no field '{fname}'")
+                elif token == "me" and fspec.type != "user":
+                    out.add(swhere, f"role '{key}': '{fname}' must be a user field for 'me'")
+                elif token == "my_warehouses" and not (fspec.type == "link" and fspec.to == "warehouse"):
+                    out.add(swhere, f"role '{key}': '{fname}' must link to warehouse for 'my_warehouses'")
+            scopes[model_key] = dict(rule)
+        roles[key] = RoleSpec(
+            key=key,
+            label=_texts(raw.get("label")) or {"zh": key, "en": key},
+            permissions=permissions,
+            hidden_fields=masks["hidden_fields"],
+            readonly_fields=masks["readonly_fields"],
+            row_scope=scopes,
+        )
+    return roles
+
+
+def _load_menus(root: Path, models: dict[str, ModelSpec], out: _Collector) -> tuple[MenuSpec, ...]:
+    path = root / "menus.yaml"
+    rel = f"{root.name}/menus.yaml"
+    if not path.exists():
+        return ()
+    data, problems = load_yaml(path)
+    for problem in problems:
+        out.add(f"{rel}:{problem.line}", problem.message)
+    menus = []
+    for entry in data or []:
+        where = f"{rel}:{line_of(entry)}"
+        if not isinstance(entry, dict) or not entry.get("key") or _texts(entry.get("label")) is None:
+            out.add(where, "a menu needs key, label {zh, en} and models")
+            continue
+        for model_key in entry.get("models") or []:
+            if model_key not in models:
+                out.add(where, f"menu '{entry['key']}' names missing model '{model_key}'", _hint(model_key, models))
+        menus.append(MenuSpec(entry["key"], _texts(entry["label"]) or {}, tuple(entry.get("models") or ())))
+    return tuple(menus)
+
+
+def _load_settings(root: Path, out: _Collector) -> dict[str, Any]:
+    path = root / "settings.yaml"
+    if not path.exists():
+        return {}
+    data, problems = load_yaml(path)
+    for problem in problems:
+        out.add(f"{root.name}/settings.yaml:{problem.line}", problem.message)
+    return dict(data or {})
+
+
+def add_runtime_fields(models: dict[str, ModelSpec], rows: Iterable[dict[str, Any]], out: _Collector) -> None:
+    """Merge fields stored in the database (added from the admin page) into the models."""
+    for row in rows:
+        model = models.get(row["model"])
+        where = f"database field {row['model']}.{row['name']}"
+        if model is None:
+            out.add(where, f"model '{row['model']}' no longer exists")
+            continue
+        spec = parse_field(row["name"], row["spec"], where, out, origin="db")
+        if spec is None:
+            continue
+        if model.field(spec.name) is not None:
+            out.add(where, f"field '{spec.name}' is declared twice (YAML and database)")
+            continue
+        fields = list(model.fields)
+        insert_at = next((i for i, f in enumerate(fields) if f.system), len(fields))
+        fields.insert(insert_at, spec)
+        models[model.key] = _replace(model, fields=tuple(fields))
+
+
+def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> tuple[Metadata | None, list[MetaError]]:
+    """Read and validate metadata/; return (metadata, []) or (None, every error)."""
+    out = _Collector()
+    models: dict[str, ModelSpec] = {}
+    model_dir = root / "models"
+    if not model_dir.is_dir():
+        out.add(str(model_dir), "models/ folder is missing")
+    for path in sorted(model_dir.glob("*.yaml")) if model_dir.is_dir() else []:
+        for model in _load_model(path.stem, path, root, out):
+            if model.key in models:
+                out.add(model.source, f"model '{model.key}' is declared twice")
+            models[model.key] = model
+    add_runtime_fields(models, runtime_fields, out)
+    _check_links(models, out)
+    roles = _load_roles(root, models, out)
+    menus = _load_menus(root, models, out)
+    settings = _load_settings(root, out)
+    for model in models.values():
+        for spec in model.fields:
+            for role_key in spec.read_roles + spec.write_roles:
+                if roles and role_key not in roles:
+                    out.add(spec.source, f"field '{spec.name}': unknown role '{role_key}'", _hint(role_key, roles))
+    if out.errors:
+        return None, out.errors
+    return Metadata(models=models, roles=roles, menus=menus, settings=settings), []

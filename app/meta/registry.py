@@ -1,0 +1,97 @@
+"""The live registry: specs + mapped classes for one metadata version, swapped atomically."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy.engine import Connection
+
+from app.core_tables import meta_field, meta_state
+from app.meta.build import build_classes
+from app.meta.loader import load_metadata
+from app.meta.spec import Metadata, MetadataInvalid, ModelSpec
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Models, roles and mapped classes for one metadata version."""
+
+    version: int
+    meta: Metadata
+    classes: dict[str, type]
+    tables: MetaData
+
+    def model(self, key: str) -> ModelSpec:
+        """The spec of model `key` (KeyError if unknown)."""
+        return self.meta.models[key]
+
+    def cls(self, key: str) -> type:
+        """The mapped class of model `key`."""
+        return self.classes[key]
+
+
+def read_version(conn: Connection) -> int:
+    """The metadata version stored in the database (0 before init)."""
+    if not inspect(conn).has_table("jxc_meta_state"):
+        return 0
+    return conn.execute(select(meta_state.c.version).where(meta_state.c.id == 1)).scalar() or 0
+
+
+def read_runtime_fields(conn: Connection) -> list[dict[str, Any]]:
+    """Fields added from the admin page, in the order they were added."""
+    if not inspect(conn).has_table("jxc_meta_field"):
+        return []
+    rows = conn.execute(select(meta_field).order_by(meta_field.c.id)).mappings()
+    return [{"model": r["model"], "name": r["name"], "spec": json.loads(r["spec"])} for r in rows]
+
+
+def build_registry(root: Path, conn: Connection, user_table: Table,
+                   extra_fields: list[dict[str, Any]] | None = None) -> Registry:
+    """Load YAML plus database fields and build classes; raise MetadataInvalid with every error."""
+    version = read_version(conn)
+    fields = read_runtime_fields(conn) + list(extra_fields or [])
+    meta, errors = load_metadata(root, fields)
+    if errors or meta is None:
+        raise MetadataInvalid(errors)
+    classes, tables = build_classes(meta, user_table)
+    return Registry(version=version, meta=meta, classes=classes, tables=tables)
+
+
+class RegistryHolder:
+    """Holds the current registry; every request and job checks the version before it starts."""
+
+    def __init__(self, root: Path, user_table: Table) -> None:
+        self.root = root
+        self.user_table = user_table
+        self._current: Registry | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Registry:
+        """The registry in force."""
+        if self._current is None:  # pragma: no cover - set at start-up
+            raise RuntimeError("registry not loaded")
+        return self._current
+
+    def load(self, conn: Connection) -> Registry:
+        """Build the registry from the files and the database and put it in force."""
+        registry = build_registry(self.root, conn, self.user_table)
+        with self._lock:
+            self._current = registry
+        return registry
+
+    def refresh_if_stale(self, conn: Connection) -> bool:
+        """Rebuild when another process changed metadata; True when it did."""
+        version = read_version(conn)
+        if self._current is not None and version == self._current.version:
+            return False
+        with self._lock:
+            if self._current is not None and version == self._current.version:
+                return False
+            self._current = build_registry(self.root, conn, self.user_table)
+        return True

@@ -1,0 +1,186 @@
+"""Typed metadata specs: what a model, a field and a role are, independent of any framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export")
+MODEL_KINDS = ("master", "document", "ledger")
+SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a select field."""
+
+    value: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A declared field of a model."""
+
+    name: str
+    type: str
+    label: dict[str, str]
+    help: dict[str, str] = field(default_factory=dict)
+    required: bool = False
+    unique: bool = False
+    default: Any = None
+    min: Any = None
+    max: Any = None
+    max_length: int | None = None
+    pattern: str | None = None
+    readonly: bool = False
+    hidden: bool = False
+    grid_width: int | None = None
+    grid_frozen: bool = False
+    section: str = "basic"
+    index: bool = False
+    read_roles: tuple[str, ...] = ()
+    write_roles: tuple[str, ...] = ()
+    compute: str | None = None
+    options: tuple[Option, ...] = ()
+    to: str | None = None
+    precision: int | None = None
+    scale: int | None = None
+    source: str = ""
+    origin: str = "yaml"
+    system: bool = False
+
+    @property
+    def column(self) -> str:
+        """The database column that stores the field."""
+        return f"{self.name}_id" if self.type in ("link", "user") else self.name
+
+    @property
+    def is_link(self) -> bool:
+        """True for references to another row (link or user)."""
+        return self.type in ("link", "user")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The field in the YAML / API shape (for export and the meta API)."""
+        out: dict[str, Any] = {"type": self.type, "label": dict(self.label)}
+        defaults = FieldSpec(name=self.name, type=self.type, label={})
+        for key in (
+            "help", "required", "unique", "default", "min", "max", "max_length", "pattern",
+            "readonly", "hidden", "section", "index", "compute", "to", "precision", "scale",
+        ):
+            value = getattr(self, key)
+            if value != getattr(defaults, key):
+                out[key] = value
+        if self.grid_width or self.grid_frozen:
+            out["grid"] = {"width": self.grid_width, "frozen": self.grid_frozen}
+        if self.read_roles:
+            out["read_roles"] = list(self.read_roles)
+        if self.write_roles:
+            out["write_roles"] = list(self.write_roles)
+        if self.options:
+            out["options"] = [{"value": o.value, "label": dict(o.label)} for o in self.options]
+        return out
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A declared model (master data, document, document lines or ledger)."""
+
+    key: str
+    label: dict[str, str]
+    kind: str
+    fields: tuple[FieldSpec, ...]
+    business_key: str
+    display: str | None = None
+    number_prefix: str | None = None
+    help: dict[str, str] = field(default_factory=dict)
+    parent: str | None = None
+    source: str = ""
+
+    @property
+    def class_name(self) -> str:
+        """CamelCase name used for the mapped class and the permission resource."""
+        return "".join(part.capitalize() for part in self.key.split("_"))
+
+    @property
+    def permission_model(self) -> str:
+        """The model whose permissions apply (a line model follows its document)."""
+        return self.parent or self.key
+
+    @property
+    def is_line(self) -> bool:
+        """True for a document's line table."""
+        return self.parent is not None
+
+    @property
+    def lines_model(self) -> str | None:
+        """Key of the line model when this is a document with lines."""
+        return f"{self.key}_line" if any(f.type == "lines" for f in self.fields) else None
+
+    def field(self, name: str) -> FieldSpec | None:
+        """The field called `name`, or None."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        return None
+
+    @property
+    def data_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields stored in columns of this model's table (no system fields, no lines)."""
+        return tuple(f for f in self.fields if not f.system and f.type != "lines")
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role: actions per model, hidden and read-only fields, row scope."""
+
+    key: str
+    label: dict[str, str]
+    permissions: dict[str, tuple[str, ...]]
+    hidden_fields: dict[str, tuple[str, ...]]
+    readonly_fields: dict[str, tuple[str, ...]]
+    row_scope: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class MenuSpec:
+    """A menu category and the models under it."""
+
+    key: str
+    label: dict[str, str]
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Everything loaded from metadata/ plus runtime fields from the database."""
+
+    models: dict[str, ModelSpec]
+    roles: dict[str, RoleSpec]
+    menus: tuple[MenuSpec, ...]
+    settings: dict[str, Any]
+    actions: tuple[str, ...] = ACTIONS
+
+    def model(self, key: str) -> ModelSpec:
+        """The model called `key` (KeyError if unknown)."""
+        return self.models[key]
+
+
+@dataclass(frozen=True)
+class MetaError:
+    """One metadata problem: where, what, and a hint to fix it."""
+
+    where: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" + (f" (hint: {self.hint})" if self.hint else "")
+
+
+class MetadataInvalid(Exception):
+    """Raised once, at the edge, when metadata has errors."""
+
+    def __init__(self, errors: list[MetaError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors

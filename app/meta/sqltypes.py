@@ -1,0 +1,53 @@
+"""Column types that keep money and quantities exact on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Numeric
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class ExactDecimal(TypeDecorator):
+    """NUMERIC(p, s) on PostgreSQL; a scaled BIGINT on SQLite (which has no decimal type).
+
+    SQLite stores 19.99 at scale 4 as 199900, so comparisons, ORDER BY and SUM stay exact.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 4) -> None:
+        super().__init__()
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = Decimal(value)
+        if dialect.name == "sqlite":
+            return int(value.scaleb(self.scale).to_integral_value())
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value)
+
+    def sum_result(self, raw: Any, dialect_name: str) -> Decimal:
+        """Turn a raw SQL SUM over this column back into an exact Decimal."""
+        if raw is None:
+            return Decimal(0)
+        if dialect_name == "sqlite":
+            return Decimal(int(raw)).scaleb(-self.scale)
+        return Decimal(raw)

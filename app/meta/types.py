@@ -1,0 +1,529 @@
+"""Field types: each owns its column, parsing and validation, JSON form, schema and filters.
+
+One parser serves forms, the REST API, the grid and the Excel importer, so a value means the same
+thing whichever way it arrives (full-width digits, `1,234.50`, `¥1,200`, `2026年11月25日` ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
+from sqlalchemy.types import TypeEngine
+
+from app.i18n import label, t
+from app.meta.sqltypes import ExactDecimal
+
+if TYPE_CHECKING:
+    from app.meta.spec import FieldSpec
+
+
+class ValueProblem(Exception):
+    """A value that a field refuses; the message is ready to show the user."""
+
+
+class LinkResolver(Protocol):
+    """Turns what a user typed for a link (id, business key) into a row id."""
+
+    def resolve(self, model: str, raw: Any) -> int | None: ...
+
+    def resolve_user(self, raw: Any) -> int | None: ...
+
+
+EMPTY = (None, "")
+
+TEXT_OPS = ("eq", "neq", "ct", "nct", "sw", "ew", "in", "null")
+ORDERED_OPS = ("eq", "neq", "gt", "ge", "lt", "le", "in", "null")
+
+
+def normalise_text(raw: Any) -> str:
+    """NFKC-normalise (full-width digits and signs become ASCII) and strip."""
+    return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+class FieldType:
+    """Base class: a field type and all of its projections."""
+
+    name = ""
+    filter_ops: tuple[str, ...] = ORDERED_OPS
+    json_type: dict[str, Any] = {"type": "string"}
+    input_type = "text"
+    sortable = True
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        """The SQLAlchemy column type."""
+        raise NotImplementedError
+
+    def check_spec(self, spec: FieldSpec) -> list[str]:
+        """Problems with the field declaration itself (options, default)."""
+        return []
+
+    def parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None = None) -> Any:
+        """Turn user input into the stored value; None for empty; raise ValueProblem if bad."""
+        if raw in EMPTY or (isinstance(raw, str) and not raw.strip()):
+            return None
+        value = self._parse(spec, raw, resolver)
+        self._check_bounds(spec, value)
+        return value
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> Any:
+        raise NotImplementedError
+
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        if spec.min is not None and value < self._bound(spec.min):
+            raise ValueProblem(t("min", min=spec.min))
+        if spec.max is not None and value > self._bound(spec.max):
+            raise ValueProblem(t("max", max=spec.max))
+
+    def _bound(self, bound: Any) -> Any:
+        return self._parse_bound(bound)
+
+    def _parse_bound(self, bound: Any) -> Any:
+        return bound
+
+    def to_json(self, spec: FieldSpec, value: Any) -> Any:
+        """The value as JSON (exact decimals as strings)."""
+        return value
+
+    def to_text(self, spec: FieldSpec, value: Any) -> str:
+        """The value as a person reads it (forms, lists, audit)."""
+        return "" if value is None else str(self.to_json(spec, value))
+
+    def schema(self, spec: FieldSpec) -> dict[str, Any]:
+        """OpenAPI / JSON schema of the field."""
+        out = dict(self.json_type)
+        if spec.label:
+            out["title"] = spec.label.get("en") or spec.name
+        if spec.help:
+            out["description"] = spec.help.get("en", "")
+        if spec.readonly:
+            out["readOnly"] = True
+        out["nullable"] = True
+        return out
+
+
+class TextType(FieldType):
+    """Single-line text."""
+
+    name = "text"
+    filter_ops = TEXT_OPS
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return String(spec.max_length or 255)
+
+    def check_spec(self, spec: FieldSpec) -> list[str]:
+        if spec.pattern:
+            try:
+                re.compile(spec.pattern)
+            except re.error as exc:
+                return [f"pattern is not a valid regular expression: {exc}"]
+        return []
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> str:
+        if isinstance(raw, bool) or isinstance(raw, (dict, list)):
+            raise ValueProblem(t("not_text"))
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)  # Excel hands codes like 123 over as 123.0
+        value = str(raw).strip()
+        limit = spec.max_length or 255
+        if len(value) > limit:
+            raise ValueProblem(t("too_long", max=limit))
+        if spec.pattern and not re.fullmatch(spec.pattern, value):
+            raise ValueProblem(t("pattern"))
+        return value
+
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        return None
+
+
+class LongTextType(TextType):
+    """Multi-line text."""
+
+    name = "long_text"
+    input_type = "textarea"
+    sortable = False
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return Text()
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> str:
+        if isinstance(raw, (bool, dict, list)):
+            raise ValueProblem(t("not_text"))
+        value = str(raw).replace("\r\n", "\n").strip()
+        if spec.max_length and len(value) > spec.max_length:
+            raise ValueProblem(t("too_long", max=spec.max_length))
+        return value
+
+
+class IntegerType(FieldType):
+    """Whole numbers."""
+
+    name = "integer"
+    json_type = {"type": "integer"}
+    input_type = "number"
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return Integer()
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
+        if isinstance(raw, bool):
+            raise ValueProblem(t("not_integer"))
+        if isinstance(raw, int):
+            return raw
+        number = parse_number(raw, t("not_integer"))
+        if number != number.to_integral_value():
+            raise ValueProblem(t("not_integer"))
+        return int(number)
+
+    def _parse_bound(self, bound: Any) -> Any:
+        return int(bound)
+
+
+class DecimalType(FieldType):
+    """Exact decimal numbers; never rounded silently."""
+
+    name = "decimal"
+    json_type = {"type": "string", "format": "decimal"}
+    input_type = "decimal"
+    default_scale = 4
+    display_scale = 0
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return ExactDecimal(spec.precision or 18, self.scale(spec))
+
+    def scale(self, spec: FieldSpec) -> int:
+        """Digits after the point that the field stores."""
+        return self.default_scale if spec.scale is None else spec.scale
+
+    def check_spec(self, spec: FieldSpec) -> list[str]:
+        precision, scale = spec.precision or 18, self.scale(spec)
+        if not (0 <= scale <= 8 and scale < precision <= 24):
+            return [f"precision {precision} / scale {scale} out of range (scale 0-8, precision up to 24)"]
+        return []
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> Decimal:
+        if isinstance(raw, bool):
+            raise ValueProblem(t("not_number"))
+        number = parse_number(raw, t("not_number"))
+        scale = self.scale(spec)
+        exponent = number.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > scale:
+            raise ValueProblem(t("too_many_decimals", scale=scale))
+        quantized = number.quantize(Decimal(1).scaleb(-scale))
+        if quantized.adjusted() >= (spec.precision or 18) - scale:
+            raise ValueProblem(t("too_many_digits"))
+        return quantized
+
+    def _parse_bound(self, bound: Any) -> Any:
+        return Decimal(str(bound))
+
+    def to_json(self, spec: FieldSpec, value: Any) -> Any:
+        return None if value is None else format_decimal(value, self.display_scale)
+
+
+class MoneyType(DecimalType):
+    """Amounts and prices (scale 2 by default, 4 for unit prices)."""
+
+    name = "money"
+    default_scale = 2
+    display_scale = 2
+
+
+class QuantityType(DecimalType):
+    """Quantities (scale 4 by default)."""
+
+    name = "quantity"
+    default_scale = 4
+    display_scale = 0
+
+
+class DateType(FieldType):
+    """Calendar dates."""
+
+    name = "date"
+    json_type = {"type": "string", "format": "date"}
+    input_type = "date"
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return Date()
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> dt.date:
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        text = normalise_text(raw)
+        match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+        if not match:
+            match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+        if not match:
+            raise ValueProblem(t("not_date"))
+        try:
+            return dt.date(*(int(part) for part in match.groups()))
+        except ValueError as exc:
+            raise ValueProblem(t("not_date")) from exc
+
+    def _parse_bound(self, bound: Any) -> Any:
+        return self._parse(None, bound, None)  # type: ignore[arg-type]
+
+    def to_json(self, spec: FieldSpec, value: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+
+class DateTimeType(FieldType):
+    """Timestamps, stored in UTC without zone."""
+
+    name = "datetime"
+    json_type = {"type": "string", "format": "date-time"}
+    input_type = "datetime-local"
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return DateTime()
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> dt.datetime:
+        if isinstance(raw, dt.datetime):
+            value = raw
+        elif isinstance(raw, dt.date):
+            value = dt.datetime(raw.year, raw.month, raw.day)
+        else:
+            text = normalise_text(raw).replace("年", "-").replace("月", "-").replace("日", " ")
+            text = text.replace("/", "-").strip()
+            try:
+                value = dt.datetime.fromisoformat(text)
+            except ValueError as exc:
+                raise ValueProblem(t("not_datetime")) from exc
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        return None
+
+    def to_json(self, spec: FieldSpec, value: Any) -> Any:
+        return None if value is None else value.isoformat(timespec="seconds")
+
+
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "on", "t", "真"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "×", "off", "f", "假"}
+
+
+class BooleanType(FieldType):
+    """Yes / no."""
+
+    name = "boolean"
+    json_type = {"type": "boolean"}
+    input_type = "checkbox"
+    filter_ops = ("eq", "neq", "null")
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return Boolean()
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, (int, float)) and raw in (0, 1):
+            return bool(raw)
+        word = normalise_text(raw).lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueProblem(t("not_boolean"))
+
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        return None
+
+    def to_text(self, spec: FieldSpec, value: Any) -> str:
+        if value is None:
+            return ""
+        return label({"zh": "是", "en": "Yes"}) if value else label({"zh": "否", "en": "No"})
+
+
+class SelectType(FieldType):
+    """One of a fixed list of options with zh/en labels."""
+
+    name = "select"
+    input_type = "select"
+    filter_ops = ("eq", "neq", "in", "null")
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return String(32)
+
+    def check_spec(self, spec: FieldSpec) -> list[str]:
+        if not spec.options:
+            return ["select needs 'options: [{value, label: {zh, en}}]'"]
+        values = [option.value for option in spec.options]
+        if len(values) != len(set(values)):
+            return ["option values must be unique"]
+        return []
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> str:
+        text = normalise_text(raw)
+        for option in spec.options:
+            if text == option.value or text in option.label.values():
+                return option.value
+        lowered = text.lower()
+        for option in spec.options:
+            if lowered == option.value.lower() or lowered in (v.lower() for v in option.label.values()):
+                return option.value
+        raise ValueProblem(t("not_option", options=", ".join(label(o.label, o.value) for o in spec.options)))
+
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        return None
+
+    def to_text(self, spec: FieldSpec, value: Any) -> str:
+        for option in spec.options:
+            if option.value == value:
+                return label(option.label, option.value)
+        return "" if value is None else str(value)
+
+    def schema(self, spec: FieldSpec) -> dict[str, Any]:
+        out = super().schema(spec)
+        out["enum"] = [option.value for option in spec.options] + [None]
+        return out
+
+
+class LinkType(FieldType):
+    """A reference to a row of another model, typed as its id or its business key."""
+
+    name = "link"
+    json_type = {"type": "integer"}
+    input_type = "link"
+    filter_ops = ("eq", "neq", "in", "null", "rel_o_m")
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return Integer()
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
+        if isinstance(raw, dict):
+            raw = raw.get("id", raw.get("key"))
+        if resolver is None:  # pragma: no cover - programming error
+            raise RuntimeError("link parsing needs a resolver")
+        found = resolver.resolve(spec.to or "", raw)
+        if found is None:
+            raise ValueProblem(t("link_missing", value=raw))
+        return found
+
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        return None
+
+    def schema(self, spec: FieldSpec) -> dict[str, Any]:
+        out = super().schema(spec)
+        out["description"] = (out.get("description", "") + f" (id or business key of {spec.to})").strip()
+        return out
+
+
+class UserType(LinkType):
+    """A reference to a login user, typed as id or username."""
+
+    name = "user"
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
+        if isinstance(raw, dict):
+            raw = raw.get("id", raw.get("key"))
+        found = resolver.resolve_user(raw) if resolver else None
+        if found is None:
+            raise ValueProblem(t("user_missing", value=raw))
+        return found
+
+
+class LinesType(FieldType):
+    """A document's child table; stored in `<model>_line`, not as a column."""
+
+    name = "lines"
+    input_type = "lines"
+    filter_ops = ()
+    sortable = False
+    json_type = {"type": "array"}
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:  # pragma: no cover
+        raise TypeError("lines have no column")
+
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        return None
+
+
+class BarcodeType(TextType):
+    """Barcodes; GS1 codes (8, 12, 13 or 14 digits) must carry a valid check digit."""
+
+    name = "barcode"
+
+    def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
+        return String(64)
+
+    def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> str:
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        value = normalise_text(raw)
+        if not re.fullmatch(r"[0-9A-Za-z-]{1,64}", value):
+            raise ValueProblem(t("barcode_chars"))
+        if value.isdigit() and len(value) in (8, 12, 13, 14) and not gs1_check_ok(value):
+            raise ValueProblem(t("barcode_check"))
+        return value
+
+
+def gs1_check_ok(code: str) -> bool:
+    """True when the last digit of a GS1 code (EAN-8/UPC-A/EAN-13/GTIN-14) is right."""
+    digits = [int(c) for c in code]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def parse_number(raw: Any, message: str) -> Decimal:
+    """Parse `1,234.50`, `¥1,200`, full-width digits, floats and ints into an exact Decimal."""
+    if isinstance(raw, Decimal):
+        number = raw
+    elif isinstance(raw, int):
+        number = Decimal(raw)
+    elif isinstance(raw, float):
+        number = Decimal(repr(raw))  # shortest repr: 0.1 stays 0.1
+    else:
+        text = normalise_text(raw)
+        text = re.sub(r"^[¥$€]|^CNY|^RMB|元$", "", text, flags=re.IGNORECASE).strip()
+        if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+            text = text.replace(",", "")
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueProblem(message) from exc
+    if not number.is_finite():
+        raise ValueProblem(message)
+    return number
+
+
+def format_decimal(value: Decimal, min_scale: int) -> str:
+    """Exact text of a decimal, with trailing zeros kept down to `min_scale` places."""
+    value = Decimal(value)
+    text = f"{value:f}"
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0")
+        frac = frac + "0" * (min_scale - len(frac)) if len(frac) < min_scale else frac
+        return f"{whole}.{frac}" if frac else whole
+    return f"{text}.{'0' * min_scale}" if min_scale else text
+
+
+FIELD_TYPES: dict[str, FieldType] = {
+    cls.name: cls()
+    for cls in (
+        TextType,
+        LongTextType,
+        IntegerType,
+        DecimalType,
+        MoneyType,
+        QuantityType,
+        DateType,
+        DateTimeType,
+        BooleanType,
+        SelectType,
+        LinkType,
+        UserType,
+        LinesType,
+        BarcodeType,
+    )
+}

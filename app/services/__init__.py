@@ -1,0 +1,1 @@
+"""The one service layer every channel uses: access, queries, writes, audit."""

@@ -1,0 +1,47 @@
+"""Audit rows: who changed what, when, before and after, written in the same transaction."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from app.core_tables import audit_log
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("jxc_request_id", default=None)
+
+
+def utcnow() -> dt.datetime:
+    """Current UTC time without zone (how timestamps are stored)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def write_audit(
+    session: Session,
+    *,
+    user_id: int | None,
+    username: str,
+    model: str,
+    record_id: int | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Append one audit row inside the caller's transaction."""
+    session.execute(
+        insert(audit_log).values(
+            at=utcnow(),
+            user_id=user_id,
+            username=username,
+            model=model,
+            record_id=record_id,
+            action=action,
+            before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
+            after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),
+            request_id=request_id_var.get(),
+        )
+    )

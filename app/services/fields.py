@@ -1,0 +1,87 @@
+"""Fields without code: add a field to a model at run time, live in every process.
+
+The field is stored in jxc_meta_field (so backups carry it), its column is added (add-only), the
+metadata version is bumped and the change audited, all in one transaction. Every process compares
+the version before each request or job and rebuilds its registry when it moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.core_tables import meta_field, meta_state
+from app.i18n import t
+from app.meta.registry import RegistryHolder, build_registry
+from app.meta.schema import sync_schema
+from app.meta.spec import FieldSpec, MetadataInvalid
+from app.services.access import Access
+from app.services.audit import write_audit
+from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
+
+
+def bump_version(session: Session) -> int:
+    """Move the metadata version on (inside the caller's transaction) and return it."""
+    current = session.execute(select(meta_state.c.version).where(meta_state.c.id == 1)).scalar()
+    if current is None:
+        session.execute(insert(meta_state).values(id=1, version=1))
+        return 1
+    session.execute(update(meta_state).where(meta_state.c.id == 1).values(version=meta_state.c.version + 1))
+    return int(current) + 1
+
+
+def add_field(session: Session, holder: RegistryHolder, access: Access, model_key: str,
+              raw_spec: Any) -> FieldSpec:
+    """Validate and add one field; ValidationFailed lists every problem with the spec."""
+    if not access.is_admin:
+        raise Forbidden(t("forbidden"))
+    registry = holder.current
+    if model_key not in registry.meta.models:
+        raise NotFound(t("not_found"))
+    model = registry.model(model_key)
+    if model.kind == "ledger":
+        raise Forbidden(t("ledger_readonly"))
+    if not isinstance(raw_spec, dict) or not isinstance(raw_spec.get("name"), str):
+        raise ValidationFailed([CellError("name", t("required"))])
+    spec_body = {k: v for k, v in raw_spec.items() if k != "name"}
+    name = raw_spec["name"]
+    if model.field(name) is not None:
+        raise ValidationFailed([CellError("name", t("field_exists", field=name))])
+    if spec_body.get("type") == "lines":
+        raise ValidationFailed([CellError("type", "lines cannot be added at run time")])
+    conn = session.connection()
+    try:
+        candidate = build_registry(holder.root, conn, holder.user_table,
+                                   extra_fields=[{"model": model_key, "name": name, "spec": spec_body}])
+    except MetadataInvalid as exc:
+        raise ValidationFailed([CellError(_error_field(e.message), f"{e.message}" + (f" ({e.hint})" if e.hint else ""))
+                                for e in exc.errors]) from exc
+    session.execute(
+        insert(meta_field).values(
+            model=model_key,
+            name=name,
+            spec=json.dumps(spec_body, ensure_ascii=False),
+            created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            created_by=access.username,
+        )
+    )
+    sync_schema(conn, candidate)
+    bump_version(session)
+    added = candidate.model(model_key).field(name)
+    assert added is not None
+    write_audit(session, user_id=access.user_id, username=access.username, model="jxc_meta_field",
+                record_id=None, action="add_field", before=None, after={"model": model_key, "name": name, **spec_body})
+    session.commit()
+    holder.refresh_if_stale(session.connection())
+    return added
+
+
+def _error_field(message: str) -> str:
+    for key in ("type", "label", "help", "default", "options", "to", "min", "max", "pattern", "name"):
+        if key in message:
+            return key
+    return "spec"

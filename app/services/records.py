@@ -1,0 +1,308 @@
+"""The one write path: parse -> validate -> permission -> write -> audit, in one transaction.
+
+REST, forms, the grid batch endpoint, importers and jobs all call RecordService; none of them
+writes model rows any other way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.i18n import t
+from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.types import FIELD_TYPES, ValueProblem
+from app.services.access import Access
+from app.services.audit import utcnow, write_audit
+from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
+from app.services.numbering import next_number
+from app.services.query import get_row
+from app.services.resolver import Resolver
+from app.services.serialize import snapshot
+
+CONTROL_KEYS = {"id", "version", "line_no"}
+
+
+def load_handler(path: str) -> Callable[[dict[str, Any]], Any]:
+    """Import a handler named by dotted path in metadata (e.g. app.documents.compute.line_amount)."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class RecordService:
+    """Creates, updates and deletes rows of any metadata model for one user in one transaction."""
+
+    def __init__(self, session: Session, access: Access) -> None:
+        self.session = session
+        self.access = access
+        self.registry = access.registry
+        self.resolver = Resolver(session, access)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def create(self, model_key: str, payload: dict[str, Any], row_ref: Any = None) -> Any:
+        """Insert a row (and its lines); ValidationFailed lists every bad value."""
+        model = self._writable_model(model_key, "write")
+        values, lines, errors = self._parse_payload(model, payload, None, row_ref)
+        self._raise(errors)
+        cls = self.registry.cls(model.key)
+        row = cls()
+        self._apply_defaults(model, values)
+        if model.kind == "document":
+            values["status"] = "draft"
+            if not values.get("number"):
+                day = values.get("date") if isinstance(values.get("date"), dt.date) else utcnow().date()
+                values["number"] = next_number(self.session, model.number_prefix or "DOC", day)
+        errors = self._check_required(model, values, row_ref) + self._check_unique(model, values, None, row_ref)
+        self._raise(errors)
+        now = utcnow()
+        values.update(created_at=now, updated_at=now, created_by=self.access.user_id, updated_by=self.access.user_id)
+        self._assign(model, row, values)
+        if lines is not None:
+            self._replace_lines(model, row, lines)
+        self._compute(model, row)
+        self.session.add(row)
+        self._flush(model, row_ref)
+        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
+                    record_id=row.id, action="create", before=None, after=self._snapshot(model, row))
+        return row
+
+    def update(self, model_key: str, pk: int, payload: dict[str, Any], expected_version: int | None = None,
+               row_ref: Any = None) -> Any:
+        """Change some fields of a row the user may see; Conflict if it changed since `version`."""
+        model = self._writable_model(model_key, "write")
+        row = get_row(self.session, self.access, model, pk)
+        version = expected_version if expected_version is not None else payload.get("version")
+        self._check_version(model, row, version)
+        self._check_editable(model, row, row_ref)
+        before = self._snapshot(model, row)
+        values, lines, errors = self._parse_payload(model, payload, row, row_ref)
+        self._raise(errors)
+        merged = {spec.name: getattr(row, spec.column) for spec in model.data_fields}
+        merged.update(values)
+        errors = self._check_required(model, merged, row_ref, only=values) + self._check_unique(
+            model, values, row.id, row_ref
+        )
+        self._raise(errors)
+        values.update(updated_at=utcnow(), updated_by=self.access.user_id)
+        self._assign(model, row, values)
+        if lines is not None:
+            self._replace_lines(model, row, lines)
+        self._compute(model, row)
+        self._flush(model, row_ref)
+        after = self._snapshot(model, row)
+        if {k: v for k, v in after.items() if k not in ("updated_at", "version")} != {
+            k: v for k, v in before.items() if k not in ("updated_at", "version")
+        }:
+            write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
+                        record_id=row.id, action="update", before=before, after=after)
+        return row
+
+    def delete(self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None) -> None:
+        """Delete a row the user may see (documents only while draft)."""
+        model = self._writable_model(model_key, "delete")
+        row = get_row(self.session, self.access, model, pk)
+        self._check_version(model, row, expected_version)
+        self._check_editable(model, row, row_ref)
+        before = self._snapshot(model, row)
+        self.session.delete(row)
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ValidationFailed([CellError("id", t("in_use"), row_ref)]) from exc
+        except StaleDataError as exc:
+            self.session.rollback()
+            raise Conflict(t("version_conflict", current="?")) from exc
+        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
+                    record_id=pk, action="delete", before=before, after=None)
+
+    def commit(self) -> None:
+        """Commit the transaction (rows and their audit rows together)."""
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ValidationFailed([CellError("id", t("duplicate", value=""))]) from exc
+
+    # -- parsing --------------------------------------------------------------------------------
+
+    def _writable_model(self, model_key: str, action: str) -> ModelSpec:
+        model = self.registry.model(model_key)
+        if model.kind == "ledger":
+            raise Forbidden(t("ledger_readonly"))
+        if model.is_line:
+            raise Forbidden(t("lines_via_document"))
+        self.access.require(model.key, action)
+        return model
+
+    def _parse_payload(self, model: ModelSpec, payload: dict[str, Any], row: Any, row_ref: Any,
+                       prefix: str = "") -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[CellError]]:
+        if not isinstance(payload, dict):
+            return {}, None, [CellError(prefix.rstrip(".") or "_record", t("not_object"), row_ref)]
+        values: dict[str, Any] = {}
+        errors: list[CellError] = []
+        lines: list[dict[str, Any]] | None = None
+        for name, raw in payload.items():
+            where = f"{prefix}{name}"
+            if name in CONTROL_KEYS:
+                continue
+            spec = model.field(name)
+            if spec is None or not self.access.can_see(model, spec):
+                errors.append(CellError(where, t("unknown_field"), row_ref))
+                continue
+            if spec.type == "lines":
+                if not isinstance(raw, list):
+                    errors.append(CellError(where, t("not_list"), row_ref))
+                    continue
+                lines = []
+                line_model = self.registry.model(model.lines_model or "")
+                for index, line_payload in enumerate(raw):
+                    line_values, _, line_errors = self._parse_payload(
+                        line_model, line_payload, None, row_ref, prefix=f"{where}.{index}."
+                    )
+                    errors.extend(line_errors)
+                    if isinstance(line_payload, dict):
+                        line_values["id"] = line_payload.get("id")
+                        errors.extend(self._check_required(line_model, line_values, row_ref, prefix=f"{where}.{index}."))
+                    lines.append(line_values)
+                continue
+            writable = self.access.can_write(model, spec)
+            if spec.name == "number" and model.kind == "document" and row is None:
+                writable = True
+            if not writable:
+                current = None if row is None else FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
+                if row is not None and self._same(spec, raw, getattr(row, spec.column), current):
+                    continue  # echoing back an unchanged read-only value is harmless
+                errors.append(CellError(where, t("readonly_field"), row_ref))
+                continue
+            try:
+                values[name] = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
+            except ValueProblem as exc:
+                errors.append(CellError(where, str(exc), row_ref))
+        return values, lines, errors
+
+    def _same(self, spec: FieldSpec, raw: Any, stored: Any, stored_json: Any) -> bool:
+        if spec.is_link:
+            return raw == stored or (isinstance(raw, dict) and raw.get("id") == stored)
+        return raw == stored_json or raw == stored
+
+    def _apply_defaults(self, model: ModelSpec, values: dict[str, Any]) -> None:
+        for spec in model.data_fields:
+            if spec.name not in values and spec.default is not None:
+                if spec.is_link:
+                    values[spec.name] = self.resolver.resolve(spec.to or "", spec.default)
+                else:
+                    values[spec.name] = spec.default
+
+    def _check_required(self, model: ModelSpec, values: dict[str, Any], row_ref: Any, prefix: str = "",
+                        only: dict[str, Any] | None = None) -> list[CellError]:
+        errors = []
+        for spec in model.data_fields:
+            if not spec.required or (only is not None and spec.name not in only):
+                continue
+            if values.get(spec.name) is None:
+                errors.append(CellError(f"{prefix}{spec.name}", t("required"), row_ref))
+        return errors
+
+    def _check_unique(self, model: ModelSpec, values: dict[str, Any], pk: int | None, row_ref: Any) -> list[CellError]:
+        cls = self.registry.cls(model.key)
+        errors = []
+        for spec in model.data_fields:
+            value = values.get(spec.name)
+            if not spec.unique or value is None:
+                continue
+            stmt = select(cls.id).where(getattr(cls, spec.column) == value)
+            if pk is not None:
+                stmt = stmt.where(cls.id != pk)
+            if self.session.execute(stmt.limit(1)).first() is not None:
+                errors.append(CellError(spec.name, t("duplicate", value=FIELD_TYPES[spec.type].to_json(spec, value)),
+                                        row_ref))
+        return errors
+
+    def _check_version(self, model: ModelSpec, row: Any, version: Any) -> None:
+        if version is None:
+            return
+        try:
+            expected = int(version)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed([CellError("version", t("not_integer"))]) from exc
+        if expected != row.version:
+            raise Conflict(t("version_conflict", current=row.version), current={"id": row.id, "version": row.version})
+
+    def _check_editable(self, model: ModelSpec, row: Any, row_ref: Any) -> None:
+        if model.kind == "document" and row.status != "draft":
+            raise ValidationFailed([CellError("status", t("not_draft"), row_ref)])
+
+    @staticmethod
+    def _raise(errors: list[CellError]) -> None:
+        if errors:
+            raise ValidationFailed(errors)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _assign(self, model: ModelSpec, row: Any, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            spec = model.field(name)
+            if spec is not None and spec.type != "lines":
+                setattr(row, spec.column, value)
+
+    def _replace_lines(self, model: ModelSpec, row: Any, lines: list[dict[str, Any]]) -> None:
+        line_model = self.registry.model(model.lines_model or "")
+        line_cls = self.registry.cls(line_model.key)
+        existing = {line.id: line for line in row.lines}
+        kept = []
+        now = utcnow()
+        for index, values in enumerate(lines, start=1):
+            line_id = values.pop("id", None)
+            line = existing.get(line_id) if line_id is not None else None
+            if line is None:
+                line = line_cls(created_at=now, created_by_id=self.access.user_id)
+                self._apply_defaults(line_model, values)
+            values.update(updated_at=now, updated_by=self.access.user_id)
+            self._assign(line_model, line, values)
+            line.line_no = index
+            self._compute(line_model, line)
+            kept.append(line)
+        row.lines = kept
+
+    def _compute(self, model: ModelSpec, row: Any) -> None:
+        for spec in model.data_fields:
+            if spec.compute:
+                values = {f.name: getattr(row, f.column) for f in model.data_fields}
+                if model.lines_model:
+                    line_model = self.registry.model(model.lines_model)
+                    values["lines"] = [
+                        {f.name: getattr(line, f.column) for f in line_model.data_fields} for line in row.lines
+                    ]
+                setattr(row, spec.column, load_handler(spec.compute)(values))
+
+    def _flush(self, model: ModelSpec, row_ref: Any) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            self.session.rollback()
+            raise Conflict(t("version_conflict", current="?")) from exc
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ValidationFailed([_integrity_error(model, exc, row_ref)]) from exc
+
+    def _snapshot(self, model: ModelSpec, row: Any) -> dict[str, Any]:
+        line_model = self.registry.model(model.lines_model) if model.lines_model else None
+        return snapshot(model, row, line_model)
+
+
+def _integrity_error(model: ModelSpec, exc: IntegrityError, row_ref: Any) -> CellError:
+    text = str(exc.orig)
+    for spec in model.data_fields:
+        if re.search(rf"\b{re.escape(model.key)}\.{re.escape(spec.column)}\b|uq_{model.key}_{spec.column}\b", text):
+            return CellError(spec.name, t("duplicate", value=""), row_ref)
+    return CellError("_record", t("in_use") if "FOREIGN KEY" in text.upper() else t("duplicate", value=""), row_ref)

@@ -1,0 +1,62 @@
+"""Resolve what a user typed for a link (id or business key) into a row id, within their scope."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.meta.types import normalise_text
+
+if TYPE_CHECKING:
+    from app.services.access import Access
+
+
+class Resolver:
+    """A LinkResolver bound to one session and one user's scope, with a small cache."""
+
+    def __init__(self, session: Session, access: Access) -> None:
+        self.session = session
+        self.access = access
+        self._cache: dict[tuple[str, Any], int | None] = {}
+
+    def resolve(self, model_key: str, raw: Any) -> int | None:
+        """Row id of `model_key` for an id (int) or business key (text); None if not visible."""
+        cache_key = (model_key, raw)
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        registry = self.access.registry
+        model = registry.model(model_key)
+        cls = registry.cls(model_key)
+        stmt = select(cls.id)
+        if isinstance(raw, bool):
+            found = None
+        else:
+            if isinstance(raw, int) or model.business_key == "id":
+                try:
+                    stmt = stmt.where(cls.id == int(raw))
+                except (TypeError, ValueError):
+                    stmt = None  # type: ignore[assignment]
+            else:
+                key_column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
+                stmt = stmt.where(key_column == normalise_text(raw))
+            if stmt is not None:
+                scope = self.access.scope(model)
+                if scope is not None:
+                    stmt = stmt.where(scope)
+                found = self.session.execute(stmt.limit(1)).scalar_one_or_none()
+            else:
+                found = None
+        self._cache[cache_key] = found
+        return found
+
+    def resolve_user(self, raw: Any) -> int | None:
+        """User id for an id (int) or a username."""
+        from flask_appbuilder.security.sqla.models import User
+
+        if isinstance(raw, bool):
+            return None
+        column = User.id if isinstance(raw, int) else User.username
+        value = raw if isinstance(raw, int) else normalise_text(raw)
+        return self.session.execute(select(User.id).where(column == value)).scalar_one_or_none()

@@ -1,0 +1,52 @@
+"""User accounts: create with a role and assigned warehouses (the row scope 'my_warehouses')."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, insert, select
+
+from app.core_tables import user_warehouse
+from app.extensions import db
+from app.services.context import registry
+
+
+class UserError(Exception):
+    """A user could not be created; the message says why."""
+
+
+def set_warehouses(user_id: int, codes: list[str]) -> None:
+    """Replace the warehouses a user works in (by warehouse code)."""
+    cls = registry().cls("warehouse")
+    ids = []
+    for code in codes:
+        found = db.session.execute(select(cls.id).where(cls.code == code)).scalar_one_or_none()
+        if found is None:
+            raise UserError(f"unknown warehouse '{code}'")
+        ids.append(found)
+    db.session.execute(delete(user_warehouse).where(user_warehouse.c.user_id == user_id))
+    for warehouse_id in ids:
+        db.session.execute(insert(user_warehouse).values(user_id=user_id, warehouse_id=warehouse_id))
+
+
+def create_user(username: str, role: str, password: str, *, email: str | None = None, name: str | None = None,
+                warehouses: list[str] | None = None) -> Any:
+    """Create a user with one role; UserError on an unknown role, a taken name or a weak password."""
+    sm = current_app.appbuilder.sm
+    if role not in registry().meta.roles:
+        raise UserError(f"unknown role '{role}'; roles: {', '.join(registry().meta.roles)}")
+    fab_role = sm.find_role(role)
+    if fab_role is None:
+        raise UserError(f"role '{role}' is not in the database yet; run `jxc init` first")
+    if sm.find_user(username=username) is not None:
+        raise UserError(f"user '{username}' already exists")
+    if len(password) < 8:
+        raise UserError("password must have at least 8 characters")
+    user = sm.add_user(username, name or username, "-", email or f"{username}@jxc.local", fab_role, password=password)
+    if not user:
+        raise UserError(f"could not create user '{username}' (is the email already used?)")
+    if warehouses:
+        set_warehouses(user.id, warehouses)
+        db.session.commit()
+    return user

@@ -1,0 +1,97 @@
+"""`jxc init`: create and upgrade the schema, permissions, roles, the admin user and demo data."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+
+from app.config import ROOT
+from app.extensions import db
+from app.meta.registry import read_version
+from app.meta.schema import sync_schema
+from app.services.context import registry_holder
+from app.services.fields import bump_version
+from app.services.roles_sync import sync_roles
+
+ADMIN = "admin"
+
+
+@dataclass
+class InitResult:
+    """What init did, for the CLI to print."""
+
+    schema_changes: list[str] = field(default_factory=list)
+    admin_password: str | None = None
+    demo_rows: int = 0
+
+
+def upgrade_core(conn: Any) -> None:
+    """Run Alembic migrations of the core tables on this connection."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "app" / "migrations"))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def password_file(app: Flask) -> Path:
+    """Where a generated admin password is kept (readable by the owner only)."""
+    return Path(app.config["INSTANCE_PATH"]) / "admin_password"
+
+
+def ensure_admin(app: Flask) -> str | None:
+    """Create the admin user (password from JXC_ADMIN_PASSWORD or generated); return a new password."""
+    sm = app.appbuilder.sm
+    wanted = os.environ.get("JXC_ADMIN_PASSWORD")
+    user = sm.find_user(username=ADMIN)
+    role = sm.find_role(ADMIN)
+    if user is None:
+        password = wanted or secrets.token_urlsafe(12)
+        sm.add_user(ADMIN, "系统", "管理员", "admin@jxc.local", role, password=password)
+        if not wanted:
+            path = password_file(app)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(password + "\n")
+            path.chmod(0o600)
+        return password
+    if wanted:
+        from werkzeug.security import check_password_hash
+
+        if not check_password_hash(user.password, wanted):
+            sm.reset_password(user.id, wanted)
+    return None
+
+
+def init_database(app: Flask, demo: bool = False) -> InitResult:
+    """Bring a database (new or old) up to the code and metadata; safe to run again."""
+    result = InitResult()
+    with app.app_context():
+        app.config["FAB_CREATE_DB"] = True
+        app.appbuilder.sm.create_db()
+        with db.engine.begin() as conn:
+            upgrade_core(conn)
+        holder = registry_holder()
+        with db.engine.begin() as conn:
+            holder.load(conn)
+            result.schema_changes = sync_schema(conn, holder.current)
+        app.appbuilder.add_permissions(update_perms=True)
+        sync_roles(app.appbuilder.sm, holder.current)
+        with db.engine.connect() as conn:
+            version = read_version(conn)
+        if version == 0:
+            bump_version(db.session)
+            db.session.commit()
+            with db.engine.connect() as conn:
+                holder.load(conn)
+        result.admin_password = ensure_admin(app)
+        if demo:
+            from app.demo import load_demo
+
+            result.demo_rows = load_demo(current_app)
+    return result

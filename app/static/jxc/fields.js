@@ -1,0 +1,62 @@
+// The field editor posts to the same endpoint as scripts do: POST /api/v1/meta/<model>/fields.
+(function () {
+  var form = document.getElementById('add-field');
+  if (!form) { return; }
+  var result = document.getElementById('af-result');
+
+  function selected(select) {
+    return Array.prototype.filter.call(select.options, function (o) { return o.selected; })
+      .map(function (o) { return o.value; });
+  }
+
+  function spec() {
+    var data = new FormData(form);
+    var out = {
+      name: data.get('name').trim(),
+      type: data.get('type'),
+      label: {zh: data.get('label_zh').trim(), en: data.get('label_en').trim()}
+    };
+    var helpZh = data.get('help_zh').trim();
+    out.help = {zh: helpZh || out.label.zh, en: helpZh || out.label.en};
+    if (data.get('to')) { out.to = data.get('to'); }
+    if (data.get('default').trim()) { out['default'] = data.get('default').trim(); }
+    if (data.get('required')) { out.required = true; }
+    if (data.get('unique')) { out.unique = true; }
+    var options = data.get('options').trim();
+    if (options) {
+      out.options = options.split(/\r?\n/).filter(Boolean).map(function (line) {
+        var parts = line.split('=');
+        return {value: parts[0].trim(), label: {zh: (parts[1] || parts[0]).trim(), en: (parts[2] || parts[1] || parts[0]).trim()}};
+      });
+    }
+    var readRoles = selected(form.querySelector('[name=read_roles]'));
+    var writeRoles = selected(form.querySelector('[name=write_roles]'));
+    if (readRoles.length) { out.read_roles = readRoles; }
+    if (writeRoles.length) { out.write_roles = writeRoles; }
+    return out;
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    result.className = 'jxc-result';
+    result.textContent = '…';
+    fetch('/api/v1/meta/' + encodeURIComponent(form.dataset.model) + '/fields', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json', 'X-CSRFToken': form.dataset.csrf},
+      body: JSON.stringify(spec())
+    }).then(function (response) {
+      return response.json().then(function (body) { return {ok: response.ok, body: body}; });
+    }).then(function (answer) {
+      if (answer.ok) {
+        result.className = 'jxc-result text-success';
+        result.textContent = 'OK: ' + answer.body.result.name;
+        window.setTimeout(function () { window.location.reload(); }, 600);
+      } else {
+        result.className = 'jxc-result text-danger';
+        var errors = answer.body.errors || [{field: '', message: JSON.stringify(answer.body.message)}];
+        result.textContent = errors.map(function (e) { return (e.field ? e.field + ': ' : '') + e.message; }).join('\n');
+      }
+    });
+  });
+}());

@@ -1,0 +1,7 @@
+// Confirmation for destructive buttons (no inline script: the CSP forbids it).
+document.addEventListener('click', function (event) {
+  var button = event.target.closest('[data-confirm]');
+  if (button && !window.confirm(button.getAttribute('data-confirm'))) {
+    event.preventDefault();
+  }
+});

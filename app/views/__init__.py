@@ -1,0 +1,1 @@
+"""Server-rendered pages: home, generated list / detail / form pages, admin pages."""

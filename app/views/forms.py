@@ -1,0 +1,114 @@
+"""HTML forms generated from field specs; submitted forms become ordinary service payloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from app.i18n import label
+from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.types import FIELD_TYPES
+from app.services.access import Access
+
+BLANK_LINES = 3
+
+
+@dataclass
+class FormField:
+    """What a template needs to draw one input."""
+
+    name: str
+    label: str
+    help: str
+    input: str
+    required: bool
+    readonly: bool
+    value: Any
+    errors: list[str]
+    options: list[tuple[str, str]]
+    step: str = "any"
+
+
+def _display(spec: FieldSpec, value: Any) -> Any:
+    """Form value for a stored or JSON value (links show their business key)."""
+    if value is None:
+        return ""
+    if spec.is_link:
+        return value.get("key", "") if isinstance(value, dict) else value
+    if spec.type == "boolean":
+        return bool(value)
+    return value
+
+
+def form_fields(access: Access, model: ModelSpec, values: dict[str, Any], errors: dict[str, list[str]],
+                creating: bool) -> list[FormField]:
+    """Inputs for the fields the user may see (read-only ones shown, not editable)."""
+    out = []
+    for spec in access.visible_fields(model):
+        if spec.type == "lines" or spec.system:
+            continue
+        writable = access.can_write(model, spec) or (creating and spec.name == "number")
+        ftype = FIELD_TYPES[spec.type]
+        step = "any"
+        if spec.type in ("decimal", "money", "quantity"):
+            step = str(1 / (10 ** ftype.scale(spec))) if ftype.scale(spec) else "1"  # type: ignore[attr-defined]
+        out.append(FormField(
+            name=spec.name,
+            label=label(spec.label, spec.name),
+            help=label(spec.help),
+            input=ftype.input_type,
+            required=spec.required and writable,
+            readonly=not writable,
+            value=_display(spec, values.get(spec.name)),
+            errors=errors.get(spec.name, []),
+            options=[(o.value, label(o.label, o.value)) for o in spec.options],
+            step=step,
+        ))
+    return out
+
+
+def line_columns(access: Access, line_model: ModelSpec) -> list[FormField]:
+    """Column headers (as empty FormFields) of a document's line table."""
+    return form_fields(access, line_model, {}, {}, creating=True)
+
+
+def form_payload(access: Access, model: ModelSpec, form: MultiDict[str, str], creating: bool) -> dict[str, Any]:
+    """Turn a submitted form into the same payload the REST API receives."""
+    payload: dict[str, Any] = {}
+    for spec in access.visible_fields(model):
+        if spec.type == "lines" or spec.system:
+            continue
+        if not (access.can_write(model, spec) or (creating and spec.name == "number")):
+            continue
+        if spec.type == "boolean":
+            payload[spec.name] = spec.name in form
+        elif spec.name in form:
+            payload[spec.name] = form.get(spec.name, "")
+    if model.lines_model:
+        payload["lines"] = _lines_payload(access, access.registry.model(model.lines_model), form)
+    return payload
+
+
+def _lines_payload(access: Access, line_model: ModelSpec, form: MultiDict[str, str]) -> list[dict[str, Any]]:
+    indices = sorted({int(key.split("-")[1]) for key in form if key.startswith("lines-") and key.count("-") >= 2
+                      and key.split("-")[1].isdigit()})
+    lines = []
+    for index in indices:
+        line: dict[str, Any] = {}
+        for spec in access.visible_fields(line_model):
+            if spec.system or not access.can_write(line_model, spec):
+                continue
+            key = f"lines-{index}-{spec.name}"
+            if spec.type == "boolean":
+                line[spec.name] = key in form
+            elif key in form:
+                line[spec.name] = form.get(key, "")
+        if not any(v not in ("", False, None) for v in line.values()):
+            continue  # a blank row in the form is not a line
+        line_id = form.get(f"lines-{index}-id", "")
+        if line_id.isdigit():
+            line["id"] = int(line_id)
+        lines.append(line)
+    return lines
