@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, ValueProblem
+from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
 from app.services.access import Access
 from app.services.audit import utcnow, write_audit
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
@@ -52,17 +53,18 @@ class RecordService:
         """Insert a row (and its lines); ValidationFailed lists every bad value."""
         model = self._writable_model(model_key, "write")
         values, lines, errors = self._parse_payload(model, payload, None, row_ref)
+        self._apply_defaults(model, values)
+        bad = {e.field for e in errors}
+        errors += self._check_required(model, values, row_ref, skip=bad)
+        errors += self._check_unique(model, values, None, row_ref)
         self._raise(errors)
         cls = self.registry.cls(model.key)
         row = cls()
-        self._apply_defaults(model, values)
         if model.kind == "document":
             values["status"] = "draft"
             if not values.get("number"):
                 day = values.get("date") if isinstance(values.get("date"), dt.date) else utcnow().date()
                 values["number"] = next_number(self.session, model.number_prefix or "DOC", day)
-        errors = self._check_required(model, values, row_ref) + self._check_unique(model, values, None, row_ref)
-        self._raise(errors)
         now = utcnow()
         values.update(created_at=now, updated_at=now, created_by=self.access.user_id, updated_by=self.access.user_id)
         self._assign(model, row, values)
@@ -85,12 +87,8 @@ class RecordService:
         self._check_editable(model, row, row_ref)
         before = self._snapshot(model, row)
         values, lines, errors = self._parse_payload(model, payload, row, row_ref)
-        self._raise(errors)
-        merged = {spec.name: getattr(row, spec.column) for spec in model.data_fields}
-        merged.update(values)
-        errors = self._check_required(model, merged, row_ref, only=values) + self._check_unique(
-            model, values, row.id, row_ref
-        )
+        errors += self._check_required(model, values, row_ref, only=values)
+        errors += self._check_unique(model, values, row.id, row_ref)
         self._raise(errors)
         values.update(updated_at=utcnow(), updated_by=self.access.user_id)
         self._assign(model, row, values)
@@ -172,7 +170,8 @@ class RecordService:
                     errors.extend(line_errors)
                     if isinstance(line_payload, dict):
                         line_values["id"] = line_payload.get("id")
-                        errors.extend(self._check_required(line_model, line_values, row_ref, prefix=f"{where}.{index}."))
+                        errors.extend(self._check_required(line_model, line_values, row_ref, prefix=f"{where}.{index}.",
+                                                          skip={e.field for e in line_errors}))
                     lines.append(line_values)
                 continue
             writable = self.access.can_write(model, spec)
@@ -204,10 +203,11 @@ class RecordService:
                     values[spec.name] = spec.default
 
     def _check_required(self, model: ModelSpec, values: dict[str, Any], row_ref: Any, prefix: str = "",
-                        only: dict[str, Any] | None = None) -> list[CellError]:
+                        only: dict[str, Any] | None = None, skip: set[str] = frozenset()) -> list[CellError]:
+        """Required fields that are empty (on update: only those the payload sets)."""
         errors = []
         for spec in model.data_fields:
-            if not spec.required or (only is not None and spec.name not in only):
+            if not spec.required or (only is not None and spec.name not in only) or f"{prefix}{spec.name}" in skip:
                 continue
             if values.get(spec.name) is None:
                 errors.append(CellError(f"{prefix}{spec.name}", t("required"), row_ref))
@@ -283,7 +283,7 @@ class RecordService:
                     values["lines"] = [
                         {f.name: getattr(line, f.column) for f in line_model.data_fields} for line in row.lines
                     ]
-                setattr(row, spec.column, load_handler(spec.compute)(values))
+                setattr(row, spec.column, _rounded(spec, load_handler(spec.compute)(values)))
 
     def _flush(self, model: ModelSpec, row_ref: Any) -> None:
         try:
@@ -298,6 +298,14 @@ class RecordService:
     def _snapshot(self, model: ModelSpec, row: Any) -> dict[str, Any]:
         line_model = self.registry.model(model.lines_model) if model.lines_model else None
         return snapshot(model, row, line_model)
+
+
+def _rounded(spec: FieldSpec, value: Any) -> Any:
+    """Computed decimals are rounded half-up to the field's scale (typed input never is)."""
+    ftype = FIELD_TYPES[spec.type]
+    if value is None or not isinstance(ftype, DecimalType):
+        return value
+    return Decimal(value).quantize(Decimal(1).scaleb(-ftype.scale(spec)), rounding=ROUND_HALF_UP)
 
 
 def _integrity_error(model: ModelSpec, exc: IntegrityError, row_ref: Any) -> CellError:

@@ -1,0 +1,208 @@
+"""Fixtures: one app per database backend (SQLite and PostgreSQL), users of every role, API clients.
+
+The suite needs PostgreSQL and Redis; when either is down it stops at once and says how to start it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "secret-pass-1"
+ROLES = ("admin", "manager", "clerk", "purchaser", "salesperson", "warehouse", "finance")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to run without the real services rather than skip their tests silently."""
+    try:
+        psycopg.connect(PG_URL, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        pytest.exit(f"PostgreSQL is not reachable at {PG_URL} ({exc}).\nStart it with: {START_PG}\n"
+                    "or point TEST_DATABASE_URL at a server.", returncode=3)
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis is not reachable at {REDIS_URL} ({exc}).\nStart it with: {START_REDIS}\n"
+                    "or point REDIS_URL at a server.", returncode=3)
+
+
+def _pg_admin_url() -> str:
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    name = f"jxc_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Backend:
+    """Where one test app keeps its data."""
+
+    name: str
+    url: str
+    instance: Path
+
+
+def make_backend(name: str, tmp: Path, pg: str) -> Backend:
+    """A backend description for 'sqlite' or 'postgresql'."""
+    instance = tmp / f"instance-{name}"
+    instance.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{instance / 'jxc.db'}" if name == "sqlite" else pg
+    return Backend(name, url, instance)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    """Every test that uses the app runs on SQLite and on PostgreSQL."""
+    pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
+    return make_backend(request.param, tmp_path_factory.mktemp(request.param), pg)
+
+
+def build_app(backend: Backend) -> Any:
+    """A fully initialised app with demo data and one user per role."""
+    from app import create_app
+    from app.setup import init_database
+
+    os.environ["JXC_ADMIN_PASSWORD"] = PASSWORD
+    app = create_app({"DATABASE_URL": backend.url, "INSTANCE_PATH": str(backend.instance), "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789"})
+    init_database(app, demo=True)
+    with app.app_context():
+        from app.extensions import db
+        from app.services.context import registry
+        from app.services.users import create_user
+
+        for role in ROLES[1:]:
+            create_user(f"u_{role}", role, PASSWORD, warehouses=["WH01"] if role == "warehouse" else None)
+        reg = registry()
+        partner = reg.cls("partner")
+        salesperson = app.appbuilder.sm.find_user(username="u_salesperson")
+        db.session.query(partner).filter(partner.code.in_(["K001", "K002"])).update(
+            {partner.owner_id: salesperson.id}, synchronize_session=False
+        )
+        db.session.commit()
+    app.config["JXC_BACKEND"] = backend.name
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(backend: Backend) -> Iterator[Any]:
+    """The app for this backend (built once per session and backend)."""
+    built = build_app(backend)
+    yield built
+    with built.app_context():
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+class Api:
+    """A test client that calls the REST API with a JWT bearer token."""
+
+    def __init__(self, app: Any, username: str) -> None:
+        self.client = app.test_client()
+        self.username = username
+        response = self.client.post(
+            "/api/v1/security/login",
+            json={"username": username, "password": PASSWORD, "provider": "db"},
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        self.headers = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        headers = dict(self.headers, **kwargs.pop("headers", {}))
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        """GET with the token."""
+        return self._call("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        """POST with the token."""
+        return self._call("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        """PUT with the token."""
+        return self._call("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        """DELETE with the token."""
+        return self._call("DELETE", url, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def api_as(app: Any) -> Any:
+    """api_as('admin') -> an Api client for that user (cached per session)."""
+    cache: dict[str, Api] = {}
+
+    def get(role_or_user: str) -> Api:
+        username = "admin" if role_or_user == "admin" else (
+            role_or_user if role_or_user.startswith("u_") or role_or_user.startswith("x_") else f"u_{role_or_user}"
+        )
+        if username not in cache:
+            cache[username] = Api(app, username)
+        return cache[username]
+
+    return get
+
+
+@pytest.fixture
+def admin_api(api_as: Any) -> Api:
+    """The admin's API client."""
+    return api_as("admin")
+
+
+@pytest.fixture
+def login_as(app: Any) -> Any:
+    """login_as('clerk') -> a browser-like test client signed in through /login/ (session cookie)."""
+
+    def login(role: str) -> Any:
+        client = app.test_client()
+        page = client.get("/login/")
+        token = _csrf_from(page.get_data(as_text=True))
+        username = "admin" if role == "admin" else f"u_{role}"
+        response = client.post("/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+        return client
+
+    return login
+
+
+def _csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no csrf token in page"
+    return match.group(1)
+
+
+csrf_from = _csrf_from
+
+
+def unique(prefix: str = "T") -> str:
+    """A short unique code for test data (tests share one database per backend)."""
+    return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
