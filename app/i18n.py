@@ -49,6 +49,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "csrf": {"zh": "CSRF 令牌缺失或无效，请刷新页面", "en": "CSRF token missing or invalid"},
     "ledger_readonly": {"zh": "库存流水由系统生成，只读", "en": "Ledger rows are written by the system only"},
     "lines_via_document": {"zh": "明细行请在单据中修改", "en": "Lines are changed through their document"},
+    "out_of_scope": {"zh": "超出您的数据范围", "en": "Outside the data you may work with"},
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
     "deleted": {"zh": "已删除", "en": "Deleted"},

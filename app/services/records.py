@@ -54,6 +54,7 @@ class RecordService:
         model = self._writable_model(model_key, "write")
         values, lines, errors = self._parse_payload(model, payload, None, row_ref)
         self._apply_defaults(model, values)
+        self._fill_own_scope(model, values)
         bad = {e.field for e in errors}
         errors += self._check_required(model, values, row_ref, skip=bad)
         errors += self._check_unique(model, values, None, row_ref)
@@ -73,6 +74,7 @@ class RecordService:
         self._compute(model, row)
         self.session.add(row)
         self._flush(model, row_ref)
+        self._check_in_scope(model, row, row_ref)
         write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
                     record_id=row.id, action="create", before=None, after=self._snapshot(model, row))
         return row
@@ -96,6 +98,7 @@ class RecordService:
             self._replace_lines(model, row, lines)
         self._compute(model, row)
         self._flush(model, row_ref)
+        self._check_in_scope(model, row, row_ref)
         after = self._snapshot(model, row)
         if {k: v for k, v in after.items() if k not in ("updated_at", "version")} != {
             k: v for k, v in before.items() if k not in ("updated_at", "version")
@@ -241,6 +244,26 @@ class RecordService:
     def _check_editable(self, model: ModelSpec, row: Any, row_ref: Any) -> None:
         if model.kind == "document" and row.status != "draft":
             raise ValidationFailed([CellError("status", t("not_draft"), row_ref)])
+
+    def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
+        """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user."""
+        if self.access.scope(model) is None:
+            return
+        for role in self.access.roles:
+            for field_name, token in role.row_scope.get(model.key, {}).items():
+                if token == "me" and values.get(field_name) is None:
+                    values[field_name] = self.access.user_id
+
+    def _check_in_scope(self, model: ModelSpec, row: Any, row_ref: Any) -> None:
+        """Refuse a write that would put the row outside what the user may see."""
+        scope = self.access.scope(model)
+        if scope is None:
+            return
+        cls = self.registry.cls(model.key)
+        if self.session.execute(select(cls.id).where(cls.id == row.id, scope)).first() is None:
+            fields = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
+            self.session.rollback()
+            raise ValidationFailed([CellError(name, t("out_of_scope"), row_ref) for name in fields or ["_record"]])
 
     @staticmethod
     def _raise(errors: list[CellError]) -> None:

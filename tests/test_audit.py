@@ -1,0 +1,70 @@
+"""Every committed change leaves an audit row in the same transaction; failures leave none."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from app.core_tables import audit_log
+from app.extensions import db
+from app.services.context import registry
+from tests.factories import make_payload
+
+
+def audit_count(app) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(audit_log)).scalar_one()
+
+
+def test_create_update_delete_are_audited_with_request_id(app, admin_api):
+    with app.app_context():
+        payload = make_payload(db.session, registry(), "partner")
+    created = admin_api.post("/api/v1/partner/", json=payload, headers={"X-Request-ID": "req-create-1"})
+    pk = created.get_json()["id"]
+    admin_api.put(f"/api/v1/partner/{pk}", json={"remark": "新备注"})
+    admin_api.delete(f"/api/v1/partner/{pk}")
+    with app.app_context():
+        rows = db.session.execute(
+            select(audit_log).where(audit_log.c.model == "partner", audit_log.c.record_id == pk).order_by(audit_log.c.id)
+        ).all()
+    assert [r.action for r in rows] == ["create", "update", "delete"]
+    assert rows[0].request_id == "req-create-1" and rows[0].username == "admin" and rows[0].before is None
+    assert '"新备注"' in rows[1].after and '"新备注"' not in (rows[1].before or "")
+    assert rows[2].after is None and payload["code"] in rows[2].before
+    assert all(r.request_id for r in rows)
+
+
+def test_failed_changes_leave_no_audit_row(app, admin_api):
+    before = audit_count(app)
+    assert admin_api.post("/api/v1/item/", json={"sku": "X", "unit": "NOPE"}).status_code == 422
+    assert admin_api.put("/api/v1/item/987654321", json={"name": "x"}).status_code == 404
+    with app.app_context():
+        payload = make_payload(db.session, registry(), "item")
+    admin_api.post("/api/v1/item/", json=payload)
+    after_first = audit_count(app)
+    assert admin_api.post("/api/v1/item/", json=payload).status_code == 422
+    assert audit_count(app) == after_first == before + 1
+
+
+def test_history_api_is_masked_for_the_reader(app, admin_api, api_as):
+    listed = api_as("salesperson").get("/api/v1/item/").get_json()
+    pk = listed["ids"][0]
+    admin_api.put(f"/api/v1/item/{pk}", json={"purchase_price": "3.3300", "remark": "审计"})
+    seen_by_admin = admin_api.get(f"/api/v1/item/{pk}/history").get_json()["result"][0]
+    assert seen_by_admin["after"]["purchase_price"] == "3.33"
+    seen_by_sales = api_as("salesperson").get(f"/api/v1/item/{pk}/history").get_json()["result"][0]
+    assert "purchase_price" not in seen_by_sales["after"] and seen_by_sales["after"]["remark"] == "审计"
+
+
+def test_global_audit_for_managers_only(api_as):
+    assert api_as("manager").get("/api/v1/audit/").status_code == 200
+    assert api_as("clerk").get("/api/v1/audit/").status_code == 403
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(app):
+    with app.app_context():
+        for statement in ("UPDATE jxc_audit SET username = 'x'", "DELETE FROM jxc_audit"):
+            with pytest.raises(DBAPIError), db.engine.begin() as conn:
+                conn.execute(text(statement))
+        assert db.session.execute(select(func.count()).select_from(audit_log)).scalar_one() > 0

@@ -1,0 +1,58 @@
+"""Generated pages: list, detail and forms use the same write service (validation, audit)."""
+
+from __future__ import annotations
+
+from tests.conftest import csrf_from, unique
+
+
+def test_form_create_shows_errors_then_saves(login_as):
+    client = login_as("clerk")
+    page = client.get("/m/item/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    token = csrf_from(html)
+    assert 'name="purchase_price"' in html
+    refused = client.post("/m/item/new", data={"csrf_token": token, "name": "表单商品", "sale_price": "abc"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'data-field="sku"' in body and 'data-field="sale_price"' in body
+    sku = unique("F")
+    saved = client.post("/m/item/new", data={"csrf_token": token, "sku": sku, "name": "表单商品", "unit": "PCS",
+                                              "sale_price": "¥1,234.5"})
+    assert saved.status_code == 302
+    detail = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert sku in detail and "1234.5" in detail and "create" in detail
+
+
+def test_form_without_csrf_is_refused(login_as):
+    client = login_as("clerk")
+    response = client.post("/m/item/new", data={"sku": unique("F"), "name": "x", "unit": "PCS"})
+    assert response.status_code == 400
+
+
+def test_salesperson_pages_hide_masked_fields_and_scope_rows(login_as):
+    import re
+
+    client = login_as("salesperson")
+    assert client.get("/m/item/new").status_code in (302, 403)  # salespeople only read items
+    page = client.get("/m/item/").get_data(as_text=True)
+    assert "SP00" in page and "采购价" not in page and "零售价" in page
+    first = re.search(r'href="(/m/item/\d+)"', page).group(1)
+    detail = client.get(first).get_data(as_text=True)
+    assert "零售价" in detail and "采购价" not in detail and "成本价" not in detail
+    partners = client.get("/m/partner/?search=K00").get_data(as_text=True)
+    assert "K001" in partners and "K003" not in partners
+
+
+def test_document_form_with_lines(login_as):
+    client = login_as("clerk")
+    token = csrf_from(client.get("/m/purchase_order/new").get_data(as_text=True))
+    saved = client.post("/m/purchase_order/new", data={
+        "csrf_token": token, "date": "2026-11-25", "partner": "S001", "warehouse": "WH01",
+        "lines-0-item": "SP0001", "lines-0-qty": "2", "lines-0-price": "1.5",
+        "lines-1-item": "", "lines-1-qty": "", "lines-1-price": "",
+        "lines-2-item": "SP0002", "lines-2-qty": "3", "lines-2-price": "2",
+    })
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    detail = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "SP0001" in detail and "SP0002" in detail and "9.00" in detail
