@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, db, install_sqlite_behaviour
     from app.meta.registry import RegistryHolder
     from app.security import install_request_hooks
+    from app.services.prefs import install_language_memory
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
 
@@ -36,5 +37,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             holder.load(conn)
         register_everything(appbuilder, holder.current)
     install_request_hooks(app)
+    install_language_memory(app)
     install_template_helpers(app)
     return app

@@ -65,6 +65,13 @@ sequence = Table(
     Column("value", Integer, nullable=False),
 )
 
+user_pref = Table(
+    "jxc_user_pref",
+    core_metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("locale", String(8), nullable=False),
+)
+
 # Audit rows are evidence: the database itself refuses to change or delete them.
 AUDIT_GUARD_SQL = {
     "sqlite": [

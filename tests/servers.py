@@ -8,13 +8,16 @@ Each server's output goes to test-artifacts/<name>-<port>.log so a failure can b
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,13 +95,7 @@ def _answers(url: str) -> int | None:
         return None
 
 
-@contextmanager
-def jxc_server(database_url: str, instance: Path, name: str = "server",
-               extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Start `gunicorn -w 1 "app:create_app()"` on a free port; wait for /login/ to answer 200.
-
-    The database must have been initialised with `jxc_init` first (DESIGN.md trap 5).
-    """
+def _start(database_url: str, instance: Path, name: str, extra_env: dict[str, str] | None) -> Server:
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     log = ARTIFACTS / f"{name}-{port}.log"
@@ -108,27 +105,59 @@ def jxc_server(database_url: str, instance: Path, name: str = "server",
             "--graceful-timeout", "5", "app:create_app()"]
     with open(log, "wb") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(url=f"http://127.0.0.1:{port}", port=port, log=log, process=process)
+    return Server(url=f"http://127.0.0.1:{port}", port=port, log=log, process=process)
+
+
+def _wait_ready(server: Server, deadline: float) -> None:
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server {server.log.name} exited with {server.process.returncode}:\n"
+                               f"{server.log_tail()}")
+        if _answers(server.url + "/login/") == 200:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server {server.log.name} did not answer /login/ within {START_TIMEOUT} s:\n"
+                               f"{server.log_tail()}")
+        time.sleep(0.2)
+
+
+def _stop(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=15)
+
+
+@contextmanager
+def jxc_servers(database_url: str, instance: Path, names: list[str],
+                extra_env: dict[str, str] | None = None) -> Iterator[list[Server]]:
+    """Start one `gunicorn -w 1 "app:create_app()"` per name (in parallel) on free ports, on one database;
+    wait until each answers /login/ with 200; stop them all on exit.
+
+    The database must have been initialised with `jxc_init` first (DESIGN.md trap 5).
+    """
+    servers: list[Server] = []
     try:
+        for name in names:
+            servers.append(_start(database_url, instance, name, extra_env))
         deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server {name} exited with {process.returncode}:\n{server.log_tail()}")
-            if _answers(server.url + "/login/") == 200:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server {name} did not answer /login/ within {START_TIMEOUT} s:\n"
-                                   f"{server.log_tail()}")
-            time.sleep(0.2)
-        yield server
+        for server in servers:
+            _wait_ready(server, deadline)
+        yield servers
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+        for server in servers:
+            _stop(server)
+
+
+@contextmanager
+def jxc_server(database_url: str, instance: Path, name: str = "server",
+               extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """One server (see jxc_servers)."""
+    with jxc_servers(database_url, instance, [name], extra_env) as servers:
+        yield servers[0]
 
 
 class HttpApi:
@@ -175,3 +204,50 @@ class HttpApi:
     def put(self, path: str, payload: Any, **kw: Any) -> tuple[int, Any]:
         """PUT JSON."""
         return self.call("PUT", path, payload, **kw)
+
+
+@dataclass
+class Page:
+    """An HTML answer."""
+
+    status: int
+    text: str
+    url: str
+
+
+class HtmlSession:
+    """A cookie session against a real server, signed in through the /login/ form like a browser."""
+
+    def __init__(self, base_url: str, accept_language: str | None = None) -> None:
+        self.base_url = base_url
+        self.accept_language = accept_language
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def _open(self, path: str, form: dict[str, str] | None = None) -> Page:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data)
+        if self.accept_language:
+            request.add_header("Accept-Language", self.accept_language)
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return Page(int(response.status), response.read().decode("utf-8", "replace"), response.geturl())
+        except urllib.error.HTTPError as exc:
+            page = Page(exc.code, exc.read().decode("utf-8", "replace"), exc.geturl())
+            exc.close()
+            return page
+
+    def get(self, path: str) -> Page:
+        """GET a page (redirects followed)."""
+        return self._open(path)
+
+    def post(self, path: str, form: dict[str, str]) -> Page:
+        """POST a form (redirects followed)."""
+        return self._open(path, form)
+
+    def login(self, username: str, password: str = ADMIN_PASSWORD) -> None:
+        """Sign in through /login/ with its CSRF token."""
+        page = self.get("/login/")
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        assert match, "no csrf token on /login/"
+        done = self.post("/login/", {"username": username, "password": password, "csrf_token": match.group(1)})
+        assert done.status == 200 and "/login" not in done.url, f"login as {username} failed: {done.url}"

@@ -56,3 +56,19 @@ def test_document_form_with_lines(login_as):
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
     detail = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "SP0001" in detail and "SP0002" in detail and "9.00" in detail
+
+
+def test_language_choice_is_remembered_per_user(app):
+    from tests.conftest import PASSWORD
+
+    first = app.test_client()
+    token = csrf_from(first.get("/login/").get_data(as_text=True))
+    first.post("/login/", data={"username": "u_finance", "password": PASSWORD, "csrf_token": token})
+    first.get("/lang/en")
+    assert "Item" in first.get("/m/item/").get_data(as_text=True)
+    second = app.test_client()  # another browser, Chinese by default
+    login_page = second.get("/login/", headers={"Accept-Language": "zh-CN"})
+    token = csrf_from(login_page.get_data(as_text=True))
+    second.post("/login/", data={"username": "u_finance", "password": PASSWORD, "csrf_token": token})
+    page = second.get("/m/item/").get_data(as_text=True)
+    assert "Item" in page and "商品编码" not in page

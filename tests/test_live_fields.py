@@ -1,0 +1,326 @@
+"""Fields without code: a field added at run time is live at once, in this process and in others.
+
+API part: the in-process app on SQLite and PostgreSQL (the `app` fixture).
+Process part: two real gunicorn servers on one database (DESIGN.md trap 1): a field added through
+server A is in server B's very next request, with no restart in between.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import prison
+import psycopg
+import pytest
+from conftest import PASSWORD, PG_URL, unique
+from servers import HtmlSession, HttpApi, jxc_init, jxc_servers
+from sqlalchemy import inspect
+
+ITEM_FIELDS = "/api/v1/meta/item/fields"
+
+
+def field_name(prefix: str = "f") -> str:
+    """A unique, valid field name (lower-case letters and digits)."""
+    return unique(prefix).lower()
+
+
+def text_spec(name: str, **extra: Any) -> dict[str, Any]:
+    spec = {"name": name, "type": "text", "label": {"zh": "产地", "en": "Origin"},
+            "help": {"zh": "商品的原产地", "en": "Where the item comes from"}}
+    spec.update(extra)
+    return spec
+
+
+def meta_version(api: Any) -> int:
+    response = api.get("/api/v1/meta/models")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return int(response.get_json()["version"])
+
+
+def item_columns(app: Any) -> set[str]:
+    from app.extensions import db
+
+    with app.app_context():
+        return {c["name"] for c in inspect(db.engine).get_columns("item")}
+
+
+def field_audit(api: Any) -> list[dict[str, Any]]:
+    response = api.get("/api/v1/audit/?model=jxc_meta_field&page_size=500")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["result"]
+
+
+def first_item(api: Any) -> dict[str, Any]:
+    response = api.get("/api/v1/item/", query_string={"q": prison.dumps({"page_size": 1, "order_column": "id",
+                                                                          "order_direction": "asc"})})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    pk = response.get_json()["ids"][0]
+    got = api.get(f"/api/v1/item/{pk}")
+    assert got.status_code == 200
+    return got.get_json()["result"]
+
+
+def add_field(api: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    response = api.post(ITEM_FIELDS, json=spec)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+# --- through the API, both backends ------------------------------------------------------------
+
+def test_added_field_is_live_everywhere(app, admin_api):
+    name = field_name("origin")
+    before_row = first_item(admin_api)
+    version = meta_version(admin_api)
+    assert name not in item_columns(app)
+
+    body = add_field(admin_api, text_spec(name))
+    assert body["result"]["name"] == name
+    assert body["result"]["label"] == {"zh": "产地", "en": "Origin"}
+    assert meta_version(admin_api) == version + 1
+    assert name in item_columns(app), "the field must be a real column"
+
+    info = admin_api.get("/api/v1/item/_info").get_json()
+    by_name = {f["name"]: f for f in info["fields"]}
+    assert name in by_name and by_name[name]["type"] == "text" and not by_name[name]["readonly"]
+    assert name in info["add_columns"] and name in info["edit_columns"]
+    assert "ct" in info["filters"][name]
+
+    schemas = admin_api.get("/api/v1/_openapi").get_json()["components"]["schemas"]
+    assert name in schemas["ItemApi.get"]["properties"]
+    assert name in schemas["ItemApi.post"]["properties"]
+
+    # existing rows keep their data; the new key is there, empty
+    after_row = admin_api.get(f"/api/v1/item/{before_row['id']}").get_json()["result"]
+    assert after_row[name] is None
+    assert {k: v for k, v in after_row.items() if k != name} == before_row
+
+    # write and read through POST / PUT / GET
+    sku = unique("LF")
+    created = admin_api.post("/api/v1/item/", json={"sku": sku, "name": "测试商品", "unit": "PCS", name: "云南"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    pk = created.get_json()["id"]
+    assert created.get_json()["result"][name] == "云南"
+    updated = admin_api.put(f"/api/v1/item/{pk}", json={name: "浙江 杭州"})
+    assert updated.status_code == 200, updated.get_data(as_text=True)
+    assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"][name] == "浙江 杭州"
+    listed = admin_api.get("/api/v1/item/", query_string={
+        "q": prison.dumps({"filters": [{"col": name, "opr": "eq", "value": "浙江 杭州"}]})})
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    assert listed.get_json()["ids"] == [pk]
+
+    # audited, and listed as a field added from the database
+    audit = [row for row in field_audit(admin_api) if row["after"] and row["after"].get("name") == name]
+    assert len(audit) == 1
+    assert audit[0]["user"] == "admin" and audit[0]["after"]["model"] == "item"
+    models = admin_api.get("/api/v1/meta/models").get_json()["result"]
+    item = next(m for m in models if m["key"] == "item")
+    added = next(f for f in item["fields"] if f["name"] == name)
+    assert added["origin"] == "db"
+    assert next(f for f in item["fields"] if f["name"] == "sku")["origin"] == "yaml"
+
+
+BAD_SPECS = {
+    "unknown_type": ({"type": "colour"}, "type", "colour"),
+    "clash_with_yaml_field": ({"name": "sku"}, "name", "sku"),
+    "link_to_missing_model": ({"type": "link", "to": "no_such_model"}, "to", "no_such_model"),
+    "missing_label": ({"label": None}, "label", "label"),
+    "label_without_english": ({"label": {"zh": "产地"}}, "label", "en"),
+    "bad_name": ({"name": "Bad Name"}, "name", "Bad Name"),
+    "lines_type": ({"type": "lines"}, "type", "lines"),
+    "bad_default": ({"type": "integer", "default": "many"}, "default", ""),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SPECS))
+def test_bad_spec_is_refused_and_nothing_written(app, admin_api, case):
+    change, field, needle = BAD_SPECS[case]
+    name = field_name("bad")
+    spec = text_spec(name)
+    spec.update(change)
+    spec = {k: v for k, v in spec.items() if v is not None}
+    version = meta_version(admin_api)
+    audit_count = len(field_audit(admin_api))
+    columns = item_columns(app)
+
+    response = admin_api.post(ITEM_FIELDS, json=spec)
+
+    assert response.status_code == 422, response.get_data(as_text=True)
+    body = response.get_json()
+    errors = body["errors"]
+    assert errors and all(e["message"] for e in errors)
+    assert field in {e["field"] for e in errors}, errors
+    assert any(needle in e["message"] for e in errors if e["field"] == field), errors
+    assert body["message"][field]
+    # nothing written
+    assert meta_version(admin_api) == version
+    assert item_columns(app) == columns
+    assert len(field_audit(admin_api)) == audit_count
+    item = next(m for m in admin_api.get("/api/v1/meta/models").get_json()["result"] if m["key"] == "item")
+    assert spec["name"] == "sku" or spec["name"] not in {f["name"] for f in item["fields"]}
+
+
+def test_not_a_json_object_is_refused(admin_api):
+    version = meta_version(admin_api)
+    response = admin_api.post(ITEM_FIELDS, data="name=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 422
+    assert response.get_json()["errors"]
+    assert meta_version(admin_api) == version
+
+
+def test_unknown_model_is_404_and_ledger_is_refused(admin_api):
+    version = meta_version(admin_api)
+    assert admin_api.post("/api/v1/meta/no_such_model/fields", json=text_spec(field_name())).status_code == 404
+    assert admin_api.post("/api/v1/meta/stock_move/fields", json=text_spec(field_name())).status_code == 403
+    assert meta_version(admin_api) == version
+
+
+@pytest.mark.parametrize("role", ["manager", "clerk"])
+def test_only_admins_add_fields(app, admin_api, api_as, role):
+    name = field_name("nope")
+    version = meta_version(admin_api)
+    columns = item_columns(app)
+    response = api_as(role).post(ITEM_FIELDS, json=text_spec(name))
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert meta_version(admin_api) == version
+    assert item_columns(app) == columns
+
+
+def test_select_field_with_options(admin_api):
+    name = field_name("grade")
+    spec = {"name": name, "type": "select", "label": {"zh": "等级", "en": "Grade"},
+            "help": {"zh": "质量等级", "en": "Quality grade"},
+            "options": [{"value": "a", "label": {"zh": "一等品", "en": "First grade"}},
+                        {"value": "b", "label": {"zh": "二等品", "en": "Second grade"}}]}
+    add_field(admin_api, spec)
+    info = {f["name"]: f for f in admin_api.get("/api/v1/item/_info").get_json()["fields"]}
+    assert [o["value"] for o in info[name]["options"]] == ["a", "b"]
+    assert info[name]["options"][0]["label"] == "一等品"
+
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("SEL"), "name": "选择测试", "unit": "PCS",
+                                                    name: "b"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["result"][name] == "b"
+    refused = admin_api.put(f"/api/v1/item/{created.get_json()['id']}", json={name: "z"})
+    assert refused.status_code == 422
+    assert name in refused.get_json()["message"]
+    assert admin_api.get(f"/api/v1/item/{created.get_json()['id']}").get_json()["result"][name] == "b"
+
+
+def test_money_field_with_default(admin_api):
+    name = field_name("deposit")
+    add_field(admin_api, {"name": name, "type": "money", "default": "12.50", "min": 0,
+                          "label": {"zh": "押金", "en": "Deposit"}, "help": {"zh": "包装押金", "en": "Packaging deposit"}})
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("MNY"), "name": "押金测试", "unit": "PCS"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["result"][name] == "12.50"
+    pk = created.get_json()["id"]
+    assert admin_api.put(f"/api/v1/item/{pk}", json={name: "0.10"}).status_code == 200
+    assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"][name] == "0.10"
+    too_precise = admin_api.put(f"/api/v1/item/{pk}", json={name: "0.105"})
+    assert too_precise.status_code == 422
+    negative = admin_api.put(f"/api/v1/item/{pk}", json={name: "-1"})
+    assert negative.status_code == 422
+    assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"][name] == "0.10"
+
+
+def test_field_with_read_roles_is_hidden_from_others(admin_api, api_as):
+    name = field_name("secret")
+    add_field(admin_api, text_spec(name, read_roles=["manager"], label={"zh": "内部备注", "en": "Internal note"}))
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("SEC"), "name": "可见性测试", "unit": "PCS",
+                                                    name: "只给经理看"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    pk = created.get_json()["id"]
+
+    manager = api_as("manager").get(f"/api/v1/item/{pk}").get_json()
+    assert manager["result"][name] == "只给经理看"
+
+    clerk = api_as("clerk")
+    row = clerk.get(f"/api/v1/item/{pk}")
+    assert row.status_code == 200
+    assert name not in row.get_json()["result"]
+    assert name not in row.get_json()["show_columns"]
+    listed = clerk.get("/api/v1/item/", query_string={"q": prison.dumps({"page_size": 100})}).get_json()
+    assert all(name not in r for r in listed["result"])
+    assert name not in {f["name"] for f in clerk.get("/api/v1/item/_info").get_json()["fields"]}
+    # no side channel through filters
+    probe = clerk.get("/api/v1/item/", query_string={
+        "q": prison.dumps({"filters": [{"col": name, "opr": "eq", "value": "只给经理看"}]})})
+    assert probe.status_code == 400
+
+
+# --- two real server processes on one database ---------------------------------------------------
+
+@pytest.fixture
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A fresh, initialised database for the servers (PostgreSQL or SQLite)."""
+    instance = tmp_path / "instance"
+    if request.param == "postgresql":
+        db_name = f"jxc_live_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        url = f"{PG_URL.rsplit('/', 1)[0]}/{db_name}"
+    else:
+        instance.mkdir()
+        url = f"sqlite:///{instance / 'jxc.db'}"
+    try:
+        jxc_init(url, instance, log_name=f"jxc-init-live-{request.param}")
+        yield url, instance
+    finally:
+        if request.param == "postgresql":
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shared_database", ["postgresql", "sqlite"], indirect=True)
+def test_field_added_on_one_server_is_live_on_another(shared_database):
+    url, instance = shared_database
+    with jxc_servers(url, instance, ["live-a", "live-b"]) as (server_a, server_b):
+        a = HttpApi(server_a.url)
+        b = HttpApi(server_b.url)
+        status, body = a.post("/api/v1/unit/", {"code": "PCS", "name": "个"})
+        assert status == 201, body
+        status, body = a.post("/api/v1/item/", {"sku": "LIVE001", "name": "旧商品", "unit": "PCS"})
+        assert status == 201, body
+        pk = body["id"]
+        status, old_on_b = b.get(f"/api/v1/item/{pk}")
+        assert status == 200, old_on_b
+        page_b = HtmlSession(server_b.url)
+        page_b.login("admin", PASSWORD)
+
+        name = field_name("origin")
+        status, body = a.post(ITEM_FIELDS, text_spec(name))
+        assert status == 201, (body, server_a.log_tail())
+
+        # B's very next request sees the field: no restart, no reload signal
+        status, row = b.get(f"/api/v1/item/{pk}")
+        assert status == 200, (row, server_b.log_tail())
+        assert name in row["result"], f"server B did not pick up {name}: {sorted(row['result'])}"
+        assert row["result"][name] is None
+        assert {k: v for k, v in row["result"].items() if k != name} == old_on_b["result"]
+        status, row = b.put(f"/api/v1/item/{pk}", {name: "云南 普洱"})
+        assert status == 200, (row, server_b.log_tail())
+        assert row["result"][name] == "云南 普洱"
+        status, row = a.get(f"/api/v1/item/{pk}")
+        assert status == 200 and row["result"][name] == "云南 普洱"
+
+        status, created = b.post("/api/v1/item/", {"sku": "LIVE002", "name": "新商品", "unit": "PCS", name: "福建"})
+        assert status == 201, created
+        status, info = b.get("/api/v1/item/_info")
+        assert name in {f["name"] for f in info["fields"]}
+        status, spec = b.get("/api/v1/_openapi")
+        assert name in spec["components"]["schemas"]["ItemApi.post"]["properties"]
+
+        # B's generated pages too (FAB would have cached the form)
+        form = page_b.get("/m/item/new")
+        assert form.status == 200 and f'name="{name}"' in form.text and "产地" in form.text
+        detail = page_b.get(f"/m/item/{pk}")
+        assert detail.status == 200 and "云南 普洱" in detail.text
+
+        for server in (server_a, server_b):
+            assert server.process.poll() is None
+            assert server.log.read_text(errors="replace").count("Booting worker") == 1, server.log_tail()
