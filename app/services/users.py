@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select
 
 from app.core_tables import user_warehouse
 from app.extensions import db
+from app.services.audit import write_audit
 from app.services.context import registry
 
 
@@ -48,5 +49,7 @@ def create_user(username: str, role: str, password: str, *, email: str | None = 
         raise UserError(f"could not create user '{username}' (is the email already used?)")
     if warehouses:
         set_warehouses(user.id, warehouses)
-        db.session.commit()
+    write_audit(db.session, user_id=None, username="jxc", model="ab_user", record_id=user.id, action="create",
+                before=None, after={"username": username, "role": role, "warehouses": warehouses or []})
+    db.session.commit()
     return user
