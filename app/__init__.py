@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from app.config import build_config
+if TYPE_CHECKING:  # importing app.meta or app.ledger must not import Flask
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: load metadata (refusing to start if invalid), register generated APIs and pages."""
+    from flask import Flask
     from flask_appbuilder import AppBuilder
     from flask_appbuilder.security.sqla.models import User
 
+    from app.config import build_config
     from app.extensions import csrf, db, install_sqlite_behaviour
     from app.meta.registry import RegistryHolder
     from app.security import install_request_hooks

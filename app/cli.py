@@ -134,10 +134,10 @@ def user_add(username: str, role: str, password: str, email: str | None, name: s
     app = _app()
     with app.app_context():
         try:
-            created = create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
+            create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
         except UserError as exc:
             _fail(str(exc))
-    click.echo(f"Created user {created.username} with role {role}")
+    click.echo(f"Created user {username} with role {role}")
 
 
 if __name__ == "__main__":  # pragma: no cover

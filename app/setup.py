@@ -40,6 +40,28 @@ def upgrade_core(conn: Any) -> None:
     command.upgrade(cfg, "head")
 
 
+def add_view_permissions(appbuilder: Any) -> None:
+    """Create the permission x view pairs of every registered view and menu (add-only).
+
+    FAB's own add_permissions also deletes pairs a view no longer lists, which fights the role
+    sync (can_submit on a master model granted by '*': all); JXC only ever adds here.
+    """
+    sm = appbuilder.sm
+    for view in appbuilder.baseviews:
+        for permission in view.base_permissions or []:
+            sm.add_permission_view_menu(permission, view.class_permission_name)
+
+    def menu_names(items: list[Any]) -> list[str]:
+        names = []
+        for item in items:
+            names.append(item.name)
+            names.extend(menu_names(item.childs or []))
+        return names
+
+    for name in menu_names(appbuilder.menu.get_list()):
+        sm.add_permission_view_menu("menu_access", name)
+
+
 def password_file(app: Flask) -> Path:
     """Where a generated admin password is kept (readable by the owner only)."""
     return Path(app.config["INSTANCE_PATH"]) / "admin_password"
@@ -80,7 +102,7 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
         with db.engine.begin() as conn:
             holder.load(conn)
             result.schema_changes = sync_schema(conn, holder.current)
-        app.appbuilder.add_permissions(update_perms=True)
+        add_view_permissions(app.appbuilder)
         sync_roles(app.appbuilder.sm, holder.current)
         with db.engine.connect() as conn:
             version = read_version(conn)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import prison
@@ -131,7 +130,9 @@ BAD_SPECS = {
     "label_without_english": ({"label": {"zh": "产地"}}, "label", "en"),
     "bad_name": ({"name": "Bad Name"}, "name", "Bad Name"),
     "lines_type": ({"type": "lines"}, "type", "lines"),
-    "bad_default": ({"type": "integer", "default": "many"}, "default", ""),
+    "bad_default": ({"type": "integer", "default": "many"}, "default", "many"),
+    "select_without_options": ({"type": "select"}, "options", "options"),
+    "unknown_option": ({"colour": "red"}, "spec", "colour"),
 }
 
 
@@ -213,7 +214,8 @@ def test_select_field_with_options(admin_api):
 def test_money_field_with_default(admin_api):
     name = field_name("deposit")
     add_field(admin_api, {"name": name, "type": "money", "default": "12.50", "min": 0,
-                          "label": {"zh": "押金", "en": "Deposit"}, "help": {"zh": "包装押金", "en": "Packaging deposit"}})
+                          "label": {"zh": "押金", "en": "Deposit"},
+                          "help": {"zh": "包装押金", "en": "Packaging deposit"}})
     created = admin_api.post("/api/v1/item/", json={"sku": unique("MNY"), "name": "押金测试", "unit": "PCS"})
     assert created.status_code == 201, created.get_data(as_text=True)
     assert created.get_json()["result"][name] == "12.50"
@@ -254,73 +256,93 @@ def test_field_with_read_roles_is_hidden_from_others(admin_api, api_as):
 
 # --- two real server processes on one database ---------------------------------------------------
 
-@pytest.fixture
-def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A fresh, initialised database for the servers (PostgreSQL or SQLite)."""
-    instance = tmp_path / "instance"
-    if request.param == "postgresql":
-        db_name = f"jxc_live_{uuid.uuid4().hex[:10]}"
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def two_servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Any]]:
+    """Two gunicorn servers (separate processes) on one fresh, initialised database."""
+    backend = request.param
+    instance = tmp_path_factory.mktemp(f"live-{backend}") / "instance"
+    instance.mkdir()
+    db_name = f"jxc_live_{uuid.uuid4().hex[:10]}"
+    if backend == "postgresql":
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{db_name}"')
         url = f"{PG_URL.rsplit('/', 1)[0]}/{db_name}"
     else:
-        instance.mkdir()
         url = f"sqlite:///{instance / 'jxc.db'}"
     try:
-        jxc_init(url, instance, log_name=f"jxc-init-live-{request.param}")
-        yield url, instance
+        jxc_init(url, instance, log_name=f"jxc-init-live-{backend}")
+        with jxc_servers(url, instance, [f"live-{backend}-a", f"live-{backend}-b"]) as servers:
+            yield servers
     finally:
-        if request.param == "postgresql":
+        if backend == "postgresql":
             with psycopg.connect(PG_URL, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shared_database", ["postgresql", "sqlite"], indirect=True)
-def test_field_added_on_one_server_is_live_on_another(shared_database):
-    url, instance = shared_database
-    with jxc_servers(url, instance, ["live-a", "live-b"]) as (server_a, server_b):
-        a = HttpApi(server_a.url)
-        b = HttpApi(server_b.url)
-        status, body = a.post("/api/v1/unit/", {"code": "PCS", "name": "个"})
-        assert status == 201, body
-        status, body = a.post("/api/v1/item/", {"sku": "LIVE001", "name": "旧商品", "unit": "PCS"})
-        assert status == 201, body
-        pk = body["id"]
-        status, old_on_b = b.get(f"/api/v1/item/{pk}")
-        assert status == 200, old_on_b
-        page_b = HtmlSession(server_b.url)
-        page_b.login("admin", PASSWORD)
+def test_field_added_on_one_server_is_live_on_another(two_servers):
+    server_a, server_b = two_servers
+    a = HttpApi(server_a.url)
+    b = HttpApi(server_b.url)
+    unit_code = unique("U")
+    status, body = a.post("/api/v1/unit/", {"code": unit_code, "name": "个"})
+    assert status == 201, body
+    status, body = a.post("/api/v1/item/", {"sku": unique("LIVE"), "name": "旧商品", "unit": unit_code})
+    assert status == 201, body
+    pk = body["id"]
+    status, old_on_b = b.get(f"/api/v1/item/{pk}")
+    assert status == 200, old_on_b
+    page_b = HtmlSession(server_b.url)
+    page_b.login("admin", PASSWORD)
+    assert page_b.get("/m/item/new").status == 200  # B has built (and could have cached) the item form
 
-        name = field_name("origin")
-        status, body = a.post(ITEM_FIELDS, text_spec(name))
-        assert status == 201, (body, server_a.log_tail())
+    name = field_name("origin")
+    assert name not in old_on_b["result"]
+    status, body = a.post(ITEM_FIELDS, text_spec(name))
+    assert status == 201, (body, server_a.log_tail())
 
-        # B's very next request sees the field: no restart, no reload signal
-        status, row = b.get(f"/api/v1/item/{pk}")
-        assert status == 200, (row, server_b.log_tail())
-        assert name in row["result"], f"server B did not pick up {name}: {sorted(row['result'])}"
-        assert row["result"][name] is None
-        assert {k: v for k, v in row["result"].items() if k != name} == old_on_b["result"]
-        status, row = b.put(f"/api/v1/item/{pk}", {name: "云南 普洱"})
-        assert status == 200, (row, server_b.log_tail())
-        assert row["result"][name] == "云南 普洱"
-        status, row = a.get(f"/api/v1/item/{pk}")
-        assert status == 200 and row["result"][name] == "云南 普洱"
+    # B's very next request sees the field: no restart, no reload signal
+    status, row = b.get(f"/api/v1/item/{pk}")
+    assert status == 200, (row, server_b.log_tail())
+    assert name in row["result"], f"server B did not pick up {name}: {sorted(row['result'])}"
+    assert row["result"][name] is None
+    assert {k: v for k, v in row["result"].items() if k != name} == old_on_b["result"]
+    status, row = b.put(f"/api/v1/item/{pk}", {name: "云南 普洱"})
+    assert status == 200, (row, server_b.log_tail())
+    assert row["result"][name] == "云南 普洱"
+    status, row = a.get(f"/api/v1/item/{pk}")
+    assert status == 200 and row["result"][name] == "云南 普洱"
 
-        status, created = b.post("/api/v1/item/", {"sku": "LIVE002", "name": "新商品", "unit": "PCS", name: "福建"})
-        assert status == 201, created
-        status, info = b.get("/api/v1/item/_info")
-        assert name in {f["name"] for f in info["fields"]}
-        status, spec = b.get("/api/v1/_openapi")
-        assert name in spec["components"]["schemas"]["ItemApi.post"]["properties"]
+    status, created = b.post("/api/v1/item/", {"sku": unique("LIVE"), "name": "新商品", "unit": unit_code,
+                                               name: "福建"})
+    assert status == 201, created
+    assert created["result"][name] == "福建"
+    status, info = b.get("/api/v1/item/_info")
+    assert name in {f["name"] for f in info["fields"]}
+    status, spec = b.get("/api/v1/_openapi")
+    assert name in spec["components"]["schemas"]["ItemApi.post"]["properties"]
 
-        # B's generated pages too (FAB would have cached the form)
-        form = page_b.get("/m/item/new")
-        assert form.status == 200 and f'name="{name}"' in form.text and "产地" in form.text
-        detail = page_b.get(f"/m/item/{pk}")
-        assert detail.status == 200 and "云南 普洱" in detail.text
+    # B's generated pages too (FAB would have cached the form)
+    form = page_b.get("/m/item/new")
+    assert form.status == 200 and f'name="{name}"' in form.text and "产地" in form.text
+    detail = page_b.get(f"/m/item/{pk}")
+    assert detail.status == 200 and "云南 普洱" in detail.text
 
-        for server in (server_a, server_b):
-            assert server.process.poll() is None
-            assert server.log.read_text(errors="replace").count("Booting worker") == 1, server.log_tail()
+    for server in (server_a, server_b):
+        assert server.process.poll() is None
+        assert server.log.read_text(errors="replace").count("Booting worker") == 1, server.log_tail()
+
+
+@pytest.mark.parametrize("reserved", ["metadata", "registry"])
+def test_names_reserved_by_sqlalchemy_are_refused(two_servers, reserved):
+    """A column named like a declarative class attribute (`metadata`, `registry`) must be refused with 422:
+    SQLAlchemy warns and the mapped class loses its MetaData / registry attribute."""
+    server_a, _ = two_servers
+    a = HttpApi(server_a.url)
+    status, before = a.get("/api/v1/meta/models")
+    assert status == 200
+    status, body = a.post(ITEM_FIELDS, text_spec(reserved))
+    assert status == 422, (status, body, server_a.log_tail(1500))
+    assert "name" in body["message"], body
+    status, after = a.get("/api/v1/meta/models")
+    assert after["version"] == before["version"]

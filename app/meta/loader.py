@@ -109,7 +109,7 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
         if key not in FIELD_OPTIONS:
             out.add(where, f"field '{name}': unknown option '{key}'", _hint(key, FIELD_OPTIONS))
     type_name = raw.get("type")
-    if type_name not in FIELD_TYPES:
+    if not isinstance(type_name, str) or type_name not in FIELD_TYPES:
         out.add(where, f"field '{name}': unknown type '{type_name}'", _hint(str(type_name), FIELD_TYPES))
         return None
     if type_name == "lines" and not allow_lines:
@@ -123,16 +123,25 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
     if help_raw is not None and help_texts is None:
         out.add(where, f"field '{name}': help needs zh and en")
     options: list[Option] = []
-    for index, opt in enumerate(raw.get("options") or []):
+    raw_options = raw.get("options") or []
+    if not isinstance(raw_options, list):
+        out.add(where, f"field '{name}': options must be a list of {{value, label: {{zh, en}}}}")
+        raw_options = []
+    for index, opt in enumerate(raw_options):
         opt_label = _texts(opt.get("label")) if isinstance(opt, dict) else None
         if not isinstance(opt, dict) or not isinstance(opt.get("value"), str) or opt_label is None:
             out.add(where, f"field '{name}': option {index + 1} needs value and label {{zh, en}}")
             continue
         options.append(Option(opt["value"], opt_label))
     grid = raw.get("grid") or {}
-    if not isinstance(grid, dict):
+    if not isinstance(grid, dict) or not isinstance(grid.get("width", 0), int):
         out.add(where, f"field '{name}': grid must be a mapping like {{width: 120, frozen: true}}")
         grid = {}
+    if raw.get("section") is not None and not isinstance(raw["section"], str):
+        out.add(where, f"field '{name}': section must be text")
+    for key in ("to", "pattern", "compute"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            out.add(where, f"field '{name}': {key} must be text")
     for key in ("read_roles", "write_roles"):
         if raw.get(key) is not None and not (
             isinstance(raw[key], list) and all(isinstance(r, str) for r in raw[key])
@@ -256,6 +265,9 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
         fields = [_replace(f, readonly=True) for f in fields]
     names = {f.name for f in fields}
     business_key = data.get("business_key", "number" if kind == "document" else None)
+    if business_key is not None and not isinstance(business_key, str):
+        out.add(f"{rel}:{line_of(data, 'business_key')}", "business_key must be a field name")
+        business_key = "id"
     if business_key is None:
         out.add(where, "business_key is missing", "the unique code field, e.g. business_key: sku (or id)")
         business_key = "id"
@@ -263,6 +275,9 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
         out.add(f"{rel}:{line_of(data, 'business_key')}", f"business_key '{business_key}' is not a field",
                 _hint(business_key, names))
     display = data.get("display")
+    if display is not None and not isinstance(display, str):
+        out.add(f"{rel}:{line_of(data, 'display')}", "display must be a field name")
+        display = None
     if display is not None and display not in names:
         out.add(f"{rel}:{line_of(data, 'display')}", f"display '{display}' is not a field", _hint(display, names))
     prefix = data.get("number_prefix")
@@ -336,6 +351,10 @@ def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> di
                 out.add(f"{rel}:{line_of(raw, option)}", f"role '{key}': unknown option '{option}'",
                         _hint(option, ROLE_OPTIONS))
         permissions: dict[str, tuple[str, ...]] = {}
+        for section in ("permissions", "hidden_fields", "readonly_fields", "row_scope"):
+            if raw.get(section) is not None and not isinstance(raw[section], dict):
+                out.add(f"{rel}:{line_of(raw, section)}", f"role '{key}': {section} must be a mapping of model -> ...")
+                raw = {k: v for k, v in raw.items() if k != section}
         for pattern, actions in (raw.get("permissions") or {}).items():
             pwhere = f"{rel}:{line_of(raw.get('permissions'), pattern)}"
             if not fnmatch.filter(models, pattern):
@@ -345,9 +364,9 @@ def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> di
                 out.add(pwhere, f"role '{key}': actions for '{pattern}' must be a list or 'all'")
                 continue
             for action in actions_list:
-                if action not in ACTIONS:
+                if not isinstance(action, str) or action not in ACTIONS:
                     out.add(pwhere, f"role '{key}': unknown action '{action}'", _hint(action, ACTIONS))
-            permissions[pattern] = tuple(a for a in actions_list if a in ACTIONS)
+            permissions[pattern] = tuple(a for a in actions_list if isinstance(a, str) and a in ACTIONS)
         masks: dict[str, dict[str, tuple[str, ...]]] = {}
         for section in ("hidden_fields", "readonly_fields"):
             masks[section] = {}
@@ -358,7 +377,10 @@ def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> di
                             _hint(model_key, models))
                     continue
                 names = {f.name for f in models[model_key].fields}
-                for fname in field_names or []:
+                if not isinstance(field_names, list):
+                    out.add(mwhere, f"role '{key}': {section} of {model_key} must be a list, e.g. [purchase_price]")
+                    continue
+                for fname in field_names:
                     if fname not in names:
                         out.add(mwhere, f"role '{key}': {model_key} has no field '{fname}'", _hint(fname, names))
                 masks[section][model_key] = tuple(field_names or ())
@@ -370,7 +392,7 @@ def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> di
                 continue
             for fname, token in rule.items():
                 fspec = models[model_key].field(fname)
-                if token not in SCOPE_VALUES:
+                if not isinstance(token, str) or token not in SCOPE_VALUES:
                     out.add(swhere, f"role '{key}': unknown scope value '{token}'", _hint(token, SCOPE_VALUES))
                 elif fspec is None:
                     out.add(swhere, f"role '{key}': {model_key} has no field '{fname}'")
@@ -418,6 +440,9 @@ def _load_settings(root: Path, out: _Collector) -> dict[str, Any]:
     data, problems = load_yaml(path)
     for problem in problems:
         out.add(f"{root.name}/settings.yaml:{problem.line}", problem.message)
+    if data is not None and not isinstance(data, dict):
+        out.add(f"{root.name}/settings.yaml:1", "settings.yaml must be a mapping")
+        return {}
     return dict(data or {})
 
 

@@ -201,8 +201,9 @@ class DecimalType(FieldType):
 
     def check_spec(self, spec: FieldSpec) -> list[str]:
         precision, scale = spec.precision or 18, self.scale(spec)
-        if not (0 <= scale <= 8 and scale < precision <= 24):
-            return [f"precision {precision} / scale {scale} out of range (scale 0-8, precision up to 24)"]
+        # 18 digits is what a scaled 64-bit integer holds exactly on SQLite
+        if not (0 <= scale <= 8 and scale < precision <= 18):
+            return [f"precision {precision} / scale {scale} out of range (scale 0-8, precision up to 18)"]
         return []
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> Decimal:
@@ -213,10 +214,10 @@ class DecimalType(FieldType):
         exponent = number.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > scale:
             raise ValueProblem(t("too_many_decimals", scale=scale))
-        quantized = number.quantize(Decimal(1).scaleb(-scale))
-        if quantized.adjusted() >= (spec.precision or 18) - scale:
+        if number.adjusted() >= (spec.precision or 18) - scale:
             raise ValueProblem(t("too_many_digits"))
-        return quantized
+        quantized = number.quantize(Decimal(1).scaleb(-scale))
+        return quantized + 0  # + 0 turns -0 into 0, as the database would
 
     def _parse_bound(self, bound: Any) -> Any:
         return Decimal(str(bound))
@@ -291,7 +292,7 @@ class DateTimeType(FieldType):
             value = dt.datetime(raw.year, raw.month, raw.day)
         else:
             text = normalise_text(raw).replace("年", "-").replace("月", "-").replace("日", " ")
-            text = text.replace("/", "-").strip()
+            text = re.sub(r"\s+", " ", text.replace("/", "-")).strip()
             try:
                 value = dt.datetime.fromisoformat(text)
             except ValueError as exc:

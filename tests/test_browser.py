@@ -1,0 +1,278 @@
+"""A real browser (Debian chromium through Playwright) against a real gunicorn server on SQLite with the
+demo data: sign in, lists, forms with errors, a purchase order with lines, the field editor.
+
+Screenshots go to test-artifacts/browser-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PASSWORD, unique
+from servers import ARTIFACTS, HttpApi, jxc_init, jxc_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    instance = tmp_path_factory.mktemp("browser") / "instance"
+    url = f"sqlite:///{instance / 'jxc.db'}"
+    jxc_init(url, instance, demo=True, log_name="jxc-init-browser")
+    with jxc_server(url, instance, name="browser") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api(server: Any) -> HttpApi:
+    return HttpApi(server.url)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Console:
+    """Console errors (CSP violations among them), uncaught page errors and failed loads of one context."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+
+    def attach(self, page: Any) -> None:
+        page.on("console", lambda msg: self.errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: uncaught {exc}"))
+        page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    def csp(self) -> list[str]:
+        return [e for e in self.errors if "Content Security Policy" in e or "Content-Security-Policy" in e]
+
+    def check(self) -> None:
+        assert not self.csp(), f"CSP violations: {self.csp()}"
+        # a failed load shows as "Failed to load resource"; those are judged by their URL below
+        others = [e for e in self.errors if "Failed to load resource" not in e]
+        assert not others, f"console errors: {others}"
+        # browsers ask for /favicon.ico on their own (a 404 there is reported, not failed on)
+        failed = [f for f in self.failed if not f.endswith("/favicon.ico")]
+        assert not failed, f"failed loads: {failed}"
+
+
+@pytest.fixture(scope="module")
+def signed_in_state(server: Any, chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sign in through /login/ once, like a person; keep the cookies for the other tests."""
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    console = Console()
+    page = context.new_page()
+    console.attach(page)
+    page.goto(server.url + "/login/")
+    assert page.locator(".panel-title").inner_text().strip() == "登录"
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(server.url + "/")
+    assert page.locator("text=注销").count() == 1 or page.locator("a[href*='logout']").count() == 1
+    state = tmp_path_factory.mktemp("state") / "admin.json"
+    context.storage_state(path=str(state))
+    console.check()
+    context.close()
+    return state
+
+
+@pytest.fixture
+def desktop(chromium: Any, signed_in_state: Path) -> Iterator[tuple[Any, Console]]:
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", storage_state=str(signed_in_state))
+    console = Console()
+    page = context.new_page()
+    console.attach(page)
+    yield page, console
+    context.close()
+
+
+def shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"browser-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def find(api: HttpApi, model: str, field: str, value: str) -> list[dict[str, Any]]:
+    import prison
+
+    status, body = api.get(f"/api/v1/{model}/?q=" + _quote(prison.dumps(
+        {"filters": [{"col": field, "opr": "eq", "value": value}]})))
+    assert status == 200, body
+    return body["result"]
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+def test_item_list_in_chinese_on_desktop_and_phone(server, chromium, signed_in_state, desktop):
+    page, console = desktop
+    page.goto(server.url + "/m/item/")
+    assert page.locator(".jxc-list h3").inner_text().startswith("商品")
+    headers = page.locator(".jxc-table thead th").all_inner_texts()
+    assert headers[:3] == ["商品编码", "商品名称", "规格型号"], headers
+    rows = page.locator(".jxc-table tbody tr")
+    assert rows.count() >= 20
+    body = page.locator(".jxc-table tbody").inner_text()
+    assert "SP0001" in body and "农夫山泉 饮用天然水 550ml" in body
+    shot(page, "item-list-zh-desktop")
+    console.check()
+
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", storage_state=str(signed_in_state),
+                                   is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone_console = Console()
+    phone = context.new_page()
+    phone_console.attach(phone)
+    try:
+        phone.goto(server.url + "/m/item/")
+        assert "农夫山泉" in phone.locator(".jxc-table tbody").inner_text()
+        shot(phone, "item-list-zh-phone")
+        scroll_width, inner_width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll_width <= inner_width + 1, f"the phone list scrolls sideways: {scroll_width} > {inner_width}"
+        phone_console.check()
+    finally:
+        context.close()
+
+
+def test_item_form_shows_errors_next_to_inputs_then_saves(server, api, desktop):
+    page, console = desktop
+    sku = unique("WEB")
+    page.goto(server.url + "/m/item/new")
+    page.fill("#f-sku", sku)
+    page.fill("#f-unit", "PCS")
+    page.fill("#f-sale_price", "abc")  # a bad value; the required name is left empty
+    page.click("#jxc-save")
+    page.wait_for_load_state()
+
+    assert page.url.endswith("/m/item/new")
+    assert page.locator(".alert-danger").count() == 1
+    for field, message in (("sale_price", "应为数字"), ("name", "必填")):
+        group = page.locator(f"#f-{field}").locator("xpath=ancestor::div[contains(@class,'form-group')][1]")
+        assert "has-error" in (group.get_attribute("class") or "")
+        assert group.locator(".jxc-error").inner_text().strip() == message
+    assert page.locator(".jxc-error").count() == 2, page.locator(".jxc-error").all_inner_texts()
+    assert page.input_value("#f-sale_price") == "abc" and page.input_value("#f-sku") == sku  # input kept
+    shot(page, "item-form-errors")
+    assert find(api, "item", "sku", sku) == [], "nothing may be saved from a form with errors"
+
+    page.fill("#f-name", "浏览器测试商品")
+    page.fill("#f-sale_price", "12.5")
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(r".*/m/item/\d+$"))
+    saved = find(api, "item", "sku", sku)
+    assert len(saved) == 1 and saved[0]["sale_price"] in ("12.5000", "12.50", "12.5")
+    details = dict(zip(page.locator(".jxc-fields dt").all_inner_texts(),
+                       page.locator(".jxc-fields dd").all_inner_texts(), strict=True))
+    assert details["商品编码"] == sku and details["商品名称"] == "浏览器测试商品"
+    assert Decimal(details["零售价"]) == Decimal("12.5")
+    assert details["基本单位"].startswith("PCS")
+    history = page.locator(".jxc-history tbody tr")
+    assert history.count() == 1 and "admin" in history.first.inner_text()
+    assert page.locator(".alert-success, .alert-info").first.inner_text().strip().endswith("已保存")
+    console.check()
+
+
+def test_purchase_order_with_two_lines_totals_exactly(server, api, desktop):
+    page, console = desktop
+    page.goto(server.url + "/m/purchase_order/new")
+    page.fill("#f-date", "2026-11-25")
+    page.fill("#f-partner", "S001")
+    page.fill("#f-warehouse", "WH01")
+    lines = [("SP0001", "3", "0.1"), ("SP0003", "7", "1.15")]  # 0.30 + 8.05: floats would not add up
+    for index, (sku, qty, price) in enumerate(lines):
+        page.fill(f"#l-{index}-item", sku)
+        page.fill(f"#l-{index}-qty", qty)
+        page.fill(f"#l-{index}-price", price)
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(r".*/m/purchase_order/\d+$"), timeout=15000)
+
+    details = dict(zip(page.locator(".jxc-fields dt").all_inner_texts(),
+                       page.locator(".jxc-fields dd").all_inner_texts(), strict=True))
+    expected = sum((Decimal(q) * Decimal(p) for _, q, p in lines), Decimal(0))
+    assert expected == Decimal("8.35")
+    assert details["总金额"] == "8.35", details
+    assert Decimal(details["总数量"]) == Decimal(10)
+    assert details["单据编号"].startswith("CG") and details["供应商"].startswith("S001")
+    table = page.locator(".jxc-show table.table-bordered")
+    headers = table.locator("thead th").all_inner_texts()
+    rows = [r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()]
+    assert len(rows) == 2, rows
+    amount_col = headers.index("金额")
+    item_col = headers.index("商品")
+    assert [r[item_col].split()[0] for r in rows] == ["SP0001", "SP0003"]
+    assert [r[amount_col] for r in rows] == ["0.30", "8.05"]
+    shot(page, "purchase-order-detail")
+
+    number = details["单据编号"]
+    stored = find(api, "purchase_order", "number", number)
+    assert len(stored) == 1 and stored[0]["total_amount"] == "8.35"
+    console.check()
+
+
+def test_field_added_in_the_editor_appears_in_forms(server, api, desktop):
+    page, console = desktop
+    name = unique("web").lower()
+    page.goto(server.url + "/admin/fields/?model=item")
+    assert page.locator(f"code:text-is('{name}')").count() == 0
+    page.fill("#af-name", name)
+    page.fill("#af-zh", "原产国")
+    page.fill("#af-en", "Country of origin")
+    page.select_option("#af-type", "text")
+    page.fill("#af-help-zh", "商品的原产国家")
+    page.click("#af-submit")
+    page.locator("#af-result.text-success").wait_for(timeout=10000)
+    assert name in page.locator("#af-result").inner_text()
+    page.wait_for_load_state("load")
+    page.goto(server.url + "/admin/fields/?model=item")  # and again after a reload of our own
+    row = page.locator("tr", has=page.locator(f"code:text-is('{name}')"))
+    assert row.count() == 1
+    assert "原产国" in row.inner_text() and "界面添加" in row.inner_text()
+    shot(page, "admin-fields")
+
+    page.goto(server.url + "/m/item/new")
+    field = page.locator(f"#f-{name}")
+    assert field.count() == 1
+    assert page.locator(f"label[for='f-{name}']").inner_text().strip() == "原产国"
+    status, models = api.get("/api/v1/meta/models")
+    item = next(m for m in models["result"] if m["key"] == "item")
+    assert any(f["name"] == name and f["origin"] == "db" for f in item["fields"])
+    console.check()
+
+
+def test_field_editor_shows_refusals(server, desktop):
+    page, console = desktop
+    page.goto(server.url + "/admin/fields/?model=item")
+    status, before = HttpApi(server.url).get("/api/v1/meta/models")
+    page.fill("#af-name", "sku")
+    page.fill("#af-zh", "编码")
+    page.fill("#af-en", "Code")
+    page.click("#af-submit")
+    page.locator("#af-result.text-danger").wait_for(timeout=10000)
+    assert "sku" in page.locator("#af-result").inner_text()
+    status, after = HttpApi(server.url).get("/api/v1/meta/models")
+    assert after["version"] == before["version"]
+    console.check()

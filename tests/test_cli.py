@@ -1,0 +1,235 @@
+"""The installed `jxc` command, run as a subprocess against fresh SQLite instance folders.
+
+Each call boots the app (1-2 s), so the instances are made once per module and the calls are few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from werkzeug.security import check_password_hash
+
+from app.meta.loader import load_metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+JXC = Path(sys.executable).parent / "jxc"
+BROKEN = Path(__file__).resolve().parent / "data" / "meta_broken"
+ADMIN_PASSWORD = "cli-admin-pass-1"
+COMMON_DEFAULTS = {"admin", "password", "123456", "changeme", "admin123", "jxc", "secret"}
+
+
+@dataclass
+class Instance:
+    """A JXC instance folder with its SQLite database and the environment that points at it."""
+
+    path: Path
+    env: dict[str, str]
+
+    @property
+    def db(self) -> Path:
+        """The SQLite file."""
+        return self.path / "jxc.db"
+
+
+def make_instance(tmp: Path, admin_password: str | None) -> Instance:
+    """An instance folder and an environment for it (no DATABASE_URL, so SQLite in the folder)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "JXC_ADMIN_PASSWORD", "JXC_INSTANCE", "SECRET_KEY")
+    }
+    env["JXC_INSTANCE"] = str(tmp / "instance")
+    if admin_password:
+        env["JXC_ADMIN_PASSWORD"] = admin_password
+    return Instance(tmp / "instance", env)
+
+
+def jxc(*args: str, instance: Instance | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `jxc` with `args`."""
+    env = instance.env if instance else {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [str(JXC), *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT, timeout=180, check=False
+    )
+
+
+def roles_of(instance: Instance, username: str) -> list[str]:
+    """Role names of a user, read straight from the instance database."""
+    with sqlite3.connect(instance.db) as conn:
+        rows = conn.execute(
+            "SELECT r.name FROM ab_user u JOIN ab_user_role ur ON ur.user_id = u.id "
+            "JOIN ab_role r ON r.id = ur.role_id WHERE u.username = ?",
+            (username,),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Instance:
+    """An instance initialised with JXC_ADMIN_PASSWORD set."""
+    made = make_instance(tmp_path_factory.mktemp("cli_pw"), ADMIN_PASSWORD)
+    result = jxc("init", instance=made, cwd=made.path.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "create table item" in result.stdout
+    return made
+
+
+@dataclass
+class TwoInits:
+    """An instance initialised twice without JXC_ADMIN_PASSWORD, and what each run said."""
+
+    instance: Instance
+    first: subprocess.CompletedProcess[str]
+    second: subprocess.CompletedProcess[str]
+    password_file_after_first: str
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> TwoInits:
+    """`jxc init` run twice on a fresh instance with no admin password in the environment."""
+    made = make_instance(tmp_path_factory.mktemp("cli_gen"), None)
+    first = jxc("init", instance=made, cwd=made.path.parent)
+    assert first.returncode == 0, first.stderr[-2000:]
+    kept = (made.path / "admin_password").read_text()
+    second = jxc("init", instance=made, cwd=made.path.parent)
+    return TwoInits(made, first, second, kept)
+
+
+def make_broken_copy(tmp_path: Path) -> Path:
+    """metadata/ with the broken fixture files of tests/data/meta_broken laid over it."""
+    root = tmp_path / "metadata"
+    shutil.copytree(ROOT / "metadata", root)
+    shutil.copytree(BROKEN, root, dirs_exist_ok=True)
+    (root / "README.md").unlink()
+    return root
+
+
+def test_meta_check_passes_on_the_real_metadata():
+    result = jxc("meta", "check")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^OK: \d+ models, 7 roles$", result.stdout, re.M), result.stdout
+
+
+def test_meta_check_prints_every_error_with_file_and_line(tmp_path):
+    root = make_broken_copy(tmp_path)
+    _, errors = load_metadata(root)
+    assert len(errors) >= 10
+    result = jxc("meta", "check", "--dir", str(root))
+    assert result.returncode == 1
+    assert "OK" not in result.stdout
+    assert "Traceback" not in result.stderr
+    printed = result.stderr.splitlines()
+    for error in errors:
+        assert str(error) in printed
+        assert re.match(r"metadata/[\w/]+\.yaml:\d+: ", str(error)), str(error)
+    assert f"{len(errors)} error(s) in {root}" in result.stderr
+
+
+def test_meta_check_with_a_relative_dir_reports_the_same_places(tmp_path):
+    """`--dir metadata` from another folder gives the same file:line as an absolute path."""
+    root = make_broken_copy(tmp_path)
+    result = jxc("meta", "check", "--dir", "metadata", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "metadata/models/gadget.yaml:15: field 'weight': unknown type 'integr'" in result.stderr
+    assert root.is_dir()
+
+
+def test_init_creates_the_schema_and_the_admin(instance):
+    assert roles_of(instance, "admin") == ["admin"]
+    with sqlite3.connect(instance.db) as conn:
+        stored = conn.execute("SELECT password FROM ab_user WHERE username = 'admin'").fetchone()[0]
+    assert check_password_hash(stored, ADMIN_PASSWORD)
+    assert not (instance.path / "admin_password").exists()
+
+
+def test_user_add_with_an_unknown_role_fails_clearly(instance):
+    result = jxc("user", "add", "u_boss", "--role", "boss", "--password", "long-enough-1", instance=instance)
+    assert result.returncode != 0
+    assert "unknown role 'boss'" in result.stderr
+    assert "salesperson" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert roles_of(instance, "u_boss") == []
+
+
+def test_user_add_with_a_taken_name_fails_clearly(instance):
+    result = jxc("user", "add", "admin", "--role", "clerk", "--password", "long-enough-1", instance=instance)
+    assert result.returncode != 0
+    assert "'admin' already exists" in result.stderr
+    assert roles_of(instance, "admin") == ["admin"]
+
+
+def test_user_add_with_a_short_password_fails_clearly(instance):
+    result = jxc("user", "add", "u_short", "--role", "clerk", "--password", "short", instance=instance)
+    assert result.returncode != 0
+    assert "at least 8 characters" in result.stderr
+    assert roles_of(instance, "u_short") == []
+
+
+def test_user_add_creates_the_user_with_the_role(instance):
+    result = jxc(
+        "user",
+        "add",
+        "u_lily",
+        "--role",
+        "salesperson",
+        "--password",
+        "long-enough-1",
+        "--name",
+        "李莉",
+        instance=instance,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Created user u_lily with role salesperson" in result.stdout
+    assert roles_of(instance, "u_lily") == ["salesperson"]
+
+
+def test_init_without_admin_password_generates_and_keeps_one(generated):
+    match = re.search(r"^Created user admin with password: (\S+)$", generated.first.stdout, re.M)
+    assert match, generated.first.stdout
+    password = match.group(1)
+    path = generated.instance.path / "admin_password"
+    assert path.read_text().strip() == password
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(password) >= 12 and password.lower() not in COMMON_DEFAULTS
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "app").rglob("*.py"))
+    assert password not in sources  # generated, not a default written in the code
+    with sqlite3.connect(generated.instance.db) as conn:
+        stored = conn.execute("SELECT password FROM ab_user WHERE username = 'admin'").fetchone()[0]
+    assert check_password_hash(stored, password)
+
+
+def test_init_twice_is_idempotent(generated):
+    assert generated.second.returncode == 0, generated.second.stderr[-2000:]
+    assert "create table" not in generated.second.stdout
+    assert "add column" not in generated.second.stdout
+    assert "Created user admin" not in generated.second.stdout
+    assert "Database ready" in generated.second.stdout
+    assert (generated.instance.path / "admin_password").read_text() == generated.password_file_after_first
+
+
+def test_meta_export_prints_runtime_fields_as_yaml(generated):
+    """Empty mapping without runtime fields; a field added in the database comes out in metadata shape."""
+    empty = jxc("meta", "export", instance=generated.instance)
+    assert empty.returncode == 0, empty.stderr[-2000:]
+    assert yaml.safe_load(empty.stdout) in ({}, None)
+    spec = {"type": "text", "label": {"zh": "颜色", "en": "Colour"}, "max_length": 20}
+    with sqlite3.connect(generated.instance.db) as conn:
+        conn.execute(
+            "INSERT INTO jxc_meta_field (model, name, spec, created_at, created_by) "
+            "VALUES ('item', 'colour', ?, '2026-11-25 08:00:00', 'admin')",
+            (json.dumps(spec),),
+        )
+    exported = jxc("meta", "export", instance=generated.instance)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert yaml.safe_load(exported.stdout) == {"item": {"fields": {"colour": spec}}}
+    assert "颜色" in exported.stdout  # unicode kept readable

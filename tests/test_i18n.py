@@ -1,0 +1,281 @@
+"""Chinese first, English second: the locale comes from the browser on the first visit, sticks to the
+session, can be switched with FAB's /lang/<code>, and drives page text, API labels and API messages.
+
+DESIGN.md trap 10: FAB ignores Accept-Language by itself, its zh catalog misses strings, and an empty
+gettext msgid renders the catalog header ("Project-Id-Version") into pages.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from typing import Any
+
+import pytest
+from conftest import PASSWORD, csrf_from, unique
+
+EN = "en-US,en;q=0.9"
+ZH = "zh-CN,zh;q=0.9"
+CJK = re.compile(r"[\u3400-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def browser(app: Any, accept_language: str | None) -> Any:
+    """A cookie-keeping test client that sends Accept-Language on every request (like a browser)."""
+    client = app.test_client()
+    if accept_language:
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept_language
+    return client
+
+
+def new_user(app: Any, role: str = "manager") -> str:
+    """A user of its own: the language a user picks is remembered per user, so tests must not share one."""
+    from app.services.users import create_user
+
+    username = f"x_{unique('i').lower()}"
+    with app.app_context():
+        create_user(username, role, PASSWORD)
+    return username
+
+
+def signed_in(app: Any, accept_language: str | None, username: str | None = None) -> Any:
+    """A browser-like client signed in as a fresh user (or `username`) after a first visit to /login/."""
+    username = username or new_user(app)
+    client = browser(app, accept_language)
+    token = csrf_from(client.get("/login/").get_data(as_text=True))
+    response = client.post("/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
+    return client
+
+
+def page(client: Any, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def texts(html: str, tags: str) -> list[str]:
+    """Text inside the given tags (e.g. 'th|label|button'), tags inside them stripped."""
+    found = re.findall(rf"<({tags})\b[^>]*>(.*?)</\1>", html, flags=re.S)
+    out = []
+    for _, inner in found:
+        text = htmllib.unescape(re.sub(r"<[^>]+>", " ", inner))
+        text = " ".join(text.split())
+        if text:
+            out.append(text)
+    return out
+
+
+def content(html: str, css_class: str) -> str:
+    """The part of the page inside <div class="<css_class>"> (the JXC content, not FAB's chrome)."""
+    start = html.index(f'class="{css_class}"')
+    return html[start:]
+
+
+def visible_text(html: str) -> list[str]:
+    """Visible text and user-facing attribute values of a whole page."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    attrs = re.findall(r'\b(?:placeholder|title|alt|aria-label)="([^"]*)"', body)
+    attrs += re.findall(r'<input[^>]*type="(?:submit|button)"[^>]*value="([^"]*)"', body)
+    text = re.sub(r"<[^>]+>", "\n", body)
+    lines = [htmllib.unescape(t).replace("\xa0", " ").strip() for t in text.splitlines()]
+    return [t for t in lines + attrs if t]
+
+
+def item_id(app: Any) -> int:
+    from app.extensions import db
+    from app.services.context import registry
+
+    with app.app_context():
+        cls = registry().cls("item")
+        return int(db.session.query(cls.id).filter(cls.sku == "SP0001").scalar())
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+def test_first_visit_in_english_shows_english_pages(app):
+    client = signed_in(app, EN)
+    html = page(client, "/m/item/")
+    body = content(html, "jxc-list")
+    assert re.search(r"<h3>\s*Item\b", body), body[:300]
+    headers = texts(body, "th")
+    assert headers[:3] == ["SKU", "Name", "Specification"], headers
+    assert not any(CJK.search(h) for h in headers), headers
+    assert "商品" not in texts(body, "h3")[0]
+    assert 'lang="zh' not in html
+
+    form = content(page(client, "/m/item/new"), "jxc-form")
+    labels = texts(form, "label|h3|button|option")
+    assert "New Item" in labels and "Save" in labels and any(t.startswith("SKU") for t in labels), labels
+    assert not [t for t in labels if CJK.search(t)], labels
+
+    detail = content(page(client, f"/m/item/{item_id(app)}"), "jxc-show")
+    chrome = texts(detail, "dt|th|h4|a")
+    assert "SKU" in chrome and "History" in chrome and "Back to list" in chrome, chrome
+    assert not [t for t in chrome if CJK.search(t)], chrome
+
+
+@pytest.mark.parametrize("accept_language", [ZH, "zh", None])
+def test_chinese_by_header_or_by_default(app, accept_language):
+    client = signed_in(app, accept_language)
+    body = content(page(client, "/m/item/"), "jxc-list")
+    assert re.search(r"<h3>\s*商品\s", body), body[:300]
+    headers = texts(body, "th")
+    assert headers[:2] == ["商品编码", "商品名称"], headers
+    assert not [h for h in headers if LATIN_WORD.search(h)], headers
+
+    form = content(page(client, "/m/item/new"), "jxc-form")
+    labels = texts(form, "label|h3|button|option")
+    assert "新建 商品" in labels and "保存" in labels, labels
+    assert not [t for t in labels if LATIN_WORD.search(t)], labels
+
+
+def test_lang_switch_sticks_for_the_session(app):
+    client = signed_in(app, ZH)
+    assert "商品编码" in texts(content(page(client, "/m/item/"), "jxc-list"), "th")
+
+    switched = client.get("/lang/en")
+    assert switched.status_code in (302, 303)
+    for url in ("/m/item/", "/m/item/", "/m/partner/"):  # the browser still says zh-CN
+        headers = texts(content(page(client, url), "jxc-list"), "th")
+        assert headers and not [h for h in headers if CJK.search(h)], (url, headers)
+    assert "Save" in texts(content(page(client, "/m/item/new"), "jxc-form"), "button")
+    # API calls made with this session speak the session's language too
+    info = client.get("/api/v1/item/_info").get_json()
+    assert {f["name"]: f["label"] for f in info["fields"]}["sku"] == "SKU"
+
+    assert client.get("/lang/zh").status_code in (302, 303)
+    assert "商品编码" in texts(content(page(client, "/m/item/"), "jxc-list"), "th")
+
+
+def test_chosen_language_is_remembered_for_the_user(app):
+    username = new_user(app)
+    first = signed_in(app, ZH, username)
+    assert first.get("/lang/en").status_code in (302, 303)
+    # a new session, on a browser that prefers Chinese: the user's choice wins after login
+    later = signed_in(app, ZH, username)
+    assert texts(content(page(later, "/m/item/"), "jxc-list"), "th")[0] == "SKU"
+    # other users keep their own language
+    other = signed_in(app, ZH)
+    assert texts(content(page(other, "/m/item/"), "jxc-list"), "th")[0] == "商品编码"
+
+
+def test_login_page_in_chinese_has_no_english_leftovers(app):
+    html = page(browser(app, ZH), "/login/")
+    assert "登录" in html
+    allowed = {"JXC", "English"}  # the product name; the language switch names the language in itself
+    leftovers = [t for t in visible_text(html)
+                 if [w for w in LATIN_WORD.findall(t) if w not in allowed]]
+    assert not leftovers, f"untranslated text on the zh login page: {leftovers}"
+
+
+def test_login_page_in_english(app):
+    html = page(browser(app, EN), "/login/")
+    text = " ".join(visible_text(html))
+    assert "Username" in text and "Password" in text
+    assert "用户名" not in text and "密码" not in text
+
+
+PAGES = ["/", "/m/item/", "/m/item/{item}", "/m/item/new", "/m/item/{item}/edit",
+         "/m/purchase_order/", "/m/purchase_order/new", "/m/partner/new", "/admin/fields/?model=item",
+         "/admin/audit/", "/users/userinfo/", "/resetmypassword/form"]
+
+
+@pytest.mark.parametrize("accept_language", [ZH, EN])
+def test_no_page_shows_the_gettext_catalog_header(app, accept_language):
+    def shows_header(text: str) -> bool:
+        return "Project-Id-Version" in text or "Content-Transfer-Encoding" in text
+
+    bad = []
+    if shows_header(page(browser(app, accept_language), "/login/")):
+        bad.append("/login/")
+    client = signed_in(app, accept_language, new_user(app, "admin"))
+    pk = item_id(app)
+    for url in PAGES:
+        if shows_header(page(client, url.format(item=pk))):
+            bad.append(url)
+    # a form with errors renders help texts and messages too
+    token = csrf_from(page(client, "/m/item/new"))
+    errors = client.post("/m/item/new", data={"csrf_token": token, "sku": "", "sale_price": "abc"})
+    assert errors.status_code == 200
+    assert "jxc-error" in errors.get_data(as_text=True)
+    if shows_header(errors.get_data(as_text=True)):
+        bad.append("/m/item/new (with errors)")
+    assert not bad, f"catalog header shown on {bad}"
+
+
+def test_form_errors_follow_the_locale(app):
+    for accept_language, required, number in ((ZH, "必填", "应为数字"), (EN, "This field is required",
+                                                                      "Must be a number")):
+        client = signed_in(app, accept_language)
+        token = csrf_from(page(client, "/m/item/new"))
+        response = client.post("/m/item/new", data={"csrf_token": token, "sku": unique("I18N"), "name": "",
+                                                     "sale_price": "abc"})
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        errors = dict(re.findall(r'data-field="([^"]+)">([^<]*)<', html))
+        assert errors.get("name") == required, errors
+        assert errors.get("sale_price") == number, errors
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+def token_client(app: Any) -> tuple[Any, dict[str, str]]:
+    """A client that keeps no cookies (like curl) with a bearer token."""
+    client = app.test_client(use_cookies=False)
+    response = client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD,
+                                                            "provider": "db"})
+    assert response.status_code == 200
+    return client, {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def test_api_labels_follow_accept_language(app):
+    client, auth = token_client(app)
+    english = client.get("/api/v1/item/_info", headers=dict(auth, **{"Accept-Language": EN})).get_json()
+    labels = {f["name"]: f["label"] for f in english["fields"]}
+    assert labels["sku"] == "SKU" and labels["name"] == "Name"
+    assert not [v for v in labels.values() if CJK.search(v)], labels
+
+    for headers in (dict(auth, **{"Accept-Language": ZH}), auth):
+        chinese = client.get("/api/v1/item/_info", headers=headers).get_json()
+        labels = {f["name"]: f["label"] for f in chinese["fields"]}
+        assert labels["sku"] == "商品编码"
+    listed = client.get("/api/v1/item/?q=(page_size:1)", headers=dict(auth, **{"Accept-Language": EN})).get_json()
+    assert listed["list_title"] == "Item" and listed["label_columns"]["sku"] == "SKU"
+
+
+def test_api_validation_messages_follow_the_locale(app, admin_api):
+    bad = {"sku": unique("I18N"), "sale_price": "abc"}
+    default = admin_api.post("/api/v1/item/", json=bad)  # no Accept-Language: Chinese
+    assert default.status_code == 422
+    assert default.get_json()["message"]["name"] == ["必填"]
+    assert default.get_json()["message"]["sale_price"] == ["应为数字"]
+
+    client, auth = token_client(app)
+    english = client.post("/api/v1/item/", json=bad, headers=dict(auth, **{"Accept-Language": EN}))
+    assert english.status_code == 422
+    assert english.get_json()["message"]["name"] == ["This field is required"]
+    assert english.get_json()["message"]["sale_price"] == ["Must be a number"]
+    chinese = client.post("/api/v1/item/", json=bad, headers=dict(auth, **{"Accept-Language": ZH}))
+    assert chinese.get_json()["message"]["sale_price"] == ["应为数字"]
+    # a filter the user may not use is explained in the caller's language too
+    refused = client.get("/api/v1/item/?q=(filters:!((col:nope,opr:eq,value:x)))",
+                         headers=dict(auth, **{"Accept-Language": EN}))
+    assert refused.status_code == 400 and "nope" in refused.get_json()["message"]
+    assert not CJK.search(refused.get_json()["message"])
+
+
+@pytest.mark.parametrize("spec_change,field", [({"type": "colour"}, "type"),
+                                               ({"type": "link", "to": "no_such_model"}, "to")])
+def test_field_spec_errors_follow_the_locale(app, spec_change, field):
+    """The field editor shows these messages to a Chinese admin: they must be Chinese by default."""
+    client, auth = token_client(app)
+    spec = dict({"name": unique("i").lower(), "type": "text", "label": {"zh": "产地", "en": "Origin"},
+                 "help": {"zh": "产地", "en": "Origin"}}, **spec_change)
+    english = client.post("/api/v1/meta/item/fields", json=spec, headers=dict(auth, **{"Accept-Language": EN}))
+    assert english.status_code == 422
+    assert english.get_json()["message"][field]
+    chinese = client.post("/api/v1/meta/item/fields", json=spec, headers=auth)
+    assert chinese.status_code == 422
+    message = chinese.get_json()["message"][field][0]
+    assert CJK.search(message), f"zh admin gets an English-only message: {message!r}"
