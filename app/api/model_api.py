@@ -23,6 +23,7 @@ from app.services.access import permission_resource
 from app.services.audit_read import record_history
 from app.services.context import current_access, registry, session
 from app.services.errors import ValidationFailed
+from app.services.posting import PostingService
 from app.services.query import BadQuery, Filter, get_row, list_rows
 from app.services.records import RecordService
 from app.services.serialize import rows_to_json
@@ -43,6 +44,8 @@ class ModelApi(BaseApi):
         "post": "write",
         "put": "write",
         "delete": "delete",
+        "submit": "submit",
+        "cancel": "approve",
     }
 
     @property
@@ -333,6 +336,62 @@ class ModelApi(BaseApi):
         access = current_access()
         return self.response(200, result=record_history(session(), access, self.model, pk))
 
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def submit(self, pk: int) -> Any:
+        """Submit (审核) a draft document: it posts to the stock ledger.
+        ---
+        post:
+          summary: Submit a document (posts its stock moves)
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Submitted
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: The document is no longer draft (or changed since `version`)
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._transition(pk, PostingService.submit)
+
+    @expose("/<int:pk>/cancel", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def cancel(self, pk: int) -> Any:
+        """Cancel (反审核) a submitted document: reversing entries are posted; nothing is edited.
+        ---
+        post:
+          summary: Cancel a submitted document
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Cancelled
+            409:
+              description: The document is not submitted
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._transition(pk, PostingService.cancel)
+
+    def _transition(self, pk: int, action: Any) -> Any:
+        access = current_access()
+        body = request.get_json(silent=True) or {}
+        version = body.get("version") if isinstance(body, dict) else None
+        doc = action(PostingService(session(), access), self.model_key, pk, version)
+        result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
+        return self.response(200, id=pk, result=result)
+
     @staticmethod
     def _payload() -> dict[str, Any]:
         payload = request.get_json(silent=True)
@@ -355,4 +414,6 @@ def api_class_for(model: ModelSpec) -> type[ModelApi]:
     if model.is_line or model.kind == "ledger":
         # Lines are written through their document; the ledger only by posting.
         attrs["include_route_methods"] = {"get_list", "get", "info", "history"}
+    elif model.kind != "document":
+        attrs["exclude_route_methods"] = {"submit", "cancel"}
     return type(f"{model.class_name}Api", (ModelApi,), attrs)

@@ -58,6 +58,9 @@ def _build_class(model: ModelSpec, base: type, meta: Metadata) -> type:
         index = index_for(model.key, spec)
         if index is not None:
             indexes.append(index)
+    for group in model.unique_together:
+        columns = [model.field(name).column for name in group]  # type: ignore[union-attr]
+        indexes.append(Index(f"uq_{model.key}_{'_'.join(group)}"[:63], *columns, unique=True))
     if model.is_line:
         attrs["parent_id"] = Column(Integer, ForeignKey(f"{model.parent}.id", ondelete="CASCADE"), nullable=False)
         attrs["line_no"] = Column(Integer, nullable=False, default=1)

@@ -29,7 +29,7 @@ FIELD_OPTIONS = {
     "pattern", "readonly", "hidden", "grid", "section", "index", "read_roles", "write_roles",
     "compute", "options", "to", "precision", "scale", "fields",
 }
-MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields"}
+MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields", "unique_together"}
 ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 RESERVED = set(SYSTEM_FIELDS) | {"parent", "parent_id", "line_no", "key", "q"}
@@ -283,9 +283,17 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
     prefix = data.get("number_prefix")
     if kind == "document" and not (isinstance(prefix, str) and re.fullmatch(r"[A-Z]{1,6}", prefix)):
         out.add(where, "a document needs number_prefix of 1-6 capital letters", "number_prefix: CG")
+    unique_together: list[tuple[str, ...]] = []
+    for group in data.get("unique_together") or []:
+        if not isinstance(group, list) or not group or any(not isinstance(n, str) or n not in names for n in group):
+            out.add(f"{rel}:{line_of(data, 'unique_together')}", f"unique_together entry {group} must list fields",
+                    "unique_together: [[item, warehouse]]")
+            continue
+        unique_together.append(tuple(group))
     models = [
         ModelSpec(
             key=key,
+            unique_together=tuple(unique_together),
             label=label or {"zh": key, "en": key},
             kind=kind,
             fields=tuple(fields + system_fields(kind)),

@@ -38,4 +38,9 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
             if index is not None and index.name not in indexes:
                 ops.create_index(index.name, model.key, [spec.column], unique=bool(index.unique))
                 changes.append(f"create index {index.name}")
+        table = registry.tables.tables[model.key]
+        for index in table.indexes:
+            if index.name not in indexes and len(index.columns) > 1:
+                index.create(conn)
+                changes.append(f"create index {index.name}")
     return changes

@@ -96,6 +96,7 @@ class ModelSpec:
     help: dict[str, str] = field(default_factory=dict)
     parent: str | None = None
     source: str = ""
+    unique_together: tuple[tuple[str, ...], ...] = ()
 
     @property
     def class_name(self) -> str:

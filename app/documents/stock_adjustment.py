@@ -1,0 +1,21 @@
+"""其他入库 / 出库: in at the given price (or the average cost), out at the average cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
+
+
+class StockAdjustment(DocumentBehaviour):
+    """Other goods in or out, with a reason."""
+
+    def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
+        if doc.direction == "in":
+            return [
+                line_effect(i, line, doc.warehouse_id, IN, "in",
+                            unit_cost=Decimal(line.price) if line.price is not None else None)
+                for i, line in enumerate(lines)
+            ]
+        return [line_effect(i, line, doc.warehouse_id, OUT, "out") for i, line in enumerate(lines)]

@@ -1,0 +1,23 @@
+"""调拨: out of one warehouse and into another at the same cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
+
+
+class StockTransfer(DocumentBehaviour):
+    """Transfer between warehouses."""
+
+    def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
+        effects = []
+        for i, line in enumerate(lines):
+            effects.append(line_effect(i, line, doc.from_warehouse_id, OUT, "out"))
+            effects.append(line_effect(i, line, doc.to_warehouse_id, IN, "in", cost_from="out"))
+        return effects
+
+    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
+        for line in lines:
+            line.price = costs.get((line.id, "out"))

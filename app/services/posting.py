@@ -1,0 +1,251 @@
+"""Posting documents to the stock ledger: submit (post) and cancel (post reversing entries).
+
+Concurrency: the document's status moves with one conditional UPDATE (a second submit finds it no
+longer draft and gets 409); balance rows are created if missing and then locked in one fixed order
+(item, warehouse, batch), so multi-line documents never deadlock each other; SQLite write
+transactions start with BEGIN IMMEDIATE. Each line posts once (unique stock_move.move_key) and is
+reversed at most once (unique stock_move.reverses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from app.documents.base import IN, Effect, behaviour_for
+from app.i18n import t
+from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
+from app.meta.spec import ModelSpec
+from app.services.access import Access
+from app.services.audit import utcnow, write_audit
+from app.services.errors import CellError, Conflict, ValidationFailed
+from app.services.query import get_row
+
+T = TypeVar("T")
+RETRIES = 5
+
+
+@dataclass
+class _Slot:
+    """A locked balance row and its running value while one document posts."""
+
+    row: Any
+    balance: Balance
+    allow_negative: bool
+
+
+def retrying(session: Session, work: Callable[[], T]) -> T:
+    """Run `work` in a transaction, again from scratch after a deadlock or serialization failure."""
+    for attempt in range(RETRIES):
+        try:
+            return work()
+        except OperationalError as exc:
+            session.rollback()
+            code = getattr(exc.orig, "sqlstate", None)
+            if code not in ("40001", "40P01") or attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class PostingService:
+    """Submit and cancel documents for one user."""
+
+    def __init__(self, session: Session, access: Access) -> None:
+        self.session = session
+        self.access = access
+        self.registry = access.registry
+
+    def submit(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Draft -> submitted, posting the document's stock effects; returns the document."""
+        return retrying(self.session, lambda: self._submit(model_key, pk, version))
+
+    def cancel(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Submitted -> cancelled, posting entries that reverse every move of the document."""
+        return retrying(self.session, lambda: self._cancel(model_key, pk, version))
+
+    # -- transitions ----------------------------------------------------------------------------
+
+    def _document(self, model_key: str, pk: int, action: str) -> tuple[ModelSpec, Any]:
+        model = self.registry.model(model_key)
+        if model.kind != "document":
+            raise ValidationFailed([CellError("_record", t("not_a_document"))])
+        self.access.require(model.key, action)
+        return model, get_row(self.session, self.access, model, pk)
+
+    def _transition(self, model: ModelSpec, doc: Any, source: str, target: str, version: int | None) -> None:
+        cls = self.registry.cls(model.key)
+        stmt = update(cls).where(cls.id == doc.id, cls.status == source)
+        if version is not None:
+            stmt = stmt.where(cls.version == version)
+        changed = self.session.execute(
+            stmt.values(status=target, version=cls.version + 1, updated_at=utcnow(), updated_by_id=self.access.user_id)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            self.session.rollback()
+            raise Conflict(t("status_changed", status=source))
+        self.session.refresh(doc)
+
+    def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "submit")
+        before_status = doc.status
+        self._transition(model, doc, "draft", "submitted", version)
+        lines = list(doc.lines) if model.lines_model else []
+        behaviour = behaviour_for(model.key)
+        effects = behaviour.stock_effects(doc, lines)
+        costs = self._post(model, doc, effects)
+        behaviour.after_post(doc, lines, costs)
+        self.session.flush()
+        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
+                    record_id=doc.id, action="submit", before={"status": before_status},
+                    after={"status": "submitted", "moves": len(effects)})
+        self.session.commit()
+        return doc
+
+    def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "approve")
+        self._transition(model, doc, "submitted", "cancelled", version)
+        move_cls = self.registry.cls("stock_move")
+        originals = list(self.session.execute(
+            select(move_cls).where(move_cls.document_model == model.key, move_cls.document_number == doc.number,
+                                   move_cls.reverses.is_(None))
+            .order_by(move_cls.id)
+        ).scalars())
+        slots = self._lock([(m.item_id, m.warehouse_id, m.batch or "") for m in originals])
+        errors = []
+        for move in originals:
+            slot = slots[(move.item_id, move.warehouse_id, move.batch or "")]
+            original = Move(move.qty, move.unit_cost, move.value, move.qty_after, move.value_after)
+            result = reverse(slot.balance, original, slot.allow_negative)
+            if isinstance(result, Shortage):
+                errors.append(CellError("lines", t("short_stock_cancel", available=_q(result.available),
+                                                   wanted=_q(result.wanted))))
+                continue
+            self._write_move(slot, model, doc, move.document_line_id, f"{move.move_key}:rev", result, reverses=move.id)
+        if errors:
+            self.session.rollback()
+            raise ValidationFailed(errors)
+        self._save_balances(slots)
+        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
+                    record_id=doc.id, action="cancel", before={"status": "submitted"},
+                    after={"status": "cancelled", "reversed": len(originals)})
+        self.session.commit()
+        return doc
+
+    # -- ledger writes --------------------------------------------------------------------------
+
+    def _post(self, model: ModelSpec, doc: Any, effects: list[Effect]) -> dict[tuple[int, str], Decimal]:
+        slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects])
+        costs: dict[tuple[int, str], Decimal] = {}
+        errors = []
+        for effect in effects:
+            slot = slots[(effect.item_id, effect.warehouse_id, effect.batch)]
+            if effect.qty <= 0:
+                errors.append(CellError(f"lines.{effect.line_index}.qty", t("qty_positive")))
+                continue
+            if effect.direction == IN:
+                cost = effect.unit_cost
+                if effect.cost_from is not None:
+                    cost = costs.get((effect.line_id, effect.cost_from))
+                if cost is None:
+                    cost = slot.balance.avg_cost or self._item_cost(effect.item_id)
+                result: Move | Shortage = receive(slot.balance, effect.qty, cost)
+            else:
+                result = issue(slot.balance, effect.qty, slot.allow_negative, self._item_cost(effect.item_id))
+            if isinstance(result, Shortage):
+                errors.append(CellError(f"lines.{effect.line_index}.qty",
+                                        t("short_stock", available=_q(result.available), wanted=_q(result.wanted))))
+                continue
+            costs[(effect.line_id, effect.leg)] = result.unit_cost
+            self._write_move(slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}", result)
+        if errors:
+            self.session.rollback()
+            raise ValidationFailed(errors)
+        self._save_balances(slots)
+        return costs
+
+    def _lock(self, keys: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], _Slot]:
+        """Create missing balance rows, then lock all of them in one fixed order."""
+        balance_cls = self.registry.cls("stock_balance")
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        now = utcnow()
+        for item_id, warehouse_id, batch in wanted:
+            self.session.execute(
+                insert(balance_cls.__table__)
+                .values(item_id=item_id, warehouse_id=warehouse_id, batch=batch, qty=Decimal(0), value=Decimal(0),
+                        reserved_qty=Decimal(0), avg_cost=Decimal(0), version=1, created_at=now, updated_at=now)
+                .on_conflict_do_nothing()
+            )
+        rows = self.session.execute(
+            select(balance_cls)
+            .where(tuple_(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).in_(wanted))
+            .order_by(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+        slots = {}
+        for row in rows:
+            slots[(row.item_id, row.warehouse_id, row.batch or "")] = _Slot(
+                row, Balance(row.qty or Decimal(0), row.value or Decimal(0)), self._allow_negative(row)
+            )
+        return slots
+
+    def _allow_negative(self, row: Any) -> bool:
+        policy = self.registry.meta.settings.get("policy", {}).get("allow_negative_stock", {})
+        if isinstance(policy, dict) and policy.get("value"):
+            return True
+        item = self.session.get(self.registry.cls("item"), row.item_id)
+        warehouse = self.session.get(self.registry.cls("warehouse"), row.warehouse_id)
+        return bool(getattr(item, "allow_negative", False) or getattr(warehouse, "allow_negative", False))
+
+    def _item_cost(self, item_id: int) -> Decimal:
+        item = self.session.get(self.registry.cls("item"), item_id)
+        return Decimal(getattr(item, "cost_price", None) or getattr(item, "purchase_price", None) or 0)
+
+    def _write_move(self, slot: _Slot, model: ModelSpec, doc: Any, line_id: int, move_key: str, move: Move,
+                    reverses: int | None = None) -> None:
+        move_cls = self.registry.cls("stock_move")
+        now = utcnow()
+        self.session.add(move_cls(
+            item_id=slot.row.item_id, warehouse_id=slot.row.warehouse_id, batch=slot.row.batch or "",
+            qty=move.qty, unit_cost=move.unit_cost, value=move.value, qty_after=move.qty_after,
+            value_after=move.value_after, document_model=model.key, document_number=doc.number,
+            document_line_id=line_id, posted_at=now, reverses=reverses, move_key=move_key,
+            created_at=now, updated_at=now, created_by_id=self.access.user_id, updated_by_id=self.access.user_id,
+        ))
+        slot.balance = move.balance_after
+
+    def _save_balances(self, slots: dict[tuple[int, int, str], _Slot]) -> None:
+        """Write the new balances, and each item's latest average cost (items in id order)."""
+        now = utcnow()
+        item_cls = self.registry.cls("item")
+        for key in sorted(slots):
+            slot = slots[key]
+            row = slot.row
+            row.qty, row.value = slot.balance.qty, slot.balance.value
+            row.avg_cost = slot.balance.avg_cost
+            row.updated_at = now
+        self.session.flush()
+        for key in sorted(slots):
+            balance = slots[key].balance
+            if balance.qty > 0:
+                self.session.execute(
+                    update(item_cls).where(item_cls.id == key[0]).values(cost_price=balance.avg_cost)
+                    .execution_options(synchronize_session=False)
+                )
+
+
+def _q(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

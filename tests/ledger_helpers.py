@@ -1,0 +1,77 @@
+"""Helpers for ledger tests: stock documents through the API and the invariant check over the DB."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.ledger.checks import MoveRow, check_ledger
+from app.services.context import registry
+from tests.conftest import unique
+
+
+def new_item(api: Any, **fields: Any) -> str:
+    """Create an item and return its sku."""
+    sku = unique("L")
+    response = api.post("/api/v1/item/", json={"sku": sku, "name": f"账本测试 {sku}", "unit": "PCS", **fields})
+    assert response.status_code == 201, response.get_json()
+    return sku
+
+
+def document(api: Any, model: str, lines: list[dict[str, Any]], **header: Any) -> dict[str, Any]:
+    """Create a draft document (date and partner defaulted) and return its JSON."""
+    body = {"date": "2026-11-25", "lines": lines, **header}
+    if model.startswith("purchase_") and "partner" not in body:
+        body["partner"] = "S001"
+    if model.startswith("sales_") and "partner" not in body:
+        body["partner"] = "K001"
+    response = api.post(f"/api/v1/{model}/", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["result"]
+
+
+def post(api: Any, model: str, lines: list[dict[str, Any]], **header: Any) -> dict[str, Any]:
+    """Create and submit a document; assert it posted."""
+    doc = document(api, model, lines, **header)
+    response = api.post(f"/api/v1/{model}/{doc['id']}/submit")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["result"]
+
+
+def receive(api: Any, sku: str, qty: str, price: str, warehouse: str = "WH01") -> dict[str, Any]:
+    """Post a purchase receipt of one line."""
+    return post(api, "purchase_receipt", [{"item": sku, "qty": qty, "price": price}], warehouse=warehouse)
+
+
+def balance(app: Any, sku: str, warehouse: str = "WH01") -> tuple[Decimal, Decimal]:
+    """(qty, value) on hand for an item in a warehouse."""
+    with app.app_context():
+        reg = registry()
+        item, wh, bal = reg.cls("item"), reg.cls("warehouse"), reg.cls("stock_balance")
+        row = db.session.execute(
+            select(bal.qty, bal.value).join(item, item.id == bal.item_id).join(wh, wh.id == bal.warehouse_id)
+            .where(item.sku == sku, wh.code == warehouse)
+        ).first()
+        db.session.rollback()
+        return (row.qty, row.value) if row else (Decimal(0), Decimal(0))
+
+
+def ledger_problems(app: Any) -> list[str]:
+    """Every ledger invariant problem in the whole database."""
+    with app.app_context():
+        reg = registry()
+        move, bal = reg.cls("stock_move"), reg.cls("stock_balance")
+        moves = [
+            MoveRow(m.id, (m.item_id, m.warehouse_id, m.batch or ""), m.qty, m.value, m.qty_after, m.value_after)
+            for m in db.session.execute(select(move)).scalars()
+        ]
+        balances = {
+            (b.item_id, b.warehouse_id, b.batch or ""): (b.qty, b.value)
+            for b in db.session.execute(select(bal)).scalars()
+            if b.qty != 0 or b.value != 0 or any(m.key == (b.item_id, b.warehouse_id, b.batch or "") for m in moves)
+        }
+        db.session.rollback()
+        return check_ledger(moves, balances)

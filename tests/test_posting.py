@@ -1,0 +1,95 @@
+"""Documents post to the ledger through the API: submit, cancel, shortages, posted documents frozen."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
+
+
+def test_receipt_delivery_and_cancel(app, admin_api):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "19.99")
+    assert balance(app, sku) == (D(10), D("199.9"))
+    delivered = post(admin_api, "sales_delivery", [{"item": sku, "qty": "0.3", "price": "30"}], warehouse="WH01")
+    assert delivered["lines"][0]["cost_price"] == "19.99"
+    assert balance(app, sku) == (D("9.7"), D("193.903"))
+    cancelled = admin_api.post(f"/api/v1/sales_delivery/{delivered['id']}/cancel")
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert cancelled.get_json()["result"]["status"] == "cancelled"
+    assert balance(app, sku) == (D(10), D("199.9"))
+    assert admin_api.post(f"/api/v1/sales_delivery/{delivered['id']}/cancel").status_code == 409
+    moves = admin_api.get("/api/v1/stock_move/", query_string={
+        "q": f"(filters:!((col:document_number,opr:eq,value:{delivered['number']})),order_column:id,order_direction:asc)"})
+    rows = moves.get_json()["result"]
+    assert [r["qty"] for r in rows] == ["-0.3", "0.3"] and rows[1]["reverses"] == rows[0]["id"]
+    assert ledger_problems(app) == []
+
+
+def test_overselling_is_refused_with_a_clear_message(app, admin_api):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "5", "2")
+    doc = document(admin_api, "sales_delivery", [{"item": sku, "qty": "6", "price": "3"}], warehouse="WH01")
+    refused = admin_api.post(f"/api/v1/sales_delivery/{doc['id']}/submit")
+    assert refused.status_code == 422
+    assert "lines.0.qty" in refused.get_json()["message"]
+    assert admin_api.get(f"/api/v1/sales_delivery/{doc['id']}").get_json()["result"]["status"] == "draft"
+    assert balance(app, sku) == (D(5), D(10))
+    assert ledger_problems(app) == []
+
+
+def test_submitting_twice_posts_once(app, admin_api):
+    sku = new_item(admin_api)
+    doc = document(admin_api, "purchase_receipt", [{"item": sku, "qty": "4", "price": "1.5"}], warehouse="WH01")
+    assert admin_api.post(f"/api/v1/purchase_receipt/{doc['id']}/submit").status_code == 200
+    assert admin_api.post(f"/api/v1/purchase_receipt/{doc['id']}/submit").status_code == 409
+    assert balance(app, sku) == (D(4), D(6))
+
+
+def test_posted_documents_cannot_be_changed(app, admin_api):
+    sku = new_item(admin_api)
+    posted = receive(admin_api, sku, "1", "1")
+    pk = posted["id"]
+    assert admin_api.put(f"/api/v1/purchase_receipt/{pk}", json={"remark": "改"}).status_code == 422
+    assert admin_api.put(f"/api/v1/purchase_receipt/{pk}", json={"lines": []}).status_code == 422
+    assert admin_api.delete(f"/api/v1/purchase_receipt/{pk}").status_code == 422
+    assert admin_api.put(f"/api/v1/purchase_receipt/{pk}", json={"status": "draft"}).status_code == 422
+    assert balance(app, sku) == (D(1), D(1))
+
+
+def test_cancelling_a_receipt_whose_goods_were_sold_is_refused(app, admin_api):
+    sku = new_item(admin_api)
+    receipt = receive(admin_api, sku, "5", "2")
+    post(admin_api, "sales_delivery", [{"item": sku, "qty": "4", "price": "3"}], warehouse="WH01")
+    refused = admin_api.post(f"/api/v1/purchase_receipt/{receipt['id']}/cancel")
+    assert refused.status_code == 422
+    assert balance(app, sku) == (D(1), D(2))
+
+
+def test_transfer_moves_cost_between_warehouses(app, admin_api):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "3")
+    post(admin_api, "stock_transfer", [{"item": sku, "qty": "4"}], from_warehouse="WH01", to_warehouse="WH02")
+    assert balance(app, sku, "WH01") == (D(6), D(18))
+    assert balance(app, sku, "WH02") == (D(4), D(12))
+    assert ledger_problems(app) == []
+
+
+def test_stock_adjustment_and_stocktake(app, admin_api):
+    sku = new_item(admin_api)
+    post(admin_api, "stock_adjustment", [{"item": sku, "qty": "8", "price": "2.5"}], direction="in",
+         warehouse="WH01", reason="other")
+    post(admin_api, "stock_adjustment", [{"item": sku, "qty": "2"}], direction="out", warehouse="WH01",
+         reason="damage")
+    assert balance(app, sku) == (D(6), D(15))
+    take = document(admin_api, "stocktake", [{"item": sku, "counted_qty": "5"}], warehouse="WH01")
+    assert take["lines"][0]["diff_qty"] in ("5", None)
+    assert ledger_problems(app) == []
+
+
+def test_clerk_cannot_cancel_and_salesperson_cannot_submit_purchases(api_as, admin_api):
+    sku = new_item(admin_api)
+    receipt = receive(admin_api, sku, "1", "1")
+    assert api_as("clerk").post(f"/api/v1/purchase_receipt/{receipt['id']}/cancel").status_code == 403
+    assert api_as("salesperson").post(f"/api/v1/purchase_receipt/{receipt['id']}/submit").status_code == 403
+    assert admin_api.post(f"/api/v1/item/1/submit").status_code in (404, 405)
