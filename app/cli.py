@@ -70,7 +70,7 @@ def serve(workers: int) -> None:
     click.echo(f"Log in as {_admin_login_hint(Path(app.config['INSTANCE_PATH']))}")
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
     os.execv(gunicorn, [gunicorn, "-w", str(workers), "--threads", "4", "-b", f"{host}:{port}",
-                        "--access-logfile", "-", "app:create_app()"])
+                        "--access-logfile", "-", "--no-control-socket", "app:create_app()"])
 
 
 @main.group()

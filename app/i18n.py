@@ -58,9 +58,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cancelling would take stock below zero: {available} on hand, {wanted} to take back",
     },
     "qty_positive": {"zh": "数量必须大于 0", "en": "Quantity must be above zero"},
+    "meta_bad_name": {"zh": "字段名「{name}」无效：只能用小写字母、数字和下划线", "en": "Field name '{name}' is not valid"},
+    "meta_reserved_name": {"zh": "字段名「{name}」是系统保留字", "en": "Field name '{name}' is reserved"},
+    "meta_unknown_type": {"zh": "未知的字段类型「{type}」", "en": "Unknown field type '{type}'"},
+    "meta_label": {"zh": "标签需要中文和英文", "en": "The label needs zh and en"},
+    "meta_bad_default": {"zh": "默认值「{value}」无效：{reason}", "en": "Bad default '{value}': {reason}"},
+    "meta_link_needs_to": {"zh": "关联字段需要指定关联到哪个模型", "en": "A link needs the model it points to"},
+    "meta_missing_model": {"zh": "关联的模型「{model}」不存在", "en": "Linked model '{model}' does not exist"},
+    "meta_options": {"zh": "选择字段需要选项", "en": "A select field needs options"},
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
+    "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},
+    "cancelled_ok": {"zh": "已反审核，已生成冲销记录", "en": "Cancelled; reversing entries posted"},
     "deleted": {"zh": "已删除", "en": "Deleted"},
+}
+
+
+ACTION_LABELS: dict[str, dict[str, str]] = {
+    "create": {"zh": "新建", "en": "Created"},
+    "update": {"zh": "修改", "en": "Changed"},
+    "delete": {"zh": "删除", "en": "Deleted"},
+    "submit": {"zh": "审核", "en": "Submitted"},
+    "cancel": {"zh": "反审核", "en": "Cancelled"},
+    "add_field": {"zh": "添加字段", "en": "Field added"},
 }
 
 

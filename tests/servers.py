@@ -1,7 +1,8 @@
 """Real server processes for tests: `jxc init`, then gunicorn on a free loopback port.
 
-    with jxc_server(database_url, instance, name="a") as server:
+    with jxc_server(database_url, instance, name="a", demo=True) as server:   # runs `jxc init --demo` first
         requests go to server.url ("http://127.0.0.1:<port>")
+    with jxc_servers(database_url, instance, ["a", "b"]) as (a, b):              # two processes, one database
 
 Each server's output goes to test-artifacts/<name>-<port>.log so a failure can be read afterwards.
 """
@@ -47,6 +48,9 @@ def server_env(database_url: str, instance: Path) -> dict[str, str]:
     return env
 
 
+_INITIALISED: dict[str, bool] = {}  # database URL -> demo data loaded
+
+
 def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: str = "jxc-init") -> str:
     """Run `jxc init [--demo]` once for a database; return its output (fail with it on error)."""
     instance.mkdir(parents=True, exist_ok=True)
@@ -57,7 +61,14 @@ def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: st
     (ARTIFACTS / f"{log_name}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
         raise RuntimeError(f"jxc init failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
+    _INITIALISED[database_url] = _INITIALISED.get(database_url, False) or demo
     return done.stdout
+
+
+def ensure_initialised(database_url: str, instance: Path, demo: bool = False, log_name: str = "jxc-init") -> None:
+    """`jxc init [--demo]` once per database in this test process (DESIGN.md trap 5)."""
+    if database_url not in _INITIALISED or (demo and not _INITIALISED[database_url]):
+        jxc_init(database_url, instance, demo=demo, log_name=log_name)
 
 
 def free_port() -> int:
@@ -102,7 +113,7 @@ def _start(database_url: str, instance: Path, name: str, extra_env: dict[str, st
     env = server_env(database_url, instance)
     env.update(extra_env or {})
     args = [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "--access-logfile", "-",
-            "--graceful-timeout", "5", "app:create_app()"]
+            "--graceful-timeout", "5", "--no-control-socket", "app:create_app()"]
     with open(log, "wb") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Server(url=f"http://127.0.0.1:{port}", port=port, log=log, process=process)
@@ -132,13 +143,13 @@ def _stop(server: Server) -> None:
 
 
 @contextmanager
-def jxc_servers(database_url: str, instance: Path, names: list[str],
-                extra_env: dict[str, str] | None = None) -> Iterator[list[Server]]:
-    """Start one `gunicorn -w 1 "app:create_app()"` per name (in parallel) on free ports, on one database;
-    wait until each answers /login/ with 200; stop them all on exit.
-
-    The database must have been initialised with `jxc_init` first (DESIGN.md trap 5).
+def jxc_servers(database_url: str, instance: Path, names: list[str], extra_env: dict[str, str] | None = None,
+                *, demo: bool = False) -> Iterator[list[Server]]:
+    """Run `jxc init [--demo]` (once per database), then start one `gunicorn -w 1 "app:create_app()"` per
+    name (in parallel) on free loopback ports, all on one database; wait until each answers /login/ with
+    200 (30 s at most); terminate and wait for them all on exit.
     """
+    ensure_initialised(database_url, instance, demo=demo, log_name=f"jxc-init-{names[0]}")
     servers: list[Server] = []
     try:
         for name in names:
@@ -153,10 +164,10 @@ def jxc_servers(database_url: str, instance: Path, names: list[str],
 
 
 @contextmanager
-def jxc_server(database_url: str, instance: Path, name: str = "server",
-               extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def jxc_server(database_url: str, instance: Path, name: str = "server", extra_env: dict[str, str] | None = None,
+               *, demo: bool = False) -> Iterator[Server]:
     """One server (see jxc_servers)."""
-    with jxc_servers(database_url, instance, [name], extra_env) as servers:
+    with jxc_servers(database_url, instance, [name], extra_env, demo=demo) as servers:
         yield servers[0]
 
 

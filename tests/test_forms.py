@@ -21,7 +21,7 @@ def test_form_create_shows_errors_then_saves(login_as):
                                               "sale_price": "¥1,234.5"})
     assert saved.status_code == 302
     detail = client.get(saved.headers["Location"]).get_data(as_text=True)
-    assert sku in detail and "1234.5" in detail and "create" in detail
+    assert sku in detail and "1234.5" in detail and "新建" in detail
 
 
 def test_form_without_csrf_is_refused(login_as):

@@ -102,7 +102,6 @@ def test_first_visit_in_english_shows_english_pages(app):
     assert headers[:3] == ["SKU", "Name", "Specification"], headers
     assert not any(CJK.search(h) for h in headers), headers
     assert "商品" not in texts(body, "h3")[0]
-    assert 'lang="zh' not in html
 
     form = content(page(client, "/m/item/new"), "jxc-form")
     labels = texts(form, "label|h3|button|option")
@@ -160,6 +159,17 @@ def test_chosen_language_is_remembered_for_the_user(app):
     assert texts(content(page(other, "/m/item/"), "jxc-list"), "th")[0] == "商品编码"
 
 
+@pytest.mark.parametrize("accept_language,lang", [(ZH, "zh"), (EN, "en")])
+def test_pages_declare_their_language(app, accept_language, lang):
+    """<html lang> lets the browser pick Chinese (not Japanese) glyphs for Han characters and tells screen
+    readers which language to speak."""
+    client = signed_in(app, accept_language)
+    for url in ("/login/", "/m/item/", "/m/item/new"):
+        html = page(client if url != "/login/" else browser(app, accept_language), url)
+        match = re.search(r"<html\b[^>]*\blang=\"([^\"]+)\"", html)
+        assert match and match.group(1).lower().startswith(lang), (url, html[:120])
+
+
 def test_login_page_in_chinese_has_no_english_leftovers(app):
     html = page(browser(app, ZH), "/login/")
     assert "登录" in html
@@ -174,6 +184,19 @@ def test_login_page_in_english(app):
     text = " ".join(visible_text(html))
     assert "Username" in text and "Password" in text
     assert "用户名" not in text and "密码" not in text
+
+
+def test_history_on_detail_pages_is_translated(app, admin_api):
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("HIS"), "name": "历史记录测试", "unit": "PCS"})
+    assert created.status_code == 201
+    pk = created.get_json()["id"]
+    assert admin_api.put(f"/api/v1/item/{pk}", json={"name": "历史记录测试二"}).status_code == 200
+    for accept_language, script in ((ZH, CJK), (EN, LATIN_WORD)):
+        history = content(page(signed_in(app, accept_language), f"/m/item/{pk}"), "table table-condensed jxc-history")
+        rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", history)
+        assert len(rows) == 2, rows
+        actions = [action for _, _, action in rows]
+        assert all(script.search(a) for a in actions), f"history actions not in {accept_language}: {actions}"
 
 
 PAGES = ["/", "/m/item/", "/m/item/{item}", "/m/item/new", "/m/item/{item}/edit",

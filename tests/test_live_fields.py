@@ -15,7 +15,7 @@ import prison
 import psycopg
 import pytest
 from conftest import PASSWORD, PG_URL, unique
-from servers import HtmlSession, HttpApi, jxc_init, jxc_servers
+from servers import HtmlSession, HttpApi, jxc_servers
 from sqlalchemy import inspect
 
 ITEM_FIELDS = "/api/v1/meta/item/fields"
@@ -126,12 +126,12 @@ BAD_SPECS = {
     "unknown_type": ({"type": "colour"}, "type", "colour"),
     "clash_with_yaml_field": ({"name": "sku"}, "name", "sku"),
     "link_to_missing_model": ({"type": "link", "to": "no_such_model"}, "to", "no_such_model"),
-    "missing_label": ({"label": None}, "label", "label"),
-    "label_without_english": ({"label": {"zh": "产地"}}, "label", "en"),
+    "missing_label": ({"label": None}, "label", "标签"),
+    "label_without_english": ({"label": {"zh": "产地"}}, "label", "英文"),
     "bad_name": ({"name": "Bad Name"}, "name", "Bad Name"),
     "lines_type": ({"type": "lines"}, "type", "lines"),
     "bad_default": ({"type": "integer", "default": "many"}, "default", "many"),
-    "select_without_options": ({"type": "select"}, "options", "options"),
+    "select_without_options": ({"type": "select"}, "options", "选项"),
     "unknown_option": ({"colour": "red"}, "spec", "colour"),
 }
 
@@ -270,7 +270,6 @@ def two_servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     else:
         url = f"sqlite:///{instance / 'jxc.db'}"
     try:
-        jxc_init(url, instance, log_name=f"jxc-init-live-{backend}")
         with jxc_servers(url, instance, [f"live-{backend}-a", f"live-{backend}-b"]) as servers:
             yield servers
     finally:

@@ -32,7 +32,9 @@ FIELD_OPTIONS = {
 MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields", "unique_together"}
 ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
-RESERVED = set(SYSTEM_FIELDS) | {"parent", "parent_id", "line_no", "key", "q"}
+# system fields, line plumbing, and names SQLAlchemy's declarative classes already use
+RESERVED = set(SYSTEM_FIELDS) | {"parent", "parent_id", "line_no", "key", "q", "metadata", "registry", "query",
+                                 "query_class"}
 REQUIRED_ROLES = ("admin", "manager", "clerk", "purchaser", "salesperson", "warehouse", "finance")
 SCOPE_VALUES = {"me": "user", "my_warehouses": "link"}
 
@@ -54,8 +56,9 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: list[MetaError] = []
 
-    def add(self, where: str, message: str, hint: str = "") -> None:
-        self.errors.append(MetaError(where, message, hint))
+    def add(self, where: str, message: str, hint: str = "", *, code: str = "", option: str = "",
+            **params: str) -> None:
+        self.errors.append(MetaError(where, message, hint, code, tuple(params.items()), option))
 
 
 def system_fields(kind: str) -> list[FieldSpec]:
@@ -97,10 +100,12 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
     """Validate one field declaration; return its spec or None (errors go to `out`)."""
     before = len(out.errors)
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        out.add(where, f"field name '{name}' is not valid", "lower-case letters, digits and _ (max 40)")
+        out.add(where, f"field name '{name}' is not valid", "lower-case letters, digits and _ (max 40)",
+                code="meta_bad_name", option="name", name=str(name))
         return None
     if name in RESERVED:
-        out.add(where, f"field name '{name}' is reserved", "reserved: " + ", ".join(sorted(RESERVED)))
+        out.add(where, f"field name '{name}' is reserved", "reserved: " + ", ".join(sorted(RESERVED)),
+                code="meta_reserved_name", option="name", name=name)
         return None
     if not isinstance(raw, dict):
         out.add(where, f"field '{name}' must be a mapping", "e.g. {type: text, label: {zh: 名称, en: Name}}")
@@ -110,14 +115,16 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
             out.add(where, f"field '{name}': unknown option '{key}'", _hint(key, FIELD_OPTIONS))
     type_name = raw.get("type")
     if not isinstance(type_name, str) or type_name not in FIELD_TYPES:
-        out.add(where, f"field '{name}': unknown type '{type_name}'", _hint(str(type_name), FIELD_TYPES))
+        out.add(where, f"field '{name}': unknown type '{type_name}'", _hint(str(type_name), FIELD_TYPES),
+                code="meta_unknown_type", option="type", type=str(type_name))
         return None
-    if type_name == "lines" and not allow_lines:
+    if (type_name == "lines") != (name == "lines") or (type_name == "lines" and not allow_lines):
         out.add(where, f"field '{name}': lines are only allowed once, as 'lines', in a document")
         return None
     label = _texts(raw.get("label"))
     if label is None:
-        out.add(where, f"field '{name}': label needs zh and en", "label: {zh: 名称, en: Name}")
+        out.add(where, f"field '{name}': label needs zh and en", "label: {zh: 名称, en: Name}",
+                code="meta_label", option="label")
     help_raw = raw.get("help")
     help_texts = _texts(help_raw) if help_raw is not None else None
     if help_raw is not None and help_texts is None:
@@ -158,7 +165,7 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
         if key in raw and not isinstance(raw[key], bool):
             out.add(where, f"field '{name}': {key} must be true or false")
     if type_name in ("link",) and not raw.get("to"):
-        out.add(where, f"field '{name}': a link needs 'to: <model>'")
+        out.add(where, f"field '{name}': a link needs 'to: <model>'", code="meta_link_needs_to", option="to")
     if len(out.errors) > before:
         return None
     spec = FieldSpec(
@@ -188,7 +195,9 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
     )
     ftype = FIELD_TYPES[type_name]
     for problem in ftype.check_spec(spec):
-        out.add(where, f"field '{name}': {problem}")
+        option = {"select": "options", "text": "pattern", "barcode": "pattern"}.get(type_name, "precision")
+        out.add(where, f"field '{name}': {problem}", code="meta_options" if type_name == "select" else "",
+                option=option)
     for bound in ("min", "max"):
         value = getattr(spec, bound)
         if value is not None:
@@ -200,7 +209,8 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
         try:
             default = ftype.parse(spec, raw["default"])
         except (ValueProblem, Exception) as exc:  # noqa: BLE001 - any parse failure is a bad default
-            out.add(where, f"field '{name}': bad default '{raw['default']}': {exc}")
+            out.add(where, f"field '{name}': bad default '{raw['default']}': {exc}", code="meta_bad_default",
+                    option="default", value=str(raw["default"]), reason=str(exc))
         else:
             spec = _replace(spec, default=default)
     elif "default" in raw:
@@ -326,7 +336,7 @@ def _check_links(models: dict[str, ModelSpec], out: _Collector) -> None:
         for spec in model.fields:
             if spec.type == "link" and spec.to not in models:
                 out.add(spec.source, f"field '{spec.name}' links to missing model '{spec.to}'",
-                        _hint(str(spec.to), models))
+                        _hint(str(spec.to), models), code="meta_missing_model", option="to", model=str(spec.to))
             if spec.column in seen_columns and seen_columns[spec.column] != spec.name:
                 out.add(spec.source, f"field '{spec.name}' clashes with field '{seen_columns[spec.column]}'")
             seen_columns[spec.column] = spec.name

@@ -174,6 +174,9 @@ class MetaError:
     where: str
     message: str
     hint: str = ""
+    code: str = ""  # a key of app.i18n.MESSAGES, so the admin page can say it in the reader's language
+    params: tuple[tuple[str, str], ...] = ()
+    option: str = ""  # the field option at fault (type, to, label, default ...)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" + (f" (hint: {self.hint})" if self.hint else "")

@@ -15,10 +15,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.core_tables import meta_field, meta_state
-from app.i18n import t
+from app.i18n import MESSAGES, t
 from app.meta.registry import RegistryHolder, build_registry
 from app.meta.schema import sync_schema
-from app.meta.spec import FieldSpec, MetadataInvalid
+from app.meta.spec import FieldSpec, MetaError, MetadataInvalid
 from app.services.access import Access
 from app.services.audit import write_audit
 from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
@@ -58,8 +58,7 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         candidate = build_registry(holder.root, conn, holder.user_table,
                                    extra_fields=[{"model": model_key, "name": name, "spec": spec_body}])
     except MetadataInvalid as exc:
-        raise ValidationFailed([CellError(_error_field(e.message), f"{e.message}" + (f" ({e.hint})" if e.hint else ""))
-                                for e in exc.errors]) from exc
+        raise ValidationFailed([_cell_error(e) for e in exc.errors]) from exc
     session.execute(
         insert(meta_field).values(
             model=model_key,
@@ -80,8 +79,8 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
     return added
 
 
-def _error_field(message: str) -> str:
-    for key in ("type", "label", "help", "default", "options", "to", "min", "max", "pattern", "name"):
-        if key in message:
-            return key
-    return "spec"
+def _cell_error(error: MetaError) -> CellError:
+    """A metadata error as a per-option error, in the reader's language where it has a code."""
+    if error.code in MESSAGES:
+        return CellError(error.option or "spec", t(error.code, **dict(error.params)))
+    return CellError(error.option or "spec", error.message + (f" ({error.hint})" if error.hint else ""))

@@ -85,7 +85,9 @@ def form_payload(access: Access, model: ModelSpec, form: MultiDict[str, str], cr
         if spec.type == "boolean":
             payload[spec.name] = spec.name in form
         elif spec.name in form:
-            payload[spec.name] = form.get(spec.name, "")
+            value = form.get(spec.name, "")
+            if not (creating and value == "" and spec.default is not None):
+                payload[spec.name] = value  # a blank input on create leaves the default to the service
     if model.lines_model:
         payload["lines"] = _lines_payload(access, access.registry.model(model.lines_model), form)
     return payload

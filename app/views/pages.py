@@ -19,18 +19,22 @@ from app.services.audit_read import record_history
 from app.services.context import current_access, registry, session
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.query import BadQuery, list_rows
+from app.services.posting import PostingService
 from app.services.records import RecordService
 from app.services.serialize import rows_to_json
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns
+from app.views.templating import local_time
 
 PAGE_SIZE = 50
+LIST_COLUMNS = 8
 
 
 class ModelPages(BaseView):
     """List, detail, add, edit and delete pages of one model."""
 
     model_key = ""
-    method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "delete": "delete"}
+    method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "delete": "delete",
+                              "submit": "submit", "cancel": "approve"}
 
     @property
     def model(self) -> ModelSpec:
@@ -38,12 +42,13 @@ class ModelPages(BaseView):
         return registry().model(self.model_key)
 
     def _columns(self) -> list[dict[str, Any]]:
+        """The first LIST_COLUMNS fields the user may see (the grid shows them all)."""
         access = current_access()
+        fields = [s for s in access.visible_fields(self.model) if s.type not in ("lines", "long_text") and not s.system]
         return [
-            {"name": s.name, "label": label(s.label, s.name), "numeric": s.type in ("decimal", "money", "quantity",
-                                                                                    "integer")}
-            for s in access.visible_fields(self.model)
-            if s.type not in ("lines", "long_text") and not s.system
+            {"name": s.name, "label": label(s.label, s.name),
+             "numeric": s.type in ("decimal", "money", "quantity", "integer")}
+            for s in fields[:LIST_COLUMNS]
         ]
 
     def _text(self, model: ModelSpec, data: dict[str, Any]) -> dict[str, str]:
@@ -56,6 +61,8 @@ class ModelPages(BaseView):
                 out[spec.name] = "" if not value else f"{value['key']} {value['name'] or ''}".strip()
             elif spec.type in ("select", "boolean"):
                 out[spec.name] = FIELD_TYPES[spec.type].to_text(spec, value)
+            elif spec.type == "datetime":
+                out[spec.name] = local_time(value)
             else:
                 out[spec.name] = "" if value is None else str(value)
         return out
@@ -121,6 +128,10 @@ class ModelPages(BaseView):
             history=record_history(session(), access, model, pk),
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
+            can_submit=model.kind == "document" and data.get("status") == "draft" and access.can(model.key, "submit"),
+            can_cancel=model.kind == "document" and data.get("status") == "submitted"
+            and access.can(model.key, "approve"),
+            version=data.get("version"),
         )
 
     def _form(self, pk: int | None) -> Any:
@@ -132,7 +143,9 @@ class ModelPages(BaseView):
         values: dict[str, Any] = {}
         lines: list[dict[str, Any]] = []
         errors: dict[str, list[str]] = {}
-        if not creating:
+        if creating:
+            values = {s.name: _default_for_form(s) for s in model.fields if s.default is not None}
+        else:
             from app.services.query import get_row
 
             try:
@@ -218,6 +231,41 @@ class ModelPages(BaseView):
             return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
         flash(t("deleted"), "success")
         return redirect(url_for(f"{self.__class__.__name__}.list"))
+
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @has_access
+    def submit(self, pk: int) -> Any:
+        """Submit (审核) a draft document: it posts to the stock ledger."""
+        return self._transition(pk, PostingService.submit, "submitted_ok")
+
+    @expose("/<int:pk>/cancel", methods=["POST"])
+    @has_access
+    def cancel(self, pk: int) -> Any:
+        """Cancel (反审核) a submitted document: reversing entries are posted."""
+        return self._transition(pk, PostingService.cancel, "cancelled_ok")
+
+    def _transition(self, pk: int, action: Any, message: str) -> Any:
+        try:
+            action(PostingService(session(), current_access()), self.model_key, pk,
+                   request.form.get("version", type=int))
+            flash(t(message), "success")
+        except NotFound:
+            abort(404)
+        except ValidationFailed as exc:
+            session().rollback()
+            flash("；".join(e.message for e in exc.errors), "danger")
+        except ServiceError as exc:
+            session().rollback()
+            flash(exc.message, "danger")
+        return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+
+
+def _default_for_form(spec: Any) -> Any:
+    """A field default as the form shows it (links by their key)."""
+    if spec.is_link:
+        return {"key": spec.default}
+    return FIELD_TYPES[spec.type].to_json(spec, spec.default)
 
 
 def pages_class_for(model: ModelSpec) -> type[ModelPages]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import Flask
 
-from app.i18n import current_locale
+from app.i18n import ACTION_LABELS, current_locale, label
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def _l(zh: str, en: str) -> str:
@@ -15,7 +20,23 @@ def _pages_endpoint(model_key: str) -> str:
     return "".join(part.capitalize() for part in model_key.split("_")) + "Pages"
 
 
+def action_label(action: str) -> str:
+    """An audit action (create, submit ...) in the reader's language."""
+    return label(ACTION_LABELS.get(action), action)
+
+
+def local_time(value: str | dt.datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A stored UTC timestamp as local wall time, 'YYYY-MM-DD HH:MM'."""
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone))
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def install_template_helpers(app: Flask) -> None:
-    """Make L() and the pages_endpoint filter available in every template."""
+    """Make L(), action labels, local times and the pages_endpoint filter available in every template."""
     app.jinja_env.globals["L"] = _l
     app.jinja_env.filters["pages_endpoint"] = _pages_endpoint
+    app.jinja_env.filters["action_label"] = action_label
+    app.jinja_env.filters["local_time"] = local_time

@@ -17,7 +17,8 @@
       label: {zh: data.get('label_zh').trim(), en: data.get('label_en').trim()}
     };
     var helpZh = data.get('help_zh').trim();
-    out.help = {zh: helpZh || out.label.zh, en: helpZh || out.label.en};
+    var helpEn = data.get('help_en').trim();
+    out.help = {zh: helpZh || out.label.zh, en: helpEn || out.label.en};
     if (data.get('to')) { out.to = data.get('to'); }
     if (data.get('default').trim()) { out['default'] = data.get('default').trim(); }
     if (data.get('required')) { out.required = true; }
