@@ -28,6 +28,7 @@ class Effect:
     batch: str = ""
     unit_cost: Decimal | None = None
     cost_from: str | None = None
+    count_to: Decimal | None = None  # stocktake: post whatever difference brings the book to this count
 
 
 class DocumentBehaviour:
@@ -38,11 +39,13 @@ class DocumentBehaviour:
         return []
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
-        """Record what posting learned on the lines (e.g. the cost of goods sold)."""
+        """Record what posting learned on the lines: costs[(line_id, leg)] is the unit cost of each leg,
+        costs[(line_id, "book")] the book quantity a count was compared with."""
 
 
 def line_effect(index: int, line: Any, warehouse_id: int, direction: str, leg: str, *,
-                qty: Decimal | None = None, unit_cost: Decimal | None = None, cost_from: str | None = None) -> Effect:
+                qty: Decimal | None = None, unit_cost: Decimal | None = None, cost_from: str | None = None,
+                count_to: Decimal | None = None) -> Effect:
     """An Effect for a line with the usual item / qty / batch columns."""
     return Effect(
         line_index=index,
@@ -55,6 +58,7 @@ def line_effect(index: int, line: Any, warehouse_id: int, direction: str, leg: s
         batch=getattr(line, "batch", None) or "",
         unit_cost=unit_cost,
         cost_from=cost_from,
+        count_to=count_to,
     )
 
 

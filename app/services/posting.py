@@ -28,6 +28,7 @@ from app.services.access import Access
 from app.services.audit import utcnow, write_audit
 from app.services.errors import CellError, Conflict, ValidationFailed
 from app.services.query import get_row
+from app.services.records import apply_computed
 
 T = TypeVar("T")
 RETRIES = 5
@@ -103,6 +104,11 @@ class PostingService:
         effects = behaviour.stock_effects(doc, lines)
         costs = self._post(model, doc, effects)
         behaviour.after_post(doc, lines, costs)
+        if model.lines_model:
+            line_model = self.registry.model(model.lines_model)
+            for line in lines:
+                apply_computed(self.registry, line_model, line)
+        apply_computed(self.registry, model, doc)
         self.session.flush()
         write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
                     record_id=doc.id, action="submit", before={"status": before_status},
@@ -148,6 +154,19 @@ class PostingService:
         errors = []
         for effect in effects:
             slot = slots[(effect.item_id, effect.warehouse_id, effect.batch)]
+            if effect.count_to is not None:
+                costs[(effect.line_id, "book")] = slot.balance.qty
+                diff = effect.count_to - slot.balance.qty
+                if diff == 0:
+                    continue
+                cost = slot.balance.avg_cost or self._item_cost(effect.item_id)
+                result_count = receive(slot.balance, diff, cost) if diff > 0 else issue(
+                    slot.balance, -diff, True, cost)
+                assert not isinstance(result_count, Shortage)
+                costs[(effect.line_id, effect.leg)] = result_count.unit_cost
+                self._write_move(slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}",
+                                 result_count)
+                continue
             if effect.qty <= 0:
                 errors.append(CellError(f"lines.{effect.line_index}.qty", t("qty_positive")))
                 continue

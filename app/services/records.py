@@ -298,15 +298,7 @@ class RecordService:
         row.lines = kept
 
     def _compute(self, model: ModelSpec, row: Any) -> None:
-        for spec in model.data_fields:
-            if spec.compute:
-                values = {f.name: getattr(row, f.column) for f in model.data_fields}
-                if model.lines_model:
-                    line_model = self.registry.model(model.lines_model)
-                    values["lines"] = [
-                        {f.name: getattr(line, f.column) for f in line_model.data_fields} for line in row.lines
-                    ]
-                setattr(row, spec.column, _rounded(spec, load_handler(spec.compute)(values)))
+        apply_computed(self.registry, model, row)
 
     def _flush(self, model: ModelSpec, row_ref: Any) -> None:
         try:
@@ -321,6 +313,19 @@ class RecordService:
     def _snapshot(self, model: ModelSpec, row: Any) -> dict[str, Any]:
         line_model = self.registry.model(model.lines_model) if model.lines_model else None
         return snapshot(model, row, line_model)
+
+
+def apply_computed(registry: Any, model: ModelSpec, row: Any) -> None:
+    """Set the row's computed fields from its values (a document's from its lines too)."""
+    for spec in model.data_fields:
+        if spec.compute:
+            values = {f.name: getattr(row, f.column) for f in model.data_fields}
+            if model.lines_model:
+                line_model = registry.model(model.lines_model)
+                values["lines"] = [
+                    {f.name: getattr(line, f.column) for f in line_model.data_fields} for line in row.lines
+                ]
+            setattr(row, spec.column, _rounded(spec, load_handler(spec.compute)(values)))
 
 
 def _rounded(spec: FieldSpec, value: Any) -> Any:
