@@ -69,8 +69,22 @@ def serve(workers: int) -> None:
     click.echo(f"JXC is running at http://{host}:{port}/")
     click.echo(f"Log in as {_admin_login_hint(Path(app.config['INSTANCE_PATH']))}")
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
-    os.execv(gunicorn, [gunicorn, "-w", str(workers), "--threads", "4", "-b", f"{host}:{port}",
-                        "--access-logfile", "-", "--no-control-socket", "app:create_app()"])
+    os.execv(
+        gunicorn,
+        [
+            gunicorn,
+            "-w",
+            str(workers),
+            "--threads",
+            "4",
+            "-b",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "--no-control-socket",
+            "app:create_app()",
+        ],
+    )
 
 
 @main.group()
@@ -126,8 +140,9 @@ def user() -> None:
 @click.option("--email", default=None)
 @click.option("--name", default=None, help="display name")
 @click.option("--warehouse", "warehouses", multiple=True, help="warehouse code the user works in (repeatable)")
-def user_add(username: str, role: str, password: str, email: str | None, name: str | None,
-             warehouses: tuple[str, ...]) -> None:
+def user_add(
+    username: str, role: str, password: str, email: str | None, name: str | None, warehouses: tuple[str, ...]
+) -> None:
     """Create a user with a role (and, for warehouse staff, their warehouses)."""
     from app.services.users import UserError, create_user
 

@@ -51,14 +51,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "lines_via_document": {"zh": "明细行请在单据中修改", "en": "Lines are changed through their document"},
     "out_of_scope": {"zh": "超出您的数据范围", "en": "Outside the data you may work with"},
     "not_a_document": {"zh": "只有单据可以审核", "en": "Only documents are submitted"},
-    "status_changed": {"zh": "单据状态已变化（不再是{status}），请刷新", "en": "The document is no longer {status}; reload it"},
-    "short_stock": {"zh": "库存不足：可用 {available}，需要 {wanted}", "en": "Not enough stock: {available} on hand, {wanted} needed"},
+    "status_changed": {
+        "zh": "单据状态已变化（不再是{status}），请刷新",
+        "en": "The document is no longer {status}; reload it",
+    },
+    "short_stock": {
+        "zh": "库存不足：可用 {available}，需要 {wanted}",
+        "en": "Not enough stock: {available} on hand, {wanted} needed",
+    },
     "short_stock_cancel": {
         "zh": "反审核会使库存为负：现有 {available}，需冲回 {wanted}",
         "en": "Cancelling would take stock below zero: {available} on hand, {wanted} to take back",
     },
     "qty_positive": {"zh": "数量必须大于 0", "en": "Quantity must be above zero"},
-    "meta_bad_name": {"zh": "字段名「{name}」无效：只能用小写字母、数字和下划线", "en": "Field name '{name}' is not valid"},
+    "meta_bad_name": {
+        "zh": "字段名「{name}」无效：只能用小写字母、数字和下划线",
+        "en": "Field name '{name}' is not valid",
+    },
     "meta_reserved_name": {"zh": "字段名「{name}」是系统保留字", "en": "Field name '{name}' is reserved"},
     "meta_unknown_type": {"zh": "未知的字段类型「{type}」", "en": "Unknown field type '{type}'"},
     "meta_label": {"zh": "标签需要中文和英文", "en": "The label needs zh and en"},

@@ -31,13 +31,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         psycopg.connect(PG_URL, connect_timeout=5).close()
     except psycopg.Error as exc:
-        pytest.exit(f"PostgreSQL is not reachable at {PG_URL} ({exc}).\nStart it with: {START_PG}\n"
-                    "or point TEST_DATABASE_URL at a server.", returncode=3)
+        pytest.exit(
+            f"PostgreSQL is not reachable at {PG_URL} ({exc}).\nStart it with: {START_PG}\n"
+            "or point TEST_DATABASE_URL at a server.",
+            returncode=3,
+        )
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
     except redis.RedisError as exc:
-        pytest.exit(f"Redis is not reachable at {REDIS_URL} ({exc}).\nStart it with: {START_REDIS}\n"
-                    "or point REDIS_URL at a server.", returncode=3)
+        pytest.exit(
+            f"Redis is not reachable at {REDIS_URL} ({exc}).\nStart it with: {START_REDIS}\n"
+            "or point REDIS_URL at a server.",
+            returncode=3,
+        )
 
 
 def _pg_admin_url() -> str:
@@ -86,7 +92,13 @@ def build_app(backend: Backend) -> Any:
     from app.setup import init_database
 
     os.environ["JXC_ADMIN_PASSWORD"] = PASSWORD
-    app = create_app({"DATABASE_URL": backend.url, "INSTANCE_PATH": str(backend.instance), "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789"})
+    app = create_app(
+        {
+            "DATABASE_URL": backend.url,
+            "INSTANCE_PATH": str(backend.instance),
+            "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+        }
+    )
     init_database(app, demo=True)
     with app.app_context():
         from app.extensions import db
@@ -158,8 +170,12 @@ def api_as(app: Any) -> Any:
     cache: dict[str, Api] = {}
 
     def get(role_or_user: str) -> Api:
-        username = "admin" if role_or_user == "admin" else (
-            role_or_user if role_or_user.startswith("u_") or role_or_user.startswith("x_") else f"u_{role_or_user}"
+        username = (
+            "admin"
+            if role_or_user == "admin"
+            else (
+                role_or_user if role_or_user.startswith("u_") or role_or_user.startswith("x_") else f"u_{role_or_user}"
+            )
         )
         if username not in cache:
             cache[username] = Api(app, username)

@@ -48,8 +48,9 @@ def value_for(session: Any, registry: Registry, model: ModelSpec, spec: FieldSpe
     return None
 
 
-def make_payload(session: Any, registry: Registry, model_key: str, *, required_only: bool = False,
-                 **overrides: Any) -> dict[str, Any]:
+def make_payload(
+    session: Any, registry: Registry, model_key: str, *, required_only: bool = False, **overrides: Any
+) -> dict[str, Any]:
     """A payload that creates a valid row of `model_key` (documents get one line)."""
     model = registry.model(model_key)
     tag = uuid.uuid4().hex[:8].upper()
@@ -76,9 +77,17 @@ def make_payload(session: Any, registry: Registry, model_key: str, *, required_o
 def bad_value_for(spec: FieldSpec) -> Any:
     """A value the field must refuse, or None when every value of its type is acceptable."""
     return {
-        "integer": "1.5", "decimal": "abc", "money": "1.23456789", "quantity": "x", "date": "2026-02-30",
-        "datetime": "yesterday", "boolean": "maybe", "select": "no-such-option", "link": "NO-SUCH-KEY",
-        "user": "no-such-user", "barcode": "6901234567890",
+        "integer": "1.5",
+        "decimal": "abc",
+        "money": "1.23456789",
+        "quantity": "x",
+        "date": "2026-02-30",
+        "datetime": "yesterday",
+        "boolean": "maybe",
+        "select": "no-such-option",
+        "link": "NO-SUCH-KEY",
+        "user": "no-such-user",
+        "barcode": "6901234567890",
     }.get(spec.type, None if spec.max_length is None else "x" * (spec.max_length + 1))
 
 

@@ -52,7 +52,9 @@ def balance(app: Any, sku: str, warehouse: str = "WH01") -> tuple[Decimal, Decim
         reg = registry()
         item, wh, bal = reg.cls("item"), reg.cls("warehouse"), reg.cls("stock_balance")
         row = db.session.execute(
-            select(bal.qty, bal.value).join(item, item.id == bal.item_id).join(wh, wh.id == bal.warehouse_id)
+            select(bal.qty, bal.value)
+            .join(item, item.id == bal.item_id)
+            .join(wh, wh.id == bal.warehouse_id)
             .where(item.sku == sku, wh.code == warehouse)
         ).first()
         db.session.rollback()

@@ -38,13 +38,15 @@ def server_env(database_url: str, instance: Path) -> dict[str, str]:
     """The environment a `jxc` command or gunicorn runs with."""
     env = dict(os.environ)
     env.pop("PORT", None)
-    env.update({
-        "DATABASE_URL": database_url,
-        "JXC_INSTANCE": str(instance),
-        "SECRET_KEY": SECRET_KEY,
-        "JXC_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "JXC_INSTANCE": str(instance),
+            "SECRET_KEY": SECRET_KEY,
+            "JXC_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -55,8 +57,9 @@ def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: st
     """Run `jxc init [--demo]` once for a database; return its output (fail with it on error)."""
     instance.mkdir(parents=True, exist_ok=True)
     args = [str(BIN / "jxc"), "init"] + (["--demo"] if demo else [])
-    done = subprocess.run(args, cwd=ROOT, env=server_env(database_url, instance), capture_output=True,
-                          text=True, timeout=180, check=False)
+    done = subprocess.run(
+        args, cwd=ROOT, env=server_env(database_url, instance), capture_output=True, text=True, timeout=180, check=False
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{log_name}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
@@ -112,8 +115,19 @@ def _start(database_url: str, instance: Path, name: str, extra_env: dict[str, st
     log = ARTIFACTS / f"{name}-{port}.log"
     env = server_env(database_url, instance)
     env.update(extra_env or {})
-    args = [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "--access-logfile", "-",
-            "--graceful-timeout", "5", "--no-control-socket", "app:create_app()"]
+    args = [
+        str(BIN / "gunicorn"),
+        "-w",
+        "1",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+        "--no-control-socket",
+        "app:create_app()",
+    ]
     with open(log, "wb") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Server(url=f"http://127.0.0.1:{port}", port=port, log=log, process=process)
@@ -122,13 +136,15 @@ def _start(database_url: str, instance: Path, name: str, extra_env: dict[str, st
 def _wait_ready(server: Server, deadline: float) -> None:
     while True:
         if server.process.poll() is not None:
-            raise RuntimeError(f"server {server.log.name} exited with {server.process.returncode}:\n"
-                               f"{server.log_tail()}")
+            raise RuntimeError(
+                f"server {server.log.name} exited with {server.process.returncode}:\n{server.log_tail()}"
+            )
         if _answers(server.url + "/login/") == 200:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"server {server.log.name} did not answer /login/ within {START_TIMEOUT} s:\n"
-                               f"{server.log_tail()}")
+            raise RuntimeError(
+                f"server {server.log.name} did not answer /login/ within {START_TIMEOUT} s:\n{server.log_tail()}"
+            )
         time.sleep(0.2)
 
 
@@ -143,8 +159,9 @@ def _stop(server: Server) -> None:
 
 
 @contextmanager
-def jxc_servers(database_url: str, instance: Path, names: list[str], extra_env: dict[str, str] | None = None,
-                *, demo: bool = False) -> Iterator[list[Server]]:
+def jxc_servers(
+    database_url: str, instance: Path, names: list[str], extra_env: dict[str, str] | None = None, *, demo: bool = False
+) -> Iterator[list[Server]]:
     """Run `jxc init [--demo]` (once per database), then start one `gunicorn -w 1 "app:create_app()"` per
     name (in parallel) on free loopback ports, all on one database; wait until each answers /login/ with
     200 (30 s at most); terminate and wait for them all on exit.
@@ -164,8 +181,14 @@ def jxc_servers(database_url: str, instance: Path, names: list[str], extra_env: 
 
 
 @contextmanager
-def jxc_server(database_url: str, instance: Path, name: str = "server", extra_env: dict[str, str] | None = None,
-               *, demo: bool = False) -> Iterator[Server]:
+def jxc_server(
+    database_url: str,
+    instance: Path,
+    name: str = "server",
+    extra_env: dict[str, str] | None = None,
+    *,
+    demo: bool = False,
+) -> Iterator[Server]:
     """One server (see jxc_servers)."""
     with jxc_servers(database_url, instance, [name], extra_env, demo=demo) as servers:
         yield servers[0]
@@ -176,13 +199,15 @@ class HttpApi:
 
     def __init__(self, base_url: str, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:
         self.base_url = base_url
-        status, body = self.call("POST", "/api/v1/security/login",
-                                 {"username": username, "password": password, "provider": "db"})
+        status, body = self.call(
+            "POST", "/api/v1/security/login", {"username": username, "password": password, "provider": "db"}
+        )
         assert status == 200, f"login to {base_url} as {username} failed: {status} {body}"
         self.token = body["access_token"]
 
-    def call(self, method: str, path: str, payload: Any = None,
-             headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, payload: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         """Send one request; return (status, decoded JSON body or text)."""
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)

@@ -26,7 +26,9 @@ def test_create_update_delete_are_audited_with_request_id(app, admin_api):
     admin_api.delete(f"/api/v1/partner/{pk}")
     with app.app_context():
         rows = db.session.execute(
-            select(audit_log).where(audit_log.c.model == "partner", audit_log.c.record_id == pk).order_by(audit_log.c.id)
+            select(audit_log)
+            .where(audit_log.c.model == "partner", audit_log.c.record_id == pk)
+            .order_by(audit_log.c.id)
         ).all()
     assert [r.action for r in rows] == ["create", "update", "delete"]
     assert rows[0].request_id == "req-create-1" and rows[0].username == "admin" and rows[0].before is None

@@ -19,8 +19,15 @@ from servers import ARTIFACTS, HttpApi, jxc_server
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -114,8 +121,9 @@ def shot(page: Any, name: str, full_page: bool = True) -> Path:
 def find(api: HttpApi, model: str, field: str, value: str) -> list[dict[str, Any]]:
     import prison
 
-    status, body = api.get(f"/api/v1/{model}/?q=" + _quote(prison.dumps(
-        {"filters": [{"col": field, "opr": "eq", "value": value}]})))
+    status, body = api.get(
+        f"/api/v1/{model}/?q=" + _quote(prison.dumps({"filters": [{"col": field, "opr": "eq", "value": value}]}))
+    )
     assert status == 200, body
     return body["result"]
 
@@ -127,6 +135,7 @@ def _quote(text: str) -> str:
 
 
 # --- tests ----------------------------------------------------------------------------------------
+
 
 def test_item_list_in_chinese_on_desktop_and_phone(server, chromium, signed_in_state, desktop):
     page, console = desktop
@@ -141,8 +150,14 @@ def test_item_list_in_chinese_on_desktop_and_phone(server, chromium, signed_in_s
     shot(page, "item-list-zh-desktop", full_page=False)
     console.check()
 
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN", storage_state=str(signed_in_state),
-                                   is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = chromium.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        storage_state=str(signed_in_state),
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     phone_console = Console()
     phone = context.new_page()
     phone_console.attach(phone)
@@ -184,8 +199,13 @@ def test_item_form_shows_errors_next_to_inputs_then_saves(server, api, desktop):
     page.wait_for_url(re.compile(r".*/m/item/\d+$"))
     saved = find(api, "item", "sku", sku)
     assert len(saved) == 1 and saved[0]["sale_price"] in ("12.5000", "12.50", "12.5")
-    details = dict(zip(page.locator(".jxc-fields dt").all_inner_texts(),
-                       page.locator(".jxc-fields dd").all_inner_texts(), strict=True))
+    details = dict(
+        zip(
+            page.locator(".jxc-fields dt").all_inner_texts(),
+            page.locator(".jxc-fields dd").all_inner_texts(),
+            strict=True,
+        )
+    )
     assert details["商品编码"] == sku and details["商品名称"] == "浏览器测试商品"
     assert Decimal(details["零售价"]) == Decimal("12.5")
     assert details["基本单位"].startswith("PCS")
@@ -209,8 +229,13 @@ def test_purchase_order_with_two_lines_totals_exactly(server, api, desktop):
     page.click("#jxc-save")
     page.wait_for_url(re.compile(r".*/m/purchase_order/\d+$"), timeout=15000)
 
-    details = dict(zip(page.locator(".jxc-fields dt").all_inner_texts(),
-                       page.locator(".jxc-fields dd").all_inner_texts(), strict=True))
+    details = dict(
+        zip(
+            page.locator(".jxc-fields dt").all_inner_texts(),
+            page.locator(".jxc-fields dd").all_inner_texts(),
+            strict=True,
+        )
+    )
     expected = sum((Decimal(q) * Decimal(p) for _, q, p in lines), Decimal(0))
     assert expected == Decimal("8.35")
     assert details["总金额"] == "8.35", details

@@ -35,8 +35,13 @@ def served(request, tmp_path_factory):
     jxc_init(url, instance, demo=True, log_name=f"init-{name}")
     from app import create_app
 
-    checker = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
-                          "SECRET_KEY": "servers-test-secret-key-0123456789abcdef0123456789"})
+    checker = create_app(
+        {
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "servers-test-secret-key-0123456789abcdef0123456789",
+        }
+    )
     with jxc_servers(url, instance, [f"{name}-a", f"{name}-b"], GUNICORN) as servers:
         yield request.param, [HttpApi(s.url) for s in servers], checker
     with checker.app_context():
@@ -58,8 +63,9 @@ def _item(api: HttpApi) -> str:
 
 def _draft(api: HttpApi, model: str, lines: list[dict], **header) -> int:
     partner = "S001" if model.startswith("purchase") else "K001"
-    status, body = api.post(f"/api/v1/{model}/", {"date": "2026-11-25", "partner": partner, "warehouse": "WH01",
-                                                 "lines": lines, **header})
+    status, body = api.post(
+        f"/api/v1/{model}/", {"date": "2026-11-25", "partner": partner, "warehouse": "WH01", "lines": lines, **header}
+    )
     assert status == 201, body
     return body["id"]
 
@@ -74,9 +80,12 @@ def test_many_connections_never_oversell_the_last_units(served):
         assert api.post(f"/api/v1/purchase_receipt/{receipt}/submit", {})[0] == 200
         drafts = [_draft(api, "sales_delivery", [{"item": sku, "qty": "1", "price": "20"}]) for _ in range(SELLERS)]
         with ThreadPoolExecutor(SELLERS) as pool:
-            statuses = list(pool.map(
-                lambda pair: apis[pair[0] % len(apis)].post(f"/api/v1/sales_delivery/{pair[1]}/submit", {})[0],
-                enumerate(drafts)))
+            statuses = list(
+                pool.map(
+                    lambda pair: apis[pair[0] % len(apis)].post(f"/api/v1/sales_delivery/{pair[1]}/submit", {})[0],
+                    enumerate(drafts),
+                )
+            )
         outcomes.update(statuses)
         assert statuses.count(200) == 5, statuses
         assert set(statuses) <= {200, 409, 422}, statuses
@@ -92,8 +101,12 @@ def test_one_document_submitted_from_two_sessions_posts_once(served):
     sku = _item(api)
     docs = [_draft(api, "purchase_receipt", [{"item": sku, "qty": "1", "price": "1"}]) for _ in range(10)]
     with ThreadPoolExecutor(20) as pool:
-        statuses = list(pool.map(lambda job: apis[job[0]].post(f"/api/v1/purchase_receipt/{job[1]}/submit", {})[0],
-                                 [(side, doc) for doc in docs for side in (0, 1)]))
+        statuses = list(
+            pool.map(
+                lambda job: apis[job[0]].post(f"/api/v1/purchase_receipt/{job[1]}/submit", {})[0],
+                [(side, doc) for doc in docs for side in (0, 1)],
+            )
+        )
     assert sorted(Counter(statuses).items()) == [(200, 10), (409, 10)], statuses
     status, body = api.get(f"/api/v1/stock_balance/?q=(filters:!((col:item,opr:eq,value:'{sku}')))")
     assert Decimal(body["result"][0]["qty"]) == 10

@@ -74,7 +74,9 @@ def test_create_read_update_delete(app, admin_api, model_key):
 
     key = model.business_key
     key_value = got[key] if key != "id" else pk
-    listed = admin_api.get(f"/api/v1/{model_key}/", query_string={"q": f"(filters:!((col:{key},opr:eq,value:'{key_value}')))"})
+    listed = admin_api.get(
+        f"/api/v1/{model_key}/", query_string={"q": f"(filters:!((col:{key},opr:eq,value:'{key_value}')))"}
+    )
     assert listed.status_code == 200, listed.get_json()
     assert listed.get_json()["ids"] == [pk]
 
@@ -113,8 +115,10 @@ def test_duplicate_business_key_is_422_and_nothing_written(app, admin_api, model
     second = admin_api.post(f"/api/v1/{model_key}/", json=again)
     assert second.status_code == 422
     assert key in second.get_json()["message"]
-    count = admin_api.get(f"/api/v1/{model_key}/", query_string={
-        "q": f"(filters:!((col:{key},opr:eq,value:'{first.get_json()['result'][key]}')))"}).get_json()["count"]
+    count = admin_api.get(
+        f"/api/v1/{model_key}/",
+        query_string={"q": f"(filters:!((col:{key},opr:eq,value:'{first.get_json()['result'][key]}')))"},
+    ).get_json()["count"]
     assert count == 1
 
 
@@ -136,7 +140,9 @@ def test_wrong_json_shapes_are_clear_errors(admin_api):
     assert bad_filter.status_code == 400
     bad_op = admin_api.get("/api/v1/item/", query_string={"q": "(filters:!((col:active,opr:ct,value:x)))"})
     assert bad_op.status_code == 400
-    bad_order = admin_api.get("/api/v1/item/", query_string={"q": "(order_column:'1;drop table item',order_direction:asc)"})
+    bad_order = admin_api.get(
+        "/api/v1/item/", query_string={"q": "(order_column:'1;drop table item',order_direction:asc)"}
+    )
     assert bad_order.status_code == 400
     assert admin_api.get("/api/v1/item/", query_string={"q": "(page_size:100000)"}).status_code == 400
 
@@ -157,8 +163,9 @@ def test_document_lines_totals_and_exact_amounts(app, admin_api):
     assert Decimal(result["total_amount"]) == sum(line_amounts)
     pk = result["id"]
     kept = result["lines"][0]
-    changed = admin_api.put(f"/api/v1/purchase_order/{pk}", json={
-        "lines": [{"id": kept["id"], "item": item, "qty": "3", "price": "19.99"}]})
+    changed = admin_api.put(
+        f"/api/v1/purchase_order/{pk}", json={"lines": [{"id": kept["id"], "item": item, "qty": "3", "price": "19.99"}]}
+    )
     assert changed.status_code == 200, changed.get_json()
     lines = changed.get_json()["result"]["lines"]
     assert [line["id"] for line in lines] == [kept["id"]]
@@ -170,8 +177,9 @@ def test_big_amounts_stay_exact(app, admin_api):
     created = admin_api.post("/api/v1/partner/", json=payload)
     assert created.status_code == 201, created.get_json()
     assert created.get_json()["result"]["credit_limit"] == "9999999999999.99"
-    found = admin_api.get("/api/v1/partner/", query_string={
-        "q": "(filters:!((col:credit_limit,opr:ge,value:'9999999999999.99')))"}).get_json()
+    found = admin_api.get(
+        "/api/v1/partner/", query_string={"q": "(filters:!((col:credit_limit,opr:ge,value:'9999999999999.99')))"}
+    ).get_json()
     assert created.get_json()["id"] in found["ids"]
 
 

@@ -17,8 +17,10 @@ def test_form_create_shows_errors_then_saves(login_as):
     assert refused.status_code == 200
     assert 'data-field="sku"' in body and 'data-field="sale_price"' in body
     sku = unique("F")
-    saved = client.post("/m/item/new", data={"csrf_token": token, "sku": sku, "name": "表单商品", "unit": "PCS",
-                                              "sale_price": "¥1,234.5"})
+    saved = client.post(
+        "/m/item/new",
+        data={"csrf_token": token, "sku": sku, "name": "表单商品", "unit": "PCS", "sale_price": "¥1,234.5"},
+    )
     assert saved.status_code == 302
     detail = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert sku in detail and "1234.5" in detail and "新建" in detail
@@ -47,12 +49,24 @@ def test_salesperson_pages_hide_masked_fields_and_scope_rows(login_as):
 def test_document_form_with_lines(login_as):
     client = login_as("clerk")
     token = csrf_from(client.get("/m/purchase_order/new").get_data(as_text=True))
-    saved = client.post("/m/purchase_order/new", data={
-        "csrf_token": token, "date": "2026-11-25", "partner": "S001", "warehouse": "WH01",
-        "lines-0-item": "SP0001", "lines-0-qty": "2", "lines-0-price": "1.5",
-        "lines-1-item": "", "lines-1-qty": "", "lines-1-price": "",
-        "lines-2-item": "SP0002", "lines-2-qty": "3", "lines-2-price": "2",
-    })
+    saved = client.post(
+        "/m/purchase_order/new",
+        data={
+            "csrf_token": token,
+            "date": "2026-11-25",
+            "partner": "S001",
+            "warehouse": "WH01",
+            "lines-0-item": "SP0001",
+            "lines-0-qty": "2",
+            "lines-0-price": "1.5",
+            "lines-1-item": "",
+            "lines-1-qty": "",
+            "lines-1-price": "",
+            "lines-2-item": "SP0002",
+            "lines-2-qty": "3",
+            "lines-2-price": "2",
+        },
+    )
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
     detail = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "SP0001" in detail and "SP0002" in detail and "9.00" in detail

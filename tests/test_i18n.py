@@ -93,6 +93,7 @@ def item_id(app: Any) -> int:
 
 # --- pages -------------------------------------------------------------------------------------
 
+
 def test_first_visit_in_english_shows_english_pages(app):
     client = signed_in(app, EN)
     html = page(client, "/m/item/")
@@ -174,8 +175,7 @@ def test_login_page_in_chinese_has_no_english_leftovers(app):
     html = page(browser(app, ZH), "/login/")
     assert "登录" in html
     allowed = {"JXC", "English"}  # the product name; the language switch names the language in itself
-    leftovers = [t for t in visible_text(html)
-                 if [w for w in LATIN_WORD.findall(t) if w not in allowed]]
+    leftovers = [t for t in visible_text(html) if [w for w in LATIN_WORD.findall(t) if w not in allowed]]
     assert not leftovers, f"untranslated text on the zh login page: {leftovers}"
 
 
@@ -199,9 +199,20 @@ def test_history_on_detail_pages_is_translated(app, admin_api):
         assert all(script.search(a) for a in actions), f"history actions not in {accept_language}: {actions}"
 
 
-PAGES = ["/", "/m/item/", "/m/item/{item}", "/m/item/new", "/m/item/{item}/edit",
-         "/m/purchase_order/", "/m/purchase_order/new", "/m/partner/new", "/admin/fields/?model=item",
-         "/admin/audit/", "/users/userinfo/", "/resetmypassword/form"]
+PAGES = [
+    "/",
+    "/m/item/",
+    "/m/item/{item}",
+    "/m/item/new",
+    "/m/item/{item}/edit",
+    "/m/purchase_order/",
+    "/m/purchase_order/new",
+    "/m/partner/new",
+    "/admin/fields/?model=item",
+    "/admin/audit/",
+    "/users/userinfo/",
+    "/resetmypassword/form",
+]
 
 
 @pytest.mark.parametrize("accept_language", [ZH, EN])
@@ -228,12 +239,15 @@ def test_no_page_shows_the_gettext_catalog_header(app, accept_language):
 
 
 def test_form_errors_follow_the_locale(app):
-    for accept_language, required, number in ((ZH, "必填", "应为数字"), (EN, "This field is required",
-                                                                      "Must be a number")):
+    for accept_language, required, number in (
+        (ZH, "必填", "应为数字"),
+        (EN, "This field is required", "Must be a number"),
+    ):
         client = signed_in(app, accept_language)
         token = csrf_from(page(client, "/m/item/new"))
-        response = client.post("/m/item/new", data={"csrf_token": token, "sku": unique("I18N"), "name": "",
-                                                     "sale_price": "abc"})
+        response = client.post(
+            "/m/item/new", data={"csrf_token": token, "sku": unique("I18N"), "name": "", "sale_price": "abc"}
+        )
         assert response.status_code == 200
         html = response.get_data(as_text=True)
         errors = dict(re.findall(r'data-field="([^"]+)">([^<]*)<', html))
@@ -243,11 +257,11 @@ def test_form_errors_follow_the_locale(app):
 
 # --- API ----------------------------------------------------------------------------------------
 
+
 def token_client(app: Any) -> tuple[Any, dict[str, str]]:
     """A client that keeps no cookies (like curl) with a bearer token."""
     client = app.test_client(use_cookies=False)
-    response = client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD,
-                                                            "provider": "db"})
+    response = client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD, "provider": "db"})
     assert response.status_code == 200
     return client, {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
@@ -282,19 +296,28 @@ def test_api_validation_messages_follow_the_locale(app, admin_api):
     chinese = client.post("/api/v1/item/", json=bad, headers=dict(auth, **{"Accept-Language": ZH}))
     assert chinese.get_json()["message"]["sale_price"] == ["应为数字"]
     # a filter the user may not use is explained in the caller's language too
-    refused = client.get("/api/v1/item/?q=(filters:!((col:nope,opr:eq,value:x)))",
-                         headers=dict(auth, **{"Accept-Language": EN}))
+    refused = client.get(
+        "/api/v1/item/?q=(filters:!((col:nope,opr:eq,value:x)))", headers=dict(auth, **{"Accept-Language": EN})
+    )
     assert refused.status_code == 400 and "nope" in refused.get_json()["message"]
     assert not CJK.search(refused.get_json()["message"])
 
 
-@pytest.mark.parametrize("spec_change,field", [({"type": "colour"}, "type"),
-                                               ({"type": "link", "to": "no_such_model"}, "to")])
+@pytest.mark.parametrize(
+    "spec_change,field", [({"type": "colour"}, "type"), ({"type": "link", "to": "no_such_model"}, "to")]
+)
 def test_field_spec_errors_follow_the_locale(app, spec_change, field):
     """The field editor shows these messages to a Chinese admin: they must be Chinese by default."""
     client, auth = token_client(app)
-    spec = dict({"name": unique("i").lower(), "type": "text", "label": {"zh": "产地", "en": "Origin"},
-                 "help": {"zh": "产地", "en": "Origin"}}, **spec_change)
+    spec = dict(
+        {
+            "name": unique("i").lower(),
+            "type": "text",
+            "label": {"zh": "产地", "en": "Origin"},
+            "help": {"zh": "产地", "en": "Origin"},
+        },
+        **spec_change,
+    )
     english = client.post("/api/v1/meta/item/fields", json=spec, headers=dict(auth, **{"Accept-Language": EN}))
     assert english.status_code == 422
     assert english.get_json()["message"][field]

@@ -35,8 +35,9 @@ def run_machine(app, api) -> None:
 
         @rule(i=st.integers(0, 1), w=st.sampled_from(WAREHOUSES), qty=QTY, cost=COST)
         def receive(self, i, w, qty, cost):
-            pk, response = self._submit("purchase_receipt", [{"item": self.items[i], "qty": str(qty),
-                                                              "price": str(cost)}], warehouse=w)
+            pk, response = self._submit(
+                "purchase_receipt", [{"item": self.items[i], "qty": str(qty), "price": str(cost)}], warehouse=w
+            )
             assert response.status_code == 200, response.get_json()
             self.stock[(self.items[i], w)] += qty
             self.posted.append(("purchase_receipt", pk, {(self.items[i], w): qty}))
@@ -44,8 +45,9 @@ def run_machine(app, api) -> None:
         @rule(i=st.integers(0, 1), w=st.sampled_from(WAREHOUSES), qty=QTY)
         def deliver(self, i, w, qty):
             key = (self.items[i], w)
-            pk, response = self._submit("sales_delivery", [{"item": key[0], "qty": str(qty), "price": "9"}],
-                                        warehouse=w)
+            pk, response = self._submit(
+                "sales_delivery", [{"item": key[0], "qty": str(qty), "price": "9"}], warehouse=w
+            )
             if self.stock[key] >= qty:
                 assert response.status_code == 200, response.get_json()
                 self.stock[key] -= qty
@@ -57,8 +59,9 @@ def run_machine(app, api) -> None:
         def transfer(self, i, qty, forward):
             source, target = WAREHOUSES if forward else WAREHOUSES[::-1]
             item = self.items[i]
-            pk, response = self._submit("stock_transfer", [{"item": item, "qty": str(qty)}],
-                                        from_warehouse=source, to_warehouse=target)
+            pk, response = self._submit(
+                "stock_transfer", [{"item": item, "qty": str(qty)}], from_warehouse=source, to_warehouse=target
+            )
             if self.stock[(item, source)] >= qty:
                 assert response.status_code == 200, response.get_json()
                 self.stock[(item, source)] -= qty
@@ -98,7 +101,9 @@ def run_machine(app, api) -> None:
             assert ledger_problems(app) == []
 
     LedgerMachine.TestCase.settings = settings(
-        max_examples=8, stateful_step_count=12, deadline=None,
+        max_examples=8,
+        stateful_step_count=12,
+        deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     LedgerMachine.TestCase().runTest()

@@ -27,8 +27,12 @@ def field_name(prefix: str = "f") -> str:
 
 
 def text_spec(name: str, **extra: Any) -> dict[str, Any]:
-    spec = {"name": name, "type": "text", "label": {"zh": "产地", "en": "Origin"},
-            "help": {"zh": "商品的原产地", "en": "Where the item comes from"}}
+    spec = {
+        "name": name,
+        "type": "text",
+        "label": {"zh": "产地", "en": "Origin"},
+        "help": {"zh": "商品的原产地", "en": "Where the item comes from"},
+    }
     spec.update(extra)
     return spec
 
@@ -53,8 +57,10 @@ def field_audit(api: Any) -> list[dict[str, Any]]:
 
 
 def first_item(api: Any) -> dict[str, Any]:
-    response = api.get("/api/v1/item/", query_string={"q": prison.dumps({"page_size": 1, "order_column": "id",
-                                                                          "order_direction": "asc"})})
+    response = api.get(
+        "/api/v1/item/",
+        query_string={"q": prison.dumps({"page_size": 1, "order_column": "id", "order_direction": "asc"})},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     pk = response.get_json()["ids"][0]
     got = api.get(f"/api/v1/item/{pk}")
@@ -69,6 +75,7 @@ def add_field(api: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- through the API, both backends ------------------------------------------------------------
+
 
 def test_added_field_is_live_everywhere(app, admin_api):
     name = field_name("origin")
@@ -106,8 +113,10 @@ def test_added_field_is_live_everywhere(app, admin_api):
     updated = admin_api.put(f"/api/v1/item/{pk}", json={name: "浙江 杭州"})
     assert updated.status_code == 200, updated.get_data(as_text=True)
     assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"][name] == "浙江 杭州"
-    listed = admin_api.get("/api/v1/item/", query_string={
-        "q": prison.dumps({"filters": [{"col": name, "opr": "eq", "value": "浙江 杭州"}]})})
+    listed = admin_api.get(
+        "/api/v1/item/",
+        query_string={"q": prison.dumps({"filters": [{"col": name, "opr": "eq", "value": "浙江 杭州"}]})},
+    )
     assert listed.status_code == 200, listed.get_data(as_text=True)
     assert listed.get_json()["ids"] == [pk]
 
@@ -192,17 +201,22 @@ def test_only_admins_add_fields(app, admin_api, api_as, role):
 
 def test_select_field_with_options(admin_api):
     name = field_name("grade")
-    spec = {"name": name, "type": "select", "label": {"zh": "等级", "en": "Grade"},
-            "help": {"zh": "质量等级", "en": "Quality grade"},
-            "options": [{"value": "a", "label": {"zh": "一等品", "en": "First grade"}},
-                        {"value": "b", "label": {"zh": "二等品", "en": "Second grade"}}]}
+    spec = {
+        "name": name,
+        "type": "select",
+        "label": {"zh": "等级", "en": "Grade"},
+        "help": {"zh": "质量等级", "en": "Quality grade"},
+        "options": [
+            {"value": "a", "label": {"zh": "一等品", "en": "First grade"}},
+            {"value": "b", "label": {"zh": "二等品", "en": "Second grade"}},
+        ],
+    }
     add_field(admin_api, spec)
     info = {f["name"]: f for f in admin_api.get("/api/v1/item/_info").get_json()["fields"]}
     assert [o["value"] for o in info[name]["options"]] == ["a", "b"]
     assert info[name]["options"][0]["label"] == "一等品"
 
-    created = admin_api.post("/api/v1/item/", json={"sku": unique("SEL"), "name": "选择测试", "unit": "PCS",
-                                                    name: "b"})
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("SEL"), "name": "选择测试", "unit": "PCS", name: "b"})
     assert created.status_code == 201, created.get_data(as_text=True)
     assert created.get_json()["result"][name] == "b"
     refused = admin_api.put(f"/api/v1/item/{created.get_json()['id']}", json={name: "z"})
@@ -213,9 +227,17 @@ def test_select_field_with_options(admin_api):
 
 def test_money_field_with_default(admin_api):
     name = field_name("deposit")
-    add_field(admin_api, {"name": name, "type": "money", "default": "12.50", "min": 0,
-                          "label": {"zh": "押金", "en": "Deposit"},
-                          "help": {"zh": "包装押金", "en": "Packaging deposit"}})
+    add_field(
+        admin_api,
+        {
+            "name": name,
+            "type": "money",
+            "default": "12.50",
+            "min": 0,
+            "label": {"zh": "押金", "en": "Deposit"},
+            "help": {"zh": "包装押金", "en": "Packaging deposit"},
+        },
+    )
     created = admin_api.post("/api/v1/item/", json={"sku": unique("MNY"), "name": "押金测试", "unit": "PCS"})
     assert created.status_code == 201, created.get_data(as_text=True)
     assert created.get_json()["result"][name] == "12.50"
@@ -232,8 +254,9 @@ def test_money_field_with_default(admin_api):
 def test_field_with_read_roles_is_hidden_from_others(admin_api, api_as):
     name = field_name("secret")
     add_field(admin_api, text_spec(name, read_roles=["manager"], label={"zh": "内部备注", "en": "Internal note"}))
-    created = admin_api.post("/api/v1/item/", json={"sku": unique("SEC"), "name": "可见性测试", "unit": "PCS",
-                                                    name: "只给经理看"})
+    created = admin_api.post(
+        "/api/v1/item/", json={"sku": unique("SEC"), "name": "可见性测试", "unit": "PCS", name: "只给经理看"}
+    )
     assert created.status_code == 201, created.get_data(as_text=True)
     pk = created.get_json()["id"]
 
@@ -249,12 +272,15 @@ def test_field_with_read_roles_is_hidden_from_others(admin_api, api_as):
     assert all(name not in r for r in listed["result"])
     assert name not in {f["name"] for f in clerk.get("/api/v1/item/_info").get_json()["fields"]}
     # no side channel through filters
-    probe = clerk.get("/api/v1/item/", query_string={
-        "q": prison.dumps({"filters": [{"col": name, "opr": "eq", "value": "只给经理看"}]})})
+    probe = clerk.get(
+        "/api/v1/item/",
+        query_string={"q": prison.dumps({"filters": [{"col": name, "opr": "eq", "value": "只给经理看"}]})},
+    )
     assert probe.status_code == 400
 
 
 # --- two real server processes on one database ---------------------------------------------------
+
 
 @pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 def two_servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Any]]:
@@ -312,8 +338,9 @@ def test_field_added_on_one_server_is_live_on_another(two_servers):
     status, row = a.get(f"/api/v1/item/{pk}")
     assert status == 200 and row["result"][name] == "云南 普洱"
 
-    status, created = b.post("/api/v1/item/", {"sku": unique("LIVE"), "name": "新商品", "unit": unit_code,
-                                               name: "福建"})
+    status, created = b.post(
+        "/api/v1/item/", {"sku": unique("LIVE"), "name": "新商品", "unit": unit_code, name: "福建"}
+    )
     assert status == 201, created
     assert created["result"][name] == "福建"
     status, info = b.get("/api/v1/item/_info")

@@ -151,6 +151,9 @@ def test_cookie_session_writes_need_csrf(login_as):
     page = client.get("/m/item/new").get_data(as_text=True)
     from tests.conftest import csrf_from
 
-    accepted = client.post("/api/v1/item/", json={"sku": f"CSRF{id(client) % 100000}", "name": "x", "unit": "PCS"},
-                           headers={"X-CSRFToken": csrf_from(page)})
+    accepted = client.post(
+        "/api/v1/item/",
+        json={"sku": f"CSRF{id(client) % 100000}", "name": "x", "unit": "PCS"},
+        headers={"X-CSRFToken": csrf_from(page)},
+    )
     assert accepted.status_code == 201, accepted.get_json()

@@ -44,18 +44,20 @@ class MetaApi(BaseApi):
         for model in registry().meta.models.values():
             if not access.can(model.key, "read"):
                 continue
-            result.append({
-                "key": model.key,
-                "label": label(model.label, model.key),
-                "labels": model.label,
-                "kind": model.kind,
-                "business_key": model.business_key,
-                "parent": model.parent,
-                "fields": [
-                    dict(spec.to_dict(), name=spec.name, origin=spec.origin, writable=access.can_write(model, spec))
-                    for spec in access.visible_fields(model)
-                ],
-            })
+            result.append(
+                {
+                    "key": model.key,
+                    "label": label(model.label, model.key),
+                    "labels": model.label,
+                    "kind": model.kind,
+                    "business_key": model.business_key,
+                    "parent": model.parent,
+                    "fields": [
+                        dict(spec.to_dict(), name=spec.name, origin=spec.origin, writable=access.can_write(model, spec))
+                        for spec in access.visible_fields(model)
+                    ],
+                }
+            )
         return self.response(200, version=registry().version, result=result)
 
     @expose("/<model_key>/fields", methods=["POST"])

@@ -108,8 +108,16 @@ class ModelApi(BaseApi):
         page_size = int(args.get("page_size", 20))
         columns = args.get("columns") or args.get("select_columns")
         try:
-            page = list_rows(session(), access, model, filters, order, int(args.get("page", 0)), page_size,
-                             search=str(args.get("search") or request.args.get("search", "")))
+            page = list_rows(
+                session(),
+                access,
+                model,
+                filters,
+                order,
+                int(args.get("page", 0)),
+                page_size,
+                search=str(args.get("search") or request.args.get("search", "")),
+            )
         except ValueError as exc:
             raise BadQuery(str(exc)) from exc
         result = rows_to_json(session(), access, model, page.rows, columns=columns)

@@ -43,11 +43,17 @@ def _write_schema(registry: Registry, model: ModelSpec, creating: bool) -> dict[
             continue
         schema = FIELD_TYPES[spec.type].schema(spec)
         if spec.is_link:
-            schema = {"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True,
-                      "description": schema.get("description", "")}
+            schema = {
+                "oneOf": [{"type": "integer"}, {"type": "string"}],
+                "nullable": True,
+                "description": schema.get("description", ""),
+            }
         elif schema.get("format") == "decimal":
-            schema = {"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True,
-                      "description": schema.get("description", "")}
+            schema = {
+                "oneOf": [{"type": "string"}, {"type": "number"}],
+                "nullable": True,
+                "description": schema.get("description", ""),
+            }
         props[spec.name] = schema
         if creating and spec.required:
             required.append(spec.name)

@@ -43,9 +43,18 @@ class DocumentBehaviour:
         costs[(line_id, "book")] the book quantity a count was compared with."""
 
 
-def line_effect(index: int, line: Any, warehouse_id: int, direction: str, leg: str, *,
-                qty: Decimal | None = None, unit_cost: Decimal | None = None, cost_from: str | None = None,
-                count_to: Decimal | None = None) -> Effect:
+def line_effect(
+    index: int,
+    line: Any,
+    warehouse_id: int,
+    direction: str,
+    leg: str,
+    *,
+    qty: Decimal | None = None,
+    unit_cost: Decimal | None = None,
+    cost_from: str | None = None,
+    count_to: Decimal | None = None,
+) -> Effect:
     """An Effect for a line with the usual item / qty / batch columns."""
     return Effect(
         line_index=index,

@@ -14,8 +14,14 @@ class StockAdjustment(DocumentBehaviour):
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         if doc.direction == "in":
             return [
-                line_effect(i, line, doc.warehouse_id, IN, "in",
-                            unit_cost=Decimal(line.price) if line.price is not None else None)
+                line_effect(
+                    i,
+                    line,
+                    doc.warehouse_id,
+                    IN,
+                    "in",
+                    unit_cost=Decimal(line.price) if line.price is not None else None,
+                )
                 for i, line in enumerate(lines)
             ]
         return [line_effect(i, line, doc.warehouse_id, OUT, "out") for i, line in enumerate(lines)]

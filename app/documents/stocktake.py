@@ -17,8 +17,7 @@ class Stocktake(DocumentBehaviour):
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         return [
-            line_effect(i, line, doc.warehouse_id, IN, "count", qty=Decimal(1),
-                        count_to=Decimal(line.counted_qty))
+            line_effect(i, line, doc.warehouse_id, IN, "count", qty=Decimal(1), count_to=Decimal(line.counted_qty))
             for i, line in enumerate(lines)
             if line.counted_qty is not None
         ]

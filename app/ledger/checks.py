@@ -23,8 +23,9 @@ class MoveRow:
     value_after: Decimal
 
 
-def check_ledger(moves: Iterable[MoveRow], balances: dict[tuple[Any, ...], tuple[Decimal, Decimal]],
-                 allow_negative: bool = False) -> list[str]:
+def check_ledger(
+    moves: Iterable[MoveRow], balances: dict[tuple[Any, ...], tuple[Decimal, Decimal]], allow_negative: bool = False
+) -> list[str]:
     """Every invariant problem: chain breaks, sums that differ from balances, negative stock."""
     problems: list[str] = []
     running: dict[tuple[Any, ...], tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))

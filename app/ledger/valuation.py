@@ -60,8 +60,9 @@ def receive(balance: Balance, qty: Decimal, unit_cost: Decimal) -> Move:
     return Move(qty, _round(unit_cost), value, balance.qty + qty, balance.value + value)
 
 
-def issue(balance: Balance, qty: Decimal, allow_negative: bool = False,
-          fallback_cost: Decimal = ZERO) -> Move | Shortage:
+def issue(
+    balance: Balance, qty: Decimal, allow_negative: bool = False, fallback_cost: Decimal = ZERO
+) -> Move | Shortage:
     """Goods out at the moving-average cost; taking the last units takes exactly the remaining value."""
     if qty <= 0:
         raise ValueError("issue needs a positive quantity")

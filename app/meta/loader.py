@@ -6,8 +6,9 @@ import difflib
 import fnmatch
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.meta.spec import (
     ACTIONS,
@@ -24,17 +25,48 @@ from app.meta.spec import (
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.meta.yamlload import line_of, load_yaml
 
+_Spec = TypeVar("_Spec", FieldSpec, ModelSpec)
+
 FIELD_OPTIONS = {
-    "type", "label", "help", "required", "unique", "default", "min", "max", "max_length",
-    "pattern", "readonly", "hidden", "grid", "section", "index", "read_roles", "write_roles",
-    "compute", "options", "to", "precision", "scale", "fields",
+    "type",
+    "label",
+    "help",
+    "required",
+    "unique",
+    "default",
+    "min",
+    "max",
+    "max_length",
+    "pattern",
+    "readonly",
+    "hidden",
+    "grid",
+    "section",
+    "index",
+    "read_roles",
+    "write_roles",
+    "compute",
+    "options",
+    "to",
+    "precision",
+    "scale",
+    "fields",
 }
 MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields", "unique_together"}
 ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # system fields, line plumbing, and names SQLAlchemy's declarative classes already use
-RESERVED = set(SYSTEM_FIELDS) | {"parent", "parent_id", "line_no", "key", "q", "metadata", "registry", "query",
-                                 "query_class"}
+RESERVED = set(SYSTEM_FIELDS) | {
+    "parent",
+    "parent_id",
+    "line_no",
+    "key",
+    "q",
+    "metadata",
+    "registry",
+    "query",
+    "query_class",
+}
 REQUIRED_ROLES = ("admin", "manager", "clerk", "purchaser", "salesperson", "warehouse", "finance")
 SCOPE_VALUES = {"me": "user", "my_warehouses": "link"}
 
@@ -56,25 +88,49 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: list[MetaError] = []
 
-    def add(self, where: str, message: str, hint: str = "", *, code: str = "", option: str = "",
-            **params: str) -> None:
+    def add(self, where: str, message: str, hint: str = "", *, code: str = "", option: str = "", **params: str) -> None:
         self.errors.append(MetaError(where, message, hint, code, tuple(params.items()), option))
 
 
 def system_fields(kind: str) -> list[FieldSpec]:
     """The fields every model gets, plus number and status for documents."""
-    ro = {"readonly": True, "system": True, "section": "system"}
+    ro: dict[str, Any] = {"readonly": True, "system": True, "section": "system"}
     fields = [
-        FieldSpec("version", "integer", {"zh": "版本", "en": "Version"},
-                  {"zh": "每次保存加一，用于并发控制", "en": "Increments on every save"}, **ro),
-        FieldSpec("created_at", "datetime", {"zh": "创建时间", "en": "Created at"},
-                  {"zh": "记录创建时间", "en": "When the record was created"}, **ro),
-        FieldSpec("created_by", "user", {"zh": "创建人", "en": "Created by"},
-                  {"zh": "创建记录的用户", "en": "Who created the record"}, **ro),
-        FieldSpec("updated_at", "datetime", {"zh": "修改时间", "en": "Updated at"},
-                  {"zh": "最后修改时间", "en": "When the record last changed"}, **ro),
-        FieldSpec("updated_by", "user", {"zh": "修改人", "en": "Updated by"},
-                  {"zh": "最后修改的用户", "en": "Who changed the record last"}, **ro),
+        FieldSpec(
+            "version",
+            "integer",
+            {"zh": "版本", "en": "Version"},
+            {"zh": "每次保存加一，用于并发控制", "en": "Increments on every save"},
+            **ro,
+        ),
+        FieldSpec(
+            "created_at",
+            "datetime",
+            {"zh": "创建时间", "en": "Created at"},
+            {"zh": "记录创建时间", "en": "When the record was created"},
+            **ro,
+        ),
+        FieldSpec(
+            "created_by",
+            "user",
+            {"zh": "创建人", "en": "Created by"},
+            {"zh": "创建记录的用户", "en": "Who created the record"},
+            **ro,
+        ),
+        FieldSpec(
+            "updated_at",
+            "datetime",
+            {"zh": "修改时间", "en": "Updated at"},
+            {"zh": "最后修改时间", "en": "When the record last changed"},
+            **ro,
+        ),
+        FieldSpec(
+            "updated_by",
+            "user",
+            {"zh": "修改人", "en": "Updated by"},
+            {"zh": "最后修改的用户", "en": "Who changed the record last"},
+            **ro,
+        ),
     ]
     return fields
 
@@ -82,30 +138,58 @@ def system_fields(kind: str) -> list[FieldSpec]:
 def document_fields() -> list[FieldSpec]:
     """number and status, which every document has."""
     return [
-        FieldSpec("number", "text", {"zh": "单据编号", "en": "Number"},
-                  {"zh": "留空则自动生成（前缀+日期+流水号）", "en": "Left blank, it is generated"},
-                  unique=True, max_length=40, grid_frozen=True, grid_width=150, index=True),
-        FieldSpec("status", "select", {"zh": "状态", "en": "Status"},
-                  {"zh": "草稿、已审核或已作废", "en": "Draft, submitted or cancelled"},
-                  readonly=True, default="draft", index=True, options=(
-                      Option("draft", {"zh": "草稿", "en": "Draft"}),
-                      Option("submitted", {"zh": "已审核", "en": "Submitted"}),
-                      Option("cancelled", {"zh": "已作废", "en": "Cancelled"}),
-                  )),
+        FieldSpec(
+            "number",
+            "text",
+            {"zh": "单据编号", "en": "Number"},
+            {"zh": "留空则自动生成（前缀+日期+流水号）", "en": "Left blank, it is generated"},
+            unique=True,
+            max_length=40,
+            grid_frozen=True,
+            grid_width=150,
+            index=True,
+        ),
+        FieldSpec(
+            "status",
+            "select",
+            {"zh": "状态", "en": "Status"},
+            {"zh": "草稿、已审核或已作废", "en": "Draft, submitted or cancelled"},
+            readonly=True,
+            default="draft",
+            index=True,
+            options=(
+                Option("draft", {"zh": "草稿", "en": "Draft"}),
+                Option("submitted", {"zh": "已审核", "en": "Submitted"}),
+                Option("cancelled", {"zh": "已作废", "en": "Cancelled"}),
+            ),
+        ),
     ]
 
 
-def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str = "yaml",
-                allow_lines: bool = False) -> FieldSpec | None:
+def parse_field(
+    name: str, raw: Any, where: str, out: _Collector, *, origin: str = "yaml", allow_lines: bool = False
+) -> FieldSpec | None:
     """Validate one field declaration; return its spec or None (errors go to `out`)."""
     before = len(out.errors)
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        out.add(where, f"field name '{name}' is not valid", "lower-case letters, digits and _ (max 40)",
-                code="meta_bad_name", option="name", name=str(name))
+        out.add(
+            where,
+            f"field name '{name}' is not valid",
+            "lower-case letters, digits and _ (max 40)",
+            code="meta_bad_name",
+            option="name",
+            name=str(name),
+        )
         return None
     if name in RESERVED:
-        out.add(where, f"field name '{name}' is reserved", "reserved: " + ", ".join(sorted(RESERVED)),
-                code="meta_reserved_name", option="name", name=name)
+        out.add(
+            where,
+            f"field name '{name}' is reserved",
+            "reserved: " + ", ".join(sorted(RESERVED)),
+            code="meta_reserved_name",
+            option="name",
+            name=name,
+        )
         return None
     if not isinstance(raw, dict):
         out.add(where, f"field '{name}' must be a mapping", "e.g. {type: text, label: {zh: 名称, en: Name}}")
@@ -115,16 +199,27 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
             out.add(where, f"field '{name}': unknown option '{key}'", _hint(key, FIELD_OPTIONS))
     type_name = raw.get("type")
     if not isinstance(type_name, str) or type_name not in FIELD_TYPES:
-        out.add(where, f"field '{name}': unknown type '{type_name}'", _hint(str(type_name), FIELD_TYPES),
-                code="meta_unknown_type", option="type", type=str(type_name))
+        out.add(
+            where,
+            f"field '{name}': unknown type '{type_name}'",
+            _hint(str(type_name), FIELD_TYPES),
+            code="meta_unknown_type",
+            option="type",
+            type=str(type_name),
+        )
         return None
     if (type_name == "lines") != (name == "lines") or (type_name == "lines" and not allow_lines):
         out.add(where, f"field '{name}': lines are only allowed once, as 'lines', in a document")
         return None
     label = _texts(raw.get("label"))
     if label is None:
-        out.add(where, f"field '{name}': label needs zh and en", "label: {zh: 名称, en: Name}",
-                code="meta_label", option="label")
+        out.add(
+            where,
+            f"field '{name}': label needs zh and en",
+            "label: {zh: 名称, en: Name}",
+            code="meta_label",
+            option="label",
+        )
     help_raw = raw.get("help")
     help_texts = _texts(help_raw) if help_raw is not None else None
     if help_raw is not None and help_texts is None:
@@ -150,12 +245,10 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
         if raw.get(key) is not None and not isinstance(raw[key], str):
             out.add(where, f"field '{name}': {key} must be text")
     for key in ("read_roles", "write_roles"):
-        if raw.get(key) is not None and not (
-            isinstance(raw[key], list) and all(isinstance(r, str) for r in raw[key])
-        ):
+        if raw.get(key) is not None and not (isinstance(raw[key], list) and all(isinstance(r, str) for r in raw[key])):
             out.add(where, f"field '{name}': {key} must be a list of role keys")
     spec_kwargs: dict[str, Any] = {}
-    for key, kind in (("max_length", int), ("precision", int), ("scale", int)):
+    for key, _kind in (("max_length", int), ("precision", int), ("scale", int)):
         if raw.get(key) is not None:
             if isinstance(raw[key], bool) or not isinstance(raw[key], int) or raw[key] < 0:
                 out.add(where, f"field '{name}': {key} must be a non-negative integer")
@@ -196,8 +289,9 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
     ftype = FIELD_TYPES[type_name]
     for problem in ftype.check_spec(spec):
         option = {"select": "options", "text": "pattern", "barcode": "pattern"}.get(type_name, "precision")
-        out.add(where, f"field '{name}': {problem}", code="meta_options" if type_name == "select" else "",
-                option=option)
+        out.add(
+            where, f"field '{name}': {problem}", code="meta_options" if type_name == "select" else "", option=option
+        )
     for bound in ("min", "max"):
         value = getattr(spec, bound)
         if value is not None:
@@ -209,8 +303,14 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
         try:
             default = ftype.parse(spec, raw["default"])
         except (ValueProblem, Exception) as exc:  # noqa: BLE001 - any parse failure is a bad default
-            out.add(where, f"field '{name}': bad default '{raw['default']}': {exc}", code="meta_bad_default",
-                    option="default", value=str(raw["default"]), reason=str(exc))
+            out.add(
+                where,
+                f"field '{name}': bad default '{raw['default']}': {exc}",
+                code="meta_bad_default",
+                option="default",
+                value=str(raw["default"]),
+                reason=str(exc),
+            )
         else:
             spec = _replace(spec, default=default)
     elif "default" in raw:
@@ -218,9 +318,7 @@ def parse_field(name: str, raw: Any, where: str, out: _Collector, *, origin: str
     return spec
 
 
-def _replace(spec: FieldSpec, **changes: Any) -> FieldSpec:
-    from dataclasses import replace
-
+def _replace(spec: _Spec, **changes: Any) -> _Spec:
     return replace(spec, **changes)
 
 
@@ -282,8 +380,11 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
         out.add(where, "business_key is missing", "the unique code field, e.g. business_key: sku (or id)")
         business_key = "id"
     elif business_key != "id" and business_key not in names:
-        out.add(f"{rel}:{line_of(data, 'business_key')}", f"business_key '{business_key}' is not a field",
-                _hint(business_key, names))
+        out.add(
+            f"{rel}:{line_of(data, 'business_key')}",
+            f"business_key '{business_key}' is not a field",
+            _hint(business_key, names),
+        )
     display = data.get("display")
     if display is not None and not isinstance(display, str):
         out.add(f"{rel}:{line_of(data, 'display')}", "display must be a field name")
@@ -296,8 +397,11 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
     unique_together: list[tuple[str, ...]] = []
     for group in data.get("unique_together") or []:
         if not isinstance(group, list) or not group or any(not isinstance(n, str) or n not in names for n in group):
-            out.add(f"{rel}:{line_of(data, 'unique_together')}", f"unique_together entry {group} must list fields",
-                    "unique_together: [[item, warehouse]]")
+            out.add(
+                f"{rel}:{line_of(data, 'unique_together')}",
+                f"unique_together entry {group} must list fields",
+                "unique_together: [[item, warehouse]]",
+            )
             continue
         unique_together.append(tuple(group))
     models = [
@@ -335,8 +439,14 @@ def _check_links(models: dict[str, ModelSpec], out: _Collector) -> None:
         seen_columns: dict[str, str] = {}
         for spec in model.fields:
             if spec.type == "link" and spec.to not in models:
-                out.add(spec.source, f"field '{spec.name}' links to missing model '{spec.to}'",
-                        _hint(str(spec.to), models), code="meta_missing_model", option="to", model=str(spec.to))
+                out.add(
+                    spec.source,
+                    f"field '{spec.name}' links to missing model '{spec.to}'",
+                    _hint(str(spec.to), models),
+                    code="meta_missing_model",
+                    option="to",
+                    model=str(spec.to),
+                )
             if spec.column in seen_columns and seen_columns[spec.column] != spec.name:
                 out.add(spec.source, f"field '{spec.name}' clashes with field '{seen_columns[spec.column]}'")
             seen_columns[spec.column] = spec.name
@@ -366,8 +476,11 @@ def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> di
             continue
         for option in raw:
             if option not in ROLE_OPTIONS:
-                out.add(f"{rel}:{line_of(raw, option)}", f"role '{key}': unknown option '{option}'",
-                        _hint(option, ROLE_OPTIONS))
+                out.add(
+                    f"{rel}:{line_of(raw, option)}",
+                    f"role '{key}': unknown option '{option}'",
+                    _hint(option, ROLE_OPTIONS),
+                )
         permissions: dict[str, tuple[str, ...]] = {}
         for section in ("permissions", "hidden_fields", "readonly_fields", "row_scope"):
             if raw.get(section) is not None and not isinstance(raw[section], dict):
@@ -391,8 +504,9 @@ def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> di
             for model_key, field_names in (raw.get(section) or {}).items():
                 mwhere = f"{rel}:{line_of(raw.get(section), model_key)}"
                 if model_key not in models:
-                    out.add(mwhere, f"role '{key}': {section} names missing model '{model_key}'",
-                            _hint(model_key, models))
+                    out.add(
+                        mwhere, f"role '{key}': {section} names missing model '{model_key}'", _hint(model_key, models)
+                    )
                     continue
                 names = {f.name for f in models[model_key].fields}
                 if not isinstance(field_names, list):

@@ -50,8 +50,9 @@ def read_runtime_fields(conn: Connection) -> list[dict[str, Any]]:
     return [{"model": r["model"], "name": r["name"], "spec": json.loads(r["spec"])} for r in rows]
 
 
-def build_registry(root: Path, conn: Connection, user_table: Table,
-                   extra_fields: list[dict[str, Any]] | None = None) -> Registry:
+def build_registry(
+    root: Path, conn: Connection, user_table: Table, extra_fields: list[dict[str, Any]] | None = None
+) -> Registry:
     """Load YAML plus database fields and build classes; raise MetadataInvalid with every error."""
     version = read_version(conn)
     fields = read_runtime_fields(conn) + list(extra_fields or [])

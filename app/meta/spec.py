@@ -65,8 +65,22 @@ class FieldSpec:
         out: dict[str, Any] = {"type": self.type, "label": dict(self.label)}
         defaults = FieldSpec(name=self.name, type=self.type, label={})
         for key in (
-            "help", "required", "unique", "default", "min", "max", "max_length", "pattern",
-            "readonly", "hidden", "section", "index", "compute", "to", "precision", "scale",
+            "help",
+            "required",
+            "unique",
+            "default",
+            "min",
+            "max",
+            "max_length",
+            "pattern",
+            "readonly",
+            "hidden",
+            "section",
+            "index",
+            "compute",
+            "to",
+            "precision",
+            "scale",
         ):
             value = getattr(self, key)
             if value != getattr(defaults, key):

@@ -124,7 +124,7 @@ class TextType(FieldType):
         return []
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> str:
-        if isinstance(raw, bool) or isinstance(raw, (dict, list)):
+        if isinstance(raw, (bool, dict, list)):
             raise ValueProblem(t("not_text"))
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)  # Excel hands codes like 123 over as 123.0

@@ -46,7 +46,7 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    lambda loader, node: loader.construct_mapping(node, deep=True),
+    lambda loader, node: loader.construct_mapping(node, deep=True),  # type: ignore[arg-type]
 )
 
 

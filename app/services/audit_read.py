@@ -48,8 +48,9 @@ def record_history(session: Session, access: Access, model: ModelSpec, pk: int) 
     return [audit_entry(access, model, row) for row in rows]
 
 
-def recent_audit(session: Session, access: Access, page: int = 0, page_size: int = 50,
-                 model_key: str | None = None) -> list[dict[str, Any]]:
+def recent_audit(
+    session: Session, access: Access, page: int = 0, page_size: int = 50, model_key: str | None = None
+) -> list[dict[str, Any]]:
     """The global audit trail (admins and managers), newest first."""
     stmt = select(audit_log).order_by(audit_log.c.id.desc()).limit(page_size).offset(page * page_size)
     if model_key:
@@ -58,10 +59,19 @@ def recent_audit(session: Session, access: Access, page: int = 0, page_size: int
     for row in session.execute(stmt):
         model = access.registry.meta.models.get(row.model)
         if model is None:
-            out.append({"id": row.id, "at": row.at.isoformat(timespec="seconds"), "user": row.username,
-                        "model": row.model, "record_id": row.record_id, "action": row.action,
-                        "before": json.loads(row.before) if row.before else None,
-                        "after": json.loads(row.after) if row.after else None, "request_id": row.request_id})
+            out.append(
+                {
+                    "id": row.id,
+                    "at": row.at.isoformat(timespec="seconds"),
+                    "user": row.username,
+                    "model": row.model,
+                    "record_id": row.record_id,
+                    "action": row.action,
+                    "before": json.loads(row.before) if row.before else None,
+                    "after": json.loads(row.after) if row.after else None,
+                    "request_id": row.request_id,
+                }
+            )
         else:
             out.append(audit_entry(access, model, row))
     return out

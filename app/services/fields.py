@@ -18,7 +18,7 @@ from app.core_tables import meta_field, meta_state
 from app.i18n import MESSAGES, t
 from app.meta.registry import RegistryHolder, build_registry
 from app.meta.schema import sync_schema
-from app.meta.spec import FieldSpec, MetaError, MetadataInvalid
+from app.meta.spec import FieldSpec, MetadataInvalid, MetaError
 from app.services.access import Access
 from app.services.audit import write_audit
 from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
@@ -34,8 +34,7 @@ def bump_version(session: Session) -> int:
     return int(current) + 1
 
 
-def add_field(session: Session, holder: RegistryHolder, access: Access, model_key: str,
-              raw_spec: Any) -> FieldSpec:
+def add_field(session: Session, holder: RegistryHolder, access: Access, model_key: str, raw_spec: Any) -> FieldSpec:
     """Validate and add one field; ValidationFailed lists every problem with the spec."""
     if not access.is_admin:
         raise Forbidden(t("forbidden"))
@@ -55,8 +54,9 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         raise ValidationFailed([CellError("type", "lines cannot be added at run time")])
     conn = session.connection()
     try:
-        candidate = build_registry(holder.root, conn, holder.user_table,
-                                   extra_fields=[{"model": model_key, "name": name, "spec": spec_body}])
+        candidate = build_registry(
+            holder.root, conn, holder.user_table, extra_fields=[{"model": model_key, "name": name, "spec": spec_body}]
+        )
     except MetadataInvalid as exc:
         raise ValidationFailed([_cell_error(e) for e in exc.errors]) from exc
     session.execute(
@@ -72,8 +72,16 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
     bump_version(session)
     added = candidate.model(model_key).field(name)
     assert added is not None
-    write_audit(session, user_id=access.user_id, username=access.username, model="jxc_meta_field",
-                record_id=None, action="add_field", before=None, after={"model": model_key, "name": name, **spec_body})
+    write_audit(
+        session,
+        user_id=access.user_id,
+        username=access.username,
+        model="jxc_meta_field",
+        record_id=None,
+        action="add_field",
+        before=None,
+        after={"model": model_key, "name": name, **spec_body},
+    )
     session.commit()
     holder.refresh_if_stale(session.connection())
     return added

@@ -87,8 +87,9 @@ class PostingService:
         if version is not None:
             stmt = stmt.where(cls.version == version)
         changed = self.session.execute(
-            stmt.values(status=target, version=cls.version + 1, updated_at=utcnow(), updated_by_id=self.access.user_id)
-            .execution_options(synchronize_session=False)
+            stmt.values(
+                status=target, version=cls.version + 1, updated_at=utcnow(), updated_by_id=self.access.user_id
+            ).execution_options(synchronize_session=False)
         )
         if changed.rowcount != 1:
             self.session.rollback()
@@ -110,9 +111,16 @@ class PostingService:
                 apply_computed(self.registry, line_model, line)
         apply_computed(self.registry, model, doc)
         self.session.flush()
-        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
-                    record_id=doc.id, action="submit", before={"status": before_status},
-                    after={"status": "submitted", "moves": len(effects)})
+        write_audit(
+            self.session,
+            user_id=self.access.user_id,
+            username=self.access.username,
+            model=model.key,
+            record_id=doc.id,
+            action="submit",
+            before={"status": before_status},
+            after={"status": "submitted", "moves": len(effects)},
+        )
         self.session.commit()
         return doc
 
@@ -120,11 +128,17 @@ class PostingService:
         model, doc = self._document(model_key, pk, "approve")
         self._transition(model, doc, "submitted", "cancelled", version)
         move_cls = self.registry.cls("stock_move")
-        originals = list(self.session.execute(
-            select(move_cls).where(move_cls.document_model == model.key, move_cls.document_number == doc.number,
-                                   move_cls.reverses.is_(None))
-            .order_by(move_cls.id)
-        ).scalars())
+        originals = list(
+            self.session.execute(
+                select(move_cls)
+                .where(
+                    move_cls.document_model == model.key,
+                    move_cls.document_number == doc.number,
+                    move_cls.reverses.is_(None),
+                )
+                .order_by(move_cls.id)
+            ).scalars()
+        )
         slots = self._lock([(m.item_id, m.warehouse_id, m.batch or "") for m in originals])
         errors = []
         for move in originals:
@@ -132,17 +146,27 @@ class PostingService:
             original = Move(move.qty, move.unit_cost, move.value, move.qty_after, move.value_after)
             result = reverse(slot.balance, original, slot.allow_negative)
             if isinstance(result, Shortage):
-                errors.append(CellError("lines", t("short_stock_cancel", available=_q(result.available),
-                                                   wanted=_q(result.wanted))))
+                errors.append(
+                    CellError(
+                        "lines", t("short_stock_cancel", available=_q(result.available), wanted=_q(result.wanted))
+                    )
+                )
                 continue
             self._write_move(slot, model, doc, move.document_line_id, f"{move.move_key}:rev", result, reverses=move.id)
         if errors:
             self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
-        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
-                    record_id=doc.id, action="cancel", before={"status": "submitted"},
-                    after={"status": "cancelled", "reversed": len(originals)})
+        write_audit(
+            self.session,
+            user_id=self.access.user_id,
+            username=self.access.username,
+            model=model.key,
+            record_id=doc.id,
+            action="cancel",
+            before={"status": "submitted"},
+            after={"status": "cancelled", "reversed": len(originals)},
+        )
         self.session.commit()
         return doc
 
@@ -160,12 +184,12 @@ class PostingService:
                 if diff == 0:
                     continue
                 cost = slot.balance.avg_cost or self._item_cost(effect.item_id)
-                result_count = receive(slot.balance, diff, cost) if diff > 0 else issue(
-                    slot.balance, -diff, True, cost)
+                result_count = receive(slot.balance, diff, cost) if diff > 0 else issue(slot.balance, -diff, True, cost)
                 assert not isinstance(result_count, Shortage)
                 costs[(effect.line_id, effect.leg)] = result_count.unit_cost
-                self._write_move(slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}",
-                                 result_count)
+                self._write_move(
+                    slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}", result_count
+                )
                 continue
             if effect.qty <= 0:
                 errors.append(CellError(f"lines.{effect.line_index}.qty", t("qty_positive")))
@@ -180,8 +204,12 @@ class PostingService:
             else:
                 result = issue(slot.balance, effect.qty, slot.allow_negative, self._item_cost(effect.item_id))
             if isinstance(result, Shortage):
-                errors.append(CellError(f"lines.{effect.line_index}.qty",
-                                        t("short_stock", available=_q(result.available), wanted=_q(result.wanted))))
+                errors.append(
+                    CellError(
+                        f"lines.{effect.line_index}.qty",
+                        t("short_stock", available=_q(result.available), wanted=_q(result.wanted)),
+                    )
+                )
                 continue
             costs[(effect.line_id, effect.leg)] = result.unit_cost
             self._write_move(slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}", result)
@@ -202,8 +230,18 @@ class PostingService:
         for item_id, warehouse_id, batch in wanted:
             self.session.execute(
                 insert(balance_cls.__table__)
-                .values(item_id=item_id, warehouse_id=warehouse_id, batch=batch, qty=Decimal(0), value=Decimal(0),
-                        reserved_qty=Decimal(0), avg_cost=Decimal(0), version=1, created_at=now, updated_at=now)
+                .values(
+                    item_id=item_id,
+                    warehouse_id=warehouse_id,
+                    batch=batch,
+                    qty=Decimal(0),
+                    value=Decimal(0),
+                    reserved_qty=Decimal(0),
+                    avg_cost=Decimal(0),
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
                 .on_conflict_do_nothing()
             )
         rows = self.session.execute(
@@ -232,17 +270,40 @@ class PostingService:
         item = self.session.get(self.registry.cls("item"), item_id)
         return Decimal(getattr(item, "cost_price", None) or getattr(item, "purchase_price", None) or 0)
 
-    def _write_move(self, slot: _Slot, model: ModelSpec, doc: Any, line_id: int, move_key: str, move: Move,
-                    reverses: int | None = None) -> None:
+    def _write_move(
+        self,
+        slot: _Slot,
+        model: ModelSpec,
+        doc: Any,
+        line_id: int,
+        move_key: str,
+        move: Move,
+        reverses: int | None = None,
+    ) -> None:
         move_cls = self.registry.cls("stock_move")
         now = utcnow()
-        self.session.add(move_cls(
-            item_id=slot.row.item_id, warehouse_id=slot.row.warehouse_id, batch=slot.row.batch or "",
-            qty=move.qty, unit_cost=move.unit_cost, value=move.value, qty_after=move.qty_after,
-            value_after=move.value_after, document_model=model.key, document_number=doc.number,
-            document_line_id=line_id, posted_at=now, reverses=reverses, move_key=move_key,
-            created_at=now, updated_at=now, created_by_id=self.access.user_id, updated_by_id=self.access.user_id,
-        ))
+        self.session.add(
+            move_cls(
+                item_id=slot.row.item_id,
+                warehouse_id=slot.row.warehouse_id,
+                batch=slot.row.batch or "",
+                qty=move.qty,
+                unit_cost=move.unit_cost,
+                value=move.value,
+                qty_after=move.qty_after,
+                value_after=move.value_after,
+                document_model=model.key,
+                document_number=doc.number,
+                document_line_id=line_id,
+                posted_at=now,
+                reverses=reverses,
+                move_key=move_key,
+                created_at=now,
+                updated_at=now,
+                created_by_id=self.access.user_id,
+                updated_by_id=self.access.user_id,
+            )
+        )
         slot.balance = move.balance_after
 
     def _save_balances(self, slots: dict[tuple[int, int, str], _Slot]) -> None:
@@ -260,7 +321,9 @@ class PostingService:
             balance = slots[key].balance
             if balance.qty > 0:
                 self.session.execute(
-                    update(item_cls).where(item_cls.id == key[0]).values(cost_price=balance.avg_cost)
+                    update(item_cls)
+                    .where(item_cls.id == key[0])
+                    .values(cost_price=balance.avg_cost)
                     .execution_options(synchronize_session=False)
                 )
 

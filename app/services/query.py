@@ -99,9 +99,13 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
     if value is None:
         return column.is_(None) if flt.op == "eq" else column.isnot(None)
     return {
-        "eq": lambda: column == value, "rel_o_m": lambda: column == value, "neq": lambda: column != value,
-        "gt": lambda: column > value, "ge": lambda: column >= value,
-        "lt": lambda: column < value, "le": lambda: column <= value,
+        "eq": lambda: column == value,
+        "rel_o_m": lambda: column == value,
+        "neq": lambda: column != value,
+        "gt": lambda: column > value,
+        "ge": lambda: column >= value,
+        "lt": lambda: column < value,
+        "le": lambda: column <= value,
     }[flt.op]()
 
 

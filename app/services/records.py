@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -75,12 +75,21 @@ class RecordService:
         self.session.add(row)
         self._flush(model, row_ref)
         self._check_in_scope(model, row, row_ref)
-        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
-                    record_id=row.id, action="create", before=None, after=self._snapshot(model, row))
+        write_audit(
+            self.session,
+            user_id=self.access.user_id,
+            username=self.access.username,
+            model=model.key,
+            record_id=row.id,
+            action="create",
+            before=None,
+            after=self._snapshot(model, row),
+        )
         return row
 
-    def update(self, model_key: str, pk: int, payload: dict[str, Any], expected_version: int | None = None,
-               row_ref: Any = None) -> Any:
+    def update(
+        self, model_key: str, pk: int, payload: dict[str, Any], expected_version: int | None = None, row_ref: Any = None
+    ) -> Any:
         """Change some fields of a row the user may see; Conflict if it changed since `version`."""
         model = self._writable_model(model_key, "write")
         row = get_row(self.session, self.access, model, pk)
@@ -103,8 +112,16 @@ class RecordService:
         if {k: v for k, v in after.items() if k not in ("updated_at", "version")} != {
             k: v for k, v in before.items() if k not in ("updated_at", "version")
         }:
-            write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
-                        record_id=row.id, action="update", before=before, after=after)
+            write_audit(
+                self.session,
+                user_id=self.access.user_id,
+                username=self.access.username,
+                model=model.key,
+                record_id=row.id,
+                action="update",
+                before=before,
+                after=after,
+            )
         return row
 
     def delete(self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None) -> None:
@@ -123,8 +140,16 @@ class RecordService:
         except StaleDataError as exc:
             self.session.rollback()
             raise Conflict(t("version_conflict", current="?")) from exc
-        write_audit(self.session, user_id=self.access.user_id, username=self.access.username, model=model.key,
-                    record_id=pk, action="delete", before=before, after=None)
+        write_audit(
+            self.session,
+            user_id=self.access.user_id,
+            username=self.access.username,
+            model=model.key,
+            record_id=pk,
+            action="delete",
+            before=before,
+            after=None,
+        )
 
     def commit(self) -> None:
         """Commit the transaction (rows and their audit rows together)."""
@@ -145,8 +170,9 @@ class RecordService:
         self.access.require(model.key, action)
         return model
 
-    def _parse_payload(self, model: ModelSpec, payload: dict[str, Any], row: Any, row_ref: Any,
-                       prefix: str = "") -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[CellError]]:
+    def _parse_payload(
+        self, model: ModelSpec, payload: dict[str, Any], row: Any, row_ref: Any, prefix: str = ""
+    ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[CellError]]:
         if not isinstance(payload, dict):
             return {}, None, [CellError(prefix.rstrip(".") or "_record", t("not_object"), row_ref)]
         values: dict[str, Any] = {}
@@ -173,8 +199,15 @@ class RecordService:
                     errors.extend(line_errors)
                     if isinstance(line_payload, dict):
                         line_values["id"] = line_payload.get("id")
-                        errors.extend(self._check_required(line_model, line_values, row_ref, prefix=f"{where}.{index}.",
-                                                          skip={e.field for e in line_errors}))
+                        errors.extend(
+                            self._check_required(
+                                line_model,
+                                line_values,
+                                row_ref,
+                                prefix=f"{where}.{index}.",
+                                skip={e.field for e in line_errors},
+                            )
+                        )
                     lines.append(line_values)
                 continue
             writable = self.access.can_write(model, spec)
@@ -195,7 +228,7 @@ class RecordService:
     def _same(self, spec: FieldSpec, raw: Any, stored: Any, stored_json: Any) -> bool:
         if spec.is_link:
             return raw == stored or (isinstance(raw, dict) and raw.get("id") == stored)
-        return raw == stored_json or raw == stored
+        return raw in (stored_json, stored)
 
     def _apply_defaults(self, model: ModelSpec, values: dict[str, Any]) -> None:
         for spec in model.data_fields:
@@ -205,8 +238,15 @@ class RecordService:
                 else:
                     values[spec.name] = spec.default
 
-    def _check_required(self, model: ModelSpec, values: dict[str, Any], row_ref: Any, prefix: str = "",
-                        only: dict[str, Any] | None = None, skip: set[str] = frozenset()) -> list[CellError]:
+    def _check_required(
+        self,
+        model: ModelSpec,
+        values: dict[str, Any],
+        row_ref: Any,
+        prefix: str = "",
+        only: dict[str, Any] | None = None,
+        skip: set[str] = frozenset(),
+    ) -> list[CellError]:
         """Required fields that are empty (on update: only those the payload sets)."""
         errors = []
         for spec in model.data_fields:
@@ -227,8 +267,9 @@ class RecordService:
             if pk is not None:
                 stmt = stmt.where(cls.id != pk)
             if self.session.execute(stmt.limit(1)).first() is not None:
-                errors.append(CellError(spec.name, t("duplicate", value=FIELD_TYPES[spec.type].to_json(spec, value)),
-                                        row_ref))
+                errors.append(
+                    CellError(spec.name, t("duplicate", value=FIELD_TYPES[spec.type].to_json(spec, value)), row_ref)
+                )
         return errors
 
     def _check_version(self, model: ModelSpec, row: Any, version: Any) -> None:

@@ -19,9 +19,7 @@ def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int
     if spec.type == "user":
         from flask_appbuilder.security.sqla.models import User
 
-        rows = session.execute(
-            select(User.id, User.username, User.first_name, User.last_name).where(User.id.in_(ids))
-        )
+        rows = session.execute(select(User.id, User.username, User.first_name, User.last_name).where(User.id.in_(ids)))
         return {
             r.id: {"id": r.id, "key": r.username, "name": f"{r.first_name or ''}{r.last_name or ''}".strip()}
             for r in rows
@@ -35,7 +33,12 @@ def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int
 
 
 def rows_to_json(
-    session: Session, access: Access, model: ModelSpec, rows: list[Any], *, with_lines: bool = False,
+    session: Session,
+    access: Access,
+    model: ModelSpec,
+    rows: list[Any],
+    *,
+    with_lines: bool = False,
     columns: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """JSON for rows the user may see, with only the fields they may see."""
@@ -54,9 +57,9 @@ def rows_to_json(
         line_cls = access.registry.cls(line_model_key)
         line_rows = list(
             session.execute(
-                select(line_cls).where(line_cls.parent_id.in_([r.id for r in rows])).order_by(
-                    line_cls.parent_id, line_cls.line_no, line_cls.id
-                )
+                select(line_cls)
+                .where(line_cls.parent_id.in_([r.id for r in rows]))
+                .order_by(line_cls.parent_id, line_cls.line_no, line_cls.id)
             ).scalars()
         )
         for line, data in zip(line_rows, rows_to_json(session, access, line_model, line_rows), strict=True):

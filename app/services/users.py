@@ -31,8 +31,15 @@ def set_warehouses(user_id: int, codes: list[str]) -> None:
         db.session.execute(insert(user_warehouse).values(user_id=user_id, warehouse_id=warehouse_id))
 
 
-def create_user(username: str, role: str, password: str, *, email: str | None = None, name: str | None = None,
-                warehouses: list[str] | None = None) -> Any:
+def create_user(
+    username: str,
+    role: str,
+    password: str,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    warehouses: list[str] | None = None,
+) -> Any:
     """Create a user with one role; UserError on an unknown role, a taken name or a weak password."""
     sm = current_app.appbuilder.sm
     if role not in registry().meta.roles:
@@ -49,7 +56,15 @@ def create_user(username: str, role: str, password: str, *, email: str | None = 
         raise UserError(f"could not create user '{username}' (is the email already used?)")
     if warehouses:
         set_warehouses(user.id, warehouses)
-    write_audit(db.session, user_id=None, username="jxc", model="ab_user", record_id=user.id, action="create",
-                before=None, after={"username": username, "role": role, "warehouses": warehouses or []})
+    write_audit(
+        db.session,
+        user_id=None,
+        username="jxc",
+        model="ab_user",
+        record_id=user.id,
+        action="create",
+        before=None,
+        after={"username": username, "role": role, "warehouses": warehouses or []},
+    )
     db.session.commit()
     return user

@@ -33,9 +33,15 @@ class FieldsAdminView(BaseView):
             models=[(m.key, label(m.label, m.key)) for m in models],
             selected=selected,
             fields=[
-                {"name": f.name, "label": label(f.label, f.name), "type": f.type, "origin": f.origin,
-                 "required": f.required}
-                for f in selected.fields if not f.system
+                {
+                    "name": f.name,
+                    "label": label(f.label, f.name),
+                    "type": f.type,
+                    "origin": f.origin,
+                    "required": f.required,
+                }
+                for f in selected.fields
+                if not f.system
             ],
             types=[name for name in FIELD_TYPES if name != "lines"],
             link_models=[(m.key, label(m.label, m.key)) for m in models if not m.is_line],

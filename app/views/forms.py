@@ -42,8 +42,9 @@ def _display(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def form_fields(access: Access, model: ModelSpec, values: dict[str, Any], errors: dict[str, list[str]],
-                creating: bool) -> list[FormField]:
+def form_fields(
+    access: Access, model: ModelSpec, values: dict[str, Any], errors: dict[str, list[str]], creating: bool
+) -> list[FormField]:
     """Inputs for the fields the user may see (read-only ones shown, not editable)."""
     out = []
     for spec in access.visible_fields(model):
@@ -54,18 +55,20 @@ def form_fields(access: Access, model: ModelSpec, values: dict[str, Any], errors
         step = "any"
         if spec.type in ("decimal", "money", "quantity"):
             step = str(1 / (10 ** ftype.scale(spec))) if ftype.scale(spec) else "1"  # type: ignore[attr-defined]
-        out.append(FormField(
-            name=spec.name,
-            label=label(spec.label, spec.name),
-            help=label(spec.help),
-            input=ftype.input_type,
-            required=spec.required and writable,
-            readonly=not writable,
-            value=_display(spec, values.get(spec.name)),
-            errors=errors.get(spec.name, []),
-            options=[(o.value, label(o.label, o.value)) for o in spec.options],
-            step=step,
-        ))
+        out.append(
+            FormField(
+                name=spec.name,
+                label=label(spec.label, spec.name),
+                help=label(spec.help),
+                input=ftype.input_type,
+                required=spec.required and writable,
+                readonly=not writable,
+                value=_display(spec, values.get(spec.name)),
+                errors=errors.get(spec.name, []),
+                options=[(o.value, label(o.label, o.value)) for o in spec.options],
+                step=step,
+            )
+        )
     return out
 
 
@@ -94,8 +97,13 @@ def form_payload(access: Access, model: ModelSpec, form: MultiDict[str, str], cr
 
 
 def _lines_payload(access: Access, line_model: ModelSpec, form: MultiDict[str, str]) -> list[dict[str, Any]]:
-    indices = sorted({int(key.split("-")[1]) for key in form if key.startswith("lines-") and key.count("-") >= 2
-                      and key.split("-")[1].isdigit()})
+    indices = sorted(
+        {
+            int(key.split("-")[1])
+            for key in form
+            if key.startswith("lines-") and key.count("-") >= 2 and key.split("-")[1].isdigit()
+        }
+    )
     lines = []
     for index in indices:
         line: dict[str, Any] = {}

@@ -18,8 +18,8 @@ from app.services.access import permission_resource
 from app.services.audit_read import record_history
 from app.services.context import current_access, registry, session
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from app.services.query import BadQuery, list_rows
 from app.services.posting import PostingService
+from app.services.query import BadQuery, list_rows
 from app.services.records import RecordService
 from app.services.serialize import rows_to_json
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns
@@ -33,8 +33,15 @@ class ModelPages(BaseView):
     """List, detail, add, edit and delete pages of one model."""
 
     model_key = ""
-    method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "delete": "delete",
-                              "submit": "submit", "cancel": "approve"}
+    method_permission_name = {
+        "list": "read",
+        "show": "read",
+        "add": "write",
+        "edit": "write",
+        "delete": "delete",
+        "submit": "submit",
+        "cancel": "approve",
+    }
 
     @property
     def model(self) -> ModelSpec:
@@ -46,8 +53,11 @@ class ModelPages(BaseView):
         access = current_access()
         fields = [s for s in access.visible_fields(self.model) if s.type not in ("lines", "long_text") and not s.system]
         return [
-            {"name": s.name, "label": label(s.label, s.name),
-             "numeric": s.type in ("decimal", "money", "quantity", "integer")}
+            {
+                "name": s.name,
+                "label": label(s.label, s.name),
+                "numeric": s.type in ("decimal", "money", "quantity", "integer"),
+            }
             for s in fields[:LIST_COLUMNS]
         ]
 
@@ -108,15 +118,19 @@ class ModelPages(BaseView):
         data = rows_to_json(session(), access, model, [row], with_lines=True)[0]
         fields = [
             {"label": label(s.label, s.name), "value": self._text(model, data).get(s.name, ""), "help": label(s.help)}
-            for s in access.visible_fields(model) if s.type != "lines"
+            for s in access.visible_fields(model)
+            if s.type != "lines"
         ]
         lines, line_cols = [], []
         if model.lines_model:
             line_model = registry().model(model.lines_model)
             line_cols = [c for c in line_columns(access, line_model)]
             lines = [self._text(line_model, line) for line in data.get("lines", [])]
-        editable = (access.can(model.key, "write") and model.kind not in ("ledger", "line")
-                    and (model.kind != "document" or data.get("status") == "draft"))
+        editable = (
+            access.can(model.key, "write")
+            and model.kind not in ("ledger", "line")
+            and (model.kind != "document" or data.get("status") == "draft")
+        )
         return self.render_template(
             "jxc/show.html",
             model=model,
@@ -129,7 +143,8 @@ class ModelPages(BaseView):
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
             can_submit=model.kind == "document" and data.get("status") == "draft" and access.can(model.key, "submit"),
-            can_cancel=model.kind == "document" and data.get("status") == "submitted"
+            can_cancel=model.kind == "document"
+            and data.get("status") == "submitted"
             and access.can(model.key, "approve"),
             version=data.get("version"),
         )
@@ -162,8 +177,12 @@ class ModelPages(BaseView):
                 if creating:
                     row = service.create(model.key, payload)
                 else:
-                    row = service.update(model.key, pk, payload,  # type: ignore[arg-type]
-                                         expected_version=request.form.get("version", type=int))
+                    row = service.update(
+                        model.key,
+                        pk,
+                        payload,  # type: ignore[arg-type]
+                        expected_version=request.form.get("version", type=int),
+                    )
                 service.commit()
                 flash(t("saved"), "success")
                 return redirect(url_for(f"{self.__class__.__name__}.show", pk=row.id))
@@ -182,14 +201,15 @@ class ModelPages(BaseView):
             padded = list(lines) + [{} for _ in range(BLANK_LINES)]
             for index, line in enumerate(padded):
                 line_errors = {
-                    key.split(".", 2)[2]: msgs for key, msgs in errors.items()
-                    if key.startswith(f"lines.{index}.")
+                    key.split(".", 2)[2]: msgs for key, msgs in errors.items() if key.startswith(f"lines.{index}.")
                 }
-                line_rows.append({
-                    "index": index,
-                    "id": line.get("id", ""),
-                    "fields": form_fields(access, line_model, line, line_errors, creating=True),
-                })
+                line_rows.append(
+                    {
+                        "index": index,
+                        "id": line.get("id", ""),
+                        "fields": form_fields(access, line_model, line, line_errors, creating=True),
+                    }
+                )
         return self.render_template(
             "jxc/form.html",
             model=model,
@@ -232,7 +252,6 @@ class ModelPages(BaseView):
         flash(t("deleted"), "success")
         return redirect(url_for(f"{self.__class__.__name__}.list"))
 
-
     @expose("/<int:pk>/submit", methods=["POST"])
     @has_access
     def submit(self, pk: int) -> Any:
@@ -247,8 +266,9 @@ class ModelPages(BaseView):
 
     def _transition(self, pk: int, action: Any, message: str) -> Any:
         try:
-            action(PostingService(session(), current_access()), self.model_key, pk,
-                   request.form.get("version", type=int))
+            action(
+                PostingService(session(), current_access()), self.model_key, pk, request.form.get("version", type=int)
+            )
             flash(t(message), "success")
         except NotFound:
             abort(404)

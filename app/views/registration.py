@@ -34,7 +34,17 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
     appbuilder.add_view_no_menu(FieldsAdminView)
     appbuilder.add_view_no_menu(AuditView)
     key, texts = SYSTEM_MENU
-    appbuilder.add_link(name="fields_admin", href="/admin/fields/", label=LazyLabel({"zh": "字段管理", "en": "Fields"}),
-                        category=key, category_label=LazyLabel(texts))
-    appbuilder.add_link(name="audit_log", href="/admin/audit/", label=LazyLabel({"zh": "审计日志", "en": "Audit trail"}),
-                        category=key, category_label=LazyLabel(texts))
+    appbuilder.add_link(
+        name="fields_admin",
+        href="/admin/fields/",
+        label=LazyLabel({"zh": "字段管理", "en": "Fields"}),
+        category=key,
+        category_label=LazyLabel(texts),
+    )
+    appbuilder.add_link(
+        name="audit_log",
+        href="/admin/audit/",
+        label=LazyLabel({"zh": "审计日志", "en": "Audit trail"}),
+        category=key,
+        category_label=LazyLabel(texts),
+    )

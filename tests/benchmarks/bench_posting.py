@@ -44,17 +44,26 @@ def main() -> None:
                 sku = f"B{uuid.uuid4().hex[:8].upper()}"
                 assert apis[0].post("/api/v1/item/", {"sku": sku, "name": sku, "unit": "PCS"})[0] == 201
                 skus.append(sku)
-            status, body = apis[0].post("/api/v1/purchase_receipt/", {
-                "date": "2026-11-25", "partner": "S001", "warehouse": "WH01",
-                "lines": [{"item": s, "qty": "100000", "price": "3.5"} for s in skus]})
+            status, body = apis[0].post(
+                "/api/v1/purchase_receipt/",
+                {
+                    "date": "2026-11-25",
+                    "partner": "S001",
+                    "warehouse": "WH01",
+                    "lines": [{"item": s, "qty": "100000", "price": "3.5"} for s in skus],
+                },
+            )
             assert status == 201, body
             assert apis[0].post(f"/api/v1/purchase_receipt/{body['id']}/submit", {})[0] == 200
             drafts = []
             for index in range(DOCUMENTS):
-                lines = [{"item": skus[(index + k * 3) % len(skus)], "qty": "1.5", "price": "9.9"}
-                         for k in range(LINES)]
-                status, body = apis[index % 2].post("/api/v1/sales_delivery/", {
-                    "date": "2026-11-25", "partner": "K001", "warehouse": "WH01", "lines": lines})
+                lines = [
+                    {"item": skus[(index + k * 3) % len(skus)], "qty": "1.5", "price": "9.9"} for k in range(LINES)
+                ]
+                status, body = apis[index % 2].post(
+                    "/api/v1/sales_delivery/",
+                    {"date": "2026-11-25", "partner": "K001", "warehouse": "WH01", "lines": lines},
+                )
                 assert status == 201, body
                 drafts.append(body["id"])
 
@@ -69,8 +78,13 @@ def main() -> None:
             elapsed = time.perf_counter() - started
         from app import create_app
 
-        checker = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
-                              "SECRET_KEY": "servers-test-secret-key-0123456789abcdef0123456789"})
+        checker = create_app(
+            {
+                "DATABASE_URL": url,
+                "INSTANCE_PATH": str(instance),
+                "SECRET_KEY": "servers-test-secret-key-0123456789abcdef0123456789",
+            }
+        )
         problems = ledger_problems(checker)
         with checker.app_context():
             from app.extensions import db
@@ -83,8 +97,10 @@ def main() -> None:
     statuses = {status for status, _ in results}
     p50 = statistics.median(latencies)
     p95 = latencies[int(len(latencies) * 0.95) - 1]
-    print(f"posting: {DOCUMENTS} deliveries x {LINES} lines, {CLIENTS} clients, 2 gunicorn processes x 8 threads, "
-          "PostgreSQL")
+    print(
+        f"posting: {DOCUMENTS} deliveries x {LINES} lines, {CLIENTS} clients, 2 gunicorn processes x 8 threads, "
+        "PostgreSQL"
+    )
     print(f"  throughput {DOCUMENTS / elapsed:.1f} documents/s ({DOCUMENTS * LINES / elapsed:.0f} lines/s)")
     print(f"  latency p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
     print(f"  statuses {sorted(statuses)}; ledger invariant problems: {len(problems)}")
