@@ -86,3 +86,31 @@ def test_language_choice_is_remembered_per_user(app):
     second.post("/login/", data={"username": "u_finance", "password": PASSWORD, "csrf_token": token})
     page = second.get("/m/item/").get_data(as_text=True)
     assert "Item" in page and "商品编码" not in page
+
+
+def test_admin_assigns_warehouses_and_the_scope_follows(app, login_as, api_as):
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db
+
+    with app.app_context():
+        keeper = db.session.query(User).filter_by(username="u_warehouse").one().id
+    admin = login_as("admin")
+    page = admin.get("/admin/user-warehouses/").get_data(as_text=True)
+    assert "u_warehouse" in page and "WH02" in page
+    token = csrf_from(page)
+    assert login_as("clerk").get("/admin/user-warehouses/").status_code in (302, 403)
+    saved = admin.post(f"/admin/user-warehouses/{keeper}", data={"csrf_token": token, "warehouse": ["WH01", "WH02"]})
+    assert saved.status_code == 302
+    try:
+        from tests.ledger_helpers import document
+
+        receipt = document(
+            api_as("admin"), "purchase_receipt", [{"item": "SP0001", "qty": "1", "price": "1"}], warehouse="WH02"
+        )
+        assert api_as("warehouse").get(f"/api/v1/purchase_receipt/{receipt['id']}").status_code == 200
+        history = api_as("manager").get("/api/v1/audit/?model=ab_user").get_json()["result"]
+        assert history[0]["after"]["warehouses"] == ["WH01", "WH02"]
+    finally:
+        admin.post(f"/admin/user-warehouses/{keeper}", data={"csrf_token": token, "warehouse": ["WH01"]})
+    assert api_as("warehouse").get(f"/api/v1/purchase_receipt/{receipt['id']}").status_code == 404

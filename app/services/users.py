@@ -17,6 +17,36 @@ class UserError(Exception):
     """A user could not be created; the message says why."""
 
 
+def warehouse_codes(user_id: int) -> list[str]:
+    """Codes of the warehouses a user works in."""
+    cls = registry().cls("warehouse")
+    return list(
+        db.session.execute(
+            select(cls.code)
+            .join(user_warehouse, user_warehouse.c.warehouse_id == cls.id)
+            .where(user_warehouse.c.user_id == user_id)
+            .order_by(cls.code)
+        ).scalars()
+    )
+
+
+def assign_warehouses(user_id: int, codes: list[str], by: Any) -> None:
+    """Set a user's warehouses from the admin page, audited, in one transaction."""
+    before = warehouse_codes(user_id)
+    set_warehouses(user_id, codes)
+    write_audit(
+        db.session,
+        user_id=by.user_id,
+        username=by.username,
+        model="ab_user",
+        record_id=user_id,
+        action="update",
+        before={"warehouses": before},
+        after={"warehouses": sorted(codes)},
+    )
+    db.session.commit()
+
+
 def set_warehouses(user_id: int, codes: list[str]) -> None:
     """Replace the warehouses a user works in (by warehouse code)."""
     cls = registry().cls("warehouse")

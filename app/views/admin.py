@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from app.i18n import label
+from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
 from app.services.audit_read import recent_audit
 from app.services.context import current_access, registry, session
+from app.services.users import UserError, assign_warehouses, warehouse_codes
 
 
 class FieldsAdminView(BaseView):
@@ -47,6 +48,48 @@ class FieldsAdminView(BaseView):
             link_models=[(m.key, label(m.label, m.key)) for m in models if not m.is_line],
             roles=[(r.key, label(r.label, r.key)) for r in meta.roles.values()],
         )
+
+
+class UserWarehousesView(BaseView):
+    """/admin/user-warehouses/: which warehouses each user works in (the 'my_warehouses' row scope)."""
+
+    route_base = "/admin/user-warehouses"
+    class_permission_name = "Meta"
+    method_permission_name = {"index": "write", "save": "write"}
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """Users with their roles and warehouses."""
+        from flask_appbuilder.security.sqla.models import User
+
+        warehouse = registry().cls("warehouse")
+        users = session().query(User).order_by(User.username).all()
+        return self.render_template(
+            "jxc/user_warehouses.html",
+            users=[
+                {
+                    "id": u.id,
+                    "username": u.username,
+                    "roles": ", ".join(r.name for r in u.roles),
+                    "warehouses": set(warehouse_codes(u.id)),
+                }
+                for u in users
+            ],
+            warehouses=[(w.code, w.name) for w in session().query(warehouse).order_by(warehouse.code)],
+        )
+
+    @expose("/<int:user_id>", methods=["POST"])
+    @has_access
+    def save(self, user_id: int) -> Any:
+        """Replace one user's warehouses."""
+        try:
+            assign_warehouses(user_id, request.form.getlist("warehouse"), current_access())
+            flash(t("saved"), "success")
+        except UserError as exc:
+            session().rollback()
+            flash(str(exc), "danger")
+        return redirect(url_for("UserWarehousesView.index"))
 
 
 class AuditView(BaseView):

@@ -29,6 +29,7 @@ class FormField:
     errors: list[str]
     options: list[tuple[str, str]]
     step: str = "any"
+    section: str = "basic"
 
 
 def _display(spec: FieldSpec, value: Any) -> Any:
@@ -67,9 +68,30 @@ def form_fields(
                 errors=errors.get(spec.name, []),
                 options=[(o.value, label(o.label, o.value)) for o in spec.options],
                 step=step,
+                section=spec.section,
             )
         )
     return out
+
+
+SECTION_LABELS = {
+    "basic": {"zh": "基本信息", "en": "Basics"},
+    "price": {"zh": "价格", "en": "Prices"},
+    "stock": {"zh": "库存", "en": "Stock"},
+    "contact": {"zh": "联系方式", "en": "Contact"},
+    "finance": {"zh": "财务", "en": "Finance"},
+    "bank": {"zh": "银行", "en": "Bank"},
+    "total": {"zh": "合计", "en": "Totals"},
+    "other": {"zh": "其他", "en": "Other"},
+}
+
+
+def sections(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
+    """Fields grouped by their form section, in the order sections first appear."""
+    groups: dict[str, list[FormField]] = {}
+    for field in fields:
+        groups.setdefault(field.section, []).append(field)
+    return [(label(SECTION_LABELS.get(key), key), items) for key, items in groups.items()]
 
 
 def line_columns(access: Access, line_model: ModelSpec) -> list[FormField]:

@@ -22,7 +22,7 @@ from app.services.posting import PostingService
 from app.services.query import BadQuery, list_rows
 from app.services.records import RecordService
 from app.services.serialize import rows_to_json
-from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns
+from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.templating import local_time
 
 PAGE_SIZE = 50
@@ -217,7 +217,7 @@ class ModelPages(BaseView):
             creating=creating,
             pk=pk,
             version=values.get("version", ""),
-            fields=form_fields(access, model, values, errors, creating),
+            sections=sections(form_fields(access, model, values, errors, creating)),
             line_cols=line_columns(access, line_model) if line_model else [],
             line_rows=line_rows,
             errors=errors,
