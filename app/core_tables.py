@@ -72,6 +72,15 @@ user_pref = Table(
     Column("locale", String(8), nullable=False),
 )
 
+setting = Table(
+    "jxc_setting",
+    core_metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(128)),
+)
+
 # Audit rows are evidence: the database itself refuses to change or delete them.
 AUDIT_GUARD_SQL = {
     "sqlite": [

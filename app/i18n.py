@@ -75,6 +75,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "meta_link_needs_to": {"zh": "关联字段需要指定关联到哪个模型", "en": "A link needs the model it points to"},
     "meta_missing_model": {"zh": "关联的模型「{model}」不存在", "en": "Linked model '{model}' does not exist"},
     "meta_options": {"zh": "选择字段需要选项", "en": "A select field needs options"},
+    "period_locked": {"zh": "{date} 及以前已关账，不能审核或反审核", "en": "The period up to {date} is locked"},
+    "backdated": {
+        "zh": "该商品在 {date} 已有出入库记录，单据日期不能更早（不允许倒记）",
+        "en": "This stock already has entries dated {date}; a document cannot be dated earlier",
+    },
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
     "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},

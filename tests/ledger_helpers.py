@@ -75,5 +75,9 @@ def ledger_problems(app: Any) -> list[str]:
             for b in db.session.execute(select(bal)).scalars()
             if b.qty != 0 or b.value != 0 or any(m.key == (b.item_id, b.warehouse_id, b.batch or "") for m in moves)
         }
+        item, warehouse = reg.cls("item"), reg.cls("warehouse")
+        allowed_items = set(db.session.execute(select(item.id).where(item.allow_negative.is_(True))).scalars())
+        allowed_whs = set(db.session.execute(select(warehouse.id).where(warehouse.allow_negative.is_(True))).scalars())
+        negative_ok = frozenset(m.key for m in moves if m.key[0] in allowed_items or m.key[1] in allowed_whs)
         db.session.rollback()
-        return check_ledger(moves, balances)
+        return check_ledger(moves, balances, negative_ok=negative_ok)

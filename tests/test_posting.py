@@ -117,3 +117,50 @@ def test_stocktake_posts_the_difference_against_the_book_at_posting(app, admin_a
     assert posted.get_json()["result"]["total_diff_qty"] == "-2"
     assert balance(app, sku) == (D(7), D(14))
     assert ledger_problems(app) == []
+
+
+def test_backdated_documents_are_refused_with_the_reason(app, admin_api):
+    sku = new_item(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "1"}], warehouse="WH01", date="2026-11-20")
+    late = document(
+        admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "2"}], warehouse="WH01", date="2026-11-10"
+    )
+    refused = admin_api.post(f"/api/v1/sales_delivery/{late['id']}/submit")
+    assert refused.status_code == 422
+    assert "2026-11-20" in refused.get_json()["message"]["date"][0]
+    assert balance(app, sku) == (D(5), D(5))
+
+
+def test_period_lock_with_role_override_and_audited_settings(app, admin_api, api_as):
+    sku = new_item(admin_api)
+    old = document(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "1", "price": "1"}], warehouse="WH01", date="2026-01-05"
+    )
+    assert api_as("clerk").put("/api/v1/settings/period_lock_date", json={"value": "2026-01-31"}).status_code == 403
+    assert admin_api.put("/api/v1/settings/period_lock_date", json={"value": "not a date"}).status_code == 422
+    assert admin_api.put("/api/v1/settings/period_lock_date", json={"value": "2026-01-31"}).status_code == 200
+    try:
+        locked = api_as("clerk").post(f"/api/v1/purchase_receipt/{old['id']}/submit")
+        assert locked.status_code == 422 and "2026-01-31" in locked.get_json()["message"]["date"][0]
+        assert admin_api.post(f"/api/v1/purchase_receipt/{old['id']}/submit").status_code == 200  # admin overrides
+        switches = {s["key"]: s["value"] for s in api_as("clerk").get("/api/v1/settings/").get_json()["result"]}
+        assert switches["period_lock_date"] == "2026-01-31" and switches["allow_negative_stock"] is False
+        audit = admin_api.get("/api/v1/audit/?model=jxc_setting").get_json()["result"][0]
+        assert audit["after"] == {"period_lock_date": "2026-01-31"}
+    finally:
+        assert admin_api.put("/api/v1/settings/period_lock_date", json={"value": None}).status_code == 200
+
+
+def test_negative_stock_policy_switch(app, admin_api):
+    sku = new_item(admin_api)
+    doc = document(admin_api, "sales_delivery", [{"item": sku, "qty": "2", "price": "2"}], warehouse="WH01")
+    assert admin_api.post(f"/api/v1/sales_delivery/{doc['id']}/submit").status_code == 422
+    admin_api.put("/api/v1/settings/allow_negative_stock", json={"value": True})
+    try:
+        assert admin_api.post(f"/api/v1/sales_delivery/{doc['id']}/submit").status_code == 200
+        assert balance(app, sku)[0] == D(-2)
+    finally:
+        admin_api.put("/api/v1/settings/allow_negative_stock", json={"value": False})
+    item_id = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["ids"][0]
+    admin_api.put(f"/api/v1/item/{item_id}", json={"allow_negative": True})  # so the global check knows
+    assert ledger_problems(app) == []

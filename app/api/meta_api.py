@@ -13,6 +13,7 @@ from app.i18n import label
 from app.services.audit_read import recent_audit
 from app.services.context import current_access, registry, registry_holder, session
 from app.services.fields import add_field
+from app.services.settings import policies, set_policy
 
 
 class MetaApi(BaseApi):
@@ -120,3 +121,59 @@ class AuditApi(BaseApi):
         size = min(request.args.get("page_size", default=50, type=int), 500)
         rows = recent_audit(session(), current_access(), page, size, request.args.get("model") or None)
         return self.response(200, result=rows)
+
+
+class SettingsApi(BaseApi):
+    """/api/v1/settings/: the policy switches; changing one is admin-only and audited."""
+
+    resource_name = "settings"
+    version = "v1"
+    allow_browser_login = True
+    csrf_exempt = True
+    class_permission_name = "Meta"
+    method_permission_name = {"get_list": "read", "put": "write"}
+    openapi_spec_tag = "settings"
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def get_list(self) -> Any:
+        """Every switch with its value in force.
+        ---
+        get:
+          summary: Policy switches
+          responses:
+            200:
+              description: Switches
+        """
+        rows = policies(session(), registry())
+        return self.response(200, result=[p.__dict__ for p in rows])
+
+    @expose("/<key>", methods=["PUT"])
+    @protect()
+    @safe
+    @service_errors
+    def put(self, key: str) -> Any:
+        """Change one switch: body {"value": ...}.
+        ---
+        put:
+          summary: Change a policy switch (admin)
+          parameters:
+          - in: path
+            schema: {type: string}
+            name: key
+          responses:
+            200:
+              description: Changed
+            422:
+              $ref: '#/components/responses/422'
+        """
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or "value" not in body:
+            from app.i18n import t
+            from app.services.errors import CellError, ValidationFailed
+
+            raise ValidationFailed([CellError("value", t("required"))])
+        value = set_policy(session(), current_access(), key, body["value"])
+        return self.response(200, key=key, value=value)

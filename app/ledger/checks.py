@@ -24,9 +24,13 @@ class MoveRow:
 
 
 def check_ledger(
-    moves: Iterable[MoveRow], balances: dict[tuple[Any, ...], tuple[Decimal, Decimal]], allow_negative: bool = False
+    moves: Iterable[MoveRow],
+    balances: dict[tuple[Any, ...], tuple[Decimal, Decimal]],
+    allow_negative: bool = False,
+    negative_ok: frozenset[tuple[Any, ...]] = frozenset(),
 ) -> list[str]:
-    """Every invariant problem: chain breaks, sums that differ from balances, negative stock."""
+    """Every invariant problem: chain breaks, sums that differ from balances, negative stock
+    (except where the policy allowed it: everywhere, or for the keys in `negative_ok`)."""
     problems: list[str] = []
     running: dict[tuple[Any, ...], tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))
     for move in sorted(moves, key=lambda m: m.id):
@@ -34,7 +38,7 @@ def check_ledger(
         qty, value = qty + move.qty, value + move.value
         if (qty, value) != (move.qty_after, move.value_after):
             problems.append(f"move {move.id}: after should be {qty}/{value}, is {move.qty_after}/{move.value_after}")
-        if qty < 0 and not allow_negative:
+        if qty < 0 and not allow_negative and move.key not in negative_ok:
             problems.append(f"move {move.id}: quantity below zero ({qty})")
         running[move.key] = (qty, value)
     for key in set(running) | set(balances):

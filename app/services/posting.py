@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -29,6 +29,7 @@ from app.services.audit import utcnow, write_audit
 from app.services.errors import CellError, Conflict, ValidationFailed
 from app.services.query import get_row
 from app.services.records import apply_computed
+from app.services.settings import policy
 
 T = TypeVar("T")
 RETRIES = 5
@@ -96,13 +97,41 @@ class PostingService:
             raise Conflict(t("status_changed", status=source))
         self.session.refresh(doc)
 
+    def _check_period(self, doc: Any) -> None:
+        """Refuse documents in a locked period unless the user's role may override the lock."""
+        lock = policy(self.session, self.registry, "period_lock_date")
+        overriders = set(policy(self.session, self.registry, "period_lock_override_roles") or [])
+        if (
+            lock
+            and doc.date is not None
+            and doc.date.isoformat() <= lock
+            and not overriders & set(self.access.role_names)
+        ):
+            raise ValidationFailed([CellError("date", t("period_locked", date=lock))])
+
+    def _check_not_backdated(self, doc: Any, effects: list[Effect]) -> None:
+        """Refuse a document dated before entries already posted for the same stock (no silent re-costing)."""
+        move_cls = self.registry.cls("stock_move")
+        keys = sorted({(e.item_id, e.warehouse_id, e.batch) for e in effects})
+        if not keys or doc.date is None:
+            return
+        latest = self.session.execute(
+            select(func.max(move_cls.date)).where(
+                tuple_(move_cls.item_id, move_cls.warehouse_id, move_cls.batch).in_(keys)
+            )
+        ).scalar()
+        if latest is not None and latest > doc.date:
+            raise ValidationFailed([CellError("date", t("backdated", date=latest.isoformat()))])
+
     def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "submit")
+        self._check_period(doc)
         before_status = doc.status
         self._transition(model, doc, "draft", "submitted", version)
         lines = list(doc.lines) if model.lines_model else []
         behaviour = behaviour_for(model.key)
         effects = behaviour.stock_effects(doc, lines)
+        self._check_not_backdated(doc, effects)
         costs = self._post(model, doc, effects)
         behaviour.after_post(doc, lines, costs)
         if model.lines_model:
@@ -126,6 +155,7 @@ class PostingService:
 
     def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
+        self._check_period(doc)
         self._transition(model, doc, "submitted", "cancelled", version)
         move_cls = self.registry.cls("stock_move")
         originals = list(
@@ -259,8 +289,7 @@ class PostingService:
         return slots
 
     def _allow_negative(self, row: Any) -> bool:
-        policy = self.registry.meta.settings.get("policy", {}).get("allow_negative_stock", {})
-        if isinstance(policy, dict) and policy.get("value"):
+        if policy(self.session, self.registry, "allow_negative_stock"):
             return True
         item = self.session.get(self.registry.cls("item"), row.item_id)
         warehouse = self.session.get(self.registry.cls("warehouse"), row.warehouse_id)
@@ -298,6 +327,7 @@ class PostingService:
                 posted_at=now,
                 reverses=reverses,
                 move_key=move_key,
+                date=doc.date,
                 created_at=now,
                 updated_at=now,
                 created_by_id=self.access.user_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
 
-from app.api.meta_api import AuditApi, MetaApi
+from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.meta.registry import Registry
 from app.views.admin import AuditView, FieldsAdminView, UserWarehousesView
@@ -31,6 +31,7 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
             )
     appbuilder.add_api(MetaApi)
     appbuilder.add_api(AuditApi)
+    appbuilder.add_api(SettingsApi)
     appbuilder.add_view_no_menu(FieldsAdminView)
     appbuilder.add_view_no_menu(AuditView)
     appbuilder.add_view_no_menu(UserWarehousesView)

@@ -1,0 +1,104 @@
+"""Policy switches (jshERP's checklist): defaults in metadata/settings.yaml, changes in the database,
+every change audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from app.core_tables import setting
+from app.i18n import label, t
+from app.meta.registry import Registry
+from app.services.access import Access
+from app.services.audit import utcnow, write_audit
+from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One switch: its key, current value, default, and labels."""
+
+    key: str
+    value: Any
+    default: Any
+    label: str
+    help: str
+
+
+def _declared(registry: Registry) -> dict[str, dict[str, Any]]:
+    policies = registry.meta.settings.get("policy") or {}
+    return {k: v for k, v in policies.items() if isinstance(v, dict)}
+
+
+def policies(session: Session, registry: Registry) -> list[Policy]:
+    """Every declared switch with its value in force."""
+    stored = {row.key: json.loads(row.value) for row in session.execute(select(setting))}
+    return [
+        Policy(
+            key,
+            stored.get(key, spec.get("value")),
+            spec.get("value"),
+            label(spec.get("label"), key),
+            label(spec.get("help")),
+        )
+        for key, spec in _declared(registry).items()
+    ]
+
+
+def policy(session: Session, registry: Registry, key: str) -> Any:
+    """The value in force of one switch (the YAML default until someone changes it)."""
+    stored = session.execute(select(setting.c.value).where(setting.c.key == key)).scalar()
+    if stored is not None:
+        return json.loads(stored)
+    return _declared(registry).get(key, {}).get("value")
+
+
+def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
+    if key.endswith("_date"):
+        if raw in (None, ""):
+            return None
+        try:
+            return dt.date.fromisoformat(str(raw)).isoformat()
+        except ValueError as exc:
+            raise ValidationFailed([CellError(key, t("not_date"))]) from exc
+    if isinstance(default, bool):
+        if not isinstance(raw, bool):
+            raise ValidationFailed([CellError(key, t("not_boolean"))])
+        return raw
+    if isinstance(default, list):
+        if not isinstance(raw, list) or any(r not in registry.meta.roles for r in raw):
+            raise ValidationFailed([CellError(key, t("not_option", options=", ".join(registry.meta.roles)))])
+        return sorted(set(raw))
+    return raw
+
+
+def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
+    """Change one switch (admin only), audited in the same transaction; returns the stored value."""
+    if not access.is_admin:
+        raise Forbidden(t("forbidden"))
+    declared = _declared(access.registry)
+    if key not in declared:
+        raise NotFound(t("not_found"))
+    value = _parse(key, declared[key].get("value"), raw, access.registry)
+    before = policy(session, access.registry, key)
+    session.execute(delete(setting).where(setting.c.key == key))
+    session.execute(
+        insert(setting).values(key=key, value=json.dumps(value), updated_at=utcnow(), updated_by=access.username)
+    )
+    write_audit(
+        session,
+        user_id=access.user_id,
+        username=access.username,
+        model="jxc_setting",
+        record_id=None,
+        action="update",
+        before={key: before},
+        after={key: value},
+    )
+    session.commit()
+    return value
