@@ -114,3 +114,17 @@ def test_admin_assigns_warehouses_and_the_scope_follows(app, login_as, api_as):
     finally:
         admin.post(f"/admin/user-warehouses/{keeper}", data={"csrf_token": token, "warehouse": ["WH01"]})
     assert api_as("warehouse").get(f"/api/v1/purchase_receipt/{receipt['id']}").status_code == 404
+
+
+def test_settings_page_changes_a_switch(app, login_as, api_as):
+    admin = login_as("admin")
+    page = admin.get("/admin/settings/").get_data(as_text=True)
+    assert "允许负库存" in page and "关账日期" in page
+    token = csrf_from(page)
+    assert admin.post("/admin/settings/remember_last_price", data={"csrf_token": token}).status_code == 302
+    try:
+        switches = {s["key"]: s["value"] for s in api_as("manager").get("/api/v1/settings/").get_json()["result"]}
+        assert switches["remember_last_price"] is False
+    finally:
+        admin.post("/admin/settings/remember_last_price", data={"csrf_token": token, "value": "1"})
+    assert login_as("clerk").get("/admin/settings/").status_code in (302, 403)

@@ -12,6 +12,8 @@ from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
 from app.services.audit_read import recent_audit
 from app.services.context import current_access, registry, session
+from app.services.errors import ServiceError, ValidationFailed
+from app.services.settings import policies, set_policy
 from app.services.users import UserError, assign_warehouses, warehouse_codes
 
 
@@ -90,6 +92,46 @@ class UserWarehousesView(BaseView):
             session().rollback()
             flash(str(exc), "danger")
         return redirect(url_for("UserWarehousesView.index"))
+
+
+class SettingsView(BaseView):
+    """/admin/settings/: the policy switches (each change audited)."""
+
+    route_base = "/admin/settings"
+    class_permission_name = "Meta"
+    method_permission_name = {"index": "write", "save": "write"}
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """The switches with their values in force."""
+        meta = registry().meta
+        return self.render_template(
+            "jxc/settings.html",
+            policies=policies(session(), registry()),
+            roles=[(r.key, label(r.label, r.key)) for r in meta.roles.values()],
+        )
+
+    @expose("/<key>", methods=["POST"])
+    @has_access
+    def save(self, key: str) -> Any:
+        """Change one switch from its form."""
+        current = next((p for p in policies(session(), registry()) if p.key == key), None)
+        if current is None:
+            return redirect(url_for("SettingsView.index"))
+        if isinstance(current.default, bool):
+            value: Any = "value" in request.form
+        elif isinstance(current.default, list):
+            value = request.form.getlist("value")
+        else:
+            value = request.form.get("value", "")
+        try:
+            set_policy(session(), current_access(), key, value)
+            flash(t("saved"), "success")
+        except ServiceError as exc:
+            session().rollback()
+            flash(exc.message if not isinstance(exc, ValidationFailed) else exc.errors[0].message, "danger")
+        return redirect(url_for("SettingsView.index"))
 
 
 class AuditView(BaseView):

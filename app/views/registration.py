@@ -7,7 +7,7 @@ from flask_appbuilder import AppBuilder
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.meta.registry import Registry
-from app.views.admin import AuditView, FieldsAdminView, UserWarehousesView
+from app.views.admin import AuditView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
 
@@ -35,6 +35,7 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
     appbuilder.add_view_no_menu(FieldsAdminView)
     appbuilder.add_view_no_menu(AuditView)
     appbuilder.add_view_no_menu(UserWarehousesView)
+    appbuilder.add_view_no_menu(SettingsView)
     key, texts = SYSTEM_MENU
     appbuilder.add_link(
         name="fields_admin",
@@ -47,6 +48,13 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
         name="audit_log",
         href="/admin/audit/",
         label=LazyLabel({"zh": "审计日志", "en": "Audit trail"}),
+        category=key,
+        category_label=LazyLabel(texts),
+    )
+    appbuilder.add_link(
+        name="settings",
+        href="/admin/settings/",
+        label=LazyLabel({"zh": "系统设置", "en": "Settings"}),
         category=key,
         category_label=LazyLabel(texts),
     )
