@@ -80,9 +80,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "该商品在 {date} 已有出入库记录，单据日期不能更早（不允许倒记）",
         "en": "This stock already has entries dated {date}; a document cannot be dated earlier",
     },
+    "approval_role": {"zh": "这一级需要「{role}」审批", "en": "This level needs the {role} role to approve"},
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
     "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},
+    "approved_ok": {"zh": "已审批", "en": "Approved"},
+    "rejected_ok": {"zh": "已退回草稿", "en": "Sent back to draft"},
     "cancelled_ok": {"zh": "已反审核，已生成冲销记录", "en": "Cancelled; reversing entries posted"},
     "deleted": {"zh": "已删除", "en": "Deleted"},
 }
@@ -94,6 +97,8 @@ ACTION_LABELS: dict[str, dict[str, str]] = {
     "delete": {"zh": "删除", "en": "Deleted"},
     "submit": {"zh": "审核", "en": "Submitted"},
     "cancel": {"zh": "反审核", "en": "Cancelled"},
+    "approve": {"zh": "审批通过", "en": "Approved"},
+    "reject": {"zh": "退回", "en": "Sent back"},
     "add_field": {"zh": "添加字段", "en": "Field added"},
 }
 

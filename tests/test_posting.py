@@ -164,3 +164,32 @@ def test_negative_stock_policy_switch(app, admin_api):
     item_id = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["ids"][0]
     admin_api.put(f"/api/v1/item/{item_id}", json={"allow_negative": True})  # so the global check knows
     assert ledger_problems(app) == []
+
+
+def test_approval_chain_by_amount_band(app, admin_api, api_as):
+    def order(price):
+        return document(
+            admin_api, "purchase_order", [{"item": "SP0001", "qty": "100", "price": price}], warehouse="WH01"
+        )
+
+    small = order("10")  # 1,000: under every band, posts on submit
+    assert api_as("clerk").post(f"/api/v1/purchase_order/{small['id']}/submit").get_json()["result"]["status"] == (
+        "submitted"
+    )
+    big = order("600")  # 60,000: manager, then admin
+    pending = api_as("clerk").post(f"/api/v1/purchase_order/{big['id']}/submit").get_json()["result"]
+    assert pending["status"] == "pending"
+    assert admin_api.put(f"/api/v1/purchase_order/{big['id']}", json={"remark": "x"}).status_code == 422
+    assert api_as("clerk").post(f"/api/v1/purchase_order/{big['id']}/approve").status_code == 403
+    assert api_as("finance").post(f"/api/v1/purchase_order/{big['id']}/approve").status_code == 403
+    first = api_as("manager").post(f"/api/v1/purchase_order/{big['id']}/approve").get_json()["result"]
+    assert (first["status"], first["approval_step"]) == ("pending", 1)
+    assert api_as("manager").post(f"/api/v1/purchase_order/{big['id']}/approve").status_code == 403
+    done = admin_api.post(f"/api/v1/purchase_order/{big['id']}/approve").get_json()["result"]
+    assert done["status"] == "submitted"
+    middle = order("200")  # 20,000: manager only; sent back once
+    api_as("clerk").post(f"/api/v1/purchase_order/{middle['id']}/submit")
+    back = api_as("manager").post(f"/api/v1/purchase_order/{middle['id']}/reject").get_json()["result"]
+    assert back["status"] == "draft"
+    history = [h["action"] for h in admin_api.get(f"/api/v1/purchase_order/{big['id']}/history").get_json()["result"]]
+    assert history[:4] == ["approve", "approve", "submit", "create"]

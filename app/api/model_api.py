@@ -46,6 +46,8 @@ class ModelApi(BaseApi):
         "delete": "delete",
         "submit": "submit",
         "cancel": "approve",
+        "approve": "approve",
+        "reject": "approve",
     }
 
     @property
@@ -392,6 +394,50 @@ class ModelApi(BaseApi):
         """
         return self._transition(pk, PostingService.cancel)
 
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def approve(self, pk: int) -> Any:
+        """Approve the next level of a pending document (the last level posts it).
+        ---
+        post:
+          summary: Approve a pending document
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Approved (still pending if more levels are needed)
+            403:
+              description: The user lacks the role this level needs
+            409:
+              description: The document is not pending
+        """
+        return self._transition(pk, PostingService.approve)
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def reject(self, pk: int) -> Any:
+        """Send a pending document back to draft.
+        ---
+        post:
+          summary: Reject a pending document
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Back to draft
+            409:
+              description: The document is not pending
+        """
+        return self._transition(pk, PostingService.reject)
+
     def _transition(self, pk: int, action: Any) -> Any:
         access = current_access()
         body = request.get_json(silent=True) or {}
@@ -423,5 +469,5 @@ def api_class_for(model: ModelSpec) -> type[ModelApi]:
         # Lines are written through their document; the ledger only by posting.
         attrs["include_route_methods"] = {"get_list", "get", "info", "history"}
     elif model.kind != "document":
-        attrs["exclude_route_methods"] = {"submit", "cancel"}
+        attrs["exclude_route_methods"] = {"submit", "cancel", "approve", "reject"}
     return type(f"{model.class_name}Api", (ModelApi,), attrs)

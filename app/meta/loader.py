@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.meta.approvals import load_approvals
 from app.meta.spec import (
     ACTIONS,
     MODEL_KINDS,
@@ -159,9 +160,18 @@ def document_fields() -> list[FieldSpec]:
             index=True,
             options=(
                 Option("draft", {"zh": "草稿", "en": "Draft"}),
+                Option("pending", {"zh": "待审批", "en": "Awaiting approval"}),
                 Option("submitted", {"zh": "已审核", "en": "Submitted"}),
                 Option("cancelled", {"zh": "已作废", "en": "Cancelled"}),
             ),
+        ),
+        FieldSpec(
+            "approval_step",
+            "integer",
+            {"zh": "已审批级数", "en": "Approvals given"},
+            {"zh": "待审批单据已通过的审批级数", "en": "How many approval levels the document has passed"},
+            readonly=True,
+            default=0,
         ),
     ]
 
@@ -615,6 +625,7 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     roles = _load_roles(root, models, out)
     menus = _load_menus(root, models, out)
     settings = _load_settings(root, out)
+    approvals = load_approvals(root, models, roles, out.add)
     for model in models.values():
         for spec in model.fields:
             for role_key in spec.read_roles + spec.write_roles:
@@ -622,4 +633,4 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
                     out.add(spec.source, f"field '{spec.name}': unknown role '{role_key}'", _hint(role_key, roles))
     if out.errors:
         return None, out.errors
-    return Metadata(models=models, roles=roles, menus=menus, settings=settings), []
+    return Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals), []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export")
@@ -167,6 +168,28 @@ class MenuSpec:
 
 
 @dataclass(frozen=True)
+class ApprovalLevel:
+    """One level of an approval chain: documents above `above` need a `role` to approve."""
+
+    above: Decimal
+    role: str
+
+
+@dataclass(frozen=True)
+class ApprovalChain:
+    """Approval levels of one document model, by amount band."""
+
+    model: str
+    amount_field: str
+    levels: tuple[ApprovalLevel, ...]
+
+    def required(self, amount: Decimal | None) -> tuple[ApprovalLevel, ...]:
+        """The levels a document of this amount must pass, in order."""
+        value = amount or Decimal(0)
+        return tuple(level for level in self.levels if value > level.above)
+
+
+@dataclass(frozen=True)
 class Metadata:
     """Everything loaded from metadata/ plus runtime fields from the database."""
 
@@ -174,6 +197,7 @@ class Metadata:
     roles: dict[str, RoleSpec]
     menus: tuple[MenuSpec, ...]
     settings: dict[str, Any]
+    approvals: dict[str, ApprovalChain] = field(default_factory=dict)
     actions: tuple[str, ...] = ACTIONS
 
     def model(self, key: str) -> ModelSpec:

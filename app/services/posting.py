@@ -26,7 +26,7 @@ from app.ledger.valuation import Balance, Move, Shortage, issue, receive, revers
 from app.meta.spec import ModelSpec
 from app.services.access import Access
 from app.services.audit import utcnow, write_audit
-from app.services.errors import CellError, Conflict, ValidationFailed
+from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.query import get_row
 from app.services.records import apply_computed
 from app.services.settings import policy
@@ -58,7 +58,7 @@ def retrying(session: Session, work: Callable[[], T]) -> T:
 
 
 class PostingService:
-    """Submit and cancel documents for one user."""
+    """Submit, approve, reject and cancel documents for one user."""
 
     def __init__(self, session: Session, access: Access) -> None:
         self.session = session
@@ -72,6 +72,14 @@ class PostingService:
     def cancel(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Submitted -> cancelled, posting entries that reverse every move of the document."""
         return retrying(self.session, lambda: self._cancel(model_key, pk, version))
+
+    def approve(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Give the next approval level of a pending document; the last one posts it."""
+        return retrying(self.session, lambda: self._approve(model_key, pk, version))
+
+    def reject(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Send a pending document back to draft."""
+        return retrying(self.session, lambda: self._reject(model_key, pk, version))
 
     # -- transitions ----------------------------------------------------------------------------
 
@@ -126,8 +134,58 @@ class PostingService:
     def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "submit")
         self._check_period(doc)
-        before_status = doc.status
+        if self._required_levels(model, doc):
+            self._transition(model, doc, "draft", "pending", version)
+            self._audit(model, doc, "submit", "draft", "pending")
+            self.session.commit()
+            return doc
         self._transition(model, doc, "draft", "submitted", version)
+        return self._post_document(model, doc, "draft")
+
+    def _approve(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "approve")
+        if doc.status != "pending":
+            raise Conflict(t("status_changed", status="pending"))
+        levels = self._required_levels(model, doc)
+        step = doc.approval_step or 0
+        level = levels[step] if step < len(levels) else None
+        if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
+            raise Forbidden(t("approval_role", role=level.role))
+        self._check_period(doc)
+        if step + 1 < len(levels):
+            cls = self.registry.cls(model.key)
+            changed = self.session.execute(
+                update(cls)
+                .where(cls.id == doc.id, cls.status == "pending", cls.approval_step == step)
+                .values(approval_step=step + 1, version=cls.version + 1, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:
+                self.session.rollback()
+                raise Conflict(t("status_changed", status="pending"))
+            self.session.refresh(doc)
+            self._audit(model, doc, "approve", "pending", "pending", level=step + 1)
+            self.session.commit()
+            return doc
+        self._transition(model, doc, "pending", "submitted", version)
+        return self._post_document(model, doc, "pending", action="approve")
+
+    def _reject(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "approve")
+        self._transition(model, doc, "pending", "draft", version)
+        doc.approval_step = 0
+        self._audit(model, doc, "reject", "pending", "draft")
+        self.session.commit()
+        return doc
+
+    def _required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
+        chain = self.registry.meta.approvals.get(model.key)
+        if chain is None:
+            return ()
+        return chain.required(getattr(doc, chain.amount_field))
+
+    def _post_document(self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit") -> Any:
+        """Post the stock effects of a document that just became submitted, and commit."""
         lines = list(doc.lines) if model.lines_model else []
         behaviour = behaviour_for(model.key)
         effects = behaviour.stock_effects(doc, lines)
@@ -140,18 +198,21 @@ class PostingService:
                 apply_computed(self.registry, line_model, line)
         apply_computed(self.registry, model, doc)
         self.session.flush()
+        self._audit(model, doc, action, before_status, "submitted", moves=len(effects))
+        self.session.commit()
+        return doc
+
+    def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
         write_audit(
             self.session,
             user_id=self.access.user_id,
             username=self.access.username,
             model=model.key,
             record_id=doc.id,
-            action="submit",
-            before={"status": before_status},
-            after={"status": "submitted", "moves": len(effects)},
+            action=action,
+            before={"status": before},
+            after={"status": after, **extra},
         )
-        self.session.commit()
-        return doc
 
     def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
@@ -187,16 +248,7 @@ class PostingService:
             self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
-        write_audit(
-            self.session,
-            user_id=self.access.user_id,
-            username=self.access.username,
-            model=model.key,
-            record_id=doc.id,
-            action="cancel",
-            before={"status": "submitted"},
-            after={"status": "cancelled", "reversed": len(originals)},
-        )
+        self._audit(model, doc, "cancel", "submitted", "cancelled", reversed=len(originals))
         self.session.commit()
         return doc
 

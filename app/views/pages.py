@@ -41,6 +41,8 @@ class ModelPages(BaseView):
         "delete": "delete",
         "submit": "submit",
         "cancel": "approve",
+        "approve": "approve",
+        "reject": "approve",
     }
 
     @property
@@ -145,6 +147,9 @@ class ModelPages(BaseView):
             can_submit=model.kind == "document" and data.get("status") == "draft" and access.can(model.key, "submit"),
             can_cancel=model.kind == "document"
             and data.get("status") == "submitted"
+            and access.can(model.key, "approve"),
+            can_approve=model.kind == "document"
+            and data.get("status") == "pending"
             and access.can(model.key, "approve"),
             version=data.get("version"),
         )
@@ -263,6 +268,18 @@ class ModelPages(BaseView):
     def cancel(self, pk: int) -> Any:
         """Cancel (反审核) a submitted document: reversing entries are posted."""
         return self._transition(pk, PostingService.cancel, "cancelled_ok")
+
+    @expose("/<int:pk>/approve", methods=["POST"])
+    @has_access
+    def approve(self, pk: int) -> Any:
+        """Approve the next level of a pending document."""
+        return self._transition(pk, PostingService.approve, "approved_ok")
+
+    @expose("/<int:pk>/reject", methods=["POST"])
+    @has_access
+    def reject(self, pk: int) -> Any:
+        """Send a pending document back to draft."""
+        return self._transition(pk, PostingService.reject, "rejected_ok")
 
     def _transition(self, pk: int, action: Any, message: str) -> Any:
         try:

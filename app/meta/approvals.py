@@ -1,0 +1,63 @@
+"""metadata/approvals.yaml: approval chains per document (amount bands x roles, several levels)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from app.meta.spec import ApprovalChain, ApprovalLevel, ModelSpec, RoleSpec
+from app.meta.yamlload import line_of, load_yaml
+
+
+def load_approvals(
+    root: Path, models: dict[str, ModelSpec], roles: dict[str, RoleSpec], add: Callable[..., None]
+) -> dict[str, ApprovalChain]:
+    """Read and check approvals.yaml (missing file: no approvals); errors go to `add(where, message)`."""
+    path = root / "approvals.yaml"
+    rel = f"{root.name}/approvals.yaml"
+    if not path.exists():
+        return {}
+    data, problems = load_yaml(path)
+    for problem in problems:
+        add(f"{rel}:{problem.line}", problem.message)
+    chains: dict[str, ApprovalChain] = {}
+    if not isinstance(data, dict):
+        if data is not None:
+            add(f"{rel}:1", "approvals.yaml must map document model -> {amount_field, levels}")
+        return chains
+    for key, raw in data.items():
+        where = f"{rel}:{line_of(data, key)}"
+        model = models.get(key)
+        if model is None or model.kind != "document":
+            add(where, f"'{key}' is not a document model")
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("levels"), list):
+            add(where, f"{key}: needs amount_field and a list of levels")
+            continue
+        amount_field = raw.get("amount_field")
+        if not isinstance(amount_field, str) or model.field(amount_field) is None:
+            add(where, f"{key}: amount_field '{amount_field}' is not a field of {key}")
+            continue
+        levels = []
+        for level in raw["levels"]:
+            try:
+                above = Decimal(str(level.get("above", 0)))
+            except (AttributeError, InvalidOperation):
+                add(where, f"{key}: each level needs above: <amount> and role: <role>")
+                continue
+            role = level.get("role")
+            if role not in roles:
+                add(where, f"{key}: unknown role '{role}'")
+                continue
+            levels.append(ApprovalLevel(above, role))
+        if [lv.above for lv in levels] != sorted(lv.above for lv in levels):
+            add(where, f"{key}: levels must go up by amount")
+        chains[key] = ApprovalChain(key, amount_field, tuple(levels))
+    return chains
+
+
+def describe(chain: ApprovalChain) -> list[dict[str, Any]]:
+    """The chain as JSON for the API."""
+    return [{"above": str(level.above), "role": level.role} for level in chain.levels]
