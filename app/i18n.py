@@ -81,6 +81,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This stock already has entries dated {date}; a document cannot be dated earlier",
     },
     "approval_role": {"zh": "这一级需要「{role}」审批", "en": "This level needs the {role} role to approve"},
+    "credit_limit": {
+        "zh": "超出信用额度 {limit}：已欠款及未发货订单 {exposure}，本单 {amount}",
+        "en": "Over the credit limit {limit}: {exposure} owed or on order, {amount} on this order",
+    },
+    "source_missing": {"zh": "找不到已审核的源单「{number}」", "en": "No submitted source document '{number}'"},
+    "over_order": {"zh": "超出订单 {number} 的未发货数量", "en": "More than order {number} still has open"},
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
     "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},

@@ -193,3 +193,61 @@ def test_approval_chain_by_amount_band(app, admin_api, api_as):
     assert back["status"] == "draft"
     history = [h["action"] for h in admin_api.get(f"/api/v1/purchase_order/{big['id']}/history").get_json()["result"]]
     assert history[:4] == ["approve", "approve", "submit", "create"]
+
+
+def _reserved(app, sku):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.services.context import registry
+
+    with app.app_context():
+        reg = registry()
+        item, bal = reg.cls("item"), reg.cls("stock_balance")
+        value = db.session.execute(
+            select(bal.reserved_qty).join(item, item.id == bal.item_id).where(item.sku == sku)
+        ).scalar()
+        db.session.rollback()
+        return value
+
+
+def test_sales_order_reserves_and_its_delivery_releases(app, admin_api):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "2")
+    order = post(admin_api, "sales_order", [{"item": sku, "qty": "6", "price": "5"}], warehouse="WH01")
+    assert _reserved(app, sku) == D(6)
+    other = document(admin_api, "sales_delivery", [{"item": sku, "qty": "5", "price": "5"}], warehouse="WH01")
+    refused = admin_api.post(f"/api/v1/sales_delivery/{other['id']}/submit")  # only 4 are not reserved
+    assert refused.status_code == 422 and "4" in refused.get_json()["message"]["lines.0.qty"][0]
+    delivery = post(admin_api, "sales_delivery", [{"item": sku, "qty": "4", "price": "5"}], warehouse="WH01",
+                    source_number=order["number"])
+    assert _reserved(app, sku) == D(2)
+    order_now = admin_api.get(f"/api/v1/sales_order/{order['id']}").get_json()["result"]
+    assert order_now["lines"][0]["delivered_qty"] == "4"
+    too_much = document(admin_api, "sales_delivery", [{"item": sku, "qty": "3", "price": "5"}], warehouse="WH01",
+                        source_number=order["number"])
+    assert admin_api.post(f"/api/v1/sales_delivery/{too_much['id']}/submit").status_code == 422
+    assert admin_api.post(f"/api/v1/sales_delivery/{delivery['id']}/cancel").status_code == 200
+    assert _reserved(app, sku) == D(6)
+    assert admin_api.get(f"/api/v1/sales_order/{order['id']}").get_json()["result"]["lines"][0]["delivered_qty"] == "0"
+    assert admin_api.post(f"/api/v1/sales_order/{order['id']}/cancel").status_code == 200
+    assert _reserved(app, sku) == D(0)
+    assert balance(app, sku) == (D(10), D(20))
+    assert ledger_problems(app) == []
+
+
+def test_credit_limit_counts_receivables_and_open_orders(app, admin_api):
+    code = f"CR{new_item(admin_api)[1:]}"
+    assert admin_api.post("/api/v1/partner/", json={"code": code, "name": "信用测试", "kind": "customer",
+                                                    "credit_limit": "100"}).status_code == 201
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "100", "1")
+    post(admin_api, "sales_delivery", [{"item": sku, "qty": "6", "price": "10"}], warehouse="WH01", partner=code)
+    post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "10"}], warehouse="WH01", partner=code)
+    over = document(admin_api, "sales_order", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01",
+                    partner=code)
+    refused = admin_api.post(f"/api/v1/sales_order/{over['id']}/submit")  # 60 owed + 30 on order + 20 > 100
+    assert refused.status_code == 422 and "partner" in refused.get_json()["message"]
+    paid = document(admin_api, "payment", [], direction="receipt", partner=code, account="A001", amount="50")
+    assert admin_api.post(f"/api/v1/payment/{paid['id']}/submit").status_code == 200
+    assert admin_api.post(f"/api/v1/sales_order/{over['id']}/submit").status_code == 200

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 IN, OUT = "in", "out"
+RESERVE, RELEASE = "reserve", "release"  # sales orders hold stock without moving it
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,23 @@ class Effect:
 
 
 class DocumentBehaviour:
-    """Default behaviour: no stock effect (orders, requests, payments only change status)."""
+    """Default behaviour: no stock effect (orders, requests, payments only change status).
+
+    `ctx` is the posting service, for the few look-ups a document needs (its source order, the
+    customer's receivable, a policy switch)."""
+
+    def __init__(self, ctx: Any = None) -> None:
+        self.ctx = ctx
+
+    def check(self, doc: Any, lines: list[Any]) -> None:
+        """Raise ValidationFailed when the document may not post (e.g. over the credit limit)."""
+
+    def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
+        """Effects to apply after the reversing entries when the document is cancelled."""
+        return []
+
+    def after_cancel(self, doc: Any, lines: list[Any]) -> None:
+        """Undo what after_post recorded elsewhere (e.g. delivered quantities on an order)."""
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         """The movements this document posts, in line order."""
@@ -71,11 +88,11 @@ def line_effect(
     )
 
 
-def behaviour_for(model_key: str) -> DocumentBehaviour:
+def behaviour_for(model_key: str, ctx: Any = None) -> DocumentBehaviour:
     """app/documents/<model>.py's CamelCase class, or the default behaviour."""
     class_name = "".join(part.capitalize() for part in model_key.split("_"))
     try:
         module = importlib.import_module(f"app.documents.{model_key}")
     except ModuleNotFoundError:
-        return DocumentBehaviour()
-    return getattr(module, class_name)()
+        return DocumentBehaviour(ctx)
+    return getattr(module, class_name)(ctx)

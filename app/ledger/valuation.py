@@ -61,13 +61,19 @@ def receive(balance: Balance, qty: Decimal, unit_cost: Decimal) -> Move:
 
 
 def issue(
-    balance: Balance, qty: Decimal, allow_negative: bool = False, fallback_cost: Decimal = ZERO
+    balance: Balance,
+    qty: Decimal,
+    allow_negative: bool = False,
+    fallback_cost: Decimal = ZERO,
+    reserved: Decimal = ZERO,
 ) -> Move | Shortage:
-    """Goods out at the moving-average cost; taking the last units takes exactly the remaining value."""
+    """Goods out at the moving-average cost; taking the last units takes exactly the remaining value.
+
+    Units reserved for sales orders are not available to other issues."""
     if qty <= 0:
         raise ValueError("issue needs a positive quantity")
-    if balance.qty < qty and not allow_negative:
-        return Shortage(available=balance.qty, wanted=qty)
+    if balance.qty - reserved < qty and not allow_negative:
+        return Shortage(available=max(balance.qty - reserved, ZERO), wanted=qty)
     if balance.qty == qty:
         value = balance.value
         unit_cost = _round(value / qty)

@@ -20,14 +20,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.documents.base import IN, Effect, behaviour_for
+from app.documents.base import IN, RELEASE, RESERVE, Effect, behaviour_for
 from app.i18n import t
+from app.ledger.reservation import release, reserve
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
 from app.meta.spec import ModelSpec
 from app.services.access import Access
 from app.services.audit import utcnow, write_audit
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.query import get_row
+from app.services.receivables import open_orders, receivable
 from app.services.records import apply_computed
 from app.services.settings import policy
 
@@ -42,6 +44,7 @@ class _Slot:
     row: Any
     balance: Balance
     allow_negative: bool
+    reserved: Decimal = Decimal(0)
 
 
 def retrying(session: Session, work: Callable[[], T]) -> T:
@@ -187,9 +190,10 @@ class PostingService:
     def _post_document(self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit") -> Any:
         """Post the stock effects of a document that just became submitted, and commit."""
         lines = list(doc.lines) if model.lines_model else []
-        behaviour = behaviour_for(model.key)
+        behaviour = behaviour_for(model.key, self)
+        behaviour.check(doc, lines)
         effects = behaviour.stock_effects(doc, lines)
-        self._check_not_backdated(doc, effects)
+        self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
         costs = self._post(model, doc, effects)
         behaviour.after_post(doc, lines, costs)
         if model.lines_model:
@@ -248,58 +252,105 @@ class PostingService:
             self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
+        lines = list(doc.lines) if model.lines_model else []
+        behaviour = behaviour_for(model.key, self)
+        self._post(model, doc, behaviour.cancel_effects(doc, lines))
+        behaviour.after_cancel(doc, lines)
+        self.session.flush()
         self._audit(model, doc, "cancel", "submitted", "cancelled", reversed=len(originals))
         self.session.commit()
         return doc
 
+    # -- look-ups for document behaviours (their `ctx`) ------------------------------------------
+
+    def row(self, model_key: str, pk: int | None) -> Any:
+        """A row by id (None for None)."""
+        return None if pk is None else self.session.get(self.registry.cls(model_key), pk)
+
+    def submitted_document(self, model_key: str, number: str) -> tuple[Any, list[Any]] | None:
+        """A submitted document by number, with its lines locked for update (None if there is none)."""
+        cls = self.registry.cls(model_key)
+        doc = self.session.execute(
+            select(cls).where(cls.number == number, cls.status == "submitted").with_for_update()
+        ).scalar_one_or_none()
+        if doc is None:
+            return None
+        return doc, list(doc.lines)
+
+    def receivable(self, partner_id: int) -> Decimal:
+        """What the customer owes now."""
+        return receivable(self.session, self.registry, partner_id)
+
+    def open_orders(self, partner_id: int, exclude: int | None = None) -> Decimal:
+        """What the customer's submitted orders (but `exclude`) still have to deliver."""
+        return open_orders(self.session, self.registry, partner_id, exclude)
+
+    def policy(self, key: str) -> Any:
+        """A policy switch in force."""
+        return policy(self.session, self.registry, key)
+
     # -- ledger writes --------------------------------------------------------------------------
 
     def _post(self, model: ModelSpec, doc: Any, effects: list[Effect]) -> dict[tuple[int, str], Decimal]:
+        """Apply every effect to the locked balances; all or nothing, every shortage reported."""
         slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects])
         costs: dict[tuple[int, str], Decimal] = {}
         errors = []
         for effect in effects:
             slot = slots[(effect.item_id, effect.warehouse_id, effect.batch)]
-            if effect.count_to is not None:
-                costs[(effect.line_id, "book")] = slot.balance.qty
-                diff = effect.count_to - slot.balance.qty
-                if diff == 0:
-                    continue
-                cost = slot.balance.avg_cost or self._item_cost(effect.item_id)
-                result_count = receive(slot.balance, diff, cost) if diff > 0 else issue(slot.balance, -diff, True, cost)
-                assert not isinstance(result_count, Shortage)
-                costs[(effect.line_id, effect.leg)] = result_count.unit_cost
-                self._write_move(
-                    slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}", result_count
-                )
-                continue
-            if effect.qty <= 0:
+            if effect.count_to is None and effect.qty <= 0:
                 errors.append(CellError(f"lines.{effect.line_index}.qty", t("qty_positive")))
                 continue
-            if effect.direction == IN:
-                cost = effect.unit_cost
-                if effect.cost_from is not None:
-                    cost = costs.get((effect.line_id, effect.cost_from))
-                if cost is None:
-                    cost = slot.balance.avg_cost or self._item_cost(effect.item_id)
-                result: Move | Shortage = receive(slot.balance, effect.qty, cost)
+            if effect.direction in (RESERVE, RELEASE):
+                shortage = self._apply_reservation(slot, effect)
             else:
-                result = issue(slot.balance, effect.qty, slot.allow_negative, self._item_cost(effect.item_id))
-            if isinstance(result, Shortage):
+                shortage = self._apply_move(model, doc, slot, effect, costs)
+            if shortage is not None:
                 errors.append(
                     CellError(
                         f"lines.{effect.line_index}.qty",
-                        t("short_stock", available=_q(result.available), wanted=_q(result.wanted)),
+                        t("short_stock", available=_q(shortage.available), wanted=_q(shortage.wanted)),
                     )
                 )
-                continue
-            costs[(effect.line_id, effect.leg)] = result.unit_cost
-            self._write_move(slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}", result)
         if errors:
             self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
         return costs
+
+    def _apply_reservation(self, slot: _Slot, effect: Effect) -> Shortage | None:
+        if effect.direction == RELEASE:
+            slot.reserved = release(slot.reserved, effect.qty)
+            return None
+        result = reserve(slot.balance.qty, slot.reserved, effect.qty, slot.allow_negative)
+        if isinstance(result, Shortage):
+            return result
+        slot.reserved = result
+        return None
+
+    def _apply_move(
+        self, model: ModelSpec, doc: Any, slot: _Slot, effect: Effect, costs: dict[tuple[int, str], Decimal]
+    ) -> Shortage | None:
+        fallback = self._item_cost(effect.item_id)
+        if effect.count_to is not None:  # stocktake: whatever brings the book to the count
+            costs[(effect.line_id, "book")] = slot.balance.qty
+            diff = effect.count_to - slot.balance.qty
+            if diff == 0:
+                return None
+            cost = slot.balance.avg_cost or fallback
+            result = receive(slot.balance, diff, cost) if diff > 0 else issue(slot.balance, -diff, True, cost)
+        elif effect.direction == IN:
+            cost = effect.unit_cost
+            if effect.cost_from is not None:
+                cost = costs.get((effect.line_id, effect.cost_from))
+            result = receive(slot.balance, effect.qty, cost if cost is not None else slot.balance.avg_cost or fallback)
+        else:
+            result = issue(slot.balance, effect.qty, slot.allow_negative, fallback, slot.reserved)
+        if isinstance(result, Shortage):
+            return result
+        costs[(effect.line_id, effect.leg)] = result.unit_cost
+        self._write_move(slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}", result)
+        return None
 
     def _lock(self, keys: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], _Slot]:
         """Create missing balance rows, then lock all of them in one fixed order."""
@@ -336,7 +387,10 @@ class PostingService:
         slots = {}
         for row in rows:
             slots[(row.item_id, row.warehouse_id, row.batch or "")] = _Slot(
-                row, Balance(row.qty or Decimal(0), row.value or Decimal(0)), self._allow_negative(row)
+                row,
+                Balance(row.qty or Decimal(0), row.value or Decimal(0)),
+                self._allow_negative(row),
+                row.reserved_qty or Decimal(0),
             )
         return slots
 
@@ -397,6 +451,7 @@ class PostingService:
             row = slot.row
             row.qty, row.value = slot.balance.qty, slot.balance.value
             row.avg_cost = slot.balance.avg_cost
+            row.reserved_qty = slot.reserved
             row.updated_at = now
         self.session.flush()
         for key in sorted(slots):

@@ -1,0 +1,38 @@
+"""销售订单: submitting reserves stock in the order's warehouse and checks the customer's credit limit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.documents.base import RELEASE, RESERVE, DocumentBehaviour, Effect, line_effect
+from app.i18n import t
+from app.services.errors import CellError, ValidationFailed
+
+
+class SalesOrder(DocumentBehaviour):
+    """Customer order: holds stock until delivered or cancelled."""
+
+    def check(self, doc: Any, lines: list[Any]) -> None:
+        """Refuse an order that would take the customer past their credit limit."""
+        partner = self.ctx.row("partner", doc.partner_id)
+        limit = Decimal(partner.credit_limit or 0) if partner is not None else Decimal(0)
+        if limit <= 0:
+            return
+        exposure = self.ctx.receivable(doc.partner_id) + self.ctx.open_orders(doc.partner_id, exclude=doc.id)
+        amount = Decimal(doc.total_amount or 0)
+        if exposure + amount > limit:
+            money = {"limit": f"{limit:.2f}", "exposure": f"{exposure:.2f}", "amount": f"{amount:.2f}"}
+            raise ValidationFailed([CellError("partner", t("credit_limit", **money))])
+
+    def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
+        return [line_effect(i, line, doc.warehouse_id, RESERVE, "reserve") for i, line in enumerate(lines)]
+
+    def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
+        return [
+            line_effect(
+                i, line, doc.warehouse_id, RELEASE, "release", qty=Decimal(line.qty) - Decimal(line.delivered_qty or 0)
+            )
+            for i, line in enumerate(lines)
+            if Decimal(line.qty) > Decimal(line.delivered_qty or 0)
+        ]
