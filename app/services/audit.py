@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.core_tables import audit_log
+
+if TYPE_CHECKING:
+    from app.services.access import Access
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("jxc_request_id", default=None)
 
@@ -44,4 +47,26 @@ def write_audit(
             after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),
             request_id=request_id_var.get(),
         )
+    )
+
+
+def audit_change(
+    session: Session,
+    access: Access,
+    model: str,
+    record_id: int | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """write_audit for the user behind `access` (what every service calls)."""
+    write_audit(
+        session,
+        user_id=access.user_id,
+        username=access.username,
+        model=model,
+        record_id=record_id,
+        action=action,
+        before=before,
+        after=after,
     )

@@ -14,15 +14,17 @@ from app.services.access import Access
 from app.services.query import get_row
 
 
-def _mask(access: Access, model: ModelSpec, data: str | None) -> dict[str, Any] | None:
+def _mask(access: Access, model: ModelSpec | None, data: str | None) -> dict[str, Any] | None:
     if data is None:
         return None
     values = json.loads(data)
+    if model is None:  # platform rows (fields, settings, users) are shown whole to those who may read audit
+        return values
     visible = {f.name for f in access.visible_fields(model)} | {"id"}
     return {k: v for k, v in values.items() if k in visible}
 
 
-def audit_entry(access: Access, model: ModelSpec, row: Any) -> dict[str, Any]:
+def audit_entry(access: Access, model: ModelSpec | None, row: Any) -> dict[str, Any]:
     """One audit row as JSON, masked for the reader."""
     return {
         "id": row.id,
@@ -57,21 +59,5 @@ def recent_audit(
         stmt = stmt.where(audit_log.c.model == model_key)
     out = []
     for row in session.execute(stmt):
-        model = access.registry.meta.models.get(row.model)
-        if model is None:
-            out.append(
-                {
-                    "id": row.id,
-                    "at": row.at.isoformat(timespec="seconds"),
-                    "user": row.username,
-                    "model": row.model,
-                    "record_id": row.record_id,
-                    "action": row.action,
-                    "before": json.loads(row.before) if row.before else None,
-                    "after": json.loads(row.after) if row.after else None,
-                    "request_id": row.request_id,
-                }
-            )
-        else:
-            out.append(audit_entry(access, model, row))
+        out.append(audit_entry(access, access.registry.meta.models.get(row.model), row))
     return out

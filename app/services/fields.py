@@ -20,7 +20,7 @@ from app.meta.registry import RegistryHolder, build_registry
 from app.meta.schema import sync_schema
 from app.meta.spec import FieldSpec, MetadataInvalid, MetaError
 from app.services.access import Access
-from app.services.audit import write_audit
+from app.services.audit import audit_change
 from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
 
 
@@ -72,15 +72,8 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
     bump_version(session)
     added = candidate.model(model_key).field(name)
     assert added is not None
-    write_audit(
-        session,
-        user_id=access.user_id,
-        username=access.username,
-        model="jxc_meta_field",
-        record_id=None,
-        action="add_field",
-        before=None,
-        after={"model": model_key, "name": name, **spec_body},
+    audit_change(
+        session, access, "jxc_meta_field", None, "add_field", None, {"model": model_key, "name": name, **spec_body}
     )
     session.commit()
     holder.refresh_if_stale(session.connection())

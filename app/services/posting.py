@@ -26,7 +26,7 @@ from app.ledger.reservation import release, reserve
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
 from app.meta.spec import ModelSpec
 from app.services.access import Access
-from app.services.audit import utcnow, write_audit
+from app.services.audit import audit_change, utcnow
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.query import get_row
 from app.services.receivables import open_orders, receivable
@@ -207,15 +207,8 @@ class PostingService:
         return doc
 
     def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
-        write_audit(
-            self.session,
-            user_id=self.access.user_id,
-            username=self.access.username,
-            model=model.key,
-            record_id=doc.id,
-            action=action,
-            before={"status": before},
-            after={"status": after, **extra},
+        audit_change(
+            self.session, self.access, model.key, doc.id, action, {"status": before}, {"status": after, **extra}
         )
 
     def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:

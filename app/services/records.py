@@ -22,7 +22,7 @@ from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
 from app.services.access import Access
-from app.services.audit import utcnow, write_audit
+from app.services.audit import audit_change, utcnow
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.numbering import next_number
 from app.services.query import get_row
@@ -75,16 +75,7 @@ class RecordService:
         self.session.add(row)
         self._flush(model, row_ref)
         self._check_in_scope(model, row, row_ref)
-        write_audit(
-            self.session,
-            user_id=self.access.user_id,
-            username=self.access.username,
-            model=model.key,
-            record_id=row.id,
-            action="create",
-            before=None,
-            after=self._snapshot(model, row),
-        )
+        audit_change(self.session, self.access, model.key, row.id, "create", None, self._snapshot(model, row))
         return row
 
     def update(
@@ -112,16 +103,7 @@ class RecordService:
         if {k: v for k, v in after.items() if k not in ("updated_at", "version")} != {
             k: v for k, v in before.items() if k not in ("updated_at", "version")
         }:
-            write_audit(
-                self.session,
-                user_id=self.access.user_id,
-                username=self.access.username,
-                model=model.key,
-                record_id=row.id,
-                action="update",
-                before=before,
-                after=after,
-            )
+            audit_change(self.session, self.access, model.key, row.id, "update", before, after)
         return row
 
     def delete(self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None) -> None:
@@ -140,16 +122,7 @@ class RecordService:
         except StaleDataError as exc:
             self.session.rollback()
             raise Conflict(t("version_conflict", current="?")) from exc
-        write_audit(
-            self.session,
-            user_id=self.access.user_id,
-            username=self.access.username,
-            model=model.key,
-            record_id=pk,
-            action="delete",
-            before=before,
-            after=None,
-        )
+        audit_change(self.session, self.access, model.key, pk, "delete", before, None)
 
     def commit(self) -> None:
         """Commit the transaction (rows and their audit rows together)."""

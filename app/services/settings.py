@@ -15,7 +15,7 @@ from app.core_tables import setting
 from app.i18n import label, t
 from app.meta.registry import Registry
 from app.services.access import Access
-from app.services.audit import utcnow, write_audit
+from app.services.audit import audit_change, utcnow
 from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
 
 
@@ -90,15 +90,6 @@ def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
     session.execute(
         insert(setting).values(key=key, value=json.dumps(value), updated_at=utcnow(), updated_by=access.username)
     )
-    write_audit(
-        session,
-        user_id=access.user_id,
-        username=access.username,
-        model="jxc_setting",
-        record_id=None,
-        action="update",
-        before={key: before},
-        after={key: value},
-    )
+    audit_change(session, access, "jxc_setting", None, "update", {key: before}, {key: value})
     session.commit()
     return value

@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 
 from app.core_tables import user_warehouse
 from app.extensions import db
-from app.services.audit import write_audit
+from app.services.audit import audit_change, write_audit
 from app.services.context import registry
 
 
@@ -34,16 +34,7 @@ def assign_warehouses(user_id: int, codes: list[str], by: Any) -> None:
     """Set a user's warehouses from the admin page, audited, in one transaction."""
     before = warehouse_codes(user_id)
     set_warehouses(user_id, codes)
-    write_audit(
-        db.session,
-        user_id=by.user_id,
-        username=by.username,
-        model="ab_user",
-        record_id=user_id,
-        action="update",
-        before={"warehouses": before},
-        after={"warehouses": sorted(codes)},
-    )
+    audit_change(db.session, by, "ab_user", user_id, "update", {"warehouses": before}, {"warehouses": sorted(codes)})
     db.session.commit()
 
 
