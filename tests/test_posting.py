@@ -219,13 +219,23 @@ def test_sales_order_reserves_and_its_delivery_releases(app, admin_api):
     other = document(admin_api, "sales_delivery", [{"item": sku, "qty": "5", "price": "5"}], warehouse="WH01")
     refused = admin_api.post(f"/api/v1/sales_delivery/{other['id']}/submit")  # only 4 are not reserved
     assert refused.status_code == 422 and "4" in refused.get_json()["message"]["lines.0.qty"][0]
-    delivery = post(admin_api, "sales_delivery", [{"item": sku, "qty": "4", "price": "5"}], warehouse="WH01",
-                    source_number=order["number"])
+    delivery = post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "4", "price": "5"}],
+        warehouse="WH01",
+        source_number=order["number"],
+    )
     assert _reserved(app, sku) == D(2)
     order_now = admin_api.get(f"/api/v1/sales_order/{order['id']}").get_json()["result"]
     assert order_now["lines"][0]["delivered_qty"] == "4"
-    too_much = document(admin_api, "sales_delivery", [{"item": sku, "qty": "3", "price": "5"}], warehouse="WH01",
-                        source_number=order["number"])
+    too_much = document(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "3", "price": "5"}],
+        warehouse="WH01",
+        source_number=order["number"],
+    )
     assert admin_api.post(f"/api/v1/sales_delivery/{too_much['id']}/submit").status_code == 422
     assert admin_api.post(f"/api/v1/sales_delivery/{delivery['id']}/cancel").status_code == 200
     assert _reserved(app, sku) == D(6)
@@ -238,16 +248,56 @@ def test_sales_order_reserves_and_its_delivery_releases(app, admin_api):
 
 def test_credit_limit_counts_receivables_and_open_orders(app, admin_api):
     code = f"CR{new_item(admin_api)[1:]}"
-    assert admin_api.post("/api/v1/partner/", json={"code": code, "name": "信用测试", "kind": "customer",
-                                                    "credit_limit": "100"}).status_code == 201
+    assert (
+        admin_api.post(
+            "/api/v1/partner/", json={"code": code, "name": "信用测试", "kind": "customer", "credit_limit": "100"}
+        ).status_code
+        == 201
+    )
     sku = new_item(admin_api)
     receive(admin_api, sku, "100", "1")
     post(admin_api, "sales_delivery", [{"item": sku, "qty": "6", "price": "10"}], warehouse="WH01", partner=code)
     post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "10"}], warehouse="WH01", partner=code)
-    over = document(admin_api, "sales_order", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01",
-                    partner=code)
+    over = document(
+        admin_api, "sales_order", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01", partner=code
+    )
     refused = admin_api.post(f"/api/v1/sales_order/{over['id']}/submit")  # 60 owed + 30 on order + 20 > 100
     assert refused.status_code == 422 and "partner" in refused.get_json()["message"]
     paid = document(admin_api, "payment", [], direction="receipt", partner=code, account="A001", amount="50")
     assert admin_api.post(f"/api/v1/payment/{paid['id']}/submit").status_code == 200
     assert admin_api.post(f"/api/v1/sales_order/{over['id']}/submit").status_code == 200
+
+
+def test_partial_receipts_against_a_purchase_order(app, admin_api):
+    sku = new_item(admin_api)
+    order = post(admin_api, "purchase_order", [{"item": sku, "qty": "10", "price": "3"}], warehouse="WH01")
+    first = post(
+        admin_api,
+        "purchase_receipt",
+        [{"item": sku, "qty": "6", "price": "3"}],
+        warehouse="WH01",
+        source_number=order["number"],
+    )
+    lines = admin_api.get(f"/api/v1/purchase_order/{order['id']}").get_json()["result"]["lines"]
+    assert lines[0]["received_qty"] == "6"
+    over = document(
+        admin_api,
+        "purchase_receipt",
+        [{"item": sku, "qty": "5", "price": "3"}],
+        warehouse="WH01",
+        source_number=order["number"],
+    )
+    refused = admin_api.post(f"/api/v1/purchase_receipt/{over['id']}/submit")
+    assert refused.status_code == 422 and "lines.0.qty" in refused.get_json()["message"]
+    unknown = document(
+        admin_api,
+        "purchase_receipt",
+        [{"item": sku, "qty": "1", "price": "3"}],
+        warehouse="WH01",
+        source_number="CG19990101-0001",
+    )
+    assert "source_number" in admin_api.post(f"/api/v1/purchase_receipt/{unknown['id']}/submit").get_json()["message"]
+    assert admin_api.post(f"/api/v1/purchase_receipt/{first['id']}/cancel").status_code == 200
+    lines = admin_api.get(f"/api/v1/purchase_order/{order['id']}").get_json()["result"]["lines"]
+    assert lines[0]["received_qty"] == "0"
+    assert balance(app, sku) == (D(0), D(0))

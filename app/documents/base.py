@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.i18n import t
+from app.services.errors import CellError, ValidationFailed
+
 IN, OUT = "in", "out"
 RESERVE, RELEASE = "reserve", "release"  # sales orders hold stock without moving it
 
@@ -38,8 +41,26 @@ class DocumentBehaviour:
     `ctx` is the posting service, for the few look-ups a document needs (its source order, the
     customer's receivable, a policy switch)."""
 
+    source_model: str | None = None  # the order a document may name in source_number
+    done_field = ""  # the order line's quantity this document fills (received_qty, delivered_qty)
+
     def __init__(self, ctx: Any = None) -> None:
         self.ctx = ctx
+
+    def source(self, doc: Any) -> tuple[Any, list[Any]]:
+        """The submitted order named by source_number, with its lines; (None, []) when none is named."""
+        number = getattr(doc, "source_number", None)
+        if not number or self.source_model is None:
+            return None, []
+        found = self.ctx.submitted_document(self.source_model, number)
+        if found is None:
+            raise ValidationFailed([CellError("source_number", t("source_missing", number=number))])
+        return found
+
+    def refuse_over_order(self, order: Any, over: list[int]) -> None:
+        """Lines beyond the order's open quantity are refused unless the policy allows them."""
+        if over and not self.ctx.policy("allow_over_order_qty"):
+            raise ValidationFailed([CellError(f"lines.{i}.qty", t("over_order", number=order.number)) for i in over])
 
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Raise ValidationFailed when the document may not post (e.g. over the credit limit)."""
@@ -96,3 +117,55 @@ def behaviour_for(model_key: str, ctx: Any = None) -> DocumentBehaviour:
     except ModuleNotFoundError:
         return DocumentBehaviour(ctx)
     return getattr(module, class_name)(ctx)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """How much of one line of this document fills one line of its source order."""
+
+    index: int
+    order_line: Any
+    qty: Decimal
+
+
+def allocate(lines: list[Any], order_lines: list[Any], done_field: str) -> tuple[list[Allocation], list[int]]:
+    """Fill the order's open quantities (qty - done_field) item by item, in line order.
+
+    Returns the allocations and the indexes of lines that asked for more than the order had open."""
+    open_qty = {ol.id: Decimal(ol.qty) - Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
+    allocations, over = [], []
+    for index, line in enumerate(lines):
+        wanted = Decimal(line.qty)
+        for order_line in order_lines:
+            if order_line.item_id != line.item_id or open_qty[order_line.id] <= 0 or wanted <= 0:
+                continue
+            take = min(wanted, open_qty[order_line.id])
+            open_qty[order_line.id] -= take
+            wanted -= take
+            allocations.append(Allocation(index, order_line, take))
+        if wanted > 0:
+            over.append(index)
+    return allocations, over
+
+
+def give_back(lines: list[Any], order_lines: list[Any], done_field: str) -> list[Allocation]:
+    """What cancelling this document takes back from the order's done quantities."""
+    done = {ol.id: Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
+    allocations = []
+    for index, line in enumerate(lines):
+        back = Decimal(line.qty)
+        for order_line in order_lines:
+            if order_line.item_id != line.item_id or done[order_line.id] <= 0 or back <= 0:
+                continue
+            give = min(back, done[order_line.id])
+            done[order_line.id] -= give
+            back -= give
+            allocations.append(Allocation(index, order_line, give))
+    return allocations
+
+
+def add_done(allocations: list[Allocation], done_field: str, sign: int = 1) -> None:
+    """Count allocations on the order lines (sign -1 to take them back)."""
+    for allocation in allocations:
+        current = Decimal(getattr(allocation.order_line, done_field) or 0)
+        setattr(allocation.order_line, done_field, current + sign * allocation.qty)
