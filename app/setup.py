@@ -96,12 +96,16 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
     with app.app_context():
         app.config["FAB_CREATE_DB"] = True
         app.appbuilder.sm.create_db()
+        # End the session's transaction before other connections write: on SQLite (WAL) a read
+        # transaction that later writes after someone else committed fails with "database is locked".
+        db.session.commit()
         with db.engine.begin() as conn:
             upgrade_core(conn)
         holder = registry_holder()
         with db.engine.begin() as conn:
             holder.load(conn)
             result.schema_changes = sync_schema(conn, holder.current)
+        db.session.commit()
         add_view_permissions(app.appbuilder)
         sync_roles(app.appbuilder.sm, holder.current)
         with db.engine.connect() as conn:

@@ -128,3 +128,8 @@ def test_settings_page_changes_a_switch(app, login_as, api_as):
     finally:
         admin.post("/admin/settings/remember_last_price", data={"csrf_token": token, "value": "1"})
     assert login_as("clerk").get("/admin/settings/").status_code in (302, 403)
+
+
+def test_home_page_shows_stock_alerts(login_as):
+    page = login_as("purchaser").get("/").get_data(as_text=True)
+    assert "低于再订货点" in page  # demo items start with no stock and a reorder point

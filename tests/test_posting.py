@@ -301,3 +301,26 @@ def test_partial_receipts_against_a_purchase_order(app, admin_api):
     lines = admin_api.get(f"/api/v1/purchase_order/{order['id']}").get_json()["result"]["lines"]
     assert lines[0]["received_qty"] == "0"
     assert balance(app, sku) == (D(0), D(0))
+
+
+def test_reorder_suggestions_become_draft_orders_by_supplier(app, admin_api, api_as):
+    low = new_item(
+        admin_api, reorder_point="10", reorder_qty="5", max_stock="30", default_supplier="S002", purchase_price="2.5"
+    )
+    full = new_item(admin_api, reorder_point="10", max_stock="20", default_supplier="S002")
+    orphan = new_item(admin_api, reorder_point="3")
+    receive(admin_api, low, "4", "2")
+    receive(admin_api, full, "25", "1")
+    post(admin_api, "purchase_order", [{"item": low, "qty": "2", "price": "2.5"}], warehouse="WH01")  # on order
+    rows = {r["item"]: r for r in api_as("purchaser").get("/api/v1/reorder/suggestions").get_json()["result"]}
+    assert rows[low]["projected"] == "6" and rows[low]["suggested_qty"] == "24"
+    assert full not in rows and orphan in rows
+    alerts = api_as("purchaser").get("/api/v1/reorder/alerts").get_json()
+    assert full in {r["item"] for r in alerts["overstock"]}
+    assert api_as("salesperson").get("/api/v1/reorder/suggestions").status_code == 403
+    made = api_as("purchaser").post("/api/v1/reorder/orders", json={"items": [low, orphan], "warehouse": "WH01"})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["skipped_without_supplier"] == [orphan]
+    order = admin_api.get(f"/api/v1/purchase_order/{made.get_json()['orders'][0]['id']}").get_json()["result"]
+    assert order["status"] == "draft" and order["partner"]["key"] == "S002"
+    assert [(line["item"]["key"], line["qty"], line["price"]) for line in order["lines"]] == [(low, "24", "2.50")]

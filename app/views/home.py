@@ -9,7 +9,8 @@ from flask_appbuilder import IndexView, expose
 from flask_login import current_user
 
 from app.i18n import label
-from app.services.context import current_access, registry
+from app.services.context import current_access, registry, session
+from app.services.reorder import alerts
 
 
 class HomeView(IndexView):
@@ -36,4 +37,7 @@ class HomeView(IndexView):
             if items:
                 groups.append({"label": label(menu.label, menu.key), "items": items})
         company = meta.settings.get("company", {})
-        return self.render_template(self.index_template, groups=groups, company=company, user=current_user)
+        stock_alerts = alerts(session(), access) if access.can("item", "read") else {"low": [], "overstock": []}
+        return self.render_template(
+            self.index_template, groups=groups, company=company, user=current_user, alerts=stock_alerts
+        )

@@ -6,6 +6,7 @@ from flask_appbuilder import AppBuilder
 
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
+from app.api.reorder_api import ReorderApi
 from app.meta.registry import Registry
 from app.views.admin import AuditView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.labels import LazyLabel
@@ -32,6 +33,7 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
     appbuilder.add_api(MetaApi)
     appbuilder.add_api(AuditApi)
     appbuilder.add_api(SettingsApi)
+    appbuilder.add_api(ReorderApi)
     appbuilder.add_view_no_menu(FieldsAdminView)
     appbuilder.add_view_no_menu(AuditView)
     appbuilder.add_view_no_menu(UserWarehousesView)
