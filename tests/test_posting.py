@@ -324,3 +324,45 @@ def test_reorder_suggestions_become_draft_orders_by_supplier(app, admin_api, api
     order = admin_api.get(f"/api/v1/purchase_order/{made.get_json()['orders'][0]['id']}").get_json()["result"]
     assert order["status"] == "draft" and order["partner"]["key"] == "S002"
     assert [(line["item"]["key"], line["qty"], line["price"]) for line in order["lines"]] == [(low, "24", "2.50")]
+
+
+def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as):
+    import datetime as dt
+
+    code = f"AG{new_item(admin_api)[1:]}"
+    admin_api.post(
+        "/api/v1/partner/",
+        json={"code": code, "name": "账龄测试", "kind": "customer", "payment_terms_days": 30, "owner": "u_salesperson"},
+    )
+    sku = new_item(admin_api)
+    today = dt.datetime.now(dt.UTC).date()
+    old_day = (today - dt.timedelta(days=75)).isoformat()
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "10", "price": "1"}], warehouse="WH01", date=old_day)
+    post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "4", "price": "25"}],
+        warehouse="WH01",
+        partner=code,
+        date=old_day,
+    )  # 100, due 45 days ago
+    post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "2", "price": "10"}],
+        warehouse="WH01",
+        partner=code,
+        date=today.isoformat(),
+    )  # 20, not due yet
+    paid = document(
+        admin_api, "payment", [], direction="receipt", partner=code, account="A001", amount="30", date=today.isoformat()
+    )
+    admin_api.post(f"/api/v1/payment/{paid['id']}/submit")
+    pk = admin_api.get(f"/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:{code})))").get_json()["ids"][0]
+    account = api_as("salesperson").get(f"/api/v1/accounts/{pk}").get_json()
+    assert account["receivable"] == "90.00"
+    assert account["ageing"]["31_60"] == "70.00" and account["ageing"]["current"] == "20.00"
+    assert [row["balance"] for row in account["statement"]] == ["100.00", "120.00", "90.00"]
+    overdue = {row["partner"] for row in api_as("finance").get("/api/v1/accounts/overdue").get_json()["result"]}
+    assert code in overdue
+    assert api_as("purchaser").get(f"/api/v1/accounts/{pk}").status_code == 200

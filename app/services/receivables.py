@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -48,3 +49,64 @@ def open_orders(session: Session, registry: Registry, partner_id: int, exclude: 
         .where(order.partner_id == partner_id, order.status == "submitted", order.id != (exclude or 0))
     )
     return sum(((Decimal(r.qty) - Decimal(r.delivered_qty or 0)) * Decimal(r.price or 0) for r in rows), ZERO)
+
+
+BUCKETS = ((0, "current"), (30, "1_30"), (60, "31_60"), (90, "61_90"), (None, "over_90"))
+
+
+def _documents(session: Session, registry: Registry, partner_id: int, side: str) -> list[dict[str, Any]]:
+    """The partner's submitted documents that change what is owed, oldest first, with their sign."""
+    models = (
+        (("sales_delivery", 1), ("sales_return", -1), ("payment", -1))
+        if side == "receivable"
+        else (("purchase_receipt", 1), ("purchase_return", -1), ("payment", -1))
+    )
+    direction = "receipt" if side == "receivable" else "payment"
+    rows = []
+    for model, sign in models:
+        cls = registry.cls(model)
+        amount_col = cls.amount if model == "payment" else cls.total_amount
+        stmt = select(cls.number, cls.date, amount_col, cls.created_at).where(
+            cls.partner_id == partner_id, cls.status == "submitted"
+        )
+        if model == "payment":
+            stmt = stmt.where(cls.direction == direction)
+        for number, date, amount, created in session.execute(stmt):
+            rows.append(
+                {"model": model, "number": number, "date": date, "amount": sign * (amount or ZERO), "created": created}
+            )
+    rows.sort(key=lambda r: (r["date"], r["created"]))
+    for row in rows:
+        del row["created"]
+    return rows
+
+
+def statement(session: Session, registry: Registry, partner_id: int, side: str = "receivable") -> list[dict[str, Any]]:
+    """对账单: every document with the running balance."""
+    running = ZERO
+    out = []
+    for row in _documents(session, registry, partner_id, side):
+        running += row["amount"]
+        out.append({**row, "date": row["date"].isoformat(), "amount": str(row["amount"]), "balance": str(running)})
+    return out
+
+
+def ageing(
+    session: Session, registry: Registry, partner_id: int, today: dt.date, terms_days: int, side: str = "receivable"
+) -> dict[str, str]:
+    """Open amount by days past due (credits settle the oldest invoices first)."""
+    docs = _documents(session, registry, partner_id, side)
+    credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO)
+    buckets = {name: ZERO for _, name in BUCKETS}
+    for doc in (d for d in docs if d["amount"] > 0):
+        settled = min(credit, doc["amount"])
+        credit -= settled
+        open_amount = doc["amount"] - settled
+        if open_amount <= 0:
+            continue
+        overdue = (today - (doc["date"] + dt.timedelta(days=terms_days))).days
+        for limit, name in BUCKETS:
+            if limit is None or overdue <= limit:
+                buckets[name] += open_amount
+                break
+    return {name: str(value) for name, value in buckets.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
 
+from app.api.accounts_api import AccountsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
@@ -34,6 +35,7 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
     appbuilder.add_api(AuditApi)
     appbuilder.add_api(SettingsApi)
     appbuilder.add_api(ReorderApi)
+    appbuilder.add_api(AccountsApi)
     appbuilder.add_view_no_menu(FieldsAdminView)
     appbuilder.add_view_no_menu(AuditView)
     appbuilder.add_view_no_menu(UserWarehousesView)

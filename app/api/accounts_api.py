@@ -1,0 +1,91 @@
+"""Accounts API: a partner's receivable / payable, ageing and statement (对账单); overdue customers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import protect
+from sqlalchemy import select
+
+from app.api.responses import service_errors
+from app.services.context import current_access, registry, session
+from app.services.query import get_row
+from app.services.receivables import ageing, payable, receivable, statement
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+class AccountsApi(BaseApi):
+    """/api/v1/accounts/<partner id> and /api/v1/accounts/overdue (the partner's row scope applies)."""
+
+    resource_name = "accounts"
+    version = "v1"
+    allow_browser_login = True
+    class_permission_name = "Partner"
+    method_permission_name = {"partner_account": "read", "overdue": "read"}
+    openapi_spec_tag = "accounts"
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def partner_account(self, pk: int) -> Any:
+        """Receivable, payable, ageing and statement of one partner.
+        ---
+        get:
+          summary: A partner's account
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Account
+            404:
+              $ref: '#/components/responses/404'
+        """
+        access, reg = current_access(), registry()
+        partner = get_row(session(), access, reg.model("partner"), pk)
+        side = "payable" if request.args.get("side") == "payable" else "receivable"
+        terms = int(partner.payment_terms_days or 0)
+        return self.response(
+            200,
+            partner=partner.code,
+            receivable=str(receivable(session(), reg, pk)),
+            payable=str(payable(session(), reg, pk)),
+            ageing=ageing(session(), reg, pk, _today(), terms, side),
+            statement=statement(session(), reg, pk, side),
+        )
+
+    @expose("/overdue", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def overdue(self) -> Any:
+        """Customers with receivables past their payment terms (for dunning 催款).
+        ---
+        get:
+          summary: Overdue customers
+          responses:
+            200:
+              description: Customers with overdue amounts
+        """
+        access, reg = current_access(), registry()
+        model = reg.model("partner")
+        cls = reg.cls("partner")
+        stmt = select(cls).where(cls.kind.in_(["customer", "both"]))
+        scope = access.scope(model)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        result = []
+        for partner in session().execute(stmt.order_by(cls.code)).scalars():
+            buckets = ageing(session(), reg, partner.id, _today(), int(partner.payment_terms_days or 0))
+            if any(Decimal(v) > 0 for k, v in buckets.items() if k != "current"):
+                result.append({"partner": partner.code, "name": partner.name, "ageing": buckets})
+        return self.response(200, result=result)
