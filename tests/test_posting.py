@@ -366,3 +366,40 @@ def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as):
     overdue = {row["partner"] for row in api_as("finance").get("/api/v1/accounts/overdue").get_json()["result"]}
     assert code in overdue
     assert api_as("purchaser").get(f"/api/v1/accounts/{pk}").status_code == 200
+
+
+def test_line_defaults_last_price_and_supplier_scorecard(app, admin_api):
+    sku = new_item(admin_api, sale_price="8.8", purchase_price="5")
+    first = document(admin_api, "sales_order", [{"item": sku, "qty": "1"}], warehouse="WH01", partner="K005")
+    assert first["lines"][0]["price"] == "8.80" and first["lines"][0]["unit"]["key"] == "PCS"
+    receive(admin_api, sku, "5", "5")
+    post(admin_api, "sales_order", [{"item": sku, "qty": "1", "price": "7.5"}], warehouse="WH01", partner="K005")
+    again = document(admin_api, "sales_order", [{"item": sku, "qty": "1"}], warehouse="WH01", partner="K005")
+    assert again["lines"][0]["price"] == "7.50"  # the customer's last price
+    other = document(admin_api, "sales_order", [{"item": sku, "qty": "1"}], warehouse="WH01", partner="K006")
+    assert other["lines"][0]["price"] == "8.80"
+
+    order = post(
+        admin_api,
+        "purchase_order",
+        [{"item": sku, "qty": "10", "price": "5", "delivery_date": "2026-11-20"}],
+        warehouse="WH01",
+        partner="S003",
+        date="2026-11-01",
+    )
+    post(
+        admin_api,
+        "purchase_receipt",
+        [{"item": sku, "qty": "9", "rejected_qty": "1", "price": "5"}],
+        warehouse="WH01",
+        partner="S003",
+        source_number=order["number"],
+        date="2026-11-25",
+    )
+    supplier = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:S003)))").get_json()["ids"][0]
+    card = admin_api.get(f"/api/v1/accounts/{supplier}/scorecard").get_json()
+    assert card["on_time_rate"] == "0.0000" and card["rejected_rate"] == "0.1000"
+    assert card["price_history"][sku] == [{"date": "2026-11-25", "price": "5.0000"}]
+    item_id = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["ids"][0]
+    last = admin_api.get(f"/api/v1/accounts/{supplier}/last_price/{item_id}?side=purchase").get_json()
+    assert last["price"] == "5.0000"

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from app.api.responses import service_errors
 from app.services.context import current_access, registry, session
+from app.services.prices import last_price as last_partner_price
+from app.services.prices import supplier_scorecard
 from app.services.query import get_row
 from app.services.receivables import ageing, payable, receivable, statement
 
@@ -28,7 +30,7 @@ class AccountsApi(BaseApi):
     version = "v1"
     allow_browser_login = True
     class_permission_name = "Partner"
-    method_permission_name = {"partner_account": "read", "overdue": "read"}
+    method_permission_name = {"partner_account": "read", "overdue": "read", "last_price": "read", "scorecard": "read"}
     openapi_spec_tag = "accounts"
 
     @expose("/<int:pk>", methods=["GET"])
@@ -89,3 +91,50 @@ class AccountsApi(BaseApi):
             if any(Decimal(v) > 0 for k, v in buckets.items() if k != "current"):
                 result.append({"partner": partner.code, "name": partner.name, "ageing": buckets})
         return self.response(200, result=result)
+
+    @expose("/<int:pk>/last_price/<int:item_id>", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def last_price(self, pk: int, item_id: int) -> Any:
+        """The last price agreed with this partner for an item (side=sales|purchase).
+        ---
+        get:
+          summary: Last price for a partner and item
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          - in: path
+            schema: {type: integer}
+            name: item_id
+          responses:
+            200:
+              description: The price, or null
+        """
+        access, reg = current_access(), registry()
+        get_row(session(), access, reg.model("partner"), pk)
+        side = "purchase" if request.args.get("side") == "purchase" else "sales"
+        price = last_partner_price(session(), reg, side, pk, item_id)
+        return self.response(200, price=None if price is None else str(price))
+
+    @expose("/<int:pk>/scorecard", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def scorecard(self, pk: int) -> Any:
+        """Supplier scorecard: on-time rate, rejected rate, price history per item.
+        ---
+        get:
+          summary: Supplier scorecard
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Scorecard
+        """
+        access, reg = current_access(), registry()
+        get_row(session(), access, reg.model("partner"), pk)
+        return self.response(200, **supplier_scorecard(session(), reg, pk))

@@ -1,0 +1,111 @@
+"""Prices: each partner's last price, line defaults (unit, price), supplier price history and scorecard."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.meta.registry import Registry
+from app.meta.spec import ModelSpec
+from app.services.settings import policy
+
+SIDES = {
+    "sales": ("sales_delivery", "sales_order"),
+    "purchase": ("purchase_receipt", "purchase_order"),
+}
+
+
+def side_of(model_key: str) -> str | None:
+    """'sales' or 'purchase' for documents priced against a partner, else None."""
+    if model_key.startswith("sales_"):
+        return "sales"
+    if model_key.startswith("purchase_"):
+        return "purchase"
+    return None
+
+
+def last_price(session: Session, registry: Registry, side: str, partner_id: int, item_id: int) -> Decimal | None:
+    """The most recent price on a submitted order or delivery/receipt with this partner for this item."""
+    best: tuple[Any, Any, Decimal] | None = None
+    for model_key in SIDES[side]:
+        doc, line = registry.cls(model_key), registry.cls(f"{model_key}_line")
+        row = session.execute(
+            select(doc.date, line.id, line.price)
+            .join(doc, doc.id == line.parent_id)
+            .where(
+                doc.partner_id == partner_id, line.item_id == item_id, doc.status == "submitted", line.price.isnot(None)
+            )
+            .order_by(doc.date.desc(), line.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None and (best is None or (row[0], row[1]) > (best[0], best[1])):
+            best = (row[0], row[1], row[2])
+    return None if best is None else best[2]
+
+
+def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: Any, values: dict[str, Any]) -> None:
+    """Fill an empty unit from the item and an empty price from the partner's last price or the item."""
+    line_model = registry.model(model.lines_model or "")
+    item_id = values.get("item")
+    if item_id is None:
+        return
+    item = session.get(registry.cls("item"), item_id)
+    if item is None:
+        return
+    if line_model.field("unit") is not None and values.get("unit") is None:
+        values["unit"] = item.unit_id
+    side = side_of(model.key)
+    if side is None or line_model.field("price") is None or values.get("price") is not None:
+        return
+    price = None
+    partner_id = getattr(doc, "partner_id", None)
+    if partner_id is not None and policy(session, registry, "remember_last_price"):
+        price = last_price(session, registry, side, partner_id, item_id)
+    if price is None:
+        price = item.sale_price if side == "sales" else item.purchase_price
+    if price is not None:
+        values["price"] = price
+
+
+def supplier_scorecard(session: Session, registry: Registry, partner_id: int) -> dict[str, Any]:
+    """On-time receipts against promised dates, rejected share, and the price history per item."""
+    receipt, line = registry.cls("purchase_receipt"), registry.cls("purchase_receipt_line")
+    order, order_line = registry.cls("purchase_order"), registry.cls("purchase_order_line")
+    item = registry.cls("item")
+    rows = session.execute(
+        select(receipt.date, receipt.source_number, line.item_id, line.qty, line.rejected_qty, line.price, item.sku)
+        .join(receipt, receipt.id == line.parent_id)
+        .join(item, item.id == line.item_id)
+        .where(receipt.partner_id == partner_id, receipt.status == "submitted")
+        .order_by(receipt.date, line.id)
+    ).all()
+    promised: dict[tuple[str, int], Any] = {}
+    numbers = {r.source_number for r in rows if r.source_number}
+    if numbers:
+        for number, item_id, due in session.execute(
+            select(order.number, order_line.item_id, order_line.delivery_date)
+            .join(order, order.id == order_line.parent_id)
+            .where(order.number.in_(numbers))
+        ):
+            promised[(number, item_id)] = due
+    judged = [(r.date, promised.get((r.source_number, r.item_id))) for r in rows]
+    judged = [(got, due) for got, due in judged if due is not None]
+    accepted = sum((Decimal(r.qty) for r in rows), Decimal(0))
+    rejected = sum((Decimal(r.rejected_qty or 0) for r in rows), Decimal(0))
+    history: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        if r.price is not None:
+            history.setdefault(r.sku, []).append({"date": r.date.isoformat(), "price": str(r.price)})
+    return {
+        "receipt_lines": len(rows),
+        "on_time_rate": None
+        if not judged
+        else str((Decimal(sum(1 for got, due in judged if got <= due)) / len(judged)).quantize(Decimal("0.0001"))),
+        "rejected_rate": None
+        if accepted + rejected == 0
+        else str((rejected / (accepted + rejected)).quantize(Decimal("0.0001"))),
+        "price_history": history,
+    }
