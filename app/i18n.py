@@ -87,6 +87,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "source_missing": {"zh": "找不到已审核的源单「{number}」", "en": "No submitted source document '{number}'"},
     "over_order": {"zh": "超出订单 {number} 的未发货数量", "en": "More than order {number} still has open"},
+    "budget_near": {
+        "zh": "「{category}」本月采购已达预算的 80%：{spent} / {budget}",
+        "en": "{category}: this month's purchases reach 80% of the budget ({spent} of {budget})",
+    },
+    "budget_over": {
+        "zh": "「{category}」本月采购超出预算：{spent} / {budget}，需经理审批",
+        "en": "{category}: this month's purchases exceed the budget ({spent} of {budget}); a manager must approve",
+    },
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
     "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},

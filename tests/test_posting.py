@@ -403,3 +403,30 @@ def test_line_defaults_last_price_and_supplier_scorecard(app, admin_api):
     item_id = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["ids"][0]
     last = admin_api.get(f"/api/v1/accounts/{supplier}/last_price/{item_id}?side=purchase").get_json()
     assert last["price"] == "5.0000"
+
+
+def test_purchase_budget_warns_at_80_percent_and_needs_approval_past_100(app, admin_api, api_as):
+    code = f"B{new_item(admin_api)[1:7]}"
+    assert admin_api.post("/api/v1/category/", json={"code": code, "name": f"预算{code}"}).status_code == 201
+    assert (
+        admin_api.post("/api/v1/budget/", json={"period": "2026-03", "category": code, "amount": "1000"}).status_code
+        == 201
+    )
+    assert (
+        admin_api.post("/api/v1/budget/", json={"period": "2026-3", "category": code, "amount": "1"}).status_code == 422
+    )
+    sku = new_item(admin_api, category=code)
+
+    def order(qty):
+        doc = document(
+            admin_api, "purchase_order", [{"item": sku, "qty": qty, "price": "1"}], warehouse="WH01", date="2026-03-10"
+        )
+        return api_as("purchaser").post(f"/api/v1/purchase_order/{doc['id']}/submit").get_json()
+
+    near = order("850")
+    assert near["result"]["status"] == "submitted" and "80%" in near["warnings"][0]
+    over = order("200")
+    assert over["result"]["status"] == "pending" and "1050.00" in over["warnings"][0]
+    assert api_as("purchaser").post(f"/api/v1/purchase_order/{over['id']}/approve").status_code == 403
+    approved = api_as("manager").post(f"/api/v1/purchase_order/{over['id']}/approve").get_json()
+    assert approved["result"]["status"] == "submitted"

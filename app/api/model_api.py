@@ -442,9 +442,10 @@ class ModelApi(BaseApi):
         access = current_access()
         body = request.get_json(silent=True) or {}
         version = body.get("version") if isinstance(body, dict) else None
-        doc = action(PostingService(session(), access), self.model_key, pk, version)
+        service = PostingService(session(), access)
+        doc = action(service, self.model_key, pk, version)
         result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
-        return self.response(200, id=pk, result=result)
+        return self.response(200, id=pk, result=result, warnings=service.warnings)
 
     @staticmethod
     def _payload() -> dict[str, Any]:

@@ -65,6 +65,10 @@ class DocumentBehaviour:
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Raise ValidationFailed when the document may not post (e.g. over the credit limit)."""
 
+    def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[Any, ...]:
+        """Approval levels the document needs beyond approvals.yaml (e.g. over budget)."""
+        return ()
+
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         """Effects to apply after the reversing entries when the document is cancelled."""
         return []

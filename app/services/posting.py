@@ -27,6 +27,7 @@ from app.ledger.valuation import Balance, Move, Shortage, issue, receive, revers
 from app.meta.spec import ModelSpec
 from app.services.access import Access
 from app.services.audit import audit_change, utcnow
+from app.services.budgets import budget_usage
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.query import get_row
 from app.services.receivables import open_orders, receivable
@@ -67,6 +68,7 @@ class PostingService:
         self.session = session
         self.access = access
         self.registry = access.registry
+        self.warnings: list[str] = []
 
     def submit(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Draft -> submitted, posting the document's stock effects; returns the document."""
@@ -182,10 +184,12 @@ class PostingService:
         return doc
 
     def _required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
+        """Approval levels from approvals.yaml by amount, plus any the document adds (over budget)."""
         chain = self.registry.meta.approvals.get(model.key)
-        if chain is None:
-            return ()
-        return chain.required(getattr(doc, chain.amount_field))
+        levels = chain.required(getattr(doc, chain.amount_field)) if chain is not None else ()
+        lines = list(doc.lines) if model.lines_model else []
+        extra = behaviour_for(model.key, self).extra_approvals(doc, lines)
+        return levels + tuple(level for level in extra if level.role not in {lv.role for lv in levels})
 
     def _post_document(self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit") -> Any:
         """Post the stock effects of a document that just became submitted, and commit."""
@@ -281,6 +285,16 @@ class PostingService:
     def policy(self, key: str) -> Any:
         """A policy switch in force."""
         return policy(self.session, self.registry, key)
+
+    def warn(self, key: str, **params: Any) -> None:
+        """A message for the user that does not stop the posting (shown after submit)."""
+        message = t(key, **params)
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
+        """Per budgeted category of this order's items: (budget, spent this month including this order)."""
+        return budget_usage(self.session, self.registry, doc, lines)
 
     # -- ledger writes --------------------------------------------------------------------------
 

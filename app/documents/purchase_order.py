@@ -1,0 +1,31 @@
+"""采购订单: checked against the month's purchase budget of each item category.
+
+At 80% of a budget the submit answers with a warning; past 100% the order needs a manager's
+approval before it counts as submitted.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.documents.base import DocumentBehaviour
+from app.meta.spec import ApprovalLevel
+
+WARN_SHARE = Decimal("0.8")
+
+
+class PurchaseOrder(DocumentBehaviour):
+    """Order to a supplier; no stock moves until goods are received."""
+
+    def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[ApprovalLevel, ...]:
+        """A manager level when the order takes a category past its budget; warnings from 80%."""
+        usage = self.ctx.budget_usage(doc, lines)
+        over = False
+        for category, (budget, spent) in usage.items():
+            if spent > budget:
+                over = True
+                self.ctx.warn("budget_over", category=category, spent=f"{spent:.2f}", budget=f"{budget:.2f}")
+            elif spent >= budget * WARN_SHARE:
+                self.ctx.warn("budget_near", category=category, spent=f"{spent:.2f}", budget=f"{budget:.2f}")
+        return (ApprovalLevel(Decimal(0), "manager"),) if over else ()
