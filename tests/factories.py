@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -10,6 +11,9 @@ from sqlalchemy import select
 from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
+
+# Values that satisfy the patterns metadata uses (phone, email, month ...).
+PATTERN_SAMPLES = ("2026-11", "021-88886666", "13800138000", "demo@example.com")
 
 
 def _existing_key(session: Any, registry: Registry, model_key: str) -> Any:
@@ -23,7 +27,7 @@ def value_for(session: Any, registry: Registry, model: ModelSpec, spec: FieldSpe
     """A valid value for one field (links point at existing rows)."""
     if spec.type in ("text", "long_text"):
         if spec.pattern:
-            return None
+            return next((sample for sample in PATTERN_SAMPLES if re.fullmatch(spec.pattern, sample)), None)
         return f"{tag}-{spec.name}"[: spec.max_length or 255]
     if spec.type == "barcode":
         return None

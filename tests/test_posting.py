@@ -103,19 +103,21 @@ def test_clerk_cannot_cancel_and_salesperson_cannot_submit_purchases(api_as, adm
     assert admin_api.post("/api/v1/item/1/submit").status_code in (404, 405)
 
 
-def test_stocktake_posts_the_difference_against_the_book_at_posting(app, admin_api):
+def test_stocktake_snapshots_the_book_and_accounts_for_moves_while_counting(app, admin_api):
     sku = new_item(admin_api)
     receive(admin_api, sku, "10", "2")
     take = document(admin_api, "stocktake", [{"item": sku, "counted_qty": "7", "reason": "damage"}], warehouse="WH01")
+    assert (take["lines"][0]["book_qty"], take["lines"][0]["diff_qty"]) == ("10", "-3")  # the sheet shows the variance
+    assert take["snapshot_at"]
     post(
         admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "3"}], warehouse="WH01"
     )  # moved while counting
     posted = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit")
     assert posted.status_code == 200, posted.get_json()
     line = posted.get_json()["result"]["lines"][0]
-    assert (line["book_qty"], line["diff_qty"], line["amount"]) == ("9", "-2", "-4.00")
-    assert posted.get_json()["result"]["total_diff_qty"] == "-2"
-    assert balance(app, sku) == (D(7), D(14))
+    assert (line["book_qty"], line["diff_qty"], line["amount"]) == ("10", "-3", "-6.00")
+    assert posted.get_json()["result"]["total_diff_qty"] == "-3"
+    assert balance(app, sku) == (D(6), D(12))  # 10 - 1 sold - 3 lost
     assert ledger_problems(app) == []
 
 

@@ -32,7 +32,6 @@ class Effect:
     batch: str = ""
     unit_cost: Decimal | None = None
     cost_from: str | None = None
-    count_to: Decimal | None = None  # stocktake: post whatever difference brings the book to this count
 
 
 class DocumentBehaviour:
@@ -65,6 +64,12 @@ class DocumentBehaviour:
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Raise ValidationFailed when the document may not post (e.g. over the credit limit)."""
 
+    def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
+        """Defaults for a line being added: unit from the item, price from the partner's last price."""
+        from app.services.prices import line_defaults
+
+        line_defaults(session, registry, model, doc, values)
+
     def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[Any, ...]:
         """Approval levels the document needs beyond approvals.yaml (e.g. over budget)."""
         return ()
@@ -81,8 +86,7 @@ class DocumentBehaviour:
         return []
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
-        """Record what posting learned on the lines: costs[(line_id, leg)] is the unit cost of each leg,
-        costs[(line_id, "book")] the book quantity a count was compared with."""
+        """Record what posting learned on the lines: costs[(line_id, leg)] is the unit cost of each leg."""
 
 
 def line_effect(
@@ -95,7 +99,6 @@ def line_effect(
     qty: Decimal | None = None,
     unit_cost: Decimal | None = None,
     cost_from: str | None = None,
-    count_to: Decimal | None = None,
 ) -> Effect:
     """An Effect for a line with the usual item / qty / batch columns."""
     return Effect(
@@ -109,7 +112,6 @@ def line_effect(
         batch=getattr(line, "batch", None) or "",
         unit_cost=unit_cost,
         cost_from=cost_from,
-        count_to=count_to,
     )
 
 

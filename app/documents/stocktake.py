@@ -1,7 +1,8 @@
-"""盘点: each counted line posts the gain or loss that brings the book to the count, at average cost.
+"""盘点: the book quantity is snapshot when a line is added; counting then takes as long as it takes.
 
-The book quantity is read under the posting lock, so goods moved while people were counting are
-accounted for: the count is compared with the book at the moment the sheet posts.
+Posting adjusts today's book by (counted - snapshot), so goods moved while people were counting are
+accounted for, not mistaken for gains or losses. Gains and losses are valued at the current average
+cost; a loss posts even when it takes stock below zero (the count is the fact).
 """
 
 from __future__ import annotations
@@ -9,27 +10,43 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import IN, DocumentBehaviour, Effect, line_effect
+from sqlalchemy import func, select
+
+from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
+from app.services.audit import utcnow
 
 
 class Stocktake(DocumentBehaviour):
     """Stock count; only the difference posts."""
 
+    def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
+        super().new_line_values(session, registry, model, doc, values)
+        if values.get("item") is None or doc.warehouse_id is None:
+            return
+        balance = registry.cls("stock_balance")
+        values["book_qty"] = session.execute(
+            select(func.sum(balance.qty)).where(
+                balance.item_id == values["item"], balance.warehouse_id == doc.warehouse_id
+            )
+        ).scalar() or Decimal(0)
+        if doc.snapshot_at is None:
+            doc.snapshot_at = utcnow()
+
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
-        return [
-            line_effect(i, line, doc.warehouse_id, IN, "count", qty=Decimal(1), count_to=Decimal(line.counted_qty))
-            for i, line in enumerate(lines)
-            if line.counted_qty is not None
-        ]
+        effects = []
+        for i, line in enumerate(lines):
+            if line.counted_qty is None:
+                continue
+            diff = Decimal(line.counted_qty) - Decimal(line.book_qty or 0)
+            if diff > 0:
+                effects.append(line_effect(i, line, doc.warehouse_id, IN, "gain", qty=diff))
+            elif diff < 0:
+                effects.append(line_effect(i, line, doc.warehouse_id, OUT, "loss", qty=-diff))
+        return effects
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
         for line in lines:
-            book = costs.get((line.id, "book"))
-            if book is None:
-                continue
-            line.book_qty = book
-            line.diff_qty = Decimal(line.counted_qty) - book
-            cost = costs.get((line.id, "count"))
+            cost = costs.get((line.id, "gain"), costs.get((line.id, "loss")))
             if cost is not None:
                 line.price = cost
-                line.amount = (cost * line.diff_qty).quantize(Decimal("0.01"))
+                line.amount = (cost * Decimal(line.diff_qty)).quantize(Decimal("0.01"))

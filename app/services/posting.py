@@ -305,7 +305,7 @@ class PostingService:
         errors = []
         for effect in effects:
             slot = slots[(effect.item_id, effect.warehouse_id, effect.batch)]
-            if effect.count_to is None and effect.qty <= 0:
+            if effect.qty <= 0:
                 errors.append(CellError(f"lines.{effect.line_index}.qty", t("qty_positive")))
                 continue
             if effect.direction in (RESERVE, RELEASE):
@@ -339,20 +339,21 @@ class PostingService:
         self, model: ModelSpec, doc: Any, slot: _Slot, effect: Effect, costs: dict[tuple[int, str], Decimal]
     ) -> Shortage | None:
         fallback = self._item_cost(effect.item_id)
-        if effect.count_to is not None:  # stocktake: whatever brings the book to the count
-            costs[(effect.line_id, "book")] = slot.balance.qty
-            diff = effect.count_to - slot.balance.qty
-            if diff == 0:
-                return None
-            cost = slot.balance.avg_cost or fallback
-            result = receive(slot.balance, diff, cost) if diff > 0 else issue(slot.balance, -diff, True, cost)
-        elif effect.direction == IN:
+        if effect.direction == IN:
             cost = effect.unit_cost
             if effect.cost_from is not None:
                 cost = costs.get((effect.line_id, effect.cost_from))
             result = receive(slot.balance, effect.qty, cost if cost is not None else slot.balance.avg_cost or fallback)
         else:
-            result = issue(slot.balance, effect.qty, slot.allow_negative, fallback, slot.reserved)
+            # a counted loss is a fact: it posts even past zero or into reserved stock
+            forced = effect.leg == "loss"
+            result = issue(
+                slot.balance,
+                effect.qty,
+                slot.allow_negative or forced,
+                fallback,
+                Decimal(0) if forced else slot.reserved,
+            )
         if isinstance(result, Shortage):
             return result
         costs[(effect.line_id, effect.leg)] = result.unit_cost

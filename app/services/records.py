@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.documents.base import behaviour_for
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
@@ -25,7 +26,6 @@ from app.services.access import Access
 from app.services.audit import audit_change, utcnow
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.numbering import next_number
-from app.services.prices import line_defaults
 from app.services.query import get_row
 from app.services.resolver import Resolver
 from app.services.serialize import snapshot
@@ -305,7 +305,7 @@ class RecordService:
             if line is None:
                 line = line_cls(created_at=now, created_by_id=self.access.user_id)
                 self._apply_defaults(line_model, values)
-                line_defaults(self.session, self.registry, model, row, values)
+                behaviour_for(model.key).new_line_values(self.session, self.registry, model, row, values)
             values.update(updated_at=now, updated_by=self.access.user_id)
             self._assign(line_model, line, values)
             line.line_no = index
