@@ -28,6 +28,7 @@ def run_machine(app, api) -> None:
             self.items = [new_item(api) for _ in range(2)]
             self.stock = {(i, w): D(0) for i in self.items for w in WAREHOUSES}
             self.posted: list[tuple[str, int, dict]] = []
+            self.touched: dict[tuple[str, str], bool] = {}
 
         def _submit(self, model, lines, **header):
             doc = document(api, model, lines, **header)
@@ -40,6 +41,7 @@ def run_machine(app, api) -> None:
             )
             assert response.status_code == 200, response.get_json()
             self.stock[(self.items[i], w)] += qty
+            self.touched[(self.items[i], w)] = True
             self.posted.append(("purchase_receipt", pk, {(self.items[i], w): qty}))
 
         @rule(i=st.integers(0, 1), w=st.sampled_from(WAREHOUSES), qty=QTY)
@@ -51,6 +53,7 @@ def run_machine(app, api) -> None:
             if self.stock[key] >= qty:
                 assert response.status_code == 200, response.get_json()
                 self.stock[key] -= qty
+                self.touched[key] = True
                 self.posted.append(("sales_delivery", pk, {key: -qty}))
             else:
                 assert response.status_code == 422, response.get_json()
@@ -66,6 +69,7 @@ def run_machine(app, api) -> None:
                 assert response.status_code == 200, response.get_json()
                 self.stock[(item, source)] -= qty
                 self.stock[(item, target)] += qty
+                self.touched[(item, source)] = self.touched[(item, target)] = True
                 self.posted.append(("stock_transfer", pk, {(item, source): -qty, (item, target): qty}))
             else:
                 assert response.status_code == 422
@@ -76,7 +80,22 @@ def run_machine(app, api) -> None:
             pk, response = self._submit("stocktake", [{"item": key[0], "counted_qty": str(counted)}], warehouse=w)
             assert response.status_code == 200, response.get_json()
             self.posted.append(("stocktake", pk, {key: counted - self.stock[key]}))
+            if counted != self.stock[key]:
+                self.touched[key] = True
             self.stock[key] = counted
+
+        @rule(i=st.integers(0, 1), w=st.sampled_from(WAREHOUSES))
+        def backdate(self, i, w):
+            key = (self.items[i], w)
+            pk, response = self._submit(
+                "purchase_receipt", [{"item": key[0], "qty": "1", "price": "1"}], warehouse=w, date="2026-11-01"
+            )
+            if self.touched.get(key):
+                assert response.status_code == 422 and "date" in response.get_json()["message"]
+            else:  # nothing posted yet for this stock: an earlier date is fine
+                assert response.status_code == 200, response.get_json()
+                self.stock[key] += 1
+                self.posted.append(("purchase_receipt", pk, {key: D(1)}))
 
         @precondition(lambda self: self.posted)
         @rule(pick=st.integers(0, 1000))
