@@ -95,6 +95,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "「{category}」本月采购超出预算：{spent} / {budget}，需经理审批",
         "en": "{category}: this month's purchases exceed the budget ({spent} of {budget}); a manager must approve",
     },
+    "over_allocated": {
+        "zh": "核销合计 {total} 超过收付款金额",
+        "en": "Allocations total {total}, more than the payment",
+    },
+    "over_open": {"zh": "超过该单据未核销金额 {open}", "en": "More than the document's open amount {open}"},
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
     "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},

@@ -266,7 +266,8 @@ def test_credit_limit_counts_receivables_and_open_orders(app, admin_api):
     refused = admin_api.post(f"/api/v1/sales_order/{over['id']}/submit")  # 60 owed + 30 on order + 20 > 100
     assert refused.status_code == 422 and "partner" in refused.get_json()["message"]
     paid = document(admin_api, "payment", [], direction="receipt", partner=code, account="A001", amount="50")
-    assert admin_api.post(f"/api/v1/payment/{paid['id']}/submit").status_code == 200
+    submitted = admin_api.post(f"/api/v1/payment/{paid['id']}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
     assert admin_api.post(f"/api/v1/sales_order/{over['id']}/submit").status_code == 200
 
 
@@ -432,3 +433,72 @@ def test_purchase_budget_warns_at_80_percent_and_needs_approval_past_100(app, ad
     assert api_as("purchaser").post(f"/api/v1/purchase_order/{over['id']}/approve").status_code == 403
     approved = api_as("manager").post(f"/api/v1/purchase_order/{over['id']}/approve").get_json()
     assert approved["result"]["status"] == "submitted"
+
+
+def test_payment_allocations_settle_named_documents(app, admin_api):
+    import datetime as dt
+
+    code = f"PA{new_item(admin_api)[1:]}"
+    admin_api.post(
+        "/api/v1/partner/", json={"code": code, "name": "核销测试", "kind": "customer", "payment_terms_days": 10}
+    )
+    sku = new_item(admin_api)
+    today = dt.datetime.now(dt.UTC).date()
+    old_day = (today - dt.timedelta(days=40)).isoformat()
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "10", "price": "1"}], warehouse="WH01", date=old_day)
+    old = post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "1", "price": "100"}],
+        warehouse="WH01",
+        partner=code,
+        date=old_day,
+    )
+    new = post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "1", "price": "50"}],
+        warehouse="WH01",
+        partner=code,
+        date=today.isoformat(),
+    )
+    too_much = document(
+        admin_api,
+        "payment",
+        [{"source_number": new["number"], "allocated_amount": "60"}],
+        direction="receipt",
+        partner=code,
+        account="A001",
+        amount="60",
+        date=today.isoformat(),
+    )
+    refused = admin_api.post(f"/api/v1/payment/{too_much['id']}/submit")
+    assert refused.status_code == 422 and "lines.0.allocated_amount" in refused.get_json()["message"]
+    wrong = document(
+        admin_api,
+        "payment",
+        [{"source_number": "XSCK19990101-0001", "allocated_amount": "1"}],
+        direction="receipt",
+        partner=code,
+        account="A001",
+        amount="1",
+        date=today.isoformat(),
+    )
+    assert "lines.0.source_number" in admin_api.post(f"/api/v1/payment/{wrong['id']}/submit").get_json()["message"]
+    paid = document(
+        admin_api,
+        "payment",
+        [{"source_number": new["number"], "allocated_amount": "50"}],
+        direction="receipt",
+        partner=code,
+        account="A001",
+        amount="50",
+        date=today.isoformat(),
+    )
+    submitted = admin_api.post(f"/api/v1/payment/{paid['id']}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    pk = admin_api.get(f"/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:{code})))").get_json()["ids"][0]
+    account = admin_api.get(f"/api/v1/accounts/{pk}").get_json()
+    assert account["receivable"] == "100.00"
+    assert account["ageing"]["1_30"] == "100.00" and account["ageing"]["current"] == "0.00"  # the old one is open
+    assert old["number"] in [row["number"] for row in account["statement"]]

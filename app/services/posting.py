@@ -30,7 +30,7 @@ from app.services.audit import audit_change, utcnow
 from app.services.budgets import budget_usage
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.query import get_row
-from app.services.receivables import open_orders, receivable
+from app.services.receivables import allocated_to, open_orders, receivable
 from app.services.records import apply_computed
 from app.services.settings import policy
 
@@ -273,6 +273,10 @@ class PostingService:
         if doc is None:
             return None
         return doc, list(doc.lines)
+
+    def allocated_to(self, model_key: str, number: str, exclude: int | None = None) -> Decimal:
+        """How much submitted payments (but `exclude`) have already allocated to a document."""
+        return allocated_to(self.session, self.registry, model_key, number, exclude)
 
     def receivable(self, partner_id: int) -> Decimal:
         """What the customer owes now."""

@@ -51,6 +51,26 @@ def open_orders(session: Session, registry: Registry, partner_id: int, exclude: 
     return sum(((Decimal(r.qty) - Decimal(r.delivered_qty or 0)) * Decimal(r.price or 0) for r in rows), ZERO)
 
 
+def allocated_to(
+    session: Session, registry: Registry, model_key: str, number: str, exclude: int | None = None
+) -> Decimal:
+    """What submitted payments (but `exclude`) have allocated to one document."""
+    payment, line = registry.cls("payment"), registry.cls("payment_line")
+    return (
+        session.execute(
+            select(func.sum(line.allocated_amount))
+            .join(payment, payment.id == line.parent_id)
+            .where(
+                payment.status == "submitted",
+                payment.id != (exclude or 0),
+                line.source_number == number,
+                (line.source_model == model_key) | line.source_model.is_(None),
+            )
+        ).scalar()
+        or ZERO
+    )
+
+
 BUCKETS = ((0, "current"), (30, "1_30"), (60, "31_60"), (90, "61_90"), (None, "over_90"))
 
 
@@ -96,12 +116,20 @@ def ageing(
 ) -> dict[str, str]:
     """Open amount by days past due (credits settle the oldest invoices first)."""
     docs = _documents(session, registry, partner_id, side)
-    credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO)
+    invoice_model = "sales_delivery" if side == "receivable" else "purchase_receipt"
+    allocated = {
+        d["number"]: allocated_to(session, registry, invoice_model, d["number"])
+        for d in docs
+        if d["model"] == invoice_model
+    }
+    # credits not allocated to a named document settle the oldest invoices first
+    credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(allocated.values(), ZERO)
     buckets = {name: ZERO for _, name in BUCKETS}
     for doc in (d for d in docs if d["amount"] > 0):
-        settled = min(credit, doc["amount"])
+        remaining = doc["amount"] - allocated.get(doc["number"], ZERO)
+        settled = min(max(credit, ZERO), remaining)
         credit -= settled
-        open_amount = doc["amount"] - settled
+        open_amount = remaining - settled
         if open_amount <= 0:
             continue
         overdue = (today - (doc["date"] + dt.timedelta(days=terms_days))).days
@@ -109,4 +137,4 @@ def ageing(
             if limit is None or overdue <= limit:
                 buckets[name] += open_amount
                 break
-    return {name: str(value) for name, value in buckets.items()}
+    return {name: f"{value:.2f}" for name, value in buckets.items()}

@@ -1,0 +1,39 @@
+"""收款 / 付款: money in from customers or out to suppliers, optionally allocated to documents.
+
+Allocations (核销) name the deliveries or receipts they settle; each must be a submitted document of
+the same partner and side, and no document may be settled beyond its open amount.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.documents.base import DocumentBehaviour
+from app.i18n import t
+from app.services.errors import CellError, ValidationFailed
+
+SETTLES = {"receipt": "sales_delivery", "payment": "purchase_receipt"}
+
+
+class Payment(DocumentBehaviour):
+    """Receipt or payment; posts no stock, changes what the partner owes."""
+
+    def check(self, doc: Any, lines: list[Any]) -> None:
+        errors = []
+        total = sum((Decimal(line.allocated_amount or 0) for line in lines), Decimal(0))
+        if total > Decimal(doc.amount or 0):
+            errors.append(CellError("amount", t("over_allocated", total=f"{total:.2f}")))
+        wanted = SETTLES.get(doc.direction)
+        for index, line in enumerate(lines):
+            model = line.source_model or wanted
+            source = self.ctx.submitted_document(model, line.source_number) if model == wanted else None
+            if source is None or source[0].partner_id != doc.partner_id:
+                errors.append(CellError(f"lines.{index}.source_number", t("source_missing", number=line.source_number)))
+                continue
+            already = self.ctx.allocated_to(model, line.source_number, exclude=doc.id)
+            open_amount = Decimal(source[0].total_amount or 0) - already
+            if Decimal(line.allocated_amount or 0) > open_amount:
+                errors.append(CellError(f"lines.{index}.allocated_amount", t("over_open", open=f"{open_amount:.2f}")))
+        if errors:
+            raise ValidationFailed(errors)
