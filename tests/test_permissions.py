@@ -157,3 +157,17 @@ def test_cookie_session_writes_need_csrf(login_as):
         headers={"X-CSRFToken": csrf_from(page)},
     )
     assert accepted.status_code == 201, accepted.get_json()
+
+
+def test_price_masking_switch_hides_every_money_field(admin_api, api_as):
+    assert "sale_price" in api_as("clerk").get("/api/v1/item/").get_json()["result"][0]
+    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["clerk"]}).status_code == 200
+    try:
+        row = api_as("clerk").get("/api/v1/item/").get_json()["result"][0]
+        assert not {"sale_price", "purchase_price", "wholesale_price"} & set(row)
+        orders = api_as("clerk").get("/api/v1/purchase_order/").get_json()
+        assert "total_amount" not in orders["list_columns"]
+        assert "sale_price" in api_as("manager").get("/api/v1/item/").get_json()["result"][0]
+    finally:
+        admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})
+    assert "sale_price" in api_as("clerk").get("/api/v1/item/").get_json()["result"][0]

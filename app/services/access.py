@@ -36,6 +36,7 @@ class Access:
     username: str
     role_names: tuple[str, ...]
     permissions: set[tuple[str, str]] = field(default_factory=set)
+    price_blind: bool = False  # 价格屏蔽: every role of the user is in hide_prices_from_roles
 
     @property
     def is_admin(self) -> bool:
@@ -65,6 +66,8 @@ class Access:
             return False
         if self.is_admin:
             return True
+        if self.price_blind and spec.type == "money":
+            return False
         if spec.read_roles and not set(spec.read_roles) & set(self.role_names):
             return False
         roles = self.roles

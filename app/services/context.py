@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.meta.registry import Registry, RegistryHolder
 from app.services.access import Access
+from app.services.settings import policy
 
 
 def registry_holder() -> RegistryHolder:
@@ -27,12 +28,14 @@ def access_for(user: Any) -> Access:
     sm = current_app.appbuilder.sm
     roles = tuple(role.name for role in user.roles) if user is not None else ()
     permissions = set(sm.get_user_permissions(user)) if user is not None else set()
+    blind_roles = set(policy(db.session, registry(), "hide_prices_from_roles") or [])
     return Access(
         registry=registry(),
         user_id=getattr(user, "id", None),
         username=getattr(user, "username", ""),
         role_names=roles,
         permissions=permissions,
+        price_blind=bool(roles) and set(roles) <= blind_roles,
     )
 
 
