@@ -100,6 +100,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Allocations total {total}, more than the payment",
     },
     "over_open": {"zh": "超过该单据未核销金额 {open}", "en": "More than the document's open amount {open}"},
+    "reorder_done": {
+        "zh": "已生成采购订单草稿：{numbers}；无默认供应商未生成：{skipped}",
+        "en": "Draft purchase orders: {numbers}; skipped (no default supplier): {skipped}",
+    },
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
     "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},

@@ -133,3 +133,14 @@ def test_settings_page_changes_a_switch(app, login_as, api_as):
 def test_home_page_shows_stock_alerts(login_as):
     page = login_as("purchaser").get("/").get_data(as_text=True)
     assert "低于再订货点" in page  # demo items start with no stock and a reorder point
+
+
+def test_home_page_turns_suggestions_into_draft_orders(login_as):
+    client = login_as("purchaser")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="jxc-reorder"' in page
+    made = client.post("/reorder/orders", data={"csrf_token": csrf_from(page), "warehouse": "WH01"})
+    assert made.status_code == 302 and made.headers["Location"].endswith("/m/purchase_order/")
+    listing = client.get("/m/purchase_order/").get_data(as_text=True)
+    assert "已生成采购订单草稿" in listing and "CG" in listing
+    assert 'id="jxc-reorder"' not in login_as("salesperson").get("/").get_data(as_text=True)

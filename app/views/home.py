@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, url_for
-from flask_appbuilder import IndexView, expose
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import BaseView, IndexView, expose
+from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 
-from app.i18n import label
+from app.i18n import label, t
 from app.services.context import current_access, registry, session
-from app.services.reorder import alerts
+from app.services.errors import ServiceError
+from app.services.reorder import alerts, create_purchase_orders
 
 
 class HomeView(IndexView):
@@ -38,6 +40,37 @@ class HomeView(IndexView):
                 groups.append({"label": label(menu.label, menu.key), "items": items})
         company = meta.settings.get("company", {})
         stock_alerts = alerts(session(), access) if access.can("item", "read") else {"low": [], "overstock": []}
+        warehouses = registry().cls("warehouse")
         return self.render_template(
-            self.index_template, groups=groups, company=company, user=current_user, alerts=stock_alerts
+            self.index_template,
+            groups=groups,
+            company=company,
+            user=current_user,
+            alerts=stock_alerts,
+            can_reorder=access.can("purchase_order", "write"),
+            warehouses=[w.code for w in session().query(warehouses).order_by(warehouses.code)],
         )
+
+
+class ReorderView(BaseView):
+    """POST /reorder/orders: the home page's one click from suggestions to draft purchase orders."""
+
+    route_base = "/reorder"
+    class_permission_name = "PurchaseOrder"
+    method_permission_name = {"orders": "write"}
+
+    @expose("/orders", methods=["POST"])
+    @has_access
+    def orders(self) -> Any:
+        """Create the drafts and say what was made."""
+        try:
+            result = create_purchase_orders(session(), current_access(), request.form.get("warehouse", "WH01"))
+        except ServiceError as exc:
+            session().rollback()
+            flash(exc.message, "danger")
+            return redirect("/")
+        numbers = ", ".join(order["number"] for order in result["orders"]) or "-"
+        flash(
+            t("reorder_done", numbers=numbers, skipped=", ".join(result["skipped_without_supplier"]) or "-"), "success"
+        )
+        return redirect("/m/purchase_order/")

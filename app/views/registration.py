@@ -10,6 +10,7 @@ from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
 from app.meta.registry import Registry
 from app.views.admin import AuditView, FieldsAdminView, SettingsView, UserWarehousesView
+from app.views.home import ReorderView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
 
@@ -40,6 +41,7 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
     appbuilder.add_view_no_menu(AuditView)
     appbuilder.add_view_no_menu(UserWarehousesView)
     appbuilder.add_view_no_menu(SettingsView)
+    appbuilder.add_view_no_menu(ReorderView)
     key, texts = SYSTEM_MENU
     appbuilder.add_link(
         name="fields_admin",
