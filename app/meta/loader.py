@@ -14,6 +14,7 @@ from app.meta.approvals import load_approvals
 from app.meta.spec import (
     ACTIONS,
     MODEL_KINDS,
+    SCALAR_OPTIONS,
     SYSTEM_FIELDS,
     FieldSpec,
     MenuSpec,
@@ -28,31 +29,7 @@ from app.meta.yamlload import line_of, load_yaml
 
 _Spec = TypeVar("_Spec", FieldSpec, ModelSpec)
 
-FIELD_OPTIONS = {
-    "type",
-    "label",
-    "help",
-    "required",
-    "unique",
-    "default",
-    "min",
-    "max",
-    "max_length",
-    "pattern",
-    "readonly",
-    "hidden",
-    "grid",
-    "section",
-    "index",
-    "read_roles",
-    "write_roles",
-    "compute",
-    "options",
-    "to",
-    "precision",
-    "scale",
-    "fields",
-}
+FIELD_OPTIONS = {"type", "label", "grid", "read_roles", "write_roles", "options", "fields", *SCALAR_OPTIONS}
 MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields", "unique_together"}
 ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")

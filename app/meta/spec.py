@@ -9,6 +9,25 @@ from typing import Any
 ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export")
 MODEL_KINDS = ("master", "document", "ledger")
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
+# field options that are plain values (the YAML keys of FieldSpec attributes of the same name)
+SCALAR_OPTIONS = (
+    "help",
+    "required",
+    "unique",
+    "default",
+    "min",
+    "max",
+    "max_length",
+    "pattern",
+    "readonly",
+    "hidden",
+    "section",
+    "index",
+    "compute",
+    "to",
+    "precision",
+    "scale",
+)
 
 
 @dataclass(frozen=True)
@@ -65,24 +84,7 @@ class FieldSpec:
         """The field in the YAML / API shape (for export and the meta API)."""
         out: dict[str, Any] = {"type": self.type, "label": dict(self.label)}
         defaults = FieldSpec(name=self.name, type=self.type, label={})
-        for key in (
-            "help",
-            "required",
-            "unique",
-            "default",
-            "min",
-            "max",
-            "max_length",
-            "pattern",
-            "readonly",
-            "hidden",
-            "section",
-            "index",
-            "compute",
-            "to",
-            "precision",
-            "scale",
-        ):
+        for key in SCALAR_OPTIONS:
             value = getattr(self, key)
             if value != getattr(defaults, key):
                 out[key] = value

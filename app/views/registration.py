@@ -15,6 +15,14 @@ from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
 
 SYSTEM_MENU = ("system", {"zh": "系统", "en": "System"})
+SYSTEM_LINKS = (
+    ("fields_admin", "/admin/fields/", {"zh": "字段管理", "en": "Fields"}),
+    ("audit_log", "/admin/audit/", {"zh": "审计日志", "en": "Audit trail"}),
+    ("settings", "/admin/settings/", {"zh": "系统设置", "en": "Settings"}),
+    ("user_warehouses", "/admin/user-warehouses/", {"zh": "用户仓库", "en": "User warehouses"}),
+)
+PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi)
+PLATFORM_VIEWS = (FieldsAdminView, AuditView, UserWarehousesView, SettingsView, ReorderView)
 
 
 def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
@@ -32,42 +40,16 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
                 category=menu.key,
                 category_label=LazyLabel(menu.label, menu.key),
             )
-    appbuilder.add_api(MetaApi)
-    appbuilder.add_api(AuditApi)
-    appbuilder.add_api(SettingsApi)
-    appbuilder.add_api(ReorderApi)
-    appbuilder.add_api(AccountsApi)
-    appbuilder.add_view_no_menu(FieldsAdminView)
-    appbuilder.add_view_no_menu(AuditView)
-    appbuilder.add_view_no_menu(UserWarehousesView)
-    appbuilder.add_view_no_menu(SettingsView)
-    appbuilder.add_view_no_menu(ReorderView)
-    key, texts = SYSTEM_MENU
-    appbuilder.add_link(
-        name="fields_admin",
-        href="/admin/fields/",
-        label=LazyLabel({"zh": "字段管理", "en": "Fields"}),
-        category=key,
-        category_label=LazyLabel(texts),
-    )
-    appbuilder.add_link(
-        name="audit_log",
-        href="/admin/audit/",
-        label=LazyLabel({"zh": "审计日志", "en": "Audit trail"}),
-        category=key,
-        category_label=LazyLabel(texts),
-    )
-    appbuilder.add_link(
-        name="settings",
-        href="/admin/settings/",
-        label=LazyLabel({"zh": "系统设置", "en": "Settings"}),
-        category=key,
-        category_label=LazyLabel(texts),
-    )
-    appbuilder.add_link(
-        name="user_warehouses",
-        href="/admin/user-warehouses/",
-        label=LazyLabel({"zh": "用户仓库", "en": "User warehouses"}),
-        category=key,
-        category_label=LazyLabel(texts),
-    )
+    for api in PLATFORM_APIS:
+        appbuilder.add_api(api)
+    for view in PLATFORM_VIEWS:
+        appbuilder.add_view_no_menu(view)
+    category, category_texts = SYSTEM_MENU
+    for name, href, texts in SYSTEM_LINKS:
+        appbuilder.add_link(
+            name=name,
+            href=href,
+            label=LazyLabel(texts),
+            category=category,
+            category_label=LazyLabel(category_texts),
+        )
