@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -11,18 +9,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.meta.approvals import load_approvals
+from app.meta.common import Collector, hint, texts
+from app.meta.roles import load_menus, load_roles, load_settings
 from app.meta.spec import (
-    ACTIONS,
     MODEL_KINDS,
     SCALAR_OPTIONS,
     SYSTEM_FIELDS,
     FieldSpec,
-    MenuSpec,
     Metadata,
     MetaError,
     ModelSpec,
     Option,
-    RoleSpec,
 )
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.meta.yamlload import line_of, load_yaml
@@ -31,7 +28,6 @@ _Spec = TypeVar("_Spec", FieldSpec, ModelSpec)
 
 FIELD_OPTIONS = {"type", "label", "grid", "read_roles", "write_roles", "options", "fields", *SCALAR_OPTIONS}
 MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields", "unique_together"}
-ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # system fields, line plumbing, and names SQLAlchemy's declarative classes already use
 RESERVED = set(SYSTEM_FIELDS) | {
@@ -45,29 +41,6 @@ RESERVED = set(SYSTEM_FIELDS) | {
     "query",
     "query_class",
 }
-REQUIRED_ROLES = ("admin", "manager", "clerk", "purchaser", "salesperson", "warehouse", "finance")
-SCOPE_VALUES = {"me": "user", "my_warehouses": "link"}
-
-
-def _hint(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1)
-    return f"did you mean '{close[0]}'?" if close else "one of: " + ", ".join(sorted(choices))
-
-
-def _texts(value: Any) -> dict[str, str] | None:
-    if isinstance(value, dict) and all(isinstance(value.get(k), str) and value.get(k) for k in ("zh", "en")):
-        return {"zh": value["zh"], "en": value["en"]}
-    return None
-
-
-class _Collector:
-    """Accumulates errors so that one run reports all of them."""
-
-    def __init__(self) -> None:
-        self.errors: list[MetaError] = []
-
-    def add(self, where: str, message: str, hint: str = "", *, code: str = "", option: str = "", **params: str) -> None:
-        self.errors.append(MetaError(where, message, hint, code, tuple(params.items()), option))
 
 
 def system_fields(kind: str) -> list[FieldSpec]:
@@ -154,7 +127,7 @@ def document_fields() -> list[FieldSpec]:
 
 
 def parse_field(
-    name: str, raw: Any, where: str, out: _Collector, *, origin: str = "yaml", allow_lines: bool = False
+    name: str, raw: Any, where: str, out: Collector, *, origin: str = "yaml", allow_lines: bool = False
 ) -> FieldSpec | None:
     """Validate one field declaration; return its spec or None (errors go to `out`)."""
     before = len(out.errors)
@@ -183,13 +156,13 @@ def parse_field(
         return None
     for key in raw:
         if key not in FIELD_OPTIONS:
-            out.add(where, f"field '{name}': unknown option '{key}'", _hint(key, FIELD_OPTIONS))
+            out.add(where, f"field '{name}': unknown option '{key}'", hint(key, FIELD_OPTIONS))
     type_name = raw.get("type")
     if not isinstance(type_name, str) or type_name not in FIELD_TYPES:
         out.add(
             where,
             f"field '{name}': unknown type '{type_name}'",
-            _hint(str(type_name), FIELD_TYPES),
+            hint(str(type_name), FIELD_TYPES),
             code="meta_unknown_type",
             option="type",
             type=str(type_name),
@@ -198,7 +171,7 @@ def parse_field(
     if (type_name == "lines") != (name == "lines") or (type_name == "lines" and not allow_lines):
         out.add(where, f"field '{name}': lines are only allowed once, as 'lines', in a document")
         return None
-    label = _texts(raw.get("label"))
+    label = texts(raw.get("label"))
     if label is None:
         out.add(
             where,
@@ -208,7 +181,7 @@ def parse_field(
             option="label",
         )
     help_raw = raw.get("help")
-    help_texts = _texts(help_raw) if help_raw is not None else None
+    help_texts = texts(help_raw) if help_raw is not None else None
     if help_raw is not None and help_texts is None:
         out.add(where, f"field '{name}': help needs zh and en")
     options: list[Option] = []
@@ -217,7 +190,7 @@ def parse_field(
         out.add(where, f"field '{name}': options must be a list of {{value, label: {{zh, en}}}}")
         raw_options = []
     for index, opt in enumerate(raw_options):
-        opt_label = _texts(opt.get("label")) if isinstance(opt, dict) else None
+        opt_label = texts(opt.get("label")) if isinstance(opt, dict) else None
         if not isinstance(opt, dict) or not isinstance(opt.get("value"), str) or opt_label is None:
             out.add(where, f"field '{name}': option {index + 1} needs value and label {{zh, en}}")
             continue
@@ -309,7 +282,7 @@ def _replace(spec: _Spec, **changes: Any) -> _Spec:
     return replace(spec, **changes)
 
 
-def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[ModelSpec]:
+def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelSpec]:
     data, problems = load_yaml(path)
     rel = path.relative_to(root.parent) if root.parent in path.parents else path
     for problem in problems:
@@ -324,13 +297,13 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
         out.add(where, f"model key '{key}' is not valid", "file stem in lower_snake_case")
     for option in data:
         if option not in MODEL_OPTIONS:
-            out.add(f"{rel}:{line_of(data, option)}", f"unknown model option '{option}'", _hint(option, MODEL_OPTIONS))
-    label = _texts(data.get("label"))
+            out.add(f"{rel}:{line_of(data, option)}", f"unknown model option '{option}'", hint(option, MODEL_OPTIONS))
+    label = texts(data.get("label"))
     if label is None:
         out.add(where, "model label needs zh and en", "label: {zh: 商品, en: Item}")
     kind = data.get("kind", "master")
     if kind not in MODEL_KINDS:
-        out.add(f"{rel}:{line_of(data, 'kind')}", f"unknown kind '{kind}'", _hint(kind, MODEL_KINDS))
+        out.add(f"{rel}:{line_of(data, 'kind')}", f"unknown kind '{kind}'", hint(kind, MODEL_KINDS))
         kind = "master"
     raw_fields = data.get("fields")
     if not isinstance(raw_fields, dict) or not raw_fields:
@@ -370,14 +343,14 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
         out.add(
             f"{rel}:{line_of(data, 'business_key')}",
             f"business_key '{business_key}' is not a field",
-            _hint(business_key, names),
+            hint(business_key, names),
         )
     display = data.get("display")
     if display is not None and not isinstance(display, str):
         out.add(f"{rel}:{line_of(data, 'display')}", "display must be a field name")
         display = None
     if display is not None and display not in names:
-        out.add(f"{rel}:{line_of(data, 'display')}", f"display '{display}' is not a field", _hint(display, names))
+        out.add(f"{rel}:{line_of(data, 'display')}", f"display '{display}' is not a field", hint(display, names))
     prefix = data.get("number_prefix")
     if kind == "document" and not (isinstance(prefix, str) and re.fullmatch(r"[A-Z]{1,6}", prefix)):
         out.add(where, "a document needs number_prefix of 1-6 capital letters", "number_prefix: CG")
@@ -401,7 +374,7 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
             business_key=business_key,
             display=display,
             number_prefix=prefix,
-            help=_texts(data.get("help")) or {},
+            help=texts(data.get("help")) or {},
             source=where,
         )
     ]
@@ -421,7 +394,7 @@ def _load_model(key: str, path: Path, root: Path, out: _Collector) -> list[Model
     return models
 
 
-def _check_links(models: dict[str, ModelSpec], out: _Collector) -> None:
+def _check_links(models: dict[str, ModelSpec], out: Collector) -> None:
     for model in models.values():
         seen_columns: dict[str, str] = {}
         for spec in model.fields:
@@ -429,7 +402,7 @@ def _check_links(models: dict[str, ModelSpec], out: _Collector) -> None:
                 out.add(
                     spec.source,
                     f"field '{spec.name}' links to missing model '{spec.to}'",
-                    _hint(str(spec.to), models),
+                    hint(str(spec.to), models),
                     code="meta_missing_model",
                     option="to",
                     model=str(spec.to),
@@ -439,133 +412,7 @@ def _check_links(models: dict[str, ModelSpec], out: _Collector) -> None:
             seen_columns[spec.column] = spec.name
 
 
-def _load_roles(root: Path, models: dict[str, ModelSpec], out: _Collector) -> dict[str, RoleSpec]:
-    path = root / "roles.yaml"
-    rel = f"{root.name}/roles.yaml"
-    if not path.exists():
-        out.add(rel, "roles.yaml is missing")
-        return {}
-    data, problems = load_yaml(path)
-    for problem in problems:
-        out.add(f"{rel}:{problem.line}", problem.message)
-    if not isinstance(data, dict) or not isinstance(data.get("roles"), dict):
-        out.add(f"{rel}:1", "roles.yaml needs a 'roles' mapping")
-        return {}
-    roles: dict[str, RoleSpec] = {}
-    raw_roles = data["roles"]
-    for key in REQUIRED_ROLES:
-        if key not in raw_roles:
-            out.add(f"{rel}:{line_of(raw_roles)}", f"role '{key}' is missing")
-    for key, raw in raw_roles.items():
-        where = f"{rel}:{line_of(raw_roles, key)}"
-        if not isinstance(raw, dict):
-            out.add(where, f"role '{key}' must be a mapping")
-            continue
-        for option in raw:
-            if option not in ROLE_OPTIONS:
-                out.add(
-                    f"{rel}:{line_of(raw, option)}",
-                    f"role '{key}': unknown option '{option}'",
-                    _hint(option, ROLE_OPTIONS),
-                )
-        permissions: dict[str, tuple[str, ...]] = {}
-        for section in ("permissions", "hidden_fields", "readonly_fields", "row_scope"):
-            if raw.get(section) is not None and not isinstance(raw[section], dict):
-                out.add(f"{rel}:{line_of(raw, section)}", f"role '{key}': {section} must be a mapping of model -> ...")
-                raw = {k: v for k, v in raw.items() if k != section}
-        for pattern, actions in (raw.get("permissions") or {}).items():
-            pwhere = f"{rel}:{line_of(raw.get('permissions'), pattern)}"
-            if not fnmatch.filter(models, pattern):
-                out.add(pwhere, f"role '{key}': '{pattern}' matches no model", _hint(pattern, models))
-            actions_list = list(ACTIONS) if actions == "all" else actions
-            if not isinstance(actions_list, list):
-                out.add(pwhere, f"role '{key}': actions for '{pattern}' must be a list or 'all'")
-                continue
-            for action in actions_list:
-                if not isinstance(action, str) or action not in ACTIONS:
-                    out.add(pwhere, f"role '{key}': unknown action '{action}'", _hint(action, ACTIONS))
-            permissions[pattern] = tuple(a for a in actions_list if isinstance(a, str) and a in ACTIONS)
-        masks: dict[str, dict[str, tuple[str, ...]]] = {}
-        for section in ("hidden_fields", "readonly_fields"):
-            masks[section] = {}
-            for model_key, field_names in (raw.get(section) or {}).items():
-                mwhere = f"{rel}:{line_of(raw.get(section), model_key)}"
-                if model_key not in models:
-                    out.add(
-                        mwhere, f"role '{key}': {section} names missing model '{model_key}'", _hint(model_key, models)
-                    )
-                    continue
-                names = {f.name for f in models[model_key].fields}
-                if not isinstance(field_names, list):
-                    out.add(mwhere, f"role '{key}': {section} of {model_key} must be a list, e.g. [purchase_price]")
-                    continue
-                for fname in field_names:
-                    if fname not in names:
-                        out.add(mwhere, f"role '{key}': {model_key} has no field '{fname}'", _hint(fname, names))
-                masks[section][model_key] = tuple(field_names or ())
-        scopes: dict[str, dict[str, str]] = {}
-        for model_key, rule in (raw.get("row_scope") or {}).items():
-            swhere = f"{rel}:{line_of(raw.get('row_scope'), model_key)}"
-            if model_key not in models or not isinstance(rule, dict):
-                out.add(swhere, f"role '{key}': row_scope needs an existing model and {{field: me|my_warehouses}}")
-                continue
-            for fname, token in rule.items():
-                fspec = models[model_key].field(fname)
-                if not isinstance(token, str) or token not in SCOPE_VALUES:
-                    out.add(swhere, f"role '{key}': unknown scope value '{token}'", _hint(token, SCOPE_VALUES))
-                elif fspec is None:
-                    out.add(swhere, f"role '{key}': {model_key} has no field '{fname}'")
-                elif token == "me" and fspec.type != "user":
-                    out.add(swhere, f"role '{key}': '{fname}' must be a user field for 'me'")
-                elif token == "my_warehouses" and not (fspec.type == "link" and fspec.to == "warehouse"):
-                    out.add(swhere, f"role '{key}': '{fname}' must link to warehouse for 'my_warehouses'")
-            scopes[model_key] = dict(rule)
-        roles[key] = RoleSpec(
-            key=key,
-            label=_texts(raw.get("label")) or {"zh": key, "en": key},
-            permissions=permissions,
-            hidden_fields=masks["hidden_fields"],
-            readonly_fields=masks["readonly_fields"],
-            row_scope=scopes,
-        )
-    return roles
-
-
-def _load_menus(root: Path, models: dict[str, ModelSpec], out: _Collector) -> tuple[MenuSpec, ...]:
-    path = root / "menus.yaml"
-    rel = f"{root.name}/menus.yaml"
-    if not path.exists():
-        return ()
-    data, problems = load_yaml(path)
-    for problem in problems:
-        out.add(f"{rel}:{problem.line}", problem.message)
-    menus = []
-    for entry in data or []:
-        where = f"{rel}:{line_of(entry)}"
-        if not isinstance(entry, dict) or not entry.get("key") or _texts(entry.get("label")) is None:
-            out.add(where, "a menu needs key, label {zh, en} and models")
-            continue
-        for model_key in entry.get("models") or []:
-            if model_key not in models:
-                out.add(where, f"menu '{entry['key']}' names missing model '{model_key}'", _hint(model_key, models))
-        menus.append(MenuSpec(entry["key"], _texts(entry["label"]) or {}, tuple(entry.get("models") or ())))
-    return tuple(menus)
-
-
-def _load_settings(root: Path, out: _Collector) -> dict[str, Any]:
-    path = root / "settings.yaml"
-    if not path.exists():
-        return {}
-    data, problems = load_yaml(path)
-    for problem in problems:
-        out.add(f"{root.name}/settings.yaml:{problem.line}", problem.message)
-    if data is not None and not isinstance(data, dict):
-        out.add(f"{root.name}/settings.yaml:1", "settings.yaml must be a mapping")
-        return {}
-    return dict(data or {})
-
-
-def add_runtime_fields(models: dict[str, ModelSpec], rows: Iterable[dict[str, Any]], out: _Collector) -> None:
+def add_runtime_fields(models: dict[str, ModelSpec], rows: Iterable[dict[str, Any]], out: Collector) -> None:
     """Merge fields stored in the database (added from the admin page) into the models."""
     for row in rows:
         model = models.get(row["model"])
@@ -587,7 +434,7 @@ def add_runtime_fields(models: dict[str, ModelSpec], rows: Iterable[dict[str, An
 
 def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> tuple[Metadata | None, list[MetaError]]:
     """Read and validate metadata/; return (metadata, []) or (None, every error)."""
-    out = _Collector()
+    out = Collector()
     models: dict[str, ModelSpec] = {}
     model_dir = root / "models"
     if not model_dir.is_dir():
@@ -599,15 +446,15 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
             models[model.key] = model
     add_runtime_fields(models, runtime_fields, out)
     _check_links(models, out)
-    roles = _load_roles(root, models, out)
-    menus = _load_menus(root, models, out)
-    settings = _load_settings(root, out)
+    roles = load_roles(root, models, out)
+    menus = load_menus(root, models, out)
+    settings = load_settings(root, out)
     approvals = load_approvals(root, models, roles, out.add)
     for model in models.values():
         for spec in model.fields:
             for role_key in spec.read_roles + spec.write_roles:
                 if roles and role_key not in roles:
-                    out.add(spec.source, f"field '{spec.name}': unknown role '{role_key}'", _hint(role_key, roles))
+                    out.add(spec.source, f"field '{spec.name}': unknown role '{role_key}'", hint(role_key, roles))
     if out.errors:
         return None, out.errors
     return Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals), []
