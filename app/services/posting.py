@@ -46,6 +46,7 @@ class _Slot:
     balance: Balance
     allow_negative: bool
     reserved: Decimal = Decimal(0)
+    received: bool = False  # an inbound move changed the average cost
 
 
 def retrying(session: Session, work: Callable[[], T]) -> T:
@@ -342,12 +343,14 @@ class PostingService:
     def _apply_move(
         self, model: ModelSpec, doc: Any, slot: _Slot, effect: Effect, costs: dict[tuple[int, str], Decimal]
     ) -> Shortage | None:
-        fallback = self._item_cost(effect.item_id)
+        # the item's own cost is only needed when nothing is on hand to take an average from
+        fallback = self._item_cost(effect.item_id) if slot.balance.qty <= 0 else Decimal(0)
         if effect.direction == IN:
             cost = effect.unit_cost
             if effect.cost_from is not None:
                 cost = costs.get((effect.line_id, effect.cost_from))
             result = receive(slot.balance, effect.qty, cost if cost is not None else slot.balance.avg_cost or fallback)
+            slot.received = True
         else:
             # a counted loss is a fact: it posts even past zero or into reserved stock
             forced = effect.leg == "loss"
@@ -372,7 +375,14 @@ class PostingService:
             return {}
         insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         now = utcnow()
-        for item_id, warehouse_id, batch in wanted:
+        key_columns = tuple_(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch)
+        present = {
+            tuple(row)
+            for row in self.session.execute(
+                select(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).where(key_columns.in_(wanted))
+            )
+        }
+        for item_id, warehouse_id, batch in (key for key in wanted if key not in present):
             self.session.execute(
                 insert(balance_cls.__table__)
                 .values(
@@ -396,22 +406,32 @@ class PostingService:
             .with_for_update()
             .execution_options(populate_existing=True)
         ).scalars()
-        slots = {}
-        for row in rows:
-            slots[(row.item_id, row.warehouse_id, row.batch or "")] = _Slot(
+        rows = list(rows)
+        negative_ok = self._negative_allowed({r.item_id for r in rows}, {r.warehouse_id for r in rows})
+        return {
+            (row.item_id, row.warehouse_id, row.batch or ""): _Slot(
                 row,
                 Balance(row.qty or Decimal(0), row.value or Decimal(0)),
-                self._allow_negative(row),
+                negative_ok(row.item_id, row.warehouse_id),
                 row.reserved_qty or Decimal(0),
             )
-        return slots
+            for row in rows
+        }
 
-    def _allow_negative(self, row: Any) -> bool:
+    def _negative_allowed(self, item_ids: set[int], warehouse_ids: set[int]) -> Callable[[int, int], bool]:
+        """Whether stock may go below zero, by the switch, the item or the warehouse (two queries)."""
         if policy(self.session, self.registry, "allow_negative_stock"):
-            return True
-        item = self.session.get(self.registry.cls("item"), row.item_id)
-        warehouse = self.session.get(self.registry.cls("warehouse"), row.warehouse_id)
-        return bool(getattr(item, "allow_negative", False) or getattr(warehouse, "allow_negative", False))
+            return lambda _item, _warehouse: True
+        item, warehouse = self.registry.cls("item"), self.registry.cls("warehouse")
+        items = set(
+            self.session.execute(select(item.id).where(item.id.in_(item_ids), item.allow_negative.is_(True))).scalars()
+        )
+        warehouses = set(
+            self.session.execute(
+                select(warehouse.id).where(warehouse.id.in_(warehouse_ids), warehouse.allow_negative.is_(True))
+            ).scalars()
+        )
+        return lambda item_id, warehouse_id: item_id in items or warehouse_id in warehouses
 
     def _item_cost(self, item_id: int) -> Decimal:
         item = self.session.get(self.registry.cls("item"), item_id)
@@ -455,7 +475,9 @@ class PostingService:
         slot.balance = move.balance_after
 
     def _save_balances(self, slots: dict[tuple[int, int, str], _Slot]) -> None:
-        """Write the new balances, and each item's latest average cost (items in id order)."""
+        """Write the new balances, and the latest average cost of items that came in (in id order).
+
+        Issues leave the average unchanged, so deliveries never lock item rows."""
         now = utcnow()
         item_cls = self.registry.cls("item")
         for key in sorted(slots):
@@ -468,7 +490,7 @@ class PostingService:
         self.session.flush()
         for key in sorted(slots):
             balance = slots[key].balance
-            if balance.qty > 0:
+            if slots[key].received and balance.qty > 0:
                 self.session.execute(
                     update(item_cls)
                     .where(item_cls.id == key[0])
