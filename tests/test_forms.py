@@ -144,3 +144,24 @@ def test_home_page_turns_suggestions_into_draft_orders(login_as):
     listing = client.get("/m/purchase_order/").get_data(as_text=True)
     assert "已生成采购订单草稿" in listing and "CG" in listing
     assert 'id="jxc-reorder"' not in login_as("salesperson").get("/").get_data(as_text=True)
+
+
+def test_partner_account_page(app, login_as, admin_api):
+    from tests.ledger_helpers import new_item, post
+
+    sku = new_item(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "3", "price": "2"}], warehouse="WH01")
+    post(admin_api, "sales_delivery", [{"item": sku, "qty": "2", "price": "12.5"}], warehouse="WH01", partner="K002")
+    k002 = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K002)))").get_json()["ids"][0]
+    k003 = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K003)))").get_json()["ids"][0]
+    sales = login_as("salesperson")
+    assert 'id="jxc-account"' in sales.get(f"/m/partner/{k002}").get_data(as_text=True)
+    page = sales.get(f"/accounts/{k002}").get_data(as_text=True)
+    assert "对账单" in page and "25.00" in page
+    assert sales.get(f"/accounts/{k003}").status_code == 404  # not this salesperson's customer
+
+
+def test_supplier_account_page_shows_the_scorecard(app, login_as, admin_api):
+    s004 = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:S004)))").get_json()["ids"][0]
+    page = login_as("purchaser").get(f"/accounts/{s004}").get_data(as_text=True)
+    assert "供应商评分" in page and "应付余额" in page

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
@@ -12,7 +13,10 @@ from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
 from app.services.audit_read import recent_audit
 from app.services.context import current_access, registry, session
-from app.services.errors import ServiceError, ValidationFailed
+from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.prices import supplier_scorecard
+from app.services.query import get_row
+from app.services.receivables import ageing, payable, receivable, statement
 from app.services.settings import policies, set_policy
 from app.services.users import UserError, assign_warehouses, warehouse_codes
 
@@ -149,3 +153,33 @@ class AuditView(BaseView):
         model_key = request.args.get("model") or None
         rows = recent_audit(session(), current_access(), page, 50, model_key)
         return self.render_template("jxc/audit.html", rows=rows, page=page, model_key=model_key or "")
+
+
+class AccountsView(BaseView):
+    """/accounts/<partner id>: a partner's receivable, payable, ageing and statement (对账单)."""
+
+    route_base = "/accounts"
+    class_permission_name = "Partner"
+    method_permission_name = {"partner": "read"}
+
+    @expose("/<int:pk>")
+    @has_access
+    def partner(self, pk: int) -> Any:
+        """The account page of one partner the user may see."""
+        access, reg = current_access(), registry()
+        try:
+            row = get_row(session(), access, reg.model("partner"), pk)
+        except NotFound:
+            abort(404)
+        side = "payable" if request.args.get("side") == "payable" or row.kind == "supplier" else "receivable"
+        today = dt.datetime.now(dt.UTC).date()
+        return self.render_template(
+            "jxc/account.html",
+            partner=row,
+            side=side,
+            receivable=receivable(session(), reg, pk),
+            payable=payable(session(), reg, pk),
+            ageing=ageing(session(), reg, pk, today, int(row.payment_terms_days or 0), side),
+            statement=statement(session(), reg, pk, side),
+            scorecard=supplier_scorecard(session(), reg, pk) if row.kind in ("supplier", "both") else None,
+        )

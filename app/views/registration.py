@@ -9,7 +9,7 @@ from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
 from app.meta.registry import Registry
-from app.views.admin import AuditView, FieldsAdminView, SettingsView, UserWarehousesView
+from app.views.admin import AccountsView, AuditView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.home import ReorderView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
@@ -22,7 +22,7 @@ SYSTEM_LINKS = (
     ("user_warehouses", "/admin/user-warehouses/", {"zh": "用户仓库", "en": "User warehouses"}),
 )
 PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi)
-PLATFORM_VIEWS = (FieldsAdminView, AuditView, UserWarehousesView, SettingsView, ReorderView)
+PLATFORM_VIEWS = (FieldsAdminView, AuditView, UserWarehousesView, SettingsView, ReorderView, AccountsView)
 
 
 def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
