@@ -134,40 +134,35 @@ class Allocation:
     qty: Decimal
 
 
-def allocate(lines: list[Any], order_lines: list[Any], done_field: str) -> tuple[list[Allocation], list[int]]:
-    """Fill the order's open quantities (qty - done_field) item by item, in line order.
+def _spread(lines: list[Any], order_lines: list[Any], room: dict[int, Decimal]) -> tuple[list[Allocation], list[int]]:
+    """Spread each line's qty over the order lines of the same item that still have `room`, in order.
 
-    Returns the allocations and the indexes of lines that asked for more than the order had open."""
-    open_qty = {ol.id: Decimal(ol.qty) - Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
-    allocations, over = [], []
+    Returns the allocations and the indexes of lines that did not fit."""
+    allocations, left_over = [], []
     for index, line in enumerate(lines):
         wanted = Decimal(line.qty)
         for order_line in order_lines:
-            if order_line.item_id != line.item_id or open_qty[order_line.id] <= 0 or wanted <= 0:
+            if order_line.item_id != line.item_id or room[order_line.id] <= 0 or wanted <= 0:
                 continue
-            take = min(wanted, open_qty[order_line.id])
-            open_qty[order_line.id] -= take
+            take = min(wanted, room[order_line.id])
+            room[order_line.id] -= take
             wanted -= take
             allocations.append(Allocation(index, order_line, take))
         if wanted > 0:
-            over.append(index)
-    return allocations, over
+            left_over.append(index)
+    return allocations, left_over
+
+
+def allocate(lines: list[Any], order_lines: list[Any], done_field: str) -> tuple[list[Allocation], list[int]]:
+    """Fill the order's open quantities (qty - done_field); also the lines that asked for more than was open."""
+    return _spread(
+        lines, order_lines, {ol.id: Decimal(ol.qty) - Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
+    )
 
 
 def give_back(lines: list[Any], order_lines: list[Any], done_field: str) -> list[Allocation]:
     """What cancelling this document takes back from the order's done quantities."""
-    done = {ol.id: Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
-    allocations = []
-    for index, line in enumerate(lines):
-        back = Decimal(line.qty)
-        for order_line in order_lines:
-            if order_line.item_id != line.item_id or done[order_line.id] <= 0 or back <= 0:
-                continue
-            give = min(back, done[order_line.id])
-            done[order_line.id] -= give
-            back -= give
-            allocations.append(Allocation(index, order_line, give))
-    return allocations
+    return _spread(lines, order_lines, {ol.id: Decimal(getattr(ol, done_field) or 0) for ol in order_lines})[0]
 
 
 def add_done(allocations: list[Allocation], done_field: str, sign: int = 1) -> None:
