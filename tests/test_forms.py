@@ -68,6 +68,8 @@ def test_document_form_with_lines(login_as):
         },
     )
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    edit_page = client.get(saved.headers["Location"] + "/edit").get_data(as_text=True)
+    assert 'value="草稿"' in edit_page  # read-only status shows its label, not the stored value
     detail = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "SP0001" in detail and "SP0002" in detail and "9.00" in detail
 

@@ -64,7 +64,9 @@ def form_fields(
                 input=ftype.input_type,
                 required=spec.required and writable,
                 readonly=not writable,
-                value=_display(spec, values.get(spec.name)),
+                value=_display(spec, values.get(spec.name))
+                if writable or spec.type != "select"
+                else ftype.to_text(spec, values.get(spec.name)),  # read-only selects show their label
                 errors=errors.get(spec.name, []),
                 options=[(o.value, label(o.label, o.value)) for o in spec.options],
                 step=step,
