@@ -106,6 +106,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "field_exists": {"zh": "字段「{field}」已存在", "en": "Field '{field}' already exists"},
     "saved": {"zh": "已保存", "en": "Saved"},
+    "batch_malformed": {"zh": "批量保存的格式不正确：{reason}", "en": "Malformed batch: {reason}"},
+    "batch_too_big": {
+        "zh": "一次最多保存 {max} 行，请使用导入页面",
+        "en": "At most {max} rows per save; use the import page for bigger blocks",
+    },
+    "batch_cells": {"zh": "{count} 个单元格有误，未保存", "en": "{count} cells were refused; nothing was saved"},
+    "batch_conflicts": {
+        "zh": "{count} 行已被他人修改，请重新加载或覆盖",
+        "en": "{count} rows were changed by someone else; reload or overwrite",
+    },
+    "undo_unknown": {"zh": "找不到可撤销的操作", "en": "Nothing to undo with that id"},
+    "undo_done": {"zh": "该操作已撤销过", "en": "That operation was already undone"},
+    "undo_changed": {
+        "zh": "以下单元格在此后已被修改，不能撤销：{cells}",
+        "en": "These cells changed since, so it cannot be undone: {cells}",
+    },
+    "undo_gone": {"zh": "已删除", "en": "deleted"},
     "submitted_ok": {"zh": "已审核，库存已更新", "en": "Submitted; stock updated"},
     "approved_ok": {"zh": "已审批", "en": "Approved"},
     "rejected_ok": {"zh": "已退回草稿", "en": "Sent back to draft"},

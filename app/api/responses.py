@@ -20,9 +20,11 @@ def error_response(exc: ServiceError) -> Any:
     """JSON body and status for a service error."""
     body: dict[str, Any] = {"message": exc.message}
     if isinstance(exc, ValidationFailed):
-        body = {"message": exc.by_field(), "errors": [e.as_dict() for e in exc.errors]}
+        body = {"message": exc.summary or exc.by_field(), "errors": [e.as_dict() for e in exc.errors]}
     elif isinstance(exc, Conflict):
         body["current"] = exc.current
+        if exc.conflicts is not None:
+            body["conflicts"] = exc.conflicts
     response = jsonify(body)
     response.status_code = exc.status
     return response

@@ -394,7 +394,7 @@ class LinkType(FieldType):
     name = "link"
     json_type = {"type": "integer"}
     input_type = "link"
-    filter_ops = ("eq", "neq", "in", "null", "rel_o_m")
+    filter_ops = ("eq", "neq", "in", "null", "rel_o_m", "ct")
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return Integer()

@@ -16,8 +16,10 @@ class CellError:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape used by the API, grid and importer."""
-        out = {"field": self.field, "message": self.message}
-        if self.row is not None:
+        out: dict[str, Any] = {"field": self.field, "message": self.message}
+        if isinstance(self.row, dict):  # the grid's {"id": ...} or {"tmp_id": ...}
+            out.update(self.row)
+        elif self.row is not None:
             out["row"] = self.row
         return out
 
@@ -37,9 +39,10 @@ class ValidationFailed(ServiceError):
 
     status = 422
 
-    def __init__(self, errors: list[CellError]) -> None:
+    def __init__(self, errors: list[CellError], summary: str = "") -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
+        self.summary = summary
 
     def by_field(self) -> dict[str, list[str]]:
         """FAB-style {"field": ["message"]} mapping."""
@@ -66,6 +69,9 @@ class Conflict(ServiceError):
 
     status = 409
 
-    def __init__(self, message: str, current: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, current: dict[str, Any] | None = None, conflicts: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.current = current
+        self.conflicts = conflicts

@@ -71,6 +71,8 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
         raise BadQuery(t("bad_filter_op", field=flt.field, op=flt.op))
     if flt.op == "null":
         return column.is_(None) if flt.value in (True, "true", "1", 1) else column.isnot(None)
+    if spec is not None and spec.is_link and flt.op == "ct":
+        return column.in_(_link_matches(access, spec, str(flt.value)))
     resolver = Resolver(session, access)
 
     def parse(raw: Any) -> Any:
@@ -107,6 +109,25 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
         "lt": lambda: column < value,
         "le": lambda: column <= value,
     }[flt.op]()
+
+
+def _link_matches(access: Access, spec: FieldSpec, text: str) -> Select[Any]:
+    """Ids of the linked rows whose key or name contains the text (a header filter on a link column)."""
+    pattern = f"%{_escape_like(text.strip())}%"
+    if spec.type == "user":
+        from flask_appbuilder.security.sqla.models import User
+
+        return select(User.id).where(
+            or_(User.username.ilike(pattern, escape="\\"), User.first_name.ilike(pattern, escape="\\"))
+        )
+    target = access.registry.model(spec.to or "")
+    cls = access.registry.cls(target.key)
+    columns = [
+        getattr(cls, target.field(name).column)
+        for name in (target.business_key, target.display)
+        if name and target.field(name)
+    ]
+    return select(cls.id).where(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
 
 
 def order_clause(access: Access, model: ModelSpec, field_name: str, direction: str) -> list[Any]:

@@ -80,11 +80,20 @@ class RecordService:
         return row
 
     def update(
-        self, model_key: str, pk: int, payload: dict[str, Any], expected_version: int | None = None, row_ref: Any = None
+        self,
+        model_key: str,
+        pk: int,
+        payload: dict[str, Any],
+        expected_version: int | None = None,
+        row_ref: Any = None,
+        row: Any = None,
     ) -> Any:
-        """Change some fields of a row the user may see; Conflict if it changed since `version`."""
+        """Change some fields of a row the user may see; Conflict if it changed since `version`.
+
+        `row` may be passed when the caller already read it through `query.base_select` (batches).
+        """
         model = self._writable_model(model_key, "write")
-        row = get_row(self.session, self.access, model, pk)
+        row = row if row is not None else get_row(self.session, self.access, model, pk)
         version = expected_version if expected_version is not None else payload.get("version")
         self._check_version(model, row, version)
         self._check_editable(model, row, row_ref)
@@ -107,10 +116,12 @@ class RecordService:
             audit_change(self.session, self.access, model.key, row.id, "update", before, after)
         return row
 
-    def delete(self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None) -> None:
+    def delete(
+        self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None, row: Any = None
+    ) -> None:
         """Delete a row the user may see (documents only while draft)."""
         model = self._writable_model(model_key, "delete")
-        row = get_row(self.session, self.access, model, pk)
+        row = row if row is not None else get_row(self.session, self.access, model, pk)
         self._check_version(model, row, expected_version)
         self._check_editable(model, row, row_ref)
         before = self._snapshot(model, row)

@@ -41,15 +41,20 @@ class Resolver:
             else:
                 key_column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
                 stmt = stmt.where(key_column == normalise_text(raw))
-            if stmt is not None:
-                scope = self.access.scope(model)
-                if scope is not None:
-                    stmt = stmt.where(scope)
-                found = self.session.execute(stmt.limit(1)).scalar_one_or_none()
-            else:
-                found = None
+            found = self._first(model, stmt) if stmt is not None else None
+            if found is None and model.display and not isinstance(raw, int):
+                # what people paste from a spreadsheet is often the name ("个", "华东仓"): accept it if unique
+                by_name = select(cls.id).where(getattr(cls, model.field(model.display).column) == normalise_text(raw))
+                found = self._first(model, by_name, unique=True)
         self._cache[cache_key] = found
         return found
+
+    def _first(self, model: Any, stmt: Any, unique: bool = False) -> int | None:
+        scope = self.access.scope(model)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        ids = self.session.execute(stmt.limit(2 if unique else 1)).scalars().all()
+        return ids[0] if len(ids) == 1 or (ids and not unique) else None
 
     def resolve_user(self, raw: Any) -> int | None:
         """User id for an id (int) or a username."""

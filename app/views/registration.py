@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 
 from app.api.accounts_api import AccountsApi
+from app.api.grid_api import GridApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, FieldsAdminView, SettingsView, UserWarehousesView
+from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
@@ -21,8 +23,8 @@ SYSTEM_LINKS = (
     ("settings", "/admin/settings/", {"zh": "系统设置", "en": "Settings"}),
     ("user_warehouses", "/admin/user-warehouses/", {"zh": "用户仓库", "en": "User warehouses"}),
 )
-PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi)
-PLATFORM_VIEWS = (FieldsAdminView, AuditView, UserWarehousesView, SettingsView, ReorderView, AccountsView)
+PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi, GridApi)
+PLATFORM_VIEWS = (FieldsAdminView, AuditView, UserWarehousesView, SettingsView, ReorderView, AccountsView, GridView)
 
 
 def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:

@@ -1,0 +1,264 @@
+"""The grid API at /api/v1/grid/: Tabulator's remote rows, one batch endpoint for every write, server-side
+undo / redo, the change feed, link lookups, column layouts and the xlsx export of the current view.
+
+Any signed-in user may call it; what they may read or write is decided per model by `Access`
+(actions, field masks, row scope), exactly as in the generated REST API.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, jsonify, request, send_file
+from flask_appbuilder.api import BaseApi, expose, safe
+
+from app.api.responses import service_errors
+from app.i18n import label, t
+from app.meta.spec import ModelSpec
+from app.services.audit import utcnow
+from app.services.context import current_access, registry, request_user, session
+from app.services.errors import NotFound
+from app.services.grid_batch import BatchResult, GridBatches
+from app.services.grid_export import export_columns, write_xlsx
+from app.services.grid_rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
+
+
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """401 unless the request has a user (session cookie or JWT bearer token)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request_user() is None:
+            response = jsonify({"message": t("forbidden")})
+            response.status_code = 401
+            return response
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _model(model_key: str, action: str = "read") -> ModelSpec:
+    try:
+        model = registry().model(model_key)
+    except KeyError as exc:
+        raise NotFound(t("not_found")) from exc
+    current_access().require(model.key, action)
+    return model
+
+
+class GridApi(BaseApi):
+    """/api/v1/grid/<model>/...: what the spreadsheet grid reads and writes."""
+
+    resource_name = "grid"
+    version = "v1"
+    allow_browser_login = True
+    csrf_exempt = True  # cookie sessions are checked for CSRF in app.security; JWT needs none
+    openapi_spec_tag = "grid"
+
+    def _result(self, model: ModelSpec, result: BatchResult, **extra: Any) -> Any:
+        rows = [row for row, _ in result.rows]
+        data = grid_json(session(), current_access(), model, rows)
+        for item, (_, tmp_id) in zip(data, result.rows, strict=True):
+            if tmp_id is not None:
+                item["tmp_id"] = tmp_id
+        return self.response(
+            200, batch_id=result.batch_id, rows=data, deleted=result.deleted, replayed=result.replayed, **extra
+        )
+
+    @expose("/<model_key>/rows", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def rows(self, model_key: str) -> Any:
+        """A page of rows in Tabulator's remote format.
+        ---
+        get:
+          summary: Grid rows (page, size, sort[i][field|dir], filter[i][field|type|value], search, ids)
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          responses:
+            200:
+              description: '{last_page, last_row, data: [row with id and version], sums}'
+        """
+        return jsonify(rows_page(session(), current_access(), _model(model_key), request.args))
+
+    @expose("/<model_key>/ids", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def ids(self, model_key: str) -> Any:
+        """Ids and versions of the view's rows at positions start.. (pastes past the loaded page).
+        ---
+        get:
+          summary: Row ids of the current view from an absolute position
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - {in: query, name: start, schema: {type: integer}}
+          - {in: query, name: count, schema: {type: integer}}
+          responses:
+            200:
+              description: '{rows: [{id, version}], total}'
+        """
+        return jsonify(row_ids(session(), current_access(), _model(model_key), request.args))
+
+    @expose("/<model_key>/batch", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def batch(self, model_key: str) -> Any:
+        """Save creates, updates and deletes in one transaction, all or nothing.
+        ---
+        post:
+          summary: Save a batch of grid changes
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    client_batch_id: {type: string}
+                    source: {type: string, enum: [edit, paste, fill, delete, undo, form]}
+                    ops: {type: array, items: {type: object}}
+          responses:
+            200:
+              description: '{batch_id, rows, deleted, replayed}'
+            409:
+              description: '{message, conflicts: [{id, current}]}'
+            422:
+              description: '{message, errors: [{id | tmp_id, field, message}]}'
+        """
+        model = _model(model_key)
+        return self._result(
+            model, GridBatches(session(), current_access()).apply(model.key, request.get_json(silent=True))
+        )
+
+    @expose("/batches/<int:batch_id>/undo", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def undo(self, batch_id: int) -> Any:
+        """Undo one of your batches (undoing an undo is redo).
+        ---
+        post:
+          summary: Undo a grid batch
+          parameters:
+          - {in: path, name: batch_id, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: '{batch_id (the inverse batch), undoes, rows, deleted}'
+            409:
+              description: '{message, conflicts: [{id, field, key, label}]} cells changed since'
+        """
+        body = request.get_json(silent=True) or {}
+        result, model_key = GridBatches(session(), current_access()).undo(batch_id, body.get("client_batch_id"))
+        return self._result(registry().model(model_key), result, undoes=batch_id)
+
+    @expose("/<model_key>/batches", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def history(self, model_key: str) -> Any:
+        """Your undo and redo stacks for a model, newest first.
+        ---
+        get:
+          summary: Undo / redo stacks
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          responses:
+            200:
+              description: '{undo: [batch ids], redo: [batch ids]}'
+        """
+        return jsonify(GridBatches(session(), current_access()).history(_model(model_key).key))
+
+    @expose("/<model_key>/changes", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def changes(self, model_key: str) -> Any:
+        """Rows of the model written since a cursor (live updates by polling).
+        ---
+        get:
+          summary: Change feed
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - {in: query, name: since, schema: {type: integer}}
+          responses:
+            200:
+              description: '{cursor, changed: [ids], deleted: [ids]}'
+        """
+        model = _model(model_key)
+        return jsonify(changes_since(session(), current_access(), model, request.args.get("since")))
+
+    @expose("/<model_key>/layout", methods=["PUT"])
+    @signed_in
+    @safe
+    @service_errors
+    def layout(self, model_key: str) -> Any:
+        """Remember your column order, widths and visibility.
+        ---
+        put:
+          summary: Save the column layout
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          responses:
+            200:
+              description: '{columns}'
+        """
+        model = _model(model_key)
+        return jsonify(columns=save_layout(session(), current_access(), model, request.get_json(silent=True)))
+
+    @expose("/lookup/<model_key>", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def lookup(self, model_key: str) -> Any:
+        """Rows matching typed text by code, name, pinyin initials or barcode (link editors).
+        ---
+        get:
+          summary: Link lookup
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - {in: query, name: q, schema: {type: string}}
+          responses:
+            200:
+              description: '{results: [{id, key, name}]}'
+        """
+        model = _model(model_key)
+        return jsonify(results=lookup(session(), current_access(), model, request.args.get("q", "")[:100]))
+
+    @expose("/<model_key>/export", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def export(self, model_key: str) -> Any:
+        """The current view (filters, sort, columns) as an xlsx file.
+        ---
+        get:
+          summary: Export the view to xlsx
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - {in: query, name: columns, schema: {type: string}}
+          responses:
+            200:
+              description: xlsx
+        """
+        access = current_access()
+        model = _model(model_key, "export")
+        columns = export_columns(access, model, request.args.get("columns", ""))
+        path = write_xlsx(session(), access, model, View.from_args(request.args), columns)
+        name = f"{label(model.label, model.key)}-{utcnow():%Y%m%d-%H%M}.xlsx"
+        response: Response = send_file(
+            path, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0
+        )
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=\"{model.key}.xlsx\"; filename*=UTF-8''{quote(name)}"
+        )
+        response.call_on_close(lambda: os.unlink(path))
+        return response
