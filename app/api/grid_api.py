@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, jsonify, request, send_file
+from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.responses import service_errors
@@ -25,6 +25,16 @@ from app.services.errors import NotFound
 from app.services.grid_batch import BatchResult, GridBatches
 from app.services.grid_export import export_columns, write_xlsx
 from app.services.grid_rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def stream_file(path: str, chunk: int = 65536) -> Iterator[bytes]:
+    """Yield a temporary file's bytes; the file is removed as soon as it is open."""
+    with open(path, "rb") as handle:
+        os.unlink(path)
+        while data := handle.read(chunk):
+            yield data
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -254,11 +264,9 @@ class GridApi(BaseApi):
         columns = export_columns(access, model, request.args.get("columns", ""))
         path = write_xlsx(session(), access, model, View.from_args(request.args), columns)
         name = f"{label(model.label, model.key)}-{utcnow():%Y%m%d-%H%M}.xlsx"
-        response: Response = send_file(
-            path, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0
-        )
+        response = Response(stream_file(path), mimetype=XLSX_MIME)
+        response.headers["Content-Length"] = str(os.path.getsize(path))
         response.headers["Content-Disposition"] = (
             f"attachment; filename=\"{model.key}.xlsx\"; filename*=UTF-8''{quote(name)}"
         )
-        response.call_on_close(lambda: os.unlink(path))
         return response

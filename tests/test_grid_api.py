@@ -1,0 +1,360 @@
+"""The grid API on SQLite and PostgreSQL: Tabulator paging, batch saves (all or nothing, every cell error,
+conflicts, retries), server-side undo / redo, masks and scope, the change feed, lookups, layouts and the
+xlsx export of the current view.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.conftest import csrf_from, unique
+from tests.ledger_helpers import post
+
+BATCH = "/api/v1/grid/item/batch"
+
+
+def new_items(api: Any, count: int, tag: str, **fields: Any) -> list[dict[str, Any]]:
+    """Create `count` items named after `tag` through one grid batch; return their rows."""
+    ops = [
+        {
+            "op": "create",
+            "tmp_id": f"t{i}",
+            "values": {"sku": f"{tag}-{i:04d}", "name": f"网格测试 {tag} {i}", "unit": "PCS", **fields},
+        }
+        for i in range(count)
+    ]
+    response = save(api, ops, source="paste")
+    assert response.status_code == 200, response.get_json()
+    rows = response.get_json()["rows"]
+    assert [r["tmp_id"] for r in rows] == [f"t{i}" for i in range(count)]
+    return rows
+
+
+def save(api: Any, ops: list[dict[str, Any]], source: str = "edit", batch_id: str | None = None, url: str = BATCH):
+    return api.post(url, json={"client_batch_id": batch_id or uuid.uuid4().hex, "source": source, "ops": ops})
+
+
+def rows(api: Any, model: str = "item", **params: Any) -> dict[str, Any]:
+    response = api.get(f"/api/v1/grid/{model}/rows", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def tag_filter(tag: str) -> dict[str, str]:
+    return {"filter[0][field]": "sku", "filter[0][type]": "like", "filter[0][value]": tag}
+
+
+def item(api: Any, pk: int) -> dict[str, Any]:
+    return api.get(f"/api/v1/item/{pk}").get_json()["result"]
+
+
+def undo(api: Any, batch_id: int):
+    return api.post(f"/api/v1/grid/batches/{batch_id}/undo", json={"client_batch_id": uuid.uuid4().hex})
+
+
+def test_rows_follow_tabulator_paging_sorting_and_filters(admin_api):
+    tag = unique("GR")
+    new_items(admin_api, 7, tag, sale_price="1.10")
+    params = {"page": 2, "size": 3, "sort[0][field]": "sku", "sort[0][dir]": "desc", **tag_filter(tag)}
+    page = rows(admin_api, **params)
+    assert (page["last_page"], page["last_row"]) == (3, 7)
+    assert [r["sku"] for r in page["data"]] == [f"{tag}-0003", f"{tag}-0002", f"{tag}-0001"]
+    assert all(isinstance(r["id"], int) and r["version"] == 1 and r["_readonly"] is False for r in page["data"])
+    assert page["data"][0]["unit"]["key"] == "PCS"
+    assert page["sums"]["sale_price"] == "3.30"
+    ids = admin_api.get("/api/v1/grid/item/ids", query_string={**params, "start": 2, "count": 4}).get_json()
+    assert ids["total"] == 7
+    assert [r["id"] for r in ids["rows"][:3]] == [r["id"] for r in rows(admin_api, **dict(params, page=1))["data"]][
+        2:
+    ] + [
+        page["data"][0]["id"],
+        page["data"][1]["id"],
+    ]
+    by_unit = rows(
+        admin_api,
+        **{**tag_filter(tag), "filter[1][field]": "unit", "filter[1][type]": "like", "filter[1][value]": "个"},
+    )
+    assert by_unit["last_row"] == 7  # a link column is filtered by its key or name
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sort[0][field]": "no_such_field", "sort[0][dir]": "asc"},
+        {"filter[0][field]": "name); drop table item; --", "filter[0][type]": "=", "filter[0][value]": "x"},
+        {"filter[0][field]": "active", "filter[0][type]": "like", "filter[0][value]": "x"},
+        {"size": 5000},
+    ],
+)
+def test_rows_refuse_unknown_fields_operators_and_sizes(admin_api, params):
+    response = admin_api.get("/api/v1/grid/item/rows", query_string=params)
+    assert response.status_code == 400
+    assert response.get_json()["message"]
+
+
+def test_batch_parses_spreadsheet_text_and_saves_all_rows(app, admin_api):
+    tag = unique("GP")
+    created = new_items(admin_api, 3, tag)
+    ops = [
+        {"op": "update", "id": created[0]["id"], "version": 1, "values": {"sale_price": "1,234.50"}},
+        {"op": "update", "id": created[1]["id"], "version": 1, "values": {"sale_price": "¥1,200", "unit": "个"}},
+        {"op": "update", "id": created[2]["id"], "version": 1, "values": {"sale_price": "１２．５", "name": "新\t名"}},
+    ]
+    response = save(admin_api, ops, source="paste")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [r["version"] for r in body["rows"]] == [2, 2, 2]
+    assert [item(admin_api, r["id"])["sale_price"] for r in created] == ["1234.50", "1200.00", "12.50"]
+    assert item(admin_api, created[2]["id"])["name"] == "新\t名"
+    history = admin_api.get(f"/api/v1/item/{created[0]['id']}/history").get_json()
+    assert history["result"][0]["action"] == "update"
+
+
+def test_every_bad_cell_is_reported_and_nothing_is_saved(admin_api):
+    tag = unique("GB")
+    created = new_items(admin_api, 4, tag)
+    ops = [
+        {"op": "update", "id": created[0]["id"], "version": 1, "values": {"sale_price": "abc"}},
+        {"op": "update", "id": created[1]["id"], "version": 1, "values": {"sale_price": "9.99"}},
+        {"op": "update", "id": created[2]["id"], "version": 1, "values": {"unit": "NO-SUCH-UNIT"}},
+        {"op": "update", "id": created[3]["id"], "version": 1, "values": {"sale_price": "-1"}},
+        {"op": "create", "tmp_id": "n1", "values": {"sku": "", "name": "缺编码", "unit": "PCS"}},
+    ]
+    response = save(admin_api, ops)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    cells = {(e.get("id") or e.get("tmp_id"), e["field"]) for e in errors}
+    assert cells == {
+        (created[0]["id"], "sale_price"),
+        (created[2]["id"], "unit"),
+        (created[3]["id"], "sale_price"),
+        ("n1", "sku"),
+    }
+    assert all(e["message"] for e in errors)
+    assert "4" in response.get_json()["message"]
+    assert item(admin_api, created[1]["id"])["sale_price"] is None  # the good cell was not saved either
+    assert rows(admin_api, **tag_filter(tag))["last_row"] == 4
+
+
+def test_stale_versions_are_conflicts_with_current_values(admin_api):
+    created = new_items(admin_api, 2, unique("GC"))
+    first = created[0]
+    assert (
+        save(admin_api, [{"op": "update", "id": first["id"], "version": 1, "values": {"spec": "A"}}]).status_code == 200
+    )
+    stale = [
+        {"op": "update", "id": created[1]["id"], "version": 1, "values": {"spec": "ok"}},
+        {"op": "update", "id": first["id"], "version": 1, "values": {"spec": "B"}},
+    ]
+    response = save(admin_api, stale)
+    assert response.status_code == 409
+    conflicts = response.get_json()["conflicts"]
+    assert conflicts == [{"id": first["id"], "current": conflicts[0]["current"]}]
+    assert conflicts[0]["current"]["spec"] == "A" and conflicts[0]["current"]["version"] == 2
+    assert item(admin_api, created[1]["id"])["spec"] is None
+    overwrite = [dict(stale[1], version=2)]
+    assert save(admin_api, overwrite).status_code == 200
+    assert item(admin_api, first["id"])["spec"] == "B"
+
+
+def test_a_retried_batch_is_saved_once(admin_api):
+    created = new_items(admin_api, 1, unique("GI"))[0]
+    batch_id = uuid.uuid4().hex
+    ops = [{"op": "update", "id": created["id"], "values": {"spec": "once"}}]
+    first = save(admin_api, ops, batch_id=batch_id)
+    again = save(admin_api, ops, batch_id=batch_id)
+    assert first.status_code == again.status_code == 200
+    assert again.get_json()["replayed"] is True and again.get_json()["batch_id"] == first.get_json()["batch_id"]
+    assert item(admin_api, created["id"])["version"] == 2
+
+
+def test_undo_and_redo_of_a_paste_and_refusal_naming_changed_cells(admin_api):
+    tag = unique("GU")
+    created = new_items(admin_api, 3, tag, sale_price="5")
+    paste = [
+        {"op": "update", "id": r["id"], "version": 1, "values": {"sale_price": str(10 + i)}}
+        for i, r in enumerate(created)
+    ]
+    paste.append({"op": "create", "tmp_id": "x", "values": {"sku": f"{tag}-NEW", "name": "新增", "unit": "PCS"}})
+    saved = save(admin_api, paste, source="paste").get_json()
+    new_id = next(r["id"] for r in saved["rows"] if r.get("tmp_id") == "x")
+    stacks = admin_api.get("/api/v1/grid/item/batches").get_json()
+    assert stacks["undo"][0] == saved["batch_id"] and stacks["redo"] == []
+
+    undone = undo(admin_api, saved["batch_id"])
+    assert undone.status_code == 200, undone.get_json()
+    assert [item(admin_api, r["id"])["sale_price"] for r in created] == ["5.00"] * 3
+    assert admin_api.get(f"/api/v1/item/{new_id}").status_code == 404
+    assert undo(admin_api, saved["batch_id"]).status_code == 409  # already undone
+    stacks = admin_api.get("/api/v1/grid/item/batches").get_json()
+    assert stacks["redo"][0] == undone.get_json()["batch_id"]
+
+    redone = undo(admin_api, undone.get_json()["batch_id"])
+    assert redone.status_code == 200, redone.get_json()
+    assert [item(admin_api, r["id"])["sale_price"] for r in created] == ["10.00", "11.00", "12.00"]
+    assert rows(admin_api, **tag_filter(f"{tag}-NEW"))["last_row"] == 1
+
+    current = item(admin_api, created[1]["id"])
+    assert (
+        save(
+            admin_api,
+            [{"op": "update", "id": current["id"], "version": current["version"], "values": {"sale_price": "99"}}],
+        ).status_code
+        == 200
+    )
+    refused = undo(admin_api, redone.get_json()["batch_id"])
+    assert refused.status_code == 409
+    assert refused.get_json()["conflicts"] == [
+        {"id": created[1]["id"], "field": "sale_price", "key": f"{tag}-0001", "label": "零售价"}
+    ]
+    assert f"{tag}-0001" in refused.get_json()["message"]
+    assert item(admin_api, created[0]["id"])["sale_price"] == "10.00"  # nothing undone
+
+
+def test_undo_of_a_delete_brings_the_row_back(admin_api):
+    tag = unique("GD")
+    created = new_items(admin_api, 2, tag, spec="规格")
+    deleted = save(admin_api, [{"op": "delete", "id": r["id"], "version": 1} for r in created], source="delete")
+    assert deleted.status_code == 200 and sorted(deleted.get_json()["deleted"]) == sorted(r["id"] for r in created)
+    assert rows(admin_api, **tag_filter(tag))["last_row"] == 0
+    assert undo(admin_api, deleted.get_json()["batch_id"]).status_code == 200
+    back = rows(admin_api, **tag_filter(tag), **{"sort[0][field]": "sku", "sort[0][dir]": "asc"})["data"]
+    assert [(r["sku"], r["spec"], r["unit"]["key"]) for r in back] == [
+        (f"{tag}-0000", "规格", "PCS"),
+        (f"{tag}-0001", "规格", "PCS"),
+    ]
+
+
+def test_one_undo_step_for_a_thousand_row_paste(admin_api):
+    tag = unique("GK")
+    created = new_items(admin_api, 1000, tag)
+    response = save(
+        admin_api, [{"op": "update", "id": r["id"], "version": 1, "values": {"spec": "批量"}} for r in created], "paste"
+    )
+    assert response.status_code == 200 and len(response.get_json()["rows"]) == 1000
+    assert undo(admin_api, response.get_json()["batch_id"]).status_code == 200
+    page = rows(admin_api, size=1000, **tag_filter(tag))
+    assert page["last_row"] == 1000 and {r["spec"] for r in page["data"]} == {None}
+
+
+def test_masks_scope_posted_documents_and_the_ledger(app, admin_api, api_as):
+    sales = api_as("salesperson")
+    data = rows(sales, size=5)["data"]
+    assert data and "purchase_price" not in data[0] and "cost_price" not in data[0]
+    assert sales.get("/api/v1/grid/item/rows", query_string={"sort[0][field]": "purchase_price"}).status_code == 400
+    assert save(sales, [{"op": "update", "id": data[0]["id"], "values": {"name": "x"}}]).status_code == 403
+
+    partners = rows(sales, model="partner", size=100)["data"]
+    assert {p["code"] for p in partners} <= {"K001", "K002"} or all(
+        p["owner"]["key"] == "u_salesperson" for p in partners
+    )
+    other = rows(
+        admin_api, model="partner", **{"filter[0][field]": "code", "filter[0][type]": "=", "filter[0][value]": "K003"}
+    )
+    out_of_scope = {"op": "update", "id": other["data"][0]["id"], "values": {"name": "偷改"}}
+    refused = save(sales, [out_of_scope], url="/api/v1/grid/partner/batch")
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["message"] == "记录不存在"
+
+    sku = new_items(admin_api, 1, unique("GL"))[0]["sku"]
+    doc = post(admin_api, "purchase_receipt", [{"item": sku, "qty": "1", "price": "1"}], warehouse="WH01")
+    grid_doc = rows(admin_api, model="purchase_receipt", ids=str(doc["id"]))["data"][0]
+    assert grid_doc["_readonly"] is True
+    change = {"op": "update", "id": doc["id"], "values": {"remark": "改"}}
+    assert save(admin_api, [change], url="/api/v1/grid/purchase_receipt/batch").status_code == 422
+    assert (
+        save(admin_api, [{"op": "delete", "id": doc["id"]}], url="/api/v1/grid/purchase_receipt/batch").status_code
+        == 422
+    )
+    move = rows(admin_api, model="stock_move", size=1)["data"][0]
+    assert save(admin_api, [{"op": "delete", "id": move["id"]}], url="/api/v1/grid/stock_move/batch").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        {"client_batch_id": "", "ops": []},
+        {"client_batch_id": "a", "source": "magic", "ops": []},
+        {"client_batch_id": "a", "ops": [{"op": "truncate"}]},
+        {"client_batch_id": "a", "ops": [{"op": "update", "id": "1", "values": {}}]},
+        {"client_batch_id": "a", "ops": [{"op": "create", "values": {}}] * 5001},
+    ],
+)
+def test_malformed_and_oversized_batches_are_refused(admin_api, body):
+    response = admin_api.post(BATCH, json=body)
+    assert response.status_code == 400
+    assert response.get_json()["message"]
+
+
+def test_change_feed_lookup_and_layout(app, admin_api, login_as):
+    cursor = admin_api.get("/api/v1/grid/item/changes").get_json()["cursor"]
+    created = new_items(admin_api, 2, unique("GF"))
+    save(admin_api, [{"op": "delete", "id": created[1]["id"], "version": 1}])
+    feed = admin_api.get("/api/v1/grid/item/changes", query_string={"since": cursor}).get_json()
+    assert feed["changed"] == [created[0]["id"]] and feed["deleted"] == [created[1]["id"]]
+    assert feed["cursor"] > cursor
+    again = admin_api.get("/api/v1/grid/item/changes", query_string={"since": feed["cursor"]}).get_json()
+    assert again["changed"] == [] and again["deleted"] == []
+
+    found = admin_api.get("/api/v1/grid/lookup/item", query_string={"q": created[0]["sku"]}).get_json()["results"]
+    assert found == [{"id": created[0]["id"], "key": created[0]["sku"], "name": created[0]["name"]}]
+    by_pinyin = admin_api.get("/api/v1/grid/lookup/item", query_string={"q": "wgcs"}).get_json()["results"]
+    assert by_pinyin and all("网格测试" in r["name"] for r in by_pinyin)
+
+    layout = [{"field": "name", "width": 300, "visible": True}, {"field": "spec", "width": 90, "visible": False}]
+    browser = login_as("admin")
+    page = browser.get("/grid/item/")
+    assert page.status_code == 200
+    token = csrf_from(
+        page.get_data(as_text=True).replace("&#34;", '"').replace('"csrf_token": "', 'name="csrf_token" value="')
+    )
+    assert browser.put("/api/v1/grid/item/layout", json={"columns": layout}).status_code == 400  # no CSRF token
+    saved = browser.put("/api/v1/grid/item/layout", json={"columns": layout}, headers={"X-CSRFToken": token})
+    assert saved.status_code == 200
+    assert "&#34;width&#34;: 300" in browser.get("/grid/item/").get_data(as_text=True)
+
+
+def test_grid_page_needs_sign_in_and_a_readable_model(app, login_as):
+    assert app.test_client().get("/grid/item/").status_code == 302
+    assert login_as("admin").get("/grid/no_such_model/").status_code == 404
+    assert login_as("warehouse").get("/grid/budget/").status_code == 404
+    assert app.test_client().get("/api/v1/grid/item/rows").status_code == 401
+
+
+def test_export_is_the_filtered_sorted_view_with_text_kept_as_text(admin_api, api_as):
+    tag = unique("GX")
+    created = new_items(admin_api, 3, tag, sale_price="1234567.8912")
+    dangerous = {"name": '=HYPERLINK("http://evil","x")', "spec": "+1-2@3"}
+    save(admin_api, [{"op": "update", "id": created[0]["id"], "version": 1, "values": dangerous}])
+    params = {
+        **tag_filter(tag),
+        "sort[0][field]": "sku",
+        "sort[0][dir]": "desc",
+        "columns": "sku,name,spec,sale_price,unit",
+    }
+    response = admin_api.get("/api/v1/grid/item/export", query_string=params)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == ("商品编码", "商品名称", "规格型号", "零售价", "基本单位")
+    assert [v[0] for v in values[1:]] == [f"{tag}-0002", f"{tag}-0001", f"{tag}-0000"]
+    last = values[3]
+    assert last[1] == dangerous["name"] and last[2] == dangerous["spec"]
+    assert sheet.cell(row=4, column=2).data_type == "s"
+    assert Decimal(str(last[3])) == Decimal("1234567.8912")
+    assert last[4] == "PCS 个"
+    assert api_as("salesperson").get("/api/v1/grid/item/export").status_code == 403  # no export right
+    keeper = api_as("warehouse")
+    masked = keeper.get("/api/v1/grid/purchase_receipt/export", query_string={"columns": "number,total_amount"})
+    assert masked.status_code == 400
+    allowed = keeper.get("/api/v1/grid/purchase_receipt/export")
+    header = next(openpyxl.load_workbook(io.BytesIO(allowed.data)).active.iter_rows(values_only=True))
+    assert "单据编号" in header and len(header) > 3 and "total_amount" not in str(header)
+    assert api_as("warehouse").get("/api/v1/grid/partner/export").status_code == 403
