@@ -6,7 +6,7 @@ service rounds decimals half-up to the field's scale.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
@@ -68,3 +68,53 @@ def pinyin_initials(values: dict[str, Any]) -> str | None:
         return None
     letters = lazy_pinyin(str(name), style=Style.FIRST_LETTER, errors=lambda s: list(s))
     return "".join(letters).upper()[:64]
+
+
+CN_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+CN_PLACES = ("仟", "佰", "拾", "")
+CN_GROUPS = ("", "万", "亿", "万亿")
+
+
+def _four_digits(number: int) -> str:
+    """0 < number < 10000 in capital numerals, zeros inside collapsed to one 零 (1001 -> 壹仟零壹)."""
+    out, pending_zero = "", False
+    for digit, place in zip(f"{number:04d}", CN_PLACES, strict=True):
+        if digit == "0":
+            pending_zero = bool(out)
+            continue
+        out += ("零" if pending_zero else "") + CN_DIGITS[int(digit)] + place
+        pending_zero = False
+    return out
+
+
+def rmb_upper(amount: Decimal | int | str) -> str:
+    """An amount in Chinese capital numerals as printed on 单据 and cheques: 1001.01 -> 壹仟零壹元零壹分."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign, value = ("负" if value < 0 else ""), abs(value)
+    yuan, cents = divmod(int(value * 100), 100)
+    jiao, fen = divmod(cents, 10)
+    if yuan >= 10**16:
+        raise ValueError("amount too large for capital numerals")
+    groups = []
+    while yuan:
+        yuan, group = divmod(yuan, 10000)
+        groups.append(group)
+    text, zero_before = "", False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            zero_before = bool(text)
+            continue
+        if text and (zero_before or group < 1000):
+            text += "零"
+        text += _four_digits(group) + CN_GROUPS[index]
+        zero_before = False
+    if text:
+        text += "元"
+    if not jiao and not fen:
+        return sign + (text or "零元") + "整"
+    if jiao:
+        text += CN_DIGITS[jiao] + "角"
+    elif text:
+        text += "零"
+    return sign + text + (CN_DIGITS[fen] + "分" if fen else "整")

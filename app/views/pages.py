@@ -11,7 +11,8 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from app.i18n import label, t
+from app.documents.compute import rmb_upper
+from app.i18n import current_locale, label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access import permission_resource
@@ -43,6 +44,7 @@ class ModelPages(BaseView):
         "cancel": "approve",
         "approve": "approve",
         "reject": "approve",
+        "print": "read",
     }
 
     @property
@@ -105,10 +107,8 @@ class ModelPages(BaseView):
             can_add=access.can(model.key, "write") and model.kind not in ("ledger", "line"),
         )
 
-    @expose("/<int:pk>")
-    @has_access
-    def show(self, pk: int) -> Any:
-        """One record with its lines and its audit history."""
+    def _record(self, pk: int) -> tuple[dict[str, Any], list[dict[str, str]], list[Any], list[dict[str, str]]]:
+        """A record the user may see: its JSON, its fields as text, its line columns and lines as text."""
         access = current_access()
         model = self.model
         try:
@@ -118,16 +118,26 @@ class ModelPages(BaseView):
         except NotFound:
             abort(404)
         data = rows_to_json(session(), access, model, [row], with_lines=True)[0]
+        text = self._text(model, data)
         fields = [
-            {"label": label(s.label, s.name), "value": self._text(model, data).get(s.name, ""), "help": label(s.help)}
+            {"name": s.name, "label": label(s.label, s.name), "value": text.get(s.name, ""), "help": label(s.help)}
             for s in access.visible_fields(model)
             if s.type != "lines"
         ]
         lines, line_cols = [], []
         if model.lines_model:
             line_model = registry().model(model.lines_model)
-            line_cols = [c for c in line_columns(access, line_model)]
+            line_cols = list(line_columns(access, line_model))
             lines = [self._text(line_model, line) for line in data.get("lines", [])]
+        return data, fields, line_cols, lines
+
+    @expose("/<int:pk>")
+    @has_access
+    def show(self, pk: int) -> Any:
+        """One record with its lines and its audit history."""
+        access = current_access()
+        model = self.model
+        data, fields, line_cols, lines = self._record(pk)
         editable = (
             access.can(model.key, "write")
             and model.kind not in ("ledger", "line")
@@ -152,6 +162,27 @@ class ModelPages(BaseView):
             and data.get("status") == "pending"
             and access.can(model.key, "approve"),
             version=data.get("version"),
+        )
+
+    @expose("/<int:pk>/print")
+    @has_access
+    def print(self, pk: int) -> Any:
+        """A printable 单据: header, lines, totals and the amount in capital numerals (大写金额)."""
+        model = self.model
+        data, fields, line_cols, lines = self._record(pk)
+        total = data.get("total_amount")
+        company = registry().meta.settings.get("company", {})
+        return self.render_template(
+            "jxc/print.html",
+            model=model,
+            title=label(model.label, model.key),
+            company=company.get("name") if current_locale() == "zh" else company.get("name_en") or company.get("name"),
+            number=data.get("number") or data.get(model.business_key) or pk,
+            fields=[f for f in fields if f["name"] not in ("number", "version", "created_by", "updated_by")],
+            line_cols=line_cols,
+            lines=lines,
+            total=total,
+            total_upper=rmb_upper(total) if total is not None else "",
         )
 
     def _form(self, pk: int | None) -> Any:

@@ -5,3 +5,8 @@ document.addEventListener('click', function (event) {
     event.preventDefault();
   }
 });
+
+// Print buttons on printable pages.
+document.addEventListener('click', function (event) {
+  if (event.target.closest('[data-print]')) { window.print(); }
+});
