@@ -338,3 +338,51 @@ def test_field_editor_keeps_english_help_english(server, api, desktop):
     added = next(f for f in item["fields"] if f["name"] == name)
     assert added["help"]["zh"] == "原产地证书编号"
     assert not re.search(r"[\u3400-\u9fff]", added["help"]["en"]), f"English help is Chinese: {added['help']}"
+
+
+def test_document_lines_scan_paste_live_totals_and_print(server, api, desktop):
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    prices = {sku: find(api, "item", "sku", sku)[0]["sale_price"] for sku in ("SP0002", "SP0004", "SP0005", "SP0006")}
+    page.goto(server.url + "/m/sales_order/new")
+    page.fill("#f-date", "2026-11-25")
+    page.fill("#f-partner", "K002")
+    page.fill("#f-warehouse", "WH01")
+    # a scanner types the code and Enter: unit and price fill in, the cursor goes to the quantity
+    page.fill("#l-0-item", "SP0002")
+    page.press("#l-0-item", "Enter")
+    expect(page.locator("#l-0-price")).not_to_have_value("")
+    expect(page.locator("#l-0-qty")).to_be_focused()
+    assert page.input_value("#l-0-unit") != "" and Decimal(page.input_value("#l-0-price")) == Decimal(prices["SP0002"])
+    page.fill("#l-0-qty", "3")
+    # a block copied from Excel (item, unit left blank, qty; CRLF, a trailing newline) pasted into row 2
+    # spreads over rows 2-7, three more than the form had; blank units and prices fill in from the item
+    block = "".join(f"{sku}\t\t{i + 1}\r\n" for i, sku in enumerate(["SP0004", "SP0005", "SP0006"] * 2))
+    page.focus("#l-1-item")
+    page.evaluate(
+        """text => { const dt = new DataTransfer(); dt.setData('text/plain', text);
+        document.activeElement.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true})); }""",
+        block,
+    )
+    expect(page.locator("#l-6-price")).not_to_have_value("")
+    assert [page.input_value(f"#l-{i}-item") for i in range(1, 7)] == ["SP0004", "SP0005", "SP0006"] * 2
+    assert page.input_value("#l-6-qty") == "6"
+    qtys = {"SP0002": 3}
+    expected = Decimal(prices["SP0002"]) * 3
+    for i, sku in enumerate(["SP0004", "SP0005", "SP0006"] * 2):
+        expected += Decimal(prices[sku]) * (i + 1)
+        qtys[sku] = qtys.get(sku, 0) + i + 1
+    expected = expected.quantize(Decimal("0.01"))
+    total = page.inner_text("#jxc-lines-total")
+    assert f"¥{expected:,}" in total and "7 行" in total, total
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(r".*/m/sales_order/\d+$"), timeout=15000)
+    number = page.locator(".jxc-fields dd").first.inner_text()
+    stored = find(api, "sales_order", "number", number)
+    assert len(stored) == 1 and Decimal(stored[0]["total_amount"]) == expected
+    page.click("#jxc-print")
+    page.wait_for_url(re.compile(r".*/print$"))
+    assert page.inner_text("#jxc-total-upper").endswith(("分", "整"))
+    shot(page, "sales-order-print")
+    console.check()

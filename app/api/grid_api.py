@@ -25,6 +25,7 @@ from app.services.errors import NotFound
 from app.services.grid_batch import BatchResult, GridBatches
 from app.services.grid_export import export_columns, write_xlsx
 from app.services.grid_rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
+from app.services.prices import suggested_line
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -242,6 +243,27 @@ class GridApi(BaseApi):
         """
         model = _model(model_key)
         return jsonify(results=lookup(session(), current_access(), model, request.args.get("q", "")[:100]))
+
+    @expose("/<model_key>/line_defaults", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def line_defaults(self, model_key: str) -> Any:
+        """Unit and price a new document line gets for an item (typed or scanned) and the partner.
+        ---
+        get:
+          summary: Defaults for a new document line
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - {in: query, name: item, schema: {type: string}}
+          - {in: query, name: partner, schema: {type: string}}
+          responses:
+            200:
+              description: '{item, unit, price} as the line JSON shows them'
+        """
+        model = _model(model_key)
+        args = request.args
+        return jsonify(suggested_line(session(), current_access(), model, args.get("item"), args.get("partner")))
 
     @expose("/<model_key>/export", methods=["GET"])
     @signed_in

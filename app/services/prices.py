@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from app.meta.registry import Registry
 from app.meta.spec import ModelSpec
+from app.services.access import Access
+from app.services.resolver import Resolver
+from app.services.serialize import value_to_json
 from app.services.settings import policy
 
 SIDES = {
@@ -68,6 +72,27 @@ def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: A
         price = item.sale_price if side == "sales" else item.purchase_price
     if price is not None:
         values["price"] = price
+
+
+def suggested_line(
+    session: Session, access: Access, model: ModelSpec, item_raw: Any, partner_raw: Any
+) -> dict[str, Any]:
+    """What a new line of `model` gets for an item typed or scanned in a form: its unit and price
+    (the partner's last price or the item's), each only if the user may see that line field."""
+    resolver = Resolver(session, access)
+    item_id = resolver.resolve("item", item_raw) if item_raw not in (None, "") else None
+    if item_id is None or not model.lines_model:
+        return {"item": None}
+    partner_id = resolver.resolve("partner", partner_raw) if partner_raw not in (None, "") else None
+    values: dict[str, Any] = {"item": item_id}
+    line_defaults(session, access.registry, model, SimpleNamespace(partner_id=partner_id), values)
+    line_model = access.registry.model(model.lines_model)
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = line_model.field(name)
+        if spec is not None and access.can_see(line_model, spec):
+            out[name] = value_to_json(session, access, spec, value)
+    return out
 
 
 def supplier_scorecard(session: Session, registry: Registry, partner_id: int) -> dict[str, Any]:

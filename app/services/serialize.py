@@ -32,6 +32,15 @@ def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int
     return {r[0]: {"id": r[0], "key": r[1], "name": r[2]} for r in rows}
 
 
+def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any) -> Any:
+    """One stored value as JSON (a link as {id, key, name})."""
+    if value is None:
+        return None
+    if spec.is_link:
+        return _link_labels(session, access, spec, {value}).get(value)
+    return FIELD_TYPES[spec.type].to_json(spec, value)
+
+
 def rows_to_json(
     session: Session,
     access: Access,

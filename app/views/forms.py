@@ -30,6 +30,7 @@ class FormField:
     options: list[tuple[str, str]]
     step: str = "any"
     section: str = "basic"
+    link_to: str | None = None
 
 
 def _display(spec: FieldSpec, value: Any) -> Any:
@@ -71,6 +72,7 @@ def form_fields(
                 options=[(o.value, label(o.label, o.value)) for o in spec.options],
                 step=step,
                 section=spec.section,
+                link_to=spec.to if spec.type == "link" else None,
             )
         )
     return out

@@ -27,6 +27,7 @@ from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns
 from app.views.templating import local_time
 
 PAGE_SIZE = 50
+PRINT_SKIP = ("number", "approval_step")  # the number is printed in the title; approval levels are internal
 LIST_COLUMNS = 8
 
 
@@ -178,7 +179,11 @@ class ModelPages(BaseView):
             title=label(model.label, model.key),
             company=company.get("name") if current_locale() == "zh" else company.get("name_en") or company.get("name"),
             number=data.get("number") or data.get(model.business_key) or pk,
-            fields=[f for f in fields if f["name"] not in ("number", "version", "created_by", "updated_by")],
+            fields=[
+                f
+                for f in fields
+                if f["name"] not in PRINT_SKIP and (spec := model.field(f["name"])) and not spec.system
+            ],
             line_cols=line_cols,
             lines=lines,
             total=total,
