@@ -306,7 +306,7 @@ def test_partial_receipts_against_a_purchase_order(app, admin_api):
     assert balance(app, sku) == (D(0), D(0))
 
 
-def test_reorder_suggestions_become_draft_orders_by_supplier(app, admin_api, api_as):
+def test_reorder_suggestions_become_draft_orders_by_supplier(app, admin_api, api_as, login_as):
     low = new_item(
         admin_api, reorder_point="10", reorder_qty="5", max_stock="30", default_supplier="S002", purchase_price="2.5"
     )
@@ -321,6 +321,10 @@ def test_reorder_suggestions_become_draft_orders_by_supplier(app, admin_api, api
     alerts = api_as("purchaser").get("/api/v1/reorder/alerts").get_json()
     assert full in {r["item"] for r in alerts["overstock"]}
     assert api_as("salesperson").get("/api/v1/reorder/suggestions").status_code == 403
+    page = login_as("purchaser").get("/reorder/").get_data(as_text=True)
+    assert low in page and "24" in page and "S002" in page and 'id="jxc-reorder-all"' in page
+    assert 'href="/reorder/"' in page  # the menu links to it
+    assert login_as("salesperson").get("/reorder/").status_code in (302, 403)
     made = api_as("purchaser").post("/api/v1/reorder/orders", json={"items": [low, orphan], "warehouse": "WH01"})
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["skipped_without_supplier"] == [orphan]
@@ -329,7 +333,7 @@ def test_reorder_suggestions_become_draft_orders_by_supplier(app, admin_api, api
     assert [(line["item"]["key"], line["qty"], line["price"]) for line in order["lines"]] == [(low, "24", "2.50")]
 
 
-def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as):
+def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as, login_as):
     import datetime as dt
 
     code = f"AG{new_item(admin_api)[1:]}"
@@ -368,6 +372,11 @@ def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as):
     assert [row["balance"] for row in account["statement"]] == ["100.00", "120.00", "90.00"]
     overdue = {row["partner"] for row in api_as("finance").get("/api/v1/accounts/overdue").get_json()["result"]}
     assert code in overdue
+    page = login_as("finance").get("/accounts/overdue")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert code in html and "70.00" in html and 'href="/accounts/overdue"' in html
+    assert code in login_as("salesperson").get("/accounts/overdue").get_data(as_text=True)  # their own customer
     assert api_as("purchaser").get(f"/api/v1/accounts/{pk}").status_code == 200
 
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
-from sqlalchemy import select
 
 from app.api.responses import service_errors
 from app.services.context import current_access, registry, session
 from app.services.prices import last_price as last_partner_price
 from app.services.prices import supplier_scorecard
 from app.services.query import get_row
-from app.services.receivables import ageing, payable, receivable, statement
+from app.services.receivables import ageing, overdue_customers, payable, receivable, statement
 
 
 def _today() -> dt.date:
@@ -78,18 +76,10 @@ class AccountsApi(BaseApi):
             200:
               description: Customers with overdue amounts
         """
-        access, reg = current_access(), registry()
-        model = reg.model("partner")
-        cls = reg.cls("partner")
-        stmt = select(cls).where(cls.kind.in_(["customer", "both"]))
-        scope = access.scope(model)
-        if scope is not None:
-            stmt = stmt.where(scope)
-        result = []
-        for partner in session().execute(stmt.order_by(cls.code)).scalars():
-            buckets = ageing(session(), reg, partner.id, _today(), int(partner.payment_terms_days or 0))
-            if any(Decimal(v) > 0 for k, v in buckets.items() if k != "current"):
-                result.append({"partner": partner.code, "name": partner.name, "ageing": buckets})
+        result = [
+            {"partner": r["partner"], "name": r["name"], "ageing": r["ageing"], "overdue": r["overdue"]}
+            for r in overdue_customers(session(), current_access(), _today())
+        ]
         return self.response(200, result=result)
 
     @expose("/<int:pk>/last_price/<int:item_id>", methods=["GET"])

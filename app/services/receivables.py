@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.meta.registry import Registry
+from app.services.access import Access
 
 ZERO = Decimal(0)
 
@@ -138,3 +139,31 @@ def ageing(
                 buckets[name] += open_amount
                 break
     return {name: f"{value:.2f}" for name, value in buckets.items()}
+
+
+def overdue_customers(session: Session, access: Access, today: dt.date) -> list[dict[str, Any]]:
+    """Customers the user may see with receivables past their payment terms (催款), most overdue first."""
+    registry = access.registry
+    model, cls = registry.model("partner"), registry.cls("partner")
+    stmt = select(cls).where(cls.kind.in_(["customer", "both"]))
+    scope = access.scope(model)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    result = []
+    for partner in session.execute(stmt.order_by(cls.code)).scalars():
+        buckets = ageing(session, registry, partner.id, today, int(partner.payment_terms_days or 0))
+        overdue = sum((Decimal(v) for k, v in buckets.items() if k != "current"), ZERO)
+        if overdue > 0:
+            result.append(
+                {
+                    "id": partner.id,
+                    "partner": partner.code,
+                    "name": partner.name,
+                    "contact": getattr(partner, "contact", None),
+                    "phone": getattr(partner, "phone", None),
+                    "terms_days": int(partner.payment_terms_days or 0),
+                    "ageing": buckets,
+                    "overdue": f"{overdue:.2f}",
+                }
+            )
+    return sorted(result, key=lambda r: -Decimal(r["overdue"]))

@@ -17,6 +17,12 @@ SELF_SERVICE = [
     ("can_this_form_post", "UserInfoEditView"),
     ("can_read", "Meta"),
 ]
+# Pages that are not a model's list, shown in a model menu to roles that may read the model they serve:
+# (link name, href, label, menu key, model)
+FEATURE_LINKS = (
+    ("reorder", "/reorder/", {"zh": "补货建议", "en": "Reorder suggestions"}, "purchase", "purchase_order"),
+    ("overdue", "/accounts/overdue", {"zh": "逾期催款", "en": "Overdue (dunning)"}, "money", "partner"),
+)
 MANAGER_EXTRA = [("can_read", "Audit"), ("menu_access", "audit_log"), ("menu_access", "system")]
 
 
@@ -44,6 +50,9 @@ def wanted_permissions(registry: Registry, role_key: str) -> set[tuple[str, str]
             wanted.add(("menu_access", key))
         if shown:
             wanted.add(("menu_access", menu.key))
+    for name, _href, _label, _menu, model_key in FEATURE_LINKS:
+        if model_key in readable:
+            wanted.add(("menu_access", name))
     if role_key == "manager":
         wanted.update(MANAGER_EXTRA)
     return wanted

@@ -16,7 +16,7 @@ from app.services.context import current_access, registry, session
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.prices import supplier_scorecard
 from app.services.query import get_row
-from app.services.receivables import ageing, payable, receivable, statement
+from app.services.receivables import ageing, overdue_customers, payable, receivable, statement
 from app.services.settings import policies, set_policy
 from app.services.users import UserError, assign_warehouses, warehouse_codes
 
@@ -160,7 +160,14 @@ class AccountsView(BaseView):
 
     route_base = "/accounts"
     class_permission_name = "Partner"
-    method_permission_name = {"partner": "read"}
+    method_permission_name = {"partner": "read", "overdue": "read"}
+
+    @expose("/overdue")
+    @has_access
+    def overdue(self) -> Any:
+        """催款: customers past their payment terms, most overdue first, with their ageing."""
+        today = dt.datetime.now(dt.UTC).date()
+        return self.render_template("jxc/overdue.html", rows=overdue_customers(session(), current_access(), today))
 
     @expose("/<int:pk>")
     @has_access

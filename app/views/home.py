@@ -12,7 +12,7 @@ from flask_login import current_user
 from app.i18n import label, t
 from app.services.context import current_access, registry, session
 from app.services.errors import ServiceError
-from app.services.reorder import alerts, create_purchase_orders
+from app.services.reorder import alerts, create_purchase_orders, suggestions
 
 
 class HomeView(IndexView):
@@ -57,7 +57,24 @@ class ReorderView(BaseView):
 
     route_base = "/reorder"
     class_permission_name = "PurchaseOrder"
-    method_permission_name = {"orders": "write"}
+    method_permission_name = {"index": "read", "orders": "write"}
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """补货建议: every item below its reorder point with the quantity to order, and overstock."""
+        access = current_access()
+        found = suggestions(session(), access)
+        warehouses, partners = registry().cls("warehouse"), registry().cls("partner")
+        ids = {p.supplier_id for p in found if p.supplier_id is not None}
+        names = {r.id: f"{r.code} {r.name}" for r in session().query(partners).filter(partners.id.in_(ids))}
+        return self.render_template(
+            "jxc/reorder.html",
+            suggestions=[p.as_json() | {"supplier": names.get(p.supplier_id or 0, "")} for p in found],
+            alerts=alerts(session(), access),
+            warehouses=[w.code for w in session().query(warehouses).order_by(warehouses.code)],
+            can_order=access.can("purchase_order", "write"),
+        )
 
     @expose("/orders", methods=["POST"])
     @has_access

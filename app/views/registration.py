@@ -10,6 +10,7 @@ from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
 from app.meta.registry import Registry
+from app.services.roles_sync import FEATURE_LINKS
 from app.views.admin import AccountsView, AuditView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.grid import GridView
 from app.views.home import ReorderView
@@ -42,6 +43,15 @@ def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
                 category=menu.key,
                 category_label=LazyLabel(menu.label, menu.key),
             )
+    menus = {menu.key: menu for menu in registry.meta.menus}
+    for name, href, texts, menu_key, _model in FEATURE_LINKS:
+        appbuilder.add_link(
+            name=name,
+            href=href,
+            label=LazyLabel(texts),
+            category=menu_key,
+            category_label=LazyLabel(menus[menu_key].label, menu_key),
+        )
     for api in PLATFORM_APIS:
         appbuilder.add_api(api)
     for view in PLATFORM_VIEWS:
