@@ -21,6 +21,7 @@ from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access import permission_resource
 from app.services.audit_read import record_history
+from app.services.autopost import post_on_save
 from app.services.context import current_access, registry, session
 from app.services.errors import ValidationFailed
 from app.services.posting import PostingService
@@ -214,8 +215,7 @@ class ModelApi(BaseApi):
         service = RecordService(session(), access)
         row = service.create(self.model_key, payload)
         service.commit()
-        result = rows_to_json(session(), access, self.model, [row], with_lines=True)[0]
-        return self.response(201, id=row.id, result=result)
+        return self._saved(201, row)
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
@@ -256,8 +256,7 @@ class ModelApi(BaseApi):
         service = RecordService(session(), access)
         row = service.update(self.model_key, pk, payload)
         service.commit()
-        result = rows_to_json(session(), access, self.model, [row], with_lines=True)[0]
-        return self.response(200, id=pk, result=result)
+        return self._saved(200, row)
 
     @expose("/<int:pk>", methods=["DELETE"])
     @protect()
@@ -437,6 +436,14 @@ class ModelApi(BaseApi):
               description: The document is not pending
         """
         return self._transition(pk, PostingService.reject)
+
+    def _saved(self, status: int, row: Any) -> Any:
+        """The saved row; a document is also posted when the company posts on save (弱审核)."""
+        access = current_access()
+        posted, refusal = post_on_save(session(), access, self.model, row)
+        result = rows_to_json(session(), access, self.model, [row], with_lines=True)[0]
+        extra = {"posted": posted, "post_error": refusal} if self.model.kind == "document" else {}
+        return self.response(status, id=row.id, result=result, **extra)
 
     def _transition(self, pk: int, action: Any) -> Any:
         access = current_access()

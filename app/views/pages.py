@@ -17,6 +17,7 @@ from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access import permission_resource
 from app.services.audit_read import record_history
+from app.services.autopost import post_on_save
 from app.services.context import current_access, registry, session
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.posting import PostingService
@@ -225,7 +226,10 @@ class ModelPages(BaseView):
                         expected_version=request.form.get("version", type=int),
                     )
                 service.commit()
-                flash(t("saved"), "success")
+                posted, refusal = post_on_save(session(), access, model, row)
+                flash(t("submitted_ok") if posted else t("saved"), "success")
+                if refusal:
+                    flash(refusal, "warning")
                 return redirect(url_for(f"{self.__class__.__name__}.show", pk=row.id))
             except ValidationFailed as exc:
                 session().rollback()
