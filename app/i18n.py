@@ -86,6 +86,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Over the credit limit {limit}: {exposure} owed or on order, {amount} on this order",
     },
     "source_missing": {"zh": "找不到已审核的源单「{number}」", "en": "No submitted source document '{number}'"},
+    "over_return": {
+        "zh": "超出 {number} 可退数量（已出入库数量减已退数量）",
+        "en": "More than {number} has left to return",
+    },
+    "return_other_partner": {
+        "zh": "源单 {number} 属于其他往来单位",
+        "en": "Source document {number} belongs to another partner",
+    },
     "over_order": {"zh": "超出订单 {number} 的未发货数量", "en": "More than order {number} still has open"},
     "budget_near": {
         "zh": "「{category}」本月采购已达预算的 80%：{spent} / {budget}",

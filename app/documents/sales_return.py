@@ -1,14 +1,22 @@
-"""销售退货: goods come back in at the current average cost."""
+"""销售退货: goods come back from a customer; against a named delivery, at the cost they left at,
+otherwise at the current average cost."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.documents.base import IN, DocumentBehaviour, Effect, line_effect
+from app.documents.base import IN, Effect, line_effect
+from app.documents.returns import LinkedReturn
 
 
-class SalesReturn(DocumentBehaviour):
+class SalesReturn(LinkedReturn):
     """Return of goods from a customer."""
 
+    source_model = "sales_delivery"
+
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
-        return [line_effect(i, line, doc.warehouse_id, IN, "in") for i, line in enumerate(lines)]
+        self._taken = self.returned(doc, lines)
+        return [
+            line_effect(i, line, doc.warehouse_id, IN, "in", unit_cost=self.cost_of(i, line, self._taken, "cost_price"))
+            for i, line in enumerate(lines)
+        ]

@@ -1,0 +1,55 @@
+"""What sales and purchase returns share: a return may name the document it returns (source_number).
+
+Then each line must be an item of that document, returned no more than was delivered / received less
+what earlier returns took back (counted in the source lines' returned_qty), from the same partner; a
+sales return comes back at the cost the goods left at. Cancelling a return gives the quantity back.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate, give_back
+from app.i18n import t
+from app.services.errors import CellError, ValidationFailed
+
+COST_PLACES = Decimal("0.0001")
+
+
+class LinkedReturn(DocumentBehaviour):
+    """A return checked against the delivery or receipt it names."""
+
+    done_field = "returned_qty"
+
+    def returned(self, doc: Any, lines: list[Any]) -> list[Allocation]:
+        """Allocate the lines over the source's not yet returned quantities; refuse what does not fit."""
+        source, source_lines = self.source(doc)
+        if source is None:
+            return []
+        if source.partner_id != doc.partner_id:
+            raise ValidationFailed([CellError("source_number", t("return_other_partner", number=source.number))])
+        taken, over = allocate(lines, source_lines, self.done_field)
+        if over:
+            raise ValidationFailed([CellError(f"lines.{i}.qty", t("over_return", number=source.number)) for i in over])
+        return taken
+
+    @staticmethod
+    def cost_of(index: int, line: Any, taken: list[Allocation], cost_field: str) -> Decimal | None:
+        """The line's unit cost as the source lines it returns were valued (None if they carry none)."""
+        parts = [a for a in taken if a.index == index]
+        if not parts or any(getattr(a.order_line, cost_field) is None for a in parts):
+            return None
+        value = sum((a.qty * Decimal(getattr(a.order_line, cost_field)) for a in parts), Decimal(0))
+        return (value / Decimal(line.qty)).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
+
+    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
+        add_done(self._taken, self.done_field)
+
+    def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Any]:
+        source, source_lines = self.source(doc)
+        self._given = give_back(lines, source_lines, self.done_field) if source is not None else []
+        return []
+
+    def after_cancel(self, doc: Any, lines: list[Any]) -> None:
+        add_done(self._given, self.done_field, sign=-1)

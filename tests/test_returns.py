@@ -1,0 +1,106 @@
+"""Returns linked to the delivery or receipt they return: quantities capped, cost of the original, cancel."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
+
+
+def submit(api, model, doc):
+    return api.post(f"/api/v1/{model}/{doc['id']}/submit")
+
+
+def test_sales_return_against_its_delivery(app, admin_api):
+    sku, other = new_item(admin_api), new_item(admin_api)
+    receive(admin_api, sku, "10", "3")
+    receive(admin_api, other, "5", "1")
+    delivery = post(admin_api, "sales_delivery", [{"item": sku, "qty": "6", "price": "10"}], warehouse="WH01")
+    receive(admin_api, sku, "10", "5")  # the average moves to (4 x 3 + 10 x 5) / 14
+    ret = post(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "2", "price": "10"}],
+        warehouse="WH01",
+        source_number=delivery["number"],
+    )
+    assert balance(app, sku) == (D(16), D(4 * 3 + 50 + 2 * 3))  # back at the cost it left at, not 4.43
+    source = admin_api.get(f"/api/v1/sales_delivery/{delivery['id']}").get_json()["result"]
+    assert source["lines"][0]["returned_qty"] == "2"
+
+    too_many = document(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "5", "price": "10"}],
+        warehouse="WH01",
+        source_number=delivery["number"],
+    )
+    refused = submit(admin_api, "sales_return", too_many)
+    assert refused.status_code == 422 and "lines.0.qty" in refused.get_json()["message"]
+    not_on_it = document(
+        admin_api,
+        "sales_return",
+        [{"item": other, "qty": "1", "price": "1"}],
+        warehouse="WH01",
+        source_number=delivery["number"],
+    )
+    assert submit(admin_api, "sales_return", not_on_it).status_code == 422
+    stranger = document(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "10"}],
+        warehouse="WH01",
+        partner="K002",
+        source_number=delivery["number"],
+    )
+    refused = submit(admin_api, "sales_return", stranger)
+    assert refused.status_code == 422 and "source_number" in refused.get_json()["message"]
+    missing = document(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "10"}],
+        warehouse="WH01",
+        source_number="XS-NO-SUCH",
+    )
+    assert submit(admin_api, "sales_return", missing).status_code == 422
+
+    rest = post(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "4", "price": "10"}],
+        warehouse="WH01",
+        source_number=delivery["number"],
+    )
+    assert rest["status"] == "submitted"
+    assert admin_api.post(f"/api/v1/sales_return/{ret['id']}/cancel").status_code == 200
+    source = admin_api.get(f"/api/v1/sales_delivery/{delivery['id']}").get_json()["result"]
+    assert source["lines"][0]["returned_qty"] == "4"
+    assert ledger_problems(app) == []
+
+
+def test_purchase_return_against_its_receipt(app, admin_api):
+    sku = new_item(admin_api)
+    receipt = receive(admin_api, sku, "10", "2")
+    over = document(
+        admin_api,
+        "purchase_return",
+        [{"item": sku, "qty": "11", "price": "2"}],
+        warehouse="WH01",
+        source_number=receipt["number"],
+    )
+    assert submit(admin_api, "purchase_return", over).status_code == 422
+    post(
+        admin_api,
+        "purchase_return",
+        [{"item": sku, "qty": "3", "price": "2"}],
+        warehouse="WH01",
+        source_number=receipt["number"],
+    )
+    assert (
+        admin_api.get(f"/api/v1/purchase_receipt/{receipt['id']}").get_json()["result"]["lines"][0]["returned_qty"]
+        == "3"
+    )
+    assert balance(app, sku) == (D(7), D(14))
+    unlinked = post(admin_api, "purchase_return", [{"item": sku, "qty": "1", "price": "2"}], warehouse="WH01")
+    assert unlinked["status"] == "submitted" and balance(app, sku)[0] == D(6)
+    assert ledger_problems(app) == []
