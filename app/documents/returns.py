@@ -21,6 +21,8 @@ class LinkedReturn(DocumentBehaviour):
     """A return checked against the delivery or receipt it names."""
 
     done_field = "returned_qty"
+    _taken: list[Allocation]  # set by stock_effects, counted by after_post
+    _given: list[Allocation]  # set by cancel_effects, taken back by after_cancel
 
     def returned(self, doc: Any, lines: list[Any]) -> list[Allocation]:
         """Allocate the lines over the source's not yet returned quantities; refuse what does not fit."""
