@@ -1,0 +1,617 @@
+"""The spreadsheet grid (/grid/<model>/) in a real browser (Debian chromium through Playwright) against a
+real gunicorn server on SQLite with the demo data: paste of an Excel block past the loaded page, refused
+cells, undo / redo, fill-down, copy, a conflict between two people, masked columns, export of the
+current view, and the phone cards.
+
+Test data is made through the grid's batch API (one request for hundreds of rows) and checked through
+the REST API /api/v1/item/. Screenshots go to test-artifacts/grid-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import prison
+import pytest
+from conftest import PASSWORD, unique
+from servers import ARTIFACTS, HttpApi, jxc_server
+from test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Console
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SALES_USER = "u_grid_sales"
+IDLE = "() => window.jxcGrid && window.jxcGrid.idle()"
+
+
+# --- fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One server with the demo data for the module, plus a salesperson made with the CLI."""
+    instance = tmp_path_factory.mktemp("grid") / "instance"
+    url = f"sqlite:///{instance / 'jxc.db'}"
+    with jxc_server(url, instance, name="grid", demo=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api(server: Any) -> HttpApi:
+    return HttpApi(server.url)
+
+
+@pytest.fixture(scope="module")
+def salesperson(api: HttpApi) -> str:
+    """A user with the salesperson role, made through FAB's security API (as an administrator would)."""
+    query = prison.dumps({"filters": [{"col": "name", "opr": "eq", "value": "salesperson"}]})
+    status, roles = api.get("/api/v1/security/roles/?q=" + quote(query, safe=""))
+    assert status == 200 and roles["count"] == 1, roles
+    user = {
+        "username": SALES_USER,
+        "first_name": "网格",
+        "last_name": "销售",
+        "email": f"{SALES_USER}@jxc.local",
+        "password": PASSWORD,
+        "active": True,
+        "roles": [roles["ids"][0]],
+    }
+    status, body = api.post("/api/v1/security/users/", user)
+    assert status == 201, body
+    return SALES_USER
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def sign_in(chromium: Any, server: Any, username: str, path: Path) -> Path:
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server.url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(server.url + "/")
+    context.storage_state(path=str(path))
+    context.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def admin_state(server: Any, chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sign_in(chromium, server, "admin", tmp_path_factory.mktemp("state") / "admin.json")
+
+
+@pytest.fixture(autouse=True)
+def default_layout(api: HttpApi) -> None:
+    """Every test starts from the default column layout (a test may hide columns)."""
+    status, body = api.put("/api/v1/grid/item/layout", {"columns": []})
+    assert status == 200, body
+
+
+def open_page(
+    chromium: Any, state: Path, viewport: dict[str, int] = DESKTOP, **options: Any
+) -> tuple[Any, Any, Console]:
+    context = chromium.new_context(
+        viewport=viewport,
+        locale="zh-CN",
+        storage_state=str(state),
+        permissions=["clipboard-read", "clipboard-write"],
+        **options,
+    )
+    console = Console()
+    page = context.new_page()
+    console.attach(page)
+    return context, page, console
+
+
+@pytest.fixture
+def desktop(chromium: Any, admin_state: Path) -> Iterator[tuple[Any, Console]]:
+    context, page, console = open_page(chromium, admin_state)
+    yield page, console
+    context.close()
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def make_items(api: HttpApi, prefix: str, count: int, **values: str) -> list[str]:
+    """Create items PREFIX0000.. in one grid batch; return their skus."""
+    skus = [f"{prefix}{i:04d}" for i in range(count)]
+    ops = [
+        {"op": "create", "tmp_id": f"t{i}", "values": {"sku": sku, "name": f"网格测试 {sku}", "unit": "PCS", **values}}
+        for i, sku in enumerate(skus)
+    ]
+    status, body = api.post(
+        "/api/v1/grid/item/batch", {"client_batch_id": unique("setup"), "source": "edit", "ops": ops}
+    )
+    assert status == 200, body
+    return skus
+
+
+def items(api: HttpApi, prefix: str) -> dict[str, dict[str, Any]]:
+    """Items whose sku starts with prefix, by sku, read through the REST API."""
+    query = prison.dumps(
+        {
+            "filters": [{"col": "sku", "opr": "sw", "value": prefix}],
+            "order_column": "sku",
+            "order_direction": "asc",
+            "page": 0,
+            "page_size": 1000,
+        }
+    )
+    status, body = api.get("/api/v1/item/?q=" + quote(query, safe=""))
+    assert status == 200, body
+    return {row["sku"]: row for row in body["result"]}
+
+
+def dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value).replace(",", ""))
+
+
+def open_grid(page: Any, server: Any, sku_filter: str | None = None, total: int | None = None) -> None:
+    page.goto(server.url + "/grid/item/")
+    page.locator(".tabulator-row").first.wait_for(timeout=15000)
+    page.wait_for_function(IDLE)
+    if sku_filter:
+        header_filter(page, "sku", sku_filter)
+        wait_count(page, total)
+
+
+def header_filter(page: Any, field: str, text: str) -> None:
+    box = page.locator(f".tabulator-col[tabulator-field={field}] .tabulator-header-filter input")
+    box.fill(text)
+    box.press("Enter")  # the live filter also runs on keyup after a short delay
+
+
+def wait_count(page: Any, total: int | None) -> None:
+    if total is not None:
+        page.wait_for_function(
+            "(n) => document.querySelector('.jxc-grid-count').textContent === '共 ' + n + ' 条'", arg=total
+        )
+    page.wait_for_function(IDLE)
+
+
+def cell(page: Any, sku: str, field: str) -> Any:
+    row = page.locator(".tabulator-row", has=page.locator(f".tabulator-cell[tabulator-field=sku]:text-is('{sku}')"))
+    return row.locator(f".tabulator-cell[tabulator-field={field}]")
+
+
+def paste(page: Any, text: str) -> None:
+    """Put text on the clipboard as Excel would, then Ctrl+V in the grid."""
+    page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
+    page.keyboard.press("Control+V")
+
+
+def copy(page: Any) -> str:
+    """Ctrl+C in the grid; what is on the clipboard then."""
+    page.evaluate("() => navigator.clipboard.writeText('')")
+    page.keyboard.press("Control+C")
+    return page.evaluate("() => navigator.clipboard.readText()")
+
+
+def edit(page: Any, target: Any, text: str, commit: bool = True) -> None:
+    target.dblclick()
+    page.locator(".jxc-grid-input").wait_for()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    if commit:
+        page.keyboard.press("Enter")
+
+
+def idle(page: Any) -> None:
+    page.wait_for_timeout(50)
+    page.wait_for_function(IDLE, timeout=20000)
+
+
+def shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"grid-{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def set_columns(page: Any, hidden: list[str], show: bool = False) -> None:
+    page.click("[data-action=columns]")
+    for field in hidden:
+        box = page.locator(f".jxc-grid-colpanel input[data-field={field}]")
+        if show:
+            box.check()
+        else:
+            box.uncheck()
+    page.click(".jxc-grid-title")  # closes the panel
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+
+def excel_block(count: int) -> tuple[str, list[tuple[str, Decimal, Decimal]]]:
+    """A block as Excel puts it on the clipboard (spec, sale price, wholesale price) and what it means."""
+    prices = [("1,234.50", Decimal("1234.50")), ("¥1,200", Decimal("1200")), ("１２３.５", Decimal("123.5"))]
+    lines, expected = [], []
+    for i in range(count):
+        spec = f"规格 {i}"
+        cell_text = spec
+        if i == 7:
+            spec = "甲\t乙"  # a cell holding a tab: Excel quotes it
+            cell_text = '"甲\t乙"'
+        if i == 8:
+            spec = '5" 屏\n第二行'  # a quote and a line break inside one cell
+            cell_text = '"5"" 屏\n第二行"'
+        price_text, price = prices[i % 3] if i % 4 else (str(i), Decimal(i))
+        wholesale = Decimal(i) + Decimal("0.25")
+        lines.append(f"{cell_text}\t{price_text}\t{wholesale}")
+        expected.append((spec, price, wholesale))
+    return "\r\n".join(lines) + "\r\n", expected
+
+
+def test_paste_of_500_excel_rows_past_the_page_saves_all_and_undoes_as_one_step(server, api, desktop):
+    page, console = desktop
+    prefix = unique("PA")
+    skus = make_items(api, prefix, 520)
+    open_grid(page, server, prefix, 520)
+    with page.expect_response(lambda r: "/rows" in r.url and "sort" in r.url):
+        page.click(".tabulator-col[tabulator-field=sku] .tabulator-col-title")
+    idle(page)
+    assert page.locator(".tabulator-row").count() <= 100  # the page holds 100 rows; the block is 500
+    set_columns(page, ["category", "unit", "barcode", "pinyin", "purchase_price"])
+    headers = page.locator(".tabulator-col[tabulator-field]:visible .tabulator-col-title").all_inner_texts()
+    assert headers[:5] == ["商品编码", "商品名称", "规格型号", "零售价", "批发价"], headers
+
+    text, expected = excel_block(500)
+    cell(page, skus[0], "spec").click()
+    stack = page.evaluate("window.jxcGrid.undoStack()")
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        paste(page, text)
+    assert answer.value.status == 200, answer.value.text()
+    idle(page)
+    assert page.locator(".jxc-grid-banner").is_hidden()
+    sent = answer.value.request.post_data_json
+    assert sent["source"] == "paste" and len(sent["ops"]) == 500  # one batch: 100 rows on the page, 400 past it
+    assert page.evaluate("window.jxcGrid.undoStack()") == [answer.value.json()["batch_id"], *stack]  # one step
+
+    saved = items(api, prefix)
+    assert len(saved) == 520
+    for sku, (spec, price, wholesale) in zip(skus, expected, strict=False):
+        row = saved[sku]
+        assert (row["spec"], dec(row["sale_price"]), dec(row["wholesale_price"])) == (spec, price, wholesale), sku
+    for sku in skus[500:]:  # rows below the block are untouched (no blank row from a trailing newline)
+        assert saved[sku]["spec"] is None and saved[sku]["sale_price"] is None
+    assert cell(page, skus[3], "sale_price").inner_text() == "1,234.50"
+
+    cell(page, skus[1], "sku").click()
+    with page.expect_response(lambda r: "/undo" in r.url) as answer:
+        page.keyboard.press("Control+z")
+    assert answer.value.status == 200, answer.value.text()
+    idle(page)
+    undone = items(api, prefix)
+    assert all(undone[s]["spec"] is None and undone[s]["sale_price"] is None for s in skus), "undo left values"
+    assert cell(page, skus[3], "sale_price").inner_text() == ""
+
+    with page.expect_response(lambda r: "/undo" in r.url) as answer:
+        page.keyboard.press("Control+y")
+    assert answer.value.status == 200, answer.value.text()
+    idle(page)
+    redone = items(api, prefix)
+    assert [(redone[s]["spec"], dec(redone[s]["sale_price"])) for s in skus[:500]] == [(e[0], e[1]) for e in expected]
+    assert cell(page, skus[3], "sale_price").inner_text() == "1,234.50"
+    console.check()
+
+
+def test_block_with_three_bad_cells_saves_nothing_until_they_are_fixed(server, api, desktop):
+    page, console = desktop
+    prefix = unique("BD")
+    skus = make_items(api, prefix, 6, sale_price="10", wholesale_price="8")
+    open_grid(page, server, prefix, 6)
+    block = "\r\n".join(["11\t9", "abc\t9.5", "12\t7", "13\t1.2.3", "-5\t6"]) + "\r\n"
+    cell(page, skus[0], "sale_price").click()
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        paste(page, block)
+    assert answer.value.status == 422
+    idle(page)
+
+    red = page.locator(".jxc-cell-error")
+    assert red.count() == 3
+    refused = {
+        (cell(page, skus[1], "sale_price"), "sale_price"),
+        (cell(page, skus[3], "wholesale_price"), "wholesale_price"),
+        (cell(page, skus[4], "sale_price"), "sale_price"),
+    }
+    messages = []
+    for target, _field in refused:
+        assert "jxc-cell-error" in (target.get_attribute("class") or "")
+        title = target.get_attribute("title") or ""
+        assert title.strip(), "a red cell tells why on hover"
+        messages.append(title)
+    banner = page.locator(".jxc-grid-banner")
+    assert banner.is_visible() and "3 个单元格" in banner.inner_text()
+    for message in messages:
+        assert message in banner.inner_text()
+    assert cell(page, skus[1], "sale_price").inner_text() == "abc"  # the refused text stays for fixing
+    shot(page, "errors-zh")
+    before = items(api, prefix)
+    assert {s: (dec(r["sale_price"]), dec(r["wholesale_price"])) for s, r in before.items()} == {
+        s: (Decimal(10), Decimal(8)) for s in skus
+    }, "a refused block saves nothing"
+
+    edit(page, cell(page, skus[1], "sale_price"), "10.5")
+    idle(page)
+    assert page.locator(".jxc-cell-error").count() == 2
+    assert all(dec(r["sale_price"]) == Decimal(10) for r in items(api, prefix).values())
+    edit(page, cell(page, skus[3], "wholesale_price"), "1.23")
+    idle(page)
+    edit(page, cell(page, skus[4], "sale_price"), "5")
+    idle(page)
+    assert page.locator(".jxc-cell-error").count() == 0
+    assert banner.is_hidden()
+    after = items(api, prefix)
+    assert [(dec(after[s]["sale_price"]), dec(after[s]["wholesale_price"])) for s in skus] == [
+        (Decimal("11"), Decimal("9")),
+        (Decimal("10.5"), Decimal("9.5")),
+        (Decimal("12"), Decimal("7")),
+        (Decimal("13"), Decimal("1.23")),
+        (Decimal("5"), Decimal("6")),
+        (Decimal("10"), Decimal("8")),
+    ]
+    console.check(expected_failures=(f"422 {server.url}/api/v1/grid/item/batch",))
+
+
+def test_fill_down_and_copy_of_a_range(server, api, desktop):
+    page, console = desktop
+    prefix = unique("FD")
+    skus = make_items(api, prefix, 5, spec='带"引号\t和制表符', sale_price="3", name="<b>粗</b>")
+    first = items(api, prefix)[skus[0]]
+    update = {"op": "update", "id": first["id"], "version": first["version"], "values": {"sale_price": "1234.5"}}
+    status, body = api.post(
+        "/api/v1/grid/item/batch", {"client_batch_id": unique("up"), "source": "edit", "ops": [update]}
+    )
+    assert status == 200, body
+    open_grid(page, server, prefix, 5)
+    name = cell(page, skus[0], "name")
+    assert name.inner_text() == "<b>粗</b>" and name.locator("b").count() == 0  # user text is never HTML
+
+    cell(page, skus[0], "sale_price").click()
+    cell(page, skus[3], "sale_price").click(modifiers=["Shift"])
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        page.keyboard.press("Control+d")
+    assert answer.value.status == 200
+    idle(page)
+    saved = items(api, prefix)
+    assert [dec(saved[s]["sale_price"]) for s in skus] == [Decimal("1234.5")] * 4 + [Decimal(3)]
+    assert cell(page, skus[3], "sale_price").inner_text() == "1,234.50"
+
+    # Ctrl+C: TSV with Excel quoting, CRLF, links as their key, decimals as plain strings
+    cell(page, skus[0], "spec").click()
+    cell(page, skus[1], "unit").click(modifiers=["Shift"])
+    quoted = '"带""引号\t和制表符"'  # spec, the empty category, the unit's key
+    assert copy(page) == f"{quoted}\t\tPCS\r\n{quoted}\t\tPCS"
+    cell(page, skus[0], "sale_price").click()
+    assert copy(page) == "1234.50"
+    console.check()
+
+
+def test_new_row_saved_with_ctrl_s_then_deleted_and_brought_back_by_undo(server, api, desktop):
+    page, console = desktop
+    prefix = unique("NR")
+    (existing,) = make_items(api, prefix, 1)
+    open_grid(page, server, prefix, 1)
+    sku = prefix + "NEW"
+    page.click("[data-action=add]")
+    page.locator(".jxc-row-new .jxc-grid-input").wait_for()  # the new row opens on its first cell
+    page.keyboard.type(sku)
+    page.keyboard.press("Tab")
+    page.keyboard.type("New item")  # typing starts editing the next cell
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(600)
+    assert items(api, prefix).keys() == {existing}, "a new row waits for Save"
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        page.keyboard.press("Control+s")
+    assert answer.value.status == 422  # the unit is required
+    idle(page)
+    unit = page.locator(".jxc-row-new .tabulator-cell[tabulator-field=unit]")
+    assert "jxc-cell-error" in (unit.get_attribute("class") or "") and unit.get_attribute("title")
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        edit(page, unit, "PCS")  # fixing the red cell resends the new row
+    assert answer.value.status == 200
+    idle(page)
+    row = items(api, prefix)[sku]
+    assert (row["name"], row["unit"]["key"]) == ("New item", "PCS")
+    assert page.locator(".jxc-row-new").count() == 0 and cell(page, sku, "unit").inner_text() == "PCS 个"
+
+    cell(page, sku, "name").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        page.click("[data-action=delete]")
+    assert answer.value.status == 200 and answer.value.request.post_data_json["ops"][0]["op"] == "delete"
+    idle(page)
+    assert sku not in items(api, prefix) and cell(page, sku, "name").count() == 0
+    with page.expect_response(lambda r: "/undo" in r.url) as answer:
+        page.click("[data-action=undo]")
+    assert answer.value.status == 200
+    idle(page)
+    assert items(api, prefix)[sku]["name"] == "New item"
+    assert cell(page, sku, "name").inner_text() == "New item"
+    console.check(expected_failures=(f"422 {server.url}/api/v1/grid/item/batch",))
+
+
+def test_conflict_between_two_people_offers_reload_and_overwrite(server, api, chromium, admin_state):
+    prefix = unique("CF")
+    (sku,) = make_items(api, prefix, 1, sale_price="10")
+    context_a, a, console_a = open_page(chromium, admin_state)
+    context_b, b, console_b = open_page(chromium, admin_state)
+    try:
+        open_grid(a, server, prefix, 1)
+        open_grid(b, server, prefix, 1)
+
+        edit(b, cell(b, sku, "sale_price"), "12", commit=False)  # B is typing...
+        edit(a, cell(a, sku, "sale_price"), "11")  # ...while A saves
+        idle(a)
+        assert dec(items(api, prefix)[sku]["sale_price"]) == Decimal(11)
+        with b.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+            b.keyboard.press("Enter")
+        assert answer.value.status == 409
+        idle(b)
+        banner = b.locator(".jxc-grid-banner")
+        assert banner.is_visible() and sku in banner.inner_text()
+        assert b.locator("[data-banner=reload]").is_visible() and b.locator("[data-banner=overwrite]").is_visible()
+        shot(b, "conflict-zh")
+        b.click("[data-banner=reload]")
+        idle(b)
+        assert cell(b, sku, "sale_price").inner_text() == "11.00"  # A's value
+        assert b.evaluate("Object.keys(window.jxcGrid.pending()).length") == 0
+        assert dec(items(api, prefix)[sku]["sale_price"]) == Decimal(11)
+
+        edit(b, cell(b, sku, "sale_price"), "14", commit=False)
+        edit(a, cell(a, sku, "sale_price"), "13")
+        idle(a)
+        with b.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+            b.keyboard.press("Enter")
+        assert answer.value.status == 409
+        idle(b)
+        with b.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+            b.click("[data-banner=overwrite]")
+        assert answer.value.status == 200
+        idle(b)
+        assert dec(items(api, prefix)[sku]["sale_price"]) == Decimal(14)
+        assert cell(b, sku, "sale_price").inner_text() == "14.00"
+        assert b.locator(".jxc-grid-banner").is_hidden()
+        # A sees B's value without reloading (the change feed is polled every 3 s)
+        a.wait_for_function(
+            "(sku) => [...document.querySelectorAll('.tabulator-row')].some(r =>"
+            " r.querySelector('[tabulator-field=sku]').textContent === sku &&"
+            " r.querySelector('[tabulator-field=sale_price]').textContent === '14.00')",
+            arg=sku,
+            timeout=10000,
+        )
+        console_a.check()
+        console_b.check(expected_failures=(f"409 {server.url}/api/v1/grid/item/batch",) * 2)
+    finally:
+        context_a.close()
+        context_b.close()
+
+
+def test_salesperson_does_not_see_masked_item_columns(server, chromium, salesperson, tmp_path):
+    state = sign_in(chromium, server, salesperson, tmp_path / "sales.json")
+    context, page, console = open_page(chromium, state)
+    try:
+        with page.expect_response(lambda r: "/api/v1/grid/item/rows" in r.url) as answer:
+            page.goto(server.url + "/grid/item/")
+        page.locator(".tabulator-row").first.wait_for()
+        rows = answer.value.json()["data"]
+        assert rows and all("purchase_price" not in r and "cost_price" not in r for r in rows)
+        assert all("sale_price" in r for r in rows)
+        headers = page.locator(".tabulator-col[tabulator-field]:visible .tabulator-col-title").all_inner_texts()
+        assert "零售价" in headers
+        assert "采购价" not in headers and "成本价" not in headers, headers
+        fields = page.evaluate("window.jxcGrid.table.getColumns().map(c => c.getField())")
+        assert "purchase_price" not in fields and "cost_price" not in fields
+        # item is read-only for the role: no editing buttons, no editor on double-click
+        assert page.locator("[data-action=add]").count() == 0 and page.locator("[data-action=save]").count() == 0
+        page.locator(".tabulator-cell[tabulator-field=sale_price]").first.dblclick()
+        assert page.locator(".jxc-grid-input").count() == 0
+        status, body = HttpApi(server.url, salesperson).get("/api/v1/grid/item/rows?page=1&size=5")
+        assert status == 200 and all("purchase_price" not in r and "cost_price" not in r for r in body["data"])
+        console.check()
+    finally:
+        context.close()
+
+
+def test_export_is_exactly_the_filtered_sorted_view(server, desktop):
+    from openpyxl import load_workbook
+
+    page, console = desktop
+    open_grid(page, server)
+    header_filter(page, "name", "茶")
+    page.wait_for_function("() => document.querySelector('.jxc-grid-count').textContent !== '共 0 条'")
+    idle(page)
+    for direction in ("asc", "desc"):
+        with page.expect_response(lambda r, d=direction: "/rows" in r.url and "=sale_price" in r.url and d in r.url):
+            page.click(".tabulator-col[tabulator-field=sale_price] .tabulator-col-title")
+        idle(page)
+    with page.expect_response(lambda r: r.url.endswith("/layout") and r.request.method == "PUT") as saved:
+        set_columns(page, ["barcode", "pinyin"])
+    assert saved.value.status == 200
+    screen = page.evaluate(
+        """() => {
+            const cols = window.jxcGrid.table.getColumns().filter(c => c.isVisible());
+            const rows = [...document.querySelectorAll('.tabulator-tableholder .tabulator-row')];
+            return {
+                fields: cols.map(c => c.getField()),
+                titles: cols.map(c => c.getDefinition().title),
+                rows: rows.map(r => cols.map(c => r.querySelector(`[tabulator-field=${c.getField()}]`).textContent)),
+            };
+        }"""
+    )
+    count = int(page.locator(".jxc-grid-count").inner_text().strip("共 条"))
+    assert 2 <= count == len(screen["rows"]) < 100
+    prices = [dec(r[screen["fields"].index("sale_price")]) for r in screen["rows"]]
+    assert prices == sorted(prices, reverse=True) and all("茶" in r[1] for r in screen["rows"])
+
+    with page.expect_download() as download:
+        page.click("[data-action=export]")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert table[0] == screen["titles"]
+    assert len(table) - 1 == len(screen["rows"])
+    config = page.evaluate("JSON.parse(document.getElementById('jxc-grid').dataset.config)")
+    types = {c["field"]: c["type"] for c in config["columns"]}
+    for got, shown in zip(table[1:], screen["rows"], strict=True):
+        for field, value, text in zip(screen["fields"], got, shown, strict=True):
+            kind = types[field]
+            if kind in ("money", "qty", "decimal", "int"):
+                assert dec(value) == dec(text), (field, value, text)
+            elif kind == "bool":
+                assert {"是": "✓", "否": ""}[value] == text, (field, value, text)
+            elif kind == "datetime":  # an xlsx time is a float of days: allow its rounding
+                assert abs(value - dt.datetime.fromisoformat(text)) < dt.timedelta(seconds=1), (field, value, text)
+            elif isinstance(value, dt.date):
+                assert value.strftime("%Y-%m-%d") == text
+            else:
+                assert (value or "") == text, (field, value, text)
+
+    page.reload()  # the hidden columns stay hidden: the layout is kept per user
+    page.locator(".tabulator-row").first.wait_for()
+    visible = page.evaluate("window.jxcGrid.table.getColumns().filter(c => c.isVisible()).map(c => c.getField())")
+    assert "barcode" not in visible and "pinyin" not in visible and "sku" in visible
+    console.check()
+
+
+def test_screenshots_desktop_and_phone_cards(server, chromium, admin_state, desktop):
+    page, console = desktop
+    open_grid(page, server)
+    assert page.locator(".tabulator-frozen[tabulator-field=sku]").count() > 1  # frozen key columns
+    assert page.locator(".tabulator-calcs-bottom").first.inner_text().startswith("本页合计")
+    assert page.locator(".jxc-grid-count").inner_text().startswith("共 ")
+    shot(page, "desktop-zh")
+    console.check()
+
+    context, phone, phone_console = open_page(
+        chromium, admin_state, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    try:
+        phone.goto(server.url + "/grid/item/")
+        phone.locator(".jxc-card").first.wait_for()
+        assert phone.locator(".tabulator").count() == 0
+        assert phone.locator(".jxc-card").count() == 20
+        assert "SP0001" in phone.locator(".jxc-card").first.inner_text()
+        shot(phone, "phone-zh")
+        assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
+        phone.fill(".jxc-cards-search", "SP0002")
+        phone.wait_for_function("() => document.querySelectorAll('.jxc-card').length === 1")
+        phone.locator(".jxc-card").first.click()
+        phone.wait_for_url("**/m/item/*/edit")
+        phone_console.check()
+    finally:
+        context.close()
