@@ -105,6 +105,7 @@ grid_change = Table(
     Column("batch_id", Integer, nullable=False),
     Column("record_id", Integer, nullable=False),
     Column("op", String(8), nullable=False),
+    Column("tmp_id", String(64)),
     Column("before", Text),
     Column("after", Text),
     Index("ix_jxc_grid_change_batch", "batch_id", "id"),

@@ -166,12 +166,19 @@ def test_stale_versions_are_conflicts_with_current_values(admin_api):
 def test_a_retried_batch_is_saved_once(admin_api):
     created = new_items(admin_api, 1, unique("GI"))[0]
     batch_id = uuid.uuid4().hex
-    ops = [{"op": "update", "id": created["id"], "values": {"spec": "once"}}]
+    sku = unique("GI")
+    ops = [
+        {"op": "update", "id": created["id"], "values": {"spec": "once"}},
+        {"op": "create", "tmp_id": "t-new", "values": {"sku": sku, "name": "重试", "unit": "PCS"}},
+    ]
     first = save(admin_api, ops, batch_id=batch_id)
     again = save(admin_api, ops, batch_id=batch_id)
     assert first.status_code == again.status_code == 200
     assert again.get_json()["replayed"] is True and again.get_json()["batch_id"] == first.get_json()["batch_id"]
     assert item(admin_api, created["id"])["version"] == 2
+    assert rows(admin_api, **tag_filter(sku))["last_row"] == 1
+    created_again = [r for r in again.get_json()["rows"] if r.get("tmp_id") == "t-new"]
+    assert len(created_again) == 1 and created_again[0]["sku"] == sku  # the client can match its new row
 
 
 def test_undo_and_redo_of_a_paste_and_refusal_naming_changed_cells(admin_api):
@@ -292,7 +299,7 @@ def test_malformed_and_oversized_batches_are_refused(admin_api, body):
     assert response.get_json()["message"]
 
 
-def test_change_feed_lookup_and_layout(app, admin_api, login_as):
+def test_change_feed_lookup_and_layout(app, admin_api, api_as, login_as):
     cursor = admin_api.get("/api/v1/grid/item/changes").get_json()["cursor"]
     created = new_items(admin_api, 2, unique("GF"))
     save(admin_api, [{"op": "delete", "id": created[1]["id"], "version": 1}])
@@ -301,6 +308,15 @@ def test_change_feed_lookup_and_layout(app, admin_api, login_as):
     assert feed["cursor"] > cursor
     again = admin_api.get("/api/v1/grid/item/changes", query_string={"since": feed["cursor"]}).get_json()
     assert again["changed"] == [] and again["deleted"] == []
+    cursor = feed["cursor"]
+    partners = rows(admin_api, model="partner", size=100)["data"]
+    theirs = next(p for p in partners if p["code"] == "K001")
+    other = next(p for p in partners if p["code"] == "K003")
+    for partner in (theirs, other):
+        update = {"op": "update", "id": partner["id"], "values": {"remark": unique("R")}}
+        assert save(admin_api, [update], url="/api/v1/grid/partner/batch").status_code == 200
+    seen = api_as("salesperson").get("/api/v1/grid/partner/changes", query_string={"since": cursor}).get_json()
+    assert seen["changed"] == [theirs["id"]]  # the other customer's id is not revealed
 
     found = admin_api.get("/api/v1/grid/lookup/item", query_string={"q": created[0]["sku"]}).get_json()["results"]
     assert found == [{"id": created[0]["id"], "key": created[0]["sku"], "name": created[0]["name"]}]

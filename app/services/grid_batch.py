@@ -54,6 +54,7 @@ class _Change:
     op: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    tmp_id: str | None = None
 
 
 class GridBatches:
@@ -115,7 +116,7 @@ class GridBatches:
             try:
                 if op["op"] == "create":
                     row = records.create(model.key, op["values"], row_ref=ref)
-                    changes.append(_Change(row.id, "create", None, self._snapshot(model, row)))
+                    changes.append(_Change(row.id, "create", None, self._snapshot(model, row), op.get("tmp_id")))
                     saved.append((row, op.get("tmp_id")))
                 elif op["op"] == "update":
                     names = [n for n in op["values"] if n not in ("id", "version")]
@@ -194,6 +195,7 @@ class GridBatches:
                         "batch_id": batch_id,
                         "record_id": c.record_id,
                         "op": c.op,
+                        "tmp_id": None if c.tmp_id is None else str(c.tmp_id)[:64],
                         "before": None if c.before is None else json.dumps(c.before, ensure_ascii=False),
                         "after": None if c.after is None else json.dumps(c.after, ensure_ascii=False),
                     }
@@ -219,7 +221,7 @@ class GridBatches:
         rows = self._preload(model, [c.record_id for c in changes if c.op != "delete"])
         return BatchResult(
             batch.id,
-            [(rows[c.record_id], None) for c in changes if c.record_id in rows and c.op != "delete"],
+            [(rows[c.record_id], c.tmp_id) for c in changes if c.record_id in rows and c.op != "delete"],
             [c.record_id for c in changes if c.op == "delete"],
             replayed=True,
         )
@@ -234,6 +236,7 @@ class GridBatches:
                 r.op,
                 None if r.before is None else json.loads(r.before),
                 None if r.after is None else json.loads(r.after),
+                r.tmp_id,
             )
             for r in rows
         ]

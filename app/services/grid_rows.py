@@ -190,6 +190,12 @@ def changes_since(session: Session, access: Access, model: ModelSpec, since: Any
             changed.pop(row.record_id, None)
         else:
             changed[row.record_id] = None
+    if changed and access.scope(model) is not None:  # ids of rows the user may not see stay unknown
+        cls = access.registry.cls(model.key)
+        seen = set(
+            session.execute(base_select(access, model).with_only_columns(cls.id).where(cls.id.in_(changed))).scalars()
+        )
+        changed = {pk: None for pk in changed if pk in seen}
     if rows:
         cursor = rows[-1].id
     else:  # skip past other models' entries so the next poll starts from here

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.Integer, nullable=False),
         sa.Column("record_id", sa.Integer, nullable=False),
         sa.Column("op", sa.String(8), nullable=False),
+        sa.Column("tmp_id", sa.String(64)),
         sa.Column("before", sa.Text),
         sa.Column("after", sa.Text),
     )
