@@ -1,0 +1,138 @@
+// Tabulator column definitions from the model's columns (cfg.columns and the saved layout): cell
+// formatters with error / pending marks, header filters, page sums and the editor of each column.
+(function (G) {
+  'use strict';
+
+  // Add columnDefs(), resolveEditors() and canWriteColumn() to the grid instance g.
+  G.gridColumns = function (g) {
+    var state = g.state;
+    var cfg = g.cfg;
+    var t = g.t;
+    var byField = g.byField;
+    var el = G.el;
+    var numberText = G.numberText;
+    var displayText = G.displayText;
+    var exactSum = G.exactSum;
+    var safeItem = G.safeItem;
+
+    // --- columns ---------------------------------------------------------------------------------
+
+    function canWriteColumn(col) { return !!(cfg.can_write && col.editable); }
+
+    function cellEditable(col) {
+      return function (cell) {
+        var data = cell.getRow().getData();
+        return canWriteColumn(col) && !data._readonly;
+      };
+    }
+
+    function formatter(col) {
+      return function (cell) {
+        var data = cell.getRow().getData();
+        var node = cell.getElement();
+        var error = data._errors && data._errors[col.field];
+        node.classList.toggle('jxc-cell-error', !!error);
+        node.classList.toggle('jxc-cell-pending', !!(data._pending && data._pending[col.field]));
+        var text = displayText(col, cell.getValue());
+        if (error) {
+          node.setAttribute('title', error);
+        } else if (col.type === 'long_text' || text.length > 24) {
+          node.setAttribute('title', text);
+        } else {
+          node.removeAttribute('title');
+        }
+        return document.createTextNode(text);
+      };
+    }
+
+    function calcFormatter(col) {
+      return function (cell) {
+        var v = cell.getValue();
+        return document.createTextNode(v === null || v === undefined ? '' : (col ? numberText(col, v) : String(v)));
+      };
+    }
+
+    function sumCalc(col) {
+      return function (values) {
+        if (state.sumsFresh && Object.prototype.hasOwnProperty.call(state.sums, col.field)) { return state.sums[col.field]; }
+        var s = exactSum(values);
+        return s === null ? (state.sums[col.field] === undefined ? '' : state.sums[col.field]) : s;
+      };
+    }
+
+    function editorFor(col) {
+      if (!canWriteColumn(col)) { return undefined; }
+      if (col.type === 'bool') { return 'tickCross'; }
+      if (col.type === 'select') { return g.selectEditor(col); }
+      if ((col.type === 'link' || col.type === 'user') && col.link_to) { return g.linkEditor(col); }
+      return g.inputEditor(col);
+    }
+
+    function headerFilterFor(col) {
+      if (col.type === 'select') {
+        var values = [{label: '', value: ''}].concat((col.options || []).map(function (o) { return {label: o.label, value: o.value}; }));
+        return {headerFilter: 'list', headerFilterParams: {values: values, clearable: true, itemFormatter: safeItem}};
+      }
+      if (col.type === 'bool') {
+        return {headerFilter: 'list', headerFilterParams: {values: [{label: '', value: ''}, {label: t('yes'), value: 'true'}, {label: t('no'), value: 'false'}], itemFormatter: safeItem}};
+      }
+      return {headerFilter: 'input', headerFilterPlaceholder: ''};
+    }
+
+    function columnDefs() {
+      var order = [];
+      var layout = {};
+      (cfg.layout || []).forEach(function (l) {
+        if (byField[l.field] && !layout[l.field]) { layout[l.field] = l; order.push(byField[l.field]); }
+      });
+      g.columns.forEach(function (c) { if (!layout[c.field]) { order.push(c); } });
+      // frozen columns must stay together on the left
+      order = order.filter(function (c) { return c.frozen; }).concat(order.filter(function (c) { return !c.frozen; }));
+      var firstText = null;
+      return order.map(function (col) {
+        var saved = layout[col.field] || {};
+        var def = {
+          title: col.title,
+          field: col.field,
+          frozen: !!col.frozen,
+          visible: saved.visible !== false,
+          headerSort: col.sortable !== false,
+          titleFormatter: function () { return document.createTextNode(col.title); },
+          headerTooltip: function () { return el('div', {}, col.help || col.title); },
+          hozAlign: col.numeric ? 'right' : (col.type === 'bool' ? 'center' : 'left'),
+          headerHozAlign: col.numeric ? 'right' : 'left',
+          formatter: formatter(col),
+          cssClass: 'jxc-col-' + col.type + (canWriteColumn(col) ? '' : ' jxc-col-readonly'),
+          editable: cellEditable(col),
+          editor: editorFor(col)
+        };
+        var width = saved.width || col.width;
+        if (width) { def.width = width; } else if (col.type === 'long_text') { def.width = 220; }
+        Object.assign(def, headerFilterFor(col));
+        if (col.numeric) {
+          def.bottomCalc = sumCalc(col);
+          def.bottomCalcFormatter = calcFormatter(col);
+        } else if (!firstText) {
+          firstText = col;
+          def.bottomCalc = function () { return t('page_total'); };
+          def.bottomCalcFormatter = calcFormatter(null);
+        }
+        return def;
+      });
+    }
+
+    function resolveEditors(defs) {
+      defs.forEach(function (def) {
+        if (def.editor && typeof def.editor === 'object') {
+          def.editorParams = def.editor.params;
+          def.editor = def.editor.editor;
+        }
+      });
+      return defs;
+    }
+
+    g.canWriteColumn = canWriteColumn;
+    g.columnDefs = columnDefs;
+    g.resolveEditors = resolveEditors;
+  };
+}(window.JXCGrid = window.JXCGrid || {}));

@@ -1,0 +1,364 @@
+// The spreadsheet grid of one model (/grid/<model>/): Tabulator with range selection, remote pages, and
+// our own paste / copy / fill / delete / undo on top of the batch API (GRID.md is the contract). Phones
+// get cards instead. No inline script: the page loads texts, values, rows, cards, columns, editors,
+// store, bulk and toolbar.js by src, then this file, which builds the table, wires the keyboard and
+// page events, polls for other people's changes and starts everything.
+(function (G) {
+  'use strict';
+
+  // The page context every part shares: config, texts, columns, the row query and one request function.
+  function context(root) {
+    var cfg = JSON.parse(root.getAttribute('data-config') || '{}');
+    var t = G.translator(cfg.locale);
+    var state = {busy: 0};
+    var columns = cfg.columns || [];
+    var byField = {};
+    columns.forEach(function (c) { byField[c.field] = c; });
+    return {
+      root: root,
+      cfg: cfg,
+      t: t,
+      lang: t.lang,
+      columns: columns,
+      byField: byField,
+      urls: cfg.urls || {},
+      state: state,
+      query: {sort: [], filter: [], search: ''},  // shared by the grid, ids, export and the cards
+      request: G.requester(cfg, state, t)
+    };
+  }
+
+  function isPhone() {
+    var coarseOnly = window.matchMedia && window.matchMedia('(pointer: coarse)').matches &&
+      !window.matchMedia('(pointer: fine)').matches;
+    return window.innerWidth < 768 || coarseOnly;
+  }
+
+  // Desktop: the grid instance g is the page context plus the grid's mutable state (g.state), its DOM
+  // parts (g.ui), the Tabulator table (g.table) and the functions each file adds to it.
+  function grid(g) {
+    Object.assign(g.state, {
+      pending: {},          // rowKey -> {id, tmp_id, version, values: {field: raw}, errors: {}, manual}
+      pendingSource: 'edit',
+      dirty: false,         // pending changed since the last send
+      flushTimer: null,
+      inflight: null,
+      undoStack: [],
+      redoStack: [],
+      sums: {},
+      sumsFresh: false,
+      total: 0,
+      startText: null,      // the key that started an edit by typing
+      restoreBounds: null,
+      heightNow: 0
+    });
+    G.gridToolbar(g);  // first: the toolbar and banner are on the page before the table measures its height
+    G.gridRows(g);
+    G.gridColumns(g);
+    G.gridEditors(g);
+    G.gridStore(g);
+    G.gridBulk(g);
+    buildTable(g, poller(g));
+    listen(g, keyHandler(g));
+    g.syncButtons();
+    window.jxcGrid = {
+      mode: 'grid',
+      table: g.table,
+      state: g.state,
+      pending: function () { return g.state.pending; },
+      idle: function () { return g.state.busy === 0 && !g.state.inflight && !g.state.flushTimer; },
+      undoStack: function () { return g.state.undoStack.slice(); },
+      redoStack: function () { return g.state.redoStack.slice(); },
+      select: g.setRange,
+      bounds: g.bounds
+    };
+  }
+
+  // --- live updates ------------------------------------------------------------------------------
+
+  // poll(): fetch what others changed since the last cursor and refresh those rows unless I edit them.
+  function poller(g) {
+    var state = g.state;
+    var t = g.t;
+    var urls = g.urls;
+    var request = g.request;
+    var withQuery = G.withQuery;
+    var cursor = null;
+
+    function poll() {
+      if (document.hidden || state.busy || state.inflight || !g.table) { return; }
+      if (cursor === null) {
+        request('GET', urls.changes, undefined, 0).then(function (r) { if (r.status === 200) { cursor = r.body.cursor; } });
+        return;
+      }
+      request('GET', withQuery(urls.changes, [['since', cursor]]), undefined, 0).then(function (r) {
+        if (r.status !== 200) { return; }
+        cursor = r.body.cursor;
+        var editingRow = g.isEditing() ? g.table.modules.edit.currentCell.row.getComponent() : null;
+        (r.body.deleted || []).forEach(function (id) {
+          var row = g.pageRowByKey(id);
+          if (row && !state.pending[String(id)] && row !== editingRow) { row.delete(); }
+        });
+        var ids = (r.body.changed || []).filter(function (id) {
+          var row = g.pageRowByKey(id);
+          return row && !state.pending[String(id)] && row !== editingRow;
+        });
+        if (!ids.length) { return; }
+        request('GET', withQuery(urls.rows, [['ids', ids.join(',')]]), undefined, 0).then(function (rr) {
+          if (rr.status !== 200) { return; }
+          (rr.body.data || []).forEach(function (fresh) {
+            var row = g.pageRowByKey(fresh.id);
+            var now = g.isEditing() ? g.table.modules.edit.currentCell.row.getComponent() : null;
+            if (!row || state.pending[String(fresh.id)] || row === now || row.getData().version === fresh.version) { return; }
+            row.update(Object.assign({}, fresh, {_errors: {}, _pending: {}})).then(function () {
+              row.reformat();
+              var node = row.getElement();
+              node.classList.remove('jxc-row-flash');
+              void node.offsetWidth;
+              node.classList.add('jxc-row-flash');
+              node.title = t('changed_elsewhere');
+              window.setTimeout(function () { node.classList.remove('jxc-row-flash'); node.removeAttribute('title'); }, 2000);
+            });
+            state.sumsFresh = false;
+          });
+          g.table.recalc();
+        });
+      });
+    }
+
+    return poll;
+  }
+
+  // --- keyboard ----------------------------------------------------------------------------------
+
+  function keyHandler(g) {
+    var state = g.state;
+    var byField = g.byField;
+
+    function inTable(target) {
+      return target && target.closest && target.closest('.tabulator-tableholder') && !/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    }
+
+    function onKeyDown(e) {
+      if (!g.table) { return; }
+      var ctrl = e.ctrlKey || e.metaKey;
+      var key = e.key;
+      if (ctrl && (key === 's' || key === 'S')) {
+        e.preventDefault();
+        if (!g.isEditing()) { g.save(); }
+        return;
+      }
+      if (g.isEditing() || !inTable(e.target)) { return; }
+      var lower = key.length === 1 ? key.toLowerCase() : key;
+      if (ctrl && !e.altKey) {
+        if (lower === 'z' && !e.shiftKey) { e.preventDefault(); g.undoRedo(false); return; }
+        if (lower === 'y' || (lower === 'z' && e.shiftKey)) { e.preventDefault(); g.undoRedo(true); return; }
+        if (lower === 'd') { e.preventDefault(); g.fillDown(); return; }
+        if (key === 'Home' || key === 'End') {
+          e.preventDefault();
+          var last = g.pageRows().length - 1;
+          var lastCol = g.visibleCols().length - 1;
+          if (key === 'Home') { g.setRange(0, 0, 0, 0); } else { g.setRange(last, lastCol, last, lastCol); }
+          return;
+        }
+        return;
+      }
+      var b = g.bounds();
+      if (key === 'Delete' || key === 'Backspace') { e.preventDefault(); g.clearRange(); return; }
+      if (key === 'Home' || key === 'End') {
+        if (!b) { return; }
+        e.preventDefault();
+        var col = key === 'Home' ? 0 : g.visibleCols().length - 1;
+        g.setRange(b.top, col, b.top, col);
+        return;
+      }
+      var cell = g.activeCell();
+      if (!cell) { return; }
+      var colDef = byField[cell.getField()];
+      if (key === 'F2') { e.preventDefault(); cell.edit(); return; }
+      if (key === ' ' && colDef && colDef.type === 'bool') {
+        e.preventDefault();
+        if (g.canWriteColumn(colDef) && !cell.getRow().getData()._readonly) { cell.setValue(cell.getValue() !== true); }
+        return;
+      }
+      if ((key.length === 1 || key === 'Process') && !e.altKey && colDef && g.canWriteColumn(colDef) &&
+          !cell.getRow().getData()._readonly) {
+        if (colDef.type === 'bool') { return; }
+        if (colDef.type === 'select') { e.preventDefault(); cell.edit(); return; }
+        if (key !== 'Process') { e.preventDefault(); state.startText = key; } else { state.startText = ''; }
+        cell.edit();
+        state.startText = null;
+      }
+    }
+
+    return onKeyDown;
+  }
+
+  // --- build ---------------------------------------------------------------------------------------
+
+  function buildTable(g, poll) {
+    var state = g.state;
+    var cfg = g.cfg;
+    var t = g.t;
+    var urls = g.urls;
+    var request = g.request;
+
+    var langs = {};
+    langs[g.lang] = {
+      pagination: {
+        first: t('first'), first_title: t('first'), last: t('last'), last_title: t('last'),
+        prev: t('prev'), prev_title: t('prev'), next: t('next'), next_title: t('next'),
+        page_size: t('page_size'), all: t('all'),
+        counter: {showing: t('showing'), of: t('of'), rows: t('rows'), pages: t('pages')}
+      },
+      data: {loading: t('loading'), error: t('network')},
+      headerFilters: {'default': ''}
+    };
+    var sizes = [cfg.page_size || 100, 200, 500].filter(function (v, i, a) { return a.indexOf(v) === i; }).sort(function (a, b) { return a - b; });
+    state.heightNow = g.tableHeight();
+    g.table = new window.Tabulator(g.ui.tableEl, {
+      height: state.heightNow,
+      layout: 'fitData',
+      columns: g.resolveEditors(g.columnDefs()),
+      index: 'id',
+      placeholder: t('no_rows'),
+      locale: g.lang,
+      langs: langs,
+      ajaxURL: urls.rows,
+      ajaxRequestFunc: g.loadRows,
+      pagination: true,
+      paginationMode: 'remote',
+      paginationSize: cfg.page_size || 100,
+      paginationSizeSelector: sizes,
+      paginationCounter: 'rows',
+      sortMode: 'remote',
+      filterMode: 'remote',
+      headerFilterLiveFilterDelay: 400,
+      movableColumns: true,
+      selectableRange: 1,
+      selectableRangeColumns: false,
+      selectableRangeRows: false,
+      selectableRangeClearCells: false,
+      selectableRangeAutoFocus: false,  // a reload must not pull the focus out of the search box
+      editTriggerEvent: 'dblclick',
+      clipboard: false,
+      history: false,
+      keybindings: {copyToClipboard: false, undo: false, redo: false, scrollToStart: false, scrollToEnd: false},
+      rowFormatter: function (row) {
+        var data = row.getData();
+        var node = row.getElement();
+        node.classList.toggle('jxc-row-readonly', !!data._readonly);
+        node.classList.toggle('jxc-row-new', !!data._tmp);
+      }
+    });
+
+    g.table.on('cellEdited', g.onCellEdited);
+    g.table.on('columnResized', g.saveLayoutSoon);
+    g.table.on('columnMoved', g.saveLayoutSoon);
+    g.table.on('columnVisibilityChanged', g.saveLayoutSoon);
+    g.table.on('dataProcessed', function () {
+      if (state.restoreBounds) {
+        var b = state.restoreBounds;
+        state.restoreBounds = null;
+        window.setTimeout(function () { g.setRange(b.top, b.left, b.bottom, b.right); }, 0);
+      }
+    });
+    g.table.on('tableBuilt', function () {
+      g.buildColumnPanel();
+      request('GET', urls.history, undefined, 1).then(function (r) {
+        if (r.status === 200) {
+          state.undoStack = (r.body.undo || []).slice();
+          state.redoStack = (r.body.redo || []).slice();
+        }
+        g.syncButtons();
+      });
+      poll();
+      window.setInterval(poll, 3000);
+    });
+  }
+
+  // --- page events ---------------------------------------------------------------------------------
+
+  function listen(g, onKeyDown) {
+    var state = g.state;
+    var cfg = g.cfg;
+    var t = g.t;
+    var urls = g.urls;
+    var uuid = G.uuid;
+
+    g.root.addEventListener('paste', g.onPaste, true);
+    g.root.addEventListener('copy', g.onCopy, true);
+    g.root.addEventListener('cut', function (e) {
+      if (!g.table || g.isEditing() || (e.target && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName))) { return; }
+      g.onCopy(e);
+      g.clearRange();
+    }, true);
+    g.root.addEventListener('keydown', onKeyDown);
+    document.addEventListener('keydown', function (e) {
+      if ((e.ctrlKey || e.metaKey) && (e.key === 's' || e.key === 'S') && !g.root.contains(e.target)) {
+        e.preventDefault();
+        g.save();
+      }
+    });
+    g.root.addEventListener('focusout', function (e) {
+      if (e.relatedTarget && g.root.contains(e.relatedTarget)) { return; }
+      if (state.dirty && !g.isEditing()) { g.flush(); }
+    });
+    window.addEventListener('beforeunload', function (e) {
+      var batch = g.opsFromPending(false);
+      if (state.dirty && batch.ops.length && window.fetch) {
+        fetch(urls.batch, {
+          method: 'POST', credentials: 'same-origin', keepalive: true,
+          headers: {'Content-Type': 'application/json', 'X-CSRFToken': cfg.csrf_token},
+          body: JSON.stringify({client_batch_id: uuid(), source: state.pendingSource, ops: batch.ops})
+        });
+      }
+      var unsavedNew = Object.keys(state.pending).some(function (k) {
+        return state.pending[k].manual && Object.keys(state.pending[k].values).length;
+      });
+      if (unsavedNew) {
+        e.preventDefault();
+        e.returnValue = t('unsaved_new');
+      }
+    });
+
+    window.addEventListener('resize', function () { window.clearTimeout(resizeTimer); resizeTimer = window.setTimeout(g.fitHeight, 150); });
+    var resizeTimer = null;
+    var searchTimer = null;
+    g.ui.searchBox.addEventListener('input', function () {
+      window.clearTimeout(searchTimer);
+      searchTimer = window.setTimeout(function () {
+        g.query.search = g.ui.searchBox.value.trim();
+        g.table.setPage(1);
+      }, 400);
+    });
+
+    g.ui.toolbar.addEventListener('click', function (e) {
+      var b = e.target.closest('[data-action]');
+      if (!b) { return; }
+      switch (b.getAttribute('data-action')) {
+        case 'add': g.addRow(); break;
+        case 'save': g.save(); break;
+        case 'delete': g.deleteRows(); break;
+        case 'undo': g.undoRedo(false); break;
+        case 'redo': g.undoRedo(true); break;
+        case 'export': g.exportView(); break;
+        case 'reload': g.flush().then(g.reloadPage); break;
+        case 'columns':
+          g.buildColumnPanel();
+          g.ui.colPanel.hidden = !g.ui.colPanel.hidden;
+          break;
+        default: break;
+      }
+    });
+    document.addEventListener('mousedown', function (e) {
+      if (!g.ui.colPanel.hidden && !g.ui.colWrap.contains(e.target)) { g.ui.colPanel.hidden = true; }
+    });
+  }
+
+  var root = document.getElementById('jxc-grid');
+  if (root) {
+    var ctx = context(root);
+    if (isPhone()) { G.cards(ctx); } else { grid(ctx); }
+  }
+}(window.JXCGrid = window.JXCGrid || {}));

@@ -1,0 +1,146 @@
+// The rows on the page: the row query sent to the server (sort, header filters, search), the rows
+// request behind Tabulator's remote pages, and the selected range (bounds, setRange, activeCell).
+(function (G) {
+  'use strict';
+
+  // Add the row and range functions to the grid instance g.
+  G.gridRows = function (g) {
+    var state = g.state;
+    var cfg = g.cfg;
+    var t = g.t;
+    var urls = g.urls;
+    var byField = g.byField;
+    var request = g.request;
+    var withQuery = G.withQuery;
+
+    // --- the row query (g.query is shared by the grid, ids, export and the cards) --------------------
+
+    function viewParams() {
+      var params = [];
+      g.query.sort.forEach(function (s, i) {
+        params.push(['sort[' + i + '][field]', s.field], ['sort[' + i + '][dir]', s.dir]);
+      });
+      g.query.filter.forEach(function (f, i) {
+        params.push(['filter[' + i + '][field]', f.field], ['filter[' + i + '][type]', f.type],
+          ['filter[' + i + '][value]', f.value]);
+      });
+      if (g.query.search) { params.push(['search', g.query.search]); }
+      return params;
+    }
+
+    // Numeric and date header filters accept an operator in front: ">100", "<=2026-01-31", "!=0".
+    function headerFilter(f) {
+      var col = byField[f.field] || {};
+      var value = Array.isArray(f.value) ? f.value.join(',') : String(f.value === null || f.value === undefined ? '' : f.value);
+      if (col.numeric || col.type === 'date' || col.type === 'datetime') {
+        var m = /^\s*(>=|<=|!=|>|<|=)\s*(.*)$/.exec(value);
+        if (m) { return {field: f.field, type: m[1], value: m[2].trim()}; }
+        return {field: f.field, type: '=', value: value.trim()};
+      }
+      if (col.type === 'select' || col.type === 'bool') { return {field: f.field, type: '=', value: value}; }
+      return {field: f.field, type: 'like', value: value};
+    }
+
+    // --- the rows request ------------------------------------------------------------------------
+
+    function loadRows(url, config, params) {
+      g.query.sort = (params.sort || []).map(function (s) { return {field: s.field, dir: s.dir}; });
+      g.query.filter = (params.filter || []).map(headerFilter).filter(function (f) { return f.value !== ''; });
+      var before = (state.dirty && !state.inflight) ? g.flush() : Promise.resolve();
+      return before.then(function () {
+        var q = [['page', params.page || 1], ['size', params.size || cfg.page_size]].concat(viewParams());
+        return request('GET', withQuery(urls.rows, q));
+      }).then(function (r) {
+        if (r.status !== 200) {
+          g.showBanner('error', r.body.message || ('HTTP ' + r.status));
+          return {last_page: 1, last_row: 0, data: []};
+        }
+        var body = r.body;
+        state.sums = body.sums || {};
+        state.sumsFresh = true;
+        state.total = body.last_row || 0;
+        g.ui.countEl.textContent = t('total', state.total);
+        var data = (body.data || []).map(function (row) { return g.mergePending(row); });
+        var fresh = Object.keys(state.pending).map(function (k) { return state.pending[k]; })
+          .filter(function (rec) { return rec.tmp_id && rec.shown; })
+          .map(function (rec) { return g.newRowData(rec); });
+        return {last_page: body.last_page || 1, last_row: state.total, data: fresh.concat(data)};
+      });
+    }
+
+    function reloadPage() {
+      return g.table.setPage(g.table.getPage() || 1);
+    }
+
+    // --- rows and ranges -------------------------------------------------------------------------
+
+    function rowKey(data) { return data._tmp ? String(data._tmp) : String(data.id); }
+
+    function pageRows() { return g.table.getRows('display'); }
+
+    function pageRowByKey(key) {
+      var rows = g.table.getRows();
+      for (var i = 0; i < rows.length; i += 1) {
+        if (rowKey(rows[i].getData()) === String(key)) { return rows[i]; }
+      }
+      return null;
+    }
+
+    function visibleCols() {
+      return g.table.getColumns().filter(function (c) { return c.isVisible() && byField[c.getField()]; });
+    }
+
+    function bounds() {
+      var sr = g.table.modules.selectRange;
+      var r = sr && sr.activeRange;
+      if (!r || r.destroyed || r.top === undefined || r.top < 0) { return null; }
+      return {top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+    }
+
+    function setRange(top, left, bottom, right) {
+      var rows = pageRows();
+      var cols = visibleCols();
+      if (!rows.length || !cols.length) { return; }
+      top = Math.max(0, Math.min(top, rows.length - 1));
+      bottom = Math.max(0, Math.min(bottom, rows.length - 1));
+      left = Math.max(0, Math.min(left, cols.length - 1));
+      right = Math.max(0, Math.min(right, cols.length - 1));
+      var sr = g.table.modules.selectRange;
+      if (!sr || !sr.activeRange) { return; }
+      sr.activeRange.setStart(top, left);
+      sr.activeRange.setEnd(bottom, right);
+      sr.layoutElement();
+      var cell = rows[bottom].getCell(cols[right]);
+      if (cell) {
+        var node = cell.getElement();
+        if (node && node.scrollIntoView) { node.scrollIntoView({block: 'nearest', inline: 'nearest'}); }
+      }
+      g.table.rowManager.element.focus({preventScroll: true});
+    }
+
+    function activeCell() {
+      var b = bounds();
+      if (!b) { return null; }
+      var row = pageRows()[b.top];
+      var col = visibleCols()[b.left];
+      return row && col ? row.getCell(col) : null;
+    }
+
+    function isEditing() {
+      var edit = g.table && g.table.modules.edit;
+      return !!(edit && edit.currentCell);
+    }
+
+    g.activeCell = activeCell;
+    g.bounds = bounds;
+    g.isEditing = isEditing;
+    g.loadRows = loadRows;
+    g.pageRowByKey = pageRowByKey;
+    g.pageRows = pageRows;
+    g.reloadPage = reloadPage;
+    g.rowKey = rowKey;
+    g.setRange = setRange;
+    g.viewParams = viewParams;
+    g.visibleCols = visibleCols;
+  };
+}(window.JXCGrid = window.JXCGrid || {}));
