@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -13,6 +14,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from app.meta.sqltypes import ExactDecimal
 
 core_metadata = MetaData()
 
@@ -117,6 +120,40 @@ grid_layout = Table(
     Column("user_id", Integer, primary_key=True),
     Column("model", String(64), primary_key=True),
     Column("layout", Text, nullable=False),
+)
+
+# FIFO cost layers of each stock (item x warehouse x batch), oldest first by id, and what each move did
+# to them (cancel gives it back). Written only by posting, under the stock's stock_balance row lock.
+cost_layer = Table(
+    "jxc_cost_layer",
+    core_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("item_id", Integer, nullable=False),
+    Column("warehouse_id", Integer, nullable=False),
+    Column("batch", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("move_key", String(120)),
+    Column("qty", ExactDecimal(18, 4), nullable=False),
+    Column("value", ExactDecimal(18, 4), nullable=False),
+    Column("remaining_qty", ExactDecimal(18, 4), nullable=False),
+    Column("remaining_value", ExactDecimal(18, 4), nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("merged", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_jxc_cost_layer_stock", "item_id", "warehouse_id", "batch", "is_open", "id"),
+)
+
+cost_take = Table(
+    "jxc_cost_take",
+    core_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("layer_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("move_key", String(120)),
+    Column("qty", ExactDecimal(18, 4), nullable=False),
+    Column("value", ExactDecimal(18, 4), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_jxc_cost_take_move", "move_key"),
+    Index("ix_jxc_cost_take_layer", "layer_id"),
 )
 
 # Audit rows are evidence: the database itself refuses to change or delete them.

@@ -63,6 +63,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "反审核会使库存为负：现有 {available}，需冲回 {wanted}",
         "en": "Cancelling would take stock below zero: {available} on hand, {wanted} to take back",
     },
+    "fifo_layer_used": {
+        "zh": "反审核被拒绝：该行入库的货已按先进先出发出，成本层只剩 {available}，需冲回 {wanted}",
+        "en": "Cannot cancel: goods of this line have been issued first in, first out; "
+        "{available} of the {wanted} are left in its cost layer",
+    },
     "qty_positive": {"zh": "数量必须大于 0", "en": "Quantity must be above zero"},
     "meta_bad_name": {
         "zh": "字段名「{name}」无效：只能用小写字母、数字和下划线",

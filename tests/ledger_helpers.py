@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.core_tables import cost_layer, cost_take
 from app.extensions import db
-from app.ledger.checks import MoveRow, check_ledger
+from app.ledger.checks import LayerRow, MoveRow, TakeRow, check_layers, check_ledger
 from app.services.context import registry
 from tests.conftest import unique
 
@@ -79,5 +80,26 @@ def ledger_problems(app: Any) -> list[str]:
         allowed_items = set(db.session.execute(select(item.id).where(item.allow_negative.is_(True))).scalars())
         allowed_whs = set(db.session.execute(select(warehouse.id).where(warehouse.allow_negative.is_(True))).scalars())
         negative_ok = frozenset(m.key for m in moves if m.key[0] in allowed_items or m.key[1] in allowed_whs)
+        problems = check_ledger(moves, balances, negative_ok=negative_ok)
+        problems += fifo_problems(reg, balances)
         db.session.rollback()
-        return check_ledger(moves, balances, negative_ok=negative_ok)
+        return problems
+
+
+def fifo_problems(reg: Any, balances: dict[tuple[Any, ...], tuple[Decimal, Decimal]]) -> list[str]:
+    """The FIFO invariants over the whole database (inside an app context)."""
+    move, bal = reg.cls("stock_move"), reg.cls("stock_balance")
+    layers = [
+        LayerRow(r.id, (r.item_id, r.warehouse_id, r.batch), r.kind, r.remaining_qty, r.remaining_value, r.is_open)
+        for r in db.session.execute(select(cost_layer))
+    ]
+    takes = [TakeRow(r.layer_id, r.move_key, r.qty, r.value) for r in db.session.execute(select(cost_take))]
+    fifo_keys = frozenset(
+        (b.item_id, b.warehouse_id, b.batch or "")
+        for b in db.session.execute(select(bal).where(bal.costing == "fifo")).scalars()
+    )
+    moves = {
+        m.move_key: ((m.item_id, m.warehouse_id, m.batch or ""), m.qty, m.value)
+        for m in db.session.execute(select(move)).scalars()
+    }
+    return check_layers(layers, takes, balances, fifo_keys, moves)

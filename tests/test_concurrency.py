@@ -54,9 +54,9 @@ def served(request, tmp_path_factory):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _item(api: HttpApi) -> str:
+def _item(api: HttpApi, costing: str = "moving_average") -> str:
     sku = f"C{uuid.uuid4().hex[:8].upper()}"
-    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"并发 {sku}", "unit": "PCS"})
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"并发 {sku}", "unit": "PCS", "costing": costing})
     assert status == 201, body
     return sku
 
@@ -73,9 +73,9 @@ def _draft(api: HttpApi, model: str, lines: list[dict], **header) -> int:
 def test_many_connections_never_oversell_the_last_units(served):
     backend, apis, checker = served
     outcomes: Counter[int] = Counter()
-    for _round in range(ROUNDS[backend]):
+    for round_no in range(ROUNDS[backend]):
         api = apis[0]
-        sku = _item(api)
+        sku = _item(api, "fifo" if round_no % 2 else "moving_average")
         receipt = _draft(api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "9.99"}])
         assert api.post(f"/api/v1/purchase_receipt/{receipt}/submit", {})[0] == 200
         drafts = [_draft(api, "sales_delivery", [{"item": sku, "qty": "1", "price": "20"}]) for _ in range(SELLERS)]
@@ -116,7 +116,7 @@ def test_one_document_submitted_from_two_sessions_posts_once(served):
 def test_multi_line_documents_in_random_order_never_deadlock(served):
     backend, apis, checker = served
     api = apis[0]
-    skus = [_item(api) for _ in range(5)]
+    skus = [_item(api, "fifo" if i % 2 else "moving_average") for i in range(5)]
     seed = _draft(api, "purchase_receipt", [{"item": s, "qty": "100", "price": "2"} for s in skus])
     assert api.post(f"/api/v1/purchase_receipt/{seed}/submit", {})[0] == 200
     rng = random.Random(7)

@@ -45,3 +45,76 @@ def check_ledger(
         if running[key] != balances.get(key, (ZERO, ZERO)):
             problems.append(f"balance {key}: moves sum to {running[key]}, balance says {balances.get(key)}")
     return problems
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """A stored FIFO cost layer: its stock, kind, what it opened with and what is left."""
+
+    id: int
+    key: tuple[Any, ...]
+    kind: str
+    remaining_qty: Decimal
+    remaining_value: Decimal
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class TakeRow:
+    """What one move (None: a costing switch) did to one layer."""
+
+    layer_id: int
+    move_key: str | None
+    qty: Decimal
+    value: Decimal
+
+
+def check_layers(
+    layers: Iterable[LayerRow],
+    takes: Iterable[TakeRow],
+    balances: dict[tuple[Any, ...], tuple[Decimal, Decimal]],
+    fifo_keys: frozenset[tuple[Any, ...]],
+    moves: dict[str, tuple[tuple[Any, ...], Decimal, Decimal]],
+) -> list[str]:
+    """Every FIFO problem: a layer's remainder differs from its takes, a receipt layer below zero, the
+    open layers of a FIFO stock differ from its balance (or a moving-average stock has open layers), or
+    a move's takes differ from the move (`moves`: move key -> (stock, qty, value))."""
+    problems: list[str] = []
+    by_id = {layer.id: layer for layer in layers}
+    taken: dict[int, tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))
+    per_move: dict[str, tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))
+    for take in takes:
+        layer = by_id.get(take.layer_id)
+        if layer is None:
+            problems.append(f"take on missing layer {take.layer_id}")
+            continue
+        qty, value = taken[take.layer_id]
+        taken[take.layer_id] = (qty + take.qty, value + take.value)
+        if take.move_key is not None:
+            qty, value = per_move[take.move_key]
+            per_move[take.move_key] = (qty + take.qty, value + take.value)
+            if take.move_key in moves and moves[take.move_key][0] != layer.key:
+                problems.append(f"move {take.move_key} took from layer {layer.id} of another stock")
+    open_sum: dict[tuple[Any, ...], tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))
+    for layer in by_id.values():
+        remaining = (layer.remaining_qty, layer.remaining_value)
+        if taken[layer.id] != remaining:
+            problems.append(f"layer {layer.id}: takes sum to {taken[layer.id]}, layer says {remaining}")
+        if layer.is_open != (remaining != (ZERO, ZERO)):
+            problems.append(f"layer {layer.id}: open flag {layer.is_open} with {remaining} left")
+        if layer.kind == "in" and layer.remaining_qty < 0:
+            problems.append(f"layer {layer.id}: receipt layer below zero ({layer.remaining_qty})")
+        if layer.is_open:
+            qty, value = open_sum[layer.key]
+            open_sum[layer.key] = (qty + layer.remaining_qty, value + layer.remaining_value)
+    for key in fifo_keys:
+        if open_sum[key] != balances.get(key, (ZERO, ZERO)):
+            problems.append(f"FIFO stock {key}: layers hold {open_sum[key]}, balance says {balances.get(key)}")
+    for key in set(open_sum) - set(fifo_keys):  # open_sum only holds stocks with open layers
+        problems.append(f"stock {key} is not valued FIFO but has open layers holding {open_sum[key]}")
+    for move_key, total in per_move.items():
+        if move_key not in moves:
+            problems.append(f"takes of move {move_key}, which does not exist")
+        elif total != moves[move_key][1:]:
+            problems.append(f"move {move_key}: takes sum to {total}, the move is {moves[move_key][1:]}")
+    return problems

@@ -5,12 +5,18 @@ longer draft and gets 409); balance rows are created if missing and then locked 
 (item, warehouse, batch), so multi-line documents never deadlock each other; SQLite write
 transactions start with BEGIN IMMEDIATE. Each line posts once (unique stock_move.move_key) and is
 reversed at most once (unique stock_move.reverses).
+
+Costing: moving average, or FIFO for items whose `costing` is fifo (app/ledger/fifo.py). A stock's
+cost layers are read and written under its balance row lock, in the same transaction as the moves.
+stock_balance.costing records the method a stock is valued by; when the item's method differs, the
+stock switches at its next posting (FIFO starts with what is on hand as one layer; moving average
+merges the layers into the average it already has).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -22,12 +28,14 @@ from sqlalchemy.orm import Session
 
 from app.documents.base import IN, RELEASE, RESERVE, Effect, behaviour_for
 from app.i18n import t
+from app.ledger import fifo
 from app.ledger.reservation import release, reserve
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
 from app.meta.spec import ModelSpec
 from app.services.access import Access
 from app.services.audit import audit_change, utcnow
 from app.services.budgets import budget_usage
+from app.services.cost_layers import FIFO, MOVING_AVERAGE, fifo_items, read_layers, read_takes, save_layers
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.query import get_row
 from app.services.receivables import allocated_to, open_orders, receivable
@@ -47,6 +55,9 @@ class _Slot:
     allow_negative: bool
     reserved: Decimal = Decimal(0)
     received: bool = False  # an inbound move changed the average cost
+    fifo: bool = False  # valued first in, first out (by `stock`'s layers)
+    stock: fifo.Stock | None = None  # the layers, when FIFO values the stock or has just stopped
+    takes: list[tuple[str | None, fifo.Take]] = field(default_factory=list)  # (move key, take) to store
 
 
 def retrying(session: Session, work: Callable[[], T]) -> T:
@@ -232,12 +243,20 @@ class PostingService:
                 .order_by(move_cls.id)
             ).scalars()
         )
-        slots = self._lock([(m.item_id, m.warehouse_id, m.batch or "") for m in originals])
+        takes = read_takes(self.session, [m.move_key for m in originals])
+        slots = self._lock(
+            [(m.item_id, m.warehouse_id, m.batch or "") for m in originals],
+            layer_ids={take.layer for found in takes.values() for take in found},
+        )
         errors = []
         for move in originals:
             slot = slots[(move.item_id, move.warehouse_id, move.batch or "")]
             original = Move(move.qty, move.unit_cost, move.value, move.qty_after, move.value_after)
-            result = reverse(slot.balance, original, slot.allow_negative)
+            result: Move | fifo.Posted | Shortage | fifo.Consumed
+            if slot.fifo and slot.stock is not None:
+                result = fifo.reverse(slot.stock, original, takes.get(move.move_key, []), slot.allow_negative)
+            else:
+                result = reverse(slot.balance, original, slot.allow_negative)
             if isinstance(result, Shortage):
                 errors.append(
                     CellError(
@@ -245,7 +264,15 @@ class PostingService:
                     )
                 )
                 continue
-            self._write_move(slot, model, doc, move.document_line_id, f"{move.move_key}:rev", result, reverses=move.id)
+            if isinstance(result, fifo.Consumed):
+                errors.append(
+                    CellError("lines", t("fifo_layer_used", available=_q(result.available), wanted=_q(result.wanted)))
+                )
+                continue
+            key = f"{move.move_key}:rev"
+            self._write_move(
+                slot, model, doc, move.document_line_id, key, self._keep(slot, key, result), reverses=move.id
+            )
         if errors:
             self.session.rollback()
             raise ValidationFailed(errors)
@@ -307,6 +334,7 @@ class PostingService:
         """Apply every effect to the locked balances; all or nothing, every shortage reported."""
         slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects])
         costs: dict[tuple[int, str], Decimal] = {}
+        pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]] = {}
         errors = []
         for effect in effects:
             slot = slots[(effect.item_id, effect.warehouse_id, effect.batch)]
@@ -316,7 +344,7 @@ class PostingService:
             if effect.direction in (RESERVE, RELEASE):
                 shortage = self._apply_reservation(slot, effect)
             else:
-                shortage = self._apply_move(model, doc, slot, effect, costs)
+                shortage = self._apply_move(model, doc, slot, effect, costs, pieces)
             if shortage is not None:
                 errors.append(
                     CellError(
@@ -341,34 +369,71 @@ class PostingService:
         return None
 
     def _apply_move(
-        self, model: ModelSpec, doc: Any, slot: _Slot, effect: Effect, costs: dict[tuple[int, str], Decimal]
+        self,
+        model: ModelSpec,
+        doc: Any,
+        slot: _Slot,
+        effect: Effect,
+        costs: dict[tuple[int, str], Decimal],
+        pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]],
     ) -> Shortage | None:
-        # the item's own cost is only needed when nothing is on hand to take an average from
-        fallback = self._item_cost(effect.item_id) if slot.balance.qty <= 0 else Decimal(0)
+        # the item's own cost is only needed when nothing is on hand to take a cost from
+        fallback = self._item_cost(effect.item_id) if self._needs_fallback(slot, effect) else Decimal(0)
+        result: Move | fifo.Posted | Shortage
         if effect.direction == IN:
             cost = effect.unit_cost
+            source: tuple[fifo.Piece, ...] = ()
             if effect.cost_from is not None:
                 cost = costs.get((effect.line_id, effect.cost_from))
-            result = receive(slot.balance, effect.qty, cost if cost is not None else slot.balance.avg_cost or fallback)
+                source = pieces.get((effect.line_id, effect.cost_from), ())
+            cost = cost if cost is not None else slot.balance.avg_cost or fallback
+            if slot.fifo and slot.stock is not None:
+                # a transfer brings in the layers it took at the source, each at its own cost
+                result = (
+                    fifo.receive_pieces(slot.stock, source) if source else fifo.receive(slot.stock, effect.qty, cost)
+                )
+            else:
+                result = receive(slot.balance, effect.qty, cost)
             slot.received = True
         else:
             # a counted loss is a fact: it posts even past zero or into reserved stock
             forced = effect.leg == "loss"
-            result = issue(
-                slot.balance,
-                effect.qty,
-                slot.allow_negative or forced,
-                fallback,
-                Decimal(0) if forced else slot.reserved,
-            )
+            allow, reserved = slot.allow_negative or forced, Decimal(0) if forced else slot.reserved
+            if slot.fifo and slot.stock is not None:
+                result = fifo.issue(slot.stock, effect.qty, allow, fallback, reserved)
+            else:
+                result = issue(slot.balance, effect.qty, allow, fallback, reserved)
         if isinstance(result, Shortage):
             return result
-        costs[(effect.line_id, effect.leg)] = result.unit_cost
-        self._write_move(slot, model, doc, effect.line_id, f"{model.key}:{effect.line_id}:{effect.leg}", result)
+        if isinstance(result, fifo.Posted):
+            pieces[(effect.line_id, effect.leg)] = result.pieces
+        key = f"{model.key}:{effect.line_id}:{effect.leg}"
+        move = self._keep(slot, key, result)
+        costs[(effect.line_id, effect.leg)] = move.unit_cost
+        self._write_move(slot, model, doc, effect.line_id, key, move)
         return None
 
-    def _lock(self, keys: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], _Slot]:
-        """Create missing balance rows, then lock all of them in one fixed order."""
+    @staticmethod
+    def _needs_fallback(slot: _Slot, effect: Effect) -> bool:
+        """Whether the move may need the item's own cost: nothing on hand (or, FIFO, not enough in layers)."""
+        if slot.fifo and slot.stock is not None and effect.direction != IN:
+            return fifo.on_hand(slot.stock) < effect.qty
+        return slot.balance.qty <= 0
+
+    @staticmethod
+    def _keep(slot: _Slot, move_key: str, result: Move | fifo.Posted) -> Move:
+        """The move to write; a FIFO move's layers and takes are kept on the slot until the balances are saved."""
+        if isinstance(result, fifo.Posted):
+            slot.stock = result.stock
+            slot.takes.extend((move_key, take) for take in result.takes)
+            return result.move
+        return result
+
+    def _lock(
+        self, keys: list[tuple[int, int, str]], layer_ids: Collection[int] = ()
+    ) -> dict[tuple[int, int, str], _Slot]:
+        """Create missing balance rows, then lock all of them in one fixed order; read FIFO layers
+        (the open ones, and `layer_ids` a cancel gives back to) under those locks."""
         balance_cls = self.registry.cls("stock_balance")
         wanted = sorted(set(keys))
         if not wanted:
@@ -408,7 +473,7 @@ class PostingService:
         ).scalars()
         rows = list(rows)
         negative_ok = self._negative_allowed({r.item_id for r in rows}, {r.warehouse_id for r in rows})
-        return {
+        slots = {
             (row.item_id, row.warehouse_id, row.batch or ""): _Slot(
                 row,
                 Balance(row.qty or Decimal(0), row.value or Decimal(0)),
@@ -417,6 +482,26 @@ class PostingService:
             )
             for row in rows
         }
+        self._load_costing(slots, layer_ids)
+        return slots
+
+    def _load_costing(self, slots: dict[tuple[int, int, str], _Slot], layer_ids: Collection[int]) -> None:
+        """Which locked stocks FIFO values, with their layers; a stock whose item changed its costing
+        method switches now (FIFO starts from what is on hand as one layer, or its layers close)."""
+        fifo_now = fifo_items(self.session, self.registry, {key[0] for key in slots})
+        wanted = [key for key, slot in slots.items() if key[0] in fifo_now or slot.row.costing == FIFO]
+        if not wanted:
+            return
+        layers = read_layers(self.session, wanted, layer_ids)
+        for key in wanted:
+            slot = slots[key]
+            stock = fifo.Stock(slot.balance, tuple(layers.get(key, ())))
+            slot.fifo = key[0] in fifo_now
+            if slot.fifo != (slot.row.costing == FIFO):
+                switched = fifo.start(stock) if slot.fifo else fifo.stop(stock)
+                slot.takes.extend((None, take) for take in switched.takes)
+                stock = switched.stock
+            slot.stock = stock
 
     def _negative_allowed(self, item_ids: set[int], warehouse_ids: set[int]) -> Callable[[int, int], bool]:
         """Whether stock may go below zero, by the switch, the item or the warehouse (two queries)."""
@@ -486,8 +571,14 @@ class PostingService:
             row.qty, row.value = slot.balance.qty, slot.balance.value
             row.avg_cost = slot.balance.avg_cost
             row.reserved_qty = slot.reserved
+            row.costing = FIFO if slot.fifo else MOVING_AVERAGE
             row.updated_at = now
         self.session.flush()
+        for key in sorted(slots):
+            slot = slots[key]
+            if slot.stock is not None:
+                save_layers(self.session, key, slot.stock, slot.takes)
+                slot.takes = []
         for key in sorted(slots):
             balance = slots[key].balance
             if slots[key].received and balance.qty > 0:
