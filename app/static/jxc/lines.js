@@ -143,6 +143,7 @@
     row.querySelectorAll('input, select').forEach(function (el) {
       if (el.name) { el.name = el.name.replace('lines-' + old + '-', 'lines-' + next + '-'); }
       if (el.id) { el.id = el.id.replace('l-' + old + '-', 'l-' + next + '-'); }
+      el.removeAttribute('data-typed');
       if (el.type === 'checkbox') { el.checked = false; } else { el.value = ''; }
     });
     row.cells[0].firstChild.textContent = String(rows().length + 1);
@@ -164,7 +165,9 @@
       item.value = data.item.key;
       ['unit', 'price'].forEach(function (field) {
         var input = cell(row, field);
-        if (input && !input.value && data[field] != null) {
+        // never under the user's fingers: a value typed (or being typed) while the answer travelled wins
+        if (input && !input.value && !input.hasAttribute('data-typed') && input !== document.activeElement &&
+            data[field] != null) {
           input.value = typeof data[field] === 'object' ? data[field].key : data[field];
         }
       });
@@ -177,6 +180,9 @@
     var row = event.target.closest('tr');
     if (row && event.target.name && /-item$/.test(event.target.name)) { fillDefaults(row); }
     recompute();
+  });
+  table.addEventListener('input', function (event) {
+    if (event.target.name) { event.target.setAttribute('data-typed', ''); }
   });
   table.addEventListener('input', debounce(recompute, 150));
 
