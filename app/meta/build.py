@@ -35,6 +35,18 @@ def index_for(table: str, spec: FieldSpec) -> Index | None:
     return None
 
 
+def search_index_for(table: str, spec: FieldSpec) -> Index | None:
+    """PostgreSQL trigram index that serves "contains" filters (ILIKE '%...%') on a text field."""
+    if not spec.search_index:
+        return None
+    return Index(
+        f"ix_{table}_{spec.column}_trgm"[:63],
+        spec.column,
+        postgresql_using="gin",
+        postgresql_ops={spec.column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
 def build_classes(meta: Metadata, user_table: Table) -> tuple[dict[str, type], MetaData]:
     """Mapped classes for every model, in a registry of their own."""
     metadata = MetaData()
@@ -55,12 +67,13 @@ def _build_class(model: ModelSpec, base: type, meta: Metadata) -> type:
             continue
         column = make_column(spec)
         attrs[spec.column] = column
-        index = index_for(model.key, spec)
-        if index is not None:
-            indexes.append(index)
+        indexes.extend(i for i in (index_for(model.key, spec), search_index_for(model.key, spec)) if i is not None)
     for group in model.unique_together:
         columns = [model.field(name).column for name in group]  # type: ignore[union-attr]
         indexes.append(Index(f"uq_{model.key}_{'_'.join(group)}"[:63], *columns, unique=True))
+    for group in model.indexes:  # sort and filter paths; id last keeps pages stable and index-only
+        columns = [model.field(name).column for name in group]  # type: ignore[union-attr]
+        indexes.append(Index(f"ix_{model.key}_{'_'.join(group)}_id"[:63], *columns, "id"))
     if model.is_line:
         attrs["parent_id"] = Column(Integer, ForeignKey(f"{model.parent}.id", ondelete="CASCADE"), nullable=False)
         attrs["line_no"] = Column(Integer, nullable=False, default=1)

@@ -27,7 +27,17 @@ from app.meta.yamlload import line_of, load_yaml
 _Spec = TypeVar("_Spec", FieldSpec, ModelSpec)
 
 FIELD_OPTIONS = {"type", "label", "grid", "read_roles", "write_roles", "options", "fields", *SCALAR_OPTIONS}
-MODEL_OPTIONS = {"label", "kind", "business_key", "display", "number_prefix", "help", "fields", "unique_together"}
+MODEL_OPTIONS = {
+    "label",
+    "kind",
+    "business_key",
+    "display",
+    "number_prefix",
+    "help",
+    "fields",
+    "unique_together",
+    "indexes",
+}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # system fields, line plumbing, and names SQLAlchemy's declarative classes already use
 RESERVED = set(SYSTEM_FIELDS) | {
@@ -214,7 +224,7 @@ def parse_field(
                 out.add(where, f"field '{name}': {key} must be a non-negative integer")
             else:
                 spec_kwargs[key] = raw[key]
-    for key in ("required", "unique", "readonly", "hidden", "index"):
+    for key in ("required", "unique", "readonly", "hidden", "index", "search_index"):
         if key in raw and not isinstance(raw[key], bool):
             out.add(where, f"field '{name}': {key} must be true or false")
     if type_name in ("link",) and not raw.get("to"):
@@ -237,6 +247,7 @@ def parse_field(
         grid_frozen=bool(grid.get("frozen", False)),
         section=str(raw.get("section") or "basic"),
         index=bool(raw.get("index", False)),
+        search_index=bool(raw.get("search_index", False)),
         read_roles=tuple(raw.get("read_roles") or ()),
         write_roles=tuple(raw.get("write_roles") or ()),
         compute=raw.get("compute"),
@@ -280,6 +291,19 @@ def parse_field(
 
 def _replace(spec: _Spec, **changes: Any) -> _Spec:
     return replace(spec, **changes)
+
+
+def _field_groups(
+    data: dict[str, Any], option: str, names: set[str], out: Collector, rel: str, example: str
+) -> tuple[tuple[str, ...], ...]:
+    """A model option listing groups of field names (unique_together, indexes)."""
+    groups: list[tuple[str, ...]] = []
+    for group in data.get(option) or []:
+        if not isinstance(group, list) or not group or any(not isinstance(n, str) or n not in names for n in group):
+            out.add(f"{rel}:{line_of(data, option)}", f"{option} entry {group} must list fields", example)
+            continue
+        groups.append(tuple(group))
+    return tuple(groups)
 
 
 def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelSpec]:
@@ -354,20 +378,13 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
     prefix = data.get("number_prefix")
     if kind == "document" and not (isinstance(prefix, str) and re.fullmatch(r"[A-Z]{1,6}", prefix)):
         out.add(where, "a document needs number_prefix of 1-6 capital letters", "number_prefix: CG")
-    unique_together: list[tuple[str, ...]] = []
-    for group in data.get("unique_together") or []:
-        if not isinstance(group, list) or not group or any(not isinstance(n, str) or n not in names for n in group):
-            out.add(
-                f"{rel}:{line_of(data, 'unique_together')}",
-                f"unique_together entry {group} must list fields",
-                "unique_together: [[item, warehouse]]",
-            )
-            continue
-        unique_together.append(tuple(group))
+    unique_together = _field_groups(data, "unique_together", names, out, rel, "unique_together: [[item, warehouse]]")
+    indexes = _field_groups(data, "indexes", names, out, rel, "indexes: [[category, name]]")
     models = [
         ModelSpec(
             key=key,
-            unique_together=tuple(unique_together),
+            unique_together=unique_together,
+            indexes=indexes,
             label=label or {"zh": key, "en": key},
             kind=kind,
             fields=tuple(fields + system_fields(kind)),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import inspect
+from sqlalchemy import Index, inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from app.meta.build import index_for, make_column
 from app.meta.registry import Registry
+
+log = logging.getLogger(__name__)
 
 
 def sync_schema(conn: Connection, registry: Registry) -> list[str]:
@@ -17,6 +22,7 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
     existing = set(inspector.get_table_names())
     changes: list[str] = []
     tables = [t for t in registry.tables.sorted_tables if t.name != "ab_user"]
+    trigram = conn.dialect.name == "postgresql" and _trigram_available(conn)
     for table in tables:
         if table.name not in existing:
             table.create(conn)
@@ -37,10 +43,28 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
             index = index_for(model.key, spec)
             if index is not None and index.name not in indexes:
                 ops.create_index(index.name, model.key, [spec.column], unique=bool(index.unique))
+                indexes.add(index.name)
                 changes.append(f"create index {index.name}")
         table = registry.tables.tables[model.key]
-        for index in table.indexes:
-            if index.name not in indexes and len(index.columns) > 1:
+        for index in table.indexes:  # indexes declared after the table was made
+            if index.name in indexes or (_is_trigram(index) and not trigram):
+                continue
+            if _is_trigram(index) or len(index.columns) > 1 or index.name.startswith("ix_"):
                 index.create(conn)
                 changes.append(f"create index {index.name}")
     return changes
+
+
+def _is_trigram(index: Index) -> bool:
+    return index.dialect_options["postgresql"].get("using") == "gin"
+
+
+def _trigram_available(conn: Connection) -> bool:
+    """pg_trgm for search indexes (trusted since PostgreSQL 13: the database owner may create it)."""
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DBAPIError:
+        log.warning("pg_trgm is not available; text search indexes are skipped")
+        return False
+    return True

@@ -23,6 +23,7 @@ SCALAR_OPTIONS = (
     "hidden",
     "section",
     "index",
+    "search_index",
     "compute",
     "to",
     "precision",
@@ -59,6 +60,7 @@ class FieldSpec:
     grid_frozen: bool = False
     section: str = "basic"
     index: bool = False
+    search_index: bool = False  # PostgreSQL: a trigram index, so "contains" filters stay fast at volume
     read_roles: tuple[str, ...] = ()
     write_roles: tuple[str, ...] = ()
     compute: str | None = None
@@ -114,6 +116,7 @@ class ModelSpec:
     parent: str | None = None
     source: str = ""
     unique_together: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()  # (field, ...) sort / filter paths; id is appended
 
     @property
     def class_name(self) -> str:

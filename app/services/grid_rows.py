@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from app.core_tables import audit_log, grid_layout
@@ -32,6 +32,8 @@ from app.services.serialize import rows_to_json
 MAX_GRID_PAGE = 1000
 MAX_IDS = 5000
 MAX_CHANGES = 1000
+COUNT_EXACT_UP_TO = 1_000  # a view the planner expects to be big is counted up to here, then estimated
+COUNT_CHECK_UP_TO = 10_000  # a view the planner expects to be at most this big is counted exactly (capped)
 LOOKUP_LIMIT = 20
 NUMERIC_TYPES = ("integer", "decimal", "money", "quantity")
 
@@ -138,18 +140,46 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
     if not 1 <= size <= MAX_GRID_PAGE or page < 1:
         raise BadQuery(t("bad_page_size", max=MAX_GRID_PAGE))
     view = View.from_args(args)
-    count = session.execute(
-        select(func.count()).select_from(view.select(session, access, model).order_by(None).subquery())
-    ).scalar_one()
-    last_page = max((count + size - 1) // size, 1)
-    stmt = view.ordered(session, access, model).limit(size).offset((page - 1) * size)
-    rows = list(session.execute(stmt).scalars())
+    offset = (page - 1) * size
+    filtered = view.select(session, access, model)
+    order = order_clause(access, model, *view.order)
+    # ids first: the page's 100 ids come from an index, then 100 rows are read by primary key
+    ids = filtered.with_only_columns(cls.id).order_by(*order).limit(size).offset(offset).subquery()
+    rows = list(session.execute(select(cls).join(ids, ids.c.id == cls.id).order_by(*order)).scalars())
+    if len(rows) < size and (rows or page == 1):
+        count, exact = offset + len(rows), True  # the last page: the total is known without counting
+    elif not rows:  # past an estimated end: count once, the pager corrects itself
+        count, exact = count_all(session, filtered), True
+    else:
+        count, exact = count_view(session, filtered)
     return {
-        "last_page": last_page,
+        "last_page": max((count + size - 1) // size, 1),
         "last_row": count,
+        "last_row_exact": exact,
         "data": grid_json(session, access, model, rows),
         "sums": page_sums(access, model, rows),
     }
+
+
+def count_all(session: Session, stmt: Any) -> int:
+    """Exact number of rows of a SELECT."""
+    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def count_view(session: Session, stmt: Any) -> tuple[int, bool]:
+    """(total, exact) of a view. Exact on SQLite and for views of up to COUNT_CHECK_UP_TO rows; above that
+    PostgreSQL's planner estimate, so a page of a million rows never waits for a full count."""
+    stmt = stmt.order_by(None)
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return count_all(session, stmt), True
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    cap = COUNT_CHECK_UP_TO if estimate <= COUNT_CHECK_UP_TO else COUNT_EXACT_UP_TO
+    ones = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(cap + 1)
+    count = session.execute(select(func.count()).select_from(ones.subquery())).scalar_one()
+    return (count, True) if count <= cap else (max(estimate, cap + 1), False)
 
 
 def row_ids(session: Session, access: Access, model: ModelSpec, args: Any) -> dict[str, Any]:
@@ -162,10 +192,8 @@ def row_ids(session: Session, access: Access, model: ModelSpec, args: Any) -> di
     cls = access.registry.cls(model.key)
     stmt = view.ordered(session, access, model).with_only_columns(cls.id, cls.version).limit(count).offset(start)
     rows = session.execute(stmt).all()
-    total = session.execute(
-        select(func.count()).select_from(view.select(session, access, model).order_by(None).subquery())
-    ).scalar_one()
-    return {"rows": [{"id": r.id, "version": r.version} for r in rows], "total": total}
+    total, exact = count_view(session, view.select(session, access, model))
+    return {"rows": [{"id": r.id, "version": r.version} for r in rows], "total": total, "total_exact": exact}
 
 
 def changes_since(session: Session, access: Access, model: ModelSpec, since: Any) -> dict[str, Any]:

@@ -82,7 +82,7 @@
         }
         page += 1;
         lastPage = r.body.last_page || 1;
-        count.textContent = t('total', r.body.last_row || 0);
+        count.textContent = t(r.body.last_row_exact === false ? 'total_approx' : 'total', r.body.last_row || 0);
         (r.body.data || []).forEach(function (row) { list.appendChild(card(row)); });
         if (!list.children.length) { list.appendChild(el('div', {'class': 'text-muted jxc-cards-empty'}, t('no_rows'))); }
         more.style.display = page < lastPage ? '' : 'none';

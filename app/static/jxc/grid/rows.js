@@ -59,7 +59,7 @@
         state.sums = body.sums || {};
         state.sumsFresh = true;
         state.total = body.last_row || 0;
-        g.ui.countEl.textContent = t('total', state.total);
+        g.ui.countEl.textContent = t(body.last_row_exact === false ? 'total_approx' : 'total', state.total);
         var data = (body.data || []).map(function (row) { return g.mergePending(row); });
         var fresh = Object.keys(state.pending).map(function (k) { return state.pending[k]; })
           .filter(function (rec) { return rec.tmp_id && rec.shown; })

@@ -6,7 +6,7 @@
   var TEXTS = {
     zh: {
       add: '新增行', save: '保存', del: '删除行', undo: '撤销', redo: '重做', exp: '导出 Excel', cols: '列',
-      reload: '刷新', search: '搜索编码、名称…', total: '共 {n} 条', page_total: '本页合计', discard: '放弃修改',
+      reload: '刷新', search: '搜索编码、名称…', total: '共 {n} 条', total_approx: '约 {n} 条', page_total: '本页合计', discard: '放弃修改',
       reload_rows: '重新加载', overwrite: '覆盖', saving: '保存中…', saved: '已保存', loading: '加载中…',
       no_rows: '没有记录', more: '加载更多', read_only_col: '只读列', read_only_row: '只读行',
       confirm_add: '将新增 {n} 行，继续？', confirm_delete: '删除选中的 {n} 行？此操作可以撤销。',
@@ -23,7 +23,7 @@
     },
     en: {
       add: 'Add row', save: 'Save', del: 'Delete rows', undo: 'Undo', redo: 'Redo', exp: 'Export Excel', cols: 'Columns',
-      reload: 'Reload', search: 'Search code, name…', total: '{n} rows', page_total: 'Page total', discard: 'Discard',
+      reload: 'Reload', search: 'Search code, name…', total: '{n} rows', total_approx: 'about {n} rows', page_total: 'Page total', discard: 'Discard',
       reload_rows: 'Reload', overwrite: 'Overwrite', saving: 'Saving…', saved: 'Saved', loading: 'Loading…',
       no_rows: 'No records', more: 'More', read_only_col: 'Read-only column', read_only_row: 'Read-only row',
       confirm_add: 'Add {n} new rows?', confirm_delete: 'Delete the {n} selected rows? You can undo this.',
