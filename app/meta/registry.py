@@ -35,9 +35,9 @@ class Registry:
         return self.classes[key]
 
 
-def read_version(conn: Connection) -> int:
-    """The metadata version stored in the database (0 before init)."""
-    if not inspect(conn).has_table("jxc_meta_state"):
+def read_version(conn: Connection, initialised: bool = False) -> int:
+    """The metadata version stored in the database (0 before init; `initialised` skips that check)."""
+    if not initialised and not inspect(conn).has_table("jxc_meta_state"):
         return 0
     return conn.execute(select(meta_state.c.version).where(meta_state.c.id == 1)).scalar() or 0
 
@@ -88,7 +88,8 @@ class RegistryHolder:
 
     def refresh_if_stale(self, conn: Connection) -> bool:
         """Rebuild when another process changed metadata; True when it did."""
-        version = read_version(conn)
+        # once a version was read the table exists: one query per request, no catalogue look-up
+        version = read_version(conn, initialised=self._current is not None and self._current.version > 0)
         if self._current is not None and version == self._current.version:
             return False
         with self._lock:
