@@ -54,11 +54,14 @@ def rows_to_json(
     fields = [f for f in access.visible_fields(model) if f.type != "lines"]
     if columns:
         fields = [f for f in fields if f.name in columns]
-    labels: dict[str, dict[int, dict[str, Any]]] = {}
+    # one query per linked model, however many fields point at it (created_by and updated_by ...)
+    targets: dict[str, tuple[FieldSpec, set[int]]] = {}
     for spec in fields:
         if spec.is_link:
-            ids = {getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None}
-            labels[spec.name] = _link_labels(session, access, spec, ids)
+            target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
+            target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
+    by_target = {key: _link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
+    labels = {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
     lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
     line_model_key = model.lines_model
     if with_lines and line_model_key and rows:
