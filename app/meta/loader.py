@@ -294,7 +294,7 @@ def _replace(spec: _Spec, **changes: Any) -> _Spec:
 
 
 def _field_groups(
-    data: dict[str, Any], option: str, names: set[str], out: Collector, rel: str, example: str
+    data: dict[str, Any], option: str, names: set[str], out: Collector, rel: Path | str, example: str
 ) -> tuple[tuple[str, ...], ...]:
     """A model option listing groups of field names (unique_together, indexes)."""
     groups: list[tuple[str, ...]] = []

@@ -49,7 +49,7 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
         for index in table.indexes:  # indexes declared after the table was made
             if index.name in indexes or (_is_trigram(index) and not trigram):
                 continue
-            if _is_trigram(index) or len(index.columns) > 1 or index.name.startswith("ix_"):
+            if _is_trigram(index) or len(index.columns) > 1 or str(index.name).startswith("ix_"):
                 index.create(conn)
                 changes.append(f"create index {index.name}")
     return changes
