@@ -156,6 +156,41 @@ cost_take = Table(
     Index("ix_jxc_cost_take_layer", "layer_id"),
 )
 
+# Serial numbers (序列号) of items that track them: where each one is now (one row per item x serial) and
+# every move of it (history, +1 in / -1 out, named by the stock move's key). Written only by posting, in
+# its transaction, after the stock_balance rows are locked; rows are changed by compare-and-set on version.
+serial = Table(
+    "jxc_serial",
+    core_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("item_id", Integer, nullable=False),
+    Column("serial", String(100), nullable=False),
+    Column("in_stock", Boolean, nullable=False),
+    Column("warehouse_id", Integer, nullable=False),
+    Column("batch", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("uq_jxc_serial_item_serial", "item_id", "serial", unique=True),
+    Index("ix_jxc_serial_stock", "item_id", "warehouse_id", "batch", "in_stock"),
+    Index("ix_jxc_serial_serial", "serial"),
+)
+
+serial_move = Table(
+    "jxc_serial_move",
+    core_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("item_id", Integer, nullable=False),
+    Column("serial", String(100), nullable=False),
+    Column("warehouse_id", Integer, nullable=False),
+    Column("batch", String(64), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("move_key", String(120), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_jxc_serial_move_key", "move_key"),
+    Index("ix_jxc_serial_move_serial", "item_id", "serial", "id"),
+    Index("ix_jxc_serial_move_stock", "item_id", "warehouse_id", "batch", "created_at"),
+)
+
 # Audit rows are evidence: the database itself refuses to change or delete them.
 AUDIT_GUARD_SQL = {
     "sqlite": [

@@ -69,6 +69,58 @@ MESSAGES: dict[str, dict[str, str]] = {
         "{available} of the {wanted} are left in its cost layer",
     },
     "qty_positive": {"zh": "数量必须大于 0", "en": "Quantity must be above zero"},
+    "batch_required": {
+        "zh": "商品 {sku} 启用了批次管理，须填写批号",
+        "en": "Item {sku} tracks batches: enter the batch",
+    },
+    "short_stock_batch": {
+        "zh": "批次 {batch} 库存不足：可用 {available}，需要 {wanted}",
+        "en": "Not enough stock in batch {batch}: {available} available, {wanted} needed",
+    },
+    "serial_whole": {
+        "zh": "启用序列号管理的商品数量须为整数",
+        "en": "Items with serial numbers move in whole units",
+    },
+    "serial_count": {
+        "zh": "数量 {qty} 与序列号个数 {count} 不符（每件一个序列号，每行一个或用逗号分隔）",
+        "en": "Quantity {qty} but {count} serial numbers (one per unit, one per line or comma-separated)",
+    },
+    "serial_repeated": {"zh": "序列号重复：{serials}", "en": "Serial numbers given twice: {serials}"},
+    "serial_too_long": {
+        "zh": "序列号最长 {max} 个字符：{serials}",
+        "en": "Serial numbers are at most {max} characters: {serials}",
+    },
+    "serial_other_line": {
+        "zh": "序列号已在第 {line} 行：{serials}",
+        "en": "Serial numbers already on line {line}: {serials}",
+    },
+    "serial_in_stock": {
+        "zh": "序列号已在库存中，不能再入库：{serials}",
+        "en": "Serial numbers already in stock cannot come in again: {serials}",
+    },
+    "serial_not_here": {
+        "zh": "序列号不在 {place} 的库存中：{serials}",
+        "en": "Serial numbers not in stock in {place}: {serials}",
+    },
+    "serial_place_batch": {"zh": "{warehouse} 批次 {batch}", "en": "{warehouse}, batch {batch}"},
+    "serial_cancel_gone": {
+        "zh": "反审核被拒绝：该行入库的序列号已不在库存中（先反审核后来的出库）：{serials}",
+        "en": "Cannot cancel: serial numbers this line brought in are no longer in stock "
+        "(cancel the later issues first): {serials}",
+    },
+    "serial_cancel_back": {
+        "zh": "反审核被拒绝：该行出库的序列号已重新入库：{serials}",
+        "en": "Cannot cancel: serial numbers this line issued are in stock again: {serials}",
+    },
+    "serial_book": {
+        "zh": "实盘序列号与账面不符：取账面数时该批在库序列号 {booked} 个，账面数量 {book}；请重新添加该行以重取账面数",
+        "en": "The counted serial numbers do not fit the book: {booked} were in stock when the book "
+        "quantity {book} was taken; add the line again to take the book quantity anew",
+    },
+    "serial_race": {
+        "zh": "序列号刚被其他单据移动，请重试：{serials}",
+        "en": "Another document just moved these serial numbers; try again: {serials}",
+    },
     "meta_bad_name": {
         "zh": "字段名「{name}」无效：只能用小写字母、数字和下划线",
         "en": "Field name '{name}' is not valid",

@@ -7,9 +7,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.core_tables import cost_layer, cost_take
+from app.core_tables import cost_layer, cost_take, serial, serial_move
 from app.extensions import db
-from app.ledger.checks import LayerRow, MoveRow, TakeRow, check_layers, check_ledger
+from app.ledger.checks import (
+    LayerRow,
+    MoveRow,
+    SerialRow,
+    SerialStepRow,
+    TakeRow,
+    check_layers,
+    check_ledger,
+    check_serials,
+)
 from app.services.context import registry
 from tests.conftest import unique
 
@@ -47,19 +56,49 @@ def receive(api: Any, sku: str, qty: str, price: str, warehouse: str = "WH01") -
     return post(api, "purchase_receipt", [{"item": sku, "qty": qty, "price": price}], warehouse=warehouse)
 
 
-def balance(app: Any, sku: str, warehouse: str = "WH01") -> tuple[Decimal, Decimal]:
-    """(qty, value) on hand for an item in a warehouse."""
+def balance(app: Any, sku: str, warehouse: str = "WH01", batch: str | None = None) -> tuple[Decimal, Decimal]:
+    """(qty, value) on hand for an item in a warehouse (in one batch when `batch` is given)."""
     with app.app_context():
         reg = registry()
         item, wh, bal = reg.cls("item"), reg.cls("warehouse"), reg.cls("stock_balance")
-        row = db.session.execute(
+        query = (
             select(bal.qty, bal.value)
             .join(item, item.id == bal.item_id)
             .join(wh, wh.id == bal.warehouse_id)
             .where(item.sku == sku, wh.code == warehouse)
-        ).first()
+        )
+        if batch is not None:
+            query = query.where(bal.batch == batch)
+        row = db.session.execute(query).first()
         db.session.rollback()
         return (row.qty, row.value) if row else (Decimal(0), Decimal(0))
+
+
+def refusal(api: Any, model: str, doc: dict[str, Any], action: str = "submit") -> dict[str, str]:
+    """Submit (or cancel) a document that must be refused: its per-cell messages by field."""
+    response = api.post(f"/api/v1/{model}/{doc['id']}/{action}")
+    assert response.status_code == 422, response.get_json()
+    found: dict[str, str] = {}
+    for error in response.get_json()["errors"]:
+        found[error["field"]] = " | ".join(filter(None, [found.get(error["field"]), error["message"]]))
+    return found
+
+
+def serials_in_stock(app: Any, sku: str, warehouse: str = "WH01") -> set[str]:
+    """The item's serial numbers in stock in a warehouse (any batch)."""
+    with app.app_context():
+        reg = registry()
+        item, wh = reg.cls("item"), reg.cls("warehouse")
+        found = set(
+            db.session.execute(
+                select(serial.c.serial)
+                .join(item, item.id == serial.c.item_id)
+                .join(wh, wh.id == serial.c.warehouse_id)
+                .where(item.sku == sku, wh.code == warehouse, serial.c.in_stock.is_(True))
+            ).scalars()
+        )
+        db.session.rollback()
+        return found
 
 
 def ledger_problems(app: Any) -> list[str]:
@@ -82,6 +121,7 @@ def ledger_problems(app: Any) -> list[str]:
         negative_ok = frozenset(m.key for m in moves if m.key[0] in allowed_items or m.key[1] in allowed_whs)
         problems = check_ledger(moves, balances, negative_ok=negative_ok)
         problems += fifo_problems(reg, balances)
+        problems += serial_problems(reg)
         db.session.rollback()
         return problems
 
@@ -103,3 +143,30 @@ def fifo_problems(reg: Any, balances: dict[tuple[Any, ...], tuple[Decimal, Decim
         for m in db.session.execute(select(move)).scalars()
     }
     return check_layers(layers, takes, balances, fifo_keys, moves)
+
+
+def serial_problems(reg: Any) -> list[str]:
+    """The serial-number invariants over the whole database (inside an app context)."""
+    move, bal, item = reg.cls("stock_move"), reg.cls("stock_balance"), reg.cls("item")
+    serials = [
+        SerialRow(r.item_id, r.serial, (r.warehouse_id, r.batch), r.in_stock)
+        for r in db.session.execute(select(serial))
+    ]
+    steps = [
+        SerialStepRow(r.id, r.item_id, r.serial, (r.warehouse_id, r.batch), r.qty, r.move_key)
+        for r in db.session.execute(select(serial_move))
+    ]
+    serial_items = frozenset(db.session.execute(select(item.id).where(item.track_serial.is_(True))).scalars())
+    balances = {
+        (b.item_id, b.warehouse_id, b.batch or ""): (b.qty, b.value)
+        for b in db.session.execute(select(bal).where(bal.item_id.in_(serial_items))).scalars()
+    }
+    moves = {
+        m.move_key: ((m.item_id, m.warehouse_id, m.batch or ""), m.qty)
+        for m in db.session.execute(
+            select(move.move_key, move.item_id, move.warehouse_id, move.batch, move.qty).where(
+                move.move_key.in_({step.move_key for step in steps})
+            )
+        )
+    }
+    return check_serials(serials, steps, balances, serial_items, moves)

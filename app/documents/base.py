@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.documents.tracking import check_lines
 from app.i18n import t
+from app.ledger.serials import parse as parse_serials
 from app.services.errors import CellError, ValidationFailed
 
 IN, OUT = "in", "out"
@@ -20,6 +22,7 @@ class Effect:
 
     `unit_cost` None on an inbound leg means "at the current average cost" (returns, gains);
     `cost_from` names an earlier leg of the same line whose cost it takes (the in-leg of a transfer).
+    `serials` are the serial numbers the leg moves (used for items that track them).
     """
 
     line_index: int
@@ -32,6 +35,7 @@ class Effect:
     batch: str = ""
     unit_cost: Decimal | None = None
     cost_from: str | None = None
+    serials: tuple[str, ...] = ()
 
 
 class DocumentBehaviour:
@@ -42,6 +46,8 @@ class DocumentBehaviour:
 
     source_model: str | None = None  # the order a document may name in source_number
     done_field = ""  # the order line's quantity this document fills (received_qty, delivered_qty)
+    moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
+    qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
 
     def __init__(self, ctx: Any = None) -> None:
         self.ctx = ctx
@@ -62,7 +68,11 @@ class DocumentBehaviour:
             raise ValidationFailed([CellError(f"lines.{i}.qty", t("over_order", number=order.number)) for i in over])
 
     def check(self, doc: Any, lines: list[Any]) -> None:
-        """Raise ValidationFailed when the document may not post (e.g. over the credit limit)."""
+        """Raise ValidationFailed when the document may not post (e.g. over the credit limit).
+
+        For stock documents: the batch and serial rules of their lines (an override calls super)."""
+        if self.moves_stock:
+            check_lines(self.ctx, lines, self.qty_field)
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         """Defaults for a line being added: unit from the item, price from the partner's last price."""
@@ -99,8 +109,9 @@ def line_effect(
     qty: Decimal | None = None,
     unit_cost: Decimal | None = None,
     cost_from: str | None = None,
+    serials: tuple[str, ...] | None = None,
 ) -> Effect:
-    """An Effect for a line with the usual item / qty / batch columns."""
+    """An Effect for a line with the usual item / qty / batch / serials columns."""
     return Effect(
         line_index=index,
         line_id=line.id,
@@ -109,9 +120,10 @@ def line_effect(
         qty=Decimal(qty if qty is not None else line.qty),
         direction=direction,
         leg=leg,
-        batch=getattr(line, "batch", None) or "",
+        batch=(getattr(line, "batch", None) or "").strip(),
         unit_cost=unit_cost,
         cost_from=cost_from,
+        serials=tuple(parse_serials(getattr(line, "serials", None))) if serials is None else serials,
     )
 
 

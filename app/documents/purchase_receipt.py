@@ -1,7 +1,8 @@
 """采购入库: accepted quantity comes in at the purchase price.
 
 A receipt that names its purchase order (source_number) counts what it receives on the order's
-lines (partial receipts); cancelling it takes that back.
+lines (partial receipts); cancelling it takes that back. A line's expiry date is its production date
+plus the item's shelf life, set when it posts (issues suggest the batch that expires first).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import IN, DocumentBehaviour, Effect, add_done, allocate, give_back, line_effect
+from app.services.batches import expiry_date
 
 
 class PurchaseReceipt(DocumentBehaviour):
     """Receipt of goods from a supplier."""
 
+    moves_stock = True
     source_model = "purchase_order"
     done_field = "received_qty"
 
@@ -31,6 +34,11 @@ class PurchaseReceipt(DocumentBehaviour):
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
         add_done(self._taken, self.done_field)
+        tracked = self.ctx.tracking({line.item_id for line in lines})
+        for line in lines:
+            info = tracked.get(line.item_id)
+            shelf_life = info.shelf_life_days if info is not None else None
+            line.expiry_date = expiry_date(getattr(line, "production_date", None), shelf_life)
 
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         order, order_lines = self.source(doc)

@@ -12,6 +12,7 @@ from app.documents.returns import LinkedReturn
 class PurchaseReturn(LinkedReturn):
     """Return of goods to a supplier."""
 
+    moves_stock = True
     source_model = "purchase_receipt"
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:

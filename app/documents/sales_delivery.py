@@ -6,6 +6,7 @@ ships and counts the delivered quantity on the order's lines; cancelling it give
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from app.documents.base import (
     OUT,
     RELEASE,
     RESERVE,
+    Allocation,
     DocumentBehaviour,
     Effect,
     add_done,
@@ -20,13 +22,19 @@ from app.documents.base import (
     give_back,
     line_effect,
 )
+from app.services.batches import suggest_batch
 
 
 class SalesDelivery(DocumentBehaviour):
     """Delivery of goods to a customer."""
 
+    moves_stock = True
     source_model = "sales_order"
     done_field = "delivered_qty"
+
+    def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
+        super().new_line_values(session, registry, model, doc, values)
+        suggest_batch(session, registry, values, doc.warehouse_id)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         order, order_lines = self.source(doc)
@@ -36,8 +44,11 @@ class SalesDelivery(DocumentBehaviour):
             self._taken, over = allocate(lines, order_lines, self.done_field)
             self.refuse_over_order(order, over)
             effects = [
-                line_effect(
-                    a.index, lines[a.index], order.warehouse_id, RELEASE, f"release{a.order_line.id}", qty=a.qty
+                _on_order(
+                    a,
+                    line_effect(
+                        a.index, lines[a.index], order.warehouse_id, RELEASE, f"release{a.order_line.id}", qty=a.qty
+                    ),
                 )
                 for a in self._taken
             ]
@@ -52,9 +63,15 @@ class SalesDelivery(DocumentBehaviour):
         order, order_lines = self.source(doc)
         self._returned = give_back(lines, order_lines, self.done_field) if order is not None else []
         return [
-            line_effect(a.index, lines[a.index], order.warehouse_id, RESERVE, "rereserve", qty=a.qty)
+            _on_order(a, line_effect(a.index, lines[a.index], order.warehouse_id, RESERVE, "rereserve", qty=a.qty))
             for a in self._returned
         ]
 
     def after_cancel(self, doc: Any, lines: list[Any]) -> None:
         add_done(self._returned, self.done_field, sign=-1)
+
+
+def _on_order(allocation: Allocation, effect: Effect) -> Effect:
+    """A reservation effect holds the stock where the order reserved it: the order line's batch (orders
+    of items that track batches reserve in the warehouse, not in a batch), whatever batch ships."""
+    return replace(effect, batch=(getattr(allocation.order_line, "batch", None) or "").strip(), serials=())

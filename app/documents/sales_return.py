@@ -12,6 +12,7 @@ from app.documents.returns import LinkedReturn
 class SalesReturn(LinkedReturn):
     """Return of goods from a customer."""
 
+    moves_stock = True
     source_model = "sales_delivery"
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:

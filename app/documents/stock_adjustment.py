@@ -6,10 +6,18 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
+from app.services.batches import suggest_batch
 
 
 class StockAdjustment(DocumentBehaviour):
     """Other goods in or out, with a reason."""
+
+    moves_stock = True
+
+    def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
+        super().new_line_values(session, registry, model, doc, values)
+        if doc.direction == "out":
+            suggest_batch(session, registry, values, doc.warehouse_id)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         if doc.direction == "in":

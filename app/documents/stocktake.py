@@ -3,6 +3,10 @@
 Posting adjusts today's book by (counted - snapshot), so goods moved while people were counting are
 accounted for, not mistaken for gains or losses. Gains and losses are valued at the current average
 cost; a loss posts even when it takes stock below zero (the count is the fact).
+
+Items that track batches are counted per batch (the book quantity is the batch's). Items that track
+serial numbers are counted by serial: the serials counted but not in stock at the snapshot are gains,
+those in stock at the snapshot but not counted are losses, and together they must make the difference.
 """
 
 from __future__ import annotations
@@ -13,40 +17,90 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
+from app.i18n import t
+from app.ledger import serials as rules
 from app.services.audit import utcnow
+from app.services.errors import CellError, ValidationFailed
 
 
 class Stocktake(DocumentBehaviour):
     """Stock count; only the difference posts."""
 
+    moves_stock = True
+    qty_field = "counted_qty"
+
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         super().new_line_values(session, registry, model, doc, values)
         if values.get("item") is None or doc.warehouse_id is None:
             return
-        balance = registry.cls("stock_balance")
-        values["book_qty"] = session.execute(
-            select(func.sum(balance.qty)).where(
-                balance.item_id == values["item"], balance.warehouse_id == doc.warehouse_id
-            )
-        ).scalar() or Decimal(0)
+        balance, item = registry.cls("stock_balance"), registry.cls("item")
+        query = select(func.sum(balance.qty)).where(
+            balance.item_id == values["item"], balance.warehouse_id == doc.warehouse_id
+        )
+        if session.execute(select(item.track_batch).where(item.id == values["item"])).scalar():
+            query = query.where(balance.batch == (values.get("batch") or "").strip())
+        values["book_qty"] = session.execute(query).scalar() or Decimal(0)
         if doc.snapshot_at is None:
             doc.snapshot_at = utcnow()
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
-        effects = []
+        effects: list[Effect] = []
+        errors: list[CellError] = []
+        tracked = self.ctx.tracking({line.item_id for line in lines})
+        self._both: dict[int, tuple[int, int]] = {}  # line id -> (gained, lost) when a line has both
         for i, line in enumerate(lines):
             if line.counted_qty is None:
                 continue
             diff = Decimal(line.counted_qty) - Decimal(line.book_qty or 0)
-            if diff > 0:
+            info = tracked.get(line.item_id)
+            if info is not None and info.serial:
+                effects.extend(self._serial_effects(doc, i, line, diff, errors))
+            elif diff > 0:
                 effects.append(line_effect(i, line, doc.warehouse_id, IN, "gain", qty=diff))
             elif diff < 0:
                 effects.append(line_effect(i, line, doc.warehouse_id, OUT, "loss", qty=-diff))
+        if errors:
+            raise ValidationFailed(errors)
+        return effects
+
+    def _serial_effects(self, doc: Any, i: int, line: Any, diff: Decimal, errors: list[CellError]) -> list[Effect]:
+        """Gains and losses of a line counted by serial, against the serials in stock when its book
+        quantity was taken."""
+        counted = rules.parse(line.serials)
+        batch = (line.batch or "").strip()
+        booked = self.ctx.serials_in_stock(line.item_id, doc.warehouse_id, batch, line.created_at)
+        gained = tuple(s for s in counted if s not in booked)
+        lost = tuple(sorted(booked - set(counted)))
+        if len(gained) - len(lost) != diff:
+            errors.append(
+                CellError(
+                    f"lines.{i}.serials",
+                    t("serial_book", booked=len(booked), book=_q(Decimal(line.book_qty or 0))),
+                )
+            )
+            return []
+        effects = []
+        if gained:
+            effects.append(line_effect(i, line, doc.warehouse_id, IN, "gain", qty=Decimal(len(gained)), serials=gained))
+        if lost:
+            effects.append(line_effect(i, line, doc.warehouse_id, OUT, "loss", qty=Decimal(len(lost)), serials=lost))
+        if gained and lost:
+            self._both[line.id] = (len(gained), len(lost))
         return effects
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
         for line in lines:
             cost = costs.get((line.id, "gain"), costs.get((line.id, "loss")))
-            if cost is not None:
+            if line.id in self._both:  # serials found and serials missing on one line
+                gained, lost = self._both[line.id]
+                value = costs[(line.id, "gain")] * gained - costs[(line.id, "loss")] * lost
+                line.price = cost
+                line.amount = value.quantize(Decimal("0.01"))
+            elif cost is not None:
                 line.price = cost
                 line.amount = (cost * Decimal(line.diff_qty)).quantize(Decimal("0.01"))
+
+
+def _q(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -118,3 +118,79 @@ def check_layers(
         elif total != moves[move_key][1:]:
             problems.append(f"move {move_key}: takes sum to {total}, the move is {moves[move_key][1:]}")
     return problems
+
+
+@dataclass(frozen=True)
+class SerialRow:
+    """A stored serial: its item, where it is (or was last) and whether it is in stock."""
+
+    item_id: int
+    serial: str
+    place: tuple[Any, ...]
+    in_stock: bool
+
+
+@dataclass(frozen=True)
+class SerialStepRow:
+    """One stored serial move: +1 into a place, -1 out of it, by the stock move `move_key`."""
+
+    id: int
+    item_id: int
+    serial: str
+    place: tuple[Any, ...]
+    qty: int
+    move_key: str
+
+
+def check_serials(
+    serials: Iterable[SerialRow],
+    steps: Iterable[SerialStepRow],
+    balances: dict[tuple[Any, ...], tuple[Decimal, Decimal]],
+    serial_items: frozenset[Any],
+    moves: dict[str, tuple[tuple[Any, ...], Decimal]],
+) -> list[str]:
+    """Every serial problem: a serial that came in while in stock or went out of a place it was not in,
+    a serial whose row is not where its steps leave it, a move whose serial steps are of another stock
+    or do not add up to it (`moves`: move key -> (stock, qty)), and, for the items that track serials,
+    a stock (item x warehouse x batch) whose serials in stock differ from its balance quantity."""
+    problems: list[str] = []
+    where: dict[tuple[Any, str], tuple[Any, ...] | None] = {}
+    per_move: dict[str, int] = defaultdict(int)
+    for step in sorted(steps, key=lambda s: s.id):
+        key = (step.item_id, step.serial)
+        if step.qty > 0 and where.get(key) is not None:
+            problems.append(f"serial {step.serial}: came in (step {step.id}) while in stock at {where[key]}")
+        if step.qty < 0 and where.get(key) != step.place:
+            problems.append(f"serial {step.serial}: went out of {step.place} (step {step.id}) but was not there")
+        where[key] = step.place if step.qty > 0 else None
+        per_move[step.move_key] += step.qty
+        move = moves.get(step.move_key)
+        if move is None:
+            problems.append(f"serial {step.serial}: step {step.id} of move {step.move_key}, which does not exist")
+        elif move[0] != (step.item_id, *step.place):
+            problems.append(f"serial {step.serial}: step {step.id} is not of the stock of move {step.move_key}")
+    for move_key, qty in per_move.items():
+        if move_key in moves and moves[move_key][1] != qty:
+            problems.append(f"move {move_key}: serial steps add up to {qty}, the move is {moves[move_key][1]}")
+    counted: dict[tuple[Any, ...], int] = defaultdict(int)
+    stored: set[tuple[Any, str]] = set()
+    for row in serials:
+        key = (row.item_id, row.serial)
+        stored.add(key)
+        expected = where.get(key)
+        if (row.place if row.in_stock else None) != expected:
+            problems.append(
+                f"serial {row.serial}: stored as {row.place if row.in_stock else 'out'}, steps say {expected}"
+            )
+        if row.in_stock:
+            counted[(row.item_id, *row.place)] += 1
+    for key, place in where.items():
+        if place is not None and key not in stored:
+            problems.append(f"serial {key[1]}: its steps leave it in stock at {place}, but it has no row")
+    for stock in {key for key in balances if key[0] in serial_items} | set(counted):
+        if stock[0] not in serial_items:
+            continue
+        on_hand = balances.get(stock, (ZERO, ZERO))[0]
+        if Decimal(counted[stock]) != on_hand:
+            problems.append(f"stock {stock}: {counted[stock]} serials in stock, balance says {on_hand}")
+    return problems

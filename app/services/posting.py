@@ -11,6 +11,12 @@ cost layers are read and written under its balance row lock, in the same transac
 stock_balance.costing records the method a stock is valued by; when the item's method differs, the
 stock switches at its next posting (FIFO starts with what is on hand as one layer; moving average
 merges the layers into the average it already has).
+
+Batches and serial numbers: an item that tracks batches holds its stock per batch and its sales
+orders reserve in the warehouse (the batch-less row), so its posting locks every batch row of the item
+in that warehouse (same fixed order) and an issue from a batch never takes what orders hold. Serials of
+items that track them are checked and moved with their lines' moves (app/services/serials.py) and
+stored after every balance row is locked, in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import groupby
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, tuple_, update
@@ -30,6 +37,7 @@ from app.documents.base import IN, RELEASE, RESERVE, Effect, behaviour_for
 from app.i18n import t
 from app.ledger import fifo
 from app.ledger.reservation import release, reserve
+from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
 from app.meta.spec import ModelSpec
 from app.services.access import Access
@@ -40,6 +48,7 @@ from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.query import get_row
 from app.services.receivables import allocated_to, open_orders, receivable
 from app.services.records import apply_computed
+from app.services.serials import SerialRace, SerialStore, Tracking, in_stock_at, item_tracking, steps_of
 from app.services.settings import policy
 
 T = TypeVar("T")
@@ -61,10 +70,15 @@ class _Slot:
 
 
 def retrying(session: Session, work: Callable[[], T]) -> T:
-    """Run `work` in a transaction, again from scratch after a deadlock or serialization failure."""
+    """Run `work` in a transaction, again from scratch after a deadlock or serialization failure (or a
+    serial number another posting moved meanwhile: the next attempt reads where it is now)."""
     for attempt in range(RETRIES):
         try:
             return work()
+        except SerialRace as exc:
+            session.rollback()
+            if attempt == RETRIES - 1:
+                raise Conflict(t("serial_race", serials=listing(exc.serials))) from exc
         except OperationalError as exc:
             session.rollback()
             code = getattr(exc.orig, "sqlstate", None)
@@ -81,6 +95,8 @@ class PostingService:
         self.access = access
         self.registry = access.registry
         self.warnings: list[str] = []
+        self._tracked: dict[int, Tracking] = {}
+        self._serials = SerialStore(session)
 
     def submit(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Draft -> submitted, posting the document's stock effects; returns the document."""
@@ -207,10 +223,12 @@ class PostingService:
         """Post the stock effects of a document that just became submitted, and commit."""
         lines = list(doc.lines) if model.lines_model else []
         behaviour = behaviour_for(model.key, self)
+        self._serials = SerialStore(self.session)
         behaviour.check(doc, lines)
         effects = behaviour.stock_effects(doc, lines)
         self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
         costs = self._post(model, doc, effects)
+        self._save_serials()
         behaviour.after_post(doc, lines, costs)
         if model.lines_model:
             line_model = self.registry.model(model.lines_model)
@@ -248,7 +266,9 @@ class PostingService:
             [(m.item_id, m.warehouse_id, m.batch or "") for m in originals],
             layer_ids={take.layer for found in takes.values() for take in found},
         )
-        errors = []
+        self._serials = SerialStore(self.session)
+        lines = list(doc.lines) if model.lines_model else []
+        errors = self._reverse_serials(originals, [line.id for line in lines])
         for move in originals:
             slot = slots[(move.item_id, move.warehouse_id, move.batch or "")]
             original = Move(move.qty, move.unit_cost, move.value, move.qty_after, move.value_after)
@@ -277,9 +297,9 @@ class PostingService:
             self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
-        lines = list(doc.lines) if model.lines_model else []
         behaviour = behaviour_for(model.key, self)
         self._post(model, doc, behaviour.cancel_effects(doc, lines))
+        self._save_serials()
         behaviour.after_cancel(doc, lines)
         self.session.flush()
         self._audit(model, doc, "cancel", "submitted", "cancelled", reversed=len(originals))
@@ -324,6 +344,17 @@ class PostingService:
         if message not in self.warnings:
             self.warnings.append(message)
 
+    def tracking(self, item_ids: Collection[int]) -> dict[int, Tracking]:
+        """The batch / serial flags of these items (read once per posting service)."""
+        missing = {i for i in item_ids if i is not None and i not in self._tracked}
+        if missing:
+            self._tracked.update(item_tracking(self.session, self.registry, missing))
+        return {i: self._tracked[i] for i in item_ids if i in self._tracked}
+
+    def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
+        """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
+        return in_stock_at(self.session, item_id, Place(warehouse_id, batch), at)
+
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
         """Per budgeted category of this order's items: (budget, spent this month including this order)."""
         return budget_usage(self.session, self.registry, doc, lines)
@@ -336,42 +367,82 @@ class PostingService:
         costs: dict[tuple[int, str], Decimal] = {}
         pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]] = {}
         errors = []
+        serial_items = {i for i, info in self.tracking({e.item_id for e in effects}).items() if info.serial}
+        moving = [e for e in effects if e.item_id in serial_items and e.direction not in (RESERVE, RELEASE)]
+        self._serials.load((e.item_id, serial) for e in moving for serial in e.serials)
+        groups = self._batch_groups(slots)
+        refused: set[int] = set()
         for effect in effects:
             slot = slots[(effect.item_id, effect.warehouse_id, effect.batch)]
             if effect.qty <= 0:
                 errors.append(CellError(f"lines.{effect.line_index}.qty", t("qty_positive")))
                 continue
+            if effect.item_id in serial_items and effect.line_index in refused:
+                continue  # the line's serials were refused on an earlier leg (a transfer's out-leg)
+            serial_problem = self._serial_problem(effect) if effect.item_id in serial_items else None
+            if serial_problem is not None:
+                errors.append(serial_problem)
+                refused.add(effect.line_index)
+                continue
             if effect.direction in (RESERVE, RELEASE):
-                shortage = self._apply_reservation(slot, effect)
+                shortage = self._apply_reservation(groups, slot, effect)
             else:
-                shortage = self._apply_move(model, doc, slot, effect, costs, pieces)
+                shortage = self._apply_move(model, doc, groups, slot, effect, costs, pieces)
             if shortage is not None:
-                errors.append(
-                    CellError(
-                        f"lines.{effect.line_index}.qty",
-                        t("short_stock", available=_q(shortage.available), wanted=_q(shortage.wanted)),
-                    )
+                params = {"available": _q(shortage.available), "wanted": _q(shortage.wanted)}
+                message = (
+                    t("short_stock_batch", batch=effect.batch, **params) if effect.batch else t("short_stock", **params)
                 )
+                errors.append(CellError(f"lines.{effect.line_index}.qty", message))
+            elif effect.item_id in serial_items and effect.direction not in (RESERVE, RELEASE):
+                self._move_serials(model, effect)
         if errors:
             self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
         return costs
 
-    def _apply_reservation(self, slot: _Slot, effect: Effect) -> Shortage | None:
+    def _apply_reservation(
+        self, groups: dict[tuple[int, int], list[_Slot]], slot: _Slot, effect: Effect
+    ) -> Shortage | None:
         if effect.direction == RELEASE:
             slot.reserved = release(slot.reserved, effect.qty)
             return None
-        result = reserve(slot.balance.qty, slot.reserved, effect.qty, slot.allow_negative)
+        # an item that tracks batches is reserved in the warehouse: against the stock of all its batches
+        group = groups.get((effect.item_id, effect.warehouse_id), [slot])
+        on_hand = sum((s.balance.qty for s in group), Decimal(0))
+        held = sum((s.reserved for s in group), Decimal(0))
+        result = reserve(on_hand, held, effect.qty, slot.allow_negative)
         if isinstance(result, Shortage):
             return result
-        slot.reserved = result
+        slot.reserved += effect.qty
         return None
+
+    def _batch_groups(self, slots: dict[tuple[int, int, str], _Slot]) -> dict[tuple[int, int], list[_Slot]]:
+        """The locked rows of each item that tracks batches in each warehouse, every batch."""
+        tracked = self.tracking({key[0] for key in slots})
+        groups: dict[tuple[int, int], list[_Slot]] = {}
+        for key, slot in slots.items():
+            if tracked.get(key[0]) is not None and tracked[key[0]].batch:
+                groups.setdefault((key[0], key[1]), []).append(slot)
+        return groups
+
+    @staticmethod
+    def _held_elsewhere(groups: dict[tuple[int, int], list[_Slot]], slot: _Slot, effect: Effect) -> Decimal:
+        """What orders hold that this stock must keep for them: its own reservations or, for an item that
+        tracks batches, the warehouse's reservations beyond what its other batches have on hand."""
+        group = groups.get((effect.item_id, effect.warehouse_id))
+        if group is None:
+            return slot.reserved
+        held = sum((s.reserved for s in group), Decimal(0))
+        others = sum((s.balance.qty for s in group if s is not slot), Decimal(0))
+        return max(held - others, Decimal(0))
 
     def _apply_move(
         self,
         model: ModelSpec,
         doc: Any,
+        groups: dict[tuple[int, int], list[_Slot]],
         slot: _Slot,
         effect: Effect,
         costs: dict[tuple[int, str], Decimal],
@@ -398,7 +469,8 @@ class PostingService:
         else:
             # a counted loss is a fact: it posts even past zero or into reserved stock
             forced = effect.leg == "loss"
-            allow, reserved = slot.allow_negative or forced, Decimal(0) if forced else slot.reserved
+            allow = slot.allow_negative or forced
+            reserved = Decimal(0) if forced else self._held_elsewhere(groups, slot, effect)
             if slot.fifo and slot.stock is not None:
                 result = fifo.issue(slot.stock, effect.qty, allow, fallback, reserved)
             else:
@@ -435,7 +507,7 @@ class PostingService:
         """Create missing balance rows, then lock all of them in one fixed order; read FIFO layers
         (the open ones, and `layer_ids` a cancel gives back to) under those locks."""
         balance_cls = self.registry.cls("stock_balance")
-        wanted = sorted(set(keys))
+        wanted = self._with_other_batches(sorted(set(keys)))
         if not wanted:
             return {}
         insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -484,6 +556,100 @@ class PostingService:
         }
         self._load_costing(slots, layer_ids)
         return slots
+
+    def _with_other_batches(self, keys: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The keys and, for items that track batches, every other batch row of the item in the warehouse
+        (an issue from one batch must see what orders hold in the warehouse); same fixed order."""
+        tracked = {item_id for item_id, info in self.tracking({key[0] for key in keys}).items() if info.batch}
+        pairs = sorted({(key[0], key[1]) for key in keys if key[0] in tracked})
+        if not pairs:
+            return keys
+        balance_cls = self.registry.cls("stock_balance")
+        found = self.session.execute(
+            select(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).where(
+                tuple_(balance_cls.item_id, balance_cls.warehouse_id).in_(pairs)
+            )
+        )
+        return sorted(set(keys) | {(row.item_id, row.warehouse_id, row.batch or "") for row in found})
+
+    # -- serial numbers -------------------------------------------------------------------------
+
+    def _serial_problem(self, effect: Effect) -> CellError | None:
+        """Why the effect's serials may not move (None: they may), as the line's serials cell error."""
+        cell = f"lines.{effect.line_index}.serials"
+        if effect.direction in (RESERVE, RELEASE):
+            return None
+        if len(set(effect.serials)) != len(effect.serials) or len(effect.serials) != effect.qty:
+            return CellError(cell, t("serial_count", qty=_q(effect.qty), count=len(set(effect.serials))))
+        book = self._serials.book
+        if effect.direction == IN:
+            found = book.in_stock_elsewhere(effect.item_id, effect.serials)
+            if found:
+                named = listing(f"{serial} ({self._place_text(place)})" for serial, place in found)
+                return CellError(cell, t("serial_in_stock", serials=named))
+            return None
+        place = Place(effect.warehouse_id, effect.batch)
+        missing = book.missing(effect.item_id, effect.serials, place)
+        if missing:
+            return CellError(cell, t("serial_not_here", place=self._place_text(place), serials=listing(missing)))
+        return None
+
+    def _move_serials(self, model: ModelSpec, effect: Effect) -> None:
+        """Register the effect's serials as moved by its stock move (checked by _serial_problem)."""
+        key = f"{model.key}:{effect.line_id}:{effect.leg}"
+        place = Place(effect.warehouse_id, effect.batch)
+        if effect.direction == IN:
+            self._serials.book.bring_in(effect.item_id, effect.serials, place, key)
+        else:
+            self._serials.book.take_out(effect.item_id, effect.serials, place, key)
+
+    def _reverse_serials(self, originals: list[Any], line_ids: list[int]) -> list[CellError]:
+        """Move every serial the original moves moved back, latest first (a transfer's in-leg before its
+        out-leg); what can no longer go back is refused, naming the serials."""
+        by_key = {move.move_key: move for move in originals}
+        steps = steps_of(self.session, list(by_key))
+        if not steps:
+            return []
+        self._serials.load((step.item_id, step.serial) for step in steps)
+        book = self._serials.book
+        index = {line_id: i for i, line_id in enumerate(line_ids)}
+        errors = []
+        refused: set[str] = set()
+        for move_key, group in groupby(reversed(steps), key=lambda step: step.move_key):
+            moved = list(group)
+            item_id, place, came_in = moved[0].item_id, moved[0].place, moved[0].qty > 0
+            serials = [step.serial for step in moved]
+            line = index.get(by_key[move_key].document_line_id)
+            cell = f"lines.{line}.serials" if line is not None else "lines"
+            if cell in refused:
+                continue  # one message per line: its other leg was refused already
+            if came_in:
+                missing = book.missing(item_id, serials, place)
+                if missing:
+                    errors.append(CellError(cell, t("serial_cancel_gone", serials=listing(missing))))
+                    refused.add(cell)
+                    continue
+                book.take_out(item_id, serials, place, f"{move_key}:rev")
+            else:
+                found = book.in_stock_elsewhere(item_id, serials)
+                if found:
+                    named = listing(f"{serial} ({self._place_text(where)})" for serial, where in found)
+                    errors.append(CellError(cell, t("serial_cancel_back", serials=named)))
+                    refused.add(cell)
+                    continue
+                book.bring_in(item_id, serials, place, f"{move_key}:rev")
+        return errors
+
+    def _save_serials(self) -> None:
+        """Store where the serials moved by this posting are now (after every balance row is locked)."""
+        lost = self._serials.save()
+        if lost:
+            raise SerialRace(lost)
+
+    def _place_text(self, place: Place) -> str:
+        warehouse = self.session.get(self.registry.cls("warehouse"), place.warehouse_id)
+        code = warehouse.code if warehouse is not None else str(place.warehouse_id)
+        return t("serial_place_batch", warehouse=code, batch=place.batch) if place.batch else code
 
     def _load_costing(self, slots: dict[tuple[int, int, str], _Slot], layer_ids: Collection[int]) -> None:
         """Which locked stocks FIFO values, with their layers; a stock whose item changed its costing

@@ -9,6 +9,7 @@ from app.api.grid_api import GridApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
+from app.api.tracking_api import BatchesApi, SerialsApi
 from app.meta.registry import Registry
 from app.services.roles_sync import FEATURE_LINKS
 from app.views.admin import AccountsView, AuditView, FieldsAdminView, SettingsView, UserWarehousesView
@@ -24,7 +25,7 @@ SYSTEM_LINKS = (
     ("settings", "/admin/settings/", {"zh": "系统设置", "en": "Settings"}),
     ("user_warehouses", "/admin/user-warehouses/", {"zh": "用户仓库", "en": "User warehouses"}),
 )
-PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi, GridApi)
+PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi, GridApi, SerialsApi, BatchesApi)
 PLATFORM_VIEWS = (FieldsAdminView, AuditView, UserWarehousesView, SettingsView, ReorderView, AccountsView, GridView)
 
 
