@@ -3,7 +3,7 @@
 An item that tracks batches needs a batch on every line that moves it; an item that tracks serial
 numbers needs one distinct serial per unit (`serials`: one per line of text or comma-separated), and
 no serial may appear on two lines of the same document. Whether each serial may come in or go out is
-checked by posting, under the balance locks (app/services/posting.py).
+checked by posting, under the balance locks (app/services/stock_writer.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Storage of FIFO cost layers (jxc_cost_layer) and of what each move did to them (jxc_cost_take).
 
-Only the posting service calls these, inside its transaction and after it has locked the
-stock_balance rows of the stocks concerned: a layer belongs to one stock (item x warehouse x batch),
-so its rows are read and written under that stock's lock and no new lock order appears.
+Only posting calls these (app/services/stock_writer.py), inside its transaction and after it has
+locked the stock_balance rows of the stocks concerned: a layer belongs to one stock (item x warehouse
+x batch), so its rows are read and written under that stock's lock and no new lock order appears.
 """
 
 from __future__ import annotations

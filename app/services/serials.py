@@ -68,7 +68,7 @@ class Stored:
 
 
 class SerialStore:
-    """The serials one posting reads and writes (kept on the posting service for one transaction)."""
+    """The serials one posting reads and writes (kept by one posting's StockWriter for one transaction)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
