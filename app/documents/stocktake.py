@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
 from app.i18n import t
 from app.ledger import serials as rules
+from app.meta.types import plain_decimal
 from app.services.audit import utcnow
 from app.services.errors import CellError, ValidationFailed
 
@@ -75,7 +76,7 @@ class Stocktake(DocumentBehaviour):
             errors.append(
                 CellError(
                     f"lines.{i}.serials",
-                    t("serial_book", booked=len(booked), book=_q(Decimal(line.book_qty or 0))),
+                    t("serial_book", booked=len(booked), book=plain_decimal(Decimal(line.book_qty or 0))),
                 )
             )
             return []
@@ -99,8 +100,3 @@ class Stocktake(DocumentBehaviour):
             elif cost is not None:
                 line.price = cost
                 line.amount = (cost * Decimal(line.diff_qty)).quantize(Decimal("0.01"))
-
-
-def _q(value: Decimal) -> str:
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.i18n import t
 from app.ledger import serials as rules
+from app.meta.types import plain_decimal
 from app.services.errors import CellError, ValidationFailed
 
 
@@ -43,7 +44,7 @@ def check_lines(ctx: Any, lines: list[Any], qty_field: str = "qty") -> None:
         elif not rules.whole(qty):
             errors.append(CellError(f"lines.{index}.{qty_field}", t("serial_whole")))
         elif len(given) != qty:
-            errors.append(CellError(cell, t("serial_count", qty=_q(qty), count=len(given))))
+            errors.append(CellError(cell, t("serial_count", qty=plain_decimal(qty), count=len(given))))
         other_lines = []
         for serial in given:
             seen = first_line.setdefault((line.item_id, serial), index)
@@ -54,8 +55,3 @@ def check_lines(ctx: Any, lines: list[Any], qty_field: str = "qty") -> None:
             errors.append(CellError(cell, t("serial_other_line", serials=serials, line=other_lines[0][1] + 1)))
     if errors:
         raise ValidationFailed(errors)
-
-
-def _q(value: Decimal) -> str:
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

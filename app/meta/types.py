@@ -509,6 +509,11 @@ def format_decimal(value: Decimal, min_scale: int) -> str:
     return f"{text}.{'0' * min_scale}" if min_scale else text
 
 
+def plain_decimal(value: Decimal) -> str:
+    """A decimal without trailing zeros, for messages (2.5000 -> 2.5, 3.0 -> 3)."""
+    return format_decimal(value, 0)
+
+
 FIELD_TYPES: dict[str, FieldType] = {
     cls.name: cls()
     for cls in (

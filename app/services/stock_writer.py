@@ -37,6 +37,7 @@ from app.ledger.reservation import release, reserve
 from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
 from app.meta.spec import ModelSpec
+from app.meta.types import plain_decimal
 from app.services.audit import utcnow
 from app.services.cost_layers import (
     FIFO,
@@ -124,7 +125,7 @@ class StockWriter:
             else:
                 shortage = self._apply_move(model, doc, groups, slot, effect, costs, pieces)
             if shortage is not None:
-                params = {"available": _q(shortage.available), "wanted": _q(shortage.wanted)}
+                params = {"available": plain_decimal(shortage.available), "wanted": plain_decimal(shortage.wanted)}
                 message = (
                     t("short_stock_batch", batch=effect.batch, **params) if effect.batch else t("short_stock", **params)
                 )
@@ -170,13 +171,25 @@ class StockWriter:
             if isinstance(result, Shortage):
                 errors.append(
                     CellError(
-                        "lines", t("short_stock_cancel", available=_q(result.available), wanted=_q(result.wanted))
+                        "lines",
+                        t(
+                            "short_stock_cancel",
+                            available=plain_decimal(result.available),
+                            wanted=plain_decimal(result.wanted),
+                        ),
                     )
                 )
                 continue
             if isinstance(result, fifo.Consumed):
                 errors.append(
-                    CellError("lines", t("fifo_layer_used", available=_q(result.available), wanted=_q(result.wanted)))
+                    CellError(
+                        "lines",
+                        t(
+                            "fifo_layer_used",
+                            available=plain_decimal(result.available),
+                            wanted=plain_decimal(result.wanted),
+                        ),
+                    )
                 )
                 continue
             key = f"{move.move_key}:rev"
@@ -412,7 +425,7 @@ class StockWriter:
         if effect.direction in (RESERVE, RELEASE):
             return None
         if len(set(effect.serials)) != len(effect.serials) or len(effect.serials) != effect.qty:
-            return CellError(cell, t("serial_count", qty=_q(effect.qty), count=len(set(effect.serials))))
+            return CellError(cell, t("serial_count", qty=plain_decimal(effect.qty), count=len(set(effect.serials))))
         book = self._serials.book
         if effect.direction == IN:
             found = book.in_stock_elsewhere(effect.item_id, effect.serials)
@@ -545,8 +558,3 @@ class StockWriter:
                     .values(cost_price=balance.avg_cost)
                     .execution_options(synchronize_session=False)
                 )
-
-
-def _q(value: Decimal) -> str:
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
