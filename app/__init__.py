@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,4 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_request_hooks(app)
     install_language_memory(app)
     install_template_helpers(app)
+    # What start-up built (FAB, the registry, ~400k objects) lives as long as the process: keep it out of
+    # the garbage collector's full passes, which otherwise cost ~150 ms in the middle of a request.
+    gc.collect()
+    gc.freeze()
     return app

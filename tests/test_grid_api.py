@@ -163,6 +163,77 @@ def test_stale_versions_are_conflicts_with_current_values(admin_api):
     assert item(admin_api, first["id"])["spec"] == "B"
 
 
+def test_unique_values_are_checked_against_the_rows_before_them_in_the_batch(admin_api):
+    tag = unique("GQ")
+    created = new_items(admin_api, 3, tag)
+    pasted = [
+        {"op": "create", "tmp_id": "a", "values": {"sku": f"{tag}-NEW", "name": "甲", "unit": "PCS"}},
+        {"op": "create", "tmp_id": "b", "values": {"sku": f"{tag}-NEW", "name": "乙", "unit": "PCS"}},
+    ]
+    response = save(admin_api, pasted, source="paste")
+    assert response.status_code == 422, response.get_json()
+    assert [(e.get("tmp_id"), e["field"]) for e in response.get_json()["errors"]] == [("b", "sku")]
+
+    first, second, third = created
+    ops = [
+        {"op": "update", "id": first["id"], "version": 1, "values": {"sku": f"{tag}-SAME"}},
+        {"op": "update", "id": second["id"], "version": 1, "values": {"sku": f"{tag}-SAME"}},
+        {"op": "update", "id": third["id"], "version": 1, "values": {"sku": first["sku"]}},  # freed by the first
+    ]
+    response = save(admin_api, ops, source="paste")
+    assert response.status_code == 422, response.get_json()
+    assert [(e.get("id"), e["field"]) for e in response.get_json()["errors"]] == [(second["id"], "sku")]
+    assert [item(admin_api, r["id"])["sku"] for r in created] == [r["sku"] for r in created]  # nothing saved
+    assert rows(admin_api, **tag_filter(f"{tag}-NEW"))["last_row"] == 0
+
+    response = save(admin_api, [ops[0], ops[2]], source="paste")
+    assert response.status_code == 200, response.get_json()
+    assert [item(admin_api, r["id"])["sku"] for r in created] == [f"{tag}-SAME", second["sku"], first["sku"]]
+    assert [r["version"] for r in response.get_json()["rows"]] == [2, 2]
+
+
+def test_a_duplicate_composite_key_is_reported_on_its_row(admin_api):
+    category = rows(admin_api, model="category", size=1)["data"][0]["code"]
+    url = "/api/v1/grid/budget/batch"
+    values = [{"period": f"2091-0{month}", "category": category, "amount": "5"} for month in (1, 2, 3)]
+    created = save(admin_api, [{"op": "create", "tmp_id": str(i), "values": v} for i, v in enumerate(values)], url=url)
+    assert created.status_code == 200, created.get_json()
+    first, second, third = created.get_json()["rows"]
+    ops = [
+        {"op": "update", "id": first["id"], "values": {"amount": "7"}},
+        {"op": "update", "id": second["id"], "values": {"period": "2091-03"}},  # the third row's pair
+        {"op": "update", "id": third["id"], "values": {"amount": "9"}},
+    ]
+    response = save(admin_api, ops, url=url)
+    assert response.status_code == 422, response.get_json()
+    assert [e.get("id") for e in response.get_json()["errors"]] == [second["id"]]
+    assert admin_api.get(f"/api/v1/budget/{first['id']}").get_json()["result"]["amount"] == "5.00"
+
+
+def test_a_row_changed_twice_in_one_batch_is_a_conflict_on_its_old_version(admin_api):
+    row = new_items(admin_api, 1, unique("GT"))[0]
+    twice = [{"op": "update", "id": row["id"], "version": 1, "values": {"spec": spec}} for spec in ("A", "B")]
+    response = save(admin_api, twice)
+    assert response.status_code == 409
+    assert [c["id"] for c in response.get_json()["conflicts"]] == [row["id"]]
+    assert item(admin_api, row["id"])["spec"] is None and item(admin_api, row["id"])["version"] == 1
+
+
+def test_rows_a_batch_would_move_out_of_the_users_scope_are_cell_errors(api_as):
+    sales = api_as("salesperson")
+    theirs = {p["code"]: p for p in rows(sales, model="partner", size=100)["data"]}
+    ops = [
+        {"op": "update", "id": theirs["K001"]["id"], "values": {"owner": "admin"}},
+        {"op": "update", "id": theirs["K002"]["id"], "values": {"remark": unique("R")}},
+    ]
+    response = save(sales, ops, url="/api/v1/grid/partner/batch")
+    assert response.status_code == 422, response.get_json()
+    assert [(e.get("id"), e["field"]) for e in response.get_json()["errors"]] == [(theirs["K001"]["id"], "owner")]
+    after = {p["code"]: p for p in rows(sales, model="partner", size=100)["data"]}
+    assert after["K001"]["version"] == theirs["K001"]["version"]
+    assert after["K002"]["remark"] == theirs["K002"]["remark"]
+
+
 def test_a_retried_batch_is_saved_once(admin_api):
     created = new_items(admin_api, 1, unique("GI"))[0]
     batch_id = uuid.uuid4().hex

@@ -23,8 +23,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def write_audit(
-    session: Session,
+def audit_row(
     *,
     user_id: int | None,
     username: str,
@@ -33,20 +32,49 @@ def write_audit(
     action: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-) -> None:
-    """Append one audit row inside the caller's transaction."""
-    session.execute(
-        insert(audit_log).values(
-            at=utcnow(),
-            user_id=user_id,
-            username=username,
-            model=model,
-            record_id=record_id,
-            action=action,
-            before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
-            after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),
-            request_id=request_id_var.get(),
-        )
+) -> dict[str, Any]:
+    """The values of one audit row (before / after as JSON text)."""
+    return {
+        "at": utcnow(),
+        "user_id": user_id,
+        "username": username,
+        "model": model,
+        "record_id": record_id,
+        "action": action,
+        "before": None if before is None else json.dumps(before, ensure_ascii=False, default=str),
+        "after": None if after is None else json.dumps(after, ensure_ascii=False, default=str),
+        "request_id": request_id_var.get(),
+    }
+
+
+def write_audit(session: Session, **fields: Any) -> None:
+    """Append one audit row (the fields of `audit_row`) inside the caller's transaction."""
+    session.execute(insert(audit_log).values(audit_row(**fields)))
+
+
+def write_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append audit rows built by `audit_row` in one statement (batches)."""
+    if rows:
+        session.execute(insert(audit_log), rows)
+
+
+def change_row(
+    access: Access,
+    model: str,
+    record_id: int | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """audit_row for the user behind `access`."""
+    return audit_row(
+        user_id=access.user_id,
+        username=access.username,
+        model=model,
+        record_id=record_id,
+        action=action,
+        before=before,
+        after=after,
     )
 
 
@@ -60,13 +88,4 @@ def audit_change(
     after: dict[str, Any] | None,
 ) -> None:
     """write_audit for the user behind `access` (what every service calls)."""
-    write_audit(
-        session,
-        user_id=access.user_id,
-        username=access.username,
-        model=model,
-        record_id=record_id,
-        action=action,
-        before=before,
-        after=after,
-    )
+    session.execute(insert(audit_log).values(change_row(access, model, record_id, action, before, after)))

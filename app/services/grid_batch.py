@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.core_tables import grid_batch, grid_change
 from app.i18n import label, t
 from app.meta.spec import ModelSpec
+from app.meta.types import FIELD_TYPES
 from app.services.access import Access
 from app.services.audit import utcnow
 from app.services.errors import CellError, Conflict, NotFound, ServiceError, ValidationFailed
@@ -100,11 +101,12 @@ class GridBatches:
     def _save(
         self, model: ModelSpec, client_id: str, source: str, ops: list[dict[str, Any]], kind: str, undoes: int | None
     ) -> BatchResult:
-        records = RecordService(self.session, self.access)
-        existing = self._preload(model, [op["id"] for op in ops if op["op"] != "create"])
+        records = RecordService(self.session, self.access, batch=True)
+        existing = self._preload(model, [op["id"] for op in ops if op["op"] != "create"], lock=True)
         errors: list[CellError] = []
         conflicts: list[dict[str, Any]] = []
         changes: list[_Change] = []
+        updated: list[tuple[_Change, Any, list[str]]] = []  # their after values are read once flushed
         saved: list[tuple[Any, str | None]] = []
         deleted: list[int] = []
         for op in ops:
@@ -122,7 +124,8 @@ class GridBatches:
                     names = [n for n in op["values"] if n not in ("id", "version")]
                     before = self._snapshot(model, row, names)
                     records.update(model.key, row.id, op["values"], op.get("version"), ref, row=row)
-                    changes.append(_Change(row.id, "update", before, self._snapshot(model, row, names)))
+                    changes.append(_Change(row.id, "update", before, None))
+                    updated.append((changes[-1], row, names))
                     saved.append((row, None))
                 else:
                     before = self._snapshot(model, row)
@@ -133,26 +136,43 @@ class GridBatches:
                 errors.extend(exc.errors)
             except Conflict:
                 conflicts.append({"id": op.get("id")})
+        try:
+            records.flush()  # the updates, in one go
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+        except Conflict:
+            conflicts.extend({"id": change.record_id} for change, _, _ in updated)
         if conflicts:
             self.session.rollback()
             raise Conflict(t("batch_conflicts", count=len(conflicts)), conflicts=self._current(model, conflicts))
         if errors:
             self.session.rollback()
             raise ValidationFailed(errors, summary=t("batch_cells", count=len(errors)))
+        for change, row, names in updated:
+            change.after = self._snapshot(model, row, names)
         batch_id = self._log(model, client_id, source, kind, undoes, changes)
+        ids = [row.id for row, _ in saved]
         records.commit()
-        return BatchResult(batch_id, saved, deleted)
+        fresh = self._preload(model, ids)  # the committed rows in a few queries, not one lazy load each
+        return BatchResult(batch_id, [(fresh.get(row.id, row), tmp_id) for row, tmp_id in saved], deleted)
 
-    def _preload(self, model: ModelSpec, ids: list[int]) -> dict[int, Any]:
-        """The batch's existing rows the user may see, read in a few queries."""
+    def _preload(self, model: ModelSpec, ids: list[int], lock: bool = False) -> dict[int, Any]:
+        """The batch's existing rows the user may see, read in a few queries.
+
+        `lock` reads them FOR UPDATE (and afresh): their versions hold until the batch commits, so a
+        stale one is a conflict on its row, never one at the flush. (SQLite writers run BEGIN IMMEDIATE.)
+        """
         if not ids:
             return {}
         cls = self.registry.cls(model.key)
+        stmt = base_select(self.access, model).order_by(cls.id)
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         found: dict[int, Any] = {}
         unique = sorted(set(ids))
         for start in range(0, len(unique), PRELOAD_CHUNK):
             chunk = unique[start : start + PRELOAD_CHUNK]
-            for row in self.session.execute(base_select(self.access, model).where(cls.id.in_(chunk))).scalars():
+            for row in self.session.execute(stmt.where(cls.id.in_(chunk))).scalars():
                 found[row.id] = row
         return found
 
@@ -165,11 +185,18 @@ class GridBatches:
         return [{"id": c["id"], "current": current.get(c["id"])} for c in conflicts]
 
     def _snapshot(self, model: ModelSpec, row: Any, names: list[str] | None = None) -> dict[str, Any]:
-        data = snapshot(model, row)
-        data["version"] = row.version
+        """The row's stored values (as `serialize.snapshot` has them) and version; only `names` if given."""
         if names is None:
-            return data
-        return {name: data.get(name) for name in names if model.field(name) is not None} | {"version": row.version}
+            return snapshot(model, row) | {"version": row.version}
+        data: dict[str, Any] = {}
+        for name in names:
+            spec = model.field(name)
+            if spec is None:
+                continue
+            data[name] = (
+                None if spec.type == "lines" else FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
+            )
+        return data | {"version": row.version}
 
     def _log(
         self, model: ModelSpec, client_id: str, source: str, kind: str, undoes: int | None, changes: list[_Change]

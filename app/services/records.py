@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -23,7 +25,7 @@ from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
 from app.services.access import Access
-from app.services.audit import audit_change, utcnow
+from app.services.audit import audit_change, change_row, utcnow, write_audit_rows
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.numbering import next_number
 from app.services.query import get_row
@@ -39,14 +41,33 @@ def load_handler(path: str) -> Callable[[dict[str, Any]], Any]:
     return getattr(importlib.import_module(module), name)
 
 
-class RecordService:
-    """Creates, updates and deletes rows of any metadata model for one user in one transaction."""
+@dataclass
+class _Held:
+    """An update a batch has not flushed yet."""
 
-    def __init__(self, session: Session, access: Access) -> None:
+    model: ModelSpec
+    row: Any
+    row_ref: Any
+    before: dict[str, Any]
+
+
+class RecordService:
+    """Creates, updates and deletes rows of any metadata model for one user in one transaction.
+
+    With `batch=True` (grid batches, which read their rows FOR UPDATE) updates are held back and
+    written by `flush()`: one flush, one row-scope query per model, then their audit rows; `commit()`
+    inserts all audit rows in one statement. The checks and cell errors are the same; only a constraint
+    broken by a concurrent writer at that flush is reported without its row.
+    """
+
+    def __init__(self, session: Session, access: Access, batch: bool = False) -> None:
         self.session = session
         self.access = access
         self.registry = access.registry
         self.resolver = Resolver(session, access)
+        self.batch = batch
+        self._held: dict[tuple[str, int], _Held] = {}
+        self._audit_rows: list[dict[str, Any]] = []
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -75,8 +96,8 @@ class RecordService:
         self._compute(model, row)
         self.session.add(row)
         self._flush(model, row_ref)
-        self._check_in_scope(model, row, row_ref)
-        audit_change(self.session, self.access, model.key, row.id, "create", None, self._snapshot(model, row))
+        self._check_in_scope(model, [(row, row_ref)])
+        self._audit(model.key, row.id, "create", None, self._snapshot(model, row))
         return row
 
     def update(
@@ -91,29 +112,34 @@ class RecordService:
         """Change some fields of a row the user may see; Conflict if it changed since `version`.
 
         `row` may be passed when the caller already read it through `query.base_select` (batches).
+        In a batch the row is held until `flush()` (rows of models with a composite unique key are
+        flushed at once, so a duplicate is reported on its row).
         """
         model = self._writable_model(model_key, "write")
         row = row if row is not None else get_row(self.session, self.access, model, pk)
+        if (model.key, row.id) in self._held:
+            self.flush()  # the same row twice in a batch: the second change sees the first's version
         version = expected_version if expected_version is not None else payload.get("version")
         self._check_version(model, row, version)
         self._check_editable(model, row, row_ref)
         before = self._snapshot(model, row)
-        values, lines, errors = self._parse_payload(model, payload, row, row_ref)
-        errors += self._check_required(model, values, row_ref, only=values)
-        errors += self._check_unique(model, values, row.id, row_ref)
-        self._raise(errors)
-        values.update(updated_at=utcnow(), updated_by=self.access.user_id)
-        self._assign(model, row, values)
-        if lines is not None:
-            self._replace_lines(model, row, lines)
-        self._compute(model, row)
+        with self._flush_errors(model, row_ref):  # in a batch a lookup below may autoflush held rows
+            values, lines, errors = self._parse_payload(model, payload, row, row_ref)
+            errors += self._check_required(model, values, row_ref, only=values)
+            errors += self._check_unique(model, values, row.id, row_ref)
+            self._raise(errors)
+            values.update(updated_at=utcnow(), updated_by=self.access.user_id)
+            self._assign(model, row, values)
+            if lines is not None:
+                self._replace_lines(model, row, lines)
+            self._compute(model, row)
+        held = _Held(model, row, row_ref, before)
+        if self.batch and not model.unique_together:
+            self._held[model.key, row.id] = held
+            return row
         self._flush(model, row_ref)
-        self._check_in_scope(model, row, row_ref)
-        after = self._snapshot(model, row)
-        if {k: v for k, v in after.items() if k not in ("updated_at", "version")} != {
-            k: v for k, v in before.items() if k not in ("updated_at", "version")
-        }:
-            audit_change(self.session, self.access, model.key, row.id, "update", before, after)
+        self._check_in_scope(model, [(row, row_ref)])
+        self._audit_update(held)
         return row
 
     def delete(
@@ -134,10 +160,26 @@ class RecordService:
         except StaleDataError as exc:
             self.session.rollback()
             raise Conflict(t("version_conflict", current="?")) from exc
-        audit_change(self.session, self.access, model.key, pk, "delete", before, None)
+        self._audit(model.key, pk, "delete", before, None)
+
+    def flush(self) -> None:
+        """Write the updates a batch held: one flush, one scope check per model, their audit rows."""
+        held = list(self._held.values())
+        self._held.clear()
+        if not held:
+            return
+        self._flush(held[0].model, None if len(held) > 1 else held[0].row_ref)
+        for model_key in {h.model.key for h in held}:
+            same = [h for h in held if h.model.key == model_key]
+            self._check_in_scope(same[0].model, [(h.row, h.row_ref) for h in same])
+        for change in held:
+            self._audit_update(change)
 
     def commit(self) -> None:
         """Commit the transaction (rows and their audit rows together)."""
+        self.flush()
+        write_audit_rows(self.session, self._audit_rows)
+        self._audit_rows = []
         try:
             self.session.commit()
         except IntegrityError as exc:
@@ -280,16 +322,21 @@ class RecordService:
                 if token == "me" and values.get(field_name) is None:
                     values[field_name] = self.access.user_id
 
-    def _check_in_scope(self, model: ModelSpec, row: Any, row_ref: Any) -> None:
-        """Refuse a write that would put the row outside what the user may see."""
+    def _check_in_scope(self, model: ModelSpec, rows: list[tuple[Any, Any]]) -> None:
+        """Refuse writes that would put rows (row, row_ref) outside what the user may see."""
         scope = self.access.scope(model)
         if scope is None:
             return
         cls = self.registry.cls(model.key)
-        if self.session.execute(select(cls.id).where(cls.id == row.id, scope)).first() is None:
+        ids = [row.id for row, _ in rows]
+        seen = set(self.session.execute(select(cls.id).where(cls.id.in_(ids), scope)).scalars())
+        outside = [row_ref for row, row_ref in rows if row.id not in seen]
+        if outside:
             fields = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
             self.session.rollback()
-            raise ValidationFailed([CellError(name, t("out_of_scope"), row_ref) for name in fields or ["_record"]])
+            raise ValidationFailed(
+                [CellError(name, t("out_of_scope"), row_ref) for row_ref in outside for name in fields or ["_record"]]
+            )
 
     @staticmethod
     def _raise(errors: list[CellError]) -> None:
@@ -328,14 +375,37 @@ class RecordService:
         apply_computed(self.registry, model, row)
 
     def _flush(self, model: ModelSpec, row_ref: Any) -> None:
-        try:
+        with self._flush_errors(model, row_ref):
             self.session.flush()
+
+    @contextmanager
+    def _flush_errors(self, model: ModelSpec, row_ref: Any) -> Iterator[None]:
+        """A failed flush (or autoflush) as the user sees it: a Conflict, or a cell error."""
+        try:
+            yield
         except StaleDataError as exc:
             self.session.rollback()
             raise Conflict(t("version_conflict", current="?")) from exc
         except IntegrityError as exc:
             self.session.rollback()
             raise ValidationFailed([_integrity_error(model, exc, row_ref)]) from exc
+
+    def _audit_update(self, held: _Held) -> None:
+        """Audit an update unless it changed nothing but its timestamp and version."""
+        after = self._snapshot(held.model, held.row)
+        ignored = ("updated_at", "version")
+        if {k: v for k, v in after.items() if k not in ignored} != {
+            k: v for k, v in held.before.items() if k not in ignored
+        }:
+            self._audit(held.model.key, held.row.id, "update", held.before, after)
+
+    def _audit(
+        self, model_key: str, record_id: int, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> None:
+        if self.batch:
+            self._audit_rows.append(change_row(self.access, model_key, record_id, action, before, after))
+        else:
+            audit_change(self.session, self.access, model_key, record_id, action, before, after)
 
     def _snapshot(self, model: ModelSpec, row: Any) -> dict[str, Any]:
         line_model = self.registry.model(model.lines_model) if model.lines_model else None
