@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.meta.registry import Registry
@@ -51,7 +52,8 @@ def last_price(session: Session, registry: Registry, side: str, partner_id: int,
 
 
 def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: Any, values: dict[str, Any]) -> None:
-    """Fill an empty unit from the item and an empty price from the partner's last price or the item."""
+    """Fill an empty unit from the item and an empty price from the price list, the partner's last price
+    or the item."""
     line_model = registry.model(model.lines_model or "")
     item_id = values.get("item")
     if item_id is None:
@@ -64,14 +66,48 @@ def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: A
     side = side_of(model.key)
     if side is None or line_model.field("price") is None or values.get("price") is not None:
         return
-    price = None
     partner_id = getattr(doc, "partner_id", None)
-    if partner_id is not None and policy(session, registry, "remember_last_price"):
+    partner = session.get(registry.cls("partner"), partner_id) if partner_id is not None else None
+    day = getattr(doc, "date", None) or dt.date.today()
+    own_list = "customer" if side == "sales" else "supplier"
+    # an agreed price for this partner, then the last price agreed, then the partner's price list, then the item
+    price = list_price(session, registry, item_id, own_list, partner_id, day, values.get("unit"))
+    if price is None and partner_id is not None and policy(session, registry, "remember_last_price"):
         price = last_price(session, registry, side, partner_id, item_id)
+    default_list = getattr(partner, "price_list", None)
+    if price is None and default_list in ("retail", "wholesale"):
+        price = list_price(session, registry, item_id, default_list, None, day, values.get("unit"))
     if price is None:
         price = item.sale_price if side == "sales" else item.purchase_price
     if price is not None:
         values["price"] = price
+
+
+def list_price(
+    session: Session,
+    registry: Registry,
+    item_id: int,
+    price_list: str,
+    partner_id: int | None,
+    day: dt.date,
+    unit_id: int | None,
+) -> Decimal | None:
+    """The item's price on a price list (价格表) valid on `day`, for the partner (customer / supplier
+    prices) or for everyone; a price for the line's unit beats one for the base unit, the latest start wins."""
+    if price_list in ("customer", "supplier") and partner_id is None:
+        return None
+    cls = registry.cls("item_price")
+    stmt = select(cls.price, cls.unit_id).where(
+        cls.item_id == item_id,
+        cls.price_list == price_list,
+        cls.partner_id == partner_id if partner_id is not None else cls.partner_id.is_(None),
+        or_(cls.valid_from.is_(None), cls.valid_from <= day),
+        or_(cls.valid_to.is_(None), cls.valid_to >= day),
+        or_(cls.unit_id.is_(None), cls.unit_id == unit_id),
+    )
+    rows = session.execute(stmt.order_by(cls.valid_from.desc().nulls_last(), cls.id.desc())).all()
+    exact = [r.price for r in rows if unit_id is not None and r.unit_id == unit_id]
+    return (exact or [r.price for r in rows] or [None])[0]
 
 
 def suggested_line(
