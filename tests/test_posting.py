@@ -454,6 +454,21 @@ def test_payment_allocations_settle_named_documents(app, admin_api):
     sku = new_item(admin_api)
     today = dt.datetime.now(dt.UTC).date()
     old_day = (today - dt.timedelta(days=40)).isoformat()
+
+    def receipt_for(number, allocated, amount):
+        """A draft 收款单 of `amount` allocating `allocated` to document `number`."""
+        lines = [{"source_number": number, "allocated_amount": allocated}]
+        return document(
+            admin_api,
+            "payment",
+            lines,
+            direction="receipt",
+            partner=code,
+            account="A001",
+            amount=amount,
+            date=today.isoformat(),
+        )
+
     post(admin_api, "purchase_receipt", [{"item": sku, "qty": "10", "price": "1"}], warehouse="WH01", date=old_day)
     old = post(
         admin_api,
@@ -471,39 +486,12 @@ def test_payment_allocations_settle_named_documents(app, admin_api):
         partner=code,
         date=today.isoformat(),
     )
-    too_much = document(
-        admin_api,
-        "payment",
-        [{"source_number": new["number"], "allocated_amount": "60"}],
-        direction="receipt",
-        partner=code,
-        account="A001",
-        amount="60",
-        date=today.isoformat(),
-    )
+    too_much = receipt_for(new["number"], "60", "60")
     refused = admin_api.post(f"/api/v1/payment/{too_much['id']}/submit")
     assert refused.status_code == 422 and "lines.0.allocated_amount" in refused.get_json()["message"]
-    wrong = document(
-        admin_api,
-        "payment",
-        [{"source_number": "XSCK19990101-0001", "allocated_amount": "1"}],
-        direction="receipt",
-        partner=code,
-        account="A001",
-        amount="1",
-        date=today.isoformat(),
-    )
+    wrong = receipt_for("XSCK19990101-0001", "1", "1")
     assert "lines.0.source_number" in admin_api.post(f"/api/v1/payment/{wrong['id']}/submit").get_json()["message"]
-    paid = document(
-        admin_api,
-        "payment",
-        [{"source_number": new["number"], "allocated_amount": "50"}],
-        direction="receipt",
-        partner=code,
-        account="A001",
-        amount="50",
-        date=today.isoformat(),
-    )
+    paid = receipt_for(new["number"], "50", "50")
     submitted = admin_api.post(f"/api/v1/payment/{paid['id']}/submit")
     assert submitted.status_code == 200, submitted.get_json()
     pk = admin_api.get(f"/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:{code})))").get_json()["ids"][0]
