@@ -77,6 +77,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "批次 {batch} 库存不足：可用 {available}，需要 {wanted}",
         "en": "Not enough stock in batch {batch}: {available} available, {wanted} needed",
     },
+    "unit_no_ratio": {
+        "zh": "商品 {sku} 没有单位「{unit}」：请用基本单位「{base}」，或在商品多单位中添加它和换算率",
+        "en": "Item {sku} is not counted in '{unit}': use its base unit '{base}' or add the unit "
+        "with its ratio to the item's units",
+    },
+    "unit_is_base": {
+        "zh": "这是商品 {sku} 的基本单位（换算率恒为 1），只需添加其他单位",
+        "en": "This is item {sku}'s base unit (its ratio is always 1); add only other units",
+    },
+    "unit_not_base": {
+        "zh": "商品 {sku} 须按基本单位「{unit}」填写数量",
+        "en": "Item {sku} is counted here in its base unit '{unit}'",
+    },
     "serial_whole": {
         "zh": "启用序列号管理的商品数量须为整数",
         "en": "Items with serial numbers move in whole units",
@@ -117,9 +130,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The counted serial numbers do not fit the book: {booked} were in stock when the book "
         "quantity {book} was taken; add the line again to take the book quantity anew",
     },
+    "serial_not_on_source": {
+        "zh": "序列号不在源单 {number} 上：{serials}",
+        "en": "Serial numbers not on {number}: {serials}",
+    },
     "serial_race": {
         "zh": "序列号刚被其他单据移动，请重试：{serials}",
         "en": "Another document just moved these serial numbers; try again: {serials}",
+    },
+    "tracking_on_with_stock": {
+        "zh": "该商品已有库存 {qty}（{warehouses}），不能开启{field}；请先将库存调整为零",
+        "en": "The item has {qty} in stock ({warehouses}): adjust its stock to zero before switching on {field}",
+    },
+    "tracking_off_with_stock": {
+        "zh": "该商品还有库存 {qty}（{warehouses}），不能关闭{field}；请先将库存调整为零",
+        "en": "The item has {qty} in stock ({warehouses}): adjust its stock to zero before switching off {field}",
     },
     "meta_bad_name": {
         "zh": "字段名「{name}」无效：只能用小写字母、数字和下划线",

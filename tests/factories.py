@@ -68,6 +68,8 @@ def make_payload(
             continue
         if required_only and not spec.required:
             continue
+        if model.kind == "line" and spec.name == "unit":
+            continue  # blank: the item's base unit (any other unit needs the item's ratio for it)
         value = value_for(session, registry, model, spec, tag)
         if value is not None:
             payload[spec.name] = value

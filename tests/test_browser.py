@@ -7,6 +7,7 @@ Screenshots go to test-artifacts/browser-*.png.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -238,7 +239,7 @@ def test_purchase_order_with_two_lines_totals_exactly(server, api, desktop):
     )
     expected = sum((Decimal(q) * Decimal(p) for _, q, p in lines), Decimal(0))
     assert expected == Decimal("8.35")
-    assert details["总金额"] == "8.35", details
+    assert details["金额合计"] == "8.35" and details["价税合计"] == "8.35", details  # demo items: no tax
     assert Decimal(details["总数量"]) == Decimal(10)
     assert details["单据编号"].startswith("CG") and details["供应商"].startswith("S001")
     table = page.locator(".jxc-show table.table-bordered")
@@ -385,4 +386,39 @@ def test_document_lines_scan_paste_live_totals_and_print(server, api, desktop):
     page.wait_for_url(re.compile(r".*/print$"))
     assert page.inner_text("#jxc-total-upper").endswith(("分", "整"))
     shot(page, "sales-order-print")
+    console.check()
+
+
+def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    sku = f"TAX{int(time.time() * 1000) % 10**9}"
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": "含税测试", "unit": "PCS", "tax_rate": "13"})
+    assert status == 201, body
+    page.goto(server.url + "/m/sales_order/new")
+    page.fill("#f-date", "2026-11-25")
+    page.fill("#f-partner", "K002")
+    page.fill("#f-warehouse", "WH01")
+    page.fill("#l-0-item", sku)
+    page.press("#l-0-item", "Enter")
+    expect(page.locator("#l-0-tax_rate")).to_have_value("13")  # the item's rate
+    page.fill("#l-0-qty", "3")
+    page.fill("#l-0-price", "11.3")
+    page.check("#f-prices_include_tax")  # 11.30 includes tax: 33.90 = 30.00 + 3.90
+    expect(page.locator("#l-0-amount_with_tax")).to_have_value("33.90")
+    assert (page.input_value("#l-0-amount"), page.input_value("#l-0-tax_amount")) == ("30.00", "3.90")
+    assert "税额 ¥3.90" in page.inner_text("#jxc-lines-total")
+    page.uncheck("#f-prices_include_tax")  # 11.30 before tax: 33.90 + 4.41 (4.407)
+    expect(page.locator("#l-0-amount_with_tax")).to_have_value("38.31")
+    assert "价税合计 ¥38.31" in page.inner_text("#jxc-lines-total")
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(r".*/m/sales_order/\d+$"), timeout=15000)
+    number = page.locator(".jxc-fields dd").first.inner_text()
+    stored = find(api, "sales_order", "number", number)[0]
+    assert (stored["total_amount"], stored["total_tax"], stored["total_with_tax"]) == ("33.90", "4.41", "38.31")
+    page.click("#jxc-print")
+    page.wait_for_url(re.compile(r".*/print$"))
+    assert page.inner_text("#jxc-total-upper") == "叁拾捌元叁角壹分"
+    assert "价税合计" in page.inner_text(".jxc-print-total")
     console.check()

@@ -10,7 +10,7 @@ from threading import Barrier
 
 from app.ledger.checks import SerialRow, SerialStepRow, check_serials
 from app.ledger.serials import parse
-from tests.conftest import Api, unique
+from tests.conftest import Api, csrf_from, unique
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, refusal, serials_in_stock
 
 WH = {"warehouse": "WH01"}
@@ -289,4 +289,123 @@ def test_the_same_serial_received_at_once_into_two_warehouses_comes_in_once(app,
         refused = next(body for status, body in outcomes if status == 422)
         assert serial in refused["errors"][0]["message"]
         assert len(serials_in_stock(app, sku) | serials_in_stock(app, sku, "WH02")) >= 1
+    assert ledger_problems(app) == []
+
+
+def test_a_linked_return_takes_back_only_serials_its_source_moved(app, admin_api):
+    sku, other = new_item(admin_api, track_serial=True), new_item(admin_api, track_serial=True)
+    a, b, c, d = sns(4)
+    receive(admin_api, sku, [a, b, c, d])
+    receive(admin_api, other, [c])  # the same serial text on another item
+    sold = post(
+        admin_api,
+        "sales_delivery",
+        [
+            {"item": sku, "qty": "2", "price": "150", "serials": f"{a}\n{b}"},
+            {"item": other, "qty": "1", "price": "150", "serials": c},
+        ],
+        **WH,
+    )
+    deliver(admin_api, sku, [c])  # c left on another delivery: out of stock, but not on `sold`
+    wrong = document(
+        admin_api,
+        "sales_return",
+        [
+            {"item": sku, "qty": "1", "price": "150", "serials": a},
+            {"item": sku, "qty": "1", "price": "150", "serials": c},
+        ],
+        source_number=sold["number"],
+        **WH,
+    )
+    errors = refusal(admin_api, "sales_return", wrong)
+    assert list(errors) == ["lines.1.serials"]  # c was on `sold`, but for the other item
+    assert c in errors["lines.1.serials"] and sold["number"] in errors["lines.1.serials"]
+    assert serials_in_stock(app, sku) == {d}
+
+    unlinked = post(admin_api, "sales_return", [{"item": sku, "qty": "1", "price": "150", "serials": c}], **WH)
+    assert unlinked["status"] == "submitted" and serials_in_stock(app, sku) == {c, d}  # today's rules
+    post(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "150", "serials": a}],
+        source_number=sold["number"],
+        **WH,
+    )
+    assert serials_in_stock(app, sku) == {a, c, d}
+    assert ledger_problems(app) == []
+
+
+def test_a_linked_purchase_return_sends_back_only_serials_its_receipt_brought(app, admin_api):
+    sku, plain = new_item(admin_api, track_serial=True), new_item(admin_api)
+    a, b, c = sns(3)
+    lines = [
+        {"item": sku, "qty": "2", "price": "100", "serials": f"{a}\n{b}"},
+        {"item": plain, "qty": "5", "price": "1"},
+    ]
+    first = post(admin_api, "purchase_receipt", lines, **WH)
+    receive(admin_api, sku, [c])
+    wrong = document(
+        admin_api,
+        "purchase_return",
+        [{"item": sku, "qty": "2", "price": "100", "serials": f"{b}, {c}"}],
+        source_number=first["number"],
+        **WH,
+    )
+    message = refusal(admin_api, "purchase_return", wrong)["lines.0.serials"]
+    assert c in message and b not in message and first["number"] in message  # c is in stock, from another receipt
+    assert serials_in_stock(app, sku) == {a, b, c}
+    post(admin_api, "purchase_return", [{"item": sku, "qty": "1", "price": "100", "serials": c}], **WH)  # unlinked
+    back = [
+        {"item": sku, "qty": "1", "price": "100", "serials": b},
+        {"item": plain, "qty": "1", "price": "1", "serials": "NOT-ON-IT"},  # ignored: plain has no serials
+    ]
+    post(admin_api, "purchase_return", back, source_number=first["number"], **WH)
+    assert serials_in_stock(app, sku) == {a} and balance(app, plain)[0] == D(4)
+    assert ledger_problems(app) == []
+
+
+def refused_cells(response):
+    """The (field, message) of every cell a write refused (REST or grid batch)."""
+    assert response.status_code == 422, response.get_json()
+    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
+
+
+def test_tracking_switches_only_while_nothing_is_on_hand(app, admin_api, login_as):
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("L"), "name": "追踪开关", "unit": "PCS"})
+    pk, sku = created.get_json()["id"], created.get_json()["result"]["sku"]
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "3", "price": "10"}], **WH)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH02")
+
+    errors = refused_cells(admin_api.put(f"/api/v1/item/{pk}", json={"track_serial": True, "name": "改名"}))
+    assert list(errors) == ["track_serial"]
+    assert all(part in errors["track_serial"] for part in ("5", "WH01", "WH02", "序列号管理", "调整为零"))
+    grid = admin_api.post(
+        "/api/v1/grid/item/batch",
+        json={"client_batch_id": unique("B"), "ops": [{"op": "update", "id": pk, "values": {"track_batch": True}}]},
+    )
+    assert grid.status_code == 422 and [(e["id"], e["field"]) for e in grid.get_json()["errors"]] == [
+        (pk, "track_batch")
+    ]
+    client = login_as("admin")
+    token = csrf_from(client.get(f"/m/item/{pk}/edit").get_data(as_text=True))
+    form = {"csrf_token": token, "sku": sku, "name": "追踪开关", "unit": "PCS", "track_serial": "y"}
+    page = client.post(f"/m/item/{pk}/edit", data=form)
+    assert page.status_code == 200 and 'data-field="track_serial"' in page.get_data(as_text=True)
+    got = admin_api.get(f"/api/v1/item/{pk}").get_json()["result"]
+    assert (got["track_serial"], got["track_batch"], got["name"]) == (False, False, "追踪开关")
+    unchanged = admin_api.put(f"/api/v1/item/{pk}", json={"track_serial": False, "name": "改名"})
+    assert unchanged.status_code == 200, unchanged.get_json()  # other changes with stock on hand are fine
+
+    for warehouse, qty in (("WH01", "3"), ("WH02", "2")):
+        out = {"item": sku, "qty": qty}
+        post(admin_api, "stock_adjustment", [out], direction="out", reason="damage", warehouse=warehouse)
+    switched = admin_api.put(f"/api/v1/item/{pk}", json={"track_serial": True})
+    assert switched.status_code == 200, switched.get_json()
+    (a,) = sns(1)
+    receive(admin_api, sku, [a])
+    errors = refused_cells(admin_api.put(f"/api/v1/item/{pk}", json={"track_serial": False, "track_batch": True}))
+    assert set(errors) == {"track_serial", "track_batch"}
+    assert "关闭" in errors["track_serial"] and "开启" in errors["track_batch"] and "1" in errors["track_serial"]
+    assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"]["track_serial"] is True
+    assert serials_in_stock(app, sku) == {a}
     assert ledger_problems(app) == []

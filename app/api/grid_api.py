@@ -257,13 +257,16 @@ class GridApi(BaseApi):
           - {in: path, name: model_key, required: true, schema: {type: string}}
           - {in: query, name: item, schema: {type: string}}
           - {in: query, name: partner, schema: {type: string}}
+          - {in: query, name: unit, schema: {type: string}}
           responses:
             200:
-              description: '{item, unit, price} as the line JSON shows them'
+              description: '{item, unit, tax_rate, price} as the line JSON shows them'
         """
         model = _model(model_key)
         args = request.args
-        return jsonify(suggested_line(session(), current_access(), model, args.get("item"), args.get("partner")))
+        return jsonify(
+            suggested_line(session(), current_access(), model, args.get("item"), args.get("partner"), args.get("unit"))
+        )
 
     @expose("/<model_key>/export", methods=["GET"])
     @signed_in

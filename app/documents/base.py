@@ -11,6 +11,7 @@ from app.documents.tracking import check_lines
 from app.i18n import t
 from app.ledger.serials import parse as parse_serials
 from app.services.errors import CellError, ValidationFailed
+from app.services.units import base_qty
 
 IN, OUT = "in", "out"
 RESERVE, RELEASE = "reserve", "release"  # sales orders hold stock without moving it
@@ -117,7 +118,7 @@ def line_effect(
         line_id=line.id,
         item_id=line.item_id,
         warehouse_id=warehouse_id,
-        qty=Decimal(qty if qty is not None else line.qty),
+        qty=Decimal(qty) if qty is not None else base_qty(line),
         direction=direction,
         leg=leg,
         batch=(getattr(line, "batch", None) or "").strip(),
@@ -152,7 +153,7 @@ def _spread(lines: list[Any], order_lines: list[Any], room: dict[int, Decimal]) 
     Returns the allocations and the indexes of lines that did not fit."""
     allocations, left_over = [], []
     for index, line in enumerate(lines):
-        wanted = Decimal(line.qty)
+        wanted = base_qty(line)
         for order_line in order_lines:
             if order_line.item_id != line.item_id or room[order_line.id] <= 0 or wanted <= 0:
                 continue
@@ -168,7 +169,7 @@ def _spread(lines: list[Any], order_lines: list[Any], room: dict[int, Decimal]) 
 def allocate(lines: list[Any], order_lines: list[Any], done_field: str) -> tuple[list[Allocation], list[int]]:
     """Fill the order's open quantities (qty - done_field); also the lines that asked for more than was open."""
     return _spread(
-        lines, order_lines, {ol.id: Decimal(ol.qty) - Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
+        lines, order_lines, {ol.id: base_qty(ol) - Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
     )
 
 

@@ -6,6 +6,7 @@ service rounds decimals half-up to the field's scale.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,14 +19,70 @@ def _sum(lines: list[dict[str, Any]], name: str) -> Decimal:
     return sum((Decimal(line.get(name) or 0) for line in lines), ZERO)
 
 
-def line_amount(values: dict[str, Any]) -> Decimal | None:
-    """qty x price, less the discount rate when the line has one."""
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class LineMoney:
+    """A priced line's money: amount before tax + tax = amount with tax, each to the cent."""
+
+    amount: Decimal
+    tax: Decimal
+    with_tax: Decimal
+
+
+def line_money(values: dict[str, Any]) -> LineMoney | None:
+    """qty x price less the discount, split into amount and tax at the line's tax rate (percent).
+
+    When the document's prices include tax (`values["document"]["prices_include_tax"]`), qty x price
+    is the amount with tax and the tax is taken out of it; otherwise it is the amount and the tax is
+    added. Each part is rounded half-up to the cent, so amount + tax = amount with tax exactly."""
     qty, price = values.get("qty"), values.get("price")
     if qty is None or price is None:
         return None
-    amount = Decimal(qty) * Decimal(price)
-    rate = values.get("discount_rate")
-    return amount * (1 - Decimal(rate)) if rate else amount
+    base = Decimal(qty) * Decimal(price) * (1 - Decimal(values.get("discount_rate") or 0))
+    base = base.quantize(CENT, rounding=ROUND_HALF_UP)
+    rate = Decimal(values.get("tax_rate") or 0)
+    if (values.get("document") or {}).get("prices_include_tax"):
+        tax = (base * rate / (HUNDRED + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+        return LineMoney(base - tax, tax, base)
+    tax = (base * rate / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    return LineMoney(base, tax, base + tax)
+
+
+def price_before_tax(price: Decimal, tax_rate: Decimal | None, prices_include_tax: bool) -> Decimal:
+    """A unit price without its tax, to 4 places: what a received unit costs (input VAT is not cost)."""
+    rate = Decimal(tax_rate or 0)
+    if not prices_include_tax or not rate:
+        return Decimal(price)
+    return (Decimal(price) * HUNDRED / (HUNDRED + rate)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def line_amount(values: dict[str, Any]) -> Decimal | None:
+    """The line's amount before tax (qty x price less the discount; less the tax when prices include it)."""
+    money = line_money(values)
+    return money.amount if money else None
+
+
+def line_tax(values: dict[str, Any]) -> Decimal | None:
+    """The line's tax."""
+    money = line_money(values)
+    return money.tax if money else None
+
+
+def line_amount_with_tax(values: dict[str, Any]) -> Decimal | None:
+    """The line's amount with tax (价税合计)."""
+    money = line_money(values)
+    return money.with_tax if money else None
+
+
+def base_qty(values: dict[str, Any]) -> Decimal | None:
+    """The line's quantity in the item's base unit: qty x the unit's ratio (1 when none was taken)."""
+    qty = values.get("qty")
+    if qty is None:
+        return None
+    return Decimal(qty) * Decimal(values.get("unit_ratio") or 1)
 
 
 def stocktake_diff(values: dict[str, Any]) -> Decimal | None:
@@ -44,6 +101,16 @@ def total_qty(values: dict[str, Any]) -> Decimal:
 def total_amount(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' amount."""
     return _sum(values.get("lines", []), "amount")
+
+
+def total_tax(values: dict[str, Any]) -> Decimal:
+    """Sum of the lines' tax."""
+    return _sum(values.get("lines", []), "tax_amount")
+
+
+def total_with_tax(values: dict[str, Any]) -> Decimal:
+    """Sum of the lines' amount with tax (what the partner owes or is owed)."""
+    return _sum(values.get("lines", []), "amount_with_tax")
 
 
 def total_book_qty(values: dict[str, Any]) -> Decimal:

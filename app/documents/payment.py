@@ -12,6 +12,7 @@ from typing import Any
 from app.documents.base import DocumentBehaviour
 from app.i18n import t
 from app.services.errors import CellError, ValidationFailed
+from app.services.receivables import OWED
 
 SETTLES = {"receipt": "sales_delivery", "payment": "purchase_receipt"}
 
@@ -32,7 +33,7 @@ class Payment(DocumentBehaviour):
                 errors.append(CellError(f"lines.{index}.source_number", t("source_missing", number=line.source_number)))
                 continue
             already = self.ctx.allocated_to(model, line.source_number, exclude=doc.id)
-            open_amount = Decimal(source[0].total_amount or 0) - already
+            open_amount = Decimal(getattr(source[0], OWED) or 0) - already
             if Decimal(line.allocated_amount or 0) > open_amount:
                 errors.append(CellError(f"lines.{index}.allocated_amount", t("over_open", open=f"{open_amount:.2f}")))
         if errors:

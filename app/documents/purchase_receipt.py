@@ -1,4 +1,4 @@
-"""采购入库: accepted quantity comes in at the purchase price.
+"""采购入库: accepted quantity comes in at the purchase price before tax.
 
 A receipt that names its purchase order (source_number) counts what it receives on the order's
 lines (partial receipts); cancelling it takes that back. A line's expiry date is its production date
@@ -11,7 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import IN, DocumentBehaviour, Effect, add_done, allocate, give_back, line_effect
+from app.documents.compute import price_before_tax
 from app.services.batches import expiry_date
+from app.services.units import per_base_unit
 
 
 class PurchaseReceipt(DocumentBehaviour):
@@ -28,9 +30,15 @@ class PurchaseReceipt(DocumentBehaviour):
             self._taken, over = allocate(lines, order_lines, self.done_field)
             self.refuse_over_order(order, over)
         return [
-            line_effect(i, line, doc.warehouse_id, IN, "in", unit_cost=Decimal(line.price or 0))
+            line_effect(i, line, doc.warehouse_id, IN, "in", unit_cost=self.unit_cost(doc, line))
             for i, line in enumerate(lines)
         ]
+
+    @staticmethod
+    def unit_cost(doc: Any, line: Any) -> Decimal:
+        """The purchase price before tax (when prices include tax, the tax is taken out) per base unit."""
+        include = bool(getattr(doc, "prices_include_tax", False))
+        return per_base_unit(price_before_tax(Decimal(line.price or 0), getattr(line, "tax_rate", None), include), line)
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
         add_done(self._taken, self.done_field)

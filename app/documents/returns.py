@@ -2,7 +2,9 @@
 
 Then each line must be an item of that document, returned no more than was delivered / received less
 what earlier returns took back (counted in the source lines' returned_qty), from the same partner; a
-sales return comes back at the cost the goods left at. Cancelling a return gives the quantity back.
+sales return comes back at the cost the goods left at. For items that track serial numbers, every
+serial returned must be one the source moved for that item (whether it may move now is still posting's
+check). Cancelling a return gives the quantity back.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate, give_back
 from app.i18n import t
+from app.ledger import serials as rules
 from app.services.errors import CellError, ValidationFailed
+from app.services.units import base_qty
 
 COST_PLACES = Decimal("0.0001")
 
@@ -32,9 +36,30 @@ class LinkedReturn(DocumentBehaviour):
         if source.partner_id != doc.partner_id:
             raise ValidationFailed([CellError("source_number", t("return_other_partner", number=source.number))])
         taken, over = allocate(lines, source_lines, self.done_field)
-        if over:
-            raise ValidationFailed([CellError(f"lines.{i}.qty", t("over_return", number=source.number)) for i in over])
+        errors = [CellError(f"lines.{i}.qty", t("over_return", number=source.number)) for i in over]
+        errors += self.serials_not_on(source, source_lines, lines)
+        if errors:
+            raise ValidationFailed(errors)
         return taken
+
+    def serials_not_on(self, source: Any, source_lines: list[Any], lines: list[Any]) -> list[CellError]:
+        """Lines of serial-tracked items naming serials the source's lines of that item did not carry."""
+        tracked = self.ctx.tracking({line.item_id for line in lines})
+        on_source: dict[int, set[str]] = {}
+        for source_line in source_lines:
+            on_source.setdefault(source_line.item_id, set()).update(rules.parse(getattr(source_line, "serials", None)))
+        errors = []
+        for index, line in enumerate(lines):
+            info = tracked.get(line.item_id)
+            if info is None or not info.serial:
+                continue
+            foreign = [
+                s for s in rules.parse(getattr(line, "serials", None)) if s not in on_source.get(line.item_id, set())
+            ]
+            if foreign:
+                message = t("serial_not_on_source", number=source.number, serials=rules.listing(foreign))
+                errors.append(CellError(f"lines.{index}.serials", message))
+        return errors
 
     @staticmethod
     def cost_of(index: int, line: Any, taken: list[Allocation], cost_field: str) -> Decimal | None:
@@ -43,7 +68,7 @@ class LinkedReturn(DocumentBehaviour):
         if not parts or any(getattr(a.order_line, cost_field) is None for a in parts):
             return None
         value = sum((a.qty * Decimal(getattr(a.order_line, cost_field)) for a in parts), Decimal(0))
-        return (value / Decimal(line.qty)).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
+        return (value / base_qty(line)).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
         add_done(self._taken, self.done_field)

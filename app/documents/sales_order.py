@@ -8,6 +8,7 @@ from typing import Any
 from app.documents.base import RELEASE, RESERVE, DocumentBehaviour, Effect, line_effect
 from app.i18n import t
 from app.services.errors import CellError, ValidationFailed
+from app.services.units import base_qty
 
 
 class SalesOrder(DocumentBehaviour):
@@ -20,7 +21,7 @@ class SalesOrder(DocumentBehaviour):
         if limit <= 0:
             return
         exposure = self.ctx.receivable(doc.partner_id) + self.ctx.open_orders(doc.partner_id, exclude=doc.id)
-        amount = Decimal(doc.total_amount or 0)
+        amount = Decimal(doc.total_with_tax or 0)
         if exposure + amount > limit:
             money = {"limit": f"{limit:.2f}", "exposure": f"{exposure:.2f}", "amount": f"{amount:.2f}"}
             raise ValidationFailed([CellError("partner", t("credit_limit", **money))])
@@ -31,8 +32,8 @@ class SalesOrder(DocumentBehaviour):
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         return [
             line_effect(
-                i, line, doc.warehouse_id, RELEASE, "release", qty=Decimal(line.qty) - Decimal(line.delivered_qty or 0)
+                i, line, doc.warehouse_id, RELEASE, "release", qty=base_qty(line) - Decimal(line.delivered_qty or 0)
             )
             for i, line in enumerate(lines)
-            if Decimal(line.qty) > Decimal(line.delivered_qty or 0)
+            if base_qty(line) > Decimal(line.delivered_qty or 0)
         ]

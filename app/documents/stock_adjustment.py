@@ -7,6 +7,7 @@ from typing import Any
 
 from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
 from app.services.batches import suggest_batch
+from app.services.units import per_base_unit
 
 
 class StockAdjustment(DocumentBehaviour):
@@ -28,7 +29,7 @@ class StockAdjustment(DocumentBehaviour):
                     doc.warehouse_id,
                     IN,
                     "in",
-                    unit_cost=Decimal(line.price) if line.price is not None else None,
+                    unit_cost=per_base_unit(Decimal(line.price), line) if line.price is not None else None,
                 )
                 for i, line in enumerate(lines)
             ]

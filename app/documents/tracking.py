@@ -15,6 +15,7 @@ from app.i18n import t
 from app.ledger import serials as rules
 from app.meta.types import plain_decimal
 from app.services.errors import CellError, ValidationFailed
+from app.services.units import base_qty
 
 
 def check_lines(ctx: Any, lines: list[Any], qty_field: str = "qty") -> None:
@@ -33,7 +34,7 @@ def check_lines(ctx: Any, lines: list[Any], qty_field: str = "qty") -> None:
         if not info.serial:
             continue
         given = rules.parse(getattr(line, "serials", None))
-        qty = Decimal(qty)
+        qty = base_qty(line) if qty_field == "qty" else Decimal(qty)  # one serial per base unit
         cell = f"lines.{index}.serials"
         too_long = [s for s in given if len(s) > rules.MAX_LENGTH]
         twice = rules.repeated(given)

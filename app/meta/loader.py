@@ -211,7 +211,7 @@ def parse_field(
         grid = {}
     if raw.get("section") is not None and not isinstance(raw["section"], str):
         out.add(where, f"field '{name}': section must be text")
-    for key in ("to", "pattern", "compute"):
+    for key in ("to", "pattern", "compute", "default_setting"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             out.add(where, f"field '{name}': {key} must be text")
     for key in ("read_roles", "write_roles"):
@@ -251,6 +251,7 @@ def parse_field(
         read_roles=tuple(raw.get("read_roles") or ()),
         write_roles=tuple(raw.get("write_roles") or ()),
         compute=raw.get("compute"),
+        default_setting=raw.get("default_setting"),
         options=tuple(options),
         to=raw.get("to"),
         source=where,
@@ -472,6 +473,20 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
             for role_key in spec.read_roles + spec.write_roles:
                 if roles and role_key not in roles:
                     out.add(spec.source, f"field '{spec.name}': unknown role '{role_key}'", hint(role_key, roles))
+    _check_default_settings(models, settings, out)
     if out.errors:
         return None, out.errors
     return Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals), []
+
+
+def _check_default_settings(models: dict[str, ModelSpec], settings: dict[str, Any], out: Collector) -> None:
+    """A field's default_setting must name a policy switch of settings.yaml."""
+    switches = settings.get("policy") or {}
+    for model in models.values():
+        for spec in model.fields:
+            if spec.default_setting is not None and spec.default_setting not in switches:
+                out.add(
+                    spec.source,
+                    f"field '{spec.name}': default_setting '{spec.default_setting}' is not a policy switch",
+                    hint(spec.default_setting, switches),
+                )

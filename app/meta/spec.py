@@ -15,6 +15,7 @@ SCALAR_OPTIONS = (
     "required",
     "unique",
     "default",
+    "default_setting",
     "min",
     "max",
     "max_length",
@@ -50,6 +51,7 @@ class FieldSpec:
     required: bool = False
     unique: bool = False
     default: Any = None
+    default_setting: str | None = None  # a policy switch whose value in force is the default (new rows)
     min: Any = None
     max: Any = None
     max_length: int | None = None

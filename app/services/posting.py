@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.documents.base import RELEASE, RESERVE, Effect, behaviour_for
+from app.documents.units import check_units
 from app.i18n import t
 from app.ledger.serials import Place, listing
 from app.meta.spec import ModelSpec
@@ -191,16 +192,13 @@ class PostingService:
         lines = list(doc.lines) if model.lines_model else []
         behaviour = behaviour_for(model.key, self)
         stock = self._stock_writer()
+        check_units(self, lines)
         behaviour.check(doc, lines)
         effects = behaviour.stock_effects(doc, lines)
         self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
         costs = stock.post(model, doc, effects)
         stock.save_serials()
         behaviour.after_post(doc, lines, costs)
-        if model.lines_model:
-            line_model = self.registry.model(model.lines_model)
-            for line in lines:
-                apply_computed(self.registry, line_model, line)
         apply_computed(self.registry, model, doc)
         self.session.flush()
         self._audit(model, doc, action, before_status, "submitted", moves=len(effects))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,11 +16,14 @@ from app.services.access import Access
 from app.services.resolver import Resolver
 from app.services.serialize import value_to_json
 from app.services.settings import policy
+from app.services.units import ONE, packaging, unit_ratios
 
 SIDES = {
     "sales": ("sales_delivery", "sales_order"),
     "purchase": ("purchase_receipt", "purchase_order"),
 }
+
+PRICE_PLACES = Decimal("0.0001")  # line prices keep 4 places
 
 
 def side_of(model_key: str) -> str | None:
@@ -32,8 +35,14 @@ def side_of(model_key: str) -> str | None:
     return None
 
 
-def last_price(session: Session, registry: Registry, side: str, partner_id: int, item_id: int) -> Decimal | None:
-    """The most recent price on a submitted order or delivery/receipt with this partner for this item."""
+def last_price(
+    session: Session, registry: Registry, side: str, partner_id: int, item_id: int, unit_id: int | None = None
+) -> Decimal | None:
+    """The most recent price on a submitted order or delivery/receipt with this partner for this item
+    in this unit (None: the item's base unit, which a blank line unit also means)."""
+    item = session.get(registry.cls("item"), item_id)
+    base_unit = getattr(item, "unit_id", None)
+    unit_id = unit_id if unit_id is not None else base_unit
     best: tuple[Any, Any, Decimal] | None = None
     for model_key in SIDES[side]:
         doc, line = registry.cls(model_key), registry.cls(f"{model_key}_line")
@@ -41,7 +50,13 @@ def last_price(session: Session, registry: Registry, side: str, partner_id: int,
             select(doc.date, line.id, line.price)
             .join(doc, doc.id == line.parent_id)
             .where(
-                doc.partner_id == partner_id, line.item_id == item_id, doc.status == "submitted", line.price.isnot(None)
+                doc.partner_id == partner_id,
+                line.item_id == item_id,
+                or_(line.unit_id == unit_id, line.unit_id.is_(None))
+                if unit_id == base_unit
+                else line.unit_id == unit_id,
+                doc.status == "submitted",
+                line.price.isnot(None),
             )
             .order_by(doc.date.desc(), line.id.desc())
             .limit(1)
@@ -52,8 +67,8 @@ def last_price(session: Session, registry: Registry, side: str, partner_id: int,
 
 
 def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: Any, values: dict[str, Any]) -> None:
-    """Fill an empty unit from the item and an empty price from the price list, the partner's last price
-    or the item."""
+    """Fill an empty unit and tax rate from the item and an empty price from the price list, the
+    partner's last price or the item, in the line's unit (a base-unit price times the unit's ratio)."""
     line_model = registry.model(model.lines_model or "")
     item_id = values.get("item")
     if item_id is None:
@@ -61,26 +76,30 @@ def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: A
     item = session.get(registry.cls("item"), item_id)
     if item is None:
         return
-    if line_model.field("unit") is not None and values.get("unit") is None:
-        values["unit"] = item.unit_id
+    for name, default in (("unit", item.unit_id), ("tax_rate", getattr(item, "tax_rate", None))):
+        if line_model.field(name) is not None and values.get(name) is None:
+            values[name] = default
     side = side_of(model.key)
     if side is None or line_model.field("price") is None or values.get("price") is not None:
         return
+    unit_id = values.get("unit")
+    ratio = unit_ratios(session, registry, {(item_id, unit_id)}).get((item_id, unit_id), ONE) if unit_id else ONE
     partner_id = getattr(doc, "partner_id", None)
     partner = session.get(registry.cls("partner"), partner_id) if partner_id is not None else None
     day = getattr(doc, "date", None) or dt.date.today()
     own_list = "customer" if side == "sales" else "supplier"
     # an agreed price for this partner, then the last price agreed, then the partner's price list, then the item
-    price = list_price(session, registry, item_id, own_list, partner_id, day, values.get("unit"))
+    price = list_price(session, registry, item_id, own_list, partner_id, day, unit_id, ratio)
     if price is None and partner_id is not None and policy(session, registry, "remember_last_price"):
-        price = last_price(session, registry, side, partner_id, item_id)
+        price = last_price(session, registry, side, partner_id, item_id, unit_id)
     default_list = getattr(partner, "price_list", None)
     if price is None and default_list in ("retail", "wholesale"):
-        price = list_price(session, registry, item_id, default_list, None, day, values.get("unit"))
+        price = list_price(session, registry, item_id, default_list, None, day, unit_id, ratio)
     if price is None:
-        price = item.sale_price if side == "sales" else item.purchase_price
+        base_price = item.sale_price if side == "sales" else item.purchase_price
+        price = None if base_price is None else Decimal(base_price) * ratio
     if price is not None:
-        values["price"] = price
+        values["price"] = Decimal(price).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def list_price(
@@ -91,9 +110,11 @@ def list_price(
     partner_id: int | None,
     day: dt.date,
     unit_id: int | None,
+    ratio: Decimal = ONE,
 ) -> Decimal | None:
-    """The item's price on a price list (价格表) valid on `day`, for the partner (customer / supplier
-    prices) or for everyone; a price for the line's unit beats one for the base unit, the latest start wins."""
+    """The item's price in the line's unit on a price list (价格表) valid on `day`, for the partner
+    (customer / supplier prices) or for everyone: a price for the line's unit beats one for the base
+    unit (times the unit's `ratio`), the latest start wins."""
     if price_list in ("customer", "supplier") and partner_id is None:
         return None
     cls = registry.cls("item_price")
@@ -107,20 +128,23 @@ def list_price(
     )
     rows = session.execute(stmt.order_by(cls.valid_from.desc().nulls_last(), cls.id.desc())).all()
     exact = [r.price for r in rows if unit_id is not None and r.unit_id == unit_id]
-    return (exact or [r.price for r in rows] or [None])[0]
+    return (exact or [r.price * ratio for r in rows if r.unit_id is None] or [None])[0]
 
 
 def suggested_line(
-    session: Session, access: Access, model: ModelSpec, item_raw: Any, partner_raw: Any
+    session: Session, access: Access, model: ModelSpec, item_raw: Any, partner_raw: Any, unit_raw: Any = None
 ) -> dict[str, Any]:
-    """What a new line of `model` gets for an item typed or scanned in a form: its unit and price
-    (the partner's last price or the item's), each only if the user may see that line field."""
+    """What a new line of `model` gets for an item typed or scanned in a form (a case barcode gives its
+    item in that unit): its unit, tax rate and price, each only if the user may see that line field."""
     resolver = Resolver(session, access)
     item_id = resolver.resolve("item", item_raw) if item_raw not in (None, "") else None
+    unit_id = resolver.resolve("unit", unit_raw) if unit_raw not in (None, "") else None
+    if item_id is None and item_raw not in (None, ""):
+        item_id, unit_id = packaging(session, access.registry, str(item_raw).strip()) or (None, None)
     if item_id is None or not model.lines_model:
         return {"item": None}
     partner_id = resolver.resolve("partner", partner_raw) if partner_raw not in (None, "") else None
-    values: dict[str, Any] = {"item": item_id}
+    values: dict[str, Any] = {"item": item_id, "unit": unit_id}
     line_defaults(session, access.registry, model, SimpleNamespace(partner_id=partner_id), values)
     line_model = access.registry.model(model.lines_model)
     out: dict[str, Any] = {}

@@ -13,6 +13,7 @@ from app.meta.registry import Registry
 from app.services.access import Access
 
 ZERO = Decimal(0)
+OWED = "total_with_tax"  # the document total a partner owes or is owed (价税合计)
 
 
 def _sum(session: Session, registry: Registry, model: str, column: str, partner_id: int, **where: Any) -> Decimal:
@@ -26,8 +27,8 @@ def _sum(session: Session, registry: Registry, model: str, column: str, partner_
 def receivable(session: Session, registry: Registry, partner_id: int) -> Decimal:
     """What the customer owes: deliveries less returns less money received."""
     return (
-        _sum(session, registry, "sales_delivery", "total_amount", partner_id)
-        - _sum(session, registry, "sales_return", "total_amount", partner_id)
+        _sum(session, registry, "sales_delivery", OWED, partner_id)
+        - _sum(session, registry, "sales_return", OWED, partner_id)
         - _sum(session, registry, "payment", "amount", partner_id, direction="receipt")
     )
 
@@ -35,21 +36,28 @@ def receivable(session: Session, registry: Registry, partner_id: int) -> Decimal
 def payable(session: Session, registry: Registry, partner_id: int) -> Decimal:
     """What we owe the supplier: receipts less returns less money paid."""
     return (
-        _sum(session, registry, "purchase_receipt", "total_amount", partner_id)
-        - _sum(session, registry, "purchase_return", "total_amount", partner_id)
+        _sum(session, registry, "purchase_receipt", OWED, partner_id)
+        - _sum(session, registry, "purchase_return", OWED, partner_id)
         - _sum(session, registry, "payment", "amount", partner_id, direction="payment")
     )
 
 
 def open_orders(session: Session, registry: Registry, partner_id: int, exclude: int | None = None) -> Decimal:
-    """Value of what submitted sales orders (but `exclude`) still have to deliver."""
+    """Value with tax of what submitted sales orders (but `exclude`) still have to deliver."""
     order, line = registry.cls("sales_order"), registry.cls("sales_order_line")
     rows = session.execute(
-        select(line.qty, line.delivered_qty, line.price)
+        select(func.coalesce(line.base_qty, line.qty).label("qty"), line.delivered_qty, line.amount_with_tax)
         .join(order, order.id == line.parent_id)
         .where(order.partner_id == partner_id, order.status == "submitted", order.id != (exclude or 0))
     )
-    return sum(((Decimal(r.qty) - Decimal(r.delivered_qty or 0)) * Decimal(r.price or 0) for r in rows), ZERO)
+    return sum(
+        (
+            (Decimal(r.qty) - Decimal(r.delivered_qty or 0)) / Decimal(r.qty) * Decimal(r.amount_with_tax or 0)
+            for r in rows
+            if r.qty
+        ),
+        ZERO,
+    )
 
 
 def allocated_to(
@@ -86,7 +94,7 @@ def _documents(session: Session, registry: Registry, partner_id: int, side: str)
     rows = []
     for model, sign in models:
         cls = registry.cls(model)
-        amount_col = cls.amount if model == "payment" else cls.total_amount
+        amount_col = cls.amount if model == "payment" else getattr(cls, OWED)
         stmt = select(cls.number, cls.date, amount_col, cls.created_at).where(
             cls.partner_id == partner_id, cls.status == "submitted"
         )

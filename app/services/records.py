@@ -30,7 +30,10 @@ from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.numbering import next_number
 from app.services.query import get_row
 from app.services.resolver import Resolver
+from app.services.rules import check_change
 from app.services.serialize import snapshot
+from app.services.settings import field_default
+from app.services.units import take_unit_ratios
 
 CONTROL_KEYS = {"id", "version", "line_no"}
 
@@ -80,6 +83,7 @@ class RecordService:
         bad = {e.field for e in errors}
         errors += self._check_required(model, values, row_ref, skip=bad)
         errors += self._check_unique(model, values, None, row_ref)
+        errors += check_change(self.session, self.registry, model, None, values, row_ref)
         self._raise(errors)
         cls = self.registry.cls(model.key)
         row = cls()
@@ -92,7 +96,7 @@ class RecordService:
         values.update(created_at=now, updated_at=now, created_by=self.access.user_id, updated_by=self.access.user_id)
         self._assign(model, row, values)
         if lines is not None:
-            self._replace_lines(model, row, lines)
+            self._replace_lines(model, row, lines, row_ref)
         self._compute(model, row)
         self.session.add(row)
         self._flush(model, row_ref)
@@ -127,11 +131,12 @@ class RecordService:
             values, lines, errors = self._parse_payload(model, payload, row, row_ref)
             errors += self._check_required(model, values, row_ref, only=values)
             errors += self._check_unique(model, values, row.id, row_ref)
+            errors += check_change(self.session, self.registry, model, row, values, row_ref)
             self._raise(errors)
             values.update(updated_at=utcnow(), updated_by=self.access.user_id)
             self._assign(model, row, values)
             if lines is not None:
-                self._replace_lines(model, row, lines)
+                self._replace_lines(model, row, lines, row_ref)
             self._compute(model, row)
         held = _Held(model, row, row_ref, before)
         if self.batch and not model.unique_together:
@@ -259,11 +264,11 @@ class RecordService:
 
     def _apply_defaults(self, model: ModelSpec, values: dict[str, Any]) -> None:
         for spec in model.data_fields:
-            if spec.name not in values and spec.default is not None:
-                if spec.is_link:
-                    values[spec.name] = self.resolver.resolve(spec.to or "", spec.default)
-                else:
-                    values[spec.name] = spec.default
+            if spec.name in values:
+                continue
+            default = field_default(self.session, self.registry, spec)
+            if default is not None:
+                values[spec.name] = self.resolver.resolve(spec.to or "", default) if spec.is_link else default
 
     def _check_required(
         self,
@@ -351,7 +356,7 @@ class RecordService:
             if spec is not None and spec.type != "lines":
                 setattr(row, spec.column, value)
 
-    def _replace_lines(self, model: ModelSpec, row: Any, lines: list[dict[str, Any]]) -> None:
+    def _replace_lines(self, model: ModelSpec, row: Any, lines: list[dict[str, Any]], row_ref: Any) -> None:
         line_model = self.registry.model(model.lines_model or "")
         line_cls = self.registry.cls(line_model.key)
         existing = {line.id: line for line in row.lines}
@@ -367,8 +372,9 @@ class RecordService:
             values.update(updated_at=now, updated_by=self.access.user_id)
             self._assign(line_model, line, values)
             line.line_no = index
-            self._compute(line_model, line)
             kept.append(line)
+        if line_model.field("unit_ratio") is not None:
+            self._raise(take_unit_ratios(self.session, self.registry, kept, row_ref))
         row.lines = kept
 
     def _compute(self, model: ModelSpec, row: Any) -> None:
@@ -412,17 +418,28 @@ class RecordService:
         return snapshot(model, row, line_model)
 
 
-def apply_computed(registry: Any, model: ModelSpec, row: Any) -> None:
-    """Set the row's computed fields from its values (a document's from its lines too)."""
+def apply_computed(registry: Any, model: ModelSpec, row: Any, document: dict[str, Any] | None = None) -> None:
+    """Set the row's computed fields from its values.
+
+    A document computes its lines first (a line's handler sees the header's values as
+    `values["document"]`, e.g. whether its prices include tax), then its own fields from its lines."""
+    line_model = registry.model(model.lines_model) if model.lines_model else None
+    if line_model is not None:
+        header = _values(model, row)
+        for line in row.lines:
+            apply_computed(registry, line_model, line, header)
     for spec in model.data_fields:
         if spec.compute:
-            values = {f.name: getattr(row, f.column) for f in model.data_fields}
-            if model.lines_model:
-                line_model = registry.model(model.lines_model)
-                values["lines"] = [
-                    {f.name: getattr(line, f.column) for f in line_model.data_fields} for line in row.lines
-                ]
+            values = _values(model, row)
+            if document is not None:
+                values["document"] = document
+            if line_model is not None:
+                values["lines"] = [_values(line_model, line) for line in row.lines]
             setattr(row, spec.column, _rounded(spec, load_handler(spec.compute)(values)))
+
+
+def _values(model: ModelSpec, row: Any) -> dict[str, Any]:
+    return {f.name: getattr(row, f.column) for f in model.data_fields}
 
 
 def _rounded(spec: FieldSpec, value: Any) -> Any:

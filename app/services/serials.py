@@ -43,19 +43,26 @@ class Tracking:
     batch: bool = False
     serial: bool = False
     shelf_life_days: int | None = None
+    unit_id: int | None = None  # the base unit (what lines without a unit ratio must count in)
+    unit_name: str = ""
 
 
 def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> dict[int, Tracking]:
-    """The batch / serial flags of these items (one query)."""
+    """The batch / serial flags and base unit of these items (one query)."""
     ids = sorted({i for i in item_ids if i is not None})
     if not ids:
         return {}
-    item = registry.cls("item")
+    item, unit = registry.cls("item"), registry.cls("unit")
     rows = session.execute(
-        select(item.id, item.sku, item.track_batch, item.track_serial, item.shelf_life_days).where(item.id.in_(ids))
+        select(item.id, item.sku, item.track_batch, item.track_serial, item.shelf_life_days, item.unit_id, unit.name)
+        .outerjoin(unit, unit.id == item.unit_id)
+        .where(item.id.in_(ids))
     )
     return {
-        row.id: Tracking(row.sku, bool(row.track_batch), bool(row.track_serial), row.shelf_life_days) for row in rows
+        row.id: Tracking(
+            row.sku, bool(row.track_batch), bool(row.track_serial), row.shelf_life_days, row.unit_id, row.name or ""
+        )
+        for row in rows
     }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.core_tables import setting
 from app.i18n import label, t
 from app.meta.registry import Registry
+from app.meta.spec import FieldSpec
 from app.services.access import Access
 from app.services.audit import audit_change, utcnow
 from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
@@ -56,6 +57,14 @@ def policy(session: Session, registry: Registry, key: str) -> Any:
     if stored is not None:
         return json.loads(stored)
     return _declared(registry).get(key, {}).get("value")
+
+
+def field_default(session: Session, registry: Registry, spec: FieldSpec) -> Any:
+    """What a new row gets for a field left blank: the value in force of the switch it follows
+    (`default_setting`), else its declared default."""
+    if spec.default_setting is not None:
+        return policy(session, registry, spec.default_setting)
+    return spec.default
 
 
 def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:

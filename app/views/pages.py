@@ -24,6 +24,7 @@ from app.services.posting import PostingService
 from app.services.query import BadQuery, list_rows
 from app.services.records import RecordService
 from app.services.serialize import rows_to_json
+from app.services.settings import field_default
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.templating import local_time
 
@@ -172,7 +173,8 @@ class ModelPages(BaseView):
         """A printable 单据: header, lines, totals and the amount in capital numerals (大写金额)."""
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
-        total = data.get("total_amount")
+        total_field = model.field("total_with_tax") or model.field("total_amount")  # what is owed
+        total = data.get(total_field.name) if total_field is not None else None
         company = registry().meta.settings.get("company", {})
         return self.render_template(
             "jxc/print.html",
@@ -188,6 +190,7 @@ class ModelPages(BaseView):
             line_cols=line_cols,
             lines=lines,
             total=total,
+            total_label=label(total_field.label) if total_field is not None else "",
             total_upper=rmb_upper(total) if total is not None else "",
         )
 
@@ -201,7 +204,8 @@ class ModelPages(BaseView):
         lines: list[dict[str, Any]] = []
         errors: dict[str, list[str]] = {}
         if creating:
-            values = {s.name: _default_for_form(s) for s in model.fields if s.default is not None}
+            defaults = ((spec, field_default(session(), registry(), spec)) for spec in model.fields)
+            values = {spec.name: _default_for_form(spec, value) for spec, value in defaults if value is not None}
         else:
             from app.services.query import get_row
 
@@ -338,11 +342,11 @@ class ModelPages(BaseView):
         return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
 
 
-def _default_for_form(spec: Any) -> Any:
+def _default_for_form(spec: Any, default: Any) -> Any:
     """A field default as the form shows it (links by their key)."""
     if spec.is_link:
-        return {"key": spec.default}
-    return FIELD_TYPES[spec.type].to_json(spec, spec.default)
+        return {"key": default}
+    return FIELD_TYPES[spec.type].to_json(spec, default)
 
 
 def pages_class_for(model: ModelSpec) -> type[ModelPages]:

@@ -110,26 +110,59 @@
       .filter(function (el) { return el.type !== 'hidden' && !el.disabled; });
   }
 
+  // A priced line's money in cents, as the server computes it (app/documents/compute.py line_money):
+  // qty x price less the discount, then the tax added to it, or taken out of it when prices include tax.
+  function lineMoney(row, inclusive) {
+    var qty = parseDecimal((cell(row, 'qty') || {}).value);
+    var price = parseDecimal((cell(row, 'price') || {}).value);
+    if (!qty || !price) { return null; }
+    var discount = parseDecimal((cell(row, 'discount_rate') || {}).value) || {units: 0n, scale: 0};
+    var keep = {units: 10n ** BigInt(discount.scale) - discount.units, scale: discount.scale};
+    var base = toScale({units: qty.units * price.units * keep.units, scale: qty.scale + price.scale + keep.scale}, 2);
+    var rate = parseDecimal((cell(row, 'tax_rate') || {}).value) || {units: 0n, scale: 0};
+    var hundred = 100n * 10n ** BigInt(rate.scale);
+    if (inclusive) {
+      var taken = divideHalfUp(base * rate.units, hundred + rate.units);
+      return {amount: base - taken, tax: taken, withTax: base};
+    }
+    var added = divideHalfUp(base * rate.units, hundred);
+    return {amount: base, tax: added, withTax: base + added};
+  }
+
+  function divideHalfUp(numerator, denominator) {
+    var negative = (numerator < 0n) !== (denominator < 0n);
+    var n = numerator < 0n ? -numerator : numerator, d = denominator < 0n ? -denominator : denominator;
+    var rounded = (2n * n + d) / (2n * d);
+    return negative ? -rounded : rounded;
+  }
+
   function recompute() {
-    var qtyTotal = 0n, qtyScale = 4, amountTotal = 0n, counted = 0;
+    var qtyTotal = 0n, qtyScale = 4, counted = 0;
+    var sums = {amount: 0n, tax: 0n, withTax: 0n};
+    var outputs = {amount: 'amount', tax: 'tax_amount', withTax: 'amount_with_tax'};
+    var inclusive = form.querySelector('[name="prices_include_tax"]');
+    inclusive = !!(inclusive && inclusive.checked);
     rows().forEach(function (row) {
-      var qtyInput = cell(row, 'qty'), priceInput = cell(row, 'price'), amountInput = cell(row, 'amount');
-      var qty = qtyInput ? parseDecimal(qtyInput.value) : null;
-      var price = priceInput ? parseDecimal(priceInput.value) : null;
+      var qty = parseDecimal((cell(row, 'qty') || {}).value);
       if (qty) { qtyTotal += toScale(qty, qtyScale); counted += 1; }
-      if (qty && price) {
-        var amount = toScale({units: qty.units * price.units, scale: qty.scale + price.scale}, 2);
-        amountTotal += amount;
-        if (amountInput) { amountInput.value = format(amount, 2); }
-      } else if (amountInput && amountInput.disabled) {
-        amountInput.value = '';
-      }
+      var money = lineMoney(row, inclusive);
+      Object.keys(outputs).forEach(function (part) {
+        var input = cell(row, outputs[part]);
+        if (money) { sums[part] += money[part]; }
+        if (input && money) { input.value = format(money[part], 2); } else if (input && input.disabled) { input.value = ''; }
+      });
     });
     var total = document.getElementById('jxc-lines-total');
     var zh = document.documentElement.lang.indexOf('zh') === 0;
+    var first = rows()[0];
     var qtyText = format(toScale({units: qtyTotal, scale: qtyScale}, 4), 4).replace(/\.?0+$/, '') || '0';
-    total.textContent = (zh ? '合计：' + counted + ' 行，数量 ' : 'Total: ' + counted + ' lines, qty ') + qtyText +
-      (cell(rows()[0], 'price') ? (zh ? '，金额 ¥' : ', amount ¥') + format(amountTotal, 2) : '');
+    var text = (zh ? '合计：' + counted + ' 行，数量 ' : 'Total: ' + counted + ' lines, qty ') + qtyText;
+    if (cell(first, 'price')) { text += (zh ? '，金额 ¥' : ', amount ¥') + format(sums.amount, 2); }
+    if (cell(first, 'tax_amount')) {
+      text += (zh ? '，税额 ¥' : ', tax ¥') + format(sums.tax, 2) +
+        (zh ? '，价税合计 ¥' : ', with tax ¥') + format(sums.withTax, 2);
+    }
+    total.textContent = text;
   }
 
   function addRow() {
@@ -156,14 +189,16 @@
     var item = cell(row, 'item');
     if (!item || !item.value.trim()) { return Promise.resolve(); }
     var partner = form.querySelector('[name="partner"]');
+    var unit = cell(row, 'unit');
     var url = '/api/v1/grid/' + encodeURIComponent(docModel) + '/line_defaults?item=' + encodeURIComponent(item.value.trim()) +
-      (partner && partner.value ? '&partner=' + encodeURIComponent(partner.value.trim()) : '');
+      (partner && partner.value ? '&partner=' + encodeURIComponent(partner.value.trim()) : '') +
+      (unit && unit.value ? '&unit=' + encodeURIComponent(unit.value.trim()) : '');
     return getJSON(url).then(function (data) {
       var ok = data && data.item;
       item.classList.toggle('jxc-unknown', !ok);
       if (!ok) { return; }
       item.value = data.item.key;
-      ['unit', 'price'].forEach(function (field) {
+      ['unit', 'price', 'tax_rate'].forEach(function (field) {
         var input = cell(row, field);
         // never under the user's fingers: a value typed (or being typed) while the answer travelled wins
         if (input && !input.value && !input.hasAttribute('data-typed') && input !== document.activeElement &&
@@ -179,12 +214,21 @@
   table.addEventListener('change', function (event) {
     var row = event.target.closest('tr');
     if (row && event.target.name && /-item$/.test(event.target.name)) { fillDefaults(row); }
+    if (row && event.target.name && /-unit$/.test(event.target.name)) {
+      // another unit (箱 for 瓶): a price that was filled in, not typed, is asked again for that unit
+      var price = cell(row, 'price');
+      if (price && !price.hasAttribute('data-typed')) { price.value = ''; }
+      fillDefaults(row);
+    }
     recompute();
   });
   table.addEventListener('input', function (event) {
     if (event.target.name) { event.target.setAttribute('data-typed', ''); }
   });
   table.addEventListener('input', debounce(recompute, 150));
+  form.addEventListener('change', function (event) {
+    if (event.target.name === 'prices_include_tax') { recompute(); }  // the header's 单价含税 box
+  });
 
   // Enter moves down a row (a scanner ends each barcode with Enter): never submits the form from a line.
   table.addEventListener('keydown', function (event) {

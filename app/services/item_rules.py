@@ -1,0 +1,66 @@
+"""Rules on changing an item: batch and serial tracking switch only while none of it is on hand.
+
+Stock already on hand carries no batches or serials: switched on, its serials would not match its
+balance (the ledger check, app/ledger/checks.py, reports it) and its batch-less stock could not be
+issued by batch. Switched off, the stock would stay in its batches where batch-less lines and orders do
+not see it, or its serials would stay in jxc_serial with nothing keeping them in step with the balance.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.i18n import label, t
+from app.meta.types import plain_decimal
+from app.services.errors import CellError
+
+TRACKING = ("track_batch", "track_serial")
+
+
+def check_change(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:
+    """Refuse switching a tracking flag of an item that has stock on hand (any balance not zero)."""
+    if row is None:
+        return []  # a new item has no stock
+    model = registry.model("item")
+    switched = [
+        spec
+        for spec in map(model.field, TRACKING)
+        if spec is not None and spec.name in values and bool(values[spec.name]) != bool(getattr(row, spec.column))
+    ]
+    if not switched:
+        return []
+    on_hand = stock_on_hand(session, registry, row.id)
+    if not on_hand:
+        return []
+    qty = plain_decimal(sum(on_hand.values(), Decimal(0)))
+    warehouses = ", ".join(sorted(on_hand))
+    return [
+        CellError(
+            spec.name,
+            t(
+                "tracking_on_with_stock" if values[spec.name] else "tracking_off_with_stock",
+                field=label(spec.label, spec.name),
+                qty=qty,
+                warehouses=warehouses,
+            ),
+        )
+        for spec in switched
+    ]
+
+
+def stock_on_hand(session: Session, registry: Any, item_id: int) -> dict[str, Decimal]:
+    """The item's quantity on hand per warehouse code, where any of its balances is not zero."""
+    balance, warehouse = registry.cls("stock_balance"), registry.cls("warehouse")
+    rows = session.execute(
+        select(warehouse.code, balance.qty)
+        .join(warehouse, warehouse.id == balance.warehouse_id)
+        .where(balance.item_id == item_id, balance.qty != 0)
+    )
+    found: dict[str, Decimal] = {}
+    for code, qty in rows:
+        found[code] = found.get(code, Decimal(0)) + Decimal(qty)
+    return found

@@ -1,0 +1,155 @@
+"""Units of measure (多单位): an item kept in its base unit is also bought and sold in extra units with a
+ratio (1 箱 = 24 个); lines keep the ratio they were saved with and the ledger counts base units."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.conftest import unique
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, post
+
+
+def with_box(api, ratio="24", **item_fields):
+    """An item counted in PCS that also comes in boxes of `ratio`; returns (sku, box barcode)."""
+    sku = new_item(api, **item_fields)
+    barcode = f"69{unique('')[-8:].zfill(8)}"[:12]
+    response = api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": ratio, "barcode": barcode})
+    assert response.status_code == 201, response.get_json()
+    return sku, barcode
+
+
+def reserved(app, sku):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.services.context import registry
+
+    with app.app_context():
+        reg = registry()
+        item, bal = reg.cls("item"), reg.cls("stock_balance")
+        value = db.session.execute(
+            select(func.sum(bal.reserved_qty)).join(item, item.id == bal.item_id).where(item.sku == sku)
+        ).scalar()
+        db.session.rollback()
+        return value or Decimal(0)
+
+
+def test_boxes_come_in_as_their_base_units_at_the_price_per_base_unit(app, admin_api):
+    sku, _ = with_box(admin_api)
+    receipt = post(
+        admin_api,
+        "purchase_receipt",
+        [{"item": sku, "qty": "2", "unit": "BOX", "price": "48"}, {"item": sku, "qty": "5", "price": "2.5"}],
+        warehouse="WH01",
+    )
+    box, loose = receipt["lines"]
+    assert (box["unit_ratio"], box["base_qty"], box["amount"]) == ("24", "48", "96.00")
+    assert (loose["unit_ratio"], loose["base_qty"]) == ("1", "5")
+    assert balance(app, sku) == (Decimal(53), Decimal("108.5000"))  # 48 at 2.00 + 5 at 2.50
+    assert ledger_problems(app) == []
+
+
+def test_orders_reserve_and_fill_in_base_units_whatever_unit_each_document_uses(app, admin_api):
+    sku, _ = with_box(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "100", "price": "1"}], warehouse="WH01")
+    order = post(admin_api, "sales_order", [{"item": sku, "qty": "2", "unit": "BOX", "price": "30"}], warehouse="WH01")
+    assert reserved(app, sku) == Decimal(48)
+    post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "30", "price": "1.25"}],
+        warehouse="WH01",
+        source_number=order["number"],
+    )
+    filled = admin_api.get(f"/api/v1/sales_order/{order['id']}").get_json()["result"]
+    assert filled["lines"][0]["delivered_qty"] == "30"  # base units, of the order's 48
+    assert reserved(app, sku) == Decimal(18)
+    assert balance(app, sku)[0] == Decimal(70)
+    # more than the order's 48 base units is over the order, whichever unit asks for it
+    over = document(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "1", "unit": "BOX", "price": "30"}],
+        warehouse="WH01",
+        source_number=order["number"],
+    )
+    response = admin_api.post(f"/api/v1/sales_delivery/{over['id']}/submit")
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "lines.0.qty"
+    assert admin_api.post(f"/api/v1/sales_order/{order['id']}/cancel").status_code == 200
+    assert reserved(app, sku) == Decimal(0)
+    assert ledger_problems(app) == []
+
+
+def test_a_unit_the_item_is_not_counted_in_is_refused_on_save(app, admin_api):
+    sku, _ = with_box(admin_api)
+    response = admin_api.post(
+        "/api/v1/purchase_order/",
+        json={
+            "date": "2026-11-25",
+            "partner": "S001",
+            "warehouse": "WH01",
+            "lines": [{"item": sku, "qty": "1", "unit": "BOX"}, {"item": sku, "qty": "1", "unit": "KG"}],
+        },
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert [e["field"] for e in errors] == ["lines.1.unit"] and "千克" in errors[0]["message"]
+
+
+def test_a_line_keeps_the_ratio_it_was_saved_with(app, admin_api):
+    sku, _ = with_box(admin_api)
+    draft = document(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "1", "unit": "BOX", "price": "24"}], warehouse="WH01"
+    )
+    ids = admin_api.get(f"/api/v1/item_unit/?q=(filters:!((col:item,opr:eq,value:{sku})))").get_json()["ids"]
+    row = admin_api.get(f"/api/v1/item_unit/{ids[0]}").get_json()["result"]
+    changed = admin_api.put(f"/api/v1/item_unit/{ids[0]}", json={"ratio": "12", "version": row["version"]})
+    assert changed.status_code == 200, changed.get_json()
+    assert admin_api.post(f"/api/v1/purchase_receipt/{draft['id']}/submit").status_code == 200
+    assert balance(app, sku)[0] == Decimal(24)  # as saved, not as the item's units say now
+
+
+def test_line_defaults_price_the_unit_and_a_case_barcode_gives_the_item_in_boxes(app, admin_api):
+    sku, barcode = with_box(admin_api, sale_price="2.5", tax_rate="13")
+    boxed = admin_api.get(f"/api/v1/grid/sales_order/line_defaults?item={sku}&unit=BOX").get_json()
+    assert (boxed["unit"]["key"], boxed["price"], boxed["tax_rate"]) == ("BOX", "60.00", "13")  # 2.5 x 24
+    scanned = admin_api.get(f"/api/v1/grid/sales_order/line_defaults?item={barcode}").get_json()
+    assert (scanned["item"]["key"], scanned["unit"]["key"], scanned["price"]) == (sku, "BOX", "60.00")
+    assert (
+        admin_api.post(
+            "/api/v1/item_price/", json={"item": sku, "price_list": "retail", "unit": "BOX", "price": "55"}
+        ).status_code
+        == 201
+    )
+    customer = unique("UC")
+    assert (
+        admin_api.post(
+            "/api/v1/partner/", json={"code": customer, "name": "整箱客户", "kind": "customer", "price_list": "retail"}
+        ).status_code
+        == 201
+    )
+    url = f"/api/v1/grid/sales_order/line_defaults?item={sku}&partner={customer}"
+    assert admin_api.get(url + "&unit=BOX").get_json()["price"] == "55.00"  # the list's price for a box
+    assert admin_api.get(url).get_json()["price"] == "2.50"  # no retail price per piece: the item's
+
+
+def test_a_stocktake_counts_in_base_units(app, admin_api):
+    """Stocktake lines take no ratio: a count typed against another unit is refused when it posts."""
+    sku, _ = with_box(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "30", "price": "1"}], warehouse="WH01")
+    take = document(
+        admin_api,
+        "stocktake",
+        [{"item": sku, "unit": "BOX", "counted_qty": "1", "reason": "miscount"}],
+        warehouse="WH01",
+    )
+    response = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit")
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "lines.0.unit"
+    assert balance(app, sku)[0] == Decimal(30)  # 1 箱 did not post as 1 个
+
+
+def test_an_items_base_unit_is_not_an_extra_unit(app, admin_api):
+    sku = new_item(admin_api)  # base unit PCS
+    response = admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "PCS", "ratio": "24"})
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "unit"
+    assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "0"}).status_code == 422
