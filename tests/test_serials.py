@@ -8,6 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal as D
 from threading import Barrier
 
+import pytest
+from sqlalchemy import select
+
 from app.ledger.checks import SerialRow, SerialStepRow, check_serials
 from app.ledger.serials import parse
 from tests.conftest import Api, csrf_from, unique
@@ -409,3 +412,44 @@ def test_tracking_switches_only_while_nothing_is_on_hand(app, admin_api, login_a
     assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"]["track_serial"] is True
     assert serials_in_stock(app, sku) == {a}
     assert ledger_problems(app) == []
+
+
+def test_switching_tracking_waits_for_a_posting_that_read_the_flags(app, admin_api, backend):
+    """PostgreSQL race: a posting reads the item's flags FOR SHARE, so switching a flag waits for it to
+    commit and then sees the stock it brought in (SQLite runs one write at a time: nothing to race)."""
+    if backend.name != "postgresql":
+        pytest.skip("SQLite serialises writers")
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db
+    from app.services.context import registry
+    from app.services.serials import item_tracking
+
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("L"), "name": "开关竞态", "unit": "PCS"})
+    pk = created.get_json()["id"]
+    with app.app_context():
+        reg = registry()
+        warehouse = db.session.execute(select(reg.cls("warehouse").id).limit(1)).scalar_one()
+        posting = Session(db.engine)
+        item_tracking(posting, reg, [pk])  # what posting does before it writes the stock
+        answer: dict[str, int] = {}
+        switch = threading.Thread(
+            target=lambda: answer.update(
+                status=admin_api.put(f"/api/v1/item/{pk}", json={"track_serial": True}).status_code
+            )
+        )
+        switch.start()
+        switch.join(timeout=1.0)
+        assert switch.is_alive()  # waiting for the posting
+        stock = reg.cls("stock_balance")(item_id=pk, warehouse_id=warehouse, batch="", qty=D(5), value=D(10))
+        posting.add(stock)
+        posting.commit()
+        switch.join(timeout=10)
+        try:
+            assert answer == {"status": 422}  # it saw the 5 the posting brought in
+        finally:
+            posting.delete(posting.merge(stock))
+            posting.commit()
+            posting.close()

@@ -33,6 +33,9 @@ def check_change(session: Session, registry: Any, row: Any, values: dict[str, An
     ]
     if not switched:
         return []
+    # a posting reads the flags FOR SHARE: wait for it, then see the stock it brought in
+    item = registry.cls("item")
+    session.execute(select(item.id).where(item.id == row.id).with_for_update())
     on_hand = stock_on_hand(session, registry, row.id)
     if not on_hand:
         return []
