@@ -422,3 +422,33 @@ def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
     assert page.inner_text("#jxc-total-upper") == "叁拾捌元叁角壹分"
     assert "价税合计" in page.inner_text(".jxc-print-total")
     console.check()
+
+
+def test_a_case_barcode_gives_the_item_in_boxes_priced_per_box(server, api, desktop):
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    page.goto(server.url + "/m/sales_order/new")
+    page.fill("#f-date", "2026-11-25")
+    page.fill("#f-partner", "K002")
+    page.fill("#f-warehouse", "WH01")
+    page.fill("#l-0-item", "16901001000017")  # the demo's case of 24 SP0001 (2.00 a bottle)
+    page.press("#l-0-item", "Enter")
+    expect(page.locator("#l-0-item")).to_have_value("SP0001")
+    expect(page.locator("#l-0-unit")).to_have_value("BOX")
+    assert Decimal(page.input_value("#l-0-price")) == Decimal("48")
+    page.fill("#l-0-qty", "2")
+    page.fill("#l-0-unit", "BTL")  # by the bottle: the filled-in price is asked again for the bottle
+    page.press("#l-0-unit", "Tab")
+    expect(page.locator("#l-0-amount")).to_have_value("4.00")
+    page.fill("#l-0-unit", "BOX")
+    page.press("#l-0-unit", "Tab")
+    expect(page.locator("#l-0-amount")).to_have_value("96.00")
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(r".*/m/sales_order/\d+$"), timeout=15000)
+    number = page.locator(".jxc-fields dd").first.inner_text()
+    stored = find(api, "sales_order", "number", number)[0]
+    status, body = api.get(f"/api/v1/sales_order/{stored['id']}")
+    line = body["result"]["lines"][0]
+    assert (line["unit"]["key"], line["unit_ratio"], line["base_qty"], line["amount"]) == ("BOX", "24", "48", "96.00")
+    console.check()

@@ -12,7 +12,7 @@ from tests.ledger_helpers import balance, document, ledger_problems, new_item, p
 def with_box(api, ratio="24", **item_fields):
     """An item counted in PCS that also comes in boxes of `ratio`; returns (sku, box barcode)."""
     sku = new_item(api, **item_fields)
-    barcode = f"69{unique('')[-8:].zfill(8)}"[:12]
+    barcode = unique("CASE-")
     response = api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": ratio, "barcode": barcode})
     assert response.status_code == 201, response.get_json()
     return sku, barcode

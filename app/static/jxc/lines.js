@@ -193,7 +193,10 @@
     var url = '/api/v1/grid/' + encodeURIComponent(docModel) + '/line_defaults?item=' + encodeURIComponent(item.value.trim()) +
       (partner && partner.value ? '&partner=' + encodeURIComponent(partner.value.trim()) : '') +
       (unit && unit.value ? '&unit=' + encodeURIComponent(unit.value.trim()) : '');
+    var asked = (row.jxcAsked || 0) + 1;
+    row.jxcAsked = asked;
     return getJSON(url).then(function (data) {
+      if (row.jxcAsked !== asked) { return; }  // a later question about this row (another unit) wins
       var ok = data && data.item;
       item.classList.toggle('jxc-unknown', !ok);
       if (!ok) { return; }
