@@ -129,6 +129,14 @@ def find(api: HttpApi, model: str, field: str, value: str) -> list[dict[str, Any
     return body["result"]
 
 
+def new_sales_order(page: Any, server: Any) -> None:
+    """Open a new sales order for K002 from WH01, dated 2026-11-25."""
+    page.goto(server.url + "/m/sales_order/new")
+    page.fill("#f-date", "2026-11-25")
+    page.fill("#f-partner", "K002")
+    page.fill("#f-warehouse", "WH01")
+
+
 def _quote(text: str) -> str:
     from urllib.parse import quote
 
@@ -346,10 +354,7 @@ def test_document_lines_scan_paste_live_totals_and_print(server, api, desktop):
 
     page, console = desktop
     prices = {sku: find(api, "item", "sku", sku)[0]["sale_price"] for sku in ("SP0002", "SP0004", "SP0005", "SP0006")}
-    page.goto(server.url + "/m/sales_order/new")
-    page.fill("#f-date", "2026-11-25")
-    page.fill("#f-partner", "K002")
-    page.fill("#f-warehouse", "WH01")
+    new_sales_order(page, server)
     # a scanner types the code and Enter: unit and price fill in, the cursor goes to the quantity
     page.fill("#l-0-item", "SP0002")
     page.press("#l-0-item", "Enter")
@@ -396,10 +401,7 @@ def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
     sku = f"TAX{int(time.time() * 1000) % 10**9}"
     status, body = api.post("/api/v1/item/", {"sku": sku, "name": "含税测试", "unit": "PCS", "tax_rate": "13"})
     assert status == 201, body
-    page.goto(server.url + "/m/sales_order/new")
-    page.fill("#f-date", "2026-11-25")
-    page.fill("#f-partner", "K002")
-    page.fill("#f-warehouse", "WH01")
+    new_sales_order(page, server)
     page.fill("#l-0-item", sku)
     page.press("#l-0-item", "Enter")
     expect(page.locator("#l-0-tax_rate")).to_have_value("13")  # the item's rate
@@ -428,10 +430,7 @@ def test_a_case_barcode_gives_the_item_in_boxes_priced_per_box(server, api, desk
     from playwright.sync_api import expect
 
     page, console = desktop
-    page.goto(server.url + "/m/sales_order/new")
-    page.fill("#f-date", "2026-11-25")
-    page.fill("#f-partner", "K002")
-    page.fill("#f-warehouse", "WH01")
+    new_sales_order(page, server)
     page.fill("#l-0-item", "16901001000017")  # the demo's case of 24 SP0001 (2.00 a bottle)
     page.press("#l-0-item", "Enter")
     expect(page.locator("#l-0-item")).to_have_value("SP0001")

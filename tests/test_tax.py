@@ -50,26 +50,15 @@ def test_prices_without_tax_add_the_tax_and_the_customer_owes_the_total(app, adm
     assert [row["amount"] for row in account["statement"]] == ["67.77"]
 
     # a receipt settles the document up to its total with tax, not a cent more
-    over = document(
-        admin_api,
-        "payment",
-        [{"source_number": doc["number"], "allocated_amount": "67.78"}],
-        direction="receipt",
-        partner=customer,
-        account="A001",
-        amount="100",
-    )
-    refused = admin_api.post(f"/api/v1/payment/{over['id']}/submit")
+    def receipt(allocated, amount):
+        lines = [{"source_number": doc["number"], "allocated_amount": allocated}]
+        return document(
+            admin_api, "payment", lines, direction="receipt", partner=customer, account="A001", amount=amount
+        )
+
+    refused = admin_api.post(f"/api/v1/payment/{receipt('67.78', '100')['id']}/submit")
     assert refused.status_code == 422 and "67.77" in refused.get_json()["errors"][0]["message"]
-    exact = document(
-        admin_api,
-        "payment",
-        [{"source_number": doc["number"], "allocated_amount": "67.77"}],
-        direction="receipt",
-        partner=customer,
-        account="A001",
-        amount="67.77",
-    )
+    exact = receipt("67.77", "67.77")
     assert admin_api.post(f"/api/v1/payment/{exact['id']}/submit").status_code == 200
     assert admin_api.get(f"/api/v1/accounts/{pk}").get_json()["receivable"] == "0.00"
 
