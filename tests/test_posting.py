@@ -499,3 +499,19 @@ def test_payment_allocations_settle_named_documents(app, admin_api):
     assert account["receivable"] == "100.00"
     assert account["ageing"]["1_30"] == "100.00" and account["ageing"]["current"] == "0.00"  # the old one is open
     assert old["number"] in [row["number"] for row in account["statement"]]
+
+
+def test_a_new_document_is_dated_today_where_the_business_is(app, admin_api, login_as):
+    from app.services.clock import business_today
+
+    sku = new_item(admin_api)
+    response = admin_api.post(
+        "/api/v1/sales_order/",
+        json={"partner": "K001", "warehouse": "WH01", "lines": [{"item": sku, "qty": "1", "price": "1"}]},
+    )
+    assert response.status_code == 201, response.get_json()
+    today = business_today().isoformat()
+    assert response.get_json()["result"]["date"] == today
+    assert response.get_json()["result"]["number"].startswith("XS" + today.replace("-", ""))
+    page = login_as("admin").get("/m/purchase_receipt/new").get_data(as_text=True)
+    assert f'value="{today}"' in page

@@ -15,6 +15,7 @@ from app.meta.spec import (
     MODEL_KINDS,
     SCALAR_OPTIONS,
     SYSTEM_FIELDS,
+    TODAY,
     FieldSpec,
     Metadata,
     MetaError,
@@ -271,7 +272,9 @@ def parse_field(
                 ftype._parse_bound(value)
             except Exception:
                 out.add(where, f"field '{name}': {bound} '{value}' is not valid for type {type_name}")
-    if "default" in raw and raw["default"] is not None and not spec.is_link:
+    if type_name == "date" and raw.get("default") == TODAY:
+        spec = _replace(spec, default=TODAY)  # resolved to the business's date when a row is created
+    elif "default" in raw and raw["default"] is not None and not spec.is_link:
         try:
             default = ftype.parse(spec, raw["default"])
         except (ValueProblem, Exception) as exc:  # noqa: BLE001 - any parse failure is a bad default

@@ -9,6 +9,7 @@ from typing import Any
 ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export")
 MODEL_KINDS = ("master", "document", "ledger")
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
+TODAY = "today"  # `default: today` on a date field: the business's date when the row is created
 # field options that are plain values (the YAML keys of FieldSpec attributes of the same name)
 SCALAR_OPTIONS = (
     "help",

@@ -26,6 +26,7 @@ from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
 from app.services.access import Access
 from app.services.audit import audit_change, change_row, utcnow, write_audit_rows
+from app.services.clock import business_today
 from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.numbering import next_number
 from app.services.query import get_row
@@ -90,7 +91,7 @@ class RecordService:
         if model.kind == "document":
             values["status"] = "draft"
             if not values.get("number"):
-                day = values.get("date") if isinstance(values.get("date"), dt.date) else utcnow().date()
+                day = values.get("date") if isinstance(values.get("date"), dt.date) else business_today()
                 values["number"] = next_number(self.session, model.number_prefix or "DOC", day)
         now = utcnow()
         values.update(created_at=now, updated_at=now, created_by=self.access.user_id, updated_by=self.access.user_id)

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from app.core_tables import setting
 from app.i18n import label, t
 from app.meta.registry import Registry
-from app.meta.spec import FieldSpec
+from app.meta.spec import TODAY, FieldSpec
 from app.services.access import Access
 from app.services.audit import audit_change, utcnow
+from app.services.clock import business_today
 from app.services.errors import CellError, Forbidden, NotFound, ValidationFailed
 
 
@@ -61,9 +62,11 @@ def policy(session: Session, registry: Registry, key: str) -> Any:
 
 def field_default(session: Session, registry: Registry, spec: FieldSpec) -> Any:
     """What a new row gets for a field left blank: the value in force of the switch it follows
-    (`default_setting`), else its declared default."""
+    (`default_setting`), today for a date declared `default: today`, else its declared default."""
     if spec.default_setting is not None:
         return policy(session, registry, spec.default_setting)
+    if spec.type == "date" and spec.default == TODAY:
+        return business_today()
     return spec.default
 
 

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from app.i18n import ACTION_LABELS, current_locale, label
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from app.services.clock import BUSINESS_TIMEZONE as DEFAULT_TIMEZONE
 
 
 def _l(zh: str, en: str) -> str:

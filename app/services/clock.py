@@ -1,0 +1,14 @@
+"""The business's clock: timestamps are stored in UTC, dates are the business's own (Asia/Shanghai), so
+a document written at 07:00 in Beijing is dated that day, not the UTC day before."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+BUSINESS_TIMEZONE = "Asia/Shanghai"
+
+
+def business_today() -> dt.date:
+    """Today's date where the business is."""
+    return dt.datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date()
