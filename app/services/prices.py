@@ -79,11 +79,13 @@ def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: A
     for name, default in (("unit", item.unit_id), ("tax_rate", getattr(item, "tax_rate", None))):
         if line_model.field(name) is not None and values.get(name) is None:
             values[name] = default
+    unit_id = values.get("unit")
+    ratio = unit_ratios(session, registry, {(item_id, unit_id)}).get((item_id, unit_id), ONE) if unit_id else ONE
+    if line_model.field("unit_ratio") is not None:
+        values["unit_ratio"] = ratio  # shown while the line is edited; saving takes it again
     side = side_of(model.key)
     if side is None or line_model.field("price") is None or values.get("price") is not None:
         return
-    unit_id = values.get("unit")
-    ratio = unit_ratios(session, registry, {(item_id, unit_id)}).get((item_id, unit_id), ONE) if unit_id else ONE
     partner_id = getattr(doc, "partner_id", None)
     partner = session.get(registry.cls("partner"), partner_id) if partner_id is not None else None
     day = getattr(doc, "date", None) or dt.date.today()

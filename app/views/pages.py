@@ -30,6 +30,8 @@ from app.views.templating import local_time
 
 PAGE_SIZE = 50
 PRINT_SKIP = ("number", "approval_step")  # the number is printed in the title; approval levels are internal
+# line columns kept off the paper a partner gets: how the ledger counts, what later documents filled
+PRINT_SKIP_LINES = ("unit_ratio", "base_qty", "cost_price", "delivered_qty", "received_qty", "returned_qty")
 LIST_COLUMNS = 8
 
 
@@ -187,7 +189,7 @@ class ModelPages(BaseView):
                 for f in fields
                 if f["name"] not in PRINT_SKIP and (spec := model.field(f["name"])) and not spec.system
             ],
-            line_cols=line_cols,
+            line_cols=[c for c in line_cols if c.name not in PRINT_SKIP_LINES],
             lines=lines,
             total=total,
             total_label=label(total_field.label) if total_field is not None else "",

@@ -145,6 +145,12 @@
     rows().forEach(function (row) {
       var qty = parseDecimal((cell(row, 'qty') || {}).value);
       if (qty) { qtyTotal += toScale(qty, qtyScale); counted += 1; }
+      var ratio = parseDecimal((cell(row, 'unit_ratio') || {}).value);
+      var baseQty = cell(row, 'base_qty');
+      if (baseQty) {
+        baseQty.value = qty && ratio ? format(toScale({units: qty.units * ratio.units, scale: qty.scale + ratio.scale}, 4), 4)
+          .replace(/\.?0+$/, '') : '';
+      }
       var money = lineMoney(row, inclusive);
       Object.keys(outputs).forEach(function (part) {
         var input = cell(row, outputs[part]);
@@ -201,6 +207,8 @@
       item.classList.toggle('jxc-unknown', !ok);
       if (!ok) { return; }
       item.value = data.item.key;
+      var ratio = cell(row, 'unit_ratio');
+      if (ratio && data.unit_ratio != null) { ratio.value = data.unit_ratio; }  // follows the unit, never typed
       ['unit', 'price', 'tax_rate'].forEach(function (field) {
         var input = cell(row, field);
         // never under the user's fingers: a value typed (or being typed) while the answer travelled wins
