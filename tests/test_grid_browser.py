@@ -581,6 +581,12 @@ def test_export_is_exactly_the_filtered_sorted_view(server, desktop):
             else:
                 assert (value or "") == text, (field, value, text)
 
+    # timestamps are stored in UTC and shown (and exported) in the business's time, Beijing
+    first = dict(zip(screen["fields"], screen["rows"][0], strict=True))
+    found = page.request.get(f"{server.url}/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{first['sku']})))")
+    stored = dt.datetime.fromisoformat(found.json()["result"][0]["updated_at"][:19])
+    assert first["updated_at"] == (stored + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+
     page.reload()  # the hidden columns stay hidden: the layout is kept per user
     page.locator(".tabulator-row").first.wait_for()
     visible = page.evaluate("window.jxcGrid.table.getColumns().filter(c => c.isVisible()).map(c => c.getField())")

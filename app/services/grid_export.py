@@ -12,6 +12,7 @@ import os
 import tempfile
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import xlsxwriter
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from app.i18n import label, t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access import Access
+from app.services.clock import BUSINESS_TIMEZONE
 from app.services.grid_rows import View
 from app.services.query import BadQuery
 from app.services.serialize import rows_to_json
@@ -115,6 +117,7 @@ def _write(
     elif spec.type == "date":
         sheet.write_datetime(row, col, dt.date.fromisoformat(value), date_format)
     elif spec.type == "datetime":
-        sheet.write_datetime(row, col, dt.datetime.fromisoformat(value).replace(tzinfo=None), time_format)
+        stored = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)  # UTC, shown in the business's time
+        sheet.write_datetime(row, col, stored.astimezone(ZoneInfo(BUSINESS_TIMEZONE)).replace(tzinfo=None), time_format)
     else:
         sheet.write_string(row, col, cell_text(spec, value))

@@ -17,6 +17,7 @@ from app.i18n import current_locale, label
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, DecimalType
 from app.services.access import Access
+from app.services.clock import BUSINESS_TIMEZONE
 from app.services.context import current_access, registry, session
 from app.services.grid_batch import MAX_BATCH_ROWS
 from app.services.grid_rows import NUMERIC_TYPES, load_layout
@@ -60,6 +61,7 @@ def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
         "model": model.key,
         "title": label(model.label, model.key),
         "locale": current_locale(),
+        "timezone": BUSINESS_TIMEZONE,
         "key_field": model.business_key,
         "display_field": model.display,
         "columns": columns,

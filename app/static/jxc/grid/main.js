@@ -9,6 +9,7 @@
   // The page context every part shares: config, texts, columns, the row query and one request function.
   function context(root) {
     var cfg = JSON.parse(root.getAttribute('data-config') || '{}');
+    G.timeZone = cfg.timezone;
     var t = G.translator(cfg.locale);
     var state = {busy: 0};
     var columns = cfg.columns || [];

@@ -16,6 +16,19 @@
     return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + frac;
   }
 
+  // Timestamps are stored in UTC (naive ISO); people read them in the business's time zone.
+  var clocks = {};
+  function businessTime(value) {
+    var zone = G.timeZone || 'Asia/Shanghai';
+    var moment = new Date(String(value).slice(0, 19) + 'Z');
+    if (isNaN(moment.getTime())) { return String(value).replace('T', ' '); }
+    clocks[zone] = clocks[zone] || new Intl.DateTimeFormat('sv-SE', {
+      timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'
+    });
+    return clocks[zone].format(moment);
+  }
+
   function linkKey(value) {
     if (value && typeof value === 'object') { return value.key === null || value.key === undefined ? '' : String(value.key); }
     return value === null || value === undefined ? '' : String(value);
@@ -42,7 +55,7 @@
         if (value === true) { return '✓'; }
         if (value === false) { return ''; }
         return String(value);
-      case 'datetime': return String(value).replace('T', ' ');
+      case 'datetime': return businessTime(value);
       default: return String(value);
     }
   }
@@ -61,6 +74,7 @@
     if (value === null || value === undefined) { return ''; }
     if (col.type === 'bool') { return value === true ? t('yes') : value === false ? t('no') : String(value); }
     if (col.type === 'select') { return optionLabel(col, value); }
+    if (col.type === 'datetime') { return businessTime(value); }  // as shown (timestamps are never edited)
     return editText(col, value);
   }
 
