@@ -82,6 +82,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Item {sku} is not counted in '{unit}': use its base unit '{base}' or add the unit "
         "with its ratio to the item's units",
     },
+    "one_account_only": {
+        "zh": "一张收付款单只能用单据头的结算账户；要分到多个账户，请在系统设置中开启「多账户收付款」",
+        "en": "A payment uses its header's account; to split it over several accounts, switch on "
+        "payments over several accounts in the settings",
+    },
     "unit_is_base": {
         "zh": "这是商品 {sku} 的基本单位（换算率恒为 1），只需添加其他单位",
         "en": "This is item {sku}'s base unit (its ratio is always 1); add only other units",

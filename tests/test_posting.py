@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from app.services.clock import business_today
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
 
 
@@ -342,7 +343,7 @@ def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as, login_a
         json={"code": code, "name": "账龄测试", "kind": "customer", "payment_terms_days": 30, "owner": "u_salesperson"},
     )
     sku = new_item(admin_api)
-    today = dt.datetime.now(dt.UTC).date()
+    today = business_today()  # the date the business (and its ageing) runs on
     old_day = (today - dt.timedelta(days=75)).isoformat()
     post(admin_api, "purchase_receipt", [{"item": sku, "qty": "10", "price": "1"}], warehouse="WH01", date=old_day)
     post(
@@ -452,7 +453,7 @@ def test_payment_allocations_settle_named_documents(app, admin_api):
         "/api/v1/partner/", json={"code": code, "name": "核销测试", "kind": "customer", "payment_terms_days": 10}
     )
     sku = new_item(admin_api)
-    today = dt.datetime.now(dt.UTC).date()
+    today = business_today()  # the date the business (and its ageing) runs on
     old_day = (today - dt.timedelta(days=40)).isoformat()
 
     def receipt_for(number, allocated, amount):
@@ -502,8 +503,6 @@ def test_payment_allocations_settle_named_documents(app, admin_api):
 
 
 def test_a_new_document_is_dated_today_where_the_business_is(app, admin_api, login_as):
-    from app.services.clock import business_today
-
     sku = new_item(admin_api)
     response = admin_api.post(
         "/api/v1/sales_order/",
@@ -515,3 +514,42 @@ def test_a_new_document_is_dated_today_where_the_business_is(app, admin_api, log
     assert response.get_json()["result"]["number"].startswith("XS" + today.replace("-", ""))
     page = login_as("admin").get("/m/purchase_receipt/new").get_data(as_text=True)
     assert f'value="{today}"' in page
+
+
+def test_payments_over_several_accounts_and_account_balances(app, admin_api, login_as):
+    """多账户收付款: off, a line may not name another account; on, its amount goes to that account."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "1")
+    delivery = post(admin_api, "sales_delivery", [{"item": sku, "qty": "2", "price": "150"}], warehouse="WH01")
+    before = {r["code"]: r for r in admin_api.get("/api/v1/cash/").get_json()["result"]}
+    lines = [
+        {"source_number": delivery["number"], "allocated_amount": "200", "account": "A002"},
+        {"account": "A002", "allocated_amount": "30"},  # an advance into the other account
+    ]
+    split = document(admin_api, "payment", lines, direction="receipt", partner="K001", account="A001", amount="300")
+    refused = admin_api.post(f"/api/v1/payment/{split['id']}/submit")
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.get_json()["errors"]} == {"lines.0.account", "lines.1.account"}
+
+    assert admin_api.put("/api/v1/settings/multi_account_payments", json={"value": True}).status_code == 200
+    try:
+        assert admin_api.post(f"/api/v1/payment/{split['id']}/submit").status_code == 200
+        after = {r["code"]: r for r in admin_api.get("/api/v1/cash/").get_json()["result"]}
+        moved = {code: D(after[code]["balance"]) - D(before[code]["balance"]) for code in ("A001", "A002")}
+        assert moved == {"A001": D(70), "A002": D(230)}  # 300 received: 200 + 30 by A002, the rest by A001
+        assert D(after["A002"]["in"]) - D(before["A002"]["in"]) == D(230)
+        blank = document(
+            admin_api,
+            "payment",
+            [{"allocated_amount": "5"}],
+            direction="receipt",
+            partner="K001",
+            account="A001",
+            amount="5",
+        )
+        response = admin_api.post(f"/api/v1/payment/{blank['id']}/submit")
+        assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "lines.0.source_number"
+    finally:
+        admin_api.put("/api/v1/settings/multi_account_payments", json={"value": False})
+    page = login_as("finance").get("/cash/").get_data(as_text=True)
+    assert 'data-account="A002"' in page and after["A002"]["balance"] in page

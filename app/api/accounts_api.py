@@ -10,6 +10,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
+from app.services.clock import business_today
 from app.services.context import current_access, registry, session
 from app.services.prices import last_price as last_partner_price
 from app.services.prices import supplier_scorecard
@@ -18,7 +19,7 @@ from app.services.receivables import ageing, overdue_customers, payable, receiva
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return business_today()
 
 
 class AccountsApi(BaseApi):

@@ -1,7 +1,9 @@
 """收款 / 付款: money in from customers or out to suppliers, optionally allocated to documents.
 
 Allocations (核销) name the deliveries or receipts they settle; each must be a submitted document of
-the same partner and side, and no document may be settled beyond its open amount.
+the same partner and side, and no document may be settled beyond its open amount. With
+`multi_account_payments` on, a line may name another account: its amount goes there instead of the
+header's account (app/services/cash.py), with or without a document to settle.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ class Payment(DocumentBehaviour):
         if total > Decimal(doc.amount or 0):
             errors.append(CellError("amount", t("over_allocated", total=f"{total:.2f}")))
         wanted = SETTLES.get(doc.direction)
+        several_accounts = self.ctx.policy("multi_account_payments")
         for index, line in enumerate(lines):
+            elsewhere = line.account_id is not None and line.account_id != doc.account_id
+            if elsewhere and not several_accounts:
+                errors.append(CellError(f"lines.{index}.account", t("one_account_only")))
+            if not line.source_number:
+                if not elsewhere:  # neither settles a document nor moves money to another account
+                    errors.append(CellError(f"lines.{index}.source_number", t("required")))
+                continue
             model = line.source_model or wanted
             source = self.ctx.submitted_document(model, line.source_number) if model == wanted else None
             if source is None or source[0].partner_id != doc.partner_id:

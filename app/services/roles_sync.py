@@ -22,6 +22,7 @@ SELF_SERVICE = [
 FEATURE_LINKS = (
     ("reorder", "/reorder/", {"zh": "补货建议", "en": "Reorder suggestions"}, "purchase", "purchase_order"),
     ("overdue", "/accounts/overdue", {"zh": "逾期催款", "en": "Overdue (dunning)"}, "money", "partner"),
+    ("cash", "/cash/", {"zh": "资金余额", "en": "Account balances"}, "money", "account"),
 )
 MANAGER_EXTRA = [("can_read", "Audit"), ("menu_access", "audit_log"), ("menu_access", "system")]
 

@@ -1,8 +1,8 @@
-"""Admin pages: add fields without code (uses the meta API), and the global audit trail."""
+"""Admin and money pages: add fields without code (uses the meta API), the global audit trail, settings,
+partner accounts and the cash accounts."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -12,6 +12,8 @@ from flask_appbuilder.security.decorators import has_access
 from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
 from app.services.audit_read import recent_audit
+from app.services.cash import ZERO, account_balances
+from app.services.clock import business_today
 from app.services.context import current_access, registry, session
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.prices import supplier_scorecard
@@ -166,7 +168,7 @@ class AccountsView(BaseView):
     @has_access
     def overdue(self) -> Any:
         """催款: customers past their payment terms, most overdue first, with their ageing."""
-        today = dt.datetime.now(dt.UTC).date()
+        today = business_today()
         return self.render_template("jxc/overdue.html", rows=overdue_customers(session(), current_access(), today))
 
     @expose("/<int:pk>")
@@ -179,7 +181,7 @@ class AccountsView(BaseView):
         except NotFound:
             abort(404)
         side = "payable" if request.args.get("side") == "payable" or row.kind == "supplier" else "receivable"
-        today = dt.datetime.now(dt.UTC).date()
+        today = business_today()
         return self.render_template(
             "jxc/account.html",
             partner=row,
@@ -189,4 +191,24 @@ class AccountsView(BaseView):
             ageing=ageing(session(), reg, pk, today, int(row.payment_terms_days or 0), side),
             statement=statement(session(), reg, pk, side),
             scorecard=supplier_scorecard(session(), reg, pk) if row.kind in ("supplier", "both") else None,
+        )
+
+
+class CashView(BaseView):
+    """/cash/: 资金账户 — what each cash and bank account holds."""
+
+    route_base = "/cash"
+    class_permission_name = "Account"
+    method_permission_name = {"index": "read"}
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """Each account's opening balance, money in and out over submitted payments, and balance."""
+        rows = account_balances(session(), current_access())
+        total = sum((r.balance for r in rows), ZERO)
+        kind = registry().model("account").field("kind")
+        kinds = {o.value: label(o.label, o.value) for o in kind.options} if kind is not None else {}
+        return self.render_template(
+            "jxc/cash.html", rows=[r.as_json() for r in rows], kinds=kinds, total=f"{total:,.2f}"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 
 from app.api.accounts_api import AccountsApi
+from app.api.cash_api import CashApi
 from app.api.grid_api import GridApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
@@ -12,7 +13,7 @@ from app.api.reorder_api import ReorderApi
 from app.api.tracking_api import BatchesApi, SerialsApi
 from app.meta.registry import Registry
 from app.services.roles_sync import FEATURE_LINKS
-from app.views.admin import AccountsView, AuditView, FieldsAdminView, SettingsView, UserWarehousesView
+from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.labels import LazyLabel
@@ -25,8 +26,17 @@ SYSTEM_LINKS = (
     ("settings", "/admin/settings/", {"zh": "系统设置", "en": "Settings"}),
     ("user_warehouses", "/admin/user-warehouses/", {"zh": "用户仓库", "en": "User warehouses"}),
 )
-PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi, GridApi, SerialsApi, BatchesApi)
-PLATFORM_VIEWS = (FieldsAdminView, AuditView, UserWarehousesView, SettingsView, ReorderView, AccountsView, GridView)
+PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi, CashApi, GridApi, SerialsApi, BatchesApi)
+PLATFORM_VIEWS = (
+    FieldsAdminView,
+    AuditView,
+    UserWarehousesView,
+    SettingsView,
+    ReorderView,
+    AccountsView,
+    CashView,
+    GridView,
+)
 
 
 def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
