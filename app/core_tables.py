@@ -61,6 +61,13 @@ user_warehouse = Table(
     Column("warehouse_id", Integer, primary_key=True),
 )
 
+user_department = Table(
+    "jxc_user_department",
+    core_metadata,
+    Column("user_id", Integer, primary_key=True),  # a user belongs to one department at most
+    Column("department_id", Integer, nullable=False, index=True),
+)
+
 sequence = Table(
     "jxc_sequence",
     core_metadata,

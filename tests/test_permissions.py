@@ -10,7 +10,7 @@ import pytest
 from app.extensions import db
 from app.meta.loader import load_metadata
 from app.services.context import registry
-from tests.conftest import ROLES
+from tests.conftest import PASSWORD, ROLES, csrf_from, unique
 from tests.factories import make_payload
 
 META, _ = load_metadata(Path(__file__).resolve().parent.parent / "metadata")
@@ -171,3 +171,50 @@ def test_price_masking_switch_hides_every_money_field(admin_api, api_as):
     finally:
         admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})
     assert "sale_price" in api_as("clerk").get("/api/v1/item/").get_json()["result"][0]
+
+
+def test_data_scope_own_department_or_all_per_role(app, api_as, admin_api, login_as):
+    """数据范围: a salesperson sees their own orders; with the role in department_scope_roles also their
+    department colleagues'; in all_scope_roles everyone's. The admin page sets a user's department."""
+    from app.services.users import create_user
+
+    tag = unique("D")
+    for code in (f"{tag}A", f"{tag}B"):
+        assert admin_api.post("/api/v1/department/", json={"code": code, "name": f"销售部 {code}"}).status_code == 201
+    users = {name: f"x_{unique('s').lower()}" for name in ("me", "colleague", "other")}
+    with app.app_context():
+        ids = {name: create_user(username, "salesperson", PASSWORD).id for name, username in users.items()}
+    admin = login_as("admin")
+    page = admin.get("/admin/user-warehouses/").get_data(as_text=True)
+    department = {"me": f"{tag}A", "colleague": f"{tag}A", "other": f"{tag}B"}
+    for name, user_id in ids.items():
+        form = {"csrf_token": csrf_from(page), "department": department[name], "warehouse": "WH01"}
+        assert admin.post(f"/admin/user-warehouses/{user_id}", data=form).status_code in (302, 303)
+    assert f'value="{tag}A" selected' in admin.get("/admin/user-warehouses/").get_data(as_text=True)
+
+    numbers = {}
+    for name, username in users.items():
+        customer = unique("DC")  # each salesperson's own customer: owners see only theirs too
+        made = api_as(username).post("/api/v1/partner/", json={"code": customer, "name": "客户", "kind": "customer"})
+        assert made.status_code == 201, made.get_json()
+        body = {"date": "2026-11-25", "partner": customer, "warehouse": "WH01", "lines": []}
+        created = api_as(username).post("/api/v1/sales_order/", json=body)
+        assert created.status_code == 201, created.get_json()
+        numbers[name] = created.get_json()["result"]["number"]
+
+    def seen():
+        rows = api_as(users["me"]).get("/api/v1/sales_order/?q=(page_size:100,order_column:id,order_direction:desc)")
+        return {name for name, number in numbers.items() if number in {r["number"] for r in rows.get_json()["result"]}}
+
+    assert seen() == {"me"}
+    try:
+        assert (
+            admin_api.put("/api/v1/settings/department_scope_roles", json={"value": ["salesperson"]}).status_code == 200
+        )
+        assert seen() == {"me", "colleague"}
+        assert admin_api.put("/api/v1/settings/all_scope_roles", json={"value": ["salesperson"]}).status_code == 200
+        assert seen() == {"me", "colleague", "other"}
+    finally:
+        admin_api.put("/api/v1/settings/department_scope_roles", json={"value": []})
+        admin_api.put("/api/v1/settings/all_scope_roles", json={"value": []})
+    assert seen() == {"me"}

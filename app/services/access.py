@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import false, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from app.core_tables import user_warehouse
+from app.core_tables import user_department, user_warehouse
 from app.i18n import t
 from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec, RoleSpec
 from app.services.errors import Forbidden
 
 ADMIN_ROLE = "admin"
+OWN, DEPARTMENT, ALL = "own", "department", "all"  # how far a role's "me" row scope reaches
 
 
 def permission_resource(model: ModelSpec) -> str:
@@ -37,6 +38,8 @@ class Access:
     role_names: tuple[str, ...]
     permissions: set[tuple[str, str]] = field(default_factory=set)
     price_blind: bool = False  # 价格屏蔽: every role of the user is in hide_prices_from_roles
+    # how far a role's "me" row scope reaches (settings department_scope_roles / all_scope_roles)
+    scope_levels: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_admin(self) -> bool:
@@ -91,6 +94,11 @@ class Access:
         """SQL for the warehouses assigned to the user."""
         return select(user_warehouse.c.warehouse_id).where(user_warehouse.c.user_id == self.user_id)
 
+    def department_user_ids(self) -> Any:
+        """SQL for the users of the user's department (none when the user has no department)."""
+        mine = select(user_department.c.department_id).where(user_department.c.user_id == self.user_id)
+        return select(user_department.c.user_id).where(user_department.c.department_id.in_(mine))
+
     def scope(self, model: ModelSpec) -> ColumnElement[bool] | None:
         """Row filter for the model, or None when the user sees every row."""
         if self.is_admin:
@@ -109,11 +117,14 @@ class Access:
         conditions: list[ColumnElement[bool]] = []
         for role in roles:
             rule = role.row_scope.get(model.key)
-            if not rule:
+            level = self.scope_levels.get(role.key, OWN)
+            if not rule or (level == ALL and "me" in rule.values()):
                 return None
             for field_name, token in rule.items():
                 column = getattr(cls, model.field(field_name).column)  # type: ignore[union-attr]
-                if token == "me":
+                if token == "me" and level == DEPARTMENT:
+                    conditions.append(or_(column == self.user_id, column.in_(self.department_user_ids())))
+                elif token == "me":
                     conditions.append(column == self.user_id)
                 else:
                     conditions.append(column.in_(self.warehouse_ids()))

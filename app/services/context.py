@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.meta.registry import Registry, RegistryHolder
-from app.services.access import Access
-from app.services.settings import policy
+from app.services.access import ALL, DEPARTMENT, Access
+from app.services.settings import policy_values
 
 
 def registry_holder() -> RegistryHolder:
@@ -23,12 +23,19 @@ def registry() -> Registry:
     return registry_holder().current
 
 
+# the settings every request's Access reads: 价格屏蔽 and 数据范围
+ACCESS_SWITCHES = ("hide_prices_from_roles", "department_scope_roles", "all_scope_roles")
+
+
 def access_for(user: Any) -> Access:
     """Access of a given FAB user (CLI, jobs, tests)."""
     sm = current_app.appbuilder.sm
     roles = tuple(role.name for role in user.roles) if user is not None else ()
     permissions = set(sm.get_user_permissions(user)) if user is not None else set()
-    blind_roles = set(policy(db.session, registry(), "hide_prices_from_roles") or [])
+    switches = policy_values(db.session, registry(), ACCESS_SWITCHES)
+    blind_roles = set(switches["hide_prices_from_roles"] or [])
+    levels = {role: DEPARTMENT for role in switches["department_scope_roles"] or []}
+    levels |= {role: ALL for role in switches["all_scope_roles"] or []}
     return Access(
         registry=registry(),
         user_id=getattr(user, "id", None),
@@ -36,6 +43,7 @@ def access_for(user: Any) -> Access:
         role_names=roles,
         permissions=permissions,
         price_blind=bool(roles) and set(roles) <= blind_roles,
+        scope_levels=levels,
     )
 
 

@@ -1,4 +1,5 @@
-"""User accounts: create with a role and assigned warehouses (the row scope 'my_warehouses')."""
+"""User accounts: create with a role and assigned warehouses (the row scope 'my_warehouses'); each user's
+department (how far the row scope 'me' reaches for roles set to see their department's data)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, insert, select
 
-from app.core_tables import user_warehouse
+from app.core_tables import user_department, user_warehouse
 from app.extensions import db
 from app.services.audit import audit_change, write_audit
 from app.services.context import registry
@@ -35,6 +36,33 @@ def assign_warehouses(user_id: int, codes: list[str], by: Any) -> None:
     before = warehouse_codes(user_id)
     set_warehouses(user_id, codes)
     audit_change(db.session, by, "ab_user", user_id, "update", {"warehouses": before}, {"warehouses": sorted(codes)})
+    db.session.commit()
+
+
+def department_code(user_id: int) -> str:
+    """Code of the user's department ('' when none)."""
+    cls = registry().cls("department")
+    found = db.session.execute(
+        select(cls.code)
+        .join(user_department, user_department.c.department_id == cls.id)
+        .where(user_department.c.user_id == user_id)
+    ).scalar_one_or_none()
+    return found or ""
+
+
+def assign_department(user_id: int, code: str, by: Any) -> None:
+    """Set (or with '' clear) a user's department from the admin page, audited, in one transaction."""
+    before = department_code(user_id)
+    department_id = None
+    if code:
+        cls = registry().cls("department")
+        department_id = db.session.execute(select(cls.id).where(cls.code == code)).scalar_one_or_none()
+        if department_id is None:
+            raise UserError(f"unknown department '{code}'")
+    db.session.execute(delete(user_department).where(user_department.c.user_id == user_id))
+    if department_id is not None:
+        db.session.execute(insert(user_department).values(user_id=user_id, department_id=department_id))
+    audit_change(db.session, by, "ab_user", user_id, "update", {"department": before}, {"department": code})
     db.session.commit()
 
 

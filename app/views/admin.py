@@ -20,7 +20,7 @@ from app.services.prices import supplier_scorecard
 from app.services.query import get_row
 from app.services.receivables import ageing, overdue_customers, payable, receivable, statement
 from app.services.settings import policies, set_policy
-from app.services.users import UserError, assign_warehouses, warehouse_codes
+from app.services.users import UserError, assign_department, assign_warehouses, department_code, warehouse_codes
 
 
 class FieldsAdminView(BaseView):
@@ -59,7 +59,8 @@ class FieldsAdminView(BaseView):
 
 
 class UserWarehousesView(BaseView):
-    """/admin/user-warehouses/: which warehouses each user works in (the 'my_warehouses' row scope)."""
+    """/admin/user-warehouses/: which warehouses each user works in (the 'my_warehouses' row scope) and
+    the department each belongs to (what roles set to see their department's data see)."""
 
     route_base = "/admin/user-warehouses"
     class_permission_name = "Meta"
@@ -71,7 +72,7 @@ class UserWarehousesView(BaseView):
         """Users with their roles and warehouses."""
         from flask_appbuilder.security.sqla.models import User
 
-        warehouse = registry().cls("warehouse")
+        warehouse, department = registry().cls("warehouse"), registry().cls("department")
         users = session().query(User).order_by(User.username).all()
         return self.render_template(
             "jxc/user_warehouses.html",
@@ -81,18 +82,21 @@ class UserWarehousesView(BaseView):
                     "username": u.username,
                     "roles": ", ".join(r.name for r in u.roles),
                     "warehouses": set(warehouse_codes(u.id)),
+                    "department": department_code(u.id),
                 }
                 for u in users
             ],
             warehouses=[(w.code, w.name) for w in session().query(warehouse).order_by(warehouse.code)],
+            departments=[(d.code, d.name) for d in session().query(department).order_by(department.code)],
         )
 
     @expose("/<int:user_id>", methods=["POST"])
     @has_access
     def save(self, user_id: int) -> Any:
-        """Replace one user's warehouses."""
+        """Replace one user's warehouses and department."""
         try:
             assign_warehouses(user_id, request.form.getlist("warehouse"), current_access())
+            assign_department(user_id, request.form.get("department", ""), current_access())
             flash(t("saved"), "success")
         except UserError as exc:
             session().rollback()

@@ -24,7 +24,7 @@ SYSTEM_LINKS = (
     ("fields_admin", "/admin/fields/", {"zh": "字段管理", "en": "Fields"}),
     ("audit_log", "/admin/audit/", {"zh": "审计日志", "en": "Audit trail"}),
     ("settings", "/admin/settings/", {"zh": "系统设置", "en": "Settings"}),
-    ("user_warehouses", "/admin/user-warehouses/", {"zh": "用户仓库", "en": "User warehouses"}),
+    ("user_warehouses", "/admin/user-warehouses/", {"zh": "用户仓库与部门", "en": "User warehouses and departments"}),
 )
 PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi, CashApi, GridApi, SerialsApi, BatchesApi)
 PLATFORM_VIEWS = (
