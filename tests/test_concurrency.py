@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -126,7 +127,48 @@ def test_multi_line_documents_in_random_order_never_deadlock(served):
         rng.shuffle(order)
         model = "sales_delivery" if index % 2 else "purchase_receipt"
         jobs.append((model, _draft(api, model, [{"item": s, "qty": "1", "price": "3"} for s in order])))
+    before = deadlocks(checker, backend)
     with ThreadPoolExecutor(16) as pool:
         statuses = list(pool.map(lambda job: apis[job[1] % 2].post(f"/api/v1/{job[0]}/{job[1]}/submit", {})[0], jobs))
     assert statuses == [200] * len(jobs), statuses
+    # not even one retried behind the users' backs: locks are taken in one order
+    assert deadlocks(checker, backend, settle=True) == before
     assert ledger_problems(checker) == []
+
+
+def test_receipts_and_deliveries_of_one_item_at_once_never_deadlock(served):
+    """Receipts update the item's cost price while other postings hold its tracking flags (KEY SHARE)."""
+    backend, apis, checker = served
+    api = apis[0]
+    sku = _item(api)
+    seed = _draft(api, "purchase_receipt", [{"item": sku, "qty": "100", "price": "2"}])
+    assert api.post(f"/api/v1/purchase_receipt/{seed}/submit", {})[0] == 200
+    jobs = []
+    for index in range(24):
+        model = "sales_delivery" if index % 2 else "purchase_receipt"
+        jobs.append((model, _draft(api, model, [{"item": sku, "qty": "1", "price": "3"}])))
+    before = deadlocks(checker, backend)
+    with ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(lambda job: apis[job[1] % 2].post(f"/api/v1/{job[0]}/{job[1]}/submit", {})[0], jobs))
+    assert statuses == [200] * len(jobs), statuses
+    assert deadlocks(checker, backend, settle=True) == before
+    assert ledger_problems(checker) == []
+
+
+def deadlocks(checker, backend, settle=False) -> int:
+    """PostgreSQL's count of deadlocks in this database so far (0 on SQLite, which has no row locks).
+
+    Backends report their counts when idle, at most once a second: `settle` waits for that."""
+    if backend != "postgresql":
+        return 0
+    if settle:
+        time.sleep(1.5)
+    with checker.app_context():
+        from sqlalchemy import text
+
+        from app.extensions import db
+
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            query = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+            return int(conn.execute(text(query)).scalar() or 0)

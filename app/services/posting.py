@@ -66,21 +66,30 @@ class PostingService:
         self.warnings: list[str] = []
         self._tracked: dict[int, Tracking] = {}
 
+    def _retrying(self, work: Callable[[], T]) -> T:
+        """`work` in a transaction, retried from scratch; each attempt reads (and locks) items anew."""
+
+        def attempt() -> T:
+            self._tracked = {}  # read under the rolled-back attempt's locks: gone with them
+            return work()
+
+        return retrying(self.session, attempt)
+
     def submit(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Draft -> submitted, posting the document's stock effects; returns the document."""
-        return retrying(self.session, lambda: self._submit(model_key, pk, version))
+        return self._retrying(lambda: self._submit(model_key, pk, version))
 
     def cancel(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Submitted -> cancelled, posting entries that reverse every move of the document."""
-        return retrying(self.session, lambda: self._cancel(model_key, pk, version))
+        return self._retrying(lambda: self._cancel(model_key, pk, version))
 
     def approve(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Give the next approval level of a pending document; the last one posts it."""
-        return retrying(self.session, lambda: self._approve(model_key, pk, version))
+        return self._retrying(lambda: self._approve(model_key, pk, version))
 
     def reject(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Send a pending document back to draft."""
-        return retrying(self.session, lambda: self._reject(model_key, pk, version))
+        return self._retrying(lambda: self._reject(model_key, pk, version))
 
     # -- transitions ----------------------------------------------------------------------------
 

@@ -50,8 +50,9 @@ class Tracking:
 def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> dict[int, Tracking]:
     """The batch / serial flags and base unit of these items (one query).
 
-    The item rows are read FOR SHARE: a change of the flags (app/services/item_rules.py locks the item
-    FOR UPDATE before it looks for stock) waits until the posting that read them has committed."""
+    The item rows are read FOR KEY SHARE, in id order: a change of the flags (app/services/item_rules.py
+    locks the item FOR UPDATE before it looks for stock) waits until the posting that read them has
+    committed, while ordinary updates of the item (a receipt's cost price, a new sale price) do not."""
     ids = sorted({i for i in item_ids if i is not None})
     if not ids:
         return {}
@@ -60,7 +61,8 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
         select(item.id, item.sku, item.track_batch, item.track_serial, item.shelf_life_days, item.unit_id, unit.name)
         .outerjoin(unit, unit.id == item.unit_id)
         .where(item.id.in_(ids))
-        .with_for_update(read=True, of=item)
+        .order_by(item.id)
+        .with_for_update(read=True, key_share=True, of=item)
     )
     return {
         row.id: Tracking(
