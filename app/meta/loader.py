@@ -253,6 +253,7 @@ def parse_field(
         write_roles=tuple(raw.get("write_roles") or ()),
         compute=raw.get("compute"),
         default_setting=raw.get("default_setting"),
+        backfill=raw.get("backfill"),
         options=tuple(options),
         to=raw.get("to"),
         source=where,
@@ -477,9 +478,26 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
                 if roles and role_key not in roles:
                     out.add(spec.source, f"field '{spec.name}': unknown role '{role_key}'", hint(role_key, roles))
     _check_default_settings(models, settings, out)
+    _check_backfills(models, out)
     if out.errors:
         return None, out.errors
     return Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals), []
+
+
+def _check_backfills(models: dict[str, ModelSpec], out: Collector) -> None:
+    """A field's backfill names another field of its model or is a valid value of its type."""
+    for model in models.values():
+        names = {f.name for f in model.fields}
+        for spec in model.fields:
+            if spec.backfill is None or (isinstance(spec.backfill, str) and spec.backfill in names):
+                continue
+            try:
+                FIELD_TYPES[spec.type].parse(spec, spec.backfill)
+            except Exception as exc:  # noqa: BLE001 - any parse failure is a bad backfill
+                out.add(
+                    spec.source,
+                    f"field '{spec.name}': backfill '{spec.backfill}' is neither a field nor a value: {exc}",
+                )
 
 
 def _check_default_settings(models: dict[str, ModelSpec], settings: dict[str, Any], out: Collector) -> None:

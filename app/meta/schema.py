@@ -6,12 +6,14 @@ import logging
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Index, inspect
+from sqlalchemy import Index, inspect, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from app.meta.build import index_for, make_column
 from app.meta.registry import Registry
+from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.types import FIELD_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,9 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
                 continue
             ops.add_column(model.key, make_column(spec))
             changes.append(f"add column {model.key}.{spec.column}")
+            if spec.backfill is not None:
+                _backfill(conn, registry, model, spec)
+                changes.append(f"backfill {model.key}.{spec.column}")
             index = index_for(model.key, spec)
             if index is not None and index.name not in indexes:
                 ops.create_index(index.name, model.key, [spec.column], unique=bool(index.unique))
@@ -53,6 +58,14 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
                 index.create(conn)
                 changes.append(f"create index {index.name}")
     return changes
+
+
+def _backfill(conn: Connection, registry: Registry, model: ModelSpec, spec: FieldSpec) -> None:
+    """Fill a column just added to a table with rows: from another field, or with one value."""
+    table = registry.tables.tables[model.key]
+    source = model.field(spec.backfill) if isinstance(spec.backfill, str) else None
+    value = table.c[source.column] if source is not None else FIELD_TYPES[spec.type].parse(spec, spec.backfill)
+    conn.execute(update(table).values({spec.column: value}))
 
 
 def _is_trigram(index: Index) -> bool:

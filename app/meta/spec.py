@@ -17,6 +17,7 @@ SCALAR_OPTIONS = (
     "unique",
     "default",
     "default_setting",
+    "backfill",
     "min",
     "max",
     "max_length",
@@ -53,6 +54,7 @@ class FieldSpec:
     unique: bool = False
     default: Any = None
     default_setting: str | None = None  # a policy switch whose value in force is the default (new rows)
+    backfill: Any = None  # rows already there when the column is added: another field's value, or this one
     min: Any = None
     max: Any = None
     max_length: int | None = None
