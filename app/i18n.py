@@ -87,6 +87,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A payment uses its header's account; to split it over several accounts, switch on "
         "payments over several accounts in the settings",
     },
+    "base_unit_in_use": {
+        "zh": "该商品已有库存流水或多单位换算，不能再改基本单位（数量和换算率都按它计）",
+        "en": "The item has stock moves or extra units counted in its base unit: the base unit can no longer change",
+    },
     "unit_is_base": {
         "zh": "这是商品 {sku} 的基本单位（换算率恒为 1），只需添加其他单位",
         "en": "This is item {sku}'s base unit (its ratio is always 1); add only other units",

@@ -131,6 +131,22 @@ def test_line_defaults_price_the_unit_and_a_case_barcode_gives_the_item_in_boxes
     url = f"/api/v1/grid/sales_order/line_defaults?item={sku}&partner={customer}"
     assert admin_api.get(url + "&unit=BOX").get_json()["price"] == "55.00"  # the list's price for a box
     assert admin_api.get(url).get_json()["price"] == "2.50"  # no retail price per piece: the item's
+    assert (
+        admin_api.post(
+            "/api/v1/item_price/", json={"item": sku, "price_list": "wholesale", "unit": "PCS", "price": "2.25"}
+        ).status_code
+        == 201
+    )
+    wholesale = unique("UW")
+    assert (
+        admin_api.post(
+            "/api/v1/partner/",
+            json={"code": wholesale, "name": "批发客户", "kind": "customer", "price_list": "wholesale"},
+        ).status_code
+        == 201
+    )
+    boxed = f"/api/v1/grid/sales_order/line_defaults?item={sku}&partner={wholesale}&unit=BOX"
+    assert admin_api.get(boxed).get_json()["price"] == "54.00"  # the list's price per piece x 24
 
 
 def test_a_stocktake_counts_in_base_units(app, admin_api):
@@ -153,3 +169,28 @@ def test_an_items_base_unit_is_not_an_extra_unit(app, admin_api):
     response = admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "PCS", "ratio": "24"})
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "unit"
     assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "0"}).status_code == 422
+
+
+def test_a_transfer_in_boxes_is_priced_per_box(app, admin_api):
+    sku, _ = with_box(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "unit": "BOX", "price": "48"}], warehouse="WH01")
+    moved = post(
+        admin_api,
+        "stock_transfer",
+        [{"item": sku, "qty": "1", "unit": "BOX"}],
+        from_warehouse="WH01",
+        to_warehouse="WH02",
+    )
+    line = moved["lines"][0]
+    assert (line["base_qty"], line["price"], line["amount"]) == ("24", "48.00", "48.00")
+    assert balance(app, sku, "WH02") == (Decimal(24), Decimal("48.0000"))
+
+
+def test_the_base_unit_is_fixed_once_the_item_was_counted(app, admin_api):
+    sku, _ = with_box(admin_api)
+    item = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["result"][0]
+    refused = admin_api.put(f"/api/v1/item/{item['id']}", json={"unit": "BOX", "version": item["version"]})
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "unit"
+    fresh = new_item(admin_api)  # nothing counted yet: free to change
+    row = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{fresh})))").get_json()["result"][0]
+    assert admin_api.put(f"/api/v1/item/{row['id']}", json={"unit": "KG", "version": row["version"]}).status_code == 200

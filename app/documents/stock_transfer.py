@@ -7,6 +7,7 @@ from typing import Any
 
 from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
 from app.services.batches import suggest_batch
+from app.services.units import per_line_unit
 
 
 class StockTransfer(DocumentBehaviour):
@@ -27,4 +28,4 @@ class StockTransfer(DocumentBehaviour):
 
     def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
         for line in lines:
-            line.price = costs.get((line.id, "out"))
+            line.price = per_line_unit(costs.get((line.id, "out")), line)  # the ledger costs base units

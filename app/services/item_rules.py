@@ -1,4 +1,5 @@
-"""Rules on changing an item: batch and serial tracking switch only while none of it is on hand.
+"""Rules on changing an item: batch and serial tracking switch only while none of it is on hand; the
+base unit changes only while nothing was ever counted in it.
 
 Stock already on hand carries no batches or serials: switched on, its serials would not match its
 balance (the ledger check, app/ledger/checks.py, reports it) and its batch-less stock could not be
@@ -22,9 +23,26 @@ TRACKING = ("track_batch", "track_serial")
 
 
 def check_change(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:
-    """Refuse switching a tracking flag of an item that has stock on hand (any balance not zero)."""
+    """Refuse switching a tracking flag of an item with stock on hand, or its base unit once counted."""
     if row is None:
         return []  # a new item has no stock
+    return _unit_change(session, registry, row, values) + _tracking_switch(session, registry, row, values)
+
+
+def _unit_change(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:
+    """The ledger, document lines and extra units all count the item in its base unit: 48 bottles must
+    not become 48 cases."""
+    if "unit" not in values or values["unit"] == row.unit_id:
+        return []
+    move, extra = registry.cls("stock_move"), registry.cls("item_unit")
+    counted = (
+        session.execute(select(move.id).where(move.item_id == row.id).limit(1)).first()
+        or session.execute(select(extra.id).where(extra.item_id == row.id).limit(1)).first()
+    )
+    return [CellError("unit", t("base_unit_in_use"))] if counted else []
+
+
+def _tracking_switch(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:
     model = registry.model("item")
     switched = [
         spec

@@ -120,17 +120,20 @@ def list_price(
     if price_list in ("customer", "supplier") and partner_id is None:
         return None
     cls = registry.cls("item_price")
+    item = session.get(registry.cls("item"), item_id)
+    base_unit = getattr(item, "unit_id", None)
     stmt = select(cls.price, cls.unit_id).where(
         cls.item_id == item_id,
         cls.price_list == price_list,
         cls.partner_id == partner_id if partner_id is not None else cls.partner_id.is_(None),
         or_(cls.valid_from.is_(None), cls.valid_from <= day),
         or_(cls.valid_to.is_(None), cls.valid_to >= day),
-        or_(cls.unit_id.is_(None), cls.unit_id == unit_id),
+        or_(cls.unit_id.is_(None), cls.unit_id.in_({unit_id, base_unit} - {None})),
     )
     rows = session.execute(stmt.order_by(cls.valid_from.desc().nulls_last(), cls.id.desc())).all()
     exact = [r.price for r in rows if unit_id is not None and r.unit_id == unit_id]
-    return (exact or [r.price * ratio for r in rows if r.unit_id is None] or [None])[0]
+    in_base_unit = [r.price * ratio for r in rows if r.unit_id is None or r.unit_id == base_unit]
+    return (exact or in_base_unit or [None])[0]
 
 
 def suggested_line(

@@ -81,6 +81,14 @@ def per_base_unit(price: Decimal, line: Any) -> Decimal:
     return price if ratio == ONE else (price / ratio).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
 
 
+def per_line_unit(cost: Decimal | None, line: Any) -> Decimal | None:
+    """A cost per base unit as a price per the line's unit, to 4 places (2.0000 a bottle -> 48.0000 a case)."""
+    if cost is None:
+        return None
+    ratio = Decimal(getattr(line, "unit_ratio", None) or ONE)
+    return (Decimal(cost) * ratio).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
+
+
 def base_qty(line: Any) -> Decimal:
     """A line's quantity in base units (lines saved before units converted count 1:1)."""
     stored = getattr(line, "base_qty", None)
