@@ -165,3 +165,43 @@ def test_credit_limit_and_approval_bands_count_the_tax(app, admin_api, api_as):
     assert (
         api_as("clerk").post(f"/api/v1/purchase_order/{big['id']}/submit").get_json()["result"]["status"] == "pending"
     )
+
+
+def test_a_blank_rate_on_a_saved_line_takes_the_items(app, admin_api):
+    sku = new_item(admin_api, tax_rate="13")
+    doc = document(
+        admin_api, "sales_order", [{"item": sku, "qty": "1", "price": "100", "tax_rate": "0"}], warehouse="WH01"
+    )
+    line = doc["lines"][0]
+    assert doc["total_with_tax"] == "100.00"
+    changed = admin_api.put(
+        f"/api/v1/sales_order/{doc['id']}",
+        json={
+            "version": doc["version"],
+            "lines": [{"id": line["id"], "item": sku, "qty": "1", "price": "100", "tax_rate": None}],
+        },
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["result"]["lines"][0]["tax_rate"] == "13"
+    assert changed.get_json()["result"]["total_with_tax"] == "113.00"
+
+
+def test_the_last_price_is_offered_on_the_new_documents_basis(app, admin_api, prices_include_tax):
+    """Agreed at 100 before 13% tax: offered at 113 on a document whose prices include tax."""
+    sku = new_item(admin_api, tax_rate="13")
+    customer, _ = new_partner(admin_api, "supplier")
+    order = document(
+        admin_api,
+        "purchase_order",
+        [{"item": sku, "qty": "1", "price": "100"}],
+        partner=customer,
+        warehouse="WH01",
+        prices_include_tax=False,
+    )
+    assert admin_api.post(f"/api/v1/purchase_order/{order['id']}/submit").status_code == 200
+    again = document(admin_api, "purchase_order", [{"item": sku, "qty": "1"}], partner=customer, warehouse="WH01")
+    assert again["prices_include_tax"] is True
+    assert again["lines"][0]["price"] == "113.00" and again["total_with_tax"] == "113.00"
+    url = f"/api/v1/grid/purchase_order/line_defaults?item={sku}&partner={customer}"
+    assert admin_api.get(url).get_json()["price"] == "100.00"
+    assert admin_api.get(url + "&prices_include_tax=1").get_json()["price"] == "113.00"

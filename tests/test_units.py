@@ -194,3 +194,18 @@ def test_the_base_unit_is_fixed_once_the_item_was_counted(app, admin_api):
     fresh = new_item(admin_api)  # nothing counted yet: free to change
     row = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{fresh})))").get_json()["result"][0]
     assert admin_api.put(f"/api/v1/item/{row['id']}", json={"unit": "KG", "version": row["version"]}).status_code == 200
+
+
+def test_the_supplier_scorecard_counts_base_units_and_costs(app, admin_api):
+    sku, _ = with_box(admin_api)
+    supplier = unique("US")
+    made = admin_api.post("/api/v1/partner/", json={"code": supplier, "name": "整箱供应商", "kind": "supplier"})
+    pk = made.get_json()["id"]
+    lines = [
+        {"item": sku, "qty": "1", "rejected_qty": "1", "unit": "BOX", "price": "48"},
+        {"item": sku, "qty": "24", "price": "2"},
+    ]
+    post(admin_api, "purchase_receipt", lines, warehouse="WH01", partner=supplier)
+    card = admin_api.get(f"/api/v1/accounts/{pk}/scorecard").get_json()
+    assert card["rejected_rate"] == "0.3333"  # 24 of 72 bottles, not 1 of 26 lines' units
+    assert [p["price"] for p in card["price_history"][sku]] == ["2.0000", "2.0000"]  # per bottle either way

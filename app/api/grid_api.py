@@ -258,6 +258,7 @@ class GridApi(BaseApi):
           - {in: query, name: item, schema: {type: string}}
           - {in: query, name: partner, schema: {type: string}}
           - {in: query, name: unit, schema: {type: string}}
+          - {in: query, name: prices_include_tax, schema: {type: boolean}}
           responses:
             200:
               description: '{item, unit, tax_rate, price} as the line JSON shows them'
@@ -265,7 +266,15 @@ class GridApi(BaseApi):
         model = _model(model_key)
         args = request.args
         return jsonify(
-            suggested_line(session(), current_access(), model, args.get("item"), args.get("partner"), args.get("unit"))
+            suggested_line(
+                session(),
+                current_access(),
+                model,
+                args.get("item"),
+                args.get("partner"),
+                args.get("unit"),
+                args.get("prices_include_tax") in ("1", "true", "on"),
+            )
         )
 
     @expose("/<model_key>/export", methods=["GET"])

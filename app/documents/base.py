@@ -81,6 +81,18 @@ class DocumentBehaviour:
 
         line_defaults(session, registry, model, doc, values)
 
+    def prepare_lines(self, session: Any, registry: Any, line_model: Any, lines: list[Any], row_ref: Any) -> list[Any]:
+        """Every line as the document is saved, new or changed: a blank tax rate takes the item's, and
+        each line takes its unit's ratio (a unit the item has none for is a cell error, returned)."""
+        from app.services.prices import fill_tax_rates
+        from app.services.units import take_unit_ratios
+
+        if line_model.field("tax_rate") is not None:
+            fill_tax_rates(session, registry, lines)
+        if line_model.field("unit_ratio") is not None:
+            return take_unit_ratios(session, registry, lines, row_ref)
+        return []
+
     def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[Any, ...]:
         """Approval levels the document needs beyond approvals.yaml (e.g. over budget)."""
         return ()

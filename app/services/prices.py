@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -10,13 +11,14 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.documents.compute import HUNDRED, price_before_tax
 from app.meta.registry import Registry
 from app.meta.spec import ModelSpec
 from app.services.access import Access
 from app.services.resolver import Resolver
 from app.services.serialize import value_to_json
 from app.services.settings import policy
-from app.services.units import ONE, packaging, unit_ratios
+from app.services.units import ONE, packaging, per_base_unit, unit_ratios
 
 SIDES = {
     "sales": ("sales_delivery", "sales_order"),
@@ -35,19 +37,43 @@ def side_of(model_key: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class AgreedPrice:
+    """A price agreed on a document, with the basis it was agreed on (tax included or not, at what rate)."""
+
+    price: Decimal
+    includes_tax: bool
+    tax_rate: Decimal
+
+    def on_basis(self, includes_tax: bool, tax_rate: Decimal) -> Decimal:
+        """The same price on another document's basis: 113 with 13% included is 100 before tax."""
+        if includes_tax == self.includes_tax:
+            return self.price
+        net = price_before_tax(self.price, self.tax_rate, self.includes_tax)
+        return net * (HUNDRED + tax_rate) / HUNDRED if includes_tax else net
+
+
 def last_price(
     session: Session, registry: Registry, side: str, partner_id: int, item_id: int, unit_id: int | None = None
 ) -> Decimal | None:
+    """The most recent price agreed with this partner for this item in this unit, as it was written."""
+    agreed = last_agreed(session, registry, side, partner_id, item_id, unit_id)
+    return agreed.price if agreed is not None else None
+
+
+def last_agreed(
+    session: Session, registry: Registry, side: str, partner_id: int, item_id: int, unit_id: int | None = None
+) -> AgreedPrice | None:
     """The most recent price on a submitted order or delivery/receipt with this partner for this item
-    in this unit (None: the item's base unit, which a blank line unit also means)."""
+    in this unit (None: the item's base unit, which a blank line unit also means), with its basis."""
     item = session.get(registry.cls("item"), item_id)
     base_unit = getattr(item, "unit_id", None)
     unit_id = unit_id if unit_id is not None else base_unit
-    best: tuple[Any, Any, Decimal] | None = None
+    best: tuple[Any, Any, AgreedPrice] | None = None
     for model_key in SIDES[side]:
         doc, line = registry.cls(model_key), registry.cls(f"{model_key}_line")
         row = session.execute(
-            select(doc.date, line.id, line.price)
+            select(doc.date, line.id, line.price, doc.prices_include_tax, line.tax_rate)
             .join(doc, doc.id == line.parent_id)
             .where(
                 doc.partner_id == partner_id,
@@ -62,7 +88,7 @@ def last_price(
             .limit(1)
         ).first()
         if row is not None and (best is None or (row[0], row[1]) > (best[0], best[1])):
-            best = (row[0], row[1], row[2])
+            best = (row[0], row[1], AgreedPrice(Decimal(row[2]), bool(row[3]), Decimal(row[4] or 0)))
     return None if best is None else best[2]
 
 
@@ -93,7 +119,9 @@ def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: A
     # an agreed price for this partner, then the last price agreed, then the partner's price list, then the item
     price = list_price(session, registry, item_id, own_list, partner_id, day, unit_id, ratio)
     if price is None and partner_id is not None and policy(session, registry, "remember_last_price"):
-        price = last_price(session, registry, side, partner_id, item_id, unit_id)
+        agreed = last_agreed(session, registry, side, partner_id, item_id, unit_id)
+        includes_tax = bool(getattr(doc, "prices_include_tax", False))
+        price = agreed.on_basis(includes_tax, Decimal(values.get("tax_rate") or 0)) if agreed is not None else None
     default_list = getattr(partner, "price_list", None)
     if price is None and default_list in ("retail", "wholesale"):
         price = list_price(session, registry, item_id, default_list, None, day, unit_id, ratio)
@@ -102,6 +130,17 @@ def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: A
         price = None if base_price is None else Decimal(base_price) * ratio
     if price is not None:
         values["price"] = Decimal(price).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def fill_tax_rates(session: Session, registry: Registry, lines: list[Any]) -> None:
+    """A line whose tax rate is blank takes its item's (one query for all of them)."""
+    blank = [line for line in lines if line.tax_rate is None and line.item_id is not None]
+    if not blank:
+        return
+    item = registry.cls("item")
+    rates = dict(session.execute(select(item.id, item.tax_rate).where(item.id.in_({ln.item_id for ln in blank}))).all())
+    for line in blank:
+        line.tax_rate = rates.get(line.item_id)
 
 
 def list_price(
@@ -137,7 +176,13 @@ def list_price(
 
 
 def suggested_line(
-    session: Session, access: Access, model: ModelSpec, item_raw: Any, partner_raw: Any, unit_raw: Any = None
+    session: Session,
+    access: Access,
+    model: ModelSpec,
+    item_raw: Any,
+    partner_raw: Any,
+    unit_raw: Any = None,
+    includes_tax: bool = False,
 ) -> dict[str, Any]:
     """What a new line of `model` gets for an item typed or scanned in a form (a case barcode gives its
     item in that unit): its unit, tax rate and price, each only if the user may see that line field."""
@@ -150,7 +195,8 @@ def suggested_line(
         return {"item": None}
     partner_id = resolver.resolve("partner", partner_raw) if partner_raw not in (None, "") else None
     values: dict[str, Any] = {"item": item_id, "unit": unit_id}
-    line_defaults(session, access.registry, model, SimpleNamespace(partner_id=partner_id), values)
+    doc = SimpleNamespace(partner_id=partner_id, prices_include_tax=includes_tax)
+    line_defaults(session, access.registry, model, doc, values)
     line_model = access.registry.model(model.lines_model)
     out: dict[str, Any] = {}
     for name, value in values.items():
@@ -161,12 +207,24 @@ def suggested_line(
 
 
 def supplier_scorecard(session: Session, registry: Registry, partner_id: int) -> dict[str, Any]:
-    """On-time receipts against promised dates, rejected share, and the price history per item."""
+    """On-time receipts against promised dates, rejected share (in base units), and the price history per
+    item (per base unit, before tax: what the goods cost, whatever unit and basis each receipt used)."""
     receipt, line = registry.cls("purchase_receipt"), registry.cls("purchase_receipt_line")
     order, order_line = registry.cls("purchase_order"), registry.cls("purchase_order_line")
     item = registry.cls("item")
     rows = session.execute(
-        select(receipt.date, receipt.source_number, line.item_id, line.qty, line.rejected_qty, line.price, item.sku)
+        select(
+            receipt.date,
+            receipt.source_number,
+            receipt.prices_include_tax,
+            line.item_id,
+            line.qty,
+            line.rejected_qty,
+            line.price,
+            line.tax_rate,
+            line.unit_ratio,
+            item.sku,
+        )
         .join(receipt, receipt.id == line.parent_id)
         .join(item, item.id == line.item_id)
         .where(receipt.partner_id == partner_id, receipt.status == "submitted")
@@ -183,12 +241,13 @@ def supplier_scorecard(session: Session, registry: Registry, partner_id: int) ->
             promised[(number, item_id)] = due
     judged = [(r.date, promised.get((r.source_number, r.item_id))) for r in rows]
     judged = [(got, due) for got, due in judged if due is not None]
-    accepted = sum((Decimal(r.qty) for r in rows), Decimal(0))
-    rejected = sum((Decimal(r.rejected_qty or 0) for r in rows), Decimal(0))
+    accepted = sum((Decimal(r.qty) * Decimal(r.unit_ratio or 1) for r in rows), Decimal(0))
+    rejected = sum((Decimal(r.rejected_qty or 0) * Decimal(r.unit_ratio or 1) for r in rows), Decimal(0))
     history: dict[str, list[dict[str, str]]] = {}
     for r in rows:
         if r.price is not None:
-            history.setdefault(r.sku, []).append({"date": r.date.isoformat(), "price": str(r.price)})
+            cost = per_base_unit(price_before_tax(Decimal(r.price), r.tax_rate, bool(r.prices_include_tax)), r)
+            history.setdefault(r.sku, []).append({"date": r.date.isoformat(), "price": str(cost)})
     return {
         "receipt_lines": len(rows),
         "on_time_rate": None

@@ -34,7 +34,6 @@ from app.services.resolver import Resolver
 from app.services.rules import check_change
 from app.services.serialize import snapshot
 from app.services.settings import field_default
-from app.services.units import take_unit_ratios
 
 CONTROL_KEYS = {"id", "version", "line_no"}
 
@@ -374,8 +373,7 @@ class RecordService:
             self._assign(line_model, line, values)
             line.line_no = index
             kept.append(line)
-        if line_model.field("unit_ratio") is not None:
-            self._raise(take_unit_ratios(self.session, self.registry, kept, row_ref))
+        self._raise(behaviour_for(model.key).prepare_lines(self.session, self.registry, line_model, kept, row_ref))
         row.lines = kept
 
     def _compute(self, model: ModelSpec, row: Any) -> None:

@@ -196,9 +196,11 @@
     if (!item || !item.value.trim()) { return Promise.resolve(); }
     var partner = form.querySelector('[name="partner"]');
     var unit = cell(row, 'unit');
+    var inclusive = form.querySelector('[name="prices_include_tax"]');
     var url = '/api/v1/grid/' + encodeURIComponent(docModel) + '/line_defaults?item=' + encodeURIComponent(item.value.trim()) +
       (partner && partner.value ? '&partner=' + encodeURIComponent(partner.value.trim()) : '') +
-      (unit && unit.value ? '&unit=' + encodeURIComponent(unit.value.trim()) : '');
+      (unit && unit.value ? '&unit=' + encodeURIComponent(unit.value.trim()) : '') +
+      (inclusive && inclusive.checked ? '&prices_include_tax=1' : '');
     var asked = (row.jxcAsked || 0) + 1;
     row.jxcAsked = asked;
     return getJSON(url).then(function (data) {
@@ -288,5 +290,10 @@
     (cell(row, 'item') || inputs(row)[0]).focus();
   });
 
+  // what the page came with (a saved draft, a form sent back with errors) counts as typed: defaults
+  // never replace it, not even when the line's unit changes
+  rows().forEach(function (row) {
+    inputs(row).forEach(function (el) { if (el.value) { el.setAttribute('data-typed', ''); } });
+  });
   recompute();
 })();
