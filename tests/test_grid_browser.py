@@ -493,7 +493,7 @@ def test_conflict_between_two_people_offers_reload_and_overwrite(server, api, ch
             " r.querySelector('[tabulator-field=sku]').textContent === sku &&"
             " r.querySelector('[tabulator-field=sale_price]').textContent === '14.00')",
             arg=sku,
-            timeout=10000,
+            timeout=20000,  # a poll every 3 s; a loaded machine answers slower
         )
         console_a.check()
         console_b.check(expected_failures=(f"409 {server.url}/api/v1/grid/item/batch",) * 2)

@@ -53,6 +53,8 @@ def department_code(user_id: int) -> str:
 def assign_department(user_id: int, code: str, by: Any) -> None:
     """Set (or with '' clear) a user's department from the admin page, audited, in one transaction."""
     before = department_code(user_id)
+    if before == code:
+        return  # unchanged: nothing to write or audit
     department_id = None
     if code:
         cls = registry().cls("department")
