@@ -174,6 +174,26 @@ def test_stocktake_counts_per_batch(app, admin_api):
     assert ledger_problems(app) == []
 
 
+def test_a_stocktake_line_whose_batch_is_typed_later_takes_that_batchs_book(app, admin_api):
+    sku = new_item(admin_api, track_batch=True)
+    receive(admin_api, sku, "10", "2", "B1")
+    take = document(admin_api, "stocktake", [{"item": sku, "counted_qty": "9", "reason": "damage"}], **WH)
+    line = take["lines"][0]
+    assert line["book_qty"] == "0"  # no batch yet: the batch-less book
+    changed = admin_api.put(
+        f"/api/v1/stocktake/{take['id']}",
+        json={
+            "version": take["version"],
+            "lines": [{"id": line["id"], "item": sku, "batch": "B1", "counted_qty": "9"}],
+        },
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["result"]["lines"][0]["book_qty"] == "10"  # B1's book, taken when it was typed
+    assert admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
+    assert balance(app, sku, batch="B1") == (D(9), D(18))
+    assert ledger_problems(app) == []
+
+
 def test_orders_reserve_in_the_warehouse_and_batches_do_not_take_reserved_stock(app, admin_api):
     sku = new_item(admin_api, track_batch=True)
     receive(admin_api, sku, "5", "1", "B1")

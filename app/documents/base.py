@@ -81,7 +81,9 @@ class DocumentBehaviour:
 
         line_defaults(session, registry, model, doc, values)
 
-    def prepare_lines(self, session: Any, registry: Any, line_model: Any, lines: list[Any], row_ref: Any) -> list[Any]:
+    def prepare_lines(
+        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any
+    ) -> list[Any]:
         """Every line as the document is saved, new or changed: a blank tax rate takes the item's, and
         each line takes its unit's ratio (a unit the item has none for is a cell error, returned)."""
         from app.services.prices import fill_tax_rates

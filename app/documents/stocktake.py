@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
 from app.i18n import t
@@ -34,15 +34,22 @@ class Stocktake(DocumentBehaviour):
         super().new_line_values(session, registry, model, doc, values)
         if values.get("item") is None or doc.warehouse_id is None:
             return
-        balance, item = registry.cls("stock_balance"), registry.cls("item")
-        query = select(func.sum(balance.qty)).where(
-            balance.item_id == values["item"], balance.warehouse_id == doc.warehouse_id
-        )
-        if session.execute(select(item.track_batch).where(item.id == values["item"])).scalar():
-            query = query.where(balance.batch == (values.get("batch") or "").strip())
-        values["book_qty"] = session.execute(query).scalar() or Decimal(0)
+        values["book_qty"] = _book_qty(session, registry, values["item"], doc.warehouse_id, values.get("batch"))
         if doc.snapshot_at is None:
             doc.snapshot_at = utcnow()
+
+    def prepare_lines(
+        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any
+    ) -> list[Any]:
+        """A saved line whose item or batch changes counts something else: its book is taken again then."""
+        errors = super().prepare_lines(session, registry, doc, line_model, lines, row_ref)
+        for line in lines:
+            state = inspect(line)
+            if not state.persistent or line.item_id is None:
+                continue
+            if state.attrs.item_id.history.has_changes() or state.attrs.batch.history.has_changes():
+                line.book_qty = _book_qty(session, registry, line.item_id, doc.warehouse_id, line.batch)
+        return errors
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         effects: list[Effect] = []
@@ -100,3 +107,12 @@ class Stocktake(DocumentBehaviour):
             elif cost is not None:
                 line.price = cost
                 line.amount = (cost * Decimal(line.diff_qty)).quantize(Decimal("0.01"))
+
+
+def _book_qty(session: Any, registry: Any, item_id: int, warehouse_id: int, batch: str | None) -> Decimal:
+    """What the book holds now of the item in the warehouse (in the batch, for an item that tracks them)."""
+    balance, item = registry.cls("stock_balance"), registry.cls("item")
+    query = select(func.sum(balance.qty)).where(balance.item_id == item_id, balance.warehouse_id == warehouse_id)
+    if session.execute(select(item.track_batch).where(item.id == item_id)).scalar():
+        query = query.where(balance.batch == (batch or "").strip())
+    return session.execute(query).scalar() or Decimal(0)

@@ -359,6 +359,7 @@ class RecordService:
     def _replace_lines(self, model: ModelSpec, row: Any, lines: list[dict[str, Any]], row_ref: Any) -> None:
         line_model = self.registry.model(model.lines_model or "")
         line_cls = self.registry.cls(line_model.key)
+        behaviour = behaviour_for(model.key)
         existing = {line.id: line for line in row.lines}
         kept = []
         now = utcnow()
@@ -368,12 +369,13 @@ class RecordService:
             if line is None:
                 line = line_cls(created_at=now, created_by_id=self.access.user_id)
                 self._apply_defaults(line_model, values)
-                behaviour_for(model.key).new_line_values(self.session, self.registry, model, row, values)
+                behaviour.new_line_values(self.session, self.registry, model, row, values)
             values.update(updated_at=now, updated_by=self.access.user_id)
             self._assign(line_model, line, values)
             line.line_no = index
             kept.append(line)
-        self._raise(behaviour_for(model.key).prepare_lines(self.session, self.registry, line_model, kept, row_ref))
+        # every line as saved, new or changed: tax rates, unit ratios (a refused unit is a cell error)
+        self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref))
         row.lines = kept
 
     def _compute(self, model: ModelSpec, row: Any) -> None:
