@@ -9,12 +9,18 @@ from tests.conftest import unique
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, post
 
 
+def create(api, model, **values):
+    """Create a row through the API; its JSON."""
+    response = api.post(f"/api/v1/{model}/", json=values)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["result"]
+
+
 def with_box(api, ratio="24", **item_fields):
     """An item counted in PCS that also comes in boxes of `ratio`; returns (sku, box barcode)."""
     sku = new_item(api, **item_fields)
     barcode = unique("CASE-")
-    response = api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": ratio, "barcode": barcode})
-    assert response.status_code == 201, response.get_json()
+    create(api, "item_unit", item=sku, unit="BOX", ratio=ratio, barcode=barcode)
     return sku, barcode
 
 
@@ -115,36 +121,14 @@ def test_line_defaults_price_the_unit_and_a_case_barcode_gives_the_item_in_boxes
     assert (boxed["unit"]["key"], boxed["price"], boxed["tax_rate"]) == ("BOX", "60.00", "13")  # 2.5 x 24
     scanned = admin_api.get(f"/api/v1/grid/sales_order/line_defaults?item={barcode}").get_json()
     assert (scanned["item"]["key"], scanned["unit"]["key"], scanned["price"]) == (sku, "BOX", "60.00")
-    assert (
-        admin_api.post(
-            "/api/v1/item_price/", json={"item": sku, "price_list": "retail", "unit": "BOX", "price": "55"}
-        ).status_code
-        == 201
-    )
-    customer = unique("UC")
-    assert (
-        admin_api.post(
-            "/api/v1/partner/", json={"code": customer, "name": "整箱客户", "kind": "customer", "price_list": "retail"}
-        ).status_code
-        == 201
-    )
+    create(admin_api, "item_price", item=sku, price_list="retail", unit="BOX", price="55")
+    customer, wholesale = unique("UC"), unique("UW")
+    create(admin_api, "partner", code=customer, name="整箱客户", kind="customer", price_list="retail")
     url = f"/api/v1/grid/sales_order/line_defaults?item={sku}&partner={customer}"
     assert admin_api.get(url + "&unit=BOX").get_json()["price"] == "55.00"  # the list's price for a box
     assert admin_api.get(url).get_json()["price"] == "2.50"  # no retail price per piece: the item's
-    assert (
-        admin_api.post(
-            "/api/v1/item_price/", json={"item": sku, "price_list": "wholesale", "unit": "PCS", "price": "2.25"}
-        ).status_code
-        == 201
-    )
-    wholesale = unique("UW")
-    assert (
-        admin_api.post(
-            "/api/v1/partner/",
-            json={"code": wholesale, "name": "批发客户", "kind": "customer", "price_list": "wholesale"},
-        ).status_code
-        == 201
-    )
+    create(admin_api, "item_price", item=sku, price_list="wholesale", unit="PCS", price="2.25")
+    create(admin_api, "partner", code=wholesale, name="批发客户", kind="customer", price_list="wholesale")
     boxed = f"/api/v1/grid/sales_order/line_defaults?item={sku}&partner={wholesale}&unit=BOX"
     assert admin_api.get(boxed).get_json()["price"] == "54.00"  # the list's price per piece x 24
 
@@ -199,8 +183,7 @@ def test_the_base_unit_is_fixed_once_the_item_was_counted(app, admin_api):
 def test_the_supplier_scorecard_counts_base_units_and_costs(app, admin_api):
     sku, _ = with_box(admin_api)
     supplier = unique("US")
-    made = admin_api.post("/api/v1/partner/", json={"code": supplier, "name": "整箱供应商", "kind": "supplier"})
-    pk = made.get_json()["id"]
+    pk = create(admin_api, "partner", code=supplier, name="整箱供应商", kind="supplier")["id"]
     lines = [
         {"item": sku, "qty": "1", "rejected_qty": "1", "unit": "BOX", "price": "48"},
         {"item": sku, "qty": "24", "price": "2"},
