@@ -88,8 +88,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "payments over several accounts in the settings",
     },
     "base_unit_in_use": {
-        "zh": "该商品已有库存流水或多单位换算，不能再改基本单位（数量和换算率都按它计）",
-        "en": "The item has stock moves or extra units counted in its base unit: the base unit can no longer change",
+        "zh": "该商品已有库存流水、单据明细或多单位换算，不能再改基本单位（数量和换算率都按它计）",
+        "en": "The item is already counted in its base unit (stock moves, document lines or extra units): "
+        "the base unit can no longer change",
+    },
+    "department_has_users": {
+        "zh": "还有 {count} 个用户属于这个部门，请先在「用户仓库与部门」中调整",
+        "en": "{count} users still belong to this department: move them on the user warehouses page first",
     },
     "unit_is_base": {
         "zh": "这是商品 {sku} 的基本单位（换算率恒为 1），只需添加其他单位",

@@ -193,6 +193,27 @@ def test_a_stocktake_line_whose_batch_is_typed_later_takes_that_batchs_book(app,
     assert balance(app, sku, batch="B1") == (D(9), D(18))
     assert ledger_problems(app) == []
 
+    # two saved lines change at once, and a line is added in the same save: every book is taken anew
+    receive(admin_api, sku, "7", "2", "B2")
+    again = document(
+        admin_api,
+        "stocktake",
+        [
+            {"item": sku, "counted_qty": "9", "reason": "miscount"},
+            {"item": sku, "counted_qty": "6", "reason": "damage"},
+        ],
+        **WH,
+    )
+    first, second = (line["id"] for line in again["lines"])
+    lines = [
+        {"id": first, "item": sku, "batch": "B1", "counted_qty": "9"},
+        {"id": second, "item": sku, "batch": "B2", "counted_qty": "6"},
+        {"item": sku, "batch": "B3", "counted_qty": "1", "reason": "miscount"},
+    ]
+    saved = admin_api.put(f"/api/v1/stocktake/{again['id']}", json={"version": again["version"], "lines": lines})
+    assert saved.status_code == 200, saved.get_json()
+    assert [line["book_qty"] for line in saved.get_json()["result"]["lines"]] == ["9", "7", "0"]
+
 
 def test_orders_reserve_in_the_warehouse_and_batches_do_not_take_reserved_stock(app, admin_api):
     sku = new_item(admin_api, track_batch=True)

@@ -258,3 +258,12 @@ def test_hidden_fields_given_as_a_string_is_reported_as_one_mistake(tmp_path):
     assert meta is None
     assert len(errors) == 1, [str(e) for e in errors]
     assert "list" in str(errors[0])
+
+
+def test_backfill_must_name_a_field_of_the_same_type_or_be_a_value():
+    """`backfill` fills rows already there when the sync adds the column (docs/metadata.md)."""
+    wrong_type = load_metadata(METADATA, [runtime("item", "weight", type="decimal", backfill="name")])[1]
+    assert any("backfill field 'name' is a text, not a decimal" in e.message for e in wrong_type)
+    bad_value = load_metadata(METADATA, [runtime("item", "weight", type="decimal", backfill="heavy")])[1]
+    assert any("backfill 'heavy' is neither a field nor a value" in e.message for e in bad_value)
+    assert load_metadata(METADATA, [runtime("item", "weight", type="decimal", backfill="0")])[1] == []

@@ -214,7 +214,21 @@ def test_data_scope_own_department_or_all_per_role(app, api_as, admin_api, login
         assert seen() == {"me", "colleague"}
         assert admin_api.put("/api/v1/settings/all_scope_roles", json={"value": ["salesperson"]}).status_code == 200
         assert seen() == {"me", "colleague", "other"}
+        # seeing everything, a new order is still the salesperson's own (and stays seen when narrowed)
+        body = {"date": "2026-11-25", "partner": customer, "warehouse": "WH01", "lines": []}
+        late = api_as(users["other"]).post("/api/v1/sales_order/", json=body).get_json()["result"]
+        assert late["salesperson"]["key"] == users["other"]
     finally:
         admin_api.put("/api/v1/settings/department_scope_roles", json={"value": []})
         admin_api.put("/api/v1/settings/all_scope_roles", json={"value": []})
     assert seen() == {"me"}
+    assert api_as(users["other"]).get(f"/api/v1/sales_order/{late['id']}").status_code == 200
+
+    # a department users belong to is not deleted; once they moved, it is
+    ids_a = admin_api.get(f"/api/v1/department/?q=(filters:!((col:code,opr:eq,value:{tag}A)))").get_json()["ids"]
+    refused = admin_api.delete(f"/api/v1/department/{ids_a[0]}")
+    assert refused.status_code == 422 and "2" in refused.get_json()["errors"][0]["message"]
+    for name in ("me", "colleague"):
+        form = {"csrf_token": csrf_from(page), "department": "", "warehouse": "WH01"}
+        assert admin.post(f"/admin/user-warehouses/{ids[name]}", data=form).status_code in (302, 303)
+    assert admin_api.delete(f"/api/v1/department/{ids_a[0]}").status_code == 200

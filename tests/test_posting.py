@@ -516,7 +516,7 @@ def test_a_new_document_is_dated_today_where_the_business_is(app, admin_api, log
     assert f'value="{today}"' in page
 
 
-def test_payments_over_several_accounts_and_account_balances(app, admin_api, login_as):
+def test_payments_over_several_accounts_and_account_balances(app, admin_api, api_as, login_as):
     """多账户收付款: off, a line may not name another account; on, its amount goes to that account."""
     sku = new_item(admin_api)
     receive(admin_api, sku, "10", "1")
@@ -553,3 +553,10 @@ def test_payments_over_several_accounts_and_account_balances(app, admin_api, log
         admin_api.put("/api/v1/settings/multi_account_payments", json={"value": False})
     page = login_as("finance").get("/cash/").get_data(as_text=True)
     assert 'data-account="A002"' in page and after["A002"]["balance"] in page
+    # 价格屏蔽: a role that may not see amounts gets no balances either
+    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["finance"]}).status_code == 200
+    try:
+        assert api_as("finance").get("/api/v1/cash/").status_code == 403
+        assert login_as("finance").get("/cash/").status_code == 403
+    finally:
+        admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})

@@ -175,6 +175,12 @@ def test_the_base_unit_is_fixed_once_the_item_was_counted(app, admin_api):
     item = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["result"][0]
     refused = admin_api.put(f"/api/v1/item/{item['id']}", json={"unit": "BOX", "version": item["version"]})
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "unit"
+    drafted = new_item(admin_api)  # only on a draft: the draft's 48 PCS must not become 48 BOX
+    document(admin_api, "purchase_receipt", [{"item": drafted, "qty": "48", "price": "1"}], warehouse="WH01")
+    row = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{drafted})))").get_json()["result"][0]
+    assert (
+        admin_api.put(f"/api/v1/item/{row['id']}", json={"unit": "BOX", "version": row["version"]}).status_code == 422
+    )
     fresh = new_item(admin_api)  # nothing counted yet: free to change
     row = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{fresh})))").get_json()["result"][0]
     assert admin_api.put(f"/api/v1/item/{row['id']}", json={"unit": "KG", "version": row["version"]}).status_code == 200
@@ -192,3 +198,23 @@ def test_the_supplier_scorecard_counts_base_units_and_costs(app, admin_api):
     card = admin_api.get(f"/api/v1/accounts/{pk}/scorecard").get_json()
     assert card["rejected_rate"] == "0.3333"  # 24 of 72 bottles, not 1 of 26 lines' units
     assert [p["price"] for p in card["price_history"][sku]] == ["2.0000", "2.0000"]  # per bottle either way
+
+
+def test_a_draft_saved_before_units_converted_posts_only_in_the_base_unit(app, admin_api):
+    """An upgraded draft line has no ratio (nothing to backfill it from): in another unit it is refused."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.services.context import registry
+
+    sku, _ = with_box(admin_api)
+    draft = document(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "unit": "BOX", "price": "48"}], warehouse="WH01"
+    )
+    with app.app_context():
+        line = registry().cls("purchase_receipt_line")
+        db.session.execute(update(line).where(line.parent_id == draft["id"]).values(unit_ratio=None, base_qty=2))
+        db.session.commit()
+    response = admin_api.post(f"/api/v1/purchase_receipt/{draft['id']}/submit")
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "lines.0.unit"
+    assert balance(app, sku) == (Decimal(0), Decimal(0))

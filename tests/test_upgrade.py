@@ -15,7 +15,7 @@ from tests.ledger_helpers import new_item, post, receive
 
 ADDED = {
     "sales_delivery": ("prices_include_tax", "total_tax", "total_with_tax"),
-    "sales_delivery_line": ("tax_rate", "tax_amount", "amount_with_tax", "unit_ratio", "base_qty"),
+    "sales_delivery_line": ("tax_rate", "tax_amount", "amount_with_tax", "base_qty"),
 }
 
 
@@ -41,6 +41,6 @@ def test_columns_added_to_existing_documents_are_backfilled(app, admin_api):
     assert (upgraded["total_amount"], upgraded["total_tax"], upgraded["total_with_tax"]) == ("59.97", "0.00", "59.97")
     assert upgraded["prices_include_tax"] is False
     line = upgraded["lines"][0]
-    assert (line["tax_rate"], line["amount_with_tax"], line["unit_ratio"], line["base_qty"]) == ("0", "59.97", "1", "3")
+    assert (line["tax_rate"], line["amount_with_tax"], line["base_qty"]) == ("0", "59.97", "3")
     assert admin_api.get(f"/api/v1/accounts/{pk}").get_json()["receivable"] == "59.97"
     assert Decimal(line["base_qty"]) == Decimal(3)

@@ -485,11 +485,15 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
 
 
 def _check_backfills(models: dict[str, ModelSpec], out: Collector) -> None:
-    """A field's backfill names another field of its model or is a valid value of its type."""
+    """A field's backfill names another field of its model of the same type, or is a valid value of its type."""
     for model in models.values():
-        names = {f.name for f in model.fields}
         for spec in model.fields:
-            if spec.backfill is None or (isinstance(spec.backfill, str) and spec.backfill in names):
+            source = model.field(spec.backfill) if isinstance(spec.backfill, str) else None
+            if source is not None and source.type != spec.type:
+                problem = f"backfill field '{source.name}' is a {source.type}, not a {spec.type}"
+                out.add(spec.source, f"field '{spec.name}': {problem}")
+                continue
+            if spec.backfill is None or source is not None:
                 continue
             try:
                 FIELD_TYPES[spec.type].parse(spec, spec.backfill)

@@ -96,7 +96,12 @@ class Access:
 
     def department_user_ids(self) -> Any:
         """SQL for the users of the user's department (none when the user has no department)."""
-        mine = select(user_department.c.department_id).where(user_department.c.user_id == self.user_id)
+        department = self.registry.cls("department")
+        mine = (
+            select(user_department.c.department_id)
+            .join(department, department.id == user_department.c.department_id)  # a department that exists
+            .where(user_department.c.user_id == self.user_id)
+        )
         return select(user_department.c.user_id).where(user_department.c.department_id.in_(mine))
 
     def scope(self, model: ModelSpec) -> ColumnElement[bool] | None:

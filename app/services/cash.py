@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.i18n import t
 from app.meta.types import format_decimal
 from app.services.access import Access
+from app.services.errors import Forbidden
 
 ZERO = Decimal(0)
 
@@ -71,6 +73,10 @@ def account_flows(session: Session, registry: Any) -> dict[int, dict[str, Decima
 def account_balances(session: Session, access: Access) -> list[AccountBalance]:
     """Every account the user may read, by code, with its money in and out and its balance."""
     registry = access.registry
+    model = registry.model("account")
+    money = model.field("opening_balance")
+    if money is None or not access.can_see(model, money):  # 价格屏蔽 hides every amount from the role
+        raise Forbidden(t("forbidden"))
     account = registry.cls("account")
     stmt = select(account).order_by(account.code)
     scope = access.scope(registry.model("account"))

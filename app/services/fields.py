@@ -52,6 +52,8 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         raise ValidationFailed([CellError("name", t("field_exists", field=name))])
     if spec_body.get("type") == "lines":
         raise ValidationFailed([CellError("type", "lines cannot be added at run time")])
+    if "backfill" in spec_body:  # an UPDATE of every row would hold the table inside a web request
+        raise ValidationFailed([CellError("backfill", "backfill is for fields declared in YAML (applied by jxc init)")])
     conn = session.connection()
     try:
         candidate = build_registry(

@@ -34,12 +34,17 @@ def _unit_change(session: Session, registry: Any, row: Any, values: dict[str, An
     not become 48 cases."""
     if "unit" not in values or values["unit"] == row.unit_id:
         return []
-    move, extra = registry.cls("stock_move"), registry.cls("item_unit")
-    counted = (
-        session.execute(select(move.id).where(move.item_id == row.id).limit(1)).first()
-        or session.execute(select(extra.id).where(extra.item_id == row.id).limit(1)).first()
-    )
-    return [CellError("unit", t("base_unit_in_use"))] if counted else []
+    item = registry.cls("item")
+    session.execute(select(item.id).where(item.id == row.id).with_for_update())  # postings read it KEY SHARE
+    counted_in = [registry.cls("stock_move"), registry.cls("item_unit")] + [
+        registry.cls(m.key)
+        for m in registry.meta.models.values()
+        if m.is_line and (spec := m.field("item")) is not None and spec.to == "item"
+    ]
+    for cls in counted_in:  # the ledger, extra units, any document line (drafts count as typed)
+        if session.execute(select(cls.id).where(cls.item_id == row.id).limit(1)).first():
+            return [CellError("unit", t("base_unit_in_use"))]
+    return []
 
 
 def _tracking_switch(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:

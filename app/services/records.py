@@ -31,7 +31,7 @@ from app.services.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.services.numbering import next_number
 from app.services.query import get_row
 from app.services.resolver import Resolver
-from app.services.rules import check_change
+from app.services.rules import check_change, check_delete
 from app.services.serialize import snapshot
 from app.services.settings import field_default
 
@@ -155,6 +155,7 @@ class RecordService:
         row = row if row is not None else get_row(self.session, self.access, model, pk)
         self._check_version(model, row, expected_version)
         self._check_editable(model, row, row_ref)
+        self._raise(check_delete(self.session, self.registry, model, row, row_ref))
         before = self._snapshot(model, row)
         self.session.delete(row)
         try:
@@ -319,9 +320,8 @@ class RecordService:
             raise ValidationFailed([CellError("status", t("not_draft"), row_ref)])
 
     def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
-        """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user."""
-        if self.access.scope(model) is None:
-            return
+        """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user (also when
+        a setting lets the role see more: the row stays theirs when it is narrowed again)."""
         for role in self.access.roles:
             for field_name, token in role.row_scope.get(model.key, {}).items():
                 if token == "me" and values.get(field_name) is None:
@@ -361,21 +361,23 @@ class RecordService:
         line_cls = self.registry.cls(line_model.key)
         behaviour = behaviour_for(model.key)
         existing = {line.id: line for line in row.lines}
-        kept = []
-        now = utcnow()
-        for index, values in enumerate(lines, start=1):
-            line_id = values.pop("id", None)
-            line = existing.get(line_id) if line_id is not None else None
-            if line is None:
-                line = line_cls(created_at=now, created_by_id=self.access.user_id)
-                self._apply_defaults(line_model, values)
-                behaviour.new_line_values(self.session, self.registry, model, row, values)
-            values.update(updated_at=now, updated_by=self.access.user_id)
-            self._assign(line_model, line, values)
-            line.line_no = index
-            kept.append(line)
-        # every line as saved, new or changed: tax rates, unit ratios (a refused unit is a cell error)
-        self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref))
+        # no flush until every line is in place: rules compare lines with what they were (stocktake books)
+        with self.session.no_autoflush:
+            kept = []
+            now = utcnow()
+            for index, values in enumerate(lines, start=1):
+                line_id = values.pop("id", None)
+                line = existing.get(line_id) if line_id is not None else None
+                if line is None:
+                    line = line_cls(created_at=now, created_by_id=self.access.user_id)
+                    self._apply_defaults(line_model, values)
+                    behaviour.new_line_values(self.session, self.registry, model, row, values)
+                values.update(updated_at=now, updated_by=self.access.user_id)
+                self._assign(line_model, line, values)
+                line.line_no = index
+                kept.append(line)
+            # every line as saved, new or changed: tax rates, unit ratios (a refused unit is a cell error)
+            self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref))
         row.lines = kept
 
     def _compute(self, model: ModelSpec, row: Any) -> None:

@@ -31,11 +31,14 @@ def warehouse_codes(user_id: int) -> list[str]:
     )
 
 
-def assign_warehouses(user_id: int, codes: list[str], by: Any) -> None:
-    """Set a user's warehouses from the admin page, audited, in one transaction."""
+def assign_places(user_id: int, warehouses: list[str], department: str, by: Any) -> None:
+    """Set a user's warehouses and department from the admin page, audited, in one transaction."""
     before = warehouse_codes(user_id)
-    set_warehouses(user_id, codes)
-    audit_change(db.session, by, "ab_user", user_id, "update", {"warehouses": before}, {"warehouses": sorted(codes)})
+    set_warehouses(user_id, warehouses)
+    if sorted(warehouses) != before:
+        after = {"warehouses": sorted(warehouses)}
+        audit_change(db.session, by, "ab_user", user_id, "update", {"warehouses": before}, after)
+    set_department(user_id, department, by)
     db.session.commit()
 
 
@@ -50,10 +53,11 @@ def department_code(user_id: int) -> str:
     return found or ""
 
 
-def assign_department(user_id: int, code: str, by: Any) -> None:
-    """Set (or with '' clear) a user's department from the admin page, audited, in one transaction."""
+def set_department(user_id: int, code: str, by: Any) -> None:
+    """Set (or with '' clear) a user's department, audited; the caller commits."""
     before = department_code(user_id)
-    if before == code:
+    member = db.session.execute(select(user_department).where(user_department.c.user_id == user_id)).first()
+    if before == code and (code or member is None):
         return  # unchanged: nothing to write or audit
     department_id = None
     if code:
@@ -65,7 +69,6 @@ def assign_department(user_id: int, code: str, by: Any) -> None:
     if department_id is not None:
         db.session.execute(insert(user_department).values(user_id=user_id, department_id=department_id))
     audit_change(db.session, by, "ab_user", user_id, "update", {"department": before}, {"department": code})
-    db.session.commit()
 
 
 def set_warehouses(user_id: int, codes: list[str]) -> None:

@@ -15,12 +15,12 @@ from app.services.audit_read import recent_audit
 from app.services.cash import ZERO, account_balances
 from app.services.clock import business_today
 from app.services.context import current_access, registry, session
-from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.prices import supplier_scorecard
 from app.services.query import get_row
 from app.services.receivables import ageing, overdue_customers, payable, receivable, statement
 from app.services.settings import policies, set_policy
-from app.services.users import UserError, assign_department, assign_warehouses, department_code, warehouse_codes
+from app.services.users import UserError, assign_places, department_code, warehouse_codes
 
 
 class FieldsAdminView(BaseView):
@@ -95,8 +95,8 @@ class UserWarehousesView(BaseView):
     def save(self, user_id: int) -> Any:
         """Replace one user's warehouses and department."""
         try:
-            assign_warehouses(user_id, request.form.getlist("warehouse"), current_access())
-            assign_department(user_id, request.form.get("department", ""), current_access())
+            warehouses, department = request.form.getlist("warehouse"), request.form.get("department", "")
+            assign_places(user_id, warehouses, department, current_access())
             flash(t("saved"), "success")
         except UserError as exc:
             session().rollback()
@@ -209,7 +209,10 @@ class CashView(BaseView):
     @has_access
     def index(self) -> Any:
         """Each account's opening balance, money in and out over submitted payments, and balance."""
-        rows = account_balances(session(), current_access())
+        try:
+            rows = account_balances(session(), current_access())
+        except Forbidden:
+            abort(403)
         total = sum((r.balance for r in rows), ZERO)
         kind = registry().model("account").field("kind")
         kinds = {o.value: label(o.label, o.value) for o in kind.options} if kind is not None else {}
