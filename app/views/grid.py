@@ -20,7 +20,7 @@ from app.services.access import Access
 from app.services.clock import BUSINESS_TIMEZONE
 from app.services.context import current_access, registry, session
 from app.services.grid_batch import MAX_BATCH_ROWS
-from app.services.grid_rows import NUMERIC_TYPES, load_layout
+from app.services.grid_rows import NUMERIC_TYPES, changes_since, load_layout
 
 PAGE_SIZE = 100
 # field type -> the grid's editor kind
@@ -62,6 +62,8 @@ def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
         "title": label(model.label, model.key),
         "locale": current_locale(),
         "timezone": BUSINESS_TIMEZONE,
+        # the change feed's position before the page reads any row: nothing written after it is missed
+        "changes_cursor": changes_since(session(), access, model, None)["cursor"],
         "key_field": model.business_key,
         "display_field": model.display,
         "columns": columns,

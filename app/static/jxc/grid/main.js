@@ -77,14 +77,21 @@
 
   // --- live updates ------------------------------------------------------------------------------
 
-  // poll(): fetch what others changed since the last cursor and refresh those rows unless I edit them.
+  // poll(): fetch what others changed since the last cursor and refresh those rows unless I edit them;
+  // a row I am editing (or have unsaved changes in) is refreshed by a later poll, once I am done.
   function poller(g) {
     var state = g.state;
     var t = g.t;
     var urls = g.urls;
     var request = g.request;
     var withQuery = G.withQuery;
-    var cursor = null;
+    var cursor = g.cfg.changes_cursor === undefined ? null : g.cfg.changes_cursor;  // taken with the page
+    var later = {};  // ids changed elsewhere while I was busy with them
+
+    function busyWith(row) {
+      var editing = g.isEditing() ? g.table.modules.edit.currentCell.row.getComponent() : null;
+      return state.pending[String(row.getData().id)] || row === editing;
+    }
 
     function poll() {
       if (document.hidden || state.busy || state.inflight || !g.table) { return; }
@@ -95,22 +102,25 @@
       request('GET', withQuery(urls.changes, [['since', cursor]]), undefined, 0).then(function (r) {
         if (r.status !== 200) { return; }
         cursor = r.body.cursor;
-        var editingRow = g.isEditing() ? g.table.modules.edit.currentCell.row.getComponent() : null;
         (r.body.deleted || []).forEach(function (id) {
           var row = g.pageRowByKey(id);
-          if (row && !state.pending[String(id)] && row !== editingRow) { row.delete(); }
+          if (row && !busyWith(row)) { row.delete(); }
         });
-        var ids = (r.body.changed || []).filter(function (id) {
+        var asked = (r.body.changed || []).concat(Object.keys(later).map(Number));
+        var ids = asked.filter(function (id, i) {
           var row = g.pageRowByKey(id);
-          return row && !state.pending[String(id)] && row !== editingRow;
+          if (asked.indexOf(id) !== i || !row) { return false; }
+          if (busyWith(row)) { later[id] = true; return false; }
+          delete later[id];
+          return true;
         });
         if (!ids.length) { return; }
         request('GET', withQuery(urls.rows, [['ids', ids.join(',')]]), undefined, 0).then(function (rr) {
           if (rr.status !== 200) { return; }
           (rr.body.data || []).forEach(function (fresh) {
             var row = g.pageRowByKey(fresh.id);
-            var now = g.isEditing() ? g.table.modules.edit.currentCell.row.getComponent() : null;
-            if (!row || state.pending[String(fresh.id)] || row === now || row.getData().version === fresh.version) { return; }
+            if (!row || row.getData().version === fresh.version) { return; }
+            if (busyWith(row)) { later[fresh.id] = true; return; }
             row.update(Object.assign({}, fresh, {_errors: {}, _pending: {}})).then(function () {
               row.reformat();
               var node = row.getElement();
