@@ -189,19 +189,19 @@ def test_a_blank_rate_on_a_saved_line_takes_the_items(app, admin_api):
 def test_the_last_price_is_offered_on_the_new_documents_basis(app, admin_api, prices_include_tax):
     """Agreed at 100 before 13% tax: offered at 113 on a document whose prices include tax."""
     sku = new_item(admin_api, tax_rate="13")
-    customer, _ = new_partner(admin_api, "supplier")
+    supplier, _ = new_partner(admin_api, "supplier")
     order = document(
         admin_api,
         "purchase_order",
         [{"item": sku, "qty": "1", "price": "100"}],
-        partner=customer,
+        partner=supplier,
         warehouse="WH01",
         prices_include_tax=False,
     )
     assert admin_api.post(f"/api/v1/purchase_order/{order['id']}/submit").status_code == 200
-    again = document(admin_api, "purchase_order", [{"item": sku, "qty": "1"}], partner=customer, warehouse="WH01")
+    again = document(admin_api, "purchase_order", [{"item": sku, "qty": "1"}], partner=supplier, warehouse="WH01")
     assert again["prices_include_tax"] is True
     assert again["lines"][0]["price"] == "113.00" and again["total_with_tax"] == "113.00"
-    url = f"/api/v1/grid/purchase_order/line_defaults?item={sku}&partner={customer}"
+    url = f"/api/v1/grid/purchase_order/line_defaults?item={sku}&partner={supplier}"
     assert admin_api.get(url).get_json()["price"] == "100.00"
     assert admin_api.get(url + "&prices_include_tax=1").get_json()["price"] == "113.00"
