@@ -148,6 +148,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "序列号不在源单 {number} 上：{serials}",
         "en": "Serial numbers not on {number}: {serials}",
     },
+    "serial_returned_already": {
+        "zh": "这些序列号已由其他退货单从 {number} 退回：{serials}",
+        "en": "These serial numbers were already returned against {number}: {serials}",
+    },
     "serial_race": {
         "zh": "序列号刚被其他单据移动，请重试：{serials}",
         "en": "Another document just moved these serial numbers; try again: {serials}",

@@ -335,6 +335,27 @@ def test_a_linked_return_takes_back_only_serials_its_source_moved(app, admin_api
         **WH,
     )
     assert serials_in_stock(app, sku) == {a, c, d}
+
+    # a is sold again and comes back once more: against `sold` it was returned already, against the
+    # delivery that sold it again it is fine
+    resold = deliver(admin_api, sku, [a])
+    twice = document(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "150", "serials": a}],
+        source_number=sold["number"],
+        **WH,
+    )
+    errors = refusal(admin_api, "sales_return", twice)
+    assert list(errors) == ["lines.0.serials"] and a in errors["lines.0.serials"]
+    post(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "150", "serials": a}],
+        source_number=resold["number"],
+        **WH,
+    )
+    assert serials_in_stock(app, sku) == {a, c, d}
     assert ledger_problems(app) == []
 
 

@@ -37,27 +37,35 @@ class LinkedReturn(DocumentBehaviour):
             raise ValidationFailed([CellError("source_number", t("return_other_partner", number=source.number))])
         taken, over = allocate(lines, source_lines, self.done_field)
         errors = [CellError(f"lines.{i}.qty", t("over_return", number=source.number)) for i in over]
-        errors += self.serials_not_on(source, source_lines, lines)
+        errors += self.serials_not_on(doc, source, source_lines, lines)
         if errors:
             raise ValidationFailed(errors)
         return taken
 
-    def serials_not_on(self, source: Any, source_lines: list[Any], lines: list[Any]) -> list[CellError]:
-        """Lines of serial-tracked items naming serials the source's lines of that item did not carry."""
+    def serials_not_on(self, doc: Any, source: Any, source_lines: list[Any], lines: list[Any]) -> list[CellError]:
+        """Lines of serial-tracked items naming serials the source's lines of that item did not carry, or
+        that an earlier return already took back from it (a serial resold and returned again names the
+        later document). The source is locked, so returns against it are checked one at a time."""
         tracked = self.ctx.tracking({line.item_id for line in lines})
+        if not any(info.serial for info in tracked.values()):
+            return []
         on_source: dict[int, set[str]] = {}
         for source_line in source_lines:
             on_source.setdefault(source_line.item_id, set()).update(rules.parse(getattr(source_line, "serials", None)))
+        taken_back = self.ctx.returned_serials(doc.__jxc_model__, source.number, exclude=doc.id)
         errors = []
         for index, line in enumerate(lines):
             info = tracked.get(line.item_id)
             if info is None or not info.serial:
                 continue
-            foreign = [
-                s for s in rules.parse(getattr(line, "serials", None)) if s not in on_source.get(line.item_id, set())
-            ]
+            given = rules.parse(getattr(line, "serials", None))
+            foreign = [s for s in given if s not in on_source.get(line.item_id, set())]
+            again = [s for s in given if s in taken_back.get(line.item_id, set())]
             if foreign:
                 message = t("serial_not_on_source", number=source.number, serials=rules.listing(foreign))
+                errors.append(CellError(f"lines.{index}.serials", message))
+            elif again:
+                message = t("serial_returned_already", number=source.number, serials=rules.listing(again))
                 errors.append(CellError(f"lines.{index}.serials", message))
         return errors
 

@@ -22,6 +22,7 @@ from app.documents.base import RELEASE, RESERVE, Effect, behaviour_for
 from app.documents.units import check_units
 from app.i18n import t
 from app.ledger.serials import Place, listing
+from app.ledger.serials import parse as parse_serials
 from app.meta.spec import ModelSpec
 from app.services.access import Access
 from app.services.audit import audit_change, utcnow
@@ -254,6 +255,19 @@ class PostingService:
         if doc is None:
             return None
         return doc, list(doc.lines)
+
+    def returned_serials(self, model_key: str, source_number: str, exclude: int) -> dict[int, set[str]]:
+        """Serials per item that submitted `model_key` returns (but `exclude`) took back from a document."""
+        doc, line = self.registry.cls(model_key), self.registry.cls(f"{model_key}_line")
+        rows = self.session.execute(
+            select(line.item_id, line.serials)
+            .join(doc, doc.id == line.parent_id)
+            .where(doc.source_number == source_number, doc.status == "submitted", doc.id != exclude)
+        )
+        found: dict[int, set[str]] = {}
+        for item_id, serials in rows:
+            found.setdefault(item_id, set()).update(parse_serials(serials))
+        return found
 
     def allocated_to(self, model_key: str, number: str, exclude: int | None = None) -> Decimal:
         """How much submitted payments (but `exclude`) have already allocated to a document."""
