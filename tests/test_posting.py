@@ -198,7 +198,7 @@ def test_approval_chain_by_amount_band(app, admin_api, api_as):
     assert history[:4] == ["approve", "approve", "submit", "create"]
 
 
-def _reserved(app, sku):
+def _reserved(app, sku, warehouse="WH01"):
     from sqlalchemy import select
 
     from app.extensions import db
@@ -206,12 +206,34 @@ def _reserved(app, sku):
 
     with app.app_context():
         reg = registry()
-        item, bal = reg.cls("item"), reg.cls("stock_balance")
+        item, bal, wh = reg.cls("item"), reg.cls("stock_balance"), reg.cls("warehouse")
         value = db.session.execute(
-            select(bal.reserved_qty).join(item, item.id == bal.item_id).where(item.sku == sku)
+            select(bal.reserved_qty)
+            .join(item, item.id == bal.item_id)
+            .join(wh, wh.id == bal.warehouse_id)
+            .where(item.sku == sku, wh.code == warehouse)
         ).scalar()
         db.session.rollback()
         return value
+
+
+def test_a_delivery_from_another_warehouse_cancelled_reserves_again_where_the_order_did(app, admin_api):
+    """The cancel locks both warehouses' stock in one pass (the reversal in WH02, the reservation in WH01)."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "5", "2")
+    receive(admin_api, sku, "5", "2", warehouse="WH02")
+    order = post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "5"}], warehouse="WH01")
+    shipped = post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "2", "price": "5"}],
+        warehouse="WH02",
+        source_number=order["number"],
+    )
+    assert (_reserved(app, sku, "WH01"), balance(app, sku, "WH02")[0]) == (D(1), D(3))
+    assert admin_api.post(f"/api/v1/sales_delivery/{shipped['id']}/cancel").status_code == 200
+    assert (_reserved(app, sku, "WH01"), balance(app, sku, "WH02")[0]) == (D(3), D(5))
+    assert ledger_problems(app) == []
 
 
 def test_sales_order_reserves_and_its_delivery_releases(app, admin_api):

@@ -229,10 +229,13 @@ class PostingService:
         self._check_period(doc)
         self._transition(model, doc, "submitted", "cancelled", version)
         stock = self._stock_writer()
-        reversed_moves = stock.reverse(model, doc)
         lines = list(doc.lines) if model.lines_model else []
         behaviour = behaviour_for(model.key, self)
-        stock.post(model, doc, behaviour.cancel_effects(doc, lines))
+        # what the cancel posts after the reversal (a delivery re-reserves for its order, maybe in another
+        # warehouse) is locked with it, in the one order: the source order first, then every balance row
+        effects = behaviour.cancel_effects(doc, lines)
+        reversed_moves = stock.reverse(model, doc, also=[(e.item_id, e.warehouse_id, e.batch) for e in effects])
+        stock.post(model, doc, effects)
         stock.save_serials()
         behaviour.after_cancel(doc, lines)
         self.session.flush()

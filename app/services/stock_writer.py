@@ -138,9 +138,11 @@ class StockWriter:
         self._save_balances(slots)
         return costs
 
-    def reverse(self, model: ModelSpec, doc: Any) -> int:
+    def reverse(self, model: ModelSpec, doc: Any, also: Collection[StockKey] = ()) -> int:
         """Post a move reversing each move the document posted, at its own value (FIFO: giving each
-        layer back what it took), and move its serials back; all or nothing. Returns how many."""
+        layer back what it took), and move its serials back; all or nothing. Returns how many.
+
+        `also` are stocks the same transaction posts to next: they are locked in the same pass."""
         move_cls = self.registry.cls("stock_move")
         originals = list(
             self.session.execute(
@@ -155,7 +157,7 @@ class StockWriter:
         )
         takes = read_takes(self.session, [m.move_key for m in originals])
         slots = self._lock(
-            [(m.item_id, m.warehouse_id, m.batch or "") for m in originals],
+            [(m.item_id, m.warehouse_id, m.batch or "") for m in originals] + list(also),
             layer_ids={take.layer for found in takes.values() for take in found},
         )
         lines = list(doc.lines) if model.lines_model else []
