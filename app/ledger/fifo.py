@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from app.ledger.valuation import VALUE_PLACES, ZERO, Balance, Move, Shortage
+from app.ledger.valuation import VALUE_PLACES, ZERO, Balance, Move, Shortage, issue_shortage
 from app.ledger.valuation import reverse as reverse_balance
 
 IN_LAYER, SHORT, START = "in", "short", "start"
@@ -192,11 +192,10 @@ def issue(
     """Goods out from the oldest layers; beyond them (if allowed) at the fallback cost.
 
     Units reserved for sales orders are not available to other issues."""
-    if qty <= 0:
-        raise ValueError("issue needs a positive quantity")
     balance = stock.balance
-    if balance.qty - reserved < qty and not allow_negative:
-        return Shortage(available=max(balance.qty - reserved, ZERO), wanted=qty)
+    shortage = issue_shortage(balance, qty, allow_negative, reserved)
+    if shortage is not None:
+        return shortage
     work = _Work(stock)
     pieces: list[Piece] = []
     left = qty

@@ -70,10 +70,9 @@ def issue(
     """Goods out at the moving-average cost; taking the last units takes exactly the remaining value.
 
     Units reserved for sales orders are not available to other issues."""
-    if qty <= 0:
-        raise ValueError("issue needs a positive quantity")
-    if balance.qty - reserved < qty and not allow_negative:
-        return Shortage(available=max(balance.qty - reserved, ZERO), wanted=qty)
+    shortage = issue_shortage(balance, qty, allow_negative, reserved)
+    if shortage is not None:
+        return shortage
     if balance.qty == qty:
         value = balance.value
         unit_cost = _round(value / qty)
@@ -81,6 +80,16 @@ def issue(
         unit_cost = balance.avg_cost if balance.qty > 0 else _round(fallback_cost)
         value = _round(qty * unit_cost)
     return Move(-qty, unit_cost, -value, balance.qty - qty, balance.value - value)
+
+
+def issue_shortage(balance: Balance, qty: Decimal, allow_negative: bool, reserved: Decimal) -> Shortage | None:
+    """What an issue of `qty` lacks, the units reserved for sales orders not being available to it
+    (None when it may go ahead); any costing method checks this first."""
+    if qty <= 0:
+        raise ValueError("issue needs a positive quantity")
+    if balance.qty - reserved < qty and not allow_negative:
+        return Shortage(available=max(balance.qty - reserved, ZERO), wanted=qty)
+    return None
 
 
 def reverse(balance: Balance, original: Move, allow_negative: bool = False) -> Move | Shortage:
