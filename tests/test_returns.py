@@ -28,41 +28,18 @@ def test_sales_return_against_its_delivery(app, admin_api):
     source = admin_api.get(f"/api/v1/sales_delivery/{delivery['id']}").get_json()["result"]
     assert source["lines"][0]["returned_qty"] == "2"
 
-    too_many = document(
-        admin_api,
-        "sales_return",
-        [{"item": sku, "qty": "5", "price": "10"}],
-        warehouse="WH01",
-        source_number=delivery["number"],
-    )
-    refused = submit(admin_api, "sales_return", too_many)
+    def attempt(item, qty, **header):
+        """Submit a one-line sales return (against `delivery` unless the header says otherwise)."""
+        header = {"warehouse": "WH01", "source_number": delivery["number"], **header}
+        draft = document(admin_api, "sales_return", [{"item": item, "qty": qty, "price": "10"}], **header)
+        return submit(admin_api, "sales_return", draft)
+
+    refused = attempt(sku, "5")
     assert refused.status_code == 422 and "lines.0.qty" in refused.get_json()["message"]
-    not_on_it = document(
-        admin_api,
-        "sales_return",
-        [{"item": other, "qty": "1", "price": "1"}],
-        warehouse="WH01",
-        source_number=delivery["number"],
-    )
-    assert submit(admin_api, "sales_return", not_on_it).status_code == 422
-    stranger = document(
-        admin_api,
-        "sales_return",
-        [{"item": sku, "qty": "1", "price": "10"}],
-        warehouse="WH01",
-        partner="K002",
-        source_number=delivery["number"],
-    )
-    refused = submit(admin_api, "sales_return", stranger)
+    assert attempt(other, "1").status_code == 422  # not on the delivery
+    refused = attempt(sku, "1", partner="K002")
     assert refused.status_code == 422 and "source_number" in refused.get_json()["message"]
-    missing = document(
-        admin_api,
-        "sales_return",
-        [{"item": sku, "qty": "1", "price": "10"}],
-        warehouse="WH01",
-        source_number="XS-NO-SUCH",
-    )
-    assert submit(admin_api, "sales_return", missing).status_code == 422
+    assert attempt(sku, "1", source_number="XS-NO-SUCH").status_code == 422
 
     rest = post(
         admin_api,

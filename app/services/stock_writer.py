@@ -170,29 +170,11 @@ class StockWriter:
                 result = fifo.reverse(slot.stock, original, takes.get(move.move_key, []), slot.allow_negative)
             else:
                 result = reverse(slot.balance, original, slot.allow_negative)
-            if isinstance(result, Shortage):
-                errors.append(
-                    CellError(
-                        "lines",
-                        t(
-                            "short_stock_cancel",
-                            available=plain_decimal(result.available),
-                            wanted=plain_decimal(result.wanted),
-                        ),
-                    )
-                )
-                continue
-            if isinstance(result, fifo.Consumed):
-                errors.append(
-                    CellError(
-                        "lines",
-                        t(
-                            "fifo_layer_used",
-                            available=plain_decimal(result.available),
-                            wanted=plain_decimal(result.wanted),
-                        ),
-                    )
-                )
+            if isinstance(result, (Shortage, fifo.Consumed)):
+                # not enough left to take back, or (FIFO) the received layer was issued from since
+                message = "short_stock_cancel" if isinstance(result, Shortage) else "fifo_layer_used"
+                amounts = {"available": plain_decimal(result.available), "wanted": plain_decimal(result.wanted)}
+                errors.append(CellError("lines", t(message, **amounts)))
                 continue
             key = f"{move.move_key}:rev"
             self._write_move(
