@@ -15,30 +15,15 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD, unique
-from servers import ARTIFACTS, HttpApi, jxc_server
+from in_browser import DESKTOP, PHONE, Console, demo_server, headless_chromium
+from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    instance = tmp_path_factory.mktemp("browser") / "instance"
-    url = f"sqlite:///{instance / 'jxc.db'}"
-    with jxc_server(url, instance, name="browser", demo=True) as running:
-        yield running
+    yield from demo_server(tmp_path_factory, "browser")
 
 
 @pytest.fixture(scope="module")
@@ -48,37 +33,7 @@ def api(server: Any) -> HttpApi:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-class Console:
-    """Console errors (CSP violations among them), uncaught page errors and failed loads of one context."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-        self.failed: list[str] = []
-
-    def attach(self, page: Any) -> None:
-        page.on("console", lambda msg: self.errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: uncaught {exc}"))
-        page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-
-    def csp(self) -> list[str]:
-        return [e for e in self.errors if "Content Security Policy" in e or "Content-Security-Policy" in e]
-
-    def check(self, expected_failures: tuple[str, ...] = ()) -> None:
-        assert not self.csp(), f"CSP violations: {self.csp()}"
-        # a failed load shows as "Failed to load resource"; those are judged by their URL below
-        others = [e for e in self.errors if "Failed to load resource" not in e]
-        assert not others, f"console errors: {others}"
-        # browsers ask for /favicon.ico on their own (a 404 there is reported, not failed on)
-        failed = [f for f in self.failed if not f.endswith("/favicon.ico") and f not in expected_failures]
-        assert not failed, f"failed loads: {failed}"
+    yield from headless_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from urllib.parse import quote
 import prison
 import pytest
 from conftest import PASSWORD, unique
-from servers import ARTIFACTS, HttpApi, jxc_server
-from test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Console
+from in_browser import DESKTOP, PHONE, Console, demo_server, headless_chromium
+from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,11 +34,8 @@ IDLE = "() => window.jxcGrid && window.jxcGrid.idle()"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One server with the demo data for the module, plus a salesperson made with the CLI."""
-    instance = tmp_path_factory.mktemp("grid") / "instance"
-    url = f"sqlite:///{instance / 'jxc.db'}"
-    with jxc_server(url, instance, name="grid", demo=True) as running:
-        yield running
+    """One server with the demo data for the module."""
+    yield from demo_server(tmp_path_factory, "grid")
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +65,7 @@ def salesperson(api: HttpApi) -> str:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    yield from headless_chromium()
 
 
 def sign_in(chromium: Any, server: Any, username: str, path: Path) -> Path:
