@@ -19,10 +19,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.config import build_config
     from app.extensions import csrf, db, install_sqlite_behaviour
     from app.meta.registry import RegistryHolder
-    from app.security import install_request_hooks
-    from app.services.prefs import install_language_memory
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
+    from app.web.prefs import install_language_memory
+    from app.web.security import install_request_hooks
 
     settings = build_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.meta.yamlload import load_yaml
-from app.services.context import access_for, registry
-from app.services.records import RecordService
+from app.services.records.write import RecordService
+from app.web.context import access_for, registry
 
 
 def load_demo(app: Flask) -> int:

@@ -16,9 +16,9 @@ from app.config import ROOT
 from app.extensions import db
 from app.meta.registry import read_version
 from app.meta.schema import sync_schema
-from app.services.context import registry_holder
-from app.services.fields import bump_version
-from app.services.roles_sync import sync_roles
+from app.services.access.roles_sync import sync_roles
+from app.services.records.runtime_fields import bump_version
+from app.web.context import registry_holder
 
 ADMIN = "admin"
 

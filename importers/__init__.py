@@ -1,1 +1,1 @@
-"""Spreadsheet importers."""
+"""Spreadsheet importers: parse, stage, validate, apply, with row and cell errors as values."""

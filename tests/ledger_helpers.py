@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.core_tables import cost_layer, cost_take, serial, serial_move
 from app.extensions import db
 from app.ledger.checks import (
     LayerRow,
@@ -19,7 +18,8 @@ from app.ledger.checks import (
     check_ledger,
     check_serials,
 )
-from app.services.context import registry
+from app.services.stock.tables import cost_layer, cost_take, serial, serial_move
+from app.web.context import registry
 from tests.conftest import unique
 
 

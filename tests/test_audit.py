@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.core_tables import audit_log
 from app.extensions import db
-from app.services.context import registry
+from app.services.records.tables import audit_log
+from app.web.context import registry
 from tests.factories import make_payload
 
 

@@ -30,7 +30,7 @@ def browser(app: Any, accept_language: str | None) -> Any:
 
 def new_user(app: Any, role: str = "manager") -> str:
     """A user of its own: the language a user picks is remembered per user, so tests must not share one."""
-    from app.services.users import create_user
+    from app.services.access.users import create_user
 
     username = f"x_{unique('i').lower()}"
     with app.app_context():
@@ -84,7 +84,7 @@ def visible_text(html: str) -> list[str]:
 
 def item_id(app: Any) -> int:
     from app.extensions import db
-    from app.services.context import registry
+    from app.web.context import registry
 
     with app.app_context():
         cls = registry().cls("item")

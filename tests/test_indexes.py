@@ -7,7 +7,7 @@ from sqlalchemy import inspect, text
 
 from app.extensions import db
 from app.meta.schema import sync_schema
-from app.services.context import registry
+from app.web.context import registry
 
 
 def item_indexes() -> set[str]:

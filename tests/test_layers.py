@@ -29,7 +29,7 @@ FORBIDDEN = (
     "app.api",
     "app.views",
     "app.extensions",
-    "app.security",
+    "app.web.security",
     "app.setup",
     "app.cli",
     "app.documents",
@@ -193,4 +193,4 @@ def test_import_reader_sees_relative_and_guarded_imports(tmp_path):
     assert {"app.i18n", "app.meta.sqltypes", "sqlalchemy"} <= top
     assert "app.meta.spec" not in top  # only under TYPE_CHECKING
     assert "app.meta.spec" in imported_names(sample, top_level_only=False)
-    assert forbidden("flask.globals") and forbidden("app.services.records") and not forbidden("flask_x")
+    assert forbidden("flask.globals") and forbidden("app.services.records.write") and not forbidden("flask_x")

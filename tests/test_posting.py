@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from app.services.clock import business_today
+from app.clock import business_today
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
 
 
@@ -202,7 +202,7 @@ def _reserved(app, sku, warehouse="WH01"):
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.services.context import registry
+    from app.web.context import registry
 
     with app.app_context():
         reg = registry()

@@ -28,7 +28,7 @@ def reserved(app, sku):
     from sqlalchemy import func, select
 
     from app.extensions import db
-    from app.services.context import registry
+    from app.web.context import registry
 
     with app.app_context():
         reg = registry()
@@ -205,7 +205,7 @@ def test_a_draft_saved_before_units_converted_posts_only_in_the_base_unit(app, a
     from sqlalchemy import update
 
     from app.extensions import db
-    from app.services.context import registry
+    from app.web.context import registry
 
     sku, _ = with_box(admin_api)
     draft = document(

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.meta.schema import sync_schema
-from app.services.context import registry
+from app.web.context import registry
 from tests.conftest import unique
 from tests.ledger_helpers import new_item, post, receive
 

@@ -8,8 +8,8 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
-from app.services.cash import account_balances
-from app.services.context import current_access, session
+from app.services.money.cash import account_balances
+from app.web.context import current_access, session
 
 
 class CashApi(BaseApi):

@@ -17,15 +17,15 @@ from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.responses import service_errors
+from app.errors import NotFound
 from app.i18n import label, t
 from app.meta.spec import ModelSpec
-from app.services.audit import utcnow
-from app.services.context import current_access, registry, request_user, session
-from app.services.errors import NotFound
-from app.services.grid_batch import BatchResult, GridBatches
-from app.services.grid_export import export_columns, write_xlsx
-from app.services.grid_rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
-from app.services.prices import suggested_line
+from app.services.grid.batch import BatchResult, GridBatches
+from app.services.grid.export import export_columns, write_xlsx
+from app.services.grid.rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
+from app.services.money.prices import suggested_line
+from app.services.records.audit import utcnow
+from app.web.context import current_access, registry, request_user, session
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -67,7 +67,7 @@ class GridApi(BaseApi):
     resource_name = "grid"
     version = "v1"
     allow_browser_login = True
-    csrf_exempt = True  # cookie sessions are checked for CSRF in app.security; JWT needs none
+    csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
     openapi_spec_tag = "grid"
 
     def _result(self, model: ModelSpec, result: BatchResult, **extra: Any) -> Any:

@@ -10,10 +10,10 @@ from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
 from app.i18n import label
-from app.services.audit_read import recent_audit
-from app.services.context import current_access, registry, registry_holder, session
-from app.services.fields import add_field
-from app.services.settings import policies, set_policy
+from app.services.records.audit_read import recent_audit
+from app.services.records.runtime_fields import add_field
+from app.services.records.settings import policies, set_policy
+from app.web.context import current_access, registry, registry_holder, session
 
 
 class MetaApi(BaseApi):
@@ -171,8 +171,8 @@ class SettingsApi(BaseApi):
         """
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or "value" not in body:
+            from app.errors import CellError, ValidationFailed
             from app.i18n import t
-            from app.services.errors import CellError, ValidationFailed
 
             raise ValidationFailed([CellError("value", t("required"))])
         value = set_policy(session(), current_access(), key, body["value"])

@@ -16,18 +16,18 @@ from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
 from app.api.schema import model_schemas
+from app.errors import ValidationFailed
 from app.i18n import label
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
-from app.services.access import permission_resource
-from app.services.audit_read import record_history
-from app.services.autopost import post_on_save
-from app.services.context import current_access, registry, session
-from app.services.errors import ValidationFailed
-from app.services.posting import PostingService
-from app.services.query import BadQuery, Filter, get_row, list_rows
-from app.services.records import RecordService
-from app.services.serialize import rows_to_json
+from app.services.access.rights import permission_resource
+from app.services.posting.autopost import post_on_save
+from app.services.posting.service import PostingService
+from app.services.records.audit_read import record_history
+from app.services.records.query import BadQuery, Filter, get_row, list_rows
+from app.services.records.serialize import rows_to_json
+from app.services.records.write import RecordService
+from app.web.context import current_access, registry, session
 
 
 class ModelApi(BaseApi):
@@ -36,7 +36,7 @@ class ModelApi(BaseApi):
     model_key = ""
     version = "v1"
     allow_browser_login = True
-    csrf_exempt = True  # cookie sessions are checked for CSRF in app.security; JWT needs none
+    csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
     method_permission_name = {
         "get_list": "read",
         "get": "read",
@@ -458,8 +458,8 @@ class ModelApi(BaseApi):
     def _payload() -> dict[str, Any]:
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
+            from app.errors import CellError
             from app.i18n import t
-            from app.services.errors import CellError
 
             raise ValidationFailed([CellError("_record", t("not_object"))])
         return payload

@@ -10,8 +10,8 @@ from typing import Any
 from flask import jsonify
 from sqlalchemy.exc import OperationalError
 
+from app.errors import Conflict, ServiceError, ValidationFailed
 from app.extensions import db
-from app.services.errors import Conflict, ServiceError, ValidationFailed
 
 log = logging.getLogger(__name__)
 

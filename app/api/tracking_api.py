@@ -11,11 +11,11 @@ from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
 
 from app.api.responses import service_errors
+from app.errors import CellError, ValidationFailed
 from app.i18n import t
-from app.services.batches import batches_in_stock
-from app.services.context import current_access, registry, session
-from app.services.errors import CellError, ValidationFailed
-from app.services.serials import serial_history
+from app.services.stock.lots import batches_in_stock
+from app.services.stock.serials import serial_history
+from app.web.context import current_access, registry, session
 
 
 class SerialsApi(BaseApi):

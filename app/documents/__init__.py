@@ -1,1 +1,1 @@
-"""Reserved for the documents issue."""
+"""Per-document behaviour found by name (sales_delivery.py -> SalesDelivery): stock effects, checks, approvals."""

@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.tracking import check_lines
+from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger.serials import parse as parse_serials
-from app.services.errors import CellError, ValidationFailed
-from app.services.units import base_qty
+from app.services.stock.units import base_qty
 
 IN, OUT = "in", "out"
 RESERVE, RELEASE = "reserve", "release"  # sales orders hold stock without moving it
@@ -77,7 +77,7 @@ class DocumentBehaviour:
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         """Defaults for a line being added: unit from the item, price from the partner's last price."""
-        from app.services.prices import line_defaults
+        from app.services.money.prices import line_defaults
 
         line_defaults(session, registry, model, doc, values)
 
@@ -86,8 +86,8 @@ class DocumentBehaviour:
     ) -> list[Any]:
         """Every line as the document is saved, new or changed: a blank tax rate takes the item's, and
         each line takes its unit's ratio (a unit the item has none for is a cell error, returned)."""
-        from app.services.prices import fill_tax_rates
-        from app.services.units import take_unit_ratios
+        from app.services.money.prices import fill_tax_rates
+        from app.services.stock.units import take_unit_ratios
 
         if line_model.field("tax_rate") is not None:
             fill_tax_rates(session, registry, lines)

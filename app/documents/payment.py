@@ -3,7 +3,7 @@
 Allocations (核销) name the deliveries or receipts they settle; each must be a submitted document of
 the same partner and side, and no document may be settled beyond its open amount. With
 `multi_account_payments` on, a line may name another account: its amount goes there instead of the
-header's account (app/services/cash.py), with or without a document to settle.
+header's account (app/services/money/cash.py), with or without a document to settle.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import DocumentBehaviour
+from app.errors import CellError, ValidationFailed
 from app.i18n import t
-from app.services.errors import CellError, ValidationFailed
-from app.services.receivables import OWED
+from app.services.money.receivables import OWED
 
 SETTLES = {"receipt": "sales_delivery", "payment": "purchase_receipt"}
 

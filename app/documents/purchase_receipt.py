@@ -12,8 +12,8 @@ from typing import Any
 
 from app.documents.base import IN, DocumentBehaviour, Effect, add_done, allocate, give_back, line_effect
 from app.documents.compute import price_before_tax
-from app.services.batches import expiry_date
-from app.services.units import per_base_unit
+from app.services.stock.lots import expiry_date
+from app.services.stock.units import per_base_unit
 
 
 class PurchaseReceipt(DocumentBehaviour):

@@ -13,10 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate, give_back
+from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
-from app.services.errors import CellError, ValidationFailed
-from app.services.units import base_qty
+from app.services.stock.units import base_qty
 
 COST_PLACES = Decimal("0.0001")
 

@@ -22,7 +22,7 @@ from app.documents.base import (
     give_back,
     line_effect,
 )
-from app.services.batches import suggest_batch
+from app.services.stock.lots import suggest_batch
 
 
 class SalesDelivery(DocumentBehaviour):

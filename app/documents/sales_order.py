@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import RELEASE, RESERVE, DocumentBehaviour, Effect, line_effect
+from app.errors import CellError, ValidationFailed
 from app.i18n import t
-from app.services.errors import CellError, ValidationFailed
-from app.services.units import base_qty
+from app.services.stock.units import base_qty
 
 
 class SalesOrder(DocumentBehaviour):

@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
-from app.services.batches import suggest_batch
-from app.services.units import per_base_unit
+from app.services.stock.lots import suggest_batch
+from app.services.stock.units import per_base_unit
 
 
 class StockAdjustment(DocumentBehaviour):

@@ -3,7 +3,7 @@
 An item that tracks batches needs a batch on every line that moves it; an item that tracks serial
 numbers needs one distinct serial per unit (`serials`: one per line of text or comma-separated), and
 no serial may appear on two lines of the same document. Whether each serial may come in or go out is
-checked by posting, under the balance locks (app/services/stock_writer.py).
+checked by posting, under the balance locks (app/services/stock/writer.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
 from app.meta.types import plain_decimal
-from app.services.errors import CellError, ValidationFailed
-from app.services.units import base_qty
+from app.services.stock.units import base_qty
 
 
 def check_lines(ctx: Any, lines: list[Any], qty_field: str = "qty") -> None:

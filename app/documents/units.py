@@ -1,7 +1,7 @@
 """Units on the lines that post: a line without a unit ratio counts its item in the base unit.
 
 Lines of most documents take their unit's ratio when saved and post their base quantity
-(app/services/units.py). A stocktake counts in base units, and a draft saved before units converted
+(app/services/stock/units.py). A stocktake counts in base units, and a draft saved before units converted
 has no ratio: such a line in another unit (箱 for an item kept in 瓶) would move the wrong quantity,
 so it is refused with the unit it must use.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.errors import CellError, ValidationFailed
 from app.i18n import t
-from app.services.errors import CellError, ValidationFailed
 
 
 def check_units(ctx: Any, lines: list[Any]) -> None:

@@ -1,5 +1,5 @@
 """The stock ledger core: pure, exact (Decimal), no Flask and no database.
 
-Posting code (app/services/stock_writer.py) reads the locked balance, asks this package what the move
+Posting code (app/services/stock/writer.py) reads the locked balance, asks this package what the move
 and the new balance are, and writes both; checks here verify the invariants afterwards.
 """

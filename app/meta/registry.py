@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import MetaData, Table, inspect, select
 from sqlalchemy.engine import Connection
 
-from app.core_tables import meta_field, meta_state
 from app.meta.build import build_classes
 from app.meta.loader import load_metadata
 from app.meta.spec import Metadata, MetadataInvalid, ModelSpec
+from app.meta.tables import meta_field, meta_state
 
 
 @dataclass(frozen=True)

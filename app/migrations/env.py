@@ -2,7 +2,11 @@
 
 from alembic import context
 
-from app.core_tables import core_metadata
+from app.meta.tables import core_metadata
+from app.services.access import tables as _access_tables  # noqa: F401  every subsystem's tables join core_metadata
+from app.services.grid import tables as _grid_tables  # noqa: F401
+from app.services.records import tables as _records_tables  # noqa: F401
+from app.services.stock import tables as _stock_tables  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=core_metadata, version_table="jxc_alembic_version")

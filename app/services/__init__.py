@@ -1,1 +1,4 @@
-"""The one service layer every channel uses: access, queries, writes, audit."""
+"""The service layer every channel uses, a package per subsystem.
+
+access, records (the one write path), stock, money, posting, grid.
+"""

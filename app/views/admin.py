@@ -9,18 +9,18 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
+from app.clock import business_today
+from app.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
-from app.services.audit_read import recent_audit
-from app.services.cash import ZERO, account_balances
-from app.services.clock import business_today
-from app.services.context import current_access, registry, session
-from app.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from app.services.prices import supplier_scorecard
-from app.services.query import get_row
-from app.services.receivables import ageing, overdue_customers, payable, receivable, statement
-from app.services.settings import policies, set_policy
-from app.services.users import UserError, assign_places, department_code, warehouse_codes
+from app.services.access.users import UserError, assign_places, department_code, warehouse_codes
+from app.services.money.cash import ZERO, account_balances
+from app.services.money.prices import supplier_scorecard
+from app.services.money.receivables import ageing, overdue_customers, payable, receivable, statement
+from app.services.records.audit_read import recent_audit
+from app.services.records.query import get_row
+from app.services.records.settings import policies, set_policy
+from app.web.context import current_access, registry, session
 
 
 class FieldsAdminView(BaseView):

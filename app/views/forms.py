@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from app.i18n import label
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
-from app.services.access import Access
+from app.services.access.rights import Access
 
 BLANK_LINES = 3
 

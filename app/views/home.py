@@ -9,10 +9,10 @@ from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 
+from app.errors import ServiceError
 from app.i18n import label, t
-from app.services.context import current_access, registry, session
-from app.services.errors import ServiceError
-from app.services.reorder import alerts, create_purchase_orders, suggestions
+from app.services.money.reorder import alerts, create_purchase_orders, suggestions
+from app.web.context import current_access, registry, session
 
 
 class HomeView(IndexView):

@@ -12,21 +12,21 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
 from app.documents.compute import rmb_upper
+from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.i18n import current_locale, label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
-from app.services.access import permission_resource
-from app.services.audit_read import record_history
-from app.services.autopost import post_on_save
-from app.services.context import current_access, registry, session
-from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from app.services.posting import PostingService
-from app.services.query import BadQuery, list_rows
-from app.services.records import RecordService
-from app.services.serialize import rows_to_json
-from app.services.settings import field_default
+from app.services.access.rights import permission_resource
+from app.services.posting.autopost import post_on_save
+from app.services.posting.service import PostingService
+from app.services.records.audit_read import record_history
+from app.services.records.query import BadQuery, list_rows
+from app.services.records.serialize import rows_to_json
+from app.services.records.settings import field_default
+from app.services.records.write import RecordService
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.templating import local_time
+from app.web.context import current_access, registry, session
 
 PAGE_SIZE = 50
 PRINT_SKIP = ("number", "approval_step")  # the number is printed in the title; approval levels are internal
@@ -117,7 +117,7 @@ class ModelPages(BaseView):
         access = current_access()
         model = self.model
         try:
-            from app.services.query import get_row
+            from app.services.records.query import get_row
 
             row = get_row(session(), access, model, pk)
         except NotFound:
@@ -209,7 +209,7 @@ class ModelPages(BaseView):
             defaults = ((spec, field_default(session(), registry(), spec)) for spec in model.fields)
             values = {spec.name: _default_for_form(spec, value) for spec, value in defaults if value is not None}
         else:
-            from app.services.query import get_row
+            from app.services.records.query import get_row
 
             try:
                 row = get_row(session(), access, model, pk)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
 from app.api.tracking_api import BatchesApi, SerialsApi
 from app.meta.registry import Registry
-from app.services.roles_sync import FEATURE_LINKS
+from app.services.access.roles_sync import FEATURE_LINKS
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.grid import GridView
 from app.views.home import ReorderView

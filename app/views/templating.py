@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from app.clock import BUSINESS_TIMEZONE as DEFAULT_TIMEZONE
 from app.i18n import ACTION_LABELS, current_locale, label
-from app.services.clock import BUSINESS_TIMEZONE as DEFAULT_TIMEZONE
 
 
 def _l(zh: str, en: str) -> str:

@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from app.core_tables import AUDIT_GUARD_SQL
+from app.services.records.tables import AUDIT_GUARD_SQL
 
 revision = "0001_core"
 down_revision = None

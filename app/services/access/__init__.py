@@ -1,0 +1,1 @@
+"""Who may do what: actions, field masks and row scope per user; users, their warehouses and departments; role sync."""

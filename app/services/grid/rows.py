@@ -1,0 +1,293 @@
+"""What the grid reads: Tabulator's remote paging / sort / filter parameters, rows with versions and page
+sums, row ids past the loaded page (for pastes), the change feed for live updates, link lookups and the
+user's column layout. Everything reads through `app.services.records.query` (scope, masks, whitelists).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, literal_column, select
+from sqlalchemy.orm import Session
+
+from app.i18n import t
+from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.types import FIELD_TYPES
+from app.services.access.rights import Access
+from app.services.grid.tables import grid_layout
+from app.services.records.query import (
+    BadQuery,
+    Filter,
+    base_select,
+    filter_condition,
+    order_clause,
+    search_condition,
+)
+from app.services.records.serialize import rows_to_json
+from app.services.records.tables import audit_log
+
+MAX_GRID_PAGE = 1000
+MAX_IDS = 5000
+MAX_CHANGES = 1000
+COUNT_EXACT_UP_TO = 1_000  # a view the planner expects to be big is counted up to here, then estimated
+COUNT_CHECK_UP_TO = 10_000  # a view the planner expects to be at most this big is counted exactly (capped)
+LOOKUP_LIMIT = 20
+NUMERIC_TYPES = ("integer", "decimal", "money", "quantity")
+
+# Tabulator's header-filter types and the query layer's operators
+TABULATOR_OPS = {
+    "like": "ct",
+    "=": "eq",
+    "!=": "neq",
+    "<": "lt",
+    "<=": "le",
+    ">": "gt",
+    ">=": "ge",
+    "in": "in",
+    "starts": "sw",
+    "ends": "ew",
+}
+_INDEXED = re.compile(r"^(sort|filter)\[(\d+)\]\[(\w+)\]$")
+
+
+@dataclass(frozen=True)
+class View:
+    """The grid's current view: filters, sort and search, as Tabulator sends them."""
+
+    filters: tuple[Filter, ...] = ()
+    order: tuple[str, str] = ("id", "asc")
+    search: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> View:
+        """Parse `sort[i][field|dir]`, `filter[i][field|type|value]` and `search` from query args."""
+        groups: dict[tuple[str, int], dict[str, str]] = {}
+        for name in args:
+            match = _INDEXED.match(name)
+            if match:
+                groups.setdefault((match[1], int(match[2])), {})[match[3]] = args.get(name)
+        sorts = [groups[k] for k in sorted(k for k in groups if k[0] == "sort")]
+        filters = []
+        for key in sorted(k for k in groups if k[0] == "filter"):
+            item = groups[key]
+            op = TABULATOR_OPS.get(item.get("type") or "like", item.get("type") or "")
+            value = item.get("value", "")
+            if value == "" and op != "null":
+                continue
+            filters.append(Filter(item.get("field", ""), op, value))
+        order = ("id", "asc")
+        if sorts:
+            order = (sorts[0].get("field", "id"), (sorts[0].get("dir") or "asc").lower())
+        return cls(tuple(filters), order, (args.get("search") or "").strip())
+
+    def select(self, session: Session, access: Access, model: ModelSpec) -> Any:
+        """The scoped, filtered SELECT of the view (without ORDER BY)."""
+        stmt = base_select(access, model)
+        conditions = [filter_condition(access, model, f, session) for f in self.filters]
+        if self.search:
+            cond = search_condition(access, model, self.search)
+            if cond is not None:
+                conditions.append(cond)
+        return stmt.where(and_(*conditions)) if conditions else stmt
+
+    def ordered(self, session: Session, access: Access, model: ModelSpec) -> Any:
+        """The view's SELECT with a stable ORDER BY (the primary key last)."""
+        return self.select(session, access, model).order_by(*order_clause(access, model, *self.order))
+
+
+def readonly_row(model: ModelSpec, row: Any) -> bool:
+    """Rows nobody edits in the grid: ledger entries and documents past draft."""
+    return model.kind == "ledger" or (model.kind == "document" and row.status != "draft")
+
+
+def grid_json(
+    session: Session, access: Access, model: ModelSpec, rows: list[Any], columns: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Rows as the grid shows them: masked JSON plus id, version and whether the row is read-only."""
+    data = rows_to_json(session, access, model, rows, columns=columns)
+    for row, item in zip(rows, data, strict=True):
+        item["version"] = row.version
+        item["_readonly"] = readonly_row(model, row)
+    return data
+
+
+def numeric_fields(access: Access, model: ModelSpec) -> list[FieldSpec]:
+    """Visible numeric fields (they get a sum at the bottom of the grid)."""
+    return [s for s in access.visible_fields(model) if s.type in NUMERIC_TYPES and s.name != "version"]
+
+
+def page_sums(access: Access, model: ModelSpec, rows: list[Any]) -> dict[str, Any]:
+    """Exact sums of the page's numeric columns."""
+    sums = {}
+    for spec in numeric_fields(access, model):
+        values = [getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None]
+        sums[spec.name] = FIELD_TYPES[spec.type].to_json(spec, sum(values, Decimal(0)) if values else None)
+    return sums
+
+
+def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> dict[str, Any]:
+    """One page in Tabulator's remote format, or the rows named by `ids` (live refresh)."""
+    cls = access.registry.cls(model.key)
+    if args.get("ids"):
+        ids = _int_list(args.get("ids"))[:MAX_GRID_PAGE]
+        rows = list(session.execute(base_select(access, model).where(cls.id.in_(ids))).scalars())
+        return {"last_page": 1, "last_row": len(rows), "data": grid_json(session, access, model, rows)}
+    page = _int(args.get("page", 1), 1)
+    size = _int(args.get("size", 100), 100)
+    if not 1 <= size <= MAX_GRID_PAGE or page < 1:
+        raise BadQuery(t("bad_page_size", max=MAX_GRID_PAGE))
+    view = View.from_args(args)
+    offset = (page - 1) * size
+    filtered = view.select(session, access, model)
+    order = order_clause(access, model, *view.order)
+    # ids first: the page's 100 ids come from an index, then 100 rows are read by primary key
+    ids = filtered.with_only_columns(cls.id).order_by(*order).limit(size).offset(offset).subquery()
+    rows = list(session.execute(select(cls).join(ids, ids.c.id == cls.id).order_by(*order)).scalars())
+    if len(rows) < size and (rows or page == 1):
+        count, exact = offset + len(rows), True  # the last page: the total is known without counting
+    elif not rows:  # past an estimated end: count once, the pager corrects itself
+        count, exact = count_all(session, filtered), True
+    else:
+        count, exact = count_view(session, filtered)
+    return {
+        "last_page": max((count + size - 1) // size, 1),
+        "last_row": count,
+        "last_row_exact": exact,
+        "data": grid_json(session, access, model, rows),
+        "sums": page_sums(access, model, rows),
+    }
+
+
+def count_all(session: Session, stmt: Any) -> int:
+    """Exact number of rows of a SELECT."""
+    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def count_view(session: Session, stmt: Any) -> tuple[int, bool]:
+    """(total, exact) of a view. Exact on SQLite and for views of up to COUNT_CHECK_UP_TO rows; above that
+    PostgreSQL's planner estimate, so a page of a million rows never waits for a full count."""
+    stmt = stmt.order_by(None)
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return count_all(session, stmt), True
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    cap = COUNT_CHECK_UP_TO if estimate <= COUNT_CHECK_UP_TO else COUNT_EXACT_UP_TO
+    ones = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(cap + 1)
+    count = session.execute(select(func.count()).select_from(ones.subquery())).scalar_one()
+    return (count, True) if count <= cap else (max(estimate, cap + 1), False)
+
+
+def row_ids(session: Session, access: Access, model: ModelSpec, args: Any) -> dict[str, Any]:
+    """Ids and versions at absolute positions start..start+count-1 of the view (pastes past the page)."""
+    start = _int(args.get("start", 0), 0)
+    count = _int(args.get("count", 100), 100)
+    if start < 0 or not 1 <= count <= MAX_IDS:
+        raise BadQuery(t("bad_page_size", max=MAX_IDS))
+    view = View.from_args(args)
+    cls = access.registry.cls(model.key)
+    stmt = view.ordered(session, access, model).with_only_columns(cls.id, cls.version).limit(count).offset(start)
+    rows = session.execute(stmt).all()
+    total, exact = count_view(session, view.select(session, access, model))
+    return {"rows": [{"id": r.id, "version": r.version} for r in rows], "total": total, "total_exact": exact}
+
+
+def changes_since(session: Session, access: Access, model: ModelSpec, since: Any) -> dict[str, Any]:
+    """Ids of the model's rows written since the cursor (the audit trail is the feed)."""
+    access.require(model.key, "read")
+    if since in (None, ""):
+        return {"cursor": session.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one()}
+    cursor = _int(since, 0)
+    rows = session.execute(
+        select(audit_log.c.id, audit_log.c.record_id, audit_log.c.action)
+        .where(audit_log.c.id > cursor, audit_log.c.model == model.key)
+        .order_by(audit_log.c.id)
+        .limit(MAX_CHANGES)
+    ).all()
+    changed: dict[int, None] = {}
+    deleted: dict[int, None] = {}
+    for row in rows:
+        if row.record_id is None:
+            continue
+        if row.action == "delete":
+            deleted[row.record_id] = None
+            changed.pop(row.record_id, None)
+        else:
+            changed[row.record_id] = None
+    if changed and access.scope(model) is not None:  # ids of rows the user may not see stay unknown
+        cls = access.registry.cls(model.key)
+        seen = set(
+            session.execute(base_select(access, model).with_only_columns(cls.id).where(cls.id.in_(changed))).scalars()
+        )
+        changed = {pk: None for pk in changed if pk in seen}
+    if rows:
+        cursor = rows[-1].id
+    else:  # skip past other models' entries so the next poll starts from here
+        cursor = max(cursor, session.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one())
+    return {"cursor": cursor, "changed": list(changed), "deleted": list(deleted)}
+
+
+def lookup(session: Session, access: Access, model: ModelSpec, text: str) -> list[dict[str, Any]]:
+    """Rows of a linked model matching typed text (code, name, pinyin initials, barcode), for editors."""
+    cls = access.registry.cls(model.key)
+    key_col = cls.id if model.business_key == "id" else getattr(cls, model.field(model.business_key).column)
+    name_col = getattr(cls, model.field(model.display).column) if model.display else key_col
+    stmt = base_select(access, model)
+    cond = search_condition(access, model, text) if text.strip() else None
+    if cond is not None:
+        stmt = stmt.where(cond)
+    rows = session.execute(stmt.order_by(key_col).limit(LOOKUP_LIMIT)).scalars()
+    return [{"id": r.id, "key": getattr(r, key_col.key), "name": getattr(r, name_col.key)} for r in rows]
+
+
+def load_layout(session: Session, user_id: int | None, model_key: str) -> list[dict[str, Any]] | None:
+    """The user's saved column order, widths and visibility for a model."""
+    text = session.execute(
+        select(grid_layout.c.layout).where(grid_layout.c.user_id == user_id, grid_layout.c.model == model_key)
+    ).scalar()
+    return json.loads(text) if text else None
+
+
+def save_layout(session: Session, access: Access, model: ModelSpec, body: Any) -> list[dict[str, Any]]:
+    """Store the user's column layout (fields they may see only)."""
+    access.require(model.key, "read")
+    columns = body.get("columns") if isinstance(body, dict) else None
+    if not isinstance(columns, list) or len(columns) > 500:
+        raise BadQuery(t("batch_malformed", reason="columns"))
+    visible = {s.name for s in access.visible_fields(model)}
+    layout = []
+    for item in columns:
+        if not isinstance(item, dict) or item.get("field") not in visible:
+            continue
+        width = item.get("width")
+        layout.append(
+            {
+                "field": item["field"],
+                "width": min(max(int(width), 30), 2000) if isinstance(width, int | float) else None,
+                "visible": item.get("visible") is not False,
+            }
+        )
+    session.execute(
+        delete(grid_layout).where(grid_layout.c.user_id == access.user_id, grid_layout.c.model == model.key)
+    )
+    session.execute(insert(grid_layout).values(user_id=access.user_id, model=model.key, layout=json.dumps(layout)))
+    session.commit()
+    return layout
+
+
+def _int(raw: Any, default: int) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        if raw in (None, ""):
+            return default
+        raise BadQuery(t("not_integer")) from exc
+
+
+def _int_list(raw: str) -> list[int]:
+    return [_int(part, 0) for part in str(raw).split(",") if part.strip()]

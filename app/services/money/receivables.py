@@ -1,0 +1,177 @@
+"""Receivables and payables per partner, from submitted documents (应收 / 应付)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.meta.registry import Registry
+from app.services.access.rights import Access
+
+ZERO = Decimal(0)
+OWED = "total_with_tax"  # the document total a partner owes or is owed (价税合计)
+
+
+def _sum(session: Session, registry: Registry, model: str, column: str, partner_id: int, **where: Any) -> Decimal:
+    cls = registry.cls(model)
+    stmt = select(func.sum(getattr(cls, column))).where(cls.partner_id == partner_id, cls.status == "submitted")
+    for name, value in where.items():
+        stmt = stmt.where(getattr(cls, name) == value)
+    return session.execute(stmt).scalar() or ZERO
+
+
+def receivable(session: Session, registry: Registry, partner_id: int) -> Decimal:
+    """What the customer owes: deliveries less returns less money received."""
+    return (
+        _sum(session, registry, "sales_delivery", OWED, partner_id)
+        - _sum(session, registry, "sales_return", OWED, partner_id)
+        - _sum(session, registry, "payment", "amount", partner_id, direction="receipt")
+    )
+
+
+def payable(session: Session, registry: Registry, partner_id: int) -> Decimal:
+    """What we owe the supplier: receipts less returns less money paid."""
+    return (
+        _sum(session, registry, "purchase_receipt", OWED, partner_id)
+        - _sum(session, registry, "purchase_return", OWED, partner_id)
+        - _sum(session, registry, "payment", "amount", partner_id, direction="payment")
+    )
+
+
+def open_orders(session: Session, registry: Registry, partner_id: int, exclude: int | None = None) -> Decimal:
+    """Value with tax of what submitted sales orders (but `exclude`) still have to deliver."""
+    order, line = registry.cls("sales_order"), registry.cls("sales_order_line")
+    rows = session.execute(
+        select(func.coalesce(line.base_qty, line.qty).label("qty"), line.delivered_qty, line.amount_with_tax)
+        .join(order, order.id == line.parent_id)
+        .where(order.partner_id == partner_id, order.status == "submitted", order.id != (exclude or 0))
+    )
+    return sum(
+        (
+            (Decimal(r.qty) - Decimal(r.delivered_qty or 0)) / Decimal(r.qty) * Decimal(r.amount_with_tax or 0)
+            for r in rows
+            if r.qty
+        ),
+        ZERO,
+    )
+
+
+def allocated_to(
+    session: Session, registry: Registry, model_key: str, number: str, exclude: int | None = None
+) -> Decimal:
+    """What submitted payments (but `exclude`) have allocated to one document."""
+    payment, line = registry.cls("payment"), registry.cls("payment_line")
+    return (
+        session.execute(
+            select(func.sum(line.allocated_amount))
+            .join(payment, payment.id == line.parent_id)
+            .where(
+                payment.status == "submitted",
+                payment.id != (exclude or 0),
+                line.source_number == number,
+                (line.source_model == model_key) | line.source_model.is_(None),
+            )
+        ).scalar()
+        or ZERO
+    )
+
+
+BUCKETS = ((0, "current"), (30, "1_30"), (60, "31_60"), (90, "61_90"), (None, "over_90"))
+
+
+def _documents(session: Session, registry: Registry, partner_id: int, side: str) -> list[dict[str, Any]]:
+    """The partner's submitted documents that change what is owed, oldest first, with their sign."""
+    models = (
+        (("sales_delivery", 1), ("sales_return", -1), ("payment", -1))
+        if side == "receivable"
+        else (("purchase_receipt", 1), ("purchase_return", -1), ("payment", -1))
+    )
+    direction = "receipt" if side == "receivable" else "payment"
+    rows = []
+    for model, sign in models:
+        cls = registry.cls(model)
+        amount_col = cls.amount if model == "payment" else getattr(cls, OWED)
+        stmt = select(cls.number, cls.date, amount_col, cls.created_at).where(
+            cls.partner_id == partner_id, cls.status == "submitted"
+        )
+        if model == "payment":
+            stmt = stmt.where(cls.direction == direction)
+        for number, date, amount, created in session.execute(stmt):
+            rows.append(
+                {"model": model, "number": number, "date": date, "amount": sign * (amount or ZERO), "created": created}
+            )
+    rows.sort(key=lambda r: (r["date"], r["created"]))
+    for row in rows:
+        del row["created"]
+    return rows
+
+
+def statement(session: Session, registry: Registry, partner_id: int, side: str = "receivable") -> list[dict[str, Any]]:
+    """对账单: every document with the running balance."""
+    running = ZERO
+    out = []
+    for row in _documents(session, registry, partner_id, side):
+        running += row["amount"]
+        out.append({**row, "date": row["date"].isoformat(), "amount": str(row["amount"]), "balance": str(running)})
+    return out
+
+
+def ageing(
+    session: Session, registry: Registry, partner_id: int, today: dt.date, terms_days: int, side: str = "receivable"
+) -> dict[str, str]:
+    """Open amount by days past due (credits settle the oldest invoices first)."""
+    docs = _documents(session, registry, partner_id, side)
+    invoice_model = "sales_delivery" if side == "receivable" else "purchase_receipt"
+    allocated = {
+        d["number"]: allocated_to(session, registry, invoice_model, d["number"])
+        for d in docs
+        if d["model"] == invoice_model
+    }
+    # credits not allocated to a named document settle the oldest invoices first
+    credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(allocated.values(), ZERO)
+    buckets = {name: ZERO for _, name in BUCKETS}
+    for doc in (d for d in docs if d["amount"] > 0):
+        remaining = doc["amount"] - allocated.get(doc["number"], ZERO)
+        settled = min(max(credit, ZERO), remaining)
+        credit -= settled
+        open_amount = remaining - settled
+        if open_amount <= 0:
+            continue
+        overdue = (today - (doc["date"] + dt.timedelta(days=terms_days))).days
+        for limit, name in BUCKETS:
+            if limit is None or overdue <= limit:
+                buckets[name] += open_amount
+                break
+    return {name: f"{value:.2f}" for name, value in buckets.items()}
+
+
+def overdue_customers(session: Session, access: Access, today: dt.date) -> list[dict[str, Any]]:
+    """Customers the user may see with receivables past their payment terms (催款), most overdue first."""
+    registry = access.registry
+    model, cls = registry.model("partner"), registry.cls("partner")
+    stmt = select(cls).where(cls.kind.in_(["customer", "both"]))
+    scope = access.scope(model)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    result = []
+    for partner in session.execute(stmt.order_by(cls.code)).scalars():
+        buckets = ageing(session, registry, partner.id, today, int(partner.payment_terms_days or 0))
+        overdue = sum((Decimal(v) for k, v in buckets.items() if k != "current"), ZERO)
+        if overdue > 0:
+            result.append(
+                {
+                    "id": partner.id,
+                    "partner": partner.code,
+                    "name": partner.name,
+                    "contact": getattr(partner, "contact", None),
+                    "phone": getattr(partner, "phone", None),
+                    "terms_days": int(partner.payment_terms_days or 0),
+                    "ageing": buckets,
+                    "overdue": f"{overdue:.2f}",
+                }
+            )
+    return sorted(result, key=lambda r: -Decimal(r["overdue"]))

@@ -1,0 +1,310 @@
+"""Posting documents to the stock ledger: submit (post), approve, reject and cancel (post reversing entries).
+
+Concurrency: the document's status moves with one conditional UPDATE (a second submit finds it no
+longer draft and gets 409); its stock effects are then written in the same transaction by a
+StockWriter (app/services/stock/writer.py: the fixed lock order of balance rows, costing, batches and
+serial numbers). SQLite write transactions start with BEGIN IMMEDIATE; `retrying` starts the work
+again after a PostgreSQL deadlock or serialization failure, or when another posting moved a serial
+number meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from app.documents.base import RELEASE, RESERVE, Effect, behaviour_for
+from app.documents.units import check_units
+from app.errors import CellError, Conflict, Forbidden, ValidationFailed
+from app.i18n import t
+from app.ledger.serials import Place, listing
+from app.ledger.serials import parse as parse_serials
+from app.meta.spec import ModelSpec
+from app.services.access.rights import Access
+from app.services.money.budgets import budget_usage
+from app.services.money.receivables import allocated_to, open_orders, receivable
+from app.services.records.audit import audit_change, utcnow
+from app.services.records.query import get_row
+from app.services.records.settings import policy
+from app.services.records.write import apply_computed
+from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
+from app.services.stock.writer import StockWriter
+
+T = TypeVar("T")
+RETRIES = 5
+
+
+def retrying(session: Session, work: Callable[[], T]) -> T:
+    """Run `work` in a transaction, again from scratch after a deadlock or serialization failure (or a
+    serial number another posting moved meanwhile: the next attempt reads where it is now)."""
+    for attempt in range(RETRIES):
+        try:
+            return work()
+        except SerialRace as exc:
+            session.rollback()
+            if attempt == RETRIES - 1:
+                raise Conflict(t("serial_race", serials=listing(exc.serials))) from exc
+        except OperationalError as exc:
+            session.rollback()
+            code = getattr(exc.orig, "sqlstate", None)
+            if code not in ("40001", "40P01") or attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class PostingService:
+    """Submit, approve, reject and cancel documents for one user."""
+
+    def __init__(self, session: Session, access: Access) -> None:
+        self.session = session
+        self.access = access
+        self.registry = access.registry
+        self.warnings: list[str] = []
+        self._tracked: dict[int, Tracking] = {}
+
+    def _retrying(self, work: Callable[[], T]) -> T:
+        """`work` in a transaction, retried from scratch; each attempt reads (and locks) items anew."""
+
+        def attempt() -> T:
+            self._tracked = {}  # read under the rolled-back attempt's locks: gone with them
+            return work()
+
+        return retrying(self.session, attempt)
+
+    def submit(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Draft -> submitted, posting the document's stock effects; returns the document."""
+        return self._retrying(lambda: self._submit(model_key, pk, version))
+
+    def cancel(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Submitted -> cancelled, posting entries that reverse every move of the document."""
+        return self._retrying(lambda: self._cancel(model_key, pk, version))
+
+    def approve(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Give the next approval level of a pending document; the last one posts it."""
+        return self._retrying(lambda: self._approve(model_key, pk, version))
+
+    def reject(self, model_key: str, pk: int, version: int | None = None) -> Any:
+        """Send a pending document back to draft."""
+        return self._retrying(lambda: self._reject(model_key, pk, version))
+
+    # -- transitions ----------------------------------------------------------------------------
+
+    def _document(self, model_key: str, pk: int, action: str) -> tuple[ModelSpec, Any]:
+        model = self.registry.model(model_key)
+        if model.kind != "document":
+            raise ValidationFailed([CellError("_record", t("not_a_document"))])
+        self.access.require(model.key, action)
+        return model, get_row(self.session, self.access, model, pk)
+
+    def _transition(self, model: ModelSpec, doc: Any, source: str, target: str, version: int | None) -> None:
+        cls = self.registry.cls(model.key)
+        stmt = update(cls).where(cls.id == doc.id, cls.status == source)
+        if version is not None:
+            stmt = stmt.where(cls.version == version)
+        changed = self.session.execute(
+            stmt.values(
+                status=target, version=cls.version + 1, updated_at=utcnow(), updated_by_id=self.access.user_id
+            ).execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            self.session.rollback()
+            raise Conflict(t("status_changed", status=source))
+        self.session.refresh(doc)
+
+    def _check_period(self, doc: Any) -> None:
+        """Refuse documents in a locked period unless the user's role may override the lock."""
+        lock = policy(self.session, self.registry, "period_lock_date")
+        overriders = set(policy(self.session, self.registry, "period_lock_override_roles") or [])
+        if (
+            lock
+            and doc.date is not None
+            and doc.date.isoformat() <= lock
+            and not overriders & set(self.access.role_names)
+        ):
+            raise ValidationFailed([CellError("date", t("period_locked", date=lock))])
+
+    def _check_not_backdated(self, doc: Any, effects: list[Effect]) -> None:
+        """Refuse a document dated before entries already posted for the same stock (no silent re-costing)."""
+        move_cls = self.registry.cls("stock_move")
+        keys = sorted({(e.item_id, e.warehouse_id, e.batch) for e in effects})
+        if not keys or doc.date is None:
+            return
+        latest = self.session.execute(
+            select(func.max(move_cls.date)).where(
+                tuple_(move_cls.item_id, move_cls.warehouse_id, move_cls.batch).in_(keys)
+            )
+        ).scalar()
+        if latest is not None and latest > doc.date:
+            raise ValidationFailed([CellError("date", t("backdated", date=latest.isoformat()))])
+
+    def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "submit")
+        self._check_period(doc)
+        if self._required_levels(model, doc):
+            self._transition(model, doc, "draft", "pending", version)
+            self._audit(model, doc, "submit", "draft", "pending")
+            self.session.commit()
+            return doc
+        self._transition(model, doc, "draft", "submitted", version)
+        return self._post_document(model, doc, "draft")
+
+    def _approve(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "approve")
+        if doc.status != "pending":
+            raise Conflict(t("status_changed", status="pending"))
+        levels = self._required_levels(model, doc)
+        step = doc.approval_step or 0
+        level = levels[step] if step < len(levels) else None
+        if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
+            raise Forbidden(t("approval_role", role=level.role))
+        self._check_period(doc)
+        if step + 1 < len(levels):
+            cls = self.registry.cls(model.key)
+            changed = self.session.execute(
+                update(cls)
+                .where(cls.id == doc.id, cls.status == "pending", cls.approval_step == step)
+                .values(approval_step=step + 1, version=cls.version + 1, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:
+                self.session.rollback()
+                raise Conflict(t("status_changed", status="pending"))
+            self.session.refresh(doc)
+            self._audit(model, doc, "approve", "pending", "pending", level=step + 1)
+            self.session.commit()
+            return doc
+        self._transition(model, doc, "pending", "submitted", version)
+        return self._post_document(model, doc, "pending", action="approve")
+
+    def _reject(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "approve")
+        self._transition(model, doc, "pending", "draft", version)
+        doc.approval_step = 0
+        self._audit(model, doc, "reject", "pending", "draft")
+        self.session.commit()
+        return doc
+
+    def _required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
+        """Approval levels from approvals.yaml by amount, plus any the document adds (over budget)."""
+        chain = self.registry.meta.approvals.get(model.key)
+        levels = chain.required(getattr(doc, chain.amount_field)) if chain is not None else ()
+        lines = list(doc.lines) if model.lines_model else []
+        extra = behaviour_for(model.key, self).extra_approvals(doc, lines)
+        return levels + tuple(level for level in extra if level.role not in {lv.role for lv in levels})
+
+    def _post_document(self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit") -> Any:
+        """Post the stock effects of a document that just became submitted, and commit."""
+        lines = list(doc.lines) if model.lines_model else []
+        behaviour = behaviour_for(model.key, self)
+        stock = self._stock_writer()
+        check_units(self, lines)
+        behaviour.check(doc, lines)
+        effects = behaviour.stock_effects(doc, lines)
+        self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
+        costs = stock.post(model, doc, effects)
+        stock.save_serials()
+        behaviour.after_post(doc, lines, costs)
+        apply_computed(self.registry, model, doc)
+        self.session.flush()
+        self._audit(model, doc, action, before_status, "submitted", moves=len(effects))
+        self.session.commit()
+        return doc
+
+    def _stock_writer(self) -> StockWriter:
+        """A fresh writer for the stock side of one posting (its serials are read anew each attempt)."""
+        return StockWriter(self.session, self.registry, self.access.user_id, self.tracking)
+
+    def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
+        audit_change(
+            self.session, self.access, model.key, doc.id, action, {"status": before}, {"status": after, **extra}
+        )
+
+    def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:
+        model, doc = self._document(model_key, pk, "approve")
+        self._check_period(doc)
+        self._transition(model, doc, "submitted", "cancelled", version)
+        stock = self._stock_writer()
+        lines = list(doc.lines) if model.lines_model else []
+        behaviour = behaviour_for(model.key, self)
+        # what the cancel posts after the reversal (a delivery re-reserves for its order, maybe in another
+        # warehouse) is locked with it, in the one order: the source order first, then every balance row
+        effects = behaviour.cancel_effects(doc, lines)
+        reversed_moves = stock.reverse(model, doc, also=[(e.item_id, e.warehouse_id, e.batch) for e in effects])
+        stock.post(model, doc, effects)
+        stock.save_serials()
+        behaviour.after_cancel(doc, lines)
+        self.session.flush()
+        self._audit(model, doc, "cancel", "submitted", "cancelled", reversed=reversed_moves)
+        self.session.commit()
+        return doc
+
+    # -- look-ups for document behaviours (their `ctx`) ------------------------------------------
+
+    def row(self, model_key: str, pk: int | None) -> Any:
+        """A row by id (None for None)."""
+        return None if pk is None else self.session.get(self.registry.cls(model_key), pk)
+
+    def submitted_document(self, model_key: str, number: str) -> tuple[Any, list[Any]] | None:
+        """A submitted document by number, with its lines locked for update (None if there is none)."""
+        cls = self.registry.cls(model_key)
+        doc = self.session.execute(
+            select(cls).where(cls.number == number, cls.status == "submitted").with_for_update()
+        ).scalar_one_or_none()
+        if doc is None:
+            return None
+        return doc, list(doc.lines)
+
+    def returned_serials(self, model_key: str, source_number: str, exclude: int) -> dict[int, set[str]]:
+        """Serials per item that submitted `model_key` returns (but `exclude`) took back from a document."""
+        doc, line = self.registry.cls(model_key), self.registry.cls(f"{model_key}_line")
+        rows = self.session.execute(
+            select(line.item_id, line.serials)
+            .join(doc, doc.id == line.parent_id)
+            .where(doc.source_number == source_number, doc.status == "submitted", doc.id != exclude)
+        )
+        found: dict[int, set[str]] = {}
+        for item_id, serials in rows:
+            found.setdefault(item_id, set()).update(parse_serials(serials))
+        return found
+
+    def allocated_to(self, model_key: str, number: str, exclude: int | None = None) -> Decimal:
+        """How much submitted payments (but `exclude`) have already allocated to a document."""
+        return allocated_to(self.session, self.registry, model_key, number, exclude)
+
+    def receivable(self, partner_id: int) -> Decimal:
+        """What the customer owes now."""
+        return receivable(self.session, self.registry, partner_id)
+
+    def open_orders(self, partner_id: int, exclude: int | None = None) -> Decimal:
+        """What the customer's submitted orders (but `exclude`) still have to deliver."""
+        return open_orders(self.session, self.registry, partner_id, exclude)
+
+    def policy(self, key: str) -> Any:
+        """A policy switch in force."""
+        return policy(self.session, self.registry, key)
+
+    def warn(self, key: str, **params: Any) -> None:
+        """A message for the user that does not stop the posting (shown after submit)."""
+        message = t(key, **params)
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def tracking(self, item_ids: Collection[int]) -> dict[int, Tracking]:
+        """The batch / serial flags of these items (read once per posting service)."""
+        missing = {i for i in item_ids if i is not None and i not in self._tracked}
+        if missing:
+            self._tracked.update(item_tracking(self.session, self.registry, missing))
+        return {i: self._tracked[i] for i in item_ids if i in self._tracked}
+
+    def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
+        """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
+        return in_stock_at(self.session, item_id, Place(warehouse_id, batch), at)
+
+    def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
+        """Per budgeted category of this order's items: (budget, spent this month including this order)."""
+        return budget_usage(self.session, self.registry, doc, lines)

@@ -1,0 +1,91 @@
+"""Audit rows: who changed what, when, before and after, written in the same transaction."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from app.services.records.tables import audit_log
+
+if TYPE_CHECKING:
+    from app.services.access.rights import Access
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("jxc_request_id", default=None)
+
+
+def utcnow() -> dt.datetime:
+    """Current UTC time without zone (how timestamps are stored)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def audit_row(
+    *,
+    user_id: int | None,
+    username: str,
+    model: str,
+    record_id: int | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The values of one audit row (before / after as JSON text)."""
+    return {
+        "at": utcnow(),
+        "user_id": user_id,
+        "username": username,
+        "model": model,
+        "record_id": record_id,
+        "action": action,
+        "before": None if before is None else json.dumps(before, ensure_ascii=False, default=str),
+        "after": None if after is None else json.dumps(after, ensure_ascii=False, default=str),
+        "request_id": request_id_var.get(),
+    }
+
+
+def write_audit(session: Session, **fields: Any) -> None:
+    """Append one audit row (the fields of `audit_row`) inside the caller's transaction."""
+    session.execute(insert(audit_log).values(audit_row(**fields)))
+
+
+def write_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append audit rows built by `audit_row` in one statement (batches)."""
+    if rows:
+        session.execute(insert(audit_log), rows)
+
+
+def change_row(
+    access: Access,
+    model: str,
+    record_id: int | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """audit_row for the user behind `access`."""
+    return audit_row(
+        user_id=access.user_id,
+        username=access.username,
+        model=model,
+        record_id=record_id,
+        action=action,
+        before=before,
+        after=after,
+    )
+
+
+def audit_change(
+    session: Session,
+    access: Access,
+    model: str,
+    record_id: int | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """write_audit for the user behind `access` (what every service calls)."""
+    session.execute(insert(audit_log).values(change_row(access, model, record_id, action, before, after)))

@@ -1,0 +1,63 @@
+"""Reading the audit trail, with the reader's field masks and row scope applied."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.meta.spec import ModelSpec
+from app.services.access.rights import Access
+from app.services.records.query import get_row
+from app.services.records.tables import audit_log
+
+
+def _mask(access: Access, model: ModelSpec | None, data: str | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    values = json.loads(data)
+    if model is None:  # platform rows (fields, settings, users) are shown whole to those who may read audit
+        return values
+    visible = {f.name for f in access.visible_fields(model)} | {"id"}
+    return {k: v for k, v in values.items() if k in visible}
+
+
+def audit_entry(access: Access, model: ModelSpec | None, row: Any) -> dict[str, Any]:
+    """One audit row as JSON, masked for the reader."""
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(timespec="seconds"),
+        "user": row.username,
+        "model": row.model,
+        "record_id": row.record_id,
+        "action": row.action,
+        "before": _mask(access, model, row.before),
+        "after": _mask(access, model, row.after),
+        "request_id": row.request_id,
+    }
+
+
+def record_history(session: Session, access: Access, model: ModelSpec, pk: int) -> list[dict[str, Any]]:
+    """Audit rows of one record the reader may see (NotFound otherwise), newest first."""
+    get_row(session, access, model, pk)
+    rows = session.execute(
+        select(audit_log)
+        .where(audit_log.c.model == model.key, audit_log.c.record_id == pk)
+        .order_by(audit_log.c.id.desc())
+    )
+    return [audit_entry(access, model, row) for row in rows]
+
+
+def recent_audit(
+    session: Session, access: Access, page: int = 0, page_size: int = 50, model_key: str | None = None
+) -> list[dict[str, Any]]:
+    """The global audit trail (admins and managers), newest first."""
+    stmt = select(audit_log).order_by(audit_log.c.id.desc()).limit(page_size).offset(page * page_size)
+    if model_key:
+        stmt = stmt.where(audit_log.c.model == model_key)
+    out = []
+    for row in session.execute(stmt):
+        out.append(audit_entry(access, access.registry.meta.models.get(row.model), row))
+    return out

@@ -1,0 +1,27 @@
+"""Document numbers like CG20261125-0001: unique and safe under concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.services.records.tables import sequence
+
+
+def next_number(session: Session, prefix: str, day: dt.date) -> str:
+    """Take the next number for prefix+day; the row lock holds until the transaction ends."""
+    key = f"{prefix}{day:%Y%m%d}"
+    for _attempt in range(3):
+        bumped = session.execute(update(sequence).where(sequence.c.key == key).values(value=sequence.c.value + 1))
+        if bumped.rowcount == 0:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(sequence).values(key=key, value=1))
+            except IntegrityError:
+                continue  # another transaction created it first: bump that one
+        value = session.execute(select(sequence.c.value).where(sequence.c.key == key)).scalar_one()
+        return f"{key}-{value:04d}"
+    raise RuntimeError(f"could not allocate a number for {key}")

@@ -1,0 +1,67 @@
+"""Resolve what a user typed for a link (id or business key) into a row id, within their scope."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.meta.types import normalise_text
+
+if TYPE_CHECKING:
+    from app.services.access.rights import Access
+
+
+class Resolver:
+    """A LinkResolver bound to one session and one user's scope, with a small cache."""
+
+    def __init__(self, session: Session, access: Access) -> None:
+        self.session = session
+        self.access = access
+        self._cache: dict[tuple[str, Any], int | None] = {}
+
+    def resolve(self, model_key: str, raw: Any) -> int | None:
+        """Row id of `model_key` for an id (int) or business key (text); None if not visible."""
+        cache_key = (model_key, raw)
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        registry = self.access.registry
+        model = registry.model(model_key)
+        cls = registry.cls(model_key)
+        stmt = select(cls.id)
+        if isinstance(raw, bool):
+            found = None
+        else:
+            if isinstance(raw, int) or model.business_key == "id":
+                try:
+                    stmt = stmt.where(cls.id == int(raw))
+                except (TypeError, ValueError):
+                    stmt = None  # type: ignore[assignment]
+            else:
+                key_column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
+                stmt = stmt.where(key_column == normalise_text(raw))
+            found = self._first(model, stmt) if stmt is not None else None
+            if found is None and model.display and not isinstance(raw, int):
+                # what people paste from a spreadsheet is often the name ("个", "华东仓"): accept it if unique
+                by_name = select(cls.id).where(getattr(cls, model.field(model.display).column) == normalise_text(raw))
+                found = self._first(model, by_name, unique=True)
+        self._cache[cache_key] = found
+        return found
+
+    def _first(self, model: Any, stmt: Any, unique: bool = False) -> int | None:
+        scope = self.access.scope(model)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        ids = self.session.execute(stmt.limit(2 if unique else 1)).scalars().all()
+        return ids[0] if len(ids) == 1 or (ids and not unique) else None
+
+    def resolve_user(self, raw: Any) -> int | None:
+        """User id for an id (int) or a username."""
+        from flask_appbuilder.security.sqla.models import User
+
+        if isinstance(raw, bool):
+            return None
+        column = User.id if isinstance(raw, int) else User.username
+        value = raw if isinstance(raw, int) else normalise_text(raw)
+        return self.session.execute(select(User.id).where(column == value)).scalar_one_or_none()

@@ -1,0 +1,48 @@
+"""Rules a model keeps on every change of a row beyond what its field types check, found by name.
+
+`app/rules/<model>.py` may define `check_change(session, registry, row, values)`, returning
+the cell errors of writing the parsed `values` (only the fields the payload sets) to `row` (None when the
+row is being created), and `check_delete(session, registry, row)` the cell errors of deleting it.
+RecordService calls them, so the rules hold for forms, the REST API, grid batches and imports alike.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.errors import CellError
+from app.meta.spec import ModelSpec
+
+
+def check_change(
+    session: Session, registry: Any, model: ModelSpec, row: Any, values: dict[str, Any], row_ref: Any = None
+) -> list[CellError]:
+    """The model's own refusals of this change (none when it has no rules module), on the row `row_ref`."""
+    rule = _rule(model.key, "check_change")
+    if rule is None:
+        return []
+    return [replace(error, row=row_ref) for error in rule(session, registry, row, values)]
+
+
+def check_delete(session: Session, registry: Any, model: ModelSpec, row: Any, row_ref: Any = None) -> list[CellError]:
+    """The model's own refusals of deleting `row` (a department that users still belong to)."""
+    rule = _rule(model.key, "check_delete")
+    if rule is None:
+        return []
+    return [replace(error, row=row_ref) for error in rule(session, registry, row)]
+
+
+@cache
+def _rule(model_key: str, name: str) -> Callable[..., list[CellError]] | None:
+    """Looked up once per model and rule: a write must not search the import path each time."""
+    module = f"app.rules.{model_key}"
+    if importlib.util.find_spec(module) is None:
+        return None
+    return getattr(importlib.import_module(module), name, None)

@@ -1,0 +1,89 @@
+"""Fields without code: add a field to a model at run time, live in every process.
+
+The field is stored in jxc_meta_field (so backups carry it), its column is added (add-only), the
+metadata version is bumped and the change audited, all in one transaction. Every process compares
+the version before each request or job and rebuilds its registry when it moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.errors import CellError, Forbidden, NotFound, ValidationFailed
+from app.i18n import MESSAGES, t
+from app.meta.registry import RegistryHolder, build_registry
+from app.meta.schema import sync_schema
+from app.meta.spec import FieldSpec, MetadataInvalid, MetaError
+from app.meta.tables import meta_field, meta_state
+from app.services.access.rights import Access
+from app.services.records.audit import audit_change
+
+
+def bump_version(session: Session) -> int:
+    """Move the metadata version on (inside the caller's transaction) and return it."""
+    current = session.execute(select(meta_state.c.version).where(meta_state.c.id == 1)).scalar()
+    if current is None:
+        session.execute(insert(meta_state).values(id=1, version=1))
+        return 1
+    session.execute(update(meta_state).where(meta_state.c.id == 1).values(version=meta_state.c.version + 1))
+    return int(current) + 1
+
+
+def add_field(session: Session, holder: RegistryHolder, access: Access, model_key: str, raw_spec: Any) -> FieldSpec:
+    """Validate and add one field; ValidationFailed lists every problem with the spec."""
+    if not access.is_admin:
+        raise Forbidden(t("forbidden"))
+    registry = holder.current
+    if model_key not in registry.meta.models:
+        raise NotFound(t("not_found"))
+    model = registry.model(model_key)
+    if model.kind == "ledger":
+        raise Forbidden(t("ledger_readonly"))
+    if not isinstance(raw_spec, dict) or not isinstance(raw_spec.get("name"), str):
+        raise ValidationFailed([CellError("name", t("required"))])
+    spec_body = {k: v for k, v in raw_spec.items() if k != "name"}
+    name = raw_spec["name"]
+    if model.field(name) is not None:
+        raise ValidationFailed([CellError("name", t("field_exists", field=name))])
+    if spec_body.get("type") == "lines":
+        raise ValidationFailed([CellError("type", "lines cannot be added at run time")])
+    if "backfill" in spec_body:  # an UPDATE of every row would hold the table inside a web request
+        raise ValidationFailed([CellError("backfill", "backfill is for fields declared in YAML (applied by jxc init)")])
+    conn = session.connection()
+    try:
+        candidate = build_registry(
+            holder.root, conn, holder.user_table, extra_fields=[{"model": model_key, "name": name, "spec": spec_body}]
+        )
+    except MetadataInvalid as exc:
+        raise ValidationFailed([_cell_error(e) for e in exc.errors]) from exc
+    session.execute(
+        insert(meta_field).values(
+            model=model_key,
+            name=name,
+            spec=json.dumps(spec_body, ensure_ascii=False),
+            created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            created_by=access.username,
+        )
+    )
+    sync_schema(conn, candidate)
+    bump_version(session)
+    added = candidate.model(model_key).field(name)
+    assert added is not None
+    audit_change(
+        session, access, "jxc_meta_field", None, "add_field", None, {"model": model_key, "name": name, **spec_body}
+    )
+    session.commit()
+    holder.refresh_if_stale(session.connection())
+    return added
+
+
+def _cell_error(error: MetaError) -> CellError:
+    """A metadata error as a per-option error, in the reader's language where it has a code."""
+    if error.code in MESSAGES:
+        return CellError(error.option or "spec", t(error.code, **dict(error.params)))
+    return CellError(error.option or "spec", error.message + (f" ({error.hint})" if error.hint else ""))

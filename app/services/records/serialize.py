@@ -1,0 +1,104 @@
+"""Rows to JSON: masked for the reader, links shown as {id, key, name}, decimals exact."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.types import FIELD_TYPES
+from app.services.access.rights import Access
+
+
+def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    if spec.type == "user":
+        from flask_appbuilder.security.sqla.models import User
+
+        rows = session.execute(select(User.id, User.username, User.first_name, User.last_name).where(User.id.in_(ids)))
+        return {
+            r.id: {"id": r.id, "key": r.username, "name": f"{r.first_name or ''}{r.last_name or ''}".strip()}
+            for r in rows
+        }
+    target = access.registry.model(spec.to or "")
+    cls = access.registry.cls(target.key)
+    key_col = cls.id if target.business_key == "id" else getattr(cls, target.business_key)
+    name_col = getattr(cls, target.display) if target.display else key_col
+    rows = session.execute(select(cls.id, key_col, name_col).where(cls.id.in_(ids)))
+    return {r[0]: {"id": r[0], "key": r[1], "name": r[2]} for r in rows}
+
+
+def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any) -> Any:
+    """One stored value as JSON (a link as {id, key, name})."""
+    if value is None:
+        return None
+    if spec.is_link:
+        return _link_labels(session, access, spec, {value}).get(value)
+    return FIELD_TYPES[spec.type].to_json(spec, value)
+
+
+def rows_to_json(
+    session: Session,
+    access: Access,
+    model: ModelSpec,
+    rows: list[Any],
+    *,
+    with_lines: bool = False,
+    columns: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """JSON for rows the user may see, with only the fields they may see."""
+    fields = [f for f in access.visible_fields(model) if f.type != "lines"]
+    if columns:
+        fields = [f for f in fields if f.name in columns]
+    # one query per linked model, however many fields point at it (created_by and updated_by ...)
+    targets: dict[str, tuple[FieldSpec, set[int]]] = {}
+    for spec in fields:
+        if spec.is_link:
+            target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
+            target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
+    by_target = {key: _link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
+    labels = {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
+    lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    line_model_key = model.lines_model
+    if with_lines and line_model_key and rows:
+        line_model = access.registry.model(line_model_key)
+        line_cls = access.registry.cls(line_model_key)
+        line_rows = list(
+            session.execute(
+                select(line_cls)
+                .where(line_cls.parent_id.in_([r.id for r in rows]))
+                .order_by(line_cls.parent_id, line_cls.line_no, line_cls.id)
+            ).scalars()
+        )
+        for line, data in zip(line_rows, rows_to_json(session, access, line_model, line_rows), strict=True):
+            data["line_no"] = line.line_no
+            lines_by_parent[line.parent_id].append(data)
+    out = []
+    for row in rows:
+        item: dict[str, Any] = {"id": row.id}
+        for spec in fields:
+            value = getattr(row, spec.column)
+            if spec.is_link:
+                item[spec.name] = labels[spec.name].get(value) if value is not None else None
+            else:
+                item[spec.name] = FIELD_TYPES[spec.type].to_json(spec, value)
+        if with_lines and line_model_key:
+            item["lines"] = lines_by_parent.get(row.id, [])
+        out.append(item)
+    return out
+
+
+def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) -> dict[str, Any]:
+    """Every stored value of a row (links as ids), for the audit trail."""
+    data: dict[str, Any] = {"id": row.id}
+    for spec in model.fields:
+        if spec.type == "lines":
+            continue
+        data[spec.name] = FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
+    if line_model is not None:
+        data["lines"] = [snapshot(line_model, line) for line in row.lines]
+    return data

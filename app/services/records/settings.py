@@ -1,0 +1,114 @@
+"""Policy switches (jshERP's checklist): defaults in metadata/settings.yaml, changes in the database,
+every change audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from app.clock import business_today
+from app.errors import CellError, Forbidden, NotFound, ValidationFailed
+from app.i18n import label, t
+from app.meta.registry import Registry
+from app.meta.spec import TODAY, FieldSpec
+from app.services.access.rights import Access
+from app.services.records.audit import audit_change, utcnow
+from app.services.records.tables import setting
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One switch: its key, current value, default, and labels."""
+
+    key: str
+    value: Any
+    default: Any
+    label: str
+    help: str
+
+
+def _declared(registry: Registry) -> dict[str, dict[str, Any]]:
+    policies = registry.meta.settings.get("policy") or {}
+    return {k: v for k, v in policies.items() if isinstance(v, dict)}
+
+
+def policies(session: Session, registry: Registry) -> list[Policy]:
+    """Every declared switch with its value in force."""
+    stored = {row.key: json.loads(row.value) for row in session.execute(select(setting))}
+    return [
+        Policy(
+            key,
+            stored.get(key, spec.get("value")),
+            spec.get("value"),
+            label(spec.get("label"), key),
+            label(spec.get("help")),
+        )
+        for key, spec in _declared(registry).items()
+    ]
+
+
+def policy(session: Session, registry: Registry, key: str) -> Any:
+    """The value in force of one switch (the YAML default until someone changes it)."""
+    stored = session.execute(select(setting.c.value).where(setting.c.key == key)).scalar()
+    if stored is not None:
+        return json.loads(stored)
+    return _declared(registry).get(key, {}).get("value")
+
+
+def policy_values(session: Session, registry: Registry, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The values in force of several switches, in one query."""
+    stored = dict(session.execute(select(setting.c.key, setting.c.value).where(setting.c.key.in_(keys))).all())
+    declared = _declared(registry)
+    return {key: json.loads(stored[key]) if key in stored else declared.get(key, {}).get("value") for key in keys}
+
+
+def field_default(session: Session, registry: Registry, spec: FieldSpec) -> Any:
+    """What a new row gets for a field left blank: the value in force of the switch it follows
+    (`default_setting`), today for a date declared `default: today`, else its declared default."""
+    if spec.default_setting is not None:
+        return policy(session, registry, spec.default_setting)
+    if spec.type == "date" and spec.default == TODAY:
+        return business_today()
+    return spec.default
+
+
+def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
+    if key.endswith("_date"):
+        if raw in (None, ""):
+            return None
+        try:
+            return dt.date.fromisoformat(str(raw)).isoformat()
+        except ValueError as exc:
+            raise ValidationFailed([CellError(key, t("not_date"))]) from exc
+    if isinstance(default, bool):
+        if not isinstance(raw, bool):
+            raise ValidationFailed([CellError(key, t("not_boolean"))])
+        return raw
+    if isinstance(default, list):
+        if not isinstance(raw, list) or any(r not in registry.meta.roles for r in raw):
+            raise ValidationFailed([CellError(key, t("not_option", options=", ".join(registry.meta.roles)))])
+        return sorted(set(raw))
+    return raw
+
+
+def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
+    """Change one switch (admin only), audited in the same transaction; returns the stored value."""
+    if not access.is_admin:
+        raise Forbidden(t("forbidden"))
+    declared = _declared(access.registry)
+    if key not in declared:
+        raise NotFound(t("not_found"))
+    value = _parse(key, declared[key].get("value"), raw, access.registry)
+    before = policy(session, access.registry, key)
+    session.execute(delete(setting).where(setting.c.key == key))
+    session.execute(
+        insert(setting).values(key=key, value=json.dumps(value), updated_at=utcnow(), updated_by=access.username)
+    )
+    audit_change(session, access, "jxc_setting", None, "update", {key: before}, {key: value})
+    session.commit()
+    return value

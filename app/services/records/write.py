@@ -1,0 +1,461 @@
+"""The one write path: parse -> validate -> permission -> write -> audit, in one transaction.
+
+REST, forms, the grid batch endpoint, importers and jobs all call RecordService; none of them
+writes model rows any other way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.clock import business_today
+from app.documents.base import behaviour_for
+from app.errors import CellError, Conflict, Forbidden, ValidationFailed
+from app.i18n import t
+from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
+from app.services.access.rights import Access
+from app.services.records.audit import audit_change, change_row, utcnow, write_audit_rows
+from app.services.records.numbering import next_number
+from app.services.records.query import get_row
+from app.services.records.resolver import Resolver
+from app.services.records.rules import check_change, check_delete
+from app.services.records.serialize import snapshot
+from app.services.records.settings import field_default
+
+CONTROL_KEYS = {"id", "version", "line_no"}
+
+
+def load_handler(path: str) -> Callable[[dict[str, Any]], Any]:
+    """Import a handler named by dotted path in metadata (e.g. app.documents.compute.line_amount)."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass
+class _Held:
+    """An update a batch has not flushed yet."""
+
+    model: ModelSpec
+    row: Any
+    row_ref: Any
+    before: dict[str, Any]
+
+
+class RecordService:
+    """Creates, updates and deletes rows of any metadata model for one user in one transaction.
+
+    With `batch=True` (grid batches, which read their rows FOR UPDATE) updates are held back and
+    written by `flush()`: one flush, one row-scope query per model, then their audit rows; `commit()`
+    inserts all audit rows in one statement. The checks and cell errors are the same; only a constraint
+    broken by a concurrent writer at that flush is reported without its row.
+    """
+
+    def __init__(self, session: Session, access: Access, batch: bool = False) -> None:
+        self.session = session
+        self.access = access
+        self.registry = access.registry
+        self.resolver = Resolver(session, access)
+        self.batch = batch
+        self._held: dict[tuple[str, int], _Held] = {}
+        self._audit_rows: list[dict[str, Any]] = []
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def create(self, model_key: str, payload: dict[str, Any], row_ref: Any = None) -> Any:
+        """Insert a row (and its lines); ValidationFailed lists every bad value."""
+        model = self._writable_model(model_key, "write")
+        values, lines, errors = self._parse_payload(model, payload, None, row_ref)
+        self._apply_defaults(model, values)
+        self._fill_own_scope(model, values)
+        bad = {e.field for e in errors}
+        errors += self._check_required(model, values, row_ref, skip=bad)
+        errors += self._check_unique(model, values, None, row_ref)
+        errors += check_change(self.session, self.registry, model, None, values, row_ref)
+        self._raise(errors)
+        cls = self.registry.cls(model.key)
+        row = cls()
+        if model.kind == "document":
+            values["status"] = "draft"
+            if not values.get("number"):
+                day = values.get("date") if isinstance(values.get("date"), dt.date) else business_today()
+                values["number"] = next_number(self.session, model.number_prefix or "DOC", day)
+        now = utcnow()
+        values.update(created_at=now, updated_at=now, created_by=self.access.user_id, updated_by=self.access.user_id)
+        self._assign(model, row, values)
+        if lines is not None:
+            self._replace_lines(model, row, lines, row_ref)
+        self._compute(model, row)
+        self.session.add(row)
+        self._flush(model, row_ref)
+        self._check_in_scope(model, [(row, row_ref)])
+        self._audit(model.key, row.id, "create", None, self._snapshot(model, row))
+        return row
+
+    def update(
+        self,
+        model_key: str,
+        pk: int,
+        payload: dict[str, Any],
+        expected_version: int | None = None,
+        row_ref: Any = None,
+        row: Any = None,
+    ) -> Any:
+        """Change some fields of a row the user may see; Conflict if it changed since `version`.
+
+        `row` may be passed when the caller already read it through `query.base_select` (batches).
+        In a batch the row is held until `flush()` (rows of models with a composite unique key are
+        flushed at once, so a duplicate is reported on its row).
+        """
+        model = self._writable_model(model_key, "write")
+        row = row if row is not None else get_row(self.session, self.access, model, pk)
+        if (model.key, row.id) in self._held:
+            self.flush()  # the same row twice in a batch: the second change sees the first's version
+        version = expected_version if expected_version is not None else payload.get("version")
+        self._check_version(model, row, version)
+        self._check_editable(model, row, row_ref)
+        before = self._snapshot(model, row)
+        with self._flush_errors(model, row_ref):  # in a batch a lookup below may autoflush held rows
+            values, lines, errors = self._parse_payload(model, payload, row, row_ref)
+            errors += self._check_required(model, values, row_ref, only=values)
+            errors += self._check_unique(model, values, row.id, row_ref)
+            errors += check_change(self.session, self.registry, model, row, values, row_ref)
+            self._raise(errors)
+            values.update(updated_at=utcnow(), updated_by=self.access.user_id)
+            self._assign(model, row, values)
+            if lines is not None:
+                self._replace_lines(model, row, lines, row_ref)
+            self._compute(model, row)
+        held = _Held(model, row, row_ref, before)
+        if self.batch and not model.unique_together:
+            self._held[model.key, row.id] = held
+            return row
+        self._flush(model, row_ref)
+        self._check_in_scope(model, [(row, row_ref)])
+        self._audit_update(held)
+        return row
+
+    def delete(
+        self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None, row: Any = None
+    ) -> None:
+        """Delete a row the user may see (documents only while draft)."""
+        model = self._writable_model(model_key, "delete")
+        row = row if row is not None else get_row(self.session, self.access, model, pk)
+        self._check_version(model, row, expected_version)
+        self._check_editable(model, row, row_ref)
+        self._raise(check_delete(self.session, self.registry, model, row, row_ref))
+        before = self._snapshot(model, row)
+        self.session.delete(row)
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ValidationFailed([CellError("id", t("in_use"), row_ref)]) from exc
+        except StaleDataError as exc:
+            self.session.rollback()
+            raise Conflict(t("version_conflict", current="?")) from exc
+        self._audit(model.key, pk, "delete", before, None)
+
+    def flush(self) -> None:
+        """Write the updates a batch held: one flush, one scope check per model, their audit rows."""
+        held = list(self._held.values())
+        self._held.clear()
+        if not held:
+            return
+        self._flush(held[0].model, None if len(held) > 1 else held[0].row_ref)
+        for model_key in {h.model.key for h in held}:
+            same = [h for h in held if h.model.key == model_key]
+            self._check_in_scope(same[0].model, [(h.row, h.row_ref) for h in same])
+        for change in held:
+            self._audit_update(change)
+
+    def commit(self) -> None:
+        """Commit the transaction (rows and their audit rows together)."""
+        self.flush()
+        write_audit_rows(self.session, self._audit_rows)
+        self._audit_rows = []
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ValidationFailed([CellError("id", t("duplicate", value=""))]) from exc
+
+    # -- parsing --------------------------------------------------------------------------------
+
+    def _writable_model(self, model_key: str, action: str) -> ModelSpec:
+        model = self.registry.model(model_key)
+        if model.kind == "ledger":
+            raise Forbidden(t("ledger_readonly"))
+        if model.is_line:
+            raise Forbidden(t("lines_via_document"))
+        self.access.require(model.key, action)
+        return model
+
+    def _parse_payload(
+        self, model: ModelSpec, payload: dict[str, Any], row: Any, row_ref: Any, prefix: str = ""
+    ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[CellError]]:
+        if not isinstance(payload, dict):
+            return {}, None, [CellError(prefix.rstrip(".") or "_record", t("not_object"), row_ref)]
+        values: dict[str, Any] = {}
+        errors: list[CellError] = []
+        lines: list[dict[str, Any]] | None = None
+        for name, raw in payload.items():
+            where = f"{prefix}{name}"
+            if name in CONTROL_KEYS:
+                continue
+            spec = model.field(name)
+            if spec is None or not self.access.can_see(model, spec):
+                errors.append(CellError(where, t("unknown_field"), row_ref))
+                continue
+            if spec.type == "lines":
+                if not isinstance(raw, list):
+                    errors.append(CellError(where, t("not_list"), row_ref))
+                    continue
+                lines = []
+                line_model = self.registry.model(model.lines_model or "")
+                for index, line_payload in enumerate(raw):
+                    line_values, _, line_errors = self._parse_payload(
+                        line_model, line_payload, None, row_ref, prefix=f"{where}.{index}."
+                    )
+                    errors.extend(line_errors)
+                    if isinstance(line_payload, dict):
+                        line_values["id"] = line_payload.get("id")
+                        errors.extend(
+                            self._check_required(
+                                line_model,
+                                line_values,
+                                row_ref,
+                                prefix=f"{where}.{index}.",
+                                skip={e.field for e in line_errors},
+                            )
+                        )
+                    lines.append(line_values)
+                continue
+            writable = self.access.can_write(model, spec)
+            if spec.name == "number" and model.kind == "document" and row is None:
+                writable = True
+            if not writable:
+                current = None if row is None else FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
+                if row is not None and self._same(spec, raw, getattr(row, spec.column), current):
+                    continue  # echoing back an unchanged read-only value is harmless
+                errors.append(CellError(where, t("readonly_field"), row_ref))
+                continue
+            try:
+                values[name] = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
+            except ValueProblem as exc:
+                errors.append(CellError(where, str(exc), row_ref))
+        return values, lines, errors
+
+    def _same(self, spec: FieldSpec, raw: Any, stored: Any, stored_json: Any) -> bool:
+        if spec.is_link:
+            return raw == stored or (isinstance(raw, dict) and raw.get("id") == stored)
+        return raw in (stored_json, stored)
+
+    def _apply_defaults(self, model: ModelSpec, values: dict[str, Any]) -> None:
+        for spec in model.data_fields:
+            if spec.name in values:
+                continue
+            default = field_default(self.session, self.registry, spec)
+            if default is not None:
+                values[spec.name] = self.resolver.resolve(spec.to or "", default) if spec.is_link else default
+
+    def _check_required(
+        self,
+        model: ModelSpec,
+        values: dict[str, Any],
+        row_ref: Any,
+        prefix: str = "",
+        only: dict[str, Any] | None = None,
+        skip: set[str] = frozenset(),
+    ) -> list[CellError]:
+        """Required fields that are empty (on update: only those the payload sets)."""
+        errors = []
+        for spec in model.data_fields:
+            if not spec.required or (only is not None and spec.name not in only) or f"{prefix}{spec.name}" in skip:
+                continue
+            if values.get(spec.name) is None:
+                errors.append(CellError(f"{prefix}{spec.name}", t("required"), row_ref))
+        return errors
+
+    def _check_unique(self, model: ModelSpec, values: dict[str, Any], pk: int | None, row_ref: Any) -> list[CellError]:
+        cls = self.registry.cls(model.key)
+        errors = []
+        for spec in model.data_fields:
+            value = values.get(spec.name)
+            if not spec.unique or value is None:
+                continue
+            stmt = select(cls.id).where(getattr(cls, spec.column) == value)
+            if pk is not None:
+                stmt = stmt.where(cls.id != pk)
+            if self.session.execute(stmt.limit(1)).first() is not None:
+                errors.append(
+                    CellError(spec.name, t("duplicate", value=FIELD_TYPES[spec.type].to_json(spec, value)), row_ref)
+                )
+        return errors
+
+    def _check_version(self, model: ModelSpec, row: Any, version: Any) -> None:
+        if version is None:
+            return
+        try:
+            expected = int(version)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed([CellError("version", t("not_integer"))]) from exc
+        if expected != row.version:
+            raise Conflict(t("version_conflict", current=row.version), current={"id": row.id, "version": row.version})
+
+    def _check_editable(self, model: ModelSpec, row: Any, row_ref: Any) -> None:
+        if model.kind == "document" and row.status != "draft":
+            raise ValidationFailed([CellError("status", t("not_draft"), row_ref)])
+
+    def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
+        """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user (also when
+        a setting lets the role see more: the row stays theirs when it is narrowed again)."""
+        for role in self.access.roles:
+            for field_name, token in role.row_scope.get(model.key, {}).items():
+                if token == "me" and values.get(field_name) is None:
+                    values[field_name] = self.access.user_id
+
+    def _check_in_scope(self, model: ModelSpec, rows: list[tuple[Any, Any]]) -> None:
+        """Refuse writes that would put rows (row, row_ref) outside what the user may see."""
+        scope = self.access.scope(model)
+        if scope is None:
+            return
+        cls = self.registry.cls(model.key)
+        ids = [row.id for row, _ in rows]
+        seen = set(self.session.execute(select(cls.id).where(cls.id.in_(ids), scope)).scalars())
+        outside = [row_ref for row, row_ref in rows if row.id not in seen]
+        if outside:
+            fields = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
+            self.session.rollback()
+            raise ValidationFailed(
+                [CellError(name, t("out_of_scope"), row_ref) for row_ref in outside for name in fields or ["_record"]]
+            )
+
+    @staticmethod
+    def _raise(errors: list[CellError]) -> None:
+        if errors:
+            raise ValidationFailed(errors)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _assign(self, model: ModelSpec, row: Any, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            spec = model.field(name)
+            if spec is not None and spec.type != "lines":
+                setattr(row, spec.column, value)
+
+    def _replace_lines(self, model: ModelSpec, row: Any, lines: list[dict[str, Any]], row_ref: Any) -> None:
+        line_model = self.registry.model(model.lines_model or "")
+        line_cls = self.registry.cls(line_model.key)
+        behaviour = behaviour_for(model.key)
+        existing = {line.id: line for line in row.lines}
+        # no flush until every line is in place: rules compare lines with what they were (stocktake books)
+        with self.session.no_autoflush:
+            kept = []
+            now = utcnow()
+            for index, values in enumerate(lines, start=1):
+                line_id = values.pop("id", None)
+                line = existing.get(line_id) if line_id is not None else None
+                if line is None:
+                    line = line_cls(created_at=now, created_by_id=self.access.user_id)
+                    self._apply_defaults(line_model, values)
+                    behaviour.new_line_values(self.session, self.registry, model, row, values)
+                values.update(updated_at=now, updated_by=self.access.user_id)
+                self._assign(line_model, line, values)
+                line.line_no = index
+                kept.append(line)
+            # every line as saved, new or changed: tax rates, unit ratios (a refused unit is a cell error)
+            self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref))
+        row.lines = kept
+
+    def _compute(self, model: ModelSpec, row: Any) -> None:
+        apply_computed(self.registry, model, row)
+
+    def _flush(self, model: ModelSpec, row_ref: Any) -> None:
+        with self._flush_errors(model, row_ref):
+            self.session.flush()
+
+    @contextmanager
+    def _flush_errors(self, model: ModelSpec, row_ref: Any) -> Iterator[None]:
+        """A failed flush (or autoflush) as the user sees it: a Conflict, or a cell error."""
+        try:
+            yield
+        except StaleDataError as exc:
+            self.session.rollback()
+            raise Conflict(t("version_conflict", current="?")) from exc
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ValidationFailed([_integrity_error(model, exc, row_ref)]) from exc
+
+    def _audit_update(self, held: _Held) -> None:
+        """Audit an update unless it changed nothing but its timestamp and version."""
+        after = self._snapshot(held.model, held.row)
+        ignored = ("updated_at", "version")
+        if {k: v for k, v in after.items() if k not in ignored} != {
+            k: v for k, v in held.before.items() if k not in ignored
+        }:
+            self._audit(held.model.key, held.row.id, "update", held.before, after)
+
+    def _audit(
+        self, model_key: str, record_id: int, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> None:
+        if self.batch:
+            self._audit_rows.append(change_row(self.access, model_key, record_id, action, before, after))
+        else:
+            audit_change(self.session, self.access, model_key, record_id, action, before, after)
+
+    def _snapshot(self, model: ModelSpec, row: Any) -> dict[str, Any]:
+        line_model = self.registry.model(model.lines_model) if model.lines_model else None
+        return snapshot(model, row, line_model)
+
+
+def apply_computed(registry: Any, model: ModelSpec, row: Any, document: dict[str, Any] | None = None) -> None:
+    """Set the row's computed fields from its values.
+
+    A document computes its lines first (a line's handler sees the header's values as
+    `values["document"]`, e.g. whether its prices include tax), then its own fields from its lines."""
+    line_model = registry.model(model.lines_model) if model.lines_model else None
+    if line_model is not None:
+        header = _values(model, row)
+        for line in row.lines:
+            apply_computed(registry, line_model, line, header)
+    for spec in model.data_fields:
+        if spec.compute:
+            values = _values(model, row)
+            if document is not None:
+                values["document"] = document
+            if line_model is not None:
+                values["lines"] = [_values(line_model, line) for line in row.lines]
+            setattr(row, spec.column, _rounded(spec, load_handler(spec.compute)(values)))
+
+
+def _values(model: ModelSpec, row: Any) -> dict[str, Any]:
+    return {f.name: getattr(row, f.column) for f in model.data_fields}
+
+
+def _rounded(spec: FieldSpec, value: Any) -> Any:
+    """Computed decimals are rounded half-up to the field's scale (typed input never is)."""
+    ftype = FIELD_TYPES[spec.type]
+    if value is None or not isinstance(ftype, DecimalType):
+        return value
+    return Decimal(value).quantize(Decimal(1).scaleb(-ftype.scale(spec)), rounding=ROUND_HALF_UP)
+
+
+def _integrity_error(model: ModelSpec, exc: IntegrityError, row_ref: Any) -> CellError:
+    text = str(exc.orig)
+    for spec in model.data_fields:
+        if re.search(rf"\b{re.escape(model.key)}\.{re.escape(spec.column)}\b|uq_{model.key}_{spec.column}\b", text):
+            return CellError(spec.name, t("duplicate", value=""), row_ref)
+    return CellError("_record", t("in_use") if "FOREIGN KEY" in text.upper() else t("duplicate", value=""), row_ref)

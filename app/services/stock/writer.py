@@ -1,0 +1,544 @@
+"""Writing one posting's stock effects: balance rows, stock moves, FIFO layers and serial numbers.
+
+Locking: balance rows are created if missing and then locked in one fixed order (item, warehouse,
+batch), so multi-line documents never deadlock each other. Each line posts once (unique
+stock_move.move_key) and is reversed at most once (unique stock_move.reverses).
+
+Costing: moving average, or FIFO for items whose `costing` is fifo (app/ledger/fifo.py). A stock's
+cost layers are read and written under its balance row lock, in the same transaction as the moves.
+stock_balance.costing records the method a stock is valued by; when the item's method differs, the
+stock switches at its next posting (FIFO starts with what is on hand as one layer; moving average
+merges the layers into the average it already has).
+
+Batches and serial numbers: an item that tracks batches holds its stock per batch and its sales
+orders reserve in the warehouse (the batch-less row), so its posting locks every batch row of the item
+in that warehouse (same fixed order) and an issue from a batch never takes what orders hold. Serials of
+items that track them are checked and moved with their lines' moves (app/services/stock/serials.py) and
+stored after every balance row is locked, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.documents.base import IN, RELEASE, RESERVE, Effect
+from app.errors import CellError, ValidationFailed
+from app.i18n import t
+from app.ledger import fifo
+from app.ledger.reservation import release, reserve
+from app.ledger.serials import Place, listing
+from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
+from app.meta.spec import ModelSpec
+from app.meta.types import plain_decimal
+from app.services.records.audit import utcnow
+from app.services.records.settings import policy
+from app.services.stock.cost_layers import (
+    FIFO,
+    MOVING_AVERAGE,
+    StockKey,
+    fifo_items,
+    read_layers,
+    read_takes,
+    save_layers,
+)
+from app.services.stock.serials import SerialRace, SerialStore, Tracking, steps_of
+
+
+@dataclass
+class _Slot:
+    """A locked balance row and its running value while one document posts."""
+
+    row: Any
+    balance: Balance
+    allow_negative: bool
+    reserved: Decimal = Decimal(0)
+    received: bool = False  # an inbound move changed the average cost
+    fifo: bool = False  # valued first in, first out (by `stock`'s layers)
+    stock: fifo.Stock | None = None  # the layers, when FIFO values the stock or has just stopped
+    takes: list[tuple[str | None, fifo.Take]] = field(default_factory=list)  # (move key, take) to store
+
+
+class StockWriter:
+    """The stock side of one posting (a fresh one per transaction attempt): locks the balance rows,
+    applies the effects, writes the moves, FIFO layers and balances, and moves the serials.
+
+    Lock order: each `post` and `reverse` creates the balance rows it needs, then locks all of them (for
+    an item that tracks batches, every batch row of the item in the warehouse) in one statement ordered
+    by (item, warehouse, batch), and reads FIFO layers and serials only under those locks; item rows are
+    updated last, in id order, and only for stock that came in. A cancel calls `reverse`, then `post`
+    for its cancel effects (a delivery re-reserving on its order), in the same transaction.
+
+    Invariants: all or nothing (a refusal rolls back and raises ValidationFailed naming every bad
+    cell); a balance row and its layers are written only under its lock; `save_serials` stores the
+    serials moved once every balance row is locked, refusing the posting (SerialRace) if another
+    posting moved one meanwhile."""
+
+    def __init__(
+        self,
+        session: Session,
+        registry: Any,
+        user_id: int | None,
+        tracking: Callable[[Collection[int]], dict[int, Tracking]],
+    ) -> None:
+        self.session = session
+        self.registry = registry
+        self.user_id = user_id
+        self.tracking = tracking  # the posting service's cached look-up of batch / serial flags
+        self._serials = SerialStore(session)
+
+    # -- posting and reversing ------------------------------------------------------------------
+
+    def post(self, model: ModelSpec, doc: Any, effects: list[Effect]) -> dict[tuple[int, str], Decimal]:
+        """Apply every effect to the locked balances; all or nothing, every shortage reported."""
+        slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects])
+        costs: dict[tuple[int, str], Decimal] = {}
+        pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]] = {}
+        errors = []
+        serial_items = {i for i, info in self.tracking({e.item_id for e in effects}).items() if info.serial}
+        moving = [e for e in effects if e.item_id in serial_items and e.direction not in (RESERVE, RELEASE)]
+        self._serials.load((e.item_id, serial) for e in moving for serial in e.serials)
+        groups = self._batch_groups(slots)
+        refused: set[int] = set()
+        for effect in effects:
+            slot = slots[(effect.item_id, effect.warehouse_id, effect.batch)]
+            if effect.qty <= 0:
+                errors.append(CellError(f"lines.{effect.line_index}.qty", t("qty_positive")))
+                continue
+            if effect.item_id in serial_items and effect.line_index in refused:
+                continue  # the line's serials were refused on an earlier leg (a transfer's out-leg)
+            serial_problem = self._serial_problem(effect) if effect.item_id in serial_items else None
+            if serial_problem is not None:
+                errors.append(serial_problem)
+                refused.add(effect.line_index)
+                continue
+            if effect.direction in (RESERVE, RELEASE):
+                shortage = self._apply_reservation(groups, slot, effect)
+            else:
+                shortage = self._apply_move(model, doc, groups, slot, effect, costs, pieces)
+            if shortage is not None:
+                params = {"available": plain_decimal(shortage.available), "wanted": plain_decimal(shortage.wanted)}
+                message = (
+                    t("short_stock_batch", batch=effect.batch, **params) if effect.batch else t("short_stock", **params)
+                )
+                errors.append(CellError(f"lines.{effect.line_index}.qty", message))
+            elif effect.item_id in serial_items and effect.direction not in (RESERVE, RELEASE):
+                self._move_serials(model, effect)
+        if errors:
+            self.session.rollback()
+            raise ValidationFailed(errors)
+        self._save_balances(slots)
+        return costs
+
+    def reverse(self, model: ModelSpec, doc: Any, also: Collection[StockKey] = ()) -> int:
+        """Post a move reversing each move the document posted, at its own value (FIFO: giving each
+        layer back what it took), and move its serials back; all or nothing. Returns how many.
+
+        `also` are stocks the same transaction posts to next: they are locked in the same pass."""
+        move_cls = self.registry.cls("stock_move")
+        originals = list(
+            self.session.execute(
+                select(move_cls)
+                .where(
+                    move_cls.document_model == model.key,
+                    move_cls.document_number == doc.number,
+                    move_cls.reverses.is_(None),
+                )
+                .order_by(move_cls.id)
+            ).scalars()
+        )
+        takes = read_takes(self.session, [m.move_key for m in originals])
+        slots = self._lock(
+            [(m.item_id, m.warehouse_id, m.batch or "") for m in originals] + list(also),
+            layer_ids={take.layer for found in takes.values() for take in found},
+        )
+        lines = list(doc.lines) if model.lines_model else []
+        errors = self._reverse_serials(originals, [line.id for line in lines])
+        for move in originals:
+            slot = slots[(move.item_id, move.warehouse_id, move.batch or "")]
+            original = Move(move.qty, move.unit_cost, move.value, move.qty_after, move.value_after)
+            result: Move | fifo.Posted | Shortage | fifo.Consumed
+            if slot.fifo and slot.stock is not None:
+                result = fifo.reverse(slot.stock, original, takes.get(move.move_key, []), slot.allow_negative)
+            else:
+                result = reverse(slot.balance, original, slot.allow_negative)
+            if isinstance(result, (Shortage, fifo.Consumed)):
+                # not enough left to take back, or (FIFO) the received layer was issued from since
+                message = "short_stock_cancel" if isinstance(result, Shortage) else "fifo_layer_used"
+                amounts = {"available": plain_decimal(result.available), "wanted": plain_decimal(result.wanted)}
+                errors.append(CellError("lines", t(message, **amounts)))
+                continue
+            key = f"{move.move_key}:rev"
+            self._write_move(
+                slot, model, doc, move.document_line_id, key, self._keep(slot, key, result), reverses=move.id
+            )
+        if errors:
+            self.session.rollback()
+            raise ValidationFailed(errors)
+        self._save_balances(slots)
+        return len(originals)
+
+    def save_serials(self) -> None:
+        """Store where the serials moved by this posting are now (after every balance row is locked)."""
+        lost = self._serials.save()
+        if lost:
+            raise SerialRace(lost)
+
+    # -- applying effects -----------------------------------------------------------------------
+
+    def _apply_reservation(
+        self, groups: dict[tuple[int, int], list[_Slot]], slot: _Slot, effect: Effect
+    ) -> Shortage | None:
+        if effect.direction == RELEASE:
+            slot.reserved = release(slot.reserved, effect.qty)
+            return None
+        # an item that tracks batches is reserved in the warehouse: against the stock of all its batches
+        group = groups.get((effect.item_id, effect.warehouse_id), [slot])
+        on_hand = sum((s.balance.qty for s in group), Decimal(0))
+        held = sum((s.reserved for s in group), Decimal(0))
+        result = reserve(on_hand, held, effect.qty, slot.allow_negative)
+        if isinstance(result, Shortage):
+            return result
+        slot.reserved += effect.qty
+        return None
+
+    def _batch_groups(self, slots: dict[StockKey, _Slot]) -> dict[tuple[int, int], list[_Slot]]:
+        """The locked rows of each item that tracks batches in each warehouse, every batch."""
+        tracked = self.tracking({key[0] for key in slots})
+        groups: dict[tuple[int, int], list[_Slot]] = {}
+        for key, slot in slots.items():
+            if tracked.get(key[0]) is not None and tracked[key[0]].batch:
+                groups.setdefault((key[0], key[1]), []).append(slot)
+        return groups
+
+    @staticmethod
+    def _held_elsewhere(groups: dict[tuple[int, int], list[_Slot]], slot: _Slot, effect: Effect) -> Decimal:
+        """What orders hold that this stock must keep for them: its own reservations or, for an item that
+        tracks batches, the warehouse's reservations beyond what its other batches have on hand."""
+        group = groups.get((effect.item_id, effect.warehouse_id))
+        if group is None:
+            return slot.reserved
+        held = sum((s.reserved for s in group), Decimal(0))
+        others = sum((s.balance.qty for s in group if s is not slot), Decimal(0))
+        return max(held - others, Decimal(0))
+
+    def _apply_move(
+        self,
+        model: ModelSpec,
+        doc: Any,
+        groups: dict[tuple[int, int], list[_Slot]],
+        slot: _Slot,
+        effect: Effect,
+        costs: dict[tuple[int, str], Decimal],
+        pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]],
+    ) -> Shortage | None:
+        # the item's own cost is only needed when nothing is on hand to take a cost from
+        fallback = self._item_cost(effect.item_id) if self._needs_fallback(slot, effect) else Decimal(0)
+        result: Move | fifo.Posted | Shortage
+        if effect.direction == IN:
+            cost = effect.unit_cost
+            source: tuple[fifo.Piece, ...] = ()
+            if effect.cost_from is not None:
+                cost = costs.get((effect.line_id, effect.cost_from))
+                source = pieces.get((effect.line_id, effect.cost_from), ())
+            cost = cost if cost is not None else slot.balance.avg_cost or fallback
+            if slot.fifo and slot.stock is not None:
+                # a transfer brings in the layers it took at the source, each at its own cost
+                result = (
+                    fifo.receive_pieces(slot.stock, source) if source else fifo.receive(slot.stock, effect.qty, cost)
+                )
+            else:
+                result = receive(slot.balance, effect.qty, cost)
+            slot.received = True
+        else:
+            # a counted loss is a fact: it posts even past zero or into reserved stock
+            forced = effect.leg == "loss"
+            allow = slot.allow_negative or forced
+            reserved = Decimal(0) if forced else self._held_elsewhere(groups, slot, effect)
+            if slot.fifo and slot.stock is not None:
+                result = fifo.issue(slot.stock, effect.qty, allow, fallback, reserved)
+            else:
+                result = issue(slot.balance, effect.qty, allow, fallback, reserved)
+        if isinstance(result, Shortage):
+            return result
+        if isinstance(result, fifo.Posted):
+            pieces[(effect.line_id, effect.leg)] = result.pieces
+        key = f"{model.key}:{effect.line_id}:{effect.leg}"
+        move = self._keep(slot, key, result)
+        costs[(effect.line_id, effect.leg)] = move.unit_cost
+        self._write_move(slot, model, doc, effect.line_id, key, move)
+        return None
+
+    @staticmethod
+    def _needs_fallback(slot: _Slot, effect: Effect) -> bool:
+        """Whether the move may need the item's own cost: nothing on hand (or, FIFO, not enough in layers)."""
+        if slot.fifo and slot.stock is not None and effect.direction != IN:
+            return fifo.on_hand(slot.stock) < effect.qty
+        return slot.balance.qty <= 0
+
+    @staticmethod
+    def _keep(slot: _Slot, move_key: str, result: Move | fifo.Posted) -> Move:
+        """The move to write; a FIFO move's layers and takes are kept on the slot until the balances are saved."""
+        if isinstance(result, fifo.Posted):
+            slot.stock = result.stock
+            slot.takes.extend((move_key, take) for take in result.takes)
+            return result.move
+        return result
+
+    def _item_cost(self, item_id: int) -> Decimal:
+        item = self.session.get(self.registry.cls("item"), item_id)
+        return Decimal(getattr(item, "cost_price", None) or getattr(item, "purchase_price", None) or 0)
+
+    # -- locking balance rows -------------------------------------------------------------------
+
+    def _lock(self, keys: list[StockKey], layer_ids: Collection[int] = ()) -> dict[StockKey, _Slot]:
+        """Create missing balance rows, then lock all of them in one fixed order; read FIFO layers
+        (the open ones, and `layer_ids` a cancel gives back to) under those locks."""
+        balance_cls = self.registry.cls("stock_balance")
+        wanted = self._with_other_batches(sorted(set(keys)))
+        if not wanted:
+            return {}
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        now = utcnow()
+        key_columns = tuple_(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch)
+        present = {
+            tuple(row)
+            for row in self.session.execute(
+                select(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).where(key_columns.in_(wanted))
+            )
+        }
+        for item_id, warehouse_id, batch in (key for key in wanted if key not in present):
+            self.session.execute(
+                insert(balance_cls.__table__)
+                .values(
+                    item_id=item_id,
+                    warehouse_id=warehouse_id,
+                    batch=batch,
+                    qty=Decimal(0),
+                    value=Decimal(0),
+                    reserved_qty=Decimal(0),
+                    avg_cost=Decimal(0),
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing()
+            )
+        rows = self.session.execute(
+            select(balance_cls)
+            .where(tuple_(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).in_(wanted))
+            .order_by(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+        rows = list(rows)
+        negative_ok = self._negative_allowed({r.item_id for r in rows}, {r.warehouse_id for r in rows})
+        slots = {
+            (row.item_id, row.warehouse_id, row.batch or ""): _Slot(
+                row,
+                Balance(row.qty or Decimal(0), row.value or Decimal(0)),
+                negative_ok(row.item_id, row.warehouse_id),
+                row.reserved_qty or Decimal(0),
+            )
+            for row in rows
+        }
+        self._load_costing(slots, layer_ids)
+        return slots
+
+    def _with_other_batches(self, keys: list[StockKey]) -> list[StockKey]:
+        """The keys and, for items that track batches, every other batch row of the item in the warehouse
+        (an issue from one batch must see what orders hold in the warehouse); same fixed order."""
+        tracked = {item_id for item_id, info in self.tracking({key[0] for key in keys}).items() if info.batch}
+        pairs = sorted({(key[0], key[1]) for key in keys if key[0] in tracked})
+        if not pairs:
+            return keys
+        balance_cls = self.registry.cls("stock_balance")
+        found = self.session.execute(
+            select(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).where(
+                tuple_(balance_cls.item_id, balance_cls.warehouse_id).in_(pairs)
+            )
+        )
+        return sorted(set(keys) | {(row.item_id, row.warehouse_id, row.batch or "") for row in found})
+
+    def _load_costing(self, slots: dict[StockKey, _Slot], layer_ids: Collection[int]) -> None:
+        """Which locked stocks FIFO values, with their layers; a stock whose item changed its costing
+        method switches now (FIFO starts from what is on hand as one layer, or its layers close)."""
+        fifo_now = fifo_items(self.session, self.registry, {key[0] for key in slots})
+        wanted = [key for key, slot in slots.items() if key[0] in fifo_now or slot.row.costing == FIFO]
+        if not wanted:
+            return
+        layers = read_layers(self.session, wanted, layer_ids)
+        for key in wanted:
+            slot = slots[key]
+            stock = fifo.Stock(slot.balance, tuple(layers.get(key, ())))
+            slot.fifo = key[0] in fifo_now
+            if slot.fifo != (slot.row.costing == FIFO):
+                switched = fifo.start(stock) if slot.fifo else fifo.stop(stock)
+                slot.takes.extend((None, take) for take in switched.takes)
+                stock = switched.stock
+            slot.stock = stock
+
+    def _negative_allowed(self, item_ids: set[int], warehouse_ids: set[int]) -> Callable[[int, int], bool]:
+        """Whether stock may go below zero, by the switch, the item or the warehouse (two queries)."""
+        if policy(self.session, self.registry, "allow_negative_stock"):
+            return lambda _item, _warehouse: True
+        item, warehouse = self.registry.cls("item"), self.registry.cls("warehouse")
+        items = set(
+            self.session.execute(select(item.id).where(item.id.in_(item_ids), item.allow_negative.is_(True))).scalars()
+        )
+        warehouses = set(
+            self.session.execute(
+                select(warehouse.id).where(warehouse.id.in_(warehouse_ids), warehouse.allow_negative.is_(True))
+            ).scalars()
+        )
+        return lambda item_id, warehouse_id: item_id in items or warehouse_id in warehouses
+
+    # -- serial numbers -------------------------------------------------------------------------
+
+    def _serial_problem(self, effect: Effect) -> CellError | None:
+        """Why the effect's serials may not move (None: they may), as the line's serials cell error."""
+        cell = f"lines.{effect.line_index}.serials"
+        if effect.direction in (RESERVE, RELEASE):
+            return None
+        if len(set(effect.serials)) != len(effect.serials) or len(effect.serials) != effect.qty:
+            return CellError(cell, t("serial_count", qty=plain_decimal(effect.qty), count=len(set(effect.serials))))
+        book = self._serials.book
+        if effect.direction == IN:
+            found = book.in_stock_elsewhere(effect.item_id, effect.serials)
+            if found:
+                named = listing(f"{serial} ({self._place_text(place)})" for serial, place in found)
+                return CellError(cell, t("serial_in_stock", serials=named))
+            return None
+        place = Place(effect.warehouse_id, effect.batch)
+        missing = book.missing(effect.item_id, effect.serials, place)
+        if missing:
+            return CellError(cell, t("serial_not_here", place=self._place_text(place), serials=listing(missing)))
+        return None
+
+    def _move_serials(self, model: ModelSpec, effect: Effect) -> None:
+        """Register the effect's serials as moved by its stock move (checked by _serial_problem)."""
+        key = f"{model.key}:{effect.line_id}:{effect.leg}"
+        place = Place(effect.warehouse_id, effect.batch)
+        if effect.direction == IN:
+            self._serials.book.bring_in(effect.item_id, effect.serials, place, key)
+        else:
+            self._serials.book.take_out(effect.item_id, effect.serials, place, key)
+
+    def _reverse_serials(self, originals: list[Any], line_ids: list[int]) -> list[CellError]:
+        """Move every serial the original moves moved back, latest first (a transfer's in-leg before its
+        out-leg); what can no longer go back is refused, naming the serials."""
+        by_key = {move.move_key: move for move in originals}
+        steps = steps_of(self.session, list(by_key))
+        if not steps:
+            return []
+        self._serials.load((step.item_id, step.serial) for step in steps)
+        book = self._serials.book
+        index = {line_id: i for i, line_id in enumerate(line_ids)}
+        errors = []
+        refused: set[str] = set()
+        for move_key, group in groupby(reversed(steps), key=lambda step: step.move_key):
+            moved = list(group)
+            item_id, place, came_in = moved[0].item_id, moved[0].place, moved[0].qty > 0
+            serials = [step.serial for step in moved]
+            line = index.get(by_key[move_key].document_line_id)
+            cell = f"lines.{line}.serials" if line is not None else "lines"
+            if cell in refused:
+                continue  # one message per line: its other leg was refused already
+            if came_in:
+                missing = book.missing(item_id, serials, place)
+                if missing:
+                    errors.append(CellError(cell, t("serial_cancel_gone", serials=listing(missing))))
+                    refused.add(cell)
+                    continue
+                book.take_out(item_id, serials, place, f"{move_key}:rev")
+            else:
+                found = book.in_stock_elsewhere(item_id, serials)
+                if found:
+                    named = listing(f"{serial} ({self._place_text(where)})" for serial, where in found)
+                    errors.append(CellError(cell, t("serial_cancel_back", serials=named)))
+                    refused.add(cell)
+                    continue
+                book.bring_in(item_id, serials, place, f"{move_key}:rev")
+        return errors
+
+    def _place_text(self, place: Place) -> str:
+        warehouse = self.session.get(self.registry.cls("warehouse"), place.warehouse_id)
+        code = warehouse.code if warehouse is not None else str(place.warehouse_id)
+        return t("serial_place_batch", warehouse=code, batch=place.batch) if place.batch else code
+
+    # -- writing moves and balances -------------------------------------------------------------
+
+    def _write_move(
+        self,
+        slot: _Slot,
+        model: ModelSpec,
+        doc: Any,
+        line_id: int,
+        move_key: str,
+        move: Move,
+        reverses: int | None = None,
+    ) -> None:
+        move_cls = self.registry.cls("stock_move")
+        now = utcnow()
+        self.session.add(
+            move_cls(
+                item_id=slot.row.item_id,
+                warehouse_id=slot.row.warehouse_id,
+                batch=slot.row.batch or "",
+                qty=move.qty,
+                unit_cost=move.unit_cost,
+                value=move.value,
+                qty_after=move.qty_after,
+                value_after=move.value_after,
+                document_model=model.key,
+                document_number=doc.number,
+                document_line_id=line_id,
+                posted_at=now,
+                reverses=reverses,
+                move_key=move_key,
+                date=doc.date,
+                created_at=now,
+                updated_at=now,
+                created_by_id=self.user_id,
+                updated_by_id=self.user_id,
+            )
+        )
+        slot.balance = move.balance_after
+
+    def _save_balances(self, slots: dict[StockKey, _Slot]) -> None:
+        """Write the new balances, and the latest average cost of items that came in (in id order).
+
+        Issues leave the average unchanged, so deliveries never lock item rows."""
+        now = utcnow()
+        item_cls = self.registry.cls("item")
+        for key in sorted(slots):
+            slot = slots[key]
+            row = slot.row
+            row.qty, row.value = slot.balance.qty, slot.balance.value
+            row.avg_cost = slot.balance.avg_cost
+            row.reserved_qty = slot.reserved
+            row.costing = FIFO if slot.fifo else MOVING_AVERAGE
+            row.updated_at = now
+        self.session.flush()
+        for key in sorted(slots):
+            slot = slots[key]
+            if slot.stock is not None:
+                save_layers(self.session, key, slot.stock, slot.takes)
+                slot.takes = []
+        for key in sorted(slots):
+            balance = slots[key].balance
+            if slots[key].received and balance.qty > 0:
+                self.session.execute(
+                    update(item_cls)
+                    .where(item_cls.id == key[0])
+                    .values(cost_price=balance.avg_cost)
+                    .execution_options(synchronize_session=False)
+                )

@@ -1,0 +1,1 @@
+"""Request-bound Flask glue: the request's user and access, security hooks, remembered preferences."""
