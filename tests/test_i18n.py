@@ -325,3 +325,20 @@ def test_field_spec_errors_follow_the_locale(app, spec_change, field):
     assert chinese.status_code == 422
     message = chinese.get_json()["message"][field][0]
     assert CJK.search(message), f"zh admin gets an English-only message: {message!r}"
+
+
+def test_catalogues_hold_the_same_keys_and_parameters() -> None:
+    """zh.yaml and en.yaml: every key in both, with the same {parameters}, and no empty text."""
+    from string import Formatter
+
+    from app.i18n import CATALOGUES
+
+    zh, en = CATALOGUES["zh"], CATALOGUES["en"]
+    assert set(zh) == set(en), sorted(set(zh) ^ set(en))
+
+    def params(text: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+    assert {k: params(zh[k]) for k in zh} == {k: params(en[k]) for k in zh}
+    assert all(text.strip() for text in [*zh.values(), *en.values()])
+    assert all(CJK.search(text) for key, text in zh.items()), [k for k, v in zh.items() if not CJK.search(v)]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from app.clock import BUSINESS_TIMEZONE as DEFAULT_TIMEZONE
-from app.i18n import ACTION_LABELS, current_locale, label
+from app.i18n import MESSAGES, current_locale, t
 
 
 def _l(zh: str, en: str) -> str:
@@ -21,7 +21,8 @@ def _pages_endpoint(model_key: str) -> str:
 
 def action_label(action: str) -> str:
     """An audit action (create, submit ...) in the reader's language."""
-    return label(ACTION_LABELS.get(action), action)
+    key = f"action.{action}"
+    return t(key) if key in MESSAGES else action
 
 
 def local_time(value: str | dt.datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:

@@ -1,0 +1,53 @@
+"""UI texts in zh_CN (first) and English, chosen by the request's locale.
+
+One catalogue per language, `zh.yaml` and `en.yaml` beside this file: flat keys, `{name}` parameters.
+Both hold the same keys with the same parameters (checked by tests/test_i18n.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LOCALES = ("zh", "en")
+DEFAULT_LOCALE = "zh"
+_HERE = Path(__file__).resolve().parent
+
+
+def _load(locale: str) -> dict[str, str]:
+    with open(_HERE / f"{locale}.yaml", encoding="utf-8") as handle:
+        return {str(key): str(text) for key, text in (yaml.safe_load(handle) or {}).items()}
+
+
+CATALOGUES: dict[str, dict[str, str]] = {locale: _load(locale) for locale in LOCALES}
+MESSAGES = CATALOGUES[DEFAULT_LOCALE]  # every key (the catalogues hold the same ones)
+
+
+def current_locale() -> str:
+    """The request's locale ('zh' or 'en'); zh outside a request."""
+    try:
+        from flask import has_request_context
+        from flask_babel import get_locale
+
+        if has_request_context():
+            locale = get_locale()
+            if locale is not None and locale.language in LOCALES:
+                return locale.language
+    except Exception:  # pragma: no cover - babel not initialised (CLI)
+        pass
+    return DEFAULT_LOCALE
+
+
+def t(key: str, locale: str | None = None, **params: Any) -> str:
+    """Translate message `key` and fill in its parameters."""
+    return CATALOGUES[locale or current_locale()][key].format(**params)
+
+
+def label(texts: dict[str, str] | None, fallback: str = "", locale: str | None = None) -> str:
+    """Pick the text for the current locale from a {zh, en} mapping."""
+    if not texts:
+        return fallback
+    loc = locale or current_locale()
+    return texts.get(loc) or texts.get(DEFAULT_LOCALE) or texts.get("en") or fallback
