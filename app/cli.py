@@ -144,7 +144,7 @@ def user_add(
     username: str, role: str, password: str, email: str | None, name: str | None, warehouses: tuple[str, ...]
 ) -> None:
     """Create a user with a role (and, for warehouse staff, their warehouses)."""
-    from app.services.access.users import UserError, create_user
+    from app.services.users.accounts import UserError, create_user
 
     app = _app()
     with app.app_context():

@@ -12,3 +12,8 @@ BUSINESS_TIMEZONE = "Asia/Shanghai"
 def business_today() -> dt.date:
     """Today's date where the business is."""
     return dt.datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date()
+
+
+def utcnow() -> dt.datetime:
+    """Current UTC time without zone (how timestamps are stored)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -7,10 +7,10 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.meta.yamlload import load_yaml
 from app.services.records.write import RecordService
-from app.web.context import access_for, registry
+from app.services.users.access import access_for
 
 
 def load_demo(app: Flask) -> int:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextvars
 from typing import Any
 
+from flask import current_app
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from app.meta.registry import Registry, RegistryHolder
 
 db = SQLA()
 csrf = CSRFProtect()
@@ -35,3 +38,13 @@ def install_sqlite_behaviour(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def registry_holder() -> RegistryHolder:
+    """The app's registry holder (set by create_app)."""
+    return current_app.extensions["jxc_registry"]
+
+
+def registry() -> Registry:
+    """The registry in force for this app (requests, CLI commands and jobs alike)."""
+    return registry_holder().current

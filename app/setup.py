@@ -11,14 +11,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
+from werkzeug.security import check_password_hash
 
 from app.config import ROOT
-from app.extensions import db
+from app.demo import load_demo
+from app.extensions import db, registry_holder
 from app.meta.registry import read_version
 from app.meta.schema import sync_schema
 from app.services.access.roles_sync import sync_roles
 from app.services.records.runtime_fields import bump_version
-from app.web.context import registry_holder
 
 ADMIN = "admin"
 
@@ -82,11 +83,8 @@ def ensure_admin(app: Flask) -> str | None:
             path.write_text(password + "\n")
             path.chmod(0o600)
         return password
-    if wanted:
-        from werkzeug.security import check_password_hash
-
-        if not check_password_hash(user.password, wanted):
-            sm.reset_password(user.id, wanted)
+    if wanted and not check_password_hash(user.password, wanted):
+        sm.reset_password(user.id, wanted)
     return None
 
 
@@ -117,7 +115,5 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
                 holder.load(conn)
         result.admin_password = ensure_admin(app)
         if demo:
-            from app.demo import load_demo
-
             result.demo_rows = load_demo(current_app)
     return result

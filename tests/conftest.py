@@ -101,9 +101,8 @@ def build_app(backend: Backend) -> Any:
     )
     init_database(app, demo=True)
     with app.app_context():
-        from app.extensions import db
-        from app.services.access.users import create_user
-        from app.web.context import registry
+        from app.extensions import db, registry
+        from app.services.users.accounts import create_user
 
         for role in ROLES[1:]:
             create_user(f"u_{role}", role, PASSWORD, warehouses=["WH01"] if role == "warehouse" else None)

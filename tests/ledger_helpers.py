@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.ledger.checks import (
     LayerRow,
     MoveRow,
@@ -19,7 +19,6 @@ from app.ledger.checks import (
     check_serials,
 )
 from app.services.stock.tables import cost_layer, cost_take, serial, serial_move
-from app.web.context import registry
 from tests.conftest import unique
 
 

@@ -69,7 +69,8 @@ def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: st
 
 
 def ensure_initialised(database_url: str, instance: Path, demo: bool = False, log_name: str = "jxc-init") -> None:
-    """`jxc init [--demo]` once per database in this test process (DESIGN.md trap 5)."""
+    """`jxc init [--demo]` once per database in this test process (two servers starting on a fresh database race
+    to create FAB's tables)."""
     if database_url not in _INITIALISED or (demo and not _INITIALISED[database_url]):
         jxc_init(database_url, instance, demo=demo, log_name=log_name)
 

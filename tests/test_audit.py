@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.services.records.tables import audit_log
-from app.web.context import registry
 from tests.factories import make_payload
 
 

@@ -269,14 +269,14 @@ def test_receipts_date_their_batches_and_issues_suggest_the_batch_that_expires_f
     receipt = post(admin_api, "purchase_receipt", [late, early, undated], **WH)
     assert [line["expiry_date"] for line in receipt["lines"]] == ["2026-12-01", "2026-10-31", None]
 
-    listed = admin_api.get(f"/api/v1/batches/?item={sku}&warehouse=WH01")
+    listed = admin_api.get(f"/api/v1/lots/?item={sku}&warehouse=WH01")
     assert listed.status_code == 200, listed.get_json()
     assert [(b["batch"], b["qty"], b["expiry_date"]) for b in listed.get_json()["result"]] == [
         ("EARLY", "5", "2026-10-31"),
         ("LATE", "5", "2026-12-01"),
         ("A-UNDATED", "5", None),
     ]
-    assert admin_api.get(f"/api/v1/batches/?item={sku}&warehouse=NOPE").status_code == 422
+    assert admin_api.get(f"/api/v1/lots/?item={sku}&warehouse=NOPE").status_code == 422
 
     draft = document(admin_api, "sales_delivery", [{"item": sku, "qty": "2", "price": "3"}], **WH)
     assert draft["lines"][0]["batch"] == "EARLY"  # suggested; the clerk may change it

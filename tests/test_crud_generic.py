@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.meta.loader import load_metadata
-from app.web.context import registry
 from tests.factories import bad_value_for, is_exact_type, make_payload, writable_models
 
 META, _ = load_metadata(Path(__file__).resolve().parent.parent / "metadata")

@@ -1,7 +1,7 @@
 """Chinese first, English second: the locale comes from the browser on the first visit, sticks to the
 session, can be switched with FAB's /lang/<code>, and drives page text, API labels and API messages.
 
-DESIGN.md trap 10: FAB ignores Accept-Language by itself, its zh catalog misses strings, and an empty
+FAB ignores Accept-Language by itself, its zh catalog misses strings, and an empty
 gettext msgid renders the catalog header ("Project-Id-Version") into pages.
 """
 
@@ -30,7 +30,7 @@ def browser(app: Any, accept_language: str | None) -> Any:
 
 def new_user(app: Any, role: str = "manager") -> str:
     """A user of its own: the language a user picks is remembered per user, so tests must not share one."""
-    from app.services.access.users import create_user
+    from app.services.users.accounts import create_user
 
     username = f"x_{unique('i').lower()}"
     with app.app_context():
@@ -83,8 +83,7 @@ def visible_text(html: str) -> list[str]:
 
 
 def item_id(app: Any) -> int:
-    from app.extensions import db
-    from app.web.context import registry
+    from app.extensions import db, registry
 
     with app.app_context():
         cls = registry().cls("item")

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.meta.schema import sync_schema
-from app.web.context import registry
 
 
 def item_indexes() -> set[str]:

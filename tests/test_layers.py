@@ -1,8 +1,9 @@
-"""Layers are enforced (STYLE principle 7): the import graph, read with `ast`, never runs the code.
+"""Layers are enforced: the import graph, read with `ast`, never runs the code.
 
-app/meta and app/ledger sit below Flask and the web layers; importers/ and reports/ never import
-each other. Imports inside functions are allowed (that is how a pure module reaches the app when
-it must); imports under `if TYPE_CHECKING:` are not run and so are allowed too.
+Every module of app/, importers/ and reports/ belongs to a layer (LAYERS, lowest first) and imports only
+modules of its own layer or below, at module level and inside functions alike; imports under
+`if TYPE_CHECKING:` are not run and so are allowed. app/meta and app/ledger (with app.i18n, app.errors,
+app.clock) are pure: no Flask, at import time. importers/ and reports/ never import each other.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def test_pure_module_imports_no_framework_or_upper_layer(path):
 
 def test_i18n_reaches_flask_only_inside_functions():
     """app.meta.types imports app.i18n, so app.i18n may use Flask only inside its functions."""
-    path = ROOT / "app" / "i18n.py"
+    path = ROOT / "app" / "i18n" / "__init__.py"
     assert not [n for n in imported_names(path, top_level_only=True) if forbidden(n)]
     assert any(n.startswith("flask") for n in imported_names(path, top_level_only=False))
 
@@ -194,3 +195,67 @@ def test_import_reader_sees_relative_and_guarded_imports(tmp_path):
     assert "app.meta.spec" not in top  # only under TYPE_CHECKING
     assert "app.meta.spec" in imported_names(sample, top_level_only=False)
     assert forbidden("flask.globals") and forbidden("app.services.records.write") and not forbidden("flask_x")
+
+
+# Lowest first. A module may import its own layer and those below it. What each layer is:
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("app.i18n", "app.errors", "app.clock", "app.config"),  # texts, errors, the business's clock
+    ("app.meta", "app.ledger"),  # the metadata engine and the ledger core: pure, no Flask
+    ("app.extensions",),  # the Flask-bound objects (db, csrf, the app's registry)
+    ("app.services.access",),  # what one user may do (Access): actions, masks, row scope
+    ("app.services.records",),  # the one write path, reads, audit, numbering, settings
+    ("app.services.users", "app.services.stock"),  # user accounts; the stock side of posting
+    ("app.services.money",),  # prices, receivables, cash, budgets, reorder
+    ("app.rules", "app.documents"),  # per-model rules and per-document behaviour, found by name
+    ("app.services.posting",),  # submit / approve / cancel through documents and the stock writer
+    ("app.services.grid",),  # grid pages, batch saves, exports
+    ("app.jobs", "importers", "reports"),  # background work, spreadsheets in, reports out
+    ("app.web",),  # request-bound glue: the request's user, security hooks, preferences
+    ("app.api", "app.views"),  # REST APIs and pages
+    ("app", "app.setup", "app.demo", "app.cli", "app.migrations"),  # the app factory and the commands
+)
+OWN_PROJECT = ("app", "importers", "reports")
+
+
+def layer_of(name: str) -> tuple[int, str] | None:
+    """(layer index, package) of the most specific LAYERS entry holding module `name`; None if none does."""
+    best: tuple[int, str] | None = None
+    for index, packages in enumerate(LAYERS):
+        for package in packages:
+            if (name == package or name.startswith(package + ".")) and (best is None or len(package) > len(best[1])):
+                best = (index, package)
+    return best
+
+
+def project_modules() -> list[Path]:
+    """Every Python module of app/, importers/ and reports/."""
+    return sorted(p for top in OWN_PROJECT for p in (ROOT / top).rglob("*.py"))
+
+
+def test_every_module_has_a_layer():
+    missing = [module_name(p) for p in project_modules() if layer_of(module_name(p)) is None]
+    assert missing == []
+
+
+def test_every_module_imports_only_its_layer_and_below():
+    """Function-level imports count too: a dependency is a dependency wherever it is written."""
+    upward: dict[str, list[str]] = {}
+    for path in project_modules():
+        me = module_name(path)
+        mine = layer_of(me)
+        assert mine is not None
+        for name in imported_names(path, top_level_only=False):
+            if name.split(".")[0] not in OWN_PROJECT:
+                continue
+            theirs = layer_of(name)
+            if theirs is not None and theirs[0] > mine[0]:
+                upward.setdefault(me, []).append(f"{name} ({theirs[1]})")
+    assert upward == {}
+
+
+def test_the_layer_check_sees_an_upward_import():
+    """The check itself: a records module importing the grid, or the ledger importing posting, is upward."""
+    assert layer_of("app.services.grid.batch")[0] > layer_of("app.services.records.write")[0]
+    assert layer_of("app.services.posting.service")[0] > layer_of("app.ledger.valuation")[0]
+    assert layer_of("app.web.context")[0] > layer_of("app.services.users.access")[0]
+    assert layer_of("importers") == layer_of("reports")[:1] + ("importers",)

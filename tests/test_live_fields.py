@@ -1,8 +1,9 @@
 """Fields without code: a field added at run time is live at once, in this process and in others.
 
 API part: the in-process app on SQLite and PostgreSQL (the `app` fixture).
-Process part: two real gunicorn servers on one database (DESIGN.md trap 1): a field added through
-server A is in server B's very next request, with no restart in between.
+Process part: two real gunicorn servers on one database (Flask refuses new routes after the first
+request, so a new field is swapped in behind the existing ones): a field added through server A is in
+server B's very next request, with no restart in between.
 """
 
 from __future__ import annotations

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.meta.loader import load_metadata
-from app.web.context import registry
 from tests.conftest import PASSWORD, ROLES, csrf_from, unique
 from tests.factories import make_payload
 
@@ -176,7 +175,7 @@ def test_price_masking_switch_hides_every_money_field(admin_api, api_as):
 def test_data_scope_own_department_or_all_per_role(app, api_as, admin_api, login_as):
     """数据范围: a salesperson sees their own orders; with the role in department_scope_roles also their
     department colleagues'; in all_scope_roles everyone's. The admin page sets a user's department."""
-    from app.services.access.users import create_user
+    from app.services.users.accounts import create_user
 
     tag = unique("D")
     for code in (f"{tag}A", f"{tag}B"):

@@ -201,8 +201,7 @@ def test_approval_chain_by_amount_band(app, admin_api, api_as):
 def _reserved(app, sku, warehouse="WH01"):
     from sqlalchemy import select
 
-    from app.extensions import db
-    from app.web.context import registry
+    from app.extensions import db, registry
 
     with app.app_context():
         reg = registry()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.documents.compute import rmb_upper
+from app.ledger.compute import rmb_upper
 from tests.ledger_helpers import document, new_item
 
 

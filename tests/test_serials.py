@@ -444,9 +444,8 @@ def test_switching_tracking_waits_for_a_posting_that_read_the_flags(app, admin_a
 
     from sqlalchemy.orm import Session
 
-    from app.extensions import db
+    from app.extensions import db, registry
     from app.services.stock.serials import item_tracking
-    from app.web.context import registry
 
     created = admin_api.post("/api/v1/item/", json={"sku": unique("L"), "name": "开关竞态", "unit": "PCS"})
     pk = created.get_json()["id"]

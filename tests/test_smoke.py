@@ -9,7 +9,7 @@ def test_login_page_served(app):
 
 def test_openapi_lists_every_model(app, admin_api):
     spec = admin_api.get("/api/v1/_openapi").get_json()
-    from app.web.context import registry
+    from app.extensions import registry
 
     with app.app_context():
         keys = list(registry().meta.models)

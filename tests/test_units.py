@@ -27,8 +27,7 @@ def with_box(api, ratio="24", **item_fields):
 def reserved(app, sku):
     from sqlalchemy import func, select
 
-    from app.extensions import db
-    from app.web.context import registry
+    from app.extensions import db, registry
 
     with app.app_context():
         reg = registry()
@@ -204,8 +203,7 @@ def test_a_draft_saved_before_units_converted_posts_only_in_the_base_unit(app, a
     """An upgraded draft line has no ratio (nothing to backfill it from): in another unit it is refused."""
     from sqlalchemy import update
 
-    from app.extensions import db
-    from app.web.context import registry
+    from app.extensions import db, registry
 
     sku, _ = with_box(admin_api)
     draft = document(

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.meta.schema import sync_schema
-from app.web.context import registry
 from tests.conftest import unique
 from tests.ledger_helpers import new_item, post, receive
 

@@ -11,11 +11,12 @@ from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
 from app.clock import business_today
+from app.extensions import registry
 from app.services.money.prices import last_price as last_partner_price
 from app.services.money.prices import supplier_scorecard
 from app.services.money.receivables import ageing, overdue_customers, payable, receivable, statement
 from app.services.records.query import get_row
-from app.web.context import current_access, registry, session
+from app.web.context import current_access, session
 
 
 def _today() -> dt.date:

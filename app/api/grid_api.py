@@ -17,15 +17,16 @@ from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.responses import service_errors
+from app.clock import utcnow
 from app.errors import NotFound
+from app.extensions import registry
 from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.services.grid.batch import BatchResult, GridBatches
 from app.services.grid.export import export_columns, write_xlsx
 from app.services.grid.rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
 from app.services.money.prices import suggested_line
-from app.services.records.audit import utcnow
-from app.web.context import current_access, registry, request_user, session
+from app.web.context import current_access, request_user, session
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

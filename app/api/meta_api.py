@@ -9,11 +9,13 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
-from app.i18n import label
+from app.errors import CellError, ValidationFailed
+from app.extensions import registry, registry_holder
+from app.i18n import label, t
 from app.services.records.audit_read import recent_audit
 from app.services.records.runtime_fields import add_field
 from app.services.records.settings import policies, set_policy
-from app.web.context import current_access, registry, registry_holder, session
+from app.web.context import current_access, session
 
 
 class MetaApi(BaseApi):
@@ -171,9 +173,6 @@ class SettingsApi(BaseApi):
         """
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or "value" not in body:
-            from app.errors import CellError, ValidationFailed
-            from app.i18n import t
-
             raise ValidationFailed([CellError("value", t("required"))])
         value = set_policy(session(), current_access(), key, body["value"])
         return self.response(200, key=key, value=value)

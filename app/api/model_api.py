@@ -16,8 +16,9 @@ from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
 from app.api.schema import model_schemas
-from app.errors import ValidationFailed
-from app.i18n import label
+from app.errors import CellError, ValidationFailed
+from app.extensions import registry
+from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
@@ -27,7 +28,7 @@ from app.services.records.audit_read import record_history
 from app.services.records.query import BadQuery, Filter, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.write import RecordService
-from app.web.context import current_access, registry, session
+from app.web.context import current_access, session
 
 
 class ModelApi(BaseApi):
@@ -458,9 +459,6 @@ class ModelApi(BaseApi):
     def _payload() -> dict[str, Any]:
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
-            from app.errors import CellError
-            from app.i18n import t
-
             raise ValidationFailed([CellError("_record", t("not_object"))])
         return payload
 

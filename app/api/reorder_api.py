@@ -10,8 +10,9 @@ from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
 
 from app.api.responses import service_errors
+from app.extensions import registry
 from app.services.money.reorder import alerts, create_purchase_orders, suggestions
-from app.web.context import current_access, registry, session
+from app.web.context import current_access, session
 
 
 class ReorderApi(BaseApi):

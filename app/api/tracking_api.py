@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from app.api.responses import service_errors
 from app.errors import CellError, ValidationFailed
+from app.extensions import registry
 from app.i18n import t
 from app.services.stock.lots import batches_in_stock
 from app.services.stock.serials import serial_history
-from app.web.context import current_access, registry, session
+from app.web.context import current_access, session
 
 
 class SerialsApi(BaseApi):
@@ -53,10 +54,10 @@ class SerialsApi(BaseApi):
         return self.response(200, serial=number.strip(), result=found)
 
 
-class BatchesApi(BaseApi):
-    """/api/v1/batches/?item=<sku>&warehouse=<code>: batches on hand, the one that expires first first."""
+class LotsApi(BaseApi):
+    """/api/v1/lots/?item=<sku>&warehouse=<code>: batches (lots, 批次) on hand, the one that expires first first."""
 
-    resource_name = "batches"
+    resource_name = "lots"
     version = "v1"
     allow_browser_login = True
     class_permission_name = "StockBalance"

@@ -2,56 +2,46 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.documents.context import PostingContext
 from app.documents.tracking import check_lines
+from app.documents.units import check_units
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
+from app.ledger.effects import Effect
 from app.ledger.serials import parse as parse_serials
-from app.services.stock.units import base_qty
-
-IN, OUT = "in", "out"
-RESERVE, RELEASE = "reserve", "release"  # sales orders hold stock without moving it
-
-
-@dataclass(frozen=True)
-class Effect:
-    """One stock movement a document line causes.
-
-    `unit_cost` None on an inbound leg means "at the current average cost" (returns, gains);
-    `cost_from` names an earlier leg of the same line whose cost it takes (the in-leg of a transfer).
-    `serials` are the serial numbers the leg moves (used for items that track them).
-    """
-
-    line_index: int
-    line_id: int
-    item_id: int
-    warehouse_id: int
-    qty: Decimal
-    direction: str
-    leg: str
-    batch: str = ""
-    unit_cost: Decimal | None = None
-    cost_from: str | None = None
-    serials: tuple[str, ...] = ()
+from app.services.money.prices import fill_tax_rates, line_defaults
+from app.services.stock.units import base_qty, take_unit_ratios
 
 
 class DocumentBehaviour:
     """Default behaviour: no stock effect (orders, requests, payments only change status).
 
-    `ctx` is the posting service, for the few look-ups a document needs (its source order, the
-    customer's receivable, a policy switch)."""
+    `ctx` is the posting that runs it (app/documents/context.py), for the few look-ups a document needs
+    (its source order, the customer's receivable, a policy switch); None when only lines are prepared."""
 
     source_model: str | None = None  # the order a document may name in source_number
     done_field = ""  # the order line's quantity this document fills (received_qty, delivered_qty)
     moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
 
-    def __init__(self, ctx: Any = None) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: PostingContext | None = None) -> None:
+        self._ctx = ctx
+
+    @property
+    def ctx(self) -> PostingContext:
+        """The posting running this behaviour (only while checking, posting or cancelling)."""
+        if self._ctx is None:
+            raise RuntimeError("this behaviour was made without a posting context")
+        return self._ctx
+
+    def validate(self, doc: Any, lines: list[Any]) -> None:
+        """Everything that must hold before the document posts: each line's unit, then the document's checks."""
+        check_units(self.ctx, lines)
+        self.check(doc, lines)
 
     def source(self, doc: Any) -> tuple[Any, list[Any]]:
         """The submitted order named by source_number, with its lines; (None, []) when none is named."""
@@ -77,7 +67,6 @@ class DocumentBehaviour:
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         """Defaults for a line being added: unit from the item, price from the partner's last price."""
-        from app.services.money.prices import line_defaults
 
         line_defaults(session, registry, model, doc, values)
 
@@ -86,8 +75,6 @@ class DocumentBehaviour:
     ) -> list[Any]:
         """Every line as the document is saved, new or changed: a blank tax rate takes the item's, and
         each line takes its unit's ratio (a unit the item has none for is a cell error, returned)."""
-        from app.services.money.prices import fill_tax_rates
-        from app.services.stock.units import take_unit_ratios
 
         if line_model.field("tax_rate") is not None:
             fill_tax_rates(session, registry, lines)
@@ -140,16 +127,6 @@ def line_effect(
         cost_from=cost_from,
         serials=tuple(parse_serials(getattr(line, "serials", None))) if serials is None else serials,
     )
-
-
-def behaviour_for(model_key: str, ctx: Any = None) -> DocumentBehaviour:
-    """app/documents/<model>.py's CamelCase class, or the default behaviour."""
-    class_name = "".join(part.capitalize() for part in model_key.split("_"))
-    try:
-        module = importlib.import_module(f"app.documents.{model_key}")
-    except ModuleNotFoundError:
-        return DocumentBehaviour(ctx)
-    return getattr(module, class_name)(ctx)
 
 
 @dataclass(frozen=True)

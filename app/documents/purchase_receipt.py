@@ -10,8 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import IN, DocumentBehaviour, Effect, add_done, allocate, give_back, line_effect
-from app.documents.compute import price_before_tax
+from app.documents.base import DocumentBehaviour, add_done, allocate, give_back, line_effect
+from app.ledger.compute import price_before_tax
+from app.ledger.effects import IN, Effect
 from app.services.stock.lots import expiry_date
 from app.services.stock.units import per_base_unit
 

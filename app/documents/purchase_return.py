@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.documents.base import OUT, Effect, line_effect
+from app.documents.base import line_effect
 from app.documents.returns import LinkedReturn
+from app.ledger.effects import OUT, Effect
 
 
 class PurchaseReturn(LinkedReturn):

@@ -10,18 +10,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import (
-    OUT,
-    RELEASE,
-    RESERVE,
-    Allocation,
-    DocumentBehaviour,
-    Effect,
-    add_done,
-    allocate,
-    give_back,
-    line_effect,
-)
+from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate, give_back, line_effect
+from app.ledger.effects import OUT, RELEASE, RESERVE, Effect
 from app.services.stock.lots import suggest_batch
 
 

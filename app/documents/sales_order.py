@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import RELEASE, RESERVE, DocumentBehaviour, Effect, line_effect
+from app.documents.base import DocumentBehaviour, line_effect
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
+from app.ledger.effects import RELEASE, RESERVE, Effect
 from app.services.stock.units import base_qty
 
 

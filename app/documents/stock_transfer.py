@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
+from app.documents.base import DocumentBehaviour, line_effect
+from app.ledger.effects import IN, OUT, Effect
 from app.services.stock.lots import suggest_batch
 from app.services.stock.units import per_line_unit
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select
 
-from app.documents.base import IN, OUT, DocumentBehaviour, Effect, line_effect
+from app.clock import utcnow
+from app.documents.base import DocumentBehaviour, line_effect
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
+from app.ledger.effects import IN, OUT, Effect
 from app.meta.types import plain_decimal
-from app.services.records.audit import utcnow
 
 
 class Stocktake(DocumentBehaviour):

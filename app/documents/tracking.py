@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from app.documents.context import PostingContext
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
@@ -18,7 +19,7 @@ from app.meta.types import plain_decimal
 from app.services.stock.units import base_qty
 
 
-def check_lines(ctx: Any, lines: list[Any], qty_field: str = "qty") -> None:
+def check_lines(ctx: PostingContext, lines: list[Any], qty_field: str = "qty") -> None:
     """Every batch / serial problem of the lines at once, per cell; lines whose `qty_field` is blank
     (a stocktake line not counted) do not move and are not checked."""
     tracked = ctx.tracking({line.item_id for line in lines})

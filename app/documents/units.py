@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.documents.context import PostingContext
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 
 
-def check_units(ctx: Any, lines: list[Any]) -> None:
+def check_units(ctx: PostingContext, lines: list[Any]) -> None:
     """Refuse, per cell, every line without a ratio whose unit is not its item's base unit."""
     tracked = ctx.tracking({getattr(line, "item_id", None) for line in lines})
     errors = []

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from app.meta.approvals import load_approvals
 from app.meta.common import Collector, hint, texts
+from app.meta.handlers import resolve_handlers
 from app.meta.roles import load_menus, load_roles, load_settings
 from app.meta.spec import (
     MODEL_KINDS,
@@ -22,6 +23,7 @@ from app.meta.spec import (
     ModelSpec,
     Option,
 )
+from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.meta.yamlload import line_of, load_yaml
 
@@ -117,14 +119,9 @@ def document_fields() -> list[FieldSpec]:
             {"zh": "状态", "en": "Status"},
             {"zh": "草稿、已审核或已作废", "en": "Draft, submitted or cancelled"},
             readonly=True,
-            default="draft",
+            default=Status.DRAFT.value,
             index=True,
-            options=(
-                Option("draft", {"zh": "草稿", "en": "Draft"}),
-                Option("pending", {"zh": "待审批", "en": "Awaiting approval"}),
-                Option("submitted", {"zh": "已审核", "en": "Submitted"}),
-                Option("cancelled", {"zh": "已作废", "en": "Cancelled"}),
-            ),
+            options=tuple(Option(status.value, status.label) for status in Status),
         ),
         FieldSpec(
             "approval_step",
@@ -481,7 +478,13 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     _check_backfills(models, out)
     if out.errors:
         return None, out.errors
-    return Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals), []
+    handlers, handler_errors = resolve_handlers(models)
+    if handler_errors:
+        return None, handler_errors
+    return (
+        Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals, handlers=handlers),
+        [],
+    )
 
 
 def _check_backfills(models: dict[str, ModelSpec], out: Collector) -> None:

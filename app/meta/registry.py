@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,18 @@ class Registry:
     def cls(self, key: str) -> type:
         """The mapped class of model `key`."""
         return self.classes[key]
+
+    def behaviour(self, key: str, ctx: Any = None) -> Any:
+        """The behaviour of document `key` (app/documents/<key>.py, resolved at load) for one posting context."""
+        return self.meta.handlers.behaviours[key](ctx)
+
+    def compute(self, key: str, field_name: str) -> Callable[[dict[str, Any]], Any]:
+        """The function that computes field `field_name` of model `key`."""
+        return self.meta.handlers.computes[key, field_name]
+
+    def rule(self, key: str, name: str) -> Callable[..., Any] | None:
+        """Model `key`'s rule `name` (check_change / check_delete) from app/rules/<key>.py, or None."""
+        return self.meta.handlers.rules.get(key, {}).get(name)
 
 
 def read_version(conn: Connection, initialised: bool = False) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app.meta.common import Collector, hint, texts
-from app.meta.spec import ACTIONS, MenuSpec, ModelSpec, RoleSpec
+from app.meta.spec import ACTIONS, MenuLink, MenuSpec, ModelSpec, RoleSpec
 from app.meta.yamlload import line_of, load_yaml
 
 ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
@@ -109,7 +109,7 @@ def load_roles(root: Path, models: dict[str, ModelSpec], out: Collector) -> dict
 
 
 def load_menus(root: Path, models: dict[str, ModelSpec], out: Collector) -> tuple[MenuSpec, ...]:
-    """menus.yaml: categories and their models."""
+    """menus.yaml: categories, their models and their other pages (links)."""
     path = root / "menus.yaml"
     rel = f"{root.name}/menus.yaml"
     if not path.exists():
@@ -121,13 +121,40 @@ def load_menus(root: Path, models: dict[str, ModelSpec], out: Collector) -> tupl
     for entry in data or []:
         where = f"{rel}:{line_of(entry)}"
         if not isinstance(entry, dict) or not entry.get("key") or texts(entry.get("label")) is None:
-            out.add(where, "a menu needs key, label {zh, en} and models")
+            out.add(where, "a menu needs key, label {zh, en} and models or links")
             continue
         for model_key in entry.get("models") or []:
             if model_key not in models:
                 out.add(where, f"menu '{entry['key']}' names missing model '{model_key}'", hint(model_key, models))
-        menus.append(MenuSpec(entry["key"], texts(entry["label"]) or {}, tuple(entry.get("models") or ())))
+        links = tuple(_menu_link(entry["key"], raw, rel, models, out) for raw in entry.get("links") or [])
+        menus.append(
+            MenuSpec(
+                entry["key"],
+                texts(entry["label"]) or {},
+                tuple(entry.get("models") or ()),
+                tuple(link for link in links if link is not None),
+            )
+        )
     return tuple(menus)
+
+
+def _menu_link(menu: str, raw: Any, rel: str, models: dict[str, ModelSpec], out: Collector) -> MenuLink | None:
+    where = f"{rel}:{line_of(raw)}"
+    if not isinstance(raw, dict) or not raw.get("key") or not str(raw.get("href", "")).startswith("/"):
+        out.add(where, f"menu '{menu}': a link needs key, href (a path) and label {{zh, en}}")
+        return None
+    label = texts(raw.get("label"))
+    if label is None:
+        out.add(where, f"menu '{menu}': link '{raw['key']}' needs label {{zh, en}}")
+        return None
+    model = raw.get("model")
+    if model is not None and model not in models:
+        out.add(where, f"menu '{menu}': link '{raw['key']}' names missing model '{model}'", hint(model, models))
+    roles = raw.get("roles") or []
+    if not isinstance(roles, list):
+        out.add(where, f"menu '{menu}': roles of link '{raw['key']}' must be a list")
+        roles = []
+    return MenuLink(raw["key"], raw["href"], label, model, tuple(roles))
 
 
 def load_settings(root: Path, out: Collector) -> dict[str, Any]:

@@ -169,12 +169,26 @@ class RoleSpec:
 
 
 @dataclass(frozen=True)
+class MenuLink:
+    """A page in a menu that is not a model's list (补货建议, 系统设置 ...).
+
+    Shown to the roles that may read `model`, or, without a model, to the listed `roles` (and admins)."""
+
+    key: str
+    href: str
+    label: dict[str, str]
+    model: str | None = None
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MenuSpec:
-    """A menu category and the models under it."""
+    """A menu category: the models under it, then its other pages."""
 
     key: str
     label: dict[str, str]
     models: tuple[str, ...]
+    links: tuple[MenuLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +223,7 @@ class Metadata:
     settings: dict[str, Any]
     approvals: dict[str, ApprovalChain] = field(default_factory=dict)
     actions: tuple[str, ...] = ACTIONS
+    handlers: Any = None  # app.meta.handlers.Handlers: the code the metadata names, resolved at load
 
     def model(self, key: str) -> ModelSpec:
         """The model called `key` (KeyError if unknown)."""

@@ -8,19 +8,21 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.sqla.models import User
 
 from app.clock import business_today
 from app.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from app.extensions import registry
 from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
-from app.services.access.users import UserError, assign_places, department_code, warehouse_codes
 from app.services.money.cash import ZERO, account_balances
 from app.services.money.prices import supplier_scorecard
 from app.services.money.receivables import ageing, overdue_customers, payable, receivable, statement
 from app.services.records.audit_read import recent_audit
 from app.services.records.query import get_row
 from app.services.records.settings import policies, set_policy
-from app.web.context import current_access, registry, session
+from app.services.users.accounts import UserError, assign_places, department_code, warehouse_codes
+from app.web.context import current_access, session
 
 
 class FieldsAdminView(BaseView):
@@ -70,7 +72,6 @@ class UserWarehousesView(BaseView):
     @has_access
     def index(self) -> Any:
         """Users with their roles and warehouses."""
-        from flask_appbuilder.security.sqla.models import User
 
         warehouse, department = registry().cls("warehouse"), registry().cls("department")
         users = session().query(User).order_by(User.username).all()

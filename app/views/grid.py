@@ -14,13 +14,14 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.clock import BUSINESS_TIMEZONE
+from app.extensions import registry
 from app.i18n import current_locale, label
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, DecimalType
 from app.services.access.rights import Access
 from app.services.grid.batch import MAX_BATCH_ROWS
 from app.services.grid.rows import NUMERIC_TYPES, changes_since, load_layout
-from app.web.context import current_access, registry, session
+from app.web.context import current_access, session
 
 PAGE_SIZE = 100
 # field type -> the grid's editor kind

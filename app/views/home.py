@@ -10,9 +10,10 @@ from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 
 from app.errors import ServiceError
+from app.extensions import registry
 from app.i18n import label, t
 from app.services.money.reorder import alerts, create_purchase_orders, suggestions
-from app.web.context import current_access, registry, session
+from app.web.context import current_access, session
 
 
 class HomeView(IndexView):

@@ -11,22 +11,24 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from app.documents.compute import rmb_upper
 from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.extensions import registry
 from app.i18n import current_locale, label, t
+from app.ledger.compute import rmb_upper
 from app.meta.spec import ModelSpec
+from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
-from app.services.records.query import BadQuery, list_rows
+from app.services.records.query import BadQuery, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.templating import local_time
-from app.web.context import current_access, registry, session
+from app.web.context import current_access, session
 
 PAGE_SIZE = 50
 PRINT_SKIP = ("number", "approval_step")  # the number is printed in the title; approval levels are internal
@@ -117,8 +119,6 @@ class ModelPages(BaseView):
         access = current_access()
         model = self.model
         try:
-            from app.services.records.query import get_row
-
             row = get_row(session(), access, model, pk)
         except NotFound:
             abort(404)
@@ -146,7 +146,7 @@ class ModelPages(BaseView):
         editable = (
             access.can(model.key, "write")
             and model.kind not in ("ledger", "line")
-            and (model.kind != "document" or data.get("status") == "draft")
+            and (model.kind != "document" or data.get("status") == Status.DRAFT)
         )
         return self.render_template(
             "jxc/show.html",
@@ -159,12 +159,14 @@ class ModelPages(BaseView):
             history=record_history(session(), access, model, pk),
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
-            can_submit=model.kind == "document" and data.get("status") == "draft" and access.can(model.key, "submit"),
+            can_submit=model.kind == "document"
+            and data.get("status") == Status.DRAFT
+            and access.can(model.key, "submit"),
             can_cancel=model.kind == "document"
-            and data.get("status") == "submitted"
+            and data.get("status") == Status.SUBMITTED
             and access.can(model.key, "approve"),
             can_approve=model.kind == "document"
-            and data.get("status") == "pending"
+            and data.get("status") == Status.PENDING
             and access.can(model.key, "approve"),
             version=data.get("version"),
         )
@@ -209,8 +211,6 @@ class ModelPages(BaseView):
             defaults = ((spec, field_default(session(), registry(), spec)) for spec in model.fields)
             values = {spec.name: _default_for_form(spec, value) for spec, value in defaults if value is not None}
         else:
-            from app.services.records.query import get_row
-
             try:
                 row = get_row(session(), access, model, pk)  # type: ignore[arg-type]
             except NotFound:

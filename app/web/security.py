@@ -9,10 +9,9 @@ from typing import Any
 from flask import Flask, g, jsonify, request, session
 from flask_wtf.csrf import CSRFError, validate_csrf
 
-from app.extensions import db, write_intent
+from app.extensions import db, registry_holder, write_intent
 from app.i18n import LOCALES, t
 from app.services.records.audit import request_id_var
-from app.web.context import registry_holder
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_FREE_API = ("/api/v1/security/login", "/api/v1/security/refresh")

@@ -144,7 +144,7 @@ class Sample:
 
 def pinyin_words(words: list[str]) -> list[str]:
     """The app's pinyin initials of each word (the same function the item's computed field uses)."""
-    from app.documents.compute import pinyin_initials
+    from app.ledger.compute import pinyin_initials
 
     return [pinyin_initials({"name": w}) or "" for w in words]
 
@@ -226,7 +226,7 @@ def load_items(url: str, target: int) -> float:
 
 def check_pinyin(url: str) -> None:
     """The generated pinyin equals what the app would compute from the name."""
-    from app.documents.compute import pinyin_initials
+    from app.ledger.compute import pinyin_initials
 
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT name, pinyin FROM item WHERE sku LIKE 'SP_______' LIMIT 200").fetchall()

@@ -6,6 +6,7 @@ import fnmatch
 from typing import Any
 
 from app.meta.registry import Registry
+from app.meta.spec import MenuLink
 from app.services.access.rights import ADMIN_ROLE, permission_resource
 
 # FAB's own pages every signed-in user needs (their profile and password).
@@ -17,14 +18,13 @@ SELF_SERVICE = [
     ("can_this_form_post", "UserInfoEditView"),
     ("can_read", "Meta"),
 ]
-# Pages that are not a model's list, shown in a model menu to roles that may read the model they serve:
-# (link name, href, label, menu key, model)
-FEATURE_LINKS = (
-    ("reorder", "/reorder/", {"zh": "补货建议", "en": "Reorder suggestions"}, "purchase", "purchase_order"),
-    ("overdue", "/accounts/overdue", {"zh": "逾期催款", "en": "Overdue (dunning)"}, "money", "partner"),
-    ("cash", "/cash/", {"zh": "资金余额", "en": "Account balances"}, "money", "account"),
-)
-MANAGER_EXTRA = [("can_read", "Audit"), ("menu_access", "audit_log"), ("menu_access", "system")]
+# The audit trail's API, beside the audit page a manager's menu shows (menus.yaml: roles: [manager]).
+MANAGER_EXTRA = [("can_read", "Audit")]
+
+
+def _link_shown(link: MenuLink, readable: set[str], role_key: str) -> bool:
+    """A page serving a model is shown to the roles that may read it; any other to the roles it lists."""
+    return link.model in readable if link.model is not None else role_key in link.roles
 
 
 def wanted_permissions(registry: Registry, role_key: str) -> set[tuple[str, str]]:
@@ -47,13 +47,11 @@ def wanted_permissions(registry: Registry, role_key: str) -> set[tuple[str, str]
             readable.add(model.key)
     for menu in registry.meta.menus:
         shown = [key for key in menu.models if key in readable]
+        shown += [link.key for link in menu.links if _link_shown(link, readable, role_key)]
         for key in shown:
             wanted.add(("menu_access", key))
         if shown:
             wanted.add(("menu_access", menu.key))
-    for name, _href, _label, _menu, model_key in FEATURE_LINKS:
-        if model_key in readable:
-            wanted.add(("menu_access", name))
     if role_key == "manager":
         wanted.update(MANAGER_EXTRA)
     return wanted

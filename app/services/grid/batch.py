@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.errors import CellError, Conflict, NotFound, ServiceError, ValidationFailed
 from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
+from app.services.grid.rows import grid_json
 from app.services.grid.tables import grid_batch, grid_change
-from app.services.records.audit import utcnow
 from app.services.records.query import base_select
 from app.services.records.serialize import snapshot
 from app.services.records.write import RecordService
@@ -178,7 +179,6 @@ class GridBatches:
 
     def _current(self, model: ModelSpec, conflicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each conflicting row as it is now (for Reload / Overwrite)."""
-        from app.services.grid.rows import grid_json
 
         rows = self._preload(model, [c["id"] for c in conflicts])
         current = {r["id"]: r for r in grid_json(self.session, self.access, model, list(rows.values()))}

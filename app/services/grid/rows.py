@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.grid.tables import grid_layout
@@ -101,7 +102,7 @@ class View:
 
 def readonly_row(model: ModelSpec, row: Any) -> bool:
     """Rows nobody edits in the grid: ledger entries and documents past draft."""
-    return model.kind == "ledger" or (model.kind == "document" and row.status != "draft")
+    return model.kind == "ledger" or (model.kind == "document" and row.status != Status.DRAFT)
 
 
 def grid_json(

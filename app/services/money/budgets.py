@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.meta.registry import Registry
+from app.meta.status import Status
 
 ZERO = Decimal(0)
 
@@ -50,7 +51,7 @@ def budget_usage(
                 .join(order, order.id == line.parent_id)
                 .join(item, item.id == line.item_id)
                 .where(
-                    order.status.in_(["submitted", "pending"]),
+                    order.status.in_([Status.SUBMITTED, Status.PENDING]),
                     order.id != doc.id,
                     order.date >= first,
                     order.date < nxt,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden
 from app.i18n import t
+from app.meta.status import Status
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
 
@@ -53,7 +54,7 @@ def account_flows(session: Session, registry: Any) -> dict[int, dict[str, Decima
     flows: dict[int, dict[str, Decimal]] = defaultdict(lambda: {"receipt": ZERO, "payment": ZERO})
     headers = session.execute(
         select(payment.account_id, payment.direction, func.sum(payment.amount))
-        .where(payment.status == "submitted")
+        .where(payment.status == Status.SUBMITTED)
         .group_by(payment.account_id, payment.direction)
     )
     for account_id, direction, amount in headers:
@@ -61,7 +62,7 @@ def account_flows(session: Session, registry: Any) -> dict[int, dict[str, Decima
     moved = session.execute(
         select(payment.account_id, line.account_id, payment.direction, func.sum(line.allocated_amount))
         .join(payment, payment.id == line.parent_id)
-        .where(payment.status == "submitted", line.account_id.isnot(None), line.account_id != payment.account_id)
+        .where(payment.status == Status.SUBMITTED, line.account_id.isnot(None), line.account_id != payment.account_id)
         .group_by(payment.account_id, line.account_id, payment.direction)
     )
     for header_account, line_account, direction, amount in moved:

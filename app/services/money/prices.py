@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.documents.compute import HUNDRED, price_before_tax
+from app.ledger.compute import HUNDRED, price_before_tax
 from app.meta.registry import Registry
 from app.meta.spec import ModelSpec
+from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
 from app.services.records.serialize import value_to_json
@@ -81,7 +82,7 @@ def last_agreed(
                 or_(line.unit_id == unit_id, line.unit_id.is_(None))
                 if unit_id == base_unit
                 else line.unit_id == unit_id,
-                doc.status == "submitted",
+                doc.status == Status.SUBMITTED,
                 line.price.isnot(None),
             )
             .order_by(doc.date.desc(), line.id.desc())
@@ -227,7 +228,7 @@ def supplier_scorecard(session: Session, registry: Registry, partner_id: int) ->
         )
         .join(receipt, receipt.id == line.parent_id)
         .join(item, item.id == line.item_id)
-        .where(receipt.partner_id == partner_id, receipt.status == "submitted")
+        .where(receipt.partner_id == partner_id, receipt.status == Status.SUBMITTED)
         .order_by(receipt.date, line.id)
     ).all()
     promised: dict[tuple[str, int], Any] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.meta.registry import Registry
+from app.meta.status import Status
 from app.services.access.rights import Access
 
 ZERO = Decimal(0)
@@ -18,7 +19,7 @@ OWED = "total_with_tax"  # the document total a partner owes or is owed (价税�
 
 def _sum(session: Session, registry: Registry, model: str, column: str, partner_id: int, **where: Any) -> Decimal:
     cls = registry.cls(model)
-    stmt = select(func.sum(getattr(cls, column))).where(cls.partner_id == partner_id, cls.status == "submitted")
+    stmt = select(func.sum(getattr(cls, column))).where(cls.partner_id == partner_id, cls.status == Status.SUBMITTED)
     for name, value in where.items():
         stmt = stmt.where(getattr(cls, name) == value)
     return session.execute(stmt).scalar() or ZERO
@@ -48,7 +49,7 @@ def open_orders(session: Session, registry: Registry, partner_id: int, exclude: 
     rows = session.execute(
         select(func.coalesce(line.base_qty, line.qty).label("qty"), line.delivered_qty, line.amount_with_tax)
         .join(order, order.id == line.parent_id)
-        .where(order.partner_id == partner_id, order.status == "submitted", order.id != (exclude or 0))
+        .where(order.partner_id == partner_id, order.status == Status.SUBMITTED, order.id != (exclude or 0))
     )
     return sum(
         (
@@ -70,7 +71,7 @@ def allocated_to(
             select(func.sum(line.allocated_amount))
             .join(payment, payment.id == line.parent_id)
             .where(
-                payment.status == "submitted",
+                payment.status == Status.SUBMITTED,
                 payment.id != (exclude or 0),
                 line.source_number == number,
                 (line.source_model == model_key) | line.source_model.is_(None),
@@ -96,7 +97,7 @@ def _documents(session: Session, registry: Registry, partner_id: int, side: str)
         cls = registry.cls(model)
         amount_col = cls.amount if model == "payment" else getattr(cls, OWED)
         stmt = select(cls.number, cls.date, amount_col, cls.created_at).where(
-            cls.partner_id == partner_id, cls.status == "submitted"
+            cls.partner_id == partner_id, cls.status == Status.SUBMITTED
         )
         if model == "payment":
             stmt = stmt.where(cls.direction == direction)

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.clock import utcnow
+from app.meta.status import Status
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
-from app.services.records.audit import utcnow
 from app.services.records.write import RecordService
 
 ZERO = Decimal(0)
@@ -81,7 +82,7 @@ def positions(session: Session, access: Access) -> list[StockPosition]:
     for item_id, qty, received in session.execute(
         select(line.item_id, func.coalesce(line.base_qty, line.qty), line.received_qty)
         .join(order, order.id == line.parent_id)
-        .where(order.status == "submitted")
+        .where(order.status == Status.SUBMITTED)
     ):
         on_order[item_id] += Decimal(qty) - Decimal(received or 0)  # both in base units
     out = []

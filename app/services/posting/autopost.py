@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import ServiceError
 from app.meta.spec import ModelSpec
+from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.posting.service import PostingService
 from app.services.records.settings import policy
@@ -20,7 +21,7 @@ from app.services.records.settings import policy
 
 def post_on_save(session: Session, access: Access, model: ModelSpec, row: Any) -> tuple[bool, str]:
     """Submit a just-saved draft when posting needs no separate approval; (posted, refusal message)."""
-    if model.kind != "document" or row.status != "draft" or not access.can(model.key, "submit"):
+    if model.kind != "document" or row.status != Status.DRAFT or not access.can(model.key, "submit"):
         return False, ""
     if policy(session, access.registry, "approve_before_post"):
         return False, ""

@@ -18,17 +18,18 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.documents.base import RELEASE, RESERVE, Effect, behaviour_for
-from app.documents.units import check_units
+from app.clock import utcnow
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import t
+from app.ledger.effects import RELEASE, RESERVE, Effect
 from app.ledger.serials import Place, listing
 from app.ledger.serials import parse as parse_serials
 from app.meta.spec import ModelSpec
+from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.money.budgets import budget_usage
 from app.services.money.receivables import allocated_to, open_orders, receivable
-from app.services.records.audit import audit_change, utcnow
+from app.services.records.audit import audit_change
 from app.services.records.query import get_row
 from app.services.records.settings import policy
 from app.services.records.write import apply_computed
@@ -113,7 +114,7 @@ class PostingService:
         )
         if changed.rowcount != 1:
             self.session.rollback()
-            raise Conflict(t("status_changed", status=source))
+            raise Conflict(t("status_changed", status=Status(source).text()))
         self.session.refresh(doc)
 
     def _check_period(self, doc: Any) -> None:
@@ -146,17 +147,17 @@ class PostingService:
         model, doc = self._document(model_key, pk, "submit")
         self._check_period(doc)
         if self._required_levels(model, doc):
-            self._transition(model, doc, "draft", "pending", version)
-            self._audit(model, doc, "submit", "draft", "pending")
+            self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
+            self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
             self.session.commit()
             return doc
-        self._transition(model, doc, "draft", "submitted", version)
-        return self._post_document(model, doc, "draft")
+        self._transition(model, doc, Status.DRAFT, Status.SUBMITTED, version)
+        return self._post_document(model, doc, Status.DRAFT)
 
     def _approve(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
-        if doc.status != "pending":
-            raise Conflict(t("status_changed", status="pending"))
+        if doc.status != Status.PENDING:
+            raise Conflict(t("status_changed", status=Status.PENDING.text()))
         levels = self._required_levels(model, doc)
         step = doc.approval_step or 0
         level = levels[step] if step < len(levels) else None
@@ -167,25 +168,25 @@ class PostingService:
             cls = self.registry.cls(model.key)
             changed = self.session.execute(
                 update(cls)
-                .where(cls.id == doc.id, cls.status == "pending", cls.approval_step == step)
+                .where(cls.id == doc.id, cls.status == Status.PENDING, cls.approval_step == step)
                 .values(approval_step=step + 1, version=cls.version + 1, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
             if changed.rowcount != 1:
                 self.session.rollback()
-                raise Conflict(t("status_changed", status="pending"))
+                raise Conflict(t("status_changed", status=Status.PENDING.text()))
             self.session.refresh(doc)
-            self._audit(model, doc, "approve", "pending", "pending", level=step + 1)
+            self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1)
             self.session.commit()
             return doc
-        self._transition(model, doc, "pending", "submitted", version)
-        return self._post_document(model, doc, "pending", action="approve")
+        self._transition(model, doc, Status.PENDING, Status.SUBMITTED, version)
+        return self._post_document(model, doc, Status.PENDING, action="approve")
 
     def _reject(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
-        self._transition(model, doc, "pending", "draft", version)
+        self._transition(model, doc, Status.PENDING, Status.DRAFT, version)
         doc.approval_step = 0
-        self._audit(model, doc, "reject", "pending", "draft")
+        self._audit(model, doc, "reject", Status.PENDING, Status.DRAFT)
         self.session.commit()
         return doc
 
@@ -194,16 +195,15 @@ class PostingService:
         chain = self.registry.meta.approvals.get(model.key)
         levels = chain.required(getattr(doc, chain.amount_field)) if chain is not None else ()
         lines = list(doc.lines) if model.lines_model else []
-        extra = behaviour_for(model.key, self).extra_approvals(doc, lines)
+        extra = self.registry.behaviour(model.key, self).extra_approvals(doc, lines)
         return levels + tuple(level for level in extra if level.role not in {lv.role for lv in levels})
 
     def _post_document(self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit") -> Any:
         """Post the stock effects of a document that just became submitted, and commit."""
         lines = list(doc.lines) if model.lines_model else []
-        behaviour = behaviour_for(model.key, self)
+        behaviour = self.registry.behaviour(model.key, self)
         stock = self._stock_writer()
-        check_units(self, lines)
-        behaviour.check(doc, lines)
+        behaviour.validate(doc, lines)
         effects = behaviour.stock_effects(doc, lines)
         self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
         costs = stock.post(model, doc, effects)
@@ -211,7 +211,7 @@ class PostingService:
         behaviour.after_post(doc, lines, costs)
         apply_computed(self.registry, model, doc)
         self.session.flush()
-        self._audit(model, doc, action, before_status, "submitted", moves=len(effects))
+        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects))
         self.session.commit()
         return doc
 
@@ -227,10 +227,10 @@ class PostingService:
     def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
         self._check_period(doc)
-        self._transition(model, doc, "submitted", "cancelled", version)
+        self._transition(model, doc, Status.SUBMITTED, Status.CANCELLED, version)
         stock = self._stock_writer()
         lines = list(doc.lines) if model.lines_model else []
-        behaviour = behaviour_for(model.key, self)
+        behaviour = self.registry.behaviour(model.key, self)
         # what the cancel posts after the reversal (a delivery re-reserves for its order, maybe in another
         # warehouse) is locked with it, in the one order: the source order first, then every balance row
         effects = behaviour.cancel_effects(doc, lines)
@@ -239,7 +239,7 @@ class PostingService:
         stock.save_serials()
         behaviour.after_cancel(doc, lines)
         self.session.flush()
-        self._audit(model, doc, "cancel", "submitted", "cancelled", reversed=reversed_moves)
+        self._audit(model, doc, "cancel", Status.SUBMITTED, Status.CANCELLED, reversed=reversed_moves)
         self.session.commit()
         return doc
 
@@ -253,7 +253,7 @@ class PostingService:
         """A submitted document by number, with its lines locked for update (None if there is none)."""
         cls = self.registry.cls(model_key)
         doc = self.session.execute(
-            select(cls).where(cls.number == number, cls.status == "submitted").with_for_update()
+            select(cls).where(cls.number == number, cls.status == Status.SUBMITTED).with_for_update()
         ).scalar_one_or_none()
         if doc is None:
             return None
@@ -265,7 +265,7 @@ class PostingService:
         rows = self.session.execute(
             select(line.item_id, line.serials)
             .join(doc, doc.id == line.parent_id)
-            .where(doc.source_number == source_number, doc.status == "submitted", doc.id != exclude)
+            .where(doc.source_number == source_number, doc.status == Status.SUBMITTED, doc.id != exclude)
         )
         found: dict[int, set[str]] = {}
         for item_id, serials in rows:

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.services.records.tables import audit_log
 
 if TYPE_CHECKING:
     from app.services.access.rights import Access
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("jxc_request_id", default=None)
-
-
-def utcnow() -> dt.datetime:
-    """Current UTC time without zone (how timestamps are stored)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def audit_row(

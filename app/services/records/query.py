@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -115,8 +116,6 @@ def _link_matches(access: Access, spec: FieldSpec, text: str) -> Select[Any]:
     """Ids of the linked rows whose key or name contains the text (a header filter on a link column)."""
     pattern = f"%{_escape_like(text.strip())}%"
     if spec.type == "user":
-        from flask_appbuilder.security.sqla.models import User
-
         return select(User.id).where(
             or_(User.username.ilike(pattern, escape="\\"), User.first_name.ilike(pattern, escape="\\"))
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,6 @@ class Resolver:
 
     def resolve_user(self, raw: Any) -> int | None:
         """User id for an id (int) or a username."""
-        from flask_appbuilder.security.sqla.models import User
 
         if isinstance(raw, bool):
             return None

@@ -8,11 +8,7 @@ RecordService calls them, so the rules hold for forms, the REST API, grid batche
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,7 +21,7 @@ def check_change(
     session: Session, registry: Any, model: ModelSpec, row: Any, values: dict[str, Any], row_ref: Any = None
 ) -> list[CellError]:
     """The model's own refusals of this change (none when it has no rules module), on the row `row_ref`."""
-    rule = _rule(model.key, "check_change")
+    rule = registry.rule(model.key, "check_change")
     if rule is None:
         return []
     return [replace(error, row=row_ref) for error in rule(session, registry, row, values)]
@@ -33,16 +29,7 @@ def check_change(
 
 def check_delete(session: Session, registry: Any, model: ModelSpec, row: Any, row_ref: Any = None) -> list[CellError]:
     """The model's own refusals of deleting `row` (a department that users still belong to)."""
-    rule = _rule(model.key, "check_delete")
+    rule = registry.rule(model.key, "check_delete")
     if rule is None:
         return []
     return [replace(error, row=row_ref) for error in rule(session, registry, row)]
-
-
-@cache
-def _rule(model_key: str, name: str) -> Callable[..., list[CellError]] | None:
-    """Looked up once per model and rule: a write must not search the import path each time."""
-    module = f"app.rules.{model_key}"
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), name, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,6 @@ def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int
     if not ids:
         return {}
     if spec.type == "user":
-        from flask_appbuilder.security.sqla.models import User
-
         rows = session.execute(select(User.id, User.username, User.first_name, User.last_name).where(User.id.in_(ids)))
         return {
             r.id: {"id": r.id, "key": r.username, "name": f"{r.first_name or ''}{r.last_name or ''}".strip()}

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from app.clock import business_today
+from app.clock import business_today, utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import label, t
 from app.meta.registry import Registry
 from app.meta.spec import TODAY, FieldSpec
 from app.services.access.rights import Access
-from app.services.records.audit import audit_change, utcnow
+from app.services.records.audit import audit_change
 from app.services.records.tables import setting
 
 

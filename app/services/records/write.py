@@ -7,9 +7,8 @@ writes model rows any other way.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,14 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.clock import business_today
-from app.documents.base import behaviour_for
+from app.clock import business_today, utcnow
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
 from app.services.access.rights import Access
-from app.services.records.audit import audit_change, change_row, utcnow, write_audit_rows
+from app.services.records.audit import audit_change, change_row, write_audit_rows
 from app.services.records.numbering import next_number
 from app.services.records.query import get_row
 from app.services.records.resolver import Resolver
@@ -36,12 +35,6 @@ from app.services.records.serialize import snapshot
 from app.services.records.settings import field_default
 
 CONTROL_KEYS = {"id", "version", "line_no"}
-
-
-def load_handler(path: str) -> Callable[[dict[str, Any]], Any]:
-    """Import a handler named by dotted path in metadata (e.g. app.documents.compute.line_amount)."""
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 @dataclass
@@ -88,7 +81,7 @@ class RecordService:
         cls = self.registry.cls(model.key)
         row = cls()
         if model.kind == "document":
-            values["status"] = "draft"
+            values["status"] = Status.DRAFT
             if not values.get("number"):
                 day = values.get("date") if isinstance(values.get("date"), dt.date) else business_today()
                 values["number"] = next_number(self.session, model.number_prefix or "DOC", day)
@@ -316,7 +309,7 @@ class RecordService:
             raise Conflict(t("version_conflict", current=row.version), current={"id": row.id, "version": row.version})
 
     def _check_editable(self, model: ModelSpec, row: Any, row_ref: Any) -> None:
-        if model.kind == "document" and row.status != "draft":
+        if model.kind == "document" and row.status != Status.DRAFT:
             raise ValidationFailed([CellError("status", t("not_draft"), row_ref)])
 
     def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
@@ -359,7 +352,7 @@ class RecordService:
     def _replace_lines(self, model: ModelSpec, row: Any, lines: list[dict[str, Any]], row_ref: Any) -> None:
         line_model = self.registry.model(model.lines_model or "")
         line_cls = self.registry.cls(line_model.key)
-        behaviour = behaviour_for(model.key)
+        behaviour = self.registry.behaviour(model.key)
         existing = {line.id: line for line in row.lines}
         # no flush until every line is in place: rules compare lines with what they were (stocktake books)
         with self.session.no_autoflush:
@@ -438,7 +431,7 @@ def apply_computed(registry: Any, model: ModelSpec, row: Any, document: dict[str
                 values["document"] = document
             if line_model is not None:
                 values["lines"] = [_values(line_model, line) for line in row.lines]
-            setattr(row, spec.column, _rounded(spec, load_handler(spec.compute)(values)))
+            setattr(row, spec.column, _rounded(spec, registry.compute(model.key, spec.name)(values)))
 
 
 def _values(model: ModelSpec, row: Any) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.ledger.fifo import START, Layer, Stock, Take
-from app.services.records.audit import utcnow
 from app.services.stock.tables import cost_layer, cost_take
 
 FIFO, MOVING_AVERAGE = "fifo", "moving_average"

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.meta.status import Status
 from app.meta.types import format_decimal
 
 
@@ -52,7 +53,7 @@ def batches_in_stock(
     expiries = (
         select(line.batch.label("batch"), func.min(line.expiry_date).label("expiry_date"))
         .join(doc, doc.id == line.parent_id)
-        .where(line.item_id == item_id, doc.status == "submitted", line.expiry_date.is_not(None))
+        .where(line.item_id == item_id, doc.status == Status.SUBMITTED, line.expiry_date.is_not(None))
         .group_by(line.batch)
         .subquery()
     )

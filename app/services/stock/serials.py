@@ -20,8 +20,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.clock import utcnow
 from app.ledger.serials import Book, Place, Step, in_stock_from
-from app.services.records.audit import utcnow
 from app.services.stock.tables import serial, serial_move
 
 CHUNK = 500  # (item, serial) pairs per query

@@ -30,16 +30,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.documents.base import IN, RELEASE, RESERVE, Effect
+from app.clock import utcnow
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import fifo
+from app.ledger.effects import IN, RELEASE, RESERVE, Effect
 from app.ledger.reservation import release, reserve
 from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
-from app.services.records.audit import utcnow
 from app.services.records.settings import policy
 from app.services.stock.cost_layers import (
     FIFO,

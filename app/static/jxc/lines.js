@@ -110,7 +110,7 @@
       .filter(function (el) { return el.type !== 'hidden' && !el.disabled; });
   }
 
-  // A priced line's money in cents, as the server computes it (app/documents/compute.py line_money):
+  // A priced line's money in cents, as the server computes it (app/ledger/compute.py line_money):
   // qty x price less the discount, then the tax added to it, or taken out of it when prices include tax.
   function lineMoney(row, inclusive) {
     var qty = parseDecimal((cell(row, 'qty') || {}).value);

@@ -1,5 +1,5 @@
 // The spreadsheet grid of one model (/grid/<model>/): Tabulator with range selection, remote pages, and
-// our own paste / copy / fill / delete / undo on top of the batch API (GRID.md is the contract). Phones
+// our own paste / copy / fill / delete / undo on top of the batch API. Phones
 // get cards instead. No inline script: the page loads texts, values, rows, cards, columns, editors,
 // store, bulk and toolbar.js by src, then this file, which builds the table, wires the keyboard and
 // page events, polls for other people's changes and starts everything.

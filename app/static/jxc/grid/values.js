@@ -83,7 +83,7 @@
   }
 
   // Excel / WPS put CRLF line ends and one trailing newline on the clipboard; quoted cells may hold
-  // tabs, newlines and doubled quotes (GRID.md trap 1).
+  // tabs, newlines and doubled quotes.
   function parseTsv(text) {
     var raw = String(text || '');
     text = raw.replace(/\r\n?/g, '\n');

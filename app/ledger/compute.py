@@ -1,4 +1,4 @@
-"""Computed fields named in metadata (`compute: app.documents.compute.<name>`).
+"""Computed fields named in metadata (`compute: app.ledger.compute.<name>`).
 
 Each takes the row's values (a document also gets `lines`) and returns the value; the write
 service rounds decimals half-up to the field's scale.

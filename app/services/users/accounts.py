@@ -8,10 +8,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, insert, select
 
-from app.extensions import db
+from app.extensions import db, registry
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
-from app.web.context import registry
 
 
 class UserError(Exception):

@@ -1,0 +1,50 @@
+"""What a document behaviour may ask of the posting that runs it: look-ups in the posting's transaction.
+
+The posting service (app/services/posting/service.py) is the one implementation; behaviours see only
+this protocol, so what they depend on is written down here and checked by mypy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+from typing import Any, Protocol
+
+from app.services.stock.serials import Tracking
+
+
+class PostingContext(Protocol):
+    """Look-ups a document behaviour makes while it is checked, posted or cancelled."""
+
+    def row(self, model_key: str, pk: int | None) -> Any:
+        """A row by id (None for None)."""
+
+    def submitted_document(self, model_key: str, number: str) -> tuple[Any, list[Any]] | None:
+        """A submitted document by number with its lines, locked for update; None if there is none."""
+
+    def returned_serials(self, model_key: str, source_number: str, exclude: int) -> dict[int, set[str]]:
+        """Serials per item that submitted `model_key` returns (but `exclude`) took back from a document."""
+
+    def allocated_to(self, model_key: str, number: str, exclude: int | None = None) -> Decimal:
+        """How much submitted payments (but `exclude`) have already allocated to a document."""
+
+    def receivable(self, partner_id: int) -> Decimal:
+        """What the customer owes now."""
+
+    def open_orders(self, partner_id: int, exclude: int | None = None) -> Decimal:
+        """What the customer's submitted orders (but `exclude`) still have to deliver."""
+
+    def policy(self, key: str) -> Any:
+        """A policy switch in force."""
+
+    def warn(self, key: str, **params: Any) -> None:
+        """A message for the user that does not stop the posting."""
+
+    def tracking(self, item_ids: Collection[int]) -> dict[int, Tracking]:
+        """The batch / serial flags and base unit of these items."""
+
+    def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
+        """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
+
+    def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
+        """Per budgeted category of this order's items: (budget, spent this month including this order)."""
