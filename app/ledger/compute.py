@@ -128,12 +128,17 @@ def total_diff_qty(values: dict[str, Any]) -> Decimal:
     return _sum(values.get("lines", []), "diff_qty")
 
 
+def _keep_as_is(text: str) -> Any:
+    """Characters pypinyin does not know (letters, digits) are kept, one by one."""
+    return list(text)
+
+
 def pinyin_initials(values: dict[str, Any]) -> str | None:
     """Pinyin initials of the name (农夫山泉 -> NFSQ), for lookup by typing."""
     name = values.get("name")
     if not name:
         return None
-    letters = lazy_pinyin(str(name), style=Style.FIRST_LETTER, errors=lambda s: list(s))
+    letters = lazy_pinyin(str(name), style=Style.FIRST_LETTER, errors=_keep_as_is)
     return "".join(letters).upper()[:64]
 
 
