@@ -1,4 +1,4 @@
-"""The `jxc` command: init, serve, meta check / export, user add."""
+"""The `jxc` command: init, serve, worker, jobs, meta check / export, user add."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
     from app import create_app
     from app.meta.spec import MetadataInvalid
 
+    # a command exits when done: it must not pick up in-process jobs left queued (the web does that)
+    overrides.setdefault("JXC_RUNS_JOBS", False)
     try:
-        return create_app(dict(overrides) if overrides else None)
+        return create_app(dict(overrides))
     except MetadataInvalid as exc:
         _fail("Metadata is invalid; JXC will not start:\n" + "\n".join(f"  {e}" for e in exc.errors))
 
@@ -85,6 +87,47 @@ def serve(workers: int) -> None:
             "app:create_app()",
         ],
     )
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the jobs queued now, then exit.")
+@click.option("--queue", "queues", multiple=True, help="queue name (default: $JXC_QUEUE or jxc; repeatable)")
+@click.option("--name", default=None, help="worker name shown by RQ")
+def worker(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
+    """Run background jobs from Redis (REDIS_URL): the app is booted once, each job in a forked work-horse."""
+    from app.jobs.worker import make_worker
+
+    app = _app(JXC_RUNS_JOBS=True)
+    if not app.config.get("REDIS_URL"):
+        _fail("REDIS_URL is not set: without Redis, jobs run inside the web processes (`jxc serve`).")
+    try:
+        runner = make_worker(app, list(queues) or None, name)
+    except Exception as exc:  # noqa: BLE001 - say why and exit non-zero
+        _fail(f"Cannot start the worker: {exc}")
+    click.echo(f"JXC worker on {', '.join(q.name for q in runner.queues)} ({app.config['REDIS_URL'].split('@')[-1]})")
+    runner.work(burst=burst, logging_level="INFO")
+
+
+@main.command()
+@click.option("--status", default=None, help="only jobs in this status (queued, running, done, failed, cancelled)")
+@click.option("--limit", default=20, show_default=True)
+def jobs(status: str | None, limit: int) -> None:
+    """List the newest background jobs and how many are in each status."""
+    from app.extensions import db
+    from app.jobs import store
+
+    app = _app()
+    with app.app_context():
+        rows = [r for r in store.list_jobs(db.session, None, True, 1000) if status in (None, r.status)][:limit]
+        counts = store.count_by_status(db.session)
+        shown = [store.as_json(row) for row in rows]
+    click.echo("  ".join(f"{s}: {counts.get(s, 0)}" for s in store.STATUSES))
+    for job in shown:
+        progress = f"{job['done']}/{job['total']}" if job["total"] is not None else str(job["done"])
+        when = job["created_at"][:19].replace("T", " ") if job["created_at"] else ""
+        note = f"  {job['message']}" if job["message"] else ""
+        who = job["user"] or "-"
+        click.echo(f"#{job['id']:<6} {job['status']:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
 
 
 @main.group()

@@ -50,6 +50,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "JXC_QUEUE": os.environ.get("JXC_QUEUE", "jxc"),  # the RQ queue's name
         "JXC_METADATA_DIR": str(ROOT / "metadata"),
         "APP_NAME": "JXC 进销存",
         "APP_THEME": "",

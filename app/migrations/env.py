@@ -2,8 +2,9 @@
 
 from alembic import context
 
+from app.jobs import tables as _job_tables  # noqa: F401  every subsystem's tables join core_metadata
 from app.meta.tables import core_metadata
-from app.services.access import tables as _access_tables  # noqa: F401  every subsystem's tables join core_metadata
+from app.services.access import tables as _access_tables  # noqa: F401
 from app.services.grid import tables as _grid_tables  # noqa: F401
 from app.services.records import tables as _records_tables  # noqa: F401
 from app.services.stock import tables as _stock_tables  # noqa: F401

@@ -1,0 +1,111 @@
+"""Where queued jobs go: RQ on REDIS_URL, or a small thread pool in this process when REDIS_URL is unset.
+
+Both run the same `run_job`; the job's row in the database is the truth either way (the page and the
+API read it, never Redis), so browsing jobs works with Redis down and only queueing needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask, current_app
+
+from app.errors import ServiceError
+from app.i18n import t
+
+log = logging.getLogger(__name__)
+
+RQ, THREAD = "rq", "thread"
+PERFORM = "app.jobs.runner.perform"
+REDIS_TIMEOUT = 1.0  # seconds: a queue action answers 503 well within 2 s when Redis is down
+
+
+class QueueUnavailable(ServiceError):
+    """503: the job queue (Redis) cannot be reached; nothing was queued."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(t("jobs.queue_down"))
+
+
+def backend_name(app: Flask | None = None) -> str:
+    """'rq' when REDIS_URL is set, else 'thread'."""
+    return RQ if (app or current_app).config.get("REDIS_URL") else THREAD
+
+
+def queue_name(app: Flask | None = None) -> str:
+    """The RQ queue's name (JXC_QUEUE, default 'jxc')."""
+    return str((app or current_app).config.get("JXC_QUEUE") or "jxc")
+
+
+_redis: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def redis_for(url: str) -> Any:
+    """A Redis client for web-side queue actions: short timeouts so a dead Redis answers fast."""
+    from redis import Redis
+
+    with _lock:
+        if url not in _redis:
+            _redis[url] = Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
+        return _redis[url]
+
+
+def check_queue(app: Flask | None = None) -> None:
+    """Raise QueueUnavailable unless jobs can be queued now (Redis answers, or there is no Redis)."""
+    app = app or current_app
+    if backend_name(app) != RQ:
+        return
+    from redis import RedisError
+
+    try:
+        redis_for(app.config["REDIS_URL"]).ping()
+    except RedisError as exc:
+        log.warning("job queue unavailable: %s", exc)
+        raise QueueUnavailable from exc
+
+
+def push_rq(app: Flask, job_id: int, timeout: int) -> None:
+    """Put one job on the RQ queue (raises QueueUnavailable when Redis is down)."""
+    from redis import RedisError
+    from rq import Queue
+
+    try:
+        queue = Queue(queue_name(app), connection=redis_for(app.config["REDIS_URL"]))
+        queue.enqueue_call(func=PERFORM, args=(job_id,), timeout=timeout, result_ttl=0, failure_ttl=7 * 86400)
+    except RedisError as exc:
+        log.warning("job %s not queued: %s", job_id, exc)
+        raise QueueUnavailable from exc
+
+
+_pool: dict[int, ThreadPoolExecutor] = {}  # per process (a forked child gets its own)
+
+
+def _executor(app: Flask) -> ThreadPoolExecutor:
+    with _lock:
+        pool = _pool.get(os.getpid())
+        if pool is None:
+            size = int(app.config.get("JXC_JOB_THREADS", 2))
+            pool = _pool[os.getpid()] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="jxc-job")
+        return pool
+
+
+def _run_in_thread(app: Flask, job_id: int) -> None:
+    from app.jobs.runner import run_job
+
+    try:
+        with app.app_context():
+            run_job(job_id)
+    except Exception:  # noqa: BLE001 - a pool thread must not die silently
+        log.exception("in-process job %s crashed", job_id)
+
+
+def push_thread(app: Flask, job_id: int) -> Any:
+    """Run one job on this process's pool; returns the Future (tests wait on it)."""
+    return _executor(app).submit(_run_in_thread, app, job_id)
