@@ -11,7 +11,7 @@ from app.jobs import JobContext, job_kind
 from app.services.records.write import RecordService
 
 
-@job_kind("test_steps", label={"zh": "测试：分步", "en": "Test: steps"}, writes=False)
+@job_kind("test_steps", label={"zh": "测试：分步", "en": "Test: steps"}, writes=False, over_api=True)
 def steps(ctx: JobContext) -> dict[str, Any]:
     """`steps` steps of `delay` seconds each, reported one by one."""
     n, delay = int(ctx.args.get("steps", 3)), float(ctx.args.get("delay", 0))
@@ -42,13 +42,17 @@ job_kind(
     "test_categories",
     label={"zh": "测试：建分类", "en": "Test: categories"},
     allowed=lambda access, args: access.can("category", "write"),
+    over_api=True,
 )(_categories)
-job_kind("test_categories_retry", label={"zh": "测试：建分类（可重试）", "en": "Test: categories, retried"}, retries=1)(
-    _categories
-)
+job_kind(
+    "test_categories_retry",
+    label={"zh": "测试：建分类（可重试）", "en": "Test: categories, retried"},
+    retries=1,
+    over_api=True,
+)(_categories)
 
 
-@job_kind("test_files", label={"zh": "测试：文件", "en": "Test: files"}, writes=False)
+@job_kind("test_files", label={"zh": "测试：文件", "en": "Test: files"}, writes=False, over_api=True)
 def files(ctx: JobContext) -> None:
     """Attach a result file; fail with a report when asked to."""
     ctx.attach("结果 ../result.csv", b"sku,qty\nA,1\n")

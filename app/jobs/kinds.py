@@ -50,7 +50,9 @@ class JobKind:
     submitted, and again before its result file is handed out); the job itself runs as that user, with
     their Access. `retries`: how many times a job cut off by a dead worker is queued again (0: it ends
     failed). `timeout`: seconds before RQ stops it. `writes=False` for kinds that only read (exports,
-    reports): on SQLite they then do not hold the write lock while they run.
+    reports): on SQLite they then do not hold the write lock while they run. `over_api=True` lets
+    `POST /api/v1/jobs/` submit the kind with arguments from the client (a kind with its own page or
+    endpoint, like imports, leaves it off and checks its arguments there).
     """
 
     name: str
@@ -60,6 +62,7 @@ class JobKind:
     retries: int = 0
     timeout: int = 3600
     writes: bool = True
+    over_api: bool = False
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -79,11 +82,12 @@ def job_kind(
     retries: int = 0,
     timeout: int = 3600,
     writes: bool = True,
+    over_api: bool = False,
 ) -> Callable[[Callable[[JobContext], Any]], Callable[[JobContext], Any]]:
     """Decorator form of define_kind: the decorated function is the job's body (see the module docstring)."""
 
     def register(run: Callable[[JobContext], Any]) -> Callable[[JobContext], Any]:
-        kind = JobKind(name, run, dict(label), allowed=allowed, retries=retries, timeout=timeout, writes=writes)
+        kind = JobKind(name, run, dict(label), allowed, retries, timeout, writes, over_api)
         define_kind(kind)
         return run
 

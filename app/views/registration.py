@@ -7,6 +7,7 @@ from flask_appbuilder import AppBuilder
 from app.api.accounts_api import AccountsApi
 from app.api.cash_api import CashApi
 from app.api.grid_api import GridApi
+from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
@@ -15,10 +16,22 @@ from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.grid import GridView
 from app.views.home import ReorderView
+from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
 
-PLATFORM_APIS = (MetaApi, AuditApi, SettingsApi, ReorderApi, AccountsApi, CashApi, GridApi, SerialsApi, LotsApi)
+PLATFORM_APIS = (
+    MetaApi,
+    AuditApi,
+    SettingsApi,
+    ReorderApi,
+    AccountsApi,
+    CashApi,
+    GridApi,
+    SerialsApi,
+    LotsApi,
+    JobsApi,
+)
 PLATFORM_VIEWS = (
     FieldsAdminView,
     AuditView,
@@ -28,6 +41,7 @@ PLATFORM_VIEWS = (
     AccountsView,
     CashView,
     GridView,
+    JobsView,
 )
 
 
