@@ -288,3 +288,80 @@ class HtmlSession:
         assert match, "no csrf token on /login/"
         done = self.post("/login/", {"username": username, "password": password, "csrf_token": match.group(1)})
         assert done.status == 200 and "/login" not in done.url, f"login as {username} failed: {done.url}"
+
+
+@dataclass
+class WorkerProcess:
+    """One running `jxc worker`."""
+
+    queue: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of the worker's log (for assertion messages)."""
+        try:
+            return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+def job_env(redis_url: str, queue: str) -> dict[str, str]:
+    """What a server or worker needs to run the tests' job kinds (tests/job_kinds.py) on a queue of their own."""
+    tests = str(Path(__file__).resolve().parent)
+    path = os.environ.get("PYTHONPATH", "")
+    return {
+        "REDIS_URL": redis_url,
+        "JXC_QUEUE": queue,
+        "JXC_JOB_MODULES": "job_kinds",
+        "PYTHONPATH": f"{tests}:{path}" if path else tests,
+    }
+
+
+def start_worker(database_url: str, instance: Path, redis_url: str, queue: str, name: str = "worker") -> WorkerProcess:
+    """Start `jxc worker` on `queue` and wait until RQ lists it (30 s at most); the database must be initialised."""
+    import redis
+    from rq import Queue, Worker
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"{name}-{queue}.log"
+    env = server_env(database_url, instance)
+    env.update(job_env(redis_url, queue))
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [str(BIN / "jxc"), "worker"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    worker = WorkerProcess(queue, log, process)
+    connection = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not any(
+        w.pid == process.pid for w in Worker.all(connection=connection, queue=Queue(queue, connection=connection))
+    ):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_worker(worker)
+            raise RuntimeError(f"worker on {queue} did not start:\n{worker.log_tail()}")
+        time.sleep(0.1)
+    return worker
+
+
+def stop_worker(worker: WorkerProcess) -> None:
+    """Stop a worker (SIGTERM: RQ's warm shutdown), killing it if it does not stop in 15 s."""
+    if worker.process.poll() is None:
+        worker.process.terminate()
+        try:
+            worker.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait(timeout=15)
+
+
+@contextmanager
+def jxc_worker(
+    database_url: str, instance: Path, redis_url: str, queue: str, name: str = "worker"
+) -> Iterator[WorkerProcess]:
+    """A `jxc worker` for the duration of the block (see start_worker)."""
+    worker = start_worker(database_url, instance, redis_url, queue, name)
+    try:
+        yield worker
+    finally:
+        stop_worker(worker)

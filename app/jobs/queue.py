@@ -33,14 +33,15 @@ from app.jobs.kinds import get_kind
 log = logging.getLogger(__name__)
 
 _PENDING = "jxc_jobs_to_dispatch"
+DEFAULT_TIMEOUT = 3600
 
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: the outer transaction still decides
         return
-    for app, job_id in session.info.pop(_PENDING, []):
-        dispatch(app, job_id)
+    for app, job_id, timeout in session.info.pop(_PENDING, []):
+        dispatch(app, job_id, timeout)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -49,20 +50,16 @@ def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
         session.info.pop(_PENDING, None)
 
 
-def dispatch(app: Flask, job_id: int) -> Any:
+def dispatch(app: Flask, job_id: int, timeout: int) -> Any:
     """Hand a committed, queued job to its backend; if the queue refuses it, the job ends failed."""
-    with app.app_context():
-        row = store.get_job(db.session, job_id)
-        if row is None or row.status != store.QUEUED:
-            return None
-        kind = get_kind(row.kind)
-        if backends.backend_name(app) == backends.THREAD:
-            return backends.push_thread(app, job_id)
-        try:
-            backends.push_rq(app, job_id, kind.timeout if kind else 3600)
-        except backends.QueueUnavailable as exc:
+    if backends.backend_name(app) == backends.THREAD:
+        return backends.push_thread(app, job_id)
+    try:
+        backends.push_rq(app, job_id, timeout)
+    except backends.QueueUnavailable as exc:
+        with app.app_context():
             store.mark_failed(job_id, exc.message)
-        return None
+    return None
 
 
 def _json_args(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,7 +107,7 @@ def submit(kind_name: str, args: Mapping[str, Any], access: Any, *, key: str | N
         if found is None:
             raise
         return found
-    session.info.setdefault(_PENDING, []).append((app, job_id))
+    session.info.setdefault(_PENDING, []).append((app, job_id, kind.timeout))
     return job_id
 
 
@@ -207,7 +204,8 @@ def settle_dead(app: Flask, row: Any) -> str:
         return store.CANCELLED
     if row.attempts < row.max_attempts and store.requeue(row.id, row.attempts):
         log.warning("job %s: its process died; queued again (attempt %s of %s)", row.id, row.attempts, row.max_attempts)
-        dispatch(app, row.id)
+        kind = get_kind(row.kind)
+        dispatch(app, row.id, kind.timeout if kind else DEFAULT_TIMEOUT)
         return store.QUEUED
     store.close(row.id, row.attempts, store.FAILED, {"message": t("jobs.died")})
     log.warning("job %s: its process died; marked failed", row.id)
