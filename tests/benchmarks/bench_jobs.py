@@ -3,7 +3,8 @@
 Both sides run on the same Redis in the same run: JXC's worker (the app booted once, a work-horse forked
 per job, the job's row claimed in the database) with an empty job kind, and a plain `rq worker` running
 an empty function. Each job is enqueued once the previous one has finished and its worker is idle again,
-so the figures are queue latency, not waiting behind other jobs. Prints p50 / p95 of both and the ratio of the p95s (target <= 2).
+so the figures are queue latency, not waiting behind other jobs. Prints p50 / p95 of both and the ratio
+of the p95s (target <= 2).
 Run: .venv/bin/python tests/benchmarks/bench_jobs.py  (or `make bench`). Needs PostgreSQL and Redis.
 """
 
