@@ -84,12 +84,14 @@ def last_beat(row: Any) -> dt.datetime | None:
 
 
 def request_cancel(job_id: int) -> None:
-    """Ask a running job to stop at its next progress report (its work is then rolled back)."""
+    """Ask a job to stop: a running one at its next progress report (its work is then rolled back), a queued
+    one when a runner picks it up."""
     if uses_files():
         (job_dir(job_id, create=True) / "cancel").write_text("1", encoding="utf-8")
         return
     with db.engine.begin() as conn:
-        conn.execute(update(job).where(job.c.id == job_id, job.c.status == RUNNING).values(cancel_requested=True))
+        active = job.c.status.in_(("queued", RUNNING))
+        conn.execute(update(job).where(job.c.id == job_id, active).values(cancel_requested=True))
 
 
 def cancel_requested(job_id: int) -> bool:
@@ -101,9 +103,7 @@ def cancel_requested(job_id: int) -> bool:
 
 
 def clear(job_id: int) -> None:
-    """Forget a finished attempt's live files (a retried job starts afresh)."""
-    if not uses_files():
-        return
-    for name in ("live.json", "cancel"):
+    """Forget an earlier attempt's progress (a retried job starts afresh)."""
+    if uses_files():
         with contextlib.suppress(OSError):
-            (job_dir(job_id) / name).unlink()
+            (job_dir(job_id) / "live.json").unlink()

@@ -130,16 +130,18 @@ def jobs_for(access: Any, limit: int = 100) -> list[Any]:
 
 
 def cancel(access: Any, job_id: int) -> str:
-    """Cancel a queued job at once, or ask a running one to stop (its work is rolled back); return the status."""
+    """Cancel a job: a queued one never starts, a running one stops at its next progress report and its
+    work is rolled back. Returns the status now ('cancelled', or 'queued' / 'running' until the job
+    itself stops). On SQLite nothing here waits for the write lock a running job may hold."""
     row = job_for(access, job_id)
-    if row.status == store.QUEUED and store.cancel_queued(db.session, job_id):
+    if row.status not in store.ACTIVE:
+        raise Conflict(t("jobs.not_active"))
+    db.session.rollback()  # end this request's read before anything else writes
+    live.request_cancel(job_id)
+    if row.status == store.QUEUED and not live.uses_files() and store.cancel_queued(db.session, job_id):
         db.session.commit()
         return store.CANCELLED
-    if row.status == store.RUNNING:
-        db.session.rollback()  # end this request's read before another connection writes (SQLite)
-        live.request_cancel(job_id)
-        return store.RUNNING
-    raise Conflict(t("jobs.not_active"))
+    return row.status
 
 
 def retry(access: Any, job_id: int) -> int:

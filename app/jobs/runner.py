@@ -112,8 +112,11 @@ def run_job(job_id: int) -> str:
     row = store.claim(job_id, runner_id())
     if row is None:
         return "skipped"
-    live.clear(job_id)
     attempt = row.attempts
+    if row.cancel_requested or live.cancel_requested(job_id):  # cancelled while it waited in the queue
+        store.close(job_id, attempt, store.CANCELLED, {"message": t("jobs.cancelled_msg")})
+        return store.CANCELLED
+    live.clear(job_id)
     kind = get_kind(row.kind)
     if kind is None:
         store.close(job_id, attempt, store.FAILED, {"message": t("jobs.unknown_kind", kind=row.kind)})
