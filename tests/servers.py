@@ -149,14 +149,19 @@ def _wait_ready(server: Server, deadline: float) -> None:
         time.sleep(0.2)
 
 
-def _stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a process we started and wait for it; SIGKILL it if it is still there after 15 s."""
+    if process.poll() is None:
+        process.terminate()
         try:
-            server.process.wait(timeout=15)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=15)
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _stop(server: Server) -> None:
+    terminate(server.process)
 
 
 @contextmanager
@@ -346,13 +351,7 @@ def start_worker(database_url: str, instance: Path, redis_url: str, queue: str, 
 
 def stop_worker(worker: WorkerProcess) -> None:
     """Stop a worker (SIGTERM: RQ's warm shutdown), killing it if it does not stop in 15 s."""
-    if worker.process.poll() is None:
-        worker.process.terminate()
-        try:
-            worker.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.process.kill()
-            worker.process.wait(timeout=15)
+    terminate(worker.process)
 
 
 @contextmanager
