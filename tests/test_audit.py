@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db, registry
 from app.services.records.tables import audit_log
+from tests.conftest import unique
 from tests.factories import make_payload
 
 
@@ -69,3 +70,17 @@ def test_audit_rows_cannot_be_changed_or_deleted(app):
             with pytest.raises(DBAPIError), db.engine.begin() as conn:
                 conn.execute(text(statement))
         assert db.session.execute(select(func.count()).select_from(audit_log)).scalar_one() > 0
+
+
+def test_a_records_history_leaves_out_a_deleted_record_that_had_its_id(app, admin_api):
+    """SQLite hands the id of a deleted last row to the next one: the new record's history is its own."""
+    gone = admin_api.post("/api/v1/unit/", json={"code": unique("U"), "name": "删除的单位"}).get_json()["id"]
+    admin_api.put(f"/api/v1/unit/{gone}", json={"name": "改过的单位"})
+    assert admin_api.delete(f"/api/v1/unit/{gone}").status_code == 200
+    kept = unique("U")
+    pk = admin_api.post("/api/v1/unit/", json={"code": kept, "name": "新单位"}).get_json()["id"]
+    if app.config["JXC_BACKEND"] == "sqlite":
+        assert pk == gone  # the id was reused
+    history = admin_api.get(f"/api/v1/unit/{pk}/history").get_json()["result"]
+    assert [entry["action"] for entry in history] == ["create"]
+    assert history[0]["after"]["code"] == kept

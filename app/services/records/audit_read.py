@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.meta.spec import ModelSpec
@@ -40,12 +40,15 @@ def audit_entry(access: Access, model: ModelSpec | None, row: Any) -> dict[str, 
 
 
 def record_history(session: Session, access: Access, model: ModelSpec, pk: int) -> list[dict[str, Any]]:
-    """Audit rows of one record the reader may see (NotFound otherwise), newest first."""
+    """Audit rows of one record the reader may see (NotFound otherwise), newest first.
+
+    Only this record's: SQLite gives the id of a deleted last row to the next one, so the trail of a
+    record that was deleted under the same id (up to its `delete` row) belongs to another record."""
     get_row(session, access, model, pk)
+    same_id = (audit_log.c.model == model.key) & (audit_log.c.record_id == pk)
+    deleted = select(func.max(audit_log.c.id)).where(same_id, audit_log.c.action == "delete").scalar_subquery()
     rows = session.execute(
-        select(audit_log)
-        .where(audit_log.c.model == model.key, audit_log.c.record_id == pk)
-        .order_by(audit_log.c.id.desc())
+        select(audit_log).where(same_id, audit_log.c.id > func.coalesce(deleted, 0)).order_by(audit_log.c.id.desc())
     )
     return [audit_entry(access, model, row) for row in rows]
 
