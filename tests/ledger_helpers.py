@@ -30,6 +30,14 @@ def new_item(api: Any, **fields: Any) -> str:
     return sku
 
 
+def new_partner(api: Any, kind: str, **fields: Any) -> tuple[str, int]:
+    """Create a partner (customer, supplier or both); its (code, id)."""
+    code = unique("P")
+    response = api.post("/api/v1/partner/", json={"code": code, "name": f"往来单位 {code}", "kind": kind, **fields})
+    assert response.status_code == 201, response.get_json()
+    return code, response.get_json()["id"]
+
+
 def document(api: Any, model: str, lines: list[dict[str, Any]], **header: Any) -> dict[str, Any]:
     """Create a draft document (date and partner defaulted) and return its JSON."""
     body = {"date": "2026-11-25", "lines": lines, **header}

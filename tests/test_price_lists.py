@@ -4,7 +4,7 @@ partner's price list (retail / wholesale), then the item; only prices valid on t
 from __future__ import annotations
 
 from tests.conftest import unique
-from tests.ledger_helpers import document, new_item
+from tests.ledger_helpers import document, new_item, new_partner, post, receive
 
 
 def price_row(api, **values):
@@ -41,3 +41,28 @@ def test_prices_come_from_the_price_list_then_last_price_then_item(admin_api):
     assert first_price(admin_api, sku, plain) == "12.00"  # nothing on a list: the item's price
     line_defaults = admin_api.get(f"/api/v1/grid/sales_order/line_defaults?item={sku}&partner=K001").get_json()
     assert line_defaults["price"] == "8.80"
+
+
+def test_the_last_price_on_one_date_is_the_document_written_last_whatever_its_table(admin_api):
+    """An order and a delivery the same day: the one written later holds the last price, even when the
+    earlier one's line id (in its own table) is the larger number."""
+    customer, partner_id = new_partner(admin_api, "customer")
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "1")
+    line = {"item": sku, "qty": "1"}
+    order_line = document(admin_api, "sales_order", [line], warehouse="WH01", partner=customer)["lines"][0]["id"]
+    # the delivery written first gets a line id above the order's: a draft filler moves its table on
+    filler = max(order_line - _next_line_id(admin_api, "sales_delivery", customer, sku) + 2, 0)
+    if filler:
+        document(admin_api, "sales_delivery", [line] * filler, warehouse="WH01", partner=customer)
+    delivery = post(admin_api, "sales_delivery", [dict(line, price="6")], warehouse="WH01", partner=customer)
+    order = post(admin_api, "sales_order", [dict(line, price="5.5")], warehouse="WH01", partner=customer)
+    assert delivery["lines"][0]["id"] > order["lines"][0]["id"]
+    assert first_price(admin_api, sku, customer) == "5.50"  # the order, written after the delivery
+    item_id = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["ids"][0]
+    assert admin_api.get(f"/api/v1/accounts/{partner_id}/last_price/{item_id}").get_json()["price"] == "5.5000"
+
+
+def _next_line_id(api, model, partner, sku):
+    """About the next line id of a document model: a draft's line id (the draft stays)."""
+    return document(api, model, [{"item": sku, "qty": "1"}], warehouse="WH01", partner=partner)["lines"][0]["id"]

@@ -8,17 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from tests.conftest import unique
-from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, new_partner, post, receive
 
 CENT = Decimal("0.01")
-
-
-def new_partner(api, kind, **fields):
-    code = unique("TX")
-    response = api.post("/api/v1/partner/", json={"code": code, "name": f"税额测试 {code}", "kind": kind, **fields})
-    assert response.status_code == 201, response.get_json()
-    return code, response.get_json()["id"]
 
 
 def money(line):

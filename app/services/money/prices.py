@@ -66,15 +66,19 @@ def last_agreed(
     session: Session, registry: Registry, side: str, partner_id: int, item_id: int, unit_id: int | None = None
 ) -> AgreedPrice | None:
     """The most recent price on a submitted order or delivery/receipt with this partner for this item
-    in this unit (None: the item's base unit, which a blank line unit also means), with its basis."""
+    in this unit (None: the item's base unit, which a blank line unit also means), with its basis.
+
+    Most recent: the latest document date; on the same date the document written last (its creation
+    time: ids of two tables say nothing about which came first); on the same instant the delivery or
+    receipt before the order; within one document its last such line."""
     item = session.get(registry.cls("item"), item_id)
     base_unit = getattr(item, "unit_id", None)
     unit_id = unit_id if unit_id is not None else base_unit
-    best: tuple[Any, Any, AgreedPrice] | None = None
-    for model_key in SIDES[side]:
+    best: tuple[Any, AgreedPrice] | None = None
+    for rank, model_key in enumerate(reversed(SIDES[side])):
         doc, line = registry.cls(model_key), registry.cls(f"{model_key}_line")
         row = session.execute(
-            select(doc.date, line.id, line.price, doc.prices_include_tax, line.tax_rate)
+            select(doc.date, doc.created_at, line.price, doc.prices_include_tax, line.tax_rate)
             .join(doc, doc.id == line.parent_id)
             .where(
                 doc.partner_id == partner_id,
@@ -85,12 +89,15 @@ def last_agreed(
                 doc.status == Status.SUBMITTED,
                 line.price.isnot(None),
             )
-            .order_by(doc.date.desc(), line.id.desc())
+            .order_by(doc.date.desc(), doc.created_at.desc(), doc.id.desc(), line.line_no.desc(), line.id.desc())
             .limit(1)
         ).first()
-        if row is not None and (best is None or (row[0], row[1]) > (best[0], best[1])):
-            best = (row[0], row[1], AgreedPrice(Decimal(row[2]), bool(row[3]), Decimal(row[4] or 0)))
-    return None if best is None else best[2]
+        if row is None:
+            continue
+        when = (row.date, row.created_at or dt.datetime.min, rank)
+        if best is None or when > best[0]:
+            best = (when, AgreedPrice(Decimal(row.price), bool(row.prices_include_tax), Decimal(row.tax_rate or 0)))
+    return None if best is None else best[1]
 
 
 def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: Any, values: dict[str, Any]) -> None:
