@@ -10,7 +10,9 @@ from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
 
 from app.api.responses import service_errors
+from app.errors import CellError, ValidationFailed
 from app.extensions import registry
+from app.i18n import t
 from app.services.money.reorder import alerts, create_purchase_orders, suggestions
 from app.web.context import current_access, session
 
@@ -70,18 +72,42 @@ class ReorderApi(BaseApi):
               application/json:
                 schema:
                   type: object
+                  additionalProperties: false
                   properties:
-                    warehouse: {type: string}
-                    items: {type: array, items: {type: string}}
+                    warehouse: {type: string, description: receiving warehouse code (default the first)}
+                    items:
+                      type: array
+                      minItems: 1
+                      items: {type: string}
+                      description: skus to order, each a current suggestion (default every suggestion)
           responses:
             201:
               description: Orders created
+            422:
+              description: An unknown key, or an item that is not a current suggestion
         """
-        body = request.get_json(silent=True) or {}
+        body = request.get_json(silent=True)
+        body = {} if body is None else body
+        errors = _body_errors(body)
+        if errors:
+            raise ValidationFailed(errors)
         access = current_access()
         warehouse = body.get("warehouse") or _first_warehouse()
         result = create_purchase_orders(session(), access, warehouse, body.get("items"))
         return self.response(201, **result)
+
+
+def _body_errors(body: Any) -> list[CellError]:
+    """What is wrong with the request: not an object, keys it does not know, items not a list of skus."""
+    if not isinstance(body, dict):
+        return [CellError("_record", t("not_object"))]
+    errors = [CellError(str(key), t("unknown_field")) for key in body if key not in ("warehouse", "items")]
+    items = body.get("items")
+    if items is not None and (not isinstance(items, list) or not all(isinstance(sku, str) for sku in items)):
+        errors.append(CellError("items", t("reorder_items_list")))
+    if body.get("warehouse") is not None and not isinstance(body["warehouse"], str):
+        errors.append(CellError("warehouse", t("reorder_warehouse_code")))
+    return errors
 
 
 def _first_warehouse() -> str:

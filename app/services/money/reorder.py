@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.clock import utcnow
+from app.clock import business_today
+from app.errors import CellError, ValidationFailed
+from app.i18n import t
 from app.meta.status import Status
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
@@ -125,8 +127,21 @@ def alerts(session: Session, access: Access) -> dict[str, list[dict[str, Any]]]:
 def create_purchase_orders(
     session: Session, access: Access, warehouse: str, skus: list[str] | None = None
 ) -> dict[str, Any]:
-    """Draft purchase orders for the suggestions, one per default supplier, through the write service."""
-    chosen = [p for p in suggestions(session, access) if skus is None or p.sku in skus]
+    """Draft purchase orders, one per default supplier, through the write service, dated the business's
+    today: for every suggestion, or (`skus`) for those items only, each of which must be a suggestion."""
+    chosen = suggestions(session, access)
+    if skus is not None:
+        by_sku = {p.sku: p for p in chosen}
+        errors = [
+            CellError(f"items.{i}", t("reorder_not_suggested", item=sku))
+            for i, sku in enumerate(skus)
+            if sku not in by_sku
+        ]
+        if not skus:
+            errors.append(CellError("items", t("reorder_nothing_asked")))
+        if errors:
+            raise ValidationFailed(errors)
+        chosen = [by_sku[sku] for sku in dict.fromkeys(skus)]
     by_supplier: dict[int, list[StockPosition]] = defaultdict(list)
     skipped = []
     for position in chosen:
@@ -140,10 +155,10 @@ def create_purchase_orders(
         row = service.create(
             "purchase_order",
             {
-                "date": utcnow().date().isoformat(),
+                "date": business_today().isoformat(),
                 "partner": supplier_id,
                 "warehouse": warehouse,
-                "remark": "补货建议 / reorder suggestion",
+                "remark": t("reorder_remark"),
                 "lines": [
                     {"item": p.item_id, "qty": str(p.suggested_qty), "price": None if p.price is None else str(p.price)}
                     for p in items

@@ -1,0 +1,70 @@
+"""Reorder (补货): one click drafts purchase orders dated the business's day, for exactly what was asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+import app.clock
+from tests.ledger_helpers import new_item
+
+
+class _SevenThirtyInBeijing(dt.datetime):
+    """07:30 on 25 November in Beijing: still the 24th in UTC."""
+
+    @classmethod
+    def now(cls, tz=None):  # noqa: D102
+        moment = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC)
+        return moment if tz is None else moment.astimezone(tz)
+
+
+@pytest.fixture
+def early_morning(monkeypatch):
+    """The business's clock (app.clock) reads 07:30 in Beijing, 23:30 the day before in UTC."""
+    monkeypatch.setattr(app.clock, "dt", SimpleNamespace(datetime=_SevenThirtyInBeijing, UTC=dt.UTC))
+
+
+def below_reorder_point(api):
+    """An item of supplier S002 with nothing on hand and a reorder point of 10."""
+    return new_item(api, reorder_point="10", max_stock="20", default_supplier="S002", purchase_price="3")
+
+
+def draft(api, answer):
+    """The one order an answer made, read back."""
+    assert answer.status_code == 201, answer.get_json()
+    orders = answer.get_json()["orders"]
+    assert len(orders) == 1, orders
+    return api.get(f"/api/v1/purchase_order/{orders[0]['id']}").get_json()["result"]
+
+
+def test_drafts_only_the_items_asked_for(app, admin_api):
+    wanted, other = below_reorder_point(admin_api), below_reorder_point(admin_api)
+    order = draft(admin_api, admin_api.post("/api/v1/reorder/orders", json={"items": [wanted], "warehouse": "WH01"}))
+    assert [line["item"]["key"] for line in order["lines"]] == [wanted]
+    assert other not in [line["item"]["key"] for line in order["lines"]]
+    assert (order["status"], order["warehouse"]["key"], order["lines"][0]["qty"]) == ("draft", "WH01", "20")
+
+
+def test_unknown_keys_and_items_that_need_no_reorder_are_refused(app, admin_api):
+    wanted = below_reorder_point(admin_api)
+    stocked = new_item(admin_api, default_supplier="S002")  # no reorder point: never suggested
+    before = admin_api.get("/api/v1/purchase_order/").get_json()["count"]
+    misspelt = admin_api.post("/api/v1/reorder/orders", json={"skus": [wanted], "warehouse": "WH01"})
+    assert misspelt.status_code == 422 and "skus" in misspelt.get_json()["message"]
+    refused = admin_api.post("/api/v1/reorder/orders", json={"items": [wanted, stocked, "NO-SUCH-SKU"]})
+    assert refused.status_code == 422
+    assert set(refused.get_json()["message"]) == {"items.1", "items.2"}
+    assert stocked in refused.get_json()["message"]["items.1"][0]
+    assert admin_api.post("/api/v1/reorder/orders", json={"items": []}).status_code == 422
+    assert admin_api.post("/api/v1/reorder/orders", json={"items": wanted}).status_code == 422
+    assert admin_api.post("/api/v1/reorder/orders", json=[wanted]).status_code == 422
+    assert admin_api.get("/api/v1/purchase_order/").get_json()["count"] == before  # nothing drafted
+
+
+def test_drafts_are_dated_the_business_day_not_the_utc_one(app, admin_api, early_morning):
+    wanted = below_reorder_point(admin_api)
+    order = draft(admin_api, admin_api.post("/api/v1/reorder/orders", json={"items": [wanted]}))
+    assert order["date"] == "2026-11-25"
+    assert order["number"].startswith("CG20261125")
