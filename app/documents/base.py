@@ -13,6 +13,7 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger.effects import Effect
 from app.ledger.serials import parse as parse_serials
+from app.ledger.valuation import Move
 from app.services.money.prices import fill_tax_rates, line_defaults
 from app.services.stock.units import base_qty, take_unit_ratios
 
@@ -86,6 +87,9 @@ class DocumentBehaviour:
         """Approval levels the document needs beyond approvals.yaml (e.g. over budget)."""
         return ()
 
+    def check_cancel(self, doc: Any, lines: list[Any]) -> None:
+        """Raise ValidationFailed when the document may not be cancelled (its status has already moved)."""
+
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         """Effects to apply after the reversing entries when the document is cancelled."""
         return []
@@ -97,8 +101,9 @@ class DocumentBehaviour:
         """The movements this document posts, in line order."""
         return []
 
-    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
-        """Record what posting learned on the lines: costs[(line_id, leg)] is the unit cost of each leg."""
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
+        """Record what posting learned on the lines: moves[(line_id, leg)] is what each leg posted (its
+        unit cost and its exact value)."""
 
 
 def line_effect(
@@ -110,6 +115,7 @@ def line_effect(
     *,
     qty: Decimal | None = None,
     unit_cost: Decimal | None = None,
+    value: Decimal | None = None,
     cost_from: str | None = None,
     serials: tuple[str, ...] | None = None,
 ) -> Effect:
@@ -124,6 +130,7 @@ def line_effect(
         leg=leg,
         batch=(getattr(line, "batch", None) or "").strip(),
         unit_cost=unit_cost,
+        value=value,
         cost_from=cost_from,
         serials=tuple(parse_serials(getattr(line, "serials", None))) if serials is None else serials,
     )

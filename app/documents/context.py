@@ -25,8 +25,9 @@ class PostingContext(Protocol):
     def returned_serials(self, model_key: str, source_number: str, exclude: int) -> dict[int, set[str]]:
         """Serials per item that submitted `model_key` returns (but `exclude`) took back from a document."""
 
-    def allocated_to(self, model_key: str, number: str, exclude: int | None = None) -> Decimal:
-        """How much submitted payments (but `exclude`) have already allocated to a document."""
+    def open_amount(self, model_key: str, doc: Any, exclude: int | None = None) -> Decimal:
+        """What is still owed on a delivery or receipt: its total less the returns naming it, less what
+        submitted payments (but `exclude`) allocated to it."""
 
     def receivable(self, partner_id: int) -> Decimal:
         """What the customer owes now."""
@@ -45,6 +46,9 @@ class PostingContext(Protocol):
 
     def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
         """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
+
+    def account_balances(self, account_ids: Collection[int]) -> dict[int, tuple[str, Decimal]]:
+        """Code and balance now (this posting included) of these cash / bank accounts, locked for update."""
 
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
         """Per budgeted category of this order's items: (budget, spent this month including this order)."""

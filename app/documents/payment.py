@@ -1,9 +1,13 @@
 """收款 / 付款: money in from customers or out to suppliers, optionally allocated to documents.
 
 Allocations (核销) name the deliveries or receipts they settle; each must be a submitted document of
-the same partner and side, and no document may be settled beyond its open amount. With
+the same partner and side, and no document may be settled beyond its open amount (its total with tax
+less the returns that name it and earlier allocations). With
 `multi_account_payments` on, a line may name another account: its amount goes there instead of the
 header's account (app/services/money/cash.py), with or without a document to settle.
+
+Money out of an account (a payment, or cancelling a receipt) that leaves it below zero is refused when
+`refuse_negative_cash` is on, and posts with a warning naming the account and its balance otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from typing import Any
 from app.documents.base import DocumentBehaviour
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
-from app.services.money.receivables import OWED
 
 SETTLES = {"receipt": "sales_delivery", "payment": "purchase_receipt"}
 
@@ -42,9 +45,34 @@ class Payment(DocumentBehaviour):
             if source is None or source[0].partner_id != doc.partner_id:
                 errors.append(CellError(f"lines.{index}.source_number", t("source_missing", number=line.source_number)))
                 continue
-            already = self.ctx.allocated_to(model, line.source_number, exclude=doc.id)
-            open_amount = Decimal(getattr(source[0], OWED) or 0) - already
+            open_amount = max(self.ctx.open_amount(model, source[0], exclude=doc.id), Decimal(0))
             if Decimal(line.allocated_amount or 0) > open_amount:
                 errors.append(CellError(f"lines.{index}.allocated_amount", t("over_open", open=f"{open_amount:.2f}")))
+        if doc.direction == "payment":
+            errors += self._overdrawn(doc, lines)
         if errors:
             raise ValidationFailed(errors)
+
+    def check_cancel(self, doc: Any, lines: list[Any]) -> None:
+        """Cancelling a receipt takes its money out of the accounts again: the same rule as paying."""
+        errors = self._overdrawn(doc, lines) if doc.direction == "receipt" else []
+        if errors:
+            raise ValidationFailed(errors)
+
+    def _overdrawn(self, doc: Any, lines: list[Any]) -> list[CellError]:
+        """The accounts this payment's money leaves that are now below zero: refused (as cell errors) when
+        the policy says so, else a warning each."""
+        cells = {doc.account_id: "account"}
+        for index, line in enumerate(lines):
+            if line.account_id is not None:
+                cells.setdefault(line.account_id, f"lines.{index}.account")
+        refuse = self.ctx.policy("refuse_negative_cash")
+        errors = []
+        for account_id, (code, balance) in self.ctx.account_balances(cells).items():
+            if balance >= 0:
+                continue
+            if refuse:
+                errors.append(CellError(cells[account_id], t("cash_negative", account=code, balance=f"{balance:.2f}")))
+            else:
+                self.ctx.warn("cash_negative_warning", account=code, balance=f"{balance:.2f}")
+        return errors

@@ -1,4 +1,6 @@
-"""采购入库: accepted quantity comes in at the purchase price before tax.
+"""采购入库: accepted quantity comes in at the line's amount before tax (what was bought: qty x price
+less the discount, less the tax when prices include it, to the cent), so the receipt and the stock
+ledger show the same money; the unit cost is that amount per base unit.
 
 A receipt that names its purchase order (source_number) counts what it receives on the order's
 lines (partial receipts); cancelling it takes that back. A line's expiry date is its production date
@@ -11,10 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import DocumentBehaviour, add_done, allocate, give_back, line_effect
-from app.ledger.compute import price_before_tax
 from app.ledger.effects import IN, Effect
+from app.ledger.valuation import Move
 from app.services.stock.lots import expiry_date
-from app.services.stock.units import per_base_unit
 
 
 class PurchaseReceipt(DocumentBehaviour):
@@ -31,17 +32,11 @@ class PurchaseReceipt(DocumentBehaviour):
             self._taken, over = allocate(lines, order_lines, self.done_field)
             self.refuse_over_order(order, over)
         return [
-            line_effect(i, line, doc.warehouse_id, IN, "in", unit_cost=self.unit_cost(doc, line))
+            line_effect(i, line, doc.warehouse_id, IN, "in", value=Decimal(line.amount or 0))
             for i, line in enumerate(lines)
         ]
 
-    @staticmethod
-    def unit_cost(doc: Any, line: Any) -> Decimal:
-        """The purchase price before tax (when prices include tax, the tax is taken out) per base unit."""
-        include = bool(getattr(doc, "prices_include_tax", False))
-        return per_base_unit(price_before_tax(Decimal(line.price or 0), getattr(line, "tax_rate", None), include), line)
-
-    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
         add_done(self._taken, self.done_field)
         tracked = self.ctx.tracking({line.item_id for line in lines})
         for line in lines:

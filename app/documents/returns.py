@@ -16,6 +16,7 @@ from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
+from app.ledger.valuation import Move
 from app.services.stock.units import base_qty
 
 COST_PLACES = Decimal("0.0001")
@@ -78,7 +79,7 @@ class LinkedReturn(DocumentBehaviour):
         value = sum((a.qty * Decimal(getattr(a.order_line, cost_field)) for a in parts), Decimal(0))
         return (value / base_qty(line)).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
 
-    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
         add_done(self._taken, self.done_field)
 
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Any]:

@@ -11,7 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate, give_back, line_effect
+from app.documents.credit import check_credit, on_order_value
 from app.ledger.effects import OUT, RELEASE, RESERVE, Effect
+from app.ledger.valuation import Move
 from app.services.stock.lots import suggest_batch
 
 
@@ -25,6 +27,15 @@ class SalesDelivery(DocumentBehaviour):
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         super().new_line_values(session, registry, model, doc, values)
         suggest_batch(session, registry, values, doc.warehouse_id)
+
+    def check(self, doc: Any, lines: list[Any]) -> None:
+        """The lines' batch and serial rules, and the credit limit: a delivery adds its total less what it
+        delivers of its order, which the customer's open orders already count."""
+        super().check(doc, lines)
+        order, order_lines = self.source(doc)
+        covered = on_order_value(allocate(lines, order_lines, self.done_field)[0]) if order is not None else Decimal(0)
+        total = Decimal(doc.total_with_tax or 0)
+        check_credit(self.ctx, doc, total - covered, owed_already=total)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         order, order_lines = self.source(doc)
@@ -44,9 +55,10 @@ class SalesDelivery(DocumentBehaviour):
             ]
         return effects + [line_effect(i, line, doc.warehouse_id, OUT, "out") for i, line in enumerate(lines)]
 
-    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
         for line in lines:
-            line.cost_price = costs.get((line.id, "out"))
+            out = moves.get((line.id, "out"))
+            line.cost_price = out.unit_cost if out is not None else None
         add_done(self._taken, self.done_field)
 
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:

@@ -6,8 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import DocumentBehaviour, line_effect
-from app.errors import CellError, ValidationFailed
-from app.i18n import t
+from app.documents.credit import check_credit
 from app.ledger.effects import RELEASE, RESERVE, Effect
 from app.services.stock.units import base_qty
 
@@ -17,15 +16,7 @@ class SalesOrder(DocumentBehaviour):
 
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Refuse an order that would take the customer past their credit limit."""
-        partner = self.ctx.row("partner", doc.partner_id)
-        limit = Decimal(partner.credit_limit or 0) if partner is not None else Decimal(0)
-        if limit <= 0:
-            return
-        exposure = self.ctx.receivable(doc.partner_id) + self.ctx.open_orders(doc.partner_id, exclude=doc.id)
-        amount = Decimal(doc.total_with_tax or 0)
-        if exposure + amount > limit:
-            money = {"limit": f"{limit:.2f}", "exposure": f"{exposure:.2f}", "amount": f"{amount:.2f}"}
-            raise ValidationFailed([CellError("partner", t("credit_limit", **money))])
+        check_credit(self.ctx, doc, Decimal(doc.total_with_tax or 0), exclude_order=doc.id)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         return [line_effect(i, line, doc.warehouse_id, RESERVE, "reserve") for i, line in enumerate(lines)]

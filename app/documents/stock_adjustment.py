@@ -1,4 +1,5 @@
-"""其他入库 / 出库: in at the given price (or the average cost), out at the average cost."""
+"""其他入库 / 出库: in at the line's amount (qty x the given price, to the cent) or, without a price, at
+the average cost; out at the current cost."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 from app.documents.base import DocumentBehaviour, line_effect
 from app.ledger.effects import IN, OUT, Effect
 from app.services.stock.lots import suggest_batch
-from app.services.stock.units import per_base_unit
 
 
 class StockAdjustment(DocumentBehaviour):
@@ -25,12 +25,7 @@ class StockAdjustment(DocumentBehaviour):
         if doc.direction == "in":
             return [
                 line_effect(
-                    i,
-                    line,
-                    doc.warehouse_id,
-                    IN,
-                    "in",
-                    unit_cost=per_base_unit(Decimal(line.price), line) if line.price is not None else None,
+                    i, line, doc.warehouse_id, IN, "in", value=Decimal(line.amount) if line.price is not None else None
                 )
                 for i, line in enumerate(lines)
             ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from app.documents.base import DocumentBehaviour, line_effect
 from app.ledger.effects import IN, OUT, Effect
+from app.ledger.valuation import Move
 from app.services.stock.lots import suggest_batch
 from app.services.stock.units import per_line_unit
 
@@ -27,6 +27,7 @@ class StockTransfer(DocumentBehaviour):
             effects.append(line_effect(i, line, doc.to_warehouse_id, IN, "in", cost_from="out"))
         return effects
 
-    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
         for line in lines:
-            line.price = per_line_unit(costs.get((line.id, "out")), line)  # the ledger costs base units
+            out = moves.get((line.id, "out"))
+            line.price = per_line_unit(out.unit_cost if out is not None else None, line)  # the ledger costs base units

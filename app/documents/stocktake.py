@@ -11,7 +11,7 @@ those in stock at the snapshot but not counted are losses, and together they mus
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, inspect, select
@@ -22,7 +22,10 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
 from app.ledger.effects import IN, OUT, Effect
+from app.ledger.valuation import Move
 from app.meta.types import plain_decimal
+
+CENT = Decimal("0.01")
 
 
 class Stocktake(DocumentBehaviour):
@@ -56,7 +59,6 @@ class Stocktake(DocumentBehaviour):
         effects: list[Effect] = []
         errors: list[CellError] = []
         tracked = self.ctx.tracking({line.item_id for line in lines})
-        self._both: dict[int, tuple[int, int]] = {}  # line id -> (gained, lost) when a line has both
         for i, line in enumerate(lines):
             if line.counted_qty is None:
                 continue
@@ -93,21 +95,16 @@ class Stocktake(DocumentBehaviour):
             effects.append(line_effect(i, line, doc.warehouse_id, IN, "gain", qty=Decimal(len(gained)), serials=gained))
         if lost:
             effects.append(line_effect(i, line, doc.warehouse_id, OUT, "loss", qty=Decimal(len(lost)), serials=lost))
-        if gained and lost:
-            self._both[line.id] = (len(gained), len(lost))
         return effects
 
-    def after_post(self, doc: Any, lines: list[Any], costs: dict[tuple[int, str], Decimal]) -> None:
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
+        """Each line's unit cost and its amount: what its gain and loss moves posted, to the cent (the
+        ledger's exact value, not the rounded unit cost times the difference)."""
         for line in lines:
-            cost = costs.get((line.id, "gain"), costs.get((line.id, "loss")))
-            if line.id in self._both:  # serials found and serials missing on one line
-                gained, lost = self._both[line.id]
-                value = costs[(line.id, "gain")] * gained - costs[(line.id, "loss")] * lost
-                line.price = cost
-                line.amount = value.quantize(Decimal("0.01"))
-            elif cost is not None:
-                line.price = cost
-                line.amount = (cost * Decimal(line.diff_qty)).quantize(Decimal("0.01"))
+            legs = [moves[key] for key in ((line.id, "gain"), (line.id, "loss")) if key in moves]
+            if legs:
+                line.price = legs[0].unit_cost
+                line.amount = sum((move.value for move in legs), Decimal(0)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _book_qty(session: Any, registry: Any, item_id: int, warehouse_id: int, batch: str | None) -> Decimal:

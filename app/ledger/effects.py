@@ -14,7 +14,9 @@ class Effect:
     """One stock movement a document line causes.
 
     `unit_cost` None on an inbound leg means "at the current average cost" (returns, gains);
-    `cost_from` names an earlier leg of the same line whose cost it takes (the in-leg of a transfer).
+    `value` is an inbound leg's exact value when the document states it (a receipt line's amount before
+    tax): the move takes that value to the cent and its unit cost is value / qty;
+    `cost_from` names an earlier leg of the same line whose value it takes (the in-leg of a transfer).
     `serials` are the serial numbers the leg moves (used for items that track them).
     """
 
@@ -27,5 +29,6 @@ class Effect:
     leg: str
     batch: str = ""
     unit_cost: Decimal | None = None
+    value: Decimal | None = None
     cost_from: str | None = None
     serials: tuple[str, ...] = ()

@@ -60,6 +60,15 @@ def receive(balance: Balance, qty: Decimal, unit_cost: Decimal) -> Move:
     return Move(qty, _round(unit_cost), value, balance.qty + qty, balance.value + value)
 
 
+def receive_value(balance: Balance, qty: Decimal, value: Decimal) -> Move:
+    """Goods in at a known value (a receipt line's amount, what a transfer took out): the move carries
+    exactly that value, its unit cost is value / qty to 4 places."""
+    if qty <= 0:
+        raise ValueError("receive needs a positive quantity")
+    value = _round(value)
+    return Move(qty, _round(value / qty), value, balance.qty + qty, balance.value + value)
+
+
 def issue(
     balance: Balance,
     qty: Decimal,

@@ -7,6 +7,7 @@ put on another account (多账户收付款: a line that names an account takes i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -69,6 +70,23 @@ def account_flows(session: Session, registry: Any) -> dict[int, dict[str, Decima
         flows[header_account][direction] -= Decimal(amount or 0)
         flows[line_account][direction] += Decimal(amount or 0)
     return flows
+
+
+def balances_now(session: Session, registry: Any, account_ids: Collection[int]) -> dict[int, tuple[str, Decimal]]:
+    """Code and balance of these accounts over the payments submitted so far, their rows locked first (in
+    id order), so payments out of one account are checked one after the other."""
+    account = registry.cls("account")
+    rows = session.execute(
+        select(account.id, account.code, account.opening_balance)
+        .where(account.id.in_(set(account_ids)))
+        .order_by(account.id)
+        .with_for_update()
+    ).all()
+    flows = account_flows(session, registry)
+    return {
+        row.id: (row.code, Decimal(row.opening_balance or 0) + flows[row.id]["receipt"] - flows[row.id]["payment"])
+        for row in rows
+    }
 
 
 def account_balances(session: Session, access: Access) -> list[AccountBalance]:

@@ -81,6 +81,30 @@ def allocated_to(
     )
 
 
+RETURNS = {"sales_delivery": "sales_return", "purchase_receipt": "purchase_return"}  # what names them
+
+
+def returned_against(session: Session, registry: Registry, model_key: str, number: str) -> Decimal:
+    """What submitted returns naming a delivery or receipt (their source_number) took off what is owed on it."""
+    if model_key not in RETURNS:
+        return ZERO
+    cls = registry.cls(RETURNS[model_key])
+    total = session.execute(
+        select(func.sum(getattr(cls, OWED))).where(cls.source_number == number, cls.status == Status.SUBMITTED)
+    ).scalar()
+    return total or ZERO
+
+
+def open_amount(session: Session, registry: Registry, model_key: str, doc: Any, exclude: int | None = None) -> Decimal:
+    """What is still owed on a delivery or receipt: its total with tax, less the returns that name it, less
+    what submitted payments (but `exclude`) allocated to it."""
+    return (
+        Decimal(getattr(doc, OWED) or 0)
+        - returned_against(session, registry, model_key, doc.number)
+        - allocated_to(session, registry, model_key, doc.number, exclude)
+    )
+
+
 BUCKETS = ((0, "current"), (30, "1_30"), (60, "31_60"), (90, "61_90"), (None, "over_90"))
 
 
@@ -124,19 +148,23 @@ def statement(session: Session, registry: Registry, partner_id: int, side: str =
 def ageing(
     session: Session, registry: Registry, partner_id: int, today: dt.date, terms_days: int, side: str = "receivable"
 ) -> dict[str, str]:
-    """Open amount by days past due (credits settle the oldest invoices first)."""
+    """Open amount by days past due: payments allocated to an invoice and returns naming it settle that
+    invoice (up to its amount); other credits settle the oldest invoices first."""
     docs = _documents(session, registry, partner_id, side)
     invoice_model = "sales_delivery" if side == "receivable" else "purchase_receipt"
-    allocated = {
-        d["number"]: allocated_to(session, registry, invoice_model, d["number"])
+    settled_own = {
+        d["number"]: min(
+            d["amount"],
+            allocated_to(session, registry, invoice_model, d["number"])
+            + returned_against(session, registry, invoice_model, d["number"]),
+        )
         for d in docs
         if d["model"] == invoice_model
     }
-    # credits not allocated to a named document settle the oldest invoices first
-    credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(allocated.values(), ZERO)
+    credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(settled_own.values(), ZERO)
     buckets = {name: ZERO for _, name in BUCKETS}
     for doc in (d for d in docs if d["amount"] > 0):
-        remaining = doc["amount"] - allocated.get(doc["number"], ZERO)
+        remaining = doc["amount"] - settled_own.get(doc["number"], ZERO)
         settled = min(max(credit, ZERO), remaining)
         credit -= settled
         open_amount = remaining - settled

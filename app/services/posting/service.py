@@ -28,7 +28,8 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.money.budgets import budget_usage
-from app.services.money.receivables import allocated_to, open_orders, receivable
+from app.services.money.cash import balances_now
+from app.services.money.receivables import open_amount, open_orders, receivable
 from app.services.records.audit import audit_change
 from app.services.records.query import get_row
 from app.services.records.settings import policy
@@ -203,12 +204,13 @@ class PostingService:
         lines = list(doc.lines) if model.lines_model else []
         behaviour = self.registry.behaviour(model.key, self)
         stock = self._stock_writer()
+        apply_computed(self.registry, model, doc)  # the lines' money as their values make it now
         behaviour.validate(doc, lines)
         effects = behaviour.stock_effects(doc, lines)
         self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
-        costs = stock.post(model, doc, effects)
+        moves = stock.post(model, doc, effects)
         stock.save_serials()
-        behaviour.after_post(doc, lines, costs)
+        behaviour.after_post(doc, lines, moves)
         apply_computed(self.registry, model, doc)
         self.session.flush()
         self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects))
@@ -231,6 +233,7 @@ class PostingService:
         stock = self._stock_writer()
         lines = list(doc.lines) if model.lines_model else []
         behaviour = self.registry.behaviour(model.key, self)
+        behaviour.check_cancel(doc, lines)
         # what the cancel posts after the reversal (a delivery re-reserves for its order, maybe in another
         # warehouse) is locked with it, in the one order: the source order first, then every balance row
         effects = behaviour.cancel_effects(doc, lines)
@@ -272,9 +275,10 @@ class PostingService:
             found.setdefault(item_id, set()).update(parse_serials(serials))
         return found
 
-    def allocated_to(self, model_key: str, number: str, exclude: int | None = None) -> Decimal:
-        """How much submitted payments (but `exclude`) have already allocated to a document."""
-        return allocated_to(self.session, self.registry, model_key, number, exclude)
+    def open_amount(self, model_key: str, doc: Any, exclude: int | None = None) -> Decimal:
+        """What is still owed on a delivery or receipt: its total less the returns naming it, less what
+        submitted payments (but `exclude`) allocated to it."""
+        return open_amount(self.session, self.registry, model_key, doc, exclude)
 
     def receivable(self, partner_id: int) -> Decimal:
         """What the customer owes now."""
@@ -304,6 +308,10 @@ class PostingService:
     def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
         """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
         return in_stock_at(self.session, item_id, Place(warehouse_id, batch), at)
+
+    def account_balances(self, account_ids: Collection[int]) -> dict[int, tuple[str, Decimal]]:
+        """Code and balance now (this posting included) of these cash / bank accounts, locked for update."""
+        return balances_now(self.session, self.registry, account_ids)
 
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
         """Per budgeted category of this order's items: (budget, spent this month including this order)."""

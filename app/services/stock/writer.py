@@ -37,7 +37,7 @@ from app.ledger import fifo
 from app.ledger.effects import IN, RELEASE, RESERVE, Effect
 from app.ledger.reservation import release, reserve
 from app.ledger.serials import Place, listing
-from app.ledger.valuation import Balance, Move, Shortage, issue, receive, reverse
+from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receive_value, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
 from app.services.records.settings import policy
@@ -61,7 +61,7 @@ class _Slot:
     balance: Balance
     allow_negative: bool
     reserved: Decimal = Decimal(0)
-    received: bool = False  # an inbound move changed the average cost
+    revalued: bool = False  # a move may have changed the average cost (anything in, a FIFO issue, a reversal)
     fifo: bool = False  # valued first in, first out (by `stock`'s layers)
     stock: fifo.Stock | None = None  # the layers, when FIFO values the stock or has just stopped
     takes: list[tuple[str | None, fifo.Take]] = field(default_factory=list)  # (move key, take) to store
@@ -97,10 +97,12 @@ class StockWriter:
 
     # -- posting and reversing ------------------------------------------------------------------
 
-    def post(self, model: ModelSpec, doc: Any, effects: list[Effect]) -> dict[tuple[int, str], Decimal]:
-        """Apply every effect to the locked balances; all or nothing, every shortage reported."""
+    def post(self, model: ModelSpec, doc: Any, effects: list[Effect]) -> dict[tuple[int, str], Move]:
+        """Apply every effect to the locked balances; all or nothing, every shortage reported.
+
+        Returns the move each leg posted, by (line id, leg): its unit cost and its exact value."""
         slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects])
-        costs: dict[tuple[int, str], Decimal] = {}
+        moves: dict[tuple[int, str], Move] = {}
         pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]] = {}
         errors = []
         serial_items = {i for i, info in self.tracking({e.item_id for e in effects}).items() if info.serial}
@@ -123,7 +125,7 @@ class StockWriter:
             if effect.direction in (RESERVE, RELEASE):
                 shortage = self._apply_reservation(groups, slot, effect)
             else:
-                shortage = self._apply_move(model, doc, groups, slot, effect, costs, pieces)
+                shortage = self._apply_move(model, doc, groups, slot, effect, moves, pieces)
             if shortage is not None:
                 params = {"available": plain_decimal(shortage.available), "wanted": plain_decimal(shortage.wanted)}
                 message = (
@@ -136,7 +138,7 @@ class StockWriter:
             self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
-        return costs
+        return moves
 
     def reverse(self, model: ModelSpec, doc: Any, also: Collection[StockKey] = ()) -> int:
         """Post a move reversing each move the document posted, at its own value (FIFO: giving each
@@ -177,6 +179,7 @@ class StockWriter:
                 errors.append(CellError("lines", t(message, **amounts)))
                 continue
             key = f"{move.move_key}:rev"
+            slot.revalued = True
             self._write_move(
                 slot, model, doc, move.document_line_id, key, self._keep(slot, key, result), reverses=move.id
             )
@@ -237,27 +240,14 @@ class StockWriter:
         groups: dict[tuple[int, int], list[_Slot]],
         slot: _Slot,
         effect: Effect,
-        costs: dict[tuple[int, str], Decimal],
+        moves: dict[tuple[int, str], Move],
         pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]],
     ) -> Shortage | None:
         # the item's own cost is only needed when nothing is on hand to take a cost from
         fallback = self._item_cost(effect.item_id) if self._needs_fallback(slot, effect) else Decimal(0)
         result: Move | fifo.Posted | Shortage
         if effect.direction == IN:
-            cost = effect.unit_cost
-            source: tuple[fifo.Piece, ...] = ()
-            if effect.cost_from is not None:
-                cost = costs.get((effect.line_id, effect.cost_from))
-                source = pieces.get((effect.line_id, effect.cost_from), ())
-            cost = cost if cost is not None else slot.balance.avg_cost or fallback
-            if slot.fifo and slot.stock is not None:
-                # a transfer brings in the layers it took at the source, each at its own cost
-                result = (
-                    fifo.receive_pieces(slot.stock, source) if source else fifo.receive(slot.stock, effect.qty, cost)
-                )
-            else:
-                result = receive(slot.balance, effect.qty, cost)
-            slot.received = True
+            result = self._receive(slot, effect, fallback, moves, pieces)
         else:
             # a counted loss is a fact: it posts even past zero or into reserved stock
             forced = effect.leg == "loss"
@@ -271,11 +261,39 @@ class StockWriter:
             return result
         if isinstance(result, fifo.Posted):
             pieces[(effect.line_id, effect.leg)] = result.pieces
+        slot.revalued = slot.revalued or effect.direction == IN or slot.fifo
         key = f"{model.key}:{effect.line_id}:{effect.leg}"
         move = self._keep(slot, key, result)
-        costs[(effect.line_id, effect.leg)] = move.unit_cost
+        moves[(effect.line_id, effect.leg)] = move
         self._write_move(slot, model, doc, effect.line_id, key, move)
         return None
+
+    @staticmethod
+    def _receive(
+        slot: _Slot,
+        effect: Effect,
+        fallback: Decimal,
+        moves: dict[tuple[int, str], Move],
+        pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]],
+    ) -> Move | fifo.Posted:
+        """An inbound leg: at the value its document states, at the value its out-leg took (a transfer:
+        FIFO brings in the very layers it took), else at its unit cost or the stock's average."""
+        value = effect.value
+        source: tuple[fifo.Piece, ...] = ()
+        if effect.cost_from is not None:
+            taken = moves.get((effect.line_id, effect.cost_from))
+            value = -taken.value if taken is not None else None
+            source = pieces.get((effect.line_id, effect.cost_from), ())
+        if value is not None and not source:
+            source = (fifo.Piece(effect.qty, value),)
+        if slot.fifo and slot.stock is not None and source:
+            return fifo.receive_pieces(slot.stock, source)
+        if value is not None:
+            return receive_value(slot.balance, effect.qty, value)
+        cost = effect.unit_cost if effect.unit_cost is not None else slot.balance.avg_cost or fallback
+        if slot.fifo and slot.stock is not None:
+            return fifo.receive(slot.stock, effect.qty, cost)
+        return receive(slot.balance, effect.qty, cost)
 
     @staticmethod
     def _needs_fallback(slot: _Slot, effect: Effect) -> bool:
@@ -514,9 +532,12 @@ class StockWriter:
         slot.balance = move.balance_after
 
     def _save_balances(self, slots: dict[StockKey, _Slot]) -> None:
-        """Write the new balances, and the latest average cost of items that came in (in id order).
+        """Write the new balances, and the latest average cost of items whose average a move may have
+        changed (in id order): the item's cost price follows the stock that moved last.
 
-        Issues leave the average unchanged, so deliveries never lock item rows."""
+        Moving-average issues leave the average unchanged, so such deliveries never lock item rows; a
+        FIFO issue takes the oldest layers and leaves another average, and a reversal takes a move out
+        at its own value: both update the item's cost price too."""
         now = utcnow()
         item_cls = self.registry.cls("item")
         for key in sorted(slots):
@@ -535,7 +556,7 @@ class StockWriter:
                 slot.takes = []
         for key in sorted(slots):
             balance = slots[key].balance
-            if slots[key].received and balance.qty > 0:
+            if slots[key].revalued and balance.qty > 0:
                 self.session.execute(
                     update(item_cls)
                     .where(item_cls.id == key[0])

@@ -1,0 +1,128 @@
+"""Money: a delivery counts against the credit limit like an order; what is open on a delivery is its total
+less the returns that name it; a cash or bank account that would go below zero is refused or warned about."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from app.clock import business_today
+from tests.conftest import unique
+from tests.ledger_helpers import document, new_item, new_partner, post, receive
+
+
+def new_account(api, opening):
+    """A bank account with an opening balance; its code."""
+    code = unique("AC")
+    response = api.post("/api/v1/account/", json={"code": code, "name": f"账户 {code}", "opening_balance": opening})
+    assert response.status_code == 201, response.get_json()
+    return code
+
+
+def receipt_for(api, customer, number, allocated, amount, **header):
+    """A draft 收款单 of `amount` into A001 allocating `allocated` to document `number`."""
+    lines = [{"source_number": number, "allocated_amount": allocated}]
+    return document(
+        api, "payment", lines, direction="receipt", partner=customer, account="A001", amount=amount, **header
+    )
+
+
+@pytest.fixture
+def refuse_negative_cash(admin_api):
+    assert admin_api.put("/api/v1/settings/refuse_negative_cash", json={"value": True}).status_code == 200
+    yield
+    assert admin_api.put("/api/v1/settings/refuse_negative_cash", json={"value": False}).status_code == 200
+
+
+def test_a_delivery_without_an_order_counts_against_the_credit_limit(app, admin_api):
+    customer, _ = new_partner(admin_api, "customer", credit_limit="5000")
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "1000", "1")
+
+    def deliver(qty, **header):
+        return document(
+            admin_api, "sales_delivery", [{"item": sku, "qty": qty, "price": "10"}], partner=customer, **header
+        )
+
+    too_much = deliver("600", warehouse="WH01")  # 6,000 owed against a limit of 5,000, no order
+    refused = admin_api.post(f"/api/v1/sales_delivery/{too_much['id']}/submit")
+    assert refused.status_code == 422 and "5000.00" in refused.get_json()["message"]["partner"][0]
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "400", "price": "10"}], partner=customer, warehouse="WH01"
+    )
+    on_order = deliver("400", warehouse="WH01", source_number=order["number"])  # the order was counted already
+    assert admin_api.post(f"/api/v1/sales_delivery/{on_order['id']}/submit").status_code == 200
+    beyond = deliver("200", warehouse="WH01")  # 4,000 owed + 2,000
+    assert admin_api.post(f"/api/v1/sales_delivery/{beyond['id']}/submit").status_code == 422
+    up_to = deliver("100", warehouse="WH01")  # 4,000 owed + 1,000: exactly the limit
+    answer = admin_api.post(f"/api/v1/sales_delivery/{up_to['id']}/submit")
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_return_named_on_a_delivery_lowers_what_can_be_allocated_to_it(app, admin_api):
+    customer, pk = new_partner(admin_api, "customer", payment_terms_days=10)
+    sku = new_item(admin_api)
+    today = business_today()
+    old_day = (today - dt.timedelta(days=40)).isoformat()
+    receive_old = [{"item": sku, "qty": "100", "price": "1"}]
+    post(admin_api, "purchase_receipt", receive_old, warehouse="WH01", date=old_day)
+    older = [{"item": sku, "qty": "10", "price": "100"}]
+    post(admin_api, "sales_delivery", older, warehouse="WH01", partner=customer, date=old_day)  # 1,000, overdue
+    delivery = post(
+        admin_api, "sales_delivery", [{"item": sku, "qty": "14", "price": "100"}], warehouse="WH01", partner=customer
+    )
+    post(
+        admin_api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "100"}],
+        warehouse="WH01",
+        partner=customer,
+        source_number=delivery["number"],
+    )
+    account = admin_api.get(f"/api/v1/accounts/{pk}").get_json()
+    assert account["receivable"] == "2300.00"
+    # the return settles the delivery it names, not the oldest one
+    assert (account["ageing"]["current"], account["ageing"]["1_30"]) == ("1300.00", "1000.00")
+    too_much = receipt_for(admin_api, customer, delivery["number"], "1400", "1400")
+    refused = admin_api.post(f"/api/v1/payment/{too_much['id']}/submit")
+    assert refused.status_code == 422
+    assert "1300.00" in refused.get_json()["message"]["lines.0.allocated_amount"][0]
+    owed = receipt_for(admin_api, customer, delivery["number"], "1300", "1300")
+    assert admin_api.post(f"/api/v1/payment/{owed['id']}/submit").status_code == 200
+    account = admin_api.get(f"/api/v1/accounts/{pk}").get_json()
+    assert (account["receivable"], account["ageing"]["current"], account["ageing"]["1_30"]) == (
+        "1000.00",
+        "0.00",
+        "1000.00",
+    )
+
+
+def test_paying_out_more_than_an_account_holds_warns_by_default(app, admin_api):
+    supplier, _ = new_partner(admin_api, "supplier")
+    account = new_account(admin_api, "100")
+    paid = document(admin_api, "payment", [], direction="payment", partner=supplier, account=account, amount="150")
+    answer = admin_api.post(f"/api/v1/payment/{paid['id']}/submit")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["result"]["status"] == "submitted"
+    assert any(account in text and "-50.00" in text for text in answer.get_json()["warnings"])
+    balances = {row["code"]: row["balance"] for row in admin_api.get("/api/v1/cash/").get_json()["result"]}
+    assert balances[account] == "-50.00"
+
+
+def test_paying_out_more_than_an_account_holds_is_refused_when_the_setting_says_so(
+    app, admin_api, refuse_negative_cash
+):
+    supplier, _ = new_partner(admin_api, "supplier")
+    customer, _ = new_partner(admin_api, "customer")
+    account = new_account(admin_api, "100")
+    over = document(admin_api, "payment", [], direction="payment", partner=supplier, account=account, amount="100.01")
+    refused = admin_api.post(f"/api/v1/payment/{over['id']}/submit")
+    assert refused.status_code == 422 and "-0.01" in refused.get_json()["message"]["account"][0]
+    money_in = document(admin_api, "payment", [], direction="receipt", partner=customer, account=account, amount="50")
+    assert admin_api.post(f"/api/v1/payment/{money_in['id']}/submit").status_code == 200
+    assert admin_api.post(f"/api/v1/payment/{over['id']}/submit").status_code == 200  # 150 held: 49.99 left
+    # cancelling the receipt would take its 50 out again: below zero
+    cancel = admin_api.post(f"/api/v1/payment/{money_in['id']}/cancel")
+    assert cancel.status_code == 422 and "-0.01" in cancel.get_json()["message"]["account"][0]
+    assert admin_api.get(f"/api/v1/payment/{money_in['id']}").get_json()["result"]["status"] == "submitted"
