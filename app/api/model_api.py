@@ -361,7 +361,8 @@ class ModelApi(BaseApi):
             name: pk
           responses:
             200:
-              description: Submitted
+              description: "Submitted, or pending approval: `message` says what happened (posted and stock moved,
+                sent for approval, money recorded), `warnings` what to look at (budget, an account below zero)"
             404:
               $ref: '#/components/responses/404'
             409:
@@ -409,7 +410,8 @@ class ModelApi(BaseApi):
             name: pk
           responses:
             200:
-              description: Approved (still pending if more levels are needed)
+              description: "Approved (still pending if more levels are needed): `message` says which level of how
+                many, or that the last one posted the document"
             403:
               description: The user lacks the role this level needs
             409:
@@ -441,9 +443,16 @@ class ModelApi(BaseApi):
     def _saved(self, status: int, row: Any) -> Any:
         """The saved row; a document is also posted when the company posts on save (弱审核)."""
         access = current_access()
-        posted, refusal = post_on_save(session(), access, self.model, row)
+        auto = post_on_save(session(), access, self.model, row)
         result = rows_to_json(session(), access, self.model, [row], with_lines=True)[0]
-        extra = {"posted": posted, "post_error": refusal} if self.model.kind == "document" else {}
+        extra: dict[str, Any] = {}
+        if self.model.kind == "document":
+            extra = {
+                "posted": auto.posted,
+                "post_error": auto.refusal,
+                "message": auto.message,
+                "warnings": auto.warnings,
+            }
         return self.response(status, id=row.id, result=result, **extra)
 
     def _transition(self, pk: int, action: Any) -> Any:
@@ -453,7 +462,7 @@ class ModelApi(BaseApi):
         service = PostingService(session(), access)
         doc = action(service, self.model_key, pk, version)
         result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
-        return self.response(200, id=pk, result=result, warnings=service.warnings)
+        return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
 
     @staticmethod
     def _payload() -> dict[str, Any]:

@@ -90,6 +90,14 @@ class DocumentBehaviour:
     def check_cancel(self, doc: Any, lines: list[Any]) -> None:
         """Raise ValidationFailed when the document may not be cancelled (its status has already moved)."""
 
+    def posted_text(self, doc: Any) -> str | None:
+        """What posting did, when the document says it better than its stock effects (a payment)."""
+        return None
+
+    def cancelled_text(self, doc: Any) -> str | None:
+        """What cancelling did, when the document says it better than its stock effects (a payment)."""
+        return None
+
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         """Effects to apply after the reversing entries when the document is cancelled."""
         return []

@@ -76,3 +76,11 @@ class Payment(DocumentBehaviour):
             else:
                 self.ctx.warn("cash_negative_warning", account=code, balance=f"{balance:.2f}")
         return errors
+
+    def posted_text(self, doc: Any) -> str | None:
+        """Money received or paid, and how much."""
+        return t(f"outcome_{doc.direction}_posted", amount=f"{Decimal(doc.amount or 0):.2f}")
+
+    def cancelled_text(self, doc: Any) -> str | None:
+        """The money no longer counts."""
+        return t(f"outcome_{doc.direction}_cancelled", amount=f"{Decimal(doc.amount or 0):.2f}")

@@ -232,10 +232,11 @@ class ModelPages(BaseView):
                         expected_version=request.form.get("version", type=int),
                     )
                 service.commit()
-                posted, refusal = post_on_save(session(), access, model, row)
-                flash(t("submitted_ok") if posted else t("saved"), "success")
-                if refusal:
-                    flash(refusal, "warning")
+                auto = post_on_save(session(), access, model, row)
+                flash(auto.message or t("saved"), "success")
+                for message in [auto.refusal, *auto.warnings]:
+                    if message:
+                        flash(message, "warning")
                 return redirect(url_for(f"{self.__class__.__name__}.show", pk=row.id))
             except ValidationFailed as exc:
                 session().rollback()
@@ -307,32 +308,34 @@ class ModelPages(BaseView):
     @has_access
     def submit(self, pk: int) -> Any:
         """Submit (审核) a draft document: it posts to the stock ledger."""
-        return self._transition(pk, PostingService.submit, "submitted_ok")
+        return self._transition(pk, PostingService.submit)
 
     @expose("/<int:pk>/cancel", methods=["POST"])
     @has_access
     def cancel(self, pk: int) -> Any:
         """Cancel (反审核) a submitted document: reversing entries are posted."""
-        return self._transition(pk, PostingService.cancel, "cancelled_ok")
+        return self._transition(pk, PostingService.cancel)
 
     @expose("/<int:pk>/approve", methods=["POST"])
     @has_access
     def approve(self, pk: int) -> Any:
         """Approve the next level of a pending document."""
-        return self._transition(pk, PostingService.approve, "approved_ok")
+        return self._transition(pk, PostingService.approve)
 
     @expose("/<int:pk>/reject", methods=["POST"])
     @has_access
     def reject(self, pk: int) -> Any:
         """Send a pending document back to draft."""
-        return self._transition(pk, PostingService.reject, "rejected_ok")
+        return self._transition(pk, PostingService.reject)
 
-    def _transition(self, pk: int, action: Any, message: str) -> Any:
+    def _transition(self, pk: int, action: Any) -> Any:
+        """Run a posting action and say what it did (posted, sent for approval, level k of n ...)."""
+        service = PostingService(session(), current_access())
         try:
-            action(
-                PostingService(session(), current_access()), self.model_key, pk, request.form.get("version", type=int)
-            )
-            flash(t(message), "success")
+            action(service, self.model_key, pk, request.form.get("version", type=int))
+            flash(service.message, "success")
+            for warning in service.warnings:
+                flash(warning, "warning")
         except NotFound:
             abort(404)
         except ValidationFailed as exc:

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
-from app.i18n import t
-from app.ledger.effects import RELEASE, RESERVE, Effect
+from app.i18n import label, t
+from app.ledger.effects import IN, OUT, RELEASE, RESERVE, Effect
 from app.ledger.serials import Place, listing
 from app.ledger.serials import parse as parse_serials
 from app.meta.spec import ModelSpec
@@ -67,6 +67,7 @@ class PostingService:
         self.access = access
         self.registry = access.registry
         self.warnings: list[str] = []
+        self.message = ""  # what the last action did, in the user's words (shown by the API and the page)
         self._tracked: dict[int, Tracking] = {}
 
     def _retrying(self, work: Callable[[], T]) -> T:
@@ -147,10 +148,12 @@ class PostingService:
     def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "submit")
         self._check_period(doc)
-        if self._required_levels(model, doc):
+        levels = self._required_levels(model, doc)
+        if levels:
             self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
             self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
             self.session.commit()
+            self.message = t("outcome_pending", levels=len(levels), role=self._role_label(levels[0].role))
             return doc
         self._transition(model, doc, Status.DRAFT, Status.SUBMITTED, version)
         return self._post_document(model, doc, Status.DRAFT)
@@ -179,9 +182,18 @@ class PostingService:
             self.session.refresh(doc)
             self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1)
             self.session.commit()
+            self.message = t(
+                "outcome_approved_level",
+                level=step + 1,
+                levels=len(levels),
+                role=self._role_label(levels[step + 1].role),
+            )
             return doc
         self._transition(model, doc, Status.PENDING, Status.SUBMITTED, version)
-        return self._post_document(model, doc, Status.PENDING, action="approve")
+        doc.approval_step = step + 1  # the last level counts too
+        posted = self._post_document(model, doc, Status.PENDING, action="approve")
+        self.message = t("outcome_approved_all", levels=max(len(levels), 1), posted=self.message)
+        return posted
 
     def _reject(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
@@ -189,6 +201,7 @@ class PostingService:
         doc.approval_step = 0
         self._audit(model, doc, "reject", Status.PENDING, Status.DRAFT)
         self.session.commit()
+        self.message = t("rejected_ok")
         return doc
 
     def _required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
@@ -215,7 +228,12 @@ class PostingService:
         self.session.flush()
         self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects))
         self.session.commit()
+        self.message = behaviour.posted_text(doc) or _posted_text(effects)
         return doc
+
+    def _role_label(self, role: str) -> str:
+        spec = self.registry.meta.roles.get(role)
+        return label(spec.label, role) if spec is not None else role
 
     def _stock_writer(self) -> StockWriter:
         """A fresh writer for the stock side of one posting (its serials are read anew each attempt)."""
@@ -244,6 +262,9 @@ class PostingService:
         self.session.flush()
         self._audit(model, doc, "cancel", Status.SUBMITTED, Status.CANCELLED, reversed=reversed_moves)
         self.session.commit()
+        self.message = (
+            _cancelled_text(reversed_moves, effects) or behaviour.cancelled_text(doc) or t("outcome_cancelled")
+        )
         return doc
 
     # -- look-ups for document behaviours (their `ctx`) ------------------------------------------
@@ -316,3 +337,18 @@ class PostingService:
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
         """Per budgeted category of this order's items: (budget, spent this month including this order)."""
         return budget_usage(self.session, self.registry, doc, lines)
+
+
+def _posted_text(effects: list[Effect]) -> str:
+    """What posting these effects did: moved stock, reserved it for an order, or only changed the status."""
+    directions = {effect.direction for effect in effects}
+    if directions & {IN, OUT}:
+        return t("submitted_ok")
+    return t("outcome_reserved") if RESERVE in directions else t("outcome_submitted")
+
+
+def _cancelled_text(reversed_moves: int, effects: list[Effect]) -> str:
+    """What cancelling did to stock: reversed its moves, or released what an order held ("" for neither)."""
+    if reversed_moves:
+        return t("cancelled_ok")
+    return t("outcome_released") if any(effect.direction == RELEASE for effect in effects) else ""
