@@ -112,6 +112,11 @@ def build_app(backend: Backend) -> Any:
         db.session.query(partner).filter(partner.code.in_(["K001", "K002"])).update(
             {partner.owner_id: salesperson.id}, synchronize_session=False
         )
+        # K001 is every test's default customer: without a credit limit, what other tests delivered to it
+        # never refuses a test's delivery (credit-limit tests make customers of their own)
+        db.session.query(partner).filter(partner.code == "K001").update(
+            {partner.credit_limit: None}, synchronize_session=False
+        )
         db.session.commit()
     app.config["JXC_BACKEND"] = backend.name
     return app

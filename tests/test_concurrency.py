@@ -19,6 +19,7 @@ from tests.servers import HttpApi, jxc_init, jxc_servers
 
 ROUNDS = {"postgresql": 50, "sqlite": 5}
 SELLERS = 20
+CUSTOMER = "CONC01"  # a customer without a credit limit: the demo's have one, and every delivery counts
 GUNICORN = {"GUNICORN_CMD_ARGS": "--threads 6"}
 
 
@@ -44,7 +45,10 @@ def served(request, tmp_path_factory):
         }
     )
     with jxc_servers(url, instance, [f"{name}-a", f"{name}-b"], GUNICORN) as servers:
-        yield request.param, [HttpApi(s.url) for s in servers], checker
+        apis = [HttpApi(s.url) for s in servers]
+        status, body = apis[0].post("/api/v1/partner/", {"code": CUSTOMER, "name": "并发测试客户", "kind": "customer"})
+        assert status == 201, body
+        yield request.param, apis, checker
     with checker.app_context():
         from app.extensions import db
 
@@ -63,10 +67,9 @@ def _item(api: HttpApi, costing: str = "moving_average") -> str:
 
 
 def _draft(api: HttpApi, model: str, lines: list[dict], **header) -> int:
-    partner = "S001" if model.startswith("purchase") else "K001"
-    status, body = api.post(
-        f"/api/v1/{model}/", {"date": "2026-11-25", "partner": partner, "warehouse": "WH01", "lines": lines, **header}
-    )
+    partner = "S001" if model.startswith("purchase") else CUSTOMER
+    body = {"date": "2026-11-25", "partner": partner, "warehouse": "WH01", "lines": lines}
+    status, body = api.post(f"/api/v1/{model}/", {**body, **header})
     assert status == 201, body
     return body["id"]
 
@@ -142,6 +145,29 @@ def test_receipts_and_deliveries_of_one_item_at_once_never_deadlock(served):
         model = "sales_delivery" if index % 2 else "purchase_receipt"
         jobs.append((model, _draft(api, model, [{"item": sku, "qty": "1", "price": "3"}])))
     submit_all_at_once(backend, apis, checker, jobs, threads=12)
+
+
+def test_deliveries_to_one_customer_at_once_never_pass_the_credit_limit_together(served):
+    """Twelve deliveries of 20.00 at once against a limit of 100.00: exactly five post."""
+    backend, apis, checker = served
+    api = apis[0]
+    code = f"CR{uuid.uuid4().hex[:6].upper()}"
+    customer = {"code": code, "name": "信用并发客户", "kind": "customer", "credit_limit": "100"}
+    assert api.post("/api/v1/partner/", customer)[0] == 201
+    sku = _item(api)
+    seed = _draft(api, "purchase_receipt", [{"item": sku, "qty": "100", "price": "2"}])
+    assert api.post(f"/api/v1/purchase_receipt/{seed}/submit", {})[0] == 200
+    drafts = [
+        _draft(api, "sales_delivery", [{"item": sku, "qty": "1", "price": "20"}], partner=code) for _ in range(12)
+    ]
+    with ThreadPoolExecutor(12) as pool:
+        statuses = list(
+            pool.map(
+                lambda job: apis[job[0] % 2].post(f"/api/v1/sales_delivery/{job[1]}/submit", {})[0], enumerate(drafts)
+            )
+        )
+    assert sorted(Counter(statuses).items()) == [(200, 5), (422, 7)], statuses
+    assert ledger_problems(checker) == []
 
 
 def submit_all_at_once(backend, apis, checker, jobs, threads) -> None:

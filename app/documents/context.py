@@ -29,6 +29,9 @@ class PostingContext(Protocol):
         """What is still owed on a delivery or receipt: its total less the returns naming it, less what
         submitted payments (but `exclude`) allocated to it."""
 
+    def credit_limit(self, partner_id: int) -> Decimal | None:
+        """The customer's credit limit (None: no limit), their row locked when they have one."""
+
     def receivable(self, partner_id: int) -> Decimal:
         """What the customer owes now."""
 

@@ -2,7 +2,9 @@
 
 Both ways a sale adds to that exposure are checked: a sales order adds its total with tax; a delivery
 adds its total less what it delivers of an order already counted (a delivery without an order adds all
-of it). A document that adds nothing (or a customer without a limit) is never refused.
+of it). A document that adds nothing (or a customer without a limit) is never refused. The customer's
+row is locked while a limit is checked, so two of their documents posted at once are checked one after
+the other and cannot pass the limit together.
 """
 
 from __future__ import annotations
@@ -26,9 +28,8 @@ def check_credit(
     this document the receivable counts already (a delivery is submitted when it is checked)."""
     if adds <= 0:
         return
-    partner = ctx.row("partner", doc.partner_id)
-    limit = Decimal(partner.credit_limit or 0) if partner is not None else Decimal(0)
-    if limit <= 0:
+    limit = ctx.credit_limit(doc.partner_id)
+    if limit is None:
         return
     exposure = ctx.receivable(doc.partner_id) - owed_already + ctx.open_orders(doc.partner_id, exclude=exclude_order)
     if exposure + adds > limit:

@@ -301,6 +301,17 @@ class PostingService:
         submitted payments (but `exclude`) allocated to it."""
         return open_amount(self.session, self.registry, model_key, doc, exclude)
 
+    def credit_limit(self, partner_id: int) -> Decimal | None:
+        """The customer's credit limit (None: no limit). A customer with one is locked (FOR NO KEY UPDATE,
+        which documents naming them do not wait for) until the posting commits: their credit checks run
+        one after the other."""
+        cls = self.registry.cls("partner")
+        stmt = select(cls.credit_limit).where(cls.id == partner_id)
+        if not self.session.execute(stmt).scalar():
+            return None
+        limit = self.session.execute(stmt.with_for_update(key_share=True)).scalar()
+        return Decimal(limit) if limit and limit > 0 else None
+
     def receivable(self, partner_id: int) -> Decimal:
         """What the customer owes now."""
         return receivable(self.session, self.registry, partner_id)
