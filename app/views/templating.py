@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from app.clock import BUSINESS_TIMEZONE as DEFAULT_TIMEZONE
+from app.clock import business_time
 from app.i18n import MESSAGES, current_locale, t
 
 
@@ -25,13 +24,12 @@ def action_label(action: str) -> str:
     return t(key) if key in MESSAGES else action
 
 
-def local_time(value: str | dt.datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """A stored UTC timestamp as local wall time, 'YYYY-MM-DD HH:MM'."""
+def local_time(value: str | dt.datetime | None) -> str:
+    """A stored UTC timestamp as the business's wall time, 'YYYY-MM-DD HH:MM'."""
     if not value:
         return ""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone))
-    return local.strftime("%Y-%m-%d %H:%M")
+    return f"{business_time(moment):%Y-%m-%d %H:%M}"
 
 
 def install_template_helpers(app: Flask) -> None:
