@@ -335,6 +335,7 @@ def test_document_lines_scan_paste_live_totals_and_print(server, api, desktop):
         expected += Decimal(prices[sku]) * (i + 1)
         qtys[sku] = qtys.get(sku, 0) + i + 1
     expected = expected.quantize(Decimal("0.01"))
+    expect(page.locator("#jxc-lines-total")).to_contain_text(f"¥{expected:,}")  # the server's figures, as they come
     total = page.inner_text("#jxc-lines-total")
     assert f"¥{expected:,}" in total and "7 行" in total, total
     page.click("#jxc-save")

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.i18n import label
+from app.i18n import MESSAGES, label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
@@ -60,24 +60,12 @@ def form_fields(
     return out
 
 
-SECTION_LABELS = {
-    "basic": {"zh": "基本信息", "en": "Basics"},
-    "price": {"zh": "价格", "en": "Prices"},
-    "stock": {"zh": "库存", "en": "Stock"},
-    "contact": {"zh": "联系方式", "en": "Contact"},
-    "finance": {"zh": "财务", "en": "Finance"},
-    "bank": {"zh": "银行", "en": "Bank"},
-    "total": {"zh": "合计", "en": "Totals"},
-    "other": {"zh": "其他", "en": "Other"},
-}
-
-
 def sections(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
     """Fields grouped by their form section, in the order sections first appear."""
     groups: dict[str, list[FormField]] = {}
     for field in fields:
         groups.setdefault(field.section, []).append(field)
-    return [(label(SECTION_LABELS.get(key), key), items) for key, items in groups.items()]
+    return [(t(f"section.{key}") if f"section.{key}" in MESSAGES else key, items) for key, items in groups.items()]
 
 
 def line_columns(access: Access, line_model: ModelSpec) -> list[FormField]:

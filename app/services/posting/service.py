@@ -30,9 +30,9 @@ from app.services.access.rights import Access
 from app.services.money.budgets import budget_usage
 from app.services.money.receivables import allocated_to, open_orders, receivable
 from app.services.records.audit import audit_change
+from app.services.records.computed import apply_computed
 from app.services.records.query import get_row
 from app.services.records.settings import policy
-from app.services.records.write import apply_computed
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
 from app.services.stock.writer import StockWriter
 

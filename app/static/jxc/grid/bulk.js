@@ -13,8 +13,9 @@
     var request = g.request;
     var uuid = G.uuid;
     var withQuery = G.withQuery;
-    var tsvCell = G.tsvCell;
-    var parseTsv = G.parseTsv;
+    var copyText = window.JXC.copyText;
+    var tsvCell = window.JXC.tsvCell;
+    var parseTsv = window.JXC.parseTsv;
     var tmpSeq = 0;
 
     // --- bulk operations: paste, fill-down, clear ------------------------------------------------
@@ -125,7 +126,7 @@
             var col = byField[fields[j]];
             var problem = writableError(col, data, raw);
             if (problem) {
-              var same = data ? raw === G.copyText(col, data[col.field], t) : raw === '';
+              var same = data ? raw === copyText(col, data[col.field], t) : raw === '';
               if (!same && !(tg.tmp && raw === '')) {
                 problems.push((data ? g.rowLabel(g.rowKey(data)) : t('row', i + 1)) + ' · ' + col.title + '：' + problem);
               }
@@ -152,7 +153,7 @@
       var cols = g.visibleCols().slice(b.left, b.right + 1);
       var text = rows.map(function (row) {
         var data = row.getData();
-        return cols.map(function (c) { return tsvCell(G.copyText(byField[c.getField()], data[c.getField()], t)); }).join('\t');
+        return cols.map(function (c) { return tsvCell(copyText(byField[c.getField()], data[c.getField()], t)); }).join('\t');
       }).join('\r\n');
       if (e.clipboardData) {
         e.clipboardData.setData('text/plain', text);
@@ -173,7 +174,7 @@
         cols.forEach(function (c) {
           var col = byField[c.getField()];
           var v = first[col.field];
-          values[col.field] = v === null || v === undefined ? null : (col.type === 'bool' ? v : G.copyText(col, v, t));
+          values[col.field] = v === null || v === undefined ? null : (col.editor === 'tick' ? v : copyText(col, v, t));
         });
         return {row: row, values: values};
       });
@@ -194,7 +195,7 @@
         var values = {};
         cols.forEach(function (c) {
           var v = data[c.getField()];
-          if (v !== null && v !== undefined && v !== '' && byField[c.getField()].type !== 'bool') { values[c.getField()] = null; }
+          if (v !== null && v !== undefined && v !== '' && byField[c.getField()].editor !== 'tick') { values[c.getField()] = null; }
         });
         if (Object.keys(values).length) { targets.push({row: row, values: values}); }
       });
