@@ -141,10 +141,10 @@
     }
     if (!parts.length) { return null; }
     var total = BigInt(0);
-    parts.forEach(function (m) {
-      var frac = (m[3] || '.').slice(1);
-      var digits = BigInt(m[2] + frac + '0'.repeat(scale - frac.length));
-      total += m[1] ? -digits : digits;
+    parts.forEach(function (part) {
+      var frac = (part[3] || '.').slice(1);
+      var digits = BigInt(part[2] + frac + '0'.repeat(scale - frac.length));
+      total += part[1] ? -digits : digits;
     });
     var neg = total < 0;
     var s = (neg ? -total : total).toString();

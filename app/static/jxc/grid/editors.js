@@ -73,7 +73,7 @@
           input.focus({preventScroll: true});
           try {
             if (start === null) { input.select(); } else { input.setSelectionRange(input.value.length, input.value.length); }
-          } catch (e) { /* date inputs have no text selection */ }
+          } catch { /* date inputs have no text selection */ }
         });
         return input;
       };

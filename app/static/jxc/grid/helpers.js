@@ -51,7 +51,7 @@
         return fetch(url, options).then(function (response) {
           return response.text().then(function (text) {
             var data;
-            try { data = text ? JSON.parse(text) : {}; } catch (e) { data = {message: text.slice(0, 300)}; }
+            try { data = text ? JSON.parse(text) : {}; } catch { data = {message: text.slice(0, 300)}; }
             return {status: response.status, body: data};
           });
         }, function () {
