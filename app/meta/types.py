@@ -141,6 +141,8 @@ class FieldType:
 
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
         """What a form input shows for a JSON (or re-shown typed) value; read-only inputs show text."""
+        if readonly:
+            return self.cell_text(spec, value)
         return "" if value is None else value
 
     def form_raw(self, form: Mapping[str, str], name: str) -> Any:
@@ -493,7 +495,7 @@ class BooleanType(FieldType):
         return t("bool.yes") if value else t("bool.no")
 
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
-        return self.to_text(spec, value) if readonly else bool(value)
+        return self.cell_text(spec, value) if readonly else bool(value)
 
     def form_raw(self, form: Mapping[str, str], name: str) -> Any:
         return name in form  # an unticked box sends nothing
@@ -546,9 +548,6 @@ class SelectType(FieldType):
         out = super().schema(spec)
         out["enum"] = [option.value for option in spec.options] + [None]
         return out
-
-    def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
-        return self.to_text(spec, value) if readonly else super().form_value(spec, value, readonly)
 
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
         return self.to_text(spec, value)
@@ -640,7 +639,6 @@ class BarcodeType(TextType):
 
     name = "barcode"
     grid = GridLook(card=False)
-    refused = ("6901234567890", "690 123")  # a wrong check digit; a space (barcodes are unique: no example)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return String(64)
@@ -654,6 +652,12 @@ class BarcodeType(TextType):
         if value.isdigit() and len(value) in (8, 12, 13, 14) and not gs1_check_ok(value):
             raise ValueProblem(t("barcode_check"))
         return value
+
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        return None  # barcodes are unique: a test that needs one makes its own
+
+    def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
+        return ("6901234567890", "690 123")  # a wrong check digit; a space
 
 
 def gs1_check_ok(code: str) -> bool:
