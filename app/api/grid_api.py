@@ -63,6 +63,14 @@ def _model(model_key: str, action: str = "read") -> ModelSpec:
     return model
 
 
+def _document(model_key: str) -> ModelSpec:
+    """A model with lines (a document) the user may read; 404 for any other."""
+    model = _model(model_key)
+    if not model.lines_model:
+        raise NotFound(t("not_a_document"))
+    return model
+
+
 class GridApi(BaseApi):
     """/api/v1/grid/<model>/...: what the spreadsheet grid reads and writes."""
 
@@ -290,19 +298,11 @@ class GridApi(BaseApi):
           summary: Line figures and totals of an unsaved document (the document form, as you type)
           parameters:
           - {in: path, name: model_key, required: true, schema: {type: string}}
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema: {type: object, description: 'the document payload: header values and lines'}
           responses:
             200:
-              description: '{lines: [computed fields], totals: {computed fields}, summary: text}'
+              description: 'for {header fields, lines: [...]}: {lines: [computed fields], totals, summary}'
         """
-        model = _model(model_key)
-        if not model.lines_model:
-            raise NotFound(t("not_a_document"))
-        return jsonify(draft_totals(current_access(), model, request.get_json(silent=True)))
+        return jsonify(draft_totals(current_access(), _document(model_key), request.get_json(silent=True)))
 
     @expose("/<model_key>/export", methods=["GET"])
     @signed_in

@@ -155,12 +155,8 @@
     return (neg ? '-' : '') + s;
   }
 
-  J.numberText = numberText;
-  J.displayText = displayText;
-  J.editText = editText;
-  J.copyText = copyText;
-  J.tsvCell = tsvCell;
-  J.parseTsv = parseTsv;
-  J.isBlock = isBlock;
-  J.exactSum = exactSum;
+  Object.assign(J, {
+    numberText: numberText, displayText: displayText, editText: editText, copyText: copyText,
+    tsvCell: tsvCell, parseTsv: parseTsv, isBlock: isBlock, exactSum: exactSum
+  });
 }(window.JXC = window.JXC || {}));
