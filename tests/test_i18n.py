@@ -7,6 +7,7 @@ gettext msgid renders the catalog header ("Project-Id-Version") into pages.
 
 from __future__ import annotations
 
+import ast
 import html as htmllib
 import json
 import re
@@ -380,12 +381,14 @@ def test_scripts_and_code_carry_no_texts_of_their_own() -> None:
         for key in re.findall(r"\bt\('(\w+)'", code):
             assert prefix + key in CATALOGUES["zh"], (path.name, key)
     inline = [
-        f"{path.relative_to(APP)}:{text}"
+        f"{path.relative_to(APP)}:{node.lineno}"
         for path in APP.rglob("*.py")
-        for text in re.findall(r"\{\s*\"zh\":\s*\"([^\"]*)\"", path.read_text(encoding="utf-8"))
-        if CJK_TEXT.search(text)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Dict)
+        and any(isinstance(k, ast.Constant) and k.value == "zh" for k in node.keys)
+        and any(isinstance(v, ast.Constant) and CJK_TEXT.search(str(v.value)) for v in node.values)
     ]
-    assert not inline, inline
+    assert not inline, f"{{zh: ...}} texts in code: {inline}"
 
 
 @pytest.mark.parametrize(("accept_language", "save", "rows"), [(ZH, "保存", "共 {n} 条"), (EN, "Save", "{n} rows")])
