@@ -1,4 +1,5 @@
-# JXC entry points: `make run` (demo app on http://127.0.0.1:5000, or $PORT), `make test`, `make lint`.
+# JXC entry points: `make run` (demo app on http://127.0.0.1:5000, or $PORT), `make test`, `make lint`
+# (ruff, mypy, and ESLint on app/static/jxc).
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -38,6 +39,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(if $(MYPY_DIRS),$(BIN)/mypy $(MYPY_DIRS),@echo "mypy: no typed packages yet")
+	frontend/node_modules/.bin/eslint -c frontend/eslint.config.mjs app/static/jxc
 
 bench: install
 	@set -e; for f in tests/benchmarks/bench_*.py; do \

@@ -17,3 +17,8 @@ def business_today() -> dt.date:
 def utcnow() -> dt.datetime:
     """Current UTC time without zone (how timestamps are stored)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def business_time(stored: dt.datetime) -> dt.datetime:
+    """A stored UTC timestamp (naive) as the business's wall time (naive), for people and spreadsheets."""
+    return stored.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(BUSINESS_TIMEZONE)).replace(tzinfo=None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -12,44 +11,24 @@ from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
 
-# Values that satisfy the patterns metadata uses (phone, email, month ...).
-PATTERN_SAMPLES = ("2026-11", "021-88886666", "13800138000", "demo@example.com")
 
+class ExistingRows:
+    """The first existing row of a model, for the sample values of links."""
 
-def _existing_key(session: Any, registry: Registry, model_key: str) -> Any:
-    model = registry.model(model_key)
-    cls = registry.cls(model_key)
-    column = cls.id if model.business_key == "id" else getattr(cls, model.business_key)
-    return session.execute(select(column).order_by(cls.id).limit(1)).scalar_one_or_none()
+    def __init__(self, session: Any, registry: Registry) -> None:
+        self.session, self.registry = session, registry
+
+    def existing_key(self, model_key: str) -> Any:
+        """The business key (or id) of the model's first row, None when it has none."""
+        model = self.registry.model(model_key)
+        cls = self.registry.cls(model_key)
+        column = cls.id if model.business_key == "id" else getattr(cls, model.business_key)
+        return self.session.execute(select(column).order_by(cls.id).limit(1)).scalar_one_or_none()
 
 
 def value_for(session: Any, registry: Registry, model: ModelSpec, spec: FieldSpec, tag: str) -> Any:
-    """A valid value for one field (links point at existing rows)."""
-    if spec.type in ("text", "long_text"):
-        if spec.pattern:
-            return next((sample for sample in PATTERN_SAMPLES if re.fullmatch(spec.pattern, sample)), None)
-        return f"{tag}-{spec.name}"[: spec.max_length or 255]
-    if spec.type == "barcode":
-        return None
-    if spec.type == "integer":
-        return max(int(spec.min or 0), 1) if spec.max is None or int(spec.max) >= 1 else int(spec.max)
-    if spec.type in ("decimal", "money", "quantity"):
-        low = float(spec.min) if spec.min is not None else 0
-        high = float(spec.max) if spec.max is not None else 1000
-        return str(min(max(low, 0.5), high))
-    if spec.type == "date":
-        return "2026-11-25"
-    if spec.type == "datetime":
-        return "2026-11-25T08:30:00"
-    if spec.type == "boolean":
-        return True
-    if spec.type == "select":
-        return spec.options[0].value
-    if spec.type == "link":
-        return _existing_key(session, registry, spec.to or "")
-    if spec.type == "user":
-        return "admin"
-    return None
+    """A valid value for one field (links point at existing rows): the field type's sample."""
+    return FIELD_TYPES[spec.type].sample(spec, tag, ExistingRows(session, registry))
 
 
 def make_payload(
@@ -81,20 +60,8 @@ def make_payload(
 
 
 def bad_value_for(spec: FieldSpec) -> Any:
-    """A value the field must refuse, or None when every value of its type is acceptable."""
-    return {
-        "integer": "1.5",
-        "decimal": "abc",
-        "money": "1.23456789",
-        "quantity": "x",
-        "date": "2026-02-30",
-        "datetime": "yesterday",
-        "boolean": "maybe",
-        "select": "no-such-option",
-        "link": "NO-SUCH-KEY",
-        "user": "no-such-user",
-        "barcode": "6901234567890",
-    }.get(spec.type, None if spec.max_length is None else "x" * (spec.max_length + 1))
+    """A value the field must refuse (its type's first), or None when every value of its type is acceptable."""
+    return next(iter(FIELD_TYPES[spec.type].bad_values(spec)), None)
 
 
 def writable_models(registry: Registry) -> list[str]:

@@ -7,8 +7,11 @@ gettext msgid renders the catalog header ("Project-Id-Version") into pages.
 
 from __future__ import annotations
 
+import ast
 import html as htmllib
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -340,4 +343,58 @@ def test_catalogues_hold_the_same_keys_and_parameters() -> None:
 
     assert {k: params(zh[k]) for k in zh} == {k: params(en[k]) for k in zh}
     assert all(text.strip() for text in [*zh.values(), *en.values()])
-    assert all(CJK.search(text) for key, text in zh.items()), [k for k, v in zh.items() if not CJK.search(v)]
+    # a Chinese text has Chinese words; only punctuation around parameters ("{message}：{rows}", "/") has none
+    words = {k: "".join(literal for literal, _, _, _ in Formatter().parse(v)) for k, v in zh.items()}
+    untranslated = [k for k, v in zh.items() if not CJK.search(v) and re.search("[A-Za-z]", words[k])]
+    assert not untranslated, untranslated
+
+
+# --- one place per language: the catalogues ---------------------------------------------------------
+
+APP = Path(__file__).resolve().parent.parent / "app"
+CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
+
+
+def test_templates_name_catalogue_keys() -> None:
+    """L('key', param=...) only: a page's words live in app/i18n, not in the template."""
+    from app.i18n import CATALOGUES
+
+    calls = [
+        (path.name, call)
+        for path in (APP / "templates").rglob("*.html")
+        for call in re.findall(r"\bL\(([^)]*)\)", path.read_text(encoding="utf-8"))
+    ]
+    assert len(calls) > 100
+    for name, call in calls:
+        found = re.fullmatch(r"'([\w.]+)'(?:\s*,\s*\w+=\w+)*", call.strip())
+        assert found and found.group(1) in CATALOGUES["zh"], (name, call)
+
+
+def test_scripts_and_code_carry_no_texts_of_their_own() -> None:
+    """The browser's scripts get their words from the page (catalogue keys); Python names keys too."""
+    from app.i18n import CATALOGUES
+
+    for path in (APP / "static" / "jxc").rglob("*.js"):
+        code = re.sub(r"/\*.*?\*/|(^|\s)//[^\n]*", " ", path.read_text(encoding="utf-8"), flags=re.S)
+        assert not CJK_TEXT.search(code), f"{path.name} has text of its own: {CJK_TEXT.search(code)}"
+        prefix = "fields." if path.name == "fields.js" else "grid."
+        for key in re.findall(r"\bt\('(\w+)'", code):
+            assert prefix + key in CATALOGUES["zh"], (path.name, key)
+    inline = [
+        f"{path.relative_to(APP)}:{node.lineno}"
+        for path in APP.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Dict)
+        and any(isinstance(k, ast.Constant) and k.value == "zh" for k in node.keys)
+        and any(isinstance(v, ast.Constant) and CJK_TEXT.search(str(v.value)) for v in node.values)
+    ]
+    assert not inline, f"{{zh: ...}} texts in code: {inline}"
+
+
+@pytest.mark.parametrize(("accept_language", "save", "rows"), [(ZH, "保存", "共 {n} 条"), (EN, "Save", "{n} rows")])
+def test_the_grid_gets_its_words_in_the_readers_language(app, accept_language, save, rows):
+    html = page(signed_in(app, accept_language), "/grid/item/")
+    found = re.search(r'<script type="application/json" id="jxc-texts">(.*?)</script>', html, flags=re.S)
+    assert found, "the grid page carries no texts"
+    texts = json.loads(found.group(1))
+    assert texts["save"] == save and texts["total"] == rows and "page.save" not in texts

@@ -26,6 +26,7 @@ from app.services.grid.batch import BatchResult, GridBatches
 from app.services.grid.export import export_columns, write_xlsx
 from app.services.grid.rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
 from app.services.money.prices import suggested_line
+from app.services.records.computed import draft_totals
 from app.web.context import current_access, request_user, session
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,6 +60,14 @@ def _model(model_key: str, action: str = "read") -> ModelSpec:
     except KeyError as exc:
         raise NotFound(t("not_found")) from exc
     current_access().require(model.key, action)
+    return model
+
+
+def _document(model_key: str) -> ModelSpec:
+    """A model with lines (a document) the user may read; 404 for any other."""
+    model = _model(model_key)
+    if not model.lines_model:
+        raise NotFound(t("not_a_document"))
     return model
 
 
@@ -277,6 +286,23 @@ class GridApi(BaseApi):
                 args.get("prices_include_tax") in ("1", "true", "on"),
             )
         )
+
+    @expose("/<model_key>/draft_totals", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def draft_totals(self, model_key: str) -> Any:
+        """A document being typed, computed as a save would: its lines' and its own computed fields.
+        ---
+        post:
+          summary: Line figures and totals of an unsaved document (the document form, as you type)
+          parameters:
+          - {in: path, name: model_key, required: true, schema: {type: string}}
+          responses:
+            200:
+              description: 'for {header fields, lines: [...]}: {lines: [computed fields], totals, summary}'
+        """
+        return jsonify(draft_totals(current_access(), _document(model_key), request.get_json(silent=True)))
 
     @expose("/<model_key>/export", methods=["GET"])
     @signed_in

@@ -45,6 +45,17 @@ def t(key: str, locale: str | None = None, **params: Any) -> str:
     return CATALOGUES[locale or current_locale()][key].format(**params)
 
 
+def texts_for(key: str) -> dict[str, str]:
+    """The text of `key` in every language, as a {zh, en} label (labels built in code, not in YAML)."""
+    return {locale: CATALOGUES[locale][key] for locale in LOCALES}
+
+
+def texts_under(prefix: str, locale: str | None = None) -> dict[str, str]:
+    """Every key under `prefix` (the prefix taken off) with its unformatted text: what a page's script gets."""
+    catalogue = CATALOGUES[locale or current_locale()]
+    return {key[len(prefix) :]: text for key, text in catalogue.items() if key.startswith(prefix)}
+
+
 def label(texts: dict[str, str] | None, fallback: str = "", locale: str | None = None) -> str:
     """Pick the text for the current locale from a {zh, en} mapping."""
     if not texts:

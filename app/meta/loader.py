@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.i18n import LOCALES, t, texts_for
 from app.meta.approvals import load_approvals
 from app.meta.common import Collector, hint, texts
 from app.meta.handlers import resolve_handlers
@@ -63,36 +64,36 @@ def system_fields(kind: str) -> list[FieldSpec]:
         FieldSpec(
             "version",
             "integer",
-            {"zh": "版本", "en": "Version"},
-            {"zh": "每次保存加一，用于并发控制", "en": "Increments on every save"},
+            texts_for("field.version"),
+            texts_for("field.version.help"),
             **ro,
         ),
         FieldSpec(
             "created_at",
             "datetime",
-            {"zh": "创建时间", "en": "Created at"},
-            {"zh": "记录创建时间", "en": "When the record was created"},
+            texts_for("field.created_at"),
+            texts_for("field.created_at.help"),
             **ro,
         ),
         FieldSpec(
             "created_by",
             "user",
-            {"zh": "创建人", "en": "Created by"},
-            {"zh": "创建记录的用户", "en": "Who created the record"},
+            texts_for("field.created_by"),
+            texts_for("field.created_by.help"),
             **ro,
         ),
         FieldSpec(
             "updated_at",
             "datetime",
-            {"zh": "修改时间", "en": "Updated at"},
-            {"zh": "最后修改时间", "en": "When the record last changed"},
+            texts_for("field.updated_at"),
+            texts_for("field.updated_at.help"),
             **ro,
         ),
         FieldSpec(
             "updated_by",
             "user",
-            {"zh": "修改人", "en": "Updated by"},
-            {"zh": "最后修改的用户", "en": "Who changed the record last"},
+            texts_for("field.updated_by"),
+            texts_for("field.updated_by.help"),
             **ro,
         ),
     ]
@@ -105,8 +106,8 @@ def document_fields() -> list[FieldSpec]:
         FieldSpec(
             "number",
             "text",
-            {"zh": "单据编号", "en": "Number"},
-            {"zh": "留空则自动生成（前缀+日期+流水号）", "en": "Left blank, it is generated"},
+            texts_for("field.number"),
+            texts_for("field.number.help"),
             unique=True,
             max_length=40,
             grid_frozen=True,
@@ -116,8 +117,8 @@ def document_fields() -> list[FieldSpec]:
         FieldSpec(
             "status",
             "select",
-            {"zh": "状态", "en": "Status"},
-            {"zh": "草稿、已审核或已作废", "en": "Draft, submitted or cancelled"},
+            texts_for("field.status"),
+            texts_for("field.status.help"),
             readonly=True,
             default=Status.DRAFT.value,
             index=True,
@@ -126,8 +127,8 @@ def document_fields() -> list[FieldSpec]:
         FieldSpec(
             "approval_step",
             "integer",
-            {"zh": "已审批级数", "en": "Approvals given"},
-            {"zh": "待审批单据已通过的审批级数", "en": "How many approval levels the document has passed"},
+            texts_for("field.approval_step"),
+            texts_for("field.approval_step.help"),
             readonly=True,
             default=0,
         ),
@@ -402,7 +403,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
         models.append(
             ModelSpec(
                 key=f"{key}_line",
-                label={"zh": doc_label["zh"] + "明细", "en": doc_label["en"] + " line"},
+                label={locale: t("model.lines", locale, name=doc_label[locale]) for locale in LOCALES},
                 kind="line",
                 fields=tuple(line_fields + system_fields("line")),
                 business_key="id",

@@ -1,7 +1,9 @@
-"""Field types: each owns its column, parsing and validation, JSON form, schema and filters.
+"""Field types: each owns every projection of its values.
 
-One parser serves forms, the REST API, the grid and the Excel importer, so a value means the same
-thing whichever way it arrives (full-width digits, `1,234.50`, `¥1,200`, `2026年11月25日` ...).
+Column, parsing and validation, JSON form, schema and filters; the form input, the grid's editor and
+formatter (`GridLook`), the Excel cell; sample and bad values for tests. One parser serves forms, the
+REST API, the grid and the Excel importer, so a value means the same thing whichever way it arrives
+(full-width digits, `1,234.50`, `¥1,200`, `2026年11月25日` ...).
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
 from sqlalchemy.types import TypeEngine
 
+from app.clock import business_time
 from app.i18n import label, t
 from app.meta.sqltypes import ExactDecimal
 
@@ -34,6 +39,25 @@ class LinkResolver(Protocol):
     def resolve_user(self, raw: Any) -> int | None: ...
 
 
+class SampleRows(Protocol):
+    """Rows that the sample value of a link may point at (the tests' factories)."""
+
+    def existing_key(self, model: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class GridLook:
+    """How the grid draws, edits, copies and filters a type's cells, in the words its script knows
+    (app/static/jxc/values.js and grid/columns.js); a new type picks from them, no script changes."""
+
+    editor: str = "text"  # text, textarea, date, tick, list (the options), link (looked up as typed)
+    format: str = "text"  # text, number, tick, option, link, datetime
+    filter: str = "like"  # like (contains), compare (">100", "<=2026-01-31"), options, yesno
+    align: str = "left"  # left, right, center
+    width: int | None = None  # when the field declares none
+    card: bool = True  # shown on a phone's card
+
+
 EMPTY = (None, "")
 
 TEXT_OPS = ("eq", "neq", "ct", "nct", "sw", "ew", "in", "null")
@@ -51,8 +75,12 @@ class FieldType:
     name = ""
     filter_ops: tuple[str, ...] = ORDERED_OPS
     json_type: dict[str, Any] = {"type": "string"}
-    input_type = "text"
+    input_type = "text"  # the form's input (app/templates/jxc/_input.html)
     sortable = True
+    numeric = False  # summed in the grid, right-aligned in lists
+    grid = GridLook()
+    example: Any = None  # a valid value for tests (None: the type cannot make one up)
+    refused: tuple[Any, ...] = ()  # values that tests expect every field of the type to refuse
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         """The SQLAlchemy column type."""
@@ -105,6 +133,51 @@ class FieldType:
         out["nullable"] = True
         return out
 
+    # -- projections for people: forms, lists, the grid, spreadsheets ------------------------------
+
+    def scale(self, spec: FieldSpec) -> int | None:
+        """Digits after the point that the field stores (None: not a decimal)."""
+        return None
+
+    def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
+        """What a form input shows for a JSON (or re-shown typed) value; read-only inputs show text."""
+        if readonly:
+            return self.cell_text(spec, value)
+        return "" if value is None else value
+
+    def form_raw(self, form: Mapping[str, str], name: str) -> Any:
+        """What a submitted form holds for the input `name` (None when it sent none)."""
+        return form.get(name)
+
+    def cell_text(self, spec: FieldSpec, value: Any) -> str:
+        """A JSON value as lists, cards and spreadsheets show it."""
+        return "" if value is None else str(value)
+
+    def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
+        """The grid column's editor, formatter and filter as the browser receives them."""
+        look = asdict(self.grid)
+        look.update(width=spec.grid_width or self.grid.width, numeric=self.numeric, decimals=0)
+        return look
+
+    def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
+        """xlsxwriter format properties of the type's cells (None: none)."""
+        return None
+
+    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
+        """Write a JSON value into an xlsxwriter sheet; text is always a string cell, never a formula."""
+        if value is not None:
+            sheet.write_string(row, col, self.cell_text(spec, value))
+
+    # -- projections for tests ---------------------------------------------------------------------
+
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        """A valid value for the field (None when the type cannot make one up)."""
+        return self.example
+
+    def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
+        """Values that the field must refuse (none when it accepts every value of its type)."""
+        return self.refused
+
 
 class TextType(FieldType):
     """Single-line text."""
@@ -139,6 +212,18 @@ class TextType(FieldType):
     def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
         return None
 
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        if spec.pattern:
+            return next((sample for sample in PATTERN_SAMPLES if re.fullmatch(spec.pattern, sample)), None)
+        return f"{tag}-{spec.name}"[: spec.max_length or 255]
+
+    def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
+        return () if spec.max_length is None else ("x" * (spec.max_length + 1),)
+
+
+# Values that satisfy the patterns metadata uses (month, phone, mobile, email): samples for tests.
+PATTERN_SAMPLES = ("2026-11", "021-88886666", "13800138000", "demo@example.com")
+
 
 class LongTextType(TextType):
     """Multi-line text."""
@@ -146,6 +231,7 @@ class LongTextType(TextType):
     name = "long_text"
     input_type = "textarea"
     sortable = False
+    grid = GridLook(editor="textarea", width=220, card=False)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return Text()
@@ -165,6 +251,9 @@ class IntegerType(FieldType):
     name = "integer"
     json_type = {"type": "integer"}
     input_type = "number"
+    numeric = True
+    grid = GridLook(format="number", filter="compare", align="right")
+    refused = ("1.5", "abc")
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return Integer()
@@ -182,6 +271,13 @@ class IntegerType(FieldType):
     def _parse_bound(self, bound: Any) -> Any:
         return int(bound)
 
+    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
+        if value is not None:
+            sheet.write_number(row, col, int(value))
+
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        return max(int(spec.min or 0), 1) if spec.max is None or int(spec.max) >= 1 else int(spec.max)
+
 
 class DecimalType(FieldType):
     """Exact decimal numbers; never rounded silently."""
@@ -189,8 +285,10 @@ class DecimalType(FieldType):
     name = "decimal"
     json_type = {"type": "string", "format": "decimal"}
     input_type = "decimal"
+    numeric = True
+    grid = GridLook(format="number", filter="compare", align="right")
     default_scale = 4
-    display_scale = 0
+    display_scale = 0  # digits after the point always shown (money: 2)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return ExactDecimal(spec.precision or 18, self.scale(spec))
@@ -225,6 +323,33 @@ class DecimalType(FieldType):
     def to_json(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else format_decimal(value, self.display_scale)
 
+    def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
+        return super().grid_look(spec) | {"decimals": self.display_scale}
+
+    def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
+        scale = self.scale(spec)
+        return {"num_format": "#,##0." + "0" * scale if scale else "#,##0"}
+
+    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
+        if value is None:
+            return
+        number = Decimal(value)
+        if len(number.as_tuple().digits) <= EXACT_DIGITS:
+            sheet.write_number(row, col, float(number), cell_format)
+        else:  # beyond a double's precision: keep every digit as text
+            sheet.write_string(row, col, str(value))
+
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        low = float(spec.min) if spec.min is not None else 0
+        high = float(spec.max) if spec.max is not None else 1000
+        return str(min(max(low, 0.5), high))
+
+    def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
+        return ("abc", "1." + "1" * (self.scale(spec) + 1), "NaN")
+
+
+EXACT_DIGITS = 15  # a double keeps 15 significant digits; a longer number goes to Excel as text
+
 
 class MoneyType(DecimalType):
     """Amounts and prices (scale 2 by default, 4 for unit prices)."""
@@ -248,6 +373,9 @@ class DateType(FieldType):
     name = "date"
     json_type = {"type": "string", "format": "date"}
     input_type = "date"
+    grid = GridLook(editor="date", filter="compare")
+    example = "2026-11-25"
+    refused = ("2026-02-30", "tomorrow")
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return Date()
@@ -274,6 +402,13 @@ class DateType(FieldType):
     def to_json(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else value.isoformat()
 
+    def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
+        return {"num_format": "yyyy-mm-dd"}
+
+    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
+        if value is not None:
+            sheet.write_datetime(row, col, dt.date.fromisoformat(value), cell_format)
+
 
 class DateTimeType(FieldType):
     """Timestamps, stored in UTC without zone."""
@@ -281,6 +416,9 @@ class DateTimeType(FieldType):
     name = "datetime"
     json_type = {"type": "string", "format": "date-time"}
     input_type = "datetime-local"
+    grid = GridLook(format="datetime", filter="compare", card=False)
+    example = "2026-11-25T08:30:00"
+    refused = ("yesterday",)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return DateTime()
@@ -307,6 +445,16 @@ class DateTimeType(FieldType):
     def to_json(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else value.isoformat(timespec="seconds")
 
+    def cell_text(self, spec: FieldSpec, value: Any) -> str:
+        return "" if value is None else f"{business_time(dt.datetime.fromisoformat(value)):%Y-%m-%d %H:%M}"
+
+    def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
+        return {"num_format": "yyyy-mm-dd hh:mm"}
+
+    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
+        if value is not None:  # stored in UTC, shown in the business's time
+            sheet.write_datetime(row, col, business_time(dt.datetime.fromisoformat(value)), cell_format)
+
 
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "on", "t", "真"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "×", "off", "f", "假"}
@@ -319,6 +467,9 @@ class BooleanType(FieldType):
     json_type = {"type": "boolean"}
     input_type = "checkbox"
     filter_ops = ("eq", "neq", "null")
+    grid = GridLook(editor="tick", format="tick", filter="yesno", align="center")
+    example = True
+    refused = ("maybe", 2)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return Boolean()
@@ -341,7 +492,16 @@ class BooleanType(FieldType):
     def to_text(self, spec: FieldSpec, value: Any) -> str:
         if value is None:
             return ""
-        return label({"zh": "是", "en": "Yes"}) if value else label({"zh": "否", "en": "No"})
+        return t("bool.yes") if value else t("bool.no")
+
+    def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
+        return self.cell_text(spec, value) if readonly else bool(value)
+
+    def form_raw(self, form: Mapping[str, str], name: str) -> Any:
+        return name in form  # an unticked box sends nothing
+
+    def cell_text(self, spec: FieldSpec, value: Any) -> str:
+        return self.to_text(spec, value)
 
 
 class SelectType(FieldType):
@@ -350,6 +510,8 @@ class SelectType(FieldType):
     name = "select"
     input_type = "select"
     filter_ops = ("eq", "neq", "in", "null")
+    grid = GridLook(editor="list", format="option", filter="options")
+    refused = ("no-such-option",)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return String(32)
@@ -387,6 +549,12 @@ class SelectType(FieldType):
         out["enum"] = [option.value for option in spec.options] + [None]
         return out
 
+    def cell_text(self, spec: FieldSpec, value: Any) -> str:
+        return self.to_text(spec, value)
+
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        return spec.options[0].value
+
 
 class LinkType(FieldType):
     """A reference to a row of another model, typed as its id or its business key."""
@@ -395,6 +563,8 @@ class LinkType(FieldType):
     json_type = {"type": "integer"}
     input_type = "link"
     filter_ops = ("eq", "neq", "in", "null", "rel_o_m", "ct")
+    grid = GridLook(editor="link", format="link")
+    refused = ("NO-SUCH-KEY",)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return Integer()
@@ -417,11 +587,27 @@ class LinkType(FieldType):
         out["description"] = (out.get("description", "") + f" (id or business key of {spec.to})").strip()
         return out
 
+    def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
+        if isinstance(value, dict):  # the JSON form {id, key, name}: the input shows the key
+            return value.get("key", "")
+        return super().form_value(spec, value, readonly)
+
+    def cell_text(self, spec: FieldSpec, value: Any) -> str:
+        if not isinstance(value, dict):
+            return "" if value is None else str(value)
+        key, name = value.get("key"), value.get("name")
+        return f"{key} {name}".strip() if name and name != key else str(key)
+
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        return rows.existing_key(spec.to or "") if self.example is None else self.example
+
 
 class UserType(LinkType):
     """A reference to a login user, typed as id or username."""
 
     name = "user"
+    example = "admin"  # the one user every installation has
+    refused = ("no-such-user",)
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
         if isinstance(raw, dict):
@@ -452,6 +638,7 @@ class BarcodeType(TextType):
     """Barcodes; GS1 codes (8, 12, 13 or 14 digits) must carry a valid check digit."""
 
     name = "barcode"
+    grid = GridLook(card=False)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return String(64)
@@ -465,6 +652,12 @@ class BarcodeType(TextType):
         if value.isdigit() and len(value) in (8, 12, 13, 14) and not gs1_check_ok(value):
             raise ValueProblem(t("barcode_check"))
         return value
+
+    def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
+        return None  # barcodes are unique: a test that needs one makes its own
+
+    def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
+        return ("6901234567890", "690 123")  # a wrong check digit; a space
 
 
 def gs1_check_ok(code: str) -> bool:

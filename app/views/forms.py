@@ -7,8 +7,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.i18n import label
-from app.meta.spec import FieldSpec, ModelSpec
+from app.i18n import MESSAGES, label, t
+from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 
@@ -28,20 +28,8 @@ class FormField:
     value: Any
     errors: list[str]
     options: list[tuple[str, str]]
-    step: str = "any"
     section: str = "basic"
     link_to: str | None = None
-
-
-def _display(spec: FieldSpec, value: Any) -> Any:
-    """Form value for a stored or JSON value (links show their business key)."""
-    if value is None:
-        return ""
-    if spec.is_link:
-        return value.get("key", "") if isinstance(value, dict) else value
-    if spec.type == "boolean":
-        return bool(value)
-    return value
 
 
 def form_fields(
@@ -54,9 +42,6 @@ def form_fields(
             continue
         writable = access.can_write(model, spec) or (creating and spec.name == "number")
         ftype = FIELD_TYPES[spec.type]
-        step = "any"
-        if spec.type in ("decimal", "money", "quantity"):
-            step = str(1 / (10 ** ftype.scale(spec))) if ftype.scale(spec) else "1"  # type: ignore[attr-defined]
         out.append(
             FormField(
                 name=spec.name,
@@ -65,29 +50,14 @@ def form_fields(
                 input=ftype.input_type,
                 required=spec.required and writable,
                 readonly=not writable,
-                value=_display(spec, values.get(spec.name))
-                if writable or spec.type != "select"
-                else ftype.to_text(spec, values.get(spec.name)),  # read-only selects show their label
+                value=ftype.form_value(spec, values.get(spec.name), readonly=not writable),
                 errors=errors.get(spec.name, []),
                 options=[(o.value, label(o.label, o.value)) for o in spec.options],
-                step=step,
                 section=spec.section,
-                link_to=spec.to if spec.type == "link" else None,
+                link_to=spec.to if spec.is_link else None,
             )
         )
     return out
-
-
-SECTION_LABELS = {
-    "basic": {"zh": "基本信息", "en": "Basics"},
-    "price": {"zh": "价格", "en": "Prices"},
-    "stock": {"zh": "库存", "en": "Stock"},
-    "contact": {"zh": "联系方式", "en": "Contact"},
-    "finance": {"zh": "财务", "en": "Finance"},
-    "bank": {"zh": "银行", "en": "Bank"},
-    "total": {"zh": "合计", "en": "Totals"},
-    "other": {"zh": "其他", "en": "Other"},
-}
 
 
 def sections(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
@@ -95,7 +65,7 @@ def sections(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
     groups: dict[str, list[FormField]] = {}
     for field in fields:
         groups.setdefault(field.section, []).append(field)
-    return [(label(SECTION_LABELS.get(key), key), items) for key, items in groups.items()]
+    return [(t(f"section.{key}") if f"section.{key}" in MESSAGES else key, items) for key, items in groups.items()]
 
 
 def line_columns(access: Access, line_model: ModelSpec) -> list[FormField]:
@@ -111,12 +81,9 @@ def form_payload(access: Access, model: ModelSpec, form: MultiDict[str, str], cr
             continue
         if not (access.can_write(model, spec) or (creating and spec.name == "number")):
             continue
-        if spec.type == "boolean":
-            payload[spec.name] = spec.name in form
-        elif spec.name in form:
-            value = form.get(spec.name, "")
-            if not (creating and value == "" and spec.default is not None):
-                payload[spec.name] = value  # a blank input on create leaves the default to the service
+        value = FIELD_TYPES[spec.type].form_raw(form, spec.name)
+        if value is not None and not (creating and value == "" and spec.default is not None):
+            payload[spec.name] = value  # a blank input on create leaves the default to the service
     if model.lines_model:
         payload["lines"] = _lines_payload(access, access.registry.model(model.lines_model), form)
     return payload
@@ -136,11 +103,9 @@ def _lines_payload(access: Access, line_model: ModelSpec, form: MultiDict[str, s
         for spec in access.visible_fields(line_model):
             if spec.system or not access.can_write(line_model, spec):
                 continue
-            key = f"lines-{index}-{spec.name}"
-            if spec.type == "boolean":
-                line[spec.name] = key in form
-            elif key in form:
-                line[spec.name] = form.get(key, "")
+            value = FIELD_TYPES[spec.type].form_raw(form, f"lines-{index}-{spec.name}")
+            if value is not None:
+                line[spec.name] = value
         if not any(v not in ("", False, None) for v in line.values()):
             continue  # a blank row in the form is not a line
         line_id = form.get(f"lines-{index}-id", "")

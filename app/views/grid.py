@@ -17,31 +17,26 @@ from app.clock import BUSINESS_TIMEZONE
 from app.extensions import registry
 from app.i18n import current_locale, label
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, DecimalType
+from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.grid.batch import MAX_BATCH_ROWS
-from app.services.grid.rows import NUMERIC_TYPES, changes_since, load_layout
+from app.services.grid.rows import changes_since, load_layout
 from app.web.context import current_access, session
 
 PAGE_SIZE = 100
-# field type -> the grid's editor kind
-GRID_TYPES = {"integer": "int", "quantity": "qty", "boolean": "bool"}
 
 
 def grid_column(access: Access, model: ModelSpec, spec: FieldSpec) -> dict[str, Any]:
-    """One column of the grid as the browser needs it."""
+    """One column of the grid as the browser needs it: the field type describes how it looks and edits."""
     ftype = FIELD_TYPES[spec.type]
-    return {
+    return ftype.grid_look(spec) | {
         "field": spec.name,
         "title": label(spec.label, spec.name),
-        "type": GRID_TYPES.get(spec.type, spec.type),
+        "type": spec.type,
         "editable": access.can_write(model, spec) and not spec.compute and not model.is_line,
         "frozen": spec.grid_frozen,
-        "width": spec.grid_width,
-        "numeric": spec.type in NUMERIC_TYPES,
-        "scale": ftype.scale(spec) if isinstance(ftype, DecimalType) else None,
         "options": [{"value": o.value, "label": label(o.label, o.value)} for o in spec.options] or None,
-        "link_to": spec.to if spec.type == "link" else None,
+        "link_to": spec.to if spec.is_link else None,
         "required": spec.required,
         "help": label(spec.help) if spec.help else "",
         "sortable": ftype.sortable,

@@ -27,7 +27,6 @@ from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
-from app.views.templating import local_time
 from app.web.context import current_access, session
 
 PAGE_SIZE = 50
@@ -67,26 +66,17 @@ class ModelPages(BaseView):
             {
                 "name": s.name,
                 "label": label(s.label, s.name),
-                "numeric": s.type in ("decimal", "money", "quantity", "integer"),
+                "numeric": FIELD_TYPES[s.type].numeric,
             }
             for s in fields[:LIST_COLUMNS]
         ]
 
     def _text(self, model: ModelSpec, data: dict[str, Any]) -> dict[str, str]:
-        out = {}
-        for spec in model.fields:
-            if spec.name not in data:
-                continue
-            value = data[spec.name]
-            if spec.is_link:
-                out[spec.name] = "" if not value else f"{value['key']} {value['name'] or ''}".strip()
-            elif spec.type in ("select", "boolean"):
-                out[spec.name] = FIELD_TYPES[spec.type].to_text(spec, value)
-            elif spec.type == "datetime":
-                out[spec.name] = local_time(value)
-            else:
-                out[spec.name] = "" if value is None else str(value)
-        return out
+        return {
+            spec.name: FIELD_TYPES[spec.type].cell_text(spec, data[spec.name])
+            for spec in model.fields
+            if spec.name in data and spec.type != "lines"
+        }
 
     @expose("/")
     @has_access

@@ -1,18 +1,18 @@
-"""Template helpers: L(zh, en) for page text, model endpoints."""
+"""Template helpers: L(key) for page text, the texts a page's script needs, local times, model endpoints."""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from app.clock import BUSINESS_TIMEZONE as DEFAULT_TIMEZONE
-from app.i18n import MESSAGES, current_locale, t
+from app.clock import business_time
+from app.i18n import MESSAGES, current_locale, t, texts_under
 
 
-def _l(zh: str, en: str) -> str:
-    return zh if current_locale() == "zh" else en
+def page_text(key: str, **params: object) -> str:
+    """L(key, ...) in templates: a catalogue text (app/i18n) in the reader's language."""
+    return t(key, **params)
 
 
 def _pages_endpoint(model_key: str) -> str:
@@ -25,18 +25,20 @@ def action_label(action: str) -> str:
     return t(key) if key in MESSAGES else action
 
 
-def local_time(value: str | dt.datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """A stored UTC timestamp as local wall time, 'YYYY-MM-DD HH:MM'."""
+def local_time(value: str | dt.datetime | None) -> str:
+    """A stored UTC timestamp as the business's wall time, 'YYYY-MM-DD HH:MM'."""
     if not value:
         return ""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone))
-    return local.strftime("%Y-%m-%d %H:%M")
+    return f"{business_time(moment):%Y-%m-%d %H:%M}"
 
 
 def install_template_helpers(app: Flask) -> None:
-    """Make L(), action labels, local times and the pages_endpoint filter available in every template."""
-    app.jinja_env.globals["L"] = _l
+    """Make L(), ui_texts(), ui_locale(), action labels, local times and the pages_endpoint filter available
+    in every template."""
+    app.jinja_env.globals["L"] = page_text
+    app.jinja_env.globals["ui_texts"] = texts_under
+    app.jinja_env.globals["ui_locale"] = current_locale
     app.jinja_env.filters["pages_endpoint"] = _pages_endpoint
     app.jinja_env.filters["action_label"] = action_label
     app.jinja_env.filters["local_time"] = local_time

@@ -37,7 +37,6 @@ MAX_CHANGES = 1000
 COUNT_EXACT_UP_TO = 1_000  # a view the planner expects to be big is counted up to here, then estimated
 COUNT_CHECK_UP_TO = 10_000  # a view the planner expects to be at most this big is counted exactly (capped)
 LOOKUP_LIMIT = 20
-NUMERIC_TYPES = ("integer", "decimal", "money", "quantity")
 
 # Tabulator's header-filter types and the query layer's operators
 TABULATOR_OPS = {
@@ -118,7 +117,7 @@ def grid_json(
 
 def numeric_fields(access: Access, model: ModelSpec) -> list[FieldSpec]:
     """Visible numeric fields (they get a sum at the bottom of the grid)."""
-    return [s for s in access.visible_fields(model) if s.type in NUMERIC_TYPES and s.name != "version"]
+    return [s for s in access.visible_fields(model) if FIELD_TYPES[s.type].numeric and s.name != "version"]
 
 
 def page_sums(access: Access, model: ModelSpec, rows: list[Any]) -> dict[str, Any]:

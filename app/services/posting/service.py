@@ -31,9 +31,9 @@ from app.services.money.budgets import budget_usage
 from app.services.money.cash import balances_now
 from app.services.money.receivables import open_amount, open_orders, receivable
 from app.services.records.audit import audit_change
+from app.services.records.computed import apply_computed
 from app.services.records.query import get_row
 from app.services.records.settings import policy
-from app.services.records.write import apply_computed
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
 from app.services.stock.writer import StockWriter
 

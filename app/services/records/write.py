@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -24,9 +23,10 @@ from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
-from app.meta.types import FIELD_TYPES, DecimalType, ValueProblem
+from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change, change_row, write_audit_rows
+from app.services.records.computed import apply_computed
 from app.services.records.numbering import next_number
 from app.services.records.query import get_row
 from app.services.records.resolver import Resolver
@@ -412,38 +412,6 @@ class RecordService:
     def _snapshot(self, model: ModelSpec, row: Any) -> dict[str, Any]:
         line_model = self.registry.model(model.lines_model) if model.lines_model else None
         return snapshot(model, row, line_model)
-
-
-def apply_computed(registry: Any, model: ModelSpec, row: Any, document: dict[str, Any] | None = None) -> None:
-    """Set the row's computed fields from its values.
-
-    A document computes its lines first (a line's handler sees the header's values as
-    `values["document"]`, e.g. whether its prices include tax), then its own fields from its lines."""
-    line_model = registry.model(model.lines_model) if model.lines_model else None
-    if line_model is not None:
-        header = _values(model, row)
-        for line in row.lines:
-            apply_computed(registry, line_model, line, header)
-    for spec in model.data_fields:
-        if spec.compute:
-            values = _values(model, row)
-            if document is not None:
-                values["document"] = document
-            if line_model is not None:
-                values["lines"] = [_values(line_model, line) for line in row.lines]
-            setattr(row, spec.column, _rounded(spec, registry.compute(model.key, spec.name)(values)))
-
-
-def _values(model: ModelSpec, row: Any) -> dict[str, Any]:
-    return {f.name: getattr(row, f.column) for f in model.data_fields}
-
-
-def _rounded(spec: FieldSpec, value: Any) -> Any:
-    """Computed decimals are rounded half-up to the field's scale (typed input never is)."""
-    ftype = FIELD_TYPES[spec.type]
-    if value is None or not isinstance(ftype, DecimalType):
-        return value
-    return Decimal(value).quantize(Decimal(1).scaleb(-ftype.scale(spec)), rounding=ROUND_HALF_UP)
 
 
 def _integrity_error(model: ModelSpec, exc: IntegrityError, row_ref: Any) -> CellError:

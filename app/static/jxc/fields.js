@@ -1,8 +1,11 @@
 // The field editor posts to the same endpoint as scripts do: POST /api/v1/meta/<model>/fields.
 (function () {
+  'use strict';
+
   var form = document.getElementById('add-field');
   if (!form) { return; }
   var result = document.getElementById('af-result');
+  var t = window.JXC.translator();
 
   function selected(select) {
     return Array.prototype.filter.call(select.options, function (o) { return o.selected; })
@@ -51,7 +54,7 @@
     }).then(function (answer) {
       if (answer.ok) {
         result.className = 'jxc-result text-success';
-        result.textContent = 'OK: ' + answer.body.result.name;
+        result.textContent = t('added', {name: answer.body.result.name});
         window.setTimeout(function () { window.location.reload(); }, 600);
       } else {
         result.className = 'jxc-result text-danger';

@@ -1,7 +1,8 @@
 // Document forms: link inputs autocomplete by code, name, pinyin initials or barcode; document lines work
 // like a small spreadsheet (scan or type an item and its unit and price fill in, Enter moves down, a block
-// pasted from Excel spreads over the rows, totals update as you type). The server still parses and
-// checks everything on save; nothing here is trusted.
+// pasted from Excel spreads over the rows, the server's figures and totals update as you type). The
+// server parses and checks everything on save; nothing here is trusted. Pasted blocks are read by
+// values.js, the grid's parser.
 (function () {
   'use strict';
 
@@ -66,37 +67,6 @@
 
   if (!table) { return; }
 
-  // -- exact decimals ---------------------------------------------------------------------------
-  var FULL_WIDTH = /[\uFF10-\uFF19\uFF0E\uFF0C\uFF0D]/g;
-
-  function parseDecimal(text) {
-    var clean = String(text || '').replace(FULL_WIDTH, function (c) {
-      return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
-    }).replace(/[¥￥,\s]/g, '');
-    var match = /^(-?)(\d*)(?:\.(\d*))?$/.exec(clean);
-    if (!match || (match[2] === '' && !match[3])) { return null; }
-    var frac = match[3] || '';
-    var units = BigInt((match[2] || '0') + frac);
-    return {units: match[1] ? -units : units, scale: frac.length};
-  }
-
-  function toScale(value, scale) {
-    var diff = value.scale - scale;
-    if (diff <= 0) { return value.units * (10n ** BigInt(-diff)); }
-    var divisor = 10n ** BigInt(diff);
-    var negative = value.units < 0n;
-    var magnitude = negative ? -value.units : value.units;
-    var rounded = (magnitude + divisor / 2n) / divisor;  // half up, like the server
-    return negative ? -rounded : rounded;
-  }
-
-  function format(units, scale) {
-    var negative = units < 0n;
-    var digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
-    var whole = digits.slice(0, digits.length - scale).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return (negative ? '-' : '') + whole + (scale ? '.' + digits.slice(digits.length - scale) : '');
-  }
-
   // -- rows -------------------------------------------------------------------------------------
   function rows() { return Array.prototype.slice.call(table.tBodies[0].rows); }
 
@@ -110,66 +80,58 @@
       .filter(function (el) { return el.type !== 'hidden' && !el.disabled; });
   }
 
-  // A priced line's money in cents, as the server computes it (app/ledger/compute.py line_money):
-  // qty x price less the discount, then the tax added to it, or taken out of it when prices include tax.
-  function lineMoney(row, inclusive) {
-    var qty = parseDecimal((cell(row, 'qty') || {}).value);
-    var price = parseDecimal((cell(row, 'price') || {}).value);
-    if (!qty || !price) { return null; }
-    var discount = parseDecimal((cell(row, 'discount_rate') || {}).value) || {units: 0n, scale: 0};
-    var keep = {units: 10n ** BigInt(discount.scale) - discount.units, scale: discount.scale};
-    var base = toScale({units: qty.units * price.units * keep.units, scale: qty.scale + price.scale + keep.scale}, 2);
-    var rate = parseDecimal((cell(row, 'tax_rate') || {}).value) || {units: 0n, scale: 0};
-    var hundred = 100n * 10n ** BigInt(rate.scale);
-    if (inclusive) {
-      var taken = divideHalfUp(base * rate.units, hundred + rate.units);
-      return {amount: base - taken, tax: taken, withTax: base};
-    }
-    var added = divideHalfUp(base * rate.units, hundred);
-    return {amount: base, tax: added, withTax: base + added};
+  // -- figures: the server computes them ---------------------------------------------------------
+  // The document as typed goes to /api/v1/grid/<document>/draft_totals, which runs the same compute
+  // handlers as a save; the answer fills the computed (read-only) inputs and the total line. The
+  // newest question wins; nothing is computed here.
+  var csrf = form.querySelector('[name="csrf_token"]');
+  var asking = 0;
+
+  function valueOf(el) { return el.type === 'checkbox' ? el.checked : el.value; }
+
+  function draft(sent) {
+    var payload = {lines: []};
+    form.querySelectorAll('[id^="f-"]').forEach(function (el) { payload[el.id.slice(2)] = valueOf(el); });
+    sent.forEach(function (row) {
+      var line = {};
+      row.querySelectorAll('input[id], select[id]').forEach(function (el) {
+        var m = /^l-\d+-(.+)$/.exec(el.id);
+        if (m) { line[m[1]] = valueOf(el); }
+      });
+      payload.lines.push(line);
+    });
+    return payload;
   }
 
-  function divideHalfUp(numerator, denominator) {
-    var negative = (numerator < 0n) !== (denominator < 0n);
-    var n = numerator < 0n ? -numerator : numerator, d = denominator < 0n ? -denominator : denominator;
-    var rounded = (2n * n + d) / (2n * d);
-    return negative ? -rounded : rounded;
+  function show(sent, figures) {
+    sent.forEach(function (row, i) {
+      var computed = figures.lines[i] || {};
+      Object.keys(computed).forEach(function (field) {
+        var input = cell(row, field);
+        if (input && input.disabled) { input.value = window.JXC.numberText(null, computed[field]); }
+      });
+    });
+    Object.keys(figures.totals || {}).forEach(function (field) {
+      var input = document.getElementById('f-' + field);
+      var value = figures.totals[field];
+      if (input && input.disabled) { input.value = value === null || value === undefined ? '' : value; }
+    });
+    document.getElementById('jxc-lines-total').textContent = figures.summary;
   }
 
   function recompute() {
-    var qtyTotal = 0n, qtyScale = 4, counted = 0;
-    var sums = {amount: 0n, tax: 0n, withTax: 0n};
-    var outputs = {amount: 'amount', tax: 'tax_amount', withTax: 'amount_with_tax'};
-    var inclusive = form.querySelector('[name="prices_include_tax"]');
-    inclusive = !!(inclusive && inclusive.checked);
-    rows().forEach(function (row) {
-      var qty = parseDecimal((cell(row, 'qty') || {}).value);
-      if (qty) { qtyTotal += toScale(qty, qtyScale); counted += 1; }
-      var ratio = parseDecimal((cell(row, 'unit_ratio') || {}).value);
-      var baseQty = cell(row, 'base_qty');
-      if (baseQty) {
-        baseQty.value = qty && ratio ? format(toScale({units: qty.units * ratio.units, scale: qty.scale + ratio.scale}, 4), 4)
-          .replace(/\.?0+$/, '') : '';
-      }
-      var money = lineMoney(row, inclusive);
-      Object.keys(outputs).forEach(function (part) {
-        var input = cell(row, outputs[part]);
-        if (money) { sums[part] += money[part]; }
-        if (input && money) { input.value = format(money[part], 2); } else if (input && input.disabled) { input.value = ''; }
-      });
+    var mine = ++asking;
+    var sent = rows();
+    return fetch('/api/v1/grid/' + encodeURIComponent(docModel) + '/draft_totals', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrf ? csrf.value : ''},
+      body: JSON.stringify(draft(sent))
+    }).then(function (r) { return r.ok ? r.json() : null; }, function () { return null; }).then(function (figures) {
+      if (figures && mine === asking) { show(sent, figures); }
     });
-    var total = document.getElementById('jxc-lines-total');
-    var zh = document.documentElement.lang.indexOf('zh') === 0;
-    var first = rows()[0];
-    var qtyText = format(toScale({units: qtyTotal, scale: qtyScale}, 4), 4).replace(/\.?0+$/, '') || '0';
-    var text = (zh ? '合计：' + counted + ' 行，数量 ' : 'Total: ' + counted + ' lines, qty ') + qtyText;
-    if (cell(first, 'price')) { text += (zh ? '，金额 ¥' : ', amount ¥') + format(sums.amount, 2); }
-    if (cell(first, 'tax_amount')) {
-      text += (zh ? '，税额 ¥' : ', tax ¥') + format(sums.tax, 2) +
-        (zh ? '，价税合计 ¥' : ', with tax ¥') + format(sums.withTax, 2);
-    }
-    total.textContent = text;
   }
+  var recomputeSoon = debounce(recompute, 150);
 
   function addRow() {
     var last = rows()[rows().length - 1];
@@ -219,7 +181,7 @@
           input.value = typeof data[field] === 'object' ? data[field].key : data[field];
         }
       });
-      recompute();
+      recomputeSoon();
     });
   }
 
@@ -233,14 +195,14 @@
       if (price && !price.hasAttribute('data-typed')) { price.value = ''; }
       fillDefaults(row);
     }
-    recompute();
+    recomputeSoon();
   });
   table.addEventListener('input', function (event) {
     if (event.target.name) { event.target.setAttribute('data-typed', ''); }
   });
-  table.addEventListener('input', debounce(recompute, 150));
+  table.addEventListener('input', recomputeSoon);
   form.addEventListener('change', function (event) {
-    if (event.target.name === 'prices_include_tax') { recompute(); }  // the header's 单价含税 box
+    if (event.target.name === 'prices_include_tax') { recomputeSoon(); }  // the header's 单价含税 box
   });
 
   // Enter moves down a row (a scanner ends each barcode with Enter): never submits the form from a line.
@@ -264,10 +226,9 @@
   // A block copied from Excel / WPS spreads over the cells from the one pasted into, adding rows.
   table.addEventListener('paste', function (event) {
     var text = (event.clipboardData || window.clipboardData).getData('text/plain');
-    if (!text || !/[\t\r\n]/.test(text.replace(/[\r\n]+$/, ''))) { return; }
+    if (!window.JXC.isBlock(text)) { return; }
     event.preventDefault();
-    var normal = text.replace(/\r\n?/g, '\n').replace(/\n$/, '');
-    var block = window.Papa.parse(normal, {delimiter: '\t', quoteChar: '"', newline: '\n'}).data;
+    var block = window.JXC.parseTsv(text);
     var startRow = event.target.closest('tr');
     var column = inputs(startRow).indexOf(event.target);
     var row = startRow;
@@ -282,7 +243,7 @@
       touched.push(row);
     });
     touched.reduce(function (chain, r) { return chain.then(function () { return fillDefaults(r); }); }, Promise.resolve())
-      .then(recompute);
+      .then(recomputeSoon);
   });
 
   document.getElementById('jxc-add-line').addEventListener('click', function () {

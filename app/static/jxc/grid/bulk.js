@@ -13,8 +13,9 @@
     var request = g.request;
     var uuid = G.uuid;
     var withQuery = G.withQuery;
-    var tsvCell = G.tsvCell;
-    var parseTsv = G.parseTsv;
+    var copyText = window.JXC.copyText;
+    var tsvCell = window.JXC.tsvCell;
+    var parseTsv = window.JXC.parseTsv;
     var tmpSeq = 0;
 
     // --- bulk operations: paste, fill-down, clear ------------------------------------------------
@@ -30,7 +31,7 @@
           var update = Object.assign({}, tg.values, {_pending: tg.row.getData()._pending, _errors: tg.row.getData()._errors});
           tg.row.update(update).then(function (row) { return row; });
         } else if (tg.tmp) {
-          rec = state.pending[tg.tmp] = {tmp_id: tg.tmp, values: Object.assign({}, tg.values), errors: {}, shown: true};
+          state.pending[tg.tmp] = {tmp_id: tg.tmp, values: Object.assign({}, tg.values), errors: {}, shown: true};
         } else {
           rec = state.pending[String(tg.id)] || (state.pending[String(tg.id)] = {id: tg.id, version: tg.version, values: {}, errors: {}});
           Object.assign(rec.values, tg.values);
@@ -44,7 +45,7 @@
       return g.flush({force: true, reload: reloadAfter, bounds: select || g.bounds()});
     }
 
-    function writableError(col, data, value) {
+    function writableError(col, data) {
       if (!g.canWriteColumn(col)) { return t('read_only_col'); }
       if (data && data._readonly) { return t('read_only_row'); }
       return null;
@@ -66,20 +67,24 @@
       pasteBlock(block, b);
     }
 
+    // A smaller block repeats over a selected range that is a whole multiple of it (as in Excel).
+    function tile(block, rangeH, rangeW) {
+      var out = [];
+      for (var r = 0; r < rangeH; r += 1) {
+        var cells = [];
+        for (var c = 0; c < rangeW; c += 1) { cells.push(block[r % block.length][c % block[0].length]); }
+        out.push(cells);
+      }
+      return out;
+    }
+
     function pasteBlock(block, b) {
       var height = block.length;
       var width = block[0].length;
       var rangeH = b.bottom - b.top + 1;
       var rangeW = b.right - b.left + 1;
-      // a smaller block repeats over a selected range that is a whole multiple of it (as in Excel)
       if ((rangeH > height || rangeW > width) && rangeH % height === 0 && rangeW % width === 0) {
-        var tiled = [];
-        for (var i = 0; i < rangeH; i += 1) {
-          var line = [];
-          for (var j = 0; j < rangeW; j += 1) { line.push(block[i % height][j % width]); }
-          tiled.push(line);
-        }
-        block = tiled;
+        block = tile(block, rangeH, rangeW);
         height = rangeH;
         width = rangeW;
       }
@@ -123,9 +128,9 @@
           var data = tg.row ? tg.row.getData() : null;
           line.forEach(function (raw, j) {
             var col = byField[fields[j]];
-            var problem = writableError(col, data, raw);
+            var problem = writableError(col, data);
             if (problem) {
-              var same = data ? raw === G.copyText(col, data[col.field], t) : raw === '';
+              var same = data ? raw === copyText(col, data[col.field], t) : raw === '';
               if (!same && !(tg.tmp && raw === '')) {
                 problems.push((data ? g.rowLabel(g.rowKey(data)) : t('row', i + 1)) + ' · ' + col.title + '：' + problem);
               }
@@ -152,7 +157,7 @@
       var cols = g.visibleCols().slice(b.left, b.right + 1);
       var text = rows.map(function (row) {
         var data = row.getData();
-        return cols.map(function (c) { return tsvCell(G.copyText(byField[c.getField()], data[c.getField()], t)); }).join('\t');
+        return cols.map(function (c) { return tsvCell(copyText(byField[c.getField()], data[c.getField()], t)); }).join('\t');
       }).join('\r\n');
       if (e.clipboardData) {
         e.clipboardData.setData('text/plain', text);
@@ -173,7 +178,7 @@
         cols.forEach(function (c) {
           var col = byField[c.getField()];
           var v = first[col.field];
-          values[col.field] = v === null || v === undefined ? null : (col.type === 'bool' ? v : G.copyText(col, v, t));
+          values[col.field] = v === null || v === undefined ? null : (col.editor === 'tick' ? v : copyText(col, v, t));
         });
         return {row: row, values: values};
       });
@@ -194,7 +199,7 @@
         var values = {};
         cols.forEach(function (c) {
           var v = data[c.getField()];
-          if (v !== null && v !== undefined && v !== '' && byField[c.getField()].type !== 'bool') { values[c.getField()] = null; }
+          if (v !== null && v !== undefined && v !== '' && byField[c.getField()].editor !== 'tick') { values[c.getField()] = null; }
         });
         if (Object.keys(values).length) { targets.push({row: row, values: values}); }
       });

@@ -12,7 +12,7 @@
     var query = ctx.query;
     var request = ctx.request;
     var el = G.el;
-    var displayText = G.displayText;
+    var displayText = window.JXC.displayText;
 
     root.classList.add('jxc-cards-mode');
     var bar = el('div', {'class': 'jxc-cards-bar'});
@@ -31,7 +31,7 @@
     var key = cfg.key_field;
     // a few descriptive fields, then the first numbers (prices, quantities)
     var rest = visibleColumns().filter(function (c) {
-      return c.field !== key && c.field !== cfg.display_field && ['long_text', 'barcode', 'datetime'].indexOf(c.type) < 0;
+      return c.field !== key && c.field !== cfg.display_field && c.card;
     });
     var words = rest.filter(function (c) { return !c.numeric && c.editable; });
     var numbers = rest.filter(function (c) { return c.numeric; });
@@ -58,7 +58,7 @@
       a.appendChild(title);
       var dl = el('dl', {'class': 'jxc-card-fields'});
       shown.forEach(function (c) {
-        var text = c.type === 'bool' ? G.copyText(c, row[c.field], t) : displayText(c, row[c.field]);
+        var text = c.format === 'tick' ? window.JXC.copyText(c, row[c.field], t) : displayText(c, row[c.field]);
         dl.appendChild(el('dt', {}, c.title));
         dl.appendChild(el('dd', {'class': c.numeric ? 'jxc-num' : ''}, text || '—'));
       });

@@ -1,5 +1,7 @@
 // Tabulator column definitions from the model's columns (cfg.columns and the saved layout): cell
-// formatters with error / pending marks, header filters, page sums and the editor of each column.
+// formatters with error / pending marks, header filters, page sums and the editor of each column. Each
+// column says how it looks (editor, format, filter, align, width), as its field type on the server
+// describes it: nothing here knows the type names.
 (function (G) {
   'use strict';
 
@@ -10,9 +12,9 @@
     var t = g.t;
     var byField = g.byField;
     var el = G.el;
-    var numberText = G.numberText;
-    var displayText = G.displayText;
-    var exactSum = G.exactSum;
+    var numberText = window.JXC.numberText;
+    var displayText = window.JXC.displayText;
+    var exactSum = window.JXC.exactSum;
     var safeItem = G.safeItem;
 
     // --- columns ---------------------------------------------------------------------------------
@@ -36,7 +38,7 @@
         var text = displayText(col, cell.getValue());
         if (error) {
           node.setAttribute('title', error);
-        } else if (col.type === 'long_text' || text.length > 24) {
+        } else if (col.editor === 'textarea' || text.length > 24) {
           node.setAttribute('title', text);
         } else {
           node.removeAttribute('title');
@@ -62,18 +64,18 @@
 
     function editorFor(col) {
       if (!canWriteColumn(col)) { return undefined; }
-      if (col.type === 'bool') { return 'tickCross'; }
-      if (col.type === 'select') { return g.selectEditor(col); }
-      if ((col.type === 'link' || col.type === 'user') && col.link_to) { return g.linkEditor(col); }
+      if (col.editor === 'tick') { return 'tickCross'; }
+      if (col.editor === 'list') { return g.selectEditor(col); }
+      if (col.editor === 'link' && col.link_to) { return g.linkEditor(col); }
       return g.inputEditor(col);
     }
 
     function headerFilterFor(col) {
-      if (col.type === 'select') {
+      if (col.filter === 'options') {
         var values = [{label: '', value: ''}].concat((col.options || []).map(function (o) { return {label: o.label, value: o.value}; }));
         return {headerFilter: 'list', headerFilterParams: {values: values, clearable: true, itemFormatter: safeItem}};
       }
-      if (col.type === 'bool') {
+      if (col.filter === 'yesno') {
         return {headerFilter: 'list', headerFilterParams: {values: [{label: '', value: ''}, {label: t('yes'), value: 'true'}, {label: t('no'), value: 'false'}], itemFormatter: safeItem}};
       }
       return {headerFilter: 'input', headerFilterPlaceholder: ''};
@@ -99,15 +101,15 @@
           headerSort: col.sortable !== false,
           titleFormatter: function () { return document.createTextNode(col.title); },
           headerTooltip: function () { return el('div', {}, col.help || col.title); },
-          hozAlign: col.numeric ? 'right' : (col.type === 'bool' ? 'center' : 'left'),
-          headerHozAlign: col.numeric ? 'right' : 'left',
+          hozAlign: col.align || 'left',
+          headerHozAlign: col.align === 'right' ? 'right' : 'left',
           formatter: formatter(col),
           cssClass: 'jxc-col-' + col.type + (canWriteColumn(col) ? '' : ' jxc-col-readonly'),
           editable: cellEditable(col),
           editor: editorFor(col)
         };
         var width = saved.width || col.width;
-        if (width) { def.width = width; } else if (col.type === 'long_text') { def.width = 220; }
+        if (width) { def.width = width; }
         Object.assign(def, headerFilterFor(col));
         if (col.numeric) {
           def.bottomCalc = sumCalc(col);

@@ -1,4 +1,5 @@
-// Cell editors: a text input (a textarea for long text), a select list, and a link input that looks
+// Cell editors (the column's `editor`, named by its field type): a text input (a date input for dates, a
+// textarea for long text), a select list, and a link input that looks
 // up keys, names, pinyin initials or barcodes as you type. Typing on a cell starts its editor with
 // that key (state.startText); Enter commits and moves down.
 (function (G) {
@@ -11,7 +12,7 @@
     var request = g.request;
     var el = G.el;
     var withQuery = G.withQuery;
-    var editText = G.editText;
+    var editText = window.JXC.editText;
 
     // --- editors ---------------------------------------------------------------------------------
 
@@ -34,10 +35,10 @@
         var start = takeStart();
         var initial = editText(col, cell.getValue());
         var input;
-        if (col.type === 'long_text') {
+        if (col.editor === 'textarea') {
           input = el('textarea', {'class': 'jxc-grid-input', rows: '1'});
         } else {
-          input = el('input', {'class': 'jxc-grid-input', type: col.type === 'date' && start === null && /^\d{4}-\d\d-\d\d$/.test(initial) ? 'date' : 'text'});
+          input = el('input', {'class': 'jxc-grid-input', type: col.editor === 'date' && start === null && /^\d{4}-\d\d-\d\d$/.test(initial) ? 'date' : 'text'});
         }
         if (col.numeric) { input.style.textAlign = 'right'; }
         input.value = start !== null ? start : initial;
@@ -49,7 +50,7 @@
           if (v === initial) { cancel(); } else { success(v === '' ? null : v); }
         }
         input.addEventListener('keydown', function (e) {
-          if (e.key === 'Enter' && !(col.type === 'long_text' && (e.altKey || e.shiftKey))) {
+          if (e.key === 'Enter' && !(col.editor === 'textarea' && (e.altKey || e.shiftKey))) {
             e.preventDefault();
             e.stopPropagation();
             commit();
@@ -72,7 +73,7 @@
           input.focus({preventScroll: true});
           try {
             if (start === null) { input.select(); } else { input.setSelectionRange(input.value.length, input.value.length); }
-          } catch (e) { /* date inputs have no text selection */ }
+          } catch { /* date inputs have no text selection */ }
         });
         return input;
       };

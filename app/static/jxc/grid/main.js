@@ -1,16 +1,16 @@
 // The spreadsheet grid of one model (/grid/<model>/): Tabulator with range selection, remote pages, and
 // our own paste / copy / fill / delete / undo on top of the batch API. Phones
-// get cards instead. No inline script: the page loads texts, values, rows, cards, columns, editors,
-// store, bulk and toolbar.js by src, then this file, which builds the table, wires the keyboard and
-// page events, polls for other people's changes and starts everything.
+// get cards instead. No inline script: the page loads ../values.js, helpers, rows, cards, columns,
+// editors, store, bulk and toolbar.js by src, then this file, which builds the table, wires the keyboard
+// and page events, polls for other people's changes and starts everything.
 (function (G) {
   'use strict';
 
   // The page context every part shares: config, texts, columns, the row query and one request function.
   function context(root) {
     var cfg = JSON.parse(root.getAttribute('data-config') || '{}');
-    G.timeZone = cfg.timezone;
-    var t = G.translator(cfg.locale);
+    window.JXC.timeZone = cfg.timezone;
+    var t = window.JXC.translator();
     var state = {busy: 0};
     var columns = cfg.columns || [];
     var byField = {};
@@ -19,7 +19,7 @@
       root: root,
       cfg: cfg,
       t: t,
-      lang: t.lang,
+      lang: cfg.locale === 'en' ? 'en' : 'zh',
       columns: columns,
       byField: byField,
       urls: cfg.urls || {},
@@ -187,15 +187,15 @@
       if (!cell) { return; }
       var colDef = byField[cell.getField()];
       if (key === 'F2') { e.preventDefault(); cell.edit(); return; }
-      if (key === ' ' && colDef && colDef.type === 'bool') {
+      if (key === ' ' && colDef && colDef.editor === 'tick') {
         e.preventDefault();
         if (g.canWriteColumn(colDef) && !cell.getRow().getData()._readonly) { cell.setValue(cell.getValue() !== true); }
         return;
       }
       if ((key.length === 1 || key === 'Process') && !e.altKey && colDef && g.canWriteColumn(colDef) &&
           !cell.getRow().getData()._readonly) {
-        if (colDef.type === 'bool') { return; }
-        if (colDef.type === 'select') { e.preventDefault(); cell.edit(); return; }
+        if (colDef.editor === 'tick') { return; }
+        if (colDef.editor === 'list') { e.preventDefault(); cell.edit(); return; }
         if (key !== 'Process') { e.preventDefault(); state.startText = key; } else { state.startText = ''; }
         cell.edit();
         state.startText = null;

@@ -28,16 +28,17 @@
       return params;
     }
 
-    // Numeric and date header filters accept an operator in front: ">100", "<=2026-01-31", "!=0".
+    // A column's filter (its field type says which): "compare" accepts an operator in front (">100",
+    // "<=2026-01-31", "!=0"), "options" and "yesno" pick one value, "like" finds text inside.
     function headerFilter(f) {
       var col = byField[f.field] || {};
       var value = Array.isArray(f.value) ? f.value.join(',') : String(f.value === null || f.value === undefined ? '' : f.value);
-      if (col.numeric || col.type === 'date' || col.type === 'datetime') {
+      if (col.filter === 'compare') {
         var m = /^\s*(>=|<=|!=|>|<|=)\s*(.*)$/.exec(value);
         if (m) { return {field: f.field, type: m[1], value: m[2].trim()}; }
         return {field: f.field, type: '=', value: value.trim()};
       }
-      if (col.type === 'select' || col.type === 'bool') { return {field: f.field, type: '=', value: value}; }
+      if (col.filter === 'options' || col.filter === 'yesno') { return {field: f.field, type: '=', value: value}; }
       return {field: f.field, type: 'like', value: value};
     }
 

@@ -204,7 +204,7 @@
       var rec = state.pending[String(key)];
       var data = row ? row.getData() : null;
       if (data && cfg.key_field && data[cfg.key_field] !== undefined && data[cfg.key_field] !== null && !data._tmp) {
-        return G.copyText(byField[cfg.key_field] || {}, data[cfg.key_field], t);
+        return window.JXC.copyText(byField[cfg.key_field] || {}, data[cfg.key_field], t);
       }
       if ((rec && rec.tmp_id) || (data && data._tmp)) { return t('new_row') + ' ' + String(key).replace(/^t/, ''); }
       if (rec && rec.values[cfg.key_field]) { return String(rec.values[cfg.key_field]); }
@@ -243,10 +243,10 @@
       var conflicts = body.conflicts || [];
       var names = conflicts.map(function (c) {
         var current = c.current || {};
-        return current[cfg.key_field] !== undefined ? G.copyText(byField[cfg.key_field] || {}, current[cfg.key_field], t) : '#' + c.id;
+        return current[cfg.key_field] !== undefined ? window.JXC.copyText(byField[cfg.key_field] || {}, current[cfg.key_field], t) : '#' + c.id;
       });
       state.dirty = true;
-      var message = (body.message || t('conflict')).replace(/[。.]$/, '') + (g.lang === 'zh' ? '：' : ': ') + names.join('、');
+      var message = t('conflict_rows', {message: (body.message || t('conflict')).replace(/[。.]$/, ''), rows: names.join('、')});
       g.showBanner('warning', message, [], [
         {name: 'reload', text: t('reload_rows'), cls: 'btn-default', run: function () {
           conflicts.forEach(function (c) {

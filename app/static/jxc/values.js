@@ -1,25 +1,45 @@
-// Values in the grid: the text a cell shows, the text an editor starts with, the text Ctrl+C copies;
-// TSV parsing and quoting for the clipboard; exact sums of decimal strings. Pure functions on G.
-(function (G) {
+// Values in the browser, shared by the grid and the document forms: the text a cell shows, the text an
+// editor starts with and the text Ctrl+C copies, chosen by the column's `format` (which the server's
+// field type names: text, number, tick, option, link, datetime); TSV parsing and quoting for the
+// clipboard; exact sums of decimal strings; the page's texts, read from the catalogue the page carries.
+// Pure functions on window.JXC; no arithmetic on money here (the server computes it).
+(function (J) {
   'use strict';
 
   var PLAIN_NUMBER = /^(-?)(\d+)(\.\d+)?$/;
 
-  // Thousands separators on the exact decimal string (no floats); money keeps at least two decimals.
+  // The page's texts: the server renders the catalogue keys a script needs as JSON into
+  // <script type="application/json" id="jxc-texts"> (data, not code: the CSP allows it).
+  // t(key) or t(key, n) fills {n}; t(key, {name: value}) fills {name}.
+  J.translator = function () {
+    var node = document.getElementById('jxc-texts');
+    var texts = node ? JSON.parse(node.textContent || '{}') : {};
+    return function t(key, params) {
+      var text = Object.prototype.hasOwnProperty.call(texts, key) ? texts[key] : key;
+      if (params === undefined) { return text; }
+      var values = typeof params === 'object' && params !== null ? params : {n: params};
+      return text.replace(/\{(\w+)\}/g, function (all, name) {
+        return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+      });
+    };
+  };
+
+  // Thousands separators on the exact decimal string (no floats); col.decimals digits at least (money: 2).
   function numberText(col, value) {
     if (value === null || value === undefined || value === '') { return ''; }
     var s = String(value);
     var m = PLAIN_NUMBER.exec(s);
     if (!m) { return s; }  // a pending raw value such as "¥1,200" shows as typed
-    var frac = m[3] || '';
-    if (col.type === 'money' && frac.length < 3) { frac = (frac || '.') + '00'.slice(0, 3 - (frac || '.').length); }
-    return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + frac;
+    var frac = (m[3] || '').slice(1);
+    var least = (col && col.decimals) || 0;
+    while (frac.length < least) { frac += '0'; }
+    return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? '.' + frac : '');
   }
 
   // Timestamps are stored in UTC (naive ISO); people read them in the business's time zone.
   var clocks = {};
   function businessTime(value) {
-    var zone = G.timeZone || 'Asia/Shanghai';
+    var zone = J.timeZone || 'Asia/Shanghai';
     var moment = new Date(String(value).slice(0, 19) + 'Z');
     if (isNaN(moment.getTime())) { return String(value).replace('T', ' '); }
     clocks[zone] = clocks[zone] || new Intl.DateTimeFormat('sv-SE', {
@@ -41,17 +61,16 @@
 
   function displayText(col, value) {
     if (value === null || value === undefined) { return ''; }
-    if (col.numeric) { return numberText(col, value); }
-    switch (col.type) {
+    switch (col.format) {
+      case 'number': return numberText(col, value);
       case 'link':
-      case 'user':
         if (typeof value === 'object') {
           var key = linkKey(value);
           return value.name && String(value.name) !== key ? (key + ' ' + value.name).trim() : key;
         }
         return String(value);
-      case 'select': return optionLabel(col, value);
-      case 'bool':
+      case 'option': return optionLabel(col, value);
+      case 'tick':
         if (value === true) { return '✓'; }
         if (value === false) { return ''; }
         return String(value);
@@ -63,18 +82,21 @@
   // The text an editor starts with (what the server parses back).
   function editText(col, value) {
     if (value === null || value === undefined) { return ''; }
-    if (col.type === 'link' || col.type === 'user') { return linkKey(value); }
-    if (col.type === 'datetime') { return String(value).replace('T', ' '); }
+    if (col.format === 'link') { return linkKey(value); }
+    if (col.format === 'datetime') { return String(value).replace('T', ' '); }
     return String(value);
   }
 
   // The text Ctrl+C puts on the clipboard: links as their key, decimals as plain strings; t is the
-  // page's translator (yes / no for booleans).
+  // page's translator (yes / no for ticks).
   function copyText(col, value, t) {
     if (value === null || value === undefined) { return ''; }
-    if (col.type === 'bool') { return value === true ? t('yes') : value === false ? t('no') : String(value); }
-    if (col.type === 'select') { return optionLabel(col, value); }
-    if (col.type === 'datetime') { return businessTime(value); }  // as shown (timestamps are never edited)
+    if (col.format === 'tick') {
+      if (value === true) { return t('yes'); }
+      return value === false ? t('no') : String(value);
+    }
+    if (col.format === 'option') { return optionLabel(col, value); }
+    if (col.format === 'datetime') { return businessTime(value); }  // as shown (timestamps are never edited)
     return editText(col, value);
   }
 
@@ -83,7 +105,7 @@
   }
 
   // Excel / WPS put CRLF line ends and one trailing newline on the clipboard; quoted cells may hold
-  // tabs, newlines and doubled quotes.
+  // tabs, newlines and doubled quotes. Rows come back as wide as the widest.
   function parseTsv(text) {
     var raw = String(text || '');
     text = raw.replace(/\r\n?/g, '\n');
@@ -97,6 +119,11 @@
       while (out.length < width) { out.push(''); }
       return out;
     });
+  }
+
+  // Text on the clipboard that is a block (several cells) rather than one value.
+  function isBlock(text) {
+    return /[\t\r\n]/.test(String(text || '').replace(/[\r\n]+$/, ''));
   }
 
   // Exact sum of plain decimal strings (BigInt), or null when a value is not plain.
@@ -114,10 +141,10 @@
     }
     if (!parts.length) { return null; }
     var total = BigInt(0);
-    parts.forEach(function (m) {
-      var frac = (m[3] || '.').slice(1);
-      var digits = BigInt(m[2] + frac + '0'.repeat(scale - frac.length));
-      total += m[1] ? -digits : digits;
+    parts.forEach(function (part) {
+      var frac = (part[3] || '.').slice(1);
+      var digits = BigInt(part[2] + frac + '0'.repeat(scale - frac.length));
+      total += part[1] ? -digits : digits;
     });
     var neg = total < 0;
     var s = (neg ? -total : total).toString();
@@ -128,11 +155,8 @@
     return (neg ? '-' : '') + s;
   }
 
-  G.numberText = numberText;
-  G.displayText = displayText;
-  G.editText = editText;
-  G.copyText = copyText;
-  G.tsvCell = tsvCell;
-  G.parseTsv = parseTsv;
-  G.exactSum = exactSum;
-}(window.JXCGrid = window.JXCGrid || {}));
+  Object.assign(J, {
+    numberText: numberText, displayText: displayText, editText: editText, copyText: copyText,
+    tsvCell: tsvCell, parseTsv: parseTsv, isBlock: isBlock, exactSum: exactSum
+  });
+}(window.JXC = window.JXC || {}));

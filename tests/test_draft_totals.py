@@ -1,0 +1,63 @@
+"""The figures a document form shows while it is typed come from the server, computed by the same handlers
+as a save (POST /api/v1/grid/<document>/draft_totals): what the form shows is what is saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ledger_helpers import document, new_item
+
+URL = "/api/v1/grid/{model}/draft_totals"
+MONEY = ("amount", "tax_amount", "amount_with_tax")
+TOTALS = ("total_qty", "total_amount", "total_tax", "total_with_tax")
+
+
+def draft(api, model, payload, status=200):
+    response = api.post(URL.format(model=model), json=payload)
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+@pytest.mark.parametrize("inclusive", [False, True])
+def test_the_draft_comes_to_what_the_save_stores(app, admin_api, inclusive):
+    sku = new_item(admin_api, tax_rate="13")
+    lines = [
+        {"item": sku, "qty": "3", "price": "11.3", "tax_rate": "13"},
+        {"item": sku, "qty": "7", "price": "1.15", "tax_rate": "6", "discount_rate": "0.1"},
+        {"item": sku, "qty": "1234", "price": "1000.01", "tax_rate": "13"},
+    ]
+    figures = draft(admin_api, "sales_order", {"prices_include_tax": inclusive, "lines": lines})
+    saved = document(admin_api, "sales_order", lines, warehouse="WH01", prices_include_tax=inclusive)
+    for shown, stored in zip(figures["lines"], saved["lines"], strict=True):
+        assert {k: shown[k] for k in (*MONEY, "base_qty")} == {k: stored[k] for k in (*MONEY, "base_qty")}
+    assert {k: figures["totals"][k] for k in TOTALS} == {k: saved[k] for k in TOTALS}
+    amount = f"{float(saved['total_amount']):,.2f}"
+    assert figures["summary"].startswith("合计：3 行，数量 1,244，金额 ¥" + amount), figures["summary"]
+    assert f"价税合计 ¥{float(saved['total_with_tax']):,.2f}" in figures["summary"]
+
+
+def test_typed_numbers_are_read_as_a_save_reads_them_and_bad_ones_count_as_empty(app, admin_api):
+    lines = [
+        {"qty": "３", "price": "¥1,200", "tax_rate": ""},  # full-width digit, a currency sign, thousands
+        {"qty": "2", "price": "abc"},  # refused on save; here it has no amount
+        {"qty": "", "price": "5"},
+    ]
+    figures = draft(admin_api, "purchase_order", {"lines": lines})
+    assert [line["amount"] for line in figures["lines"]] == ["3600.00", None, None]
+    assert [line["base_qty"] for line in figures["lines"]] == ["3", "2", None]
+    assert figures["totals"]["total_amount"] == "3600.00" and figures["totals"]["total_qty"] == "5"
+    assert figures["summary"] == "合计：2 行，数量 5，金额 ¥3,600.00，税额 ¥0.00，价税合计 ¥3,600.00"
+
+
+def test_a_user_who_may_not_see_prices_gets_no_money(app, api_as):
+    figures = draft(api_as("warehouse"), "sales_delivery", {"lines": [{"qty": "2", "price": "10", "unit_ratio": "6"}]})
+    line = figures["lines"][0]
+    assert line["base_qty"] == "12" and "amount" not in line  # amounts are masked for this role
+    assert "total_amount" not in figures["totals"] and "金额" not in figures["summary"]
+
+
+def test_only_documents_and_only_lists_of_lines(app, admin_api):
+    assert admin_api.post(URL.format(model="item"), json={"lines": []}).status_code == 404
+    refused = draft(admin_api, "sales_order", {"lines": "3 lines"}, status=422)
+    assert refused["errors"][0]["field"] == "lines"
+    assert draft(admin_api, "sales_order", {"lines": []})["summary"].startswith("合计：0 行")
