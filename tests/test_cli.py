@@ -171,7 +171,7 @@ def test_user_add_with_a_taken_name_fails_clearly(instance):
 def test_user_add_with_a_short_password_fails_clearly(instance):
     result = jxc("user", "add", "u_short", "--role", "clerk", "--password", "short", instance=instance)
     assert result.returncode != 0
-    assert "at least 8 characters" in result.stderr
+    assert "密码至少 8 个字符" in result.stderr
     assert roles_of(instance, "u_short") == []
 
 
