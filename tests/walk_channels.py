@@ -26,7 +26,7 @@ REQUEST_ID = re.compile(r"\b[0-9a-f]{32}\b")
 TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_.\-]{10,}|(?<=nonce=\")[^\"]+|(?<=data-csrf=\")[^\"]+")
 WORLD_MODELS = ("item", "partner", "category", "account")  # the world's rows of these carry its tag in their key
 TABULATOR = {"sw": "starts", "ct": "like", "eq": "="}
-MAX_ROWS = 2  # detail and history of at most this many of the world's rows per model
+MAX_ROWS = 1  # detail and history of the first of the world's rows per model (sampled: every model, every channel)
 
 
 @dataclass
