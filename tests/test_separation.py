@@ -250,3 +250,14 @@ def test_a_computed_field_reveals_what_it_is_computed_from(tmp_path):
     assert line.field("amount_with_tax").figures == {"purchase"}
     assert meta.model("sales_order").field("total_with_tax").figures == {"sale"}
     assert meta.model("purchase_receipt").field("total_qty").figures == frozenset()
+
+
+def test_a_field_added_from_the_admin_page_must_say_what_figure_it_is(admin_api, api_as):
+    name = f"deposit_{unique('f').lower()}"
+    spec = {"name": name, "type": "money", "label": {"zh": "押金", "en": "Deposit"}}
+    refused = admin_api.post("/api/v1/meta/item/fields", json=spec)
+    assert refused.status_code == 422 and refused.get_json()["message"]["figure"]
+    assert admin_api.post("/api/v1/meta/item/fields", json=spec | {"figure": "purchase"}).status_code == 201
+    info = api_as("salesperson").get("/api/v1/item/_info").get_json()
+    assert name not in {f["name"] for f in info["fields"]}  # a purchase figure: hidden from salespeople at once
+    assert name in {f["name"] for f in api_as("purchaser").get("/api/v1/item/_info").get_json()["fields"]}
