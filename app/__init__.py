@@ -15,6 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_appbuilder import AppBuilder
     from flask_appbuilder.security.sqla.models import User
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app.config import build_config
     from app.extensions import csrf, db, install_sqlite_behaviour
@@ -39,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         with db.engine.connect() as conn:
             holder.load(conn)
         register_everything(appbuilder, holder.current)
+    if app.config.get("JXC_HTTPS"):  # behind one TLS proxy (docker/compose.yaml): its X-Forwarded-* are true
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     install_request_hooks(app)
     install_language_memory(app)
     install_template_helpers(app)
@@ -47,4 +50,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # the garbage collector's full passes, which otherwise cost ~150 ms in the middle of a request.
     gc.collect()
     gc.freeze()
+    return app
+
+
+def create_db_app(config: dict[str, Any] | None = None) -> Flask:
+    """A bare app: configuration and the database, no pages or APIs (user accounts from the command line).
+
+    Building the whole app takes seconds (FAB's views, the generated APIs and pages); an account command needs
+    none of it."""
+    from flask import Flask
+
+    from app.config import build_config
+    from app.extensions import db, install_sqlite_behaviour
+
+    settings = build_config(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    db.init_app(app)
+    with app.app_context():
+        install_sqlite_behaviour(db.engine)
     return app

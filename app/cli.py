@@ -187,15 +187,39 @@ def user_add(
     username: str, role: str, password: str, email: str | None, name: str | None, warehouses: tuple[str, ...]
 ) -> None:
     """Create a user with a role (and, for warehouse staff, their warehouses)."""
+    from app import create_db_app
+    from app.extensions import write_intent
     from app.services.users.accounts import UserError, create_user
 
-    app = _app()
+    app = create_db_app()
     with app.app_context():
+        write_intent.set(True)
         try:
             create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
         except UserError as exc:
             _fail(str(exc))
     click.echo(f"Created user {username} with role {role}")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", default=None, help="the new password (asked for, hidden, when left out)")
+def user_passwd(username: str, password: str | None) -> None:
+    """Give a user a new password; every session and token of theirs ends."""
+    from app import create_db_app
+    from app.extensions import write_intent
+    from app.services.users.accounts import UserError, set_password
+
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    app = create_db_app()
+    with app.app_context():
+        write_intent.set(True)
+        try:
+            set_password(username, password)
+        except UserError as exc:
+            _fail(str(exc))
+    click.echo(f"Changed the password of {username}; their sessions have ended")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -16,10 +17,19 @@ def _secret_key(instance: Path) -> str:
         return os.environ["SECRET_KEY"]
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        owner_only_folder(instance)
+        path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    path.chmod(0o600)
     return path.read_text().strip()
+
+
+def owner_only_folder(folder: Path) -> None:
+    """Create the instance folder (database, keys) readable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    status = folder.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.getuid():
+        folder.chmod(0o700)
 
 
 def normalise_database_url(url: str) -> str:
@@ -37,19 +47,21 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     instance = Path(overrides.get("INSTANCE_PATH") or os.environ.get("JXC_INSTANCE") or ROOT / "instance")
     database_url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL")
     if not database_url:
-        instance.mkdir(parents=True, exist_ok=True)
+        owner_only_folder(instance)
         database_url = f"sqlite:///{instance / 'jxc.db'}"
     database_url = normalise_database_url(database_url)
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if database_url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    redis_url = os.environ.get("REDIS_URL", "")
+    https = os.environ.get("JXC_HTTPS", "").lower() in ("1", "true", "yes", "on")
     config: dict[str, Any] = {
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
-        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "REDIS_URL": redis_url,
         "JXC_QUEUE": os.environ.get("JXC_QUEUE", "jxc"),  # the RQ queue's name
         "JXC_METADATA_DIR": str(ROOT / "metadata"),
         "APP_NAME": "JXC 进销存",
@@ -71,7 +83,22 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "JWT_ACCESS_TOKEN_EXPIRES": 8 * 3600,
-        "RATELIMIT_ENABLED": False,
+        # JXC's security manager: sessions ended by logout / a new password / deactivation, throttled logins,
+        # the password policy and audit on FAB's user pages and API (app/views/security_manager.py)
+        "FAB_SECURITY_MANAGER_CLASS": "app.views.security_manager.JxcSecurityManager",
+        "FAB_PASSWORD_HASH_METHOD": "scrypt",  # the unknown-user check hashes the same way (same time)
+        # Flask-Limiter's counters for sign-in attempts: Redis when configured, else the database (every
+        # worker process counts the same attempts); apart per instance, since several may share a Redis
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": redis_url or "jxcdb://",
+        "RATELIMIT_KEY_PREFIX": "jxc-login:" + hashlib.sha256(str(instance).encode()).hexdigest()[:12],
+        "RATELIMIT_SWALLOW_ERRORS": True,  # a store that is down lets sign-ins through rather than lock all out
+        "RATELIMIT_HEADERS_ENABLED": False,
+        # behind the TLS proxy of docker/compose.yaml: cookies only over HTTPS, HSTS, the proxy's X-Forwarded-*
+        "JXC_HTTPS": https,
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
     }
     config.update(overrides)
     return config

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import os
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -34,10 +36,21 @@ def install_sqlite_behaviour(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        owner_only(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def owner_only(database: str | None) -> None:
+    """The SQLite file and its journals readable by their owner only: the live database is the business."""
+    if not database or database == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(database + suffix)
+        if path.exists() and path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+            path.chmod(0o600)
 
 
 def registry_holder() -> RegistryHolder:

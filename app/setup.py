@@ -79,9 +79,10 @@ def ensure_admin(app: Flask) -> str | None:
         sm.add_user(ADMIN, "系统", "管理员", "admin@jxc.local", role, password=password)
         if not wanted:
             path = password_file(app)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(password + "\n")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.touch(mode=0o600)  # never readable by others, not even for a moment
             path.chmod(0o600)
+            path.write_text(password + "\n")
         return password
     if wanted and not check_password_hash(user.password, wanted):
         sm.reset_password(user.id, wanted)

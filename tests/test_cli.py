@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import stat
@@ -171,7 +172,7 @@ def test_user_add_with_a_taken_name_fails_clearly(instance):
 def test_user_add_with_a_short_password_fails_clearly(instance):
     result = jxc("user", "add", "u_short", "--role", "clerk", "--password", "short", instance=instance)
     assert result.returncode != 0
-    assert "at least 8 characters" in result.stderr
+    assert "密码至少 8 个字符" in result.stderr
     assert roles_of(instance, "u_short") == []
 
 
@@ -233,3 +234,46 @@ def test_meta_export_prints_runtime_fields_as_yaml(generated):
     assert exported.returncode == 0, exported.stderr[-2000:]
     assert yaml.safe_load(exported.stdout) == {"item": {"fields": {"colour": spec}}}
     assert "颜色" in exported.stdout  # unicode kept readable
+
+
+def test_user_passwd_checks_the_policy_and_ends_the_users_sessions(instance):
+    assert (
+        jxc("user", "add", "u_pw", "--role", "clerk", "--password", "long-enough-1", instance=instance).returncode == 0
+    )
+    with sqlite3.connect(instance.db) as conn:
+        user_id = conn.execute("SELECT id FROM ab_user WHERE username = 'u_pw'").fetchone()[0]
+        conn.execute(
+            "INSERT INTO jxc_login_session (sid, user_id, kind, created_at) VALUES ('s1', ?, 'web', '2026-01-01')",
+            (user_id,),
+        )
+    weak = jxc("user", "passwd", "u_pw", "--password", "u_pw12345", instance=instance)
+    assert weak.returncode != 0 and "用户名" in weak.stderr
+    done = jxc("user", "passwd", "u_pw", "--password", "Kite-Harbour-73", instance=instance)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with sqlite3.connect(instance.db) as conn:
+        stored = conn.execute("SELECT password FROM ab_user WHERE id = ?", (user_id,)).fetchone()[0]
+        left = conn.execute("SELECT count(*) FROM jxc_login_session WHERE user_id = ?", (user_id,)).fetchone()[0]
+        audit = conn.execute(
+            "SELECT after FROM jxc_audit WHERE model = 'ab_user' AND record_id = ?", (user_id,)
+        ).fetchall()
+    assert check_password_hash(stored, "Kite-Harbour-73") and left == 0
+    assert any('"password": "(changed)"' in row[0] for row in audit) and not any("scrypt" in row[0] for row in audit)
+    assert jxc("user", "passwd", "nobody_here", "--password", "Kite-Harbour-73", instance=instance).returncode != 0
+
+
+def test_user_add_does_not_build_the_web_app(instance):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = jxc("user", "add", "u_quick", "--role", "clerk", "--password", "long-enough-1", instance=instance)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert result.returncode == 0, result.stderr[-2000:]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert cpu < 2.5, cpu  # the whole app took 3-5 s of CPU here; configuration and the database take about 1
+
+
+def test_instance_files_are_owner_only(instance):
+    assert stat.S_IMODE(instance.path.stat().st_mode) == 0o700
+    for name in ("jxc.db", "secret_key"):
+        assert stat.S_IMODE((instance.path / name).stat().st_mode) == 0o600, name
+    (instance.path / "jxc.db").chmod(0o644)  # as earlier versions left it
+    assert jxc("meta", "export", instance=instance).returncode == 0
+    assert stat.S_IMODE((instance.path / "jxc.db").stat().st_mode) == 0o600

@@ -153,7 +153,14 @@ def test_partner_account_page(app, login_as, admin_api):
 
     sku = new_item(admin_api)
     post(admin_api, "purchase_receipt", [{"item": sku, "qty": "3", "price": "2"}], warehouse="WH01")
-    post(admin_api, "sales_delivery", [{"item": sku, "qty": "2", "price": "12.5"}], warehouse="WH01", partner="K002")
+    post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "2", "price": "12.5"}],
+        warehouse="WH01",
+        partner="K002",
+        salesperson="u_salesperson",  # in the salesperson's scope: their statement lists it
+    )
     k002 = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K002)))").get_json()["ids"][0]
     k003 = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K003)))").get_json()["ids"][0]
     sales = login_as("salesperson")

@@ -233,6 +233,7 @@ def test_money_field_with_default(admin_api):
         {
             "name": name,
             "type": "money",
+            "figure": "sale",  # what figure it is: hidden from the roles that hide selling figures
             "default": "12.50",
             "min": 0,
             "label": {"zh": "押金", "en": "Deposit"},

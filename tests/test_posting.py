@@ -374,6 +374,7 @@ def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as, login_a
         warehouse="WH01",
         partner=code,
         date=old_day,
+        salesperson="u_salesperson",  # the salesperson reads the deliveries in their scope
     )  # 100, due 45 days ago
     post(
         admin_api,
@@ -382,6 +383,7 @@ def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as, login_a
         warehouse="WH01",
         partner=code,
         date=today.isoformat(),
+        salesperson="u_salesperson",
     )  # 20, not due yet
     paid = document(
         admin_api, "payment", [], direction="receipt", partner=code, account="A001", amount="30", date=today.isoformat()
@@ -399,7 +401,7 @@ def test_receivable_ageing_statement_and_overdue(app, admin_api, api_as, login_a
     html = page.get_data(as_text=True)
     assert code in html and "70.00" in html and 'href="/accounts/overdue"' in html
     assert code in login_as("salesperson").get("/accounts/overdue").get_data(as_text=True)  # their own customer
-    assert api_as("purchaser").get(f"/api/v1/accounts/{pk}").status_code == 200
+    assert api_as("purchaser").get(f"/api/v1/accounts/{pk}").status_code == 404  # a customer: not on their side
 
 
 def test_line_defaults_last_price_and_supplier_scorecard(app, admin_api):

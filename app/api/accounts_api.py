@@ -1,4 +1,6 @@
-"""Accounts API: a partner's receivable / payable, ageing and statement (对账单); overdue customers."""
+"""Accounts API: a partner's receivable / payable, ageing and statement (对账单); overdue customers; last prices
+and supplier scorecards. Each reads documents: it needs read on those document models and sight of their
+figures (else 403), and counts only the documents in the reader's row scope (app.services.money)."""
 
 from __future__ import annotations
 
@@ -14,13 +16,18 @@ from app.clock import business_today
 from app.extensions import registry
 from app.services.money.prices import last_price as last_partner_price
 from app.services.money.prices import supplier_scorecard
-from app.services.money.receivables import ageing, overdue_customers, payable, receivable, statement
+from app.services.money.receivables import PAYABLE, RECEIVABLE, overdue_customers, partner_account
 from app.services.records.query import get_row
 from app.web.context import current_access, session
 
 
 def _today() -> dt.date:
     return business_today()
+
+
+def _side(raw: str | None) -> str | None:
+    """The side asked for (anything else: the partner's own)."""
+    return raw if raw in (RECEIVABLE, PAYABLE) else None
 
 
 class AccountsApi(BaseApi):
@@ -54,15 +61,10 @@ class AccountsApi(BaseApi):
         """
         access, reg = current_access(), registry()
         partner = get_row(session(), access, reg.model("partner"), pk)
-        side = "payable" if request.args.get("side") == "payable" else "receivable"
-        terms = int(partner.payment_terms_days or 0)
+        account = partner_account(session(), access, partner, _side(request.args.get("side")), _today())
         return self.response(
             200,
-            partner=partner.code,
-            receivable=str(receivable(session(), reg, pk)),
-            payable=str(payable(session(), reg, pk)),
-            ageing=ageing(session(), reg, pk, _today(), terms, side),
-            statement=statement(session(), reg, pk, side),
+            **{k: str(v) if k in (RECEIVABLE, PAYABLE) else v for k, v in account.items()},
         )
 
     @expose("/overdue", methods=["GET"])
@@ -107,7 +109,7 @@ class AccountsApi(BaseApi):
         access, reg = current_access(), registry()
         get_row(session(), access, reg.model("partner"), pk)
         side = "purchase" if request.args.get("side") == "purchase" else "sales"
-        price = last_partner_price(session(), reg, side, pk, item_id)
+        price = last_partner_price(session(), reg, side, pk, item_id, access=access)
         return self.response(200, price=None if price is None else str(price))
 
     @expose("/<int:pk>/scorecard", methods=["GET"])
@@ -129,4 +131,4 @@ class AccountsApi(BaseApi):
         """
         access, reg = current_access(), registry()
         get_row(session(), access, reg.model("partner"), pk)
-        return self.response(200, **supplier_scorecard(session(), reg, pk))
+        return self.response(200, **supplier_scorecard(session(), reg, pk, access))

@@ -10,11 +10,12 @@ from typing import Any
 
 from apispec import APISpec
 from flask import request
-from flask_appbuilder.api import BaseApi, expose, rison, safe
+from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.api.schemas import get_item_schema, get_list_schema
 from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
+from app.api.rison_args import rison
 from app.api.schema import model_schemas
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry

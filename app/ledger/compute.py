@@ -6,13 +6,30 @@ service rounds decimals half-up to the field's scale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pypinyin import Style, lazy_pinyin
 
 ZERO = Decimal(0)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads(*names: str) -> Callable[[F], F]:
+    """Declare what a compute handler reads: its row's fields, `lines.<field>`, `document.<field>`.
+
+    Metadata derives from it what a computed field reveals (a line's tax is hidden with its price)."""
+
+    def mark(function: F) -> F:
+        function.reads = names  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+LINE_MONEY_INPUTS = ("qty", "price", "discount_rate", "tax_rate", "document.prices_include_tax")
 
 
 def _sum(lines: list[dict[str, Any]], name: str) -> Decimal:
@@ -59,24 +76,28 @@ def price_before_tax(price: Decimal, tax_rate: Decimal | None, prices_include_ta
     return (Decimal(price) * HUNDRED / (HUNDRED + rate)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
+@reads(*LINE_MONEY_INPUTS)
 def line_amount(values: dict[str, Any]) -> Decimal | None:
     """The line's amount before tax (qty x price less the discount; less the tax when prices include it)."""
     money = line_money(values)
     return money.amount if money else None
 
 
+@reads(*LINE_MONEY_INPUTS)
 def line_tax(values: dict[str, Any]) -> Decimal | None:
     """The line's tax."""
     money = line_money(values)
     return money.tax if money else None
 
 
+@reads(*LINE_MONEY_INPUTS)
 def line_amount_with_tax(values: dict[str, Any]) -> Decimal | None:
     """The line's amount with tax (价税合计)."""
     money = line_money(values)
     return money.with_tax if money else None
 
 
+@reads("qty", "unit_ratio")
 def base_qty(values: dict[str, Any]) -> Decimal | None:
     """The line's quantity in the item's base unit: qty x the unit's ratio (1 when none was taken)."""
     qty = values.get("qty")
@@ -85,6 +106,7 @@ def base_qty(values: dict[str, Any]) -> Decimal | None:
     return Decimal(qty) * Decimal(values.get("unit_ratio") or 1)
 
 
+@reads("counted_qty", "book_qty")
 def stocktake_diff(values: dict[str, Any]) -> Decimal | None:
     """Counted minus book quantity (None until counted)."""
     counted = values.get("counted_qty")
@@ -93,36 +115,43 @@ def stocktake_diff(values: dict[str, Any]) -> Decimal | None:
     return Decimal(counted) - Decimal(values.get("book_qty") or 0)
 
 
+@reads("lines.qty")
 def total_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' qty."""
     return _sum(values.get("lines", []), "qty")
 
 
+@reads("lines.amount")
 def total_amount(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' amount."""
     return _sum(values.get("lines", []), "amount")
 
 
+@reads("lines.tax_amount")
 def total_tax(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' tax."""
     return _sum(values.get("lines", []), "tax_amount")
 
 
+@reads("lines.amount_with_tax")
 def total_with_tax(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' amount with tax (what the partner owes or is owed)."""
     return _sum(values.get("lines", []), "amount_with_tax")
 
 
+@reads("lines.book_qty")
 def total_book_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' book quantity."""
     return _sum(values.get("lines", []), "book_qty")
 
 
+@reads("lines.counted_qty")
 def total_counted_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' counted quantity."""
     return _sum(values.get("lines", []), "counted_qty")
 
 
+@reads("lines.diff_qty")
 def total_diff_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' differences."""
     return _sum(values.get("lines", []), "diff_qty")
@@ -133,6 +162,7 @@ def _keep_as_is(text: str) -> Any:
     return list(text)
 
 
+@reads("name")
 def pinyin_initials(values: dict[str, Any]) -> str | None:
     """Pinyin initials of the name (农夫山泉 -> NFSQ), for lookup by typing."""
     name = values.get("name")

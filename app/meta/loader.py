@@ -11,11 +11,14 @@ from typing import Any, TypeVar
 from app.i18n import LOCALES, t, texts_for
 from app.meta.approvals import load_approvals
 from app.meta.common import Collector, hint, texts
+from app.meta.figures import derive_figures, load_sides
 from app.meta.handlers import resolve_handlers
 from app.meta.roles import load_menus, load_roles, load_settings
 from app.meta.spec import (
+    FIGURES,
     MODEL_KINDS,
     SCALAR_OPTIONS,
+    SIDE_FIGURE,
     SYSTEM_FIELDS,
     TODAY,
     FieldSpec,
@@ -41,6 +44,7 @@ MODEL_OPTIONS = {
     "fields",
     "unique_together",
     "indexes",
+    "sides",
 }
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # system fields, line plumbing, and names SQLAlchemy's declarative classes already use
@@ -213,6 +217,16 @@ def parse_field(
     for key in ("to", "pattern", "compute", "default_setting"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             out.add(where, f"field '{name}': {key} must be text")
+    figure = raw.get("figure")
+    if figure is not None and figure not in (*FIGURES, SIDE_FIGURE):
+        out.add(
+            where,
+            f"field '{name}': unknown figure '{figure}'",
+            hint(str(figure), (*FIGURES, SIDE_FIGURE)),
+            code="meta_bad_figure",
+            option="figure",
+            figure=str(figure),
+        )
     for key in ("read_roles", "write_roles"):
         if raw.get(key) is not None and not (isinstance(raw[key], list) and all(isinstance(r, str) for r in raw[key])):
             out.add(where, f"field '{name}': {key} must be a list of role keys")
@@ -250,6 +264,7 @@ def parse_field(
         read_roles=tuple(raw.get("read_roles") or ()),
         write_roles=tuple(raw.get("write_roles") or ()),
         compute=raw.get("compute"),
+        figure=figure,
         default_setting=raw.get("default_setting"),
         backfill=raw.get("backfill"),
         options=tuple(options),
@@ -383,6 +398,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
         out.add(where, "a document needs number_prefix of 1-6 capital letters", "number_prefix: CG")
     unique_together = _field_groups(data, "unique_together", names, out, rel, "unique_together: [[item, warehouse]]")
     indexes = _field_groups(data, "indexes", names, out, rel, "indexes: [[category, name]]")
+    sides = load_sides(data.get("sides"), fields, f"{rel}:{line_of(data, 'sides')}", out)
     models = [
         ModelSpec(
             key=key,
@@ -396,6 +412,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
             number_prefix=prefix,
             help=texts(data.get("help")) or {},
             source=where,
+            sides=sides,
         )
     ]
     if line_fields:
@@ -482,6 +499,9 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     handlers, handler_errors = resolve_handlers(models)
     if handler_errors:
         return None, handler_errors
+    figure_errors = derive_figures(models, handlers)
+    if figure_errors:
+        return None, figure_errors
     return (
         Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals, handlers=handlers),
         [],

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from app.meta.common import Collector, hint, texts
-from app.meta.spec import ACTIONS, MenuLink, MenuSpec, ModelSpec, RoleSpec
+from app.meta.spec import ACTIONS, FIGURES, SIDES, MenuLink, MenuSpec, ModelSpec, RoleSpec
 from app.meta.yamlload import line_of, load_yaml
 
-ROLE_OPTIONS = {"label", "permissions", "hidden_fields", "readonly_fields", "row_scope"}
+ROLE_OPTIONS = {"label", "permissions", "hidden_figures", "sides", "hidden_fields", "readonly_fields", "row_scope"}
 REQUIRED_ROLES = ("admin", "manager", "clerk", "purchaser", "salesperson", "warehouse", "finance")
-SCOPE_VALUES = {"me": "user", "my_warehouses": "link"}
+# me: a user field is the reader; my_warehouses: a warehouse link is one of theirs; visible: a link to a row
+# the reader may see (payments of the salesperson's own customers)
+SCOPE_VALUES = {"me": "user", "my_warehouses": "link", "visible": "link"}
 
 
 def load_roles(root: Path, models: dict[str, ModelSpec], out: Collector) -> dict[str, RoleSpec]:
@@ -79,6 +81,12 @@ def load_roles(root: Path, models: dict[str, ModelSpec], out: Collector) -> dict
                 for fname in field_names:
                     if fname not in names:
                         out.add(mwhere, f"role '{key}': {model_key} has no field '{fname}'", hint(fname, names))
+                    elif section == "hidden_fields" and _is_figure(models[model_key], fname):
+                        out.add(
+                            mwhere,
+                            f"role '{key}': {model_key}.{fname} is a figure; hide its kind instead",
+                            "hidden_figures: [" + ", ".join(FIGURES) + "]",
+                        )
                 masks[section][model_key] = tuple(field_names or ())
         scopes: dict[str, dict[str, str]] = {}
         for model_key, rule in (raw.get("row_scope") or {}).items():
@@ -96,6 +104,8 @@ def load_roles(root: Path, models: dict[str, ModelSpec], out: Collector) -> dict
                     out.add(swhere, f"role '{key}': '{fname}' must be a user field for 'me'")
                 elif token == "my_warehouses" and not (fspec.type == "link" and fspec.to == "warehouse"):
                     out.add(swhere, f"role '{key}': '{fname}' must link to warehouse for 'my_warehouses'")
+                elif token == "visible" and fspec.type != "link":
+                    out.add(swhere, f"role '{key}': '{fname}' must be a link for 'visible'")
             scopes[model_key] = dict(rule)
         roles[key] = RoleSpec(
             key=key,
@@ -104,8 +114,31 @@ def load_roles(root: Path, models: dict[str, ModelSpec], out: Collector) -> dict
             hidden_fields=masks["hidden_fields"],
             readonly_fields=masks["readonly_fields"],
             row_scope=scopes,
+            hidden_figures=_kinds(raw, "hidden_figures", FIGURES, f"{rel}:{line_of(raw, 'hidden_figures')}", key, out),
+            sides=_kinds(raw, "sides", SIDES, f"{rel}:{line_of(raw, 'sides')}", key, out)
+            if "sides" in raw
+            else frozenset(SIDES),
         )
     return roles
+
+
+def _is_figure(model: ModelSpec, name: str) -> bool:
+    spec = model.field(name)
+    return spec is not None and (spec.figure is not None or spec.type == "money")
+
+
+def _kinds(
+    raw: dict[str, Any], option: str, allowed: tuple[str, ...], where: str, role: str, out: Collector
+) -> frozenset[str]:
+    """A role's list of figure kinds or sides, each checked against the vocabulary."""
+    values = raw.get(option) or []
+    if not isinstance(values, list):
+        out.add(where, f"role '{role}': {option} must be a list", "one or more of: " + ", ".join(allowed))
+        return frozenset()
+    for value in values:
+        if value not in allowed:
+            out.add(where, f"role '{role}': unknown {option} value '{value}'", hint(str(value), allowed))
+    return frozenset(v for v in values if v in allowed)
 
 
 def load_menus(root: Path, models: dict[str, ModelSpec], out: Collector) -> tuple[MenuSpec, ...]:

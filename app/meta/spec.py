@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,12 @@ ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export")
 MODEL_KINDS = ("master", "document", "ledger")
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
 TODAY = "today"  # `default: today` on a date field: the business's date when the row is created
+# What a figure is (a field's `figure:`): roles and the 价格屏蔽 setting hide kinds of figures, never field names.
+FIGURES = ("purchase", "sale", "cost", "cash")
+# The sides of the business a partner, a price list row or a payment belongs to (named after the figures they
+# carry); `figure: side` says the figure is of the row's own side (a supplier's price is a purchase figure).
+SIDES = ("purchase", "sale")
+SIDE_FIGURE = "side"
 # field options that are plain values (the YAML keys of FieldSpec attributes of the same name)
 SCALAR_OPTIONS = (
     "help",
@@ -28,6 +35,7 @@ SCALAR_OPTIONS = (
     "index",
     "search_index",
     "compute",
+    "figure",
     "to",
     "precision",
     "scale",
@@ -69,6 +77,9 @@ class FieldSpec:
     read_roles: tuple[str, ...] = ()
     write_roles: tuple[str, ...] = ()
     compute: str | None = None
+    figure: str | None = None  # the kind of figure the field is (FIGURES or SIDE_FIGURE), as declared
+    # every kind the field reveals: its own and, for a computed field, those of what it is computed from
+    figures: frozenset[str] = frozenset()
     options: tuple[Option, ...] = ()
     to: str | None = None
     precision: int | None = None
@@ -107,6 +118,18 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class SidesSpec:
+    """Which side(s) of the business each row of a model belongs to, read from one select field."""
+
+    field: str
+    values: dict[str, tuple[str, ...]]  # option value -> sides (a partner that is both is on both)
+
+    def options_on(self, sides: frozenset[str]) -> list[str]:
+        """The field's values whose rows are on one of these sides."""
+        return [value for value, on in self.values.items() if set(on) & sides]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A declared model (master data, document, document lines or ledger)."""
 
@@ -122,6 +145,7 @@ class ModelSpec:
     source: str = ""
     unique_together: tuple[tuple[str, ...], ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()  # (field, ...) sort / filter paths; id is appended
+    sides: SidesSpec | None = None  # rows per side (partners, price lists, payments); lines follow their document
 
     @property
     def class_name(self) -> str:
@@ -158,7 +182,7 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class RoleSpec:
-    """A role: actions per model, hidden and read-only fields, row scope."""
+    """A role: actions per model, hidden kinds of figures, sides, hidden and read-only fields, row scope."""
 
     key: str
     label: dict[str, str]
@@ -166,6 +190,17 @@ class RoleSpec:
     hidden_fields: dict[str, tuple[str, ...]]
     readonly_fields: dict[str, tuple[str, ...]]
     row_scope: dict[str, dict[str, str]]
+    hidden_figures: frozenset[str] = frozenset()
+    sides: frozenset[str] = frozenset(SIDES)
+
+    def grants(self, model_key: str) -> set[str]:
+        """The actions roles.yaml gives this role on a model (globs matched)."""
+        return {
+            action
+            for pattern, actions in self.permissions.items()
+            if fnmatch.fnmatchcase(model_key, pattern)
+            for action in actions
+        }
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,11 @@ class YamlProblem:
     message: str
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when present: ten times faster, so every start-up (and `jxc user add`) reads metadata quickly
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc]
     problems: list[YamlProblem]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]

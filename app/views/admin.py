@@ -14,10 +14,17 @@ from app.clock import business_today
 from app.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import label, t
+from app.meta.spec import FIGURES, SIDE_FIGURE
 from app.meta.types import FIELD_TYPES
 from app.services.money.cash import ZERO, account_balances
-from app.services.money.prices import supplier_scorecard
-from app.services.money.receivables import ageing, overdue_customers, payable, receivable, statement
+from app.services.money.prices import may_read_scorecard, supplier_scorecard
+from app.services.money.receivables import (
+    PAYABLE,
+    RECEIVABLE,
+    overdue_customers,
+    partner_account,
+    readable_sides,
+)
 from app.services.records.audit_read import recent_audit
 from app.services.records.query import get_row
 from app.services.records.settings import policies, set_policy
@@ -57,6 +64,7 @@ class FieldsAdminView(BaseView):
             types=[name for name in FIELD_TYPES if name != "lines"],
             link_models=[(m.key, label(m.label, m.key)) for m in models if not m.is_line],
             roles=[(r.key, label(r.label, r.key)) for r in meta.roles.values()],
+            figures=[(kind, t(f"figure.{kind}")) for kind in (*FIGURES, SIDE_FIGURE)],
         )
 
 
@@ -173,8 +181,11 @@ class AccountsView(BaseView):
     @has_access
     def overdue(self) -> Any:
         """催款: customers past their payment terms, most overdue first, with their ageing."""
-        today = business_today()
-        return self.render_template("jxc/overdue.html", rows=overdue_customers(session(), current_access(), today))
+        try:
+            rows = overdue_customers(session(), current_access(), business_today())
+        except Forbidden:
+            abort(403)
+        return self.render_template("jxc/overdue.html", rows=rows)
 
     @expose("/<int:pk>")
     @has_access
@@ -185,17 +196,18 @@ class AccountsView(BaseView):
             row = get_row(session(), access, reg.model("partner"), pk)
         except NotFound:
             abort(404)
-        side = "payable" if request.args.get("side") == "payable" or row.kind == "supplier" else "receivable"
-        today = business_today()
+        requested = request.args.get("side")
+        try:
+            account = partner_account(
+                session(), access, row, requested if requested in (RECEIVABLE, PAYABLE) else None, business_today()
+            )
+        except Forbidden:
+            abort(403)
+        scorecard = None
+        if row.kind in ("supplier", "both") and may_read_scorecard(access):
+            scorecard = supplier_scorecard(session(), reg, pk, access)
         return self.render_template(
-            "jxc/account.html",
-            partner=row,
-            side=side,
-            receivable=receivable(session(), reg, pk),
-            payable=payable(session(), reg, pk),
-            ageing=ageing(session(), reg, pk, today, int(row.payment_terms_days or 0), side),
-            statement=statement(session(), reg, pk, side),
-            scorecard=supplier_scorecard(session(), reg, pk) if row.kind in ("supplier", "both") else None,
+            "jxc/account.html", partner=row, account=account, sides=readable_sides(access), scorecard=scorecard
         )
 
 

@@ -1,4 +1,4 @@
-"""Request hooks: locale, request id, write intent, live metadata, CSRF for the API, headers."""
+"""Request hooks: locale, request id, write intent, live metadata, live sign-ins, CSRF for the API, headers."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import secrets
 import uuid
 from typing import Any
 
-from flask import Flask, g, jsonify, request, session
+from flask import Flask, current_app, g, jsonify, request, session
+from flask_jwt_extended import get_current_user, verify_jwt_in_request
+from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 
 from app.extensions import db, registry_holder, write_intent
 from app.i18n import LOCALES, t
 from app.services.records.audit import request_id_var
+from app.services.users.sessions import SESSION_KEY, session_alive
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes that must not queue for SQLite's write lock: cancelling a job that holds it (app.jobs.queue.cancel
@@ -40,14 +43,38 @@ def _start_request() -> Any:
     return None
 
 
+def _bearer_signs_in() -> bool:
+    """Does the request carry an API token that actually signs someone in (valid, live, active user)?"""
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
+        return False
+    try:
+        verify_jwt_in_request()
+    except Exception:  # noqa: BLE001 - any refusal of the token means it signs nobody in
+        return False
+    return get_current_user() is not None
+
+
+def _check_sign_in() -> Any:
+    """A browser session lives while its row does: one ended by logout, a new password or a deactivation
+    (here or in another process) is signed out before the request goes further."""
+    if not current_user.is_authenticated:
+        return None
+    if session_alive(db.session, current_user.id, session.get(SESSION_KEY)):
+        return None
+    logout_user()
+    session.clear()
+    return None
+
+
 def _api_csrf() -> Any:
-    """Cookie-authenticated API writes need the CSRF token; bearer-token calls do not."""
+    """Cookie-authenticated API writes need the CSRF token; only a bearer token that signs someone in skips it
+    (a made-up "Authorization: Bearer x" beside the victim's cookie does not)."""
     if request.method not in UNSAFE or not request.path.startswith("/api/"):
         return None
     if request.path.startswith(CSRF_FREE_API):
         return None
-    if request.headers.get("Authorization", "").startswith("Bearer "):
-        return None
+    if not current_user.is_authenticated or _bearer_signs_in():
+        return None  # not signed in by the cookie: there is nothing to forge
     try:
         validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
     except (CSRFError, Exception):  # noqa: BLE001 - any failure is a refusal
@@ -69,6 +96,8 @@ def _headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("JXC_HTTPS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if "request_id" in g:
         response.headers.setdefault("X-Request-ID", g.request_id)
     return response
@@ -86,6 +115,7 @@ def _end_request(_exc: BaseException | None) -> None:
 def install_request_hooks(app: Flask) -> None:
     """Register the hooks; ours run before FAB's so the transaction starts the right way."""
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
+    app.before_request(_check_sign_in)
     app.before_request(_api_csrf)
     app.after_request(_headers)
     app.teardown_request(_end_request)

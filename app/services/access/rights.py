@@ -1,7 +1,9 @@
-"""Who may do what: actions per model (FAB permissions), field masks and row scope (roles.yaml).
+"""Who may do what: actions per model (FAB permissions), masks by kind of figure, sides and row scope (roles.yaml).
 
-Every channel (REST, forms, grid, imports, exports, reports, jobs) asks this module; nothing else
-decides access.
+Every channel (REST, forms, grid, imports, exports, reports, accounts, jobs) asks this module; nothing else
+decides access. A field is hidden from a role when it reveals a kind of figure the role hides (what the field
+is and what it is computed from, see app/meta/figures.py); a row is visible to a role when it is on one of the
+role's sides and matches its row scope; a link to a row the reader may not see reads as empty.
 """
 
 from __future__ import annotations
@@ -9,17 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from app.errors import Forbidden
 from app.i18n import t
+from app.meta.figures import model_sides
 from app.meta.registry import Registry
-from app.meta.spec import FieldSpec, ModelSpec, RoleSpec
+from app.meta.spec import FIGURES, SIDE_FIGURE, FieldSpec, ModelSpec, RoleSpec
 from app.services.access.tables import user_department, user_warehouse
 
 ADMIN_ROLE = "admin"
 OWN, DEPARTMENT, ALL = "own", "department", "all"  # how far a role's "me" row scope reaches
+EVERY_FIGURE = frozenset(FIGURES)
 
 
 def permission_resource(model: ModelSpec) -> str:
@@ -40,6 +45,7 @@ class Access:
     price_blind: bool = False  # 价格屏蔽: every role of the user is in hide_prices_from_roles
     # how far a role's "me" row scope reaches (settings department_scope_roles / all_scope_roles)
     scope_levels: dict[str, str] = field(default_factory=dict)
+    _seen: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     @property
     def is_admin(self) -> bool:
@@ -50,6 +56,12 @@ class Access:
     def roles(self) -> list[RoleSpec]:
         """The user's roles that roles.yaml knows."""
         return [self.registry.meta.roles[r] for r in self.role_names if r in self.registry.meta.roles]
+
+    def roles_on(self, model: ModelSpec) -> list[RoleSpec]:
+        """The user's roles that roles.yaml lets act on the model: their masks, sides and scope apply to it."""
+        roles = self.roles
+        granting = [role for role in roles if role.grants(model.permission_model)]
+        return granting or roles
 
     def can(self, model_key: str, action: str) -> bool:
         """May the user do `action` on `model_key`?"""
@@ -63,18 +75,37 @@ class Access:
         if not self.can(model_key, action):
             raise Forbidden(t("forbidden"))
 
+    # -- masks ----------------------------------------------------------------------------------
+
+    def hidden_figures(self, role: RoleSpec) -> frozenset[str]:
+        """The kinds of figures a role hides from this user (all of them under 价格屏蔽)."""
+        return EVERY_FIGURE if self.price_blind else role.hidden_figures
+
+    def _kinds(self, model: ModelSpec, spec: FieldSpec, role: RoleSpec) -> set[str]:
+        """The kinds of figures the field shows this role (`side` is the sides of the rows the role sees)."""
+        kinds = set(spec.figures) - {SIDE_FIGURE}
+        if SIDE_FIGURE in spec.figures:
+            sides = model_sides(self.registry.meta.models, model)
+            on_model = {side for values in (sides.values.values() if sides else ()) for side in values}
+            kinds |= on_model & role.sides
+        return kinds
+
     def can_see(self, model: ModelSpec, spec: FieldSpec) -> bool:
-        """Is the field visible to the user (not hidden by any of their roles' masks)?"""
+        """Is the field visible to the user: not hidden by every role's masks (fields, kinds of figures)?"""
         if spec.hidden:
             return False
         if self.is_admin:
             return True
-        if self.price_blind and spec.type == "money":
-            return False
         if spec.read_roles and not set(spec.read_roles) & set(self.role_names):
             return False
-        roles = self.roles
-        return any(spec.name not in role.hidden_fields.get(model.key, ()) for role in roles)
+        key = (model.key, spec.name)
+        if key not in self._seen:
+            self._seen[key] = any(
+                spec.name not in role.hidden_fields.get(model.key, ())
+                and not self._kinds(model, spec, role) & self.hidden_figures(role)
+                for role in self.roles_on(model)
+            )
+        return self._seen[key]
 
     def can_write(self, model: ModelSpec, spec: FieldSpec) -> bool:
         """May the user set the field through a payload?"""
@@ -84,11 +115,26 @@ class Access:
             return True
         if spec.write_roles and not set(spec.write_roles) & set(self.role_names):
             return False
-        return any(spec.name not in role.readonly_fields.get(model.key, ()) for role in self.roles)
+        return any(spec.name not in role.readonly_fields.get(model.key, ()) for role in self.roles_on(model))
 
     def visible_fields(self, model: ModelSpec) -> list[FieldSpec]:
         """Fields the user may read, in display order."""
         return [spec for spec in model.fields if self.can_see(model, spec)]
+
+    def may_use(self, model_key: str, *field_names: str) -> bool:
+        """May the user read the model and see each named field? What accounts and reports check per source."""
+        if not self.can(model_key, "read"):
+            return False
+        model = self.registry.model(model_key)
+        return all((spec := model.field(name)) is not None and self.can_see(model, spec) for name in field_names)
+
+    def require_use(self, model_key: str, *field_names: str) -> ModelSpec:
+        """Forbidden unless `may_use`; returns the model (its rows are then read through `scope`)."""
+        if not self.may_use(model_key, *field_names):
+            raise Forbidden(t("forbidden"))
+        return self.registry.model(model_key)
+
+    # -- rows -----------------------------------------------------------------------------------
 
     def warehouse_ids(self) -> Any:
         """SQL for the warehouses assigned to the user."""
@@ -104,33 +150,139 @@ class Access:
         )
         return select(user_department.c.user_id).where(user_department.c.department_id.in_(mine))
 
-    def scope(self, model: ModelSpec) -> ColumnElement[bool] | None:
+    def scope(self, model: ModelSpec, _seen: frozenset[str] = frozenset()) -> ColumnElement[bool] | None:
         """Row filter for the model, or None when the user sees every row."""
         if self.is_admin:
             return None
         cls = self.registry.cls(model.key)
         if model.is_line:
             parent = self.registry.model(model.parent or "")
-            parent_scope = self.scope(parent)
+            parent_scope = self.scope(parent, _seen)
             if parent_scope is None:
                 return None
             parent_cls = self.registry.cls(parent.key)
             return cls.parent_id.in_(select(parent_cls.id).where(parent_scope))
-        roles = self.roles
+        roles = self.roles_on(model)
         if not roles:
             return false()
         conditions: list[ColumnElement[bool]] = []
         for role in roles:
-            rule = role.row_scope.get(model.key)
-            level = self.scope_levels.get(role.key, OWN)
-            if not rule or (level == ALL and "me" in rule.values()):
+            parts = [
+                c
+                for c in (self._side_condition(model, role), self._rule_condition(model, role, _seen))
+                if c is not None
+            ]
+            if not parts:
                 return None
-            for field_name, token in rule.items():
-                column = getattr(cls, model.field(field_name).column)  # type: ignore[union-attr]
-                if token == "me" and level == DEPARTMENT:
-                    conditions.append(or_(column == self.user_id, column.in_(self.department_user_ids())))
-                elif token == "me":
-                    conditions.append(column == self.user_id)
-                else:
-                    conditions.append(column.in_(self.warehouse_ids()))
+            conditions.append(and_(*parts) if len(parts) > 1 else parts[0])
         return or_(*conditions)
+
+    def _side_condition(self, model: ModelSpec, role: RoleSpec) -> ColumnElement[bool] | None:
+        """Rows on the role's sides (None when the role reads every side of the model)."""
+        if model.sides is None:
+            return None
+        allowed = model.sides.options_on(role.sides)
+        if len(allowed) == len(model.sides.values):
+            return None
+        column = getattr(self.registry.cls(model.key), model.sides.field)
+        return column.in_(allowed) if allowed else false()
+
+    def _rule_condition(self, model: ModelSpec, role: RoleSpec, seen: frozenset[str]) -> ColumnElement[bool] | None:
+        """The role's row_scope rule for the model: a row matches when ANY listed field does."""
+        rule = role.row_scope.get(model.key)
+        level = self.scope_levels.get(role.key, OWN)
+        if not rule or (level == ALL and "me" in rule.values()):
+            return None
+        cls = self.registry.cls(model.key)
+        conditions: list[ColumnElement[bool]] = []
+        for field_name, token in rule.items():
+            spec = model.field(field_name)
+            column = getattr(cls, spec.column)  # type: ignore[union-attr]
+            if token == "me" and level == DEPARTMENT:
+                conditions.append(or_(column == self.user_id, column.in_(self.department_user_ids())))
+            elif token == "me":
+                conditions.append(column == self.user_id)
+            elif token == "visible":
+                conditions.append(self._visible_link(spec, column, seen | {model.key}))  # type: ignore[arg-type]
+            else:
+                conditions.append(column.in_(self.warehouse_ids()))
+        return or_(*conditions)
+
+    def _visible_link(self, spec: FieldSpec, column: Any, seen: frozenset[str]) -> ColumnElement[bool]:
+        target = spec.to or ""
+        if target in seen:  # a scope that leads back to itself names no row
+            return false()
+        ids = self.linkable(target, seen)
+        return column.isnot(None) if ids is None else column.in_(ids)
+
+    def linkable(self, model_key: str, _seen: frozenset[str] = frozenset()) -> Any:
+        """SQL for the ids of `model_key` rows the user may see through a link, or None for every row.
+
+        A link to a row outside them reads as empty, and cannot be filtered or sorted on."""
+        model = self.registry.model(model_key)
+        cls = self.registry.cls(model.key)
+        if not self.can(model.key, "read"):
+            return select(cls.id).where(false())
+        scope = self.scope(model, _seen)
+        return None if scope is None else select(cls.id).where(scope)
+
+    def may_assign_user(self, session: Session, model: ModelSpec, spec: FieldSpec, user_id: int) -> bool:
+        """May the user put `user_id` in a user field? Not another user in the field their scope is `me` on.
+
+        Such a row would leave the writer's scope: the other user then reads as unknown, as a user who does
+        not exist does, so nobody learns user names by trying them."""
+        if self.is_admin or spec.type != "user":
+            return True
+        allowed: set[int | None] = set()
+        for role in self.roles_on(model):
+            rule = role.row_scope.get(model.key) or {}
+            level = self.scope_levels.get(role.key, OWN)
+            if rule.get(spec.name) != "me" or len(rule) > 1 or level == ALL:
+                return True  # the row stays visible some other way
+            allowed.add(self.user_id)
+            if level == DEPARTMENT:
+                allowed |= set(session.execute(self.department_user_ids()).scalars())
+        return user_id in allowed
+
+    # -- rows that are gone -----------------------------------------------------------------------
+
+    def allows_values(self, session: Session, model: ModelSpec, values: dict[str, Any]) -> bool:
+        """Would a row with these stored values (an audit snapshot: links as ids) be visible to the user?
+
+        For rows that no longer exist (a deleted row's id in the grid's change feed)."""
+        scope = self.scope(model)
+        if scope is None:
+            return True
+        for role in self.roles_on(model):
+            if self._side_allows(model, role, values) and self._rule_allows(session, model, role, values):
+                return True
+        return False
+
+    def _side_allows(self, model: ModelSpec, role: RoleSpec, values: dict[str, Any]) -> bool:
+        if model.sides is None:
+            return True
+        return values.get(model.sides.field) in model.sides.options_on(role.sides)
+
+    def _rule_allows(self, session: Session, model: ModelSpec, role: RoleSpec, values: dict[str, Any]) -> bool:
+        rule = role.row_scope.get(model.key)
+        level = self.scope_levels.get(role.key, OWN)
+        if not rule or (level == ALL and "me" in rule.values()):
+            return True
+        for field_name, token in rule.items():
+            value = values.get(field_name)
+            if value is None:
+                continue
+            if token == "me":
+                users = {self.user_id}
+                if level == DEPARTMENT:
+                    users |= set(session.execute(self.department_user_ids()).scalars())
+                if value in users:
+                    return True
+            elif token == "visible":
+                spec = model.field(field_name)
+                ids = self.linkable(spec.to or "")  # type: ignore[union-attr]
+                if ids is None or session.execute(ids.where(ids.selected_columns[0] == value)).first():
+                    return True
+            elif value in set(session.execute(self.warehouse_ids()).scalars()):
+                return True
+        return False

@@ -312,7 +312,9 @@ class GridBatches:
             now = self._snapshot(model, row, list(change.after or {}))
             for name, value in (change.after or {}).items():
                 spec = model.field(name)
-                if spec is not None and not spec.system and now.get(name) != value:
+                # cells the user may not see were not theirs to change: whether they moved since is not said
+                visible = spec is not None and not spec.system and self.access.can_see(model, spec)
+                if visible and now.get(name) != value:
                     changed.append(self._cell(model, change, row, name))
             if change.op == "create":
                 ops.append({"op": "delete", "id": row.id, "version": row.version})

@@ -204,27 +204,28 @@ def changes_since(session: Session, access: Access, model: ModelSpec, since: Any
         return {"cursor": session.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one()}
     cursor = _int(since, 0)
     rows = session.execute(
-        select(audit_log.c.id, audit_log.c.record_id, audit_log.c.action)
+        select(audit_log.c.id, audit_log.c.record_id, audit_log.c.action, audit_log.c.before)
         .where(audit_log.c.id > cursor, audit_log.c.model == model.key)
         .order_by(audit_log.c.id)
         .limit(MAX_CHANGES)
     ).all()
     changed: dict[int, None] = {}
-    deleted: dict[int, None] = {}
+    deleted: dict[int, dict[str, Any]] = {}
     for row in rows:
         if row.record_id is None:
             continue
         if row.action == "delete":
-            deleted[row.record_id] = None
+            deleted[row.record_id] = json.loads(row.before) if row.before else {}
             changed.pop(row.record_id, None)
         else:
             changed[row.record_id] = None
-    if changed and access.scope(model) is not None:  # ids of rows the user may not see stay unknown
+    if access.scope(model) is not None:  # ids of rows the user may not see (or saw before it was deleted) stay unknown
         cls = access.registry.cls(model.key)
         seen = set(
             session.execute(base_select(access, model).with_only_columns(cls.id).where(cls.id.in_(changed))).scalars()
         )
         changed = {pk: None for pk in changed if pk in seen}
+        deleted = {pk: before for pk, before in deleted.items() if access.allows_values(session, model, before)}
     if rows:
         cursor = rows[-1].id
     else:  # skip past other models' entries so the next poll starts from here

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
 from app.ledger.compute import HUNDRED, price_before_tax
@@ -55,29 +55,61 @@ class AgreedPrice:
 
 
 def last_price(
-    session: Session, registry: Registry, side: str, partner_id: int, item_id: int, unit_id: int | None = None
+    session: Session,
+    registry: Registry,
+    side: str,
+    partner_id: int,
+    item_id: int,
+    unit_id: int | None = None,
+    access: Access | None = None,
 ) -> Decimal | None:
     """The most recent price agreed with this partner for this item in this unit, as it was written."""
-    agreed = last_agreed(session, registry, side, partner_id, item_id, unit_id)
+    agreed = last_agreed(session, registry, side, partner_id, item_id, unit_id, access)
     return agreed.price if agreed is not None else None
 
 
+PRICE_USES = (("partner", "date", "prices_include_tax"), ("item", "unit", "price", "tax_rate"))  # header, lines
+
+
+def may_read_side_prices(access: Access, side: str) -> bool:
+    """May the reader read the side's orders and deliveries / receipts with their line prices?"""
+    header, lines = PRICE_USES
+    return all(access.may_use(m, *header) and access.may_use(f"{m}_line", *lines) for m in SIDES[side])
+
+
+def require_side_prices(access: Access, side: str) -> None:
+    """Forbidden unless `may_read_side_prices`."""
+    header, lines = PRICE_USES
+    for model_key in SIDES[side]:
+        access.require_use(model_key, *header)
+        access.require_use(f"{model_key}_line", *lines)
+
+
 def last_agreed(
-    session: Session, registry: Registry, side: str, partner_id: int, item_id: int, unit_id: int | None = None
+    session: Session,
+    registry: Registry,
+    side: str,
+    partner_id: int,
+    item_id: int,
+    unit_id: int | None = None,
+    access: Access | None = None,
 ) -> AgreedPrice | None:
     """The most recent price on a submitted order or delivery/receipt with this partner for this item
     in this unit (None: the item's base unit, which a blank line unit also means), with its basis.
 
     Most recent: the latest document date; on the same date the document written last (its creation
     time: ids of two tables say nothing about which came first); on the same instant the delivery or
-    receipt before the order; within one document its last such line."""
+    receipt before the order; within one document its last such line.
+    For a reader (`access`), only among the documents they may read, and only if they may see prices."""
+    if access is not None:
+        require_side_prices(access, side)
     item = session.get(registry.cls("item"), item_id)
     base_unit = getattr(item, "unit_id", None)
     unit_id = unit_id if unit_id is not None else base_unit
     best: tuple[Any, AgreedPrice] | None = None
     for rank, model_key in enumerate(reversed(SIDES[side])):
         doc, line = registry.cls(model_key), registry.cls(f"{model_key}_line")
-        row = session.execute(
+        stmt = (
             select(doc.date, doc.created_at, line.price, doc.prices_include_tax, line.tax_rate)
             .join(doc, doc.id == line.parent_id)
             .where(
@@ -91,7 +123,9 @@ def last_agreed(
             )
             .order_by(doc.date.desc(), doc.created_at.desc(), doc.id.desc(), line.line_no.desc(), line.id.desc())
             .limit(1)
-        ).first()
+        )
+        scope = access.scope(registry.model(model_key)) if access is not None else None
+        row = session.execute(stmt if scope is None else stmt.where(scope)).first()
         if row is None:
             continue
         when = (row.date, row.created_at or dt.datetime.min, rank)
@@ -100,9 +134,17 @@ def last_agreed(
     return None if best is None else best[1]
 
 
-def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: Any, values: dict[str, Any]) -> None:
+def line_defaults(
+    session: Session,
+    registry: Registry,
+    model: ModelSpec,
+    doc: Any,
+    values: dict[str, Any],
+    access: Access | None = None,
+) -> None:
     """Fill an empty unit and tax rate from the item and an empty price from the price list, the
-    partner's last price or the item, in the line's unit (a base-unit price times the unit's ratio)."""
+    partner's last price or the item, in the line's unit (a base-unit price times the unit's ratio).
+    Shown to a reader (`access`), the last price is looked for only among the documents they may read."""
     line_model = registry.model(model.lines_model or "")
     item_id = values.get("item")
     if item_id is None:
@@ -126,8 +168,9 @@ def line_defaults(session: Session, registry: Registry, model: ModelSpec, doc: A
     own_list = "customer" if side == "sales" else "supplier"
     # an agreed price for this partner, then the last price agreed, then the partner's price list, then the item
     price = list_price(session, registry, item_id, own_list, partner_id, day, unit_id, ratio)
-    if price is None and partner_id is not None and policy(session, registry, "remember_last_price"):
-        agreed = last_agreed(session, registry, side, partner_id, item_id, unit_id)
+    readable = access is None or may_read_side_prices(access, side)
+    if price is None and partner_id is not None and readable and policy(session, registry, "remember_last_price"):
+        agreed = last_agreed(session, registry, side, partner_id, item_id, unit_id, access)
         includes_tax = bool(getattr(doc, "prices_include_tax", False))
         price = agreed.on_basis(includes_tax, Decimal(values.get("tax_rate") or 0)) if agreed is not None else None
     default_list = getattr(partner, "price_list", None)
@@ -204,7 +247,7 @@ def suggested_line(
     partner_id = resolver.resolve("partner", partner_raw) if partner_raw not in (None, "") else None
     values: dict[str, Any] = {"item": item_id, "unit": unit_id}
     doc = SimpleNamespace(partner_id=partner_id, prices_include_tax=includes_tax)
-    line_defaults(session, access.registry, model, doc, values)
+    line_defaults(session, access.registry, model, doc, values, access)
     line_model = access.registry.model(model.lines_model)
     out: dict[str, Any] = {}
     for name, value in values.items():
@@ -214,12 +257,34 @@ def suggested_line(
     return out
 
 
-def supplier_scorecard(session: Session, registry: Registry, partner_id: int) -> dict[str, Any]:
+SCORECARD_USES = (
+    ("purchase_receipt", ("partner", "date", "source_number", "prices_include_tax")),
+    ("purchase_receipt_line", ("item", "qty", "rejected_qty", "price", "tax_rate", "unit_ratio")),
+    ("purchase_order", ("number",)),
+    ("purchase_order_line", ("item", "delivery_date")),
+    ("item", ("sku",)),
+)
+
+
+def may_read_scorecard(access: Access) -> bool:
+    """May the reader see supplier scorecards (receipts with their prices, orders with their dates)?"""
+    return all(access.may_use(model, *fields) for model, fields in SCORECARD_USES)
+
+
+def supplier_scorecard(
+    session: Session, registry: Registry, partner_id: int, access: Access | None = None
+) -> dict[str, Any]:
     """On-time receipts against promised dates, rejected share (in base units), and the price history per
-    item (per base unit, before tax: what the goods cost, whatever unit and basis each receipt used)."""
+    item (per base unit, before tax: what the goods cost, whatever unit and basis each receipt used).
+    For a reader (`access`): Forbidden unless they may read what it uses, and only their receipts and orders."""
+    if access is not None:
+        for model_key, fields in SCORECARD_USES:
+            access.require_use(model_key, *fields)
     receipt, line = registry.cls("purchase_receipt"), registry.cls("purchase_receipt_line")
     order, order_line = registry.cls("purchase_order"), registry.cls("purchase_order_line")
     item = registry.cls("item")
+    receipt_scope = access.scope(registry.model("purchase_receipt")) if access is not None else None
+    order_scope = access.scope(registry.model("purchase_order")) if access is not None else None
     rows = session.execute(
         select(
             receipt.date,
@@ -236,6 +301,7 @@ def supplier_scorecard(session: Session, registry: Registry, partner_id: int) ->
         .join(receipt, receipt.id == line.parent_id)
         .join(item, item.id == line.item_id)
         .where(receipt.partner_id == partner_id, receipt.status == Status.SUBMITTED)
+        .where(receipt_scope if receipt_scope is not None else true())
         .order_by(receipt.date, line.id)
     ).all()
     promised: dict[tuple[str, int], Any] = {}
@@ -245,6 +311,7 @@ def supplier_scorecard(session: Session, registry: Registry, partner_id: int) ->
             select(order.number, order_line.item_id, order_line.delivery_date)
             .join(order, order.id == order_line.parent_id)
             .where(order.number.in_(numbers))
+            .where(order_scope if order_scope is not None else true())
         ):
             promised[(number, item_id)] = due
     judged = [(r.date, promised.get((r.source_number, r.item_id))) for r in rows]

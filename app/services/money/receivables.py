@@ -1,4 +1,10 @@
-"""Receivables and payables per partner, from submitted documents (应收 / 应付)."""
+"""Receivables and payables per partner, from submitted documents (应收 / 应付).
+
+Read for a person (an `Access`), an account uses only what they may read: each side needs read on every
+document model it sums and sight of the figure it sums (`SOURCES`, refused as a whole otherwise, so a
+balance is never silently partial), and counts only the documents in their row scope. Without an Access
+(posting's credit check) every submitted document counts.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +15,80 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.errors import Forbidden
+from app.i18n import t
 from app.meta.registry import Registry
 from app.meta.status import Status
 from app.services.access.rights import Access
 
 ZERO = Decimal(0)
 OWED = "total_with_tax"  # the document total a partner owes or is owed (价税合计)
+RECEIVABLE, PAYABLE = "receivable", "payable"
+# per side of an account: (document model, the figure it adds, its sign, the payments' direction)
+SOURCES: dict[str, tuple[tuple[str, str, int, str | None], ...]] = {
+    RECEIVABLE: (
+        ("sales_delivery", OWED, 1, None),
+        ("sales_return", OWED, -1, None),
+        ("payment", "amount", -1, "receipt"),
+    ),
+    PAYABLE: (
+        ("purchase_receipt", OWED, 1, None),
+        ("purchase_return", OWED, -1, None),
+        ("payment", "amount", -1, "payment"),
+    ),
+}
+INVOICES = {RECEIVABLE: "sales_delivery", PAYABLE: "purchase_receipt"}
 
 
-def _sum(session: Session, registry: Registry, model: str, column: str, partner_id: int, **where: Any) -> Decimal:
+def may_read_side(access: Access, side: str) -> bool:
+    """May the reader see this side of accounts: every model it sums, with its figure and the allocations?"""
+    return all(access.may_use(model, "partner", "date", figure) for model, figure, _, _ in SOURCES[side]) and (
+        access.may_use("payment_line", "allocated_amount", "source_number")
+    )
+
+
+def require_side(access: Access | None, side: str) -> None:
+    """Forbidden unless the reader may read the side (nothing to check for the system)."""
+    if access is not None and not may_read_side(access, side):
+        raise Forbidden(t("forbidden"))
+
+
+def _scoped(stmt: Any, access: Access | None, model_key: str) -> Any:
+    """The statement limited to the reader's rows of the model (all rows for the system)."""
+    if access is None:
+        return stmt
+    scope = access.scope(access.registry.model(model_key))
+    return stmt if scope is None else stmt.where(scope)
+
+
+def _sum(
+    session: Session, registry: Registry, model: str, column: str, partner_id: int, access: Access | None, **where: Any
+) -> Decimal:
     cls = registry.cls(model)
     stmt = select(func.sum(getattr(cls, column))).where(cls.partner_id == partner_id, cls.status == Status.SUBMITTED)
     for name, value in where.items():
         stmt = stmt.where(getattr(cls, name) == value)
-    return session.execute(stmt).scalar() or ZERO
+    return Decimal(session.execute(_scoped(stmt, access, model)).scalar() or ZERO)
 
 
-def receivable(session: Session, registry: Registry, partner_id: int) -> Decimal:
+def balance(session: Session, registry: Registry, partner_id: int, side: str, access: Access | None = None) -> Decimal:
+    """What is owed on one side: invoices less returns less money paid (the reader's documents only)."""
+    require_side(access, side)
+    total = ZERO
+    for model, figure, sign, direction in SOURCES[side]:
+        where = {"direction": direction} if direction else {}
+        total += sign * _sum(session, registry, model, figure, partner_id, access, **where)
+    return total
+
+
+def receivable(session: Session, registry: Registry, partner_id: int, access: Access | None = None) -> Decimal:
     """What the customer owes: deliveries less returns less money received."""
-    return (
-        _sum(session, registry, "sales_delivery", OWED, partner_id)
-        - _sum(session, registry, "sales_return", OWED, partner_id)
-        - _sum(session, registry, "payment", "amount", partner_id, direction="receipt")
-    )
+    return balance(session, registry, partner_id, RECEIVABLE, access)
 
 
-def payable(session: Session, registry: Registry, partner_id: int) -> Decimal:
+def payable(session: Session, registry: Registry, partner_id: int, access: Access | None = None) -> Decimal:
     """What we owe the supplier: receipts less returns less money paid."""
-    return (
-        _sum(session, registry, "purchase_receipt", OWED, partner_id)
-        - _sum(session, registry, "purchase_return", OWED, partner_id)
-        - _sum(session, registry, "payment", "amount", partner_id, direction="payment")
-    )
+    return balance(session, registry, partner_id, PAYABLE, access)
 
 
 def open_orders(session: Session, registry: Registry, partner_id: int, exclude: int | None = None) -> Decimal:
@@ -62,23 +110,26 @@ def open_orders(session: Session, registry: Registry, partner_id: int, exclude: 
 
 
 def allocated_to(
-    session: Session, registry: Registry, model_key: str, number: str, exclude: int | None = None
+    session: Session,
+    registry: Registry,
+    model_key: str,
+    number: str,
+    exclude: int | None = None,
+    access: Access | None = None,
 ) -> Decimal:
-    """What submitted payments (but `exclude`) have allocated to one document."""
+    """What submitted payments (but `exclude`) have allocated to one document (the reader's payments only)."""
     payment, line = registry.cls("payment"), registry.cls("payment_line")
-    return (
-        session.execute(
-            select(func.sum(line.allocated_amount))
-            .join(payment, payment.id == line.parent_id)
-            .where(
-                payment.status == Status.SUBMITTED,
-                payment.id != (exclude or 0),
-                line.source_number == number,
-                (line.source_model == model_key) | line.source_model.is_(None),
-            )
-        ).scalar()
-        or ZERO
+    stmt = (
+        select(func.sum(line.allocated_amount))
+        .join(payment, payment.id == line.parent_id)
+        .where(
+            payment.status == Status.SUBMITTED,
+            payment.id != (exclude or 0),
+            line.source_number == number,
+            (line.source_model == model_key) | line.source_model.is_(None),
+        )
     )
+    return Decimal(session.execute(_scoped(stmt, access, "payment")).scalar() or ZERO)
 
 
 RETURNS = {"sales_delivery": "sales_return", "purchase_receipt": "purchase_return"}  # what names them
@@ -108,54 +159,58 @@ def open_amount(session: Session, registry: Registry, model_key: str, doc: Any, 
 BUCKETS = ((0, "current"), (30, "1_30"), (60, "31_60"), (90, "61_90"), (None, "over_90"))
 
 
-def _documents(session: Session, registry: Registry, partner_id: int, side: str) -> list[dict[str, Any]]:
+def _documents(
+    session: Session, registry: Registry, partner_id: int, side: str, access: Access | None
+) -> list[dict[str, Any]]:
     """The partner's submitted documents that change what is owed, oldest first, with their sign."""
-    models = (
-        (("sales_delivery", 1), ("sales_return", -1), ("payment", -1))
-        if side == "receivable"
-        else (("purchase_receipt", 1), ("purchase_return", -1), ("payment", -1))
-    )
-    direction = "receipt" if side == "receivable" else "payment"
+    require_side(access, side)
     rows = []
-    for model, sign in models:
+    for model, figure, sign, direction in SOURCES[side]:
         cls = registry.cls(model)
-        amount_col = cls.amount if model == "payment" else getattr(cls, OWED)
-        stmt = select(cls.number, cls.date, amount_col, cls.created_at).where(
+        stmt = select(cls.number, cls.date, getattr(cls, figure), cls.created_at).where(
             cls.partner_id == partner_id, cls.status == Status.SUBMITTED
         )
-        if model == "payment":
+        if direction:
             stmt = stmt.where(cls.direction == direction)
-        for number, date, amount, created in session.execute(stmt):
+        for number, date, amount, created in session.execute(_scoped(stmt, access, model)):
             rows.append(
                 {"model": model, "number": number, "date": date, "amount": sign * (amount or ZERO), "created": created}
             )
-    rows.sort(key=lambda r: (r["date"], r["created"]))
+    rows.sort(key=lambda r: (r["date"], r["created"], r["number"]))
     for row in rows:
         del row["created"]
     return rows
 
 
-def statement(session: Session, registry: Registry, partner_id: int, side: str = "receivable") -> list[dict[str, Any]]:
+def statement(
+    session: Session, registry: Registry, partner_id: int, side: str = RECEIVABLE, access: Access | None = None
+) -> list[dict[str, Any]]:
     """对账单: every document with the running balance."""
     running = ZERO
     out = []
-    for row in _documents(session, registry, partner_id, side):
+    for row in _documents(session, registry, partner_id, side, access):
         running += row["amount"]
         out.append({**row, "date": row["date"].isoformat(), "amount": str(row["amount"]), "balance": str(running)})
     return out
 
 
 def ageing(
-    session: Session, registry: Registry, partner_id: int, today: dt.date, terms_days: int, side: str = "receivable"
+    session: Session,
+    registry: Registry,
+    partner_id: int,
+    today: dt.date,
+    terms_days: int,
+    side: str = RECEIVABLE,
+    access: Access | None = None,
 ) -> dict[str, str]:
     """Open amount by days past due: payments allocated to an invoice and returns naming it settle that
     invoice (up to its amount); other credits settle the oldest invoices first."""
-    docs = _documents(session, registry, partner_id, side)
-    invoice_model = "sales_delivery" if side == "receivable" else "purchase_receipt"
+    docs = _documents(session, registry, partner_id, side, access)
+    invoice_model = INVOICES[side]
     settled_own = {
         d["number"]: min(
             d["amount"],
-            allocated_to(session, registry, invoice_model, d["number"])
+            allocated_to(session, registry, invoice_model, d["number"], access=access)
             + returned_against(session, registry, invoice_model, d["number"]),
         )
         for d in docs
@@ -181,14 +236,15 @@ def ageing(
 def overdue_customers(session: Session, access: Access, today: dt.date) -> list[dict[str, Any]]:
     """Customers the user may see with receivables past their payment terms (催款), most overdue first."""
     registry = access.registry
-    model, cls = registry.model("partner"), registry.cls("partner")
+    require_side(access, RECEIVABLE)
+    model, cls = access.require_use("partner", "payment_terms_days"), registry.cls("partner")
     stmt = select(cls).where(cls.kind.in_(["customer", "both"]))
     scope = access.scope(model)
     if scope is not None:
         stmt = stmt.where(scope)
     result = []
     for partner in session.execute(stmt.order_by(cls.code)).scalars():
-        buckets = ageing(session, registry, partner.id, today, int(partner.payment_terms_days or 0))
+        buckets = ageing(session, registry, partner.id, today, int(partner.payment_terms_days or 0), access=access)
         overdue = sum((Decimal(v) for k, v in buckets.items() if k != "current"), ZERO)
         if overdue > 0:
             result.append(
@@ -204,3 +260,29 @@ def overdue_customers(session: Session, access: Access, today: dt.date) -> list[
                 }
             )
     return sorted(result, key=lambda r: -Decimal(r["overdue"]))
+
+
+def readable_sides(access: Access) -> list[str]:
+    """The sides of accounts (receivable, payable) the reader may see."""
+    return [side for side in (RECEIVABLE, PAYABLE) if may_read_side(access, side)]
+
+
+def partner_account(
+    session: Session, access: Access, partner: Any, requested: str | None, today: dt.date
+) -> dict[str, Any]:
+    """One partner's account as the reader may see it: each side they may read (its balance over their own
+    documents), and the ageing and statement of the requested side (by default the partner's own side).
+    Forbidden when the reader may read no side, or asks for one they may not."""
+    sides = readable_sides(access)
+    default = PAYABLE if partner.kind == "supplier" else RECEIVABLE
+    side = requested or (default if default in sides else (sides or [default])[0])
+    require_side(access, side)
+    registry = access.registry
+    terms = int(partner.payment_terms_days or 0)
+    return {
+        "partner": partner.code,
+        "side": side,
+        **{name: balance(session, registry, partner.id, name, access) for name in sides},
+        "ageing": ageing(session, registry, partner.id, today, terms, side, access),
+        "statement": statement(session, registry, partner.id, side, access),
+    }

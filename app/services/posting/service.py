@@ -167,6 +167,7 @@ class PostingService:
         level = levels[step] if step < len(levels) else None
         if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
             raise Forbidden(t("approval_role", role=level.role))
+        marks = self._check_duties(doc)
         self._check_period(doc)
         if step + 1 < len(levels):
             cls = self.registry.cls(model.key)
@@ -180,7 +181,7 @@ class PostingService:
                 self.session.rollback()
                 raise Conflict(t("status_changed", status=Status.PENDING.text()))
             self.session.refresh(doc)
-            self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1)
+            self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1, **marks)
             self.session.commit()
             self.message = t(
                 "outcome_approved_level",
@@ -191,9 +192,19 @@ class PostingService:
             return doc
         self._transition(model, doc, Status.PENDING, Status.SUBMITTED, version)
         doc.approval_step = step + 1  # the last level counts too
-        posted = self._post_document(model, doc, Status.PENDING, action="approve")
+        posted = self._post_document(model, doc, Status.PENDING, action="approve", **marks)
         self.message = t("outcome_approved_all", levels=max(len(levels), 1), posted=self.message)
         return posted
+
+    def _check_duties(self, doc: Any) -> dict[str, Any]:
+        """Segregation of duties (a setting, on by default): the creator of a document does not approve it.
+        An admin may; the audit row then says the approver approved their own document."""
+        own = doc.created_by_id == self.access.user_id
+        if not own or not policy(self.session, self.registry, "creator_cannot_approve"):
+            return {}
+        if not self.access.is_admin:
+            raise Forbidden(t("own_document_approval"))
+        return {"own_document": True}
 
     def _reject(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
@@ -212,7 +223,9 @@ class PostingService:
         extra = self.registry.behaviour(model.key, self).extra_approvals(doc, lines)
         return levels + tuple(level for level in extra if level.role not in {lv.role for lv in levels})
 
-    def _post_document(self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit") -> Any:
+    def _post_document(
+        self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit", **marks: Any
+    ) -> Any:
         """Post the stock effects of a document that just became submitted, and commit."""
         lines = list(doc.lines) if model.lines_model else []
         behaviour = self.registry.behaviour(model.key, self)
@@ -226,7 +239,7 @@ class PostingService:
         behaviour.after_post(doc, lines, moves)
         apply_computed(self.registry, model, doc)
         self.session.flush()
-        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects))
+        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects), **marks)
         self.session.commit()
         self.message = behaviour.posted_text(doc) or _posted_text(effects)
         return doc

@@ -14,17 +14,43 @@ from app.services.records.query import get_row
 from app.services.records.tables import audit_log
 
 
-def _mask(access: Access, model: ModelSpec | None, data: str | None) -> dict[str, Any] | None:
+def _mask(session: Session, access: Access, model: ModelSpec | None, data: str | None) -> dict[str, Any] | None:
     if data is None:
         return None
     values = json.loads(data)
     if model is None:  # platform rows (fields, settings, users) are shown whole to those who may read audit
         return values
-    visible = {f.name for f in access.visible_fields(model)} | {"id"}
-    return {k: v for k, v in values.items() if k in visible}
+    return masked_values(session, access, model, values)
 
 
-def audit_entry(access: Access, model: ModelSpec | None, row: Any) -> dict[str, Any]:
+def masked_values(session: Session, access: Access, model: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot as the reader may see it: hidden fields dropped (in each line too), links to rows they may
+    not see emptied; keys that are not fields (a posting's status extras) kept."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = model.field(name)
+        if spec is None:
+            out[name] = value
+        elif not access.can_see(model, spec):
+            continue
+        elif spec.type == "lines" and isinstance(value, list) and model.lines_model:
+            line_model = access.registry.model(model.lines_model)
+            out[name] = [masked_values(session, access, line_model, line) for line in value if isinstance(line, dict)]
+        elif spec.type == "link" and value is not None:
+            out[name] = value if _link_visible(session, access, spec.to or "", value) else None
+        else:
+            out[name] = value
+    return out
+
+
+def _link_visible(session: Session, access: Access, target: str, pk: Any) -> bool:
+    visible = access.linkable(target)
+    if visible is None:
+        return True
+    return session.execute(visible.where(visible.selected_columns[0] == pk)).first() is not None
+
+
+def audit_entry(session: Session, access: Access, model: ModelSpec | None, row: Any) -> dict[str, Any]:
     """One audit row as JSON, masked for the reader."""
     return {
         "id": row.id,
@@ -33,8 +59,8 @@ def audit_entry(access: Access, model: ModelSpec | None, row: Any) -> dict[str, 
         "model": row.model,
         "record_id": row.record_id,
         "action": row.action,
-        "before": _mask(access, model, row.before),
-        "after": _mask(access, model, row.after),
+        "before": _mask(session, access, model, row.before),
+        "after": _mask(session, access, model, row.after),
         "request_id": row.request_id,
     }
 
@@ -50,7 +76,7 @@ def record_history(session: Session, access: Access, model: ModelSpec, pk: int) 
     rows = session.execute(
         select(audit_log).where(same_id, audit_log.c.id > func.coalesce(deleted, 0)).order_by(audit_log.c.id.desc())
     )
-    return [audit_entry(access, model, row) for row in rows]
+    return [audit_entry(session, access, model, row) for row in rows]
 
 
 def recent_audit(
@@ -62,5 +88,5 @@ def recent_audit(
         stmt = stmt.where(audit_log.c.model == model_key)
     out = []
     for row in session.execute(stmt):
-        out.append(audit_entry(access, access.registry.meta.models.get(row.model), row))
+        out.append(audit_entry(session, access, access.registry.meta.models.get(row.model), row))
     return out

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import and_, case, func, not_, null, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -58,6 +58,17 @@ def _field(access: Access, model: ModelSpec, name: str, message_key: str) -> Fie
     return spec
 
 
+def read_column(access: Access, model: ModelSpec, spec: FieldSpec | None) -> Any:
+    """A field's column as the reader sees it: a link to a row they may not see reads as NULL, so it can be
+    neither filtered nor sorted on (the serializer shows it empty too)."""
+    cls = access.registry.cls(model.key)
+    column = getattr(cls, spec.column if spec else "id")
+    if spec is None or spec.type != "link":
+        return column
+    visible = access.linkable(spec.to or "")
+    return column if visible is None else case((column.in_(visible), column), else_=null())
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -65,8 +76,7 @@ def _escape_like(text: str) -> str:
 def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Session) -> ColumnElement[bool]:
     """Turn one whitelisted filter into SQL; BadQuery if the field or operator is not allowed."""
     spec = _field(access, model, flt.field, "bad_filter_field")
-    cls = access.registry.cls(model.key)
-    column = getattr(cls, spec.column if spec else "id")
+    column = read_column(access, model, spec)
     ops = FIELD_TYPES[spec.type].filter_ops if spec else ("eq", "neq", "gt", "ge", "lt", "le", "in")
     if flt.op not in ops:
         raise BadQuery(t("bad_filter_op", field=flt.field, op=flt.op))
@@ -126,7 +136,9 @@ def _link_matches(access: Access, spec: FieldSpec, text: str) -> Select[Any]:
         for name in (target.business_key, target.display)
         if name and target.field(name)
     ]
-    return select(cls.id).where(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+    matches = select(cls.id).where(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+    visible = access.linkable(target.key)
+    return matches if visible is None else matches.where(cls.id.in_(visible))
 
 
 def order_clause(access: Access, model: ModelSpec, field_name: str, direction: str) -> list[Any]:
@@ -139,7 +151,7 @@ def order_clause(access: Access, model: ModelSpec, field_name: str, direction: s
     spec = _field(access, model, field_name, "bad_order_field")
     if spec is None or not FIELD_TYPES[spec.type].sortable:
         raise BadQuery(t("bad_order_field", field=field_name))
-    column = getattr(cls, spec.column)
+    column = read_column(access, model, spec)
     first = column.desc() if direction == "desc" else column.asc()
     return [first, cls.id.desc() if direction == "desc" else cls.id.asc()]
 

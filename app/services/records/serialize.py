@@ -27,12 +27,16 @@ def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int
     cls = access.registry.cls(target.key)
     key_col = cls.id if target.business_key == "id" else getattr(cls, target.business_key)
     name_col = getattr(cls, target.display) if target.display else key_col
-    rows = session.execute(select(cls.id, key_col, name_col).where(cls.id.in_(ids)))
+    stmt = select(cls.id, key_col, name_col).where(cls.id.in_(ids))
+    visible = access.linkable(target.key)  # a link to a row the reader may not see reads as empty
+    if visible is not None:
+        stmt = stmt.where(cls.id.in_(visible))
+    rows = session.execute(stmt)
     return {r[0]: {"id": r[0], "key": r[1], "name": r[2]} for r in rows}
 
 
 def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any) -> Any:
-    """One stored value as JSON (a link as {id, key, name})."""
+    """One stored value as JSON (a link as {id, key, name}; None when the reader may not see the linked row)."""
     if value is None:
         return None
     if spec.is_link:

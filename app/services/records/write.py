@@ -249,6 +249,10 @@ class RecordService:
                 values[name] = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
             except ValueProblem as exc:
                 errors.append(CellError(where, str(exc), row_ref))
+                continue
+            if values[name] is not None and not self.access.may_assign_user(self.session, model, spec, values[name]):
+                shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
+                errors.append(CellError(where, t("user_missing", value=shown), row_ref))
         return values, lines, errors
 
     def _same(self, spec: FieldSpec, raw: Any, stored: Any, stored_json: Any) -> bool:

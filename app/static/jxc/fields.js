@@ -23,6 +23,7 @@
     var helpEn = data.get('help_en').trim();
     out.help = {zh: helpZh || out.label.zh, en: helpEn || out.label.en};
     if (data.get('to')) { out.to = data.get('to'); }
+    if (data.get('figure')) { out.figure = data.get('figure'); }
     if (data.get('default').trim()) { out['default'] = data.get('default').trim(); }
     if (data.get('required')) { out.required = true; }
     if (data.get('unique')) { out.unique = true; }

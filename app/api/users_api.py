@@ -1,0 +1,128 @@
+"""FAB's security API for users (/api/v1/security/users/), with JXC's rules: the password policy, an audit row
+for every change in the same transaction, sessions ended by a new password or a deactivation, and answers
+that never carry a password (FAB's own echoes the request body back on PUT)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+from flask import g, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.security.sqla.apis.user.api import UserApi
+from flask_jwt_extended import get_jwt, jwt_required
+from sqlalchemy import inspect as inspect_state
+
+from app.extensions import db
+from app.services.users.accounts import user_changed
+from app.services.users.passwords import password_problems
+from app.services.users.sessions import end_session
+
+AUDITED = ("username", "first_name", "last_name", "email", "active", "password")
+FAB_POST, FAB_PUT = inspect.unwrap(UserApi.post), inspect.unwrap(UserApi.put)  # FAB's bodies, without its wrappers
+
+
+def actor() -> tuple[int | None, str]:
+    """Who is acting, for the audit trail."""
+    user = getattr(g, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, "jxc"
+    return user.id, user.username
+
+
+def attribute_changes(item: Any) -> dict[str, tuple[Any, Any]]:
+    """The audited attributes of a user that this unit of work changes (old, new)."""
+    state = inspect_state(item)
+    changes = {}
+    for name in AUDITED:
+        history = state.attrs[name].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            changes[name] = (old, new)
+    roles = state.attrs["roles"].history
+    if roles.has_changes():
+        changes["roles"] = (
+            [r.name for r in roles.unchanged + roles.deleted],
+            [r.name for r in roles.unchanged + roles.added],
+        )
+    return changes
+
+
+class UsersApi(UserApi):
+    """/api/v1/security/users/ with the password policy, audit and ended sessions."""
+
+    def _weak(self) -> Any:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not body.get("password"):
+            return None
+        username = body.get("username") or ""
+        if not username and request.view_args and request.view_args.get("pk"):
+            found = self.datamodel.get(request.view_args["pk"])
+            username = found.username if found is not None else ""
+        problems = password_problems(str(body["password"]), str(username))
+        return self.response_422(message={"password": problems}) if problems else None
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self) -> Any:
+        """Create a user (the password must pass the policy)."""
+        return self._weak() or FAB_POST(self)
+
+    @expose("/<pk>", methods=("PUT",))
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk: Any) -> Any:
+        """Change a user; the answer says which fields changed, never a password."""
+        weak = self._weak()
+        if weak is not None:
+            return weak
+        response = FAB_PUT(self, pk)
+        body = response.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("result"), dict) and "password" in body["result"]:
+            body["result"]["password"] = None  # never echoed
+            response.set_data(json.dumps(body))
+        return response
+
+    def pre_add(self, item: Any) -> None:
+        """Hash the password, then audit the new user in the same transaction."""
+        super().pre_add(item)
+        db.session.add(item)
+        db.session.flush()
+        changes = {name: (None, getattr(item, name)) for name in AUDITED}
+        changes["roles"] = (None, [r.name for r in item.roles])
+        user_changed(db.session, actor(), item.id, "create", changes)
+
+    def pre_update(self, item: Any, data: Any) -> None:
+        """Hash a new password, audit what changed, end the user's sessions if it calls for it."""
+        super().pre_update(item, data)
+        user_changed(db.session, actor(), item.id, "update", attribute_changes(item))
+
+    def pre_delete(self, item: Any) -> None:
+        """Audit the deletion and end the user's sessions."""
+        user_changed(db.session, actor(), item.id, "delete", {"username": (item.username, None)})
+
+
+class JxcSecurityApi(SecurityApi):
+    """FAB's /api/v1/security/ (login, refresh) plus logout, which ends the token's session."""
+
+    @expose("/logout", methods=["POST"])
+    @jwt_required()
+    @safe
+    def logout(self) -> Any:
+        """End this token's session (and any token issued with it).
+        ---
+        post:
+          responses:
+            200:
+              description: Signed out
+        """
+        end_session(db.session, get_jwt().get("sid"))
+        db.session.commit()
+        return self.response(200, message="OK")

@@ -1,0 +1,47 @@
+"""Sign-ins as rows: a browser session or an API token lives while its row does.
+
+Each sign-in gets a random id, kept in the signed session cookie or as the token's `sid` claim. Logout
+deletes its row; a password change or a deactivation deletes every row of the user, so a copied cookie or
+a leaked token stops working at once, in every process.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.services.users.tables import login_session
+
+WEB, API = "web", "api"
+SESSION_KEY = "jxc_sid"  # the browser session's id, in Flask's signed session cookie
+
+
+def start_session(session: Session, user_id: int, kind: str) -> str:
+    """Record a new sign-in of the user and return its id (the caller commits)."""
+    sid = secrets.token_urlsafe(32)
+    session.execute(insert(login_session).values(sid=sid, user_id=user_id, kind=kind, created_at=utcnow()))
+    return sid
+
+
+def session_alive(session: Session, user_id: int, sid: str | None) -> bool:
+    """Is this sign-in of this user still live?"""
+    if not sid:
+        return False
+    found = session.execute(
+        select(login_session.c.sid).where(login_session.c.sid == sid, login_session.c.user_id == user_id)
+    ).first()
+    return found is not None
+
+
+def end_session(session: Session, sid: str | None) -> None:
+    """Sign one session or token out (the caller commits)."""
+    if sid:
+        session.execute(delete(login_session).where(login_session.c.sid == sid))
+
+
+def end_all_sessions(session: Session, user_id: int) -> int:
+    """Sign every session and token of the user out (the caller commits); how many there were."""
+    return session.execute(delete(login_session).where(login_session.c.user_id == user_id)).rowcount or 0

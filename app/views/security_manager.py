@@ -1,0 +1,123 @@
+"""JXC's FAB security manager: sign-ins as sessions that logout, a new password or a deactivation end (cookies
+and API tokens alike), throttled logins, the password policy and audit on FAB's user pages and API, and each
+request's permissions read once (FAB asks the database for every menu entry otherwise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context, session
+from flask_appbuilder.security.signals import user_creating, user_deleting
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_jwt_extended import JWTManager
+from flask_login import user_logged_in
+
+from app.api.users_api import AUDITED, JxcSecurityApi, UsersApi
+from app.clock import utcnow
+from app.extensions import db
+from app.services.users.accounts import hash_password, user_changed
+from app.services.users.sessions import API, SESSION_KEY, WEB, end_session, session_alive, start_session
+from app.views.user_pages import ResetMyPasswordView, ResetPasswordView, UserDBModelView
+from app.web.login_limits import install_login_limits
+
+
+class JxcSecurityManager(SecurityManager):
+    """FAB's SQLAlchemy security manager with JXC's sessions, limits, policy, audit and permission cache."""
+
+    user_api = UsersApi
+    security_api = JxcSecurityApi
+    userdbmodelview = UserDBModelView
+    resetmypasswordview = ResetMyPasswordView
+    resetpasswordview = ResetPasswordView
+
+    def create_jwt_manager(self, app: Any) -> JWTManager:
+        """Each token carries its session id; a token whose session has ended is refused."""
+        manager = super().create_jwt_manager(app)
+        manager.additional_claims_loader(_token_claims)
+        manager.token_in_blocklist_loader(_token_revoked)
+        return manager
+
+    def register_views(self) -> None:
+        """FAB's security views, then the throttle on their sign-in endpoints."""
+        super().register_views()
+        install_login_limits(self)
+
+    def reset_password(self, userid: Any, password: str) -> None:
+        """A new password (FAB's reset pages, `jxc init`): hashed, audited, every session of the user ended,
+        in one transaction. (FAB's own looks for what changed after flushing it, and so finds nothing.)"""
+        user = self.get_user_by_id(userid)
+        user.password = hash_password(password)
+        user.changed_on = utcnow()
+        user_changed(db.session, _actor_of(getattr(g, "user", None)), user.id, "update", {"password": (None, True)})
+        db.session.commit()
+
+    def on_user_logout(self, user: Any) -> None:
+        """End this browser's session."""
+        end_session(db.session, session.pop(SESSION_KEY, None))
+        db.session.commit()
+
+    def request_permissions(self, user: Any) -> set[tuple[str, str]]:
+        """The user's (permission, view) pairs, read once per request."""
+        cache = g.setdefault("jxc_permissions", {}) if has_request_context() else {}
+        key = getattr(user, "id", None)
+        if key not in cache:
+            cache[key] = self.get_user_permissions(user)
+        return cache[key]
+
+    def _has_view_access(self, user: object, permission_name: str, view_name: str) -> bool:
+        roles = self.get_user_roles(user)
+        if any(role.name in self.builtin_roles for role in roles):
+            return super()._has_view_access(user, permission_name, view_name)
+        return (permission_name, view_name) in self.request_permissions(user)
+
+    def get_public_permissions(self) -> Any:
+        """The public role's permissions, read once per request."""
+        if not has_request_context():
+            return super().get_public_permissions()
+        if "jxc_public_permissions" not in g:
+            g.jxc_public_permissions = super().get_public_permissions()
+        return g.jxc_public_permissions
+
+
+def _token_claims(identity: Any) -> dict[str, str]:
+    """A new API token's session (an access token and the refresh token issued with it share one)."""
+    sid = start_session(db.session, int(identity), API)
+    db.session.commit()
+    return {"sid": sid}
+
+
+def _token_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Has the token's session ended (logout, a new password, a deactivation)?"""
+    try:
+        user_id = int(payload.get("sub", ""))
+    except ValueError:
+        return True
+    return not session_alive(db.session, user_id, payload.get("sid"))
+
+
+def _actor_of(user: Any) -> tuple[int | None, str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, "jxc"
+    return user.id, user.username
+
+
+def _actor(event: Any) -> tuple[int | None, str]:
+    return _actor_of(getattr(event, "triggered_by", None))
+
+
+@user_logged_in.connect
+def _signed_in(_app: Any, user: Any, **_extra: Any) -> None:
+    """A browser signed in: its session row, its id in the signed cookie."""
+    session[SESSION_KEY] = start_session(db.session, user.id, WEB)
+    db.session.commit()
+
+
+@user_creating.connect
+def _user_created(_sm: Any, event: Any) -> None:
+    changes = {name: (None, getattr(event.model, name, None)) for name in AUDITED}
+    user_changed(db.session, _actor(event), event.model_id, "create", changes)
+
+
+@user_deleting.connect
+def _user_deleted(_sm: Any, event: Any) -> None:
+    user_changed(db.session, _actor(event), event.model_id, "delete", {"username": (event.model.username, None)})

@@ -1,0 +1,140 @@
+"""FAB's user pages with JXC's rules: the password policy on every form that sets a password, the current
+password asked for on one's own reset, every change audited in its transaction, sessions ended by a new
+password or a deactivation. The classes keep FAB's names: permissions and links name the views by them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, request, session
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.forms import ResetPasswordForm
+from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
+from flask_appbuilder.security.views import ResetPasswordView as FabResetPasswordView
+from flask_appbuilder.security.views import UserDBModelView as FabUserDBModelView
+from flask_babel import lazy_gettext
+from werkzeug.security import check_password_hash
+from wtforms import Field, Form, PasswordField, ValidationError
+from wtforms.validators import DataRequired, EqualTo
+
+from app.api.users_api import AUDITED, actor, attribute_changes
+from app.extensions import db
+from app.i18n import t
+from app.services.users.accounts import user_changed
+from app.services.users.passwords import password_problems
+from app.services.users.sessions import SESSION_KEY, WEB, start_session
+from app.views.labels import LazyLabel
+
+
+def _username_for(form: Form) -> str:
+    """Whose password a form sets: the name typed (new user), the user picked (admin reset), or oneself."""
+    typed = getattr(form, "username", None)
+    if typed is not None and typed.data:
+        return str(typed.data)
+    pk = request.args.get("pk")
+    if pk:
+        user = db.session.get(User, int(pk)) if pk.isdigit() else None
+        return user.username if user is not None else ""
+    user = getattr(g, "user", None)
+    return getattr(user, "username", "") or ""
+
+
+class PasswordPolicy:
+    """WTForms validator: the password policy (app.services.users.passwords)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        problems = password_problems(field.data or "", _username_for(form))
+        if problems:
+            raise ValidationError("；".join(problems))
+
+
+class CurrentPassword:
+    """WTForms validator: the signed-in user's current password."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if not check_password_hash(g.user.password, field.data or ""):
+            raise ValidationError(t("password_current_wrong"))
+
+
+def lazy(key: str) -> LazyLabel:
+    """A UI text that renders in the reader's language (form labels are built once, at import)."""
+    return LazyLabel({locale: t(key, locale) for locale in ("zh", "en")}, key)
+
+
+def _password_fields() -> dict[str, Any]:
+    return {
+        "password": PasswordField(
+            lazy("field.password"), validators=[DataRequired(), PasswordPolicy()], widget=BS3PasswordFieldWidget()
+        ),
+        "conf_password": PasswordField(
+            lazy("field.password_again"),
+            validators=[DataRequired(), EqualTo("password", message=lazy_gettext("Passwords must match"))],
+            widget=BS3PasswordFieldWidget(),
+        ),
+    }
+
+
+class NewPasswordForm(ResetPasswordForm):
+    """An administrator's reset of a user's password."""
+
+    password = _password_fields()["password"]
+    conf_password = _password_fields()["conf_password"]
+
+
+class OwnPasswordForm(DynamicForm):
+    """Changing one's own password: the current one first."""
+
+    current_password = PasswordField(
+        lazy("field.current_password"), validators=[DataRequired(), CurrentPassword()], widget=BS3PasswordFieldWidget()
+    )
+    password = _password_fields()["password"]
+    conf_password = _password_fields()["conf_password"]
+
+
+def keep_this_session() -> None:
+    """After one's own password change ended every session: a fresh one for the browser that changed it."""
+    session[SESSION_KEY] = start_session(db.session, g.user.id, WEB)
+    db.session.commit()
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    """/resetmypassword/: the current password, then a new one that passes the policy."""
+
+    form = OwnPasswordForm
+
+    def form_post(self, form: DynamicForm) -> None:
+        """Change the password (FAB's reset audits it and ends every session), then keep this one."""
+        self.appbuilder.sm.reset_password(g.user.id, form.password.data)
+        keep_this_session()
+        flash(t("password_changed"), "info")
+
+
+class ResetPasswordView(FabResetPasswordView):
+    """/resetpassword/?pk=: an administrator sets a user's password (policy checked)."""
+
+    form = NewPasswordForm
+
+
+class UserDBModelView(FabUserDBModelView):
+    """The user list and forms: policy on the new user's password; every change audited."""
+
+    add_form_extra_fields = _password_fields()
+
+    def pre_add(self, item: Any) -> None:
+        """Hash the password and audit the new user in the same transaction."""
+        super().pre_add(item)
+        db.session.add(item)
+        db.session.flush()
+        changes = {name: (None, getattr(item, name)) for name in AUDITED}
+        user_changed(db.session, actor(), item.id, "create", changes)
+
+    def pre_update(self, item: Any) -> None:
+        """Audit what changed; a deactivation ends the user's sessions."""
+        super().pre_update(item)
+        user_changed(db.session, actor(), item.id, "update", attribute_changes(item))
+
+    def pre_delete(self, item: Any) -> None:
+        """Audit the deletion and end the user's sessions."""
+        user_changed(db.session, actor(), item.id, "delete", {"username": (item.username, None)})

@@ -1,0 +1,205 @@
+"""Sign-ins: throttled logins (no lockout, unknown users answered alike), the password policy on every way a
+password is set, sessions and tokens that end, CSRF only skipped for a token that signs someone in, user
+changes through FAB's API audited without echoing passwords, Secure cookies behind TLS."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import warnings
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services.records.tables import audit_log
+from app.services.users.accounts import create_user, set_password
+from app.services.users.tables import rate_limit
+from tests.conftest import csrf_from, unique
+
+STRONG = "Kite-Harbour-73"
+
+
+@pytest.fixture
+def person(app):
+    """A user of their own (signing them out must not sign out the shared test users)."""
+    name = unique("x_").lower()
+    with app.app_context():
+        create_user(name, "clerk", STRONG)
+    return name
+
+
+def api_login(app, username, password, address="10.0.0.1"):
+    return app.test_client().post(
+        "/api/v1/security/login",
+        json={"username": username, "password": password, "provider": "db"},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def web_login(app, username, password=STRONG):
+    client = app.test_client()
+    token = csrf_from(client.get("/login/").get_data(as_text=True))
+    client.post("/login/", data={"username": username, "password": password, "csrf_token": token})
+    return client
+
+
+def bearer(app, username, password=STRONG):
+    response = api_login(app, username, password, address=f"10.1.{len(username)}.{int(time.time()) % 250}")
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def test_failed_logins_slow_down_per_name_and_address_without_locking_the_owner_out(app, person):
+    address = f"10.2.{int(time.time()) % 250}.1"
+    for _ in range(5):
+        assert api_login(app, person, "wrong-password-1", address).status_code == 401
+    throttled = api_login(app, person, STRONG, address)  # even the right password waits its turn here
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert "秒后再试" in throttled.get_json()["message"]
+    assert api_login(app, person, STRONG, "10.3.0.1").status_code == 200  # the owner elsewhere is not locked out
+    ghost = unique("ghost").lower()  # a name nobody has is counted and answered the same way
+    answers = [api_login(app, ghost, "wrong-password-1", address.replace(".1", ".2")) for _ in range(6)]
+    assert [a.status_code for a in answers] == [401] * 5 + [429]
+
+
+def test_attempts_are_counted_where_every_process_sees_them(app):
+    from app.web.login_limits import DatabaseStorage
+
+    with app.app_context():
+        storage = DatabaseStorage()
+        key = unique("k")
+        assert storage.incr(key, 60) == 1 and storage.incr(key, 60) == 2
+        with db.engine.connect() as other:  # another connection, as another worker process has
+            assert other.execute(select(rate_limit.c.count).where(rate_limit.c.key == key)).scalar() == 2
+        storage.clear(key)
+        assert storage.get(key) == 0
+
+
+def test_unknown_users_get_the_same_answer_in_the_same_time(app, person):
+    unknown, known = [], []
+    for n in range(4):
+        for found, name in ((unknown, unique("nobody").lower()), (known, person)):
+            started = time.perf_counter()
+            response = api_login(app, name, "wrong-password-1", f"10.4.{n}.{len(found)}")
+            found.append(time.perf_counter() - started)
+            assert response.status_code == 401
+            body = response.get_json()
+    assert body == api_login(app, unique("nobody"), "x-wrong-pass", "10.4.9.9").get_json()
+    a, b = statistics.median(unknown), statistics.median(known)
+    assert abs(a - b) < 0.5 * max(a, b), (unknown, known)  # both check a password hash of the same cost
+
+
+def test_the_password_policy_holds_on_the_api_and_answers_never_echo_a_password(app, admin_api):
+    role = next(r["id"] for r in admin_api.get("/api/v1/security/roles/").get_json()["result"] if r["name"] == "clerk")
+    name = unique("x_api").lower()
+    body = {
+        "username": name,
+        "first_name": "A",
+        "last_name": "B",
+        "email": f"{name}@x.cn",
+        "roles": [role],
+        "active": True,
+    }
+    weak = admin_api.post("/api/v1/security/users/", json=body | {"password": "password1"})
+    assert weak.status_code == 422 and "太常见" in json.dumps(weak.get_json(), ensure_ascii=False)
+    made = admin_api.post("/api/v1/security/users/", json=body | {"password": STRONG})
+    assert made.status_code == 201, made.get_json()
+    pk = made.get_json()["id"]
+    assert admin_api.put(f"/api/v1/security/users/{pk}", json={"password": name + "1"}).status_code == 422
+    changed = admin_api.put(f"/api/v1/security/users/{pk}", json={"password": "New-Harbour-74"})
+    assert changed.status_code == 200 and "New-Harbour-74" not in changed.get_data(as_text=True)
+    with app.app_context():
+        rows = db.session.execute(
+            select(audit_log).where(audit_log.c.model == "ab_user", audit_log.c.record_id == pk)
+        ).all()
+        db.session.rollback()
+    assert [r.action for r in rows] == ["create", "update"]
+    assert all("scrypt" not in (r.after or "") and "Harbour" not in (r.after or "") for r in rows)
+    assert '"password": "(changed)"' in rows[1].after
+
+
+def test_the_password_policy_holds_on_fab_pages_and_the_own_reset_asks_for_the_current_one(app, login_as, person):
+    admin = login_as("admin")
+    token = csrf_from(admin.get("/m/item/new").get_data(as_text=True))  # FAB's own add page warns (WTForms 3)
+    name = unique("x_page").lower()
+    fields = {
+        "first_name": "A",
+        "last_name": "B",
+        "username": name,
+        "email": f"{name}@x.cn",
+        "active": "y",
+        "csrf_token": token,
+    }
+    with warnings.catch_warnings():  # FAB's user form renders its role list in a way WTForms 3 deprecates
+        warnings.simplefilter("ignore", DeprecationWarning)
+        page = admin.post("/users/add", data=fields | {"password": "12345678", "conf_password": "12345678"})
+    assert "太常见" in page.get_data(as_text=True)
+    with app.app_context():
+        from flask_appbuilder.security.sqla.models import User
+
+        assert db.session.execute(select(User.id).where(User.username == name)).first() is None
+        db.session.rollback()
+    mine = web_login(app, person)
+    token = csrf_from(mine.get("/resetmypassword/form").get_data(as_text=True))
+    new = {"password": "Brand-New-Kite-9", "conf_password": "Brand-New-Kite-9", "csrf_token": token}
+    refused = mine.post("/resetmypassword/form", data=new | {"current_password": "not-my-password"})
+    assert "当前密码不正确" in refused.get_data(as_text=True)
+    assert api_login(app, person, "Brand-New-Kite-9", "10.5.0.1").status_code == 401
+    elsewhere = bearer(app, person)
+    mine.post("/resetmypassword/form", data=new | {"current_password": STRONG})
+    assert api_login(app, person, "Brand-New-Kite-9", "10.5.0.2").status_code == 200
+    assert app.test_client().get("/api/v1/item/", headers=elsewhere).status_code == 401  # other sign-ins ended
+    assert mine.get("/api/v1/item/").status_code == 200  # the browser that changed it stays signed in
+
+
+def test_sessions_and_tokens_end_on_logout_password_change_and_deactivation(app, admin_api, person):
+    browser = web_login(app, person)
+    copy = app.test_client()
+    copy.set_cookie("session", browser.get_cookie("session").value)
+    assert copy.get("/api/v1/item/").status_code == 200
+    browser.get("/logout/")
+    assert copy.get("/api/v1/item/").status_code == 401  # the copied cookie died with the logout
+    token = bearer(app, person)
+    assert app.test_client().post("/api/v1/security/logout", headers=token).status_code == 200
+    assert app.test_client().get("/api/v1/item/", headers=token).status_code == 401
+    token = bearer(app, person)
+    with app.app_context():
+        set_password(person, "Other-Harbour-75")  # what `jxc user passwd` does
+    assert app.test_client().get("/api/v1/item/", headers=token).status_code == 401
+    token = bearer(app, person, "Other-Harbour-75")
+    with app.app_context():
+        from flask_appbuilder.security.sqla.models import User
+
+        pk = db.session.execute(select(User.id).where(User.username == person)).scalar_one()
+        db.session.rollback()
+    assert admin_api.put(f"/api/v1/security/users/{pk}", json={"active": False}).status_code == 200
+    assert admin_api.put(f"/api/v1/security/users/{pk}", json={"active": True}).status_code == 200
+    assert app.test_client().get("/api/v1/item/", headers=token).status_code == 401  # reactivation revives nothing
+
+
+def test_csrf_is_skipped_only_for_a_bearer_token_that_signs_in(app, person):
+    browser = web_login(app, person)
+    item = {"sku": unique("CS"), "name": "x", "unit": "PCS"}
+    forged = browser.post("/api/v1/item/", json=item, headers={"Authorization": "Bearer x"})
+    assert forged.status_code == 400
+    assert browser.post("/api/v1/item/", json=item, headers=bearer(app, person)).status_code == 201
+
+
+def test_cookies_are_secure_and_hsts_sent_behind_tls(app, monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("JXC_HTTPS", "1")
+    behind = create_app(
+        {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+        }
+    )
+    client = behind.test_client()
+    page = client.get("/login/", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in page.headers.get("Set-Cookie", "") and "max-age" in page.headers["Strict-Transport-Security"]
+    with behind.app_context():
+        db.session.remove()
