@@ -43,18 +43,22 @@ class DatabaseStorage(Storage):
         return SQLAlchemyError
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        """Add to a counter, starting a new window when the old one is over."""
+        """Add to a counter, starting a new window when the old one is over.
+
+        Written through the request's own session and committed at once (the sign-in view has finished
+        by then): on SQLite a second connection would wait for the write lock that very session holds."""
         now = time.time()
-        with db.engine.begin() as conn:  # its own transaction: a failed sign-in is counted whatever follows
-            row = conn.execute(
-                select(rate_limit.c.count, rate_limit.c.expires_at).where(rate_limit.c.key == key)
-            ).first()
-            if row is None:
-                conn.execute(insert(rate_limit).values(key=key, count=amount, expires_at=now + expiry))
-                return amount
+        session = db.session
+        stmt = select(rate_limit.c.count, rate_limit.c.expires_at).where(rate_limit.c.key == key)
+        row = session.execute(stmt).first()
+        if row is None:
+            session.execute(insert(rate_limit).values(key=key, count=amount, expires_at=now + expiry))
+            count = amount
+        else:
             count, expires = (row.count + amount, row.expires_at) if row.expires_at > now else (amount, now + expiry)
-            conn.execute(update(rate_limit).where(rate_limit.c.key == key).values(count=count, expires_at=expires))
-            return count
+            session.execute(update(rate_limit).where(rate_limit.c.key == key).values(count=count, expires_at=expires))
+        session.commit()
+        return count
 
     def _row(self, key: str) -> Any:
         token = write_intent.set(False)  # a read: never wait for the write lock the request itself may hold
