@@ -177,20 +177,29 @@ def meta_export(output: Path | None) -> None:
 @click.option("--mode", type=click.Choice(["all", "valid"]), default="all", show_default=True)
 @click.option("--action", type=click.Choice(["create", "update", "upsert"]), default="create", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--force", is_flag=True, help="Import content already imported (while that import stands).")
 @click.option("--user", "username", default="admin", show_default=True, help="import as this user")
-def import_file(model: str, file: Path, mode: str, action: str, dry_run: bool, username: str) -> None:
+def import_command(model: str, file: Path, mode: str, action: str, dry_run: bool, force: bool, username: str) -> None:
     """Import an xlsx, xls or csv file into MODEL; prints every error as `row N, column C: message`."""
     from app.errors import ServiceError
     from app.extensions import db, write_intent
-    from importers.pipeline import run_import
+    from importers.service import import_file
 
     app = _app()
     with app.app_context():
         write_intent.set(True)
         access = _user_access(app, username)
         try:
-            outcome = run_import(
-                db.session, access, model, file.read_bytes(), file.name, mode=mode, action=action, dry_run=dry_run
+            outcome = import_file(
+                db.session,
+                access,
+                model,
+                file.read_bytes(),
+                file.name,
+                mode=mode,
+                action=action,
+                dry_run=dry_run,
+                force=force,
             )
         except ServiceError as exc:
             _fail(exc.message or str(exc))
@@ -208,7 +217,9 @@ def import_file(model: str, file: Path, mode: str, action: str, dry_run: bool, u
         click.echo("unknown columns: " + ", ".join(outcome.unknown_columns))
     click.echo(
         f"{model}: {outcome.total} rows, created {outcome.created}, updated {outcome.updated}, "
-        f"skipped {outcome.skipped}, errors {len(outcome.issues)}" + (" (dry run, nothing written)" if dry_run else "")
+        f"skipped {outcome.skipped}, errors {len(outcome.issues)}"
+        + (" (dry run, nothing written)" if dry_run else "")
+        + (f" (import #{outcome.import_id})" if outcome.import_id else "")
     )
     if outcome.refused:
         _fail(outcome.refused)

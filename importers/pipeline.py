@@ -41,6 +41,7 @@ CHUNK = 2000
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 Progress = Callable[[int, int], None]
+Layouts = Callable[[str], "dict[str, str] | None"]  # a layout's signature -> its remembered mapping
 
 
 @dataclass
@@ -80,8 +81,11 @@ class Outcome:
     unknown_columns: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)  # header -> field
     signature: str = ""
-    created_ids: list[int] = field(default_factory=list)
+    created_ids: list[tuple[int, int]] = field(default_factory=list)  # (id, version)
     updated_rows: list[dict[str, Any]] = field(default_factory=list)  # {id, before, version}
+    import_id: int | None = None  # the recorded import (undo), once applied
+    table: Table | None = None  # the rows as read, and where the header is (the errors workbook)
+    header_index: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -100,6 +104,8 @@ class Outcome:
             "notes": self.notes,
             "unknown_columns": self.unknown_columns,
             "mapping": self.mapping,
+            "signature": self.signature,
+            "import_id": self.import_id,
         }
 
 
@@ -144,6 +150,7 @@ def run_import(
     action: str = "create",
     dry_run: bool = False,
     remembered: dict[str, str] | None = None,
+    layouts: Layouts | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
     """Import `data` into `model_key` as `access`'s user; nothing is committed here."""
@@ -158,7 +165,8 @@ def run_import(
         outcome.problems.append(str(exc))
         return outcome
     outcome.notes.extend(table.notes)
-    prepared = validate(session, access, model, table, action, outcome, remembered)
+    outcome.table = table
+    prepared = validate(session, access, model, table, action, outcome, remembered, layouts)
     if outcome.problems:
         outcome.refused = outcome.problems[0]
         return outcome
@@ -220,11 +228,21 @@ def validate(
     action: str,
     outcome: Outcome,
     remembered: dict[str, str] | None = None,
+    layouts: Layouts | None = None,
 ) -> Prepared:
-    """Match the columns and check every row; file problems and cell issues go into `outcome`."""
+    """Match the columns and check every row; file problems and cell issues go into `outcome`.
+
+    `remembered` is a mapping given for this file; without one, `layouts` may find the one stored for
+    the file's layout."""
     fields = {s.name: s for s in importable_fields(model, access.visible_fields(model))}
     match = match_columns(table.rows, list(fields.values()), remembered)
+    if remembered is None and layouts is not None:
+        stored = layouts(match.signature)
+        if stored is not None:
+            match = match_columns(table.rows, list(fields.values()), stored)
+            outcome.notes.append(t("imports.layout_remembered"))
     outcome.signature = match.signature
+    outcome.header_index = match.header_index
     outcome.mapping = {_column_name(match, c): f for c, f in match.mapping.items()}
     outcome.unknown_columns = [_column_name(match, c) for c in match.unknown]
     outcome.problems.extend(match.problems(list(fields.values()), action))
@@ -367,12 +385,13 @@ def apply_rows(
     outcome.skipped = len(prepared.rows) - len(todo)
     columns = {name: col for col, name in prepared.match.mapping.items()}
     targets = _load_rows(session, access, model, [pk for _, _, pk in todo if pk is not None])
+    created: list[Any] = []
     for done, (row_no, payload, pk) in enumerate(todo, start=1):
         try:
             if pk is None:
                 row = records.create(model.key, payload, row_ref=row_no)
                 outcome.created += 1
-                outcome.created_ids.append(row.id)
+                created.append(row)
             else:
                 row = targets[pk]
                 before = {name: _stored(row, model.field(name)) for name in payload}
@@ -388,6 +407,7 @@ def apply_rows(
         if progress is not None and (done % 200 == 0 or done == len(todo)):
             progress(done, len(todo))
     records.write_audit()
+    outcome.created_ids = [(row.id, row.version) for row in created]
     for change in outcome.updated_rows:
         change["version"] = targets[change["id"]].version
 

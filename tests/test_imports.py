@@ -54,9 +54,14 @@ def stored(app: Any, model: str, key_field: str, key: str) -> dict[str, Any] | N
 
 
 def workbook(rows: list[list[Any]]) -> bytes:
+    """xlsx bytes of `rows`; text is text (openpyxl would make "=1+1" a formula)."""
     book = Workbook()
     for row in rows:
         book.active.append(row)
+    for cells in book.active.iter_rows():
+        for cell in cells:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -170,6 +175,7 @@ def test_columns_matched_by_key_or_label_and_a_remembered_correction(app):
     assert match_columns(rows, [], None).signature == outcome.signature
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # built from metadata, not the database
 def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, admin_api, api_as):
     name = f"imp_{unique('f').lower()}"
     spec = {
@@ -211,3 +217,119 @@ def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, adm
     # who may not import gets no template
     assert api_as("u_purchaser").get("/api/v1/imports/template/item").status_code == 403
     assert admin_api.get("/api/v1/imports/template/no_such_model").status_code == 403
+
+
+def import_as_admin(app: Any, model: str, data: bytes, **options: Any) -> Any:
+    """Through importers.service (the same file twice, undo records), committed when applied."""
+    from app.extensions import db
+    from app.services.users.access import access_for
+    from importers.service import import_file
+
+    with app.app_context():
+        access = access_for(app.appbuilder.sm.find_user(username="admin"))
+        outcome = import_file(db.session, access, model, data, "items.xlsx", **options)
+        db.session.commit() if outcome.applied else db.session.rollback()
+        return outcome
+
+
+def undo(app: Any, import_id: int) -> dict[str, Any]:
+    from app.extensions import db
+    from app.services.users.access import access_for
+    from importers.runs import undo_import
+
+    with app.app_context():
+        access = access_for(app.appbuilder.sm.find_user(username="admin"))
+        try:
+            result = undo_import(db.session, access, import_id)
+        except Exception:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+
+
+def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(app):
+    from app.errors import ValidationFailed
+
+    tag = unique("I")
+    rows = [["sku", "name", "unit"]] + [[f"{tag}-{n}", f"撤销 {n}", "PCS"] for n in range(1, 4)]
+    data = workbook(rows)
+    first = import_as_admin(app, "item", data)
+    assert first.applied and first.import_id and first.created == 3
+    again = import_as_admin(app, "item", data)
+    assert not again.applied and again.refused.startswith(f"这个文件已经导入过（导入记录 #{first.import_id}")
+    assert undo(app, first.import_id) == {"deleted": 3, "restored": 0}
+    assert stored(app, "item", "sku", f"{tag}-1") is None
+    second = import_as_admin(app, "item", data)  # after the undo the same content may come in again
+    assert second.applied and second.created == 3
+    edit = import_as_admin(app, "item", workbook([["sku", "name"], [f"{tag}-3", "导入后又改"]]), action="update")
+    assert edit.applied
+    with pytest.raises(ValidationFailed) as refused:
+        undo(app, second.import_id)  # row 3 changed after the import that created it
+    assert refused.value.summary == "有 1 行在导入后被修改过，不能撤销；请先处理这些行"
+    assert [e.message for e in refused.value.errors] == [f"「{tag}-3」在导入后被修改或删除过"]
+    # an update import is undone to the values it replaced
+    change = workbook([["sku", "name"], [f"{tag}-1", "改过的名字"], [f"{tag}-2", "也改了"]])
+    updated = import_as_admin(app, "item", change, action="update")
+    assert updated.applied and updated.updated == 2
+    assert undo(app, updated.import_id) == {"deleted": 0, "restored": 2}
+    assert stored(app, "item", "sku", f"{tag}-1")["name"] == "撤销 1"
+    assert stored(app, "item", "sku", f"{tag}-1") is not None  # nothing undone
+
+
+@pytest.fixture
+def in_process(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app with jobs on its in-process pool."""
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    return app
+
+
+def upload(api: Any, model: str, data: bytes, name: str = "items.xlsx", **form: Any) -> Any:
+    fields = {"model": model, "file": (io.BytesIO(data), name), **form}
+    return api.post("/api/v1/imports/", data=fields, content_type="multipart/form-data")
+
+
+def finished(api: Any, job_id: int, timeout: float = 30) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        job = api.get(f"/api/v1/jobs/{job_id}").get_json()
+        if job["status"] in ("done", "failed", "cancelled") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_process, admin_api, api_as):
+    tag = unique("J")
+    bad = workbook([["sku", "name", "unit"], [f"{tag}-1", "好", "PCS"], [f"{tag}-2", "", "没有"], ["=1+1", "x", "PCS"]])
+    response = upload(admin_api, "item", bad)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = finished(admin_api, response.get_json()["job_id"])
+    assert job["status"] == "failed" and job["message"].startswith("发现 2 处错误"), job
+    assert "row 3, column unit: 找不到「没有」" in job["log"]
+    report = admin_api.get(f"/api/v1/imports/{job['id']}/errors.xlsx")
+    assert report.status_code == 200
+    sheet = load_workbook(io.BytesIO(report.data)).active
+    report.close()
+    assert [c.value for c in sheet[1]] == ["sku", "name", "unit", "错误说明"]
+    assert sheet["B3"].fill.fgColor.rgb.endswith("FFC7CE") and sheet["B3"].comment.text == "必填"
+    assert sheet["C3"].comment.text == "找不到「没有」" and sheet["A2"].comment is None
+    assert sheet["A4"].value == "=1+1" and sheet["A4"].data_type == "s"  # text stays text, never a formula
+    assert stored(in_process, "item", "sku", f"{tag}-1") is None
+    assert api_as("u_clerk").get(f"/api/v1/imports/{job['id']}/errors.xlsx").status_code == 404
+
+    good = workbook([["sku", "name", "unit"], [f"{tag}-1", "好", "PCS"], [f"{tag}-2", "也好", "个"]])
+    job = finished(admin_api, upload(admin_api, "item", good, mode="valid").get_json()["job_id"])
+    assert job["status"] == "done" and job["counts"] == {"created": 2, "updated": 0, "skipped": 0, "errors": 0}
+    assert job["result"]["import_id"] and stored(in_process, "item", "sku", f"{tag}-2")["name"] == "也好"
+    listed = admin_api.get("/api/v1/imports/?model=item").get_json()["result"]
+    assert listed[0]["id"] == job["result"]["import_id"] and listed[0]["created"] == 2
+    undo_job = admin_api.post(f"/api/v1/imports/{job['result']['import_id']}/undo")
+    assert undo_job.status_code == 202
+    assert finished(admin_api, undo_job.get_json()["job_id"])["status"] == "done"
+    assert stored(in_process, "item", "sku", f"{tag}-2") is None
+    # refused at the door: no file, a model the user may not import, a bad option
+    assert upload(admin_api, "item", b"").status_code == 422
+    assert upload(api_as("u_purchaser"), "item", good).status_code == 403
+    assert upload(admin_api, "item", good, action="merge").status_code == 422

@@ -6,6 +6,7 @@ and `write` actions, field masks, row scope), exactly as on every other path.
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
 from typing import Any
 from urllib.parse import quote
@@ -15,10 +16,53 @@ from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
 from app.api.responses import service_errors
-from app.i18n import current_locale, label
-from app.web.context import current_access
-from importers.pipeline import importable_model
+from app.errors import CellError, NotFound, ValidationFailed
+from app.i18n import current_locale, label, t
+from app.jobs import queue, submit
+from app.web.context import current_access, session
+from importers.jobs import keep_upload
+from importers.pipeline import ACTIONS, MODES, importable_model
+from importers.reader import MAX_FILE_BYTES
+from importers.runs import get_import, list_imports
 from importers.template import template_workbook
+
+TRUE = ("1", "true", "yes", "on")
+
+
+def upload_form() -> dict[str, Any]:
+    """The multipart fields of an upload, checked: model, file, mode, action, dry_run, force, mapping."""
+    errors = []
+    upload = request.files.get("file")
+    data = upload.read(MAX_FILE_BYTES + 1) if upload is not None else b""
+    if not data:
+        errors.append(CellError("file", t("imports.no_file")))
+    elif len(data) > MAX_FILE_BYTES:
+        errors.append(CellError("file", t("imports.too_big", mb=MAX_FILE_BYTES // (1024 * 1024))))
+    mode = request.form.get("mode") or "all"
+    action = request.form.get("action") or "create"
+    if mode not in MODES:
+        errors.append(CellError("mode", t("imports.bad_option")))
+    if action not in ACTIONS:
+        errors.append(CellError("action", t("imports.bad_option")))
+    mapping = None
+    if request.form.get("mapping"):
+        try:
+            mapping = json.loads(request.form["mapping"])
+        except ValueError:
+            mapping = None
+        if not isinstance(mapping, dict):
+            errors.append(CellError("mapping", t("imports.bad_mapping")))
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        "data": data,
+        "filename": (upload.filename or "") if upload is not None else "",
+        "mode": mode,
+        "action": action,
+        "dry_run": (request.form.get("dry_run") or "").lower() in TRUE,
+        "force": (request.form.get("force") or "").lower() in TRUE,
+        "mapping": mapping,
+    }
 
 
 def attachment(data: bytes, ascii_name: str, name: str, mimetype: str = XLSX_MIME) -> Any:
@@ -59,3 +103,86 @@ class ImportsApi(BaseApi):
         data = template_workbook(access, model, locale)
         name = f"{label(model.label, model.key, locale)}-template.xlsx"
         return attachment(data, f"{model.key}-template.xlsx", name)
+
+    @expose("/", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def upload(self) -> Any:
+        """Import a file as a background job: multipart `model`, `file`, `mode` (all | valid), `action`
+        (create | update | upsert), `dry_run`, `force`, `mapping` (JSON {header: field}); 202 {job_id}.
+        ---
+        post:
+          summary: Import a file
+          responses:
+            202:
+              description: '{job_id}'
+        """
+        access = current_access()
+        model = importable_model(access, request.form.get("model") or "")
+        form = upload_form()
+        digest = keep_upload(form.pop("data"))
+        args = dict(form, model=model.key, upload=digest)
+        job_id = submit("import", args, access)
+        session().commit()
+        return self.response(202, job_id=job_id)
+
+    @expose("/<int:job_id>/errors.xlsx", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def errors(self, job_id: int) -> Any:
+        """The annotated workbook of an import job's errors (bad cells red, the reason in a comment).
+        ---
+        get:
+          summary: Errors workbook of an import
+          parameters:
+          - {in: path, name: job_id, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: xlsx
+        """
+        access = current_access()
+        row = queue.job_for(access, job_id)
+        if row.kind != "import":
+            raise NotFound(t("not_found"))
+        path, _name = queue.result_path(access, job_id, "error_report")
+        return send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name=f"errors-{job_id}.xlsx", max_age=0)
+
+    @expose("/<int:import_id>/undo", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def undo(self, import_id: int) -> Any:
+        """Undo an applied import in one step, as a job; it is refused with the rows changed since.
+        ---
+        post:
+          summary: Undo an import
+          parameters:
+          - {in: path, name: import_id, required: true, schema: {type: integer}}
+          responses:
+            202:
+              description: '{job_id}'
+        """
+        access = current_access()
+        run = get_import(session(), access, import_id)
+        importable_model(access, run.model)
+        job_id = submit("import_undo", {"import_id": import_id}, access)
+        session().commit()
+        return self.response(202, job_id=job_id)
+
+    @expose("/", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def imports(self) -> Any:
+        """The user's imports (an admin: everyone's), newest first; `?model=` for one model.
+        ---
+        get:
+          summary: Imports
+          responses:
+            200:
+              description: '{result: [import]}'
+        """
+        rows = list_imports(session(), current_access(), request.args.get("model") or None)
+        return self.response(200, result=rows)

@@ -9,6 +9,7 @@ from app.services.grid import tables as _grid_tables  # noqa: F401
 from app.services.records import tables as _records_tables  # noqa: F401
 from app.services.stock import tables as _stock_tables  # noqa: F401
 from app.services.users import tables as _users_tables  # noqa: F401
+from importers import tables as _import_tables  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=core_metadata, version_table="jxc_alembic_version")

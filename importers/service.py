@@ -1,0 +1,66 @@
+"""One call for every channel (command line, API job, page): the same file twice refused while its
+earlier import stands, a corrected mapping remembered for its layout, the applied import recorded for
+undo. Nothing is committed here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from importers.matcher import normalise_header
+from importers.pipeline import Outcome, Progress, importable_model, run_import
+from importers.runs import already_imported, content_hash, load_layout, record_import, save_layout
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.services.access.rights import Access
+
+
+def import_file(
+    session: Session,
+    access: Access,
+    model_key: str,
+    data: bytes,
+    filename: str = "",
+    *,
+    mode: str = "all",
+    action: str = "create",
+    dry_run: bool = False,
+    force: bool = False,
+    mapping: dict[str, Any] | None = None,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Import `data` into `model_key` (see importers.pipeline.run_import) and record it when applied.
+
+    `mapping` is {header as in the file: field name, or "" to skip the column}: the user's correction,
+    used for this file and remembered for its layout. `force` applies content already imported."""
+    model = importable_model(access, model_key)
+    digest = content_hash(data)
+    if not dry_run and not force:
+        earlier = already_imported(session, model.key, digest)
+        if earlier:
+            outcome = Outcome(model.key, action, mode, dry_run, refused=earlier)
+            outcome.problems.append(earlier)
+            return outcome
+    remembered = None
+    if mapping:
+        remembered = {normalise_header(h): str(f or "") for h, f in mapping.items() if normalise_header(h)}
+    outcome = run_import(
+        session,
+        access,
+        model.key,
+        data,
+        filename,
+        mode=mode,
+        action=action,
+        dry_run=dry_run,
+        remembered=remembered,
+        layouts=lambda signature: load_layout(session, model.key, signature),
+        progress=progress,
+    )
+    if outcome.applied:
+        outcome.import_id = record_import(session, access, outcome, digest, filename, job_id)
+    if mapping and outcome.signature and not dry_run and (outcome.applied or not outcome.issues):
+        save_layout(session, access, model.key, outcome.signature, {h: str(f or "") for h, f in mapping.items()})
+    return outcome
