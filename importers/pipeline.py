@@ -191,6 +191,66 @@ def run_import(
     return outcome
 
 
+def preview(
+    session: Session,
+    access: Access,
+    model_key: str,
+    data: bytes,
+    filename: str = "",
+    *,
+    action: str = "create",
+    remembered: dict[str, str] | None = None,
+    layouts: Layouts | None = None,
+) -> dict[str, Any]:
+    """What the import page shows before applying: the columns matched, every row as text, every issue."""
+    if action not in ACTIONS:
+        raise ValidationFailed([CellError("action", t("imports.bad_option"))])
+    model = importable_model(access, model_key)
+    outcome = Outcome(model.key, action, "all", True)
+    try:
+        table = read_table(data, filename)
+    except FileRefused as exc:
+        return {"problems": [str(exc)], "headers": [], "columns": [], "rows": [], "issues": [], "fields": []}
+    prepared = validate(session, access, model, table, action, outcome, remembered, layouts)
+    fields = prepared.fields
+    mapping = prepared.match.mapping
+    rows = []
+    start = prepared.match.header_index + 1
+    for number, cells in zip(table.row_numbers[start:], table.rows[start:], strict=True):
+        texts = [_text(fields.get(mapping.get(col, "")), value) for col, value in enumerate(cells)]
+        rows.append({"row": number, "cells": texts})
+    return {
+        "model": model.key,
+        "headers": prepared.match.headers,
+        "columns": [
+            {"index": c, "header": h, "field": mapping.get(c, "")} for c, h in enumerate(prepared.match.headers)
+        ],
+        "fields": [{"name": s.name, "label": label(s.label, s.name), "required": s.required} for s in fields.values()],
+        "rows": rows,
+        "issues": [dict(i.as_dict(), col_index=i.col_index) for i in outcome.issues],
+        "problems": outcome.problems,
+        "notes": [*table.notes, *outcome.notes],
+        "unknown_columns": outcome.unknown_columns,
+        "signature": outcome.signature,
+        "total": outcome.total,
+    }
+
+
+def _text(spec: FieldSpec | None, value: Any) -> str:
+    """A cell as the page shows and sends it back (a date serial as the date, 12.0 as 12)."""
+    if spec is not None:
+        value = coerce(spec, value)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return t("bool.yes") if value else t("bool.no")
+    return str(value)
+
+
 # -- validation ----------------------------------------------------------------------------------
 
 

@@ -377,7 +377,7 @@ def test_scripts_and_code_carry_no_texts_of_their_own() -> None:
     for path in (APP / "static" / "jxc").rglob("*.js"):
         code = re.sub(r"/\*.*?\*/|(^|\s)//[^\n]*", " ", path.read_text(encoding="utf-8"), flags=re.S)
         assert not CJK_TEXT.search(code), f"{path.name} has text of its own: {CJK_TEXT.search(code)}"
-        prefix = "fields." if path.name == "fields.js" else "grid."
+        prefix = {"fields.js": "fields.", "imports.js": "imports.page."}.get(path.name, "grid.")
         for key in re.findall(r"\bt\('(\w+)'", code):
             assert prefix + key in CATALOGUES["zh"], (path.name, key)
     inline = [

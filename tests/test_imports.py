@@ -333,3 +333,38 @@ def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_pr
     assert upload(admin_api, "item", b"").status_code == 422
     assert upload(api_as("u_purchaser"), "item", good).status_code == 403
     assert upload(admin_api, "item", good, action="merge").status_code == 422
+
+
+def test_csv_export_utf8_bom_or_gbk_and_as_a_job(in_process, admin_api):
+    tag = unique("E")
+    rows = [
+        ["sku", "name", "unit", "remark"],
+        [f"{tag}-1", "导出 一", "PCS", "=HYPERLINK(1)"],
+        [f"{tag}-2", "导出 二", "个", ""],
+    ]
+    assert run(in_process, "item", workbook(rows)).applied
+    view = f"filter[0][field]=sku&filter[0][type]=like&filter[0][value]={tag}&columns=sku,name,unit,remark"
+    response = admin_api.get(f"/api/v1/grid/item/export?format=csv&{view}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    lines = response.data.decode("utf-8-sig").splitlines()
+    response.close()
+    assert lines == [
+        "商品编码,商品名称,基本单位,备注",
+        f"{tag}-1,导出 一,PCS 个,'=HYPERLINK(1)",
+        f"{tag}-2,导出 二,PCS 个,",
+    ]
+    gbk = admin_api.get(f"/api/v1/grid/item/export?format=csv&encoding=gbk&{view}")
+    assert gbk.data.decode("gb18030").splitlines() == lines
+    gbk.close()
+    assert admin_api.get(f"/api/v1/grid/item/export?format=csv&encoding=latin1&{view}").status_code == 400
+    # the same view as a job: the jobs page holds the file
+    params = [["filter[0][field]", "sku"], ["filter[0][type]", "like"], ["filter[0][value]", tag]]
+    args = {"model": "item", "params": params, "columns": "sku,name", "format": "csv"}
+    submitted = admin_api.post("/api/v1/jobs/", json={"kind": "export", "args": args})
+    assert submitted.status_code == 202, submitted.get_data(as_text=True)
+    job = finished(admin_api, submitted.get_json()["job_id"])
+    assert job["status"] == "done" and job["result"] == {"rows": 2, "format": "csv"}, job
+    result = admin_api.get(job["result_url"])
+    assert result.data.decode("utf-8-sig").splitlines()[1:] == [f"{tag}-1,导出 一", f"{tag}-2,导出 二"]
+    result.close()

@@ -23,7 +23,7 @@ from app.extensions import registry
 from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.services.grid.batch import BatchResult, GridBatches
-from app.services.grid.export import export_columns, write_xlsx
+from app.services.grid.export import export_columns, write_csv, write_xlsx
 from app.services.grid.rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
 from app.services.money.prices import suggested_line
 from app.services.records.computed import draft_totals
@@ -309,25 +309,36 @@ class GridApi(BaseApi):
     @safe
     @service_errors
     def export(self, model_key: str) -> Any:
-        """The current view (filters, sort, columns) as an xlsx file.
+        """The current view (filters, sort, columns) as an xlsx file, or csv with `format=csv`
+        (`encoding=utf-8`, with a BOM, or `gbk`).
         ---
         get:
-          summary: Export the view to xlsx
+          summary: Export the view to xlsx or csv
           parameters:
           - {in: path, name: model_key, required: true, schema: {type: string}}
           - {in: query, name: columns, schema: {type: string}}
+          - {in: query, name: format, schema: {type: string, enum: [xlsx, csv]}}
+          - {in: query, name: encoding, schema: {type: string, enum: [utf-8, gbk]}}
           responses:
             200:
-              description: xlsx
+              description: xlsx or csv
         """
         access = current_access()
         model = _model(model_key, "export")
         columns = export_columns(access, model, request.args.get("columns", ""))
-        path = write_xlsx(session(), access, model, View.from_args(request.args), columns)
-        name = f"{label(model.label, model.key)}-{utcnow():%Y%m%d-%H%M}.xlsx"
-        response = Response(stream_file(path), mimetype=XLSX_MIME)
+        view = View.from_args(request.args)
+        fmt = "csv" if request.args.get("format") == "csv" else "xlsx"
+        if fmt == "csv":
+            encoding = request.args.get("encoding") or "utf-8"
+            path = write_csv(session(), access, model, view, columns, encoding)
+            mimetype = f"text/csv; charset={'gb18030' if encoding == 'gbk' else 'utf-8'}"
+        else:
+            path = write_xlsx(session(), access, model, view, columns)
+            mimetype = XLSX_MIME
+        name = f"{label(model.label, model.key)}-{utcnow():%Y%m%d-%H%M}.{fmt}"
+        response = Response(stream_file(path), mimetype=mimetype)
         response.headers["Content-Length"] = str(os.path.getsize(path))
         response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"{model.key}.xlsx\"; filename*=UTF-8''{quote(name)}"
+            f"attachment; filename=\"{model.key}.{fmt}\"; filename*=UTF-8''{quote(name)}"
         )
         return response

@@ -21,9 +21,10 @@ from app.i18n import current_locale, label, t
 from app.jobs import queue, submit
 from app.web.context import current_access, session
 from importers.jobs import keep_upload
-from importers.pipeline import ACTIONS, MODES, importable_model
+from importers.matcher import normalise_header
+from importers.pipeline import ACTIONS, MODES, importable_model, preview
 from importers.reader import MAX_FILE_BYTES
-from importers.runs import get_import, list_imports
+from importers.runs import get_import, list_imports, load_layout, save_layout
 from importers.template import template_workbook
 
 TRUE = ("1", "true", "yes", "on")
@@ -186,3 +187,37 @@ class ImportsApi(BaseApi):
         """
         rows = list_imports(session(), current_access(), request.args.get("model") or None)
         return self.response(200, result=rows)
+
+    @expose("/preview", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def preview(self) -> Any:
+        """Read and check a file without importing it (the import page): multipart `model`, `file`, `action`,
+        `mapping`; a given mapping is remembered for the file's layout.
+        ---
+        post:
+          summary: Preview an import
+          responses:
+            200:
+              description: '{headers, columns, fields, rows, issues, problems, notes, unknown_columns, signature}'
+        """
+        access = current_access()
+        model = importable_model(access, request.form.get("model") or "")
+        form = upload_form()
+        mapping = form["mapping"]
+        remembered = {normalise_header(h): str(f or "") for h, f in mapping.items()} if mapping else None
+        result = preview(
+            session(),
+            access,
+            model.key,
+            form["data"],
+            form["filename"],
+            action=form["action"],
+            remembered=remembered,
+            layouts=lambda signature: load_layout(session(), model.key, signature),
+        )
+        if mapping and result.get("signature"):
+            save_layout(session(), access, model.key, result["signature"], mapping)
+        session().commit()
+        return self.response(200, **result)

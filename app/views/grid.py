@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from app.clock import BUSINESS_TIMEZONE
 from app.extensions import registry
 from app.i18n import current_locale, label
+from app.jobs.exports import EXPORT_JOB_ROWS
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
@@ -70,6 +71,7 @@ def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
         "can_delete": writable and access.can(model.key, "delete"),
         "can_export": access.can(model.key, "export"),
         "can_import": may_import(access, model),
+        "export_job_rows": EXPORT_JOB_ROWS,
         "page_size": PAGE_SIZE,
         "max_batch_rows": MAX_BATCH_ROWS,
         "csrf_token": generate_csrf(),
@@ -81,6 +83,8 @@ def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
             "history": f"{base}/batches",
             "export": f"{base}/export",
             "template": f"/api/v1/imports/template/{model.key}",
+            "jobs": "/api/v1/jobs/",
+            "import_page": f"/imports/{model.key}/",
             "changes": f"{base}/changes",
             "layout": f"{base}/layout",
             "lookup": "/api/v1/grid/lookup/{model}",

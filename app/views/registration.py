@@ -17,6 +17,7 @@ from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.grid import GridView
 from app.views.home import ReorderView
+from app.views.imports import ImportsView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
@@ -44,6 +45,7 @@ PLATFORM_VIEWS = (
     CashView,
     GridView,
     JobsView,
+    ImportsView,
 )
 
 

@@ -1,4 +1,4 @@
-"""Export exactly the grid's current view (filters, sort, visible columns in their order) to xlsx.
+"""Export exactly the grid's current view (filters, sort, visible columns in their order) to xlsx or csv.
 
 Rows are read in chunks through the same view query as the grid and written by xlsxwriter in
 constant-memory mode to a temporary file that the response streams. Each field type writes its own
@@ -8,8 +8,11 @@ never become formulas.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
+from collections.abc import Iterator
+from typing import Any
 
 import xlsxwriter
 from sqlalchemy.orm import Session
@@ -24,6 +27,8 @@ from app.services.records.serialize import rows_to_json
 
 CHUNK = 2000
 MAX_EXPORT_ROWS = 1_048_575  # one xlsx sheet, below the header
+CSV_ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030"}  # Excel on Chinese Windows opens both as they are
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_columns(access: Access, model: ModelSpec, requested: str) -> list[FieldSpec]:
@@ -59,15 +64,54 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     sheet.freeze_panes(1, 0)
     names = [s.name for s in columns]
     row_no = 0
-    stmt = view.ordered(session, access, model).execution_options(yield_per=CHUNK)
-    for partition in session.execute(stmt).scalars().partitions(CHUNK):
-        for data in rows_to_json(session, access, model, list(partition), columns=names):
-            row_no += 1
-            if row_no > MAX_EXPORT_ROWS:
-                break
-            for col, (spec, ftype) in enumerate(zip(columns, types, strict=True)):
-                ftype.write_excel(sheet, row_no, col, spec, data.get(spec.name), formats[col])
-        session.expunge_all()
+    for data in view_rows(session, access, model, view, names):
+        row_no += 1
+        if row_no > MAX_EXPORT_ROWS:
+            break
+        for col, (spec, ftype) in enumerate(zip(columns, types, strict=True)):
+            ftype.write_excel(sheet, row_no, col, spec, data.get(spec.name), formats[col])
     sheet.autofilter(0, 0, max(row_no, 1), max(len(columns) - 1, 0))
     workbook.close()
     return path
+
+
+def view_rows(session: Session, access: Access, model: ModelSpec, view: View, names: list[str]) -> Iterator[Any]:
+    """The view's rows as masked JSON, read in chunks (the session is cleared after each)."""
+    stmt = view.ordered(session, access, model).execution_options(yield_per=CHUNK)
+    for partition in session.execute(stmt).scalars().partitions(CHUNK):
+        yield from rows_to_json(session, access, model, list(partition), columns=names)
+        session.expunge_all()
+
+
+def csv_text(spec: FieldSpec, value: Any) -> str:
+    """A JSON value as a csv cell; text that a spreadsheet would run as a formula gets a leading quote."""
+    text = FIELD_TYPES[spec.type].cell_text(spec, value)
+    if text.startswith(FORMULA_START) and not FIELD_TYPES[spec.type].numeric:
+        return "'" + text
+    return text
+
+
+def write_csv(
+    session: Session, access: Access, model: ModelSpec, view: View, columns: list[FieldSpec], encoding: str = "utf-8"
+) -> str:
+    """Write the view to a temporary csv file (UTF-8 with a BOM, or GBK / GB18030) and return its path."""
+    access.require(model.key, "export")
+    if encoding not in CSV_ENCODINGS:
+        raise BadQuery(t("bad_encoding_choice"))
+    fd, path = tempfile.mkstemp(prefix="jxc-export-", suffix=".csv")
+    names = [s.name for s in columns]
+    with os.fdopen(fd, "w", encoding=CSV_ENCODINGS[encoding], errors="replace", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([label(spec.label, spec.name) for spec in columns])
+        for data in view_rows(session, access, model, view, names):
+            writer.writerow([csv_text(spec, data.get(spec.name)) for spec in columns])
+    return path
+
+
+def count_rows(session: Session, access: Access, model: ModelSpec, view: View) -> int:
+    """How many rows the view has."""
+    from sqlalchemy import func, select
+
+    return int(
+        session.execute(select(func.count()).select_from(view.select(session, access, model).subquery())).scalar_one()
+    )

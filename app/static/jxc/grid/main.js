@@ -353,7 +353,8 @@
         case 'delete': g.deleteRows(); break;
         case 'undo': g.undoRedo(false); break;
         case 'redo': g.undoRedo(true); break;
-        case 'export': g.exportView(); break;
+        case 'export': g.exportView('xlsx'); break;
+        case 'export_csv': g.exportView('csv'); break;
         case 'reload': g.flush().then(g.reloadPage); break;
         case 'columns':
           g.buildColumnPanel();

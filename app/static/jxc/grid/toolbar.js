@@ -35,8 +35,13 @@
       left.appendChild(button('undo', t('undo'), null, 'Ctrl+Z'));
       left.appendChild(button('redo', t('redo'), null, 'Ctrl+Y'));
     }
-    if (cfg.can_export) { left.appendChild(button('export', t('exp'))); }
+    if (cfg.can_export) {
+      left.appendChild(button('export', t('exp')));
+      left.appendChild(button('export_csv', t('exp_csv')));
+    }
     if (cfg.can_import) {
+      left.appendChild(el('a', {'class': 'btn btn-sm btn-default', href: cfg.urls.import_page, 'data-action': 'import'},
+        t('import')));
       left.appendChild(el('a', {'class': 'btn btn-sm btn-default', href: cfg.urls.template, 'data-action': 'template'},
         t('template')));
     }
@@ -128,9 +133,19 @@
 
     // --- export, columns, layout ------------------------------------------------------------------
 
-    function exportView() {
-      var fields = g.visibleCols().map(function (c) { return c.getField(); });
-      window.location.href = withQuery(urls.export, g.viewParams().concat([['columns', fields.join(',')]]));
+    // A view larger than cfg.export_job_rows is exported by a background job (the jobs page holds the file).
+    function exportView(format) {
+      var fields = g.visibleCols().map(function (c) { return c.getField(); }).join(',');
+      if (state.total > cfg.export_job_rows) {
+        var args = {model: cfg.model, params: g.viewParams(), columns: fields, format: format || 'xlsx'};
+        request('POST', urls.jobs, {kind: 'export', args: args}).then(function (r) {
+          setStatus(r.status === 202 ? t('export_job', cfg.export_job_rows) : (r.body.message || t('network')), true);
+        });
+        return;
+      }
+      var params = g.viewParams().concat([['columns', fields]]);
+      if (format === 'csv') { params.push(['format', 'csv']); }
+      window.location.href = withQuery(urls.export, params);
     }
 
     function buildColumnPanel() {

@@ -1,0 +1,270 @@
+// The import page: check a file (POST /api/v1/imports/preview), correct the column mapping, fix bad cells in
+// place or a whole column at once, apply as a job with its progress bar, then undo. Edited rows are sent back
+// as a UTF-8 csv (Papa Parse) with the same headers, so the server checks them exactly like the file.
+(function () {
+  'use strict';
+  var root = document.getElementById('jxc-imports');
+  if (!root) { return; }
+  var cfg = JSON.parse(root.getAttribute('data-config'));
+  var texts = JSON.parse(document.getElementById('jxc-texts').textContent);
+  var SHOWN = 500;
+  var POLL_MS = 700;
+  var state = {preview: null, headers: [], rows: [], issues: {}, mapping: {}, edited: false, importId: null};
+
+  function t(key, params) {
+    var text = texts[key] || key;
+    Object.keys(params || {}).forEach(function (name) { text = text.split('{' + name + '}').join(params[name]); });
+    return text;
+  }
+  function $(id) { return document.getElementById(id); }
+  function show(id, text) {
+    var box = $(id);
+    box.textContent = text || '';
+    box.hidden = !text;
+  }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function send(method, url, body) {
+    var options = {method: method, credentials: 'same-origin', headers: {'X-CSRFToken': cfg.csrf_token}};
+    if (body) { options.body = body; }
+    return fetch(url, options).then(function (response) {
+      return response.text().then(function (text) {
+        var data;
+        try { data = text ? JSON.parse(text) : {}; } catch { data = {message: text.slice(0, 300)}; }
+        return {status: response.status, body: data};
+      });
+    }, function () { return {status: 0, body: {message: t('network')}}; });
+  }
+
+  function messageOf(body) {
+    if (body.errors && body.errors.length) { return body.errors.map(function (e) { return e.message; }).join('; '); }
+    return typeof body.message === 'string' ? body.message : t('network');
+  }
+
+  // the file to send: the chosen one, or the rows as edited here
+  function currentFile() {
+    if (!state.edited) { return $('jxc-imports-file').files[0] || null; }
+    var csv = window.Papa.unparse([state.headers].concat(state.rows.map(function (r) { return r.cells; })));
+    return new File(['\ufeff' + csv], 'edited.csv', {type: 'text/csv'});
+  }
+
+  function form(file) {
+    var data = new FormData();
+    data.append('model', cfg.model);
+    data.append('file', file);
+    data.append('action', $('jxc-imports-action').value);
+    data.append('mode', $('jxc-imports-mode').value);
+    if (Object.keys(state.mapping).length) { data.append('mapping', JSON.stringify(state.mapping)); }
+    return data;
+  }
+
+  function check() {
+    var file = currentFile();
+    if (!file) { show('jxc-imports-problems', t('choose_file')); return Promise.resolve(); }
+    show('jxc-imports-problems', '');
+    return send('POST', cfg.urls.preview, form(file)).then(function (r) {
+      if (r.status !== 200) { show('jxc-imports-problems', messageOf(r.body)); return; }
+      render(r.body);
+    });
+  }
+
+  function render(preview) {
+    state.preview = preview;
+    state.headers = preview.headers.slice();
+    state.rows = preview.rows;
+    state.issues = {};
+    preview.issues.forEach(function (issue) {
+      var key = issue.row + ':' + (issue.col_index === null ? '' : issue.col_index);
+      state.issues[key] = state.issues[key] ? state.issues[key] + '; ' + issue.message : issue.message;
+    });
+    show('jxc-imports-problems', preview.problems.join('\n'));
+    var notes = preview.notes.slice();
+    if (preview.unknown_columns && preview.unknown_columns.length) {
+      notes.push(t('unknown', {columns: preview.unknown_columns.join(', ')}));
+    }
+    show('jxc-imports-notes', notes.join('\n'));
+    renderMapping();
+    renderRows();
+  }
+
+  function renderMapping() {
+    var body = $('jxc-imports-mapping-table').querySelector('tbody');
+    body.textContent = '';
+    state.preview.columns.forEach(function (column) {
+      if (!column.header) { return; }
+      var select = el('select', {'class': 'form-control input-sm', 'data-header': column.header});
+      select.appendChild(el('option', {value: ''}, t('skip')));
+      state.preview.fields.forEach(function (field) {
+        var option = el('option', {value: field.name}, (field.required ? '*' : '') + field.label);
+        if (field.name === column.field) { option.selected = true; }
+        select.appendChild(option);
+      });
+      var tr = el('tr');
+      tr.appendChild(el('th', {}, column.header));
+      var td = el('td');
+      td.appendChild(select);
+      tr.appendChild(td);
+      body.appendChild(tr);
+    });
+    $('jxc-imports-mapping').hidden = !state.preview.columns.length;
+  }
+
+  function renderRows() {
+    var table = $('jxc-imports-rows');
+    var head = table.querySelector('thead');
+    var body = table.querySelector('tbody');
+    head.textContent = '';
+    body.textContent = '';
+    var hr = el('tr');
+    hr.appendChild(el('th', {}, '#'));
+    state.headers.forEach(function (h) { hr.appendChild(el('th', {}, h)); });
+    head.appendChild(hr);
+    var onlyBad = $('jxc-imports-only-bad').checked;
+    var bad = state.rows.filter(function (r) { return rowIssue(r.row) !== null; });
+    var rows = onlyBad ? bad : state.rows;
+    rows.slice(0, SHOWN).forEach(function (r) {
+      var index = state.rows.indexOf(r);
+      var tr = el('tr', {'data-index': index});
+      var rowProblem = state.issues[r.row + ':'];
+      var num = el('td', {'class': rowProblem ? 'jxc-bad' : ''}, r.row);
+      if (rowProblem) { num.title = rowProblem; }
+      tr.appendChild(num);
+      state.headers.forEach(function (h, col) {
+        var td = el('td', {contenteditable: 'true', 'data-col': col}, r.cells[col] || '');
+        var problem = state.issues[r.row + ':' + col];
+        if (problem) {
+          td.className = 'jxc-bad';
+          td.title = problem;
+        }
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    var summary = t('summary', {rows: state.rows.length, bad: bad.length, errors: state.preview.issues.length});
+    if (rows.length > SHOWN) { summary += ' ' + t('showing', {shown: SHOWN, total: rows.length}); }
+    $('jxc-imports-summary').textContent = summary;
+    var columnSelect = $('jxc-bulk-column');
+    columnSelect.textContent = '';
+    state.headers.forEach(function (h, col) { columnSelect.appendChild(el('option', {value: col}, h)); });
+    $('jxc-imports-preview').hidden = false;
+  }
+
+  function rowIssue(row) {
+    var prefix = row + ':';
+    var found = Object.keys(state.issues).filter(function (k) { return k.indexOf(prefix) === 0; });
+    return found.length ? found : null;
+  }
+
+  // a column at once: trim, replace a text inside cells, or map whole values (是 -> 1)
+  function bulk() {
+    var col = Number($('jxc-bulk-column').value);
+    var op = $('jxc-bulk-op').value;
+    var from = $('jxc-bulk-from').value;
+    var to = $('jxc-bulk-to').value;
+    state.rows.forEach(function (r) {
+      var value = r.cells[col] === undefined ? '' : String(r.cells[col]);
+      if (op === 'trim') { value = value.trim(); }
+      if (op === 'replace' && from) { value = value.split(from).join(to); }
+      if (op === 'map' && value === from) { value = to; }
+      r.cells[col] = value;
+    });
+    state.edited = true;
+    renderRows();
+  }
+
+  function apply() {
+    var file = currentFile();
+    if (!file) { show('jxc-imports-problems', t('choose_file')); return; }
+    send('POST', cfg.urls.upload, form(file)).then(function (r) {
+      if (r.status !== 202) { show('jxc-imports-problems', messageOf(r.body)); return; }
+      follow(r.body.job_id, false);
+    });
+  }
+
+  function follow(jobId, undoing) {
+    var box = $('jxc-imports-job');
+    var bar = box.querySelector('.progress-bar');
+    box.hidden = false;
+    $('jxc-imports-errors').hidden = true;
+    box.querySelector('[data-import-action="undo"]').hidden = true;
+    bar.className = 'progress-bar progress-bar-striped active';
+    function poll() {
+      send('GET', cfg.urls.job.replace('{id}', jobId)).then(function (r) {
+        var job = r.body;
+        var percent = job.percent === null || job.percent === undefined ? 5 : job.percent;
+        bar.style.width = percent + '%';
+        box.querySelector('.progress').setAttribute('aria-valuenow', percent);
+        $('jxc-imports-job-text').textContent = t('running', {done: job.done || 0, total: job.total || '?'});
+        if (job.status === 'queued' || job.status === 'running') { window.setTimeout(poll, POLL_MS); return; }
+        bar.className = 'progress-bar ' + (job.status === 'done' ? 'progress-bar-success' : 'progress-bar-danger');
+        bar.style.width = '100%';
+        if (job.status !== 'done') {
+          $('jxc-imports-job-text').textContent = job.message || job.status_label;
+          if (!undoing && job.error_report_url) {
+            var link = $('jxc-imports-errors');
+            link.href = cfg.urls.errors.replace('{id}', jobId);
+            link.hidden = false;
+          }
+          return;
+        }
+        if (undoing) {
+          $('jxc-imports-job-text').textContent = t('undone', {deleted: job.result.deleted, restored: job.result.restored});
+          return;
+        }
+        var c = job.counts || {};
+        $('jxc-imports-job-text').textContent = t('done', {created: c.created || 0, updated: c.updated || 0, skipped: c.skipped || 0});
+        state.importId = job.result && job.result.import_id;
+        box.querySelector('[data-import-action="undo"]').hidden = !state.importId;
+        $('jxc-imports-grid').hidden = false;
+      });
+    }
+    poll();
+  }
+
+  function undo() {
+    if (!state.importId) { return; }
+    send('POST', cfg.urls.undo.replace('{id}', state.importId)).then(function (r) {
+      if (r.status !== 202) { show('jxc-imports-problems', messageOf(r.body)); return; }
+      follow(r.body.job_id, true);
+    });
+  }
+
+  root.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-import-action]');
+    if (!button) { return; }
+    var action = button.getAttribute('data-import-action');
+    if (action === 'check') { check(); }
+    if (action === 'bulk') { bulk(); }
+    if (action === 'apply') { apply(); }
+    if (action === 'undo') { undo(); }
+  });
+  root.addEventListener('change', function (event) {
+    var target = event.target;
+    if (target.id === 'jxc-imports-file') {
+      state.edited = false;
+      state.mapping = {};
+      check();
+    } else if (target.getAttribute('data-header') !== null) {
+      state.mapping = {};
+      root.querySelectorAll('select[data-header]').forEach(function (select) {
+        state.mapping[select.getAttribute('data-header')] = select.value;
+      });
+      check();
+    } else if (target.id === 'jxc-imports-only-bad') {
+      renderRows();
+    }
+  });
+  // a cell fixed in place
+  root.addEventListener('input', function (event) {
+    var td = event.target.closest('td[data-col]');
+    if (!td) { return; }
+    var tr = td.closest('tr[data-index]');
+    state.rows[Number(tr.getAttribute('data-index'))].cells[Number(td.getAttribute('data-col'))] = td.textContent;
+    state.edited = true;
+  });
+}());

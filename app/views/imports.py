@@ -1,0 +1,49 @@
+"""/imports/<model>/: the import page of a model — upload, correct the column mapping, see every row with
+its bad cells marked, fix cells in place or a whole column at once, then apply (a job, with its progress)
+and undo. It only carries configuration; reading, checking and applying go through /api/v1/imports/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from app.extensions import registry
+from app.i18n import label
+from app.web.context import current_access
+from importers.pipeline import may_import
+
+
+class ImportsView(BaseView):
+    """The import page of every model the user may import into."""
+
+    route_base = "/imports"
+    default_view = "page"
+
+    @expose("/<model_key>/")
+    def page(self, model_key: str) -> Any:
+        """The page."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("AuthDBView.login", next=request.full_path))
+        access = current_access()
+        if model_key not in registry().meta.models or not may_import(access, registry().model(model_key)):
+            abort(404)
+        model = registry().model(model_key)
+        config = {
+            "model": model.key,
+            "csrf_token": generate_csrf(),
+            "urls": {
+                "preview": "/api/v1/imports/preview",
+                "upload": "/api/v1/imports/",
+                "job": "/api/v1/jobs/{id}",
+                "errors": "/api/v1/imports/{id}/errors.xlsx",
+                "undo": "/api/v1/imports/{id}/undo",
+                "template": f"/api/v1/imports/template/{model.key}",
+                "grid": f"/grid/{model.key}/",
+            },
+        }
+        title = label(model.label, model.key)
+        return self.render_template("jxc/imports.html", config=config, title=title)

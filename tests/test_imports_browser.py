@@ -1,0 +1,106 @@
+"""The import page in Chromium: a file uploaded and checked, a column's mapping corrected, a bad cell fixed in
+place and a column fixed at once, applied with the progress bar, then undone (gunicorn on SQLite, jobs in
+the web process)."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import servers
+from conftest import PASSWORD, unique
+from in_browser import DESKTOP, Console, headless_chromium
+from openpyxl import Workbook
+from servers import ARTIFACTS, HttpApi, jxc_server
+
+ROWS = 300
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    instance = tmp_path_factory.mktemp("imports-browser") / "instance"
+    patience, servers.START_TIMEOUT = servers.START_TIMEOUT, 120  # gunicorn boots the whole app: slow when busy
+    with jxc_server(
+        f"sqlite:///{instance / 'jxc.db'}", instance, name="imports-web", extra_env={"REDIS_URL": ""}, demo=True
+    ) as running:
+        servers.START_TIMEOUT = patience
+        yield running
+
+
+def test_upload_correct_fix_apply_and_undo(server, tmp_path):
+    tag = unique("B")
+    book = Workbook()
+    book.active.append(["货号", "商品名称", "基本单位", "批次管理"])  # 货号 names no field: mapped by hand
+    for n in range(ROWS):
+        book.active.append([f"{tag}-{n:04d}", f" 浏览器商品 {n} ", "个", "有" if n % 2 else "无"])
+    book.active.cell(row=5, column=3, value="打")  # an unknown unit on sheet row 5
+    path = tmp_path / "items.xlsx"
+    data = io.BytesIO()
+    book.save(data)
+    path.write_bytes(data.getvalue())
+    api = HttpApi(server.url)
+    for chromium in headless_chromium():
+        context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+        page = context.new_page()
+        console = Console()
+        console.attach(page)
+        page.goto(server.url + "/login/")
+        page.fill("#username", "admin")
+        page.fill("#password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(server.url + "/")
+        page.goto(server.url + "/grid/item/")
+        page.click('[data-action="import"]')
+        page.wait_for_url(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        page.wait_for_selector("#jxc-imports-problems:not([hidden])")
+        assert page.inner_text("#jxc-imports-problems") == "缺少必填列「商品编码」"
+        page.select_option('select[data-header="货号"]', "sku")  # the correction: checked again at once
+        page.wait_for_function("document.querySelector('#jxc-imports-problems').hidden")
+        summary = page.locator("#jxc-imports-summary")
+        assert summary.inner_text().startswith(f"共 {ROWS} 行，{ROWS} 行有错误")  # 有 / 无 are not yes / no words
+        bad = page.locator("#jxc-imports-rows td.jxc-bad")
+        assert bad.first.get_attribute("title") == "应为 是/否"
+        # the whole column at once: 有 -> 是, 无 -> 否; then the unknown unit fixed in its cell
+        page.select_option("#jxc-bulk-column", "3")
+        for old, new in (("有", "是"), ("无", "否")):
+            page.select_option("#jxc-bulk-op", "map")
+            page.fill("#jxc-bulk-from", old)
+            page.fill("#jxc-bulk-to", new)
+            page.click('[data-import-action="bulk"]')
+        page.click('#jxc-imports-preview [data-import-action="check"]')
+        page.wait_for_function("document.querySelector('#jxc-imports-summary').textContent.includes('1 行有错误')")
+        cell = page.locator('#jxc-imports-rows td.jxc-bad[data-col="2"]')
+        assert cell.get_attribute("title") == "找不到「打」"
+        cell.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("个")
+        page.click('#jxc-imports-preview [data-import-action="check"]')
+        page.wait_for_function("document.querySelector('#jxc-imports-summary').textContent.includes('0 行有错误')")
+        page.click('[data-import-action="apply"]')
+        bar = page.locator("#jxc-imports-job .progress")
+        seen: list[int] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            value = int(bar.get_attribute("aria-valuenow") or 0)
+            if not seen or value != seen[-1]:
+                seen.append(value)
+            if "导入完成" in page.inner_text("#jxc-imports-job-text"):
+                break
+            time.sleep(0.05)
+        assert page.inner_text("#jxc-imports-job-text") == f"导入完成：新增 {ROWS} 行，更新 0 行，跳过 0 行"
+        assert seen == sorted(seen), seen
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "imports-page-done.png"), full_page=True)
+        status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{tag}-0003')))")
+        assert status == 200 and found["result"][0]["name"] == "浏览器商品 3" and found["result"][0]["track_batch"]
+        page.click('[data-import-action="undo"]')
+        page.wait_for_function("document.querySelector('#jxc-imports-job-text').textContent.startsWith('已撤销')")
+        assert page.inner_text("#jxc-imports-job-text") == f"已撤销：删除 {ROWS} 行，恢复 0 行"
+        status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{tag}-0003')))")
+        assert status == 200 and found["result"] == []
+        console.check()
+        context.close()
