@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 FLAG = "maintenance.json"
 GENERATION = "db_generation"
@@ -72,3 +76,23 @@ def bump_generation(instance: Path | str) -> None:
     temp = path.with_name(f".{GENERATION}.{os.getpid()}")
     temp.write_text(str(generation(instance) + 1))
     os.replace(temp, path)
+
+
+WAIT_POLL = 1.0
+
+
+def settle_connections(app: Flask, wait: bool = False) -> None:
+    """Before a request or a job: (optionally) wait while a restore runs, and once one has switched the
+    database, drop this process's pooled connections (on SQLite they would still read the old file)."""
+    from app.extensions import db
+
+    instance = app.config["INSTANCE_PATH"]
+    waited = False
+    while wait and maintenance(instance) is not None:
+        time.sleep(WAIT_POLL)
+        waited = True
+    now = generation(instance)
+    if waited or now != app.extensions.get("jxc_db_generation", now):
+        db.session.remove()
+        db.engine.dispose()
+    app.extensions["jxc_db_generation"] = now
