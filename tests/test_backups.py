@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.backups import archive
+from app.backups import archive, s3
 from app.backups.archive import BackupFile, list_folder, make_backup, retained
 from app.backups.crypto import MAGIC
 from app.backups.restore import BackupError, check_backup, restore_backup
@@ -272,3 +274,53 @@ def test_command_line_backup_and_restore(tmp_path: Path) -> None:
     done = subprocess.run([jxc, "restore", str(path), "--yes"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert checks(url) == before and "Restored" in done.stdout
+
+
+@pytest.fixture
+def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An S3-compatible server on loopback (moto's standalone server); the test is skipped without one."""
+    pytest.importorskip("boto3")
+    binary = shutil.which("moto_server")
+    if binary is None:
+        pytest.skip("no S3-compatible server here (moto_server not on PATH)")
+    from servers import free_port
+
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "moto_server did not start"
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_s3_bucket_destination_verified(tmp_path: Path, s3_server: str) -> None:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    client.create_bucket(Bucket="jxc-backups")
+    config = {"bucket": "jxc-backups", "endpoint": s3_server, "prefix": "shop1/", "region": "us-east-1"}
+    settings = settings_for(tmp_path, s3=config)
+    url = sqlite_database(tmp_path / "db")
+    result = make_backup(settings, url)
+    assert result.copies["s3://jxc-backups/shop1/"] == "ok", result.copies
+    stored = client.get_object(Bucket="jxc-backups", Key=f"shop1/{result.name}")["Body"].read()
+    assert stored == (settings.directory / result.name).read_bytes()
+    listed = s3.listing(config)
+    assert [(b.name, b.status) for b in listed] == [(result.name, "good")]
+    down = tmp_path / "from-s3.jxcbak"
+    down.write_bytes(stored)
+    assert check_backup(settings, url, down)["tables"]["partner"]["rows"] == 30
