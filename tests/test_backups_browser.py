@@ -1,6 +1,6 @@
 """The backups page in Chromium: the key-file warning, run now, the list, download, and a restore that asks
 for the password again, runs in maintenance mode and brings the data back (one gunicorn on SQLite, jobs
-in-process)."""
+in-process), and maintenance mode answering 503."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from app.backups.maintenance import maintenance_mode
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A demo server on SQLite; `server.instance` is its instance folder."""
+    """A server on a fresh SQLite database (no demo data: faster); `server.instance` is its instance folder."""
     instance = tmp_path_factory.mktemp("backups-web") / "instance"
-    with jxc_server(f"sqlite:///{instance / 'jxc.db'}", instance, name="backups-web", demo=True) as running:
+    with jxc_server(f"sqlite:///{instance / 'jxc.db'}", instance, name="backups-web") as running:
         running.instance = instance  # type: ignore[attr-defined]
         yield running
 
