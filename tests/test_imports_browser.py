@@ -14,6 +14,7 @@ import servers
 from conftest import PASSWORD, unique
 from in_browser import DESKTOP, Console, headless_chromium
 from openpyxl import Workbook
+from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi, jxc_server
 
 ROWS = 300
@@ -58,8 +59,9 @@ def test_upload_correct_fix_apply_and_undo(server, tmp_path):
         page.set_input_files("#jxc-imports-file", str(path))
         page.wait_for_selector("#jxc-imports-problems:not([hidden])")
         assert page.inner_text("#jxc-imports-problems") == "缺少必填列「商品编码」"
-        page.select_option('select[data-header="货号"]', "sku")  # the correction: checked again at once
-        page.wait_for_function("document.querySelector('#jxc-imports-problems').hidden")
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/imports/preview")):
+            page.select_option('select[data-header="货号"]', "sku")  # the correction: checked again at once
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("行有错误", timeout=30000)
         summary = page.locator("#jxc-imports-summary")
         assert summary.inner_text().startswith(f"共 {ROWS} 行，{ROWS} 行有错误")  # 有 / 无 are not yes / no words
         bad = page.locator("#jxc-imports-rows td.jxc-bad")
@@ -72,14 +74,14 @@ def test_upload_correct_fix_apply_and_undo(server, tmp_path):
             page.fill("#jxc-bulk-to", new)
             page.click('[data-import-action="bulk"]')
         page.click('#jxc-imports-preview [data-import-action="check"]')
-        page.wait_for_function("document.querySelector('#jxc-imports-summary').textContent.includes('1 行有错误')")
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，1 行有错误", timeout=30000)
         cell = page.locator('#jxc-imports-rows td.jxc-bad[data-col="2"]')
         assert cell.get_attribute("title") == "找不到「打」"
         cell.click()
         page.keyboard.press("Control+A")
         page.keyboard.type("个")
         page.click('#jxc-imports-preview [data-import-action="check"]')
-        page.wait_for_function("document.querySelector('#jxc-imports-summary').textContent.includes('0 行有错误')")
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误", timeout=30000)
         page.click('[data-import-action="apply"]')
         bar = page.locator("#jxc-imports-job .progress")
         seen: list[int] = []
@@ -98,7 +100,7 @@ def test_upload_correct_fix_apply_and_undo(server, tmp_path):
         status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{tag}-0003')))")
         assert status == 200 and found["result"][0]["name"] == "浏览器商品 3" and found["result"][0]["track_batch"]
         page.click('[data-import-action="undo"]')
-        page.wait_for_function("document.querySelector('#jxc-imports-job-text').textContent.startsWith('已撤销')")
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("已撤销", timeout=60000)
         assert page.inner_text("#jxc-imports-job-text") == f"已撤销：删除 {ROWS} 行，恢复 0 行"
         status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{tag}-0003')))")
         assert status == 200 and found["result"] == []

@@ -149,8 +149,10 @@
     if (rows.length > SHOWN) { summary += ' ' + t('showing', {shown: SHOWN, total: rows.length}); }
     $('jxc-imports-summary').textContent = summary;
     var columnSelect = $('jxc-bulk-column');
+    var chosen = columnSelect.value;  // the column a bulk fix works on stays chosen after it
     columnSelect.textContent = '';
     state.headers.forEach(function (h, col) { columnSelect.appendChild(el('option', {value: col}, h)); });
+    if (chosen !== '' && Number(chosen) < state.headers.length) { columnSelect.value = chosen; }
     $('jxc-imports-preview').hidden = false;
   }
 
