@@ -11,6 +11,7 @@ from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
+from app.api.reports_api import ReportsApi
 from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
@@ -31,6 +32,7 @@ PLATFORM_APIS = (
     SerialsApi,
     LotsApi,
     JobsApi,
+    ReportsApi,
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,
