@@ -33,7 +33,8 @@ class Period:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
-def _month_start(day: dt.date, back: int = 0) -> dt.date:
+def month_start(day: dt.date, back: int = 0) -> dt.date:
+    """The first day of the month `back` months before the day's (negative: after)."""
     index = day.year * 12 + day.month - 1 - back
     return dt.date(index // 12, index % 12 + 1, 1)
 
@@ -42,13 +43,13 @@ def preset(name: str, today: dt.date | None = None) -> Period:
     """本月 / 上月 / 本季 / 本年 as dates (本月 etc. run to the end of the period, not to today)."""
     today = today or business_today()
     if name == "this_month":
-        start = _month_start(today)
-        return Period(start, _month_start(today, -1) - dt.timedelta(days=1))
+        start = month_start(today)
+        return Period(start, month_start(today, -1) - dt.timedelta(days=1))
     if name == "last_month":
-        return Period(_month_start(today, 1), _month_start(today) - dt.timedelta(days=1))
+        return Period(month_start(today, 1), month_start(today) - dt.timedelta(days=1))
     if name == "this_quarter":
         start = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
-        return Period(start, _month_start(start, -3) - dt.timedelta(days=1))
+        return Period(start, month_start(start, -3) - dt.timedelta(days=1))
     return Period(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))
 
 

@@ -195,3 +195,17 @@ def test_meta_check_refuses_a_bad_report(tmp_path: Path):
     assert "broken.yaml" in text
     for problem in ("no field 'nothing'", "cannot be imported", "must say what figure", "'item' is not a column"):
         assert problem in text
+
+
+def test_pages_list_run_and_print_as_the_reader(login_as, stream):
+    web = login_as("salesperson")
+    centre = web.get("/reports/").get_data(as_text=True)
+    assert 'data-report="sales_analysis"' in centre and 'data-report="inventory_summary"' not in centre
+    page = web.get("/reports/sales_analysis/?period=" + NOV)
+    assert page.status_code == 200
+    assert "vendor/echarts.min.js" in page.get_data(as_text=True)
+    assert web.get("/reports/inventory_summary/").status_code == 403
+    admin = login_as("admin")
+    printed = admin.get(f"/reports/inventory_summary/print?period={NOV}&item={stream['sku']}").get_data(as_text=True)
+    assert "期间：2026-11-01 至 2026-11-30" in printed and "制表人：" in printed
+    assert printed.count("<tr>") == 4  # header, two warehouses, totals

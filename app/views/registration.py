@@ -20,6 +20,7 @@ from app.views.home import ReorderView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
+from app.views.reports import ReportsView
 
 PLATFORM_APIS = (
     MetaApi,
@@ -44,6 +45,7 @@ PLATFORM_VIEWS = (
     CashView,
     GridView,
     JobsView,
+    ReportsView,
 )
 
 
