@@ -26,6 +26,7 @@ class DocumentBehaviour:
 
     source_model: str | None = None  # the order a document may name in source_number
     done_field = ""  # the order line's quantity this document fills (received_qty, delivered_qty)
+    over_order_message = "over_order"  # the catalogue key of "more than the order still has open"
     moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
 
@@ -57,7 +58,8 @@ class DocumentBehaviour:
     def refuse_over_order(self, order: Any, over: list[int]) -> None:
         """Lines beyond the order's open quantity are refused unless the policy allows them."""
         if over and not self.ctx.policy("allow_over_order_qty"):
-            raise ValidationFailed([CellError(f"lines.{i}.qty", t("over_order", number=order.number)) for i in over])
+            message = t(self.over_order_message, number=order.number)
+            raise ValidationFailed([CellError(f"lines.{i}.qty", message) for i in over])
 
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Raise ValidationFailed when the document may not post (e.g. over the credit limit).
