@@ -445,13 +445,16 @@ def apply_rows(
     outcome.skipped = len(prepared.rows) - len(todo)
     columns = {name: col for col, name in prepared.match.mapping.items()}
     targets = _load_rows(session, access, model, [pk for _, _, pk in todo if pk is not None])
-    created: list[Any] = []
     for done, (row_no, payload, pk) in enumerate(todo, start=1):
         try:
             if pk is None:
-                row = records.create(model.key, payload, row_ref=row_no)
+                # each create flushes its row itself: no autoflush before every lookup, and the row leaves
+                # the session once written, so a flush never walks the rows written before it
+                with session.no_autoflush:
+                    row = records.create(model.key, payload, row_ref=row_no)
                 outcome.created += 1
-                created.append(row)
+                outcome.created_ids.append((row.id, row.version))
+                session.expunge(row)
             else:
                 row = targets[pk]
                 before = {name: _stored(row, model.field(name)) for name in payload}
@@ -467,7 +470,6 @@ def apply_rows(
         if progress is not None and (done % 200 == 0 or done == len(todo)):
             progress(done, len(todo))
     records.write_audit()
-    outcome.created_ids = [(row.id, row.version) for row in created]
     for change in outcome.updated_rows:
         change["version"] = targets[change["id"]].version
 

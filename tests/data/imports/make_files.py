@@ -118,9 +118,7 @@ def hostile() -> None:
     (HERE / "xxe.xlsx").write_bytes(rewrite(base, "xl/worksheets/sheet1.xml", xxe))
     # an executable renamed to .xlsx (the first bytes of an ELF program)
     (HERE / "program.xlsx").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(57) + b"\x00" * 200)
-    # a workbook saved with a password is an OLE2 compound file holding EncryptionInfo / EncryptedPackage
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(400)
-    (HERE / "encrypted.xlsx").write_bytes(ole)
+    # encrypted.xlsx (a real password-protected workbook) and legacy_items.xls: make_legacy_files.py
     empty = Workbook()
     save(empty, "empty.xlsx")
     # a zip that is not a workbook (a .docx-like archive renamed)

@@ -1,14 +1,14 @@
 """Imports: each applied import and the rows it changed (undo, the same file twice), remembered mappings.
 
-Revision ID: 0010_import
-Revises: 0009_login
+Revision ID: 0011_import
+Revises: 0010_line_links
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_import"
-down_revision = "0009_login"
+revision = "0011_import"
+down_revision = "0010_line_links"
 branch_labels = None
 depends_on = None
 
