@@ -11,6 +11,7 @@ from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
+from app.api.schedules_api import SchedulesApi
 from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
@@ -19,6 +20,7 @@ from app.views.home import ReorderView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
+from app.views.schedules import SchedulesView
 
 PLATFORM_APIS = (
     MetaApi,
@@ -31,6 +33,7 @@ PLATFORM_APIS = (
     SerialsApi,
     LotsApi,
     JobsApi,
+    SchedulesApi,
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,
@@ -42,6 +45,7 @@ PLATFORM_VIEWS = (
     CashView,
     GridView,
     JobsView,
+    SchedulesView,
 )
 
 
