@@ -200,6 +200,58 @@ def meta_export(output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command("import")
+@click.argument("model")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice(["all", "valid"]), default="all", show_default=True)
+@click.option("--action", type=click.Choice(["create", "update", "upsert"]), default="create", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--user", "username", default="admin", show_default=True, help="import as this user")
+def import_file(model: str, file: Path, mode: str, action: str, dry_run: bool, username: str) -> None:
+    """Import an xlsx, xls or csv file into MODEL; prints every error as `row N, column C: message`."""
+    from app.errors import ServiceError
+    from app.extensions import db, write_intent
+    from importers.pipeline import run_import
+
+    app = _app()
+    with app.app_context():
+        write_intent.set(True)
+        access = _user_access(app, username)
+        try:
+            outcome = run_import(
+                db.session, access, model, file.read_bytes(), file.name, mode=mode, action=action, dry_run=dry_run
+            )
+        except ServiceError as exc:
+            _fail(exc.message or str(exc))
+        if outcome.applied:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    for problem in outcome.problems:
+        click.echo(problem)
+    for issue in outcome.issues:
+        click.echo(issue.line())
+    for note in outcome.notes:
+        click.echo(note)
+    if outcome.unknown_columns:
+        click.echo("unknown columns: " + ", ".join(outcome.unknown_columns))
+    click.echo(
+        f"{model}: {outcome.total} rows, created {outcome.created}, updated {outcome.updated}, "
+        f"skipped {outcome.skipped}, errors {len(outcome.issues)}" + (" (dry run, nothing written)" if dry_run else "")
+    )
+    if outcome.refused:
+        _fail(outcome.refused)
+
+
+def _user_access(app, username: str):  # type: ignore[no-untyped-def]
+    from app.services.users.access import access_for
+
+    found = app.appbuilder.sm.find_user(username=username)
+    if found is None or not found.active:
+        _fail(f"No active user {username}")
+    return access_for(found)
+
+
 @main.group()
 def user() -> None:
     """User accounts."""

@@ -7,6 +7,7 @@ from flask_appbuilder import AppBuilder
 from app.api.accounts_api import AccountsApi
 from app.api.cash_api import CashApi
 from app.api.grid_api import GridApi
+from app.api.imports_api import ImportsApi
 from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
@@ -33,6 +34,7 @@ PLATFORM_APIS = (
     SerialsApi,
     LotsApi,
     JobsApi,
+    ImportsApi,
     SchedulesApi,
 )
 PLATFORM_VIEWS = (
