@@ -1,4 +1,4 @@
-"""The `jxc` command: init, serve, worker, jobs, meta check / export, user add."""
+"""The `jxc` command: init, serve, worker, jobs, backup, restore, meta check / export, user add."""
 
 from __future__ import annotations
 
@@ -157,6 +157,49 @@ def jobs(status: str | None, limit: int) -> None:
         note = f"  {job['message']}" if job["message"] else ""
         who = job["user"] or "-"
         click.echo(f"#{job['id']:<6} {job['status']:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
+
+
+@main.command()
+def backup() -> None:
+    """Take an encrypted backup into every destination (JXC_BACKUP_DIR, JXC_BACKUP_MIRRORS, S3), verified."""
+    from app.backups import BackupError
+    from app.backups.archive import make_backup, summary
+    from app.backups.settings import backup_settings
+    from app.config import build_config
+
+    config = build_config()  # no Flask app: a backup needs the configuration only
+    try:
+        result = make_backup(backup_settings(config), config["SQLALCHEMY_DATABASE_URI"])
+    except BackupError as exc:
+        _fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - say why, exit non-zero; no partial file is left counted
+        _fail(f"Backup failed: {exc}")
+    click.echo(summary(result))
+    if result.failed:
+        _fail("Not every destination has a verified copy: " + "; ".join(f"{k}: {v}" for k, v in result.failed.items()))
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def restore(file: Path, yes: bool) -> None:
+    """Restore a backup FILE: checked first, current data backed up, restored beside it, then switched."""
+    from app.backups import BackupError
+    from app.backups.restore import restore_backup
+    from app.backups.settings import backup_settings
+    from app.config import build_config
+
+    config = build_config()  # running web and job processes see the maintenance flag and reconnect after
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if not yes:
+        click.confirm(f"Replace the data of {url.split('@')[-1]} with {file}?", abort=True)
+    try:
+        result = restore_backup(backup_settings(config), url, file)
+    except BackupError as exc:
+        _fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - the live database is switched only after a complete restore
+        _fail(f"Restore failed, the database was not switched: {exc}")
+    click.echo(f"Restored {file} (taken {result.manifest['created']}); the data before it: {result.safety_backup}")
 
 
 @main.group()

@@ -16,6 +16,7 @@ from app.api.schedules_api import SchedulesApi
 from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
+from app.views.backups import BackupsView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.jobs import JobsView
@@ -47,6 +48,7 @@ PLATFORM_VIEWS = (
     CashView,
     GridView,
     JobsView,
+    BackupsView,
     SchedulesView,
 )
 
