@@ -1,4 +1,4 @@
-"""The `jxc` command: init, serve, worker, jobs, backup, restore, meta check / export, user add."""
+"""The `jxc` command: init, serve, worker, jobs, backup, restore, meta check / export, user add, report run."""
 
 from __future__ import annotations
 
@@ -348,3 +348,57 @@ def user_passwd(username: str, password: str | None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group()
+def report() -> None:
+    """Reports (metadata/reports/)."""
+
+
+@report.command("run")
+@click.argument("name")
+@click.option("--param", "params", multiple=True, help="k=v, e.g. period=2026-11-01..2026-11-30 (repeatable)")
+@click.option("--user", "username", default="admin", show_default=True, help="run as this user (scope and masks)")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=".xlsx, .csv or .json (default: csv on stdout)",
+)
+def report_run(name: str, params: tuple[str, ...], username: str, output: Path | None) -> None:
+    """Run a report as a user and write it to a file or stdout."""
+    import json
+
+    from app.errors import ServiceError
+    from app.extensions import db
+    from app.services.users.access import access_for
+    from reports.output import to_csv, write_xlsx
+    from reports.runner import as_json, run_report
+
+    raw: dict[str, str] = {}
+    for pair in params:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            _fail(f"--param {pair}: expected k=v")
+        raw[key.strip()] = value.strip()
+    app = _app()
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        if user is None:
+            _fail(f"unknown user: {username}")
+        try:
+            result = run_report(db.session, access_for(user), name, raw)
+        except ServiceError as exc:
+            _fail(f"report {name}: {exc.message}")
+        suffix = output.suffix.lower() if output else ".csv"
+        if suffix == ".xlsx":
+            write_xlsx(result, str(output), user.username)
+        elif suffix == ".json":
+            output.write_text(json.dumps(as_json(result), ensure_ascii=False, indent=1), encoding="utf-8")  # type: ignore[union-attr]
+        elif output is not None:
+            output.write_bytes(to_csv(result))
+        else:
+            click.echo(to_csv(result).decode("utf-8").lstrip("\ufeff"), nl=False)
+        if output is not None:
+            click.echo(f"Wrote {len(result.rows)} row(s) to {output}")

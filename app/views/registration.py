@@ -12,6 +12,7 @@ from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
+from app.api.reports_api import ReportsApi
 from app.api.schedules_api import SchedulesApi
 from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
@@ -22,6 +23,7 @@ from app.views.home import ReorderView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
+from app.views.reports import ReportsView
 from app.views.schedules import SchedulesView
 
 PLATFORM_APIS = (
@@ -36,6 +38,7 @@ PLATFORM_APIS = (
     LotsApi,
     JobsApi,
     ImportsApi,
+    ReportsApi,
     SchedulesApi,
 )
 PLATFORM_VIEWS = (
@@ -49,6 +52,7 @@ PLATFORM_VIEWS = (
     GridView,
     JobsView,
     BackupsView,
+    ReportsView,
     SchedulesView,
 )
 

@@ -148,7 +148,7 @@ class PostingService:
     def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "submit")
         self._check_period(doc)
-        levels = self._required_levels(model, doc)
+        levels = self.required_levels(model, doc)
         if levels:
             self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
             self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
@@ -162,7 +162,7 @@ class PostingService:
         model, doc = self._document(model_key, pk, "approve")
         if doc.status != Status.PENDING:
             raise Conflict(t("status_changed", status=Status.PENDING.text()))
-        levels = self._required_levels(model, doc)
+        levels = self.required_levels(model, doc)
         step = doc.approval_step or 0
         level = levels[step] if step < len(levels) else None
         if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
@@ -215,7 +215,7 @@ class PostingService:
         self.message = t("rejected_ok")
         return doc
 
-    def _required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
+    def required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
         """Approval levels from approvals.yaml by amount, plus any the document adds (over budget)."""
         chain = self.registry.meta.approvals.get(model.key)
         levels = chain.required(getattr(doc, chain.amount_field)) if chain is not None else ()
