@@ -1,14 +1,14 @@
 """Schedules and their runs (the claim per period), deliveries, notifications, dunning steps.
 
-Revision ID: 0010_schedules
-Revises: 0009_login
+Revision ID: 0011_schedules
+Revises: 0010_line_links
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_schedules"
-down_revision = "0009_login"
+revision = "0011_schedules"
+down_revision = "0010_line_links"
 branch_labels = None
 depends_on = None
 
