@@ -25,6 +25,7 @@ class PurchaseReceipt(DocumentBehaviour):
     moves_stock = True
     source_model = "purchase_order"
     done_field = "received_qty"
+    over_message = "over_receipt"  # 未收货, not the deliveries' 未发货
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         self._taken = self.take(doc, lines)
