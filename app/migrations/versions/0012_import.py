@@ -1,14 +1,14 @@
 """Imports: each applied import and the rows it changed (undo, the same file twice), remembered mappings.
 
-Revision ID: 0011_import
-Revises: 0010_line_links
+Revision ID: 0012_import
+Revises: 0011_schedules
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_import"
-down_revision = "0010_line_links"
+revision = "0012_import"
+down_revision = "0011_schedules"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,117 @@
+"""What a schedule of kind `report` sends: a report run as one reader (their row scope and masks).
+
+A report of `reports/` (metadata/reports/*.yaml) runs through the report runner with the schedule's other
+parameters as the report page takes them (`{"report": "sales_analysis", "by": "customer"}`), its xlsx with
+the native chart attached. A model key is the model's rows as the grid exports them: the same view query
+(scope, masks), the same xlsx writer, sums of the numeric columns
+(`{"report": "sales_order", "filters": {field: value}, "sort": field, "dir": "asc"|"desc"}`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.i18n import label, t
+from app.meta.types import FIELD_TYPES
+from app.services.access.rights import Access
+from app.services.grid.export import export_columns, write_xlsx
+from app.services.grid.rows import View
+from app.services.records.query import Filter
+from app.services.records.serialize import rows_to_json
+
+MAX_ROWS = 50_000
+
+
+@dataclass
+class ReportResult:
+    title: str
+    columns: list[tuple[str, str]]  # (field, label)
+    rows: list[dict[str, Any]]  # display values by field
+    totals: dict[str, str] = field(default_factory=dict)
+    xlsx: bytes = b""
+    link: str = ""
+    chart: tuple[str, str] | None = None  # (label field, value field) for a bar chart
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):  # a link: {id, key, name}
+        return str(value.get("name") or value.get("key") or "")
+    if isinstance(value, bool):
+        return t("schedules.yes") if value else t("schedules.no")
+    return str(value)
+
+
+def run_report(session: Session, access: Access, params: dict[str, Any]) -> ReportResult:
+    """Run the report named in `params` as the reader of `access` (a report of the report runner, or a model)."""
+    name = str(params.get("report") or "")
+    if name in access.registry.meta.reports:
+        raw = {str(k): str(v) for k, v in params.items() if k != "report"}
+        return runner_report(session, access, name, raw)
+    if name not in access.registry.meta.models:
+        raise NotFound(t("schedules.unknown_report", report=name))
+    return model_listing(session, access, name, params)
+
+
+def runner_report(session: Session, access: Access, name: str, raw: dict[str, str]) -> ReportResult:
+    """A report of `reports/` through its one runner: the reader's roles, scope and figures; its own xlsx."""
+    from reports.output import title
+    from reports.output import write_xlsx as report_xlsx
+    from reports.runner import run_report as run_named
+
+    result = run_named(session, access, name, raw)
+    buffer = io.BytesIO()
+    report_xlsx(result, buffer, access.username)
+    return ReportResult(
+        title=title(result),
+        columns=[(c.name, label(c.label, c.name)) for c in result.columns],
+        rows=[{c.name: result.text(row, c) for c in result.columns} for row in result.rows],
+        totals={c.name: result.text(result.totals, c) for c in result.columns if c.name in result.totals},
+        xlsx=buffer.getvalue(),
+        link=f"/reports/{name}/" + (f"?{urlencode(raw)}" if raw else ""),
+        chart=(result.chart.x, result.chart.series[0]) if result.chart is not None else None,
+    )
+
+
+def model_listing(session: Session, access: Access, name: str, params: dict[str, Any]) -> ReportResult:
+    """A model's rows as the grid exports them, as the reader sees them."""
+    model = access.registry.model(name)
+    filters = tuple(Filter(str(k), "eq", v) for k, v in (params.get("filters") or {}).items())
+    view = View(filters, (str(params.get("sort") or "id"), str(params.get("dir") or "asc")))
+    columns = export_columns(access, model, ",".join(params.get("columns") or []))
+    path = write_xlsx(session, access, model, view, columns)
+    try:
+        xlsx = Path(path).read_bytes()
+    finally:
+        os.unlink(path)
+    found = list(session.execute(view.ordered(session, access, model).limit(MAX_ROWS)).scalars())
+    data = rows_to_json(session, access, model, found, columns=[c.name for c in columns])
+    numeric = [c for c in columns if FIELD_TYPES[c.type].numeric and c.name != "version"]
+    totals = {}
+    for spec in numeric:
+        try:
+            total = sum((Decimal(str(row[spec.name])) for row in data if row.get(spec.name) is not None), Decimal(0))
+        except InvalidOperation:
+            continue
+        totals[spec.name] = str(total)
+    text_column = next((c.name for c in columns if not FIELD_TYPES[c.type].numeric), None)
+    chart = (text_column, numeric[0].name) if text_column and numeric else None
+    return ReportResult(
+        title=label(model.label, name),
+        columns=[(c.name, label(c.label, c.name)) for c in columns],
+        rows=[{c.name: _text(row.get(c.name)) for c in columns} for row in data],
+        totals=totals,
+        xlsx=xlsx,
+        link=f"/grid/{name}",
+        chart=chart,
+    )
