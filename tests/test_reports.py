@@ -238,3 +238,20 @@ def test_slow_moving_names_idle_stock_with_an_action(admin_api):
         "days_of_cover": None,
         "action": "长期无出库：建议促销清仓或退回供应商",
     }
+
+
+def test_a_large_export_runs_as_a_job_of_its_user(app, api_as, stream, monkeypatch):
+    from tests.test_jobs import wait_for
+
+    monkeypatch.setitem(app.config, "REDIS_URL", "")  # the in-process pool, whatever the suite's Redis
+    args = {"name": "stock_ledger", "params": {"period": NOV, "item": stream["sku"]}, "format": "xlsx"}
+    keeper = api_as("warehouse")
+    answer = keeper.post("/api/v1/jobs/", json={"kind": "report_export", "args": args})
+    assert answer.status_code == 202, answer.get_json()
+    job = wait_for(app, answer.get_json()["job_id"])
+    assert job["status"] == "done" and job["result"] == {"rows": 8}
+    book = openpyxl.load_workbook(io.BytesIO(keeper.get(f"/api/v1/jobs/{job['id']}/result").get_data()))
+    header = [cell.value for cell in book.worksheets[0][5]]
+    assert "入库数量" in header and "金额" not in header  # the keeper's masks: no cost figures
+    refused = api_as("salesperson").post("/api/v1/jobs/", json={"kind": "report_export", "args": args})
+    assert refused.status_code == 403
