@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, db, install_sqlite_behaviour
     from app.jobs.startup import install_jobs
     from app.meta.registry import RegistryHolder
+    from app.views.error_pages import install_error_pages
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
     from app.web.maintenance import install_maintenance
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_maintenance(app)  # first of all hooks: nothing touches the database while a restore runs
     install_language_memory(app)
     install_template_helpers(app)
+    install_error_pages(app)
     install_jobs(app)
     # What start-up built (FAB, the registry, ~400k objects) lives as long as the process: keep it out of
     # the garbage collector's full passes, which otherwise cost ~150 ms in the middle of a request.

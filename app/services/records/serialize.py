@@ -14,16 +14,19 @@ from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 
 
+def person_name(first: str | None, last: str | None) -> str:
+    """A user's name as pages show it: the name parts run together (Chinese style), without the "-" that
+    accounts made by older versions of `jxc user add` carry as their last name."""
+    return "".join(p.strip() for p in (first or "", last or "") if p.strip() not in ("", "-"))
+
+
 def link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
     """{id: {id, key, name}} of the linked rows the reader may see (others are left out: they read as empty)."""
     if not ids:
         return {}
     if spec.type == "user":
         rows = session.execute(select(User.id, User.username, User.first_name, User.last_name).where(User.id.in_(ids)))
-        return {
-            r.id: {"id": r.id, "key": r.username, "name": f"{r.first_name or ''}{r.last_name or ''}".strip()}
-            for r in rows
-        }
+        return {r.id: {"id": r.id, "key": r.username, "name": person_name(r.first_name, r.last_name)} for r in rows}
     target = access.registry.model(spec.to or "")
     cls = access.registry.cls(target.key)
     key_col = cls.id if target.business_key == "id" else getattr(cls, target.business_key)
