@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from app.services.access.rights import Access
 
 # Modules that define the kinds JXC ships (importers, exports, mail and backups add theirs here).
-KIND_MODULES: tuple[str, ...] = ("app.backups.job", "app.schedules.kinds", "importers.jobs", "app.jobs.exports")
+KIND_MODULES: tuple[str, ...] = (
+    "app.backups.job",
+    "app.schedules.kinds",
+    "reports.jobs",
+    "importers.jobs",
+    "app.jobs.exports",
+)
 
 Allowed = Callable[["Access", Mapping[str, Any]], bool]
 
