@@ -23,12 +23,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.meta.registry import RegistryHolder
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
+    from app.web.faults import install_fault_pages
+    from app.web.inputs import install_converters, install_input_checks
     from app.web.prefs import install_language_memory
     from app.web.security import install_request_hooks
 
     settings = build_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
+    install_converters(app)  # before any route: FAB's and ours are built with them
     db.init_app(app)
     csrf.init_app(app)
     with app.app_context():
@@ -43,6 +46,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("JXC_HTTPS"):  # behind one TLS proxy (docker/compose.yaml): its X-Forwarded-* are true
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     install_request_hooks(app)
+    install_input_checks(app)
+    install_fault_pages(app)
     install_language_memory(app)
     install_template_helpers(app)
     install_jobs(app)

@@ -19,6 +19,7 @@ from app.extensions import db, registry_holder
 from app.meta.registry import read_version
 from app.meta.schema import sync_schema
 from app.services.access.roles_sync import sync_roles
+from app.services.records.codes import Collision, code_collisions
 from app.services.records.runtime_fields import bump_version
 
 ADMIN = "admin"
@@ -31,6 +32,7 @@ class InitResult:
     schema_changes: list[str] = field(default_factory=list)
     admin_password: str | None = None
     demo_rows: int = 0
+    code_collisions: list[Collision] = field(default_factory=list)
 
 
 def upgrade_core(conn: Any) -> None:
@@ -117,4 +119,6 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
         result.admin_password = ensure_admin(app)
         if demo:
             result.demo_rows = load_demo(current_app)
+        result.code_collisions = code_collisions(db.session, holder.current)
+        db.session.rollback()
     return result

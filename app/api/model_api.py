@@ -17,9 +17,8 @@ from flask_appbuilder.security.decorators import protect
 from app.api.responses import service_errors
 from app.api.rison_args import rison
 from app.api.schema import model_schemas
-from app.errors import CellError, ValidationFailed
 from app.extensions import registry
-from app.i18n import label, t
+from app.i18n import label
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
@@ -30,6 +29,7 @@ from app.services.records.query import BadQuery, Filter, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.write import RecordService
 from app.web.context import current_access, session
+from app.web.inputs import json_object
 
 
 class ModelApi(BaseApi):
@@ -212,7 +212,7 @@ class ModelApi(BaseApi):
             422:
               $ref: '#/components/responses/422'
         """
-        payload = self._payload()
+        payload = json_object(required=True)
         access = current_access()
         service = RecordService(session(), access)
         row = service.create(self.model_key, payload)
@@ -253,7 +253,7 @@ class ModelApi(BaseApi):
             422:
               $ref: '#/components/responses/422'
         """
-        payload = self._payload()
+        payload = json_object(required=True)
         access = current_access()
         service = RecordService(session(), access)
         row = service.update(self.model_key, pk, payload)
@@ -321,8 +321,8 @@ class ModelApi(BaseApi):
         return self.response(
             200,
             fields=fields,
-            add_columns=[f["name"] for f in fields if not f["readonly"]],
-            edit_columns=[f["name"] for f in fields if not f["readonly"]],
+            add_columns=[_fab_column(f) for f in fields if not f["readonly"]],
+            edit_columns=[_fab_column(f) for f in fields if not f["readonly"]],
             filters={s.name: list(FIELD_TYPES[s.type].filter_ops) for s in access.visible_fields(model)},
             permissions=[f"can_{a}" for a in registry().meta.actions if access.can(model.key, a)],
         )
@@ -458,19 +458,39 @@ class ModelApi(BaseApi):
 
     def _transition(self, pk: int, action: Any) -> Any:
         access = current_access()
-        body = request.get_json(silent=True) or {}
-        version = body.get("version") if isinstance(body, dict) else None
+        version = json_object().get("version")
         service = PostingService(session(), access)
         doc = action(service, self.model_key, pk, version)
         result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
         return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
 
-    @staticmethod
-    def _payload() -> dict[str, Any]:
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            raise ValidationFailed([CellError("_record", t("not_object"))])
-        return payload
+
+# FAB's _info names a column's type after its marshmallow field (FAB clients read it to pick an input)
+FAB_TYPES = {
+    "integer": "Integer",
+    "decimal": "Decimal",
+    "money": "Decimal",
+    "quantity": "Decimal",
+    "date": "Date",
+    "datetime": "DateTime",
+    "boolean": "Boolean",
+    "link": "Related",
+    "user": "Related",
+    "lines": "List",
+}
+
+
+def _fab_column(info: dict[str, Any]) -> dict[str, Any]:
+    """A writable column in FAB's `_info` shape: name, label, description, type, required (and JXC's type)."""
+    return {
+        "name": info["name"],
+        "label": info["label"],
+        "description": info["description"],
+        "type": FAB_TYPES.get(info["type"], "String"),
+        "required": info["required"],
+        "jxc_type": info["type"],
+        "validate": [],
+    }
 
 
 def api_class_for(model: ModelSpec) -> type[ModelApi]:
