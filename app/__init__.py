@@ -21,10 +21,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, db, install_sqlite_behaviour
     from app.jobs.startup import install_jobs
     from app.meta.registry import RegistryHolder
+    from app.views.error_pages import install_error_pages
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
     from app.web.faults import install_fault_pages
     from app.web.inputs import install_converters, install_input_checks
+    from app.web.maintenance import install_maintenance
     from app.web.prefs import install_language_memory
     from app.web.security import install_request_hooks
 
@@ -46,10 +48,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("JXC_HTTPS"):  # behind one TLS proxy (docker/compose.yaml): its X-Forwarded-* are true
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     install_request_hooks(app)
-    install_input_checks(app)
-    install_fault_pages(app)
+    install_maintenance(app)  # first of the hooks that may touch the database while a restore runs
+    install_input_checks(app)  # before it, a body too large is refused before anything reads it
     install_language_memory(app)
     install_template_helpers(app)
+    install_error_pages(app)
+    install_fault_pages(app)  # the database out of reach: 503, not the 500 of an unexpected error
     install_jobs(app)
     # What start-up built (FAB, the registry, ~400k objects) lives as long as the process: keep it out of
     # the garbage collector's full passes, which otherwise cost ~150 ms in the middle of a request.

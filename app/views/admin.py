@@ -29,6 +29,7 @@ from app.services.records.audit_read import recent_audit
 from app.services.records.query import get_row
 from app.services.records.settings import policies, set_policy
 from app.services.users.accounts import UserError, assign_places, department_code, warehouse_codes
+from app.views.labels import role_label, type_label, user_name
 from app.web.context import current_access, session
 
 
@@ -54,14 +55,14 @@ class FieldsAdminView(BaseView):
                 {
                     "name": f.name,
                     "label": label(f.label, f.name),
-                    "type": f.type,
+                    "type": type_label(f.type),
                     "origin": f.origin,
                     "required": f.required,
                 }
                 for f in selected.fields
                 if not f.system
             ],
-            types=[name for name in FIELD_TYPES if name != "lines"],
+            types=[(name, type_label(name)) for name in FIELD_TYPES if name != "lines"],
             link_models=[(m.key, label(m.label, m.key)) for m in models if not m.is_line],
             roles=[(r.key, label(r.label, r.key)) for r in meta.roles.values()],
             figures=[(kind, t(f"figure.{kind}")) for kind in (*FIGURES, SIDE_FIGURE)],
@@ -89,7 +90,8 @@ class UserWarehousesView(BaseView):
                 {
                     "id": u.id,
                     "username": u.username,
-                    "roles": ", ".join(r.name for r in u.roles),
+                    "name": user_name(u),
+                    "roles": "、".join(role_label(r.name) for r in u.roles),
                     "warehouses": set(warehouse_codes(u.id)),
                     "department": department_code(u.id),
                 }

@@ -22,6 +22,7 @@ from app.services.access.rights import Access
 from app.services.grid.batch import MAX_BATCH_ROWS
 from app.services.grid.rows import changes_since, load_layout
 from app.web.context import current_access, session
+from importers.pipeline import may_import
 
 PAGE_SIZE = 100
 
@@ -68,6 +69,7 @@ def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
         "can_write": can_write,
         "can_delete": writable and access.can(model.key, "delete"),
         "can_export": access.can(model.key, "export"),
+        "can_import": may_import(access, model),
         "page_size": PAGE_SIZE,
         "max_batch_rows": MAX_BATCH_ROWS,
         "csrf_token": generate_csrf(),
@@ -78,6 +80,7 @@ def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
             "undo": "/api/v1/grid/batches/{id}/undo",
             "history": f"{base}/batches",
             "export": f"{base}/export",
+            "template": f"/api/v1/imports/template/{model.key}",
             "changes": f"{base}/changes",
             "layout": f"{base}/layout",
             "lookup": "/api/v1/grid/lookup/{model}",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from app.i18n import label
+from typing import Any
+
+from app.extensions import registry
+from app.i18n import MESSAGES, label, t
+from app.services.records.serialize import person_name
 
 
 class LazyLabel:
@@ -28,3 +32,19 @@ class LazyLabel:
 
     def __add__(self, other: str) -> str:
         return str(self) + other
+
+
+def role_label(name: str) -> str:
+    """A role key (roles.yaml) in the reader's language; FAB roles of no metadata by their name."""
+    spec = registry().meta.roles.get(name)
+    return label(spec.label, name) if spec is not None else name
+
+
+def type_label(name: str) -> str:
+    """A field type's name (text, decimal, link ...) in the reader's language."""
+    return t(f"fieldtype.{name}") if f"fieldtype.{name}" in MESSAGES else name
+
+
+def user_name(user: Any) -> str:
+    """What a user is called on pages: their name, or their user name when they have none."""
+    return person_name(user.first_name, user.last_name) or user.username

@@ -28,6 +28,7 @@ from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.web.context import current_access, session
+from importers.pipeline import may_import
 
 PAGE_SIZE = 50
 PRINT_SKIP = ("number", "approval_step")  # the number is printed in the title; approval levels are internal
@@ -102,6 +103,7 @@ class ModelPages(BaseView):
             pages=max((result.count + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             search=search,
             can_add=access.can(model.key, "write") and model.kind not in ("ledger", "line"),
+            can_import=may_import(access, model),
         )
 
     def _record(self, pk: int) -> tuple[dict[str, Any], list[dict[str, str]], list[Any], list[dict[str, str]]]:

@@ -8,6 +8,7 @@ from flask import Flask
 
 from app.clock import business_time
 from app.i18n import MESSAGES, current_locale, t, texts_under
+from app.views.changes import describe, model_label
 
 
 def page_text(key: str, **params: object) -> str:
@@ -34,11 +35,13 @@ def local_time(value: str | dt.datetime | None) -> str:
 
 
 def install_template_helpers(app: Flask) -> None:
-    """Make L(), ui_texts(), ui_locale(), action labels, local times and the pages_endpoint filter available
-    in every template."""
+    """Make L(), ui_texts(), ui_locale(), action labels, local times, audit changes and the pages_endpoint
+    filter available in every template."""
     app.jinja_env.globals["L"] = page_text
     app.jinja_env.globals["ui_texts"] = texts_under
     app.jinja_env.globals["ui_locale"] = current_locale
     app.jinja_env.filters["pages_endpoint"] = _pages_endpoint
     app.jinja_env.filters["action_label"] = action_label
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["model_label"] = model_label
+    app.jinja_env.globals["audit_describe"] = describe

@@ -11,9 +11,9 @@ import json
 import math
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from app.errors import CellError, ValidationFailed
@@ -22,9 +22,6 @@ from app.meta.types import MAX_INTEGER
 
 MAX_ID = MAX_INTEGER  # ids are INTEGER columns (32 bits on PostgreSQL)
 MAX_JSON_DEPTH = 64  # the deepest real body (a document with lines and their links) is 4
-# statuses with a text of their own (http.<code>)
-HTTP_TEXTS = frozenset((400, 401, 403, 404, 405, 413, 415, 429, 503))
-PAGE_ERRORS = frozenset((413, 503))  # statuses whose page is ours (a Chinese page with the menu)
 
 
 class JsonRefused(ValueError):
@@ -95,15 +92,6 @@ def json_object(required: bool = False) -> dict[str, Any]:
     return body
 
 
-def error_page(message: str, status: int) -> Any:
-    """A Chinese page with the app's menu saying what went wrong."""
-    appbuilder = current_app.appbuilder  # type: ignore[attr-defined]
-    html = render_template(
-        "jxc/error.html", message=message, appbuilder=appbuilder, base_template=appbuilder.base_template
-    )
-    return html, status
-
-
 def json_error(message: str, status: int) -> Response:
     """The API's error shape: {"message": ...} with the status."""
     response = jsonify({"message": message})
@@ -147,19 +135,8 @@ def install_converters(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
 
 
-def _api_http_error(exc: HTTPException) -> Any:
-    """On the API an HTTP error (no such route or id, wrong method, too large) is JSON in the reader's words."""
-    code = exc.code or 500
-    if not request.path.startswith("/api/"):
-        if code not in PAGE_ERRORS:
-            return exc
-        return error_page(t(f"http.{code}"), code)
-    return json_error(t(f"http.{code}" if code in HTTP_TEXTS else "http.other"), code)
-
-
 def install_input_checks(app: Flask) -> None:
-    """The JSON body check, early among the request hooks; JSON errors on the API."""
+    """The size limit first of all hooks, then the JSON body check (errors answered by app/views/error_pages.py)."""
     # first of all hooks: CSRF protection reads the form, and nothing may read a body before it is limited
     app.before_request_funcs.setdefault(None, []).insert(0, _limit_body)
     app.before_request(_check_json_body)
-    app.register_error_handler(HTTPException, _api_http_error)

@@ -19,7 +19,7 @@ from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.grid.rows import View
-from app.services.records.query import BadQuery
+from app.services.records.query import BadQuery, field_label
 from app.services.records.serialize import rows_to_json
 
 CHUNK = 2000
@@ -34,7 +34,7 @@ def export_columns(access: Access, model: ModelSpec, requested: str) -> list[Fie
     names = [n.strip() for n in requested.split(",") if n.strip()]
     unknown = [n for n in names if n not in visible]
     if unknown:
-        raise BadQuery(t("bad_filter_field", field=unknown[0]))
+        raise BadQuery(t("bad_filter_field", field=field_label(model, unknown[0])))
     return [visible[n] for n in names]
 
 

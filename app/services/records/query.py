@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from app.errors import NotFound, ServiceError
-from app.i18n import t
+from app.i18n import label, t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, parse_integer
 from app.services.access.rights import Access
@@ -49,12 +49,18 @@ def base_select(access: Access, model: ModelSpec) -> Select[Any]:
     return stmt
 
 
+def field_label(model: ModelSpec, name: str) -> str:
+    """What a message calls a field: its label in the reader's language (the name only if there is none)."""
+    spec = model.field(name)
+    return label(spec.label, name) if spec is not None else name
+
+
 def _field(access: Access, model: ModelSpec, name: str, message_key: str) -> FieldSpec | None:
     if name == "id":
         return None
     spec = model.field(name)
     if spec is None or not access.can_see(model, spec) or spec.type == "lines":
-        raise BadQuery(t(message_key, field=name))
+        raise BadQuery(t(message_key, field=field_label(model, name)))
     return spec
 
 
@@ -79,7 +85,7 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
     column = read_column(access, model, spec)
     ops = FIELD_TYPES[spec.type].filter_ops if spec else ("eq", "neq", "gt", "ge", "lt", "le", "in")
     if flt.op not in ops:
-        raise BadQuery(t("bad_filter_op", field=flt.field, op=flt.op))
+        raise BadQuery(t("bad_filter_op", field=field_label(model, flt.field), op=flt.op))
     if flt.op == "null":
         return column.is_(None) if flt.value in (True, "true", "1", 1) else column.isnot(None)
     if spec is not None and spec.is_link and flt.op == "ct":
@@ -99,7 +105,7 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
         except ValueProblem as exc:
             if spec.is_link:  # an unknown key simply matches nothing
                 return -1
-            raise BadQuery(f"{flt.field}: {exc}") from exc
+            raise BadQuery(f"{field_label(model, flt.field)}：{exc}") from exc
 
     if flt.op == "in":
         values = flt.value if isinstance(flt.value, list) else str(flt.value).split(",")
@@ -145,12 +151,12 @@ def order_clause(access: Access, model: ModelSpec, field_name: str, direction: s
     """ORDER BY for a whitelisted field, always ending with id for stable pages."""
     cls = access.registry.cls(model.key)
     if direction not in ("asc", "desc"):
-        raise BadQuery(t("bad_order_field", field=f"{field_name} {direction}"))
+        raise BadQuery(t("bad_order_field", field=f"{field_label(model, field_name)} {direction}"))
     if field_name in ("", "id"):
         return [cls.id.desc() if direction == "desc" else cls.id.asc()]
     spec = _field(access, model, field_name, "bad_order_field")
     if spec is None or not FIELD_TYPES[spec.type].sortable:
-        raise BadQuery(t("bad_order_field", field=field_name))
+        raise BadQuery(t("bad_order_field", field=field_label(model, field_name)))
     column = read_column(access, model, spec)
     first = column.desc() if direction == "desc" else column.asc()
     return [first, cls.id.desc() if direction == "desc" else cls.id.asc()]

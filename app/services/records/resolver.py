@@ -50,6 +50,39 @@ class Resolver:
         self._cache[cache_key] = found
         return found
 
+    def preload(self, model_key: str, raws: set[Any], chunk: int = 5000) -> None:
+        """Resolve many typed values of one link at once (imports): one query by business key, one by
+        name for the rest (a name shared by two rows stays unresolved); `resolve` then answers from the
+        cache exactly as it would have one by one."""
+        registry = self.access.registry
+        model = registry.model(model_key)
+        cls = registry.cls(model_key)
+        texts = {
+            raw: normalise_text(raw) for raw in raws if isinstance(raw, str) and (model_key, raw) not in self._cache
+        }
+        if not texts or model.business_key == "id":
+            return
+        scope = self.access.scope(model)
+        found: dict[str, int] = {}
+        columns = [getattr(cls, model.field(model.business_key).column)]  # type: ignore[union-attr]
+        if model.display:
+            columns.append(getattr(cls, model.field(model.display).column))  # type: ignore[union-attr]
+        wanted = sorted(set(texts.values()))
+        for position, column in enumerate(columns):
+            missing = [text for text in wanted if text not in found]
+            matches: dict[str, list[int]] = {}
+            for start in range(0, len(missing), chunk):
+                stmt = select(column, cls.id).where(column.in_(missing[start : start + chunk]))
+                if scope is not None:
+                    stmt = stmt.where(scope)
+                for value, row_id in self.session.execute(stmt):
+                    matches.setdefault(value, []).append(row_id)
+            for value, ids in matches.items():
+                if position == 0 or len(ids) == 1:
+                    found[value] = ids[0]
+        for raw, text in texts.items():
+            self._cache[model_key, raw] = found.get(text)
+
     def _first(self, model: Any, stmt: Any, unique: bool = False) -> int | None:
         scope = self.access.scope(model)
         if scope is not None:

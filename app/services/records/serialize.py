@@ -14,15 +14,19 @@ from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 
 
-def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
+def person_name(first: str | None, last: str | None) -> str:
+    """A user's name as pages show it: the name parts run together (Chinese style), without the "-" that
+    accounts made by older versions of `jxc user add` carry as their last name."""
+    return "".join(p.strip() for p in (first or "", last or "") if p.strip() not in ("", "-"))
+
+
+def link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
+    """{id: {id, key, name}} of the linked rows the reader may see (others are left out: they read as empty)."""
     if not ids:
         return {}
     if spec.type == "user":
         rows = session.execute(select(User.id, User.username, User.first_name, User.last_name).where(User.id.in_(ids)))
-        return {
-            r.id: {"id": r.id, "key": r.username, "name": f"{r.first_name or ''}{r.last_name or ''}".strip()}
-            for r in rows
-        }
+        return {r.id: {"id": r.id, "key": r.username, "name": person_name(r.first_name, r.last_name)} for r in rows}
     target = access.registry.model(spec.to or "")
     cls = access.registry.cls(target.key)
     key_col = cls.id if target.business_key == "id" else getattr(cls, target.business_key)
@@ -40,7 +44,7 @@ def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any)
     if value is None:
         return None
     if spec.is_link:
-        return _link_labels(session, access, spec, {value}).get(value)
+        return link_labels(session, access, spec, {value}).get(value)
     return FIELD_TYPES[spec.type].to_json(spec, value)
 
 
@@ -63,7 +67,7 @@ def rows_to_json(
         if spec.is_link:
             target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
             target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
-    by_target = {key: _link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
+    by_target = {key: link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
     labels = {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
     lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
     line_model_key = model.lines_model

@@ -177,11 +177,16 @@ class RecordService:
         for change in held:
             self._audit_update(change)
 
-    def commit(self) -> None:
-        """Commit the transaction (rows and their audit rows together)."""
+    def write_audit(self) -> None:
+        """Flush held updates and insert the audit rows collected so far, in one statement, without
+        committing (a job commits them with its own status)."""
         self.flush()
         write_audit_rows(self.session, self._audit_rows)
         self._audit_rows = []
+
+    def commit(self) -> None:
+        """Commit the transaction (rows and their audit rows together)."""
+        self.write_audit()
         try:
             self.session.commit()
         except IntegrityError as exc:

@@ -131,7 +131,7 @@ class StockWriter:
                 message = (
                     t("short_stock_batch", batch=effect.batch, **params) if effect.batch else t("short_stock", **params)
                 )
-                errors.append(CellError(f"lines.{effect.line_index}.qty", message))
+                errors.append(CellError(f"lines.{effect.line_index}.qty", self._of_item(effect.item_id, message)))
             elif effect.item_id in serial_items and effect.direction not in (RESERVE, RELEASE):
                 self._move_serials(model, effect)
         if errors:
@@ -176,7 +176,7 @@ class StockWriter:
                 # not enough left to take back, or (FIFO) the received layer was issued from since
                 message = "short_stock_cancel" if isinstance(result, Shortage) else "fifo_layer_used"
                 amounts = {"available": plain_decimal(result.available), "wanted": plain_decimal(result.wanted)}
-                errors.append(CellError("lines", t(message, **amounts)))
+                errors.append(CellError("lines", self._of_item(move.item_id, t(message, **amounts))))
                 continue
             key = f"{move.move_key}:rev"
             slot.revalued = True
@@ -310,6 +310,13 @@ class StockWriter:
             slot.takes.extend((move_key, take) for take in result.takes)
             return result.move
         return result
+
+    def _of_item(self, item_id: int, message: str) -> str:
+        """A stock message that names its item (code and name): a document has many lines."""
+        item = self.session.get(self.registry.cls("item"), item_id)
+        if item is None:
+            return message
+        return t("short_stock.of_item", item=f"{item.sku} {item.name}".strip(), message=message)
 
     def _item_cost(self, item_id: int) -> Decimal:
         item = self.session.get(self.registry.cls("item"), item_id)

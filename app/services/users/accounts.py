@@ -163,7 +163,7 @@ def create_user(
     now = utcnow()
     user = User(
         first_name=name or username,
-        last_name="-",
+        last_name="",  # one name field on our pages; FAB's "first last" then shows no stray "-"
         username=username,
         email=email,
         active=True,

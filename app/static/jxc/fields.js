@@ -60,7 +60,11 @@
       } else {
         result.className = 'jxc-result text-danger';
         var errors = answer.body.errors || [{field: '', message: JSON.stringify(answer.body.message)}];
-        result.textContent = errors.map(function (e) { return (e.field ? e.field + ': ' : '') + e.message; }).join('\n');
+        result.textContent = errors.map(function (e) {
+          var option = e.field ? t('option.' + e.field) : '';
+          // an option the catalogue does not name (option.x comes back as itself) keeps its key
+          return (e.field ? (option === 'option.' + e.field ? e.field : option) + '：' : '') + e.message;
+        }).join('\n');
       }
     });
   });

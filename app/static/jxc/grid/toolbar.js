@@ -36,6 +36,10 @@
       left.appendChild(button('redo', t('redo'), null, 'Ctrl+Y'));
     }
     if (cfg.can_export) { left.appendChild(button('export', t('exp'))); }
+    if (cfg.can_import) {
+      left.appendChild(el('a', {'class': 'btn btn-sm btn-default', href: cfg.urls.template, 'data-action': 'template'},
+        t('template')));
+    }
     var colWrap = el('div', {'class': 'jxc-grid-colwrap'});
     colWrap.appendChild(button('columns', t('cols') + ' ▾'));
     var colPanel = el('div', {'class': 'jxc-grid-colpanel', hidden: 'hidden'});

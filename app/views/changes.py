@@ -1,0 +1,118 @@
+"""Audit entries as a reader sees them: model and field labels, option labels, readable values.
+
+The trail stores keys and raw values (`status: draft -> pending`); the history on a record's page and the
+audit page show 「状态」: 草稿 → 待审批 instead, and platform rows (fields, settings, users) as JSON that
+keeps its Chinese readable (no \\u escapes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import g
+from flask_appbuilder.security.sqla.models import User
+
+from app.extensions import db, registry
+from app.i18n import MESSAGES, label, t
+from app.meta.spec import ModelSpec
+from app.meta.types import FIELD_TYPES
+from app.services.records.serialize import person_name
+from app.views.labels import role_label, type_label
+
+QUIET = ("updated_at", "version")  # bookkeeping every update changes
+
+
+def model_label(key: str | None) -> str:
+    """A model key (or a platform table's) in the reader's language."""
+    if not key:
+        return ""
+    model = registry().meta.models.get(key)
+    if model is not None:
+        return label(model.label, key)
+    return t(f"audit.model.{key}") if f"audit.model.{key}" in MESSAGES else key
+
+
+def _field_label(model: ModelSpec | None, name: str) -> str:
+    spec = model.field(name) if model is not None else None
+    if spec is not None:
+        return label(spec.label, name)
+    return t(f"audit.key.{name}") if f"audit.key.{name}" in MESSAGES else name
+
+
+def _text(model: ModelSpec | None, name: str, value: Any) -> str:
+    spec = model.field(name) if model is not None else None
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return t("bool.yes") if value else t("bool.no")
+    if spec is not None and spec.type == "lines":
+        return t("audit.lines", count=len(value) if isinstance(value, list) else 0)
+    if spec is not None and spec.is_link and isinstance(value, int):
+        return _linked(spec.type, spec.to or "", value)
+    if spec is not None:
+        try:
+            return FIELD_TYPES[spec.type].cell_text(spec, value) or "—"
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass
+    if model is None and name in PLATFORM_VALUES:
+        return PLATFORM_VALUES[name](value)
+    if isinstance(value, dict) and set(value) <= {"zh", "en"}:
+        return label(value)  # a label or help text of an added field
+    if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+        return "、".join(str(v) for v in value) or "—"
+    if isinstance(value, (dict, list)):
+        return readable_json(value)
+    return str(value)
+
+
+PLATFORM_VALUES = {  # keys of platform rows (users, added fields) whose values are keys themselves
+    "role": lambda value: role_label(str(value)),
+    "roles": lambda value: "、".join(role_label(str(v)) for v in value) if isinstance(value, list) else str(value),
+    "model": lambda value: model_label(str(value)),
+    "type": lambda value: type_label(str(value)),
+}
+
+
+def _linked(kind: str, target: str, pk: int) -> str:
+    """A linked row as its key and name (the trail keeps ids), read once per request."""
+    cache = g.setdefault("jxc_audit_links", {})
+    if (target, pk) not in cache:
+        if kind == "user":
+            user = db.session.get(User, pk)
+            cache[(target, pk)] = (person_name(user.first_name, user.last_name) or user.username) if user else str(pk)
+        else:
+            model = registry().model(target)
+            row = db.session.get(registry().cls(target), pk)
+            names = [getattr(row, n, None) for n in (model.business_key, model.display) if n and n != "id"]
+            shown = " ".join(dict.fromkeys(str(n) for n in names if n))
+            cache[(target, pk)] = shown or str(pk)
+    return str(cache[(target, pk)])
+
+
+def readable_json(value: Any) -> str:
+    """JSON with its Chinese as characters, not \\u escapes."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def describe(entry: dict[str, Any]) -> dict[str, Any]:
+    """One audit entry's changes: {"changes": [{label, before, after}]} for an update, {"values": [{label,
+    value}]} for a create or delete, {"json": text} for a row of no model."""
+    model = registry().meta.models.get(entry.get("model") or "")
+    before, after = entry.get("before"), entry.get("after")
+    if model is None and not isinstance(after if after is not None else before, dict):
+        shown = after if after is not None else before
+        return {"json": readable_json(shown) if shown is not None else "", "removed": after is None}
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes = [
+            {"label": _field_label(model, k), "before": _text(model, k, before.get(k)), "after": _text(model, k, v)}
+            for k, v in after.items()
+            if before.get(k) != v and k not in QUIET
+        ]
+        return {"changes": changes}
+    values = after if isinstance(after, dict) else before if isinstance(before, dict) else {}
+    shown = [
+        {"label": _field_label(model, k), "value": _text(model, k, v)}
+        for k, v in values.items()
+        if k not in QUIET and k != "id" and v not in (None, "", [])
+    ]
+    return {"values": shown, "removed": after is None}

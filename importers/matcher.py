@@ -1,0 +1,118 @@
+"""Match a table's columns to a model's fields: by field key or zh / en label, tolerant of spaces, case,
+full-width characters and the template's required mark; find the header row under title rows.
+
+A `Mapping` is {column index: field name}; columns left out are reported as unknown. The layout's
+signature (its normalised headers) keys the mapping a user corrected, so the next file of the same
+layout needs none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from app.i18n import t
+
+if TYPE_CHECKING:
+    from app.meta.spec import FieldSpec, ModelSpec
+
+REQUIRED_MARK = "*"
+_NOISE = re.compile(r"[\s*＊:：_\-()（）\[\]【】]+")
+
+
+def normalise_header(text: Any) -> str:
+    """'  商品编码 * ' -> '商品编码', 'ＳＫＵ' -> 'sku', 'Base unit' -> 'baseunit'."""
+    if text is None:
+        return ""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+def importable_fields(model: ModelSpec, visible: list[FieldSpec]) -> list[FieldSpec]:
+    """The fields a file may fill: visible data fields that are not computed, system or lines."""
+    return [s for s in visible if not s.system and not s.compute and s.type != "lines" and not s.readonly]
+
+
+def field_names(spec: FieldSpec) -> set[str]:
+    """Every header that names `spec`."""
+    names = {normalise_header(spec.name)}
+    names.update(normalise_header(text) for text in spec.label.values() if text)
+    return names - {""}
+
+
+@dataclass
+class Match:
+    """Where the header is, which column fills which field, and what was left over."""
+
+    header_index: int  # index into Table.rows
+    headers: list[str]
+    mapping: dict[int, str]
+    unknown: list[int] = field(default_factory=list)  # columns with a header that names no field
+    signature: str = ""
+
+    def problems(self, fields: list[FieldSpec], action: str) -> list[str]:
+        """File-level problems: required fields with no column (on create), a field filled twice."""
+        out = []
+        filled = list(self.mapping.values())
+        for name in sorted({n for n in filled if filled.count(n) > 1}):
+            out.append(t("imports.column_twice", field=name))
+        if action == "create":
+            for spec in fields:
+                if spec.required and spec.default is None and spec.default_setting is None and spec.name not in filled:
+                    out.append(t("imports.missing_column", column=_label(spec)))
+        return out
+
+
+def _label(spec: FieldSpec) -> str:
+    from app.i18n import label
+
+    return label(spec.label, spec.name)
+
+
+def signature(headers: list[str]) -> str:
+    """A layout's identity: its normalised headers in order (sha256)."""
+    joined = "\x1f".join(normalise_header(h) for h in headers)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def match_columns(rows: list[list[Any]], fields: list[FieldSpec], remembered: dict[str, str] | None = None) -> Match:
+    """Find the header row among the first rows (the one naming most fields) and map its columns.
+
+    `remembered` is a stored correction {normalised header: field name} for this layout; it wins over the
+    automatic match.
+    """
+    lookup: dict[str, str] = {}
+    for spec in fields:
+        for name in field_names(spec):
+            lookup.setdefault(name, spec.name)
+    best, best_hits = 0, -1
+    for index, row in enumerate(rows[:10]):
+        hits = sum(1 for value in row if normalise_header(value) in lookup)
+        if hits > best_hits:
+            best, best_hits = index, hits
+    headers = ["" if v is None else str(v).strip() for v in rows[best]] if rows else []
+    known = {spec.name for spec in fields}
+    mapping: dict[int, str] = {}
+    unknown: list[int] = []
+    for col, header in enumerate(headers):
+        key = normalise_header(header)
+        if not key:
+            continue
+        target = (remembered or {}).get(key, lookup.get(key))
+        if target and target in known:
+            mapping[col] = target
+        elif remembered is None or key not in remembered:  # a column the user chose to skip is not unknown
+            unknown.append(col)
+    return Match(best, headers, mapping, unknown, signature(headers))
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 27 -> AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

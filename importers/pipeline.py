@@ -1,0 +1,409 @@
+"""The master-data import: read -> match -> validate every row -> apply through RecordService.
+
+Validation parses every cell with the field types the grid and the API use (app/meta/types.py), with
+every linked column resolved in one query (`Resolver.preload`), and collects every error at once as
+`row N, column C: message`. Apply goes through `RecordService` row by row in batch mode (permissions,
+masks, scope, rules, computed fields), its audit rows written in one statement; the caller's
+transaction decides whether it stands (a job commits it with its status, a dry run rolls it back).
+
+Modes: `all` (default: one error refuses the whole file) or `valid` (bad rows skipped, the rest
+applied). Actions: `create`, `update` (rows found by the business key), `upsert`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from app.errors import CellError, Forbidden, ValidationFailed
+from app.i18n import label, t
+from app.meta.types import FIELD_TYPES, ValueProblem, normalise_text
+from app.services.records.query import base_select
+from app.services.records.resolver import Resolver
+from app.services.records.write import RecordService
+from importers.matcher import Match, column_letter, importable_fields, match_columns
+from importers.reader import FileRefused, Table, read_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.meta.spec import FieldSpec, ModelSpec
+    from app.services.access.rights import Access
+
+MODES = ("all", "valid")
+ACTIONS = ("create", "update", "upsert")
+CHUNK = 2000
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Issue:
+    """One refused cell (or row, when `field` is empty) with the sheet row and the file's column."""
+
+    row: int
+    column: str  # the header as the file has it (or the column letter)
+    field: str
+    message: str
+    col_index: int | None = None
+
+    def line(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
+
+
+@dataclass
+class Outcome:
+    """What an import found and did."""
+
+    model: str
+    action: str
+    mode: str
+    dry_run: bool
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    applied: bool = False
+    refused: str = ""  # why nothing was applied (file problems, or errors in mode `all`)
+    problems: list[str] = field(default_factory=list)  # file-level problems
+    issues: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)  # header -> field
+    signature: str = ""
+    created_ids: list[int] = field(default_factory=list)
+    updated_rows: list[dict[str, Any]] = field(default_factory=list)  # {id, before, version}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "action": self.action,
+            "mode": self.mode,
+            "dry_run": self.dry_run,
+            "total": self.total,
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "errors": len(self.issues),
+            "applied": self.applied,
+            "refused": self.refused,
+            "problems": self.problems,
+            "notes": self.notes,
+            "unknown_columns": self.unknown_columns,
+            "mapping": self.mapping,
+        }
+
+
+@dataclass
+class Prepared:
+    """A validated file: per sheet row, the payload RecordService gets, and the row's target id."""
+
+    table: Table
+    match: Match
+    fields: dict[str, FieldSpec]
+    rows: list[tuple[int, dict[str, Any], int | None]]  # (sheet row, payload, existing id or None)
+    bad_rows: set[int]
+
+
+def may_import(access: Access, model: ModelSpec) -> bool:
+    """Whether the import buttons show: a master-data model the user may import into and write."""
+    importable = model.kind not in ("ledger", "document") and not model.is_line
+    return importable and access.can(model.key, "import") and access.can(model.key, "write")
+
+
+def importable_model(access: Access, model_key: str) -> ModelSpec:
+    """The model if the user may import into it (a master-data model, `import` and `write` granted)."""
+    try:
+        model = access.registry.model(model_key)
+    except KeyError as exc:
+        raise Forbidden(t("imports.unknown_model", model=model_key)) from exc
+    if model.kind in ("ledger", "document") or model.is_line:
+        raise Forbidden(t("imports.not_importable", model=label(model.label, model.key)))
+    access.require(model.key, "import")
+    access.require(model.key, "write")
+    return model
+
+
+def run_import(
+    session: Session,
+    access: Access,
+    model_key: str,
+    data: bytes,
+    filename: str = "",
+    *,
+    mode: str = "all",
+    action: str = "create",
+    dry_run: bool = False,
+    remembered: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Import `data` into `model_key` as `access`'s user; nothing is committed here."""
+    if mode not in MODES or action not in ACTIONS:
+        raise ValidationFailed([CellError("mode" if mode not in MODES else "action", t("imports.bad_option"))])
+    model = importable_model(access, model_key)
+    outcome = Outcome(model.key, action, mode, dry_run)
+    try:
+        table = read_table(data, filename)
+    except FileRefused as exc:
+        outcome.refused = str(exc)
+        outcome.problems.append(str(exc))
+        return outcome
+    outcome.notes.extend(table.notes)
+    prepared = validate(session, access, model, table, action, outcome, remembered)
+    if outcome.problems:
+        outcome.refused = outcome.problems[0]
+        return outcome
+    if outcome.issues and mode == "all":
+        outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
+        return outcome
+    savepoint = session.begin_nested() if dry_run else None
+    apply_rows(session, access, model, prepared, outcome, progress)
+    if outcome.issues and mode == "all":  # rules and constraints checked only at the write
+        outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
+        outcome.created = outcome.updated = 0
+        outcome.created_ids, outcome.updated_rows = [], []
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            session.rollback()
+        return outcome
+    if savepoint is not None:
+        savepoint.rollback()
+    else:
+        outcome.applied = True
+    return outcome
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+def coerce(spec: FieldSpec, value: Any) -> Any:
+    """A spreadsheet value as the field type's parser takes it (None: the cell is empty)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    ftype = FIELD_TYPES[spec.type]
+    if isinstance(value, float) and spec.type in ("date", "datetime") and 0 < value < 2958466:
+        day = EXCEL_EPOCH + dt.timedelta(days=int(value))  # a date kept as an Excel serial number
+        return day if spec.type == "date" else dt.datetime.combine(day, dt.time()) + dt.timedelta(days=value % 1)
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value) if ftype.numeric or spec.is_link else str(int(value))
+        return str(Decimal(repr(value)))  # 12.3, never 12.300000000000000710542735760100185871124267578125
+    if isinstance(value, int) and not isinstance(value, bool) and (spec.is_link or not ftype.numeric):
+        return str(value)
+    if isinstance(value, dt.datetime) and spec.type == "date":
+        return value.date()
+    if isinstance(value, str) and spec.type not in ("long_text",):
+        return value.strip()
+    return value
+
+
+def _column_name(match: Match, col: int) -> str:
+    header = match.headers[col] if col < len(match.headers) else ""
+    return header or column_letter(col)
+
+
+def validate(
+    session: Session,
+    access: Access,
+    model: ModelSpec,
+    table: Table,
+    action: str,
+    outcome: Outcome,
+    remembered: dict[str, str] | None = None,
+) -> Prepared:
+    """Match the columns and check every row; file problems and cell issues go into `outcome`."""
+    fields = {s.name: s for s in importable_fields(model, access.visible_fields(model))}
+    match = match_columns(table.rows, list(fields.values()), remembered)
+    outcome.signature = match.signature
+    outcome.mapping = {_column_name(match, c): f for c, f in match.mapping.items()}
+    outcome.unknown_columns = [_column_name(match, c) for c in match.unknown]
+    outcome.problems.extend(match.problems(list(fields.values()), action))
+    if not match.mapping:
+        outcome.problems.append(t("imports.no_columns"))
+    key = model.business_key
+    key_spec = fields.get(key)
+    if action != "create" and (key_spec is None or key not in match.mapping.values()):
+        outcome.problems.append(t("imports.key_needed", column=label(key_spec.label, key) if key_spec else key))
+    data_rows = list(
+        zip(table.row_numbers[match.header_index + 1 :], table.rows[match.header_index + 1 :], strict=True)
+    )
+    outcome.total = len(data_rows)
+    prepared = Prepared(table, match, fields, [], set())
+    if outcome.problems:
+        return prepared
+    if not data_rows:
+        outcome.problems.append(t("imports.no_rows"))
+        return prepared
+    columns = {name: col for col, name in match.mapping.items()}
+    resolver = Resolver(session, access)
+    payloads: list[tuple[int, dict[str, Any]]] = []
+    for row_no, cells in data_rows:
+        payload = {}
+        for col, name in match.mapping.items():
+            value = coerce(fields[name], cells[col] if col < len(cells) else None)
+            if value is not None:
+                payload[name] = value
+        payloads.append((row_no, payload))
+    for name, spec in fields.items():
+        if spec.is_link and spec.type == "link" and name in columns:
+            resolver.preload(spec.to or "", {p[name] for _, p in payloads if isinstance(p.get(name), str)})
+
+    def issue(row_no: int, name: str, message: str) -> None:
+        col = columns.get(name)
+        column = (
+            _column_name(match, col) if col is not None else label(fields[name].label, name) if name in fields else ""
+        )
+        outcome.issues.append(Issue(row_no, column, name, message, col))
+        prepared.bad_rows.add(row_no)
+
+    keys_seen: dict[Any, int] = {}
+    unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}
+    parsed_keys: dict[int, Any] = {}
+    for row_no, payload in payloads:
+        values: dict[str, Any] = {}
+        for name, raw in payload.items():
+            spec = fields[name]
+            try:
+                values[name] = FIELD_TYPES[spec.type].parse(spec, raw, resolver)
+            except ValueProblem as exc:
+                issue(row_no, name, str(exc))
+        key_value = values.get(key)
+        if action != "create" and key not in payload:  # (update and upsert have the key column)
+            issue(row_no, key, t("required"))
+        if key_value is not None:
+            first = keys_seen.setdefault(_fold(key_value), row_no)
+            if first != row_no:
+                issue(row_no, key, t("imports.duplicate_in_file", row=first))
+            parsed_keys[row_no] = key_value
+        for name, seen in unique_seen.items():
+            if values.get(name) is not None:
+                first = seen.setdefault(_fold(values[name]), row_no)
+                if first != row_no:
+                    issue(row_no, name, t("imports.duplicate_in_file", row=first))
+    existing = _existing_ids(session, access, model, set(parsed_keys.values())) if action != "create" else {}
+    taken = _taken_keys(session, access, model, set(parsed_keys.values())) if action == "create" else set()
+    for row_no, payload in payloads:
+        key_value = parsed_keys.get(row_no)
+        target = existing.get(key_value) if key_value is not None else None
+        if action == "create" and key_value is not None and key_value in taken:
+            issue(row_no, key, t("imports.exists", value=FIELD_TYPES[fields[key].type].to_json(fields[key], key_value)))
+        elif action == "update" and key_value is not None and target is None:
+            issue(
+                row_no, key, t("imports.not_found", value=FIELD_TYPES[fields[key].type].to_json(fields[key], key_value))
+            )
+        if action == "create" or (action == "upsert" and target is None and key_value is not None):
+            for spec in fields.values():
+                if _needed(spec) and spec.name not in payload:
+                    issue(row_no, spec.name, t("required"))
+        prepared.rows.append((row_no, payload, target if action != "create" else None))
+    outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))
+    return prepared
+
+
+def _needed(spec: FieldSpec) -> bool:
+    """A field a new row must have from the file (required, with no default to fill it)."""
+    return spec.required and spec.default is None and spec.default_setting is None
+
+
+def _fold(value: Any) -> Any:
+    return normalise_text(value).lower() if isinstance(value, str) else value
+
+
+def _existing_ids(session: Session, access: Access, model: ModelSpec, keys: set[Any]) -> dict[Any, int]:
+    """Rows the user may see, by business key (one query per chunk)."""
+    if not keys:
+        return {}
+    cls: Any = access.registry.cls(model.key)
+    column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
+    found: dict[Any, int] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), CHUNK):
+        stmt = (
+            base_select(access, model)
+            .with_only_columns(column, cls.id)
+            .where(column.in_(ordered[start : start + CHUNK]))
+        )
+        found.update({k: i for k, i in session.execute(stmt)})
+    return found
+
+
+def _taken_keys(session: Session, access: Access, model: ModelSpec, keys: set[Any]) -> set[Any]:
+    """Business keys already used by any row (visible or not: the key is unique across the table)."""
+    if not keys:
+        return set()
+    cls: Any = access.registry.cls(model.key)
+    column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
+    ordered = sorted(keys)
+    taken: set[Any] = set()
+    for start in range(0, len(ordered), CHUNK):
+        taken.update(session.execute(select(column).where(column.in_(ordered[start : start + CHUNK]))).scalars())
+    return taken
+
+
+# -- apply -----------------------------------------------------------------------------------------
+
+
+def apply_rows(
+    session: Session,
+    access: Access,
+    model: ModelSpec,
+    prepared: Prepared,
+    outcome: Outcome,
+    progress: Progress | None = None,
+) -> None:
+    """Write the rows without issues through RecordService (batch mode, audit in one statement)."""
+    records = RecordService(session, access, batch=True)
+    todo = [r for r in prepared.rows if r[0] not in prepared.bad_rows]
+    outcome.skipped = len(prepared.rows) - len(todo)
+    columns = {name: col for col, name in prepared.match.mapping.items()}
+    targets = _load_rows(session, access, model, [pk for _, _, pk in todo if pk is not None])
+    for done, (row_no, payload, pk) in enumerate(todo, start=1):
+        try:
+            if pk is None:
+                row = records.create(model.key, payload, row_ref=row_no)
+                outcome.created += 1
+                outcome.created_ids.append(row.id)
+            else:
+                row = targets[pk]
+                before = {name: _stored(row, model.field(name)) for name in payload}
+                records.update(model.key, pk, payload, row_ref=row_no, row=row)
+                outcome.updated += 1
+                outcome.updated_rows.append({"id": pk, "before": before})
+        except ValidationFailed as exc:
+            outcome.skipped += 1
+            for error in exc.errors:
+                col = columns.get(error.field)
+                column = _column_name(prepared.match, col) if col is not None else error.field
+                outcome.issues.append(Issue(row_no, column, error.field, error.message, col))
+        if progress is not None and (done % 200 == 0 or done == len(todo)):
+            progress(done, len(todo))
+    records.write_audit()
+    for change in outcome.updated_rows:
+        change["version"] = targets[change["id"]].version
+
+
+def _stored(row: Any, spec: FieldSpec | None) -> Any:
+    if spec is None:
+        return None
+    return FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
+
+
+def _load_rows(session: Session, access: Access, model: ModelSpec, ids: list[int]) -> dict[int, Any]:
+    """The rows an update will change, read FOR UPDATE in a few queries."""
+    cls: Any = access.registry.cls(model.key)
+    found: dict[int, Any] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), CHUNK):
+        stmt = base_select(access, model).where(cls.id.in_(unique[start : start + CHUNK])).with_for_update()
+        found.update({row.id: row for row in session.execute(stmt).scalars()})
+    return found

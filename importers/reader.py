@@ -1,0 +1,217 @@
+"""Read an uploaded spreadsheet into a plain table, refusing hostile files before the full parse.
+
+`read_table(data, filename)` returns a `Table` (header row found, data rows with their sheet row numbers)
+or raises `FileRefused` with a message ready to show. The real type is taken from the bytes, never from
+the extension: a zip holding a workbook is xlsx, an OLE2 compound file is xls (or an encrypted workbook),
+text is csv (UTF-8, UTF-8 with BOM, then GB18030, which covers GBK as Excel and WPS save it on Chinese
+Windows). Before any parser sees an xlsx its zip directory is checked (size, compression ratio, no DTD or
+entity declarations in any XML part, the sheet's declared dimension against the row and column limits).
+
+Values come out as Python values (str, int, float, bool, date, datetime); a formula cell gives its cached
+value. Reusable by every importer (master data, opening balances, stocktake counts).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+
+from app.i18n import t
+
+MAX_FILE_BYTES = 50 * 1024 * 1024  # what an upload may weigh
+MAX_UNPACKED_BYTES = 600 * 1024 * 1024  # what an xlsx may expand to
+MAX_RATIO = 150  # uncompressed / compressed, per zip member (a real sheet packs 5-20 times)
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
+HEADER_SCAN = 10  # rows looked at to find the header row
+XML_PROLOG = 4096  # bytes of each XML part searched for a DTD
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EXECUTABLES = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"#!")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+
+
+class FileRefused(Exception):
+    """A file that cannot be imported; the message says why, in the reader's language."""
+
+
+@dataclass
+class Table:
+    """A sheet as rows of values: `rows[i]` came from sheet row `row_numbers[i]` (1-based)."""
+
+    kind: str  # xlsx, xls, csv
+    sheet: str
+    rows: list[list[Any]]
+    row_numbers: list[int]
+    notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+def sniff(data: bytes) -> str:
+    """The file's real kind from its first bytes: xlsx, ole (xls or encrypted), csv; FileRefused otherwise."""
+    if not data or not data.strip():
+        raise FileRefused(t("imports.empty_file"))
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(_OLE_MAGIC):
+        return "ole"
+    if data.startswith(_EXECUTABLES) or data.startswith(b"%PDF") or b"\x00" in data[:4096]:
+        raise FileRefused(t("imports.not_spreadsheet"))
+    return "csv"
+
+
+def read_table(data: bytes, filename: str = "", sheet: str | None = None) -> Table:
+    """Check `data` and read its first visible sheet (or `sheet`) as a Table."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRefused(t("imports.too_big", mb=MAX_FILE_BYTES // (1024 * 1024)))
+    kind = sniff(data)
+    if kind == "csv":
+        return _read_csv(data)
+    if kind == "xlsx":
+        _check_zip(data)
+    elif _is_encrypted_ole(data):
+        raise FileRefused(t("imports.encrypted"))
+    return _read_workbook(data, "xlsx" if kind == "xlsx" else "xls", sheet)
+
+
+# -- xlsx: the zip checked before parsing ------------------------------------------------------------
+
+
+def _check_zip(data: bytes) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileRefused(t("imports.not_spreadsheet")) from exc
+    names = {m.filename for m in members}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook.") for n in names):
+        raise FileRefused(t("imports.not_spreadsheet"))
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.flag_bits & 0x1:
+            raise FileRefused(t("imports.encrypted"))
+        if member.file_size > 1_000_000 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise FileRefused(t("imports.bomb"))
+    if total > MAX_UNPACKED_BYTES:
+        raise FileRefused(t("imports.bomb"))
+    for member in members:
+        if member.filename.endswith((".xml", ".rels", ".vml")):
+            with archive.open(member) as handle:
+                head = handle.read(XML_PROLOG)
+            if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+                raise FileRefused(t("imports.xml_entities"))
+            if member.filename.startswith("xl/worksheets/"):
+                _check_dimension(head)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + char - 64
+    return number
+
+
+def _check_dimension(head: bytes) -> None:
+    match = _DIMENSION.search(head)
+    if not match:
+        return
+    last_col, last_row = (match.group(3), match.group(4)) if match.group(3) else (match.group(1), match.group(2))
+    _check_size(int(last_row), _column_number(last_col))
+
+
+def _check_size(rows: int, columns: int) -> None:
+    if rows > MAX_ROWS + 1:
+        raise FileRefused(t("imports.too_many_rows", max=MAX_ROWS))
+    if columns > MAX_COLUMNS:
+        raise FileRefused(t("imports.too_many_columns", max=MAX_COLUMNS))
+
+
+def _is_encrypted_ole(data: bytes) -> bool:
+    """An OOXML workbook saved with a password is an OLE2 file holding EncryptionInfo (names in UTF-16)."""
+    return "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data
+
+
+def _read_workbook(data: bytes, kind: str, wanted: str | None) -> Table:
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        visible = [
+            m.name
+            for m in workbook.sheets_metadata
+            if m.visible == SheetVisibleEnum.Visible and m.name  # hidden sheets hold lookups, not rows
+        ]
+        if wanted is not None and wanted not in workbook.sheet_names:
+            raise FileRefused(t("imports.no_such_sheet", sheet=wanted))
+        name = wanted or (visible[0] if visible else None)
+        if name is None:
+            raise FileRefused(t("imports.empty_file"))
+        sheet = workbook.get_sheet_by_name(name)
+        _check_size(sheet.total_height, sheet.total_width)
+        rows = sheet.to_python(skip_empty_area=False)
+    except CalamineError as exc:
+        message = str(exc).lower()
+        if "password" in message or "encrypt" in message:
+            raise FileRefused(t("imports.encrypted")) from exc
+        raise FileRefused(t("imports.unreadable", reason=str(exc)[:200])) from exc
+    except FileRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the file's fault, said plainly
+        raise FileRefused(t("imports.unreadable", reason=str(exc)[:200])) from exc
+    notes = []
+    if len(visible) > 1 and wanted is None:
+        notes.append(t("imports.first_sheet", sheet=name, count=len(visible)))
+    return _table(kind, name, rows, notes)
+
+
+# -- csv ---------------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (GBK's superset); FileRefused if neither fits."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileRefused(t("imports.bad_encoding"))
+
+
+def _read_csv(data: bytes) -> Table:
+    text = decode_text(data)
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first.count)
+    rows: list[list[Any]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:
+                raise FileRefused(t("imports.too_many_rows", max=MAX_ROWS))
+            if len(row) > MAX_COLUMNS:
+                raise FileRefused(t("imports.too_many_columns", max=MAX_COLUMNS))
+    except csv.Error as exc:
+        raise FileRefused(t("imports.unreadable", reason=str(exc)[:200])) from exc
+    return _table("csv", "csv", rows, [])
+
+
+def _table(kind: str, sheet: str, rows: list[list[Any]], notes: list[str]) -> Table:
+    kept, numbers = [], []
+    for number, row in enumerate(rows, start=1):
+        if any(not _blank(v) for v in row):
+            kept.append(list(row))
+            numbers.append(number)
+    if not kept:
+        raise FileRefused(t("imports.empty_file"))
+    return Table(kind, sheet, kept, numbers, notes)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -1,0 +1,105 @@
+"""The import template of a model, built from its metadata as it is now (fields added from the admin
+page appear at once): one header row in the reader's language, required columns marked `*` and
+coloured, each header's help as a comment, dropdowns (data validation) for options and yes / no, text
+columns formatted as text (leading zeros kept), and a notes sheet describing every column.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from app.i18n import label, t
+from app.meta.types import FIELD_TYPES
+from importers.matcher import REQUIRED_MARK, importable_fields
+
+if TYPE_CHECKING:
+    from app.meta.spec import FieldSpec, ModelSpec
+    from app.services.access.rights import Access
+
+TEMPLATE_ROWS = 5000  # rows the dropdowns cover
+REQUIRED_FILL = PatternFill("solid", fgColor="FFE699")
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+
+
+def header_text(spec: FieldSpec, locale: str | None = None) -> str:
+    """A column's header as the template writes it (`*` before a required field's label)."""
+    text = label(spec.label, spec.name, locale)
+    return f"{REQUIRED_MARK}{text}" if spec.required else text
+
+
+def _choices(spec: FieldSpec, locale: str | None) -> list[str]:
+    if spec.options:
+        return [label(o.label, o.value, locale) for o in spec.options]
+    if spec.type == "boolean":
+        return [t("bool.yes", locale), t("bool.no", locale)]
+    return []
+
+
+def template_workbook(access: Access, model: ModelSpec, locale: str | None = None) -> bytes:
+    """The template as xlsx bytes, for the columns `access`'s user may fill."""
+    fields = importable_fields(model, access.visible_fields(model))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = label(model.label, model.key, locale)[:31]
+    lists = book.create_sheet("lists")
+    lists.sheet_state = "hidden"  # long option lists live here; the reader skips hidden sheets
+    for col, spec in enumerate(fields, start=1):
+        cell = sheet.cell(row=1, column=col, value=header_text(spec, locale))
+        cell.font = Font(bold=True, color="C00000" if spec.required else "000000")
+        cell.fill = REQUIRED_FILL if spec.required else HEADER_FILL
+        note = label(spec.help, "", locale) if spec.help else ""
+        cell.comment = Comment(f"{spec.name}\n{note}".strip(), "JXC")
+        letter = get_column_letter(col)
+        sheet.column_dimensions[letter].width = max(10, min((spec.grid_width or 100) / 7, 40))
+        if FIELD_TYPES[spec.type].name in ("text", "barcode", "long_text") or spec.is_link:
+            for row in range(2, 202):  # typed codes keep their leading zeros
+                sheet.cell(row=row, column=col).number_format = "@"
+        choices = _choices(spec, locale)
+        if choices:
+            for index, choice in enumerate(choices, start=1):
+                lists.cell(row=index, column=col, value=choice)
+            source = f"lists!${letter}$1:${letter}${len(choices)}"
+            validation = DataValidation(type="list", formula1=source, allow_blank=not spec.required)
+            validation.error = t("imports.template_pick")
+            validation.showErrorMessage = True
+            sheet.add_data_validation(validation)
+            validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
+    sheet.freeze_panes = "A2"
+    _notes(book, model, fields, locale)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _notes(book: Workbook, model: ModelSpec, fields: list[FieldSpec], locale: str | None) -> None:
+    notes = book.create_sheet(t("imports.notes_sheet", locale)[:31])
+    notes.append([t("imports.notes_intro", locale, model=label(model.label, model.key, locale))])
+    notes.append([])
+    heads = ("column", "key", "type", "required", "values", "help")
+    notes.append([t(f"imports.notes_{h}", locale) for h in heads])
+    for cell in notes[3]:
+        cell.font = Font(bold=True)
+    for spec in fields:
+        values = ", ".join(_choices(spec, locale))
+        if spec.is_link:
+            values = t("imports.notes_link", locale, model=spec.to or "")
+        notes.append(
+            [
+                label(spec.label, spec.name, locale),
+                spec.name,
+                t(f"imports.type.{spec.type}", locale),
+                t("bool.yes", locale) if spec.required else "",
+                values,
+                label(spec.help, "", locale) if spec.help else "",
+            ]
+        )
+    for letter, width in zip("ABCDEF", (18, 16, 12, 8, 30, 60), strict=True):
+        notes.column_dimensions[letter].width = width

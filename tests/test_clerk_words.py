@@ -1,0 +1,116 @@
+"""What a clerk reads is Chinese: error pages with the menu (JSON on the API), history and audit entries
+with labels, query errors naming field labels, role and type labels on the admin pages, item names in
+shortages, the right word for an over-receipt."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from conftest import PASSWORD
+
+from tests.ledger_helpers import document, new_item, post, receive
+
+MENU = 'class="navbar'
+
+
+def text_of(html: str) -> str:
+    """The page's visible text (scripts and tags removed)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_http_errors_are_chinese_pages_with_the_menu_and_json_on_the_api(app, login_as, admin_api, monkeypatch):
+    clerk = login_as("clerk")
+    missing = clerk.get("/no/such/page")
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "页面不存在" in html and MENU in html
+    assert "Not Found" not in html and "requested URL" not in html
+    not_allowed = clerk.get("/m/item/1/submit")  # POST only
+    assert not_allowed.status_code == 405 and "不支持这种请求方式" in not_allowed.get_data(as_text=True)
+    assert "Method Not Allowed" not in not_allowed.get_data(as_text=True)
+    forbidden = login_as("warehouse").get("/accounts/overdue")  # reads partners, not receivables
+    assert forbidden.status_code == 403 and "没有权限" in forbidden.get_data(as_text=True)
+    assert MENU in forbidden.get_data(as_text=True) and "Forbidden" not in forbidden.get_data(as_text=True)
+    api_missing = admin_api.get("/api/v1/no_such_model/")
+    assert api_missing.status_code == 404 and api_missing.is_json and "地址" in api_missing.get_json()["message"]
+
+    def boom() -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(app.view_functions, "AuditView.index", boom)
+    crashed = login_as("admin").get("/admin/audit/")
+    html = crashed.get_data(as_text=True)
+    assert crashed.status_code == 500 and "系统出错" in html and MENU in html
+    assert "Internal Server Error" not in html and "a bug" not in html
+
+
+def test_history_and_audit_show_labels_and_readable_values(app, admin_api, login_as):
+    sku = new_item(admin_api)
+    doc = post(admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "price": "3"}], warehouse="WH01")
+    admin = login_as("admin")
+    page = text_of(admin.get(f"/m/purchase_receipt/{doc['id']}").get_data(as_text=True))
+    history = page[page.index("历史") :] if "历史" in page else page
+    assert "状态 ：草稿 → 已审核" in history or "状态：草稿 → 已审核" in history.replace(" ", ""), history[:600]
+    assert "status" not in history and "draft" not in history and "submitted" not in history
+    audit = admin.get("/admin/audit/?model=purchase_receipt").get_data(as_text=True)
+    assert "\\u" not in audit and "采购入库单" in text_of(audit)
+    assert "purchase_receipt" not in text_of(audit).replace('value="purchase_receipt"', "")
+    users = text_of(admin.get("/admin/audit/?model=ab_user").get_data(as_text=True))
+    assert "用户名" in users and "角色" in users and '"role"' not in users
+
+
+def test_grid_query_errors_name_the_field_label(admin_api, api_as):
+    bad_number = admin_api.get(
+        "/api/v1/grid/item/rows",
+        query_string={"filter[0][field]": "purchase_price", "filter[0][type]": "=", "filter[0][value]": "abc"},
+    )
+    assert bad_number.status_code == 400
+    message = bad_number.get_json()["message"]
+    assert "purchase_price" not in message and "采购价" in message and "应为数字" in message
+    hidden_sort = api_as("salesperson").get(
+        "/api/v1/grid/item/rows", query_string={"sort[0][field]": "purchase_price", "sort[0][dir]": "asc"}
+    )
+    assert hidden_sort.status_code == 400
+    assert hidden_sort.get_json()["message"] == "不能按「采购价」排序"
+
+
+def test_admin_pages_show_role_type_and_user_names(app, login_as):
+    admin = login_as("admin")
+    places = text_of(admin.get("/admin/user-warehouses/").get_data(as_text=True))
+    assert "仓管员" in places and "老板/经理" in places
+    assert not re.search(r"\b(warehouse|manager|salesperson|purchaser|finance)\b", places)
+    fields = admin.get("/admin/fields/?model=item").get_data(as_text=True)
+    visible = text_of(re.sub(r"<code>.*?</code>", "", fields))
+    assert "金额" in visible and "关联" in visible and "内置" in visible
+    assert not re.search(r"\b(text|decimal|money|link|boolean|YAML)\b", visible), visible[:400]
+    with app.app_context():
+        from app.extensions import db
+        from app.services.users.accounts import create_user
+
+        create_user("u_cli_named", "clerk", PASSWORD, name="李文员")
+        db.session.commit()
+        made = create_user("u_cli_plain", "clerk", PASSWORD)
+        db.session.commit()
+        assert made.last_name == ""
+    places = text_of(admin.get("/admin/user-warehouses/").get_data(as_text=True))
+    assert "李文员" in places and "u_cli_plain -" not in places
+
+
+def test_over_receipt_says_not_received_and_shortage_names_the_item(admin_api):
+    sku = new_item(admin_api, name="红牛 250ml")
+    order = post(admin_api, "purchase_order", [{"item": sku, "qty": "2", "price": "3"}], warehouse="WH01")
+    over = document(
+        admin_api,
+        "purchase_receipt",
+        [{"item": sku, "qty": "5", "price": "3"}],
+        warehouse="WH01",
+        source_number=order["number"],
+    )
+    refused = admin_api.post(f"/api/v1/purchase_receipt/{over['id']}/submit").get_json()
+    assert "未收货数量" in str(refused) and "未发货" not in str(refused)
+    receive(admin_api, sku, "1", "3")
+    short = document(admin_api, "sales_delivery", [{"item": sku, "qty": "4", "price": "5"}], warehouse="WH01")
+    answer = admin_api.post(f"/api/v1/sales_delivery/{short['id']}/submit")
+    assert answer.status_code == 422
+    assert f"「{sku} 红牛 250ml」库存不足" in str(answer.get_json())
