@@ -114,9 +114,10 @@ def test_bodies_the_app_does_not_accept_are_refused_before_any_view(app, own_api
 def test_bodies_of_the_wrong_shape_never_reach_a_server_error(app, own_api):
     sqlite_only(app)
     rules = _api_rules(app, {"POST", "PUT", "DELETE"})
-    for body in ([None, None],):
+    for body in ([None, None], None):  # a list; no body at all (FAB's own APIs read request.json)
         for method, url, _rule in rules:
-            response = own_api.client.open(url, method=method, headers=own_api.headers, json=body)
+            sent = {"json": body} if body is not None else {"data": b"", "content_type": "text/plain"}
+            response = own_api.client.open(url, method=method, headers=own_api.headers, **sent)
             assert response.status_code < 500, (body, method, url, response.get_data(as_text=True)[:300])
             assert response.status_code >= 400, (body, method, url)
 
