@@ -26,6 +26,8 @@ HUGE = "5270050903007409431642112000"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Routes a test with a made-up body must not call: they end the caller's sign-in
 SIGN_OUT = ("/api/v1/security/logout",)
+# No body asks for every suggestion: it would draft orders that later tests count
+DRAFTS_FROM_NOTHING = ("/api/v1/reorder/orders",)
 ONE_OF_EACH = ("item", "purchase_order", "stock_move")  # a master, a document, the ledger
 
 
@@ -115,7 +117,9 @@ def test_bodies_of_the_wrong_shape_never_reach_a_server_error(app, own_api):
     sqlite_only(app)
     rules = _api_rules(app, {"POST", "PUT", "DELETE"})
     for body in ([None, None], None):  # a list; no body at all (FAB's own APIs read request.json)
-        for method, url, _rule in rules:
+        for method, url, rule in rules:
+            if body is None and rule in DRAFTS_FROM_NOTHING:
+                continue
             sent = {"json": body} if body is not None else {"data": b"", "content_type": "text/plain"}
             response = own_api.client.open(url, method=method, headers=own_api.headers, **sent)
             assert response.status_code < 500, (body, method, url, response.get_data(as_text=True)[:300])
