@@ -555,7 +555,7 @@ class ModelApi(BaseApi):
               $ref: '#/components/responses/422'
         """
         access = current_access()
-        body = self._payload()
+        body = json_object(required=True)
         ids = body.pop("source_line_ids", None)
         row = flow_pick(session(), access, self.model_key, ids if isinstance(ids, list) else [], body)
         return self._created(self.model_key, row)
