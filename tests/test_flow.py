@@ -14,6 +14,7 @@ from alembic.operations import Operations
 from sqlalchemy import select, text
 
 from app.extensions import db, registry
+from tests.conftest import csrf_from
 from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive, refusal
 
 
@@ -58,7 +59,7 @@ def _get(api: Any, model: str, pk: int) -> dict[str, Any]:
     return api.get(f"/api/v1/{model}/{pk}").get_json()["result"]
 
 
-def test_sales_order_delivered_in_three_parts_and_a_return_of_the_second(app, admin_api):
+def test_sales_order_delivered_in_three_parts_a_return_of_the_second_and_the_rest_closed(app, admin_api, api_as):
     sku = new_item(admin_api)
     receive(admin_api, sku, "20", "5")
     customer, _ = new_partner(admin_api, "customer")
@@ -108,6 +109,18 @@ def test_sales_order_delivered_in_three_parts_and_a_return_of_the_second(app, ad
     assert too_many["number"] in refused["_record"]
     refused = refusal(admin_api, "sales_order", order, action="cancel")
     assert all(d["number"] in refused["_record"] for d in deliveries)
+
+    # 关闭: the last unit is no longer expected; its reservation goes, nothing is open to push any more
+    assert api_as("warehouse").post(f"/api/v1/sales_order/{order['id']}/close").status_code == 403
+    closed = admin_api.post(f"/api/v1/sales_order/{order['id']}/close", json={})
+    assert closed.status_code == 200, closed.get_json()
+    assert closed.get_json()["result"]["close_status"] == "closed"
+    assert D(closed.get_json()["result"]["lines"][0]["closed_qty"]) == D(1)
+    assert _reserved(app, sku) == D(0)
+    assert _push_refused(admin_api, "sales_order", order["id"], "sales_delivery")
+    assert admin_api.post(f"/api/v1/sales_order/{order['id']}/close").status_code == 422  # nothing left
+    listed = admin_api.get(f"/api/v1/sales_order/?q=(filters:!((col:id,opr:eq,value:{order['id']})))").get_json()
+    assert listed["result"][0]["close_status"] == "closed"
 
 
 def _push_refused(api: Any, model: str, pk: int, target: str) -> bool:
@@ -270,3 +283,34 @@ def test_links_filled_from_source_number_on_upgrade(app, admin_api):
         order["id"],
         order["lines"][0]["id"],
     )
+
+
+def test_pages_push_down_pick_and_close(app, admin_api, login_as):
+    sku = new_item(admin_api)
+    supplier, supplier_id = new_partner(admin_api, "supplier")
+    orders = [
+        post(admin_api, "purchase_order", [{"item": sku, "qty": q, "price": "2"}], partner=supplier, warehouse="WH01")
+        for q in ("3", "4")
+    ]
+    client = login_as("admin")
+    page = client.get(f"/m/purchase_order/{orders[0]['id']}").get_data(as_text=True)
+    assert 'data-target="purchase_receipt"' in page and 'id="jxc-close"' in page
+    pushed = client.post(
+        f"/m/purchase_order/{orders[0]['id']}/push/purchase_receipt", data={"csrf_token": csrf_from(page)}
+    )
+    assert pushed.status_code == 302 and "/m/purchase_receipt/" in pushed.headers["Location"]
+    listing = client.get(f"/m/purchase_receipt/pick?partner={supplier_id}").get_data(as_text=True)
+    assert orders[1]["number"] in listing and "选单" in listing
+    picked = client.post(
+        f"/m/purchase_receipt/pick?partner={supplier_id}",
+        data={"csrf_token": csrf_from(listing), "line": [str(orders[1]["lines"][0]["id"])]},
+    )
+    assert picked.status_code == 302 and "/edit" in picked.headers["Location"]
+    draft_id = int(picked.headers["Location"].rstrip("/").split("/")[-2])
+    draft = _get(admin_api, "purchase_receipt", draft_id)
+    assert [(line["source_id"], D(line["qty"])) for line in draft["lines"]] == [(orders[1]["id"], D(4))]
+    closed = client.post(f"/m/purchase_order/{orders[0]['id']}/close", data={"csrf_token": csrf_from(page)})
+    assert closed.status_code == 302
+    assert _get(admin_api, "purchase_order", orders[0]["id"])["close_status"] == "closed"
+    shown = client.get(f"/m/purchase_order/{orders[1]['id']}").get_data(as_text=True)
+    assert "jxc-flow-follow-ons" in shown and draft["number"] in shown  # the order lists its follow-on draft

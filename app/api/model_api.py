@@ -56,6 +56,7 @@ class ModelApi(BaseApi):
         "cancel": "approve",
         "approve": "approve",
         "reject": "approve",
+        "close": "close",
         "flow": "read",
         "push": "read",
         "open_lines": "write",
@@ -450,6 +451,38 @@ class ModelApi(BaseApi):
         """
         return self._transition(pk, PostingService.reject)
 
+    @expose("/<int:pk>/close", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def close(self, pk: int) -> Any:
+        """关闭: the rest of some lines (`{"lines": [line ids]}`) or of the whole submitted order is no longer
+        expected; a sales order's reservation for it is released.
+        ---
+        post:
+          summary: Close the rest of an order
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Closed; `result.close_status` is partly or closed
+            409:
+              description: The order is not submitted
+            422:
+              $ref: '#/components/responses/422'
+        """
+        access = current_access()
+        body = request.get_json(silent=True)
+        ids = body.get("lines") if isinstance(body, dict) else None
+        if ids is not None and not (isinstance(ids, list) and all(type(i) is int for i in ids)):
+            raise ValidationFailed([CellError("lines", t("bad_id_list"))])
+        service = PostingService(session(), access)
+        doc = service.close(self.model_key, pk, ids)
+        result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
+        return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
+
     @expose("/<int:pk>/flow", methods=["GET"])
     @protect()
     @safe
@@ -644,5 +677,15 @@ def api_class_for(model: ModelSpec) -> type[ModelApi]:
         # Lines are written through their document; the ledger only by posting.
         attrs["include_route_methods"] = {"get_list", "get", "info", "history"}
     elif model.kind != "document":
-        attrs["exclude_route_methods"] = {"submit", "cancel", "approve", "reject", "flow", "push", "open_lines", "pick"}
+        attrs["exclude_route_methods"] = {
+            "submit",
+            "cancel",
+            "approve",
+            "reject",
+            "close",
+            "flow",
+            "push",
+            "open_lines",
+            "pick",
+        }
     return type(f"{model.class_name}Api", (ModelApi,), attrs)

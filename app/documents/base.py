@@ -28,6 +28,7 @@ class DocumentBehaviour:
     done_field = ""  # the source line's quantity this document fills (received_qty, delivered_qty)
     over_policy = True  # lines beyond the open quantity pass when the over-order switch is on (not returns)
     over_message = "over_order"
+    reserves = False  # submitting reserves stock for the lines (a sales order): closing releases the rest
     moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
 

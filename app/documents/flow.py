@@ -35,6 +35,14 @@ def source_of(registry: Any, model_key: str) -> tuple[str | None, str]:
     return behaviour.source_model, behaviour.done_field
 
 
+def closing_done_field(registry: Any, model_key: str) -> tuple[str | None, str]:
+    """The follow-on that fills `model_key`'s lines and the line quantity it fills (what closing leaves
+    alone): the first target's done field (an order's receipts or deliveries)."""
+    for target in targets_of(registry, model_key):
+        return target, source_of(registry, target)[1]
+    return None, ""
+
+
 def targets_of(registry: Any, model_key: str) -> list[str]:
     """The documents whose lines may come from `model_key`'s lines (下推 targets), in metadata order."""
     return [
@@ -165,6 +173,7 @@ def open_lines_json(session: Session, access: Access, picked: list[dict[str, Any
     for p, line in zip(picked, lines, strict=True):
         source = doc_ref(registry, source_model, p["source"])
         source["date"] = p["source"].date.isoformat() if p["source"].date else None
+        line["line_no"] = p["line"].line_no
         out.append({"source": source, "line": line, "open_qty": format(p["open_qty"].normalize(), "f")})
     return out
 

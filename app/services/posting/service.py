@@ -19,7 +19,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.documents.flow import live_follow_ons
+from app.documents.base import line_effect, open_qty
+from app.documents.flow import closing_done_field, live_follow_ons
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import label, t
 from app.ledger.effects import IN, OUT, RELEASE, RESERVE, Effect
@@ -95,6 +96,11 @@ class PostingService:
     def reject(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Send a pending document back to draft."""
         return self._retrying(lambda: self._reject(model_key, pk, version))
+
+    def close(self, model_key: str, pk: int, line_ids: list[int] | None = None) -> Any:
+        """关闭: the rest of these lines (every line when None) of a submitted order is no longer expected:
+        counted in closed_qty, its reservation released; the order's close_status says partly or closed."""
+        return self._retrying(lambda: self._close(model_key, pk, line_ids))
 
     # -- transitions ----------------------------------------------------------------------------
 
@@ -283,6 +289,54 @@ class PostingService:
         self.message = (
             _cancelled_text(reversed_moves, effects) or behaviour.cancelled_text(doc) or t("outcome_cancelled")
         )
+        return doc
+
+    def _close(self, model_key: str, pk: int, line_ids: list[int] | None) -> Any:
+        model, doc = self._document(model_key, pk, "close")
+        line_model = self.registry.model(model.lines_model or "")
+        if line_model.field("closed_qty") is None:
+            raise ValidationFailed([CellError("_record", t("close_not_an_order"))])
+        cls = self.registry.cls(model.key)
+        locked = self.session.execute(
+            select(cls).where(cls.id == doc.id, cls.status == Status.SUBMITTED).with_for_update()
+        ).scalar_one_or_none()
+        if locked is None:
+            raise Conflict(t("status_changed", status=Status.SUBMITTED.text()))
+        _, done_field = closing_done_field(self.registry, model.key)
+        lines = self._lines_of(model.key, [doc.id])
+        wanted = set(line_ids) if line_ids is not None else {line.id for line in lines}
+        unknown = wanted - {line.id for line in lines}
+        if unknown:
+            raise ValidationFailed(
+                [CellError("lines", t("close_unknown_lines", ids=", ".join(map(str, sorted(unknown)))))]
+            )
+        effects, closed = [], {}
+        for index, line in enumerate(lines):
+            rest = open_qty(line, done_field) if line.id in wanted else Decimal(0)
+            if rest <= 0:
+                continue
+            closed[line.id] = rest
+            line.closed_qty = Decimal(line.closed_qty or 0) + rest
+            if self.registry.behaviour(model.key).reserves:
+                effects.append(line_effect(index, line, doc.warehouse_id, RELEASE, "close", qty=rest))
+        if not closed:
+            raise ValidationFailed([CellError("lines", t("close_nothing_open"))])
+        self._stock_writer().post(model, doc, effects)
+        doc.close_status = "closed" if all(open_qty(line, done_field) <= 0 for line in lines) else "partly"
+        doc.version = (doc.version or 0) + 1
+        doc.updated_at, doc.updated_by_id = utcnow(), self.access.user_id
+        self.session.flush()
+        audit_change(
+            self.session,
+            self.access,
+            model.key,
+            doc.id,
+            "close",
+            {"close_status": None},
+            {"close_status": doc.close_status, "closed": {str(k): str(v) for k, v in closed.items()}},
+        )
+        self.session.commit()
+        self.message = t("closed_ok", count=len(closed))
         return doc
 
     # -- look-ups for document behaviours (their `ctx`) ------------------------------------------
