@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.views.error_pages import install_error_pages
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
+    from app.web.maintenance import install_maintenance
     from app.web.prefs import install_language_memory
     from app.web.security import install_request_hooks
 
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("JXC_HTTPS"):  # behind one TLS proxy (docker/compose.yaml): its X-Forwarded-* are true
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     install_request_hooks(app)
+    install_maintenance(app)  # first of all hooks: nothing touches the database while a restore runs
     install_language_memory(app)
     install_template_helpers(app)
     install_error_pages(app)

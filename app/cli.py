@@ -1,4 +1,4 @@
-"""The `jxc` command: init, serve, worker, jobs, meta check / export, user add."""
+"""The `jxc` command: init, serve, worker, jobs, backup, restore, meta check / export, user add, report run."""
 
 from __future__ import annotations
 
@@ -128,6 +128,49 @@ def jobs(status: str | None, limit: int) -> None:
         note = f"  {job['message']}" if job["message"] else ""
         who = job["user"] or "-"
         click.echo(f"#{job['id']:<6} {job['status']:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
+
+
+@main.command()
+def backup() -> None:
+    """Take an encrypted backup into every destination (JXC_BACKUP_DIR, JXC_BACKUP_MIRRORS, S3), verified."""
+    from app.backups import BackupError
+    from app.backups.archive import make_backup, summary
+    from app.backups.settings import backup_settings
+    from app.config import build_config
+
+    config = build_config()  # no Flask app: a backup needs the configuration only
+    try:
+        result = make_backup(backup_settings(config), config["SQLALCHEMY_DATABASE_URI"])
+    except BackupError as exc:
+        _fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - say why, exit non-zero; no partial file is left counted
+        _fail(f"Backup failed: {exc}")
+    click.echo(summary(result))
+    if result.failed:
+        _fail("Not every destination has a verified copy: " + "; ".join(f"{k}: {v}" for k, v in result.failed.items()))
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def restore(file: Path, yes: bool) -> None:
+    """Restore a backup FILE: checked first, current data backed up, restored beside it, then switched."""
+    from app.backups import BackupError
+    from app.backups.restore import restore_backup
+    from app.backups.settings import backup_settings
+    from app.config import build_config
+
+    config = build_config()  # running web and job processes see the maintenance flag and reconnect after
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if not yes:
+        click.confirm(f"Replace the data of {url.split('@')[-1]} with {file}?", abort=True)
+    try:
+        result = restore_backup(backup_settings(config), url, file)
+    except BackupError as exc:
+        _fail(exc.message)
+    except Exception as exc:  # noqa: BLE001 - the live database is switched only after a complete restore
+        _fail(f"Restore failed, the database was not switched: {exc}")
+    click.echo(f"Restored {file} (taken {result.manifest['created']}); the data before it: {result.safety_backup}")
 
 
 @main.group()
@@ -276,3 +319,57 @@ def user_passwd(username: str, password: str | None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group()
+def report() -> None:
+    """Reports (metadata/reports/)."""
+
+
+@report.command("run")
+@click.argument("name")
+@click.option("--param", "params", multiple=True, help="k=v, e.g. period=2026-11-01..2026-11-30 (repeatable)")
+@click.option("--user", "username", default="admin", show_default=True, help="run as this user (scope and masks)")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=".xlsx, .csv or .json (default: csv on stdout)",
+)
+def report_run(name: str, params: tuple[str, ...], username: str, output: Path | None) -> None:
+    """Run a report as a user and write it to a file or stdout."""
+    import json
+
+    from app.errors import ServiceError
+    from app.extensions import db
+    from app.services.users.access import access_for
+    from reports.output import to_csv, write_xlsx
+    from reports.runner import as_json, run_report
+
+    raw: dict[str, str] = {}
+    for pair in params:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            _fail(f"--param {pair}: expected k=v")
+        raw[key.strip()] = value.strip()
+    app = _app()
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        if user is None:
+            _fail(f"unknown user: {username}")
+        try:
+            result = run_report(db.session, access_for(user), name, raw)
+        except ServiceError as exc:
+            _fail(f"report {name}: {exc.message}")
+        suffix = output.suffix.lower() if output else ".csv"
+        if suffix == ".xlsx":
+            write_xlsx(result, str(output), user.username)
+        elif suffix == ".json":
+            output.write_text(json.dumps(as_json(result), ensure_ascii=False, indent=1), encoding="utf-8")  # type: ignore[union-attr]
+        elif output is not None:
+            output.write_bytes(to_csv(result))
+        else:
+            click.echo(to_csv(result).decode("utf-8").lstrip("\ufeff"), nl=False)
+        if output is not None:
+            click.echo(f"Wrote {len(result.rows)} row(s) to {output}")

@@ -11,7 +11,7 @@ export default [
     languageOptions: {
       ecmaVersion: 2020, // BigInt; no later syntax, so older Chromium-based browsers (WPS, 360) run it
       sourceType: "script",
-      globals: { ...globals.browser, Tabulator: "readonly", Papa: "readonly" },
+      globals: { ...globals.browser, Tabulator: "readonly", Papa: "readonly", echarts: "readonly" },
     },
     rules: {
       strict: ["error", "function"],

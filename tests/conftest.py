@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,16 +51,18 @@ def _pg_admin_url() -> str:
     return PG_URL
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
     name = f"jxc_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -80,10 +83,18 @@ def make_backend(name: str, tmp: Path, pg: str) -> Backend:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
-    """Every test that uses the app runs on SQLite and on PostgreSQL."""
-    pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
-    return make_backend(request.param, tmp_path_factory.mktemp(request.param), pg)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """Every test that uses the app runs on SQLite and on PostgreSQL.
+
+    Each time pytest sets this up it gets empty storage: a run whose order switches between the two
+    backends (pytest-xdist, `-p no:cacheprovider --lf`...) builds the app again on a new database.
+    """
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        yield make_backend("sqlite", tmp, "")
+        return
+    with fresh_pg_database() as url:
+        yield make_backend("postgresql", tmp, url)
 
 
 def build_app(backend: Backend) -> Any:

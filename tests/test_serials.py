@@ -143,8 +143,8 @@ def test_returns_and_adjustments_move_serials(app, admin_api):
     assert serials_in_stock(app, sku) == {a, c}
     again = document(admin_api, "sales_return", [line], **WH)
     assert a in refusal(admin_api, "sales_return", again)["lines.0.serials"]  # already back in stock
-    errors = refusal(admin_api, "sales_delivery", sold, "cancel")  # a is back: the delivery cannot give it again
-    assert any(a in m and "WH01" in m for m in errors.values())
+    errors = refusal(admin_api, "sales_delivery", sold, "cancel")  # its return is live: cancel that first
+    assert returned["number"] in errors["_record"]
 
     back_to_supplier = {"item": sku, "qty": "1", "price": "100", "serials": c}
     post(admin_api, "purchase_return", [back_to_supplier], source_number=receipt["number"], **WH)

@@ -59,7 +59,7 @@ def test_orders_reserve_and_fill_in_base_units_whatever_unit_each_document_uses(
     post(admin_api, "purchase_receipt", [{"item": sku, "qty": "100", "price": "1"}], warehouse="WH01")
     order = post(admin_api, "sales_order", [{"item": sku, "qty": "2", "unit": "BOX", "price": "30"}], warehouse="WH01")
     assert reserved(app, sku) == Decimal(48)
-    post(
+    delivered = post(
         admin_api,
         "sales_delivery",
         [{"item": sku, "qty": "30", "price": "1.25"}],
@@ -80,6 +80,10 @@ def test_orders_reserve_and_fill_in_base_units_whatever_unit_each_document_uses(
     )
     response = admin_api.post(f"/api/v1/sales_delivery/{over['id']}/submit")
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "lines.0.qty"
+    refused = admin_api.post(f"/api/v1/sales_order/{order['id']}/cancel")  # its delivery is live
+    assert refused.status_code == 422 and delivered["number"] in refused.get_json()["errors"][0]["message"]
+    assert admin_api.post(f"/api/v1/sales_delivery/{delivered['id']}/cancel").status_code == 200
+    assert reserved(app, sku) == Decimal(48)  # the delivery's 30 base units held for the order again
     assert admin_api.post(f"/api/v1/sales_order/{order['id']}/cancel").status_code == 200
     assert reserved(app, sku) == Decimal(0)
     assert ledger_problems(app) == []

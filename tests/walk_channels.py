@@ -202,7 +202,41 @@ def accounts(visit: Visit) -> Iterator[tuple[str, Any]]:
     yield "cash page", visit.web.get("/cash/")
 
 
-CHANNELS: list[Callable[[Visit], Iterator[tuple[str, Any]]]] = [rest, grid, pages, accounts]
+def report_params(report: Any) -> dict[str, str]:
+    """A report's parameters pinned to the world's day (every world document is dated so)."""
+    args = {}
+    for param in report.params:
+        if param.type == "date_range":
+            args[param.name] = f"{DAY}..{DAY}"
+        elif param.type == "date":
+            args[param.name] = DAY
+    return args
+
+
+def reports(visit: Visit) -> Iterator[tuple[str, Any]]:
+    """Reports: the list, every report (each choice of its grouping), as JSON, xlsx and its print view; the home
+    page's dashboard."""
+    from app.extensions import registry
+
+    yield "reports list", visit.api.get("/api/v1/reports/")
+    with visit.api.client.application.app_context():
+        specs = list(registry().meta.reports.values())
+    for report in specs:
+        args = report_params(report)
+        url = f"/api/v1/reports/{report.key}"
+        yield f"report {report.key}", visit.api.get(url, query_string=args)
+        for param in report.params:
+            if param.type == "select":
+                for value, _ in param.options[1:3]:  # two more groupings: the rest reuse the same code
+                    yield f"report {report.key} {value}", visit.api.get(url, query_string={**args, param.name: value})
+        yield f"report {report.key} xlsx", visit.api.get(url, query_string={**args, "format": "xlsx"})
+        if visit.web is not None:
+            yield f"report print {report.key}", visit.web.get(f"/reports/{report.key}/print", query_string=args)
+    if visit.web is not None:
+        yield "home dashboard", visit.web.get("/")
+
+
+CHANNELS: list[Callable[[Visit], Iterator[tuple[str, Any]]]] = [rest, grid, pages, accounts, reports]
 
 
 # -- writes: run in the same order in every world, so the rows they create have the same ids everywhere ----

@@ -17,6 +17,10 @@ from flask_appbuilder.security.decorators import protect
 from app.api.responses import service_errors
 from app.api.rison_args import rison
 from app.api.schema import model_schemas
+from app.documents.flow import flow_of, open_lines_json, targets_of
+from app.documents.flow import open_lines as flow_open_lines
+from app.documents.flow import pick as flow_pick
+from app.documents.flow import push as flow_push
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry
 from app.i18n import label, t
@@ -51,6 +55,11 @@ class ModelApi(BaseApi):
         "cancel": "approve",
         "approve": "approve",
         "reject": "approve",
+        "close": "close",
+        "flow": "read",
+        "push": "read",
+        "open_lines": "write",
+        "pick": "write",
     }
 
     @property
@@ -441,6 +450,158 @@ class ModelApi(BaseApi):
         """
         return self._transition(pk, PostingService.reject)
 
+    @expose("/<int:pk>/close", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def close(self, pk: int) -> Any:
+        """关闭: the rest of some lines (`{"lines": [line ids]}`) or of the whole submitted order is no longer
+        expected; a sales order's reservation for it is released.
+        ---
+        post:
+          summary: Close the rest of an order
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: Closed; `result.close_status` is partly or closed
+            409:
+              description: The order is not submitted
+            422:
+              $ref: '#/components/responses/422'
+        """
+        access = current_access()
+        body = request.get_json(silent=True)
+        ids = body.get("lines") if isinstance(body, dict) else None
+        if ids is not None and not (isinstance(ids, list) and all(type(i) is int for i in ids)):
+            raise ValidationFailed([CellError("lines", t("bad_id_list"))])
+        service = PostingService(session(), access)
+        doc = service.close(self.model_key, pk, ids)
+        result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
+        return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
+
+    @expose("/<int:pk>/flow", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def flow(self, pk: int) -> Any:
+        """Where a document's lines come from and which documents come from it (as far as the user may read).
+        ---
+        get:
+          summary: Source and follow-on documents
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: "`sources` (with the line links) and `follow_ons`, each {model, id, number, status};
+                `targets`: the documents this one may be pushed down to"
+        """
+        access = current_access()
+        doc = get_row(session(), access, self.model, pk)
+        found = flow_of(session(), access, self.model_key, doc)
+        targets = [
+            {"model": key, "label": label(registry().model(key).label, key)}
+            for key in targets_of(registry(), self.model_key)
+            if access.can(key, "write")
+        ]
+        return self.response(200, result=found, targets=targets)
+
+    @expose("/<int:pk>/push/<target>", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def push(self, pk: int, target: str) -> Any:
+        """下推: create a draft `target` with this submitted document's open quantities, each line linked.
+        ---
+        post:
+          summary: Push a document down to a draft follow-on
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          - in: path
+            schema: {type: string}
+            name: target
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  description: values for the draft's header (e.g. partner, warehouse)
+          responses:
+            201:
+              description: The draft
+            422:
+              $ref: '#/components/responses/422'
+        """
+        access = current_access()
+        self._require_flow_target(target)
+        body = request.get_json(silent=True)
+        row = flow_push(session(), access, self.model_key, pk, target, body if isinstance(body, dict) else None)
+        return self._created(target, row)
+
+    @expose("/open_lines", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def open_lines(self) -> Any:
+        """选单: open lines of the submitted sources this document may come from (`source_ids` as a comma
+        list, or `partner` id), each with what is still open in base units.
+        ---
+        get:
+          summary: Open source lines to pick from
+          responses:
+            200:
+              description: Lines with their source document
+        """
+        access = current_access()
+        ids = _int_list(request.args.get("source_ids"))
+        partner = _int_list(request.args.get("partner"))
+        found = flow_open_lines(session(), access, self.model_key, ids, partner[0] if partner else None)
+        return self.response(200, result=open_lines_json(session(), access, found))
+
+    @expose("/pick", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def pick(self) -> Any:
+        """选单: create a draft of this model from open source lines of one or several sources.
+        ---
+        post:
+          summary: Create a draft from picked source lines
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    source_line_ids: {type: array, items: {type: integer}}
+          responses:
+            201:
+              description: The draft
+            422:
+              $ref: '#/components/responses/422'
+        """
+        access = current_access()
+        body = self._payload()
+        ids = body.pop("source_line_ids", None)
+        row = flow_pick(session(), access, self.model_key, ids if isinstance(ids, list) else [], body)
+        return self._created(self.model_key, row)
+
+    def _require_flow_target(self, target: str) -> None:
+        if target not in targets_of(registry(), self.model_key):
+            raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
+
+    def _created(self, model_key: str, row: Any) -> Any:
+        access = current_access()
+        model = registry().model(model_key)
+        result = rows_to_json(session(), access, model, [row], with_lines=True)[0]
+        return self.response(201, id=row.id, model=model_key, result=result, message=t("draft_made", number=row.number))
+
     def _saved(self, status: int, row: Any) -> Any:
         """The saved row; a document is also posted when the company posts on save (弱审核)."""
         access = current_access()
@@ -473,6 +634,16 @@ class ModelApi(BaseApi):
         return payload
 
 
+def _int_list(raw: str | None) -> list[int] | None:
+    """`1,2,3` as ints (None when absent); a malformed list is a 400."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise BadQuery(t("bad_id_list")) from exc
+
+
 def api_class_for(model: ModelSpec) -> type[ModelApi]:
     """A ModelApi subclass bound to one model key (FAB names blueprints after the class)."""
     attrs: dict[str, Any] = {
@@ -485,5 +656,15 @@ def api_class_for(model: ModelSpec) -> type[ModelApi]:
         # Lines are written through their document; the ledger only by posting.
         attrs["include_route_methods"] = {"get_list", "get", "info", "history"}
     elif model.kind != "document":
-        attrs["exclude_route_methods"] = {"submit", "cancel", "approve", "reject"}
+        attrs["exclude_route_methods"] = {
+            "submit",
+            "cancel",
+            "approve",
+            "reject",
+            "close",
+            "flow",
+            "push",
+            "open_lines",
+            "pick",
+        }
     return type(f"{model.class_name}Api", (ModelApi,), attrs)

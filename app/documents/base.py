@@ -24,14 +24,17 @@ class DocumentBehaviour:
     `ctx` is the posting that runs it (app/documents/context.py), for the few look-ups a document needs
     (its source order, the customer's receivable, a policy switch); None when only lines are prepared."""
 
-    source_model: str | None = None  # the order a document may name in source_number
-    done_field = ""  # the order line's quantity this document fills (received_qty, delivered_qty)
-    over_order_message = "over_order"  # the catalogue key of "more than the order still has open"
+    source_model: str | None = None  # the document its lines come from (source_number, line links)
+    done_field = ""  # the source line's quantity this document fills (received_qty, delivered_qty)
+    over_policy = True  # lines beyond the open quantity pass when the over-order switch is on (not returns)
+    over_message = "over_order"
+    reserves = False  # submitting reserves stock for the lines (a sales order): closing releases the rest
     moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
 
     def __init__(self, ctx: PostingContext | None = None) -> None:
         self._ctx = ctx
+        self._took: list[Allocation] | None = None
 
     @property
     def ctx(self) -> PostingContext:
@@ -46,20 +49,113 @@ class DocumentBehaviour:
         self.check(doc, lines)
 
     def source(self, doc: Any) -> tuple[Any, list[Any]]:
-        """The submitted order named by source_number, with its lines; (None, []) when none is named."""
+        """The submitted source named by source_number, with its lines; (None, []) when none is named.
+        A source the user may not read is as missing as one that does not exist; its partner must be the
+        document's."""
         number = getattr(doc, "source_number", None)
         if not number or self.source_model is None:
             return None, []
         found = self.ctx.submitted_document(self.source_model, number)
         if found is None:
             raise ValidationFailed([CellError("source_number", t("source_missing", number=number))])
+        if not same_partner(found[0], doc):
+            raise ValidationFailed([CellError("source_number", t("link_other_partner", number=number))])
         return found
 
-    def refuse_over_order(self, order: Any, over: list[int]) -> None:
-        """Lines beyond the order's open quantity are refused unless the policy allows them."""
-        if over and not self.ctx.policy("allow_over_order_qty"):
-            message = t(self.over_order_message, number=order.number)
-            raise ValidationFailed([CellError(f"lines.{i}.qty", message) for i in over])
+    def take(self, doc: Any, lines: list[Any]) -> list[Allocation]:
+        """What the lines take from their sources' open quantities (once per posting): a linked line from
+        the source line it names (app/documents/flow.py), the others by item over the document named in
+        source_number. Lines taken whole from one source line get its link. Lines beyond what is open are
+        refused unless the over-order switch allows them (returns: never)."""
+        if self._took is not None:
+            return self._took
+        if self.source_model is None:
+            self._took = []
+            return self._took
+        linked = [i for i, line in enumerate(lines) if getattr(line, "source_line_id", None)]
+        taken, over, errors = self._take_linked(doc, lines, linked)
+        rest = [i for i in range(len(lines)) if i not in set(linked)]
+        if rest and getattr(doc, "source_number", None):
+            source, source_lines = self.source(doc)
+            part, left_over = allocate([lines[i] for i in rest], source_lines, self.done_field)
+            took = [Allocation(rest[a.index], a.order_line, a.qty, source) for a in part]
+            taken += took
+            over += [(rest[j], source) for j in left_over]
+            for i in rest:
+                pieces = [a for a in took if a.index == i]
+                if len(pieces) == 1 and pieces[0].qty == base_qty(lines[i]):
+                    link(lines[i], self.source_model, source, pieces[0].order_line)
+        if errors:
+            raise ValidationFailed(errors)
+        if over and not (self.over_policy and self.ctx.policy("allow_over_order_qty")):
+            raise ValidationFailed(
+                [CellError(f"lines.{i}.qty", t(self.over_message, number=source.number)) for i, source in over]
+            )
+        self._took = taken
+        return taken
+
+    def _take_linked(
+        self, doc: Any, lines: list[Any], linked: list[int]
+    ) -> tuple[list[Allocation], list[tuple[int, Any]], list[CellError]]:
+        taken: list[Allocation] = []
+        over: list[tuple[int, Any]] = []
+        errors: list[CellError] = []
+        if not linked:
+            return taken, over, errors
+        found = self.ctx.source_lines(self.source_model or "", {lines[i].source_line_id for i in linked})
+        room: dict[int, Decimal] = {}
+        for i in linked:
+            line = lines[i]
+            where = f"lines.{i}.source_line_id"
+            hit = found.get(line.source_line_id)
+            if (
+                hit is None
+                or (line.source_model or self.source_model) != self.source_model
+                or line.source_id not in (None, hit[0].id)
+            ):
+                errors.append(CellError(where, t("source_line_missing", id=line.source_line_id)))
+                continue
+            source, source_line = hit
+            if not same_partner(source, doc):
+                errors.append(CellError(where, t("link_other_partner", number=source.number)))
+                continue
+            if source_line.item_id != line.item_id:
+                errors.append(CellError(f"lines.{i}.item", t("link_other_item", number=source.number)))
+                continue
+            left = room.setdefault(source_line.id, open_qty(source_line, self.done_field))
+            wanted = base_qty(line)
+            if wanted > left:
+                over.append((i, source))
+            room[source_line.id] = left - wanted
+            taken.append(Allocation(i, source_line, wanted, source))
+            link(line, self.source_model or "", source, source_line)
+        return taken, over, errors
+
+    def give(self, doc: Any, lines: list[Any]) -> list[Allocation]:
+        """What cancelling the document gives back to its sources: each linked line what it took from its
+        source line; the others by item over the document named in source_number."""
+        if self.source_model is None:
+            return []
+        linked = [i for i, line in enumerate(lines) if getattr(line, "source_line_id", None)]
+        found = (
+            self.ctx.source_lines(self.source_model, {lines[i].source_line_id for i in linked}, scoped=False)
+            if linked
+            else {}
+        )
+        given = [
+            Allocation(i, found[lines[i].source_line_id][1], base_qty(lines[i]), found[lines[i].source_line_id][0])
+            for i in linked
+            if lines[i].source_line_id in found
+        ]
+        rest = [i for i in range(len(lines)) if i not in set(linked)]
+        number = getattr(doc, "source_number", None)
+        if rest and number:
+            found_doc = self.ctx.submitted_document(self.source_model, number, scoped=False)
+            if found_doc is not None:
+                source, source_lines = found_doc
+                back = give_back([lines[i] for i in rest], source_lines, self.done_field)
+                given += [Allocation(rest[a.index], a.order_line, a.qty, source) for a in back]
+        return given
 
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Raise ValidationFailed when the document may not post (e.g. over the credit limit).
@@ -153,6 +249,24 @@ class Allocation:
     index: int
     order_line: Any
     qty: Decimal
+    order: Any = None  # the document of order_line
+
+
+def same_partner(source: Any, doc: Any) -> bool:
+    """A follow-on is for its source's partner (a purchase request names none)."""
+    wanted = getattr(source, "partner_id", None)
+    return wanted is None or wanted == getattr(doc, "partner_id", None)
+
+
+def open_qty(line: Any, done_field: str) -> Decimal:
+    """What a source line still has open (base units): its quantity less what follow-ons took and what
+    was closed."""
+    return base_qty(line) - Decimal(getattr(line, done_field) or 0) - Decimal(getattr(line, "closed_qty", None) or 0)
+
+
+def link(line: Any, model_key: str, source: Any, source_line: Any) -> None:
+    """Record on a follow-on line the source document and line it comes from."""
+    line.source_model, line.source_id, line.source_line_id = model_key, source.id, source_line.id
 
 
 def _spread(lines: list[Any], order_lines: list[Any], room: dict[int, Decimal]) -> tuple[list[Allocation], list[int]]:
@@ -176,9 +290,7 @@ def _spread(lines: list[Any], order_lines: list[Any], room: dict[int, Decimal]) 
 
 def allocate(lines: list[Any], order_lines: list[Any], done_field: str) -> tuple[list[Allocation], list[int]]:
     """Fill the order's open quantities (qty - done_field); also the lines that asked for more than was open."""
-    return _spread(
-        lines, order_lines, {ol.id: base_qty(ol) - Decimal(getattr(ol, done_field) or 0) for ol in order_lines}
-    )
+    return _spread(lines, order_lines, {ol.id: open_qty(ol, done_field) for ol in order_lines})
 
 
 def give_back(lines: list[Any], order_lines: list[Any], done_field: str) -> list[Allocation]:

@@ -19,11 +19,18 @@ class PostingContext(Protocol):
     def row(self, model_key: str, pk: int | None) -> Any:
         """A row by id (None for None)."""
 
-    def submitted_document(self, model_key: str, number: str) -> tuple[Any, list[Any]] | None:
-        """A submitted document by number with its lines, locked for update; None if there is none."""
+    def submitted_document(self, model_key: str, number: str, scoped: bool = True) -> tuple[Any, list[Any]] | None:
+        """A submitted document by number with its lines, locked for update; None if there is none (or,
+        when `scoped`, the user may not read it)."""
 
-    def returned_serials(self, model_key: str, source_number: str, exclude: int) -> dict[int, set[str]]:
-        """Serials per item that submitted `model_key` returns (but `exclude`) took back from a document."""
+    def source_lines(
+        self, model_key: str, line_ids: Collection[int], scoped: bool = True
+    ) -> dict[int, tuple[Any, Any]]:
+        """Lines of submitted documents by id with their document, the documents locked in id order; when
+        `scoped`, only those of documents the user may read."""
+
+    def returned_serials(self, model_key: str, source: Any, exclude: int) -> dict[int, set[str]]:
+        """Serials per item that submitted `model_key` returns (but `exclude`) took back from `source`."""
 
     def open_amount(self, model_key: str, doc: Any, exclude: int | None = None) -> Decimal:
         """What is still owed on a delivery or receipt: its total less the returns naming it, less what

@@ -9,14 +9,34 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import DocumentBehaviour
+from app.documents.base import DocumentBehaviour, add_done
+from app.ledger.effects import Effect
+from app.ledger.valuation import Move
 from app.meta.spec import ApprovalLevel
 
 WARN_SHARE = Decimal("0.8")
 
 
 class PurchaseOrder(DocumentBehaviour):
-    """Order to a supplier; no stock moves until goods are received."""
+    """Order to a supplier; no stock moves until goods are received. Its lines may come from purchase
+    request lines (counted as ordered on them when it posts)."""
+
+    source_model = "purchase_request"
+    done_field = "ordered_qty"
+
+    def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
+        self._taken = self.take(doc, lines)
+        return []
+
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
+        add_done(self._taken, self.done_field)
+
+    def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
+        self._returned = self.give(doc, lines)
+        return []
+
+    def after_cancel(self, doc: Any, lines: list[Any]) -> None:
+        add_done(self._returned, self.done_field, sign=-1)
 
     def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[ApprovalLevel, ...]:
         """A manager level when the order takes a category past its budget; warnings from 80%."""

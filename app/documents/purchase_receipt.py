@@ -2,9 +2,10 @@
 less the discount, less the tax when prices include it, to the cent), so the receipt and the stock
 ledger show the same money; the unit cost is that amount per base unit.
 
-A receipt that names its purchase order (source_number) counts what it receives on the order's
-lines (partial receipts); cancelling it takes that back. A line's expiry date is its production date
-plus the item's shelf life, set when it posts (issues suggest the batch that expires first).
+A receipt's lines that come from purchase order lines (line links, or the order named in
+source_number) count what they receive on those lines (partial receipts); cancelling takes that back.
+A line's expiry date is its production date plus the item's shelf life, set when it posts (issues
+suggest the batch that expires first).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import DocumentBehaviour, add_done, allocate, give_back, line_effect
+from app.documents.base import DocumentBehaviour, add_done, line_effect
 from app.ledger.effects import IN, Effect
 from app.ledger.valuation import Move
 from app.services.stock.lots import expiry_date
@@ -24,14 +25,10 @@ class PurchaseReceipt(DocumentBehaviour):
     moves_stock = True
     source_model = "purchase_order"
     done_field = "received_qty"
-    over_order_message = "over_receipt"  # 未收货, not the deliveries' 未发货
+    over_message = "over_receipt"  # 未收货, not the deliveries' 未发货
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
-        order, order_lines = self.source(doc)
-        self._taken = []
-        if order is not None:
-            self._taken, over = allocate(lines, order_lines, self.done_field)
-            self.refuse_over_order(order, over)
+        self._taken = self.take(doc, lines)
         return [
             line_effect(i, line, doc.warehouse_id, IN, "in", value=Decimal(line.amount or 0))
             for i, line in enumerate(lines)
@@ -46,8 +43,7 @@ class PurchaseReceipt(DocumentBehaviour):
             line.expiry_date = expiry_date(getattr(line, "production_date", None), shelf_life)
 
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
-        order, order_lines = self.source(doc)
-        self._returned = give_back(lines, order_lines, self.done_field) if order is not None else []
+        self._returned = self.give(doc, lines)
         return []
 
     def after_cancel(self, doc: Any, lines: list[Any]) -> None:

@@ -1,4 +1,5 @@
-"""What sales and purchase returns share: a return may name the document it returns (source_number).
+"""What sales and purchase returns share: a return's lines may come from the lines of the document they
+return (line links, or the document named in source_number).
 
 Then each line must be an item of that document, returned no more than was delivered / received less
 what earlier returns took back (counted in the source lines' returned_qty), from the same partner; a
@@ -12,7 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate, give_back
+from app.documents.base import Allocation, DocumentBehaviour, add_done
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
@@ -26,24 +27,26 @@ class LinkedReturn(DocumentBehaviour):
     """A return checked against the delivery or receipt it names."""
 
     done_field = "returned_qty"
+    over_policy = False  # nothing comes back that did not go out, whatever the over-order switch says
+    over_message = "over_return"
     _taken: list[Allocation]  # set by stock_effects, counted by after_post
     _given: list[Allocation]  # set by cancel_effects, taken back by after_cancel
 
     def returned(self, doc: Any, lines: list[Any]) -> list[Allocation]:
-        """Allocate the lines over the source's not yet returned quantities; refuse what does not fit."""
-        source, source_lines = self.source(doc)
-        if source is None:
-            return []
-        if source.partner_id != doc.partner_id:
-            raise ValidationFailed([CellError("source_number", t("return_other_partner", number=source.number))])
-        taken, over = allocate(lines, source_lines, self.done_field)
-        errors = [CellError(f"lines.{i}.qty", t("over_return", number=source.number)) for i in over]
-        errors += self.serials_not_on(doc, source, source_lines, lines)
+        """Allocate the lines over their sources' not yet returned quantities; refuse what does not fit,
+        and serials the source did not carry."""
+        taken = self.take(doc, lines)
+        errors = []
+        for source in {a.order.id: a.order for a in taken}.values():
+            mine = [i for i, line in enumerate(lines) if any(a.index == i and a.order is source for a in taken)]
+            errors += self.serials_not_on(doc, source, list(source.lines), lines, mine)
         if errors:
             raise ValidationFailed(errors)
         return taken
 
-    def serials_not_on(self, doc: Any, source: Any, source_lines: list[Any], lines: list[Any]) -> list[CellError]:
+    def serials_not_on(
+        self, doc: Any, source: Any, source_lines: list[Any], lines: list[Any], indexes: list[int]
+    ) -> list[CellError]:
         """Lines of serial-tracked items naming serials the source's lines of that item did not carry, or
         that an earlier return already took back from it (a serial resold and returned again names the
         later document). The source is locked, so returns against it are checked one at a time."""
@@ -53,9 +56,10 @@ class LinkedReturn(DocumentBehaviour):
         on_source: dict[int, set[str]] = {}
         for source_line in source_lines:
             on_source.setdefault(source_line.item_id, set()).update(rules.parse(getattr(source_line, "serials", None)))
-        taken_back = self.ctx.returned_serials(doc.__jxc_model__, source.number, exclude=doc.id)
+        taken_back = self.ctx.returned_serials(doc.__jxc_model__, source, exclude=doc.id)
         errors = []
-        for index, line in enumerate(lines):
+        for index in indexes:
+            line = lines[index]
             info = tracked.get(line.item_id)
             if info is None or not info.serial:
                 continue
@@ -83,8 +87,7 @@ class LinkedReturn(DocumentBehaviour):
         add_done(self._taken, self.done_field)
 
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Any]:
-        source, source_lines = self.source(doc)
-        self._given = give_back(lines, source_lines, self.done_field) if source is not None else []
+        self._given = self.give(doc, lines)
         return []
 
     def after_cancel(self, doc: Any, lines: list[Any]) -> None:

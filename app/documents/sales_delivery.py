@@ -1,7 +1,8 @@
 """销售出库: goods leave at the moving-average cost (kept on the line as cost of goods sold).
 
-A delivery that names its sales order (source_number) releases that order's reservation for what it
-ships and counts the delivered quantity on the order's lines; cancelling it gives both back.
+A delivery's lines that come from sales order lines (line links, or the order named in source_number)
+release those orders' reservations for what they ship and count it delivered on those lines;
+cancelling gives both back.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import Allocation, DocumentBehaviour, add_done, allocate, give_back, line_effect
+from app.documents.base import Allocation, DocumentBehaviour, add_done, line_effect
 from app.documents.credit import check_credit, on_order_value
 from app.ledger.effects import OUT, RELEASE, RESERVE, Effect
 from app.ledger.valuation import Move
@@ -32,27 +33,21 @@ class SalesDelivery(DocumentBehaviour):
         """The lines' batch and serial rules, and the credit limit: a delivery adds its total less what it
         delivers of its order, which the customer's open orders already count."""
         super().check(doc, lines)
-        order, order_lines = self.source(doc)
-        covered = on_order_value(allocate(lines, order_lines, self.done_field)[0]) if order is not None else Decimal(0)
+        covered = on_order_value(self.take(doc, lines))
         total = Decimal(doc.total_with_tax or 0)
         check_credit(self.ctx, doc, total - covered, owed_already=total)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
-        order, order_lines = self.source(doc)
-        self._taken = []
-        effects = []
-        if order is not None:
-            self._taken, over = allocate(lines, order_lines, self.done_field)
-            self.refuse_over_order(order, over)
-            effects = [
-                _on_order(
-                    a,
-                    line_effect(
-                        a.index, lines[a.index], order.warehouse_id, RELEASE, f"release{a.order_line.id}", qty=a.qty
-                    ),
-                )
-                for a in self._taken
-            ]
+        self._taken = self.take(doc, lines)
+        effects = [
+            _on_order(
+                a,
+                line_effect(
+                    a.index, lines[a.index], a.order.warehouse_id, RELEASE, f"release{a.order_line.id}", qty=a.qty
+                ),
+            )
+            for a in self._taken
+        ]
         return effects + [line_effect(i, line, doc.warehouse_id, OUT, "out") for i, line in enumerate(lines)]
 
     def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
@@ -62,10 +57,9 @@ class SalesDelivery(DocumentBehaviour):
         add_done(self._taken, self.done_field)
 
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
-        order, order_lines = self.source(doc)
-        self._returned = give_back(lines, order_lines, self.done_field) if order is not None else []
+        self._returned = self.give(doc, lines)
         return [
-            _on_order(a, line_effect(a.index, lines[a.index], order.warehouse_id, RESERVE, "rereserve", qty=a.qty))
+            _on_order(a, line_effect(a.index, lines[a.index], a.order.warehouse_id, RESERVE, "rereserve", qty=a.qty))
             for a in self._returned
         ]
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.documents.base import DocumentBehaviour, line_effect
+from app.documents.base import DocumentBehaviour, line_effect, open_qty
 from app.documents.credit import check_credit
 from app.ledger.effects import RELEASE, RESERVE, Effect
-from app.services.stock.units import base_qty
 
 
 class SalesOrder(DocumentBehaviour):
-    """Customer order: holds stock until delivered or cancelled."""
+    """Customer order: holds stock until delivered, closed or cancelled."""
+
+    reserves = True
 
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Refuse an order that would take the customer past their credit limit."""
@@ -23,9 +24,7 @@ class SalesOrder(DocumentBehaviour):
 
     def cancel_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         return [
-            line_effect(
-                i, line, doc.warehouse_id, RELEASE, "release", qty=base_qty(line) - Decimal(line.delivered_qty or 0)
-            )
+            line_effect(i, line, doc.warehouse_id, RELEASE, "release", qty=open_qty(line, "delivered_qty"))
             for i, line in enumerate(lines)
-            if base_qty(line) > Decimal(line.delivered_qty or 0)
+            if open_qty(line, "delivered_qty") > 0
         ]

@@ -109,6 +109,10 @@ LOGGED_CELL_ERRORS = 100
 
 def run_job(job_id: int) -> str:
     """Run a queued job in this app context; return its final status ('skipped' if it was not ours)."""
+    from app.backups.maintenance import settle_connections
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settle_connections(app, wait=True)  # workers pause while a restore replaces the database
     row = store.claim(job_id, runner_id())
     if row is None:
         return "skipped"
@@ -121,7 +125,6 @@ def run_job(job_id: int) -> str:
     if kind is None:
         store.close(job_id, attempt, store.FAILED, {"message": t("jobs.unknown_kind", kind=row.kind)})
         return store.FAILED
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     heart = _Heartbeat(app, job_id, float(app.config.get("JXC_JOB_HEARTBEAT_SECONDS", 5)))
     heart.start()
     session = db.session

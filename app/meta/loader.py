@@ -13,6 +13,7 @@ from app.meta.approvals import load_approvals
 from app.meta.common import Collector, hint, texts
 from app.meta.figures import derive_figures, load_sides
 from app.meta.handlers import resolve_handlers
+from app.meta.reports import load_reports
 from app.meta.roles import load_menus, load_roles, load_settings
 from app.meta.spec import (
     FIGURES,
@@ -494,6 +495,7 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
                     out.add(spec.source, f"field '{spec.name}': unknown role '{role_key}'", hint(role_key, roles))
     _check_default_settings(models, settings, out)
     _check_backfills(models, out)
+    reports = load_reports(root, models, roles, out)
     if out.errors:
         return None, out.errors
     handlers, handler_errors = resolve_handlers(models)
@@ -503,7 +505,15 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     if figure_errors:
         return None, figure_errors
     return (
-        Metadata(models=models, roles=roles, menus=menus, settings=settings, approvals=approvals, handlers=handlers),
+        Metadata(
+            models=models,
+            roles=roles,
+            menus=menus,
+            settings=settings,
+            approvals=approvals,
+            handlers=handlers,
+            reports=reports,
+        ),
         [],
     )
 

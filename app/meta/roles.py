@@ -10,7 +10,16 @@ from app.meta.common import Collector, hint, texts
 from app.meta.spec import ACTIONS, FIGURES, SIDES, MenuLink, MenuSpec, ModelSpec, RoleSpec
 from app.meta.yamlload import line_of, load_yaml
 
-ROLE_OPTIONS = {"label", "permissions", "hidden_figures", "sides", "hidden_fields", "readonly_fields", "row_scope"}
+ROLE_OPTIONS = {
+    "label",
+    "permissions",
+    "hidden_figures",
+    "sides",
+    "hidden_fields",
+    "readonly_fields",
+    "row_scope",
+    "reports",
+}
 REQUIRED_ROLES = ("admin", "manager", "clerk", "purchaser", "salesperson", "warehouse", "finance")
 # me: a user field is the reader; my_warehouses: a warehouse link is one of theirs; visible: a link to a row
 # the reader may see (payments of the salesperson's own customers)
@@ -118,8 +127,21 @@ def load_roles(root: Path, models: dict[str, ModelSpec], out: Collector) -> dict
             sides=_kinds(raw, "sides", SIDES, f"{rel}:{line_of(raw, 'sides')}", key, out)
             if "sides" in raw
             else frozenset(SIDES),
+            reports=_report_patterns(raw, f"{rel}:{line_of(raw, 'reports')}", key, out),
         )
     return roles
+
+
+def _report_patterns(raw: dict[str, Any], where: str, role: str, out: Collector) -> tuple[str, ...]:
+    """A role's `reports:` list of report names or globs ('all' for every report); names are checked later
+    against metadata/reports/ (app/meta/reports.py)."""
+    value = raw.get("reports") or []
+    if value == "all":
+        return ("*",)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        out.add(where, f"role '{role}': reports must be a list of report names or 'all'", "reports: [sales_*]")
+        return ()
+    return tuple(value)
 
 
 def _is_figure(model: ModelSpec, name: str) -> bool:

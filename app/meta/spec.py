@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export")
+ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export", "close")
 MODEL_KINDS = ("master", "document", "ledger")
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
 TODAY = "today"  # `default: today` on a date field: the business's date when the row is created
@@ -192,6 +192,11 @@ class RoleSpec:
     row_scope: dict[str, dict[str, str]]
     hidden_figures: frozenset[str] = frozenset()
     sides: frozenset[str] = frozenset(SIDES)
+    reports: tuple[str, ...] = ()  # report names (globs) the role may run, besides reading their sources
+
+    def runs(self, report: str) -> bool:
+        """Does roles.yaml's `reports:` list the report for this role?"""
+        return any(fnmatch.fnmatchcase(report, pattern) for pattern in self.reports)
 
     def grants(self, model_key: str) -> set[str]:
         """The actions roles.yaml gives this role on a model (globs matched)."""
@@ -260,6 +265,7 @@ class Metadata:
     approvals: dict[str, ApprovalChain] = field(default_factory=dict)
     actions: tuple[str, ...] = ACTIONS
     handlers: Any = None  # app.meta.handlers.Handlers: the code the metadata names, resolved at load
+    reports: dict[str, Any] = field(default_factory=dict)  # name -> app.meta.reports.ReportSpec
 
     def model(self, key: str) -> ModelSpec:
         """The model called `key` (KeyError if unknown)."""

@@ -14,6 +14,7 @@ from app.extensions import registry
 from app.i18n import label, t
 from app.services.money.reorder import alerts, create_purchase_orders, suggestions
 from app.web.context import current_access, session
+from reports.dashboard import dashboard
 
 
 class HomeView(IndexView):
@@ -50,6 +51,7 @@ class HomeView(IndexView):
             alerts=stock_alerts,
             can_reorder=access.can("purchase_order", "write"),
             warehouses=[w.code for w in session().query(warehouses).order_by(warehouses.code)],
+            dash=dashboard(session(), access),
         )
 
 

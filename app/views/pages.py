@@ -10,7 +10,12 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import select
 
+from app.documents.flow import flow_of, open_lines_json, source_of, targets_of
+from app.documents.flow import open_lines as flow_open_lines
+from app.documents.flow import pick as flow_pick
+from app.documents.flow import push as flow_push
 from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import current_locale, label, t
@@ -52,6 +57,9 @@ class ModelPages(BaseView):
         "approve": "approve",
         "reject": "approve",
         "print": "read",
+        "close": "close",
+        "push": "read",
+        "pick": "write",
     }
 
     @property
@@ -104,6 +112,9 @@ class ModelPages(BaseView):
             search=search,
             can_add=access.can(model.key, "write") and model.kind not in ("ledger", "line"),
             can_import=may_import(access, model),
+            can_pick=model.kind == "document"
+            and access.can(model.key, "write")
+            and source_of(registry(), model.key)[0] is not None,
         )
 
     def _record(self, pk: int) -> tuple[dict[str, Any], list[dict[str, str]], list[Any], list[dict[str, str]]]:
@@ -161,6 +172,79 @@ class ModelPages(BaseView):
             and data.get("status") == Status.PENDING
             and access.can(model.key, "approve"),
             version=data.get("version"),
+            flow=flow_of(session(), access, model.key, get_row(session(), access, model, pk))
+            if model.kind == "document"
+            else None,
+            push_targets=[
+                {"model": key, "label": label(registry().model(key).label, key)}
+                for key in targets_of(registry(), model.key)
+                if access.can(key, "write")
+            ]
+            if data.get("status") == Status.SUBMITTED
+            else [],
+            can_close=model.kind == "document"
+            and data.get("status") == Status.SUBMITTED
+            and model.lines_model is not None
+            and registry().model(model.lines_model).field("closed_qty") is not None
+            and data.get("close_status") != "closed"
+            and access.can(model.key, "close"),
+        )
+
+    @expose("/<int:pk>/close", methods=["POST"])
+    @has_access
+    def close(self, pk: int) -> Any:
+        """关闭 the rest of a submitted order (its reservation released)."""
+        return self._transition(pk, lambda service, key, pk, version: service.close(key, pk))
+
+    @expose("/<int:pk>/push/<target>", methods=["POST"])
+    @has_access
+    def push(self, pk: int, target: str) -> Any:
+        """下推: a draft follow-on with this document's open quantities; its form opens."""
+        try:
+            row = flow_push(session(), current_access(), self.model_key, pk, target)
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+        flash(t("draft_made", number=row.number), "success")
+        return redirect(url_for(f"{registry().model(target).class_name}Pages.edit", pk=row.id))
+
+    @expose("/pick", methods=["GET", "POST"])
+    @has_access
+    def pick(self) -> Any:
+        """选单: open lines of submitted sources (of one partner), ticked into one draft of this model."""
+        access = current_access()
+        model = self.model
+        if request.method == "POST":
+            ids = [int(i) for i in request.form.getlist("line") if i.isdigit()]
+            try:
+                row = flow_pick(session(), access, model.key, ids)
+            except ServiceError as exc:
+                session().rollback()
+                flash(_messages(exc), "danger")
+                return redirect(request.url)
+            flash(t("draft_made", number=row.number), "success")
+            return redirect(url_for(f"{self.__class__.__name__}.edit", pk=row.id))
+        partner = request.args.get("partner", type=int)
+        picked = flow_open_lines(session(), access, model.key, None, partner)
+        source_model, _ = source_of(registry(), model.key)
+        partners = _partner_names(
+            {
+                p["source"].partner_id
+                for p in flow_open_lines(session(), access, model.key)
+                if hasattr(p["source"], "partner_id")
+            }
+        )
+        return self.render_template(
+            "jxc/pick.html",
+            model=model,
+            title=f"{label(model.label, model.key)} · {t('page.pick')}",
+            source_label=label(registry().model(source_model).label, source_model) if source_model else "",
+            rows=open_lines_json(session(), access, picked),
+            partner=partner,
+            partners=partners,
         )
 
     @expose("/<int:pk>/print")
@@ -337,6 +421,22 @@ class ModelPages(BaseView):
             session().rollback()
             flash(exc.message, "danger")
         return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+
+
+def _messages(exc: ServiceError) -> str:
+    """What a refused action says, every cell's message for a validation failure."""
+    if isinstance(exc, ValidationFailed):
+        return "；".join(e.message for e in exc.errors)
+    return exc.message
+
+
+def _partner_names(ids: set[int]) -> list[tuple[int, str]]:
+    """(id, code and name) of these partners, by name (the pick page's partner choice)."""
+    if not ids:
+        return []
+    cls = registry().cls("partner")
+    rows = session().execute(select(cls.id, cls.code, cls.name).where(cls.id.in_(ids)).order_by(cls.name))
+    return [(pk, f"{code} {name}") for pk, code, name in rows]
 
 
 def _default_for_form(spec: Any, default: Any) -> Any:

@@ -12,14 +12,17 @@ from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
+from app.api.reports_api import ReportsApi
 from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
+from app.views.backups import BackupsView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
+from app.views.reports import ReportsView
 
 PLATFORM_APIS = (
     MetaApi,
@@ -33,6 +36,7 @@ PLATFORM_APIS = (
     LotsApi,
     JobsApi,
     ImportsApi,
+    ReportsApi,
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,
@@ -44,6 +48,8 @@ PLATFORM_VIEWS = (
     CashView,
     GridView,
     JobsView,
+    BackupsView,
+    ReportsView,
 )
 
 

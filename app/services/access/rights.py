@@ -19,6 +19,7 @@ from app.errors import Forbidden
 from app.i18n import t
 from app.meta.figures import model_sides
 from app.meta.registry import Registry
+from app.meta.reports import ReportSpec
 from app.meta.spec import FIGURES, SIDE_FIGURE, FieldSpec, ModelSpec, RoleSpec
 from app.services.access.tables import user_department, user_warehouse
 
@@ -133,6 +134,21 @@ class Access:
         if not self.may_use(model_key, *field_names):
             raise Forbidden(t("forbidden"))
         return self.registry.model(model_key)
+
+    # -- reports --------------------------------------------------------------------------------
+
+    def may_run(self, report: ReportSpec) -> bool:
+        """May the user run the report: roles.yaml's `reports:` lists it for one of their roles, and they may
+        read each of its sources (and see the fields it names there)?"""
+        if not self.is_admin and not any(role.runs(report.key) for role in self.roles):
+            return False
+        return all(self.may_use(model, *fields) for model, fields in report.sources.items())
+
+    def sees_figures(self, figures: frozenset[str]) -> bool:
+        """Does one of the user's roles show every one of these kinds of figure (a report column's)?"""
+        if self.is_admin or not figures:
+            return True
+        return any(not figures & self.hidden_figures(role) for role in self.roles)
 
     # -- rows -----------------------------------------------------------------------------------
 

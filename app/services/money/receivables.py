@@ -92,16 +92,24 @@ def payable(session: Session, registry: Registry, partner_id: int, access: Acces
 
 
 def open_orders(session: Session, registry: Registry, partner_id: int, exclude: int | None = None) -> Decimal:
-    """Value with tax of what submitted sales orders (but `exclude`) still have to deliver."""
+    """Value with tax of what submitted sales orders (but `exclude`) still have to deliver (less what was
+    closed)."""
     order, line = registry.cls("sales_order"), registry.cls("sales_order_line")
     rows = session.execute(
-        select(func.coalesce(line.base_qty, line.qty).label("qty"), line.delivered_qty, line.amount_with_tax)
+        select(
+            func.coalesce(line.base_qty, line.qty).label("qty"),
+            line.delivered_qty,
+            line.closed_qty,
+            line.amount_with_tax,
+        )
         .join(order, order.id == line.parent_id)
         .where(order.partner_id == partner_id, order.status == Status.SUBMITTED, order.id != (exclude or 0))
     )
     return sum(
         (
-            (Decimal(r.qty) - Decimal(r.delivered_qty or 0)) / Decimal(r.qty) * Decimal(r.amount_with_tax or 0)
+            (Decimal(r.qty) - Decimal(r.delivered_qty or 0) - Decimal(r.closed_qty or 0))
+            / Decimal(r.qty)
+            * Decimal(r.amount_with_tax or 0)
             for r in rows
             if r.qty
         ),

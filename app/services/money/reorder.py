@@ -81,12 +81,12 @@ def positions(session: Session, access: Access) -> list[StockPosition]:
         stock_q = stock_q.where(scope)
     stock = {row[0]: (row[1] or ZERO, row[2] or ZERO) for row in session.execute(stock_q)}
     on_order: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for item_id, qty, received in session.execute(
-        select(line.item_id, func.coalesce(line.base_qty, line.qty), line.received_qty)
+    for item_id, qty, received, closed in session.execute(
+        select(line.item_id, func.coalesce(line.base_qty, line.qty), line.received_qty, line.closed_qty)
         .join(order, order.id == line.parent_id)
         .where(order.status == Status.SUBMITTED)
     ):
-        on_order[item_id] += Decimal(qty) - Decimal(received or 0)  # both in base units
+        on_order[item_id] += Decimal(qty) - Decimal(received or 0) - Decimal(closed or 0)  # all in base units
     out = []
     for row in session.execute(select(item).where(item.active.isnot(False)).order_by(item.sku)).scalars():
         on_hand, reserved = stock.get(row.id, (ZERO, ZERO))

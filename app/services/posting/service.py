@@ -14,11 +14,13 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
+from app.documents.base import line_effect, open_qty
+from app.documents.flow import closing_done_field, live_follow_ons
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import label, t
 from app.ledger.effects import IN, OUT, RELEASE, RESERVE, Effect
@@ -95,6 +97,11 @@ class PostingService:
         """Send a pending document back to draft."""
         return self._retrying(lambda: self._reject(model_key, pk, version))
 
+    def close(self, model_key: str, pk: int, line_ids: list[int] | None = None) -> Any:
+        """关闭: the rest of these lines (every line when None) of a submitted order is no longer expected:
+        counted in closed_qty, its reservation released; the order's close_status says partly or closed."""
+        return self._retrying(lambda: self._close(model_key, pk, line_ids))
+
     # -- transitions ----------------------------------------------------------------------------
 
     def _document(self, model_key: str, pk: int, action: str) -> tuple[ModelSpec, Any]:
@@ -148,7 +155,7 @@ class PostingService:
     def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "submit")
         self._check_period(doc)
-        levels = self._required_levels(model, doc)
+        levels = self.required_levels(model, doc)
         if levels:
             self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
             self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
@@ -162,7 +169,7 @@ class PostingService:
         model, doc = self._document(model_key, pk, "approve")
         if doc.status != Status.PENDING:
             raise Conflict(t("status_changed", status=Status.PENDING.text()))
-        levels = self._required_levels(model, doc)
+        levels = self.required_levels(model, doc)
         step = doc.approval_step or 0
         level = levels[step] if step < len(levels) else None
         if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
@@ -215,7 +222,7 @@ class PostingService:
         self.message = t("rejected_ok")
         return doc
 
-    def _required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
+    def required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
         """Approval levels from approvals.yaml by amount, plus any the document adds (over budget)."""
         chain = self.registry.meta.approvals.get(model.key)
         levels = chain.required(getattr(doc, chain.amount_field)) if chain is not None else ()
@@ -261,6 +268,10 @@ class PostingService:
         model, doc = self._document(model_key, pk, "approve")
         self._check_period(doc)
         self._transition(model, doc, Status.SUBMITTED, Status.CANCELLED, version)
+        # checked under the document's lock: a follow-on submitting now waits for it, then finds it cancelled
+        live = live_follow_ons(self.session, self.registry, model.key, doc)
+        if live:
+            raise ValidationFailed([CellError("_record", t("cancel_has_follow_ons", numbers="、".join(live)))])
         stock = self._stock_writer()
         lines = list(doc.lines) if model.lines_model else []
         behaviour = self.registry.behaviour(model.key, self)
@@ -280,29 +291,122 @@ class PostingService:
         )
         return doc
 
+    def _close(self, model_key: str, pk: int, line_ids: list[int] | None) -> Any:
+        model, doc = self._document(model_key, pk, "close")
+        line_model = self.registry.model(model.lines_model or "")
+        if line_model.field("closed_qty") is None:
+            raise ValidationFailed([CellError("_record", t("close_not_an_order"))])
+        cls = self.registry.cls(model.key)
+        locked = self.session.execute(
+            select(cls).where(cls.id == doc.id, cls.status == Status.SUBMITTED).with_for_update()
+        ).scalar_one_or_none()
+        if locked is None:
+            raise Conflict(t("status_changed", status=Status.SUBMITTED.text()))
+        _, done_field = closing_done_field(self.registry, model.key)
+        lines = self._lines_of(model.key, [doc.id])
+        wanted = set(line_ids) if line_ids is not None else {line.id for line in lines}
+        unknown = wanted - {line.id for line in lines}
+        if unknown:
+            raise ValidationFailed(
+                [CellError("lines", t("close_unknown_lines", ids=", ".join(map(str, sorted(unknown)))))]
+            )
+        effects, closed = [], {}
+        for index, line in enumerate(lines):
+            rest = open_qty(line, done_field) if line.id in wanted else Decimal(0)
+            if rest <= 0:
+                continue
+            closed[line.id] = rest
+            line.closed_qty = Decimal(line.closed_qty or 0) + rest
+            if self.registry.behaviour(model.key).reserves:
+                effects.append(line_effect(index, line, doc.warehouse_id, RELEASE, "close", qty=rest))
+        if not closed:
+            raise ValidationFailed([CellError("lines", t("close_nothing_open"))])
+        self._stock_writer().post(model, doc, effects)
+        doc.close_status = "closed" if all(open_qty(line, done_field) <= 0 for line in lines) else "partly"
+        doc.version = (doc.version or 0) + 1
+        doc.updated_at, doc.updated_by_id = utcnow(), self.access.user_id
+        self.session.flush()
+        audit_change(
+            self.session,
+            self.access,
+            model.key,
+            doc.id,
+            "close",
+            {"close_status": None},
+            {"close_status": doc.close_status, "closed": {str(k): str(v) for k, v in closed.items()}},
+        )
+        self.session.commit()
+        self.message = t("closed_ok", count=len(closed))
+        return doc
+
     # -- look-ups for document behaviours (their `ctx`) ------------------------------------------
 
     def row(self, model_key: str, pk: int | None) -> Any:
         """A row by id (None for None)."""
         return None if pk is None else self.session.get(self.registry.cls(model_key), pk)
 
-    def submitted_document(self, model_key: str, number: str) -> tuple[Any, list[Any]] | None:
-        """A submitted document by number, with its lines locked for update (None if there is none)."""
+    def submitted_document(self, model_key: str, number: str, scoped: bool = True) -> tuple[Any, list[Any]] | None:
+        """A submitted document by number, locked for update, with its lines (None if there is none, or
+        when `scoped` and the user may not read it)."""
         cls = self.registry.cls(model_key)
-        doc = self.session.execute(
-            select(cls).where(cls.number == number, cls.status == Status.SUBMITTED).with_for_update()
-        ).scalar_one_or_none()
+        stmt = select(cls).where(cls.number == number, cls.status == Status.SUBMITTED)
+        if scoped:
+            stmt = self._scoped(model_key, stmt)
+            if stmt is None:
+                return None
+        doc = self.session.execute(stmt.with_for_update()).scalar_one_or_none()
         if doc is None:
             return None
-        return doc, list(doc.lines)
+        return doc, self._lines_of(model_key, [doc.id])
 
-    def returned_serials(self, model_key: str, source_number: str, exclude: int) -> dict[int, set[str]]:
-        """Serials per item that submitted `model_key` returns (but `exclude`) took back from a document."""
+    def source_lines(
+        self, model_key: str, line_ids: Collection[int], scoped: bool = True
+    ) -> dict[int, tuple[Any, Any]]:
+        """Lines of submitted `model_key` documents by id, each with its document; the documents locked
+        for update in id order (follow-ons take from their open quantities one at a time). When `scoped`,
+        lines of documents the user may not read are left out."""
+        cls, line_cls = self.registry.cls(model_key), self.registry.cls(f"{model_key}_line")
+        parents = select(line_cls.parent_id).where(line_cls.id.in_(list(line_ids)))
+        stmt = select(cls).where(cls.id.in_(parents), cls.status == Status.SUBMITTED)
+        if scoped:
+            stmt = self._scoped(model_key, stmt)
+            if stmt is None:
+                return {}
+        docs = {d.id: d for d in self.session.scalars(stmt.order_by(cls.id).with_for_update())}
+        wanted = set(line_ids)
+        return {
+            line.id: (docs[line.parent_id], line) for line in self._lines_of(model_key, list(docs)) if line.id in wanted
+        }
+
+    def _scoped(self, model_key: str, stmt: Any) -> Any:
+        """`stmt` limited to the rows the user may read (None when they may read none of the model)."""
+        model = self.registry.model(model_key)
+        if not self.access.can(model_key, "read"):
+            return None
+        scope = self.access.scope(model)
+        return stmt if scope is None else stmt.where(scope)
+
+    def _lines_of(self, model_key: str, doc_ids: list[int]) -> list[Any]:
+        """The lines of these documents as the database has them now (read after the documents' lock)."""
+        line_cls = self.registry.cls(f"{model_key}_line")
+        stmt = select(line_cls).where(line_cls.parent_id.in_(doc_ids)).order_by(line_cls.parent_id, line_cls.line_no)
+        return list(self.session.scalars(stmt.execution_options(populate_existing=True)))
+
+    def returned_serials(self, model_key: str, source: Any, exclude: int) -> dict[int, set[str]]:
+        """Serials per item that submitted `model_key` returns (but `exclude`) took back from `source`:
+        their lines linked to it, and unlinked lines of returns naming it in source_number."""
         doc, line = self.registry.cls(model_key), self.registry.cls(f"{model_key}_line")
         rows = self.session.execute(
             select(line.item_id, line.serials)
             .join(doc, doc.id == line.parent_id)
-            .where(doc.source_number == source_number, doc.status == Status.SUBMITTED, doc.id != exclude)
+            .where(
+                doc.status == Status.SUBMITTED,
+                doc.id != exclude,
+                or_(
+                    and_(line.source_model == source.__jxc_model__, line.source_id == source.id),
+                    and_(line.source_line_id.is_(None), doc.source_number == source.number),
+                ),
+            )
         )
         found: dict[int, set[str]] = {}
         for item_id, serials in rows:

@@ -20,7 +20,8 @@ def person_name(first: str | None, last: str | None) -> str:
     return "".join(p.strip() for p in (first or "", last or "") if p.strip() not in ("", "-"))
 
 
-def _link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
+def link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
+    """{id: {id, key, name}} of the linked rows the reader may see (others are left out: they read as empty)."""
     if not ids:
         return {}
     if spec.type == "user":
@@ -43,7 +44,7 @@ def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any)
     if value is None:
         return None
     if spec.is_link:
-        return _link_labels(session, access, spec, {value}).get(value)
+        return link_labels(session, access, spec, {value}).get(value)
     return FIELD_TYPES[spec.type].to_json(spec, value)
 
 
@@ -66,7 +67,7 @@ def rows_to_json(
         if spec.is_link:
             target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
             target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
-    by_target = {key: _link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
+    by_target = {key: link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
     labels = {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
     lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
     line_model_key = model.lines_model

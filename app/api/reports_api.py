@@ -1,0 +1,110 @@
+"""/api/v1/reports/: the reports the reader may run, and one report's answer as JSON, xlsx or csv."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, jsonify, request
+from flask_appbuilder.api import BaseApi, expose, safe
+
+from app.api.grid_api import XLSX_MIME, signed_in
+from app.api.responses import service_errors
+from app.i18n import label
+from app.web.context import current_access, request_user, session
+from reports.output import title, to_csv, write_xlsx
+from reports.runner import as_json, available, run_report
+
+FORMATS = ("json", "xlsx", "csv")
+
+
+def author() -> str:
+    """制表人: the reader's name (their user name when they have none)."""
+    user = request_user()
+    if user is None:
+        return ""
+    name = f"{user.first_name or ''}{user.last_name or ''}".strip()
+    return name or user.username
+
+
+def file_response(data: bytes, mimetype: str, key: str, name: str) -> Response:
+    """A download with an ASCII file name and the reader's-language one (RFC 5987)."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=\"{key}\"; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+class ReportsApi(BaseApi):
+    """Reports, always run as the reader (row scope, masks, the sources they may read)."""
+
+    resource_name = "reports"
+    version = "v1"
+    allow_browser_login = True
+    openapi_spec_tag = "reports"
+
+    @expose("/", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def list_reports(self) -> Any:
+        """The reports the reader may run, with their parameters.
+        ---
+        get:
+          summary: Reports the reader may run
+          responses:
+            200:
+              description: '{result: [{name, label, help, params: [{name, type, label, options}]}]}'
+        """
+        result = [
+            {
+                "name": report.key,
+                "label": label(report.label, report.key),
+                "help": label(report.help, ""),
+                "params": [
+                    {
+                        "name": p.name,
+                        "type": p.type,
+                        "label": label(p.label, p.name),
+                        "options": [{"value": v, "label": label(text, v)} for v, text in p.options],
+                    }
+                    for p in report.params
+                ],
+            }
+            for report in available(current_access())
+        ]
+        return jsonify({"result": result})
+
+    @expose("/<name>", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def run(self, name: str) -> Any:
+        """Run a report: its parameters in the query string, `format` json (default), xlsx or csv.
+        ---
+        get:
+          summary: Run a report
+          parameters:
+          - {in: path, name: name, required: true, schema: {type: string}}
+          - {in: query, name: format, schema: {type: string, enum: [json, xlsx, csv]}}
+          responses:
+            200:
+              description: '{columns, rows, totals, chart} or the file'
+            403:
+              description: The reader may not run it
+            422:
+              description: A parameter is wrong
+        """
+        args = {k: v for k, v in request.args.items() if k not in ("format", "_l_")}
+        fmt = request.args.get("format", "json")
+        if fmt not in FORMATS:
+            fmt = "json"
+        result = run_report(session(), current_access(), name, args)
+        session().rollback()  # a report only reads
+        if fmt == "csv":
+            return file_response(to_csv(result), "text/csv", f"{name}.csv", f"{title(result)}.csv")
+        if fmt == "xlsx":
+            buffer = io.BytesIO()
+            write_xlsx(result, buffer, author())
+            return file_response(buffer.getvalue(), XLSX_MIME, f"{name}.xlsx", f"{title(result)}.xlsx")
+        return jsonify(as_json(result))

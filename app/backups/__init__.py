@@ -1,0 +1,100 @@
+"""Encrypted backups in several places and a checked restore (docs/backups.md).
+
+- `run_backup(app)`: one backup run of the app's database into every destination (what `jxc backup`,
+  the backups page's "run now" and a schedule call; the job kind `backup` runs it in the background);
+- `restore(app, path)`: check, back up the current data, restore beside it in maintenance mode, switch;
+- `settings_of(app)`, `list_backups(app)`, `last_runs(app)`: for the page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.backups.archive import BackupFile, RunResult, list_folder, make_backup
+from app.backups.restore import BackupError, RestoreResult, restore_backup
+from app.backups.settings import BackupSettings, backup_settings
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["BackupError", "last_runs", "list_backups", "restore", "run_backup", "settings_of"]
+
+log = logging.getLogger(__name__)
+STATUS = "backup_status.json"
+
+
+def settings_of(app: Flask) -> BackupSettings:
+    """The app's backup settings."""
+    return backup_settings(app.config)  # the command line calls backup_settings(build_config()) directly
+
+
+def last_runs(app: Flask) -> dict[str, Any]:
+    """{"backup": {...}, "restore": {...}}: when each last ran, whether it succeeded, its message."""
+    try:
+        return json.loads((settings_of(app).instance / STATUS).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _record(settings: BackupSettings, what: str, ok: bool, message: str, **more: Any) -> None:
+    """Keep the last outcome in the instance folder (outside the database: a restore replaces that)."""
+    path = settings.instance / STATUS
+    try:
+        runs = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        runs = {}
+    runs[what] = {"at": datetime.now(UTC).isoformat(), "ok": ok, "message": message, **more}
+    temp = path.with_name(f".{STATUS}.{os.getpid()}")
+    temp.write_text(json.dumps(runs, ensure_ascii=False), encoding="utf-8")
+    os.replace(temp, path)
+
+
+def _message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, BackupError) else f"{type(exc).__name__}: {exc}"
+
+
+def run_backup(app: Flask, reason: str = "manual") -> RunResult:
+    """Take one backup of the app's database into every destination, verified, then apply retention.
+
+    The outcome is kept for the backups page; a failure is logged as an error (the alert) and raised."""
+    settings = settings_of(app)
+    try:
+        result = make_backup(settings, app.config["SQLALCHEMY_DATABASE_URI"], reason)
+    except BaseException as exc:
+        log.error("backup failed: %s", _message(exc))
+        _record(settings, "backup", False, _message(exc))
+        raise
+    failed = "; ".join(f"{where}: {why}" for where, why in result.failed.items())
+    if failed:
+        log.error("backup %s: some destinations failed: %s", result.name, failed)
+    _record(settings, "backup", not failed, failed, name=result.name)
+    return result
+
+
+def restore(app: Flask, path: Path | str) -> RestoreResult:
+    """Restore a backup file into the app's database (refusing a bad file before touching anything)."""
+    from app.extensions import db
+
+    def release() -> None:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    settings = settings_of(app)
+    try:
+        result = restore_backup(settings, app.config["SQLALCHEMY_DATABASE_URI"], Path(path), release)
+    except BaseException as exc:
+        _record(settings, "restore", False, _message(exc), name=Path(path).name)
+        raise
+    _record(settings, "restore", True, "", name=Path(path).name, safety_backup=result.safety_backup)
+    return result
+
+
+def list_backups(app: Flask) -> list[BackupFile]:
+    """The backups in the first destination, newest first."""
+    return list_folder(settings_of(app).directory)

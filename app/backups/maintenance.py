@@ -1,0 +1,98 @@
+"""Maintenance mode while a restore runs, seen by every process that shares the instance folder.
+
+`<instance>/maintenance.json` exists while a restore runs: pages and the API answer 503 with a Chinese
+page, and job workers wait before starting a job. A flag left by a process that died on this host is
+ignored (and removed), so a killed restore never locks the app out. `<instance>/db_generation` counts
+restores: a process that sees it change drops its pooled connections, which point at the old database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+FLAG = "maintenance.json"
+GENERATION = "db_generation"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def maintenance(instance: Path | str) -> dict[str, Any] | None:
+    """The flag's contents while maintenance is on, else None."""
+    path = Path(instance) / FLAG
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    if info.get("host") == socket.gethostname() and not _alive(int(info.get("pid", 0))):
+        path.unlink(missing_ok=True)  # its restore died: nothing was switched half-way (see restore.py)
+        return None
+    return info
+
+
+@contextmanager
+def maintenance_mode(instance: Path | str, reason: str) -> Iterator[None]:
+    """Maintenance on for the duration of the block."""
+    path = Path(instance) / FLAG
+    temp = path.with_name(f".{FLAG}.{os.getpid()}")
+    info = {"reason": reason, "pid": os.getpid(), "host": socket.gethostname(), "since": datetime.now(UTC).isoformat()}
+    temp.write_text(json.dumps(info), encoding="utf-8")
+    os.replace(temp, path)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def generation(instance: Path | str) -> int:
+    """How many restores have switched the database of this instance."""
+    try:
+        return int((Path(instance) / GENERATION).read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+def bump_generation(instance: Path | str) -> None:
+    """Tell every process that the database was switched."""
+    path = Path(instance) / GENERATION
+    temp = path.with_name(f".{GENERATION}.{os.getpid()}")
+    temp.write_text(str(generation(instance) + 1))
+    os.replace(temp, path)
+
+
+WAIT_POLL = 1.0
+
+
+def settle_connections(app: Flask, wait: bool = False) -> None:
+    """Before a request or a job: (optionally) wait while a restore runs, and once one has switched the
+    database, drop this process's pooled connections (on SQLite they would still read the old file)."""
+    from app.extensions import db
+
+    instance = app.config["INSTANCE_PATH"]
+    waited = False
+    while wait and maintenance(instance) is not None:
+        time.sleep(WAIT_POLL)
+        waited = True
+    now = generation(instance)
+    if waited or now != app.extensions.get("jxc_db_generation", now):
+        db.session.remove()
+        db.engine.dispose()
+    app.extensions["jxc_db_generation"] = now

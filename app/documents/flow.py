@@ -1,0 +1,275 @@
+"""Documents that flow into each other: which document follows which, and the links between their lines.
+
+A follow-on line (an order line from a request line, a receipt line from an order line, a return line
+from a receipt or delivery line) names its source document and line in `source_model`, `source_id` and
+`source_line_id`. Submitting the follow-on takes its quantity from the source line's open quantity
+(app/documents/base.py `DocumentBehaviour.take`); drafts hold nothing. The flows are the behaviours'
+`source_model`: no second table of them to keep in step. See docs/flow.md.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.documents.base import open_qty
+from app.errors import CellError, ValidationFailed
+from app.i18n import label, t
+from app.meta.status import Status
+from app.services.access.rights import Access
+from app.services.records.query import get_row
+from app.services.records.serialize import rows_to_json
+from app.services.records.write import RecordService
+
+LIVE = (Status.PENDING, Status.SUBMITTED)  # follow-ons that keep their source from being cancelled
+
+
+def source_of(registry: Any, model_key: str) -> tuple[str | None, str]:
+    """The model whose lines `model_key`'s lines come from, and the quantity on them it fills."""
+    if registry.model(model_key).kind != "document":
+        return None, ""
+    behaviour = registry.behaviour(model_key)
+    return behaviour.source_model, behaviour.done_field
+
+
+def closing_done_field(registry: Any, model_key: str) -> tuple[str | None, str]:
+    """The follow-on that fills `model_key`'s lines and the line quantity it fills (what closing leaves
+    alone): the first target's done field (an order's receipts or deliveries)."""
+    for target in targets_of(registry, model_key):
+        return target, source_of(registry, target)[1]
+    return None, ""
+
+
+def targets_of(registry: Any, model_key: str) -> list[str]:
+    """The documents whose lines may come from `model_key`'s lines (下推 targets), in metadata order."""
+    return [
+        key
+        for key, model in registry.meta.models.items()
+        if model.kind == "document" and source_of(registry, key)[0] == model_key
+    ]
+
+
+def live_follow_ons(session: Session, registry: Any, model_key: str, doc: Any) -> list[str]:
+    """Numbers of the pending or submitted documents that come from `doc`: lines linked to it, or (for
+    documents written before line links) naming it in source_number; and payments settling it."""
+    numbers: list[str] = []
+    for target in targets_of(registry, model_key):
+        cls, line = registry.cls(target), registry.cls(f"{target}_line")
+        linked = select(line.parent_id).where(line.source_model == model_key, line.source_id == doc.id)
+        stmt = select(cls.number).where(cls.status.in_(LIVE), or_(cls.id.in_(linked), cls.source_number == doc.number))
+        numbers += session.scalars(stmt.order_by(cls.number)).all()
+    if "payment" in registry.meta.models and model_key in _settled_models(registry):
+        pay, line = registry.cls("payment"), registry.cls("payment_line")
+        stmt = (
+            select(pay.number)
+            .join(line, line.parent_id == pay.id)
+            .where(pay.status.in_(LIVE), line.source_model == model_key, line.source_number == doc.number)
+            .distinct()
+        )
+        numbers += session.scalars(stmt.order_by(pay.number)).all()
+    return numbers
+
+
+def _settled_models(registry: Any) -> set[str]:
+    spec = registry.model("payment_line").field("source_model")
+    return {option.value for option in spec.options} if spec is not None else set()
+
+
+def doc_ref(registry: Any, model_key: str, doc: Any) -> dict[str, Any]:
+    """A document as the flow panels show it: model, its name, id, number, status."""
+    return {
+        "model": model_key,
+        "model_label": label(registry.model(model_key).label, model_key),
+        "id": doc.id,
+        "number": doc.number,
+        "status": doc.status,
+        "status_text": Status(doc.status).text(),
+    }
+
+
+def flow_of(session: Session, access: Access, model_key: str, doc: Any) -> dict[str, Any]:
+    """Both ways of a document's flow, as far as the user may read: the source documents its lines come
+    from (with each line's source line) and the documents whose lines come from it."""
+    registry = access.registry
+    sources: list[dict[str, Any]] = []
+    source_model, _ = source_of(registry, model_key)
+    model = registry.model(model_key)
+    if source_model and model.lines_model and registry.model(model.lines_model).field("source_line_id"):
+        by_id = _readable(session, access, source_model, {line.source_id for line in doc.lines if line.source_id})
+        for source in by_id.values():
+            ref = doc_ref(registry, source_model, source)
+            ref["lines"] = [
+                {"line_no": line.line_no, "source_line_id": line.source_line_id}
+                for line in doc.lines
+                if line.source_id == source.id
+            ]
+            sources.append(ref)
+    follow_ons = []
+    for target in targets_of(registry, model_key):
+        cls, line = registry.cls(target), registry.cls(f"{target}_line")
+        linked = select(line.parent_id).where(line.source_model == model_key, line.source_id == doc.id)
+        ids = set(session.scalars(select(cls.id).where(or_(cls.id.in_(linked), cls.source_number == doc.number))))
+        follow_ons += [doc_ref(registry, target, row) for row in _readable(session, access, target, ids).values()]
+    return {"sources": sources, "follow_ons": follow_ons}
+
+
+def _readable(session: Session, access: Access, model_key: str, ids: set[int]) -> dict[int, Any]:
+    """The documents among `ids` the user may read (in their row scope), by id."""
+    if not ids or not access.can(model_key, "read"):
+        return {}
+    cls = access.registry.cls(model_key)
+    stmt = select(cls).where(cls.id.in_(ids))
+    scope = access.scope(access.registry.model(model_key))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return {row.id: row for row in session.scalars(stmt.order_by(cls.id))}
+
+
+def open_lines(
+    session: Session, access: Access, target: str, source_ids: list[int] | None = None, partner_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The open lines of submitted source documents of `target` the user may read (选单): of the sources
+    `source_ids`, or of every source of the partner; each with what is still open (base units)."""
+    registry = access.registry
+    source_model, done_field = source_of(registry, target)
+    if source_model is None or not access.can(source_model, "read"):
+        return []
+    cls, line_cls = registry.cls(source_model), registry.cls(f"{source_model}_line")
+    stmt = select(cls).where(cls.status == Status.SUBMITTED)
+    scope = access.scope(registry.model(source_model))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if source_ids is not None:
+        stmt = stmt.where(cls.id.in_(source_ids))
+    if partner_id is not None and hasattr(cls, "partner_id"):
+        stmt = stmt.where(cls.partner_id == partner_id)
+    docs = {d.id: d for d in session.scalars(stmt.order_by(cls.date, cls.id))}
+    lines = session.scalars(
+        select(line_cls).where(and_(line_cls.parent_id.in_(list(docs)))).order_by(line_cls.parent_id, line_cls.line_no)
+    )
+    found = []
+    for line in lines:
+        left = open_qty(line, done_field)
+        if left <= 0:
+            continue
+        doc = docs[line.parent_id]
+        found.append({"source": doc, "line": line, "open_qty": left})
+    return found
+
+
+def open_lines_json(session: Session, access: Access, picked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open source lines as the API answers them: each line as the user may read it (masked), its source
+    document and what is still open in base units."""
+    if not picked:
+        return []
+    registry = access.registry
+    source_model = picked[0]["source"].__jxc_model__
+    line_model = registry.model(f"{source_model}_line")
+    lines = rows_to_json(session, access, line_model, [p["line"] for p in picked])
+    out = []
+    for p, line in zip(picked, lines, strict=True):
+        source = doc_ref(registry, source_model, p["source"])
+        source["date"] = p["source"].date.isoformat() if p["source"].date else None
+        line["line_no"] = p["line"].line_no
+        out.append({"source": source, "line": line, "open_qty": format(p["open_qty"].normalize(), "f")})
+    return out
+
+
+# header fields a follow-on takes from its source when both have them
+HEADER = ("partner", "warehouse", "purchaser", "salesperson", "prices_include_tax")
+# line fields a follow-on line takes from its source line when both have them
+LINE = ("price", "discount_rate", "tax_rate", "batch")
+
+
+def push(
+    session: Session, access: Access, source_model: str, pk: int, target: str, header: dict[str, Any] | None = None
+) -> Any:
+    """下推: a draft `target` with the open quantities of one submitted source document the user may read
+    (`header`: values for the draft's header, e.g. the supplier of an order pushed from a request)."""
+    registry = access.registry
+    if target not in targets_of(registry, source_model):
+        raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
+    source = get_row(session, access, registry.model(source_model), pk)
+    if source.status != Status.SUBMITTED:
+        raise ValidationFailed([CellError("_record", t("push_not_submitted", number=source.number))])
+    return make_draft(session, access, target, open_lines(session, access, target, [pk]), header)
+
+
+def pick(
+    session: Session, access: Access, target: str, line_ids: list[int], header: dict[str, Any] | None = None
+) -> Any:
+    """选单: a draft `target` with the open quantities of these source lines (of one or several sources)."""
+    if not line_ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in line_ids):
+        raise ValidationFailed([CellError("source_line_ids", t("pick_lines_needed"))])
+    source_model, _ = source_of(access.registry, target)
+    if source_model is None:
+        raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
+    line_cls = access.registry.cls(f"{source_model}_line")
+    parents = sorted(set(session.scalars(select(line_cls.parent_id).where(line_cls.id.in_(line_ids)))))
+    wanted = set(line_ids)
+    picked = [p for p in open_lines(session, access, target, parents) if p["line"].id in wanted]
+    missing = wanted - {p["line"].id for p in picked}
+    if missing:
+        raise ValidationFailed(
+            [CellError("source_line_ids", t("source_line_missing", id=", ".join(map(str, sorted(missing)))))]
+        )
+    return make_draft(session, access, target, picked, header)
+
+
+def make_draft(
+    session: Session, access: Access, target: str, picked: list[dict[str, Any]], header: dict[str, Any] | None = None
+) -> Any:
+    """Create the draft through the one write path: the header from the first source, one line per open
+    source line with its link; every source must be of the same partner."""
+    if not picked:
+        raise ValidationFailed([CellError("_record", t("nothing_open"))])
+    registry = access.registry
+    model = registry.model(target)
+    line_model = registry.model(model.lines_model or "")
+    sources = {p["source"].id: p["source"] for p in picked}
+    first = picked[0]["source"]
+    if len({getattr(s, "partner_id", None) for s in sources.values()}) > 1:
+        raise ValidationFailed([CellError("partner", t("pick_one_partner"))])
+    source_model = first.__jxc_model__
+    source_spec = registry.model(source_model)
+    payload: dict[str, Any] = {}
+    for name in HEADER:
+        mine, theirs = model.field(name), source_spec.field(name)
+        if mine is not None and theirs is not None and getattr(first, theirs.column) is not None:
+            payload[name] = getattr(first, theirs.column)
+    supplier = getattr(picked[0]["line"], "suggested_supplier_id", None)
+    if "partner" not in payload and supplier is not None and model.field("partner") is not None:
+        payload["partner"] = supplier  # an order from a request: the supplier the request suggests
+    if len(sources) == 1 and model.field("source_number") is not None:
+        payload["source_number"] = first.number
+    payload.update({k: v for k, v in (header or {}).items() if k != "lines"})
+    source_line_spec = registry.model(f"{source_model}_line")
+    payload["lines"] = [_line(line_model, source_line_spec, p) for p in picked]
+    row = RecordService(session, access).create(target, payload)
+    session.commit()
+    return row
+
+
+def _line(line_model: Any, source_line_spec: Any, picked: dict[str, Any]) -> dict[str, Any]:
+    """A follow-on line for what is open on a source line: in the source's unit when the open quantity is
+    whole in it, otherwise in base units."""
+    line, left = picked["line"], picked["open_qty"]
+    ratio = Decimal(getattr(line, "unit_ratio", None) or 1)
+    values: dict[str, Any] = {"item": line.item_id}
+    price = getattr(line, "price", None)
+    if ratio != 1 and (left / ratio) == (left / ratio).to_integral_value():
+        values.update(unit=line.unit_id, qty=str(left / ratio))
+    else:
+        values["qty"] = str(left)
+        if price is not None and ratio != 1:
+            price = Decimal(price) / ratio
+    for name in LINE:
+        if line_model.field(name) is not None and source_line_spec.field(name) is not None:
+            value = price if name == "price" else getattr(line, name)
+            if value is not None and value != "":
+                values[name] = str(value) if isinstance(value, Decimal) else value
+    values.update(source_model=picked["source"].__jxc_model__, source_id=picked["source"].id, source_line_id=line.id)
+    return values

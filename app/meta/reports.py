@@ -1,0 +1,392 @@
+"""Reports declared in metadata/reports/<name>.yaml: parameters, columns, chart, drill-down and the source.
+
+The source is either a declarative grouped query over the models (`query:`) or a named handler in
+`reports/` (`handler: reports.stock.inventory_summary`). Everything is checked when metadata loads, so
+`jxc meta check` and start-up fail on a bad report with its file and line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.meta.common import Collector, hint, texts
+from app.meta.handlers import resolve_path
+from app.meta.spec import FIGURES, ModelSpec, RoleSpec
+from app.meta.yamlload import line_of, load_yaml
+
+PARAM_TYPES = ("date_range", "date", "link", "user", "select", "integer")
+COLUMN_TYPES = ("text", "link", "user", "date", "quantity", "money", "decimal", "integer", "percent", "group")
+CHARTS = ("line", "bar", "stacked_bar", "pie")
+PRESETS = ("this_month", "last_month", "this_quarter", "this_year")
+BUCKETS = ("day", "week", "month")
+REPORT_OPTIONS = {"label", "help", "sources", "params", "columns", "chart", "drill", "query", "handler", "order"}
+NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+@dataclass(frozen=True)
+class ReportParam:
+    """One filter of a report: a date range with presets, a link to a model (by business key), a choice."""
+
+    name: str
+    type: str
+    label: dict[str, str]
+    to: str | None = None
+    options: tuple[tuple[str, dict[str, str]], ...] = ()
+    default: Any = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    """One column of the answer; `figures` are the kinds of figure it reveals (a role hiding one drops it)."""
+
+    name: str
+    type: str
+    label: dict[str, str]
+    figures: frozenset[str] = frozenset()
+    total: bool = False
+    key: bool = False  # a grouping key: frozen on the left of the grid
+    to: str | None = None
+    scale: int = 2
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """The default chart: its type, the column along x and the columns drawn."""
+
+    type: str
+    x: str
+    series: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DrillSpec:
+    """Where a row leads: another report (its params from the row's columns or this report's params), or the
+    document a row names (model and number columns)."""
+
+    report: str | None = None
+    params: dict[str, str] = field(default_factory=dict)  # target param -> column, or "@param" of this report
+    document: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class QuerySource:
+    """One model a declarative query reads, with the sign its sums carry (returns net sales)."""
+
+    model: str
+    sign: int = 1
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A grouped query: rows of `sources` (posted documents' lines), within the period on `date`,
+    filtered by parameters, grouped by paths, summing paths."""
+
+    sources: tuple[QuerySource, ...]
+    date: str | None
+    filters: dict[str, str]  # param -> path
+    group: dict[str, str]  # column -> path ("document.partner", "item.category", "document.date:month")
+    group_param: str | None  # a select param choosing one of `groups` for the column `group`
+    groups: dict[str, str]
+    sums: dict[str, str]  # column -> path
+    posted_only: bool = True
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A report as metadata declares it."""
+
+    key: str
+    label: dict[str, str]
+    help: dict[str, str]
+    sources: dict[str, tuple[str, ...]]  # model -> fields the reader must see to run it
+    params: tuple[ReportParam, ...]
+    columns: tuple[ReportColumn, ...]
+    chart: ChartSpec | None = None
+    drill: DrillSpec | None = None
+    query: QuerySpec | None = None
+    handler: str | None = None
+    function: Callable[..., Any] | None = None
+    order: tuple[str, ...] = ()
+    source: str = ""
+
+    def param(self, name: str) -> ReportParam | None:
+        """The parameter called `name`, or None."""
+        return next((p for p in self.params if p.name == name), None)
+
+    def column(self, name: str) -> ReportColumn | None:
+        """The column called `name`, or None."""
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def resolve_model_path(models: dict[str, ModelSpec], model_key: str, path: str) -> str | None:
+    """The problem with a path over a model ('item', 'document.partner', 'item.category', 'document.date:month'),
+    or None when every step names a field."""
+    path, _, bucket = path.partition(":")
+    if bucket and bucket not in BUCKETS:
+        return f"unknown time bucket '{bucket}'"
+    model = models.get(model_key)
+    steps = path.split(".")
+    for index, step in enumerate(steps):
+        if model is None:
+            return f"'{path}' leaves the models"
+        if step == "document" and index < len(steps) - 1 and model.parent:
+            model = models.get(model.parent)
+            continue
+        spec = model.field(step)
+        if spec is None:
+            return f"'{model.key}' has no field '{step}'"
+        if index < len(steps) - 1:
+            if spec.type != "link":
+                return f"'{step}' of '{model.key}' is not a link"
+            model = models.get(spec.to or "")
+    return None
+
+
+def _params(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector) -> tuple[ReportParam, ...]:
+    params = []
+    for name, spec in (raw or {}).items():
+        if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES:
+            out.add(where, f"param '{name}': type must be one of {', '.join(PARAM_TYPES)}")
+            continue
+        label = texts(spec.get("label"))
+        if label is None:
+            out.add(where, f"param '{name}': label needs zh and en")
+            continue
+        to = spec.get("to")
+        if spec["type"] == "link" and to not in models:
+            out.add(where, f"param '{name}': links to missing model '{to}'", hint(str(to), models))
+        options: list[tuple[str, dict[str, str]]] = []
+        for option in spec.get("options") or []:
+            option_label = texts(option.get("label")) if isinstance(option, dict) else None
+            if option_label is None or not isinstance(option.get("value"), str):
+                out.add(where, f"param '{name}': an option needs value and label {{zh, en}}")
+                continue
+            options.append((option["value"], option_label))
+        default = spec.get("default")
+        if spec["type"] == "date_range" and default is not None and default not in PRESETS:
+            out.add(where, f"param '{name}': default must be a preset", hint(str(default), PRESETS))
+        if spec["type"] == "select" and default is not None and default not in [v for v, _ in options]:
+            out.add(where, f"param '{name}': default '{default}' is not an option")
+        params.append(ReportParam(name, spec["type"], label, to, tuple(options), default, bool(spec.get("required"))))
+    return tuple(params)
+
+
+def _columns(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector) -> tuple[ReportColumn, ...]:
+    columns = []
+    if not isinstance(raw, dict) or not raw:
+        out.add(where, "a report needs columns", "columns: {item: {type: link, to: item, label: {zh: 商品, en: Item}}}")
+        return ()
+    for name, spec in raw.items():
+        if not isinstance(spec, dict) or spec.get("type") not in COLUMN_TYPES:
+            out.add(where, f"column '{name}': type must be one of {', '.join(COLUMN_TYPES)}")
+            continue
+        label = texts(spec.get("label"))
+        if label is None:
+            out.add(where, f"column '{name}': label needs zh and en")
+            continue
+        figure = spec.get("figure") or []
+        figures = [figure] if isinstance(figure, str) else figure
+        for kind in figures:
+            if kind not in FIGURES:
+                out.add(where, f"column '{name}': unknown figure '{kind}'", hint(str(kind), FIGURES))
+        if spec["type"] == "money" and not figures:
+            out.add(
+                where, f"column '{name}': a money column must say what figure it is", "figure: " + "|".join(FIGURES)
+            )
+        if spec["type"] == "link" and spec.get("to") not in models:
+            out.add(where, f"column '{name}': links to missing model '{spec.get('to')}'")
+        columns.append(
+            ReportColumn(
+                name,
+                spec["type"],
+                label,
+                frozenset(k for k in figures if k in FIGURES),
+                bool(spec.get("total")),
+                bool(spec.get("key")),
+                spec.get("to"),
+                int(spec.get("scale", 2)),
+            )
+        )
+    return tuple(columns)
+
+
+def _query(
+    raw: dict[str, Any], params: tuple[ReportParam, ...], models: dict[str, ModelSpec], where: str, out: Collector
+) -> QuerySpec | None:
+    sources = []
+    for entry in raw.get("from") or []:
+        model, sign = (entry, 1) if isinstance(entry, str) else (entry.get("model"), entry.get("sign", 1))
+        if model not in models or sign not in (1, -1):
+            out.add(where, f"query: '{model}' is not a model (or its sign is not 1 / -1)", hint(str(model), models))
+            continue
+        sources.append(QuerySource(model, sign))
+    if not sources:
+        out.add(where, "query needs from: [model, {model: ..., sign: -1}]")
+        return None
+    paths: dict[str, str] = {}
+    for section in ("filters", "group", "groups", "sums"):
+        for name, path in (raw.get(section) or {}).items():
+            paths[f"{section} {name}"] = path
+    if raw.get("date"):
+        paths["date"] = raw["date"]
+    for label, path in paths.items():
+        for source in sources:
+            problem = resolve_model_path(models, source.model, str(path))
+            if problem:
+                out.add(where, f"query {label}: {problem}")
+    names = {p.name for p in params}
+    for param in raw.get("filters") or {}:
+        if param not in names:
+            out.add(where, f"query filters: '{param}' is not a param", hint(param, names))
+    group_param = raw.get("group_param")
+    if group_param is not None and group_param not in names:
+        out.add(where, f"query group_param: '{group_param}' is not a param", hint(group_param, names))
+    return QuerySpec(
+        sources=tuple(sources),
+        date=raw.get("date"),
+        filters=dict(raw.get("filters") or {}),
+        group=dict(raw.get("group") or {}),
+        group_param=group_param,
+        groups=dict(raw.get("groups") or {}),
+        sums=dict(raw.get("sums") or {}),
+        posted_only=raw.get("posted_only", True) is not False,
+    )
+
+
+def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Collector) -> ReportSpec | None:
+    rel = f"{root.name}/reports/{path.name}"
+    data, problems = load_yaml(path)
+    for problem in problems:
+        out.add(f"{rel}:{problem.line}", problem.message)
+    if not isinstance(data, dict):
+        out.add(f"{rel}:1", "a report must be a mapping")
+        return None
+    where = f"{rel}:1"
+    key = path.stem
+    if not NAME_RE.fullmatch(key):
+        out.add(where, f"report name '{key}' is not valid", "lower-case letters, digits and _")
+    for option in data:
+        if option not in REPORT_OPTIONS:
+            out.add(f"{rel}:{line_of(data, option)}", f"unknown option '{option}'", hint(option, REPORT_OPTIONS))
+    label = texts(data.get("label"))
+    if label is None:
+        out.add(where, "label needs zh and en")
+    params = _params(data.get("params"), models, f"{rel}:{line_of(data, 'params')}", out)
+    columns = _columns(data.get("columns"), models, f"{rel}:{line_of(data, 'columns')}", out)
+    sources: dict[str, tuple[str, ...]] = {}
+    for model_key, fields in (data.get("sources") or {}).items():
+        swhere = f"{rel}:{line_of(data, 'sources')}"
+        if model_key not in models:
+            out.add(swhere, f"sources: '{model_key}' is not a model", hint(model_key, models))
+            continue
+        for name in fields or []:
+            if models[model_key].field(name) is None:
+                out.add(swhere, f"sources: '{model_key}' has no field '{name}'")
+        sources[model_key] = tuple(fields or ())
+    query = None
+    function = None
+    handler = data.get("handler")
+    if handler is None and data.get("query") is None:
+        out.add(where, "a report needs query: or handler: (or both)", "handler: reports.stock.inventory_summary")
+    if handler is not None:
+        try:
+            function = resolve_path(str(handler))
+        except (ImportError, AttributeError, ValueError) as exc:
+            out.add(f"{rel}:{line_of(data, 'handler')}", f"handler '{handler}' cannot be imported: {exc}")
+    if isinstance(data.get("query"), dict):
+        query = _query(data["query"], params, models, f"{rel}:{line_of(data, 'query')}", out)
+        for source in query.sources if query else ():
+            sources.setdefault(models[source.model].permission_model, ())
+    chart = _chart(data.get("chart"), columns, f"{rel}:{line_of(data, 'chart')}", out)
+    drill = _drill(data.get("drill"), columns, params, f"{rel}:{line_of(data, 'drill')}", out)
+    if not sources:
+        out.add(where, "a report needs sources: {model: [fields]} (what the reader must be able to read)")
+    return ReportSpec(
+        key=key,
+        label=label or {"zh": key, "en": key},
+        help=texts(data.get("help")) or {},
+        sources=sources,
+        params=params,
+        columns=columns,
+        chart=chart,
+        drill=drill,
+        query=query,
+        handler=handler,
+        function=function,
+        order=tuple(data.get("order") or ()),
+        source=where,
+    )
+
+
+def _chart(raw: Any, columns: tuple[ReportColumn, ...], where: str, out: Collector) -> ChartSpec | None:
+    if raw is None:
+        return None
+    names = {c.name for c in columns}
+    if not isinstance(raw, dict) or raw.get("type") not in CHARTS:
+        out.add(where, "chart: type must be one of " + ", ".join(CHARTS))
+        return None
+    series = tuple(raw.get("series") or ())
+    for name in (raw.get("x"), *series):
+        if name not in names:
+            out.add(where, f"chart: '{name}' is not a column", hint(str(name), names))
+    return ChartSpec(raw["type"], str(raw.get("x")), series)
+
+
+def _drill(
+    raw: Any, columns: tuple[ReportColumn, ...], params: tuple[ReportParam, ...], where: str, out: Collector
+) -> DrillSpec | None:
+    if raw is None:
+        return None
+    names = {c.name for c in columns}
+    if not isinstance(raw, dict):
+        out.add(where, "drill must be a mapping: {report: name, params: {...}} or {document: [model, number]}")
+        return None
+    document = raw.get("document")
+    if document is not None:
+        if not (isinstance(document, list) and len(document) == 2 and all(isinstance(d, str) for d in document)):
+            out.add(where, "drill document: the two values of a row naming the model and the number")
+            return None
+        return DrillSpec(document=(document[0], document[1]))
+    mapping = dict(raw.get("params") or {})
+    for target, value in mapping.items():
+        ok = value[1:] in {p.name for p in params} if str(value).startswith("@") else value in names
+        if not ok:
+            out.add(where, f"drill param '{target}': '{value}' is neither a column nor @param")
+    return DrillSpec(report=raw.get("report"), params=mapping)
+
+
+def load_reports(
+    root: Path, models: dict[str, ModelSpec], roles: dict[str, RoleSpec], out: Collector
+) -> dict[str, ReportSpec]:
+    """metadata/reports/*.yaml, each checked against the models; roles' `reports:` names checked too."""
+    folder = root / "reports"
+    reports: dict[str, ReportSpec] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        report = _load_report(path, root, models, out)
+        if report is not None:
+            reports[report.key] = report
+    for report in reports.values():
+        drill = report.drill
+        if drill is not None and drill.report is not None:
+            target = reports.get(drill.report)
+            if target is None:
+                out.add(report.source, f"drill: report '{drill.report}' does not exist", hint(drill.report, reports))
+            else:
+                for name in drill.params:
+                    if target.param(name) is None:
+                        out.add(report.source, f"drill: report '{drill.report}' has no param '{name}'")
+    for role in roles.values():
+        for pattern in role.reports:
+            if not fnmatch.filter(reports, pattern):
+                out.add(
+                    f"{root.name}/roles.yaml",
+                    f"role '{role.key}': report '{pattern}' matches no report",
+                    hint(pattern, reports),
+                )
+    return reports

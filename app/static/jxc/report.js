@@ -1,0 +1,120 @@
+// A report's page: ask /api/v1/reports/<name> for the answer, draw its chart (ECharts) and its grid
+// (Tabulator, key columns frozen, the server's totals at the bottom); a row with `_drill` opens what is behind it.
+(function () {
+  'use strict';
+  var root = document.getElementById('jxc-report');
+  if (!root) { return; }
+  var cfg = JSON.parse(root.getAttribute('data-config'));
+  var NUMERIC = ['quantity', 'money', 'decimal', 'percent', 'integer'];
+
+  function showError(text) {
+    var box = document.getElementById('jxc-report-error');
+    box.textContent = text || '';
+    box.hidden = !text;
+  }
+
+  function cellText(value) {
+    if (value == null) { return ''; }
+    if (typeof value === 'object') {
+      return value.name && value.name !== value.key ? value.key + ' ' + value.name : String(value.key);
+    }
+    return String(value);
+  }
+
+  function columnsOf(answer) {
+    return answer.columns.map(function (col) {
+      var numeric = NUMERIC.indexOf(col.type) >= 0;
+      return {
+        title: col.label,
+        field: col.name,
+        frozen: col.key,
+        hozAlign: numeric ? 'right' : 'left',
+        headerHozAlign: numeric ? 'right' : 'left',
+        formatter: function (cell) { return cellText(cell.getValue()); },
+        sorter: numeric ? 'number' : 'string',
+        sorterParams: {},
+        bottomCalc: function () {
+          if (col.key && answer.columns[0].name === col.name) { return cfg.texts.total; }
+          return answer.totals[col.name] == null ? '' : answer.totals[col.name];
+        },
+      };
+    });
+  }
+
+  function drawChart(answer) {
+    var box = document.getElementById('jxc-report-chart');
+    var chart = answer.chart;
+    if (!chart || !answer.rows.length || typeof echarts === 'undefined') {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    var labels = {};
+    answer.columns.forEach(function (col) { labels[col.name] = col.label; });
+    var rows = answer.rows.slice(0, 50);
+    var xs = rows.map(function (row) { return cellText(row[chart.x]); });
+    var option;
+    if (chart.type === 'pie') {
+      option = {
+        tooltip: { trigger: 'item' },
+        series: [{
+          type: 'pie',
+          radius: '60%',
+          data: rows.map(function (row, i) { return { name: xs[i], value: Number(row[chart.series[0]] || 0) }; }),
+        }],
+      };
+    } else {
+      option = {
+        tooltip: { trigger: 'axis' },
+        legend: { data: chart.series.map(function (s) { return labels[s]; }) },
+        xAxis: { type: 'category', data: xs },
+        yAxis: { type: 'value' },
+        series: chart.series.map(function (s) {
+          return {
+            name: labels[s],
+            type: chart.type === 'line' ? 'line' : 'bar',
+            stack: chart.type === 'stacked_bar' ? 'all' : undefined,
+            data: rows.map(function (row) { return Number(row[s] || 0); }),
+          };
+        }),
+      };
+    }
+    var instance = echarts.getInstanceByDom(box) || echarts.init(box);
+    instance.setOption(option, true);
+    box.setAttribute('data-drawn', chart.type);
+    window.addEventListener('resize', function () { instance.resize(); });
+  }
+
+  function drawGrid(answer) {
+    var table = new Tabulator('#jxc-report-grid', {
+      data: answer.rows,
+      columns: columnsOf(answer),
+      layout: 'fitDataFill',
+      height: '60vh',
+      placeholder: cfg.texts.empty,
+    });
+    table.on('rowClick', function (e, row) {
+      var target = row.getData()._drill;
+      if (target) { window.location.href = target; }
+    });
+    table.on('tableBuilt', function () {
+      root.setAttribute('data-rows', String(answer.rows.length));
+    });
+  }
+
+  var url = cfg.api + (cfg.query ? '?' + cfg.query : '');
+  fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    .then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    })
+    .then(function (res) {
+      if (!res.ok) {
+        var errors = res.body.errors || [];
+        showError(errors.length ? errors.map(function (e) { return e.message; }).join('；') : (res.body.message || cfg.texts.error));
+        return;
+      }
+      drawChart(res.body);
+      drawGrid(res.body);
+    })
+    .catch(function () { showError(cfg.texts.error); });
+})();

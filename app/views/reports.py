@@ -1,0 +1,98 @@
+"""/reports/: the reports the reader may run, each report's page (filters, grid with totals, chart, drill-down,
+export) and its print view. The page's script asks /api/v1/reports/<name> for the same answer the API gives."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_login import current_user
+
+from app.errors import ServiceError
+from app.i18n import label, t
+from app.meta.reports import PRESETS, ReportSpec
+from app.web.context import current_access, session
+from reports.output import heading_lines
+from reports.runner import as_json, available, find, run_report
+
+
+def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]]:
+    """What the filter form shows for each parameter: its input, choices and the value asked for."""
+    fields = []
+    for param in report.params:
+        choices = [(v, label(text, v)) for v, text in param.options]
+        if param.type == "date_range":
+            choices = [(p, t(f"report.preset.{p}")) for p in PRESETS]
+        fields.append(
+            {
+                "name": param.name,
+                "type": param.type,
+                "label": label(param.label, param.name),
+                "choices": choices,
+                "value": args.get(param.name, param.default if param.type in ("select", "date_range") else "") or "",
+            }
+        )
+    return fields
+
+
+class ReportsView(BaseView):
+    """Report pages for signed-in users; what each may run follows roles.yaml and their access."""
+
+    route_base = "/reports"
+
+    def _signed_in(self) -> bool:
+        return bool(current_user.is_authenticated)
+
+    @expose("/")
+    def index(self) -> Any:
+        """报表中心: every report the reader may run."""
+        if not self._signed_in():
+            return redirect(url_for("AuthDBView.login"))
+        reports = [
+            {"name": r.key, "label": label(r.label, r.key), "help": label(r.help, "")}
+            for r in available(current_access())
+        ]
+        return self.render_template("jxc/reports.html", reports=reports)
+
+    @expose("/<name>/")
+    def report(self, name: str) -> Any:
+        """One report: filters, chart, grid with totals; rows open what is behind them."""
+        if not self._signed_in():
+            return redirect(url_for("AuthDBView.login"))
+        try:
+            report = find(current_access(), name)
+        except ServiceError as exc:
+            return self.render_template("jxc/report_refused.html", message=exc.message), exc.status
+        args = {k: v for k, v in request.args.items() if k != "_l_"}
+        query = urlencode(args)
+        config = {
+            "api": f"/api/v1/reports/{name}",
+            "query": query,
+            "texts": {"total": t("report.total"), "empty": t("report.empty"), "error": t("report.error")},
+        }
+        return self.render_template(
+            "jxc/report.html",
+            report={"name": name, "label": label(report.label, name), "help": label(report.help, "")},
+            fields=_param_form(report, args),
+            config=config,
+            query=query,
+        )
+
+    @expose("/<name>/print")
+    def print_view(self, name: str) -> Any:
+        """The answer as a plain table with its title, period and 制表人, for paper."""
+        if not self._signed_in():
+            return redirect(url_for("AuthDBView.login"))
+        args = {k: v for k, v in request.args.items() if k != "_l_"}
+        try:
+            result = run_report(session(), current_access(), name, args)
+        except ServiceError as exc:
+            session().rollback()
+            return self.render_template("jxc/report_refused.html", message=exc.message), exc.status
+        session().rollback()
+        name_text = f"{current_user.first_name or ''}{current_user.last_name or ''}".strip() or current_user.username
+        return self.render_template(
+            "jxc/report_print.html", lines=heading_lines(result, name_text), answer=as_json(result)
+        )

@@ -1,0 +1,142 @@
+"""The home page's dashboard: the numbers a boss asks for first, each from the report (or service) that owns it,
+run as the reader, so a tile follows their permissions, scope and masks (a tile they may not see is absent).
+
+Month to date against the same days of last month, today's sales, stock value, items below their reorder
+point, overdue receivables, documents waiting for the reader's approval, a 12-month sales trend and the top
+customers and items. A business with no documents yet gets the first steps instead of empty tiles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from app.clock import business_today
+from app.errors import Forbidden
+from app.meta.status import Status
+from app.meta.types import format_decimal
+from app.services.access.rights import Access
+from app.services.money.receivables import RECEIVABLE, may_read_side, overdue_customers
+from app.services.money.reorder import suggestions
+from app.services.posting.inbox import waiting_for
+from reports.params import Period, month_start, preset
+from reports.runner import Result, run_with
+
+ZERO = Decimal(0)
+TOP = 5
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format_decimal(value, 2)
+
+
+def same_days_last_month(today: dt.date) -> tuple[Period, Period]:
+    """(1st of this month .. today, 1st of last month .. the same day of it, or its last day)."""
+    this_month = preset("this_month", today)
+    last = preset("last_month", today)
+    end = min(last.start + dt.timedelta(days=today.day - 1), last.end)
+    return Period(this_month.start, today), Period(last.start, end)
+
+
+def _run(session: Session, access: Access, name: str, **values: Any) -> Result | None:
+    """A report's answer with these parameter values (others empty), or None when the reader may not run it."""
+    report = access.registry.meta.reports.get(name)
+    if report is None or not access.may_run(report):
+        return None
+    params = {p.name: values.get(p.name, p.default if p.type == "select" else None) for p in report.params}
+    return run_with(session, access, report, params)
+
+
+def _total(result: Result | None, column: str) -> Decimal | None:
+    """A total of a report, None when the reader may not see it."""
+    if result is None or column not in result.totals:
+        return None
+    return Decimal(result.totals[column] or 0)
+
+
+def _top(result: Result | None, column: str) -> list[dict[str, Any]]:
+    if result is None or column not in {c.name for c in result.columns}:
+        return []
+    rows = sorted(result.rows, key=lambda r: r.get(column) or ZERO, reverse=True)[:TOP]
+    group = next(c for c in result.columns if c.name == "group")
+    return [{"name": result.text(row, group), "value": _money(row[column])} for row in rows if row.get(column)]
+
+
+def _compare(session: Session, access: Access, name: str, column: str, today: dt.date, **extra: Any) -> Any:
+    now, before = same_days_last_month(today)
+    current = _total(_run(session, access, name, period=now, **extra), column)
+    if current is None:
+        return None
+    previous = _total(_run(session, access, name, period=before, **extra), column) or ZERO
+    change = None if not previous else ((current - previous) * 100 / previous).quantize(Decimal("0.1"))
+    return {"value": _money(current), "previous": _money(previous), "change": None if change is None else str(change)}
+
+
+def stock_value(session: Session, access: Access) -> Decimal | None:
+    """Value of the stock on hand the reader sees (None when they may not see stock cost)."""
+    if not access.may_use("stock_balance", "value"):
+        return None
+    balance = access.registry.cls("stock_balance")
+    stmt = select(type_coerce(func.coalesce(func.sum(balance.value), 0), balance.value.type))
+    scope = access.scope(access.registry.model("stock_balance"))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return Decimal(session.execute(stmt).scalar() or 0)
+
+
+def is_empty_business(session: Session, access: Access) -> bool:
+    """No posted document of any kind yet (what the first steps are for)."""
+    registry = access.registry
+    for model in registry.meta.models.values():
+        if model.kind == "document":
+            cls = registry.cls(model.key)
+            if session.execute(select(cls.id).where(cls.status == Status.SUBMITTED.value).limit(1)).first():
+                return False
+    return True
+
+
+def dashboard(session: Session, access: Access, today: dt.date | None = None) -> dict[str, Any]:
+    """Every tile the reader may see, as JSON-ready values (money as exact text)."""
+    today = today or business_today()
+    tiles: dict[str, Any] = {}
+    sales = _compare(session, access, "sales_analysis", "amount", today, by="month")
+    if sales is not None:
+        tiles["sales_mtd"] = sales
+        tiles["sales_today"] = _money(
+            _total(_run(session, access, "sales_analysis", period=Period(today, today), by="month"), "amount")
+        )
+        trend = _run(session, access, "sales_analysis", period=Period(month_start(today, 11), today), by="month")
+        if trend is not None and "amount" in trend.totals:
+            tiles["trend"] = [{"month": row["group"], "amount": _money(row["amount"])} for row in trend.rows]
+        tiles["top_customers"] = _top(
+            _run(session, access, "sales_analysis", period=preset("this_month", today), by="customer"), "amount"
+        )
+        tiles["top_items"] = _top(
+            _run(session, access, "sales_analysis", period=preset("this_month", today), by="item"), "amount"
+        )
+    profit = _compare(session, access, "gross_profit", "profit", today, by="month")
+    if profit is not None:
+        tiles["profit_mtd"] = profit
+    value = stock_value(session, access)
+    if value is not None:
+        tiles["stock_value"] = _money(value)
+    if access.can("item", "read") and access.can("purchase_order", "read"):
+        tiles["below_reorder"] = len(suggestions(session, access))
+    if may_read_side(access, RECEIVABLE) and access.may_use("partner", "payment_terms_days"):
+        try:
+            overdue = overdue_customers(session, access, today)
+        except Forbidden:
+            overdue = None
+        if overdue is not None:
+            total = sum((Decimal(row["overdue"]) for row in overdue), ZERO)
+            tiles["overdue"] = {"customers": len(overdue), "amount": _money(total)}
+    waiting = waiting_for(session, access)
+    tiles["approvals"] = [
+        {"model": w.model, "id": w.id, "number": w.number, "level": w.level, "levels": w.levels} for w in waiting
+    ]
+    tiles["first_steps"] = is_empty_business(session, access)
+    return tiles

@@ -1,0 +1,139 @@
+"""A report's parameters from text (query string, command line, a schedule): typed, checked, with presets.
+
+A date range is `this_month | last_month | this_quarter | this_year | YYYY-MM-DD..YYYY-MM-DD`; a link is the
+linked row's business key (or id) as the reader may see it; a select one of its options.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.clock import business_today
+from app.errors import CellError, ValidationFailed
+from app.i18n import t
+from app.meta.reports import PRESETS, ReportParam, ReportSpec
+from app.services.access.rights import Access
+from app.services.records.resolver import Resolver
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed range of business dates."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def text(self) -> str:
+        """As a parameter value (and for titles): 2026-11-01..2026-11-30."""
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def month_start(day: dt.date, back: int = 0) -> dt.date:
+    """The first day of the month `back` months before the day's (negative: after)."""
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def preset(name: str, today: dt.date | None = None) -> Period:
+    """本月 / 上月 / 本季 / 本年 as dates (本月 etc. run to the end of the period, not to today)."""
+    today = today or business_today()
+    if name == "this_month":
+        start = month_start(today)
+        return Period(start, month_start(today, -1) - dt.timedelta(days=1))
+    if name == "last_month":
+        return Period(month_start(today, 1), month_start(today) - dt.timedelta(days=1))
+    if name == "this_quarter":
+        start = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+        return Period(start, month_start(start, -3) - dt.timedelta(days=1))
+    return Period(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))
+
+
+def _date(text: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValidationFailed([CellError(name, t("report.bad_date", value=text))]) from exc
+
+
+def parse_period(text: str, name: str = "period") -> Period:
+    """A preset name or `from..to`."""
+    if text in PRESETS:
+        return preset(text)
+    start, sep, end = text.partition("..")
+    if not sep:
+        raise ValidationFailed([CellError(name, t("report.bad_period", value=text))])
+    period = Period(_date(start, name), _date(end, name))
+    if period.end < period.start:
+        raise ValidationFailed([CellError(name, t("report.bad_period", value=text))])
+    return period
+
+
+def _one(session: Session, access: Access, spec: ReportParam, text: str) -> Any:
+    if spec.type == "date_range":
+        return parse_period(text, spec.name)
+    if spec.type == "date":
+        return _date(text, spec.name)
+    if spec.type == "integer":
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise ValidationFailed([CellError(spec.name, t("not_integer"))]) from exc
+    if spec.type == "select":
+        if text not in [value for value, _ in spec.options]:
+            raise ValidationFailed([CellError(spec.name, t("report.bad_option", value=text))])
+        return text
+    if spec.type == "user":
+        from flask_appbuilder.security.sqla.models import User
+        from sqlalchemy import select
+
+        found = session.execute(select(User.id).where(User.username == text)).scalar()
+        if found is None:
+            raise ValidationFailed([CellError(spec.name, t("report.unknown_key", value=text))])
+        return found
+    found = Resolver(session, access).resolve(spec.to or "", text)
+    if found is None:  # missing and out of the reader's scope alike
+        raise ValidationFailed([CellError(spec.name, t("report.unknown_key", value=text))])
+    return found
+
+
+def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict[str, str]) -> dict[str, Any]:
+    """Typed values for every parameter (defaults filled); every problem at once, as ValidationFailed."""
+    errors: list[CellError] = []
+    known = {p.name for p in report.params}
+    for name in raw:
+        if name not in known:
+            errors.append(CellError(name, t("report.unknown_param", name=name)))
+    values: dict[str, Any] = {}
+    for spec in report.params:
+        text = str(raw.get(spec.name) or "").strip()
+        if not text:
+            if spec.type == "date_range":
+                values[spec.name] = preset(spec.default or "this_month")
+            elif spec.default is not None:
+                values[spec.name] = spec.default if spec.type != "date" else business_today()
+            elif spec.required:
+                errors.append(CellError(spec.name, t("required")))
+            else:
+                values[spec.name] = None
+            continue
+        try:
+            values[spec.name] = _one(session, access, spec, text)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def param_text(value: Any) -> str:
+    """A parsed value back as text (for titles, links and jobs)."""
+    if isinstance(value, Period):
+        return value.text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)

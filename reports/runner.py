@@ -1,0 +1,190 @@
+"""The one report runner: the page, the API, the command line and jobs all run reports through `run_report`.
+
+Always as the reader: a report runs only if roles.yaml lists it for one of their roles and they may read its
+sources; its rows are read through their row scope; columns of kinds of figure they may not see are dropped
+(from rows, totals and the chart alike).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from app.errors import Forbidden, NotFound
+from app.i18n import label, t
+from app.meta.reports import ChartSpec, ReportColumn, ReportSpec
+from app.meta.spec import FieldSpec
+from app.meta.types import format_decimal
+from app.services.access.rights import Access
+from app.services.records.serialize import link_labels
+from reports.context import ReportContext
+from reports.params import Period, param_text, parse_params
+from reports.query import run_query
+
+NUMERIC = ("quantity", "money", "decimal", "percent", "integer")
+ZERO = Decimal(0)
+
+
+@dataclass
+class Result:
+    """A report's answer for one reader: the columns they may see, rows, totals and the chart."""
+
+    report: ReportSpec
+    params: dict[str, Any]
+    columns: list[ReportColumn]
+    rows: list[dict[str, Any]]  # Python values; links as ids
+    totals: dict[str, Any]
+    chart: ChartSpec | None
+    links: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)  # column -> id -> {id, key, name}
+
+    @property
+    def period(self) -> Period | None:
+        """The first date range parameter's value (the report's period), if any."""
+        return next((v for v in self.params.values() if isinstance(v, Period)), None)
+
+    def cell(self, row: dict[str, Any], column: ReportColumn) -> Any:
+        """A value as JSON: decimals as exact text, dates ISO, links {id, key, name} (empty when not visible)."""
+        value = row.get(column.name)
+        if value is None:
+            return None
+        if column.name in self.links:
+            return self.links[column.name].get(value)
+        if isinstance(value, Decimal):
+            return format_decimal(value, column.scale if column.type != "quantity" else 0)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return value
+
+    def text(self, row: dict[str, Any], column: ReportColumn) -> str:
+        """A value as a person reads it (links as their key and name)."""
+        value = self.cell(row, column)
+        if isinstance(value, dict):
+            return (
+                f"{value['key']} {value['name'] or ''}".strip() if value["name"] != value["key"] else str(value["key"])
+            )
+        return "" if value is None else str(value)
+
+
+def available(access: Access) -> list[ReportSpec]:
+    """The reports the reader may run, in name order."""
+    reports = access.registry.meta.reports
+    return [reports[name] for name in sorted(reports) if access.may_run(reports[name])]
+
+
+def find(access: Access, name: str) -> ReportSpec:
+    """The report called `name` if the reader may run it: NotFound / Forbidden otherwise."""
+    report = access.registry.meta.reports.get(name)
+    if report is None:
+        raise NotFound(t("report.unknown", name=name))
+    if not access.may_run(report):
+        raise Forbidden(t("forbidden"))
+    return report
+
+
+def run_report(session: Session, access: Access, name: str, raw: dict[str, str] | None = None) -> Result:
+    """Run a report as the reader with parameters given as text."""
+    report = find(access, name)
+    params = parse_params(session, access, report, dict(raw or {}))
+    return run_with(session, access, report, params)
+
+
+def run_with(session: Session, access: Access, report: ReportSpec, params: dict[str, Any]) -> Result:
+    """Run a report with parsed parameters (the dashboard calls this with its own periods)."""
+    ctx = ReportContext(session, access, report, params)
+    rows = list(report.function(ctx)) if report.function is not None else run_query(ctx)
+    columns = [c for c in report.columns if access.sees_figures(c.figures)]
+    names = {c.name for c in columns}
+    totals: dict[str, Any] = {}
+    for column in columns:
+        if column.total:
+            totals[column.name] = sum((row.get(column.name) or ZERO for row in rows), ZERO)
+    totals.update({k: v for k, v in ctx.totals.items() if k in names})
+    chart = report.chart
+    if chart is not None:
+        series = tuple(s for s in chart.series if s in names)
+        chart = ChartSpec(chart.type, chart.x, series) if chart.x in names and series else None
+    result = Result(report, params, columns, rows, totals, chart)
+    for column in columns:
+        target = ctx.link_targets.get(column.name) or (column.to if column.type in ("link", "user") else None)
+        if column.type == "user":
+            target = "user"
+        if target:
+            ids = {row[column.name] for row in rows if row.get(column.name) is not None}
+            spec = FieldSpec(
+                column.name, "user" if target == "user" else "link", {}, to=None if target == "user" else target
+            )
+            result.links[column.name] = link_labels(session, access, spec, ids)
+    _sort(result)
+    return result
+
+
+def _sort(result: Result) -> None:
+    """Rows in the report's declared order, else by their key columns as people read them."""
+    order = result.report.order or tuple(c.name for c in result.report.columns if c.key)
+    columns = {c.name: c for c in result.report.columns}
+    for name in reversed(order):
+        name, descending = (name[1:], True) if name.startswith("-") else (name, False)
+        column = columns.get(name)
+        if column is None:
+            continue
+        if column.type in NUMERIC:
+            result.rows.sort(key=lambda row, n=name: row.get(n) or ZERO, reverse=descending)
+        else:
+            result.rows.sort(key=lambda row, c=column: result.text(row, c), reverse=descending)
+
+
+def drill_url(result: Result, row: dict[str, Any]) -> str | None:
+    """Where a row leads: the report behind it (with the row's keys) or the document it names."""
+    drill = result.report.drill
+    if drill is None:
+        return None
+    columns = {c.name: c for c in result.report.columns}
+    if drill.document is not None:
+        model, number = (row.get(name) for name in drill.document)
+        return f"/m/{model}/?{urlencode({'search': number})}" if model and number else None
+    args = {}
+    for target, source in drill.params.items():
+        if source.startswith("@"):
+            value = param_text(result.params.get(source[1:]))
+        else:
+            cell = result.cell(row, columns[source]) if source in columns else row.get(source)
+            value = cell["key"] if isinstance(cell, dict) else param_text(cell)
+        if value:
+            args[target] = value
+    return f"/reports/{drill.report}/?{urlencode(args)}"
+
+
+def as_json(result: Result, locale: str | None = None) -> dict[str, Any]:
+    """{report, label, params, columns, rows, totals, chart}: what the API answers and the page draws."""
+    rows = []
+    for row in result.rows:
+        out = {c.name: result.cell(row, c) for c in result.columns}
+        url = drill_url(result, row)
+        if url:
+            out["_drill"] = url
+        rows.append(out)
+    chart = result.chart
+    return {
+        "report": result.report.key,
+        "label": label(result.report.label, result.report.key, locale),
+        "params": {name: param_text(value) for name, value in result.params.items()},
+        "columns": [
+            {
+                "name": c.name,
+                "label": label(c.label, c.name, locale),
+                "type": c.type,
+                "key": c.key,
+                "total": c.total,
+                "figures": sorted(c.figures),
+            }
+            for c in result.columns
+        ],
+        "rows": rows,
+        "totals": {name: result.cell(result.totals, result.report.column(name)) for name in result.totals},  # type: ignore[arg-type]
+        "chart": None if chart is None else {"type": chart.type, "x": chart.x, "series": list(chart.series)},
+    }

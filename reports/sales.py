@@ -1,0 +1,53 @@
+"""Gross profit: revenue from the posted sales documents, cost of goods sold from the ledger entries they posted.
+
+Both are grouped by the same dimension (item, customer, salesperson, month) through the YAML's query, so a
+return nets its revenue and its cost alike.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_
+
+from reports.context import ReportContext
+from reports.query import add_grouped, group_paths, run_query
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+def margin(profit: Decimal, revenue: Decimal) -> Decimal | None:
+    """Profit as a percentage of revenue, to two places (None without revenue)."""
+    return (profit * HUNDRED / revenue).quantize(Decimal("0.01")) if revenue else None
+
+
+def gross_profit(ctx: ReportContext) -> list[dict[str, Any]]:
+    """Revenue, cost of goods sold, gross profit and margin per group."""
+    rows = run_query(ctx)  # revenue and quantity per group, returns netted
+    query = ctx.report.query
+    assert query is not None
+    merged = {tuple(row[name] for name in group_paths(ctx)): row for row in rows}
+    if ctx.sees("cost"):
+        move = ctx.registry.cls("stock_move")
+        for source in query.sources:
+            document = ctx.registry.model(source.model).parent or source.model
+
+            def join(paths: Any, stmt: Any, document: str = document) -> Any:
+                on = and_(move.document_line_id == paths.cls.id, move.document_model == document)
+                return stmt.join(move, on)
+
+            add_grouped(ctx, merged, source.model, -1, lambda paths: {"cost": move.value}, join)
+    out = []
+    for row in merged.values():
+        row.setdefault("revenue", ZERO)
+        row.setdefault("qty", ZERO)
+        row.setdefault("cost", ZERO)
+        row["profit"] = row["revenue"] - row["cost"]
+        row["margin"] = margin(row["profit"], row["revenue"])
+        out.append(row)
+    revenue = sum((r["revenue"] for r in out), ZERO)
+    profit = sum((r["profit"] for r in out), ZERO)
+    ctx.totals["margin"] = margin(profit, revenue)
+    return out

@@ -1,0 +1,152 @@
+"""Stock reports over the ledger (stock_move): 进销存汇总表, stock as of a date, the ledger with running balances.
+
+Every figure is a sum of ledger entries, so opening + in - out = closing exactly, and the closing of a period
+reaching today is the stock balance. A cancelled document's reversing entries net its kind (a cancelled
+receipt takes its quantity back out of "purchase in", it is not an "other out").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+
+from app.i18n import label
+from reports.context import ReportContext
+from reports.params import Period
+
+ZERO = Decimal(0)
+IN_KINDS = {"purchase_receipt": "purchase", "sales_return": "return", "stock_transfer": "transfer", "stocktake": "gain"}
+OUT_KINDS = {"sales_delivery": "sales", "purchase_return": "return", "stock_transfer": "transfer", "stocktake": "loss"}
+KINDS_IN = ("purchase", "return", "transfer", "gain", "other")
+KINDS_OUT = ("sales", "return", "transfer", "loss", "other")
+
+
+def _moves(ctx: ReportContext) -> Any:
+    """The stock_move class and the filters of the parameters (warehouse, item, category) on it."""
+    move = ctx.registry.cls("stock_move")
+    conditions = []
+    if ctx.params.get("warehouse") is not None:
+        conditions.append(move.warehouse_id == ctx.params["warehouse"])
+    if ctx.params.get("item") is not None:
+        conditions.append(move.item_id == ctx.params["item"])
+    if ctx.params.get("category") is not None:
+        item = ctx.registry.cls("item")
+        conditions.append(move.item_id.in_(select(item.id).where(item.category_id == ctx.params["category"])))
+    return move, conditions
+
+
+def _inbound(move: Any) -> Any:
+    """Is the entry on the "in" side: an inbound entry, or the reversal of an outbound one."""
+    return or_(
+        and_(move.reverses.is_(None), or_(move.qty > 0, and_(move.qty == 0, move.value >= 0))),
+        and_(move.reverses.isnot(None), or_(move.qty < 0, and_(move.qty == 0, move.value < 0))),
+    )
+
+
+def _sum(column: Any) -> Any:
+    return type_coerce(func.coalesce(func.sum(column), 0), column.type)
+
+
+def inventory_summary(ctx: ReportContext) -> list[dict[str, Any]]:
+    """进销存汇总表 per item and warehouse: opening, in by kind, out by kind, closing (quantity and value)."""
+    period: Period = ctx.params["period"]
+    move, conditions = _moves(ctx)
+    before = move.date < period.start
+    side = case((before, literal("opening")), (_inbound(move), literal("in")), else_=literal("out"))
+    stmt = (
+        select(
+            move.item_id, move.warehouse_id, move.document_model, side.label("side"), _sum(move.qty), _sum(move.value)
+        )
+        .where(move.date <= period.end, *conditions)
+        .group_by(move.item_id, move.warehouse_id, move.document_model, side)
+    )
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for item_id, warehouse_id, model, where, qty, value in ctx.session.execute(ctx.scoped(stmt, "stock_move")):
+        row = rows.get((item_id, warehouse_id))
+        if row is None:
+            row = rows[(item_id, warehouse_id)] = _empty(item_id, warehouse_id)
+        qty, value = Decimal(qty), Decimal(value)
+        if where == "opening":
+            row["opening_qty"] += qty
+            row["opening_value"] += value
+        elif where == "in":
+            row[f"in_{IN_KINDS.get(model, 'other')}_qty"] += qty
+            row["in_qty"] += qty
+            row["in_value"] += value
+        else:
+            row[f"out_{OUT_KINDS.get(model, 'other')}_qty"] -= qty
+            row["out_qty"] -= qty
+            row["out_value"] -= value
+    for row in rows.values():
+        row["closing_qty"] = row["opening_qty"] + row["in_qty"] - row["out_qty"]
+        row["closing_value"] = row["opening_value"] + row["in_value"] - row["out_value"]
+    return [r for r in rows.values() if any(r[k] for k in ("opening_qty", "in_qty", "out_qty", "closing_value"))]
+
+
+def _empty(item_id: int, warehouse_id: int) -> dict[str, Any]:
+    names = [f"in_{k}_qty" for k in KINDS_IN] + [f"out_{k}_qty" for k in KINDS_OUT]
+    names += ["opening_qty", "opening_value", "in_qty", "in_value", "out_qty", "out_value"]
+    return {"item": item_id, "warehouse": warehouse_id, **dict.fromkeys(names, ZERO)}
+
+
+def stock_as_of(ctx: ReportContext) -> list[dict[str, Any]]:
+    """Stock and its value per item and warehouse at the end of a date (the ledger summed up to it)."""
+    day: dt.date = ctx.params["date"]
+    move, conditions = _moves(ctx)
+    stmt = (
+        select(move.item_id, move.warehouse_id, _sum(move.qty), _sum(move.value))
+        .where(move.date <= day, *conditions)
+        .group_by(move.item_id, move.warehouse_id)
+    )
+    out = []
+    for item_id, warehouse_id, qty, value in ctx.session.execute(ctx.scoped(stmt, "stock_move")):
+        qty, value = Decimal(qty), Decimal(value)
+        if qty or value:
+            average = (value / qty).quantize(Decimal("0.0001")) if qty else None
+            out.append({"item": item_id, "warehouse": warehouse_id, "qty": qty, "value": value, "avg_cost": average})
+    return out
+
+
+def stock_ledger(ctx: ReportContext) -> list[dict[str, Any]]:
+    """Every ledger entry of the period in order, with the running balance of its item in its warehouse."""
+    period: Period = ctx.params["period"]
+    move, conditions = _moves(ctx)
+    opening_q = (
+        select(move.item_id, move.warehouse_id, _sum(move.qty), _sum(move.value))
+        .where(move.date < period.start, *conditions)
+        .group_by(move.item_id, move.warehouse_id)
+    )
+    balance: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for item_id, warehouse_id, qty, value in ctx.session.execute(ctx.scoped(opening_q, "stock_move")):
+        balance[(item_id, warehouse_id)] = [Decimal(qty), Decimal(value)]
+    stmt = (
+        select(move).where(move.date >= period.start, move.date <= period.end, *conditions).order_by(move.date, move.id)
+    )
+    models = ctx.registry.meta.models
+    out = []
+    for entry in ctx.session.execute(ctx.scoped(stmt, "stock_move")).scalars():
+        running = balance[(entry.item_id, entry.warehouse_id)]
+        running[0] += entry.qty
+        running[1] += entry.value or ZERO
+        document = models.get(entry.document_model)
+        inbound = entry.qty > 0
+        out.append(
+            {
+                "date": entry.date,
+                "document_type": label(document.label, entry.document_model) if document else entry.document_model,
+                "document_model": entry.document_model,
+                "document_number": entry.document_number,
+                "item": entry.item_id,
+                "warehouse": entry.warehouse_id,
+                "in_qty": entry.qty if inbound else ZERO,
+                "out_qty": ZERO if inbound else -entry.qty,
+                "value": entry.value or ZERO,
+                "balance_qty": running[0],
+                "balance_value": running[1],
+            }
+        )
+    return out

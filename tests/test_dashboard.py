@@ -1,0 +1,74 @@
+"""The home page's dashboard: tiles from the reports as the reader, and documents waiting for my approval."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+from typing import Any
+
+from app.extensions import db
+from app.services.posting.inbox import waiting_for
+from app.services.users.access import access_for
+from reports.dashboard import dashboard, same_days_last_month
+from tests.ledger_helpers import document, new_item, post
+
+
+def tiles(app: Any, username: str, today: dt.date) -> dict[str, Any]:
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        found = dashboard(db.session, access_for(user), today)
+        db.session.rollback()
+        return found
+
+
+def test_same_days_last_month_stop_at_its_end():
+    now, before = same_days_last_month(dt.date(2026, 3, 31))
+    assert (now.start, now.end) == (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert (before.start, before.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+
+
+def test_tiles_are_the_reports_totals_and_follow_the_reader(app, api_as):
+    admin = api_as("admin")
+    sku = new_item(admin)
+    post(admin, "purchase_receipt", [{"item": sku, "qty": "9", "price": "4"}], warehouse="WH01", date="2026-10-02")
+    post(admin, "sales_delivery", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01", date="2026-10-03")
+    today = dt.date(2026, 11, 3)
+    manager = tiles(app, "u_manager", today)
+    sales = admin.get("/api/v1/reports/sales_analysis", query_string={"period": "2026-11-01..2026-11-03"}).get_json()
+    previous = admin.get("/api/v1/reports/sales_analysis", query_string={"period": "2026-10-01..2026-10-03"}).get_json()
+    assert manager["sales_mtd"]["value"] == sales["totals"]["amount"]
+    assert manager["sales_mtd"]["previous"] == previous["totals"]["amount"]
+    assert D(previous["totals"]["amount"]) >= 20
+    assert {"profit_mtd", "stock_value", "trend", "top_items", "approvals"} <= set(manager)
+    months = [point["month"] for point in manager["trend"]]
+    assert "2026-10" in months and all("2025-12" <= month <= "2026-11" for month in months)
+    salesperson = tiles(app, "u_salesperson", today)
+    assert "sales_mtd" in salesperson
+    assert "profit_mtd" not in salesperson and "stock_value" not in salesperson  # cost is hidden from them
+    keeper = tiles(app, "u_warehouse", today)
+    assert "sales_mtd" not in keeper and "stock_value" not in keeper
+
+
+def test_waiting_for_my_approval(app, api_as):
+    purchaser = api_as("purchaser")
+    sku = new_item(api_as("admin"))
+    order = document(purchaser, "purchase_order", [{"item": sku, "qty": "100", "price": "200"}], warehouse="WH01")
+    response = purchaser.post(f"/api/v1/purchase_order/{order['id']}/submit")
+    assert response.get_json()["result"]["status"] == "pending"
+    with app.app_context():
+        sm = app.appbuilder.sm
+
+        def numbers(username: str) -> set[str]:
+            return {w.number for w in waiting_for(db.session, access_for(sm.find_user(username=username)))}
+
+        assert order["number"] in numbers("u_manager")
+        assert order["number"] not in numbers("u_purchaser")  # neither their level nor, being theirs, theirs to approve
+        assert order["number"] not in numbers("u_finance")
+        db.session.rollback()
+
+
+def test_home_page_shows_the_tiles_the_reader_may_see(login_as):
+    manager = login_as("manager").get("/").get_data(as_text=True)
+    assert 'id="tile-approvals"' in manager and 'id="tile-stock_value"' in manager
+    salesperson = login_as("salesperson").get("/").get_data(as_text=True)
+    assert 'id="tile-stock_value"' not in salesperson and 'id="tile-approvals"' in salesperson

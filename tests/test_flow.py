@@ -1,0 +1,316 @@
+"""Documents that flow into each other: line links, 下推 and 选单, open quantities taken on submit (never
+below zero under concurrency), cancelling a source with live follow-ons, links from source_number."""
+
+from __future__ import annotations
+
+import importlib.util
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import select, text
+
+from app.extensions import db, registry
+from tests.conftest import csrf_from
+from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive, refusal
+
+
+def _reserved(app: Any, sku: str, warehouse: str = "WH01") -> D:
+    with app.app_context():
+        reg = registry()
+        item, wh, bal = reg.cls("item"), reg.cls("warehouse"), reg.cls("stock_balance")
+        found = db.session.execute(
+            select(bal.reserved_qty)
+            .join(item, item.id == bal.item_id)
+            .join(wh, wh.id == bal.warehouse_id)
+            .where(item.sku == sku, wh.code == warehouse)
+        ).scalar()
+        db.session.rollback()
+        return D(found or 0)
+
+
+def _push(api: Any, model: str, pk: int, target: str, **header: Any) -> dict[str, Any]:
+    response = api.post(f"/api/v1/{model}/{pk}/push/{target}", json=header)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["result"]
+
+
+def _set_qty(api: Any, model: str, draft: dict[str, Any], *qtys: str) -> dict[str, Any]:
+    """Keep the draft's first lines with these quantities (its links ride along unchanged)."""
+    lines = [
+        {"id": line["id"], "item": line["item"]["id"], "qty": qty}
+        for line, qty in zip(draft["lines"], qtys, strict=False)
+    ]
+    response = api.put(f"/api/v1/{model}/{draft['id']}", json={"lines": lines, "version": draft["version"]})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["result"]
+
+
+def _submit(api: Any, model: str, doc: dict[str, Any]) -> dict[str, Any]:
+    response = api.post(f"/api/v1/{model}/{doc['id']}/submit")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["result"]
+
+
+def _get(api: Any, model: str, pk: int) -> dict[str, Any]:
+    return api.get(f"/api/v1/{model}/{pk}").get_json()["result"]
+
+
+def test_sales_order_delivered_in_three_parts_a_return_of_the_second_and_the_rest_closed(app, admin_api, api_as):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "20", "5")
+    customer, _ = new_partner(admin_api, "customer")
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "10", "price": "9"}], partner=customer, warehouse="WH01"
+    )
+    assert _reserved(app, sku) == D(10)
+    deliveries = []
+    for qty in ("3", "4", "2"):
+        draft = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+        line = draft["lines"][0]
+        assert (line["source_model"], line["source_id"], line["source_line_id"]) == (
+            "sales_order",
+            order["id"],
+            order["lines"][0]["id"],
+        )
+        assert D(line["qty"]) == D(10) - sum((D(q) for q in ("3", "4", "2")[: len(deliveries)]), D(0))
+        assert (draft["partner"]["key"], draft["warehouse"]["key"], draft["source_number"]) == (
+            customer,
+            "WH01",
+            order["number"],
+        )
+        deliveries.append(_submit(admin_api, "sales_delivery", _set_qty(admin_api, "sales_delivery", draft, qty)))
+    assert D(_get(admin_api, "sales_order", order["id"])["lines"][0]["delivered_qty"]) == D(9)
+    assert _reserved(app, sku) == D(1)
+    assert balance(app, sku)[0] == D(11)
+
+    # the order shows its three deliveries; a delivery shows its order
+    flow = admin_api.get(f"/api/v1/sales_order/{order['id']}/flow").get_json()
+    assert [d["number"] for d in flow["result"]["follow_ons"]] == [d["number"] for d in deliveries]
+    assert "sales_delivery" in [t["model"] for t in flow["targets"]]
+    back = admin_api.get(f"/api/v1/sales_delivery/{deliveries[1]['id']}/flow").get_json()["result"]
+    assert [(s["number"], s["lines"][0]["line_no"]) for s in back["sources"]] == [(order["number"], 1)]
+
+    # a return of the second delivery, pushed down from it: its 4 units, no more
+    returned = _push(admin_api, "sales_delivery", deliveries[1]["id"], "sales_return")
+    assert D(returned["lines"][0]["qty"]) == D(4) and returned["lines"][0]["source_id"] == deliveries[1]["id"]
+    too_many = _set_qty(admin_api, "sales_return", returned, "5")
+    assert "lines.0.qty" in refusal(admin_api, "sales_return", too_many)
+    _submit(admin_api, "sales_return", _set_qty(admin_api, "sales_return", too_many, "4"))
+    assert D(_get(admin_api, "sales_delivery", deliveries[1]["id"])["lines"][0]["returned_qty"]) == D(4)
+    assert balance(app, sku)[0] == D(15)
+    assert _push_refused(admin_api, "sales_delivery", deliveries[1]["id"], "sales_return")
+
+    # the second delivery cannot be cancelled while its return is live; the list names the return
+    refused = refusal(admin_api, "sales_delivery", deliveries[1], action="cancel")
+    assert too_many["number"] in refused["_record"]
+    refused = refusal(admin_api, "sales_order", order, action="cancel")
+    assert all(d["number"] in refused["_record"] for d in deliveries)
+
+    # 关闭: the last unit is no longer expected; its reservation goes, nothing is open to push any more
+    assert api_as("warehouse").post(f"/api/v1/sales_order/{order['id']}/close").status_code == 403
+    closed = admin_api.post(f"/api/v1/sales_order/{order['id']}/close", json={})
+    assert closed.status_code == 200, closed.get_json()
+    assert closed.get_json()["result"]["close_status"] == "closed"
+    assert D(closed.get_json()["result"]["lines"][0]["closed_qty"]) == D(1)
+    assert _reserved(app, sku) == D(0)
+    assert _push_refused(admin_api, "sales_order", order["id"], "sales_delivery")
+    assert admin_api.post(f"/api/v1/sales_order/{order['id']}/close").status_code == 422  # nothing left
+    listed = admin_api.get(f"/api/v1/sales_order/?q=(filters:!((col:id,opr:eq,value:{order['id']})))").get_json()
+    assert listed["result"][0]["close_status"] == "closed"
+
+
+def _push_refused(api: Any, model: str, pk: int, target: str) -> bool:
+    response = api.post(f"/api/v1/{model}/{pk}/push/{target}", json={})
+    return response.status_code == 422 and response.get_json()["errors"][0]["field"] == "_record"
+
+
+def test_purchase_request_to_order_to_receipt_and_two_orders_picked_into_one_receipt(app, admin_api):
+    sku, other = new_item(admin_api), new_item(admin_api)
+    supplier, supplier_id = new_partner(admin_api, "supplier")
+    made = admin_api.post(
+        "/api/v1/purchase_request/",
+        json={"date": "2026-11-25", "warehouse": "WH01", "lines": [{"item": sku, "qty": "6", "price": "2"}]},
+    )
+    request = made.get_json()["result"]
+    _submit(admin_api, "purchase_request", request)  # pending: a manager approves requests
+    assert admin_api.post(f"/api/v1/purchase_request/{request['id']}/approve").status_code == 200
+    order = _push(admin_api, "purchase_request", request["id"], "purchase_order", partner=supplier)
+    assert (order["partner"]["key"], D(order["lines"][0]["qty"]), D(order["lines"][0]["price"])) == (
+        supplier,
+        D(6),
+        D(2),
+    )
+    order = _submit(admin_api, "purchase_order", order)
+    assert D(_get(admin_api, "purchase_request", request["id"])["lines"][0]["ordered_qty"]) == D(6)
+    assert _push_refused(admin_api, "purchase_request", request["id"], "purchase_order")  # nothing open
+
+    second = post(
+        admin_api, "purchase_order", [{"item": other, "qty": "5", "price": "3"}], partner=supplier, warehouse="WH01"
+    )
+    open_lines = admin_api.get(f"/api/v1/purchase_receipt/open_lines?partner={supplier_id}").get_json()["result"]
+    assert sorted((o["source"]["number"], o["open_qty"]) for o in open_lines) == sorted(
+        [(order["number"], "6"), (second["number"], "5")]
+    )
+    picked = admin_api.post(
+        "/api/v1/purchase_receipt/pick", json={"source_line_ids": [o["line"]["id"] for o in open_lines]}
+    )
+    assert picked.status_code == 201, picked.get_json()
+    receipt = picked.get_json()["result"]
+    assert sorted(line["source_id"] for line in receipt["lines"]) == sorted([order["id"], second["id"]])
+    assert receipt["source_number"] is None  # two sources: the lines say where they come from
+    receipt = _submit(admin_api, "purchase_receipt", _set_qty(admin_api, "purchase_receipt", receipt, "4", "5"))
+    assert D(_get(admin_api, "purchase_order", order["id"])["lines"][0]["received_qty"]) == D(4)
+    assert D(_get(admin_api, "purchase_order", second["id"])["lines"][0]["received_qty"]) == D(5)
+    assert balance(app, sku)[0] == D(4) and balance(app, other)[0] == D(5)
+    left = admin_api.get(f"/api/v1/purchase_receipt/open_lines?source_ids={order['id']},{second['id']}")
+    assert [(o["source"]["number"], o["open_qty"]) for o in left.get_json()["result"]] == [(order["number"], "2")]
+
+    # cancelling the receipt gives both orders their quantities back, and then an order may be cancelled
+    assert admin_api.post(f"/api/v1/purchase_receipt/{receipt['id']}/cancel").status_code == 200
+    assert D(_get(admin_api, "purchase_order", second["id"])["lines"][0]["received_qty"]) == D(0)
+    assert admin_api.post(f"/api/v1/purchase_order/{second['id']}/cancel").status_code == 200
+
+
+def test_links_are_checked_on_submit_partner_item_and_scope(app, admin_api, api_as):
+    sku, other = new_item(admin_api), new_item(admin_api)
+    receive(admin_api, sku, "10", "1")
+    customer, _ = new_partner(admin_api, "customer")
+    stranger, _ = new_partner(admin_api, "customer")
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "2", "price": "9"}], partner=customer, warehouse="WH01"
+    )
+    link = {"source_model": "sales_order", "source_id": order["id"], "source_line_id": order["lines"][0]["id"]}
+    wrong_partner = document(
+        admin_api, "sales_delivery", [{"item": sku, "qty": "1", **link}], partner=stranger, warehouse="WH01"
+    )
+    assert "lines.0.source_line_id" in refusal(admin_api, "sales_delivery", wrong_partner)
+    wrong_item = document(
+        admin_api, "sales_delivery", [{"item": other, "qty": "1", **link}], partner=customer, warehouse="WH01"
+    )
+    assert "lines.0.item" in refusal(admin_api, "sales_delivery", wrong_item)
+    made_up = document(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "1", **link, "source_line_id": 10**9}],
+        partner=customer,
+        warehouse="WH01",
+    )
+    assert "lines.0.source_line_id" in refusal(admin_api, "sales_delivery", made_up)
+    # a warehouse keeper may not read sales orders: the order is not theirs to push or pick from
+    keeper = api_as("warehouse")
+    assert keeper.post(f"/api/v1/sales_order/{order['id']}/push/sales_delivery", json={}).status_code in (403, 404)
+    assert D(_get(admin_api, "sales_order", order["id"])["lines"][0]["delivered_qty"] or 0) == D(0)
+
+
+def test_twenty_drafts_for_the_last_five_units_submitted_at_once(app, admin_api):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "40", "1")
+    customer, _ = new_partner(admin_api, "customer")
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "10", "price": "9"}], partner=customer, warehouse="WH01"
+    )
+    first = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+    _submit(admin_api, "sales_delivery", _set_qty(admin_api, "sales_delivery", first, "5"))
+    link = {"source_model": "sales_order", "source_id": order["id"], "source_line_id": order["lines"][0]["id"]}
+    drafts = [
+        document(
+            admin_api,
+            "sales_delivery",
+            [{"item": sku, "qty": "1", **link}],
+            partner=customer,
+            warehouse="WH01",
+            date=first["date"],
+        )
+        for _ in range(20)
+    ]
+
+    def submit(doc: dict[str, Any]) -> int:
+        client = app.test_client()
+        return client.post(f"/api/v1/sales_delivery/{doc['id']}/submit", headers=admin_api.headers).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(submit, drafts))
+    assert codes.count(200) == 5, codes
+    assert set(codes) - {200} <= {409, 422}, codes
+    line = _get(admin_api, "sales_order", order["id"])["lines"][0]
+    assert D(line["delivered_qty"]) == D(10)
+    assert _reserved(app, sku) == D(0)
+    assert balance(app, sku)[0] == D(30)
+
+
+def _migration() -> Any:
+    path = Path(__file__).resolve().parent.parent / "app" / "migrations" / "versions" / "0010_line_links.py"
+    spec = importlib.util.spec_from_file_location("line_links", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_links_filled_from_source_number_on_upgrade(app, admin_api):
+    migration = _migration()
+    sku = new_item(admin_api)
+    customer, _ = new_partner(admin_api, "customer")
+    receive(admin_api, sku, "5", "1")
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "9"}], partner=customer, warehouse="WH01"
+    )
+    old = post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "2"}],
+        partner=customer,
+        warehouse="WH01",
+        source_number=order["number"],
+    )
+    assert old["lines"][0]["source_line_id"] == order["lines"][0]["id"]  # a named order links on submit too
+    with app.app_context():
+        with db.engine.begin() as conn:  # the lines as a JXC before links left them
+            for column in ("source_model", "source_id", "source_line_id"):
+                if column == "source_id" or column == "source_line_id":
+                    conn.execute(text(f"DROP INDEX IF EXISTS ix_sales_delivery_line_{column}"))
+                conn.execute(text(f"ALTER TABLE sales_delivery_line DROP COLUMN {column}"))
+        with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            migration.upgrade()
+        db.session.remove()
+    line = _get(admin_api, "sales_delivery", old["id"])["lines"][0]
+    assert (line["source_model"], line["source_id"], line["source_line_id"]) == (
+        "sales_order",
+        order["id"],
+        order["lines"][0]["id"],
+    )
+
+
+def test_pages_push_down_pick_and_close(app, admin_api, login_as):
+    sku = new_item(admin_api)
+    supplier, supplier_id = new_partner(admin_api, "supplier")
+    orders = [
+        post(admin_api, "purchase_order", [{"item": sku, "qty": q, "price": "2"}], partner=supplier, warehouse="WH01")
+        for q in ("3", "4")
+    ]
+    client = login_as("admin")
+    page = client.get(f"/m/purchase_order/{orders[0]['id']}").get_data(as_text=True)
+    assert 'data-target="purchase_receipt"' in page and 'id="jxc-close"' in page
+    pushed = client.post(
+        f"/m/purchase_order/{orders[0]['id']}/push/purchase_receipt", data={"csrf_token": csrf_from(page)}
+    )
+    assert pushed.status_code == 302 and "/m/purchase_receipt/" in pushed.headers["Location"]
+    listing = client.get(f"/m/purchase_receipt/pick?partner={supplier_id}").get_data(as_text=True)
+    assert orders[1]["number"] in listing and "选单" in listing
+    picked = client.post(
+        f"/m/purchase_receipt/pick?partner={supplier_id}",
+        data={"csrf_token": csrf_from(listing), "line": [str(orders[1]["lines"][0]["id"])]},
+    )
+    assert picked.status_code == 302 and "/edit" in picked.headers["Location"]
+    draft_id = int(picked.headers["Location"].rstrip("/").split("/")[-2])
+    draft = _get(admin_api, "purchase_receipt", draft_id)
+    assert [(line["source_id"], D(line["qty"])) for line in draft["lines"]] == [(orders[1]["id"], D(4))]
+    closed = client.post(f"/m/purchase_order/{orders[0]['id']}/close", data={"csrf_token": csrf_from(page)})
+    assert closed.status_code == 302
+    assert _get(admin_api, "purchase_order", orders[0]["id"])["close_status"] == "closed"
+    shown = client.get(f"/m/purchase_order/{orders[1]['id']}").get_data(as_text=True)
+    assert "jxc-flow-follow-ons" in shown and draft["number"] in shown  # the order lists its follow-on draft

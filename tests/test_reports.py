@@ -1,0 +1,211 @@
+"""Reports: the runner over a fixed stream of documents, its channels (API json / csv / xlsx, CLI), the reader's
+permissions, masks and scope, and metadata checks of report files."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from app.config import ROOT
+from app.meta.loader import load_metadata
+from tests.ledger_helpers import balance, new_item, new_partner, post
+
+NOV = "2026-11-01..2026-11-30"
+
+
+def run(api: Any, name: str, status: int = 200, **params: str) -> Any:
+    """A report's JSON answer through the API."""
+    response = api.get(f"/api/v1/reports/{name}", query_string=params)
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def by(rows: list[dict[str, Any]], column: str) -> dict[str, dict[str, Any]]:
+    """Rows keyed by a link column's key."""
+    return {row[column]["key"]: row for row in rows}
+
+
+@pytest.fixture(scope="module")
+def stream(app: Any, api_as: Any) -> dict[str, Any]:
+    """A month of one item's documents: opening stock, receipts, a sale and its return, a transfer, a return to
+    the supplier, an other-out, and a receipt posted then cancelled."""
+    api = api_as("admin")
+    sku = new_item(api)
+    customer, _ = new_partner(api, "customer")
+    receive_on = {"date": "2026-10-20"}
+    post(api, "purchase_receipt", [{"item": sku, "qty": "10", "price": "5"}], warehouse="WH01", **receive_on)
+    post(api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "8"}], warehouse="WH01", date="2026-11-05")
+    post(
+        api,
+        "sales_delivery",
+        [{"item": sku, "qty": "4", "price": "12"}],
+        warehouse="WH01",
+        partner=customer,
+        date="2026-11-10",
+    )
+    post(
+        api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "12"}],
+        warehouse="WH01",
+        partner=customer,
+        date="2026-11-12",
+    )
+    post(
+        api,
+        "stock_transfer",
+        [{"item": sku, "qty": "3"}],
+        from_warehouse="WH01",
+        to_warehouse="WH02",
+        date="2026-11-15",
+    )
+    post(api, "purchase_return", [{"item": sku, "qty": "1", "price": "5"}], warehouse="WH01", date="2026-11-16")
+    post(
+        api,
+        "stock_adjustment",
+        [{"item": sku, "qty": "1"}],
+        direction="out",
+        warehouse="WH01",
+        reason="damage",
+        date="2026-11-17",
+    )
+    cancelled = post(
+        api, "purchase_receipt", [{"item": sku, "qty": "2", "price": "6"}], warehouse="WH01", date="2026-11-18"
+    )
+    assert api.post(f"/api/v1/purchase_receipt/{cancelled['id']}/cancel").status_code == 200
+    return {"sku": sku, "customer": customer}
+
+
+def test_inventory_summary_adds_up_and_closes_at_the_stock_balance(app, admin_api, stream):
+    answer = run(admin_api, "inventory_summary", period=NOV, item=stream["sku"])
+    rows = by(answer["rows"], "warehouse")
+    assert set(rows) == {"WH01", "WH02"}
+    main, other = rows["WH01"], rows["WH02"]
+    # the cancelled receipt nets out of "purchase in"; each kind where it belongs
+    assert (main["opening_qty"], main["in_purchase_qty"], main["in_return_qty"]) == ("10", "5", "1")
+    assert (main["out_sales_qty"], main["out_transfer_qty"], main["out_return_qty"], main["out_other_qty"]) == (
+        "4",
+        "3",
+        "1",
+        "1",
+    )
+    assert (other["opening_qty"], other["in_transfer_qty"]) == ("0", "3")
+    for warehouse, row in rows.items():
+        opening, ins, outs = D(row["opening_qty"]), D(row["in_qty"]), D(row["out_qty"])
+        assert opening + ins - outs == D(row["closing_qty"])
+        assert D(row["opening_value"]) + D(row["in_value"]) - D(row["out_value"]) == D(row["closing_value"])
+        assert (D(row["closing_qty"]), D(row["closing_value"])) == balance(app, stream["sku"], warehouse)
+    assert D(answer["totals"]["closing_qty"]) == 10  # 7 in WH01, 3 in WH02
+    assert answer["chart"] == {"type": "bar", "x": "item", "series": ["in_qty", "out_qty", "closing_qty"]}
+    # drill-down: a row opens the ledger lines behind it, which open their documents
+    assert main["_drill"].startswith("/reports/stock_ledger/?item=")
+    ledger = admin_api.get(f"/api/v1{main['_drill'].replace('/reports/stock_ledger/', '/reports/stock_ledger')}")
+    lines = ledger.get_json()["rows"]
+    assert len(lines) == 8  # 6 documents in November, the cancelled receipt and its reversal
+    assert D(lines[-1]["balance_qty"]) == D(main["closing_qty"])
+    assert lines[0]["_drill"].startswith("/m/purchase_receipt/?search=")
+
+
+def test_stock_as_of_a_past_date_is_the_ledger_up_to_it(admin_api, stream):
+    before = by(run(admin_api, "stock_as_of", date="2026-11-09", item=stream["sku"])["rows"], "warehouse")
+    assert (before["WH01"]["qty"], before["WH01"]["value"]) == ("15", "90.00")
+    assert "WH02" not in before
+
+
+def test_sales_and_gross_profit_net_returns_against_the_ledger(admin_api, stream):
+    sales = run(admin_api, "sales_analysis", period=NOV, by="item", item=stream["sku"])
+    (row,) = sales["rows"]
+    assert (row["qty"], row["amount"]) == ("3", "36.00")  # 4 sold less 1 returned, at 12
+    assert sales["totals"]["amount"] == "36.00"
+    by_customer = run(admin_api, "sales_analysis", period=NOV, by="customer", partner=stream["customer"])
+    assert by_customer["rows"][0]["group"]["key"] == stream["customer"]
+    monthly = run(admin_api, "sales_analysis", period=NOV, by="month", item=stream["sku"])
+    assert monthly["rows"][0]["group"] == "2026-11"
+    profit = run(admin_api, "gross_profit", period=NOV, by="item", item=stream["sku"])
+    (row,) = profit["rows"]
+    ledger = run(admin_api, "stock_ledger", period=NOV, item=stream["sku"])["rows"]
+    cogs = -sum(D(line["value"]) for line in ledger if line["document_type"] in ("销售出库单", "销售退货单"))
+    assert D(row["cost"]) == cogs
+    assert D(row["profit"]) == D(row["revenue"]) - D(row["cost"])
+    assert row["margin"] == profit["totals"]["margin"]
+
+
+def test_masks_scope_and_permissions(api_as, stream):
+    salesperson = api_as("salesperson")
+    names = {r["name"] for r in salesperson.get("/api/v1/reports/").get_json()["result"]}
+    assert names == {"sales_analysis", "gross_profit"}
+    run(salesperson, "inventory_summary", status=403, period=NOV)
+    profit = run(salesperson, "gross_profit", period=NOV)
+    # cost figures are hidden from salespeople: cost, profit and margin are dropped, revenue stays
+    assert [c["name"] for c in profit["columns"]] == ["group", "qty", "revenue"]
+    assert all(set(row) <= {"group", "qty", "revenue", "_drill"} for row in profit["rows"])
+    # row scope: the stream's customer belongs to nobody, so the salesperson sees none of its sales
+    scoped = run(salesperson, "sales_analysis", period=NOV, by="customer")
+    assert stream["customer"] not in [row["group"]["key"] for row in scoped["rows"] if row["group"]]
+    keeper = api_as("warehouse")
+    summary = run(keeper, "inventory_summary", period=NOV, item=stream["sku"])
+    assert set(by(summary["rows"], "warehouse")) == {"WH01"}  # only the keeper's warehouse
+    assert "closing_value" not in summary["totals"] and "closing_qty" in summary["totals"]
+
+
+def test_bad_parameters_are_clear_messages(admin_api):
+    answer = run(admin_api, "sales_analysis", status=422, period="someday", by="planet", nope="1")
+    assert {e["field"] for e in answer["errors"]} == {"period", "by", "nope"}
+    assert admin_api.get("/api/v1/reports/no_such_report").status_code == 404
+    unknown = run(admin_api, "inventory_summary", status=422, item="NO-SUCH-SKU")
+    assert "NO-SUCH-SKU" in unknown["errors"][0]["message"]
+
+
+def test_exports_carry_title_period_author_and_a_native_chart(admin_api, stream):
+    response = admin_api.get(
+        "/api/v1/reports/inventory_summary", query_string={"period": NOV, "item": stream["sku"], "format": "xlsx"}
+    )
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    sheet = book.worksheets[0]
+    assert sheet["A1"].value == "进销存汇总表"
+    assert sheet["A2"].value == "期间：2026-11-01 至 2026-11-30"
+    assert sheet["A3"].value.startswith("制表人：")
+    assert len(sheet._charts) == 1
+    csv_text = admin_api.get(
+        "/api/v1/reports/inventory_summary", query_string={"period": NOV, "item": stream["sku"], "format": "csv"}
+    ).get_data(as_text=True)
+    assert csv_text.lstrip("\ufeff").startswith("商品,仓库,期初数量")
+    assert csv_text.strip().splitlines()[-1].startswith("合计,")
+
+
+def test_meta_check_refuses_a_bad_report(tmp_path: Path):
+    root = tmp_path / "metadata"
+    shutil.copytree(ROOT / "metadata", root)
+    (root / "reports" / "broken.yaml").write_text(
+        "label: {zh: 坏, en: Broken}\nsources: {stock_move: [nothing]}\nhandler: reports.stock.no_such\n"
+        "columns:\n  value: {type: money, label: {zh: 金额, en: Value}}\n"
+        "chart: {type: bar, x: item, series: [value]}\n",
+        encoding="utf-8",
+    )
+    meta, errors = load_metadata(root)
+    assert meta is None
+    text = "\n".join(str(e) for e in errors)
+    assert "broken.yaml" in text
+    for problem in ("no field 'nothing'", "cannot be imported", "must say what figure", "'item' is not a column"):
+        assert problem in text
+
+
+def test_pages_list_run_and_print_as_the_reader(login_as, stream):
+    web = login_as("salesperson")
+    centre = web.get("/reports/").get_data(as_text=True)
+    assert 'data-report="sales_analysis"' in centre and 'data-report="inventory_summary"' not in centre
+    page = web.get("/reports/sales_analysis/?period=" + NOV)
+    assert page.status_code == 200
+    assert "vendor/echarts.min.js" in page.get_data(as_text=True)
+    assert web.get("/reports/inventory_summary/").status_code == 403
+    admin = login_as("admin")
+    printed = admin.get(f"/reports/inventory_summary/print?period={NOV}&item={stream['sku']}").get_data(as_text=True)
+    assert "期间：2026-11-01 至 2026-11-30" in printed and "制表人：" in printed
+    assert printed.count("<tr>") == 4  # header, two warehouses, totals
