@@ -292,3 +292,25 @@ def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
         json={"name": "no_report", "kind": "report", "cron": "0 8 * * *", "params": {"report": "nope"}},
     )
     assert unknown.status_code == 422 and "nope" in unknown.get_json()["message"]
+
+
+def test_notify_rings_one_users_bell_once_and_only_they_read_it(app, api_as):
+    from app.extensions import db
+    from app.schedules.notify import notify
+
+    clerk, buyer = api_as("clerk"), api_as("purchaser")
+    with app.app_context():
+        user_id = app.appbuilder.sm.find_user(username="u_clerk").id
+        tag = unique("N")
+        first = notify(db.session, user_id, "alert", f"库存不足 {tag}", "/reorder/", dedupe=tag)
+        again = notify(db.session, user_id, "alert", f"库存不足 {tag}", "/reorder/", dedupe=tag)
+        db.session.commit()
+        db.session.remove()
+    assert first is not None and again is None  # the same alert is not rung twice while unread
+    mine = clerk.get("/api/v1/notifications/").get_json()
+    assert mine["unread"] >= 1 and mine["result"][0]["text"] == f"库存不足 {tag}"
+    assert mine["result"][0]["link"] == "/reorder/" and mine["result"][0]["read"] is False
+    assert all(n["id"] != first for n in buyer.get("/api/v1/notifications/").get_json()["result"])
+    assert buyer.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()["marked"] == 0
+    answer = clerk.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()
+    assert answer["marked"] == 1 and answer["unread"] == mine["unread"] - 1
