@@ -76,6 +76,11 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "FAB_UPDATE_PERMS": False,
         "FAB_CREATE_DB": False,
         "FAB_API_SWAGGER_UI": True,
+        # FAB's raw permission tables (base permissions, views/menus, permissions on views) list internal
+        # names only; roles.yaml sets what each role may do and the role pages show it in words
+        "FAB_ADD_SECURITY_PERMISSION_VIEW": False,
+        "FAB_ADD_SECURITY_VIEW_MENU_VIEW": False,
+        "FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW": False,
         "FAB_API_MAX_PAGE_SIZE": 1000,
         "FAB_INDEX_VIEW": "app.views.home.HomeView",
         "FAB_BASE_TEMPLATE": "jxc/baselayout.html",
@@ -98,6 +103,11 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_SWALLOW_ERRORS": True,  # a store that is down lets sign-ins through rather than lock all out
         "RATELIMIT_HEADERS_ENABLED": False,
         # behind the TLS proxy of docker/compose.yaml: cookies only over HTTPS, HSTS, the proxy's X-Forwarded-*
+        # request bodies: JSON and forms up to JXC_MAX_JSON_BYTES, file uploads (multipart) up to
+        # MAX_CONTENT_LENGTH; a larger request is refused with 413 before it is read (docs/inputs.md)
+        "JXC_MAX_JSON_BYTES": int(os.environ.get("JXC_MAX_JSON_BYTES", 2 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("JXC_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)),
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,  # one form field (a remark) in a multipart body
         "JXC_HTTPS": https,
         "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_SECURE": https,
