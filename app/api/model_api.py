@@ -622,6 +622,8 @@ class ModelApi(BaseApi):
         body = request.get_json(silent=True) or {}
         version = body.get("version") if isinstance(body, dict) else None
         service = PostingService(session(), access)
+        comment = body.get("comment") if isinstance(body, dict) else None
+        service.comment = comment.strip()[:500] if isinstance(comment, str) else ""
         doc = action(service, self.model_key, pk, version)
         result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
         return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
