@@ -50,6 +50,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_template_helpers(app)
     install_error_pages(app)
     install_jobs(app)
+    if app.config.get("JXC_EMBEDDED_CRON"):
+        from app.schedules.cron import EmbeddedScheduler
+
+        EmbeddedScheduler(app).start()
     # What start-up built (FAB, the registry, ~400k objects) lives as long as the process: keep it out of
     # the garbage collector's full passes, which otherwise cost ~150 ms in the middle of a request.
     gc.collect()

@@ -68,6 +68,7 @@ def serve(workers: int) -> None:
     app = _app()
     port = int(os.environ.get("PORT", "5000"))
     host = os.environ.get("HOST", "127.0.0.1")
+    os.environ.setdefault("JXC_EMBEDDED_CRON", "1")  # schedules run in-process unless a `jxc cron` runs them
     click.echo(f"JXC is running at http://{host}:{port}/")
     click.echo(f"Log in as {_admin_login_hint(Path(app.config['INSTANCE_PATH']))}")
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
@@ -87,6 +88,34 @@ def serve(workers: int) -> None:
             "app:create_app()",
         ],
     )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Claim what is due now, run it (without Redis), then exit.")
+@click.option("--every", default=30.0, show_default=True, help="seconds between looks at the schedules")
+def cron(once: bool, every: float) -> None:
+    """Enqueue due schedule runs (each period claimed once in the database, whatever else runs `jxc cron`)."""
+    import time
+
+    from app.extensions import db
+    from app.jobs import backends
+    from app.schedules.cron import tick
+
+    app = _app()
+    click.echo(f"JXC cron: schedules every {every:g} s ({'RQ' if app.config.get('REDIS_URL') else 'in-process'})")
+    while True:
+        with app.app_context():
+            try:
+                claimed = tick(db.session)
+            finally:
+                db.session.remove()
+        if claimed:
+            click.echo(f"claimed runs {', '.join(map(str, claimed))}")
+        if once:
+            break
+        time.sleep(every)
+    if backends.backend_name(app) == backends.THREAD:
+        backends.wait_for_pool()
 
 
 @main.command()

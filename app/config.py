@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from app.clock import business_zone
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,6 +55,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if database_url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    business_zone()  # a JXC_TIMEZONE that is not a zone stops start-up with its name
     redis_url = os.environ.get("REDIS_URL", "")
     https = os.environ.get("JXC_HTTPS", "").lower() in ("1", "true", "yes", "on")
     config: dict[str, Any] = {
@@ -99,6 +102,21 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # mail (app/mail): STARTTLS when the server offers it, TLS from the first byte on port 465 or with
+        # SMTP_SECURITY=tls; SMTP_SECURITY=none for a relay on this machine
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT") or 0),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_SECURITY": os.environ.get("SMTP_SECURITY", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
+        "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT") or 20),
+        "SMTP_RETRIES": int(os.environ.get("SMTP_RETRIES") or 3),
+        "SMTP_BACKOFF": float(os.environ.get("SMTP_BACKOFF") or 2),  # seconds, doubled after each failure
+        # links in mail and robot messages point back here
+        "JXC_BASE_URL": os.environ.get("JXC_BASE_URL", "").rstrip("/"),
+        # the in-process scheduler: `jxc serve` turns it on unless JXC_EMBEDDED_CRON=0 (a `jxc cron` runs them)
+        "JXC_EMBEDDED_CRON": os.environ.get("JXC_EMBEDDED_CRON", "0") not in ("0", "false", "no", "off", ""),
     }
     config.update(overrides)
     return config

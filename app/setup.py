@@ -18,6 +18,7 @@ from app.demo import load_demo
 from app.extensions import db, registry_holder
 from app.meta.registry import read_version
 from app.meta.schema import sync_schema
+from app.schedules.store import sync_declared
 from app.services.access.roles_sync import sync_roles
 from app.services.records.runtime_fields import bump_version
 
@@ -31,6 +32,7 @@ class InitResult:
     schema_changes: list[str] = field(default_factory=list)
     admin_password: str | None = None
     demo_rows: int = 0
+    schedules_added: list[str] = field(default_factory=list)
 
 
 def upgrade_core(conn: Any) -> None:
@@ -115,6 +117,8 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
             with db.engine.connect() as conn:
                 holder.load(conn)
         result.admin_password = ensure_admin(app)
+        result.schedules_added = sync_declared(db.session, Path(app.config["JXC_METADATA_DIR"]))
+        db.session.commit()
         if demo:
             result.demo_rows = load_demo(current_app)
     return result

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from types import SimpleNamespace
-
 import pytest
 
-import app.clock
 from tests.ledger_helpers import new_item
-
-
-class _SevenThirtyInBeijing(dt.datetime):
-    """07:30 on 25 November in Beijing: still the 24th in UTC."""
-
-    @classmethod
-    def now(cls, tz=None):  # noqa: D102
-        moment = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC)
-        return moment if tz is None else moment.astimezone(tz)
 
 
 @pytest.fixture
 def early_morning(monkeypatch):
-    """The business's clock (app.clock) reads 07:30 in Beijing, 23:30 the day before in UTC."""
-    monkeypatch.setattr(app.clock, "dt", SimpleNamespace(datetime=_SevenThirtyInBeijing, UTC=dt.UTC))
+    """The business's clock (JXC_CLOCK) reads 07:30 on 25 November in Beijing, 23:30 the day before in UTC."""
+    monkeypatch.setenv("JXC_CLOCK", "2026-11-24T23:30:00+00:00")
 
 
 def below_reorder_point(api):

@@ -106,6 +106,14 @@ def _run_in_thread(app: Flask, job_id: int) -> None:
         log.exception("in-process job %s crashed", job_id)
 
 
+def wait_for_pool() -> None:
+    """Wait for this process's in-process jobs to end (a command that ran some before it exits)."""
+    with _lock:
+        pool = _pool.pop(os.getpid(), None)
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
 def push_thread(app: Flask, job_id: int) -> Any:
     """Run one job on this process's pool; returns the Future (tests wait on it)."""
     return _executor(app).submit(_run_in_thread, app, job_id)

@@ -4,6 +4,7 @@ from alembic import context
 
 from app.jobs import tables as _job_tables  # noqa: F401  every subsystem's tables join core_metadata
 from app.meta.tables import core_metadata
+from app.schedules import tables as _schedule_tables  # noqa: F401
 from app.services.access import tables as _access_tables  # noqa: F401
 from app.services.grid import tables as _grid_tables  # noqa: F401
 from app.services.records import tables as _records_tables  # noqa: F401

@@ -13,7 +13,7 @@ from flask_appbuilder import BaseView, expose
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from app.clock import BUSINESS_TIMEZONE
+from app.clock import business_timezone
 from app.extensions import registry
 from app.i18n import current_locale, label
 from app.meta.spec import FieldSpec, ModelSpec
@@ -58,7 +58,7 @@ def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
         "model": model.key,
         "title": label(model.label, model.key),
         "locale": current_locale(),
-        "timezone": BUSINESS_TIMEZONE,
+        "timezone": business_timezone(),
         # the change feed's position before the page reads any row: nothing written after it is missed
         "changes_cursor": changes_since(session(), access, model, None)["cursor"],
         "key_field": model.business_key,

@@ -14,6 +14,7 @@ from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.reorder_api import ReorderApi
 from app.api.reports_api import ReportsApi
+from app.api.schedules_api import SchedulesApi
 from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
@@ -24,6 +25,7 @@ from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
 from app.views.reports import ReportsView
+from app.views.schedules import SchedulesView
 
 PLATFORM_APIS = (
     MetaApi,
@@ -38,6 +40,7 @@ PLATFORM_APIS = (
     JobsApi,
     ImportsApi,
     ReportsApi,
+    SchedulesApi,
     InboxApi,
 )
 PLATFORM_VIEWS = (
@@ -52,6 +55,7 @@ PLATFORM_VIEWS = (
     JobsView,
     BackupsView,
     ReportsView,
+    SchedulesView,
 )
 
 

@@ -1,0 +1,146 @@
+"""Schedules API (admins): /api/v1/schedules/ — list, create, change, run now; the delivery log and retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import protect
+
+from app.api.responses import service_errors
+from app.clock import business_time, utcnow
+from app.errors import CellError, ValidationFailed
+from app.i18n import t
+from app.schedules import store
+from app.schedules.cron import next_period, run_now
+from app.schedules.runs import retry, runs_json
+from app.web.context import current_access, session
+
+
+def schedule_json(item: store.Schedule) -> dict[str, Any]:
+    """A schedule with its next run in the business's time."""
+    out = item.as_json()
+    out["next_run"] = f"{business_time(next_period(item.cron, utcnow())):%Y-%m-%d %H:%M}" if item.active else None
+    return out
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed([CellError("body", t("schedules.body_not_object"))])
+    return body
+
+
+class SchedulesApi(BaseApi):
+    """/api/v1/schedules/: what runs when, to whom (admins only)."""
+
+    resource_name = "schedules"
+    version = "v1"
+    allow_browser_login = True
+    class_permission_name = "Meta"
+    method_permission_name = {
+        "list_schedules": "write",
+        "create_schedule": "write",
+        "change_schedule": "write",
+        "run_schedule": "write",
+        "list_runs": "write",
+        "retry_run": "write",
+    }
+    openapi_spec_tag = "schedules"
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def list_schedules(self) -> Any:
+        """Every schedule.
+        ---
+        get:
+          summary: Schedules
+          responses:
+            200:
+              description: '{result: [schedule]}'
+        """
+        return self.response(200, result=[schedule_json(s) for s in store.all_schedules(session())])
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def create_schedule(self) -> Any:
+        """Create a schedule from `{name, title, kind, cron, params, recipients, ...}`.
+        ---
+        post:
+          summary: Create a schedule
+          responses:
+            201:
+              description: '{result: schedule}'
+        """
+        item = store.save(session(), current_access(), _body())
+        session().commit()
+        return self.response(201, result=schedule_json(item))
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @service_errors
+    def change_schedule(self, pk: int) -> Any:
+        """Change a schedule (the whole of it).
+        ---
+        put:
+          summary: Change a schedule
+          responses:
+            200:
+              description: '{result: schedule}'
+        """
+        item = store.save(session(), current_access(), _body(), pk)
+        session().commit()
+        return self.response(200, result=schedule_json(item))
+
+    @expose("/<int:pk>/run", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def run_schedule(self, pk: int) -> Any:
+        """Run a schedule now (its own period: the moment asked); answers 202 `{run_id}`.
+        ---
+        post:
+          summary: Run now
+          responses:
+            202:
+              description: '{run_id}'
+        """
+        return self.response(202, run_id=run_now(session(), store.get(session(), pk)))
+
+    @expose("/runs", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def list_runs(self) -> Any:
+        """The delivery log (`?schedule=<id>`): runs, recipients, status, errors.
+        ---
+        get:
+          summary: Delivery log
+          responses:
+            200:
+              description: '{result: [run]}'
+        """
+        return self.response(200, result=runs_json(session(), request.args.get("schedule", type=int)))
+
+    @expose("/runs/<int:run_id>/retry", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def retry_run(self, run_id: int) -> Any:
+        """Send again what a failed run did not deliver; answers 202 `{job_id}`.
+        ---
+        post:
+          summary: Retry a run
+          responses:
+            202:
+              description: '{job_id}'
+        """
+        job_id = retry(session(), current_access(), run_id)
+        session().commit()
+        return self.response(202, job_id=job_id)

@@ -1,0 +1,103 @@
+"""The job that carries out one schedule run: build each recipient's message, send, log, close the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import select, update
+
+from app.clock import business_time, utcnow
+from app.errors import NotFound
+from app.extensions import db
+from app.i18n import t, texts_for
+from app.jobs import JobContext, job_kind
+from app.schedules import store
+from app.schedules.deliver import Outcome, Outgoing, error_text, report_email, report_robot, send_all
+from app.schedules.reporting import run_report
+from app.schedules.tables import schedule_run
+from app.services.users.access import access_for
+
+# Kinds of schedule and what builds their messages (dunning and digests add theirs from their modules).
+BUILDERS: dict[str, Any] = {}
+
+
+def builder(kind: str) -> Any:
+    def register(func: Any) -> Any:
+        BUILDERS[kind] = func
+        return func
+
+    return register
+
+
+def _finish(run_id: int, status: str, message: str | None) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(schedule_run)
+            .where(schedule_run.c.id == run_id)
+            .values(status=status, message=message, finished_at=utcnow())
+        )
+
+
+@job_kind("schedule_run", label=texts_for("schedules.job_label"), writes=False)
+def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
+    """Run one claimed period of a schedule."""
+    run_id = int(ctx.args["run_id"])
+    run = ctx.session.execute(select(schedule_run).where(schedule_run.c.id == run_id)).first()
+    if run is None:
+        raise NotFound(t("not_found"))
+    item = store.get(ctx.session, run.schedule_id)
+    try:
+        messages = BUILDERS[item.kind](ctx, item, run)
+        outcome = send_all(run_id, messages)
+    except Exception as exc:
+        _finish(run_id, "failed", error_text(exc))
+        raise
+    status = "failed" if outcome.failed else ("skipped" if not outcome.sent and outcome.skipped else "done")
+    _finish(run_id, status, "\n".join(outcome.failed) or None)
+    ctx.log(t("schedules.run_summary", sent=outcome.sent, skipped=outcome.skipped, failed=len(outcome.failed)))
+    if outcome.failed:
+        from app.mail import DeliveryFailed
+
+        raise DeliveryFailed(outcome.failed[0])
+    return {"sent": outcome.sent, "skipped": outcome.skipped}
+
+
+def _subject(item: store.Schedule, run: Any) -> str:
+    return f"{item.title} {business_time(run.period):%Y-%m-%d}"
+
+
+@builder("report")
+def report_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Outgoing]:
+    """The report run as each user recipient; outside addresses and robots get it as the run's user."""
+    subject = _subject(item, run)
+    messages: list[Outgoing] = []
+    users = ctx.session.execute(select(User).where(User.username.in_(item.recipients))).scalars().all()
+    # each reader's Access first: a report's export empties the session (its users with it)
+    readers = [(u.email, access_for(u)) for u in sorted(users, key=lambda u: u.username) if u.active]
+    for address, access in readers:
+        result = run_report(ctx.session, access, item.params)
+        empty = item.skip_empty and not result.rows
+        mail = None if empty else report_email(result, subject, [address], run.period)
+        messages.append(Outgoing("email", address, subject, email=mail, skipped=empty))
+    if item.addresses or item.robots:
+        shared = run_report(ctx.session, ctx.access, item.params)
+        empty = item.skip_empty and not shared.rows
+        for address in item.addresses:
+            mail = None if empty else report_email(shared, subject, [address], run.period)
+            messages.append(Outgoing("email", address, subject, email=mail, skipped=empty))
+        for robot in item.robots:
+            messages.append(
+                Outgoing(
+                    robot["type"],
+                    robot["url"],
+                    subject,
+                    robot=report_robot(shared, subject),
+                    secret=robot.get("secret", ""),
+                    skipped=empty,
+                )
+            )
+    return messages
+
+
+__all__ = ["Outcome", "schedule_run_job"]

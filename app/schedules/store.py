@@ -1,0 +1,237 @@
+"""Schedules as rows: validate a schedule (from metadata/schedules.yaml or /admin/schedules/), save it,
+read it back, and sync the YAML's schedules into the table by name."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from croniter import croniter
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.errors import CellError, Forbidden, NotFound, ValidationFailed
+from app.i18n import t
+from app.mail.robots import ROBOT_TYPES
+from app.schedules.tables import schedule
+
+KINDS = ("report", "dunning", "digest", "backup")
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@dataclass
+class Schedule:
+    """One schedule, its JSON columns decoded."""
+
+    id: int | None
+    name: str
+    title: str
+    kind: str
+    cron: str
+    params: dict[str, Any] = field(default_factory=dict)
+    recipients: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    robots: list[dict[str, str]] = field(default_factory=list)
+    external: bool = False
+    run_as: str | None = None
+    skip_empty: bool = True
+    active: bool = True
+    source: str = "admin"
+    created_at: Any = None
+    updated_at: Any = None
+
+    def as_json(self) -> dict[str, Any]:
+        """What the page and the API show (robot URLs carry their key: admins only see this)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        for key in ("created_at", "updated_at"):
+            out[key] = out[key].isoformat() if out[key] is not None else None
+        return out
+
+
+def from_row(row: Any) -> Schedule:
+    return Schedule(
+        id=row.id,
+        name=row.name,
+        title=row.title,
+        kind=row.kind,
+        cron=row.cron,
+        params=json.loads(row.params or "{}"),
+        recipients=json.loads(row.recipients or "[]"),
+        addresses=json.loads(row.addresses or "[]"),
+        robots=json.loads(row.robots or "[]"),
+        external=bool(row.external),
+        run_as=row.run_as,
+        skip_empty=bool(row.skip_empty),
+        active=bool(row.active),
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _list(raw: Any) -> list[Any]:
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, str):
+        return [part.strip() for part in re.split(r"[,;\s]+", raw) if part.strip()]
+    return list(raw) if isinstance(raw, list | tuple) else [raw]
+
+
+def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> Schedule:
+    """A schedule from JSON / YAML / form values, every problem reported at once (ValidationFailed)."""
+    errors: list[CellError] = []
+    known = set(Schedule.__dataclass_fields__) - {"id", "source", "created_at", "updated_at"}
+    for key in sorted(set(data) - known):
+        errors.append(CellError(key, t("schedules.unknown_key", key=key)))
+    name = str(data.get("name") or "").strip()
+    if not _NAME.match(name):
+        errors.append(CellError("name", t("schedules.bad_name")))
+    kind = str(data.get("kind") or "")
+    if kind not in KINDS:
+        errors.append(CellError("kind", t("schedules.bad_kind", kinds=", ".join(KINDS))))
+    cron = " ".join(str(data.get("cron") or "").split())
+    if not cron or not croniter.is_valid(cron) or len(cron.split()) != 5:
+        errors.append(CellError("cron", t("schedules.bad_cron", cron=cron)))
+    params = data.get("params") or {}
+    if isinstance(params, str):
+        try:
+            params = json.loads(params) if params.strip() else {}
+        except ValueError:
+            params = None
+    if not isinstance(params, dict):
+        errors.append(CellError("params", t("schedules.bad_params")))
+        params = {}
+    if kind == "report" and not str(params.get("report") or "").strip():
+        errors.append(CellError("params", t("schedules.report_missing")))
+    recipients = [str(r) for r in _list(data.get("recipients"))]
+    known_users = set(session.execute(select(User.username).where(User.username.in_(recipients))).scalars())
+    for unknown in [r for r in recipients if r not in known_users]:
+        errors.append(CellError("recipients", t("schedules.unknown_user", user=unknown)))
+    external = bool(data.get("external"))
+    run_as = str(data.get("run_as") or "").strip() or None
+    addresses = [str(a) for a in _list(data.get("addresses"))]
+    for bad in [a for a in addresses if not _EMAIL.match(a)]:
+        errors.append(CellError("addresses", t("schedules.bad_address", address=bad)))
+    if addresses and not external:
+        errors.append(CellError("addresses", t("schedules.addresses_need_external")))
+    if external and not run_as:
+        errors.append(CellError("run_as", t("schedules.external_needs_run_as")))
+    if run_as and session.execute(select(User.id).where(User.username == run_as)).scalar() is None:
+        errors.append(CellError("run_as", t("schedules.unknown_user", user=run_as)))
+    robots = data.get("robots") or []
+    if isinstance(robots, str):
+        try:
+            robots = json.loads(robots) if robots.strip() else []
+        except ValueError:
+            robots = None
+    if not isinstance(robots, list) or not all(isinstance(r, dict) for r in robots):
+        errors.append(CellError("robots", t("schedules.bad_robots")))
+        robots = []
+    for robot in robots:
+        if robot.get("type") not in ROBOT_TYPES or not str(robot.get("url", "")).startswith(("http://", "https://")):
+            errors.append(CellError("robots", t("schedules.bad_robots")))
+    if kind in ("report", "digest") and not (recipients or addresses or robots):
+        errors.append(CellError("recipients", t("schedules.nobody")))
+    if errors:
+        raise ValidationFailed(errors, summary=errors[0].message)
+    return Schedule(
+        id=None,
+        name=name,
+        title=str(data.get("title") or name),
+        kind=kind,
+        cron=cron,
+        params=params,
+        recipients=recipients,
+        addresses=addresses,
+        robots=[{k: str(v) for k, v in r.items() if k in ("type", "url", "secret")} for r in robots],
+        external=external,
+        run_as=run_as,
+        skip_empty=bool(data.get("skip_empty", True)),
+        active=bool(data.get("active", True)),
+        source=source,
+    )
+
+
+def _values(item: Schedule) -> dict[str, Any]:
+    return {
+        "name": item.name,
+        "title": item.title,
+        "kind": item.kind,
+        "cron": item.cron,
+        "params": json.dumps(item.params, ensure_ascii=False),
+        "recipients": json.dumps(item.recipients, ensure_ascii=False),
+        "addresses": json.dumps(item.addresses),
+        "robots": json.dumps(item.robots),
+        "external": item.external,
+        "run_as": item.run_as,
+        "skip_empty": item.skip_empty,
+        "active": item.active,
+        "updated_at": utcnow(),
+    }
+
+
+def save(session: Session, access: Any, data: dict[str, Any], pk: int | None = None) -> Schedule:
+    """Create (pk None) or change a schedule (admin only); the caller commits."""
+    if not access.is_admin:
+        raise Forbidden(t("forbidden"))
+    item = parse(session, data)
+    clash = session.execute(select(schedule.c.id).where(schedule.c.name == item.name)).scalar()
+    if clash is not None and clash != pk:
+        raise ValidationFailed([CellError("name", t("schedules.name_taken", name=item.name))])
+    if pk is None:
+        now = utcnow()
+        pk = session.execute(
+            insert(schedule).values(**_values(item), source="admin", created_at=now)
+        ).inserted_primary_key[0]
+    else:
+        get(session, pk)
+        session.execute(update(schedule).where(schedule.c.id == pk).values(**_values(item)))
+    return get(session, pk)
+
+
+def get(session: Session, pk: int) -> Schedule:
+    row = session.execute(select(schedule).where(schedule.c.id == pk)).first()
+    if row is None:
+        raise NotFound(t("not_found"))
+    return from_row(row)
+
+
+def all_schedules(session: Session, active_only: bool = False) -> list[Schedule]:
+    stmt = select(schedule).order_by(schedule.c.name)
+    if active_only:
+        stmt = stmt.where(schedule.c.active.is_(True))
+    return [from_row(row) for row in session.execute(stmt)]
+
+
+def declared(metadata_dir: Path) -> list[dict[str, Any]]:
+    """The schedules of metadata/schedules.yaml (a list under `schedules:`), as written."""
+    path = metadata_dir / "schedules.yaml"
+    if not path.exists():
+        return []
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return list(loaded.get("schedules") or [])
+
+
+def sync_declared(session: Session, metadata_dir: Path) -> list[str]:
+    """Insert the YAML's schedules missing from the table (by name); admins' later changes are kept.
+    Returns the names added; a schedule the YAML gets wrong raises ValidationFailed naming it."""
+    added = []
+    existing = set(session.execute(select(schedule.c.name)).scalars())
+    for data in declared(metadata_dir):
+        try:
+            item = parse(session, dict(data), source="yaml")
+        except ValidationFailed as exc:
+            raise ValidationFailed(exc.errors, summary=f"schedules.yaml {data.get('name')}: {exc.summary}") from exc
+        if item.name in existing:
+            continue
+        now = utcnow()
+        session.execute(insert(schedule).values(**_values(item), source="yaml", created_at=now))
+        added.append(item.name)
+    return added

@@ -1,0 +1,112 @@
+"""/admin/schedules/: schedules (create, change, run now) and the delivery log (runs, recipients, status,
+errors, retry). Plain forms; each action goes through the same services as /api/v1/schedules/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import select
+
+from app.api.schedules_api import schedule_json
+from app.errors import ServiceError, ValidationFailed
+from app.i18n import t, texts_under
+from app.schedules import store
+from app.schedules.cron import run_now
+from app.schedules.runs import retry, runs_json
+from app.web.context import current_access, session
+
+
+def _form_values() -> dict[str, Any]:
+    form = request.form
+    return {
+        "name": form.get("name", "").strip(),
+        "title": form.get("title", "").strip(),
+        "kind": form.get("kind", ""),
+        "cron": form.get("cron", ""),
+        "params": form.get("params", ""),
+        "recipients": form.getlist("recipients"),
+        "addresses": form.get("addresses", ""),
+        "robots": form.get("robots", ""),
+        "external": "external" in form,
+        "run_as": form.get("run_as", ""),
+        "skip_empty": "skip_empty" in form,
+        "active": "active" in form,
+    }
+
+
+def _message(exc: ServiceError) -> str:
+    if isinstance(exc, ValidationFailed):
+        return "；".join(e.message for e in exc.errors)
+    return exc.message
+
+
+class SchedulesView(BaseView):
+    """The schedules page and its delivery log (admins)."""
+
+    route_base = "/admin/schedules"
+    class_permission_name = "Meta"
+    method_permission_name = {"index": "write", "save": "write", "run": "write", "retry_run": "write"}
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """Schedules, the form (a new one, or `?edit=<id>`), and the latest runs."""
+        items = [schedule_json(s) for s in store.all_schedules(session())]
+        editing = request.args.get("edit", type=int)
+        current = next((s for s in items if s["id"] == editing), None)
+        users = list(
+            session().execute(select(User.username).where(User.active.is_(True)).order_by(User.username)).scalars()
+        )
+        return self.render_template(
+            "jxc/schedules.html",
+            schedules=items,
+            current=current,
+            users=users,
+            kinds=store.KINDS,
+            runs=runs_json(session(), limit=50),
+            words={part: texts_under(f"schedules.{part}.") for part in ("kind", "robot", "channel")},
+        )
+
+    @expose("/save", methods=["POST"])
+    @has_access
+    def save(self) -> Any:
+        """Create, or change the schedule named by the form's `id`."""
+        pk = request.form.get("id", type=int)
+        try:
+            store.save(session(), current_access(), _form_values(), pk)
+            session().commit()
+            flash(t("saved"), "success")
+        except ServiceError as exc:
+            session().rollback()
+            flash(_message(exc), "danger")
+            return redirect(url_for("SchedulesView.index", edit=pk) if pk else url_for("SchedulesView.index"))
+        return redirect(url_for("SchedulesView.index"))
+
+    @expose("/<int:pk>/run", methods=["POST"])
+    @has_access
+    def run(self, pk: int) -> Any:
+        """Run now; the log below shows it."""
+        try:
+            run_now(session(), store.get(session(), pk))
+            flash(t("schedules.run_started"), "success")
+        except ServiceError as exc:
+            session().rollback()
+            flash(_message(exc), "danger")
+        return redirect(url_for("SchedulesView.index"))
+
+    @expose("/runs/<int:run_id>/retry", methods=["POST"])
+    @has_access
+    def retry_run(self, run_id: int) -> Any:
+        """Send again what a failed run did not deliver."""
+        try:
+            retry(session(), current_access(), run_id)
+            session().commit()
+            flash(t("schedules.run_started"), "success")
+        except ServiceError as exc:
+            session().rollback()
+            flash(_message(exc), "danger")
+        return redirect(url_for("SchedulesView.index"))

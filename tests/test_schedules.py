@@ -1,0 +1,273 @@
+"""Schedules end to end with a real SMTP server (aiosmtpd on loopback) and the clock moved by the test
+(JXC_CLOCK), on SQLite and PostgreSQL: a report arrives once per period with two `jxc cron` processes
+claiming it, as each recipient sees it; an SMTP outage is retried and logged; group robots get their JSON."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import subprocess
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import openpyxl
+import pytest
+from conftest import unique
+from ledger_helpers import document, new_item
+from servers import BIN, ROOT, free_port, server_env
+from sqlalchemy import select
+
+CREATED = "2026-12-01T01:00:00+00:00"  # 09:00 on 1 December in Beijing
+FIRST = "2026-12-02T00:30:00+00:00"  # 08:30 on 2 December: the 08:00 run of that day is due
+SECOND = "2026-12-03T00:30:00+00:00"
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def about(self, title: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if title in str(m["Subject"])]
+
+
+@pytest.fixture
+def smtp(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    for key, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": port,
+        "SMTP_SECURITY": "none",
+        "MAIL_FROM": "JXC <jxc@example.com>",
+        "SMTP_BACKOFF": 0.01,
+        "SMTP_RETRIES": 3,
+        "REDIS_URL": "",
+    }.items():
+        monkeypatch.setitem(app.config, key, value)
+    inbox.port = port  # type: ignore[attr-defined]
+    yield inbox
+    controller.stop()
+
+
+def wait_run(app: Any, run_id: int, timeout: float = 30) -> Any:
+    from app.extensions import db
+    from app.schedules.tables import schedule_run
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            row = db.session.execute(select(schedule_run).where(schedule_run.c.id == run_id)).first()
+            db.session.remove()
+        if row.status != "queued" or time.monotonic() > deadline:
+            assert row.status != "queued", "run still queued"
+            return row
+
+
+def runs_of(app: Any, name: str) -> list[Any]:
+    from app.extensions import db
+    from app.schedules.tables import schedule, schedule_run
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(schedule_run)
+            .join(schedule, schedule.c.id == schedule_run.c.schedule_id)
+            .where(schedule.c.name == name)
+            .order_by(schedule_run.c.id)
+        ).all()
+        db.session.remove()
+    return rows
+
+
+def ticking_at_once(app: Any, count: int) -> list[int]:
+    """`count` schedulers ticking together; every run any of them claimed."""
+    from app.extensions import db
+    from app.schedules.cron import tick
+
+    claimed: list[int] = []
+    start = threading.Barrier(count)
+
+    def one() -> None:
+        with app.app_context():
+            start.wait()
+            claimed.extend(tick(db.session))
+            db.session.remove()
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return claimed
+
+
+def new_schedule(admin_api: Any, monkeypatch: pytest.MonkeyPatch, **fields: Any) -> dict[str, Any]:
+    monkeypatch.setenv("JXC_CLOCK", CREATED)
+    name = unique("s").lower()
+    body = {"name": name, "title": f"销售日报 {name}", "kind": "report", "cron": "0 8 * * *", **fields}
+    answer = admin_api.post("/api/v1/schedules/", json=body)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["result"]
+
+
+def xlsx_rows(message: Any) -> list[tuple[Any, ...]]:
+    (part,) = [p for p in message.iter_attachments() if str(p.get_filename()).endswith(".xlsx")]
+    book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
+    return [tuple(r) for r in book.active.iter_rows(values_only=True)]
+
+
+def orders_of_two_salespeople(admin_api: Any) -> str:
+    """Two sales orders marked with one tag: 2 x 5 by u_salesperson, 1 x 7.5 by admin; the tag."""
+    tag = unique("R")
+    sku = new_item(admin_api)
+    for qty, price, seller in (("2", "5", "u_salesperson"), ("1", "7.5", "admin")):
+        lines = [{"item": sku, "qty": qty, "price": price}]
+        document(admin_api, "sales_order", lines, salesperson=seller, warehouse="WH01", remark=tag)
+    return tag
+
+
+def test_a_report_arrives_once_per_period_with_two_cron_processes(app, backend, admin_api, smtp, monkeypatch):
+    tag = orders_of_two_salespeople(admin_api)
+    item = new_schedule(
+        admin_api,
+        monkeypatch,
+        params={"report": "sales_order", "filters": {"remark": tag}},
+        recipients=["u_salesperson", "admin"],
+    )
+    if backend.name == "postgresql":  # two `jxc cron` processes (each boots the app: ~20 s here, so once)
+        env = server_env(backend.url, backend.instance)
+        env.pop("REDIS_URL", None)
+        env.update({"JXC_CLOCK": FIRST, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port)})
+        env.update({"SMTP_SECURITY": "none", "MAIL_FROM": "jxc@example.com"})
+        crons = [
+            subprocess.Popen(
+                [str(BIN / "jxc"), "cron", "--once"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(2)
+        ]
+        outputs = [c.communicate(timeout=180)[0].decode() for c in crons]
+        assert [c.returncode for c in crons] == [0, 0], outputs
+    else:  # SQLite: two schedulers in threads of this process race for the same claim
+        monkeypatch.setenv("JXC_CLOCK", FIRST)
+        outputs = [str(r) for r in ticking_at_once(app, 2)]
+    runs = runs_of(app, item["name"])
+    assert len(runs) == 1, (runs, outputs)
+    assert wait_run(app, runs[0].id).status == "done", outputs
+    mails = smtp.about(item["title"])
+    assert sorted(str(m["To"]) for m in mails) == ["admin@jxc.local", "u_salesperson@jxc.local"], outputs
+    assert "2026-12-02" in str(mails[0]["Subject"])
+    mine = next(m for m in mails if str(m["To"]) == "u_salesperson@jxc.local")
+    rows = xlsx_rows(mine)
+    totals = rows[0].index(next(h for h in rows[0] if h in ("金额合计", "合计金额", "总金额") or "金额" in str(h)))
+    assert len(rows) == 2 and Decimal(str(rows[1][totals])) == Decimal("10")  # only his order
+    assert len(xlsx_rows(next(m for m in mails if str(m["To"]) == "admin@jxc.local"))) == 3
+    body = mine.get_body(("plain",)).get_content()
+    assert "共 1 行" in body and "10.00" in body and "/grid/sales_order" in body
+    # the next day: the cron's period moves on and runs once more, however many schedulers tick
+    monkeypatch.setenv("JXC_CLOCK", SECOND)
+    ticking_at_once(app, 2)
+    runs = runs_of(app, item["name"])
+    assert len(runs) == 2 and wait_run(app, runs[1].id).status == "done"
+    assert len(smtp.about(item["title"])) == 4
+
+
+def test_an_smtp_outage_is_retried_logged_and_sent_on_retry(app, admin_api, smtp, monkeypatch):
+    tag = orders_of_two_salespeople(admin_api)
+    item = new_schedule(
+        admin_api, monkeypatch, params={"report": "sales_order", "filters": {"remark": tag}}, recipients=["admin"]
+    )
+    monkeypatch.setitem(app.config, "SMTP_PORT", free_port())  # nobody listens: the server is down
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    failed = wait_run(app, run_id)
+    assert failed.status == "failed" and "127.0.0.1" in failed.message
+    log = admin_api.get(f"/api/v1/schedules/runs?schedule={item['id']}").get_json()["result"]
+    (delivery,) = log[0]["deliveries"]
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 3) and "无法连接邮件服务器" in delivery["error"]
+    monkeypatch.setitem(app.config, "SMTP_PORT", smtp.port)  # back up
+    assert admin_api.post(f"/api/v1/schedules/runs/{run_id}/retry").status_code == 202
+    assert wait_run(app, run_id).status == "done"
+    (mail,) = smtp.about(item["title"])
+    assert str(mail["Message-ID"]) == delivery["message_id"]  # the same message, not a new one
+    assert admin_api.post(f"/api/v1/schedules/runs/{run_id}/retry").status_code == 409
+
+
+class RobotServer(BaseHTTPRequestHandler):
+    received: list[tuple[str, dict[str, Any]]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        RobotServer.received.append((self.path, body))
+        answer = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_wecom_and_dingtalk_robots_receive_their_markdown(app, admin_api, smtp, monkeypatch):
+    server = HTTPServer(("127.0.0.1", 0), RobotServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        tag = orders_of_two_salespeople(admin_api)
+        item = new_schedule(
+            admin_api,
+            monkeypatch,
+            params={"report": "sales_order", "filters": {"remark": tag}},
+            robots=[
+                {"type": "wecom", "url": f"{base}/cgi-bin/webhook/send?key=K1"},
+                {"type": "dingtalk", "url": f"{base}/robot/send?access_token=T1", "secret": "SEC"},
+            ],
+        )
+        run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+        assert wait_run(app, run_id).status == "done"
+    finally:
+        server.shutdown()
+        server.server_close()
+    wecom = [b for p, b in RobotServer.received if p.startswith("/cgi-bin/webhook/send?key=K1")]
+    ding = [(p, b) for p, b in RobotServer.received if p.startswith("/robot/send?access_token=T1")]
+    assert wecom[-1]["msgtype"] == "markdown" and item["title"] in wecom[-1]["markdown"]["content"]
+    assert "共 2 行" in wecom[-1]["markdown"]["content"]
+    path, body = ding[-1]
+    assert "&timestamp=" in path and "&sign=" in path  # signed with the robot's secret
+    assert body["msgtype"] == "markdown" and body["markdown"]["title"].startswith(item["title"])
+    assert "/grid/sales_order" in body["markdown"]["text"]
+
+
+def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
+    bad = admin_api.post(
+        "/api/v1/schedules/",
+        json={
+            "name": "Bad Name",
+            "kind": "report",
+            "cron": "every day",
+            "recipients": ["nobody"],
+            "addresses": ["x@y.cn"],
+        },
+    )
+    assert bad.status_code == 422
+    fields = {e["field"] for e in bad.get_json()["errors"]}
+    assert {"name", "cron", "recipients", "addresses", "params"} <= fields
+    assert "cron" in bad.get_json()["errors"][[e["field"] for e in bad.get_json()["errors"]].index("cron")]["message"]
+    assert api_as("clerk").get("/api/v1/schedules/").status_code in (401, 403)
