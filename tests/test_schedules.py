@@ -255,6 +255,22 @@ def test_wecom_and_dingtalk_robots_receive_their_markdown(app, admin_api, smtp, 
     assert "/grid/sales_order" in body["markdown"]["text"]
 
 
+def test_a_report_of_the_report_runner_arrives_with_its_workbook(app, admin_api, smtp, monkeypatch):
+    item = new_schedule(
+        admin_api,
+        monkeypatch,
+        params={"report": "sales_analysis", "by": "customer"},
+        recipients=["u_salesperson"],
+        skip_empty=False,
+    )
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    assert wait_run(app, run_id).status == "done"
+    (mail,) = smtp.about(item["title"])
+    rows = xlsx_rows(mail)
+    assert rows[0][0] == "销售分析"  # the runner's own workbook, headed by the report's title
+    assert "/reports/sales_analysis/?by=customer" in mail.get_body(("plain",)).get_content()
+
+
 def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
     bad = admin_api.post(
         "/api/v1/schedules/",
@@ -271,3 +287,30 @@ def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
     assert {"name", "cron", "recipients", "addresses", "params"} <= fields
     assert "cron" in bad.get_json()["errors"][[e["field"] for e in bad.get_json()["errors"]].index("cron")]["message"]
     assert api_as("clerk").get("/api/v1/schedules/").status_code in (401, 403)
+    unknown = admin_api.post(
+        "/api/v1/schedules/",
+        json={"name": "no_report", "kind": "report", "cron": "0 8 * * *", "params": {"report": "nope"}},
+    )
+    assert unknown.status_code == 422 and "nope" in unknown.get_json()["message"]
+
+
+def test_notify_rings_one_users_bell_once_and_only_they_read_it(app, api_as):
+    from app.extensions import db
+    from app.schedules.notify import notify
+
+    clerk, buyer = api_as("clerk"), api_as("purchaser")
+    with app.app_context():
+        user_id = app.appbuilder.sm.find_user(username="u_clerk").id
+        tag = unique("N")
+        first = notify(db.session, user_id, "alert", f"库存不足 {tag}", "/reorder/", dedupe=tag)
+        again = notify(db.session, user_id, "alert", f"库存不足 {tag}", "/reorder/", dedupe=tag)
+        db.session.commit()
+        db.session.remove()
+    assert first is not None and again is None  # the same alert is not rung twice while unread
+    mine = clerk.get("/api/v1/notifications/").get_json()
+    assert mine["unread"] >= 1 and mine["result"][0]["text"] == f"库存不足 {tag}"
+    assert mine["result"][0]["link"] == "/reorder/" and mine["result"][0]["read"] is False
+    assert all(n["id"] != first for n in buyer.get("/api/v1/notifications/").get_json()["result"])
+    assert buyer.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()["marked"] == 0
+    answer = clerk.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()
+    assert answer["marked"] == 1 and answer["unread"] == mine["unread"] - 1

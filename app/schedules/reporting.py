@@ -1,19 +1,21 @@
 """What a schedule of kind `report` sends: a report run as one reader (their row scope and masks).
 
-The report runner (`reports.run(name, params, access)` returning columns, rows, totals and xlsx bytes)
-is used when it is there. Until then, and for any model key, a "report" is the model's rows as the grid
-exports them: the same view query (scope, masks), the same xlsx writer, sums of the numeric columns.
-`params`: `{"report": name, "filters": {field: value}, "sort": field, "dir": "asc"|"desc"}`.
+A report of `reports/` (metadata/reports/*.yaml) runs through the report runner with the schedule's other
+parameters as the report page takes them (`{"report": "sales_analysis", "by": "customer"}`), its xlsx with
+the native chart attached. A model key is the model's rows as the grid exports them: the same view query
+(scope, masks), the same xlsx writer, sums of the numeric columns
+(`{"report": "sales_order", "filters": {field: value}, "sort": field, "dir": "asc"|"desc"}`).
 """
 
 from __future__ import annotations
 
-import importlib
+import io
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -50,47 +52,35 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _runner() -> Any:
-    try:
-        module = importlib.import_module("reports")
-    except ImportError:
-        return None
-    runner = getattr(module, "run", None)
-    return runner if callable(runner) else None
-
-
-def _from_runner(result: Any, name: str) -> ReportResult:
-    """The report runner's answer in this module's shape (columns as dicts or pairs)."""
-    columns = []
-    for col in getattr(result, "columns", None) or result["columns"]:
-        if isinstance(col, dict):
-            key = str(col.get("field") or col.get("name") or col.get("key"))
-            columns.append((key, str(col.get("label") or col.get("title") or key)))
-        else:
-            columns.append((str(col[0]), str(col[1])))
-    rows = getattr(result, "rows", None) or result["rows"]
-    totals = getattr(result, "totals", None) or {}
-    xlsx = getattr(result, "xlsx", b"")
-    return ReportResult(
-        title=str(getattr(result, "title", name)),
-        columns=columns,
-        rows=[{key: _text(row.get(key)) for key, _ in columns} for row in rows],
-        totals={k: _text(v) for k, v in dict(totals).items()},
-        xlsx=xlsx() if callable(xlsx) else bytes(xlsx or b""),
-        link=f"/reports/{name}/",
-    )
-
-
 def run_report(session: Session, access: Access, params: dict[str, Any]) -> ReportResult:
-    """Run the report named in `params` as the reader of `access`."""
+    """Run the report named in `params` as the reader of `access` (a report of the report runner, or a model)."""
     name = str(params.get("report") or "")
-    runner = _runner()
-    if runner is not None and name not in access.registry.meta.models:
-        args = {k: v for k, v in params.items() if k != "report"}
-        return _from_runner(runner(name, args, access), name)
+    if name in access.registry.meta.reports:
+        raw = {str(k): str(v) for k, v in params.items() if k != "report"}
+        return runner_report(session, access, name, raw)
     if name not in access.registry.meta.models:
         raise NotFound(t("schedules.unknown_report", report=name))
     return model_listing(session, access, name, params)
+
+
+def runner_report(session: Session, access: Access, name: str, raw: dict[str, str]) -> ReportResult:
+    """A report of `reports/` through its one runner: the reader's roles, scope and figures; its own xlsx."""
+    from reports.output import title
+    from reports.output import write_xlsx as report_xlsx
+    from reports.runner import run_report as run_named
+
+    result = run_named(session, access, name, raw)
+    buffer = io.BytesIO()
+    report_xlsx(result, buffer, access.username)
+    return ReportResult(
+        title=title(result),
+        columns=[(c.name, label(c.label, c.name)) for c in result.columns],
+        rows=[{c.name: result.text(row, c) for c in result.columns} for row in result.rows],
+        totals={c.name: result.text(result.totals, c) for c in result.columns if c.name in result.totals},
+        xlsx=buffer.getvalue(),
+        link=f"/reports/{name}/" + (f"?{urlencode(raw)}" if raw else ""),
+        chart=(result.chart.x, result.chart.series[0]) if result.chart is not None else None,
+    )
 
 
 def model_listing(session: Session, access: Access, name: str, params: dict[str, Any]) -> ReportResult:

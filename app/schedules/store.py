@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
+from app.extensions import registry
 from app.i18n import t
 from app.mail.robots import ROBOT_TYPES
 from app.schedules.tables import schedule
@@ -108,8 +109,11 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
     if not isinstance(params, dict):
         errors.append(CellError("params", t("schedules.bad_params")))
         params = {}
-    if kind == "report" and not str(params.get("report") or "").strip():
+    report = str(params.get("report") or "").strip()
+    if kind == "report" and not report:
         errors.append(CellError("params", t("schedules.report_missing")))
+    elif kind == "report" and report not in registry().meta.reports and report not in registry().meta.models:
+        errors.append(CellError("params", t("schedules.unknown_report", report=report)))
     recipients = [str(r) for r in _list(data.get("recipients"))]
     known_users = set(session.execute(select(User.username).where(User.username.in_(recipients))).scalars())
     for unknown in [r for r in recipients if r not in known_users]:

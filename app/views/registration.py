@@ -12,6 +12,7 @@ from app.api.inbox_api import InboxApi
 from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
+from app.api.notifications_api import NotificationsApi
 from app.api.reorder_api import ReorderApi
 from app.api.reports_api import ReportsApi
 from app.api.schedules_api import SchedulesApi
@@ -41,6 +42,7 @@ PLATFORM_APIS = (
     ImportsApi,
     ReportsApi,
     SchedulesApi,
+    NotificationsApi,
     InboxApi,
 )
 PLATFORM_VIEWS = (
