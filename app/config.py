@@ -76,6 +76,11 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "FAB_UPDATE_PERMS": False,
         "FAB_CREATE_DB": False,
         "FAB_API_SWAGGER_UI": True,
+        # FAB's raw permission tables (base permissions, views/menus, permissions on views) list internal
+        # names only; roles.yaml sets what each role may do and the role pages show it in words
+        "FAB_ADD_SECURITY_PERMISSION_VIEW": False,
+        "FAB_ADD_SECURITY_VIEW_MENU_VIEW": False,
+        "FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW": False,
         "FAB_API_MAX_PAGE_SIZE": 1000,
         "FAB_INDEX_VIEW": "app.views.home.HomeView",
         "FAB_BASE_TEMPLATE": "jxc/baselayout.html",

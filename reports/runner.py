@@ -149,7 +149,9 @@ def drill_url(result: Result, row: dict[str, Any]) -> str | None:
         return f"/m/{model}/?{urlencode({'search': number})}" if model and number else None
     args = {}
     for target, source in drill.params.items():
-        if source.startswith("@"):
+        if source.startswith("="):
+            value = source[1:]
+        elif source.startswith("@"):
             value = param_text(result.params.get(source[1:]))
         else:
             cell = result.cell(row, columns[source]) if source in columns else row.get(source)

@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
 
-from app.i18n import label
+from app.clock import business_today
+from app.i18n import label, t
+from app.services.money.reorder import suggestions
 from reports.context import ReportContext
 from reports.params import Period
 
@@ -150,3 +152,97 @@ def stock_ledger(ctx: ReportContext) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def slow_moving(ctx: ReportContext) -> list[dict[str, Any]]:
+    """Stock with no outgoing movement in N days (value tied up), and overstock by days of cover against the
+    last N days' sales, each with a suggested action."""
+    days = int(ctx.params.get("days") or 90)
+    today = ctx.params.get("date") or business_today()
+    since = today - dt.timedelta(days=days)
+    move, conditions = _moves(ctx)
+    balance = ctx.registry.cls("stock_balance")
+    held = (
+        select(balance.item_id, balance.warehouse_id, _sum(balance.qty), _sum(balance.value))
+        .group_by(balance.item_id, balance.warehouse_id)
+        .having(func.sum(balance.qty) > 0)
+    )
+    if ctx.params.get("warehouse") is not None:
+        held = held.where(balance.warehouse_id == ctx.params["warehouse"])
+    outbound = and_(move.qty < 0, move.reverses.is_(None))
+    last_out = dict(
+        ((i, w), d)
+        for i, w, d in ctx.session.execute(
+            ctx.scoped(
+                select(move.item_id, move.warehouse_id, func.max(move.date))
+                .where(outbound, move.date <= today, *conditions)
+                .group_by(move.item_id, move.warehouse_id),
+                "stock_move",
+            )
+        )
+    )
+    sold = {
+        (i, w): -Decimal(q)
+        for i, w, q in ctx.session.execute(
+            ctx.scoped(
+                select(move.item_id, move.warehouse_id, _sum(move.qty))
+                .where(move.document_model == "sales_delivery", move.date > since, move.date <= today, *conditions)
+                .group_by(move.item_id, move.warehouse_id),
+                "stock_move",
+            )
+        )
+    }
+    out = []
+    for item_id, warehouse_id, qty, value in ctx.session.execute(ctx.scoped(held, "stock_balance")):
+        if conditions and not _item_matches(ctx, item_id):
+            continue
+        qty, value = Decimal(qty), Decimal(value)
+        last = last_out.get((item_id, warehouse_id))
+        if isinstance(last, str):
+            last = dt.date.fromisoformat(last)
+        daily = sold.get((item_id, warehouse_id), ZERO) / days
+        cover = (qty / daily).quantize(Decimal("1")) if daily > 0 else None
+        idle = (today - last).days if last else None
+        if last is not None and last > since and (cover is None or cover <= 2 * days):
+            continue
+        action = "report.action.clear" if daily <= 0 else "report.action.promote"
+        out.append(
+            {
+                "item": item_id,
+                "warehouse": warehouse_id,
+                "qty": qty,
+                "value": value,
+                "last_out": last,
+                "days_idle": idle,
+                "days_of_cover": cover,
+                "action": t(action),
+            }
+        )
+    return out
+
+
+def _item_matches(ctx: ReportContext, item_id: int) -> bool:
+    """Does the item pass the item / category parameters?"""
+    if ctx.params.get("item") is not None and item_id != ctx.params["item"]:
+        return False
+    if ctx.params.get("category") is not None:
+        item = ctx.session.get(ctx.registry.cls("item"), item_id)
+        return item is not None and item.category_id == ctx.params["category"]
+    return True
+
+
+def reorder(ctx: ReportContext) -> list[dict[str, Any]]:
+    """补货建议: items below their reorder point with what to order (the reorder page's numbers)."""
+    return [
+        {
+            "item": p.item_id,
+            "supplier": p.supplier_id,
+            "on_hand": p.on_hand,
+            "on_order": p.on_order,
+            "reserved": p.reserved,
+            "projected": p.projected,
+            "reorder_point": p.reorder_point,
+            "suggested_qty": p.suggested_qty,
+        }
+        for p in suggestions(ctx.session, ctx.access)
+    ]

@@ -610,3 +610,23 @@ def test_screenshots_desktop_and_phone_cards(server, chromium, admin_state, desk
         phone_console.check()
     finally:
         context.close()
+
+
+def test_a_two_row_paste_into_a_new_row_adds_a_second_new_row(server, api, desktop):
+    """新增行 puts the new row on top: the block's second line must not overwrite the saved row under it."""
+    page, console = desktop
+    prefix = unique("NP")
+    (existing,) = make_items(api, prefix, 1)
+    open_grid(page, server, prefix, 1)
+    page.click("[data-action=add]")
+    page.locator(".jxc-row-new .jxc-grid-input").wait_for()
+    page.keyboard.press("Escape")  # the new row's first cell stays selected
+    page.once("dialog", lambda dialog: dialog.accept())  # one more new row for the block's second line
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        paste(page, f"{prefix}A\t粘贴一\tPCS\r\n{prefix}B\t粘贴二\tPCS\r\n")
+    ops = answer.value.request.post_data_json["ops"]
+    assert [op["op"] for op in ops] == ["create", "create"], ops
+    idle(page)
+    saved = items(api, prefix)
+    assert saved[existing]["name"] == f"网格测试 {existing}"
+    console.check(expected_failures=(f"422 {server.url}/api/v1/grid/item/batch",))

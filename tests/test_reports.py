@@ -139,7 +139,7 @@ def test_sales_and_gross_profit_net_returns_against_the_ledger(admin_api, stream
 def test_masks_scope_and_permissions(api_as, stream):
     salesperson = api_as("salesperson")
     names = {r["name"] for r in salesperson.get("/api/v1/reports/").get_json()["result"]}
-    assert names == {"sales_analysis", "gross_profit"}
+    assert names == {"sales_analysis", "gross_profit", "ar_ageing", "overdue"}
     run(salesperson, "inventory_summary", status=403, period=NOV)
     profit = run(salesperson, "gross_profit", period=NOV)
     # cost figures are hidden from salespeople: cost, profit and margin are dropped, revenue stays
@@ -209,3 +209,52 @@ def test_pages_list_run_and_print_as_the_reader(login_as, stream):
     printed = admin.get(f"/reports/inventory_summary/print?period={NOV}&item={stream['sku']}").get_data(as_text=True)
     assert "期间：2026-11-01 至 2026-11-30" in printed and "制表人：" in printed
     assert printed.count("<tr>") == 4  # header, two warehouses, totals
+
+
+def test_accounts_reports_read_the_accounts_code(admin_api, stream):
+    statement = run(admin_api, "partner_statement", partner=stream["customer"], period=NOV)
+    amounts = [row["amount"] for row in statement["rows"] if row["amount"] is not None]
+    assert amounts == ["48.00", "-12.00"] and statement["rows"][-1]["balance"] == "36.00"
+    assert statement["rows"][1]["_drill"].startswith("/m/sales_delivery/?search=")
+    ageing = run(admin_api, "ar_ageing", partner=stream["customer"], date="2026-11-30")
+    (row,) = ageing["rows"]
+    assert row["total"] == "36.00" and row["_drill"].startswith("/reports/partner_statement/?partner=")
+    assert run(admin_api, "ap_ageing", partner=stream["customer"])["rows"] == []
+
+
+def test_slow_moving_names_idle_stock_with_an_action(admin_api):
+    """Fixed scenario: one item received in January and never sold is idle on 1 June (90 days), with its value."""
+    idle = new_item(admin_api)
+    post(
+        admin_api, "purchase_receipt", [{"item": idle, "qty": "6", "price": "2.5"}], warehouse="WH01", date="2026-01-05"
+    )
+    answer = run(admin_api, "slow_moving", days="90", date="2026-06-01", warehouse="WH01")
+    rows = {row["item"]["key"]: row for row in answer["rows"]}
+    assert {k: rows[idle][k] for k in ("qty", "value", "last_out", "days_idle", "days_of_cover", "action")} == {
+        "qty": "6",
+        "value": "15.00",
+        "last_out": None,
+        "days_idle": None,
+        "days_of_cover": None,
+        "action": "长期无出库：建议促销清仓或退回供应商",
+    }
+
+
+def test_a_large_export_runs_as_a_job_of_its_user(app, api_as, stream, monkeypatch):
+    from tests.test_jobs import wait_for
+
+    monkeypatch.setitem(app.config, "REDIS_URL", "")  # the in-process pool, whatever the suite's Redis
+    args = {"name": "stock_ledger", "params": {"period": NOV, "item": stream["sku"]}, "format": "xlsx"}
+    keeper = api_as("warehouse")
+    answer = keeper.post("/api/v1/jobs/", json={"kind": "report_export", "args": args})
+    assert answer.status_code == 202, answer.get_json()
+    job = wait_for(app, answer.get_json()["job_id"])
+    assert job["status"] == "done" and job["result"] == {"rows": 8}
+    download = keeper.get(f"/api/v1/jobs/{job['id']}/result")
+    data = download.get_data()
+    download.close()  # the file is streamed: close it as a browser would
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    header = [cell.value for cell in book.worksheets[0][5]]
+    assert "入库数量" in header and "金额" not in header  # the keeper's masks: no cost figures
+    refused = api_as("salesperson").post("/api/v1/jobs/", json={"kind": "report_export", "args": args})
+    assert refused.status_code == 403

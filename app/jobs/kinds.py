@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from app.services.access.rights import Access
 
 # Modules that define the kinds JXC ships (importers, exports, mail and backups add theirs here).
-KIND_MODULES: tuple[str, ...] = ("app.backups.job", "app.schedules.kinds")
+KIND_MODULES: tuple[str, ...] = ("app.backups.job", "app.schedules.kinds", "reports.jobs")
 
 Allowed = Callable[["Access", Mapping[str, Any]], bool]
 

@@ -70,7 +70,7 @@ class DrillSpec:
     document a row names (model and number columns)."""
 
     report: str | None = None
-    params: dict[str, str] = field(default_factory=dict)  # target param -> column, or "@param" of this report
+    params: dict[str, str] = field(default_factory=dict)  # target param -> column, "@param" of this report, "=value"
     document: tuple[str, str] | None = None
 
 
@@ -355,9 +355,10 @@ def _drill(
         return DrillSpec(document=(document[0], document[1]))
     mapping = dict(raw.get("params") or {})
     for target, value in mapping.items():
-        ok = value[1:] in {p.name for p in params} if str(value).startswith("@") else value in names
+        value = str(value)
+        ok = value[1:] in {p.name for p in params} if value.startswith("@") else value.startswith("=") or value in names
         if not ok:
-            out.add(where, f"drill param '{target}': '{value}' is neither a column nor @param")
+            out.add(where, f"drill param '{target}': '{value}' is neither a column, @param nor =value")
     return DrillSpec(report=raw.get("report"), params=mapping)
 
 

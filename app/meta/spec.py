@@ -212,7 +212,8 @@ class RoleSpec:
 class MenuLink:
     """A page in a menu that is not a model's list (补货建议, 系统设置 ...).
 
-    Shown to the roles that may read `model`, or, without a model, to the listed `roles` (and admins)."""
+    Shown to the roles that may read `model` (of those, only the listed `roles` when it lists any), or, without
+    a model, to the listed `roles` (and admins)."""
 
     key: str
     href: str

@@ -20,6 +20,7 @@ from app.services.records.serialize import person_name
 from app.views.labels import role_label, type_label
 
 QUIET = ("updated_at", "version")  # bookkeeping every update changes
+PLATFORM_TABLES = ("ab_user", "jxc_setting", "jxc_meta_field")  # audited rows of no metadata model
 
 
 def model_label(key: str | None) -> str:

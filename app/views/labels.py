@@ -35,9 +35,11 @@ class LazyLabel:
 
 
 def role_label(name: str) -> str:
-    """A role key (roles.yaml) in the reader's language; FAB roles of no metadata by their name."""
+    """A role key (roles.yaml) in the reader's language; FAB's own roles from the catalogue."""
     spec = registry().meta.roles.get(name)
-    return label(spec.label, name) if spec is not None else name
+    if spec is not None:
+        return label(spec.label, name)
+    return t(f"role.{name}") if f"role.{name}" in MESSAGES else name  # FAB's Public role
 
 
 def type_label(name: str) -> str:

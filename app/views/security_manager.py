@@ -17,7 +17,14 @@ from app.clock import utcnow
 from app.extensions import db
 from app.services.users.accounts import hash_password, user_changed
 from app.services.users.sessions import API, SESSION_KEY, WEB, end_session, session_alive, start_session
-from app.views.user_pages import ResetMyPasswordView, ResetPasswordView, UserDBModelView
+from app.views.security_labels import install_fab_labels
+from app.views.user_pages import (
+    ResetMyPasswordView,
+    ResetPasswordView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+)
 from app.web.login_limits import install_login_limits
 
 
@@ -29,6 +36,11 @@ class JxcSecurityManager(SecurityManager):
     userdbmodelview = UserDBModelView
     resetmypasswordview = ResetMyPasswordView
     resetpasswordview = ResetPasswordView
+    rolemodelview = RoleModelView
+    groupmodelview = UserGroupModelView
+    # FAB's 用户统计 chart loads Google Charts from a public CDN (back offices run offline, and it is blocked
+    # in mainland China): no such page
+    userstatschartview = None
 
     def create_jwt_manager(self, app: Any) -> JWTManager:
         """Each token carries its session id; a token whose session has ended is refused."""
@@ -39,6 +51,7 @@ class JxcSecurityManager(SecurityManager):
 
     def register_views(self) -> None:
         """FAB's security views, then the throttle on their sign-in endpoints."""
+        install_fab_labels()
         super().register_views()
         install_login_limits(self)
 

@@ -25,8 +25,11 @@ MANAGER_EXTRA = [("can_read", "Audit")]
 
 
 def _link_shown(link: MenuLink, readable: set[str], role_key: str) -> bool:
-    """A page serving a model is shown to the roles that may read it; any other to the roles it lists."""
-    return link.model in readable if link.model is not None else role_key in link.roles
+    """A page serving a model is shown to the roles that may read it (and, when it lists roles, are listed:
+    the overdue list needs the sales side, not just partners); any other page to the roles it lists."""
+    if link.model is None:
+        return role_key in link.roles
+    return link.model in readable and (not link.roles or role_key in link.roles)
 
 
 def wanted_permissions(registry: Registry, role_key: str) -> set[tuple[str, str]]:

@@ -93,12 +93,20 @@
       if (cols.length < width) { g.showBanner('error', t('too_wide', width - cols.length)); return; }
       var fields = cols.map(function (c) { return c.getField(); });
       var rows = g.pageRows().slice(b.top, b.top + height);
+      // A block pasted into a new row goes on in new rows, as a paste below the last row does in Excel:
+      // the saved rows under the new ones (新增行 puts them on top) are not written over.
+      var intoNew = rows.length && rows[0].getData()._tmp;
+      if (intoNew) {
+        var k = 0;
+        while (k < rows.length && rows[k].getData()._tmp) { k += 1; }
+        rows = rows.slice(0, k);
+      }
       var serverOnPage = g.pageRows().filter(function (r) { return !r.getData()._tmp; }).length;
       var past = height - rows.length;
 
       g.settle().then(function (ok) {
         if (!ok) { return null; }
-        if (past <= 0) { return []; }
+        if (past <= 0 || intoNew) { return []; }
         var start = ((g.table.getPage() || 1) - 1) * (g.table.getPageSize() || cfg.page_size) + serverOnPage;
         return request('GET', withQuery(urls.ids, [['start', start], ['count', past]].concat(g.viewParams())))
           .then(function (r) {

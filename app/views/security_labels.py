@@ -1,0 +1,102 @@
+"""FAB's security pages in the reader's language: roles by their labels, permissions as 「采购入库单：查看」
+instead of "can read on PurchaseReceipt", yes / no instead of True / False, users by their names.
+
+FAB renders roles, permissions and users through their models' `__repr__` (lists, detail pages and the
+options of its forms alike), so those are replaced once, when the security views are registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder.security.sqla.models import PermissionView, Role, User
+
+from app.extensions import registry
+from app.i18n import MESSAGES, label, t
+from app.services.access.rights import permission_resource
+from app.services.records.serialize import person_name
+from app.views.labels import role_label
+
+
+def _catalogue(prefix: str, name: str) -> str | None:
+    key = f"{prefix}.{name}"
+    return t(key) if key in MESSAGES else None
+
+
+def resource_label(name: str) -> str:
+    """A FAB view-menu name (a model's resource, a menu entry, a platform page) in the reader's language."""
+    meta = registry().meta
+    for model in meta.models.values():
+        if name in (model.key, permission_resource(model)):
+            return label(model.label, model.key)
+    for menu in meta.menus:
+        if name == menu.key:
+            return label(menu.label, menu.key)
+        for link in menu.links:
+            if name == link.key:
+                return label(link.label, link.key)
+    return _catalogue("perm.view", name) or name
+
+
+def permission_text(pv: Any) -> str:
+    """「采购入库单：查看」 for can_read on PurchaseReceipt."""
+    action = str(pv.permission.name)
+    return f"{resource_label(str(pv.view_menu.name))}：{_catalogue('perm', action) or action}"
+
+
+def yes_no(value: Any) -> str:
+    """A flag as 是 / 否."""
+    return t("bool.yes") if value else t("bool.no")
+
+
+def blank(value: Any) -> str:
+    """Nothing rather than 'None'."""
+    return "" if value is None else str(value)
+
+
+def roles_text(roles: Any) -> str:
+    """A user's roles by their labels."""
+    return "、".join(role_label(r.name) for r in roles or [])
+
+
+def names_text(items: Any) -> str:
+    """Groups or users by what they are called, without Python's list brackets."""
+    return "、".join(str(getattr(i, "label", None) or i) for i in items or [])
+
+
+def permissions_text(permissions: Any) -> str:
+    """A role's permissions, sorted by what they are on."""
+    return "；".join(sorted(permission_text(pv) for pv in permissions or []))
+
+
+USER_FORMATTERS = {
+    "active": yes_no,
+    "roles": roles_text,
+    "groups": names_text,
+    "login_count": blank,
+    "fail_login_count": blank,
+    "last_login": blank,
+    "created_by": blank,
+    "changed_by": blank,
+}
+ROLE_FORMATTERS = {"name": role_label, "permissions": permissions_text}
+
+
+def _safely(render: Any, fallback: Any) -> Any:
+    """`render`, or FAB's own text outside an app (a log line, the command line)."""
+
+    def text(self: Any) -> str:
+        try:
+            return str(render(self))
+        except RuntimeError:  # no app context: no registry, no catalogue choice
+            return str(fallback(self))
+
+    return text
+
+
+def install_fab_labels() -> None:
+    """Make FAB's own rendering of roles, permissions and users speak the catalogue's language."""
+    Role.__repr__ = _safely(lambda r: role_label(r.name), lambda r: r.name)  # type: ignore[method-assign]
+    PermissionView.__repr__ = _safely(permission_text, lambda pv: f"{pv.permission} on {pv.view_menu}")  # type: ignore[method-assign]
+    User.__repr__ = _safely(  # type: ignore[method-assign]
+        lambda u: person_name(u.first_name, u.last_name) or u.username, lambda u: u.username
+    )

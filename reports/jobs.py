@@ -1,0 +1,39 @@
+"""The job kind `report_export`: a report written to xlsx or csv in the background (large answers), as the
+user who asked, with the file on the jobs page.
+
+    submit("report_export", {"name": "stock_ledger", "params": {"period": "this_year"}, "format": "xlsx"}, access)
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from app.i18n import texts_for
+from app.jobs import JobContext, job_kind
+from reports.output import to_csv, write_xlsx
+from reports.runner import run_report
+
+
+def _may_run(access: Any, args: Any) -> bool:
+    report = access.registry.meta.reports.get(str(args.get("name")))
+    return report is not None and access.may_run(report) and args.get("format", "xlsx") in ("xlsx", "csv")
+
+
+@job_kind("report_export", label=texts_for("report.kind.export"), allowed=_may_run, writes=False, over_api=True)
+def report_export(ctx: JobContext) -> dict[str, Any]:
+    """Run the report as the job's user and attach the file."""
+    name, fmt = str(ctx.args["name"]), str(ctx.args.get("format") or "xlsx")
+    ctx.total(None)
+    params = {str(k): str(v) for k, v in (ctx.args.get("params") or {}).items()}
+    result = run_report(ctx.session, ctx.access, name, params)
+    ctx.session.rollback()  # a report only reads
+    if fmt == "csv":
+        ctx.attach(f"{name}.csv", to_csv(result))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{name}.xlsx"
+            write_xlsx(result, str(path), ctx.access.username)
+            ctx.attach(path.name, path)
+    return {"rows": len(result.rows)}
