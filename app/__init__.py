@@ -24,6 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.views.error_pages import install_error_pages
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
+    from app.web.faults import install_fault_pages
+    from app.web.inputs import install_converters, install_input_checks
     from app.web.maintenance import install_maintenance
     from app.web.prefs import install_language_memory
     from app.web.security import install_request_hooks
@@ -31,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = build_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
+    install_converters(app)  # before any route: FAB's and ours are built with them
     db.init_app(app)
     csrf.init_app(app)
     with app.app_context():
@@ -45,10 +48,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("JXC_HTTPS"):  # behind one TLS proxy (docker/compose.yaml): its X-Forwarded-* are true
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     install_request_hooks(app)
-    install_maintenance(app)  # first of all hooks: nothing touches the database while a restore runs
+    install_maintenance(app)  # first of the hooks that may touch the database while a restore runs
+    install_input_checks(app)  # before it, a body too large is refused before anything reads it
     install_language_memory(app)
     install_template_helpers(app)
     install_error_pages(app)
+    install_fault_pages(app)  # the database out of reach: 503, not the 500 of an unexpected error
     install_jobs(app)
     if app.config.get("JXC_EMBEDDED_CRON"):
         from app.schedules.cron import EmbeddedScheduler

@@ -50,6 +50,9 @@ def init(demo: bool) -> None:
         click.echo(f"Created user admin with password: {result.admin_password}")
     if result.demo_rows:
         click.echo(f"Loaded {result.demo_rows} demo rows")
+    for found in result.code_collisions:  # listed for people to fix: never merged
+        codes = ", ".join(f"{code!r} (id {pk})" for code, pk in zip(found.codes, found.ids, strict=True))
+        click.echo(f"Codes that are one code once normalised: {found.model}.{found.field}: {codes}", err=True)
 
 
 def _admin_login_hint(instance: Path) -> str:

@@ -103,6 +103,11 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_SWALLOW_ERRORS": True,  # a store that is down lets sign-ins through rather than lock all out
         "RATELIMIT_HEADERS_ENABLED": False,
         # behind the TLS proxy of docker/compose.yaml: cookies only over HTTPS, HSTS, the proxy's X-Forwarded-*
+        # request bodies: JSON and forms up to JXC_MAX_JSON_BYTES, file uploads (multipart) up to
+        # MAX_CONTENT_LENGTH; a larger request is refused with 413 before it is read (docs/inputs.md)
+        "JXC_MAX_JSON_BYTES": int(os.environ.get("JXC_MAX_JSON_BYTES", 2 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("JXC_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)),
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,  # one form field (a remark) in a multipart body
         "JXC_HTTPS": https,
         "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_SECURE": https,

@@ -20,6 +20,7 @@ from app.meta.registry import read_version
 from app.meta.schema import sync_schema
 from app.schedules.store import sync_declared
 from app.services.access.roles_sync import sync_roles
+from app.services.records.codes import Collision, code_collisions
 from app.services.records.runtime_fields import bump_version
 
 ADMIN = "admin"
@@ -33,6 +34,7 @@ class InitResult:
     admin_password: str | None = None
     demo_rows: int = 0
     schedules_added: list[str] = field(default_factory=list)
+    code_collisions: list[Collision] = field(default_factory=list)
 
 
 def upgrade_core(conn: Any) -> None:
@@ -121,4 +123,6 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
         db.session.commit()
         if demo:
             result.demo_rows = load_demo(current_app)
+        result.code_collisions = code_collisions(db.session, holder.current)
+        db.session.rollback()
     return result

@@ -186,3 +186,19 @@ def test_lines_and_ledger_are_not_written_directly(admin_api):
     assert admin_api.post("/api/v1/purchase_order_line/", json={}).status_code in (404, 405)
     assert admin_api.post("/api/v1/stock_move/", json={}).status_code in (404, 405)
     assert admin_api.get("/api/v1/stock_move/").status_code == 200
+
+
+@pytest.mark.parametrize("model_key", ["item", "purchase_order"])
+def test_info_describes_writable_columns_as_fab_clients_read_them(admin_api, model_key):
+    """`add_columns` / `edit_columns` as FAB's objects: name, label (the reader's language), type, required."""
+    info = admin_api.get(f"/api/v1/{model_key}/_info").get_json()
+    model = META.model(model_key)
+    for key in ("add_columns", "edit_columns"):
+        columns = {c["name"]: c for c in info[key]}
+        assert columns, key
+        for name, column in columns.items():
+            spec = model.field(name)
+            assert spec is not None and not spec.readonly, name
+            assert column["label"] == spec.label["zh"] and column["required"] is spec.required, column
+            assert column["type"] in ("String", "Integer", "Decimal", "Date", "DateTime", "Boolean", "Related", "List")
+    assert {c["name"]: c["type"] for c in info["add_columns"]}.get("date", "Date") == "Date"

@@ -28,6 +28,7 @@ from app.services.grid.rows import View, changes_since, grid_json, lookup, row_i
 from app.services.money.prices import suggested_line
 from app.services.records.computed import draft_totals
 from app.web.context import current_access, request_user, session
+from app.web.inputs import json_object
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -177,7 +178,7 @@ class GridApi(BaseApi):
             409:
               description: '{message, conflicts: [{id, field, key, label}]} cells changed since'
         """
-        body = request.get_json(silent=True) or {}
+        body = json_object()
         result, model_key = GridBatches(session(), current_access()).undo(batch_id, body.get("client_batch_id"))
         return self._result(registry().model(model_key), result, undoes=batch_id)
 

@@ -18,6 +18,7 @@ from app.i18n import label, t
 from app.jobs import queue, store
 from app.jobs.kinds import get_kind
 from app.web.context import current_access, session
+from app.web.inputs import json_object
 
 
 def job_json(row: Any) -> dict[str, Any]:
@@ -83,7 +84,7 @@ class JobsApi(BaseApi):
             503:
               description: The queue (Redis) is down
         """
-        body = request.get_json(silent=True) or {}
+        body = json_object()
         kind = get_kind(str(body.get("kind", "")))
         if kind is None or not kind.over_api:
             raise NotFound(t("jobs.unknown_kind", kind=str(body.get("kind", ""))[:64]))

@@ -12,7 +12,9 @@ from app.api.responses import service_errors
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry, registry_holder
 from app.i18n import label, t
+from app.meta.types import MAX_INTEGER
 from app.services.records.audit_read import recent_audit
+from app.services.records.query import BadQuery
 from app.services.records.runtime_fields import add_field
 from app.services.records.settings import policies, set_policy
 from app.web.context import current_access, session
@@ -96,6 +98,9 @@ class MetaApi(BaseApi):
         return self.response(201, result=dict(spec.to_dict(), name=spec.name), version=registry().version)
 
 
+MAX_AUDIT_PAGE = 500
+
+
 class AuditApi(BaseApi):
     """/api/v1/audit/: the global, read-only audit trail."""
 
@@ -120,7 +125,11 @@ class AuditApi(BaseApi):
               description: Audit rows
         """
         page = request.args.get("page", default=0, type=int)
-        size = min(request.args.get("page_size", default=50, type=int), 500)
+        size = request.args.get("page_size", default=50, type=int)
+        if not 1 <= size <= MAX_AUDIT_PAGE:
+            raise BadQuery(t("bad_page_size", max=MAX_AUDIT_PAGE))
+        if not 0 <= page <= MAX_INTEGER:
+            raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
         rows = recent_audit(session(), current_access(), page, size, request.args.get("model") or None)
         return self.response(200, result=rows)
 

@@ -34,6 +34,7 @@ from app.services.records.query import BadQuery, Filter, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.write import RecordService
 from app.web.context import current_access, session
+from app.web.inputs import json_object
 
 
 class ModelApi(BaseApi):
@@ -221,7 +222,7 @@ class ModelApi(BaseApi):
             422:
               $ref: '#/components/responses/422'
         """
-        payload = self._payload()
+        payload = json_object(required=True)
         access = current_access()
         service = RecordService(session(), access)
         row = service.create(self.model_key, payload)
@@ -262,7 +263,7 @@ class ModelApi(BaseApi):
             422:
               $ref: '#/components/responses/422'
         """
-        payload = self._payload()
+        payload = json_object(required=True)
         access = current_access()
         service = RecordService(session(), access)
         row = service.update(self.model_key, pk, payload)
@@ -330,8 +331,8 @@ class ModelApi(BaseApi):
         return self.response(
             200,
             fields=fields,
-            add_columns=[f["name"] for f in fields if not f["readonly"]],
-            edit_columns=[f["name"] for f in fields if not f["readonly"]],
+            add_columns=[_fab_column(f) for f in fields if not f["readonly"]],
+            edit_columns=[_fab_column(f) for f in fields if not f["readonly"]],
             filters={s.name: list(FIELD_TYPES[s.type].filter_ops) for s in access.visible_fields(model)},
             permissions=[f"can_{a}" for a in registry().meta.actions if access.can(model.key, a)],
         )
@@ -587,7 +588,7 @@ class ModelApi(BaseApi):
               $ref: '#/components/responses/422'
         """
         access = current_access()
-        body = self._payload()
+        body = json_object(required=True)
         ids = body.pop("source_line_ids", None)
         row = flow_pick(session(), access, self.model_key, ids if isinstance(ids, list) else [], body)
         return self._created(self.model_key, row)
@@ -619,8 +620,7 @@ class ModelApi(BaseApi):
 
     def _transition(self, pk: int, action: Any) -> Any:
         access = current_access()
-        body = request.get_json(silent=True) or {}
-        version = body.get("version") if isinstance(body, dict) else None
+        version = json_object().get("version")
         service = PostingService(session(), access)
         comment = body.get("comment") if isinstance(body, dict) else None
         service.comment = comment.strip()[:500] if isinstance(comment, str) else ""
@@ -628,12 +628,33 @@ class ModelApi(BaseApi):
         result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
         return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
 
-    @staticmethod
-    def _payload() -> dict[str, Any]:
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            raise ValidationFailed([CellError("_record", t("not_object"))])
-        return payload
+
+# FAB's _info names a column's type after its marshmallow field (FAB clients read it to pick an input)
+FAB_TYPES = {
+    "integer": "Integer",
+    "decimal": "Decimal",
+    "money": "Decimal",
+    "quantity": "Decimal",
+    "date": "Date",
+    "datetime": "DateTime",
+    "boolean": "Boolean",
+    "link": "Related",
+    "user": "Related",
+    "lines": "List",
+}
+
+
+def _fab_column(info: dict[str, Any]) -> dict[str, Any]:
+    """A writable column in FAB's `_info` shape: name, label, description, type, required (and JXC's type)."""
+    return {
+        "name": info["name"],
+        "label": info["label"],
+        "description": info["description"],
+        "type": FAB_TYPES.get(info["type"], "String"),
+        "required": info["required"],
+        "jxc_type": info["type"],
+        "validate": [],
+    }
 
 
 def _int_list(raw: str | None) -> list[int] | None:

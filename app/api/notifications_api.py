@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
@@ -14,6 +13,7 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.schedules.notify import mark_read, recent, unread_count
 from app.web.context import current_access, session
+from app.web.inputs import json_object
 
 
 class NotificationsApi(BaseApi):
@@ -55,8 +55,7 @@ class NotificationsApi(BaseApi):
             200:
               description: '{marked, unread}'
         """
-        body = request.get_json(silent=True) or {}
-        ids = body.get("ids") if isinstance(body, dict) else None
+        ids = json_object().get("ids")
         if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
             raise ValidationFailed([CellError("ids", t("schedules.body_not_object"))])
         user_id = current_access().user_id or 0

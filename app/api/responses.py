@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError, StatementError
 
 from app.errors import Conflict, ServiceError, ValidationFailed
 from app.extensions import db
+from app.i18n import t
+from app.web.faults import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,22 @@ def service_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         except ServiceError as exc:
             db.session.rollback()
             return error_response(exc)
-        except OperationalError:
-            db.session.rollback()
-            log.exception("database unavailable")
-            response = jsonify({"message": "database unavailable, try again shortly"})
-            response.status_code = 503
-            return response
+        except (DataError, OverflowError) as exc:
+            return _out_of_range(exc)
+        except OperationalError as exc:
+            return database_unavailable(exc)
+        except StatementError as exc:
+            if not isinstance(exc.orig, OverflowError):
+                raise
+            return _out_of_range(exc)
 
     return wrapper
+
+
+def _out_of_range(exc: Exception) -> Any:
+    """A value the database cannot hold that the field types let through: 422, nothing written."""
+    db.session.rollback()
+    log.warning("value out of range reached the database: %s", exc)
+    response = jsonify({"message": t("value_out_of_range")})
+    response.status_code = 422
+    return response

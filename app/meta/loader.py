@@ -277,6 +277,15 @@ def parse_field(
     ftype = FIELD_TYPES[type_name]
     for problem in ftype.check_spec(spec):
         option = {"select": "options", "text": "pattern", "barcode": "pattern"}.get(type_name, "precision")
+        if option == "pattern":  # the engine's reason, in a sentence of the reader's language
+            out.add(
+                where,
+                f"field '{name}': pattern refused ({problem})",
+                code="meta_pattern",
+                option=option,
+                reason=problem,
+            )
+            continue
         out.add(
             where, f"field '{name}': {problem}", code="meta_options" if type_name == "select" else "", option=option
         )

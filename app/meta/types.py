@@ -9,6 +9,7 @@ REST API, the grid and the Excel importer, so a value means the same thing which
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
+import re2  # type: ignore[import-untyped]
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
 from sqlalchemy.types import TypeEngine
 
@@ -81,6 +83,7 @@ class FieldType:
     grid = GridLook()
     example: Any = None  # a valid value for tests (None: the type cannot make one up)
     refused: tuple[Any, ...] = ()  # values that tests expect every field of the type to refuse
+    structured = False  # takes a list or an object (lines; a link given as {"id": ...})
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         """The SQLAlchemy column type."""
@@ -92,6 +95,8 @@ class FieldType:
 
     def parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None = None) -> Any:
         """Turn user input into the stored value; None for empty; raise ValueProblem if bad."""
+        if isinstance(raw, (list, dict)) and not self.structured:
+            raise ValueProblem(t("not_scalar"))
         if raw in EMPTY or (isinstance(raw, str) and not raw.strip()):
             return None
         value = self._parse(spec, raw, resolver)
@@ -191,9 +196,9 @@ class TextType(FieldType):
     def check_spec(self, spec: FieldSpec) -> list[str]:
         if spec.pattern:
             try:
-                re.compile(spec.pattern)
-            except re.error as exc:
-                return [f"pattern is not a valid regular expression: {exc}"]
+                compiled_pattern(spec.pattern)
+            except re2.error as exc:
+                return [_re2_reason(exc)]
         return []
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> str:
@@ -202,10 +207,12 @@ class TextType(FieldType):
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)  # Excel hands codes like 123 over as 123.0
         value = str(raw).strip()
+        if "\x00" in value:  # no database keeps a NUL in text (PostgreSQL refuses it)
+            raise ValueProblem(t("text_nul"))
         limit = spec.max_length or 255
         if len(value) > limit:
             raise ValueProblem(t("too_long", max=limit))
-        if spec.pattern and not re.fullmatch(spec.pattern, value):
+        if spec.pattern and not compiled_pattern(spec.pattern).fullmatch(value):
             raise ValueProblem(t("pattern"))
         return value
 
@@ -214,11 +221,28 @@ class TextType(FieldType):
 
     def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
         if spec.pattern:
-            return next((sample for sample in PATTERN_SAMPLES if re.fullmatch(spec.pattern, sample)), None)
+            pattern = compiled_pattern(spec.pattern)
+            return next((sample for sample in PATTERN_SAMPLES if pattern.fullmatch(sample)), None)
         return f"{tag}-{spec.name}"[: spec.max_length or 255]
 
     def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
         return () if spec.max_length is None else ("x" * (spec.max_length + 1),)
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is reported to the admin, not logged by the engine
+
+
+@functools.lru_cache(maxsize=512)
+def compiled_pattern(pattern: str) -> Any:
+    """A field's `pattern`, compiled by RE2: matching takes time linear in the text, so a pattern an admin
+    types (`(a+)+$`) cannot stall a save; what RE2 cannot run (back-references, look-arounds) is refused."""
+    return re2.compile(pattern, options=_RE2_OPTIONS)
+
+
+def _re2_reason(exc: Exception) -> str:
+    reason = exc.args[0] if exc.args else exc
+    return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
 
 
 # Values that satisfy the patterns metadata uses (month, phone, mobile, email): samples for tests.
@@ -240,6 +264,8 @@ class LongTextType(TextType):
         if isinstance(raw, (bool, dict, list)):
             raise ValueProblem(t("not_text"))
         value = str(raw).replace("\r\n", "\n").strip()
+        if "\x00" in value:
+            raise ValueProblem(t("text_nul"))
         if spec.max_length and len(value) > spec.max_length:
             raise ValueProblem(t("too_long", max=spec.max_length))
         return value
@@ -259,14 +285,7 @@ class IntegerType(FieldType):
         return Integer()
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
-        if isinstance(raw, bool):
-            raise ValueProblem(t("not_integer"))
-        if isinstance(raw, int):
-            return raw
-        number = parse_number(raw, t("not_integer"))
-        if number != number.to_integral_value():
-            raise ValueProblem(t("not_integer"))
-        return int(number)
+        return parse_integer(raw)
 
     def _parse_bound(self, bound: Any) -> Any:
         return int(bound)
@@ -564,6 +583,7 @@ class LinkType(FieldType):
     input_type = "link"
     filter_ops = ("eq", "neq", "in", "null", "rel_o_m", "ct")
     grid = GridLook(editor="link", format="link")
+    structured = True  # {"id": ...} or {"key": ...}, as the API returns a link
     refused = ("NO-SUCH-KEY",)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
@@ -572,6 +592,8 @@ class LinkType(FieldType):
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
         if isinstance(raw, dict):
             raw = raw.get("id", raw.get("key"))
+        if isinstance(raw, (list, dict)):
+            raise ValueProblem(t("not_scalar"))
         if resolver is None:  # pragma: no cover - programming error
             raise RuntimeError("link parsing needs a resolver")
         found = resolver.resolve(spec.to or "", raw)
@@ -612,6 +634,8 @@ class UserType(LinkType):
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
         if isinstance(raw, dict):
             raw = raw.get("id", raw.get("key"))
+        if isinstance(raw, (list, dict)):
+            raise ValueProblem(t("not_scalar"))
         found = resolver.resolve_user(raw) if resolver else None
         if found is None:
             raise ValueProblem(t("user_missing", value=raw))
@@ -623,6 +647,7 @@ class LinesType(FieldType):
 
     name = "lines"
     input_type = "lines"
+    structured = True
     filter_ops = ()
     sortable = False
     json_type = {"type": "array"}
@@ -668,6 +693,27 @@ def gs1_check_ok(code: str) -> bool:
     return (10 - total % 10) % 10 == check
 
 
+MAX_INTEGER = 2**31 - 1  # integer columns and ids are 32 bits on PostgreSQL
+MAX_EXPONENT = 40  # decimal columns hold 18 digits: a number beyond 1e40 or below 1e-40 is refused at once
+
+
+def parse_integer(raw: Any, bound: int = MAX_INTEGER) -> int:
+    """A whole number within +-bound (ids, integer fields, filters); ValueProblem otherwise."""
+    if isinstance(raw, bool):
+        raise ValueProblem(t("not_integer"))
+    if isinstance(raw, int):
+        number = Decimal(raw)
+    else:
+        number = parse_number(raw, t("not_integer"))
+        if number.adjusted() > 18:
+            raise ValueProblem(t("out_of_range", bound=bound))
+        if number != number.to_integral_value():
+            raise ValueProblem(t("not_integer"))
+    if abs(number) > bound:
+        raise ValueProblem(t("out_of_range", bound=bound))
+    return int(number)
+
+
 def parse_number(raw: Any, message: str) -> Decimal:
     """Parse `1,234.50`, `¥1,200`, full-width digits, floats and ints into an exact Decimal."""
     if isinstance(raw, Decimal):
@@ -687,6 +733,8 @@ def parse_number(raw: Any, message: str) -> Decimal:
             raise ValueProblem(message) from exc
     if not number.is_finite():
         raise ValueProblem(message)
+    if not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:  # 1e1000000: no column holds it
+        raise ValueProblem(t("number_out_of_range"))
     return number
 
 

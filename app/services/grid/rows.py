@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
-from app.meta.types import FIELD_TYPES
+from app.meta.types import FIELD_TYPES, ValueProblem, parse_integer
 from app.services.access.rights import Access
 from app.services.grid.tables import grid_layout
 from app.services.records.query import (
@@ -282,12 +282,12 @@ def save_layout(session: Session, access: Access, model: ModelSpec, body: Any) -
 
 
 def _int(raw: Any, default: int) -> int:
+    if raw in (None, ""):
+        return default
     try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        if raw in (None, ""):
-            return default
-        raise BadQuery(t("not_integer")) from exc
+        return parse_integer(raw)
+    except ValueProblem as exc:
+        raise BadQuery(str(exc)) from exc
 
 
 def _int_list(raw: str) -> list[int]:

@@ -16,7 +16,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from app.errors import NotFound, ServiceError
 from app.i18n import label, t
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, ValueProblem
+from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, parse_integer
 from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
 
@@ -95,9 +95,9 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
     def parse(raw: Any) -> Any:
         if spec is None:
             try:
-                return int(raw)
-            except (TypeError, ValueError) as exc:
-                raise BadQuery(t("not_integer")) from exc
+                return parse_integer(raw)
+            except ValueProblem as exc:
+                raise BadQuery(str(exc)) from exc
         if flt.op in ("ct", "nct", "sw", "ew"):
             return str(raw)
         try:
@@ -197,6 +197,8 @@ def list_rows(
     """A page of the rows the user may see, filtered and sorted on whitelisted fields."""
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise BadQuery(t("bad_page_size", max=MAX_PAGE_SIZE))
+    if page > MAX_INTEGER:
+        raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
     stmt = base_select(access, model)
     conditions = [filter_condition(access, model, f, session) for f in filters]
     if search:

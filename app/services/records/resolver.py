@@ -8,7 +8,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.meta.types import normalise_text
+from app.meta.types import MAX_INTEGER, ValueProblem, normalise_text, parse_integer
 
 if TYPE_CHECKING:
     from app.services.access.rights import Access
@@ -36,8 +36,8 @@ class Resolver:
         else:
             if isinstance(raw, int) or model.business_key == "id":
                 try:
-                    stmt = stmt.where(cls.id == int(raw))
-                except (TypeError, ValueError):
+                    stmt = stmt.where(cls.id == parse_integer(raw))
+                except ValueProblem:
                     stmt = None  # type: ignore[assignment]
             else:
                 key_column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
@@ -94,6 +94,8 @@ class Resolver:
         """User id for an id (int) or a username."""
 
         if isinstance(raw, bool):
+            return None
+        if isinstance(raw, int) and abs(raw) > MAX_INTEGER:
             return None
         column = User.id if isinstance(raw, int) else User.username
         value = raw if isinstance(raw, int) else normalise_text(raw)

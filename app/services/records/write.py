@@ -26,6 +26,7 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change, change_row, write_audit_rows
+from app.services.records.codes import is_code, normalise_code, same_code
 from app.services.records.computed import apply_computed
 from app.services.records.numbering import next_number
 from app.services.records.query import get_row
@@ -84,7 +85,9 @@ class RecordService:
             values["status"] = Status.DRAFT
             if not values.get("number"):
                 day = values.get("date") if isinstance(values.get("date"), dt.date) else business_today()
-                values["number"] = next_number(self.session, model.number_prefix or "DOC", day)
+                values["number"] = next_number(
+                    self.session, model.number_prefix or "DOC", day, lambda number: self._taken(model, number)
+                )
         now = utcnow()
         values.update(created_at=now, updated_at=now, created_by=self.access.user_id, updated_by=self.access.user_id)
         self._assign(model, row, values)
@@ -251,7 +254,10 @@ class RecordService:
                 errors.append(CellError(where, t("readonly_field"), row_ref))
                 continue
             try:
-                values[name] = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
+                value = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
+                if is_code(spec) and value is not None:
+                    value = normalise_code(value) or None
+                values[name] = value
             except ValueProblem as exc:
                 errors.append(CellError(where, str(exc), row_ref))
                 continue
@@ -298,7 +304,8 @@ class RecordService:
             value = values.get(spec.name)
             if not spec.unique or value is None:
                 continue
-            stmt = select(cls.id).where(getattr(cls, spec.column) == value)
+            column = getattr(cls, spec.column)
+            stmt = select(cls.id).where(same_code(column, value) if is_code(spec) else column == value)
             if pk is not None:
                 stmt = stmt.where(cls.id != pk)
             if self.session.execute(stmt.limit(1)).first() is not None:
@@ -306,6 +313,13 @@ class RecordService:
                     CellError(spec.name, t("duplicate", value=FIELD_TYPES[spec.type].to_json(spec, value)), row_ref)
                 )
         return errors
+
+    def _taken(self, model: ModelSpec, number: str) -> bool:
+        """Does a row of the model already have this number (chosen by hand)? Automatic numbers are upper case, so
+        the indexed exact comparison finds them."""
+        cls = self.registry.cls(model.key)
+        stmt = select(cls.id).where(getattr(cls, model.field("number").column) == number)  # type: ignore[union-attr]
+        return self.session.execute(stmt.limit(1)).first() is not None
 
     def _check_version(self, model: ModelSpec, row: Any, version: Any) -> None:
         if version is None:

@@ -1,0 +1,219 @@
+"""Bad input is answered 400 / 404 / 422 with a Chinese JSON message, never a 500 (docs/inputs.md).
+
+Each test covers a class over every route or every model it applies to: ids beyond what a column holds,
+bodies that are not JSON the app accepts (non-finite numbers, deep nesting), bodies of the wrong shape,
+field values of the wrong shape or size, filters and paging out of range.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from app.extensions import db, registry
+from app.meta.loader import load_metadata
+from app.meta.types import FIELD_TYPES
+from tests.conftest import Api
+from tests.factories import make_payload, writable_models
+
+META, _ = load_metadata(Path(__file__).resolve().parent.parent / "metadata")
+HUGE = "5270050903007409431642112000"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Routes a test with a made-up body must not call: they end the caller's sign-in
+SIGN_OUT = ("/api/v1/security/logout",)
+# No body asks for every suggestion: it would draft orders that later tests count
+DRAFTS_FROM_NOTHING = ("/api/v1/reorder/orders",)
+ONE_OF_EACH = ("item", "purchase_order", "stock_move")  # a master, a document, the ledger
+
+
+def sqlite_only(app) -> None:
+    """Routing, JSON parsing and body sizes do not depend on the database: checked once, on SQLite."""
+    if app.config["JXC_BACKEND"] != "sqlite":
+        pytest.skip("does not depend on the database: checked on SQLite")
+
+
+def _chinese_json(response) -> str:
+    body = response.get_json(silent=True)
+    assert isinstance(body, dict), (response.status_code, response.get_data(as_text=True)[:300])
+    text = str(body.get("message") or body)
+    assert CJK.search(text), text
+    return text
+
+
+def _api_rules(app, methods: set[str]) -> list[tuple[str, str, str]]:
+    """(method, url, rule) for every API route answering one of `methods`, path arguments filled with an id
+    no row has (so a route that ignores its body still changes nothing)."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.rule in SIGN_OUT:
+            continue
+        model = rule.rule.split("/")[3]
+        if META.models.get(model) is not None and model not in ONE_OF_EACH:
+            continue  # every model's routes are the same code (app/api/model_api.py): one of each kind
+        url = re.sub(r"<int:[^>]+>", "2147483000", rule.rule)
+        url = re.sub(r"<[^>]+>", "zz-none", url)
+        out.extend((method, url, rule.rule) for method in sorted(rule.methods & methods))
+    return out
+
+
+@pytest.fixture(scope="module")
+def own_api(app):
+    """An admin client of this module's own (a refused body must not end the shared clients' sign-ins)."""
+    return Api(app, "admin")
+
+
+def test_path_ids_beyond_what_a_column_holds_are_not_found(app, own_api):
+    sqlite_only(app)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule or rule.rule in SIGN_OUT:
+            continue
+        model = rule.rule.split("/")[3 if rule.rule.startswith("/api/") else 2]
+        if META.models.get(model) is not None and model not in ONE_OF_EACH:
+            continue
+        url = re.sub(r"<int:[^>]+>", HUGE, rule.rule)
+        url = re.sub(r"<[^>]+>", "x", url)
+        for method in sorted(rule.methods & {"GET", "POST", "PUT", "DELETE"}):
+            response = own_api.client.open(url, method=method, headers=own_api.headers, json={})
+            assert response.status_code in (404, 405), (method, url, response.status_code)
+            if url.startswith("/api/"):
+                _chinese_json(response)
+            checked += 1
+    assert checked > 30  # a document's get / put / delete / history / submit / approve, pages, grid, jobs ...
+
+
+REFUSED_BODIES = {
+    "NaN": '{"remark": NaN}',
+    "Infinity": '{"qty": Infinity}',
+    "-Infinity": '{"qty": -Infinity}',
+    "beyond a double": '{"qty": 1e1000000}',
+    "nested 5,000 deep": "[" * 5000 + "]" * 5000,
+    "nested 100 deep": '{"a": ' * 100 + "1" + "}" * 100,
+    "cut short": '{"a": ',
+}
+
+
+def test_bodies_the_app_does_not_accept_are_refused_before_any_view(app, own_api):
+    """Every refused body on a few routes, and the deepest one on every write route (the check runs before
+    routing reaches a view, so it is the same for all)."""
+    sqlite_only(app)
+    rules = _api_rules(app, {"POST", "PUT"})
+    json_headers = dict(own_api.headers, **{"Content-Type": "application/json"})
+    cases = [(what, body, rules[:: max(len(rules) // 3, 1)]) for what, body in REFUSED_BODIES.items()]
+    cases.append(("nested 5,000 deep", REFUSED_BODIES["nested 5,000 deep"], rules))
+    for what, body, some in cases:
+        for method, url, _rule in some:
+            response = own_api.client.open(url, method=method, headers=json_headers, data=body)
+            assert response.status_code == 400, (what, method, url, response.status_code)
+            _chinese_json(response)
+
+
+def test_bodies_of_the_wrong_shape_never_reach_a_server_error(app, own_api):
+    sqlite_only(app)
+    rules = _api_rules(app, {"POST", "PUT", "DELETE"})
+    for body in ([None, None], None):  # a list; no body at all (FAB's own APIs read request.json)
+        for method, url, rule in rules:
+            if body is None and rule in DRAFTS_FROM_NOTHING:
+                continue
+            sent = {"json": body} if body is not None else {"data": b"", "content_type": "text/plain"}
+            response = own_api.client.open(url, method=method, headers=own_api.headers, **sent)
+            assert response.status_code < 500, (body, method, url, response.get_data(as_text=True)[:300])
+            if body is not None:  # no body can be a request of its own (notifications/read: all of them)
+                assert response.status_code >= 400, (body, method, url)
+
+
+def test_a_list_where_an_object_is_expected(own_api):
+    response = own_api.post("/api/v1/reorder/orders", json=[1, 2])
+    assert response.status_code == 422
+    _chinese_json(response)
+
+
+WRITABLE = writable_models(type("R", (), {"meta": META})())  # type: ignore[arg-type]
+
+
+def test_every_field_refuses_values_of_the_wrong_shape_or_size(app, own_api):
+    """Every writable field gets a list, an object, a number beyond 64 bits or -1e1000000: 422 naming each."""
+    for model_key in WRITABLE if app.config["JXC_BACKEND"] == "sqlite" else ONE_OF_EACH[:2]:
+        model = META.model(model_key)
+        with app.app_context():
+            payload = make_payload(db.session, registry(), model_key)
+        fields = [s for s in model.data_fields if not s.readonly and s.type != "lines"]
+        for index, spec in enumerate(fields):  # each field one of the bad values in turn: one request a model
+            numeric = FIELD_TYPES[spec.type].numeric or spec.is_link
+            payload[spec.name] = ([None, None], {"id": [1]}, int(HUGE), "-1e1000000")[index % (4 if numeric else 2)]
+        response = own_api.post(f"/api/v1/{model_key}/", json=payload)
+        assert response.status_code == 422, (model_key, response.get_data(as_text=True)[:300])
+        named = {e["field"] for e in response.get_json()["errors"]}
+        assert {s.name for s in fields} <= named, (model_key, {s.name for s in fields} - named)
+        assert all(CJK.search(e["message"]) for e in response.get_json()["errors"])
+
+
+@pytest.mark.parametrize("model_key", ["item", "purchase_receipt"])
+def test_filters_and_paging_beyond_range_are_refused(own_api, model_key):
+    model = META.model(model_key)
+    numeric = next(s for s in model.fields if FIELD_TYPES[s.type].numeric)
+    for name in (numeric.name, "id"):
+        for value in (HUGE, "1e1000000"):
+            q = f"(filters:!((col:{name},opr:eq,value:'{value}')))"
+            response = own_api.get(f"/api/v1/{model_key}/?q={q}")
+            assert response.status_code in (200, 400), (name, value, response.get_data(as_text=True)[:300])
+            grid = own_api.get(
+                f"/api/v1/grid/{model_key}/rows?filter[0][field]={name}&filter[0][type]=%3D&filter[0][value]={value}"
+            )
+            assert grid.status_code in (200, 400), (name, value, grid.get_data(as_text=True)[:300])
+    for q in (f"(page:{HUGE})", "(page_size:-1)", f"(page_size:{HUGE})"):
+        response = own_api.get(f"/api/v1/{model_key}/?q={q}")
+        assert response.status_code == 400, (q, response.status_code)
+    for args in (f"page={HUGE}", f"size={HUGE}", "size=-1", f"ids={HUGE}"):
+        response = own_api.get(f"/api/v1/grid/{model_key}/rows?{args}")
+        assert response.status_code in (200, 400), (args, response.get_data(as_text=True)[:300])
+
+
+def test_audit_paging_is_bounded(own_api):
+    assert len(own_api.get("/api/v1/audit/?page_size=2").get_json()["result"]) == 2
+    for args in ("page_size=-1", "page_size=0", "page_size=501", f"page={HUGE}", "page=-1"):
+        response = own_api.get(f"/api/v1/audit/?{args}")
+        assert response.status_code == 400, (args, response.status_code)
+        _chinese_json(response)
+
+
+def test_json_bodies_beyond_the_limit_are_refused_with_413(app, own_api):
+    sqlite_only(app)
+    limit = app.config["JXC_MAX_JSON_BYTES"]
+    big = {"sku": "X", "name": "大", "remark": "长" * (limit // 3 + 10)}  # 3 bytes a character in UTF-8
+    response = own_api.post("/api/v1/item/", json=big)
+    assert response.status_code == 413
+    assert "过大" in _chinese_json(response)
+
+
+def test_a_page_refuses_too_large_a_form_with_a_chinese_page(app):
+    sqlite_only(app)
+    client = app.test_client()
+    response = client.post("/login/", data={"username": "x" * (app.config["JXC_MAX_JSON_BYTES"] + 10)})
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert 'id="jxc-error"' in html and "请求内容过大" in html
+
+
+def test_file_uploads_have_their_own_larger_limit(app, own_api):
+    """A multipart upload above the JSON limit passes the size check (the API then judges it: not an object);
+    above the upload limit it is refused with 413 before it is read."""
+    sqlite_only(app)
+    json_limit, upload_limit = app.config["JXC_MAX_JSON_BYTES"], app.config["MAX_CONTENT_LENGTH"]
+    assert upload_limit > json_limit
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(b"0" * (json_limit + 1024)), "big.xlsx")})
+    multipart = {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+    response = own_api.post("/api/v1/item/", **multipart)
+    assert response.status_code == 422, response.status_code
+    app.config["MAX_CONTENT_LENGTH"] = json_limit + 512  # the mechanism, without sending 50 MB
+    try:
+        response = own_api.post("/api/v1/item/", **multipart)
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = upload_limit
+    assert response.status_code == 413
+    _chinese_json(response)
