@@ -314,3 +314,29 @@ def test_pages_push_down_pick_and_close(app, admin_api, login_as):
     assert _get(admin_api, "purchase_order", orders[0]["id"])["close_status"] == "closed"
     shown = client.get(f"/m/purchase_order/{orders[1]['id']}").get_data(as_text=True)
     assert "jxc-flow-follow-ons" in shown and draft["number"] in shown  # the order lists its follow-on draft
+
+
+def test_the_inbox_holds_what_waits_for_my_step(app, admin_api, api_as):
+    clerk, manager = api_as("clerk"), api_as("manager")
+    sku = new_item(admin_api)
+    made = clerk.post(
+        "/api/v1/purchase_request/",
+        json={"date": "2026-11-25", "warehouse": "WH01", "lines": [{"item": sku, "qty": "2", "price": "3"}]},
+    )
+    assert made.status_code == 201, made.get_json()
+    request = made.get_json()["result"]
+    assert clerk.post(f"/api/v1/purchase_request/{request['id']}/submit").status_code == 200
+    mine = manager.get("/api/v1/inbox/").get_json()
+    waiting = [d for d in mine["result"] if d["number"] == request["number"]]
+    assert len(waiting) == 1 and (waiting[0]["level"], waiting[0]["role"]) == (1, "manager")
+    assert mine["count"] == len(mine["result"])
+    assert all(d["number"] != request["number"] for d in clerk.get("/api/v1/inbox/").get_json()["result"])
+    approved = manager.post(f"/api/v1/purchase_request/{request['id']}/approve", json={"comment": "同意采购"})
+    assert approved.status_code == 200, approved.get_json()
+    assert all(d["number"] != request["number"] for d in manager.get("/api/v1/inbox/").get_json()["result"])
+    steps = [
+        h
+        for h in admin_api.get(f"/api/v1/purchase_request/{request['id']}/history").get_json()["result"]
+        if h["action"] == "approve"
+    ]
+    assert steps and steps[0]["after"]["comment"] == "同意采购" and steps[0]["user"] == "u_manager"

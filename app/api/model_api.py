@@ -620,8 +620,11 @@ class ModelApi(BaseApi):
 
     def _transition(self, pk: int, action: Any) -> Any:
         access = current_access()
-        version = json_object().get("version")
+        body = json_object()
+        version = body.get("version")
         service = PostingService(session(), access)
+        comment = body.get("comment")
+        service.comment = comment.strip()[:500] if isinstance(comment, str) else ""
         doc = action(service, self.model_key, pk, version)
         result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
         return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)

@@ -407,6 +407,7 @@ class ModelPages(BaseView):
     def _transition(self, pk: int, action: Any) -> Any:
         """Run a posting action and say what it did (posted, sent for approval, level k of n ...)."""
         service = PostingService(session(), current_access())
+        service.comment = (request.form.get("comment") or "").strip()[:500]
         try:
             action(service, self.model_key, pk, request.form.get("version", type=int))
             flash(service.message, "success")

@@ -8,6 +8,7 @@ from app.api.accounts_api import AccountsApi
 from app.api.cash_api import CashApi
 from app.api.grid_api import GridApi
 from app.api.imports_api import ImportsApi
+from app.api.inbox_api import InboxApi
 from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
@@ -43,6 +44,7 @@ PLATFORM_APIS = (
     ReportsApi,
     SchedulesApi,
     NotificationsApi,
+    InboxApi,
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,

@@ -70,6 +70,7 @@ class PostingService:
         self.registry = access.registry
         self.warnings: list[str] = []
         self.message = ""  # what the last action did, in the user's words (shown by the API and the page)
+        self.comment = ""  # the approver's comment on approve / reject, kept in the audit row
         self._tracked: dict[int, Tracking] = {}
 
     def _retrying(self, work: Callable[[], T]) -> T:
@@ -260,6 +261,8 @@ class PostingService:
         return StockWriter(self.session, self.registry, self.access.user_id, self.tracking)
 
     def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
+        if self.comment and action in ("approve", "reject"):
+            extra["comment"] = self.comment
         audit_change(
             self.session, self.access, model.key, doc.id, action, {"status": before}, {"status": after, **extra}
         )
