@@ -136,7 +136,7 @@ def dashboard(session: Session, access: Access, today: dt.date | None = None) ->
             tiles["overdue"] = {"customers": len(overdue), "amount": _money(total)}
     waiting = waiting_for(session, access)
     tiles["approvals"] = [
-        {"model": w.model, "id": w.id, "number": w.number, "level": w.level, "levels": w.levels} for w in waiting
+        {key: w[key] for key in ("model", "id", "number", "level", "levels")} for w in waiting
     ]
     tiles["first_steps"] = is_empty_business(session, access)
     return tiles

@@ -59,7 +59,7 @@ def test_waiting_for_my_approval(app, api_as):
         sm = app.appbuilder.sm
 
         def numbers(username: str) -> set[str]:
-            return {w.number for w in waiting_for(db.session, access_for(sm.find_user(username=username)))}
+            return {w["number"] for w in waiting_for(db.session, access_for(sm.find_user(username=username)))}
 
         assert order["number"] in numbers("u_manager")
         assert order["number"] not in numbers("u_purchaser")  # neither their level nor, being theirs, theirs to approve
