@@ -135,8 +135,6 @@ def dashboard(session: Session, access: Access, today: dt.date | None = None) ->
             total = sum((Decimal(row["overdue"]) for row in overdue), ZERO)
             tiles["overdue"] = {"customers": len(overdue), "amount": _money(total)}
     waiting = waiting_for(session, access)
-    tiles["approvals"] = [
-        {key: w[key] for key in ("model", "id", "number", "level", "levels")} for w in waiting
-    ]
+    tiles["approvals"] = [{key: w[key] for key in ("model", "id", "number", "level", "levels")} for w in waiting]
     tiles["first_steps"] = is_empty_business(session, access)
     return tiles
