@@ -4,9 +4,11 @@ reported on its row and column; an opening balance typed in a spreadsheet."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.conftest import unique
@@ -66,6 +68,10 @@ def test_two_documents_of_three_lines_as_drafts_then_posted(app, admin_api):
     assert posted.applied and posted.created == 1, [i.line() for i in posted.issues]
     (order,) = documents(app, "purchase_order", number)
     assert order["status"] == "submitted" and order["total"] == Decimal("18.00")
+    template = admin_api.get("/api/v1/imports/template/sales_order?lang=zh")
+    assert template.status_code == 200
+    headers = [c.value for c in load_workbook(io.BytesIO(template.data)).worksheets[0][1]]
+    assert headers[0] == "单据编号" and {"*客户", "*商品", "*数量", "明细备注", "备注"} <= set(headers)
 
 
 def test_bad_cells_are_reported_per_cell_and_nothing_is_written(app, admin_api):

@@ -364,7 +364,8 @@ def balances_as_of(
     session: Session, registry: Registry, side: str, as_of: dt.date, access: Access | None = None
 ) -> dict[int, Decimal]:
     """What is owed on one side per partner id at the end of a date: the documents dated up to it (one grouped
-    query per source; the reader's documents only) and opening balances' partner lines. Positive: owed to us (receivable) / by us (payable)."""
+    query per source; the reader's documents only) and opening balances' partner lines. Positive: owed to us
+    (receivable) / by us (payable)."""
     require_side(access, side)
     owed: dict[int, Decimal] = {}
     for model, figure, sign, direction in SOURCES[side]:
