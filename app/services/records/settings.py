@@ -89,6 +89,14 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
         if not isinstance(raw, bool):
             raise ValidationFailed([CellError(key, t("not_boolean"))])
         return raw
+    if isinstance(default, int):  # a percentage (the ABC shares): a whole number from 0 to 100, typed or sent
+        try:
+            number = int(str(raw).strip()) if not isinstance(raw, (bool, float)) else None
+        except ValueError:
+            number = None
+        if number is None or not 0 <= number <= 100:
+            raise ValidationFailed([CellError(key, t("not_percent"))])
+        return number
     if isinstance(default, list):
         if not isinstance(raw, list) or any(r not in registry.meta.roles for r in raw):
             raise ValidationFailed([CellError(key, t("not_option", options=", ".join(registry.meta.roles)))])
