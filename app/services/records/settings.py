@@ -89,12 +89,14 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
         if not isinstance(raw, bool):
             raise ValidationFailed([CellError(key, t("not_boolean"))])
         return raw
-    if isinstance(default, int):  # a percentage (the ABC shares): a whole number from 0 to 100, typed or sent
+    if isinstance(default, int):  # a count (days, megabytes): a whole number, zero or more
         try:
-            number = int(str(raw).strip()) if not isinstance(raw, (bool, float)) else None
-        except ValueError:
-            number = None
-        if number is None or not 0 <= number <= 100:
+            number = int(str(raw).strip())
+        except ValueError as exc:
+            raise ValidationFailed([CellError(key, t("not_integer"))]) from exc
+        if number < 0:
+            raise ValidationFailed([CellError(key, t("not_integer"))])
+        if key.endswith("_percent") and number > 100:  # the ABC shares
             raise ValidationFailed([CellError(key, t("not_percent"))])
         return number
     if isinstance(default, list):
