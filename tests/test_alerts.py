@@ -10,13 +10,31 @@ import io
 from typing import Any
 
 import openpyxl
-from conftest import _csrf_from, unique
+import pytest
+from conftest import _csrf_from
 from ledger_helpers import document, new_item, new_partner, post, receive
+from servers import free_port
 from sqlalchemy import select
-from test_schedules import new_schedule, smtp, wait_run  # noqa: F401 - the smtp fixture
+from test_schedules import Inbox, new_schedule, wait_run
 
 DUE_DAY = "2026-12-05T01:00:00+00:00"  # 09:00 on 5 December in Beijing: a delivery of 25 November, 10 days' terms
 WEEK_LATER = "2026-12-13T01:00:00+00:00"
+
+
+@pytest.fixture
+def smtp(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """aiosmtpd on a free loopback port, the app's SMTP settings pointing at it (as in test_schedules)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port, "SMTP_SECURITY": "none"}
+    settings |= {"MAIL_FROM": "JXC <jxc@example.com>", "SMTP_BACKOFF": 0.01, "REDIS_URL": ""}
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    yield inbox
+    controller.stop()
 
 
 def run_at(app: Any, admin_api: Any, monkeypatch: Any, schedule_id: int, moment: str) -> Any:

@@ -78,6 +78,6 @@ class NotificationsView(BaseView):
         return self.render_template(
             "jxc/alert_settings.html",
             pref=get_pref(session(), user_id),
-            kinds=ALERT_KINDS,
-            channels=CHANNELS,
+            kinds=[(kind, t(f"alerts.kind.{kind}")) for kind in ALERT_KINDS],
+            channels=[(channel, t(f"alerts.channel.{channel}")) for channel in CHANNELS],
         )
