@@ -31,6 +31,7 @@ from app.services.records.query import BadQuery, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
+from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.web.context import current_access, session
 from importers.pipeline import may_import
@@ -160,6 +161,7 @@ class ModelPages(BaseView):
             lines=lines,
             line_cols=line_cols,
             history=record_history(session(), access, model, pk),
+            collab=panel_config(access, model, pk, data),
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
             can_submit=model.kind == "document"

@@ -1,14 +1,14 @@
 """Alert preferences: which alerts reach each user and how their digest goes besides the bell.
 
-Revision ID: 0013_alert_pref
-Revises: 0012_import
+Revision ID: 0014_alert_pref
+Revises: 0013_collab
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_alert_pref"
-down_revision = "0012_import"
+revision = "0014_alert_pref"
+down_revision = "0013_collab"
 branch_labels = None
 depends_on = None
 
