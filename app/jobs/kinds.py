@@ -40,6 +40,7 @@ KIND_MODULES: tuple[str, ...] = (
     "app.schedules.alerts",
     "app.schedules.backup",
     "reports.jobs",
+    "reports.abc",
     "importers.jobs",
     "app.jobs.exports",
 )
