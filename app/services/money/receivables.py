@@ -255,18 +255,12 @@ def statement(
     return out
 
 
-def ageing(
-    session: Session,
-    registry: Registry,
-    partner_id: int,
-    today: dt.date,
-    terms_days: int,
-    side: str = RECEIVABLE,
-    access: Access | None = None,
-) -> dict[str, str]:
-    """Open amount by days past due: payments allocated to an invoice (or an opening balance) and returns
-    naming it settle that invoice (up to its amount); other credits settle the oldest invoices first. An
-    opening balance's line is due on its due date, an invoice `terms_days` after its date."""
+def open_invoices(
+    session: Session, registry: Registry, partner_id: int, side: str = RECEIVABLE, access: Access | None = None
+) -> list[dict[str, Any]]:
+    """The partner's invoices (deliveries / receipts, and opening balances' lines) not yet settled, oldest
+    first, with what is still open: payments allocated to an invoice (or an opening balance) and returns
+    naming it settle that invoice (up to its amount); other credits settle the oldest invoices first."""
     docs = _documents(session, registry, partner_id, side, access)
     own_models = (INVOICES[side], OPENING)
     owed: dict[tuple[str, str], Decimal] = {}
@@ -284,7 +278,7 @@ def ageing(
         for key, total in owed.items()
     }
     credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(settled_own.values(), ZERO)
-    buckets = {name: ZERO for _, name in BUCKETS}
+    found = []
     for doc in (d for d in docs if d["amount"] > 0):
         key = (doc["model"], doc["number"])
         own = min(settled_own.get(key, ZERO), doc["amount"])
@@ -293,14 +287,29 @@ def ageing(
         remaining = doc["amount"] - own
         settled = min(max(credit, ZERO), remaining)
         credit -= settled
-        open_amount = remaining - settled
-        if open_amount <= 0:
-            continue
+        if remaining - settled > 0:
+            found.append({**doc, "open": remaining - settled})
+    return found
+
+
+def ageing(
+    session: Session,
+    registry: Registry,
+    partner_id: int,
+    today: dt.date,
+    terms_days: int,
+    side: str = RECEIVABLE,
+    access: Access | None = None,
+) -> dict[str, str]:
+    """Open amount by days past due (what `open_invoices` leaves open): an opening balance's line is due on
+    its due date, an invoice `terms_days` after its date."""
+    buckets = {name: ZERO for _, name in BUCKETS}
+    for doc in open_invoices(session, registry, partner_id, side, access):
         due = doc["due"] or doc["date"] + dt.timedelta(days=terms_days)
         overdue = (today - due).days
         for limit, name in BUCKETS:
             if limit is None or overdue <= limit:
-                buckets[name] += open_amount
+                buckets[name] += doc["open"]
                 break
     return {name: f"{value:.2f}" for name, value in buckets.items()}
 
