@@ -26,6 +26,7 @@ from app.views.home import ReorderView
 from app.views.imports import ImportsView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
+from app.views.notifications import NotificationsView
 from app.views.pages import pages_class_for
 from app.views.reports import ReportsView
 from app.views.schedules import SchedulesView
@@ -63,6 +64,7 @@ PLATFORM_VIEWS = (
     BackupsView,
     ReportsView,
     SchedulesView,
+    NotificationsView,
 )
 
 
