@@ -17,6 +17,7 @@ from collections import defaultdict
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -24,6 +25,8 @@ from sqlalchemy import func, select
 from app.extensions import db, registry
 from tests.conftest import unique
 from tests.ledger_helpers import balance, new_item, post
+
+pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
 
 MONTHS = itertools.count()  # the examples' months: 2035-01, 2035-02, ...
 OPS = st.lists(
