@@ -16,7 +16,7 @@ from app.documents.flow import flow_of, open_lines_json, source_of, targets_of
 from app.documents.flow import open_lines as flow_open_lines
 from app.documents.flow import pick as flow_pick
 from app.documents.flow import push as flow_push
-from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import current_locale, label, t
 from app.ledger.compute import rmb_upper
@@ -24,6 +24,7 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
+from app.services.money.open_items import PAYMENT, SIDE_OF, item_json, open_items, parse_amount, payment_from_open_items
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
@@ -32,6 +33,7 @@ from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
+from app.views.inbox import approval_steps
 from app.web.context import current_access, session
 from importers.pipeline import may_import
 
@@ -60,6 +62,7 @@ class ModelPages(BaseView):
         "close": "close",
         "push": "read",
         "pick": "write",
+        "open_items": "write",
     }
 
     @property
@@ -112,6 +115,7 @@ class ModelPages(BaseView):
             search=search,
             can_add=access.can(model.key, "write") and model.kind not in ("ledger", "line"),
             can_import=may_import(access, model),
+            can_open_items=model.key == PAYMENT and access.can(model.key, "write"),
             can_pick=model.kind == "document"
             and access.can(model.key, "write")
             and source_of(registry(), model.key)[0] is not None,
@@ -146,6 +150,7 @@ class ModelPages(BaseView):
         access = current_access()
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
+        history = record_history(session(), access, model, pk)
         editable = (
             access.can(model.key, "write")
             and model.kind not in ("ledger", "line")
@@ -159,7 +164,8 @@ class ModelPages(BaseView):
             fields=fields,
             lines=lines,
             line_cols=line_cols,
-            history=record_history(session(), access, model, pk),
+            history=history,
+            approval_steps=approval_steps(history) if model.kind == "document" else [],
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
             can_submit=model.kind == "document"
@@ -245,6 +251,54 @@ class ModelPages(BaseView):
             rows=open_lines_json(session(), access, picked),
             partner=partner,
             partners=partners,
+        )
+
+    @expose("/open_items", methods=["GET", "POST"])
+    @has_access
+    def open_items(self) -> Any:
+        """未结单据: a payment (receipt) from a partner's open receipts (deliveries): the ticked ones with the
+        amounts typed (blank: all that is open), or an amount spread oldest first; the draft's page opens."""
+        if self.model_key != PAYMENT:
+            abort(404)
+        access = current_access()
+        partner = request.values.get("partner", type=int)
+        direction = request.values.get("direction") or "payment"
+        if direction not in SIDE_OF:
+            abort(400)
+        if request.method == "POST" and partner is not None:
+            picks = {n: request.form.get(f"amount_{n}") for n in request.form.getlist("item")}
+            try:
+                row = payment_from_open_items(
+                    session(),
+                    access,
+                    direction,
+                    partner,
+                    {n: parse_amount(v, f"amount_{n}") for n, v in picks.items()},
+                    parse_amount(request.form.get("amount"), "amount"),
+                    {"account": request.form.get("account", type=int)},
+                )
+                session().commit()
+            except ServiceError as exc:
+                session().rollback()
+                flash(_messages(exc), "danger")
+                return redirect(request.url)
+            flash(t("draft_made", number=row.number), "success")
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=row.id))
+        items: list[dict[str, Any]] = []
+        if partner is not None:
+            get_row(session(), access, registry().model("partner"), partner)
+            try:
+                items = [item_json(i) for i in open_items(session(), access, partner, SIDE_OF[direction])]
+            except Forbidden:
+                abort(403)
+        return self.render_template(
+            "jxc/open_items.html",
+            title=f"{label(self.model.label, self.model.key)} · {t('page.open_items')}",
+            items=items,
+            partner=partner,
+            direction=direction,
+            partners=_readable_choices(access, "partner"),
+            accounts=_readable_choices(access, "account"),
         )
 
     @expose("/<int:pk>/print")
@@ -429,6 +483,18 @@ def _messages(exc: ServiceError) -> str:
     if isinstance(exc, ValidationFailed):
         return "；".join(e.message for e in exc.errors)
     return exc.message
+
+
+def _readable_choices(access: Any, model_key: str) -> list[tuple[int, str]]:
+    """(id, code and name) of the rows of a master model the user may read, by code (a page's choice)."""
+    if not access.can(model_key, "read"):
+        return []
+    cls = registry().cls(model_key)
+    stmt = select(cls.id, cls.code, cls.name).order_by(cls.code)
+    scope = access.scope(registry().model(model_key))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return [(pk, f"{code} {name}") for pk, code, name in session().execute(stmt)]
 
 
 def _partner_names(ids: set[int]) -> list[tuple[int, str]]:

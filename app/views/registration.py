@@ -23,6 +23,7 @@ from app.views.backups import BackupsView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.imports import ImportsView
+from app.views.inbox import InboxView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
@@ -60,6 +61,7 @@ PLATFORM_VIEWS = (
     BackupsView,
     ReportsView,
     SchedulesView,
+    InboxView,
 )
 
 

@@ -200,7 +200,7 @@ class PostingService:
             return doc
         self._transition(model, doc, Status.PENDING, Status.SUBMITTED, version)
         doc.approval_step = step + 1  # the last level counts too
-        posted = self._post_document(model, doc, Status.PENDING, action="approve", **marks)
+        posted = self._post_document(model, doc, Status.PENDING, action="approve", level=step + 1, **marks)
         self.message = t("outcome_approved_all", levels=max(len(levels), 1), posted=self.message)
         return posted
 
