@@ -181,3 +181,68 @@ def test_the_inbox_page_counts_on_the_menu_and_approves_with_a_comment(app, admi
     assert "u_clerk" in steps
     sent_back = manager.get(f"/m/purchase_request/{requests[1]['id']}").get_data(as_text=True)
     assert "数量不对" in sent_back.split("jxc-approval-steps")[1].split("</table>")[0]
+
+
+def test_a_payment_request_from_two_receipts_approved_and_paid(app, admin_api, api_as, login_as):
+    purchaser, manager, finance = api_as("purchaser"), api_as("manager"), api_as("finance")
+    supplier, supplier_id = new_partner(admin_api, "supplier")
+    sku = new_item(admin_api)
+    first, second = _receipts(admin_api, supplier, sku, ["100", "250"])
+
+    one = purchaser.post(f"/api/v1/purchase_receipt/{first['id']}/push/payment_request")
+    assert one.status_code == 201, one.get_json()
+    assert [(x["source_number"], x["amount"]) for x in one.get_json()["result"]["lines"]] == [
+        (first["number"], "100.00")
+    ]
+    assert purchaser.delete(f"/api/v1/payment_request/{one.get_json()['id']}").status_code == 200
+
+    made = purchaser.post("/api/v1/payment_request/pick", json={"source_ids": [first["id"], second["id"]]})
+    assert made.status_code == 201, made.get_json()
+    draft = made.get_json()["result"]
+    assert (draft["partner"]["key"], draft["total_amount"], draft["pay_status"]) == (supplier, "350.00", "unpaid")
+    assert [(x["source_number"], x["source_id"], x["amount"]) for x in draft["lines"]] == [
+        (first["number"], first["id"], "100.00"),
+        (second["number"], second["id"], "250.00"),
+    ]
+    sent = purchaser.post(f"/api/v1/payment_request/{draft['id']}/submit")
+    assert sent.status_code == 200 and sent.get_json()["result"]["status"] == "pending"
+    assert any(w["number"] == draft["number"] for w in manager.get("/api/v1/inbox/").get_json()["result"])
+    again = purchaser.post("/api/v1/payment_request/pick", json={"source_ids": [first["id"]]})
+    assert again.status_code == 422 and first["number"] in _messages(again)  # already asked by a live request
+    early = finance.post(f"/api/v1/payment_request/{draft['id']}/push/payment", json={"account": "A002"})
+    assert early.status_code == 422 and "尚未审核" in _messages(early)
+
+    approved = manager.post(f"/api/v1/payment_request/{draft['id']}/approve", json={"comment": "同意付款"})
+    assert approved.status_code == 200, approved.get_json()
+    assert "可据此付款" in approved.get_json()["message"]
+    flow = admin_api.get(f"/api/v1/purchase_receipt/{first['id']}/flow").get_json()["result"]["follow_ons"]
+    assert [(f["number"], f["status"], f["pay_status_text"]) for f in flow] == [
+        (draft["number"], "submitted", "未付款")
+    ]
+    refused = admin_api.post(f"/api/v1/purchase_receipt/{second['id']}/cancel")
+    assert refused.status_code == 422 and draft["number"] in _messages(refused)
+
+    pushed = finance.post(f"/api/v1/payment_request/{draft['id']}/push/payment", json={"account": "A002"})
+    assert pushed.status_code == 201, pushed.get_json()
+    payment = pushed.get_json()["result"]
+    assert (payment["direction"], payment["amount"], payment["payment_request"]) == (
+        "payment",
+        "350.00",
+        draft["number"],
+    )
+    assert [(x["source_number"], x["allocated_amount"]) for x in payment["lines"]] == [
+        (first["number"], "100.00"),
+        (second["number"], "250.00"),
+    ]
+    assert finance.post(f"/api/v1/payment/{payment['id']}/submit").status_code == 200
+    paid = admin_api.get(f"/api/v1/payment_request/{draft['id']}").get_json()["result"]
+    assert (paid["pay_status"], paid["payment_number"]) == ("paid", payment["number"])
+    assert _open(admin_api, supplier_id)["result"] == []  # both receipts settled by exactly what was asked
+    twice = finance.post(f"/api/v1/payment_request/{draft['id']}/push/payment", json={"account": "A002"})
+    assert twice.status_code == 422 and payment["number"] in _messages(twice)
+    shown = login_as("admin").get(f"/m/purchase_receipt/{first['id']}").get_data(as_text=True)
+    assert draft["number"] in shown and "已付款" in shown.split("jxc-flow-follow-ons")[1]
+
+    assert admin_api.post(f"/api/v1/payment/{payment['id']}/cancel").status_code == 200
+    unpaid = admin_api.get(f"/api/v1/payment_request/{draft['id']}").get_json()["result"]
+    assert (unpaid["pay_status"], unpaid["payment_number"]) == ("unpaid", None)

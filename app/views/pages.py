@@ -12,7 +12,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
 
-from app.documents.flow import flow_of, open_lines_json, source_of, targets_of
+from app.documents.flow import REQUEST, REQUESTED, flow_of, money_targets_of, open_lines_json, source_of, targets_of
 from app.documents.flow import open_lines as flow_open_lines
 from app.documents.flow import pick as flow_pick
 from app.documents.flow import push as flow_push
@@ -24,7 +24,15 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
-from app.services.money.open_items import PAYMENT, SIDE_OF, item_json, open_items, parse_amount, payment_from_open_items
+from app.services.money.open_items import (
+    PAYMENT,
+    SIDE_OF,
+    item_json,
+    open_items,
+    parse_amount,
+    payment_from_open_items,
+    request_from_receipts,
+)
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
@@ -118,7 +126,7 @@ class ModelPages(BaseView):
             can_open_items=model.key == PAYMENT and access.can(model.key, "write"),
             can_pick=model.kind == "document"
             and access.can(model.key, "write")
-            and source_of(registry(), model.key)[0] is not None,
+            and (source_of(registry(), model.key)[0] is not None or model.key == REQUEST),
         )
 
     def _record(self, pk: int) -> tuple[dict[str, Any], list[dict[str, str]], list[Any], list[dict[str, str]]]:
@@ -183,7 +191,7 @@ class ModelPages(BaseView):
             else None,
             push_targets=[
                 {"model": key, "label": label(registry().model(key).label, key)}
-                for key in targets_of(registry(), model.key)
+                for key in targets_of(registry(), model.key) + money_targets_of(registry(), model.key)
                 if access.can(key, "write")
             ]
             if data.get("status") == Status.SUBMITTED
@@ -223,6 +231,8 @@ class ModelPages(BaseView):
         """选单: open lines of submitted sources (of one partner), ticked into one draft of this model."""
         access = current_access()
         model = self.model
+        if model.key == REQUEST:
+            return self._pick_receipts()
         if request.method == "POST":
             ids = [int(i) for i in request.form.getlist("line") if i.isdigit()]
             try:
@@ -251,6 +261,37 @@ class ModelPages(BaseView):
             rows=open_lines_json(session(), access, picked),
             partner=partner,
             partners=partners,
+        )
+
+    def _pick_receipts(self) -> Any:
+        """选单 of a payment request: a supplier's unpaid receipts, the ticked ones into one draft request."""
+        access = current_access()
+        if request.method == "POST":
+            ids = [int(i) for i in request.form.getlist("source") if i.isdigit()]
+            try:
+                row = request_from_receipts(session(), access, ids)
+                session().commit()
+            except ServiceError as exc:
+                session().rollback()
+                flash(_messages(exc), "danger")
+                return redirect(request.url)
+            flash(t("draft_made", number=row.number), "success")
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=row.id))
+        partner = request.args.get("partner", type=int)
+        items: list[dict[str, Any]] = []
+        if partner is not None:
+            get_row(session(), access, registry().model("partner"), partner)
+            try:
+                items = [item_json(i) for i in open_items(session(), access, partner, SIDE_OF["payment"])]
+            except Forbidden:
+                abort(403)
+        return self.render_template(
+            "jxc/pick_receipts.html",
+            title=f"{label(self.model.label, self.model.key)} · {t('page.pick')}",
+            source_label=label(registry().model(REQUESTED).label, REQUESTED),
+            items=items,
+            partner=partner,
+            partners=_readable_choices(access, "partner"),
         )
 
     @expose("/open_items", methods=["GET", "POST"])

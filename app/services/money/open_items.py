@@ -25,6 +25,7 @@ from app.services.records.write import RecordService
 
 ZERO = Decimal(0)
 PAYMENT = "payment"
+REQUEST = "payment_request"
 SIDE_OF = {"receipt": RECEIVABLE, "payment": PAYABLE}  # a payment's direction -> the side it settles
 
 
@@ -94,6 +95,26 @@ def _allocated(
             payment.id != (exclude or 0),
             line.source_number.in_(numbers),
             (line.source_model == model_key) | line.source_model.is_(None),
+        )
+        .group_by(line.source_number)
+    )
+    return {number: Decimal(total or 0) for number, total in rows}
+
+
+def requested(session: Session, registry: Any, numbers: list[str], exclude: int | None = None) -> dict[str, Decimal]:
+    """What live (pending or submitted), unpaid payment requests (but `exclude`) ask for each receipt: held
+    from further requests until paid (then the payment's allocation counts instead)."""
+    if not numbers or REQUEST not in registry.meta.models:
+        return {}
+    request, line = registry.cls(REQUEST), registry.cls(f"{REQUEST}_line")
+    rows = session.execute(
+        select(line.source_number, func.sum(line.amount))
+        .join(request, request.id == line.parent_id)
+        .where(
+            request.status.in_((Status.PENDING, Status.SUBMITTED)),
+            func.coalesce(request.pay_status, "unpaid") != "paid",
+            request.id != (exclude or 0),
+            line.source_number.in_(numbers),
         )
         .group_by(line.source_number)
     )
@@ -180,6 +201,63 @@ def payment_from_open_items(
         "lines": [
             {"source_model": item["model"], "source_number": item["number"], "allocated_amount": str(value)}
             for item, value in chosen
+        ],
+    }
+    return RecordService(session, access).create(PAYMENT, payload)
+
+
+def request_from_receipts(
+    session: Session, access: Access, receipt_ids: list[int], header: dict[str, Any] | None = None
+) -> Any:
+    """付款申请 from submitted receipts of one supplier (下推 from one, 选单 of several): a line per receipt
+    asking what is still unpaid on it and not already asked by another live request."""
+    if not receipt_ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in receipt_ids):
+        raise ValidationFailed([CellError("source_ids", t("pick_lines_needed"))])
+    registry = access.registry
+    receipt = registry.cls(INVOICES[PAYABLE])
+    partners = set(session.scalars(select(receipt.partner_id).where(receipt.id.in_(receipt_ids))))
+    if len(partners) > 1:
+        raise ValidationFailed([CellError("partner", t("pick_one_partner"))])
+    wanted = set(receipt_ids)
+    items = [i for i in open_items(session, access, partners.pop(), PAYABLE) if i["id"] in wanted] if partners else []
+    missing = wanted - {i["id"] for i in items}
+    held = requested(session, registry, [i["number"] for i in items])
+    lines = [
+        {"source_model": i["model"], "source_id": i["id"], "source_number": i["number"], "amount": str(left)}
+        for i in items
+        if (left := i["open"] - held.get(i["number"], ZERO)) > 0
+    ]
+    if missing or not lines:
+        numbers = ", ".join(str(pk) for pk in sorted(missing)) or ", ".join(i["number"] for i in items)
+        raise ValidationFailed([CellError("source_ids", t("request_nothing_open", ids=numbers))])
+    first = session.get(receipt, items[0]["id"])
+    payload = {"partner": first.partner_id, **{k: v for k, v in (header or {}).items() if k != "lines"}}
+    payload["lines"] = lines
+    return RecordService(session, access).create(REQUEST, payload)
+
+
+def payment_from_request(session: Session, access: Access, request: Any, header: dict[str, Any] | None = None) -> Any:
+    """The payment of an approved, unpaid payment request: its supplier, its amount, its lines' receipts
+    settled by the amounts asked, `payment_request` naming it (posting marks it paid)."""
+    if request.pay_status == "paid":
+        raise ValidationFailed(
+            [CellError("_record", t("request_already_paid", number=request.number, payment=request.payment_number))]
+        )
+    lines = sorted(request.lines, key=lambda line: line.line_no or 0)
+    payload: dict[str, Any] = {
+        "direction": "payment",
+        "partner": request.partner_id,
+        "account": request.account_id,
+        **{k: v for k, v in (header or {}).items() if k != "lines"},
+        "amount": str(Decimal(request.total_amount or 0)),
+        REQUEST: request.number,
+        "lines": [
+            {
+                "source_model": line.source_model,
+                "source_number": line.source_number,
+                "allocated_amount": str(line.amount),
+            }
+            for line in lines
         ],
     }
     return RecordService(session, access).create(PAYMENT, payload)
