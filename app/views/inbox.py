@@ -84,6 +84,7 @@ def approval_steps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "at": entry["at"],
                 "user": entry["user"],
                 "action": entry["action"],
+                "action_text": t(f"page.step_{entry['action']}"),
                 "level": after.get("level"),
                 "comment": after.get("comment") or "",
             }
