@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -159,7 +158,7 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
         page.goto(f"{server.url}/m/purchase_request/{request['id']}")
         page.click("button.jxc-push[data-target='purchase_order']")
         page.wait_for_url(re.compile(r".*/m/purchase_order/\d+/edit$"))
-        assert page.locator(".alert-success").inner_text().startswith("已生成草稿")
+        assert "已生成草稿" in page.locator(".alert-success").inner_text()
         order_id = _save_and_submit(page, server, "purchase_order")
         order = _doc(api, "purchase_order", order_id)
         assert (order["status"], order["partner"]["key"], order["total_amount"]) == ("submitted", "S001", "27.00")
@@ -196,7 +195,7 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
         page.goto(f"{server.url}/m/purchase_receipt/")
         page.click("#jxc-pick")
         page.wait_for_url(re.compile(r".*/m/purchase_receipt/pick"))
-        page.select_option("#jxc-pick-partner", label=re.compile("^S002 "))
+        page.select_option("#jxc-pick-partner", value=str(orders[0]["partner"]["id"]))
         page.click("#jxc-pick-show")
         page.wait_for_url(re.compile(r".*partner=\d+"))
         for made in orders:
