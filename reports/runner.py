@@ -55,7 +55,7 @@ class Result:
         if column.name in self.links:
             return self.links[column.name].get(value)
         if isinstance(value, Decimal):
-            return format_decimal(value, column.scale if column.type != "quantity" else 0)
+            return format_decimal(value, column.scale if column.type not in ("quantity", "integer") else 0)
         if isinstance(value, dt.date):
             return value.isoformat()
         return value

@@ -19,6 +19,7 @@ from app.meta.handlers import resolve_path
 from app.meta.spec import FIGURES, ModelSpec, RoleSpec
 from app.meta.yamlload import line_of, load_yaml
 
+ROW_COUNT = "*"  # as a sum's path: how many rows (complaints per type)
 PARAM_TYPES = ("date_range", "date", "link", "user", "select", "integer")
 COLUMN_TYPES = ("text", "link", "user", "date", "quantity", "money", "decimal", "integer", "percent", "group")
 CHARTS = ("line", "bar", "stacked_bar", "pie")
@@ -236,6 +237,8 @@ def _query(
     if raw.get("date"):
         paths["date"] = raw["date"]
     for label, path in paths.items():
+        if label.startswith("sums ") and path == ROW_COUNT:
+            continue
         for source in sources:
             problem = resolve_model_path(models, source.model, str(path))
             if problem:

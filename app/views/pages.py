@@ -40,6 +40,7 @@ from app.services.records.query import BadQuery, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
+from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.inbox import approval_steps
 from app.web.context import current_access, session
@@ -174,6 +175,7 @@ class ModelPages(BaseView):
             line_cols=line_cols,
             history=history,
             approval_steps=approval_steps(history) if model.kind == "document" else [],
+            collab=panel_config(access, model, pk, data),
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
             can_submit=model.kind == "document"
