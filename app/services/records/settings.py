@@ -96,6 +96,8 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
             raise ValidationFailed([CellError(key, t("not_integer"))]) from exc
         if number < 0:
             raise ValidationFailed([CellError(key, t("not_integer"))])
+        if key.endswith("_percent") and number > 100:  # the ABC shares
+            raise ValidationFailed([CellError(key, t("not_percent"))])
         return number
     if isinstance(default, list):
         if not isinstance(raw, list) or any(r not in registry.meta.roles for r in raw):
