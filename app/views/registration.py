@@ -27,6 +27,7 @@ from app.views.imports import ImportsView
 from app.views.inbox import InboxView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
+from app.views.notifications import NotificationsView
 from app.views.pages import pages_class_for
 from app.views.reports import ReportsView
 from app.views.schedules import SchedulesView
@@ -65,6 +66,7 @@ PLATFORM_VIEWS = (
     ReportsView,
     SchedulesView,
     InboxView,
+    NotificationsView,
 )
 
 
