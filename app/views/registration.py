@@ -21,6 +21,7 @@ from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.backups import BackupsView
+from app.views.collab import MineView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.imports import ImportsView
@@ -66,6 +67,7 @@ PLATFORM_VIEWS = (
     ReportsView,
     SchedulesView,
     InboxView,
+    MineView,
     NotificationsView,
 )
 
