@@ -43,6 +43,9 @@ class PostingContext(Protocol):
     def first_business_date(self) -> Any:
         """The date of the earliest business document that posted (None when there is none)."""
 
+    def requested_amount(self, number: str, exclude: int | None = None) -> Decimal:
+        """What live (pending or submitted), unpaid payment requests (but `exclude`) ask for one receipt."""
+
     def credit_limit(self, partner_id: int) -> Decimal | None:
         """The customer's credit limit (None: no limit), their row locked when they have one."""
 
