@@ -31,9 +31,8 @@ from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.money.budgets import budget_usage
 from app.services.money.cash import balances_now
-from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.money.open_items import requested
-from app.services.money.receivables import open_amount, open_orders, receivable
+from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
 from app.services.records.computed import apply_computed
 from app.services.records.query import get_row
