@@ -13,6 +13,7 @@ from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.notifications_api import NotificationsApi
+from app.api.phone_api import PhoneApi
 from app.api.reorder_api import ReorderApi
 from app.api.reports_api import ReportsApi
 from app.api.schedules_api import SchedulesApi
@@ -26,6 +27,7 @@ from app.views.imports import ImportsView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.pages import pages_class_for
+from app.views.phone import PhoneView
 from app.views.reports import ReportsView
 from app.views.schedules import SchedulesView
 
@@ -45,6 +47,7 @@ PLATFORM_APIS = (
     SchedulesApi,
     NotificationsApi,
     InboxApi,
+    PhoneApi,
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,
@@ -60,6 +63,7 @@ PLATFORM_VIEWS = (
     BackupsView,
     ReportsView,
     SchedulesView,
+    PhoneView,
 )
 
 
