@@ -342,6 +342,9 @@ def test_catalogues_hold_the_same_keys_and_parameters() -> None:
         return {name for _, name, _, _ in Formatter().parse(text) if name}
 
     assert {k: params(zh[k]) for k in zh} == {k: params(en[k]) for k in zh}
+    # a brace meant as text ({"type": ...}) is written {{ }}: a parameter is always a plain name
+    odd = sorted(k for k in zh if not all(name.isidentifier() for name in params(zh[k]) | params(en[k])))
+    assert not odd, odd
     assert all(text.strip() for text in [*zh.values(), *en.values()])
     # a Chinese text has Chinese words; only punctuation around parameters ("{message}：{rows}", "/") has none
     words = {k: "".join(literal for literal, _, _, _ in Formatter().parse(v)) for k, v in zh.items()}

@@ -208,12 +208,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.services.money",),  # prices, receivables, cash, budgets, reorder
     ("app.rules", "app.documents"),  # per-model rules and per-document behaviour, found by name
     ("app.services.posting",),  # submit / approve / cancel through documents and the stock writer
-    (
-        "app.services.grid",
-        "app.services.phone",
-    ),  # grid pages, batch saves, exports; the phone's counts, lookups, labels
-    ("app.jobs", "app.backups", "app.mail", "app.schedules", "importers", "reports"),  # background work,
-    # backups, mail and robots, schedules and notifications, spreadsheets in, reports out
+    ("app.services.grid", "app.services.phone"),  # grid pages, batch saves, exports; the phone's counts, lookups
+    ("app.jobs", "app.backups", "app.mail", "app.schedules", "app.collab", "importers", "reports"),  # background
+    # work, backups, mail and robots, schedules and notifications, collaboration, spreadsheets in, reports out
     ("app.web",),  # request-bound glue: the request's user, security hooks, preferences
     ("app.api", "app.views"),  # REST APIs and pages
     ("app", "app.setup", "app.demo", "app.cli", "app.migrations"),  # the app factory and the commands

@@ -112,7 +112,9 @@ def test_the_password_policy_holds_on_the_api_and_answers_never_echo_a_password(
     assert changed.status_code == 200 and "New-Harbour-74" not in changed.get_data(as_text=True)
     with app.app_context():
         rows = db.session.execute(
-            select(audit_log).where(audit_log.c.model == "ab_user", audit_log.c.record_id == pk)
+            select(audit_log)
+            .where(audit_log.c.model == "ab_user", audit_log.c.record_id == pk)
+            .order_by(audit_log.c.id)
         ).all()
         db.session.rollback()
     assert [r.action for r in rows] == ["create", "update"]

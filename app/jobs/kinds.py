@@ -37,6 +37,7 @@ KIND_MODULES: tuple[str, ...] = (
     "app.backups.job",
     "app.schedules.kinds",
     "reports.jobs",
+    "reports.abc",
     "importers.jobs",
     "app.jobs.exports",
 )

@@ -6,6 +6,7 @@ from flask_appbuilder import AppBuilder
 
 from app.api.accounts_api import AccountsApi
 from app.api.cash_api import CashApi
+from app.api.collab_api import CollabApi, ComplaintsApi
 from app.api.grid_api import GridApi
 from app.api.imports_api import ImportsApi
 from app.api.inbox_api import InboxApi
@@ -47,7 +48,12 @@ PLATFORM_APIS = (
     SchedulesApi,
     NotificationsApi,
     InboxApi,
+<<<<<<< HEAD
     PhoneApi,
+=======
+    CollabApi,
+    ComplaintsApi,
+>>>>>>> main
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,

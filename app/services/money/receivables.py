@@ -294,3 +294,22 @@ def partner_account(
         "ageing": ageing(session, registry, partner.id, today, terms, side, access),
         "statement": statement(session, registry, partner.id, side, access),
     }
+
+
+def balances_as_of(
+    session: Session, registry: Registry, side: str, as_of: dt.date, access: Access | None = None
+) -> dict[int, Decimal]:
+    """What is owed on one side per partner id at the end of a date: the documents dated up to it (one grouped
+    query per source; the reader's documents only). Positive: owed to us (receivable) / by us (payable)."""
+    require_side(access, side)
+    owed: dict[int, Decimal] = {}
+    for model, figure, sign, direction in SOURCES[side]:
+        cls = registry.cls(model)
+        stmt = select(cls.partner_id, func.sum(getattr(cls, figure))).where(
+            cls.status == Status.SUBMITTED, cls.date <= as_of
+        )
+        if direction:
+            stmt = stmt.where(cls.direction == direction)
+        for partner_id, amount in session.execute(_scoped(stmt.group_by(cls.partner_id), access, model)):
+            owed[partner_id] = owed.get(partner_id, ZERO) + sign * Decimal(amount or 0)
+    return owed

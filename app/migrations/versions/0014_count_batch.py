@@ -1,14 +1,14 @@
 """Phone counting: each batch of stocktake counts sent, by the device's key (sent once).
 
-Revision ID: 0013_count_batch
-Revises: 0012_import
+Revision ID: 0014_count_batch
+Revises: 0013_collab
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_count_batch"
-down_revision = "0012_import"
+revision = "0014_count_batch"
+down_revision = "0013_collab"
 branch_labels = None
 depends_on = None
 
