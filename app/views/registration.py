@@ -48,12 +48,9 @@ PLATFORM_APIS = (
     SchedulesApi,
     NotificationsApi,
     InboxApi,
-<<<<<<< HEAD
     PhoneApi,
-=======
     CollabApi,
     ComplaintsApi,
->>>>>>> main
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,
