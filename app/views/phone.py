@@ -48,7 +48,6 @@ def signed_in_page(view: Callable[..., Any]) -> Callable[..., Any]:
             session().rollback()
             abort(exc.status)
 
-
     return wrapper
 
 
