@@ -230,3 +230,10 @@ def test_record_pages_carry_the_panel(login_as, delivery, api_as):
     pid = partner_id["ids"][0]
     assert "jxc-partner-complaints" in client.get(f"/m/partner/{pid}").get_data(as_text=True)
     assert login_as("purchaser").get(f"/m/sales_delivery/{delivery['id']}").status_code in (403, 302)
+
+
+def test_my_records_page(login_as, delivery, api_as):
+    api_as("manager").post(f"/api/v1/collab/sales_delivery/{delivery['id']}/follow")
+    page = login_as("manager").get("/collab/mine").get_data(as_text=True)
+    assert f'data-model="sales_delivery" data-id="{delivery["id"]}"' in page.split('id="jxc-mine-following"')[1]
+    assert 'href="/collab/mine"' in page  # in the menu

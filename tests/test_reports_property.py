@@ -7,10 +7,13 @@ from __future__ import annotations
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.ledger_helpers import balance, new_item, post
+
+pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
 
 PERIOD = "2026-11-01..2026-11-30"
 # what cancelling a document does to the stream's WH01 stock and to the quantity sold (per unit of its line)

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
 from flask_wtf.csrf import generate_csrf
 
 from app.collab.complaints import MODEL as COMPLAINT
 from app.collab.complaints import next_steps
-from app.collab.watchers import watchable
+from app.collab.watchers import FOLLOWER, OWNER, my_records, watchable
 from app.i18n import label, texts_under
 from app.meta.spec import ModelSpec
 from app.services.access.rights import Access
+from app.web.context import current_access, session
 
 POLL_MS = 5000  # how often an open page asks whether the record's activity moved
 
@@ -59,3 +62,22 @@ def panel_config(access: Access, model: ModelSpec, pk: int, data: dict[str, Any]
     if COMPLAINT in registry.meta.models and access.can(COMPLAINT, "read") and model.key == "partner":
         config["partner_complaints"] = f"/api/v1/complaints/of_partner/{pk}"
     return config
+
+
+class MineView(BaseView):
+    """/collab/mine: the records assigned to me (负责人) and those I follow, that I may still read."""
+
+    route_base = "/collab"
+    class_permission_name = "Collab"
+    method_permission_name = {"mine": "read"}
+
+    @expose("/mine")
+    @has_access
+    def mine(self) -> Any:
+        """Two lists, newest first."""
+        access = current_access()
+        return self.render_template(
+            "jxc/collab_mine.html",
+            assigned=my_records(session(), access, OWNER),
+            following=my_records(session(), access, FOLLOWER),
+        )

@@ -22,11 +22,13 @@ from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.backups import BackupsView
+from app.views.collab import MineView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.imports import ImportsView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
+from app.views.notifications import NotificationsView
 from app.views.pages import pages_class_for
 from app.views.phone import PhoneView
 from app.views.reports import ReportsView
@@ -67,6 +69,8 @@ PLATFORM_VIEWS = (
     ReportsView,
     SchedulesView,
     PhoneView,
+    MineView,
+    NotificationsView,
 )
 
 

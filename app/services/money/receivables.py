@@ -202,17 +202,12 @@ def statement(
     return out
 
 
-def ageing(
-    session: Session,
-    registry: Registry,
-    partner_id: int,
-    today: dt.date,
-    terms_days: int,
-    side: str = RECEIVABLE,
-    access: Access | None = None,
-) -> dict[str, str]:
-    """Open amount by days past due: payments allocated to an invoice and returns naming it settle that
-    invoice (up to its amount); other credits settle the oldest invoices first."""
+def open_invoices(
+    session: Session, registry: Registry, partner_id: int, side: str = RECEIVABLE, access: Access | None = None
+) -> list[dict[str, Any]]:
+    """The partner's invoices (deliveries / receipts) not yet settled, oldest first, with what is still open:
+    payments allocated to an invoice and returns naming it settle that invoice (up to its amount); other
+    credits settle the oldest invoices first."""
     docs = _documents(session, registry, partner_id, side, access)
     invoice_model = INVOICES[side]
     settled_own = {
@@ -225,18 +220,32 @@ def ageing(
         if d["model"] == invoice_model
     }
     credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(settled_own.values(), ZERO)
-    buckets = {name: ZERO for _, name in BUCKETS}
+    found = []
     for doc in (d for d in docs if d["amount"] > 0):
         remaining = doc["amount"] - settled_own.get(doc["number"], ZERO)
         settled = min(max(credit, ZERO), remaining)
         credit -= settled
-        open_amount = remaining - settled
-        if open_amount <= 0:
-            continue
+        if remaining - settled > 0:
+            found.append({**doc, "open": remaining - settled})
+    return found
+
+
+def ageing(
+    session: Session,
+    registry: Registry,
+    partner_id: int,
+    today: dt.date,
+    terms_days: int,
+    side: str = RECEIVABLE,
+    access: Access | None = None,
+) -> dict[str, str]:
+    """Open amount by days past due (what `open_invoices` leaves open)."""
+    buckets = {name: ZERO for _, name in BUCKETS}
+    for doc in open_invoices(session, registry, partner_id, side, access):
         overdue = (today - (doc["date"] + dt.timedelta(days=terms_days))).days
         for limit, name in BUCKETS:
             if limit is None or overdue <= limit:
-                buckets[name] += open_amount
+                buckets[name] += doc["open"]
                 break
     return {name: f"{value:.2f}" for name, value in buckets.items()}
 

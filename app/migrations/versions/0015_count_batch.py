@@ -1,14 +1,14 @@
 """Phone counting: each batch of stocktake counts sent, by the device's key (sent once).
 
-Revision ID: 0014_count_batch
-Revises: 0013_collab
+Revision ID: 0015_count_batch
+Revises: 0014_alert_pref
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_count_batch"
-down_revision = "0013_collab"
+revision = "0015_count_batch"
+down_revision = "0014_alert_pref"
 branch_labels = None
 depends_on = None
 
