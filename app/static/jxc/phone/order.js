@@ -13,7 +13,8 @@
   var addInput = document.getElementById('ph-add');
   var partnerInput = document.getElementById('ph-partner');
   var template = document.getElementById('ph-line-template');
-  var timer = null;
+  var timer = null; // the figures' refresh after typing
+  var partnerTimer = null; // the customer lookup after typing
 
   function lookup(model, q) {
     return P.call('GET', '/api/v1/grid/lookup/' + model + '?q=' + encodeURIComponent(q)).then(function (answer) {
@@ -146,14 +147,15 @@
 
   function showPartner() { partnerInput.value = partner ? partner.key + ' ' + (partner.name || '') : ''; }
   partnerInput.addEventListener('input', function () {
-    clearTimeout(timer);
+    clearTimeout(partnerTimer);
     var q = partnerInput.value.trim();
-    timer = setTimeout(function () {
+    partnerTimer = setTimeout(function () {
       if (!q) { return; }
       lookup('partner', q).then(function (rows) {
         choices(document.getElementById('ph-partner-choices'), rows, function (row) {
           partner = row;
           showPartner();
+          refresh();
         });
       });
     }, 250);
