@@ -17,13 +17,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import ServiceError
+from app.errors import NotFound, ServiceError
 from app.i18n import label, t
 from app.meta.spec import FieldSpec
+from app.meta.status import Status
 from app.meta.types import plain_decimal
 from app.services.access.rights import Access
 from app.services.phone.counting import MAX_QTY, CountEntry, Counting
 from app.services.records.codes import code_key, normalise_code
+from app.services.records.query import base_select
+from app.services.records.serialize import link_labels
 from importers.matcher import match_columns, normalise_header
 from importers.pipeline import Issue
 from importers.reader import FileRefused, read_table
@@ -204,3 +207,99 @@ def _reasons(registry: Any) -> dict[str, str]:
         for text in option.label.values():
             found[normalise_header(text)] = option.value
     return found
+
+
+CENT = Decimal("0.01")
+
+
+def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, Any]:
+    """The variance sheet: per line book (the snapshot when the line was added), counted, difference and its
+    value, and for a draft of whole-warehouse scope the stock no line counts (counted 0 when it posts). A
+    draft's values are at the current average cost (an uncounted stock's: its whole value on the books); a
+    posted stocktake's are what its moves posted. Values are None for a reader who may not see costs."""
+    registry = access.registry
+    access.require("stocktake", "read")
+    cls: Any = registry.cls("stocktake")
+    doc = session.execute(
+        base_select(access, registry.model("stocktake")).where(cls.id == stocktake_id)
+    ).scalar_one_or_none()
+    if doc is None:
+        raise NotFound(t("not_found"))
+    shows_value = access.sees_figures(frozenset({"cost"}))
+    draft = doc.status == Status.DRAFT
+    balance: Any = registry.cls("stock_balance")
+    stocks = {
+        (row.item_id, row.batch or ""): row
+        for row in session.execute(
+            select(balance.item_id, balance.batch, balance.qty, balance.value, balance.avg_cost).where(
+                balance.warehouse_id == doc.warehouse_id
+            )
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    counted_slots = set()
+    for line in doc.lines:
+        slot = (line.item_id, (line.batch or "").strip())
+        book = Decimal(line.book_qty or 0)
+        count = None if line.counted_qty is None else Decimal(line.counted_qty)
+        if count is not None:
+            counted_slots.add(slot)
+        diff = None if count is None else count - book
+        if not draft:
+            value = line.amount
+        elif diff is None:
+            value = None
+        else:
+            stock = stocks.get(slot)
+            value = (diff * Decimal(stock.avg_cost or 0) if stock is not None else Decimal(0)).quantize(CENT)
+        rows.append(
+            {"item_id": line.item_id, "batch": slot[1], "book": book, "counted": count, "diff": diff, "value": value}
+        )
+    if draft and getattr(doc, "scope", None) == "whole":
+        item: Any = registry.cls("item")
+        in_category = (
+            set(session.scalars(select(item.id).where(item.category_id == doc.category_id)))
+            if doc.category_id is not None
+            else None
+        )
+        listed = {(line.item_id, (line.batch or "").strip()) for line in doc.lines}
+        for slot, stock in sorted(stocks.items()):
+            if stock.qty == 0 or slot in counted_slots or (in_category is not None and slot[0] not in in_category):
+                continue
+            qty = Decimal(stock.qty)
+            if slot in listed:
+                rows = [r for r in rows if (r["item_id"], r["batch"]) != slot]
+            rows.append(
+                {
+                    "item_id": slot[0],
+                    "batch": slot[1],
+                    "book": qty,
+                    "counted": Decimal(0),
+                    "diff": -qty,
+                    "value": -Decimal(stock.value).quantize(CENT),
+                    "uncounted": True,
+                }
+            )
+    item_spec: Any = registry.model("stocktake_line").field("item")
+    labels = link_labels(session, access, item_spec, {row["item_id"] for row in rows})
+    total = sum((row["value"] for row in rows if row["value"] is not None), Decimal(0))
+    out = []
+    for row in rows:
+        out.append(
+            {
+                "item": labels.get(row["item_id"]),
+                "batch": row["batch"],
+                "book": plain_decimal(row["book"]),
+                "counted": None if row["counted"] is None else plain_decimal(row["counted"]),
+                "diff": None if row["diff"] is None else plain_decimal(row["diff"]),
+                "value": None if not shows_value or row["value"] is None else f"{Decimal(row['value']):.2f}",
+                "uncounted": bool(row.get("uncounted")),
+            }
+        )
+    return {
+        "stocktake": doc.id,
+        "number": doc.number,
+        "scope": getattr(doc, "scope", None),
+        "lines": out,
+        "total_value": f"{total:.2f}" if shows_value else None,
+    }

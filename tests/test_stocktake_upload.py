@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from tests.conftest import unique
+from tests.conftest import csrf_from, unique
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, receive
 
 
@@ -86,7 +86,7 @@ def test_every_bad_cell_is_reported_and_nothing_applied(app, admin_api):
     assert counted(admin_api, take) == {good: (Decimal(3), None)}
 
 
-def test_whole_warehouse_scope_zeroes_what_nobody_counted(app, admin_api):
+def test_whole_warehouse_scope_zeroes_what_nobody_counted(app, admin_api, login_as):
     code = unique("W")
     made = admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"全盘仓 {code}"})
     assert made.status_code == 201, made.get_json()
@@ -95,9 +95,27 @@ def test_whole_warehouse_scope_zeroes_what_nobody_counted(app, admin_api):
     receive(admin_api, forgotten, "3", "1.11", warehouse=code)
     receive(admin_api, forgotten, "4", "1.27", warehouse=code)
     take = document(admin_api, "stocktake", [], warehouse=code, scope="whole")
-    assert upload(admin_api, take, xlsx([[listed, 8, None, "A", "theft"]])).status_code == 200
+    browser = login_as("admin")  # the button on the stocktake's page
+    page = browser.get(f"/m/stocktake/{take['id']}").get_data(as_text=True)
+    assert 'id="jxc-count-upload"' in page and "导入盘点数量" in page
+    form = {"csrf_token": csrf_from(page), "file": (io.BytesIO(xlsx([[listed, 8, None, "A", "theft"]])), "a.xlsx")}
+    sent = browser.post(f"/m/stocktake/{take['id']}/counts/upload", data=form, content_type="multipart/form-data")
+    assert sent.status_code in (302, 303)
+    assert "已导入 1 行盘点数量" in browser.get(sent.headers["Location"]).get_data(as_text=True)
     forgotten_before = balance(app, forgotten, code)
     assert forgotten_before == (Decimal(7), Decimal("8.41"))
+
+    sheet = admin_api.get(f"/api/v1/stocktake/{take['id']}/variance").get_json()  # before posting
+    rows = {row["item"]["key"]: row for row in sheet["lines"]}
+    assert (rows[listed]["book"], rows[listed]["counted"], rows[listed]["diff"], rows[listed]["value"]) == (
+        "10",
+        "8",
+        "-2",
+        "-5.00",
+    )
+    assert (rows[forgotten]["counted"], rows[forgotten]["value"], rows[forgotten]["uncounted"]) == ("0", "-8.41", True)
+    assert sheet["total_value"] == "-13.41"
+    assert 'id="jxc-variance-total">-13.41<' in browser.get(f"/m/stocktake/{take['id']}").get_data(as_text=True)
 
     submitted = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit")
     assert submitted.status_code == 200, submitted.get_json()
@@ -110,4 +128,6 @@ def test_whole_warehouse_scope_zeroes_what_nobody_counted(app, admin_api):
     assert balance(app, forgotten, code) == (Decimal(0), Decimal(0))
     assert balance(app, listed, code) == (Decimal(8), Decimal("20.00"))
     assert Decimal(doc["total_amount"]) == Decimal("-13.41")
+    after = admin_api.get(f"/api/v1/stocktake/{take['id']}/variance").get_json()
+    assert after["total_value"] == "-13.41" and not any(row["uncounted"] for row in after["lines"])
     assert ledger_problems(app) == []

@@ -18,18 +18,18 @@ from app.extensions import db
 from app.i18n import t
 from app.web.context import current_access, session
 from importers.reader import MAX_FILE_BYTES
-from importers.stocktake import UploadRefused, upload_counts
+from importers.stocktake import UploadRefused, upload_counts, variance
 
 
 class StocktakeCountsApi(BaseApi):
-    """/api/v1/stocktake/<id>/counts/upload."""
+    """/api/v1/stocktake/<id>/counts/upload and /api/v1/stocktake/<id>/variance."""
 
     resource_name = "stocktake"
     version = "v1"
     allow_browser_login = True
     csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
     class_permission_name = "Meta"  # every signed-in user; writing the stocktake is checked by the service
-    method_permission_name = {"upload_counts": "read"}
+    method_permission_name = {"upload_counts": "read", "variance": "read"}
     openapi_spec_tag = "stocktake"
 
     @expose("/<int:stocktake_id>/counts/upload", methods=["POST"])
@@ -69,3 +69,20 @@ class StocktakeCountsApi(BaseApi):
             return response
         key = "stocktake_upload.replayed" if result.get("replayed") else "stocktake_upload.done"
         return self.response(200, **result, message=t(key, rows=result.get("rows", 0)))
+
+    @expose("/<int:stocktake_id>/variance", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def variance(self, stocktake_id: int) -> Any:
+        """The variance sheet before (or after) posting: book, counted, difference and value per line.
+        ---
+        get:
+          summary: Variance sheet of a stocktake
+          parameters:
+          - {in: path, name: stocktake_id, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: '{stocktake, number, scope, lines: [{item, batch, book, counted, diff, value}], total_value}'
+        """
+        return self.response(200, **variance(session(), current_access(), stocktake_id))

@@ -46,6 +46,8 @@ from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns
 from app.views.inbox import approval_steps
 from app.web.context import current_access, session
 from importers.pipeline import may_import
+from importers.reader import MAX_FILE_BYTES
+from importers.stocktake import UploadRefused, upload_counts, variance
 from reports.runner import as_json, run_report
 
 PAGE_SIZE = 50
@@ -89,6 +91,7 @@ class ModelPages(BaseView):
         "print": "read",
         "close": "close",
         "push": "read",
+        "upload_counts": "write",
         "pick": "write",
         "open_items": "write",
         "invoice": "invoice",
@@ -203,6 +206,7 @@ class ModelPages(BaseView):
             history=history,
             approval_steps=approval_steps(history) if model.kind == "document" else [],
             recommended=_recommended(model, data),
+            variance=variance(session(), access, pk) if model.key == "stocktake" else None,
             collab=panel_config(access, model, pk, data),
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
@@ -254,6 +258,36 @@ class ModelPages(BaseView):
             return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
         flash(t("draft_made", number=row.number), "success")
         return redirect(url_for(f"{registry().model(target).class_name}Pages.edit", pk=row.id))
+
+    @expose("/<int:pk>/counts/upload", methods=["POST"])
+    @has_access
+    def upload_counts(self, pk: int) -> Any:
+        """导入盘点数量: a file of counts into this draft stocktake (importers/stocktake.py); every bad cell
+        is listed and nothing applied."""
+        if self.model_key != "stocktake":
+            abort(404)
+        back = redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+        upload = request.files.get("file")
+        data = upload.read(MAX_FILE_BYTES + 1) if upload is not None else b""
+        if not data:
+            flash(t("imports.no_file"), "danger")
+            return back
+        try:
+            result = upload_counts(session(), current_access(), pk, data, upload.filename or "")
+        except NotFound:
+            abort(404)
+        except UploadRefused as exc:
+            session().rollback()
+            cells = [t("stocktake_upload.cell", row=i.row, column=i.column, message=i.message) for i in exc.issues]
+            flash("；".join([exc.message, *cells[:50]]), "danger")
+            return back
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+            return back
+        key = "stocktake_upload.replayed" if result.get("replayed") else "stocktake_upload.done"
+        flash(t(key, rows=result.get("rows", 0)), "warning" if result.get("replayed") else "success")
+        return back
 
     @expose("/pick", methods=["GET", "POST"])
     @has_access
