@@ -64,6 +64,15 @@ def test_uploads_add_up_across_locations_and_the_same_file_counts_once(app, admi
     assert second.status_code == 200, second.get_json()
     assert counted(admin_api, take) == {shelf: (Decimal("6.5"), "damage"), other: (Decimal(4), None)}
 
+    lot = new_item(admin_api, track_batch=True)  # rows of the same item and batch add up, batches apart
+    third = upload(
+        keeper, take, xlsx([[lot, 1, "B1", "A", None], [lot, 2, "B1", "B", None], [lot, 5, "B2", "A", None]])
+    )
+    assert third.status_code == 200, third.get_json()
+    body = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+    batches = {line["batch"]: Decimal(line["counted_qty"]) for line in body["lines"] if line["item"]["key"] == lot}
+    assert batches == {"B1": Decimal(3), "B2": Decimal(5)}
+
 
 def test_every_bad_cell_is_reported_and_nothing_applied(app, admin_api):
     good = new_item(admin_api)
