@@ -88,6 +88,10 @@ def test_comment_attachment_and_complaint_in_chromium(server, tmp_path: Path):
         mention = next(n for n in bell["result"] if n["kind"] == "mention")
         assert mention["link"] == f"/m/sales_delivery/{pk}" and number in mention["text"]
         assert bell["unread"] >= 1
+        other.goto(server.url + "/")  # the bell in the header: the count, and the mention when opened
+        other.wait_for_selector("#jxc-bell-count:not([hidden])")
+        other.click("#jxc-bell-toggle")
+        other.wait_for_selector("#jxc-bell-menu:has-text('提到了你')")
 
         # an executable renamed .pdf is refused, in Chinese; a real PDF is kept
         upload_url = f"{server.url}/api/v1/collab/sales_delivery/{pk}/attachments"

@@ -254,7 +254,18 @@ def reports(visit: Visit) -> Iterator[tuple[str, Any]]:
         yield "home dashboard", visit.web.get("/")
 
 
-CHANNELS: list[Callable[[Visit], Iterator[tuple[str, Any]]]] = [rest, grid, pages, accounts, reports]
+def collab(visit: Visit) -> Iterator[tuple[str, Any]]:
+    """A record's activity timeline (comments, attachments, approval steps, its masked history) and watchers."""
+    for model, _readable in visit.walked():
+        if model.is_line:
+            continue
+        for pk in visit.rows.get(model.key, [])[:1]:
+            yield f"collab timeline {model.key}/{pk}", visit.api.get(f"/api/v1/collab/{model.key}/{pk}/timeline")
+            if model.kind == "document" or model.key == "partner":
+                yield f"collab watchers {model.key}/{pk}", visit.api.get(f"/api/v1/collab/{model.key}/{pk}/watchers")
+
+
+CHANNELS: list[Callable[[Visit], Iterator[tuple[str, Any]]]] = [rest, grid, pages, accounts, reports, collab]
 
 
 # -- writes: run in the same order in every world, so the rows they create have the same ids everywhere ----
