@@ -220,3 +220,12 @@ def rmb_upper(amount: Decimal | int | str) -> str:
     elif text:
         text += "零"
     return sign + text + (CN_DIGITS[fen] + "分" if fen else "整")
+
+
+@reads("qty")
+def move_direction(values: dict[str, Any]) -> str | None:
+    """A stock move's direction from the sign of its quantity: in (入) or out (出)."""
+    qty = values.get("qty")
+    if qty is None:
+        return None
+    return "out" if Decimal(qty) < 0 else "in"
