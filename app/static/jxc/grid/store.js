@@ -322,7 +322,14 @@
             g.syncButtons();
             g.hideBanner();
             g.setStatus(t(redo ? 'redone' : 'undone'));
-            g.reloadPage();
+            // rows the undo brought back (a deleted row comes back as a new row) show at once, on top,
+            // even when the page's order puts them elsewhere
+            var back = r.body.rows || [];
+            g.reloadPage().then(function () {
+              back.forEach(function (row) {
+                if (!g.pageRowByKey(row.id)) { g.table.addRow(Object.assign({}, row, {_errors: {}, _pending: {}}), true); }
+              });
+            });
           } else {
             var items = (r.body.conflicts || []).map(function (c) { return (c.key || '#' + c.id) + ' · ' + (c.label || c.field); });
             if (r.status === 409 && !(r.body.conflicts || []).length) {
