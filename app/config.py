@@ -127,6 +127,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "JXC_BASE_URL": os.environ.get("JXC_BASE_URL", "").rstrip("/"),
         # the in-process scheduler: `jxc serve` turns it on unless JXC_EMBEDDED_CRON=0 (a `jxc cron` runs them)
         "JXC_EMBEDDED_CRON": os.environ.get("JXC_EMBEDDED_CRON", "0") not in ("0", "false", "no", "off", ""),
+        # how often each open page asks for the bell's unread count (GET /api/v1/notifications/count)
+        "JXC_BELL_POLL_SECONDS": float(os.environ.get("JXC_BELL_POLL_SECONDS") or 60),
     }
     config.update(overrides)
     return config

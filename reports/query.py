@@ -11,9 +11,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, cast, func, select, type_coerce
+from sqlalchemy import Integer, String, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
 
+from app.meta.reports import ROW_COUNT
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from reports.context import ReportContext
@@ -104,7 +105,10 @@ def run_query(ctx: ReportContext) -> list[dict[str, Any]]:
     assert query is not None
 
     def sums(paths: _Paths) -> dict[str, Any]:
-        return {name: paths.field(path)[0] for name, path in query.sums.items()}
+        return {
+            name: literal(1, Integer) if path == ROW_COUNT else paths.field(path)[0]
+            for name, path in query.sums.items()
+        }
 
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for source in query.sources:

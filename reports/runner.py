@@ -55,7 +55,7 @@ class Result:
         if column.name in self.links:
             return self.links[column.name].get(value)
         if isinstance(value, Decimal):
-            return format_decimal(value, column.scale if column.type != "quantity" else 0)
+            return format_decimal(value, column.scale if column.type not in ("quantity", "integer") else 0)
         if isinstance(value, dt.date):
             return value.isoformat()
         return value
@@ -97,7 +97,7 @@ def run_with(session: Session, access: Access, report: ReportSpec, params: dict[
     """Run a report with parsed parameters (the dashboard calls this with its own periods)."""
     ctx = ReportContext(session, access, report, params)
     rows = list(report.function(ctx)) if report.function is not None else run_query(ctx)
-    columns = [c for c in report.columns if access.sees_figures(c.figures)]
+    columns = [c for c in report.columns if access.sees_figures(c.figures_for(params))]
     names = {c.name for c in columns}
     totals: dict[str, Any] = {}
     for column in columns:
@@ -124,9 +124,17 @@ def run_with(session: Session, access: Access, report: ReportSpec, params: dict[
 
 
 def _sort(result: Result) -> None:
-    """Rows in the report's declared order, else by their key columns as people read them."""
-    order = result.report.order or tuple(c.name for c in result.report.columns if c.key)
-    columns = {c.name: c for c in result.report.columns}
+    """Rows in the report's declared order, else by their key columns as people read them.
+
+    Only the columns the reader sees steer the order: a row's place among the others tells the value it was
+    sorted on, so sorting on a column of a hidden kind of figure would show that figure through the order.
+    Where the declared order names one, the reader gets the order of the key columns instead (then the rest).
+    """
+    columns = {c.name: c for c in result.columns}  # the reader's columns: hidden kinds of figure are not here
+    declared = [name for name in result.report.order if name.lstrip("-") in columns]
+    if len(declared) < len(result.report.order):
+        declared += [c.name for c in result.columns if c.key]
+    order = declared if result.report.order else [c.name for c in result.columns if c.key]
     for name in reversed(order):
         name, descending = (name[1:], True) if name.startswith("-") else (name, False)
         column = columns.get(name)
@@ -135,7 +143,11 @@ def _sort(result: Result) -> None:
         if column.type in NUMERIC:
             result.rows.sort(key=lambda row, n=name: row.get(n) or ZERO, reverse=descending)
         else:
-            result.rows.sort(key=lambda row, c=column: result.text(row, c), reverse=descending)
+            # blanks last either way (an item not classed yet after the A, B and C items)
+            result.rows.sort(
+                key=lambda row, c=column, d=descending: ((result.text(row, c) == "") != d, result.text(row, c)),
+                reverse=descending,
+            )
 
 
 def drill_url(result: Result, row: dict[str, Any]) -> str | None:
@@ -143,7 +155,7 @@ def drill_url(result: Result, row: dict[str, Any]) -> str | None:
     drill = result.report.drill
     if drill is None:
         return None
-    columns = {c.name: c for c in result.report.columns}
+    columns = {c.name: c for c in result.columns}  # a hidden column leads nowhere (its value would be in the URL)
     if drill.document is not None:
         model, number = (row.get(name) for name in drill.document)
         return f"/m/{model}/?{urlencode({'search': number})}" if model and number else None
@@ -154,7 +166,9 @@ def drill_url(result: Result, row: dict[str, Any]) -> str | None:
         elif source.startswith("@"):
             value = param_text(result.params.get(source[1:]))
         else:
-            cell = result.cell(row, columns[source]) if source in columns else row.get(source)
+            if source not in columns:
+                continue
+            cell = result.cell(row, columns[source])
             value = cell["key"] if isinstance(cell, dict) else param_text(cell)
         if value:
             args[target] = value
@@ -182,7 +196,7 @@ def as_json(result: Result, locale: str | None = None) -> dict[str, Any]:
                 "type": c.type,
                 "key": c.key,
                 "total": c.total,
-                "figures": sorted(c.figures),
+                "figures": sorted(c.figures_for(result.params)),
             }
             for c in result.columns
         ],

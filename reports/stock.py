@@ -19,6 +19,7 @@ from app.i18n import label, t
 from app.services.money.reorder import suggestions
 from reports.context import ReportContext
 from reports.params import Period
+from reports.query import add_grouped
 
 ZERO = Decimal(0)
 IN_KINDS = {"purchase_receipt": "purchase", "sales_return": "return", "stock_transfer": "transfer", "stocktake": "gain"}
@@ -206,6 +207,7 @@ def slow_moving(ctx: ReportContext) -> list[dict[str, Any]]:
         if last is not None and last > since and (cover is None or cover <= 2 * days):
             continue
         action = "report.action.clear" if daily <= 0 else "report.action.promote"
+        recent = sold.get((item_id, warehouse_id), ZERO)
         out.append(
             {
                 "item": item_id,
@@ -214,7 +216,9 @@ def slow_moving(ctx: ReportContext) -> list[dict[str, Any]]:
                 "value": value,
                 "last_out": last,
                 "days_idle": idle,
+                "sold_qty": recent,
                 "days_of_cover": cover,
+                "excess_qty": max(qty - recent, ZERO),  # more than the last N days sold: what to promote
                 "action": t(action),
             }
         )
@@ -243,6 +247,37 @@ def reorder(ctx: ReportContext) -> list[dict[str, Any]]:
             "projected": p.projected,
             "reorder_point": p.reorder_point,
             "suggested_qty": p.suggested_qty,
+            "abc_class": p.abc_class,
         }
         for p in suggestions(ctx.session, ctx.access)
     ]
+
+
+def stocktake_loss(ctx: ReportContext) -> list[dict[str, Any]]:
+    """盘点损耗: what posted stocktakes found missing (and extra), in quantity and at cost, by reason, warehouse,
+    month or item (the YAML's query groups and filters the lines)."""
+    line = ctx.registry.cls("stocktake_line")
+    lost = line.diff_qty < 0
+
+    def measures(paths: Any) -> dict[str, Any]:
+        return {
+            "loss_qty": case((lost, -line.diff_qty), else_=0),
+            "loss_value": case((lost, -line.amount), else_=0),
+            "gain_qty": case((line.diff_qty > 0, line.diff_qty), else_=0),
+            "gain_value": case((line.diff_qty > 0, line.amount), else_=0),
+        }
+
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    add_grouped(ctx, merged, "stocktake_line", 1, measures)
+    reasons = ctx.registry.model("stocktake_line").field("reason")
+    labels = {option.value: option.label for option in (reasons.options if reasons else ())}
+    out = []
+    for row in merged.values():
+        if not (row["loss_qty"] or row["gain_qty"]):
+            continue  # lines counted as booked
+        if ctx.params.get("by") == "reason":
+            reason = row["group"]
+            row["group"] = label(labels[reason], reason) if reason in labels else t("report.no_reason")
+        row["net_value"] = row["loss_value"] - row["gain_value"]
+        out.append(row)
+    return out

@@ -128,6 +128,11 @@ def build_app(backend: Backend) -> Any:
         db.session.query(partner).filter(partner.code == "K001").update(
             {partner.credit_limit: None}, synchronize_session=False
         )
+        # tests move the clock: the schedules metadata/schedules.yaml ships (a nightly backup, the daily
+        # alerts) would run inside any test that ticks; tests make the schedules they run
+        from app.schedules.tables import schedule
+
+        db.session.execute(schedule.update().where(schedule.c.source == "yaml").values(active=False))
         db.session.commit()
     app.config["JXC_BACKEND"] = backend.name
     return app

@@ -209,8 +209,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.rules", "app.documents"),  # per-model rules and per-document behaviour, found by name
     ("app.services.posting",),  # submit / approve / cancel through documents and the stock writer
     ("app.services.grid",),  # grid pages, batch saves, exports
-    ("app.jobs", "app.backups", "app.mail", "app.schedules", "importers", "reports"),  # background work,
-    # backups, mail and robots, schedules and notifications, spreadsheets in, reports out
+    ("app.jobs", "app.backups", "app.mail", "app.schedules", "app.collab", "importers", "reports"),  # background
+    # work, backups, mail and robots, schedules and notifications, collaboration, spreadsheets in, reports out
     ("app.web",),  # request-bound glue: the request's user, security hooks, preferences
     ("app.api", "app.views"),  # REST APIs and pages
     ("app", "app.setup", "app.demo", "app.cli", "app.migrations"),  # the app factory and the commands

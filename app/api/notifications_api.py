@@ -23,7 +23,7 @@ class NotificationsApi(BaseApi):
     version = "v1"
     allow_browser_login = True
     class_permission_name = "Notification"
-    method_permission_name = {"list_notifications": "read", "read_notifications": "read"}
+    method_permission_name = {"list_notifications": "read", "read_notifications": "read", "count": "read"}
     openapi_spec_tag = "notifications"
 
     @expose("/", methods=["GET"])
@@ -41,6 +41,21 @@ class NotificationsApi(BaseApi):
         """
         user_id = current_access().user_id or 0
         return self.response(200, unread=unread_count(session(), user_id), result=recent(session(), user_id))
+
+    @expose("/count", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def count(self) -> Any:
+        """The unread count alone: what the bell polls (one indexed count, no rows).
+        ---
+        get:
+          summary: Unread count
+          responses:
+            200:
+              description: '{unread}'
+        """
+        return self.response(200, unread=unread_count(session(), current_access().user_id or 0))
 
     @expose("/read", methods=["POST"])
     @protect()

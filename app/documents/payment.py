@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import DocumentBehaviour
+from app.documents.money import overdrawn
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 
@@ -66,16 +67,7 @@ class Payment(DocumentBehaviour):
         for index, line in enumerate(lines):
             if line.account_id is not None:
                 cells.setdefault(line.account_id, f"lines.{index}.account")
-        refuse = self.ctx.policy("refuse_negative_cash")
-        errors = []
-        for account_id, (code, balance) in self.ctx.account_balances(cells).items():
-            if balance >= 0:
-                continue
-            if refuse:
-                errors.append(CellError(cells[account_id], t("cash_negative", account=code, balance=f"{balance:.2f}")))
-            else:
-                self.ctx.warn("cash_negative_warning", account=code, balance=f"{balance:.2f}")
-        return errors
+        return overdrawn(self.ctx, cells)
 
     def posted_text(self, doc: Any) -> str | None:
         """Money received or paid, and how much."""

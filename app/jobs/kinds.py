@@ -36,7 +36,11 @@ if TYPE_CHECKING:
 KIND_MODULES: tuple[str, ...] = (
     "app.backups.job",
     "app.schedules.kinds",
+    "app.schedules.dunning",
+    "app.schedules.alerts",
+    "app.schedules.backup",
     "reports.jobs",
+    "reports.abc",
     "importers.jobs",
     "app.jobs.exports",
 )

@@ -229,3 +229,20 @@ def move_direction(values: dict[str, Any]) -> str | None:
     if qty is None:
         return None
     return "out" if Decimal(qty) < 0 else "in"
+
+
+@reads("amount", "tax_rate")
+def included_tax(values: dict[str, Any]) -> Decimal | None:
+    """The tax inside an amount that includes it (其他收支: amount x rate / (100 + rate)), to the cent."""
+    amount = values.get("amount")
+    if amount is None:
+        return None
+    rate = Decimal(values.get("tax_rate") or 0)
+    return (Decimal(amount) * rate / (HUNDRED + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@reads("amount", "tax_rate")
+def amount_before_tax(values: dict[str, Any]) -> Decimal | None:
+    """An amount that includes tax, less that tax: what a profit counts."""
+    tax = included_tax(values)
+    return None if tax is None else Decimal(values["amount"]) - tax

@@ -19,6 +19,7 @@ from app.meta.handlers import resolve_path
 from app.meta.spec import FIGURES, ModelSpec, RoleSpec
 from app.meta.yamlload import line_of, load_yaml
 
+ROW_COUNT = "*"  # as a sum's path: how many rows (complaints per type)
 PARAM_TYPES = ("date_range", "date", "link", "user", "select", "integer")
 COLUMN_TYPES = ("text", "link", "user", "date", "quantity", "money", "decimal", "integer", "percent", "group")
 CHARTS = ("line", "bar", "stacked_bar", "pie")
@@ -53,6 +54,19 @@ class ReportColumn:
     key: bool = False  # a grouping key: frozen on the left of the grid
     to: str | None = None
     scale: int = 2
+    # figures that depend on a parameter: (param, {option: kinds}), e.g. an ABC class by value reveals sale
+    # figures, by margin sale and cost (`figure: {by: {value: sale, margin: [sale, cost]}}`)
+    figures_by: tuple[str, dict[str, frozenset[str]]] | None = None
+
+    def figures_for(self, params: dict[str, Any]) -> frozenset[str]:
+        """The kinds of figure this column reveals in a run with these parameters."""
+        if self.figures_by is None:
+            return self.figures
+        param, by_option = self.figures_by
+        value = params.get(param)
+        if value in by_option:
+            return self.figures | by_option[value]
+        return self.figures.union(*by_option.values())  # unknown: everything it could reveal
 
 
 @dataclass(frozen=True)
@@ -177,7 +191,9 @@ def _params(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector) 
     return tuple(params)
 
 
-def _columns(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector) -> tuple[ReportColumn, ...]:
+def _columns(
+    raw: Any, models: dict[str, ModelSpec], params: tuple[ReportParam, ...], where: str, out: Collector
+) -> tuple[ReportColumn, ...]:
     columns = []
     if not isinstance(raw, dict) or not raw:
         out.add(where, "a report needs columns", "columns: {item: {type: link, to: item, label: {zh: 商品, en: Item}}}")
@@ -191,11 +207,15 @@ def _columns(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector)
             out.add(where, f"column '{name}': label needs zh and en")
             continue
         figure = spec.get("figure") or []
+        figures_by = None
+        if isinstance(figure, dict):
+            figures_by = _figures_by(name, figure, params, where, out)
+            figure = []
         figures = [figure] if isinstance(figure, str) else figure
         for kind in figures:
             if kind not in FIGURES:
                 out.add(where, f"column '{name}': unknown figure '{kind}'", hint(str(kind), FIGURES))
-        if spec["type"] == "money" and not figures:
+        if spec["type"] == "money" and not figures and not figures_by:
             out.add(
                 where, f"column '{name}': a money column must say what figure it is", "figure: " + "|".join(FIGURES)
             )
@@ -211,9 +231,34 @@ def _columns(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector)
                 bool(spec.get("key")),
                 spec.get("to"),
                 int(spec.get("scale", 2)),
+                figures_by,
             )
         )
     return tuple(columns)
+
+
+def _figures_by(
+    name: str, raw: dict[str, Any], params: tuple[ReportParam, ...], where: str, out: Collector
+) -> tuple[str, dict[str, frozenset[str]]] | None:
+    """`figure: {param: {option: kind or [kinds]}}`: the kinds a column reveals follow a select parameter."""
+    selects = {p.name: p for p in params if p.type == "select"}
+    if len(raw) != 1 or next(iter(raw)) not in selects or not isinstance(next(iter(raw.values())), dict):
+        out.add(where, f"column '{name}': figure by parameter must be {{select_param: {{option: kinds}}}}")
+        return None
+    param, choices = next(iter(raw.items()))
+    options = {value for value, _ in selects[param].options}
+    by_option: dict[str, frozenset[str]] = {}
+    for option, kinds in choices.items():
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+        for kind in kinds:
+            if kind not in FIGURES:
+                out.add(where, f"column '{name}': unknown figure '{kind}'", hint(str(kind), FIGURES))
+        by_option[option] = frozenset(k for k in kinds if k in FIGURES)
+    if set(by_option) != options:
+        out.add(
+            where, f"column '{name}': figure by '{param}' must name each of its options: {', '.join(sorted(options))}"
+        )
+    return param, by_option
 
 
 def _query(
@@ -236,6 +281,8 @@ def _query(
     if raw.get("date"):
         paths["date"] = raw["date"]
     for label, path in paths.items():
+        if label.startswith("sums ") and path == ROW_COUNT:
+            continue
         for source in sources:
             problem = resolve_model_path(models, source.model, str(path))
             if problem:
@@ -278,7 +325,7 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
     if label is None:
         out.add(where, "label needs zh and en")
     params = _params(data.get("params"), models, f"{rel}:{line_of(data, 'params')}", out)
-    columns = _columns(data.get("columns"), models, f"{rel}:{line_of(data, 'columns')}", out)
+    columns = _columns(data.get("columns"), models, params, f"{rel}:{line_of(data, 'columns')}", out)
     sources: dict[str, tuple[str, ...]] = {}
     for model_key, fields in (data.get("sources") or {}).items():
         swhere = f"{rel}:{line_of(data, 'sources')}"

@@ -2,7 +2,8 @@
 
 from alembic import context
 
-from app.jobs import tables as _job_tables  # noqa: F401  every subsystem's tables join core_metadata
+from app.collab import tables as _collab_tables  # noqa: F401  every subsystem's tables join core_metadata
+from app.jobs import tables as _job_tables  # noqa: F401
 from app.meta.tables import core_metadata
 from app.schedules import tables as _schedule_tables  # noqa: F401
 from app.services.access import tables as _access_tables  # noqa: F401

@@ -36,13 +36,14 @@ BODY_ROWS = 20  # rows shown in the mail body; the attachment has them all
 class Outgoing:
     """One message to one recipient on one channel."""
 
-    channel: str  # email | wecom | dingtalk
+    channel: str  # email | wecom | dingtalk | bell (rung already: logged only) | phone (a call to make)
     recipient: str  # an address, or the robot's URL
     subject: str
     email: Email | None = None
     robot: RobotMessage | None = None
     secret: str = ""
     skipped: bool = False  # nothing to send (skip when empty): logged as skipped
+    skip_status: str = "skipped"  # how a message not sent is logged (dunning: "call", a phone call to make)
     partner_id: int | None = None
     after_sent: Callable[[int], None] | None = None  # given the delivery id, in its own transaction
 
@@ -83,7 +84,7 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
     settings = SmtpSettings.from_config(current_app.config)
     for item in messages:
         before = _previous(run_id, item.channel, item.recipient)
-        if before is not None and before.status in ("sent", "skipped"):
+        if before is not None and before.status in ("sent", "skipped", "call"):
             continue
         stable_id = message_id(run_id, item.channel, item.recipient, domain=domain_of(settings.sender))
         values = {
@@ -92,7 +93,7 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
             "recipient": item.recipient[:255],
             "subject": item.subject[:255],
             "message_id": stable_id if item.channel == "email" else None,
-            "status": "skipped" if item.skipped else "sending",
+            "status": item.skip_status if item.skipped else "sending",
             "attempts": before.attempts if before is not None else 0,
             "error": None,
             "partner_id": item.partner_id,
@@ -101,6 +102,8 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
         pk = _write(values, before.id if before is not None else None)
         if item.skipped:
             outcome.skipped += 1
+            if item.after_sent is not None and item.skip_status != "skipped":
+                item.after_sent(pk)
             continue
         tries: list[str] = []
         try:

@@ -31,11 +31,12 @@ def unread_count(session: Session, user_id: int) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def recent(session: Session, user_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    """The user's newest notifications, read or not."""
-    rows = session.execute(
-        select(notification).where(notification.c.user_id == user_id).order_by(notification.c.id.desc()).limit(limit)
-    ).all()
+def recent(session: Session, user_id: int, limit: int = 20, unread_only: bool = False) -> list[dict[str, Any]]:
+    """The user's newest notifications, read or not (or only the unread)."""
+    stmt = select(notification).where(notification.c.user_id == user_id)
+    if unread_only:
+        stmt = stmt.where(notification.c.read_at.is_(None))
+    rows = session.execute(stmt.order_by(notification.c.id.desc()).limit(limit)).all()
     return [
         {
             "id": r.id,
@@ -55,3 +56,16 @@ def mark_read(session: Session, user_id: int, ids: list[int] | None = None) -> i
     if ids is not None:
         stmt = stmt.where(notification.c.id.in_(ids))
     return int(session.execute(stmt.values(read_at=utcnow())).rowcount)
+
+
+def open_one(session: Session, user_id: int, notification_id: int) -> str | None:
+    """Mark one of the user's notifications read and give its link (None: not theirs, or no link).
+    Only links within JXC (a path) are given: the bell never sends anyone elsewhere."""
+    row = session.execute(
+        select(notification.c.link).where(notification.c.id == notification_id, notification.c.user_id == user_id)
+    ).first()
+    if row is None:
+        return None
+    mark_read(session, user_id, [notification_id])
+    link = row.link or ""
+    return link if link.startswith("/") and not link.startswith("//") else None

@@ -40,7 +40,9 @@ def runs_json(session: Session, schedule_id: int | None = None, limit: int = 100
                 {
                     "id": row.id,
                     "channel": row.channel,
-                    "recipient": row.recipient if row.channel in ("email", "bell") else _robot_name(row.recipient),
+                    "recipient": row.recipient
+                    if row.channel in ("email", "bell", "phone", "backup")
+                    else _robot_name(row.recipient),
                     "subject": row.subject,
                     "status": row.status,
                     "status_label": t(f"schedules.delivery.{row.status}"),

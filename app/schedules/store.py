@@ -141,7 +141,7 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
     for robot in robots:
         if robot.get("type") not in ROBOT_TYPES or not str(robot.get("url", "")).startswith(("http://", "https://")):
             errors.append(CellError("robots", t("schedules.bad_robots")))
-    if kind in ("report", "digest") and not (recipients or addresses or robots):
+    if kind == "report" and not (recipients or addresses or robots):  # a digest without users: everyone
         errors.append(CellError("recipients", t("schedules.nobody")))
     if errors:
         raise ValidationFailed(errors, summary=errors[0].message)

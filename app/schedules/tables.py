@@ -95,3 +95,16 @@ dunning_step = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("model", "record_id", "step", name="uq_jxc_dunning_step"),
 )
+
+# Each user's choice of alerts: which kinds reach them (JSON list; NULL = all) and how the digest goes
+# besides the bell (none | email | wecom | dingtalk, a robot's webhook URL and 钉钉 secret).
+alert_pref = Table(
+    "jxc_alert_pref",
+    core_metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("kinds", Text),
+    Column("channel", String(16), nullable=False),
+    Column("robot_url", String(512)),
+    Column("robot_secret", String(255)),
+    Column("updated_at", DateTime, nullable=False),
+)

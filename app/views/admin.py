@@ -216,8 +216,18 @@ class AccountsView(BaseView):
         scorecard = None
         if row.kind in ("supplier", "both") and may_read_scorecard(access):
             scorecard = supplier_scorecard(session(), reg, pk, access)
+        reminders = None
+        if row.kind in ("customer", "both") and RECEIVABLE in readable_sides(access):
+            from app.schedules.dunning import reminders_of
+
+            reminders = reminders_of(session(), pk)
         return self.render_template(
-            "jxc/account.html", partner=row, account=account, sides=readable_sides(access), scorecard=scorecard
+            "jxc/account.html",
+            partner=row,
+            account=account,
+            sides=readable_sides(access),
+            scorecard=scorecard,
+            reminders=reminders,
         )
 
 

@@ -31,15 +31,34 @@ from app.services.records.query import BadQuery, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
+from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.web.context import current_access, session
 from importers.pipeline import may_import
+from reports.runner import as_json, run_report
 
 PAGE_SIZE = 50
 PRINT_SKIP = ("number", "approval_step")  # the number is printed in the title; approval levels are internal
 # line columns kept off the paper a partner gets: how the ledger counts, what later documents filled
 PRINT_SKIP_LINES = ("unit_ratio", "base_qty", "cost_price", "delivered_qty", "received_qty", "returned_qty")
 LIST_COLUMNS = 8
+
+
+def _recommended(model: ModelSpec, data: dict[str, Any]) -> dict[str, Any] | None:
+    """On a customer's page, the `recommendations` report for them, when the reader may run it (as the reader)."""
+    if model.key != "partner" or data.get("kind") not in ("customer", "both"):
+        return None
+    access = current_access()
+    report = access.registry.meta.reports.get("recommendations")
+    if report is None or not access.may_run(report):
+        return None
+    try:
+        result = run_report(session(), access, "recommendations", {"customer": str(data[model.business_key])})
+    except ServiceError:
+        return None
+    answer = as_json(result)
+    answer["customer"] = str(data[model.business_key])
+    return answer
 
 
 class ModelPages(BaseView):
@@ -160,6 +179,8 @@ class ModelPages(BaseView):
             lines=lines,
             line_cols=line_cols,
             history=record_history(session(), access, model, pk),
+            recommended=_recommended(model, data),
+            collab=panel_config(access, model, pk, data),
             can_edit=editable,
             can_delete=editable and access.can(model.key, "delete"),
             can_submit=model.kind == "document"

@@ -6,6 +6,7 @@ from flask_appbuilder import AppBuilder
 
 from app.api.accounts_api import AccountsApi
 from app.api.cash_api import CashApi
+from app.api.collab_api import CollabApi, ComplaintsApi
 from app.api.grid_api import GridApi
 from app.api.imports_api import ImportsApi
 from app.api.inbox_api import InboxApi
@@ -20,11 +21,13 @@ from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
 from app.views.backups import BackupsView
+from app.views.collab import MineView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.imports import ImportsView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
+from app.views.notifications import NotificationsView
 from app.views.pages import pages_class_for
 from app.views.reports import ReportsView
 from app.views.schedules import SchedulesView
@@ -45,6 +48,8 @@ PLATFORM_APIS = (
     SchedulesApi,
     NotificationsApi,
     InboxApi,
+    CollabApi,
+    ComplaintsApi,
 )
 PLATFORM_VIEWS = (
     FieldsAdminView,
@@ -60,6 +65,8 @@ PLATFORM_VIEWS = (
     BackupsView,
     ReportsView,
     SchedulesView,
+    MineView,
+    NotificationsView,
 )
 
 

@@ -34,6 +34,18 @@ def local_time(value: str | dt.datetime | None) -> str:
     return f"{business_time(moment):%Y-%m-%d %H:%M}"
 
 
+def bell_unread() -> int | None:
+    """The signed-in user's unread notifications for the bell in the page header (None: nobody signed in)."""
+    from flask_login import current_user
+
+    from app.extensions import db
+    from app.schedules.notify import unread_count
+
+    if not current_user or not current_user.is_authenticated:
+        return None
+    return unread_count(db.session, current_user.id)
+
+
 def install_template_helpers(app: Flask) -> None:
     """Make L(), ui_texts(), ui_locale(), action labels, local times, audit changes and the pages_endpoint
     filter available in every template."""
@@ -45,3 +57,4 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["model_label"] = model_label
     app.jinja_env.globals["audit_describe"] = describe
+    app.jinja_env.globals["bell_unread"] = bell_unread

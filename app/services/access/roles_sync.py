@@ -19,6 +19,7 @@ SELF_SERVICE = [
     ("can_read", "Meta"),
     ("can_read", "Job"),  # their own background jobs (/jobs/, /api/v1/jobs/)
     ("can_read", "Notification"),  # their own notifications (/api/v1/notifications/)
+    ("can_read", "Collab"),  # comments, attachments, watchers of records they may read (/api/v1/collab/)
 ]
 # The audit trail's API, beside the audit page a manager's menu shows (menus.yaml: roles: [manager]).
 MANAGER_EXTRA = [("can_read", "Audit")]

@@ -62,3 +62,29 @@ def budget_usage(
         )
         usage[name] = (Decimal(amount), Decimal(spent) + this_order[category_id])
     return usage
+
+
+def month_usage(session: Session, registry: Registry, day: Any) -> list[tuple[str, Decimal, Decimal]]:
+    """Every budget of the day's month: (category name, budget, spent by submitted and pending purchase
+    orders of the month), by category name."""
+    period = day.strftime("%Y-%m")
+    item, category, budget = registry.cls("item"), registry.cls("category"), registry.cls("budget")
+    order, line = registry.cls("purchase_order"), registry.cls("purchase_order_line")
+    first = day.replace(day=1)
+    nxt = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
+    spent = dict(
+        session.execute(
+            select(item.category_id, func.sum(line.amount))
+            .join(order, order.id == line.parent_id)
+            .join(item, item.id == line.item_id)
+            .where(order.status.in_([Status.SUBMITTED, Status.PENDING]), order.date >= first, order.date < nxt)
+            .group_by(item.category_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(budget.category_id, budget.amount, category.name)
+        .join(category, category.id == budget.category_id)
+        .where(budget.period == period)
+        .order_by(category.name)
+    ).all()
+    return [(name, Decimal(amount or 0), Decimal(spent.get(cid) or 0)) for cid, amount, name in rows]

@@ -1,11 +1,15 @@
-"""Cash and bank accounts (结算账户): what each holds, from its opening balance and the submitted payments.
+"""Cash and bank accounts (结算账户): what each holds, from its opening balance and the submitted documents
+that move money: payments, other income and expense (其他收支单) and transfers between accounts (资金调拨单).
 
 A payment's money goes into (receipt) or out of (payment) its header's account, except what its lines
-put on another account (多账户收付款: a line that names an account takes its amount there).
+put on another account (多账户收付款: a line that names an account takes its amount there). Other income
+goes into its account and an expense out of it; a transfer leaves one account and enters the other.
+Every balance, the cash page's, the posting checks' and the balance sheet's, is `account_flows`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -20,12 +24,15 @@ from app.meta.types import format_decimal
 from app.services.access.rights import Access
 
 ZERO = Decimal(0)
-# what the balances read: each account's opening balance, and the payments in and out of it
+# what the balances read: each account's opening balance, and the documents moving money in and out of it
 CASH_USES = (
     ("account", ("opening_balance",)),
     ("payment", ("account", "direction", "amount")),
     ("payment_line", ("account", "allocated_amount")),
+    ("other_income_expense", ("account", "direction", "amount")),
+    ("account_transfer", ("from_account", "to_account", "amount")),
 )
+IN, OUT = "receipt", "payment"  # the two sides of an account's flows
 
 
 @dataclass(frozen=True)
@@ -53,12 +60,25 @@ class AccountBalance:
         }
 
 
-def account_flows(session: Session, registry: Any, access: Access | None = None) -> dict[int, dict[str, Decimal]]:
-    """Money in and out per account id over submitted payments (two grouped queries; a reader's payments only)."""
-    payment, line = registry.cls("payment"), registry.cls("payment_line")
-    scope = access.scope(registry.model("payment")) if access is not None else None
-    submitted = payment.status == Status.SUBMITTED if scope is None else and_(payment.status == Status.SUBMITTED, scope)
-    flows: dict[int, dict[str, Decimal]] = defaultdict(lambda: {"receipt": ZERO, "payment": ZERO})
+def account_flows(
+    session: Session, registry: Any, access: Access | None = None, as_of: dt.date | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """Money in (`receipt`) and out (`payment`) per account id over the submitted documents that move money
+    (dated up to `as_of` when given): a few grouped queries; for a reader, only their documents."""
+    flows: dict[int, dict[str, Decimal]] = defaultdict(lambda: {IN: ZERO, OUT: ZERO})
+
+    def posted(model_key: str) -> tuple[Any, Any]:
+        cls = registry.cls(model_key)
+        conditions = [cls.status == Status.SUBMITTED]
+        if as_of is not None:
+            conditions.append(cls.date <= as_of)
+        scope = access.scope(registry.model(model_key)) if access is not None else None
+        if scope is not None:
+            conditions.append(scope)
+        return cls, and_(*conditions)
+
+    payment, submitted = posted("payment")
+    line = registry.cls("payment_line")
     headers = session.execute(
         select(payment.account_id, payment.direction, func.sum(payment.amount))
         .where(submitted)
@@ -75,11 +95,26 @@ def account_flows(session: Session, registry: Any, access: Access | None = None)
     for header_account, line_account, direction, amount in moved:
         flows[header_account][direction] -= Decimal(amount or 0)
         flows[line_account][direction] += Decimal(amount or 0)
+    other, submitted = posted("other_income_expense")
+    for account_id, direction, amount in session.execute(
+        select(other.account_id, other.direction, func.sum(other.amount))
+        .where(submitted)
+        .group_by(other.account_id, other.direction)
+    ):
+        flows[account_id][IN if direction == "income" else OUT] += Decimal(amount or 0)
+    transfer, submitted = posted("account_transfer")
+    for from_id, to_id, amount in session.execute(
+        select(transfer.from_account_id, transfer.to_account_id, func.sum(transfer.amount))
+        .where(submitted)
+        .group_by(transfer.from_account_id, transfer.to_account_id)
+    ):
+        flows[from_id][OUT] += Decimal(amount or 0)
+        flows[to_id][IN] += Decimal(amount or 0)
     return flows
 
 
 def balances_now(session: Session, registry: Any, account_ids: Collection[int]) -> dict[int, tuple[str, Decimal]]:
-    """Code and balance of these accounts over the payments submitted so far, their rows locked first (in
+    """Code and balance of these accounts over the documents submitted so far, their rows locked first (in
     id order), so payments out of one account are checked one after the other."""
     account = registry.cls("account")
     rows = session.execute(
@@ -90,8 +125,7 @@ def balances_now(session: Session, registry: Any, account_ids: Collection[int]) 
     ).all()
     flows = account_flows(session, registry)
     return {
-        row.id: (row.code, Decimal(row.opening_balance or 0) + flows[row.id]["receipt"] - flows[row.id]["payment"])
-        for row in rows
+        row.id: (row.code, Decimal(row.opening_balance or 0) + flows[row.id][IN] - flows[row.id][OUT]) for row in rows
     }
 
 
@@ -113,8 +147,8 @@ def account_balances(session: Session, access: Access) -> list[AccountBalance]:
             row.name,
             row.kind,
             Decimal(row.opening_balance or 0),
-            flows.get(row.id, {}).get("receipt", ZERO),
-            flows.get(row.id, {}).get("payment", ZERO),
+            flows.get(row.id, {}).get(IN, ZERO),
+            flows.get(row.id, {}).get(OUT, ZERO),
         )
         for row in session.execute(stmt).scalars()
     ]

@@ -202,17 +202,12 @@ def statement(
     return out
 
 
-def ageing(
-    session: Session,
-    registry: Registry,
-    partner_id: int,
-    today: dt.date,
-    terms_days: int,
-    side: str = RECEIVABLE,
-    access: Access | None = None,
-) -> dict[str, str]:
-    """Open amount by days past due: payments allocated to an invoice and returns naming it settle that
-    invoice (up to its amount); other credits settle the oldest invoices first."""
+def open_invoices(
+    session: Session, registry: Registry, partner_id: int, side: str = RECEIVABLE, access: Access | None = None
+) -> list[dict[str, Any]]:
+    """The partner's invoices (deliveries / receipts) not yet settled, oldest first, with what is still open:
+    payments allocated to an invoice and returns naming it settle that invoice (up to its amount); other
+    credits settle the oldest invoices first."""
     docs = _documents(session, registry, partner_id, side, access)
     invoice_model = INVOICES[side]
     settled_own = {
@@ -225,18 +220,32 @@ def ageing(
         if d["model"] == invoice_model
     }
     credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(settled_own.values(), ZERO)
-    buckets = {name: ZERO for _, name in BUCKETS}
+    found = []
     for doc in (d for d in docs if d["amount"] > 0):
         remaining = doc["amount"] - settled_own.get(doc["number"], ZERO)
         settled = min(max(credit, ZERO), remaining)
         credit -= settled
-        open_amount = remaining - settled
-        if open_amount <= 0:
-            continue
+        if remaining - settled > 0:
+            found.append({**doc, "open": remaining - settled})
+    return found
+
+
+def ageing(
+    session: Session,
+    registry: Registry,
+    partner_id: int,
+    today: dt.date,
+    terms_days: int,
+    side: str = RECEIVABLE,
+    access: Access | None = None,
+) -> dict[str, str]:
+    """Open amount by days past due (what `open_invoices` leaves open)."""
+    buckets = {name: ZERO for _, name in BUCKETS}
+    for doc in open_invoices(session, registry, partner_id, side, access):
         overdue = (today - (doc["date"] + dt.timedelta(days=terms_days))).days
         for limit, name in BUCKETS:
             if limit is None or overdue <= limit:
-                buckets[name] += open_amount
+                buckets[name] += doc["open"]
                 break
     return {name: f"{value:.2f}" for name, value in buckets.items()}
 
@@ -294,3 +303,22 @@ def partner_account(
         "ageing": ageing(session, registry, partner.id, today, terms, side, access),
         "statement": statement(session, registry, partner.id, side, access),
     }
+
+
+def balances_as_of(
+    session: Session, registry: Registry, side: str, as_of: dt.date, access: Access | None = None
+) -> dict[int, Decimal]:
+    """What is owed on one side per partner id at the end of a date: the documents dated up to it (one grouped
+    query per source; the reader's documents only). Positive: owed to us (receivable) / by us (payable)."""
+    require_side(access, side)
+    owed: dict[int, Decimal] = {}
+    for model, figure, sign, direction in SOURCES[side]:
+        cls = registry.cls(model)
+        stmt = select(cls.partner_id, func.sum(getattr(cls, figure))).where(
+            cls.status == Status.SUBMITTED, cls.date <= as_of
+        )
+        if direction:
+            stmt = stmt.where(cls.direction == direction)
+        for partner_id, amount in session.execute(_scoped(stmt.group_by(cls.partner_id), access, model)):
+            owed[partner_id] = owed.get(partner_id, ZERO) + sign * Decimal(amount or 0)
+    return owed

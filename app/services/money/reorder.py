@@ -40,6 +40,7 @@ class StockPosition:
     reorder_qty: Decimal | None
     max_stock: Decimal | None
     price: Decimal | None
+    abc_class: str | None = None  # A / B / C from the ABC classification job (a sale figure)
 
     @property
     def projected(self) -> Decimal:
@@ -103,6 +104,7 @@ def positions(session: Session, access: Access) -> list[StockPosition]:
                 row.reorder_qty,
                 row.max_stock,
                 row.purchase_price,
+                row.abc_class,
             )
         )
     return out

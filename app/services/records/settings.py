@@ -89,6 +89,16 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
         if not isinstance(raw, bool):
             raise ValidationFailed([CellError(key, t("not_boolean"))])
         return raw
+    if isinstance(default, int):  # a count (days, megabytes): a whole number, zero or more
+        try:
+            number = int(str(raw).strip())
+        except ValueError as exc:
+            raise ValidationFailed([CellError(key, t("not_integer"))]) from exc
+        if number < 0:
+            raise ValidationFailed([CellError(key, t("not_integer"))])
+        if key.endswith("_percent") and number > 100:  # the ABC shares
+            raise ValidationFailed([CellError(key, t("not_percent"))])
+        return number
     if isinstance(default, list):
         if not isinstance(raw, list) or any(r not in registry.meta.roles for r in raw):
             raise ValidationFailed([CellError(key, t("not_option", options=", ".join(registry.meta.roles)))])

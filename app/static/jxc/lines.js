@@ -251,6 +251,53 @@
     (cell(row, 'item') || inputs(row)[0]).focus();
   });
 
+  // -- a new sales order: once its customer is chosen, what they may want (the recommendations report) --
+  var hint = document.getElementById('jxc-recommend');
+  function recommend() {
+    var partner = form.querySelector('[name="partner"]');
+    var customer = partner ? partner.value.trim() : '';
+    if (!customer) { hint.hidden = true; return; }
+    getJSON('/api/v1/reports/recommendations?customer=' + encodeURIComponent(customer)).then(function (data) {
+      if (partner.value.trim() !== customer) { return; }  // another customer was chosen meanwhile
+      hint.textContent = '';
+      var found = data && data.rows ? data.rows.filter(function (row) { return row.item; }) : [];
+      if (!found.length) { hint.hidden = true; return; }
+      var title = document.createElement('strong');
+      title.textContent = hint.getAttribute('data-title') + ' ';
+      hint.appendChild(title);
+      found.slice(0, 8).forEach(function (row) {
+        var button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'btn btn-default btn-xs jxc-recommend-item';
+        button.textContent = row.item.name || row.item.key;  // text only: never HTML
+        button.title = row.kind || '';
+        button.setAttribute('data-item', row.item.key);
+        hint.appendChild(button);
+        hint.appendChild(document.createTextNode(' '));
+      });
+      var more = document.createElement('a');
+      more.href = '/reports/recommendations/?customer=' + encodeURIComponent(customer);
+      more.textContent = hint.getAttribute('data-more');
+      hint.appendChild(more);
+      hint.hidden = false;
+    });
+  }
+  if (hint) {
+    form.addEventListener('change', function (event) {
+      if (event.target.name === 'partner') { recommend(); }
+    });
+    hint.addEventListener('click', function (event) {
+      var button = event.target.closest('.jxc-recommend-item');
+      if (!button) { return; }
+      var empty = rows().filter(function (r) { var i = cell(r, 'item'); return i && !i.value.trim(); });
+      var row = empty[0] || addRow();
+      cell(row, 'item').value = button.getAttribute('data-item');
+      fillDefaults(row);
+      (cell(row, 'qty') || inputs(row)[0]).focus();
+    });
+    recommend();
+  }
+
   // what the page came with (a saved draft, a form sent back with errors) counts as typed: defaults
   // never replace it, not even when the line's unit changes
   rows().forEach(function (row) {

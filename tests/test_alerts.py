@@ -1,0 +1,180 @@
+"""Dunning, the alert digest and backups as schedule kinds, end to end with a real SMTP server (aiosmtpd on
+loopback) and the clock moved by the test (JXC_CLOCK), on SQLite and PostgreSQL: a dunning mail arrives with
+the customer's statement and stops once paid (a customer without an address is listed for a call); alerts
+ring the bell once (not again on a second run) and reach the user by the channel they chose; a backup
+schedule leaves a backup that passes the restore's checks."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+from conftest import _csrf_from
+from ledger_helpers import document, new_item, new_partner, post, receive
+from servers import free_port
+from sqlalchemy import select
+from test_schedules import Inbox, new_schedule, wait_run
+
+DUE_DAY = "2026-12-05T01:00:00+00:00"  # 09:00 on 5 December in Beijing: a delivery of 25 November, 10 days' terms
+WEEK_LATER = "2026-12-13T01:00:00+00:00"
+
+
+@pytest.fixture
+def smtp(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """aiosmtpd on a free loopback port, the app's SMTP settings pointing at it (as in test_schedules)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port, "SMTP_SECURITY": "none"}
+    settings |= {"MAIL_FROM": "JXC <jxc@example.com>", "SMTP_BACKOFF": 0.01, "REDIS_URL": ""}
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    yield inbox
+    controller.stop()
+
+
+def run_at(app: Any, admin_api: Any, monkeypatch: Any, schedule_id: int, moment: str) -> Any:
+    """Run the schedule now, the clock at `moment`; the finished run."""
+    monkeypatch.setenv("JXC_CLOCK", moment)
+    answer = admin_api.post(f"/api/v1/schedules/{schedule_id}/run")
+    assert answer.status_code in (200, 201, 202), answer.get_json()
+    return wait_run(app, answer.get_json()["run_id"])
+
+
+def deliveries(admin_api: Any, schedule_id: int) -> list[dict[str, Any]]:
+    """The schedule's deliveries, oldest run first."""
+    runs = admin_api.get(f"/api/v1/schedules/runs?schedule={schedule_id}").get_json()["result"]
+    return [dict(d, run=r["id"]) for r in reversed(runs) for d in r["deliveries"]]
+
+
+def test_dunning_mails_the_statement_at_each_step_and_stops_once_paid(app, admin_api, smtp, login_as, monkeypatch):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "5")
+    mailed, mailed_id = new_partner(admin_api, "customer", email="ap@customer.example", payment_terms_days=10)
+    called, called_id = new_partner(admin_api, "customer", phone="13800138000", payment_terms_days=10)
+    sold = {
+        c: post(admin_api, "sales_delivery", [{"item": sku, "qty": "2", "price": "50"}], partner=c, warehouse="WH01")
+        for c in (mailed, called)
+    }
+    item = new_schedule(
+        admin_api, monkeypatch, kind="dunning", cron="0 9 * * *", params={"customers": [mailed, called]}
+    )
+    first = run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY)
+    (mail,) = smtp.about(item["title"])
+    assert str(mail["To"]) == "ap@customer.example" and f"往来单位 {mailed}" in str(mail["Subject"])
+    body = mail.get_body(("plain",)).get_content()
+    assert sold[mailed]["number"] in body and "今日到期" in body and "2026-12-05" in body
+    (part,) = [p for p in mail.iter_attachments() if str(p.get_filename()).endswith(".xlsx")]
+    book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
+    cells = [str(c) for row in book.active.iter_rows(values_only=True) for c in row if c is not None]
+    assert cells[0] == "对账单" and sold[mailed]["number"] in cells  # the report runner's statement
+    log = deliveries(admin_api, item["id"])
+    call = next(d for d in log if d["channel"] == "phone")
+    assert call["status"] == "call" and "13800138000" in call["recipient"] and sold[called]["number"] in call["subject"]
+    assert first.status in ("done", "skipped")
+    # the same day again: every step was reminded once already
+    run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY)
+    assert len(smtp.about(item["title"])) == 1 and len(deliveries(admin_api, item["id"])) == 2
+    # the mailed customer pays in full; a week later only the one who did not is reminded (by phone)
+    total = sold[mailed]["total_with_tax"]
+    lines = [{"source_number": sold[mailed]["number"], "allocated_amount": total}]
+    receipt = document(
+        admin_api,
+        "payment",
+        lines,
+        direction="receipt",
+        partner=mailed,
+        account="A001",
+        amount=total,
+        date="2026-12-06",
+    )
+    assert admin_api.post(f"/api/v1/payment/{receipt['id']}/submit").status_code == 200
+    run_at(app, admin_api, monkeypatch, item["id"], WEEK_LATER)
+    assert len(smtp.about(item["title"])) == 1  # paid: no more mail
+    later = [d for d in deliveries(admin_api, item["id"]) if d["channel"] == "phone"]
+    assert len(later) == 2 and sold[called]["number"] in later[-1]["subject"]
+    # every reminder is on the partner's account page
+    page = login_as("admin").get(f"/accounts/{mailed_id}").get_data(as_text=True)
+    assert "催款记录" in page and "ap@customer.example" in page and "今日到期" in page
+    page = login_as("admin").get(f"/accounts/{called_id}").get_data(as_text=True)
+    assert "逾期 7 天" in page and "无邮箱，待电话催收" in page
+
+
+def item_id_of(app: Any, sku: str) -> int:
+    from app.extensions import db, registry
+
+    with app.app_context():
+        item = registry().cls("item")
+        found = db.session.execute(select(item.id).where(item.sku == sku)).scalar_one()
+        db.session.remove()
+    return int(found)
+
+
+def _notifications(app: Any, user: str, dedupe: str) -> list[Any]:
+    from app.extensions import db
+    from app.schedules.tables import notification
+
+    with app.app_context():
+        user_id = app.appbuilder.sm.find_user(username=user).id
+        rows = db.session.execute(
+            select(notification).where(notification.c.user_id == user_id, notification.c.dedupe == dedupe)
+        ).all()
+        db.session.remove()
+    return rows
+
+
+def test_alerts_ring_the_bell_once_and_mail_the_digest_the_user_chose(
+    app, admin_api, smtp, login_as, api_as, monkeypatch
+):
+    sku = new_item(admin_api, reorder_point="10")
+    item_id = item_id_of(app, sku)
+    buyer = login_as("purchaser")
+    form = buyer.get("/notifications/settings").get_data(as_text=True)
+    assert "提醒设置" in form and "库存不足" in form
+    saved = buyer.post(
+        "/notifications/settings",
+        data={"csrf_token": _csrf_from(form), "kinds": ["low_stock", "approval"], "channel": "email"},
+    )
+    assert saved.status_code == 302
+    item = new_schedule(admin_api, monkeypatch, kind="digest", params={}, recipients=["u_purchaser"])
+    assert run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY).status == "done"
+    (mail,) = smtp.about(item["title"])
+    assert str(mail["To"]) == "u_purchaser@jxc.local"
+    body = mail.get_body(("plain",)).get_content()
+    assert f"库存不足：{sku}" in body and "/reorder/" in body
+    assert "应收逾期" not in body  # not a kind the user chose
+    (rung,) = _notifications(app, "u_purchaser", f"low_stock:{item_id}")
+    assert rung.read_at is None and rung.link == "/reorder/"
+    # a second run: the unread alert is not rung again and no digest of nothing is sent
+    run_at(app, admin_api, monkeypatch, item["id"], WEEK_LATER)
+    assert len(_notifications(app, "u_purchaser", f"low_stock:{item_id}")) == 1
+    assert len(smtp.about(item["title"])) == 1
+    # the bell: the count, the page, open one (read, and on to its link), the count polled goes down
+    bell = api_as("purchaser")
+    before = bell.get("/api/v1/notifications/count").get_json()["unread"]
+    page = buyer.get("/notifications/").get_data(as_text=True)
+    assert f"库存不足：{sku}" in page and 'id="jxc-bell-count"' in page
+    opened = buyer.get(f"/notifications/{rung.id}/open")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/reorder/")
+    assert bell.get("/api/v1/notifications/count").get_json()["unread"] == before - 1
+    assert api_as("clerk").get(f"/notifications/{rung.id}/open").status_code in (302, 401, 403)
+    assert _notifications(app, "u_purchaser", f"low_stock:{item_id}")[0].read_at is not None
+
+
+def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, monkeypatch):
+    from app.backups import list_backups, settings_of
+    from app.backups.restore import check_backup
+
+    item = new_schedule(admin_api, monkeypatch, kind="backup", params={})
+    run = run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY)
+    assert run.status == "done", run.message
+    (copy,) = deliveries(admin_api, item["id"])
+    assert copy["channel"] == "backup" and copy["status"] == "sent"
+    newest = list_backups(app)[0]
+    assert copy["recipient"].endswith(newest.name)
+    manifest = check_backup(settings_of(app), app.config["SQLALCHEMY_DATABASE_URI"], newest.path)
+    assert manifest["reason"] == "scheduled" and manifest["tables"]["jxc_schedule"]["rows"] >= 1

@@ -1,0 +1,239 @@
+"""Collaboration on both databases: comments with @mentions notify through the notification centre, only
+readers of a record reach its comments, attachments and timeline, attachments are checked by content, owners
+and followers, and the complaint (客诉) flow from a delivery to closed, with the overdue alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from app.extensions import db, registry
+from tests.conftest import PASSWORD, Api
+from tests.ledger_helpers import document, new_item
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 48
+    + b"This program cannot be run in DOS mode"
+)
+
+
+@pytest.fixture(scope="module")
+def other_salesperson(app: Any, api_as: Any) -> Api:
+    """A second salesperson: same role, other customers and documents (row scope)."""
+    with app.app_context():
+        from app.services.users.accounts import create_user
+
+        if app.appbuilder.sm.find_user(username="x_sales2") is None:
+            create_user("x_sales2", "salesperson", PASSWORD)
+    return api_as("x_sales2")
+
+
+@pytest.fixture(scope="module")
+def delivery(api_as: Any) -> dict[str, Any]:
+    """A draft delivery of u_salesperson to K001 (their customer)."""
+    sku = new_item(api_as("admin"))
+    return document(
+        api_as("salesperson"), "sales_delivery", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01"
+    )
+
+
+def notifications(api: Api) -> list[dict[str, Any]]:
+    response = api.get("/api/v1/notifications/")
+    assert response.status_code == 200
+    return response.get_json()["result"]
+
+
+def upload(api: Api, url: str, name: str, data: bytes) -> Any:
+    """POST one file as multipart, the body built here (Werkzeug's builder spools big ones to a temp file)."""
+    boundary = "jxc-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    body = head + data + f"\r\n--{boundary}--\r\n".encode()
+    return api.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_comment_mentions_notify_readers_only(api_as, delivery):
+    sales, manager, purchaser = api_as("salesperson"), api_as("manager"), api_as("purchaser")
+    url = f"/api/v1/collab/sales_delivery/{delivery['id']}/comments"
+    before = len(notifications(purchaser))
+    body = "请 @u_manager 确认交期，@u_purchaser 看一下。@nobody_here"
+    made = sales.post(url, json={"body": body})
+    assert made.status_code == 201, made.get_json()
+    result = made.get_json()["result"]
+    assert result["mentions"] == ["u_manager"]
+    assert result["not_notified"] == ["u_purchaser", "nobody_here"]  # purchaser may not read sales documents
+    mine = [n for n in notifications(manager) if n["kind"] == "mention"]
+    assert mine and mine[0]["link"] == f"/m/sales_delivery/{delivery['id']}"
+    assert delivery["number"] in mine[0]["text"] and "u_salesperson" in mine[0]["text"]
+    assert len(notifications(purchaser)) == before
+    listed = manager.get(url).get_json()["result"]
+    assert listed[-1]["body"] == body and listed[-1]["user"] == "u_salesperson"
+    assert sales.post(url, json={"body": "   "}).status_code == 422
+
+
+def test_who_may_not_read_the_record_reaches_nothing(api_as, delivery, other_salesperson):
+    sales, purchaser = api_as("salesperson"), api_as("purchaser")
+    base = f"/api/v1/collab/sales_delivery/{delivery['id']}"
+    stored = upload(sales, f"{base}/attachments", "照片.png", PNG)
+    assert stored.status_code == 201, stored.get_json()
+    download = stored.get_json()["result"]["url"]
+    for api, status in ((purchaser, 403), (other_salesperson, 404)):  # no read on the model / out of scope
+        for path in ("/comments", "/attachments", "/timeline", "/cursor"):
+            assert api.get(base + path).status_code == status, (api.username, path)
+        assert api.post(base + "/comments", json={"body": "hi"}).status_code == status
+        assert upload(api, f"{base}/attachments", "x.png", PNG).status_code == status
+        assert api.get(download).status_code == status
+    got = api_as("manager").get(download)
+    assert got.status_code == 200 and got.data == PNG
+    assert got.headers["Content-Disposition"].startswith("attachment;")
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_attachments_are_checked_by_content(app, api_as, delivery, admin_api):
+    sales = api_as("salesperson")
+    url = f"/api/v1/collab/sales_delivery/{delivery['id']}/attachments"
+    refused = upload(sales, url, "invoice.pdf", EXE)
+    assert refused.status_code == 422
+    assert "不是图片或 PDF" in refused.get_json()["errors"][0]["message"]
+    assert upload(sales, url, "scan.pdf.png", PDF).status_code == 422  # the name must fit the content
+    made = upload(sales, url, "发票.pdf", PDF)
+    assert made.status_code == 201
+    assert made.get_json()["result"]["content_type"] == "application/pdf"
+    assert "stored" not in made.get_json()["result"]
+    names = [a["filename"] for a in sales.get(url).get_json()["result"]]
+    assert "发票.pdf" in names and "invoice.pdf" not in names
+    folder = app.config["INSTANCE_PATH"] + "/files/attachments"
+    import os
+
+    assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
+    assert admin_api.put("/api/v1/settings/attachment_max_mb", json={"value": 1}).status_code == 200
+    try:
+        too_big = upload(sales, url, "big.pdf", PDF + b"0" * (1024 * 1024))
+        assert too_big.status_code == 422 and "1 MB" in too_big.get_json()["errors"][0]["message"]
+    finally:
+        admin_api.put("/api/v1/settings/attachment_max_mb", json={"value": 10})
+
+
+def test_timeline_merges_comments_attachments_and_masked_history(api_as, delivery):
+    warehouse = api_as("warehouse")  # reads WH01 deliveries, sees no sale figures
+    entries = warehouse.get(f"/api/v1/collab/sales_delivery/{delivery['id']}/timeline").get_json()["result"]
+    kinds = {e["kind"] for e in entries}
+    assert {"comment", "attachment", "change"} <= kinds
+    created = next(e for e in entries if e["kind"] == "change" and e["action"] == "create")
+    history = warehouse.get(f"/api/v1/sales_delivery/{delivery['id']}/history").get_json()["result"]
+    assert created["after"] == next(h for h in history if h["action"] == "create")["after"]
+    assert "total_amount" not in created["after"]  # masked as the history endpoint masks it
+    assert all(e["at"] >= f["at"] for e, f in zip(entries, entries[1:], strict=False))
+
+
+def test_owner_and_followers(api_as, delivery):
+    sales, manager = api_as("salesperson"), api_as("manager")
+    base = f"/api/v1/collab/sales_delivery/{delivery['id']}"
+    assigned = manager.put(f"{base}/owner", json={"owner": "u_salesperson"})
+    assert assigned.status_code == 200 and assigned.get_json()["result"]["owner"] == "u_salesperson"
+    assert any(n["kind"] == "assigned" and n["link"].endswith(f"/{delivery['id']}") for n in notifications(sales))
+    assert manager.put(f"{base}/owner", json={"owner": "u_purchaser"}).status_code == 422  # may not read it
+    assert manager.post(f"{base}/follow").get_json()["result"]["following"] is True
+    mine = sales.get("/api/v1/collab/mine/assigned").get_json()["result"]
+    assert any(r["model"] == "sales_delivery" and r["id"] == delivery["id"] for r in mine)
+    assert any(r["model"] == "partner" for r in mine)  # K001's owner field
+    following = manager.get("/api/v1/collab/mine/following").get_json()["result"]
+    assert [r["id"] for r in following if r["model"] == "sales_delivery"] == [delivery["id"]]
+    sales.post(f"{base}/comments", json={"body": "已发货"})
+    assert any(n["kind"] == "comment" for n in notifications(manager))  # a follower hears of comments
+    assert manager.delete(f"{base}/follow").get_json()["result"]["following"] is False
+
+
+def test_complaint_from_delivery_to_closed(api_as, delivery):
+    clerk, sales = api_as("clerk"), api_as("salesperson")
+    opened = clerk.post(
+        f"/api/v1/complaints/from_delivery/{delivery['id']}",
+        json={"summary": "包装破损", "type": "damage", "severity": "high", "description": "两箱外包装压坏"},
+    )
+    assert opened.status_code == 201, opened.get_json()
+    body = opened.get_json()
+    complaint, pk = body["result"], body["id"]
+    assert complaint["partner"]["key"] == "K001" and complaint["delivery"]["key"] == delivery["number"]
+    assert complaint["item"]["key"] == delivery["lines"][0]["item"]["key"]
+    assert complaint["status"] == "open" and complaint["number"].startswith("KS")
+    opened_on = dt.date.fromisoformat(complaint["date"])
+    assert complaint["due_date"] == (opened_on + dt.timedelta(days=3)).isoformat()  # high: 3 days
+    assert body["steps"] == ["start", "resolve"]
+    assert clerk.put(f"/api/v1/collab/complaint/{pk}/owner", json={"owner": "u_salesperson"}).status_code == 200
+    assert any(n["kind"] == "assigned" and n["link"] == f"/m/complaint/{pk}" for n in notifications(sales))
+    assert sales.post(f"/api/v1/complaints/{pk}/close").status_code == 403  # no close action
+    assert sales.post(f"/api/v1/complaints/{pk}/start").get_json()["result"]["status"] == "in_progress"
+    assert sales.post(f"/api/v1/complaints/{pk}/start").status_code == 409
+    assert sales.post(f"/api/v1/complaints/{pk}/resolve", json={}).status_code == 422  # no resolution
+    resolved = sales.post(f"/api/v1/complaints/{pk}/resolve", json={"resolution": "补发两箱", "credit_amount": "50"})
+    assert resolved.status_code == 200, resolved.get_json()
+    assert resolved.get_json()["result"]["credit_amount"] == "50.00"
+    closed = clerk.post(f"/api/v1/complaints/{pk}/close")
+    assert closed.status_code == 200 and closed.get_json()["result"]["status"] == "closed"
+    assert closed.get_json()["result"]["closed_at"]
+    assert clerk.put(f"/api/v1/complaint/{pk}", json={"summary": "改"}).status_code == 422  # closed
+    steps = [
+        e["action"]
+        for e in sales.get(f"/api/v1/collab/complaint/{pk}/timeline").get_json()["result"]
+        if e["kind"] == "approval"
+    ]
+    assert steps == ["close", "resolve", "start"]
+    partner_id = complaint["partner"]["id"]
+    listed = sales.get(f"/api/v1/complaints/of_partner/{partner_id}").get_json()["result"]
+    assert pk in [c["id"] for c in listed]
+    report = clerk.get("/api/v1/reports/complaints?by=type").get_json()
+    damage = next(r for r in report["rows"] if r["group"] in ("damage", {"key": "damage"}) or "破损" in str(r["group"]))
+    assert int(damage["count"]) >= 1
+    assert api_as("purchaser").get(f"/api/v1/complaints/of_partner/{partner_id}").status_code in (403, 404)
+
+
+def test_overdue_complaints_notify_their_owner(app, api_as):
+    clerk, sales = api_as("clerk"), api_as("salesperson")
+    past = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    made = clerk.post(
+        "/api/v1/complaint/",
+        json={
+            "summary": "迟迟未回复",
+            "partner": "K001",
+            "type": "service",
+            "severity": "critical",
+            "date": past,
+            "owner": "u_salesperson",
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    pk = made.get_json()["id"]
+    from app.collab.complaints import notify_overdue
+
+    with app.app_context():
+        rung = notify_overdue(db.session, registry())
+        db.session.commit()
+        again = notify_overdue(db.session, registry())
+        db.session.commit()
+    assert rung >= 1 and again == 0  # once while unread
+    overdue = [n for n in notifications(sales) if n["kind"] == "complaint_overdue"]
+    assert any(n["link"] == f"/m/complaint/{pk}" for n in overdue)
+
+
+def test_record_pages_carry_the_panel(login_as, delivery, api_as):
+    client = login_as("salesperson")
+    page = client.get(f"/m/sales_delivery/{delivery['id']}").get_data(as_text=True)
+    assert 'id="jxc-collab"' in page and "jxc-new-complaint-form" in page and "collab.js" in page
+    partner_id = api_as("salesperson").get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K001)))").get_json()
+    pid = partner_id["ids"][0]
+    assert "jxc-partner-complaints" in client.get(f"/m/partner/{pid}").get_data(as_text=True)
+    assert login_as("purchaser").get(f"/m/sales_delivery/{delivery['id']}").status_code in (403, 302)
+
+
+def test_my_records_page(login_as, delivery, api_as):
+    api_as("manager").post(f"/api/v1/collab/sales_delivery/{delivery['id']}/follow")
+    page = login_as("manager").get("/collab/mine").get_data(as_text=True)
+    assert f'data-model="sales_delivery" data-id="{delivery["id"]}"' in page.split('id="jxc-mine-following"')[1]
+    assert 'href="/collab/mine"' in page  # in the menu
