@@ -47,6 +47,37 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+def _backend_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec is not None else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow modules first: on two processes, a long test collected last keeps one process busy while the other
+    waits. pytest has already grouped the items by database backend (one app per backend and process). The
+    slow modules that use no backend go to the very front; within each run of items of the same backend, the
+    items of slow modules move to the front of the run. A module's items stay together and no backend's app
+    is built twice. `slow` is a module's mark (pytestmark) or a test's."""
+
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow") is not None}  # type: ignore[attr-defined]
+
+    def in_slow_module(item: pytest.Item) -> bool:
+        return item.module in slow_modules  # type: ignore[attr-defined]
+
+    ordered = [item for item in items if _backend_of(item) is None and in_slow_module(item)]
+    runs: list[list[pytest.Item]] = []
+    for item in items:
+        if _backend_of(item) is None and in_slow_module(item):
+            continue
+        if runs and _backend_of(runs[-1][-1]) == _backend_of(item):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    for run in runs:
+        ordered += sorted(run, key=lambda item: not in_slow_module(item))  # stable: slow modules first
+    items[:] = ordered
+
+
 def _pg_admin_url() -> str:
     return PG_URL
 

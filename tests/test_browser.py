@@ -407,3 +407,60 @@ def test_a_case_barcode_gives_the_item_in_boxes_priced_per_box(server, api, desk
     line = body["result"]["lines"][0]
     assert (line["unit"]["key"], line["unit_ratio"], line["base_qty"], line["amount"]) == ("BOX", "24", "48", "96.00")
     console.check()
+
+
+def test_the_bell_counts_opens_goes_through_and_marks_read(server, api, desktop):
+    """The bell in zh-CN: the user keeps only low-stock alerts (the settings page), an alert digest rings a new
+    one, the count rises without a reload (the count endpoint polled when the tab comes back), the dropdown
+    opens with it unread, clicking it goes to its page and marks it read, 全部标为已读 empties the count."""
+    page, console = desktop
+    page.goto(server.url + "/notifications/settings")
+    for box in page.locator("input[name=kinds]").all():
+        box.set_checked(box.get_attribute("value") == "low_stock")
+    page.check("input[name=channel][value=none]")
+    with page.expect_navigation():
+        page.click("#jxc-alert-settings button[type=submit]")
+    assert page.locator(".alert-success").count() == 1, page.content()[:3000]
+    assert page.locator("input[name=kinds][value=low_stock]").is_checked()
+    assert not page.locator("input[name=kinds][value=overdue]").is_checked()
+    badge = page.locator("#jxc-bell-count")
+    before = int(badge.inner_text()) if badge.is_visible() else 0
+    sku = unique("ZZBELL")  # sorted last: rung last, shown first
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"铃铛 {sku}", "unit": "PCS", "reorder_point": "5"})
+    assert status == 201, body
+    fields = {"name": unique("bell").lower(), "title": "铃铛提醒", "kind": "digest", "cron": "0 8 * * *"}
+    status, made = api.post("/api/v1/schedules/", {**fields, "recipients": ["admin"], "params": {}})
+    assert status == 201, made
+    status, started = api.post(f"/api/v1/schedules/{made['result']['id']}/run", {})
+    assert status in (200, 201, 202), started
+    deadline = time.monotonic() + 30
+    while True:
+        runs = api.get(f"/api/v1/schedules/runs?schedule={made['result']['id']}")[1]["result"]
+        if runs and runs[0]["status"] != "queued":
+            break
+        assert time.monotonic() < deadline, runs
+        time.sleep(0.2)
+    assert runs[0]["status"] == "done", runs
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the tab comes back into view
+    deadline = time.monotonic() + 10
+    while int(page.locator("#jxc-bell").get_attribute("data-unread") or 0) <= before:
+        assert time.monotonic() < deadline, "the bell's count did not change"
+        time.sleep(0.1)
+    count = int(badge.inner_text())
+    assert badge.is_visible() and count >= before + 1
+    page.click("#jxc-bell-toggle")
+    mine = page.locator(".jxc-bell-item", has_text=sku)
+    mine.wait_for(timeout=10_000)
+    assert "jxc-unread" in (mine.get_attribute("class") or "") and "库存不足" in mine.inner_text()
+    shot(page, "bell-open", full_page=False)
+    mine.locator("a").click()
+    page.wait_for_url(server.url + "/reorder/")
+    assert int(page.locator("#jxc-bell-count").inner_text() or 0) == count - 1
+    page.click("#jxc-bell-toggle")
+    page.locator(".jxc-bell-item").first.wait_for(timeout=10_000)
+    page.click("#jxc-bell-read-all")
+    badge.wait_for(state="hidden", timeout=10_000)
+    page.goto(server.url + "/notifications/")
+    assert page.locator("#jxc-bell-count").is_hidden() and page.locator("tr.jxc-unread").count() == 0
+    assert page.locator("td", has_text=sku).count() == 1
+    console.check()

@@ -23,6 +23,8 @@ from werkzeug.security import check_password_hash
 
 from app.meta.loader import load_metadata
 
+pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 JXC = Path(sys.executable).parent / "jxc"
 BROKEN = Path(__file__).resolve().parent / "data" / "meta_broken"

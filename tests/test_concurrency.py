@@ -17,6 +17,8 @@ from tests.conftest import PG_URL
 from tests.ledger_helpers import ledger_problems
 from tests.servers import HttpApi, jxc_init, jxc_servers
 
+pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
+
 ROUNDS = {"postgresql": 15, "sqlite": 5}  # 300 racing deliveries on PostgreSQL; more belongs in a benchmark
 SELLERS = 20
 CUSTOMER = "CONC01"  # a customer without a credit limit: the demo's have one, and every delivery counts

@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi, jxc_server
 
+pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
+
 ROWS = 300
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from test_jobs import job_row, wait_for
 from test_jobs_worker import runner_pid
 
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+pytestmark = [pytest.mark.parametrize("backend", ["postgresql"], indirect=True), pytest.mark.slow]
 IMPORTS_REDIS = REDIS_URL.rsplit("/", 1)[0] + "/7"  # the import tests' own Redis database
 ROWS = 3000
 

@@ -18,6 +18,8 @@ from conftest import PASSWORD, unique
 from in_browser import DESKTOP, Console, headless_chromium
 from servers import ARTIFACTS, HttpApi, free_port, job_env, jxc_server, jxc_worker
 
+pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
+
 QUEUE = f"jxc-test-{uuid.uuid4().hex[:8]}"
 
 

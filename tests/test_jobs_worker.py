@@ -16,7 +16,7 @@ from conftest import REDIS_URL, unique
 from servers import jxc_worker, start_worker, stop_worker
 from test_jobs import categories, job_row, wait_for
 
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+pytestmark = [pytest.mark.parametrize("backend", ["postgresql"], indirect=True), pytest.mark.slow]
 JOBS_REDIS = REDIS_URL.rsplit("/", 1)[0] + "/3"  # the jobs tests' own Redis database
 
 

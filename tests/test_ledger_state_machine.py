@@ -11,10 +11,13 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.ledger_helpers import balance, document, ledger_problems, new_item
+
+pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
 
 WAREHOUSES = ("WH01", "WH02")
 ITEM = st.integers(min_value=0, max_value=2)

@@ -44,6 +44,12 @@ class Visit:
     readable: set[str] = field(default_factory=set)  # models the role may read (roles.yaml)
     rows: dict[str, list[int]] = field(default_factory=dict)  # per model, the world's row ids
 
+    @property
+    def renders(self) -> bool:
+        """Whether the rendered channels are walked too (pages, prints, xlsx): they render the same rows and
+        figures the data channels answer, so on the second database only the data channels are walked."""
+        return self.web is not None
+
     def walked(self) -> Iterator[tuple[ModelSpec, bool]]:
         """Each differing model, and whether the role may read it (else one refusal is all there is to see)."""
         for model in self.models:
@@ -157,7 +163,8 @@ def grid(visit: Visit) -> Iterator[tuple[str, Any]]:
             args = _grid_args(model, visit, spec.name)
             yield f"grid rows {model.key} by {spec.name}", visit.api.get(f"{base}/rows", query_string=args)
         yield f"grid changes {model.key}", visit.api.get(f"{base}/changes", query_string={"since": str(visit.cursor)})
-        yield f"grid export {model.key}", visit.api.get(f"{base}/export", query_string=_grid_args(model, visit))
+        if visit.renders:
+            yield f"grid export {model.key}", visit.api.get(f"{base}/export", query_string=_grid_args(model, visit))
         if model.business_key != "id":
             yield (
                 f"grid lookup {model.key}",
@@ -171,6 +178,8 @@ def grid(visit: Visit) -> Iterator[tuple[str, Any]]:
 
 def pages(visit: Visit) -> Iterator[tuple[str, Any]]:
     """The pages a person opens: list (searched for the world), detail with history, print, the grid page."""
+    if not visit.renders:
+        return
     for model, readable in visit.walked():
         if model.is_line or not readable:
             continue
@@ -192,14 +201,17 @@ def accounts(visit: Visit) -> Iterator[tuple[str, Any]]:
         other = "?side=payable" if key.startswith("c") else "?side=receivable"
         for side in ("", other):
             yield f"account {key}{side}", visit.api.get(f"/api/v1/accounts/{pk}{side}")
-        yield f"account page {key}", visit.web.get(f"/accounts/{pk}")
+        if visit.renders:
+            yield f"account page {key}", visit.web.get(f"/accounts/{pk}")
         yield f"scorecard {key}", visit.api.get(f"/api/v1/accounts/{pk}/scorecard")
         side = "sales" if key.startswith("c") else "purchase"
         yield f"last price {key}", visit.api.get(f"/api/v1/accounts/{pk}/last_price/{item}?side={side}")
     yield "overdue", visit.api.get("/api/v1/accounts/overdue")
-    yield "overdue page", visit.web.get("/accounts/overdue")
+    if visit.renders:
+        yield "overdue page", visit.web.get("/accounts/overdue")
     yield "cash", visit.api.get("/api/v1/cash/")
-    yield "cash page", visit.web.get("/cash/")
+    if visit.renders:
+        yield "cash page", visit.web.get("/cash/")
 
 
 def report_params(report: Any) -> dict[str, str]:
@@ -229,10 +241,10 @@ def reports(visit: Visit) -> Iterator[tuple[str, Any]]:
             if param.type == "select":
                 for value, _ in param.options[1:3]:  # two more groupings: the rest reuse the same code
                     yield f"report {report.key} {value}", visit.api.get(url, query_string={**args, param.name: value})
-        yield f"report {report.key} xlsx", visit.api.get(url, query_string={**args, "format": "xlsx"})
-        if visit.web is not None:
+        if visit.renders:
+            yield f"report {report.key} xlsx", visit.api.get(url, query_string={**args, "format": "xlsx"})
             yield f"report print {report.key}", visit.web.get(f"/reports/{report.key}/print", query_string=args)
-    if visit.web is not None:
+    if visit.renders:
         yield "home dashboard", visit.web.get("/")
 
 
