@@ -31,9 +31,9 @@ CLASSES = ("A", "B", "C")
 SETTINGS = ("abc_a_percent", "abc_b_percent")
 
 
-def thresholds(ctx_session: Any, registry: Any) -> tuple[Decimal, Decimal]:
+def thresholds(session: Any, registry: Any) -> tuple[Decimal, Decimal]:
     """The cumulative shares (percent) up to which items are A, and A or B (80 and 95 by default)."""
-    values = policy_values(ctx_session, registry, SETTINGS)
+    values = policy_values(session, registry, SETTINGS)
     a = Decimal(str(values["abc_a_percent"] if values["abc_a_percent"] is not None else 80))
     b = Decimal(str(values["abc_b_percent"] if values["abc_b_percent"] is not None else 15))
     return a, a + b

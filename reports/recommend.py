@@ -38,17 +38,26 @@ def recommendations(ctx: ReportContext) -> list[dict[str, Any]]:
     today: dt.date = ctx.params.get("date") or business_today()
     days = int(ctx.params.get("days") or 365)
     doc, line = ctx.registry.cls("sales_delivery"), ctx.registry.cls("sales_delivery_line")
-    stmt = (
-        select(doc.id, doc.partner_id, doc.date, line.item_id, line.base_qty, line.qty)
+    window = (doc.status == Status.SUBMITTED.value, doc.date > today - dt.timedelta(days=days), doc.date <= today)
+    theirs = (
+        select(doc.date, line.item_id, line.base_qty, line.qty)
         .join(doc, doc.id == line.parent_id)
-        .where(doc.status == Status.SUBMITTED.value, doc.date > today - dt.timedelta(days=days), doc.date <= today)
+        .where(*window, doc.partner_id == customer)
     )
-    baskets: dict[int, set[int]] = defaultdict(set)
     bought: dict[int, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for doc_id, partner, date, item, base_qty, qty in ctx.session.execute(ctx.scoped(stmt, "sales_delivery_line")):
-        baskets[doc_id].add(item)
-        if partner == customer:
-            bought[item][_day(date)] += Decimal(base_qty if base_qty is not None else qty or 0)
+    for date, item, base_qty, qty in ctx.session.execute(ctx.scoped(theirs, "sales_delivery_line")):
+        bought[item][_day(date)] += Decimal(base_qty if base_qty is not None else qty or 0)
+    baskets: dict[int, set[int]] = defaultdict(set)
+    mine = sorted(bought)
+    for start in range(0, len(mine), 500):  # only the deliveries holding one of the customer's items
+        holding = select(line.parent_id).where(line.item_id.in_(mine[start : start + 500]))
+        stmt = (
+            select(line.parent_id, line.item_id)
+            .join(doc, doc.id == line.parent_id)
+            .where(*window, line.parent_id.in_(holding))
+        )
+        for doc_id, item in ctx.session.execute(ctx.scoped(stmt, "sales_delivery_line")):
+            baskets[doc_id].add(item)
     rows = _due(bought, today) + _together(baskets, set(bought))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank

@@ -266,6 +266,12 @@ def build(built: Built, tag: str) -> None:
         "sa1",
         {"direction": "in", "warehouse": "WH01", "reason": "other", "lines": [{"item": i2, "qty": "1", "price": buy2}]},
     )
+    # money beyond goods: an expense with its tax, and cash moved to a second account (cash figures)
+    create("account", "account2", {"code": f"{tag}B", "name": f"现金{tag}", "kind": "cash", "opening_balance": "0"})
+    expense = {"direction": "expense", "category": "rent", "account": f"{tag}A", "tax_rate": "9"}
+    posted("other_income_expense", "oie1", {**expense, "amount": w.pick("cash", "109", "218")})
+    moved = {"from_account": f"{tag}A", "to_account": f"{tag}B", "amount": w.pick("cash", "50", "60")}
+    posted("account_transfer", "at1", moved)
 
 
 def last_ids() -> dict[str, int]:

@@ -214,14 +214,20 @@ def accounts(visit: Visit) -> Iterator[tuple[str, Any]]:
         yield "cash page", visit.web.get("/cash/")
 
 
-def report_params(report: Any) -> dict[str, str]:
-    """A report's parameters pinned to the world's day (every world document is dated so)."""
+REQUIRED_LINKS = {"partner": "C1", "item": "I1"}  # a required link parameter names the world's first such row
+
+
+def report_params(report: Any, tag: str = "") -> dict[str, str]:
+    """A report's parameters pinned to the world's day (every world document is dated so), and its required
+    links to the world's rows (a customer's recommendations are for C1, whom the salesperson owns)."""
     args = {}
     for param in report.params:
         if param.type == "date_range":
             args[param.name] = f"{DAY}..{DAY}"
         elif param.type == "date":
             args[param.name] = DAY
+        elif param.type == "link" and param.required and param.to in REQUIRED_LINKS:
+            args[param.name] = f"{tag}{REQUIRED_LINKS[param.to]}"
     return args
 
 
@@ -234,7 +240,7 @@ def reports(visit: Visit) -> Iterator[tuple[str, Any]]:
     with visit.api.client.application.app_context():
         specs = list(registry().meta.reports.values())
     for report in specs:
-        args = report_params(report)
+        args = report_params(report, visit.tag)
         url = f"/api/v1/reports/{report.key}"
         yield f"report {report.key}", visit.api.get(url, query_string=args)
         for param in report.params:

@@ -5,6 +5,7 @@ figures (else 403), and counts only the documents in the reader's row scope (app
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from flask import request
@@ -13,12 +14,23 @@ from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
 from app.clock import business_today
+from app.errors import CellError, ValidationFailed
 from app.extensions import registry
+from app.i18n import t
+from app.services.money.open_items import (
+    allocate_oldest_first,
+    item_json,
+    open_items,
+    parse_amount,
+    payment_from_open_items,
+)
 from app.services.money.prices import last_price as last_partner_price
 from app.services.money.prices import supplier_scorecard
 from app.services.money.receivables import PAYABLE, RECEIVABLE, overdue_customers, partner_account
 from app.services.records.query import get_row
+from app.services.records.serialize import rows_to_json
 from app.web.context import current_access, session
+from app.web.inputs import json_object
 
 
 def _today() -> dt.date:
@@ -37,7 +49,15 @@ class AccountsApi(BaseApi):
     version = "v1"
     allow_browser_login = True
     class_permission_name = "Partner"
-    method_permission_name = {"partner_account": "read", "overdue": "read", "last_price": "read", "scorecard": "read"}
+    csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
+    method_permission_name = {
+        "partner_account": "read",
+        "overdue": "read",
+        "last_price": "read",
+        "scorecard": "read",
+        "open_items": "read",
+        "pay_open_items": "read",  # the draft payment is written through RecordService: payment write needed
+    }
     openapi_spec_tag = "accounts"
 
     @expose("/<int:pk>", methods=["GET"])
@@ -132,3 +152,95 @@ class AccountsApi(BaseApi):
         access, reg = current_access(), registry()
         get_row(session(), access, reg.model("partner"), pk)
         return self.response(200, **supplier_scorecard(session(), reg, pk, access))
+
+    @expose("/<int:pk>/open_items", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def open_items(self, pk: int) -> Any:
+        """未结单据: the partner's unpaid deliveries (`side=receivable`) or receipts (`side=payable`, the
+        default for a supplier), oldest first, less returns and earlier payments; with `amount`, how it
+        would be allocated oldest first.
+        ---
+        get:
+          summary: A partner's open items
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            200:
+              description: "`result`: {model, id, number, date, total, returned, paid, open}; `allocation`"
+        """
+        access, reg = current_access(), registry()
+        partner = get_row(session(), access, reg.model("partner"), pk)
+        side = _side(request.args.get("side")) or (PAYABLE if partner.kind == "supplier" else RECEIVABLE)
+        items = open_items(session(), access, pk, side)
+        amount = parse_amount(request.args.get("amount"), "amount")
+        allocation = (
+            [
+                {"number": item["number"], "amount": f"{value:.2f}"}
+                for item, value in allocate_oldest_first(items, amount)
+            ]
+            if amount is not None
+            else None
+        )
+        total = sum((item["open"] for item in items), Decimal(0))
+        return self.response(
+            200,
+            side=side,
+            count=len(items),
+            open_total=f"{total:.2f}",
+            result=[item_json(item) for item in items],
+            allocation=allocation,
+        )
+
+    @expose("/<int:pk>/open_items", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def pay_open_items(self, pk: int) -> Any:
+        """A draft payment (收款 / 付款) settling open items: `{"direction": "payment", "account": "BANK01",
+        "items": [{"number": "CGRK...", "amount": "100.00"}, ...], "amount": "..."}`; an item without amount
+        settles all that is open on it; without items, `amount` is allocated oldest first.
+        ---
+        post:
+          summary: Pay (or receive) open items
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            201:
+              description: The draft payment
+            422:
+              $ref: '#/components/responses/422'
+        """
+        access, reg = current_access(), registry()
+        partner = get_row(session(), access, reg.model("partner"), pk)
+        body = json_object(required=True)
+        direction = body.pop("direction", None) or ("payment" if partner.kind == "supplier" else "receipt")
+        picks = _picks(body.pop("items", None))
+        amount = parse_amount(body.pop("amount", None), "amount")
+        body.pop("partner", None)
+        row = payment_from_open_items(session(), access, direction, pk, picks, amount, body)
+        session().commit()
+        result = rows_to_json(session(), access, reg.model("payment"), [row], with_lines=True)[0]
+        return self.response(201, id=row.id, model="payment", result=result, message=t("draft_made", number=row.number))
+
+
+def _picks(raw: Any) -> dict[str, Any] | None:
+    """`items` as number -> amount (None: all that is open); numbers alone are accepted."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise ValidationFailed([CellError("items", t("open_items_pick_needed"))])
+    picks: dict[str, Any] = {}
+    for index, entry in enumerate(raw):
+        number, value = (entry, None) if isinstance(entry, str) else (None, None)
+        if isinstance(entry, dict):
+            number, value = entry.get("number"), entry.get("amount")
+        if not isinstance(number, str) or not number:
+            raise ValidationFailed([CellError(f"items.{index}.number", t("required"))])
+        picks[number] = parse_amount(value, f"items.{index}.amount")
+    return picks

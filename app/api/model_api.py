@@ -17,7 +17,7 @@ from flask_appbuilder.security.decorators import protect
 from app.api.responses import service_errors
 from app.api.rison_args import rison
 from app.api.schema import model_schemas
-from app.documents.flow import flow_of, open_lines_json, targets_of
+from app.documents.flow import REQUEST, flow_of, money_targets_of, open_lines_json, targets_of
 from app.documents.flow import open_lines as flow_open_lines
 from app.documents.flow import pick as flow_pick
 from app.documents.flow import push as flow_push
@@ -27,6 +27,7 @@ from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
+from app.services.money.open_items import request_from_receipts
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
@@ -506,7 +507,7 @@ class ModelApi(BaseApi):
         found = flow_of(session(), access, self.model_key, doc)
         targets = [
             {"model": key, "label": label(registry().model(key).label, key)}
-            for key in targets_of(registry(), self.model_key)
+            for key in targets_of(registry(), self.model_key) + money_targets_of(registry(), self.model_key)
             if access.can(key, "write")
         ]
         return self.response(200, result=found, targets=targets)
@@ -589,12 +590,17 @@ class ModelApi(BaseApi):
         """
         access = current_access()
         body = json_object(required=True)
+        if self.model_key == REQUEST:  # 付款申请 from whole receipts: their ids
+            sources = body.pop("source_ids", None)
+            row = request_from_receipts(session(), access, sources if isinstance(sources, list) else [], body)
+            session().commit()
+            return self._created(self.model_key, row)
         ids = body.pop("source_line_ids", None)
         row = flow_pick(session(), access, self.model_key, ids if isinstance(ids, list) else [], body)
         return self._created(self.model_key, row)
 
     def _require_flow_target(self, target: str) -> None:
-        if target not in targets_of(registry(), self.model_key):
+        if target not in targets_of(registry(), self.model_key) + money_targets_of(registry(), self.model_key):
             raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
 
     def _created(self, model_key: str, row: Any) -> Any:

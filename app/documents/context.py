@@ -36,6 +36,9 @@ class PostingContext(Protocol):
         """What is still owed on a delivery or receipt: its total less the returns naming it, less what
         submitted payments (but `exclude`) allocated to it."""
 
+    def requested_amount(self, number: str, exclude: int | None = None) -> Decimal:
+        """What live (pending or submitted), unpaid payment requests (but `exclude`) ask for one receipt."""
+
     def credit_limit(self, partner_id: int) -> Decimal | None:
         """The customer's credit limit (None: no limit), their row locked when they have one."""
 

@@ -20,11 +20,20 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import label, t
 from app.meta.status import Status
 from app.services.access.rights import Access
+from app.services.money.open_items import payment_from_open_items, payment_from_request, request_from_receipts
 from app.services.records.query import get_row
 from app.services.records.serialize import rows_to_json
 from app.services.records.write import RecordService
 
 LIVE = (Status.PENDING, Status.SUBMITTED)  # follow-ons that keep their source from being cancelled
+REQUEST, REQUESTED = "payment_request", "purchase_receipt"  # 付款申请 and the documents it asks to pay
+# money follow-ons (下推 by amount, not quantity): (source, target) -> how the draft is made
+MONEY_FLOWS = {
+    ("purchase_receipt", "payment_request"): "request",
+    ("purchase_receipt", "payment"): "payment",
+    ("sales_delivery", "payment"): "payment",
+    ("payment_request", "payment"): "pay_request",
+}
 
 
 def source_of(registry: Any, model_key: str) -> tuple[str | None, str]:
@@ -61,8 +70,8 @@ def live_follow_ons(session: Session, registry: Any, model_key: str, doc: Any) -
         linked = select(line.parent_id).where(line.source_model == model_key, line.source_id == doc.id)
         stmt = select(cls.number).where(cls.status.in_(LIVE), or_(cls.id.in_(linked), cls.source_number == doc.number))
         numbers += session.scalars(stmt.order_by(cls.number)).all()
-    if "payment" in registry.meta.models and model_key in _settled_models(registry):
-        pay, line = registry.cls("payment"), registry.cls("payment_line")
+    for settling in _settling_models(registry, model_key):
+        pay, line = registry.cls(settling), registry.cls(f"{settling}_line")
         stmt = (
             select(pay.number)
             .join(line, line.parent_id == pay.id)
@@ -71,6 +80,17 @@ def live_follow_ons(session: Session, registry: Any, model_key: str, doc: Any) -
         )
         numbers += session.scalars(stmt.order_by(pay.number)).all()
     return numbers
+
+
+def _settling_models(registry: Any, model_key: str) -> list[str]:
+    """The money documents whose lines may name `model_key` documents by number: payments settling
+    deliveries and receipts, payment requests asking to pay receipts."""
+    found = []
+    if "payment" in registry.meta.models and model_key in _settled_models(registry):
+        found.append("payment")
+    if model_key == REQUESTED and REQUEST in registry.meta.models:
+        found.append(REQUEST)
+    return found
 
 
 def _settled_models(registry: Any) -> set[str]:
@@ -87,7 +107,16 @@ def doc_ref(registry: Any, model_key: str, doc: Any) -> dict[str, Any]:
         "number": doc.number,
         "status": doc.status,
         "status_text": Status(doc.status).text(),
+        "pay_status_text": _option_text(registry, model_key, "pay_status", getattr(doc, "pay_status", None)),
     }
+
+
+def _option_text(registry: Any, model_key: str, field: str, value: Any) -> str:
+    """A select field's value as its label ("" when the model has no such field or no value)."""
+    spec = registry.model(model_key).field(field)
+    if spec is None or value is None:
+        return ""
+    return next((label(o.label, o.value) for o in spec.options if o.value == value), str(value))
 
 
 def flow_of(session: Session, access: Access, model_key: str, doc: Any) -> dict[str, Any]:
@@ -113,7 +142,21 @@ def flow_of(session: Session, access: Access, model_key: str, doc: Any) -> dict[
         linked = select(line.parent_id).where(line.source_model == model_key, line.source_id == doc.id)
         ids = set(session.scalars(select(cls.id).where(or_(cls.id.in_(linked), cls.source_number == doc.number))))
         follow_ons += [doc_ref(registry, target, row) for row in _readable(session, access, target, ids).values()]
+    for settling in _settling_models(registry, model_key):
+        cls, line = registry.cls(settling), registry.cls(f"{settling}_line")
+        named = select(line.parent_id).where(line.source_model == model_key, line.source_number == doc.number)
+        ids = set(session.scalars(select(cls.id).where(cls.id.in_(named))))
+        follow_ons += [doc_ref(registry, settling, row) for row in _readable(session, access, settling, ids).values()]
+    if model_key == REQUEST and "payment" in registry.meta.models:
+        pay = registry.cls("payment")
+        ids = set(session.scalars(select(pay.id).where(pay.payment_request == doc.number)))
+        follow_ons += [doc_ref(registry, "payment", row) for row in _readable(session, access, "payment", ids).values()]
     return {"sources": sources, "follow_ons": follow_ons}
+
+
+def money_targets_of(registry: Any, model_key: str) -> list[str]:
+    """The money documents a submitted `model_key` may be pushed down to (付款申请, 收付款)."""
+    return [target for (source, target) in MONEY_FLOWS if source == model_key and target in registry.meta.models]
 
 
 def _readable(session: Session, access: Access, model_key: str, ids: set[int]) -> dict[int, Any]:
@@ -190,12 +233,27 @@ def push(
     """下推: a draft `target` with the open quantities of one submitted source document the user may read
     (`header`: values for the draft's header, e.g. the supplier of an order pushed from a request)."""
     registry = access.registry
-    if target not in targets_of(registry, source_model):
+    money = target in money_targets_of(registry, source_model)
+    if target not in targets_of(registry, source_model) and not money:
         raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
     source = get_row(session, access, registry.model(source_model), pk)
     if source.status != Status.SUBMITTED:
         raise ValidationFailed([CellError("_record", t("push_not_submitted", number=source.number))])
+    if money:
+        row = _money_draft(session, access, MONEY_FLOWS[(source_model, target)], source, header or {})
+        session.commit()
+        return row
     return make_draft(session, access, target, open_lines(session, access, target, [pk]), header)
+
+
+def _money_draft(session: Session, access: Access, kind: str, source: Any, header: dict[str, Any]) -> Any:
+    """A draft payment request or payment from one submitted receipt, delivery or request."""
+    if kind == "request":
+        return request_from_receipts(session, access, [source.id], header)
+    if kind == "pay_request":
+        return payment_from_request(session, access, source, header)
+    direction = "payment" if source.__jxc_model__ == REQUESTED else "receipt"
+    return payment_from_open_items(session, access, direction, source.partner_id, {source.number: None}, None, header)
 
 
 def pick(

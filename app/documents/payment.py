@@ -6,6 +6,10 @@ less the returns that name it and earlier allocations). With
 `multi_account_payments` on, a line may name another account: its amount goes there instead of the
 header's account (app/services/money/cash.py), with or without a document to settle.
 
+A payment made from a payment request (`payment_request`, app/documents/payment_request.py) needs that
+request approved (submitted), of the same supplier and not yet paid; posting marks it paid with this
+payment's number, cancelling marks it unpaid again.
+
 Money out of an account (a payment, or cancelling a receipt) that leaves it below zero is refused when
 `refuse_negative_cash` is on, and posts with a warning naming the account and its balance otherwise.
 """
@@ -21,6 +25,7 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 
 SETTLES = {"receipt": "sales_delivery", "payment": "purchase_receipt"}
+REQUEST = "payment_request"
 
 
 class Payment(DocumentBehaviour):
@@ -51,8 +56,36 @@ class Payment(DocumentBehaviour):
                 errors.append(CellError(f"lines.{index}.allocated_amount", t("over_open", open=f"{open_amount:.2f}")))
         if doc.direction == "payment":
             errors += self._overdrawn(doc, lines)
+        errors += self._request_errors(doc)
         if errors:
             raise ValidationFailed(errors)
+
+    def _request_errors(self, doc: Any) -> list[CellError]:
+        """The payment request this payment pays must be approved, the supplier's and unpaid."""
+        number = getattr(doc, REQUEST, None)
+        if not number:
+            return []
+        found = self.ctx.submitted_document(REQUEST, number)
+        if found is None or found[0].partner_id != doc.partner_id or doc.direction != "payment":
+            return [CellError(REQUEST, t("request_not_approved", number=number))]
+        if found[0].pay_status == "paid":
+            return [CellError(REQUEST, t("request_already_paid", number=number, payment=found[0].payment_number or ""))]
+        return []
+
+    def after_post(self, doc: Any, lines: list[Any], moves: dict[Any, Any]) -> None:
+        """The request this payment pays is paid now."""
+        self._mark_request(doc, "paid", doc.number)
+
+    def after_cancel(self, doc: Any, lines: list[Any]) -> None:
+        """The request this payment paid is unpaid again."""
+        self._mark_request(doc, "unpaid", None)
+
+    def _mark_request(self, doc: Any, status: str, payment_number: str | None) -> None:
+        number = getattr(doc, REQUEST, None)
+        found = self.ctx.submitted_document(REQUEST, number, scoped=False) if number else None
+        if found is None or (status == "unpaid" and found[0].payment_number != doc.number):
+            return
+        found[0].pay_status, found[0].payment_number = status, payment_number
 
     def check_cancel(self, doc: Any, lines: list[Any]) -> None:
         """Cancelling a receipt takes its money out of the accounts again: the same rule as paying."""

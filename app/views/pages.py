@@ -12,11 +12,11 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
 
-from app.documents.flow import flow_of, open_lines_json, source_of, targets_of
+from app.documents.flow import REQUEST, REQUESTED, flow_of, money_targets_of, open_lines_json, source_of, targets_of
 from app.documents.flow import open_lines as flow_open_lines
 from app.documents.flow import pick as flow_pick
 from app.documents.flow import push as flow_push
-from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import current_locale, label, t
 from app.ledger.compute import rmb_upper
@@ -24,6 +24,15 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
+from app.services.money.open_items import (
+    PAYMENT,
+    SIDE_OF,
+    item_json,
+    open_items,
+    parse_amount,
+    payment_from_open_items,
+    request_from_receipts,
+)
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
@@ -33,6 +42,7 @@ from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
+from app.views.inbox import approval_steps
 from app.web.context import current_access, session
 from importers.pipeline import may_import
 from reports.runner import as_json, run_report
@@ -79,6 +89,7 @@ class ModelPages(BaseView):
         "close": "close",
         "push": "read",
         "pick": "write",
+        "open_items": "write",
     }
 
     @property
@@ -131,9 +142,10 @@ class ModelPages(BaseView):
             search=search,
             can_add=access.can(model.key, "write") and model.kind not in ("ledger", "line"),
             can_import=may_import(access, model),
+            can_open_items=model.key == PAYMENT and access.can(model.key, "write"),
             can_pick=model.kind == "document"
             and access.can(model.key, "write")
-            and source_of(registry(), model.key)[0] is not None,
+            and (source_of(registry(), model.key)[0] is not None or model.key == REQUEST),
         )
 
     def _record(self, pk: int) -> tuple[dict[str, Any], list[dict[str, str]], list[Any], list[dict[str, str]]]:
@@ -165,6 +177,7 @@ class ModelPages(BaseView):
         access = current_access()
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
+        history = record_history(session(), access, model, pk)
         editable = (
             access.can(model.key, "write")
             and model.kind not in ("ledger", "line")
@@ -178,7 +191,8 @@ class ModelPages(BaseView):
             fields=fields,
             lines=lines,
             line_cols=line_cols,
-            history=record_history(session(), access, model, pk),
+            history=history,
+            approval_steps=approval_steps(history) if model.kind == "document" else [],
             recommended=_recommended(model, data),
             collab=panel_config(access, model, pk, data),
             can_edit=editable,
@@ -198,7 +212,7 @@ class ModelPages(BaseView):
             else None,
             push_targets=[
                 {"model": key, "label": label(registry().model(key).label, key)}
-                for key in targets_of(registry(), model.key)
+                for key in targets_of(registry(), model.key) + money_targets_of(registry(), model.key)
                 if access.can(key, "write")
             ]
             if data.get("status") == Status.SUBMITTED
@@ -238,6 +252,8 @@ class ModelPages(BaseView):
         """选单: open lines of submitted sources (of one partner), ticked into one draft of this model."""
         access = current_access()
         model = self.model
+        if model.key == REQUEST:
+            return self._pick_receipts()
         if request.method == "POST":
             ids = [int(i) for i in request.form.getlist("line") if i.isdigit()]
             try:
@@ -266,6 +282,85 @@ class ModelPages(BaseView):
             rows=open_lines_json(session(), access, picked),
             partner=partner,
             partners=partners,
+        )
+
+    def _pick_receipts(self) -> Any:
+        """选单 of a payment request: a supplier's unpaid receipts, the ticked ones into one draft request."""
+        access = current_access()
+        if request.method == "POST":
+            ids = [int(i) for i in request.form.getlist("source") if i.isdigit()]
+            try:
+                row = request_from_receipts(session(), access, ids)
+                session().commit()
+            except ServiceError as exc:
+                session().rollback()
+                flash(_messages(exc), "danger")
+                return redirect(request.url)
+            flash(t("draft_made", number=row.number), "success")
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=row.id))
+        partner = request.args.get("partner", type=int)
+        items: list[dict[str, Any]] = []
+        if partner is not None:
+            get_row(session(), access, registry().model("partner"), partner)
+            try:
+                items = [item_json(i) for i in open_items(session(), access, partner, SIDE_OF["payment"])]
+            except Forbidden:
+                abort(403)
+        return self.render_template(
+            "jxc/pick_receipts.html",
+            title=f"{label(self.model.label, self.model.key)} · {t('page.pick')}",
+            source_label=label(registry().model(REQUESTED).label, REQUESTED),
+            items=items,
+            partner=partner,
+            partners=_readable_choices(access, "partner"),
+        )
+
+    @expose("/open_items", methods=["GET", "POST"])
+    @has_access
+    def open_items(self) -> Any:
+        """未结单据: a payment (receipt) from a partner's open receipts (deliveries): the ticked ones with the
+        amounts typed (blank: all that is open), or an amount spread oldest first; the draft's page opens."""
+        if self.model_key != PAYMENT:
+            abort(404)
+        access = current_access()
+        partner = request.values.get("partner", type=int)
+        direction = request.values.get("direction") or "payment"
+        if direction not in SIDE_OF:
+            abort(400)
+        if request.method == "POST" and partner is not None:
+            picks = {n: request.form.get(f"amount_{n}") for n in request.form.getlist("item")}
+            try:
+                row = payment_from_open_items(
+                    session(),
+                    access,
+                    direction,
+                    partner,
+                    {n: parse_amount(v, f"amount_{n}") for n, v in picks.items()},
+                    parse_amount(request.form.get("amount"), "amount"),
+                    {"account": request.form.get("account", type=int)},
+                )
+                session().commit()
+            except ServiceError as exc:
+                session().rollback()
+                flash(_messages(exc), "danger")
+                return redirect(request.url)
+            flash(t("draft_made", number=row.number), "success")
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=row.id))
+        items: list[dict[str, Any]] = []
+        if partner is not None:
+            get_row(session(), access, registry().model("partner"), partner)
+            try:
+                items = [item_json(i) for i in open_items(session(), access, partner, SIDE_OF[direction])]
+            except Forbidden:
+                abort(403)
+        return self.render_template(
+            "jxc/open_items.html",
+            title=f"{label(self.model.label, self.model.key)} · {t('page.open_items')}",
+            items=items,
+            partner=partner,
+            direction=direction,
+            partners=_readable_choices(access, "partner"),
+            accounts=_readable_choices(access, "account"),
         )
 
     @expose("/<int:pk>/print")
@@ -450,6 +545,18 @@ def _messages(exc: ServiceError) -> str:
     if isinstance(exc, ValidationFailed):
         return "；".join(e.message for e in exc.errors)
     return exc.message
+
+
+def _readable_choices(access: Any, model_key: str) -> list[tuple[int, str]]:
+    """(id, code and name) of the rows of a master model the user may read, by code (a page's choice)."""
+    if not access.can(model_key, "read"):
+        return []
+    cls = registry().cls(model_key)
+    stmt = select(cls.id, cls.code, cls.name).order_by(cls.code)
+    scope = access.scope(registry().model(model_key))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    return [(pk, f"{code} {name}") for pk, code, name in session().execute(stmt)]
 
 
 def _partner_names(ids: set[int]) -> list[tuple[int, str]]:

@@ -25,6 +25,7 @@ from app.views.collab import MineView
 from app.views.grid import GridView
 from app.views.home import ReorderView
 from app.views.imports import ImportsView
+from app.views.inbox import InboxView
 from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.notifications import NotificationsView
@@ -65,6 +66,7 @@ PLATFORM_VIEWS = (
     BackupsView,
     ReportsView,
     SchedulesView,
+    InboxView,
     MineView,
     NotificationsView,
 )

@@ -9,6 +9,7 @@ from flask import Flask
 from app.clock import business_time
 from app.i18n import MESSAGES, current_locale, t, texts_under
 from app.views.changes import describe, model_label
+from app.views.inbox import inbox_count
 
 
 def page_text(key: str, **params: object) -> str:
@@ -57,4 +58,5 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["model_label"] = model_label
     app.jinja_env.globals["audit_describe"] = describe
+    app.jinja_env.globals["inbox_count"] = inbox_count
     app.jinja_env.globals["bell_unread"] = bell_unread

@@ -31,6 +31,7 @@ from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.money.budgets import budget_usage
 from app.services.money.cash import balances_now
+from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, receivable
 from app.services.records.audit import audit_change
 from app.services.records.computed import apply_computed
@@ -200,7 +201,7 @@ class PostingService:
             return doc
         self._transition(model, doc, Status.PENDING, Status.SUBMITTED, version)
         doc.approval_step = step + 1  # the last level counts too
-        posted = self._post_document(model, doc, Status.PENDING, action="approve", **marks)
+        posted = self._post_document(model, doc, Status.PENDING, action="approve", level=step + 1, **marks)
         self.message = t("outcome_approved_all", levels=max(len(levels), 1), posted=self.message)
         return posted
 
@@ -420,6 +421,10 @@ class PostingService:
         """What is still owed on a delivery or receipt: its total less the returns naming it, less what
         submitted payments (but `exclude`) allocated to it."""
         return open_amount(self.session, self.registry, model_key, doc, exclude)
+
+    def requested_amount(self, number: str, exclude: int | None = None) -> Decimal:
+        """What live, unpaid payment requests (but `exclude`) ask for one receipt."""
+        return requested(self.session, self.registry, [number], exclude).get(number, Decimal(0))
 
     def credit_limit(self, partner_id: int) -> Decimal | None:
         """The customer's credit limit (None: no limit). A customer with one is locked (FOR NO KEY UPDATE,

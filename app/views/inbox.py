@@ -1,0 +1,92 @@
+"""/inbox/: 待审批, the documents waiting for the signed-in user's approval step (the same `waiting_for()` as
+the API, the menu's count and the dashboard), each approved or sent back with a comment from the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, request
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.errors import NotFound, ServiceError, ValidationFailed
+from app.extensions import registry
+from app.i18n import t
+from app.services.posting.inbox import waiting_for
+from app.services.posting.service import PostingService
+from app.web.context import current_access, session
+
+STEP_ACTIONS = ("submit", "approve", "reject")  # the audit rows that make a document's approval steps
+
+
+class InboxView(BaseView):
+    """The inbox page and its approve / send back buttons."""
+
+    route_base = "/inbox"
+    class_permission_name = "Meta"  # every signed-in user reads their own inbox
+    method_permission_name = {"index": "read", "decide": "read"}  # the posting checks the approve right
+
+    @expose("/")
+    @has_access
+    def index(self) -> Any:
+        """What waits for my step, oldest first."""
+        waiting = waiting_for(session(), current_access())
+        return self.render_template("jxc/inbox.html", title=t("page.inbox"), waiting=waiting)
+
+    @expose("/<model_key>/<int:pk>/<decision>", methods=["POST"])
+    @has_access
+    def decide(self, model_key: str, pk: int, decision: str) -> Any:
+        """Approve (`approve`) or send back (`reject`) one document with the comment typed beside it."""
+        if decision not in ("approve", "reject") or model_key not in registry().meta.models:
+            abort(404)
+        service = PostingService(session(), current_access())
+        service.comment = (request.form.get("comment") or "").strip()[:500]
+        action = service.approve if decision == "approve" else service.reject
+        try:
+            doc = action(model_key, pk, request.form.get("version", type=int))
+            flash(f"{doc.number}：{service.message}", "success")
+            for warning in service.warnings:
+                flash(warning, "warning")
+        except NotFound:
+            abort(404)
+        except ValidationFailed as exc:
+            session().rollback()
+            flash("；".join(e.message for e in exc.errors), "danger")
+        except ServiceError as exc:
+            session().rollback()
+            flash(exc.message, "danger")
+        return redirect("/inbox/")
+
+
+def inbox_count() -> int | None:
+    """How many documents wait for the signed-in user (the menu's badge), once per request; None when it
+    cannot be read (no user, the database out of reach: the menu is drawn without it)."""
+    if "jxc_inbox_count" not in g:
+        try:
+            g.jxc_inbox_count = len(waiting_for(session(), current_access()))
+        except SQLAlchemyError:
+            session().rollback()
+            g.jxc_inbox_count = None
+    return g.jxc_inbox_count
+
+
+def approval_steps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A document's approval steps from its audit rows, oldest first: who, when, what (sent for approval,
+    approved level k, sent back) and the comment."""
+    steps = []
+    for entry in reversed(history):
+        after = entry.get("after") or {}
+        if entry["action"] not in STEP_ACTIONS or entry["action"] == "submit" and after.get("status") != "pending":
+            continue
+        steps.append(
+            {
+                "at": entry["at"],
+                "user": entry["user"],
+                "action": entry["action"],
+                "action_text": t(f"page.step_{entry['action']}"),
+                "level": after.get("level"),
+                "comment": after.get("comment") or "",
+            }
+        )
+    return steps

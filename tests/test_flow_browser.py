@@ -1,0 +1,218 @@
+"""Issue 17 in a real browser (Debian chromium, zh-CN) against one gunicorn server on the demo data: 下推
+from a purchase request to an order to a receipt with no line typed, 选单 of two orders into one receipt,
+and an approver's 待审批 page approving with a comment (the count on the menu, the step on the document).
+
+One server and one Chromium for the module; one test walks the whole flow. Screenshots go to
+test-artifacts/flow-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import prison
+import pytest
+from conftest import PASSWORD
+from in_browser import DESKTOP, Console, demo_server, headless_chromium
+from servers import ARTIFACTS, HttpApi
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CLERK, MANAGER = "flow_clerk", "flow_manager"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from demo_server(tmp_path_factory, "flow-browser")
+
+
+@pytest.fixture(scope="module")
+def api(server: Any) -> HttpApi:
+    return HttpApi(server.url)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    yield from headless_chromium()
+
+
+def _user(api: HttpApi, username: str, role: str) -> HttpApi:
+    """A user with one role, made through FAB's security API; their API client."""
+    query = prison.dumps({"filters": [{"col": "name", "opr": "eq", "value": role}]})
+    status, roles = api.get("/api/v1/security/roles/?q=" + quote(query, safe=""))
+    assert status == 200 and roles["count"] == 1, roles
+    user = {
+        "username": username,
+        "first_name": role,
+        "last_name": "流程",
+        "email": f"{username}@jxc.local",
+        "password": PASSWORD,
+        "active": True,
+        "roles": [roles["ids"][0]],
+    }
+    status, body = api.post("/api/v1/security/users/", user)
+    assert status == 201, body
+    return HttpApi(api.base_url, username, PASSWORD)
+
+
+def _page(chromium: Any, server: Any, username: str) -> tuple[Any, Any, Console]:
+    """A signed-in page of this user (signed in through /login/, like a person)."""
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    console = Console()
+    page = context.new_page()
+    console.attach(page)
+    page.goto(server.url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(server.url + "/")
+    return context, page, console
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"flow-{name}.png"), full_page=True)
+
+
+def _doc(api: HttpApi, model: str, pk: int) -> dict[str, Any]:
+    status, body = api.get(f"/api/v1/{model}/{pk}")
+    assert status == 200, body
+    return body["result"]
+
+
+def _made(api: HttpApi, model: str, body: dict[str, Any], submit: bool = True) -> dict[str, Any]:
+    status, made = api.post(f"/api/v1/{model}/", body)
+    assert status == 201, made
+    if submit:
+        status, posted = api.post(f"/api/v1/{model}/{made['id']}/submit", {})
+        assert status == 200, posted
+        return posted["result"]
+    return made["result"]
+
+
+def _id_in(url: str, model: str) -> int:
+    found = re.search(rf"/m/{model}/(\d+)", url)
+    assert found, url
+    return int(found.group(1))
+
+
+def _save_and_submit(page: Any, server: Any, model: str) -> int:
+    """On a draft's edit form: save as it is (nothing typed), then 审核 on its page; the document's id."""
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(rf".*/m/{model}/\d+$"))
+    pk = _id_in(page.url, model)
+    page.click("#jxc-submit")
+    page.wait_for_url(re.compile(rf".*/m/{model}/{pk}$"))
+    assert page.locator(".alert-success").count() >= 1, page.content()[:2000]
+    return pk
+
+
+def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
+    clerk = _user(api, CLERK, "clerk")
+    _user(api, MANAGER, "manager")
+    request = _made(
+        clerk,
+        "purchase_request",
+        {
+            "date": "2026-11-25",
+            "warehouse": "WH01",
+            "lines": [
+                {"item": "SP0001", "qty": "6", "price": "2.5", "suggested_supplier": "S001"},
+                {"item": "SP0002", "qty": "4", "price": "3", "suggested_supplier": "S001"},
+            ],
+        },
+    )
+    assert request["status"] == "pending"
+
+    # the approver: the count on the menu, the inbox page, approve with a comment
+    context, page, console = _page(chromium, server, MANAGER)
+    try:
+        badge = page.locator(".jxc-inbox-badge").first
+        assert badge.inner_text().strip() == "1"
+        page.click("a.dropdown-toggle:has(.jxc-inbox-badge)")
+        page.click("a[href='/inbox/']")
+        page.wait_for_url(server.url + "/inbox/")
+        row = page.locator(f"tr[data-number='{request['number']}']")
+        assert "请购单" in row.inner_text() and "第 1 / 1 级" in row.inner_text()
+        row.locator(".jxc-inbox-comment").fill("同意，尽快下单")
+        _shot(page, "inbox")
+        row.locator(".jxc-inbox-approve").click()
+        page.wait_for_url(server.url + "/inbox/")
+        assert "已通过全部 1 级审批" in page.locator(".alert-success").inner_text()
+        assert page.locator("#jxc-inbox-empty").inner_text() == "没有等待您审批的单据"
+        assert page.locator(".jxc-inbox-badge").count() == 0
+        page.goto(f"{server.url}/m/purchase_request/{request['id']}")
+        steps = page.locator(".jxc-approval-steps tbody").inner_text()
+        assert "提交审批" in steps and "审批通过" in steps and "同意，尽快下单" in steps and MANAGER in steps
+        console.check()
+    finally:
+        context.close()
+
+    # 下推: request -> order -> receipt, no line typed
+    context, page, console = _page(chromium, server, "admin")
+    try:
+        page.goto(f"{server.url}/m/purchase_request/{request['id']}")
+        page.click("button.jxc-push[data-target='purchase_order']")
+        page.wait_for_url(re.compile(r".*/m/purchase_order/\d+/edit$"))
+        assert "已生成草稿" in page.locator(".alert-success").inner_text()
+        order_id = _save_and_submit(page, server, "purchase_order")
+        order = _doc(api, "purchase_order", order_id)
+        assert (order["status"], order["partner"]["key"], order["total_amount"]) == ("submitted", "S001", "27.00")
+        assert [(line["item"]["key"], Decimal(line["qty"]), line["source_id"]) for line in order["lines"]] == [
+            ("SP0001", Decimal(6), request["id"]),
+            ("SP0002", Decimal(4), request["id"]),
+        ]
+        page.click("button.jxc-push[data-target='purchase_receipt']")
+        page.wait_for_url(re.compile(r".*/m/purchase_receipt/\d+/edit$"))
+        receipt_id = _save_and_submit(page, server, "purchase_receipt")
+        receipt = _doc(api, "purchase_receipt", receipt_id)
+        assert receipt["status"] == "submitted" and receipt["warehouse"]["key"] == "WH01"
+        assert [(line["source_line_id"], Decimal(line["qty"])) for line in receipt["lines"]] == [
+            (line["id"], Decimal(line["qty"])) for line in order["lines"]
+        ]
+        assert receipt["number"] in page.locator(".jxc-show h3").inner_text()
+        page.goto(f"{server.url}/m/purchase_order/{order_id}")
+        assert receipt["number"] in page.locator(".jxc-flow-follow-ons").inner_text()
+
+        # 选单: two orders of one supplier into one receipt
+        orders = [
+            _made(
+                api,
+                "purchase_order",
+                {
+                    "date": "2026-11-26",
+                    "partner": "S002",
+                    "warehouse": "WH01",
+                    "lines": [{"item": sku, "qty": qty, "price": "1.5"}],
+                },
+            )
+            for sku, qty in (("SP0003", "7"), ("SP0004", "9"))
+        ]
+        page.goto(f"{server.url}/m/purchase_receipt/")
+        page.click("#jxc-pick")
+        page.wait_for_url(re.compile(r".*/m/purchase_receipt/pick"))
+        page.select_option("#jxc-pick-partner", value=str(orders[0]["partner"]["id"]))
+        page.click("#jxc-pick-show")
+        page.wait_for_url(re.compile(r".*partner=\d+"))
+        for made in orders:
+            page.check(f"input[name=line][data-source='{made['number']}']")
+        _shot(page, "pick")
+        page.click("#jxc-pick-make")
+        page.wait_for_url(re.compile(r".*/m/purchase_receipt/\d+/edit$"))
+        picked_id = _save_and_submit(page, server, "purchase_receipt")
+        picked = _doc(api, "purchase_receipt", picked_id)
+        assert picked["partner"]["key"] == "S002"
+        assert [(line["source_id"], Decimal(line["qty"])) for line in picked["lines"]] == [
+            (orders[0]["id"], Decimal(7)),
+            (orders[1]["id"], Decimal(9)),
+        ]
+        sources = page.locator(".jxc-flow-sources").inner_text()
+        assert orders[0]["number"] in sources and orders[1]["number"] in sources
+        _shot(page, "picked-receipt")
+        console.check()
+    finally:
+        context.close()
