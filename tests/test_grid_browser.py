@@ -586,7 +586,7 @@ def test_export_is_exactly_the_filtered_sorted_view(server, desktop):
 def test_screenshots_desktop_and_phone_cards(server, chromium, admin_state, desktop):
     page, console = desktop
     open_grid(page, server)
-    assert page.locator(".tabulator-frozen[tabulator-field=sku]").count() > 1  # frozen key columns
+    assert page.locator(".jxc-frozen[tabulator-field=sku]").count() > 1  # frozen key columns
     assert page.locator(".tabulator-calcs-bottom").first.inner_text().startswith("本页合计")
     assert page.locator(".jxc-grid-count").inner_text().startswith("共 ")
     shot(page, "desktop-zh")

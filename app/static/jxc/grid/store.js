@@ -324,10 +324,13 @@
             g.setStatus(t(redo ? 'redone' : 'undone'));
             // rows the undo brought back (a deleted row comes back as a new row) show at once, on top,
             // even when the page's order puts them elsewhere
-            var back = r.body.rows || [];
+            var back = (r.body.rows || []).filter(function (row) { return row.tmp_id; });  // rows it created
             g.reloadPage().then(function () {
               back.forEach(function (row) {
-                if (!g.pageRowByKey(row.id)) { g.table.addRow(Object.assign({}, row, {_errors: {}, _pending: {}}), true); }
+                if (g.pageRowByKey(row.id)) { return; }
+                var data = Object.assign({}, row, {_errors: {}, _pending: {}});
+                delete data.tmp_id;
+                g.table.addRow(data, true);
               });
             });
           } else {
