@@ -253,8 +253,11 @@ def meta_export(output: Path | None) -> None:
 @click.option("--action", type=click.Choice(["create", "update", "upsert"]), default="create", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 @click.option("--force", is_flag=True, help="Import content already imported (while that import stands).")
+@click.option("--post", is_flag=True, help="Documents: post them (the user needs submit); drafts otherwise.")
 @click.option("--user", "username", default="admin", show_default=True, help="import as this user")
-def import_command(model: str, file: Path, mode: str, action: str, dry_run: bool, force: bool, username: str) -> None:
+def import_command(
+    model: str, file: Path, mode: str, action: str, dry_run: bool, force: bool, post: bool, username: str
+) -> None:
     """Import an xlsx, xls or csv file into MODEL; prints every error as `row N, column C: message`."""
     from app.errors import ServiceError
     from app.extensions import db, write_intent
@@ -275,6 +278,7 @@ def import_command(model: str, file: Path, mode: str, action: str, dry_run: bool
                 action=action,
                 dry_run=dry_run,
                 force=force,
+                post=post,
             )
         except ServiceError as exc:
             _fail(exc.message or str(exc))

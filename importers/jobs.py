@@ -69,7 +69,7 @@ def _may_import(access: Any, args: Mapping[str, Any]) -> bool:
 
 @job_kind("import", label=texts_for("imports.job_label"), allowed=_may_import, timeout=3 * 3600)
 def import_job(ctx: JobContext) -> dict[str, Any]:
-    """args: model, upload (content hash), filename, mode, action, dry_run, force, mapping."""
+    """args: model, upload (content hash), filename, mode, action, dry_run, force, mapping, post."""
     args = ctx.args
     data = read_upload(str(args["upload"]))
     ctx.total(None)
@@ -86,6 +86,7 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
         mapping=args.get("mapping") or None,
         job_id=ctx.job_id,
         progress=ctx.progress,
+        post=bool(args.get("post")),
     )
     for name in ("created", "updated", "skipped"):
         ctx.count(name, getattr(outcome, name))

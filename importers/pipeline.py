@@ -83,6 +83,8 @@ class Outcome:
     signature: str = ""
     created_ids: list[tuple[int, int]] = field(default_factory=list)  # (id, version)
     updated_rows: list[dict[str, Any]] = field(default_factory=list)  # {id, before, version}
+    # rows the model's rules changed because of a created row (a new price closes the one before it)
+    followed_rows: list[dict[str, Any]] = field(default_factory=list)  # {id, before, version}
     import_id: int | None = None  # the recorded import (undo), once applied
     table: Table | None = None  # the rows as read, and where the header is (the errors workbook)
     header_index: int = 0
@@ -122,8 +124,14 @@ class Prepared:
 
 def may_import(access: Access, model: ModelSpec) -> bool:
     """Whether the import buttons show: a master-data model the user may import into and write."""
-    importable = model.kind not in ("ledger", "document") and not model.is_line
-    return importable and access.can(model.key, "import") and access.can(model.key, "write")
+    return _importable(model) and access.can(model.key, "import") and access.can(model.key, "write")
+
+
+def _importable(model: ModelSpec) -> bool:
+    """Master data, or a document that keeps the file's number (importers/documents.py)."""
+    if model.kind == "document":
+        return model.lines_model is not None and model.field("external_ref") is not None
+    return model.kind != "ledger" and not model.is_line
 
 
 def importable_model(access: Access, model_key: str) -> ModelSpec:
@@ -132,7 +140,7 @@ def importable_model(access: Access, model_key: str) -> ModelSpec:
         model = access.registry.model(model_key)
     except KeyError as exc:
         raise Forbidden(t("imports.unknown_model", model=model_key)) from exc
-    if model.kind in ("ledger", "document") or model.is_line:
+    if not _importable(model):
         raise Forbidden(t("imports.not_importable", model=label(model.label, model.key)))
     access.require(model.key, "import")
     access.require(model.key, "write")
@@ -152,11 +160,18 @@ def run_import(
     remembered: dict[str, str] | None = None,
     layouts: Layouts | None = None,
     progress: Progress | None = None,
+    post: bool = False,
 ) -> Outcome:
-    """Import `data` into `model_key` as `access`'s user; nothing is committed here."""
+    """Import `data` into `model_key` as `access`'s user; nothing is committed here. Documents are created
+    (action `create` only) as drafts, or posted with `post` (the user needs `submit`)."""
     if mode not in MODES or action not in ACTIONS:
         raise ValidationFailed([CellError("mode" if mode not in MODES else "action", t("imports.bad_option"))])
     model = importable_model(access, model_key)
+    document = model.kind == "document"
+    if document and action != "create":
+        raise ValidationFailed([CellError("action", t("imports.documents_create_only"))])
+    if post:
+        access.require(model.key, "submit")
     outcome = Outcome(model.key, action, mode, dry_run)
     try:
         table = read_table(data, filename)
@@ -166,7 +181,13 @@ def run_import(
         return outcome
     outcome.notes.extend(table.notes)
     outcome.table = table
-    prepared = validate(session, access, model, table, action, outcome, remembered, layouts)
+    from importers.documents import apply_documents, validate_documents  # documents build on this module
+
+    prepared: Any = (
+        validate_documents(session, access, model, table, outcome, remembered, layouts)
+        if document
+        else validate(session, access, model, table, action, outcome, remembered, layouts)
+    )
     if outcome.problems:
         outcome.refused = outcome.problems[0]
         return outcome
@@ -174,11 +195,14 @@ def run_import(
         outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
         return outcome
     savepoint = session.begin_nested() if dry_run else None
-    apply_rows(session, access, model, prepared, outcome, progress)
+    if document:
+        apply_documents(session, access, model, prepared, outcome, post, progress)
+    else:
+        apply_rows(session, access, model, prepared, outcome, progress)
     if outcome.issues and mode == "all":  # rules and constraints checked only at the write
         outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
         outcome.created = outcome.updated = 0
-        outcome.created_ids, outcome.updated_rows = [], []
+        outcome.created_ids, outcome.updated_rows, outcome.followed_rows = [], [], []
         if savepoint is not None:
             savepoint.rollback()
         else:
@@ -211,7 +235,13 @@ def preview(
         table = read_table(data, filename)
     except FileRefused as exc:
         return {"problems": [str(exc)], "headers": [], "columns": [], "rows": [], "issues": [], "fields": []}
-    prepared = validate(session, access, model, table, action, outcome, remembered, layouts)
+    from importers.documents import validate_documents  # documents build on this module
+
+    prepared: Any = (
+        validate_documents(session, access, model, table, outcome, remembered, layouts)
+        if model.kind == "document"
+        else validate(session, access, model, table, action, outcome, remembered, layouts)
+    )
     fields = prepared.fields
     mapping = prepared.match.mapping
     rows = []
@@ -445,6 +475,8 @@ def apply_rows(
     outcome.skipped = len(prepared.rows) - len(todo)
     columns = {name: col for col, name in prepared.match.mapping.items()}
     targets = _load_rows(session, access, model, [pk for _, _, pk in todo if pk is not None])
+    created: set[int] = set()
+    followed: dict[int, dict[str, Any]] = {}
     for done, (row_no, payload, pk) in enumerate(todo, start=1):
         try:
             if pk is None:
@@ -455,6 +487,11 @@ def apply_rows(
                 outcome.created += 1
                 outcome.created_ids.append((row.id, row.version))
                 session.expunge(row)
+                created.add(row.id)
+                for change in records.followed:  # a row this import created is only deleted by its undo
+                    if change["id"] not in created:
+                        followed.setdefault(change["id"], change)  # its state before the import
+                records.followed.clear()
             else:
                 row = targets[pk]
                 before = {name: _stored(row, model.field(name)) for name in payload}
@@ -472,6 +509,17 @@ def apply_rows(
     records.write_audit()
     for change in outcome.updated_rows:
         change["version"] = targets[change["id"]].version
+    outcome.followed_rows = [
+        {"id": pk, "before": change["before"], "version": change["row"].version} for pk, change in followed.items()
+    ]
+    if outcome.created_ids and records.followed_any:  # rows created here and closed by later rows: their version now
+        cls: Any = access.registry.cls(model.key)
+        versions: dict[int, int] = {}
+        ids = sorted(created)
+        for start in range(0, len(ids), CHUNK):
+            stmt = select(cls.id, cls.version).where(cls.id.in_(ids[start : start + CHUNK]))
+            versions.update({pk: version for pk, version in session.execute(stmt)})
+        outcome.created_ids = [(pk, versions.get(pk, version)) for pk, version in outcome.created_ids]
 
 
 def _stored(row: Any, spec: FieldSpec | None) -> Any:

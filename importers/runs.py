@@ -76,19 +76,32 @@ def record_import(
         )
     )
     import_id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
-    rows = [
-        {"import_id": import_id, "record_id": pk, "op": "create", "version": version, "before": None}
-        for pk, version in outcome.created_ids
-    ] + [
-        {
-            "import_id": import_id,
-            "record_id": change["id"],
-            "op": "update",
-            "version": change["version"],
-            "before": json.dumps(change["before"], ensure_ascii=False, default=str),
-        }
-        for change in outcome.updated_rows
-    ]
+    rows = (
+        [
+            {"import_id": import_id, "record_id": pk, "op": "create", "version": version, "before": None}
+            for pk, version in outcome.created_ids
+        ]
+        + [
+            {
+                "import_id": import_id,
+                "record_id": change["id"],
+                "op": "update",
+                "version": change["version"],
+                "before": json.dumps(change["before"], ensure_ascii=False, default=str),
+            }
+            for change in outcome.updated_rows
+        ]
+        + [
+            {
+                "import_id": import_id,
+                "record_id": change["id"],
+                "op": "follow",
+                "version": change["version"],
+                "before": json.dumps(change["before"], ensure_ascii=False, default=str),
+            }
+            for change in outcome.followed_rows
+        ]
+    )
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(import_change), rows[start : start + CHUNK])
     return import_id
@@ -132,6 +145,8 @@ def undo_import(session: Session, access: Access, import_id: int, progress: Any 
     if changed:
         raise ValidationFailed(changed, summary=t("imports.undo_refused", count=len(changed)))
     records = RecordService(session, access, batch=True)
+    # what the model's rules changed because of created rows (a closed price) is put back once they are gone
+    changes = [c for c in changes if c.op != "follow"] + [c for c in changes if c.op == "follow"]
     for done, change in enumerate(changes, start=1):
         if change.op == "create":
             records.delete(run.model, change.record_id, expected_version=change.version)

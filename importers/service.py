@@ -30,11 +30,13 @@ def import_file(
     mapping: dict[str, Any] | None = None,
     job_id: int | None = None,
     progress: Progress | None = None,
+    post: bool = False,
 ) -> Outcome:
     """Import `data` into `model_key` (see importers.pipeline.run_import) and record it when applied.
 
     `mapping` is {header as in the file: field name, or "" to skip the column}: the user's correction,
-    used for this file and remembered for its layout. `force` applies content already imported."""
+    used for this file and remembered for its layout. `force` applies content already imported. `post`
+    posts imported documents (drafts otherwise)."""
     model = importable_model(access, model_key)
     digest = content_hash(data)
     if not dry_run and not force:
@@ -58,6 +60,7 @@ def import_file(
         remembered=remembered,
         layouts=lambda signature: load_layout(session, model.key, signature),
         progress=progress,
+        post=post,
     )
     if outcome.applied:
         outcome.import_id = record_import(session, access, outcome, digest, filename, job_id)

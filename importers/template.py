@@ -44,7 +44,12 @@ def _choices(spec: FieldSpec, locale: str | None) -> list[str]:
 
 def template_workbook(access: Access, model: ModelSpec, locale: str | None = None) -> bytes:
     """The template as xlsx bytes, for the columns `access`'s user may fill."""
-    fields = importable_fields(model, access.visible_fields(model))
+    if model.kind == "document":  # the file's number, the header's columns, then the lines'
+        from importers.documents import REFERENCE, document_fields
+
+        fields = [spec for spec in document_fields(access, model).values() if spec.name != REFERENCE]
+    else:
+        fields = importable_fields(model, access.visible_fields(model))
     book = Workbook()
     sheet = book.active
     assert sheet is not None

@@ -2,7 +2,8 @@
 
 Every figure is a sum of ledger entries, so opening + in - out = closing exactly, and the closing of a period
 reaching today is the stock balance. A cancelled document's reversing entries net its kind (a cancelled
-receipt takes its quantity back out of "purchase in", it is not an "other out").
+receipt takes its quantity back out of "purchase in", it is not an "other out"). An opening balance's
+entries are opening stock whatever the period.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from reports.query import add_grouped
 ZERO = Decimal(0)
 IN_KINDS = {"purchase_receipt": "purchase", "sales_return": "return", "stock_transfer": "transfer", "stocktake": "gain"}
 OUT_KINDS = {"sales_delivery": "sales", "purchase_return": "return", "stock_transfer": "transfer", "stocktake": "loss"}
+OPENING = "opening_balance"
 KINDS_IN = ("purchase", "return", "transfer", "gain", "other")
 KINDS_OUT = ("sales", "return", "transfer", "loss", "other")
 
@@ -58,7 +60,8 @@ def inventory_summary(ctx: ReportContext) -> list[dict[str, Any]]:
     """进销存汇总表 per item and warehouse: opening, in by kind, out by kind, closing (quantity and value)."""
     period: Period = ctx.params["period"]
     move, conditions = _moves(ctx)
-    before = move.date < period.start
+    # an opening balance (期初单) inside the period is opening stock too, never "other in"
+    before = or_(move.date < period.start, move.document_model == OPENING)
     side = case((before, literal("opening")), (_inbound(move), literal("in")), else_=literal("out"))
     stmt = (
         select(

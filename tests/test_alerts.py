@@ -6,12 +6,13 @@ schedule leaves a backup that passes the restore's checks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
 import openpyxl
 import pytest
-from conftest import _csrf_from
+from conftest import _csrf_from, unique
 from ledger_helpers import document, new_item, new_partner, post, receive
 from servers import free_port
 from sqlalchemy import select
@@ -178,3 +179,65 @@ def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, m
     assert copy["recipient"].endswith(newest.name)
     manifest = check_backup(settings_of(app), app.config["SQLALCHEMY_DATABASE_URI"], newest.path)
     assert manifest["reason"] == "scheduled" and manifest["tables"]["jxc_schedule"]["rows"] >= 1
+
+
+def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, api_as, monkeypatch):
+    from app.extensions import db
+    from app.schedules.alerts import collect
+    from app.services.users.access import access_for
+
+    monkeypatch.setenv("JXC_CLOCK", "2026-12-01T02:00:00+00:00")
+    kept = new_item(admin_api, track_batch=True, shelf_life_days=30, max_stock="1")
+    supplier, _ = new_partner(admin_api, "supplier", payment_terms_days=0)
+    customer, customer_id = new_partner(admin_api, "customer", payment_terms_days=0)
+    bought = post(
+        admin_api,
+        "purchase_receipt",
+        [{"item": kept, "qty": "5", "price": "2", "batch": "B1", "production_date": "2026-11-10"}],
+        partner=supplier,
+        warehouse="WH01",
+    )
+    post(
+        admin_api,
+        "sales_delivery",
+        [{"item": kept, "qty": "1", "price": "9", "batch": "B1"}],
+        partner=customer,
+        warehouse="WH01",
+    )
+    code = unique("BC")
+    category = admin_api.post("/api/v1/category/", json={"code": code, "name": f"预算 {code}"}).get_json()["id"]
+    budgeted = new_item(admin_api, category=category)
+    answer = admin_api.post("/api/v1/budget/", json={"period": "2026-12", "category": category, "amount": "100"})
+    assert answer.status_code == 201, answer.get_json()
+    post(
+        admin_api,
+        "purchase_order",
+        [{"item": budgeted, "qty": "1", "price": "85"}],
+        date="2026-12-01",
+        warehouse="WH01",
+    )
+    buyer = api_as("purchaser")  # not the admin's own: creator_cannot_approve
+    big = document(buyer, "purchase_order", [{"item": budgeted, "qty": "1", "price": "20000"}], warehouse="WH01")
+    assert buyer.post(f"/api/v1/purchase_order/{big['id']}/submit").get_json()["result"]["status"] == "pending"
+    kept_id = item_id_of(app, kept)
+    expected = {
+        "overstock": f"overstock:{kept_id}",
+        "expiry": f"expiry:{kept_id}:WH01:B1:near",
+        "payable_due": f"payable:{bought['number']}",
+        "overdue": f"overdue:{customer_id}",
+        "budget": f"budget:2026-12:预算 {code}:near",
+        "approval": f"approval:purchase_order:{big['id']}:1",
+    }
+    with app.app_context():
+        sm = app.appbuilder.sm
+        found = collect(db.session, access_for(sm.find_user(username="admin")), dt.date(2026, 12, 1))
+        seen = {a.key: a for a in found}
+        warehouse = {
+            a.key for a in collect(db.session, access_for(sm.find_user(username="u_warehouse")), dt.date(2026, 12, 1))
+        }
+        db.session.remove()
+    for kind, key in expected.items():
+        assert key in seen and seen[key].kind == kind, (key, sorted(k for k in seen if str(kept_id) in k or code in k))
+    assert "临期" in seen[expected["expiry"]].text and "2026-12-10" in seen[expected["expiry"]].text
+    assert seen[expected["approval"]].link == f"/m/purchase_order/{big['id']}"
+    assert expected["approval"] not in warehouse and warehouse <= set(seen)  # never more than the admin sees

@@ -34,7 +34,7 @@ TRUE = ("1", "true", "yes", "on")
 
 
 def upload_form() -> dict[str, Any]:
-    """The multipart fields of an upload, checked: model, file, mode, action, dry_run, force, mapping."""
+    """The multipart fields of an upload, checked: model, file, mode, action, dry_run, force, post, mapping."""
     errors = []
     upload = request.files.get("file")
     data = upload.read(MAX_FILE_BYTES + 1) if upload is not None else b""
@@ -65,6 +65,7 @@ def upload_form() -> dict[str, Any]:
         "action": action,
         "dry_run": (request.form.get("dry_run") or "").lower() in TRUE,
         "force": (request.form.get("force") or "").lower() in TRUE,
+        "post": (request.form.get("post") or "").lower() in TRUE,
         "mapping": mapping,
     }
 
@@ -119,7 +120,8 @@ class ImportsApi(BaseApi):
     @service_errors
     def upload(self) -> Any:
         """Import a file as a background job: multipart `model`, `file`, `mode` (all | valid), `action`
-        (create | update | upsert), `dry_run`, `force`, `mapping` (JSON {header: field}); 202 {job_id}.
+        (create | update | upsert), `dry_run`, `force`, `post` (documents: post them, not drafts), `mapping`
+        (JSON {header: field}); 202 {job_id}.
         ---
         post:
           summary: Import a file

@@ -27,6 +27,7 @@ from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
+from app.services.money.invoices import record_invoice
 from app.services.money.open_items import request_from_receipts
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
@@ -62,6 +63,7 @@ class ModelApi(BaseApi):
         "push": "read",
         "open_lines": "write",
         "pick": "write",
+        "invoice": "invoice",
     }
 
     @property
@@ -599,6 +601,49 @@ class ModelApi(BaseApi):
         row = flow_pick(session(), access, self.model_key, ids if isinstance(ids, list) else [], body)
         return self._created(self.model_key, row)
 
+    @expose("/invoice", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def invoice(self) -> Any:
+        """发票: record one invoice (number, date) on several submitted deliveries (开票) or receipts (收票).
+        ---
+        post:
+          summary: Record an invoice on several documents
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    ids: {type: array, items: {type: integer}}
+                    invoice_number: {type: string}
+                    invoice_date: {type: string, format: date}
+          responses:
+            200:
+              description: "`count` and `result`: the documents invoiced, each {id, number}"
+            422:
+              $ref: '#/components/responses/422'
+        """
+        access = current_access()
+        body = json_object(required=True)
+        ids = body.get("ids")
+        docs = record_invoice(
+            session(),
+            access,
+            self.model_key,
+            ids if isinstance(ids, list) else [],
+            body.get("invoice_number"),
+            body.get("invoice_date"),
+        )
+        session().commit()
+        return self.response(
+            200,
+            count=len(docs),
+            result=[{"id": d.id, "number": d.number} for d in docs],
+            message=t("invoice_done", count=len(docs)),
+        )
+
     def _require_flow_target(self, target: str) -> None:
         if target not in targets_of(registry(), self.model_key) + money_targets_of(registry(), self.model_key):
             raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
@@ -696,5 +741,6 @@ def api_class_for(model: ModelSpec) -> type[ModelApi]:
             "push",
             "open_lines",
             "pick",
+            "invoice",
         }
     return type(f"{model.class_name}Api", (ModelApi,), attrs)

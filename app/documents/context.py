@@ -36,6 +36,13 @@ class PostingContext(Protocol):
         """What is still owed on a delivery or receipt: its total less the returns naming it, less what
         submitted payments (but `exclude`) allocated to it."""
 
+    def opening_open_amount(self, doc: Any, partner_id: int, side: str, exclude: int | None = None) -> Decimal | None:
+        """What is still owed on an opening balance's lines of one partner and side (receivable / payable):
+        their amounts less what submitted payments (but `exclude`) allocated to it; None when it has none."""
+
+    def first_business_date(self) -> Any:
+        """The date of the earliest business document that posted (None when there is none)."""
+
     def requested_amount(self, number: str, exclude: int | None = None) -> Decimal:
         """What live (pending or submitted), unpaid payment requests (but `exclude`) ask for one receipt."""
 

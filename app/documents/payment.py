@@ -25,6 +25,8 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 
 SETTLES = {"receipt": "sales_delivery", "payment": "purchase_receipt"}
+SIDES = {"receipt": "receivable", "payment": "payable"}  # the side of an opening balance a payment settles
+OPENING = "opening_balance"
 REQUEST = "payment_request"
 
 
@@ -47,11 +49,11 @@ class Payment(DocumentBehaviour):
                     errors.append(CellError(f"lines.{index}.source_number", t("required")))
                 continue
             model = line.source_model or wanted
-            source = self.ctx.submitted_document(model, line.source_number) if model == wanted else None
-            if source is None or source[0].partner_id != doc.partner_id:
+            open_amount = self._open_amount(doc, model, line.source_number) if model in (wanted, OPENING) else None
+            if open_amount is None:
                 errors.append(CellError(f"lines.{index}.source_number", t("source_missing", number=line.source_number)))
                 continue
-            open_amount = max(self.ctx.open_amount(model, source[0], exclude=doc.id), Decimal(0))
+            open_amount = max(open_amount, Decimal(0))
             if Decimal(line.allocated_amount or 0) > open_amount:
                 errors.append(CellError(f"lines.{index}.allocated_amount", t("over_open", open=f"{open_amount:.2f}")))
         if doc.direction == "payment":
@@ -59,6 +61,18 @@ class Payment(DocumentBehaviour):
         errors += self._request_errors(doc)
         if errors:
             raise ValidationFailed(errors)
+
+    def _open_amount(self, doc: Any, model: str, number: str) -> Decimal | None:
+        """What is open on the document a line settles, for this payment's partner (None: no such document
+        of theirs). An opening balance's open amount is that of its lines of the partner on the payment's side."""
+        source = self.ctx.submitted_document(model, number)
+        if source is None:
+            return None
+        if model == OPENING:
+            return self.ctx.opening_open_amount(source[0], doc.partner_id, SIDES[doc.direction], exclude=doc.id)
+        if source[0].partner_id != doc.partner_id:
+            return None
+        return self.ctx.open_amount(model, source[0], exclude=doc.id)
 
     def _request_errors(self, doc: Any) -> list[CellError]:
         """The payment request this payment pays must be approved, the supplier's and unpaid."""

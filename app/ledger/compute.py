@@ -139,6 +139,18 @@ def total_with_tax(values: dict[str, Any]) -> Decimal:
     return _sum(values.get("lines", []), "amount_with_tax")
 
 
+@reads("lines.receivable_amount")
+def total_receivable(values: dict[str, Any]) -> Decimal:
+    """Sum of the lines' receivable amounts (an opening balance's partner lines)."""
+    return _sum(values.get("lines", []), "receivable_amount")
+
+
+@reads("lines.payable_amount")
+def total_payable(values: dict[str, Any]) -> Decimal:
+    """Sum of the lines' payable amounts (an opening balance's partner lines)."""
+    return _sum(values.get("lines", []), "payable_amount")
+
+
 @reads("lines.book_qty")
 def total_book_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' book quantity."""

@@ -5,7 +5,8 @@ Three kinds of names:
 - `compute:` on a field: a dotted path to a function of the row's values (app.documents.compute.line_amount);
 - a document's behaviour, found by name: app/documents/<model>.py's CamelCase class
   (sales_delivery -> SalesDelivery); a document without a module gets DocumentBehaviour from app/documents/base.py;
-- a model's rules, found by name: app/rules/<model>.py with `check_change` and / or `check_delete`.
+- a model's rules, found by name: app/rules/<model>.py with `check_change`, `check_delete` and / or
+  `after_create`.
 
 Modules are imported by name (importlib), so this package still imports nothing above it.
 """
@@ -24,7 +25,7 @@ from app.meta.spec import MetaError, ModelSpec
 DOCUMENTS = "app.documents"
 DEFAULT_BEHAVIOUR = "app.documents.base.DocumentBehaviour"
 RULES = "app.rules"
-RULE_FUNCTIONS = ("check_change", "check_delete")
+RULE_FUNCTIONS = ("check_change", "check_delete", "after_create")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _resolve_rules(model: ModelSpec, handlers: Handlers, errors: list[MetaError]
     found = {name: getattr(module, name) for name in RULE_FUNCTIONS if callable(getattr(module, name, None))}
     if not found:
         errors.append(
-            MetaError(_module_file(module_name), f"rules of '{model.key}': neither {' nor '.join(RULE_FUNCTIONS)}")
+            MetaError(_module_file(module_name), f"rules of '{model.key}': none of {', '.join(RULE_FUNCTIONS)}")
         )
         return
     handlers.rules[model.key] = found

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export", "close", "start", "resolve")
+ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export", "close", "start", "resolve", "invoice")
 MODEL_KINDS = ("master", "document", "ledger")
 SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by")
 TODAY = "today"  # `default: today` on a date field: the business's date when the row is created

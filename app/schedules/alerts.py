@@ -123,7 +123,7 @@ def payable_alerts(session: Session, access: Access, today: dt.date, days: int) 
     for partner in _partners(session, access, ("supplier", "both")):
         terms = dt.timedelta(days=int(partner.payment_terms_days or 0))
         for doc in open_invoices(session, access.registry, partner.id, PAYABLE, access):
-            due = doc["date"] + terms
+            due = doc.get("due") or doc["date"] + terms  # an opening balance's line has its own due date
             if due > today + dt.timedelta(days=days):
                 continue
             words = {"partner": partner.name, "number": doc["number"], "amount": f"{doc['open']:,.2f}", "date": due}

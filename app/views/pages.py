@@ -24,6 +24,7 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
+from app.services.money.invoices import INVOICED, record_invoice
 from app.services.money.open_items import (
     PAYMENT,
     SIDE_OF,
@@ -36,7 +37,7 @@ from app.services.money.open_items import (
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
-from app.services.records.query import BadQuery, get_row, list_rows
+from app.services.records.query import BadQuery, Filter, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
@@ -90,6 +91,7 @@ class ModelPages(BaseView):
         "push": "read",
         "pick": "write",
         "open_items": "write",
+        "invoice": "invoice",
     }
 
     @property
@@ -125,8 +127,14 @@ class ModelPages(BaseView):
         model = self.model
         page = max(request.args.get("page", 0, type=int), 0)
         search = request.args.get("search", "")
+        invoice = _invoice_panel(access, model.key, request.args.get("invoice") == "waiting")
+        filters = (
+            [Filter("status", "eq", Status.SUBMITTED), Filter("invoice_status", "eq", INVOICED[model.key][0])]
+            if invoice and invoice["waiting"]
+            else []
+        )
         try:
-            result = list_rows(session(), access, model, [], ("id", "desc"), page, PAGE_SIZE, search=search)
+            result = list_rows(session(), access, model, filters, ("id", "desc"), page, PAGE_SIZE, search=search)
         except BadQuery as exc:
             abort(400, exc.message)
         rows = rows_to_json(session(), access, model, result.rows)
@@ -140,6 +148,7 @@ class ModelPages(BaseView):
             page=page,
             pages=max((result.count + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             search=search,
+            invoice=invoice,
             can_add=access.can(model.key, "write") and model.kind not in ("ledger", "line"),
             can_import=may_import(access, model),
             can_open_items=model.key == PAYMENT and access.can(model.key, "write"),
@@ -314,6 +323,27 @@ class ModelPages(BaseView):
             partner=partner,
             partners=_readable_choices(access, "partner"),
         )
+
+    @expose("/invoice", methods=["POST"])
+    @has_access
+    def invoice(self) -> Any:
+        """开票 / 收票: one invoice recorded on the ticked documents of the list of those waiting for it."""
+        ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+        try:
+            docs = record_invoice(
+                session(),
+                current_access(),
+                self.model_key,
+                ids,
+                request.form.get("invoice_number"),
+                request.form.get("invoice_date"),
+            )
+            session().commit()
+            flash(t("invoice_done", count=len(docs)), "success")
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+        return redirect(url_for(f"{self.__class__.__name__}.list", invoice="waiting"))
 
     @expose("/open_items", methods=["GET", "POST"])
     @has_access
@@ -545,6 +575,18 @@ def _messages(exc: ServiceError) -> str:
     if isinstance(exc, ValidationFailed):
         return "；".join(e.message for e in exc.errors)
     return exc.message
+
+
+def _invoice_panel(access: Any, model_key: str, waiting: bool) -> dict[str, Any] | None:
+    """The list's invoice side (deliveries: 未开票 and 开票; receipts: 待收票 and 登记收票), None elsewhere."""
+    if model_key not in INVOICED:
+        return None
+    return {
+        "waiting": waiting,
+        "waiting_label": t(f"page.invoice_waiting_{model_key}"),
+        "action_label": t(f"page.invoice_action_{model_key}"),
+        "can": access.can(model_key, "invoice"),
+    }
 
 
 def _readable_choices(access: Any, model_key: str) -> list[tuple[int, str]]:

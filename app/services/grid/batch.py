@@ -119,6 +119,11 @@ class GridBatches:
             try:
                 if op["op"] == "create":
                     row = records.create(model.key, op["values"], row_ref=ref)
+                    for follow in records.followed:  # before the create: its undo deletes, then reopens
+                        before = follow["before"] | {"version": follow["version"]}
+                        changes.append(_Change(follow["id"], "update", before, None))
+                        updated.append((changes[-1], follow["row"], list(follow["before"])))
+                    records.followed.clear()
                     changes.append(_Change(row.id, "create", None, self._snapshot(model, row), op.get("tmp_id")))
                     saved.append((row, op.get("tmp_id")))
                 elif op["op"] == "update":

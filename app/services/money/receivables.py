@@ -38,6 +38,10 @@ SOURCES: dict[str, tuple[tuple[str, str, int, str | None], ...]] = {
     ),
 }
 INVOICES = {RECEIVABLE: "sales_delivery", PAYABLE: "purchase_receipt"}
+# opening balances (期初单): each partner line is an open item of its side, counted for whoever may read the
+# side (it is part of what the partner owes, whoever typed it); payments settle it by the document's number
+OPENING = "opening_balance"
+OPENING_FIGURES = {RECEIVABLE: "receivable_amount", PAYABLE: "payable_amount"}
 
 
 def may_read_side(access: Access, side: str) -> bool:
@@ -74,11 +78,43 @@ def _sum(
 def balance(session: Session, registry: Registry, partner_id: int, side: str, access: Access | None = None) -> Decimal:
     """What is owed on one side: invoices less returns less money paid (the reader's documents only)."""
     require_side(access, side)
-    total = ZERO
+    total = sum((item["amount"] for item in _opening_items(session, registry, partner_id, side)), ZERO)
     for model, figure, sign, direction in SOURCES[side]:
         where = {"direction": direction} if direction else {}
         total += sign * _sum(session, registry, model, figure, partner_id, access, **where)
     return total
+
+
+def _opening_items(session: Session, registry: Registry, partner_id: int, side: str) -> list[dict[str, Any]]:
+    """The partner's open items of one side on submitted opening balances, one per line."""
+    doc, line = registry.cls(OPENING), registry.cls(f"{OPENING}_line")
+    amount = getattr(line, OPENING_FIGURES[side])
+    rows = session.execute(
+        select(doc.number, doc.date, amount, line.due_date, doc.created_at)
+        .join(doc, doc.id == line.parent_id)
+        .where(line.partner_id == partner_id, doc.status == Status.SUBMITTED, amount > 0)
+        .order_by(doc.id, line.line_no)
+    )
+    return [
+        {"model": OPENING, "number": number, "date": day, "amount": Decimal(value), "created": created, "due": due}
+        for number, day, value, due, created in rows
+    ]
+
+
+def opening_open_amount(
+    session: Session, registry: Registry, doc: Any, partner_id: int, side: str, exclude: int | None = None
+) -> Decimal | None:
+    """What is still owed on one opening balance's lines of a partner and side: their amounts less what
+    submitted payments of that partner (but `exclude`) allocated to it; None when it has no such line."""
+    line = registry.cls(f"{OPENING}_line")
+    total = session.execute(
+        select(func.sum(getattr(line, OPENING_FIGURES[side]))).where(
+            line.parent_id == doc.id, line.partner_id == partner_id
+        )
+    ).scalar()
+    if not total:
+        return None
+    return Decimal(total) - allocated_to(session, registry, OPENING, doc.number, exclude, partner_id=partner_id)
 
 
 def receivable(session: Session, registry: Registry, partner_id: int, access: Access | None = None) -> Decimal:
@@ -124,9 +160,13 @@ def allocated_to(
     number: str,
     exclude: int | None = None,
     access: Access | None = None,
+    partner_id: int | None = None,
 ) -> Decimal:
-    """What submitted payments (but `exclude`) have allocated to one document (the reader's payments only)."""
+    """What submitted payments (but `exclude`; of `partner_id` when given) have allocated to one document
+    (the reader's payments only). A line naming no document type settles a delivery or receipt; an
+    opening balance is named as such."""
     payment, line = registry.cls("payment"), registry.cls("payment_line")
+    of_model = line.source_model == model_key
     stmt = (
         select(func.sum(line.allocated_amount))
         .join(payment, payment.id == line.parent_id)
@@ -134,9 +174,11 @@ def allocated_to(
             payment.status == Status.SUBMITTED,
             payment.id != (exclude or 0),
             line.source_number == number,
-            (line.source_model == model_key) | line.source_model.is_(None),
+            of_model if model_key == OPENING else of_model | line.source_model.is_(None),
         )
     )
+    if partner_id is not None:
+        stmt = stmt.where(payment.partner_id == partner_id)
     return Decimal(session.execute(_scoped(stmt, access, "payment")).scalar() or ZERO)
 
 
@@ -170,9 +212,10 @@ BUCKETS = ((0, "current"), (30, "1_30"), (60, "31_60"), (90, "61_90"), (None, "o
 def _documents(
     session: Session, registry: Registry, partner_id: int, side: str, access: Access | None
 ) -> list[dict[str, Any]]:
-    """The partner's submitted documents that change what is owed, oldest first, with their sign."""
+    """The partner's submitted documents that change what is owed, oldest first, with their sign (an
+    opening balance once per line, with its due date)."""
     require_side(access, side)
-    rows = []
+    rows = _opening_items(session, registry, partner_id, side)
     for model, figure, sign, direction in SOURCES[side]:
         cls = registry.cls(model)
         stmt = select(cls.number, cls.date, getattr(cls, figure), cls.created_at).where(
@@ -182,7 +225,14 @@ def _documents(
             stmt = stmt.where(cls.direction == direction)
         for number, date, amount, created in session.execute(_scoped(stmt, access, model)):
             rows.append(
-                {"model": model, "number": number, "date": date, "amount": sign * (amount or ZERO), "created": created}
+                {
+                    "model": model,
+                    "number": number,
+                    "date": date,
+                    "amount": sign * (amount or ZERO),
+                    "created": created,
+                    "due": None,
+                }
             )
     rows.sort(key=lambda r: (r["date"], r["created"], r["number"]))
     for row in rows:
@@ -198,31 +248,43 @@ def statement(
     out = []
     for row in _documents(session, registry, partner_id, side, access):
         running += row["amount"]
+        due = row.pop("due")
         out.append({**row, "date": row["date"].isoformat(), "amount": str(row["amount"]), "balance": str(running)})
+        if due is not None:
+            out[-1]["due_date"] = due.isoformat()
     return out
 
 
 def open_invoices(
     session: Session, registry: Registry, partner_id: int, side: str = RECEIVABLE, access: Access | None = None
 ) -> list[dict[str, Any]]:
-    """The partner's invoices (deliveries / receipts) not yet settled, oldest first, with what is still open:
-    payments allocated to an invoice and returns naming it settle that invoice (up to its amount); other
-    credits settle the oldest invoices first."""
+    """The partner's invoices (deliveries / receipts, and opening balances' lines) not yet settled, oldest
+    first, with what is still open: payments allocated to an invoice (or an opening balance) and returns
+    naming it settle that invoice (up to its amount); other credits settle the oldest invoices first."""
     docs = _documents(session, registry, partner_id, side, access)
-    invoice_model = INVOICES[side]
+    own_models = (INVOICES[side], OPENING)
+    owed: dict[tuple[str, str], Decimal] = {}
+    for d in docs:
+        if d["model"] in own_models and d["amount"] > 0:
+            owed[(d["model"], d["number"])] = owed.get((d["model"], d["number"]), ZERO) + d["amount"]
     settled_own = {
-        d["number"]: min(
-            d["amount"],
-            allocated_to(session, registry, invoice_model, d["number"], access=access)
-            + returned_against(session, registry, invoice_model, d["number"]),
+        key: min(
+            total,
+            allocated_to(
+                session, registry, key[0], key[1], access=access, partner_id=partner_id if key[0] == OPENING else None
+            )
+            + returned_against(session, registry, key[0], key[1]),
         )
-        for d in docs
-        if d["model"] == invoice_model
+        for key, total in owed.items()
     }
     credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(settled_own.values(), ZERO)
     found = []
     for doc in (d for d in docs if d["amount"] > 0):
-        remaining = doc["amount"] - settled_own.get(doc["number"], ZERO)
+        key = (doc["model"], doc["number"])
+        own = min(settled_own.get(key, ZERO), doc["amount"])
+        if key in settled_own:
+            settled_own[key] -= own
+        remaining = doc["amount"] - own
         settled = min(max(credit, ZERO), remaining)
         credit -= settled
         if remaining - settled > 0:
@@ -239,10 +301,12 @@ def ageing(
     side: str = RECEIVABLE,
     access: Access | None = None,
 ) -> dict[str, str]:
-    """Open amount by days past due (what `open_invoices` leaves open)."""
+    """Open amount by days past due (what `open_invoices` leaves open): an opening balance's line is due on
+    its due date, an invoice `terms_days` after its date."""
     buckets = {name: ZERO for _, name in BUCKETS}
     for doc in open_invoices(session, registry, partner_id, side, access):
-        overdue = (today - (doc["date"] + dt.timedelta(days=terms_days))).days
+        due = doc["due"] or doc["date"] + dt.timedelta(days=terms_days)
+        overdue = (today - due).days
         for limit, name in BUCKETS:
             if limit is None or overdue <= limit:
                 buckets[name] += doc["open"]
@@ -309,7 +373,8 @@ def balances_as_of(
     session: Session, registry: Registry, side: str, as_of: dt.date, access: Access | None = None
 ) -> dict[int, Decimal]:
     """What is owed on one side per partner id at the end of a date: the documents dated up to it (one grouped
-    query per source; the reader's documents only). Positive: owed to us (receivable) / by us (payable)."""
+    query per source; the reader's documents only) and opening balances' partner lines. Positive: owed to us
+    (receivable) / by us (payable)."""
     require_side(access, side)
     owed: dict[int, Decimal] = {}
     for model, figure, sign, direction in SOURCES[side]:
@@ -321,4 +386,13 @@ def balances_as_of(
             stmt = stmt.where(cls.direction == direction)
         for partner_id, amount in session.execute(_scoped(stmt.group_by(cls.partner_id), access, model)):
             owed[partner_id] = owed.get(partner_id, ZERO) + sign * Decimal(amount or 0)
+    doc, line = registry.cls(OPENING), registry.cls(f"{OPENING}_line")  # opening balances' open items
+    opening = (
+        select(line.partner_id, func.sum(getattr(line, OPENING_FIGURES[side])))
+        .join(doc, doc.id == line.parent_id)
+        .where(doc.status == Status.SUBMITTED, doc.date <= as_of, line.partner_id.is_not(None))
+        .group_by(line.partner_id)
+    )
+    for partner_id, amount in session.execute(opening):
+        owed[partner_id] = owed.get(partner_id, ZERO) + Decimal(amount or 0)
     return owed

@@ -32,11 +32,12 @@ from app.services.access.rights import Access
 from app.services.money.budgets import budget_usage
 from app.services.money.cash import balances_now
 from app.services.money.open_items import requested
-from app.services.money.receivables import open_amount, open_orders, receivable
+from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
 from app.services.records.computed import apply_computed
 from app.services.records.query import get_row
 from app.services.records.settings import policy
+from app.services.stock.opening import first_business_date
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
 from app.services.stock.writer import StockWriter
 
@@ -65,8 +66,9 @@ def retrying(session: Session, work: Callable[[], T]) -> T:
 class PostingService:
     """Submit, approve, reject and cancel documents for one user."""
 
-    def __init__(self, session: Session, access: Access) -> None:
+    def __init__(self, session: Session, access: Access, commit: bool = True) -> None:
         self.session = session
+        self.commit = commit  # False: each action only flushes, in the caller's transaction (a document import)
         self.access = access
         self.registry = access.registry
         self.warnings: list[str] = []
@@ -124,7 +126,8 @@ class PostingService:
             ).execution_options(synchronize_session=False)
         )
         if changed.rowcount != 1:
-            self.session.rollback()
+            if self.commit:
+                self.session.rollback()
             raise Conflict(t("status_changed", status=Status(source).text()))
         self.session.refresh(doc)
 
@@ -161,7 +164,7 @@ class PostingService:
         if levels:
             self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
             self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
-            self.session.commit()
+            self._done()
             self.message = t("outcome_pending", levels=len(levels), role=self._role_label(levels[0].role))
             return doc
         self._transition(model, doc, Status.DRAFT, Status.SUBMITTED, version)
@@ -191,7 +194,7 @@ class PostingService:
                 raise Conflict(t("status_changed", status=Status.PENDING.text()))
             self.session.refresh(doc)
             self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1, **marks)
-            self.session.commit()
+            self._done()
             self.message = t(
                 "outcome_approved_level",
                 level=step + 1,
@@ -220,7 +223,7 @@ class PostingService:
         self._transition(model, doc, Status.PENDING, Status.DRAFT, version)
         doc.approval_step = 0
         self._audit(model, doc, "reject", Status.PENDING, Status.DRAFT)
-        self.session.commit()
+        self._done()
         self.message = t("rejected_ok")
         return doc
 
@@ -249,9 +252,16 @@ class PostingService:
         apply_computed(self.registry, model, doc)
         self.session.flush()
         self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects), **marks)
-        self.session.commit()
+        self._done()
         self.message = behaviour.posted_text(doc) or _posted_text(effects)
         return doc
+
+    def _done(self) -> None:
+        """The end of an action: commit (or, inside a caller's transaction, flush)."""
+        if self.commit:
+            self.session.commit()
+        else:
+            self.session.flush()
 
     def _role_label(self, role: str) -> str:
         spec = self.registry.meta.roles.get(role)
@@ -259,7 +269,7 @@ class PostingService:
 
     def _stock_writer(self) -> StockWriter:
         """A fresh writer for the stock side of one posting (its serials are read anew each attempt)."""
-        return StockWriter(self.session, self.registry, self.access.user_id, self.tracking)
+        return StockWriter(self.session, self.registry, self.access.user_id, self.tracking, rollback=self.commit)
 
     def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
         if self.comment and action in ("approve", "reject"):
@@ -289,7 +299,7 @@ class PostingService:
         behaviour.after_cancel(doc, lines)
         self.session.flush()
         self._audit(model, doc, "cancel", Status.SUBMITTED, Status.CANCELLED, reversed=reversed_moves)
-        self.session.commit()
+        self._done()
         self.message = (
             _cancelled_text(reversed_moves, effects) or behaviour.cancelled_text(doc) or t("outcome_cancelled")
         )
@@ -339,7 +349,7 @@ class PostingService:
             {"close_status": None},
             {"close_status": doc.close_status, "closed": {str(k): str(v) for k, v in closed.items()}},
         )
-        self.session.commit()
+        self._done()
         self.message = t("closed_ok", count=len(closed))
         return doc
 
@@ -421,6 +431,14 @@ class PostingService:
         """What is still owed on a delivery or receipt: its total less the returns naming it, less what
         submitted payments (but `exclude`) allocated to it."""
         return open_amount(self.session, self.registry, model_key, doc, exclude)
+
+    def opening_open_amount(self, doc: Any, partner_id: int, side: str, exclude: int | None = None) -> Decimal | None:
+        """What is still owed on an opening balance's lines of one partner and side (None: it has none)."""
+        return opening_open_amount(self.session, self.registry, doc, partner_id, side, exclude)
+
+    def first_business_date(self) -> Any:
+        """The date of the earliest business document that posted (None when there is none)."""
+        return first_business_date(self.session, self.registry)
 
     def requested_amount(self, number: str, exclude: int | None = None) -> Decimal:
         """What live, unpaid payment requests (but `exclude`) ask for one receipt."""

@@ -2,8 +2,10 @@
 
 `app/rules/<model>.py` may define `check_change(session, registry, row, values)`, returning
 the cell errors of writing the parsed `values` (only the fields the payload sets) to `row` (None when the
-row is being created), and `check_delete(session, registry, row)` the cell errors of deleting it.
-RecordService calls them, so the rules hold for forms, the REST API, grid batches and imports alike.
+row is being created), `check_delete(session, registry, row)` the cell errors of deleting it, and
+`after_create(service, row, row_ref)` what a new row changes in others (a new price closes the one before
+it), written through the same RecordService with `follow_update`. RecordService calls them, so the rules
+hold for forms, the REST API, grid batches and imports alike.
 """
 
 from __future__ import annotations
@@ -33,3 +35,10 @@ def check_delete(session: Session, registry: Any, model: ModelSpec, row: Any, ro
     if rule is None:
         return []
     return [replace(error, row=row_ref) for error in rule(session, registry, row)]
+
+
+def after_create(service: Any, model: ModelSpec, row: Any, row_ref: Any = None) -> None:
+    """What the model's rules change in other rows once `row` is created (nothing without such a rule)."""
+    rule = service.registry.rule(model.key, "after_create")
+    if rule is not None:
+        rule(service, row, row_ref)

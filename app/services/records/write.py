@@ -31,7 +31,7 @@ from app.services.records.computed import apply_computed
 from app.services.records.numbering import next_number
 from app.services.records.query import get_row
 from app.services.records.resolver import Resolver
-from app.services.records.rules import check_change, check_delete
+from app.services.records.rules import after_create, check_change, check_delete
 from app.services.records.serialize import snapshot
 from app.services.records.settings import field_default
 
@@ -65,6 +65,8 @@ class RecordService:
         self.batch = batch
         self._held: dict[tuple[str, int], _Held] = {}
         self._audit_rows: list[dict[str, Any]] = []
+        self.followed: list[dict[str, Any]] = []  # updates rules made to other rows (follow_update)
+        self.followed_any = False  # whether any rule made one in this service's life
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -98,6 +100,23 @@ class RecordService:
         self._flush(model, row_ref)
         self._check_in_scope(model, [(row, row_ref)])
         self._audit(model.key, row.id, "create", None, self._snapshot(model, row))
+        after_create(self, model, row, row_ref)
+        return row
+
+    def follow_update(self, model_key: str, row: Any, payload: dict[str, Any], row_ref: Any = None) -> Any:
+        """An update a rule makes to another row because of this change (a new price closes the previous
+        one): written like any update, and listed in `followed` ({model, id, before, version before, row})
+        so an import or a grid batch records it and its undo puts it back."""
+        model = self.registry.model(model_key)
+        before = {
+            name: FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
+            for name in payload
+            if (spec := model.field(name)) is not None
+        }
+        version = row.version
+        self.update(model_key, row.id, payload, row_ref=row_ref, row=row)
+        self.followed.append({"model": model_key, "id": row.id, "before": before, "version": version, "row": row})
+        self.followed_any = True
         return row
 
     def update(

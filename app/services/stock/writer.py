@@ -89,8 +89,10 @@ class StockWriter:
         registry: Any,
         user_id: int | None,
         tracking: Callable[[Collection[int]], dict[int, Tracking]],
+        rollback: bool = True,
     ) -> None:
         self.session = session
+        self.rollback = rollback  # roll back on a refusal (False: the caller's savepoint does, an import)
         self.registry = registry
         self.user_id = user_id
         self.tracking = tracking  # the posting service's cached look-up of batch / serial flags
@@ -136,7 +138,8 @@ class StockWriter:
             elif effect.item_id in serial_items and effect.direction not in (RESERVE, RELEASE):
                 self._move_serials(model, effect)
         if errors:
-            self.session.rollback()
+            if self.rollback:
+                self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
         return moves
@@ -185,7 +188,8 @@ class StockWriter:
                 slot, model, doc, move.document_line_id, key, self._keep(slot, key, result), reverses=move.id
             )
         if errors:
-            self.session.rollback()
+            if self.rollback:
+                self.session.rollback()
             raise ValidationFailed(errors)
         self._save_balances(slots)
         return len(originals)

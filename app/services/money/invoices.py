@@ -1,0 +1,97 @@
+"""发票: the invoice side of deliveries and receipts, as Chinese businesses track it.
+
+A delivery is 未开票 until its output invoice is issued (开票: number and date recorded on it, many
+deliveries at once when one invoice covers them); a receipt is 待收票 until the supplier's input invoice
+is received (收票). Only submitted documents are invoiced; recording is its own action (`invoice`, a
+right of roles.yaml), audited per document, and leaves the posted figures alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.clock import business_today, utcnow
+from app.errors import CellError, ValidationFailed
+from app.i18n import t
+from app.meta.status import Status
+from app.services.access.rights import Access
+from app.services.records.audit import audit_change
+
+# model -> (status before, status after): what is waiting and what recording the invoice makes it
+INVOICED = {"sales_delivery": ("uninvoiced", "invoiced"), "purchase_receipt": ("awaiting", "received")}
+FIELDS = ("invoice_status", "invoice_number", "invoice_date")
+NUMBER_MAX = 64
+
+
+def waiting_filter(access: Access, model_key: str) -> Any:
+    """The condition for this model's submitted documents still waiting for their invoice."""
+    cls = access.registry.cls(model_key)
+    return (cls.status == Status.SUBMITTED) & (cls.invoice_status == INVOICED[model_key][0])
+
+
+def record_invoice(
+    session: Session, access: Access, model_key: str, ids: list[int], number: Any, date: Any = None
+) -> list[Any]:
+    """Record one invoice (number, date: the business's day when blank) on these submitted documents the
+    user may read, all or none: a document not submitted, out of reach or already invoiced is refused by
+    number. Returns the documents."""
+    if model_key not in INVOICED:
+        raise ValidationFailed([CellError("_record", t("invoice_not_here"))])
+    access.require(model_key, "invoice")
+    errors = []
+    if not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        errors.append(CellError("ids", t("invoice_pick_documents")))
+    number = number.strip() if isinstance(number, str) else ""
+    if not number or len(number) > NUMBER_MAX:
+        errors.append(CellError("invoice_number", t("invoice_number_needed", max=NUMBER_MAX)))
+    day = _date(date, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    registry = access.registry
+    cls = registry.cls(model_key)
+    stmt = select(cls).where(cls.id.in_(ids))
+    scope = access.scope(registry.model(model_key))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    docs = {d.id: d for d in session.scalars(stmt.order_by(cls.id).with_for_update())}
+    missing = [str(i) for i in ids if i not in docs]
+    waiting, done = INVOICED[model_key]
+    not_submitted = [d.number for d in docs.values() if d.status != Status.SUBMITTED]
+    already = [d.number for d in docs.values() if d.status == Status.SUBMITTED and d.invoice_status == done]
+    if missing:
+        errors.append(CellError("ids", t("invoice_missing", ids=", ".join(missing))))
+    if not_submitted:
+        errors.append(CellError("ids", t("invoice_not_submitted", numbers="、".join(not_submitted))))
+    if already:
+        errors.append(CellError("ids", t("invoice_already", numbers="、".join(already))))
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    for doc in docs.values():
+        before = {name: _json(getattr(doc, name)) for name in FIELDS}
+        doc.invoice_status, doc.invoice_number, doc.invoice_date = done, number, day
+        doc.version = (doc.version or 0) + 1
+        doc.updated_at, doc.updated_by_id = now, access.user_id
+        session.flush()
+        audit_change(session, access, model_key, doc.id, "invoice", before, {n: _json(getattr(doc, n)) for n in FIELDS})
+    return list(docs.values())
+
+
+def _date(raw: Any, errors: list[CellError]) -> dt.date:
+    if raw is None or raw == "":
+        return business_today()
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        errors.append(CellError("invoice_date", t("invoice_bad_date")))
+        return business_today()
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
