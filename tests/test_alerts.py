@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+from http.server import HTTPServer
 from typing import Any
 
 import openpyxl
@@ -16,7 +18,7 @@ from conftest import _csrf_from, unique
 from ledger_helpers import document, new_item, new_partner, post, receive
 from servers import free_port
 from sqlalchemy import select
-from test_schedules import Inbox, new_schedule, wait_run
+from test_schedules import Inbox, RobotServer, new_schedule, wait_run
 
 DUE_DAY = "2026-12-05T01:00:00+00:00"  # 09:00 on 5 December in Beijing: a delivery of 25 November, 10 days' terms
 WEEK_LATER = "2026-12-13T01:00:00+00:00"
@@ -141,8 +143,24 @@ def test_alerts_ring_the_bell_once_and_mail_the_digest_the_user_chose(
         data={"csrf_token": _csrf_from(form), "kinds": ["low_stock", "approval"], "channel": "email"},
     )
     assert saved.status_code == 302
-    item = new_schedule(admin_api, monkeypatch, kind="digest", params={}, recipients=["u_purchaser"])
-    assert run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY).status == "done"
+    # the warehouse keeper takes the digest in a 企业微信 group (a robot on loopback)
+    robot = HTTPServer(("127.0.0.1", 0), RobotServer)
+    threading.Thread(target=robot.serve_forever, daemon=True).start()
+    path = f"/cgi-bin/webhook/send?key={unique('K')}"
+    hook = f"http://127.0.0.1:{robot.server_address[1]}{path}"
+    keeper = login_as("warehouse")
+    form = keeper.get("/notifications/settings").get_data(as_text=True)
+    choice = {"csrf_token": _csrf_from(form), "kinds": ["low_stock"], "channel": "wecom", "robot_url": hook}
+    assert keeper.post("/notifications/settings", data=choice).status_code == 302
+    item = new_schedule(admin_api, monkeypatch, kind="digest", params={}, recipients=["u_purchaser", "u_warehouse"])
+    try:
+        assert run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY).status == "done"
+    finally:
+        robot.shutdown()
+        robot.server_close()
+    (group,) = [body for where, body in RobotServer.received if where == path]
+    assert group["msgtype"] == "markdown" and f"库存不足：{sku}" in group["markdown"]["content"]
+    assert item["title"] in group["markdown"]["content"]
     (mail,) = smtp.about(item["title"])
     assert str(mail["To"]) == "u_purchaser@jxc.local"
     body = mail.get_body(("plain",)).get_content()

@@ -26,7 +26,7 @@ def table(answer: dict[str, Any], *columns: str) -> list[tuple[Any, ...]]:
     ]
 
 
-def test_abc_by_value_and_by_margin_and_the_job_that_classes_the_items(app, admin_api, api_as, monkeypatch):
+def test_abc_by_value_and_by_margin_and_the_job_that_classes_the_items(app, admin_api, api_as, login_as, monkeypatch):
     from tests.test_jobs import wait_for
 
     kind = category(admin_api)
@@ -106,6 +106,11 @@ def test_abc_by_value_and_by_margin_and_the_job_that_classes_the_items(app, admi
     again = run(admin_api, "abc", period=period, category=kind)
     assert [row["stored_class"] for row in again["rows"]] == ["A", "A", "B", "C"]
     assert api_as("purchaser").post("/api/v1/jobs/", json={"kind": "abc_classify", "args": {}}).status_code == 403
+    # the report's page offers the job to whoever may start it (not to a salesperson, who writes no items)
+    assert 'id="jxc-report-job" data-kind="abc_classify"' in login_as("admin").get("/reports/abc/").get_data(
+        as_text=True
+    )
+    assert "jxc-report-job" not in login_as("salesperson").get("/reports/abc/").get_data(as_text=True)
     # reorder lists A items first, with their class
     for sku in (x4, x1):
         assert admin_api.put(

@@ -25,7 +25,7 @@ COLUMN_TYPES = ("text", "link", "user", "date", "quantity", "money", "decimal", 
 CHARTS = ("line", "bar", "stacked_bar", "pie")
 PRESETS = ("this_month", "last_month", "this_quarter", "this_year")
 BUCKETS = ("day", "week", "month")
-REPORT_OPTIONS = {"label", "help", "sources", "params", "columns", "chart", "drill", "query", "handler", "order"}
+REPORT_OPTIONS = {"label", "help", "sources", "params", "columns", "chart", "drill", "query", "handler", "order", "job"}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -128,6 +128,7 @@ class ReportSpec:
     function: Callable[..., Any] | None = None
     order: tuple[str, ...] = ()
     source: str = ""
+    job: tuple[str, dict[str, str]] | None = None  # (job kind, button label): the report page may start it
 
     def param(self, name: str) -> ReportParam | None:
         """The parameter called `name`, or None."""
@@ -354,6 +355,14 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
     drill = _drill(data.get("drill"), columns, params, f"{rel}:{line_of(data, 'drill')}", out)
     if not sources:
         out.add(where, "a report needs sources: {model: [fields]} (what the reader must be able to read)")
+    job = None
+    if data.get("job") is not None:
+        raw_job = data["job"]
+        job_label = texts(raw_job.get("label")) if isinstance(raw_job, dict) else None
+        if job_label is None or not isinstance(raw_job.get("kind"), str):
+            out.add(f"{rel}:{line_of(data, 'job')}", "job: {kind: a job kind, label: {zh, en}} (a button on the page)")
+        else:
+            job = (raw_job["kind"], job_label)
     return ReportSpec(
         key=key,
         label=label or {"zh": key, "en": key},
@@ -368,6 +377,7 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
         function=function,
         order=tuple(data.get("order") or ()),
         source=where,
+        job=job,
     )
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.errors import ServiceError
 from app.i18n import label, t
+from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
 from app.web.context import current_access, session
 from reports.output import heading_lines
@@ -35,6 +36,16 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
             }
         )
     return fields
+
+
+def _job_button(report: ReportSpec) -> dict[str, str] | None:
+    """The job the report's page offers (`job:` in its YAML), when the reader may start it."""
+    if report.job is None:
+        return None
+    kind = get_kind(report.job[0])
+    if kind is None or not kind.allowed(current_access(), {}):
+        return None
+    return {"kind": kind.name, "label": label(report.job[1], kind.name)}
 
 
 class ReportsView(BaseView):
@@ -74,6 +85,7 @@ class ReportsView(BaseView):
         }
         return self.render_template(
             "jxc/report.html",
+            job=_job_button(report),
             report={"name": name, "label": label(report.label, name), "help": label(report.help, "")},
             fields=_param_form(report, args),
             config=config,

@@ -117,4 +117,35 @@
       drawGrid(res.body);
     })
     .catch(function () { showError(cfg.texts.error); });
+
+  // a report that offers a job (abc: write the classes onto the items) starts it for the period asked for
+  var job = document.getElementById('jxc-report-job');
+  if (job) {
+    job.addEventListener('click', function () {
+      var period = document.getElementById('p-period');
+      job.disabled = true;
+      fetch('/api/v1/jobs/', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: {
+          Accept: 'application/json',
+          'Content-Type': 'application/json',
+          'X-CSRFToken': job.getAttribute('data-csrf')
+        },
+        body: JSON.stringify({kind: job.getAttribute('data-kind'), args: period && period.value ? {period: period.value} : {}})
+      })
+        .then(function (response) {
+          return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+        })
+        .then(function (res) {
+          if (!res.ok) { job.disabled = false; showError(res.body.message || cfg.texts.error); return; }
+          var link = document.createElement('a');
+          link.href = '/jobs/';
+          link.id = 'jxc-report-job-started';
+          link.textContent = job.getAttribute('data-started');
+          job.parentNode.replaceChild(link, job);
+        })
+        .catch(function () { job.disabled = false; showError(cfg.texts.error); });
+    });
+  }
 })();
