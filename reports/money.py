@@ -13,6 +13,8 @@ received, payables and advances paid (per partner, app/services/money/receivable
 ledger), VAT (output tax of sales and other income less input tax of purchases and other expenses: payable
 when positive, to carry forward when not); equity is assets less liabilities. Every document and ledger
 entry dated up to the date counts, and a cancelled document's entries net to nothing on its own date.
+Opening balances (the accounts' opening balances, 期初单's stock and partner lines) count whatever the date:
+they are the equity the business started with, so no period's change includes them and none is profit.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import func, or_, select, type_coerce
 
 from app.meta.status import Status
 from app.services.money.cash import account_flows
@@ -35,7 +37,9 @@ from reports.stock import _inbound
 ZERO = Decimal(0)
 SALES = {"sales_delivery": 1, "sales_return": -1}  # revenue and cost of goods sold, a return netting a sale
 PURCHASES = {"purchase_receipt": 1, "purchase_return": -1}  # input tax, a return taking it back
-NO_PROFIT = ("purchase_receipt", "stock_transfer")  # stock against what we owe / against the other warehouse
+OPENING = "opening_balance"  # 期初单: what the business had when JXC started, equity from the start
+# stock against what we owe / against the other warehouse / brought in at the start
+NO_PROFIT = ("purchase_receipt", "stock_transfer", OPENING)
 MONTHS_MAX = 60  # a longer period goes by year
 FIGURES = (
     "revenue",
@@ -160,7 +164,8 @@ def _position(ctx: ReportContext, day: dt.date) -> dict[str, Any]:
     receivable = owed.get(RECEIVABLE, {}).values()
     payable = owed.get(PAYABLE, {}).values()
     move = registry.cls("stock_move")
-    inventory = session.execute(ctx.scoped(select(_sum(move.value)).where(move.date <= day), "stock_move")).scalar()
+    counted = or_(move.date <= day, move.document_model == OPENING)  # opening stock whatever its date
+    inventory = session.execute(ctx.scoped(select(_sum(move.value)).where(counted), "stock_move")).scalar()
     vat = _output_tax(ctx, day) - _input_tax(ctx, day)
     row = {
         "date": day,

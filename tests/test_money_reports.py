@@ -141,3 +141,20 @@ def test_income_statement_and_balance_sheet_of_a_month(app, admin_api, api_as):
     book = finance.get("/api/v1/reports/income_statement", query_string={"period": MONTH, "format": "xlsx"})
     sheet_xlsx = openpyxl.load_workbook(io.BytesIO(book.get_data())).worksheets[0]
     assert sheet_xlsx["A1"].value == "利润表" and len(sheet_xlsx._charts) == 1
+
+
+def test_opening_balances_are_equity_from_the_start_never_profit(app, admin_api):
+    """期初单: its stock and what partners owe count at every date, like an account's opening balance, so the
+    month it is dated in has no profit from it and no change of equity."""
+    sku = new_item(admin_api)
+    customer, _ = new_partner(admin_api, "customer")
+    lines = [{"item": sku, "qty": "10", "price": "2.50"}, {"partner": customer, "receivable_amount": "80"}]
+    made = admin_api.post("/api/v1/opening_balance/", json={"date": "2001-01-01", "warehouse": "WH01", "lines": lines})
+    assert made.status_code == 201, made.get_json()
+    assert admin_api.post(f"/api/v1/opening_balance/{made.get_json()['result']['id']}/submit").status_code == 200
+    totals = run(admin_api, "income_statement", period="2001-01-01..2001-01-31")["totals"]
+    assert (totals["other_stock"], totals["profit"]) == ("0.00", "0.00")
+    sheet = run(admin_api, "balance_sheet", date="2001-01-31", compare="2000-12-31")["rows"]
+    assert sheet[0] == {**sheet[1], "date": "2000-12-31"}  # every opening there before its date too
+    before = run(admin_api, "balance_sheet", date="2029-02-28")["rows"][0]
+    assert D(before["inventory"]) >= D(25) and D(before["receivables"]) >= D(80)

@@ -373,8 +373,9 @@ def balances_as_of(
     session: Session, registry: Registry, side: str, as_of: dt.date, access: Access | None = None
 ) -> dict[int, Decimal]:
     """What is owed on one side per partner id at the end of a date: the documents dated up to it (one grouped
-    query per source; the reader's documents only) and opening balances' partner lines. Positive: owed to us
-    (receivable) / by us (payable)."""
+    query per source; the reader's documents only) and opening balances' partner lines whatever their date
+    (what was owed when JXC started is there from the start, as an account's opening balance is). Positive:
+    owed to us (receivable) / by us (payable)."""
     require_side(access, side)
     owed: dict[int, Decimal] = {}
     for model, figure, sign, direction in SOURCES[side]:
@@ -390,7 +391,7 @@ def balances_as_of(
     opening = (
         select(line.partner_id, func.sum(getattr(line, OPENING_FIGURES[side])))
         .join(doc, doc.id == line.parent_id)
-        .where(doc.status == Status.SUBMITTED, doc.date <= as_of, line.partner_id.is_not(None))
+        .where(doc.status == Status.SUBMITTED, line.partner_id.is_not(None))
         .group_by(line.partner_id)
     )
     for partner_id, amount in session.execute(opening):

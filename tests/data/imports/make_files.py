@@ -145,6 +145,23 @@ def partners() -> None:
     save(book, "partners_v2.xlsx")
 
 
+def documents() -> None:
+    """Two sales orders of three lines each, the header's cells repeated, grouped by the file's number; and
+    a file of orders with bad cells (a quantity as words, a header that differs, an unknown item)."""
+    header = ["单据编号", "单据日期", "客户", "发货仓库", "商品", "数量", "单价", "明细备注"]
+    book = Workbook()
+    book.active.append(header)
+    for number, day in (("IMP-SO-1", "2026/11/20"), ("IMP-SO-2", dt.date(2026, 11, 21))):
+        for n, sku in enumerate(("SP0001", "SP0002", "SP0003"), start=1):
+            book.active.append([number, day, "K001", "WH01", sku, n, "2.50", f"第{n}行"])
+    save(book, "sales_orders.xlsx")
+    bad = Workbook()
+    bad.active.append(header)
+    bad.active.append(["IMP-SO-9", "2026-11-20", "K001", "WH01", "SP0001", "三个", "2", None])
+    bad.active.append(["IMP-SO-9", "2026-11-22", "K001", "WH01", "NO-SUCH-SKU", 1, "2", None])
+    save(bad, "bad_sales_orders.xlsx")
+
+
 if __name__ == "__main__":
     clerk_items()
     bad_items()
@@ -153,3 +170,4 @@ if __name__ == "__main__":
     csv_files()
     hostile()
     partners()
+    documents()
