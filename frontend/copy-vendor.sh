@@ -12,7 +12,8 @@ for f in \
     tabulator-tables/dist/css/tabulator_bootstrap5.min.css \
     papaparse/papaparse.min.js \
     luxon/build/global/luxon.min.js \
-    echarts/dist/echarts.min.js
+    echarts/dist/echarts.min.js \
+    @zxing/browser/umd/zxing-browser.min.js
 do
     [ -f "$nm/$f" ] || { echo "copy-vendor: missing $nm/$f (run npm ci in frontend/)" >&2; exit 1; }
     cp "$nm/$f" "$dest/"

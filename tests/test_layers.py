@@ -208,7 +208,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.services.money",),  # prices, receivables, cash, budgets, reorder
     ("app.rules", "app.documents"),  # per-model rules and per-document behaviour, found by name
     ("app.services.posting",),  # submit / approve / cancel through documents and the stock writer
-    ("app.services.grid",),  # grid pages, batch saves, exports
+    ("app.services.grid", "app.services.phone"),  # grid pages, batch saves, exports; the phone's counts, lookups
     ("app.jobs", "app.backups", "app.mail", "app.schedules", "app.collab", "importers", "reports"),  # background
     # work, backups, mail and robots, schedules and notifications, collaboration, spreadsheets in, reports out
     ("app.web",),  # request-bound glue: the request's user, security hooks, preferences

@@ -8,6 +8,7 @@ from app.meta.tables import core_metadata
 from app.schedules import tables as _schedule_tables  # noqa: F401
 from app.services.access import tables as _access_tables  # noqa: F401
 from app.services.grid import tables as _grid_tables  # noqa: F401
+from app.services.phone import tables as _phone_tables  # noqa: F401
 from app.services.records import tables as _records_tables  # noqa: F401
 from app.services.stock import tables as _stock_tables  # noqa: F401
 from app.services.users import tables as _users_tables  # noqa: F401

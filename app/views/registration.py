@@ -14,6 +14,7 @@ from app.api.jobs_api import JobsApi
 from app.api.meta_api import AuditApi, MetaApi, SettingsApi
 from app.api.model_api import api_class_for
 from app.api.notifications_api import NotificationsApi
+from app.api.phone_api import PhoneApi
 from app.api.reorder_api import ReorderApi
 from app.api.reports_api import ReportsApi
 from app.api.schedules_api import SchedulesApi
@@ -30,6 +31,7 @@ from app.views.jobs import JobsView
 from app.views.labels import LazyLabel
 from app.views.notifications import NotificationsView
 from app.views.pages import pages_class_for
+from app.views.phone import PhoneView
 from app.views.reports import ReportsView
 from app.views.schedules import SchedulesView
 
@@ -49,6 +51,7 @@ PLATFORM_APIS = (
     SchedulesApi,
     NotificationsApi,
     InboxApi,
+    PhoneApi,
     CollabApi,
     ComplaintsApi,
 )
@@ -66,6 +69,7 @@ PLATFORM_VIEWS = (
     BackupsView,
     ReportsView,
     SchedulesView,
+    PhoneView,
     InboxView,
     MineView,
     NotificationsView,

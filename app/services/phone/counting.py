@@ -1,0 +1,241 @@
+"""Counting a stocktake from a phone: batches of scanned counts, each applied once.
+
+The phone keeps its scans on the device and sends them as a batch with a key it made (`{key, counts: [{code,
+qty}]}`). The batch adds each code's quantity to the stocktake's line for that item (a new line when the item
+has none yet), through RecordService like any other edit, and the key is recorded with the answer in the same
+transaction. A second send of the same key (a lost answer, a double tap, two tabs at once) changes nothing and
+gets the recorded answer again: sends of one stocktake queue on its row (FOR UPDATE; SQLite write requests
+start with BEGIN IMMEDIATE), and the unique key catches any that get past.
+
+A code is an item's SKU or barcode, or a unit's barcode (a case barcode counts its ratio of base units);
+codes the reader cannot resolve are answered as `unknown`, and items tracked by batch or serial number (which
+a scan cannot count) or counted in another unit on their line as `refused`: the rest of the batch is applied.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.i18n import t
+from app.meta.status import Status
+from app.meta.types import plain_decimal
+from app.services.access.rights import Access
+from app.services.phone.tables import count_batch
+from app.services.records.codes import code_key, normalise_code
+from app.services.records.query import base_select
+from app.services.records.serialize import link_labels
+from app.services.records.write import RecordService
+
+MODEL = "stocktake"
+MAX_COUNTS = 2000
+MAX_QTY = Decimal("1000000000")
+
+
+class BadCounts(ServiceError):
+    """400: the batch itself is malformed or too big."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a scanned code counts: an item and how many base units one scan is."""
+
+    item_id: int
+    ratio: Decimal
+
+
+def parse_batch(body: Any) -> tuple[str, list[tuple[str, Decimal]]]:
+    """The key and the (code, quantity) pairs of a batch body; BadCounts when it is malformed."""
+    if not isinstance(body, dict):
+        raise BadCounts(t("phone.counts_malformed", reason="body"))
+    key, counts = body.get("key"), body.get("counts")
+    if not isinstance(key, str) or not 0 < len(key) <= 64:
+        raise BadCounts(t("phone.counts_malformed", reason="key"))
+    if not isinstance(counts, list) or not counts or len(counts) > MAX_COUNTS:
+        raise BadCounts(t("phone.counts_malformed", reason="counts"))
+    pairs: list[tuple[str, Decimal]] = []
+    for count in counts:
+        code = count.get("code") if isinstance(count, dict) else None
+        raw = count.get("qty", 1) if isinstance(count, dict) else None
+        if not isinstance(code, str) or not 0 < len(code.strip()) <= 128:
+            raise BadCounts(t("phone.counts_malformed", reason="code"))
+        try:
+            qty = Decimal(str(raw)) if isinstance(raw, int | str) and not isinstance(raw, bool) else None
+        except InvalidOperation:
+            qty = None
+        if qty is None or not qty.is_finite() or qty <= 0 or qty > MAX_QTY:
+            raise BadCounts(t("phone.counts_malformed", reason=f"qty {raw!r}"))
+        pairs.append((code.strip(), qty))
+    return key, pairs
+
+
+class Counting:
+    """Applies batches of counts to stocktakes for one user."""
+
+    def __init__(self, session: Session, access: Access) -> None:
+        self.session = session
+        self.access = access
+        self.registry = access.registry
+        self._records = RecordService(session, access)
+
+    def send(self, stocktake_id: int, body: Any) -> dict[str, Any]:
+        """Apply a batch once; the recorded answer (with `replayed: true`) for a batch already applied."""
+        key, pairs = parse_batch(body)
+        self.access.require(MODEL, "write")
+        model = self.registry.model(MODEL)
+        cls = self.registry.cls(MODEL)
+        self.session.connection()  # the transaction starts here (BEGIN IMMEDIATE on SQLite for a write request)
+        doc = self.session.execute(
+            base_select(self.access, model).where(cls.id == stocktake_id).with_for_update(of=cls)
+        ).scalar_one_or_none()
+        done = self._recorded(key)
+        if done is not None:
+            return self._replay(done, stocktake_id)
+        if doc is None:
+            raise NotFound(t("not_found"))
+        if doc.status != Status.DRAFT:
+            raise Conflict(t("not_draft"))
+        result = self._apply(doc, pairs)
+        result["key"] = key
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(count_batch).values(
+                        user_id=self.access.user_id,
+                        client_key=key,
+                        stocktake_id=doc.id,
+                        result=json.dumps(result, ensure_ascii=False),
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError:  # the same key sent at the same moment and committed first: its answer stands
+            self.session.rollback()
+            done = self._recorded(key)
+            if done is None:
+                raise
+            return self._replay(done, stocktake_id)
+        self._records.commit()
+        return result | {"replayed": False}
+
+    # -- applying -------------------------------------------------------------------------------
+
+    def _apply(self, doc: Any, pairs: list[tuple[str, Decimal]]) -> dict[str, Any]:
+        targets = self._resolve({code for code, _ in pairs})
+        item_cls = self.registry.cls("item")
+        items = self.session.execute(
+            select(item_cls.id, item_cls.unit_id, item_cls.track_batch, item_cls.track_serial).where(
+                item_cls.id.in_({target.item_id for target in targets.values()})
+            )
+        ).all()
+        tracked = {row.id for row in items if row.track_batch or row.track_serial}
+        base_units = {row.id: row.unit_id for row in items}
+        added: dict[int, Decimal] = {}
+        unknown: list[str] = []
+        refused: list[dict[str, str]] = []
+        for code, qty in pairs:
+            target = targets.get(code_key(normalise_code(code)))
+            if target is None:
+                unknown.append(code)
+            elif target.item_id in tracked:
+                refused.append({"code": code, "reason": t("phone.count_tracked")})
+            else:
+                added[target.item_id] = added.get(target.item_id, Decimal(0)) + qty * target.ratio
+        lines: list[dict[str, Any]] = []
+        counted: dict[int, Decimal] = {}
+        seen: set[int] = set()
+        for line in doc.lines:
+            values: dict[str, Any] = {"id": line.id, "item": line.item_id}
+            item_id = line.item_id
+            if item_id in added and item_id not in seen and not (line.batch or "").strip():
+                seen.add(item_id)
+                if line.unit_id is not None and line.unit_id != base_units.get(item_id):
+                    refused.append({"code": str(item_id), "reason": t("phone.count_other_unit")})
+                    added.pop(item_id)
+                else:
+                    total = Decimal(line.counted_qty or 0) + added[item_id]
+                    values["counted_qty"] = str(total)
+                    counted[item_id] = total
+            lines.append(values)
+        for item_id, qty in added.items():
+            if item_id not in seen:
+                lines.append({"item": item_id, "counted_qty": str(qty)})
+                counted[item_id] = qty
+        if counted:
+            try:
+                self._records.update(MODEL, doc.id, {"lines": lines}, row=doc)
+            except ValidationFailed as exc:
+                raise ValidationFailed(exc.errors, t("phone.counts_refused")) from exc
+        labels = link_labels(
+            self.session, self.access, self.registry.model(MODEL + "_line").field("item"), set(counted)
+        )
+        for entry in refused:  # a line counted in another unit is named by its item
+            if entry["code"].isdigit() and int(entry["code"]) in labels:
+                entry["code"] = labels[int(entry["code"])]["key"]
+        return {
+            "stocktake": doc.id,
+            "number": doc.number,
+            "counted": [
+                {"item": labels.get(item_id), "added": plain_decimal(added[item_id]), "counted": plain_decimal(total)}
+                for item_id, total in counted.items()
+            ],
+            "unknown": unknown,
+            "refused": refused,
+        }
+
+    def _resolve(self, codes: set[str]) -> dict[str, _Target]:
+        """Each code (by its case-blind key) the reader may see as an item's SKU or barcode, or a unit's barcode."""
+        keys = {code_key(normalise_code(code)) for code in codes}
+        found: dict[str, _Target] = {}
+        item_model = self.registry.model("item")
+        item_cls = self.registry.cls("item")
+        for column in (item_cls.barcode, item_cls.sku):
+            for chunk in _chunks(sorted(keys)):
+                stmt = base_select(self.access, item_model).where(_any_code(column, chunk))
+                for row in self.session.execute(stmt).scalars():
+                    value = getattr(row, column.key)
+                    found.setdefault(code_key(value), _Target(row.id, Decimal(1)))
+        missing = sorted(keys - set(found))
+        if missing and self.access.can("item_unit", "read"):
+            unit_model = self.registry.model("item_unit")
+            unit_cls = self.registry.cls("item_unit")
+            visible_items = base_select(self.access, item_model).with_only_columns(item_cls.id)
+            for chunk in _chunks(missing):
+                stmt = base_select(self.access, unit_model).where(
+                    _any_code(unit_cls.barcode, chunk), unit_cls.item_id.in_(visible_items)
+                )
+                for row in self.session.execute(stmt).scalars():
+                    found.setdefault(code_key(row.barcode), _Target(row.item_id, Decimal(row.ratio)))
+        return found
+
+    # -- retries --------------------------------------------------------------------------------
+
+    def _recorded(self, key: str) -> Any:
+        return self.session.execute(
+            select(count_batch).where(count_batch.c.user_id == self.access.user_id, count_batch.c.client_key == key)
+        ).first()
+
+    def _replay(self, done: Any, stocktake_id: int) -> dict[str, Any]:
+        """The answer recorded for a batch already applied (refused when the key was used for another stocktake)."""
+        self.session.rollback()
+        if done.stocktake_id != stocktake_id:
+            raise Conflict(t("phone.counts_key_reused"))
+        return dict(json.loads(done.result)) | {"replayed": True}
+
+
+def _any_code(column: Any, keys: list[str]) -> Any:
+    """SQL: the column holds one of these codes, whatever its case."""
+    return func.lower(column).in_(keys)
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -1,0 +1,208 @@
+// Counting a stocktake on the phone. A scanner gun types the code and Enter into the focused scan field;
+// each scan adds 1 to that code's count, and the field is empty and focused for the next one. Counts are
+// kept in localStorage until sent; sending freezes them into a batch with a key of its own, which is sent
+// (again after a lost answer) until the server has it: the server applies a key once and answers a second
+// send with the first answer, so a batch is never counted twice.
+(function () {
+  'use strict';
+
+  var P = window.JXCPhone;
+  var config = P.config;
+  var scan = document.getElementById('ph-scan');
+  var list = document.getElementById('ph-pending');
+  var message = document.getElementById('ph-msg');
+  var sendButton = document.getElementById('ph-send');
+  var sending = false;
+
+  function load() {
+    try {
+      var saved = JSON.parse(localStorage.getItem(config.storage) || 'null');
+      if (saved && typeof saved === 'object') { return { pending: saved.pending || [], batch: saved.batch || null }; }
+    } catch { /* a damaged copy starts afresh */ }
+    return { pending: [], batch: null };
+  }
+  var state = load();
+
+  function save() { localStorage.setItem(config.storage, JSON.stringify(state)); }
+
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+  }
+
+  function add(code, qty) {
+    code = code.trim();
+    if (!code) { return; }
+    var found = state.pending.filter(function (c) { return c.code === code; })[0];
+    if (found) {
+      found.qty = String(Number(found.qty) + qty);
+      state.pending.splice(state.pending.indexOf(found), 1);
+    } else {
+      found = { code: code, qty: String(qty) };
+    }
+    state.pending.unshift(found); // the last scanned on top
+    save();
+    render();
+  }
+
+  function render() {
+    list.textContent = '';
+    var waiting = state.batch ? state.batch.counts : [];
+    waiting.forEach(function (c) { list.appendChild(row(c, true)); });
+    state.pending.forEach(function (c) { list.appendChild(row(c, false)); });
+    var total = waiting.length + state.pending.length;
+    document.getElementById('ph-unsent-count').textContent = String(total);
+    sendButton.disabled = !config.draft || sending || total === 0;
+  }
+
+  function row(count, frozen) {
+    var li = document.createElement('li');
+    li.className = 'ph-line' + (frozen ? ' ph-frozen' : '');
+    li.setAttribute('data-code', count.code);
+    var name = document.createElement('span');
+    name.textContent = count.code + (frozen ? ' · ' + P.text('sending') : '');
+    var qty = document.createElement('strong');
+    qty.className = 'ph-qty';
+    qty.textContent = count.qty;
+    li.appendChild(name);
+    li.appendChild(qty);
+    if (!frozen) {
+      var minus = document.createElement('button');
+      minus.type = 'button';
+      minus.className = 'ph-x';
+      minus.textContent = '−';
+      minus.setAttribute('aria-label', P.text('less'));
+      minus.addEventListener('click', function () {
+        count.qty = String(Number(count.qty) - 1);
+        if (Number(count.qty) <= 0) { state.pending.splice(state.pending.indexOf(count), 1); }
+        save();
+        render();
+      });
+      li.appendChild(minus);
+    }
+    return li;
+  }
+
+  function answerText(body) {
+    var parts = [P.text('sent', { count: (body.counted || []).length })];
+    if (body.replayed) { parts.push(P.text('already_sent')); }
+    if ((body.unknown || []).length) { parts.push(P.text('unknown', { codes: body.unknown.join(', ') })); }
+    (body.refused || []).forEach(function (r) { parts.push(r.code + '：' + r.reason); });
+    return parts.join('；');
+  }
+
+  function updateLines(body) {
+    var lines = document.getElementById('ph-lines');
+    (body.counted || []).forEach(function (c) {
+      if (!c.item) { return; }
+      var li = lines.querySelector('[data-item="' + CSS.escape(c.item.key) + '"]');
+      if (!li) {
+        li = document.createElement('li');
+        li.className = 'ph-line';
+        li.setAttribute('data-item', c.item.key);
+        var name = document.createElement('span');
+        name.textContent = c.item.key + ' ' + (c.item.name || '');
+        var counted = document.createElement('strong');
+        counted.className = 'ph-counted';
+        li.appendChild(name);
+        li.appendChild(counted);
+        lines.appendChild(li);
+      }
+      li.querySelector('.ph-counted').textContent = c.counted;
+    });
+  }
+
+  function send() {
+    if (sending) { return; }
+    if (!state.batch) {
+      if (!state.pending.length) { return; }
+      state.batch = { key: newKey(), counts: state.pending };
+      state.pending = [];
+      save();
+    }
+    sending = true;
+    render();
+    P.show(message, P.text('sending'), '');
+    P.call('POST', config.api, state.batch).then(function (answer) {
+      sending = false;
+      if (answer.status === 200) {
+        state.batch = null;
+        save();
+        updateLines(answer.body);
+        P.show(message, answerText(answer.body), answer.body.unknown.length || answer.body.refused.length ? 'warn' : 'ok');
+        render();
+        if (state.pending.length && navigator.onLine !== false) { send(); }
+        return;
+      }
+      if (answer.status >= 500 || answer.status === 429) {
+        P.show(message, P.text('kept') + ' ' + P.errorText(answer), 'error');
+      } else {
+        P.show(message, P.errorText(answer), 'error');
+      }
+      render();
+    }, function () {
+      sending = false;
+      P.show(message, P.text('kept'), 'error');
+      render();
+    });
+  }
+
+  document.getElementById('ph-scan-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    add(scan.value, 1);
+    scan.value = '';
+    scan.focus();
+  });
+  sendButton.addEventListener('click', function () {
+    send();
+    scan.focus(); // the scanner's next code goes to the scan field, not to the button
+  });
+  document.getElementById('ph-clear').addEventListener('click', function () {
+    if (state.pending.length && window.confirm(P.text('confirm_clear'))) {
+      state.pending = [];
+      save();
+      render();
+    }
+  });
+  window.addEventListener('online', function () { if (state.batch) { send(); } });
+
+  // the camera: only where the browser allows it (HTTPS or localhost) and the vendored reader loaded
+  var reader = null;
+  var controls = null;
+  document.getElementById('ph-camera').addEventListener('click', function () {
+    var box = document.getElementById('ph-camera-box');
+    if (controls) {
+      controls.stop();
+      controls = null;
+      box.hidden = true;
+      return;
+    }
+    if (!window.isSecureContext || !navigator.mediaDevices || !window.ZXingBrowser) {
+      P.show(message, P.text('camera_needs_https'), 'warn');
+      return;
+    }
+    box.hidden = false;
+    reader = reader || new window.ZXingBrowser.BrowserMultiFormatReader();
+    var last = '';
+    var lastAt = 0;
+    reader.decodeFromVideoDevice(undefined, document.getElementById('ph-video'), function (result) {
+      if (!result) { return; }
+      var code = result.getText();
+      var now = Date.now();
+      if (code === last && now - lastAt < 1500) { return; } // one code held in view is one scan
+      last = code;
+      lastAt = now;
+      add(code, 1);
+      if (navigator.vibrate) { navigator.vibrate(60); }
+    }).then(function (c) { controls = c; }, function (error) {
+      box.hidden = true;
+      P.show(message, P.text('camera_failed', { reason: error && error.name ? error.name : '' }), 'error');
+    });
+  });
+
+  render();
+  if (state.batch && navigator.onLine !== false) { P.show(message, P.text('unsent_batch'), 'warn'); }
+  scan.focus();
+}());

@@ -1,0 +1,321 @@
+"""/phone/: the phone-first pages (an installable PWA) for people away from a desk: the approval inbox, stock
+lookup, a customer's page with their statement, a new sales order, counting a stocktake and item labels.
+
+Pages are rendered by the server (they read through the same services as the desk pages, as the reader) and
+use the shared APIs for writes; the service worker (/phone/sw.js) keeps the last copy of each page for a
+flaky connection and never touches a write. See docs/phone.md.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from app.errors import ServiceError
+from app.extensions import registry
+from app.i18n import current_locale, label, t, texts_under
+from app.meta.reports import PRESETS
+from app.meta.status import Status
+from app.services.phone.labels import LABEL_SIZES, label_sheet
+from app.services.phone.stock_lookup import stock_lookup
+from app.services.posting.inbox import waiting_for
+from app.services.records.query import base_select, get_row, search_condition
+from app.services.records.serialize import rows_to_json
+from app.web.context import current_access, session
+from reports.runner import as_json, run_report
+
+STATIC = Path(__file__).resolve().parent.parent / "static" / "jxc" / "phone"
+
+
+def signed_in_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The sign-in page (coming back here afterwards) unless someone is signed in; a refusal (a model the
+    reader may not use, a row out of their scope) is the error page with its status."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("AuthDBView.login", next=request.full_path))
+        try:
+            return view(*args, **kwargs)
+        except ServiceError as exc:
+            session().rollback()
+            abort(exc.status)
+
+    return wrapper
+
+
+def _config(**extra: Any) -> dict[str, Any]:
+    """What every phone page's script gets: the user (the service worker clears its copies for another one),
+    the CSRF token for writes, the words it shows."""
+    return {"user": current_user.id, "csrf_token": generate_csrf(), "texts": texts_under("phone.js.")} | extra
+
+
+def _warehouses() -> list[dict[str, Any]]:
+    access = current_access()
+    if not access.can("warehouse", "read"):
+        return []
+    cls = registry().cls("warehouse")
+    rows = session().execute(base_select(access, registry().model("warehouse")).order_by(cls.code)).scalars()
+    return [{"id": row.id, "code": row.code, "name": row.name} for row in rows]
+
+
+class PhoneView(BaseView):
+    """Every /phone/ page; each reads and writes as the signed-in user through the usual services."""
+
+    route_base = "/phone"
+
+    @expose("/")
+    @signed_in_page
+    def index(self) -> Any:
+        """The phone's home: a tile for each thing the reader may do."""
+        access = current_access()
+        tiles = [
+            ("inbox", "/phone/inbox", True),
+            ("stock", "/phone/stock", access.can("item", "read")),
+            ("customers", "/phone/customers", access.can("partner", "read")),
+            ("order", "/phone/sales_order/new", access.can("sales_order", "write")),
+            ("count", "/phone/count/", access.can("stocktake", "write")),
+            ("labels", "/phone/labels", access.can("item", "read")),
+        ]
+        waiting = len(waiting_for(session(), access))
+        return self.render_template(
+            "jxc/phone/home.html",
+            tiles=[{"key": key, "href": href, "label": t(f"phone.tile.{key}")} for key, href, shown in tiles if shown],
+            waiting=waiting,
+            config=_config(),
+        )
+
+    # -- approvals --------------------------------------------------------------------------------
+
+    @expose("/inbox")
+    @signed_in_page
+    def inbox(self) -> Any:
+        """待审批: what waits for the reader's approval, with approve and reject."""
+        found = waiting_for(session(), current_access())
+        return self.render_template("jxc/phone/inbox.html", rows=found, config=_config())
+
+    # -- stock ------------------------------------------------------------------------------------
+
+    @expose("/stock")
+    @signed_in_page
+    def stock(self) -> Any:
+        """Stock lookup by code, barcode or name (a scanner types the code and Enter), per warehouse."""
+        q = request.args.get("q", "").strip()
+        warehouse = request.args.get("warehouse", "")
+        found: dict[str, Any] = {"items": []}
+        error = ""
+        if q:
+            try:
+                found = stock_lookup(session(), current_access(), q, warehouse)
+            except ServiceError as exc:
+                session().rollback()
+                error = exc.message
+        return self.render_template(
+            "jxc/phone/stock.html",
+            q=q,
+            warehouse=warehouse,
+            warehouses=_warehouses(),
+            items=found["items"],
+            error=error,
+            config=_config(),
+        )
+
+    # -- customers --------------------------------------------------------------------------------
+
+    @expose("/customers")
+    @signed_in_page
+    def customers(self) -> Any:
+        """Customers the reader may see, by code, name or phone."""
+        access = current_access()
+        access.require("partner", "read")
+        model, cls = registry().model("partner"), registry().cls("partner")
+        q = request.args.get("q", "").strip()[:100]
+        stmt = base_select(access, model).where(cls.kind.in_(("customer", "both")))
+        cond = search_condition(access, model, q) if q else None
+        if cond is not None:
+            stmt = stmt.where(cond)
+        rows = list(session().execute(stmt.order_by(cls.code).limit(50)).scalars())
+        return self.render_template(
+            "jxc/phone/customers.html",
+            q=q,
+            rows=rows_to_json(session(), access, model, rows, columns=["code", "name", "contact", "phone"]),
+            config=_config(),
+        )
+
+    @expose("/customer/<int:pk>")
+    @signed_in_page
+    def customer(self, pk: int) -> Any:
+        """A customer: contact details, what they owe, and their statement (对账单) for the period asked."""
+        access = current_access()
+        access.require("partner", "read")
+        model = registry().model("partner")
+        row = get_row(session(), access, model, pk)
+        data = rows_to_json(session(), access, model, [row])[0]
+        statement = None
+        refused = ""
+        period = request.args.get("period", "this_year")
+        try:
+            result = run_report(
+                session(), access, "partner_statement", {"partner": row.code, "side": "receivable", "period": period}
+            )
+            statement = as_json(result)
+        except ServiceError as exc:
+            refused = exc.message
+        session().rollback()
+        fields = [
+            {"label": label(spec.label, spec.name), "value": data.get(spec.name)}
+            for spec in access.visible_fields(model)
+            if spec.name in ("contact", "phone", "address", "credit_limit", "payment_terms_days", "owner")
+        ]
+        return self.render_template(
+            "jxc/phone/customer.html",
+            customer=data,
+            fields=fields,
+            statement=statement,
+            refused=refused,
+            period=period,
+            periods=[(p, t(f"report.preset.{p}")) for p in PRESETS],
+            can_order=access.can("sales_order", "write"),
+            config=_config(),
+        )
+
+    # -- sales order ------------------------------------------------------------------------------
+
+    @expose("/sales_order/new")
+    @signed_in_page
+    def sales_order(self) -> Any:
+        """A new sales order, phone-first: lines first (scan or type), totals at the bottom."""
+        access = current_access()
+        access.require("sales_order", "write")
+        model = registry().model("sales_order")
+        line_model = registry().model("sales_order_line")
+        partner = None
+        if request.args.get("partner", "").isdigit() and access.can("partner", "read"):
+            try:
+                found = get_row(session(), access, registry().model("partner"), int(request.args["partner"]))
+                partner = {"id": found.id, "key": found.code, "name": found.name}
+            except ServiceError:
+                session().rollback()
+        sees_price = access.can_see(line_model, line_model.field("price"))  # type: ignore[arg-type]
+        totals = [
+            {"name": spec.name, "label": label(spec.label, spec.name)}
+            for spec in access.visible_fields(model)
+            if spec.section == "total"
+        ]
+        config = _config(
+            partner=partner,
+            sees_price=sees_price,
+            totals=totals,
+            warehouses=_warehouses(),
+        )
+        return self.render_template("jxc/phone/order.html", config=config, totals=totals)
+
+    # -- counting ---------------------------------------------------------------------------------
+
+    @expose("/count/")
+    @signed_in_page
+    def counts(self) -> Any:
+        """The draft stocktakes the reader may count, newest first."""
+        access = current_access()
+        access.require("stocktake", "write")
+        model, cls = registry().model("stocktake"), registry().cls("stocktake")
+        rows = list(
+            session()
+            .execute(base_select(access, model).where(cls.status == Status.DRAFT).order_by(cls.id.desc()).limit(50))
+            .scalars()
+        )
+        return self.render_template(
+            "jxc/phone/counts.html",
+            rows=rows_to_json(session(), access, model, rows, columns=["number", "date", "warehouse", "remark"]),
+            warehouses=_warehouses(),
+            config=_config(),
+        )
+
+    @expose("/count/<int:pk>")
+    @signed_in_page
+    def count(self, pk: int) -> Any:
+        """Counting one stocktake: scans kept on the device until sent, each batch sent once."""
+        access = current_access()
+        access.require("stocktake", "write")
+        model = registry().model("stocktake")
+        row = get_row(session(), access, model, pk)
+        data = rows_to_json(session(), access, model, [row], with_lines=True)[0]
+        config = _config(
+            stocktake=pk,
+            number=row.number,
+            draft=row.status == Status.DRAFT,
+            api=f"/api/v1/phone/stocktake/{pk}/counts",
+            storage=f"jxc.count.{current_user.id}.{pk}",
+        )
+        return self.render_template("jxc/phone/count.html", doc=data, config=config)
+
+    # -- labels -----------------------------------------------------------------------------------
+
+    @expose("/labels")
+    @signed_in_page
+    def labels(self) -> Any:
+        """Item labels (code, name, price when the reader may see it, barcode) on a label size, to print."""
+        access = current_access()
+        codes = [c for c in request.args.get("items", "").replace("\n", ",").split(",") if c.strip()][:200]
+        size = request.args.get("size", "40x30")
+        if size not in LABEL_SIZES:
+            size = "40x30"
+        price = request.args.get("price", "sale_price")
+        try:
+            copies = min(max(int(request.args.get("copies", "1")), 1), 100)
+        except ValueError:
+            copies = 1
+        sheet = label_sheet(session(), access, codes, price, copies) if codes else None
+        return self.render_template(
+            "jxc/phone/labels.html",
+            sheet=sheet,
+            size=LABEL_SIZES[size],
+            size_key=size,
+            sizes={key: t(f"phone.size.{key}") for key in LABEL_SIZES},
+            items=request.args.get("items", ""),
+            price=price,
+            copies=copies,
+            config=_config(),
+        )
+
+    # -- the app itself ---------------------------------------------------------------------------
+
+    @expose("/manifest.webmanifest")
+    def manifest(self) -> Any:
+        """The web app manifest: installable, opens at /phone/ on its own."""
+        icons = [
+            {
+                "src": url_for("static", filename=f"jxc/phone/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+            }
+            for size in (192, 512)
+        ]
+        body = {
+            "name": t("phone.app_name"),
+            "short_name": t("phone.app_short_name"),
+            "description": t("phone.app_description"),
+            "lang": "zh-CN" if current_locale() == "zh" else "en",
+            "start_url": "/phone/",
+            "scope": "/phone/",
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#1f6feb",
+            "icons": icons,
+        }
+        response = current_app.response_class(current_app.json.dumps(body), mimetype="application/manifest+json")
+        return response
+
+    @expose("/sw.js")
+    def service_worker(self) -> Any:
+        """The service worker, served under /phone/ so its scope is the phone pages."""
+        response = Response((STATIC / "sw.js").read_text(encoding="utf-8"), mimetype="text/javascript")
+        response.headers["Cache-Control"] = "no-cache"
+        return response

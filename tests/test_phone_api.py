@@ -1,0 +1,210 @@
+"""The phone's API: a batch of counts is applied once however often it is sent (also twice at the same
+moment), stock lookup answers within the reader's warehouses and masks, labels hide the prices a reader may
+not see."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from tests.conftest import Api, unique
+from tests.ledger_helpers import document, new_item, receive
+
+
+def ean13() -> str:
+    """A random EAN-13 with a valid check digit (in the 20-29 in-store range)."""
+    body = "2" + "".join(random.choice("0123456789") for _ in range(11))
+    odd = sum(int(d) for d in body[0::2])
+    even = sum(int(d) for d in body[1::2])
+    return body + str((10 - (odd + 3 * even) % 10) % 10)
+
+
+def stocktake(api: Any, warehouse: str = "WH01", lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A draft stocktake."""
+    return document(api, "stocktake", lines or [], warehouse=warehouse)
+
+
+def lines_of(api: Any, take: dict[str, Any]) -> dict[str, Decimal | None]:
+    """The stocktake's counted quantity by item SKU."""
+    body = api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+    return {
+        line["item"]["key"]: None if line["counted_qty"] is None else Decimal(line["counted_qty"])
+        for line in body["lines"]
+    }
+
+
+def send(api: Any, take: dict[str, Any], key: str, counts: list[dict[str, Any]]) -> Any:
+    """POST a batch of counts."""
+    return api.post(f"/api/v1/phone/stocktake/{take['id']}/counts", json={"key": key, "counts": counts})
+
+
+def test_a_batch_of_counts_sent_twice_is_counted_once(app, admin_api, api_as):
+    keeper = api_as("warehouse")
+    code = ean13()
+    scanned = new_item(admin_api, barcode=code)
+    typed = new_item(admin_api)
+    counted_before = new_item(admin_api)
+    take = stocktake(admin_api, lines=[{"item": counted_before, "counted_qty": "2"}])
+    key = str(uuid.uuid4())
+    counts = [{"code": code, "qty": "3"}, {"code": typed.lower(), "qty": 1}, {"code": "NO-SUCH-CODE", "qty": 1}]
+    counts.append({"code": counted_before, "qty": "1.5"})
+
+    first = send(keeper, take, key, counts)
+    assert first.status_code == 200, first.get_json()
+    answer = first.get_json()
+    assert answer["replayed"] is False and answer["unknown"] == ["NO-SUCH-CODE"]
+    assert {c["item"]["key"]: c["counted"] for c in answer["counted"]} == {
+        scanned: "3",
+        typed: "1",
+        counted_before: "3.5",
+    }
+    expected = {counted_before: Decimal("3.5"), scanned: Decimal(3), typed: Decimal(1)}
+    assert lines_of(admin_api, take) == expected
+
+    again = send(keeper, take, key, counts)  # the answer was lost: the phone sends the same batch again
+    assert again.status_code == 200
+    assert again.get_json() == answer | {"replayed": True}
+    assert lines_of(admin_api, take) == expected
+
+    more = send(keeper, take, str(uuid.uuid4()), [{"code": code, "qty": 2}])  # a new batch adds to the count
+    assert more.get_json()["counted"][0]["counted"] == "5"
+    assert lines_of(admin_api, take)[scanned] == Decimal(5)
+
+    # the key belongs to that batch: used for another stocktake it is refused, nothing counted there
+    other = stocktake(admin_api)
+    assert send(keeper, other, key, counts).status_code == 409
+    assert lines_of(admin_api, other) == {}
+
+
+def test_the_same_batch_sent_twice_at_the_same_moment_is_counted_once(app, admin_api):
+    code = ean13()
+    sku = new_item(admin_api, barcode=code)
+    take = stocktake(admin_api)
+    key = str(uuid.uuid4())
+    clients = [Api(app, "u_warehouse"), Api(app, "u_warehouse")]
+    barrier = threading.Barrier(2)
+    answers: list[Any] = [None, None]
+
+    def run(index: int) -> None:
+        barrier.wait()
+        answers[index] = send(clients[index], take, key, [{"code": code, "qty": "4"}])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [a.status_code for a in answers] == [200, 200], [a.get_json() for a in answers]
+    assert sorted(a.get_json()["replayed"] for a in answers) == [False, True]
+    assert {a.get_json()["counted"][0]["counted"] for a in answers} == {"4"}
+    assert lines_of(admin_api, take) == {sku: Decimal(4)}
+
+
+def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as):
+    code = ean13()
+    sku = new_item(admin_api, barcode=code)
+    batches = new_item(admin_api, track_batch=True)
+    elsewhere = stocktake(admin_api, warehouse="WH02")
+    keeper = api_as("warehouse")  # WH01 only
+    assert send(keeper, elsewhere, unique("K"), [{"code": code, "qty": 1}]).status_code == 404
+    assert send(api_as("salesperson"), stocktake(admin_api), unique("K"), [{"code": code}]).status_code == 403
+    take = stocktake(admin_api)
+    for body in (
+        {"key": "", "counts": [{"code": code}]},
+        {"key": "k", "counts": []},
+        {"key": "k", "counts": [{"code": code, "qty": "-1"}]},
+        {"key": "k", "counts": [{"code": code, "qty": "NaN"}]},
+        [1],
+    ):
+        assert keeper.post(f"/api/v1/phone/stocktake/{take['id']}/counts", json=body).status_code == 400, body
+    refused = send(keeper, take, unique("K"), [{"code": batches, "qty": 1}, {"code": code, "qty": 1}]).get_json()
+    assert [r["code"] for r in refused["refused"]] == [batches]
+    assert lines_of(admin_api, take) == {sku: Decimal(1)}
+    assert admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
+    posted = send(keeper, take, unique("K"), [{"code": code, "qty": 1}])
+    assert posted.status_code == 409
+    assert lines_of(admin_api, take) == {sku: Decimal(1)}
+
+
+def test_stock_lookup_keeps_to_the_readers_warehouses_and_figures(app, admin_api, api_as):
+    code = ean13()
+    sku = new_item(admin_api, barcode=code, sale_price="9.90", purchase_price="5.00", name=f"扫码查询 {unique()}")
+    receive(admin_api, sku, "10", "5", warehouse="WH01")
+    receive(admin_api, sku, "4", "5", warehouse="WH02")
+
+    def look(api: Any, q: str, **args: str) -> dict[str, Any]:
+        response = api.get("/api/v1/phone/stock", query_string={"q": q, **args})
+        assert response.status_code == 200, response.get_json()
+        found = [i for i in response.get_json()["items"] if i["sku"] == sku]
+        assert len(found) == 1, response.get_json()
+        return found[0]
+
+    admin = look(admin_api, code)
+    assert {s["warehouse"]["key"]: s["qty"] for s in admin["stock"]} == {"WH01": "10", "WH02": "4"}
+    assert admin["total"] == "14" and admin["sale_price"] == "9.90" and admin["stock"][0]["avg_cost"] is not None
+    assert {s["warehouse"]["key"] for s in look(admin_api, sku, warehouse="WH02")["stock"]} == {"WH02"}
+
+    keeper = look(api_as("warehouse"), code)  # WH01 only, no figure of any kind
+    assert [(s["warehouse"]["key"], s["qty"]) for s in keeper["stock"]] == [("WH01", "10")]
+    assert not {"sale_price", "purchase_price"} & set(keeper) and "avg_cost" not in keeper["stock"][0]
+    assert "value" not in keeper["stock"][0]
+
+    seller = look(api_as("salesperson"), sku.lower())
+    assert seller["sale_price"] == "9.90" and "purchase_price" not in seller
+    assert "avg_cost" not in seller["stock"][0] and seller["stock"][0]["available"] == "10"
+    assert look(admin_api, admin["name"].split(" ")[1])["sku"] == sku  # by name
+    assert api_as("warehouse").get("/api/v1/phone/stock?q=x&warehouse=NOPE").status_code == 404
+
+
+def test_labels_print_the_price_only_for_who_may_see_it(app, admin_api, login_as):
+    code = ean13()
+    with_code = new_item(admin_api, barcode=code, sale_price="12.30")
+    without = new_item(admin_api, sale_price="4.50")
+    query = f"/phone/labels?items={with_code},{without},NO-SUCH&size=50x30&copies=2"
+
+    seller = login_as("salesperson").get(query)
+    assert seller.status_code == 200
+    page = seller.get_data(as_text=True)
+    assert page.count("¥12.30") == 2 and page.count("¥4.50") == 2
+    assert page.count('data-kind="ean13"') == 2 and page.count('data-kind="code128"') == 2
+    assert "size: 50mm 30mm" in page and "NO-SUCH" in page
+
+    keeper = login_as("warehouse").get(query).get_data(as_text=True)  # hides every figure
+    assert "12.30" not in keeper and "4.50" not in keeper and "¥" not in keeper
+    assert keeper.count('data-kind="ean13"') == 2 and code in keeper
+
+    sheet = login_as("salesperson").get(f"/phone/labels?items={with_code}&size=a4&price=purchase_price")
+    assert "size: A4" in sheet.get_data(as_text=True) and "¥" not in sheet.get_data(as_text=True)  # not a label price
+
+
+def test_the_phone_pages_answer(app, admin_api, login_as):
+    take = stocktake(admin_api)
+    client = login_as("admin")
+    customer = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K001)))").get_json()["ids"][0]
+    for path in (
+        "/phone/",
+        "/phone/inbox",
+        "/phone/stock?q=SP0001",
+        "/phone/customers?q=K00",
+        f"/phone/customer/{customer}",
+        "/phone/sales_order/new",
+        "/phone/count/",
+        f"/phone/count/{take['id']}",
+        "/phone/labels",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert 'rel="manifest"' in response.get_data(as_text=True), path
+    assert "SP0001" in client.get("/phone/stock?q=SP0001").get_data(as_text=True)
+    manifest = client.get("/phone/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json" and manifest.get_json()["scope"] == "/phone/"
+    worker = client.get("/phone/sw.js")
+    assert worker.mimetype == "text/javascript" and "request.method !== 'GET'" in worker.get_data(as_text=True)
+    assert app.test_client().get("/phone/count/").status_code == 302  # signed out: to the sign-in page
+    others = admin_api.post("/api/v1/partner/", json={"code": unique("C"), "name": "别人的客户", "kind": "customer"})
+    seller = login_as("salesperson")
+    assert seller.get(f"/phone/customer/{customer}").status_code == 200  # K001 is theirs
+    assert seller.get(f"/phone/customer/{others.get_json()['id']}").status_code == 404  # another's: not there

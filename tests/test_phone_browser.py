@@ -1,0 +1,152 @@
+"""The phone pages in a real browser (Debian chromium, zh-CN, 390 px wide) against one gunicorn server on SQLite
+with the demo data: a stocktake counted by typed barcodes (a scanner gun types the code and Enter), its batch
+sent twice after a lost answer and counted once; the sales order form with no sideways scrolling, lines first
+and totals at the bottom; the manifest and the service worker registered. Screenshots go to
+test-artifacts/phone-*.png.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from conftest import PASSWORD
+from in_browser import PHONE, Console, demo_server, headless_chromium
+from servers import ARTIFACTS, HttpApi
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WATER = "6901001000010"  # SP0001's barcode in the demo data
+TEA = "6901001000058"  # SP0005's
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from demo_server(tmp_path_factory, "phone")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    yield from headless_chromium()
+
+
+def phone_context(chromium: Any, server: Any, **options: Any) -> tuple[Any, Any, Console]:
+    """A signed-in 390 px zh-CN page."""
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True, **options)
+    page = context.new_page()
+    console = Console()
+    console.attach(page)
+    page.goto(server.url + "/login/")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(server.url + "/")
+    return context, page, console
+
+
+def counted(api: HttpApi, take_id: int) -> dict[str, Decimal | None]:
+    status, body = api.get(f"/api/v1/stocktake/{take_id}")
+    assert status == 200, body
+    return {
+        line["item"]["key"]: None if line["counted_qty"] is None else Decimal(line["counted_qty"])
+        for line in body["result"]["lines"]
+    }
+
+
+def test_counting_the_sales_order_form_and_the_installable_app(server: Any, chromium: Any) -> None:
+    api = HttpApi(server.url)
+    status, take = api.post("/api/v1/stocktake/", {"date": "2026-11-25", "warehouse": "WH01", "lines": []})
+    assert status == 201, take
+
+    # -- counting by typed barcodes; the service worker is kept out so the test can lose an answer ------
+    context, page, console = phone_context(chromium, server, service_workers="block")
+    page.goto(f"{server.url}/phone/count/{take['id']}")
+    assert page.evaluate("document.activeElement.id") == "ph-scan"
+    for code in (WATER, WATER, TEA, WATER):
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "ph-scan"  # ready for the next scan
+        assert page.input_value("#ph-scan") == ""
+    assert page.inner_text(f'#ph-pending [data-code="{WATER}"] .ph-qty') == "3"
+    assert page.inner_text("#ph-unsent-count") == "2"
+    stored = page.evaluate(f"localStorage.getItem('jxc.count.' + JXCPhone.config.user + '.{take['id']}')")
+    assert WATER in stored  # kept on the device until sent
+    page.reload()  # still there after a reload
+    assert page.inner_text(f'#ph-pending [data-code="{WATER}"] .ph-qty') == "3"
+
+    lost = []
+
+    def lose_the_answer(route: Any) -> None:
+        """The request reaches the server and is applied, but its answer never comes back."""
+        lost.append(route.fetch().status)
+        route.abort("connectionreset")
+
+    page.route("**/api/v1/phone/stocktake/*/counts", lose_the_answer)
+    page.click("#ph-send")
+    page.wait_for_selector("#ph-msg.ph-error")
+    assert lost == [200]
+    assert counted(api, take["id"]) == {"SP0001": Decimal(3), "SP0005": Decimal(1)}  # applied once already
+    assert page.inner_text("#ph-unsent-count") == "2"  # the phone does not know: it keeps the batch
+    page.unroute("**/api/v1/phone/stocktake/*/counts")
+    page.click("#ph-send")  # sent again with the same key
+    page.wait_for_selector("#ph-msg.ph-ok")
+    assert "未重复计入" in page.inner_text("#ph-msg")
+    assert counted(api, take["id"]) == {"SP0001": Decimal(3), "SP0005": Decimal(1)}  # counted once
+    assert page.inner_text("#ph-unsent-count") == "0"
+    assert page.inner_text('#ph-lines [data-item="SP0001"] .ph-counted') == "3"
+    page.keyboard.type(WATER)  # the next scan goes on from there: a new batch adds to the count
+    page.keyboard.press("Enter")
+    page.click("#ph-send")
+    page.wait_for_function("() => document.querySelector('#ph-unsent-count').textContent === '0'")
+    page.wait_for_selector("#ph-msg.ph-ok")
+    assert counted(api, take["id"])["SP0001"] == Decimal(4)
+    page.screenshot(path=str(ARTIFACTS / "phone-count.png"), full_page=True)
+    console.check()
+    context.close()
+
+    # -- the sales order form at 390 px, and the app itself ----------------------------------------
+    context, page, console = phone_context(chromium, server)
+    page.goto(server.url + "/phone/sales_order/new")
+    for number, code in enumerate(("SP0001", "SP0002", "SP0003"), start=1):
+        page.fill("#ph-add", code)
+        page.press("#ph-add", "Enter")
+        page.wait_for_function(f"() => document.querySelectorAll('#ph-order-lines .ph-order-line').length === {number}")
+    page.locator("#ph-order-lines [data-field=qty]").nth(0).fill("5")
+    page.fill("#ph-partner", "K001")
+    page.click("#ph-partner-choices .ph-choice")
+    page.wait_for_function("() => document.querySelector('[data-total=total_qty]').textContent === '7'")
+    assert page.locator("#ph-order-lines [data-field=price]").nth(0).input_value() == "2.00"  # the item's price
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    lines_box = page.locator("#ph-order-lines").bounding_box()
+    totals_box = page.locator("#ph-totals").bounding_box()
+    assert lines_box["y"] < totals_box["y"]  # lines first, totals at the bottom
+    page.screenshot(path=str(ARTIFACTS / "phone-order.png"), full_page=True)
+    page.click("#ph-save")
+    page.wait_for_selector("#ph-msg.ph-ok a")
+    order_id = page.get_attribute("#ph-msg a", "href").rsplit("/", 1)[1]
+    status, order = api.get(f"/api/v1/sales_order/{order_id}")
+    assert status == 200 and order["result"]["partner"]["key"] == "K001"
+    assert [(line["item"]["key"], line["qty"], line["price"]) for line in order["result"]["lines"]] == [
+        ("SP0001", "5", "2.00"),
+        ("SP0002", "1", "2.00"),
+        ("SP0003", "1", "3.00"),
+    ]
+
+    manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")
+    assert manifest["start_url"] == "/phone/" and manifest["display"] == "standalone"
+    assert {icon["sizes"] for icon in manifest["icons"]} == {"192x192", "512x512"}
+    scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    assert scope == server.url + "/phone/"
+    page.goto(server.url + "/phone/stock?q=SP0001")  # kept by the worker for a flaky connection
+    page.wait_for_function(
+        "() => caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
+        ".then(all => all.flat().some(r => r.url.endsWith('/phone/stock?q=SP0001')))"
+    )
+    console.check()
+    context.set_offline(True)
+    page.reload()
+    assert "SP0001" in page.inner_text("main") and page.is_visible("#ph-net")  # the last copy, marked offline
+    context.set_offline(False)
+    context.close()
