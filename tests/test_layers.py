@@ -201,7 +201,7 @@ def test_import_reader_sees_relative_and_guarded_imports(tmp_path):
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.i18n", "app.errors", "app.clock", "app.config"),  # texts, errors, the business's clock
     ("app.meta", "app.ledger"),  # the metadata engine and the ledger core: pure, no Flask
-    ("app.extensions",),  # the Flask-bound objects (db, csrf, the app's registry)
+    ("app.extensions", "app.instance_files"),  # the Flask-bound objects (db, csrf, the registry); private folders
     ("app.services.access",),  # what one user may do (Access): actions, masks, row scope
     ("app.services.records",),  # the one write path, reads, audit, numbering, settings
     ("app.services.users", "app.services.stock"),  # user accounts; the stock side of posting

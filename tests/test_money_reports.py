@@ -33,7 +33,7 @@ def money(api: Any, model: str, **body: Any) -> dict[str, Any]:
     return posted.get_json()["result"]
 
 
-def test_income_statement_and_balance_sheet_of_a_month(app, admin_api, api_as):
+def test_income_statement_and_balance_sheet_of_a_month(app, admin_api, api_as, login_as):
     api = admin_api
     sku = new_item(api, tax_rate="13")
     customer, _ = new_partner(api, "customer")
@@ -141,6 +141,10 @@ def test_income_statement_and_balance_sheet_of_a_month(app, admin_api, api_as):
     book = finance.get("/api/v1/reports/income_statement", query_string={"period": MONTH, "format": "xlsx"})
     sheet_xlsx = openpyxl.load_workbook(io.BytesIO(book.get_data())).worksheets[0]
     assert sheet_xlsx["A1"].value == "利润表" and len(sheet_xlsx._charts) == 1
+    web = login_as("finance")
+    assert web.get("/reports/balance_sheet/?date=2029-03-31&compare=2029-02-28").status_code == 200
+    printed = web.get("/reports/balance_sheet/print?date=2029-03-31&compare=2029-02-28").get_data(as_text=True)
+    assert "资产负债表" in printed and "所有者权益" in printed and end["equity"] in printed
 
 
 def test_opening_balances_are_equity_from_the_start_never_profit(app, admin_api):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.conftest import Api, unique
-from tests.ledger_helpers import document, new_item, receive
+from tests.ledger_helpers import document, new_item, new_partner, post, receive
 
 
 def ean13() -> str:
@@ -208,3 +208,17 @@ def test_the_phone_pages_answer(app, admin_api, login_as):
     seller = login_as("salesperson")
     assert seller.get(f"/phone/customer/{customer}").status_code == 200  # K001 is theirs
     assert seller.get(f"/phone/customer/{others.get_json()['id']}").status_code == 404  # another's: not there
+
+
+def test_a_customers_page_recommends_what_others_buy_with_theirs(app, admin_api, login_as):
+    bought, together = new_item(admin_api), new_item(admin_api)
+    for sku in (bought, together):
+        receive(admin_api, sku, "10", "1")
+    me, me_id = new_partner(admin_api, "customer")
+    other, _ = new_partner(admin_api, "customer")
+    post(admin_api, "sales_delivery", [{"item": bought, "qty": "1", "price": "2"}], warehouse="WH01", partner=me)
+    lines = [{"item": bought, "qty": "1", "price": "2"}, {"item": together, "qty": "1", "price": "2"}]
+    post(admin_api, "sales_delivery", lines, warehouse="WH01", partner=other)
+    page = login_as("admin").get(f"/phone/customer/{me_id}").get_data(as_text=True)
+    recommended = page.split('id="ph-recommended"')[1].split("</ul>")[0]
+    assert together in recommended and bought not in recommended

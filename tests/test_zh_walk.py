@@ -34,9 +34,11 @@ ALLOWED = {
     "jxc",
     "admin",  # the command line's name in the audit trail; the administrator's login name
     "RMB",
+    "cron",  # the schedule syntax admins type (分 时 日 月 周), named as such beside its Chinese help
+    "Webhook",  # what 企业微信 and 钉钉 call a robot's address in their own Chinese pages
 }
-# a token with a digit, an @, a _ or a dot inside is a code, a number, an e-mail or a user name
-CODE = re.compile(r"[0-9@_]|\w\.\w")
+# a token with a digit, an @, a _, a dot inside or :// is a code, a number, an e-mail, a user name or an address
+CODE = re.compile(r"[0-9@_]|\w\.\w|://")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 # where a page shows codes by design: field names on the field editor, request ids, JSON of platform rows
 CODE_PLACES = "code, kbd, pre, small, script, style, select, option, input, textarea, .jxc-skip-words"

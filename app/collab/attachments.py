@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,7 @@ from app.collab.records import readable
 from app.collab.tables import attachment
 from app.errors import CellError, NotFound, ValidationFailed
 from app.i18n import t
+from app.instance_files import private_folder
 from app.services.access.rights import Access
 from app.services.records.settings import policy
 
@@ -55,12 +55,7 @@ def sniff(data: bytes) -> tuple[str, tuple[str, ...]] | None:
 
 def attachments_root() -> Path:
     """<instance>/files/attachments (created owner-only)."""
-    root = Path(current_app.config["INSTANCE_PATH"]) / "files" / "attachments"
-    if not root.is_dir():
-        root.mkdir(parents=True, exist_ok=True)
-        for folder in (root.parent, root):
-            folder.chmod(0o700)
-    return root
+    return private_folder("attachments")
 
 
 def clean_filename(name: str) -> str:

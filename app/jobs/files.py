@@ -12,19 +12,14 @@ import re
 import shutil
 from pathlib import Path
 
-from flask import current_app
+from app.instance_files import private_folder
 
 _UNSAFE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
 
 
 def jobs_root() -> Path:
     """<instance>/files/jobs (created owner-only)."""
-    root = Path(current_app.config["INSTANCE_PATH"]) / "files" / "jobs"
-    if not root.is_dir():
-        root.mkdir(parents=True, exist_ok=True)
-        for folder in (root.parent, root):
-            folder.chmod(0o700)
-    return root
+    return private_folder("jobs")
 
 
 def job_dir(job_id: int, create: bool = False) -> Path:

@@ -168,6 +168,13 @@ class PhoneView(BaseView):
             statement = as_json(result)
         except ServiceError as exc:
             refused = exc.message
+        recommended = None
+        report = access.registry.meta.reports.get("recommendations")
+        if report is not None and access.may_run(report):
+            try:
+                recommended = as_json(run_report(session(), access, "recommendations", {"customer": row.code}))
+            except ServiceError:
+                recommended = None
         session().rollback()
         fields = [
             {"label": label(spec.label, spec.name), "value": data.get(spec.name)}
@@ -179,6 +186,7 @@ class PhoneView(BaseView):
             customer=data,
             fields=fields,
             statement=statement,
+            recommended=recommended,
             refused=refused,
             period=period,
             periods=[(p, t(f"report.preset.{p}")) for p in PRESETS],
