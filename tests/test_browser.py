@@ -464,3 +464,52 @@ def test_the_bell_counts_opens_goes_through_and_marks_read(server, api, desktop)
     assert page.locator("#jxc-bell-count").is_hidden() and page.locator("tr.jxc-unread").count() == 0
     assert page.locator("td", has_text=sku).count() == 1
     console.check()
+
+
+def _reload_until(page: Any, selector: str, seconds: float = 60) -> Any:
+    """Reload the page until `selector` is on it (a background job's outcome shows on the next render)."""
+    deadline = time.monotonic() + seconds
+    while page.locator(selector).count() == 0:
+        assert time.monotonic() < deadline, f"{selector} did not appear on {page.url}"
+        time.sleep(0.5)
+        page.reload()
+    return page.locator(selector).first
+
+
+def test_backups_page_runs_downloads_and_restores_with_the_password_asked_again(server, api, desktop):
+    """The last test of this module: the restore puts the server's database back as the backup holds it."""
+    page, console = desktop
+    page.goto(server.url + "/admin/backups/")
+    assert page.locator("#jxc-backup-key").count() == 1
+    page.click("#jxc-backup-run")
+    good = _reload_until(page, "#jxc-backup-list tr[data-status=good]")
+    name = good.get_attribute("data-backup")
+    shot(page, "backups")
+
+    with page.expect_download() as download:
+        good.locator(".jxc-backup-download").click()
+    saved = Path(download.value.path())
+    assert download.value.suggested_filename == name and saved.stat().st_size > 100
+    assert b"INSERT INTO" not in saved.read_bytes() and b"CREATE TABLE" not in saved.read_bytes()  # encrypted
+
+    sku = unique("AFTERBK")  # written after the backup: gone once it is restored
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"备份后 {sku}", "unit": "PCS"})
+    assert status == 201, body
+
+    row = page.locator(f"#jxc-backup-list tr[data-backup='{name}']")
+    row.locator(".jxc-backup-restore summary").click()
+    row.locator("input[name=password]").fill("not-the-password")
+    row.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".alert-danger", has_text="密码").count() >= 1
+    assert page.locator(".jxc-backup-last[data-what=restore]").count() == 0
+
+    row = page.locator(f"#jxc-backup-list tr[data-backup='{name}']")
+    row.locator(".jxc-backup-restore summary").click()
+    row.locator("input[name=password]").fill(PASSWORD)
+    row.locator("button[type=submit]").click()
+    done = _reload_until(page, ".jxc-backup-last[data-what=restore]", seconds=90)
+    assert done.get_attribute("data-ok") == "1", done.inner_text()
+    assert find(api, "item", "sku", sku) == []
+    assert page.locator("#jxc-backup-list tr[data-status=good]").count() >= 2  # the safety backup taken first
+    console.check()
