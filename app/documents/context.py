@@ -64,6 +64,14 @@ class PostingContext(Protocol):
     def tracking(self, item_ids: Collection[int]) -> dict[int, Tracking]:
         """The batch / serial flags and base unit of these items."""
 
+    def stock_on_hand(self, warehouse_id: int, category_id: int | None) -> list[tuple[int, str, Decimal]]:
+        """(item, batch, qty) of every stock not at zero in the warehouse (items of the category, when given)."""
+        ...
+
+    def add_line(self, doc: Any, model_key: str, values: dict[str, Any]) -> Any:
+        """A new line of `doc` with these column values, flushed (it has its id)."""
+        ...
+
     def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
         """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
 

@@ -55,6 +55,30 @@ class Stocktake(DocumentBehaviour):
                 line.book_qty = _book_qty(session, registry, line.item_id, doc.warehouse_id, line.batch)
         return errors
 
+    def validate(self, doc: Any, lines: list[Any]) -> None:
+        """A whole-warehouse count first adds the stock no line counts, counted 0 (a loss of all of it)."""
+        if getattr(doc, "scope", None) == "whole":
+            lines.extend(self._uncounted(doc, lines))
+        super().validate(doc, lines)
+
+    def _uncounted(self, doc: Any, lines: list[Any]) -> list[Any]:
+        """Lines counted 0 for each stock of the warehouse (and category) with no counted line. The book is
+        what is on hand now, so the stock ends at 0 whatever moved since the snapshot."""
+        counted = {(line.item_id, (line.batch or "").strip()) for line in lines if line.counted_qty is not None}
+        category = getattr(doc, "category_id", None)
+        added = []
+        for item_id, batch, qty in self.ctx.stock_on_hand(doc.warehouse_id, category):
+            if (item_id, batch.strip()) in counted:
+                continue
+            for line in lines:  # a line listed but not counted is counted 0 where it is
+                if (line.item_id, (line.batch or "").strip()) == (item_id, batch.strip()) and line.counted_qty is None:
+                    line.counted_qty, line.book_qty = Decimal(0), qty
+                    break
+            else:
+                values = {"item_id": item_id, "batch": batch or None, "book_qty": qty, "counted_qty": Decimal(0)}
+                added.append(self.ctx.add_line(doc, "stocktake", values))
+        return added
+
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         effects: list[Effect] = []
         errors: list[CellError] = []

@@ -18,6 +18,7 @@ from app.api.phone_api import PhoneApi
 from app.api.reorder_api import ReorderApi
 from app.api.reports_api import ReportsApi
 from app.api.schedules_api import SchedulesApi
+from app.api.stocktake_api import StocktakeCountsApi
 from app.api.tracking_api import LotsApi, SerialsApi
 from app.meta.registry import Registry
 from app.views.admin import AccountsView, AuditView, CashView, FieldsAdminView, SettingsView, UserWarehousesView
@@ -52,6 +53,7 @@ PLATFORM_APIS = (
     NotificationsApi,
     InboxApi,
     PhoneApi,
+    StocktakeCountsApi,
     CollabApi,
     ComplaintsApi,
 )

@@ -47,6 +47,16 @@ class BadCounts(ServiceError):
 
 
 @dataclass(frozen=True)
+class CountEntry:
+    """A count resolved to its item: base units, the batch (blank for none), the reason of a difference."""
+
+    item_id: int
+    qty: Decimal
+    batch: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class _Target:
     """What a scanned code counts: an item and how many base units one scan is."""
 
@@ -91,6 +101,36 @@ class Counting:
     def send(self, stocktake_id: int, body: Any) -> dict[str, Any]:
         """Apply a batch once; the recorded answer (with `replayed: true`) for a batch already applied."""
         key, pairs = parse_batch(body)
+        return self._once(stocktake_id, key, lambda doc: self._apply(doc, pairs))
+
+    def send_entries(self, stocktake_id: int, key: str, entries: list[CountEntry]) -> dict[str, Any]:
+        """Apply counts already resolved to items (an uploaded file's rows) once per key: the same path
+        as a phone's batch (queued on the stocktake's row, recorded with its answer, RecordService)."""
+        return self._once(stocktake_id, key, lambda doc: self._apply_entries(doc, entries, []))
+
+    def draft(self, stocktake_id: int) -> Any:
+        """The draft stocktake the user may write, read without a lock (NotFound / Conflict otherwise)."""
+        self.access.require(MODEL, "write")
+        cls = self.registry.cls(MODEL)
+        doc = self.session.execute(
+            base_select(self.access, self.registry.model(MODEL)).where(cls.id == stocktake_id)
+        ).scalar_one_or_none()
+        if doc is None:
+            raise NotFound(t("not_found"))
+        if doc.status != Status.DRAFT:
+            raise Conflict(t("not_draft"))
+        return doc
+
+    def recorded(self, stocktake_id: int, key: str) -> dict[str, Any] | None:
+        """The recorded answer of a key already applied to this stocktake (None when it was not)."""
+        done = self._recorded(key)
+        return None if done is None else self._replay(done, stocktake_id)
+
+    def resolve(self, codes: set[str]) -> dict[str, int]:
+        """Each code's case-blind key -> the item it names (SKU or barcode; a unit barcode only at ratio 1)."""
+        return {key: target.item_id for key, target in self._resolve(codes).items() if target.ratio == 1}
+
+    def _once(self, stocktake_id: int, key: str, apply: Any) -> dict[str, Any]:
         self.access.require(MODEL, "write")
         model = self.registry.model(MODEL)
         cls = self.registry.cls(MODEL)
@@ -105,7 +145,7 @@ class Counting:
             raise NotFound(t("not_found"))
         if doc.status != Status.DRAFT:
             raise Conflict(t("not_draft"))
-        result = self._apply(doc, pairs)
+        result = apply(doc)
         result["key"] = key
         try:
             with self.session.begin_nested():
@@ -138,8 +178,7 @@ class Counting:
             )
         ).all()
         tracked = {row.id for row in items if row.track_batch or row.track_serial}
-        base_units = {row.id: row.unit_id for row in items}
-        added: dict[int, Decimal] = {}
+        entries: list[CountEntry] = []
         unknown: list[str] = []
         refused: list[dict[str, str]] = []
         for code, qty in pairs:
@@ -149,34 +188,59 @@ class Counting:
             elif target.item_id in tracked:
                 refused.append({"code": code, "reason": t("phone.count_tracked")})
             else:
-                added[target.item_id] = added.get(target.item_id, Decimal(0)) + qty * target.ratio
+                entries.append(CountEntry(target.item_id, qty * target.ratio))
+        result = self._apply_entries(doc, entries, refused)
+        result["unknown"] = unknown
+        return result
+
+    def _apply_entries(self, doc: Any, entries: list[CountEntry], refused: list[dict[str, str]]) -> dict[str, Any]:
+        """Add each entry's quantity to the line of its item and batch (a new line when there is none);
+        counts for the same item and batch add up. The one write path of counts into a stocktake."""
+        item_cls = self.registry.cls("item")
+        base_units = dict(
+            self.session.execute(
+                select(item_cls.id, item_cls.unit_id).where(item_cls.id.in_({entry.item_id for entry in entries}))
+            ).all()
+        )
+        added: dict[tuple[int, str], Decimal] = {}
+        reasons: dict[tuple[int, str], str] = {}
+        for entry in entries:
+            slot = (entry.item_id, entry.batch.strip())
+            added[slot] = added.get(slot, Decimal(0)) + entry.qty
+            if entry.reason:
+                reasons[slot] = entry.reason
         lines: list[dict[str, Any]] = []
-        counted: dict[int, Decimal] = {}
-        seen: set[int] = set()
+        counted: dict[tuple[int, str], Decimal] = {}
+        seen: set[tuple[int, str]] = set()
         for line in doc.lines:
             values: dict[str, Any] = {"id": line.id, "item": line.item_id}
-            item_id = line.item_id
-            if item_id in added and item_id not in seen and not (line.batch or "").strip():
-                seen.add(item_id)
-                if line.unit_id is not None and line.unit_id != base_units.get(item_id):
-                    refused.append({"code": str(item_id), "reason": t("phone.count_other_unit")})
-                    added.pop(item_id)
+            slot = (line.item_id, (line.batch or "").strip())
+            if slot in added and slot not in seen:
+                seen.add(slot)
+                if line.unit_id is not None and line.unit_id != base_units.get(line.item_id):
+                    refused.append({"code": str(line.item_id), "reason": t("phone.count_other_unit")})
+                    added.pop(slot)
                 else:
-                    total = Decimal(line.counted_qty or 0) + added[item_id]
+                    total = Decimal(line.counted_qty or 0) + added[slot]
                     values["counted_qty"] = str(total)
-                    counted[item_id] = total
+                    if slot in reasons:
+                        values["reason"] = reasons[slot]
+                    counted[slot] = total
             lines.append(values)
-        for item_id, qty in added.items():
-            if item_id not in seen:
-                lines.append({"item": item_id, "counted_qty": str(qty)})
-                counted[item_id] = qty
+        for slot, qty in added.items():
+            if slot not in seen:
+                new = {"item": slot[0], "counted_qty": str(qty), "batch": slot[1] or None}
+                if slot in reasons:
+                    new["reason"] = reasons[slot]
+                lines.append(new)
+                counted[slot] = qty
         if counted:
             try:
                 self._records.update(MODEL, doc.id, {"lines": lines}, row=doc)
             except ValidationFailed as exc:
                 raise ValidationFailed(exc.errors, t("phone.counts_refused")) from exc
         labels = link_labels(
-            self.session, self.access, self.registry.model(MODEL + "_line").field("item"), set(counted)
+            self.session, self.access, self.registry.model(MODEL + "_line").field("item"), {i for i, _ in counted}
         )
         for entry in refused:  # a line counted in another unit is named by its item
             if entry["code"].isdigit() and int(entry["code"]) in labels:
@@ -185,10 +249,11 @@ class Counting:
             "stocktake": doc.id,
             "number": doc.number,
             "counted": [
-                {"item": labels.get(item_id), "added": plain_decimal(added[item_id]), "counted": plain_decimal(total)}
-                for item_id, total in counted.items()
+                {"item": labels.get(slot[0]), "added": plain_decimal(added[slot]), "counted": plain_decimal(total)}
+                | ({"batch": slot[1]} if slot[1] else {})
+                for slot, total in counted.items()
             ],
-            "unknown": unknown,
+            "unknown": [],
             "refused": refused,
         }
 

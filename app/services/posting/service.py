@@ -480,6 +480,32 @@ class PostingService:
             self._tracked.update(item_tracking(self.session, self.registry, missing))
         return {i: self._tracked[i] for i in item_ids if i in self._tracked}
 
+    def stock_on_hand(self, warehouse_id: int, category_id: int | None) -> list[tuple[int, str, Decimal]]:
+        """(item, batch, qty) of every stock not at zero in the warehouse (items of the category, when given)."""
+        balance, item = self.registry.cls("stock_balance"), self.registry.cls("item")
+        stmt = select(balance.item_id, balance.batch, balance.qty).where(
+            balance.warehouse_id == warehouse_id, balance.qty != 0
+        )
+        if category_id is not None:
+            stmt = stmt.where(balance.item_id.in_(select(item.id).where(item.category_id == category_id)))
+        rows = self.session.execute(stmt.order_by(balance.item_id, balance.batch)).all()
+        return [(row.item_id, row.batch or "", Decimal(row.qty)) for row in rows]
+
+    def add_line(self, doc: Any, model_key: str, values: dict[str, Any]) -> Any:
+        """A new line of `doc` with these column values, flushed (it has its id)."""
+        now = utcnow()
+        line = self.registry.cls(f"{model_key}_line")(
+            created_at=now,
+            created_by_id=self.access.user_id,
+            updated_at=now,
+            updated_by_id=self.access.user_id,
+            line_no=len(doc.lines) + 1,
+            **values,
+        )
+        doc.lines.append(line)
+        self.session.flush()
+        return line
+
     def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
         """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
         return in_stock_at(self.session, item_id, Place(warehouse_id, batch), at)

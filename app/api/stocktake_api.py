@@ -1,0 +1,71 @@
+"""Stocktake uploads at /api/v1/stocktake/<id>/counts/upload: a file of counts into a draft stocktake.
+
+The model's own API (app/api/model_api.py) keeps every other route of /api/v1/stocktake/; this one takes
+a multipart file and hands it to importers/stocktake.py, which applies it through the phone's count batches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import protect
+
+from app.api.responses import service_errors
+from app.errors import CellError, ValidationFailed
+from app.extensions import db
+from app.i18n import t
+from app.web.context import current_access, session
+from importers.reader import MAX_FILE_BYTES
+from importers.stocktake import UploadRefused, upload_counts
+
+
+class StocktakeCountsApi(BaseApi):
+    """/api/v1/stocktake/<id>/counts/upload."""
+
+    resource_name = "stocktake"
+    version = "v1"
+    allow_browser_login = True
+    csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
+    class_permission_name = "Meta"  # every signed-in user; writing the stocktake is checked by the service
+    method_permission_name = {"upload_counts": "read"}
+    openapi_spec_tag = "stocktake"
+
+    @expose("/<int:stocktake_id>/counts/upload", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def upload_counts(self, stocktake_id: int) -> Any:
+        """Add the counts of an xlsx / csv file to a draft stocktake; the same file twice counts once.
+        ---
+        post:
+          summary: Upload counts (SKU or barcode, quantity, batch, location, reason)
+          parameters:
+          - {in: path, name: stocktake_id, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema: {type: object, properties: {file: {type: string, format: binary}}}
+          responses:
+            200:
+              description: '{stocktake, number, key, rows, counted: [{item, batch, added, counted}], locations}'
+            422:
+              description: '{message, errors: [{row, column, field, message}]}: nothing was applied'
+            409:
+              description: the stocktake is no longer a draft
+        """
+        upload = request.files.get("file")
+        data = upload.read(MAX_FILE_BYTES + 1) if upload is not None else b""
+        if not data:
+            raise ValidationFailed([CellError("file", t("imports.no_file"))])
+        try:
+            result = upload_counts(session(), current_access(), stocktake_id, data, upload.filename or "")
+        except UploadRefused as exc:
+            db.session.rollback()
+            response = jsonify(exc.as_dict())
+            response.status_code = exc.status
+            return response
+        key = "stocktake_upload.replayed" if result.get("replayed") else "stocktake_upload.done"
+        return self.response(200, **result, message=t(key, rows=result.get("rows", 0)))
