@@ -66,6 +66,14 @@ def _top(result: Result | None, column: str) -> list[dict[str, Any]]:
     return [{"name": result.text(row, group), "value": _money(row[column])} for row in rows if row.get(column)]
 
 
+def twelve_months(trend: Result, today: dt.date) -> list[dict[str, Any]]:
+    """The trend's points for each of the 12 months up to today's, a month without sales at zero (the chart's axis
+    is the year, not only the months that sold)."""
+    amounts = {str(row["group"]): row["amount"] for row in trend.rows}
+    months = [month_start(today, back).strftime("%Y-%m") for back in range(11, -1, -1)]
+    return [{"month": month, "amount": _money(amounts.get(month) or ZERO)} for month in months]
+
+
 def _compare(session: Session, access: Access, name: str, column: str, today: dt.date, **extra: Any) -> Any:
     now, before = same_days_last_month(today)
     current = _total(_run(session, access, name, period=now, **extra), column)
@@ -111,7 +119,7 @@ def dashboard(session: Session, access: Access, today: dt.date | None = None) ->
         )
         trend = _run(session, access, "sales_analysis", period=Period(month_start(today, 11), today), by="month")
         if trend is not None and "amount" in trend.totals:
-            tiles["trend"] = [{"month": row["group"], "amount": _money(row["amount"])} for row in trend.rows]
+            tiles["trend"] = twelve_months(trend, today)
         tiles["top_customers"] = _top(
             _run(session, access, "sales_analysis", period=preset("this_month", today), by="customer"), "amount"
         )
