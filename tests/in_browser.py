@@ -46,10 +46,17 @@ class Console:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.failed: list[str] = []
+        self.warnings: list[str] = []  # "script url: text"
 
     def attach(self, page: Any) -> None:
         page.on("console", lambda msg: self.errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None)
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: uncaught {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.warnings.append(f"{msg.location.get('url', '')}: {msg.text}") if msg.type == "warning" else None
+            ),
+        )
         page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
     def csp(self) -> list[str]:

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
+from apispec import APISpec
 from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.responses import service_errors
+from app.api.schema import add_model_key_parameter
 from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import registry
@@ -81,6 +83,11 @@ class GridApi(BaseApi):
     csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
     openapi_spec_tag = "grid"
 
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        """FAB's components, and the `model_key` parameter of the models in force."""
+        super().add_apispec_components(api_spec)
+        add_model_key_parameter(api_spec, registry())
+
     def _result(self, model: ModelSpec, result: BatchResult, **extra: Any) -> Any:
         rows = [row for row, _ in result.rows]
         data = grid_json(session(), current_access(), model, rows)
@@ -101,7 +108,7 @@ class GridApi(BaseApi):
         get:
           summary: Grid rows (page, size, sort[i][field|dir], filter[i][field|type|value], search, ids)
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           responses:
             200:
               description: '{last_page, last_row, data: [row with id and version], sums}'
@@ -118,7 +125,7 @@ class GridApi(BaseApi):
         get:
           summary: Row ids of the current view from an absolute position
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           - {in: query, name: start, schema: {type: integer}}
           - {in: query, name: count, schema: {type: integer}}
           responses:
@@ -137,7 +144,7 @@ class GridApi(BaseApi):
         post:
           summary: Save a batch of grid changes
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           requestBody:
             required: true
             content:
@@ -192,7 +199,7 @@ class GridApi(BaseApi):
         get:
           summary: Undo / redo stacks
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           responses:
             200:
               description: '{undo: [batch ids], redo: [batch ids]}'
@@ -209,7 +216,7 @@ class GridApi(BaseApi):
         get:
           summary: Change feed
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           - {in: query, name: since, schema: {type: integer}}
           responses:
             200:
@@ -228,7 +235,7 @@ class GridApi(BaseApi):
         put:
           summary: Save the column layout
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           responses:
             200:
               description: '{columns}'
@@ -246,7 +253,7 @@ class GridApi(BaseApi):
         get:
           summary: Link lookup
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           - {in: query, name: q, schema: {type: string}}
           responses:
             200:
@@ -265,7 +272,7 @@ class GridApi(BaseApi):
         get:
           summary: Defaults for a new document line
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           - {in: query, name: item, schema: {type: string}}
           - {in: query, name: partner, schema: {type: string}}
           - {in: query, name: unit, schema: {type: string}}
@@ -298,7 +305,7 @@ class GridApi(BaseApi):
         post:
           summary: Line figures and totals of an unsaved document (the document form, as you type)
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           responses:
             200:
               description: 'for {header fields, lines: [...]}: {lines: [computed fields], totals, summary}'
@@ -316,7 +323,7 @@ class GridApi(BaseApi):
         get:
           summary: Export the view to xlsx or csv
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           - {in: query, name: columns, schema: {type: string}}
           - {in: query, name: format, schema: {type: string, enum: [xlsx, csv]}}
           - {in: query, name: encoding, schema: {type: string, enum: [utf-8, gbk]}}

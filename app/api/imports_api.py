@@ -11,12 +11,15 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 
+from apispec import APISpec
 from flask import request, send_file
 from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
 from app.api.responses import service_errors
+from app.api.schema import add_model_key_parameter
 from app.errors import CellError, NotFound, ValidationFailed
+from app.extensions import registry
 from app.i18n import current_locale, label, t
 from app.jobs import queue, submit
 from app.web.context import current_access, session
@@ -83,6 +86,11 @@ class ImportsApi(BaseApi):
     csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
     openapi_spec_tag = "imports"
 
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        """FAB's components, and the `model_key` parameter of the models in force."""
+        super().add_apispec_components(api_spec)
+        add_model_key_parameter(api_spec, registry())
+
     @expose("/template/<model_key>", methods=["GET"])
     @signed_in
     @safe
@@ -93,7 +101,7 @@ class ImportsApi(BaseApi):
         get:
           summary: Import template
           parameters:
-          - {in: path, name: model_key, required: true, schema: {type: string}}
+          - model_key
           - {in: query, name: lang, schema: {type: string}}
           responses:
             200:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from apispec import APISpec
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
+from app.api.schema import add_model_key_parameter
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry, registry_holder
 from app.i18n import label, t
@@ -30,6 +32,11 @@ class MetaApi(BaseApi):
     class_permission_name = "Meta"
     method_permission_name = {"models": "read", "add_model_field": "write"}
     openapi_spec_tag = "meta"
+
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        """FAB's components, and the `model_key` parameter of the models in force."""
+        super().add_apispec_components(api_spec)
+        add_model_key_parameter(api_spec, registry())
 
     @expose("/models", methods=["GET"])
     @protect()
@@ -75,9 +82,7 @@ class MetaApi(BaseApi):
         post:
           summary: Add a field at run time
           parameters:
-          - in: path
-            schema: {type: string}
-            name: model_key
+          - model_key
           requestBody:
             required: true
             content:

@@ -17,6 +17,7 @@ from flask_jwt_extended import get_jwt, jwt_required
 from sqlalchemy import inspect as inspect_state
 
 from app.extensions import db
+from app.meta.types import ValueProblem, parse_integer
 from app.services.users.accounts import user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import end_session
@@ -55,6 +56,13 @@ def attribute_changes(item: Any) -> dict[str, tuple[Any, Any]]:
 class UsersApi(UserApi):
     """/api/v1/security/users/ with the password policy, audit and ended sessions."""
 
+    def _user(self, pk: Any) -> Any:
+        """The user `pk` names, or None (no such user, or not an id a column holds)."""
+        try:
+            return self.datamodel.get(parse_integer(pk), self._base_filters)
+        except ValueProblem:
+            return None
+
     def _weak(self) -> Any:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not body.get("password"):
@@ -71,7 +79,23 @@ class UsersApi(UserApi):
     @safe
     @permission_name("post")
     def post(self) -> Any:
-        """Create a user (the password must pass the policy)."""
+        """Create a user (the password must pass the policy).
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.post'
+          responses:
+            201:
+              description: Created
+            400:
+              $ref: '#/components/responses/400'
+            422:
+              $ref: '#/components/responses/422'
+        """
         return self._weak() or FAB_POST(self)
 
     @expose("/<pk>", methods=("PUT",))
@@ -79,7 +103,32 @@ class UsersApi(UserApi):
     @safe
     @permission_name("put")
     def put(self, pk: Any) -> Any:
-        """Change a user; the answer says which fields changed, never a password."""
+        """Change a user; the answer says which fields changed, never a password.
+        ---
+        put:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/{{self.__class__.__name__}}.put'
+          responses:
+            200:
+              description: Changed
+            400:
+              $ref: '#/components/responses/400'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        if self._user(pk) is None:  # FAB's put reads on into a missing user (500)
+            return self.response_404()
         weak = self._weak()
         if weak is not None:
             return weak

@@ -234,6 +234,15 @@ def rmb_upper(amount: Decimal | int | str) -> str:
     return sign + text + (CN_DIGITS[fen] + "分" if fen else "整")
 
 
+@reads("qty")
+def move_direction(values: dict[str, Any]) -> str | None:
+    """A stock move's direction from the sign of its quantity: in (入) or out (出)."""
+    qty = values.get("qty")
+    if qty is None:
+        return None
+    return "out" if Decimal(qty) < 0 else "in"
+
+
 @reads("amount", "tax_rate")
 def included_tax(values: dict[str, Any]) -> Decimal | None:
     """The tax inside an amount that includes it (其他收支: amount x rate / (100 + rate)), to the cent."""

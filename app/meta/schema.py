@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Index, inspect, update
+from sqlalchemy import Index, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -45,6 +46,9 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
             if spec.backfill is not None:
                 _backfill(conn, registry, model, spec)
                 changes.append(f"backfill {model.key}.{spec.column}")
+            elif spec.compute and model.kind in ("master", "ledger"):
+                _compute_for_rows(conn, registry, model, spec)
+                changes.append(f"compute {model.key}.{spec.column}")
             index = index_for(model.key, spec)
             if index is not None and index.name not in indexes:
                 ops.create_index(index.name, model.key, [spec.column], unique=bool(index.unique))
@@ -66,6 +70,34 @@ def _backfill(conn: Connection, registry: Registry, model: ModelSpec, spec: Fiel
     source = model.field(spec.backfill) if isinstance(spec.backfill, str) else None
     value = table.c[source.column] if source is not None else FIELD_TYPES[spec.type].parse(spec, spec.backfill)
     conn.execute(update(table).values({spec.column: value}))
+
+
+def _compute_for_rows(conn: Connection, registry: Registry, model: ModelSpec, spec: FieldSpec) -> None:
+    """Fill a computed column just added to a table with rows by its handler, from each row's own values
+    (a master or ledger row: a document's or a line's handler also reads its lines or its header)."""
+    table = registry.tables.tables[model.key]
+    handler = registry.compute(model.key, spec.name)
+    fields = [f for f in model.data_fields if f.column in table.c]
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(table.c.id, *(table.c[f.column] for f in fields))
+            .where(table.c.id > last)
+            .order_by(table.c.id)
+            .limit(COMPUTE_CHUNK)
+        ).all()
+        if not rows:
+            return
+        ids_by_value: dict[Any, list[int]] = {}
+        for row in rows:
+            values = {f.name: row._mapping[table.c[f.column]] for f in fields}
+            ids_by_value.setdefault(handler(values), []).append(row.id)
+        for value, ids in ids_by_value.items():
+            conn.execute(update(table).where(table.c.id.in_(ids)).values({spec.column: value}))
+        last = rows[-1].id
+
+
+COMPUTE_CHUNK = 1000
 
 
 def _is_trigram(index: Index) -> bool:

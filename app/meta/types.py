@@ -138,6 +138,22 @@ class FieldType:
         out["nullable"] = True
         return out
 
+    def input_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        """JSON schema of what a write accepts for the field: the checks `parse` makes, for the OpenAPI
+        document (app/api/schema.py). A required field takes no null; the canonical form is described
+        (`parse` also takes what a person types, such as `1,234.50` or `2026年11月25日`)."""
+        out = {key: value for key, value in self.schema(spec).items() if key != "readOnly"}
+        out.update(self.input_constraints(spec))
+        if spec.required:
+            out.pop("nullable", None)
+            if "enum" in out:
+                out["enum"] = [value for value in out["enum"] if value is not None]
+        return out
+
+    def input_constraints(self, spec: FieldSpec) -> dict[str, Any]:
+        """The type's own limits as JSON schema keywords (lengths, bounds, patterns)."""
+        return {}
+
     # -- projections for people: forms, lists, the grid, spreadsheets ------------------------------
 
     def scale(self, spec: FieldSpec) -> int | None:
@@ -228,6 +244,12 @@ class TextType(FieldType):
     def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
         return () if spec.max_length is None else ("x" * (spec.max_length + 1),)
 
+    def input_constraints(self, spec: FieldSpec) -> dict[str, Any]:
+        out: dict[str, Any] = {"maxLength": spec.max_length or 255}
+        if spec.pattern:
+            out["pattern"] = f"^(?:{spec.pattern})$"
+        return out
+
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a refused pattern is reported to the admin, not logged by the engine
@@ -270,6 +292,9 @@ class LongTextType(TextType):
             raise ValueProblem(t("too_long", max=spec.max_length))
         return value
 
+    def input_constraints(self, spec: FieldSpec) -> dict[str, Any]:
+        return {"maxLength": spec.max_length} if spec.max_length else {}
+
 
 class IntegerType(FieldType):
     """Whole numbers."""
@@ -286,6 +311,11 @@ class IntegerType(FieldType):
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
         return parse_integer(raw)
+
+    def input_constraints(self, spec: FieldSpec) -> dict[str, Any]:
+        low = -MAX_INTEGER if spec.min is None else int(spec.min)
+        high = MAX_INTEGER if spec.max is None else int(spec.max)
+        return {"minimum": low, "maximum": high}
 
     def _parse_bound(self, bound: Any) -> Any:
         return int(bound)
@@ -365,6 +395,22 @@ class DecimalType(FieldType):
 
     def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
         return ("abc", "1." + "1" * (self.scale(spec) + 1), "NaN")
+
+    def input_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        """A decimal is written as a string of digits (exact) or as a JSON number."""
+        scale = self.scale(spec)
+        whole = (spec.precision or 18) - scale
+        pattern = rf"^[+-]?[0-9]{{1,{whole}}}" + (rf"(\.[0-9]{{1,{scale}}})?$" if scale else "$")
+        limit = Decimal(10) ** whole - Decimal(1).scaleb(-scale)
+        number: dict[str, Any] = {
+            "type": "number",
+            "minimum": float(self._parse_bound(spec.min)) if spec.min is not None else float(-limit),
+            "maximum": float(self._parse_bound(spec.max)) if spec.max is not None else float(limit),
+        }
+        out: dict[str, Any] = {"oneOf": [{"type": "string", "pattern": pattern}, number]}
+        base = super().input_schema(spec)
+        out.update({key: value for key, value in base.items() if key in ("title", "description", "nullable")})
+        return out
 
 
 EXACT_DIGITS = 15  # a double keeps 15 significant digits; a longer number goes to Excel as text
@@ -609,6 +655,22 @@ class LinkType(FieldType):
         out["description"] = (out.get("description", "") + f" (id or business key of {spec.to})").strip()
         return out
 
+    def input_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        """A link is written as the row's id, its business key, or `{"id": ...}` / `{"key": ...}`."""
+        ident = {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}
+        key = {"type": "string", "minLength": 1, "maxLength": 255}
+        out: dict[str, Any] = {
+            "oneOf": [
+                ident,
+                key,
+                {"type": "object", "properties": {"id": ident}, "required": ["id"], "additionalProperties": False},
+                {"type": "object", "properties": {"key": key}, "required": ["key"], "additionalProperties": False},
+            ]
+        }
+        base = super().input_schema(spec)
+        out.update({k: v for k, v in base.items() if k in ("title", "description", "nullable")})
+        return out
+
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
         if isinstance(value, dict):  # the JSON form {id, key, name}: the input shows the key
             return value.get("key", "")
@@ -680,6 +742,9 @@ class BarcodeType(TextType):
 
     def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
         return None  # barcodes are unique: a test that needs one makes its own
+
+    def input_constraints(self, spec: FieldSpec) -> dict[str, Any]:
+        return {"maxLength": 64, "pattern": "^[0-9A-Za-z-]{1,64}$"}
 
     def bad_values(self, spec: FieldSpec) -> tuple[Any, ...]:
         return ("6901234567890", "690 123")  # a wrong check digit; a space

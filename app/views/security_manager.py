@@ -8,10 +8,18 @@ from typing import Any
 
 from flask import g, has_request_context, session
 from flask_appbuilder.security.signals import user_creating, user_deleting
+from flask_appbuilder.security.sqla.apis import (
+    GroupApi,
+    PermissionApi,
+    PermissionViewMenuApi,
+    RoleApi,
+    ViewMenuApi,
+)
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_jwt_extended import JWTManager
 from flask_login import user_logged_in
 
+from app.api.fab_rows import refusing
 from app.api.users_api import AUDITED, JxcSecurityApi, UsersApi
 from app.clock import utcnow
 from app.extensions import db
@@ -31,7 +39,12 @@ from app.web.login_limits import install_login_limits
 class JxcSecurityManager(SecurityManager):
     """FAB's SQLAlchemy security manager with JXC's sessions, limits, policy, audit and permission cache."""
 
-    user_api = UsersApi
+    user_api = refusing(UsersApi)
+    role_api = refusing(RoleApi)
+    permission_api = refusing(PermissionApi)
+    view_menu_api = refusing(ViewMenuApi)
+    permission_view_menu_api = refusing(PermissionViewMenuApi)
+    group_api = refusing(GroupApi)
     security_api = JxcSecurityApi
     userdbmodelview = UserDBModelView
     resetmypasswordview = ResetMyPasswordView

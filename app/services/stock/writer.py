@@ -40,6 +40,7 @@ from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receive_value, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
+from app.services.records.computed import apply_computed
 from app.services.records.settings import policy
 from app.services.stock.cost_layers import (
     FIFO,
@@ -517,29 +518,29 @@ class StockWriter:
     ) -> None:
         move_cls = self.registry.cls("stock_move")
         now = utcnow()
-        self.session.add(
-            move_cls(
-                item_id=slot.row.item_id,
-                warehouse_id=slot.row.warehouse_id,
-                batch=slot.row.batch or "",
-                qty=move.qty,
-                unit_cost=move.unit_cost,
-                value=move.value,
-                qty_after=move.qty_after,
-                value_after=move.value_after,
-                document_model=model.key,
-                document_number=doc.number,
-                document_line_id=line_id,
-                posted_at=now,
-                reverses=reverses,
-                move_key=move_key,
-                date=doc.date,
-                created_at=now,
-                updated_at=now,
-                created_by_id=self.user_id,
-                updated_by_id=self.user_id,
-            )
+        row = move_cls(
+            item_id=slot.row.item_id,
+            warehouse_id=slot.row.warehouse_id,
+            batch=slot.row.batch or "",
+            qty=move.qty,
+            unit_cost=move.unit_cost,
+            value=move.value,
+            qty_after=move.qty_after,
+            value_after=move.value_after,
+            document_model=model.key,
+            document_number=doc.number,
+            document_line_id=line_id,
+            posted_at=now,
+            reverses=reverses,
+            move_key=move_key,
+            date=doc.date,
+            created_at=now,
+            updated_at=now,
+            created_by_id=self.user_id,
+            updated_by_id=self.user_id,
         )
+        apply_computed(self.registry, self.registry.model("stock_move"), row)  # its direction
+        self.session.add(row)
         slot.balance = move.balance_after
 
     def _save_balances(self, slots: dict[StockKey, _Slot]) -> None:

@@ -33,6 +33,7 @@
         var data = cell.getRow().getData();
         var node = cell.getElement();
         var error = data._errors && data._errors[col.field];
+        if (col.frozen) { node.style.left = (state.frozenLeft[col.field] || 0) + 'px'; }
         node.classList.toggle('jxc-cell-error', !!error);
         node.classList.toggle('jxc-cell-pending', !!(data._pending && data._pending[col.field]));
         var text = displayText(col, cell.getValue());
@@ -96,7 +97,6 @@
         var def = {
           title: col.title,
           field: col.field,
-          frozen: !!col.frozen,
           visible: saved.visible !== false,
           headerSort: col.sortable !== false,
           titleFormatter: function () { return document.createTextNode(col.title); },
@@ -104,7 +104,7 @@
           hozAlign: col.align || 'left',
           headerHozAlign: col.align === 'right' ? 'right' : 'left',
           formatter: formatter(col),
-          cssClass: 'jxc-col-' + col.type + (canWriteColumn(col) ? '' : ' jxc-col-readonly'),
+          cssClass: 'jxc-col-' + col.type + (canWriteColumn(col) ? '' : ' jxc-col-readonly') + (col.frozen ? ' jxc-frozen' : ''),
           editable: cellEditable(col),
           editor: editorFor(col)
         };
@@ -123,6 +123,21 @@
       });
     }
 
+    // Frozen key columns stay on the left while the grid scrolls sideways. Tabulator's own frozen columns
+    // are not meant to go with range selection (it warns on every grid), so they are CSS sticky cells
+    // (grid.css .jxc-frozen): each one's left offset is the width of the frozen columns before it.
+    function pinFrozen() {
+      var left = 0;
+      g.table.getColumns().forEach(function (column) {
+        var col = byField[column.getField()];
+        if (!col || !col.frozen || !column.isVisible()) { return; }
+        state.frozenLeft[col.field] = left;
+        column.getElement().style.left = left + 'px';
+        column.getCells().forEach(function (cell) { cell.getElement().style.left = left + 'px'; });
+        left += column.getWidth();
+      });
+    }
+
     function resolveEditors(defs) {
       defs.forEach(function (def) {
         if (def.editor && typeof def.editor === 'object') {
@@ -133,7 +148,9 @@
       return defs;
     }
 
+    state.frozenLeft = {};
     g.canWriteColumn = canWriteColumn;
+    g.pinFrozen = pinFrozen;
     g.columnDefs = columnDefs;
     g.resolveEditors = resolveEditors;
   };

@@ -160,6 +160,11 @@
         return;
       }
       if (g.isEditing() || !inTable(e.target)) { return; }
+      if (state.loading && !ctrl && !e.altKey) {  // the rows are being replaced: keep what is typed
+        e.preventDefault();
+        if (key.length === 1) { g.typedWhileLoading(key); }
+        return;
+      }
       var lower = key.length === 1 ? key.toLowerCase() : key;
       if (ctrl && !e.altKey) {
         if (lower === 'z' && !e.shiftKey) { e.preventDefault(); g.undoRedo(false); return; }
@@ -264,17 +269,19 @@
     });
 
     g.table.on('cellEdited', g.onCellEdited);
-    g.table.on('columnResized', g.saveLayoutSoon);
-    g.table.on('columnMoved', g.saveLayoutSoon);
-    g.table.on('columnVisibilityChanged', g.saveLayoutSoon);
+    g.table.on('columnResized', function () { g.pinFrozen(); g.saveLayoutSoon(); });
+    g.table.on('columnMoved', function () { g.pinFrozen(); g.saveLayoutSoon(); });
+    g.table.on('columnVisibilityChanged', function () { g.pinFrozen(); g.saveLayoutSoon(); });
     g.table.on('dataProcessed', function () {
-      if (state.restoreBounds) {
-        var b = state.restoreBounds;
-        state.restoreBounds = null;
-        window.setTimeout(function () { g.setRange(b.top, b.left, b.bottom, b.right); }, 0);
-      }
+      var b = state.restoreBounds;
+      state.restoreBounds = null;
+      window.setTimeout(function () {
+        if (b) { g.setRange(b.top, b.left, b.bottom, b.right); }
+        g.typingDone();
+      }, 0);
     });
     g.table.on('tableBuilt', function () {
+      g.pinFrozen();
       g.buildColumnPanel();
       request('GET', urls.history, undefined, 1).then(function (r) {
         if (r.status === 200) {

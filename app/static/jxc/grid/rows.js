@@ -45,6 +45,7 @@
     // --- the rows request ------------------------------------------------------------------------
 
     function loadRows(url, config, params) {
+      holdTyping();
       g.query.sort = (params.sort || []).map(function (s) { return {field: s.field, dir: s.dir}; });
       g.query.filter = (params.filter || []).map(headerFilter).filter(function (f) { return f.value !== ''; });
       var before = (state.dirty && !state.inflight) ? g.flush() : Promise.resolve();
@@ -66,7 +67,49 @@
           .filter(function (rec) { return rec.tmp_id && rec.shown; })
           .map(function (rec) { return g.newRowData(rec); });
         return {last_page: body.last_page || 1, last_row: state.total, data: fresh.concat(data)};
-      });
+      }, function (e) { state.loading = false; state.held = null; throw e; });
+    }
+
+    // --- typing while the page reloads ---------------------------------------------------------------
+    // A reload replaces the rows: an editor open on one is dropped, and the range is put back where a
+    // paste left it. What was typed meanwhile (the open editor's text, then the keys typed while the
+    // rows load) is kept with the cell it was typed into, by row and field, and goes on in that cell's
+    // editor once the rows are there (typingDone), never into whatever cell is active by then.
+
+    function holdTyping() {
+      state.loading = true;
+      var edit = g.table && g.table.modules.edit;
+      var cell = edit && edit.currentCell;
+      if (!cell || state.held) { return; }
+      var input = cell.getElement().querySelector('input, textarea');
+      state.held = {key: rowKey(cell.row.getData()), field: cell.column.getField(), text: input ? input.value : ''};
+      cell.getComponent().cancelEdit();
+      g.table.rowManager.element.focus({preventScroll: true});  // the next keys come to the grid
+    }
+
+    function typedWhileLoading(key) {
+      if (!state.held) {
+        var cell = activeCell();
+        if (!cell) { return; }
+        state.held = {key: rowKey(cell.getRow().getData()), field: cell.getField(), text: ''};
+      }
+      state.held.text += key;
+    }
+
+    function typingDone() {
+      state.loading = false;
+      var held = state.held;
+      state.held = null;
+      if (!held || !held.text) { return; }
+      var row = pageRowByKey(held.key);
+      var col = byField[held.field];
+      var rowIndex = row ? pageRows().indexOf(row) : -1;
+      var colIndex = visibleCols().map(function (c) { return c.getField(); }).indexOf(held.field);
+      if (rowIndex < 0 || colIndex < 0 || !col || !g.canWriteColumn(col)) { return; }
+      setRange(rowIndex, colIndex, rowIndex, colIndex);
+      state.startText = held.text;
+      row.getCell(held.field).edit();
+      state.startText = null;
     }
 
     function reloadPage() {
@@ -133,6 +176,8 @@
     }
 
     g.activeCell = activeCell;
+    g.typedWhileLoading = typedWhileLoading;
+    g.typingDone = typingDone;
     g.bounds = bounds;
     g.isEditing = isEditing;
     g.loadRows = loadRows;

@@ -322,7 +322,17 @@
             g.syncButtons();
             g.hideBanner();
             g.setStatus(t(redo ? 'redone' : 'undone'));
-            g.reloadPage();
+            // rows the undo brought back (a deleted row comes back as a new row) show at once, on top,
+            // even when the page's order puts them elsewhere
+            var back = (r.body.rows || []).filter(function (row) { return row.tmp_id; });  // rows it created
+            g.reloadPage().then(function () {
+              back.forEach(function (row) {
+                if (g.pageRowByKey(row.id)) { return; }
+                var data = Object.assign({}, row, {_errors: {}, _pending: {}});
+                delete data.tmp_id;
+                g.table.addRow(data, true);
+              });
+            });
           } else {
             var items = (r.body.conflicts || []).map(function (c) { return (c.key || '#' + c.id) + ' · ' + (c.label || c.field); });
             if (r.status === 409 && !(r.body.conflicts || []).length) {
