@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import PASSWORD, unique
 from in_browser import DESKTOP, PHONE, Console, demo_server, headless_chromium
+from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -628,6 +629,43 @@ def _reload_until(page: Any, selector: str, seconds: float = 60) -> Any:
         time.sleep(0.5)
         page.reload()
     return page.locator(selector).first
+
+
+def test_schedules_page_creates_runs_now_and_shows_the_log(server, desktop):
+    """An admin declares a report schedule on the page (a bad cron refused in Chinese), runs it now and reads the
+    run in the delivery log."""
+    page, console = desktop
+    page.goto(server.url + "/admin/schedules/")
+    name = unique("weekly").lower()
+    page.fill("#sch-name", name)
+    page.fill("#sch-title", "每周销售")
+    page.select_option("#sch-kind", "report")
+    page.fill("#sch-cron", "0 8 * *")
+    page.fill("#sch-params", '{"report": "sales_analysis"}')
+    page.select_option("#sch-recipients", ["admin"])
+    page.click("#sch-save")
+    page.wait_for_load_state()
+    assert page.locator(".alert-danger", has_text="cron").count() >= 1  # 「0 8 * *」不是有效的 cron 表达式
+    assert page.locator(f"tr[data-schedule='{name}']").count() == 0
+
+    page.fill("#sch-name", name)
+    page.fill("#sch-title", "每周销售")
+    page.select_option("#sch-kind", "report")
+    page.fill("#sch-cron", "0 8 * * 1")
+    page.fill("#sch-params", '{"report": "sales_analysis"}')
+    page.select_option("#sch-recipients", ["admin"])
+    page.uncheck("input[name=skip_empty]")
+    page.click("#sch-save")
+    row = page.locator(f"tr[data-schedule='{name}']")
+    expect(row).to_have_count(1)
+    assert "每周销售" in row.inner_text() and "0 8 * * 1" in row.inner_text()
+    row.locator(".jxc-run-now").click()
+    run = _reload_until(page, "#jxc-schedule-log tr[data-status]:not([data-status=queued]):not([data-status=running])")
+    first = page.locator("#jxc-schedule-log tr[data-run]").first
+    assert "每周销售" in first.inner_text() and first.get_attribute("data-status") in ("done", "failed", "skipped")
+    assert run.locator(".jxc-delivery").count() >= 1 or run.get_attribute("data-status") == "skipped"
+    shot(page, "schedules")
+    console.check()
 
 
 def test_backups_page_runs_downloads_and_restores_with_the_password_asked_again(server, api, desktop):
