@@ -22,10 +22,9 @@ from app.i18n import label, t, texts_for
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.posting.service import PostingService
-from app.services.records.resolver import Resolver
 from app.services.records.write import RecordService
 from importers.matcher import Match, importable_fields, match_columns, normalise_header
-from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, coerce
+from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, parse_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -127,18 +126,7 @@ def validate_documents(
         outcome.issues.append(Issue(row_no, column, name, message, col))
         prepared.bad_rows.add(row_no)
 
-    resolver = Resolver(session, access)
-    parsed: list[tuple[int, dict[str, Any]]] = []
-    for row_no, cells in data_rows:
-        payload = {}
-        for col, name in match.mapping.items():
-            value = coerce(fields[name], cells[col] if col < len(cells) else None)
-            if value is not None:
-                payload[name] = value
-        parsed.append((row_no, payload))
-    for name, spec in fields.items():
-        if spec.type == "link" and name in columns:
-            resolver.preload(spec.to or "", {p[name] for _, p in parsed if isinstance(p.get(name), str)})
+    resolver, parsed = parse_rows(session, access, fields, match, data_rows)
     groups: dict[str, Group] = {}
     for row_no, payload in parsed:
         for name, raw in payload.items():

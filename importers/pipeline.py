@@ -305,6 +305,31 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
+def parse_rows(
+    session: Session,
+    access: Access,
+    fields: dict[str, FieldSpec],
+    match: Match,
+    data_rows: list[tuple[int, list[Any]]],
+) -> tuple[Resolver, list[tuple[int, dict[str, Any]]]]:
+    """Each data row as a payload of its parsed cells (blank cells left out), and a resolver with every linked
+    column's keys loaded in one query per column."""
+    resolver = Resolver(session, access)
+    payloads: list[tuple[int, dict[str, Any]]] = []
+    for row_no, cells in data_rows:
+        payload = {}
+        for col, name in match.mapping.items():
+            value = coerce(fields[name], cells[col] if col < len(cells) else None)
+            if value is not None:
+                payload[name] = value
+        payloads.append((row_no, payload))
+    mapped = set(match.mapping.values())
+    for name, spec in fields.items():
+        if spec.type == "link" and name in mapped:
+            resolver.preload(spec.to or "", {p[name] for _, p in payloads if isinstance(p.get(name), str)})
+    return resolver, payloads
+
+
 def _column_name(match: Match, col: int) -> str:
     header = match.headers[col] if col < len(match.headers) else ""
     return header or column_letter(col)
@@ -353,18 +378,7 @@ def validate(
         outcome.problems.append(t("imports.no_rows"))
         return prepared
     columns = {name: col for col, name in match.mapping.items()}
-    resolver = Resolver(session, access)
-    payloads: list[tuple[int, dict[str, Any]]] = []
-    for row_no, cells in data_rows:
-        payload = {}
-        for col, name in match.mapping.items():
-            value = coerce(fields[name], cells[col] if col < len(cells) else None)
-            if value is not None:
-                payload[name] = value
-        payloads.append((row_no, payload))
-    for name, spec in fields.items():
-        if spec.is_link and spec.type == "link" and name in columns:
-            resolver.preload(spec.to or "", {p[name] for _, p in payloads if isinstance(p.get(name), str)})
+    resolver, payloads = parse_rows(session, access, fields, match, data_rows)
 
     def issue(row_no: int, name: str, message: str) -> None:
         col = columns.get(name)
