@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from servers import jxc_server
+from servers import ADMIN_PASSWORD, jxc_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -70,3 +70,20 @@ class Console:
         # browsers ask for /favicon.ico on their own (a 404 there is reported, not failed on)
         failed = [f for f in self.failed if not f.endswith("/favicon.ico") and f not in expected_failures]
         assert not failed, f"failed loads: {failed}"
+
+
+def signed_in(
+    chromium: Any, url: str, username: str = "admin", password: str = ADMIN_PASSWORD, **options: Any
+) -> tuple[Any, Any, Console]:
+    """(context, page, console): a new zh-CN context (desktop unless `options` say otherwise) whose page signed
+    in through /login/ like a person and waits on the home page, its console watched."""
+    context = chromium.new_context(**{"viewport": DESKTOP, "locale": "zh-CN", **options})
+    page = context.new_page()
+    console = Console()
+    console.attach(page)
+    page.goto(url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(url + "/")
+    return context, page, console

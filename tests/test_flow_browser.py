@@ -17,7 +17,7 @@ from urllib.parse import quote
 import prison
 import pytest
 from conftest import PASSWORD
-from in_browser import DESKTOP, Console, demo_server, headless_chromium
+from in_browser import Console, demo_server, headless_chromium, signed_in
 from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -61,16 +61,7 @@ def _user(api: HttpApi, username: str, role: str) -> HttpApi:
 
 def _page(chromium: Any, server: Any, username: str) -> tuple[Any, Any, Console]:
     """A signed-in page of this user (signed in through /login/, like a person)."""
-    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
-    console = Console()
-    page = context.new_page()
-    console.attach(page)
-    page.goto(server.url + "/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(server.url + "/")
-    return context, page, console
+    return signed_in(chromium, server.url, username)
 
 
 def _shot(page: Any, name: str) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import servers
-from conftest import PASSWORD, unique
-from in_browser import DESKTOP, Console, headless_chromium
+from conftest import unique
+from in_browser import headless_chromium, signed_in
 from openpyxl import Workbook
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi, jxc_server
@@ -46,15 +46,7 @@ def test_upload_correct_fix_apply_and_undo(server, tmp_path):
     path.write_bytes(data.getvalue())
     api = HttpApi(server.url)
     for chromium in headless_chromium():
-        context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
-        page = context.new_page()
-        console = Console()
-        console.attach(page)
-        page.goto(server.url + "/login/")
-        page.fill("#username", "admin")
-        page.fill("#password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(server.url + "/")
+        context, page, console = signed_in(chromium, server.url)
         page.goto(server.url + "/grid/item/")
         page.click('[data-action="import"]')
         page.wait_for_url(server.url + "/imports/item/")

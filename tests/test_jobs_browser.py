@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, unique
-from in_browser import DESKTOP, Console, headless_chromium
+from conftest import unique
+from in_browser import headless_chromium, signed_in
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi, free_port, job_env, jxc_server, jxc_worker
 
@@ -92,15 +92,7 @@ def wait_job(api: HttpApi, job_id: int, timeout: float = 60) -> dict[str, Any]:
 def test_jobs_page_shows_a_progress_bar_moving(stack, api):
     server = stack[0]
     for chromium in headless_chromium():
-        context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
-        page = context.new_page()
-        console = Console()
-        console.attach(page)
-        page.goto(server.url + "/login/")
-        page.fill("#username", "admin")
-        page.fill("#password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(server.url + "/")
+        context, page, console = signed_in(chromium, server.url)
         status, body = api.post("/api/v1/jobs/", {"kind": "test_steps", "args": {"steps": 8, "delay": 0.4}})
         assert status == 202, body
         job_id = body["job_id"]

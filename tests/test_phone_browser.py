@@ -12,8 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import PASSWORD
-from in_browser import PHONE, Console, demo_server, headless_chromium
+from in_browser import PHONE, Console, demo_server, headless_chromium, signed_in
 from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,16 +33,7 @@ def chromium() -> Iterator[Any]:
 
 def phone_context(chromium: Any, server: Any, **options: Any) -> tuple[Any, Any, Console]:
     """A signed-in 390 px zh-CN page."""
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True, **options)
-    page = context.new_page()
-    console = Console()
-    console.attach(page)
-    page.goto(server.url + "/login/")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(server.url + "/")
-    return context, page, console
+    return signed_in(chromium, server.url, viewport=PHONE, has_touch=True, is_mobile=True, **options)
 
 
 def counted(api: HttpApi, take_id: int) -> dict[str, Decimal | None]:
