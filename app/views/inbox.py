@@ -40,22 +40,8 @@ class InboxView(BaseView):
         """Approve (`approve`) or send back (`reject`) one document with the comment typed beside it."""
         if decision not in ("approve", "reject") or model_key not in registry().meta.models:
             abort(404)
-        service = PostingService(session(), current_access())
-        service.comment = (request.form.get("comment") or "").strip()[:500]
-        action = service.approve if decision == "approve" else service.reject
-        try:
-            doc = action(model_key, pk, request.form.get("version", type=int))
-            flash(f"{doc.number}：{service.message}", "success")
-            for warning in service.warnings:
-                flash(warning, "warning")
-        except NotFound:
-            abort(404)
-        except ValidationFailed as exc:
-            session().rollback()
-            flash("；".join(e.message for e in exc.errors), "danger")
-        except ServiceError as exc:
-            session().rollback()
-            flash(exc.message, "danger")
+        action = PostingService.approve if decision == "approve" else PostingService.reject
+        run_posting_action(model_key, pk, action, with_number=True)
         return redirect("/inbox/")
 
 
@@ -90,3 +76,23 @@ def approval_steps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return steps
+
+
+def run_posting_action(model_key: str, pk: int, action: Any, with_number: bool = False) -> None:
+    """Run one posting action (`PostingService.submit`, `.approve` ...) with the comment and version a page's
+    form sent, and flash what it did (the document's number first when `with_number`) or why it was refused."""
+    service = PostingService(session(), current_access())
+    service.comment = (request.form.get("comment") or "").strip()[:500]
+    try:
+        doc = action(service, model_key, pk, request.form.get("version", type=int))
+        flash(f"{doc.number}：{service.message}" if with_number else service.message, "success")
+        for warning in service.warnings:
+            flash(warning, "warning")
+    except NotFound:
+        abort(404)
+    except ValidationFailed as exc:
+        session().rollback()
+        flash("；".join(e.message for e in exc.errors), "danger")
+    except ServiceError as exc:
+        session().rollback()
+        flash(exc.message, "danger")

@@ -43,7 +43,7 @@ from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
-from app.views.inbox import approval_steps
+from app.views.inbox import approval_steps, run_posting_action
 from app.web.context import current_access, session
 from importers.pipeline import may_import
 from importers.reader import MAX_FILE_BYTES
@@ -586,21 +586,7 @@ class ModelPages(BaseView):
 
     def _transition(self, pk: int, action: Any) -> Any:
         """Run a posting action and say what it did (posted, sent for approval, level k of n ...)."""
-        service = PostingService(session(), current_access())
-        service.comment = (request.form.get("comment") or "").strip()[:500]
-        try:
-            action(service, self.model_key, pk, request.form.get("version", type=int))
-            flash(service.message, "success")
-            for warning in service.warnings:
-                flash(warning, "warning")
-        except NotFound:
-            abort(404)
-        except ValidationFailed as exc:
-            session().rollback()
-            flash("；".join(e.message for e in exc.errors), "danger")
-        except ServiceError as exc:
-            session().rollback()
-            flash(exc.message, "danger")
+        run_posting_action(self.model_key, pk, action)
         return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
 
 
