@@ -28,6 +28,10 @@
         title: col.label,
         field: col.name,
         frozen: col.key,
+        // widths change from the header only: Tabulator's default (`true`) also puts a resize handle on the
+        // right edge of every body cell, and that handle swallows the click (stopPropagation), so a click on the
+        // border between two cells never reached rowClick and the drill-down did nothing
+        resizable: 'header',
         hozAlign: numeric ? 'right' : 'left',
         headerHozAlign: numeric ? 'right' : 'left',
         formatter: function (cell) { return cellText(cell.getValue()); },
@@ -92,6 +96,9 @@
       layout: 'fitDataFill',
       height: '60vh',
       placeholder: cfg.texts.empty,
+      rowFormatter: function (row) {
+        if (row.getData()._drill) { row.getElement().classList.add('jxc-report-drill'); }
+      },
     });
     table.on('rowClick', function (e, row) {
       var target = row.getData()._drill;
