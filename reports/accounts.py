@@ -24,9 +24,11 @@ def _ageing(ctx: ReportContext, side: str) -> list[dict[str, Any]]:
     require_side(ctx.access, side)
     today = ctx.params.get("date") or business_today()
     partner = ctx.registry.cls("partner")
-    stmt = select(partner).where(partner.kind.in_(KINDS[side])).order_by(partner.code)
-    if ctx.params.get("partner") is not None:
+    stmt = select(partner).order_by(partner.code)
+    if ctx.params.get("partner") is not None:  # one partner asked for: whatever its kind (a customer's payables)
         stmt = stmt.where(partner.id == ctx.params["partner"])
+    else:
+        stmt = stmt.where(partner.kind.in_(KINDS[side]))
     out = []
     for row in ctx.session.execute(ctx.scoped(stmt, "partner")).scalars():
         buckets = ageing(ctx.session, ctx.registry, row.id, today, int(row.payment_terms_days or 0), side, ctx.access)
@@ -74,6 +76,7 @@ def partner_statement(ctx: ReportContext) -> list[dict[str, Any]]:
                 "number": row["number"],
                 "amount": amount,
                 "balance": Decimal(row["balance"]),
+                "due_date": row.get("due_date"),  # an opening balance's line: when it falls due
             }
         )
     return out
@@ -88,6 +91,7 @@ def overdue(ctx: ReportContext) -> list[dict[str, Any]]:
             "contact": row["contact"],
             "phone": row["phone"],
             "terms_days": row["terms_days"],
+            **{COLUMNS.get(name, name): Decimal(value) for name, value in row["ageing"].items()},
             "overdue": Decimal(row["overdue"]),
         }
         for row in rows

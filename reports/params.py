@@ -101,6 +101,15 @@ def _one(session: Session, access: Access, spec: ReportParam, text: str) -> Any:
     return found
 
 
+def default_value(spec: ReportParam) -> Any:
+    """What a parameter left blank means: its preset period, today, its default option, or nothing."""
+    if spec.type == "date_range":
+        return preset(spec.default or "this_month")
+    if spec.default is not None:
+        return spec.default if spec.type != "date" else business_today()
+    return None
+
+
 def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict[str, str]) -> dict[str, Any]:
     """Typed values for every parameter (defaults filled); every problem at once, as ValidationFailed."""
     errors: list[CellError] = []
@@ -112,14 +121,10 @@ def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict
     for spec in report.params:
         text = str(raw.get(spec.name) or "").strip()
         if not text:
-            if spec.type == "date_range":
-                values[spec.name] = preset(spec.default or "this_month")
-            elif spec.default is not None:
-                values[spec.name] = spec.default if spec.type != "date" else business_today()
-            elif spec.required:
+            if spec.required and spec.default is None and spec.type != "date_range":
                 errors.append(CellError(spec.name, t("required")))
             else:
-                values[spec.name] = None
+                values[spec.name] = default_value(spec)
             continue
         try:
             values[spec.name] = _one(session, access, spec, text)

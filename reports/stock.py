@@ -249,6 +249,7 @@ def reorder(ctx: ReportContext) -> list[dict[str, Any]]:
             "reserved": p.reserved,
             "projected": p.projected,
             "reorder_point": p.reorder_point,
+            "max_stock": p.max_stock,
             "suggested_qty": p.suggested_qty,
             "abc_class": p.abc_class,
         }

@@ -1,6 +1,7 @@
 """Accounts API: a partner's receivable / payable, ageing and statement (对账单); overdue customers; last prices
 and supplier scorecards. Each reads documents: it needs read on those document models and sight of their
-figures (else 403), and counts only the documents in the reader's row scope (app.services.money)."""
+figures (else 403), and counts only the documents in the reader's row scope. Accounts and overdue customers
+are views of the report runner (reports/views.py): the same figures, masks and scope as the reports."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ from app.services.money.open_items import (
 )
 from app.services.money.prices import last_price as last_partner_price
 from app.services.money.prices import supplier_scorecard
-from app.services.money.receivables import PAYABLE, RECEIVABLE, overdue_customers, partner_account
+from app.services.money.receivables import PAYABLE, RECEIVABLE
 from app.services.records.query import get_row
 from app.services.records.serialize import rows_to_json
 from app.web.context import current_access, session
 from app.web.inputs import json_object
+from reports.views import overdue_customers, partner_account
 
 
 def _today() -> dt.date:
@@ -65,7 +67,8 @@ class AccountsApi(BaseApi):
     @safe
     @service_errors
     def partner_account(self, pk: int) -> Any:
-        """Receivable, payable, ageing and statement of one partner.
+        """Receivable, payable, ageing and statement of one partner (the partner_statement and ar_ageing /
+        ap_ageing reports, run as the reader).
         ---
         get:
           summary: A partner's account
@@ -92,7 +95,7 @@ class AccountsApi(BaseApi):
     @safe
     @service_errors
     def overdue(self) -> Any:
-        """Customers with receivables past their payment terms (for dunning 催款).
+        """Customers with receivables past their payment terms (for dunning 催款): the overdue report.
         ---
         get:
           summary: Overdue customers

@@ -21,8 +21,6 @@ from app.services.money.prices import may_read_scorecard, supplier_scorecard
 from app.services.money.receivables import (
     PAYABLE,
     RECEIVABLE,
-    overdue_customers,
-    partner_account,
     readable_sides,
 )
 from app.services.records.audit_read import recent_audit
@@ -32,6 +30,7 @@ from app.services.users.accounts import UserError, assign_places, department_cod
 from app.views.changes import PLATFORM_TABLES, model_label
 from app.views.labels import role_label, type_label, user_name
 from app.web.context import current_access, session
+from reports.views import overdue_customers, partner_account
 
 
 class FieldsAdminView(BaseView):
@@ -181,7 +180,8 @@ class AuditView(BaseView):
 
 
 class AccountsView(BaseView):
-    """/accounts/<partner id>: a partner's receivable, payable, ageing and statement (对账单)."""
+    """/accounts/<partner id>: a partner's receivable, payable, ageing and statement (对账单); /accounts/overdue.
+    Both are views of the report runner (reports/views.py)."""
 
     route_base = "/accounts"
     class_permission_name = "Partner"

@@ -1,0 +1,142 @@
+"""The older accounts, overdue, reorder and scorecard pages and APIs as views of the report runner.
+
+Each runs the report behind it through `run_typed` (who may run it, the columns a role's masks drop, the rows of
+its scope: all the runner's) and only reshapes the answer into what those URLs have always given:
+
+- a partner's account (`/accounts/<id>`, `/api/v1/accounts/<id>`): `partner_statement` per side for the balance
+  and the statement, `ar_ageing` / `ap_ageing` for the ageing;
+- overdue customers (`/accounts/overdue`, `/api/v1/accounts/overdue`): `overdue`;
+- reorder suggestions (`/reorder/`, `/api/v1/reorder/suggestions`): `reorder`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.services.access.rights import Access
+from app.services.money.receivables import PAYABLE, RECEIVABLE, readable_sides, require_side
+from reports.accounts import COLUMNS
+from reports.params import Period
+from reports.runner import Result, run_typed
+
+ALL_TIME = Period(dt.date(1, 1, 1), dt.date(9999, 12, 31))
+BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")  # the ageing's keys in these answers
+AGEING = {RECEIVABLE: "ar_ageing", PAYABLE: "ap_ageing"}
+
+
+def _cells(result: Result, row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the report answers it (the columns the reader sees; links as {id, key, name})."""
+    return {column.name: result.cell(row, column) for column in result.columns}
+
+
+def _link(value: Any) -> tuple[Any, Any]:
+    """(key, name) of a link cell (empty when the reader may not see the linked row)."""
+    return (value["key"], value["name"]) if isinstance(value, dict) else (None, None)
+
+
+def _ageing(cells: dict[str, Any] | None) -> dict[str, Any]:
+    """{current, 1_30, 31_60, 61_90, over_90} from a row of an ageing report (zeros for no row)."""
+    return {name: (cells or {}).get(COLUMNS.get(name, name), "0.00") if cells else "0.00" for name in BUCKETS}
+
+
+def overdue_customers(session: Session, access: Access, today: dt.date) -> list[dict[str, Any]]:
+    """Customers past their payment terms, most overdue first, from the `overdue` report: {id, partner (code),
+    name, contact, phone, terms_days, ageing, overdue}."""
+    result = run_typed(session, access, "overdue", {"date": today})
+    out = []
+    for row in result.rows:
+        cells = _cells(result, row)
+        code, name = _link(cells.get("partner"))
+        out.append(
+            {
+                "id": row["partner"],
+                "partner": code,
+                "name": name,
+                "contact": cells.get("contact"),
+                "phone": cells.get("phone"),
+                "terms_days": cells.get("terms_days"),
+                "ageing": _ageing(cells),
+                "overdue": cells.get("overdue"),
+            }
+        )
+    return out
+
+
+def statement(session: Session, access: Access, partner_id: int, side: str) -> tuple[Decimal, list[dict[str, Any]]]:
+    """(balance, 对账单) of one side of a partner's account over all time, from `partner_statement`: each
+    document {model, number, date, amount, balance[, due_date]} oldest first."""
+    require_side(access, side)  # a side the reader may not read is refused as a whole, never shown partial
+    result = run_typed(session, access, "partner_statement", {"partner": partner_id, "side": side, "period": ALL_TIME})
+    rows = []
+    balance = Decimal(0)
+    for row in result.rows:
+        if row.get("number") is None:
+            continue  # the opening line: nothing lies before all time
+        cells = _cells(result, row)
+        line = {
+            "model": row["document_model"],
+            "number": row["number"],
+            "date": row["date"],
+            "amount": cells.get("amount"),
+            "balance": cells.get("balance"),
+        }
+        if row.get("due_date"):
+            line["due_date"] = row["due_date"]
+        rows.append(line)
+        balance = row["balance"]
+    return balance, rows
+
+
+def ageing(session: Session, access: Access, partner_id: int, side: str, today: dt.date) -> dict[str, Any]:
+    """One partner's open amount by days past due on one side, from `ar_ageing` / `ap_ageing`."""
+    result = run_typed(session, access, AGEING[side], {"partner": partner_id, "date": today})
+    found = next((row for row in result.rows if row["partner"] == partner_id), None)
+    return _ageing(None if found is None else _cells(result, found))
+
+
+def partner_account(
+    session: Session, access: Access, partner: Any, requested: str | None, today: dt.date
+) -> dict[str, Any]:
+    """One partner's account as the reader may see it: the balance of each side they may read, and the ageing
+    and statement of the requested side (by default the partner's own side). Forbidden when the reader may
+    read no side, or asks for one they may not."""
+    sides = readable_sides(access)
+    default = PAYABLE if partner.kind == "supplier" else RECEIVABLE
+    side = requested or (default if default in sides else (sides or [default])[0])
+    require_side(access, side)
+    balances, statements = {}, {}
+    for name in sorted({*sides, side}):
+        balances[name], statements[name] = statement(session, access, partner.id, name)
+    return {
+        "partner": partner.code,
+        "side": side,
+        **{name: balances[name] for name in sides},
+        "ageing": ageing(session, access, partner.id, side, today),
+        "statement": statements[side],
+    }
+
+
+def reorder_suggestions(session: Session, access: Access) -> list[dict[str, Any]]:
+    """Items below their reorder point, from the `reorder` report: {item (sku), name, supplier (id), supplier_name
+    (code and name), on_hand, on_order, reserved, projected, reorder_point, max_stock, suggested_qty}."""
+    result = run_typed(session, access, "reorder", {})
+    out = []
+    for row in result.rows:
+        cells = _cells(result, row)
+        sku, name = _link(cells.pop("item", None))
+        supplier = cells.pop("supplier", None)
+        cells.pop("abc_class", None)
+        out.append(
+            {
+                "item": sku,
+                "name": name,
+                **cells,
+                "supplier": None if supplier is None else supplier["id"],
+                "supplier_name": "" if supplier is None else " ".join(_link(supplier)),
+            }
+        )
+    return out
