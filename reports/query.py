@@ -84,8 +84,11 @@ def bucket_of(ctx: ReportContext, column: Any, bucket: str) -> Any:
         return func.to_char(column, pattern)
     if bucket == "day":
         return cast(column, String)
-    pattern = {"week": "%Y-W%W", "month": "%Y-%m"}[bucket]
-    return func.strftime(pattern, column)
+    if bucket == "week":  # the ISO week as PostgreSQL's IYYY-"W"IW: the year and week of the week's Thursday
+        thursday = func.date(column, "-3 days", "weekday 4")
+        number = (cast(func.strftime("%j", thursday), Integer) - 1) / 7 + 1
+        return func.printf("%s-W%02d", func.strftime("%Y", thursday), number)
+    return func.strftime("%Y-%m", column)
 
 
 def group_paths(ctx: ReportContext) -> dict[str, str]:

@@ -23,7 +23,7 @@ from app.meta.types import format_decimal
 from app.services.access.rights import Access
 from app.services.records.serialize import link_labels
 from reports.context import ReportContext
-from reports.params import Period, param_text, parse_params
+from reports.params import Period, default_value, month_start, param_text, parse_params
 from reports.query import run_query
 
 NUMERIC = ("quantity", "money", "decimal", "percent", "integer")
@@ -93,6 +93,16 @@ def run_report(session: Session, access: Access, name: str, raw: dict[str, str] 
     return run_with(session, access, report, params)
 
 
+def run_typed(session: Session, access: Access, name: str, params: dict[str, Any]) -> Result:
+    """Run a report as the reader with parameters already typed (ids, dates, periods; the rest take their
+    defaults): for the pages and APIs that show a report their own way (a partner's account, overdue
+    customers, reorder suggestions, a supplier's scorecard), so their figures, masks and row scope are the
+    report's."""
+    report = find(access, name)
+    values = {spec.name: params[spec.name] if spec.name in params else default_value(spec) for spec in report.params}
+    return run_with(session, access, report, values)
+
+
 def run_with(session: Session, access: Access, report: ReportSpec, params: dict[str, Any]) -> Result:
     """Run a report with parsed parameters (the dashboard calls this with its own periods)."""
     ctx = ReportContext(session, access, report, params)
@@ -119,6 +129,12 @@ def run_with(session: Session, access: Access, report: ReportSpec, params: dict[
                 column.name, "user" if target == "user" else "link", {}, to=None if target == "user" else target
             )
             result.links[column.name] = link_labels(session, access, spec, ids)
+    for param in report.params:  # a link parameter as its key, for the drill-down to pass it on ("@partner")
+        value = params.get(param.name)
+        if param.type in ("link", "user") and value is not None:
+            kind = "user" if param.type == "user" else "link"
+            spec = FieldSpec(param.name, kind, {}, to=param.to if kind == "link" else None)
+            result.links[f"@{param.name}"] = link_labels(session, access, spec, {value})
     _sort(result)
     return result
 
@@ -160,11 +176,14 @@ def drill_url(result: Result, row: dict[str, Any]) -> str | None:
         model, number = (row.get(name) for name in drill.document)
         return f"/m/{model}/?{urlencode({'search': number})}" if model and number else None
     args = {}
+    group = _group_arg(result, row, columns)
     for target, source in drill.params.items():
         if source.startswith("="):
             value = source[1:]
         elif source.startswith("@"):
             value = param_text(result.params.get(source[1:]))
+            if source in result.links:  # a linked row: by its key, as a person types it
+                value = str(result.links[source].get(result.params[source[1:]], {}).get("key") or "")
         else:
             if source not in columns:
                 continue
@@ -172,7 +191,45 @@ def drill_url(result: Result, row: dict[str, Any]) -> str | None:
             value = cell["key"] if isinstance(cell, dict) else param_text(cell)
         if value:
             args[target] = value
+    if group is not None:
+        args[group[0]] = group[1]
     return f"/reports/{drill.report}/?{urlencode(args)}"
+
+
+def _group_arg(result: Result, row: dict[str, Any], columns: dict[str, ReportColumn]) -> tuple[str, str] | None:
+    """(target param, value) for a grouped row: its customer, item... as their key; a day, week or month as that
+    date range within the report's period."""
+    drill, query = result.report.drill, result.report.query
+    if drill is None or not drill.group or query is None or query.group_param is None or "group" not in columns:
+        return None
+    choice = result.params.get(query.group_param)
+    target = drill.group.get(str(choice))
+    cell = result.cell(row, columns["group"])
+    if target is None or cell is None:
+        return None
+    if isinstance(cell, dict):
+        return target, str(cell["key"])
+    bucket = query.groups.get(str(choice), "").partition(":")[2]
+    if not bucket:
+        return target, str(cell)
+    span = bucket_period(str(cell), bucket)
+    period = result.period
+    if period is not None:  # a week or month reaching outside the period: only the days the row counted
+        span = Period(max(span.start, period.start), min(span.end, period.end))
+    return target, span.text
+
+
+def bucket_period(text: str, bucket: str) -> Period:
+    """The dates of a day (2026-11-05), ISO week (2026-W45) or month (2026-11) bucket."""
+    if bucket == "week":
+        year, _, week = text.partition("-W")
+        monday = dt.date.fromisocalendar(int(year), int(week), 1)
+        return Period(monday, monday + dt.timedelta(days=6))
+    if bucket == "month":
+        start = dt.date.fromisoformat(f"{text}-01")
+        return Period(start, month_start(start, -1) - dt.timedelta(days=1))
+    day = dt.date.fromisoformat(text)
+    return Period(day, day)
 
 
 def as_json(result: Result, locale: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_
 
+from app.i18n import label
 from reports.context import ReportContext
 from reports.query import add_grouped, group_paths, run_query
 
@@ -50,4 +51,23 @@ def gross_profit(ctx: ReportContext) -> list[dict[str, Any]]:
     revenue = sum((r["revenue"] for r in out), ZERO)
     profit = sum((r["profit"] for r in out), ZERO)
     ctx.totals["margin"] = margin(profit, revenue)
+    return out
+
+
+def document_lines(ctx: ReportContext) -> list[dict[str, Any]]:
+    """明细: the posted lines behind a sales or purchase analysis, one row per document and item (the YAML's
+    query groups by the document's date, number, partner and the item), returns negative; each row names its
+    document so it opens it."""
+    query = ctx.report.query
+    assert query is not None
+    models = ctx.registry.meta.models
+    out: list[dict[str, Any]] = []
+    for source in query.sources:
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        add_grouped(ctx, merged, source.model, source.sign, lambda paths: {n: paths.field(p)[0] for n, p in query.sums.items()})
+        document = models[source.model].parent or source.model
+        for row in merged.values():
+            row["document_model"] = document
+            row["document_type"] = label(models[document].label, document)
+            out.append(row)
     return out

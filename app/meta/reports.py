@@ -86,6 +86,9 @@ class DrillSpec:
     report: str | None = None
     params: dict[str, str] = field(default_factory=dict)  # target param -> column, "@param" of this report, "=value"
     document: tuple[str, str] | None = None
+    # a grouped report's `group` column: its grouping option -> the target param its value goes to (a day, week
+    # or month bucket goes to a date range: `{customer: partner, month: period}`)
+    group: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -416,7 +419,15 @@ def _drill(
         ok = value[1:] in {p.name for p in params} if value.startswith("@") else value.startswith("=") or value in names
         if not ok:
             out.add(where, f"drill param '{target}': '{value}' is neither a column, @param nor =value")
-    return DrillSpec(report=raw.get("report"), params=mapping)
+    group = raw.get("group") or {}
+    if not isinstance(group, dict) or (group and "group" not in names):
+        out.add(where, "drill group: {grouping option: target param} for a report with a `group` column")
+        group = {}
+    options = {value for p in params for value, _ in p.options}
+    for option in group:
+        if option not in options:
+            out.add(where, f"drill group: '{option}' is not an option of this report's grouping", hint(option, options))
+    return DrillSpec(report=raw.get("report"), params=mapping, group={str(k): str(v) for k, v in group.items()})
 
 
 def load_reports(
@@ -436,7 +447,7 @@ def load_reports(
             if target is None:
                 out.add(report.source, f"drill: report '{drill.report}' does not exist", hint(drill.report, reports))
             else:
-                for name in drill.params:
+                for name in {*drill.params, *drill.group.values()}:
                     if target.param(name) is None:
                         out.add(report.source, f"drill: report '{drill.report}' has no param '{name}'")
     for role in roles.values():
