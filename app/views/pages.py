@@ -45,9 +45,10 @@ from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.inbox import approval_steps, run_posting_action
 from app.web.context import current_access, session
+from importers.jobs import ImportRefused, keep_upload, read_upload
 from importers.pipeline import may_import
 from importers.reader import MAX_FILE_BYTES
-from importers.stocktake import UploadRefused, upload_counts, variance
+from importers.stocktake import UploadRefused, preview_counts, upload_counts, variance
 from reports.runner import as_json, run_report
 
 PAGE_SIZE = 50
@@ -92,6 +93,7 @@ class ModelPages(BaseView):
         "close": "close",
         "push": "read",
         "upload_counts": "write",
+        "preview_counts": "write",
         "pick": "write",
         "open_items": "write",
         "invoice": "invoice",
@@ -186,6 +188,9 @@ class ModelPages(BaseView):
     @has_access
     def show(self, pk: int) -> Any:
         """One record with its lines and its audit history."""
+        return self._show(pk)
+
+    def _show(self, pk: int, **extra: Any) -> Any:
         access = current_access()
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
@@ -236,6 +241,7 @@ class ModelPages(BaseView):
             and registry().model(model.lines_model).field("closed_qty") is not None
             and data.get("close_status") != "closed"
             and access.can(model.key, "close"),
+            **extra,
         )
 
     @expose("/<int:pk>/close", methods=["POST"])
@@ -259,11 +265,11 @@ class ModelPages(BaseView):
         flash(t("draft_made", number=row.number), "success")
         return redirect(url_for(f"{registry().model(target).class_name}Pages.edit", pk=row.id))
 
-    @expose("/<int:pk>/counts/upload", methods=["POST"])
+    @expose("/<int:pk>/counts/preview", methods=["POST"])
     @has_access
-    def upload_counts(self, pk: int) -> Any:
-        """导入盘点数量: a file of counts into this draft stocktake (importers/stocktake.py); every bad cell
-        is listed and nothing applied."""
+    def preview_counts(self, pk: int) -> Any:
+        """导入盘点数量, first step: the file is kept and previewed on the stocktake's page (every bad cell, the
+        rows that add up, the variance once applied); nothing is written until 确认导入."""
         if self.model_key != "stocktake":
             abort(404)
         back = redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
@@ -272,13 +278,49 @@ class ModelPages(BaseView):
         if not data:
             flash(t("imports.no_file"), "danger")
             return back
+        filename = upload.filename or ""
         try:
-            result = upload_counts(session(), current_access(), pk, data, upload.filename or "")
+            preview = preview_counts(session(), current_access(), pk, data, filename)
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+            return back
+        session().rollback()
+        if preview["applicable"]:
+            preview["upload"] = keep_upload(data)
+        preview["filename"] = filename
+        return self._show(pk, count_preview=preview)
+
+    @expose("/<int:pk>/counts/upload", methods=["POST"])
+    @has_access
+    def upload_counts(self, pk: int) -> Any:
+        """导入盘点数量: a file of counts into this draft stocktake (importers/stocktake.py); every bad cell
+        is listed and nothing applied. The file comes with the form, or is the one previewed (`upload`)."""
+        if self.model_key != "stocktake":
+            abort(404)
+        back = redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+        upload = request.files.get("file")
+        filename = upload.filename or "" if upload is not None else request.form.get("filename", "")
+        try:
+            if upload is not None:
+                data = upload.read(MAX_FILE_BYTES + 1)
+            else:
+                data = read_upload(request.form["upload"]) if request.form.get("upload") else b""
+        except ImportRefused as exc:
+            flash(exc.message, "danger")
+            return back
+        if not data:
+            flash(t("imports.no_file"), "danger")
+            return back
+        try:
+            result = upload_counts(session(), current_access(), pk, data, filename)
         except NotFound:
             abort(404)
         except UploadRefused as exc:
             session().rollback()
-            cells = [t("stocktake_upload.cell", row=i.row, column=i.column, message=i.message) for i in exc.issues]
+            cells = [i.line() for i in exc.issues]
             flash("；".join([exc.message, *cells[:50]]), "danger")
             return back
         except ServiceError as exc:
