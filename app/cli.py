@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -24,6 +25,7 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
 
     # a command exits when done: it must not pick up in-process jobs left queued (the web does that)
     overrides.setdefault("JXC_RUNS_JOBS", False)
+    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)  # FAB's notes, not the user's
     try:
         return create_app(dict(overrides))
     except MetadataInvalid as exc:
