@@ -308,7 +308,7 @@ def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_pr
     assert response.status_code == 202, response.get_data(as_text=True)
     job = finished(admin_api, response.get_json()["job_id"])
     assert job["status"] == "failed" and job["message"].startswith("发现 2 处错误"), job
-    assert "row 3, column unit: 找不到「没有」" in job["log"]
+    assert "第 3 行，「unit」列：找不到「没有」" in job["log"]
     report = admin_api.get(f"/api/v1/imports/{job['id']}/errors.xlsx")
     assert report.status_code == 200
     sheet = load_workbook(io.BytesIO(report.data)).active
