@@ -32,8 +32,8 @@ from app.schedules import store
 from app.schedules.deliver import Outgoing, base_url
 from app.schedules.kinds import builder
 from app.schedules.notify import notify
-from app.schedules.tables import notification
 from app.schedules.prefs import get_pref
+from app.schedules.tables import notification
 from app.services.access.rights import Access
 from app.services.money.budgets import month_usage
 from app.services.money.receivables import PAYABLE, RECEIVABLE, may_read_side, open_invoices, overdue_customers
