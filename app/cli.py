@@ -383,9 +383,11 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
 def _user_access(app, username: str):  # type: ignore[no-untyped-def]
     from app.services.users.access import access_for
 
+    from app.i18n import t
+
     found = app.appbuilder.sm.find_user(username=username)
     if found is None or not found.active:
-        _fail(f"No active user {username}")
+        _fail(t("cli.no_user", user=username))
     return access_for(found)
 
 

@@ -24,7 +24,7 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
-from app.services.money.invoices import INVOICED, record_invoice
+from app.services.money.invoices import INVOICED, record_invoice, withdraw_invoice
 from app.services.money.open_items import (
     PAYMENT,
     SIDE_OF,
@@ -97,6 +97,7 @@ class ModelPages(BaseView):
         "pick": "write",
         "open_items": "write",
         "invoice": "invoice",
+        "invoice_withdraw": "invoice",
     }
 
     @property
@@ -241,6 +242,7 @@ class ModelPages(BaseView):
             and registry().model(model.lines_model).field("closed_qty") is not None
             and data.get("close_status") != "closed"
             and access.can(model.key, "close"),
+            invoice_withdraw=_invoice_withdraw_label(access, model.key, data),
             **extra,
         )
 
@@ -420,6 +422,19 @@ class ModelPages(BaseView):
             session().rollback()
             flash(_messages(exc), "danger")
         return redirect(url_for(f"{self.__class__.__name__}.list", invoice="waiting"))
+
+    @expose("/<int:pk>/invoice/withdraw", methods=["POST"])
+    @has_access
+    def invoice_withdraw(self, pk: int) -> Any:
+        """撤销开票 / 撤销收票 from the document's page: it waits for its invoice again."""
+        try:
+            docs = withdraw_invoice(session(), current_access(), self.model_key, [pk])
+            session().commit()
+            flash(t("invoice_withdrawn", count=len(docs)), "success")
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+        return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
 
     @expose("/open_items", methods=["GET", "POST"])
     @has_access
@@ -649,6 +664,13 @@ def _invoice_panel(access: Any, model_key: str, waiting: bool) -> dict[str, Any]
         "action_label": t(f"page.invoice_action_{model_key}"),
         "can": access.can(model_key, "invoice"),
     }
+
+
+def _invoice_withdraw_label(access: Any, model_key: str, data: dict[str, Any]) -> str | None:
+    """The document page's 撤销开票 / 撤销收票 button, when its invoice is recorded and the user may record them."""
+    if model_key not in INVOICED or data.get("invoice_status") != INVOICED[model_key][1]:
+        return None
+    return t(f"page.invoice_withdraw_{model_key}") if access.can(model_key, "invoice") else None
 
 
 def _readable_choices(access: Any, model_key: str) -> list[tuple[int, str]]:
