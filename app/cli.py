@@ -381,9 +381,8 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
 
 
 def _user_access(app, username: str):  # type: ignore[no-untyped-def]
-    from app.services.users.access import access_for
-
     from app.i18n import t
+    from app.services.users.access import access_for
 
     found = app.appbuilder.sm.find_user(username=username)
     if found is None or not found.active:
