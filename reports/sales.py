@@ -64,7 +64,9 @@ def document_lines(ctx: ReportContext) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for source in query.sources:
         merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-        add_grouped(ctx, merged, source.model, source.sign, lambda paths: {n: paths.field(p)[0] for n, p in query.sums.items()})
+        add_grouped(
+            ctx, merged, source.model, source.sign, lambda paths: {n: paths.field(p)[0] for n, p in query.sums.items()}
+        )
         document = models[source.model].parent or source.model
         for row in merged.values():
             row["document_model"] = document

@@ -37,12 +37,36 @@ def sales(app: Any, api_as: Any) -> dict[str, Any]:
     second, _ = new_partner(api, "customer")
     post(api, "purchase_receipt", [{"item": sku, "qty": "50", "price": "4"}], warehouse="WH01", date="2025-12-20")
     one = post(
-        api, "sales_delivery", [{"item": sku, "qty": "3", "price": "10"}], warehouse="WH01", partner=first, date="2026-01-01"
+        api,
+        "sales_delivery",
+        [{"item": sku, "qty": "3", "price": "10"}],
+        warehouse="WH01",
+        partner=first,
+        date="2026-01-01",
     )
-    post(api, "sales_delivery", [{"item": sku, "qty": "5", "price": "11"}], warehouse="WH01", partner=second, date="2026-01-04")
-    post(api, "sales_delivery", [{"item": sku, "qty": "2", "price": "12"}], warehouse="WH01", partner=first, date="2026-01-06")
+    post(
+        api,
+        "sales_delivery",
+        [{"item": sku, "qty": "5", "price": "11"}],
+        warehouse="WH01",
+        partner=second,
+        date="2026-01-04",
+    )
+    post(
+        api,
+        "sales_delivery",
+        [{"item": sku, "qty": "2", "price": "12"}],
+        warehouse="WH01",
+        partner=first,
+        date="2026-01-06",
+    )
     back = post(
-        api, "sales_return", [{"item": sku, "qty": "1", "price": "10"}], warehouse="WH01", partner=first, date="2026-01-07"
+        api,
+        "sales_return",
+        [{"item": sku, "qty": "1", "price": "10"}],
+        warehouse="WH01",
+        partner=first,
+        date="2026-01-07",
     )
     return {"sku": sku, "first": first, "second": second, "delivery": one["number"], "return": back["number"]}
 
@@ -71,7 +95,9 @@ def test_the_lines_name_their_documents_and_returns_count_negative(admin_api, sa
         ("2026-01-06", lines[1]["number"], "2", "24.00"),
         ("2026-01-07", sales["return"], "-1", "-10.00"),
     ]
-    assert lines[2]["document_type"] == "销售退货单" and lines[2]["_drill"] == f"/m/sales_return/?search={sales['return']}"
+    assert (
+        lines[2]["document_type"] == "销售退货单" and lines[2]["_drill"] == f"/m/sales_return/?search={sales['return']}"
+    )
 
 
 def test_a_salesperson_drills_into_their_own_lines_only(admin_api, api_as, sales):
@@ -88,7 +114,14 @@ def test_overdue_and_accounts_answer_what_the_reports_answer(admin_api, api_as):
     customer, pk = new_partner(admin_api, "customer", payment_terms_days="10")
     sku = new_item(admin_api)
     post(admin_api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "1"}], warehouse="WH01", date="2026-01-01")
-    post(admin_api, "sales_delivery", [{"item": sku, "qty": "2", "price": "35"}], warehouse="WH01", partner=customer, date="2026-01-05")
+    post(
+        admin_api,
+        "sales_delivery",
+        [{"item": sku, "qty": "2", "price": "35"}],
+        warehouse="WH01",
+        partner=customer,
+        date="2026-01-05",
+    )
     for role in ("admin", "finance"):
         api = api_as(role)
         legacy = {row["partner"]: row for row in api.get("/api/v1/accounts/overdue").get_json()["result"]}

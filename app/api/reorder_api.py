@@ -17,7 +17,6 @@ from app.services.money.reorder import alerts, create_purchase_orders
 from app.web.context import current_access, session
 from reports.views import reorder_suggestions
 
-
 PAGE_ONLY = ("supplier", "supplier_name")  # the page names the default supplier; the API never did
 
 
