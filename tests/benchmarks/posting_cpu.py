@@ -26,7 +26,9 @@ PASSWORD = "bench-pass-123"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", required=True)
-    parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--pg", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     parser.add_argument("--documents", type=int, default=60)
     parser.add_argument("--lines", type=int, default=10)
     parser.add_argument("--profile", default="")
@@ -69,9 +71,7 @@ def measure(url: str, documents: int, lines: int, profile: str) -> dict[str, flo
         db.session.execute(text("UPDATE partner SET credit_limit = NULL WHERE code = 'K001'"))
         db.session.commit()
     client = app.test_client()
-    response = client.post(
-        "/api/v1/security/login", json={"username": "admin", "password": PASSWORD, "provider": "db"}
-    )
+    response = client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD, "provider": "db"})
     assert response.status_code == 200, response.get_data(as_text=True)
     headers = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
