@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, func
 from sqlalchemy.orm import registry as orm_registry
 from sqlalchemy.orm import relationship
 
@@ -47,6 +47,33 @@ def search_index_for(table: str, spec: FieldSpec) -> Index | None:
     ).ddl_if(dialect="postgresql")
 
 
+GRAMS_FUNCTION = "jxc_grams"
+# The characters and the pairs of neighbouring characters of a text, lower-cased: what a one- or two-character
+# "contains" search (薯, 薯片) looks up in a GIN index, where pg_trgm needs three characters.
+GRAMS_SQL = f"""
+CREATE OR REPLACE FUNCTION {GRAMS_FUNCTION}(value text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+  SELECT coalesce(array_agg(DISTINCT gram), '{{}}')
+  FROM (SELECT substr(lower(value), i, n) AS gram
+        FROM generate_series(1, char_length(value)) AS i, (VALUES (1), (2)) AS sizes(n)) AS grams
+$$
+"""
+
+
+def grams_index_name(table: str, column: str) -> str:
+    """The name of a field's index of characters and character pairs."""
+    return f"ix_{table}_{column}_grams"[:63]
+
+
+def grams_index_for(table: str, spec: FieldSpec, column: Column[Any]) -> Index | None:
+    """PostgreSQL GIN index of a search field's characters and character pairs (short "contains" filters)."""
+    if not spec.search_index:
+        return None
+    return Index(grams_index_name(table, spec.column), func.jxc_grams(column), postgresql_using="gin").ddl_if(
+        dialect="postgresql"
+    )
+
+
 def build_classes(meta: Metadata, user_table: Table) -> tuple[dict[str, type], MetaData]:
     """Mapped classes for every model, in a registry of their own."""
     metadata = MetaData()
@@ -67,7 +94,12 @@ def _build_class(model: ModelSpec, base: type, meta: Metadata) -> type:
             continue
         column = make_column(spec)
         attrs[spec.column] = column
-        indexes.extend(i for i in (index_for(model.key, spec), search_index_for(model.key, spec)) if i is not None)
+        found = (
+            index_for(model.key, spec),
+            search_index_for(model.key, spec),
+            grams_index_for(model.key, spec, column),
+        )
+        indexes.extend(i for i in found if i is not None)
     for group in model.unique_together:
         columns = [model.field(name).column for name in group]  # type: ignore[union-attr]
         indexes.append(Index(f"uq_{model.key}_{'_'.join(group)}"[:63], *columns, unique=True))
