@@ -75,3 +75,41 @@ def test_a_cursor_outside_the_view_falls_back_to_offset(admin_api):
     stranger = rows(admin_api, **tag_filter(other), size=1)["data"][0]["id"]
     for after in (stranger, 999999999):
         assert [r["sku"] for r in rows(admin_api, **params, after=after)["data"]] == plain
+
+
+def test_one_and_two_character_searches_find_what_contains_finds(app, admin_api):
+    tag = unique("SG")
+    names = ["薯片原味", "乐事薯片", "薯条", "片仔癀", "原味瓜子", "Shu 片"]
+    ops = [
+        {"op": "create", "tmp_id": f"t{i}", "values": {"sku": f"{tag}-{i}", "name": n, "unit": "PCS"}}
+        for i, n in enumerate(names)
+    ]
+    assert save(admin_api, ops, source="paste").status_code == 200
+    for text in ("薯", "薯片", "片", "原味", "sh", "S", "乐事薯片"):
+        found = rows(
+            admin_api,
+            **tag_filter(tag),
+            **{"filter[1][field]": "name", "filter[1][type]": "like", "filter[1][value]": text},
+            size=50,
+        )["data"]
+        assert sorted(r["name"] for r in found) == sorted(n for n in names if text.lower() in n.lower()), text
+        searched = rows(admin_api, search=text, size=1000)["data"]
+        assert {n for n in names if text.lower() in n.lower()} <= {r["name"] for r in searched}, text
+    from sqlalchemy import text as sql
+
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            grams = db.session.execute(sql("SELECT jxc_grams('薯片 Ab')")).scalar_one()
+            assert sorted(grams) == sorted(["薯", "片", " ", "a", "b", "薯片", "片 ", " a", "ab"])
+            indexes = set(
+                db.session.execute(sql("SELECT indexname FROM pg_indexes WHERE tablename = 'item'")).scalars()
+            )
+            assert {"ix_item_name_grams", "ix_item_spec_grams"} <= indexes
+            db.session.execute(sql("SET LOCAL enable_seqscan = off"))
+            plan = db.session.execute(
+                sql("EXPLAIN SELECT id FROM item WHERE jxc_grams(name) @> ARRAY[lower('薯片')] AND name ILIKE '%薯片%'")
+            ).scalars()
+            assert "ix_item_name_grams" in "\n".join(plan)
+            db.session.rollback()
