@@ -46,7 +46,7 @@ def run(script: Path) -> Outcome:
     """Run one benchmark, echoing its output, and collect its RATIO lines."""
     outcome = Outcome(script.name)
     started = time.monotonic()
-    print(f"== {script.relative_to(ROOT)}", flush=True)
+    print(f"== {script.relative_to(ROOT) if script.is_relative_to(ROOT) else script}", flush=True)
     process = subprocess.Popen(
         [sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

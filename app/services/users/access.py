@@ -39,16 +39,8 @@ def role_permissions(role_ids: list[int]) -> set[tuple[str, str]]:
 
 
 def _permissions_of(user: Any) -> Any:
-    """What reads the user's permissions when they are first needed (FAB's own for its built-in roles)."""
-
-    def load() -> set[tuple[str, str]]:
-        sm = current_app.appbuilder.sm
-        roles = list(user.roles) + [role for group in getattr(user, "groups", ()) for role in group.roles]
-        if any(role.name in sm.builtin_roles for role in roles):
-            return set(sm.get_user_permissions(user))
-        return role_permissions([role.id for role in roles])
-
-    return load
+    """What reads the user's permissions when they are first needed (once per request: the pages' menus ask too)."""
+    return lambda: set(current_app.appbuilder.sm.request_permissions(user))
 
 
 def access_for(user: Any) -> Access:
