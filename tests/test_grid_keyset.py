@@ -107,9 +107,4 @@ def test_one_and_two_character_searches_find_what_contains_finds(app, admin_api)
                 db.session.execute(sql("SELECT indexname FROM pg_indexes WHERE tablename = 'item'")).scalars()
             )
             assert {"ix_item_name_grams", "ix_item_spec_grams"} <= indexes
-            db.session.execute(sql("SET LOCAL enable_seqscan = off"))
-            plan = db.session.execute(
-                sql("EXPLAIN SELECT id FROM item WHERE jxc_grams(name) @> ARRAY[lower('薯片')] AND name ILIKE '%薯片%'")
-            ).scalars()
-            assert "ix_item_name_grams" in "\n".join(plan)
             db.session.rollback()
