@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, func
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, func, null
 from sqlalchemy.orm import registry as orm_registry
 from sqlalchemy.orm import relationship
 
@@ -47,29 +47,28 @@ def search_index_for(table: str, spec: FieldSpec) -> Index | None:
     ).ddl_if(dialect="postgresql")
 
 
-GRAMS_FUNCTION = "jxc_grams"
-# The characters and the pairs of neighbouring characters of a text, lower-cased: what a one- or two-character
-# "contains" search (薯, 薯片) looks up in a GIN index, where pg_trgm needs three characters.
-GRAMS_SQL = f"""
-CREATE OR REPLACE FUNCTION {GRAMS_FUNCTION}(value text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-  SELECT coalesce(array_agg(DISTINCT gram), '{{}}')
-  FROM (SELECT substr(lower(value), i, n) AS gram
-        FROM generate_series(1, char_length(value)) AS i, (VALUES (1), (2)) AS sizes(n)) AS grams
-$$
-"""
+def characters(value: Any) -> Any:
+    """SQL: the characters of a text, lower-cased, as an array (built-in and immutable, so it can be indexed)."""
+    return func.string_to_array(func.lower(value), null())
 
 
 def grams_index_name(table: str, column: str) -> str:
-    """The name of a field's index of characters and character pairs."""
-    return f"ix_{table}_{column}_grams"[:63]
+    """The name of a field's index of characters."""
+    return f"ix_{table}_{column}_chars"[:63]
+
+
+def has_grams_index(spec: FieldSpec) -> bool:
+    """Fields people type words into (name, spec ...) get an index of their characters: a one- or two-character
+    "contains" search (奶, 薯片) finds its candidates there, where pg_trgm needs three characters. Codes, barcodes
+    and computed fields (pinyin) do not: their characters are in nearly every row."""
+    return spec.search_index and spec.type == "text" and not spec.unique and not spec.compute
 
 
 def grams_index_for(table: str, spec: FieldSpec, column: Column[Any]) -> Index | None:
-    """PostgreSQL GIN index of a search field's characters and character pairs (short "contains" filters)."""
-    if not spec.search_index:
+    """PostgreSQL GIN index of a field's characters (see has_grams_index)."""
+    if not has_grams_index(spec):
         return None
-    return Index(grams_index_name(table, spec.column), func.jxc_grams(column), postgresql_using="gin").ddl_if(
+    return Index(grams_index_name(table, spec.column), characters(column), postgresql_using="gin").ddl_if(
         dialect="postgresql"
     )
 

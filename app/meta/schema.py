@@ -11,7 +11,7 @@ from sqlalchemy import Index, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from app.meta.build import GRAMS_SQL, index_for, make_column
+from app.meta.build import index_for, make_column
 from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
@@ -26,8 +26,6 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
     changes: list[str] = []
     tables = [t for t in registry.tables.sorted_tables if t.name != "ab_user"]
     trigram = conn.dialect.name == "postgresql" and _trigram_available(conn)
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(GRAMS_SQL)  # before any table: the short-search indexes use it
     for table in tables:
         if table.name not in existing:
             table.create(conn)

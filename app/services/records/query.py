@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import and_, case, func, not_, null, or_, select, text
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import String, and_, case, func, literal, not_, null, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from app.errors import NotFound, ServiceError
 from app.i18n import label, t
-from app.meta.build import GRAMS_FUNCTION, grams_index_name
+from app.meta.build import characters, grams_index_name
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, parse_integer
 from app.services.access.rights import Access
@@ -81,16 +80,16 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-SHORT_TEXT = 2  # pg_trgm finds "contains" matches of three characters and more; shorter ones use the grams index
+SHORT_TEXT = 2  # pg_trgm finds "contains" matches of three characters and more; shorter ones use the characters index
 
 
 def _grams_indexes(session: Session, access: Access) -> frozenset[str]:
-    """Names of the grams indexes in the database (read once per metadata version and process)."""
+    """Names of the characters indexes in the database (read once per metadata version and process)."""
     cache = access.registry.cache
     if "grams_indexes" not in cache:
         found = session.execute(
             text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE :p"),
-            {"p": "%\\_grams"},
+            {"p": "%\\_chars"},
         ).scalars()
         cache["grams_indexes"] = frozenset(found)
     return cache["grams_indexes"]
@@ -98,7 +97,7 @@ def _grams_indexes(session: Session, access: Access) -> frozenset[str]:
 
 def contains(session: Session | None, access: Access, model: ModelSpec, column: Any, value: str) -> Any:
     """`column` contains `value`, case-insensitively; on PostgreSQL a one- or two-character value also looks its
-    characters up in the field's grams index (the ILIKE alone would read every row)."""
+    characters up in the field's index of characters; the ILIKE checks the candidates (alone it reads every row)."""
     cond = column.ilike(f"%{_escape_like(value)}%", escape="\\")
     if (
         session is None
@@ -107,8 +106,8 @@ def contains(session: Session | None, access: Access, model: ModelSpec, column: 
         or grams_index_name(model.key, column.key) not in _grams_indexes(session, access)
     ):
         return cond
-    grams = getattr(func, GRAMS_FUNCTION)(column).op("@>", is_comparison=True)(array([func.lower(value)]))
-    return and_(grams, cond)
+    has_all = characters(column).op("@>", is_comparison=True)(characters(literal(value, String)))
+    return and_(has_all, cond)
 
 
 def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Session) -> ColumnElement[bool]:
