@@ -58,10 +58,10 @@ def grams_index_name(table: str, column: str) -> str:
 
 
 def has_grams_index(spec: FieldSpec) -> bool:
-    """Fields people type words into (name, spec ...) get an index of their characters: a one- or two-character
-    "contains" search (奶, 薯片) finds its candidates there, where pg_trgm needs three characters. Codes, barcodes
-    and computed fields (pinyin) do not: their characters are in nearly every row."""
-    return spec.search_index and spec.type == "text" and not spec.unique and not spec.compute
+    """Every search field gets an index of its characters: a one- or two-character "contains" search (奶, 薯片)
+    finds its candidates there, where pg_trgm needs three characters (on a code or barcode field the Chinese
+    characters of a search find no candidate at once, so the search box's OR of fields stays indexed)."""
+    return spec.search_index
 
 
 def grams_index_for(table: str, spec: FieldSpec, column: Column[Any]) -> Index | None:
