@@ -18,12 +18,12 @@ from flask_appbuilder.security.sqla.apis import (
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_jwt_extended import JWTManager
 from flask_login import user_logged_in
-from sqlalchemy import select
 
 from app.api.fab_rows import refusing
 from app.api.users_api import AUDITED, JxcSecurityApi, UsersApi
 from app.clock import utcnow
 from app.extensions import db
+from app.services.users.access import role_permissions
 from app.services.users.accounts import hash_password, user_changed
 from app.services.users.sessions import API, SESSION_KEY, WEB, end_session, session_alive, start_session
 from app.views.security_labels import install_fab_labels
@@ -83,34 +83,21 @@ class JxcSecurityManager(SecurityManager):
         end_session(db.session, session.pop(SESSION_KEY, None))
         db.session.commit()
 
+    def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
+        """The user's (permission, view) pairs in one query of plain rows (FAB's own loads three ORM objects per
+        pair and role: most of a page's time went there); FAB's own for its built-in roles."""
+        roles = self.get_user_roles(user)
+        if any(role.name in self.builtin_roles for role in roles):
+            return super().get_user_permissions(user)
+        return role_permissions([role.id for role in roles])
+
     def request_permissions(self, user: Any) -> set[tuple[str, str]]:
         """The user's (permission, view) pairs, read once per request."""
         cache = g.setdefault("jxc_permissions", {}) if has_request_context() else {}
         key = getattr(user, "id", None)
         if key not in cache:
-            cache[key] = super().get_user_permissions(user)
+            cache[key] = self.get_user_permissions(user)
         return cache[key]
-
-    def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
-        """The user's (permission, view) pairs (once per request: Access and FAB's checks share them)."""
-        return set(self.request_permissions(user))
-
-    def get_role_permissions(self, role: Any) -> set[tuple[str, str]]:
-        """A role's (permission, view) pairs in one query of plain rows (FAB builds an object for every
-        pair, most of a request's time)."""
-        if role.name in self.builtin_roles:
-            return super().get_role_permissions(role)
-        pv, perm, view = self.permissionview_model, self.permission_model, self.viewmenu_model
-        link = pv.role.property.secondary
-        rows = self.session.execute(
-            select(perm.name, view.name)
-            .select_from(link)
-            .join(pv, pv.id == link.c.permission_view_id)
-            .join(perm, perm.id == pv.permission_id)
-            .join(view, view.id == pv.view_menu_id)
-            .where(link.c.role_id == role.id)
-        )
-        return {(permission, view_name) for permission, view_name in rows}
 
     def _has_view_access(self, user: object, permission_name: str, view_name: str) -> bool:
         roles = self.get_user_roles(user)
