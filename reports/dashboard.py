@@ -8,6 +8,7 @@ customers and items. A business with no documents yet gets the first steps inste
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -140,10 +141,8 @@ def dashboard(session: Session, access: Access, today: dt.date | None = None) ->
     value = stock_value(session, access)
     if value is not None:
         tiles["stock_value"] = _money(value)
-    try:  # the reorder and overdue pages' own answers (views of their reports): absent when not the reader's
+    with contextlib.suppress(ServiceError):  # the reorder and overdue pages' answers: absent when not the reader's
         tiles["below_reorder"] = len(reorder_suggestions(session, access))
-    except ServiceError:
-        pass
     try:
         overdue = overdue_customers(session, access, today)
         total = sum((Decimal(row["overdue"]) for row in overdue if row["overdue"] is not None), ZERO)
