@@ -97,7 +97,8 @@ def test_create_many_fills_the_writers_own_scope(app):
     with app.app_context():
         records = _service(app, "u_salesperson")
         results = records.create_many(
-            "partner", [({"code": f"{tag}-{n}", "name": f"批量客户 {tag} {n}", "kind": "customer"}, n) for n in range(3)]
+            "partner",
+            [({"code": f"{tag}-{n}", "name": f"批量客户 {tag} {n}", "kind": "customer"}, n) for n in range(3)],
         )
         assert all(pk is not None and not errs for pk, errs in results), results
         cls = records.registry.cls("partner")
@@ -153,9 +154,9 @@ def test_a_grid_batch_of_updates_is_one_statement_per_column_set(app, admin_api)
 def test_a_stale_version_in_a_set_based_batch_saves_nothing(app, admin_api):
     tag = unique("BWS").upper()
     rows = _grid_items(admin_api, tag, 5)
-    ops = [
-        {"op": "update", "id": r["id"], "version": r["version"], "values": {"spec": "新规格"}} for r in rows[:4]
-    ] + [{"op": "update", "id": rows[4]["id"], "version": rows[4]["version"] + 7, "values": {"spec": "新规格"}}]
+    ops = [{"op": "update", "id": r["id"], "version": r["version"], "values": {"spec": "新规格"}} for r in rows[:4]] + [
+        {"op": "update", "id": rows[4]["id"], "version": rows[4]["version"] + 7, "values": {"spec": "新规格"}}
+    ]
     response = admin_api.post(BATCH, json={"client_batch_id": uuid.uuid4().hex, "source": "paste", "ops": ops})
     assert response.status_code == 409
     assert [c["id"] for c in response.get_json()["conflicts"]] == [rows[4]["id"]]

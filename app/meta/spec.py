@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export", "close", "start", "resolve", "invoice")

@@ -5,9 +5,10 @@ the cell errors of writing the parsed `values` (only the fields the payload sets
 row is being created), `check_delete(session, registry, row)` the cell errors of deleting it, and
 `after_create(service, row, row_ref)` what a new row changes in others (a new price closes the one before
 it), written through the same RecordService with `follow_update`; `check_creates(session, registry,
-values_list)` the cell errors of many new rows at once (one list per row), which lets RecordService.create_many
-write the model's new rows set-based (a model with `check_change` but without it is created row by row). RecordService calls them, so the rules
-hold for forms, the REST API, grid batches and imports alike.
+values_list)` the cell errors of many new rows at once (one list per row), which lets
+RecordService.create_many write the model's new rows set-based (a model with `check_change` but without
+it is created row by row). RecordService calls them, so the rules hold for forms, the REST API, grid
+batches and imports alike.
 """
 
 from __future__ import annotations

@@ -208,9 +208,7 @@ class RecordService:
         the rows one by one to keep their order): the table's sequence on PostgreSQL, on SQLite the ids
         after the highest (writers hold the database's write lock until they commit)."""
         if self.session.get_bind().dialect.name == "postgresql":
-            sequence = self.session.execute(
-                select(func.pg_get_serial_sequence(table.name, "id"))
-            ).scalar_one()
+            sequence = self.session.execute(select(func.pg_get_serial_sequence(table.name, "id"))).scalar_one()
             numbers = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
             return sorted(self.session.execute(numbers).scalars())
         highest = self.session.execute(select(func.max(table.c.id))).scalar() or 0
