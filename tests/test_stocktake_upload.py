@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from openpyxl import Workbook
 
 from tests.conftest import csrf_from, unique
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
+
+DATA = Path(__file__).resolve().parent / "data" / "imports"
 
 
 def xlsx(
@@ -295,3 +299,37 @@ def test_opening_stock_then_an_upload_the_variance_and_the_ledger_agree_to_the_c
     assert after[average][0] == 7 and after[fifo][0] == 11
     assert Decimal(posted["total_amount"]) == Decimal("-4.88")
     assert ledger_problems(app) == []
+
+
+def test_the_table_of_real_counts_files(app, admin_api):
+    """Every committed counts file (count_cases.yaml) gives exactly its expected outcome, in order, into one
+    stocktake: the exact errors, what each line counts and where, the same file recognised."""
+    cases = yaml.safe_load((DATA / "count_cases.yaml").read_text(encoding="utf-8"))
+    code = unique("W")
+    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"盘点表 {code}"}).status_code == 201
+    for sku in ("0000731", "STK-CASE-2"):
+        if admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{sku}')))").get_json()["result"] == []:
+            new_item(admin_api, sku=sku)
+    take = document(admin_api, "stocktake", [], warehouse=code)
+    for case in cases:
+        answer = upload(admin_api, take, (DATA / case["file"]).read_bytes(), name=case["file"])
+        body = answer.get_json()
+        if "refused" in case:
+            assert answer.status_code == 422, (case["file"], body)
+            assert body["message"] == case["refused"], case["file"]
+            lines = [f"row {e['row']}, column {e['column']}: {e['message']}" for e in body["errors"]]
+            assert lines == case.get("errors", []), case["file"]
+        else:
+            assert answer.status_code == 200, (case["file"], body)
+            assert body["replayed"] is case.get("replayed", False), case["file"]
+        if "counted" in case:
+            doc = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+            found = {
+                line["item"]["key"]: {
+                    "qty": line["counted_qty"],
+                    "locations": line["locations"],
+                    **({"reason": line["reason"]} if line["reason"] else {}),
+                }
+                for line in doc["lines"]
+            }
+            assert found == case["counted"], case["file"]
