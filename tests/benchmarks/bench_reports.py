@@ -395,7 +395,7 @@ def run(url: str, args: argparse.Namespace) -> None:
             floor = timed(lambda r=report: raw.execute(hand[r], dates).fetchall(), args.repeat)
             print(f"{report:<20}{ours:>10.3f}{floor:>10.3f}{ours / floor:>8.2f}")
             ratios.append((report, ours / floor))
-    size = "1m" if args.moves == 1_000_000 and args.sales == 200_000 else f"{args.moves}_{args.sales}"
+    size = "1m" if (moves, lines) == (1_000_000, 200_000) else f"{moves}_{lines}"
     for report, ratio in ratios:
         print(f"RATIO\treports.{report}.{size}\t{ratio:.2f}\t2")
 
