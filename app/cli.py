@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -24,6 +25,7 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
 
     # a command exits when done: it must not pick up in-process jobs left queued (the web does that)
     overrides.setdefault("JXC_RUNS_JOBS", False)
+    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)  # FAB's notes, not the user's
     try:
         return create_app(dict(overrides))
     except MetadataInvalid as exc:
@@ -255,53 +257,86 @@ def meta_export(output: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Import content already imported (while that import stands).")
 @click.option("--post", is_flag=True, help="Documents: post them (the user needs submit); drafts otherwise.")
 @click.option("--user", "username", default="admin", show_default=True, help="import as this user")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="output language (default: the user's)")
 def import_command(
-    model: str, file: Path, mode: str, action: str, dry_run: bool, force: bool, post: bool, username: str
+    model: str,
+    file: Path,
+    mode: str,
+    action: str,
+    dry_run: bool,
+    force: bool,
+    post: bool,
+    username: str,
+    lang: str | None,
 ) -> None:
-    """Import an xlsx, xls or csv file into MODEL; prints every error as `row N, column C: message`."""
+    """Import an xlsx, xls or csv file into MODEL; prints the summary and every error once, as
+    `第 N 行，「C」列：message` (`row N, column C: message` in English); exit 1 when nothing was applied."""
     from app.errors import ServiceError
     from app.extensions import db, write_intent
+    from app.i18n import t, use_locale
     from importers.service import import_file
 
     app = _app()
     with app.app_context():
         write_intent.set(True)
         access = _user_access(app, username)
-        try:
-            outcome = import_file(
-                db.session,
-                access,
-                model,
-                file.read_bytes(),
-                file.name,
-                mode=mode,
-                action=action,
-                dry_run=dry_run,
-                force=force,
-                post=post,
+        locale = lang or _user_locale(access.user_id)
+        with use_locale(locale):
+            try:
+                outcome = import_file(
+                    db.session,
+                    access,
+                    model,
+                    file.read_bytes(),
+                    file.name,
+                    mode=mode,
+                    action=action,
+                    dry_run=dry_run,
+                    force=force,
+                    post=post,
+                )
+            except ServiceError as exc:
+                _fail(exc.message or str(exc))
+            if outcome.applied:
+                db.session.commit()
+            else:
+                db.session.rollback()
+            lines = [*outcome.problems, *(issue.line() for issue in outcome.issues), *outcome.notes]
+            if outcome.unknown_columns:
+                lines.append(
+                    t("cli.unknown_columns", columns=("、" if locale == "zh" else ", ").join(outcome.unknown_columns))
+                )
+            lines.append(
+                t(
+                    "cli.import_summary",
+                    model=model,
+                    total=outcome.total,
+                    created=outcome.created,
+                    updated=outcome.updated,
+                    skipped=outcome.skipped,
+                    errors=len(outcome.issues),
+                )
+                + (t("cli.import_dry_run") if dry_run else "")
+                + (t("cli.import_number", id=outcome.import_id) if outcome.import_id else "")
             )
-        except ServiceError as exc:
-            _fail(exc.message or str(exc))
-        if outcome.applied:
-            db.session.commit()
-        else:
-            db.session.rollback()
-    for problem in outcome.problems:
-        click.echo(problem)
-    for issue in outcome.issues:
-        click.echo(issue.line())
-    for note in outcome.notes:
-        click.echo(note)
-    if outcome.unknown_columns:
-        click.echo("unknown columns: " + ", ".join(outcome.unknown_columns))
-    click.echo(
-        f"{model}: {outcome.total} rows, created {outcome.created}, updated {outcome.updated}, "
-        f"skipped {outcome.skipped}, errors {len(outcome.issues)}"
-        + (" (dry run, nothing written)" if dry_run else "")
-        + (f" (import #{outcome.import_id})" if outcome.import_id else "")
-    )
+    for line in lines:
+        click.echo(line)
     if outcome.refused:
+        if outcome.refused in outcome.problems:  # said once, above
+            sys.exit(1)
         _fail(outcome.refused)
+
+
+def _user_locale(user_id: int | None) -> str:
+    """The language the user chose on the web (zh when none)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.i18n import DEFAULT_LOCALE, LOCALES
+    from app.services.access.tables import user_pref
+
+    chosen = db.session.execute(select(user_pref.c.locale).where(user_pref.c.user_id == user_id)).scalar()
+    return chosen if chosen in LOCALES else DEFAULT_LOCALE
 
 
 @main.command("export")
@@ -346,11 +381,12 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
 
 
 def _user_access(app, username: str):  # type: ignore[no-untyped-def]
+    from app.i18n import t
     from app.services.users.access import access_for
 
     found = app.appbuilder.sm.find_user(username=username)
     if found is None or not found.active:
-        _fail(f"No active user {username}")
+        _fail(t("cli.no_user", user=username))
     return access_for(found)
 
 

@@ -54,8 +54,9 @@ class Issue:
     message: str
     col_index: int | None = None
 
-    def line(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.message}"
+    def line(self, locale: str | None = None) -> str:
+        """`row N, column C: message`, its words in the reader's language (第 N 行，「C」列：…)."""
+        return t("imports.cell_line", locale, row=self.row, column=self.column, message=self.message)
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}

@@ -1,29 +1,33 @@
 """Bulk stocktake: a file of counts (SKU or barcode, quantity, batch, location, reason) into a draft stocktake.
 
 The file is read by the importers' reader and its columns matched by the importers' matcher; every bad cell
-is reported at once (row, column, message) and nothing is applied when any row is bad. The good file is
-applied through the phone's count batches (`Counting.send_entries`): one write path for counts, queued on
-the stocktake's row and recorded once per key. The key is the file's content hash (with the stocktake), so
-the same file uploaded twice is counted once; different files add up, and rows for the same item and batch
-(several locations) add up too.
+is reported at once (row, column, message) and nothing is applied when any row is bad. `preview_counts`
+(the API's `dry_run`, the stocktake page's preview) shows before anything is written: every bad cell, the
+rows that add up (the same item and batch counted in several locations), and the variance each line will
+have against the book snapshot taken when the stocktake started (with what moved since, which posting
+keeps). The good file is applied through the phone's count batches (`Counting.send_entries`): one write
+path for counts, queued on the stocktake's row and recorded once per key, each line keeping the locations
+counted. The key is the file's content hash (with the stocktake), so the same file uploaded twice is
+counted once; different files add up, and rows for the same item and batch add up too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.documents.stocktake import book_at_snapshot
 from app.errors import NotFound, ServiceError
 from app.i18n import label, t
 from app.meta.spec import FieldSpec
 from app.meta.status import Status
 from app.meta.types import plain_decimal
 from app.services.access.rights import Access
-from app.services.phone.counting import MAX_QTY, CountEntry, Counting
+from app.services.phone.counting import MAX_QTY, CountEntry, Counting, parse_locations
 from app.services.records.codes import code_key, normalise_code
 from app.services.records.query import base_select
 from app.services.records.serialize import link_labels
@@ -44,6 +48,7 @@ COLUMNS = (
     FieldSpec("reason", "select", {"zh": "原因", "en": "Reason"}),
 )
 REQUIRED = {"code": COLUMNS[0], "qty": COLUMNS[3]}
+CENT = Decimal("0.01")
 
 
 class UploadRefused(ServiceError):
@@ -66,20 +71,137 @@ class _Row:
     columns: dict[str, str]
 
 
+@dataclass
+class _Checked:
+    """A file's rows checked: the good ones as count entries (with their sheet rows), every bad cell."""
+
+    rows: list[_Row]
+    entries: list[CountEntry] = field(default_factory=list)
+    sheet_rows: list[int] = field(default_factory=list)  # the sheet row of each entry
+    skus: dict[int, str] = field(default_factory=dict)  # item id -> SKU
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _key(stocktake_id: int, data: bytes) -> str:
+    return f"file:{stocktake_id}:{content_hash(data)[:48]}"
+
+
 def upload_counts(session: Session, access: Access, stocktake_id: int, data: bytes, filename: str) -> dict[str, Any]:
     """Check the whole file, then apply its counts once (the same content again answers `replayed: true`)."""
     counting = Counting(session, access)
     doc = counting.draft(stocktake_id)
-    key = f"file:{stocktake_id}:{content_hash(data)[:48]}"
-    done = counting.recorded(stocktake_id, key)
+    done = counting.recorded(stocktake_id, key := _key(stocktake_id, data))
     if done is not None:
         return done
-    rows = _rows(data, filename)
-    entries, locations = _entries(session, access, counting, doc, rows)
-    result = counting.send_entries(stocktake_id, key, entries)
-    result["rows"] = len(rows)
-    result["locations"] = {name: sorted(places) for name, places in locations.items()}
+    checked = _check(session, access, counting, doc, _rows(data, filename))
+    if checked.issues:
+        raise UploadRefused(t("stocktake_upload.refused", count=len(checked.issues)), checked.issues)
+    result = counting.send_entries(stocktake_id, key, checked.entries)
+    result["rows"] = len(checked.rows)
+    result["locations"] = _locations(checked)
     return result
+
+
+def _locations(checked: _Checked) -> dict[str, list[str]]:
+    """Each counted SKU's locations in the file."""
+    places: dict[str, set[str]] = {}
+    for entry in checked.entries:
+        if entry.location:
+            places.setdefault(checked.skus[entry.item_id], set()).add(entry.location)
+    return {sku: sorted(names) for sku, names in places.items()}
+
+
+def preview_counts(session: Session, access: Access, stocktake_id: int, data: bytes, filename: str) -> dict[str, Any]:
+    """What applying the file would do, writing nothing: every bad cell, the rows that add up per item and
+    batch (with their locations), and each line's variance against the book snapshot once applied.
+    UploadRefused only when the file itself cannot be read (no header, no rows)."""
+    counting = Counting(session, access)
+    doc = counting.draft(stocktake_id)
+    replayed = counting.recorded(stocktake_id, _key(stocktake_id, data)) is not None
+    rows = _rows(data, filename)
+    checked = _check(session, access, counting, doc, rows)
+    groups: dict[tuple[int, str], dict[str, Any]] = {}
+    for entry, sheet_row in zip(checked.entries, checked.sheet_rows, strict=True):
+        group = groups.setdefault((entry.item_id, entry.batch.strip()), {"rows": [], "qty": Decimal(0), "places": {}})
+        group["rows"].append(sheet_row)
+        group["qty"] += entry.qty
+        if entry.location:
+            group["places"][entry.location] = group["places"].get(entry.location, Decimal(0)) + entry.qty
+    lines = {(line.item_id, (line.batch or "").strip()): line for line in doc.lines}
+    registry = access.registry
+    stocks = _stocks(session, registry, doc.warehouse_id, {slot[0] for slot in groups})
+    shows_value = access.sees_figures(frozenset({"cost"}))
+    item_spec: Any = registry.model("stocktake_line").field("item")
+    labels = link_labels(session, access, item_spec, set(checked.skus))
+    out: list[dict[str, Any]] = []
+    total = Decimal(0)
+    for slot, group in groups.items():
+        line = lines.get(slot)
+        stock = stocks.get(slot)
+        now = Decimal(stock.qty) if stock is not None else Decimal(0)
+        if line is not None:
+            book = Decimal(line.book_qty or 0)
+        else:
+            book = book_at_snapshot(session, registry, slot[0], doc.warehouse_id, slot[1], doc.snapshot_at)
+        before = None if line is None or line.counted_qty is None else Decimal(line.counted_qty)
+        after = before if replayed else (before or Decimal(0)) + group["qty"]
+        diff = None if after is None else after - book
+        value = None
+        if diff is not None:
+            value = (diff * Decimal(stock.avg_cost or 0) if stock is not None else Decimal(0)).quantize(CENT)
+            total += value
+        places = dict(parse_locations(getattr(line, "locations", None)) if line is not None else {})
+        if not replayed:
+            for name, qty in group["places"].items():
+                places[name] = places.get(name, Decimal(0)) + qty
+        out.append(
+            {
+                "item": labels.get(slot[0]),
+                "batch": slot[1],
+                "rows": group["rows"],
+                "added": plain_decimal(group["qty"]),
+                "file_locations": [
+                    {"location": name, "qty": plain_decimal(qty)} for name, qty in group["places"].items()
+                ],
+                "locations": [{"location": name, "qty": plain_decimal(qty)} for name, qty in places.items()],
+                "counted_before": None if before is None else plain_decimal(before),
+                "counted": None if after is None else plain_decimal(after),
+                "book": plain_decimal(book),
+                "moved_since": plain_decimal(now - book),
+                "stock_now": plain_decimal(now),
+                "diff": None if diff is None else plain_decimal(diff),
+                "stock_after": None if diff is None else plain_decimal(now + diff),
+                "value": None if not shows_value or value is None else f"{value:.2f}",
+            }
+        )
+    issues = checked.issues
+    return {
+        "dry_run": True,
+        "stocktake": doc.id,
+        "number": doc.number,
+        "snapshot_at": doc.snapshot_at.isoformat(sep=" ", timespec="seconds") if doc.snapshot_at else None,
+        "rows": len(rows),
+        "replayed": replayed,
+        "applicable": not issues and not replayed,
+        "message": t("stocktake_upload.refused", count=len(issues)) if issues else "",
+        "errors": [issue.as_dict() for issue in issues],
+        "lines": out,
+        "total_value": f"{total:.2f}" if shows_value else None,
+    }
+
+
+def _stocks(session: Session, registry: Any, warehouse_id: int, item_ids: set[int]) -> dict[tuple[int, str], Any]:
+    """(item, batch) -> the stock balance row now (qty, value, avg_cost) for these items in the warehouse."""
+    balance: Any = registry.cls("stock_balance")
+    found: dict[tuple[int, str], Any] = {}
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), 500):
+        query = select(balance.item_id, balance.batch, balance.qty, balance.value, balance.avg_cost).where(
+            balance.warehouse_id == warehouse_id, balance.item_id.in_(ids[start : start + 500])
+        )
+        for row in session.execute(query):
+            found[(row.item_id, (row.batch or "").strip())] = row
+    return found
 
 
 def _rows(data: bytes, filename: str) -> list[_Row]:
@@ -118,34 +240,28 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _entries(
-    session: Session, access: Access, counting: Counting, doc: Any, rows: list[_Row]
-) -> tuple[list[CountEntry], dict[str, set[str]]]:
-    """The rows as count entries, or UploadRefused naming every bad cell."""
+def _check(session: Session, access: Access, counting: Counting, doc: Any, rows: list[_Row]) -> _Checked:
+    """The rows as count entries, and every bad cell."""
     registry = access.registry
     targets = counting.resolve({_text(r.values.get("code")) for r in rows if _text(r.values.get("code"))})
     item_cls: Any = registry.cls("item")
-    items = {
-        row.id: row
-        for row in session.execute(
-            select(item_cls.id, item_cls.sku, item_cls.unit_id, item_cls.track_batch, item_cls.track_serial).where(
-                item_cls.id.in_(set(targets.values()))
-            )
-        )
-    }
+    items: dict[int, Any] = {}
+    ids = sorted(set(targets.values()))
+    for start in range(0, len(ids), 500):
+        query = select(item_cls.id, item_cls.sku, item_cls.unit_id, item_cls.track_batch, item_cls.track_serial)
+        for found in session.execute(query.where(item_cls.id.in_(ids[start : start + 500]))):
+            items[found.id] = found
     other_unit = {
         (line.item_id, (line.batch or "").strip())
         for line in doc.lines
         if line.unit_id is not None and line.item_id in items and line.unit_id != items[line.item_id].unit_id
     }
     reasons = _reasons(registry)
-    issues: list[Issue] = []
-    entries: list[CountEntry] = []
-    locations: dict[str, set[str]] = {}
+    checked = _Checked(rows)
     for row in rows:
 
         def issue(name: str, message: str, row: _Row = row) -> None:
-            issues.append(Issue(row.row, row.columns.get(name, name), name, message))
+            checked.issues.append(Issue(row.row, row.columns.get(name, name), name, message))
 
         code, batch = _text(row.values.get("code")), _text(row.values.get("batch"))
         item_id = targets.get(code_key(normalise_code(code))) if code else None
@@ -168,13 +284,13 @@ def _entries(
             elif (item_id, batch) in other_unit:
                 issue("code", t("phone.count_other_unit"))
             elif qty is not None:
-                entries.append(CountEntry(item_id, qty, batch, reasons.get(normalise_header(reason), "")))
                 place = _text(row.values.get("location"))
-                if place:
-                    locations.setdefault(item.sku, set()).add(place)
-    if issues:
-        raise UploadRefused(t("stocktake_upload.refused", count=len(issues)), issues)
-    return entries, locations
+                checked.entries.append(
+                    CountEntry(item_id, qty, batch, reasons.get(normalise_header(reason), ""), place)
+                )
+                checked.sheet_rows.append(row.row)
+                checked.skus[item_id] = item.sku
+    return checked
 
 
 def _quantity(value: Any, issue: Any) -> Decimal | None:
@@ -209,12 +325,10 @@ def _reasons(registry: Any) -> dict[str, str]:
     return found
 
 
-CENT = Decimal("0.01")
-
-
 def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, Any]:
-    """The variance sheet: per line book (the snapshot when the line was added), counted, difference and its
-    value, and for a draft of whole-warehouse scope the stock no line counts (counted 0 when it posts). A
+    """The variance sheet: per line book (the snapshot when the stocktake started), counted, difference and its
+    value, the locations counted; for a draft what moved since the snapshot (posting keeps it) and the stock
+    once posted, and for a draft of whole-warehouse scope the stock no line counts (counted 0 when it posts). A
     draft's values are at the current average cost (an uncounted stock's: its whole value on the books); a
     posted stocktake's are what its moves posted. Values are None for a reader who may not see costs."""
     registry = access.registry
@@ -252,8 +366,20 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
         else:
             stock = stocks.get(slot)
             value = (diff * Decimal(stock.avg_cost or 0) if stock is not None else Decimal(0)).quantize(CENT)
+        stock = stocks.get(slot)
+        now = Decimal(stock.qty) if stock is not None else Decimal(0)
         rows.append(
-            {"item_id": line.item_id, "batch": slot[1], "book": book, "counted": count, "diff": diff, "value": value}
+            {
+                "item_id": line.item_id,
+                "batch": slot[1],
+                "book": book,
+                "counted": count,
+                "diff": diff,
+                "value": value,
+                "moved": now - book if draft else None,
+                "after": now + diff if draft and diff is not None else None,
+                "locations": getattr(line, "locations", None) or "",
+            }
         )
     if draft and getattr(doc, "scope", None) == "whole":
         item: Any = registry.cls("item")
@@ -277,6 +403,9 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
                     "counted": Decimal(0),
                     "diff": -qty,
                     "value": -Decimal(stock.value).quantize(CENT),
+                    "moved": Decimal(0),
+                    "after": Decimal(0),
+                    "locations": "",
                     "uncounted": True,
                 }
             )
@@ -293,6 +422,9 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
                 "counted": None if row["counted"] is None else plain_decimal(row["counted"]),
                 "diff": None if row["diff"] is None else plain_decimal(row["diff"]),
                 "value": None if not shows_value or row["value"] is None else f"{Decimal(row['value']):.2f}",
+                "moved_since": None if row["moved"] is None else plain_decimal(row["moved"]),
+                "stock_after": None if row["after"] is None else plain_decimal(row["after"]),
+                "locations": row["locations"],
                 "uncounted": bool(row.get("uncounted")),
             }
         )

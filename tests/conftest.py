@@ -273,3 +273,21 @@ csrf_from = _csrf_from
 def unique(prefix: str = "T") -> str:
     """A short unique code for test data (tests share one database per backend)."""
     return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
+
+
+@pytest.fixture
+def smtp(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, the app's mail settings pointing at it; jobs run
+    in-process (no Redis) so a test sees the mail as soon as the run finishes."""
+    from aiosmtpd.controller import Controller
+    from servers import Inbox, free_port
+
+    inbox = Inbox(free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    settings = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": inbox.port, "SMTP_SECURITY": "none"}
+    settings |= {"MAIL_FROM": "JXC <jxc@example.com>", "SMTP_BACKOFF": 0.01, "SMTP_RETRIES": 3, "REDIS_URL": ""}
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    yield inbox
+    controller.stop()

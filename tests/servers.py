@@ -9,6 +9,8 @@ Each server's output goes to test-artifacts/<name>-<port>.log so a failure can b
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.cookiejar
 import json
 import os
@@ -364,3 +366,18 @@ def jxc_worker(
         yield worker
     finally:
         stop_worker(worker)
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts (the `smtp` fixture's server, on `port`)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.port = port
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def about(self, title: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if title in str(m["Subject"])]

@@ -279,3 +279,45 @@ def test_instance_files_are_owner_only(instance):
     (instance.path / "jxc.db").chmod(0o644)  # as earlier versions left it
     assert jxc("meta", "export", instance=instance).returncode == 0
     assert stat.S_IMODE((instance.path / "jxc.db").stat().st_mode) == 0o600
+
+
+IMPORTS = ROOT / "tests" / "data" / "imports"
+
+
+def test_import_prints_in_the_users_language_each_message_once(instance: Instance, tmp_path: Path) -> None:
+    """`jxc import`: every error as 第 N 行，「C」列：message (row N, column C: message with --lang en), the
+    summary in the same language, each message once; exit 0 when applied, 1 when refused."""
+    refused = jxc("import", "item", str(IMPORTS / "bad_items.xlsx"), instance=instance)
+    assert refused.returncode == 1
+    out = refused.stdout.splitlines()
+    assert "第 3 行，「*商品编码」列：与第 2 行重复" in out
+    assert "第 4 行，「零售价」列：不能小于 0" in out and "未识别的列：Colour" in out
+    assert out[-1] == "item：共 4 行，新增 0，更新 0，跳过 0，错误 12"
+    assert refused.stderr.strip().splitlines() == [
+        "发现 12 处错误，整个文件未导入（可修正后重试，或选择只导入正确的行）"
+    ]
+    assert len(out) == len(set(out)) == 14
+
+    english = jxc("import", "item", str(IMPORTS / "bad_items.xlsx"), "--lang", "en", instance=instance)
+    assert english.returncode == 1
+    lines = english.stdout.splitlines()
+    assert "row 3, column *商品编码: Same as row 2" in lines
+    assert lines[-1] == "item: 4 rows, created 0, updated 0, skipped 0, errors 12"
+
+    bomb = jxc("import", "item", str(IMPORTS / "bomb.xlsx"), instance=instance)  # said once, not twice
+    said = bomb.stdout + bomb.stderr
+    assert bomb.returncode == 1 and said.count("文件解压后过大（疑似压缩炸弹），已拒绝") == 1
+    assert "Filter type" not in said
+
+    units = tmp_path / "units.csv"
+    units.write_text("单位编码,单位名称\nCLI-BOX,箱\nCLI-BAG,袋\n", encoding="gbk")
+    dry = jxc("import", "unit", str(units), "--dry-run", instance=instance)
+    assert (
+        dry.returncode == 0  # a clean dry run: nothing refused
+        and dry.stdout.strip() == "unit：共 2 行，新增 2，更新 0，跳过 0，错误 0（试运行，未写入任何数据）"
+    )
+    applied = jxc("import", "unit", str(units), instance=instance)
+    assert applied.returncode == 0, applied.stderr
+    assert re.fullmatch(r"unit：共 2 行，新增 2，更新 0，跳过 0，错误 0（导入记录 #\d+）", applied.stdout.strip())
+    again = jxc("import", "unit", str(units), instance=instance)  # the same file twice
+    assert again.returncode == 1 and again.stdout.count("这个文件已经导入过") == 1 and again.stderr == ""

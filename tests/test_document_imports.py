@@ -56,7 +56,7 @@ def test_two_documents_of_three_lines_as_drafts_then_posted(app, admin_api):
     assert draft["total"] == Decimal("12.00")  # (1 + 2 + 3) x 2
     assert documents(app, "sales_order", second)[0]["total"] == Decimal("18.00")
     again = run(app, "sales_order", workbook(rows), mode="valid")  # the same numbers: already imported
-    assert again.created == 0 and {i.line().split(":")[0] for i in again.issues} == {
+    assert again.created == 0 and {i.line("en").split(":")[0] for i in again.issues} == {
         "row 2, column 单据编号",
         "row 5, column 单据编号",
     }
@@ -86,7 +86,7 @@ def test_bad_cells_are_reported_per_cell_and_nothing_is_written(app, admin_api):
     ]
     outcome = run(app, "sales_order", workbook(rows))
     assert not outcome.applied and outcome.created == 0
-    assert [i.line() for i in outcome.issues] == [
+    assert [i.line("en") for i in outcome.issues] == [
         "row 2, column 数量: 应为数字",
         "row 3, column 单据日期: 同一单号的表头与第 2 行不一致",
         "row 3, column 商品: 找不到「NO-SUCH-SKU」",
@@ -107,7 +107,10 @@ def test_a_posted_document_the_ledger_refuses_is_reported_on_its_cells(app, admi
     ]
     refused = run(app, "sales_delivery", workbook(rows), post=True)
     assert not refused.applied and refused.created == 0, refused.refused
-    assert [i.line().split(":")[0] for i in refused.issues] == ["row 2, column 出库数量", "row 3, column 出库数量"], (
+    assert [i.line("en").split(":")[0] for i in refused.issues] == [
+        "row 2, column 出库数量",
+        "row 3, column 出库数量",
+    ], (
         refused.refused,
         refused.problems,
     )

@@ -84,7 +84,7 @@ def test_the_table_of_real_workbooks(app):
         assert (outcome.created, outcome.updated) == (case.get("created", 0), case.get("updated", 0)), where
         assert outcome.skipped == case.get("skipped", 0), where
         if "errors" in case:
-            assert [i.line() for i in outcome.issues] == case["errors"], where
+            assert [i.line("en") for i in outcome.issues] == case["errors"], where
         if "error_count" in case:
             assert len(outcome.issues) == case["error_count"], where
         if "unknown" in case:
@@ -132,7 +132,7 @@ def test_a_refused_file_leaves_nothing_and_a_dry_run_writes_nothing(app):
     rows = [["商品编码", "商品名称", "基本单位"], [f"{tag}-1", "好", "个"], [f"{tag}-2", "坏", "没有这个单位"]]
     refused = run(app, "item", workbook(rows))
     assert refused.refused and refused.created == 0
-    assert [i.line() for i in refused.issues] == ["row 3, column 基本单位: 找不到「没有这个单位」"]
+    assert [i.line("en") for i in refused.issues] == ["row 3, column 基本单位: 找不到「没有这个单位」"]
     assert stored(app, "item", "sku", f"{tag}-1") is None
     dry = run(app, "item", workbook(rows[:2]), dry_run=True)
     assert dry.created == 1 and not dry.applied and not dry.issues
@@ -143,7 +143,8 @@ def test_update_by_business_key_changes_only_the_given_cells(app):
     tag = unique("U")
     assert run(app, "item", workbook([["sku", "name", "unit", "sale_price"], [tag, "原名", "PCS", "5"]])).applied
     outcome = run(app, "item", workbook([["SKU", "零售价"], [tag, "6.5"], ["NO-SUCH-SKU", "1"]]), action="update")
-    assert [i.line() for i in outcome.issues] == ["row 3, column SKU: 找不到「NO-SUCH-SKU」"] and not outcome.applied
+    assert [i.line("en") for i in outcome.issues] == ["row 3, column SKU: 找不到「NO-SUCH-SKU」"]
+    assert not outcome.applied
     outcome = run(app, "item", workbook([["SKU", "零售价"], [tag, "6.5"]]), action="update")
     assert outcome.applied and outcome.updated == 1
     row = stored(app, "item", "sku", tag)
@@ -307,7 +308,7 @@ def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_pr
     assert response.status_code == 202, response.get_data(as_text=True)
     job = finished(admin_api, response.get_json()["job_id"])
     assert job["status"] == "failed" and job["message"].startswith("发现 2 处错误"), job
-    assert "row 3, column unit: 找不到「没有」" in job["log"]
+    assert "第 3 行，「unit」列：找不到「没有」" in job["log"]
     report = admin_api.get(f"/api/v1/imports/{job['id']}/errors.xlsx")
     assert report.status_code == 200
     sheet = load_workbook(io.BytesIO(report.data)).active

@@ -86,6 +86,50 @@ def test_three_deliveries_invoiced_at_once(app, admin_api, api_as, login_as):
     )
 
 
+def test_an_invoice_withdrawn_lets_the_delivery_be_cancelled_or_invoiced_again(app, admin_api, api_as, login_as):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "2")
+    customer, _ = new_partner(admin_api, "customer")
+    sold = post(
+        admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "9"}], partner=customer, warehouse="WH01"
+    )
+    wrong = unique("FP")
+    recorded = admin_api.post("/api/v1/sales_delivery/invoice", json={"ids": [sold["id"]], "invoice_number": wrong})
+    assert recorded.status_code == 200
+    # the tax invoice stands for the goods: no 反审核 while it is recorded
+    refused = admin_api.post(f"/api/v1/sales_delivery/{sold['id']}/cancel")
+    assert refused.status_code == 422 and wrong in _messages(refused) and "撤销开票" in _messages(refused)
+    assert admin_api.get(f"/api/v1/sales_delivery/{sold['id']}").get_json()["result"]["status"] == "submitted"
+    # keepers may not withdraw; the clerk does it from the document's page
+    withdraw = {"ids": [sold["id"]]}
+    assert api_as("warehouse").post("/api/v1/sales_delivery/invoice/withdraw", json=withdraw).status_code == 403
+    clerk = login_as("clerk")
+    page = clerk.get(f"/m/sales_delivery/{sold['id']}").get_data(as_text=True)
+    assert 'id="jxc-invoice-withdraw"' in page and "撤销开票" in page
+    done = clerk.post(f"/m/sales_delivery/{sold['id']}/invoice/withdraw", data={"csrf_token": csrf_from(page)})
+    assert done.status_code == 302
+    page = clerk.get(f"/m/sales_delivery/{sold['id']}").get_data(as_text=True)
+    assert "已撤销 1 张单据的发票" in page and 'id="jxc-invoice-withdraw"' not in page
+    got = admin_api.get(f"/api/v1/sales_delivery/{sold['id']}").get_json()["result"]
+    assert (got["invoice_status"], got["invoice_number"], got["invoice_date"]) == ("uninvoiced", None, None)
+    history = admin_api.get(f"/api/v1/sales_delivery/{sold['id']}/history").get_json()["result"]
+    assert history[0]["action"] == "invoice_withdraw" and history[0]["before"]["invoice_number"] == wrong
+    # nothing to withdraw now: refused by number; the right number recorded again
+    again = admin_api.post("/api/v1/sales_delivery/invoice/withdraw", json=withdraw)
+    assert again.status_code == 422 and sold["number"] in _messages(again) and "尚未开票" in _messages(again)
+    right = unique("FP")
+    assert (
+        admin_api.post(
+            "/api/v1/sales_delivery/invoice", json={"ids": [sold["id"]], "invoice_number": right}
+        ).status_code
+        == 200
+    )
+    assert admin_api.get(f"/api/v1/sales_delivery/{sold['id']}").get_json()["result"]["invoice_number"] == right
+    # withdrawn once more, the delivery may be cancelled
+    assert admin_api.post("/api/v1/sales_delivery/invoice/withdraw", json=withdraw).status_code == 200
+    assert admin_api.post(f"/api/v1/sales_delivery/{sold['id']}/cancel").status_code == 200
+
+
 def test_receipts_waiting_for_the_supplier_invoice(app, admin_api, api_as):
     supplier, _ = new_partner(admin_api, "supplier")
     sku = new_item(admin_api)

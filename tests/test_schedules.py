@@ -4,8 +4,6 @@ claiming it, as each recipient sees it; an SMTP outage is retried and logged; gr
 
 from __future__ import annotations
 
-import email
-import email.policy
 import io
 import json
 import subprocess
@@ -25,43 +23,6 @@ from sqlalchemy import select
 CREATED = "2026-12-01T01:00:00+00:00"  # 09:00 on 1 December in Beijing
 FIRST = "2026-12-02T00:30:00+00:00"  # 08:30 on 2 December: the 08:00 run of that day is due
 SECOND = "2026-12-03T00:30:00+00:00"
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-    def about(self, title: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if title in str(m["Subject"])]
-
-
-@pytest.fixture
-def smtp(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    for key, value in {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": port,
-        "SMTP_SECURITY": "none",
-        "MAIL_FROM": "JXC <jxc@example.com>",
-        "SMTP_BACKOFF": 0.01,
-        "SMTP_RETRIES": 3,
-        "REDIS_URL": "",
-    }.items():
-        monkeypatch.setitem(app.config, key, value)
-    inbox.port = port  # type: ignore[attr-defined]
-    yield inbox
-    controller.stop()
 
 
 def wait_run(app: Any, run_id: int, timeout: float = 30) -> Any:

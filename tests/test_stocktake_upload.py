@@ -11,7 +11,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from tests.conftest import csrf_from, unique
-from tests.ledger_helpers import balance, document, ledger_problems, new_item, receive
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
 
 
 def xlsx(
@@ -140,3 +140,115 @@ def test_whole_warehouse_scope_zeroes_what_nobody_counted(app, admin_api, login_
     after = admin_api.get(f"/api/v1/stocktake/{take['id']}/variance").get_json()
     assert after["total_value"] == "-13.41" and not any(row["uncounted"] for row in after["lines"])
     assert ledger_problems(app) == []
+
+
+def preview(api: Any, take: dict[str, Any], data: bytes, name: str = "counts.xlsx") -> Any:
+    return api.post(
+        f"/api/v1/stocktake/{take['id']}/counts/upload",
+        data={"file": (io.BytesIO(data), name), "dry_run": "1"},
+        content_type="multipart/form-data",
+    )
+
+
+def test_preview_adds_up_locations_against_the_snapshot_then_applies(app, admin_api, login_as):
+    """The preview writes nothing and shows every bad cell, the rows that add up and the variance against the
+    book snapshot taken when the stocktake started; moves after it are kept when it posts. Applying keeps the
+    locations on the lines, and the variance sheet and the posted ledger agree to the cent."""
+    code = unique("W")
+    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"快照仓 {code}"}).status_code == 201
+    shelf, crate = new_item(admin_api), new_item(admin_api)
+    receive(admin_api, shelf, "10", "2.00", warehouse=code)
+    receive(admin_api, crate, "5", "3.00", warehouse=code)
+    take = document(admin_api, "stocktake", [], warehouse=code)
+    assert take["snapshot_at"], take  # counting starts when the stocktake is saved
+    receive(admin_api, shelf, "4", "2.00", warehouse=code)  # moves after the snapshot, while people count
+    post(admin_api, "sales_delivery", [{"item": crate, "qty": "2", "price": "9"}], warehouse=code)
+
+    bad = xlsx([[shelf, 6, None, "A-01", None], ["NO-SUCH-SKU", 1, None, "A-02", None], [crate, -3, None, "C", "塌方"]])
+    answer = preview(admin_api, take, bad)
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["dry_run"] is True and body["applicable"] is False
+    assert body["message"] == "发现 3 处错误，整个文件未导入，请修正后重新上传"
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "商品编码"), (4, "实盘数量"), (4, "差异原因")]
+    assert [line["item"]["key"] for line in body["lines"]] == [shelf]  # the good rows, previewed all the same
+    assert counted(admin_api, take) == {}  # nothing written
+
+    good = xlsx([[shelf, 6, None, "A-01", None], [shelf, 3, None, "B-07", "损坏"], [crate, 5, None, "C-01", None]])
+    body = preview(admin_api, take, good).get_json()
+    assert body["applicable"] is True and body["errors"] == [] and body["rows"] == 3
+    lines = {line["item"]["key"]: line for line in body["lines"]}
+    assert lines[shelf]["rows"] == [2, 3] and lines[shelf]["added"] == "9"
+    assert lines[shelf]["file_locations"] == [{"location": "A-01", "qty": "6"}, {"location": "B-07", "qty": "3"}]
+    seen = {k: lines[shelf][k] for k in ("book", "moved_since", "stock_now", "counted", "diff", "stock_after", "value")}
+    assert seen == {
+        "book": "10",  # the snapshot, not the 14 on hand now
+        "moved_since": "4",
+        "stock_now": "14",
+        "counted": "9",
+        "diff": "-1",
+        "stock_after": "13",
+        "value": "-2.00",
+    }
+    assert (lines[crate]["book"], lines[crate]["moved_since"], lines[crate]["diff"], lines[crate]["stock_after"]) == (
+        "5",
+        "-2",
+        "0",
+        "3",
+    )
+    assert body["total_value"] == "-2.00"
+    assert counted(admin_api, take) == {}
+
+    applied = upload(admin_api, take, good)
+    assert applied.status_code == 200, applied.get_json()
+    assert applied.get_json()["locations"] == {shelf: ["A-01", "B-07"], crate: ["C-01"]}
+    again = preview(admin_api, take, good).get_json()  # the same file: recognised in the preview too
+    assert again["replayed"] is True and again["applicable"] is False
+    doc = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+    by_item = {line["item"]["key"]: line for line in doc["lines"]}
+    assert by_item[shelf]["locations"] == "A-01: 6\nB-07: 3"
+    assert (by_item[shelf]["book_qty"], by_item[shelf]["counted_qty"]) == ("10", "9")
+    more = f"SKU,Quantity,Location\r\n{shelf},1,B-07\r\n".encode()  # another area's file adds to a location
+    assert upload(admin_api, take, more, name="b.csv").status_code == 200
+    doc = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+    assert {line["item"]["key"]: line["locations"] for line in doc["lines"]}[shelf] == "A-01: 6\nB-07: 4"
+
+    sheet = admin_api.get(f"/api/v1/stocktake/{take['id']}/variance").get_json()
+    rows = {row["item"]["key"]: row for row in sheet["lines"]}
+    assert (rows[shelf]["book"], rows[shelf]["counted"], rows[shelf]["moved_since"], rows[shelf]["stock_after"]) == (
+        "10",
+        "10",
+        "4",
+        "14",
+    )
+    assert rows[shelf]["locations"] == "A-01: 6\nB-07: 4" and sheet["total_value"] == "0.00"
+    page = login_as("admin").get(f"/m/stocktake/{take['id']}").get_data(as_text=True)
+    assert "A-01: 6, B-07: 4" in page and "快照后出入库" in page
+
+    submitted = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    assert balance(app, shelf, code) == (Decimal(14), Decimal("28.00"))  # counted 10 at the snapshot, 4 since
+    assert balance(app, crate, code) == (Decimal(3), Decimal("9.00"))
+    assert ledger_problems(app) == []
+
+
+def test_the_page_previews_then_applies_the_kept_file(app, admin_api, login_as):
+    sku = new_item(admin_api)
+    take = document(admin_api, "stocktake", [], warehouse="WH01")
+    browser = login_as("admin")
+    page = browser.get(f"/m/stocktake/{take['id']}").get_data(as_text=True)
+    data = xlsx([[sku, 2, None, "A", None], [sku, 1, None, "B", None]])
+    form = {"csrf_token": csrf_from(page), "file": (io.BytesIO(data), "a.xlsx")}
+    shown = browser.post(f"/m/stocktake/{take['id']}/counts/preview", data=form, content_type="multipart/form-data")
+    assert shown.status_code == 200
+    html = shown.get_data(as_text=True)
+    assert 'id="jxc-count-preview"' in html and 'id="jxc-count-apply"' in html and "确认导入" in html
+    assert counted(admin_api, take) == {}
+    kept = html.split('name="upload" value="', 1)[1].split('"', 1)[0]
+    sent = browser.post(
+        f"/m/stocktake/{take['id']}/counts/upload",
+        data={"csrf_token": csrf_from(html), "upload": kept, "filename": "a.xlsx"},
+    )
+    assert sent.status_code in (302, 303)
+    assert "已导入 2 行盘点数量" in browser.get(sent.headers["Location"]).get_data(as_text=True)
+    assert counted(admin_api, take) == {sku: (Decimal(3), None)}

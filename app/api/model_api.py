@@ -27,7 +27,7 @@ from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
-from app.services.money.invoices import record_invoice
+from app.services.money.invoices import record_invoice, withdraw_invoice
 from app.services.money.open_items import request_from_receipts
 from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
@@ -64,6 +64,7 @@ class ModelApi(BaseApi):
         "open_lines": "write",
         "pick": "write",
         "invoice": "invoice",
+        "invoice_withdraw": "invoice",
     }
 
     @property
@@ -636,12 +637,41 @@ class ModelApi(BaseApi):
             body.get("invoice_number"),
             body.get("invoice_date"),
         )
+        return self._invoiced(docs, "invoice_done")
+
+    @expose("/invoice/withdraw", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def invoice_withdraw(self) -> Any:
+        """撤销开票 / 撤销收票: these invoiced documents wait for their invoice again.
+        ---
+        post:
+          summary: Withdraw the invoice recorded on several documents
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    ids: {type: array, items: {type: integer}}
+          responses:
+            200:
+              description: "`count` and `result`: the documents, each {id, number}"
+            422:
+              $ref: '#/components/responses/422'
+        """
+        ids = json_object(required=True).get("ids")
+        docs = withdraw_invoice(session(), current_access(), self.model_key, ids if isinstance(ids, list) else [])
+        return self._invoiced(docs, "invoice_withdrawn")
+
+    def _invoiced(self, docs: list[Any], message: str) -> Any:
         session().commit()
         return self.response(
             200,
             count=len(docs),
             result=[{"id": d.id, "number": d.number} for d in docs],
-            message=t("invoice_done", count=len(docs)),
+            message=t(message, count=len(docs)),
         )
 
     def _require_flow_target(self, target: str) -> None:

@@ -1,7 +1,8 @@
 """Stocktake uploads at /api/v1/stocktake/<id>/counts/upload: a file of counts into a draft stocktake.
 
 The model's own API (app/api/model_api.py) keeps every other route of /api/v1/stocktake/; this one takes
-a multipart file and hands it to importers/stocktake.py, which applies it through the phone's count batches.
+a multipart file and hands it to importers/stocktake.py, which previews it (`dry_run`) or applies it through
+the phone's count batches.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from app.extensions import db
 from app.i18n import t
 from app.web.context import current_access, session
 from importers.reader import MAX_FILE_BYTES
-from importers.stocktake import UploadRefused, upload_counts, variance
+from importers.stocktake import UploadRefused, preview_counts, upload_counts, variance
 
 
 class StocktakeCountsApi(BaseApi):
@@ -37,20 +38,30 @@ class StocktakeCountsApi(BaseApi):
     @safe
     @service_errors
     def upload_counts(self, stocktake_id: int) -> Any:
-        """Add the counts of an xlsx / csv file to a draft stocktake; the same file twice counts once.
+        """Add the counts of an xlsx / csv file to a draft stocktake; the same file twice counts once. With
+        `dry_run` nothing is written: the answer is the preview (every bad cell, the rows that add up per item
+        and batch with their locations, each line's variance against the book snapshot once applied).
         ---
         post:
-          summary: Upload counts (SKU or barcode, quantity, batch, location, reason)
+          summary: Upload counts (SKU or barcode, quantity, batch, location, reason), or preview them
           parameters:
           - {in: path, name: stocktake_id, required: true, schema: {type: integer}}
           requestBody:
             required: true
             content:
               multipart/form-data:
-                schema: {type: object, properties: {file: {type: string, format: binary}}}
+                schema:
+                  type: object
+                  properties:
+                    file: {type: string, format: binary}
+                    dry_run: {type: string, enum: ['0', '1', 'true', 'false']}
           responses:
             200:
-              description: '{stocktake, number, key, rows, counted: [{item, batch, added, counted}], locations}'
+              description: >-
+                applied: '{stocktake, number, key, rows, counted: [{item, batch, added, counted}], locations}';
+                dry_run: '{dry_run, rows, replayed, applicable, message, errors: [{row, column, field, message}],
+                lines: [{item, batch, rows, added, file_locations, locations, counted_before, counted, book,
+                moved_since, stock_now, diff, stock_after, value}], total_value}'
             422:
               description: '{message, errors: [{row, column, field, message}]}: nothing was applied'
             409:
@@ -60,7 +71,12 @@ class StocktakeCountsApi(BaseApi):
         data = upload.read(MAX_FILE_BYTES + 1) if upload is not None else b""
         if not data:
             raise ValidationFailed([CellError("file", t("imports.no_file"))])
+        dry_run = (request.form.get("dry_run") or "").lower() in ("1", "true", "yes", "on")
         try:
+            if dry_run:
+                preview = preview_counts(session(), current_access(), stocktake_id, data, upload.filename or "")
+                db.session.rollback()
+                return self.response(200, **preview)
             result = upload_counts(session(), current_access(), stocktake_id, data, upload.filename or "")
         except UploadRefused as exc:
             db.session.rollback()

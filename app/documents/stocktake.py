@@ -1,4 +1,6 @@
-"""盘点: the book quantity is snapshot when a line is added; counting then takes as long as it takes.
+"""盘点: the book is snapshot when the stocktake starts (`snapshot_at`: it is saved, or its first line added);
+counting then takes as long as it takes. A line added later (a counts file uploaded an hour in) takes the
+book as it was at the snapshot: today's stock less what moved since.
 
 Posting adjusts today's book by (counted - snapshot), so goods moved while people were counting are
 accounted for, not mistaken for gains or losses. Gains and losses are valued at the current average
@@ -38,21 +40,27 @@ class Stocktake(DocumentBehaviour):
         super().new_line_values(session, registry, model, doc, values)
         if values.get("item") is None or doc.warehouse_id is None:
             return
-        values["book_qty"] = _book_qty(session, registry, values["item"], doc.warehouse_id, values.get("batch"))
         if doc.snapshot_at is None:
             doc.snapshot_at = utcnow()
+        values["book_qty"] = book_at_snapshot(
+            session, registry, values["item"], doc.warehouse_id, values.get("batch"), doc.snapshot_at
+        )
 
     def prepare_lines(
         self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any
     ) -> list[Any]:
         """A saved line whose item or batch changes counts something else: its book is taken again then."""
         errors = super().prepare_lines(session, registry, doc, line_model, lines, row_ref)
+        if doc.snapshot_at is None and doc.warehouse_id is not None:  # saved without lines: counting starts now
+            doc.snapshot_at = utcnow()
         for line in lines:
             state = inspect(line)
             if not state.persistent or line.item_id is None:
                 continue
             if state.attrs.item_id.history.has_changes() or state.attrs.batch.history.has_changes():
-                line.book_qty = _book_qty(session, registry, line.item_id, doc.warehouse_id, line.batch)
+                line.book_qty = book_at_snapshot(
+                    session, registry, line.item_id, doc.warehouse_id, line.batch, doc.snapshot_at
+                )
         return errors
 
     def validate(self, doc: Any, lines: list[Any]) -> None:
@@ -99,11 +107,11 @@ class Stocktake(DocumentBehaviour):
         return effects
 
     def _serial_effects(self, doc: Any, i: int, line: Any, diff: Decimal, errors: list[CellError]) -> list[Effect]:
-        """Gains and losses of a line counted by serial, against the serials in stock when its book
-        quantity was taken."""
+        """Gains and losses of a line counted by serial, against the serials in stock at the snapshot (when
+        its book quantity was taken)."""
         counted = rules.parse(line.serials)
         batch = (line.batch or "").strip()
-        booked = self.ctx.serials_in_stock(line.item_id, doc.warehouse_id, batch, line.created_at)
+        booked = self.ctx.serials_in_stock(line.item_id, doc.warehouse_id, batch, doc.snapshot_at or line.created_at)
         gained = tuple(s for s in counted if s not in booked)
         lost = tuple(sorted(booked - set(counted)))
         if len(gained) - len(lost) != diff:
@@ -131,10 +139,19 @@ class Stocktake(DocumentBehaviour):
                 line.amount = sum((move.value for move in legs), Decimal(0)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _book_qty(session: Any, registry: Any, item_id: int, warehouse_id: int, batch: str | None) -> Decimal:
-    """What the book holds now of the item in the warehouse (in the batch, for an item that tracks them)."""
-    balance, item = registry.cls("stock_balance"), registry.cls("item")
+def book_at_snapshot(
+    session: Any, registry: Any, item_id: int, warehouse_id: int, batch: str | None, at: Any
+) -> Decimal:
+    """What the book held of the item in the warehouse (in the batch, for an item that tracks them) at `at`:
+    the balance now less the moves posted after it (the balance now when `at` is None)."""
+    balance, item, move = registry.cls("stock_balance"), registry.cls("item"), registry.cls("stock_move")
     query = select(func.sum(balance.qty)).where(balance.item_id == item_id, balance.warehouse_id == warehouse_id)
+    since = select(func.sum(move.qty)).where(
+        move.item_id == item_id, move.warehouse_id == warehouse_id, move.posted_at > at
+    )
     if session.execute(select(item.track_batch).where(item.id == item_id)).scalar():
         query = query.where(balance.batch == (batch or "").strip())
-    return session.execute(query).scalar() or Decimal(0)
+        since = since.where(move.batch == (batch or "").strip())
+    now = session.execute(query).scalar() or Decimal(0)
+    moved = session.execute(since).scalar() if at is not None else None
+    return Decimal(now) - Decimal(moved or 0)

@@ -6,6 +6,9 @@ Both hold the same keys with the same parameters (checked by tests/test_i18n.py)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,24 @@ CATALOGUES: dict[str, dict[str, str]] = {locale: _load(locale) for locale in LOC
 MESSAGES = CATALOGUES[DEFAULT_LOCALE]  # every key (the catalogues hold the same ones)
 
 
+_CHOSEN: ContextVar[str | None] = ContextVar("jxc_locale", default=None)
+
+
+@contextmanager
+def use_locale(locale: str | None) -> Iterator[None]:
+    """Texts in `locale` inside the block, outside a request too (a command run for a user in English)."""
+    token = _CHOSEN.set(locale if locale in LOCALES else None)
+    try:
+        yield
+    finally:
+        _CHOSEN.reset(token)
+
+
 def current_locale() -> str:
-    """The request's locale ('zh' or 'en'); zh outside a request."""
+    """The locale chosen with `use_locale`, else the request's ('zh' or 'en'); zh outside a request."""
+    chosen = _CHOSEN.get()
+    if chosen is not None:
+        return chosen
     try:
         from flask import has_request_context
         from flask_babel import get_locale

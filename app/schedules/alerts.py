@@ -33,6 +33,7 @@ from app.schedules.deliver import Outgoing, base_url
 from app.schedules.kinds import builder
 from app.schedules.notify import notify
 from app.schedules.prefs import get_pref
+from app.schedules.tables import notification
 from app.services.access.rights import Access
 from app.services.money.budgets import month_usage
 from app.services.money.receivables import PAYABLE, RECEIVABLE, may_read_side, open_invoices, overdue_customers
@@ -199,6 +200,21 @@ def ring(session: Session, user_id: int, alerts: list[Alert]) -> list[Alert]:
     return [a for a in alerts if notify(session, user_id, "alert", a.text, a.link, dedupe=a.key) is not None]
 
 
+def rung_since(session: Session, user_id: int, alerts: list[Alert], since: Any) -> list[Alert]:
+    """The alerts rung in the user's bell at or after `since`: what one run rang, by this attempt or by an
+    earlier attempt of the same run whose digest failed to send (a retry sends that digest, not an empty one)."""
+    if not alerts:
+        return []
+    stmt = select(notification.c.dedupe).where(
+        notification.c.user_id == user_id,
+        notification.c.kind == "alert",
+        notification.c.created_at >= since,
+        notification.c.dedupe.in_([a.key for a in alerts]),
+    )
+    keys = set(session.execute(stmt).scalars())
+    return [a for a in alerts if a.key in keys]
+
+
 def digest_email(alerts: list[Alert], subject: str, to: str) -> Email:
     lines = [subject, ""] + [f"- {a.text}  {base_url()}{a.link}" for a in alerts]
     lines += ["", t("alerts.digest_footer", url=base_url() + "/notifications/settings")]
@@ -236,14 +252,17 @@ def digest_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Out
         alerts = [a for a in collect(session, access, today, item.params) if a.kind in pref.kinds]
         new = ring(session, user_id, alerts)
         session.commit()
-        subject = t("alerts.subject", title=item.title, count=len(new), date=today.isoformat())
+        this_run = rung_since(session, user_id, alerts, run.created_at)
+        subject = t("alerts.subject", title=item.title, count=len(this_run), date=today.isoformat())
         messages.append(Outgoing("bell", username, subject, skipped=not new))
         if pref.channel == "email" and address:
-            mail = digest_email(new, subject, address) if new else None
-            messages.append(Outgoing("email", address, subject, email=mail, skipped=not new))
+            mail = digest_email(this_run, subject, address) if this_run else None
+            messages.append(Outgoing("email", address, subject, email=mail, skipped=not this_run))
         elif pref.channel in ("wecom", "dingtalk") and pref.robot_url:
-            robot = digest_robot(new, subject)
+            robot = digest_robot(this_run, subject)
             messages.append(
-                Outgoing(pref.channel, pref.robot_url, subject, robot=robot, secret=pref.robot_secret, skipped=not new)
+                Outgoing(
+                    pref.channel, pref.robot_url, subject, robot=robot, secret=pref.robot_secret, skipped=not this_run
+                )
             )
     return messages

@@ -52,6 +52,7 @@ class Outgoing:
 class Outcome:
     sent: int = 0
     skipped: int = 0
+    calls: int = 0  # logged as a call to make (dunning without an address): work done, not skipped
     failed: list[str] = field(default_factory=list)
 
 
@@ -100,9 +101,12 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
             "created_at": utcnow(),
         }
         pk = _write(values, before.id if before is not None else None)
-        if item.skipped:
+        if item.skipped and item.skip_status == "skipped":
             outcome.skipped += 1
-            if item.after_sent is not None and item.skip_status != "skipped":
+            continue
+        if item.skipped:
+            outcome.calls += 1
+            if item.after_sent is not None:
                 item.after_sent(pk)
             continue
         tries: list[str] = []

@@ -53,14 +53,16 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
     except Exception as exc:
         _finish(run_id, "failed", error_text(exc))
         raise
-    status = "failed" if outcome.failed else ("skipped" if not outcome.sent and outcome.skipped else "done")
+    nothing_done = not outcome.sent and not outcome.calls and outcome.skipped
+    status = "failed" if outcome.failed else ("skipped" if nothing_done else "done")
     _finish(run_id, status, "\n".join(outcome.failed) or None)
-    ctx.log(t("schedules.run_summary", sent=outcome.sent, skipped=outcome.skipped, failed=len(outcome.failed)))
+    summary = {"sent": outcome.sent, "calls": outcome.calls, "skipped": outcome.skipped}
+    ctx.log(t("schedules.run_summary", failed=len(outcome.failed), **summary))
     if outcome.failed:
         from app.mail import DeliveryFailed
 
         raise DeliveryFailed(outcome.failed[0])
-    return {"sent": outcome.sent, "skipped": outcome.skipped}
+    return summary
 
 
 def _subject(item: store.Schedule, run: Any) -> str:

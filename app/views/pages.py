@@ -24,7 +24,7 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import permission_resource
-from app.services.money.invoices import INVOICED, record_invoice
+from app.services.money.invoices import INVOICED, record_invoice, withdraw_invoice
 from app.services.money.open_items import (
     PAYMENT,
     SIDE_OF,
@@ -45,9 +45,10 @@ from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.inbox import approval_steps, run_posting_action
 from app.web.context import current_access, session
+from importers.jobs import ImportRefused, keep_upload, read_upload
 from importers.pipeline import may_import
 from importers.reader import MAX_FILE_BYTES
-from importers.stocktake import UploadRefused, upload_counts, variance
+from importers.stocktake import UploadRefused, preview_counts, upload_counts, variance
 from reports.runner import as_json, run_report
 
 PAGE_SIZE = 50
@@ -92,9 +93,11 @@ class ModelPages(BaseView):
         "close": "close",
         "push": "read",
         "upload_counts": "write",
+        "preview_counts": "write",
         "pick": "write",
         "open_items": "write",
         "invoice": "invoice",
+        "invoice_withdraw": "invoice",
     }
 
     @property
@@ -186,6 +189,9 @@ class ModelPages(BaseView):
     @has_access
     def show(self, pk: int) -> Any:
         """One record with its lines and its audit history."""
+        return self._show(pk)
+
+    def _show(self, pk: int, **extra: Any) -> Any:
         access = current_access()
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
@@ -236,6 +242,8 @@ class ModelPages(BaseView):
             and registry().model(model.lines_model).field("closed_qty") is not None
             and data.get("close_status") != "closed"
             and access.can(model.key, "close"),
+            invoice_withdraw=_invoice_withdraw_label(access, model.key, data),
+            **extra,
         )
 
     @expose("/<int:pk>/close", methods=["POST"])
@@ -259,11 +267,11 @@ class ModelPages(BaseView):
         flash(t("draft_made", number=row.number), "success")
         return redirect(url_for(f"{registry().model(target).class_name}Pages.edit", pk=row.id))
 
-    @expose("/<int:pk>/counts/upload", methods=["POST"])
+    @expose("/<int:pk>/counts/preview", methods=["POST"])
     @has_access
-    def upload_counts(self, pk: int) -> Any:
-        """导入盘点数量: a file of counts into this draft stocktake (importers/stocktake.py); every bad cell
-        is listed and nothing applied."""
+    def preview_counts(self, pk: int) -> Any:
+        """导入盘点数量, first step: the file is kept and previewed on the stocktake's page (every bad cell, the
+        rows that add up, the variance once applied); nothing is written until 确认导入."""
         if self.model_key != "stocktake":
             abort(404)
         back = redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
@@ -272,13 +280,49 @@ class ModelPages(BaseView):
         if not data:
             flash(t("imports.no_file"), "danger")
             return back
+        filename = upload.filename or ""
         try:
-            result = upload_counts(session(), current_access(), pk, data, upload.filename or "")
+            preview = preview_counts(session(), current_access(), pk, data, filename)
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+            return back
+        session().rollback()
+        if preview["applicable"]:
+            preview["upload"] = keep_upload(data)
+        preview["filename"] = filename
+        return self._show(pk, count_preview=preview)
+
+    @expose("/<int:pk>/counts/upload", methods=["POST"])
+    @has_access
+    def upload_counts(self, pk: int) -> Any:
+        """导入盘点数量: a file of counts into this draft stocktake (importers/stocktake.py); every bad cell
+        is listed and nothing applied. The file comes with the form, or is the one previewed (`upload`)."""
+        if self.model_key != "stocktake":
+            abort(404)
+        back = redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+        upload = request.files.get("file")
+        filename = upload.filename or "" if upload is not None else request.form.get("filename", "")
+        try:
+            if upload is not None:
+                data = upload.read(MAX_FILE_BYTES + 1)
+            else:
+                data = read_upload(request.form["upload"]) if request.form.get("upload") else b""
+        except ImportRefused as exc:
+            flash(exc.message, "danger")
+            return back
+        if not data:
+            flash(t("imports.no_file"), "danger")
+            return back
+        try:
+            result = upload_counts(session(), current_access(), pk, data, filename)
         except NotFound:
             abort(404)
         except UploadRefused as exc:
             session().rollback()
-            cells = [t("stocktake_upload.cell", row=i.row, column=i.column, message=i.message) for i in exc.issues]
+            cells = [i.line() for i in exc.issues]
             flash("；".join([exc.message, *cells[:50]]), "danger")
             return back
         except ServiceError as exc:
@@ -378,6 +422,19 @@ class ModelPages(BaseView):
             session().rollback()
             flash(_messages(exc), "danger")
         return redirect(url_for(f"{self.__class__.__name__}.list", invoice="waiting"))
+
+    @expose("/<int:pk>/invoice/withdraw", methods=["POST"])
+    @has_access
+    def invoice_withdraw(self, pk: int) -> Any:
+        """撤销开票 / 撤销收票 from the document's page: it waits for its invoice again."""
+        try:
+            docs = withdraw_invoice(session(), current_access(), self.model_key, [pk])
+            session().commit()
+            flash(t("invoice_withdrawn", count=len(docs)), "success")
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+        return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
 
     @expose("/open_items", methods=["GET", "POST"])
     @has_access
@@ -607,6 +664,13 @@ def _invoice_panel(access: Any, model_key: str, waiting: bool) -> dict[str, Any]
         "action_label": t(f"page.invoice_action_{model_key}"),
         "can": access.can(model_key, "invoice"),
     }
+
+
+def _invoice_withdraw_label(access: Any, model_key: str, data: dict[str, Any]) -> str | None:
+    """The document page's 撤销开票 / 撤销收票 button, when its invoice is recorded and the user may record them."""
+    if model_key not in INVOICED or data.get("invoice_status") != INVOICED[model_key][1]:
+        return None
+    return t(f"page.invoice_withdraw_{model_key}") if access.can(model_key, "invoice") else None
 
 
 def _readable_choices(access: Any, model_key: str) -> list[tuple[int, str]]:

@@ -39,18 +39,54 @@ def record_invoice(
     """Record one invoice (number, date: the business's day when blank) on these submitted documents the
     user may read, all or none: a document not submitted, out of reach or already invoiced is refused by
     number. Returns the documents."""
-    if model_key not in INVOICED:
-        raise ValidationFailed([CellError("_record", t("invoice_not_here"))])
-    access.require(model_key, "invoice")
-    errors = []
-    if not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        errors.append(CellError("ids", t("invoice_pick_documents")))
+    errors = _check_request(access, model_key, ids)
     number = number.strip() if isinstance(number, str) else ""
     if not number or len(number) > NUMBER_MAX:
         errors.append(CellError("invoice_number", t("invoice_number_needed", max=NUMBER_MAX)))
     day = _date(date, errors)
     if errors:
         raise ValidationFailed(errors)
+    done = INVOICED[model_key][1]
+    docs = _locked(session, access, model_key, ids, refuse_when=done, refusal="invoice_already")
+    for doc in docs:
+        _set(session, access, model_key, doc, "invoice", (done, number, day))
+    return docs
+
+
+def withdraw_invoice(session: Session, access: Access, model_key: str, ids: list[int]) -> list[Any]:
+    """撤销开票 / 撤销收票: these documents wait for their invoice again (a number recorded by mistake, an
+    invoice voided), all or none; a document not invoiced is refused by number. Audited like recording."""
+    errors = _check_request(access, model_key, ids)
+    if errors:
+        raise ValidationFailed(errors)
+    waiting = INVOICED[model_key][0]
+    docs = _locked(session, access, model_key, ids, refuse_when=waiting, refusal="invoice_not_recorded")
+    for doc in docs:
+        _set(session, access, model_key, doc, "invoice_withdraw", (waiting, None, None))
+    return docs
+
+
+def refuse_cancel_when_invoiced(model_key: str, doc: Any) -> None:
+    """A delivery already invoiced (a receipt whose input invoice is in) is not cancelled (反审核) until the
+    invoice is withdrawn: the tax invoice would stand for goods no longer delivered."""
+    if model_key in INVOICED and doc.invoice_status == INVOICED[model_key][1]:
+        raise ValidationFailed([CellError("_record", t("cancel_invoiced", number=doc.invoice_number or ""))])
+
+
+def _check_request(access: Access, model_key: str, ids: Any) -> list[CellError]:
+    if model_key not in INVOICED:
+        raise ValidationFailed([CellError("_record", t("invoice_not_here"))])
+    access.require(model_key, "invoice")
+    if not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        return [CellError("ids", t("invoice_pick_documents"))]
+    return []
+
+
+def _locked(
+    session: Session, access: Access, model_key: str, ids: list[int], refuse_when: str, refusal: str
+) -> list[Any]:
+    """The submitted documents `ids` the user may read, locked, by id; all refused by number when one is
+    missing, not submitted, or its invoice status is `refuse_when`."""
     registry = access.registry
     cls = registry.cls(model_key)
     stmt = select(cls).where(cls.id.in_(ids))
@@ -59,26 +95,28 @@ def record_invoice(
         stmt = stmt.where(scope)
     docs = {d.id: d for d in session.scalars(stmt.order_by(cls.id).with_for_update())}
     missing = [str(i) for i in ids if i not in docs]
-    waiting, done = INVOICED[model_key]
     not_submitted = [d.number for d in docs.values() if d.status != Status.SUBMITTED]
-    already = [d.number for d in docs.values() if d.status == Status.SUBMITTED and d.invoice_status == done]
+    refused = [d.number for d in docs.values() if d.status == Status.SUBMITTED and d.invoice_status == refuse_when]
+    errors = []
     if missing:
         errors.append(CellError("ids", t("invoice_missing", ids=", ".join(missing))))
     if not_submitted:
         errors.append(CellError("ids", t("invoice_not_submitted", numbers="、".join(not_submitted))))
-    if already:
-        errors.append(CellError("ids", t("invoice_already", numbers="、".join(already))))
+    if refused:
+        errors.append(CellError("ids", t(refusal, numbers="、".join(refused))))
     if errors:
         raise ValidationFailed(errors)
-    now = utcnow()
-    for doc in docs.values():
-        before = {name: _json(getattr(doc, name)) for name in FIELDS}
-        doc.invoice_status, doc.invoice_number, doc.invoice_date = done, number, day
-        doc.version = (doc.version or 0) + 1
-        doc.updated_at, doc.updated_by_id = now, access.user_id
-        session.flush()
-        audit_change(session, access, model_key, doc.id, "invoice", before, {n: _json(getattr(doc, n)) for n in FIELDS})
     return list(docs.values())
+
+
+def _set(session: Session, access: Access, model_key: str, doc: Any, action: str, values: tuple[Any, ...]) -> None:
+    """Write (status, number, date) on the document, a new version, and its audit row."""
+    before = {name: _json(getattr(doc, name)) for name in FIELDS}
+    doc.invoice_status, doc.invoice_number, doc.invoice_date = values
+    doc.version = (doc.version or 0) + 1
+    doc.updated_at, doc.updated_by_id = utcnow(), access.user_id
+    session.flush()
+    audit_change(session, access, model_key, doc.id, action, before, {n: _json(getattr(doc, n)) for n in FIELDS})
 
 
 def _date(raw: Any, errors: list[CellError]) -> dt.date:

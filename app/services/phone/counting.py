@@ -8,7 +8,11 @@ gets the recorded answer again: sends of one stocktake queue on its row (FOR UPD
 start with BEGIN IMMEDIATE), and the unique key catches any that get past.
 
 A code is an item's SKU or barcode, or a unit's barcode (a case barcode counts its ratio of base units);
-codes the reader cannot resolve are answered as `unknown`, and items tracked by batch or serial number (which
+An uploaded file's rows (importers/stocktake.py) come in as count entries through the same path, with the
+location each was counted at: a line keeps its locations with what was counted at each (`locations`, one
+`location: qty` a line), so counts of one item in several places add up and still say where they were.
+
+Codes the reader cannot resolve are answered as `unknown`, and items tracked by batch or serial number (which
 a scan cannot count) or counted in another unit on their line as `refused`: the rest of the batch is applied.
 """
 
@@ -48,12 +52,38 @@ class BadCounts(ServiceError):
 
 @dataclass(frozen=True)
 class CountEntry:
-    """A count resolved to its item: base units, the batch (blank for none), the reason of a difference."""
+    """A count resolved to its item: base units, the batch (blank for none), the reason of a difference, the
+    location it was counted at (blank for none)."""
 
     item_id: int
     qty: Decimal
     batch: str = ""
     reason: str = ""
+    location: str = ""
+
+
+def parse_locations(text: str | None) -> dict[str, Decimal]:
+    """A line's `locations` text (`location: qty` a line) as {location: qty}; a line without a number is a
+    location counted nothing yet."""
+    places: dict[str, Decimal] = {}
+    for raw in (text or "").splitlines():
+        name, sep, qty = raw.rpartition(":")
+        if not sep:
+            name, qty = raw, ""
+        name = name.strip()
+        if not name:
+            continue
+        try:
+            amount = Decimal(qty.strip()) if qty.strip() else Decimal(0)
+        except InvalidOperation:
+            name, amount = raw.strip(), Decimal(0)
+        places[name] = places.get(name, Decimal(0)) + amount
+    return places
+
+
+def format_locations(places: dict[str, Decimal]) -> str:
+    """{location: qty} as a line's `locations` text, in the order counted."""
+    return "\n".join(f"{name}: {plain_decimal(qty)}" for name, qty in places.items())
 
 
 @dataclass(frozen=True)
@@ -204,11 +234,15 @@ class Counting:
         )
         added: dict[tuple[int, str], Decimal] = {}
         reasons: dict[tuple[int, str], str] = {}
+        places: dict[tuple[int, str], dict[str, Decimal]] = {}
         for entry in entries:
             slot = (entry.item_id, entry.batch.strip())
             added[slot] = added.get(slot, Decimal(0)) + entry.qty
             if entry.reason:
                 reasons[slot] = entry.reason
+            if entry.location.strip():
+                at = places.setdefault(slot, {})
+                at[entry.location.strip()] = at.get(entry.location.strip(), Decimal(0)) + entry.qty
         lines: list[dict[str, Any]] = []
         counted: dict[tuple[int, str], Decimal] = {}
         seen: set[tuple[int, str]] = set()
@@ -225,6 +259,11 @@ class Counting:
                     values["counted_qty"] = str(total)
                     if slot in reasons:
                         values["reason"] = reasons[slot]
+                    if slot in places:
+                        merged = parse_locations(getattr(line, "locations", None))
+                        for name, qty in places[slot].items():
+                            merged[name] = merged.get(name, Decimal(0)) + qty
+                        values["locations"] = format_locations(merged)
                     counted[slot] = total
             lines.append(values)
         for slot, qty in added.items():
@@ -232,6 +271,8 @@ class Counting:
                 new = {"item": slot[0], "counted_qty": str(qty), "batch": slot[1] or None}
                 if slot in reasons:
                     new["reason"] = reasons[slot]
+                if slot in places:
+                    new["locations"] = format_locations(places[slot])
                 lines.append(new)
                 counted[slot] = qty
         if counted:

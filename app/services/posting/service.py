@@ -31,6 +31,7 @@ from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.money.budgets import budget_usage
 from app.services.money.cash import balances_now
+from app.services.money.invoices import refuse_cancel_when_invoiced
 from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
@@ -286,6 +287,7 @@ class PostingService:
         live = live_follow_ons(self.session, self.registry, model.key, doc)
         if live:
             raise ValidationFailed([CellError("_record", t("cancel_has_follow_ons", numbers="、".join(live)))])
+        refuse_cancel_when_invoiced(model.key, doc)
         stock = self._stock_writer()
         lines = list(doc.lines) if model.lines_model else []
         behaviour = self.registry.behaviour(model.key, self)
