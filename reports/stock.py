@@ -66,22 +66,23 @@ def inventory_summary(ctx: ReportContext) -> list[dict[str, Any]]:
     inbound = and_(not_(before), _inbound(move))
     outbound = and_(not_(before), not_(_inbound(move)))
 
-    def total(column: Any, when: Any) -> Any:
-        return type_coerce(func.coalesce(func.sum(case((when, column), else_=0)), 0), column.type)
+    def total(column: Any, when: Any, sign: int = 1) -> Any:  # the column's type: SQLite's scaled integers
+        summed = func.coalesce(func.sum(case((when, column if sign > 0 else -column), else_=0)), 0)
+        return type_coerce(summed, column.type)
 
     figures = {
         "opening_qty": total(move.qty, before),
         "opening_value": total(move.value, before),
         "in_qty": total(move.qty, inbound),
         "in_value": total(move.value, inbound),
-        "out_qty": total(-move.qty, outbound),
-        "out_value": total(-move.value, outbound),
+        "out_qty": total(move.qty, outbound, -1),
+        "out_value": total(move.value, outbound, -1),
     }
     for kinds, side, when, sign in ((IN_KINDS, "in", inbound, 1), (OUT_KINDS, "out", outbound, -1)):
         for model, kind in kinds.items():
-            figures[f"{side}_{kind}_qty"] = total(sign * move.qty, and_(when, move.document_model == model))
+            figures[f"{side}_{kind}_qty"] = total(move.qty, and_(when, move.document_model == model), sign)
         other = and_(when, move.document_model.not_in(list(kinds)))
-        figures[f"{side}_other_qty"] = total(sign * move.qty, other)
+        figures[f"{side}_other_qty"] = total(move.qty, other, sign)
     stmt = (
         select(move.item_id, move.warehouse_id, *(c.label(name) for name, c in figures.items()))
         .where(move.date <= period.end, *conditions)
