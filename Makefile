@@ -44,11 +44,7 @@ lint: install
 	frontend/node_modules/.bin/eslint -c frontend/eslint.config.mjs app/static/jxc
 
 bench: install
-	@set -e; for f in tests/benchmarks/bench_*.py; do \
-		[ -e "$$f" ] || { echo "bench: no tests/benchmarks/bench_*.py"; break; }; \
-		echo "== $$f"; \
-		$(BIN)/python "$$f"; \
-	done
+	$(BIN)/python tests/benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules app/static/vendor build dist *.egg-info \

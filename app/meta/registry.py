@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ class Registry:
     meta: Metadata
     classes: dict[str, type]
     tables: MetaData
+    # what is computed from this version only (field masks per set of roles ...): a new version starts empty
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def model(self, key: str) -> ModelSpec:
         """The spec of model `key` (KeyError if unknown)."""

@@ -23,6 +23,7 @@ from app.api.fab_rows import refusing
 from app.api.users_api import AUDITED, JxcSecurityApi, UsersApi
 from app.clock import utcnow
 from app.extensions import db
+from app.services.users.access import role_permissions
 from app.services.users.accounts import hash_password, user_changed
 from app.services.users.sessions import API, SESSION_KEY, WEB, end_session, session_alive, start_session
 from app.views.security_labels import install_fab_labels
@@ -81,6 +82,14 @@ class JxcSecurityManager(SecurityManager):
         """End this browser's session."""
         end_session(db.session, session.pop(SESSION_KEY, None))
         db.session.commit()
+
+    def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
+        """The user's (permission, view) pairs in one query of plain rows (FAB's own loads three ORM objects per
+        pair and role: most of a page's time went there); FAB's own for its built-in roles."""
+        roles = self.get_user_roles(user)
+        if any(role.name in self.builtin_roles for role in roles):
+            return super().get_user_permissions(user)
+        return role_permissions([role.id for role in roles])
 
     def request_permissions(self, user: Any) -> set[tuple[str, str]]:
         """The user's (permission, view) pairs, read once per request."""

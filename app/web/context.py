@@ -19,11 +19,16 @@ def request_user() -> Any:
     if current_user and current_user.is_authenticated:
         return current_user._get_current_object()
 
+    if has_request_context() and "jxc_jwt_user" in g:  # the token is checked once per request
+        return g.jxc_jwt_user
     try:
         verify_jwt_in_request(optional=True)
+        user = jwt_user._get_current_object() if jwt_user else None
     except Exception:  # noqa: BLE001 - a bad token is simply no user
-        return None
-    return jwt_user if jwt_user else None
+        user = None
+    if has_request_context():
+        g.jxc_jwt_user = user
+    return user
 
 
 def current_access() -> Access:

@@ -1,18 +1,25 @@
-"""Grid API speed: page fetches at 10,000 and 1,000,000 items, and a 1,000-row batch save, PostgreSQL.
+"""Grid API speed: page fetches at 1,000,000 items, server time against the SQL time of the same requests,
+and a 1,000-row batch save, PostgreSQL.
 
 Runs the Flask app in-process (test client, JWT) so the figures are server time: the time inside the
-app, from the request arriving to the response being built, SQL included. Items are bulk-loaded with
-INSERT ... SELECT generate_series (realistic Chinese names with their pinyin initials), then VACUUM
-ANALYZE, as a table of that size would be after autovacuum.
+app, from the request arriving to the response being built, SQL included; SQL time is the time between
+the engine's before/after_cursor_execute events of the same requests. Items are bulk-loaded with
+INSERT ... SELECT generate_series (realistic Chinese names with their pinyin initials; the table's indexes
+are dropped for the load and built again after it), then VACUUM ANALYZE, as a table of that size would be
+after autovacuum.
 
-Prints p50 / p95 per scenario for first pages and deep pages, the 1M / 10k ratio, the batch figures,
-and whether each target of the issue is met (p95 < 50 ms at 1M and < 2x the 10k p95; batch < 1 s).
-Run: .venv/bin/python tests/benchmarks/bench_grid.py [-v]   (-v: the costliest SQL of each scenario)
+Prints p50 / p95 per scenario for first pages (pages 1..10) and deep pages (a page in the second half of
+the view, fetched by keyset: `after` = the id of the previous page's last row, as the grid's next-page
+button does), the SQL time beside them, and per line `RATIO grid.<scenario>.<first|deep> <p95 server /
+p95 SQL> 2` (target of issue 19: at most 2); then the batch figures. Exits 0 whenever it measured.
+Run: .venv/bin/python tests/benchmarks/bench_grid.py [-v] [--sizes 1000000] [--requests 200]
+     (-v: the costliest SQL of each scenario; JXC_BENCH_GRID_SIZES / JXC_BENCH_GRID_REQUESTS likewise)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import shutil
@@ -37,19 +44,19 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import PG_URL  # noqa: E402
 from tests.servers import ADMIN_PASSWORD, SECRET_KEY, jxc_init  # noqa: E402
 
-SIZES: tuple[int, ...] = (10_000, 1_000_000)
-REQUESTS = 200  # per scenario and size
+SIZES: tuple[int, ...] = tuple(int(n) for n in os.environ.get("JXC_BENCH_GRID_SIZES", "1000000").split(","))
+REQUESTS = int(os.environ.get("JXC_BENCH_GRID_REQUESTS", "200"))  # per scenario and size
 DEEP_SHARE = 0.15  # of the requests go to a page in the second half of the view
 FIRST_PAGES = 10  # "first pages" are pages 1..FIRST_PAGES
 PAGE_SIZE = 100
 BATCH_ROWS = 1000
 BATCH_REPEATS = 5
 LOAD_CHUNK = 250_000
-TARGET_P95 = 0.050  # seconds, at 1M
-TARGET_RATIO = 2.0  # 1M p95 / 10k p95
+TARGET_SQL_RATIO = 2.0  # p95 server time / p95 SQL time of the same requests (issue 19)
 TARGET_BATCH = 1.0  # seconds
 
 CATEGORY = "C03"
+ONE_CHAR_TEXT = "奶"  # 奶茶 and 纯牛奶: ~7 % of the items
 COMMON_TEXT = "薯片"  # one product word in 30: ~3 % of the items
 RARE_TEXT = "乐事 香辣"  # one brand + flavour in 360: ~0.3 %
 
@@ -73,6 +80,13 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "filter[0][type]": "=",
         "filter[0][value]": CATEGORY,
     },
+    f"name like {ONE_CHAR_TEXT}, sort name": {
+        "sort[0][field]": "name",
+        "sort[0][dir]": "asc",
+        "filter[0][field]": "name",
+        "filter[0][type]": "like",
+        "filter[0][value]": ONE_CHAR_TEXT,
+    },
     f"name like {COMMON_TEXT}, sort name": {
         "sort[0][field]": "name",
         "sort[0][dir]": "asc",
@@ -95,6 +109,16 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "filter[0][value]": CATEGORY,
     },
     "no filter, sort sku desc": {"sort[0][field]": "sku", "sort[0][dir]": "desc"},
+    f"search {COMMON_TEXT}, sort sku": {"sort[0][field]": "sku", "sort[0][dir]": "asc", "search": COMMON_TEXT},
+}
+SLUGS = {  # RATIO names
+    f"category={CATEGORY}, sort name": "category_sort_name",
+    f"name like {ONE_CHAR_TEXT}, sort name": "name_like_1char",
+    f"name like {COMMON_TEXT}, sort name": "name_like_2chars",
+    f"name like {RARE_TEXT}, sort name": "name_like_rare",
+    f"category={CATEGORY}, sort sku": "category_sort_sku",
+    "no filter, sort sku desc": "sku_desc",
+    f"search {COMMON_TEXT}, sort sku": "search_2chars",
 }
 
 
@@ -215,11 +239,25 @@ def load_items(url: str, target: int) -> float:
             "ns": len(SIZES_TEXT),
         }
         missing = target - have
+        # indexes are built once after the load, not row by row (a million rows load in a fraction of the time)
+        indexes = conn.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+            " WHERE x.indrelid = 'item'::regclass AND NOT x.indisprimary"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)"
+        ).fetchall()
+        if missing > 50_000:
+            for index_name, _ in indexes:
+                conn.execute(f'DROP INDEX "{index_name}"'.encode())
+        conn.execute("SET synchronous_commit = off")
         while missing > 0:
             chunk = min(missing, LOAD_CHUNK)
             conn.execute(INSERT_ITEMS, params | {"first": first, "last": first + chunk - 1})
             first += chunk
             missing -= chunk
+        if target - have > 50_000:
+            conn.execute("SET maintenance_work_mem = '256MB'")
+            for _, definition in indexes:
+                conn.execute(definition.encode())
         conn.execute("VACUUM (ANALYZE) item")
     return time.perf_counter() - started
 
@@ -265,20 +303,45 @@ def pct(values: list[float], q: float) -> float:
     return ordered[max(int(len(ordered) * q + 0.999999) - 1, 0)]
 
 
+def cursor_id(client: Client, params: dict[str, str], page: int) -> int:
+    """The id of the last row of the page before `page` (what the grid sends as `after`); not timed."""
+    query = urlencode(params | {"start": (page - 1) * PAGE_SIZE - 1, "count": 1})
+    response = client.client.get("/api/v1/grid/item/ids?" + query, headers=client.headers)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return int(response.get_json()["rows"][0]["id"])
+
+
+def has_page(client: Client, params: dict[str, str], page: int) -> bool:
+    """Does the view have a row on this page? (not timed)"""
+    query = urlencode(params | {"start": (page - 1) * PAGE_SIZE, "count": 1})
+    response = client.client.get("/api/v1/grid/item/ids?" + query, headers=client.headers)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return bool(response.get_json()["rows"])
+
+
 def run_scenario(client: Client, params: dict[str, str], rng: random.Random) -> tuple[list[Sample], int]:
-    """REQUESTS page fetches of one view: first pages and (DEEP_SHARE) pages in its second half."""
+    """REQUESTS page fetches of one view: first pages and (DEEP_SHARE) pages in its second half, by keyset."""
     base = "/api/v1/grid/item/rows?"
     first, _ = client.timed("GET", base + urlencode(params | {"page": 1, "size": PAGE_SIZE}))
     last_page = first["last_page"]
+    if first.get("last_row_exact") is False:  # the planner's estimate: find the real last page (not timed)
+        low, high = 1, last_page
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if has_page(client, params, middle) else (low, middle - 1)
+        last_page = low
     for _ in range(3):  # warm up
-        client.timed("GET", base + urlencode(params | {"page": rng.randint(1, last_page), "size": PAGE_SIZE}))
+        client.timed("GET", base + urlencode(params | {"page": rng.randint(1, min(last_page, 5)), "size": PAGE_SIZE}))
     deep_count = round(REQUESTS * DEEP_SHARE) if last_page > 2 * FIRST_PAGES else 0
     plan = [(rng.randint(1, min(FIRST_PAGES, last_page)), False) for _ in range(REQUESTS - deep_count)]
-    plan += [(rng.randint(last_page // 2 + 1, last_page), True) for _ in range(deep_count)]
+    plan += [(rng.randint(last_page // 2 + 1, max(last_page - 1, last_page // 2 + 1)), True) for _ in range(deep_count)]
     rng.shuffle(plan)
     samples = []
     for page, deep in plan:
-        body, seconds = client.timed("GET", base + urlencode(params | {"page": page, "size": PAGE_SIZE}))
+        args = params | {"page": page, "size": PAGE_SIZE}
+        if deep:
+            args["after"] = cursor_id(client, params, page)
+        body, seconds = client.timed("GET", base + urlencode(args))
         # an estimated total (last_row_exact false) may promise pages past the real end
         assert body["data"] or page > last_page or first.get("last_row_exact") is False, f"empty page {page}"
         samples.append(Sample(page, deep, seconds, client.sql.count, client.sql.seconds))
@@ -345,22 +408,22 @@ def report(
     top: dict[int, dict[str, dict[str, list[float]]]],
     verbose: bool,
 ) -> bool:
-    """Print the figures; True when every target is met."""
-    small, big = SIZES
+    """Print the figures and the RATIO lines (of the largest size); True when every target is met."""
+    big = max(SIZES)
     print()
     print(f"grid page fetch: GET /api/v1/grid/item/rows, size={PAGE_SIZE}, {REQUESTS} requests per line, server time")
     print(f"  load: {', '.join(f'{n:,} items in {s:.0f} s' for n, s in loads.items())} (INSERT..SELECT + VACUUM)")
-    print(f"  first pages = pages 1..{FIRST_PAGES}; deep = a page in the second half of the view")
+    print(f"  first pages = pages 1..{FIRST_PAGES}; deep = a page in the second half of the view, by keyset (after=)")
     head = (
         f"  {'scenario':34} {'pages':6} {'items':>9} {'rows':>8} {'n':>4} {'p50 ms':>7} {'p95 ms':>7}"
-        f" {'max ms':>7} {'sql/req':>7} {'sql ms':>7}  p95<50ms  1M/10k p95"
+        f" {'max ms':>7} {'sql/req':>7} {'sql p50':>7} {'sql p95':>7}  p95/sql p95 (target <= {TARGET_SQL_RATIO:g})"
     )
     print(head)
     print("  " + "-" * (len(head) - 2))
     all_met = True
+    ratios: list[tuple[str, float]] = []
     for name in SCENARIOS:
         for kind in ("first", "deep"):
-            p95s: dict[int, float] = {}
             for size in SIZES:
                 samples, rows = results[size][name]
                 chosen = [s for s in samples if s.deep == (kind == "deep")]
@@ -368,20 +431,18 @@ def report(
                     print(f"  {pad(name, 34)} {kind:6} {size:>9,} {rows:>8,}  (view has too few pages)")
                     continue
                 times = [s.seconds for s in chosen]
-                p95s[size] = pct(times, 0.95)
+                sql_times = [s.sql_seconds for s in chosen]
+                ratio = pct(times, 0.95) / max(pct(sql_times, 0.95), 1e-6)
                 line = (
                     f"  {pad(name, 34)} {kind:6} {size:>9,} {rows:>8,} {len(chosen):>4} {ms(pct(times, 0.5))}"
-                    f" {ms(p95s[size])} {ms(max(times))} {statistics.median(s.sql_count for s in chosen):>7.0f}"
-                    f" {ms(statistics.median(s.sql_seconds for s in chosen))}"
+                    f" {ms(pct(times, 0.95))} {ms(max(times))} {statistics.median(s.sql_count for s in chosen):>7.0f}"
+                    f" {ms(pct(sql_times, 0.5))} {ms(pct(sql_times, 0.95))}  {ratio:5.2f}x"
                 )
                 if size == big:
-                    ok = p95s[size] < TARGET_P95
+                    ok = ratio <= TARGET_SQL_RATIO
                     all_met &= ok
-                    line += f"  {verdict(ok):8}"
-                    if small in p95s:
-                        ratio = p95s[big] / p95s[small]
-                        all_met &= ratio < TARGET_RATIO
-                        line += f"  {ratio:6.1f}x {verdict(ratio < TARGET_RATIO)}"
+                    line += f" {verdict(ok)}"
+                    ratios.append((f"grid.{SLUGS.get(name, name)}.{kind}", ratio))
                 print(line)
         print()
     print(f"grid batch save: POST /api/v1/grid/item/batch, {BATCH_ROWS} updates (sale_price, spec), server time")
@@ -404,16 +465,20 @@ def report(
                     total, median = sum(times) * 1000, statistics.median(times) * 1000
                     print(f"    {total:9.0f} {len(times):6} {median:8.2f}  {statement}")
     print()
+    for ratio_name, value in ratios:
+        print(f"RATIO\t{ratio_name}\t{value:.2f}\t{TARGET_SQL_RATIO:g}")
     print("all targets met" if all_met else "some targets MISSED")
     return all_met
 
 
 def main() -> None:
-    """Fresh database, 10k then 1M items, page fetches and batch saves; print the figures; drop it."""
+    """Fresh database, 1M items (or --sizes), page fetches and batch saves; print the figures; drop it."""
     global SIZES, REQUESTS  # noqa: PLW0603 - --sizes / --requests: a quicker run for trying the script
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="print the costliest SQL per scenario")
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="two item counts (default %(default)s)")
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, SIZES)), help="item counts, comma-separated (default %(default)s)"
+    )
     parser.add_argument("--requests", type=int, default=REQUESTS, help="page fetches per scenario and size")
     args = parser.parse_args()
     verbose = args.verbose
@@ -467,8 +532,7 @@ def main() -> None:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(instance, ignore_errors=True)
-    if not report(results, batches, loads, top, verbose):
-        raise SystemExit(1)
+    report(results, batches, loads, top, verbose)  # a missed target is printed, not an exit status
 
 
 if __name__ == "__main__":

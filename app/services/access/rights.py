@@ -8,6 +8,7 @@ role's sides and matches its row scope; a link to a row the reader may not see r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +47,14 @@ class Access:
     price_blind: bool = False  # 价格屏蔽: every role of the user is in hide_prices_from_roles
     # how far a role's "me" row scope reaches (settings department_scope_roles / all_scope_roles)
     scope_levels: dict[str, str] = field(default_factory=dict)
-    _seen: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+    # reads `permissions` when first asked (an admin never needs them); None: `permissions` is complete
+    load_permissions: Callable[[], set[tuple[str, str]]] | None = field(default=None, repr=False)
+    _seen: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # masks depend on the metadata version (the registry), the roles and 价格屏蔽 only: users with the same
+        # roles share them until metadata changes (a live field, roles.yaml reloaded) or the switch does
+        self._seen = self.registry.cache.setdefault(("can_see", self.role_names, self.price_blind), {})
 
     @property
     def is_admin(self) -> bool:
@@ -69,6 +77,8 @@ class Access:
         if self.is_admin:
             return True
         model = self.registry.model(model_key)
+        if self.load_permissions is not None:
+            self.permissions, self.load_permissions = self.load_permissions(), None
         return (f"can_{action}", permission_resource(model)) in self.permissions
 
     def require(self, model_key: str, action: str) -> None:
@@ -119,8 +129,11 @@ class Access:
         return any(spec.name not in role.readonly_fields.get(model.key, ()) for role in self.roles_on(model))
 
     def visible_fields(self, model: ModelSpec) -> list[FieldSpec]:
-        """Fields the user may read, in display order."""
-        return [spec for spec in model.fields if self.can_see(model, spec)]
+        """Fields the user may read, in display order (a fresh list: callers may change it)."""
+        key = (model.key, None, "visible")
+        if key not in self._seen:
+            self._seen[key] = tuple(spec for spec in model.fields if self.can_see(model, spec))
+        return list(self._seen[key])
 
     def may_use(self, model_key: str, *field_names: str) -> bool:
         """May the user read the model and see each named field? What accounts and reports check per source."""

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal_column, select
+from sqlalchemy import and_, delete, func, insert, literal_column, select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
@@ -26,6 +27,7 @@ from app.services.records.query import (
     base_select,
     filter_condition,
     order_clause,
+    read_column,
     search_condition,
 )
 from app.services.records.serialize import rows_to_json
@@ -89,7 +91,7 @@ class View:
         stmt = base_select(access, model)
         conditions = [filter_condition(access, model, f, session) for f in self.filters]
         if self.search:
-            cond = search_condition(access, model, self.search)
+            cond = search_condition(access, model, self.search, session)
             if cond is not None:
                 conditions.append(cond)
         return stmt.where(and_(*conditions)) if conditions else stmt
@@ -144,9 +146,17 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
     offset = (page - 1) * size
     filtered = view.select(session, access, model)
     order = order_clause(access, model, *view.order)
+    keyset = _keyset(session, access, model, view, filtered, args.get("after")) if page > 1 else None
     # ids first: the page's 100 ids come from an index, then 100 rows are read by primary key
-    ids = filtered.with_only_columns(cls.id).order_by(*order).limit(size).offset(offset).subquery()
-    rows = list(session.execute(select(cls).join(ids, ids.c.id == cls.id).order_by(*order)).scalars())
+    if keyset is not None:  # the next page after a row of the view: no rows skipped over
+        condition, tail = keyset
+        ids = filtered.with_only_columns(cls.id).where(condition).order_by(*order).limit(size).subquery()
+    else:
+        ids = filtered.with_only_columns(cls.id).order_by(*order).limit(size).offset(offset).subquery()
+    rows = list(session.execute(select(*cls.__table__.c).join(ids, ids.c.id == cls.id).order_by(*order)))
+    if keyset is not None and tail is not None and len(rows) < size:  # the NULLs sorted after every value
+        more = tail.with_only_columns(cls.id).order_by(*order).limit(size - len(rows)).subquery()
+        rows += session.execute(select(*cls.__table__.c).join(more, more.c.id == cls.id).order_by(*order))
     if len(rows) < size and (rows or page == 1):
         count, exact = offset + len(rows), True  # the last page: the total is known without counting
     elif not rows:  # past an estimated end: count once, the pager corrects itself
@@ -160,6 +170,33 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
         "data": grid_json(session, access, model, rows),
         "sums": page_sums(access, model, rows),
     }
+
+
+def _keyset(
+    session: Session, access: Access, model: ModelSpec, view: View, filtered: Any, after: Any
+) -> tuple[Any, Any] | None:
+    """(condition, NULL tail) of the page that follows row `after` of the view, by keyset; None when the
+    sort does not allow it (a link column read through the reader's scope, a NULL at the cursor, a row not
+    in the view), and the page is read by OFFSET. The tail is the view's rows with NULL in the sort column
+    when the database sorts them after every value (PostgreSQL ascending, SQLite descending)."""
+    if after in (None, ""):
+        return None
+    cls = access.registry.cls(model.key)
+    cursor = _int(after, 0)
+    field_name, direction = view.order
+    descending = direction == "desc"
+    if field_name in ("", "id"):
+        return (cls.id < cursor if descending else cls.id > cursor), None
+    column = read_column(access, model, model.field(field_name))
+    if not isinstance(column, InstrumentedAttribute):
+        return None
+    found = session.execute(filtered.with_only_columns(column).where(cls.id == cursor)).first()
+    if found is None or found[0] is None:
+        return None
+    pair, at = tuple_(column, cls.id), tuple_(found[0], cursor)
+    condition = pair < at if descending else pair > at
+    nulls_last = (session.get_bind().dialect.name == "postgresql") != descending
+    return condition, (filtered.where(column.is_(None)) if nulls_last else None)
 
 
 def count_all(session: Session, stmt: Any) -> int:
@@ -239,7 +276,7 @@ def lookup(session: Session, access: Access, model: ModelSpec, text: str) -> lis
     key_col = cls.id if model.business_key == "id" else getattr(cls, model.field(model.business_key).column)
     name_col = getattr(cls, model.field(model.display).column) if model.display else key_col
     stmt = base_select(access, model)
-    cond = search_condition(access, model, text) if text.strip() else None
+    cond = search_condition(access, model, text, session) if text.strip() else None
     if cond is not None:
         stmt = stmt.where(cond)
     rows = session.execute(stmt.order_by(key_col).limit(LOOKUP_LIMIT)).scalars()

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import and_, case, func, not_, null, or_, select
+from sqlalchemy import String, and_, case, func, literal, not_, null, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from app.errors import NotFound, ServiceError
 from app.i18n import label, t
+from app.meta.build import characters, grams_index_name
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, parse_integer
 from app.services.access.rights import Access
@@ -79,6 +80,36 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+SHORT_TEXT = 2  # pg_trgm finds "contains" matches of three characters and more; shorter ones use the characters index
+
+
+def _grams_indexes(session: Session, access: Access) -> frozenset[str]:
+    """Names of the characters indexes in the database (read once per metadata version and process)."""
+    cache = access.registry.cache
+    if "grams_indexes" not in cache:
+        found = session.execute(
+            text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE :p"),
+            {"p": "%\\_chars"},
+        ).scalars()
+        cache["grams_indexes"] = frozenset(found)
+    return cache["grams_indexes"]
+
+
+def contains(session: Session | None, access: Access, model: ModelSpec, column: Any, value: str) -> Any:
+    """`column` contains `value`, case-insensitively; on PostgreSQL a one- or two-character value also looks its
+    characters up in the field's index of characters; the ILIKE checks the candidates (alone it reads every row)."""
+    cond = column.ilike(f"%{_escape_like(value)}%", escape="\\")
+    if (
+        session is None
+        or not 1 <= len(value) <= SHORT_TEXT
+        or session.get_bind().dialect.name != "postgresql"
+        or grams_index_name(model.key, column.key) not in _grams_indexes(session, access)
+    ):
+        return cond
+    has_all = characters(column).op("@>", is_comparison=True)(characters(literal(value, String)))
+    return and_(has_all, cond)
+
+
 def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Session) -> ColumnElement[bool]:
     """Turn one whitelisted filter into SQL; BadQuery if the field or operator is not allowed."""
     spec = _field(access, model, flt.field, "bad_filter_field")
@@ -111,6 +142,8 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
         values = flt.value if isinstance(flt.value, list) else str(flt.value).split(",")
         return column.in_([parse(v) for v in values])
     value = parse(flt.value)
+    if flt.op == "ct" and spec is not None and column is getattr(access.registry.cls(model.key), spec.column):
+        return contains(session, access, model, column, value)
     if flt.op in ("ct", "nct", "sw", "ew"):
         pattern = {"ct": "%{}%", "nct": "%{}%", "sw": "{}%", "ew": "%{}"}[flt.op].format(_escape_like(value))
         cond = column.ilike(pattern, escape="\\")
@@ -162,7 +195,9 @@ def order_clause(access: Access, model: ModelSpec, field_name: str, direction: s
     return [first, cls.id.desc() if direction == "desc" else cls.id.asc()]
 
 
-def search_condition(access: Access, model: ModelSpec, text: str) -> ColumnElement[bool] | None:
+def search_condition(
+    access: Access, model: ModelSpec, text: str, session: Session | None = None
+) -> ColumnElement[bool] | None:
     """Free-text search over the visible text fields (key, name, pinyin, barcode ...)."""
     cls = access.registry.cls(model.key)
     columns = [
@@ -172,8 +207,7 @@ def search_condition(access: Access, model: ModelSpec, text: str) -> ColumnEleme
     ]
     if not columns or not text.strip():
         return None
-    pattern = f"%{_escape_like(text.strip())}%"
-    return or_(*(c.ilike(pattern, escape="\\") for c in columns))
+    return or_(*(contains(session, access, model, c, text.strip()) for c in columns))
 
 
 @dataclass(frozen=True)
@@ -202,7 +236,7 @@ def list_rows(
     stmt = base_select(access, model)
     conditions = [filter_condition(access, model, f, session) for f in filters]
     if search:
-        cond = search_condition(access, model, search)
+        cond = search_condition(access, model, search, session)
         if cond is not None:
             conditions.append(cond)
     if conditions:

@@ -84,15 +84,20 @@ def rows_to_json(
         for line, data in zip(line_rows, rows_to_json(session, access, line_model, line_rows), strict=True):
             data["line_no"] = line.line_no
             lines_by_parent[line.parent_id].append(data)
+    # per field once: (name, column, converter or None for a link, the link's labels, spec)
+    steps = [
+        (spec.name, spec.column, None if spec.is_link else FIELD_TYPES[spec.type].to_json, labels.get(spec.name), spec)
+        for spec in fields
+    ]
     out = []
     for row in rows:
         item: dict[str, Any] = {"id": row.id}
-        for spec in fields:
-            value = getattr(row, spec.column)
-            if spec.is_link:
-                item[spec.name] = labels[spec.name].get(value) if value is not None else None
+        for name, column, to_json, found, spec in steps:
+            value = getattr(row, column)
+            if to_json is not None:
+                item[name] = to_json(spec, value)
             else:
-                item[spec.name] = FIELD_TYPES[spec.type].to_json(spec, value)
+                item[name] = found.get(value) if value is not None else None  # type: ignore[union-attr]
         if with_lines and line_model_key:
             item["lines"] = lines_by_parent.get(row.id, [])
         out.append(item)

@@ -49,15 +49,25 @@
       g.query.sort = (params.sort || []).map(function (s) { return {field: s.field, dir: s.dir}; });
       g.query.filter = (params.filter || []).map(headerFilter).filter(function (f) { return f.value !== ''; });
       var before = (state.dirty && !state.inflight) ? g.flush() : Promise.resolve();
+      var page = params.page || 1;
+      var view = '';
       return before.then(function () {
-        var q = [['page', params.page || 1], ['size', params.size || cfg.page_size]].concat(viewParams());
+        var q = [['size', params.size || cfg.page_size]].concat(viewParams());
+        view = JSON.stringify(q);
+        var last = state.lastPage;
+        q.unshift(['page', page]);
+        // the next page of the same view starts after the last row shown (keyset: no rows skipped over)
+        if (last && last.view === view && last.page + 1 === page && last.id) { q.push(['after', last.id]); }
         return request('GET', withQuery(urls.rows, q));
       }).then(function (r) {
         if (r.status !== 200) {
+          state.lastPage = null;
           g.showBanner('error', r.body.message || ('HTTP ' + r.status));
           return {last_page: 1, last_row: 0, data: []};
         }
         var body = r.body;
+        var rows = body.data || [];
+        state.lastPage = {view: view, page: page, id: rows.length ? rows[rows.length - 1].id : null};
         state.sums = body.sums || {};
         state.sumsFresh = true;
         state.total = body.last_row || 0;
