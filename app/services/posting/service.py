@@ -38,6 +38,7 @@ from app.services.records.audit import audit_change
 from app.services.records.computed import apply_computed
 from app.services.records.query import get_row
 from app.services.records.settings import policy
+from app.services.stock.bulk import chunked, write_changed
 from app.services.stock.opening import first_business_date
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
 from app.services.stock.writer import StockWriter
@@ -150,11 +151,15 @@ class PostingService:
         keys = sorted({(e.item_id, e.warehouse_id, e.batch) for e in effects})
         if not keys or doc.date is None:
             return
-        latest = self.session.execute(
-            select(func.max(move_cls.date)).where(
-                tuple_(move_cls.item_id, move_cls.warehouse_id, move_cls.batch).in_(keys)
-            )
-        ).scalar()
+        found = [
+            self.session.execute(
+                select(func.max(move_cls.date)).where(
+                    tuple_(move_cls.item_id, move_cls.warehouse_id, move_cls.batch).in_(part)
+                )
+            ).scalar()
+            for part in chunked(keys)
+        ]
+        latest = max((day for day in found if day is not None), default=None)
         if latest is not None and latest > doc.date:
             raise ValidationFailed([CellError("date", t("backdated", date=latest.isoformat()))])
 
@@ -244,6 +249,7 @@ class PostingService:
         behaviour = self.registry.behaviour(model.key, self)
         stock = self._stock_writer()
         apply_computed(self.registry, model, doc)  # the lines' money as their values make it now
+        write_changed(self.session, lines)  # set-based, not one UPDATE a line at the next flush
         behaviour.validate(doc, lines)
         effects = behaviour.stock_effects(doc, lines)
         self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
@@ -251,6 +257,7 @@ class PostingService:
         stock.save_serials()
         behaviour.after_post(doc, lines, moves)
         apply_computed(self.registry, model, doc)
+        write_changed(self.session, lines)  # what posting set on the lines (their cost), set-based
         self.session.flush()
         self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects), **marks)
         self._done()

@@ -11,11 +11,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, tuple_, update
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.ledger.fifo import START, Layer, Stock, Take
+from app.services.stock.bulk import bulk_insert, bulk_update, chunked
 from app.services.stock.tables import cost_layer, cost_take
 
 FIFO, MOVING_AVERAGE = "fifo", "moving_average"
@@ -26,26 +27,25 @@ StockKey = tuple[int, int, str]
 def fifo_items(session: Session, registry: Any, item_ids: Iterable[int]) -> set[int]:
     """The items (of these) valued first in, first out, as their costing field says now."""
     item = registry.cls("item")
-    ids = set(item_ids)
-    if not ids:
-        return set()
-    return set(session.execute(select(item.id).where(item.id.in_(ids), item.costing == FIFO)).scalars())
+    found: set[int] = set()
+    for part in chunked(sorted(set(item_ids))):
+        found.update(session.execute(select(item.id).where(item.id.in_(part), item.costing == FIFO)).scalars())
+    return found
 
 
 def read_layers(
     session: Session, keys: Collection[StockKey], layer_ids: Collection[int] = ()
 ) -> dict[StockKey, list[Layer]]:
     """The open layers of these stocks, and the layers named by id (closed ones too), oldest first."""
-    conditions = []
-    if keys:
-        stock = tuple_(cost_layer.c.item_id, cost_layer.c.warehouse_id, cost_layer.c.batch)
-        conditions.append(and_(stock.in_(sorted(keys)), cost_layer.c.is_open.is_(True)))
-    if layer_ids:
-        conditions.append(cost_layer.c.id.in_(sorted(layer_ids)))
     found: dict[StockKey, list[Layer]] = defaultdict(list)
-    if not conditions:
-        return found
-    for row in session.execute(select(cost_layer).where(or_(*conditions)).order_by(cost_layer.c.id)):
+    rows: list[Any] = []
+    stock = tuple_(cost_layer.c.item_id, cost_layer.c.warehouse_id, cost_layer.c.batch)
+    for part in chunked(sorted(keys)):
+        rows.extend(session.execute(select(cost_layer).where(stock.in_(part), cost_layer.c.is_open.is_(True))))
+    seen = {row.id for row in rows}
+    for ids in chunked(sorted(set(layer_ids) - seen)):
+        rows.extend(session.execute(select(cost_layer).where(cost_layer.c.id.in_(ids))))
+    for row in sorted(rows, key=lambda row: row.id):
         found[(row.item_id, row.warehouse_id, row.batch)].append(
             Layer(row.id, row.remaining_qty, row.remaining_value, row.kind, row.merged)
         )
@@ -66,53 +66,76 @@ def read_takes(session: Session, move_keys: Collection[str]) -> dict[str, list[T
 
 
 def save_layers(session: Session, key: StockKey, stock: Stock, takes: list[tuple[str | None, Take]]) -> None:
-    """Store what the takes did: new layers inserted in the order they opened, changed ones updated,
-    then the takes themselves (move key None: a costing switch)."""
-    if not takes:
-        return
+    """Store what the takes did to one stock (see save_all_layers)."""
+    save_all_layers(session, [(key, stock, takes)])
+
+
+def save_all_layers(session: Session, stocks: list[tuple[StockKey, Stock, list[tuple[str | None, Take]]]]) -> None:
+    """Store what the takes did, for every stock at once: new layers inserted in the order they opened
+    (their ids keep each stock's FIFO order), changed ones updated, then the takes themselves (move key
+    None: a costing switch); one statement per chunk of each."""
     now = utcnow()
-    final = {layer.id: layer for layer in stock.layers}
-    first: dict[int, tuple[str | None, Take]] = {}
-    for move_key, take in takes:
-        first.setdefault(take.layer, (move_key, take))
-    stored: dict[int, int] = {}
-    for temp_id in sorted((i for i in first if i < 0), reverse=True):  # -1 first: ids keep FIFO order
-        layer = final[temp_id]
-        move_key, opening = first[temp_id]
-        result = session.execute(
-            insert(cost_layer).values(
-                item_id=key[0],
-                warehouse_id=key[1],
-                batch=key[2],
-                kind=layer.kind,
-                move_key=None if layer.kind == START else move_key,
-                qty=opening.qty,
-                value=opening.value,
-                remaining_qty=layer.qty,
-                remaining_value=layer.value,
-                is_open=layer.is_open,
-                merged=layer.merged,
-                created_at=now,
+    new_layers: list[dict[str, Any]] = []
+    new_keys: list[tuple[StockKey, int]] = []
+    changed: list[dict[str, Any]] = []
+    take_rows: list[tuple[StockKey, dict[str, Any]]] = []
+    for key, stock, takes in stocks:
+        if not takes:
+            continue
+        final = {layer.id: layer for layer in stock.layers}
+        first: dict[int, tuple[str | None, Take]] = {}
+        for move_key, take in takes:
+            first.setdefault(take.layer, (move_key, take))
+        for temp_id in sorted((i for i in first if i < 0), reverse=True):  # -1 first: ids keep FIFO order
+            layer = final[temp_id]
+            move_key, opening = first[temp_id]
+            new_keys.append((key, temp_id))
+            new_layers.append(
+                {
+                    "item_id": key[0],
+                    "warehouse_id": key[1],
+                    "batch": key[2],
+                    "kind": layer.kind,
+                    "move_key": None if layer.kind == START else move_key,
+                    "qty": opening.qty,
+                    "value": opening.value,
+                    "remaining_qty": layer.qty,
+                    "remaining_value": layer.value,
+                    "is_open": layer.is_open,
+                    "merged": layer.merged,
+                    "created_at": now,
+                }
             )
-        )
-        stored[temp_id] = result.inserted_primary_key[0]
-    for layer_id in sorted(i for i in first if i > 0):
-        layer = final[layer_id]
-        session.execute(
-            update(cost_layer)
-            .where(cost_layer.c.id == layer_id)
-            .values(remaining_qty=layer.qty, remaining_value=layer.value, is_open=layer.is_open, merged=layer.merged)
-        )
-    session.execute(
-        insert(cost_take),
-        [
-            {
-                "layer_id": stored.get(take.layer, take.layer),
-                "move_key": move_key,
-                "qty": take.qty,
-                "value": take.value,
-                "created_at": now,
-            }
+        for layer_id in sorted(i for i in first if i > 0):
+            layer = final[layer_id]
+            changed.append(
+                {
+                    "id": layer_id,
+                    "remaining_qty": layer.qty,
+                    "remaining_value": layer.value,
+                    "is_open": layer.is_open,
+                    "merged": layer.merged,
+                }
+            )
+        take_rows.extend(
+            (
+                key,
+                {"layer_id": take.layer, "move_key": move_key, "qty": take.qty, "value": take.value, "created_at": now},
+            )
             for move_key, take in takes
-        ],
-    )
+        )
+    if not take_rows:
+        return
+    stored: dict[tuple[StockKey, int], int] = {}
+    for start in range(0, len(new_layers), 1000):
+        ids = session.execute(
+            insert(cost_layer).returning(cost_layer.c.id, sort_by_parameter_order=True),
+            new_layers[start : start + 1000],
+        ).scalars()
+        stored.update(zip(new_keys[start : start + 1000], ids, strict=True))
+    bulk_update(session, cost_layer, changed)
+    rows = []
+    for key, row in take_rows:
+        layer = row["layer_id"]
+        rows.append(row | {"layer_id": stored[(key, layer)] if layer < 0 else layer})
+    bulk_insert(session, cost_take, rows)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.ledger.serials import Book, Place, Step, in_stock_from
+from app.services.stock.bulk import chunked
 from app.services.stock.tables import serial, serial_move
 
 CHUNK = 500  # (item, serial) pairs per query
@@ -57,13 +58,25 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
     if not ids:
         return {}
     item, unit = registry.cls("item"), registry.cls("unit")
-    rows = session.execute(
-        select(item.id, item.sku, item.track_batch, item.track_serial, item.shelf_life_days, item.unit_id, unit.name)
-        .outerjoin(unit, unit.id == item.unit_id)
-        .where(item.id.in_(ids))
-        .order_by(item.id)
-        .with_for_update(read=True, key_share=True, of=item)
-    )
+    rows: list[Any] = []
+    for part in chunked(ids):  # in id order, chunk after chunk
+        rows.extend(
+            session.execute(
+                select(
+                    item.id,
+                    item.sku,
+                    item.track_batch,
+                    item.track_serial,
+                    item.shelf_life_days,
+                    item.unit_id,
+                    unit.name,
+                )
+                .outerjoin(unit, unit.id == item.unit_id)
+                .where(item.id.in_(part))
+                .order_by(item.id)
+                .with_for_update(read=True, key_share=True, of=item)
+            )
+        )
     return {
         row.id: Tracking(
             row.sku, bool(row.track_batch), bool(row.track_serial), row.shelf_life_days, row.unit_id, row.name or ""

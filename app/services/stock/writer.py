@@ -25,7 +25,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,8 +40,9 @@ from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receive_value, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
-from app.services.records.computed import apply_computed
+from app.services.records.computed import compute_fields
 from app.services.records.settings import policy
+from app.services.stock.bulk import bulk_insert, bulk_update, chunked
 from app.services.stock.cost_layers import (
     FIFO,
     MOVING_AVERAGE,
@@ -49,14 +50,15 @@ from app.services.stock.cost_layers import (
     fifo_items,
     read_layers,
     read_takes,
-    save_layers,
+    save_all_layers,
 )
 from app.services.stock.serials import SerialRace, SerialStore, Tracking, steps_of
 
 
 @dataclass
 class _Slot:
-    """A locked balance row and its running value while one document posts."""
+    """A locked balance row (its columns as read under the lock) and its running value while one
+    document posts."""
 
     row: Any
     balance: Balance
@@ -97,6 +99,8 @@ class StockWriter:
         self.user_id = user_id
         self.tracking = tracking  # the posting service's cached look-up of batch / serial flags
         self._serials = SerialStore(session)
+        self._moves: list[dict[str, Any]] = []  # stock_move rows to insert (in one statement per chunk)
+        self._costs: dict[int, Decimal] = {}  # items' own cost (cost_price, else purchase_price), read in bulk
 
     # -- posting and reversing ------------------------------------------------------------------
 
@@ -324,53 +328,71 @@ class StockWriter:
         return t("short_stock.of_item", item=f"{item.sku} {item.name}".strip(), message=message)
 
     def _item_cost(self, item_id: int) -> Decimal:
-        item = self.session.get(self.registry.cls("item"), item_id)
-        return Decimal(getattr(item, "cost_price", None) or getattr(item, "purchase_price", None) or 0)
+        if item_id not in self._costs:
+            self._read_costs([item_id])
+        return self._costs.get(item_id, Decimal(0))
+
+    def _read_costs(self, item_ids: Collection[int]) -> None:
+        """The own cost of these items (cost_price, else purchase_price), one query per chunk."""
+        item = self.registry.cls("item")
+        wanted = sorted(set(item_ids) - set(self._costs))
+        for part in chunked(wanted):
+            rows = self.session.execute(select(item.id, item.cost_price, item.purchase_price).where(item.id.in_(part)))
+            for item_id, cost_price, purchase_price in rows:
+                self._costs[item_id] = Decimal(cost_price or purchase_price or 0)
 
     # -- locking balance rows -------------------------------------------------------------------
 
     def _lock(self, keys: list[StockKey], layer_ids: Collection[int] = ()) -> dict[StockKey, _Slot]:
-        """Create missing balance rows, then lock all of them in one fixed order; read FIFO layers
-        (the open ones, and `layer_ids` a cancel gives back to) under those locks."""
-        balance_cls = self.registry.cls("stock_balance")
+        """Create missing balance rows, then lock all of them in one fixed order (one statement per chunk
+        of keys, the chunks in that order too); read FIFO layers (the open ones, and `layer_ids` a cancel
+        gives back to) under those locks."""
+        table = self.registry.cls("stock_balance").__table__
         wanted = self._with_other_batches(sorted(set(keys)))
         if not wanted:
             return {}
-        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        now = utcnow()
-        key_columns = tuple_(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch)
-        present = {
-            tuple(row)
-            for row in self.session.execute(
-                select(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).where(key_columns.in_(wanted))
-            )
-        }
-        for item_id, warehouse_id, batch in (key for key in wanted if key not in present):
-            self.session.execute(
-                insert(balance_cls.__table__)
-                .values(
-                    item_id=item_id,
-                    warehouse_id=warehouse_id,
-                    batch=batch,
-                    qty=Decimal(0),
-                    value=Decimal(0),
-                    reserved_qty=Decimal(0),
-                    avg_cost=Decimal(0),
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
+        key_columns = tuple_(table.c.item_id, table.c.warehouse_id, table.c.batch)
+        present: set[StockKey] = set()
+        for part in chunked(wanted):
+            present.update(
+                (row.item_id, row.warehouse_id, row.batch or "")
+                for row in self.session.execute(
+                    select(table.c.item_id, table.c.warehouse_id, table.c.batch).where(key_columns.in_(part))
                 )
-                .on_conflict_do_nothing()
             )
-        rows = self.session.execute(
-            select(balance_cls)
-            .where(tuple_(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).in_(wanted))
-            .order_by(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalars()
-        rows = list(rows)
-        negative_ok = self._negative_allowed({r.item_id for r in rows}, {r.warehouse_id for r in rows})
+        missing = [key for key in wanted if key not in present]
+        if missing:
+            insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            now = utcnow()
+            zero = Decimal(0)
+            rows = [
+                {
+                    "item_id": item_id,
+                    "warehouse_id": warehouse_id,
+                    "batch": batch,
+                    "qty": zero,
+                    "value": zero,
+                    "reserved_qty": zero,
+                    "avg_cost": zero,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for item_id, warehouse_id, batch in missing
+            ]
+            for part in chunked(rows, 1000):
+                self.session.execute(insert(table).on_conflict_do_nothing(), list(part))
+        locked: list[Any] = []
+        for part in chunked(wanted):
+            locked.extend(
+                self.session.execute(
+                    select(table)
+                    .where(key_columns.in_(part))
+                    .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
+                    .with_for_update()
+                )
+            )
+        negative_ok = self._negative_allowed({r.item_id for r in locked}, {r.warehouse_id for r in locked})
         slots = {
             (row.item_id, row.warehouse_id, row.batch or ""): _Slot(
                 row,
@@ -378,9 +400,11 @@ class StockWriter:
                 negative_ok(row.item_id, row.warehouse_id),
                 row.reserved_qty or Decimal(0),
             )
-            for row in rows
+            for row in locked
         }
         self._load_costing(slots, layer_ids)
+        # the items' own cost, for moves with nothing on hand to take a cost from
+        self._read_costs({key[0] for key, slot in slots.items() if slot.balance.qty <= 0})
         return slots
 
     def _with_other_batches(self, keys: list[StockKey]) -> list[StockKey]:
@@ -421,12 +445,14 @@ class StockWriter:
         if policy(self.session, self.registry, "allow_negative_stock"):
             return lambda _item, _warehouse: True
         item, warehouse = self.registry.cls("item"), self.registry.cls("warehouse")
-        items = set(
-            self.session.execute(select(item.id).where(item.id.in_(item_ids), item.allow_negative.is_(True))).scalars()
-        )
+        items: set[int] = set()
+        for part in chunked(sorted(item_ids)):
+            items.update(
+                self.session.execute(select(item.id).where(item.id.in_(part), item.allow_negative.is_(True))).scalars()
+            )
         warehouses = set(
             self.session.execute(
-                select(warehouse.id).where(warehouse.id.in_(warehouse_ids), warehouse.allow_negative.is_(True))
+                select(warehouse.id).where(warehouse.id.in_(sorted(warehouse_ids)), warehouse.allow_negative.is_(True))
             ).scalars()
         )
         return lambda item_id, warehouse_id: item_id in items or warehouse_id in warehouses
@@ -516,32 +542,46 @@ class StockWriter:
         move: Move,
         reverses: int | None = None,
     ) -> None:
-        move_cls = self.registry.cls("stock_move")
+        """Keep the move's row for the one INSERT per chunk that `_save_moves` sends."""
         now = utcnow()
-        row = move_cls(
-            item_id=slot.row.item_id,
-            warehouse_id=slot.row.warehouse_id,
-            batch=slot.row.batch or "",
-            qty=move.qty,
-            unit_cost=move.unit_cost,
-            value=move.value,
-            qty_after=move.qty_after,
-            value_after=move.value_after,
-            document_model=model.key,
-            document_number=doc.number,
-            document_line_id=line_id,
-            posted_at=now,
-            reverses=reverses,
-            move_key=move_key,
-            date=doc.date,
-            created_at=now,
-            updated_at=now,
-            created_by_id=self.user_id,
-            updated_by_id=self.user_id,
-        )
-        apply_computed(self.registry, self.registry.model("stock_move"), row)  # its direction
-        self.session.add(row)
+        row = {
+            "item_id": slot.row.item_id,
+            "warehouse_id": slot.row.warehouse_id,
+            "batch": slot.row.batch or "",
+            "qty": move.qty,
+            "unit_cost": move.unit_cost,
+            "value": move.value,
+            "qty_after": move.qty_after,
+            "value_after": move.value_after,
+            "document_model": model.key,
+            "document_number": doc.number,
+            "document_line_id": line_id,
+            "posted_at": now,
+            "reverses": reverses,
+            "move_key": move_key,
+            "date": doc.date,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "created_by_id": self.user_id,
+            "updated_by_id": self.user_id,
+        }
+        self._moves.append(row)
         slot.balance = move.balance_after
+
+    def _save_moves(self) -> None:
+        """Insert the kept stock_move rows with their computed fields (its direction), in posting order."""
+        if not self._moves:
+            return
+        move_model = self.registry.model("stock_move")
+        computed = [spec for spec in move_model.data_fields if spec.compute]
+        rows = self._moves
+        self._moves = []
+        if computed:
+            for row in rows:
+                compute_fields(self.registry, move_model, row)
+        table = self.registry.cls("stock_move").__table__
+        bulk_insert(self.session, table, [{k: v for k, v in row.items() if k in table.c} for row in rows])
 
     def _save_balances(self, slots: dict[StockKey, _Slot]) -> None:
         """Write the new balances, and the latest average cost of items whose average a move may have
@@ -550,28 +590,54 @@ class StockWriter:
         Moving-average issues leave the average unchanged, so such deliveries never lock item rows; a
         FIFO issue takes the oldest layers and leaves another average, and a reversal takes a move out
         at its own value: both update the item's cost price too."""
+        self._save_moves()
         now = utcnow()
         item_cls = self.registry.cls("item")
+        balance_table = self.registry.cls("stock_balance").__table__
+        bulk_update(
+            self.session,
+            balance_table,
+            [
+                {
+                    "id": slots[key].row.id,
+                    "qty": slots[key].balance.qty,
+                    "value": slots[key].balance.value,
+                    "avg_cost": slots[key].balance.avg_cost,
+                    "reserved_qty": slots[key].reserved,
+                    "costing": FIFO if slots[key].fifo else MOVING_AVERAGE,
+                    "updated_at": now,
+                }
+                for key in sorted(slots)
+            ],
+            increments=("version",),
+        )
+        self._forget_balances()
+        save_all_layers(
+            self.session, [(key, slots[key].stock, slots[key].takes) for key in sorted(slots) if slots[key].stock]
+        )
         for key in sorted(slots):
-            slot = slots[key]
-            row = slot.row
-            row.qty, row.value = slot.balance.qty, slot.balance.value
-            row.avg_cost = slot.balance.avg_cost
-            row.reserved_qty = slot.reserved
-            row.costing = FIFO if slot.fifo else MOVING_AVERAGE
-            row.updated_at = now
-        self.session.flush()
-        for key in sorted(slots):
-            slot = slots[key]
-            if slot.stock is not None:
-                save_layers(self.session, key, slot.stock, slot.takes)
-                slot.takes = []
+            slots[key].takes = []
+        costs = {}
         for key in sorted(slots):
             balance = slots[key].balance
             if slots[key].revalued and balance.qty > 0:
+                costs[key[0]] = balance.avg_cost  # the stock that moved last (in key order) sets it
+        if costs:
+            # item rows are locked in id order first (as an UPDATE would lock them: FOR NO KEY UPDATE), then
+            # written in one statement per chunk
+            ids = sorted(costs)
+            for part in chunked(ids):
                 self.session.execute(
-                    update(item_cls)
-                    .where(item_cls.id == key[0])
-                    .values(cost_price=balance.avg_cost)
-                    .execution_options(synchronize_session=False)
-                )
+                    select(item_cls.id)
+                    .where(item_cls.id.in_(part))
+                    .order_by(item_cls.id)
+                    .with_for_update(key_share=True)
+                ).all()
+            bulk_update(self.session, item_cls.__table__, [{"id": i, "cost_price": costs[i]} for i in ids])
+
+    def _forget_balances(self) -> None:
+        """Balance rows this session holds as objects (a page read them) are stale now: read them anew."""
+        balance_cls = self.registry.cls("stock_balance")
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, balance_cls):
+                self.session.expire(obj)
