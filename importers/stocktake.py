@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.documents.stocktake import book_at_snapshot
+from app.documents.stocktake import books_at_snapshot
 from app.errors import NotFound, ServiceError
 from app.i18n import label, t
 from app.meta.spec import FieldSpec
@@ -130,6 +130,7 @@ def preview_counts(session: Session, access: Access, stocktake_id: int, data: by
     lines = {(line.item_id, (line.batch or "").strip()): line for line in doc.lines}
     registry = access.registry
     stocks = _stocks(session, registry, doc.warehouse_id, {slot[0] for slot in groups})
+    books = books_at_snapshot(session, registry, doc.warehouse_id, set(groups), doc.snapshot_at)
     shows_value = access.sees_figures(frozenset({"cost"}))
     item_spec: Any = registry.model("stocktake_line").field("item")
     labels = link_labels(session, access, item_spec, set(checked.skus))
@@ -139,10 +140,7 @@ def preview_counts(session: Session, access: Access, stocktake_id: int, data: by
         line = lines.get(slot)
         stock = stocks.get(slot)
         now = Decimal(stock.qty) if stock is not None else Decimal(0)
-        if line is not None:
-            book = Decimal(line.book_qty or 0)
-        else:
-            book = book_at_snapshot(session, registry, slot[0], doc.warehouse_id, slot[1], doc.snapshot_at)
+        book = Decimal(line.book_qty or 0) if line is not None else books[slot]
         before = None if line is None or line.counted_qty is None else Decimal(line.counted_qty)
         after = before if replayed else (before or Decimal(0)) + group["qty"]
         diff = None if after is None else after - book

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from openpyxl import Workbook
 
 from tests.conftest import csrf_from, unique
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
+
+DATA = Path(__file__).resolve().parent / "data" / "imports"
 
 
 def xlsx(
@@ -252,3 +256,80 @@ def test_the_page_previews_then_applies_the_kept_file(app, admin_api, login_as):
     assert sent.status_code in (302, 303)
     assert "已导入 2 行盘点数量" in browser.get(sent.headers["Location"]).get_data(as_text=True)
     assert counted(admin_api, take) == {sku: (Decimal(3), None)}
+
+
+def test_opening_stock_then_an_upload_the_variance_and_the_ledger_agree_to_the_cent(app, admin_api):
+    """期初 in at odd costs (moving average and FIFO), then a counts file (one item in two locations), then the
+    variance sheet before posting: its values are what posting writes to the ledger, to the cent."""
+    code = unique("W")
+    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"期初仓 {code}"}).status_code == 201
+    average, fifo = new_item(admin_api), new_item(admin_api, costing="fifo")
+    opening = document(
+        admin_api,
+        "opening_balance",
+        [
+            {"item": average, "qty": "9", "price": "3.3333"},
+            {"item": fifo, "qty": "4", "price": "1.10"},
+            {"item": fifo, "qty": "6", "price": "2.2567"},
+        ],
+        date="2001-01-01",
+        warehouse=code,
+    )
+    assert admin_api.post(f"/api/v1/opening_balance/{opening['id']}/submit").status_code == 200
+    before = {sku: balance(app, sku, code) for sku in (average, fifo)}
+    assert before[average] == (Decimal(9), Decimal("30.00")) and before[fifo] == (Decimal(10), Decimal("17.94"))
+    take = document(admin_api, "stocktake", [], warehouse=code)
+    data = xlsx([[average, 4, None, "A-01", None], [average, 3, None, "B-02", "丢失"], [fifo, 11, None, "A-01", None]])
+    shown = preview(admin_api, take, data).get_json()
+    assert shown["applicable"], shown
+    assert upload(admin_api, take, data).status_code == 200
+    sheet = admin_api.get(f"/api/v1/stocktake/{take['id']}/variance").get_json()
+    values = {row["item"]["key"]: Decimal(row["value"]) for row in sheet["lines"]}
+    assert values == {
+        average: Decimal("-6.67"),  # 2 x 30.00 / 9
+        fifo: Decimal("1.79"),  # 1 x 17.94 / 10, rounded
+    }
+    assert shown["total_value"] == sheet["total_value"] == "-4.88"
+    posted = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").get_json()["result"]
+    amounts = {line["item"]["key"]: Decimal(line["amount"]) for line in posted["lines"]}
+    after = {sku: balance(app, sku, code) for sku in (average, fifo)}
+    for sku in (average, fifo):  # the ledger keeps values at 4 places: to the cent, they are the same
+        moved = (after[sku][1] - before[sku][1]).quantize(Decimal("0.01"))
+        assert amounts[sku] == values[sku] == moved, sku
+    assert after[average][0] == 7 and after[fifo][0] == 11
+    assert Decimal(posted["total_amount"]) == Decimal("-4.88")
+    assert ledger_problems(app) == []
+
+
+def test_the_table_of_real_counts_files(app, admin_api):
+    """Every committed counts file (count_cases.yaml) gives exactly its expected outcome, in order, into one
+    stocktake: the exact errors, what each line counts and where, the same file recognised."""
+    cases = yaml.safe_load((DATA / "count_cases.yaml").read_text(encoding="utf-8"))
+    code = unique("W")
+    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"盘点表 {code}"}).status_code == 201
+    for sku in ("0000731", "STK-CASE-2"):
+        if admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{sku}')))").get_json()["result"] == []:
+            new_item(admin_api, sku=sku)
+    take = document(admin_api, "stocktake", [], warehouse=code)
+    for case in cases:
+        answer = upload(admin_api, take, (DATA / case["file"]).read_bytes(), name=case["file"])
+        body = answer.get_json()
+        if "refused" in case:
+            assert answer.status_code == 422, (case["file"], body)
+            assert body["message"] == case["refused"], case["file"]
+            lines = [f"row {e['row']}, column {e['column']}: {e['message']}" for e in body["errors"]]
+            assert lines == case.get("errors", []), case["file"]
+        else:
+            assert answer.status_code == 200, (case["file"], body)
+            assert body["replayed"] is case.get("replayed", False), case["file"]
+        if "counted" in case:
+            doc = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+            found = {
+                line["item"]["key"]: {
+                    "qty": line["counted_qty"],
+                    "locations": line["locations"],
+                    **({"reason": line["reason"]} if line["reason"] else {}),
+                }
+                for line in doc["lines"]
+            }
+            assert found == case["counted"], case["file"]

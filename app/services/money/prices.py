@@ -156,11 +156,14 @@ def line_defaults(
         if line_model.field(name) is not None and values.get(name) is None:
             values[name] = default
     unit_id = values.get("unit")
+    side = side_of(model.key)
+    wants_price = side is not None and line_model.field("price") is not None and values.get("price") is None
+    if line_model.field("unit_ratio") is None and not wants_price:
+        return  # nothing below needs the unit's ratio (a stocktake line): no query for it
     ratio = unit_ratios(session, registry, {(item_id, unit_id)}).get((item_id, unit_id), ONE) if unit_id else ONE
     if line_model.field("unit_ratio") is not None:
         values["unit_ratio"] = ratio  # shown while the line is edited; saving takes it again
-    side = side_of(model.key)
-    if side is None or line_model.field("price") is None or values.get("price") is not None:
+    if not wants_price:
         return
     partner_id = getattr(doc, "partner_id", None)
     partner = session.get(registry.cls("partner"), partner_id) if partner_id is not None else None

@@ -227,11 +227,11 @@ class Counting:
         """Add each entry's quantity to the line of its item and batch (a new line when there is none);
         counts for the same item and batch add up. The one write path of counts into a stocktake."""
         item_cls = self.registry.cls("item")
-        base_units = dict(
-            self.session.execute(
-                select(item_cls.id, item_cls.unit_id).where(item_cls.id.in_({entry.item_id for entry in entries}))
-            ).all()
-        )
+        base_units: dict[int, Any] = {}
+        ids = sorted({entry.item_id for entry in entries})
+        for start in range(0, len(ids), 500):  # whole rows: a new line's defaults then find its item loaded
+            for item in self.session.scalars(select(item_cls).where(item_cls.id.in_(ids[start : start + 500]))):
+                base_units[item.id] = item.unit_id
         added: dict[tuple[int, str], Decimal] = {}
         reasons: dict[tuple[int, str], str] = {}
         places: dict[tuple[int, str], dict[str, Decimal]] = {}

@@ -162,6 +162,40 @@ def documents() -> None:
     save(bad, "bad_sales_orders.xlsx")
 
 
+def counts() -> None:
+    """Stocktake counts (count_cases.yaml) as a clerk's sheet has them: a title merged over the header, SKUs with
+    leading zeros and in lower case with trailing spaces, a thousands separator, full-width digits, a formula
+    with its cached value, one item in two locations; then an unknown SKU and a negative count. And the same
+    good rows as a GBK csv (another counting area's file)."""
+    path = HERE / "counts.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("盘点")
+    text = book.add_format({"num_format": "@"})
+    sheet.merge_range("A1:E1", "三号仓 12 月盘点（A、B 区）")
+    sheet.write_row(1, 0, ["商品编码", "实盘数量", "批号", "库位", "差异原因"])
+    sheet.write_row(2, 0, ["0000731", "1,234.5", None, "A-01 ", "损坏"], text)
+    sheet.write_row(3, 0, ["0000731", "１２", None, "B-07"], text)
+    sheet.write_row(4, 0, ["stk-case-2 ", 5, None, "A-01"])
+    sheet.write_row(5, 0, ["STK-CASE-2"])
+    sheet.write_formula(5, 1, "=2*2", None, 4)
+    sheet.write(5, 3, "C-01")
+    sheet.write_row(6, 0, ["NO-SUCH-SKU", 1, None, "C-01"])
+    sheet.write_row(7, 0, ["STK-CASE-2", -3, None, "C-02", "丢失"])
+    book.close()
+    good = HERE / "counts_good.xlsx"
+    book = xlsxwriter.Workbook(str(good))
+    sheet = book.add_worksheet("盘点")
+    sheet.write_row(0, 0, ["商品编码", "实盘数量", "库位", "差异原因"])
+    sheet.write_row(1, 0, ["0000731", "1,234.5", "A-01 ", "损坏"], book.add_format({"num_format": "@"}))
+    sheet.write_row(2, 0, ["0000731", "１２", "B-07"])
+    sheet.write_row(3, 0, ["stk-case-2 ", 5, "A-01"])
+    sheet.write_formula(4, 1, "=2*2", None, 4)
+    sheet.write(4, 0, "STK-CASE-2")
+    sheet.write(4, 2, "C-01")
+    book.close()
+    (HERE / "counts_gbk.csv").write_bytes("商品编码,实盘数量,库位\r\n0000731,2,货架甲\r\n".encode("gbk"))
+
+
 if __name__ == "__main__":
     clerk_items()
     bad_items()
@@ -171,3 +205,4 @@ if __name__ == "__main__":
     hostile()
     partners()
     documents()
+    counts()
