@@ -2,8 +2,9 @@
 
 Validation parses every cell with the field types the grid and the API use (app/meta/types.py), with
 every linked column resolved in one query (`Resolver.preload`), and collects every error at once as
-`row N, column C: message`. Apply goes through `RecordService` row by row in batch mode (permissions,
-masks, scope, rules, computed fields), its audit rows written in one statement; the caller's
+`row N, column C: message`. Apply goes through `RecordService` (permissions, masks, scope, rules,
+computed fields): new rows set-based with `create_many` (a multi-row INSERT, one scope query and one audit
+statement per chunk) where the model allows it, others row by row in batch mode; the caller's
 transaction decides whether it stands (a job commits it with its status, a dry run rolls it back).
 
 Modes: `all` (default: one error refuses the whole file) or `valid` (bad rows skipped, the rest
@@ -392,14 +393,24 @@ def validate(
     keys_seen: dict[Any, int] = {}
     unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}
     parsed_keys: dict[int, Any] = {}
+    parsed: dict[tuple[str, type, Any], Any] = {}  # (field, raw) -> (value,) or its problem: columns repeat values
     for row_no, payload in payloads:
         values: dict[str, Any] = {}
         for name, raw in payload.items():
             spec = fields[name]
-            try:
-                values[name] = FIELD_TYPES[spec.type].parse(spec, raw, resolver)
-            except ValueProblem as exc:
-                issue(row_no, name, str(exc))
+            remembered_as = (name, type(raw), raw) if type(raw) in (str, int, float) else None
+            found = parsed.get(remembered_as) if remembered_as is not None else None
+            if found is None:
+                try:
+                    found = (FIELD_TYPES[spec.type].parse(spec, raw, resolver),)
+                except ValueProblem as exc:
+                    found = str(exc)
+                if remembered_as is not None:
+                    parsed[remembered_as] = found
+            if isinstance(found, str):
+                issue(row_no, name, found)
+            else:
+                values[name] = found[0]
         key_value = values.get(key)
         if action != "create" and key not in payload:  # (update and upsert have the key column)
             issue(row_no, key, t("required"))
@@ -484,7 +495,8 @@ def apply_rows(
     outcome: Outcome,
     progress: Progress | None = None,
 ) -> None:
-    """Write the rows without issues through RecordService (batch mode, audit in one statement)."""
+    """Write the rows without issues through RecordService: new rows set-based (`create_many`, a chunk at
+    a time) where the model allows it, else row by row; updates in batch mode; audit in bulk."""
     records = RecordService(session, access, batch=True)
     todo = [r for r in prepared.rows if r[0] not in prepared.bad_rows]
     outcome.skipped = len(prepared.rows) - len(todo)
@@ -492,7 +504,35 @@ def apply_rows(
     targets = _load_rows(session, access, model, [pk for _, _, pk in todo if pk is not None])
     created: set[int] = set()
     followed: dict[int, dict[str, Any]] = {}
-    for done, (row_no, payload, pk) in enumerate(todo, start=1):
+    done = 0
+
+    def refused(row_no: int, errors: list[CellError]) -> None:
+        outcome.skipped += 1
+        for error in errors:
+            col = columns.get(error.field)
+            column = _column_name(prepared.match, col) if col is not None else error.field
+            outcome.issues.append(Issue(row_no, column, error.field, error.message, col))
+
+    def count(rows: int) -> None:
+        nonlocal done
+        before, done = done, done + rows
+        if progress is not None and (done // 200 > before // 200 or done == len(todo)):
+            progress(done, len(todo))
+
+    if records.creates_in_bulk(model):
+        creates = [(row_no, payload) for row_no, payload, pk in todo if pk is None]
+        todo = [r for r in todo if r[2] is not None]
+        for start in range(0, len(creates), CHUNK):
+            chunk = creates[start : start + CHUNK]
+            results = records.create_many(model.key, [(payload, row_no) for row_no, payload in chunk])
+            for (row_no, _), (pk, errors) in zip(chunk, results, strict=True):
+                if pk is None:
+                    refused(row_no, errors)
+                    continue
+                outcome.created += 1
+                outcome.created_ids.append((pk, 1))
+            count(len(chunk))
+    for row_no, payload, pk in todo:
         try:
             if pk is None:
                 # each create flushes its row itself: no autoflush before every lookup, and the row leaves
@@ -514,13 +554,8 @@ def apply_rows(
                 outcome.updated += 1
                 outcome.updated_rows.append({"id": pk, "before": before})
         except ValidationFailed as exc:
-            outcome.skipped += 1
-            for error in exc.errors:
-                col = columns.get(error.field)
-                column = _column_name(prepared.match, col) if col is not None else error.field
-                outcome.issues.append(Issue(row_no, column, error.field, error.message, col))
-        if progress is not None and (done % 200 == 0 or done == len(todo)):
-            progress(done, len(todo))
+            refused(row_no, exc.errors)
+        count(1)
     records.write_audit()
     for change in outcome.updated_rows:
         change["version"] = targets[change["id"]].version

@@ -98,7 +98,7 @@ def test_a_price_list_import_closes_prices_names_refused_rows_and_its_undo_reope
         [sku, "零售价", "5.5", "2026-01-15", tag],  # back-dated behind the row above it
     ]
     refused = run(app, "item_price", workbook(rows))
-    assert not refused.applied and [i.line().split("：")[0] for i in refused.issues] == [
+    assert not refused.applied and [i.line("en").split("：")[0] for i in refused.issues] == [
         "row 5, column 生效日期: 不能倒签价格"
     ]
     assert prices(app, sku) == [("retail", "2025-01-01", None)]  # all or nothing: nothing written

@@ -5,8 +5,8 @@ Three kinds of names:
 - `compute:` on a field: a dotted path to a function of the row's values (app.documents.compute.line_amount);
 - a document's behaviour, found by name: app/documents/<model>.py's CamelCase class
   (sales_delivery -> SalesDelivery); a document without a module gets DocumentBehaviour from app/documents/base.py;
-- a model's rules, found by name: app/rules/<model>.py with `check_change`, `check_delete` and / or
-  `after_create`.
+- a model's rules, found by name: app/rules/<model>.py with `check_change`, `check_delete`,
+  `after_create` and / or `check_creates`.
 
 Modules are imported by name (importlib), so this package still imports nothing above it.
 """
@@ -25,7 +25,7 @@ from app.meta.spec import MetaError, ModelSpec
 DOCUMENTS = "app.documents"
 DEFAULT_BEHAVIOUR = "app.documents.base.DocumentBehaviour"
 RULES = "app.rules"
-RULE_FUNCTIONS = ("check_change", "check_delete", "after_create")
+RULE_FUNCTIONS = ("check_change", "check_delete", "after_create", "check_creates")
 
 
 @dataclass(frozen=True)

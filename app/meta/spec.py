@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 ACTIONS = ("read", "write", "delete", "submit", "approve", "import", "export", "close", "start", "resolve", "invoice")
@@ -169,12 +170,16 @@ class ModelSpec:
 
     def field(self, name: str) -> FieldSpec | None:
         """The field called `name`, or None."""
-        for spec in self.fields:
-            if spec.name == name:
-                return spec
-        return None
+        return self._by_name.get(name)
 
-    @property
+    @cached_property
+    def _by_name(self) -> dict[str, FieldSpec]:
+        found: dict[str, FieldSpec] = {}
+        for spec in self.fields:
+            found.setdefault(spec.name, spec)  # the first of a name, as a scan would find it
+        return found
+
+    @cached_property
     def data_fields(self) -> tuple[FieldSpec, ...]:
         """Fields stored in columns of this model's table (no system fields, no lines)."""
         return tuple(f for f in self.fields if not f.system and f.type != "lines")

@@ -29,6 +29,11 @@ def check_change(session: Session, registry: Any, row: Any, values: dict[str, An
     return _unit_change(session, registry, row, values) + _tracking_switch(session, registry, row, values)
 
 
+def check_creates(session: Session, registry: Any, values_list: list[dict[str, Any]]) -> list[list[CellError]]:
+    """New items, many at once (imports): nothing to refuse, a new item has no stock and was never counted."""
+    return [[] for _ in values_list]
+
+
 def _unit_change(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:
     """The ledger, document lines and extra units all count the item in its base unit: 48 bottles must
     not become 48 cases."""

@@ -456,6 +456,10 @@ def report(
             f" {statistics.median(r[1] for r in runs):.0f} SQL statements ({ms(statistics.median(r[2] for r in runs))}"
             f" ms in SQL) per batch; < {TARGET_BATCH:.0f} s: {verdict(ok)}"
         )
+        # issue 19: server time at most 2x the batch's own SQL time (the median run's ratio)
+        ratio = statistics.median(r[0] / r[2] for r in runs if r[2] > 0)
+        print(f"    server / SQL time: {ratio:.2f}x (target <= 2x)")
+        print(f"RATIO\tgrid.batch_save.{size}\t{ratio:.2f}\t2")
     if verbose:
         for size in SIZES:
             for name, statements in top[size].items():

@@ -2,7 +2,8 @@
 the import pipeline (read, match, validate with one query per link column, RecordService, audit, the
 import record for undo), against the floor measured in the same run on the same rows: the calamine read
 of the file plus a bare bulk insert of the rows into a scratch table (executemany on SQLite, COPY on
-PostgreSQL). Prints both times, the ratio (target under 3) and the process's peak RSS (target under 500 MB).
+PostgreSQL). Prints both times, the ratio (target under 3) and the process's peak RSS (target under 500 MB),
+each also as a `RATIO<TAB>name<TAB>value<TAB>target` line.
 
 Run: .venv/bin/python tests/benchmarks/bench_import.py [sqlite|postgresql]   (or `make bench`: SQLite)
 """
@@ -111,6 +112,8 @@ def main() -> None:
         ratio = import_seconds / floor_seconds
         print(f"  import (validate, RecordService, audit):  {import_seconds:8.2f} s  ({rate:,.0f} rows/s)")
         print(f"  ratio: {ratio:.1f}x (target < 3x)   peak RSS: {peak_mb:.0f} MB (target < 500 MB)")
+        print(f"RATIO\timport.items.{backend}\t{ratio:.2f}\t3")
+        print(f"RATIO\timport.items.{backend}.peak_rss_mb\t{peak_mb:.0f}\t500")
     finally:
         if pg_name:
             with psycopg.connect(PG_URL, autocommit=True) as conn:

@@ -4,8 +4,11 @@
 the cell errors of writing the parsed `values` (only the fields the payload sets) to `row` (None when the
 row is being created), `check_delete(session, registry, row)` the cell errors of deleting it, and
 `after_create(service, row, row_ref)` what a new row changes in others (a new price closes the one before
-it), written through the same RecordService with `follow_update`. RecordService calls them, so the rules
-hold for forms, the REST API, grid batches and imports alike.
+it), written through the same RecordService with `follow_update`; `check_creates(session, registry,
+values_list)` the cell errors of many new rows at once (one list per row), which lets
+RecordService.create_many write the model's new rows set-based (a model with `check_change` but without
+it is created row by row). RecordService calls them, so the rules hold for forms, the REST API, grid
+batches and imports alike.
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ def check_change(
     if rule is None:
         return []
     return [replace(error, row=row_ref) for error in rule(session, registry, row, values)]
+
+
+def check_creates(
+    session: Session, registry: Any, model: ModelSpec, values_list: list[dict[str, Any]], row_refs: list[Any]
+) -> list[list[CellError]]:
+    """The model's refusals of many new rows at once (`check_creates(session, registry, values_list)` in its
+    rules module, set-based: the rows are not written yet), each on its row; none without such a rule."""
+    rule = registry.rule(model.key, "check_creates")
+    if rule is None:
+        return [[] for _ in values_list]
+    found = rule(session, registry, values_list)
+    return [[replace(error, row=ref) for error in errors] for errors, ref in zip(found, row_refs, strict=True)]
 
 
 def check_delete(session: Session, registry: Any, model: ModelSpec, row: Any, row_ref: Any = None) -> list[CellError]:

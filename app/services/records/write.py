@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,16 +26,26 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change, change_row, write_audit_rows
-from app.services.records.codes import is_code, normalise_code, same_code
-from app.services.records.computed import apply_computed
+from app.services.records.codes import code_key, is_code, normalise_code, same_code
+from app.services.records.computed import apply_computed, compute_fields
 from app.services.records.numbering import next_number
 from app.services.records.query import get_row
 from app.services.records.resolver import Resolver
-from app.services.records.rules import after_create, check_change, check_delete
+from app.services.records.rules import after_create, check_change, check_creates, check_delete
 from app.services.records.serialize import snapshot
 from app.services.records.settings import field_default
 
 CONTROL_KEYS = {"id", "version", "line_no"}
+BULK_CHUNK = 1000  # rows per multi-row INSERT and per scope / unique query of create_many
+MEMO_TYPES = (str, int, float)  # raw values whose parsed outcome a batch remembers
+MEMO_SIZE = 50_000
+
+
+class _Written:
+    """A row create_many wrote, as the audit snapshot and the scope check read it (no ORM object)."""
+
+    def __init__(self, columns: dict[str, Any]) -> None:
+        self.__dict__.update(columns)
 
 
 @dataclass
@@ -65,6 +75,7 @@ class RecordService:
         self.batch = batch
         self._held: dict[tuple[str, int], _Held] = {}
         self._audit_rows: list[dict[str, Any]] = []
+        self._parsed: dict[tuple[int, type, Any], Any] = {}  # batches: (field, raw) -> (value,) or the problem
         self.followed: list[dict[str, Any]] = []  # updates rules made to other rows (follow_update)
         self.followed_any = False  # whether any rule made one in this service's life
 
@@ -102,6 +113,158 @@ class RecordService:
         self._audit(model.key, row.id, "create", None, self._snapshot(model, row))
         after_create(self, model, row, row_ref)
         return row
+
+    def creates_in_bulk(self, model: ModelSpec) -> bool:
+        """Whether `create_many` writes new rows of `model` set-based: master data without lines or a
+        composite unique key, whose rules (if any) check new rows set-based (`check_creates`) and change
+        no other row (`after_create`). Other models are created row by row with `create`."""
+        return (
+            model.kind not in ("document", "ledger")
+            and not model.is_line
+            and not model.lines_model
+            and not model.unique_together
+            and self.registry.rule(model.key, "after_create") is None
+            and (
+                self.registry.rule(model.key, "check_change") is None
+                or self.registry.rule(model.key, "check_creates") is not None
+            )
+        )
+
+    def create_many(self, model_key: str, items: list[tuple[dict[str, Any], Any]]) -> list[tuple[int | None, list]]:
+        """Insert many new rows of one model (`creates_in_bulk`) set-based; returns per item (its new id, [])
+        or (None, its cell errors).
+
+        Each payload is parsed and checked as `create` checks it (masks, defaults, own scope, required
+        fields, codes normalised and unique against the table and the other rows, the model's rules, computed
+        fields); the good rows are written with one multi-row INSERT per chunk, checked against the user's
+        row scope in one query per chunk (a row that would leave it is removed again and reported on its
+        row) and audited in one statement per chunk. Nothing is committed here."""
+        model = self._writable_model(model_key, "write")
+        if not self.creates_in_bulk(model):
+            raise ValueError(f"{model.key} is created row by row")
+        results: list[tuple[int | None, list]] = []
+        for start in range(0, len(items), BULK_CHUNK):
+            results.extend(self._create_chunk(model, items[start : start + BULK_CHUNK]))
+        return results
+
+    def _create_chunk(self, model: ModelSpec, items: list[tuple[dict[str, Any], Any]]) -> list[tuple[int | None, list]]:
+        data_fields = model.data_fields
+        defaults = self._defaults(model, data_fields)
+        errors: list[list[CellError]] = []
+        parsed: list[dict[str, Any]] = []
+        for payload, ref in items:
+            values, _, row_errors = self._parse_payload(model, payload, None, ref)
+            for name, value in defaults.items():
+                values.setdefault(name, value)
+            self._fill_own_scope(model, values)
+            row_errors += self._check_required(model, values, ref, skip={e.field for e in row_errors})
+            errors.append(row_errors)
+            parsed.append(values)
+        self._check_unique_many(model, parsed, [ref for _, ref in items], errors)
+        for index, found in enumerate(check_creates(self.session, self.registry, model, parsed, [r for _, r in items])):
+            errors[index].extend(found)
+        now = utcnow()
+        stamps = {"created_at": now, "updated_at": now, "created_by": self.access.user_id}
+        stamps["updated_by"] = self.access.user_id
+        columns = [spec for spec in model.fields if spec.type != "lines" and spec.name not in ("id", "version")]
+        good: list[int] = []
+        rows: list[dict[str, Any]] = []
+        for index, values in enumerate(parsed):
+            if errors[index]:
+                continue
+            full = {spec.name: values.get(spec.name) for spec in data_fields}
+            compute_fields(self.registry, model, full)
+            values.update(full)
+            values.update(stamps)
+            rows.append({spec.column: values.get(spec.name) for spec in columns} | {"version": 1})
+            good.append(index)
+        results: list[tuple[int | None, list]] = [(None, row_errors) for row_errors in errors]
+        if not rows:
+            return results
+        table = self.registry.cls(model.key).__table__
+        with self._flush_errors(model, None):
+            self.session.flush()  # rows written through the ORM before (they are in the unique checks above)
+            for row, pk in zip(rows, self._new_ids(table, len(rows)), strict=True):
+                row["id"] = pk
+            self.session.execute(insert(table), rows)  # executemany / multi-row VALUES, no RETURNING
+        written = [_Written(row) for row in rows]
+        outside = self._outside_scope(model, written)
+        scoped = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
+        if outside:
+            self.session.execute(delete(table).where(table.c.id.in_(outside)))
+        audit = []
+        for index, row in zip(good, written, strict=True):
+            ref = items[index][1]
+            if row.id in outside:
+                results[index] = (None, [CellError(name, t("out_of_scope"), ref) for name in scoped or ["_record"]])
+                continue
+            results[index] = (row.id, [])
+            audit.append(change_row(self.access, model.key, row.id, "create", None, snapshot(model, row)))
+        write_audit_rows(self.session, audit)
+        return results
+
+    def _new_ids(self, table: Any, count: int) -> list[int]:
+        """Ids for `count` new rows, taken before the INSERT so it needs no RETURNING (which would write
+        the rows one by one to keep their order): the table's sequence on PostgreSQL, on SQLite the ids
+        after the highest (writers hold the database's write lock until they commit)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            sequence = self.session.execute(select(func.pg_get_serial_sequence(table.name, "id"))).scalar_one()
+            numbers = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+            return sorted(self.session.execute(numbers).scalars())
+        highest = self.session.execute(select(func.max(table.c.id))).scalar() or 0
+        return list(range(highest + 1, highest + 1 + count))
+
+    def _defaults(self, model: ModelSpec, data_fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
+        """What `_apply_defaults` fills into a new row's blank fields, worked out once for many rows."""
+        values: dict[str, Any] = {}
+        for spec in data_fields:
+            default = field_default(self.session, self.registry, spec)
+            if default is not None:
+                values[spec.name] = self.resolver.resolve(spec.to or "", default) if spec.is_link else default
+        return values
+
+    def _check_unique_many(
+        self, model: ModelSpec, values_list: list[dict[str, Any]], refs: list[Any], errors: list[list[CellError]]
+    ) -> None:
+        """`_check_unique` for many new rows: one query per unique field and chunk, and the rows among
+        themselves (the second of two rows with one code is the duplicate, as it would be row by row)."""
+        cls = self.registry.cls(model.key)
+        for spec in model.data_fields:
+            if not spec.unique:
+                continue
+            code = is_code(spec)
+            first: dict[Any, int] = {}
+            for index, values in enumerate(values_list):
+                value = values.get(spec.name)
+                if value is None:
+                    continue
+                key = code_key(value) if code else value
+                if key in first:
+                    shown = FIELD_TYPES[spec.type].to_json(spec, value)
+                    errors[index].append(CellError(spec.name, t("duplicate", value=shown), refs[index]))
+                else:
+                    first[key] = index
+            column = getattr(cls, spec.column)
+            compared = func.lower(column) if code else column
+            keys = list(first)
+            for start in range(0, len(keys), BULK_CHUNK):
+                stmt = select(compared).where(compared.in_(keys[start : start + BULK_CHUNK]))
+                for taken in self.session.execute(stmt).scalars():
+                    index = first.get(taken)
+                    if index is None:
+                        continue
+                    shown = FIELD_TYPES[spec.type].to_json(spec, values_list[index][spec.name])
+                    errors[index].append(CellError(spec.name, t("duplicate", value=shown), refs[index]))
+
+    def _outside_scope(self, model: ModelSpec, rows: list[Any]) -> set[int]:
+        """The ids of written rows the user's row scope does not cover (one query)."""
+        scope = self.access.scope(model)
+        if scope is None:
+            return set()
+        cls = self.registry.cls(model.key)
+        ids = [row.id for row in rows]
+        seen = set(self.session.execute(select(cls.id).where(cls.id.in_(ids), scope)).scalars())
+        return {pk for pk in ids if pk not in seen}
 
     def follow_update(self, model_key: str, row: Any, payload: dict[str, Any], row_ref: Any = None) -> Any:
         """An update a rule makes to another row because of this change (a new price closes the previous
@@ -152,7 +315,7 @@ class RecordService:
             self._assign(model, row, values)
             if lines is not None:
                 self._replace_lines(model, row, lines, row_ref)
-            self._compute(model, row)
+            self._compute(model, row, changed=set(values) if lines is None else None)
         held = _Held(model, row, row_ref, before)
         if self.batch and not model.unique_together:
             self._held[model.key, row.id] = held
@@ -189,12 +352,47 @@ class RecordService:
         self._held.clear()
         if not held:
             return
-        self._flush(held[0].model, None if len(held) > 1 else held[0].row_ref)
+        with self._flush_errors(held[0].model, None if len(held) > 1 else held[0].row_ref):
+            self._write_held([h for h in held if not h.model.lines_model])
+            self.session.flush()  # whatever else changed (rows with lines)
         for model_key in {h.model.key for h in held}:
             same = [h for h in held if h.model.key == model_key]
             self._check_in_scope(same[0].model, [(h.row, h.row_ref) for h in same])
         for change in held:
             self._audit_update(change)
+
+    def _write_held(self, held: list[_Held]) -> None:
+        """Held updates of rows without lines as one executemany UPDATE per model and set of changed columns
+        (`WHERE id = ? AND version = ?`, the version checked as the ORM checks it, which would send one
+        statement per row); the rows then read as saved, their version one up."""
+        groups: dict[tuple[str, tuple[str, ...]], list[tuple[Any, dict[str, Any]]]] = {}
+        for change in held:
+            state = inspect(change.row)
+            changed = {key: state.dict[key] for key in state.committed_state if key != "version"}
+            if changed:
+                groups.setdefault((change.model.key, tuple(sorted(changed))), []).append((change.row, changed))
+        for (model_key, keys), rows in groups.items():
+            table = self.registry.cls(model_key).__table__
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
+                .values({key: bindparam(f"v_{key}", type_=table.c[key].type) for key in keys})
+                .values(version=bindparam("w_next", type_=table.c.version.type))
+            )
+            params = [
+                {"w_id": row.id, "w_version": row.version, "w_next": row.version + 1}
+                | {f"v_{key}": value for key, value in changed.items()}
+                for row, changed in rows
+            ]
+            with self.session.no_autoflush:  # the ORM would write these rows first, one statement each
+                result = self.session.execute(stmt, params)
+            if self.session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+                raise StaleDataError(f"{model_key}: {result.rowcount} of {len(params)} rows updated")
+            for row, _ in rows:
+                state = inspect(row)
+                state.dict["version"] = row.version + 1
+                # as the ORM leaves a row it flushed: nothing pending, not in the session's dirty set
+                state._commit_all(state.dict, self.session.identity_map)  # noqa: SLF001
 
     def write_audit(self) -> None:
         """Flush held updates and insert the audit rows collected so far, in one statement, without
@@ -273,10 +471,7 @@ class RecordService:
                 errors.append(CellError(where, t("readonly_field"), row_ref))
                 continue
             try:
-                value = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
-                if is_code(spec) and value is not None:
-                    value = normalise_code(value) or None
-                values[name] = value
+                values[name] = self._parse_value(spec, raw)
             except ValueProblem as exc:
                 errors.append(CellError(where, str(exc), row_ref))
                 continue
@@ -284,6 +479,31 @@ class RecordService:
                 shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
                 errors.append(CellError(where, t("user_missing", value=shown), row_ref))
         return values, lines, errors
+
+    def _parse_value(self, spec: FieldSpec, raw: Any) -> Any:
+        """A typed value as stored (codes normalised); ValueProblem when it does not parse. In a batch the
+        outcome for a plain value (text, number) is remembered per field: imports and pastes repeat the same
+        categories, units and prices over many rows."""
+        memo = self._parsed if self.batch and type(raw) in MEMO_TYPES and not spec.is_link else None
+        if memo is not None:
+            found = memo.get((id(spec), type(raw), raw))
+            if found is not None:
+                if isinstance(found, str):
+                    raise ValueProblem(found)
+                return found[0]
+        try:
+            value = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
+            if is_code(spec) and value is not None:
+                value = normalise_code(value) or None
+        except ValueProblem as exc:
+            if memo is not None:
+                memo[id(spec), type(raw), raw] = str(exc)
+            raise
+        if memo is not None:
+            if len(memo) > MEMO_SIZE:
+                memo.clear()
+            memo[id(spec), type(raw), raw] = (value,)
+        return value
 
     def _same(self, spec: FieldSpec, raw: Any, stored: Any, stored_json: Any) -> bool:
         if spec.is_link:
@@ -415,8 +635,25 @@ class RecordService:
             self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref))
         row.lines = kept
 
-    def _compute(self, model: ModelSpec, row: Any) -> None:
+    def _compute(self, model: ModelSpec, row: Any, changed: set[str] | None = None) -> None:
+        """Set the row's computed fields; on an update that `changed` none of what they read (`@reads`), the
+        stored values stand (a price edit does not spell the name's pinyin again)."""
+        if changed is not None and not model.lines_model:
+            inputs = self._compute_inputs(model)
+            if inputs is not None and not inputs & changed:
+                return
         apply_computed(self.registry, model, row)
+
+    def _compute_inputs(self, model: ModelSpec) -> set[str] | None:
+        """The fields of its own row that a model's computed fields read (None: one of them does not say)."""
+        inputs: set[str] = set()
+        for spec in model.data_fields:
+            if spec.compute:
+                reads = getattr(self.registry.compute(model.key, spec.name), "reads", None)
+                if reads is None:
+                    return None
+                inputs.update(reads)
+        return inputs
 
     def _flush(self, model: ModelSpec, row_ref: Any) -> None:
         with self._flush_errors(model, row_ref):
