@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.clock import business_today
 from app.i18n import label
-from app.services.money.receivables import PAYABLE, RECEIVABLE, ageing, overdue_customers, require_side, statement
+from app.services.money.receivables import PAYABLE, RECEIVABLE, ageing_of, overdue_customers, require_side, statement
 from reports.context import ReportContext
 
 KINDS = {RECEIVABLE: ("customer", "both"), PAYABLE: ("supplier", "both")}
@@ -29,10 +29,18 @@ def _ageing(ctx: ReportContext, side: str) -> list[dict[str, Any]]:
         stmt = stmt.where(partner.id == ctx.params["partner"])
     else:
         stmt = stmt.where(partner.kind.in_(KINDS[side]))
+    partners = list(ctx.session.execute(ctx.scoped(stmt, "partner")).scalars())
+    ageings = ageing_of(
+        ctx.session,
+        ctx.registry,
+        {row.id: int(row.payment_terms_days or 0) for row in partners},
+        today,
+        side,
+        ctx.access,
+    )
     out = []
-    for row in ctx.session.execute(ctx.scoped(stmt, "partner")).scalars():
-        buckets = ageing(ctx.session, ctx.registry, row.id, today, int(row.payment_terms_days or 0), side, ctx.access)
-        values = {COLUMNS.get(name, name): Decimal(value) for name, value in buckets.items()}
+    for row in partners:
+        values = {COLUMNS.get(name, name): Decimal(value) for name, value in ageings[row.id].items()}
         total = sum(values.values(), Decimal(0))
         if total:
             out.append({"partner": row.id, **values, "total": total})

@@ -75,10 +75,9 @@ def _top(result: Result | None, column: str) -> list[dict[str, Any]]:
     return [{"name": result.text(row, group), "value": _money(row[column])} for row in rows if row.get(column)]
 
 
-def twelve_months(trend: Result, today: dt.date) -> list[dict[str, Any]]:
-    """The trend's points for each of the 12 months up to today's, a month without sales at zero (the chart's axis
-    is the year, not only the months that sold)."""
-    amounts = {str(row["group"]): row["amount"] for row in trend.rows}
+def twelve_months(amounts: dict[str, Decimal], today: dt.date) -> list[dict[str, Any]]:
+    """The amounts of each of the 12 months up to today's ("YYYY-MM" -> amount), a month without sales at zero
+    (the chart's axis is the year, not only the months that sold)."""
     months = [month_start(today, back).strftime("%Y-%m") for back in range(11, -1, -1)]
     return [{"month": month, "amount": _money(amounts.get(month) or ZERO)} for month in months]
 
@@ -91,6 +90,34 @@ def _compare(session: Session, access: Access, name: str, column: str, today: dt
     previous = _total(_run(session, access, name, period=before, **extra), column) or ZERO
     change = None if not previous else ((current - previous) * 100 / previous).quantize(Decimal("0.1"))
     return {"value": _money(current), "previous": _money(previous), "change": None if change is None else str(change)}
+
+
+def _sales_tiles(session: Session, access: Access, today: dt.date) -> dict[str, Any] | None:
+    """Month to date against the same days of last month, today's sales and the 12-month trend, from one run of
+    销售分析 by day over the twelve months (summed here, exactly), not one run per tile."""
+    year = _run(session, access, "sales_analysis", period=Period(month_start(today, 11), today), by="day")
+    if year is None or "amount" not in year.totals:
+        return None
+    days = {dt.date.fromisoformat(str(row["group"])): row["amount"] or ZERO for row in year.rows}
+    now, before = same_days_last_month(today)
+
+    def total(period: Period) -> Decimal:
+        return sum((amount for day, amount in days.items() if period.start <= day <= period.end), ZERO)
+
+    current, previous = total(now), total(before)
+    change = None if not previous else ((current - previous) * 100 / previous).quantize(Decimal("0.1"))
+    months: dict[str, Decimal] = {}
+    for day, amount in days.items():
+        months[day.strftime("%Y-%m")] = months.get(day.strftime("%Y-%m"), ZERO) + amount
+    return {
+        "sales_mtd": {
+            "value": _money(current),
+            "previous": _money(previous),
+            "change": None if change is None else str(change),
+        },
+        "sales_today": _money(total(Period(today, today))),
+        "trend": twelve_months(months, today),
+    }
 
 
 def stock_value(session: Session, access: Access) -> Decimal | None:
@@ -120,15 +147,9 @@ def dashboard(session: Session, access: Access, today: dt.date | None = None) ->
     """Every tile the reader may see, as JSON-ready values (money as exact text)."""
     today = today or business_today()
     tiles: dict[str, Any] = {}
-    sales = _compare(session, access, "sales_analysis", "amount", today, by="month")
+    sales = _sales_tiles(session, access, today)
     if sales is not None:
-        tiles["sales_mtd"] = sales
-        tiles["sales_today"] = _money(
-            _total(_run(session, access, "sales_analysis", period=Period(today, today), by="month"), "amount")
-        )
-        trend = _run(session, access, "sales_analysis", period=Period(month_start(today, 11), today), by="month")
-        if trend is not None and "amount" in trend.totals:
-            tiles["trend"] = twelve_months(trend, today)
+        tiles.update(sales)
         tiles["top_customers"] = _top(
             _run(session, access, "sales_analysis", period=preset("this_month", today), by="customer"), "amount"
         )

@@ -13,7 +13,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, func, not_, or_, select, type_coerce
 
 from app.clock import business_today
 from app.i18n import label, t
@@ -57,40 +57,46 @@ def _sum(column: Any) -> Any:
 
 
 def inventory_summary(ctx: ReportContext) -> list[dict[str, Any]]:
-    """进销存汇总表 per item and warehouse: opening, in by kind, out by kind, closing (quantity and value)."""
+    """进销存汇总表 per item and warehouse: opening, in by kind, out by kind, closing (quantity and value), summed
+    in one grouped query (one row per item and warehouse, each figure a conditional sum)."""
     period: Period = ctx.params["period"]
     move, conditions = _moves(ctx)
     # an opening balance (期初单) inside the period is opening stock too, never "other in"
     before = or_(move.date < period.start, move.document_model == OPENING)
-    side = case((before, literal("opening")), (_inbound(move), literal("in")), else_=literal("out"))
+    inbound = and_(not_(before), _inbound(move))
+    outbound = and_(not_(before), not_(_inbound(move)))
+
+    def total(column: Any, when: Any, sign: int = 1) -> Any:  # the column's type: SQLite's scaled integers
+        summed = func.coalesce(func.sum(case((when, column if sign > 0 else -column), else_=0)), 0)
+        return type_coerce(summed, column.type)
+
+    figures = {
+        "opening_qty": total(move.qty, before),
+        "opening_value": total(move.value, before),
+        "in_qty": total(move.qty, inbound),
+        "in_value": total(move.value, inbound),
+        "out_qty": total(move.qty, outbound, -1),
+        "out_value": total(move.value, outbound, -1),
+    }
+    for kinds, side, when, sign in ((IN_KINDS, "in", inbound, 1), (OUT_KINDS, "out", outbound, -1)):
+        for model, kind in kinds.items():
+            figures[f"{side}_{kind}_qty"] = total(move.qty, and_(when, move.document_model == model), sign)
+        other = and_(when, move.document_model.not_in(list(kinds)))
+        figures[f"{side}_other_qty"] = total(move.qty, other, sign)
     stmt = (
-        select(
-            move.item_id, move.warehouse_id, move.document_model, side.label("side"), _sum(move.qty), _sum(move.value)
-        )
+        select(move.item_id, move.warehouse_id, *(c.label(name) for name, c in figures.items()))
         .where(move.date <= period.end, *conditions)
-        .group_by(move.item_id, move.warehouse_id, move.document_model, side)
+        .group_by(move.item_id, move.warehouse_id)
     )
-    rows: dict[tuple[int, int], dict[str, Any]] = {}
-    for item_id, warehouse_id, model, where, qty, value in ctx.session.execute(ctx.scoped(stmt, "stock_move")):
-        row = rows.get((item_id, warehouse_id))
-        if row is None:
-            row = rows[(item_id, warehouse_id)] = _empty(item_id, warehouse_id)
-        qty, value = Decimal(qty), Decimal(value)
-        if where == "opening":
-            row["opening_qty"] += qty
-            row["opening_value"] += value
-        elif where == "in":
-            row[f"in_{IN_KINDS.get(model, 'other')}_qty"] += qty
-            row["in_qty"] += qty
-            row["in_value"] += value
-        else:
-            row[f"out_{OUT_KINDS.get(model, 'other')}_qty"] -= qty
-            row["out_qty"] -= qty
-            row["out_value"] -= value
-    for row in rows.values():
+    rows = []
+    for found in ctx.session.execute(ctx.scoped(stmt, "stock_move")).mappings():
+        row = _empty(found["item_id"], found["warehouse_id"])
+        row.update({name: Decimal(found[name]) for name in figures})
         row["closing_qty"] = row["opening_qty"] + row["in_qty"] - row["out_qty"]
         row["closing_value"] = row["opening_value"] + row["in_value"] - row["out_value"]
-    return [r for r in rows.values() if any(r[k] for k in ("opening_qty", "in_qty", "out_qty", "closing_value"))]
+        if any(row[k] for k in ("opening_qty", "in_qty", "out_qty", "closing_value")):
+            rows.append(row)
+    return rows
 
 
 def _empty(item_id: int, warehouse_id: int) -> dict[str, Any]:

@@ -12,12 +12,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, cast, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden
 from app.i18n import t
 from app.meta.registry import Registry
+from app.meta.sqltypes import ExactDecimal
 from app.meta.status import Status
 from app.services.access.rights import Access
 
@@ -261,35 +262,200 @@ def open_invoices(
     """The partner's invoices (deliveries / receipts, and opening balances' lines) not yet settled, oldest
     first, with what is still open: payments allocated to an invoice (or an opening balance) and returns
     naming it settle that invoice (up to its amount); other credits settle the oldest invoices first."""
-    docs = _documents(session, registry, partner_id, side, access)
-    own_models = (INVOICES[side], OPENING)
-    owed: dict[tuple[str, str], Decimal] = {}
-    for d in docs:
-        if d["model"] in own_models and d["amount"] > 0:
-            owed[(d["model"], d["number"])] = owed.get((d["model"], d["number"]), ZERO) + d["amount"]
-    settled_own = {
-        key: min(
-            total,
-            allocated_to(
-                session, registry, key[0], key[1], access=access, partner_id=partner_id if key[0] == OPENING else None
-            )
-            + returned_against(session, registry, key[0], key[1]),
+    rows = _open_rows(session, registry, side, access, [partner_id])
+    stmt = select(rows.c.model, rows.c.number, rows.c.date, rows.c.amount, rows.c.due, rows.c.open).order_by(
+        *_order(rows)
+    )
+    return [dict(row) for row in session.execute(stmt).mappings()]
+
+
+def _order(rows: Any) -> tuple[Any, ...]:
+    """Oldest first: by date, time entered and number (then source and line, so the order is total)."""
+    return rows.c.date, rows.c.created, rows.c.number, rows.c.src, rows.c.doc_id, rows.c.line_no
+
+
+def _open_rows(
+    session: Session, registry: Registry, side: str, access: Access | None, partner_ids: list[int] | None
+) -> Any:
+    """What `open_invoices` leaves open, for these partners (None: all), as one SQL query (a subquery with
+    partner_id, model, number, date, amount, due, open and the order columns), so the dashboard, ageing and
+    overdue lists cost a few scans, not two queries per invoice.
+
+    The documents of the side (`_documents`) in order; each own invoice (a delivery or receipt, an opening
+    balance's lines of the partner) is first settled by what was allocated to it and returned against it (its
+    own settlement, up to its total, spread over its lines in order); the rest of the credits (returns, payments,
+    less the own settlements) settle the oldest invoices first, so an invoice's share is what the credit left
+    after the older ones covers of it. Running sums (window functions) stand for the walk."""
+    require_side(access, side)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    invoice_model = INVOICES[side]
+    doc, line = registry.cls(OPENING), registry.cls(f"{OPENING}_line")
+    payment, allocation = registry.cls("payment"), registry.cls("payment_line")
+    invoice, returns = registry.cls(invoice_model), registry.cls(RETURNS[invoice_model])
+    figure = getattr(line, OPENING_FIGURES[side])
+    columns = [figure, allocation.allocated_amount, getattr(returns, OWED)]
+    columns += [getattr(registry.cls(m), f) for m, f, _, _ in SOURCES[side]]
+    scale = max(c.type.scale for c in columns)
+
+    def exact(column: Any) -> Any:  # SQLite keeps decimals as integers scaled by the column's scale
+        shift = scale - column.type.scale
+        return column * 10**shift if sqlite and shift else column
+
+    def least(a: Any, b: Any) -> Any:
+        return case((a < b, a), else_=b)
+
+    def greatest(a: Any, b: Any) -> Any:
+        return case((a > b, a), else_=b)
+
+    parts = [
+        select(
+            line.partner_id.label("partner_id"),
+            literal(OPENING).label("model"),
+            doc.number.label("number"),
+            doc.date.label("date"),
+            exact(figure).label("amount"),
+            line.due_date.label("due"),
+            doc.created_at.label("created"),
+            literal(0).label("src"),
+            doc.id.label("doc_id"),
+            line.line_no.label("line_no"),
         )
-        for key, total in owed.items()
-    }
-    credit = -sum((d["amount"] for d in docs if d["amount"] < 0), ZERO) - sum(settled_own.values(), ZERO)
-    found = []
-    for doc in (d for d in docs if d["amount"] > 0):
-        key = (doc["model"], doc["number"])
-        own = min(settled_own.get(key, ZERO), doc["amount"])
-        if key in settled_own:
-            settled_own[key] -= own
-        remaining = doc["amount"] - own
-        settled = min(max(credit, ZERO), remaining)
-        credit -= settled
-        if remaining - settled > 0:
-            found.append({**doc, "open": remaining - settled})
-    return found
+        .join(doc, doc.id == line.parent_id)
+        .where(doc.status == Status.SUBMITTED, figure > 0, line.partner_id.is_not(None))
+    ]
+    for rank, (model, name, sign, direction) in enumerate(SOURCES[side], 1):
+        cls = registry.cls(model)
+        amount = func.coalesce(exact(getattr(cls, name)), 0)
+        stmt = select(
+            cls.partner_id,
+            literal(model),
+            cls.number,
+            cls.date,
+            amount if sign > 0 else -amount,
+            cast(null(), line.due_date.type),
+            cls.created_at,
+            literal(rank),
+            cls.id,
+            literal(0),
+        ).where(cls.status == Status.SUBMITTED)
+        if direction:
+            stmt = stmt.where(cls.direction == direction)
+        parts.append(_scoped(stmt, access, model))
+    if partner_ids is not None:
+        parts[0] = parts[0].where(line.partner_id.in_(partner_ids))
+        parts[1:] = [p.where(p.selected_columns[0].in_(partner_ids)) for p in parts[1:]]
+    docs = union_all(*parts).subquery("docs")
+
+    # what was allocated to and returned against each invoice (by number), and allocated to opening balances
+    # (by number and paying partner), as allocated_to and returned_against count them
+    numbers = select(invoice.number).where(invoice.status == Status.SUBMITTED)
+    if partner_ids is not None:
+        numbers = numbers.where(invoice.partner_id.in_(partner_ids))
+    paid = select(func.sum(exact(allocation.allocated_amount)).label("total")).join(
+        payment, payment.id == allocation.parent_id
+    )
+    paid = paid.where(payment.status == Status.SUBMITTED)
+    to_invoice = _scoped(
+        paid.add_columns(allocation.source_number.label("number"))
+        .where(
+            (allocation.source_model == invoice_model) | allocation.source_model.is_(None),
+            allocation.source_number.in_(numbers),
+        )
+        .group_by(allocation.source_number),
+        access,
+        "payment",
+    ).subquery("to_invoice")
+    to_opening = paid.add_columns(allocation.source_number.label("number"), payment.partner_id.label("partner_id"))
+    to_opening = to_opening.where(allocation.source_model == OPENING)
+    if partner_ids is not None:
+        to_opening = to_opening.where(payment.partner_id.in_(partner_ids))
+    to_opening = _scoped(to_opening.group_by(allocation.source_number, payment.partner_id), access, "payment").subquery(
+        "to_opening"
+    )
+    returned = (
+        select(returns.source_number.label("number"), func.sum(exact(getattr(returns, OWED))).label("total"))
+        .where(returns.status == Status.SUBMITTED, returns.source_number.in_(numbers))
+        .group_by(returns.source_number)
+        .subquery("returned")
+    )
+
+    # each invoice's own settlement: an invoice's is what was allocated and returned, up to its amount; an
+    # opening balance's (up to its lines' total) is spread over its lines in order
+    d = docs.c
+    key = (d.partner_id, d.number)
+    total = func.sum(d.amount).over(partition_by=key)
+    before = func.sum(d.amount).over(partition_by=key, order_by=_order(docs), rows=(None, 0)) - d.amount
+    first = func.row_number().over(partition_by=key, order_by=_order(docs)) == 1
+    settles = least(total, func.coalesce(to_opening.c.total, 0))
+    lines = (
+        select(*d, settles.label("own_total"), before.label("before"), first.label("first"))
+        .select_from(docs)
+        .outerjoin(to_opening, and_(to_opening.c.number == d.number, to_opening.c.partner_id == d.partner_id))
+        .where(d.model == OPENING, d.amount > 0)
+        .subquery("lines")
+    )
+    o = lines.c
+    own = case(
+        (o.own_total < 0, case((o.before == 0, o.own_total), else_=0)),
+        else_=least(greatest(o.own_total - o.before, 0), o.amount),
+    )
+    opening_own = select(
+        *(o[c.name] for c in d), own.label("own"), case((o.first, o.own_total), else_=0).label("own_key")
+    )
+    settles = least(d.amount, func.coalesce(to_invoice.c.total, 0) + func.coalesce(returned.c.total, 0))
+    invoice_own = (
+        select(*d, settles.label("own"), settles.label("own_key"))
+        .select_from(docs)
+        .outerjoin(to_invoice, to_invoice.c.number == d.number)
+        .outerjoin(returned, returned.c.number == d.number)
+        .where(d.model == invoice_model, d.amount > 0)
+    )
+    other = select(*d, literal(0), literal(0)).where(d.model.not_in((OPENING, invoice_model)), d.amount > 0)
+    positives = union_all(opening_own, invoice_own, other).subquery("positives")
+    p = positives.c
+    credits = (
+        select(d.partner_id, (-func.sum(d.amount)).label("total"))
+        .where(d.amount < 0)
+        .group_by(d.partner_id)
+        .subquery("credits")
+    )
+    # the rest of the credit settles the oldest first: what this invoice gets is what is left of it after the
+    # remainders before it (`through` is the running sum of remainders, this one's included)
+    walk = (
+        select(
+            *(p[c.name] for c in d),
+            (p.amount - p.own).label("remaining"),
+            (func.coalesce(credits.c.total, 0) - func.sum(p.own_key).over(partition_by=p.partner_id)).label("credit"),
+            func.sum(p.amount - p.own)
+            .over(partition_by=p.partner_id, order_by=_order(positives), rows=(None, 0))
+            .label("through"),
+        )
+        .select_from(positives)
+        .outerjoin(credits, credits.c.partner_id == p.partner_id)
+        .subquery("walk")
+    )
+    w = walk.c
+    credit = greatest(w.credit, 0)
+    settled = least(credit, w.through) - least(credit, w.through - w.remaining)  # the credit left for this one
+    exact_type = ExactDecimal(18, scale)
+    opened = (
+        select(
+            w.partner_id,
+            w.model,
+            w.number,
+            w.date,
+            type_coerce(w.amount, exact_type).label("amount"),
+            w.due,
+            type_coerce(w.remaining - settled, exact_type).label("open"),
+            w.created,
+            w.src,
+            w.doc_id,
+            w.line_no,
+        )
+        .select_from(walk)
+        .subquery("opened")
+    )
+    return select(opened).where(opened.c.open > 0).subquery("open_rows")
 
 
 def ageing(
@@ -303,15 +469,35 @@ def ageing(
 ) -> dict[str, str]:
     """Open amount by days past due (what `open_invoices` leaves open): an opening balance's line is due on
     its due date, an invoice `terms_days` after its date."""
-    buckets = {name: ZERO for _, name in BUCKETS}
-    for doc in open_invoices(session, registry, partner_id, side, access):
-        due = doc["due"] or doc["date"] + dt.timedelta(days=terms_days)
-        overdue = (today - due).days
+    return ageing_of(session, registry, {partner_id: terms_days}, today, side, access)[partner_id]
+
+
+def ageing_of(
+    session: Session,
+    registry: Registry,
+    terms: dict[int, int],
+    today: dt.date,
+    side: str = RECEIVABLE,
+    access: Access | None = None,
+) -> dict[int, dict[str, str]]:
+    """`ageing` of several partners (partner id -> payment terms in days) in one query: the open amounts summed
+    by partner, date and due date in SQL, put into buckets here."""
+    rows = _open_rows(session, registry, side, access, list(terms))
+    stmt = select(rows.c.partner_id, rows.c.date, rows.c.due, func.sum(rows.c.open)).group_by(
+        rows.c.partner_id, rows.c.date, rows.c.due
+    )
+    buckets = {partner_id: {name: ZERO for _, name in BUCKETS} for partner_id in terms}
+    for partner_id, day, due, amount in session.execute(stmt):
+        if isinstance(day, str):  # SQLite gives the dates of a union as text
+            day = dt.date.fromisoformat(day)
+        if isinstance(due, str):
+            due = dt.date.fromisoformat(due)
+        overdue = (today - (due or day + dt.timedelta(days=terms[partner_id]))).days
         for limit, name in BUCKETS:
             if limit is None or overdue <= limit:
-                buckets[name] += doc["open"]
+                buckets[partner_id][name] += amount
                 break
-    return {name: f"{value:.2f}" for name, value in buckets.items()}
+    return {partner_id: {name: f"{value:.2f}" for name, value in b.items()} for partner_id, b in buckets.items()}
 
 
 def overdue_customers(session: Session, access: Access, today: dt.date) -> list[dict[str, Any]]:
@@ -323,9 +509,12 @@ def overdue_customers(session: Session, access: Access, today: dt.date) -> list[
     scope = access.scope(model)
     if scope is not None:
         stmt = stmt.where(scope)
+    partners = list(session.execute(stmt.order_by(cls.code)).scalars())
+    terms = {partner.id: int(partner.payment_terms_days or 0) for partner in partners}
+    ageings = ageing_of(session, registry, terms, today, RECEIVABLE, access)
     result = []
-    for partner in session.execute(stmt.order_by(cls.code)).scalars():
-        buckets = ageing(session, registry, partner.id, today, int(partner.payment_terms_days or 0), access=access)
+    for partner in partners:
+        buckets = ageings[partner.id]
         overdue = sum((Decimal(v) for k, v in buckets.items() if k != "current"), ZERO)
         if overdue > 0:
             result.append(
@@ -335,7 +524,7 @@ def overdue_customers(session: Session, access: Access, today: dt.date) -> list[
                     "name": partner.name,
                     "contact": getattr(partner, "contact", None),
                     "phone": getattr(partner, "phone", None),
-                    "terms_days": int(partner.payment_terms_days or 0),
+                    "terms_days": terms[partner.id],
                     "ageing": buckets,
                     "overdue": f"{overdue:.2f}",
                 }
