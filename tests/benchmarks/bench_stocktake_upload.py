@@ -11,82 +11,25 @@ Run: .venv/bin/python tests/benchmarks/bench_stocktake_upload.py [sqlite|postgre
 
 from __future__ import annotations
 
-import io
 import os
 import resource
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
-
-import psycopg
-import xlsxwriter
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.conftest import PASSWORD, PG_URL  # noqa: E402
+from tests.benchmarks.spreadsheet_floor import demo_app, floor_seconds, xlsx  # noqa: E402
 
 ROWS = int(os.environ.get("JXC_BENCH_COUNT_ROWS", "10000"))
 ITEMS = max(ROWS // 2, 1)
 
 
-def xlsx(rows: list[list[object]]) -> bytes:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
-    sheet = book.add_worksheet()
-    for n, row in enumerate(rows):
-        sheet.write_row(n, 0, row)
-    book.close()
-    return out.getvalue()
-
-
-def floor(app: object, data: bytes, backend: str) -> float:
-    """calamine read + a bare bulk insert of the same rows (the least any upload must do)."""
-    from python_calamine import CalamineWorkbook
-
-    from app.extensions import db
-
-    started = time.perf_counter()
-    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()[1:]
-    with app.app_context():  # type: ignore[attr-defined]
-        conn = db.engine.raw_connection()
-        cur = conn.cursor()
-        cur.execute("CREATE TABLE bench_count_floor (code text, qty text, location text)")
-        values = [tuple(str(v) for v in row) for row in rows]
-        if backend == "postgresql":
-            with cur.copy("COPY bench_count_floor FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for row in values:
-                    copy.write_row(row)
-        else:
-            cur.executemany("INSERT INTO bench_count_floor VALUES (?, ?, ?)", values)
-        conn.commit()
-        elapsed = time.perf_counter() - started
-        cur.execute("DROP TABLE bench_count_floor")
-        conn.commit()
-        conn.close()
-    return elapsed
-
-
 def main() -> None:
     backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
-    os.environ["JXC_ADMIN_PASSWORD"] = PASSWORD
-    from app import create_app
-    from app.setup import init_database
-
-    tmp = Path(tempfile.mkdtemp(prefix="jxc-bench-stocktake-"))
-    database = f"sqlite:///{tmp / 'jxc.db'}"
-    pg_name = None
-    if backend == "postgresql":
-        pg_name = f"stocktake_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-        database = f"{PG_URL.rsplit('/', 1)[0]}/{pg_name}"
-    try:
-        app = create_app({"DATABASE_URL": database, "INSTANCE_PATH": str(tmp), "SECRET_KEY": "bench-" + "x" * 40})
-        init_database(app, demo=True)
+    with demo_app(backend, "jxc_bench_stocktake") as app:
         from app.extensions import db, write_intent
         from app.services.records.write import RecordService
         from app.services.users.access import access_for
@@ -100,8 +43,8 @@ def main() -> None:
             [["商品编码", "实盘数量", "库位"]]
             + [[f"BC{n % ITEMS:07d}", n % 9 + 1, f"A-{n // ITEMS:02d}"] for n in range(ROWS)]
         )
-        floor(app, counts, backend)  # warm: the first read loads calamine and opens the database
-        floor_seconds = floor(app, counts, backend)
+        floor_seconds(app, counts, backend)  # warm: the first read loads calamine and opens the database
+        floor = floor_seconds(app, counts, backend)
         with app.app_context():
             write_intent.set(True)
             access = access_for(app.appbuilder.sm.find_user(username="admin"))
@@ -122,18 +65,14 @@ def main() -> None:
             assert result["rows"] == ROWS and len(result["counted"]) == ITEMS
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"bench_stocktake_upload [{backend}] {ROWS} count rows over {ITEMS} items (two locations each)")
-        print(f"  floor (calamine read + bare bulk insert): {floor_seconds:8.2f} s")
+        print(f"  floor (calamine read + bare bulk insert): {floor:8.2f} s")
         for name, seconds in (
             ("preview (dry run, variance):           ", preview_seconds),
             ("apply (count batches, RecordService):  ", apply_seconds),
         ):
-            rate, ratio = ROWS / seconds, seconds / floor_seconds
+            rate, ratio = ROWS / seconds, seconds / floor
             print(f"  {name}  {seconds:8.2f} s  ({rate:,.0f} rows/s, {ratio:.1f}x the floor)")
         print(f"  peak RSS: {peak_mb:.0f} MB")
-    finally:
-        if pg_name:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
