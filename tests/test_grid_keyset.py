@@ -93,7 +93,7 @@ def test_one_and_two_character_searches_find_what_contains_finds(app, admin_api)
             size=50,
         )["data"]
         assert sorted(r["name"] for r in found) == sorted(n for n in names if text.lower() in n.lower()), text
-        searched = rows(admin_api, search=text, size=1000)["data"]
+        searched = rows(admin_api, search=text, **tag_filter(tag), size=1000)["data"]
         assert {n for n in names if text.lower() in n.lower()} <= {r["name"] for r in searched}, text
     from sqlalchemy import text as sql
 

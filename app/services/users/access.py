@@ -39,8 +39,12 @@ def role_permissions(role_ids: list[int]) -> set[tuple[str, str]]:
 
 
 def _permissions_of(user: Any) -> Any:
-    """What reads the user's permissions when they are first needed (once per request: the pages' menus ask too)."""
-    return lambda: set(current_app.appbuilder.sm.request_permissions(user))
+    """What reads the user's permissions when they are first needed (once per request: the pages' menus ask too).
+    It keeps the user's id, not the row: a job or the cron may ask after the session that read the user ended
+    (the row is detached then, and its roles and groups could not be loaded); in a request the row is found in
+    the session's identity map without a query."""
+    sm, user_class, user_id = current_app.appbuilder.sm, type(user), user.id
+    return lambda: set(sm.request_permissions(db.session.get(user_class, user_id)))
 
 
 def access_for(user: Any) -> Access:
