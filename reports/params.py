@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import business_today
 from app.errors import CellError, ValidationFailed
-from app.i18n import t
+from app.i18n import t, texts_for
 from app.meta.reports import PRESETS, ReportParam, ReportSpec
 from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
@@ -60,10 +60,20 @@ def _date(text: str, name: str) -> dt.date:
         raise ValidationFailed([CellError(name, t("report.bad_date", value=text))]) from exc
 
 
+def preset_named(text: str) -> str | None:
+    """The preset a text names: its key (this_month) or its word in any language (本月, This month)."""
+    words = text.strip().casefold()
+    for key in PRESETS:
+        if words == key or words in {w.casefold() for w in texts_for(f"report.preset.{key}").values()}:
+            return key
+    return None
+
+
 def parse_period(text: str, name: str = "period") -> Period:
-    """A preset name or `from..to`."""
-    if text in PRESETS:
-        return preset(text)
+    """A preset (its key or its word, 本月) or `from..to`."""
+    named = preset_named(text)
+    if named is not None:
+        return preset(named)
     start, sep, end = text.partition("..")
     if not sep:
         raise ValidationFailed([CellError(name, t("report.bad_period", value=text))])

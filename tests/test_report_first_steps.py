@@ -41,6 +41,17 @@ def test_a_typed_range_and_a_bad_one() -> None:
     assert "2026-11-09..2026-11-03" in refused.value.errors[0].message
 
 
+@pytest.mark.parametrize("word", ["本月", "This month", " this_month "])
+def test_a_preset_is_named_by_its_word_as_the_form_shows_it(word: str) -> None:
+    assert parse_period(word).text == parse_period("this_month").text
+
+
+def test_the_report_form_shows_the_preset_as_its_word(app: Any, login_as: Any, admin_api: Any) -> None:
+    page = login_as("admin").get("/reports/inventory_summary/").get_data(as_text=True)
+    assert 'value="本月"' in page and 'value="this_month"' not in page
+    assert admin_api.get("/api/v1/reports/inventory_summary?period=本季").status_code == 200
+
+
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A server on a new SQLite database with no demo data."""

@@ -16,6 +16,7 @@ from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
 from app.web.context import current_access, session
 from reports.output import heading_lines
+from reports.params import preset_named
 from reports.runner import as_json, available, find, run_report
 
 
@@ -24,15 +25,18 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
     fields = []
     for param in report.params:
         choices = [(v, label(text, v)) for v, text in param.options]
-        if param.type == "date_range":
-            choices = [(p, t(f"report.preset.{p}")) for p in PRESETS]
+        value = args.get(param.name, param.default if param.type in ("select", "date_range") else "") or ""
+        if param.type == "date_range":  # the presets are offered and shown as words (本月), which parse back
+            choices = [(t(f"report.preset.{p}"), t(f"report.preset.{p}")) for p in PRESETS]
+            named = preset_named(value)
+            value = t(f"report.preset.{named}") if named else value
         fields.append(
             {
                 "name": param.name,
                 "type": param.type,
                 "label": label(param.label, param.name),
                 "choices": choices,
-                "value": args.get(param.name, param.default if param.type in ("select", "date_range") else "") or "",
+                "value": value,
             }
         )
     return fields
