@@ -13,6 +13,7 @@ import pytest
 import yaml
 from conftest import unique
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 DATA = Path(__file__).resolve().parent / "data" / "imports"
@@ -200,7 +201,7 @@ def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, adm
     validations = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
     lists = book["lists"]
     assert lists.sheet_state == "hidden"
-    picked = {tuple(c.value for c in lists[chr(65 + column)] if c.value) for v in validations}
+    picked = {tuple(c.value for c in lists[get_column_letter(column + 1)] if c.value) for v in validations}
     assert ("红", "蓝") in picked
     assert book.sheetnames[-1] == "填写说明"
     english = load_workbook(io.BytesIO(admin_api.get("/api/v1/imports/template/item?lang=en").data)).worksheets[0]

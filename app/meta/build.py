@@ -35,6 +35,19 @@ def index_for(table: str, spec: FieldSpec) -> Index | None:
     return None
 
 
+def code_index_name(table: str, column: str) -> str:
+    """The name of a code field's index of its lower-cased value."""
+    return f"ix_{table}_{column}_key"[:63]
+
+
+def code_index_for(table: str, spec: FieldSpec, column: Column[Any]) -> Index | None:
+    """Index of a code's lower-cased value: codes are compared whatever their case (`lower(sku) = 'a001'`,
+    `lower(sku) IN (...)` for an import's chunk), which the plain unique index cannot serve."""
+    if not spec.is_code:
+        return None
+    return Index(code_index_name(table, spec.column), func.lower(column))
+
+
 def search_index_for(table: str, spec: FieldSpec) -> Index | None:
     """PostgreSQL trigram index that serves "contains" filters (ILIKE '%...%') on a text field."""
     if not spec.search_index:
@@ -95,6 +108,7 @@ def _build_class(model: ModelSpec, base: type, meta: Metadata) -> type:
         attrs[spec.column] = column
         found = (
             index_for(model.key, spec),
+            code_index_for(model.key, spec, column),
             search_index_for(model.key, spec),
             grams_index_for(model.key, spec, column),
         )

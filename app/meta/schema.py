@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Index, inspect, select, update
+from sqlalchemy import Index, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -37,7 +37,7 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
         if model.key not in existing:
             continue
         columns = {c["name"] for c in inspector.get_columns(model.key)}
-        indexes = {i["name"] for i in inspector.get_indexes(model.key)}
+        indexes = index_names(conn, model.key)
         for spec in model.fields:
             if spec.type == "lines" or spec.column in columns:
                 continue
@@ -52,7 +52,7 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
             index = index_for(model.key, spec)
             if index is not None and index.name not in indexes:
                 ops.create_index(index.name, model.key, [spec.column], unique=bool(index.unique))
-                indexes.add(index.name)
+                indexes.add(str(index.name))
                 changes.append(f"create index {index.name}")
         table = registry.tables.tables[model.key]
         for index in table.indexes:  # indexes declared after the table was made
@@ -62,6 +62,17 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
                 index.create(conn)
                 changes.append(f"create index {index.name}")
     return changes
+
+
+def index_names(conn: Connection, table: str) -> set[str]:
+    """The names of a table's indexes, expression indexes (a code's `lower(sku)`) included, which SQLAlchemy's
+    inspector does not reflect on SQLite."""
+    if conn.dialect.name == "sqlite":
+        found = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"), {"t": table}
+        )
+        return {name for (name,) in found}
+    return {str(i["name"]) for i in inspect(conn).get_indexes(table)}
 
 
 def _backfill(conn: Connection, registry: Registry, model: ModelSpec, spec: FieldSpec) -> None:

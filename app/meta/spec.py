@@ -99,6 +99,11 @@ class FieldSpec:
         """True for references to another row (link or user)."""
         return self.type in ("link", "user")
 
+    @property
+    def is_code(self) -> bool:
+        """A unique text field: a business key or any other code, compared whatever its case."""
+        return self.unique and self.type in ("text", "barcode")
+
     def to_dict(self) -> dict[str, Any]:
         """The field in the YAML / API shape (for export and the meta API)."""
         out: dict[str, Any] = {"type": self.type, "label": dict(self.label)}

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.i18n import t
 from app.meta.registry import Registry
-from app.meta.spec import FieldSpec, ModelSpec
+from app.meta.spec import ModelSpec
 from app.meta.types import ValueProblem
 
 # control, format (zero-width space and joiners, BOM, bidi marks), surrogates, private use, unassigned,
@@ -43,11 +43,6 @@ def _invisible(char: str) -> bool:
 def code_key(code: str) -> str:
     """What two codes must differ in to be two codes (case ignored)."""
     return code.lower()
-
-
-def is_code(spec: FieldSpec) -> bool:
-    """A unique text field: a business key or any other code."""
-    return spec.unique and spec.type in ("text", "barcode")
 
 
 def same_code(column: Any, code: str) -> ColumnElement[bool]:
@@ -79,7 +74,7 @@ def _model_collisions(session: Session, registry: Registry, model: ModelSpec) ->
     cls = registry.cls(model.key)
     out = []
     for spec in model.data_fields:
-        if not is_code(spec):
+        if not spec.is_code:
             continue
         groups: dict[str, list[tuple[int, str]]] = {}
         column = getattr(cls, spec.column)

@@ -26,7 +26,7 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change, change_row, write_audit_rows
-from app.services.records.codes import code_key, is_code, normalise_code, same_code
+from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import apply_computed, compute_fields
 from app.services.records.numbering import next_number
 from app.services.records.query import get_row
@@ -232,7 +232,7 @@ class RecordService:
         for spec in model.data_fields:
             if not spec.unique:
                 continue
-            code = is_code(spec)
+            code = spec.is_code
             first: dict[Any, int] = {}
             for index, values in enumerate(values_list):
                 value = values.get(spec.name)
@@ -493,7 +493,7 @@ class RecordService:
                 return found[0]
         try:
             value = FIELD_TYPES[spec.type].parse(spec, raw, self.resolver)
-            if is_code(spec) and value is not None:
+            if spec.is_code and value is not None:
                 value = normalise_code(value) or None
         except ValueProblem as exc:
             if memo is not None:
@@ -544,7 +544,7 @@ class RecordService:
             if not spec.unique or value is None:
                 continue
             column = getattr(cls, spec.column)
-            stmt = select(cls.id).where(same_code(column, value) if is_code(spec) else column == value)
+            stmt = select(cls.id).where(same_code(column, value) if spec.is_code else column == value)
             if pk is not None:
                 stmt = stmt.where(cls.id != pk)
             if self.session.execute(stmt.limit(1)).first() is not None:
