@@ -36,6 +36,7 @@ class ReceiptLine:
     amount: Decimal  # before tax
     source_model: str | None
     source_line: int | None
+    rejected: Decimal = ZERO  # base units refused at the door
 
     @property
     def unit_cost(self) -> Decimal | None:
@@ -62,6 +63,8 @@ def receipt_lines(ctx: ReportContext, start: dt.date, end: dt.date) -> list[Rece
             line.amount,
             line.source_model,
             line.source_line_id,
+            line.rejected_qty,
+            line.unit_ratio,
         )
         .join(doc, doc.id == line.parent_id)
         .where(doc.status == Status.SUBMITTED.value, doc.date >= start, doc.date <= end)
@@ -78,6 +81,7 @@ def receipt_lines(ctx: ReportContext, start: dt.date, end: dt.date) -> list[Rece
             Decimal(r.amount or 0),
             r.source_model,
             r.source_line_id,
+            Decimal(r.rejected_qty or 0) * Decimal(r.unit_ratio or 1),
         )
         for r in ctx.session.execute(ctx.scoped(stmt, "purchase_receipt_line"))
     ]
@@ -108,6 +112,7 @@ class _Supplier:
     judged: int = 0
     on_time: int = 0
     returned: Decimal = ZERO
+    rejected: Decimal = ZERO
     compared_amount: Decimal = ZERO  # what its receipts of items others also supplied cost
     at_others_prices: Decimal = ZERO  # what the same quantities cost at the other suppliers' average
     items: set[int] = field(default_factory=set)
@@ -118,7 +123,8 @@ def supplier_ranking(ctx: ReportContext) -> list[dict[str, Any]]:
     received on or before the delivery date promised on the order line they came from); the returned rate
     (base units returned to the supplier in the period against base units received); and the price against
     other suppliers of the same items (what its receipts cost against the same quantities at the average unit
-    cost of the other suppliers of each item, in percent: +5 is 5% dearer)."""
+    cost of the other suppliers of each item, in percent: +5 is 5% dearer); the rejected rate (base units
+    refused at the door against those received and refused)."""
     period: Period = ctx.params["period"]
     lines = receipt_lines(ctx, period.start, period.end)
     promised = _promised_dates(ctx, [r.source_line for r in lines if r.source_model == "purchase_order"])
@@ -129,6 +135,7 @@ def supplier_ranking(ctx: ReportContext) -> list[dict[str, Any]]:
         s.lines += 1
         s.qty += r.qty
         s.amount += r.amount
+        s.rejected += r.rejected
         s.items.add(r.item)
         due = promised.get(r.source_line) if r.source_model == "purchase_order" else None
         if due is not None:
@@ -160,6 +167,8 @@ def supplier_ranking(ctx: ReportContext) -> list[dict[str, Any]]:
                 "on_time_rate": rate(Decimal(s.on_time), Decimal(s.judged)),
                 "returned_qty": s.returned,
                 "returned_rate": rate(s.returned, s.qty),
+                "rejected_qty": s.rejected,
+                "rejected_rate": rate(s.rejected, s.qty + s.rejected),
                 "price_vs_others": dearer,
             }
         )

@@ -6,7 +6,9 @@ its scope: all the runner's) and only reshapes the answer into what those URLs h
 - a partner's account (`/accounts/<id>`, `/api/v1/accounts/<id>`): `partner_statement` per side for the balance
   and the statement, `ar_ageing` / `ap_ageing` for the ageing;
 - overdue customers (`/accounts/overdue`, `/api/v1/accounts/overdue`): `overdue`;
-- reorder suggestions (`/reorder/`, `/api/v1/reorder/suggestions`): `reorder`.
+- reorder suggestions (`/reorder/`, `/api/v1/reorder/suggestions`): `reorder`;
+- a supplier's scorecard (`/accounts/<id>`, `/api/v1/accounts/<id>/scorecard`): `supplier_ranking` for the
+  rates, `purchase_lines` for the price history.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.errors import Forbidden
+from app.i18n import t
 from app.services.access.rights import Access
 from app.services.money.receivables import PAYABLE, RECEIVABLE, readable_sides, require_side
 from reports.accounts import COLUMNS
@@ -140,3 +144,34 @@ def reorder_suggestions(session: Session, access: Access) -> list[dict[str, Any]
             }
         )
     return out
+
+
+def _fraction(percent: Any) -> str | None:
+    """A rate in percent ("33.33") as the scorecard has always answered it, a fraction ("0.3333")."""
+    return None if percent is None else str((Decimal(percent) / 100).quantize(Decimal("0.0001")))
+
+
+def supplier_scorecard(session: Session, access: Access, partner_id: int) -> dict[str, Any]:
+    """A supplier's record over all time: {receipt_lines, on_time_rate, rejected_rate, price_history: {sku:
+    [{date, price}]}}, rates as fractions, a price per base unit before tax per receipt and item. From
+    `supplier_ranking` and `purchase_lines`; Forbidden when the reader may run neither or may not see
+    purchase prices (a scorecard without its prices would be another page)."""
+    ranking = run_typed(session, access, "supplier_ranking", {"partner": partner_id, "period": ALL_TIME})
+    lines = run_typed(session, access, "purchase_lines", {"partner": partner_id, "period": ALL_TIME})
+    if not {"amount", "item"} <= {column.name for column in lines.columns}:
+        raise Forbidden(t("forbidden"))
+    row = next((r for r in ranking.rows if r["partner"] == partner_id), None)
+    cells = {} if row is None else _cells(ranking, row)
+    history: dict[str, list[dict[str, str]]] = {}
+    for line in lines.rows:
+        if line["document_model"] != "purchase_receipt" or not line.get("qty"):
+            continue
+        sku, _ = _link(_cells(lines, line).get("item"))
+        price = (Decimal(line["amount"]) / Decimal(line["qty"])).quantize(Decimal("0.0001"))
+        history.setdefault(sku, []).append({"date": str(line["date"]), "price": str(price)})
+    return {
+        "receipt_lines": (row or {}).get("lines", 0),
+        "on_time_rate": _fraction(cells.get("on_time_rate")),
+        "rejected_rate": _fraction(cells.get("rejected_rate")),
+        "price_history": history,
+    }

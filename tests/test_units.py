@@ -193,14 +193,16 @@ def test_the_supplier_scorecard_counts_base_units_and_costs(app, admin_api):
     sku, _ = with_box(admin_api)
     supplier = unique("US")
     pk = create(admin_api, "partner", code=supplier, name="整箱供应商", kind="supplier")["id"]
-    lines = [
-        {"item": sku, "qty": "1", "rejected_qty": "1", "unit": "BOX", "price": "48"},
-        {"item": sku, "qty": "24", "price": "2"},
-    ]
-    post(admin_api, "purchase_receipt", lines, warehouse="WH01", partner=supplier)
+    boxes = [{"item": sku, "qty": "1", "rejected_qty": "1", "unit": "BOX", "price": "48"}]
+    post(admin_api, "purchase_receipt", boxes, warehouse="WH01", partner=supplier, date="2026-11-02")
+    bottles = [{"item": sku, "qty": "24", "price": "2"}]
+    post(admin_api, "purchase_receipt", bottles, warehouse="WH01", partner=supplier, date="2026-11-03")
     card = admin_api.get(f"/api/v1/accounts/{pk}/scorecard").get_json()
-    assert card["rejected_rate"] == "0.3333"  # 24 of 72 bottles, not 1 of 26 lines' units
-    assert [p["price"] for p in card["price_history"][sku]] == ["2.0000", "2.0000"]  # per bottle either way
+    assert card["receipt_lines"] == 2 and card["rejected_rate"] == "0.3333"  # 24 of 72 bottles, not 1 of 26 units
+    assert card["price_history"][sku] == [  # a price per receipt, per bottle either way
+        {"date": "2026-11-02", "price": "2.0000"},
+        {"date": "2026-11-03", "price": "2.0000"},
+    ]
 
 
 def test_a_draft_saved_before_units_converted_posts_only_in_the_base_unit(app, admin_api):

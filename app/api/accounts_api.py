@@ -26,13 +26,12 @@ from app.services.money.open_items import (
     payment_from_open_items,
 )
 from app.services.money.prices import last_price as last_partner_price
-from app.services.money.prices import supplier_scorecard
 from app.services.money.receivables import PAYABLE, RECEIVABLE
 from app.services.records.query import get_row
 from app.services.records.serialize import rows_to_json
 from app.web.context import current_access, session
 from app.web.inputs import json_object
-from reports.views import overdue_customers, partner_account
+from reports.views import overdue_customers, partner_account, supplier_scorecard
 
 
 def _today() -> dt.date:
@@ -154,7 +153,7 @@ class AccountsApi(BaseApi):
         """
         access, reg = current_access(), registry()
         get_row(session(), access, reg.model("partner"), pk)
-        return self.response(200, **supplier_scorecard(session(), reg, pk, access))
+        return self.response(200, **supplier_scorecard(session(), access, pk))
 
     @expose("/<int:pk>/open_items", methods=["GET"])
     @protect()

@@ -3,6 +3,7 @@ partner accounts and the cash accounts."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -17,7 +18,6 @@ from app.i18n import label, t
 from app.meta.spec import FIGURES, SIDE_FIGURE
 from app.meta.types import FIELD_TYPES
 from app.services.money.cash import ZERO, account_balances
-from app.services.money.prices import may_read_scorecard, supplier_scorecard
 from app.services.money.receivables import (
     PAYABLE,
     RECEIVABLE,
@@ -30,7 +30,7 @@ from app.services.users.accounts import UserError, assign_places, department_cod
 from app.views.changes import PLATFORM_TABLES, model_label
 from app.views.labels import role_label, type_label, user_name
 from app.web.context import current_access, session
-from reports.views import overdue_customers, partner_account
+from reports.views import overdue_customers, partner_account, supplier_scorecard
 
 
 class FieldsAdminView(BaseView):
@@ -214,8 +214,9 @@ class AccountsView(BaseView):
         except Forbidden:
             abort(403)
         scorecard = None
-        if row.kind in ("supplier", "both") and may_read_scorecard(access):
-            scorecard = supplier_scorecard(session(), reg, pk, access)
+        if row.kind in ("supplier", "both"):
+            with contextlib.suppress(Forbidden):  # the account shows without a scorecard the reader may not see
+                scorecard = supplier_scorecard(session(), access, pk)
         reminders = None
         if row.kind in ("customer", "both") and RECEIVABLE in readable_sides(access):
             from app.schedules.dunning import reminders_of

@@ -1,4 +1,4 @@
-"""Prices: each partner's last price, line defaults (unit, price), supplier price history and scorecard."""
+"""Prices: each partner's last price and line defaults (unit, price)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.ledger.compute import HUNDRED, price_before_tax
@@ -19,7 +19,7 @@ from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
 from app.services.records.serialize import value_to_json
 from app.services.records.settings import policy
-from app.services.stock.units import ONE, packaging, per_base_unit, unit_ratios
+from app.services.stock.units import ONE, packaging, unit_ratios
 
 SIDES = {
     "sales": ("sales_delivery", "sales_order"),
@@ -258,81 +258,3 @@ def suggested_line(
         if spec is not None and access.can_see(line_model, spec):
             out[name] = value_to_json(session, access, spec, value)
     return out
-
-
-SCORECARD_USES = (
-    ("purchase_receipt", ("partner", "date", "source_number", "prices_include_tax")),
-    ("purchase_receipt_line", ("item", "qty", "rejected_qty", "price", "tax_rate", "unit_ratio")),
-    ("purchase_order", ("number",)),
-    ("purchase_order_line", ("item", "delivery_date")),
-    ("item", ("sku",)),
-)
-
-
-def may_read_scorecard(access: Access) -> bool:
-    """May the reader see supplier scorecards (receipts with their prices, orders with their dates)?"""
-    return all(access.may_use(model, *fields) for model, fields in SCORECARD_USES)
-
-
-def supplier_scorecard(
-    session: Session, registry: Registry, partner_id: int, access: Access | None = None
-) -> dict[str, Any]:
-    """On-time receipts against promised dates, rejected share (in base units), and the price history per
-    item (per base unit, before tax: what the goods cost, whatever unit and basis each receipt used).
-    For a reader (`access`): Forbidden unless they may read what it uses, and only their receipts and orders."""
-    if access is not None:
-        for model_key, fields in SCORECARD_USES:
-            access.require_use(model_key, *fields)
-    receipt, line = registry.cls("purchase_receipt"), registry.cls("purchase_receipt_line")
-    order, order_line = registry.cls("purchase_order"), registry.cls("purchase_order_line")
-    item = registry.cls("item")
-    receipt_scope = access.scope(registry.model("purchase_receipt")) if access is not None else None
-    order_scope = access.scope(registry.model("purchase_order")) if access is not None else None
-    rows = session.execute(
-        select(
-            receipt.date,
-            receipt.source_number,
-            receipt.prices_include_tax,
-            line.item_id,
-            line.qty,
-            line.rejected_qty,
-            line.price,
-            line.tax_rate,
-            line.unit_ratio,
-            item.sku,
-        )
-        .join(receipt, receipt.id == line.parent_id)
-        .join(item, item.id == line.item_id)
-        .where(receipt.partner_id == partner_id, receipt.status == Status.SUBMITTED)
-        .where(receipt_scope if receipt_scope is not None else true())
-        .order_by(receipt.date, line.id)
-    ).all()
-    promised: dict[tuple[str, int], Any] = {}
-    numbers = {r.source_number for r in rows if r.source_number}
-    if numbers:
-        for number, item_id, due in session.execute(
-            select(order.number, order_line.item_id, order_line.delivery_date)
-            .join(order, order.id == order_line.parent_id)
-            .where(order.number.in_(numbers))
-            .where(order_scope if order_scope is not None else true())
-        ):
-            promised[(number, item_id)] = due
-    judged = [(r.date, promised.get((r.source_number, r.item_id))) for r in rows]
-    judged = [(got, due) for got, due in judged if due is not None]
-    accepted = sum((Decimal(r.qty) * Decimal(r.unit_ratio or 1) for r in rows), Decimal(0))
-    rejected = sum((Decimal(r.rejected_qty or 0) * Decimal(r.unit_ratio or 1) for r in rows), Decimal(0))
-    history: dict[str, list[dict[str, str]]] = {}
-    for r in rows:
-        if r.price is not None:
-            cost = per_base_unit(price_before_tax(Decimal(r.price), r.tax_rate, bool(r.prices_include_tax)), r)
-            history.setdefault(r.sku, []).append({"date": r.date.isoformat(), "price": str(cost)})
-    return {
-        "receipt_lines": len(rows),
-        "on_time_rate": None
-        if not judged
-        else str((Decimal(sum(1 for got, due in judged if got <= due)) / len(judged)).quantize(Decimal("0.0001"))),
-        "rejected_rate": None
-        if accepted + rejected == 0
-        else str((rejected / (accepted + rejected)).quantize(Decimal("0.0001"))),
-        "price_history": history,
-    }
