@@ -186,6 +186,55 @@ def test_alerts_ring_the_bell_once_and_mail_the_digest_the_user_chose(
     assert _notifications(app, "u_purchaser", f"low_stock:{item_id}")[0].read_at is not None
 
 
+def test_opening_a_notification_writes_even_when_another_writer_commits_during_the_request(app, login_as):
+    """Following the bell's link is a GET that marks the notification read: on SQLite it must hold the write
+    lock from the request's start like a POST, or a commit by another process between the request's first read
+    and its update can fail it with "database is locked" (seen in CI as a 503 when a job finished beside it).
+    Here another connection tries to commit while the request checks its sign-in: it is the one that waits."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from app.extensions import db
+    from app.schedules.notify import notify
+    from app.schedules.tables import notification
+
+    with app.app_context():
+        user_id = app.appbuilder.sm.find_user(username="u_purchaser").id
+        ids = [notify(db.session, user_id, "mention", unique("N"), link="/reorder/") for _ in range(2)]
+        db.session.commit()
+        engine = db.engine
+    side_writes: list[str] = []
+
+    def commit_beside(_conn, _cursor, statement, *_args) -> None:
+        if side_writes or "FROM jxc_login_session" not in statement:
+            return
+        if engine.dialect.name != "sqlite":
+            side_writes.append("not sqlite")
+            return
+        other = sqlite3.connect(engine.url.database, timeout=0.2, isolation_level=None)
+        try:
+            other.execute("UPDATE jxc_notification SET text = text WHERE id = ?", (ids[1],))
+            side_writes.append("committed")
+        except sqlite3.OperationalError as locked:
+            side_writes.append(str(locked))
+        finally:
+            other.close()
+
+    buyer = login_as("purchaser")
+    event.listen(engine, "before_cursor_execute", commit_beside)
+    try:
+        opened = buyer.get(f"/notifications/{ids[0]}/open")
+    finally:
+        event.remove(engine, "before_cursor_execute", commit_beside)
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/reorder/")
+    assert side_writes in (["database is locked"], ["not sqlite"])
+    with app.app_context():
+        read_at = db.session.execute(select(notification.c.read_at).where(notification.c.id == ids[0])).scalar_one()
+        db.session.remove()
+    assert read_at is not None
+
+
 def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, monkeypatch):
     from app.backups import list_backups, settings_of
     from app.backups.restore import check_backup

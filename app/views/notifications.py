@@ -14,7 +14,7 @@ from app.errors import ValidationFailed
 from app.i18n import t
 from app.schedules.notify import mark_read, open_one, recent, unread_count
 from app.schedules.prefs import ALERT_KINDS, CHANNELS, get_pref, save_pref
-from app.web.context import current_access, session
+from app.web.context import current_access, session, writes_on_get
 
 PAGE_ROWS = 200
 
@@ -39,6 +39,7 @@ class NotificationsView(BaseView):
 
     @expose("/<int:pk>/open")
     @has_access
+    @writes_on_get
     def open(self, pk: int) -> Any:
         """Follow a notification's link, marking it read (its link within JXC, else this page)."""
         link = open_one(session(), current_access().user_id or 0, pk)

@@ -14,6 +14,14 @@ from app.services.access.rights import Access
 from app.services.users.access import access_for
 
 
+def writes_on_get(view: Any) -> Any:
+    """Mark a view reached by a plain link (a GET) that writes, such as opening a notification (it is marked
+    read): its request takes the write lock at its start like a POST does (app.web.security), so on SQLite its
+    write never meets a snapshot another writer has moved past ("database is locked")."""
+    view.jxc_writes = True
+    return view
+
+
 def request_user() -> Any:
     """The user of this request, from the session cookie or the JWT bearer token."""
     if current_user and current_user.is_authenticated:

@@ -32,7 +32,9 @@ CSP = (
 
 def _start_request() -> Any:
     """Runs before FAB's own hooks, so the first statement of a write request takes the write lock."""
-    g.jxc_write_token = write_intent.set(request.method in UNSAFE and not NO_WRITE_LOCK.match(request.path))
+    view = current_app.view_functions.get(request.endpoint or "")
+    writes = request.method in UNSAFE or getattr(view, "jxc_writes", False)
+    g.jxc_write_token = write_intent.set(writes and not NO_WRITE_LOCK.match(request.path))
     rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
     g.request_id = rid
     g.jxc_rid_token = request_id_var.set(rid)
