@@ -3,8 +3,8 @@
 Validation parses every cell with the field types the grid and the API use (app/meta/types.py), with
 every linked column resolved in one query (`Resolver.preload`), and collects every error at once as
 `row N, column C: message`. Apply goes through `RecordService` (permissions, masks, scope, rules,
-computed fields): new rows set-based with `create_many` (a multi-row INSERT, one scope query and one audit
-statement per chunk) where the model allows it, others row by row in batch mode; the caller's
+computed fields): new rows set-based with `create_many` (a bulk insert, COPY on PostgreSQL, one scope query
+and one audit insert per chunk) where the model allows it, others row by row in batch mode; the caller's
 transaction decides whether it stands (a job commits it with its status, a dry run rolls it back).
 
 Modes: `all` (default: one error refuses the whole file) or `valid` (bad rows skipped, the rest

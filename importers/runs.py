@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from app.clock import utcnow
 from app.errors import CellError, NotFound, ServiceError, ValidationFailed
 from app.i18n import t
+from app.services.records.bulk import insert_rows
 from app.services.records.write import RecordService
 from importers.matcher import normalise_header
 from importers.tables import import_change, import_layout, import_run
@@ -102,8 +103,7 @@ def record_import(
             for change in outcome.followed_rows
         ]
     )
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(import_change), rows[start : start + CHUNK])
+    insert_rows(session, import_change, rows)
     return import_id
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
+from app.services.records.bulk import insert_rows
 from app.services.records.tables import audit_log
 
 if TYPE_CHECKING:
@@ -48,9 +49,8 @@ def write_audit(session: Session, **fields: Any) -> None:
 
 
 def write_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append audit rows built by `audit_row` in one statement (batches)."""
-    if rows:
-        session.execute(insert(audit_log), rows)
+    """Append audit rows built by `audit_row` in bulk (batches; COPY on PostgreSQL)."""
+    insert_rows(session, audit_log, rows)
 
 
 def change_row(

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,6 +26,7 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change, change_row, write_audit_rows
+from app.services.records.bulk import insert_rows
 from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import apply_computed, compute_fields
 from app.services.records.numbering import next_number
@@ -36,7 +37,7 @@ from app.services.records.serialize import snapshot
 from app.services.records.settings import field_default
 
 CONTROL_KEYS = {"id", "version", "line_no"}
-BULK_CHUNK = 1000  # rows per multi-row INSERT and per scope / unique query of create_many
+BULK_CHUNK = 1000  # rows per bulk insert (COPY on PostgreSQL) and per scope / unique query of create_many
 MEMO_TYPES = (str, int, float)  # raw values whose parsed outcome a batch remembers
 MEMO_SIZE = 50_000
 
@@ -136,9 +137,9 @@ class RecordService:
 
         Each payload is parsed and checked as `create` checks it (masks, defaults, own scope, required
         fields, codes normalised and unique against the table and the other rows, the model's rules, computed
-        fields); the good rows are written with one multi-row INSERT per chunk, checked against the user's
-        row scope in one query per chunk (a row that would leave it is removed again and reported on its
-        row) and audited in one statement per chunk. Nothing is committed here."""
+        fields); the good rows are written with one bulk insert per chunk (COPY on PostgreSQL), checked
+        against the user's row scope in one query per chunk (a row that would leave it is removed again and
+        reported on its row) and audited in one bulk insert per chunk. Nothing is committed here."""
         model = self._writable_model(model_key, "write")
         if not self.creates_in_bulk(model):
             raise ValueError(f"{model.key} is created row by row")
@@ -186,7 +187,7 @@ class RecordService:
             self.session.flush()  # rows written through the ORM before (they are in the unique checks above)
             for row, pk in zip(rows, self._new_ids(table, len(rows)), strict=True):
                 row["id"] = pk
-            self.session.execute(insert(table), rows)  # executemany / multi-row VALUES, no RETURNING
+            insert_rows(self.session, table, rows)  # COPY on PostgreSQL, executemany on SQLite; no RETURNING
         written = [_Written(row) for row in rows]
         outside = self._outside_scope(model, written)
         scoped = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
