@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import RE_HANS
+from pypinyin.seg.simpleseg import simple_seg
 
 ZERO = Decimal(0)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -174,14 +177,24 @@ def _keep_as_is(text: str) -> Any:
     return list(text)
 
 
+@lru_cache(maxsize=8192)
+def _hans_initials(hans: str) -> str:
+    """The initials of a run of Chinese characters, its words found by pypinyin's phrase segmentation
+    (重庆 -> CQ, not ZQ). Names repeat their runs (基准商品 1, 基准商品 2 ...): each is spelled once."""
+    return "".join(lazy_pinyin(hans, style=Style.FIRST_LETTER, errors=_keep_as_is))
+
+
 @reads("name")
 def pinyin_initials(values: dict[str, Any]) -> str | None:
-    """Pinyin initials of the name (农夫山泉 -> NFSQ), for lookup by typing."""
+    """Pinyin initials of the name (农夫山泉 -> NFSQ), for lookup by typing.
+
+    pypinyin splits a name into runs of Chinese characters and runs of others (kept as they are) and
+    segments each Chinese run on its own, so spelling run by run is what it spells for the whole name."""
     name = values.get("name")
     if not name:
         return None
-    letters = lazy_pinyin(str(name), style=Style.FIRST_LETTER, errors=_keep_as_is)
-    return "".join(letters).upper()[:64]
+    letters = "".join(_hans_initials(run) if RE_HANS.match(run) else run for run in simple_seg(str(name)))
+    return letters.upper()[:64]
 
 
 CN_DIGITS = "零壹贰叁肆伍陆柒捌玖"
