@@ -21,6 +21,7 @@ class ReportContext:
     report: ReportSpec
     params: dict[str, Any]
     link_targets: dict[str, str] = field(default_factory=dict)  # column -> model (or "user") of its ids
+    choices: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # column -> value -> label {zh, en}
     totals: dict[str, Any] = field(default_factory=dict)  # totals a handler works out itself (ratios)
 
     @property

@@ -159,19 +159,20 @@ def add_grouped(
         out = merged.setdefault(key, dict(zip(groups, key, strict=True)))
         for name in columns:
             out[name] = out.get(name, ZERO) + sign * Decimal(row[f"s_{name}"] or 0)
-    ctx.link_targets.update(_targets(ctx, model_key, groups))
+    _describe_groups(ctx, model_key, groups)
 
 
-def _targets(ctx: ReportContext, model_key: str, groups: dict[str, str]) -> dict[str, str]:
-    """Which model (or 'user') each link-valued group column points at."""
+def _describe_groups(ctx: ReportContext, model_key: str, groups: dict[str, str]) -> None:
+    """What the group columns hold, for the runner to show and drill by: the model (or 'user') a link-valued
+    one points at (`ctx.link_targets`), the labels of a select-valued one (`ctx.choices`)."""
     paths = _Paths(ctx, model_key)
-    found = {}
     for name, path in groups.items():
         if ":" in path:
             continue
         _, spec = paths.field(path)
         if spec.type == "user":
-            found[name] = "user"
+            ctx.link_targets[name] = "user"
         elif spec.type == "link":
-            found[name] = spec.to or ""
-    return found
+            ctx.link_targets[name] = spec.to or ""
+        elif spec.options:
+            ctx.choices[name] = {option.value: option.label for option in spec.options}

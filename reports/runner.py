@@ -41,6 +41,7 @@ class Result:
     totals: dict[str, Any]
     chart: ChartSpec | None
     links: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)  # column -> id -> {id, key, name}
+    choices: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # column -> value -> label {zh, en}
 
     @property
     def period(self) -> Period | None:
@@ -50,6 +51,11 @@ class Result:
     def cell(self, row: dict[str, Any], column: ReportColumn) -> Any:
         """A value as JSON: decimals as exact text, dates ISO, links {id, key, name} (empty when not visible)."""
         value = row.get(column.name)
+        if column.name in self.choices:  # a select's value as its label; a blank one said so
+            labels = self.choices[column.name]
+            if value in labels:
+                return label(labels[value], value)
+            return t("report.blank") if value is None else value
         if value is None:
             return None
         if column.name in self.links:
@@ -59,6 +65,14 @@ class Result:
         if isinstance(value, dt.date):
             return value.isoformat()
         return value
+
+    def drill_value(self, row: dict[str, Any], column: ReportColumn) -> str:
+        """A value as the report a row drills into takes it: a link by its key, a select by its value (not
+        its label), the rest as typed ('' when blank or hidden)."""
+        if column.name in self.choices:
+            return str(row.get(column.name) or "")
+        cell = self.cell(row, column)
+        return str(cell.get("key") or "") if isinstance(cell, dict) else param_text(cell)
 
     def text(self, row: dict[str, Any], column: ReportColumn) -> str:
         """A value as a person reads it (links as their key and name)."""
@@ -118,7 +132,7 @@ def run_with(session: Session, access: Access, report: ReportSpec, params: dict[
     if chart is not None:
         series = tuple(s for s in chart.series if s in names)
         chart = ChartSpec(chart.type, chart.x, series) if chart.x in names and series else None
-    result = Result(report, params, columns, rows, totals, chart)
+    result = Result(report, params, columns, rows, totals, chart, choices=ctx.choices)
     for column in columns:
         target = ctx.link_targets.get(column.name) or (column.to if column.type in ("link", "user") else None)
         if column.type == "user":
@@ -184,11 +198,10 @@ def drill_url(result: Result, row: dict[str, Any]) -> str | None:
             value = param_text(result.params.get(source[1:]))
             if source in result.links:  # a linked row: by its key, as a person types it
                 value = str(result.links[source].get(result.params[source[1:]], {}).get("key") or "")
+        elif source in columns:
+            value = result.drill_value(row, columns[source])
         else:
-            if source not in columns:
-                continue
-            cell = result.cell(row, columns[source])
-            value = cell["key"] if isinstance(cell, dict) else param_text(cell)
+            continue
         if value:
             args[target] = value
     if group is not None:
@@ -204,15 +217,13 @@ def _group_arg(result: Result, row: dict[str, Any], columns: dict[str, ReportCol
         return None
     choice = result.params.get(query.group_param)
     target = drill.group.get(str(choice))
-    cell = result.cell(row, columns["group"])
-    if target is None or cell is None:
+    value = result.drill_value(row, columns["group"])
+    if target is None or not value:
         return None
-    if isinstance(cell, dict):
-        return target, str(cell["key"])
     bucket = query.groups.get(str(choice), "").partition(":")[2]
     if not bucket:
-        return target, str(cell)
-    span = bucket_period(str(cell), bucket)
+        return target, value
+    span = bucket_period(value, bucket)
     period = result.period
     if period is not None:  # a week or month reaching outside the period: only the days the row counted
         span = Period(max(span.start, period.start), min(span.end, period.end))

@@ -21,6 +21,7 @@ from app.services.money.reorder import suggestions
 from reports.context import ReportContext
 from reports.params import Period
 from reports.query import add_grouped
+from reports.sales import document_lines
 
 ZERO = Decimal(0)
 IN_KINDS = {"purchase_receipt": "purchase", "sales_return": "return", "stock_transfer": "transfer", "stocktake": "gain"}
@@ -279,15 +280,15 @@ def stocktake_loss(ctx: ReportContext) -> list[dict[str, Any]]:
 
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     add_grouped(ctx, merged, "stocktake_line", 1, measures)
-    reasons = ctx.registry.model("stocktake_line").field("reason")
-    labels = {option.value: option.label for option in (reasons.options if reasons else ())}
     out = []
     for row in merged.values():
         if not (row["loss_qty"] or row["gain_qty"]):
             continue  # lines counted as booked
-        if ctx.params.get("by") == "reason":
-            reason = row["group"]
-            row["group"] = label(labels[reason], reason) if reason in labels else t("report.no_reason")
         row["net_value"] = row["loss_value"] - row["gain_value"]
         out.append(row)
     return out
+
+
+def stocktake_lines(ctx: ReportContext) -> list[dict[str, Any]]:
+    """盘点差异明细: the posted stocktake lines behind a row of 盘点损耗, those whose count differs from the book."""
+    return [row for row in document_lines(ctx) if row["diff_qty"]]

@@ -9,7 +9,7 @@ from typing import Any
 from app.clock import business_today
 from tests.conftest import unique
 from tests.ledger_helpers import new_item, new_partner, post
-from tests.test_reports import run
+from tests.test_reports import follow, run
 
 
 def category(api: Any) -> str:
@@ -267,7 +267,7 @@ def test_purchase_cost_trend_per_supplier_and_month_against_the_previous_one(adm
     ]
 
 
-def test_stocktake_loss_by_reason_and_warehouse(admin_api, api_as):
+def test_stocktake_loss_by_reason_and_warehouse(admin_api, api_as, login_as):
     kind = category(admin_api)
     l1, l2 = (new_item(admin_api, category=kind) for _ in range(2))
     lines = [{"item": l1, "qty": "10", "price": "2"}, {"item": l2, "qty": "5", "price": "4"}]
@@ -288,6 +288,23 @@ def test_stocktake_loss_by_reason_and_warehouse(admin_api, api_as):
     assert table(by_warehouse, *columns) == [("WH01", "3", "6.00", "1", "4.00", "2.00")]
     keeper = run(api_as("warehouse"), "stocktake_loss", period=period, category=kind)
     assert [c["name"] for c in keeper["columns"]] == ["group", "loss_qty", "gain_qty"]
+    # drill-down: a reason's row opens the differing lines with that reason (by its value, not its label),
+    # a warehouse's all of them; each line opens its stocktake
+    damage = answer["rows"][0]
+    assert "reason=damage" in damage["_drill"] and damage["_drill"].startswith("/reports/stocktake_lines/?")
+    line = ("warehouse", "item", "reason", "book_qty", "counted_qty", "diff_qty", "amount")
+    damaged = follow(admin_api, damage["_drill"])
+    assert table(damaged, *line) == [("WH01", l1, "损坏", "10", "7", "-3", "-6.00")]
+    assert damaged["rows"][0]["_drill"].startswith("/m/stocktake/?search=PD")
+    both = follow(admin_api, by_warehouse["rows"][0]["_drill"])
+    assert sorted(table(both, "item", "diff_qty", "amount")) == sorted([(l1, "-3", "-6.00"), (l2, "1", "4.00")])
+    assert both["totals"]["amount"] == "-2.00"
+    # the keeper follows the same rows and sees quantities only
+    keeper_lines = follow(api_as("warehouse"), keeper["rows"][0]["_drill"])
+    assert table(keeper_lines, "item", "reason", "diff_qty") == [(l1, "损坏", "-3")]
+    assert "amount" not in {c["name"] for c in keeper_lines["columns"]} and "amount" not in keeper_lines["totals"]
+    page = login_as("warehouse").get(keeper["rows"][0]["_drill"]).get_data(as_text=True)  # the page it opens
+    assert '<option value="">全部</option>' in page and '<option value="damage" selected>损坏</option>' in page
 
 
 def test_recommendations_due_again_and_bought_together_on_the_customer_page_and_the_order_form(

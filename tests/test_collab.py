@@ -12,6 +12,7 @@ import pytest
 from app.extensions import db, registry
 from tests.conftest import PASSWORD, Api
 from tests.ledger_helpers import document, new_item
+from tests.test_reports import follow
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -189,8 +190,13 @@ def test_complaint_from_delivery_to_closed(api_as, delivery):
     listed = sales.get(f"/api/v1/complaints/of_partner/{partner_id}").get_json()["result"]
     assert pk in [c["id"] for c in listed]
     report = clerk.get("/api/v1/reports/complaints?by=type").get_json()
-    damage = next(r for r in report["rows"] if r["group"] in ("damage", {"key": "damage"}) or "破损" in str(r["group"]))
-    assert int(damage["count"]) >= 1
+    damage = next(r for r in report["rows"] if r["group"] == "运输破损")  # the type's label, not its value
+    assert int(damage["count"]) >= 1 and "type=damage" in damage["_drill"]
+    listed = follow(clerk, damage["_drill"])  # the complaints behind the row, each opening its complaint
+    (mine,) = [r for r in listed["rows"] if r["number"] == complaint["number"]]
+    assert (mine["type"], mine["severity"], mine["status"], mine["credit"]) == ("运输破损", "高", "已关闭", "50.00")
+    assert mine["_drill"] == f"/m/complaint/?search={complaint['number']}"
+    assert {r["type"] for r in listed["rows"]} == {"运输破损"}
     assert api_as("purchaser").get(f"/api/v1/complaints/of_partner/{partner_id}").status_code in (403, 404)
 
 

@@ -267,3 +267,28 @@ def test_backfill_must_name_a_field_of_the_same_type_or_be_a_value():
     bad_value = load_metadata(METADATA, [runtime("item", "weight", type="decimal", backfill="heavy")])[1]
     assert any("backfill 'heavy' is neither a field nor a value" in e.message for e in bad_value)
     assert load_metadata(METADATA, [runtime("item", "weight", type="decimal", backfill="0")])[1] == []
+
+
+def test_a_report_param_takes_a_select_fields_options_and_every_drill_leads_somewhere_its_reader_may_go(tmp_path):
+    """A select parameter's choices are the field's (`options_from`); a role that runs a report runs the one its
+    rows drill into (else the link would lead to a refusal)."""
+    meta, errors = load_metadata(METADATA)
+    assert meta is not None
+    (reason,) = [p for p in meta.reports["stocktake_lines"].params if p.name == "reason"]
+    field = meta.models["stocktake_line"].field("reason")
+    assert field is not None and [v for v, _ in reason.options] == [o.value for o in field.options]
+    root = tmp_path / "metadata"
+    shutil.copytree(METADATA, root)
+    lines = root / "reports" / "stocktake_lines.yaml"
+    lines.write_text(lines.read_text(encoding="utf-8").replace("stocktake_line.reason", "stocktake_line.reasn"))
+    roles = root / "roles.yaml"
+    text = roles.read_text(encoding="utf-8")
+    assert "stocktake_loss, stocktake_lines]" in text
+    roles.write_text(text.replace("stocktake_loss, stocktake_lines]", "stocktake_loss]"), encoding="utf-8")
+    meta, errors = load_metadata(root)
+    assert meta is None
+    messages = sorted(e.message for e in errors)
+    assert messages == [
+        "param 'reason': options_from 'stocktake_line.reasn' is not a select field (model.field)",
+        "role 'warehouse': runs 'stocktake_loss' but not 'stocktake_lines', which its rows drill into",
+    ]

@@ -179,7 +179,7 @@ def _params(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector) 
         to = spec.get("to")
         if spec["type"] == "link" and to not in models:
             out.add(where, f"param '{name}': links to missing model '{to}'", hint(str(to), models))
-        options: list[tuple[str, dict[str, str]]] = []
+        options: list[tuple[str, dict[str, str]]] = _field_options(spec.get("options_from"), models, name, where, out)
         for option in spec.get("options") or []:
             option_label = texts(option.get("label")) if isinstance(option, dict) else None
             if option_label is None or not isinstance(option.get("value"), str):
@@ -193,6 +193,22 @@ def _params(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector) 
             out.add(where, f"param '{name}': default '{default}' is not an option")
         params.append(ReportParam(name, spec["type"], label, to, tuple(options), default, bool(spec.get("required"))))
     return tuple(params)
+
+
+def _field_options(
+    path: Any, models: dict[str, ModelSpec], name: str, where: str, out: Collector
+) -> list[tuple[str, dict[str, str]]]:
+    """A select parameter's choices taken from a select field (`options_from: model.field`): one list of
+    reasons, types or statuses, the field's, never a copy that drifts from it."""
+    if path is None:
+        return []
+    model_key, _, field_name = str(path).partition(".")
+    model = models.get(model_key)
+    field = model.field(field_name) if model is not None else None
+    if field is None or not field.options:
+        out.add(where, f"param '{name}': options_from '{path}' is not a select field (model.field)")
+        return []
+    return [(option.value, dict(option.label)) for option in field.options]
 
 
 def _columns(
@@ -457,5 +473,12 @@ def load_reports(
                     f"{root.name}/roles.yaml",
                     f"role '{role.key}': report '{pattern}' matches no report",
                     hint(pattern, reports),
+                )
+        for report in reports.values():  # a row that drills into a report its reader may not run leads nowhere
+            drill = report.drill
+            if drill is not None and drill.report in reports and role.runs(report.key) and not role.runs(drill.report):
+                out.add(
+                    f"{root.name}/roles.yaml",
+                    f"role '{role.key}': runs '{report.key}' but not '{drill.report}', which its rows drill into",
                 )
     return reports

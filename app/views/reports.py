@@ -25,6 +25,8 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
     fields = []
     for param in report.params:
         choices = [(v, label(text, v)) for v, text in param.options]
+        if param.type == "select" and param.default is None:  # a filter that may be left open
+            choices.insert(0, ("", t("report.any")))
         value = args.get(param.name, param.default if param.type in ("select", "date_range") else "") or ""
         if param.type == "date_range":  # the presets are offered and shown as words (本月), which parse back
             choices = [(t(f"report.preset.{p}"), t(f"report.preset.{p}")) for p in PRESETS]
