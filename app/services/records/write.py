@@ -77,6 +77,7 @@ class RecordService:
         self._held: dict[tuple[str, int], _Held] = {}
         self._audit_rows: list[dict[str, Any]] = []
         self._parsed: dict[tuple[int, type, Any], Any] = {}  # batches: (field, raw) -> (value,) or the problem
+        self._verdicts: dict[tuple[str, str, bool], tuple[FieldSpec | None, str]] = {}  # see _field_verdict
         self.followed: list[dict[str, Any]] = []  # updates rules made to other rows (follow_update)
         self.followed_any = False  # whether any rule made one in this service's life
 
@@ -431,14 +432,14 @@ class RecordService:
         errors: list[CellError] = []
         lines: list[dict[str, Any]] | None = None
         for name, raw in payload.items():
-            where = f"{prefix}{name}"
             if name in CONTROL_KEYS:
                 continue
-            spec = model.field(name)
-            if spec is None or not self.access.can_see(model, spec):
+            where = f"{prefix}{name}"
+            spec, verdict = self._field_verdict(model, name, row is None)
+            if spec is None:
                 errors.append(CellError(where, t("unknown_field"), row_ref))
                 continue
-            if spec.type == "lines":
+            if verdict == "lines":
                 if not isinstance(raw, list):
                     errors.append(CellError(where, t("not_list"), row_ref))
                     continue
@@ -462,10 +463,7 @@ class RecordService:
                         )
                     lines.append(line_values)
                 continue
-            writable = self.access.can_write(model, spec)
-            if spec.name == "number" and model.kind == "document" and row is None:
-                writable = True
-            if not writable:
+            if verdict == "readonly":
                 current = None if row is None else FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
                 if row is not None and self._same(spec, raw, getattr(row, spec.column), current):
                     continue  # echoing back an unchanged read-only value is harmless
@@ -480,6 +478,27 @@ class RecordService:
                 shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
                 errors.append(CellError(where, t("user_missing", value=shown), row_ref))
         return values, lines, errors
+
+    def _field_verdict(self, model: ModelSpec, name: str, creating: bool) -> tuple[FieldSpec | None, str]:
+        """What a payload may do with a field, worked out once per model and field (not per cell): (None, "")
+        when the user may not see it (or it does not exist), else its spec and "lines", "write" or
+        "readonly". A new document's number may be typed."""
+        key = (model.key, name, creating)
+        found = self._verdicts.get(key)
+        if found is None:
+            spec = model.field(name)
+            if spec is None or not self.access.can_see(model, spec):
+                found = (None, "")
+            elif spec.type == "lines":
+                found = (spec, "lines")
+            elif self.access.can_write(model, spec) or (
+                creating and spec.name == "number" and model.kind == "document"
+            ):
+                found = (spec, "write")
+            else:
+                found = (spec, "readonly")
+            self._verdicts[key] = found
+        return found
 
     def _parse_value(self, spec: FieldSpec, raw: Any) -> Any:
         """A typed value as stored (codes normalised); ValueProblem when it does not parse. In a batch the
