@@ -1,8 +1,10 @@
-"""Many new rows into one table in the caller's transaction: COPY on PostgreSQL, executemany elsewhere.
+"""Many new rows into one table in the caller's transaction: COPY on PostgreSQL, one executemany on SQLite.
 
 A multi-row INSERT through psycopg sends its rows one statement at a time (pipeline mode); COPY streams
-them in one command, several times faster. Values go through each column type's bind processor first, as
-an INSERT would send them; a table whose missing columns have client-side defaults takes the INSERT.
+them in one command, several times faster. On SQLite the rows go to the driver's executemany as tuples,
+without SQLAlchemy building a parameter dict per row. Values go through each column type's bind processor
+first, as an INSERT would send them (ExactDecimal's scaled integers on SQLite); a table whose missing
+columns have client-side defaults takes the plain INSERT.
 """
 
 from __future__ import annotations
@@ -19,20 +21,25 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         return
     names = list(rows[0])
     dialect = session.get_bind().dialect
-    if dialect.name != "postgresql" or _needs_defaults(table, names):
+    copy = dialect.name == "postgresql"
+    if not (copy or dialect.paramstyle == "qmark") or _needs_defaults(table, names):
         session.execute(insert(table), rows)
         return
     processors = [(n, table.c[n].type._cached_bind_processor(dialect)) for n in names]  # noqa: SLF001
+    if any(process is not None for _, process in processors):
+        values = [tuple([row[n] if process is None else process(row[n]) for n, process in processors]) for row in rows]
+    else:
+        values = [tuple([row[n] for n in names]) for row in rows]
     quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
     target = dialect.identifier_preparer.format_table(table)
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
-        if any(process is not None for _, process in processors):
-            for row in rows:
-                copy.write_row([row[n] if process is None else process(row[n]) for n, process in processors])
-        else:
-            for row in rows:
-                copy.write_row([row[n] for n in names])
+    if copy:
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as stream:
+            for value in values:
+                stream.write_row(value)
+    else:
+        marks = ", ".join("?" * len(names))
+        session.connection().exec_driver_sql(f"INSERT INTO {target} ({quoted}) VALUES ({marks})", values)
 
 
 def _needs_defaults(table: Table, names: list[str]) -> bool:
