@@ -53,7 +53,8 @@ def floor_seconds(app: Any, data: bytes, backend: str) -> float:
             with cur.copy("COPY bench_floor FROM STDIN") as copy:
                 for row in values:
                     copy.write_row(row)
-        else:
+        else:  # in one transaction: the app's SQLite connections autocommit each statement unless BEGIN is sent
+            cur.execute("BEGIN")
             cur.executemany(f"INSERT INTO bench_floor VALUES ({', '.join('?' * width)})", values)
         conn.commit()
         elapsed = time.perf_counter() - started
