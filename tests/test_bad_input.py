@@ -217,3 +217,37 @@ def test_file_uploads_have_their_own_larger_limit(app, own_api):
         app.config["MAX_CONTENT_LENGTH"] = upload_limit
     assert response.status_code == 413
     _chinese_json(response)
+
+
+def _leaves(message) -> list:
+    """The texts of a 422 message: a text, or lists and mappings of them per field."""
+    if isinstance(message, dict):
+        return [leaf for value in message.values() for leaf in _leaves(value)]
+    if isinstance(message, list):
+        return [leaf for value in message for leaf in _leaves(value)]
+    return [message]
+
+
+def test_fabs_security_apis_refuse_in_chinese_and_refuse_blank_names(app, own_api):
+    """The admin's user, role, group and permission APIs are FAB's: their 422s (marshmallow's texts) read in
+    Chinese like every other, and a blank name is refused rather than saved."""
+    sqlite_only(app)
+    creates = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if re.fullmatch(r"/api/v1/security/[a-z-]+/", rule.rule) and "POST" in rule.methods
+    )
+    assert "/api/v1/security/users/" in creates and "/api/v1/security/roles/" in creates
+    for url in creates:
+        refused = own_api.post(url, json={"no_such_field": 1})
+        assert refused.status_code in (400, 422), (url, refused.get_data(as_text=True)[:300])
+        texts = _leaves(refused.get_json()["message"])
+        assert texts and all(CJK.search(str(text)) for text in texts), (url, texts)
+    missing = own_api.post("/api/v1/security/users/", json={}).get_json()["message"]
+    assert missing["username"] == ["必填"] and missing["password"] == ["必填"]
+    blank = own_api.post("/api/v1/security/roles/", json={"name": "  "})
+    assert blank.status_code == 422 and blank.get_json()["message"] == {"name": ["必填"]}
+    role = next(r for r in own_api.get("/api/v1/security/roles/").get_json()["result"] if r["name"] == "clerk")
+    renamed = own_api.put(f"/api/v1/security/roles/{role['id']}", json={"name": ""})
+    assert renamed.status_code == 422 and renamed.get_json()["message"] == {"name": ["必填"]}
+    assert any(r["name"] == "clerk" for r in own_api.get("/api/v1/security/roles/").get_json()["result"])
