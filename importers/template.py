@@ -65,8 +65,7 @@ def template_workbook(access: Access, model: ModelSpec, locale: str | None = Non
         letter = get_column_letter(col)
         sheet.column_dimensions[letter].width = max(10, min((spec.grid_width or 100) / 7, 40))
         if FIELD_TYPES[spec.type].name in ("text", "barcode", "long_text") or spec.is_link:
-            for row in range(2, 202):  # typed codes keep their leading zeros
-                sheet.cell(row=row, column=col).number_format = "@"
+            sheet.column_dimensions[letter].number_format = "@"  # the column is text: typed codes keep leading zeros
         choices = _choices(spec, locale)
         if choices:
             for index, choice in enumerate(choices, start=1):

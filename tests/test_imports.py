@@ -197,6 +197,7 @@ def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, adm
     headers = [c.value for c in sheet[1]]
     assert headers[:3] == ["*商品编码", "*商品名称", "规格型号"] and "导入颜色" in headers
     assert "拼音码" not in headers and "成本价" not in headers  # computed and read-only fields are not filled in
+    assert sheet.column_dimensions["A"].number_format == "@"  # the SKU column is text: 00123 stays 00123
     column = headers.index("导入颜色")
     validations = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
     lists = book["lists"]
