@@ -168,9 +168,9 @@ class ModelSpec:
         """True for a document's line table."""
         return self.parent is not None
 
-    @property
+    @cached_property
     def lines_model(self) -> str | None:
-        """Key of the line model when this is a document with lines."""
+        """Key of the line model when this is a document with lines (asked for every row a write touches)."""
         return f"{self.key}_line" if any(f.type == "lines" for f in self.fields) else None
 
     def field(self, name: str) -> FieldSpec | None:
@@ -188,6 +188,11 @@ class ModelSpec:
     def data_fields(self) -> tuple[FieldSpec, ...]:
         """Fields stored in columns of this model's table (no system fields, no lines)."""
         return tuple(f for f in self.fields if not f.system and f.type != "lines")
+
+    @cached_property
+    def stored_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields stored in columns of this model's table, system fields too (what an audit snapshot shows)."""
+        return tuple(f for f in self.fields if f.type != "lines")
 
 
 @dataclass(frozen=True)

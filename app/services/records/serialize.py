@@ -107,9 +107,7 @@ def rows_to_json(
 def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) -> dict[str, Any]:
     """Every stored value of a row (links as ids), for the audit trail."""
     data: dict[str, Any] = {"id": row.id}
-    for spec in model.fields:
-        if spec.type == "lines":
-            continue
+    for spec in model.stored_fields:
         data[spec.name] = FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
     if line_model is not None:
         data["lines"] = [snapshot(line_model, line) for line in row.lines]

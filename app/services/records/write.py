@@ -78,6 +78,7 @@ class RecordService:
         self._audit_rows: list[dict[str, Any]] = []
         self._parsed: dict[tuple[int, type, Any], Any] = {}  # batches: (field, raw) -> (value,) or the problem
         self._verdicts: dict[tuple[str, str, bool], tuple[FieldSpec | None, str]] = {}  # see _field_verdict
+        self._own_fields: dict[str, tuple[str, ...]] = {}  # per model: user fields scoped `me` (_fill_own_scope)
         self.followed: list[dict[str, Any]] = []  # updates rules made to other rows (follow_update)
         self.followed_any = False  # whether any rule made one in this service's life
 
@@ -597,10 +598,19 @@ class RecordService:
     def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
         """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user (also when
         a setting lets the role see more: the row stays theirs when it is narrowed again)."""
-        for role in self.access.roles:
-            for field_name, token in role.row_scope.get(model.key, {}).items():
-                if token == "me" and values.get(field_name) is None:
-                    values[field_name] = self.access.user_id
+        own = self._own_fields.get(model.key)
+        if own is None:
+            own = self._own_fields[model.key] = tuple(
+                {
+                    name: None
+                    for role in self.access.roles
+                    for name, token in role.row_scope.get(model.key, {}).items()
+                    if token == "me"
+                }
+            )
+        for field_name in own:
+            if values.get(field_name) is None:
+                values[field_name] = self.access.user_id
 
     def _check_in_scope(self, model: ModelSpec, rows: list[tuple[Any, Any]]) -> None:
         """Refuse writes that would put rows (row, row_ref) outside what the user may see."""
