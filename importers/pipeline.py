@@ -24,6 +24,7 @@ from sqlalchemy import select
 from app.errors import CellError, Forbidden, ValidationFailed
 from app.i18n import label, t
 from app.meta.types import FIELD_TYPES, ValueProblem, normalise_text
+from app.services.records.bulk import among
 from app.services.records.query import base_select
 from app.services.records.resolver import Resolver
 from app.services.records.write import RecordService
@@ -465,7 +466,7 @@ def _existing_ids(session: Session, access: Access, model: ModelSpec, keys: set[
         stmt = (
             base_select(access, model)
             .with_only_columns(column, cls.id)
-            .where(column.in_(ordered[start : start + CHUNK]))
+            .where(among(session, column, ordered[start : start + CHUNK]))
         )
         found.update({k: i for k, i in session.execute(stmt)})
     return found
@@ -480,7 +481,8 @@ def _taken_keys(session: Session, access: Access, model: ModelSpec, keys: set[An
     ordered = sorted(keys)
     taken: set[Any] = set()
     for start in range(0, len(ordered), CHUNK):
-        taken.update(session.execute(select(column).where(column.in_(ordered[start : start + CHUNK]))).scalars())
+        stmt = select(column).where(among(session, column, ordered[start : start + CHUNK]))
+        taken.update(session.execute(stmt).scalars())
     return taken
 
 

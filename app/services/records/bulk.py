@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.types import NullType
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -46,3 +48,12 @@ def _needs_defaults(table: Table, names: list[str]) -> bool:
     """Whether a column left out has a default SQLAlchemy fills in (COPY would leave it empty)."""
     given = set(names)
     return any(c.name not in given and c.default is not None for c in table.columns)
+
+
+def among(session: Session, column: Any, values: list[Any]) -> ColumnElement[bool]:
+    """`column IN values` for a long list: one array parameter on PostgreSQL (`= ANY(...)`, which psycopg and
+    the planner take as one value), a parameter per value elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        item = String() if isinstance(column.type, NullType) else column.type  # lower(code) has no type of its own
+        return column == any_(bindparam(None, values, type_=ARRAY(item)))
+    return column.in_(values)

@@ -26,7 +26,7 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change, change_row, write_audit_rows
-from app.services.records.bulk import insert_rows
+from app.services.records.bulk import among, insert_rows
 from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import apply_computed, compute_fields
 from app.services.records.numbering import next_number
@@ -251,7 +251,7 @@ class RecordService:
             compared = func.lower(column) if code else column
             keys = list(first)
             for start in range(0, len(keys), BULK_CHUNK):
-                stmt = select(compared).where(compared.in_(keys[start : start + BULK_CHUNK]))
+                stmt = select(compared).where(among(self.session, compared, keys[start : start + BULK_CHUNK]))
                 for taken in self.session.execute(stmt).scalars():
                     index = first.get(taken)
                     if index is None:
