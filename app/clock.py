@@ -49,6 +49,7 @@ def business_today() -> dt.date:
     return business_now().date()
 
 
-def business_time(stored: dt.datetime) -> dt.datetime:
-    """A stored UTC timestamp (naive) as the business's wall time (naive), for people and spreadsheets."""
-    return stored.replace(tzinfo=dt.UTC).astimezone(business_zone()).replace(tzinfo=None)
+def business_time(stored: dt.datetime, zone: ZoneInfo | None = None) -> dt.datetime:
+    """A stored UTC timestamp (naive) as the business's wall time (naive), for people and spreadsheets
+    (`zone`: the business's zone when the caller already has it, as an export does once per column)."""
+    return stored.replace(tzinfo=dt.UTC).astimezone(zone or business_zone()).replace(tzinfo=None)

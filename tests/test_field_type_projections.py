@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import xlsxwriter
 from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
 from app.clock import business_time
 from app.meta.spec import FieldSpec, Option
 from app.meta.types import FIELD_TYPES, ValueProblem
+from app.services.grid.export import new_workbook
 
 STATIC = Path(__file__).resolve().parent.parent / "app" / "static" / "jxc"
 TYPES = sorted(name for name in FIELD_TYPES if name != "lines")
@@ -121,13 +121,16 @@ def test_the_form_input_and_what_a_submitted_form_gives(type_name):
 def test_the_spreadsheet_cell_holds_the_value(type_name, tmp_path):
     ftype, spec = FIELD_TYPES[type_name], spec_for(type_name)
     value = api_json(type_name)
+    stored = value if spec.is_link else ftype.parse(spec, ftype.sample(spec, "T1", ROWS), ROWS)
     path = tmp_path / "cells.xlsx"
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
+    workbook = new_workbook(str(path))
     sheet = workbook.add_worksheet()
     properties = ftype.excel_format(spec)
-    ftype.write_excel(sheet, 0, 0, spec, value, workbook.add_format(properties) if properties else None)
+    sheet.set_column(0, 0, 10, workbook.add_format(properties) if properties else None)
+    sheet.write_row(0, 0, [ftype.excel_value(spec, stored), ftype.excel_value(spec, None)])
     workbook.close()
     cell = load_workbook(path).active.cell(1, 1).value
+    assert load_workbook(path).active.cell(1, 2).value is None
     if ftype.numeric:
         assert Decimal(str(cell)) == Decimal(str(value))
     elif type_name == "date":
@@ -141,7 +144,18 @@ def test_the_spreadsheet_cell_holds_the_value(type_name, tmp_path):
 def test_a_user_typed_formula_stays_text_in_the_spreadsheet(tmp_path):
     ftype, spec = FIELD_TYPES["text"], spec_for("text")
     path = tmp_path / "formula.xlsx"
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
-    ftype.write_excel(workbook.add_worksheet(), 0, 0, spec, "=1+2", None)
+    workbook = new_workbook(str(path))
+    words = ["=1+2", "+1", "-2", "@x", "http://x.example", "12.5"]
+    workbook.add_worksheet().write_row(0, 0, [ftype.excel_value(spec, word) for word in words])
     workbook.close()
-    assert load_workbook(path).active.cell(1, 1).value == "=1+2"
+    sheet = load_workbook(path).active
+    assert [sheet.cell(1, n + 1).value for n in range(len(words))] == words
+    assert all(sheet.cell(1, n + 1).data_type == "s" for n in range(len(words)))
+
+
+def test_a_decimal_goes_to_the_spreadsheet_as_a_number_only_while_a_double_keeps_every_digit():
+    ftype, spec = FIELD_TYPES["decimal"], spec_for("decimal")
+    assert ftype.excel_value(spec, Decimal("-0.001234500")) == -0.0012345  # leading zeros are not digits
+    assert ftype.excel_value(spec, Decimal("12345678901.2345000")) == 12345678901.2345  # 15 digits
+    assert ftype.excel_value(spec, Decimal("123456789012.3456")) == "123456789012.3456"  # 16: text, exact
+    assert ftype.excel_value(spec, None) is None

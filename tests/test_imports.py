@@ -371,3 +371,23 @@ def test_csv_export_utf8_bom_or_gbk_and_as_a_job(in_process, admin_api):
     result = admin_api.get(job["result_url"])
     assert result.data.decode("utf-8-sig").splitlines()[1:] == [f"{tag}-1,导出 一", f"{tag}-2,导出 二"]
     result.close()
+
+
+def test_an_xlsx_export_longer_than_a_read_chunk_has_every_row_typed(in_process, admin_api):
+    from app.services.grid.export import CHUNK
+
+    tag = unique("XC")
+    count = CHUNK + 30
+    rows = [["sku", "name", "unit", "sale_price", "active"]]
+    rows += [[f"{tag}-{n:05d}", f"=SUM({n})" if n == 7 else f"导出 {n}", "PCS", "1234.5", "否"] for n in range(count)]
+    assert run(in_process, "item", workbook(rows)).applied
+    view = f"filter[0][field]=sku&filter[0][type]=like&filter[0][value]={tag}&columns=sku,name,sale_price,unit,active"
+    response = admin_api.get(f"/api/v1/grid/item/export?sort[0][field]=sku&sort[0][dir]=asc&{view}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == ("商品编码", "商品名称", "零售价", "基本单位", "启用")
+    assert [v[0] for v in values[1:]] == [f"{tag}-{n:05d}" for n in range(count)]
+    assert values[8][1] == "=SUM(7)" and sheet.cell(row=9, column=2).data_type == "s"
+    assert values[-1][1:] == (f"导出 {count - 1}", 1234.5, "PCS 个", "否")
+    assert sheet.cell(row=count + 1, column=3).number_format == "#,##0.0000"  # the column's, money to 4 places

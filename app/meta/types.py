@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,7 +21,7 @@ import re2  # type: ignore[import-untyped]
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
 from sqlalchemy.types import TypeEngine
 
-from app.clock import business_time
+from app.clock import business_time, business_zone
 from app.i18n import label, t
 from app.meta.sqltypes import ExactDecimal
 
@@ -184,10 +184,19 @@ class FieldType:
         """xlsxwriter format properties of the type's cells (None: none)."""
         return None
 
-    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
-        """Write a JSON value into an xlsxwriter sheet; text is always a string cell, never a formula."""
-        if value is not None:
-            sheet.write_string(row, col, self.cell_text(spec, value))
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        """A function from a stored value of the field (a link: its {id, key, name} as the reader may see it)
+        to what its spreadsheet cell holds, made once per column of an export so that per-cell work stays
+        small; None when the stored value is the cell as it is. Text is always a str (a string cell, never a
+        formula: `app.services.grid.export.new_workbook`), numbers int or float, dates date or datetime,
+        None an empty cell."""
+        cell_text, to_json = self.cell_text, self.to_json
+        return lambda value: None if value is None else cell_text(spec, to_json(spec, value))
+
+    def excel_value(self, spec: FieldSpec, value: Any) -> Any:
+        """What the spreadsheet cell of one stored value holds (`excel_cell` for a single value)."""
+        cell = self.excel_cell(spec)
+        return value if cell is None else cell(value)
 
     # -- projections for tests ---------------------------------------------------------------------
 
@@ -205,6 +214,9 @@ class TextType(FieldType):
 
     name = "text"
     filter_ops = TEXT_OPS
+
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        return None  # the stored str: a string cell as it is
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
         return String(spec.max_length or 255)
@@ -320,9 +332,8 @@ class IntegerType(FieldType):
     def _parse_bound(self, bound: Any) -> Any:
         return int(bound)
 
-    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
-        if value is not None:
-            sheet.write_number(row, col, int(value))
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        return None  # the stored int
 
     def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
         return max(int(spec.min or 0), 1) if spec.max is None or int(spec.max) >= 1 else int(spec.max)
@@ -379,14 +390,17 @@ class DecimalType(FieldType):
         scale = self.scale(spec)
         return {"num_format": "#,##0." + "0" * scale if scale else "#,##0"}
 
-    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
-        if value is None:
-            return
-        number = Decimal(value)
-        if len(number.as_tuple().digits) <= EXACT_DIGITS:
-            sheet.write_number(row, col, float(number), cell_format)
-        else:  # beyond a double's precision: keep every digit as text
-            sheet.write_string(row, col, str(value))
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        to_json = self.to_json
+
+        def cell(value: Any) -> Any:
+            if value is None:
+                return None
+            if len(value.as_tuple().digits) <= EXACT_DIGITS or len(value.normalize().as_tuple().digits) <= EXACT_DIGITS:
+                return float(value)
+            return to_json(spec, value)  # beyond a double's precision: every digit, as text
+
+        return cell
 
     def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
         low = float(spec.min) if spec.min is not None else 0
@@ -470,9 +484,8 @@ class DateType(FieldType):
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
         return {"num_format": "yyyy-mm-dd"}
 
-    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
-        if value is not None:
-            sheet.write_datetime(row, col, dt.date.fromisoformat(value), cell_format)
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        return None  # the stored date
 
 
 class DateTimeType(FieldType):
@@ -516,9 +529,9 @@ class DateTimeType(FieldType):
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
         return {"num_format": "yyyy-mm-dd hh:mm"}
 
-    def write_excel(self, sheet: Any, row: int, col: int, spec: FieldSpec, value: Any, cell_format: Any) -> None:
-        if value is not None:  # stored in UTC, shown in the business's time
-            sheet.write_datetime(row, col, business_time(dt.datetime.fromisoformat(value)), cell_format)
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        zone = business_zone()  # stored in UTC, shown in the business's time
+        return lambda value: None if value is None else business_time(value, zone)
 
 
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "on", "t", "真"}
@@ -568,6 +581,10 @@ class BooleanType(FieldType):
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
         return self.to_text(spec, value)
 
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        yes, no = self.to_text(spec, True), self.to_text(spec, False)
+        return lambda value: None if value is None else yes if value else no
+
 
 class SelectType(FieldType):
     """One of a fixed list of options with zh/en labels."""
@@ -616,6 +633,10 @@ class SelectType(FieldType):
 
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
         return self.to_text(spec, value)
+
+    def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
+        words = {option.value: self.to_text(spec, option.value) for option in spec.options}
+        return lambda value: None if value is None else words.get(value) or self.to_text(spec, value)
 
     def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
         return spec.options[0].value

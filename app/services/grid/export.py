@@ -1,8 +1,8 @@
 """Export exactly the grid's current view (filters, sort, visible columns in their order) to xlsx or csv.
 
 Rows are read in chunks through the same view query as the grid and written by xlsxwriter in
-constant-memory mode to a temporary file that the response streams. Each field type writes its own
-cells (`FieldType.write_excel`); user text is always a string cell, so `=cmd|...`, `+1`, `-2`, `@x`
+constant-memory mode to a temporary file that the response streams. Each field type makes its own
+cells' values (`FieldType.excel_cell`); user text is always a string cell, so `=cmd|...`, `+1`, `-2`, `@x`
 never become formulas.
 """
 
@@ -23,12 +23,13 @@ from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.grid.rows import View
 from app.services.records.query import BadQuery, field_label
-from app.services.records.serialize import rows_to_json
+from app.services.records.serialize import links_labels, rows_to_json
 
 CHUNK = 2000
 MAX_EXPORT_ROWS = 1_048_575  # one xlsx sheet, below the header
 CSV_ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030"}  # Excel on Chinese Windows opens both as they are
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ROW_WORDS = {"count", "index", "t", "tuple"}  # what a SQLAlchemy Row answers itself instead of its column
 
 
 def export_columns(access: Access, model: ModelSpec, requested: str) -> list[FieldSpec]:
@@ -43,44 +44,84 @@ def export_columns(access: Access, model: ModelSpec, requested: str) -> list[Fie
     return [visible[n] for n in names]
 
 
-def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, columns: list[FieldSpec]) -> str:
-    """Write the view to a temporary xlsx file and return its path (the caller streams and removes it)."""
-    access.require(model.key, "export")
-    fd, path = tempfile.mkstemp(prefix="jxc-export-", suffix=".xlsx")
-    os.close(fd)
-    workbook = xlsxwriter.Workbook(
+def new_workbook(path: str) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook in constant-memory mode where a str is always a string cell: never a formula
+    (`=cmd|...`, `+1`, `-2`, `@x` as a user typed them), a number or a link."""
+    return xlsxwriter.Workbook(
         path,
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
     )
+
+
+def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, columns: list[FieldSpec]) -> str:
+    """Write the view to a temporary xlsx file and return its path (the caller streams and removes it).
+
+    Each column's type makes its cells from the stored values (`FieldType.excel_cell`, once per column), a
+    link's from its {id, key, name} as the reader may see it (`links_labels`, one query per chunk and linked
+    model); a column's format is the column's, which xlsxwriter gives every cell of the column written
+    without one. A row is one `write_row`."""
+    access.require(model.key, "export")
+    fd, path = tempfile.mkstemp(prefix="jxc-export-", suffix=".xlsx")
+    os.close(fd)
+    workbook = new_workbook(path)
     sheet = workbook.add_worksheet(label(model.label, model.key)[:31])
     bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2"})
-    types = [FIELD_TYPES[spec.type] for spec in columns]
-    formats = []
-    for col, (spec, ftype) in enumerate(zip(columns, types, strict=True)):
-        sheet.write_string(0, col, label(spec.label, spec.name), bold)
-        sheet.set_column(col, col, max(8, min((spec.grid_width or 100) / 7, 60)))
+    converted = []  # (column, its cell function) where the stored value is not the cell as it is
+    links = []  # (column, field name) of links: their labels come per chunk
+    for col, spec in enumerate(columns):
+        ftype = FIELD_TYPES[spec.type]
         properties = ftype.excel_format(spec)
-        formats.append(workbook.add_format(properties) if properties else None)
+        width = max(8, min((spec.grid_width or 100) / 7, 60))
+        sheet.set_column(col, col, width, workbook.add_format(properties) if properties else None)
+        sheet.write_string(0, col, label(spec.label, spec.name), bold)
+        if spec.is_link:
+            links.append((col, spec.name))
+        cell = ftype.excel_cell(spec)
+        if cell is not None:
+            converted.append((col, cell))
     sheet.freeze_panes(1, 0)
-    names = [s.name for s in columns]
+    write_row = sheet.write_row
     row_no = 0
-    for data in view_rows(session, access, model, view, names):
-        row_no += 1
-        if row_no > MAX_EXPORT_ROWS:
-            break
-        for col, (spec, ftype) in enumerate(zip(columns, types, strict=True)):
-            ftype.write_excel(sheet, row_no, col, spec, data.get(spec.name), formats[col])
+    for rows in view_chunks(session, access, model, view, [s.column for s in columns] or ["id"]):
+        labels = links_labels(session, access, columns, rows)  # links are read by name: `<field>_id`
+        for row in rows:
+            if row_no == MAX_EXPORT_ROWS:
+                break
+            row_no += 1
+            values = list(row) if columns else []
+            for col, name in links:
+                value = values[col]
+                values[col] = None if value is None else labels[name].get(value)
+            for col, cell in converted:
+                values[col] = cell(values[col])
+            write_row(row_no, 0, values)
     sheet.autofilter(0, 0, max(row_no, 1), max(len(columns) - 1, 0))
     workbook.close()
     return path
 
 
-def view_rows(session: Session, access: Access, model: ModelSpec, view: View, names: list[str]) -> Iterator[Any]:
-    """The view's rows as masked JSON, read in chunks (the session is cleared after each)."""
+def view_chunks(
+    session: Session, access: Access, model: ModelSpec, view: View, columns: list[str] | None = None
+) -> Iterator[list[Any]]:
+    """The view's rows in chunks of CHUNK as plain rows, not ORM objects (nothing of an export is written
+    back, and an object costs more to load than its row to write): of exactly these columns in this order,
+    or of every column of the table, read by name (then through the ORM object when a column is named like
+    a method of a row)."""
     stmt = view.ordered(session, access, model).execution_options(yield_per=CHUNK)
-    for partition in session.execute(stmt).scalars().partitions(CHUNK):
-        yield from rows_to_json(session, access, model, list(partition), columns=names)
-        session.expunge_all()
+    table = access.registry.cls(model.key).__table__
+    plain = columns is not None or not ROW_WORDS & set(table.c.keys())
+    if plain:
+        chosen = table.c if columns is None else [table.c[name] for name in columns]
+        stmt = stmt.with_only_columns(*chosen, maintain_column_froms=True)
+    result = session.execute(stmt)
+    for partition in (result if plain else result.scalars()).partitions(CHUNK):
+        yield list(partition)
+
+
+def view_rows(session: Session, access: Access, model: ModelSpec, view: View, names: list[str]) -> Iterator[Any]:
+    """The view's rows as masked JSON, read in chunks."""
+    for rows in view_chunks(session, access, model, view):
+        yield from rows_to_json(session, access, model, rows, columns=names)
 
 
 def csv_text(spec: FieldSpec, value: Any) -> str:

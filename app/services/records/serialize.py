@@ -48,6 +48,20 @@ def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any)
     return FIELD_TYPES[spec.type].to_json(spec, value)
 
 
+def links_labels(
+    session: Session, access: Access, fields: list[FieldSpec], rows: list[Any]
+) -> dict[str, dict[int, dict[str, Any]]]:
+    """{link field name: {id: {id, key, name}}} of the rows' links the reader may see, one query per linked
+    model however many fields point at it (created_by and updated_by ...)."""
+    targets: dict[str, tuple[FieldSpec, set[int]]] = {}
+    for spec in fields:
+        if spec.is_link:
+            target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
+            target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
+    by_target = {key: link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
+    return {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
+
+
 def rows_to_json(
     session: Session,
     access: Access,
@@ -61,14 +75,7 @@ def rows_to_json(
     fields = [f for f in access.visible_fields(model) if f.type != "lines"]
     if columns:
         fields = [f for f in fields if f.name in columns]
-    # one query per linked model, however many fields point at it (created_by and updated_by ...)
-    targets: dict[str, tuple[FieldSpec, set[int]]] = {}
-    for spec in fields:
-        if spec.is_link:
-            target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
-            target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
-    by_target = {key: link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
-    labels = {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
+    labels = links_labels(session, access, fields, rows)
     lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
     line_model_key = model.lines_model
     if with_lines and line_model_key and rows:
