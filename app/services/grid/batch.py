@@ -20,12 +20,11 @@ from app.clock import utcnow
 from app.errors import CellError, Conflict, NotFound, ServiceError, ValidationFailed
 from app.i18n import label, t
 from app.meta.spec import ModelSpec
-from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.grid.rows import grid_json
 from app.services.grid.tables import grid_batch, grid_change
 from app.services.records.query import base_select
-from app.services.records.serialize import snapshot
+from app.services.records.serialize import snapshot, stored_json
 from app.services.records.write import RecordService
 
 MAX_BATCH_ROWS = 5000
@@ -198,9 +197,7 @@ class GridBatches:
             spec = model.field(name)
             if spec is None:
                 continue
-            data[name] = (
-                None if spec.type == "lines" else FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
-            )
+            data[name] = None if spec.type == "lines" else stored_json(spec, row)
         return data | {"version": row.version}
 
     def _log(

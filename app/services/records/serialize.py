@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
@@ -111,11 +112,25 @@ def rows_to_json(
     return out
 
 
+def stored_json(spec: FieldSpec, row: Any) -> Any:
+    """One stored value of a row as the audit trail has it (a link as its id). A loaded column is read from
+    the row's own dict, not through the ORM's attribute (a snapshot reads every column of many rows); an
+    expired or deferred one through the attribute, which loads it."""
+    values = row.__dict__
+    column = spec.column
+    return FIELD_TYPES[spec.type].to_json(spec, values[column] if column in values else getattr(row, column))
+
+
 def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) -> dict[str, Any]:
     """Every stored value of a row (links as ids), for the audit trail."""
     data: dict[str, Any] = {"id": row.id}
     for spec in model.stored_fields:
-        data[spec.name] = FIELD_TYPES[spec.type].to_json(spec, getattr(row, spec.column))
+        data[spec.name] = stored_json(spec, row)
     if line_model is not None:
         data["lines"] = [snapshot(line_model, line) for line in row.lines]
     return data
+
+
+def snapshot_columns(model: ModelSpec, row: Any, columns: Collection[str]) -> dict[str, Any]:
+    """The part of `snapshot` stored in these columns (what an update wrote: the rest is as it was)."""
+    return {spec.name: stored_json(spec, row) for spec in model.stored_fields if spec.column in columns}

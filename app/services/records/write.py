@@ -33,7 +33,7 @@ from app.services.records.numbering import next_number
 from app.services.records.query import get_row
 from app.services.records.resolver import Resolver
 from app.services.records.rules import after_create, check_change, check_creates, check_delete
-from app.services.records.serialize import snapshot
+from app.services.records.serialize import snapshot, snapshot_columns
 from app.services.records.settings import field_default
 
 CONTROL_KEYS = {"id", "version", "line_no"}
@@ -57,6 +57,7 @@ class _Held:
     row: Any
     row_ref: Any
     before: dict[str, Any]
+    columns: frozenset[str] | None = None  # the columns `_write_held` wrote (None: the ORM flushed the row)
 
 
 class RecordService:
@@ -372,6 +373,10 @@ class RecordService:
         for change in held:
             state = inspect(change.row)
             changed = {key: state.dict[key] for key in state.committed_state if key != "version"}
+            # what it wrote since the `before` snapshot, unless the ORM flushed the row in between (an autoflush
+            # bumps the version): then its audit snapshots the whole row again
+            if state.dict.get("version") == change.before.get("version"):
+                change.columns = frozenset(changed) | {"version"} if changed else frozenset()
             if changed:
                 groups.setdefault((change.model.key, tuple(sorted(changed))), []).append((change.row, changed))
         for (model_key, keys), rows in groups.items():
@@ -702,8 +707,12 @@ class RecordService:
             raise ValidationFailed([_integrity_error(model, exc, row_ref)]) from exc
 
     def _audit_update(self, held: _Held) -> None:
-        """Audit an update unless it changed nothing but its timestamp and version."""
-        after = self._snapshot(held.model, held.row)
+        """Audit an update unless it changed nothing but its timestamp and version. A row `_write_held` wrote
+        is snapshotted again only in the columns it wrote."""
+        if held.columns is None:
+            after = self._snapshot(held.model, held.row)
+        else:
+            after = held.before | snapshot_columns(held.model, held.row, held.columns)
         ignored = ("updated_at", "version")
         if {k: v for k, v in after.items() if k not in ignored} != {
             k: v for k, v in held.before.items() if k not in ignored
