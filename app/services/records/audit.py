@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from app.services.access.rights import Access
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("jxc_request_id", default=None)
+# json.dumps with options builds an encoder per call; a batch writes thousands of before / after texts
+_TO_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def audit_row(
@@ -37,8 +39,8 @@ def audit_row(
         "model": model,
         "record_id": record_id,
         "action": action,
-        "before": None if before is None else json.dumps(before, ensure_ascii=False, default=str),
-        "after": None if after is None else json.dumps(after, ensure_ascii=False, default=str),
+        "before": None if before is None else _TO_JSON(before),
+        "after": None if after is None else _TO_JSON(after),
         "request_id": request_id_var.get(),
     }
 

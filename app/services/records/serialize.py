@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
@@ -112,20 +112,35 @@ def rows_to_json(
     return out
 
 
+# per model: (name, column, its type's to_json, spec) of every stored field, worked out once (the model is
+# kept with them, so its id stays its own)
+_Steps = tuple[tuple[str, str, Callable[[FieldSpec, Any], Any], FieldSpec], ...]
+_SNAPSHOT_STEPS: dict[int, tuple[ModelSpec, _Steps]] = {}
+
+
+def _snapshot_steps(model: ModelSpec) -> _Steps:
+    found = _SNAPSHOT_STEPS.get(id(model))
+    if found is None or found[0] is not model:
+        steps = tuple((spec.name, spec.column, FIELD_TYPES[spec.type].to_json, spec) for spec in model.stored_fields)
+        found = _SNAPSHOT_STEPS[id(model)] = (model, steps)
+    return found[1]
+
+
 def stored_json(spec: FieldSpec, row: Any) -> Any:
-    """One stored value of a row as the audit trail has it (a link as its id). A loaded column is read from
-    the row's own dict, not through the ORM's attribute (a snapshot reads every column of many rows); an
-    expired or deferred one through the attribute, which loads it."""
+    """One stored value of a row as the audit trail has it (a link as its id)."""
     values = row.__dict__
     column = spec.column
     return FIELD_TYPES[spec.type].to_json(spec, values[column] if column in values else getattr(row, column))
 
 
 def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) -> dict[str, Any]:
-    """Every stored value of a row (links as ids), for the audit trail."""
+    """Every stored value of a row (links as ids), for the audit trail. A loaded column is read from the row's
+    own dict, not through the ORM's attribute (a batch snapshots every column of a thousand rows); an expired
+    or deferred one through the attribute, which loads it."""
     data: dict[str, Any] = {"id": row.id}
-    for spec in model.stored_fields:
-        data[spec.name] = stored_json(spec, row)
+    values = row.__dict__
+    for name, column, to_json, spec in _snapshot_steps(model):
+        data[name] = to_json(spec, values[column] if column in values else getattr(row, column))
     if line_model is not None:
         data["lines"] = [snapshot(line_model, line) for line in row.lines]
     return data
@@ -133,4 +148,9 @@ def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) ->
 
 def snapshot_columns(model: ModelSpec, row: Any, columns: Collection[str]) -> dict[str, Any]:
     """The part of `snapshot` stored in these columns (what an update wrote: the rest is as it was)."""
-    return {spec.name: stored_json(spec, row) for spec in model.stored_fields if spec.column in columns}
+    values = row.__dict__
+    return {
+        name: to_json(spec, values[column] if column in values else getattr(row, column))
+        for name, column, to_json, spec in _snapshot_steps(model)
+        if column in columns
+    }
