@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
+from operator import itemgetter
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from app.meta.spec import FieldSpec, ModelSpec
@@ -63,6 +65,25 @@ def links_labels(
     return {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
 
 
+def column_values(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
+    """Each row's values of `columns`, read the quick way: a result row (`select(*table.c)`) by position, an ORM
+    row from its own dict (an expired or deferred column through its attribute, which loads it)."""
+    if not rows:
+        return []
+    first = rows[0]
+    if isinstance(first, Row) and all(column in first._fields for column in columns):
+        positions = [first._fields.index(column) for column in columns]
+        if len(positions) == 1:
+            return [(row[positions[0]],) for row in rows]
+        pick = itemgetter(*positions) if positions else lambda _: ()
+        return [pick(row) for row in rows]
+    out: list[Sequence[Any]] = []
+    for row in rows:
+        loaded = getattr(row, "__dict__", {})
+        out.append([loaded[column] if column in loaded else getattr(row, column) for column in columns])
+    return out
+
+
 def rows_to_json(
     session: Session,
     access: Access,
@@ -76,6 +97,7 @@ def rows_to_json(
     fields = [f for f in access.visible_fields(model) if f.type != "lines"]
     if columns:
         fields = [f for f in fields if f.name in columns]
+    values = column_values(rows, [spec.column for spec in fields])
     labels = links_labels(session, access, fields, rows)
     lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
     line_model_key = model.lines_model
@@ -92,16 +114,15 @@ def rows_to_json(
         for line, data in zip(line_rows, rows_to_json(session, access, line_model, line_rows), strict=True):
             data["line_no"] = line.line_no
             lines_by_parent[line.parent_id].append(data)
-    # per field once: (name, column, converter or None for a link, the link's labels, spec)
+    # per field once: (name, converter or None for a link, the link's labels, spec)
     steps = [
-        (spec.name, spec.column, None if spec.is_link else FIELD_TYPES[spec.type].to_json, labels.get(spec.name), spec)
+        (spec.name, None if spec.is_link else FIELD_TYPES[spec.type].to_json, labels.get(spec.name), spec)
         for spec in fields
     ]
     out = []
-    for row in rows:
+    for row, row_values in zip(rows, values, strict=True):
         item: dict[str, Any] = {"id": row.id}
-        for name, column, to_json, found, spec in steps:
-            value = getattr(row, column)
+        for (name, to_json, found, spec), value in zip(steps, row_values, strict=True):
             if to_json is not None:
                 item[name] = to_json(spec, value)
             else:
