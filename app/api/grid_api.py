@@ -26,7 +26,7 @@ from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.services.grid.batch import BatchResult, GridBatches
 from app.services.grid.export import export_columns, write_csv, write_xlsx
-from app.services.grid.rows import View, changes_since, grid_json, lookup, row_ids, rows_page, save_layout
+from app.services.grid.rows import View, changes_since, lookup, row_ids, rows_page, save_layout
 from app.services.money.prices import suggested_line
 from app.services.records.computed import draft_totals
 from app.web.context import current_access, request_user, session
@@ -88,14 +88,9 @@ class GridApi(BaseApi):
         super().add_apispec_components(api_spec)
         add_model_key_parameter(api_spec, registry())
 
-    def _result(self, model: ModelSpec, result: BatchResult, **extra: Any) -> Any:
-        rows = [row for row, _ in result.rows]
-        data = grid_json(session(), current_access(), model, rows)
-        for item, (_, tmp_id) in zip(data, result.rows, strict=True):
-            if tmp_id is not None:
-                item["tmp_id"] = tmp_id
+    def _result(self, result: BatchResult, **extra: Any) -> Any:
         return self.response(
-            200, batch_id=result.batch_id, rows=data, deleted=result.deleted, replayed=result.replayed, **extra
+            200, batch_id=result.batch_id, rows=result.rows, deleted=result.deleted, replayed=result.replayed, **extra
         )
 
     @expose("/<model_key>/rows", methods=["GET"])
@@ -164,9 +159,7 @@ class GridApi(BaseApi):
               description: '{message, errors: [{id | tmp_id, field, message}]}'
         """
         model = _model(model_key)
-        return self._result(
-            model, GridBatches(session(), current_access()).apply(model.key, request.get_json(silent=True))
-        )
+        return self._result(GridBatches(session(), current_access()).apply(model.key, request.get_json(silent=True)))
 
     @expose("/batches/<int:batch_id>/undo", methods=["POST"])
     @signed_in
@@ -186,8 +179,8 @@ class GridApi(BaseApi):
               description: '{message, conflicts: [{id, field, key, label}]} cells changed since'
         """
         body = json_object()
-        result, model_key = GridBatches(session(), current_access()).undo(batch_id, body.get("client_batch_id"))
-        return self._result(registry().model(model_key), result, undoes=batch_id)
+        result, _ = GridBatches(session(), current_access()).undo(batch_id, body.get("client_batch_id"))
+        return self._result(result, undoes=batch_id)
 
     @expose("/<model_key>/batches", methods=["GET"])
     @signed_in

@@ -41,10 +41,11 @@ class BadBatch(ServiceError):
 
 @dataclass
 class BatchResult:
-    """What a saved batch changed: row objects (with the tmp_id of created ones) and deleted ids."""
+    """What a saved batch changed: its rows as the grid shows them (created ones with their tmp_id) and
+    deleted ids."""
 
     batch_id: int
-    rows: list[tuple[Any, str | None]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
     replayed: bool = False
 
@@ -156,10 +157,18 @@ class GridBatches:
         for change, row, names in updated:
             change.after = self._snapshot(model, row, names)
         batch_id = self._log(model, client_id, source, kind, undoes, changes)
-        ids = [row.id for row, _ in saved]
+        # the rows as they are written, read before the commit expires them (after it each would load again)
+        data = self._json(model, saved)
         records.commit()
-        fresh = self._preload(model, ids)  # the committed rows in a few queries, not one lazy load each
-        return BatchResult(batch_id, [(fresh.get(row.id, row), tmp_id) for row, tmp_id in saved], deleted)
+        return BatchResult(batch_id, data, deleted)
+
+    def _json(self, model: ModelSpec, rows: list[tuple[Any, str | None]]) -> list[dict[str, Any]]:
+        """Rows (row, tmp_id) as the grid shows them, a created row with its tmp_id."""
+        data = grid_json(self.session, self.access, model, [row for row, _ in rows])
+        for item, (_, tmp_id) in zip(data, rows, strict=True):
+            if tmp_id is not None:
+                item["tmp_id"] = tmp_id
+        return data
 
     def _preload(self, model: ModelSpec, ids: list[int], lock: bool = False) -> dict[int, Any]:
         """The batch's existing rows the user may see, read in a few queries.
@@ -250,7 +259,9 @@ class GridBatches:
         rows = self._preload(model, [c.record_id for c in changes if c.op != "delete"])
         return BatchResult(
             batch.id,
-            [(rows[c.record_id], c.tmp_id) for c in changes if c.record_id in rows and c.op != "delete"],
+            self._json(
+                model, [(rows[c.record_id], c.tmp_id) for c in changes if c.record_id in rows and c.op != "delete"]
+            ),
             [c.record_id for c in changes if c.op == "delete"],
             replayed=True,
         )

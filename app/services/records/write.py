@@ -709,14 +709,17 @@ class RecordService:
     def _audit_update(self, held: _Held) -> None:
         """Audit an update unless it changed nothing but its timestamp and version. A row `_write_held` wrote
         is snapshotted again only in the columns it wrote."""
+        ignored = ("updated_at", "version")
         if held.columns is None:
             after = self._snapshot(held.model, held.row)
+            changed = {k: v for k, v in after.items() if k not in ignored} != {
+                k: v for k, v in held.before.items() if k not in ignored
+            }
         else:
-            after = held.before | snapshot_columns(held.model, held.row, held.columns)
-        ignored = ("updated_at", "version")
-        if {k: v for k, v in after.items() if k not in ignored} != {
-            k: v for k, v in held.before.items() if k not in ignored
-        }:
+            written = snapshot_columns(held.model, held.row, held.columns)
+            after = held.before | written
+            changed = any(k not in ignored and held.before.get(k) != v for k, v in written.items())
+        if changed:
             self._audit(held.model.key, held.row.id, "update", held.before, after)
 
     def _audit(
