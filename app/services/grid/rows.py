@@ -30,7 +30,7 @@ from app.services.records.query import (
     read_column,
     search_condition,
 )
-from app.services.records.serialize import rows_to_json
+from app.services.records.serialize import column_values, rows_to_json
 from app.services.records.tables import audit_log
 
 MAX_GRID_PAGE = 1000
@@ -125,9 +125,11 @@ def numeric_fields(access: Access, model: ModelSpec) -> list[FieldSpec]:
 def page_sums(access: Access, model: ModelSpec, rows: list[Any]) -> dict[str, Any]:
     """Exact sums of the page's numeric columns."""
     sums = {}
-    for spec in numeric_fields(access, model):
-        values = [getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None]
-        sums[spec.name] = FIELD_TYPES[spec.type].to_json(spec, sum(values, Decimal(0)) if values else None)
+    fields = numeric_fields(access, model)
+    values = column_values(rows, [spec.column for spec in fields])
+    for index, spec in enumerate(fields):
+        present = [row_values[index] for row_values in values if row_values[index] is not None]
+        sums[spec.name] = FIELD_TYPES[spec.type].to_json(spec, sum(present, Decimal(0)) if present else None)
     return sums
 
 
