@@ -679,8 +679,15 @@ class RecordService:
                 return
         apply_computed(self.registry, model, row)
 
-    def _compute_inputs(self, model: ModelSpec) -> set[str] | None:
-        """The fields of its own row that a model's computed fields read (None: one of them does not say)."""
+    def _compute_inputs(self, model: ModelSpec) -> frozenset[str] | None:
+        """The fields of its own row that a model's computed fields read (None: one of them does not say);
+        worked out once per metadata version (the registry's cache), not per row."""
+        key = ("compute_inputs", model.key)
+        if key not in self.registry.cache:
+            self.registry.cache[key] = self._find_compute_inputs(model)
+        return self.registry.cache[key]
+
+    def _find_compute_inputs(self, model: ModelSpec) -> frozenset[str] | None:
         inputs: set[str] = set()
         for spec in model.data_fields:
             if spec.compute:
@@ -688,7 +695,7 @@ class RecordService:
                 if reads is None:
                     return None
                 inputs.update(reads)
-        return inputs
+        return frozenset(inputs)
 
     def _flush(self, model: ModelSpec, row_ref: Any) -> None:
         with self._flush_errors(model, row_ref):
