@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from app.services.money.invoices import refuse_cancel_when_invoiced
 from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
+from app.services.records.bulk import keys_among
 from app.services.records.computed import apply_computed
 from app.services.records.query import get_row
 from app.services.records.settings import policy
@@ -154,7 +155,7 @@ class PostingService:
         found = [
             self.session.execute(
                 select(func.max(move_cls.date)).where(
-                    tuple_(move_cls.item_id, move_cls.warehouse_id, move_cls.batch).in_(part)
+                    keys_among(self.session, (move_cls.item_id, move_cls.warehouse_id, move_cls.batch), part)
                 )
             ).scalar()
             for part in chunked(keys)

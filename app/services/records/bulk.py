@@ -9,9 +9,10 @@ columns have client-side defaults takes the plain INSERT.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import NullType
@@ -57,3 +58,14 @@ def among(session: Session, column: Any, values: list[Any]) -> ColumnElement[boo
         item = String() if isinstance(column.type, NullType) else column.type  # lower(code) has no type of its own
         return column == any_(bindparam(None, values, type_=ARRAY(item)))
     return column.in_(values)
+
+
+def keys_among(session: Session, columns: Sequence[Any], keys: Sequence[Sequence[Any]]) -> ColumnElement[bool]:
+    """`(a, b, ...) IN keys` for a long list of keys (a stock's item, warehouse and batch): on PostgreSQL one
+    array parameter a column (`IN (SELECT * FROM unnest(...))`), not a parameter per value for psycopg to
+    parse out of the query text and the planner to read as a list; a parameter per value elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = [bindparam(None, [key[n] for key in keys], type_=ARRAY(c.type)) for n, c in enumerate(columns)]
+        given = func.unnest(*arrays).table_valued(*[f"k{n}" for n in range(len(columns))]).render_derived()
+        return tuple_(*columns).in_(select(*given.c))
+    return tuple_(*columns).in_(keys)

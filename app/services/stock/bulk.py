@@ -11,10 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, insert, inspect, text, update
+from sqlalchemy import Table, bindparam, inspect, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+
+from app.services.records.bulk import insert_rows
 
 T = TypeVar("T")
 
@@ -30,9 +32,8 @@ def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT the rows, one executemany per chunk (SQLAlchemy sends it as multi-row VALUES)."""
-    for part in chunked(rows, 1000):
-        session.execute(insert(table), list(part))
+    """INSERT the rows (all with the same keys), in order: COPY on PostgreSQL, one executemany on SQLite."""
+    insert_rows(session, table, rows)
 
 
 def bulk_update(
@@ -71,19 +72,32 @@ def bulk_update(
 def write_changed(session: Session, objects: Sequence[Any]) -> None:
     """Write the changed columns of these persistent ORM rows (a document's lines, after posting set
     their cost) set-based instead of one UPDATE each: grouped by which columns changed, version
-    checked and raised as the ORM would, then marked as saved on the objects."""
+    checked and raised as the ORM would, then marked as saved on the objects.
+
+    Only the attributes set since the row was read are compared (not every column of every row), and a
+    row with nothing else pending is marked clean, so that the next flush does not look at it again."""
     groups: dict[tuple[str, ...], list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
+    clean = []  # rows whose pending changes are all columns: saved here, clean afterwards
     for obj in objects:
         state = inspect(obj)
         if not state.persistent or not state.modified:
             continue
+        columns = state.mapper.column_attrs
         changed = {}
-        for attr in state.mapper.column_attrs:
-            history = state.attrs[attr.key].history
-            if history.added and (not history.deleted or history.added[0] != history.deleted[0]):
-                changed[attr.key] = history.added[0]
-        if changed and "version" not in changed and "id" not in changed:
+        only_columns = True
+        for key, old in state.committed_state.items():
+            if key not in columns:
+                only_columns = False  # a relationship change: the flush writes it
+                continue
+            new = state.dict.get(key, NO_VALUE)
+            if new is not NO_VALUE and not state.manager[key].impl.is_equal(new, old):
+                changed[key] = new
+        if "version" in changed or "id" in changed:
+            continue
+        if changed:
             groups[tuple(sorted(changed))].append((obj, changed))
+        if only_columns:
+            clean.append(state)
     for names, members in groups.items():
         mapper = inspect(members[0][0]).mapper
         table = mapper.local_table
@@ -99,6 +113,8 @@ def write_changed(session: Session, objects: Sequence[Any]) -> None:
             for name in names:
                 set_committed_value(obj, name, changed[name])
             set_committed_value(obj, "version", version + 1)
+    for state in clean:  # what the flush does for a row it saved (its columns equal the database's now)
+        state._commit_all(state.dict, session.identity_map)
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool], Any] = {}

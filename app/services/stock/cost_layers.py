@@ -11,11 +11,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.ledger.fifo import START, Layer, Stock, Take
+from app.services.records.bulk import among, keys_among
 from app.services.stock.bulk import bulk_insert, bulk_update, chunked
 from app.services.stock.tables import cost_layer, cost_take
 
@@ -29,7 +30,8 @@ def fifo_items(session: Session, registry: Any, item_ids: Iterable[int]) -> set[
     item = registry.cls("item")
     found: set[int] = set()
     for part in chunked(sorted(set(item_ids))):
-        found.update(session.execute(select(item.id).where(item.id.in_(part), item.costing == FIFO)).scalars())
+        chosen = select(item.id).where(among(session, item.id, list(part)), item.costing == FIFO)
+        found.update(session.execute(chosen).scalars())
     return found
 
 
@@ -39,9 +41,10 @@ def read_layers(
     """The open layers of these stocks, and the layers named by id (closed ones too), oldest first."""
     found: dict[StockKey, list[Layer]] = defaultdict(list)
     rows: list[Any] = []
-    stock = tuple_(cost_layer.c.item_id, cost_layer.c.warehouse_id, cost_layer.c.batch)
+    stock = (cost_layer.c.item_id, cost_layer.c.warehouse_id, cost_layer.c.batch)
     for part in chunked(sorted(keys)):
-        rows.extend(session.execute(select(cost_layer).where(stock.in_(part), cost_layer.c.is_open.is_(True))))
+        chosen = select(cost_layer).where(keys_among(session, stock, part), cost_layer.c.is_open.is_(True))
+        rows.extend(session.execute(chosen))
     seen = {row.id for row in rows}
     for ids in chunked(sorted(set(layer_ids) - seen)):
         rows.extend(session.execute(select(cost_layer).where(cost_layer.c.id.in_(ids))))

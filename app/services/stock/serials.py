@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.ledger.serials import Book, Place, Step, in_stock_from
+from app.services.records.bulk import among
 from app.services.stock.bulk import chunked
 from app.services.stock.tables import serial, serial_move
 
@@ -72,7 +73,7 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
                     unit.name,
                 )
                 .outerjoin(unit, unit.id == item.unit_id)
-                .where(item.id.in_(part))
+                .where(among(session, item.id, list(part)))
                 .order_by(item.id)
                 .with_for_update(read=True, key_share=True, of=item)
             )

@@ -25,7 +25,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receive_value, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
+from app.services.records.bulk import among, keys_among
 from app.services.records.computed import compute_fields
 from app.services.records.settings import policy
 from app.services.stock.bulk import bulk_insert, bulk_update, chunked
@@ -337,7 +338,9 @@ class StockWriter:
         item = self.registry.cls("item")
         wanted = sorted(set(item_ids) - set(self._costs))
         for part in chunked(wanted):
-            rows = self.session.execute(select(item.id, item.cost_price, item.purchase_price).where(item.id.in_(part)))
+            rows = self.session.execute(
+                select(item.id, item.cost_price, item.purchase_price).where(among(self.session, item.id, list(part)))
+            )
             for item_id, cost_price, purchase_price in rows:
                 self._costs[item_id] = Decimal(cost_price or purchase_price or 0)
 
@@ -351,14 +354,12 @@ class StockWriter:
         wanted = self._with_other_batches(sorted(set(keys)))
         if not wanted:
             return {}
-        key_columns = tuple_(table.c.item_id, table.c.warehouse_id, table.c.batch)
+        key_columns = (table.c.item_id, table.c.warehouse_id, table.c.batch)
         present: set[StockKey] = set()
         for part in chunked(wanted):
             present.update(
                 (row.item_id, row.warehouse_id, row.batch or "")
-                for row in self.session.execute(
-                    select(table.c.item_id, table.c.warehouse_id, table.c.batch).where(key_columns.in_(part))
-                )
+                for row in self.session.execute(select(*key_columns).where(keys_among(self.session, key_columns, part)))
             )
         missing = [key for key in wanted if key not in present]
         if missing:
@@ -387,7 +388,7 @@ class StockWriter:
             locked.extend(
                 self.session.execute(
                     select(table)
-                    .where(key_columns.in_(part))
+                    .where(keys_among(self.session, key_columns, part))
                     .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
                     .with_for_update()
                 )
@@ -417,7 +418,7 @@ class StockWriter:
         balance_cls = self.registry.cls("stock_balance")
         found = self.session.execute(
             select(balance_cls.item_id, balance_cls.warehouse_id, balance_cls.batch).where(
-                tuple_(balance_cls.item_id, balance_cls.warehouse_id).in_(pairs)
+                keys_among(self.session, (balance_cls.item_id, balance_cls.warehouse_id), pairs)
             )
         )
         return sorted(set(keys) | {(row.item_id, row.warehouse_id, row.batch or "") for row in found})
@@ -448,7 +449,9 @@ class StockWriter:
         items: set[int] = set()
         for part in chunked(sorted(item_ids)):
             items.update(
-                self.session.execute(select(item.id).where(item.id.in_(part), item.allow_negative.is_(True))).scalars()
+                self.session.execute(
+                    select(item.id).where(among(self.session, item.id, list(part)), item.allow_negative.is_(True))
+                ).scalars()
             )
         warehouses = set(
             self.session.execute(
@@ -629,7 +632,7 @@ class StockWriter:
             for part in chunked(ids):
                 self.session.execute(
                     select(item_cls.id)
-                    .where(item_cls.id.in_(part))
+                    .where(among(self.session, item_cls.id, list(part)))
                     .order_by(item_cls.id)
                     .with_for_update(key_share=True)
                 ).all()
