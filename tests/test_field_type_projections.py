@@ -155,7 +155,10 @@ def test_a_user_typed_formula_stays_text_in_the_spreadsheet(tmp_path):
 
 def test_a_decimal_goes_to_the_spreadsheet_as_a_number_only_while_a_double_keeps_every_digit():
     ftype, spec = FIELD_TYPES["decimal"], spec_for("decimal")
-    assert ftype.excel_value(spec, Decimal("-0.001234500")) == -0.0012345  # leading zeros are not digits
-    assert ftype.excel_value(spec, Decimal("12345678901.2345000")) == 12345678901.2345  # 15 digits
+    assert ftype.scale(spec) == 4  # stored values have 4 places at most
+    assert ftype.excel_value(spec, Decimal("-0.0012")) == -0.0012
+    assert ftype.excel_value(spec, Decimal("12345678901.2345")) == 12345678901.2345  # 15 digits
+    assert ftype.excel_value(spec, Decimal("-12345678901.2345")) == -12345678901.2345
     assert ftype.excel_value(spec, Decimal("123456789012.3456")) == "123456789012.3456"  # 16: text, exact
+    assert ftype.excel_value(spec, Decimal("123456789012345000.0000")) == 123456789012345000.0  # 15 significant
     assert ftype.excel_value(spec, None) is None

@@ -392,11 +392,15 @@ class DecimalType(FieldType):
 
     def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
         to_json = self.to_json
+        # a stored value has at most `scale` places: below `bound` it has at most EXACT_DIGITS digits (a
+        # comparison, not a count of its digits per cell)
+        bound = Decimal(10) ** (EXACT_DIGITS - self.scale(spec))
+        low = -bound
 
         def cell(value: Any) -> Any:
             if value is None:
                 return None
-            if len(value.as_tuple().digits) <= EXACT_DIGITS or len(value.normalize().as_tuple().digits) <= EXACT_DIGITS:
+            if low < value < bound or len(value.normalize().as_tuple().digits) <= EXACT_DIGITS:
                 return float(value)
             return to_json(spec, value)  # beyond a double's precision: every digit, as text
 

@@ -83,17 +83,17 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     write_row = sheet.write_row
     row_no = 0
     for rows in view_chunks(session, access, model, view, [s.column for s in columns] or ["id"]):
+        rows = rows[: MAX_EXPORT_ROWS - row_no]
         labels = links_labels(session, access, columns, rows)  # links are read by name: `<field>_id`
-        for row in rows:
-            if row_no == MAX_EXPORT_ROWS:
-                break
+        # the chunk column by column: each column's cells made by one map, then written row by row
+        table = [list(values) for values in zip(*rows, strict=True)] if columns else []
+        for col, name in links:
+            found = labels[name]
+            table[col] = [None if value is None else found.get(value) for value in table[col]]
+        for col, cell in converted:
+            table[col] = list(map(cell, table[col]))
+        for values in zip(*table, strict=True) if table else ([] for _ in rows):
             row_no += 1
-            values = list(row) if columns else []
-            for col, name in links:
-                value = values[col]
-                values[col] = None if value is None else labels[name].get(value)
-            for col, cell in converted:
-                values[col] = cell(values[col])
             write_row(row_no, 0, values)
     sheet.autofilter(0, 0, max(row_no, 1), max(len(columns) - 1, 0))
     workbook.close()
