@@ -690,3 +690,95 @@ def test_frozen_columns_undo_in_view_and_typing_during_a_reload(server, api, des
     assert all(sku in saved for sku in skus[3:6]), "no code was typed over"
     assert not [w for w in console.warnings if "tabulator" in w.lower()], console.warnings
     console.check()
+
+
+def selected_skus(page: Any) -> list[str]:
+    """The sku of each row of the selected range, top to bottom."""
+    return page.evaluate(
+        """() => { const b = window.jxcGrid.bounds();
+          return window.jxcGrid.table.getRows('display').slice(b.top, b.bottom + 1).map((r) => r.getData().sku); }"""
+    )
+
+
+def new_rows_on_screen(page: Any) -> list[str]:
+    return page.locator(".jxc-row-new .tabulator-cell[tabulator-field=sku]").all_inner_texts()
+
+
+def test_a_block_pasted_into_a_new_row_keeps_its_order_and_names_its_rows_as_shown(server, api, desktop):
+    """Three lines into one new row: new rows in the order pasted, the error list's 新行 N as on screen."""
+    page, console = desktop
+    prefix = unique("NO")
+    (existing,) = make_items(api, prefix, 1)
+    open_grid(page, server, prefix, 1)
+    page.click("[data-action=add]")
+    page.locator(".jxc-row-new .jxc-grid-input").wait_for()
+    page.keyboard.press("Escape")
+    page.once("dialog", lambda dialog: dialog.accept())
+    lines = [
+        f"{prefix}A\t名一\t\t\tPCS",
+        f"{prefix}B\t名二\t\t\t打",
+        f"{existing}\t名三\t\t\tPCS",
+    ]  # sku, name, .., unit
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        paste(page, "\r\n".join(lines) + "\r\n")
+    assert answer.value.status == 422
+    idle(page)
+    assert new_rows_on_screen(page) == [f"{prefix}A", f"{prefix}B", existing]
+    listed = page.locator(".jxc-grid-banner-list li").all_inner_texts()
+    assert len(listed) == 2 and listed[0].startswith(f"新行 2（{prefix}B） · 基本单位："), listed
+    assert listed[1].startswith(f"新行 3（{existing}） · 商品编码："), listed
+    console.check(expected_failures=(f"422 {server.url}/api/v1/grid/item/batch",))
+
+
+def test_a_saved_paste_says_so_and_keeps_its_new_rows_selected_where_they_were(server, api, desktop):
+    page, console = desktop
+    prefix = unique("NK")
+    make_items(api, prefix, 4)
+    open_grid(page, server, prefix, 4)
+    with page.expect_response(lambda r: "/rows" in r.url and "sort" in r.url):
+        page.click(".tabulator-col[tabulator-field=sku] .tabulator-col-title")  # the new codes sort last
+    idle(page)
+    page.click("[data-action=add]")
+    page.locator(".jxc-row-new .jxc-grid-input").wait_for()
+    page.keyboard.press("Escape")
+    page.once("dialog", lambda dialog: dialog.accept())
+    pasted = [f"{prefix}Z{n}" for n in (3, 1, 2)]
+    with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+        paste(page, "".join(f"{sku}\t贴入 {sku}\t\t\tPCS\r\n" for sku in pasted))
+    assert answer.value.status == 200, answer.value.text()
+    idle(page)
+    assert page.locator(".jxc-grid-status").inner_text() == "已保存 3 行"
+    skus = page.evaluate("() => window.jxcGrid.table.getRows('display').map((r) => r.getData().sku)")
+    assert skus[:3] == pasted and len(skus) == 7, skus  # where they were pasted, not where the order puts them
+    assert selected_skus(page) == pasted
+    assert set(items(api, prefix)) >= set(pasted)
+    console.check()
+
+
+def pager_words(page: Any) -> list[str]:
+    """Every text, title and aria-label of the grid's footer (pager, page size, counter)."""
+    return page.evaluate(
+        """() => { const out = [];
+          document.querySelectorAll('.tabulator-footer *').forEach((node) => {
+            ['title', 'aria-label'].forEach((a) => { if (node.getAttribute(a)) { out.push(node.getAttribute(a)); } });
+            if (!node.children.length && node.textContent.trim()) { out.push(node.textContent.trim()); }
+          });
+          return out; }"""
+    )
+
+
+def test_pager_speaks_the_readers_language(server, desktop):
+    page, console = desktop
+    open_grid(page, server)
+    assert page.locator(".tabulator-page[data-page='1']").get_attribute("title") == "页码 1"
+    words = pager_words(page)
+    assert words and not [w for w in words if any("a" <= c.lower() <= "z" for c in w)], words
+    try:
+        page.goto(server.url + "/lang/en")
+        open_grid(page, server)
+        assert page.locator(".tabulator-page[data-page='1']").get_attribute("aria-label") == "Show page 1"
+        words = pager_words(page)
+        assert "First" in words and not [w for w in words if any("\u4e00" <= c <= "\u9fff" for c in w)], words
+    finally:
+        page.goto(server.url + "/lang/zh")
+    console.check()

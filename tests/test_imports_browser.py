@@ -100,3 +100,52 @@ def test_upload_correct_fix_apply_and_undo(server, tmp_path):
         assert status == 200 and found["result"] == []
         console.check()
         context.close()
+
+
+def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only_when_applied(server, tmp_path):
+    """A red cell clicked says why below the preview; the list of every error goes to its cell; a refused
+    import offers no undo; 只导入正确的行 links the error report; a done undo takes its button away."""
+    tag = unique("E")
+    book = Workbook()
+    book.active.append(["商品编码", "商品名称", "基本单位"])
+    for n in range(6):
+        book.active.append([f"{tag}-{n}", f"原因商品 {n}", "打" if n in (1, 4) else "个"])  # sheet rows 3 and 6 bad
+    path = tmp_path / "reasons.xlsx"
+    book.save(path)
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("2 行有错误", timeout=30000)
+        listed = page.locator("#jxc-imports-issue-list a")
+        assert listed.all_inner_texts() == ["第 3 行「基本单位」：找不到「打」", "第 6 行「基本单位」：找不到「打」"]
+        reason = page.locator("#jxc-imports-reason")
+        assert reason.is_hidden()
+        page.locator('#jxc-imports-rows tr[data-index="4"] td[data-col="2"]').click()
+        expect(reason).to_have_text("第 6 行「基本单位」：找不到「打」")
+        page.locator('#jxc-imports-rows tr[data-index="0"] td[data-col="1"]').click()
+        expect(reason).to_be_hidden()
+        listed.nth(0).click()
+        expect(reason).to_have_text("第 3 行「基本单位」：找不到「打」")
+        focused = "() => [document.activeElement.closest('tr').dataset.index, document.activeElement.dataset.col]"
+        assert page.evaluate(focused) == ["1", "2"]
+
+        undo = page.locator('[data-import-action="undo"]')
+        page.click('#jxc-imports-preview [data-import-action="apply"]')  # 有错误就全部不导入: refused
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("整个文件未导入", timeout=30000)
+        assert undo.is_hidden()
+        page.select_option("#jxc-imports-mode", "valid")
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "导入完成：新增 4 行，更新 0 行，跳过 2 行", timeout=30000
+        )
+        report = page.locator("#jxc-imports-errors")
+        expect(report).to_be_visible()
+        assert report.inner_text() == "错误报告"
+        assert page.request.get(server.url + report.get_attribute("href")).status == 200
+        expect(undo).to_be_visible()
+        undo.click()
+        expect(page.locator("#jxc-imports-job-text")).to_have_text("已撤销：删除 4 行，恢复 0 行", timeout=30000)
+        assert undo.is_hidden()
+        console.check(expected_failures=())
+        context.close()

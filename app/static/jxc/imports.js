@@ -90,6 +90,56 @@
     show('jxc-imports-notes', notes.join('\n'));
     renderMapping();
     renderRows();
+    renderIssues();
+  }
+
+  // --- the reasons: of the cell clicked or focused, and the list of every error -------------------
+
+  function issueText(issue) {
+    var column = issue.column || (issue.col_index === null ? '' : state.headers[issue.col_index]);
+    return column ? t('cell_reason', {row: issue.row, column: column, reason: issue.message})
+      : t('row_reason', {row: issue.row, reason: issue.message});
+  }
+
+  function renderIssues() {
+    var list = $('jxc-imports-issue-list');
+    list.textContent = '';
+    state.preview.issues.forEach(function (issue, i) {
+      var li = el('li');
+      li.appendChild(el('a', {href: '#', 'data-issue': i}, issueText(issue)));
+      list.appendChild(li);
+    });
+    $('jxc-imports-issues').hidden = !state.preview.issues.length;
+    show('jxc-imports-reason', '');
+  }
+
+  // the reason of a preview cell (the row number cell: the row's own reason), below the table
+  function showReason(td) {
+    var tr = td.closest('tr[data-index]');
+    var r = tr && state.rows[Number(tr.getAttribute('data-index'))];
+    if (!r) { return; }
+    var col = td.getAttribute('data-col');
+    var reason = state.issues[r.row + ':' + (col === null ? '' : col)];
+    if (!reason) { show('jxc-imports-reason', ''); return; }
+    show('jxc-imports-reason', issueText({row: r.row, column: col === null ? '' : state.headers[Number(col)],
+      col_index: col === null ? null : Number(col), message: reason}));
+  }
+
+  // an error of the list: its cell scrolled to and focused (rows past the shown ones: only bad rows shown)
+  function goTo(issue) {
+    var index = state.rows.findIndex(function (r) { return r.row === issue.row; });
+    var selector = 'tr[data-index="' + index + '"]';
+    var tr = $('jxc-imports-rows').querySelector(selector);
+    if (!tr && !$('jxc-imports-only-bad').checked) {
+      $('jxc-imports-only-bad').checked = true;
+      renderRows();
+      tr = $('jxc-imports-rows').querySelector(selector);
+    }
+    if (!tr) { return; }
+    var td = issue.col_index === null ? tr.firstChild : tr.querySelector('td[data-col="' + issue.col_index + '"]');
+    td.scrollIntoView({block: 'nearest', inline: 'nearest'});
+    td.focus();
+    showReason(td);
   }
 
   function renderMapping() {
@@ -132,7 +182,7 @@
       var tr = el('tr', {'data-index': index});
       var rowProblem = state.issues[r.row + ':'];
       var num = el('td', {'class': rowProblem ? 'jxc-bad' : ''}, r.row);
-      if (rowProblem) { num.title = rowProblem; }
+      if (rowProblem) { num.title = rowProblem; num.tabIndex = -1; }
       tr.appendChild(num);
       state.headers.forEach(function (h, col) {
         var td = el('td', {contenteditable: 'true', 'data-col': col}, r.cells[col] || '');
@@ -193,7 +243,8 @@
     var bar = box.querySelector('.progress-bar');
     box.hidden = false;
     $('jxc-imports-errors').hidden = true;
-    box.querySelector('[data-import-action="undo"]').hidden = true;
+    box.querySelector('[data-import-action="undo"]').hidden = true;  // only an applied import offers it
+    if (!undoing) { state.importId = null; }
     bar.className = 'progress-bar progress-bar-striped active';
     function poll() {
       send('GET', cfg.urls.job.replace('{id}', jobId)).then(function (r) {
@@ -205,16 +256,18 @@
         if (job.status === 'queued' || job.status === 'running') { window.setTimeout(poll, POLL_MS); return; }
         bar.className = 'progress-bar ' + (job.status === 'done' ? 'progress-bar-success' : 'progress-bar-danger');
         bar.style.width = '100%';
+        // the error report lists the refused rows, or the rows skipped by 只导入正确的行
+        if (!undoing && job.error_report_url) {
+          var link = $('jxc-imports-errors');
+          link.href = cfg.urls.errors.replace('{id}', jobId);
+          link.hidden = false;
+        }
         if (job.status !== 'done') {
           $('jxc-imports-job-text').textContent = job.message || job.status_label;
-          if (!undoing && job.error_report_url) {
-            var link = $('jxc-imports-errors');
-            link.href = cfg.urls.errors.replace('{id}', jobId);
-            link.hidden = false;
-          }
           return;
         }
         if (undoing) {
+          state.importId = null;
           $('jxc-imports-job-text').textContent = t('undone', {deleted: job.result.deleted, restored: job.result.restored});
           return;
         }
@@ -244,6 +297,20 @@
     if (action === 'bulk') { bulk(); }
     if (action === 'apply') { apply(); }
     if (action === 'undo') { undo(); }
+  });
+  root.addEventListener('click', function (event) {
+    var link = event.target.closest('[data-issue]');
+    if (link) {
+      event.preventDefault();
+      goTo(state.preview.issues[Number(link.getAttribute('data-issue'))]);
+      return;
+    }
+    var td = event.target.closest('#jxc-imports-rows td');
+    if (td) { showReason(td); }
+  });
+  root.addEventListener('focusin', function (event) {
+    var td = event.target.closest('#jxc-imports-rows td');
+    if (td) { showReason(td); }
   });
   root.addEventListener('change', function (event) {
     var target = event.target;

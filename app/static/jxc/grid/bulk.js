@@ -31,7 +31,7 @@
           var update = Object.assign({}, tg.values, {_pending: tg.row.getData()._pending, _errors: tg.row.getData()._errors});
           tg.row.update(update).then(function (row) { return row; });
         } else if (tg.tmp) {
-          state.pending[tg.tmp] = {tmp_id: tg.tmp, values: Object.assign({}, tg.values), errors: {}, shown: true};
+          state.pending[tg.tmp] = {tmp_id: tg.tmp, values: Object.assign({}, tg.values), errors: {}, shown: true, after: tg.after};
         } else {
           rec = state.pending[String(tg.id)] || (state.pending[String(tg.id)] = {id: tg.id, version: tg.version, values: {}, errors: {}});
           Object.assign(rec.values, tg.values);
@@ -41,6 +41,7 @@
       state.dirty = true;
       state.sumsFresh = false;
       state.pendingSource = source;
+      g.showNewRows();
       g.table.getRows().forEach(function (row) { row.reformat(); });
       return g.flush({force: true, reload: reloadAfter, bounds: select || g.bounds()});
     }
@@ -122,16 +123,20 @@
         }
         var problems = [];
         var targets = [];
+        var keys = [];  // the rows the block covers, in order: a new row goes under the one before it
         block.forEach(function (line, i) {
           var values = {};
           var tg;
           if (i < rows.length) {
             tg = {row: rows[i], values: values};
+            keys.push(g.rowKey(rows[i].getData()));
           } else if (i - rows.length < offPage.length) {
             var ref = offPage[i - rows.length];
             tg = {id: ref.id, version: ref.version, values: values};
+            keys.push(String(ref.id));
           } else {
-            tg = {tmp: 't' + (++tmpSeq), values: values};
+            tg = {tmp: 't' + (++tmpSeq), values: values, after: keys[keys.length - 1]};
+            keys.push(tg.tmp);
           }
           var data = tg.row ? tg.row.getData() : null;
           line.forEach(function (raw, j) {
@@ -150,7 +155,8 @@
         });
         if (problems.length) { g.showBanner('error', t('paste_readonly'), problems); return; }
         if (!targets.length) { return; }
-        var shown = {top: b.top, left: b.left, bottom: Math.min(b.top + height, g.pageRows().length) - 1, right: b.left + width - 1};
+        var shown = {top: b.top, left: b.left, bottom: Math.min(b.top + height, g.pageRows().length) - 1, right: b.left + width - 1,
+          keys: keys};
         return applyBlock(targets, 'paste', true, shown);
       });
     }

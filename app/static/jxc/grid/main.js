@@ -224,7 +224,7 @@
       pagination: {
         first: t('first'), first_title: t('first'), last: t('last'), last_title: t('last'),
         prev: t('prev'), prev_title: t('prev'), next: t('next'), next_title: t('next'),
-        page_size: t('page_size'), all: t('all'),
+        page_size: t('page_size'), page_title: t('page_title'), all: t('all'),
         counter: {showing: t('showing'), of: t('of'), rows: t('rows'), pages: t('pages')}
       },
       data: {loading: t('loading'), error: t('network')},
@@ -276,7 +276,7 @@
       var b = state.restoreBounds;
       state.restoreBounds = null;
       window.setTimeout(function () {
-        if (b) { g.setRange(b.top, b.left, b.bottom, b.right); }
+        if (b) { g.restoreRange(b); }
         g.typingDone();
       }, 0);
     });

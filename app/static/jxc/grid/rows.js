@@ -72,11 +72,15 @@
         state.sumsFresh = true;
         state.total = body.last_row || 0;
         g.ui.countEl.textContent = t(body.last_row_exact === false ? 'total_approx' : 'total', state.total);
-        var data = (body.data || []).map(function (row) { return g.mergePending(row); });
+        var kept = state.keptRows || [];  // rows just created by a paste stay on top until the next reload
+        state.keptRows = null;
+        var keptIds = kept.map(function (row) { return String(row.id); });
+        var data = (body.data || []).filter(function (row) { return keptIds.indexOf(String(row.id)) < 0; })
+          .map(function (row) { return g.mergePending(row); });
         var fresh = Object.keys(state.pending).map(function (k) { return state.pending[k]; })
           .filter(function (rec) { return rec.tmp_id && rec.shown; })
           .map(function (rec) { return g.newRowData(rec); });
-        return {last_page: body.last_page || 1, last_row: state.total, data: fresh.concat(data)};
+        return {last_page: body.last_page || 1, last_row: state.total, data: fresh.concat(kept.map(g.mergePending), data)};
       }, function (e) { state.loading = false; state.held = null; throw e; });
     }
 
@@ -172,6 +176,19 @@
       g.table.rowManager.element.focus({preventScroll: true});
     }
 
+    // The range a reload puts back: over the rows it covered (b.keys) wherever they are now, else where it was.
+    function restoreRange(b) {
+      if (b.keys) {
+        var shown = pageRows().map(function (row) { return rowKey(row.getData()); });
+        var places = b.keys.map(function (k) { return shown.indexOf(String(k)); }).filter(function (i) { return i >= 0; });
+        if (places.length) {
+          setRange(Math.min.apply(null, places), b.left, Math.max.apply(null, places), b.right);
+          return;
+        }
+      }
+      setRange(b.top, b.left, b.bottom, b.right);
+    }
+
     function activeCell() {
       var b = bounds();
       if (!b) { return null; }
@@ -195,6 +212,7 @@
     g.pageRows = pageRows;
     g.reloadPage = reloadPage;
     g.rowKey = rowKey;
+    g.restoreRange = restoreRange;
     g.setRange = setRange;
     g.viewParams = viewParams;
     g.visibleCols = visibleCols;

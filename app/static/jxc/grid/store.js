@@ -143,6 +143,7 @@
 
     // 200: drop the sent values that were not changed again meanwhile, show the saved rows.
     function saved(body, batch, opts) {
+      var onScreen = g.pageRows().map(function (row) { return g.rowKey(row.getData()); });
       var sent = {};
       batch.ops.forEach(function (op) { sent[op.tmp_id ? String(op.tmp_id) : String(op.id)] = op.values || {}; });
       var byKey = {};
@@ -170,11 +171,11 @@
       });
       pushUndo(body.batch_id);
       g.hideBanner();
-      g.setStatus(t('saved'));
+      g.setStatus(t('saved_rows', batch.ops.length), 8000);
       state.pendingSource = 'edit';
       // a replayed retry answers without the tmp ids of created rows, so show the page afresh
       if (opts.reload || body.replayed) {
-        state.restoreBounds = opts.bounds || null;
+        keepCreated(body.rows || [], onScreen, opts.bounds);
         return g.reloadPage();
       }
       (body.rows || []).forEach(function (row) {
@@ -199,6 +200,54 @@
       if (state.dirty) { scheduleFlush(); }
     }
 
+    // After a reload the rows this batch created stay where they were on screen (above the server's
+    // order) until the next reload, and the selection stays on the rows it covered (by key).
+    function keepCreated(rows, onScreen, bounds) {
+      var idOf = {};
+      var created = rows.filter(function (row) {
+        if (row.tmp_id === undefined || row.tmp_id === null) { return false; }
+        idOf[String(row.tmp_id)] = String(row.id);
+        return onScreen.indexOf(String(row.tmp_id)) >= 0;
+      });
+      created.sort(function (a, b) { return onScreen.indexOf(String(a.tmp_id)) - onScreen.indexOf(String(b.tmp_id)); });
+      state.keptRows = created.map(function (row) {
+        var data = Object.assign({}, row, {_errors: {}, _pending: {}});
+        delete data.tmp_id;
+        return data;
+      });
+      if (bounds && bounds.keys) {
+        bounds = Object.assign({}, bounds, {keys: bounds.keys.map(function (k) { return idOf[k] || k; })});
+      }
+      state.restoreBounds = bounds || null;
+    }
+
+    // The rows a paste would create show under the row pasted into before them (rec.after), in the order
+    // pasted, or on top.
+    function showNewRows() {
+      var previous = null;
+      Object.keys(state.pending).forEach(function (key) {
+        var rec = state.pending[key];
+        if (!rec.tmp_id || !rec.shown) { return; }
+        var row = g.pageRowByKey(key);
+        if (!row) {
+          var anchor = (rec.after && g.pageRowByKey(rec.after)) || previous;
+          if (anchor) { g.table.addRow(newRowData(rec), false, anchor); } else { g.table.addRow(newRowData(rec), true); }
+          row = g.pageRowByKey(key);
+        }
+        previous = row;
+      });
+    }
+
+    // A new row is named by its place among the new rows on screen (新行 2), with its code once typed.
+    function newRowLabel(key, rec) {
+      var shown = g.pageRows().filter(function (row) { return row.getData()._tmp; })
+        .map(function (row) { return String(row.getData()._tmp); });
+      var place = shown.indexOf(String(key));
+      var n = place >= 0 ? place + 1 : String(key).replace(/^t/, '');
+      var code = rec && cfg.key_field ? rec.values[cfg.key_field] : null;
+      return code ? t('new_row_named', {n: n, key: code}) : t('new_row') + ' ' + n;
+    }
+
     function rowLabel(key) {
       var row = g.pageRowByKey(key);
       var rec = state.pending[String(key)];
@@ -206,7 +255,7 @@
       if (data && cfg.key_field && data[cfg.key_field] !== undefined && data[cfg.key_field] !== null && !data._tmp) {
         return window.JXC.copyText(byField[cfg.key_field] || {}, data[cfg.key_field], t);
       }
-      if ((rec && rec.tmp_id) || (data && data._tmp)) { return t('new_row') + ' ' + String(key).replace(/^t/, ''); }
+      if ((rec && rec.tmp_id) || (data && data._tmp)) { return newRowLabel(key, rec); }
       if (rec && rec.values[cfg.key_field]) { return String(rec.values[cfg.key_field]); }
       return '#' + key;
     }
@@ -214,19 +263,17 @@
     // 422: every refused cell turns red (from the row data, so it survives re-rendering); nothing was saved.
     function refused(body) {
       Object.keys(state.pending).forEach(function (key) { state.pending[key].errors = {}; });
-      var items = [];
+      function keyOf(e) { return e.tmp_id !== undefined && e.tmp_id !== null ? String(e.tmp_id) : String(e.id); }
+      function fieldOf(e) { return e.field && byField[e.field] ? e.field : null; }
       (body.errors || []).forEach(function (e) {
-        var key = e.tmp_id !== undefined && e.tmp_id !== null ? String(e.tmp_id) : String(e.id);
-        var rec = state.pending[key];
-        var field = e.field && byField[e.field] ? e.field : null;
-        if (rec && field) { rec.errors[field] = e.message; }
-        var title = field ? byField[field].title : (e.field && e.field !== '_record' ? e.field : '');
-        items.push(rowLabel(key) + (title ? ' · ' + title : '') + '：' + e.message);
+        var rec = state.pending[keyOf(e)];
+        if (rec && fieldOf(e)) { rec.errors[fieldOf(e)] = e.message; }
       });
-      // rows a paste would have created appear on top, so their red cells can be fixed too
-      Object.keys(state.pending).reverse().forEach(function (key) {
-        var rec = state.pending[key];
-        if (rec.tmp_id && rec.shown && !g.pageRowByKey(key)) { g.table.addRow(newRowData(rec), true); }
+      showNewRows();  // rows a paste would have created are on screen, so their red cells can be fixed too
+      var items = (body.errors || []).map(function (e) {
+        var field = fieldOf(e);
+        var title = field ? byField[field].title : (e.field && e.field !== '_record' ? e.field : '');
+        return rowLabel(keyOf(e)) + (title ? ' · ' + title : '') + '：' + e.message;
       });
       g.table.getRows().forEach(function (row) {
         var data = row.getData();
@@ -356,6 +403,7 @@
     g.rowLabel = rowLabel;
     g.save = save;
     g.setPendingValue = setPendingValue;
+    g.showNewRows = showNewRows;
     g.settle = settle;
     g.undoRedo = undoRedo;
   };

@@ -120,10 +120,13 @@
       }
     }
 
+    // sticky: true keeps the text until the next one, a number shows it that many ms (else 2.5 s)
     function setStatus(text, sticky) {
       status.textContent = text;
       window.clearTimeout(statusTimer);
-      if (!sticky) { statusTimer = window.setTimeout(function () { status.textContent = ''; }, 2500); }
+      if (sticky !== true) {
+        statusTimer = window.setTimeout(function () { status.textContent = ''; }, typeof sticky === 'number' ? sticky : 2500);
+      }
     }
 
     function syncButtons() {
