@@ -612,16 +612,27 @@ def test_screenshots_desktop_and_phone_cards(server, chromium, admin_state, desk
         context.close()
 
 
+def new_row_selected(page: Any) -> None:
+    """新增行, its editor closed (its first cell stays selected); the next question (more new rows) answered yes."""
+    page.click("[data-action=add]")
+    page.locator(".jxc-row-new .jxc-grid-input").wait_for()
+    page.keyboard.press("Escape")
+    page.once("dialog", lambda dialog: dialog.accept())
+
+
+def one_item_and_a_new_row(page: Any, server: Any, api: HttpApi, tag: str) -> tuple[str, str]:
+    """A saved item (the grid filtered to its prefix) under a new row whose first cell is selected."""
+    prefix = unique(tag)
+    (existing,) = make_items(api, prefix, 1)
+    open_grid(page, server, prefix, 1)
+    new_row_selected(page)
+    return prefix, existing
+
+
 def test_a_two_row_paste_into_a_new_row_adds_a_second_new_row(server, api, desktop):
     """新增行 puts the new row on top: the block's second line must not overwrite the saved row under it."""
     page, console = desktop
-    prefix = unique("NP")
-    (existing,) = make_items(api, prefix, 1)
-    open_grid(page, server, prefix, 1)
-    page.click("[data-action=add]")
-    page.locator(".jxc-row-new .jxc-grid-input").wait_for()
-    page.keyboard.press("Escape")  # the new row's first cell stays selected
-    page.once("dialog", lambda dialog: dialog.accept())  # one more new row for the block's second line
+    prefix, existing = one_item_and_a_new_row(page, server, api, "NP")
     with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
         paste(page, f"{prefix}A\t粘贴一\tPCS\r\n{prefix}B\t粘贴二\tPCS\r\n")
     ops = answer.value.request.post_data_json["ops"]
@@ -707,13 +718,7 @@ def new_rows_on_screen(page: Any) -> list[str]:
 def test_a_block_pasted_into_a_new_row_keeps_its_order_and_names_its_rows_as_shown(server, api, desktop):
     """Three lines into one new row: new rows in the order pasted, the error list's 新行 N as on screen."""
     page, console = desktop
-    prefix = unique("NO")
-    (existing,) = make_items(api, prefix, 1)
-    open_grid(page, server, prefix, 1)
-    page.click("[data-action=add]")
-    page.locator(".jxc-row-new .jxc-grid-input").wait_for()
-    page.keyboard.press("Escape")
-    page.once("dialog", lambda dialog: dialog.accept())
+    prefix, existing = one_item_and_a_new_row(page, server, api, "NO")
     lines = [
         f"{prefix}A\t名一\t\t\tPCS",
         f"{prefix}B\t名二\t\t\t打",
@@ -738,10 +743,7 @@ def test_a_saved_paste_says_so_and_keeps_its_new_rows_selected_where_they_were(s
     with page.expect_response(lambda r: "/rows" in r.url and "sort" in r.url):
         page.click(".tabulator-col[tabulator-field=sku] .tabulator-col-title")  # the new codes sort last
     idle(page)
-    page.click("[data-action=add]")
-    page.locator(".jxc-row-new .jxc-grid-input").wait_for()
-    page.keyboard.press("Escape")
-    page.once("dialog", lambda dialog: dialog.accept())
+    new_row_selected(page)
     pasted = [f"{prefix}Z{n}" for n in (3, 1, 2)]
     with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
         paste(page, "".join(f"{sku}\t贴入 {sku}\t\t\tPCS\r\n" for sku in pasted))
