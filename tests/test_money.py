@@ -35,7 +35,7 @@ def refuse_negative_cash(admin_api):
     assert admin_api.put("/api/v1/settings/refuse_negative_cash", json={"value": False}).status_code == 200
 
 
-def test_a_delivery_without_an_order_counts_against_the_credit_limit(app, admin_api):
+def test_a_delivery_without_an_order_counts_against_the_credit_limit(app, admin_api, api_as):
     customer, _ = new_partner(admin_api, "customer", credit_limit="5000")
     sku = new_item(admin_api)
     receive(admin_api, sku, "1000", "1")
@@ -48,6 +48,10 @@ def test_a_delivery_without_an_order_counts_against_the_credit_limit(app, admin_
     too_much = deliver("600", warehouse="WH01")  # 6,000 owed against a limit of 5,000, no order
     refused = admin_api.post(f"/api/v1/sales_delivery/{too_much['id']}/submit")
     assert refused.status_code == 422 and "5000.00" in refused.get_json()["message"]["partner"][0]
+    # the warehouse keeper who ships it is refused too, without the limit, the debt or the sale's amount
+    keeper = api_as("warehouse").post(f"/api/v1/sales_delivery/{too_much['id']}/submit")
+    assert keeper.status_code == 422
+    assert keeper.get_json()["message"]["partner"] == ["超出客户的信用额度，请联系财务或销售主管"]
     order = post(
         admin_api, "sales_order", [{"item": sku, "qty": "400", "price": "10"}], partner=customer, warehouse="WH01"
     )

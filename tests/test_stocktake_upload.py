@@ -47,7 +47,7 @@ def counted(api: Any, take: dict[str, Any]) -> dict[str, tuple[Decimal | None, s
     }
 
 
-def test_uploads_add_up_across_locations_and_the_same_file_counts_once(app, admin_api, api_as):
+def test_uploads_add_up_across_locations_and_the_same_file_counts_once(app, admin_api, api_as, login_as):
     keeper = api_as("warehouse")
     shelf, other = new_item(admin_api), new_item(admin_api)
     take = document(admin_api, "stocktake", [], warehouse="WH01")
@@ -67,6 +67,12 @@ def test_uploads_add_up_across_locations_and_the_same_file_counts_once(app, admi
     second = upload(keeper, take, csv, name="area-c.csv")  # another area's file adds up
     assert second.status_code == 200, second.get_json()
     assert counted(admin_api, take) == {shelf: (Decimal("6.5"), "damage"), other: (Decimal(4), None)}
+    # the variance on the stocktake's page: the keeper, who sees no cost, gets no 差异金额 column at all
+    admin_page = login_as("admin").get(f"/m/stocktake/{take['id']}").get_data(as_text=True)
+    keeper_page = login_as("warehouse").get(f"/m/stocktake/{take['id']}").get_data(as_text=True)
+    assert 'id="jxc-variance-total"' in admin_page and "<th>差异金额</th>" in admin_page
+    assert "jxc-variance-lines" in keeper_page or "jxc-locations" in keeper_page  # the keeper has the variance
+    assert "<th>差异金额</th>" not in keeper_page and 'id="jxc-variance-total"' not in keeper_page
 
     lot = new_item(admin_api, track_batch=True)  # rows of the same item and batch add up, batches apart
     third = upload(

@@ -55,6 +55,10 @@ class PostingContext(Protocol):
     def open_orders(self, partner_id: int, exclude: int | None = None) -> Decimal:
         """What the customer's submitted orders (but `exclude`) still have to deliver."""
 
+    def shows(self, model_key: str, *fields: str) -> bool:
+        """May the user see these fields of the model (masks, kinds of figure)? A message that would quote
+        their values (a credit limit, a budget) says less to a user who may not."""
+
     def policy(self, key: str) -> Any:
         """A policy switch in force."""
 

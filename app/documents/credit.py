@@ -33,6 +33,8 @@ def check_credit(
         return
     exposure = ctx.receivable(doc.partner_id) - owed_already + ctx.open_orders(doc.partner_id, exclude=exclude_order)
     if exposure + adds > limit:
+        if not ctx.shows("partner", "credit_limit"):  # the limit, what is owed and the sale are sale figures
+            raise ValidationFailed([CellError("partner", t("credit_limit_hidden"))])
         money = {"limit": f"{limit:.2f}", "exposure": f"{exposure:.2f}", "amount": f"{adds:.2f}"}
         raise ValidationFailed([CellError("partner", t("credit_limit", **money))])
 

@@ -41,11 +41,14 @@ class PurchaseOrder(DocumentBehaviour):
     def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[ApprovalLevel, ...]:
         """A manager level when the order takes a category past its budget; warnings from 80%."""
         usage = self.ctx.budget_usage(doc, lines)
+        figures = self.ctx.shows("budget", "amount")  # the budget and what is spent are purchase figures
         over = False
         for category, (budget, spent) in usage.items():
+            amounts = {"spent": f"{spent:.2f}", "budget": f"{budget:.2f}"} if figures else {}
+            suffix = "" if figures else "_hidden"
             if spent > budget:
                 over = True
-                self.ctx.warn("budget_over", category=category, spent=f"{spent:.2f}", budget=f"{budget:.2f}")
+                self.ctx.warn(f"budget_over{suffix}", category=category, **amounts)
             elif spent >= budget * WARN_SHARE:
-                self.ctx.warn("budget_near", category=category, spent=f"{spent:.2f}", budget=f"{budget:.2f}")
+                self.ctx.warn(f"budget_near{suffix}", category=category, **amounts)
         return (ApprovalLevel(Decimal(0), "manager"),) if over else ()

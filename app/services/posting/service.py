@@ -454,6 +454,12 @@ class PostingService:
         """What live, unpaid payment requests (but `exclude`) ask for one receipt."""
         return requested(self.session, self.registry, [number], exclude).get(number, Decimal(0))
 
+    def shows(self, model_key: str, *fields: str) -> bool:
+        """May the user see these fields of the model (masks, kinds of figure)?"""
+        model = self.registry.model(model_key)
+        specs = [model.field(name) for name in fields]
+        return all(spec is not None and self.access.can_see(model, spec) for spec in specs)
+
     def credit_limit(self, partner_id: int) -> Decimal | None:
         """The customer's credit limit (None: no limit). A customer with one is locked (FOR NO KEY UPDATE,
         which documents naming them do not wait for) until the posting commits: their credit checks run
