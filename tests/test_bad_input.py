@@ -251,3 +251,17 @@ def test_fabs_security_apis_refuse_in_chinese_and_refuse_blank_names(app, own_ap
     renamed = own_api.put(f"/api/v1/security/roles/{role['id']}", json={"name": ""})
     assert renamed.status_code == 422 and renamed.get_json()["message"] == {"name": ["必填"]}
     assert any(r["name"] == "clerk" for r in own_api.get("/api/v1/security/roles/").get_json()["result"])
+
+
+def test_every_refusal_of_the_api_reads_in_chinese(app):
+    """Whatever refuses a GET (FAB's @protect with its {"message": "Forbidden"}, a missing serial, our own
+    checks), a warehouse keeper reads the reason in Chinese: over every API route, ids that do not exist."""
+    sqlite_only(app)
+    keeper = Api(app, "u_warehouse")
+    refused = []
+    for _method, url, _rule in _api_rules(app, {"GET"}):
+        response = keeper.get(url)
+        if 400 <= response.status_code < 500 and response.is_json:
+            refused.append(url)
+            _chinese_json(response)
+    assert "/api/v1/cash/" in refused and any(url.startswith("/api/v1/serials/") for url in refused)

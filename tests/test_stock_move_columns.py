@@ -20,11 +20,25 @@ FIRST = ["商品", "业务日期", "单据类型", "单据编号", "方向", "�
 
 
 def test_document_types_are_labelled_as_their_models():
-    """The options of stock_move.document_model carry the labels of the document models they name."""
-    spec = META.models["stock_move"].field("document_model")
-    assert spec.options
-    for option in spec.options:
-        assert option.label == META.models[option.value].label, option.value
+    """Every select whose options name models (a move's document, a line's or payment's source document)
+    shows them by the models' own labels, never by their keys."""
+    naming = [
+        (model.key, spec)
+        for model in META.models.values()
+        for spec in model.fields
+        if spec.options and all(option.value in META.models for option in spec.options)
+    ]
+    assert {"stock_move", "sales_delivery_line", "payment_line"} <= {key for key, _ in naming}
+    for key, spec in naming:
+        for option in spec.options:
+            assert option.label == META.models[option.value].label, (key, spec.name, option.value)
+    text_sources = [
+        (model.key, spec.name)
+        for model in META.models.values()
+        for spec in model.fields
+        if spec.name == "source_model" and not spec.options
+    ]
+    assert text_sources == []  # a source type kept as free text would show its key (sales_order)
 
 
 def _cells(page: str) -> tuple[list[str], list[list[str]]]:

@@ -600,7 +600,7 @@ class SelectType(FieldType):
     refused = ("no-such-option",)
 
     def column_type(self, spec: FieldSpec) -> TypeEngine[Any]:
-        return String(32)
+        return String(spec.max_length or 32)  # a field that held free text before keeps its column's width
 
     def check_spec(self, spec: FieldSpec) -> list[str]:
         if not spec.options:

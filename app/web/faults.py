@@ -45,7 +45,33 @@ def database_unavailable(exc: Exception) -> Any:
     return response
 
 
+# FAB's fixed English answers (BaseApi.response_4xx/500 and @safe) -> the catalogue's words for the same
+FAB_ANSWERS = {
+    "Arguments are not correct": "http.400",
+    "Not authorized": "http.401",
+    "Forbidden": "forbidden",
+    "Not found": "not_found",
+    "Internal error": "http.500",
+    "Fatal error": "http.500",
+}
+
+
+def fab_answer_in_words(response: Any) -> Any:
+    """An API answer FAB wrote itself (`{"message": "Forbidden"}` from @protect, "Not found"...) in the
+    reader's language, like every answer of ours."""
+    if response.status_code < 400 or not request.path.startswith("/api/") or not response.is_json:
+        return response
+    if (response.content_length or 0) > 200:  # FAB's own answers are a few words
+        return response
+    body = response.get_json(silent=True)
+    if isinstance(body, dict) and set(body) == {"message"} and body["message"] in FAB_ANSWERS:
+        response.set_data(json_error(t(FAB_ANSWERS[body["message"]]), response.status_code).get_data())
+    return response
+
+
 def install_fault_pages(app: Flask) -> None:
-    """Answer 503 whenever the database cannot be reached, whatever part of the request found out."""
+    """Answer 503 whenever the database cannot be reached, whatever part of the request found out; FAB's own
+    English API answers in the reader's language."""
     for kind in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(kind, database_unavailable)
+    app.after_request(fab_answer_in_words)

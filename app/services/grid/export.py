@@ -40,7 +40,7 @@ def export_columns(access: Access, model: ModelSpec, requested: str) -> list[Fie
     names = [n.strip() for n in requested.split(",") if n.strip()]
     unknown = [n for n in names if n not in visible]
     if unknown:
-        raise BadQuery(t("bad_filter_field", field=field_label(model, unknown[0])))
+        raise BadQuery(t("bad_export_column", field=field_label(model, unknown[0])))
     return [visible[n] for n in names]
 
 
