@@ -250,7 +250,7 @@ def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, m
     assert manifest["reason"] == "scheduled" and manifest["tables"]["jxc_schedule"]["rows"] >= 1
 
 
-def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, api_as, monkeypatch):
+def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, api_as, login_as, monkeypatch):
     from app.extensions import db
     from app.schedules.alerts import collect
     from app.services.users.access import access_for
@@ -301,10 +301,15 @@ def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, ap
         sm = app.appbuilder.sm
         found = collect(db.session, access_for(sm.find_user(username="admin")), dt.date(2026, 12, 1))
         seen = {a.key: a for a in found}
-        warehouse = {
-            a.key for a in collect(db.session, access_for(sm.find_user(username="u_warehouse")), dt.date(2026, 12, 1))
-        }
+        keepers = collect(db.session, access_for(sm.find_user(username="u_warehouse")), dt.date(2026, 12, 1))
+        warehouse = {a.key for a in keepers}
         db.session.remove()
+    # each leads where its reader may go: the keeper, who may not order, to the item's stock
+    assert seen[expected["overstock"]].link == "/reorder/"
+    (overstock,) = [a for a in keepers if a.key == expected["overstock"]]
+    assert overstock.link == f"/phone/stock?q={kept}"
+    page = login_as("warehouse").get(overstock.link)
+    assert page.status_code == 200 and kept in page.get_data(as_text=True)
     for kind, key in expected.items():
         assert key in seen and seen[key].kind == kind, (key, sorted(k for k in seen if str(kept_id) in k or code in k))
     assert "临期" in seen[expected["expiry"]].text and "2026-12-10" in seen[expected["expiry"]].text

@@ -16,6 +16,7 @@ import html
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import func, select
@@ -55,19 +56,22 @@ def _qty(value: Decimal | None) -> str:
 
 
 def stock_alerts(session: Session, access: Access) -> list[Alert]:
-    """Low stock and overstock over the warehouses the user may see."""
+    """Low stock and overstock over the warehouses the user may see; each leads to the reorder suggestions for
+    who may order (they show both), else to the item's stock (a warehouse keeper, a salesperson)."""
     if not (access.can("item", "read") and access.can("stock_balance", "read")):
         return []
+    orders = access.can("purchase_order", "read")
     found = []
     for p in positions(session, access):
+        link = "/reorder/" if orders else f"/phone/stock?{urlencode({'q': p.sku})}"
         if p.suggested_qty > 0:
             text = t(
                 "alerts.low_stock", item=p.sku, name=p.name, projected=_qty(p.projected), point=_qty(p.reorder_point)
             )
-            found.append(Alert("low_stock", f"low_stock:{p.item_id}", text, "/reorder/"))
+            found.append(Alert("low_stock", f"low_stock:{p.item_id}", text, link))
         if p.max_stock and p.on_hand > p.max_stock:
             text = t("alerts.overstock", item=p.sku, name=p.name, on_hand=_qty(p.on_hand), most=_qty(p.max_stock))
-            found.append(Alert("overstock", f"overstock:{p.item_id}", text, "/reorder/"))
+            found.append(Alert("overstock", f"overstock:{p.item_id}", text, link))
     return found
 
 
