@@ -64,8 +64,9 @@ def fab_answer_in_words(response: Any) -> Any:
     if (response.content_length or 0) > 200:  # FAB's own answers are a few words
         return response
     body = response.get_json(silent=True)
-    if isinstance(body, dict) and set(body) == {"message"} and body["message"] in FAB_ANSWERS:
-        response.set_data(json_error(t(FAB_ANSWERS[body["message"]]), response.status_code).get_data())
+    message = body.get("message") if isinstance(body, dict) and len(body) == 1 else None
+    if isinstance(message, str) and message in FAB_ANSWERS:
+        response.set_data(json_error(t(FAB_ANSWERS[message]), response.status_code).get_data())
     return response
 
 
