@@ -104,6 +104,7 @@ def main() -> None:
                 return elapsed, path
 
             export_seconds, path = export()
+            export_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the floor's cells are read
             try:
                 cells = read_back(path)
             finally:
@@ -124,7 +125,8 @@ def main() -> None:
         print(f"  floor (xlsxwriter constant_memory, the same cells): {floor:8.2f} s")
         rate = rows / export_seconds
         print(f"  export (view query, masks, links, typed cells):     {export_seconds:8.2f} s  ({rate:,.0f} rows/s)")
-        print(f"  ratio: {ratio:.2f}x (target < 1.3x)   peak RSS: {peak_mb:.0f} MB")
+        print(f"  ratio: {ratio:.2f}x (target < 1.3x)")
+        print(f"  peak RSS: {export_mb:.0f} MB after the export, {peak_mb:.0f} MB with the floor's cells in memory")
         print(f"RATIO\texport_items_xlsx\t{ratio:.2f}\t1.3")
 
 
