@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_appbuilder.security.sqla.models import User
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from app.collab.owner_bell import install_owner_bell
     from app.config import build_config
     from app.extensions import csrf, db, install_sqlite_behaviour
     from app.jobs.startup import install_jobs
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_error_pages(app)
     install_fault_pages(app)  # the database out of reach: 503, not the 500 of an unexpected error
     install_jobs(app)
+    install_owner_bell()
     if app.config.get("JXC_EMBEDDED_CRON"):
         from app.schedules.cron import EmbeddedScheduler
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from app.extensions import db, registry
-from tests.conftest import PASSWORD, Api
+from tests.conftest import PASSWORD, Api, unique
 from tests.ledger_helpers import document, new_item
+from tests.test_grid_api import save
 from tests.test_reports import follow
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -243,3 +244,47 @@ def test_my_records_page(login_as, delivery, api_as):
     page = login_as("manager").get("/collab/mine").get_data(as_text=True)
     assert f'data-model="sales_delivery" data-id="{delivery["id"]}"' in page.split('id="jxc-mine-following"')[1]
     assert 'href="/collab/mine"' in page  # in the menu
+
+
+def test_a_new_owner_hears_of_it_whichever_way_the_owner_field_was_written(api_as, admin_api):
+    """The 负责人 of a complaint or a customer is a field: a form or REST write, a grid batch and the 指派 button
+    all write it through RecordService, and its new owner's bell rings once, as the change commits."""
+    clerk, sales = api_as("clerk"), api_as("salesperson")
+
+    def rung(link: str) -> list[dict[str, Any]]:
+        return [n for n in notifications(sales) if n["kind"] == "assigned" and n["link"] == link]
+
+    made = clerk.post(
+        "/api/v1/complaint/",
+        json={"summary": unique("换人"), "partner": "K001", "type": "service", "severity": "low"},
+    )
+    assert made.status_code == 201, made.get_json()
+    pk = made.get_json()["id"]
+    link = f"/m/complaint/{pk}"
+    assert rung(link) == []
+    assert clerk.put(f"/api/v1/complaint/{pk}", json={"owner": "u_salesperson"}).status_code == 200
+    (first,) = rung(link)
+    assert "u_clerk" in first["text"] and made.get_json()["result"]["number"] in first["text"]
+    assert clerk.put(f"/api/v1/complaint/{pk}", json={"summary": unique("改")}).status_code == 200
+    assert len(rung(link)) == 1  # a change of something else is no new assignment
+    # a customer's owner set in the grid; a batch refused as a whole rings nobody
+    code = unique("OW")
+    partner = admin_api.post("/api/v1/partner/", json={"code": code, "name": f"负责人 {code}", "kind": "customer"})
+    partner_id = partner.get_json()["id"]
+    refused = save(
+        admin_api,
+        [
+            {"op": "update", "id": partner_id, "values": {"owner": "u_salesperson"}},
+            {"op": "update", "id": partner_id, "values": {"credit_limit": "-1"}},
+        ],
+        url="/api/v1/grid/partner/batch",
+    )
+    assert refused.status_code == 422
+    assert rung(f"/m/partner/{partner_id}") == []
+    ops = [{"op": "update", "id": partner_id, "values": {"owner": "u_salesperson"}}]
+    assert save(admin_api, ops, url="/api/v1/grid/partner/batch").status_code == 200
+    assert len(rung(f"/m/partner/{partner_id}")) == 1
+    # the 指派 button rings once too (RecordService notes it, nothing else rings)
+    assert clerk.put(f"/api/v1/collab/complaint/{pk}/owner", json={"owner": "u_clerk"}).status_code == 200
+    assert clerk.put(f"/api/v1/collab/complaint/{pk}/owner", json={"owner": "u_salesperson"}).status_code == 200
+    assert len(rung(link)) == 2

@@ -11,13 +11,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.collab.records import access_of, may_read, readable, record_link, record_title, user_by_id, user_named
+from app.collab.records import access_of, may_read, readable, record_link, user_by_id, user_named
 from app.collab.tables import comment
 from app.collab.watchers import watcher_ids
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.schedules.notify import notify
 from app.services.access.rights import Access
+from app.services.records.query import record_title
 
 MAX_BODY = 4000
 MENTION = re.compile(r"(?<![\w@])@([\w.\-]+)")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import business_today, utcnow
-from app.collab.records import readable, record_link, record_title
+from app.collab.records import readable, record_link
 from app.errors import CellError, Conflict, ValidationFailed
 from app.i18n import t
 from app.meta.spec import ModelSpec
@@ -22,7 +22,7 @@ from app.meta.types import FIELD_TYPES
 from app.schedules.notify import notify
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change
-from app.services.records.query import base_select, get_row
+from app.services.records.query import base_select, get_row, record_title
 from app.services.records.serialize import rows_to_json
 from app.services.records.write import RecordService
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ServiceError
-from app.i18n import label, t
+from app.i18n import t
 from app.meta.spec import ModelSpec
 from app.services.access.rights import Access
 from app.services.records.query import get_row
@@ -44,12 +44,6 @@ def may_read(session: Session, access: Access, model_key: str, pk: int) -> bool:
 def record_link(model_key: str, pk: int) -> str:
     """The record's page."""
     return f"/m/{model_key}/{pk}"
-
-
-def record_title(model: ModelSpec, row: Any) -> str:
-    """「销售出库单 XSCK20261202-0001」: the model's label and the record's business key."""
-    key = getattr(row, model.field(model.business_key).column, None) if model.field(model.business_key) else None
-    return f"{label(model.label, model.key)} {key if key is not None else row.id}"
 
 
 def user_named(session: Session, username: str) -> Any:

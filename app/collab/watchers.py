@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.collab.records import access_of, may_read, readable, record_link, record_title, user_by_id, user_named
+from app.collab.records import access_of, may_read, readable, record_link, user_by_id, user_named
 from app.collab.tables import watcher
 from app.errors import CellError, NotFound, ServiceError, ValidationFailed
 from app.i18n import label, t
@@ -17,10 +17,11 @@ from app.meta.spec import ModelSpec
 from app.schedules.notify import notify
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change
-from app.services.records.query import base_select
+from app.services.records.owners import OWNER, owner_field
+from app.services.records.query import base_select, record_title
 from app.services.records.write import RecordService
 
-OWNER, FOLLOWER = "owner", "follower"
+FOLLOWER = "follower"
 
 
 def watchable(model: ModelSpec) -> bool:
@@ -39,13 +40,6 @@ def watcher_ids(session: Session, model_key: str, pk: int) -> set[int]:
     """Users who own or follow the record."""
     stmt = select(watcher.c.user_id).where(watcher.c.model == model_key, watcher.c.record_id == pk)
     return {int(r[0]) for r in session.execute(stmt)}
-
-
-def owner_field(model: ModelSpec) -> Any:
-    """The model's own `owner` user field (partners, complaints), which the owner is kept in; None when the
-    owner is kept beside the record (documents)."""
-    spec = model.field(OWNER)
-    return spec if spec is not None and spec.type == "user" else None
 
 
 def _owner_id(session: Session, model: ModelSpec, row: Any) -> int | None:
@@ -84,7 +78,8 @@ def watchers_of(session: Session, access: Access, model_key: str, pk: int) -> di
 def assign(session: Session, access: Access, model_key: str, pk: int, username: str | None) -> dict[str, Any]:
     """Make `username` the record's owner (None: nobody); needs write on the model; the new owner must be
     able to read the record and is notified. A model with an `owner` field is written through RecordService
-    (its checks, scope and audit); a document's owner is kept beside it and the change audited on it."""
+    (its checks, scope and audit; the bell rings at commit, as for any write of that field); a document's owner
+    is kept beside it, the change audited on it and the new owner notified here."""
     model, row = _watchable(session, access, model_key, pk)
     access.require(model.key, "write")
     user = None
@@ -95,17 +90,17 @@ def assign(session: Session, access: Access, model_key: str, pk: int, username: 
     before = _owner_id(session, model, row)
     if before == (user.id if user is not None else None):
         return watchers_of(session, access, model.key, pk)
-    if owner_field(model) is not None:
+    if owner_field(model) is not None:  # RecordService notes the new owner: app.collab.owner_bell rings them
         RecordService(session, access).update(model.key, pk, {OWNER: username or None})
-    else:
-        session.execute(
-            delete(watcher).where(watcher.c.model == model.key, watcher.c.record_id == pk, watcher.c.role == OWNER)
-        )
-        if user is not None:
-            _add(session, access, model.key, pk, user.id, OWNER)
-        audit_change(
-            session, access, model.key, pk, "assign", {OWNER: _username(session, before)}, {OWNER: username or None}
-        )
+        return watchers_of(session, access, model.key, pk)
+    session.execute(
+        delete(watcher).where(watcher.c.model == model.key, watcher.c.record_id == pk, watcher.c.role == OWNER)
+    )
+    if user is not None:
+        _add(session, access, model.key, pk, user.id, OWNER)
+    audit_change(
+        session, access, model.key, pk, "assign", {OWNER: _username(session, before)}, {OWNER: username or None}
+    )
     if user is not None and user.id != access.user_id:
         text = t("collab.assigned", user=access.username, record=record_title(model, row))
         notify(session, user.id, "assigned", text, record_link(model.key, pk))

@@ -50,6 +50,12 @@ def base_select(access: Access, model: ModelSpec) -> Select[Any]:
     return stmt
 
 
+def record_title(model: ModelSpec, row: Any) -> str:
+    """「销售出库单 XSCK20261202-0001」: what a message calls a record, its model's label and its business key."""
+    key = getattr(row, model.field(model.business_key).column, None) if model.field(model.business_key) else None
+    return f"{label(model.label, model.key)} {key if key is not None else row.id}"
+
+
 def field_label(model: ModelSpec, name: str) -> str:
     """What a message calls a field: its label in the reader's language (the name only if there is none)."""
     spec = model.field(name)

@@ -30,6 +30,7 @@ from app.services.records.bulk import among, insert_rows
 from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import apply_computed, compute_fields
 from app.services.records.numbering import next_number
+from app.services.records.owners import note_new_owner, owner_of
 from app.services.records.query import get_row
 from app.services.records.resolver import Resolver
 from app.services.records.rules import after_create, check_change, check_creates, check_delete
@@ -115,6 +116,7 @@ class RecordService:
         self._flush(model, row_ref)
         self._check_in_scope(model, [(row, row_ref)])
         self._audit(model.key, row.id, "create", None, self._snapshot(model, row))
+        note_new_owner(self.session, model, row, None, self.access)
         after_create(self, model, row, row_ref)
         return row
 
@@ -308,7 +310,7 @@ class RecordService:
         version = expected_version if expected_version is not None else payload.get("version")
         self._check_version(model, row, version)
         self._check_editable(model, row, row_ref)
-        before = self._snapshot(model, row)
+        before, owner = self._snapshot(model, row), owner_of(model, row)
         with self._flush_errors(model, row_ref):  # in a batch a lookup below may autoflush held rows
             values, lines, errors = self._parse_payload(model, payload, row, row_ref)
             errors += self._check_required(model, values, row_ref, only=values)
@@ -320,6 +322,7 @@ class RecordService:
             if lines is not None:
                 self._replace_lines(model, row, lines, row_ref)
             self._compute(model, row, changed=set(values) if lines is None else None)
+        note_new_owner(self.session, model, row, owner, self.access)
         held = _Held(model, row, row_ref, before)
         if self.batch and not model.unique_together:
             self._held[model.key, row.id] = held
