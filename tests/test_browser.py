@@ -664,9 +664,10 @@ def test_schedules_page_creates_runs_now_and_shows_the_log(server, desktop):
     expect(row).to_have_count(1)
     assert "每周销售" in row.inner_text() and "0 8 * * 1" in row.inner_text()
     row.locator(".jxc-run-now").click()
-    run = _reload_until(page, "#jxc-schedule-log tr[data-status]:not([data-status=queued]):not([data-status=running])")
-    first = page.locator("#jxc-schedule-log tr[data-run]").first
-    assert "每周销售" in first.inner_text() and first.get_attribute("data-status") in ("done", "failed", "skipped")
+    # the newest run (the first row) finished: an older run of another test being done is not this one's outcome
+    newest = "#jxc-schedule-log tbody tr[data-run]:first-child"
+    run = _reload_until(page, f"{newest}:not([data-status=queued]):not([data-status=running])")
+    assert "每周销售" in run.inner_text() and run.get_attribute("data-status") in ("done", "failed", "skipped")
     assert run.locator(".jxc-delivery").count() >= 1 or run.get_attribute("data-status") == "skipped"
     shot(page, "schedules")
     console.check()
