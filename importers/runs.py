@@ -145,26 +145,28 @@ def undo_import(session: Session, access: Access, import_id: int, progress: Any 
     if changed:
         raise ValidationFailed(changed, summary=t("imports.undo_refused", count=len(changed)))
     records = RecordService(session, access, batch=True)
+    created = [(c.record_id, c.version) for c in changes if c.op == "create"]
     # what the model's rules changed because of created rows (a closed price) is put back once they are gone
-    changes = [c for c in changes if c.op != "follow"] + [c for c in changes if c.op == "follow"]
-    for done, change in enumerate(changes, start=1):
-        if change.op == "create":
-            records.delete(run.model, change.record_id, expected_version=change.version)
-        else:
-            before = json.loads(change.before or "{}")
-            records.update(run.model, change.record_id, _as_payload(model, before), expected_version=change.version)
-        if progress is not None and (done % 500 == 0 or done == len(changes)):
-            progress(done, len(changes))
+    restored = [c for c in changes if c.op == "update"] + [c for c in changes if c.op == "follow"]
+    total = len(created) + len(restored)
+
+    def deleted(done: int, _of: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
+    records.delete_many(run.model, created, progress=deleted)
+    for done, change in enumerate(restored, start=len(created) + 1):
+        before = json.loads(change.before or "{}")
+        records.update(run.model, change.record_id, _as_payload(model, before), expected_version=change.version)
+        if progress is not None and (done % 500 == 0 or done == total):
+            progress(done, total)
     records.write_audit()
     session.execute(
         update(import_run)
         .where(import_run.c.id == import_id, import_run.c.status == "applied")
         .values(status="undone", undone_at=utcnow(), undone_by=access.user_id)
     )
-    return {
-        "deleted": sum(1 for c in changes if c.op == "create"),
-        "restored": sum(1 for c in changes if c.op != "create"),
-    }
+    return {"deleted": len(created), "restored": len(restored)}
 
 
 def _as_payload(model: Any, before: dict[str, Any]) -> dict[str, Any]:

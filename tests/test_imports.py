@@ -280,6 +280,58 @@ def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(ap
     assert stored(app, "item", "sku", f"{tag}-1") is not None  # nothing undone
 
 
+def test_undo_deletes_in_sets_audits_each_row_and_names_one_still_in_use(app, admin_api):
+    """An import's undo deletes its rows a chunk at a time (one DELETE each), with an audit row per row; a row a
+    document uses since is named and nothing at all is undone."""
+    from app.errors import ValidationFailed
+    from app.extensions import db
+    from app.services.records.tables import audit_log
+    from tests.ledger_helpers import document
+
+    tag = unique("U")
+    rows = [["sku", "name", "unit"]] + [[f"{tag}-{n}", f"成批撤销 {n}", "PCS"] for n in range(1, 6)]
+    used = import_as_admin(app, "item", workbook(rows))
+    assert used.applied and used.created == 5
+    document(admin_api, "purchase_order", [{"item": f"{tag}-4", "qty": "1", "price": "1"}], warehouse="WH01")
+    with pytest.raises(ValidationFailed) as refused:
+        undo(app, used.import_id)
+    assert [e.message for e in refused.value.errors] == ["已被其他记录引用，不能删除"]
+    assert all(stored(app, "item", "sku", f"{tag}-{n}") is not None for n in range(1, 6))  # nothing undone
+    free = import_as_admin(
+        app, "item", workbook([["sku", "name", "unit"], [f"{tag}-a", "甲", "PCS"], [f"{tag}-b", "乙", "PCS"]])
+    )
+    ids = [pk for pk, _version in free.created_ids]
+    from sqlalchemy import event
+
+    deletes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM ITEM"):
+            deletes.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert undo(app, free.import_id) == {"deleted": 2, "restored": 0}
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(deletes) == 1  # the two rows in one statement
+    assert stored(app, "item", "sku", f"{tag}-a") is None and stored(app, "item", "sku", f"{tag}-b") is None
+    with app.app_context():
+        trail = db.session.execute(
+            select(audit_log.c.record_id, audit_log.c.action, audit_log.c.before)
+            .where(audit_log.c.model == "item", audit_log.c.record_id.in_(ids))
+            .order_by(audit_log.c.id)
+        ).all()
+        db.session.remove()
+    assert [(row.record_id, row.action) for row in trail] == [(ids[0], "create"), (ids[1], "create")] + [
+        (ids[0], "delete"),
+        (ids[1], "delete"),
+    ]
+    assert '"name": "甲"' in trail[2].before
+
+
 @pytest.fixture
 def in_process(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The app with jobs on its in-process pool."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.clock import business_today, utcnow
-from app.errors import CellError, Conflict, Forbidden, ValidationFailed
+from app.errors import CellError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
@@ -31,7 +31,7 @@ from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import apply_computed, compute_fields
 from app.services.records.numbering import next_number
 from app.services.records.owners import note_new_owner, owner_of
-from app.services.records.query import get_row
+from app.services.records.query import base_select, get_row
 from app.services.records.resolver import Resolver
 from app.services.records.rules import after_create, check_change, check_creates, check_delete
 from app.services.records.serialize import snapshot, snapshot_columns
@@ -352,6 +352,52 @@ class RecordService:
             self.session.rollback()
             raise Conflict(t("version_conflict", current="?")) from exc
         self._audit(model.key, pk, "delete", before, None)
+
+    def delete_many(self, model_key: str, items: list[tuple[int, int | None]], progress: Any = None) -> None:
+        """Delete many rows the user may see, (id, expected version) each, set-based: checked as `delete` checks
+        one (the action, row scope, versions, the model's rules), then one DELETE and bulk audit rows per chunk.
+        A model with lines (a document) goes row by row. A row still in use is named as `delete` names it."""
+        model = self._writable_model(model_key, "delete")
+        if model.lines_model:
+            for done, (pk, version) in enumerate(items, start=1):
+                self.delete(model_key, pk, expected_version=version)
+                if progress is not None:
+                    progress(done, len(items))
+            return
+        cls = self.registry.cls(model.key)
+        for start in range(0, len(items), BULK_CHUNK):
+            chunk = items[start : start + BULK_CHUNK]
+            ids = [pk for pk, _ in chunk]
+            found = self.session.execute(base_select(self.access, model).where(among(self.session, cls.id, ids)))
+            rows = {row.id: row for row in found.scalars()}
+            errors: list[CellError] = []
+            for pk, version in chunk:
+                if pk not in rows:
+                    raise NotFound(t("not_found"))
+                self._check_version(model, rows[pk], version)
+                self._check_editable(model, rows[pk], pk)
+                errors += check_delete(self.session, self.registry, model, rows[pk], pk)
+            self._raise(errors)
+            befores = {pk: self._snapshot(model, rows[pk]) for pk in ids}
+            if self._delete_set(cls, ids):
+                for pk in ids:
+                    self.session.expunge(rows[pk])
+                    self._audit(model.key, pk, "delete", befores[pk], None)
+            else:  # one of them is still in use (or needs another deleted first): the row path names it
+                for pk, version in chunk:
+                    self.delete(model_key, pk, expected_version=version, row_ref=pk, row=rows[pk])
+            if progress is not None:
+                progress(start + len(chunk), len(items))
+
+    def _delete_set(self, cls: Any, ids: list[int]) -> bool:
+        """DELETE these rows in one statement; False (nothing deleted) when the database refuses it."""
+        try:
+            with self.session.begin_nested():
+                stmt = delete(cls).where(among(self.session, cls.id, ids))
+                self.session.execute(stmt.execution_options(synchronize_session=False))
+        except IntegrityError:
+            return False
+        return True
 
     def flush(self) -> None:
         """Write the updates a batch held: one flush, one scope check per model, their audit rows."""
