@@ -65,6 +65,13 @@ def links_labels(
     return {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
 
 
+def loaded_value(row: Any, column: str) -> Any:
+    """An ORM row's column value from the row's own dict when it is loaded (without the attribute machinery: a
+    batch reads every column of a thousand rows), else through the attribute, which loads an expired one."""
+    values = getattr(row, "__dict__", None)  # a plain result row has none: read by name
+    return values[column] if values is not None and column in values else getattr(row, column)
+
+
 def column_values(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
     """Each row's values of `columns`, read the quick way: a result row (`select(*table.c)`) by position, an ORM
     row from its own dict (an expired or deferred column through its attribute, which loads it)."""
@@ -77,11 +84,7 @@ def column_values(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
             return [(row[positions[0]],) for row in rows]
         pick = itemgetter(*positions) if positions else lambda _: ()
         return [pick(row) for row in rows]
-    out: list[Sequence[Any]] = []
-    for row in rows:
-        loaded = getattr(row, "__dict__", {})
-        out.append([loaded[column] if column in loaded else getattr(row, column) for column in columns])
-    return out
+    return [[loaded_value(row, column) for column in columns] for row in rows]
 
 
 def rows_to_json(
@@ -149,9 +152,7 @@ def _snapshot_steps(model: ModelSpec) -> _Steps:
 
 def stored_json(spec: FieldSpec, row: Any) -> Any:
     """One stored value of a row as the audit trail has it (a link as its id)."""
-    values = row.__dict__
-    column = spec.column
-    return FIELD_TYPES[spec.type].to_json(spec, values[column] if column in values else getattr(row, column))
+    return FIELD_TYPES[spec.type].to_json(spec, loaded_value(row, spec.column))
 
 
 def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) -> dict[str, Any]:
@@ -159,9 +160,8 @@ def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) ->
     own dict, not through the ORM's attribute (a batch snapshots every column of a thousand rows); an expired
     or deferred one through the attribute, which loads it."""
     data: dict[str, Any] = {"id": row.id}
-    values = row.__dict__
     for name, column, to_json, spec in _snapshot_steps(model):
-        data[name] = to_json(spec, values[column] if column in values else getattr(row, column))
+        data[name] = to_json(spec, loaded_value(row, column))
     if line_model is not None:
         data["lines"] = [snapshot(line_model, line) for line in row.lines]
     return data
@@ -169,9 +169,8 @@ def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) ->
 
 def snapshot_columns(model: ModelSpec, row: Any, columns: Collection[str]) -> dict[str, Any]:
     """The part of `snapshot` stored in these columns (what an update wrote: the rest is as it was)."""
-    values = row.__dict__
     return {
-        name: to_json(spec, values[column] if column in values else getattr(row, column))
+        name: to_json(spec, loaded_value(row, column))
         for name, column, to_json, spec in _snapshot_steps(model)
         if column in columns
     }
