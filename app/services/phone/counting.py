@@ -227,11 +227,14 @@ class Counting:
         """Add each entry's quantity to the line of its item and batch (a new line when there is none);
         counts for the same item and batch add up. The one write path of counts into a stocktake."""
         item_cls = self.registry.cls("item")
-        base_units: dict[int, Any] = {}
         ids = sorted({entry.item_id for entry in entries})
-        for start in range(0, len(ids), 500):  # whole rows: a new line's defaults then find its item loaded
-            for item in self.session.scalars(select(item_cls).where(item_cls.id.in_(ids[start : start + 500]))):
-                base_units[item.id] = item.unit_id
+        # whole rows, held until the lines are written: a new line's defaults then find its item in the session
+        # (its identity map holds rows only while something refers to them); the item links checked at once
+        loaded: list[Any] = []
+        for start in range(0, len(ids), 500):
+            loaded += self.session.scalars(select(item_cls).where(item_cls.id.in_(ids[start : start + 500])))
+        base_units = {item.id: item.unit_id for item in loaded}
+        self._records.resolver.preload("item", set(ids) | {line.item_id for line in doc.lines})
         added: dict[tuple[int, str], Decimal] = {}
         reasons: dict[tuple[int, str], str] = {}
         places: dict[tuple[int, str], dict[str, Decimal]] = {}

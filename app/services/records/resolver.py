@@ -51,12 +51,13 @@ class Resolver:
         return found
 
     def preload(self, model_key: str, raws: set[Any], chunk: int = 5000) -> None:
-        """Resolve many typed values of one link at once (imports): one query by business key, one by
-        name for the rest (a name shared by two rows stays unresolved); `resolve` then answers from the
-        cache exactly as it would have one by one."""
+        """Resolve many typed values of one link at once (imports, a stocktake's counted lines): one query
+        for the ids among them, one by business key, one by name for the rest (a name shared by two rows stays
+        unresolved); `resolve` then answers from the cache exactly as it would have one by one."""
         registry = self.access.registry
         model = registry.model(model_key)
         cls = registry.cls(model_key)
+        self._preload_ids(model, cls, raws, chunk)
         texts = {
             raw: normalise_text(raw) for raw in raws if isinstance(raw, str) and (model_key, raw) not in self._cache
         }
@@ -82,6 +83,21 @@ class Resolver:
                     found[value] = ids[0]
         for raw, text in texts.items():
             self._cache[model_key, raw] = found.get(text)
+
+    def _preload_ids(self, model: Any, cls: Any, raws: set[Any], chunk: int) -> None:
+        """The ids among `raws` (a link given by id, as services write lines) checked at once, within scope."""
+        ids = sorted(
+            raw
+            for raw in raws
+            if type(raw) is int and abs(raw) <= MAX_INTEGER and (model.key, raw) not in self._cache
+        )
+        scope = self.access.scope(model)
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            stmt = select(cls.id).where(cls.id.in_(part))
+            seen = set(self.session.execute(stmt if scope is None else stmt.where(scope)).scalars())
+            for row_id in part:
+                self._cache[model.key, row_id] = row_id if row_id in seen else None
 
     def _first(self, model: Any, stmt: Any, unique: bool = False) -> int | None:
         scope = self.access.scope(model)
