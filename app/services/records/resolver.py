@@ -87,9 +87,7 @@ class Resolver:
     def _preload_ids(self, model: Any, cls: Any, raws: set[Any], chunk: int) -> None:
         """The ids among `raws` (a link given by id, as services write lines) checked at once, within scope."""
         ids = sorted(
-            raw
-            for raw in raws
-            if type(raw) is int and abs(raw) <= MAX_INTEGER and (model.key, raw) not in self._cache
+            raw for raw in raws if type(raw) is int and abs(raw) <= MAX_INTEGER and (model.key, raw) not in self._cache
         )
         scope = self.access.scope(model)
         for start in range(0, len(ids), chunk):

@@ -41,6 +41,7 @@ CONTROL_KEYS = {"id", "version", "line_no"}
 BULK_CHUNK = 1000  # rows per bulk insert (COPY on PostgreSQL) and per scope / unique query of create_many
 MEMO_TYPES = (str, int, float)  # raw values whose parsed outcome a batch remembers
 MEMO_SIZE = 50_000
+NUMBERED_LINES = 200  # new lines of one document from which their ids are taken first (PostgreSQL)
 
 
 class _Written:
@@ -717,7 +718,18 @@ class RecordService:
                 kept.append(line)
             # every line as saved, new or changed: tax rates, unit ratios (a refused unit is a cell error)
             self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref))
+            self._number_new_lines(line_cls, kept)
         row.lines = kept
+
+    def _number_new_lines(self, line_cls: Any, lines: list[Any]) -> None:
+        """Many new lines (a stocktake's uploaded counts) on PostgreSQL get their ids from the sequence in one
+        query, so the flush inserts them with executemany: with RETURNING it writes statements of a thousand
+        rows each, which the driver parses in Python every time (most of the time of a 20,000-line upload)."""
+        new = [line for line in lines if line.id is None]
+        if len(new) < NUMBERED_LINES or self.session.get_bind().dialect.name != "postgresql":
+            return
+        for line, pk in zip(new, self._new_ids(line_cls.__table__, len(new)), strict=True):
+            line.id = pk
 
     def _compute(self, model: ModelSpec, row: Any, changed: set[str] | None = None) -> None:
         """Set the row's computed fields; on an update that `changed` none of what they read (`@reads`), the
