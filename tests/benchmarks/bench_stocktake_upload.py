@@ -1,78 +1,151 @@
-"""A stocktake counts upload: a JXC_BENCH_COUNT_ROWS-row counts xlsx (default 10,000: each of half as many items
-counted in two locations) previewed (the API's dry_run: every cell checked, rows added up, the variance against
-the snapshot) and then applied into a draft stocktake through the phone's count batches (RecordService, one
-line per item with its locations), against a floor measured in the same run on the same rows: the calamine
-read of the file plus a bare bulk insert of the rows into a scratch table (executemany on SQLite, COPY on
-PostgreSQL). Prints the times, the rows a second and the ratios to the floor; the issue sets no target for
-them (the 100,000-line posting has its own benchmark), so no RATIO line is printed.
+"""Issue 13's stocktake figure, PostgreSQL: an N-line counts xlsx (JXC_BENCH_ROWS, default 2,000) uploaded into a
+draft stocktake and the stocktake posted, against the floor plus the ledger's bare insert.
 
-Run: .venv/bin/python tests/benchmarks/bench_stocktake_upload.py [sqlite|postgresql]
+Setup (not timed): N new items by bare SQL, an opening balance (期初单) of 10 each in WH01 posted, then a
+stocktake started (its book snapshot). The file counts every item once (gains, losses, about a third unchanged),
+each at a location, SKUs as text.
+
+Timed: `upload_counts` (the whole file read and checked, applied through the phone's count batches and
+RecordService, committed) plus `PostingService.submit` of the stocktake (its moves through the ledger).
+
+Floor, measured in the same run on the same rows: the calamine read of the file plus a bare bulk insert of its
+rows (COPY; tests/benchmarks/spreadsheet_floor.py), plus the ledger's bare insert of the stocktake's moves, balance
+and line updates (bench_stocktake_posting.floor, rolled back). The preview (dry_run) is timed and printed apart.
+Gated: upload + posting under 3x the floor, and the peak RSS while they run (VmHWM reset after the setup) under
+500 MB.
+
+Run: JXC_BENCH_ROWS=20000 .venv/bin/python tests/benchmarks/bench_stocktake_upload.py [--profile FILE]
 """
 
 from __future__ import annotations
 
+import argparse
+import gc
 import os
-import resource
 import sys
 import time
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from tests.benchmarks.bench_stocktake_posting import floor, invariant_problems, make_document, make_items  # noqa: E402
 from tests.benchmarks.spreadsheet_floor import demo_app, floor_seconds, xlsx  # noqa: E402
 
-ROWS = int(os.environ.get("JXC_BENCH_COUNT_ROWS", "10000"))
-ITEMS = max(ROWS // 2, 1)
+ROWS = int(os.environ.get("JXC_BENCH_ROWS", "2000"))
 
 
 def main() -> None:
-    backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
-    with demo_app(backend, "jxc_bench_stocktake") as app:
-        from app.extensions import db, write_intent
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", default="", help="write a cProfile of the upload (apply) here")
+    args = parser.parse_args()
+    with demo_app("postgresql", "jxc_bench_stocktake") as app:
+        import logging
+
+        from sqlalchemy import text
+
+        from app.extensions import db, registry, write_intent
+        from app.services.posting.service import PostingService
         from app.services.records.write import RecordService
         from app.services.users.access import access_for
-        from importers.service import import_file
         from importers.stocktake import preview_counts, upload_counts
 
-        items = xlsx(
-            [["商品编码", "商品名称", "基本单位"]] + [[f"BC{n:07d}", f"盘点商品 {n}", "PCS"] for n in range(ITEMS)]
-        )
-        counts = xlsx(
-            [["商品编码", "实盘数量", "库位"]]
-            + [[f"BC{n % ITEMS:07d}", n % 9 + 1, f"A-{n // ITEMS:02d}"] for n in range(ROWS)]
-        )
-        floor_seconds(app, counts, backend)  # warm: the first read loads calamine and opens the database
-        floor = floor_seconds(app, counts, backend)
+        logging.disable(logging.WARNING)
         with app.app_context():
             write_intent.set(True)
+            reg, session = registry(), db.session
+            admin = app.appbuilder.sm.find_user(username="admin")
+            warehouse = session.execute(text("SELECT id FROM warehouse WHERE code = 'WH01'")).scalar()
+            item_ids = make_items(session, reg, ROWS)
+            skus = dict(session.execute(text("SELECT id, sku FROM item WHERE id = ANY(:ids)"), {"ids": item_ids}).all())
+            stock = {"warehouse_id": warehouse, "qty": Decimal(10), "price": Decimal("3.5")}
+            lines = [{"item_id": i, **stock} for i in item_ids]
+            opening = make_document(
+                session,
+                reg,
+                "opening_balance",
+                {"date": date(2026, 11, 1), "warehouse_id": warehouse},
+                lines,
+                datetime(2026, 11, 1),
+                admin.id,
+            )
+            session.commit()
+            PostingService(session, access_for(admin)).submit("opening_balance", opening)
+            take_id = (
+                RecordService(session, access_for(admin))
+                .create("stocktake", {"warehouse": "WH01", "scope": "cycle", "lines": []})
+                .id
+            )
+            session.commit()
+        counts = xlsx(
+            [["商品编码", "实盘数量", "库位"]]
+            + [[skus[i], f"{10 + k % 3 - 1}", f"A-{k % 40:02d}"] for k, i in enumerate(item_ids)]
+        )
+        floor_seconds(app, counts, "postgresql")  # warm: the first read loads calamine
+        read_floor = floor_seconds(app, counts, "postgresql")
+        with app.app_context():
+            write_intent.set(True)
+            session = db.session
             access = access_for(app.appbuilder.sm.find_user(username="admin"))
-            made = import_file(db.session, access, "item", items, "items.xlsx")
-            assert made.applied, made.summary()
-            db.session.commit()
-            take = RecordService(db.session, access).create("stocktake", {"warehouse": "WH01", "lines": []})
-            db.session.commit()
-            take_id = take.id
             started = time.perf_counter()
-            preview = preview_counts(db.session, access, take_id, counts, "counts.xlsx")
-            db.session.rollback()
-            preview_seconds = time.perf_counter() - started
-            assert preview["applicable"] and len(preview["lines"]) == ITEMS, preview["errors"][:5]
+            preview = preview_counts(session, access, take_id, counts, "counts.xlsx")
+            preview_s = time.perf_counter() - started
+            session.rollback()
+            assert preview["applicable"] and len(preview["lines"]) == ROWS, preview["errors"][:5]
+            gc.collect()
+            reset_peak_rss()  # the peak of the upload and the posting, not of the setup (items, opening stock)
+            held_mb = rss_mb_now("VmRSS")
+            profiler = None
+            if args.profile:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             started = time.perf_counter()
-            result = upload_counts(db.session, access, take_id, counts, "counts.xlsx")
-            apply_seconds = time.perf_counter() - started
-            assert result["rows"] == ROWS and len(result["counted"]) == ITEMS
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"bench_stocktake_upload [{backend}] {ROWS} count rows over {ITEMS} items (two locations each)")
-        print(f"  floor (calamine read + bare bulk insert): {floor:8.2f} s")
-        for name, seconds in (
-            ("preview (dry run, variance):           ", preview_seconds),
-            ("apply (count batches, RecordService):  ", apply_seconds),
-        ):
-            rate, ratio = ROWS / seconds, seconds / floor
-            print(f"  {name}  {seconds:8.2f} s  ({rate:,.0f} rows/s, {ratio:.1f}x the floor)")
-        print(f"  peak RSS: {peak_mb:.0f} MB")
+            result = upload_counts(session, access, take_id, counts, "counts.xlsx")
+            upload_s = time.perf_counter() - started
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+            assert result["rows"] == ROWS and len(result["counted"]) == ROWS
+            ledger_floor = floor(session, registry(), take_id, warehouse)
+            started = time.perf_counter()
+            PostingService(session, access).submit("stocktake", take_id)
+            post_s = time.perf_counter() - started
+            rss_mb = rss_mb_now("VmHWM")
+            moves = session.execute(text("SELECT count(*) FROM stock_move WHERE document_model = 'stocktake'")).scalar()
+            problems = invariant_problems(session)
+    floor_s = read_floor + ledger_floor
+    print(f"bench_stocktake_upload [postgresql] {ROWS} count rows, one line per item, {moves} moves")
+    print(f"  floor: read + bulk insert {read_floor:.2f} s + ledger's bare insert {ledger_floor:.2f} s", end="")
+    print(f" = {floor_s:.2f} s")
+    print(f"  preview (dry run):          {preview_s:8.2f} s ({preview_s / floor_s:.1f}x the floor, not gated)")
+    print(f"  upload (apply, committed):  {upload_s:8.2f} s ({ROWS / upload_s:,.0f} rows/s)")
+    print(f"  posting:                    {post_s:8.2f} s")
+    print(f"  peak RSS of the upload and posting {rss_mb:.0f} MB ({held_mb:.0f} MB held before)")
+    print(f"  ledger invariant problems: {len(problems)}")
+    for problem in problems[:10]:
+        print(f"    {problem}")
+    print(f"RATIO\tstocktake_upload.posted\t{(upload_s + post_s) / floor_s:.2f}\t3")
+    print(f"RATIO\tstocktake_upload.peak_rss_mb\t{rss_mb:.0f}\t500")
+    if problems:
+        raise SystemExit(1)
+
+
+def reset_peak_rss() -> None:
+    """Linux: the process's peak RSS (VmHWM) starts again from what it holds now."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def rss_mb_now(field: str) -> float:
+    """The process's VmRSS (now) or VmHWM (its peak) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 if __name__ == "__main__":
