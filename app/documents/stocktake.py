@@ -149,13 +149,13 @@ def books_at_snapshot(
 ) -> dict[tuple[int, str], Decimal]:
     """(item, batch) -> what the book held of it in the warehouse at `at` (the batch's, for an item that
     tracks batches; the item's whole stock otherwise): the balance now less the moves posted after `at` (the
-    balance now when `at` is None). A few grouped queries per 500 items, whatever the number of slots."""
+    balance now when `at` is None). A few grouped queries per 5,000 items, whatever the number of slots."""
     balance, item, move = registry.cls("stock_balance"), registry.cls("item"), registry.cls("stock_move")
     ids = sorted({item_id for item_id, _ in slots})
     tracked: set[int] = set()
     held: dict[tuple[int, str], Decimal] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
         tracked.update(session.scalars(select(item.id).where(item.id.in_(chunk), item.track_batch.is_(True))))
         queries = [
             (

@@ -307,12 +307,11 @@ class Counting:
         found: dict[str, _Target] = {}
         item_model = self.registry.model("item")
         item_cls = self.registry.cls("item")
-        for column in (item_cls.barcode, item_cls.sku):
+        for column in (item_cls.barcode, item_cls.sku):  # the id and the code only, not whole rows (a file's 100,000)
             for chunk in _chunks(sorted(keys)):
-                stmt = base_select(self.access, item_model).where(_any_code(column, chunk))
-                for row in self.session.execute(stmt).scalars():
-                    value = getattr(row, column.key)
-                    found.setdefault(code_key(value), _Target(row.id, Decimal(1)))
+                stmt = base_select(self.access, item_model).with_only_columns(item_cls.id, column)
+                for row_id, value in self.session.execute(stmt.where(_any_code(column, chunk))):
+                    found.setdefault(code_key(value), _Target(row_id, Decimal(1)))
         missing = sorted(keys - set(found))
         if missing and self.access.can("item_unit", "read"):
             unit_model = self.registry.model("item_unit")
