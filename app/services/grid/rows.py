@@ -21,6 +21,7 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem, parse_integer
 from app.services.access.rights import Access
 from app.services.grid.tables import grid_layout
+from app.services.records.explain import ExplainJson
 from app.services.records.query import (
     BadQuery,
     Filter,
@@ -213,8 +214,7 @@ def count_view(session: Session, stmt: Any) -> tuple[int, bool]:
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return count_all(session, stmt), True
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+    plan = session.execute(ExplainJson(stmt)).scalar_one()
     estimate = int(plan[0]["Plan"]["Plan Rows"])
     cap = COUNT_CHECK_UP_TO if estimate <= COUNT_CHECK_UP_TO else COUNT_EXACT_UP_TO
     ones = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(cap + 1)
