@@ -8,9 +8,10 @@ from operator import itemgetter
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select
+from sqlalchemy import Select, String, cast, literal, null, select, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.sqltypes import NullType
 
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
@@ -23,23 +24,69 @@ def person_name(first: str | None, last: str | None) -> str:
     return "".join(p.strip() for p in (first or "", last or "") if p.strip() not in ("", "-"))
 
 
-def link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
-    """{id: {id, key, name}} of the linked rows the reader may see (others are left out: they read as empty)."""
-    if not ids:
-        return {}
+def _label_columns(access: Access, spec: FieldSpec) -> tuple[Any, Any, Any, Any]:
+    """(id, key, name, second name part) columns of the rows a link field points at."""
     if spec.type == "user":
-        rows = session.execute(select(User.id, User.username, User.first_name, User.last_name).where(User.id.in_(ids)))
-        return {r.id: {"id": r.id, "key": r.username, "name": person_name(r.first_name, r.last_name)} for r in rows}
+        return User.id, User.username, User.first_name, User.last_name
     target = access.registry.model(spec.to or "")
     cls = access.registry.cls(target.key)
     key_col = cls.id if target.business_key == "id" else getattr(cls, target.business_key)
     name_col = getattr(cls, target.display) if target.display else key_col
-    stmt = select(cls.id, key_col, name_col).where(cls.id.in_(ids))
-    visible = access.linkable(target.key)  # a link to a row the reader may not see reads as empty
-    if visible is not None:
-        stmt = stmt.where(cls.id.in_(visible))
-    rows = session.execute(stmt)
-    return {r[0]: {"id": r[0], "key": r[1], "name": r[2]} for r in rows}
+    return cls.id, key_col, name_col, null()
+
+
+def _label_select(access: Access, spec: FieldSpec, ids: set[int], columns: list[Any]) -> Select[Any]:
+    """The linked rows' `columns` where the reader may see them (a link to a row they may not see reads as
+    empty)."""
+    pk = _label_columns(access, spec)[0]
+    stmt = select(*columns).where(pk.in_(ids))
+    visible = None if spec.type == "user" else access.linkable(spec.to or "")
+    return stmt if visible is None else stmt.where(pk.in_(visible))
+
+
+def _as_text(column: Any) -> bool:
+    return column is not None and isinstance(getattr(column, "type", None), String | NullType)
+
+
+def labels_of_links(
+    session: Session, access: Access, wanted: list[tuple[FieldSpec, set[int]]]
+) -> list[dict[int, dict[str, Any]]]:
+    """For each (link field, ids): {id: {id, key, name}} of the linked rows the reader may see. One query for
+    all of them: a UNION ALL of one select per linked model whose labels are text (the key and name of any
+    other model, a numeric business key say, keep their types in a query of their own)."""
+    out: list[dict[int, dict[str, Any]]] = [{} for _ in wanted]
+    parts = []
+    for tag, (spec, ids) in enumerate(wanted):
+        if not ids:
+            continue
+        pk, key_col, name_col, last_col = _label_columns(access, spec)
+        key_is_id, name_is_key = key_col is pk, name_col is key_col
+        if (key_is_id or _as_text(key_col)) and (name_is_key or _as_text(name_col)):
+            columns = [
+                literal(tag),
+                pk,
+                null() if key_is_id else cast(key_col, String()),
+                null() if name_is_key else cast(name_col, String()),
+                cast(last_col, String()),
+            ]
+            parts.append(_label_select(access, spec, ids, columns))
+            continue
+        for pk_value, key, name in session.execute(_label_select(access, spec, ids, [pk, key_col, name_col])):
+            out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
+    if parts:
+        rows = session.execute(parts[0] if len(parts) == 1 else union_all(*parts))
+        for tag, pk_value, key, name, last in rows:
+            spec = wanted[tag][0]
+            pk_col, key_col, name_col, _ = _label_columns(access, spec)
+            key = pk_value if key_col is pk_col else key
+            name = key if name_col is key_col else person_name(name, last) if spec.type == "user" else name
+            out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
+    return out
+
+
+def link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
+    """{id: {id, key, name}} of the linked rows the reader may see (others are left out: they read as empty)."""
+    return labels_of_links(session, access, [(spec, ids)])[0]
 
 
 def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any) -> Any:
@@ -54,14 +101,15 @@ def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any)
 def links_labels(
     session: Session, access: Access, fields: list[FieldSpec], rows: list[Any]
 ) -> dict[str, dict[int, dict[str, Any]]]:
-    """{link field name: {id: {id, key, name}}} of the rows' links the reader may see, one query per linked
-    model however many fields point at it (created_by and updated_by ...)."""
+    """{link field name: {id: {id, key, name}}} of the rows' links the reader may see, in one query: one select
+    per linked model however many fields point at it (created_by and updated_by ...)."""
     targets: dict[str, tuple[FieldSpec, set[int]]] = {}
     for spec in fields:
         if spec.is_link:
             target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
             target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
-    by_target = {key: link_labels(session, access, spec, ids) for key, (spec, ids) in targets.items()}
+    found = labels_of_links(session, access, list(targets.values()))
+    by_target = dict(zip(targets, found, strict=True))
     return {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
 
 
