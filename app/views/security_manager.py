@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, has_request_context, session
+from flask import current_app, g, has_request_context, session
 from flask_appbuilder.security.signals import user_creating, user_deleting
 from flask_appbuilder.security.sqla.apis import (
     GroupApi,
@@ -25,7 +25,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.services.users.access import role_permissions
 from app.services.users.accounts import hash_password, user_changed
-from app.services.users.sessions import API, SESSION_KEY, WEB, end_session, session_alive, start_session
+from app.services.users.sessions import API, SESSION_KEY, WEB, end_session, signed_in_user, start_session
 from app.views.security_labels import install_fab_labels
 from app.views.user_pages import (
     ResetMyPasswordView,
@@ -83,6 +83,28 @@ class JxcSecurityManager(SecurityManager):
         end_session(db.session, session.pop(SESSION_KEY, None))
         db.session.commit()
 
+    def load_user(self, pk: Any) -> Any | None:
+        """The browser's user with their roles and their sign-in checked, in one query: None (signed out at
+        once by app.web.security) when the session cookie's sign-in has ended or the user is not active."""
+        if not has_request_context():
+            return super().load_user(pk)
+        user = signed_in_user(db.session, self.user_model, int(pk), session.get(SESSION_KEY))
+        if user is None or not user.is_active:
+            g.jxc_sign_in_ended = True
+            return None
+        g.jxc_sign_in_checked = user.id
+        return user
+
+    def load_user_jwt(self, _jwt_header: Any, jwt_data: dict[str, Any]) -> Any | None:
+        """The token's user, read with their roles when its sign-in was checked (`_token_revoked`)."""
+        user = g.pop("jxc_token_user", None)
+        if user is None or str(user.id) != str(jwt_data.get("sub")):
+            user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user and user.is_active:
+            g.user = user
+            return user
+        return None
+
     def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
         """The user's (permission, view) pairs in one query of plain rows (FAB's own loads three ORM objects per
         pair and role: most of a page's time went there); FAB's own for its built-in roles."""
@@ -127,7 +149,11 @@ def _token_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
         user_id = int(payload.get("sub", ""))
     except ValueError:
         return True
-    return not session_alive(db.session, user_id, payload.get("sid"))
+    user = signed_in_user(db.session, current_app.appbuilder.sm.user_model, user_id, payload.get("sid"))
+    if user is None:
+        return True
+    g.jxc_token_user = user  # load_user_jwt needs no query of its own
+    return False
 
 
 def _actor_of(user: Any) -> tuple[int | None, str]:

@@ -60,6 +60,11 @@ def _check_sign_in() -> Any:
     """A browser session lives while its row does: one ended by logout, a new password or a deactivation
     (here or in another process) is signed out before the request goes further."""
     if not current_user.is_authenticated:
+        if g.pop("jxc_sign_in_ended", False):  # the user loader found the sign-in ended (or the user inactive)
+            logout_user()
+            session.clear()
+        return None
+    if g.get("jxc_sign_in_checked") == current_user.id:  # the user loader read the user with their sign-in
         return None
     if session_alive(db.session, current_user.id, session.get(SESSION_KEY)):
         return None

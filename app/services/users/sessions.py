@@ -8,9 +8,10 @@ a leaked token stops working at once, in every process.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.clock import utcnow
 from app.services.users.tables import login_session
@@ -34,6 +35,16 @@ def session_alive(session: Session, user_id: int, sid: str | None) -> bool:
         select(login_session.c.sid).where(login_session.c.sid == sid, login_session.c.user_id == user_id)
     ).first()
     return found is not None
+
+
+def signed_in_user(session: Session, user_model: Any, user_id: int, sid: str | None) -> Any | None:
+    """The user of this live sign-in with their roles, in one query; None when the sign-in has ended (the
+    caller still checks that the user is active)."""
+    if not sid:
+        return None
+    live = select(login_session.c.sid).where(login_session.c.sid == sid, login_session.c.user_id == user_id)
+    stmt = select(user_model).options(joinedload(user_model.roles)).where(user_model.id == user_id, live.exists())
+    return session.execute(stmt).unique().scalar_one_or_none()
 
 
 def end_session(session: Session, sid: str | None) -> None:
