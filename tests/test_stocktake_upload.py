@@ -339,3 +339,24 @@ def test_the_table_of_real_counts_files(app, admin_api):
                 for line in doc["lines"]
             }
             assert found == case["counted"], case["file"]
+
+
+def test_items_are_named_in_chunks_of_ids(app, admin_api, monkeypatch):
+    """The preview and the applied answer name every item when link_labels asks a few ids at a time (a
+    100,000-line file's items are more than a query's 65,535 parameters)."""
+    from app.services.records import serialize
+
+    monkeypatch.setattr(serialize, "LABEL_CHUNK", 2)
+    skus = [new_item(admin_api) for _ in range(5)]
+    take = document(admin_api, "stocktake", [], warehouse="WH01")
+    data = xlsx([[sku, n + 1, None, "A-01", None] for n, sku in enumerate(skus)])
+    preview = admin_api.post(
+        f"/api/v1/stocktake/{take['id']}/counts/upload",
+        data={"file": (io.BytesIO(data), "counts.xlsx"), "dry_run": "1"},
+        content_type="multipart/form-data",
+    )
+    assert preview.status_code == 200, preview.get_json()
+    assert sorted(line["item"]["key"] for line in preview.get_json()["lines"]) == sorted(skus)
+    applied = upload(admin_api, take, data)
+    assert applied.status_code == 200, applied.get_json()
+    assert sorted(entry["item"]["key"] for entry in applied.get_json()["counted"]) == sorted(skus)

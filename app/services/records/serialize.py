@@ -17,6 +17,8 @@ from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 
+LABEL_CHUNK = 5000  # ids per query of link_labels
+
 
 def person_name(first: str | None, last: str | None) -> str:
     """A user's name as pages show it: the name parts run together (Chinese style), without the "-" that
@@ -85,8 +87,13 @@ def labels_of_links(
 
 
 def link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
-    """{id: {id, key, name}} of the linked rows the reader may see (others are left out: they read as empty)."""
-    return labels_of_links(session, access, [(spec, ids)])[0]
+    """{id: {id, key, name}} of the linked rows the reader may see (others are left out: they read as empty).
+    Asked LABEL_CHUNK ids at a time: a query takes at most 65,535 parameters (a 100,000-line stocktake's items)."""
+    ordered = list(ids)
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ordered), LABEL_CHUNK):
+        found.update(labels_of_links(session, access, [(spec, set(ordered[start : start + LABEL_CHUNK]))])[0])
+    return found
 
 
 def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any) -> Any:
