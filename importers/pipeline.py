@@ -116,13 +116,16 @@ class Outcome:
 
 @dataclass
 class Prepared:
-    """A validated file: per sheet row, the payload RecordService gets, and the row's target id."""
+    """A validated file: per sheet row, the payload RecordService gets, the row's target id and the values
+    as RecordService parsed them (`records`, whose `create_many` takes them without parsing them again)."""
 
     table: Table
     match: Match
     fields: dict[str, FieldSpec]
-    rows: list[tuple[int, dict[str, Any], int | None]]  # (sheet row, payload, existing id or None)
+    # (sheet row, payload, existing id or None, its values as parsed)
+    rows: list[tuple[int, dict[str, Any], int | None, dict[str, Any]]]
     bad_rows: set[int]
+    records: RecordService | None = None
 
 
 def may_import(access: Access, model: ModelSpec) -> bool:
@@ -314,10 +317,11 @@ def parse_rows(
     fields: dict[str, FieldSpec],
     match: Match,
     data_rows: list[tuple[int, list[Any]]],
+    resolver: Resolver | None = None,
 ) -> tuple[Resolver, list[tuple[int, dict[str, Any]]]]:
-    """Each data row as a payload of its parsed cells (blank cells left out), and a resolver with every linked
-    column's keys loaded in one query per column."""
-    resolver = Resolver(session, access)
+    """Each data row as a payload of its parsed cells (blank cells left out), and a resolver (this one, or a
+    new one) with every linked column's keys loaded in one query per column."""
+    resolver = resolver or Resolver(session, access)
     payloads: list[tuple[int, dict[str, Any]]] = []
     for row_no, cells in data_rows:
         payload = {}
@@ -381,7 +385,9 @@ def validate(
         outcome.problems.append(t("imports.no_rows"))
         return prepared
     columns = {name: col for col, name in match.mapping.items()}
-    resolver, payloads = parse_rows(session, access, fields, match, data_rows)
+    # the cells are parsed once, by the service that writes them (its parsers, codes normalised, its link cache)
+    records = prepared.records = RecordService(session, access, batch=True)
+    _, payloads = parse_rows(session, access, fields, match, data_rows, records.resolver)
 
     def issue(row_no: int, name: str, message: str) -> None:
         col = columns.get(name)
@@ -395,15 +401,17 @@ def validate(
     unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}
     parsed_keys: dict[int, Any] = {}
     parsed: dict[tuple[str, type, Any], Any] = {}  # (field, raw) -> (value,) or its problem: columns repeat values
+    typed: dict[int, dict[str, Any]] = {}
     for row_no, payload in payloads:
         values: dict[str, Any] = {}
+        typed[row_no] = values
         for name, raw in payload.items():
             spec = fields[name]
             remembered_as = (name, type(raw), raw) if type(raw) in (str, int, float) else None
             found = parsed.get(remembered_as) if remembered_as is not None else None
             if found is None:
                 try:
-                    found = (FIELD_TYPES[spec.type].parse(spec, raw, resolver),)
+                    found = (records.parse_value(spec, raw),)
                 except ValueProblem as exc:
                     found = str(exc)
                 if remembered_as is not None:
@@ -440,7 +448,7 @@ def validate(
             for spec in fields.values():
                 if _needed(spec) and spec.name not in payload:
                     issue(row_no, spec.name, t("required"))
-        prepared.rows.append((row_no, payload, target if action != "create" else None))
+        prepared.rows.append((row_no, payload, target if action != "create" else None, typed[row_no]))
     outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))
     return prepared
 
@@ -499,11 +507,11 @@ def apply_rows(
 ) -> None:
     """Write the rows without issues through RecordService: new rows set-based (`create_many`, a chunk at
     a time) where the model allows it, else row by row; updates in batch mode; audit in bulk."""
-    records = RecordService(session, access, batch=True)
+    records = prepared.records or RecordService(session, access, batch=True)
     todo = [r for r in prepared.rows if r[0] not in prepared.bad_rows]
     outcome.skipped = len(prepared.rows) - len(todo)
     columns = {name: col for col, name in prepared.match.mapping.items()}
-    targets = _load_rows(session, access, model, [pk for _, _, pk in todo if pk is not None])
+    targets = _load_rows(session, access, model, [r[2] for r in todo if r[2] is not None])
     created: set[int] = set()
     followed: dict[int, dict[str, Any]] = {}
     done = 0
@@ -522,11 +530,11 @@ def apply_rows(
             progress(done, len(todo))
 
     if records.creates_in_bulk(model):
-        creates = [(row_no, payload) for row_no, payload, pk in todo if pk is None]
+        creates = [(row_no, values) for row_no, _, pk, values in todo if pk is None]
         todo = [r for r in todo if r[2] is not None]
         for start in range(0, len(creates), CHUNK):
             chunk = creates[start : start + CHUNK]
-            results = records.create_many(model.key, [(payload, row_no) for row_no, payload in chunk])
+            results = records.create_many(model.key, [(values, row_no) for row_no, values in chunk], parsed=True)
             for (row_no, _), (pk, errors) in zip(chunk, results, strict=True):
                 if pk is None:
                     refused(row_no, errors)
@@ -534,7 +542,7 @@ def apply_rows(
                 outcome.created += 1
                 outcome.created_ids.append((pk, 1))
             count(len(chunk))
-    for row_no, payload, pk in todo:
+    for row_no, payload, pk, _ in todo:
         try:
             if pk is None:
                 # each create flushes its row itself: no autoflush before every lookup, and the row leaves

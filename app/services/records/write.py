@@ -137,7 +137,9 @@ class RecordService:
             )
         )
 
-    def create_many(self, model_key: str, items: list[tuple[dict[str, Any], Any]]) -> list[tuple[int | None, list]]:
+    def create_many(
+        self, model_key: str, items: list[tuple[dict[str, Any], Any]], parsed: bool = False
+    ) -> list[tuple[int | None, list]]:
         """Insert many new rows of one model (`creates_in_bulk`) set-based; returns per item (its new id, [])
         or (None, its cell errors).
 
@@ -145,22 +147,28 @@ class RecordService:
         fields, codes normalised and unique against the table and the other rows, the model's rules, computed
         fields); the good rows are written with one bulk insert per chunk (COPY on PostgreSQL), checked
         against the user's row scope in one query per chunk (a row that would leave it is removed again and
-        reported on its row) and audited in one bulk insert per chunk. Nothing is committed here."""
+        reported on its row) and audited in one bulk insert per chunk. Nothing is committed here.
+
+        `parsed`: the payloads hold values as this service's `parse_value` returned them (an import parsed
+        its file with it to report every bad cell): they are not parsed a second time; every other check
+        stands (which fields the user may write, users they may assign, required, unique, rules, scope)."""
         model = self._writable_model(model_key, "write")
         if not self.creates_in_bulk(model):
             raise ValueError(f"{model.key} is created row by row")
         results: list[tuple[int | None, list]] = []
         for start in range(0, len(items), BULK_CHUNK):
-            results.extend(self._create_chunk(model, items[start : start + BULK_CHUNK]))
+            results.extend(self._create_chunk(model, items[start : start + BULK_CHUNK], parsed))
         return results
 
-    def _create_chunk(self, model: ModelSpec, items: list[tuple[dict[str, Any], Any]]) -> list[tuple[int | None, list]]:
+    def _create_chunk(
+        self, model: ModelSpec, items: list[tuple[dict[str, Any], Any]], typed: bool
+    ) -> list[tuple[int | None, list]]:
         data_fields = model.data_fields
         defaults = self._defaults(model, data_fields)
         errors: list[list[CellError]] = []
         parsed: list[dict[str, Any]] = []
         for payload, ref in items:
-            values, _, row_errors = self._parse_payload(model, payload, None, ref)
+            values, _, row_errors = self._parse_payload(model, payload, None, ref, typed=typed)
             for name, value in defaults.items():
                 values.setdefault(name, value)
             self._fill_own_scope(model, values)
@@ -480,8 +488,10 @@ class RecordService:
         return model
 
     def _parse_payload(
-        self, model: ModelSpec, payload: dict[str, Any], row: Any, row_ref: Any, prefix: str = ""
+        self, model: ModelSpec, payload: dict[str, Any], row: Any, row_ref: Any, prefix: str = "", typed: bool = False
     ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[CellError]]:
+        """The payload's values as stored, its lines, and every cell error. `typed`: the values are already as
+        `parse_value` returns them (see create_many)."""
         if not isinstance(payload, dict):
             return {}, None, [CellError(prefix.rstrip(".") or "_record", t("not_object"), row_ref)]
         values: dict[str, Any] = {}
@@ -525,11 +535,14 @@ class RecordService:
                     continue  # echoing back an unchanged read-only value is harmless
                 errors.append(CellError(where, t("readonly_field"), row_ref))
                 continue
-            try:
-                values[name] = self._parse_value(spec, raw)
-            except ValueProblem as exc:
-                errors.append(CellError(where, str(exc), row_ref))
-                continue
+            if typed:
+                values[name] = raw
+            else:
+                try:
+                    values[name] = self.parse_value(spec, raw)
+                except ValueProblem as exc:
+                    errors.append(CellError(where, str(exc), row_ref))
+                    continue
             if values[name] is not None and not self.access.may_assign_user(self.session, model, spec, values[name]):
                 shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
                 errors.append(CellError(where, t("user_missing", value=shown), row_ref))
@@ -556,7 +569,7 @@ class RecordService:
             self._verdicts[key] = found
         return found
 
-    def _parse_value(self, spec: FieldSpec, raw: Any) -> Any:
+    def parse_value(self, spec: FieldSpec, raw: Any) -> Any:
         """A typed value as stored (codes normalised); ValueProblem when it does not parse. In a batch the
         outcome for a plain value (text, number) is remembered per field: imports and pastes repeat the same
         categories, units and prices over many rows."""
