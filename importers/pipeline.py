@@ -292,7 +292,10 @@ def _text(spec: FieldSpec | None, value: Any) -> str:
 
 def coerce(spec: FieldSpec, value: Any) -> Any:
     """A spreadsheet value as the field type's parser takes it (None: the cell is empty)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value.__class__ is str:  # most cells: text trimmed (long text kept as typed), blank as empty
+        stripped = value.strip()
+        return None if not stripped else value if spec.type == "long_text" else stripped
+    if value is None:
         return None
     ftype = FIELD_TYPES[spec.type]
     if isinstance(value, float) and spec.type in ("date", "datetime") and 0 < value < 2958466:
@@ -435,6 +438,7 @@ def validate(
                     issue(row_no, name, t("imports.duplicate_in_file", row=first))
     existing = _existing_ids(session, access, model, set(parsed_keys.values())) if action != "create" else {}
     taken = _taken_keys(session, access, model, set(parsed_keys.values())) if action == "create" else set()
+    needed = [spec.name for spec in fields.values() if _needed(spec)]
     for row_no, payload in payloads:
         key_value = parsed_keys.get(row_no)
         target = existing.get(key_value) if key_value is not None else None
@@ -445,9 +449,9 @@ def validate(
                 row_no, key, t("imports.not_found", value=FIELD_TYPES[fields[key].type].to_json(fields[key], key_value))
             )
         if action == "create" or (action == "upsert" and target is None and key_value is not None):
-            for spec in fields.values():
-                if _needed(spec) and spec.name not in payload:
-                    issue(row_no, spec.name, t("required"))
+            for name in needed:
+                if name not in payload:
+                    issue(row_no, name, t("required"))
         prepared.rows.append((row_no, payload, target if action != "create" else None, typed[row_no]))
     outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))
     return prepared

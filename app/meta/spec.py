@@ -190,6 +190,11 @@ class ModelSpec:
         return tuple(f for f in self.fields if not f.system and f.type != "lines")
 
     @cached_property
+    def computed_fields(self) -> tuple[FieldSpec, ...]:
+        """Data fields filled by a `compute:` handler."""
+        return tuple(f for f in self.data_fields if f.compute)
+
+    @cached_property
     def stored_fields(self) -> tuple[FieldSpec, ...]:
         """Fields stored in columns of this model's table, system fields too (what an audit snapshot shows)."""
         return tuple(f for f in self.fields if f.type != "lines")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +31,11 @@ def audit_row(
     action: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The values of one audit row (before / after as JSON text)."""
+    """The values of one audit row (before / after as JSON text), written `at` (default: now)."""
     return {
-        "at": utcnow(),
+        "at": at or utcnow(),
         "user_id": user_id,
         "username": username,
         "model": model,
@@ -62,6 +64,7 @@ def change_row(
     action: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """audit_row for the user behind `access`."""
     return audit_row(
@@ -72,6 +75,7 @@ def change_row(
         action=action,
         before=before,
         after=after,
+        at=at,
     )
 
 

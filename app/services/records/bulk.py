@@ -30,7 +30,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         return
     processors = [(n, table.c[n].type._cached_bind_processor(dialect)) for n in names]  # noqa: SLF001
     if any(process is not None for _, process in processors):
-        values = [tuple([row[n] if process is None else process(row[n]) for n, process in processors]) for row in rows]
+        values = list(zip(*[_bound([row[n] for row in rows], process) for n, process in processors], strict=True))
     else:
         values = [tuple([row[n] for n in names]) for row in rows]
     quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
@@ -43,6 +43,25 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     else:
         marks = ", ".join("?" * len(names))
         session.connection().exec_driver_sql(f"INSERT INTO {target} ({quoted}) VALUES ({marks})", values)
+
+
+def _bound(values: list[Any], process: Any) -> list[Any]:
+    """One column's values as the bind processor sends them, each distinct value processed once (a chunk's
+    rows share their timestamps, prices and flags; None stays None)."""
+    if process is None:
+        return values
+    done: dict[tuple[type, Any], Any] = {}
+    out = []
+    for value in values:
+        key = (value.__class__, value)  # True and 1, 1 and 1.0 are equal but not sent alike
+        try:
+            found = done[key] if value is not None else None
+        except KeyError:
+            found = done[key] = process(value)
+        except TypeError:  # unhashable (a JSON value)
+            found = process(value)
+        out.append(found)
+    return out
 
 
 def _needs_defaults(table: Table, names: list[str]) -> bool:

@@ -30,7 +30,10 @@ INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
 def normalise_code(raw: Any) -> str:
     """The code as stored: NFKC (full-width letters and digits become ASCII), trimmed; ValueProblem when it
     holds a control or invisible character."""
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    text = str(raw)
+    if text.isascii() and text.isprintable():  # the usual code: NFKC leaves it as it is, nothing is invisible
+        return text.strip()
+    text = unicodedata.normalize("NFKC", text).strip()
     if any(_invisible(char) for char in text):
         raise ValueProblem(t("code_invisible"))
     return text

@@ -35,14 +35,13 @@ def compute_fields(
         header = dict(values)
         for line in lines:
             compute_fields(registry, line_model, line, document=header)
-    for spec in model.data_fields:
-        if spec.compute:
-            given = dict(values)
-            if document is not None:
-                given["document"] = document
-            if line_model is not None:
-                given["lines"] = [dict(line) for line in lines or []]
-            values[spec.name] = _rounded(spec, registry.compute(model.key, spec.name)(given))
+    for spec in model.computed_fields:
+        given = dict(values)
+        if document is not None:
+            given["document"] = document
+        if line_model is not None:
+            given["lines"] = [dict(line) for line in lines or []]
+        values[spec.name] = _rounded(spec, registry.compute(model.key, spec.name)(given))
 
 
 def apply_computed(registry: Registry, model: ModelSpec, row: Any) -> None:

@@ -81,6 +81,7 @@ class RecordService:
         self._audit_rows: list[dict[str, Any]] = []
         self._parsed: dict[tuple[int, type, Any], Any] = {}  # batches: (field, raw) -> (value,) or the problem
         self._verdicts: dict[tuple[str, str, bool], tuple[FieldSpec | None, str]] = {}  # see _field_verdict
+        self._typed_kept: dict[tuple[str, tuple[str, ...], bool], bool] = {}  # see _kept_as_typed
         self._own_fields: dict[str, tuple[str, ...]] = {}  # per model: user fields scoped `me` (_fill_own_scope)
         self.followed: list[dict[str, Any]] = []  # updates rules made to other rows (follow_update)
         self.followed_any = False  # whether any rule made one in this service's life
@@ -181,17 +182,22 @@ class RecordService:
         now = utcnow()
         stamps = {"created_at": now, "updated_at": now, "created_by": self.access.user_id}
         stamps["updated_by"] = self.access.user_id
-        columns = [spec for spec in model.fields if spec.type != "lines" and spec.name not in ("id", "version")]
+        names = [spec.name for spec in data_fields]
+        columns = [
+            (spec.name, spec.column) for spec in model.fields if spec.type != "lines" and spec.name not in ("id", "version")
+        ]
         good: list[int] = []
         rows: list[dict[str, Any]] = []
         for index, values in enumerate(parsed):
             if errors[index]:
                 continue
-            full = {spec.name: values.get(spec.name) for spec in data_fields}
+            full = {name: values.get(name) for name in names}
             compute_fields(self.registry, model, full)
             values.update(full)
             values.update(stamps)
-            rows.append({spec.column: values.get(spec.name) for spec in columns} | {"version": 1})
+            row = {column: values.get(name) for name, column in columns}
+            row["version"] = 1
+            rows.append(row)
             good.append(index)
         results: list[tuple[int | None, list]] = [(None, row_errors) for row_errors in errors]
         if not rows:
@@ -214,7 +220,7 @@ class RecordService:
                 results[index] = (None, [CellError(name, t("out_of_scope"), ref) for name in scoped or ["_record"]])
                 continue
             results[index] = (row.id, [])
-            audit.append(change_row(self.access, model.key, row.id, "create", None, snapshot(model, row)))
+            audit.append(change_row(self.access, model.key, row.id, "create", None, snapshot(model, row), now))
         write_audit_rows(self.session, audit)
         return results
 
@@ -494,6 +500,8 @@ class RecordService:
         `parse_value` returns them (see create_many)."""
         if not isinstance(payload, dict):
             return {}, None, [CellError(prefix.rstrip(".") or "_record", t("not_object"), row_ref)]
+        if typed and self._kept_as_typed(model, tuple(payload), row is None):
+            return dict(payload), None, []  # what the loop below makes of them, its checks made once per field
         values: dict[str, Any] = {}
         errors: list[CellError] = []
         lines: list[dict[str, Any]] | None = None
@@ -547,6 +555,22 @@ class RecordService:
                 shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
                 errors.append(CellError(where, t("user_missing", value=shown), row_ref))
         return values, lines, errors
+
+    def _kept_as_typed(self, model: ModelSpec, names: tuple[str, ...], creating: bool) -> bool:
+        """Whether typed values of these fields are stored as they are, with no error: the user may write each
+        of them, and none is a control key, lines, or a user field (whose user is checked value by value).
+        Worked out once per model and set of fields (an import's rows fill the same columns)."""
+        key = (model.key, names, creating)
+        found = self._typed_kept.get(key)
+        if found is None:
+            found = self._typed_kept[key] = all(
+                name not in CONTROL_KEYS
+                and (verdict := self._field_verdict(model, name, creating))[1] == "write"
+                and verdict[0] is not None
+                and verdict[0].type != "user"
+                for name in names
+            )
+        return found
 
     def _field_verdict(self, model: ModelSpec, name: str, creating: bool) -> tuple[FieldSpec | None, str]:
         """What a payload may do with a field, worked out once per model and field (not per cell): (None, "")
