@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,54 @@ def floor_seconds(app: Any, data: bytes, backend: str) -> float:
         conn.commit()
         conn.close()
     return elapsed
+
+
+def indexed_floor_seconds(
+    app: Any, data: bytes, backend: str, table: str, columns: list[str], to_row: Callable[[int, list[Any]], tuple]
+) -> tuple[float, int]:
+    """`floor_seconds` into a copy of `table` with every index it has (not the floor: what the schema's own
+    indexes cost a bare bulk insert of the same rows), and how many indexes the copy has (its primary key's
+    too). `to_row(n, cells)` gives the values of `columns`."""
+    from python_calamine import CalamineWorkbook
+
+    from app.extensions import db
+
+    copy_name = f"bench_{table}_indexed"
+    with app.app_context():
+        conn = db.engine.raw_connection()
+        cur = conn.cursor()
+        if backend == "postgresql":
+            cur.execute(f"CREATE TABLE {copy_name} (LIKE {table} INCLUDING INDEXES INCLUDING CONSTRAINTS)")
+        else:  # the table's own CREATE statements (its INTEGER PRIMARY KEY, every index), renamed
+            found = cur.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL", (table,))
+            for name, sql in sorted(found.fetchall(), key=lambda r: r[0] != table):
+                renamed = re.sub(rf'\b(TABLE|ON) "?{table}"? ', rf"\1 {copy_name} ", sql, count=1)
+                if name != table:
+                    renamed = re.sub(rf'\bINDEX "?{name}"? ', f"INDEX {copy_name}_{name} ", renamed, count=1)
+                cur.execute(renamed)
+        if backend == "postgresql":
+            cur.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s", (copy_name,))
+        else:  # and its INTEGER PRIMARY KEY, the table's own b-tree
+            cur.execute("SELECT count(*) + 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (copy_name,))
+        indexes = cur.fetchone()[0]
+        conn.commit()
+        started = time.perf_counter()
+        cells = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()[1:]
+        values = [to_row(n, row) for n, row in enumerate(cells, start=1)]
+        quoted = ", ".join(columns)
+        if backend == "postgresql":
+            with cur.copy(f"COPY {copy_name} ({quoted}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            cur.execute("BEGIN")
+            cur.executemany(f"INSERT INTO {copy_name} ({quoted}) VALUES ({', '.join('?' * len(columns))})", values)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        cur.execute(f"DROP TABLE {copy_name}")
+        conn.commit()
+        conn.close()
+    return elapsed, indexes
 
 
 @contextmanager

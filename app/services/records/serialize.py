@@ -232,6 +232,4 @@ def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) ->
 
 def snapshot_columns(model: ModelSpec, row: Any, columns: Collection[str]) -> dict[str, Any]:
     """The part of `snapshot` stored in these columns (what an update wrote: the rest is as it was)."""
-    return {
-        name: stored_json(spec, row) for name, column, _, spec in _snapshot_steps(model) if column in columns
-    }
+    return {name: stored_json(spec, row) for name, column, _, spec in _snapshot_steps(model) if column in columns}

@@ -183,9 +183,8 @@ class RecordService:
         stamps = {"created_at": now, "updated_at": now, "created_by": self.access.user_id}
         stamps["updated_by"] = self.access.user_id
         names = [spec.name for spec in data_fields]
-        columns = [
-            (spec.name, spec.column) for spec in model.fields if spec.type != "lines" and spec.name not in ("id", "version")
-        ]
+        stored = [spec for spec in model.fields if spec.type != "lines" and spec.name not in ("id", "version")]
+        columns = [(spec.name, spec.column) for spec in stored]
         good: list[int] = []
         rows: list[dict[str, Any]] = []
         for index, values in enumerate(parsed):
