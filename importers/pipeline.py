@@ -403,26 +403,15 @@ def validate(
     keys_seen: dict[Any, int] = {}
     unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}
     parsed_keys: dict[int, Any] = {}
-    parsed: dict[tuple[str, type, Any], Any] = {}  # (field, raw) -> (value,) or its problem: columns repeat values
     typed: dict[int, dict[str, Any]] = {}
     for row_no, payload in payloads:
         values: dict[str, Any] = {}
         typed[row_no] = values
         for name, raw in payload.items():
-            spec = fields[name]
-            remembered_as = (name, type(raw), raw) if type(raw) in (str, int, float) else None
-            found = parsed.get(remembered_as) if remembered_as is not None else None
-            if found is None:
-                try:
-                    found = (records.parse_value(spec, raw),)
-                except ValueProblem as exc:
-                    found = str(exc)
-                if remembered_as is not None:
-                    parsed[remembered_as] = found
-            if isinstance(found, str):
-                issue(row_no, name, found)
-            else:
-                values[name] = found[0]
+            try:  # a batch's service remembers what a plain value parsed to (columns repeat their values)
+                values[name] = records.parse_value(fields[name], raw)
+            except ValueProblem as exc:
+                issue(row_no, name, str(exc))
         key_value = values.get(key)
         if action != "create" and key not in payload:  # (update and upsert have the key column)
             issue(row_no, key, t("required"))
