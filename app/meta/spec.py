@@ -190,6 +190,11 @@ class ModelSpec:
         return tuple(f for f in self.fields if not f.system and f.type != "lines")
 
     @cached_property
+    def required_fields(self) -> tuple[FieldSpec, ...]:
+        """Data fields a saved row must fill."""
+        return tuple(f for f in self.data_fields if f.required)
+
+    @cached_property
     def computed_fields(self) -> tuple[FieldSpec, ...]:
         """Data fields filled by a `compute:` handler."""
         return tuple(f for f in self.data_fields if f.compute)

@@ -641,8 +641,8 @@ class RecordService:
     ) -> list[CellError]:
         """Required fields that are empty (on update: only those the payload sets)."""
         errors = []
-        for spec in model.data_fields:
-            if not spec.required or (only is not None and spec.name not in only) or f"{prefix}{spec.name}" in skip:
+        for spec in model.required_fields:
+            if (only is not None and spec.name not in only) or (skip and f"{prefix}{spec.name}" in skip):
                 continue
             if values.get(spec.name) is None:
                 errors.append(CellError(f"{prefix}{spec.name}", t("required"), row_ref))
