@@ -43,3 +43,45 @@ def test_a_grid_pages_link_labels_are_one_statement(app, admin_api):
     labels = [s for s, _ in statements.sent if "UNION ALL" in s.upper()]
     assert len(labels) == 1, [s[:120] for s, _ in statements.sent]
     assert not [s for s in _reading(statements, "unit") if s not in labels]
+
+
+def test_a_rest_call_reads_the_sign_in_once_and_never_the_public_role(app, admin_api):
+    """FAB verifies the token twice in a request and asks the public role first on every API call: the sign-in
+    is read once and the public role not at all when the signed-in user may use the view."""
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    with Statements(engine) as statements:
+        response = admin_api.get("/api/v1/unit/")
+    assert response.status_code == 200 and response.get_json()["count"] >= 1
+    assert len(_reading(statements, "jxc_login_session")) == 1
+    assert not [s for s, _ in statements.sent if "ab_role.name =" in s], "the public role was read"
+    assert not [s for s in _reading(statements, "ab_user_group") if "jxc_login_session" not in s]
+
+
+def test_a_page_looks_for_documents_to_approve_in_one_statement(app, login_as):
+    """The menu's 待审批 count: one statement over every document model, then one per model that has a pending
+    document (none on most pages), not one per model."""
+    from sqlalchemy import select
+
+    from app.extensions import db, registry
+
+    browser = login_as("admin")
+    with Statements(engine_of(app)) as statements:
+        assert browser.get("/grid/unit/").status_code == 200
+    with app.app_context():
+        documents = [m.key for m in registry().meta.models.values() if m.kind == "document"]
+        cls = registry().cls
+        pending = [k for k in documents if db.session.scalar(select(cls(k).id).where(cls(k).status == "pending"))]
+    reading = {s for key in documents for s in _reading(statements, key)}
+    union = [s for s in reading if "UNION ALL" in s]
+    assert len(documents) > 5 and len(union) == 1 and all(f"FROM {key} " in union[0] for key in documents)
+    assert len(reading) - 1 <= len(pending), [s[:100] for s in reading]
+
+
+def engine_of(app):
+    from app.extensions import db
+
+    with app.app_context():
+        return db.engine

@@ -34,6 +34,7 @@ from app.views.user_pages import (
     UserDBModelView,
     UserGroupModelView,
 )
+from app.web.context import request_user
 from app.web.login_limits import install_login_limits
 
 
@@ -97,8 +98,8 @@ class JxcSecurityManager(SecurityManager):
 
     def load_user_jwt(self, _jwt_header: Any, jwt_data: dict[str, Any]) -> Any | None:
         """The token's user, read with their roles when its sign-in was checked (`_token_revoked`)."""
-        user = g.pop("jxc_token_user", None)
-        if user is None or str(user.id) != str(jwt_data.get("sub")):
+        user = g.get("jxc_token_users", {}).get((str(jwt_data.get("sub")), jwt_data.get("sid")))
+        if user is None:
             user = self.get_user_by_id(int(jwt_data["sub"]))
         if user and user.is_active:
             g.user = user
@@ -127,6 +128,15 @@ class JxcSecurityManager(SecurityManager):
             return super()._has_view_access(user, permission_name, view_name)
         return (permission_name, view_name) in self.request_permissions(user)
 
+    def is_item_public(self, permission_name: str, view_name: str) -> bool:
+        """FAB asks this first on every API call, two queries of the public role; a signed-in user who may use
+        the view is let in either way, so only a request without that right looks at the public role."""
+        if has_request_context():
+            user = request_user()
+            if user is not None and user.is_active and self._has_view_access(user, permission_name, view_name):
+                return False
+        return bool(super().is_item_public(permission_name, view_name))
+
     def get_public_permissions(self) -> Any:
         """The public role's permissions, read once per request."""
         if not has_request_context():
@@ -149,11 +159,11 @@ def _token_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
         user_id = int(payload.get("sub", ""))
     except ValueError:
         return True
-    user = signed_in_user(db.session, current_app.appbuilder.sm.user_model, user_id, payload.get("sid"))
-    if user is None:
-        return True
-    g.jxc_token_user = user  # load_user_jwt needs no query of its own
-    return False
+    checked = g.setdefault("jxc_token_users", {})  # the token is verified more than once in a request
+    key = (str(user_id), payload.get("sid"))
+    if key not in checked:
+        checked[key] = signed_in_user(db.session, current_app.appbuilder.sm.user_model, user_id, payload.get("sid"))
+    return checked[key] is None  # load_user_jwt takes the user found here: no query of its own
 
 
 def _actor_of(user: Any) -> tuple[int | None, str]:

@@ -10,6 +10,7 @@ from app.clock import business_time
 from app.i18n import MESSAGES, current_locale, t, texts_under
 from app.views.changes import describe, model_label
 from app.views.inbox import inbox_count
+from app.views.menu import menu_html
 
 
 def page_text(key: str, **params: object) -> str:
@@ -60,3 +61,4 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["audit_describe"] = describe
     app.jinja_env.globals["inbox_count"] = inbox_count
     app.jinja_env.globals["bell_unread"] = bell_unread
+    app.jinja_env.globals["menu_html"] = menu_html

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.i18n import label
@@ -20,14 +21,13 @@ def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
     extra levels such as over budget) is one of the user's roles (an admin approves any level), in the
     user's row scope, and not their own when `creator_cannot_approve` is on."""
     registry = access.registry
+    pending = _pending(session, access)
+    if not pending:
+        return []
     service = PostingService(session, access)
     not_own = bool(policy(session, registry, "creator_cannot_approve"))
     found: list[dict[str, Any]] = []
-    for model in registry.meta.models.values():
-        if model.kind != "document" or not access.can(model.key, "approve"):
-            continue
-        cls = registry.cls(model.key)
-        rows = session.scalars(base_select(access, model).where(cls.status == Status.PENDING).order_by(cls.id))
+    for model, rows in pending:
         for doc in rows:
             if not_own and doc.created_by_id == access.user_id:
                 continue
@@ -56,3 +56,27 @@ def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
             )
     found.sort(key=lambda d: (d["date"] or "", d["number"]))
     return found
+
+
+def _pending(session: Session, access: Access) -> list[tuple[Any, list[Any]]]:
+    """(model, its pending documents in the user's row scope, by id) for each document model the user may
+    approve: one query finds which documents are pending in any model (on most pages none: the menu's
+    count costs one statement, not one per document model), then one per model that has some."""
+    registry = access.registry
+    models = [m for m in registry.meta.models.values() if m.kind == "document" and access.can(m.key, "approve")]
+    if not models:
+        return []
+    parts = []
+    for model in models:
+        cls = registry.cls(model.key)
+        pending = base_select(access, model).where(cls.status == Status.PENDING)
+        parts.append(pending.with_only_columns(literal(model.key).label("model"), cls.id.label("id")))
+    ids: dict[str, list[int]] = {}
+    for key, pk in session.execute(union_all(*parts)):
+        ids.setdefault(key, []).append(pk)
+    out = []
+    for model in models:
+        if model.key in ids:
+            cls = registry.cls(model.key)
+            out.append((model, list(session.scalars(select(cls).where(cls.id.in_(ids[model.key])).order_by(cls.id)))))
+    return out

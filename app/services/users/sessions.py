@@ -38,12 +38,17 @@ def session_alive(session: Session, user_id: int, sid: str | None) -> bool:
 
 
 def signed_in_user(session: Session, user_model: Any, user_id: int, sid: str | None) -> Any | None:
-    """The user of this live sign-in with their roles, in one query; None when the sign-in has ended (the
-    caller still checks that the user is active)."""
+    """The user of this live sign-in with their roles and their groups' roles (FAB's `get_user_roles` reads
+    both), in one query; None when the sign-in has ended (the caller still checks that the user is active)."""
     if not sid:
         return None
     live = select(login_session.c.sid).where(login_session.c.sid == sid, login_session.c.user_id == user_id)
-    stmt = select(user_model).options(joinedload(user_model.roles)).where(user_model.id == user_id, live.exists())
+    group_roles = joinedload(user_model.groups).joinedload(user_model.groups.property.mapper.class_.roles)
+    stmt = (
+        select(user_model)
+        .options(joinedload(user_model.roles), group_roles)
+        .where(user_model.id == user_id, live.exists())
+    )
     return session.execute(stmt).unique().scalar_one_or_none()
 
 
