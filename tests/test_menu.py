@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 ENTRY = re.compile(r'<a tabindex="-1" href="([^"]+)">')
 
 
