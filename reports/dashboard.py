@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.clock import business_today
@@ -133,18 +133,21 @@ def stock_value(session: Session, access: Access) -> Decimal | None:
 
 
 def is_empty_business(session: Session, access: Access) -> bool:
-    """No posted document of any kind yet (what the first steps are for)."""
+    """No posted document of any kind yet (what the first steps are for), asked in one statement."""
     registry = access.registry
-    for model in registry.meta.models.values():
-        if model.kind == "document":
-            cls = registry.cls(model.key)
-            if session.execute(select(cls.id).where(cls.status == Status.SUBMITTED.value).limit(1)).first():
-                return False
-    return True
+    posted = [
+        select(registry.cls(m.key).id).where(registry.cls(m.key).status == Status.SUBMITTED.value).exists()
+        for m in registry.meta.models.values()
+        if m.kind == "document"
+    ]
+    return not posted or not session.execute(select(or_(*posted))).scalar()
 
 
-def dashboard(session: Session, access: Access, today: dt.date | None = None) -> dict[str, Any]:
-    """Every tile the reader may see, as JSON-ready values (money as exact text)."""
+def dashboard(
+    session: Session, access: Access, today: dt.date | None = None, waiting: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Every tile the reader may see, as JSON-ready values (money as exact text); `waiting`: the documents
+    waiting for the reader's approval when the caller has them already (the page's menu counts them too)."""
     today = today or business_today()
     tiles: dict[str, Any] = {}
     sales = _sales_tiles(session, access, today)
@@ -170,7 +173,7 @@ def dashboard(session: Session, access: Access, today: dt.date | None = None) ->
         tiles["overdue"] = {"customers": len(overdue), "amount": _money(total)}
     except ServiceError:
         pass
-    waiting = waiting_for(session, access)
+    waiting = waiting_for(session, access) if waiting is None else waiting
     tiles["approvals"] = [{key: w[key] for key in ("model", "id", "number", "level", "levels")} for w in waiting]
     tiles["first_steps"] = first_steps(access) if is_empty_business(session, access) else []
     return tiles

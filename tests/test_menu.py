@@ -26,6 +26,9 @@ def test_each_role_sees_its_own_menu_whoever_drew_one_first(login_as):
 def test_the_menu_follows_the_language(login_as):
     client = login_as("admin")
     assert "待审批" in client.get("/grid/unit/").get_data(as_text=True)
-    client.get("/lang/en")
-    page = client.get("/grid/unit/").get_data(as_text=True)
+    client.get("/lang/en")  # kept on the user: back to Chinese for the tests after this one
+    try:
+        page = client.get("/grid/unit/").get_data(as_text=True)
+    finally:
+        client.get("/lang/zh")
     assert "待审批" not in page and "Approvals" in page

@@ -27,7 +27,7 @@ from app.services.records.audit_read import recent_audit
 from app.services.records.query import get_row
 from app.services.records.settings import policies, set_policy
 from app.services.users.accounts import UserError, assign_places, department_code, warehouse_codes
-from app.views.changes import PLATFORM_TABLES, model_label
+from app.views.changes import PLATFORM_TABLES, model_label, read_links
 from app.views.labels import role_label, type_label, user_name
 from app.web.context import current_access, session
 from reports.views import overdue_customers, partner_account, supplier_scorecard
@@ -169,6 +169,7 @@ class AuditView(BaseView):
         page = max(request.args.get("page", 0, type=int), 0)
         model_key = request.args.get("model") or None
         rows = recent_audit(session(), current_access(), page, 50, model_key)
+        read_links(rows)
         keys = [m.key for m in registry().meta.models.values()] + list(PLATFORM_TABLES)
         return self.render_template(
             "jxc/audit.html",

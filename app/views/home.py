@@ -13,6 +13,7 @@ from app.errors import ServiceError
 from app.extensions import registry
 from app.i18n import label, t
 from app.services.money.reorder import alerts, create_purchase_orders
+from app.views.inbox import request_waiting
 from app.web.context import current_access, session
 from reports.dashboard import dashboard
 from reports.views import reorder_suggestions
@@ -52,7 +53,7 @@ class HomeView(IndexView):
             alerts=stock_alerts,
             can_reorder=access.can("purchase_order", "write"),
             warehouses=[w.code for w in session().query(warehouses).order_by(warehouses.code)],
-            dash=dashboard(session(), access),
+            dash=dashboard(session(), access, waiting=request_waiting()),
         )
 
 

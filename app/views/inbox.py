@@ -45,16 +45,23 @@ class InboxView(BaseView):
         return redirect("/inbox/")
 
 
-def inbox_count() -> int | None:
-    """How many documents wait for the signed-in user (the menu's badge), once per request; None when it
-    cannot be read (no user, the database out of reach: the menu is drawn without it)."""
-    if "jxc_inbox_count" not in g:
+def request_waiting() -> list[dict[str, Any]] | None:
+    """The documents waiting for the signed-in user, read once per request (the menu's badge and the home
+    page's tile); None when they cannot be read (no user, the database out of reach: the menu is drawn
+    without its count)."""
+    if "jxc_waiting" not in g:
         try:
-            g.jxc_inbox_count = len(waiting_for(session(), current_access()))
+            g.jxc_waiting = waiting_for(session(), current_access())
         except SQLAlchemyError:
             session().rollback()
-            g.jxc_inbox_count = None
-    return g.jxc_inbox_count
+            g.jxc_waiting = None
+    return g.jxc_waiting
+
+
+def inbox_count() -> int | None:
+    """How many documents wait for the signed-in user (the menu's badge)."""
+    waiting = request_waiting()
+    return None if waiting is None else len(waiting)
 
 
 def approval_steps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

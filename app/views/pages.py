@@ -41,6 +41,7 @@ from app.services.records.query import BadQuery, Filter, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
+from app.views.changes import read_links
 from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.inbox import approval_steps, run_posting_action
@@ -196,6 +197,7 @@ class ModelPages(BaseView):
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
         history = record_history(session(), access, model, pk)
+        read_links(history)
         editable = (
             access.can(model.key, "write")
             and model.kind not in ("ledger", "line")
