@@ -22,10 +22,11 @@ from app.i18n import t
 from app.meta.status import Status
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
+from app.services.money.reorder import counts
 from app.services.posting.inbox import waiting_for
 from reports.params import Period, month_start, preset
 from reports.runner import Result, run_with
-from reports.views import overdue_customers, reorder_suggestions
+from reports.views import overdue_customers
 
 # what a business with no documents does first: (model the step writes, page, text), each shown to who may
 FIRST_STEPS = (
@@ -165,8 +166,10 @@ def dashboard(
     value = stock_value(session, access)
     if value is not None:
         tiles["stock_value"] = _money(value)
+    reorder = access.registry.meta.reports.get("reorder")
     with contextlib.suppress(ServiceError):  # the reorder and overdue pages' answers: absent when not the reader's
-        tiles["below_reorder"] = len(reorder_suggestions(session, access))
+        if reorder is not None and access.may_run(reorder):
+            tiles["below_reorder"] = counts(session, access)[0]  # the reorder report's rows, counted
     try:
         overdue = overdue_customers(session, access, today)
         total = sum((Decimal(row["overdue"]) for row in overdue if row["overdue"] is not None), ZERO)

@@ -55,3 +55,33 @@ def test_drafts_are_dated_the_business_day_not_the_utc_one(app, admin_api, early
     order = draft(admin_api, admin_api.post("/api/v1/reorder/orders", json={"items": [wanted]}))
     assert order["date"] == "2026-11-25"
     assert order["number"].startswith("CG20261125")
+
+
+def test_the_database_flags_exactly_what_the_rules_flag(app, admin_api):
+    """The reorder suggestions and alerts are picked in SQL (app/services/money/reorder.positions): the same
+    items, quantities and counts as StockPosition's own rules, edge cases included."""
+    from app.extensions import db
+    from app.services.money.reorder import alerts, counts, positions, suggestions
+    from app.services.users.access import access_for
+
+    from tests.ledger_helpers import receive
+
+    short = new_item(admin_api, reorder_point="10", max_stock="20.5")  # 0 on hand: order 20.5
+    odd = new_item(admin_api, reorder_point="10", max_stock="5")  # 7 on hand: below 10 but above 5, nothing to order
+    odd_qty = new_item(admin_api, reorder_point="10", max_stock="5", reorder_qty="12")  # the same with a lot size
+    over = new_item(admin_api, reorder_point="1", max_stock="3")  # 4 on hand: overstock
+    level = new_item(admin_api, reorder_point="7")  # exactly at its point: nothing
+    for sku, qty in ((odd, "7"), (odd_qty, "7"), (over, "4"), (level, "7")):
+        receive(admin_api, sku, qty, "1")
+    with app.app_context():
+        access = access_for(app.appbuilder.sm.find_user(username="admin"))
+        every = {p.sku: p for p in positions(db.session, access)}
+        low = {p.sku: str(p.suggested_qty.normalize()) for p in suggestions(db.session, access)}
+        found = alerts(db.session, access, first=1)
+        low_count, over_count = counts(db.session, access)
+        all_alerts = alerts(db.session, access)
+    assert {short: "20.5", odd_qty: "12"}.items() <= low.items() and odd not in low and level not in low
+    assert odd in every and level not in every and every[over].on_hand == 4 and every[over].suggested_qty == 0
+    assert over in {a["item"] for a in all_alerts["overstock"]}
+    assert (low_count, over_count) == (len(low), len(all_alerts["overstock"]))
+    assert len(found["low"]) == 1 and (found["low_count"], found["overstock_count"]) == (low_count, over_count)

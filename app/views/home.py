@@ -18,6 +18,8 @@ from app.web.context import current_access, session
 from reports.dashboard import dashboard
 from reports.views import reorder_suggestions
 
+HOME_ALERTS = 10  # low-stock and overstock items listed on the home page (with the count of all)
+
 
 class HomeView(IndexView):
     """Index page: shortcuts to every model the user may read."""
@@ -43,7 +45,7 @@ class HomeView(IndexView):
             if items:
                 groups.append({"label": label(menu.label, menu.key), "items": items})
         company = meta.settings.get("company", {})
-        stock_alerts = alerts(session(), access) if access.can("item", "read") else {"low": [], "overstock": []}
+        stock_alerts = alerts(session(), access, first=HOME_ALERTS) if access.can("item", "read") else {}
         warehouses = registry().cls("warehouse")
         return self.render_template(
             self.index_template,

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.clock import business_today
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
+from app.meta.sqltypes import ExactDecimal
 from app.meta.status import Status
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
@@ -71,58 +72,122 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else format_decimal(value, 0)
 
 
-def positions(session: Session, access: Access) -> list[StockPosition]:
-    """Every active item's position, across the warehouses the user may see."""
+@dataclass(frozen=True)
+class _Query:
+    """Every active item's position as one SELECT, and the conditions that flag an item (exactly those of
+    StockPosition: `low` is suggested_qty > 0, `over` on hand above a maximum stock)."""
+
+    rows: Select[Any]
+    low: ColumnElement[bool]
+    over: ColumnElement[bool]
+
+
+def _query(session: Session, access: Access) -> _Query:
     reg = access.registry
     item, balance = reg.cls("item"), reg.cls("stock_balance")
     order, line = reg.cls("purchase_order"), reg.cls("purchase_order_line")
-    stock_q = select(balance.item_id, func.sum(balance.qty), func.sum(balance.reserved_qty)).group_by(balance.item_id)
+    thresholds = (item.reorder_point, item.reorder_qty, item.max_stock)
+    columns = (balance.qty, balance.reserved_qty, line.base_qty, line.qty, line.received_qty, line.closed_qty)
+    scale = max(c.type.scale for c in (*columns, *thresholds))
+    at = _at_scale(session, scale)  # SQLite keeps each column as an integer at its own scale
+    stock_q = select(
+        balance.item_id.label("item_id"),
+        func.sum(at(balance.qty)).label("on_hand"),
+        func.sum(at(balance.reserved_qty)).label("reserved"),
+    ).group_by(balance.item_id)
     scope = access.scope(reg.model("stock_balance"))
     if scope is not None:
         stock_q = stock_q.where(scope)
-    stock = {row[0]: (row[1] or ZERO, row[2] or ZERO) for row in session.execute(stock_q)}
-    on_order: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for item_id, qty, received, closed in session.execute(
-        select(line.item_id, func.coalesce(line.base_qty, line.qty), line.received_qty, line.closed_qty)
+    stock = stock_q.subquery()
+    still_open = func.coalesce(at(line.base_qty), at(line.qty)) - func.coalesce(at(line.received_qty), 0)
+    ordered = (
+        select(line.item_id.label("item_id"), func.sum(still_open - func.coalesce(at(line.closed_qty), 0)).label("qty"))
         .join(order, order.id == line.parent_id)
         .where(order.status == Status.SUBMITTED)
-    ):
-        on_order[item_id] += Decimal(qty) - Decimal(received or 0) - Decimal(closed or 0)  # all in base units
-    out = []
-    for row in session.execute(select(item).where(item.active.isnot(False)).order_by(item.sku)).scalars():
-        on_hand, reserved = stock.get(row.id, (ZERO, ZERO))
-        out.append(
-            StockPosition(
-                row.id,
-                row.sku,
-                row.name,
-                row.default_supplier_id,
-                on_hand,
-                max(on_order[row.id], ZERO),
-                reserved,
-                row.reorder_point,
-                row.reorder_qty,
-                row.max_stock,
-                row.purchase_price,
-                row.abc_class,
-            )
+        .group_by(line.item_id)
+        .subquery()
+    )  # all in base units; an item over-received counts as nothing on order
+    on_hand = func.coalesce(stock.c.on_hand, 0)
+    on_order = case((ordered.c.qty > 0, ordered.c.qty), else_=0)
+    reserved = func.coalesce(stock.c.reserved, 0)
+    projected = on_hand + on_order - reserved
+    has_max = and_(item.max_stock.isnot(None), item.max_stock != 0)
+    target = case((has_max, at(item.max_stock)), else_=at(item.reorder_point))
+    low = and_(
+        item.reorder_point.isnot(None),
+        projected < at(item.reorder_point),
+        or_(target > projected, func.coalesce(at(item.reorder_qty), 0) > 0),
+    )
+    exact = ExactDecimal(18, scale)  # the sums come back as raw numbers: read them at the scale they were added at
+    rows = (
+        select(
+            item.id,
+            item.sku,
+            item.name,
+            item.default_supplier_id,
+            type_coerce(on_hand, exact),
+            type_coerce(on_order, exact),
+            type_coerce(reserved, exact),
+            *thresholds,
+            item.purchase_price,
+            item.abc_class,
         )
-    return out
+        .outerjoin(stock, stock.c.item_id == item.id)
+        .outerjoin(ordered, ordered.c.item_id == item.id)
+        .where(item.active.isnot(False))
+    )
+    return _Query(rows, low, and_(has_max, on_hand > at(item.max_stock)))
+
+
+def _at_scale(session: Session, scale: int) -> Any:
+    """A column as a number comparable with others at `scale` digits: itself on PostgreSQL (NUMERIC), its
+    stored integer times 10^(scale - its own scale) on SQLite (app.meta.sqltypes.ExactDecimal)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return lambda column: column
+    return lambda column: column * 10 ** (scale - column.type.scale) if column.type.scale != scale else column
+
+
+def positions(session: Session, access: Access, which: str = "any", first: int | None = None) -> list[StockPosition]:
+    """The active items that need a look, across the warehouses the user may see, by SKU: projected below
+    their reorder point so that something is to be ordered (`which="low"`), on hand above their maximum stock
+    ("over") or either ("any"); the `first` of them only, when given. The database picks them (stock and open
+    purchase orders summed per item beside the item's thresholds), so a catalogue of 100,000 items whose
+    stock is in order costs no Python per item."""
+    query = _query(session, access)
+    flagged = {"low": query.low, "over": query.over, "any": or_(query.low, query.over)}[which]
+    stmt = query.rows.where(flagged).order_by(query.rows.selected_columns[1]).limit(first)
+    return [StockPosition(*row) for row in session.execute(stmt)]
 
 
 def suggestions(session: Session, access: Access) -> list[StockPosition]:
     """Items whose projected quantity is below their reorder point."""
     access.require("item", "read")
-    return [p for p in positions(session, access) if p.suggested_qty > 0]
+    return positions(session, access, "low")
 
 
-def alerts(session: Session, access: Access) -> dict[str, list[dict[str, Any]]]:
-    """Low stock (below the reorder point) and overstock (above max stock)."""
+def counts(session: Session, access: Access) -> tuple[int, int]:
+    """(items below their reorder point with something to order, items above their maximum stock)."""
     access.require("item", "read")
-    rows = positions(session, access)
+    query = _query(session, access)
+    flagged = query.rows.with_only_columns(
+        func.sum(case((query.low, 1), else_=0)), func.sum(case((query.over, 1), else_=0))
+    )
+    low, over = session.execute(flagged).one()
+    return int(low or 0), int(over or 0)
+
+
+def alerts(session: Session, access: Access, first: int | None = None) -> dict[str, Any]:
+    """Low stock (below the reorder point) and overstock (above max stock): the items (the `first` of each
+    only, when given: the home page shows ten) and how many there are in all (`low_count`, `overstock_count`)."""
+    access.require("item", "read")
+    low = positions(session, access, "low", first)
+    over = positions(session, access, "over", first)
+    low_count, over_count = counts(session, access) if first is not None else (len(low), len(over))
     return {
-        "low": [p.as_json() for p in rows if p.suggested_qty > 0],
-        "overstock": [p.as_json() for p in rows if p.max_stock and p.on_hand > p.max_stock],
+        "low": [p.as_json() for p in low],
+        "overstock": [p.as_json() for p in over],
+        "low_count": low_count,
+        "overstock_count": over_count,
     }
 
 
