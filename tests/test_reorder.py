@@ -63,7 +63,6 @@ def test_the_database_flags_exactly_what_the_rules_flag(app, admin_api):
     from app.extensions import db
     from app.services.money.reorder import alerts, counts, positions, suggestions
     from app.services.users.access import access_for
-
     from tests.ledger_helpers import receive
 
     short = new_item(admin_api, reorder_point="10", max_stock="20.5")  # 0 on hand: order 20.5
