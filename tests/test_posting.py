@@ -134,6 +134,23 @@ def test_backdated_documents_are_refused_with_the_reason(app, admin_api):
     assert balance(app, sku) == (D(5), D(5))
 
 
+def test_backdating_is_judged_per_stock_by_the_moves_after_the_date(app, admin_api):
+    """Only a later move of the same item, warehouse and batch refuses; the message names the latest of those."""
+    a, b, c = new_item(admin_api), new_item(admin_api), new_item(admin_api)
+    for sku, warehouse, day in ((b, "WH01", "2026-11-20"), (a, "WH02", "2026-11-25"), (c, "WH01", "2026-11-30")):
+        post(admin_api, "purchase_receipt", [{"item": sku, "qty": "1", "price": "1"}], warehouse=warehouse, date=day)
+    lines = [{"item": sku, "qty": "1", "price": "1"} for sku in (a, b)]
+    late = document(admin_api, "purchase_receipt", lines, warehouse="WH01", date="2026-11-10")
+    refused = admin_api.post(f"/api/v1/purchase_receipt/{late['id']}/submit")
+    assert refused.status_code == 422
+    message = refused.get_json()["message"]["date"][0]
+    assert "2026-11-20" in message and "2026-11-25" not in message and "2026-11-30" not in message
+    assert balance(app, a) == (D(0), D(0)) and balance(app, b) == (D(1), D(1))
+    # a's later move is in another warehouse: nothing of a in WH01 is dated after the 10th
+    post(admin_api, "purchase_receipt", [lines[0]], warehouse="WH01", date="2026-11-10")
+    assert balance(app, a) == (D(1), D(1)) and ledger_problems(app) == []
+
+
 def test_period_lock_with_role_override_and_audited_settings(app, admin_api, api_as):
     sku = new_item(admin_api)
     old = document(
