@@ -28,9 +28,11 @@ from app.meta.status import Status
 from app.meta.types import plain_decimal
 from app.services.access.rights import Access
 from app.services.phone.counting import MAX_QTY, CountEntry, Counting, parse_locations
+from app.services.records.bulk import among
 from app.services.records.codes import code_key, normalise_code
 from app.services.records.query import base_select
 from app.services.records.serialize import link_labels
+from app.services.stock.bulk import chunked
 from importers.matcher import match_columns, normalise_header
 from importers.pipeline import Issue
 from importers.reader import FileRefused, read_table
@@ -193,9 +195,9 @@ def _stocks(session: Session, registry: Any, warehouse_id: int, item_ids: set[in
     balance: Any = registry.cls("stock_balance")
     found: dict[tuple[int, str], Any] = {}
     ids = sorted(item_ids)
-    for start in range(0, len(ids), 500):
+    for part in chunked(ids):
         query = select(balance.item_id, balance.batch, balance.qty, balance.value, balance.avg_cost).where(
-            balance.warehouse_id == warehouse_id, balance.item_id.in_(ids[start : start + 500])
+            balance.warehouse_id == warehouse_id, among(session, balance.item_id, list(part))
         )
         for row in session.execute(query):
             found[(row.item_id, (row.batch or "").strip())] = row
@@ -245,9 +247,9 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
     item_cls: Any = registry.cls("item")
     items: dict[int, Any] = {}
     ids = sorted(set(targets.values()))
-    for start in range(0, len(ids), 500):
-        query = select(item_cls.id, item_cls.sku, item_cls.unit_id, item_cls.track_batch, item_cls.track_serial)
-        for found in session.execute(query.where(item_cls.id.in_(ids[start : start + 500]))):
+    query = select(item_cls.id, item_cls.sku, item_cls.unit_id, item_cls.track_batch, item_cls.track_serial)
+    for part in chunked(ids):
+        for found in session.execute(query.where(among(session, item_cls.id, list(part)))):
             items[found.id] = found
     other_unit = {
         (line.item_id, (line.batch or "").strip())

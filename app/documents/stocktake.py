@@ -26,6 +26,8 @@ from app.ledger import serials as rules
 from app.ledger.effects import IN, OUT, Effect
 from app.ledger.valuation import Move
 from app.meta.types import plain_decimal
+from app.services.records.bulk import among
+from app.services.stock.bulk import chunked
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
@@ -154,14 +156,16 @@ def books_at_snapshot(
     ids = sorted({item_id for item_id, _ in slots})
     tracked: set[int] = set()
     held: dict[tuple[int, str], Decimal] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        tracked.update(session.scalars(select(item.id).where(item.id.in_(chunk), item.track_batch.is_(True))))
+    for part in chunked(ids):
+        chunk = list(part)
+        tracked.update(
+            session.scalars(select(item.id).where(among(session, item.id, chunk), item.track_batch.is_(True)))
+        )
         queries = [
             (
                 ONE,
                 select(balance.item_id, balance.batch, func.sum(balance.qty))
-                .where(balance.warehouse_id == warehouse_id, balance.item_id.in_(chunk))
+                .where(balance.warehouse_id == warehouse_id, among(session, balance.item_id, chunk))
                 .group_by(balance.item_id, balance.batch),
             )
         ]
@@ -170,7 +174,7 @@ def books_at_snapshot(
                 (
                     -ONE,
                     select(move.item_id, move.batch, func.sum(move.qty))
-                    .where(move.warehouse_id == warehouse_id, move.item_id.in_(chunk), move.posted_at > at)
+                    .where(move.warehouse_id == warehouse_id, among(session, move.item_id, chunk), move.posted_at > at)
                     .group_by(move.item_id, move.batch),
                 )
             )

@@ -34,10 +34,12 @@ from app.meta.status import Status
 from app.meta.types import plain_decimal
 from app.services.access.rights import Access
 from app.services.phone.tables import count_batch
+from app.services.records.bulk import among
 from app.services.records.codes import code_key, normalise_code
 from app.services.records.query import base_select
 from app.services.records.serialize import link_labels
 from app.services.records.write import RecordService
+from app.services.stock.bulk import CHUNK
 
 MODEL = "stocktake"
 MAX_COUNTS = 2000
@@ -231,8 +233,8 @@ class Counting:
         # whole rows, held until the lines are written: a new line's defaults then find its item in the session
         # (its identity map holds rows only while something refers to them); the item links checked at once
         loaded: list[Any] = []
-        for start in range(0, len(ids), 500):
-            loaded += self.session.scalars(select(item_cls).where(item_cls.id.in_(ids[start : start + 500])))
+        for part in _chunks(ids):
+            loaded += self.session.scalars(select(item_cls).where(among(self.session, item_cls.id, part)))
         base_units = {item.id: item.unit_id for item in loaded}
         self._records.resolver.preload("item", set(ids) | {line.item_id for line in doc.lines})
         added: dict[tuple[int, str], Decimal] = {}
@@ -310,7 +312,7 @@ class Counting:
         for column in (item_cls.barcode, item_cls.sku):  # the id and the code only, not whole rows (a file's 100,000)
             for chunk in _chunks(sorted(keys)):
                 stmt = base_select(self.access, item_model).with_only_columns(item_cls.id, column)
-                for row_id, value in self.session.execute(stmt.where(_any_code(column, chunk))):
+                for row_id, value in self.session.execute(stmt.where(self._any_code(column, chunk))):
                     found.setdefault(code_key(value), _Target(row_id, Decimal(1)))
         missing = sorted(keys - set(found))
         if missing and self.access.can("item_unit", "read"):
@@ -319,11 +321,15 @@ class Counting:
             visible_items = base_select(self.access, item_model).with_only_columns(item_cls.id)
             for chunk in _chunks(missing):
                 stmt = base_select(self.access, unit_model).where(
-                    _any_code(unit_cls.barcode, chunk), unit_cls.item_id.in_(visible_items)
+                    self._any_code(unit_cls.barcode, chunk), unit_cls.item_id.in_(visible_items)
                 )
                 for row in self.session.execute(stmt).scalars():
                     found.setdefault(code_key(row.barcode), _Target(row.item_id, Decimal(row.ratio)))
         return found
+
+    def _any_code(self, column: Any, keys: list[str]) -> Any:
+        """SQL: the column holds one of these codes, whatever its case (one array parameter on PostgreSQL)."""
+        return among(self.session, func.lower(column), keys)
 
     # -- retries --------------------------------------------------------------------------------
 
@@ -340,10 +346,5 @@ class Counting:
         return dict(json.loads(done.result)) | {"replayed": True}
 
 
-def _any_code(column: Any, keys: list[str]) -> Any:
-    """SQL: the column holds one of these codes, whatever its case."""
-    return func.lower(column).in_(keys)
-
-
-def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+def _chunks(values: list[Any], size: int = CHUNK) -> list[list[Any]]:
     return [values[i : i + size] for i in range(0, len(values), size)]

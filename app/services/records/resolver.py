@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.meta.types import MAX_INTEGER, ValueProblem, normalise_text, parse_integer
+from app.services.records.bulk import among
 
 if TYPE_CHECKING:
     from app.services.access.rights import Access
@@ -92,7 +93,7 @@ class Resolver:
         scope = self.access.scope(model)
         for start in range(0, len(ids), chunk):
             part = ids[start : start + chunk]
-            stmt = select(cls.id).where(cls.id.in_(part))
+            stmt = select(cls.id).where(among(self.session, cls.id, list(part)))
             seen = set(self.session.execute(stmt if scope is None else stmt.where(scope)).scalars())
             for row_id in part:
                 self._cache[model.key, row_id] = row_id if row_id in seen else None
