@@ -66,7 +66,7 @@ class UploadRefused(ServiceError):
         return {"message": self.message, "errors": [issue.as_dict() for issue in self.issues]}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     row: int
     values: dict[str, Any]
@@ -77,7 +77,7 @@ class _Row:
 class _Checked:
     """A file's rows checked: the good ones as count entries (with their sheet rows), every bad cell."""
 
-    rows: list[_Row]
+    rows: int  # how many rows were read (the rows themselves are let go once checked)
     entries: list[CountEntry] = field(default_factory=list)
     sheet_rows: list[int] = field(default_factory=list)  # the sheet row of each entry
     skus: dict[int, str] = field(default_factory=dict)  # item id -> SKU
@@ -99,7 +99,7 @@ def upload_counts(session: Session, access: Access, stocktake_id: int, data: byt
     if checked.issues:
         raise UploadRefused(t("stocktake_upload.refused", count=len(checked.issues)), checked.issues)
     result = counting.send_entries(stocktake_id, key, checked.entries)
-    result["rows"] = len(checked.rows)
+    result["rows"] = checked.rows
     result["locations"] = _locations(checked)
     return result
 
@@ -220,12 +220,12 @@ def _rows(data: bytes, filename: str) -> list[_Row]:
     if problems:
         raise UploadRefused("；".join(problems))
     rows = []
+    columns = {name: match.headers[col] for col, name in match.mapping.items()}  # one for every row
     for index in range(match.header_index + 1, len(table.rows)):
         raw = table.rows[index]
         values = {name: raw[col] if col < len(raw) else None for col, name in match.mapping.items()}
         if all(v is None or str(v).strip() == "" for v in values.values()):
             continue
-        columns = {name: match.headers[col] for col, name in match.mapping.items()}
         rows.append(_Row(table.row_numbers[index], values, columns))
     if not rows:
         raise UploadRefused(t("imports.no_rows"))
@@ -257,7 +257,7 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
         if line.unit_id is not None and line.item_id in items and line.unit_id != items[line.item_id].unit_id
     }
     reasons = _reasons(registry)
-    checked = _Checked(rows)
+    checked = _Checked(len(rows))
     for row in rows:
 
         def issue(name: str, message: str, row: _Row = row) -> None:
