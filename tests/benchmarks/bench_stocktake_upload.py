@@ -2,8 +2,8 @@
 draft stocktake and the stocktake posted, against the floor plus the ledger's bare insert.
 
 Setup (not timed): N new items by bare SQL, an opening balance (期初单) of 10 each in WH01 posted, then a
-stocktake started (its book snapshot). The file counts every item once (gains, losses, about a third unchanged),
-each at a location, SKUs as text.
+stocktake started (its book snapshot), then ANALYZE (bench_stocktake_posting.analyze). The file counts every
+item once (gains, losses, about a third unchanged), each at a location, SKUs as text.
 
 Timed: `upload_counts` (the whole file read and checked, applied through the phone's count batches and
 RecordService, committed) plus `PostingService.submit` of the stocktake (its moves through the ledger).
@@ -32,7 +32,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.benchmarks.bench_stocktake_posting import floor, invariant_problems, make_document, make_items  # noqa: E402
+from tests.benchmarks.bench_stocktake_posting import (  # noqa: E402
+    analyze,
+    floor,
+    invariant_problems,
+    make_document,
+    make_items,
+)
 from tests.benchmarks.spreadsheet_floor import demo_app, floor_seconds, xlsx  # noqa: E402
 
 ROWS = int(os.environ.get("JXC_BENCH_ROWS", "2000"))
@@ -80,6 +86,7 @@ def main() -> None:
                 .id
             )
             session.commit()
+            analyze(session)
         counts = xlsx(
             [["商品编码", "实盘数量", "库位"]]
             + [[skus[i], f"{10 + k % 3 - 1}", f"A-{k % 40:02d}"] for k, i in enumerate(item_ids)]
