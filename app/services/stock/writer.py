@@ -627,16 +627,20 @@ class StockWriter:
                 costs[key[0]] = balance.avg_cost  # the stock that moved last (in key order) sets it
         if costs:
             # item rows are locked in id order first (as an UPDATE would lock them: FOR NO KEY UPDATE), then
-            # written in one statement per chunk
+            # written in one statement per chunk, those whose cost changes only (a stocktake's gains at the
+            # average cost leave it as it was: rewriting 100,000 items meant every one's search indexes again)
             ids = sorted(costs)
+            stored: dict[int, Any] = {}
             for part in chunked(ids):
-                self.session.execute(
-                    select(item_cls.id)
+                locked = self.session.execute(
+                    select(item_cls.id, item_cls.cost_price)
                     .where(among(self.session, item_cls.id, list(part)))
                     .order_by(item_cls.id)
                     .with_for_update(key_share=True)
-                ).all()
-            bulk_update(self.session, item_cls.__table__, [{"id": i, "cost_price": costs[i]} for i in ids])
+                )
+                stored.update((item_id, cost) for item_id, cost in locked)
+            changed = [{"id": i, "cost_price": costs[i]} for i in ids if stored.get(i) != costs[i]]
+            bulk_update(self.session, item_cls.__table__, changed)
 
     def _forget_balances(self) -> None:
         """Balance rows this session holds as objects (a page read them) are stale now: read them anew."""
