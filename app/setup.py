@@ -22,6 +22,7 @@ from app.schedules.store import sync_declared
 from app.services.access.roles_sync import sync_roles
 from app.services.records.codes import Collision, code_collisions
 from app.services.records.runtime_fields import bump_version
+from app.services.records.settings import move_settings_stamp
 
 ADMIN = "admin"
 
@@ -118,6 +119,8 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
             db.session.commit()
             with db.engine.connect() as conn:
                 holder.load(conn)
+        move_settings_stamp(db.session, missing_only=True)  # settings cached per stamp from the first request
+        db.session.commit()
         result.admin_password = ensure_admin(app)
         result.schedules_added = sync_declared(db.session, Path(app.config["JXC_METADATA_DIR"]))
         db.session.commit()

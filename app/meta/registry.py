@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from app.meta.build import build_classes
 from app.meta.loader import load_metadata
 from app.meta.spec import Metadata, MetadataInvalid, ModelSpec
-from app.meta.tables import meta_field, meta_state
+from app.meta.tables import METADATA_ROW, SETTINGS_ROW, meta_field, meta_state
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,16 @@ def read_version(conn: Connection, initialised: bool = False) -> int:
     """The metadata version stored in the database (0 before init; `initialised` skips that check)."""
     if not initialised and not inspect(conn).has_table("jxc_meta_state"):
         return 0
-    return conn.execute(select(meta_state.c.version).where(meta_state.c.id == 1)).scalar() or 0
+    return conn.execute(select(meta_state.c.version).where(meta_state.c.id == METADATA_ROW)).scalar() or 0
+
+
+@dataclass(frozen=True)
+class Stamps:
+    """What a request or job found at its start: whether the registry was rebuilt, and the settings stamp
+    (None when the database has none yet: settings are then read each time)."""
+
+    reloaded: bool
+    settings: int | None
 
 
 def read_runtime_fields(conn: Connection) -> list[dict[str, Any]]:
@@ -101,14 +110,21 @@ class RegistryHolder:
             self._current = registry
         return registry
 
-    def refresh_if_stale(self, conn: Connection) -> bool:
-        """Rebuild when another process changed metadata; True when it did."""
-        # once a version was read the table exists: one query per request, no catalogue look-up
-        version = read_version(conn, initialised=self._current is not None and self._current.version > 0)
+    def refresh_if_stale(self, conn: Connection) -> Stamps:
+        """Rebuild when another process changed metadata; the settings stamp read in the same query."""
+        if self._current is None or self._current.version <= 0:
+            version, settings = read_version(conn), None
+        else:  # once a version was read the table exists: one query per request, no catalogue look-up
+            rows = dict(
+                conn.execute(
+                    select(meta_state.c.id, meta_state.c.version).where(meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW)))
+                ).all()
+            )
+            version, settings = rows.get(METADATA_ROW) or 0, rows.get(SETTINGS_ROW)
         if self._current is not None and version == self._current.version:
-            return False
+            return Stamps(False, settings)
         with self._lock:
             if self._current is not None and version == self._current.version:
-                return False
+                return Stamps(False, settings)
             self._current = build_registry(self.root, conn, self.user_table)
-        return True
+        return Stamps(True, settings)

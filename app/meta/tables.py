@@ -10,6 +10,12 @@ from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
 
 core_metadata = MetaData()
 
+# rows of jxc_meta_state: the metadata version (a field added live moves it), and a stamp of the policy
+# settings (app/services/records/settings.py moves it with every change): what a process caches per
+# version or stamp stays while the row does
+METADATA_ROW = 1
+SETTINGS_ROW = 2
+
 meta_state = Table(
     "jxc_meta_state",
     core_metadata,

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from app.extensions import db, registry_holder, write_intent
 from app.i18n import LOCALES, t
 from app.services.records.audit import request_id_var
+from app.services.records.settings import settings_read_at
 from app.services.users.sessions import SESSION_KEY, session_alive
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -40,8 +41,10 @@ def _start_request() -> Any:
     g.jxc_rid_token = request_id_var.set(rid)
     if "locale" not in session:
         session["locale"] = request.accept_languages.best_match(LOCALES) or "zh"
-    if registry_holder().refresh_if_stale(db.session.connection()):
+    stamps = registry_holder().refresh_if_stale(db.session.connection())
+    if stamps.reloaded:
         g.jxc_registry_reloaded = True
+    settings_read_at(db.session, stamps.settings)
     return None
 
 

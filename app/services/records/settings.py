@@ -1,21 +1,30 @@
 """Policy switches (jshERP's checklist): defaults in metadata/settings.yaml, changes in the database,
-every change audited."""
+every change audited.
+
+Reads are cached per settings stamp: every change moves the stamp (a row of jxc_meta_state, in the change's
+transaction), each request reads it with the metadata version in the one query it makes anyway
+(`RegistryHolder.refresh_if_stale`) and hands it to `settings_read_at`; within that transaction the values
+stored under the same stamp are used without a query. A change made in another process is seen by the next
+request; a transaction without a stamp (jobs, the command line) reads the table.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.clock import business_today, utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import label, t
 from app.meta.registry import Registry
 from app.meta.spec import TODAY, FieldSpec
+from app.meta.tables import SETTINGS_ROW, meta_state
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change
 from app.services.records.tables import setting
@@ -37,9 +46,53 @@ def _declared(registry: Registry) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in policies.items() if isinstance(v, dict)}
 
 
+STAMP = "jxc_settings_stamp"  # session.info: the settings stamp read in the session's transaction
+CACHED = "settings"  # Registry.cache: (stamp, {key: stored value})
+
+
+def settings_read_at(session: Session, stamp: int | None) -> None:
+    """The settings stamp this transaction read (None: there is none): policy reads may use the values
+    cached under it until the transaction ends."""
+    if stamp is None:
+        session.info.pop(STAMP, None)
+    else:
+        session.info[STAMP] = stamp
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _stamp_ends(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(STAMP, None)
+
+
+def _stored(session: Session, registry: Registry) -> dict[str, Any]:
+    """{key: value} of the switches changed from their defaults (shared by every reader: not to be changed)."""
+    stamp = session.info.get(STAMP)
+    if stamp is not None:
+        cached = registry.cache.get(CACHED)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    stored = {key: json.loads(value) for key, value in session.execute(select(setting.c.key, setting.c.value))}
+    if stamp is not None:  # read after the stamp: at least as new as what it stands for
+        registry.cache[CACHED] = (stamp, stored)
+    return stored
+
+
+def move_settings_stamp(session: Session, missing_only: bool = False) -> None:
+    """A new settings stamp, in the caller's transaction (with a change of a setting; `missing_only`: at init,
+    only when the database has none). Random: a restored database never brings back a stamp that stood for
+    other values."""
+    stamp = secrets.randbelow(2**31 - 1) + 1
+    found = session.execute(select(meta_state.c.version).where(meta_state.c.id == SETTINGS_ROW)).scalar()
+    if found is None:
+        session.execute(insert(meta_state).values(id=SETTINGS_ROW, version=stamp))
+    elif not missing_only:
+        session.execute(update(meta_state).where(meta_state.c.id == SETTINGS_ROW).values(version=stamp))
+
+
 def policies(session: Session, registry: Registry) -> list[Policy]:
     """Every declared switch with its value in force."""
-    stored = {row.key: json.loads(row.value) for row in session.execute(select(setting))}
+    stored = _stored(session, registry)
     return [
         Policy(
             key,
@@ -54,17 +107,17 @@ def policies(session: Session, registry: Registry) -> list[Policy]:
 
 def policy(session: Session, registry: Registry, key: str) -> Any:
     """The value in force of one switch (the YAML default until someone changes it)."""
-    stored = session.execute(select(setting.c.value).where(setting.c.key == key)).scalar()
-    if stored is not None:
-        return json.loads(stored)
+    stored = _stored(session, registry)
+    if key in stored:
+        return stored[key]
     return _declared(registry).get(key, {}).get("value")
 
 
 def policy_values(session: Session, registry: Registry, keys: tuple[str, ...]) -> dict[str, Any]:
-    """The values in force of several switches, in one query."""
-    stored = dict(session.execute(select(setting.c.key, setting.c.value).where(setting.c.key.in_(keys))).all())
+    """The values in force of several switches (one query at most)."""
+    stored = _stored(session, registry)
     declared = _declared(registry)
-    return {key: json.loads(stored[key]) if key in stored else declared.get(key, {}).get("value") for key in keys}
+    return {key: stored[key] if key in stored else declared.get(key, {}).get("value") for key in keys}
 
 
 def field_default(session: Session, registry: Registry, spec: FieldSpec) -> Any:
@@ -119,6 +172,7 @@ def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
     session.execute(
         insert(setting).values(key=key, value=json.dumps(value), updated_at=utcnow(), updated_by=access.username)
     )
+    move_settings_stamp(session)
     audit_change(session, access, "jxc_setting", None, "update", {key: before}, {key: value})
     session.commit()
     return value
