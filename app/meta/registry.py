@@ -115,11 +115,8 @@ class RegistryHolder:
         if self._current is None or self._current.version <= 0:
             version, settings = read_version(conn), None
         else:  # once a version was read the table exists: one query per request, no catalogue look-up
-            rows = dict(
-                conn.execute(
-                    select(meta_state.c.id, meta_state.c.version).where(meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW)))
-                ).all()
-            )
+            both = meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW))
+            rows = dict(conn.execute(select(meta_state.c.id, meta_state.c.version).where(both)).all())
             version, settings = rows.get(METADATA_ROW) or 0, rows.get(SETTINGS_ROW)
         if self._current is not None and version == self._current.version:
             return Stamps(False, settings)

@@ -84,7 +84,7 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     row_no = 0
     for rows in view_chunks(session, access, model, view, [s.column for s in columns] or ["id"]):
         rows = rows[: MAX_EXPORT_ROWS - row_no]
-        labels = links_labels(session, access, columns, rows)  # links are read by name: `<field>_id`
+        labels = links_labels(session, access, [(columns, rows)])[0]  # links are read by name: `<field>_id`
         # the chunk column by column: each column's cells made by one map, then written row by row
         table = [list(values) for values in zip(*rows, strict=True)] if columns else []
         for col, name in links:

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import utcnow
 from app.documents.base import line_effect, open_qty
@@ -116,23 +117,26 @@ class PostingService:
         if model.kind != "document":
             raise ValidationFailed([CellError("_record", t("not_a_document"))])
         self.access.require(model.key, action)
-        return model, get_row(self.session, self.access, model, pk)
+        # locked as it is read: its lines and figures are read after any save of it that was under way
+        return model, get_row(self.session, self.access, model, pk, lock=True)
 
     def _transition(self, model: ModelSpec, doc: Any, source: str, target: str, version: int | None) -> None:
+        """Move the (locked) document's status; the columns the UPDATE wrote are set on it as returned."""
         cls = self.registry.cls(model.key)
         stmt = update(cls).where(cls.id == doc.id, cls.status == source)
         if version is not None:
             stmt = stmt.where(cls.version == version)
         changed = self.session.execute(
-            stmt.values(
-                status=target, version=cls.version + 1, updated_at=utcnow(), updated_by_id=self.access.user_id
-            ).execution_options(synchronize_session=False)
-        )
-        if changed.rowcount != 1:
+            stmt.values(status=target, version=cls.version + 1, updated_at=utcnow(), updated_by_id=self.access.user_id)
+            .returning(cls.status, cls.version, cls.updated_at, cls.updated_by_id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if changed is None:
             if self.commit:
                 self.session.rollback()
             raise Conflict(t("status_changed", status=Status(source).text()))
-        self.session.refresh(doc)
+        for name, value in changed._mapping.items():
+            set_committed_value(doc, name, value)
 
     def _check_period(self, doc: Any) -> None:
         """Refuse documents in a locked period unless the user's role may override the lock."""
@@ -265,16 +269,18 @@ class PostingService:
         write_changed(self.session, lines)  # what posting set on the lines (their cost), set-based
         self.session.flush()
         self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects), **marks)
-        self._done()
+        self._done(doc)
         self.message = behaviour.posted_text(doc) or _posted_text(effects)
         return doc
 
-    def _done(self) -> None:
-        """The end of an action: commit (or, inside a caller's transaction, flush)."""
-        if self.commit:
-            self.session.commit()
-        else:
+    def _done(self, doc: Any = None) -> None:
+        """The end of an action: commit (or, inside a caller's transaction, flush). The document and its lines
+        keep what they hold after the commit: it is what was just written (the answer reads them without a query)."""
+        if not self.commit:
             self.session.flush()
+            return
+        kept = [] if doc is None else [doc, *(doc.__dict__.get("lines") or ())]
+        commit_keeping(self.session, kept)
 
     def _role_label(self, role: str) -> str:
         spec = self.registry.meta.roles.get(role)
@@ -537,6 +543,23 @@ class PostingService:
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
         """Per budgeted category of this order's items: (budget, spent this month including this order)."""
         return budget_usage(self.session, self.registry, doc, lines)
+
+
+def commit_keeping(session: Session | scoped_session[Session], kept: list[Any]) -> None:
+    """Commit; the `kept` rows keep their loaded values, every other row of the session expires as a commit
+    expires it."""
+    real = session() if isinstance(session, scoped_session) else session
+    expiring = real.expire_on_commit
+    real.expire_on_commit = False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = expiring
+    if expiring:
+        ids = {id(row) for row in kept}
+        for row in list(real.identity_map.values()):
+            if id(row) not in ids:
+                real.expire(row)
 
 
 def _posted_text(effects: list[Effect]) -> str:

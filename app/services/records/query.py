@@ -253,10 +253,14 @@ def list_rows(
     return Page(count=count, rows=rows)
 
 
-def get_row(session: Session, access: Access, model: ModelSpec, pk: int) -> Any:
-    """One row the user may see; NotFound for missing and out-of-scope alike."""
+def get_row(session: Session, access: Access, model: ModelSpec, pk: int, lock: bool = False) -> Any:
+    """One row the user may see; NotFound for missing and out-of-scope alike. `lock`: read under a row lock
+    (FOR NO KEY UPDATE, what an UPDATE of it takes), its values as they are now even if the session held it."""
     cls = access.registry.cls(model.key)
-    row = session.execute(base_select(access, model).where(cls.id == pk)).scalar_one_or_none()
+    stmt = base_select(access, model).where(cls.id == pk)
+    if lock:
+        stmt = stmt.with_for_update(key_share=True, of=cls).execution_options(populate_existing=True)
+    row = session.execute(stmt).scalar_one_or_none()
     if row is None:
         raise NotFound(t("not_found"))
     return row

@@ -106,18 +106,24 @@ def value_to_json(session: Session, access: Access, spec: FieldSpec, value: Any)
 
 
 def links_labels(
-    session: Session, access: Access, fields: list[FieldSpec], rows: list[Any]
-) -> dict[str, dict[int, dict[str, Any]]]:
-    """{link field name: {id: {id, key, name}}} of the rows' links the reader may see, in one query: one select
-    per linked model however many fields point at it (created_by and updated_by ...)."""
+    session: Session, access: Access, parts: list[tuple[list[FieldSpec], list[Any]]]
+) -> list[dict[str, dict[int, dict[str, Any]]]]:
+    """For each (fields, rows): {link field name: {id: {id, key, name}}} of the rows' links the reader may see,
+    all in one query: one select per linked model however many fields and parts point at it (a document's and
+    its lines' created_by ...)."""
     targets: dict[str, tuple[FieldSpec, set[int]]] = {}
-    for spec in fields:
-        if spec.is_link:
-            target = targets.setdefault("" if spec.type == "user" else spec.to or "", (spec, set()))
-            target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
+    for fields, rows in parts:
+        for spec in fields:
+            if spec.is_link:
+                target = targets.setdefault(_target(spec), (spec, set()))
+                target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
     found = labels_of_links(session, access, list(targets.values()))
     by_target = dict(zip(targets, found, strict=True))
-    return {spec.name: by_target["" if spec.type == "user" else spec.to or ""] for spec in fields if spec.is_link}
+    return [{spec.name: by_target[_target(spec)] for spec in fields if spec.is_link} for fields, _ in parts]
+
+
+def _target(spec: FieldSpec) -> str:
+    return "" if spec.type == "user" else spec.to or ""
 
 
 def loaded_value(row: Any, column: str) -> Any:
@@ -151,27 +157,43 @@ def rows_to_json(
     with_lines: bool = False,
     columns: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """JSON for rows the user may see, with only the fields they may see."""
+    """JSON for rows the user may see, with only the fields they may see (and their lines': the labels of both
+    read in one query)."""
     fields = [f for f in access.visible_fields(model) if f.type != "lines"]
     if columns:
         fields = [f for f in fields if f.name in columns]
-    values = column_values(rows, [spec.column for spec in fields])
-    labels = links_labels(session, access, fields, rows)
-    lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    line_model_key = model.lines_model
-    if with_lines and line_model_key and rows:
+    parts = [(fields, rows)]
+    line_model_key = model.lines_model if with_lines else None
+    if line_model_key and rows:
         line_model = access.registry.model(line_model_key)
-        line_cls = access.registry.cls(line_model_key)
-        line_rows = list(
-            session.execute(
-                select(line_cls)
-                .where(line_cls.parent_id.in_([r.id for r in rows]))
-                .order_by(line_cls.parent_id, line_cls.line_no, line_cls.id)
-            ).scalars()
-        )
-        for line, data in zip(line_rows, rows_to_json(session, access, line_model, line_rows), strict=True):
+        line_fields = [f for f in access.visible_fields(line_model) if f.type != "lines"]
+        parts.append((line_fields, _lines_of(session, access.registry.cls(line_model_key), rows)))
+    labels = links_labels(session, access, parts)
+    lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if len(parts) > 1:
+        line_rows = parts[1][1]
+        for line, data in zip(line_rows, _as_json(parts[1][0], line_rows, labels[1]), strict=True):
             data["line_no"] = line.line_no
             lines_by_parent[line.parent_id].append(data)
+    out = _as_json(fields, rows, labels[0])
+    if line_model_key:
+        for row, item in zip(rows, out, strict=True):
+            item["lines"] = lines_by_parent.get(row.id, [])
+    return out
+
+
+def _lines_of(session: Session, line_cls: Any, rows: list[Any]) -> list[Any]:
+    """The lines of these documents in order: as the session holds them when every row's lines are loaded (a
+    posting's answer: the document and lines it just wrote), else read."""
+    held = [row.__dict__.get("lines") for row in rows]
+    if all(lines is not None for lines in held):
+        return sorted((line for lines in held for line in lines), key=lambda x: (x.parent_id, x.line_no, x.id))
+    stmt = select(line_cls).where(line_cls.parent_id.in_([r.id for r in rows]))
+    return list(session.execute(stmt.order_by(line_cls.parent_id, line_cls.line_no, line_cls.id)).scalars())
+
+
+def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[int, dict[str, Any]]]) -> list[Any]:
+    values = column_values(rows, [spec.column for spec in fields])
     # per field once: (name, converter or None for a link, the link's labels, spec)
     steps = [
         (spec.name, None if spec.is_link else FIELD_TYPES[spec.type].to_json, labels.get(spec.name), spec)
@@ -185,8 +207,6 @@ def rows_to_json(
                 item[name] = to_json(spec, value)
             else:
                 item[name] = found.get(value) if value is not None else None  # type: ignore[union-attr]
-        if with_lines and line_model_key:
-            item["lines"] = lines_by_parent.get(row.id, [])
         out.append(item)
     return out
 

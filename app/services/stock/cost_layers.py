@@ -8,7 +8,7 @@ x batch), so its rows are read and written under that stock's lock and no new lo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -16,23 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.ledger.fifo import START, Layer, Stock, Take
-from app.services.records.bulk import among, keys_among
+from app.services.records.bulk import keys_among
 from app.services.stock.bulk import bulk_insert, bulk_update, chunked
 from app.services.stock.tables import cost_layer, cost_take
 
 FIFO, MOVING_AVERAGE = "fifo", "moving_average"
 
 StockKey = tuple[int, int, str]
-
-
-def fifo_items(session: Session, registry: Any, item_ids: Iterable[int]) -> set[int]:
-    """The items (of these) valued first in, first out, as their costing field says now."""
-    item = registry.cls("item")
-    found: set[int] = set()
-    for part in chunked(sorted(set(item_ids))):
-        chosen = select(item.id).where(among(session, item.id, list(part)), item.costing == FIFO)
-        found.update(session.execute(chosen).scalars())
-    return found
 
 
 def read_layers(

@@ -24,6 +24,7 @@ from app.clock import utcnow
 from app.ledger.serials import Book, Place, Step, in_stock_from
 from app.services.records.bulk import among
 from app.services.stock.bulk import chunked
+from app.services.stock.cost_layers import FIFO
 from app.services.stock.tables import serial, serial_move
 
 CHUNK = 500  # (item, serial) pairs per query
@@ -47,10 +48,12 @@ class Tracking:
     shelf_life_days: int | None = None
     unit_id: int | None = None  # the base unit (what lines without a unit ratio must count in)
     unit_name: str = ""
+    fifo: bool = False  # valued first in, first out (its costing field), else at moving average
+    allow_negative: bool = False  # its stock may go below zero
 
 
 def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> dict[int, Tracking]:
-    """The batch / serial flags and base unit of these items (one query).
+    """The batch / serial flags, base unit, costing method and negative-stock switch of these items (one query).
 
     The item rows are read FOR KEY SHARE, in id order: a change of the flags (app/rules/item.py
     locks the item FOR UPDATE before it looks for stock) waits until the posting that read them has
@@ -71,6 +74,8 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
                     item.shelf_life_days,
                     item.unit_id,
                     unit.name,
+                    item.costing,
+                    item.allow_negative,
                 )
                 .outerjoin(unit, unit.id == item.unit_id)
                 .where(among(session, item.id, list(part)))
@@ -80,7 +85,14 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
         )
     return {
         row.id: Tracking(
-            row.sku, bool(row.track_batch), bool(row.track_serial), row.shelf_life_days, row.unit_id, row.name or ""
+            row.sku,
+            bool(row.track_batch),
+            bool(row.track_serial),
+            row.shelf_life_days,
+            row.unit_id,
+            row.name or "",
+            row.costing == FIFO,
+            bool(row.allow_negative),
         )
         for row in rows
     }

@@ -48,7 +48,6 @@ from app.services.stock.cost_layers import (
     FIFO,
     MOVING_AVERAGE,
     StockKey,
-    fifo_items,
     read_layers,
     read_takes,
     save_all_layers,
@@ -426,7 +425,7 @@ class StockWriter:
     def _load_costing(self, slots: dict[StockKey, _Slot], layer_ids: Collection[int]) -> None:
         """Which locked stocks FIFO values, with their layers; a stock whose item changed its costing
         method switches now (FIFO starts from what is on hand as one layer, or its layers close)."""
-        fifo_now = fifo_items(self.session, self.registry, {key[0] for key in slots})
+        fifo_now = {item_id for item_id, info in self.tracking({key[0] for key in slots}).items() if info.fifo}
         wanted = [key for key, slot in slots.items() if key[0] in fifo_now or slot.row.costing == FIFO]
         if not wanted:
             return
@@ -442,17 +441,11 @@ class StockWriter:
             slot.stock = stock
 
     def _negative_allowed(self, item_ids: set[int], warehouse_ids: set[int]) -> Callable[[int, int], bool]:
-        """Whether stock may go below zero, by the switch, the item or the warehouse (two queries)."""
+        """Whether stock may go below zero, by the switch, the item (read with its tracking) or the warehouse."""
         if policy(self.session, self.registry, "allow_negative_stock"):
             return lambda _item, _warehouse: True
-        item, warehouse = self.registry.cls("item"), self.registry.cls("warehouse")
-        items: set[int] = set()
-        for part in chunked(sorted(item_ids)):
-            items.update(
-                self.session.execute(
-                    select(item.id).where(among(self.session, item.id, list(part)), item.allow_negative.is_(True))
-                ).scalars()
-            )
+        items = {item_id for item_id, info in self.tracking(item_ids).items() if info.allow_negative}
+        warehouse = self.registry.cls("warehouse")
         warehouses = set(
             self.session.execute(
                 select(warehouse.id).where(warehouse.id.in_(sorted(warehouse_ids)), warehouse.allow_negative.is_(True))
