@@ -262,13 +262,14 @@ class PostingService:
         behaviour.validate(doc, lines)
         effects = behaviour.stock_effects(doc, lines)
         self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
+        # audited before the stock rows are locked (the same transaction: a refusal takes it back too)
+        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects), **marks)
         moves = stock.post(model, doc, effects)
         stock.save_serials()
         behaviour.after_post(doc, lines, moves)
         apply_computed(self.registry, model, doc)
         write_changed(self.session, lines)  # what posting set on the lines (their cost), set-based
         self.session.flush()
-        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects), **marks)
         self._done(doc)
         self.message = behaviour.posted_text(doc) or _posted_text(effects)
         return doc

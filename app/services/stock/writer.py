@@ -1,7 +1,8 @@
 """Writing one posting's stock effects: balance rows, stock moves, FIFO layers and serial numbers.
 
-Locking: balance rows are created if missing and then locked in one fixed order (item, warehouse,
-batch), so multi-line documents never deadlock each other. Each line posts once (unique
+Locking: balance rows are locked in one fixed order (item, warehouse, batch), in one statement, then the
+missing ones are created and locked, so multi-line documents do not deadlock each other (but for two first
+postings of the same new stocks, which PostgreSQL breaks and the posting runs again). Each line posts once (unique
 stock_move.move_key) and is reversed at most once (unique stock_move.reverses).
 
 Costing: moving average, or FIFO for items whose `costing` is fifo (app/ledger/fifo.py). A stock's
@@ -74,10 +75,11 @@ class StockWriter:
     """The stock side of one posting (a fresh one per transaction attempt): locks the balance rows,
     applies the effects, writes the moves, FIFO layers and balances, and moves the serials.
 
-    Lock order: each `post` and `reverse` creates the balance rows it needs, then locks all of them (for
-    an item that tracks batches, every batch row of the item in the warehouse) in one statement ordered
-    by (item, warehouse, batch), and reads FIFO layers and serials only under those locks; item rows are
-    updated last, in id order, and only for stock that came in. A cancel calls `reverse`, then `post`
+    Lock order: each `post` and `reverse` locks the balance rows it needs (for an item that tracks
+    batches, every batch row of the item in the warehouse) in one statement ordered by (item, warehouse,
+    batch), then creates the missing ones and locks them in the same order, and reads FIFO layers and
+    serials only under those locks; item rows are updated last, in id order, and only for stock that
+    came in. A cancel calls `reverse`, then `post`
     for its cancel effects (a delivery re-reserving on its order), in the same transaction.
 
     Invariants: all or nothing (a refusal rolls back and raises ValidationFailed naming every bad
@@ -346,58 +348,28 @@ class StockWriter:
     # -- locking balance rows -------------------------------------------------------------------
 
     def _lock(self, keys: list[StockKey], layer_ids: Collection[int] = ()) -> dict[StockKey, _Slot]:
-        """Create missing balance rows, then lock all of them in one fixed order (one statement per chunk
-        of keys, the chunks in that order too); read FIFO layers (the open ones, and `layer_ids` a cancel
-        gives back to) under those locks."""
-        table = self.registry.cls("stock_balance").__table__
+        """Lock the balance rows in one fixed order (one statement per chunk of keys, the chunks in that order
+        too), then create the missing ones and lock them the same way; read FIFO layers (the open ones, and
+        `layer_ids` a cancel gives back to) under those locks.
+
+        A stock's first posting is the only one that creates its row: two such postings can meet in the
+        opposite order (one created a row the other found missing), which PostgreSQL ends as a deadlock and
+        `retrying` runs again from the start, where both rows exist."""
         wanted = self._with_other_batches(sorted(set(keys)))
         if not wanted:
             return {}
-        key_columns = (table.c.item_id, table.c.warehouse_id, table.c.batch)
-        present: set[StockKey] = set()
-        for part in chunked(wanted):
-            present.update(
-                (row.item_id, row.warehouse_id, row.batch or "")
-                for row in self.session.execute(select(*key_columns).where(keys_among(self.session, key_columns, part)))
-            )
+        negative_ok = self._negative_allowed({key[0] for key in wanted})
+        locked = self._lock_rows(wanted)
+        present = {(row.item_id, row.warehouse_id, row.batch or "") for row in locked}
         missing = [key for key in wanted if key not in present]
         if missing:
-            insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            now = utcnow()
-            zero = Decimal(0)
-            rows = [
-                {
-                    "item_id": item_id,
-                    "warehouse_id": warehouse_id,
-                    "batch": batch,
-                    "qty": zero,
-                    "value": zero,
-                    "reserved_qty": zero,
-                    "avg_cost": zero,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for item_id, warehouse_id, batch in missing
-            ]
-            for part in chunked(rows, 1000):
-                self.session.execute(insert(table).on_conflict_do_nothing(), list(part))
-        locked: list[Any] = []
-        for part in chunked(wanted):
-            locked.extend(
-                self.session.execute(
-                    select(table)
-                    .where(keys_among(self.session, key_columns, part))
-                    .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
-                    .with_for_update()
-                )
-            )
-        negative_ok = self._negative_allowed({r.item_id for r in locked}, {r.warehouse_id for r in locked})
+            self._create_rows(missing)
+            locked.extend(self._lock_rows(missing))
         slots = {
             (row.item_id, row.warehouse_id, row.batch or ""): _Slot(
                 row,
                 Balance(row.qty or Decimal(0), row.value or Decimal(0)),
-                negative_ok(row.item_id, row.warehouse_id),
+                negative_ok(row.item_id) or bool(row.warehouse_allows_negative),
                 row.reserved_qty or Decimal(0),
             )
             for row in locked
@@ -406,6 +378,49 @@ class StockWriter:
         # the items' own cost, for moves with nothing on hand to take a cost from
         self._read_costs({key[0] for key, slot in slots.items() if slot.balance.qty <= 0})
         return slots
+
+    def _lock_rows(self, keys: list[StockKey]) -> list[Any]:
+        """The balance rows of these (sorted) keys that exist, locked FOR UPDATE in key order, each with its
+        warehouse's negative-stock switch (`warehouse_allows_negative`)."""
+        table = self.registry.cls("stock_balance").__table__
+        warehouse = self.registry.cls("warehouse")
+        key_columns = (table.c.item_id, table.c.warehouse_id, table.c.batch)
+        locked: list[Any] = []
+        for part in chunked(keys):
+            locked.extend(
+                self.session.execute(
+                    select(table, warehouse.allow_negative.label("warehouse_allows_negative"))
+                    .join(warehouse, warehouse.id == table.c.warehouse_id)
+                    .where(keys_among(self.session, key_columns, part))
+                    .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
+                    .with_for_update(of=table)
+                )
+            )
+        return locked
+
+    def _create_rows(self, keys: list[StockKey]) -> None:
+        """Empty balance rows for these keys (one another posting creates first is left as it is)."""
+        table = self.registry.cls("stock_balance").__table__
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        now = utcnow()
+        zero = Decimal(0)
+        rows = [
+            {
+                "item_id": item_id,
+                "warehouse_id": warehouse_id,
+                "batch": batch,
+                "qty": zero,
+                "value": zero,
+                "reserved_qty": zero,
+                "avg_cost": zero,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for item_id, warehouse_id, batch in keys
+        ]
+        for part in chunked(rows, 1000):
+            self.session.execute(insert(table).on_conflict_do_nothing(), list(part))
 
     def _with_other_batches(self, keys: list[StockKey]) -> list[StockKey]:
         """The keys and, for items that track batches, every other batch row of the item in the warehouse
@@ -440,18 +455,13 @@ class StockWriter:
                 stock = switched.stock
             slot.stock = stock
 
-    def _negative_allowed(self, item_ids: set[int], warehouse_ids: set[int]) -> Callable[[int, int], bool]:
-        """Whether stock may go below zero, by the switch, the item (read with its tracking) or the warehouse."""
+    def _negative_allowed(self, item_ids: set[int]) -> Callable[[int], bool]:
+        """Whether an item's stock may go below zero by the switch or the item (read with its tracking); the
+        warehouse's own switch is read with its balance rows (`_lock_rows`)."""
         if policy(self.session, self.registry, "allow_negative_stock"):
-            return lambda _item, _warehouse: True
+            return lambda _item: True
         items = {item_id for item_id, info in self.tracking(item_ids).items() if info.allow_negative}
-        warehouse = self.registry.cls("warehouse")
-        warehouses = set(
-            self.session.execute(
-                select(warehouse.id).where(warehouse.id.in_(sorted(warehouse_ids)), warehouse.allow_negative.is_(True))
-            ).scalars()
-        )
-        return lambda item_id, warehouse_id: item_id in items or warehouse_id in warehouses
+        return items.__contains__
 
     # -- serial numbers -------------------------------------------------------------------------
 
