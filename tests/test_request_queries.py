@@ -87,3 +87,63 @@ def engine_of(app):
 
     with app.app_context():
         return db.engine
+def _switch(api, key: str) -> object:
+    return next(p["value"] for p in api.get("/api/v1/settings/").get_json()["result"] if p["key"] == key)
+
+
+def test_settings_are_read_once_per_stamp_and_a_change_in_another_process_is_in_force_at_its_next_request(
+    app, admin_api
+):
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db, registry
+    from app.services.records.settings import set_policy
+    from app.services.users.access import access_for
+
+    key = "remember_last_price"
+    before = _switch(admin_api, key)  # read, and cached under the stamp
+    with app.app_context():
+        engine = db.engine
+    with Statements(engine) as statements:
+        assert _switch(admin_api, key) == before
+    assert not _reading(statements, "jxc_setting")  # the stamp stood: no read of the settings
+    assert len(_reading(statements, "jxc_meta_state")) == 1  # the stamp, with the metadata version
+    try:
+        with app.app_context():  # another worker: its own connection and transaction
+            admin = app.appbuilder.sm.find_user(username="admin")
+            with Session(engine) as other:
+                set_policy(other, access_for(admin), key, not before)
+            assert registry().cache["settings"][1].get(key, before) == before  # this process's copy is older
+        with Statements(engine) as statements:
+            assert _switch(admin_api, key) == (not before)
+        assert len(_reading(statements, "jxc_setting")) == 1
+    finally:
+        assert admin_api.put(f"/api/v1/settings/{key}", json={"value": before}).status_code == 200
+    assert _switch(admin_api, key) == before
+
+
+def test_a_ten_line_delivery_posts_with_its_fixed_statements(app, admin_api):
+    from app.extensions import db
+    from tests.ledger_helpers import document, new_item, receive
+
+    skus = [new_item(admin_api) for _ in range(10)]
+    for sku in skus:
+        receive(admin_api, sku, "10", "2")
+    lines = [{"item": s, "qty": "1", "price": "5"} for s in skus]
+    draft = document(admin_api, "sales_delivery", lines, warehouse="WH01")
+    with app.app_context():
+        engine = db.engine
+    with Statements(engine) as statements:
+        response = admin_api.post(f"/api/v1/sales_delivery/{draft['id']}/submit")
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()["result"]
+    assert answer["status"] == "submitted" and answer["version"] == draft["version"] + 1
+    assert [line["cost_price"] for line in answer["lines"]] == ["2.00"] * 10
+    assert [line["item"]["key"] for line in answer["lines"]] == skus
+    sent = [s for s, _ in statements.sent if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert not _reading(statements, "jxc_setting")
+    assert len([s for s in sent if s.lstrip().startswith("SELECT") and "FROM sales_delivery " in s]) == 1
+    assert len(_reading(statements, "sales_delivery_line")) == 1  # read once, under the document's lock
+    assert len([s for s in sent if "FROM stock_balance" in s]) == 1  # every line's balance in one statement
+    assert len([s for s in sent if "UNION ALL" in s.upper()]) == 1  # the answer's labels, document and lines
+    assert len(sent) <= 16, [s[:100] for s in sent]
