@@ -87,6 +87,8 @@ def engine_of(app):
 
     with app.app_context():
         return db.engine
+
+
 def _switch(api, key: str) -> object:
     return next(p["value"] for p in api.get("/api/v1/settings/").get_json()["result"] if p["key"] == key)
 
