@@ -40,7 +40,10 @@ TARGET = 3.0
 FIRST_ROW = """
 window.__jxcFirstRow = null;
 new MutationObserver(function (_, observer) {
-  if (document.querySelector('.tabulator-row:not(.tabulator-calcs)')) { window.__jxcFirstRow = performance.now(); observer.disconnect(); }
+  if (document.querySelector('.tabulator-row:not(.tabulator-calcs)')) {
+    window.__jxcFirstRow = performance.now();
+    observer.disconnect();
+  }
 }).observe(document, {childList: true, subtree: true});
 """
 
