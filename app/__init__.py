@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web.maintenance import install_maintenance
     from app.web.prefs import install_language_memory
     from app.web.security import install_request_hooks
+    from app.web.static_cache import install_static_cache
 
     settings = build_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_input_checks(app)  # before it, a body too large is refused before anything reads it
     install_language_memory(app)
     install_template_helpers(app)
+    install_static_cache(app)
     install_error_pages(app)
     install_fault_pages(app)  # the database out of reach: 503, not the 500 of an unexpected error
     install_jobs(app)

@@ -5,6 +5,42 @@
 (function (G) {
   'use strict';
 
+  // Tabulator's fitData, measured in one pass. When the first rows arrive, fitData sizes each column in
+  // turn: it sets the column's width (a write), then reads its cells' widths (a read that makes the browser
+  // lay the whole table out again): one layout per column. This mode does the same in three passes over
+  // all columns (write, read, write), so the table is laid out once; a column with a width (its type's or
+  // the one the user saved) is set to it and not measured, as in fitData. (Tabulator 6.5's Column: widthFixed,
+  // setWidth, setWidthActual, cells, maxInitialWidth; the events that hide the header filters meanwhile.)
+  var LAYOUT = 'jxcFitData';
+  function fitDataOnce(columns, forced) {
+    if (!forced) { return; }
+    var cols = columns.filter(function (c) { return !c.isGroup; });
+    cols.forEach(function (c) {
+      c.widthFixed = false;
+      if (typeof c.definition.width !== 'undefined') { c.setWidth(c.definition.width); }
+      c.dispatch('column-width-fit-before', c);
+      if (!c.widthFixed) {
+        c.element.style.width = '';
+        c.cells.forEach(function (cell) { cell.clearWidth(); });
+      }
+    });
+    var widths = cols.map(function (c) {
+      if (c.width && c.widthFixed) { return 0; }
+      var widest = c.element.offsetWidth;
+      c.cells.forEach(function (cell) { widest = Math.max(widest, cell.getWidth()); });
+      return widest;
+    });
+    cols.forEach(function (c, i) {
+      if (widths[i]) { c.setWidthActual(c.maxInitialWidth ? Math.min(widths[i] + 1, c.maxInitialWidth) : widths[i] + 1); }
+      c.dispatch('column-width-fit-after', c);
+    });
+  }
+  if (window.Tabulator) {
+    var modes = {};
+    modes[LAYOUT] = fitDataOnce;
+    window.Tabulator.extendModule('layout', 'modes', modes);
+  }
+
   // Add columnDefs(), resolveEditors() and canWriteColumn() to the grid instance g.
   G.gridColumns = function (g) {
     var state = g.state;
@@ -149,6 +185,7 @@
     }
 
     state.frozenLeft = {};
+    g.layoutMode = LAYOUT;
     g.canWriteColumn = canWriteColumn;
     g.pinFrozen = pinFrozen;
     g.columnDefs = columnDefs;

@@ -35,20 +35,39 @@
     return q ? url + (url.indexOf('?') < 0 ? '?' : '&') + q : url;
   };
 
+  // Phones get cards instead of the grid (main.js; early.js asks for no grid rows there).
+  G.isPhone = function () {
+    var coarseOnly = window.matchMedia && window.matchMedia('(pointer: coarse)').matches &&
+      !window.matchMedia('(pointer: fine)').matches;
+    return window.innerWidth < 768 || coarseOnly;
+  };
+
+  G.fetchOptions = function (method) {
+    return {method: method, credentials: 'same-origin', headers: {Accept: 'application/json'}};
+  };
+
+  // GET requests started before the grid was built (early.js), by URL: the first request() of the same URL
+  // takes the answer instead of asking again.
+  G.early = G.early || {};
+
   // The page's request(method, url, body, retries): one JSON request that resolves {status, body} and
   // counts itself in state.busy; network failures are retried with the same body (a batch carries its
   // client_batch_id, so the server answers a repeat from its log).
   G.requester = function (cfg, state, t) {
     return function request(method, url, body, retries) {
-      var options = {method: method, credentials: 'same-origin', headers: {Accept: 'application/json'}};
+      var options = G.fetchOptions(method);
       if (body !== undefined) {
         options.headers['Content-Type'] = 'application/json';
         options.headers['X-CSRFToken'] = cfg.csrf_token;
         options.body = JSON.stringify(body);
       }
+      var started = method === 'GET' ? G.early[url] : null;
+      delete G.early[url];
       state.busy += 1;
       function attempt(left) {
-        return fetch(url, options).then(function (response) {
+        var sent = started || fetch(url, options);
+        started = null;
+        return sent.then(function (response) {
           return response.text().then(function (text) {
             var data;
             try { data = text ? JSON.parse(text) : {}; } catch { data = {message: text.slice(0, 300)}; }

@@ -1,8 +1,9 @@
 // The spreadsheet grid of one model (/grid/<model>/): Tabulator with range selection, remote pages, and
 // our own paste / copy / fill / delete / undo on top of the batch API. Phones
-// get cards instead. No inline script: the page loads ../values.js, helpers, rows, cards, columns,
-// editors, store, bulk and toolbar.js by src, then this file, which builds the table, wires the keyboard
-// and page events, polls for other people's changes and starts everything.
+// get cards instead. No inline script: the page loads helpers.js and early.js (which asks for the first
+// rows at once) right after the grid's element, then ../values.js, rows, cards, columns, editors, store,
+// bulk and toolbar.js by src, then this file, which builds the table, wires the keyboard and page events,
+// polls for other people's changes and starts everything.
 (function (G) {
   'use strict';
 
@@ -27,12 +28,6 @@
       query: {sort: [], filter: [], search: ''},  // shared by the grid, ids, export and the cards
       request: G.requester(cfg, state, t)
     };
-  }
-
-  function isPhone() {
-    var coarseOnly = window.matchMedia && window.matchMedia('(pointer: coarse)').matches &&
-      !window.matchMedia('(pointer: fine)').matches;
-    return window.innerWidth < 768 || coarseOnly;
   }
 
   // Desktop: the grid instance g is the page context plus the grid's mutable state (g.state), its DOM
@@ -234,7 +229,7 @@
     state.heightNow = g.tableHeight();
     g.table = new window.Tabulator(g.ui.tableEl, {
       height: state.heightNow,
-      layout: 'fitData',
+      layout: g.layoutMode,
       columns: g.resolveEditors(g.columnDefs()),
       index: 'id',
       placeholder: t('no_rows'),
@@ -378,6 +373,6 @@
   var root = document.getElementById('jxc-grid');
   if (root) {
     var ctx = context(root);
-    if (isPhone()) { G.cards(ctx); } else { grid(ctx); }
+    if (G.isPhone()) { G.cards(ctx); } else { grid(ctx); }
   }
 }(window.JXCGrid = window.JXCGrid || {}));

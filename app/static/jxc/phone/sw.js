@@ -71,7 +71,10 @@
 
   function cacheFirst(request) {
     return caches.open(STATIC_CACHE).then(function (cache) {
-      return cache.match(request).then(function (kept) {
+      // this version (?v=) of the file, else the copy kept of another (the shell is kept without ?v=)
+      return cache.match(request).then(function (exact) {
+        return exact || cache.match(request, {ignoreSearch: true});
+      }).then(function (kept) {
         var network = fetch(request).then(function (response) {
           if (response.ok) { cache.put(request, response.clone()); }
           return response;

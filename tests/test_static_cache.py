@@ -1,0 +1,41 @@
+"""Static files the browser keeps: url_for() names each with its content's hash, the versioned address is
+cacheable for a year, a stale or missing hash is revalidated as before; the grid page asks for its first rows
+from a script right after the grid's element (jxc/grid/early.js), not after Tabulator and the other scripts."""
+
+import re
+from typing import Any
+
+
+def headers_of(client: Any, url: str) -> Any:
+    """The answer to GET url, its file closed (the static view streams it)."""
+    response = client.get(url)
+    response.close()
+    return response
+
+
+def test_versioned_static_file_is_kept_a_year(app, login_as):
+    client = login_as("admin")
+    html = client.get("/grid/item/").get_data(as_text=True)
+    found = re.search(r'src="(/static/jxc/grid/main\.js\?v=([0-9a-f]{12}))"', html)
+    assert found, html[:2000]
+    kept = headers_of(client, found.group(1))
+    assert kept.status_code == 200
+    assert kept.cache_control.max_age == 365 * 24 * 3600 and kept.cache_control.immutable
+    stale = headers_of(client, "/static/jxc/grid/main.js?v=000000000000")
+    assert stale.status_code == 200 and not stale.cache_control.max_age and not stale.cache_control.immutable
+    plain = headers_of(client, "/static/jxc/grid/main.js")
+    assert not plain.cache_control.max_age
+    fab = re.search(r'src="(/static/appbuilder/js/jquery-latest\.js\?v=[0-9a-f]{12})"', html)
+    assert fab and headers_of(client, fab.group(1)).cache_control.max_age == 365 * 24 * 3600
+
+
+def test_fonts_named_from_style_sheets_are_kept_a_day(app):
+    font = headers_of(app.test_client(), "/static/appbuilder/css/webfonts/fa-solid-900.woff2")
+    assert font.status_code == 200 and font.cache_control.max_age == 24 * 3600 and not font.cache_control.immutable
+
+
+def test_grid_page_asks_for_rows_before_tabulator_loads(app, login_as):
+    html = login_as("admin").get("/grid/item/").get_data(as_text=True)
+    early = html.index("jxc/grid/early.js")
+    assert html.index('id="jxc-grid"') < html.index("jxc/grid/helpers.js") < early < html.index("tabulator.min.js")
+    assert "ab.js" not in html and "select2.min.js" not in html  # FAB's form scripts are not on the grid page
