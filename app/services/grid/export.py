@@ -9,13 +9,15 @@ never become formulas.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import xlsxwriter
 from sqlalchemy.orm import Session
+from xlsxwriter.worksheet import Worksheet
 
 from app.i18n import label, t
 from app.meta.spec import FieldSpec, ModelSpec
@@ -57,9 +59,10 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     """Write the view to a temporary xlsx file and return its path (the caller streams and removes it).
 
     Each column's type makes its cells from the stored values (`FieldType.excel_cell`, once per column), a
-    link's from its {id, key, name} as the reader may see it (`links_labels`, one query per chunk and linked
-    model); a column's format is the column's, which xlsxwriter gives every cell of the column written
-    without one. A row is one `write_row`."""
+    link's as the text of each {id, key, name} the reader may see (`links_labels`, one query per chunk and
+    linked model; each label made into its text once per chunk, not once per cell); a column's format is the
+    column's, which xlsxwriter gives every cell of the column written without one. A chunk's cells are
+    written column type by column type (`cell_writer`), a column with no cell in the chunk not at all."""
     access.require(model.key, "export")
     fd, path = tempfile.mkstemp(prefix="jxc-export-", suffix=".xlsx")
     os.close(fd)
@@ -67,37 +70,72 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     sheet = workbook.add_worksheet(label(model.label, model.key)[:31])
     bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2"})
     converted = []  # (column, its cell function) where the stored value is not the cell as it is
-    links = []  # (column, field name) of links: their labels come per chunk
+    links = []  # (column, field name, its cell function) of links: their labels come per chunk
     for col, spec in enumerate(columns):
         ftype = FIELD_TYPES[spec.type]
         properties = ftype.excel_format(spec)
         width = max(8, min((spec.grid_width or 100) / 7, 60))
         sheet.set_column(col, col, width, workbook.add_format(properties) if properties else None)
         sheet.write_string(0, col, label(spec.label, spec.name), bold)
-        if spec.is_link:
-            links.append((col, spec.name))
         cell = ftype.excel_cell(spec)
-        if cell is not None:
+        if spec.is_link:
+            links.append((col, spec.name, cell or (lambda value: value)))
+        elif cell is not None:
             converted.append((col, cell))
     sheet.freeze_panes(1, 0)
-    write_row = sheet.write_row
     row_no = 0
     for rows in view_chunks(session, access, model, view, [s.column for s in columns] or ["id"]):
         rows = rows[: MAX_EXPORT_ROWS - row_no]
+        if not rows:
+            break
         labels = links_labels(session, access, [(columns, rows)])[0]  # links are read by name: `<field>_id`
         # the chunk column by column: each column's cells made by one map, then written row by row
         table = [list(values) for values in zip(*rows, strict=True)] if columns else []
-        for col, name in links:
-            found = labels[name]
-            table[col] = [None if value is None else found.get(value) for value in table[col]]
+        for col, name, cell in links:
+            texts = {key: cell(found) for key, found in labels[name].items()}
+            table[col] = list(map(texts.get, table[col]))  # an empty link, or one the reader may not see: empty
         for col, cell in converted:
             table[col] = list(map(cell, table[col]))
-        for values in zip(*table, strict=True) if table else ([] for _ in rows):
-            row_no += 1
-            write_row(row_no, 0, values)
+        write_chunk(sheet, row_no + 1, table)
+        row_no += len(rows)
     sheet.autofilter(0, 0, max(row_no, 1), max(len(columns) - 1, 0))
     workbook.close()
     return path
+
+
+# xlsxwriter's writer of one type of cell (the undecorated method its `write` dispatches each cell to)
+TYPED_WRITERS = {
+    str: "_write_string",
+    float: "_write_number",
+    int: "_write_number",
+    dt.datetime: "_write_datetime",
+    dt.date: "_write_datetime",
+}
+
+
+def cell_writer(sheet: Worksheet, cells: list[Any]) -> Callable[..., Any] | None:
+    """How to write a column of cells: not at all when every cell is empty; when the cells other than the
+    empty ones are all of one type, by xlsxwriter's writer of that type (what `write` would choose for each;
+    not for text with an empty string, which `write` leaves out as it does an empty cell); else by `write`."""
+    kinds = set(map(type, cells))
+    kinds.discard(type(None))
+    if not kinds:
+        return None
+    kind = kinds.pop()
+    if kinds or kind not in TYPED_WRITERS or (kind is str and "" in cells):
+        return sheet.write
+    return getattr(sheet, TYPED_WRITERS[kind])
+
+
+def write_chunk(sheet: Worksheet, first_row: int, table: list[list[Any]]) -> None:
+    """Write a chunk of rows given column by column, its first row at `first_row`; empty cells are left out."""
+    written = [(col, write, cells) for col, cells in enumerate(table) if (write := cell_writer(sheet, cells))]
+    positions = [col for col, _, _ in written]
+    methods = [write for _, write, _ in written]
+    for row_no, values in enumerate(zip(*(cells for _, _, cells in written), strict=True), first_row):
+        for col, write, value in zip(positions, methods, values, strict=True):
+            if value is not None:
+                write(row_no, col, value)
 
 
 def view_chunks(

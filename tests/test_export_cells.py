@@ -1,0 +1,62 @@
+"""The xlsx export writes a chunk column type by column type (`write_chunk`): the same cells, of the same
+types, as xlsxwriter's `write_row` of each row, user text that looks like a formula still text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from openpyxl import load_workbook
+
+from app.services.grid.export import cell_writer, new_workbook, write_chunk
+
+COLUMNS = [
+    ["=1+2", "+1", None, "-2", "@x", "http://x.example", "12.5"],  # text: never a formula, a number or a link
+    ["a", "", None, "b", "c", "d", "e"],  # text with an empty string, which `write` leaves out
+    [1.5, -0.0012, None, 2.0, 0.0, 12345678901.2345, "123456789012345.6789"],  # a decimal past a double: text
+    [1, 2, 3, None, 5, 6, 0],
+    [dt.date(2026, 11, 25), None, dt.date(2026, 1, 1), dt.date(1900, 1, 1), None, None, dt.date(2026, 2, 28)],
+    [dt.datetime(2026, 11, 25, 8, 30), None, None, None, None, None, dt.datetime(2026, 12, 1, 23, 59, 59)],
+    [None] * 7,  # a column with no cell in the chunk
+    ["是", "否", "是", "否", "是", "否", "是"],
+]
+
+
+def sheet_cells(path):
+    sheet = load_workbook(path).active
+    return [[(c.value, c.data_type, c.number_format) for c in row] for row in sheet.iter_rows(max_col=len(COLUMNS))]
+
+
+def test_a_chunk_written_column_type_by_column_type_is_what_write_row_writes(tmp_path):
+    typed, plain = tmp_path / "typed.xlsx", tmp_path / "plain.xlsx"
+    for path in (typed, plain):
+        workbook = new_workbook(str(path))
+        sheet = workbook.add_worksheet()
+        sheet.set_column(4, 4, 10, workbook.add_format({"num_format": "yyyy-mm-dd"}))
+        sheet.set_column(5, 5, 10, workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}))
+        if path == typed:
+            write_chunk(sheet, 3, COLUMNS)
+        else:
+            for n, values in enumerate(zip(*COLUMNS, strict=True)):
+                sheet.write_row(3 + n, 0, values)
+        workbook.close()
+    cells = sheet_cells(typed)
+    assert cells == sheet_cells(plain)
+    first = cells[3]
+    assert first[0] == ("=1+2", "s", "General") and first[3] == (1, "n", "General")
+    assert first[4][0] == dt.datetime(2026, 11, 25) and first[4][2] == "yyyy-mm-dd"
+    assert [row[1][0] for row in cells[3:]] == ["a", None, None, "b", "c", "d", "e"]
+    assert [row[2][0] for row in cells[3:]][-2:] == [12345678901.2345, "123456789012345.6789"]
+    assert all(row[6][0] is None for row in cells)
+
+
+def test_only_a_column_of_one_type_skips_the_per_cell_dispatch(tmp_path):
+    workbook = new_workbook(str(tmp_path / "w.xlsx"))
+    sheet = workbook.add_worksheet()
+    assert cell_writer(sheet, COLUMNS[0]) == sheet._write_string
+    assert cell_writer(sheet, COLUMNS[1]) == sheet.write  # an empty string among the text
+    assert cell_writer(sheet, COLUMNS[2]) == sheet.write  # numbers and text
+    assert cell_writer(sheet, COLUMNS[3]) == sheet._write_number
+    assert cell_writer(sheet, COLUMNS[4]) == cell_writer(sheet, COLUMNS[5]) == sheet._write_datetime
+    assert cell_writer(sheet, COLUMNS[6]) is None
+    assert cell_writer(sheet, [True, False]) == sheet.write  # a bool is no number here
+    workbook.close()
