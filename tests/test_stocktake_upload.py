@@ -360,3 +360,34 @@ def test_items_are_named_in_chunks_of_ids(app, admin_api, monkeypatch):
     applied = upload(admin_api, take, data)
     assert applied.status_code == 200, applied.get_json()
     assert sorted(entry["item"]["key"] for entry in applied.get_json()["counted"]) == sorted(skus)
+
+
+def test_counts_are_written_chunk_by_chunk_each_audited_the_header_once(app, admin_api, monkeypatch):
+    """A file's lines go through RecordService.update_lines a chunk at a time: every line saved with its book, in
+    order after the lines already there, each chunk audited in one row on the stocktake (the lines it wrote, and
+    those it changed as they were), the header's totals from every line. A counted line listed again adds up."""
+    from app.services.records import write
+
+    monkeypatch.setattr(write, "LINES_CHUNK", 2)
+    skus = [new_item(admin_api) for _ in range(5)]
+    for sku in skus[:2]:
+        receive(admin_api, sku, "4", "2.50")
+    take = document(admin_api, "stocktake", [{"item": skus[0], "counted_qty": "1"}], warehouse="WH01")
+    before = admin_api.get(f"/api/v1/stocktake/{take['id']}/history").get_json()["result"]
+    data = xlsx([[sku, n + 1, None, "A-01", None] for n, sku in enumerate(skus)])
+    assert upload(admin_api, take, data).status_code == 200
+    body = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+    lines = {line["item"]["key"]: line for line in body["lines"]}
+    assert [line["item"]["key"] for line in body["lines"]] == skus  # the saved line first, the new ones after
+    assert [Decimal(lines[sku]["counted_qty"]) for sku in skus] == [2, 2, 3, 4, 5]
+    assert [Decimal(lines[sku]["book_qty"]) for sku in skus] == [4, 4, 0, 0, 0]
+    assert Decimal(body["total_counted_qty"]) == 16 and Decimal(body["total_book_qty"]) == 8
+    assert Decimal(body["total_diff_qty"]) == 8
+    history = admin_api.get(f"/api/v1/stocktake/{take['id']}/history").get_json()["result"]
+    chunks = [row for row in history[: len(history) - len(before)] if "lines" in (row["after"] or {})]
+    assert len(chunks) == 3  # five lines, two a chunk
+    written = [line["item"] for row in reversed(chunks) for line in row["after"]["lines"]]
+    assert len(written) == 5 and len(set(written)) == 5
+    changed = [line for row in chunks for line in row["before"]["lines"]]
+    assert [Decimal(line["counted_qty"]) for line in changed] == [Decimal(1)]  # the saved line as it was
+    assert lines[skus[4]]["locations"] == "A-01: 5"

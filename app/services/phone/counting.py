@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -230,13 +230,12 @@ class Counting:
         counts for the same item and batch add up. The one write path of counts into a stocktake."""
         item_cls = self.registry.cls("item")
         ids = sorted({entry.item_id for entry in entries})
-        # whole rows, held until the lines are written: a new line's defaults then find its item in the session
-        # (its identity map holds rows only while something refers to them); the item links checked at once
-        loaded: list[Any] = []
+        base_units: dict[int, Any] = {}
         for part in _chunks(ids):
-            loaded += self.session.scalars(select(item_cls).where(among(self.session, item_cls.id, part)))
-        base_units = {item.id: item.unit_id for item in loaded}
-        self._records.resolver.preload("item", set(ids) | {line.item_id for line in doc.lines})
+            stmt = select(item_cls.id, item_cls.unit_id).where(among(self.session, item_cls.id, part))
+            base_units.update((pk, unit) for pk, unit in self.session.execute(stmt))
+        saved = self._saved_lines(doc)
+        self._records.resolver.preload("item", set(ids) | {line.item_id for line in saved})
         added: dict[tuple[int, str], Decimal] = {}
         reasons: dict[tuple[int, str], str] = {}
         places: dict[tuple[int, str], dict[str, Decimal]] = {}
@@ -248,28 +247,28 @@ class Counting:
             if entry.location.strip():
                 at = places.setdefault(slot, {})
                 at[entry.location.strip()] = at.get(entry.location.strip(), Decimal(0)) + entry.qty
-        lines: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []  # only the lines that change or are new: the others stay as they are
         counted: dict[tuple[int, str], Decimal] = {}
         seen: set[tuple[int, str]] = set()
-        for line in doc.lines:
-            values: dict[str, Any] = {"id": line.id, "item": line.item_id}
+        for line in saved:
             slot = (line.item_id, (line.batch or "").strip())
-            if slot in added and slot not in seen:
-                seen.add(slot)
-                if line.unit_id is not None and line.unit_id != base_units.get(line.item_id):
-                    refused.append({"code": str(line.item_id), "reason": t("phone.count_other_unit")})
-                    added.pop(slot)
-                else:
-                    total = Decimal(line.counted_qty or 0) + added[slot]
-                    values["counted_qty"] = str(total)
-                    if slot in reasons:
-                        values["reason"] = reasons[slot]
-                    if slot in places:
-                        merged = parse_locations(getattr(line, "locations", None))
-                        for name, qty in places[slot].items():
-                            merged[name] = merged.get(name, Decimal(0)) + qty
-                        values["locations"] = format_locations(merged)
-                    counted[slot] = total
+            if slot not in added or slot in seen:
+                continue
+            seen.add(slot)
+            if line.unit_id is not None and line.unit_id != base_units.get(line.item_id):
+                refused.append({"code": str(line.item_id), "reason": t("phone.count_other_unit")})
+                added.pop(slot)
+                continue
+            total = Decimal(line.counted_qty or 0) + added[slot]
+            values: dict[str, Any] = {"id": line.id, "counted_qty": str(total)}
+            if slot in reasons:
+                values["reason"] = reasons[slot]
+            if slot in places:
+                merged = parse_locations(line.locations)
+                for name, qty in places[slot].items():
+                    merged[name] = merged.get(name, Decimal(0)) + qty
+                values["locations"] = format_locations(merged)
+            counted[slot] = total
             lines.append(values)
         for slot, qty in added.items():
             if slot not in seen:
@@ -282,7 +281,7 @@ class Counting:
                 counted[slot] = qty
         if counted:
             try:
-                self._records.update(MODEL, doc.id, {"lines": lines}, row=doc)
+                self._records.update_lines(MODEL, doc.id, lines, row=doc)
             except ValidationFailed as exc:
                 raise ValidationFailed(exc.errors, t("phone.counts_refused")) from exc
         labels = link_labels(
@@ -302,6 +301,16 @@ class Counting:
             "unknown": [],
             "refused": refused,
         }
+
+    def _saved_lines(self, doc: Any) -> list[Any]:
+        """The stocktake's saved lines as plain rows (id, item, batch, unit, counted, locations), in line order:
+        what a count adds to, without loading each line as an object."""
+        line = self.registry.cls(MODEL + "_line")
+        places = getattr(line, "locations", None)
+        columns = [line.id, line.item_id, line.batch, line.unit_id, line.counted_qty]
+        columns.append(places.label("locations") if places is not None else null().label("locations"))
+        stmt = select(*columns).where(line.parent_id == doc.id).order_by(line.line_no, line.id)
+        return list(self.session.execute(stmt))
 
     def _resolve(self, codes: set[str]) -> dict[str, _Target]:
         """Each code (by its case-blind key) the reader may see as an item's SKU or barcode, or a unit's barcode."""

@@ -45,6 +45,21 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         session.connection().exec_driver_sql(f"INSERT INTO {target} ({quoted}) VALUES ({marks})", values)
 
 
+def new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for `count` new rows, in ascending order, taken before the INSERT so it needs no RETURNING (which
+    writes the rows one statement of a thousand at a time, each parsed by the driver in Python, to keep their
+    order): the table's sequence on PostgreSQL, on SQLite the ids after the highest (writers hold the database's
+    write lock until they commit)."""
+    if not count:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = session.execute(select(func.pg_get_serial_sequence(table.name, "id"))).scalar_one()
+        numbers = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        return sorted(session.execute(numbers).scalars())
+    highest = session.execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(highest + 1, highest + 1 + count))
+
+
 def _bound(values: list[Any], process: Any) -> list[Any]:
     """One column's values as the bind processor sends them, each distinct value processed once (a chunk's
     rows share their timestamps, prices and flags; None stays None)."""

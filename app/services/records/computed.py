@@ -7,6 +7,7 @@ e.g. whether its prices include tax), then its own fields from its lines. The ha
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -35,13 +36,66 @@ def compute_fields(
         header = dict(values)
         for line in lines:
             compute_fields(registry, line_model, line, document=header)
+    copied = None if line_model is None else [dict(line) for line in lines or []]
+    compute_own_fields(registry, model, values, copied, document)
+
+
+def compute_own_fields(
+    registry: Registry,
+    model: ModelSpec,
+    values: dict[str, Any],
+    lines: Sequence[dict[str, Any]] | None = None,
+    document: dict[str, Any] | None = None,
+) -> None:
+    """Fill the model's own computed fields into `values`, a document's from `lines` as given (handlers only
+    read them: a document written in chunks passes its lines streamed from the table, `streamed_lines`)."""
     for spec in model.computed_fields:
         given = dict(values)
         if document is not None:
             given["document"] = document
-        if line_model is not None:
-            given["lines"] = [dict(line) for line in lines or []]
+        if lines is not None:
+            given["lines"] = lines
         values[spec.name] = _rounded(spec, registry.compute(model.key, spec.name)(given))
+
+
+def line_inputs(registry: Registry, model: ModelSpec) -> tuple[str, ...] | None:
+    """The line fields a document's computed fields read (`lines.<field>` in their `@reads`); None when
+    one of them does not say (every line field then)."""
+    names: list[str] = []
+    for spec in model.computed_fields:
+        reads = getattr(registry.compute(model.key, spec.name), "reads", None)
+        if reads is None:
+            return None
+        names += [name.split(".", 1)[1] for name in reads if name.startswith("lines.")]
+    return tuple(dict.fromkeys(names))
+
+
+class StreamedLines(Sequence[dict[str, Any]]):
+    """A document's lines as {field: value} dicts, read from the table chunk by chunk each time they are
+    iterated (a document's totals over 100,000 lines without holding them); indexing reads them all once."""
+
+    def __init__(self, session: Any, stmt: Any, names: Sequence[str], size: int = 5000) -> None:
+        self._session, self._stmt, self._names, self._size = session, stmt, tuple(names), size
+        self._all: list[dict[str, Any]] | None = None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._all is not None:
+            yield from self._all
+            return
+        result = self._session.execute(self._stmt.execution_options(yield_per=self._size))
+        for row in result:
+            yield dict(zip(self._names, row, strict=True))
+
+    def _rows(self) -> list[dict[str, Any]]:
+        if self._all is None:
+            self._all = list(iter(self))
+        return self._all
+
+    def __len__(self) -> int:
+        return len(self._rows())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._rows()[index]
 
 
 def apply_computed(registry: Registry, model: ModelSpec, row: Any) -> None:
@@ -54,6 +108,13 @@ def apply_computed(registry: Registry, model: ModelSpec, row: Any) -> None:
     if line_model is not None:
         for line, line_values in zip(row.lines, lines or [], strict=True):
             _assign_computed(line_model, line, line_values)
+
+
+def apply_line_computed(registry: Registry, line_model: ModelSpec, line: Any, header: dict[str, Any]) -> None:
+    """Set one line's computed fields (a document written chunk by chunk), its header's values as given."""
+    values = _values(line_model, line)
+    compute_fields(registry, line_model, values, document=header)
+    _assign_computed(line_model, line, values)
 
 
 def draft_totals(access: Access, model: ModelSpec, payload: Any) -> dict[str, Any]:
@@ -123,13 +184,25 @@ def _grouped(value: Decimal, min_scale: int) -> str:
 
 
 def _values(model: ModelSpec, row: Any) -> dict[str, Any]:
-    return {f.name: getattr(row, f.column) for f in model.data_fields}
+    """The row's field values; a loaded column from the row's own dict, not through the ORM's attribute (a
+    posting reads every field of 100,000 lines), an expired or deferred one through the attribute."""
+    loaded = getattr(row, "__dict__", {})
+    return {f.name: loaded[f.column] if f.column in loaded else getattr(row, f.column) for f in model.data_fields}
 
 
 def _assign_computed(model: ModelSpec, row: Any, values: dict[str, Any]) -> None:
-    for spec in model.data_fields:
-        if spec.compute:
-            setattr(row, spec.column, values[spec.name])
+    """Set the computed fields that changed: an unchanged one is not set again, so the ORM (and posting's
+    set-based write of the lines) has nothing to compare or write for it."""
+    loaded = getattr(row, "__dict__", {})
+    for spec in model.computed_fields:
+        value = values[spec.name]
+        if spec.column not in loaded or not _same(loaded[spec.column], value):
+            setattr(row, spec.column, value)
+
+
+def _same(stored: Any, value: Any) -> bool:
+    """The same value, of the same type (1 and 1.00 as decimals are the same amount; None only equals None)."""
+    return type(stored) is type(value) and stored == value
 
 
 def _rounded(spec: FieldSpec, value: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +26,16 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change, change_row, write_audit_rows
-from app.services.records.bulk import among, insert_rows
+from app.services.records.bulk import among, insert_rows, new_ids
 from app.services.records.codes import code_key, normalise_code, same_code
-from app.services.records.computed import apply_computed, compute_fields
+from app.services.records.computed import (
+    StreamedLines,
+    apply_computed,
+    apply_line_computed,
+    compute_fields,
+    compute_own_fields,
+    line_inputs,
+)
 from app.services.records.numbering import next_number
 from app.services.records.owners import note_new_owner, owner_of
 from app.services.records.query import base_select, get_row
@@ -42,6 +49,7 @@ BULK_CHUNK = 1000  # rows per bulk insert (COPY on PostgreSQL) and per scope / u
 MEMO_TYPES = (str, int, float)  # raw values whose parsed outcome a batch remembers
 MEMO_SIZE = 50_000
 NUMBERED_LINES = 200  # new lines of one document from which their ids are taken first (PostgreSQL)
+LINES_CHUNK = 5000  # lines per chunk of update_lines: checked, written and audited together, then let go
 
 
 class _Written:
@@ -204,7 +212,7 @@ class RecordService:
         table = self.registry.cls(model.key).__table__
         with self._flush_errors(model, None):
             self.session.flush()  # rows written through the ORM before (they are in the unique checks above)
-            for row, pk in zip(rows, self._new_ids(table, len(rows)), strict=True):
+            for row, pk in zip(rows, new_ids(self.session, table, len(rows)), strict=True):
                 row["id"] = pk
             insert_rows(self.session, table, rows)  # COPY on PostgreSQL, executemany on SQLite; no RETURNING
         written = [_Written(row) for row in rows]
@@ -222,17 +230,6 @@ class RecordService:
             audit.append(change_row(self.access, model.key, row.id, "create", None, snapshot(model, row), now))
         write_audit_rows(self.session, audit)
         return results
-
-    def _new_ids(self, table: Any, count: int) -> list[int]:
-        """Ids for `count` new rows, taken before the INSERT so it needs no RETURNING (which would write
-        the rows one by one to keep their order): the table's sequence on PostgreSQL, on SQLite the ids
-        after the highest (writers hold the database's write lock until they commit)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            sequence = self.session.execute(select(func.pg_get_serial_sequence(table.name, "id"))).scalar_one()
-            numbers = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-            return sorted(self.session.execute(numbers).scalars())
-        highest = self.session.execute(select(func.max(table.c.id))).scalar() or 0
-        return list(range(highest + 1, highest + 1 + count))
 
     def _defaults(self, model: ModelSpec, data_fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
         """What `_apply_defaults` fills into a new row's blank fields, worked out once for many rows."""
@@ -345,6 +342,145 @@ class RecordService:
         self._check_in_scope(model, [(row, row_ref)])
         self._audit_update(held)
         return row
+
+    def update_lines(
+        self, model_key: str, pk: int, lines: Iterable[dict[str, Any]], row: Any = None, row_ref: Any = None
+    ) -> Any:
+        """Add or change some lines of a draft document without listing the others (a file of 100,000 counts
+        into a stocktake): a payload with the id of one of its lines changes the fields it names, one without
+        adds a line after the last. Chunk by chunk (LINES_CHUNK), each line is checked as `update` checks lines
+        (masks, read-only fields, types, required fields, links, defaults, the document's line rules), the new
+        ones inserted in bulk (ids from the sequence; COPY on PostgreSQL) and the changed ones flushed, then
+        the chunk is audited in one row on the document (before: the lines it changed, as they were; after:
+        the lines it wrote) and let go of. The header is updated once at the end: its computed fields from
+        every line (streamed from the table), its version, the user's row scope, its audit row. A bad cell
+        rolls the whole change back (ValidationFailed naming it)."""
+        model = self._writable_model(model_key, "write")
+        row = row if row is not None else get_row(self.session, self.access, model, pk)
+        if not model.lines_model:
+            raise ValueError(f"{model.key} has no lines")
+        self._check_editable(model, row, row_ref)
+        line_model = self.registry.model(model.lines_model)
+        line_cls = self.registry.cls(line_model.key)
+        before = snapshot(model, row)
+        numbered = self.session.execute(select(func.max(line_cls.line_no)).where(line_cls.parent_id == row.id)).scalar()
+        place = [numbered or 0, 0]  # the last line number taken, the lines read so far
+        try:
+            chunk: list[dict[str, Any]] = []
+            for payload in lines:
+                chunk.append(payload)
+                if len(chunk) == LINES_CHUNK:
+                    self._write_lines(model, line_model, row, chunk, place, row_ref)
+                    chunk = []
+            if chunk:
+                self._write_lines(model, line_model, row, chunk, place, row_ref)
+        except (ValidationFailed, Conflict):
+            self.session.rollback()
+            raise
+        with self._flush_errors(model, row_ref):
+            self.session.flush()
+        with self.session.no_autoflush:  # the header written once, below, with its totals
+            self._assign(model, row, {"updated_at": utcnow(), "updated_by": self.access.user_id})
+            values = {spec.name: getattr(row, spec.column) for spec in model.data_fields}
+            if model.computed_fields:
+                names = line_inputs(self.registry, model)
+                names = tuple(spec.name for spec in line_model.data_fields) if names is None else names
+                columns = [getattr(line_cls, line_model.field(name).column) for name in names]  # type: ignore[union-attr]
+                stmt = select(*columns).where(line_cls.parent_id == row.id).order_by(line_cls.line_no)
+                compute_own_fields(self.registry, model, values, StreamedLines(self.session, stmt, names))
+                self._assign(model, row, {spec.name: values[spec.name] for spec in model.computed_fields})
+            self.session.expire(row, ["lines"])
+        self._flush(model, row_ref)
+        self._check_in_scope(model, [(row, row_ref)])
+        after = snapshot(model, row)
+        ignored = ("updated_at", "version")
+        if {k: v for k, v in after.items() if k not in ignored} != {
+            k: v for k, v in before.items() if k not in ignored
+        }:
+            self._audit(model.key, row.id, "update", before, after)
+        return row
+
+    def _write_lines(
+        self, model: ModelSpec, line_model: ModelSpec, row: Any, chunk: list[dict[str, Any]], place: list[int], ref: Any
+    ) -> None:
+        """One chunk of `update_lines`: parsed, checked, written and audited; nothing of it is kept."""
+        line_cls = self.registry.cls(line_model.key)
+        behaviour = self.registry.behaviour(model.key)
+        errors: list[CellError] = []
+        parsed: list[tuple[dict[str, Any], Any]] = []
+        for payload in chunk:
+            where = f"lines.{place[1]}."
+            place[1] += 1
+            values, _, found = self._parse_payload(line_model, payload, None, ref, prefix=where)
+            line_id = payload.get("id") if isinstance(payload, dict) else None
+            only = values if line_id is not None else None
+            found += self._check_required(
+                line_model, values, ref, prefix=where, only=only, skip={e.field for e in found}
+            )
+            errors += found
+            parsed.append((values, line_id))
+        self._raise(errors)
+        ids = [line_id for _, line_id in parsed if line_id is not None]
+        existing: dict[Any, Any] = {}
+        if ids:
+            stmt = select(line_cls).where(line_cls.parent_id == row.id, among(self.session, line_cls.id, ids))
+            existing = {line.id: line for line in self.session.scalars(stmt)}
+        held = self._hold_linked(line_model, [values for values, line_id in parsed if line_id not in existing])
+        now = utcnow()
+        new: list[Any] = []
+        changed: list[tuple[Any, dict[str, Any]]] = []
+        with self.session.no_autoflush:
+            for values, line_id in parsed:
+                line = existing.get(line_id)
+                if line is None:  # transient: inserted in bulk below, never in the session
+                    line = line_cls(created_at=now, created_by_id=self.access.user_id, parent_id=row.id)
+                    self._apply_defaults(line_model, values)
+                    behaviour.new_line_values(self.session, self.registry, model, row, values)
+                    place[0] += 1
+                    line.line_no = place[0]
+                    new.append(line)
+                else:
+                    changed.append((line, snapshot(line_model, line)))
+                values.update(updated_at=now, updated_by=self.access.user_id)
+                self._assign(line_model, line, values)
+            lines = new + [line for line, _ in changed]
+            self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, lines, ref))
+        del held
+        header = {spec.name: getattr(row, spec.column) for spec in model.data_fields}
+        for line in lines:
+            apply_line_computed(self.registry, line_model, line, header)
+        table = line_cls.__table__
+        stored = [
+            spec.column for spec in line_model.fields if spec.type != "lines" and spec.name not in ("id", "version")
+        ]
+        with self._flush_errors(model, ref):
+            self.session.flush()  # the changed lines (and the header's snapshot time)
+            for line, pk in zip(new, new_ids(self.session, table, len(new)), strict=True):
+                line.id, line.version = pk, 1
+            insert_rows(
+                self.session,
+                table,
+                [
+                    {"id": line.id, "version": 1, "parent_id": row.id, "line_no": line.line_no}
+                    | {column: getattr(line, column) for column in stored}
+                    for line in new
+                ],
+            )
+        after = [snapshot(line_model, line) for line in lines]
+        self._audit(model.key, row.id, "update", {"lines": [before for _, before in changed]}, {"lines": after})
+
+    def _hold_linked(self, line_model: ModelSpec, new_values: list[dict[str, Any]]) -> list[Any]:
+        """The rows new lines link to, loaded in one query per link field and held while the chunk is written
+        (line defaults read them with session.get, which answers from the session while they are held)."""
+        held: list[Any] = []
+        for spec in line_model.data_fields:
+            if spec.type != "link" or not spec.to:
+                continue
+            ids = sorted({v for values in new_values if isinstance(v := values.get(spec.name), int)})
+            if ids:
+                cls = self.registry.cls(spec.to)
+                held += self.session.scalars(select(cls).where(among(self.session, cls.id, ids)))
+        return held
 
     def delete(
         self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None, row: Any = None
@@ -764,7 +900,7 @@ class RecordService:
         new = [line for line in lines if line.id is None]
         if len(new) < NUMBERED_LINES or self.session.get_bind().dialect.name != "postgresql":
             return
-        for line, pk in zip(new, self._new_ids(line_cls.__table__, len(new)), strict=True):
+        for line, pk in zip(new, new_ids(self.session, line_cls.__table__, len(new)), strict=True):
             line.id = pk
 
     def _compute(self, model: ModelSpec, row: Any, changed: set[str] | None = None) -> None:
