@@ -11,12 +11,12 @@ from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.ledger.fifo import START, Layer, Stock, Take
-from app.services.records.bulk import keys_among
+from app.services.records.bulk import keys_among, new_ids
 from app.services.stock.bulk import bulk_insert, bulk_update, chunked
 from app.services.stock.tables import cost_layer, cost_take
 
@@ -119,13 +119,12 @@ def save_all_layers(session: Session, stocks: list[tuple[StockKey, Stock, list[t
         )
     if not take_rows:
         return
-    stored: dict[tuple[StockKey, int], int] = {}
-    for start in range(0, len(new_layers), 1000):
-        ids = session.execute(
-            insert(cost_layer).returning(cost_layer.c.id, sort_by_parameter_order=True),
-            new_layers[start : start + 1000],
-        ).scalars()
-        stored.update(zip(new_keys[start : start + 1000], ids, strict=True))
+    # ids from the sequence in ascending order, then one bulk insert (COPY): they keep each stock's FIFO order
+    ids = new_ids(session, cost_layer, len(new_layers))
+    for layer, pk in zip(new_layers, ids, strict=True):
+        layer["id"] = pk
+    bulk_insert(session, cost_layer, new_layers)
+    stored = dict(zip(new_keys, ids, strict=True))
     bulk_update(session, cost_layer, changed)
     rows = []
     for key, row in take_rows:
