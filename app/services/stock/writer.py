@@ -44,7 +44,7 @@ from app.meta.types import plain_decimal
 from app.services.records.bulk import among, keys_among
 from app.services.records.computed import compute_fields
 from app.services.records.settings import policy
-from app.services.stock.bulk import bulk_insert, bulk_update, chunked
+from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked
 from app.services.stock.cost_layers import (
     FIFO,
     MOVING_AVERAGE,
@@ -101,7 +101,7 @@ class StockWriter:
         self.user_id = user_id
         self.tracking = tracking  # the posting service's cached look-up of batch / serial flags
         self._serials = SerialStore(session)
-        self._moves: list[dict[str, Any]] = []  # stock_move rows to insert (in one statement per chunk)
+        self._moves: list[dict[str, Any]] = []  # stock_move rows to insert (one statement per chunk, as they come)
         self._costs: dict[int, Decimal] = {}  # items' own cost (cost_price, else purchase_price), read in bulk
 
     # -- posting and reversing ------------------------------------------------------------------
@@ -381,15 +381,17 @@ class StockWriter:
 
     def _lock_rows(self, keys: list[StockKey]) -> list[Any]:
         """The balance rows of these (sorted) keys that exist, locked FOR UPDATE in key order, each with its
-        warehouse's negative-stock switch (`warehouse_allows_negative`)."""
+        warehouse's negative-stock switch (`warehouse_allows_negative`): the columns posting reads only (a
+        stocktake's 100,000 rows are held while it posts)."""
         table = self.registry.cls("stock_balance").__table__
         warehouse = self.registry.cls("warehouse")
         key_columns = (table.c.item_id, table.c.warehouse_id, table.c.batch)
+        read = [table.c[name] for name in ("id", "item_id", "warehouse_id", "batch", "qty", "value", "reserved_qty")]
         locked: list[Any] = []
         for part in chunked(keys):
             locked.extend(
                 self.session.execute(
-                    select(table, warehouse.allow_negative.label("warehouse_allows_negative"))
+                    select(*read, table.c.costing, warehouse.allow_negative.label("warehouse_allows_negative"))
                     .join(warehouse, warehouse.id == table.c.warehouse_id)
                     .where(keys_among(self.session, key_columns, part))
                     .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
@@ -574,6 +576,8 @@ class StockWriter:
         }
         self._moves.append(row)
         slot.balance = move.balance_after
+        if len(self._moves) >= CHUNK:  # written as they come, a chunk at a time: 100,000 rows are not held at once
+            self._save_moves()
 
     def _save_moves(self) -> None:
         """Insert the kept stock_move rows with their computed fields (its direction), in posting order."""
