@@ -6,6 +6,8 @@ The suite needs PostgreSQL and Redis; when either is down it stops at once and s
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 import redis
+from servers import DEMO_TEMPLATE_ENV
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -25,6 +28,21 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
+_demo_template_key = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's first process makes the folder where the first SQLite demo database is kept for the others
+    (tests/servers.py copies it instead of loading the demo again); pytest-xdist's processes inherit it."""
+    if DEMO_TEMPLATE_ENV not in os.environ:
+        config.stash[_demo_template_key] = os.environ[DEMO_TEMPLATE_ENV] = tempfile.mkdtemp(prefix="jxc-demo-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_demo_template_key, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(DEMO_TEMPLATE_ENV, None)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import fcntl
 import http.cookiejar
 import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,7 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,10 +55,51 @@ def server_env(database_url: str, instance: Path) -> dict[str, str]:
 
 
 _INITIALISED: dict[str, bool] = {}  # database URL -> demo data loaded
+# A folder shared by the test run's processes (set by tests/conftest.py) where the first SQLite demo database
+# is kept: later ones are copies of it rather than another `jxc init --demo` (several seconds of CPU each).
+DEMO_TEMPLATE_ENV = "JXC_TEST_DEMO_TEMPLATE"
+
+
+def _sqlite_path(database_url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(database_url[len(prefix) :]) if database_url.startswith(prefix) else None
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (its write-ahead log included), through SQLite's backup API."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _demo_from_template(database_url: str, log_name: str) -> str | None:
+    """Give a fresh SQLite database the demo data by copying the run's demo database (made by the first caller,
+    under a lock the test processes share); None when there is no template folder or the URL is not SQLite."""
+    folder = os.environ.get(DEMO_TEMPLATE_ENV)
+    target = _sqlite_path(database_url)
+    if not folder or target is None or target.exists():
+        return None
+    template = Path(folder) / "instance"
+    with open(Path(folder) / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "done").exists():
+            output = _run_init(f"sqlite:///{template / 'jxc.db'}", template, demo=True, log_name=log_name)
+            (template / "done").write_text(output, encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _copy_sqlite(template / "jxc.db", target)
+    return (template / "done").read_text(encoding="utf-8")
 
 
 def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: str = "jxc-init") -> str:
-    """Run `jxc init [--demo]` once for a database; return its output (fail with it on error)."""
+    """Run `jxc init [--demo]` once for a database (a SQLite demo database is a copy of the run's first one);
+    return its output (fail with it on error)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    copied = _demo_from_template(database_url, log_name) if demo else None
+    output = copied if copied is not None else _run_init(database_url, instance, demo=demo, log_name=log_name)
+    _INITIALISED[database_url] = _INITIALISED.get(database_url, False) or demo
+    return output
+
+
+def _run_init(database_url: str, instance: Path, demo: bool, log_name: str) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     args = [str(BIN / "jxc"), "init"] + (["--demo"] if demo else [])
     done = subprocess.run(
@@ -66,7 +109,6 @@ def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: st
     (ARTIFACTS / f"{log_name}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
         raise RuntimeError(f"jxc init failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
-    _INITIALISED[database_url] = _INITIALISED.get(database_url, False) or demo
     return done.stdout
 
 

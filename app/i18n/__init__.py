@@ -21,7 +21,8 @@ _HERE = Path(__file__).resolve().parent
 
 def _load(locale: str) -> dict[str, str]:
     with open(_HERE / f"{locale}.yaml", encoding="utf-8") as handle:
-        return {str(key): str(text) for key, text in (yaml.safe_load(handle) or {}).items()}
+        loaded = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
+        return {str(key): str(text) for key, text in (loaded or {}).items()}
 
 
 CATALOGUES: dict[str, dict[str, str]] = {locale: _load(locale) for locale in LOCALES}

@@ -13,9 +13,6 @@ from functools import lru_cache
 from itertools import groupby
 from typing import Any, TypeVar
 
-from pypinyin import Style, lazy_pinyin
-from pypinyin.constants import RE_HANS
-
 ZERO = Decimal(0)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -181,6 +178,8 @@ def _keep_as_is(text: str) -> Any:
 def _hans_initials(hans: str) -> str:
     """The initials of a run of Chinese characters, its words found by pypinyin's phrase segmentation
     (重庆 -> CQ, not ZQ). Names repeat their runs (基准商品 1, 基准商品 2 ...): each is spelled once."""
+    from pypinyin import Style, lazy_pinyin  # its phrase dictionary takes a second to load: only when spelling
+
     return "".join(lazy_pinyin(hans, style=Style.FIRST_LETTER, errors=_keep_as_is))
 
 
@@ -202,6 +201,8 @@ def pinyin_initials(values: dict[str, Any]) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _is_hans(char: str) -> bool:
+    from pypinyin.constants import RE_HANS
+
     return RE_HANS.match(char) is not None
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from sqlalchemy import Index, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -21,6 +19,9 @@ log = logging.getLogger(__name__)
 
 def sync_schema(conn: Connection, registry: Registry) -> list[str]:
     """Bring the database up to the registry without dropping anything; return what changed."""
+    from alembic.migration import MigrationContext  # alembic (with mako and pygments) only when a schema changes
+    from alembic.operations import Operations
+
     inspector = inspect(conn)
     existing = set(inspector.get_table_names())
     changes: list[str] = []
