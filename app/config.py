@@ -43,6 +43,22 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+DEFAULT_PASSWORD_HASH = "scrypt"  # werkzeug's scrypt:32768:8:1, about 0.1 s of CPU per sign-in
+
+
+def password_hashing() -> dict[str, str]:
+    """How new passwords are hashed (werkzeug's method string; `JXC_PASSWORD_HASH`, default scrypt), and the hash
+    an unknown user's password is checked against, of the same cost so that both take the same time (FAB's own
+    stand-in is a default scrypt hash). The test suite signs in thousands of times: it uses a cheaper scrypt."""
+    method = os.environ.get("JXC_PASSWORD_HASH") or DEFAULT_PASSWORD_HASH
+    if method == DEFAULT_PASSWORD_HASH:
+        return {"FAB_PASSWORD_HASH_METHOD": method}
+    from werkzeug.security import generate_password_hash
+
+    stand_in = generate_password_hash(secrets.token_urlsafe(12), method=method)  # a bad method fails start-up here
+    return {"FAB_PASSWORD_HASH_METHOD": method, "AUTH_DB_FAKE_PASSWORD_HASH_CHECK": stand_in}
+
+
 def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The app's configuration: defaults, then environment, then explicit overrides."""
     overrides = dict(overrides or {})
@@ -94,7 +110,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # JXC's security manager: sessions ended by logout / a new password / deactivation, throttled logins,
         # the password policy and audit on FAB's user pages and API (app/views/security_manager.py)
         "FAB_SECURITY_MANAGER_CLASS": "app.views.security_manager.JxcSecurityManager",
-        "FAB_PASSWORD_HASH_METHOD": "scrypt",  # the unknown-user check hashes the same way (same time)
+        **password_hashing(),
         # Flask-Limiter's counters for sign-in attempts: Redis when configured, else the database (every
         # worker process counts the same attempts); apart per instance, since several may share a Redis
         "RATELIMIT_ENABLED": True,

@@ -29,11 +29,15 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
 _demo_template_key = pytest.StashKey[str]()
+TEST_PASSWORD_HASH = "scrypt:4096:8:1"  # an eighth of the default's cost (tests/test_sign_in.py checks the default)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """The run's first process makes the folder where the first SQLite demo database is kept for the others
-    (tests/servers.py copies it instead of loading the demo again); pytest-xdist's processes inherit it."""
+    (tests/servers.py copies it instead of loading the demo again); pytest-xdist's processes inherit it, and
+    a cheaper password hash (`JXC_PASSWORD_HASH`; the suite signs in thousands of times, 0.1 s each at the
+    default cost), as do the servers and commands the tests start."""
+    os.environ.setdefault("JXC_PASSWORD_HASH", TEST_PASSWORD_HASH)
     if DEMO_TEMPLATE_ENV not in os.environ:
         config.stash[_demo_template_key] = os.environ[DEMO_TEMPLATE_ENV] = tempfile.mkdtemp(prefix="jxc-demo-")
 

@@ -91,6 +91,30 @@ def test_unknown_users_get_the_same_answer_in_the_same_time(app, person):
     assert abs(a - b) < 0.5 * max(a, b), (unknown, known)  # both check a password hash of the same cost
 
 
+def test_passwords_are_hashed_at_werkzeugs_scrypt_cost_unless_told_otherwise(app, monkeypatch):
+    """This suite runs with a cheaper hash (tests/conftest.py); a business gets scrypt at n=32768, and a cheaper
+    setting checks an unknown user's password against a stand-in of that same cost."""
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    from app.config import password_hashing
+
+    monkeypatch.delenv("JXC_PASSWORD_HASH")
+    assert password_hashing() == {"FAB_PASSWORD_HASH_METHOD": "scrypt"}
+    assert generate_password_hash("x", method="scrypt").startswith("scrypt:32768:8:1$")
+    assert app.config["FAB_PASSWORD_HASH_METHOD"] == "scrypt:4096:8:1"  # this suite's own
+    monkeypatch.setenv("JXC_PASSWORD_HASH", "scrypt:4096:8:1")
+    cheap = password_hashing()
+    assert cheap["FAB_PASSWORD_HASH_METHOD"] == "scrypt:4096:8:1"
+    assert cheap["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"].startswith("scrypt:4096:8:1$")
+    assert not check_password_hash(cheap["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
+    with app.app_context():
+        stored = db.session.scalar(
+            select(app.appbuilder.sm.user_model.password).where(app.appbuilder.sm.user_model.username == "u_clerk")
+        )
+        db.session.rollback()
+    assert stored.startswith("scrypt:4096:8:1$")
+
+
 def test_the_password_policy_holds_on_the_api_and_answers_never_echo_a_password(app, admin_api):
     role = next(r["id"] for r in admin_api.get("/api/v1/security/roles/").get_json()["result"] if r["name"] == "clerk")
     name = unique("x_api").lower()
