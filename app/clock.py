@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -53,3 +54,35 @@ def business_time(stored: dt.datetime, zone: ZoneInfo | None = None) -> dt.datet
     """A stored UTC timestamp (naive) as the business's wall time (naive), for people and spreadsheets
     (`zone`: the business's zone when the caller already has it, as an export does once per column)."""
     return stored.replace(tzinfo=dt.UTC).astimezone(zone or business_zone()).replace(tzinfo=None)
+
+
+def business_times(zone: ZoneInfo | None = None) -> Callable[[dt.datetime | None], dt.datetime | None]:
+    """`business_time` for many stored timestamps (None stays None), as an export makes a column's cells:
+    the zone's offset looked up once per UTC hour and added, which is what `business_time` gives for every
+    timestamp of an hour whose offset is the same at its start and at its end (the hour of a change of offset
+    goes timestamp by timestamp). A third of `business_time`'s cost per timestamp with ZoneInfo."""
+    zone = zone or business_zone()
+    offsets: dict[int, dt.timedelta | None] = {}
+
+    def hour_offset(stored: dt.datetime) -> dt.timedelta | None:
+        start = stored.replace(minute=0, second=0, microsecond=0)
+        last = start + LAST_OF_HOUR
+        try:
+            offset = business_time(start, zone) - start
+            return offset if business_time(last, zone) - last == offset else None
+        except OverflowError:  # the last hours a datetime holds
+            return None
+
+    def convert(stored: dt.datetime | None) -> dt.datetime | None:
+        if stored is None:
+            return None
+        hour = stored.toordinal() * 24 + stored.hour
+        if hour not in offsets:
+            offsets[hour] = hour_offset(stored)
+        offset = offsets[hour]
+        return business_time(stored, zone) if offset is None else stored + offset
+
+    return convert
+
+
+LAST_OF_HOUR = dt.timedelta(hours=1, microseconds=-1)

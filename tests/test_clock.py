@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.clock import business_now, business_time, business_today, utcnow
+from app.clock import business_now, business_time, business_times, business_today, utcnow
 from app.config import build_config
 
 
@@ -26,3 +27,26 @@ def test_a_time_zone_that_does_not_exist_stops_start_up_with_its_name(monkeypatc
     monkeypatch.setenv("JXC_TIMEZONE", "Asia/Beijing")
     with pytest.raises(ValueError, match="Asia/Beijing"):
         build_config({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Asia/Shanghai"])
+def test_many_timestamps_in_business_time_as_one_by_one_also_across_a_change_of_offset(zone):
+    # every 7 minutes 13 seconds over the days around a change of offset (Lord Howe's is half an hour, at :30 UTC)
+    start = {"America/New_York": dt.datetime(2026, 3, 7), "Australia/Lord_Howe": dt.datetime(2026, 4, 3)}
+    first = start.get(zone, dt.datetime(2026, 11, 24))
+    stored = [first + dt.timedelta(seconds=433 * n, microseconds=n) for n in range(1200)] + [None]
+    convert = business_times(ZoneInfo(zone))
+    expected = [None if value is None else business_time(value, ZoneInfo(zone)) for value in stored]
+    assert [convert(value) for value in stored] == expected
+    assert len({value - moment for value, moment in zip(expected[:-1], stored, strict=False)}) == (
+        1 if zone in ("Asia/Kolkata", "Asia/Shanghai") else 2
+    )
+    late = dt.datetime.max - dt.timedelta(minutes=30)  # east of UTC past what a datetime holds: as one by one
+
+    def outcome(convert_one):
+        try:
+            return convert_one(late)
+        except OverflowError:
+            return OverflowError
+
+    assert outcome(convert) == outcome(lambda value: business_time(value, ZoneInfo(zone)))

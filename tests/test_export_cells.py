@@ -4,9 +4,14 @@ types, as xlsxwriter's `write_row` of each row, user text that looks like a form
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
 
+from app.meta.spec import FieldSpec
+from app.meta.types import FIELD_TYPES
 from app.services.grid.export import cell_writer, new_workbook, write_chunk
 
 COLUMNS = [
@@ -60,3 +65,27 @@ def test_only_a_column_of_one_type_skips_the_per_cell_dispatch(tmp_path):
     assert cell_writer(sheet, COLUMNS[6]) is None
     assert cell_writer(sheet, [True, False]) == sheet.write  # a bool is no number here
     workbook.close()
+
+
+@pytest.mark.parametrize("type_name", ["decimal", "money", "quantity"])
+def test_a_decimal_read_as_sqlite_holds_it_gives_the_cell_of_the_decimal(type_name):
+    ftype = FIELD_TYPES[type_name]
+    spec = FieldSpec(name="v", type=type_name, label={"zh": "数", "en": "Number"})
+    table = Table("numbers", MetaData(), Column("id", Integer, primary_key=True), Column("v", ftype.column_type(spec)))
+    stored = ["0", "-0.0012", "19.99", "12345678901.2345", "-99999999999.9999", "10000000000000", "1234567.8"]
+    stored += ["12345678901234.5678", "-12345678901234.5678", "0.1", None]  # past a double's 15 digits: text
+    places = Decimal(1).scaleb(-ftype.scale(spec))
+    values = [None if text is None else Decimal(text).quantize(places) for text in stored]
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(insert(table), [{"id": n, "v": value} for n, value in enumerate(values)])
+        read, cell = ftype.excel_read(spec, table.c.v, "sqlite")
+        assert read is not table.c.v and cell is not None  # the scaled integers, no Decimal made of them
+        cells = [cell(value) for value in conn.scalars(select(read).order_by(table.c.id))]
+        exact = ftype.excel_cell(spec)
+        expected = [exact(value) for value in conn.scalars(select(table.c.v).order_by(table.c.id))]
+    assert [(value, type(value)) for value in cells] == [(value, type(value)) for value in expected]
+    assert cells[5] == 10000000000000.0 and cells[-1] is None
+    assert isinstance(cells[7], str) and cells[7].startswith("12345678901234.5") and cells[8].startswith("-1")
+    assert ftype.excel_read(spec, table.c.v, "postgresql")[0] is table.c.v  # PostgreSQL holds the decimal

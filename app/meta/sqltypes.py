@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Numeric
+from sqlalchemy import BigInteger, Numeric, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -43,6 +43,11 @@ class ExactDecimal(TypeDecorator):
         if dialect.name == "sqlite":
             return Decimal(int(value)).scaleb(-self.scale)
         return Decimal(value)
+
+    def scaled_integers(self, column: Any, dialect_name: str) -> Any:
+        """The column as SQLite holds it, the value times 10^scale as an integer, read as it is (no Decimal
+        made of each value: an export of many rows); None on PostgreSQL, which holds the decimal itself."""
+        return type_coerce(column, BigInteger()).label(column.key) if dialect_name == "sqlite" else None
 
     def sum_result(self, raw: Any, dialect_name: str) -> Decimal:
         """Turn a raw SQL SUM over this column back into an exact Decimal."""

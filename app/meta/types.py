@@ -21,7 +21,7 @@ import re2  # type: ignore[import-untyped]
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
 from sqlalchemy.types import TypeEngine
 
-from app.clock import business_time, business_zone
+from app.clock import business_time, business_times
 from app.i18n import label, t
 from app.meta.sqltypes import ExactDecimal
 
@@ -192,6 +192,12 @@ class FieldType:
         None an empty cell."""
         cell_text, to_json = self.cell_text, self.to_json
         return lambda value: None if value is None else cell_text(spec, to_json(spec, value))
+
+    def excel_read(self, spec: FieldSpec, column: Any, dialect: str) -> tuple[Any, Callable[[Any], Any] | None]:
+        """What an export reads of the field's table column on this database (`dialect`: sqlite, postgresql)
+        and the function from that to the cell (None: the cell as it is read): the column as the ORM reads it
+        and `excel_cell`, unless the type makes its cells sooner from what the database holds."""
+        return column, self.excel_cell(spec)
 
     def excel_value(self, spec: FieldSpec, value: Any) -> Any:
         """What the spreadsheet cell of one stored value holds (`excel_cell` for a single value)."""
@@ -406,6 +412,24 @@ class DecimalType(FieldType):
 
         return cell
 
+    def excel_read(self, spec: FieldSpec, column: Any, dialect: str) -> tuple[Any, Callable[[Any], Any] | None]:
+        exact = self.excel_cell(spec)
+        stored = column.type if isinstance(column.type, ExactDecimal) else None
+        scaled = stored.scaled_integers(column, dialect) if stored is not None else None
+        if stored is None or scaled is None or exact is None:
+            return column, exact
+        scale = stored.scale
+        unit, limit = 10**scale, 10**EXACT_DIGITS
+
+        def cell(value: Any) -> Any:
+            if value is None:
+                return None
+            if -limit < value < limit:  # at most EXACT_DIGITS digits
+                return value / unit  # the nearest double, as float() of the Decimal gives
+            return exact(Decimal(value).scaleb(-scale))
+
+        return scaled, cell
+
     def sample(self, spec: FieldSpec, tag: str, rows: SampleRows) -> Any:
         low = float(spec.min) if spec.min is not None else 0
         high = float(spec.max) if spec.max is not None else 1000
@@ -534,8 +558,7 @@ class DateTimeType(FieldType):
         return {"num_format": "yyyy-mm-dd hh:mm"}
 
     def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
-        zone = business_zone()  # stored in UTC, shown in the business's time
-        return lambda value: None if value is None else business_time(value, zone)
+        return business_times()  # stored in UTC, shown in the business's time
 
 
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "on", "t", "真"}

@@ -69,34 +69,38 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     workbook = new_workbook(path)
     sheet = workbook.add_worksheet(label(model.label, model.key)[:31])
     bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2"})
-    converted = []  # (column, its cell function) where the stored value is not the cell as it is
+    converted = []  # (column, its cell function) where the value read is not the cell as it is
     links = []  # (column, field name, its cell function) of links: their labels come per chunk
+    table = access.registry.cls(model.key).__table__
+    dialect = session.get_bind().dialect.name
+    reads = []  # what is read of each column (`FieldType.excel_read`)
     for col, spec in enumerate(columns):
         ftype = FIELD_TYPES[spec.type]
         properties = ftype.excel_format(spec)
         width = max(8, min((spec.grid_width or 100) / 7, 60))
         sheet.set_column(col, col, width, workbook.add_format(properties) if properties else None)
         sheet.write_string(0, col, label(spec.label, spec.name), bold)
-        cell = ftype.excel_cell(spec)
+        read, cell = ftype.excel_read(spec, table.c[spec.column], dialect)
+        reads.append(read)
         if spec.is_link:
             links.append((col, spec.name, cell or (lambda value: value)))
         elif cell is not None:
             converted.append((col, cell))
     sheet.freeze_panes(1, 0)
     row_no = 0
-    for rows in view_chunks(session, access, model, view, [s.column for s in columns] or ["id"]):
+    for rows in view_chunks(session, access, model, view, reads or [table.c.id]):
         rows = rows[: MAX_EXPORT_ROWS - row_no]
         if not rows:
             break
         labels = links_labels(session, access, [(columns, rows)])[0]  # links are read by name: `<field>_id`
         # the chunk column by column: each column's cells made by one map, then written row by row
-        table = [list(values) for values in zip(*rows, strict=True)] if columns else []
+        cells = [list(values) for values in zip(*rows, strict=True)] if columns else []
         for col, name, cell in links:
             texts = {key: cell(found) for key, found in labels[name].items()}
-            table[col] = list(map(texts.get, table[col]))  # an empty link, or one the reader may not see: empty
+            cells[col] = list(map(texts.get, cells[col]))  # an empty link, or one the reader may not see: empty
         for col, cell in converted:
-            table[col] = list(map(cell, table[col]))
-        write_chunk(sheet, row_no + 1, table)
+            cells[col] = list(map(cell, cells[col]))
+        write_chunk(sheet, row_no + 1, cells)
         row_no += len(rows)
     sheet.autofilter(0, 0, max(row_no, 1), max(len(columns) - 1, 0))
     workbook.close()
@@ -139,18 +143,17 @@ def write_chunk(sheet: Worksheet, first_row: int, table: list[list[Any]]) -> Non
 
 
 def view_chunks(
-    session: Session, access: Access, model: ModelSpec, view: View, columns: list[str] | None = None
+    session: Session, access: Access, model: ModelSpec, view: View, columns: list[Any] | None = None
 ) -> Iterator[list[Any]]:
     """The view's rows in chunks of CHUNK as plain rows, not ORM objects (nothing of an export is written
-    back, and an object costs more to load than its row to write): of exactly these columns in this order,
-    or of every column of the table, read by name (then through the ORM object when a column is named like
-    a method of a row)."""
+    back, and an object costs more to load than its row to write): of exactly these columns of the model's
+    table (or expressions of them, each labelled with its column's name) in this order, or of every column
+    of the table, read by name (then through the ORM object when a column is named like a method of a row)."""
     stmt = view.ordered(session, access, model).execution_options(yield_per=CHUNK)
     table = access.registry.cls(model.key).__table__
     plain = columns is not None or not ROW_WORDS & set(table.c.keys())
     if plain:
-        chosen = table.c if columns is None else [table.c[name] for name in columns]
-        stmt = stmt.with_only_columns(*chosen, maintain_column_froms=True)
+        stmt = stmt.with_only_columns(*(table.c if columns is None else columns), maintain_column_froms=True)
     result = session.execute(stmt)
     for partition in (result if plain else result.scalars()).partitions(CHUNK):
         yield list(partition)
