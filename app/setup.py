@@ -19,7 +19,7 @@ from app.extensions import db, registry_holder
 from app.meta.registry import read_version
 from app.meta.schema import sync_schema
 from app.schedules.store import sync_declared
-from app.services.access.roles_sync import sync_roles
+from app.services.access.roles_sync import PermissionViews, sync_roles
 from app.services.records.codes import Collision, code_collisions
 from app.services.records.runtime_fields import bump_version
 from app.services.records.settings import move_settings_stamp
@@ -46,16 +46,16 @@ def upgrade_core(conn: Any) -> None:
     command.upgrade(cfg, "head")
 
 
-def add_view_permissions(appbuilder: Any) -> None:
+def add_view_permissions(appbuilder: Any) -> PermissionViews:
     """Create the permission x view pairs of every registered view and menu (add-only).
 
     FAB's own add_permissions also deletes pairs a view no longer lists, which fights the role
     sync (can_submit on a master model granted by '*': all); JXC only ever adds here.
     """
-    sm = appbuilder.sm
+    pairs = PermissionViews(appbuilder.sm)
     for view in appbuilder.baseviews:
         for permission in view.base_permissions or []:
-            sm.add_permission_view_menu(permission, view.class_permission_name)
+            pairs.ensure(permission, view.class_permission_name)
 
     def menu_names(items: list[Any]) -> list[str]:
         names = []
@@ -65,7 +65,8 @@ def add_view_permissions(appbuilder: Any) -> None:
         return names
 
     for name in menu_names(appbuilder.menu.get_list()):
-        sm.add_permission_view_menu("menu_access", name)
+        pairs.ensure("menu_access", name)
+    return pairs
 
 
 def password_file(app: Flask) -> Path:
@@ -110,8 +111,8 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
             holder.load(conn)
             result.schema_changes = sync_schema(conn, holder.current)
         db.session.commit()
-        add_view_permissions(app.appbuilder)
-        sync_roles(app.appbuilder.sm, holder.current)
+        pairs = add_view_permissions(app.appbuilder)
+        sync_roles(app.appbuilder.sm, holder.current, pairs)
         with db.engine.connect() as conn:
             version = read_version(conn)
         if version == 0:
