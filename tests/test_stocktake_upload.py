@@ -391,3 +391,38 @@ def test_counts_are_written_chunk_by_chunk_each_audited_the_header_once(app, adm
     changed = [line for row in chunks for line in row["before"]["lines"]]
     assert [Decimal(line["counted_qty"]) for line in changed] == [Decimal(1)]  # the saved line as it was
     assert lines[skus[4]]["locations"] == "A-01: 5"
+
+
+def test_a_bad_line_in_a_later_chunk_leaves_the_stocktake_as_it_was(app, admin_api, monkeypatch):
+    """update_lines writes chunk by chunk, but all or nothing: a bad cell in the second chunk names its line and
+    rolls back the first chunk's lines (the ones written already) with it."""
+    import pytest
+
+    from app.errors import ValidationFailed
+    from app.extensions import db
+    from app.services.records import write
+    from app.services.users.access import access_for
+
+    monkeypatch.setattr(write, "LINES_CHUNK", 2)
+    skus = [new_item(admin_api) for _ in range(3)]
+    take = document(admin_api, "stocktake", [], warehouse="WH01")
+    with app.app_context():
+        records = write.RecordService(db.session, access_for(app.appbuilder.sm.find_user(username="admin")))
+        item = records.registry.cls("item")
+        ids = [db.session.execute(select_id(item, sku)).scalar_one() for sku in skus]
+        lines = [{"item": ids[0], "counted_qty": "1"}, {"item": ids[1], "counted_qty": "2"}]
+        lines.append({"item": ids[2], "counted_qty": "三"})
+        with pytest.raises(ValidationFailed) as refused:
+            records.update_lines("stocktake", take["id"], lines)
+        assert [error.field for error in refused.value.errors] == ["lines.2.counted_qty"]
+        line = records.registry.cls("stocktake_line")
+        written = db.session.execute(select_id(line, None).where(line.parent_id == take["id"])).all()
+        assert written == []  # in this very transaction: the first chunk's lines were taken back
+        db.session.rollback()
+    assert counted(admin_api, take) == {}
+
+
+def select_id(cls: Any, sku: str | None) -> Any:
+    from sqlalchemy import select
+
+    return select(cls.id) if sku is None else select(cls.id).where(cls.sku == sku)
