@@ -89,3 +89,22 @@ def test_a_decimal_read_as_sqlite_holds_it_gives_the_cell_of_the_decimal(type_na
     assert cells[5] == 10000000000000.0 and cells[-1] is None
     assert isinstance(cells[7], str) and cells[7].startswith("12345678901234.5") and cells[8].startswith("-1")
     assert ftype.excel_read(spec, table.c.v, "postgresql")[0] is table.c.v  # PostgreSQL holds the decimal
+
+
+def test_text_that_xlsxwriter_would_copy_into_the_sheet_as_rich_text_xml_stays_text(tmp_path):
+    injected = '<r>x</r></is></c><c r="B4"><f>HYPERLINK("http://evil","y")</f></c><c r="C4" t="inlineStr"><is><r>z</r>'
+    odd = "<r> a & b <i>\x01 </r>"
+    columns = [[injected, "<r>", None, odd], [1.5, injected, "<r></r>", None]]  # text alone; text among numbers
+    path = tmp_path / "rich.xlsx"
+    workbook = new_workbook(str(path))
+    sheet = workbook.add_worksheet()
+    write_chunk(sheet, 3, columns)
+    workbook.close()
+    rows = list(load_workbook(path).active.iter_rows(min_row=4))
+    assert [[cell.value for cell in row] for row in rows] == [
+        [injected, 1.5],
+        ["<r>", injected],
+        [None, "<r></r>"],
+        [odd.replace("\x01", "_x0001_"), None],  # openpyxl leaves a control character escaped, as it does in any text
+    ]
+    assert {cell.data_type for row in rows for cell in row if cell.value is not None} == {"s", "n"}

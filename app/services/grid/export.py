@@ -3,7 +3,7 @@
 Rows are read in chunks through the same view query as the grid and written by xlsxwriter in
 constant-memory mode to a temporary file that the response streams. Each field type makes its own
 cells' values (`FieldType.excel_cell`); user text is always a string cell, so `=cmd|...`, `+1`, `-2`, `@x`
-never become formulas.
+never become formulas, nor does text that xlsxwriter would copy into the sheet as rich-text XML (`plain_text`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
+from xml.sax.saxutils import escape
 
 import xlsxwriter
 from sqlalchemy.orm import Session
@@ -79,7 +80,7 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
         properties = ftype.excel_format(spec)
         width = max(8, min((spec.grid_width or 100) / 7, 60))
         sheet.set_column(col, col, width, workbook.add_format(properties) if properties else None)
-        sheet.write_string(0, col, label(spec.label, spec.name), bold)
+        sheet.write_string(0, col, plain_text(label(spec.label, spec.name)), bold)
         read, cell = ftype.excel_read(spec, table.c[spec.column], dialect)
         reads.append(read)
         if spec.is_link:
@@ -133,13 +134,38 @@ def cell_writer(sheet: Worksheet, cells: list[Any]) -> Callable[..., Any] | None
 
 def write_chunk(sheet: Worksheet, first_row: int, table: list[list[Any]]) -> None:
     """Write a chunk of rows given column by column, its first row at `first_row`; empty cells are left out."""
-    written = [(col, write, cells) for col, cells in enumerate(table) if (write := cell_writer(sheet, cells))]
+    written = []
+    for col, cells in enumerate(table):
+        write = cell_writer(sheet, cells)
+        if write == sheet.write or write == getattr(sheet, TYPED_WRITERS[str]):
+            cells = text_kept_as_text(cells, mixed=write == sheet.write)
+        if write is not None:
+            written.append((col, write, cells))
     positions = [col for col, _, _ in written]
     methods = [write for _, write, _ in written]
     for row_no, values in enumerate(zip(*(cells for _, _, cells in written), strict=True), first_row):
         for col, write, value in zip(positions, methods, values, strict=True):
             if value is not None:
                 write(row_no, col, value)
+
+
+def plain_text(text: str) -> str:
+    """Text as xlsxwriter must be given it to write it as text: it copies a string that starts with <r> and
+    ends with </r> into the sheet as it is, as rich-text XML (so a user's `<r>x</r></is></c><c><f>…` would
+    close its cell and add a formula): such text becomes one run of rich text with the text escaped in it,
+    which reads back as the very text."""
+    if text.startswith("<r>") and text.endswith("</r>"):
+        return f'<r><t xml:space="preserve">{escape(text)}</t></r>'
+    return text
+
+
+def text_kept_as_text(cells: list[Any], mixed: bool) -> list[Any]:
+    """A column's cells with each text `plain_text` (looked at one by one only when "<r>" is in one of them);
+    `mixed`: text among cells of other types (else text and empty cells only)."""
+    texts = (value for value in cells if value.__class__ is str) if mixed else filter(None, cells)
+    if "<r>" not in "\n".join(texts):
+        return cells
+    return [plain_text(value) if value.__class__ is str else value for value in cells]
 
 
 def view_chunks(
