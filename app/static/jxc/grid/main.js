@@ -236,6 +236,7 @@
       // border): known, the rows that fill the view are drawn in one pass instead of batches of 20, each
       // measured by a layout of the table
       rowHeight: ROW_HEIGHT,
+      renderVerticalBuffer: ROW_HEIGHT * 5,  // rows drawn beyond the view (Tabulator's default: a view's height more)
       columns: g.resolveEditors(g.columnDefs()),
       index: 'id',
       placeholder: t('no_rows'),
