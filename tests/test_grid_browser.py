@@ -784,3 +784,22 @@ def test_pager_speaks_the_readers_language(server, desktop):
     finally:
         page.goto(server.url + "/lang/zh")
     console.check()
+
+
+def test_first_rows_are_asked_for_once_and_opened_again_without_static_requests(server, desktop):
+    page, console = desktop
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url.replace(server.url, "")))
+    open_grid(page, server)
+    first = [u for u in asked if u.startswith("/api/v1/grid/item/rows?page=1&")]
+    assert first == ["/api/v1/grid/item/rows?page=1&size=100"], first  # early.js's request, taken by Tabulator
+    assert page.locator(".tabulator-row:not(.tabulator-calcs)").count() > 1
+    asked.clear()
+    open_grid(page, server)  # opened again: scripts and styles come from the browser's cache, unasked
+    fetched = page.evaluate(
+        "() => performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/static/') && e.name.includes('?v=')).map(e => [e.name, e.transferSize])"
+    )
+    assert len(fetched) > 10 and not [f for f in fetched if f[1]], fetched
+    assert [u for u in asked if u.startswith("/api/v1/grid/item/rows?page=1&")] == first
+    console.check()

@@ -1,6 +1,6 @@
 """Static files the browser keeps: url_for() names each with its content's hash, the versioned address is
 cacheable for a year, a stale or missing hash is revalidated as before; the grid page asks for its first rows
-from a script right after the grid's element (jxc/grid/early.js), not after Tabulator and the other scripts."""
+from a script first in its head (jxc/grid/early.js), not after Tabulator and the other scripts."""
 
 import re
 from typing import Any
@@ -37,5 +37,6 @@ def test_fonts_named_from_style_sheets_are_kept_a_day(app):
 def test_grid_page_asks_for_rows_before_tabulator_loads(app, login_as):
     html = login_as("admin").get("/grid/item/").get_data(as_text=True)
     early = html.index("jxc/grid/early.js")
-    assert html.index('id="jxc-grid"') < html.index("jxc/grid/helpers.js") < early < html.index("tabulator.min.js")
+    assert html.index("jxc/grid/helpers.js") < early < html.index("bootstrap.min.css") < html.index("tabulator.min.js")
+    assert 'data-rows="/api/v1/grid/item/rows" data-size="100"' in html
     assert "ab.js" not in html and "select2.min.js" not in html  # FAB's form scripts are not on the grid page

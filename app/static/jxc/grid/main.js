@@ -1,7 +1,7 @@
 // The spreadsheet grid of one model (/grid/<model>/): Tabulator with range selection, remote pages, and
 // our own paste / copy / fill / delete / undo on top of the batch API. Phones
 // get cards instead. No inline script: the page loads helpers.js and early.js (which asks for the first
-// rows at once) right after the grid's element, then ../values.js, rows, cards, columns, editors, store,
+// rows at once) first in the page's head, then ../values.js, rows, cards, columns, editors, store,
 // bulk and toolbar.js by src, then this file, which builds the table, wires the keyboard and page events,
 // polls for other people's changes and starts everything.
 (function (G) {
