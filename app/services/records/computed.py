@@ -99,19 +99,42 @@ class StreamedLines(Sequence[dict[str, Any]]):
 
 
 def apply_computed(registry: Registry, model: ModelSpec, row: Any) -> None:
-    """Set a row's computed fields (and its lines') from its values, as saved."""
+    """Set a row's computed fields (and first its lines', one line at a time) from its values, as saved. The
+    document's own fields read its lines' values as they are asked for (`RowsAsValues`): a posting of 100,000
+    lines holds no list of their values (nor a copy of it per total)."""
     line_model = registry.model(model.lines_model) if model.lines_model else None
     values = _values(model, row)
-    lines = [_values(line_model, line) for line in row.lines] if line_model is not None else None
-    compute_fields(registry, model, values, lines)
+    if line_model is None:
+        compute_fields(registry, model, values)
+    else:
+        header = dict(values)
+        lines = row.lines
+        for line in lines:
+            apply_line_computed(registry, line_model, line, header)
+        compute_own_fields(registry, model, values, RowsAsValues(line_model, lines))
     _assign_computed(model, row, values)
-    if line_model is not None:
-        for line, line_values in zip(row.lines, lines or [], strict=True):
-            _assign_computed(line_model, line, line_values)
+
+
+class RowsAsValues(Sequence[dict[str, Any]]):
+    """Rows (a document's line objects) seen as their {field: value} dicts, each made when it is read."""
+
+    def __init__(self, model: ModelSpec, rows: Sequence[Any]) -> None:
+        self._model, self._rows = model, rows
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (_values(self._model, row) for row in self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_values(self._model, row) for row in self._rows[index]]
+        return _values(self._model, self._rows[index])
 
 
 def apply_line_computed(registry: Registry, line_model: ModelSpec, line: Any, header: dict[str, Any]) -> None:
-    """Set one line's computed fields (a document written chunk by chunk), its header's values as given."""
+    """Set one line's computed fields, its document's values as given (`header`)."""
     values = _values(line_model, line)
     compute_fields(registry, line_model, values, document=header)
     _assign_computed(line_model, line, values)
