@@ -9,7 +9,7 @@ IN, OUT = "in", "out"
 RESERVE, RELEASE = "reserve", "release"  # sales orders hold stock without moving it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Effect:
     """One stock movement a document line causes.
 

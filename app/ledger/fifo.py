@@ -31,7 +31,7 @@ from app.ledger.valuation import reverse as reverse_balance
 IN_LAYER, SHORT, START = "in", "short", "start"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Layer:
     """What is left of one layer (remaining quantity and value); `merged` once a costing switch closed it."""
 
@@ -47,7 +47,7 @@ class Layer:
         return self.qty != 0 or self.value != 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Take:
     """What one move did to one layer: quantity and value added (+) or taken (-)."""
 
@@ -56,7 +56,7 @@ class Take:
     value: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
     """Part of an issue: a quantity at its value (a transfer brings these into the target warehouse)."""
 
@@ -64,7 +64,7 @@ class Piece:
     value: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stock:
     """The FIFO state of one item in one warehouse: the balance and its layers, oldest first."""
 
@@ -77,7 +77,7 @@ class Stock:
         return tuple(layer for layer in self.layers if layer.is_open)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Posted:
     """A move valued by FIFO: the entry, the stock it leaves, what it did to each layer, what it took."""
 
@@ -87,7 +87,7 @@ class Posted:
     pieces: tuple[Piece, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Consumed:
     """Cancelling an inbound move whose layer has been issued from (a value, raised at the edge)."""
 

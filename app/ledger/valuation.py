@@ -9,7 +9,7 @@ VALUE_PLACES = Decimal("0.0001")  # stock_move.value / unit_cost are stored with
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Balance:
     """Quantity and value on hand of one item in one warehouse (and batch)."""
 
@@ -24,7 +24,7 @@ class Balance:
         return (self.value / self.qty).quantize(VALUE_PLACES, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Move:
     """One ledger entry as valued: quantity (+ in, - out), unit cost, value and the balance after."""
 
@@ -40,7 +40,7 @@ class Move:
         return Balance(self.qty_after, self.value_after)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shortage:
     """An issue that would take the quantity below zero (returned as a value, raised at the edge)."""
 

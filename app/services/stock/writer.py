@@ -56,7 +56,7 @@ from app.services.stock.cost_layers import (
 from app.services.stock.serials import SerialRace, SerialStore, Tracking, steps_of
 
 
-@dataclass
+@dataclass(slots=True)
 class _Slot:
     """A locked balance row (its columns as read under the lock) and its running value while one
     document posts."""
