@@ -19,7 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app.collab.owner_bell import install_owner_bell
     from app.config import build_config
-    from app.extensions import csrf, db, install_sqlite_behaviour
+    from app.extensions import csrf, db, install_idle_ping, install_sqlite_behaviour
     from app.jobs.startup import install_jobs
     from app.meta.registry import RegistryHolder
     from app.views.error_pages import install_error_pages
@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     with app.app_context():
         install_sqlite_behaviour(db.engine)
+        install_idle_ping(db.engine)
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         holder = RegistryHolder(Path(app.config["JXC_METADATA_DIR"]), User.__table__)
@@ -78,7 +79,7 @@ def create_db_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from app.config import build_config
-    from app.extensions import db, install_sqlite_behaviour
+    from app.extensions import db, install_idle_ping, install_sqlite_behaviour
 
     settings = build_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
@@ -86,4 +87,5 @@ def create_db_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         install_sqlite_behaviour(db.engine)
+        install_idle_ping(db.engine)
     return app

@@ -68,7 +68,7 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         owner_only_folder(instance)
         database_url = f"sqlite:///{instance / 'jxc.db'}"
     database_url = normalise_database_url(database_url)
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    engine_options: dict[str, Any] = {}  # rested connections are pinged (app.extensions.install_idle_ping)
     if database_url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
     business_zone()  # a JXC_TIMEZONE that is not a zone stops start-up with its name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask_appbuilder.models.sqla.base import SQLA
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from app.meta.registry import Registry, RegistryHolder
 
@@ -41,6 +43,33 @@ def install_sqlite_behaviour(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+PING_AFTER_IDLE = 1.0  # seconds a pooled connection may rest and still be handed out without a ping
+
+
+def install_idle_ping(engine: Engine) -> None:
+    """Ping a pooled connection on checkout only when it has rested PING_AFTER_IDLE seconds or more; one that
+    fails the ping is replaced (the pool tries again). SQLAlchemy's pool_pre_ping pinged at every checkout: a
+    round trip per request, as dear as a statement on a loaded machine. A connection the server ended within
+    the last second fails its request once (503) and SQLAlchemy then renews the whole pool, as on any
+    disconnect."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["jxc_rested_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rested_since = record.info.pop("jxc_rested_since", None)
+        if rested_since is None or time.monotonic() - rested_since < PING_AFTER_IDLE:
+            return  # new, or back in the pool a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure of the ping means a dead connection
+            raise DisconnectionError() from exc
+        if not alive:
+            raise DisconnectionError()
 
 
 def owner_only(database: str | None) -> None:

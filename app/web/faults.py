@@ -1,7 +1,7 @@
 """The database out of reach: 503 on every request, JSON on the API, a Chinese page with the menu elsewhere.
 
-Nothing is kept across the fault: every request asks the pool for a connection again (`pool_pre_ping`), so
-the app answers normally as soon as the database is back, without a restart.
+Nothing is kept across the fault: a connection that rested is pinged before use, and a dead one renews the
+pool (`install_idle_ping`), so the app answers normally as soon as the database is back, without a restart.
 """
 
 from __future__ import annotations

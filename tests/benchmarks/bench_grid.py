@@ -12,8 +12,11 @@ Prints p50 / p95 per scenario for first pages (pages 1..10) and deep pages (a pa
 the view, fetched by keyset: `after` = the id of the previous page's last row, as the grid's next-page
 button does), the SQL time beside them, and per line `RATIO grid.<scenario>.<first|deep> <p95 server /
 p95 SQL> 2` (target of issue 19: at most 2); then the batch figures. Exits 0 whenever it measured.
-Run: .venv/bin/python tests/benchmarks/bench_grid.py [-v] [--sizes 1000000] [--requests 200]
-     (-v: the costliest SQL of each scenario; JXC_BENCH_GRID_SIZES / JXC_BENCH_GRID_REQUESTS likewise)
+Run: .venv/bin/python tests/benchmarks/bench_grid.py [-v] [--sizes 1000000] [--requests 200] [--keep]
+     (-v: the costliest SQL of each scenario; JXC_BENCH_GRID_SIZES / JXC_BENCH_GRID_REQUESTS likewise;
+     --keep: the database jxc_benchgrid_keep is kept after the run and used again by the next --keep run,
+     upgraded by `jxc init` and topped up to the size, so the million items are loaded once; drop it with
+     `DROP DATABASE jxc_benchgrid_keep` when done)
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from tests.conftest import PG_URL  # noqa: E402
 from tests.servers import ADMIN_PASSWORD, SECRET_KEY, jxc_init  # noqa: E402
@@ -54,6 +58,7 @@ BATCH_REPEATS = 5
 LOAD_CHUNK = 250_000
 TARGET_SQL_RATIO = 2.0  # p95 server time / p95 SQL time of the same requests (issue 19)
 TARGET_BATCH = 1.0  # seconds
+KEPT_DATABASE = "jxc_benchgrid_keep"  # --keep
 
 CATEGORY = "C03"
 ONE_CHAR_TEXT = "奶"  # 奶茶 and 纯牛奶: ~7 % of the items
@@ -484,15 +489,24 @@ def main() -> None:
         "--sizes", default=",".join(map(str, SIZES)), help="item counts, comma-separated (default %(default)s)"
     )
     parser.add_argument("--requests", type=int, default=REQUESTS, help="page fetches per scenario and size")
+    parser.add_argument(
+        "--keep", action="store_true", help=f"keep the database {KEPT_DATABASE} and reuse it on the next --keep run"
+    )
     args = parser.parse_args()
     verbose = args.verbose
     SIZES = tuple(int(n) for n in args.sizes.split(","))
     REQUESTS = args.requests
-    name = f"jxc_benchgrid_{uuid.uuid4().hex[:8]}"
+    name = KEPT_DATABASE if args.keep else f"jxc_benchgrid_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"'.encode())
     url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    instance = Path(tempfile.mkdtemp(prefix="jxc-benchgrid-"))
+    instance = (
+        Path(tempfile.gettempdir()) / KEPT_DATABASE if args.keep else Path(tempfile.mkdtemp(prefix="jxc-benchgrid-"))
+    )
+    if exists:
+        print(f"reusing database {name} (--keep)", flush=True)
     rng = random.Random(20261125)
     results: dict[int, dict[str, tuple[list[Sample], int]]] = {}
     batches: dict[int, list[tuple[float, int, float]]] = {}
@@ -533,9 +547,10 @@ def main() -> None:
                 from app.extensions import db
 
                 db.engine.dispose()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(instance, ignore_errors=True)
+        if not args.keep:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+            shutil.rmtree(instance, ignore_errors=True)
     report(results, batches, loads, top, verbose)  # a missed target is printed, not an exit status
 
 
