@@ -1,7 +1,8 @@
 """A report's answer as a file: xlsx (title, period, 制表人, the grid, totals and a native Excel chart) or csv.
 
-Text goes in as text cells (a value starting with "=" stays text, never a formula); numbers as numbers
-with the column's decimals; large answers are written in xlsxwriter's constant-memory mode.
+Text goes in as text cells (a value starting with "=" stays text, never a formula, nor does text xlsxwriter would
+copy in as rich-text XML: `plain_text`); in csv, text a spreadsheet would run as a formula gets a leading quote;
+numbers as numbers with the column's decimals; large answers are written in xlsxwriter's constant-memory mode.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import xlsxwriter
 
 from app.clock import business_today
 from app.i18n import label, t
+from app.services.grid.export import never_formula, plain_text
 from reports.runner import NUMERIC, Result
 
 CONSTANT_MEMORY_ROWS = 5000
@@ -46,14 +48,19 @@ def to_csv(result: Result) -> bytes:
     """UTF-8 with a BOM (Excel in China opens it right), one header row, the rows and the totals row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([label(c.label, c.name) for c in result.columns])
+    writer.writerow([never_formula(label(c.label, c.name)) for c in result.columns])
     for row in result.rows:
-        writer.writerow([result.text(row, c) for c in result.columns])
+        writer.writerow([_csv_cell(result, row, c) for c in result.columns])
     if result.totals:
         writer.writerow(
-            [t("report.total") if i == 0 else result.text(result.totals, c) for i, c in enumerate(result.columns)]
+            [t("report.total") if i == 0 else _csv_cell(result, result.totals, c) for i, c in enumerate(result.columns)]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(result: Result, row: dict[str, Any], column: Any) -> str:
+    text = result.text(row, column)
+    return text if column.type in NUMERIC else never_formula(text)
 
 
 def _number(value: Any) -> float | None:
@@ -83,10 +90,10 @@ def write_xlsx(result: Result, target: str | IO[bytes], author: str) -> None:
     }
     lines = heading_lines(result, author)
     for index, text in enumerate(lines):
-        sheet.write_string(index, 0, text, big_title if index == 0 else bold)
+        sheet.write_string(index, 0, plain_text(text), big_title if index == 0 else bold)
     header_row = len(lines) + 1
     for col, column in enumerate(result.columns):
-        sheet.write_string(header_row, col, label(column.label, column.name), head)
+        sheet.write_string(header_row, col, plain_text(label(column.label, column.name)), head)
         sheet.set_column(col, col, 14 if column.type in NUMERIC else 22)
     row_index = header_row
     for row in result.rows:
@@ -97,7 +104,7 @@ def write_xlsx(result: Result, target: str | IO[bytes], author: str) -> None:
             if number is not None:
                 sheet.write_number(row_index, col, number, formats[column.type])
             else:
-                sheet.write_string(row_index, col, result.text(row, column))
+                sheet.write_string(row_index, col, plain_text(result.text(row, column)))
     last_data = row_index
     if result.totals:
         row_index += 1

@@ -4,10 +4,13 @@ to that row, whatever the grouping (a week in ISO weeks on both databases)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal as D
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import openpyxl
 import pytest
 
 from tests.ledger_helpers import new_item, new_partner, post
@@ -158,3 +161,29 @@ def test_reorder_suggestions_are_the_reorder_report(admin_api, api_as):
                 new["max_stock"],
             )
     assert "abc_class" not in run(api_as("purchaser"), "reorder")["rows"][0]  # a sale figure: masked, not leaked
+
+
+def test_a_report_file_keeps_a_clerks_text_as_text(admin_api):
+    """Text typed into a record (a customer's contact) and shown by a report: in xlsx a text cell, even text
+    xlsxwriter would otherwise copy into the sheet as XML (its cell closed, a formula cell added); in csv with a
+    leading quote where a spreadsheet would run it as a formula."""
+    formula = '=HYPERLINK("http://evil.example","open")'
+    xml = '<r>x</r></is></c><c r="Z9"><f>A1</f></c><c><is><r>z</r>'  # within contact's 64 characters
+    sku = new_item(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "1"}], warehouse="WH01", date="2026-01-01")
+    customers = []
+    for contact in (formula, xml):
+        customer, _ = new_partner(admin_api, "customer", payment_terms_days="10", contact=contact)
+        lines = [{"item": sku, "qty": "1", "price": "35"}]
+        post(admin_api, "sales_delivery", lines, warehouse="WH01", partner=customer, date="2026-01-05")
+        customers.append(customer)
+    xlsx = admin_api.get("/api/v1/reports/overdue", query_string={"format": "xlsx"})
+    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.get_data())).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert {formula, xml} <= {cell.value for cell in cells}
+    assert all(cell.data_type != "f" for cell in cells) and sheet["Z9"].value is None
+    answer = admin_api.get("/api/v1/reports/overdue", query_string={"format": "csv"}).get_data(as_text=True)
+    rows = {row[0].split()[0]: row for row in csv.reader(io.StringIO(answer.lstrip("\ufeff"))) if row}
+    assert "'" + formula in rows[customers[0]] and formula not in rows[customers[0]]
+    assert xml in rows[customers[1]]

@@ -194,9 +194,13 @@ def view_rows(session: Session, access: Access, model: ModelSpec, view: View, na
 def csv_text(spec: FieldSpec, value: Any) -> str:
     """A JSON value as a csv cell; text that a spreadsheet would run as a formula gets a leading quote."""
     text = FIELD_TYPES[spec.type].cell_text(spec, value)
-    if text.startswith(FORMULA_START) and not FIELD_TYPES[spec.type].numeric:
-        return "'" + text
-    return text
+    return text if FIELD_TYPES[spec.type].numeric else never_formula(text)
+
+
+def never_formula(text: str) -> str:
+    """Text for a csv cell: with a leading quote when a spreadsheet would run it as a formula (=, +, -, @...),
+    so it is shown as typed (a number's minus sign is not text: numeric cells do not come here)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def write_csv(
