@@ -1,14 +1,13 @@
 """Round trips a request does not need: pooled connections are pinged on checkout only after a rest
 (app.extensions.install_idle_ping), so a request that follows another right away costs no ping, and a rested
-connection the server ended is replaced before use; a GET view marked `reads_only` (the grid's rows) runs its
-statements without BEGIN and ROLLBACK on PostgreSQL (app.web.context.reads_only)."""
+connection the server ended is replaced before use."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 import app.extensions as extensions
 from app.extensions import db
@@ -56,27 +55,3 @@ def test_a_rested_connection_the_server_ended_is_replaced_before_use(app, monkey
         with db.engine.connect() as conn:
             new_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
         assert new_pid != old_pid
-
-
-def test_grid_rows_read_without_a_transaction_on_postgresql_other_requests_in_one(app, admin_api):
-    seen: list[tuple[str, bool]] = []
-
-    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append((statement, bool(getattr(conn.connection.dbapi_connection, "autocommit", False))))
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        rows = admin_api.get("/api/v1/grid/item/rows?page=1&size=5&sort[0][field]=sku&sort[0][dir]=asc")
-        assert rows.status_code == 200 and rows.get_json()["data"]
-        during_rows, seen[:] = list(seen), []
-        history = admin_api.get("/api/v1/grid/item/batches")
-        assert history.status_code == 200
-        during_history = list(seen)
-    finally:
-        with app.app_context():
-            event.remove(db.engine, "before_cursor_execute", record)
-    assert during_rows and during_history
-    on_postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-    assert all(autocommit == on_postgresql for _, autocommit in during_rows), during_rows
-    assert not any(autocommit for _, autocommit in during_history), during_history  # back in a transaction

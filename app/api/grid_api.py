@@ -29,7 +29,7 @@ from app.services.grid.export import export_columns, write_csv, write_xlsx
 from app.services.grid.rows import View, changes_since, lookup, row_ids, rows_page, save_layout
 from app.services.money.prices import suggested_line
 from app.services.records.computed import draft_totals
-from app.web.context import current_access, reads_only, request_user, session
+from app.web.context import current_access, request_user, session
 from app.web.inputs import json_object
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,7 +94,6 @@ class GridApi(BaseApi):
         )
 
     @expose("/<model_key>/rows", methods=["GET"])
-    @reads_only
     @signed_in
     @safe
     @service_errors
@@ -112,7 +111,6 @@ class GridApi(BaseApi):
         return jsonify(rows_page(session(), current_access(), _model(model_key), request.args))
 
     @expose("/<model_key>/ids", methods=["GET"])
-    @reads_only
     @signed_in
     @safe
     @service_errors

@@ -22,15 +22,6 @@ def writes_on_get(view: Any) -> Any:
     return view
 
 
-def reads_only(view: Any) -> Any:
-    """Mark a GET view that only reads (a page of grid rows): on PostgreSQL its statements run without a
-    transaction of their own (autocommit), which spares the BEGIN and ROLLBACK round trips of every request.
-    Each statement sees the data committed when it starts, exactly as in the READ COMMITTED transaction it
-    would otherwise run in (app.web.security._start_request)."""
-    view.jxc_reads_only = True
-    return view
-
-
 def request_user() -> Any:
     """The user of this request, from the session cookie or the JWT bearer token."""
     if current_user and current_user.is_authenticated:

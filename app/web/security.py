@@ -41,12 +41,7 @@ def _start_request() -> Any:
     g.jxc_rid_token = request_id_var.set(rid)
     if "locale" not in session:
         session["locale"] = request.accept_languages.best_match(LOCALES) or "zh"
-    no_transaction = request.method == "GET" and getattr(view, "jxc_reads_only", False)
-    if no_transaction and db.engine.dialect.name == "postgresql":
-        connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    else:
-        connection = db.session.connection()
-    stamps = registry_holder().refresh_if_stale(connection)
+    stamps = registry_holder().refresh_if_stale(db.session.connection())
     if stamps.reloaded:
         g.jxc_registry_reloaded = True
     settings_read_at(db.session, stamps.settings)
