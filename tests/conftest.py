@@ -18,7 +18,8 @@ from typing import Any
 import psycopg
 import pytest
 import redis
-from servers import DEMO_TEMPLATE_ENV
+
+from tests.servers import DEMO_TEMPLATE_ENV
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
