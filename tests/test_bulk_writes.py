@@ -90,6 +90,29 @@ def test_create_many_checks_every_row_and_writes_the_good_ones_set_based(app):
             )
         ).all()
         assert sorted(audited) == sorted((pk, "create", "admin") for pk in ids)
+        # each row's snapshot, written column by column, is the text `snapshot` of the stored row encodes to
+        from app.services.records.audit import audit_row
+        from app.services.records.serialize import snapshot
+
+        afters = dict(
+            db.session.execute(
+                select(audit_log.c.record_id, audit_log.c.after).where(
+                    audit_log.c.model == "item", audit_log.c.record_id.in_(ids)
+                )
+            ).all()
+        )
+        model = records.registry.model("item")
+        for pk, row in rows.items():
+            expected = audit_row(
+                user_id=None,
+                username="",
+                model="item",
+                record_id=pk,
+                action="create",
+                before=None,
+                after=snapshot(model, row),
+            )["after"]
+            assert afters[pk] == expected
         db.session.rollback()
 
 

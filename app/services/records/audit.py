@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.services.records.bulk import insert_rows
+from app.services.records.bulk import insert_columns, insert_rows
 from app.services.records.tables import audit_log
 
 if TYPE_CHECKING:
@@ -55,6 +55,35 @@ def write_audit(session: Session, **fields: Any) -> None:
 def write_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append audit rows built by `audit_row` in bulk (batches; COPY on PostgreSQL)."""
     insert_rows(session, audit_log, rows)
+
+
+def json_objects(columns: dict[str, list[Any]]) -> list[str]:
+    """Each row of `columns` ({key: its values, one per row}) as the JSON text of its {key: value} object, the
+    text `audit_row` writes for that dict."""
+    return [_TO_JSON(dict(zip(columns, row, strict=True))) for row in zip(*columns.values(), strict=True)]
+
+
+def write_created_audit(
+    session: Session, access: Access, model: str, record_ids: list[int], afters: list[str], at: dt.datetime
+) -> None:
+    """The audit rows of many rows created `at`: `afters` their snapshots as JSON text (`json_objects`), in one
+    bulk insert (COPY on PostgreSQL) built column by column."""
+    count = len(record_ids)
+    insert_columns(
+        session,
+        audit_log,
+        {
+            "at": [at] * count,
+            "user_id": [access.user_id] * count,
+            "username": [access.username] * count,
+            "model": [model] * count,
+            "record_id": record_ids,
+            "action": ["create"] * count,
+            "before": [None] * count,
+            "after": afters,
+            "request_id": [request_id_var.get()] * count,
+        },
+    )
 
 
 def change_row(

@@ -20,19 +20,25 @@ from sqlalchemy.types import NullType
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert `rows` (dicts of column name -> value, all with the same keys) into `table`."""
-    if not rows:
+    if rows:
+        insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def insert_columns(session: Session, table: Table, columns: dict[str, list[Any]]) -> None:
+    """Insert rows given as columns ({column name: its values, one per row}, all of one length) into `table`:
+    what `insert_rows` does, for a writer that holds its rows column by column (`create_many`)."""
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if not count:
         return
-    names = list(rows[0])
     dialect = session.get_bind().dialect
     copy = dialect.name == "postgresql"
     if not (copy or dialect.paramstyle == "qmark") or _needs_defaults(table, names):
-        session.execute(insert(table), rows)
+        rows = zip(*columns.values(), strict=True)
+        session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
         return
-    processors = [(n, table.c[n].type._cached_bind_processor(dialect)) for n in names]  # noqa: SLF001
-    if any(process is not None for _, process in processors):
-        values = list(zip(*[_bound([row[n] for row in rows], process) for n, process in processors], strict=True))
-    else:
-        values = [tuple([row[n] for n in names]) for row in rows]
+    bound = [map_distinct(columns[n], table.c[n].type._cached_bind_processor(dialect)) for n in names]  # noqa: SLF001
+    values = list(zip(*bound, strict=True))
     quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
     target = dialect.identifier_preparer.format_table(table)
     if copy:
@@ -60,9 +66,10 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + count))
 
 
-def _bound(values: list[Any], process: Any) -> list[Any]:
-    """One column's values as the bind processor sends them, each distinct value processed once (a chunk's
-    rows share their timestamps, prices and flags; None stays None)."""
+def map_distinct(values: list[Any], process: Any) -> list[Any]:
+    """`process` of each value, each distinct value processed once (a chunk's rows share their timestamps,
+    prices and flags; None stays None): a column's values as its bind processor sends them, or as the audit
+    trail has them."""
     if process is None:
         return values
     done: dict[tuple[type, Any], Any] = {}

@@ -58,6 +58,26 @@ def compute_own_fields(
         values[spec.name] = _rounded(spec, registry.compute(model.key, spec.name)(given))
 
 
+def compute_columns(registry: Registry, model: ModelSpec, columns: dict[str, list[Any]]) -> None:
+    """`compute_fields` for many rows of a model without lines held as columns ({field: its values}, every
+    data field): each computed field's column filled in turn. A handler that says what it reads (`@reads`) is
+    given those fields only, else every data field of the row."""
+    count = len(next(iter(columns.values()), []))
+    for spec in model.computed_fields:
+        handler = registry.compute(model.key, spec.name)
+        reads = getattr(handler, "reads", None)
+        names = list(columns) if reads is None or not set(reads) <= set(columns) else list(reads)
+        rows = (
+            (dict(zip(names, row, strict=True)) for row in zip(*(columns[name] for name in names), strict=True))
+            if names
+            else ({} for _ in range(count))
+        )
+        if FIELD_TYPES[spec.type].scale(spec) is None:  # text, dates: nothing to round
+            columns[spec.name] = [handler(row) for row in rows]
+        else:
+            columns[spec.name] = [_rounded(spec, handler(row)) for row in rows]
+
+
 def line_inputs(registry: Registry, model: ModelSpec) -> tuple[str, ...] | None:
     """The line fields a document's computed fields read (`lines.<field>` in their `@reads`); None when
     one of them does not say (every line field then)."""

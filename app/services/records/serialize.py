@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.sql.sqltypes import NullType
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, FieldType
 from app.services.access.rights import Access
+from app.services.records.bulk import map_distinct
 
 LABEL_CHUNK = 5000  # ids per query of link_labels
 
@@ -248,6 +250,16 @@ def snapshot(model: ModelSpec, row: Any, line_model: ModelSpec | None = None) ->
     if line_model is not None:
         data["lines"] = [snapshot(line_model, line) for line in row.lines]
     return data
+
+
+def snapshot_many(model: ModelSpec, columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """`snapshot` of many rows of a model without lines, held as columns ({column: its values}, every stored
+    column): {field: its values as the audit trail has them}, in `snapshot`'s order, each distinct value of a
+    column converted once."""
+    out: dict[str, list[Any]] = {"id": columns["id"]}
+    for name, column, to_json, spec in _snapshot_steps(model):
+        out[name] = columns[column] if to_json is None else map_distinct(columns[column], partial(to_json, spec))
+    return out
 
 
 def snapshot_columns(model: ModelSpec, row: Any, columns: Collection[str]) -> dict[str, Any]:

@@ -25,14 +25,14 @@ from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
-from app.services.records.audit import audit_change, change_row, write_audit_rows
-from app.services.records.bulk import among, insert_rows, new_ids
+from app.services.records.audit import audit_change, change_row, json_objects, write_audit_rows, write_created_audit
+from app.services.records.bulk import among, insert_columns, insert_rows, new_ids
 from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import (
     StreamedLines,
     apply_computed,
     apply_line_computed,
-    compute_fields,
+    compute_columns,
     compute_own_fields,
     line_inputs,
 )
@@ -41,7 +41,7 @@ from app.services.records.owners import note_new_owner, owner_of
 from app.services.records.query import base_select, get_row
 from app.services.records.resolver import Resolver
 from app.services.records.rules import after_create, check_change, check_creates, check_delete
-from app.services.records.serialize import snapshot, snapshot_columns
+from app.services.records.serialize import snapshot, snapshot_columns, snapshot_many
 from app.services.records.settings import field_default
 
 CONTROL_KEYS = {"id", "version", "line_no"}
@@ -50,13 +50,6 @@ MEMO_TYPES = (str, int, float)  # raw values whose parsed outcome a batch rememb
 MEMO_SIZE = 50_000
 NUMBERED_LINES = 200  # new lines of one document from which their ids are taken first (PostgreSQL)
 LINES_CHUNK = 5000  # lines per chunk of update_lines: checked, written and audited together, then let go
-
-
-class _Written:
-    """A row create_many wrote, as the audit snapshot and the scope check read it (no ORM object)."""
-
-    def __init__(self, columns: dict[str, Any]) -> None:
-        self.__dict__.update(columns)
 
 
 @dataclass
@@ -187,48 +180,47 @@ class RecordService:
         self._check_unique_many(model, parsed, [ref for _, ref in items], errors)
         for index, found in enumerate(check_creates(self.session, self.registry, model, parsed, [r for _, r in items])):
             errors[index].extend(found)
+        results: list[tuple[int | None, list]] = [(None, row_errors) for row_errors in errors]
+        good = [index for index, row_errors in enumerate(errors) if not row_errors]
+        if not good:
+            return results
+        # the good rows column by column: computed, inserted, scope-checked and audited without an object per row
+        kept = [parsed[index] for index in good]
+        count = len(kept)
+        data = {spec.name: [values.get(spec.name) for values in kept] for spec in data_fields}
+        compute_columns(self.registry, model, data)
         now = utcnow()
         stamps = {"created_at": now, "updated_at": now, "created_by": self.access.user_id}
         stamps["updated_by"] = self.access.user_id
-        names = [spec.name for spec in data_fields]
-        stored = [spec for spec in model.fields if spec.type != "lines" and spec.name not in ("id", "version")]
-        columns = [(spec.name, spec.column) for spec in stored]
-        good: list[int] = []
-        rows: list[dict[str, Any]] = []
-        for index, values in enumerate(parsed):
-            if errors[index]:
-                continue
-            full = {name: values.get(name) for name in names}
-            compute_fields(self.registry, model, full)
-            values.update(full)
-            values.update(stamps)
-            row = {column: values.get(name) for name, column in columns}
-            row["version"] = 1
-            rows.append(row)
-            good.append(index)
-        results: list[tuple[int | None, list]] = [(None, row_errors) for row_errors in errors]
-        if not rows:
-            return results
         table = self.registry.cls(model.key).__table__
         with self._flush_errors(model, None):
             self.session.flush()  # rows written through the ORM before (they are in the unique checks above)
-            for row, pk in zip(rows, new_ids(self.session, table, len(rows)), strict=True):
-                row["id"] = pk
-            insert_rows(self.session, table, rows)  # COPY on PostgreSQL, executemany on SQLite; no RETURNING
-        written = [_Written(row) for row in rows]
-        outside = self._outside_scope(model, written)
-        scoped = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
+            columns = {"id": new_ids(self.session, table, count), "version": [1] * count}
+            for spec in model.stored_fields:
+                if spec.name in stamps:
+                    columns[spec.column] = [stamps[spec.name]] * count
+                elif spec.name in data:
+                    columns[spec.column] = data[spec.name]
+                elif spec.name not in columns:
+                    columns[spec.column] = [values.get(spec.name) for values in kept]
+            insert_columns(self.session, table, columns)  # COPY on PostgreSQL, executemany on SQLite; no RETURNING
+        ids = columns["id"]
+        outside = self._outside_scope(model, ids)
         if outside:
             self.session.execute(delete(table).where(table.c.id.in_(outside)))
-        audit = []
-        for index, row in zip(good, written, strict=True):
-            ref = items[index][1]
-            if row.id in outside:
+            scoped = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
+        afters = json_objects(snapshot_many(model, columns))
+        audited: list[int] = []
+        texts: list[str] = []
+        for index, pk, after in zip(good, ids, afters, strict=True):
+            if pk in outside:
+                ref = items[index][1]
                 results[index] = (None, [CellError(name, t("out_of_scope"), ref) for name in scoped or ["_record"]])
                 continue
-            results[index] = (row.id, [])
-            audit.append(change_row(self.access, model.key, row.id, "create", None, snapshot(model, row), now))
-        write_audit_rows(self.session, audit)
+            results[index] = (pk, [])
+            audited.append(pk)
+            texts.append(after)
+        write_created_audit(self.session, self.access, model.key, audited, texts, now)
         return results
 
     def _defaults(self, model: ModelSpec, data_fields: tuple[FieldSpec, ...]) -> dict[str, Any]:
@@ -273,13 +265,12 @@ class RecordService:
                     shown = FIELD_TYPES[spec.type].to_json(spec, values_list[index][spec.name])
                     errors[index].append(CellError(spec.name, t("duplicate", value=shown), refs[index]))
 
-    def _outside_scope(self, model: ModelSpec, rows: list[Any]) -> set[int]:
+    def _outside_scope(self, model: ModelSpec, ids: list[int]) -> set[int]:
         """The ids of written rows the user's row scope does not cover (one query)."""
         scope = self.access.scope(model)
         if scope is None:
             return set()
         cls = self.registry.cls(model.key)
-        ids = [row.id for row in rows]
         seen = set(self.session.execute(select(cls.id).where(cls.id.in_(ids), scope)).scalars())
         return {pk for pk in ids if pk not in seen}
 
