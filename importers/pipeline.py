@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 MODES = ("all", "valid")
 ACTIONS = ("create", "update", "upsert")
 CHUNK = 2000
+SEEN_CELLS = 5000  # distinct cells of a column whose parsed value validation keeps (codes and names are all new)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 Progress = Callable[[int, int], None]
@@ -403,15 +404,29 @@ def validate(
     keys_seen: dict[Any, int] = {}
     unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}
     parsed_keys: dict[int, Any] = {}
-    typed: dict[int, dict[str, Any]] = {}
+    typed: dict[int, dict[str, Any]] = {row_no: {} for row_no, _ in payloads}
+    for name in dict.fromkeys(match.mapping.values()):  # column by column: columns repeat their values
+        spec = fields[name]
+        seen: dict[tuple[type, Any], Any] = {}  # a cell -> (its value,) or its problem, each parsed once
+        for row_no, payload in payloads:
+            raw = payload.get(name)
+            if raw is None:
+                continue
+            cell = (raw.__class__, raw)  # 1 and 1.0 and True are equal but not parsed alike
+            found = seen.get(cell)
+            if found is None:
+                try:
+                    found = (records.parse_value(spec, raw),)
+                except ValueProblem as exc:
+                    found = str(exc)
+                if len(seen) < SEEN_CELLS:
+                    seen[cell] = found
+            if found.__class__ is str:
+                issue(row_no, name, found)
+            else:
+                typed[row_no][name] = found[0]
     for row_no, payload in payloads:
-        values: dict[str, Any] = {}
-        typed[row_no] = values
-        for name, raw in payload.items():
-            try:  # a batch's service remembers what a plain value parsed to (columns repeat their values)
-                values[name] = records.parse_value(fields[name], raw)
-            except ValueProblem as exc:
-                issue(row_no, name, str(exc))
+        values = typed[row_no]
         key_value = values.get(key)
         if action != "create" and key not in payload:  # (update and upsert have the key column)
             issue(row_no, key, t("required"))

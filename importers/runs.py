@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from app.clock import utcnow
 from app.errors import CellError, NotFound, ServiceError, ValidationFailed
 from app.i18n import t
-from app.services.records.bulk import insert_rows
+from app.services.records.bulk import insert_columns, insert_rows
 from app.services.records.write import RecordService
 from importers.matcher import normalise_header
 from importers.tables import import_change, import_layout, import_run
@@ -77,32 +77,37 @@ def record_import(
         )
     )
     import_id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
-    rows = (
-        [
-            {"import_id": import_id, "record_id": pk, "op": "create", "version": version, "before": None}
-            for pk, version in outcome.created_ids
-        ]
-        + [
-            {
-                "import_id": import_id,
-                "record_id": change["id"],
-                "op": "update",
-                "version": change["version"],
-                "before": json.dumps(change["before"], ensure_ascii=False, default=str),
-            }
-            for change in outcome.updated_rows
-        ]
-        + [
-            {
-                "import_id": import_id,
-                "record_id": change["id"],
-                "op": "follow",
-                "version": change["version"],
-                "before": json.dumps(change["before"], ensure_ascii=False, default=str),
-            }
-            for change in outcome.followed_rows
-        ]
+    created = len(outcome.created_ids)
+    insert_columns(  # the created rows (most of a large import) column by column
+        session,
+        import_change,
+        {
+            "import_id": [import_id] * created,
+            "record_id": [pk for pk, _ in outcome.created_ids],
+            "op": ["create"] * created,
+            "version": [version for _, version in outcome.created_ids],
+            "before": [None] * created,
+        },
     )
+    rows = [
+        {
+            "import_id": import_id,
+            "record_id": change["id"],
+            "op": "update",
+            "version": change["version"],
+            "before": json.dumps(change["before"], ensure_ascii=False, default=str),
+        }
+        for change in outcome.updated_rows
+    ] + [
+        {
+            "import_id": import_id,
+            "record_id": change["id"],
+            "op": "follow",
+            "version": change["version"],
+            "before": json.dumps(change["before"], ensure_ascii=False, default=str),
+        }
+        for change in outcome.followed_rows
+    ]
     insert_rows(session, import_change, rows)
     return import_id
 
