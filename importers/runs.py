@@ -93,20 +93,12 @@ def record_import(
         {
             "import_id": import_id,
             "record_id": change["id"],
-            "op": "update",
+            "op": op,
             "version": change["version"],
             "before": json.dumps(change["before"], ensure_ascii=False, default=str),
         }
-        for change in outcome.updated_rows
-    ] + [
-        {
-            "import_id": import_id,
-            "record_id": change["id"],
-            "op": "follow",
-            "version": change["version"],
-            "before": json.dumps(change["before"], ensure_ascii=False, default=str),
-        }
-        for change in outcome.followed_rows
+        for op, changes in (("update", outcome.updated_rows), ("follow", outcome.followed_rows))
+        for change in changes
     ]
     insert_rows(session, import_change, rows)
     return import_id
