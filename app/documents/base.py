@@ -31,6 +31,9 @@ class DocumentBehaviour:
     reserves = False  # submitting reserves stock for the lines (a sales order): closing releases the rest
     moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
+    # lines posted at a time (None: all at once, for checks that span lines: a credit limit, a serial on two
+    # lines, what lines take from an order); each chunk is checked, posted and let go of before the next
+    line_chunk: int | None = None
 
     def __init__(self, ctx: PostingContext | None = None) -> None:
         self._ctx = ctx
@@ -42,6 +45,9 @@ class DocumentBehaviour:
         if self._ctx is None:
             raise RuntimeError("this behaviour was made without a posting context")
         return self._ctx
+
+    def prepare_post(self, doc: Any) -> None:
+        """Before the lines are read for posting (a whole-warehouse stocktake adds the stock no line counts)."""
 
     def validate(self, doc: Any, lines: list[Any]) -> None:
         """Everything that must hold before the document posts: each line's unit, then the document's checks."""

@@ -72,8 +72,12 @@ class PostingContext(Protocol):
         """(item, batch, qty) of every stock not at zero in the warehouse (items of the category, when given)."""
         ...
 
-    def add_line(self, doc: Any, model_key: str, values: dict[str, Any]) -> Any:
-        """A new line of `doc` with these column values, flushed (it has its id)."""
+    def add_lines(self, doc: Any, model_key: str, rows: list[dict[str, Any]]) -> None:
+        """New lines of `doc` with these column values after its last, flushed."""
+        ...
+
+    def line_slots(self, doc: Any, model_key: str) -> list[tuple[int, int, str, Decimal | None]]:
+        """(line id, item, batch stripped, qty counted) of each line of a stocktake, in line order."""
         ...
 
     def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:

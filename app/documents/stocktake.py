@@ -27,7 +27,7 @@ from app.ledger.effects import IN, OUT, Effect
 from app.ledger.valuation import Move
 from app.meta.types import plain_decimal
 from app.services.records.bulk import among
-from app.services.stock.bulk import chunked
+from app.services.stock.bulk import CHUNK, chunked
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
@@ -38,6 +38,7 @@ class Stocktake(DocumentBehaviour):
 
     moves_stock = True
     qty_field = "counted_qty"
+    line_chunk = CHUNK  # its checks are per line (a serial counted on lines of two chunks: the writer refuses it)
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         super().new_line_values(session, registry, model, doc, values)
@@ -70,29 +71,34 @@ class Stocktake(DocumentBehaviour):
                 line.book_qty = books[(line.item_id, (line.batch or "").strip())]
         return errors
 
-    def validate(self, doc: Any, lines: list[Any]) -> None:
+    def prepare_post(self, doc: Any) -> None:
         """A whole-warehouse count first adds the stock no line counts, counted 0 (a loss of all of it)."""
         if getattr(doc, "scope", None) == "whole":
-            lines.extend(self._uncounted(doc, lines))
-        super().validate(doc, lines)
+            self._uncounted(doc)
 
-    def _uncounted(self, doc: Any, lines: list[Any]) -> list[Any]:
+    def _uncounted(self, doc: Any) -> None:
         """Lines counted 0 for each stock of the warehouse (and category) with no counted line. The book is
-        what is on hand now, so the stock ends at 0 whatever moved since the snapshot."""
-        counted = {(line.item_id, (line.batch or "").strip()) for line in lines if line.counted_qty is not None}
+        what is on hand now, so the stock ends at 0 whatever moved since the snapshot. The lines are read as
+        (id, item, batch, counted) only; a line listed but not counted is counted 0 where it is."""
+        slots = self.ctx.line_slots(doc, "stocktake")
+        counted = {(item_id, batch) for _, item_id, batch, qty in slots if qty is not None}
+        listed: dict[tuple[int, str], int] = {}
+        for line_id, item_id, batch, qty in slots:
+            if qty is None:
+                listed.setdefault((item_id, batch), line_id)
+        del slots
         category = getattr(doc, "category_id", None)
         added = []
         for item_id, batch, qty in self.ctx.stock_on_hand(doc.warehouse_id, category):
-            if (item_id, batch.strip()) in counted:
+            key = (item_id, batch.strip())
+            if key in counted:
                 continue
-            for line in lines:  # a line listed but not counted is counted 0 where it is
-                if (line.item_id, (line.batch or "").strip()) == (item_id, batch.strip()) and line.counted_qty is None:
-                    line.counted_qty, line.book_qty = Decimal(0), qty
-                    break
+            if key in listed:
+                line = self.ctx.row("stocktake_line", listed[key])
+                line.counted_qty, line.book_qty = Decimal(0), qty
             else:
-                values = {"item_id": item_id, "batch": batch or None, "book_qty": qty, "counted_qty": Decimal(0)}
-                added.append(self.ctx.add_line(doc, "stocktake", values))
-        return added
+                added.append({"item_id": item_id, "batch": batch or None, "book_qty": qty, "counted_qty": Decimal(0)})
+        self.ctx.add_lines(doc, "stocktake", added)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         effects: list[Effect] = []

@@ -10,11 +10,12 @@ number meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -37,7 +38,7 @@ from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
 from app.services.records.bulk import among
-from app.services.records.computed import apply_computed
+from app.services.records.computed import apply_computed, apply_own_computed
 from app.services.records.query import get_row
 from app.services.records.settings import policy
 from app.services.stock.bulk import chunked, write_changed
@@ -246,33 +247,104 @@ class PostingService:
         """Approval levels from approvals.yaml by amount, plus any the document adds (over budget)."""
         chain = self.registry.meta.approvals.get(model.key)
         levels = chain.required(getattr(doc, chain.amount_field)) if chain is not None else ()
-        lines = list(doc.lines) if model.lines_model else []
+        lines = DocumentLines(doc) if model.lines_model else []
         extra = self.registry.behaviour(model.key, self).extra_approvals(doc, lines)
         return levels + tuple(level for level in extra if level.role not in {lv.role for lv in levels})
 
     def _post_document(
         self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit", **marks: Any
     ) -> Any:
-        """Post the stock effects of a document that just became submitted, and commit."""
-        lines = list(doc.lines) if model.lines_model else []
+        """Post the stock effects of a document that just became submitted, and commit.
+
+        One path for every document: its lines in chunks (`_line_chunks`), each checked, turned into effects,
+        posted through the one stock writer and given back what posting learned, in the one transaction. A
+        document whose behaviour has no `line_chunk` is one chunk of all its lines (its checks span lines: a
+        credit limit, a serial on two lines, what follow-ons take from an order); a stocktake reads 5,000
+        lines at a time and lets each chunk go before the next. Bad cells are named by their place in the
+        whole document; the cells of every chunk are checked before a refusal. The audit row is written before
+        the last chunk locks its stock rows (with the number of moves), the serials stored after it posts."""
         behaviour = self.registry.behaviour(model.key, self)
         stock = self._stock_writer()
-        apply_computed(self.registry, model, doc)  # the lines' money as their values make it now
-        write_changed(self.session, lines)  # set-based, not one UPDATE a line at the next flush
-        behaviour.validate(doc, lines)
-        effects = behaviour.stock_effects(doc, lines)
-        self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
-        # audited before the stock rows are locked (the same transaction: a refusal takes it back too)
-        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=len(effects), **marks)
-        moves = stock.post(model, doc, effects)
-        stock.save_serials()
-        behaviour.after_post(doc, lines, moves)
-        apply_computed(self.registry, model, doc)
-        write_changed(self.session, lines)  # what posting set on the lines (their cost), set-based
+        behaviour.prepare_post(doc)
+        self.session.flush()  # what it changed is written before the lines are read anew
+        whole = behaviour.line_chunk is None
+        errors: list[CellError] = []
+        count, directions = 0, set()
+        for places, lines, last in self._line_chunks(model, doc, behaviour.line_chunk):
+            try:
+                apply_computed(self.registry, model, doc, lines, whole)  # the lines' money as their values make it now
+                write_changed(self.session, lines)  # set-based, not one UPDATE a line at the next flush
+                behaviour.validate(doc, lines)
+                effects = behaviour.stock_effects(doc, lines)
+            except ValidationFailed as exc:
+                errors += _placed(exc.errors, places)
+            if not errors:  # once a chunk is refused nothing more posts: the rest are only checked
+                self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
+                count += len(effects)
+                directions.update(e.direction for e in effects)
+                if last:  # audited before the stock rows are locked (the same transaction: a refusal takes it back)
+                    self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
+                try:
+                    moves = stock.post(model, doc, effects)
+                except ValidationFailed as exc:
+                    raise ValidationFailed(_placed(exc.errors, places), exc.summary) from exc
+                if last:
+                    stock.save_serials()
+                behaviour.after_post(doc, lines, moves)
+                apply_computed(self.registry, model, doc, lines, whole)
+                write_changed(self.session, lines)  # what posting set on the lines (their cost), set-based
+            if not whole:
+                self._let_go(lines)
+        if errors:
+            raise ValidationFailed(errors)
+        if not whole:
+            apply_own_computed(self.session, self.registry, model, doc)  # its totals, from every line
         self.session.flush()
         self._done(doc)
-        self.message = behaviour.posted_text(doc) or _posted_text(effects)
+        self.message = behaviour.posted_text(doc) or _posted_text(directions)
         return doc
+
+    def _line_chunks(
+        self, model: ModelSpec, doc: Any, size: int | None
+    ) -> Iterator[tuple[list[int] | None, list[Any], bool]]:
+        """(places, lines, last) for each chunk of the document's lines: one of all of them in line order (the
+        document's own list, `places` None) when `size` is None; else `size` at a time as the database has them
+        now, in (item, batch, line) order, each line's place in the document in `places`. Taken in item order,
+        each chunk's stock keys follow the one before's: the balance rows are still locked in the one fixed
+        order, chunk after chunk, as for a document posted at once. A document without lines is one chunk of none."""
+        if not model.lines_model or size is None:
+            yield None, list(doc.lines) if model.lines_model else [], True
+            return
+        line_cls = self.registry.cls(model.lines_model)
+        mine = line_cls.parent_id == doc.id
+        place = {
+            line_id: n
+            for n, line_id in enumerate(
+                self.session.scalars(select(line_cls.id).where(mine).order_by(line_cls.line_no, line_cls.id))
+            )
+        }
+        batch = getattr(line_cls, "batch", None)
+        order = [line_cls.item_id] + ([func.coalesce(batch, "")] if batch is not None else [])
+        order += [line_cls.line_no, line_cls.id]
+        ids = list(self.session.scalars(select(line_cls.id).where(mine).order_by(*order)))
+        for start in range(0, max(len(ids), 1), size):
+            part = ids[start : start + size]
+            found = {
+                line.id: line
+                for line in self.session.scalars(
+                    select(line_cls)
+                    .where(mine, among(self.session, line_cls.id, part))
+                    .execution_options(populate_existing=True)
+                )
+            }
+            yield [place[i] for i in part], [found[i] for i in part], start + size >= len(ids)
+
+    def _let_go(self, lines: list[Any]) -> None:
+        """A posted chunk of lines leaves the session (written, nothing pending) with what was read for it."""
+        self.session.flush()
+        for line in lines:
+            self.session.expunge(line)
+        self._tracked = {}
 
     def _done(self, doc: Any = None) -> None:
         """The end of an action: commit (or, inside a caller's transaction, flush). The document and its lines
@@ -518,20 +590,29 @@ class PostingService:
         rows = self.session.execute(stmt.order_by(balance.item_id, balance.batch)).all()
         return [(row.item_id, row.batch or "", Decimal(row.qty)) for row in rows]
 
-    def add_line(self, doc: Any, model_key: str, values: dict[str, Any]) -> Any:
-        """A new line of `doc` with these column values, flushed (it has its id)."""
-        now = utcnow()
-        line = self.registry.cls(f"{model_key}_line")(
-            created_at=now,
-            created_by_id=self.access.user_id,
-            updated_at=now,
-            updated_by_id=self.access.user_id,
-            line_no=len(doc.lines) + 1,
-            **values,
+    def add_lines(self, doc: Any, model_key: str, rows: list[dict[str, Any]]) -> None:
+        """New lines of `doc` with these column values after its last, flushed (its `lines` read anew if asked)."""
+        if not rows:
+            return
+        line_cls = self.registry.cls(f"{model_key}_line")
+        last = self.session.execute(select(func.max(line_cls.line_no)).where(line_cls.parent_id == doc.id)).scalar()
+        now, user = utcnow(), self.access.user_id
+        stamp = {"created_at": now, "created_by_id": user, "updated_at": now, "updated_by_id": user}
+        self.session.add_all(
+            line_cls(parent_id=doc.id, line_no=(last or 0) + n, **stamp, **values) for n, values in enumerate(rows, 1)
         )
-        doc.lines.append(line)
         self.session.flush()
-        return line
+        self.session.expire(doc, ["lines"])
+
+    def line_slots(self, doc: Any, model_key: str) -> list[tuple[int, int, str, Decimal | None]]:
+        """(line id, item, batch stripped, qty counted) of each line of a stocktake, in line order."""
+        line_cls = self.registry.cls(f"{model_key}_line")
+        rows = self.session.execute(
+            select(line_cls.id, line_cls.item_id, line_cls.batch, line_cls.counted_qty)
+            .where(line_cls.parent_id == doc.id)
+            .order_by(line_cls.line_no, line_cls.id)
+        )
+        return [(line_id, item_id, (batch or "").strip(), qty) for line_id, item_id, batch, qty in rows]
 
     def serials_in_stock(self, item_id: int, warehouse_id: int, batch: str, at: Any = None) -> set[str]:
         """The item's serials in stock in this warehouse and batch as of `at` (now when None)."""
@@ -563,9 +644,40 @@ def commit_keeping(session: Session | scoped_session[Session], kept: list[Any]) 
                 real.expire(row)
 
 
-def _posted_text(effects: list[Effect]) -> str:
-    """What posting these effects did: moved stock, reserved it for an order, or only changed the status."""
-    directions = {effect.direction for effect in effects}
+def _placed(errors: list[CellError], places: list[int] | None) -> list[CellError]:
+    """Cell errors of a chunk of lines (`lines.<i>...`, i its place in the chunk) named by each line's place in
+    the whole document (`places`; None: the chunk is the whole document)."""
+    if places is None:
+        return errors
+    placed = []
+    for error in errors:
+        head, _, rest = error.field.partition(".")
+        index, dot, tail = rest.partition(".")
+        if head == "lines" and index.isdigit():
+            error = replace(error, field=f"lines.{places[int(index)]}{dot}{tail}")
+        placed.append(error)
+    return placed
+
+
+class DocumentLines(Sequence[Any]):
+    """A document's lines, read (as `doc.lines`) only when something asks for them: a stocktake's approval
+    levels do not, and its 100,000 lines are not read whole to learn that."""
+
+    def __init__(self, doc: Any) -> None:
+        self._doc = doc
+
+    def __len__(self) -> int:
+        return len(self._doc.lines)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._doc.lines[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._doc.lines)
+
+
+def _posted_text(directions: set[str]) -> str:
+    """What posting moves in these directions did: moved stock, reserved it for an order, or only changed the status."""
     if directions & {IN, OUT}:
         return t("submitted_ok")
     return t("outcome_reserved") if RESERVE in directions else t("outcome_submitted")

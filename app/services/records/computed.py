@@ -12,6 +12,8 @@ from contextlib import suppress
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger.compute import total_amount, total_qty, total_tax, total_with_tax
@@ -118,20 +120,43 @@ class StreamedLines(Sequence[dict[str, Any]]):
         return self._rows()[index]
 
 
-def apply_computed(registry: Registry, model: ModelSpec, row: Any) -> None:
+def apply_computed(
+    registry: Registry, model: ModelSpec, row: Any, lines: Sequence[Any] | None = None, whole: bool = True
+) -> None:
     """Set a row's computed fields (and first its lines', one line at a time) from its values, as saved. The
     document's own fields read its lines' values as they are asked for (`RowsAsValues`): a posting of 100,000
-    lines holds no list of their values (nor a copy of it per total)."""
+    lines holds no list of their values (nor a copy of it per total).
+
+    `lines`: the document's lines to compute (`row.lines` when None). When they are not the `whole` document
+    (a posting in chunks), only they are set; its own fields come at the end from the table (`apply_own_computed`)."""
     line_model = registry.model(model.lines_model) if model.lines_model else None
     values = _values(model, row)
     if line_model is None:
         compute_fields(registry, model, values)
     else:
         header = dict(values)
-        lines = row.lines
+        lines = row.lines if lines is None else lines
         for line in lines:
             apply_line_computed(registry, line_model, line, header)
+        if not whole:
+            return
         compute_own_fields(registry, model, values, RowsAsValues(line_model, lines))
+    _assign_computed(model, row, values)
+
+
+def apply_own_computed(session: Any, registry: Registry, model: ModelSpec, row: Any) -> None:
+    """Set a document's own computed fields from its lines as the table has them now, streamed (only the line
+    fields they read): its totals over 100,000 lines without holding them."""
+    if not model.computed_fields or not model.lines_model:
+        return
+    line_model = registry.model(model.lines_model)
+    line_cls = registry.cls(line_model.key)
+    names = line_inputs(registry, model)
+    names = tuple(spec.name for spec in line_model.data_fields) if names is None else names
+    columns = [getattr(line_cls, line_model.field(name).column) for name in names]  # type: ignore[union-attr]
+    stmt = select(*columns).where(line_cls.parent_id == row.id).order_by(line_cls.line_no)
+    values = _values(model, row)
+    compute_own_fields(registry, model, values, StreamedLines(session, stmt, names))
     _assign_computed(model, row, values)
 
 

@@ -54,7 +54,8 @@ def bulk_update(
         stmt = update(table).where(table.c.id == bindparam("_id"))
         if versioned:
             stmt = stmt.where(table.c.version == bindparam("__version"))
-        stmt = stmt.values({name: bindparam(f"_{name}") for name in names} | {n: table.c[n] + 1 for n in increments})
+        bumped = (*increments, "version") if versioned else increments  # as PostgreSQL's statement does
+        stmt = stmt.values({name: bindparam(f"_{name}") for name in names} | {n: table.c[n] + 1 for n in bumped})
         for part in chunked(rows, 1000):
             done = session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in part])
             if versioned and done.rowcount != len(part):
