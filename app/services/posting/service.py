@@ -294,7 +294,7 @@ class PostingService:
                 apply_computed(self.registry, model, doc, lines, whole)
                 write_changed(self.session, lines)  # what posting set on the lines (their cost), set-based
             if not whole:
-                self._let_go(lines)
+                self._let_go()  # the chunk's lines go with the loop's reference to them
         if errors:
             raise ValidationFailed(errors)
         if not whole:
@@ -339,11 +339,11 @@ class PostingService:
             }
             yield [place[i] for i in part], [found[i] for i in part], start + size >= len(ids)
 
-    def _let_go(self, lines: list[Any]) -> None:
-        """A posted chunk of lines leaves the session (written, nothing pending) with what was read for it."""
+    def _let_go(self) -> None:
+        """A posted chunk of lines is let go of: written, with nothing pending, the session holds its lines only
+        weakly (expunging 100,000 lines one by one cost more than the garbage collector does), nor what was
+        read for them."""
         self.session.flush()
-        for line in lines:
-            self.session.expunge(line)
         self._tracked = {}
 
     def _done(self, doc: Any = None) -> None:
