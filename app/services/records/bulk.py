@@ -66,6 +66,36 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + count))
 
 
+_UNNEST_INSERTS: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def unnest_insert(
+    session: Session, table: Table, rows: list[dict[str, Any]], prefix: str = "i_"
+) -> tuple[str, dict[str, list[Any]]] | None:
+    """PostgreSQL: `INSERT INTO table (...) SELECT * FROM unnest(CAST(:i_0 AS type[]), ...)` for these rows (all with
+    the same keys) and its parameters, one array a column as the bind processors send them: any number of rows in
+    one statement and one round trip (COPY waits for the server twice, at its start and at its end), which a
+    caller may send as a data-modifying WITH of another statement. None when a column left out has a default
+    SQLAlchemy fills in (`insert_rows` then)."""
+    names = list(rows[0])
+    if _needs_defaults(table, names):
+        return None
+    dialect = session.get_bind().dialect
+    key = (table.name, prefix, tuple(names))
+    if key not in _UNNEST_INSERTS:
+        preparer = dialect.identifier_preparer
+        arrays = ", ".join(
+            f"CAST(:{prefix}{n} AS {table.c[name].type.compile(dialect=dialect)}[])" for n, name in enumerate(names)
+        )
+        quoted = ", ".join(preparer.quote(name) for name in names)
+        _UNNEST_INSERTS[key] = f"INSERT INTO {preparer.format_table(table)} ({quoted}) SELECT * FROM unnest({arrays})"
+    params = {
+        f"{prefix}{n}": map_distinct([row[name] for row in rows], table.c[name].type._cached_bind_processor(dialect))  # noqa: SLF001
+        for n, name in enumerate(names)
+    }
+    return _UNNEST_INSERTS[key], params
+
+
 def map_distinct(values: list[Any], process: Any) -> list[Any]:
     """`process` of each value, each distinct value processed once (a chunk's rows share their timestamps,
     prices and flags; None stays None): a column's values as its bind processor sends them, or as the audit

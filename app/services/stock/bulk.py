@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.services.records.bulk import insert_rows
+from app.services.records.bulk import insert_rows, unnest_insert
 
 T = TypeVar("T")
 
@@ -70,6 +70,36 @@ def bulk_update(
             raise StaleDataError(f"{table.name}: {len(part) - done.rowcount} rows changed meanwhile")
 
 
+def insert_and_update(
+    session: Session,
+    insert_table: Table,
+    inserts: list[dict[str, Any]],
+    update_table: Table,
+    updates: list[dict[str, Any]],
+    increments: Sequence[str] = (),
+) -> None:
+    """bulk_insert(inserts), then bulk_update(updates). On PostgreSQL, when each fits one statement, both are one
+    statement (the INSERT a data-modifying WITH of the UPDATE): one round trip where COPY and the UPDATE took
+    three. Posting holds its balance locks from their read to the commit, and on a busy machine a thread waits
+    for a core and its process's interpreter after every answer from the server: each round trip less is that
+    wait less under the locks."""
+    dialect = session.get_bind().dialect
+    together = dialect.name == "postgresql" and inserts and updates and max(len(inserts), len(updates)) <= CHUNK
+    insert = unnest_insert(session, insert_table, inserts) if together else None
+    if insert is None:
+        bulk_insert(session, insert_table, inserts)
+        bulk_update(session, update_table, updates, increments)
+        return
+    insert_sql, params = insert
+    names = tuple(name for name in updates[0] if name != "id")
+    update_sql = _unnest_update(update_table, names, tuple(increments), False, dialect)
+    params.update({name: [row[name] for row in updates] for name in ("id", *names)})
+    key = (insert_sql, update_sql.text)
+    if key not in _TOGETHER:
+        _TOGETHER[key] = text(f"WITH inserted AS ({insert_sql}) {update_sql.text}")
+    session.execute(_TOGETHER[key], params)
+
+
 def write_changed(session: Session, objects: Sequence[Any]) -> None:
     """Write the changed columns of these persistent ORM rows (a document's lines, after posting set
     their cost) set-based instead of one UPDATE each: grouped by which columns changed, version
@@ -119,6 +149,7 @@ def write_changed(session: Session, objects: Sequence[Any]) -> None:
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool], Any] = {}
+_TOGETHER: dict[tuple[str, str], Any] = {}  # insert_and_update's statements by their two texts
 
 
 def _unnest_update(

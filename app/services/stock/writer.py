@@ -44,7 +44,7 @@ from app.meta.types import plain_decimal
 from app.services.records.bulk import among, keys_among
 from app.services.records.computed import compute_fields
 from app.services.records.settings import policy
-from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked
+from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked, insert_and_update
 from app.services.stock.cost_layers import (
     FIFO,
     MOVING_AVERAGE,
@@ -580,9 +580,13 @@ class StockWriter:
             self._save_moves()
 
     def _save_moves(self) -> None:
-        """Insert the kept stock_move rows with their computed fields (its direction), in posting order."""
+        """Insert the kept stock_move rows, in posting order."""
+        bulk_insert(self.session, self.registry.cls("stock_move").__table__, self._pending_moves())
+
+    def _pending_moves(self) -> list[dict[str, Any]]:
+        """The kept stock_move rows with their computed fields (its direction), its columns only; no longer kept."""
         if not self._moves:
-            return
+            return []
         move_model = self.registry.model("stock_move")
         computed = [spec for spec in move_model.data_fields if spec.compute]
         rows = self._moves
@@ -591,7 +595,7 @@ class StockWriter:
             for row in rows:
                 compute_fields(self.registry, move_model, row)
         table = self.registry.cls("stock_move").__table__
-        bulk_insert(self.session, table, [{k: v for k, v in row.items() if k in table.c} for row in rows])
+        return [{k: v for k, v in row.items() if k in table.c} for row in rows]
 
     def _save_balances(self, slots: dict[StockKey, _Slot]) -> None:
         """Write the new balances, and the latest average cost of items whose average a move may have
@@ -600,12 +604,14 @@ class StockWriter:
         Moving-average issues leave the average unchanged, so such deliveries never lock item rows; a
         FIFO issue takes the oldest layers and leaves another average, and a reversal takes a move out
         at its own value: both update the item's cost price too."""
-        self._save_moves()
         now = utcnow()
         item_cls = self.registry.cls("item")
         balance_table = self.registry.cls("stock_balance").__table__
-        bulk_update(
+        # the last moves and the balances in one statement where they fit one (PostgreSQL)
+        insert_and_update(
             self.session,
+            self.registry.cls("stock_move").__table__,
+            self._pending_moves(),
             balance_table,
             [
                 {
