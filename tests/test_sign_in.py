@@ -229,3 +229,27 @@ def test_cookies_are_secure_and_hsts_sent_behind_tls(app, monkeypatch):
     assert "Secure" in page.headers.get("Set-Cookie", "") and "max-age" in page.headers["Strict-Transport-Security"]
     with behind.app_context():
         db.session.remove()
+
+
+def test_a_token_used_before_is_still_refused_once_it_ends_or_expires(app, person):
+    """Tokens are verified once per process and remembered (app.views.security_manager.VerifiedTokens): a
+    remembered token still ends with its sign-in and at its expiry."""
+    from datetime import timedelta
+
+    from flask_appbuilder.security.sqla.models import User
+    from flask_jwt_extended import create_access_token
+
+    client = app.test_client()
+    token = bearer(app, person)
+    assert client.get("/api/v1/grid/item/rows?size=1", headers=token).status_code == 200
+    assert client.get("/api/v1/grid/item/rows?size=1", headers=token).status_code == 200  # the remembered token
+    assert client.post("/api/v1/security/logout", headers=token).status_code == 200
+    assert client.get("/api/v1/grid/item/rows?size=1", headers=token).status_code == 401
+    with app.app_context():
+        pk = db.session.execute(select(User.id).where(User.username == person)).scalar_one()
+        short = create_access_token(str(pk), expires_delta=timedelta(seconds=2))
+    headers = {"Authorization": f"Bearer {short}"}
+    assert client.get("/api/v1/grid/item/rows?size=1", headers=headers).status_code == 200
+    time.sleep(2.2)
+    assert client.get("/api/v1/grid/item/rows?size=1", headers=headers).status_code == 401
+    assert client.get("/api/v1/item/", headers=headers).status_code == 401

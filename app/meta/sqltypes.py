@@ -10,6 +10,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
+NUMERIC_OID = 1700  # PostgreSQL's type id of NUMERIC, as psycopg reports a result column's type
+
+
 class ExactDecimal(TypeDecorator):
     """NUMERIC(p, s) on PostgreSQL; a scaled BIGINT on SQLite (which has no decimal type).
 
@@ -36,6 +39,13 @@ class ExactDecimal(TypeDecorator):
         if dialect.name == "sqlite":
             return int(value.scaleb(self.scale).to_integral_value())
         return value
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """None (values as the driver reads them) for PostgreSQL's NUMERIC, which psycopg reads as a Decimal
+        already: a page of 100 items made each of its 900 decimals again."""
+        if dialect.name == "postgresql" and coltype == NUMERIC_OID:
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:

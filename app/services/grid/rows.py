@@ -156,10 +156,12 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
         ids = filtered.with_only_columns(cls.id).where(condition).order_by(*order).limit(size).subquery()
     else:
         ids = filtered.with_only_columns(cls.id).order_by(*order).limit(size).offset(offset).subquery()
-    rows = list(session.execute(select(*cls.__table__.c).join(ids, ids.c.id == cls.id).order_by(*order)))
+    # plain rows through the session's connection (a read: nothing to flush), without the ORM's result layer
+    conn, every_column = session.connection(), _every_column(access, model)
+    rows = list(conn.execute(every_column.join(ids, ids.c.id == cls.id).order_by(*order)))
     if keyset is not None and tail is not None and len(rows) < size:  # the NULLs sorted after every value
         more = tail.with_only_columns(cls.id).order_by(*order).limit(size - len(rows)).subquery()
-        rows += session.execute(select(*cls.__table__.c).join(more, more.c.id == cls.id).order_by(*order))
+        rows += conn.execute(every_column.join(more, more.c.id == cls.id).order_by(*order))
     if len(rows) < size and (rows or page == 1):
         count, exact = offset + len(rows), True  # the last page: the total is known without counting
     elif not rows:  # past an estimated end: count once, the pager corrects itself
@@ -173,6 +175,14 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
         "data": grid_json(session, access, model, rows),
         "sums": page_sums(access, model, rows),
     }
+
+
+def _every_column(access: Access, model: ModelSpec) -> Any:
+    """SELECT of every column of the model's table, built once per metadata version (a statement is immutable)."""
+    key = ("grid_every_column", model.key)
+    if key not in access.registry.cache:
+        access.registry.cache[key] = select(*access.registry.cls(model.key).__table__.c)
+    return access.registry.cache[key]
 
 
 def _keyset(
@@ -204,7 +214,7 @@ def _keyset(
 
 def count_all(session: Session, stmt: Any) -> int:
     """Exact number of rows of a SELECT."""
-    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    return session.connection().execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
 
 
 def count_view(session: Session, stmt: Any) -> tuple[int, bool]:
@@ -214,11 +224,11 @@ def count_view(session: Session, stmt: Any) -> tuple[int, bool]:
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return count_all(session, stmt), True
-    plan = session.execute(ExplainJson(stmt)).scalar_one()
+    plan = conn.execute(ExplainJson(stmt)).scalar_one()
     estimate = int(plan[0]["Plan"]["Plan Rows"])
     cap = COUNT_CHECK_UP_TO if estimate <= COUNT_CHECK_UP_TO else COUNT_EXACT_UP_TO
     ones = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(cap + 1)
-    count = session.execute(select(func.count()).select_from(ones.subquery())).scalar_one()
+    count = conn.execute(select(func.count()).select_from(ones.subquery())).scalar_one()
     return (count, True) if count <= cap else (max(estimate, cap + 1), False)
 
 

@@ -9,13 +9,13 @@ from operator import itemgetter
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Select, String, cast, literal, null, select, union_all
+from sqlalchemy import ARRAY, Integer, Select, String, any_, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
 
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, FieldType
+from app.meta.types import FIELD_TYPES, DecimalType, FieldType, format_decimal
 from app.services.access.rights import Access
 from app.services.records.bulk import map_distinct
 
@@ -39,11 +39,19 @@ def _label_columns(access: Access, spec: FieldSpec) -> tuple[Any, Any, Any, Any]
     return cls.id, key_col, name_col, null()
 
 
-def _label_select(access: Access, spec: FieldSpec, ids: set[int], columns: list[Any]) -> Select[Any]:
+def ids_in(pk: Any, ids: Collection[int], dialect: str) -> Any:
+    """`pk IN (ids)`; on PostgreSQL `pk = ANY(:ids)`, one array parameter (an IN list coerces, binds and expands
+    every id, each time: most of the Python of a page's link labels)."""
+    if dialect == "postgresql":
+        return pk == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return pk.in_(ids)
+
+
+def _label_select(access: Access, spec: FieldSpec, ids: set[int], columns: list[Any], dialect: str) -> Select[Any]:
     """The linked rows' `columns` where the reader may see them (a link to a row they may not see reads as
     empty)."""
     pk = _label_columns(access, spec)[0]
-    stmt = select(*columns).where(pk.in_(ids))
+    stmt = select(*columns).where(ids_in(pk, ids, dialect))
     visible = None if spec.type == "user" else access.linkable(spec.to or "")
     return stmt if visible is None else stmt.where(pk.in_(visible))
 
@@ -59,6 +67,7 @@ def labels_of_links(
     all of them: a UNION ALL of one select per linked model whose labels are text (the key and name of any
     other model, a numeric business key say, keep their types in a query of their own)."""
     out: list[dict[int, dict[str, Any]]] = [{} for _ in wanted]
+    dialect = session.get_bind().dialect.name
     parts = []
     for tag, (spec, ids) in enumerate(wanted):
         if not ids:
@@ -73,9 +82,9 @@ def labels_of_links(
                 null() if name_is_key else cast(name_col, String()),
                 cast(last_col, String()),
             ]
-            parts.append(_label_select(access, spec, ids, columns))
+            parts.append(_label_select(access, spec, ids, columns, dialect))
             continue
-        for pk_value, key, name in session.execute(_label_select(access, spec, ids, [pk, key_col, name_col])):
+        for pk_value, key, name in session.execute(_label_select(access, spec, ids, [pk, key_col, name_col], dialect)):
             out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
     if parts:
         rows = session.execute(parts[0] if len(parts) == 1 else union_all(*parts))
@@ -141,8 +150,9 @@ def column_values(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
     if not rows:
         return []
     first = rows[0]
-    if isinstance(first, Row) and all(column in first._fields for column in columns):
-        positions = [first._fields.index(column) for column in columns]
+    names = first._fields if isinstance(first, Row) else ()  # a new tuple at each access: read once
+    if names and all(column in names for column in columns):
+        positions = [names.index(column) for column in columns]
         if len(positions) == 1:
             return [(row[positions[0]],) for row in rows]
         pick = itemgetter(*positions) if positions else lambda _: ()
@@ -195,22 +205,26 @@ def _lines_of(session: Session, line_cls: Any, rows: list[Any]) -> list[Any]:
 
 
 def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[int, dict[str, Any]]]) -> list[Any]:
-    values = column_values(rows, [spec.column for spec in fields])
-    # per field once: (name, converter or None for a link, the link's labels, spec)
-    steps = [
-        (spec.name, None if spec.is_link else FIELD_TYPES[spec.type].to_json, labels.get(spec.name), spec)
-        for spec in fields
-    ]
-    out = []
-    for row, row_values in zip(rows, values, strict=True):
-        item: dict[str, Any] = {"id": row.id}
-        for (name, to_json, found, spec), value in zip(steps, row_values, strict=True):
-            if to_json is not None:
-                item[name] = to_json(spec, value)
-            else:
-                item[name] = found.get(value) if value is not None else None  # type: ignore[union-attr]
-        out.append(item)
-    return out
+    """Column by column: each field's values converted in one pass (a value the type keeps as it is, not at all),
+    then each row's dict built from its converted values in one step."""
+    if not rows:
+        return []
+    columns: list[Sequence[Any]] = list(zip(*column_values(rows, ["id", *(spec.column for spec in fields)]), strict=True))
+    out: list[Sequence[Any]] = [columns[0]]
+    for spec, values in zip(fields, columns[1:], strict=True):
+        if spec.is_link:
+            found = labels.get(spec.name) or {}
+            out.append([None if value is None else found.get(value) for value in values])
+            continue
+        ftype = FIELD_TYPES[spec.type]
+        if type(ftype).to_json is DecimalType.to_json:  # most of a page's values: formatted without the detour
+            scale = ftype.display_scale  # type: ignore[attr-defined]
+            out.append([None if v is None else format_decimal(v, scale) for v in values])
+            continue
+        to_json = _to_json(spec)
+        out.append(values if to_json is None else [None if v is None else to_json(spec, v) for v in values])
+    names = ["id", *(spec.name for spec in fields)]
+    return [dict(zip(names, values, strict=True)) for values in zip(*out, strict=True)]
 
 
 # per model: (name, column, its type's to_json or None where that is the value itself, spec) of every stored
