@@ -9,7 +9,6 @@ from sqlalchemy import BigInteger, Numeric, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-
 NUMERIC_OID = 1700  # PostgreSQL's type id of NUMERIC, as psycopg reports a result column's type
 
 

@@ -209,7 +209,9 @@ def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[in
     then each row's dict built from its converted values in one step."""
     if not rows:
         return []
-    columns: list[Sequence[Any]] = list(zip(*column_values(rows, ["id", *(spec.column for spec in fields)]), strict=True))
+    names = ["id", *(spec.name for spec in fields)]
+    values_by_row = column_values(rows, ["id", *(spec.column for spec in fields)])
+    columns: list[Sequence[Any]] = list(zip(*values_by_row, strict=True))
     out: list[Sequence[Any]] = [columns[0]]
     for spec, values in zip(fields, columns[1:], strict=True):
         if spec.is_link:
@@ -223,7 +225,6 @@ def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[in
             continue
         to_json = _to_json(spec)
         out.append(values if to_json is None else [None if v is None else to_json(spec, v) for v in values])
-    names = ["id", *(spec.name for spec in fields)]
     return [dict(zip(names, values, strict=True)) for values in zip(*out, strict=True)]
 
 
