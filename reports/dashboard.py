@@ -83,14 +83,31 @@ def twelve_months(amounts: dict[str, Decimal], today: dt.date) -> list[dict[str,
     return [{"month": month, "amount": _money(amounts.get(month) or ZERO)} for month in months]
 
 
-def _compare(session: Session, access: Access, name: str, column: str, today: dt.date, **extra: Any) -> Any:
+def _by_day(result: Result, column: str) -> dict[dt.date, Decimal]:
+    """A report run by day as {day: the column's figure}."""
+    return {dt.date.fromisoformat(str(row["group"])): row[column] or ZERO for row in result.rows}
+
+
+def _sum_over(days: dict[dt.date, Decimal], period: Period) -> Decimal:
+    return sum((amount for day, amount in days.items() if period.start <= day <= period.end), ZERO)
+
+
+def _against(days: dict[dt.date, Decimal], today: dt.date) -> dict[str, Any]:
+    """Month to date against the same days of last month: {value, previous, change (%)}, summed exactly."""
     now, before = same_days_last_month(today)
-    current = _total(_run(session, access, name, period=now, **extra), column)
-    if current is None:
-        return None
-    previous = _total(_run(session, access, name, period=before, **extra), column) or ZERO
+    current, previous = _sum_over(days, now), _sum_over(days, before)
     change = None if not previous else ((current - previous) * 100 / previous).quantize(Decimal("0.1"))
     return {"value": _money(current), "previous": _money(previous), "change": None if change is None else str(change)}
+
+
+def _profit_tile(session: Session, access: Access, today: dt.date) -> dict[str, Any] | None:
+    """Gross profit month to date against the same days of last month: one run of 毛利分析 by day over both
+    (the days summed here, exactly), not one run per period."""
+    now, before = same_days_last_month(today)
+    result = _run(session, access, "gross_profit", period=Period(before.start, now.end), by="day")
+    if result is None or "profit" not in result.totals:
+        return None
+    return _against(_by_day(result, "profit"), today)
 
 
 def _sales_tiles(session: Session, access: Access, today: dt.date) -> dict[str, Any] | None:
@@ -99,24 +116,13 @@ def _sales_tiles(session: Session, access: Access, today: dt.date) -> dict[str, 
     year = _run(session, access, "sales_analysis", period=Period(month_start(today, 11), today), by="day")
     if year is None or "amount" not in year.totals:
         return None
-    days = {dt.date.fromisoformat(str(row["group"])): row["amount"] or ZERO for row in year.rows}
-    now, before = same_days_last_month(today)
-
-    def total(period: Period) -> Decimal:
-        return sum((amount for day, amount in days.items() if period.start <= day <= period.end), ZERO)
-
-    current, previous = total(now), total(before)
-    change = None if not previous else ((current - previous) * 100 / previous).quantize(Decimal("0.1"))
+    days = _by_day(year, "amount")
     months: dict[str, Decimal] = {}
     for day, amount in days.items():
         months[day.strftime("%Y-%m")] = months.get(day.strftime("%Y-%m"), ZERO) + amount
     return {
-        "sales_mtd": {
-            "value": _money(current),
-            "previous": _money(previous),
-            "change": None if change is None else str(change),
-        },
-        "sales_today": _money(total(Period(today, today))),
+        "sales_mtd": _against(days, today),
+        "sales_today": _money(_sum_over(days, Period(today, today))),
         "trend": twelve_months(months, today),
     }
 
@@ -160,7 +166,7 @@ def dashboard(
         tiles["top_items"] = _top(
             _run(session, access, "sales_analysis", period=preset("this_month", today), by="item"), "amount"
         )
-    profit = _compare(session, access, "gross_profit", "profit", today, by="month")
+    profit = _profit_tile(session, access, today)
     if profit is not None:
         tiles["profit_mtd"] = profit
     value = stock_value(session, access)

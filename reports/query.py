@@ -33,18 +33,22 @@ class _Paths:
         self.joins: dict[str, tuple[Any, Any]] = {}  # prefix -> (alias, on clause)
 
     def _hop(self, prefix: str, owner: Any, owner_model: ModelSpec, step: str) -> tuple[Any, ModelSpec]:
-        if prefix in self.joins:
-            alias = self.joins[prefix][0]
-        else:
+        # (alias, on clause) per source model and path prefix ("document", "item.category"), kept in the metadata
+        # version's cache: an aliased class builds its column proxies on first use, which cost a run more Python
+        # than the rest of it (the dashboard's eight grouped runs: 0.19 s of 1.1 s)
+        known = self.ctx.registry.cache.setdefault(("report_joins", self.model.key), {})
+        if prefix not in known:
             if step == "document":
                 target = self.ctx.registry.model(owner_model.parent or "")
                 alias = aliased(self.ctx.registry.cls(target.key))
-                self.joins[prefix] = (alias, alias.id == owner.parent_id)
+                known[prefix] = (alias, alias.id == owner.parent_id)
             else:
                 spec = owner_model.field(step)
                 target = self.ctx.registry.model(spec.to or "")  # type: ignore[union-attr]
                 alias = aliased(self.ctx.registry.cls(target.key))
-                self.joins[prefix] = (alias, alias.id == getattr(owner, spec.column))  # type: ignore[union-attr]
+                known[prefix] = (alias, alias.id == getattr(owner, spec.column))  # type: ignore[union-attr]
+        self.joins.setdefault(prefix, known[prefix])
+        alias = known[prefix][0]
         target_key = owner_model.parent if step == "document" else owner_model.field(step).to  # type: ignore[union-attr]
         return alias, self.ctx.registry.model(target_key or "")
 

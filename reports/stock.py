@@ -68,8 +68,10 @@ def inventory_summary(ctx: ReportContext) -> list[dict[str, Any]]:
     outbound = and_(not_(before), not_(_inbound(move)))
 
     def total(column: Any, when: Any, sign: int = 1) -> Any:  # the column's type: SQLite's scaled integers
-        summed = func.coalesce(func.sum(case((when, column if sign > 0 else -column), else_=0)), 0)
-        return type_coerce(summed, column.type)
+        # FILTER, not sum(CASE ... ELSE 0): PostgreSQL then adds only the rows that count, not a zero for each
+        # of the others in each of the 16 sums (numeric additions: a third of the query's time)
+        summed = func.coalesce(func.sum(column).filter(when), 0)
+        return type_coerce(summed if sign > 0 else -summed, column.type)
 
     figures = {
         "opening_qty": total(move.qty, before),
