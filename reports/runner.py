@@ -22,7 +22,7 @@ from app.meta.spec import FieldSpec
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
 from app.services.records.serialize import link_labels
-from reports.context import ReportContext
+from reports.context import Page, ReportContext, row_order, visible_columns
 from reports.params import Period, default_value, month_start, param_text, parse_params
 from reports.query import run_query
 
@@ -42,6 +42,8 @@ class Result:
     chart: ChartSpec | None
     links: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)  # column -> id -> {id, key, name}
     choices: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # column -> value -> label {zh, en}
+    page: Page | None = None  # rows are this slice of the answer ...
+    count: int | None = None  # ... of this many rows (None: rows are the whole answer)
 
     @property
     def period(self) -> Period | None:
@@ -100,11 +102,13 @@ def find(access: Access, name: str) -> ReportSpec:
     return report
 
 
-def run_report(session: Session, access: Access, name: str, raw: dict[str, str] | None = None) -> Result:
-    """Run a report as the reader with parameters given as text."""
+def run_report(
+    session: Session, access: Access, name: str, raw: dict[str, str] | None = None, page: Page | None = None
+) -> Result:
+    """Run a report as the reader with parameters given as text (`page`: that slice of its rows only)."""
     report = find(access, name)
     params = parse_params(session, access, report, dict(raw or {}))
-    return run_with(session, access, report, params)
+    return run_with(session, access, report, params, page)
 
 
 def run_typed(session: Session, access: Access, name: str, params: dict[str, Any]) -> Result:
@@ -117,59 +121,63 @@ def run_typed(session: Session, access: Access, name: str, params: dict[str, Any
     return run_with(session, access, report, values)
 
 
-def run_with(session: Session, access: Access, report: ReportSpec, params: dict[str, Any]) -> Result:
-    """Run a report with parsed parameters (the dashboard calls this with its own periods)."""
-    ctx = ReportContext(session, access, report, params)
+def run_with(
+    session: Session, access: Access, report: ReportSpec, params: dict[str, Any], page: Page | None = None
+) -> Result:
+    """Run a report with parsed parameters (the dashboard calls this with its own periods); `page`: only that
+    slice of the rows in the report's order, with `count` the number of them all and totals over them all."""
+    ctx = ReportContext(session, access, report, params, page=page)
     rows = list(report.function(ctx)) if report.function is not None else run_query(ctx)
-    columns = [c for c in report.columns if access.sees_figures(c.figures_for(params))]
+    paged = page is not None and ctx.row_count is not None  # the handler ordered and paged in the database
+    columns = visible_columns(access, report, params)
     names = {c.name for c in columns}
     totals: dict[str, Any] = {}
     for column in columns:
-        if column.total:
+        if column.total and not paged:
             totals[column.name] = sum((row.get(column.name) or ZERO for row in rows), ZERO)
     totals.update({k: v for k, v in ctx.totals.items() if k in names})
     chart = report.chart
     if chart is not None:
         series = tuple(s for s in chart.series if s in names)
         chart = ChartSpec(chart.type, chart.x, series) if chart.x in names and series else None
-    result = Result(report, params, columns, rows, totals, chart, choices=ctx.choices)
-    for column in columns:
+    result = Result(report, params, columns, rows, totals, chart, choices=ctx.choices, page=page)
+    _label_links(session, access, ctx, result)
+    if paged:
+        result.count = ctx.row_count
+    else:
+        _sort(result)
+        if page is not None:
+            result.count = len(result.rows)
+            result.rows = result.rows[page.offset : page.offset + page.size]
+    return result
+
+
+def _label_links(session: Session, access: Access, ctx: ReportContext, result: Result) -> None:
+    """{id, key, name} of the rows' links the reader may see, and of the link parameters (for a drill-down to
+    pass one on by its key: "@partner")."""
+    for column in result.columns:
         target = ctx.link_targets.get(column.name) or (column.to if column.type in ("link", "user") else None)
         if column.type == "user":
             target = "user"
         if target:
-            ids = {row[column.name] for row in rows if row.get(column.name) is not None}
+            ids = {row[column.name] for row in result.rows if row.get(column.name) is not None}
             spec = FieldSpec(
                 column.name, "user" if target == "user" else "link", {}, to=None if target == "user" else target
             )
             result.links[column.name] = link_labels(session, access, spec, ids)
-    for param in report.params:  # a link parameter as its key, for the drill-down to pass it on ("@partner")
-        value = params.get(param.name)
+    for param in result.report.params:
+        value = result.params.get(param.name)
         if param.type in ("link", "user") and value is not None:
             kind = "user" if param.type == "user" else "link"
             spec = FieldSpec(param.name, kind, {}, to=param.to if kind == "link" else None)
             result.links[f"@{param.name}"] = link_labels(session, access, spec, {value})
-    _sort(result)
-    return result
 
 
 def _sort(result: Result) -> None:
-    """Rows in the report's declared order, else by their key columns as people read them.
-
-    Only the columns the reader sees steer the order: a row's place among the others tells the value it was
-    sorted on, so sorting on a column of a hidden kind of figure would show that figure through the order.
-    Where the declared order names one, the reader gets the order of the key columns instead (then the rest).
-    """
-    columns = {c.name: c for c in result.columns}  # the reader's columns: hidden kinds of figure are not here
-    declared = [name for name in result.report.order if name.lstrip("-") in columns]
-    if len(declared) < len(result.report.order):
-        declared += [c.name for c in result.columns if c.key]
-    order = declared if result.report.order else [c.name for c in result.columns if c.key]
-    for name in reversed(order):
-        name, descending = (name[1:], True) if name.startswith("-") else (name, False)
-        column = columns.get(name)
-        if column is None:
-            continue
+    """Rows in the report's declared order, else by their key columns as people read them (`row_order`: only
+    the columns the reader sees steer it)."""
+    for column, descending in reversed(row_order(result.report, result.columns)):
+        name = column.name
         if column.type in NUMERIC:
             result.rows.sort(key=lambda row, n=name: row.get(n) or ZERO, reverse=descending)
         else:
@@ -253,7 +261,9 @@ def as_json(result: Result, locale: str | None = None) -> dict[str, Any]:
             out["_drill"] = url
         rows.append(out)
     chart = result.chart
+    paging = {} if result.count is None else {"count": result.count}  # rows are a page of this many
     return {
+        **paging,
         "report": result.report.key,
         "label": label(result.report.label, result.report.key, locale),
         "params": {name: param_text(value) for name, value in result.params.items()},

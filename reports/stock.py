@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, not_, or_, select, type_coerce
 
 from app.clock import business_today
 from app.i18n import label, t
-from app.services.money.reorder import suggestions
+from app.services.money.reorder import Filters, suggestions, suggestions_page
 from reports.context import ReportContext
 from reports.params import Period
 from reports.query import add_grouped
@@ -248,7 +248,19 @@ def _item_matches(ctx: ReportContext, item_id: int) -> bool:
 
 
 def reorder(ctx: ReportContext) -> list[dict[str, Any]]:
-    """补货建议: items below their reorder point with what to order (the reorder page's numbers)."""
+    """补货建议: items below their reorder point with what to order (the reorder page's numbers), for a warehouse,
+    a default supplier or a category when asked. Asked for a page, the database orders (A items first when the
+    reader sees the class, then by SKU) and pages them, and counts and totals them all in one more statement."""
+    filters = reorder_filters(ctx.params)
+    by_class = any(column.name == "abc_class" for column, _ in ctx.order())
+    if ctx.page is None:
+        found = suggestions(ctx.session, ctx.access, filters, by_class=by_class)
+    else:
+        page = ctx.page
+        found, ctx.row_count, totals = suggestions_page(
+            ctx.session, ctx.access, filters, page.size, page.offset, by_class
+        )
+        ctx.totals.update(totals)
     return [
         {
             "item": p.item_id,
@@ -262,8 +274,13 @@ def reorder(ctx: ReportContext) -> list[dict[str, Any]]:
             "suggested_qty": p.suggested_qty,
             "abc_class": p.abc_class,
         }
-        for p in suggestions(ctx.session, ctx.access)
+        for p in found
     ]
+
+
+def reorder_filters(params: dict[str, Any]) -> Filters:
+    """The reorder report's warehouse, supplier and category parameters (ids) as the suggestions' filters."""
+    return Filters(params.get("warehouse"), params.get("supplier"), params.get("category"))
 
 
 def stocktake_loss(ctx: ReportContext) -> list[dict[str, Any]]:

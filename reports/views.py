@@ -21,15 +21,20 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden
 from app.i18n import t
+from app.jobs import submit
 from app.services.access.rights import Access
 from app.services.money.receivables import PAYABLE, RECEIVABLE, readable_sides, require_side
+from app.services.money.reorder import create_purchase_orders
 from reports.accounts import COLUMNS
-from reports.params import Period
-from reports.runner import Result, run_typed
+from reports.context import Page
+from reports.params import Period, parse_params
+from reports.runner import Result, find, run_report, run_typed
+from reports.stock import reorder_filters
 
 ALL_TIME = Period(dt.date(1, 1, 1), dt.date(9999, 12, 31))
 BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")  # the ageing's keys in these answers
 AGEING = {RECEIVABLE: "ar_ageing", PAYABLE: "ap_ageing"}
+REORDER_INLINE = 500  # drafting orders for more suggestions than this is a job (reorder_orders)
 
 
 def _cells(result: Result, row: dict[str, Any]) -> dict[str, Any]:
@@ -124,10 +129,14 @@ def partner_account(
     }
 
 
-def reorder_suggestions(session: Session, access: Access) -> list[dict[str, Any]]:
-    """Items below their reorder point, from the `reorder` report: {item (sku), name, supplier (id), supplier_name
-    (code and name), on_hand, on_order, reserved, projected, reorder_point, max_stock, suggested_qty}."""
-    result = run_typed(session, access, "reorder", {})
+def reorder_suggestions(
+    session: Session, access: Access, filters: dict[str, str] | None = None, page: Page | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """(items below their reorder point, how many there are in all), from the `reorder` report with its filters
+    as text (warehouse, supplier, category: business keys) and a page of it: {item (sku), name, supplier (id),
+    supplier_name (code and name), on_hand, on_order, reserved, projected, reorder_point, max_stock,
+    suggested_qty}."""
+    result = run_report(session, access, "reorder", filters, page)
     out = []
     for row in result.rows:
         cells = _cells(result, row)
@@ -143,7 +152,25 @@ def reorder_suggestions(session: Session, access: Access) -> list[dict[str, Any]
                 "supplier_name": "" if supplier is None else " ".join(_link(supplier)),
             }
         )
-    return out
+    return out, len(result.rows) if result.count is None else result.count
+
+
+def order_suggestions(
+    session: Session, access: Access, warehouse: str, items: list[str] | None, filters: dict[str, str]
+) -> dict[str, Any]:
+    """Draft purchase orders into `warehouse` for the items asked (each a current suggestion) or for every
+    suggestion within the reorder report's filters (text, as the page and the API take them): at once, or past
+    REORDER_INLINE suggestions as the job `reorder_orders` ({"job_id", "suggestions"}; the caller commits)."""
+    if items is None:
+        count = run_report(session, access, "reorder", filters, Page(0, 0)).count or 0
+        if count > REORDER_INLINE:
+            return {
+                "job_id": submit("reorder_orders", {"warehouse": warehouse, "filters": filters}, access),
+                "suggestions": count,
+            }
+    report = find(access, "reorder")
+    chosen = reorder_filters(parse_params(session, access, report, dict(filters)))
+    return create_purchase_orders(session, access, warehouse, items, chosen)
 
 
 def _fraction(percent: Any) -> str | None:

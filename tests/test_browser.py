@@ -710,3 +710,36 @@ def test_backups_page_runs_downloads_and_restores_with_the_password_asked_again(
     assert find(api, "item", "sku", sku) == []
     assert page.locator("#jxc-backup-list tr[data-status=good]").count() >= 2  # the safety backup taken first
     console.check()
+
+
+def test_reorder_page_filters_ticks_and_drafts_orders(server, api, desktop):
+    """补货建议 in Chromium: filter by a category, tick the page's box (every row), untick one, draft orders for
+    the ticked items only; the order holds exactly those."""
+    page, console = desktop
+    category = unique("RB")
+    status, body = api.post("/api/v1/category/", {"code": category, "name": f"补货 {category}"})
+    assert status == 201, body
+    skus = sorted(unique("RBI") for _ in range(3))
+    for sku in skus:
+        item = {"sku": sku, "name": f"补货 {sku}", "unit": "PCS", "reorder_point": "10", "max_stock": "20"}
+        status, body = api.post("/api/v1/item/", {**item, "category": category, "default_supplier": "S001"})
+        assert status == 201, body
+    page.goto(server.url + "/reorder/")
+    page.select_option("#rf-category", category)
+    with page.expect_navigation():
+        page.click("#jxc-reorder-filter")
+    expect(page.locator("#jxc-reorder-count")).to_have_text("3")
+    assert page.locator(".jxc-reorder-item").evaluate_all("boxes => boxes.map(b => b.value)") == skus
+    page.check("#jxc-reorder-page")
+    assert page.locator(".jxc-reorder-item:checked").count() == 3
+    page.uncheck(f".jxc-reorder-item[value='{skus[1]}']")
+    with page.expect_navigation():
+        page.click("#jxc-reorder-selected")
+    assert page.url.endswith("/m/purchase_order/"), page.url
+    flashed = page.locator(".alert-success").inner_text()
+    number = re.search(r"CG[0-9A-Za-z-]+", flashed)
+    assert number, flashed
+    status, found = api.get(f"/api/v1/purchase_order/?q=(filters:!((col:number,opr:eq,value:{number.group(0)})))")
+    status, order = api.get(f"/api/v1/purchase_order/{found['ids'][0]}")
+    assert sorted(line["item"]["key"] for line in order["result"]["lines"]) == [skus[0], skus[2]]
+    console.check()

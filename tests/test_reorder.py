@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ledger_helpers import new_item
+from tests.conftest import unique
+from tests.ledger_helpers import new_item, new_partner, receive
 
 
 @pytest.fixture
@@ -84,3 +85,122 @@ def test_the_database_flags_exactly_what_the_rules_flag(app, admin_api):
     assert over in {a["item"] for a in all_alerts["overstock"]}
     assert (low_count, over_count) == (len(low), len(all_alerts["overstock"]))
     assert len(found["low"]) == 1 and (found["low_count"], found["overstock_count"]) == (low_count, over_count)
+
+
+def a_shelf(api, count=5):
+    """A new category and supplier with `count` items of nothing on hand below a reorder point of 10 (max 20),
+    each suggested 20; the suggestions' filters find exactly these."""
+    category = unique("RC")
+    assert api.post("/api/v1/category/", json={"code": category, "name": f"补货 {category}"}).status_code == 201
+    supplier, _ = new_partner(api, "supplier")
+    skus = [
+        new_item(api, reorder_point="10", max_stock="20", category=category, default_supplier=supplier)
+        for _ in range(count)
+    ]
+    return category, supplier, sorted(skus)
+
+
+def suggested(api, **args):
+    answer = api.get("/api/v1/reorder/suggestions", query_string=args)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_suggestions_come_a_page_at_a_time_within_the_filters(app, admin_api):
+    category, supplier, skus = a_shelf(admin_api)
+    first = suggested(admin_api, category=category, page_size=2)
+    second = suggested(admin_api, category=category, page_size=2, page=1)
+    last = suggested(admin_api, category=category, page_size=2, page=2)
+    assert first["count"] == second["count"] == last["count"] == 5
+    assert [r["item"] for r in first["result"] + second["result"] + last["result"]] == skus  # by SKU, none twice
+    assert {r["suggested_qty"] for r in first["result"]} == {"20"}
+    assert [r["item"] for r in suggested(admin_api, supplier=supplier, category=category)["result"]] == skus
+    assert suggested(admin_api, category=category, supplier="S001")["count"] == 0  # not their default supplier
+    bad = admin_api.get("/api/v1/reorder/suggestions", query_string={"category": "NO-SUCH"})
+    assert bad.status_code == 422 and "category" in bad.get_json()["message"]
+    assert admin_api.get("/api/v1/reorder/suggestions", query_string={"page_size": 1001}).status_code == 400
+
+
+def test_a_warehouse_filter_counts_that_warehouses_stock_and_orders(app, admin_api):
+    """Enough stock in WH02 keeps an item off the list of all warehouses, not off WH01's."""
+    category, _, (stocked, *_) = a_shelf(admin_api, 1)
+    receive(admin_api, stocked, "15", "1", warehouse="WH02")
+    assert suggested(admin_api, category=category)["count"] == 0
+    assert suggested(admin_api, category=category, warehouse="WH02")["count"] == 0
+    there = suggested(admin_api, category=category, warehouse="WH01")["result"]
+    assert [(r["item"], r["on_hand"], r["suggested_qty"]) for r in there] == [(stocked, "0", "20")]
+
+
+def test_a_page_of_the_report_is_the_same_rows_counts_and_totals_as_the_whole(app, admin_api):
+    """The runner's page (ordered, paged, counted and totalled in the database by the handler) against the
+    same report unpaged (ordered and totalled by the runner in Python)."""
+    from app.extensions import db
+    from app.services.users.access import access_for
+    from reports.context import Page
+    from reports.runner import run_report
+
+    category, _, skus = a_shelf(admin_api, 5)
+    receive(admin_api, skus[1], "3", "1")
+    with app.app_context():
+        for role in ("admin", "u_purchaser"):  # a purchaser does not see the ABC class: ordered by SKU alone
+            access = access_for(app.appbuilder.sm.find_user(username=role))
+            whole = run_report(db.session, access, "reorder", {"category": category})
+            pages = [run_report(db.session, access, "reorder", {"category": category}, Page(at, 2)) for at in (0, 2, 4)]
+            db.session.rollback()
+            assert whole.count is None and {p.count for p in pages} == {5}
+            assert [r["item"] for p in pages for r in p.rows] == [r["item"] for r in whole.rows]
+            assert all(p.totals == whole.totals for p in pages), (whole.totals, pages[0].totals)
+            assert whole.totals["suggested_qty"] == 4 * 20 + 17 and whole.totals["on_hand"] == 3
+
+
+def test_orders_for_every_suggestion_within_the_filters_and_as_a_job_when_many(app, admin_api, monkeypatch):
+    from tests.test_jobs import wait_for
+
+    category, supplier, skus = a_shelf(admin_api, 3)
+    made = admin_api.post("/api/v1/reorder/orders", json={"filters": {"category": category}})
+    order = draft(admin_api, made)
+    assert sorted(line["item"]["key"] for line in order["lines"]) == skus
+    assert (order["partner"]["key"], order["warehouse"]["key"]) == (supplier, "WH01")
+    refused = admin_api.post("/api/v1/reorder/orders", json={"filters": {"category": category, "colour": "red"}})
+    assert refused.status_code == 422 and "filters.colour" in refused.get_json()["message"]
+
+    category, supplier, skus = a_shelf(admin_api, 3)
+    monkeypatch.setattr("reports.views.REORDER_INLINE", 2)
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    queued = admin_api.post("/api/v1/reorder/orders", json={"filters": {"category": category}, "warehouse": "WH02"})
+    assert queued.status_code == 202, queued.get_json()
+    assert queued.get_json()["suggestions"] == 3
+    job = wait_for(app, queued.get_json()["job_id"])
+    assert job["status"] == "done" and job["result"]["lines"] == 3, job
+    (number,) = job["result"]["orders"]
+    found = admin_api.get(
+        "/api/v1/purchase_order/", query_string={"q": f"(filters:!((col:number,opr:eq,value:{number})))"}
+    )
+    order = admin_api.get(f"/api/v1/purchase_order/{found.get_json()['ids'][0]}").get_json()["result"]
+    assert sorted(line["item"]["key"] for line in order["lines"]) == skus and order["warehouse"]["key"] == "WH02"
+
+
+def test_the_page_pages_filters_and_drafts_the_items_ticked(app, admin_api, login_as, monkeypatch):
+    from tests.conftest import csrf_from
+
+    monkeypatch.setattr("app.views.home.REORDER_PAGE", 2)
+    category, supplier, skus = a_shelf(admin_api, 3)
+    clerk = login_as("admin")
+    first = clerk.get(f"/reorder/?category={category}").get_data(as_text=True)
+    assert 'id="jxc-reorder-count">3<' in first and "显示第 1–2 条，共 3 条" in first
+    assert [sku for sku in skus if f'value="{sku}"' in first] == skus[:2] and 'id="jxc-reorder-next"' in first
+    second = clerk.get(f"/reorder/?category={category}&page=2").get_data(as_text=True)
+    assert [sku for sku in skus if f'value="{sku}"' in second] == skus[2:] and 'id="jxc-reorder-prev"' in second
+    assert "为全部 3 条建议生成采购订单" in first
+    wrong = clerk.get("/reorder/?supplier=NO-SUCH").get_data(as_text=True)
+    assert 'id="jxc-reorder-error"' in wrong and "NO-SUCH" in wrong
+    form = {"csrf_token": csrf_from(first), "category": category, "warehouse": "WH01", "scope": "selected"}
+    made = clerk.post("/reorder/orders", data={**form, "items": [skus[2]]})
+    assert made.status_code == 302 and made.headers["Location"].endswith("/m/purchase_order/")
+    orders = admin_api.get(
+        "/api/v1/purchase_order/", query_string={"q": "(order_column:id,order_direction:desc,page_size:1)"}
+    )
+    order = admin_api.get(f"/api/v1/purchase_order/{orders.get_json()['ids'][0]}").get_json()["result"]
+    assert [line["item"]["key"] for line in order["lines"]] == [skus[2]] and order["partner"]["key"] == supplier
+    nothing = clerk.post("/reorder/orders", data=form)
+    assert nothing.status_code == 302 and f"category={category}" in nothing.headers["Location"]

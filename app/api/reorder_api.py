@@ -13,11 +13,16 @@ from app.api.responses import service_errors
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
-from app.services.money.reorder import alerts, create_purchase_orders
+from app.meta.types import MAX_INTEGER
+from app.services.money.reorder import alerts
+from app.services.records.query import BadQuery
 from app.web.context import current_access, session
-from reports.views import reorder_suggestions
+from reports.context import Page
+from reports.views import order_suggestions, reorder_suggestions
 
 PAGE_ONLY = ("supplier", "supplier_name")  # the page names the default supplier; the API never did
+FILTERS = ("warehouse", "supplier", "category")  # the reorder report's filters, by business key
+MAX_PAGE = 1000
 
 
 class ReorderApi(BaseApi):
@@ -36,17 +41,34 @@ class ReorderApi(BaseApi):
     @safe
     @service_errors
     def get_suggestions(self) -> Any:
-        """Items below their reorder point with the quantity to order (the reorder report, run as the reader).
+        """Items below their reorder point with the quantity to order (the reorder report, run as the reader), a
+        page at a time (`page` from 0, `page_size` up to 1000, default 100; `count`: how many in all), A items
+        first then by SKU; `warehouse`, `supplier`, `category` (codes) narrow them (a warehouse: its stock and
+        the open orders into it against the items' thresholds).
         ---
         get:
           summary: Reorder suggestions
+          parameters:
+            - {in: query, name: page, schema: {type: integer, minimum: 0}}
+            - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 1000}}
+            - {in: query, name: warehouse, schema: {type: string}}
+            - {in: query, name: supplier, schema: {type: string}}
+            - {in: query, name: category, schema: {type: string}}
           responses:
             200:
               description: Suggestions
         """
-        found = reorder_suggestions(session(), current_access())
+        page = request.args.get("page", default=0, type=int)
+        size = request.args.get("page_size", default=100, type=int)
+        if not 1 <= size <= MAX_PAGE:
+            raise BadQuery(t("bad_page_size", max=MAX_PAGE))
+        if not 0 <= page * size <= MAX_INTEGER:
+            raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
+        filters = {name: request.args[name] for name in FILTERS if request.args.get(name)}
+        found, count = reorder_suggestions(session(), current_access(), filters, Page(page * size, size))
         session().rollback()  # a report only reads
-        return self.response(200, result=[{k: v for k, v in row.items() if k not in PAGE_ONLY} for row in found])
+        rows = [{k: v for k, v in row.items() if k not in PAGE_ONLY} for row in found]
+        return self.response(200, result=rows, count=count, page=page, page_size=size)
 
     @expose("/alerts", methods=["GET"])
     @protect()
@@ -68,7 +90,9 @@ class ReorderApi(BaseApi):
     @safe
     @service_errors
     def post_orders(self) -> Any:
-        """Turn suggestions into draft purchase orders grouped by default supplier.
+        """Turn suggestions into draft purchase orders grouped by default supplier: the items asked, or every
+        suggestion within `filters` (as the suggestions take them); more than 500 of them are drafted by the
+        job `reorder_orders` (202 with its id).
         ---
         post:
           summary: Draft purchase orders from suggestions
@@ -79,15 +103,24 @@ class ReorderApi(BaseApi):
                   type: object
                   additionalProperties: false
                   properties:
-                    warehouse: {type: string, description: receiving warehouse code (default the first)}
+                    warehouse: {type: string, description: "receiving warehouse (default the filter's, or the first)"}
                     items:
                       type: array
                       minItems: 1
                       items: {type: string}
                       description: skus to order, each a current suggestion (default every suggestion)
+                    filters:
+                      type: object
+                      additionalProperties: false
+                      properties:
+                        warehouse: {type: string}
+                        supplier: {type: string}
+                        category: {type: string}
           responses:
             201:
               description: Orders created
+            202:
+              description: Many suggestions, drafted by a job
             422:
               description: An unknown key, or an item that is not a current suggestion
         """
@@ -96,9 +129,12 @@ class ReorderApi(BaseApi):
         errors = _body_errors(body)
         if errors:
             raise ValidationFailed(errors)
-        access = current_access()
-        warehouse = body.get("warehouse") or _first_warehouse()
-        result = create_purchase_orders(session(), access, warehouse, body.get("items"))
+        filters = {name: value for name, value in (body.get("filters") or {}).items() if value}
+        warehouse = body.get("warehouse") or filters.get("warehouse") or _first_warehouse()
+        result = order_suggestions(session(), current_access(), warehouse, body.get("items"), filters)
+        if "job_id" in result:
+            session().commit()
+            return self.response(202, **result)
         return self.response(201, **result)
 
 
@@ -106,7 +142,16 @@ def _body_errors(body: Any) -> list[CellError]:
     """What is wrong with the request: not an object, keys it does not know, items not a list of skus."""
     if not isinstance(body, dict):
         return [CellError("_record", t("not_object"))]
-    errors = [CellError(str(key), t("unknown_field")) for key in body if key not in ("warehouse", "items")]
+    errors = [CellError(str(key), t("unknown_field")) for key in body if key not in ("warehouse", "items", "filters")]
+    filters = body.get("filters")
+    if filters is not None and not isinstance(filters, dict):
+        errors.append(CellError("filters", t("not_object")))
+    elif filters:
+        errors += [
+            CellError(f"filters.{key}", t("unknown_field") if key not in FILTERS else t("reorder_filter_code"))
+            for key, value in filters.items()
+            if key not in FILTERS or not isinstance(value, str)
+        ]
     items = body.get("items")
     if items is not None and (not isinstance(items, list) or not all(isinstance(sku, str) for sku in items)):
         errors.append(CellError("items", t("reorder_items_list")))

@@ -9,16 +9,19 @@ from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 
-from app.errors import ServiceError
+from app.errors import ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import label, t
-from app.services.money.reorder import alerts, create_purchase_orders
+from app.services.money.reorder import alerts
 from app.views.inbox import request_waiting
 from app.web.context import current_access, session
+from reports.context import Page
 from reports.dashboard import dashboard
-from reports.views import reorder_suggestions
+from reports.views import REORDER_INLINE, order_suggestions, reorder_suggestions
 
 HOME_ALERTS = 10  # low-stock and overstock items listed on the home page (with the count of all)
+REORDER_PAGE = 50  # suggestions a page of /reorder/ shows
+REORDER_FILTERS = ("warehouse", "supplier", "category")
 
 
 class HomeView(IndexView):
@@ -60,7 +63,8 @@ class HomeView(IndexView):
 
 
 class ReorderView(BaseView):
-    """POST /reorder/orders: the home page's one click from suggestions to draft purchase orders."""
+    """/reorder/: 补货建议 a page at a time with filters; POST /reorder/orders drafts purchase orders for the
+    items ticked, or for every suggestion within the filters (a job when there are many)."""
 
     route_base = "/reorder"
     class_permission_name = "PurchaseOrder"
@@ -69,31 +73,62 @@ class ReorderView(BaseView):
     @expose("/")
     @has_access
     def index(self) -> Any:
-        """补货建议: every item below its reorder point with the quantity to order, and overstock."""
+        """补货建议: the items below their reorder point with the quantity to order (A items first, then by SKU),
+        REORDER_PAGE at a time, narrowed by warehouse, default supplier or category; and the overstock."""
         access = current_access()
-        try:
-            found = reorder_suggestions(session(), access)  # the reorder report, run as the reader
+        filters = {name: request.args[name].strip() for name in REORDER_FILTERS if request.args.get(name, "").strip()}
+        page = max(request.args.get("page", default=1, type=int), 1)
+        error = None
+        try:  # the reorder report, run as the reader, one page of it
+            found, count = reorder_suggestions(
+                session(), access, filters, Page((page - 1) * REORDER_PAGE, REORDER_PAGE)
+            )
+        except ValidationFailed as exc:  # a code that names nothing: said, with the filters to correct
+            found, count, error = [], 0, "; ".join(e.message for e in exc.errors)
         except ServiceError as exc:
             return self.render_template("jxc/report_refused.html", message=exc.message), exc.status
-        warehouses = registry().cls("warehouse")
+        reg = registry()
+        warehouses, categories = reg.cls("warehouse"), reg.cls("category")
+        first = (page - 1) * REORDER_PAGE
         return self.render_template(
             "jxc/reorder.html",
             suggestions=[row | {"supplier": row["supplier_name"]} for row in found],
-            alerts=alerts(session(), access),
-            warehouses=[w.code for w in session().query(warehouses).order_by(warehouses.code)],
+            count=count,
+            page=page,
+            pages=max((count + REORDER_PAGE - 1) // REORDER_PAGE, 1),
+            shown=(first + 1, first + len(found)),
+            filters=filters,
+            error=error,
+            inline=REORDER_INLINE,
+            alerts=alerts(session(), access, first=REORDER_PAGE),
+            warehouses=[(w.code, w.name) for w in session().query(warehouses).order_by(warehouses.code)],
+            categories=[(c.code, c.name) for c in session().query(categories).order_by(categories.code)],
             can_order=access.can("purchase_order", "write"),
         )
 
     @expose("/orders", methods=["POST"])
     @has_access
     def orders(self) -> Any:
-        """Create the drafts and say what was made."""
+        """Create the drafts for the items ticked (`items`) or every suggestion within the filters, and say what
+        was made (or which job makes them)."""
+        selected = request.form.get("scope") == "selected"  # else every suggestion (the home page's one click)
+        items = request.form.getlist("items") if selected else None
+        filters = {name: request.form[name] for name in REORDER_FILTERS if request.form.get(name)}
+        back = url_for("ReorderView.index", **filters)
+        if selected and not items:
+            flash(t("reorder_nothing_asked"), "danger")
+            return redirect(back)
+        warehouse = request.form.get("warehouse") or filters.get("warehouse") or "WH01"
         try:
-            result = create_purchase_orders(session(), current_access(), request.form.get("warehouse", "WH01"))
+            result = order_suggestions(session(), current_access(), warehouse, items, filters)
         except ServiceError as exc:
             session().rollback()
             flash(exc.message, "danger")
-            return redirect("/")
+            return redirect(back)
+        if "job_id" in result:
+            session().commit()
+            flash(t("reorder_job", count=result["suggestions"], job=result["job_id"]), "success")
+            return redirect("/jobs/")
         numbers = ", ".join(order["number"] for order in result["orders"]) or "-"
         flash(
             t("reorder_done", numbers=numbers, skipped=", ".join(result["skipped_without_supplier"]) or "-"), "success"

@@ -16,6 +16,10 @@ printed as a RATIO line (target 2).
 No index or snapshot is added for reports: the ledger's date, document and (item, warehouse) indexes and the
 documents' date and parent indexes are what the reports use, so a posting pays nothing extra for them.
 
+The reorder page (补货建议) is timed the same way over --reorder-items more items (100,000; none has stock, 98 in
+100 have a reorder point, so about 98,000 suggestions): a page of 50 through the runner as the page and API ask
+for it (ordered, paged, counted and totalled in the database) against the same by hand, first, deep and filtered.
+
 Run: .venv/bin/python tests/benchmarks/bench_reports.py [--full | --moves 1000000 --sales 200000]
 (defaults are the issue's size divided by 10, 100,000 ledger lines and 20,000 sales lines, so `make bench`
 stays short on a shared machine; --full is the issue's 1,000,000 and 200,000).
@@ -104,6 +108,48 @@ SELECT (%(items)s::int[])[1 + g.n %% cardinality(%(items)s::int[])],
        'BXM' || g.n, g.n, now(), 'bench:' || g.n, DATE '2025-01-01' + (g.n * %(days)s / %(total)s), 1, now()
 FROM generate_series(1, %(total)s) AS g(n)
 """
+
+# items for the reorder page: none has stock, so every one with a reorder point (98 in 100) is a suggestion
+REORDER_ITEMS_SQL = """
+INSERT INTO item (sku, name, category_id, unit_id, purchase_price, reorder_point, reorder_qty, max_stock,
+                  default_supplier_id, active, version, created_at)
+SELECT 'BXI' || lpad(g.n::text, 7, '0'), '补货商品 ' || g.n,
+       (%(categories)s::int[])[1 + g.n %% cardinality(%(categories)s::int[])], %(unit)s, 3,
+       CASE WHEN g.n %% 50 = 0 THEN NULL ELSE 10 + g.n %% 40 END, g.n %% 3 * 12,
+       CASE WHEN g.n %% 4 = 0 THEN 0 ELSE 200 END,
+       (%(suppliers)s::int[])[1 + g.n %% cardinality(%(suppliers)s::int[])], true, 1, now()
+FROM generate_series(1, %(items)s) AS g(n)
+"""
+# the reorder page by hand: every item's position, the suggestions counted and totalled (REORDER_TOTALS), one page
+# of them in the page's order with the default supplier's code and name (REORDER_ROWS); two statements, as one
+# with window aggregates is slower
+REORDER_LOW = """
+WITH stock AS (
+    SELECT item_id, sum(qty) AS qty, sum(reserved_qty) AS reserved FROM stock_balance {stock_where} GROUP BY 1),
+ordered AS (
+    SELECT l.item_id, sum(coalesce(l.base_qty, l.qty) - coalesce(l.received_qty, 0) - coalesce(l.closed_qty, 0)) AS qty
+    FROM purchase_order_line l JOIN purchase_order o ON o.id = l.parent_id
+    WHERE o.status = 'submitted' {order_where} GROUP BY 1),
+positions AS (
+    SELECT i.id, i.sku, i.name, i.default_supplier_id, i.abc_class, i.reorder_point, i.reorder_qty, i.max_stock,
+           coalesce(s.qty, 0) AS on_hand, greatest(coalesce(o.qty, 0), 0) AS on_order,
+           coalesce(s.reserved, 0) AS reserved,
+           coalesce(s.qty, 0) + greatest(coalesce(o.qty, 0), 0) - coalesce(s.reserved, 0) AS projected
+    FROM item i LEFT JOIN stock s ON s.item_id = i.id LEFT JOIN ordered o ON o.item_id = i.id
+    WHERE i.active IS NOT false {item_where}),
+low AS (
+    SELECT *,
+           greatest(coalesce(nullif(max_stock, 0), reorder_point) - projected, coalesce(reorder_qty, 0), 0) AS suggested
+    FROM positions WHERE reorder_point IS NOT NULL AND projected < reorder_point
+      AND (coalesce(nullif(max_stock, 0), reorder_point) > projected OR coalesce(reorder_qty, 0) > 0))
+"""
+REORDER_TOTALS = """
+SELECT count(*), sum(on_hand), sum(on_order), sum(reserved), sum(projected), sum(suggested) FROM low"""
+REORDER_ROWS = """
+SELECT t.*, p.code, p.name AS supplier_name FROM (
+    SELECT * FROM low ORDER BY abc_class IS NULL OR abc_class = '', abc_class, sku COLLATE "C", id
+    LIMIT 50 OFFSET %(offset)s) t
+LEFT JOIN partner p ON p.id = t.default_supplier_id"""
 
 INBOUND = """((reverses IS NULL AND (qty > 0 OR (qty = 0 AND value >= 0)))
               OR (reverses IS NOT NULL AND (qty < 0 OR (qty = 0 AND value < 0))))"""
@@ -295,6 +341,7 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=100_000, help="ledger lines (default 100,000)")
     parser.add_argument("--sales", type=int, default=20_000, help="sales lines, two per delivery (default 20,000)")
     parser.add_argument("--full", action="store_true", help="the issue's size: 1,000,000 and 200,000")
+    parser.add_argument("--reorder-items", type=int, default=100_000, help="items for the reorder page (100,000)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the loaded database (its name is printed)")
     parser.add_argument("--database", help="time against a database kept by --keep (no load)")
@@ -339,6 +386,13 @@ def load(conn: psycopg.Connection, args: argparse.Namespace) -> None:
     done = conn.execute("SELECT count(*) FROM stock_move").fetchone()[0]  # type: ignore[index]
     rest = max(args.moves - done, 0)
     conn.execute(OTHER_MOVES_SQL, {"items": items, "warehouses": warehouses, "total": rest, "days": DAYS})
+    categories = [r[0] for r in conn.execute("SELECT id FROM category")]
+    suppliers = [r[0] for r in conn.execute("SELECT id FROM partner WHERE kind IN ('supplier', 'both')")]
+    unit = conn.execute("SELECT min(id) FROM unit").fetchone()[0]  # type: ignore[index]
+    conn.execute(
+        REORDER_ITEMS_SQL,
+        {"categories": categories, "suppliers": suppliers, "unit": unit, "items": args.reorder_items},
+    )
     conn.execute("SET session_replication_role = DEFAULT")
     for _, definition in indexes:
         conn.execute(definition)
@@ -395,9 +449,48 @@ def run(url: str, args: argparse.Namespace) -> None:
             floor = timed(lambda r=report: raw.execute(hand[r], dates).fetchall(), args.repeat)
             print(f"{report:<20}{ours:>10.3f}{floor:>10.3f}{ours / floor:>8.2f}")
             ratios.append((report, ours / floor))
+        ratios += reorder_pages(app, access, raw, args.repeat)
     size = "1m" if (moves, lines) == (1_000_000, 200_000) else f"{moves}_{lines}"
     for report, ratio in ratios:
         print(f"RATIO\treports.{report}.{size}\t{ratio:.2f}\t2")
+
+
+def reorder_pages(app: Any, access: Any, raw: Any, repeat: int) -> list[tuple[str, float]]:
+    """The reorder page's suggestions (50 a page, counted and totalled) through the runner, as the page and the
+    API ask for them (reports.views.reorder_suggestions), against REORDER_PAGE_SQL: the first page, a deep page
+    and the first page of one category; the unpaged run (every suggestion, as the page was built before) once."""
+    from app.extensions import db
+    from reports.context import Page
+    from reports.runner import run_report
+    from reports.views import reorder_suggestions
+
+    category_id, category = raw.execute("SELECT id, code FROM category ORDER BY code LIMIT 1").fetchone()
+    _, count = reorder_suggestions(db.session, access, {}, Page(0, 50))
+    deep = count // 2 // 50 * 50
+    cases = {
+        "first": ({}, 0, {}),
+        "deep": ({}, deep, {}),
+        "category": ({"category": category}, 0, {"item_where": f"AND i.category_id = {int(category_id)}"}),
+    }
+    start = time.perf_counter()
+    whole = run_report(db.session, access, "reorder", {})
+    print(
+        f"reorder: {count} suggestions; deep page from {deep}; all of them unpaged {time.perf_counter() - start:.1f} s"
+    )
+    assert len(whole.rows) == count
+    out = []
+    for name, (filters, offset, where) in cases.items():
+        low = REORDER_LOW.format(**{"stock_where": "", "order_where": "", "item_where": "", **where})
+
+        def by_hand(low: str = low, offset: int = offset) -> None:
+            raw.execute(low + REORDER_TOTALS).fetchall()
+            raw.execute(low + REORDER_ROWS, {"offset": offset}).fetchall()
+
+        ours = timed(lambda f=filters, o=offset: reorder_suggestions(db.session, access, f, Page(o, 50)), repeat)
+        floor = timed(by_hand, repeat)
+        print(f"{'reorder_page.' + name:<20}{ours:>10.3f}{floor:>10.3f}{ours / floor:>8.2f}")
+        out.append((f"reorder_page.{name}", ours / floor))
+    return out
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Below the reorder point -> suggest enough to reach max_stock (or the reorder qua
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -73,16 +74,33 @@ def _text(value: Decimal | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """What a clerk narrows the suggestions to (ids; None: all): a warehouse (its stock, reservations and the
+    open purchase orders into it, against the item's thresholds), the item's default supplier, its category,
+    or these SKUs."""
+
+    warehouse: int | None = None
+    supplier: int | None = None
+    category: int | None = None
+    skus: tuple[str, ...] | None = None
+
+
+ALL = Filters()
+
+
+@dataclass(frozen=True)
 class _Query:
     """Every active item's position as one SELECT, and the conditions that flag an item (exactly those of
-    StockPosition: `low` is suggested_qty > 0, `over` on hand above a maximum stock)."""
+    StockPosition: `low` is suggested_qty > 0, `over` on hand above a maximum stock), with the SQL of its
+    quantities for totals."""
 
     rows: Select[Any]
     low: ColumnElement[bool]
     over: ColumnElement[bool]
+    figures: dict[str, ColumnElement[Any]]  # on_hand, on_order, reserved, projected, suggested_qty
 
 
-def _query(session: Session, access: Access) -> _Query:
+def _query(session: Session, access: Access, filters: Filters = ALL) -> _Query:
     reg = access.registry
     item, balance = reg.cls("item"), reg.cls("stock_balance")
     order, line = reg.cls("purchase_order"), reg.cls("purchase_order_line")
@@ -98,15 +116,19 @@ def _query(session: Session, access: Access) -> _Query:
     scope = access.scope(reg.model("stock_balance"))
     if scope is not None:
         stock_q = stock_q.where(scope)
+    if filters.warehouse is not None:
+        stock_q = stock_q.where(balance.warehouse_id == filters.warehouse)
     stock = stock_q.subquery()
     still_open = func.coalesce(at(line.base_qty), at(line.qty)) - func.coalesce(at(line.received_qty), 0)
-    ordered = (
+    ordered_q = (
         select(line.item_id.label("item_id"), func.sum(still_open - func.coalesce(at(line.closed_qty), 0)).label("qty"))
         .join(order, order.id == line.parent_id)
         .where(order.status == Status.SUBMITTED)
         .group_by(line.item_id)
-        .subquery()
     )  # all in base units; an item over-received counts as nothing on order
+    if filters.warehouse is not None:
+        ordered_q = ordered_q.where(order.warehouse_id == filters.warehouse)
+    ordered = ordered_q.subquery()
     on_hand = func.coalesce(stock.c.on_hand, 0)
     on_order = case((ordered.c.qty > 0, ordered.c.qty), else_=0)
     reserved = func.coalesce(stock.c.reserved, 0)
@@ -118,6 +140,8 @@ def _query(session: Session, access: Access) -> _Query:
         projected < at(item.reorder_point),
         or_(target > projected, func.coalesce(at(item.reorder_qty), 0) > 0),
     )
+    greatest = func.max if session.get_bind().dialect.name == "sqlite" else func.greatest  # SQLite: max(a, b, c)
+    suggested = greatest(target - projected, func.coalesce(at(item.reorder_qty), 0), 0)
     exact = ExactDecimal(18, scale)  # the sums come back as raw numbers: read them at the scale they were added at
     rows = (
         select(
@@ -136,7 +160,15 @@ def _query(session: Session, access: Access) -> _Query:
         .outerjoin(ordered, ordered.c.item_id == item.id)
         .where(item.active.isnot(False))
     )
-    return _Query(rows, low, and_(has_max, on_hand > at(item.max_stock)))
+    if filters.supplier is not None:
+        rows = rows.where(item.default_supplier_id == filters.supplier)
+    if filters.category is not None:
+        rows = rows.where(item.category_id == filters.category)
+    if filters.skus is not None:
+        rows = rows.where(item.sku.in_(filters.skus))
+    figures = {"on_hand": on_hand, "on_order": on_order, "reserved": reserved, "projected": projected}
+    figures = {name: type_coerce(sql, exact) for name, sql in (*figures.items(), ("suggested_qty", suggested))}
+    return _Query(rows, low, and_(has_max, on_hand > at(item.max_stock)), figures)
 
 
 def _at_scale(session: Session, scale: int) -> Any:
@@ -147,22 +179,60 @@ def _at_scale(session: Session, scale: int) -> Any:
     return lambda column: column * 10 ** (scale - column.type.scale) if column.type.scale != scale else column
 
 
-def positions(session: Session, access: Access, which: str = "any", first: int | None = None) -> list[StockPosition]:
+def positions(
+    session: Session,
+    access: Access,
+    which: str = "any",
+    first: int | None = None,
+    *,
+    filters: Filters = ALL,
+    offset: int = 0,
+    by_class: bool = False,
+) -> list[StockPosition]:
     """The active items that need a look, across the warehouses the user may see, by SKU: projected below
     their reorder point so that something is to be ordered (`which="low"`), on hand above their maximum stock
-    ("over") or either ("any"); the `first` of them only, when given. The database picks them (stock and open
-    purchase orders summed per item beside the item's thresholds), so a catalogue of 100,000 items whose
-    stock is in order costs no Python per item."""
-    query = _query(session, access)
+    ("over") or either ("any"); the `first` of them only (from `offset`), when given; `by_class`: A items
+    first (then B, C, unclassed). The database picks, orders and pages them (stock and open purchase orders
+    summed per item beside the item's thresholds), so a catalogue of 100,000 items costs no Python per item
+    beyond the page asked for."""
+    query = _query(session, access, filters)
     flagged = {"low": query.low, "over": query.over, "any": or_(query.low, query.over)}[which]
-    stmt = query.rows.where(flagged).order_by(query.rows.selected_columns[1]).limit(first)
-    return [StockPosition(*row) for row in session.execute(stmt)]
+    item = access.registry.cls("item")
+    stmt = query.rows.where(flagged).order_by(*_order(session, item.abc_class, item.sku, item.id, by_class))
+    return [StockPosition(*row) for row in session.execute(stmt.offset(offset or None).limit(first))]
 
 
-def suggestions(session: Session, access: Access) -> list[StockPosition]:
-    """Items whose projected quantity is below their reorder point."""
+def _order(session: Session, abc_class: Any, sku: Any, pk: Any, by_class: bool) -> list[Any]:
+    """ORDER BY of the positions: (the ABC class, blanks last,) the SKU in code point order on both databases."""
+    order: list[Any] = [or_(abc_class.is_(None), abc_class == ""), abc_class] if by_class else []
+    return [*order, sku if session.get_bind().dialect.name == "sqlite" else sku.collate("C"), pk]
+
+
+def suggestions_page(
+    session: Session, access: Access, filters: Filters, first: int, offset: int = 0, by_class: bool = False
+) -> tuple[list[StockPosition], int, dict[str, Decimal]]:
+    """A page of the suggestions, how many there are in all and their totals (on_hand, on_order, reserved,
+    projected, suggested_qty). Two statements: the page (a top-N sort) and the count with the sums; one
+    statement with window aggregates took longer on PostgreSQL (every row kept and summed before the page)."""
+    found = suggestions(session, access, filters, first=first, offset=offset, by_class=by_class)
+    count, totals = suggestion_totals(session, access, filters)
+    return found, count, totals
+
+
+def suggestions(session: Session, access: Access, filters: Filters = ALL, **page: Any) -> list[StockPosition]:
+    """Items whose projected quantity is below their reorder point (`page`: first, offset, by_class)."""
     access.require("item", "read")
-    return positions(session, access, "low")
+    return positions(session, access, "low", filters=filters, **page)
+
+
+def suggestion_totals(session: Session, access: Access, filters: Filters = ALL) -> tuple[int, dict[str, Decimal]]:
+    """(how many suggestions, {on_hand, on_order, reserved, projected, suggested_qty: their sum}), in one
+    statement: what a page of suggestions shows as its count and totals."""
+    access.require("item", "read")
+    query = _query(session, access, filters)
+    sums = [type_coerce(func.coalesce(func.sum(sql), 0), sql.type) for sql in query.figures.values()]
+    found = session.execute(query.rows.where(query.low).with_only_columns(func.count(), *sums)).one()
+    return int(found[0] or 0), {name: Decimal(v or 0) for name, v in zip(query.figures, found[1:], strict=True)}
 
 
 def counts(session: Session, access: Access) -> tuple[int, int]:
@@ -192,12 +262,18 @@ def alerts(session: Session, access: Access, first: int | None = None) -> dict[s
 
 
 def create_purchase_orders(
-    session: Session, access: Access, warehouse: str, skus: list[str] | None = None
+    session: Session,
+    access: Access,
+    warehouse: str,
+    skus: list[str] | None = None,
+    filters: Filters = ALL,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Draft purchase orders, one per default supplier, through the write service, dated the business's
-    today: for every suggestion, or (`skus`) for those items only, each of which must be a suggestion."""
-    chosen = suggestions(session, access)
+    today: for every suggestion (within `filters`), or (`skus`) for those items only, each of which must be a
+    suggestion; `progress(done, of)` after each order (a job's progress)."""
     if skus is not None:
+        chosen = suggestions(session, access, replace(filters, skus=tuple(dict.fromkeys(skus))))
         by_sku = {p.sku: p for p in chosen}
         errors = [
             CellError(f"items.{i}", t("reorder_not_suggested", item=sku))
@@ -209,6 +285,8 @@ def create_purchase_orders(
         if errors:
             raise ValidationFailed(errors)
         chosen = [by_sku[sku] for sku in dict.fromkeys(skus)]
+    else:
+        chosen = suggestions(session, access, filters)
     by_supplier: dict[int, list[StockPosition]] = defaultdict(list)
     skipped = []
     for position in chosen:
@@ -233,5 +311,7 @@ def create_purchase_orders(
             },
         )
         created.append({"id": row.id, "number": row.number, "lines": len(items)})
+        if progress is not None:
+            progress(len(created), len(by_supplier))
     service.commit()
     return {"orders": created, "skipped_without_supplier": skipped}
