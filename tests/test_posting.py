@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from app.clock import business_today
+from tests.conftest import unique
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
 
 
@@ -346,21 +347,30 @@ def test_partial_receipts_against_a_purchase_order(app, admin_api):
 
 
 def test_reorder_suggestions_become_draft_orders_by_supplier(app, admin_api, api_as, login_as):
+    shelf = unique("RP")  # the suggestions come a page at a time: this test's own category's
+    assert admin_api.post("/api/v1/category/", json={"code": shelf, "name": f"补货 {shelf}"}).status_code == 201
     low = new_item(
-        admin_api, reorder_point="10", reorder_qty="5", max_stock="30", default_supplier="S002", purchase_price="2.5"
+        admin_api,
+        reorder_point="10",
+        reorder_qty="5",
+        max_stock="30",
+        default_supplier="S002",
+        purchase_price="2.5",
+        category=shelf,
     )
-    full = new_item(admin_api, reorder_point="10", max_stock="20", default_supplier="S002")
-    orphan = new_item(admin_api, reorder_point="3")
+    full = new_item(admin_api, reorder_point="10", max_stock="20", default_supplier="S002", category=shelf)
+    orphan = new_item(admin_api, reorder_point="3", category=shelf)
     receive(admin_api, low, "4", "2")
     receive(admin_api, full, "25", "1")
     post(admin_api, "purchase_order", [{"item": low, "qty": "2", "price": "2.5"}], warehouse="WH01")  # on order
-    rows = {r["item"]: r for r in api_as("purchaser").get("/api/v1/reorder/suggestions").get_json()["result"]}
+    found = api_as("purchaser").get("/api/v1/reorder/suggestions", query_string={"category": shelf}).get_json()
+    rows = {r["item"]: r for r in found["result"]}
     assert rows[low]["projected"] == "6" and rows[low]["suggested_qty"] == "24"
     assert full not in rows and orphan in rows
     alerts = api_as("purchaser").get("/api/v1/reorder/alerts").get_json()
     assert full in {r["item"] for r in alerts["overstock"]}
     assert api_as("salesperson").get("/api/v1/reorder/suggestions").status_code == 403
-    page = login_as("purchaser").get("/reorder/").get_data(as_text=True)
+    page = login_as("purchaser").get(f"/reorder/?category={shelf}").get_data(as_text=True)
     assert low in page and "24" in page and "S002" in page and 'id="jxc-reorder-all"' in page
     assert 'href="/reorder/"' in page  # the menu links to it
     assert login_as("salesperson").get("/reorder/").status_code in (302, 403)
