@@ -205,3 +205,23 @@ def test_the_page_pages_filters_and_drafts_the_items_ticked(app, admin_api, logi
     assert [line["item"]["key"] for line in order["lines"]] == [skus[2]] and order["partner"]["key"] == supplier
     nothing = clerk.post("/reorder/orders", data=form)
     assert nothing.status_code == 302 and f"category={category}" in nothing.headers["Location"]
+
+
+def test_any_report_comes_a_page_at_a_time_through_the_reports_api(app, admin_api):
+    """`page_size` on /api/v1/reports/<name>: the reorder report pages in SQL, another is sliced by the runner;
+    both answer the rows of the whole in order, `count` and the whole's totals."""
+    category, _, skus = a_shelf(admin_api, 3)
+    for sku in skus:
+        receive(admin_api, sku, "1", "2")  # one each: still to reorder, and stock as of today
+    for name, args in (("reorder", {"category": category}), ("stock_as_of", {"category": category})):
+        whole = admin_api.get(f"/api/v1/reports/{name}", query_string=args).get_json()
+        pages = [
+            admin_api.get(f"/api/v1/reports/{name}", query_string={**args, "page_size": 2, "page": n}).get_json()
+            for n in range((len(whole["rows"]) + 1) // 2)
+        ]
+        assert "count" not in whole and len(whole["rows"]) == 3 and {p["count"] for p in pages} == {3}, name
+        assert [r for p in pages for r in p["rows"]] == whole["rows"] and pages[0]["totals"] == whole["totals"]
+        if name == "reorder":
+            assert [r["item"]["key"] for r in whole["rows"]] == skus
+    bad = admin_api.get("/api/v1/reports/reorder", query_string={"page_size": 0})
+    assert bad.status_code == 400

@@ -11,12 +11,16 @@ from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
 from app.api.responses import service_errors
-from app.i18n import label
+from app.i18n import label, t
+from app.meta.types import MAX_INTEGER
+from app.services.records.query import BadQuery
 from app.web.context import current_access, request_user, session
+from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
 from reports.runner import as_json, available, run_report
 
 FORMATS = ("json", "xlsx", "csv")
+MAX_PAGE = 1000
 
 
 def author() -> str:
@@ -80,13 +84,16 @@ class ReportsApi(BaseApi):
     @safe
     @service_errors
     def run(self, name: str) -> Any:
-        """Run a report: its parameters in the query string, `format` json (default), xlsx or csv.
+        """Run a report: its parameters in the query string, `format` json (default), xlsx or csv; with
+        `page_size` (up to 1000) and `page` (from 0) json answers that page of the rows and `count`.
         ---
         get:
           summary: Run a report
           parameters:
           - {in: path, name: name, required: true, schema: {type: string}}
           - {in: query, name: format, schema: {type: string, enum: [json, xlsx, csv]}}
+          - {in: query, name: page, schema: {type: integer, minimum: 0}}
+          - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 1000}}
           responses:
             200:
               description: '{columns, rows, totals, chart} or the file'
@@ -95,11 +102,20 @@ class ReportsApi(BaseApi):
             422:
               description: A parameter is wrong
         """
-        args = {k: v for k, v in request.args.items() if k not in ("format", "_l_")}
+        args = {k: v for k, v in request.args.items() if k not in ("format", "_l_", "page", "page_size")}
         fmt = request.args.get("format", "json")
         if fmt not in FORMATS:
             fmt = "json"
-        result = run_report(session(), current_access(), name, args)
+        page = None
+        if fmt == "json" and "page_size" in request.args:  # a page of the rows, `count` all of them
+            number = request.args.get("page", default=0, type=int)
+            size = request.args.get("page_size", default=0, type=int)
+            if not 1 <= size <= MAX_PAGE:
+                raise BadQuery(t("bad_page_size", max=MAX_PAGE))
+            if not 0 <= number * size <= MAX_INTEGER:
+                raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
+            page = Page(number * size, size)
+        result = run_report(session(), current_access(), name, args, page)
         session().rollback()  # a report only reads
         if fmt == "csv":
             return file_response(to_csv(result), "text/csv", f"{name}.csv", f"{title(result)}.csv")
