@@ -9,20 +9,17 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 from sqlalchemy import select
 
+from app.api.reports_api import requested_page
 from app.api.responses import service_errors
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
-from app.meta.types import MAX_INTEGER
 from app.services.money.reorder import alerts
-from app.services.records.query import BadQuery
 from app.web.context import current_access, session
-from reports.context import Page
 from reports.views import order_suggestions, reorder_suggestions
 
 PAGE_ONLY = ("supplier", "supplier_name")  # the page names the default supplier; the API never did
 FILTERS = ("warehouse", "supplier", "category")  # the reorder report's filters, by business key
-MAX_PAGE = 1000
 
 
 class ReorderApi(BaseApi):
@@ -58,17 +55,12 @@ class ReorderApi(BaseApi):
             200:
               description: Suggestions
         """
-        page = request.args.get("page", default=0, type=int)
-        size = request.args.get("page_size", default=100, type=int)
-        if not 1 <= size <= MAX_PAGE:
-            raise BadQuery(t("bad_page_size", max=MAX_PAGE))
-        if not 0 <= page * size <= MAX_INTEGER:
-            raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
+        page = requested_page(100)
         filters = {name: request.args[name] for name in FILTERS if request.args.get(name)}
-        found, count = reorder_suggestions(session(), current_access(), filters, Page(page * size, size))
+        found, count = reorder_suggestions(session(), current_access(), filters, page)
         session().rollback()  # a report only reads
         rows = [{k: v for k, v in row.items() if k not in PAGE_ONLY} for row in found]
-        return self.response(200, result=rows, count=count, page=page, page_size=size)
+        return self.response(200, result=rows, count=count, page=page.offset // page.size, page_size=page.size)
 
     @expose("/alerts", methods=["GET"])
     @protect()

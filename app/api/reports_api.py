@@ -23,6 +23,17 @@ FORMATS = ("json", "xlsx", "csv")
 MAX_PAGE = 1000
 
 
+def requested_page(default_size: int) -> Page:
+    """The request's `page` (from 0) of `page_size` rows (1 to MAX_PAGE; 400 otherwise) as a runner's Page."""
+    number = request.args.get("page", default=0, type=int)
+    size = request.args.get("page_size", default=default_size, type=int)
+    if not 1 <= size <= MAX_PAGE:
+        raise BadQuery(t("bad_page_size", max=MAX_PAGE))
+    if not 0 <= number * size <= MAX_INTEGER:
+        raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
+    return Page(number * size, size)
+
+
 def author() -> str:
     """制表人: the reader's name (their user name when they have none)."""
     user = request_user()
@@ -106,15 +117,7 @@ class ReportsApi(BaseApi):
         fmt = request.args.get("format", "json")
         if fmt not in FORMATS:
             fmt = "json"
-        page = None
-        if fmt == "json" and "page_size" in request.args:  # a page of the rows, `count` all of them
-            number = request.args.get("page", default=0, type=int)
-            size = request.args.get("page_size", default=0, type=int)
-            if not 1 <= size <= MAX_PAGE:
-                raise BadQuery(t("bad_page_size", max=MAX_PAGE))
-            if not 0 <= number * size <= MAX_INTEGER:
-                raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
-            page = Page(number * size, size)
+        page = requested_page(0) if fmt == "json" and "page_size" in request.args else None  # `count`: all rows
         result = run_report(session(), current_access(), name, args, page)
         session().rollback()  # a report only reads
         if fmt == "csv":
