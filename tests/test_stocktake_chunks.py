@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from app.documents.stocktake import Stocktake
-from tests.ledger_helpers import balance, document, ledger_problems, new_item, receive, refusal
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive, refusal
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_a_stocktake_in_chunks_posts_every_line_and_its_totals(app, admin_api, c
     posted = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit")
     assert posted.status_code == 200, posted.get_json()
     result = posted.get_json()["result"]
-    # every line against its book at the snapshot; lines go in item order, the same item's two lines in two chunks
+    # every line against its book at the snapshot; lines go in item order, an item's lines in one chunk
     assert [(line["diff_qty"], line["amount"]) for line in result["lines"]] == [
         ("-5", "-10.00"),
         ("2", "6.00"),
@@ -70,4 +70,23 @@ def test_a_whole_warehouse_count_in_chunks_zeroes_the_uncounted_stock(app, admin
     result = posted.get_json()["result"]
     assert len(result["lines"]) == 4 and result["total_diff_qty"] == "-19"
     assert [balance(app, sku, code) for sku in skus] == [(D(5), D(10))] + [(D(0), D(0))] * 3
+    assert ledger_problems(app) == []
+
+
+@pytest.mark.parametrize("chunk", [None, 2])
+def test_a_serial_counted_on_two_lines_is_refused_as_in_one_pass(app, admin_api, monkeypatch, chunk):
+    """An item's lines are never split between chunks: the second count of a serial is caught by the same check
+    whether the stocktake posts at once or in chunks (here its two lines would straddle a cut after two lines)."""
+    monkeypatch.setattr(Stocktake, "line_chunk", chunk)
+    plain, serial = new_item(admin_api), new_item(admin_api, track_serial=True)
+    receive(admin_api, plain, "1", "3")
+    first, second = f"SN-{serial}-1", f"SN-{serial}-2"
+    line = {"item": serial, "qty": "2", "price": "9", "serials": f"{first}\n{second}"}
+    post(admin_api, "purchase_receipt", [line], warehouse="WH01")
+    counts = [{"item": plain, "counted_qty": "1"}]
+    counts += [{"item": serial, "counted_qty": "1", "serials": first, "reason": "miscount"}] * 2
+    take = document(admin_api, "stocktake", counts, warehouse="WH01")
+    found = refusal(admin_api, "stocktake", take)
+    assert first in found.get("lines.2.serials", ""), found
+    assert balance(app, serial) == (D(2), D(18))
     assert ledger_problems(app) == []

@@ -38,7 +38,7 @@ class Stocktake(DocumentBehaviour):
 
     moves_stock = True
     qty_field = "counted_qty"
-    line_chunk = CHUNK  # its checks are per line (a serial counted on lines of two chunks: the writer refuses it)
+    line_chunk = CHUNK  # its checks span one item's lines at most, and a chunk never splits an item's lines
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         super().new_line_values(session, registry, model, doc, values)

@@ -311,7 +311,9 @@ class PostingService:
         document's own list, `places` None) when `size` is None; else `size` at a time as the database has them
         now, in (item, batch, line) order, each line's place in the document in `places`. Taken in item order,
         each chunk's stock keys follow the one before's: the balance rows are still locked in the one fixed
-        order, chunk after chunk, as for a document posted at once. A document without lines is one chunk of none."""
+        order, chunk after chunk, as for a document posted at once; an item's lines are never split between
+        chunks, so what a check compares across one item's lines (a serial counted twice) is checked as for the
+        whole document. A document without lines is one chunk of none."""
         if not model.lines_model or size is None:
             yield None, list(doc.lines) if model.lines_model else [], True
             return
@@ -326,9 +328,9 @@ class PostingService:
         batch = getattr(line_cls, "batch", None)
         order = [line_cls.item_id] + ([func.coalesce(batch, "")] if batch is not None else [])
         order += [line_cls.line_no, line_cls.id]
-        ids = list(self.session.scalars(select(line_cls.id).where(mine).order_by(*order)))
-        for start in range(0, max(len(ids), 1), size):
-            part = ids[start : start + size]
+        ordered = self.session.execute(select(line_cls.id, line_cls.item_id).where(mine).order_by(*order)).all()
+        parts = _item_aligned(ordered, size)
+        for n, part in enumerate(parts, start=1):
             found = {
                 line.id: line
                 for line in self.session.scalars(
@@ -337,7 +339,7 @@ class PostingService:
                     .execution_options(populate_existing=True)
                 )
             }
-            yield [place[i] for i in part], [found[i] for i in part], start + size >= len(ids)
+            yield [place[i] for i in part], [found[i] for i in part], n == len(parts)
 
     def _let_go(self) -> None:
         """A posted chunk of lines is let go of: written, with nothing pending, the session holds its lines only
@@ -674,6 +676,18 @@ class DocumentLines(Sequence[Any]):
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._doc.lines)
+
+
+def _item_aligned(ordered: list[Any], size: int) -> list[list[int]]:
+    """Line ids, (id, item_id) in item order, cut into parts of about `size`: a part ends only where an item does."""
+    parts: list[list[int]] = [[]]
+    previous = None
+    for line_id, item_id in ordered:
+        if len(parts[-1]) >= size and item_id != previous:
+            parts.append([])
+        parts[-1].append(line_id)
+        previous = item_id
+    return parts
 
 
 def _posted_text(directions: set[str]) -> str:
