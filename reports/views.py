@@ -17,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden
@@ -156,11 +157,13 @@ def reorder_suggestions(
 
 
 def order_suggestions(
-    session: Session, access: Access, warehouse: str, items: list[str] | None, filters: dict[str, str]
+    session: Session, access: Access, warehouse: str | None, items: list[str] | None, filters: dict[str, str]
 ) -> dict[str, Any]:
-    """Draft purchase orders into `warehouse` for the items asked (each a current suggestion) or for every
-    suggestion within the reorder report's filters (text, as the page and the API take them): at once, or past
-    REORDER_INLINE suggestions as the job `reorder_orders` ({"job_id", "suggestions"}; the caller commits)."""
+    """Draft purchase orders into `warehouse` (None: the filter's warehouse, else the first by code) for the
+    items asked (each a current suggestion) or for every suggestion within the reorder report's filters (text,
+    as the page and the API take them): at once, or past REORDER_INLINE suggestions as the job `reorder_orders`
+    ({"job_id", "suggestions"}; the caller commits)."""
+    warehouse = warehouse or filters.get("warehouse") or _first_warehouse(session, access)
     if items is None:
         count = run_report(session, access, "reorder", filters, Page(0, 0)).count or 0
         if count > REORDER_INLINE:
@@ -171,6 +174,11 @@ def order_suggestions(
     report = find(access, "reorder")
     chosen = reorder_filters(parse_params(session, access, report, dict(filters)))
     return create_purchase_orders(session, access, warehouse, items, chosen)
+
+
+def _first_warehouse(session: Session, access: Access) -> str:
+    cls = access.registry.cls("warehouse")
+    return str(session.execute(select(cls.code).order_by(cls.code).limit(1)).scalar_one())
 
 
 def _fraction(percent: Any) -> str | None:

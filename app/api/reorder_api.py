@@ -7,12 +7,10 @@ from typing import Any
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
-from sqlalchemy import select
 
 from app.api.reports_api import requested_page
 from app.api.responses import service_errors
 from app.errors import CellError, ValidationFailed
-from app.extensions import registry
 from app.i18n import t
 from app.services.money.reorder import alerts
 from app.web.context import current_access, session
@@ -122,8 +120,7 @@ class ReorderApi(BaseApi):
         if errors:
             raise ValidationFailed(errors)
         filters = {name: value for name, value in (body.get("filters") or {}).items() if value}
-        warehouse = body.get("warehouse") or filters.get("warehouse") or _first_warehouse()
-        result = order_suggestions(session(), current_access(), warehouse, body.get("items"), filters)
+        result = order_suggestions(session(), current_access(), body.get("warehouse"), body.get("items"), filters)
         if "job_id" in result:
             session().commit()
             return self.response(202, **result)
@@ -150,8 +147,3 @@ def _body_errors(body: Any) -> list[CellError]:
     if body.get("warehouse") is not None and not isinstance(body["warehouse"], str):
         errors.append(CellError("warehouse", t("reorder_warehouse_code")))
     return errors
-
-
-def _first_warehouse() -> str:
-    cls = registry().cls("warehouse")
-    return session().execute(select(cls.code).order_by(cls.code).limit(1)).scalar_one()

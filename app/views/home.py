@@ -118,9 +118,8 @@ class ReorderView(BaseView):
         if selected and not items:
             flash(t("reorder_nothing_asked"), "danger")
             return redirect(back)
-        warehouse = request.form.get("warehouse") or filters.get("warehouse") or "WH01"
         try:
-            result = order_suggestions(session(), current_access(), warehouse, items, filters)
+            result = order_suggestions(session(), current_access(), request.form.get("warehouse"), items, filters)
         except ServiceError as exc:
             session().rollback()
             flash(exc.message, "danger")
