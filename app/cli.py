@@ -273,7 +273,7 @@ def import_command(
     `第 N 行，「C」列：message` (`row N, column C: message` in English); exit 1 when nothing was applied."""
     from app.errors import ServiceError
     from app.extensions import db, write_intent
-    from app.i18n import t, use_locale
+    from app.i18n import label, t, use_locale
     from importers.service import import_file
 
     app = _app()
@@ -309,7 +309,7 @@ def import_command(
             lines.append(
                 t(
                     "cli.import_summary",
-                    model=model,
+                    model=label(access.registry.model(model).label, model, locale),
                     total=outcome.total,
                     created=outcome.created,
                     updated=outcome.updated,
