@@ -29,6 +29,18 @@ def reads(*names: str) -> Callable[[F], F]:
     return mark
 
 
+def sums(name: str) -> Callable[[F], F]:
+    """A handler that is the sum of one field of the lines (reads `lines.<name>`): where the lines are a table's
+    rows, the database may add them up instead (`StreamedLines.sums`)."""
+
+    def mark(function: F) -> F:
+        function.reads = (f"lines.{name}",)  # type: ignore[attr-defined]
+        function.sums = name  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
 LINE_MONEY_INPUTS = ("qty", "price", "discount_rate", "tax_rate", "document.prices_include_tax")
 
 
@@ -115,55 +127,55 @@ def stocktake_diff(values: dict[str, Any]) -> Decimal | None:
     return Decimal(counted) - Decimal(values.get("book_qty") or 0)
 
 
-@reads("lines.qty")
+@sums("qty")
 def total_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' qty."""
     return _sum(values.get("lines", []), "qty")
 
 
-@reads("lines.amount")
+@sums("amount")
 def total_amount(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' amount."""
     return _sum(values.get("lines", []), "amount")
 
 
-@reads("lines.tax_amount")
+@sums("tax_amount")
 def total_tax(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' tax."""
     return _sum(values.get("lines", []), "tax_amount")
 
 
-@reads("lines.amount_with_tax")
+@sums("amount_with_tax")
 def total_with_tax(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' amount with tax (what the partner owes or is owed)."""
     return _sum(values.get("lines", []), "amount_with_tax")
 
 
-@reads("lines.receivable_amount")
+@sums("receivable_amount")
 def total_receivable(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' receivable amounts (an opening balance's partner lines)."""
     return _sum(values.get("lines", []), "receivable_amount")
 
 
-@reads("lines.payable_amount")
+@sums("payable_amount")
 def total_payable(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' payable amounts (an opening balance's partner lines)."""
     return _sum(values.get("lines", []), "payable_amount")
 
 
-@reads("lines.book_qty")
+@sums("book_qty")
 def total_book_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' book quantity."""
     return _sum(values.get("lines", []), "book_qty")
 
 
-@reads("lines.counted_qty")
+@sums("counted_qty")
 def total_counted_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' counted quantity."""
     return _sum(values.get("lines", []), "counted_qty")
 
 
-@reads("lines.diff_qty")
+@sums("diff_qty")
 def total_diff_qty(values: dict[str, Any]) -> Decimal:
     """Sum of the lines' differences."""
     return _sum(values.get("lines", []), "diff_qty")

@@ -11,6 +11,7 @@ number meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -41,7 +42,7 @@ from app.services.records.bulk import among
 from app.services.records.computed import apply_computed, apply_own_computed
 from app.services.records.query import get_row
 from app.services.records.settings import policy
-from app.services.stock.bulk import chunked, write_changed
+from app.services.stock.bulk import chunked, read_rows, write_changed, write_read_rows
 from app.services.stock.opening import first_business_date
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
 from app.services.stock.writer import StockWriter
@@ -261,8 +262,10 @@ class PostingService:
         document whose behaviour has no `line_chunk` is one chunk of all its lines (its checks span lines: a
         credit limit, a serial on two lines, what follow-ons take from an order); a stocktake reads 5,000
         lines at a time and lets each chunk go before the next. Bad cells are named by their place in the
-        whole document; the cells of every chunk are checked before a refusal. The audit row is written before
-        the last chunk locks its stock rows (with the number of moves), the serials stored after it posts."""
+        whole document; the cells of every chunk are checked before a refusal. A chunk's lines are written once,
+        what was computed before posting with what posting set on them (one UPDATE, not two). The audit row is
+        written before the last chunk locks its stock rows (with the number of moves), the serials stored after it
+        posts."""
         behaviour = self.registry.behaviour(model.key, self)
         stock = self._stock_writer()
         behaviour.prepare_post(doc)
@@ -271,28 +274,34 @@ class PostingService:
         errors: list[CellError] = []
         count, directions = 0, set()
         for places, lines, last in self._line_chunks(model, doc, behaviour.line_chunk):
-            try:
-                apply_computed(self.registry, model, doc, lines, whole)  # the lines' money as their values make it now
-                write_changed(self.session, lines)  # set-based, not one UPDATE a line at the next flush
-                behaviour.validate(doc, lines)
-                effects = behaviour.stock_effects(doc, lines)
-            except ValidationFailed as exc:
-                errors += _placed(exc.errors, places)
-            if not errors:  # once a chunk is refused nothing more posts: the rest are only checked
-                self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
-                count += len(effects)
-                directions.update(e.direction for e in effects)
-                if last:  # audited before the stock rows are locked (the same transaction: a refusal takes it back)
-                    self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
+            # a chunk's lines are written once, at its end: nothing its checks and posting read is a line of it
+            with nullcontext() if whole else self.session.no_autoflush:
                 try:
-                    moves = stock.post(model, doc, effects)
+                    apply_computed(self.registry, model, doc, lines, whole)  # the lines' money as their values make it
+                    if whole:  # written set-based now, not one UPDATE a line at the next flush
+                        write_changed(self.session, lines)
+                    behaviour.validate(doc, lines)
+                    effects = behaviour.stock_effects(doc, lines)
                 except ValidationFailed as exc:
-                    raise ValidationFailed(_placed(exc.errors, places), exc.summary) from exc
-                if last:
-                    stock.save_serials()
-                behaviour.after_post(doc, lines, moves)
-                apply_computed(self.registry, model, doc, lines, whole)
-                write_changed(self.session, lines)  # what posting set on the lines (their cost), set-based
+                    errors += _placed(exc.errors, places)
+                if not errors:  # once a chunk is refused nothing more posts: the rest are only checked
+                    self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
+                    count += len(effects)
+                    directions.update(e.direction for e in effects)
+                    if last:  # audited before the stock rows are locked (the same transaction: a refusal takes it back)
+                        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
+                    try:
+                        moves = stock.post(model, doc, effects)
+                    except ValidationFailed as exc:
+                        raise ValidationFailed(_placed(exc.errors, places), exc.summary) from exc
+                    if last:
+                        stock.save_serials()
+                    behaviour.after_post(doc, lines, moves)
+                    apply_computed(self.registry, model, doc, lines, whole)
+                if whole:  # what posting set on the lines (their cost), set-based
+                    write_changed(self.session, lines)
+                else:
+                    write_read_rows(self.session, self.registry.cls(model.lines_model).__table__, lines)
             if not whole:
                 self._let_go()  # the chunk's lines go with the loop's reference to them
         if errors:
@@ -309,11 +318,12 @@ class PostingService:
     ) -> Iterator[tuple[list[int] | None, list[Any], bool]]:
         """(places, lines, last) for each chunk of the document's lines: one of all of them in line order (the
         document's own list, `places` None) when `size` is None; else `size` at a time as the database has them
-        now, in (item, batch, line) order, each line's place in the document in `places`. Taken in item order,
-        each chunk's stock keys follow the one before's: the balance rows are still locked in the one fixed
-        order, chunk after chunk, as for a document posted at once; an item's lines are never split between
-        chunks, so what a check compares across one item's lines (a serial counted twice) is checked as for the
-        whole document. A document without lines is one chunk of none."""
+        now, in (item, batch, line) order, each line's place in the document in `places`, each line its columns as
+        a ReadRow (not an ORM object: what it is set is written by `write_read_rows`). Taken in item order, each
+        chunk's stock keys follow the one before's: the balance rows are still locked in the one fixed order,
+        chunk after chunk, as for a document posted at once; an item's lines are never split between chunks, so
+        what a check compares across one item's lines (a serial counted twice) is checked as for the whole
+        document. A document without lines is one chunk of none."""
         if not model.lines_model or size is None:
             yield None, list(doc.lines) if model.lines_model else [], True
             return
@@ -330,21 +340,17 @@ class PostingService:
         order += [line_cls.line_no, line_cls.id]
         ordered = self.session.execute(select(line_cls.id, line_cls.item_id).where(mine).order_by(*order)).all()
         parts = _item_aligned(ordered, size)
+        table = line_cls.__table__
         for n, part in enumerate(parts, start=1):
             found = {
                 line.id: line
-                for line in self.session.scalars(
-                    select(line_cls)
-                    .where(mine, among(self.session, line_cls.id, part))
-                    .execution_options(populate_existing=True)
-                )
+                for line in read_rows(self.session, table, and_(mine, among(self.session, table.c.id, part)))
             }
             yield [place[i] for i in part], [found[i] for i in part], n == len(parts)
 
     def _let_go(self) -> None:
-        """A posted chunk of lines is let go of: written, with nothing pending, the session holds its lines only
-        weakly (expunging 100,000 lines one by one cost more than the garbage collector does), nor what was
-        read for them."""
+        """A posted chunk of lines is let go of: written, they were never the session's (ReadRows), nor is what was
+        read for them kept."""
         self.session.flush()
         self._tracked = {}
 

@@ -12,7 +12,7 @@ from contextlib import suppress
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
@@ -51,13 +51,21 @@ def compute_own_fields(
 ) -> None:
     """Fill the model's own computed fields into `values`, a document's from `lines` as given (handlers only
     read them: a document written in chunks passes its lines streamed from the table, `streamed_lines`)."""
-    for spec in model.computed_fields:
+    handlers = [(spec, registry.compute(model.key, spec.name)) for spec in model.computed_fields]
+    summed: dict[str, Any] = {}
+    if isinstance(lines, StreamedLines):  # the plain sums of line fields added up by the database, in one query
+        summed = lines.sums([handler.sums for _, handler in handlers if getattr(handler, "sums", None)])
+    for spec, handler in handlers:
+        total = getattr(handler, "sums", None)
+        if total in summed:
+            values[spec.name] = _rounded(spec, Decimal(summed[total] or 0))
+            continue
         given = dict(values)
         if document is not None:
             given["document"] = document
         if lines is not None:
             given["lines"] = lines
-        values[spec.name] = _rounded(spec, registry.compute(model.key, spec.name)(given))
+        values[spec.name] = _rounded(spec, handler(given))
 
 
 def compute_columns(registry: Registry, model: ModelSpec, columns: dict[str, list[Any]]) -> None:
@@ -107,6 +115,16 @@ class StreamedLines(Sequence[dict[str, Any]]):
         result = self._session.execute(self._stmt.execution_options(yield_per=self._size))
         for row in result:
             yield dict(zip(self._names, row, strict=True))
+
+    def sums(self, names: Sequence[str]) -> dict[str, Any]:
+        """{name: the sum of that field over the lines (None when none has a value)} for these of the fields, in one
+        query (a stocktake's four totals over 100,000 lines read them once, in the database, not four times here)."""
+        wanted = [name for name in dict.fromkeys(names) if name in self._names]
+        if not wanted:
+            return {}
+        columns = dict(zip(self._names, self._stmt.selected_columns, strict=True))
+        stmt = self._stmt.with_only_columns(*[func.sum(columns[name]) for name in wanted]).order_by(None)
+        return dict(zip(wanted, self._session.execute(stmt).one(), strict=True))
 
     def _rows(self) -> list[dict[str, Any]]:
         if self._all is None:
