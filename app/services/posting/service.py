@@ -39,7 +39,7 @@ from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
 from app.services.records.bulk import among
-from app.services.records.computed import apply_computed, apply_own_computed
+from app.services.records.computed import apply_computed, apply_own_computed, own_inputs
 from app.services.records.query import get_row
 from app.services.records.settings import policy
 from app.services.stock.bulk import chunked, read_rows, write_changed, write_read_rows
@@ -297,7 +297,7 @@ class PostingService:
                     if last:
                         stock.save_serials()
                     behaviour.after_post(doc, lines, moves)
-                    apply_computed(self.registry, model, doc, lines, whole)
+                    apply_computed(self.registry, model, doc, lines if whole else self._inputs_set(model, lines), whole)
                 if whole:  # what posting set on the lines (their cost), set-based
                     write_changed(self.session, lines)
                 else:
@@ -347,6 +347,12 @@ class PostingService:
                 for line in read_rows(self.session, table, and_(mine, among(self.session, table.c.id, part)))
             }
             yield [place[i] for i in part], [found[i] for i in part], n == len(parts)
+
+    def _inputs_set(self, model: ModelSpec, lines: list[Any]) -> list[Any]:
+        """The lines (ReadRows) on which something their computed fields read was set since they were read (by what
+        posting learned): the others' computed fields are as they were computed before posting."""
+        inputs = own_inputs(self.registry, self.registry.model(model.lines_model or ""))
+        return lines if inputs is None else [line for line in lines if not inputs.isdisjoint(line.changed())]
 
     def _let_go(self) -> None:
         """A posted chunk of lines is let go of: written, they were never the session's (ReadRows), nor is what was

@@ -100,6 +100,19 @@ def line_inputs(registry: Registry, model: ModelSpec) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(names))
 
 
+def own_inputs(registry: Registry, model: ModelSpec) -> frozenset[str] | None:
+    """The columns of its own row a model's computed fields read (their `@reads`, a document's `lines.` and a
+    line's `document.` fields left out); None when one of them does not say."""
+    columns: set[str] = set()
+    for spec in model.computed_fields:
+        reads = getattr(registry.compute(model.key, spec.name), "reads", None)
+        if reads is None:
+            return None
+        fields = [model.field(name) for name in reads if "." not in name]
+        columns.update(field.column for field in fields if field is not None)
+    return frozenset(columns)
+
+
 class StreamedLines(Sequence[dict[str, Any]]):
     """A document's lines as {field: value} dicts, read from the table chunk by chunk each time they are
     iterated (a document's totals over 100,000 lines without holding them); indexing reads them all once."""

@@ -42,7 +42,7 @@ from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receiv
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
 from app.services.records.bulk import among, keys_among
-from app.services.records.computed import compute_fields
+from app.services.records.computed import compute_columns
 from app.services.records.settings import policy
 from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked, insert_and_update
 from app.services.stock.cost_layers import (
@@ -591,11 +591,15 @@ class StockWriter:
         computed = [spec for spec in move_model.data_fields if spec.compute]
         rows = self._moves
         self._moves = []
-        if computed:
-            for row in rows:
-                compute_fields(self.registry, move_model, row)
+        if computed:  # column by column, each handler given what it reads (a move's direction: its qty)
+            columns = {name: [row[name] for row in rows] for name in rows[0]}
+            compute_columns(self.registry, move_model, columns)
+            for spec in computed:
+                for row, value in zip(rows, columns[spec.name], strict=True):
+                    row[spec.name] = value
         table = self.registry.cls("stock_move").__table__
-        return [{k: v for k, v in row.items() if k in table.c} for row in rows]
+        names = [name for name in rows[0] if name in table.c]
+        return rows if len(names) == len(rows[0]) else [{name: row[name] for name in names} for row in rows]
 
     def _save_balances(self, slots: dict[StockKey, _Slot]) -> None:
         """Write the new balances, and the latest average cost of items whose average a move may have
