@@ -72,6 +72,21 @@ def test_rows_that_would_collide_are_listed_and_nothing_is_merged(app):
         assert rows == 2
 
 
+def test_codes_stored_wide_spaced_or_invisible_are_compared_in_their_normal_form(app):
+    """Plain ASCII codes are grouped in SQL, the others normalised in Python: both kinds meet in one group."""
+    code, other, alone = unique("D"), unique("E"), unique("F")
+    wide = code.translate({ord(c): ord(c) + 0xFEE0 for c in code})
+    with app.app_context():
+        cls = registry().cls("warehouse")
+        stored = [wide, code.lower(), f"{other} ", f"\u200b{other.lower()}", other, alone, f"{alone}x"]
+        db.session.execute(insert(cls.__table__), [{"code": c, "name": "码"} for c in stored])
+        db.session.commit()
+        found = {frozenset(c.codes) for c in code_collisions(db.session, registry()) if c.model == "warehouse"}
+        assert frozenset({wide, code.lower()}) in found
+        assert frozenset({f"{other} ", f"\u200b{other.lower()}", other}) in found
+        assert not [codes for codes in found if alone in codes or f"{alone}x" in codes]
+
+
 def test_automatic_numbering_skips_a_number_chosen_by_hand(app, admin_api):
     with app.app_context():
         payload = make_payload(db.session, registry(), "purchase_order")

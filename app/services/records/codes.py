@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -74,17 +74,39 @@ def code_collisions(session: Session, registry: Registry) -> list[Collision]:
 
 
 def _model_collisions(session: Session, registry: Registry, model: ModelSpec) -> list[Collision]:
+    """Codes made only of printable ASCII with no space at either end (nearly all) are their own normal form:
+    they are grouped by `lower()` in SQL, and only the groups of two or more are read. The rest, read and
+    normalised here, are compared with the plain codes that have their key."""
     cls = registry.cls(model.key)
     out = []
     for spec in model.data_fields:
         if not spec.is_code:
             continue
-        groups: dict[str, list[tuple[int, str]]] = {}
         column = getattr(cls, spec.column)
-        for pk, code in session.execute(select(cls.id, column).where(column.isnot(None))):
-            key = code_key(unicodedata.normalize("NFKC", "".join(c for c in code if not _invisible(c))).strip())
-            groups.setdefault(key, []).append((pk, code))
-        for rows in groups.values():
-            if len(rows) > 1:
-                out.append(Collision(model.key, spec.name, tuple(c for _, c in rows), tuple(pk for pk, _ in rows)))
+        plain = _plain_ascii(column, session.get_bind().dialect.name)
+        rows = session.execute(select(cls.id, column).where(column.isnot(None), not_(plain))).all()
+        odd_keys = sorted({_key(code) for _, code in rows})
+        twice = select(func.lower(column)).where(plain).group_by(func.lower(column)).having(func.count() > 1)
+        rows += session.execute(select(cls.id, column).where(plain, func.lower(column).in_(twice))).all()
+        for start in range(0, len(odd_keys), 1_000):
+            keys = odd_keys[start : start + 1_000]
+            rows += session.execute(select(cls.id, column).where(plain, func.lower(column).in_(keys))).all()
+        groups: dict[str, dict[int, str]] = {}
+        for pk, code in rows:
+            groups.setdefault(_key(code), {})[pk] = code
+        for group in groups.values():
+            if len(group) > 1:
+                out.append(Collision(model.key, spec.name, tuple(group.values()), tuple(group)))
     return out
+
+
+def _key(code: str) -> str:
+    return code_key(unicodedata.normalize("NFKC", "".join(c for c in code if not _invisible(c))).strip())
+
+
+def _plain_ascii(column: Any, dialect: str) -> ColumnElement[bool]:
+    """SQL: the code is printable ASCII with no space at either end, so `normalise_code` leaves it as it is."""
+    if dialect == "postgresql":
+        return column.op("~", is_comparison=True)(r"^[!-~]([ -~]*[!-~])?$")
+    glob = column.op("GLOB", is_comparison=True)
+    return and_(column != "", not_(glob("*[^ -~]*")), not_(glob(" *")), not_(glob("* ")))
