@@ -443,3 +443,32 @@ def test_an_xlsx_export_longer_than_a_read_chunk_has_every_row_typed(in_process,
     assert values[8][1] == "=SUM(7)" and sheet.cell(row=9, column=2).data_type == "s"
     assert values[-1][1:] == (f"导出 {count - 1}", 1234.5, "PCS 个", "否")
     assert sheet.cell(row=count + 1, column=3).number_format == "#,##0.0000"  # the column's, money to 4 places
+
+
+def test_the_imports_page_lists_what_each_role_may_import_and_each_entry_opens(app, login_as):
+    """/imports/ (数据导入 in the menu): exactly the models the role's import and write rights allow."""
+    import re
+
+    from app.extensions import registry
+    from app.services.users.access import access_for
+    from importers.pipeline import may_import
+    from tests.conftest import ROLES
+
+    for role in ROLES:
+        client = login_as(role)
+        page = client.get("/imports/")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        listed = set(re.findall(r'<tr data-model="([a-z_]+)">', html))
+        with app.app_context():
+            user = app.appbuilder.sm.find_user(username="admin" if role == "admin" else f"u_{role}")
+            access = access_for(user)
+            expected = {key for key, model in registry().meta.models.items() if may_import(access, model)}
+        assert listed == expected, (role, listed ^ expected)
+        assert ('id="jxc-imports-none"' in html) == (not listed)
+        assert ('href="/imports/"' in html) == bool(listed)  # 数据导入 in the menu of the roles that may import
+        for key in sorted(listed)[:1]:
+            assert client.get(f"/imports/{key}/").status_code == 200
+    assert {"item", "opening_balance", "item_price", "partner"} <= set(
+        re.findall(r'<tr data-model="([a-z_]+)">', login_as("admin").get("/imports/").get_data(as_text=True))
+    )

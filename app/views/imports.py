@@ -1,6 +1,7 @@
-"""/imports/<model>/: the import page of a model — upload, correct the column mapping, see every row with
-its bad cells marked, fix cells in place or a whole column at once, then apply (a job, with its progress)
-and undo. It only carries configuration; reading, checking and applying go through /api/v1/imports/."""
+"""/imports/: every model the user may import into, grouped as the menu groups them, with its template.
+/imports/<model>/: the import page of a model — upload, correct the column mapping, see every row with its bad
+cells marked, fix cells in place or a whole column at once, then apply (a job, with its progress) and undo. The
+pages only carry configuration; reading, checking and applying go through /api/v1/imports/."""
 
 from __future__ import annotations
 
@@ -21,7 +22,22 @@ class ImportsView(BaseView):
     """The import page of every model the user may import into."""
 
     route_base = "/imports"
-    default_view = "page"
+    default_view = "index"
+
+    @expose("/")
+    def index(self) -> Any:
+        """What the user may import, grouped as the menu groups it (models in no menu last)."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("AuthDBView.login", next=request.full_path))
+        access, meta = current_access(), registry().meta
+        allowed = [key for key, model in meta.models.items() if may_import(access, model)]
+        in_menus = {key for menu in meta.menus for key in menu.models}
+        groups = [(label(menu.label, menu.key), [key for key in menu.models if key in allowed]) for menu in meta.menus]
+        groups.append(("", [key for key in allowed if key not in in_menus]))
+        titles = {key: label(meta.models[key].label, key) for key in allowed}
+        return self.render_template(
+            "jxc/imports_index.html", groups=[group for group in groups if group[1]], titles=titles
+        )
 
     @expose("/<model_key>/")
     def page(self, model_key: str) -> Any:
