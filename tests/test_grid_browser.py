@@ -803,3 +803,41 @@ def test_first_rows_are_asked_for_once_and_opened_again_without_static_requests(
     assert len(fetched) > 10 and not [f for f in fetched if f[1]], fetched
     assert [u for u in asked if u.startswith("/api/v1/grid/item/rows?page=1&")] == first
     console.check()
+
+
+def test_rows_are_one_line_high_and_columns_resize_from_their_header(server, api, desktop):
+    """Rows and cells are drawn 27 px high (sized as they are drawn, not measured), the rows scrolled to are drawn
+    one under the other at that height, no resize handle sits in the rows, and a column is still resized by
+    dragging its header's edge."""
+    page, console = desktop
+    skus = make_items(api, "RH", 60)
+    open_grid(page, server, sku_filter="RH", total=60)
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('.tabulator-row:not(.tabulator-calcs)')]"
+        ".map(r => [r.offsetHeight, ...[...r.querySelectorAll('.tabulator-cell')].map(c => c.offsetHeight)])"
+    )
+    assert len(heights) > 10 and all(set(h) == {27} for h in heights), heights
+    assert page.locator(".tabulator-row .tabulator-col-resize-handle").count() == 0
+    page.evaluate("() => { const h = document.querySelector('.tabulator-tableholder'); h.scrollTop = h.scrollHeight; }")
+    last = cell(page, skus[-1], "sku")
+    last.wait_for(timeout=5000)
+    tops = page.evaluate(
+        "() => [...document.querySelectorAll('.tabulator-row:not(.tabulator-calcs)')]"
+        ".map(r => [r.getBoundingClientRect().top, r.offsetHeight])"
+    )
+    assert all(h == 27 for _, h in tops), tops
+    assert all(b[0] - a[0] == 27 for a, b in zip(tops, tops[1:], strict=False)), tops
+    assert page.evaluate("() => document.querySelector('.tabulator-tableholder').scrollHeight") >= 60 * 27
+
+    width = "() => window.jxcGrid.table.getColumn('name').getWidth()"
+    before = page.evaluate(width)
+    handle = page.locator(".tabulator-headers .tabulator-col[tabulator-field=name] + .tabulator-col-resize-handle")
+    grip = handle.bounding_box()
+    assert grip
+    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(grip["x"] + grip["width"] / 2 + 60, grip["y"] + grip["height"] / 2, steps=5)
+    page.mouse.up()
+    assert abs(page.evaluate(width) - (before + 60)) <= 3, (before, page.evaluate(width))
+    assert abs(cell(page, skus[-1], "name").bounding_box()["width"] - (before + 60)) <= 3
+    console.check()

@@ -522,7 +522,8 @@ class DateTimeType(FieldType):
     name = "datetime"
     json_type = {"type": "string", "format": "date-time"}
     input_type = "datetime-local"
-    grid = GridLook(format="datetime", filter="compare", card=False)
+    # a width, as every column should have: the grid measures the cells of a column without one (a layout)
+    grid = GridLook(format="datetime", filter="compare", width=140, card=False)
     example = "2026-11-25T08:30:00"
     refused = ("yesterday",)
 

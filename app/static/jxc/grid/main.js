@@ -209,6 +209,18 @@
 
   // --- build ---------------------------------------------------------------------------------------
 
+  // A row and its cells are given their known height as the row is drawn, before it is put in the page:
+  // Tabulator would put the rows in, read the first one's height (a layout of the table), then set every
+  // cell's height (a style change of every cell, and a second layout). (Tabulator 6.5's Row: height,
+  // heightStyled, outerHeight, heightInitialized, setCellHeight; rowFormatter runs in Row.initialize.)
+  function sized(row) {
+    if (row.heightInitialized || row.type !== 'row') { return; }
+    row.height = ROW_HEIGHT;
+    row.heightStyled = ROW_HEIGHT + 'px';
+    row.outerHeight = ROW_HEIGHT;
+    row.setCellHeight();
+  }
+
   function buildTable(g, poll) {
     var state = g.state;
     var cfg = g.cfg;
@@ -237,6 +249,9 @@
       // measured by a layout of the table
       rowHeight: ROW_HEIGHT,
       renderVerticalBuffer: ROW_HEIGHT * 5,  // rows drawn beyond the view (Tabulator's default: a view's height more)
+      // columns are resized from their header, as in Excel: Tabulator's default also puts a resize handle
+      // after every cell of every row (as many elements again as cells, each laid out and painted)
+      columnDefaults: {resizable: 'header'},
       columns: g.resolveEditors(g.columnDefs()),
       index: 'id',
       placeholder: t('no_rows'),
@@ -267,6 +282,7 @@
         var node = row.getElement();
         node.classList.toggle('jxc-row-readonly', !!data._readonly);
         node.classList.toggle('jxc-row-new', !!data._tmp);
+        sized(row._row);
       }
     });
 
