@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from app.clock import utcnow
 from app.errors import CellError, NotFound, ServiceError, ValidationFailed
 from app.i18n import t
-from app.services.records.bulk import insert_columns, insert_rows
+from app.services.records.bulk import among, insert_columns, insert_rows
 from app.services.records.write import RecordService
 from importers.matcher import normalise_header
 from importers.tables import import_change, import_layout, import_run
@@ -128,7 +128,7 @@ def undo_import(session: Session, access: Access, import_id: int, progress: Any 
     current: dict[int, tuple[int, Any]] = {}
     ids = [c.record_id for c in changes]
     for start in range(0, len(ids), CHUNK):
-        stmt = select(cls.id, cls.version, key_column).where(cls.id.in_(ids[start : start + CHUNK]))
+        stmt = select(cls.id, cls.version, key_column).where(among(session, cls.id, ids[start : start + CHUNK]))
         current.update({pk: (version, key) for pk, version, key in session.execute(stmt)})
     changed = [
         CellError(

@@ -84,3 +84,31 @@ def test_a_records_history_leaves_out_a_deleted_record_that_had_its_id(app, admi
     history = admin_api.get(f"/api/v1/unit/{pk}/history").get_json()["result"]
     assert [entry["action"] for entry in history] == ["create"]
     assert history[0]["after"]["code"] == kept
+
+
+def test_snapshot_texts_built_column_by_column_are_the_texts_of_each_rows_dict():
+    """json_objects writes each row's JSON as the audit trail writes the row's dict: values equal but written
+    differently (1 and True, Decimal 1.0 and 1.00, 0.0 and -0.0) kept apart, a column of one value, text with
+    quotes, % and other scripts, nested values, blanks."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from app.services.records.audit import _TO_JSON, json_objects
+
+    columns = {
+        "id": [1, 2, 3, 4],
+        "name%s": ['引号"和%', None, "行\n末\x01", '引号"和%'],
+        "mixed": [True, 1, 1.0, Decimal("1.50")],
+        "decimal": [Decimal("1.0"), Decimal("1.00"), Decimal("1.0"), None],
+        "float": [0.0, -0.0, 0.0, 2.5],
+        "at": [dt.datetime(2026, 12, 3, 8, 0)] * 4,
+        "day": [dt.date(2026, 12, 3), dt.date(2026, 12, 3), None, False],
+        "json": [{"k": [1]}, [1, 2], None, {"k": [1]}],
+        "blank": [None] * 4,
+        "same": ["%s"] * 4,
+        "big": [10**30, -1, 0, None],
+    }
+    expected = [_TO_JSON(dict(zip(columns, row, strict=True))) for row in zip(*columns.values(), strict=True)]
+    assert json_objects(columns) == expected
+    assert json_objects({"id": [], "name": []}) == []
+    assert json_objects({"id": [7, 7]}) == ['{"id": 7}', '{"id": 7}']

@@ -320,7 +320,7 @@ def test_undo_deletes_in_sets_audits_each_row_and_names_one_still_in_use(app, ad
     assert stored(app, "item", "sku", f"{tag}-a") is None and stored(app, "item", "sku", f"{tag}-b") is None
     with app.app_context():
         trail = db.session.execute(
-            select(audit_log.c.record_id, audit_log.c.action, audit_log.c.before)
+            select(audit_log.c.record_id, audit_log.c.action, audit_log.c.before, audit_log.c.after)
             .where(audit_log.c.model == "item", audit_log.c.record_id.in_(ids))
             .order_by(audit_log.c.id)
         ).all()
@@ -330,6 +330,9 @@ def test_undo_deletes_in_sets_audits_each_row_and_names_one_still_in_use(app, ad
         (ids[1], "delete"),
     ]
     assert '"name": "甲"' in trail[2].before
+    # each deleted row audited as it was created (read back column by column, written as one snapshot text)
+    assert [trail[2].before, trail[3].before] == [trail[0].after, trail[1].after]
+    assert trail[2].after is None and trail[0].before is None
 
 
 @pytest.fixture

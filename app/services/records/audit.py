@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import json
+from types import NoneType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("jxc_request_id", default=None)
 # json.dumps with options builds an encoder per call; a batch writes thousands of before / after texts
 _TO_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
+# what _TO_JSON makes of text, an integer and None, without its per-call setup (json_objects encodes column by column)
+_PLAIN_JSON: dict[type, Any] = {
+    str: json.encoder.encode_basestring,  # type: ignore[attr-defined]
+    int: int.__repr__,
+    NoneType: lambda _: "null",
+}
+_PLAIN = frozenset(_PLAIN_JSON)
+_ALIKE = _PLAIN | {bool, dt.date}  # types whose equal values are written alike
 
 
 def audit_row(
@@ -59,8 +68,52 @@ def write_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def json_objects(columns: dict[str, list[Any]]) -> list[str]:
     """Each row of `columns` ({key: its values, one per row}) as the JSON text of its {key: value} object, the
-    text `audit_row` writes for that dict."""
-    return [_TO_JSON(dict(zip(columns, row, strict=True))) for row in zip(*columns.values(), strict=True)]
+    text `audit_row` writes for that dict. Built column by column, not a dict per row encoded whole: each distinct
+    value of a column is encoded once, a column of one value is written into the row's template, and each row is
+    its template filled with its other values (a 20,000-row import encodes 600,000 values, most of them repeats)."""
+    count = len(next(iter(columns.values()), []))
+    parts: list[str] = []
+    varying: list[list[str]] = []
+    for key, values in columns.items():
+        if len(values) != count:
+            raise ValueError(f"column {key!r} has {len(values)} values, not {count}")
+        kinds = set(map(type, values))
+        if kinds <= _PLAIN and len(kinds) == 1 and values.count(values[0]) == count:  # equal, so encoded alike
+            parts.append(f"{_TO_JSON(key)}: {_TO_JSON(values[0])}".replace("%", "%%"))
+            continue
+        encoded = _encoded(values, kinds)
+        if count and encoded.count(encoded[0]) == count:  # one text for every row
+            parts.append(f"{_TO_JSON(key)}: {encoded[0]}".replace("%", "%%"))
+        else:
+            parts.append(f"{_TO_JSON(key)}: ".replace("%", "%%") + "%s")
+            varying.append(encoded)
+    template = "{" + ", ".join(parts) + "}"
+    if not varying:
+        return [template % ()] * count
+    return [template % row for row in zip(*varying)]
+
+
+def _encoded(values: list[Any], kinds: set[type]) -> list[str]:
+    """The JSON text of each value (`kinds` their types): a column of text, integers or blanks through the
+    encoder's own C functions; in any other, a value of a type whose equal values are written alike (a boolean, a
+    date) encoded once, others each on its own (0.0 and -0.0 are equal, and Decimal 1.0 and 1.00)."""
+    if kinds <= _PLAIN:
+        if NoneType not in kinds and len(kinds) == 1:
+            return list(map(_PLAIN_JSON[kinds.pop()], values))
+        return [_PLAIN_JSON[value.__class__](value) for value in values]
+    done: dict[tuple[type, Any], str] = {}
+    out = []
+    for value in values:
+        kind = value.__class__
+        if kind not in _ALIKE:
+            out.append(_TO_JSON(value))
+            continue
+        key = (kind, value)
+        found = done.get(key)
+        if found is None:
+            found = done[key] = _TO_JSON(value)
+        out.append(found)
+    return out
 
 
 def write_created_audit(
@@ -68,22 +121,32 @@ def write_created_audit(
 ) -> None:
     """The audit rows of many rows created `at`: `afters` their snapshots as JSON text (`json_objects`), in one
     bulk insert (COPY on PostgreSQL) built column by column."""
+    insert_columns(session, audit_log, audit_columns(access, model, "create", record_ids, None, afters, at))
+
+
+def audit_columns(
+    access: Access,
+    model: str,
+    action: str,
+    record_ids: list[int],
+    befores: list[str] | None,
+    afters: list[str] | None,
+    at: dt.datetime,
+) -> dict[str, list[Any]]:
+    """The audit rows of one action on many rows `at` by the user behind `access`, column by column: `befores` and
+    `afters` the rows' snapshots as JSON text (`json_objects`), None for none."""
     count = len(record_ids)
-    insert_columns(
-        session,
-        audit_log,
-        {
-            "at": [at] * count,
-            "user_id": [access.user_id] * count,
-            "username": [access.username] * count,
-            "model": [model] * count,
-            "record_id": record_ids,
-            "action": ["create"] * count,
-            "before": [None] * count,
-            "after": afters,
-            "request_id": [request_id_var.get()] * count,
-        },
-    )
+    return {
+        "at": [at] * count,
+        "user_id": [access.user_id] * count,
+        "username": [access.username] * count,
+        "model": [model] * count,
+        "record_id": record_ids,
+        "action": [action] * count,
+        "before": [None] * count if befores is None else befores,
+        "after": [None] * count if afters is None else afters,
+        "request_id": [request_id_var.get()] * count,
+    }
 
 
 def change_row(

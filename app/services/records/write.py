@@ -25,7 +25,14 @@ from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
-from app.services.records.audit import audit_change, change_row, json_objects, write_audit_rows, write_created_audit
+from app.services.records.audit import (
+    audit_change,
+    audit_columns,
+    change_row,
+    json_objects,
+    write_audit_rows,
+    write_created_audit,
+)
 from app.services.records.bulk import among, insert_columns, insert_rows, new_ids
 from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import (
@@ -506,29 +513,64 @@ class RecordService:
                     progress(done, len(items))
             return
         cls = self.registry.cls(model.key)
+        # rows no rule looks at are checked, snapshotted and audited column by column, without an object per row
+        by_columns = model.kind != "document" and self.registry.rule(model.key, "check_delete") is None
         for start in range(0, len(items), BULK_CHUNK):
             chunk = items[start : start + BULK_CHUNK]
-            ids = [pk for pk, _ in chunk]
-            found = self.session.execute(base_select(self.access, model).where(among(self.session, cls.id, ids)))
-            rows = {row.id: row for row in found.scalars()}
-            errors: list[CellError] = []
-            for pk, version in chunk:
-                if pk not in rows:
-                    raise NotFound(t("not_found"))
-                self._check_version(model, rows[pk], version)
-                self._check_editable(model, rows[pk], pk)
-                errors += check_delete(self.session, self.registry, model, rows[pk], pk)
-            self._raise(errors)
-            befores = {pk: self._snapshot(model, rows[pk]) for pk in ids}
-            if self._delete_set(cls, ids):
-                for pk in ids:
-                    self.session.expunge(rows[pk])
-                    self._audit(model.key, pk, "delete", befores[pk], None)
-            else:  # one of them is still in use (or needs another deleted first): the row path names it
-                for pk, version in chunk:
-                    self.delete(model_key, pk, expected_version=version, row_ref=pk, row=rows[pk])
+            if not (by_columns and self._delete_columns(model, cls, chunk)):
+                self._delete_rows(model, cls, chunk)
             if progress is not None:
                 progress(start + len(chunk), len(items))
+
+    def _delete_columns(self, model: ModelSpec, cls: Any, chunk: list[tuple[int, int | None]]) -> bool:
+        """One chunk of `delete_many` read as columns (a model without lines, document status or delete rule):
+        found, versions checked, snapshotted, deleted in one statement and audited; False (nothing done) when
+        the database refuses the DELETE (the row path then names the row)."""
+        ids = [pk for pk, _ in chunk]
+        table = cls.__table__
+        stmt = base_select(self.access, model).with_only_columns(*table.columns)
+        found = {row.id: row for row in self.session.execute(stmt.where(among(self.session, table.c.id, ids)))}
+        for pk, version in chunk:
+            if pk not in found:
+                raise NotFound(t("not_found"))
+            self._check_version(model, found[pk], version)
+        rows = [found[pk] for pk in ids]
+        befores = json_objects(snapshot_many(model, {c.name: [row[n] for row in rows] for n, c in enumerate(table.c)}))
+        if not self._delete_set(cls, ids):
+            return False
+        gone = set(ids)
+        for held in [obj for obj in self.session.identity_map.values() if isinstance(obj, cls) and obj.id in gone]:
+            self.session.expunge(held)  # as the row path leaves a row it deleted
+        audit = audit_columns(self.access, model.key, "delete", ids, befores, None, utcnow())
+        rows_of_audit = [dict(zip(audit, row, strict=True)) for row in zip(*audit.values(), strict=True)]
+        if self.batch:
+            self._audit_rows.extend(rows_of_audit)
+        else:
+            write_audit_rows(self.session, rows_of_audit)
+        return True
+
+    def _delete_rows(self, model: ModelSpec, cls: Any, chunk: list[tuple[int, int | None]]) -> None:
+        """One chunk of `delete_many` read as rows: checked as `delete` checks one, deleted in one statement and
+        audited; row by row with `delete` when the database refuses that."""
+        ids = [pk for pk, _ in chunk]
+        found = self.session.execute(base_select(self.access, model).where(among(self.session, cls.id, ids)))
+        rows = {row.id: row for row in found.scalars()}
+        errors: list[CellError] = []
+        for pk, version in chunk:
+            if pk not in rows:
+                raise NotFound(t("not_found"))
+            self._check_version(model, rows[pk], version)
+            self._check_editable(model, rows[pk], pk)
+            errors += check_delete(self.session, self.registry, model, rows[pk], pk)
+        self._raise(errors)
+        befores = {pk: self._snapshot(model, rows[pk]) for pk in ids}
+        if self._delete_set(cls, ids):
+            for pk in ids:
+                self.session.expunge(rows[pk])
+                self._audit(model.key, pk, "delete", befores[pk], None)
+        else:  # one of them is still in use (or needs another deleted first): the row path names it
+            for pk, version in chunk:
+                self.delete(model.key, pk, expected_version=version, row_ref=pk, row=rows[pk])
 
     def _delete_set(self, cls: Any, ids: list[int]) -> bool:
         """DELETE these rows in one statement; False (nothing deleted) when the database refuses it."""
