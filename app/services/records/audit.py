@@ -90,7 +90,7 @@ def json_objects(columns: dict[str, list[Any]]) -> list[str]:
     template = "{" + ", ".join(parts) + "}"
     if not varying:
         return [template % ()] * count
-    return [template % row for row in zip(*varying)]
+    return [template % row for row in zip(*varying, strict=True)]
 
 
 def _encoded(values: list[Any], kinds: set[type]) -> list[str]:
