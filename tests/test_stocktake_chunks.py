@@ -90,3 +90,44 @@ def test_a_serial_counted_on_two_lines_is_refused_as_in_one_pass(app, admin_api,
     assert first in found.get("lines.2.serials", ""), found
     assert balance(app, serial) == (D(2), D(18))
     assert ledger_problems(app) == []
+
+
+def test_a_cancelled_stocktake_gives_back_every_move_without_reading_its_lines(app, admin_api, chunks_of_two):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    fifo, plain = new_item(admin_api, costing="fifo"), new_item(admin_api)
+    receive(admin_api, fifo, "10", "2")
+    receive(admin_api, plain, "10", "3")
+    counts = [(fifo, "7"), (plain, "12"), (plain, "1")]
+    take = document(
+        admin_api, "stocktake", [{"item": sku, "counted_qty": qty} for sku, qty in counts], warehouse="WH01"
+    )
+    assert admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
+    assert balance(app, fifo) == (D(7), D(14))
+    sent: list[str] = []
+
+    def seen(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+
+    def committed(_conn):  # type: ignore[no-untyped-def]
+        sent.append("<commit>")
+
+    event.listen(engine, "before_cursor_execute", seen)
+    event.listen(engine, "commit", committed)
+    try:
+        cancelled = admin_api.post(f"/api/v1/stocktake/{take['id']}/cancel")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine, "commit", committed)
+    assert cancelled.status_code == 200, cancelled.get_json()
+    cancelling = sent[: sent.index("<commit>")]
+    assert [sql for sql in cancelling if "stock_move" in sql]  # what the cancel sent before its commit
+    assert not [sql for sql in cancelling if "FROM stocktake_line" in sql]  # the answer reads them after the commit
+    assert balance(app, fifo) == (D(10), D(20))
+    assert balance(app, plain) == (D(10), D(30))
+    assert ledger_problems(app) == []

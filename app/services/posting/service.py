@@ -394,7 +394,7 @@ class PostingService:
             raise ValidationFailed([CellError("_record", t("cancel_has_follow_ons", numbers="、".join(live)))])
         refuse_cancel_when_invoiced(model.key, doc)
         stock = self._stock_writer()
-        lines = list(doc.lines) if model.lines_model else []
+        lines = DocumentLines(doc) if model.lines_model else []  # read if a behaviour asks (a stocktake's do not)
         behaviour = self.registry.behaviour(model.key, self)
         behaviour.check_cancel(doc, lines)
         # what the cancel posts after the reversal (a delivery re-reserves for its order, maybe in another

@@ -156,24 +156,24 @@ class StockWriter:
 
         `also` are stocks the same transaction posts to next: they are locked in the same pass."""
         move_cls = self.registry.cls("stock_move")
+        read = ("id", "move_key", "item_id", "warehouse_id", "batch", "qty", "unit_cost", "value", "qty_after")
         originals = list(
-            self.session.execute(
-                select(move_cls)
+            self.session.execute(  # their columns, not ORM objects: a 100,000-line stocktake's moves are held at once
+                select(*[getattr(move_cls, name) for name in (*read, "value_after", "document_line_id")])
                 .where(
                     move_cls.document_model == model.key,
                     move_cls.document_number == doc.number,
                     move_cls.reverses.is_(None),
                 )
                 .order_by(move_cls.id)
-            ).scalars()
+            )
         )
         takes = read_takes(self.session, [m.move_key for m in originals])
         slots = self._lock(
             [(m.item_id, m.warehouse_id, m.batch or "") for m in originals] + list(also),
             layer_ids={take.layer for found in takes.values() for take in found},
         )
-        lines = list(doc.lines) if model.lines_model else []
-        errors = self._reverse_serials(originals, [line.id for line in lines])
+        errors = self._reverse_serials(originals, lambda: [line.id for line in doc.lines] if model.lines_model else [])
         for move in originals:
             slot = slots[(move.item_id, move.warehouse_id, move.batch or "")]
             original = Move(move.qty, move.unit_cost, move.value, move.qty_after, move.value_after)
@@ -496,16 +496,17 @@ class StockWriter:
         else:
             self._serials.book.take_out(effect.item_id, effect.serials, place, key)
 
-    def _reverse_serials(self, originals: list[Any], line_ids: list[int]) -> list[CellError]:
+    def _reverse_serials(self, originals: list[Any], line_ids: Callable[[], list[int]]) -> list[CellError]:
         """Move every serial the original moves moved back, latest first (a transfer's in-leg before its
-        out-leg); what can no longer go back is refused, naming the serials."""
+        out-leg); what can no longer go back is refused, naming the serials by their line (`line_ids`, the
+        document's in line order, asked only when serials moved)."""
         by_key = {move.move_key: move for move in originals}
         steps = steps_of(self.session, list(by_key))
         if not steps:
             return []
         self._serials.load((step.item_id, step.serial) for step in steps)
         book = self._serials.book
-        index = {line_id: i for i, line_id in enumerate(line_ids)}
+        index = {line_id: i for i, line_id in enumerate(line_ids())}
         errors = []
         refused: set[str] = set()
         for move_key, group in groupby(reversed(steps), key=lambda step: step.move_key):
