@@ -87,6 +87,10 @@ def build_registry(
     return Registry(version=version, meta=meta, classes=classes, tables=tables)
 
 
+# the stamps every request reads, one statement built once (not again per request)
+_STAMPS = select(meta_state.c.id, meta_state.c.version).where(meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW)))
+
+
 class RegistryHolder:
     """Holds the current registry; every request and job checks the version before it starts."""
 
@@ -115,8 +119,7 @@ class RegistryHolder:
         if self._current is None or self._current.version <= 0:
             version, settings = read_version(conn), None
         else:  # once a version was read the table exists: one query per request, no catalogue look-up
-            both = meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW))
-            rows = dict(conn.execute(select(meta_state.c.id, meta_state.c.version).where(both)).all())
+            rows = dict(conn.execute(_STAMPS).all())
             version, settings = rows.get(METADATA_ROW) or 0, rows.get(SETTINGS_ROW)
         if self._current is not None and version == self._current.version:
             return Stamps(False, settings)

@@ -158,10 +158,10 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
         ids = filtered.with_only_columns(cls.id).order_by(*order).limit(size).offset(offset).subquery()
     # plain rows through the session's connection (a read: nothing to flush), without the ORM's result layer
     conn, every_column = session.connection(), _every_column(access, model)
-    rows = list(conn.execute(every_column.join(ids, ids.c.id == cls.id).order_by(*order)))
+    rows = conn.execute(every_column.join(ids, ids.c.id == cls.id).order_by(*order)).all()  # one fetch, not 100
     if keyset is not None and tail is not None and len(rows) < size:  # the NULLs sorted after every value
         more = tail.with_only_columns(cls.id).order_by(*order).limit(size - len(rows)).subquery()
-        rows += conn.execute(every_column.join(more, more.c.id == cls.id).order_by(*order))
+        rows += conn.execute(every_column.join(more, more.c.id == cls.id).order_by(*order)).all()
     if len(rows) < size and (rows or page == 1):
         count, exact = offset + len(rows), True  # the last page: the total is known without counting
     elif not rows:  # past an estimated end: count once, the pager corrects itself

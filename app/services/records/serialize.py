@@ -39,21 +39,24 @@ def _label_columns(access: Access, spec: FieldSpec) -> tuple[Any, Any, Any, Any]
     return cls.id, key_col, name_col, null()
 
 
-def ids_in(pk: Any, ids: Collection[int], dialect: str) -> Any:
+def ids_in(pk: Any, ids: Collection[int], dialect: str, name: str | None = None) -> Any:
     """`pk IN (ids)`; on PostgreSQL `pk = ANY(:ids)`, one array parameter (an IN list coerces, binds and expands
-    every id, each time: most of the Python of a page's link labels)."""
+    every id, each time: most of the Python of a page's link labels). With `name`, the ids are the statement's
+    parameter of that name, given when it is executed (a statement kept for its next run)."""
     if dialect == "postgresql":
-        return pk == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return pk.in_(ids)
+        return pk == any_(bindparam(name, None if name else list(ids), type_=ARRAY(Integer)))
+    return pk.in_(bindparam(name, expanding=True) if name else ids)
 
 
-def _label_select(access: Access, spec: FieldSpec, ids: set[int], columns: list[Any], dialect: str) -> Select[Any]:
-    """The linked rows' `columns` where the reader may see them (a link to a row they may not see reads as
-    empty)."""
+def _label_select(
+    access: Access, spec: FieldSpec, ids: set[int], columns: list[Any], dialect: str, name: str | None = None
+) -> tuple[Select[Any], bool]:
+    """(the linked rows' `columns` where the reader may see them, whether that is every row: the statement is
+    the same for every reader). A link to a row the reader may not see reads as empty."""
     pk = _label_columns(access, spec)[0]
-    stmt = select(*columns).where(ids_in(pk, ids, dialect))
+    stmt = select(*columns).where(ids_in(pk, ids, dialect, name))
     visible = None if spec.type == "user" else access.linkable(spec.to or "")
-    return stmt if visible is None else stmt.where(pk.in_(visible))
+    return (stmt, True) if visible is None else (stmt.where(pk.in_(visible)), False)
 
 
 def _as_text(column: Any) -> bool:
@@ -65,36 +68,57 @@ def labels_of_links(
 ) -> list[dict[int, dict[str, Any]]]:
     """For each (link field, ids): {id: {id, key, name}} of the linked rows the reader may see. One query for
     all of them: a UNION ALL of one select per linked model whose labels are text (the key and name of any
-    other model, a numeric business key say, keep their types in a query of their own)."""
+    other model, a numeric business key say, keep their types in a query of their own). The UNION ALL takes
+    the ids as parameters, and when no reader's scope narrows it, it is built once per metadata version and
+    set of linked models (building it and its cache key was a third of a page's labels)."""
     out: list[dict[int, dict[str, Any]]] = [{} for _ in wanted]
     dialect = session.get_bind().dialect.name
-    parts = []
+    texts: list[tuple[int, FieldSpec]] = []
     for tag, (spec, ids) in enumerate(wanted):
         if not ids:
             continue
-        pk, key_col, name_col, last_col = _label_columns(access, spec)
-        key_is_id, name_is_key = key_col is pk, name_col is key_col
-        if (key_is_id or _as_text(key_col)) and (name_is_key or _as_text(name_col)):
-            columns = [
-                literal(tag),
-                pk,
-                null() if key_is_id else cast(key_col, String()),
-                null() if name_is_key else cast(name_col, String()),
-                cast(last_col, String()),
-            ]
-            parts.append(_label_select(access, spec, ids, columns, dialect))
+        pk, key_col, name_col, _ = _label_columns(access, spec)
+        if (key_col is pk or _as_text(key_col)) and (name_col is key_col or _as_text(name_col)):
+            texts.append((tag, spec))
             continue
-        for pk_value, key, name in session.execute(_label_select(access, spec, ids, [pk, key_col, name_col], dialect)):
+        stmt, _ = _label_select(access, spec, ids, [pk, key_col, name_col], dialect)
+        for pk_value, key, name in session.execute(stmt):
             out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
-    if parts:
-        rows = session.execute(parts[0] if len(parts) == 1 else union_all(*parts))
-        for tag, pk_value, key, name, last in rows:
+    if texts:
+        params = {f"jxc_ids_{tag}": list(wanted[tag][1]) for tag, _ in texts}
+        for tag, pk_value, key, name, last in session.execute(_labels_union(access, texts, dialect), params).all():
             spec = wanted[tag][0]
             pk_col, key_col, name_col, _ = _label_columns(access, spec)
             key = pk_value if key_col is pk_col else key
             name = key if name_col is key_col else person_name(name, last) if spec.type == "user" else name
             out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
     return out
+
+
+def _labels_union(access: Access, texts: list[tuple[int, FieldSpec]], dialect: str) -> Any:
+    """The UNION ALL of the text labels of `texts` (tag, link field), its ids as parameters `jxc_ids_<tag>`;
+    kept per metadata version when no part is narrowed by the reader's scope."""
+    key = ("link_labels", dialect, tuple((tag, spec.type == "user", spec.to) for tag, spec in texts))
+    cached = access.registry.cache.get(key)
+    if cached is not None and all(spec.type == "user" or access.linkable(spec.to or "") is None for _, spec in texts):
+        return cached
+    parts, shared = [], True
+    for tag, spec in texts:
+        pk, key_col, name_col, last_col = _label_columns(access, spec)
+        columns = [
+            literal(tag),
+            pk,
+            null() if key_col is pk else cast(key_col, String()),
+            null() if name_col is key_col else cast(name_col, String()),
+            cast(last_col, String()),
+        ]
+        stmt, every_row = _label_select(access, spec, set(), columns, dialect, f"jxc_ids_{tag}")
+        parts.append(stmt)
+        shared = shared and every_row
+    union = parts[0] if len(parts) == 1 else union_all(*parts)
+    if shared:
+        access.registry.cache[key] = union
+    return union
 
 
 def link_labels(session: Session, access: Access, spec: FieldSpec, ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -124,10 +148,14 @@ def links_labels(
     its lines' created_by ...)."""
     targets: dict[str, tuple[FieldSpec, set[int]]] = {}
     for fields, rows in parts:
-        for spec in fields:
-            if spec.is_link:
-                target = targets.setdefault(_target(spec), (spec, set()))
-                target[1].update(getattr(r, spec.column) for r in rows if getattr(r, spec.column) is not None)
+        links = [spec for spec in fields if spec.is_link]
+        # each link column's values read the quick way (by position), not attribute by attribute
+        values = column_values(rows, [spec.column for spec in links]) if links else []
+        columns = list(zip(*values, strict=True)) if values else [()] * len(links)
+        for spec, ids in zip(links, columns, strict=True):
+            targets.setdefault(_target(spec), (spec, set()))[1].update(ids)
+    for _, ids in targets.values():
+        ids.discard(None)  # type: ignore[arg-type]
     found = labels_of_links(session, access, list(targets.values()))
     by_target = dict(zip(targets, found, strict=True))
     return [{spec.name: by_target[_target(spec)] for spec in fields if spec.is_link} for fields, _ in parts]
