@@ -152,3 +152,36 @@ def test_a_ten_line_delivery_posts_with_its_fixed_statements(app, admin_api):
     if engine.dialect.name == "postgresql":  # the moves and the balances in one round trip under the balance locks
         writes = [s for s in sent if "stock_move" in s and not s.lstrip().startswith("SELECT")]
         assert len(writes) == 1 and "UPDATE stock_balance" in writes[0], [s[:100] for s in writes]
+
+
+def test_link_labels_kept_for_the_next_page_still_leave_out_what_a_reader_may_not_see(app):
+    """The labels' statement is kept per metadata version only when no reader's scope narrows it: the admin's
+    second page reuses it, and a salesperson asking after the admin still reads a customer they do not own
+    as empty (K001 is theirs, S001 a supplier nobody gave them)."""
+    from sqlalchemy import select
+
+    from app.extensions import db, registry
+    from app.services.records.serialize import labels_of_links
+    from app.services.users.access import access_for
+
+    def kept() -> list[object]:
+        return [value for key, value in reg.cache.items() if isinstance(key, tuple) and key[0] == "link_labels"]
+
+    with app.test_request_context():
+        reg = registry()
+        partner = reg.cls("partner")
+        codes = select(partner.code, partner.id).where(partner.code.in_(["K001", "S001"]))
+        ids = {code: row_id for code, row_id in db.session.execute(codes)}
+        spec = next(f for f in reg.model("sales_delivery").fields if f.name == "partner")
+        sm = app.appbuilder.sm
+        admin, seller = access_for(sm.find_user(username="admin")), access_for(sm.find_user(username="u_salesperson"))
+        wanted = [(spec, set(ids.values()))]
+        (seen,) = labels_of_links(db.session, admin, wanted)
+        assert {label["key"] for label in seen.values()} == {"K001", "S001"} and kept()
+        before = kept()
+        (again,) = labels_of_links(db.session, admin, wanted)
+        assert again == seen and kept() == before
+        (narrowed,) = labels_of_links(db.session, seller, wanted)
+        assert {label["key"] for label in narrowed.values()} == {"K001"}
+        (admin_after,) = labels_of_links(db.session, admin, wanted)
+        assert admin_after == seen
