@@ -16,7 +16,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -38,7 +38,7 @@ from app.services.money.invoices import refuse_cancel_when_invoiced
 from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
-from app.services.records.bulk import among
+from app.services.records.bulk import among, among_param
 from app.services.records.computed import apply_computed, apply_own_computed, own_inputs
 from app.services.records.query import get_row
 from app.services.records.settings import policy
@@ -124,15 +124,20 @@ class PostingService:
 
     def _transition(self, model: ModelSpec, doc: Any, source: str, target: str, version: int | None) -> None:
         """Move the (locked) document's status; the columns the UPDATE wrote are set on it as returned."""
-        cls = self.registry.cls(model.key)
-        stmt = update(cls).where(cls.id == doc.id, cls.status == source)
-        if version is not None:
-            stmt = stmt.where(cls.version == version)
-        changed = self.session.execute(
-            stmt.values(status=target, version=cls.version + 1, updated_at=utcnow(), updated_by_id=self.access.user_id)
-            .returning(cls.status, cls.version, cls.updated_at, cls.updated_by_id)
-            .execution_options(synchronize_session=False)
-        ).first()
+        key = ("status_update", model.key, version is not None)
+        if key not in self.registry.cache:  # built once per metadata version, its values parameters
+            table = self.registry.cls(model.key).__table__
+            stmt = update(table).where(table.c.id == bindparam("pk"), table.c.status == bindparam("source"))
+            if version is not None:
+                stmt = stmt.where(table.c.version == bindparam("expected"))
+            self.registry.cache[key] = stmt.values(
+                status=bindparam("target", type_=table.c.status.type),
+                version=table.c.version + 1,
+                updated_at=bindparam("at", type_=table.c.updated_at.type),
+                updated_by_id=bindparam("by", type_=table.c.updated_by_id.type),
+            ).returning(table.c.status, table.c.version, table.c.updated_at, table.c.updated_by_id)
+        values = {"pk": doc.id, "source": source, "target": target, "at": utcnow(), "by": self.access.user_id}
+        changed = self.session.execute(self.registry.cache[key], values | {"expected": version}).first()
         if changed is None:
             if self.commit:
                 self.session.rollback()
@@ -163,12 +168,18 @@ class PostingService:
         keys = {(e.item_id, e.warehouse_id, e.batch) for e in effects}
         if not keys or doc.date is None:
             return
-        move = self.registry.cls("stock_move")
-        late = select(move.item_id, move.warehouse_id, move.batch, move.date).where(move.date > doc.date)
+        dialect = self.session.get_bind().dialect.name
+        key = ("late_moves", dialect)
+        if key not in self.registry.cache:  # built once per metadata version, its values parameters
+            move = self.registry.cls("stock_move").__table__
+            self.registry.cache[key] = select(move.c.item_id, move.c.warehouse_id, move.c.batch, move.c.date).where(
+                move.c.date > bindparam("day", type_=move.c.date.type), among_param(dialect, move.c.item_id, "items")
+            )
+        late = self.registry.cache[key]
         days = [
             row.date
             for part in chunked(sorted({item for item, _, _ in keys}))
-            for row in self.session.execute(late.where(among(self.session, move.item_id, list(part))))
+            for row in self.session.execute(late, {"day": doc.date, "items": list(part)})
             if (row.item_id, row.warehouse_id, row.batch) in keys
         ]
         if days:
@@ -291,17 +302,20 @@ class PostingService:
                     if last:  # audited before the stock rows are locked (the same transaction: a refusal takes it back)
                         self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
                     try:
-                        moves = stock.post(model, doc, effects)
+                        moves = stock.post(model, doc, effects, write=False)  # written below, by stock.write
                     except ValidationFailed as exc:
                         raise ValidationFailed(_placed(exc.errors, places), exc.summary) from exc
-                    if last:
-                        stock.save_serials()
                     behaviour.after_post(doc, lines, moves)
                     apply_computed(self.registry, model, doc, lines if whole else self._inputs_set(model, lines), whole)
-                if whole:  # what posting set on the lines (their cost), set-based
-                    write_changed(self.session, lines)
+                # the moves and balances, and what posting set on the lines (their cost), set-based: a whole
+                # document's lines in the statement of its moves and balances (one round trip under the locks)
+                if whole:
+                    write_changed(self.session, lines, stock.write)
                 else:
+                    stock.write()
                     write_read_rows(self.session, self.registry.cls(model.lines_model).__table__, lines)
+                if last and not errors:
+                    stock.save_serials()
             if not whole:
                 self._let_go()  # the chunk's lines go with the loop's reference to them
         if errors:
@@ -561,11 +575,15 @@ class PostingService:
         """The customer's credit limit (None: no limit). A customer with one is locked (FOR NO KEY UPDATE,
         which documents naming them do not wait for) until the posting commits: their credit checks run
         one after the other."""
-        cls = self.registry.cls("partner")
-        stmt = select(cls.credit_limit).where(cls.id == partner_id)
-        if not self.session.execute(stmt).scalar():
+        key = ("credit_limit", self.session.get_bind().dialect.name)
+        if key not in self.registry.cache:  # built once per metadata version, the partner a parameter
+            table = self.registry.cls("partner").__table__
+            stmt = select(table.c.credit_limit).where(table.c.id == bindparam("partner"))
+            self.registry.cache[key] = (stmt, stmt.with_for_update(key_share=True))
+        read, lock = self.registry.cache[key]
+        if not self.session.execute(read, {"partner": partner_id}).scalar():
             return None
-        limit = self.session.execute(stmt.with_for_update(key_share=True)).scalar()
+        limit = self.session.execute(lock, {"partner": partner_id}).scalar()
         return Decimal(limit) if limit and limit > 0 else None
 
     def receivable(self, partner_id: int) -> Decimal:

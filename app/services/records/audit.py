@@ -29,6 +29,7 @@ _PLAIN_JSON: dict[type, Any] = {
 }
 _PLAIN = frozenset(_PLAIN_JSON)
 _ALIKE = _PLAIN | {bool, dt.date}  # types whose equal values are written alike
+_INSERT_ONE = insert(audit_log)  # one row, its values as parameters: built (and its SQL keyed) once
 
 
 def audit_row(
@@ -58,7 +59,7 @@ def audit_row(
 
 def write_audit(session: Session, **fields: Any) -> None:
     """Append one audit row (the fields of `audit_row`) inside the caller's transaction."""
-    session.execute(insert(audit_log).values(audit_row(**fields)))
+    session.execute(_INSERT_ONE, audit_row(**fields))
 
 
 def write_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -181,4 +182,4 @@ def audit_change(
     after: dict[str, Any] | None,
 ) -> None:
     """write_audit for the user behind `access` (what every service calls)."""
-    session.execute(insert(audit_log).values(change_row(access, model, record_id, action, before, after)))
+    session.execute(_INSERT_ONE, change_row(access, model, record_id, action, before, after))

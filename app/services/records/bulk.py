@@ -178,6 +178,30 @@ def among(session: Session, column: Any, values: list[Any]) -> ColumnElement[boo
     return column.in_(values)
 
 
+def among_param(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
+    """`among` with its values left to a named parameter (`among_value`): for a statement built once and run with
+    other values each time (its SQL, and SQLAlchemy's key for it, are not worked out again)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def keys_among_param(dialect: str, columns: Sequence[Any], name: str) -> ColumnElement[bool]:
+    """`keys_among` with its keys left to named parameters (`keys_among_values`), as `among_param`."""
+    if dialect == "postgresql":
+        arrays = [bindparam(f"{name}{n}", type_=ARRAY(c.type)) for n, c in enumerate(columns)]
+        given = func.unnest(*arrays).table_valued(*[f"k{n}" for n in range(len(columns))]).render_derived()
+        return tuple_(*columns).in_(select(*given.c))
+    return tuple_(*columns).in_(bindparam(name, expanding=True))
+
+
+def keys_among_values(dialect: str, name: str, width: int, keys: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """The parameters of `keys_among_param(dialect, <width columns>, name)` for these keys."""
+    if dialect == "postgresql":
+        return {f"{name}{n}": [key[n] for key in keys] for n in range(width)}
+    return {name: [tuple(key) for key in keys]}
+
+
 def keys_among(session: Session, columns: Sequence[Any], keys: Sequence[Sequence[Any]]) -> ColumnElement[bool]:
     """`(a, b, ...) IN keys` for a long list of keys (a stock's item, warehouse and batch): on PostgreSQL one
     array parameter a column (`IN (SELECT * FROM unnest(...))`), not a parameter per value for psycopg to

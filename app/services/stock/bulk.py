@@ -8,7 +8,7 @@ updated with one UPDATE per chunk (PostgreSQL: UPDATE ... FROM (VALUES ...); SQL
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, inspect, select, text, update
@@ -77,36 +77,64 @@ def insert_and_update(
     update_table: Table,
     updates: list[dict[str, Any]],
     increments: Sequence[str] = (),
+    versioned: tuple[Table, list[dict[str, Any]]] | None = None,
 ) -> None:
-    """bulk_insert(inserts), then bulk_update(updates). On PostgreSQL, when each fits one statement, both are one
-    statement (the INSERT a data-modifying WITH of the UPDATE): one round trip where COPY and the UPDATE took
-    three. Posting holds its balance locks from their read to the commit, and on a busy machine a thread waits
-    for a core and its process's interpreter after every answer from the server: each round trip less is that
-    wait less under the locks."""
+    """bulk_insert(inserts), bulk_update(updates), then the `versioned` rows' bulk_update (versioned=True: a
+    posting's lines, their cost). On PostgreSQL, when each fits one statement, all are one statement (each a
+    data-modifying WITH; the versioned UPDATE's rows counted by the statement's SELECT): one round trip where
+    COPY and the UPDATEs took four. Posting holds its balance locks from their read to the commit, and on a busy
+    machine a thread waits for a core and its process's interpreter after every answer from the server: each
+    round trip less is that wait less under the locks."""
     dialect = session.get_bind().dialect
-    together = dialect.name == "postgresql" and inserts and updates and max(len(inserts), len(updates)) <= CHUNK
+    others = versioned[1] if versioned is not None else []
+    together = (
+        dialect.name == "postgresql" and inserts and updates and max(len(inserts), len(updates), len(others)) <= CHUNK
+    )
     insert = unnest_insert(session, insert_table, inserts) if together else None
     if insert is None:
         bulk_insert(session, insert_table, inserts)
         bulk_update(session, update_table, updates, increments)
+        if versioned is not None:
+            bulk_update(session, versioned[0], others, versioned=True)
         return
     insert_sql, params = insert
     names = tuple(name for name in updates[0] if name != "id")
-    update_sql = _unnest_update(update_table, names, tuple(increments), False, dialect)
+    update_sql = _unnest_update(update_table, names, tuple(increments), False, dialect).text
     params.update({name: array_param([row[name] for row in updates]) for name in ("id", *names)})
-    key = (insert_sql, update_sql.text)
+    if not others:
+        key: tuple[str, ...] = (insert_sql, update_sql)
+        if key not in _TOGETHER:
+            _TOGETHER[key] = text(f"WITH inserted AS ({insert_sql}) {update_sql}")
+        session.execute(_TOGETHER[key], params)
+        return
+    table = versioned[0] if versioned is not None else update_table
+    changed = tuple(name for name in others[0] if name not in ("id", "_version"))
+    changed_sql = _unnest_update(table, changed, (), True, dialect, prefix="v_").text
+    params.update({f"v_{name}": array_param([row[name] for row in others]) for name in ("id", *changed, "_version")})
+    key = (insert_sql, update_sql, changed_sql)
     if key not in _TOGETHER:
-        _TOGETHER[key] = text(f"WITH inserted AS ({insert_sql}) {update_sql.text}")
-    session.execute(_TOGETHER[key], params)
+        _TOGETHER[key] = text(
+            f"WITH inserted AS ({insert_sql}), updated AS ({update_sql}), "
+            f"changed AS ({changed_sql} RETURNING 1) SELECT count(*) FROM changed"
+        )
+    done = session.execute(_TOGETHER[key], params).scalar()
+    if done != len(others):
+        raise StaleDataError(f"{table.name}: {len(others) - (done or 0)} rows changed meanwhile")
 
 
-def write_changed(session: Session, objects: Sequence[Any]) -> None:
+def write_changed(
+    session: Session,
+    objects: Sequence[Any],
+    together: Callable[[tuple[Table, list[dict[str, Any]]] | None], None] | None = None,
+) -> None:
     """Write the changed columns of these persistent ORM rows (a document's lines, after posting set
     their cost) set-based instead of one UPDATE each: grouped by which columns changed, version
     checked and raised as the ORM would, then marked as saved on the objects.
 
     Only the attributes set since the row was read are compared (not every column of every row), and a
-    row with nothing else pending is marked clean, so that the next flush does not look at it again."""
+    row with nothing else pending is marked clean, so that the next flush does not look at it again.
+    `together` (a posting's stock writer) is called once, with the first group's (table, rows) to write
+    with its own statement (None when nothing changed), instead of an UPDATE of their own."""
     groups: dict[tuple[str, ...], list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
     clean = []  # rows whose pending changes are all columns: saved here, clean afterwards
     for obj in objects:
@@ -129,7 +157,9 @@ def write_changed(session: Session, objects: Sequence[Any]) -> None:
             groups[tuple(sorted(changed))].append((obj, changed))
         if only_columns:
             clean.append(state)
-    for names, members in groups.items():
+    if together is not None and not groups:
+        together(None)
+    for n, (names, members) in enumerate(groups.items()):
         mapper = inspect(members[0][0]).mapper
         table = mapper.local_table
         columns = {name: mapper.column_attrs[name].columns[0].name for name in names}
@@ -138,7 +168,10 @@ def write_changed(session: Session, objects: Sequence[Any]) -> None:
             for obj, changed in members
         ]
         with session.no_autoflush:  # the ORM would write these very changes first, one row at a time
-            bulk_update(session, table, rows, increments=(), versioned=True)
+            if n == 0 and together is not None:
+                together((table, rows))
+            else:
+                bulk_update(session, table, rows, increments=(), versioned=True)
         for obj, changed in members:
             version = obj.version
             for name in names:
@@ -199,21 +232,22 @@ def write_read_rows(session: Session, table: Table, rows: Sequence[ReadRow]) -> 
             row.__dict__["_read"] = (names, tuple(now[name] for name in names))
 
 
-_UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool], Any] = {}
-_TOGETHER: dict[tuple[str, str], Any] = {}  # insert_and_update's statements by their two texts
+_UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool, str], Any] = {}
+_TOGETHER: dict[tuple[str, ...], Any] = {}  # insert_and_update's statements by the texts of their parts
 
 
 def _unnest_update(
-    table: Table, names: tuple[str, ...], increments: tuple[str, ...], versioned: bool, dialect: Any
+    table: Table, names: tuple[str, ...], increments: tuple[str, ...], versioned: bool, dialect: Any, prefix: str = ""
 ) -> Any:
     """UPDATE table SET ... FROM unnest(:id, :a, ...) AS v(id, a, ...) WHERE table.id = v.id: one
-    statement for any number of rows, its text built once (PostgreSQL)."""
-    key = (table.name, names, increments, versioned)
+    statement for any number of rows, its text built once (PostgreSQL); `prefix` before its parameters' names
+    (two in one statement)."""
+    key = (table.name, names, increments, versioned, prefix)
     if key not in _UPDATES:
         types = {name: table.c[name].type.compile(dialect=dialect) for name in ["id", *names]}
         if versioned:
             types["_version"] = table.c.version.type.compile(dialect=dialect)
-        arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in types.items())
+        arrays = ", ".join(f"CAST(:{prefix}{name} AS {kind}[])" for name, kind in types.items())
         sets = [f"{name} = v.{name}" for name in names] + [f"{name} = {table.name}.{name} + 1" for name in increments]
         where = f"{table.name}.id = v.id"
         if versioned:

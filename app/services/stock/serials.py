@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.ledger.serials import Book, Place, Step, in_stock_from
-from app.services.records.bulk import among
+from app.services.records.bulk import among_param
 from app.services.stock.bulk import chunked
 from app.services.stock.cost_layers import FIFO
 from app.services.stock.tables import serial, serial_move
@@ -61,28 +61,11 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
     ids = sorted({i for i in item_ids if i is not None})
     if not ids:
         return {}
-    item, unit = registry.cls("item"), registry.cls("unit")
+    dialect = session.get_bind().dialect.name
+    stmt = _tracking_statement(registry, dialect)
     rows: list[Any] = []
     for part in chunked(ids):  # in id order, chunk after chunk
-        rows.extend(
-            session.execute(
-                select(
-                    item.id,
-                    item.sku,
-                    item.track_batch,
-                    item.track_serial,
-                    item.shelf_life_days,
-                    item.unit_id,
-                    unit.name,
-                    item.costing,
-                    item.allow_negative,
-                )
-                .outerjoin(unit, unit.id == item.unit_id)
-                .where(among(session, item.id, list(part)))
-                .order_by(item.id)
-                .with_for_update(read=True, key_share=True, of=item)
-            )
-        )
+        rows.extend(session.execute(stmt, {"ids": list(part)}))
     return {
         row.id: Tracking(
             row.sku,
@@ -96,6 +79,31 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
         )
         for row in rows
     }
+
+
+def _tracking_statement(registry: Any, dialect: str) -> Any:
+    """`item_tracking`'s statement, the ids a parameter, built once per metadata version (Core columns only)."""
+    key = ("item_tracking", dialect)
+    if key not in registry.cache:
+        item, unit = registry.cls("item").__table__, registry.cls("unit").__table__
+        registry.cache[key] = (
+            select(
+                item.c.id,
+                item.c.sku,
+                item.c.track_batch,
+                item.c.track_serial,
+                item.c.shelf_life_days,
+                item.c.unit_id,
+                unit.c.name,
+                item.c.costing,
+                item.c.allow_negative,
+            )
+            .outerjoin(unit, unit.c.id == item.c.unit_id)
+            .where(among_param(dialect, item.c.id, "ids"))
+            .order_by(item.c.id)
+            .with_for_update(read=True, key_share=True, of=item)
+        )
+    return registry.cache[key]
 
 
 @dataclass

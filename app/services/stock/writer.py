@@ -41,7 +41,7 @@ from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receive_value, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
-from app.services.records.bulk import among, keys_among
+from app.services.records.bulk import among, keys_among, keys_among_param, keys_among_values
 from app.services.records.computed import compute_columns
 from app.services.records.settings import policy
 from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked, insert_and_update
@@ -103,13 +103,18 @@ class StockWriter:
         self._serials = SerialStore(session)
         self._moves: list[dict[str, Any]] = []  # stock_move rows to insert (one statement per chunk, as they come)
         self._costs: dict[int, Decimal] = {}  # items' own cost (cost_price, else purchase_price), read in bulk
+        self._unsaved: dict[StockKey, _Slot] = {}  # posted, not yet written (post's write=False)
 
     # -- posting and reversing ------------------------------------------------------------------
 
-    def post(self, model: ModelSpec, doc: Any, effects: list[Effect]) -> dict[tuple[int, str], Move]:
+    def post(
+        self, model: ModelSpec, doc: Any, effects: list[Effect], write: bool = True
+    ) -> dict[tuple[int, str], Move]:
         """Apply every effect to the locked balances; all or nothing, every shortage reported.
 
-        Returns the move each leg posted, by (line id, leg): its unit cost and its exact value."""
+        Returns the move each leg posted, by (line id, leg): its unit cost and its exact value. With `write`
+        False the moves and balances are kept for `write`, which the caller calls next (with what posting
+        learned on the lines: one statement under the locks)."""
         slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects])
         moves: dict[tuple[int, str], Move] = {}
         pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]] = {}
@@ -147,8 +152,17 @@ class StockWriter:
             if self.rollback:
                 self.session.rollback()
             raise ValidationFailed(errors)
-        self._save_balances(slots)
+        if write:
+            self._save_balances(slots)
+        else:
+            self._unsaved = slots
         return moves
+
+    def write(self, lines: tuple[Any, list[dict[str, Any]]] | None = None) -> None:
+        """Write what `post(write=False)` kept: the moves and balances and, in the same statement where they
+        fit one, `lines` (table, rows: the changed columns of the posted lines, versioned as bulk_update's)."""
+        slots, self._unsaved = self._unsaved, {}
+        self._save_balances(slots, lines)
 
     def reverse(self, model: ModelSpec, doc: Any, also: Collection[StockKey] = ()) -> int:
         """Post a move reversing each move the document posted, at its own value (FIFO: giving each
@@ -383,21 +397,11 @@ class StockWriter:
         """The balance rows of these (sorted) keys that exist, locked FOR UPDATE in key order, each with its
         warehouse's negative-stock switch (`warehouse_allows_negative`): the columns posting reads only (a
         stocktake's 100,000 rows are held while it posts)."""
-        table = self.registry.cls("stock_balance").__table__
-        warehouse = self.registry.cls("warehouse")
-        key_columns = (table.c.item_id, table.c.warehouse_id, table.c.batch)
-        read = [table.c[name] for name in ("id", "item_id", "warehouse_id", "batch", "qty", "value", "reserved_qty")]
+        dialect = self.session.get_bind().dialect.name
+        stmt = _lock_statement(self.registry, dialect)
         locked: list[Any] = []
         for part in chunked(keys):
-            locked.extend(
-                self.session.execute(
-                    select(*read, table.c.costing, warehouse.allow_negative.label("warehouse_allows_negative"))
-                    .join(warehouse, warehouse.id == table.c.warehouse_id)
-                    .where(keys_among(self.session, key_columns, part))
-                    .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
-                    .with_for_update(of=table)
-                )
-            )
+            locked.extend(self.session.execute(stmt, keys_among_values(dialect, "k", 3, part)))
         return locked
 
     def _create_rows(self, keys: list[StockKey]) -> None:
@@ -602,9 +606,12 @@ class StockWriter:
         names = [name for name in rows[0] if name in table.c]
         return rows if len(names) == len(rows[0]) else [{name: row[name] for name in names} for row in rows]
 
-    def _save_balances(self, slots: dict[StockKey, _Slot]) -> None:
-        """Write the new balances, and the latest average cost of items whose average a move may have
-        changed (in id order): the item's cost price follows the stock that moved last.
+    def _save_balances(
+        self, slots: dict[StockKey, _Slot], lines: tuple[Any, list[dict[str, Any]]] | None = None
+    ) -> None:
+        """Write the moves, the new balances (with `lines`, see `write`), and the latest average cost of items
+        whose average a move may have changed (in id order): the item's cost price follows the stock that
+        moved last.
 
         Moving-average issues leave the average unchanged, so such deliveries never lock item rows; a
         FIFO issue takes the oldest layers and leaves another average, and a reversal takes a move out
@@ -631,6 +638,7 @@ class StockWriter:
                 for key in sorted(slots)
             ],
             increments=("version",),
+            versioned=lines,
         )
         self._forget_balances()
         save_all_layers(
@@ -666,3 +674,21 @@ class StockWriter:
         for obj in list(self.session.identity_map.values()):
             if isinstance(obj, balance_cls):
                 self.session.expire(obj)
+
+
+def _lock_statement(registry: Any, dialect: str) -> Any:
+    """`_lock_rows`'s statement, its keys as parameters, built once per metadata version (Core columns only)."""
+    key = ("stock_lock_rows", dialect)
+    if key not in registry.cache:
+        table = registry.cls("stock_balance").__table__
+        warehouse = registry.cls("warehouse").__table__
+        key_columns = (table.c.item_id, table.c.warehouse_id, table.c.batch)
+        read = [table.c[name] for name in ("id", "item_id", "warehouse_id", "batch", "qty", "value", "reserved_qty")]
+        registry.cache[key] = (
+            select(*read, table.c.costing, warehouse.c.allow_negative.label("warehouse_allows_negative"))
+            .join(warehouse, warehouse.c.id == table.c.warehouse_id)
+            .where(keys_among_param(dialect, key_columns, "k"))
+            .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
+            .with_for_update(of=table)
+        )
+    return registry.cache[key]
