@@ -29,7 +29,7 @@ $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 	touch $@
 
 run: install
-	$(BIN)/jxc init --demo
+	$(BIN)/jxc init --demo --history
 	$(BIN)/jxc serve
 
 test: install

@@ -39,12 +39,17 @@ def main() -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Load demo data (items, partners, warehouses).")
-def init(demo: bool) -> None:
+@click.option(
+    "--history", is_flag=True, help="With --demo: also post twelve weeks of demo documents (stock, sales, payments)."
+)
+def init(demo: bool, history: bool) -> None:
     """Create or upgrade the database, permissions, roles and the admin user."""
     from app.setup import init_database
 
+    if history and not demo:
+        raise click.UsageError("--history needs --demo")
     app = _app()
-    result = init_database(app, demo=demo)
+    result = init_database(app, demo=demo, history=history)
     for change in result.schema_changes:
         click.echo(f"  {change}")
     click.echo(f"Database ready: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
@@ -52,6 +57,8 @@ def init(demo: bool) -> None:
         click.echo(f"Created user admin with password: {result.admin_password}")
     if result.demo_rows:
         click.echo(f"Loaded {result.demo_rows} demo rows")
+    if result.demo_documents:
+        click.echo(f"Posted {result.demo_documents} demo documents")
     for found in result.code_collisions:  # listed for people to fix: never merged
         codes = ", ".join(f"{code!r} (id {pk})" for code, pk in zip(found.codes, found.ids, strict=True))
         click.echo(f"Codes that are one code once normalised: {found.model}.{found.field}: {codes}", err=True)

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from werkzeug.security import check_password_hash
 
 from app.config import ROOT
-from app.demo import load_demo
+from app.demo import load_demo, load_demo_history
 from app.extensions import db, registry_holder
 from app.meta.registry import read_version
 from app.meta.schema import sync_schema
@@ -34,6 +34,7 @@ class InitResult:
     schema_changes: list[str] = field(default_factory=list)
     admin_password: str | None = None
     demo_rows: int = 0
+    demo_documents: int = 0
     schedules_added: list[str] = field(default_factory=list)
     code_collisions: list[Collision] = field(default_factory=list)
 
@@ -95,7 +96,7 @@ def ensure_admin(app: Flask) -> str | None:
     return None
 
 
-def init_database(app: Flask, demo: bool = False) -> InitResult:
+def init_database(app: Flask, demo: bool = False, history: bool = False) -> InitResult:
     """Bring a database (new or old) up to the code and metadata; safe to run again."""
     result = InitResult()
     with app.app_context():
@@ -127,6 +128,8 @@ def init_database(app: Flask, demo: bool = False) -> InitResult:
         db.session.commit()
         if demo:
             result.demo_rows = load_demo(current_app)
+            if history:
+                result.demo_documents = load_demo_history(current_app)
         result.code_collisions = code_collisions(db.session, holder.current)
         db.session.rollback()
     return result

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Forbidden
+from app.errors import CellError, Forbidden, ValidationFailed
 from app.i18n import t
 from app.jobs import submit
 from app.services.access.rights import Access
@@ -177,8 +177,15 @@ def order_suggestions(
 
 
 def _first_warehouse(session: Session, access: Access) -> str:
+    """The code of the first warehouse the reader may see; a field error on `warehouse` when there is none
+    (a new business that has not set one up, or a reader whose scope holds none)."""
     cls = access.registry.cls("warehouse")
-    return str(session.execute(select(cls.code).order_by(cls.code).limit(1)).scalar_one())
+    stmt = select(cls.code).order_by(cls.code).limit(1)
+    scope = access.scope(access.registry.model("warehouse"))
+    code = session.execute(stmt if scope is None else stmt.where(scope)).scalar()
+    if code is None:
+        raise ValidationFailed([CellError("warehouse", t("reorder_no_warehouse"))])
+    return str(code)
 
 
 def _fraction(percent: Any) -> str | None:

@@ -321,3 +321,62 @@ def test_import_prints_in_the_users_language_each_message_once(instance: Instanc
     assert re.fullmatch(r"计量单位：共 2 行，新增 2，更新 0，跳过 0，错误 0（导入记录 #\d+）", applied.stdout.strip())
     again = jxc("import", "unit", str(units), instance=instance)  # the same file twice
     assert again.returncode == 1 and again.stdout.count("这个文件已经导入过") == 1 and again.stderr == ""
+
+
+def test_reorder_orders_on_a_business_with_no_warehouse_say_so(instance: Instance) -> None:
+    """A fresh `jxc init` has no warehouse: drafting the reorder suggestions' orders answers a field error
+    naming the missing warehouse (it was a 500), on the API and in the page's language."""
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{instance.db}", "INSTANCE_PATH": str(instance.path)})
+    client = app.test_client()
+    login = client.post(
+        "/api/v1/security/login", json={"username": "admin", "password": ADMIN_PASSWORD, "provider": "db"}
+    )
+    headers = {"Authorization": f"Bearer {login.get_json()['access_token']}", "Accept-Language": "zh-CN"}
+    answer = client.post("/api/v1/reorder/orders", json={"items": ["A001"]}, headers=headers)
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert [error["field"] for error in body["errors"]] == ["warehouse"]
+    assert "请先在“仓库”中建立一个仓库" in body["errors"][0]["message"]
+
+
+def test_init_demo_history_posts_documents_the_ledger_agrees_with(tmp_path: Path) -> None:
+    """`jxc init --demo --history` (what `make run` does) posts twelve weeks of documents: every item's
+    balance is its opening plus its receipts less its deliveries, some items sit below their reorder point
+    (补货建议 has something to show), customers have paid; a second run posts nothing again."""
+    made = make_instance(tmp_path, ADMIN_PASSWORD)
+    first = jxc("init", "--demo", "--history", instance=made, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    posted = int(re.search(r"Posted (\d+) demo documents", first.stdout).group(1))  # type: ignore[union-attr]
+    flows = " UNION ALL ".join(
+        f"SELECT l.item_id, {sign} * l.{qty} AS qty FROM {model}_line l JOIN {model} d ON d.id = l.parent_id"
+        f" WHERE d.status = 'submitted' AND l.item_id IS NOT NULL"
+        for model, qty, sign in (
+            ("opening_balance", "qty", 1),
+            ("purchase_receipt", "base_qty", 1),
+            ("sales_delivery", "base_qty", -1),
+        )
+    )
+    with sqlite3.connect(made.db) as conn:
+        documents = conn.execute(
+            "SELECT (SELECT count(*) FROM opening_balance) + (SELECT count(*) FROM purchase_receipt)"
+            " + (SELECT count(*) FROM sales_delivery) + (SELECT count(*) FROM payment)"
+        ).fetchone()[0]
+        drafts = conn.execute("SELECT count(*) FROM sales_delivery WHERE status <> 'submitted'").fetchone()[0]
+        wrong = conn.execute(
+            f"SELECT b.item_id, b.qty, f.qty FROM stock_balance b JOIN (SELECT item_id, sum(qty) AS qty FROM ({flows})"
+            " GROUP BY item_id) f ON f.item_id = b.item_id WHERE b.qty <> f.qty"
+        ).fetchall()
+        balances = conn.execute("SELECT count(*) FROM stock_balance WHERE qty > 0").fetchone()[0]
+        low = conn.execute(
+            "SELECT count(*) FROM stock_balance b JOIN item i ON i.id = b.item_id WHERE b.qty < i.reorder_point"
+        ).fetchone()[0]
+        receipts = conn.execute("SELECT count(*) FROM payment WHERE direction = 'receipt'").fetchone()[0]
+    assert documents == posted > 100 and drafts == 0
+    assert wrong == [] and balances == 50
+    assert low > 0 and receipts > 0
+    again = jxc("init", "--demo", "--history", instance=made, cwd=tmp_path)
+    assert again.returncode == 0 and "demo documents" not in again.stdout
+    refused = jxc("init", "--history", instance=made, cwd=tmp_path)
+    assert refused.returncode == 2 and "--history needs --demo" in refused.stderr
