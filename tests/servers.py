@@ -95,7 +95,7 @@ def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: st
     instance.mkdir(parents=True, exist_ok=True)
     copied = _demo_from_template(database_url, log_name) if demo else None
     output = copied if copied is not None else _run_init(database_url, instance, demo=demo, log_name=log_name)
-    _INITIALISED[database_url] = _INITIALISED.get(database_url, False) or demo
+    mark_initialised(database_url, demo)
     return output
 
 
@@ -110,6 +110,11 @@ def _run_init(database_url: str, instance: Path, demo: bool, log_name: str) -> s
     if done.returncode != 0:
         raise RuntimeError(f"jxc init failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
     return done.stdout
+
+
+def mark_initialised(database_url: str, demo: bool = False) -> None:
+    """Record that a database was initialised another way (a copy of an initialised one): no `jxc init` for it."""
+    _INITIALISED[database_url] = _INITIALISED.get(database_url, False) or demo
 
 
 def ensure_initialised(database_url: str, instance: Path, demo: bool = False, log_name: str = "jxc-init") -> None:

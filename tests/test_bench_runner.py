@@ -27,6 +27,8 @@ def test_the_table_gathers_ratios_and_only_a_failed_script_fails_the_run(tmp_pat
     assert "good.fast" in table and "1.50" in table
     rows = {line.split()[1]: line.split()[-1] for line in table.splitlines() if line.startswith("bench_good.py")}
     assert rows == {"good.fast": "met", "good.slow": "MISSED"}
+    wall = [line.split() for line in table.splitlines() if line.startswith("(all)")]
+    assert len(wall) == 1 and wall[0][-2:] == ["600", "met"], table  # the whole run's seconds against 10 minutes
     both = run(good, broken)
     assert both.returncode == 1
     table = both.stdout.split("== make bench")[1]

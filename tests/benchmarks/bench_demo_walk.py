@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_grid import SqlLog, pct  # noqa: E402
+from tests.benchmarks.templates import demo_database  # noqa: E402
 from tests.conftest import PG_URL, csrf_from  # noqa: E402
-from tests.servers import ADMIN_PASSWORD, SECRET_KEY, jxc_init  # noqa: E402
+from tests.servers import ADMIN_PASSWORD, SECRET_KEY  # noqa: E402
 
 TARGET = 2.0
 SKIP = re.compile(
@@ -146,13 +147,10 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="print every call, not only the worst 40")
     args = parser.parse_args()
     name = f"jxc_benchwalk_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     instance = Path(tempfile.mkdtemp(prefix="jxc-benchwalk-"))
     app = None
     try:
-        jxc_init(url, instance, demo=True, log_name="benchwalk-init")
+        url = demo_database(name, instance, "benchwalk-init")
         from sqlalchemy import event
 
         from app import create_app

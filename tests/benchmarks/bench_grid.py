@@ -6,13 +6,16 @@ app, from the request arriving to the response being built, SQL included; SQL ti
 the engine's before/after_cursor_execute events of the same requests. Items are bulk-loaded with
 INSERT ... SELECT generate_series (realistic Chinese names with their pinyin initials; the table's indexes
 are dropped for the load and built again after it), then VACUUM ANALYZE, as a table of that size would be
-after autovacuum.
+after autovacuum. That database is built once per schema: the first run keeps a copy of it as a template
+database, keyed by the demo database's schema dump, the metadata and demo sources and this generator, and
+later runs copy it (CREATE DATABASE ... TEMPLATE: seconds instead of the load's minutes, the same rows,
+indexes and planner statistics; tests/benchmarks/templates.py, JXC_BENCH_FRESH=1 loads afresh).
 
-Prints p50 / p95 per scenario for first pages (pages 1..10) and deep pages (a page in the second half of
-the view, fetched by keyset: `after` = the id of the previous page's last row, as the grid's next-page
+Prints p50 / p95 per scenario for first pages (pages 1..10) and deep pages (one of ten pages in the second half
+of the view, fetched by keyset: `after` = the id of the previous page's last row, as the grid's next-page
 button does), the SQL time beside them, and per line `RATIO grid.<scenario>.<first|deep> <p95 server /
 p95 SQL> 2` (target of issue 19: at most 2); then the batch figures. Exits 0 whenever it measured.
-Run: .venv/bin/python tests/benchmarks/bench_grid.py [-v] [--sizes 1000000] [--requests 200] [--keep]
+Run: .venv/bin/python tests/benchmarks/bench_grid.py [-v] [--sizes 1000000] [--requests 120] [--keep]
      (-v: the costliest SQL of each scenario; JXC_BENCH_GRID_SIZES / JXC_BENCH_GRID_REQUESTS likewise;
      --keep: the database jxc_benchgrid_keep is kept after the run and used again by the next --keep run as
      it is (no `jxc init`: drop it after a schema change) and topped up to the size, so the million items
@@ -22,11 +25,13 @@ Run: .venv/bin/python tests/benchmarks/bench_grid.py [-v] [--sizes 1000000] [--r
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,12 +50,16 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from tests.benchmarks.templates import demo_database, from_template  # noqa: E402
 from tests.conftest import PG_URL  # noqa: E402
 from tests.servers import ADMIN_PASSWORD, SECRET_KEY, jxc_init  # noqa: E402
 
 SIZES: tuple[int, ...] = tuple(int(n) for n in os.environ.get("JXC_BENCH_GRID_SIZES", "1000000").split(","))
-REQUESTS = int(os.environ.get("JXC_BENCH_GRID_REQUESTS", "200"))  # per scenario and size
-DEEP_SHARE = 0.15  # of the requests go to a page in the second half of the view
+# per scenario and size: 90 first pages (p95: the 86th) and 30 deep ones (p95: the 29th); 200 before, of which
+# 170 first pages, for p95s no steadier than a shared machine's noise
+REQUESTS = int(os.environ.get("JXC_BENCH_GRID_REQUESTS", "120"))
+DEEP_SHARE = 0.25  # of the requests go to a page in the second half of the view
+DEEP_PAGES = 10  # distinct deep pages per scenario (each one's cursor looked up once, as first pages are ten)
 FIRST_PAGES = 10  # "first pages" are pages 1..FIRST_PAGES
 PAGE_SIZE = 100
 BATCH_ROWS = 1000
@@ -277,6 +286,42 @@ def check_pinyin(url: str) -> None:
     assert not wrong, f"generated pinyin differs from the app's: {wrong[:3]}"
 
 
+def template_key(url: str, size: int) -> str:
+    """What a database with the demo data and `size` generated items is made of: the schema of the fresh demo
+    database at `url` (pg_dump --schema-only: the migrations and the metadata's tables and indexes), the
+    metadata and demo data sources, this generator and the size."""
+    import hashlib
+
+    dump = subprocess.run(
+        ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    digest = hashlib.sha256()
+    kept = (line for line in dump.splitlines() if line and not line.startswith(("--", "\\")))  # \\restrict <random>
+    digest.update("\n".join(kept).encode())
+    sources = sorted((ROOT / "metadata").rglob("*")) + [ROOT / "app" / "demo.py", ROOT / "app" / "setup.py"]
+    for path in sources:
+        if path.is_file():
+            digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    generator = (INSERT_ITEMS, BRANDS, FLAVOURS, PRODUCTS, SIZES_TEXT, inspect.getsource(load_items), size)
+    digest.update(repr(generator).encode())
+    return digest.hexdigest()[:16]
+
+
+def database_with_items(name: str, instance: Path, size: int, log_name: str) -> tuple[str, float, str]:
+    """Create the database `name` with the demo data and `size` generated items; (its URL, seconds, how).
+
+    The first run for a schema loads the items (load_items: at 1,000,000 the insert, the index builds and
+    VACUUM ANALYZE, minutes on a 2-core machine) and keeps a copy as a template (tests/benchmarks/templates.py),
+    keyed by template_key; later runs copy it, files and all (indexes, visibility map, planner statistics)."""
+    started = time.perf_counter()
+    url = demo_database(name, instance, log_name)
+    copied = from_template(name, f"grid{size}", template_key(url, size), lambda u: load_items(u, size), file_copy=True)
+    return url, time.perf_counter() - started, "copied from its template" if copied else "loaded (template kept)"
+
+
 # -- measuring ------------------------------------------------------------------------------------------
 
 
@@ -339,13 +384,17 @@ def run_scenario(client: Client, params: dict[str, str], rng: random.Random) -> 
         client.timed("GET", base + urlencode(params | {"page": rng.randint(1, min(last_page, 5)), "size": PAGE_SIZE}))
     deep_count = round(REQUESTS * DEEP_SHARE) if last_page > 2 * FIRST_PAGES else 0
     plan = [(rng.randint(1, min(FIRST_PAGES, last_page)), False) for _ in range(REQUESTS - deep_count)]
-    plan += [(rng.randint(last_page // 2 + 1, max(last_page - 1, last_page // 2 + 1)), True) for _ in range(deep_count)]
+    deep_pages = [rng.randint(last_page // 2 + 1, max(last_page - 1, last_page // 2 + 1)) for _ in range(DEEP_PAGES)]
+    plan += [(rng.choice(deep_pages), True) for _ in range(deep_count)]
     rng.shuffle(plan)
     samples = []
+    cursors: dict[int, int] = {}
     for page, deep in plan:
         args = params | {"page": page, "size": PAGE_SIZE}
         if deep:
-            args["after"] = cursor_id(client, params, page)
+            if page not in cursors:
+                cursors[page] = cursor_id(client, params, page)
+            args["after"] = cursors[page]
         body, seconds = client.timed("GET", base + urlencode(args))
         # an estimated total (last_row_exact false) may promise pages past the real end
         assert body["data"] or page > last_page or first.get("last_row_exact") is False, f"empty page {page}"
@@ -417,8 +466,10 @@ def report(
     big = max(SIZES)
     print()
     print(f"grid page fetch: GET /api/v1/grid/item/rows, size={PAGE_SIZE}, {REQUESTS} requests per line, server time")
-    print(f"  load: {', '.join(f'{n:,} items in {s:.0f} s' for n, s in loads.items())} (INSERT..SELECT + VACUUM)")
-    print(f"  first pages = pages 1..{FIRST_PAGES}; deep = a page in the second half of the view, by keyset (after=)")
+    print(f"  database: {', '.join(f'{n:,} items in {s:.0f} s' for n, s in loads.items())} (its template or a load)")
+    print(
+        f"  first pages = pages 1..{FIRST_PAGES}; deep = {DEEP_PAGES} pages in the second half of the view, by keyset"
+    )
     head = (
         f"  {'scenario':34} {'pages':6} {'items':>9} {'rows':>8} {'n':>4} {'p50 ms':>7} {'p95 ms':>7}"
         f" {'max ms':>7} {'sql/req':>7} {'sql p50':>7} {'sql p95':>7}  p95/sql p95 (target <= {TARGET_SQL_RATIO:g})"
@@ -497,10 +548,12 @@ def main() -> None:
     SIZES = tuple(int(n) for n in args.sizes.split(","))
     REQUESTS = args.requests
     name = KEPT_DATABASE if args.keep else f"jxc_benchgrid_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    exists = False
+    if args.keep:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"'.encode())
     url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     instance = (
         Path(tempfile.gettempdir()) / KEPT_DATABASE if args.keep else Path(tempfile.mkdtemp(prefix="jxc-benchgrid-"))
@@ -514,7 +567,11 @@ def main() -> None:
     top: dict[int, dict[str, dict[str, list[float]]]] = {}
     app = None
     try:
-        if not exists:  # a kept database is used as it is: `jxc init` lists code collisions reading every
+        if not args.keep:  # the first size's items from the template of this schema (built by the first run)
+            print(f"database with {SIZES[0]:,} items ...", flush=True)
+            _, loads[SIZES[0]], how = database_with_items(name, instance, SIZES[0], "benchgrid-init")
+            print(f"  {how} in {loads[SIZES[0]]:.0f} s", flush=True)
+        elif not exists:  # a kept database is used as it is: `jxc init` lists code collisions reading every
             jxc_init(url, instance, demo=True, log_name="benchgrid-init")  # item's codes (> 180 s at a million)
         from sqlalchemy import event
 
@@ -529,8 +586,9 @@ def main() -> None:
             event.listen(db.engine, "after_cursor_execute", sql.after)
         client = Client(app, sql)
         for size in SIZES:
-            print(f"loading {size:,} items ...", flush=True)
-            loads[size] = load_items(url, size)
+            if size not in loads:
+                print(f"loading {size:,} items ...", flush=True)
+                loads[size] = load_items(url, size)
             check_pinyin(url)
             results[size], top[size] = {}, {}
             for scenario, params in SCENARIOS.items():

@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.benchmarks.bench_grid import load_items  # noqa: E402
+from tests.benchmarks.bench_grid import database_with_items  # noqa: E402
 from tests.conftest import PG_URL  # noqa: E402
 from tests.in_browser import headless_chromium, signed_in  # noqa: E402
-from tests.servers import jxc_init, jxc_server  # noqa: E402
+from tests.servers import jxc_server  # noqa: E402
 
 TARGET = 3.0
 FIRST_ROW = """
@@ -105,14 +105,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     name = f"jxc_benchbrowser_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     instance = Path(tempfile.mkdtemp(prefix="jxc-benchbrowser-"))
     runs: list[dict[str, float]] = []
     try:
-        jxc_init(url, instance, demo=True, log_name="benchbrowser-init")
-        load_items(url, args.items)
+        url, seconds, how = database_with_items(name, instance, args.items, "benchbrowser-init")
+        print(f"database with {args.items:,} items: {how} in {seconds:.0f} s", flush=True)
         with jxc_server(url, instance, name="benchbrowser", demo=True) as server:
             for chromium in headless_chromium():
                 context, page, _ = signed_in(chromium, server.url)

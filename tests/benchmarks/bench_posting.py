@@ -34,9 +34,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks.templates import demo_database  # noqa: E402
 from tests.conftest import PG_URL  # noqa: E402
 from tests.ledger_helpers import ledger_problems  # noqa: E402
-from tests.servers import HttpApi, jxc_init, jxc_servers  # noqa: E402
+from tests.servers import HttpApi, jxc_servers  # noqa: E402
 
 CLIENTS = 16
 DOCUMENTS = 320
@@ -97,12 +98,9 @@ def throughput(documents: int) -> bool:
     documents; print the figures; True when something failed."""
     DOCUMENTS = documents  # noqa: N806 - the module default, or the flag
     name = f"posting_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     instance = Path(tempfile.mkdtemp(prefix="jxc-bench-"))
     try:
-        jxc_init(url, instance, demo=True, log_name="bench-init")
+        url = demo_database(name, instance)
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
             # the demo customer's credit limit: 320 deliveries pass it (most were refused), and its check
             # locks the customer, which the floor does not (posting_cpu.py clears it too)

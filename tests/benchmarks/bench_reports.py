@@ -44,8 +44,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks.templates import demo_database  # noqa: E402
 from tests.conftest import PG_URL  # noqa: E402
-from tests.servers import SECRET_KEY, jxc_init  # noqa: E402
+from tests.servers import SECRET_KEY  # noqa: E402
 
 DAYS = 700  # the documents span 2025-01-01 .. 2026-12-01; the reports look at November 2026
 FIRST = dt.date(2025, 1, 1)
@@ -354,11 +355,8 @@ def main() -> None:
         run(f"{PG_URL.rsplit('/', 1)[0]}/{args.database}", args)
         return
     name = f"reportbench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     try:
-        run(url, args)
+        run(demo_database(name, Path(tempfile.mkdtemp(prefix="bench-reports-"))), args)
     finally:
         if args.keep:
             print(f"kept database {name}")
@@ -397,8 +395,6 @@ def load(conn: psycopg.Connection, args: argparse.Namespace) -> None:
 def run(url: str, args: argparse.Namespace) -> None:
     """The benchmark on one database."""
     instance = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    if not args.database:
-        jxc_init(url, instance, demo=True, log_name="bench-reports-init")
     with psycopg.connect(url, autocommit=True) as conn:
         start = time.perf_counter()
         if not args.database:

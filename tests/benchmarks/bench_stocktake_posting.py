@@ -33,6 +33,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks.templates import demo_database  # noqa: E402
 from tests.conftest import PG_URL  # noqa: E402
 
 LINES = 20_000  # make bench's size (its 10 minutes); the issue's is --lines 100000
@@ -45,11 +46,9 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="write a cProfile of the stocktake's posting here")
     args = parser.parse_args()
     name = f"posting_stocktake_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    instance = Path(tempfile.mkdtemp(prefix="posting-stocktake-"))
     try:
-        failed = run(url, args.lines, args.profile)
+        failed = run(demo_database(name, instance), instance, args.lines, args.profile)
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -57,7 +56,7 @@ def main() -> None:
         raise SystemExit(1)
 
 
-def run(url: str, count: int, profile: str = "") -> bool:
+def run(url: str, instance: Path, count: int, profile: str = "") -> bool:
     import logging
 
     os.environ["JXC_ADMIN_PASSWORD"] = PASSWORD
@@ -67,12 +66,9 @@ def run(url: str, count: int, profile: str = "") -> bool:
     from app.extensions import db, registry
     from app.services.posting.service import PostingService
     from app.services.users.access import access_for
-    from app.setup import init_database
 
     logging.disable(logging.WARNING)
-    instance = Path(tempfile.mkdtemp(prefix="posting-stocktake-"))
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "0" * 40})
-    init_database(app, demo=True)
     with app.app_context():
         reg = registry()
         session = db.session

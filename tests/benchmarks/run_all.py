@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 TIMEOUT = float(os.environ.get("JXC_BENCH_TIMEOUT", "480"))  # seconds per script
+BUDGET = 600  # seconds: `make bench` runs every benchmark in under 10 minutes (issue 19)
 
 
 @dataclass
@@ -77,8 +78,9 @@ def run(script: Path) -> Outcome:
     return outcome
 
 
-def table(outcomes: list[Outcome]) -> str:
-    """The summary: one row per ratio, a failed script as one row of its own."""
+def table(outcomes: list[Outcome], total: float) -> str:
+    """The summary: one row per ratio, a failed script as one row of its own, and the wall time of the whole
+    run (against the budget of `make bench`, BUDGET seconds)."""
     rows = [("script", "ratio", "value", "target", "verdict")]
     for o in outcomes:
         failed = o.status != 0
@@ -91,6 +93,7 @@ def table(outcomes: list[Outcome]) -> str:
             rows.append((o.script, "", "", "", f"{state} after {o.seconds:.0f} s"))
         elif not o.ratios:
             rows.append((o.script, "(no RATIO lines)", "", "", f"ran {o.seconds:.0f} s"))
+    rows.append(("(all)", "wall time, s", f"{total:.0f}", f"{BUDGET:g}", "met" if total <= BUDGET else "MISSED"))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -108,7 +111,7 @@ def main() -> int:
     print(f"== make bench: {len(outcomes)} scripts in {total:.0f} s (load: {os.getloadavg()[0]:.1f})")
     for o in outcomes:
         print(f"   {o.script}: {o.seconds:.0f} s")
-    print(table(outcomes))
+    print(table(outcomes, total))
     met = sum(1 for o in outcomes for _, v, t in o.ratios if v <= t)
     count = sum(len(o.ratios) for o in outcomes)
     failed = [o.script for o in outcomes if o.status != 0]

@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 import xlsxwriter
 
+from tests.benchmarks.templates import demo_database
 from tests.conftest import PASSWORD, PG_URL
 
 
@@ -123,15 +124,13 @@ def demo_app(backend: str, prefix: str) -> Iterator[Any]:
 
     instance = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
     url = f"sqlite:///{instance / 'jxc.db'}"
-    name = None
-    if backend == "postgresql":
-        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}" if backend == "postgresql" else None
     try:
+        if name:  # the demo data: a copy of its template (templates.py)
+            url = demo_database(name, instance)
         app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "x" * 40})
-        init_database(app, demo=True)
+        if not name:
+            init_database(app, demo=True)
         yield app
     finally:
         if name:
