@@ -70,6 +70,7 @@
       select: g.setRange,
       bounds: g.bounds
     };
+    if (g.build) { g.build(); }  // last: every handler is on (see newTable)
   }
 
   // --- live updates ------------------------------------------------------------------------------
@@ -221,6 +222,27 @@
     row.setCellHeight();
   }
 
+  // Tabulator 6.5's constructor leaves the table's build to a timer (setTimeout(() => this._create())) so
+  // that handlers can be put on first; in between, the browser would lay out and paint the page without its
+  // table while the first rows (asked for by early.js) are on their way, and the build would wait for that
+  // frame. The build is taken from that timer instead and run by grid() once every handler is on, in the same
+  // task as the page's scripts: rows that are there already are drawn in the first frame after it.
+  function newTable(g, options) {
+    var setTimer = window.setTimeout;
+    window.setTimeout = function (fn, delay) {
+      if (!g.build && !delay && typeof fn === 'function') {
+        g.build = function () { g.build = null; fn(); };
+        return 0;
+      }
+      return setTimer.apply(window, arguments);
+    };
+    try {
+      return new window.Tabulator(g.ui.tableEl, options);
+    } finally {
+      window.setTimeout = setTimer;
+    }
+  }
+
   function buildTable(g, poll) {
     var state = g.state;
     var cfg = g.cfg;
@@ -241,7 +263,7 @@
     };
     var sizes = [cfg.page_size || 100, 200, 500].filter(function (v, i, a) { return a.indexOf(v) === i; }).sort(function (a, b) { return a - b; });
     state.heightNow = g.tableHeight();
-    g.table = new window.Tabulator(g.ui.tableEl, {
+    g.table = newTable(g, {
       height: state.heightNow,
       layout: g.layoutMode,
       // every row is one line (cells do not wrap: 13px text at Bootstrap's line height, 4px padding, a 1px
