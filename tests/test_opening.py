@@ -4,10 +4,24 @@ from their due date and payments settle; dated before the first business documen
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal as D
 from typing import Any
 
-from tests.ledger_helpers import balance, document, ledger_problems, new_item, new_partner, post, refusal
+from sqlalchemy import func, select
+
+from app.documents.opening_balance import OpeningBalance
+from app.extensions import db, registry
+from tests.ledger_helpers import (
+    balance,
+    document,
+    ledger_problems,
+    new_item,
+    new_partner,
+    post,
+    refusal,
+    serials_in_stock,
+)
 
 OPENING_DAY = "2001-01-01"  # before any document the suite posts
 SALE_DAY = "2026-11-25"
@@ -148,3 +162,70 @@ def test_an_opening_balance_is_refused_after_trading_began_and_per_cell(admin_ap
         "lines.3.receivable_amount",
     }
     assert supplier in errors["lines.2.receivable_amount"]
+
+
+def test_an_opening_of_hundreds_of_lines_posts_in_chunks_and_agrees_with_the_ledger(app, admin_api, monkeypatch):
+    """300 lines posted 64 at a time (OpeningBalance.line_chunk; 5,000 in use): moving average and FIFO items in two
+    warehouses, batches, serials and partner lines; each stock's balance is its lines' quantity and amounts to the
+    cent, one move a stock line, FIFO layers in line order, the partner lines open items."""
+    monkeypatch.setattr(OpeningBalance, "line_chunk", 64)
+    plain = [new_item(admin_api) for _ in range(9)]
+    fifo = [new_item(admin_api, costing="fifo") for _ in range(9)]
+    batched, serial = new_item(admin_api, track_batch=True), new_item(admin_api, track_serial=True)
+    customer, _ = new_partner(admin_api, "customer")
+    supplier, _ = new_partner(admin_api, "supplier")
+    lines: list[dict[str, Any]] = []
+    expected: dict[tuple[str, str, str], tuple[D, D]] = {}
+    for k in range(288):
+        sku, warehouse = (plain + fifo)[k % 18], ("WH01", "WH02")[(k // 18) % 2]
+        qty, price = D(k % 5 + 1) + D("0.5") * (k % 2), D("3.3333") + k % 7  # amounts rounded to the cent
+        lines.append({"item": sku, "warehouse": warehouse, "qty": str(qty), "price": str(price)})
+        add(expected, (sku, warehouse, ""), qty, price)
+    for k in range(6):
+        batch, warehouse = f"B{k % 3}", ("WH01", "WH02")[k % 2]
+        lines.append({"item": batched, "warehouse": warehouse, "batch": batch, "qty": "2", "price": "1.1111"})
+        add(expected, (batched, warehouse, batch), D(2), D("1.1111"))
+    lines.append({"item": serial, "warehouse": "WH01", "qty": "2", "price": "5", "serials": f"{serial}-1\n{serial}-2"})
+    add(expected, (serial, "WH01", ""), D(2), D(5))
+    lines += [
+        {"partner": customer, "receivable_amount": "100.10", "due_date": "2026-11-20"},
+        {"partner": customer, "receivable_amount": "0.20", "due_date": "2026-11-20"},
+        {"partner": supplier, "payable_amount": "70.05"},
+    ]
+    posted = submit(admin_api, "opening_balance", opening(admin_api, lines, warehouse="WH01"))
+    assert posted["total_amount"] == str(sum((value for _, value in expected.values()), D(0)))
+    assert (posted["total_receivable"], posted["total_payable"]) == ("100.30", "70.05")
+    for (sku, warehouse, batch), held in expected.items():
+        assert balance(app, sku, warehouse, batch or None) == held, (sku, warehouse, batch)
+    with app.app_context():
+        move = registry().cls("stock_move")
+        moved = db.session.scalar(select(func.count()).where(move.document_number == posted["number"]))
+        db.session.rollback()
+    assert moved == 295  # one a stock line, none for the partner lines
+    assert serials_in_stock(app, serial) == {f"{serial}-1", f"{serial}-2"}
+    (row,) = report(admin_api, "ar_ageing", partner=customer, date="2026-11-30")["rows"]
+    assert row["total"] == "100.30"
+    # FIFO: a sale of the first line's quantity takes its layer, at its amount (line 10: 5.5 x 5.3333 = 29.33), not
+    # the average of the item's eight lines in WH01
+    first = fifo[0]
+    before = balance(app, first)
+    post(admin_api, "sales_delivery", [{"item": first, "qty": "5.5", "price": "9"}], warehouse="WH01", date=SALE_DAY)
+    assert balance(app, first) == (before[0] - D("5.5"), before[1] - D("29.33"))
+    assert ledger_problems(app) == []
+
+
+def test_bad_cells_of_an_opening_in_chunks_are_named_by_their_line(app, admin_api, monkeypatch):
+    """Every chunk is checked before a refusal, each bad cell named by its place in the document; nothing posts."""
+    monkeypatch.setattr(OpeningBalance, "line_chunk", 2)
+    plain, batched = new_item(admin_api), new_item(admin_api, track_batch=True)
+    lines = [{"item": batched, "qty": "1", "price": "1"}] + [{"item": plain, "qty": "1", "price": "2"}] * 3
+    lines.append({"item": batched, "qty": "2", "price": "1"})
+    errors = refusal(admin_api, "opening_balance", opening(admin_api, lines, warehouse="WH01"))
+    assert sorted(errors) == ["lines.0.batch", "lines.4.batch"]
+    assert balance(app, plain) == (D(0), D(0))
+
+
+def add(expected: dict[tuple[str, str, str], tuple[D, D]], key: tuple[str, str, str], qty: D, price: D) -> None:
+    """A stock line's quantity and amount (qty x unit cost, to the cent) added to what its stock should hold."""
+    held = expected.get(key, (D(0), D(0)))
+    expected[key] = (held[0] + qty, held[1] + (qty * price).quantize(D("0.01"), rounding=ROUND_HALF_UP))

@@ -18,6 +18,7 @@ from app.documents.base import DocumentBehaviour, line_effect
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger.effects import IN, Effect
+from app.services.stock.bulk import CHUNK
 from app.services.stock.units import base_qty
 
 CUSTOMER_KINDS, SUPPLIER_KINDS = ("customer", "both"), ("supplier", "both")
@@ -32,6 +33,9 @@ class OpeningBalance(DocumentBehaviour):
     """Opening stock in at its stated cost; opening receivables and payables as open items."""
 
     moves_stock = True
+    # posted 5,000 lines at a time, as a stocktake, in item order (an item's lines never split between chunks):
+    # no check of its spans lines of different items
+    line_chunk = CHUNK
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         super().new_line_values(session, registry, model, doc, values)
@@ -53,9 +57,9 @@ class OpeningBalance(DocumentBehaviour):
         errors: list[CellError] = []
         if not lines:
             errors.append(CellError("lines", t("opening_no_lines")))
-        first = self.ctx.first_business_date()
-        if first is not None and doc.date is not None and doc.date >= first:
-            errors.append(CellError("date", t("opening_not_first", date=first.isoformat())))
+        date_error = self._date_error(doc)
+        if date_error is not None:
+            errors.append(date_error)
         for index, line in enumerate(lines):
             if is_stock_line(line):
                 errors += _stock_line_errors(index, line)
@@ -64,6 +68,17 @@ class OpeningBalance(DocumentBehaviour):
         if errors:
             raise ValidationFailed(errors)
         super().check(doc, lines)
+
+    def _date_error(self, doc: Any) -> CellError | None:
+        """The date's cell error when the document is not dated before the first business document: checked and
+        told once a posting (its first chunk of lines), not once a chunk."""
+        if getattr(self, "_date_checked", False):
+            return None
+        self._date_checked = True
+        first = self.ctx.first_business_date()
+        if first is not None and doc.date is not None and doc.date >= first:
+            return CellError("date", t("opening_not_first", date=first.isoformat()))
+        return None
 
     def _partner_line_errors(self, index: int, line: Any) -> list[CellError]:
         cell = f"lines.{index}"

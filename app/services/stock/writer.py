@@ -26,7 +26,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receive_value, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
-from app.services.records.bulk import among, keys_among, keys_among_param, keys_among_values
+from app.services.records.bulk import among, keys_among, keys_among_param, keys_among_values, unnest_insert
 from app.services.records.computed import compute_columns
 from app.services.records.settings import policy
 from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked, insert_and_update
@@ -69,6 +69,21 @@ class _Slot:
     fifo: bool = False  # valued first in, first out (by `stock`'s layers)
     stock: fifo.Stock | None = None  # the layers, when FIFO values the stock or has just stopped
     takes: list[tuple[str | None, fifo.Take]] = field(default_factory=list)  # (move key, take) to store
+
+
+@dataclass(slots=True)
+class _NewRow:
+    """A balance row this posting created (empty), with the columns `_lock_rows` reads."""
+
+    id: int
+    item_id: int
+    warehouse_id: int
+    batch: str
+    costing: str | None
+    warehouse_allows_negative: bool
+    qty: Decimal = Decimal(0)
+    value: Decimal = Decimal(0)
+    reserved_qty: Decimal = Decimal(0)
 
 
 class StockWriter:
@@ -377,8 +392,10 @@ class StockWriter:
         present = {(row.item_id, row.warehouse_id, row.batch or "") for row in locked}
         missing = [key for key in wanted if key not in present]
         if missing:
-            self._create_rows(missing)
-            locked.extend(self._lock_rows(missing))
+            created = self._create_rows(missing)
+            locked.extend(created)
+            made = {(row.item_id, row.warehouse_id, row.batch) for row in created}
+            locked.extend(self._lock_rows([key for key in missing if key not in made]))  # another posting's, first
         slots = {
             (row.item_id, row.warehouse_id, row.batch or ""): _Slot(
                 row,
@@ -404,8 +421,14 @@ class StockWriter:
             locked.extend(self.session.execute(stmt, keys_among_values(dialect, "k", 3, part)))
         return locked
 
-    def _create_rows(self, keys: list[StockKey]) -> None:
-        """Empty balance rows for these keys (one another posting creates first is left as it is)."""
+    def _create_rows(self, keys: list[StockKey]) -> list[_NewRow]:
+        """Empty balance rows for these (sorted) keys, as `_lock_rows` reads rows; one another posting creates first
+        is left as it is and not returned (the caller locks it).
+
+        A row this transaction inserts is its own until the commit (another posting of the same stock waits on its
+        key), so it is not read again: locking 20,000 rows an opening balance had just created by a second SELECT
+        took PostgreSQL minutes, its plan made for the table as its statistics had it before the insert (a few
+        rows: each key looked for among every row of the warehouse)."""
         table = self.registry.cls("stock_balance").__table__
         insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         now = utcnow()
@@ -425,8 +448,37 @@ class StockWriter:
             }
             for item_id, warehouse_id, batch in keys
         ]
-        for part in chunked(rows, 1000):
-            self.session.execute(insert(table).on_conflict_do_nothing(), list(part))
+        returned = ("id", "item_id", "warehouse_id", "batch", "costing")
+        created: list[Any] = []
+        for part in chunked(rows):
+            # PostgreSQL: one statement of arrays (no query text of 50,000 parameters for psycopg to parse)
+            made = unnest_insert(self.session, table, list(part)) if insert is pg_insert else None
+            if made is not None:
+                sql = text(f"{made[0]} ON CONFLICT DO NOTHING RETURNING {', '.join(returned)}")
+                created.extend(self.session.execute(sql, made[1]))
+                continue
+            stmt = insert(table).on_conflict_do_nothing().returning(*[table.c[name] for name in returned])
+            for piece in chunked(part, 1000):
+                created.extend(self.session.execute(stmt, list(piece)))
+        warehouse = self.registry.cls("warehouse").__table__
+        negative = dict(
+            self.session.execute(
+                select(warehouse.c.id, warehouse.c.allow_negative).where(
+                    warehouse.c.id.in_(sorted({row.warehouse_id for row in created}))
+                )
+            ).all()
+        )
+        return [
+            _NewRow(
+                row.id,
+                row.item_id,
+                row.warehouse_id,
+                row.batch or "",
+                row.costing,
+                bool(negative.get(row.warehouse_id)),
+            )
+            for row in created
+        ]
 
     def _with_other_batches(self, keys: list[StockKey]) -> list[StockKey]:
         """The keys and, for items that track batches, every other batch row of the item in the warehouse
