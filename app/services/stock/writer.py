@@ -27,8 +27,6 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
@@ -41,7 +39,7 @@ from app.ledger.serials import Place, listing
 from app.ledger.valuation import Balance, Move, Shortage, issue, receive, receive_value, reverse
 from app.meta.spec import ModelSpec
 from app.meta.types import plain_decimal
-from app.services.records.bulk import among, keys_among, keys_among_param, keys_among_values, unnest_insert
+from app.services.records.bulk import among, keys_among, keys_among_param, keys_among_values, new_ids, unnest_insert
 from app.services.records.computed import compute_columns
 from app.services.records.settings import policy
 from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked, insert_and_update
@@ -430,7 +428,7 @@ class StockWriter:
         took PostgreSQL minutes, its plan made for the table as its statistics had it before the insert (a few
         rows: each key looked for among every row of the warehouse)."""
         table = self.registry.cls("stock_balance").__table__
-        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
         now = utcnow()
         zero = Decimal(0)
         rows = [
@@ -450,34 +448,30 @@ class StockWriter:
         ]
         returned = ("id", "item_id", "warehouse_id", "batch", "costing")
         created: list[Any] = []
-        for part in chunked(rows):
-            # PostgreSQL: one statement of arrays (no query text of 50,000 parameters for psycopg to parse)
-            made = unnest_insert(self.session, table, list(part)) if insert is pg_insert else None
-            if made is not None:
-                sql = text(f"{made[0]} ON CONFLICT DO NOTHING RETURNING {', '.join(returned)}")
-                created.extend(self.session.execute(sql, made[1]))
-                continue
-            stmt = insert(table).on_conflict_do_nothing().returning(*[table.c[name] for name in returned])
-            for piece in chunked(part, 1000):
-                created.extend(self.session.execute(stmt, list(piece)))
+        if not postgresql:
+            # SQLite: this transaction holds the database's write lock (it wrote the document's status), so no
+            # other posting creates a row meanwhile: the ids taken first, the rows in one executemany, no RETURNING
+            for row, pk in zip(rows, new_ids(self.session, table, len(rows)), strict=True):
+                row["id"] = pk
+            bulk_insert(self.session, table, rows)
+            created = [tuple(row.get(name) for name in returned) for row in rows]
+        for part in chunked(rows if postgresql else []):
+            # PostgreSQL: one statement of arrays a chunk (no query text of 50,000 parameters for psycopg to parse)
+            made = unnest_insert(self.session, table, list(part))
+            assert made is not None  # every column with a default is given
+            sql = text(f"{made[0]} ON CONFLICT DO NOTHING RETURNING {', '.join(returned)}")
+            created.extend(tuple(row) for row in self.session.execute(sql, made[1]))
         warehouse = self.registry.cls("warehouse").__table__
         negative = dict(
             self.session.execute(
                 select(warehouse.c.id, warehouse.c.allow_negative).where(
-                    warehouse.c.id.in_(sorted({row.warehouse_id for row in created}))
+                    warehouse.c.id.in_(sorted({row[2] for row in created}))
                 )
             ).all()
         )
         return [
-            _NewRow(
-                row.id,
-                row.item_id,
-                row.warehouse_id,
-                row.batch or "",
-                row.costing,
-                bool(negative.get(row.warehouse_id)),
-            )
-            for row in created
+            _NewRow(pk, item_id, warehouse_id, batch or "", costing, bool(negative.get(warehouse_id)))
+            for pk, item_id, warehouse_id, batch, costing in created
         ]
 
     def _with_other_batches(self, keys: list[StockKey]) -> list[StockKey]:
