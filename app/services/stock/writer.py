@@ -1,9 +1,10 @@
 """Writing one posting's stock effects: balance rows, stock moves, FIFO layers and serial numbers.
 
 Locking: balance rows are locked in one fixed order (item, warehouse, batch), in one statement, then the
-missing ones are created and locked, so multi-line documents do not deadlock each other (but for two first
-postings of the same new stocks, which PostgreSQL breaks and the posting runs again). Each line posts once (unique
-stock_move.move_key) and is reversed at most once (unique stock_move.reverses).
+missing ones are created in that order (a row a posting inserts is its own until it commits), so multi-line
+documents do not deadlock each other (but for two first postings of the same new stocks, which PostgreSQL breaks
+and the posting runs again). Each line posts once (unique stock_move.move_key) and is reversed at most once
+(unique stock_move.reverses).
 
 Costing: moving average, or FIFO for items whose `costing` is fifo (app/ledger/fifo.py). A stock's
 cost layers are read and written under its balance row lock, in the same transaction as the moves.
@@ -90,7 +91,7 @@ class StockWriter:
 
     Lock order: each `post` and `reverse` locks the balance rows it needs (for an item that tracks
     batches, every batch row of the item in the warehouse) in one statement ordered by (item, warehouse,
-    batch), then creates the missing ones and locks them in the same order, and reads FIFO layers and
+    batch), then creates the missing ones in the same order (held as inserted), and reads FIFO layers and
     serials only under those locks; item rows are updated last, in id order, and only for stock that
     came in. A cancel calls `reverse`, then `post`
     for its cancel effects (a delivery re-reserving on its order), in the same transaction.
@@ -376,7 +377,8 @@ class StockWriter:
 
     def _lock(self, keys: list[StockKey], layer_ids: Collection[int] = ()) -> dict[StockKey, _Slot]:
         """Lock the balance rows in one fixed order (one statement per chunk of keys, the chunks in that order
-        too), then create the missing ones and lock them the same way; read FIFO layers (the open ones, and
+        too), then create the missing ones in that order (held by their insert; one another posting created first is
+        locked as the others); read FIFO layers (the open ones, and
         `layer_ids` a cancel gives back to) under those locks.
 
         A stock's first posting is the only one that creates its row: two such postings can meet in the
