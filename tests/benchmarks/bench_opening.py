@@ -18,28 +18,24 @@ Run: .venv/bin/python tests/benchmarks/bench_opening.py [--lines 20000] [--backe
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_stocktake_posting import (  # noqa: E402
-    PASSWORD,
     analyze,
     invariant_problems,
     make_document,
     make_items,
 )
-from tests.conftest import PG_URL  # noqa: E402
+from tests.benchmarks.spreadsheet_floor import demo_app  # noqa: E402
 
 LINES = 20_000
 CENT = Decimal("0.01")
@@ -51,48 +47,26 @@ def main() -> None:
     parser.add_argument("--backend", choices=("postgresql", "sqlite", "both"), default="both")
     parser.add_argument("--profile", default="", help="write a cProfile of the posting here (<backend> appended)")
     args = parser.parse_args()
+    logging.disable(logging.WARNING)
     failed = False
     for backend in ("postgresql", "sqlite") if args.backend == "both" else (args.backend,):
-        profile = f"{args.profile}.{backend}" if args.profile else ""
-        if backend == "sqlite":
-            failed |= run(
-                f"sqlite:///{tempfile.mkdtemp(prefix='bench-opening-')}/jxc.db", "sqlite", args.lines, profile
-            )
-            continue
-        name = f"bench_opening_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            failed |= run(f"{PG_URL.rsplit('/', 1)[0]}/{name}", "pg", args.lines, profile)
-        finally:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with demo_app(backend, "bench_opening") as app:
+            failed |= run(app, backend, args.lines, f"{args.profile}.{backend}" if args.profile else "")
     if failed:
         raise SystemExit(1)
 
 
-def run(url: str, backend: str, count: int, profile: str) -> bool:
+def run(app, backend: str, count: int, profile: str) -> bool:  # type: ignore[no-untyped-def]
     """Post an opening balance of `count` lines on this database; print its time, the floor's and the ratio.
     True when the ledger disagrees with the lines or its invariants."""
-    import logging
-
-    os.environ["JXC_ADMIN_PASSWORD"] = PASSWORD
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db, registry
     from app.services.posting.service import PostingService
     from app.services.users.access import access_for
-    from app.setup import init_database
 
-    logging.disable(logging.WARNING)
-    instance = Path(tempfile.mkdtemp(prefix="bench-opening-"))
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench-" + "0" * 40})
-    init_database(app, demo=True)
     with app.app_context():
-        reg = registry()
-        session = db.session
-        admin = app.appbuilder.sm.find_user(username="admin")
+        reg, session, admin = registry(), db.session, app.appbuilder.sm.find_user(username="admin")
         warehouse = session.execute(text("SELECT id FROM warehouse WHERE code = 'WH01'")).scalar()
         item_ids = make_items(session, reg, count)
         lines = []
@@ -103,15 +77,8 @@ def run(url: str, backend: str, count: int, profile: str) -> bool:
                 {"item_id": item_id, "warehouse_id": warehouse, "qty": qty, "unit_ratio": Decimal(1)}
                 | {"base_qty": qty, "price": price, "amount": amount}
             )
-        opening = make_document(
-            session,
-            reg,
-            "opening_balance",
-            {"date": date(2026, 11, 1), "warehouse_id": warehouse},
-            lines,
-            datetime(2026, 11, 1),
-            admin.id,
-        )
+        header, day = {"date": date(2026, 11, 1), "warehouse_id": warehouse}, datetime(2026, 11, 1)
+        opening = make_document(session, reg, "opening_balance", header, lines, day, admin.id)
         session.commit()
         analyze(session)
         profiler = None
