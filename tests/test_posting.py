@@ -76,10 +76,30 @@ def test_cancelling_a_receipt_whose_goods_were_sold_is_refused(app, admin_api):
 def test_transfer_moves_cost_between_warehouses(app, admin_api):
     sku = new_item(admin_api)
     receive(admin_api, sku, "10", "3")
-    post(admin_api, "stock_transfer", [{"item": sku, "qty": "4"}], from_warehouse="WH01", to_warehouse="WH02")
+    moved = post(admin_api, "stock_transfer", [{"item": sku, "qty": "4"}], from_warehouse="WH01", to_warehouse="WH02")
     assert balance(app, sku, "WH01") == (D(6), D(18))
     assert balance(app, sku, "WH02") == (D(4), D(12))
     assert ledger_problems(app) == []
+    # posting sets the line's price (its cost), which its amount reads: the amount and total are computed again
+    stored = admin_api.get(f"/api/v1/stock_transfer/{moved['id']}").get_json()["result"]
+    for answer in (moved, stored):
+        assert D(answer["lines"][0]["price"]) == D(3)
+        assert D(answer["lines"][0]["amount"]) == D(12)
+        assert D(answer["total_amount"]) == D(12)
+
+
+def test_delivery_cost_set_by_posting_leaves_its_money_as_saved(app, admin_api):
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "3")
+    lines = [{"item": sku, "qty": "4", "price": "5.5"}, {"item": sku, "qty": "1", "price": "2"}]
+    sold = post(admin_api, "sales_delivery", lines, warehouse="WH01")
+    stored = admin_api.get(f"/api/v1/sales_delivery/{sold['id']}").get_json()["result"]
+    for answer in (sold, stored):
+        assert [D(line["cost_price"]) for line in answer["lines"]] == [D(3), D(3)]
+        assert [D(line["amount"]) for line in answer["lines"]] == [D(22), D(2)]
+        assert D(answer["total_qty"]) == D(5)
+        assert D(answer["total_amount"]) == D(24)
+    assert balance(app, sku) == (D(5), D(15))
 
 
 def test_stock_adjustment_and_stocktake(app, admin_api):

@@ -16,7 +16,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, inspect, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -306,7 +306,10 @@ class PostingService:
                     except ValidationFailed as exc:
                         raise ValidationFailed(_placed(exc.errors, places), exc.summary) from exc
                     behaviour.after_post(doc, lines, moves)
-                    apply_computed(self.registry, model, doc, lines if whole else self._inputs_set(model, lines), whole)
+                    if not whole:
+                        apply_computed(self.registry, model, doc, self._inputs_set(model, lines), whole)
+                    elif self._computed_inputs_set(model, doc, lines):
+                        apply_computed(self.registry, model, doc, lines, whole)
                 # the moves and balances, and what posting set on the lines (their cost), set-based: a whole
                 # document's lines in the statement of its moves and balances (one round trip under the locks)
                 if whole:
@@ -367,6 +370,16 @@ class PostingService:
         posting learned): the others' computed fields are as they were computed before posting."""
         inputs = own_inputs(self.registry, self.registry.model(model.lines_model or ""))
         return lines if inputs is None else [line for line in lines if not inputs.isdisjoint(line.changed())]
+
+    def _computed_inputs_set(self, model: ModelSpec, doc: Any, lines: list[Any]) -> bool:
+        """Did the checks or posting set something the computed fields of a whole document (ORM rows) read, since
+        they were computed and written? Anything set on the document itself counts (its lines read its header);
+        on a line, what its own computed fields read. A delivery's posting sets the lines' cost, which none reads:
+        its money is not computed a second time."""
+        if inspect(doc).committed_state:
+            return True
+        inputs = own_inputs(self.registry, self.registry.model(model.lines_model or ""))
+        return any(inputs is None or not inputs.isdisjoint(inspect(line).committed_state) for line in lines)
 
     def _let_go(self) -> None:
         """A posted chunk of lines is let go of: written, they were never the session's (ReadRows), nor is what was

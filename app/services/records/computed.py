@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
-from app.ledger.compute import total_amount, total_qty, total_tax, total_with_tax
+from app.ledger.compute import ZERO, total_amount, total_qty, total_tax, total_with_tax
 from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, ValueProblem, format_decimal
@@ -53,7 +53,7 @@ def compute_own_fields(
     read them: a document written in chunks passes its lines streamed from the table, `streamed_lines`)."""
     handlers = [(spec, registry.compute(model.key, spec.name)) for spec in model.computed_fields]
     summed: dict[str, Any] = {}
-    if isinstance(lines, StreamedLines):  # the plain sums of line fields added up by the database, in one query
+    if isinstance(lines, StreamedLines | RowsAsValues):  # the plain sums of line fields, added up once each
         summed = lines.sums([handler.sums for _, handler in handlers if getattr(handler, "sums", None)])
     for spec, handler in handlers:
         total = getattr(handler, "sums", None)
@@ -207,6 +207,23 @@ class RowsAsValues(Sequence[dict[str, Any]]):
         if isinstance(index, slice):
             return [_values(self._model, row) for row in self._rows[index]]
         return _values(self._model, self._rows[index])
+
+    def sums(self, names: Sequence[str]) -> dict[str, Any]:
+        """{name: the sum of that field over the rows, an empty value counting as 0} for these of the fields, read
+        from each row's column (no dict of every field of every row per total: what `ledger.compute`'s sums add)."""
+        found: dict[str, Any] = {}
+        columns = {spec.name: spec.column for spec in self._model.data_fields}
+        for name in dict.fromkeys(names):
+            column = columns.get(name)
+            if column is None:
+                continue
+            total = ZERO
+            for row in self._rows:
+                loaded = getattr(row, "__dict__", {})
+                value = loaded[column] if column in loaded else getattr(row, column)
+                total += Decimal(value or 0)
+            found[name] = total
+        return found
 
 
 def apply_line_computed(registry: Registry, line_model: ModelSpec, line: Any, header: dict[str, Any]) -> None:
