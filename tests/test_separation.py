@@ -140,6 +140,9 @@ def test_a_statement_counts_only_the_readers_documents(admin_api, api_as):
 def test_partners_are_read_per_side(admin_api, api_as):
     customer = partner_id(admin_api, "K001")
     purchaser = api_as("purchaser")
+    # the admin's read of one row (every row in scope) keeps its statement: the purchaser's is still narrowed
+    assert admin_api.get(f"/api/v1/partner/{customer}").status_code == 200
+    assert purchaser.get(f"/api/v1/partner/{customer}").status_code == 404
     assert purchaser.put(f"/api/v1/partner/{customer}", json={"credit_limit": "1"}).status_code == 404
     kinds = {
         row["kind"] for row in purchaser.get("/api/v1/partner/", query_string=q(page_size=200)).get_json()["result"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import String, and_, case, func, literal, not_, null, or_, select, text
+from sqlalchemy import String, and_, bindparam, case, func, literal, not_, null, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -256,11 +256,24 @@ def list_rows(
 def get_row(session: Session, access: Access, model: ModelSpec, pk: int, lock: bool = False) -> Any:
     """One row the user may see; NotFound for missing and out-of-scope alike. `lock`: read under a row lock
     (FOR NO KEY UPDATE, what an UPDATE of it takes), its values as they are now even if the session held it."""
-    cls = access.registry.cls(model.key)
-    stmt = base_select(access, model).where(cls.id == pk)
-    if lock:
-        stmt = stmt.with_for_update(key_share=True, of=cls).execution_options(populate_existing=True)
-    row = session.execute(stmt).scalar_one_or_none()
+    registry = access.registry
+    cls = registry.cls(model.key)
+    stmt = base_select(access, model)
+    if stmt.whereclause is None:  # every row in scope: one statement per metadata version, the id a parameter
+        key = ("get_row", model.key, lock)
+        if key not in registry.cache:
+            registry.cache[key] = _by_id(stmt.where(cls.id == bindparam("pk")), cls, lock)
+        stmt = registry.cache[key]
+    else:
+        stmt = _by_id(stmt.where(cls.id == bindparam("pk")), cls, lock)
+    row = session.execute(stmt, {"pk": pk}).scalar_one_or_none()
     if row is None:
         raise NotFound(t("not_found"))
     return row
+
+
+def _by_id(stmt: Select[Any], cls: Any, lock: bool) -> Select[Any]:
+    """get_row's statement: read under a row lock when `lock`, its values as they are now."""
+    if not lock:
+        return stmt
+    return stmt.with_for_update(key_share=True, of=cls).execution_options(populate_existing=True)
