@@ -378,6 +378,8 @@ class PostingService:
         its money is not computed a second time."""
         if inspect(doc).committed_state:
             return True
+        if not model.lines_model:
+            return False
         inputs = own_inputs(self.registry, self.registry.model(model.lines_model or ""))
         return any(inputs is None or not inputs.isdisjoint(inspect(line).committed_state) for line in lines)
 
