@@ -7,11 +7,11 @@ with their signs (a return nets a sale) in Python, exactly, in Decimal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal, select, type_coerce
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, literal_column, select, type_coerce, union_all
 from sqlalchemy.orm import aliased
 
 from app.meta.reports import ROW_COUNT
@@ -118,8 +118,7 @@ def run_query(ctx: ReportContext) -> list[dict[str, Any]]:
         }
 
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for source in query.sources:
-        add_grouped(ctx, merged, source.model, source.sign, sums)
+    add_sources(ctx, merged, [(source.model, source.sign) for source in query.sources], sums)
     return list(merged.values())
 
 
@@ -130,40 +129,125 @@ def add_grouped(
     sign: int,
     measures: Callable[[_Paths], dict[str, Any]],
     join: Callable[[_Paths, Any], Any] | None = None,
+    kind: str = "sums",
 ) -> None:
-    """Add one model's sums per group into `merged` (times `sign`): the query's groups, posted documents, the
-    period and the parameter filters; `measures` names the summed columns, `join` may join more (the ledger)."""
+    """Add one model's sums per group into `merged` (times `sign`): `add_sources` of one source."""
+    add_sources(ctx, merged, [(model_key, sign)], measures, join, kind)
+
+
+def add_sources(
+    ctx: ReportContext,
+    merged: dict[tuple[Any, ...], dict[str, Any]],
+    sources: Sequence[tuple[str, int]],
+    measures: Callable[[_Paths], dict[str, Any]],
+    join: Callable[[_Paths, Any], Any] | None = None,
+    kind: str = "sums",
+) -> None:
+    """Add each source model's sums per group into `merged` (times its sign): the query's groups, posted
+    documents, the period and the parameter filters; `measures` names the summed columns, `join` may join more
+    (the ledger). One statement for all the sources (UNION ALL of one grouped SELECT each, each in the reader's
+    row scope of its model), the rows added up here, exactly.
+
+    The statements are built once per metadata version and shape (report, models, `kind` of measures, grouping,
+    which filters are given), their values (the period, the filters) parameters, and kept in the version's
+    cache: SQLAlchemy neither builds them nor works out their cache key again when the reader has no row scope
+    on the models; a reader's scope is added to each on each run (`kind` names what `measures` and `join` sum,
+    one per caller of a report's statements)."""
     query = ctx.report.query
     assert query is not None
     groups = group_paths(ctx)
     period = next((v for v in ctx.params.values() if isinstance(v, Period)), None)
+    given = tuple(param for param in query.filters if ctx.params.get(param) is not None)
+    models = tuple(model for model, _ in sources)
+    key = ("report_stmt", ctx.dialect, ctx.report.key, models, kind, tuple(groups.items()), period is not None, given)
+    cache = ctx.registry.cache
+    if key not in cache:
+        built = [
+            _grouped_statement(ctx, index, model, groups, period is not None, given, measures, join)
+            for index, model in enumerate(models)
+        ]
+        cache[key] = (built, _together([stmt for stmt, *_ in built]))
+    built, together = cache[key]
+    values = {f"f_{param}": ctx.params[param] for param in given}
+    if period is not None:
+        values |= {"period_start": period.start, "period_end": period.end}
+    scoped = [ctx.scoped(stmt, model) for (stmt, *_), model in zip(built, models, strict=True)]
+    if together is None:  # sources whose columns differ in type: one statement each
+        rows = [row for stmt in scoped for row in ctx.session.execute(stmt, values)]
+    elif all(mine is stmt for mine, (stmt, *_) in zip(scoped, built, strict=True)):
+        rows = list(ctx.session.execute(together, values))
+    else:
+        rows = list(ctx.session.execute(_together(scoped), values))
+    names = built[0][1]
+    width = len(groups) + 1  # the source's index, then the group columns
+    for row in rows:
+        sign = sources[row[0]][1]
+        out = merged.setdefault(row[1:width], dict(zip(groups, row[1:width], strict=True)))
+        for index, name in enumerate(names, width):
+            value = row[index]
+            if value is not None:
+                out[name] = out.get(name, ZERO) + sign * (value if isinstance(value, Decimal) else Decimal(value))
+            elif name not in out:
+                out[name] = ZERO
+    for _, _, link_targets, choices in built:
+        ctx.link_targets.update(link_targets)
+        ctx.choices.update(choices)
+
+
+def _together(statements: list[Any]) -> Any:
+    """The sources' statements as one (UNION ALL), or the one; None when their columns' types differ (a union's
+    values are read as its first SELECT's types, which SQLite's scaled decimals must not be)."""
+    if len(statements) == 1:
+        return statements[0]
+    types = [[(type(c.type), getattr(c.type, "scale", None)) for c in s.selected_columns] for s in statements]
+    return union_all(*statements) if all(t == types[0] for t in types) else None
+
+
+def _grouped_statement(
+    ctx: ReportContext,
+    index: int,
+    model_key: str,
+    groups: dict[str, str],
+    dated: bool,
+    given: tuple[str, ...],
+    measures: Callable[[_Paths], dict[str, Any]],
+    join: Callable[[_Paths, Any], Any] | None,
+) -> tuple[Any, tuple[str, ...], dict[str, str], dict[str, dict[str, dict[str, str]]]]:
+    """(statement without the row scope, its measures' names, link targets, choices) for `add_sources`: the
+    source's `index` first, then the group columns and the sums."""
+    query = ctx.report.query
+    assert query is not None
     paths = _Paths(ctx, model_key)
     keys = [paths.column(path).label(f"g_{name}") for name, path in groups.items()]
     columns = measures(paths)
     sums = [type_coerce(func.sum(c), c.type).label(f"s_{name}") for name, c in columns.items()]
-    stmt = select(*keys, *sums).select_from(paths.cls)
+    stmt = select(literal_column(str(index), Integer).label("source"), *keys, *sums).select_from(paths.cls)
     conditions = []
     if query.posted_only and (paths.model.parent or paths.model.kind == "document"):
         conditions.append(paths.document().status == Status.SUBMITTED.value)
-    if query.date and period is not None:
+    if query.date and dated:
         date = paths.column(query.date.partition(":")[0])
-        conditions += [date >= period.start, date <= period.end]
-    for param, path in query.filters.items():
-        value = ctx.params.get(param)
-        if value is not None:
-            conditions.append(paths.column(path) == value)
+        conditions += [
+            date >= bindparam("period_start", type_=date.type),
+            date <= bindparam("period_end", type_=date.type),
+        ]
+    for param in given:
+        column = paths.column(query.filters[param])
+        conditions.append(column == bindparam(f"f_{param}", type_=column.type))
     stmt = paths.apply(stmt)
     if join is not None:
         stmt = join(paths, stmt)
-    stmt = ctx.scoped(stmt.where(*conditions), model_key)
+    stmt = stmt.where(*conditions)
     if keys:
-        stmt = stmt.group_by(*keys)
-    for row in ctx.session.execute(stmt).mappings():
-        key = tuple(row[f"g_{name}"] for name in groups)
-        out = merged.setdefault(key, dict(zip(groups, key, strict=True)))
-        for name in columns:
-            out[name] = out.get(name, ZERO) + sign * Decimal(row[f"s_{name}"] or 0)
-    _describe_groups(ctx, model_key, groups)
+        # a day is its date as text, one to one: grouped by the date, the text is made once a group, not a row
+        by = [
+            paths.field(path)[0] if path.endswith(":day") else key
+            for key, path in zip(keys, groups.values(), strict=True)
+        ]
+        stmt = stmt.group_by(*by)
+    described = ReportContext(ctx.session, ctx.access, ctx.report, ctx.params)
+    _describe_groups(described, model_key, groups)
+    return stmt, tuple(columns), described.link_targets, described.choices
 
 
 def _describe_groups(ctx: ReportContext, model_key: str, groups: dict[str, str]) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 
 from app.i18n import label
 from reports.context import ReportContext
-from reports.query import add_grouped, group_paths, run_query
+from reports.params import Period
+from reports.query import add_grouped, add_sources, group_paths, run_query
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -32,14 +33,22 @@ def gross_profit(ctx: ReportContext) -> list[dict[str, Any]]:
     merged = {tuple(row[name] for name in group_paths(ctx)): row for row in rows}
     if ctx.sees("cost"):
         move = ctx.registry.cls("stock_move")
-        for source in query.sources:
-            document = ctx.registry.model(source.model).parent or source.model
+        dated = any(isinstance(value, Period) for value in ctx.params.values())
 
-            def join(paths: Any, stmt: Any, document: str = document) -> Any:
-                on = and_(move.document_line_id == paths.cls.id, move.document_model == document)
-                return stmt.join(move, on)
+        def join(paths: Any, stmt: Any) -> Any:
+            document = paths.model.parent or paths.model.key
+            on = and_(move.document_line_id == paths.cls.id, move.document_model == document)
+            if dated:  # a ledger entry carries its document's date: the same period, said for the planner, which
+                # otherwise may read every entry of the ledger by line id for a few returns
+                on = and_(
+                    on,
+                    move.date >= bindparam("period_start", type_=move.date.type),
+                    move.date <= bindparam("period_end", type_=move.date.type),
+                )
+            return stmt.join(move, on)
 
-            add_grouped(ctx, merged, source.model, -1, lambda paths: {"cost": move.value}, join)
+        sources = [(source.model, -1) for source in query.sources]  # the ledger's value is signed already
+        add_sources(ctx, merged, sources, lambda paths: {"cost": move.value}, join, kind="cost")
     out = []
     for row in merged.values():
         row.setdefault("revenue", ZERO)
@@ -65,7 +74,12 @@ def document_lines(ctx: ReportContext) -> list[dict[str, Any]]:
     for source in query.sources:
         merged: dict[tuple[Any, ...], dict[str, Any]] = {}
         add_grouped(
-            ctx, merged, source.model, source.sign, lambda paths: {n: paths.field(p)[0] for n, p in query.sums.items()}
+            ctx,
+            merged,
+            source.model,
+            source.sign,
+            lambda paths: {n: paths.field(p)[0] for n, p in query.sums.items()},
+            kind="lines",
         )
         document = models[source.model].parent or source.model
         for row in merged.values():

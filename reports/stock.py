@@ -298,7 +298,7 @@ def stocktake_loss(ctx: ReportContext) -> list[dict[str, Any]]:
         }
 
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    add_grouped(ctx, merged, "stocktake_line", 1, measures)
+    add_grouped(ctx, merged, "stocktake_line", 1, measures, kind="stocktake")
     out = []
     for row in merged.values():
         if not (row["loss_qty"] or row["gain_qty"]):
