@@ -119,7 +119,8 @@ def _sales_tiles(session: Session, access: Access, today: dt.date) -> dict[str, 
     days = _by_day(year, "amount")
     months: dict[str, Decimal] = {}
     for day, amount in days.items():
-        months[day.strftime("%Y-%m")] = months.get(day.strftime("%Y-%m"), ZERO) + amount
+        month = f"{day.year:04d}-{day.month:02d}"  # strftime("%Y-%m"), without its cost a day
+        months[month] = months.get(month, ZERO) + amount
     return {
         "sales_mtd": _against(days, today),
         "sales_today": _money(_sum_over(days, Period(today, today))),
@@ -131,9 +132,13 @@ def stock_value(session: Session, access: Access) -> Decimal | None:
     """Value of the stock on hand the reader sees (None when they may not see stock cost)."""
     if not access.may_use("stock_balance", "value"):
         return None
-    balance = access.registry.cls("stock_balance")
-    stmt = select(type_coerce(func.coalesce(func.sum(balance.value), 0), balance.value.type))
-    scope = access.scope(access.registry.model("stock_balance"))
+    registry = access.registry
+    if "dashboard_stock_value" not in registry.cache:  # built once per metadata version
+        balance = registry.cls("stock_balance")
+        total = select(type_coerce(func.coalesce(func.sum(balance.value), 0), balance.value.type))
+        registry.cache["dashboard_stock_value"] = total
+    stmt = registry.cache["dashboard_stock_value"]
+    scope = access.scope(registry.model("stock_balance"))
     if scope is not None:
         stmt = stmt.where(scope)
     return Decimal(session.execute(stmt).scalar() or 0)
@@ -142,19 +147,28 @@ def stock_value(session: Session, access: Access) -> Decimal | None:
 def is_empty_business(session: Session, access: Access) -> bool:
     """No posted document of any kind yet (what the first steps are for), asked in one statement."""
     registry = access.registry
-    posted = [
-        select(registry.cls(m.key).id).where(registry.cls(m.key).status == Status.SUBMITTED.value).exists()
-        for m in registry.meta.models.values()
-        if m.kind == "document"
-    ]
-    return not posted or not session.execute(select(or_(*posted))).scalar()
+    if "dashboard_any_posted" not in registry.cache:  # built once per metadata version (no reader's values in it)
+        posted = [
+            select(registry.cls(m.key).id).where(registry.cls(m.key).status == Status.SUBMITTED.value).exists()
+            for m in registry.meta.models.values()
+            if m.kind == "document"
+        ]
+        registry.cache["dashboard_any_posted"] = select(or_(*posted)) if posted else None
+    stmt = registry.cache["dashboard_any_posted"]
+    return stmt is None or not session.execute(stmt).scalar()
 
 
 def dashboard(
-    session: Session, access: Access, today: dt.date | None = None, waiting: list[dict[str, Any]] | None = None
+    session: Session,
+    access: Access,
+    today: dt.date | None = None,
+    waiting: list[dict[str, Any]] | None = None,
+    below_reorder: int | None = None,
 ) -> dict[str, Any]:
     """Every tile the reader may see, as JSON-ready values (money as exact text); `waiting`: the documents
-    waiting for the reader's approval when the caller has them already (the page's menu counts them too)."""
+    waiting for the reader's approval when the caller has them already (the page's menu counts them too);
+    `below_reorder`: the items below their reorder point when the caller has counted them (`counts`, as the
+    home page's stock alerts do)."""
     today = today or business_today()
     tiles: dict[str, Any] = {}
     sales = _sales_tiles(session, access, today)
@@ -175,7 +189,8 @@ def dashboard(
     reorder = access.registry.meta.reports.get("reorder")
     with contextlib.suppress(ServiceError):  # the reorder and overdue pages' answers: absent when not the reader's
         if reorder is not None and access.may_run(reorder):
-            tiles["below_reorder"] = counts(session, access)[0]  # the reorder report's rows, counted
+            # the reorder report's rows, counted (once a page: the home page's alerts count them too)
+            tiles["below_reorder"] = counts(session, access)[0] if below_reorder is None else below_reorder
     try:
         overdue = overdue_customers(session, access, today)
         total = sum((Decimal(row["overdue"]) for row in overdue if row["overdue"] is not None), ZERO)

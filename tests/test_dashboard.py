@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal as D
 from typing import Any
 
 from app.extensions import db
+from app.services.money.reorder import counts
 from app.services.posting.inbox import waiting_for
 from app.services.users.access import access_for
 from reports.dashboard import dashboard, same_days_last_month
-from tests.ledger_helpers import document, new_item, post
+from tests.ledger_helpers import document, new_item, new_partner, post
 
 
 def tiles(app: Any, username: str, today: dt.date) -> dict[str, Any]:
@@ -76,3 +78,45 @@ def test_home_page_shows_the_tiles_the_reader_may_see(login_as):
     assert 'id="tile-approvals"' in manager and 'id="tile-stock_value"' in manager
     salesperson = login_as("salesperson").get("/").get_data(as_text=True)
     assert 'id="tile-stock_value"' not in salesperson and 'id="tile-approvals"' in salesperson
+
+
+def test_home_page_counts_the_items_below_reorder_once(app, login_as):
+    """The home page's alerts count the items below their reorder point; the tile shows that count (passed in,
+    not counted again), so both say the same."""
+    page = login_as("manager").get("/").get_data(as_text=True)
+    tile = re.search(r'id="tile-below_reorder".*?jxc-tile-value">(\d+)<', page, re.S)
+    assert tile is not None
+    with app.app_context():
+        access = access_for(app.appbuilder.sm.find_user(username="u_manager"))
+        assert int(tile.group(1)) == counts(db.session, access)[0]
+        assert dashboard(db.session, access, dt.date(2026, 11, 3), below_reorder=7)["below_reorder"] == 7
+        db.session.rollback()
+
+
+def test_a_report_built_once_runs_with_each_run_s_values(api_as):
+    """A report's statements are kept per metadata version with the period and filters as parameters: runs one
+    after another with other periods and filters give each its own figures."""
+    admin = api_as("admin")
+    sku = new_item(admin)
+    customer, _ = new_partner(admin, "customer")
+    post(admin, "purchase_receipt", [{"item": sku, "qty": "9", "price": "4"}], warehouse="WH01", date="2026-09-02")
+    post(admin, "sales_delivery", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01", date="2026-09-03")
+    post(
+        admin,
+        "sales_delivery",
+        [{"item": sku, "qty": "3", "price": "10"}],
+        warehouse="WH01",
+        date="2026-09-04",
+        partner=customer,
+    )
+
+    def figures(period: str, **filters: str) -> tuple[str, str]:
+        query = {"period": period, "by": "day", **filters}
+        totals = admin.get("/api/v1/reports/gross_profit", query_string=query).get_json()["totals"]
+        return totals["revenue"], totals["cost"]
+
+    assert figures("2026-09-03..2026-09-03", item=sku) == ("20.00", "8.00")
+    assert figures("2026-09-04..2026-09-04", item=sku) == ("30.00", "12.00")
+    assert figures("2026-09-03..2026-09-04", item=sku) == ("50.00", "20.00")
+    assert figures("2026-09-03..2026-09-04", item=sku, partner=customer) == ("30.00", "12.00")
+    assert figures("2026-09-03..2026-09-03", item=sku, partner=customer) == ("0.00", "0.00")

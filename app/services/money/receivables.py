@@ -9,6 +9,7 @@ balance is never silently partial), and counts only the documents in their row s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from app.meta.registry import Registry
 from app.meta.sqltypes import ExactDecimal
 from app.meta.status import Status
 from app.services.access.rights import Access
+from app.services.records.bulk import among_param
 
 ZERO = Decimal(0)
 OWED = "total_with_tax"  # the document total a partner owes or is owed (价税合计)
@@ -262,11 +264,38 @@ def open_invoices(
     """The partner's invoices (deliveries / receipts, and opening balances' lines) not yet settled, oldest
     first, with what is still open: payments allocated to an invoice (or an opening balance) and returns
     naming it settle that invoice (up to its amount); other credits settle the oldest invoices first."""
-    rows = _open_rows(session, registry, side, access, [partner_id])
-    stmt = select(rows.c.model, rows.c.number, rows.c.date, rows.c.amount, rows.c.due, rows.c.open).order_by(
+    stmt = _open_statement(session, registry, side, access, "open_invoices", _listed)
+    return [dict(row) for row in session.execute(stmt, {"partners": [partner_id]}).mappings()]
+
+
+def _listed(rows: Any) -> Any:
+    return select(rows.c.model, rows.c.number, rows.c.date, rows.c.amount, rows.c.due, rows.c.open).order_by(
         *_order(rows)
     )
-    return [dict(row) for row in session.execute(stmt).mappings()]
+
+
+def _aged(rows: Any) -> Any:
+    return select(rows.c.partner_id, rows.c.date, rows.c.due, func.sum(rows.c.open)).group_by(
+        rows.c.partner_id, rows.c.date, rows.c.due
+    )
+
+
+def _open_statement(
+    session: Session, registry: Registry, side: str, access: Access | None, shape: str, outer: Callable[[Any], Any]
+) -> Any:
+    """`outer` (a select over `_open_rows`) of the partners given as the parameter `partners`. Built once per
+    metadata version when the reader has no row scope on the side's documents or payments (the statement is then
+    the same for every such reader: SQLAlchemy neither builds it nor works out its cache key again), else for this
+    reader with their scope."""
+    require_side(access, side)
+    dialect = session.get_bind().dialect.name
+    models = {model for model, _, _, _ in SOURCES[side]} | {"payment"}
+    if access is not None and any(access.scope(registry.model(model)) is not None for model in models):
+        return outer(_open_rows(registry, dialect, side, access))
+    key = ("open_rows", shape, side, dialect)
+    if key not in registry.cache:
+        registry.cache[key] = outer(_open_rows(registry, dialect, side, None))
+    return registry.cache[key]
 
 
 def _order(rows: Any) -> tuple[Any, ...]:
@@ -274,20 +303,17 @@ def _order(rows: Any) -> tuple[Any, ...]:
     return rows.c.date, rows.c.created, rows.c.number, rows.c.src, rows.c.doc_id, rows.c.line_no
 
 
-def _open_rows(
-    session: Session, registry: Registry, side: str, access: Access | None, partner_ids: list[int] | None
-) -> Any:
-    """What `open_invoices` leaves open, for these partners (None: all), as one SQL query (a subquery with
-    partner_id, model, number, date, amount, due, open and the order columns), so the dashboard, ageing and
-    overdue lists cost a few scans, not two queries per invoice.
+def _open_rows(registry: Registry, dialect: str, side: str, access: Access | None) -> Any:
+    """What `open_invoices` leaves open, for the partners given as the parameter `partners`, as one SQL query (a
+    subquery with partner_id, model, number, date, amount, due, open and the order columns), so the dashboard,
+    ageing and overdue lists cost a few scans, not two queries per invoice.
 
     The documents of the side (`_documents`) in order; each own invoice (a delivery or receipt, an opening
     balance's lines of the partner) is first settled by what was allocated to it and returned against it (its
     own settlement, up to its total, spread over its lines in order); the rest of the credits (returns, payments,
     less the own settlements) settle the oldest invoices first, so an invoice's share is what the credit left
     after the older ones covers of it. Running sums (window functions) stand for the walk."""
-    require_side(access, side)
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    sqlite = dialect == "sqlite"
     invoice_model = INVOICES[side]
     doc, line = registry.cls(OPENING), registry.cls(f"{OPENING}_line")
     payment, allocation = registry.cls("payment"), registry.cls("payment_line")
@@ -341,16 +367,14 @@ def _open_rows(
         if direction:
             stmt = stmt.where(cls.direction == direction)
         parts.append(_scoped(stmt, access, model))
-    if partner_ids is not None:
-        parts[0] = parts[0].where(line.partner_id.in_(partner_ids))
-        parts[1:] = [p.where(p.selected_columns[0].in_(partner_ids)) for p in parts[1:]]
+    parts[0] = parts[0].where(among_param(dialect, line.partner_id, "partners"))
+    parts[1:] = [p.where(among_param(dialect, p.selected_columns[0], "partners")) for p in parts[1:]]
     docs = union_all(*parts).subquery("docs")
 
     # what was allocated to and returned against each invoice (by number), and allocated to opening balances
     # (by number and paying partner), as allocated_to and returned_against count them
     numbers = select(invoice.number).where(invoice.status == Status.SUBMITTED)
-    if partner_ids is not None:
-        numbers = numbers.where(invoice.partner_id.in_(partner_ids))
+    numbers = numbers.where(among_param(dialect, invoice.partner_id, "partners"))
     paid = select(func.sum(exact(allocation.allocated_amount)).label("total")).join(
         payment, payment.id == allocation.parent_id
     )
@@ -367,8 +391,7 @@ def _open_rows(
     ).subquery("to_invoice")
     to_opening = paid.add_columns(allocation.source_number.label("number"), payment.partner_id.label("partner_id"))
     to_opening = to_opening.where(allocation.source_model == OPENING)
-    if partner_ids is not None:
-        to_opening = to_opening.where(payment.partner_id.in_(partner_ids))
+    to_opening = to_opening.where(among_param(dialect, payment.partner_id, "partners"))
     to_opening = _scoped(to_opening.group_by(allocation.source_number, payment.partner_id), access, "payment").subquery(
         "to_opening"
     )
@@ -482,12 +505,9 @@ def ageing_of(
 ) -> dict[int, dict[str, str]]:
     """`ageing` of several partners (partner id -> payment terms in days) in one query: the open amounts summed
     by partner, date and due date in SQL, put into buckets here."""
-    rows = _open_rows(session, registry, side, access, list(terms))
-    stmt = select(rows.c.partner_id, rows.c.date, rows.c.due, func.sum(rows.c.open)).group_by(
-        rows.c.partner_id, rows.c.date, rows.c.due
-    )
+    stmt = _open_statement(session, registry, side, access, "ageing", _aged)
     buckets = {partner_id: {name: ZERO for _, name in BUCKETS} for partner_id in terms}
-    for partner_id, day, due, amount in session.execute(stmt):
+    for partner_id, day, due, amount in session.execute(stmt, {"partners": list(terms)}):
         if isinstance(day, str):  # SQLite gives the dates of a union as text
             day = dt.date.fromisoformat(day)
         if isinstance(due, str):

@@ -238,11 +238,21 @@ def suggestion_totals(session: Session, access: Access, filters: Filters = ALL) 
 def counts(session: Session, access: Access) -> tuple[int, int]:
     """(items below their reorder point with something to order, items above their maximum stock)."""
     access.require("item", "read")
-    query = _query(session, access)
-    flagged = query.rows.with_only_columns(
-        func.sum(case((query.low, 1), else_=0)), func.sum(case((query.over, 1), else_=0))
-    )
-    low, over = session.execute(flagged).one()
+
+    def flagged() -> Select[Any]:
+        query = _query(session, access)
+        return query.rows.with_only_columns(
+            func.sum(case((query.low, 1), else_=0)), func.sum(case((query.over, 1), else_=0))
+        )
+
+    registry, key = access.registry, ("reorder_counts", session.get_bind().dialect.name)
+    if access.scope(registry.model("stock_balance")) is not None:
+        stmt = flagged()  # the reader's stock only
+    else:  # the same for every reader who sees all stock: built once per metadata version
+        if key not in registry.cache:
+            registry.cache[key] = flagged()
+        stmt = registry.cache[key]
+    low, over = session.execute(stmt).one()
     return int(low or 0), int(over or 0)
 
 
