@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import MetaData, Table, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 
 from app.meta.build import build_classes
 from app.meta.loader import load_metadata
 from app.meta.spec import Metadata, MetadataInvalid, ModelSpec
-from app.meta.tables import METADATA_ROW, SETTINGS_ROW, meta_field, meta_state
+from app.meta.tables import METADATA_ROW, SECURITY_ROW, SETTINGS_ROW, meta_field, meta_state
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,12 @@ def read_version(conn: Connection, initialised: bool = False) -> int:
 
 @dataclass(frozen=True)
 class Stamps:
-    """What a request or job found at its start: whether the registry was rebuilt, and the settings stamp
-    (None when the database has none yet: settings are then read each time)."""
+    """What a request or job found at its start: whether the registry was rebuilt, the settings stamp and the
+    security stamp (None when the database has none yet: settings and permissions are then read each time)."""
 
     reloaded: bool
     settings: int | None
+    security: int | None = None
 
 
 def read_runtime_fields(conn: Connection) -> list[dict[str, Any]]:
@@ -87,8 +89,22 @@ def build_registry(
     return Registry(version=version, meta=meta, classes=classes, tables=tables)
 
 
+def move_stamp(conn: Any, row: int, missing_only: bool = False) -> None:
+    """A new stamp in row `row` of jxc_meta_state, in the caller's transaction (`conn`: a Connection or a
+    Session; `missing_only`: at init, only when the database has none). Random: a restored database never
+    brings back a stamp that stood for other values."""
+    stamp = secrets.randbelow(2**31 - 1) + 1
+    found = conn.execute(select(meta_state.c.version).where(meta_state.c.id == row)).scalar()
+    if found is None:
+        conn.execute(insert(meta_state).values(id=row, version=stamp))
+    elif not missing_only:
+        conn.execute(update(meta_state).where(meta_state.c.id == row).values(version=stamp))
+
+
 # the stamps every request reads, one statement built once (not again per request)
-_STAMPS = select(meta_state.c.id, meta_state.c.version).where(meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW)))
+_STAMPS = select(meta_state.c.id, meta_state.c.version).where(
+    meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW, SECURITY_ROW))
+)
 
 
 class RegistryHolder:
@@ -117,14 +133,14 @@ class RegistryHolder:
     def refresh_if_stale(self, conn: Connection) -> Stamps:
         """Rebuild when another process changed metadata; the settings stamp read in the same query."""
         if self._current is None or self._current.version <= 0:
-            version, settings = read_version(conn), None
+            version, settings, security = read_version(conn), None, None
         else:  # once a version was read the table exists: one query per request, no catalogue look-up
             rows = dict(conn.execute(_STAMPS).all())
-            version, settings = rows.get(METADATA_ROW) or 0, rows.get(SETTINGS_ROW)
+            version, settings, security = rows.get(METADATA_ROW) or 0, rows.get(SETTINGS_ROW), rows.get(SECURITY_ROW)
         if self._current is not None and version == self._current.version:
-            return Stamps(False, settings)
+            return Stamps(False, settings, security)
         with self._lock:
             if self._current is not None and version == self._current.version:
-                return Stamps(False, settings)
+                return Stamps(False, settings, security)
             self._current = build_registry(self.root, conn, self.user_table)
-        return Stamps(True, settings)
+        return Stamps(True, settings, security)

@@ -10,11 +10,13 @@ from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
 
 core_metadata = MetaData()
 
-# rows of jxc_meta_state: the metadata version (a field added live moves it), and a stamp of the policy
-# settings (app/services/records/settings.py moves it with every change): what a process caches per
-# version or stamp stays while the row does
+# rows of jxc_meta_state: the metadata version (a field added live moves it), a stamp of the policy
+# settings (app/services/records/settings.py moves it with every change) and a stamp of the roles' permissions
+# (app/services/users/access.py moves it with every change of a role, its permissions or FAB's permission
+# rows): what a process caches per version or stamp stays while the row does
 METADATA_ROW = 1
 SETTINGS_ROW = 2
+SECURITY_ROW = 3
 
 meta_state = Table(
     "jxc_meta_state",

@@ -16,6 +16,7 @@ from app.extensions import db, registry_holder, write_intent
 from app.i18n import LOCALES, t
 from app.services.records.audit import request_id_var
 from app.services.records.settings import settings_read_at
+from app.services.users.access import security_read_at
 from app.services.users.sessions import SESSION_KEY, session_alive
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -45,6 +46,7 @@ def _start_request() -> Any:
     if stamps.reloaded:
         g.jxc_registry_reloaded = True
     settings_read_at(db.session, stamps.settings)
+    security_read_at(db.session, stamps.security)
     return None
 
 

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.clock import business_today, utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import label, t
-from app.meta.registry import Registry
+from app.meta.registry import Registry, move_stamp
 from app.meta.spec import TODAY, FieldSpec
-from app.meta.tables import SETTINGS_ROW, meta_state
+from app.meta.tables import SETTINGS_ROW
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change
 from app.services.records.tables import setting
@@ -80,14 +79,8 @@ def _stored(session: Session, registry: Registry) -> dict[str, Any]:
 
 def move_settings_stamp(session: Session, missing_only: bool = False) -> None:
     """A new settings stamp, in the caller's transaction (with a change of a setting; `missing_only`: at init,
-    only when the database has none). Random: a restored database never brings back a stamp that stood for
-    other values."""
-    stamp = secrets.randbelow(2**31 - 1) + 1
-    found = session.execute(select(meta_state.c.version).where(meta_state.c.id == SETTINGS_ROW)).scalar()
-    if found is None:
-        session.execute(insert(meta_state).values(id=SETTINGS_ROW, version=stamp))
-    elif not missing_only:
-        session.execute(update(meta_state).where(meta_state.c.id == SETTINGS_ROW).values(version=stamp))
+    only when the database has none)."""
+    move_stamp(session, SETTINGS_ROW, missing_only)
 
 
 def policies(session: Session, registry: Registry) -> list[Policy]:

@@ -1,4 +1,13 @@
-"""The Access of a user: their roles' permissions, masks and row scope with the access switches in force."""
+"""The Access of a user: their roles' permissions, masks and row scope with the access switches in force.
+
+A role's permissions are cached per security stamp (row SECURITY_ROW of jxc_meta_state), the way settings are
+cached per settings stamp: every request reads the stamp in the one query it makes anyway
+(`RegistryHolder.refresh_if_stale`) and hands it to `security_read_at`; a flush that adds, changes or deletes a
+role, a permission, a view menu or a (permission, view menu) pair moves the stamp in the same transaction
+(FAB's role pages, `jxc init`'s role sync, whatever goes through the ORM), so every process reads the roles'
+permissions again on its next request. Who holds which roles (a user's roles and groups, a group's roles) is
+not cached: it comes with the live sign-in every request reads (app/services/users/sessions.py).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +17,16 @@ from flask import current_app
 from flask_appbuilder.security.sqla.models import (
     Permission,
     PermissionView,
+    Role,
     ViewMenu,
     assoc_permissionview_role,
 )
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db, registry
+from app.meta.registry import move_stamp
+from app.meta.tables import SECURITY_ROW, meta_state
 from app.services.access.rights import ALL, DEPARTMENT, Access
 from app.services.records.settings import policy_values
 
@@ -21,21 +34,71 @@ from app.services.records.settings import policy_values
 ACCESS_SWITCHES = ("hide_prices_from_roles", "department_scope_roles", "all_scope_roles")
 
 
+STAMP = "jxc_security_stamp"  # session.info: the security stamp read in the session's transaction
+CACHED = "role_permissions"  # Registry.cache: (stamp, {role ids: frozenset of pairs})
+# what moves the stamp when a flush adds, changes or deletes one (a role's permissions are its collection)
+_SECURITY_ROWS = (Role, Permission, ViewMenu, PermissionView)
+
+
+def security_read_at(session: Session, stamp: int | None) -> None:
+    """The security stamp this transaction read (None: there is none): role permissions may come from the
+    cache kept under it until the transaction ends."""
+    if stamp is None:
+        session.info.pop(STAMP, None)
+    else:
+        session.info[STAMP] = stamp
+
+
+def move_security_stamp(session: Session, missing_only: bool = False) -> None:
+    """A new security stamp in the caller's transaction (`missing_only`: at init, only when there is none;
+    nothing before `jxc init` made the table: FAB writes its own roles first)."""
+    conn = session.connection()
+    if inspect(conn).has_table(meta_state.name):
+        move_stamp(conn, SECURITY_ROW, missing_only)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _stamp_ends(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(STAMP, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _roles_changed(session: Session, _context: Any, _instances: Any) -> None:
+    """A role, a permission, a view menu or a pair changed: a new stamp in the same transaction, and this
+    transaction reads permissions afresh from here on."""
+    if any(isinstance(o, _SECURITY_ROWS) for rows in (session.new, session.dirty, session.deleted) for o in rows):
+        move_security_stamp(session)
+        session.info.pop(STAMP, None)
+
+
+_PAIRS = (
+    select(Permission.name, ViewMenu.name)
+    .select_from(assoc_permissionview_role)
+    .join(PermissionView, PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+    .join(Permission, Permission.id == PermissionView.permission_id)
+    .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+)
+
+
 def role_permissions(role_ids: list[int]) -> set[tuple[str, str]]:
     """(permission, view menu) pairs of the roles, in one query of plain rows (FAB's own loads every pair
-    as three ORM objects per role: most of a grid page's time went there)."""
+    as three ORM objects per role: most of a grid page's time went there), kept per security stamp: a request
+    of a transaction that read the stamp asks the database only after a role's permissions changed."""
     if not role_ids:
         return set()
-    pvr = assoc_permissionview_role
-    stmt = (
-        select(Permission.name, ViewMenu.name)
-        .select_from(pvr)
-        .join(PermissionView, PermissionView.id == pvr.c.permission_view_id)
-        .join(Permission, Permission.id == PermissionView.permission_id)
-        .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-        .where(pvr.c.role_id.in_(role_ids))
-    )
-    return {(p, v) for p, v in db.session.execute(stmt)}
+    key = tuple(sorted(set(role_ids)))
+    stamp, cache = db.session.info.get(STAMP), registry().cache
+    cached = cache.get(CACHED)
+    if stamp is not None and cached is not None and cached[0] == stamp and key in cached[1]:
+        return set(cached[1][key])
+    stmt = _PAIRS.where(assoc_permissionview_role.c.role_id.in_(key))
+    pairs = frozenset((p, v) for p, v in db.session.execute(stmt))
+    if stamp is not None:  # read after the stamp: at least as new as what it stands for
+        by_roles = dict(cached[1]) if cached is not None and cached[0] == stamp else {}
+        by_roles[key] = pairs
+        cache[CACHED] = (stamp, by_roles)
+    return set(pairs)
 
 
 def _permissions_of(user: Any) -> Any:
