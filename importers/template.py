@@ -15,7 +15,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.i18n import label, t
+from app.i18n import current_locale, label, t
 from app.meta.types import FIELD_TYPES
 from importers.matcher import REQUIRED_MARK, importable_fields
 
@@ -43,13 +43,24 @@ def _choices(spec: FieldSpec, locale: str | None) -> list[str]:
 
 
 def template_workbook(access: Access, model: ModelSpec, locale: str | None = None) -> bytes:
-    """The template as xlsx bytes, for the columns `access`'s user may fill."""
+    """The template as xlsx bytes, for the columns `access`'s user may fill. A workbook is a function of the
+    metadata version, the language and those columns: it is built once per registry (openpyxl takes tens of
+    milliseconds) and kept with it, so a change of metadata builds it again."""
     if model.kind == "document":  # the file's number, the header's columns, then the lines'
         from importers.documents import REFERENCE, document_fields
 
         fields = [spec for spec in document_fields(access, model).values() if spec.name != REFERENCE]
     else:
         fields = importable_fields(model, access.visible_fields(model))
+    locale = locale or current_locale()
+    key = ("import_template", model.key, locale, tuple(spec.name for spec in fields))
+    built = access.registry.cache.get(key)
+    if built is None:
+        built = access.registry.cache[key] = _workbook(model, fields, locale)
+    return built
+
+
+def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -72,7 +83,7 @@ def template_workbook(access: Access, model: ModelSpec, locale: str | None = Non
                 lists.cell(row=index, column=col, value=choice)
             source = f"lists!${letter}$1:${letter}${len(choices)}"
             validation = DataValidation(type="list", formula1=source, allow_blank=not spec.required)
-            validation.error = t("imports.template_pick")
+            validation.error = t("imports.template_pick", locale)
             validation.showErrorMessage = True
             sheet.add_data_validation(validation)
             validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")

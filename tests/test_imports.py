@@ -475,3 +475,30 @@ def test_the_imports_page_lists_what_each_role_may_import_and_each_entry_opens(a
     assert {"item", "opening_balance", "item_price", "partner"} <= set(
         re.findall(r'<tr data-model="([a-z_]+)">', login_as("admin").get("/imports/").get_data(as_text=True))
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # built from metadata, not the database
+def test_a_template_is_kept_per_metadata_version_and_the_readers_columns(app, admin_api, api_as):
+    """Templates are built once per registry, language and columns (issue 19): the same bytes again, a field
+    added from the admin page in the next one, and a price-blind reader never gets the admin's columns."""
+
+    def headers(api, lang="zh"):
+        response = api.get(f"/api/v1/imports/template/item?lang={lang}")
+        assert response.status_code == 200
+        return response.data, [c.value for c in load_workbook(io.BytesIO(response.data)).worksheets[0][1]]
+
+    data, zh = headers(admin_api)
+    assert headers(admin_api)[0] == data and headers(admin_api, "en")[1][:2] == ["*SKU", "*Name"]
+    assert "零售价" in zh
+    name = f"imp_{unique('k').lower()}"
+    spec = {"name": name, "type": "text", "label": {"zh": "导入备注二", "en": "Import note 2"}}
+    assert admin_api.post("/api/v1/meta/item/fields", json=spec).status_code in (200, 201)
+    assert "导入备注二" in headers(admin_api)[1]
+    clerk = api_as("clerk")
+    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["clerk"]}).status_code == 200
+    try:
+        blind = headers(clerk)[1]
+    finally:
+        assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200
+    assert "导入备注二" in blind and "零售价" not in blind
+    assert "零售价" in headers(clerk)[1]
