@@ -109,15 +109,16 @@ class JxcSecurityManager(SecurityManager):
             return user
         return None
 
-    def get_user_permissions(self, user: Any) -> set[tuple[str, str]]:
+    def get_user_permissions(self, user: Any) -> frozenset[tuple[str, str]]:
         """The user's (permission, view) pairs in one query of plain rows (FAB's own loads three ORM objects per
-        pair and role: most of a page's time went there); FAB's own for its built-in roles."""
+        pair and role: most of a page's time went there), kept per security stamp (`role_permissions`); FAB's
+        own for its built-in roles."""
         roles = self.get_user_roles(user)
         if any(role.name in self.builtin_roles for role in roles):
-            return super().get_user_permissions(user)
+            return frozenset(super().get_user_permissions(user))
         return role_permissions([role.id for role in roles])
 
-    def request_permissions(self, user: Any) -> set[tuple[str, str]]:
+    def request_permissions(self, user: Any) -> frozenset[tuple[str, str]]:
         """The user's (permission, view) pairs, read once per request."""
         cache = g.setdefault("jxc_permissions", {}) if has_request_context() else {}
         key = getattr(user, "id", None)

@@ -43,12 +43,12 @@ class Access:
     user_id: int | None
     username: str
     role_names: tuple[str, ...]
-    permissions: set[tuple[str, str]] = field(default_factory=set)
+    permissions: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     price_blind: bool = False  # 价格屏蔽: every role of the user is in hide_prices_from_roles
     # how far a role's "me" row scope reaches (settings department_scope_roles / all_scope_roles)
     scope_levels: dict[str, str] = field(default_factory=dict)
     # reads `permissions` when first asked (an admin never needs them); None: `permissions` is complete
-    load_permissions: Callable[[], set[tuple[str, str]]] | None = field(default=None, repr=False)
+    load_permissions: Callable[[], frozenset[tuple[str, str]]] | None = field(default=None, repr=False)
     _seen: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

@@ -81,24 +81,24 @@ _PAIRS = (
 )
 
 
-def role_permissions(role_ids: list[int]) -> set[tuple[str, str]]:
+def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
     """(permission, view menu) pairs of the roles, in one query of plain rows (FAB's own loads every pair
     as three ORM objects per role: most of a grid page's time went there), kept per security stamp: a request
     of a transaction that read the stamp asks the database only after a role's permissions changed."""
     if not role_ids:
-        return set()
+        return frozenset()
     key = tuple(sorted(set(role_ids)))
     stamp, cache = db.session.info.get(STAMP), registry().cache
     cached = cache.get(CACHED)
     if stamp is not None and cached is not None and cached[0] == stamp and key in cached[1]:
-        return set(cached[1][key])
+        return cached[1][key]  # shared by every reader: never changed
     stmt = _PAIRS.where(assoc_permissionview_role.c.role_id.in_(key))
     pairs = frozenset((p, v) for p, v in db.session.execute(stmt))
     if stamp is not None:  # read after the stamp: at least as new as what it stands for
         by_roles = dict(cached[1]) if cached is not None and cached[0] == stamp else {}
         by_roles[key] = pairs
         cache[CACHED] = (stamp, by_roles)
-    return set(pairs)
+    return pairs
 
 
 def _permissions_of(user: Any) -> Any:
@@ -107,7 +107,7 @@ def _permissions_of(user: Any) -> Any:
     (the row is detached then, and its roles and groups could not be loaded); in a request the row is found in
     the session's identity map without a query."""
     sm, user_class, user_id = current_app.appbuilder.sm, type(user), user.id
-    return lambda: set(sm.request_permissions(db.session.get(user_class, user_id)))
+    return lambda: sm.request_permissions(db.session.get(user_class, user_id))
 
 
 def access_for(user: Any) -> Access:
