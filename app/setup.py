@@ -123,7 +123,7 @@ def init_database(app: Flask, demo: bool = False, history: bool = False) -> Init
             with db.engine.connect() as conn:
                 holder.load(conn)
         move_settings_stamp(db.session, missing_only=True)  # settings cached per stamp from the first request
-        move_security_stamp(db.session, missing_only=True)  # and the roles' permissions
+        move_security_stamp(db.session.connection(), missing_only=True)  # and the roles' permissions
         db.session.commit()
         result.admin_password = ensure_admin(app)
         result.schedules_added = sync_declared(db.session, Path(app.config["JXC_METADATA_DIR"]))

@@ -4,9 +4,9 @@ A role's permissions are cached per security stamp (row SECURITY_ROW of jxc_meta
 cached per settings stamp: every request reads the stamp in the one query it makes anyway
 (`RegistryHolder.refresh_if_stale`) and hands it to `security_read_at`; a flush that adds, changes or deletes a
 role, a permission, a view menu or a (permission, view menu) pair moves the stamp in the same transaction
-(FAB's role pages, `jxc init`'s role sync, whatever goes through the ORM), so every process reads the roles'
-permissions again on its next request. Who holds which roles (a user's roles and groups, a group's roles) is
-not cached: it comes with the live sign-in every request reads (app/services/users/sessions.py).
+(mapper events: FAB's role pages, `jxc init`'s role sync, whatever goes through the ORM), so every process
+reads the roles' permissions again on its next request. Who holds which roles (a user's roles and groups, a
+group's roles) is not cached: it comes with the live sign-in every request reads (app/services/users/sessions.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from flask_appbuilder.security.sqla.models import (
     assoc_permissionview_role,
 )
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from app.extensions import db, registry
 from app.meta.registry import move_stamp
@@ -36,8 +37,6 @@ ACCESS_SWITCHES = ("hide_prices_from_roles", "department_scope_roles", "all_scop
 
 STAMP = "jxc_security_stamp"  # session.info: the security stamp read in the session's transaction
 CACHED = "role_permissions"  # Registry.cache: (stamp, {role ids: frozenset of pairs})
-# what moves the stamp when a flush adds, changes or deletes one (a role's permissions are its collection)
-_SECURITY_ROWS = (Role, Permission, ViewMenu, PermissionView)
 
 
 def security_read_at(session: Session, stamp: int | None) -> None:
@@ -49,10 +48,9 @@ def security_read_at(session: Session, stamp: int | None) -> None:
         session.info[STAMP] = stamp
 
 
-def move_security_stamp(session: Session, missing_only: bool = False) -> None:
+def move_security_stamp(conn: Connection, missing_only: bool = False) -> None:
     """A new security stamp in the caller's transaction (`missing_only`: at init, only when there is none;
     nothing before `jxc init` made the table: FAB writes its own roles first)."""
-    conn = session.connection()
     if inspect(conn).has_table(meta_state.name):
         move_stamp(conn, SECURITY_ROW, missing_only)
 
@@ -63,13 +61,19 @@ def _stamp_ends(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(STAMP, None)
 
 
-@event.listens_for(Session, "before_flush")
-def _roles_changed(session: Session, _context: Any, _instances: Any) -> None:
-    """A role, a permission, a view menu or a pair changed: a new stamp in the same transaction, and this
-    transaction reads permissions afresh from here on."""
-    if any(isinstance(o, _SECURITY_ROWS) for rows in (session.new, session.dirty, session.deleted) for o in rows):
-        move_security_stamp(session)
+def _row_changed(_mapper: Any, conn: Connection, target: Any) -> None:
+    """A role (its permissions are its collection: changing them flushes the role), a permission, a view menu or
+    a pair was written: a new stamp in the same transaction, and this transaction reads permissions afresh.
+    Mapper events: a flush of anything else does not look."""
+    move_security_stamp(conn)
+    session = object_session(target)
+    if session is not None:
         session.info.pop(STAMP, None)
+
+
+for _model in (Role, Permission, ViewMenu, PermissionView):
+    for _event in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _event, _row_changed)
 
 
 _PAIRS = (
