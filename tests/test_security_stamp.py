@@ -141,3 +141,21 @@ def test_the_price_hiding_switch_set_in_one_instance_is_obeyed_by_another_at_onc
     finally:
         assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200
     assert prices_shown()
+
+
+def test_a_role_edited_through_fabs_role_api_is_obeyed_by_another_instance_at_once(
+    app: Any, other: Any, admin_api: Any
+) -> None:
+    role_name = _new_role(app, "clerk")
+    username = unique("x_").lower()
+    with app.app_context():
+        create_user(username, role_name, STRONG)
+        role = app.appbuilder.sm.find_role(role_name)
+        role_id, kept = role.id, [p.id for p in role.permissions if p.view_menu.name != "Unit"]
+        db.session.rollback()
+    token, elsewhere = bearer(app, username), other.test_client()
+    for _ in range(2):
+        assert elsewhere.get(ROWS, headers=token).status_code == 200
+    edited = admin_api.post(f"/api/v1/security/roles/{role_id}/permissions", json={"permission_view_menu_ids": kept})
+    assert edited.status_code == 200, edited.get_data(as_text=True)[:300]
+    assert elsewhere.get(ROWS, headers=token).status_code == 403
