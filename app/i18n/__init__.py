@@ -47,6 +47,15 @@ def current_locale() -> str:
     chosen = _CHOSEN.get()
     if chosen is not None:
         return chosen
+    # the request's locale once Flask-Babel has chosen it (it keeps it on `g` until `refresh()`), read without
+    # Flask's proxies: a page or an API answer asks for it once per label, dozens of times
+    from flask.globals import _cv_app, _cv_request
+
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None and _cv_request.get(None) is not None:
+        chosen_by_babel = getattr(app_ctx.g.__dict__.get("_flask_babel"), "babel_locale", None)
+        if chosen_by_babel is not None:
+            return chosen_by_babel.language if chosen_by_babel.language in LOCALES else DEFAULT_LOCALE
     try:
         from flask import has_request_context
         from flask_babel import get_locale
