@@ -18,7 +18,7 @@ from flask_appbuilder.security.sqla.apis import (
     ViewMenuApi,
 )
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_jwt_extended import JWTManager
+from flask_jwt_extended import JWTManager, view_decorators
 from flask_login import user_logged_in
 
 from app.api.fab_rows import refusing
@@ -65,6 +65,8 @@ class JxcSecurityManager(SecurityManager):
         manager.additional_claims_loader(_token_claims)
         manager.token_in_blocklist_loader(_token_revoked)
         manager._decode_jwt_from_config = VerifiedTokens(manager._decode_jwt_from_config)  # type: ignore[method-assign]
+        if not isinstance(view_decorators.get_unverified_jwt_headers, TokenHeaders):
+            view_decorators.get_unverified_jwt_headers = TokenHeaders(view_decorators.get_unverified_jwt_headers)
         return manager
 
     def register_views(self) -> None:
@@ -175,6 +177,26 @@ class VerifiedTokens:
             self.claims.clear()
         self.claims[encoded_token] = dict(claims)
         return claims
+
+
+class TokenHeaders:
+    """flask_jwt_extended parses a bearer token's header once more after verifying the token (base64 and JSON,
+    checked character by character): the header is a pure function of the token's text, so it is kept (the
+    last VerifiedTokens.MAX_TOKENS tokens of this process) and handed out as a copy. What the header says is
+    not trusted for anything the verified claims do not already say."""
+
+    def __init__(self, parse: Any) -> None:
+        self.parse = parse
+        self.headers: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, encoded_token: str) -> dict[str, Any]:
+        header = self.headers.get(encoded_token)
+        if header is None:
+            header = self.parse(encoded_token)  # raises for a token that is not one
+            if len(self.headers) >= VerifiedTokens.MAX_TOKENS:
+                self.headers.clear()
+            self.headers[encoded_token] = dict(header)
+        return dict(header)
 
 
 def _seconds(leeway: Any) -> float:
