@@ -401,3 +401,27 @@ def test_the_grid_gets_its_words_in_the_readers_language(app, accept_language, s
     assert found, "the grid page carries no texts"
     texts = json.loads(found.group(1))
     assert texts["save"] == save and texts["total"] == rows and "page.save" not in texts
+
+
+def test_the_locale_follows_babel_within_a_request(app):
+    """`current_locale` reads Flask-Babel's choice once made, and a forced or refreshed locale at once."""
+    from flask import session
+    from flask_babel import force_locale, get_locale
+
+    from app.i18n import current_locale, label, use_locale
+
+    texts = {"zh": "商品", "en": "Item"}
+    with app.test_request_context("/"):
+        session["locale"] = "en"  # what the first request of a browser asking for English keeps
+        assert current_locale() == "en" and label(texts) == "Item"  # chosen now
+        assert get_locale() is not None and current_locale() == "en"  # kept by Flask-Babel
+        with force_locale("zh"):
+            assert current_locale() == "zh" and label(texts) == "商品"
+        assert current_locale() == "en"
+        with use_locale("zh"):
+            assert label(texts) == "商品"
+    with app.test_request_context("/"):
+        session["locale"] = "zh"
+        assert label(texts) == "商品"
+    with app.app_context():
+        assert current_locale() == "zh"  # no request: the default

@@ -253,3 +253,26 @@ def test_a_token_used_before_is_still_refused_once_it_ends_or_expires(app, perso
     time.sleep(2.2)
     assert client.get("/api/v1/grid/item/rows?size=1", headers=headers).status_code == 401
     assert client.get("/api/v1/item/", headers=headers).status_code == 401
+
+
+def test_a_token_header_is_read_once_and_handed_out_as_a_copy(app, person):
+    """flask_jwt_extended's header parse is kept per token text (app.views.security_manager.TokenHeaders):
+    a caller changing what it got does not change what the next request gets; a malformed token still fails."""
+    from flask_jwt_extended import view_decorators
+
+    from app.views.security_manager import TokenHeaders
+
+    headers_of = view_decorators.get_unverified_jwt_headers
+    assert isinstance(headers_of, TokenHeaders)
+    token = bearer(app, person)["Authorization"].split(" ", 1)[1]
+    assert (
+        app.test_client().get("/api/v1/grid/item/rows?size=1", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+    first = headers_of(token)
+    assert first["alg"] == "HS256" and token in headers_of.headers
+    first["alg"] = "none"
+    assert headers_of(token)["alg"] == "HS256"
+    with pytest.raises(Exception):  # noqa: B017 - PyJWT's DecodeError
+        headers_of("not.a-token")
+    assert "not.a-token" not in headers_of.headers
