@@ -426,3 +426,38 @@ def select_id(cls: Any, sku: str | None) -> Any:
     from sqlalchemy import select
 
     return select(cls.id) if sku is None else select(cls.id).where(cls.sku == sku)
+
+
+def test_new_lines_are_audited_as_they_read_once_saved_and_each_item_takes_its_unit(app, admin_api):
+    """update_lines builds new lines without ORM objects: each chunk's audit row has every new line as the saved
+    line reads back (same fields, same values), and lines of one item take that item's unit, each line its book."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.services.records import write
+    from app.services.records.serialize import snapshot
+    from app.services.users.access import access_for
+
+    skus = [new_item(admin_api) for _ in range(2)]
+    receive(admin_api, skus[0], "4", "2.50")
+    take = document(admin_api, "stocktake", [], warehouse="WH01")
+    with app.app_context():
+        records = write.RecordService(db.session, access_for(app.appbuilder.sm.find_user(username="admin")))
+        item = records.registry.cls("item")
+        found = {sku: db.session.execute(select(item.id, item.unit_id).where(item.sku == sku)).one() for sku in skus}
+        lines = [{"item": found[skus[0]].id, "counted_qty": "1", "batch": "", "locations": "A: 1"}]
+        lines += [{"item": found[skus[1]].id, "counted_qty": "2"}, {"item": found[skus[0]].id, "counted_qty": "3"}]
+        records.update_lines("stocktake", take["id"], lines)
+        records.commit()
+        model = records.registry.model("stocktake_line")
+        line = records.registry.cls("stocktake_line")
+        saved = db.session.scalars(select(line).where(line.parent_id == take["id"]).order_by(line.line_no)).all()
+        units = [found[sku].unit_id for sku in (skus[0], skus[1], skus[0])]
+        assert [row.unit_id for row in saved] == units
+        assert [row.book_qty for row in saved] == [Decimal(4), Decimal(0), Decimal(4)]
+        assert [row.line_no for row in saved] == [1, 2, 3]
+        expected = [snapshot(model, row) for row in saved]
+    history = admin_api.get(f"/api/v1/stocktake/{take['id']}/history").get_json()["result"]
+    chunk = next(row for row in history if "lines" in (row["after"] or {}))
+    assert chunk["before"] == {"lines": []}
+    assert chunk["after"]["lines"] == expected

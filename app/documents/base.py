@@ -175,11 +175,28 @@ class DocumentBehaviour:
 
         line_defaults(session, registry, model, doc, values)
 
+    def new_lines_values(self, session: Any, registry: Any, model: Any, doc: Any, values: list[dict[str, Any]]) -> None:
+        """`new_line_values` for many lines being added at once (a chunk of `update_lines`): line by line here;
+        a document whose defaults depend on the item alone may take them once per distinct item."""
+        for one in values:
+            self.new_line_values(session, registry, model, doc, one)
+
     def prepare_lines(
-        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any
+        self,
+        session: Any,
+        registry: Any,
+        doc: Any,
+        line_model: Any,
+        lines: list[Any],
+        row_ref: Any,
+        new: list[bool],
     ) -> list[Any]:
         """Every line as the document is saved, new or changed: a blank tax rate takes the item's, and
-        each line takes its unit's ratio (a unit the item has none for is a cell error, returned)."""
+        each line takes its unit's ratio (a unit the item has none for is a cell error, returned).
+
+        `new[i]` says whether `lines[i]` is being added (not saved yet). A saved line is an ORM object of the
+        session (its attribute history says what changed); a new one may be a plain object with an attribute
+        per column (`update_lines` builds them without the ORM), so a rule reads and sets columns by name only."""
 
         if line_model.field("tax_rate") is not None:
             fill_tax_rates(session, registry, lines)

@@ -43,13 +43,20 @@ class OpeningBalance(DocumentBehaviour):
             values["warehouse"] = getattr(doc, "warehouse_id", None)
 
     def prepare_lines(
-        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any
+        self,
+        session: Any,
+        registry: Any,
+        doc: Any,
+        line_model: Any,
+        lines: list[Any],
+        row_ref: Any,
+        new: list[bool],
     ) -> list[Any]:
         """A stock line without a warehouse takes the header's default one."""
         for line in lines:
             if line.item_id is not None and line.warehouse_id is None:
                 line.warehouse_id = doc.warehouse_id
-        return super().prepare_lines(session, registry, doc, line_model, lines, row_ref)
+        return super().prepare_lines(session, registry, doc, line_model, lines, row_ref, new)
 
     def check(self, doc: Any, lines: list[Any]) -> None:
         """Each line is a whole stock line or a whole partner line; the date is before the first business

@@ -31,6 +31,7 @@ from app.services.stock.bulk import CHUNK, chunked
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
+DEFAULTS_READ = ("item", "unit", "tax_rate", "price")  # what a line's defaults depend on (line_defaults)
 
 
 class Stocktake(DocumentBehaviour):
@@ -45,24 +46,47 @@ class Stocktake(DocumentBehaviour):
         if values.get("item") is not None and doc.warehouse_id is not None and doc.snapshot_at is None:
             doc.snapshot_at = utcnow()
 
+    def new_lines_values(self, session: Any, registry: Any, model: Any, doc: Any, values: list[dict[str, Any]]) -> None:
+        """A new line's defaults (`line_defaults`: unit, tax rate) read nothing of the line but its item, unit, tax
+        rate and price: worked out once per distinct four of them, not per line (a counts file of 100,000 lines)."""
+        done: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for one in values:
+            key = tuple(one.get(name) for name in DEFAULTS_READ)
+            found = done.get(key)
+            if found is None:
+                probe = dict(zip(DEFAULTS_READ, key, strict=True))
+                self.new_line_values(session, registry, model, doc, probe)
+                found = done[key] = {name: value for name, value in probe.items() if value is not None}
+            for name, value in found.items():
+                if one.get(name) is None:
+                    one[name] = value
+
     def prepare_lines(
-        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any
+        self,
+        session: Any,
+        registry: Any,
+        doc: Any,
+        line_model: Any,
+        lines: list[Any],
+        row_ref: Any,
+        new: list[bool],
     ) -> list[Any]:
         """Each new line takes its book at the snapshot, and so does a saved line whose item or batch changes
         (it counts something else then): one query of balances and one of the moves since for all of them."""
-        errors = super().prepare_lines(session, registry, doc, line_model, lines, row_ref)
+        errors = super().prepare_lines(session, registry, doc, line_model, lines, row_ref, new)
         if doc.warehouse_id is None:
             return errors
         if doc.snapshot_at is None:  # saved without lines: counting starts now
             doc.snapshot_at = utcnow()
         booking = []
-        for line in lines:
+        for line, adding in zip(lines, new, strict=True):
             if line.item_id is None:
                 continue
+            if adding:
+                booking.append(line)
+                continue
             state = inspect(line)
-            if not state.persistent or (
-                state.attrs.item_id.history.has_changes() or state.attrs.batch.history.has_changes()
-            ):
+            if state.attrs.item_id.history.has_changes() or state.attrs.batch.history.has_changes():
                 booking.append(line)
         if booking:
             slots = {(line.item_id, (line.batch or "").strip()) for line in booking}

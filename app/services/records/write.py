@@ -59,6 +59,11 @@ NUMBERED_LINES = 200  # new lines of one document from which their ids are taken
 LINES_CHUNK = 5000  # lines per chunk of update_lines: checked, written and audited together, then let go
 
 
+class NewLine:
+    """A line `update_lines` adds: an attribute per column of the line table (None unless set), read and set by
+    the document's line rules and computed fields as they read an ORM line, then inserted in bulk."""
+
+
 @dataclass
 class _Held:
     """An update a batch has not flushed yet."""
@@ -425,32 +430,48 @@ class RecordService:
             existing = {line.id: line for line in self.session.scalars(stmt)}
         held = self._hold_linked(line_model, [values for values, line_id in parsed if line_id not in existing])
         now = utcnow()
+        stamps = {"updated_at": now, "updated_by": self.access.user_id}
+        table = line_cls.__table__
+        columns = self._line_columns(line_model)
+        stored = [column for name, column in columns.items() if name not in ("id", "version")]
+        stored += ["parent_id", "line_no"]
+        # a new line is a plain object with an attribute per column, never an ORM object: inserted in bulk below
+        blank = dict.fromkeys(column.name for column in table.columns)
+        blank.update(created_at=now, created_by_id=self.access.user_id, parent_id=row.id)
+        added = [values for values, line_id in parsed if line_id not in existing]
         new: list[Any] = []
         changed: list[tuple[Any, dict[str, Any]]] = []
         with self.session.no_autoflush:
+            if added:
+                defaults = self._defaults(line_model, line_model.data_fields)
+                for values in added:
+                    for name, value in defaults.items():
+                        values.setdefault(name, value)
+                behaviour.new_lines_values(self.session, self.registry, model, row, added)
             for values, line_id in parsed:
                 line = existing.get(line_id)
-                if line is None:  # transient: inserted in bulk below, never in the session
-                    line = line_cls(created_at=now, created_by_id=self.access.user_id, parent_id=row.id)
-                    self._apply_defaults(line_model, values)
-                    behaviour.new_line_values(self.session, self.registry, model, row, values)
+                values.update(stamps)
+                if line is None:
+                    line = NewLine()
                     place[0] += 1
-                    line.line_no = place[0]
+                    fields = line.__dict__
+                    fields.update(blank)
+                    fields["line_no"] = place[0]
+                    for name, value in values.items():
+                        column = columns.get(name)
+                        if column is not None:
+                            fields[column] = value
                     new.append(line)
                 else:
                     changed.append((line, snapshot(line_model, line)))
-                values.update(updated_at=now, updated_by=self.access.user_id)
-                self._assign(line_model, line, values)
+                    self._assign(line_model, line, values)
             lines = new + [line for line, _ in changed]
-            self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, lines, ref))
+            flags = [True] * len(new) + [False] * len(changed)
+            self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, lines, ref, flags))
         del held
         header = {spec.name: getattr(row, spec.column) for spec in model.data_fields}
         for line in lines:
             apply_line_computed(self.registry, line_model, line, header)
-        table = line_cls.__table__
-        stored = [
-            spec.column for spec in line_model.fields if spec.type != "lines" and spec.name not in ("id", "version")
-        ]
         with self._flush_errors(model, ref):
             self.session.flush()  # the changed lines (and the header's snapshot time)
             for line, pk in zip(new, new_ids(self.session, table, len(new)), strict=True):
@@ -458,14 +479,20 @@ class RecordService:
             insert_rows(
                 self.session,
                 table,
-                [
-                    {"id": line.id, "version": 1, "parent_id": row.id, "line_no": line.line_no}
-                    | {column: getattr(line, column) for column in stored}
-                    for line in new
-                ],
+                [{"id": line.id, "version": 1} | {column: line.__dict__[column] for column in stored} for line in new],
             )
         after = [snapshot(line_model, line) for line in lines]
         self._audit(model.key, row.id, "update", {"lines": [before for _, before in changed]}, {"lines": after})
+
+    def _line_columns(self, line_model: ModelSpec) -> dict[str, str]:
+        """Field name -> column of the fields `_assign` writes on a line (all but lines), once per metadata version."""
+        key = ("line_columns", line_model.key)
+        found = self.registry.cache.get(key)
+        if found is None:
+            found = self.registry.cache[key] = {
+                spec.name: spec.column for spec in line_model.fields if spec.type != "lines"
+            }
+        return found
 
     def _hold_linked(self, line_model: ModelSpec, new_values: list[dict[str, Any]]) -> list[Any]:
         """The rows new lines link to, loaded in one query per link field and held while the chunk is written
@@ -909,10 +936,12 @@ class RecordService:
         # no flush until every line is in place: rules compare lines with what they were (stocktake books)
         with self.session.no_autoflush:
             kept = []
+            new: list[bool] = []
             now = utcnow()
             for index, values in enumerate(lines, start=1):
                 line_id = values.pop("id", None)
                 line = existing.get(line_id) if line_id is not None else None
+                new.append(line is None)
                 if line is None:
                     line = line_cls(created_at=now, created_by_id=self.access.user_id)
                     self._apply_defaults(line_model, values)
@@ -922,7 +951,7 @@ class RecordService:
                 line.line_no = index
                 kept.append(line)
             # every line as saved, new or changed: tax rates, unit ratios (a refused unit is a cell error)
-            self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref))
+            self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, kept, row_ref, new))
             self._number_new_lines(line_cls, kept)
         row.lines = kept
 
