@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from app.documents.context import PostingContext
 from app.documents.tracking import check_lines
 from app.documents.units import check_units
@@ -15,6 +17,8 @@ from app.ledger.effects import Effect
 from app.ledger.serials import parse as parse_serials
 from app.ledger.valuation import Move
 from app.services.money.prices import fill_tax_rates, line_defaults
+from app.services.records.bulk import among
+from app.services.stock.bulk import chunked
 from app.services.stock.units import base_qty, take_unit_ratios
 
 
@@ -178,18 +182,13 @@ class DocumentBehaviour:
     def new_lines_values(self, session: Any, registry: Any, model: Any, doc: Any, values: list[dict[str, Any]]) -> None:
         """`new_line_values` for many lines being added at once (a chunk of `update_lines`): line by line here;
         a document whose defaults depend on the item alone may take them once per distinct item."""
+        held = hold_linked(session, registry, registry.model(model.lines_model or ""), values)
         for one in values:
             self.new_line_values(session, registry, model, doc, one)
+        del held
 
     def prepare_lines(
-        self,
-        session: Any,
-        registry: Any,
-        doc: Any,
-        line_model: Any,
-        lines: list[Any],
-        row_ref: Any,
-        new: list[bool],
+        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any, new: list[bool]
     ) -> list[Any]:
         """Every line as the document is saved, new or changed: a blank tax rate takes the item's, and
         each line takes its unit's ratio (a unit the item has none for is a cell error, returned).
@@ -233,6 +232,20 @@ class DocumentBehaviour:
     def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
         """Record what posting learned on the lines: moves[(line_id, leg)] is what each leg posted (its
         unit cost and its exact value)."""
+
+
+def hold_linked(session: Any, registry: Any, line_model: Any, values: list[dict[str, Any]]) -> list[Any]:
+    """The rows new lines link to, loaded in one query per link field and 5,000 ids, for the caller to hold while
+    it works out the lines' defaults (which read them with session.get, answered from the session while held)."""
+    held: list[Any] = []
+    for spec in line_model.data_fields:
+        if spec.type != "link" or not spec.to:
+            continue
+        ids = sorted({v for one in values if isinstance(v := one.get(spec.name), int)})
+        cls = registry.cls(spec.to)
+        for part in chunked(ids):
+            held += session.scalars(select(cls).where(among(session, cls.id, list(part))))
+    return held
 
 
 def line_effect(

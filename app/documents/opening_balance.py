@@ -43,14 +43,7 @@ class OpeningBalance(DocumentBehaviour):
             values["warehouse"] = getattr(doc, "warehouse_id", None)
 
     def prepare_lines(
-        self,
-        session: Any,
-        registry: Any,
-        doc: Any,
-        line_model: Any,
-        lines: list[Any],
-        row_ref: Any,
-        new: list[bool],
+        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any, new: list[bool]
     ) -> list[Any]:
         """A stock line without a warehouse takes the header's default one."""
         for line in lines:

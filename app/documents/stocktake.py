@@ -26,12 +26,12 @@ from app.ledger import serials as rules
 from app.ledger.effects import IN, OUT, Effect
 from app.ledger.valuation import Move
 from app.meta.types import plain_decimal
+from app.services.money.prices import line_defaults_many
 from app.services.records.bulk import among
 from app.services.stock.bulk import CHUNK, chunked
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
-DEFAULTS_READ = ("item", "unit", "tax_rate", "price")  # what a line's defaults depend on (line_defaults)
 
 
 class Stocktake(DocumentBehaviour):
@@ -47,29 +47,14 @@ class Stocktake(DocumentBehaviour):
             doc.snapshot_at = utcnow()
 
     def new_lines_values(self, session: Any, registry: Any, model: Any, doc: Any, values: list[dict[str, Any]]) -> None:
-        """A new line's defaults (`line_defaults`: unit, tax rate) read nothing of the line but its item, unit, tax
-        rate and price: worked out once per distinct four of them, not per line (a counts file of 100,000 lines)."""
-        done: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for one in values:
-            key = tuple(one.get(name) for name in DEFAULTS_READ)
-            found = done.get(key)
-            if found is None:
-                probe = dict(zip(DEFAULTS_READ, key, strict=True))
-                self.new_line_values(session, registry, model, doc, probe)
-                found = done[key] = {name: value for name, value in probe.items() if value is not None}
-            for name, value in found.items():
-                if one.get(name) is None:
-                    one[name] = value
+        """A chunk of new lines' defaults set-based (`line_defaults_many`: the unit of each item, one query), and the
+        snapshot taken as `new_line_values` takes it."""
+        line_defaults_many(session, registry, model, doc, values)
+        if doc.warehouse_id is not None and doc.snapshot_at is None and any(v.get("item") is not None for v in values):
+            doc.snapshot_at = utcnow()
 
     def prepare_lines(
-        self,
-        session: Any,
-        registry: Any,
-        doc: Any,
-        line_model: Any,
-        lines: list[Any],
-        row_ref: Any,
-        new: list[bool],
+        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any, new: list[bool]
     ) -> list[Any]:
         """Each new line takes its book at the snapshot, and so does a saved line whose item or batch changes
         (it counts something else then): one query of balances and one of the moves since for all of them."""

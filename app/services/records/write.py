@@ -428,7 +428,6 @@ class RecordService:
         if ids:
             stmt = select(line_cls).where(line_cls.parent_id == row.id, among(self.session, line_cls.id, ids))
             existing = {line.id: line for line in self.session.scalars(stmt)}
-        held = self._hold_linked(line_model, [values for values, line_id in parsed if line_id not in existing])
         now = utcnow()
         stamps = {"updated_at": now, "updated_by": self.access.user_id}
         table = line_cls.__table__
@@ -468,7 +467,6 @@ class RecordService:
             lines = new + [line for line, _ in changed]
             flags = [True] * len(new) + [False] * len(changed)
             self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, lines, ref, flags))
-        del held
         header = {spec.name: getattr(row, spec.column) for spec in model.data_fields}
         for line in lines:
             apply_line_computed(self.registry, line_model, line, header)
@@ -493,19 +491,6 @@ class RecordService:
                 spec.name: spec.column for spec in line_model.fields if spec.type != "lines"
             }
         return found
-
-    def _hold_linked(self, line_model: ModelSpec, new_values: list[dict[str, Any]]) -> list[Any]:
-        """The rows new lines link to, loaded in one query per link field and held while the chunk is written
-        (line defaults read them with session.get, which answers from the session while they are held)."""
-        held: list[Any] = []
-        for spec in line_model.data_fields:
-            if spec.type != "link" or not spec.to:
-                continue
-            ids = sorted({v for values in new_values if isinstance(v := values.get(spec.name), int)})
-            if ids:
-                cls = self.registry.cls(spec.to)
-                held += self.session.scalars(select(cls).where(among(self.session, cls.id, ids)))
-        return held
 
     def delete(
         self, model_key: str, pk: int, expected_version: int | None = None, row_ref: Any = None, row: Any = None
