@@ -435,7 +435,9 @@ def test_new_lines_are_audited_as_they_read_once_saved_and_each_item_takes_its_u
 
     from app.extensions import db
     from app.services.records import write
+    from app.services.records.audit import encoded
     from app.services.records.serialize import snapshot
+    from app.services.records.tables import audit_log
     from app.services.users.access import access_for
 
     skus = [new_item(admin_api) for _ in range(2)]
@@ -457,6 +459,10 @@ def test_new_lines_are_audited_as_they_read_once_saved_and_each_item_takes_its_u
         assert [row.book_qty for row in saved] == [Decimal(4), Decimal(0), Decimal(4)]
         assert [row.line_no for row in saved] == [1, 2, 3]
         expected = [snapshot(model, row) for row in saved]
+        texts = db.session.scalars(
+            select(audit_log.c.after).where(audit_log.c.model == "stocktake", audit_log.c.record_id == take["id"])
+        ).all()
+        assert encoded({"lines": expected}) in texts  # the very text a snapshot of the saved lines encodes to
     history = admin_api.get(f"/api/v1/stocktake/{take['id']}/history").get_json()["result"]
     chunk = next(row for row in history if "lines" in (row["after"] or {}))
     assert chunk["before"] == {"lines": []}

@@ -32,6 +32,27 @@ _ALIKE = _PLAIN | {bool, dt.date}  # types whose equal values are written alike
 _INSERT_ONE = insert(audit_log)  # one row, its values as parameters: built (and its SQL keyed) once
 
 
+class Encoded(str):
+    """A before / after already encoded as the JSON text `audit_row` would write for it (written as it is)."""
+
+
+def lines_json(texts: list[str]) -> Encoded:
+    """`{"lines": [...]}` as `audit_row` writes it, each line given as its JSON text (`json_objects`, or `_TO_JSON`
+    of its snapshot)."""
+    return Encoded('{"lines": [' + ", ".join(texts) + "]}")
+
+
+def encoded(value: dict[str, Any]) -> str:
+    """A snapshot as the JSON text `audit_row` writes for it."""
+    return _TO_JSON(value)
+
+
+def _as_json(value: dict[str, Any] | Encoded | None) -> str | None:
+    if value is None or isinstance(value, Encoded):
+        return value
+    return _TO_JSON(value)
+
+
 def audit_row(
     *,
     user_id: int | None,
@@ -39,8 +60,8 @@ def audit_row(
     model: str,
     record_id: int | None,
     action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    before: dict[str, Any] | Encoded | None,
+    after: dict[str, Any] | Encoded | None,
     at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The values of one audit row (before / after as JSON text), written `at` (default: now)."""
@@ -51,8 +72,8 @@ def audit_row(
         "model": model,
         "record_id": record_id,
         "action": action,
-        "before": None if before is None else _TO_JSON(before),
-        "after": None if after is None else _TO_JSON(after),
+        "before": _as_json(before),
+        "after": _as_json(after),
         "request_id": request_id_var.get(),
     }
 
@@ -155,8 +176,8 @@ def change_row(
     model: str,
     record_id: int | None,
     action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    before: dict[str, Any] | Encoded | None,
+    after: dict[str, Any] | Encoded | None,
     at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """audit_row for the user behind `access`."""
@@ -178,8 +199,8 @@ def audit_change(
     model: str,
     record_id: int | None,
     action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    before: dict[str, Any] | Encoded | None,
+    after: dict[str, Any] | Encoded | None,
 ) -> None:
     """write_audit for the user behind `access` (what every service calls)."""
     session.execute(_INSERT_ONE, change_row(access, model, record_id, action, before, after))

@@ -26,10 +26,13 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.access.rights import Access
 from app.services.records.audit import (
+    Encoded,
     audit_change,
     audit_columns,
     change_row,
+    encoded,
     json_objects,
+    lines_json,
     write_audit_rows,
     write_created_audit,
 )
@@ -479,8 +482,11 @@ class RecordService:
                 table,
                 [{"id": line.id, "version": 1} | {column: line.__dict__[column] for column in stored} for line in new],
             )
-        after = [snapshot(line_model, line) for line in lines]
-        self._audit(model.key, row.id, "update", {"lines": [before for _, before in changed]}, {"lines": after})
+        # the lines as written, in the JSON `audit_row` makes of their snapshots: the new ones column by column
+        snapped = snapshot_many(line_model, {column: [line.__dict__[column] for line in new] for column in blank})
+        after = json_objects(snapped) if new else []
+        after += [encoded(snapshot(line_model, line)) for line, _ in changed]
+        self._audit(model.key, row.id, "update", {"lines": [before for _, before in changed]}, lines_json(after))
 
     def _line_columns(self, line_model: ModelSpec) -> dict[str, str]:
         """Field name -> column of the fields `_assign` writes on a line (all but lines), once per metadata version."""
@@ -1010,7 +1016,12 @@ class RecordService:
             self._audit(held.model.key, held.row.id, "update", held.before, after)
 
     def _audit(
-        self, model_key: str, record_id: int, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+        self,
+        model_key: str,
+        record_id: int,
+        action: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | Encoded | None,
     ) -> None:
         if self.batch:
             self._audit_rows.append(change_row(self.access, model_key, record_id, action, before, after))
