@@ -133,11 +133,11 @@ def stock_value(session: Session, access: Access) -> Decimal | None:
     if not access.may_use("stock_balance", "value"):
         return None
     registry = access.registry
-    if "dashboard_stock_value" not in registry.cache:  # built once per metadata version
-        balance = registry.cls("stock_balance")
-        total = select(type_coerce(func.coalesce(func.sum(balance.value), 0), balance.value.type))
-        registry.cache["dashboard_stock_value"] = total
-    stmt = registry.cache["dashboard_stock_value"]
+    balance = registry.cls("stock_balance")
+    stmt = registry.kept(  # built once per metadata version
+        "dashboard_stock_value",
+        lambda: select(type_coerce(func.coalesce(func.sum(balance.value), 0), balance.value.type)),
+    )
     scope = access.scope(registry.model("stock_balance"))
     if scope is not None:
         stmt = stmt.where(scope)
@@ -147,14 +147,16 @@ def stock_value(session: Session, access: Access) -> Decimal | None:
 def is_empty_business(session: Session, access: Access) -> bool:
     """No posted document of any kind yet (what the first steps are for), asked in one statement."""
     registry = access.registry
-    if "dashboard_any_posted" not in registry.cache:  # built once per metadata version (no reader's values in it)
+
+    def any_posted() -> Any:  # built once per metadata version (no reader's values in it)
         posted = [
             select(registry.cls(m.key).id).where(registry.cls(m.key).status == Status.SUBMITTED.value).exists()
             for m in registry.meta.models.values()
             if m.kind == "document"
         ]
-        registry.cache["dashboard_any_posted"] = select(or_(*posted)) if posted else None
-    stmt = registry.cache["dashboard_any_posted"]
+        return select(or_(*posted)) if posted else None
+
+    stmt = registry.kept("dashboard_any_posted", any_posted)
     return stmt is None or not session.execute(stmt).scalar()
 
 

@@ -18,6 +18,8 @@ from app.meta.loader import load_metadata
 from app.meta.spec import Metadata, MetadataInvalid, ModelSpec
 from app.meta.tables import METADATA_ROW, SECURITY_ROW, SETTINGS_ROW, meta_field, meta_state
 
+_MISSING = object()
+
 
 @dataclass(frozen=True)
 class Registry:
@@ -29,6 +31,14 @@ class Registry:
     tables: MetaData
     # what is computed from this version only (field masks per set of roles ...): a new version starts empty
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def kept(self, key: Any, build: Callable[[], Any]) -> Any:
+        """What `build()` makes from this version only (a statement with its values as parameters, ...), made
+        once and kept in `cache` under `key` (two threads may both build it: either result is the same)."""
+        found = self.cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = self.cache[key] = build()
+        return found
 
     def model(self, key: str) -> ModelSpec:
         """The spec of model `key` (KeyError if unknown)."""

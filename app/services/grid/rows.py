@@ -179,10 +179,8 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
 
 def _every_column(access: Access, model: ModelSpec) -> Any:
     """SELECT of every column of the model's table, built once per metadata version (a statement is immutable)."""
-    key = ("grid_every_column", model.key)
-    if key not in access.registry.cache:
-        access.registry.cache[key] = select(*access.registry.cls(model.key).__table__.c)
-    return access.registry.cache[key]
+    table = access.registry.cls(model.key).__table__
+    return access.registry.kept(("grid_every_column", model.key), lambda: select(*table.c))
 
 
 def _keyset(

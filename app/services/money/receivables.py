@@ -292,10 +292,7 @@ def _open_statement(
     models = {model for model, _, _, _ in SOURCES[side]} | {"payment"}
     if access is not None and any(access.scope(registry.model(model)) is not None for model in models):
         return outer(_open_rows(registry, dialect, side, access))
-    key = ("open_rows", shape, side, dialect)
-    if key not in registry.cache:
-        registry.cache[key] = outer(_open_rows(registry, dialect, side, None))
-    return registry.cache[key]
+    return registry.kept(("open_rows", shape, side, dialect), lambda: outer(_open_rows(registry, dialect, side, None)))
 
 
 def _order(rows: Any) -> tuple[Any, ...]:

@@ -246,13 +246,9 @@ def counts(session: Session, access: Access) -> tuple[int, int]:
         )
 
     registry, key = access.registry, ("reorder_counts", session.get_bind().dialect.name)
-    if access.scope(registry.model("stock_balance")) is not None:
-        stmt = flagged()  # the reader's stock only
-    else:  # the same for every reader who sees all stock: built once per metadata version
-        if key not in registry.cache:
-            registry.cache[key] = flagged()
-        stmt = registry.cache[key]
-    low, over = session.execute(stmt).one()
+    # the reader's stock only, or the same for every reader who sees all stock: built once per metadata version
+    scoped = access.scope(registry.model("stock_balance")) is not None
+    low, over = session.execute(flagged() if scoped else registry.kept(key, flagged)).one()
     return int(low or 0), int(over or 0)
 
 

@@ -258,14 +258,13 @@ def get_row(session: Session, access: Access, model: ModelSpec, pk: int, lock: b
     (FOR NO KEY UPDATE, what an UPDATE of it takes), its values as they are now even if the session held it."""
     registry = access.registry
     cls = registry.cls(model.key)
-    stmt = base_select(access, model)
-    if stmt.whereclause is None:  # every row in scope: one statement per metadata version, the id a parameter
-        key = ("get_row", model.key, lock)
-        if key not in registry.cache:
-            registry.cache[key] = _by_id(stmt.where(cls.id == bindparam("pk")), cls, lock)
-        stmt = registry.cache[key]
-    else:
-        stmt = _by_id(stmt.where(cls.id == bindparam("pk")), cls, lock)
+    scoped = base_select(access, model)
+
+    def by_id() -> Any:
+        return _by_id(scoped.where(cls.id == bindparam("pk")), cls, lock)
+
+    # every row in scope: one statement per metadata version, the id a parameter
+    stmt = registry.kept(("get_row", model.key, lock), by_id) if scoped.whereclause is None else by_id()
     row = session.execute(stmt, {"pk": pk}).scalar_one_or_none()
     if row is None:
         raise NotFound(t("not_found"))

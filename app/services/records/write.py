@@ -968,10 +968,7 @@ class RecordService:
     def _compute_inputs(self, model: ModelSpec) -> frozenset[str] | None:
         """The fields of its own row that a model's computed fields read (None: one of them does not say);
         worked out once per metadata version (the registry's cache), not per row."""
-        key = ("compute_inputs", model.key)
-        if key not in self.registry.cache:
-            self.registry.cache[key] = self._find_compute_inputs(model)
-        return self.registry.cache[key]
+        return self.registry.kept(("compute_inputs", model.key), lambda: self._find_compute_inputs(model))
 
     def _find_compute_inputs(self, model: ModelSpec) -> frozenset[str] | None:
         inputs: set[str] = set()

@@ -83,10 +83,10 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
 
 def _tracking_statement(registry: Any, dialect: str) -> Any:
     """`item_tracking`'s statement, the ids a parameter, built once per metadata version (Core columns only)."""
-    key = ("item_tracking", dialect)
-    if key not in registry.cache:
+
+    def build() -> Any:
         item, unit = registry.cls("item").__table__, registry.cls("unit").__table__
-        registry.cache[key] = (
+        return (
             select(
                 item.c.id,
                 item.c.sku,
@@ -103,7 +103,8 @@ def _tracking_statement(registry: Any, dialect: str) -> Any:
             .order_by(item.c.id)
             .with_for_update(read=True, key_share=True, of=item)
         )
-    return registry.cache[key]
+
+    return registry.kept(("item_tracking", dialect), build)
 
 
 @dataclass

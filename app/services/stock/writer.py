@@ -726,17 +726,18 @@ class StockWriter:
 
 def _lock_statement(registry: Any, dialect: str) -> Any:
     """`_lock_rows`'s statement, its keys as parameters, built once per metadata version (Core columns only)."""
-    key = ("stock_lock_rows", dialect)
-    if key not in registry.cache:
+
+    def build() -> Any:
         table = registry.cls("stock_balance").__table__
         warehouse = registry.cls("warehouse").__table__
         key_columns = (table.c.item_id, table.c.warehouse_id, table.c.batch)
         read = [table.c[name] for name in ("id", "item_id", "warehouse_id", "batch", "qty", "value", "reserved_qty")]
-        registry.cache[key] = (
+        return (
             select(*read, table.c.costing, warehouse.c.allow_negative.label("warehouse_allows_negative"))
             .join(warehouse, warehouse.c.id == table.c.warehouse_id)
             .where(keys_among_param(dialect, key_columns, "k"))
             .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
             .with_for_update(of=table)
         )
-    return registry.cache[key]
+
+    return registry.kept(("stock_lock_rows", dialect), build)
