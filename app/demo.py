@@ -42,16 +42,16 @@ def load_demo(app: Flask) -> int:
 # seeded generator), posted day by day through the same services a clerk's documents go through.
 HISTORY_WEEKS = 12
 HISTORY_SEED = 2026
-WAREHOUSE, CASH, BANK = "WH01", "A001", "A002"
+WAREHOUSE, BANK = "WH01", "A002"
 CUSTOMERS = ("K001", "K002", "K003", "K004", "K005", "K006", "K007", "K008", "K009", "K010")
 SMALL_CREDIT = {"K001": Decimal(5000), "K004": Decimal(5000)}  # customers on cash terms with a small credit limit
 
 
 def load_demo_history(app: Flask) -> int:
     """Post the demo's history unless an opening balance exists: the opening balance, then each Monday a
-    receipt per supplier, each working day deliveries to two customers, each Friday the customers' payments
-    for what they took two weeks before and more, each month-end the suppliers paid the same way. Returns how
-    many documents were posted."""
+    receipt per supplier of its items that fell below their reorder point, each working day deliveries to three
+    customers, each Friday the customers' payments for what they took two weeks before and more, each month-end
+    the suppliers paid the same way. Returns how many documents were posted."""
     from app.clock import business_today
 
     if db.session.execute(select(func.count()).select_from(registry().cls("opening_balance"))).scalar_one():
