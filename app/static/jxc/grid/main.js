@@ -212,14 +212,18 @@
 
   // A row and its cells are given their known height as the row is drawn, before it is put in the page:
   // Tabulator would put the rows in, read the first one's height (a layout of the table), then set every
-  // cell's height (a style change of every cell, and a second layout). (Tabulator 6.5's Row: height,
-  // heightStyled, outerHeight, heightInitialized, setCellHeight; rowFormatter runs in Row.initialize.)
+  // cell's height (a style change of every cell, and a second layout). The cells' 27 px come from grid.css
+  // (.tabulator-cell in a row), so no cell is written to: Tabulator's setCellHeight wrote each cell's style and
+  // told every module of each cell ('cell-height': the range selection hid its overlay and started a timer,
+  // 27 columns x 28 rows times). (Tabulator 6.5's Row: height, heightStyled, outerHeight, heightInitialized,
+  // cells; Cell: height, read by getHeight; rowFormatter runs in Row.initialize, after the cells are made.)
   function sized(row) {
     if (row.heightInitialized || row.type !== 'row') { return; }
     row.height = ROW_HEIGHT;
     row.heightStyled = ROW_HEIGHT + 'px';
     row.outerHeight = ROW_HEIGHT;
-    row.setCellHeight();
+    row.cells.forEach(function (cell) { cell.height = ROW_HEIGHT; });
+    row.heightInitialized = true;
   }
 
   // Tabulator 6.5's constructor leaves the table's build to a timer (setTimeout(() => this._create())) so
