@@ -312,8 +312,8 @@ class PostingService:
                         apply_computed(self.registry, model, doc, lines, whole)
                 # the moves and balances, and what posting set on the lines (their cost), set-based: a whole
                 # document's lines in the statement of its moves and balances (one round trip under the locks)
-                if whole:
-                    write_changed(self.session, lines, stock.write)
+                if whole:  # its last statement: with the commit, where this posting commits
+                    write_changed(self.session, lines, lambda rows: stock.write(rows, last=self.commit))
                 else:
                     stock.write()
                     write_read_rows(self.session, self.registry.cls(model.lines_model).__table__, lines)

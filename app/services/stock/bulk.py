@@ -11,7 +11,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, inspect, select, text, update
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, Engine, Table, bindparam, event, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -78,13 +81,15 @@ def insert_and_update(
     updates: list[dict[str, Any]],
     increments: Sequence[str] = (),
     versioned: tuple[Table, list[dict[str, Any]]] | None = None,
+    with_commit: bool = False,
 ) -> None:
     """bulk_insert(inserts), bulk_update(updates), then the `versioned` rows' bulk_update (versioned=True: a
     posting's lines, their cost). On PostgreSQL, when each fits one statement, all are one statement (each a
     data-modifying WITH; the versioned UPDATE's rows counted by the statement's SELECT): one round trip where
     COPY and the UPDATEs took four. Posting holds its balance locks from their read to the commit, and on a busy
     machine a thread waits for a core and its process's interpreter after every answer from the server: each
-    round trip less is that wait less under the locks."""
+    round trip less is that wait less under the locks. `with_commit`: that one statement is sent with the
+    transaction's COMMIT (`send_with_commit`; its versioned rows counted by the statement itself)."""
     dialect = session.get_bind().dialect
     others = versioned[1] if versioned is not None else []
     together = (
@@ -105,21 +110,76 @@ def insert_and_update(
         key: tuple[str, ...] = (insert_sql, update_sql)
         if key not in _TOGETHER:
             _TOGETHER[key] = text(f"WITH inserted AS ({insert_sql}) {update_sql}")
-        session.execute(_TOGETHER[key], params)
+        if with_commit:
+            send_with_commit(session, _TOGETHER[key], params)
+        else:
+            session.execute(_TOGETHER[key], params)
         return
     table = versioned[0] if versioned is not None else update_table
     changed = tuple(name for name in others[0] if name not in ("id", "_version"))
     changed_sql = _unnest_update(table, changed, (), True, dialect, prefix="v_").text
     params.update({f"v_{name}": array_param([row[name] for row in others]) for name in ("id", *changed, "_version")})
-    key = (insert_sql, update_sql, changed_sql)
+    key = (insert_sql, update_sql, changed_sql, str(with_commit))
     if key not in _TOGETHER:
+        # sent with the COMMIT, no answer is read before it: the statement fails itself when a row was missed
+        # (a count that is not the one expected does not cast to an integer), and the COMMIT does not happen
+        counted = f"CASE WHEN count(*) = :v_expected THEN count(*) ELSE CAST('{STALE} ' || count(*) AS integer) END"
         _TOGETHER[key] = text(
             f"WITH inserted AS ({insert_sql}), updated AS ({update_sql}), "
-            f"changed AS ({changed_sql} RETURNING 1) SELECT count(*) FROM changed"
+            f"changed AS ({changed_sql} RETURNING 1) SELECT {counted if with_commit else 'count(*)'} FROM changed"
         )
+    if with_commit:
+        send_with_commit(session, _TOGETHER[key], params | {"v_expected": len(others)})
+        return
     done = session.execute(_TOGETHER[key], params).scalar()
     if done != len(others):
         raise StaleDataError(f"{table.name}: {len(others) - (done or 0)} rows changed meanwhile")
+
+
+STALE = "jxc: rows changed meanwhile"  # what a statement sent with the COMMIT fails with when it missed rows
+_WITH_COMMIT: WeakKeyDictionary[Connection, tuple[Any, dict[str, Any]]] = WeakKeyDictionary()
+
+
+def send_with_commit(session: Session, statement: Any, params: dict[str, Any]) -> None:
+    """Send `statement` (which answers nothing the caller reads) with this transaction's COMMIT, in one round
+    trip: psycopg's pipeline, from the engine's commit event (`install_commit_with`), after whatever the
+    session's commit flushes or its hooks write. Posting holds its balance locks until the COMMIT: its last write
+    waited for the server's answer, then for a core and the interpreter, before the COMMIT went. A failure is
+    raised by the session's commit, which then did not happen (StaleDataError when versioned rows were missed).
+    Elsewhere than PostgreSQL, or with one already kept for this transaction, it is executed now."""
+    connection = session.connection()
+    if connection in _WITH_COMMIT or not event.contains(connection.engine, "commit", _commit_with):
+        session.execute(statement, params)
+        return
+    _WITH_COMMIT[connection] = (statement, params)
+
+
+def install_commit_with(engine: Engine) -> None:
+    """Send a statement `send_with_commit` kept with its transaction's COMMIT; forget it on a rollback."""
+    if engine.dialect.name != "postgresql" or event.contains(engine, "commit", _commit_with):
+        return
+    event.listen(engine, "commit", _commit_with)
+    event.listen(engine, "rollback", _forget_kept)
+
+
+def _commit_with(connection: Connection) -> None:
+    kept = _WITH_COMMIT.pop(connection, None)
+    if kept is None:
+        return
+    statement, params = kept
+    raw = connection.connection.driver_connection
+    try:
+        with raw.pipeline():
+            connection.execute(statement, params)  # queued: its answer is read with the COMMIT's
+            raw.commit()  # the COMMIT and the pipeline's sync: one round trip for both
+    except raw.Error as exc:
+        if STALE in str(exc):
+            raise StaleDataError(str(exc).splitlines()[0]) from exc
+        raise DBAPIError.instance(str(statement), params, exc, raw.Error, dialect=connection.dialect) from exc
+
+
+def _forget_kept(connection: Connection) -> None:
+    _WITH_COMMIT.pop(connection, None)
 
 
 def write_changed(

@@ -172,11 +172,15 @@ class StockWriter:
             self._unsaved = slots
         return moves
 
-    def write(self, lines: tuple[Any, list[dict[str, Any]]] | None = None) -> None:
+    def write(self, lines: tuple[Any, list[dict[str, Any]]] | None = None, last: bool = False) -> None:
         """Write what `post(write=False)` kept: the moves and balances and, in the same statement where they
-        fit one, `lines` (table, rows: the changed columns of the posted lines, versioned as bulk_update's)."""
+        fit one, `lines` (table, rows: the changed columns of the posted lines, versioned as bulk_update's).
+
+        `last`: the caller commits next and writes nothing this statement's rows must be in the database for
+        (a whole document posting): where it is the posting's last statement (no FIFO layers, item costs or
+        serials after it), PostgreSQL gets it with the COMMIT, in one round trip (`send_with_commit`)."""
         slots, self._unsaved = self._unsaved, {}
-        self._save_balances(slots, lines)
+        self._save_balances(slots, lines, last and not self._serials.book.steps)
 
     def reverse(self, model: ModelSpec, doc: Any, also: Collection[StockKey] = ()) -> int:
         """Post a move reversing each move the document posted, at its own value (FIFO: giving each
@@ -655,7 +659,7 @@ class StockWriter:
         return rows if len(names) == len(rows[0]) else [{name: row[name] for name in names} for row in rows]
 
     def _save_balances(
-        self, slots: dict[StockKey, _Slot], lines: tuple[Any, list[dict[str, Any]]] | None = None
+        self, slots: dict[StockKey, _Slot], lines: tuple[Any, list[dict[str, Any]]] | None = None, last: bool = False
     ) -> None:
         """Write the moves, the new balances (with `lines`, see `write`), and the latest average cost of items
         whose average a move may have changed (in id order): the item's cost price follows the stock that
@@ -667,7 +671,14 @@ class StockWriter:
         now = utcnow()
         item_cls = self.registry.cls("item")
         balance_table = self.registry.cls("stock_balance").__table__
-        # the last moves and the balances in one statement where they fit one (PostgreSQL)
+        costs = {}
+        for key in sorted(slots):
+            balance = slots[key].balance
+            if slots[key].revalued and balance.qty > 0:
+                costs[key[0]] = balance.avg_cost  # the stock that moved last (in key order) sets it
+        layered = any(slot.stock for slot in slots.values())
+        # the last moves and the balances in one statement where they fit one (PostgreSQL); with the COMMIT when
+        # nothing is written after it (a moving-average issue: the balance locks end with that one round trip)
         insert_and_update(
             self.session,
             self.registry.cls("stock_move").__table__,
@@ -687,6 +698,7 @@ class StockWriter:
             ],
             increments=("version",),
             versioned=lines,
+            with_commit=last and not layered and not costs,
         )
         self._forget_balances()
         save_all_layers(
@@ -694,11 +706,6 @@ class StockWriter:
         )
         for key in sorted(slots):
             slots[key].takes = []
-        costs = {}
-        for key in sorted(slots):
-            balance = slots[key].balance
-            if slots[key].revalued and balance.qty > 0:
-                costs[key[0]] = balance.avg_cost  # the stock that moved last (in key order) sets it
         if costs:
             # item rows are locked in id order first (as an UPDATE would lock them: FOR NO KEY UPDATE), then
             # written in one statement per chunk, those whose cost changes only (a stocktake's gains at the
