@@ -299,8 +299,10 @@ class PostingService:
                     self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
                     count += len(effects)
                     directions.update(e.direction for e in effects)
-                    if last:  # audited before the stock rows are locked (the same transaction: a refusal takes it back)
-                        self._audit(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
+                    if last:  # audited with the commit where it commits (the same transaction: a refusal takes it back)
+                        self._audit(
+                            model, doc, action, before_status, Status.SUBMITTED, self.commit, moves=count, **marks
+                        )
                     try:
                         moves = stock.post(model, doc, effects, write=False)  # written below, by stock.write
                     except ValidationFailed as exc:
@@ -406,12 +408,13 @@ class PostingService:
         """A fresh writer for the stock side of one posting (its serials are read anew each attempt)."""
         return StockWriter(self.session, self.registry, self.access.user_id, self.tracking, rollback=self.commit)
 
-    def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
+    def _audit(
+        self, model: ModelSpec, doc: Any, action: str, before: str, after: str, with_commit: bool = False, **extra: Any
+    ) -> None:
         if self.comment and action in ("approve", "reject"):
             extra["comment"] = self.comment
-        audit_change(
-            self.session, self.access, model.key, doc.id, action, {"status": before}, {"status": after, **extra}
-        )
+        before_row, after_row = {"status": before}, {"status": after, **extra}
+        audit_change(self.session, self.access, model.key, doc.id, action, before_row, after_row, with_commit)
 
     def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")

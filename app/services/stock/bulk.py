@@ -11,15 +11,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from weakref import WeakKeyDictionary
-
-from sqlalchemy import Connection, Engine, Table, bindparam, event, inspect, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Table, bindparam, inspect, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.services.records.bulk import array_param, insert_rows, unnest_insert
+from app.services.records.with_commit import STALE, send_with_commit
 
 T = TypeVar("T")
 
@@ -134,52 +132,6 @@ def insert_and_update(
     done = session.execute(_TOGETHER[key], params).scalar()
     if done != len(others):
         raise StaleDataError(f"{table.name}: {len(others) - (done or 0)} rows changed meanwhile")
-
-
-STALE = "jxc: rows changed meanwhile"  # what a statement sent with the COMMIT fails with when it missed rows
-_WITH_COMMIT: WeakKeyDictionary[Connection, tuple[Any, dict[str, Any]]] = WeakKeyDictionary()
-
-
-def send_with_commit(session: Session, statement: Any, params: dict[str, Any]) -> None:
-    """Send `statement` (which answers nothing the caller reads) with this transaction's COMMIT, in one round
-    trip: psycopg's pipeline, from the engine's commit event (`install_commit_with`), after whatever the
-    session's commit flushes or its hooks write. Posting holds its balance locks until the COMMIT: its last write
-    waited for the server's answer, then for a core and the interpreter, before the COMMIT went. A failure is
-    raised by the session's commit, which then did not happen (StaleDataError when versioned rows were missed).
-    Elsewhere than PostgreSQL, or with one already kept for this transaction, it is executed now."""
-    connection = session.connection()
-    if connection in _WITH_COMMIT or not event.contains(connection.engine, "commit", _commit_with):
-        session.execute(statement, params)
-        return
-    _WITH_COMMIT[connection] = (statement, params)
-
-
-def install_commit_with(engine: Engine) -> None:
-    """Send a statement `send_with_commit` kept with its transaction's COMMIT; forget it on a rollback."""
-    if engine.dialect.name != "postgresql" or event.contains(engine, "commit", _commit_with):
-        return
-    event.listen(engine, "commit", _commit_with)
-    event.listen(engine, "rollback", _forget_kept)
-
-
-def _commit_with(connection: Connection) -> None:
-    kept = _WITH_COMMIT.pop(connection, None)
-    if kept is None:
-        return
-    statement, params = kept
-    raw = connection.connection.driver_connection
-    try:
-        with raw.pipeline():
-            connection.execute(statement, params)  # queued: its answer is read with the COMMIT's
-            raw.commit()  # the COMMIT and the pipeline's sync: one round trip for both
-    except raw.Error as exc:
-        if STALE in str(exc):
-            raise StaleDataError(str(exc).splitlines()[0]) from exc
-        raise DBAPIError.instance(str(statement), params, exc, raw.Error, dialect=connection.dialect) from exc
-
-
-def _forget_kept(connection: Connection) -> None:
-    _WITH_COMMIT.pop(connection, None)
 
 
 def write_changed(
