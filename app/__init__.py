@@ -21,8 +21,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.config import build_config
     from app.extensions import csrf, db, install_idle_ping, install_sqlite_behaviour
     from app.jobs.startup import install_jobs
-    from app.services.records.with_commit import install_commit_with
     from app.meta.registry import RegistryHolder
+    from app.services.records.with_commit import install_commit_with
     from app.views.error_pages import install_error_pages
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers

@@ -69,7 +69,9 @@ def test_a_delivery_sends_its_last_write_and_audit_row_with_the_commit(app, admi
 
         after = db.session.execute(
             select(audit_log.c.after).where(
-                audit_log.c.model == "sales_delivery", audit_log.c.record_id == draft["id"], audit_log.c.action == "submit"
+                audit_log.c.model == "sales_delivery",
+                audit_log.c.record_id == draft["id"],
+                audit_log.c.action == "submit",
             )
         ).scalar_one()
         db.session.rollback()
@@ -142,7 +144,8 @@ def test_lines_changed_meanwhile_refuse_the_write_sent_with_the_commit(app, admi
             )
             session.commit()
         session.rollback()
-        assert session.execute(select(item.c.version, item.c.cost_price).where(item.c.id == pk)).one() == (version, cost)
+        kept = session.execute(select(item.c.version, item.c.cost_price).where(item.c.id == pk)).one()
+        assert kept == (version, cost)
         assert session.execute(select(warehouse.c.name).where(warehouse.c.id == place)).scalar() == name
         assert _audit_rows(session, tag) == 0
         # the same with the version it has: written, once, with the commit

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.services.records.bulk import insert_columns, insert_rows
-from app.services.records.with_commit import send_with_commit
 from app.services.records.tables import audit_log
+from app.services.records.with_commit import send_with_commit
 
 if TYPE_CHECKING:
     from app.services.access.rights import Access
