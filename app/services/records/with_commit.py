@@ -46,7 +46,7 @@ def _send_kept(connection: Connection) -> None:
     kept = _KEPT.pop(connection, None)
     if not kept:
         return
-    raw = connection.connection.driver_connection
+    raw: Any = connection.connection.driver_connection  # psycopg.Connection
     statement: Any = None
     try:
         with raw.pipeline():
