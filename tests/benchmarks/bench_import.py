@@ -1,13 +1,21 @@
-"""Item import against its floor: a JXC_BENCH_ROWS-row item xlsx (default 100,000; 8 columns) created through
-the import pipeline (read, match, validate with one query per link column, RecordService, audit, the
-import record for undo), against the floor measured in the same run on the same rows: the calamine read
-of the file plus a bare bulk insert of the rows into a scratch table (executemany on SQLite, COPY on
-PostgreSQL). Prints both times, the ratio (target under 3) and the process's peak RSS (target under 500 MB),
-each also as a `RATIO<TAB>name<TAB>value<TAB>target` line; then the time of undoing the whole import. On SQLite
-it also prints the CPU times and their ratio (not gated): the database is in this process, so that is all of the
-work, and it holds still on a loaded machine where the wall-clock ratio of one build moves by half.
+"""Item import against its floor: a JXC_BENCH_ROWS-row item xlsx (default 100,000, the issue's size; 8 columns)
+created through the import pipeline (read, match, validate with one query per link column, RecordService,
+computed pinyin, audit, the import record for undo), against the floor measured in the same run on the same rows:
+the calamine read of the file plus a bare bulk insert of its rows (executemany on SQLite, COPY on PostgreSQL)
+into the table they go to: a copy of the item table with every index and foreign key the schema has (links given
+by id, the computed pinyin left empty). Indexes and foreign keys are the schema's cost, paid by any writer of these
+rows; the audit, the undo record and the computed fields are the import's own, inside the ratio (issue 13;
+docs/imports.md).
 
-Run: .venv/bin/python tests/benchmarks/bench_import.py [sqlite|postgresql]   (or `make bench`: SQLite)
+Prints both times, the ratio (target under 3) and the process's peak RSS (target under 500 MB), each also as a
+`RATIO<TAB>name<TAB>value<TAB>target` line; then, not gated, the same bare insert into an unindexed scratch table
+of text columns (the floor before December 2026) and the time of undoing the whole import. On SQLite it also
+prints the CPU times and their ratio (not gated): the database is in this process, so that is all of the work,
+and it holds still on a loaded machine where the wall-clock ratio of one build moves by half.
+
+Run: .venv/bin/python tests/benchmarks/bench_import.py [sqlite|postgresql]
+`make bench` runs it on both backends at JXC_BENCH_ROWS=20000 (tests/benchmarks/run_all.py, ARGUMENTS), to stay
+within its 10 minutes; the issue's figure is the default, 100,000.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ def make_file(tag: str) -> bytes:
 
 
 def indexed_floor(app: Any, data: bytes, backend: str) -> tuple[float, int]:
-    """Seconds of the floor's read and bulk insert into a copy of the item table with every index it has
+    """The floor: seconds of the read and bare bulk insert into a copy of the item table with its indexes and keys
     (what the schema costs any writer of these rows; links given by id, the computed pinyin left empty), and
     how many indexes that is."""
     from sqlalchemy import text
@@ -65,12 +73,12 @@ def main() -> None:
     backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     with demo_app(backend, "jxc_bench_import") as app:
         data = make_file("BI")
+        bare_cpu = time.process_time()
+        bare = floor_seconds(app, data, backend)
+        bare_cpu = time.process_time() - bare_cpu
         floor_cpu = time.process_time()
-        floor = floor_seconds(app, data, backend)
+        floor, indexes = indexed_floor(app, data, backend)
         floor_cpu = time.process_time() - floor_cpu
-        indexed_cpu = time.process_time()
-        indexed = indexed_floor(app, data, backend)
-        indexed_cpu = time.process_time() - indexed_cpu
         from app.extensions import db, write_intent
         from app.services.users.access import access_for
         from importers.service import import_file
@@ -84,20 +92,21 @@ def main() -> None:
             import_seconds, import_cpu = time.perf_counter() - started, time.process_time() - import_cpu
         assert outcome.applied and outcome.created == ROWS, outcome.summary()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"bench_import [{backend}] {ROWS} item rows, create")
-        print(f"  floor (calamine read + bare bulk insert): {floor:8.2f} s")
+        print(f"bench_import [{backend}] {ROWS} item rows, create   (load {os.getloadavg()[0]:.1f})")
+        print(f"  floor (calamine read + bare bulk insert into a copy of item, {indexes} indexes, its keys):")
+        print(f"    {floor:8.2f} s")
         rate = ROWS / import_seconds
         ratio = import_seconds / floor
-        print(f"  import (validate, RecordService, audit):  {import_seconds:8.2f} s  ({rate:,.0f} rows/s)")
-        print(f"  ratio: {ratio:.1f}x (target < 3x)   peak RSS: {peak_mb:.0f} MB (target < 500 MB)")
+        print(f"  import (validate, RecordService, pinyin, audit, undo record): {import_seconds:8.2f} s")
+        print(f"    ({rate:,.0f} rows/s)")
+        print(f"  ratio: {ratio:.2f}x (target < 3x)   peak RSS: {peak_mb:.0f} MB (target < 500 MB)")
         if backend == "sqlite":  # the database is in this process: its CPU time is all of the work
             cpu_ratio = import_cpu / floor_cpu
-            print(f"  CPU time: floor {floor_cpu:.2f} s, import {import_cpu:.2f} s, ratio {cpu_ratio:.2f}x;")
-            indexed_ratio = indexed_cpu / floor_cpu
-            print(f"    the bare insert into the indexed copy {indexed_cpu:.2f} s ({indexed_ratio:.2f}x the floor)")
+            print(f"  CPU time: floor {floor_cpu:.2f} s, import {import_cpu:.2f} s, ratio {cpu_ratio:.2f}x")
         print(
-            f"  not gated: the same bare bulk insert into a copy of the item table with its {indexed[1]} indexes:"
-            f" {indexed[0]:.2f} s; the import is {import_seconds / indexed[0]:.1f}x that"
+            f"  not gated: the same read and bare bulk insert into an unindexed table of text columns: {bare:.2f} s"
+            + (f" (CPU {bare_cpu:.2f} s)" if backend == "sqlite" else "")
+            + f"; the import is {import_seconds / bare:.1f}x that"
         )
         print(f"RATIO\timport.items.{backend}\t{ratio:.2f}\t3")
         print(f"RATIO\timport.items.{backend}.peak_rss_mb\t{peak_mb:.0f}\t500")

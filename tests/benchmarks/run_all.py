@@ -6,7 +6,10 @@ Each script prints, besides its own figures, one line per gated figure:
 measured, whether or not a target was met; any other exit status is a failure of the script, shown as
 failed in the table with the ratios it printed before it stopped. This runner exits non-zero only when a
 script failed (or ran out of its time), never for a missed target.
-Run: .venv/bin/python tests/benchmarks/run_all.py [bench_grid.py ...]   (JXC_BENCH_TIMEOUT: seconds per script)
+A script listed in ARGUMENTS runs once per entry there, with those arguments and environment defaults (an
+environment variable already set wins: JXC_BENCH_ROWS=100000 runs the issue's size), and shows in the table as
+`script:arguments`; every other script runs once without arguments.
+Run: .venv/bin/python tests/benchmarks/run_all.py [bench_grid.py ...]   (JXC_BENCH_TIMEOUT: seconds per run)
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 TIMEOUT = float(os.environ.get("JXC_BENCH_TIMEOUT", "480"))  # seconds per script
 BUDGET = 600  # seconds: `make bench` runs every benchmark in under 10 minutes (issue 19)
+# script -> its runs: (arguments, environment defaults). The item import is gated on both backends (issue 13), at
+# 20,000 rows to fit the budget (100,000 took 1.5 min on SQLite and 3 min on PostgreSQL at load 6).
+ARGUMENTS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
+    "bench_import.py": [(["sqlite"], {"JXC_BENCH_ROWS": "20000"}), (["postgresql"], {"JXC_BENCH_ROWS": "20000"})],
+}
 
 
 @dataclass
@@ -43,13 +51,25 @@ def parse_ratio(line: str) -> tuple[str, float, float] | None:
     return parts[1], float(parts[2]), float(parts[3])
 
 
-def run(script: Path) -> Outcome:
-    """Run one benchmark, echoing its output, and collect its RATIO lines."""
-    outcome = Outcome(script.name)
+def runs(script: Path) -> list[tuple[Path, list[str], dict[str, str]]]:
+    """The runs of one script: (script, arguments, environment), one per ARGUMENTS entry, else one bare run."""
+    return [(script, args, {**env, **os.environ}) for args, env in ARGUMENTS.get(script.name, [([], {})])]
+
+
+def run(script: Path, args: list[str] | None = None, env: dict[str, str] | None = None) -> Outcome:
+    """Run one benchmark (with these arguments and environment), echoing its output, and collect its RATIO lines."""
+    args = args or []
+    outcome = Outcome(":".join([script.name, *args]))
     started = time.monotonic()
-    print(f"== {script.relative_to(ROOT) if script.is_relative_to(ROOT) else script}", flush=True)
+    shown = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
+    print(f"== {' '.join([str(shown), *args])}", flush=True)
     process = subprocess.Popen(
-        [sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, str(script), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     assert process.stdout is not None
     deadline = started + TIMEOUT
@@ -105,10 +125,11 @@ def main() -> int:
     names = sys.argv[1:]
     scripts = [HERE / n for n in names] if names else sorted(HERE.glob("bench_*.py"))
     started = time.monotonic()
-    outcomes = [run(script) for script in scripts]
+    outcomes = [run(*one) for script in scripts for one in runs(script)]
     total = time.monotonic() - started
     print()
-    print(f"== make bench: {len(outcomes)} scripts in {total:.0f} s (load: {os.getloadavg()[0]:.1f})")
+    load = os.getloadavg()[0]
+    print(f"== make bench: {len(outcomes)} runs of {len(scripts)} scripts in {total:.0f} s (load: {load:.1f})")
     for o in outcomes:
         print(f"   {o.script}: {o.seconds:.0f} s")
     print(table(outcomes, total))

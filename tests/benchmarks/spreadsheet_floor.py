@@ -1,8 +1,10 @@
 """What the spreadsheet benchmarks share: a workbook written fast, the floor an upload of it is measured
 against, and a demo app on a scratch database of either backend.
 
-The floor is the least any upload of the file must do: read it (calamine) and bulk-insert its rows into a
-bare table of text columns (COPY on PostgreSQL, executemany on SQLite), in the same run on the same rows.
+The floor is the least any upload of the file must do: read it (calamine) and bulk-insert its rows (COPY on
+PostgreSQL, executemany on SQLite), in the same run on the same rows: into a bare table of text columns
+(`floor_seconds`), or into a copy of the table they go to with every index and foreign key it has
+(`indexed_floor_seconds`, the item import's floor: they are the schema's cost, paid by any writer of those rows).
 """
 
 from __future__ import annotations
@@ -69,9 +71,11 @@ def floor_seconds(app: Any, data: bytes, backend: str) -> float:
 def indexed_floor_seconds(
     app: Any, data: bytes, backend: str, table: str, columns: list[str], to_row: Callable[[int, list[Any]], tuple]
 ) -> tuple[float, int]:
-    """`floor_seconds` into a copy of `table` with every index it has (not the floor: what the schema's own
-    indexes cost a bare bulk insert of the same rows), and how many indexes the copy has (its primary key's
-    too). `to_row(n, cells)` gives the values of `columns`."""
+    """`floor_seconds` into a copy of `table` with every index and foreign key it has (what the schema's own
+    indexes and constraints cost a bare bulk insert of the same rows: the floor of an import into `table`; on
+    SQLite the copy is made from the table's own CREATE statements, on PostgreSQL by LIKE and the foreign keys
+    added), and how many indexes the copy has (its primary key's too). `to_row(n, cells)` gives the values of
+    `columns`."""
     from python_calamine import CalamineWorkbook
 
     from app.extensions import db
@@ -80,8 +84,14 @@ def indexed_floor_seconds(
     with app.app_context():
         conn = db.engine.raw_connection()
         cur = conn.cursor()
-        if backend == "postgresql":
+        if backend == "postgresql":  # its indexes, checks and foreign keys (LIKE copies no foreign key)
             cur.execute(f"CREATE TABLE {copy_name} (LIKE {table} INCLUDING INDEXES INCLUDING CONSTRAINTS)")
+            cur.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+                (table,),
+            )
+            for (definition,) in cur.fetchall():
+                cur.execute(f"ALTER TABLE {copy_name} ADD {definition}")
         else:  # the table's own CREATE statements (its INTEGER PRIMARY KEY, every index), renamed
             found = cur.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL", (table,))
             for name, sql in sorted(found.fetchall(), key=lambda r: r[0] != table):
