@@ -326,14 +326,20 @@ def parse_rows(
     """Each data row as a payload of its parsed cells (blank cells left out), and a resolver (this one, or a
     new one) with every linked column's keys loaded in one query per column."""
     resolver = resolver or Resolver(session, access)
-    payloads: list[tuple[int, dict[str, Any]]] = []
-    for row_no, cells in data_rows:
-        payload = {}
-        for col, name in match.mapping.items():
-            value = coerce(fields[name], cells[col] if col < len(cells) else None)
-            if value is not None:
-                payload[name] = value
-        payloads.append((row_no, payload))
+    payloads: list[tuple[int, dict[str, Any]]] = [(row_no, {}) for row_no, _ in data_rows]
+    for col, name in match.mapping.items():  # column by column: `coerce`, its text cells without a call each
+        spec = fields[name]
+        long_text = spec.type == "long_text"
+        for (_, cells), (_, payload) in zip(data_rows, payloads, strict=True):
+            value = cells[col] if col < len(cells) else None
+            if value.__class__ is str:
+                stripped = value.strip()
+                if stripped:
+                    payload[name] = value if long_text else stripped
+            elif value is not None:
+                value = coerce(spec, value)
+                if value is not None:
+                    payload[name] = value
     mapped = set(match.mapping.values())
     for name, spec in fields.items():
         if spec.type == "link" and name in mapped:
@@ -408,6 +414,7 @@ def validate(
     for name in dict.fromkeys(match.mapping.values()):  # column by column: columns repeat their values
         spec = fields[name]
         seen: dict[tuple[type, Any], Any] = {}  # a cell -> (its value,) or its problem, each parsed once
+        parse = records.parse_value
         for row_no, payload in payloads:
             raw = payload.get(name)
             if raw is None:
@@ -415,11 +422,12 @@ def validate(
             cell = (raw.__class__, raw)  # 1 and 1.0 and True are equal but not parsed alike
             found = seen.get(cell)
             if found is None:
+                full = len(seen) >= SEEN_CELLS  # codes and names: every cell new, none remembered here or there
                 try:
-                    found = (records.parse_value(spec, raw),)
+                    found = (parse(spec, raw, remember=not full),)
                 except ValueProblem as exc:
                     found = str(exc)
-                if len(seen) < SEEN_CELLS:
+                if not full:
                     seen[cell] = found
             if found.__class__ is str:
                 issue(row_no, name, found)

@@ -203,15 +203,20 @@ def _read_csv(data: bytes) -> Table:
 
 
 def _table(kind: str, sheet: str, rows: list[list[Any]], notes: list[str]) -> Table:
+    """The rows that hold a value, and their numbers in the sheet. Most rows hold one in their first cell: that is
+    looked at first, without a call per cell (0.15 s of CPU at 100,000 rows); the readers' rows are lists already,
+    kept as they are."""
     kept, numbers = [], []
     for number, row in enumerate(rows, start=1):
-        if any(not _blank(v) for v in row):
-            kept.append(list(row))
+        first = row[0] if row else None
+        if (first is not None and (first.__class__ is not str or first.strip())) or _any_value(row):
+            kept.append(row if row.__class__ is list else list(row))
             numbers.append(number)
     if not kept:
         raise FileRefused(t("imports.empty_file"))
     return Table(kind, sheet, kept, numbers, notes)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+def _any_value(row: list[Any]) -> bool:
+    """Whether a cell of the row holds a value (not empty, not blank text)."""
+    return any(not (v is None or (isinstance(v, str) and not v.strip())) for v in row)

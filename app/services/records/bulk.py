@@ -143,12 +143,21 @@ def array_param(values: list[Any]) -> Any:
         return values
 
 
+_HASHED = frozenset({str, int, Decimal, bool, date, datetime})  # kinds whose equal values are processed alike
+
+
 def map_distinct(values: list[Any], process: Any) -> list[Any]:
     """`process` of each value, each distinct value processed once (a chunk's rows share their timestamps,
     prices and flags; None stays None): a column's values as its bind processor sends them, or as the audit
     trail has them."""
     if process is None:
         return values
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if len(kinds) == 1 and next(iter(kinds)) in _HASHED:  # one kind of value: keyed by the value alone, in C
+        table = {value: process(value) for value in set(values) if value is not None}
+        table[None] = None
+        return list(map(table.__getitem__, values))
     done: dict[tuple[type, Any], Any] = {}
     out = []
     for value in values:

@@ -779,11 +779,12 @@ class RecordService:
             self._verdicts[key] = found
         return found
 
-    def parse_value(self, spec: FieldSpec, raw: Any) -> Any:
+    def parse_value(self, spec: FieldSpec, raw: Any, remember: bool = True) -> Any:
         """A typed value as stored (codes normalised); ValueProblem when it does not parse. In a batch the
         outcome for a plain value (text, number) is remembered per field: imports and pastes repeat the same
-        categories, units and prices over many rows."""
-        memo = self._parsed if self.batch and type(raw) in MEMO_TYPES and not spec.is_link else None
+        categories, units and prices over many rows (`remember=False`: a caller that knows the value does not
+        repeat, an import's codes and names, neither looks it up nor keeps it)."""
+        memo = self._parsed if remember and self.batch and type(raw) in MEMO_TYPES and not spec.is_link else None
         if memo is not None:
             found = memo.get((id(spec), type(raw), raw))
             if found is not None:
