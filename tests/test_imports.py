@@ -502,3 +502,73 @@ def test_a_template_is_kept_per_metadata_version_and_the_readers_columns(app, ad
         assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200
     assert "导入备注二" in blind and "零售价" not in blind
     assert "零售价" in headers(clerk)[1]
+
+
+# --- import ---
+
+
+def test_rows_kept_cells_coerced_column_by_column_and_long_text_kept_as_typed(app):
+    """The reader keeps a row whose first cell is blank but another is not, drops blank rows (spaces too); each
+    column is coerced as `coerce` would (text trimmed, long text given as typed to its parser, a whole float as
+    an integer), and a code column every cell of which is new is parsed as the grid parses it."""
+    from importers.reader import read_table
+
+    sku, other = unique("COL"), unique("COL")
+    rows = [
+        ["商品编码", "商品名称", "基本单位", "零售价", "备注"],
+        [f"  {sku} ", " 列逐列 ", "PCS", 12.0, "  两端空格  "],
+        ["   ", None, "", None, " "],  # blank: dropped
+        [None, None, None, None, "无编码"],  # kept: its errors are reported on its row
+        [other, "列逐列二", "PCS", "8.50", None],
+    ]
+    data = workbook(rows)
+    table = read_table(data, "c.xlsx")
+    assert [r[-1] for r in table.rows[1:]] == ["  两端空格  ", "无编码", ""] and table.row_numbers == [1, 2, 4, 5]
+    refused = run(app, "item", data)
+    assert not refused.applied and {(i.row, i.field) for i in refused.issues} >= {(4, "sku"), (4, "name")}
+    done = run(app, "item", data, mode="valid")
+    assert done.applied and done.created == 2, done.summary()
+    first = stored(app, "item", "sku", sku)
+    assert first is not None and first["name"] == "列逐列" and first["sale_price"] == "12.00"
+    assert first["remark"] == "两端空格"  # long text as typed to its parser, which trims it
+    second = stored(app, "item", "sku", other)
+    assert second is not None and second["sale_price"] == "8.50" and second["remark"] is None
+
+
+def test_map_distinct_keeps_kinds_apart_and_each_value_processed_once():
+    from app.services.records.bulk import map_distinct
+
+    calls: list[Any] = []
+
+    def process(value: Any) -> Any:
+        calls.append(value)
+        return f"<{value!r}>"
+
+    texts = ["a", None, "b", "a", None, "a"]
+    assert map_distinct(texts, process) == ["<'a'>", None, "<'b'>", "<'a'>", None, "<'a'>"]
+    assert sorted(calls) == ["a", "b"]
+    calls.clear()
+    mixed = [1, True, 1.0, Decimal("1.0"), None, 1]  # equal, but not sent alike
+    assert map_distinct(mixed, process) == ["<1>", "<True>", "<1.0>", "<Decimal('1.0')>", None, "<1>"]
+    assert len(calls) == 4
+    assert map_distinct([{"a": 1}, None], process) == ["<{'a': 1}>", None]  # unhashable: processed each time
+    assert map_distinct(texts, None) is texts
+
+
+def test_a_value_parsed_without_remembering_is_parsed_alike_and_not_kept(app):
+    """An import's codes and names, every cell new, are parsed by the batch's parser without its memo."""
+    from app.extensions import db, registry
+    from app.meta.types import ValueProblem
+    from app.services.records.write import RecordService
+    from app.services.users.access import access_for
+
+    with app.app_context():
+        records = RecordService(db.session, access_for(app.appbuilder.sm.find_user(username="admin")), batch=True)
+        sku = registry().model("item").field("sku")
+        price = registry().model("item").field("sale_price")
+        assert records.parse_value(sku, " ab-1 ", remember=False) == records.parse_value(sku, " ab-1 ")
+        assert len(records._parsed) == 1  # noqa: SLF001 - only the remembered one
+        with pytest.raises(ValueProblem):
+            records.parse_value(price, "十二", remember=False)
+        assert len(records._parsed) == 1  # noqa: SLF001
+        db.session.rollback()
