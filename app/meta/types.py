@@ -863,7 +863,9 @@ def format_decimal(value: Decimal, min_scale: int) -> str:
     page or an audit snapshot passes here: written for speed)."""
     if type(value) is not Decimal:
         value = Decimal(value)
-    text = value.__format__("f")
+    text = str(value)  # format()'s digits but for a positive exponent or a tiny value (1E+3, 1E-7), quicker
+    if "E" in text:
+        text = value.__format__("f")
     whole, point, frac = text.partition(".")
     if point:
         frac = frac.rstrip("0")
