@@ -321,6 +321,25 @@ def test_one_undo_step_for_a_thousand_row_paste(admin_api):
     assert page["last_row"] == 1000 and {r["spec"] for r in page["data"]} == {None}
 
 
+def test_a_middle_page_counts_its_view_with_its_rows(admin_api):
+    """The view's count comes with a page's rows (capped at COUNT_EXACT_UP_TO + 1): exact at or below the cap,
+    by offset and by keyset alike; past the cap the plan's estimate decides, and a small view is counted."""
+    tag = unique("GC")
+    created = new_items(admin_api, 1000, tag)
+    small = {"filter[0][field]": "sku", "filter[0][type]": "like", "filter[0][value]": f"{tag}-00"}
+    page = rows(admin_api, page=2, size=40, **small)  # 100 of them: GC..-0000 .. -0099
+    assert (page["last_row"], page["last_row_exact"], page["last_page"], len(page["data"])) == (100, True, 3, 40)
+    after = rows(admin_api, page=2, size=20, after=page["data"][19]["id"], **small)  # the page after row 60
+    assert (after["last_row"], after["last_row_exact"], after["last_page"]) == (100, True, 5)
+    assert [r["sku"] for r in after["data"]] == [f"{tag}-{i:04d}" for i in range(60, 80)]
+    at_cap = rows(admin_api, page=2, size=100, **tag_filter(tag))
+    assert (at_cap["last_row"], at_cap["last_row_exact"], at_cap["last_page"]) == (1000, True, 10)
+    new_items(admin_api, 5, f"{tag}-X")  # 1,005: past the cap, counted again (the estimate is far below 10,000)
+    past = rows(admin_api, page=3, size=100, **tag_filter(tag))
+    assert (past["last_row"], past["last_row_exact"], past["last_page"]) == (1005, True, 11)
+    assert [r["id"] for r in past["data"]] == [r["id"] for r in created[200:300]]
+
+
 def test_masks_scope_posted_documents_and_the_ledger(app, admin_api, api_as):
     sales = api_as("salesperson")
     data = rows(sales, size=5)["data"]

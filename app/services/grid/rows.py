@@ -40,6 +40,7 @@ MAX_CHANGES = 1000
 COUNT_EXACT_UP_TO = 1_000  # a view the planner expects to be big is counted up to here, then estimated
 COUNT_CHECK_UP_TO = 10_000  # a view the planner expects to be at most this big is counted exactly (capped)
 LOOKUP_LIMIT = 20
+COUNTED = "jxc_counted"  # the label of the view's capped count beside a page's rows
 
 # Tabulator's header-filter types and the query layer's operators
 TABULATOR_OPS = {
@@ -112,9 +113,14 @@ def grid_json(
 ) -> list[dict[str, Any]]:
     """Rows as the grid shows them: masked JSON plus id, version and whether the row is read-only."""
     data = rows_to_json(session, access, model, rows, columns=columns)
-    for row, item in zip(rows, data, strict=True):
-        item["version"] = row.version
-        item["_readonly"] = readonly_row(model, row)
+    versions = column_values(rows, ["version"])
+    if model.kind == "document":
+        for row, item, (version,) in zip(rows, data, versions, strict=True):
+            item["version"], item["_readonly"] = version, readonly_row(model, row)
+        return data
+    readonly = model.kind == "ledger"  # every row alike: no look at each row
+    for item, (version,) in zip(data, versions, strict=True):
+        item["version"], item["_readonly"] = version, readonly
     return data
 
 
@@ -156,18 +162,20 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
         ids = filtered.with_only_columns(cls.id).where(condition).order_by(*order).limit(size).subquery()
     else:
         ids = filtered.with_only_columns(cls.id).order_by(*order).limit(size).offset(offset).subquery()
-    # plain rows through the session's connection (a read: nothing to flush), without the ORM's result layer
+    # plain rows through the session's connection (a read: nothing to flush), without the ORM's result layer;
+    # each row also carries the view's count up to COUNT_EXACT_UP_TO + 1 (one round trip, not two)
     conn, every_column = session.connection(), _every_column(access, model)
-    rows = conn.execute(every_column.join(ids, ids.c.id == cls.id).order_by(*order)).all()  # one fetch, not 100
+    counted = every_column.add_columns(_capped_count(filtered, COUNT_EXACT_UP_TO).label(COUNTED))
+    rows = conn.execute(counted.join(ids, ids.c.id == cls.id).order_by(*order)).all()  # one fetch, not 100
     if keyset is not None and tail is not None and len(rows) < size:  # the NULLs sorted after every value
         more = tail.with_only_columns(cls.id).order_by(*order).limit(size - len(rows)).subquery()
-        rows += conn.execute(every_column.join(more, more.c.id == cls.id).order_by(*order)).all()
+        rows += conn.execute(counted.join(more, more.c.id == cls.id).order_by(*order)).all()
     if len(rows) < size and (rows or page == 1):
         count, exact = offset + len(rows), True  # the last page: the total is known without counting
     elif not rows:  # past an estimated end: count once, the pager corrects itself
         count, exact = count_all(session, filtered), True
     else:
-        count, exact = count_view(session, filtered)
+        count, exact = count_view(session, filtered, counted=getattr(rows[0], COUNTED))
     return {
         "last_page": max((count + size - 1) // size, 1),
         "last_row": count,
@@ -215,19 +223,30 @@ def count_all(session: Session, stmt: Any) -> int:
     return session.connection().execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
 
 
-def count_view(session: Session, stmt: Any) -> tuple[int, bool]:
+def count_view(session: Session, stmt: Any, counted: int | None = None) -> tuple[int, bool]:
     """(total, exact) of a view. Exact on SQLite and for views of up to COUNT_CHECK_UP_TO rows; above that
-    PostgreSQL's planner estimate, so a page of a million rows never waits for a full count."""
+    PostgreSQL's planner estimate, so a page of a million rows never waits for a full count. `counted`: the
+    view's count up to COUNT_EXACT_UP_TO + 1, read already (with a page's rows): exact at or below that cap,
+    and then neither the plan nor a count is asked for."""
+    if counted is not None and counted <= COUNT_EXACT_UP_TO:
+        return counted, True
     stmt = stmt.order_by(None)
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return count_all(session, stmt), True
     plan = conn.execute(ExplainJson(stmt)).scalar_one()
     estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if counted is not None and estimate > COUNT_CHECK_UP_TO:  # more than the cap, and no exact count is tried
+        return max(estimate, COUNT_EXACT_UP_TO + 1), False
     cap = COUNT_CHECK_UP_TO if estimate <= COUNT_CHECK_UP_TO else COUNT_EXACT_UP_TO
-    ones = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(cap + 1)
-    count = conn.execute(select(func.count()).select_from(ones.subquery())).scalar_one()
+    count = conn.execute(select(_capped_count(stmt, cap))).scalar_one()
     return (count, True) if count <= cap else (max(estimate, cap + 1), False)
+
+
+def _capped_count(stmt: Any, cap: int) -> Any:
+    """The number of the view's rows, counted up to cap + 1, as a scalar subquery."""
+    ones = stmt.order_by(None).with_only_columns(literal_column("1"), maintain_column_froms=True).limit(cap + 1)
+    return select(func.count()).select_from(ones.subquery()).correlate(None).scalar_subquery()
 
 
 def row_ids(session: Session, access: Access, model: ModelSpec, args: Any) -> dict[str, Any]:
