@@ -240,3 +240,110 @@ def test_a_stale_version_in_a_set_based_batch_saves_nothing(app, admin_api):
     for r in rows:
         now = admin_api.get(f"/api/v1/item/{r['id']}").get_json()["result"]
         assert (now["version"], now["spec"]) == (r["version"], r["spec"])
+
+
+def test_among_and_keys_among_find_rows_by_array_text(app):
+    """`among`, `among_param`, `keys_among` and `keys_among_param` find the same rows whether the values go as
+    PostgreSQL array text (ids, codes with quotes and backslashes) or, on SQLite, as parameters."""
+    from sqlalchemy import func
+
+    from app.extensions import db, registry_holder
+    from app.services.records.bulk import (
+        among,
+        among_param,
+        insert_rows,
+        keys_among,
+        keys_among_param,
+        keys_among_values,
+    )
+
+    tag = unique("AMG").upper()
+    with app.app_context():
+        session = db.session
+        table = registry_holder().current.cls("item").__table__
+        skus = [f"{tag}-1", f'{tag}-"2', f"{tag}-\\3", f"{tag}-{{4}}", f"{tag}-NULL"]
+        insert_rows(session, table, [{"sku": sku, "name": f"数组 {n}"} for n, sku in enumerate(skus)])
+        found = dict(session.execute(select(table.c.sku, table.c.id).where(table.c.sku.like(f"{tag}-%"))).all())
+        assert sorted(found) == sorted(skus)
+        wanted = skus[1:4] + ["nothing"]
+        by_code = session.execute(select(table.c.sku).where(among(session, table.c.sku, wanted))).scalars()
+        assert sorted(by_code) == sorted(skus[1:4])
+        lowered = session.execute(select(table.c.sku).where(among(session, func.lower(table.c.sku), [skus[4].lower()])))
+        assert list(lowered.scalars()) == [skus[4]]
+        ids = [found[sku] for sku in skus[:2]]
+        dialect = session.get_bind().dialect.name
+        stmt = select(table.c.sku).where(among_param(dialect, table.c.id, "ids"))
+        assert sorted(session.execute(stmt, {"ids": ids}).scalars()) == sorted(skus[:2])
+        keys = [(found[skus[0]], skus[0]), (found[skus[2]], skus[2]), (found[skus[1]], skus[3])]  # the last no row
+        columns = (table.c.id, table.c.sku)
+        assert sorted(session.execute(select(table.c.sku).where(keys_among(session, columns, keys))).scalars()) == [
+            skus[0],
+            skus[2],
+        ]
+        stmt = select(table.c.sku).where(keys_among_param(dialect, columns, "k"))
+        assert sorted(session.execute(stmt, keys_among_values(dialect, "k", 2, keys)).scalars()) == [skus[0], skus[2]]
+        session.rollback()
+
+
+def test_lines_computed_column_by_column_as_line_by_line(app):
+    """`apply_lines_computed` sets what `apply_line_computed` sets on each line (a stocktake's difference, a
+    delivery's money with and without tax included, rounded half-up), and leaves a value that did not change."""
+    from decimal import Decimal
+
+    from app.extensions import registry_holder
+    from app.services.records.computed import apply_line_computed, apply_lines_computed
+
+    class Line:
+        pass
+
+    def lines(rows: list[dict[str, Any]], columns: list[str]) -> list[Any]:
+        made = []
+        for row in rows:
+            line = Line()
+            line.__dict__.update(dict.fromkeys(columns) | row)
+            made.append(line)
+        return made
+
+    with app.app_context():
+        registry = registry_holder().current
+        cases = [
+            (
+                "stocktake_line",
+                {},
+                [
+                    {"counted_qty": Decimal("12.5"), "book_qty": Decimal(10)},
+                    {"counted_qty": None, "book_qty": Decimal(3)},
+                    {"counted_qty": Decimal(0), "book_qty": None, "diff_qty": Decimal("0")},
+                ],
+            ),
+            *[
+                (
+                    "sales_delivery_line",
+                    {"prices_include_tax": included},
+                    [
+                        {"qty": Decimal(3), "price": Decimal("3.3333"), "tax_rate": Decimal(13)},
+                        {"qty": Decimal("0.5"), "price": Decimal("0.015"), "discount_rate": Decimal(10)},
+                        {"qty": None, "price": Decimal(1)},
+                    ],
+                )
+                for included in (False, True)
+            ],
+        ]
+        for key, header, rows in cases:
+            model = registry.model(key)
+            assert model.computed_fields
+            columns = [spec.column for spec in model.data_fields]
+            one, many = lines(rows, columns), lines(rows, columns)
+            for line in one:
+                apply_line_computed(registry, model, line, header)
+            apply_lines_computed(registry, model, many, header)
+            for a, b in zip(one, many, strict=True):
+                for spec in model.computed_fields:
+                    assert type(a.__dict__[spec.column]) is type(b.__dict__[spec.column]), (key, spec.name)
+                    assert a.__dict__[spec.column] == b.__dict__[spec.column], (key, spec.name)
+        model = registry.model("stocktake_line")
+        line = lines([{"counted_qty": Decimal(5), "book_qty": Decimal(2), "diff_qty": Decimal(3)}], columns=[])[0]
+        kept = line.__dict__["diff_qty"]
+        apply_lines_computed(registry, model, [line], {})
+        assert line.__dict__["diff_qty"] is kept  # equal: not set again
+        assert Decimal(line.__dict__["diff_qty"]) == 3

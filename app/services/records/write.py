@@ -41,7 +41,7 @@ from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import (
     StreamedLines,
     apply_computed,
-    apply_line_computed,
+    apply_lines_computed,
     compute_columns,
     compute_own_fields,
     line_inputs,
@@ -471,8 +471,7 @@ class RecordService:
             flags = [True] * len(new) + [False] * len(changed)
             self._raise(behaviour.prepare_lines(self.session, self.registry, row, line_model, lines, ref, flags))
         header = {spec.name: getattr(row, spec.column) for spec in model.data_fields}
-        for line in lines:
-            apply_line_computed(self.registry, line_model, line, header)
+        apply_lines_computed(self.registry, line_model, lines, header)
         with self._flush_errors(model, ref):
             self.session.flush()  # the changed lines (and the header's snapshot time)
             for line, pk in zip(new, new_ids(self.session, table, len(new)), strict=True):

@@ -207,11 +207,10 @@ class ReadRow:
         """The columns set to another value since the row was read (by type and value: 1 and 1.00 as decimals
         are the same amount, None only equals None)."""
         names, values = self.__dict__["_read"]
-        now = self.__dict__
         return {
-            name: now[name]
-            for name, old in zip(names, values, strict=True)
-            if type(now[name]) is not type(old) or now[name] != old
+            name: new
+            for name, old, new in zip(names, values, map(self.__dict__.__getitem__, names), strict=True)
+            if new is not old and (type(new) is not type(old) or new != old)  # a column not set is the very value read
         }
 
 

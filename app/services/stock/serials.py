@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,9 +38,8 @@ class SerialRace(Exception):
         self.serials = serials
 
 
-@dataclass(frozen=True)
-class Tracking:
-    """What an item asks of the documents that move it."""
+class Tracking(NamedTuple):
+    """What an item asks of the documents that move it (a tuple: a stocktake's posting makes 100,000)."""
 
     sku: str
     batch: bool = False

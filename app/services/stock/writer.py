@@ -118,6 +118,7 @@ class StockWriter:
         self._moves: list[dict[str, Any]] = []  # stock_move rows to insert (one statement per chunk, as they come)
         self._costs: dict[int, Decimal] = {}  # items' own cost (cost_price, else purchase_price), read in bulk
         self._unsaved: dict[StockKey, _Slot] = {}  # posted, not yet written (post's write=False)
+        self._now = utcnow()  # when the moves of the `post` or `reverse` under way are posted
 
     # -- posting and reversing ------------------------------------------------------------------
 
@@ -129,6 +130,7 @@ class StockWriter:
         Returns the move each leg posted, by (line id, leg): its unit cost and its exact value. With `write`
         False the moves and balances are kept for `write`, which the caller calls next (with what posting
         learned on the lines: one statement under the locks)."""
+        self._now = utcnow()  # the moves' posted_at: one call for a stocktake's 100,000 moves, not one each
         slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects])
         moves: dict[tuple[int, str], Move] = {}
         pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]] = {}
@@ -200,6 +202,7 @@ class StockWriter:
                 .order_by(move_cls.id)
             )
         )
+        self._now = utcnow()
         takes = read_takes(self.session, [m.move_key for m in originals])
         slots = self._lock(
             [(m.item_id, m.warehouse_id, m.batch or "") for m in originals] + list(also),
@@ -608,7 +611,7 @@ class StockWriter:
         reverses: int | None = None,
     ) -> None:
         """Keep the move's row for the one INSERT per chunk that `_save_moves` sends."""
-        now = utcnow()
+        now = self._now
         row = {
             "item_id": slot.row.item_id,
             "warehouse_id": slot.row.warehouse_id,
