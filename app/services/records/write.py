@@ -96,6 +96,7 @@ class RecordService:
         self._held: dict[tuple[str, int], _Held] = {}
         self._audit_rows: list[dict[str, Any]] = []
         self._parsed: dict[tuple[int, type, Any], Any] = {}  # batches: (field, raw) -> (value,) or the problem
+        self._memo = False  # `update_lines` under way: its lines' plain values remembered as a batch's are
         self._verdicts: dict[tuple[str, str, bool], tuple[FieldSpec | None, str]] = {}  # see _field_verdict
         self._typed_kept: dict[tuple[str, tuple[str, ...], bool], bool] = {}  # see _kept_as_typed
         self._own_fields: dict[str, tuple[str, ...]] = {}  # per model: user fields scoped `me` (_fill_own_scope)
@@ -371,6 +372,7 @@ class RecordService:
         before = snapshot(model, row)
         numbered = self.session.execute(select(func.max(line_cls.line_no)).where(line_cls.parent_id == row.id)).scalar()
         place = [numbered or 0, 0]  # the last line number taken, the lines read so far
+        self._memo = True  # 100,000 counts repeat a few quantities and locations: each parsed once
         try:
             chunk: list[dict[str, Any]] = []
             for payload in lines:
@@ -383,6 +385,10 @@ class RecordService:
         except (ValidationFailed, Conflict):
             self.session.rollback()
             raise
+        finally:
+            self._memo = False
+            if not self.batch:
+                self._parsed.clear()
         with self._flush_errors(model, row_ref):
             self.session.flush()
         with self.session.no_autoflush:  # the header written once, below, with its totals
@@ -783,7 +789,11 @@ class RecordService:
         outcome for a plain value (text, number) is remembered per field: imports and pastes repeat the same
         categories, units and prices over many rows (`remember=False`: a caller that knows the value does not
         repeat, an import's codes and names, neither looks it up nor keeps it)."""
-        memo = self._parsed if remember and self.batch and type(raw) in MEMO_TYPES and not spec.is_link else None
+        memo = (
+            self._parsed
+            if remember and (self.batch or self._memo) and type(raw) in MEMO_TYPES and not spec.is_link
+            else None
+        )
         if memo is not None:
             found = memo.get((id(spec), type(raw), raw))
             if found is not None:
