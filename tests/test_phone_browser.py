@@ -140,3 +140,31 @@ def test_counting_the_sales_order_form_and_the_installable_app(server: Any, chro
     assert "SP0001" in page.inner_text("main") and page.is_visible("#ph-net")  # the last copy, marked offline
     context.set_offline(False)
     context.close()
+
+
+def test_the_order_form_shows_the_totals_of_the_last_edit_when_answers_cross(server: Any, chromium: Any) -> None:
+    """An answer held back until a later one was shown (a slow request for an earlier edit) does not overwrite
+    the figures of the later edit."""
+    context, page, console = phone_context(chromium, server)
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if not held:
+            held.append(route)  # answered below, after the next question's answer is on the page
+        else:
+            route.continue_()
+
+    page.goto(server.url + "/phone/sales_order/new")
+    page.route("**/draft_totals", hold_the_first)
+    page.fill("#ph-add", "SP0001")
+    page.press("#ph-add", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#ph-order-lines .ph-order-line').length === 1")
+    page.locator("#ph-order-lines [data-field=qty]").nth(0).fill("4")
+    page.wait_for_function("() => document.querySelector('[data-total=total_qty]').textContent === '4'")
+    assert len(held) == 1
+    held[0].continue_()  # the first edit's answer (a quantity of 1) arrives last
+    page.wait_for_timeout(500)
+    assert page.inner_text("[data-total=total_qty]") == "4"
+    page.unroute("**/draft_totals")
+    console.check()
+    context.close()

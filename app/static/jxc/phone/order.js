@@ -14,6 +14,7 @@
   var partnerInput = document.getElementById('ph-partner');
   var template = document.getElementById('ph-line-template');
   var timer = null; // the figures' refresh after typing
+  var asked = 0; // the figures' requests sent: only the answer to the last one is shown
   var partnerTimer = null; // the customer lookup after typing
 
   function lookup(model, q) {
@@ -106,8 +107,10 @@
   }
 
   function refresh() {
+    var mine = ++asked;
     P.call('POST', '/api/v1/grid/sales_order/draft_totals', body()).then(function (answer) {
-      if (answer.status !== 200) { return; }
+      // answers can come back out of order (a slow one for an earlier edit): an older one is not shown
+      if (mine !== asked || answer.status !== 200) { return; }
       answer.body.lines.forEach(function (computed, i) {
         if (lines[i]) { lines[i].amount = computed.amount_with_tax || computed.amount || ''; }
       });
