@@ -244,11 +244,13 @@ def test_a_stale_version_in_a_set_based_batch_saves_nothing(app, admin_api):
 
 def test_among_and_keys_among_find_rows_by_array_text(app):
     """`among`, `among_param`, `keys_among` and `keys_among_param` find the same rows whether the values go as
-    PostgreSQL array text (ids, codes with quotes and backslashes) or, on SQLite, as parameters."""
+    PostgreSQL array text (ids, codes with quotes and backslashes) or, on SQLite, as parameters or (many texts)
+    one JSON array."""
     from sqlalchemy import func
 
     from app.extensions import db, registry_holder
     from app.services.records.bulk import (
+        TEXTS_AS_JSON,
         among,
         among_param,
         insert_rows,
@@ -282,6 +284,13 @@ def test_among_and_keys_among_find_rows_by_array_text(app):
         ]
         stmt = select(table.c.sku).where(keys_among_param(dialect, columns, "k"))
         assert sorted(session.execute(stmt, keys_among_values(dialect, "k", 2, keys)).scalars()) == [skus[0], skus[2]]
+        # more texts than TEXTS_AS_JSON (on SQLite one JSON array read by json_each) find what a few find
+        others = [f"{tag}-无-{n}" for n in range(TEXTS_AS_JSON + 1)]
+        stmt = select(table.c.sku).where(among(session, table.c.sku, [*others, *wanted]))
+        assert ("json_each" in str(stmt)) == (dialect == "sqlite")
+        assert sorted(session.execute(stmt).scalars()) == sorted(skus[1:4])
+        lowered = among(session, func.lower(table.c.sku), [*others, skus[4].lower(), skus[0].lower()])
+        assert sorted(session.execute(select(table.c.sku).where(lowered)).scalars()) == sorted([skus[0], skus[4]])
         session.rollback()
 
 
