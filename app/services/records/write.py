@@ -186,11 +186,15 @@ class RecordService:
         errors: list[list[CellError]] = []
         parsed: list[dict[str, Any]] = []
         for payload, ref in items:
-            values, _, row_errors = self._parse_payload(model, payload, None, ref, typed=typed)
-            for name, value in defaults.items():
-                values.setdefault(name, value)
+            if typed and payload.__class__ is dict and self._kept_as_typed(model, tuple(payload), True):
+                values, row_errors = defaults | payload, []  # `_parse_payload`'s typed values, the defaults under them
+            else:
+                values, _, row_errors = self._parse_payload(model, payload, None, ref, typed=typed)
+                for name, value in defaults.items():
+                    values.setdefault(name, value)
             self._fill_own_scope(model, values)
-            row_errors += self._check_required(model, values, ref, skip={e.field for e in row_errors})
+            skip = {e.field for e in row_errors} if row_errors else frozenset()
+            row_errors += self._check_required(model, values, ref, skip=skip)
             errors.append(row_errors)
             parsed.append(values)
         self._check_unique_many(model, parsed, [ref for _, ref in items], errors)
@@ -203,7 +207,12 @@ class RecordService:
         # the good rows column by column: computed, inserted, scope-checked and audited without an object per row
         kept = [parsed[index] for index in good]
         count = len(kept)
-        data = {spec.name: [values.get(spec.name) for values in kept] for spec in data_fields}
+        given = set().union(*kept)  # the fields any row has: the others are a column of None, built without a look
+        blank = [None] * count
+        data = {
+            spec.name: [values.get(spec.name) for values in kept] if spec.name in given else blank.copy()
+            for spec in data_fields
+        }
         compute_columns(self.registry, model, data)
         now = utcnow()
         stamps = {"created_at": now, "updated_at": now, "created_by": self.access.user_id}
@@ -218,7 +227,7 @@ class RecordService:
                 elif spec.name in data:
                     columns[spec.column] = data[spec.name]
                 elif spec.name not in columns:
-                    columns[spec.column] = [values.get(spec.name) for values in kept]
+                    columns[spec.column] = [values.get(spec.name) for values in kept] if spec.name in given else blank
             insert_columns(self.session, table, columns)  # COPY on PostgreSQL, executemany on SQLite; no RETURNING
         ids = columns["id"]
         outside = self._outside_scope(model, ids)
