@@ -416,13 +416,14 @@ def validate(
     parsed_keys: dict[int, Any] = {}
     names = list(dict.fromkeys(match.mapping.values()))
     parsed_columns: list[list[Any]] = []  # per column, per row: (its value,), its problem, or None (blank)
+    problems: list[tuple[str, list[tuple[int, str]]]] = []  # per column with bad cells: (row's index, problem)
     parse = records.parse_value
     for name in names:  # column by column: columns repeat their values
         spec = fields[name]
         seen: dict[tuple[type, Any], Any] = {}  # a cell -> (its value,) or its problem, each parsed once
         column: list[Any] = []
-        for _, payload in payloads:
-            raw = payload.get(name)
+        bad: list[tuple[int, str]] = []
+        for raw in [payload.get(name) for _, payload in payloads]:
             if raw is None:
                 column.append(None)
                 continue
@@ -436,20 +437,21 @@ def validate(
                     found = str(exc)
                 if not full:
                     seen[cell] = found
+            if found.__class__ is str:
+                bad.append((len(column), found))
             column.append(found)
         parsed_columns.append(column)
-    typed: dict[int, dict[str, Any]] = {}
-    for index, (row_no, _) in enumerate(payloads):  # each row's values built whole, as the rows' payloads are
-        values = typed[row_no] = {}
-        for name, column in zip(names, parsed_columns, strict=True):
-            found = column[index]
-            if found is None:
-                continue
-            if found.__class__ is str:
-                issue(row_no, name, found)
-            else:
-                values[name] = found[0]
+        if bad:
+            problems.append((name, bad))
+    # each row's values built whole, as the rows' payloads are (a problem is a text, a value a 1-tuple: left out)
+    typed: dict[int, dict[str, Any]] = {
+        row_no: {name: found[0] for name, found in zip(names, founds, strict=True) if found.__class__ is tuple}
+        for (row_no, _), founds in zip(payloads, zip(*parsed_columns, strict=True), strict=True)
+    }
     del parsed_columns
+    for name, bad in problems:  # in the file's order once sorted below
+        for index, message in bad:
+            issue(payloads[index][0], name, message)
     for row_no, payload in payloads:
         values = typed[row_no]
         key_value = values.get(key)
