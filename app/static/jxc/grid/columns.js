@@ -11,29 +11,37 @@
   // all columns (write, read, write), so the table is laid out once; a column with a width (its type's or
   // the one the user saved) is set to it and not measured, as in fitData. (Tabulator 6.5's Column: widthFixed,
   // setWidth, setWidthActual, cells, maxInitialWidth; the events that hide the header filters meanwhile.)
+  // A column that has its width already (set from its definition when the columns were built, or by the
+  // last layout) is left alone: fitData set it again on the first rows, each of its cells' style written
+  // and a 'column-width' event sent per column. The header filters are hidden once while columns are
+  // measured and shown once after (fitData's 'column-width-fit-before/after', sent per column, hide and
+  // show every header filter each time); with no column to measure (the item grid) they are not touched.
   var LAYOUT = 'jxcFitData';
   function fitDataOnce(columns, forced) {
     if (!forced) { return; }
-    var cols = columns.filter(function (c) { return !c.isGroup; });
-    cols.forEach(function (c) {
-      c.widthFixed = false;
-      if (typeof c.definition.width !== 'undefined') { c.setWidth(c.definition.width); }
-      c.dispatch('column-width-fit-before', c);
-      if (!c.widthFixed) {
-        c.element.style.width = '';
-        c.cells.forEach(function (cell) { cell.clearWidth(); });
-      }
+    var measured = columns.filter(function (c) {
+      if (c.isGroup) { return false; }
+      var width = c.definition.width;
+      if (typeof width === 'undefined') { return true; }
+      if (!c.widthFixed || c.width !== width) { c.setWidth(width); }
+      return false;
     });
-    var widths = cols.map(function (c) {
-      if (c.width && c.widthFixed) { return 0; }
+    if (!measured.length) { return; }
+    measured[0].dispatch('column-width-fit-before', measured[0]);
+    measured.forEach(function (c) {
+      c.widthFixed = false;
+      c.element.style.width = '';
+      c.cells.forEach(function (cell) { cell.clearWidth(); });
+    });
+    var widths = measured.map(function (c) {
       var widest = c.element.offsetWidth;
       c.cells.forEach(function (cell) { widest = Math.max(widest, cell.getWidth()); });
       return widest;
     });
-    cols.forEach(function (c, i) {
+    measured.forEach(function (c, i) {
       if (widths[i]) { c.setWidthActual(c.maxInitialWidth ? Math.min(widths[i] + 1, c.maxInitialWidth) : widths[i] + 1); }
-      c.dispatch('column-width-fit-after', c);
     });
+    measured[0].dispatch('column-width-fit-after', measured[0]);
   }
   if (window.Tabulator) {
     var modes = {};

@@ -241,10 +241,28 @@
       return setTimer.apply(window, arguments);
     };
     try {
-      return new window.Tabulator(g.ui.tableEl, options);
+      return sumsAfterPaint(new window.Tabulator(g.ui.tableEl, options));
     } finally {
       window.setTimeout = setTimer;
     }
+  }
+
+  // The sums row of a load of rows is made once the rows are painted: Tabulator's column calculations
+  // remake it (the sums over the page, its 27 cells, each formatted, and a measure of its height that lays
+  // the table out again) in the same task as the rows, before the frame that shows them. The last row
+  // (the previous page's sums, or the empty row drawn before the first rows) stays one frame longer.
+  // Only the remake on 'data-refreshed' (a load, or rows added) waits: an edit ('cell-value-changed') and
+  // a row added or deleted ('row-added', 'row-deleted') still sum at once. The module is there once the
+  // table is constructed and subscribes in the build (newTable), so the method it binds is this one.
+  function sumsAfterPaint(table) {
+    var calcs = table.modules.columnCalcs;
+    var recalc = calcs && calcs.recalcActiveRowsRefresh;
+    if (recalc) {
+      calcs.recalcActiveRowsRefresh = function () {
+        window.requestAnimationFrame(function () { window.setTimeout(function () { recalc.call(calcs); }, 0); });
+      };
+    }
+    return table;
   }
 
   function buildTable(g, poll) {
