@@ -247,10 +247,12 @@
     }
   }
 
-  // The sums row of a load of rows is made once the rows are painted: Tabulator's column calculations
-  // remake it (the sums over the page, its 27 cells, each formatted, and a measure of its height that lays
-  // the table out again) in the same task as the rows, before the frame that shows them. The last row
-  // (the previous page's sums, or the empty row drawn before the first rows) stays one frame longer.
+  // The sums row of a load of rows is made in the frame after the one that paints the rows: Tabulator's
+  // column calculations remade it (the sums over the page, its 27 cells, each formatted, and a measure of
+  // its height that lays the table out again) in the same task as the rows, before the frame that shows
+  // them. The last row (the previous page's sums, or the empty row drawn before the first rows) stays one
+  // frame longer. It is made in the next frame's animation callbacks, not in a task queued from the rows'
+  // frame, which would hold the main thread in the tasks that follow that frame's paint.
   // Only the remake on 'data-refreshed' (a load, or rows added) waits: an edit ('cell-value-changed') and
   // a row added or deleted ('row-added', 'row-deleted') still sum at once. The module is there once the
   // table is constructed and subscribes in the build (newTable), so the method it binds is this one.
@@ -259,7 +261,7 @@
     var recalc = calcs && calcs.recalcActiveRowsRefresh;
     if (recalc) {
       calcs.recalcActiveRowsRefresh = function () {
-        window.requestAnimationFrame(function () { window.setTimeout(function () { recalc.call(calcs); }, 0); });
+        window.requestAnimationFrame(function () { window.requestAnimationFrame(function () { recalc.call(calcs); }); });
       };
     }
     return table;
