@@ -5,7 +5,9 @@ xlsx export of the current view.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -81,6 +83,29 @@ def test_rows_follow_tabulator_paging_sorting_and_filters(admin_api):
         **{**tag_filter(tag), "filter[1][field]": "unit", "filter[1][type]": "like", "filter[1][value]": "个"},
     )
     assert by_unit["last_row"] == 7  # a link column is filtered by its key or name
+
+
+def test_a_page_is_encoded_as_jsonify_would_encode_it(app):
+    """Grid pages are encoded by orjson (fast_json): the same JSON as Flask's jsonify, values orjson would write
+    its own way (dates, decimals) included, and the trailing newline."""
+    from flask import jsonify
+
+    from app.api.responses import fast_json
+
+    payload = {
+        "data": [
+            {"id": 1, "name": '网格 "引号" \\ \u2028', "price": Decimal("1.10"), "n": 2**40, "f": 0.1, "ok": True},
+            {"id": 2, "day": dt.date(2026, 1, 2), "at": dt.datetime(2026, 1, 2, 3, 4, 5), "none": None, "list": []},
+        ],
+        7: "a key that is a number",
+        "sums": {"shelf_life_days": Decimal("22473"), "tax_rate": None},
+    }
+    with app.test_request_context():
+        fast, slow = fast_json(payload), jsonify(payload)
+    assert fast.mimetype == slow.mimetype == "application/json"
+    assert json.loads(fast.get_data()) == json.loads(slow.get_data())
+    assert json.loads(fast.get_data())["sums"]["shelf_life_days"] == "22473"
+    assert fast.get_data().endswith(b"}\n")
 
 
 @pytest.mark.parametrize(

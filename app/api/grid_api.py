@@ -17,7 +17,7 @@ from apispec import APISpec
 from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
-from app.api.responses import service_errors
+from app.api.responses import fast_json, service_errors
 from app.api.schema import add_model_key_parameter
 from app.clock import utcnow
 from app.errors import NotFound
@@ -108,7 +108,7 @@ class GridApi(BaseApi):
             200:
               description: '{last_page, last_row, data: [row with id and version], sums}'
         """
-        return jsonify(rows_page(session(), current_access(), _model(model_key), request.args))
+        return fast_json(rows_page(session(), current_access(), _model(model_key), request.args))
 
     @expose("/<model_key>/ids", methods=["GET"])
     @signed_in
