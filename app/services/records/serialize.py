@@ -9,7 +9,7 @@ from operator import itemgetter
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import ARRAY, Integer, Select, String, any_, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, any_, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
@@ -17,7 +17,7 @@ from sqlalchemy.sql.sqltypes import NullType
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, DecimalType, FieldType, format_decimal
 from app.services.access.rights import Access
-from app.services.records.bulk import map_distinct
+from app.services.records.bulk import ArrayText, map_distinct
 
 LABEL_CHUNK = 5000  # ids per query of link_labels
 
@@ -30,21 +30,36 @@ def person_name(first: str | None, last: str | None) -> str:
 
 def _label_columns(access: Access, spec: FieldSpec) -> tuple[Any, Any, Any, Any]:
     """(id, key, name, second name part) columns of the rows a link field points at."""
-    if spec.type == "user":
-        return User.id, User.username, User.first_name, User.last_name
-    target = access.registry.model(spec.to or "")
-    cls = access.registry.cls(target.key)
-    key_col = cls.id if target.business_key == "id" else getattr(cls, target.business_key)
-    name_col = getattr(cls, target.display) if target.display else key_col
-    return cls.id, key_col, name_col, null()
+    return _label_shape(access, spec)[0]
+
+
+def _label_shape(access: Access, spec: FieldSpec) -> tuple[tuple[Any, Any, Any, Any], bool]:
+    """(`_label_columns`, whether the key and name are text or the id): per metadata version and linked model, worked
+    out once (an ORM column's type is looked up through its attribute's `__getattr__`, a fifth of a submit's
+    answer's labels)."""
+
+    def build() -> tuple[tuple[Any, Any, Any, Any], bool]:
+        if spec.type == "user":
+            columns: tuple[Any, Any, Any, Any] = (User.id, User.username, User.first_name, User.last_name)
+        else:
+            target = access.registry.model(spec.to or "")
+            cls = access.registry.cls(target.key)
+            key_col = cls.id if target.business_key == "id" else getattr(cls, target.business_key)
+            name_col = getattr(cls, target.display) if target.display else key_col
+            columns = (cls.id, key_col, name_col, null())
+        pk, key_col, name_col, _ = columns
+        texts = (key_col is pk or _as_text(key_col)) and (name_col is key_col or _as_text(name_col))
+        return columns, texts
+
+    return access.registry.kept(("label_shape", _target(spec)), build)  # type: ignore[no-any-return]
 
 
 def ids_in(pk: Any, ids: Collection[int], dialect: str, name: str | None = None) -> Any:
     """`pk IN (ids)`; on PostgreSQL `pk = ANY(:ids)`, one array parameter (an IN list coerces, binds and expands
     every id, each time: most of the Python of a page's link labels). With `name`, the ids are the statement's
     parameter of that name, given when it is executed (a statement kept for its next run)."""
-    if dialect == "postgresql":
-        return pk == any_(bindparam(name, None if name else list(ids), type_=ARRAY(Integer)))
+    if dialect == "postgresql":  # the ids sent as the array's text (ArrayText), not a list psycopg dumps id by id
+        return pk == any_(bindparam(name, None if name else list(ids), type_=ArrayText(Integer())))
     return pk.in_(bindparam(name, expanding=True) if name else ids)
 
 
@@ -77,8 +92,8 @@ def labels_of_links(
     for tag, (spec, ids) in enumerate(wanted):
         if not ids:
             continue
-        pk, key_col, name_col, _ = _label_columns(access, spec)
-        if (key_col is pk or _as_text(key_col)) and (name_col is key_col or _as_text(name_col)):
+        (pk, key_col, name_col, _), as_texts = _label_shape(access, spec)
+        if as_texts:
             texts.append((tag, spec))
             continue
         stmt, _ = _label_select(access, spec, ids, [pk, key_col, name_col], dialect)
@@ -86,11 +101,15 @@ def labels_of_links(
             out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
     if texts:
         params = {f"jxc_ids_{tag}": list(wanted[tag][1]) for tag, _ in texts}
-        for tag, pk_value, key, name, last in session.execute(_labels_union(access, texts, dialect), params).all():
-            spec = wanted[tag][0]
+        # per tag, worked out once (not for each row read): is the key the id, the name the key, a user's name
+        shapes = {}
+        for tag, spec in texts:
             pk_col, key_col, name_col, _ = _label_columns(access, spec)
-            key = pk_value if key_col is pk_col else key
-            name = key if name_col is key_col else person_name(name, last) if spec.type == "user" else name
+            shapes[tag] = (key_col is pk_col, name_col is key_col, spec.type == "user")
+        for tag, pk_value, key, name, last in session.execute(_labels_union(access, texts, dialect), params).all():
+            key_is_id, name_is_key, user = shapes[tag]
+            key = pk_value if key_is_id else key
+            name = key if name_is_key else person_name(name, last) if user else name
             out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
     return out
 
