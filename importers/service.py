@@ -4,11 +4,9 @@ undo. Nothing is committed here."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from app.services.records.bulk import collector_paused
 from importers.matcher import normalise_header
 from importers.pipeline import Outcome, Progress, importable_model, run_import
 from importers.runs import already_imported, content_hash, load_layout, record_import, save_layout
@@ -71,17 +69,3 @@ def import_file(
     if mapping and outcome.signature and not dry_run and (outcome.applied or not outcome.issues):
         save_layout(session, access, model.key, outcome.signature, {h: str(f or "") for h, f in mapping.items()})
     return outcome
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a file is checked and written: the rows are held as lists,
-    dicts and tuples that refcounting frees, and each of its full passes walked every one of them (15% of the
-    CPU time of a 20,000-row item import on SQLite). It is switched back on after, as it was."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -28,7 +28,7 @@ from app.meta.status import Status
 from app.meta.types import plain_decimal
 from app.services.access.rights import Access
 from app.services.phone.counting import MAX_QTY, CountEntry, Counting, parse_locations
-from app.services.records.bulk import among
+from app.services.records.bulk import among, collector_paused
 from app.services.records.codes import code_key, normalise_code
 from app.services.records.query import base_select
 from app.services.records.serialize import link_labels
@@ -95,10 +95,11 @@ def upload_counts(session: Session, access: Access, stocktake_id: int, data: byt
     done = counting.recorded(stocktake_id, key := _key(stocktake_id, data))
     if done is not None:
         return done
-    checked = _check(session, access, counting, doc, _rows(data, filename))
-    if checked.issues:
-        raise UploadRefused(t("stocktake_upload.refused", count=len(checked.issues)), checked.issues)
-    result = counting.send_entries(stocktake_id, key, checked.entries)
+    with collector_paused():  # 100,000 rows, entries and lines: freed by refcounting, not walked by the collector
+        checked = _check(session, access, counting, doc, _rows(data, filename))
+        if checked.issues:
+            raise UploadRefused(t("stocktake_upload.refused", count=len(checked.issues)), checked.issues)
+        result = counting.send_entries(stocktake_id, key, checked.entries)
     result["rows"] = checked.rows
     result["locations"] = _locations(checked)
     return result
@@ -286,7 +287,7 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
             elif qty is not None:
                 place = _text(row.values.get("location"))
                 checked.entries.append(
-                    CountEntry(item_id, qty, batch, reasons.get(normalise_header(reason), ""), place)
+                    CountEntry(item_id, qty, batch, reasons.get(normalise_header(reason), "") if reason else "", place)
                 )
                 checked.sheet_rows.append(row.row)
                 checked.skus[item_id] = item.sku

@@ -172,6 +172,12 @@ def test_array_params_written_as_text_read_back_as_sent(app):
         ([date(2026, 1, 2), None], "date"),
         ([datetime(2026, 1, 2, 3, 4, 5, 6), None], "timestamp"),
         ([True, False, None], "boolean"),
+        # repeated values (a chunk's stamps and batches) are written once each: the same text comes back
+        (["x"] * 10 + ['q"', None, "x"], "text"),
+        (["", "B1"] * 6, "text"),
+        ([datetime(2026, 1, 2, 3, 4, 5, 6)] * 10 + [None, datetime(2026, 1, 2)], "timestamp"),
+        ([date(2026, 1, 2)] * 12 + [None], "date"),
+        ([True] * 12 + [None, False], "boolean"),
     ]
     assert array_param([1.5]) == [1.5] and array_param([{"a": 1}]) == [{"a": 1}]
     with app.app_context():

@@ -38,7 +38,7 @@ from app.services.money.invoices import refuse_cancel_when_invoiced
 from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change
-from app.services.records.bulk import among, among_param
+from app.services.records.bulk import among, among_param, collector_paused
 from app.services.records.computed import apply_computed, apply_own_computed, own_inputs
 from app.services.records.query import get_row
 from app.services.records.settings import policy
@@ -89,7 +89,8 @@ class PostingService:
             self._tracked = {}  # read under the rolled-back attempt's locks: gone with them
             return work()
 
-        return retrying(self.session, attempt)
+        with collector_paused():  # a stocktake's 100,000 lines, effects, slots and moves: freed by refcounting
+            return retrying(self.session, attempt)
 
     def submit(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Draft -> submitted, posting the document's stock effects; returns the document."""
@@ -312,13 +313,12 @@ class PostingService:
                         apply_computed(self.registry, model, doc, self._inputs_set(model, lines), whole)
                     elif self._computed_inputs_set(model, doc, lines):
                         apply_computed(self.registry, model, doc, lines, whole)
-                # the moves and balances, and what posting set on the lines (their cost), set-based: a whole
-                # document's lines in the statement of its moves and balances (one round trip under the locks)
+                # the moves and balances, and what posting set on the lines (their cost), set-based: the lines in
+                # the statement of the moves and balances (one round trip under the locks)
                 if whole:  # its last statement: with the commit, where this posting commits
                     write_changed(self.session, lines, lambda rows: stock.write(rows, last=self.commit))
-                else:
-                    stock.write()
-                    write_read_rows(self.session, self.registry.cls(model.lines_model).__table__, lines)
+                else:  # a chunk's lines in the statement of its moves and balances too
+                    write_read_rows(self.session, self.registry.cls(model.lines_model).__table__, lines, stock.write)
                 if last and not errors:
                     stock.save_serials()
             if not whole:
@@ -623,10 +623,18 @@ class PostingService:
             self.warnings.append(message)
 
     def tracking(self, item_ids: Collection[int]) -> dict[int, Tracking]:
-        """The batch / serial flags of these items (read once per posting service)."""
+        """The batch / serial flags of these items (read once per posting service, or per chunk of lines)."""
         missing = {i for i in item_ids if i is not None and i not in self._tracked}
         if missing:
             self._tracked.update(item_tracking(self.session, self.registry, missing))
+        held = self._tracked
+        if (
+            not missing
+            and isinstance(item_ids, (set, frozenset))
+            and len(item_ids) == len(held)
+            and None not in item_ids
+        ):
+            return dict(held)  # the very items held (a chunk's 5,000, asked for again): copied whole, in C
         return {i: self._tracked[i] for i in item_ids if i in self._tracked}
 
     def stock_on_hand(self, warehouse_id: int, category_id: int | None) -> list[tuple[int, str, Decimal]]:

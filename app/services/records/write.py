@@ -36,7 +36,7 @@ from app.services.records.audit import (
     write_audit_rows,
     write_created_audit,
 )
-from app.services.records.bulk import among, insert_columns, insert_rows, new_ids
+from app.services.records.bulk import among, insert_columns, new_ids
 from app.services.records.codes import code_key, normalise_code, same_code
 from app.services.records.computed import (
     StreamedLines,
@@ -489,15 +489,19 @@ class RecordService:
         apply_lines_computed(self.registry, line_model, lines, header)
         with self._flush_errors(model, ref):
             self.session.flush()  # the changed lines (and the header's snapshot time)
-            for line, pk in zip(new, new_ids(self.session, table, len(new)), strict=True):
+            pks = new_ids(self.session, table, len(new))
+            for line, pk in zip(new, pks, strict=True):
                 line.id, line.version = pk, 1
-            insert_rows(
-                self.session,
-                table,
-                [{"id": line.id, "version": 1} | {column: line.__dict__[column] for column in stored} for line in new],
+            # the new lines as columns, taken once: inserted (COPY on PostgreSQL) and snapshotted for the audit
+            taken = {
+                column: [line.__dict__[column] for line in new] for column in blank if column not in ("id", "version")
+            }
+            taken |= {"id": pks, "version": [1] * len(new)}
+            insert_columns(
+                self.session, table, {"id": pks, "version": taken["version"]} | {c: taken[c] for c in stored}
             )
         # the lines as written, in the JSON `audit_row` makes of their snapshots: the new ones column by column
-        snapped = snapshot_many(line_model, {column: [line.__dict__[column] for line in new] for column in blank})
+        snapped = snapshot_many(line_model, {column: taken[column] for column in blank})
         after = json_objects(snapped) if new else []
         after += [encoded(snapshot(line_model, line)) for line, _ in changed]
         self._audit(model.key, row.id, "update", {"lines": [before for _, before in changed]}, lines_json(after))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from itertools import compress
+from operator import is_not
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, inspect, select, text, update
@@ -207,10 +209,14 @@ class ReadRow:
         """The columns set to another value since the row was read (by type and value: 1 and 1.00 as decimals
         are the same amount, None only equals None)."""
         names, values = self.__dict__["_read"]
+        now = list(map(self.__dict__.__getitem__, names))
+        moved = list(map(is_not, now, values))  # a column not set is the very value read: compared in C first
+        if not any(moved):
+            return {}
         return {
             name: new
-            for name, old, new in zip(names, values, map(self.__dict__.__getitem__, names), strict=True)
-            if new is not old and (type(new) is not type(old) or new != old)  # a column not set is the very value read
+            for name, old, new in compress(zip(names, values, now, strict=True), moved)
+            if type(new) is not type(old) or new != old
         }
 
 
@@ -218,24 +224,32 @@ def read_rows(session: Session, table: Table, where: Any) -> list[ReadRow]:
     """The rows of `table` matching `where`, every column, as ReadRows (through the session's connection: the
     transaction's, no ORM loading)."""
     names = tuple(column.name for column in table.c)
-    return [ReadRow(names, row) for row in session.connection().execute(select(*table.c).where(where))]
+    return [ReadRow(names, row) for row in session.connection().execute(select(*table.c).where(where)).all()]
 
 
-def write_read_rows(session: Session, table: Table, rows: Sequence[ReadRow]) -> None:
+def write_read_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[ReadRow],
+    together: Callable[[tuple[Table, list[dict[str, Any]]] | None], None] | None = None,
+) -> None:
     """Write what was set on these ReadRows since they were read, as `write_changed` does for ORM rows: one
-    UPDATE per set of changed columns, each row's version checked (StaleDataError) and raised by one."""
+    UPDATE per set of changed columns, each row's version checked (StaleDataError) and raised by one.
+    `together` (a posting's stock writer), as for `write_changed`: called once, with the first group's (table,
+    rows) to write in its own statement (None when nothing changed)."""
     groups: dict[tuple[str, ...], list[tuple[ReadRow, dict[str, Any]]]] = defaultdict(list)
     for row in rows:
         changed = row.changed()
         if changed and "id" not in changed and "version" not in changed:
             groups[tuple(sorted(changed))].append((row, changed))
-    for members in groups.values():
-        bulk_update(
-            session,
-            table,
-            [{"id": row.id, "_version": row.version} | changed for row, changed in members],  # type: ignore[attr-defined]
-            versioned=True,
-        )
+    if together is not None and not groups:
+        together(None)
+    for n, members in enumerate(groups.values()):
+        written = [{"id": row.id, "_version": row.version} | changed for row, changed in members]  # type: ignore[attr-defined]
+        if n == 0 and together is not None:
+            together((table, written))
+        else:
+            bulk_update(session, table, written, versioned=True)
         for row, _ in members:
             names = row.__dict__["_read"][0]
             now = row.__dict__

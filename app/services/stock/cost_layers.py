@@ -34,10 +34,10 @@ def read_layers(
     stock = (cost_layer.c.item_id, cost_layer.c.warehouse_id, cost_layer.c.batch)
     for part in chunked(sorted(keys)):
         chosen = select(cost_layer).where(keys_among(session, stock, part), cost_layer.c.is_open.is_(True))
-        rows.extend(session.execute(chosen))
+        rows.extend(session.execute(chosen).all())
     seen = {row.id for row in rows}
     for ids in chunked(sorted(set(layer_ids) - seen)):
-        rows.extend(session.execute(select(cost_layer).where(cost_layer.c.id.in_(ids))))
+        rows.extend(session.execute(select(cost_layer).where(cost_layer.c.id.in_(ids))).all())
     for row in sorted(rows, key=lambda row: row.id):
         found[(row.item_id, row.warehouse_id, row.batch)].append(
             Layer(row.id, row.remaining_qty, row.remaining_value, row.kind, row.merged)

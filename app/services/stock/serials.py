@@ -64,7 +64,7 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
     stmt = _tracking_statement(registry, dialect)
     rows: list[Any] = []
     for part in chunked(ids):  # in id order, chunk after chunk
-        rows.extend(session.execute(stmt, {"ids": list(part)}))
+        rows.extend(session.execute(stmt, {"ids": list(part)}).all())
     return {
         row.id: Tracking(
             row.sku,

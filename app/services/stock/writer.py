@@ -425,7 +425,7 @@ class StockWriter:
         stmt = _lock_statement(self.registry, dialect)
         locked: list[Any] = []
         for part in chunked(keys):
-            locked.extend(self.session.execute(stmt, keys_among_values(dialect, "k", 3, part)))
+            locked.extend(self.session.execute(stmt, keys_among_values(dialect, "k", 3, part)).all())
         return locked
 
     def _create_rows(self, keys: list[StockKey]) -> list[_NewRow]:
