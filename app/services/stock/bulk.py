@@ -254,7 +254,7 @@ def write_read_rows(
             names = row.__dict__["_read"][0]
             now = row.__dict__
             now["version"] += 1
-            row.__dict__["_read"] = (names, tuple(now[name] for name in names))
+            row.__dict__["_read"] = (names, tuple(map(now.__getitem__, names)))
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool, str], Any] = {}

@@ -65,18 +65,11 @@ def item_tracking(session: Session, registry: Any, item_ids: Iterable[int]) -> d
     rows: list[Any] = []
     for part in chunked(ids):  # in id order, chunk after chunk
         rows.extend(session.execute(stmt, {"ids": list(part)}).all())
-    return {
-        row.id: Tracking(
-            row.sku,
-            bool(row.track_batch),
-            bool(row.track_serial),
-            row.shelf_life_days,
-            row.unit_id,
-            row.name or "",
-            row.costing == FIFO,
-            bool(row.allow_negative),
+    return {  # the row unpacked in its statement's column order (not a look-up by name per column)
+        pk: Tracking(
+            sku, bool(batch), bool(serial), shelf_life, unit_id, unit_name or "", costing == FIFO, bool(negative)
         )
-        for row in rows
+        for pk, sku, batch, serial, shelf_life, unit_id, unit_name, costing, negative in rows
     }
 
 
