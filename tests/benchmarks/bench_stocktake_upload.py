@@ -20,7 +20,8 @@ Floor, measured in the same run on the same rows: the calamine read of the file 
 rows (COPY; tests/benchmarks/spreadsheet_floor.py), plus the ledger's bare insert of the stocktake's moves, balance
 and line updates (bench_stocktake_posting.floor, rolled back). The preview (dry_run) is timed and printed apart.
 Gated: upload + posting under 3x the floor, and the peak RSS while they run under 500 MB. Printed beside: the CPU
-time each step took in its process (the Python's share; on a loaded machine steadier than the wall time).
+time each step took in its process (the Python's share; on a loaded machine steadier than the wall time), and of
+it the CPU Python's cyclic garbage collector took (a gc callback).
 
 The upload and the posting each run in a process of their own (as two requests of a web worker would), started
 after the setup: the app created on the same database, its peak RSS (VmHWM) reset once it is up, and the peak
