@@ -19,7 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app.collab.owner_bell import install_owner_bell
     from app.config import build_config
-    from app.extensions import csrf, db, install_idle_ping, install_sqlite_behaviour
+    from app.extensions import csrf, db, install_idle_ping, install_lazy_begin, install_sqlite_behaviour
     from app.jobs.startup import install_jobs
     from app.meta.registry import RegistryHolder
     from app.services.records.with_commit import install_commit_with
@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         install_sqlite_behaviour(db.engine)
         install_idle_ping(db.engine)
         install_commit_with(db.engine)
+        app.extensions["jxc_lazy_begin"] = install_lazy_begin(db.engine)
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         holder = RegistryHolder(Path(app.config["JXC_METADATA_DIR"]), User.__table__)

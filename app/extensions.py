@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,56 @@ def install_idle_ping(engine: Engine) -> None:
             raise DisconnectionError() from exc
         if not alive:
             raise DisconnectionError()
+
+
+# Execution options of a read-only request's connection on PostgreSQL (see install_lazy_begin).
+LAZY_BEGIN = {"isolation_level": "AUTOCOMMIT", "jxc_lazy_begin": True}
+_PLAIN_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# What a SELECT may do besides reading: row locks, sequences, advisory locks, settings, notifications,
+# a transaction id, large objects. A false match only begins the transaction sooner.
+_NOT_ONLY_READ = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+|KEY\s+)?(?:UPDATE|SHARE)\b|nextval|setval|advisory|set_config|pg_notify|txid|xact|\blo_",
+    re.IGNORECASE,
+)
+
+
+def install_lazy_begin(engine: Engine) -> bool:
+    """PostgreSQL: a read-only request (`LAZY_BEGIN`, set by the request hooks) sends no BEGIN and no ROLLBACK.
+
+    psycopg begins a transaction with a BEGIN of its own round trip before the first statement, and the
+    session's close ends it with a ROLLBACK: two of the four round trips of a request that reads only the
+    stamps and its sign-in, each a wait for a core on a loaded machine. A read-only request's connection is
+    in autocommit until a statement that is not a plain SELECT (a write, SAVEPOINT, SET LOCAL, FOR UPDATE, a
+    sequence, an advisory lock, a server-side cursor): the transaction begins before that statement and
+    runs to the commit or the closing ROLLBACK as in any other request. Under READ COMMITTED every statement
+    reads its own snapshot anyway, so the reads before it see what they would have seen in the transaction;
+    what a transaction adds to reads (row locks, advisory locks, SET LOCAL) begins it. The connection leaves
+    autocommit when it goes back to the pool (SQLAlchemy resets the isolation level it was given)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    from psycopg import ServerCursor
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_before_write(conn: Any, cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool) -> None:
+        if not conn._execution_options.get("jxc_lazy_begin"):  # noqa: SLF001 - a dict look-up per statement
+            return
+        raw = cursor.connection
+        if raw.autocommit and (
+            many
+            or isinstance(cursor, ServerCursor)
+            or not _PLAIN_READ.match(statement)
+            or _NOT_ONLY_READ.search(statement)
+        ):
+            raw.autocommit = False  # psycopg sends BEGIN before this statement
+
+    return True
+
+
+def begin_now(connection: Any) -> None:
+    """Begin the transaction of a lazily begun connection before writing past SQLAlchemy (a COPY)."""
+    raw = connection.connection.driver_connection
+    if connection.get_execution_options().get("jxc_lazy_begin") and raw.autocommit:
+        raw.autocommit = False
 
 
 def owner_only(database: str | None) -> None:

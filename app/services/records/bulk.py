@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import NullType, TypeDecorator
 
+from app.extensions import begin_now
+
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert `rows` (dicts of column name -> value, all with the same keys) into `table`."""
@@ -47,6 +49,7 @@ def insert_columns(session: Session, table: Table, columns: dict[str, list[Any]]
     quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
     target = dialect.identifier_preparer.format_table(table)
     if copy:
+        begin_now(session.connection())  # COPY goes past SQLAlchemy's events
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as stream:
             for value in values:

@@ -1,0 +1,87 @@
+"""A read-only request on PostgreSQL sends no BEGIN and no ROLLBACK (app.extensions.install_lazy_begin): its
+connection is in autocommit until a statement that is not a plain SELECT, which begins the transaction that
+then runs to its commit or rollback as in any other request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from app.extensions import LAZY_BEGIN
+from tests.conftest import unique
+
+
+class Modes:
+    """Each statement sent while active, with its connection's autocommit and transaction status before it."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.sent: list[tuple[str, bool]] = []
+
+    def _seen(self, _conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        self.sent.append((statement, cursor.connection.autocommit))
+
+    def __enter__(self) -> Modes:
+        event.listen(self.engine, "before_cursor_execute", self._seen)  # after the app's own listener
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def _postgres(app: Any) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite begins in process: no round trip to save")
+
+
+def test_a_read_only_request_sends_every_statement_outside_a_transaction_a_write_inside_one(app, admin_api):
+    from app.extensions import db
+
+    _postgres(app)
+    with app.app_context():
+        engine = db.engine
+    with Modes(engine) as read:
+        assert admin_api.get("/api/v1/grid/unit/rows").status_code == 200
+    assert read.sent and all(autocommit for _, autocommit in read.sent), read.sent
+    code = unique("LB")
+    with Modes(engine) as write:
+        response = admin_api.post("/api/v1/unit/", json={"code": code, "name": code})
+    assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+    assert write.sent and not any(autocommit for _, autocommit in write.sent), write.sent
+
+
+def test_a_lazily_begun_connection_begins_before_what_a_transaction_changes(app):
+    from app.extensions import db
+
+    _postgres(app)
+    code = unique("LB")
+    with app.app_context():
+        connection = db.session.connection(execution_options=LAZY_BEGIN)
+        raw = connection.connection.driver_connection
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+        assert raw.autocommit and raw.info.transaction_status.name == "IDLE"  # no BEGIN was sent
+        connection.execute(text("SET LOCAL statement_timeout = '1234ms'"))
+        assert not raw.autocommit  # begun before the SET LOCAL, which therefore holds
+        assert connection.execute(text("SHOW statement_timeout")).scalar() == "1234ms"
+        db.session.rollback()
+        assert not raw.autocommit or raw.info.transaction_status.name == "IDLE"
+
+        connection = db.session.connection(execution_options=LAZY_BEGIN)
+        raw = connection.connection.driver_connection
+        connection.execute(text("SELECT id FROM unit ORDER BY id LIMIT 1 FOR UPDATE"))
+        assert not raw.autocommit and raw.info.transaction_status.name == "INTRANS"  # the row lock is held
+        db.session.rollback()
+
+        connection = db.session.connection(execution_options=LAZY_BEGIN)
+        assert connection.execute(text("SELECT count(*) FROM unit WHERE code = :c"), {"c": code}).scalar() == 0
+        connection.execute(text("INSERT INTO unit (code, name, version) VALUES (:c, :c, 1)"), {"c": code})
+        connection.execute(text("INSERT INTO unit (code, name, version) VALUES (:c, :c, 1)"), {"c": code + "b"})
+        db.session.rollback()  # both writes were in one transaction: neither is kept
+        assert db.session.execute(text("SELECT count(*) FROM unit WHERE code LIKE :c"), {"c": code + "%"}).scalar() == 0
+        db.session.rollback()
+    with app.app_context():
+        connection = db.session.connection()  # back in the pool, the connection left autocommit
+        assert not connection.connection.driver_connection.autocommit
+        db.session.rollback()
