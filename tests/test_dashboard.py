@@ -73,6 +73,26 @@ def test_waiting_for_my_approval(app, api_as):
         db.session.rollback()
 
 
+def test_the_inbox_statement_is_kept_for_who_sees_every_row(app, api_as):
+    """The menu's 待审批 look is one statement built once per metadata version and set of models to approve for
+    users without a row scope (a user with one gets a statement with their scope in it, never a kept one)."""
+    from app.extensions import registry
+
+    api_as("manager")  # the users exist
+    with app.app_context():
+        sm, reg = app.appbuilder.sm, registry()
+        for username in ("admin", "u_manager", "u_finance"):
+            access = access_for(sm.find_user(username=username))
+            documents = [m for m in reg.meta.models.values() if m.kind == "document" and access.can(m.key, "approve")]
+            assert documents and all(access.scope(m) is None for m in documents)
+            waiting_for(db.session, access)
+            kept = reg.cache.get(("inbox_pending", tuple(m.key for m in documents)))
+            assert kept is not None and "UNION ALL" in str(kept)
+            waiting_for(db.session, access)
+            assert reg.cache[("inbox_pending", tuple(m.key for m in documents))] is kept  # built once
+        db.session.rollback()
+
+
 def test_home_page_shows_the_tiles_the_reader_may_see(login_as):
     manager = login_as("manager").get("/").get_data(as_text=True)
     assert 'id="tile-approvals"' in manager and 'id="tile-stock_value"' in manager

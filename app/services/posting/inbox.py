@@ -66,13 +66,25 @@ def _pending(session: Session, access: Access) -> list[tuple[Any, list[Any]]]:
     models = [m for m in registry.meta.models.values() if m.kind == "document" and access.can(m.key, "approve")]
     if not models:
         return []
-    parts = []
-    for model in models:
-        cls = registry.cls(model.key)
-        pending = base_select(access, model).where(cls.status == Status.PENDING)
-        parts.append(pending.with_only_columns(literal(model.key).label("model"), cls.id.label("id")))
+
+    def build() -> Any:
+        parts = []
+        for model in models:
+            cls = registry.cls(model.key)
+            pending = base_select(access, model).where(cls.status == Status.PENDING)
+            parts.append(pending.with_only_columns(literal(model.key).label("model"), cls.id.label("id")))
+        return union_all(*parts)
+
+    # Without a row scope (an admin, or roles that see every row) the statement is the same for every such
+    # user of this metadata version: built once (it was a tenth of a page's time: ~15 selects each request).
+    if all(access.scope(model) is None for model in models):
+        for model in models:
+            access.require(model.key, "read")
+        stmt = registry.kept(("inbox_pending", tuple(model.key for model in models)), build)
+    else:
+        stmt = build()
     ids: dict[str, list[int]] = {}
-    for key, pk in session.execute(union_all(*parts)):
+    for key, pk in session.execute(stmt):
         ids.setdefault(key, []).append(pk)
     out = []
     for model in models:
