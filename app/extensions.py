@@ -95,7 +95,11 @@ def install_lazy_begin(engine: Engine) -> bool:
     runs to the commit or the closing ROLLBACK as in any other request. Under READ COMMITTED every statement
     reads its own snapshot anyway, so the reads before it see what they would have seen in the transaction;
     what a transaction adds to reads (row locks, advisory locks, SET LOCAL) begins it. The connection leaves
-    autocommit when it goes back to the pool (SQLAlchemy resets the isolation level it was given)."""
+    autocommit when it goes back to the pool (SQLAlchemy resets the isolation level it was given).
+
+    Such a request prepares no statement (`read_only_connection`): psycopg prepares a statement at its fifth
+    execution on a connection, a count its ROLLBACK used to reset at the end of every read; kept across
+    requests, it prepared the grid's searches, which PostgreSQL may then plan once for every pattern."""
     if engine.dialect.name != "postgresql":
         return False
     from psycopg import ServerCursor
@@ -113,7 +117,24 @@ def install_lazy_begin(engine: Engine) -> bool:
         ):
             raw.autocommit = False  # psycopg sends BEGIN before this statement
 
+    @event.listens_for(engine, "checkin")
+    def _prepare_again(dbapi_connection: Any, record: Any) -> None:
+        if "jxc_prepare_threshold" in record.info and dbapi_connection is not None:
+            dbapi_connection.prepare_threshold = record.info.pop("jxc_prepare_threshold")
+
     return True
+
+
+def read_only_connection(session: Any) -> Any:
+    """The session's connection for a read-only request: autocommit until a statement that is not a plain
+    SELECT, no statement prepared (see install_lazy_begin)."""
+    connection = session.connection(execution_options=LAZY_BEGIN)
+    info = connection.connection.info  # the pooled connection's, kept until its checkin
+    if "jxc_prepare_threshold" not in info:
+        raw = connection.connection.driver_connection
+        info["jxc_prepare_threshold"] = raw.prepare_threshold
+        raw.prepare_threshold = None
+    return connection
 
 
 def begin_now(connection: Any) -> None:

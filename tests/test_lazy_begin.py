@@ -14,14 +14,14 @@ from tests.conftest import unique
 
 
 class Modes:
-    """Each statement sent while active, with its connection's autocommit and transaction status before it."""
+    """Each statement sent while active, with its connection's autocommit and prepare threshold before it."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self.sent: list[tuple[str, bool]] = []
+        self.sent: list[tuple[str, bool, int | None]] = []
 
     def _seen(self, _conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        self.sent.append((statement, cursor.connection.autocommit))
+        self.sent.append((statement, cursor.connection.autocommit, cursor.connection.prepare_threshold))
 
     def __enter__(self) -> Modes:
         event.listen(self.engine, "before_cursor_execute", self._seen)  # after the app's own listener
@@ -44,12 +44,14 @@ def test_a_read_only_request_sends_every_statement_outside_a_transaction_a_write
         engine = db.engine
     with Modes(engine) as read:
         assert admin_api.get("/api/v1/grid/unit/rows").status_code == 200
-    assert read.sent and all(autocommit for _, autocommit in read.sent), read.sent
+    assert read.sent and all(autocommit for _, autocommit, _ in read.sent), read.sent
+    assert all(threshold is None for _, _, threshold in read.sent)  # a read-only request prepares nothing
     code = unique("LB")
     with Modes(engine) as write:
         response = admin_api.post("/api/v1/unit/", json={"code": code, "name": code})
     assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
-    assert write.sent and not any(autocommit for _, autocommit in write.sent), write.sent
+    assert write.sent and not any(autocommit for _, autocommit, _ in write.sent), write.sent
+    assert all(threshold is not None for _, _, threshold in write.sent)  # given back at the checkin
 
 
 def test_a_lazily_begun_connection_begins_before_what_a_transaction_changes(app):

@@ -12,7 +12,7 @@ from flask_jwt_extended import get_current_user, verify_jwt_in_request
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 
-from app.extensions import LAZY_BEGIN, db, registry_holder, write_intent
+from app.extensions import db, read_only_connection, registry_holder, write_intent
 from app.i18n import LOCALES, t
 from app.services.records.audit import request_id_var
 from app.services.records.settings import settings_read_at
@@ -43,7 +43,7 @@ def _start_request() -> Any:
     if "locale" not in session:
         session["locale"] = request.accept_languages.best_match(LOCALES) or "zh"
     lazy = not writes and current_app.extensions.get("jxc_lazy_begin") and not db.session().in_transaction()
-    connection = db.session.connection(execution_options=LAZY_BEGIN) if lazy else db.session.connection()
+    connection = read_only_connection(db.session) if lazy else db.session.connection()
     stamps = registry_holder().refresh_if_stale(connection)
     if stamps.reloaded:
         g.jxc_registry_reloaded = True
