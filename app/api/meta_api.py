@@ -9,12 +9,13 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
-from app.api.responses import service_errors
+from app.api.responses import kept_answer, service_errors
 from app.api.schema import add_model_key_parameter
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry, registry_holder
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
+from app.services.access.rights import Access
 from app.services.records.audit_read import recent_audit
 from app.services.records.query import BadQuery
 from app.services.records.runtime_fields import add_field
@@ -51,26 +52,7 @@ class MetaApi(BaseApi):
             200:
               description: Models
         """
-        access = current_access()
-        result = []
-        for model in registry().meta.models.values():
-            if not access.can(model.key, "read"):
-                continue
-            result.append(
-                {
-                    "key": model.key,
-                    "label": label(model.label, model.key),
-                    "labels": model.label,
-                    "kind": model.kind,
-                    "business_key": model.business_key,
-                    "parent": model.parent,
-                    "fields": [
-                        dict(spec.to_dict(), name=spec.name, origin=spec.origin, writable=access.can_write(model, spec))
-                        for spec in access.visible_fields(model)
-                    ],
-                }
-            )
-        return self.response(200, version=registry().version, result=result)
+        return kept_answer(current_access(), "meta_models", None, _models_answer)
 
     @expose("/<model_key>/fields", methods=["POST"])
     @protect()
@@ -101,6 +83,29 @@ class MetaApi(BaseApi):
         """
         spec = add_field(session(), registry_holder(), current_access(), model_key, request.get_json(silent=True))
         return self.response(201, result=dict(spec.to_dict(), name=spec.name), version=registry().version)
+
+
+def _models_answer(access: Access) -> dict[str, Any]:
+    """`/meta/models`'s answer: the models `access` may read, each with the fields it may see."""
+    result = []
+    for model in access.registry.meta.models.values():
+        if not access.can(model.key, "read"):
+            continue
+        result.append(
+            {
+                "key": model.key,
+                "label": label(model.label, model.key),
+                "labels": model.label,
+                "kind": model.kind,
+                "business_key": model.business_key,
+                "parent": model.parent,
+                "fields": [
+                    dict(spec.to_dict(), name=spec.name, origin=spec.origin, writable=access.can_write(model, spec))
+                    for spec in access.visible_fields(model)
+                ],
+            }
+        )
+    return {"version": access.registry.version, "result": result}
 
 
 MAX_AUDIT_PAGE = 500

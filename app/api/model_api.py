@@ -6,6 +6,7 @@ field added at run time is in the API and in OpenAPI at once, with no view re-cr
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from apispec import APISpec
@@ -14,7 +15,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.api.schemas import get_item_schema, get_list_schema
 from flask_appbuilder.security.decorators import protect
 
-from app.api.responses import service_errors
+from app.api.responses import kept_answer, service_errors
 from app.api.rison_args import rison
 from app.api.schema import model_schemas
 from app.documents.flow import REQUEST, flow_of, money_targets_of, open_lines_json, targets_of
@@ -26,7 +27,7 @@ from app.extensions import registry
 from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
-from app.services.access.rights import permission_resource
+from app.services.access.rights import Access, permission_resource
 from app.services.money.invoices import record_invoice, withdraw_invoice
 from app.services.money.open_items import request_from_receipts
 from app.services.posting.autopost import post_on_save
@@ -315,31 +316,8 @@ class ModelApi(BaseApi):
             200:
               description: Info
         """
-        access = current_access()
-        model = self.model
-        fields = []
-        for spec in access.visible_fields(model):
-            info: dict[str, Any] = {
-                "name": spec.name,
-                "label": label(spec.label, spec.name),
-                "description": label(spec.help),
-                "type": spec.type,
-                "required": spec.required,
-                "readonly": not access.can_write(model, spec),
-            }
-            if spec.options:
-                info["options"] = [{"value": o.value, "label": label(o.label)} for o in spec.options]
-            if spec.to:
-                info["to"] = spec.to
-            fields.append(info)
-        return self.response(
-            200,
-            fields=fields,
-            add_columns=[_fab_column(f) for f in fields if not f["readonly"]],
-            edit_columns=[_fab_column(f) for f in fields if not f["readonly"]],
-            filters={s.name: list(FIELD_TYPES[s.type].filter_ops) for s in access.visible_fields(model)},
-            permissions=[f"can_{a}" for a in registry().meta.actions if access.can(model.key, a)],
-        )
+        build = functools.partial(_info_answer, self.model_key)
+        return kept_answer(current_access(), "model_info", self.model_key, build)
 
     @expose("/<int:pk>/history", methods=["GET"])
     @protect()
@@ -709,6 +687,34 @@ class ModelApi(BaseApi):
         doc = action(service, self.model_key, pk, version)
         result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
         return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
+
+
+def _info_answer(model_key: str, access: Access) -> dict[str, Any]:
+    """`_info`'s answer: the fields of the model `access` may see (which it may write, their filters) and the
+    actions it may take."""
+    model = access.registry.model(model_key)
+    fields = []
+    for spec in access.visible_fields(model):
+        info: dict[str, Any] = {
+            "name": spec.name,
+            "label": label(spec.label, spec.name),
+            "description": label(spec.help),
+            "type": spec.type,
+            "required": spec.required,
+            "readonly": not access.can_write(model, spec),
+        }
+        if spec.options:
+            info["options"] = [{"value": o.value, "label": label(o.label)} for o in spec.options]
+        if spec.to:
+            info["to"] = spec.to
+        fields.append(info)
+    return {
+        "fields": fields,
+        "add_columns": [_fab_column(f) for f in fields if not f["readonly"]],
+        "edit_columns": [_fab_column(f) for f in fields if not f["readonly"]],
+        "filters": {s.name: list(FIELD_TYPES[s.type].filter_ops) for s in access.visible_fields(model)},
+        "permissions": [f"can_{a}" for a in access.registry.meta.actions if access.can(model.key, a)],
+    }
 
 
 # FAB's _info names a column's type after its marshmallow field (FAB clients read it to pick an input)

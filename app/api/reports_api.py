@@ -10,9 +10,10 @@ from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
-from app.api.responses import service_errors
+from app.api.responses import kept_answer, service_errors
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
+from app.services.access.rights import Access
 from app.services.records.query import BadQuery
 from app.web.context import current_access, request_user, session
 from reports.context import Page
@@ -50,6 +51,28 @@ def file_response(data: bytes, mimetype: str, key: str, name: str) -> Response:
     return response
 
 
+def _report_list(access: Access) -> dict[str, Any]:
+    """The list's answer: the reports `access` may run, with their parameters."""
+    result = [
+        {
+            "name": report.key,
+            "label": label(report.label, report.key),
+            "help": label(report.help, ""),
+            "params": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "label": label(p.label, p.name),
+                    "options": [{"value": v, "label": label(text, v)} for v, text in p.options],
+                }
+                for p in report.params
+            ],
+        }
+        for report in available(access)
+    ]
+    return {"result": result}
+
+
 class ReportsApi(BaseApi):
     """Reports, always run as the reader (row scope, masks, the sources they may read)."""
 
@@ -71,24 +94,7 @@ class ReportsApi(BaseApi):
             200:
               description: '{result: [{name, label, help, params: [{name, type, label, options}]}]}'
         """
-        result = [
-            {
-                "name": report.key,
-                "label": label(report.label, report.key),
-                "help": label(report.help, ""),
-                "params": [
-                    {
-                        "name": p.name,
-                        "type": p.type,
-                        "label": label(p.label, p.name),
-                        "options": [{"value": v, "label": label(text, v)} for v, text in p.options],
-                    }
-                    for p in report.params
-                ],
-            }
-            for report in available(current_access())
-        ]
-        return jsonify({"result": result})
+        return kept_answer(current_access(), "report_list", None, _report_list)
 
     @expose("/<name>", methods=["GET"])
     @signed_in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class Registry:
     tables: MetaData
     # what is computed from this version only (field masks per set of roles ...): a new version starts empty
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def kept(self, key: Any, build: Callable[[], Any]) -> Any:
         """What `build()` makes from this version only (a statement with its values as parameters, ...), made
@@ -38,6 +40,23 @@ class Registry:
         found = self.cache.get(key, _MISSING)
         if found is _MISSING:
             found = self.cache[key] = build()
+        return found
+
+    def kept_recent(self, kind: str, key: Any, build: Callable[[], Any], limit: int) -> Any:
+        """Like `kept`, for what this version's answers are per reader too (their rights, their language):
+        the `limit` most recently used of `kind` are kept, so many kinds of reader cannot grow it without
+        bound."""
+        with self._recent_lock:
+            recent = self.cache.setdefault(("recent", kind), OrderedDict())
+            found = recent.get(key, _MISSING)
+            if found is not _MISSING:
+                recent.move_to_end(key)
+                return found
+        found = build()  # outside the lock: two threads may both build it, either result is the same
+        with self._recent_lock:
+            recent[key] = found
+            if len(recent) > limit:
+                recent.popitem(last=False)
         return found
 
     def model(self, key: str) -> ModelSpec:

@@ -57,6 +57,23 @@ class Access:
         self._seen = self.registry.cache.setdefault(("can_see", self.role_names, self.price_blind), {})
 
     @property
+    def rights_key(self) -> tuple[tuple[str, ...], bool, frozenset[tuple[str, str]]]:
+        """(roles, 价格屏蔽, permission set): all that `can`, `can_see`, `can_write` and `visible_fields` read of
+        the user, so all that decides which models, actions and fields they see (not which rows: no row scope).
+        An admin's permissions are never read (the empty set)."""
+        if self.is_admin:
+            return self.role_names, self.price_blind, frozenset()
+        if self.load_permissions is not None:
+            self.permissions, self.load_permissions = self.load_permissions(), None
+        return self.role_names, self.price_blind, self.permissions
+
+    def rights_only(self) -> Access:
+        """An Access holding `rights_key` and nothing else of the user (no id, no row scope levels): what is built
+        from it is the same for every user with the same key, and may be kept under it."""
+        role_names, price_blind, permissions = self.rights_key
+        return Access(self.registry, None, "", role_names, permissions, price_blind)
+
+    @property
     def is_admin(self) -> bool:
         """Admins see and do everything."""
         return ADMIN_ROLE in self.role_names
