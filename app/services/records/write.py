@@ -493,13 +493,9 @@ class RecordService:
             for line, pk in zip(new, pks, strict=True):
                 line.id, line.version = pk, 1
             # the new lines as columns, taken once: inserted (COPY on PostgreSQL) and snapshotted for the audit
-            taken = {
-                column: [line.__dict__[column] for line in new] for column in blank if column not in ("id", "version")
-            }
+            taken = {column: [line.__dict__[column] for line in new] for column in blank}
             taken |= {"id": pks, "version": [1] * len(new)}
-            insert_columns(
-                self.session, table, {"id": pks, "version": taken["version"]} | {c: taken[c] for c in stored}
-            )
+            insert_columns(self.session, table, {column: taken[column] for column in ("id", "version", *stored)})
         # the lines as written, in the JSON `audit_row` makes of their snapshots: the new ones column by column
         snapped = snapshot_many(line_model, {column: taken[column] for column in blank})
         after = json_objects(snapped) if new else []
