@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from app.extensions import LAZY_BEGIN
+from app.extensions import LAZY_BEGIN, only_reads
 from tests.conftest import unique
 
 
@@ -87,3 +87,25 @@ def test_a_lazily_begun_connection_begins_before_what_a_transaction_changes(app)
         connection = db.session.connection()  # back in the pool, the connection left autocommit
         assert not connection.connection.driver_connection.autocommit
         db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("statement", "reads_only"),
+    [
+        ("SELECT item.id FROM item WHERE item.sku = %(sku)s", True),
+        ("  select count(*) from stock_move", True),
+        ("SELECT id FROM stock_balance WHERE item_id = %(i)s FOR UPDATE", False),
+        ("SELECT id FROM stock_balance ORDER BY id for no key update", False),
+        ("SELECT id FROM document FOR SHARE SKIP LOCKED", False),
+        ("SELECT nextval('doc_no_seq')", False),
+        ("SELECT pg_advisory_xact_lock(%(key)s)", False),
+        ("SELECT set_config('jxc.user', %(u)s, true)", False),
+        ("UPDATE item SET name = %(n)s WHERE id = %(id)s", False),
+        ("WITH moved AS (INSERT INTO stock_move DEFAULT VALUES RETURNING id) SELECT id FROM moved", False),
+        ("SAVEPOINT sa_savepoint_1", False),
+    ],
+)
+def test_only_plain_reads_stay_outside_a_transaction_the_same_answer_from_the_kept_one(statement, reads_only):
+    """The classification is kept per statement text: asked again, the same text gets the same answer."""
+    assert only_reads(statement) is reads_only
+    assert only_reads(statement) is reads_only
