@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web.maintenance import install_maintenance
     from app.web.prefs import install_language_memory
     from app.web.security import install_request_hooks
+    from app.web.session_cookie import install_session_cookies
     from app.web.static_cache import install_static_cache
 
     settings = build_config(config)
@@ -56,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     install_request_hooks(app)
     install_limited_endpoints(app, appbuilder.sm.limiter)
+    install_session_cookies(app)
     install_maintenance(app)  # first of the hooks that may touch the database while a restore runs
     install_input_checks(app)  # before it, a body too large is refused before anything reads it
     install_language_memory(app)
