@@ -32,6 +32,9 @@ def test_every_route_the_limiter_would_limit_runs_its_hook(app):
     # the sign-ins are limited (page and API), and the hook is skipped for the rest, the grid among them
     assert {"AuthDBView.login", "JxcSecurityApi.login"} <= limited
     assert "GridApi.rows" in skipped and len(skipped) > 10 * len(limited)
+    hooks = app.before_request_funcs[None]  # the limiter's own hook is replaced by the one that asks first
+    assert limiter._check_request_limit not in hooks
+    assert any(hook.__name__ == "check_where_limited" for hook in hooks)
 
 
 def test_a_limit_added_while_the_app_runs_holds_at_once(app, admin_api):
