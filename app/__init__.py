@@ -28,9 +28,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.views.templating import install_template_helpers
     from app.web.faults import install_fault_pages
     from app.web.inputs import install_converters, install_input_checks
+    from app.web.limited_endpoints import install_limited_endpoints
     from app.web.maintenance import install_maintenance
     from app.web.prefs import install_language_memory
     from app.web.security import install_request_hooks
+    from app.web.session_cookie import install_session_cookies
     from app.web.static_cache import install_static_cache
 
     settings = build_config(config)
@@ -54,6 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("JXC_HTTPS"):  # behind one TLS proxy (docker/compose.yaml): its X-Forwarded-* are true
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     install_request_hooks(app)
+    install_limited_endpoints(app, appbuilder.sm.limiter)
+    install_session_cookies(app)
     install_maintenance(app)  # first of the hooks that may touch the database while a restore runs
     install_input_checks(app)  # before it, a body too large is refused before anything reads it
     install_language_memory(app)

@@ -36,16 +36,29 @@ def _alive(pid: int) -> bool:
 
 
 def maintenance(instance: Path | str) -> dict[str, Any] | None:
-    """The flag's contents while maintenance is on, else None."""
-    path = Path(instance) / FLAG
+    """The flag's contents while maintenance is on, else None. Asked before every request: read with plain
+    os calls (pathlib's objects and a text wrapper were two thirds of the check's time)."""
+    path = os.path.join(instance, FLAG)
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
+        info = json.loads(_read(path))
     except (FileNotFoundError, ValueError):
         return None
     if info.get("host") == socket.gethostname() and not _alive(int(info.get("pid", 0))):
-        path.unlink(missing_ok=True)  # its restore died: nothing was switched half-way (see restore.py)
+        Path(path).unlink(missing_ok=True)  # its restore died: nothing was switched half-way (see restore.py)
         return None
     return info
+
+
+def _read(path: str) -> bytes:
+    """A small file's bytes (FileNotFoundError when there is none)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = [os.read(fd, 4096)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 4096))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -65,7 +78,7 @@ def maintenance_mode(instance: Path | str, reason: str) -> Iterator[None]:
 def generation(instance: Path | str) -> int:
     """How many restores have switched the database of this instance."""
     try:
-        return int((Path(instance) / GENERATION).read_text().strip() or 0)
+        return int(_read(os.path.join(instance, GENERATION)).strip() or 0)
     except (FileNotFoundError, ValueError):
         return 0
 
