@@ -49,10 +49,13 @@ def _send_kept(connection: Connection) -> None:
     raw: Any = connection.connection.driver_connection  # psycopg.Connection
     statement: Any = None
     try:
-        with raw.pipeline():
+        with raw.pipeline():  # its exit sends the one Sync and reads every answer: one round trip for all
             for statement, params in kept:
                 connection.execute(statement, params)  # queued: their answers come with the COMMIT's
-            raw.commit()  # the COMMIT and the pipeline's sync: one round trip for all
+            # queued too: psycopg's commit() would sync here, and the pipeline's exit sync again (a second round
+            # trip, for nothing); the connection reads as committed after the exit, so SQLAlchemy's commit that
+            # follows this event sends nothing
+            raw.execute(b"COMMIT", prepare=False)
     except raw.Error as exc:
         if STALE in str(exc):
             raise StaleDataError(str(exc).splitlines()[0]) from exc
