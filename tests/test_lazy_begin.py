@@ -109,3 +109,26 @@ def test_only_plain_reads_stay_outside_a_transaction_the_same_answer_from_the_ke
     """The classification is kept per statement text: asked again, the same text gets the same answer."""
     assert only_reads(statement) is reads_only
     assert only_reads(statement) is reads_only
+
+
+def test_a_posting_answers_outside_a_transaction_once_it_has_committed(app, admin_api):
+    """The submit's answer (its link labels) is read as a read-only request reads: no BEGIN before it, no
+    ROLLBACK at the request's end; the posting itself runs in its transaction, as before."""
+    from app.extensions import db
+    from tests.ledger_helpers import document, new_item, receive
+
+    _postgres(app)
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "2")
+    draft = document(admin_api, "sales_delivery", [{"item": sku, "qty": "4", "price": "5"}], warehouse="WH01")
+    with app.app_context():
+        engine = db.engine
+    with Modes(engine) as submit:
+        response = admin_api.post(f"/api/v1/sales_delivery/{draft['id']}/submit")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["result"]["status"] == "submitted"
+    statements = [statement for statement, _, _ in submit.sent]
+    written = next(n for n, statement in enumerate(statements) if "INSERT INTO stock_move" in statement)
+    assert not any(autocommit for _, autocommit, _ in submit.sent[: written + 1]), statements[: written + 1]
+    answer = submit.sent[written + 1 :]
+    assert answer and all(autocommit and threshold is None for _, autocommit, threshold in answer), answer

@@ -36,7 +36,7 @@ from app.services.records.audit_read import record_history
 from app.services.records.query import BadQuery, Filter, get_row, list_rows
 from app.services.records.serialize import rows_to_json
 from app.services.records.write import RecordService
-from app.web.context import current_access, session
+from app.web.context import answer_session, current_access, session
 from app.web.inputs import json_object
 
 
@@ -462,7 +462,7 @@ class ModelApi(BaseApi):
             raise ValidationFailed([CellError("lines", t("bad_id_list"))])
         service = PostingService(session(), access)
         doc = service.close(self.model_key, pk, ids)
-        result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
+        result = rows_to_json(answer_session(), access, self.model, [doc], with_lines=True)[0]
         return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
 
     @expose("/<int:pk>/flow", methods=["GET"])
@@ -685,7 +685,7 @@ class ModelApi(BaseApi):
         comment = body.get("comment")
         service.comment = comment.strip()[:500] if isinstance(comment, str) else ""
         doc = action(service, self.model_key, pk, version)
-        result = rows_to_json(session(), access, self.model, [doc], with_lines=True)[0]
+        result = rows_to_json(answer_session(), access, self.model, [doc], with_lines=True)[0]
         return self.response(200, id=pk, result=result, message=service.message, warnings=service.warnings)
 
 

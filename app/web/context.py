@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_jwt_extended import current_user as jwt_user
 from flask_jwt_extended import verify_jwt_in_request
 from flask_login import current_user
 
-from app.extensions import db
+from app.extensions import db, read_only_connection
 from app.services.access.rights import Access
 from app.services.users.access import access_for
 
@@ -51,4 +51,14 @@ def current_access() -> Access:
 
 def session() -> Any:
     """The SQLAlchemy session of this app context."""
+    return db.session
+
+
+def answer_session() -> Any:
+    """The session, for reading a write request's answer once its action has committed: on PostgreSQL those reads
+    go as a read-only request's (`read_only_connection`), without the BEGIN before them and the ROLLBACK when the
+    request ends, two round trips (a submit's answer reads its link labels in one statement). A write after it
+    begins its transaction as in a read-only request; inside a transaction still open, nothing changes."""
+    if current_app.extensions.get("jxc_lazy_begin") and not db.session().in_transaction():
+        read_only_connection(db.session)
     return db.session
