@@ -54,16 +54,19 @@ def test_a_delivery_sends_its_last_write_and_audit_row_with_the_commit(app, admi
     for sku in skus:
         assert balance(app, sku) == (Decimal("6"), Decimal("12"))
     piped = [statement for statement, in_pipeline in sent if in_pipeline]
+    order = [s for s, _ in sent]
+    audited = [s for s in order if "INSERT INTO jxc_audit" in s]
     if engine.dialect.name == "postgresql":
-        # the audit row (kept first), then the moves, balances and lines' cost: queued with the COMMIT, nothing after
-        assert len(piped) == 2, [s[:80] for s in piped]
-        assert piped[0].startswith("INSERT INTO jxc_audit") and "RETURNING" not in piped[0]
-        assert "INSERT INTO stock_move" in piped[1] and "UPDATE stock_balance" in piped[1]
-        order = [s for s, _ in sent]
-        assert order.index(piped[1]) == order.index(piped[0]) + 1
+        # the audit row, the moves, balances and lines' cost in one statement, queued with the COMMIT, nothing after
+        assert len(piped) == 1, [s[:80] for s in piped]
+        audit_part, _, rest = piped[0].partition("), inserted AS (INSERT INTO stock_move")
+        assert audit_part.startswith("WITH added AS (INSERT INTO jxc_audit") and "RETURNING" not in audit_part
+        assert "UPDATE stock_balance" in rest and "UPDATE sales_delivery_line" in rest
+        assert audited == piped
         assert order.index(piped[0]) == order.index(next(s for s in order if "FROM stock_balance" in s)) + 1
     else:
         assert piped == []
+        assert len(audited) == 1
     with app.app_context():
         from app.services.records.tables import audit_log
 
@@ -79,23 +82,32 @@ def test_a_delivery_sends_its_last_write_and_audit_row_with_the_commit(app, admi
 
 
 def test_what_is_kept_for_the_commit_is_all_or_nothing_with_its_transaction(app):
+    from sqlalchemy import insert
+
     from app.extensions import db
-    from app.services.records.audit import audit_change
+    from app.services.records.audit import audit_change, change_row
+    from app.services.records.tables import audit_log
     from app.services.records.with_commit import STALE, send_with_commit
 
     tag = unique("wc")
     with app.app_context():
         session, access = db.session, _access(app)
         postgresql = session.get_bind().dialect.name == "postgresql"
+
+        def kept(record: int) -> None:
+            send_with_commit(
+                session, insert(audit_log).inline(), change_row(access, tag, record, "kept", None, {"n": record})
+            )
+
         # kept, then the commit: sent with it, not before (on SQLite, at once)
-        audit_change(session, access, tag, 1, "kept", None, {"n": 1}, with_commit=True)
+        kept(1)
         assert _audit_rows(session, tag) == (0 if postgresql else 1)
         session.commit()
         assert _audit_rows(session, tag) == 1
         session.rollback()
         # a kept statement that fails: the commit raises and nothing of the transaction stays, nor the other kept
         audit_change(session, access, tag, 2, "at once", None, {"n": 2})
-        audit_change(session, access, tag, 3, "kept", None, {"n": 3}, with_commit=True)
+        kept(3)
         if postgresql:
             send_with_commit(session, text("SELECT CAST(:stale AS integer)"), {"stale": f"{STALE} 1"})
             with pytest.raises(StaleDataError):
@@ -103,7 +115,7 @@ def test_what_is_kept_for_the_commit_is_all_or_nothing_with_its_transaction(app)
             session.rollback()
             assert _audit_rows(session, tag) == 1
             # kept, then a rollback: forgotten, the next transaction's commit does not send it
-            audit_change(session, access, tag, 4, "kept", None, {"n": 4}, with_commit=True)
+            kept(4)
             session.rollback()
             session.execute(text("SELECT 1"))
             session.commit()
@@ -132,6 +144,7 @@ def test_lines_changed_meanwhile_refuse_the_write_sent_with_the_commit(app, admi
         place, name = session.execute(select(warehouse.c.id, warehouse.c.name).where(warehouse.c.code == "WH01")).one()
         session.rollback()
         row = change_row(_access(app), tag, pk, "stale", None, {"n": 1})
+        also = (audit_log, [change_row(_access(app), tag, pk, "also", None, {"n": 2})])  # written by the statement too
         with pytest.raises(StaleDataError):
             insert_and_update(
                 session,
@@ -141,6 +154,7 @@ def test_lines_changed_meanwhile_refuse_the_write_sent_with_the_commit(app, admi
                 [{"id": place, "name": "不该写入"}],
                 versioned=(item, [{"id": pk, "_version": version + 1, "cost_price": Decimal("1.00")}]),
                 with_commit=True,
+                also=also,
             )
             session.commit()
         session.rollback()
@@ -157,11 +171,12 @@ def test_lines_changed_meanwhile_refuse_the_write_sent_with_the_commit(app, admi
             [{"id": place, "name": name}],
             versioned=(item, [{"id": pk, "_version": version, "cost_price": Decimal("1.00")}]),
             with_commit=True,
+            also=also,
         )
         session.commit()
         assert session.execute(select(item.c.version, item.c.cost_price).where(item.c.id == pk)).one() == (
             version + 1,
             Decimal("1.00"),
         )
-        assert _audit_rows(session, tag) == 1
+        assert _audit_rows(session, tag) == 2
         session.rollback()

@@ -37,7 +37,7 @@ from app.services.money.cash import balances_now
 from app.services.money.invoices import refuse_cancel_when_invoiced
 from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
-from app.services.records.audit import audit_change
+from app.services.records.audit import audit_change, change_row, write_change_row
 from app.services.records.bulk import among, among_param, collector_paused
 from app.services.records.computed import apply_computed, apply_own_computed, own_inputs
 from app.services.records.query import get_row
@@ -275,8 +275,8 @@ class PostingService:
         credit limit, a serial on two lines, what follow-ons take from an order); a stocktake reads 5,000
         lines at a time and lets each chunk go before the next. Bad cells are named by their place in the
         whole document; the cells of every chunk are checked before a refusal. A chunk's lines are written once,
-        what was computed before posting with what posting set on them (one UPDATE, not two). The audit row is
-        written before the last chunk locks its stock rows (with the number of moves), the serials stored after it
+        what was computed before posting with what posting set on them (one UPDATE, not two). The audit row (with the
+        number of moves) is written by the last chunk's statement of moves and balances, the serials stored after it
         posts."""
         behaviour = self.registry.behaviour(model.key, self)
         stock = self._stock_writer()
@@ -300,9 +300,9 @@ class PostingService:
                     self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
                     count += len(effects)
                     directions.update(e.direction for e in effects)
-                    if last:  # audited with the commit where it commits (the same transaction: a refusal takes it back)
-                        self._audit(
-                            model, doc, action, before_status, Status.SUBMITTED, self.commit, moves=count, **marks
+                    if last:  # audited in the statement of the moves (the same transaction: a refusal takes it back)
+                        stock.audit(
+                            self._audit_row(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
                         )
                     try:
                         moves = stock.post(model, doc, effects, write=False)  # written below, by stock.write
@@ -408,13 +408,16 @@ class PostingService:
         """A fresh writer for the stock side of one posting (its serials are read anew each attempt)."""
         return StockWriter(self.session, self.registry, self.access.user_id, self.tracking, rollback=self.commit)
 
-    def _audit(
-        self, model: ModelSpec, doc: Any, action: str, before: str, after: str, with_commit: bool = False, **extra: Any
-    ) -> None:
+    def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
+        write_change_row(self.session, self._audit_row(model, doc, action, before, after, **extra))
+
+    def _audit_row(
+        self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any
+    ) -> dict[str, Any]:
+        """The audit row of an action on the document: its status before and after, and what the action adds."""
         if self.comment and action in ("approve", "reject"):
             extra["comment"] = self.comment
-        before_row, after_row = {"status": before}, {"status": after, **extra}
-        audit_change(self.session, self.access, model.key, doc.id, action, before_row, after_row, with_commit)
+        return change_row(self.access, model.key, doc.id, action, {"status": before}, {"status": after, **extra})
 
     def _cancel(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.services.records.bulk import insert_columns, insert_rows
 from app.services.records.tables import audit_log
-from app.services.records.with_commit import send_with_commit
 
 if TYPE_CHECKING:
     from app.services.access.rights import Access
@@ -31,7 +30,6 @@ _PLAIN_JSON: dict[type, Any] = {
 _PLAIN = frozenset(_PLAIN_JSON)
 _ALIKE = _PLAIN | {bool, dt.date}  # types whose equal values are written alike
 _INSERT_ONE = insert(audit_log)  # one row, its values as parameters: built (and its SQL keyed) once
-_INSERT_KEPT = insert(audit_log).inline()  # the same, reading no id back: sent with the COMMIT
 
 
 class Encoded(str):
@@ -203,12 +201,11 @@ def audit_change(
     action: str,
     before: dict[str, Any] | Encoded | None,
     after: dict[str, Any] | Encoded | None,
-    with_commit: bool = False,
 ) -> None:
-    """write_audit for the user behind `access` (what every service calls); `with_commit`: sent with the
-    transaction's COMMIT (a posting's, whose balance locks it then does not wait for: `send_with_commit`)."""
-    row = change_row(access, model, record_id, action, before, after)
-    if with_commit:
-        send_with_commit(session, _INSERT_KEPT, row)
-    else:
-        session.execute(_INSERT_ONE, row)
+    """write_audit for the user behind `access` (what every service calls)."""
+    write_change_row(session, change_row(access, model, record_id, action, before, after))
+
+
+def write_change_row(session: Session, row: dict[str, Any]) -> None:
+    """Append one audit row made by `change_row` (or `audit_row`) inside the caller's transaction."""
+    session.execute(_INSERT_ONE, row)

@@ -13,7 +13,7 @@ from itertools import compress
 from operator import is_not
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, inspect, select, text, update
+from sqlalchemy import Table, bindparam, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -82,34 +82,47 @@ def insert_and_update(
     increments: Sequence[str] = (),
     versioned: tuple[Table, list[dict[str, Any]]] | None = None,
     with_commit: bool = False,
+    also: tuple[Table, list[dict[str, Any]]] | None = None,
 ) -> None:
-    """bulk_insert(inserts), bulk_update(updates), then the `versioned` rows' bulk_update (versioned=True: a
-    posting's lines, their cost). On PostgreSQL, when each fits one statement, all are one statement (each a
-    data-modifying WITH; the versioned UPDATE's rows counted by the statement's SELECT): one round trip where
-    COPY and the UPDATEs took four. Posting holds its balance locks from their read to the commit, and on a busy
-    machine a thread waits for a core and its process's interpreter after every answer from the server: each
-    round trip less is that wait less under the locks. `with_commit`: that one statement is sent with the
-    transaction's COMMIT (`send_with_commit`; its versioned rows counted by the statement itself)."""
+    """`also`'s rows inserted (a posting's audit row), bulk_insert(inserts), bulk_update(updates), then the
+    `versioned` rows' bulk_update (versioned=True: a posting's lines, their cost). On PostgreSQL, when each fits one
+    statement, all are one statement (each a data-modifying WITH; the versioned UPDATE's rows counted by the
+    statement's SELECT): one round trip where COPY and the UPDATEs took four, and one statement where the audit row
+    was another. Posting holds its balance locks from their read to the commit, and on a busy machine a thread
+    waits for a core and its process's interpreter after every answer from the server: each round trip less is
+    that wait less under the locks. `with_commit`: that one statement is sent with the transaction's COMMIT
+    (`send_with_commit`; its versioned rows counted by the statement itself); elsewhere `also`'s rows are too."""
     dialect = session.get_bind().dialect
     others = versioned[1] if versioned is not None else []
+    added_rows = also[1] if also is not None else []
     together = (
-        dialect.name == "postgresql" and inserts and updates and max(len(inserts), len(updates), len(others)) <= CHUNK
+        dialect.name == "postgresql"
+        and inserts
+        and updates
+        and max(len(inserts), len(updates), len(others), len(added_rows)) <= CHUNK
     )
-    insert = unnest_insert(session, insert_table, inserts) if together else None
-    if insert is None:
+    made = unnest_insert(session, insert_table, inserts) if together else None
+    added = unnest_insert(session, also[0], added_rows, prefix="a_") if made and also and added_rows else None
+    if made is None or (added_rows and added is None):
+        if also is not None:
+            _insert_apart(session, also[0], added_rows, with_commit)
         bulk_insert(session, insert_table, inserts)
         bulk_update(session, update_table, updates, increments)
         if versioned is not None:
             bulk_update(session, versioned[0], others, versioned=True)
         return
-    insert_sql, params = insert
+    insert_sql, params = made
+    added_sql = ""
+    if added is not None:
+        added_sql = f"added AS ({added[0]}), "
+        params.update(added[1])
     names = tuple(name for name in updates[0] if name != "id")
     update_sql = _unnest_update(update_table, names, tuple(increments), False, dialect).text
     params.update({name: array_param([row[name] for row in updates]) for name in ("id", *names)})
     if not others:
-        key: tuple[str, ...] = (insert_sql, update_sql)
+        key: tuple[str, ...] = (added_sql, insert_sql, update_sql)
         if key not in _TOGETHER:
-            _TOGETHER[key] = text(f"WITH inserted AS ({insert_sql}) {update_sql}")
+            _TOGETHER[key] = text(f"WITH {added_sql}inserted AS ({insert_sql}) {update_sql}")
         if with_commit:
             send_with_commit(session, _TOGETHER[key], params)
         else:
@@ -119,13 +132,13 @@ def insert_and_update(
     changed = tuple(name for name in others[0] if name not in ("id", "_version"))
     changed_sql = _unnest_update(table, changed, (), True, dialect, prefix="v_").text
     params.update({f"v_{name}": array_param([row[name] for row in others]) for name in ("id", *changed, "_version")})
-    key = (insert_sql, update_sql, changed_sql, str(with_commit))
+    key = (added_sql, insert_sql, update_sql, changed_sql, str(with_commit))
     if key not in _TOGETHER:
         # sent with the COMMIT, no answer is read before it: the statement fails itself when a row was missed
         # (a count that is not the one expected does not cast to an integer), and the COMMIT does not happen
         counted = f"CASE WHEN count(*) = :v_expected THEN count(*) ELSE CAST('{STALE} ' || count(*) AS integer) END"
         _TOGETHER[key] = text(
-            f"WITH inserted AS ({insert_sql}), updated AS ({update_sql}), "
+            f"WITH {added_sql}inserted AS ({insert_sql}), updated AS ({update_sql}), "
             f"changed AS ({changed_sql} RETURNING 1) SELECT {counted if with_commit else 'count(*)'} FROM changed"
         )
     if with_commit:
@@ -134,6 +147,19 @@ def insert_and_update(
     done = session.execute(_TOGETHER[key], params).scalar()
     if done != len(others):
         raise StaleDataError(f"{table.name}: {len(others) - (done or 0)} rows changed meanwhile")
+
+
+def _insert_apart(session: Session, table: Table, rows: list[dict[str, Any]], with_commit: bool) -> None:
+    """Insert `rows` by a statement of their own (reading nothing back): one a row sent with the COMMIT when
+    `with_commit` (`send_with_commit`), else one executemany now."""
+    if table.name not in _INSERTS:
+        _INSERTS[table.name] = insert(table).inline()  # built (and its SQL keyed) once
+    if not with_commit:
+        if rows:
+            session.execute(_INSERTS[table.name], rows)
+        return
+    for row in rows:
+        send_with_commit(session, _INSERTS[table.name], row)
 
 
 def write_changed(
@@ -259,6 +285,7 @@ def write_read_rows(
 
 _UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...], bool, str], Any] = {}
 _TOGETHER: dict[tuple[str, ...], Any] = {}  # insert_and_update's statements by the texts of their parts
+_INSERTS: dict[str, Any] = {}  # _insert_apart's statements by table
 
 
 def _unnest_update(

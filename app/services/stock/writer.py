@@ -43,6 +43,7 @@ from app.meta.types import plain_decimal
 from app.services.records.bulk import among, keys_among, keys_among_param, keys_among_values, new_ids, unnest_insert
 from app.services.records.computed import compute_columns
 from app.services.records.settings import policy
+from app.services.records.tables import audit_log
 from app.services.stock.bulk import CHUNK, bulk_insert, bulk_update, chunked, insert_and_update
 from app.services.stock.cost_layers import (
     FIFO,
@@ -118,6 +119,7 @@ class StockWriter:
         self._moves: list[dict[str, Any]] = []  # stock_move rows to insert (one statement per chunk, as they come)
         self._costs: dict[int, Decimal] = {}  # items' own cost (cost_price, else purchase_price), read in bulk
         self._unsaved: dict[StockKey, _Slot] = {}  # posted, not yet written (post's write=False)
+        self._audit_rows: list[dict[str, Any]] = []  # written by the next write of the moves and balances
         self._now = utcnow()  # when the moves of the `post` or `reverse` under way are posted
 
     # -- posting and reversing ------------------------------------------------------------------
@@ -183,6 +185,11 @@ class StockWriter:
         serials after it), PostgreSQL gets it with the COMMIT, in one round trip (`send_with_commit`)."""
         slots, self._unsaved = self._unsaved, {}
         self._save_balances(slots, lines, last and not self._serials.book.steps)
+
+    def audit(self, row: dict[str, Any]) -> None:
+        """Write this audit row (`change_row`: the posting's) with the next moves and balances, in their statement
+        where they have one (PostgreSQL): one statement a posting fewer, with the COMMIT where that one is."""
+        self._audit_rows.append(row)
 
     def reverse(self, model: ModelSpec, doc: Any, also: Collection[StockKey] = ()) -> int:
         """Post a move reversing each move the document posted, at its own value (FIFO: giving each
@@ -702,7 +709,9 @@ class StockWriter:
             increments=("version",),
             versioned=lines,
             with_commit=last and not layered and not costs,
+            also=(audit_log, self._audit_rows),
         )
+        self._audit_rows = []
         self._forget_balances()
         save_all_layers(
             self.session, [(key, slots[key].stock, slots[key].takes) for key in sorted(slots) if slots[key].stock]
