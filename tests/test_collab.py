@@ -124,8 +124,12 @@ def test_attachments_are_checked_by_content(app, api_as, delivery, admin_api):
 
 
 def test_timeline_merges_comments_attachments_and_masked_history(api_as, delivery):
-    warehouse = api_as("warehouse")  # reads WH01 deliveries, sees no sale figures
-    entries = warehouse.get(f"/api/v1/collab/sales_delivery/{delivery['id']}/timeline").get_json()["result"]
+    sales, warehouse = api_as("salesperson"), api_as("warehouse")  # WH01 deliveries, no sale figures
+    base = f"/api/v1/collab/sales_delivery/{delivery['id']}"
+    # its own comment and attachment: the tests of this module may run on other workers (pytest-xdist)
+    assert sales.post(f"{base}/comments", json={"body": "时间线"}).status_code == 201
+    assert upload(sales, f"{base}/attachments", "时间线.png", PNG).status_code == 201
+    entries = warehouse.get(f"{base}/timeline").get_json()["result"]
     kinds = {e["kind"] for e in entries}
     assert {"comment", "attachment", "change"} <= kinds
     created = next(e for e in entries if e["kind"] == "change" and e["action"] == "create")
