@@ -841,3 +841,76 @@ def test_rows_are_one_line_high_and_columns_resize_from_their_header(server, api
     assert abs(page.evaluate(width) - (before + 60)) <= 3, (before, page.evaluate(width))
     assert abs(cell(page, skus[-1], "name").bounding_box()["width"] - (before + 60)) <= 3
     console.check()
+
+
+FIRST_PAINT = """
+window.__jxcFirstPaint = null;
+new MutationObserver(function (_, observer) {
+  if (document.querySelector('.tabulator-row:not(.tabulator-calcs)')) {
+    observer.disconnect();
+    requestAnimationFrame(function () {  // the frame that paints the first rows, before its paint
+      const row = document.querySelector('.tabulator-row:not(.tabulator-calcs)');
+      window.__jxcFirstPaint = [...row.querySelectorAll('.tabulator-cell')]
+        .filter((c) => getComputedStyle(c).display !== 'none').map((c) => c.getAttribute('tabulator-field'));
+    });
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+COLUMNS_ON_SCREEN = """() => {
+  const holder = document.querySelector('.tabulator-tableholder');
+  const left = holder.getBoundingClientRect().left;
+  const row = document.querySelector('.tabulator-row:not(.tabulator-calcs)');
+  const sums = document.querySelector('.tabulator-calcs');
+  const shown = (el) => !!el && getComputedStyle(el).display !== 'none';
+  const box = (c) => document.querySelector(`.jxc-grid-colpanel input[data-field=${c.getField()}]`);
+  return {
+    width: holder.clientWidth,
+    columns: window.jxcGrid.table.getColumns().map((c) => {
+      const f = c.getField();
+      const cell = row.querySelector(`.tabulator-cell[tabulator-field=${f}]`);
+      const sum = sums.querySelector(`.tabulator-cell[tabulator-field=${f}]`);
+      return {field: f, visible: c.isVisible(), checked: !!box(c) && box(c).checked, width: Math.round(c.getWidth()),
+              header: shown(c.getElement()) ? c.getElement().offsetWidth : 0, cell: shown(cell) ? cell.offsetWidth : 0,
+              sum: shown(sum) ? sum.offsetWidth : 0, left: cell.getBoundingClientRect().left - left};
+    }),
+  };
+}"""
+
+
+def test_columns_right_of_the_view_are_drawn_in_the_frame_after_the_first_rows(server, api, chromium, admin_state):
+    """The first rows are painted with the columns that start on screen only; the frame after, every other
+    column is there with its header, cells and sum at its width, as if drawn at once; a column the user hid
+    stays hidden and the saved layout is not written."""
+    context, page, console = open_page(chromium, admin_state)
+    open_grid(page, server)
+    order = page.evaluate("() => window.jxcGrid.table.getColumns().map((c) => c.getField())")
+    hidden = order[-1]
+    status, body = api.put(
+        "/api/v1/grid/item/layout", {"columns": [{"field": f, "visible": f != hidden} for f in order]}
+    )
+    assert status == 200, body
+    page.add_init_script(FIRST_PAINT)
+    written: list[str] = []
+    page.on("request", lambda r: written.append(r.url) if r.method == "PUT" else None)
+    open_grid(page, server)
+    page.wait_for_timeout(300)
+    painted = page.evaluate("window.__jxcFirstPaint")
+    screen = page.evaluate(COLUMNS_ON_SCREEN)
+    width = screen["width"]
+    shown = [c for c in screen["columns"] if c["visible"]]
+    assert [c["field"] for c in shown] == [f for f in order if f != hidden]
+    assert painted == [c["field"] for c in shown if c["left"] <= width], (painted, screen)
+    assert "sku" in painted and len(painted) < len(shown) - 2, painted  # frozen key column; columns left out
+    assert all(c["header"] == c["cell"] == c["sum"] == c["width"] > 0 for c in shown), shown
+    assert all(b["left"] - a["left"] == a["width"] for a, b in zip(shown, shown[1:], strict=False)), shown
+    assert all(c["checked"] for c in shown), shown
+    last = next(c for c in screen["columns"] if c["field"] == hidden)
+    assert not last["visible"] and not last["checked"] and last["cell"] == last["header"] == 0, last
+    page.evaluate("() => { const h = document.querySelector('.tabulator-tableholder'); h.scrollLeft = h.scrollWidth; }")
+    far = page.locator(f".tabulator-row:not(.tabulator-calcs) .tabulator-cell[tabulator-field={shown[-1]['field']}]")
+    box = far.first.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= DESKTOP["width"], box
+    assert not written, written
+    console.check()
+    context.close()

@@ -267,6 +267,46 @@
     return table;
   }
 
+  // The first rows are drawn with the columns on screen only: a column whose left edge lies beyond the table's
+  // width (from the widths the columns are given) is kept out of the first layout and paint by a class
+  // (grid.css: .jxc-first-draw .jxc-col-later is display: none), and the table's class is taken off in the
+  // frame after the one that paints the first rows (or after a failed load), before the user can scroll to
+  // them: one style change, every column shown at once. Tabulator is told nothing: to it every column is
+  // visible all along (a column built hidden costs the build a layout of the header each, and its
+  // visibility would be the user's saved layout), so widths, sums, the column panel and saved layouts are
+  // as before. Frozen columns, columns the user hid and columns without a width (jxcFitData measures them)
+  // are left as they are. The columns' cells are still made in the first draw (Tabulator makes every
+  // column's); what is saved is their style, layout and paint.
+  function laterColumns(g, defs) {
+    var width = g.ui.tableEl.clientWidth;
+    var left = 0;
+    var later = 0;
+    defs.forEach(function (def) {
+      if (!def.visible) { return; }
+      var col = g.byField[def.field];
+      if (left > width && def.width && !(col && col.frozen)) {
+        def.cssClass += ' jxc-col-later';
+        later += 1;
+      }
+      left += def.width || 0;
+    });
+    if (later) { g.ui.tableEl.classList.add('jxc-first-draw'); }
+    return later;
+  }
+
+  function showLaterColumnsAfterFirstRows(g) {
+    var shown = false;
+    function showAll() {
+      if (shown) { return; }
+      shown = true;
+      window.requestAnimationFrame(function () {
+        window.requestAnimationFrame(function () { g.ui.tableEl.classList.remove('jxc-first-draw'); });
+      });
+    }
+    g.table.on('dataProcessed', showAll);
+    g.table.on('dataLoadError', showAll);
+  }
+
   function buildTable(g, poll) {
     var state = g.state;
     var cfg = g.cfg;
@@ -287,6 +327,8 @@
     };
     var sizes = [cfg.page_size || 100, 200, 500].filter(function (v, i, a) { return a.indexOf(v) === i; }).sort(function (a, b) { return a - b; });
     state.heightNow = g.tableHeight();
+    var columns = g.resolveEditors(g.columnDefs());
+    var later = laterColumns(g, columns);
     g.table = newTable(g, {
       height: state.heightNow,
       layout: g.layoutMode,
@@ -298,7 +340,7 @@
       // columns are resized from their header, as in Excel: Tabulator's default also puts a resize handle
       // after every cell of every row (as many elements again as cells, each laid out and painted)
       columnDefaults: {resizable: 'header'},
-      columns: g.resolveEditors(g.columnDefs()),
+      columns: columns,
       index: 'id',
       placeholder: t('no_rows'),
       locale: g.lang,
@@ -332,6 +374,7 @@
       }
     });
 
+    if (later) { showLaterColumnsAfterFirstRows(g); }
     g.table.on('cellEdited', g.onCellEdited);
     g.table.on('columnResized', function () { g.pinFrozen(); g.saveLayoutSoon(); });
     g.table.on('columnMoved', function () { g.pinFrozen(); g.saveLayoutSoon(); });
