@@ -168,3 +168,29 @@ def test_the_order_form_shows_the_totals_of_the_last_edit_when_answers_cross(ser
     page.unroute("**/draft_totals")
     console.check()
     context.close()
+
+
+def test_a_lines_defaults_arriving_while_its_quantity_is_typed_leave_the_typing_alone(
+    server: Any, chromium: Any
+) -> None:
+    """The item's defaults (unit, price) come back after its line is drawn; a clerk already in the quantity keeps
+    the focus and what they type (the line was drawn anew, and the keys went nowhere)."""
+    context, page, console = phone_context(chromium, server)
+    held: list[Any] = []
+    page.goto(server.url + "/phone/sales_order/new")
+    page.route("**/line_defaults*", lambda route: held.append(route))
+    page.fill("#ph-add", "SP0001")
+    page.press("#ph-add", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#ph-order-lines .ph-order-line').length === 1")
+    page.click("#ph-order-lines [data-field=qty]")
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_function("() => document.querySelector('#ph-order-lines [data-field=price]').value === '2.00'")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("4")
+    assert page.evaluate("document.activeElement.getAttribute('data-field')") == "qty"
+    page.wait_for_function("() => document.querySelector('[data-total=total_qty]').textContent === '4'")
+    assert page.locator("#ph-order-lines [data-field=qty]").input_value() == "4"
+    page.unroute("**/line_defaults*")
+    console.check()
+    context.close()

@@ -59,10 +59,23 @@
         line.tax_rate = d.tax_rate == null ? '' : d.tax_rate;
         if (d.price != null && !line.price) { line.price = d.price; }
       }
-      render();
+      showLine(line);
       refresh();
-    }, function () { render(); });
+    }, function () { showLine(line); });
     render();
+  }
+
+  // A line's defaults come back after its node is drawn, perhaps while its quantity is being typed: the node is
+  // filled in where it stands (a new node would take the focus, and what is typed next, away), the input being
+  // typed in left as it is.
+  function showLine(line) {
+    var node = line.node;
+    if (!node || !node.isConnected) { render(); return; }
+    node.querySelector('.ph-line-unit').textContent = line.unit && line.unit.name ? line.unit.name : '';
+    node.querySelector('.ph-line-amount').textContent = line.amount || '';
+    node.querySelectorAll('[data-field]').forEach(function (input) {
+      if (input !== document.activeElement) { input.value = line[input.getAttribute('data-field')] || ''; }
+    });
   }
 
   function render() {
@@ -70,6 +83,7 @@
     document.getElementById('ph-no-lines').hidden = lines.length > 0;
     lines.forEach(function (line, index) {
       var node = template.content.firstElementChild.cloneNode(true);
+      line.node = node;
       node.querySelector('.ph-line-name').textContent = line.item.key + ' ' + (line.item.name || '');
       node.querySelector('.ph-line-unit').textContent = line.unit && line.unit.name ? line.unit.name : '';
       node.querySelector('.ph-line-amount').textContent = line.amount || '';
