@@ -107,7 +107,7 @@ def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only
     import offers no undo; 只导入正确的行 links the error report; a done undo takes its button away."""
     tag = unique("E")
     book = Workbook()
-    book.active.append(["商品编码", "商品名称", "基本单位"])
+    book.active.append(["商品编码", "商品名称", "基本单位", "销售价", "Colour"])  # two columns that name no field
     for n in range(6):
         book.active.append([f"{tag}-{n}", f"原因商品 {n}", "打" if n in (1, 4) else "个"])  # sheet rows 3 and 6 bad
     path = tmp_path / "reasons.xlsx"
@@ -119,6 +119,7 @@ def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only
         expect(page.locator("#jxc-imports-summary")).to_contain_text("2 行有错误", timeout=30000)
         listed = page.locator("#jxc-imports-issue-list a")
         assert listed.all_inner_texts() == ["第 3 行「基本单位」：找不到「打」", "第 6 行「基本单位」：找不到「打」"]
+        assert "没有对应字段的列：销售价、Colour" in page.inner_text("#jxc-imports-notes")  # a Chinese list
         reason = page.locator("#jxc-imports-reason")
         assert reason.is_hidden()
         page.locator('#jxc-imports-rows tr[data-index="4"] td[data-col="2"]').click()

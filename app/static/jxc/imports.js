@@ -85,7 +85,7 @@
     show('jxc-imports-problems', preview.problems.join('\n'));
     var notes = preview.notes.slice();
     if (preview.unknown_columns && preview.unknown_columns.length) {
-      notes.push(t('unknown', {columns: preview.unknown_columns.join(', ')}));
+      notes.push(t('unknown', {columns: preview.unknown_columns.join(t('list_separator'))}));
     }
     show('jxc-imports-notes', notes.join('\n'));
     renderMapping();

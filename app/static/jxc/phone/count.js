@@ -88,7 +88,7 @@
   function answerText(body) {
     var parts = [P.text('sent', { count: (body.counted || []).length })];
     if (body.replayed) { parts.push(P.text('already_sent')); }
-    if ((body.unknown || []).length) { parts.push(P.text('unknown', { codes: body.unknown.join(', ') })); }
+    if ((body.unknown || []).length) { parts.push(P.text('unknown', { codes: body.unknown.join(P.text('list_separator')) })); }
     (body.refused || []).forEach(function (r) { parts.push(r.code + '：' + r.reason); });
     return parts.join('；');
   }
