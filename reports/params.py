@@ -93,9 +93,7 @@ def _one(session: Session, access: Access, spec: ReportParam, text: str) -> Any:
             return int(text)
         except ValueError as exc:
             raise ValidationFailed([CellError(spec.name, t("not_integer"))]) from exc
-    if spec.type == "select":
-        if text not in [value for value, _ in spec.options]:
-            raise ValidationFailed([CellError(spec.name, t("report.bad_option", value=text))])
+    if spec.type == "select":  # parse_params checks it against the options offered to the reader
         return text
     if spec.type == "user":
         from flask_appbuilder.security.sqla.models import User
@@ -120,6 +118,12 @@ def default_value(spec: ReportParam) -> Any:
     return None
 
 
+def offered_options(access: Access, report: ReportSpec, param: ReportParam) -> list[tuple[str, dict[str, str]]]:
+    """A select parameter's options the reader is offered: not one whose columns would show a kind of figure the
+    reader hides (ABC by margin to a salesperson), as a report about such a kind is not offered at all."""
+    return [(v, text) for v, text in param.options if access.sees_figures(report.option_figures(param.name, v))]
+
+
 def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict[str, str]) -> dict[str, Any]:
     """Typed values for every parameter (defaults filled); every problem at once, as ValidationFailed."""
     errors: list[CellError] = []
@@ -135,6 +139,9 @@ def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict
                 errors.append(CellError(spec.name, t("required")))
             else:
                 values[spec.name] = default_value(spec)
+            continue
+        if spec.type == "select" and text not in {value for value, _ in offered_options(access, report, spec)}:
+            errors.append(CellError(spec.name, t("report.bad_option", value=text)))
             continue
         try:
             values[spec.name] = _one(session, access, spec, text)

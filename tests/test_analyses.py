@@ -85,12 +85,19 @@ def test_abc_by_value_and_by_margin_and_the_job_that_classes_the_items(app, admi
     finally:
         assert admin_api.put("/api/v1/settings/abc_a_percent", json={"value": 80}).status_code == 200
 
-    # a salesperson sees sales but not cost: by value the class stays, by margin it goes with the margin
+    # a salesperson sees sales but not cost: by value the class stays; by margin is not offered (its share and
+    # class are of the margin they may not see), in the list's options, the page's form and the run alike
     salesperson = api_as("salesperson")
     names = [c["name"] for c in run(salesperson, "abc", period=period, category=kind)["columns"]]
     assert names == ["item", "qty", "revenue", "share", "cumulative", "abc_class", "stored_class"]
-    names = [c["name"] for c in run(salesperson, "abc", period=period, category=kind, by="margin")["columns"]]
-    assert names == ["item", "qty", "revenue", "stored_class"]
+    refused = run(salesperson, "abc", status=422, period=period, category=kind, by="margin")
+    assert [e["field"] for e in refused["errors"]] == ["by"]
+    listed = {r["name"]: r for r in salesperson.get("/api/v1/reports/").get_json()["result"]}
+    by_param = next(p for p in listed["abc"]["params"] if p["name"] == "by")
+    assert [o["value"] for o in by_param["options"]] == ["value"]
+    form = login_as("salesperson").get("/reports/abc/").get_data(as_text=True)
+    assert "按销售额" in form and "按毛利" not in form
+    assert "按毛利" in login_as("admin").get("/reports/abc/").get_data(as_text=True)
 
     # the job writes the classes onto the items (audited), which the item grid and reorder then show
     monkeypatch.setitem(app.config, "REDIS_URL", "")

@@ -151,7 +151,6 @@ def test_masks_scope_and_permissions(api_as, stream):
     assert names == {
         "sales_analysis",
         "sales_lines",
-        "gross_profit",
         "ar_ageing",
         "partner_statement",
         "overdue",
@@ -161,10 +160,8 @@ def test_masks_scope_and_permissions(api_as, stream):
         "recommendations",
     }
     run(salesperson, "inventory_summary", status=403, period=NOV)
-    profit = run(salesperson, "gross_profit", period=NOV)
-    # cost figures are hidden from salespeople: cost, profit and margin are dropped, revenue stays
-    assert [c["name"] for c in profit["columns"]] == ["group", "qty", "revenue"]
-    assert all(set(row) <= {"group", "qty", "revenue", "_drill"} for row in profit["rows"])
+    # 毛利分析 is about cost, which salespeople do not see: not a gross profit report without its profit
+    run(salesperson, "gross_profit", status=403, period=NOV)
     # row scope: the stream's customer belongs to nobody, so the salesperson sees none of its sales
     scoped = run(salesperson, "sales_analysis", period=NOV, by="customer")
     assert stream["customer"] not in [row["group"]["key"] for row in scoped["rows"] if row["group"]]
@@ -215,6 +212,44 @@ def test_meta_check_refuses_a_bad_report(tmp_path: Path):
     assert "broken.yaml" in text
     for problem in ("no field 'nothing'", "cannot be imported", "must say what figure", "'item' is not a column"):
         assert problem in text
+
+
+def test_meta_check_refuses_a_report_about_what_it_does_not_show_or_a_role_cannot_see(tmp_path: Path):
+    root = tmp_path / "metadata"
+    shutil.copytree(ROOT / "metadata", root)
+    gross = root / "reports" / "gross_profit.yaml"
+    gross.write_text(gross.read_text(encoding="utf-8").replace("about: [sale, cost]", "about: [sale, cash, money]"))
+    roles = root / "roles.yaml"
+    roles.write_text(roles.read_text(encoding="utf-8").replace("reports: [sales_analysis,", "reports: [gross_profit,"))
+    text = "\n".join(str(e) for e in load_metadata(root)[1])
+    assert "about: no column of the report shows a cash figure" in text
+    assert "about: unknown figure 'money'" in text
+    gross.write_text(gross.read_text(encoding="utf-8").replace("about: [sale, cash, money]", "about: [sale, cost]"))
+    text = "\n".join(str(e) for e in load_metadata(root)[1])
+    assert "role 'salesperson': lists 'gross_profit', which is about cost figures the role hides" in text
+
+
+# words a report's name or description may not use to a reader who hides that kind of figure
+FIGURE_WORDS = {
+    "cost": ("成本", "cost"),
+    "purchase": ("采购价", "进价", "应付", "purchase price", "payable"),
+    "sale": ("销售额", "收入", "应收", "毛利", "revenue", "receivable", "profit"),
+    "cash": ("资金", "现金", "cash", "money"),
+}
+
+
+@pytest.mark.parametrize("role", ["manager", "clerk", "purchaser", "salesperson", "warehouse", "finance"])
+def test_a_report_offered_to_a_reader_is_about_figures_they_see_and_says_no_other(app, api_as, role):
+    registry = app.extensions["jxc_registry"].current
+    hidden = registry.meta.roles[role].hidden_figures
+    offered = [r["name"] for r in api_as(role).get("/api/v1/reports/").get_json()["result"]]
+    assert offered
+    for name in offered:
+        report = registry.meta.reports[name]
+        assert not report.about & hidden, name
+        words = " ".join([*report.label.values(), *report.help.values()]).lower()
+        said = [word for kind in hidden for word in FIGURE_WORDS[kind] if word in words]
+        assert not said, f"{role} is offered {name}, whose name or description says {said}"
 
 
 def test_pages_list_run_and_print_as_the_reader(login_as, stream):

@@ -18,6 +18,7 @@ from app.services.records.query import BadQuery
 from app.web.context import current_access, request_user, session
 from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
+from reports.params import offered_options
 from reports.runner import as_json, available, run_report
 
 FORMATS = ("json", "xlsx", "csv")
@@ -63,7 +64,9 @@ def _report_list(access: Access) -> dict[str, Any]:
                     "name": p.name,
                     "type": p.type,
                     "label": label(p.label, p.name),
-                    "options": [{"value": v, "label": label(text, v)} for v, text in p.options],
+                    "options": [
+                        {"value": v, "label": label(text, v)} for v, text in offered_options(access, report, p)
+                    ],
                 }
                 for p in report.params
             ],

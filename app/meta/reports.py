@@ -25,7 +25,20 @@ COLUMN_TYPES = ("text", "link", "user", "date", "quantity", "money", "decimal", 
 CHARTS = ("line", "bar", "stacked_bar", "pie")
 PRESETS = ("this_month", "last_month", "this_quarter", "this_year")
 BUCKETS = ("day", "week", "month")
-REPORT_OPTIONS = {"label", "help", "sources", "params", "columns", "chart", "drill", "query", "handler", "order", "job"}
+REPORT_OPTIONS = {
+    "label",
+    "help",
+    "about",
+    "sources",
+    "params",
+    "columns",
+    "chart",
+    "drill",
+    "query",
+    "handler",
+    "order",
+    "job",
+}
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -132,6 +145,10 @@ class ReportSpec:
     order: tuple[str, ...] = ()
     source: str = ""
     job: tuple[str, dict[str, str]] | None = None  # (job kind, button label): the report page may start it
+    # the kinds of figure the report is about (gross profit: sale and cost): a reader who hides one of them is not
+    # offered the report at all, where other hidden columns are only dropped (its name would promise a figure
+    # they may not see, and what is left is another report's)
+    about: frozenset[str] = frozenset()
 
     def param(self, name: str) -> ReportParam | None:
         """The parameter called `name`, or None."""
@@ -140,6 +157,13 @@ class ReportSpec:
     def column(self, name: str) -> ReportColumn | None:
         """The column called `name`, or None."""
         return next((c for c in self.columns if c.name == name), None)
+
+    def option_figures(self, param: str, value: str) -> frozenset[str]:
+        """The kinds of figure the columns reveal only when the select parameter `param` is `value` (ABC by
+        margin: sale and cost)."""
+        return frozenset().union(
+            *(c.figures_by[1].get(value, ()) for c in self.columns if c.figures_by and c.figures_by[0] == param)
+        )
 
 
 def resolve_model_path(models: dict[str, ModelSpec], model_key: str, path: str) -> str | None:
@@ -371,6 +395,7 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
         for source in query.sources if query else ():
             sources.setdefault(models[source.model].permission_model, ())
     chart = _chart(data.get("chart"), columns, f"{rel}:{line_of(data, 'chart')}", out)
+    about = _about(data.get("about"), columns, f"{rel}:{line_of(data, 'about')}", out)
     drill = _drill(data.get("drill"), columns, params, f"{rel}:{line_of(data, 'drill')}", out)
     if not sources:
         out.add(where, "a report needs sources: {model: [fields]} (what the reader must be able to read)")
@@ -397,7 +422,23 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
         order=tuple(data.get("order") or ()),
         source=where,
         job=job,
+        about=about,
     )
+
+
+def _about(raw: Any, columns: tuple[ReportColumn, ...], where: str, out: Collector) -> frozenset[str]:
+    """`about: [sale, cost]`: kinds of figure, each revealed by one of the report's columns."""
+    kinds = [raw] if isinstance(raw, str) else raw or []
+    if not isinstance(kinds, list):
+        out.add(where, "about: a kind of figure or a list of them", "about: [sale, cost]")
+        return frozenset()
+    shown = frozenset().union(*(c.figures_for({}) for c in columns))
+    for kind in kinds:
+        if kind not in FIGURES:
+            out.add(where, f"about: unknown figure '{kind}'", hint(str(kind), FIGURES))
+        elif kind not in shown:
+            out.add(where, f"about: no column of the report shows a {kind} figure")
+    return frozenset(k for k in kinds if k in FIGURES)
 
 
 def _chart(raw: Any, columns: tuple[ReportColumn, ...], where: str, out: Collector) -> ChartSpec | None:
@@ -480,5 +521,12 @@ def load_reports(
                 out.add(
                     f"{root.name}/roles.yaml",
                     f"role '{role.key}': runs '{report.key}' but not '{drill.report}', which its rows drill into",
+                )
+            hidden = report.about & role.hidden_figures
+            if report.key in role.reports and hidden:  # named, not matched by a glob: it would never be offered
+                out.add(
+                    f"{root.name}/roles.yaml",
+                    f"role '{role.key}': lists '{report.key}', which is about {', '.join(sorted(hidden))} figures"
+                    " the role hides",
                 )
     return reports

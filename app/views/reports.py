@@ -16,7 +16,7 @@ from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
 from app.web.context import current_access, session
 from reports.output import heading_lines
-from reports.params import preset_named
+from reports.params import offered_options, preset_named
 from reports.runner import as_json, available, find, run_report
 
 
@@ -24,7 +24,7 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
     """What the filter form shows for each parameter: its input, choices and the value asked for."""
     fields = []
     for param in report.params:
-        choices = [(v, label(text, v)) for v, text in param.options]
+        choices = [(v, label(text, v)) for v, text in offered_options(current_access(), report, param)]
         if param.type == "select" and param.default is None:  # a filter that may be left open
             choices.insert(0, ("", t("report.any")))
         value = args.get(param.name, param.default if param.type in ("select", "date_range") else "") or ""

@@ -168,9 +168,11 @@ class Access:
     # -- reports --------------------------------------------------------------------------------
 
     def may_run(self, report: ReportSpec) -> bool:
-        """May the user run the report: roles.yaml's `reports:` lists it for one of their roles, and they may
-        read each of its sources (and see the fields it names there)?"""
+        """May the user run the report: roles.yaml's `reports:` lists it for one of their roles, they see the
+        kinds of figure it is about, and they may read each of its sources (and see the fields it names there)?"""
         if not self.is_admin and not any(role.runs(report.key) for role in self.roles):
+            return False
+        if not self.sees_figures(report.about):
             return False
         return all(self.may_use(model, *fields) for model, fields in report.sources.items())
 
