@@ -941,7 +941,10 @@ HEADERS_AFTER_LOAD = """() => {
 
 ACTIVE_CELL = """() => {
   const row = document.querySelector('.tabulator-row:not(.tabulator-calcs)');
-  const box = (el) => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.width, b.height].map(Math.round); };
+  const box = (el) => {
+    const b = el.getBoundingClientRect();
+    return [b.left, b.top, b.width, b.height].map(Math.round);
+  };
   const first = row.querySelector('.tabulator-cell');
   return {
     marked: [...document.querySelectorAll('.tabulator-row .tabulator-cell.tabulator-range-selected')]

@@ -296,7 +296,7 @@
         layout.call(ranges);
       });
     }
-    // the bound copies the module subscribed with call these, so they stay in place (and pass through) after
+    // the module subscribed these two (bound in the build): they stay, and pass every call on once marked
     ranges.layoutElement = function () { if (!held) { layout.apply(ranges, arguments); } };
     ranges.renderCell = function () { if (!held) { render.apply(ranges, arguments); } };
     table.on('dataProcessed', markAll);
