@@ -240,11 +240,81 @@
       }
       return setTimer.apply(window, arguments);
     };
+    var table;
     try {
-      return sumsAfterPaint(new window.Tabulator(g.ui.tableEl, options));
+      table = sumsAfterPaint(new window.Tabulator(g.ui.tableEl, options));
     } finally {
       window.setTimeout = setTimer;
     }
+    headerFiltersLeftShownInBuild(g, table);
+    headersAlignedAfterPaint(table);
+    rangesMarkedAfterFirstRows(table);
+    return table;
+  }
+
+  // After the next frame is painted: in that frame's animation callbacks' next frame, not in a task queued
+  // from it (a task would run before other tasks the painted frame lets in, such as the rows' answer).
+  function afterPaint(fn) {
+    window.requestAnimationFrame(function () { window.requestAnimationFrame(fn); });
+  }
+
+  // Each column made in the build sends 'column-width-fit-before' and '-after' (Column.reinitializeWidth),
+  // which Tabulator's filter module answers by hiding, then showing, the header filter of every column made
+  // so far: 27 x 27 style writes on the item grid, whose net effect is no change (a new header filter is
+  // shown). Those two answers do nothing while the table is being built (g.build); once it is, they hide and
+  // show as before (jxcFitData, column resizes).
+  function headerFiltersLeftShownInBuild(g, table) {
+    var filter = table.modules.filter;
+    if (!filter || !g.build) { return; }
+    ['hideHeaderFilterElements', 'showHeaderFilterElements'].forEach(function (name) {
+      var own = filter[name];
+      filter[name] = function () { if (table.initialized) { own.apply(filter, arguments); } };
+    });
+  }
+
+  // The range selection marks its cells and places its overlay after every layout of the table: on the first
+  // load, in the build, as each drawn cell is rendered, when the rows are laid out and again when the default
+  // range (the first cell) is set, each time over every row of the page (making the elements of the rows not
+  // drawn yet) and reading the cells' positions, a layout of the table, all before the frame that shows the
+  // first rows. Until the frame after that one (or after a failed first load), those marks are left for one
+  // pass over the rows, columns and ranges as they are then; the ranges themselves (what is selected, the
+  // keys and mouse acting on them) are kept by the module as before. (Tabulator 6.5's SelectRange:
+  // layoutElement, called by Range.setBounds and on 'table-layout'; renderCell, on 'cell-rendered'; both bound
+  // when the module is initialized, in the build.)
+  function rangesMarkedAfterFirstRows(table) {
+    var ranges = table.modules.selectRange;
+    if (!ranges) { return; }
+    var layout = ranges.layoutElement;
+    var render = ranges.renderCell;
+    var held = true;
+    var scheduled = false;
+    function markAll() {
+      if (scheduled) { return; }
+      scheduled = true;
+      afterPaint(function () {
+        held = false;
+        layout.call(ranges);
+      });
+    }
+    // the module subscribed these two (bound in the build): they stay, and pass every call on once marked
+    ranges.layoutElement = function () { if (!held) { layout.apply(ranges, arguments); } };
+    ranges.renderCell = function () { if (!held) { render.apply(ranges, arguments); } };
+    table.on('dataProcessed', markAll);
+    table.on('dataLoadError', markAll);
+  }
+
+  // Once the first rows are loaded Tabulator aligns the column headers again (Tabulator._loadInitialData):
+  // every header's height cleared, then measured, a layout of the whole table with its rows forced before
+  // the frame that shows them, then set to what it was (the headers' texts do not change with the rows;
+  // they were aligned in the build). That alignment is done in the frame after the one that paints the rows.
+  // (Tabulator 6.5: _loadInitialData is the data loader's load, then columnManager.verticalAlignHeaders.)
+  function headersAlignedAfterPaint(table) {
+    var columns = table.columnManager;
+    table._loadInitialData = function () {
+      return table.dataLoader.load(table.options.data).finally(function () {
+        afterPaint(function () { columns.verticalAlignHeaders(); });
+      });
+    };
   }
 
   // The sums row of a load of rows is made in the frame after the one that paints the rows: Tabulator's
@@ -260,9 +330,7 @@
     var calcs = table.modules.columnCalcs;
     var recalc = calcs && calcs.recalcActiveRowsRefresh;
     if (recalc) {
-      calcs.recalcActiveRowsRefresh = function () {
-        window.requestAnimationFrame(function () { window.requestAnimationFrame(function () { recalc.call(calcs); }); });
-      };
+      calcs.recalcActiveRowsRefresh = function () { afterPaint(function () { recalc.call(calcs); }); };
     }
     return table;
   }
@@ -299,9 +367,7 @@
     function showAll() {
       if (shown) { return; }
       shown = true;
-      window.requestAnimationFrame(function () {
-        window.requestAnimationFrame(function () { g.ui.tableEl.classList.remove('jxc-first-draw'); });
-      });
+      afterPaint(function () { g.ui.tableEl.classList.remove('jxc-first-draw'); });
     }
     g.table.on('dataProcessed', showAll);
     g.table.on('dataLoadError', showAll);
@@ -387,18 +453,23 @@
         g.typingDone();
       }, 0);
     });
+    // tableBuilt comes with the first rows, in the task that draws them: the frozen columns' offsets are set
+    // before that frame; the column panel (hidden until its button, which builds it again, is clicked), the
+    // undo history and the polling for others' changes start in the frame after.
     g.table.on('tableBuilt', function () {
       g.pinFrozen();
-      g.buildColumnPanel();
-      request('GET', urls.history, undefined, 1).then(function (r) {
-        if (r.status === 200) {
-          state.undoStack = (r.body.undo || []).slice();
-          state.redoStack = (r.body.redo || []).slice();
-        }
-        g.syncButtons();
+      afterPaint(function () {
+        g.buildColumnPanel();
+        request('GET', urls.history, undefined, 1).then(function (r) {
+          if (r.status === 200) {
+            state.undoStack = (r.body.undo || []).slice();
+            state.redoStack = (r.body.redo || []).slice();
+          }
+          g.syncButtons();
+        });
+        poll();
+        window.setInterval(poll, 3000);
       });
-      poll();
-      window.setInterval(poll, 3000);
     });
   }
 
