@@ -129,7 +129,10 @@ def test_an_orders_discount_goes_down_to_its_delivery_and_the_return(admin_api):
     sku = new_item(admin_api, tax_rate="13")
     receive(admin_api, sku, "20", "5")
     customer, customer_id = new_partner(admin_api, "customer")
-    lines = [{"item": sku, "qty": "3", "price": "19.99", "discount_rate": "0.075"}, {"item": sku, "qty": "2.5", "price": "19.99"}]
+    lines = [
+        {"item": sku, "qty": "3", "price": "19.99", "discount_rate": "0.075"},
+        {"item": sku, "qty": "2.5", "price": "19.99"},
+    ]
     order = post(admin_api, "sales_order", lines, partner=customer, warehouse="WH01")
     # by hand: 3 x 19.99 x 0.925 = 55.47225 -> 55.47, tax 7.21; 2.5 x 19.99 = 49.975 -> 49.98, tax 6.50
     assert [(x["amount"], x["tax_amount"]) for x in order["lines"]] == [("55.47", "7.21"), ("49.98", "6.50")]
@@ -140,7 +143,11 @@ def test_an_orders_discount_goes_down_to_its_delivery_and_the_return(admin_api):
     assert [(x["amount"], x["tax_amount"], x["amount_with_tax"]) for x in delivery["lines"]] == [
         (x["amount"], x["tax_amount"], x["amount_with_tax"]) for x in order["lines"]
     ]
-    assert (delivery["total_amount"], delivery["total_tax"], delivery["total_with_tax"]) == ("105.45", "13.71", "119.16")
+    assert (delivery["total_amount"], delivery["total_tax"], delivery["total_with_tax"]) == (
+        "105.45",
+        "13.71",
+        "119.16",
+    )
     owed = admin_api.get(f"/api/v1/accounts/{customer_id}").get_json()
     assert D(owed["receivable"]) == D("119.16")
     returned = _push(admin_api, "sales_delivery", delivery["id"], "sales_return")
