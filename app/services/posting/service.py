@@ -140,8 +140,14 @@ class PostingService:
         values = {"pk": doc.id, "source": source, "target": target, "at": utcnow(), "by": self.access.user_id}
         changed = self.session.execute(self.registry.cache[key], values | {"expected": version}).first()
         if changed is None:
+            # the row is locked and was read: still in `source`, it was only saved by someone else since the
+            # client read it (the clerk is told that, not that the status moved, which it did not)
+            edited = doc.status == source and version is not None and doc.version != version
+            current = {"id": doc.id, "version": doc.version}
             if self.commit:
                 self.session.rollback()
+            if edited:
+                raise Conflict(t("version_conflict", current=current["version"]), current=current)
             raise Conflict(t("status_changed", status=Status(source).text()))
         for name, value in changed._mapping.items():
             set_committed_value(doc, name, value)
