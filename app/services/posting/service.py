@@ -213,7 +213,7 @@ class PostingService:
         step = doc.approval_step or 0
         level = levels[step] if step < len(levels) else None
         if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
-            raise Forbidden(t("approval_role", role=level.role))
+            raise Forbidden(t("approval_role", role=self._role_label(level.role)))
         marks = self._check_duties(doc)
         self._check_period(doc)
         if step + 1 < len(levels):
