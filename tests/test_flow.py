@@ -155,6 +155,26 @@ def test_an_orders_discount_goes_down_to_its_delivery_and_the_return(admin_api):
     assert (returned["lines"][0]["amount"], returned["total_with_tax"]) == ("55.47", "119.16")
 
 
+def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_to_four_places(app, admin_api):
+    """100 boxes of 7 at 10.00, one piece delivered: the 699 pieces left are not whole boxes, so they go down in
+    pieces at 10.00 / 7 = 1.4286 (a line price keeps 4 places). The unrounded 1.428571... was refused as "最多 4 位小数"
+    on a price nobody typed, and the rest of the order could not be pushed at all."""
+    sku = new_item(admin_api)
+    assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "7"}).status_code == 201
+    receive(admin_api, sku, "1000", "1")
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01"
+    )
+    draft = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+    one = {"id": draft["lines"][0]["id"], "item": sku, "unit": "PCS", "qty": "1", "price": "1.4286"}
+    answer = admin_api.put(f"/api/v1/sales_delivery/{draft['id']}", json={"lines": [one], "version": draft["version"]})
+    assert answer.status_code == 200, answer.get_json()
+    _submit(admin_api, "sales_delivery", answer.get_json()["result"])
+    rest = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+    line = rest["lines"][0]
+    assert (line["unit"]["key"], D(line["qty"]), line["price"], line["amount"]) == ("PCS", D(699), "1.4286", "998.59")
+
+
 def _push_refused(api: Any, model: str, pk: int, target: str) -> bool:
     response = api.post(f"/api/v1/{model}/{pk}/push/{target}", json={})
     return response.status_code == 422 and response.get_json()["errors"][0]["field"] == "_record"
