@@ -44,7 +44,7 @@ TOP = 5
 def _money(value: Decimal | None) -> str | None:
     """A tile's money to the cent: stock values and costs are kept to 4 places (a profit of 1371.6148, a stock of
     29452.6964 were shown so, beside tiles of 2); the sums and the change are worked out on the exact figures."""
-    return None if value is None else format_decimal(value.quantize(CENT, rounding=ROUND_HALF_UP), 2)
+    return None if value is None else format_decimal(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), 2)
 
 
 def same_days_last_month(today: dt.date) -> tuple[Period, Period]:
