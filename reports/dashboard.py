@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select, type_coerce
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.clock import business_today
 from app.errors import ServiceError
 from app.i18n import t
+from app.ledger.compute import CENT
 from app.meta.status import Status
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
@@ -41,7 +42,9 @@ TOP = 5
 
 
 def _money(value: Decimal | None) -> str | None:
-    return None if value is None else format_decimal(value, 2)
+    """A tile's money to the cent: stock values and costs are kept to 4 places (a profit of 1371.6148, a stock of
+    29452.6964 were shown so, beside tiles of 2); the sums and the change are worked out on the exact figures."""
+    return None if value is None else format_decimal(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), 2)
 
 
 def same_days_last_month(today: dt.date) -> tuple[Period, Period]:

@@ -55,6 +55,24 @@ def test_tiles_are_the_reports_totals_and_follow_the_reader(app, api_as):
     assert "sales_mtd" not in keeper and "stock_value" not in keeper
 
 
+def test_money_tiles_are_to_the_cent_though_stock_values_keep_four_places(app, api_as):
+    """3 in for 10.00 (3.3333 each), 1 sold at 10.00: a profit of 6.6667 and a stock of 6.6667 are kept so, but a
+    tile shows yuan to the cent (1371.6148 and 29452.6964 stood beside tiles of two places)."""
+    admin = api_as("admin")
+    sku = new_item(admin)
+    post(admin, "purchase_receipt", [{"item": sku, "qty": "3", "price": "3.3333"}], warehouse="WH01", date="2026-08-03")
+    post(admin, "sales_delivery", [{"item": sku, "qty": "1", "price": "10"}], warehouse="WH01", date="2026-08-04")
+    manager = tiles(app, "u_manager", dt.date(2026, 8, 5))
+    query = {"period": "2026-08-01..2026-08-05", "item": sku}
+    profit = admin.get("/api/v1/reports/gross_profit", query_string=query).get_json()["totals"]["profit"]
+    assert profit == "6.6667"  # the report keeps the cost's places
+    for value in (manager["profit_mtd"]["value"], manager["profit_mtd"]["previous"], manager["stock_value"]):
+        assert re.fullmatch(r"-?\d+\.\d\d", value), value
+    query = {"period": "2026-08-01..2026-08-05"}
+    every = admin.get("/api/v1/reports/gross_profit", query_string=query).get_json()["totals"]["profit"]
+    assert D(manager["profit_mtd"]["value"]) == D(every).quantize(D("0.01"))
+
+
 def test_waiting_for_my_approval(app, api_as):
     purchaser = api_as("purchaser")
     sku = new_item(api_as("admin"))

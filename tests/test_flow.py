@@ -123,6 +123,58 @@ def test_sales_order_delivered_in_three_parts_a_return_of_the_second_and_the_res
     assert listed["result"][0]["close_status"] == "closed"
 
 
+def test_an_orders_discount_goes_down_to_its_delivery_and_the_return(admin_api):
+    """The customer is billed what the order agreed: a line's discount travels with 下推 (the delivery had no
+    discount column, so a 7.5% discount was dropped and the delivery billed 67.77 for an order line of 62.68)."""
+    sku = new_item(admin_api, tax_rate="13")
+    receive(admin_api, sku, "20", "5")
+    customer, customer_id = new_partner(admin_api, "customer")
+    lines = [
+        {"item": sku, "qty": "3", "price": "19.99", "discount_rate": "0.075"},
+        {"item": sku, "qty": "2.5", "price": "19.99"},
+    ]
+    order = post(admin_api, "sales_order", lines, partner=customer, warehouse="WH01")
+    # by hand: 3 x 19.99 x 0.925 = 55.47225 -> 55.47, tax 7.21; 2.5 x 19.99 = 49.975 -> 49.98, tax 6.50
+    assert [(x["amount"], x["tax_amount"]) for x in order["lines"]] == [("55.47", "7.21"), ("49.98", "6.50")]
+    assert (order["total_amount"], order["total_with_tax"]) == ("105.45", "119.16")
+    draft = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+    assert [D(x["discount_rate"]) for x in draft["lines"]] == [D("0.075"), D(0)]
+    delivery = _submit(admin_api, "sales_delivery", draft)
+    assert [(x["amount"], x["tax_amount"], x["amount_with_tax"]) for x in delivery["lines"]] == [
+        (x["amount"], x["tax_amount"], x["amount_with_tax"]) for x in order["lines"]
+    ]
+    assert (delivery["total_amount"], delivery["total_tax"], delivery["total_with_tax"]) == (
+        "105.45",
+        "13.71",
+        "119.16",
+    )
+    owed = admin_api.get(f"/api/v1/accounts/{customer_id}").get_json()
+    assert D(owed["receivable"]) == D("119.16")
+    returned = _push(admin_api, "sales_delivery", delivery["id"], "sales_return")
+    assert returned["lines"][0]["discount_rate"] is not None and D(returned["lines"][0]["discount_rate"]) == D("0.075")
+    assert (returned["lines"][0]["amount"], returned["total_with_tax"]) == ("55.47", "119.16")
+
+
+def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_to_four_places(app, admin_api):
+    """100 boxes of 7 at 10.00, one piece delivered: the 699 pieces left are not whole boxes, so they go down in
+    pieces at 10.00 / 7 = 1.4286 (a line price keeps 4 places). The unrounded 1.428571... was refused as "最多 4 位小数"
+    on a price nobody typed, and the rest of the order could not be pushed at all."""
+    sku = new_item(admin_api)
+    assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "7"}).status_code == 201
+    receive(admin_api, sku, "1000", "1")
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01"
+    )
+    draft = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+    one = {"id": draft["lines"][0]["id"], "item": sku, "unit": "PCS", "qty": "1", "price": "1.4286"}
+    answer = admin_api.put(f"/api/v1/sales_delivery/{draft['id']}", json={"lines": [one], "version": draft["version"]})
+    assert answer.status_code == 200, answer.get_json()
+    _submit(admin_api, "sales_delivery", answer.get_json()["result"])
+    rest = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+    line = rest["lines"][0]
+    assert (line["unit"]["key"], D(line["qty"]), line["price"], line["amount"]) == ("PCS", D(699), "1.4286", "998.59")
+
+
 def _push_refused(api: Any, model: str, pk: int, target: str) -> bool:
     response = api.post(f"/api/v1/{model}/{pk}/push/{target}", json={})
     return response.status_code == 422 and response.get_json()["errors"][0]["field"] == "_record"

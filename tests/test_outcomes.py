@@ -61,6 +61,24 @@ def test_approvals_say_which_level_waits_and_count_every_level_given(app, admin_
     assert (approved["status"], approved["approval_step"]) == ("submitted", 1)  # one level given, not 0
 
 
+def test_a_pending_document_is_refused_as_pending_and_a_level_names_its_role_by_label(app, admin_api, api_as):
+    """A document waiting for approval is not 已审核或作废 (what an edit of it was told); the level a manager may not
+    give names the role as the clerk knows it (系统管理员), not its code (admin)."""
+    sku = new_item(admin_api)
+    big = document(admin_api, "purchase_order", [{"item": sku, "qty": "100", "price": "600"}], warehouse="WH01")
+    clerk, manager = api_as("clerk"), api_as("manager")
+    act(clerk, "purchase_order", big)
+    edit = clerk.put(f"/api/v1/purchase_order/{big['id']}", json={"remark": "改一下"})
+    assert edit.status_code == 422
+    assert edit.get_json()["message"] == {"status": ["单据待审批，不能修改（只有草稿可以修改）"]}
+    act(manager, "purchase_order", big, "approve")
+    second = manager.post(f"/api/v1/purchase_order/{big['id']}/approve")
+    assert second.status_code == 403 and second.get_json()["message"] == "这一级需要「系统管理员」审批"
+    done, _ = act(admin_api, "purchase_order", big, "approve")
+    edit = clerk.put(f"/api/v1/purchase_order/{done['id']}", json={"remark": "改一下"})
+    assert edit.get_json()["message"] == {"status": ["单据已审核，不能修改（只有草稿可以修改）"]}
+
+
 def test_the_page_says_what_happened(app, admin_api, login_as):
     sku = new_item(admin_api)
     receive(admin_api, sku, "5", "2")

@@ -103,7 +103,7 @@ def test_the_same_batch_sent_twice_at_the_same_moment_is_counted_once(app, admin
     assert lines_of(admin_api, take) == {sku: Decimal(4)}
 
 
-def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as):
+def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as, login_as):
     code = ean13()
     sku = new_item(admin_api, barcode=code)
     batches = new_item(admin_api, track_batch=True)
@@ -126,6 +126,10 @@ def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as):
     assert admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
     posted = send(keeper, take, unique("K"), [{"code": code, "qty": 1}])
     assert posted.status_code == 409
+    # a posted stocktake is told as 已审核 (the words were 已审核或作废 whatever the status)
+    assert posted.get_json()["message"] == "单据已审核，不能修改（只有草稿可以修改）"
+    page = login_as("warehouse").get(f"/phone/count/{take['id']}").get_data(as_text=True)
+    assert "单据已审核，不能修改（只有草稿可以修改）" in page
     assert lines_of(admin_api, take) == {sku: Decimal(1)}
 
 

@@ -53,6 +53,27 @@ def test_submitting_twice_posts_once(app, admin_api):
     assert balance(app, sku) == (D(4), D(6))
 
 
+def test_submitting_a_draft_someone_saved_since_says_so_not_that_its_status_moved(app, admin_api):
+    """A stale `version` on submit is a 409 naming the edit (as a stale save is), with the current version; the
+    draft is still a draft, so 单据状态已变化（不再是草稿） would send the clerk looking for a change that never was."""
+    sku = new_item(admin_api)
+    doc = document(admin_api, "purchase_receipt", [{"item": sku, "qty": "4", "price": "1.5"}], warehouse="WH01")
+    saved = admin_api.put(
+        f"/api/v1/purchase_receipt/{doc['id']}", json={"remark": "另一个窗口", "version": doc["version"]}
+    )
+    assert saved.status_code == 200, saved.get_json()
+    stale = admin_api.post(f"/api/v1/purchase_receipt/{doc['id']}/submit", json={"version": doc["version"]})
+    assert stale.status_code == 409
+    now = doc["version"] + 1
+    assert stale.get_json()["message"] == f"该记录已被他人修改（当前版本 {now}）"
+    assert stale.get_json()["current"] == {"id": doc["id"], "version": now}
+    assert balance(app, sku) == (D(0), D(0))
+    fresh = admin_api.post(f"/api/v1/purchase_receipt/{doc['id']}/submit", json={"version": now})
+    assert fresh.status_code == 200, fresh.get_json()
+    again = admin_api.post(f"/api/v1/purchase_receipt/{doc['id']}/submit", json={"version": now + 1})
+    assert again.status_code == 409 and again.get_json()["message"] == "单据状态已变化（不再是草稿），请刷新"
+
+
 def test_posted_documents_cannot_be_changed(app, admin_api):
     sku = new_item(admin_api)
     posted = receive(admin_api, sku, "1", "1")

@@ -81,3 +81,33 @@ def test_purchase_return_against_its_receipt(app, admin_api):
     unlinked = post(admin_api, "purchase_return", [{"item": sku, "qty": "1", "price": "2"}], warehouse="WH01")
     assert unlinked["status"] == "submitted" and balance(app, sku)[0] == D(6)
     assert ledger_problems(app) == []
+
+
+def test_a_sales_return_credits_no_more_than_its_delivery_charged(app, admin_api):
+    """A return against a delivery at 999.00 of one unit sold at 19.99 credited the customer 1,128.87: the price is
+    checked against what the delivery charged a unit (with tax, after the discount), to the cent. (A purchase
+    return at another price is the supplier's 退货差价: test_money_reports.)"""
+    sku = new_item(admin_api, tax_rate="13")
+    receive(admin_api, sku, "10", "5")
+    lines = [{"item": sku, "qty": "3", "price": "19.99", "discount_rate": "0.075"}]
+    delivery = post(admin_api, "sales_delivery", lines, warehouse="WH01")
+    assert delivery["total_with_tax"] == "62.68"  # 55.47 + 7.21
+    header = {"warehouse": "WH01", "source_number": delivery["number"]}
+
+    def attempt(price, qty="1", discount="0", **more):
+        line = {"item": sku, "qty": qty, "price": price, "discount_rate": discount}
+        return submit(admin_api, "sales_return", document(admin_api, "sales_return", [line], **header, **more))
+
+    refused = attempt("999")
+    assert refused.status_code == 422
+    # 19.99 x 0.925 = 18.49075 a unit before tax, the most a line without a discount may ask
+    assert refused.get_json()["message"] == {
+        "lines.0.price": [f"退货单价高于源单 {delivery['number']} 的单价，最多 18.4907"]
+    }
+    assert attempt("19.99").status_code == 422  # the discount is not given back twice
+    taken = attempt("19.99", discount="0.075")  # as delivered: 18.49 + 2.40
+    assert taken.status_code == 200, taken.get_json()
+    assert taken.get_json()["result"]["total_with_tax"] == "20.89"
+    with_tax = attempt("20.89", prices_include_tax=True)  # the same unit priced with tax, to the cent
+    assert with_tax.status_code == 200, with_tax.get_json()
+    assert ledger_problems(app) == []

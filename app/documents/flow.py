@@ -9,7 +9,7 @@ from a receipt or delivery line) names its source document and line in `source_m
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -21,6 +21,7 @@ from app.i18n import label, t
 from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.money.open_items import payment_from_open_items, payment_from_request, request_from_receipts
+from app.services.money.prices import PRICE_PLACES
 from app.services.records.query import get_row
 from app.services.records.serialize import rows_to_json
 from app.services.records.write import RecordService
@@ -323,7 +324,9 @@ def _line(line_model: Any, source_line_spec: Any, picked: dict[str, Any]) -> dic
     else:
         values["qty"] = str(left)
         if price is not None and ratio != 1:
-            price = Decimal(price) / ratio
+            # a base unit's price to the 4 places a line price keeps (10.00 a box of 7 is 1.4286 a piece): unrounded,
+            # the draft was refused on a price nobody typed and the rest of the order could not be pushed at all
+            price = (Decimal(price) / ratio).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
     for name in LINE:
         if line_model.field(name) is not None and source_line_spec.field(name) is not None:
             value = price if name == "price" else getattr(line, name)

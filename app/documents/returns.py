@@ -2,15 +2,17 @@
 return (line links, or the document named in source_number).
 
 Then each line must be an item of that document, returned no more than was delivered / received less
-what earlier returns took back (counted in the source lines' returned_qty), from the same partner; a
-sales return comes back at the cost the goods left at. For items that track serial numbers, every
+what earlier returns took back (counted in the source lines' returned_qty), from the same partner; a sales
+return credits no more a unit than the delivery charged (with tax, after the discount: a purchase return at
+another price is the supplier's 退货差价, which the income statement shows) and comes back at the cost the goods
+left at. For items that track serial numbers, every
 serial returned must be one the source moved for that item (whether it may move now is still posting's
 check). Cancelling a return gives the quantity back.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from app.documents.base import Allocation, DocumentBehaviour, add_done
@@ -18,9 +20,24 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
 from app.ledger.valuation import Move
+from app.meta.types import format_decimal
 from app.services.stock.units import base_qty
 
 COST_PLACES = Decimal("0.0001")
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+
+
+def unit_value(line: Any, doc: Any) -> Decimal | None:
+    """What one base unit of the line is charged, with tax and after the discount (None without a price)."""
+    price = getattr(line, "price", None)
+    if price is None:
+        return None
+    value = Decimal(price) * (1 - Decimal(getattr(line, "discount_rate", None) or 0))
+    value /= Decimal(getattr(line, "unit_ratio", None) or 1)
+    if not getattr(doc, "prices_include_tax", False):
+        value *= 1 + Decimal(getattr(line, "tax_rate", None) or 0) / HUNDRED
+    return value
 
 
 class LinkedReturn(DocumentBehaviour):
@@ -29,6 +46,7 @@ class LinkedReturn(DocumentBehaviour):
     done_field = "returned_qty"
     over_policy = False  # nothing comes back that did not go out, whatever the over-order switch says
     over_message = "over_return"
+    price_capped = False  # the price checked against the source's (`prices_above_source`): sales returns
     _taken: list[Allocation]  # set by stock_effects, counted by after_post
     _given: list[Allocation]  # set by cancel_effects, taken back by after_cancel
 
@@ -40,6 +58,8 @@ class LinkedReturn(DocumentBehaviour):
         for source in {a.order.id: a.order for a in taken}.values():
             mine = [i for i, line in enumerate(lines) if any(a.index == i and a.order is source for a in taken)]
             errors += self.serials_not_on(doc, source, list(source.lines), lines, mine)
+        if self.price_capped:
+            errors += self.prices_above_source(doc, lines, taken)
         if errors:
             raise ValidationFailed(errors)
         return taken
@@ -72,6 +92,37 @@ class LinkedReturn(DocumentBehaviour):
             elif again:
                 message = t("serial_returned_already", number=source.number, serials=rules.listing(again))
                 errors.append(CellError(f"lines.{index}.serials", message))
+        return errors
+
+    @staticmethod
+    def prices_above_source(doc: Any, lines: list[Any], taken: list[Allocation]) -> list[CellError]:
+        """Lines priced above what the source charged for the units they return: a return at 999.00 of one unit
+        sold at 19.99 credited the customer 1,128.87 and wiped that much of what they owed."""
+        errors = []
+        for index, line in enumerate(lines):
+            parts = [a for a in taken if a.index == index]
+            mine = unit_value(line, doc)
+            values = [(a.qty, unit_value(a.order_line, a.order)) for a in parts]
+            qty = sum((q for q, _ in values), Decimal(0))
+            if mine is None or not qty or any(v is None for _, v in values):
+                continue
+            total = sum((q * v for q, v in values if v is not None), Decimal(0))
+            claimed = getattr(line, "amount_with_tax", None)
+            claimed = Decimal(claimed) if claimed is not None else mine * base_qty(line)
+            # to the cent, with a cent for the rounding of the line's amount and tax on another basis (22.59 with
+            # tax of a unit sold at 19.99 before 13 %: 22.5887 a unit, 22.59 on the delivery's line)
+            if claimed <= total.quantize(CENT, rounding=ROUND_HALF_UP) + CENT:
+                continue
+            allowed = total / qty
+            # the highest price the line may have, in its own unit, discount and tax basis
+            highest = allowed * Decimal(getattr(line, "unit_ratio", None) or 1)
+            if not getattr(doc, "prices_include_tax", False):
+                highest /= 1 + Decimal(getattr(line, "tax_rate", None) or 0) / HUNDRED
+            kept = 1 - Decimal(getattr(line, "discount_rate", None) or 0)
+            highest = highest / kept if kept else highest
+            number = ", ".join(dict.fromkeys(a.order.number for a in parts))
+            price = format_decimal(highest.quantize(COST_PLACES, rounding=ROUND_DOWN), 2)
+            errors.append(CellError(f"lines.{index}.price", t("return_price_above", number=number, price=price)))
         return errors
 
     @staticmethod

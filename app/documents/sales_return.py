@@ -15,6 +15,7 @@ class SalesReturn(LinkedReturn):
 
     moves_stock = True
     source_model = "sales_delivery"
+    price_capped = True  # a customer is credited no more than the delivery charged
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         self._taken = self.returned(doc, lines)

@@ -262,7 +262,8 @@ class PhoneView(BaseView):
             api=f"/api/v1/phone/stocktake/{pk}/counts",
             storage=f"jxc.count.{current_user.id}.{pk}",
         )
-        return self.render_template("jxc/phone/count.html", doc=data, config=config)
+        status = Status(row.status).text()
+        return self.render_template("jxc/phone/count.html", doc=data, config=config, status=status)
 
     # -- labels -----------------------------------------------------------------------------------
 

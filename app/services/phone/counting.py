@@ -150,7 +150,7 @@ class Counting:
         if doc is None:
             raise NotFound(t("not_found"))
         if doc.status != Status.DRAFT:
-            raise Conflict(t("not_draft"))
+            raise Conflict(t("not_draft", status=Status(doc.status).text()))
         return doc
 
     def recorded(self, stocktake_id: int, key: str) -> dict[str, Any] | None:
@@ -176,7 +176,7 @@ class Counting:
         if doc is None:
             raise NotFound(t("not_found"))
         if doc.status != Status.DRAFT:
-            raise Conflict(t("not_draft"))
+            raise Conflict(t("not_draft", status=Status(doc.status).text()))
         result = apply(doc)
         result["key"] = key
         try:

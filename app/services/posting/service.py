@@ -140,8 +140,14 @@ class PostingService:
         values = {"pk": doc.id, "source": source, "target": target, "at": utcnow(), "by": self.access.user_id}
         changed = self.session.execute(self.registry.cache[key], values | {"expected": version}).first()
         if changed is None:
+            # the row is locked and was read: still in `source`, it was only saved by someone else since the
+            # client read it (the clerk is told that, not that the status moved, which it did not)
+            edited = doc.status == source and version is not None and doc.version != version
+            current = {"id": doc.id, "version": doc.version}
             if self.commit:
                 self.session.rollback()
+            if edited:
+                raise Conflict(t("version_conflict", current=current["version"]), current=current)
             raise Conflict(t("status_changed", status=Status(source).text()))
         for name, value in changed._mapping.items():
             set_committed_value(doc, name, value)
@@ -207,7 +213,7 @@ class PostingService:
         step = doc.approval_step or 0
         level = levels[step] if step < len(levels) else None
         if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
-            raise Forbidden(t("approval_role", role=level.role))
+            raise Forbidden(t("approval_role", role=self._role_label(level.role)))
         marks = self._check_duties(doc)
         self._check_period(doc)
         if step + 1 < len(levels):

@@ -890,7 +890,7 @@ class RecordService:
 
     def _check_editable(self, model: ModelSpec, row: Any, row_ref: Any) -> None:
         if model.kind == "document" and row.status != Status.DRAFT:
-            raise ValidationFailed([CellError("status", t("not_draft"), row_ref)])
+            raise ValidationFailed([CellError("status", t("not_draft", status=Status(row.status).text()), row_ref)])
 
     def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
         """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user (also when
