@@ -4,10 +4,13 @@ less the returns that name it; a cash or bank account that would go below zero i
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pytest
 
 from app.clock import business_today
+from app.config import ROOT
+from app.meta.loader import load_metadata
 from tests.conftest import unique
 from tests.ledger_helpers import document, new_item, new_partner, post, receive
 
@@ -130,3 +133,44 @@ def test_paying_out_more_than_an_account_holds_is_refused_when_the_setting_says_
     cancel = admin_api.post(f"/api/v1/payment/{money_in['id']}/cancel")
     assert cancel.status_code == 422 and "-0.01" in cancel.get_json()["message"]["account"][0]
     assert admin_api.get(f"/api/v1/payment/{money_in['id']}").get_json()["result"]["status"] == "submitted"
+
+
+def test_a_salesperson_reads_their_customers_whole_account(admin_api, api_as):
+    """A customer's balance is the customer's: the salesperson who owns it sees every document of it, whoever
+    sold (a delivery without a salesperson, or another's), not only their own deliveries beside all its payments
+    (which read a negative balance where the customer owed money)."""
+    salesperson = api_as("salesperson")
+    customer, pk = new_partner(admin_api, "customer", owner="u_salesperson")
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "100", "1")
+    where = {"partner": customer, "warehouse": "WH01"}
+    theirs = post(salesperson, "sales_delivery", [{"item": sku, "qty": "2", "price": "100"}], **where)
+    nobodys = post(admin_api, "sales_delivery", [{"item": sku, "qty": "5", "price": "100"}], **where)
+    assert nobodys["salesperson"] is None
+    paid = receipt_for(admin_api, customer, nobodys["number"], "300", "300")
+    assert admin_api.post(f"/api/v1/payment/{paid['id']}/submit").status_code == 200
+    owed = admin_api.get(f"/api/v1/accounts/{pk}").get_json()["receivable"]
+    assert owed == "400.00"  # 200 + 500 - 300
+    assert salesperson.get(f"/api/v1/accounts/{pk}").get_json()["receivable"] == owed
+    statement = salesperson.get(
+        "/api/v1/reports/partner_statement", query_string={"partner": customer, "period": "2026-11-01..2026-11-30"}
+    ).get_json()
+    numbers = {row["number"] for row in statement["rows"]}
+    assert {theirs["number"], nobodys["number"]} <= numbers
+    assert salesperson.get(f"/api/v1/sales_delivery/{nobodys['id']}").status_code == 200
+
+
+def test_meta_check_refuses_a_row_scope_that_leaves_part_of_an_account_out(tmp_path):
+    root = tmp_path / "metadata"
+    shutil.copytree(ROOT / "metadata", root)
+    roles = root / "roles.yaml"
+    whole, own = "sales_delivery: {salesperson: me, partner: visible}", "sales_delivery: {salesperson: me}"
+    text = roles.read_text(encoding="utf-8")
+    assert whole in text
+    roles.write_text(text.replace(whole, own))
+    meta, errors = load_metadata(root)
+    assert meta is None
+    assert [str(e) for e in errors] == [
+        "metadata/roles.yaml: role 'salesperson': row_scope of sales_delivery leaves out rows of partners whose"
+        " receivable account the role reads; add `partner: visible` to it"
+    ]

@@ -115,7 +115,9 @@ def test_accounts_need_read_on_the_documents_and_their_figures(admin_api, api_as
     assert login_as("purchaser").get(f"/accounts/{customer}").status_code == 404
 
 
-def test_a_statement_counts_only_the_readers_documents(admin_api, api_as):
+def test_a_statement_is_the_customers_whole_account_for_its_owner(admin_api, api_as):
+    """The salesperson owning a customer reads its whole account, including a delivery another made: a statement
+    to be printed for the customer to check (and the balance beside its payments) must be all of it."""
     code = unique("SC")
     admin_api.post(
         "/api/v1/partner/", json={"code": code, "name": "对账", "kind": "customer", "owner": "u_salesperson"}
@@ -130,11 +132,15 @@ def test_a_statement_counts_only_the_readers_documents(admin_api, api_as):
         partner=code,
         salesperson="u_salesperson",
     )
-    post(admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "99"}], warehouse="WH01", partner=code)
+    other = post(
+        admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "99"}], warehouse="WH01", partner=code
+    )
     account = api_as("salesperson").get(f"/api/v1/accounts/{partner_id(admin_api, code)}").get_json()
-    assert [row["number"] for row in account["statement"]] == [mine["number"]]
-    assert account["receivable"] == "10.00"
+    assert [row["number"] for row in account["statement"]] == [mine["number"], other["number"]]
+    assert account["receivable"] == "109.00"
     assert admin_api.get(f"/api/v1/accounts/{partner_id(admin_api, code)}").get_json()["receivable"] == "109.00"
+    # a customer they do not own is not theirs to read, whatever they sold to it
+    assert api_as("salesperson").get(f"/api/v1/accounts/{partner_id(admin_api, 'K003')}").status_code == 404
 
 
 def test_partners_are_read_per_side(admin_api, api_as):
@@ -196,15 +202,16 @@ def test_the_change_feed_does_not_name_rows_out_of_scope(admin_api, api_as):
 
 
 def test_unknown_and_out_of_scope_users_read_alike(api_as):
+    # a salesperson's customers are those they own (`owner: me`): another user there would take the row out of
+    # their sight, so that user reads as one who does not exist
     seller = api_as("salesperson")
     answers = []
     for name in ("u_clerk", "no_such_user_x"):
         response = seller.post(
-            "/api/v1/sales_order/",
-            json={"date": "2026-11-25", "partner": "K001", "warehouse": "WH01", "salesperson": name},
+            "/api/v1/partner/", json={"code": unique("UO"), "name": "归属", "kind": "customer", "owner": name}
         )
         assert response.status_code == 422
-        answers.append(response.get_json()["message"]["salesperson"][0].replace(name, "<name>"))
+        answers.append(response.get_json()["message"]["owner"][0].replace(name, "<name>"))
     assert answers[0] == answers[1] == "找不到用户「<name>」"
 
 

@@ -27,6 +27,7 @@ from app.meta.spec import (
     MetaError,
     ModelSpec,
     Option,
+    RoleSpec,
 )
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
@@ -505,6 +506,7 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     _check_default_settings(models, settings, out)
     _check_backfills(models, out)
     reports = load_reports(root, models, roles, out)
+    _check_account_scopes(roles, root, out)
     if out.errors:
         return None, out.errors
     handlers, handler_errors = resolve_handlers(models)
@@ -525,6 +527,14 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
         ),
         [],
     )
+
+
+def _check_account_scopes(roles: dict[str, RoleSpec], root: Path, out: Collector) -> None:
+    """No role reads a partner's account through a row scope that leaves some of it out."""
+    from app.services.money.receivables import account_scope_problems  # the accounts' own list of what they sum
+
+    for problem in account_scope_problems(roles):
+        out.add(f"{root.name}/roles.yaml", problem)
 
 
 def _check_backfills(models: dict[str, ModelSpec], out: Collector) -> None:
