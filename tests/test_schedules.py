@@ -275,3 +275,33 @@ def test_notify_rings_one_users_bell_once_and_only_they_read_it(app, api_as):
     assert buyer.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()["marked"] == 0
     answer = clerk.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()
     assert answer["marked"] == 1 and answer["unread"] == mine["unread"] - 1
+
+
+class RefusingInbox:
+    """An SMTP server that knows no mailbox called nosuch: its RCPT answer is a 550."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address.startswith("nosuch@"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_refused_address_is_said_in_the_servers_words_not_as_python_bytes():
+    from aiosmtpd.controller import Controller
+
+    from app.mail.message import DeliveryFailed, Email
+    from app.mail.smtp import SmtpSettings, send_email
+
+    port = free_port()
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = SmtpSettings(host="127.0.0.1", port=port, sender="jxc@example.com", security="none", backoff=0)
+        with pytest.raises(DeliveryFailed) as refused:
+            send_email(settings, Email(to=["nosuch@example.com"], subject="销售日报", text="正文"))
+    finally:
+        controller.stop()
+    error = str(refused.value)
+    assert "550 5.1.1 <nosuch@example.com>: Recipient address rejected: User unknown" in error, error
+    assert "b'" not in error, error
