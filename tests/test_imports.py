@@ -128,6 +128,17 @@ def test_dates_as_serials_and_as_text_in_one_column(app):
         assert [d.isoformat() for d in days][-3:] == ["2026-12-01", "2026-12-02", "2026-12-03"]
 
 
+def test_the_progress_of_a_set_based_create_counts_every_row_of_the_file(app):
+    """The jobs page's bar: a file of new rows (written a chunk at a time) reports done out of all its rows."""
+    tag = unique("P")
+    rows = [["商品编码", "商品名称", "基本单位"]] + [[f"{tag}-{n}", f"商品 {n}", "个"] for n in range(2500)]
+    seen: list[tuple[int, int | None]] = []
+    outcome = run(app, "item", workbook(rows), progress=lambda done, total=None: seen.append((done, total)))
+    assert outcome.applied and outcome.created == 2500, [i.line() for i in outcome.issues]
+    assert seen and {total for _, total in seen} == {2500}, seen
+    assert seen[-1] == (2500, 2500) and [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
 def test_a_refused_file_leaves_nothing_and_a_dry_run_writes_nothing(app):
     tag = unique("N")
     rows = [["商品编码", "商品名称", "基本单位"], [f"{tag}-1", "好", "个"], [f"{tag}-2", "坏", "没有这个单位"]]
