@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.i18n import t
-from app.mail.message import DeliveryFailed, Email, build
+from app.mail.message import DeliveryFailed, Email, build, is_address
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,9 @@ def send_email(
         raise DeliveryFailed(t("mail.not_configured"))
     if not email.to:
         raise DeliveryFailed(t("mail.no_recipient"))
+    for address in email.to:
+        if not is_address(address):  # refused here, before the server splits it into other recipients
+            raise DeliveryFailed(t("mail.bad_address", address=address))
     pause = settings.backoff
     for attempt in range(1, settings.retries + 1):
         try:
