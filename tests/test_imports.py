@@ -404,6 +404,29 @@ def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_pr
     assert upload(admin_api, "item", good, action="merge").status_code == 422
 
 
+def test_the_errors_workbook_keeps_each_row_where_the_message_says_under_a_title_row(in_process, admin_api):
+    """A sheet with a title above the header (row 1) and the header on row 2: the log's "第 4 行" is row 4 of
+    the errors workbook too, and the title is still on row 1."""
+    tag = unique("W")
+    book = Workbook()
+    book.active.append(["商品资料导入"])
+    book.active.merge_cells("A1:C1")
+    for row in (["商品编码", "商品名称", "基本单位"], [f"{tag}-1", "好", "个"], [f"{tag}-2", "坏", "打"]):
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    job = finished(admin_api, upload(admin_api, "item", out.getvalue()).get_json()["job_id"])
+    assert job["status"] == "failed" and job["log"] == ["第 4 行，「基本单位」列：找不到「打」"], job
+    report = admin_api.get(f"/api/v1/imports/{job['id']}/errors.xlsx")
+    sheet = load_workbook(io.BytesIO(report.data)).active
+    report.close()
+    assert sheet["A1"].value == "商品资料导入"
+    assert [c.value for c in sheet[2]] == ["商品编码", "商品名称", "基本单位", "错误说明"]
+    assert [c.value for c in sheet[4]][:3] == [f"{tag}-2", "坏", "打"]
+    assert sheet["C4"].comment.text == "找不到「打」" and sheet["C4"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert sheet["C3"].comment is None and sheet.max_row == 4
+
+
 def test_csv_export_utf8_bom_or_gbk_and_as_a_job(in_process, admin_api):
     tag = unique("E")
     rows = [
