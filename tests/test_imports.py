@@ -262,6 +262,17 @@ def undo(app: Any, import_id: int) -> dict[str, Any]:
         return result
 
 
+def test_the_same_file_twice_names_the_first_import_at_the_business_time(app, monkeypatch):
+    """Stored in UTC, said as the business's wall time (Asia/Shanghai): 20:30 UTC is 04:30 the next day."""
+    monkeypatch.setenv("JXC_CLOCK", "2026-12-01T20:30:00+00:00")
+    data = workbook([["sku", "name", "unit"], [unique("B"), "北京时间", "PCS"]])
+    first = import_as_admin(app, "item", data)
+    assert first.applied
+    again = import_as_admin(app, "item", data)
+    said = f"这个文件已经导入过（导入记录 #{first.import_id}，2026-12-02 04:30）"
+    assert again.refused.startswith(said), again.refused
+
+
 def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(app):
     from app.errors import ValidationFailed
 
