@@ -549,7 +549,7 @@ def apply_rows(
     targets = _load_rows(session, access, model, [r[2] for r in todo if r[2] is not None])
     created: set[int] = set()
     followed: dict[int, dict[str, Any]] = {}
-    done = 0
+    done, total = 0, len(todo)  # `todo` is cut to the row-by-row rows below; the bar counts every row
 
     def refused(row_no: int, errors: list[CellError]) -> None:
         outcome.skipped += 1
@@ -561,8 +561,8 @@ def apply_rows(
     def count(rows: int) -> None:
         nonlocal done
         before, done = done, done + rows
-        if progress is not None and (done // 200 > before // 200 or done == len(todo)):
-            progress(done, len(todo))
+        if progress is not None and (done // 200 > before // 200 or done == total):
+            progress(done, total)
 
     if records.creates_in_bulk(model):
         creates = [(row_no, values) for row_no, _, pk, values in todo if pk is None]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from app.clock import utcnow
+from app.clock import business_time, utcnow
 from app.errors import CellError, NotFound, ServiceError, ValidationFailed
 from app.i18n import t
 from app.services.records.bulk import among, insert_columns, insert_rows
@@ -53,7 +53,7 @@ def already_imported(session: Session, model: str, digest: str) -> str:
     earlier = standing_import(session, model, digest)
     if earlier is None:
         return ""
-    when = earlier.created_at.strftime("%Y-%m-%d %H:%M") if earlier.created_at else ""
+    when = business_time(earlier.created_at).strftime("%Y-%m-%d %H:%M") if earlier.created_at else ""
     return t("imports.already", id=earlier.id, when=when)
 
 

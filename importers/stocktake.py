@@ -273,7 +273,7 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
         qty = _quantity(row.values.get("qty"), issue)
         reason = _text(row.values.get("reason"))
         if reason and normalise_header(reason) not in reasons:
-            issue("reason", t("stocktake_upload.bad_reason", value=reason, options="、".join(sorted(set(reasons)))))
+            issue("reason", t("stocktake_upload.bad_reason", value=reason, options=_reason_choices(registry)))
         if item_id is not None:
             item = items[item_id]
             if item.track_serial:
@@ -324,6 +324,13 @@ def _reasons(registry: Any) -> dict[str, str]:
         for text in option.label.values():
             found[normalise_header(text)] = option.value
     return found
+
+
+def _reason_choices(registry: Any) -> str:
+    """The reasons as the reader's language names them, in the metadata's order (what the message offers; the
+    file may also write a value or the other language's label)."""
+    spec = registry.model("stocktake_line").field("reason")
+    return "、".join(label(option.label, option.value) for option in (spec.options if spec is not None else ()))
 
 
 def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, Any]:

@@ -128,6 +128,17 @@ def test_dates_as_serials_and_as_text_in_one_column(app):
         assert [d.isoformat() for d in days][-3:] == ["2026-12-01", "2026-12-02", "2026-12-03"]
 
 
+def test_the_progress_of_a_set_based_create_counts_every_row_of_the_file(app):
+    """The jobs page's bar: a file of new rows (written a chunk at a time) reports done out of all its rows."""
+    tag = unique("P")
+    rows = [["商品编码", "商品名称", "基本单位"]] + [[f"{tag}-{n}", f"商品 {n}", "个"] for n in range(2500)]
+    seen: list[tuple[int, int | None]] = []
+    outcome = run(app, "item", workbook(rows), progress=lambda done, total=None: seen.append((done, total)))
+    assert outcome.applied and outcome.created == 2500, [i.line() for i in outcome.issues]
+    assert seen and {total for _, total in seen} == {2500}, seen
+    assert seen[-1] == (2500, 2500) and [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
 def test_a_refused_file_leaves_nothing_and_a_dry_run_writes_nothing(app):
     tag = unique("N")
     rows = [["商品编码", "商品名称", "基本单位"], [f"{tag}-1", "好", "个"], [f"{tag}-2", "坏", "没有这个单位"]]
@@ -249,6 +260,17 @@ def undo(app: Any, import_id: int) -> dict[str, Any]:
             raise
         db.session.commit()
         return result
+
+
+def test_the_same_file_twice_names_the_first_import_at_the_business_time(app, monkeypatch):
+    """Stored in UTC, said as the business's wall time (Asia/Shanghai): 20:30 UTC is 04:30 the next day."""
+    monkeypatch.setenv("JXC_CLOCK", "2026-12-01T20:30:00+00:00")
+    data = workbook([["sku", "name", "unit"], [unique("B"), "北京时间", "PCS"]])
+    first = import_as_admin(app, "item", data)
+    assert first.applied
+    again = import_as_admin(app, "item", data)
+    said = f"这个文件已经导入过（导入记录 #{first.import_id}，2026-12-02 04:30）"
+    assert again.refused.startswith(said), again.refused
 
 
 def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(app):
@@ -391,6 +413,29 @@ def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_pr
     assert upload(admin_api, "item", b"").status_code == 422
     assert upload(api_as("u_purchaser"), "item", good).status_code == 403
     assert upload(admin_api, "item", good, action="merge").status_code == 422
+
+
+def test_the_errors_workbook_keeps_each_row_where_the_message_says_under_a_title_row(in_process, admin_api):
+    """A sheet with a title above the header (row 1) and the header on row 2: the log's "第 4 行" is row 4 of
+    the errors workbook too, and the title is still on row 1."""
+    tag = unique("W")
+    book = Workbook()
+    book.active.append(["商品资料导入"])
+    book.active.merge_cells("A1:C1")
+    for row in (["商品编码", "商品名称", "基本单位"], [f"{tag}-1", "好", "个"], [f"{tag}-2", "坏", "打"]):
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    job = finished(admin_api, upload(admin_api, "item", out.getvalue()).get_json()["job_id"])
+    assert job["status"] == "failed" and job["log"] == ["第 4 行，「基本单位」列：找不到「打」"], job
+    report = admin_api.get(f"/api/v1/imports/{job['id']}/errors.xlsx")
+    sheet = load_workbook(io.BytesIO(report.data)).active
+    report.close()
+    assert sheet["A1"].value == "商品资料导入"
+    assert [c.value for c in sheet[2]] == ["商品编码", "商品名称", "基本单位", "错误说明"]
+    assert [c.value for c in sheet[4]][:3] == [f"{tag}-2", "坏", "打"]
+    assert sheet["C4"].comment.text == "找不到「打」" and sheet["C4"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert sheet["C3"].comment is None and sheet.max_row == 4
 
 
 def test_csv_export_utf8_bom_or_gbk_and_as_a_job(in_process, admin_api):

@@ -275,3 +275,69 @@ def test_notify_rings_one_users_bell_once_and_only_they_read_it(app, api_as):
     assert buyer.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()["marked"] == 0
     answer = clerk.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()
     assert answer["marked"] == 1 and answer["unread"] == mine["unread"] - 1
+
+
+class RefusingInbox:
+    """An SMTP server that knows no mailbox called nosuch: its RCPT answer is a 550."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address.startswith("nosuch@"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_refused_address_is_said_in_the_servers_words_not_as_python_bytes():
+    from aiosmtpd.controller import Controller
+
+    from app.mail.message import DeliveryFailed, Email
+    from app.mail.smtp import SmtpSettings, send_email
+
+    port = free_port()
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = SmtpSettings(host="127.0.0.1", port=port, sender="jxc@example.com", security="none", backoff=0)
+        with pytest.raises(DeliveryFailed) as refused:
+            send_email(settings, Email(to=["nosuch@example.com"], subject="销售日报", text="正文"))
+    finally:
+        controller.stop()
+    error = str(refused.value)
+    assert "550 5.1.1 <nosuch@example.com>: Recipient address rejected: User unknown" in error, error
+    assert "b'" not in error, error
+
+
+def test_an_address_with_a_comma_is_refused_before_the_server_splits_it(app, admin_api, smtp, monkeypatch):
+    """A user's stored e-mail `boss@shop,cn` (typed with a comma for the dot) is not sent as two recipients
+    (`boss@shop` and `cn`): the delivery fails saying so, the other recipient gets the report; and
+    `jxc user add --email` refuses such an address."""
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.services.users.accounts import UserError, create_user
+
+    name = unique("m").lower()
+    with app.app_context():
+        create_user(name, "manager", "Qa2-Manager-99", email=f"{name}@shop.cn")
+        db.session.commit()
+        with pytest.raises(UserError, match="is not one e-mail address"):
+            create_user(name + "x", "manager", "Qa2-Manager-99", email=f"{name}x@shop,cn")
+        # as an older version or a direct edit left it
+        db.session.execute(update(User).where(User.username == name).values(email=f"{name}@shop,cn"))
+        db.session.commit()
+        db.session.remove()
+    tag = orders_of_two_salespeople(admin_api)
+    params = {"report": "sales_order", "filters": {"remark": tag}}
+    item = new_schedule(admin_api, monkeypatch, params=params, recipients=[name, "admin"])
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    assert wait_run(app, run_id).status == "failed"
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={item['id']}").get_json()["result"]
+    by_address = {d["recipient"]: d for d in log["deliveries"]}
+    bad = by_address[f"{name}@shop,cn"]
+    assert (
+        bad["status"] == "failed"
+        and bad["error"] == f"收件地址「{name}@shop,cn」不是一个邮箱地址（请检查逗号、分号或空格），未发送"
+    )
+    assert by_address["admin@jxc.local"]["status"] == "sent"
+    assert [str(m["To"]) for m in smtp.about(item["title"])] == ["admin@jxc.local"]

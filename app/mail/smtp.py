@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.i18n import t
-from app.mail.message import DeliveryFailed, Email, build
+from app.mail.message import DeliveryFailed, Email, build, is_address
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,19 @@ def _send_once(settings: SmtpSettings, email: Email) -> None:
         raise smtplib.SMTPRecipientsRefused(refused)
 
 
+def _reply(text: bytes | str) -> str:
+    """The server's reply as the user reads it (smtplib hands it over as bytes, not as b'...')."""
+    return text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+
+
 def _describe(exc: BaseException, settings: SmtpSettings) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        who = ", ".join(f"{addr} ({code} {text!r})" for addr, (code, text) in exc.recipients.items())
+        who = ", ".join(f"{addr} ({code} {_reply(text)})" for addr, (code, text) in exc.recipients.items())
         return t("mail.refused_recipients", recipients=who)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return t("mail.auth_failed", user=settings.user)
     if isinstance(exc, smtplib.SMTPResponseException):
-        return t("mail.server_refused", code=exc.smtp_code, reply=exc.smtp_error.decode(errors="replace"))
+        return t("mail.server_refused", code=exc.smtp_code, reply=_reply(exc.smtp_error))
     if isinstance(exc, (OSError, smtplib.SMTPException)):
         return t("mail.unreachable", host=settings.host, port=settings.port, error=str(exc) or type(exc).__name__)
     return str(exc)
@@ -94,6 +99,9 @@ def send_email(
         raise DeliveryFailed(t("mail.not_configured"))
     if not email.to:
         raise DeliveryFailed(t("mail.no_recipient"))
+    for address in email.to:
+        if not is_address(address):  # refused here, before the server splits it into other recipients
+            raise DeliveryFailed(t("mail.bad_address", address=address))
     pause = settings.backoff
     for attempt in range(1, settings.retries + 1):
         try:

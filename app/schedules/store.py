@@ -19,11 +19,11 @@ from app.clock import utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
+from app.mail.message import is_address
 from app.mail.robots import ROBOT_TYPES
 from app.schedules.tables import schedule
 
 KINDS = ("report", "dunning", "digest", "backup")
-_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -121,7 +121,7 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
     external = bool(data.get("external"))
     run_as = str(data.get("run_as") or "").strip() or None
     addresses = [str(a) for a in _list(data.get("addresses"))]
-    for bad in [a for a in addresses if not _EMAIL.match(a)]:
+    for bad in [a for a in addresses if not is_address(a)]:
         errors.append(CellError("addresses", t("schedules.bad_address", address=bad)))
     if addresses and not external:
         errors.append(CellError("addresses", t("schedules.addresses_need_external")))
