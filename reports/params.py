@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import business_today
 from app.errors import CellError, ValidationFailed
-from app.i18n import t, texts_for
+from app.i18n import join_list, label, t, texts_for
 from app.meta.reports import PRESETS, ReportParam, ReportSpec
 from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
@@ -124,6 +124,12 @@ def offered_options(access: Access, report: ReportSpec, param: ReportParam) -> l
     return [(v, text) for v, text in param.options if access.sees_figures(report.option_figures(param.name, v))]
 
 
+def _choice(value: str, texts: dict[str, str]) -> str:
+    """An option as a message names it: the value one types, and its label when that says more."""
+    name = label(texts, value)
+    return value if name == value else f"{value} {name}"
+
+
 def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict[str, str]) -> dict[str, Any]:
     """Typed values for every parameter (defaults filled); every problem at once, as ValidationFailed."""
     errors: list[CellError] = []
@@ -140,8 +146,10 @@ def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict
             else:
                 values[spec.name] = default_value(spec)
             continue
-        if spec.type == "select" and text not in {value for value, _ in offered_options(access, report, spec)}:
-            errors.append(CellError(spec.name, t("report.bad_option", value=text)))
+        offered = offered_options(access, report, spec) if spec.type == "select" else []
+        if spec.type == "select" and text not in {value for value, _ in offered}:
+            choices = join_list(_choice(value, texts) for value, texts in offered)
+            errors.append(CellError(spec.name, t("report.bad_option", value=text, options=choices)))
             continue
         try:
             values[spec.name] = _one(session, access, spec, text)

@@ -226,3 +226,23 @@ def test_a_customers_page_recommends_what_others_buy_with_theirs(app, admin_api,
     page = login_as("admin").get(f"/phone/customer/{me_id}").get_data(as_text=True)
     recommended = page.split('id="ph-recommended"')[1].split("</ul>")[0]
     assert together in recommended and bought not in recommended
+
+
+def test_stock_lookup_offers_only_the_warehouses_whose_stock_the_reader_sees(app, admin_api, api_as, login_as):
+    """A keeper of WH01 was offered WH02 and told 没有库存 there: the page lists their warehouses only, and a
+    warehouse outside them is said to be so (403), not answered as empty."""
+    sku = new_item(admin_api, name=f"仓库范围 {unique()}")
+    receive(admin_api, sku, "3", "5", warehouse="WH02")
+    outside = api_as("warehouse").get("/api/v1/phone/stock", query_string={"q": sku, "warehouse": "WH02"})
+    assert outside.status_code == 403 and "WH02 不在您负责的仓库内" in outside.get_json()["message"]
+    page = login_as("warehouse").get(f"/phone/stock?q={sku}&warehouse=WH02").get_data(as_text=True)
+    assert "WH02 不在您负责的仓库内" in page and "没有库存" not in page
+    assert 'value="WH02"' not in login_as("warehouse").get(f"/phone/stock?q={sku}").get_data(as_text=True)
+    assert 'value="WH02"' in login_as("admin").get(f"/phone/stock?q={sku}").get_data(as_text=True)
+    assert look_stock(admin_api, sku, "WH02") == ["WH02"]
+
+
+def look_stock(api: Any, sku: str, warehouse: str) -> list[str]:
+    response = api.get("/api/v1/phone/stock", query_string={"q": sku, "warehouse": warehouse})
+    assert response.status_code == 200, response.get_json()
+    return [s["warehouse"]["key"] for i in response.get_json()["items"] if i["sku"] == sku for s in i["stock"]]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
 
 from app.ledger.compute import rmb_upper
-from tests.ledger_helpers import document, new_item
+from tests.conftest import PASSWORD
+from tests.ledger_helpers import document, new_item, post, receive
 
 
 @pytest.mark.parametrize(
@@ -44,3 +46,49 @@ def test_print_page_shows_lines_total_and_capital_amount(app, admin_api, login_a
     assert "script-src" in page.headers["Content-Security-Policy"] and "<script>" not in html
     assert login_as("admin").get(f"/m/purchase_receipt/{doc['id']}").get_data(as_text=True).count("/print") == 1
     assert login_as("salesperson").get(f"/m/purchase_receipt/{doc['id']}/print").status_code in (302, 403, 404)
+
+
+def _print_of(login_as, model: str, pk: int) -> str:
+    page = login_as("admin").get(f"/m/{model}/{pk}/print")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def test_print_shows_a_share_as_a_percent_and_leaves_internal_ids_off(app, admin_api, login_as):
+    """折扣率 is stored as a share (0.075) and printed as 7.5%; the line's 源单ID / 源单行ID (row ids a 下推
+    carries) are not printed, while 源单类型 still is."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "5")
+    order = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "20", "discount_rate": "0.075"}], warehouse="WH01"
+    )
+    pushed = admin_api.post(f"/api/v1/sales_order/{order['id']}/push/sales_delivery", json={})
+    assert pushed.status_code == 201, pushed.get_json()
+    draft = pushed.get_json()["result"]
+    assert draft["lines"][0]["discount_rate"] == "0.075" and draft["lines"][0]["source_line_id"]
+    html = _print_of(login_as, "sales_delivery", draft["id"])
+    assert "7.5%" in html and "0.075" not in html
+    assert "源单ID" not in html and "源单行ID" not in html and "源单类型" in html
+    assert ">折扣率<" in html
+    show = login_as("admin").get(f"/m/sales_delivery/{draft['id']}").get_data(as_text=True)
+    assert "7.5%" in show  # the record's page reads it the same way
+
+
+def test_print_signs_maker_and_poster_by_their_names(app, api_as, login_as):
+    """制单 is whoever made the document and 审核 whoever posted it (blank until then), by their names."""
+    tag = uuid.uuid4().hex[:6]
+    with app.app_context():
+        from app.extensions import db
+        from app.services.users.accounts import create_user
+
+        create_user(f"x_maker{tag}", "manager", PASSWORD, name=f"王制单{tag}")
+        create_user(f"x_poster{tag}", "manager", PASSWORD, name=f"李审核{tag}")
+        db.session.commit()
+    maker, poster = api_as(f"x_maker{tag}"), api_as(f"x_poster{tag}")
+    sku = new_item(maker)
+    doc = document(maker, "purchase_receipt", [{"item": sku, "qty": "2", "price": "3"}], warehouse="WH01")
+    draft = _print_of(login_as, "purchase_receipt", doc["id"])
+    assert f"制单：王制单{tag}" in draft and "审核：<" in draft
+    assert poster.post(f"/api/v1/purchase_receipt/{doc['id']}/submit").status_code == 200
+    posted = _print_of(login_as, "purchase_receipt", doc["id"])
+    assert f"制单：王制单{tag}" in posted and f"审核：李审核{tag}" in posted

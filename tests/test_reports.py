@@ -179,6 +179,25 @@ def test_bad_parameters_are_clear_messages(admin_api):
     assert "NO-SUCH-SKU" in unknown["errors"][0]["message"]
 
 
+def test_a_choice_that_is_not_offered_is_answered_with_the_choices_the_reader_is_offered(app, admin_api, api_as):
+    """不是可选的值 names the choices as the reader is offered them (a salesperson is not offered ABC by margin),
+    listed the language's way (、 in Chinese, ", " in English)."""
+
+    def said(api: Any, client: Any = None, **headers: str) -> str:
+        response = (client or api.client).get(
+            "/api/v1/reports/abc", query_string={"by": "planet"}, headers=dict(api.headers, **headers)
+        )
+        assert response.status_code == 422, response.get_data(as_text=True)
+        return next(e["message"] for e in response.get_json()["errors"] if e["field"] == "by")
+
+    assert said(admin_api) == "不是可选的值：planet（可选：value 按销售额、margin 按毛利）"
+    assert said(api_as("salesperson")) == "不是可选的值：planet（可选：value 按销售额）"
+    english = app.test_client(use_cookies=False)  # the language is the browser's on a first visit, then kept
+    assert said(admin_api, english, **{"Accept-Language": "en-US,en;q=0.9"}) == (
+        "Not one of the choices: planet (the choices: value Sales value, margin Margin)"
+    )
+
+
 def test_exports_carry_title_period_author_and_a_native_chart(admin_api, stream):
     response = admin_api.get(
         "/api/v1/reports/inventory_summary", query_string={"period": NOV, "item": stream["sku"], "format": "xlsx"}

@@ -6,7 +6,7 @@ Both hold the same keys with the same parameters (checked by tests/test_i18n.py)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -72,6 +72,11 @@ def current_locale() -> str:
 def t(key: str, locale: str | None = None, **params: Any) -> str:
     """Translate message `key` and fill in its parameters."""
     return CATALOGUES[locale or current_locale()][key].format(**params)
+
+
+def join_list(items: Iterable[str], locale: str | None = None) -> str:
+    """Items run together as the language lists them (、 in Chinese, ", " in English)."""
+    return t("list_separator", locale).join(items)
 
 
 def texts_for(key: str) -> dict[str, str]:

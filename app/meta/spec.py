@@ -95,6 +95,16 @@ class FieldSpec:
         return f"{self.name}_id" if self.type in ("link", "user") else self.name
 
     @property
+    def is_row_id(self) -> bool:
+        """An integer named `*_id` holds another row's internal id (a line's source_id): not for paper."""
+        return self.type == "integer" and self.name.endswith("_id")
+
+    @property
+    def is_fraction(self) -> bool:
+        """A plain decimal bounded to 0..1 is a share (折扣率 0.075): people read it as a percent (7.5%)."""
+        return self.type == "decimal" and _number(self.min) == 0 and _number(self.max) == 1
+
+    @property
     def is_link(self) -> bool:
         """True for references to another row (link or user)."""
         return self.type in ("link", "user")
@@ -318,3 +328,8 @@ class MetadataInvalid(Exception):
     def __init__(self, errors: list[MetaError]) -> None:
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
+
+
+def _number(bound: Any) -> Decimal | None:
+    """A declared bound (YAML int, float or text) as a Decimal; None when there is none."""
+    return None if bound is None else Decimal(str(bound))

@@ -174,6 +174,10 @@ class FieldType:
         """A JSON value as lists, cards and spreadsheets show it."""
         return "" if value is None else str(value)
 
+    def read_text(self, spec: FieldSpec, value: Any) -> str:
+        """A JSON value as a page or a print shows it to be read (not typed back: a csv keeps `cell_text`)."""
+        return self.cell_text(spec, value)
+
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
         """The grid column's editor, formatter and filter as the browser receives them."""
         look = asdict(self.grid)
@@ -388,6 +392,11 @@ class DecimalType(FieldType):
 
     def to_json(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else format_decimal(value, self.display_scale)
+
+    def read_text(self, spec: FieldSpec, value: Any) -> str:
+        if spec.is_fraction and value not in EMPTY:
+            return format_decimal(Decimal(str(value)) * 100, 0) + "%"
+        return self.cell_text(spec, value)
 
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
         return super().grid_look(spec) | {"decimals": self.display_scale}

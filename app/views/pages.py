@@ -45,6 +45,7 @@ from app.views.changes import read_links
 from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.inbox import approval_steps, run_posting_action
+from app.views.signatures import signatures
 from app.web.context import current_access, session
 from importers.jobs import ImportRefused, keep_upload, read_upload
 from importers.pipeline import may_import
@@ -121,7 +122,7 @@ class ModelPages(BaseView):
 
     def _text(self, model: ModelSpec, data: dict[str, Any]) -> dict[str, str]:
         return {
-            spec.name: FIELD_TYPES[spec.type].cell_text(spec, data[spec.name])
+            spec.name: FIELD_TYPES[spec.type].read_text(spec, data[spec.name])
             for spec in model.fields
             if spec.name in data and spec.type != "lines"
         }
@@ -492,6 +493,7 @@ class ModelPages(BaseView):
         """A printable 单据: header, lines, totals and the amount in capital numerals (大写金额)."""
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
+        line_fields = {f.name: f for f in registry().model(model.lines_model).fields} if model.lines_model else {}
         total_field = model.field("total_with_tax") or model.field("total_amount")  # what is owed
         total = data.get(total_field.name) if total_field is not None else None
         company = registry().meta.settings.get("company", {})
@@ -504,13 +506,17 @@ class ModelPages(BaseView):
             fields=[
                 f
                 for f in fields
-                if f["name"] not in PRINT_SKIP and (spec := model.field(f["name"])) and not spec.system
+                if f["name"] not in PRINT_SKIP
+                and (spec := model.field(f["name"]))
+                and not spec.system
+                and not spec.is_row_id
             ],
-            line_cols=[c for c in line_cols if c.name not in PRINT_SKIP_LINES],
+            line_cols=[c for c in line_cols if c.name not in PRINT_SKIP_LINES and not line_fields[c.name].is_row_id],
             lines=lines,
             total=total,
             total_label=label(total_field.label) if total_field is not None else "",
             total_upper=rmb_upper(total) if total is not None else "",
+            signed=signatures(session(), current_access(), model, pk, data),
         )
 
     def _form(self, pk: int | None) -> Any:

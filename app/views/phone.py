@@ -24,7 +24,7 @@ from app.i18n import current_locale, label, t, texts_under
 from app.meta.reports import PRESETS
 from app.meta.status import Status
 from app.services.phone.labels import LABEL_SIZES, label_sheet
-from app.services.phone.stock_lookup import stock_lookup
+from app.services.phone.stock_lookup import stock_lookup, stock_warehouses
 from app.services.posting.inbox import waiting_for
 from app.services.records.query import base_select, get_row, search_condition
 from app.services.records.serialize import rows_to_json
@@ -121,7 +121,7 @@ class PhoneView(BaseView):
             "jxc/phone/stock.html",
             q=q,
             warehouse=warehouse,
-            warehouses=_warehouses(),
+            warehouses=[{"code": w.code, "name": w.name} for w in stock_warehouses(session(), current_access())],
             items=found["items"],
             error=error,
             config=_config(),
