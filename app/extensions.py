@@ -76,7 +76,10 @@ def install_idle_ping(engine: Engine) -> None:
 
 # Execution options of a read-only request's connection on PostgreSQL (see install_lazy_begin).
 LAZY_BEGIN = {"isolation_level": "AUTOCOMMIT", "jxc_lazy_begin": True}
-_PLAIN_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# A plain SELECT, or the grid's count estimate: `EXPLAIN (FORMAT JSON) SELECT ...` (records/explain.py) plans the
+# SELECT and runs nothing (no ANALYZE), so it reads as its SELECT does; it began a transaction of its own, a
+# BEGIN and the closing ROLLBACK, two round trips on every grid page of more than 1,000 rows.
+_PLAIN_READ = re.compile(r"\s*(?:EXPLAIN\s*\(\s*FORMAT\s+JSON\s*\)\s*)?SELECT\b", re.IGNORECASE)
 # What a SELECT may do besides reading: row locks, sequences, advisory locks, settings, notifications,
 # a transaction id, large objects. A false match only begins the transaction sooner.
 _NOT_ONLY_READ = re.compile(

@@ -106,3 +106,38 @@ def test_one_and_two_character_searches_find_what_contains_finds(app, admin_api)
             )
             assert {"ix_item_name_chars", "ix_item_spec_chars", "ix_item_sku_chars", "ix_item_pinyin_chars"} <= indexes
             db.session.rollback()
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_a_keyset_page_reads_its_cursor_in_the_page_statement(app, admin_api, direction):
+    """The cursor row's sort value is read inside the keyset page's statement, not by a statement of its own: a
+    full page after a cursor sends as many statements as the same page by OFFSET (and the same rows)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    tag = unique("KC")
+    ops = [
+        {"op": "create", "tmp_id": f"t{i}", "values": {"sku": f"{tag}-{i:03d}", "name": f"键集 {i}", "unit": "PCS"}}
+        for i in range(9)
+    ]
+    assert save(admin_api, ops, source="paste").status_code == 200
+    params = {"sort[0][field]": "sku", "sort[0][dir]": direction, **tag_filter(tag), "size": 3, "page": 2}
+    first = rows(admin_api, **dict(params, page=1))["data"]
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        by_offset = rows(admin_api, **params)["data"]
+        offset_statements = len(sent)
+        sent.clear()
+        by_keyset = rows(admin_api, **params, after=first[-1]["id"])["data"]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [r["id"] for r in by_keyset] == [r["id"] for r in by_offset] and len(by_keyset) == 3
+    assert len(sent) == offset_statements, sent

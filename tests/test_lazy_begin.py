@@ -54,6 +54,39 @@ def test_a_read_only_request_sends_every_statement_outside_a_transaction_a_write
     assert all(threshold is not None for _, _, threshold in write.sent)  # given back at the checkin
 
 
+def test_a_grid_page_estimated_by_explain_sends_no_begin_and_no_rollback(app, admin_api):
+    """A view of more than COUNT_EXACT_UP_TO rows asks the planner for its size (`EXPLAIN (FORMAT JSON)`): that is
+    a read too: every statement of the request is sent in autocommit, so psycopg sends no BEGIN and the request
+    ends with no transaction to roll back (two round trips of every such page)."""
+    from app.extensions import db
+    from app.services.grid.rows import COUNT_EXACT_UP_TO
+
+    _postgres(app)
+    prefix = unique("EX")
+    with app.app_context():
+        db.session.execute(
+            text("INSERT INTO unit (code, name, version) SELECT :p || g, :p || g, 1 FROM generate_series(1, :n) g"),
+            {"p": prefix, "n": COUNT_EXACT_UP_TO + 5},
+        )
+        db.session.commit()
+        engine = db.engine
+    try:
+        with Modes(engine) as read:
+            response = admin_api.get(
+                f"/api/v1/grid/unit/rows?page=1&size=10&sort[0][field]=code&filter[0][field]=code"
+                f"&filter[0][type]=starts&filter[0][value]={prefix}"
+            )
+    finally:
+        with app.app_context():
+            db.session.execute(text("DELETE FROM unit WHERE code LIKE :p"), {"p": prefix + "%"})
+            db.session.commit()
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["last_row"] > COUNT_EXACT_UP_TO
+    explains = [(statement, autocommit) for statement, autocommit, _ in read.sent if statement.startswith("EXPLAIN")]
+    assert explains and all(autocommit for _, autocommit in explains), read.sent
+    assert all(autocommit for _, autocommit, _ in read.sent), read.sent
+
+
 def test_a_lazily_begun_connection_begins_before_what_a_transaction_changes(app):
     from app.extensions import db
 
@@ -103,6 +136,11 @@ def test_a_lazily_begun_connection_begins_before_what_a_transaction_changes(app)
         ("UPDATE item SET name = %(n)s WHERE id = %(id)s", False),
         ("WITH moved AS (INSERT INTO stock_move DEFAULT VALUES RETURNING id) SELECT id FROM moved", False),
         ("SAVEPOINT sa_savepoint_1", False),
+        ("EXPLAIN (FORMAT JSON) SELECT item.id FROM item WHERE item.category_id = %(c)s", True),
+        ("EXPLAIN (FORMAT JSON) SELECT id FROM stock_balance FOR UPDATE", False),
+        ("EXPLAIN ANALYZE SELECT nothing_but_reads()", False),  # ANALYZE runs the statement: it may write
+        ("EXPLAIN (ANALYZE, FORMAT JSON) SELECT 1", False),
+        ("EXPLAIN (FORMAT JSON) UPDATE item SET name = %(n)s", False),
     ],
 )
 def test_only_plain_reads_stay_outside_a_transaction_the_same_answer_from_the_kept_one(statement, reads_only):

@@ -157,10 +157,13 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
     plan = page_statements(session, access, model, view)
     # plain rows through the session's connection (a read: nothing to flush), without the ORM's result layer
     conn = session.connection()
-    after = _keyset_values(conn, plan, args.get("after")) if page > 1 else None
+    after = _keyset_cursor(plan, args.get("after")) if page > 1 else None
+    rows: list[Any] = []
     if after is not None:  # the next page after a row of the view: no rows skipped over
-        rows = conn.execute(plan.after_page, after | {"jxc_size": size}).all()
-    else:
+        rows = conn.execute(plan.after_page, {"jxc_after_id": after, "jxc_size": size}).all()
+        if len(rows) < size and not _cursor_usable(conn, plan, after):  # not in the view, or NULL: by OFFSET
+            after = None
+    if after is None:
         rows = conn.execute(plan.offset_page, {"jxc_size": size, "jxc_offset": offset}).all()
     if after is not None and len(rows) < size and plan.nulls_tail(conn):  # the NULLs sorted after every value
         tail = plan.filtered.where(plan.sort_column.is_(None))
@@ -219,13 +222,17 @@ class PageStatements:
 
     @cached_property
     def after_page(self) -> Any:
-        """The page after row jxc_after_id (its sort value jxc_after_value), by keyset (jxc_size)."""
+        """The page after row jxc_after_id by keyset (jxc_size). Its sort value is read in the same statement
+        (`cursor_value` as a scalar subquery: one round trip and one statement's Python less than reading it
+        first); when that row is not in the view or its value is NULL, the comparison is NULL and the page
+        empty, and `_cursor_usable` tells that from the view's end."""
         cls = self.cls
         if self.by_id:
             condition = cls.id < _AFTER_ID if self.descending else cls.id > _AFTER_ID
         else:
             pair = tuple_(self.sort_column, cls.id)
-            at = tuple_(bindparam("jxc_after_value", type_=self.sort_column.type), _AFTER_ID)
+            # not correlated: the same table is the page's, and the cursor's row is one row of the view, not this one
+            at = tuple_(self.cursor_value.correlate(None).scalar_subquery(), _AFTER_ID)
             condition = pair < at if self.descending else pair > at
         ids = self.filtered.with_only_columns(cls.id).where(condition).order_by(*self.order)
         return self._rows_of(ids.limit(_SIZE).subquery())
@@ -277,19 +284,22 @@ def _every_column(access: Access, model: ModelSpec) -> Any:
     return access.registry.kept(("grid_every_column", model.key), lambda: select(*table.c))
 
 
-def _keyset_values(conn: Any, plan: PageStatements, after: Any) -> dict[str, Any] | None:
-    """The parameters of the page that follows row `after` of the view, by keyset; None when the sort does not
-    allow it (a link column read through the reader's scope, a NULL at the cursor, a row not in the view),
-    and the page is read by OFFSET."""
+def _keyset_cursor(plan: PageStatements, after: Any) -> int | None:
+    """The id of the row whose next page is asked for (`after`), when the view's sort allows a keyset page; None
+    when it does not (a link column read through the reader's scope), and the page is read by OFFSET."""
     if after in (None, "") or not plan.keyset:
         return None
-    cursor = _int(after, 0)
+    return _int(after, 0)
+
+
+def _cursor_usable(conn: Any, plan: PageStatements, cursor: int) -> bool:
+    """Asked only when a keyset page came back short: is row `cursor` in the view with a sort value (so the short
+    page is the view's end), or was the keyset comparison NULL (a row outside the view, a made-up id, a NULL at
+    the cursor: the page is read by OFFSET)?"""
     if plan.by_id:
-        return {"jxc_after_id": cursor}
+        return True
     found = conn.execute(plan.cursor_value, {"jxc_after_id": cursor}).first()
-    if found is None or found[0] is None:
-        return None
-    return {"jxc_after_id": cursor, "jxc_after_value": found[0]}
+    return found is not None and found[0] is not None
 
 
 def count_all(session: Session, stmt: Any) -> int:
