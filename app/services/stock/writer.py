@@ -781,10 +781,10 @@ def _lock_statement(registry: Any, dialect: str, dated: bool) -> Any:
     """`_lock_rows`'s statement, its keys as parameters, built once per metadata version (Core columns only).
 
     `dated`: each row says too whether its stock has a move dated after `day` (`late`): the stock moves of the
-    keys' items dated after it, read once for the statement (an uncorrelated subquery, which PostgreSQL hashes),
-    by stock_move's date or item index, whichever the planner likes (both bounded), matched to each locked row's
-    key. Not a probe of the ledger per key: without statistics (fresh from a bulk posting) PostgreSQL took each of
-    a 100,000-line stocktake's keys through the batch and warehouse indexes, for minutes."""
+    keys' items dated after it (by stock_move's date or item index, whichever the planner likes: both bounded), an
+    uncorrelated subquery that PostgreSQL runs once and hashes, matched to each locked row's key. Not a join of
+    the keys to the ledger: without statistics (fresh from a bulk posting) PostgreSQL took each of a 100,000-line
+    stocktake's keys through the batch and warehouse indexes, for minutes."""
 
     def build() -> Any:
         table = registry.cls("stock_balance").__table__
