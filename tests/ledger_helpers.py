@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db, registry
 from app.ledger.checks import (
@@ -28,6 +30,24 @@ def new_item(api: Any, **fields: Any) -> str:
     response = api.post("/api/v1/item/", json={"sku": sku, "name": f"账本测试 {sku}", "unit": "PCS", **fields})
     assert response.status_code == 201, response.get_json()
     return sku
+
+
+@contextmanager
+def statements_sent(app: Any) -> Iterator[list[tuple[str, bool]]]:
+    """The statements the app's engine sends meanwhile, each with whether it went in a psycopg pipeline."""
+    with app.app_context():
+        engine = db.engine
+    sent: list[tuple[str, bool]] = []
+
+    def seen(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        raw = conn.connection.driver_connection
+        sent.append((statement, engine.dialect.name == "postgresql" and raw.pgconn.pipeline_status != 0))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def new_partner(api: Any, kind: str, **fields: Any) -> tuple[str, int]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+
 from app.clock import business_today
 from tests.conftest import unique
-from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, post, receive, statements_sent
 
 
 def test_receipt_delivery_and_cancel(app, admin_api):
@@ -164,16 +166,43 @@ def test_stocktake_snapshots_the_book_and_accounts_for_moves_while_counting(app,
     assert ledger_problems(app) == []
 
 
-def test_backdated_documents_are_refused_with_the_reason(app, admin_api):
+@pytest.mark.parametrize("qty", ["1", "6"])
+def test_backdated_documents_are_refused_with_the_reason(app, admin_api, qty):
+    """The late moves are read with the balance locks; a stock both late and short (6 of 5) is refused for its
+    date, before its shortage is looked at."""
     sku = new_item(admin_api)
     post(admin_api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "1"}], warehouse="WH01", date="2026-11-20")
     late = document(
-        admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "2"}], warehouse="WH01", date="2026-11-10"
+        admin_api, "sales_delivery", [{"item": sku, "qty": qty, "price": "2"}], warehouse="WH01", date="2026-11-10"
     )
     refused = admin_api.post(f"/api/v1/sales_delivery/{late['id']}/submit")
     assert refused.status_code == 422
-    assert "2026-11-20" in refused.get_json()["message"]["date"][0]
+    assert set(refused.get_json()["message"]) == {"date"} and "2026-11-20" in refused.get_json()["message"]["date"][0]
     assert balance(app, sku) == (D(5), D(5))
+
+
+def test_a_submit_reads_its_document_with_its_status_update_and_its_late_moves_with_the_locks(app, admin_api):
+    """A delivery (no approval chain) moves its status in the statement that locks and reads it, with its customer's
+    credit limit (this one has none to lock); the backdating check is part of the balance lock read."""
+    code = f"NL{new_item(admin_api)[1:]}"
+    created = admin_api.post("/api/v1/partner/", json={"code": code, "name": "无额度", "kind": "customer"})
+    assert created.status_code == 201, created.get_json()
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "2")
+    draft = document(
+        admin_api, "sales_delivery", [{"item": sku, "qty": "4", "price": "5"}], warehouse="WH01", partner=code
+    )
+    with statements_sent(app) as statements:
+        response = admin_api.post(f"/api/v1/sales_delivery/{draft['id']}/submit")
+    sent = [" ".join(statement.split()) for statement, _ in statements]
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["result"]["status"] == "submitted"
+    own = [s for s in sent if "sales_delivery " in s and "sales_delivery_line" not in s]
+    assert len(own) == 1 and own[0].startswith("UPDATE sales_delivery SET") and "credit_limit" in own[0], own
+    assert not [s for s in sent if s.startswith("SELECT partner.credit_limit")]
+    ledger = [s for s in sent if "FROM stock_move" in s]
+    assert len(ledger) == 1 and "FROM stock_balance" in ledger[0], ledger
+    assert balance(app, sku) == (D(6), D(12))
 
 
 def test_backdating_is_judged_per_stock_by_the_moves_after_the_date(app, admin_api):
@@ -350,6 +379,13 @@ def test_credit_limit_counts_receivables_and_open_orders(app, admin_api):
     submitted = admin_api.post(f"/api/v1/payment/{paid['id']}/submit")
     assert submitted.status_code == 200, submitted.get_json()
     assert admin_api.post(f"/api/v1/sales_order/{over['id']}/submit").status_code == 200
+    # a delivery reads the limit with its status UPDATE: 10 owed + 50 on order + 60 > 100
+    sale = document(
+        admin_api, "sales_delivery", [{"item": sku, "qty": "6", "price": "10"}], warehouse="WH01", partner=code
+    )
+    refused = admin_api.post(f"/api/v1/sales_delivery/{sale['id']}/submit")
+    assert refused.status_code == 422 and "partner" in refused.get_json()["message"], refused.get_json()
+    assert admin_api.get(f"/api/v1/sales_delivery/{sale['id']}").get_json()["result"]["status"] == "draft"
 
 
 def test_partial_receipts_against_a_purchase_order(app, admin_api):

@@ -144,11 +144,15 @@ def test_a_ten_line_delivery_posts_with_its_fixed_statements(app, admin_api):
     assert [line["item"]["key"] for line in answer["lines"]] == skus
     sent = [s for s, _ in statements.sent if not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
     assert not _reading(statements, "jxc_setting")
-    assert len([s for s in sent if s.lstrip().startswith("SELECT") and "FROM sales_delivery " in s]) == 1
+    # the document locked, read and moved to submitted by one UPDATE … RETURNING (no approval chain for a delivery)
+    assert not [s for s in sent if s.lstrip().startswith("SELECT") and "FROM sales_delivery " in s]
+    assert len([s for s in sent if s.lstrip().startswith("UPDATE sales_delivery ")]) == 1
     assert len(_reading(statements, "sales_delivery_line")) == 1  # read once, under the document's lock
     assert len([s for s in sent if "FROM stock_balance" in s]) == 1  # every line's balance in one statement
     assert len([s for s in sent if "UNION ALL" in s.upper()]) == 1  # the answer's labels, document and lines
-    assert len(sent) <= 15, [s[:100] for s in sent]  # 14 on PostgreSQL
+    # PostgreSQL: the stamps, the user, the document's UPDATE, its lines, the items, the balances, the write with the
+    # COMMIT, the labels; SQLite writes the audit row, moves, balances and lines' cost one statement each
+    assert len(sent) <= (8 if engine.dialect.name == "postgresql" else 11), [s[:100] for s in sent]
     if engine.dialect.name == "postgresql":  # the moves and the balances in one round trip under the balance locks
         writes = [s for s in sent if "stock_move" in s and not s.lstrip().startswith("SELECT")]
         assert len(writes) == 1 and "UPDATE stock_balance" in writes[0], [s[:100] for s in writes]

@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.conftest import unique
-from tests.ledger_helpers import balance, document, new_item, receive
+from tests.ledger_helpers import balance, document, new_item, receive, statements_sent
 
 
 def _audit_rows(session: Any, model: str) -> int:
@@ -38,17 +38,8 @@ def test_a_delivery_sends_its_last_write_and_audit_row_with_the_commit(app, admi
     )
     with app.app_context():
         engine = db.engine
-    sent: list[tuple[str, bool]] = []
-
-    def seen(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        raw = conn.connection.driver_connection
-        sent.append((statement, engine.dialect.name == "postgresql" and raw.pgconn.pipeline_status != 0))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(app) as sent:
         response = admin_api.post(f"/api/v1/sales_delivery/{draft['id']}/submit")
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert response.status_code == 200, response.get_json()
     assert [line["cost_price"] for line in response.get_json()["result"]["lines"]] == ["2.00"] * 3
     for sku in skus:

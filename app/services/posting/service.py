@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import utcnow
-from app.documents.base import line_effect, open_qty
+from app.documents.base import DocumentBehaviour, line_effect, open_qty
 from app.documents.flow import closing_done_field, live_follow_ons
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import label, t
@@ -38,11 +38,11 @@ from app.services.money.invoices import refuse_cancel_when_invoiced
 from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change, change_row, write_change_row
-from app.services.records.bulk import among, among_param, collector_paused
+from app.services.records.bulk import among, collector_paused
 from app.services.records.computed import apply_computed, apply_own_computed, own_inputs
-from app.services.records.query import get_row
+from app.services.records.query import base_select, get_row
 from app.services.records.settings import policy
-from app.services.stock.bulk import chunked, read_rows, write_changed, write_read_rows
+from app.services.stock.bulk import read_rows, write_changed, write_read_rows
 from app.services.stock.opening import first_business_date
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
 from app.services.stock.writer import StockWriter
@@ -81,12 +81,14 @@ class PostingService:
         self.message = ""  # what the last action did, in the user's words (shown by the API and the page)
         self.comment = ""  # the approver's comment on approve / reject, kept in the audit row
         self._tracked: dict[int, Tracking] = {}
+        self._limits: dict[int, Any] = {}  # partners' credit limits read with the document (`_submitted_at_once`)
 
     def _retrying(self, work: Callable[[], T]) -> T:
         """`work` in a transaction, retried from scratch; each attempt reads (and locks) items anew."""
 
         def attempt() -> T:
             self._tracked = {}  # read under the rolled-back attempt's locks: gone with them
+            self._limits = {}
             return work()
 
         with collector_paused():  # a stocktake's 100,000 lines, effects, slots and moves: freed by refcounting
@@ -152,6 +154,56 @@ class PostingService:
         for name, value in changed._mapping.items():
             set_committed_value(doc, name, value)
 
+    def _submitted_at_once(self, model_key: str, pk: int, version: int | None) -> tuple[ModelSpec, Any] | None:
+        """Draft -> submitted as the document's lock read: one UPDATE … RETURNING the whole row (the lock an UPDATE
+        takes, FOR NO KEY UPDATE, as `_document`'s read takes it) and, for a document naming a partner, the partner's
+        credit limit (`credit_limit` reads nothing more for one without). Only where the target status does not
+        depend on what is read (no approval chain, no extra approvals); None when not (or when nothing was updated:
+        the caller reads the document as before, for the usual not-found or status-changed answer)."""
+        model = self.registry.model(model_key)
+        behaviour = self.registry.meta.handlers.behaviours.get(model.key)
+        if (
+            model.kind != "document"
+            or behaviour is None
+            or model.key in self.registry.meta.approvals
+            or behaviour.extra_approvals is not DocumentBehaviour.extra_approvals
+        ):
+            return None
+        self.access.require(model.key, "submit")
+        scope = base_select(self.access, model).whereclause  # the rows the user may read, as get_row's
+
+        def build() -> Any:
+            cls = self.registry.cls(model.key)
+            stmt = update(cls).where(cls.id == bindparam("pk"), cls.status == Status.DRAFT)
+            if version is not None:
+                stmt = stmt.where(cls.version == bindparam("expected"))
+            if scope is not None:
+                stmt = stmt.where(scope)
+            limit = None
+            partner = model.field("partner")
+            if partner is not None and partner.to == "partner":
+                other = self.registry.cls("partner").__table__
+                limit = select(other.c.credit_limit).where(other.c.id == cls.partner_id).scalar_subquery()
+            stmt = stmt.values(
+                status=Status.SUBMITTED,
+                version=cls.version + 1,
+                updated_at=bindparam("at", type_=cls.__table__.c.updated_at.type),
+                updated_by_id=bindparam("by", type_=cls.__table__.c.updated_by_id.type),
+            )
+            returned = stmt.returning(cls, limit.label("credit_limit")) if limit is not None else stmt.returning(cls)
+            return returned.execution_options(synchronize_session=False, populate_existing=True), limit is not None
+
+        key = ("submit_at_once", model.key, version is not None)
+        stmt, with_limit = self.registry.kept(key, build) if scope is None else build()
+        values = {"pk": pk, "at": utcnow(), "by": self.access.user_id, "expected": version}
+        row = self.session.execute(stmt, values).first()
+        if row is None:
+            return None
+        doc = row[0]
+        if with_limit:
+            self._limits[doc.partner_id] = row.credit_limit
+        return model, doc
+
     def _check_period(self, doc: Any) -> None:
         """Refuse documents in a locked period unless the user's role may override the lock."""
         lock = policy(self.session, self.registry, "period_lock_date")
@@ -164,35 +216,12 @@ class PostingService:
         ):
             raise ValidationFailed([CellError("date", t("period_locked", date=lock))])
 
-    def _check_not_backdated(self, doc: Any, effects: list[Effect]) -> None:
-        """Refuse a document dated before entries already posted for the same stock (no silent re-costing).
-
-        Only moves dated after the document can refuse it: per chunk of its items, one scan of one table for
-        the late moves of those items (by stock_move's date or item index, whichever the planner likes: both
-        bounded), matched to the document's stocks here. Matching (item, warehouse, batch) keys in SQL against
-        the ledger left a join to estimates: fresh from a bulk posting, without statistics, PostgreSQL took
-        each of a 100,000-line stocktake's keys through the batch and warehouse indexes, for minutes."""
-        keys = {(e.item_id, e.warehouse_id, e.batch) for e in effects}
-        if not keys or doc.date is None:
-            return
-        dialect = self.session.get_bind().dialect.name
-        key = ("late_moves", dialect)
-        if key not in self.registry.cache:  # built once per metadata version, its values parameters
-            move = self.registry.cls("stock_move").__table__
-            self.registry.cache[key] = select(move.c.item_id, move.c.warehouse_id, move.c.batch, move.c.date).where(
-                move.c.date > bindparam("day", type_=move.c.date.type), among_param(dialect, move.c.item_id, "items")
-            )
-        late = self.registry.cache[key]
-        days = [
-            row.date
-            for part in chunked(sorted({item for item, _, _ in keys}))
-            for row in self.session.execute(late, {"day": doc.date, "items": list(part)})
-            if (row.item_id, row.warehouse_id, row.batch) in keys
-        ]
-        if days:
-            raise ValidationFailed([CellError("date", t("backdated", date=max(days).isoformat()))])
-
     def _submit(self, model_key: str, pk: int, version: int | None) -> Any:
+        moved = self._submitted_at_once(model_key, pk, version)
+        if moved is not None:
+            model, doc = moved
+            self._check_period(doc)  # refused after the UPDATE: the refusal rolls it back, as any refusal of posting
+            return self._post_document(model, doc, Status.DRAFT)
         model, doc = self._document(model_key, pk, "submit")
         self._check_period(doc)
         levels = self.required_levels(model, doc)
@@ -303,7 +332,6 @@ class PostingService:
                 except ValidationFailed as exc:
                     errors += _placed(exc.errors, places)
                 if not errors:  # once a chunk is refused nothing more posts: the rest are only checked
-                    self._check_not_backdated(doc, [e for e in effects if e.direction not in (RESERVE, RELEASE)])
                     count += len(effects)
                     directions.update(e.direction for e in effects)
                     if last:  # audited in the statement of the moves (the same transaction: a refusal takes it back)
@@ -311,7 +339,7 @@ class PostingService:
                             self._audit_row(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
                         )
                     try:
-                        moves = stock.post(model, doc, effects, write=False)  # written below, by stock.write
+                        moves = stock.post(model, doc, effects, write=False, dated=True)  # written by stock.write
                     except ValidationFailed as exc:
                         raise ValidationFailed(_placed(exc.errors, places), exc.summary) from exc
                     behaviour.after_post(doc, lines, moves)
@@ -602,6 +630,8 @@ class PostingService:
         """The customer's credit limit (None: no limit). A customer with one is locked (FOR NO KEY UPDATE,
         which documents naming them do not wait for) until the posting commits: their credit checks run
         one after the other."""
+        if partner_id in self._limits and not self._limits[partner_id]:
+            return None  # read with the document, in this transaction: none to lock
         key = ("credit_limit", self.session.get_bind().dialect.name)
         if key not in self.registry.cache:  # built once per metadata version, the partner a parameter
             table = self.registry.cls("partner").__table__
