@@ -92,12 +92,13 @@ def xlsx_rows(message: Any) -> list[tuple[Any, ...]]:
 
 
 def orders_of_two_salespeople(admin_api: Any) -> str:
-    """Two sales orders marked with one tag: 2 x 5 by u_salesperson, 1 x 7.5 by admin; the tag."""
+    """Two sales orders marked with one tag: 2 x 5 by u_salesperson to their customer K001, 1 x 7.5 by admin to
+    K003 (not theirs: a salesperson reads their customers' orders whoever made them); the tag."""
     tag = unique("R")
     sku = new_item(admin_api)
-    for qty, price, seller in (("2", "5", "u_salesperson"), ("1", "7.5", "admin")):
+    for qty, price, seller, customer in (("2", "5", "u_salesperson", "K001"), ("1", "7.5", "admin", "K003")):
         lines = [{"item": sku, "qty": qty, "price": price}]
-        document(admin_api, "sales_order", lines, salesperson=seller, warehouse="WH01", remark=tag)
+        document(admin_api, "sales_order", lines, salesperson=seller, partner=customer, warehouse="WH01", remark=tag)
     return tag
 
 

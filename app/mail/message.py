@@ -4,7 +4,6 @@ and a Message-ID fixed by the caller so that sending again after a crash sends t
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -68,16 +67,6 @@ def build(email: Email, sender: str) -> EmailMessage:
         maintype, _, subtype = attachment.mimetype.partition("/")
         msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return msg
-
-
-# One address and nothing else: a comma, semicolon, space or angle bracket would make the server read several
-# recipients (or none) out of what a person typed as one.
-_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-
-
-def is_address(text: str) -> bool:
-    """Whether `text` is one e-mail address (local part, @, a domain with a dot)."""
-    return bool(_ADDRESS.match(text))
 
 
 def domain_of(address: str) -> str:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.i18n import t
-from app.mail.message import DeliveryFailed, Email, build, is_address
+from app.mail.message import DeliveryFailed, Email, build
+from app.meta.types import is_address
 
 
 @dataclass(frozen=True)

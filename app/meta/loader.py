@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.i18n import LOCALES, t, texts_for
+from app.meta.accounts import account_scope_problems
 from app.meta.approvals import load_approvals
 from app.meta.common import Collector, hint, texts
 from app.meta.figures import derive_figures, load_sides
@@ -531,8 +532,6 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
 
 def _check_account_scopes(roles: dict[str, RoleSpec], root: Path, out: Collector) -> None:
     """No role reads a partner's account through a row scope that leaves some of it out."""
-    from app.services.money.receivables import account_scope_problems  # the accounts' own list of what they sum
-
     for problem in account_scope_problems(roles):
         out.add(f"{root.name}/roles.yaml", problem)
 

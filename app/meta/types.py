@@ -289,6 +289,16 @@ def _re2_reason(exc: Exception) -> str:
     return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
 
 
+# One address and nothing else: a comma, semicolon, space or angle bracket would make the server read several
+# recipients (or none) out of what a person typed as one.
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+def is_address(text: str) -> bool:
+    """Whether `text` is one e-mail address (local part, @, a domain with a dot)."""
+    return bool(_ADDRESS.match(text))
+
+
 # Values that satisfy the patterns metadata uses (month, phone, mobile, email): samples for tests.
 PATTERN_SAMPLES = ("2026-11", "021-88886666", "13800138000", "demo@example.com")
 

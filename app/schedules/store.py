@@ -19,8 +19,8 @@ from app.clock import utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
-from app.mail.message import is_address
 from app.mail.robots import ROBOT_TYPES
+from app.meta.types import is_address
 from app.schedules.tables import schedule
 
 KINDS = ("report", "dunning", "digest", "backup")

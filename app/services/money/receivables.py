@@ -18,58 +18,19 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden
 from app.i18n import t
+from app.meta.accounts import OWED, PAYABLE, RECEIVABLE, SOURCES
 from app.meta.registry import Registry
-from app.meta.spec import RoleSpec
 from app.meta.sqltypes import ExactDecimal
 from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.records.bulk import among_param
 
 ZERO = Decimal(0)
-OWED = "total_with_tax"  # the document total a partner owes or is owed (价税合计)
-RECEIVABLE, PAYABLE = "receivable", "payable"
-# per side of an account: (document model, the figure it adds, its sign, the payments' direction)
-SOURCES: dict[str, tuple[tuple[str, str, int, str | None], ...]] = {
-    RECEIVABLE: (
-        ("sales_delivery", OWED, 1, None),
-        ("sales_return", OWED, -1, None),
-        ("payment", "amount", -1, "receipt"),
-    ),
-    PAYABLE: (
-        ("purchase_receipt", OWED, 1, None),
-        ("purchase_return", OWED, -1, None),
-        ("payment", "amount", -1, "payment"),
-    ),
-}
 INVOICES = {RECEIVABLE: "sales_delivery", PAYABLE: "purchase_receipt"}
 # opening balances (期初单): each partner line is an open item of its side, counted for whoever may read the
 # side (it is part of what the partner owes, whoever typed it); payments settle it by the document's number
 OPENING = "opening_balance"
 OPENING_FIGURES = {RECEIVABLE: "receivable_amount", PAYABLE: "payable_amount"}
-
-
-SIDE_FIGURES = {RECEIVABLE: "sale", PAYABLE: "purchase"}  # the kind of figure each side's documents owe
-
-
-def account_scope_problems(roles: dict[str, RoleSpec]) -> list[str]:
-    """Row scopes that would make a partner's account partial: a role that may read a side must see, of every
-    model the side sums, every row of a partner it sees (no scope, or one that lets in `partner: visible`).
-    A salesperson who saw their customers' payments but only the deliveries they made read a customer owing
-    400.00 as -100.00 (another's delivery left out, its payment counted)."""
-    problems = []
-    for role in roles.values():
-        for side, sources in SOURCES.items():
-            models = {model for model, _, _, _ in sources}
-            if SIDE_FIGURES[side] in role.hidden_figures or not all("read" in role.grants(m) for m in models):
-                continue
-            for model in sorted(models):
-                rule = role.row_scope.get(model)
-                if rule and rule.get("partner") != "visible":
-                    problems.append(
-                        f"role '{role.key}': row_scope of {model} leaves out rows of partners whose {side} account"
-                        f" the role reads; add `partner: visible` to it"
-                    )
-    return problems
 
 
 def may_read_side(access: Access, side: str) -> bool:

@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from app.clock import utcnow
 from app.extensions import db
-from app.mail.message import is_address
+from app.meta.types import is_address
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
 from app.services.users.passwords import password_problems
