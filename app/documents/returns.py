@@ -19,13 +19,12 @@ from app.documents.base import Allocation, DocumentBehaviour, add_done
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.ledger import serials as rules
+from app.ledger.compute import CENT, HUNDRED
 from app.ledger.valuation import Move
 from app.meta.types import format_decimal
 from app.services.stock.units import base_qty
 
 COST_PLACES = Decimal("0.0001")
-HUNDRED = Decimal(100)
-CENT = Decimal("0.01")
 
 
 def unit_value(line: Any, doc: Any) -> Decimal | None:
