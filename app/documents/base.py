@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.documents.context import PostingContext
 from app.documents.tracking import check_lines
@@ -57,6 +57,31 @@ class DocumentBehaviour:
         """Everything that must hold before the document posts: each line's unit, then the document's checks."""
         check_units(self.ctx, lines)
         self.check(doc, lines)
+        self.check_unseen_figures(doc, lines)
+
+    def check_unseen_figures(self, doc: Any, lines: list[Any]) -> None:
+        """Money the submitter may not see posts on their say-so only as it came from a source line (下推, 选单, or
+        the line taken whole from the document named in source_number): a line price they cannot see was
+        defaulted (the supplier's last price) or typed by someone else, and nobody who submits it has looked at
+        it. Someone who may see it submits such a line, or the line is linked to its source."""
+        unseen = self.ctx.unseen_inputs(f"{doc.__jxc_model__}_line")
+        if not unseen:
+            return
+        set_unseen = [i for i, line in enumerate(lines) if any(getattr(line, name) is not None for name in unseen)]
+        if not set_unseen:
+            return
+        self.take(doc, lines)  # links the lines taken whole from the document in source_number
+        source = self.ctx.model_label(self.source_model) if self.source_model else ""
+        key = "unseen_figure_unlinked" if source else "unseen_figure"
+        errors = [
+            CellError(f"lines.{i}.{name}", t(key, line=lines[i].line_no, field=text, source=source))
+            for i in set_unseen
+            if not getattr(lines[i], "source_line_id", None)
+            for name, text in unseen.items()
+            if getattr(lines[i], name) is not None
+        ]
+        if errors:
+            raise ValidationFailed(errors)
 
     def source(self, doc: Any) -> tuple[Any, list[Any]]:
         """The submitted source named by source_number, with its lines; (None, []) when none is named.
@@ -197,6 +222,8 @@ class DocumentBehaviour:
         session (its attribute history says what changed); a new one may be a plain object with an attribute
         per column (`update_lines` builds them without the ORM), so a rule reads and sets columns by name only."""
 
+        if line_model.field("carried_amount") is not None:
+            drop_edited_carried_amounts(lines, new)
         if line_model.field("tax_rate") is not None:
             fill_tax_rates(session, registry, lines)
         if line_model.field("unit_ratio") is not None:
@@ -232,6 +259,20 @@ class DocumentBehaviour:
     def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
         """Record what posting learned on the lines: moves[(line_id, leg)] is what each leg posted (its
         unit cost and its exact value)."""
+
+
+CARRIED_FOR = ("qty", "unit_id", "price", "discount_rate")  # the columns a carried amount was worked out from
+
+
+def drop_edited_carried_amounts(lines: list[Any], new: list[bool]) -> None:
+    """A saved line whose quantity, unit, price or discount changed no longer takes its carried amount (下推's
+    cents): its amount is qty x price again."""
+    for line, is_new in zip(lines, new, strict=True):
+        if is_new or getattr(line, "carried_amount", None) is None:
+            continue
+        attrs = inspect(line).attrs
+        if any(attrs[name].history.has_changes() for name in CARRIED_FOR if name in attrs):
+            line.carried_amount = None
 
 
 def hold_linked(session: Any, registry: Any, line_model: Any, values: list[dict[str, Any]]) -> list[Any]:

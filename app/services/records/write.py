@@ -105,10 +105,19 @@ class RecordService:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def create(self, model_key: str, payload: dict[str, Any], row_ref: Any = None) -> Any:
-        """Insert a row (and its lines); ValidationFailed lists every bad value."""
+    def create(
+        self, model_key: str, payload: dict[str, Any], row_ref: Any = None, carried: list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Insert a row (and its lines); ValidationFailed lists every bad value.
+
+        `carried`: per line, values the code takes from a source line (下推: its price) that the user may not see
+        and so could not have typed; they are stored as given, the user's payload never sets them."""
         model = self._writable_model(model_key, "write")
         values, lines, errors = self._parse_payload(model, payload, None, row_ref)
+        if carried and lines is not None:
+            line_model = self.registry.model(model.lines_model or "")
+            for line_values, extra in zip(lines, carried, strict=True):
+                line_values.update({k: self.parse_value(line_model.field(k), v) for k, v in extra.items()})  # type: ignore[arg-type]
         self._apply_defaults(model, values)
         self._fill_own_scope(model, values)
         bad = {e.field for e in errors}
