@@ -16,6 +16,7 @@ from app.i18n import t
 from app.ledger.effects import Effect
 from app.ledger.serials import parse as parse_serials
 from app.ledger.valuation import Move
+from app.meta.types import plain_decimal
 from app.services.money.prices import fill_tax_rates, line_defaults
 from app.services.records.bulk import among
 from app.services.stock.bulk import chunked
@@ -115,7 +116,7 @@ class DocumentBehaviour:
             part, left_over = allocate([lines[i] for i in rest], source_lines, self.done_field)
             took = [Allocation(rest[a.index], a.order_line, a.qty, source) for a in part]
             taken += took
-            over += [(rest[j], source) for j in left_over]
+            over += [(rest[j], source, _open_of_item(source_lines, lines[rest[j]], self.done_field)) for j in left_over]
             for i in rest:
                 pieces = [a for a in took if a.index == i]
                 if len(pieces) == 1 and pieces[0].qty == base_qty(lines[i]):
@@ -124,16 +125,27 @@ class DocumentBehaviour:
             raise ValidationFailed(errors)
         if over and not (self.over_policy and self.ctx.policy("allow_over_order_qty")):
             raise ValidationFailed(
-                [CellError(f"lines.{i}.qty", t(self.over_message, number=source.number)) for i, source in over]
+                [
+                    CellError(f"lines.{i}.qty", self._over_text(source.number, lines[i].item_id, still_open))
+                    for i, source, still_open in over
+                ]
             )
         self._took = taken
         return taken
 
+    def _over_text(self, number: str, item_id: int, still_open: Decimal) -> str:
+        """Beyond what the source still has open: its number, the item and what is still open in its base unit."""
+        item = self.ctx.row("item", item_id)
+        unit = self.ctx.row("unit", getattr(item, "unit_id", None))
+        name = f"{item.sku} {item.name}".strip() if item is not None else str(item_id)
+        shown = f"{plain_decimal(max(still_open, Decimal(0)))} {getattr(unit, 'name', '') or ''}".strip()
+        return t(self.over_message, number=number, item=name, open=shown)
+
     def _take_linked(
         self, doc: Any, lines: list[Any], linked: list[int]
-    ) -> tuple[list[Allocation], list[tuple[int, Any]], list[CellError]]:
+    ) -> tuple[list[Allocation], list[tuple[int, Any, Decimal]], list[CellError]]:
         taken: list[Allocation] = []
-        over: list[tuple[int, Any]] = []
+        over: list[tuple[int, Any, Decimal]] = []
         errors: list[CellError] = []
         if not linked:
             return taken, over, errors
@@ -160,7 +172,7 @@ class DocumentBehaviour:
             left = room.setdefault(source_line.id, open_qty(source_line, self.done_field))
             wanted = base_qty(line)
             if wanted > left:
-                over.append((i, source))
+                over.append((i, source, left))
             room[source_line.id] = left - wanted
             taken.append(Allocation(i, source_line, wanted, source))
             link(line, self.source_model or "", source, source_line)
@@ -339,6 +351,11 @@ def open_qty(line: Any, done_field: str) -> Decimal:
     """What a source line still has open (base units): its quantity less what follow-ons took and what
     was closed."""
     return base_qty(line) - Decimal(getattr(line, done_field) or 0) - Decimal(getattr(line, "closed_qty", None) or 0)
+
+
+def _open_of_item(source_lines: list[Any], line: Any, done_field: str) -> Decimal:
+    """What a source document still has open (base units) of a line's item, over all its lines of that item."""
+    return sum((open_qty(ol, done_field) for ol in source_lines if ol.item_id == line.item_id), Decimal(0))
 
 
 def link(line: Any, model_key: str, source: Any, source_line: Any) -> None:
