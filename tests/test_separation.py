@@ -213,7 +213,7 @@ def test_unknown_and_out_of_scope_users_read_alike(api_as):
         )
         assert response.status_code == 422
         answers.append(response.get_json()["message"]["owner"][0].replace(name, "<name>"))
-    assert answers[0] == answers[1] == "找不到用户「<name>」"
+    assert answers[0] == answers[1] == "业务员只能填写您本人，不能填写「<name>」"
 
 
 def test_a_creator_does_not_approve_their_own_document(app, admin_api, api_as):
