@@ -65,7 +65,7 @@ class DocumentBehaviour:
         the line taken whole from the document named in source_number): a line price they cannot see was
         defaulted (the supplier's last price) or typed by someone else, and nobody who submits it has looked at
         it. Someone who may see it submits such a line, or the line is linked to its source."""
-        unseen = self.ctx.unseen_inputs(f"{doc.__jxc_model__}_line")
+        unseen = self.ctx.unseen_inputs(doc.__jxc_model__)
         if not unseen:
             return
         set_unseen = [i for i, line in enumerate(lines) if any(getattr(line, name) is not None for name in unseen)]

@@ -627,8 +627,12 @@ class PostingService:
         return all(spec is not None and self.access.can_see(model, spec) for spec in specs)
 
     def unseen_inputs(self, model_key: str) -> dict[str, str]:
-        """The fields of the model a person enters that carry a figure the user may not see, with their labels."""
-        model = self.registry.model(model_key)
+        """The fields of the document's lines a person enters that carry a figure the user may not see, with their
+        labels (none for a document without lines)."""
+        lines_model = self.registry.model(model_key).lines_model
+        if lines_model is None:
+            return {}
+        model = self.registry.model(lines_model)
         return {
             spec.name: label(spec.label, spec.name)
             for spec in model.figure_inputs
