@@ -161,7 +161,7 @@ def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_
     on a price nobody typed, and the rest of the order could not be pushed at all."""
     sku = new_item(admin_api)
     assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "7"}).status_code == 201
-    receive(admin_api, sku, "1000", "1")
+    receive(admin_api, sku, "1500", "1")
     order = post(
         admin_api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01"
     )
@@ -172,7 +172,32 @@ def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_
     _submit(admin_api, "sales_delivery", answer.get_json()["result"])
     rest = _push(admin_api, "sales_order", order["id"], "sales_delivery")
     line = rest["lines"][0]
-    assert (line["unit"]["key"], D(line["qty"]), line["price"], line["amount"]) == ("PCS", D(699), "1.4286", "998.59")
+    # its amount is what the order still has open: 1,000.00 - 1.43, not 699 x 1.4286 = 998.59 (1,000.02 in all)
+    assert (line["unit"]["key"], D(line["qty"]), line["price"], line["amount"]) == ("PCS", D(699), "1.4286", "998.57")
+    _submit(admin_api, "sales_delivery", rest)
+    delivered = admin_api.get(
+        "/api/v1/sales_delivery/",
+        query_string={"q": f"(filters:!((col:source_number,opr:eq,value:'{order['number']}')))"},
+    )
+    assert sum(D(_get(admin_api, "sales_delivery", pk)["total_amount"]) for pk in delivered.get_json()["ids"]) == D(
+        "1000.00"
+    )
+    # a rest whose quantity is changed is priced as typed again
+    again = _push(admin_api, "sales_order", _reopened(admin_api, sku), "sales_delivery")
+    assert again["lines"][0]["amount"] == "998.57"
+    edited = _set_qty(admin_api, "sales_delivery", again, "600")
+    assert edited["lines"][0]["amount"] == "857.16"  # 600 x 1.4286
+
+
+def _reopened(api: Any, sku: str) -> int:
+    """A second order of 100 boxes of 7 at 10.00 with one piece delivered (its id)."""
+    order = post(api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01")
+    draft = _push(api, "sales_order", order["id"], "sales_delivery")
+    one = {"id": draft["lines"][0]["id"], "item": sku, "unit": "PCS", "qty": "1", "price": "1.4286"}
+    answer = api.put(f"/api/v1/sales_delivery/{draft['id']}", json={"lines": [one], "version": draft["version"]})
+    assert answer.status_code == 200, answer.get_json()
+    _submit(api, "sales_delivery", answer.get_json()["result"])
+    return order["id"]
 
 
 def _push_refused(api: Any, model: str, pk: int, target: str) -> bool:

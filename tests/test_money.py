@@ -174,3 +174,29 @@ def test_meta_check_refuses_a_row_scope_that_leaves_part_of_an_account_out(tmp_p
         "metadata/roles.yaml: role 'salesperson': row_scope of sales_delivery leaves out rows of partners whose"
         " receivable account the role reads; add `partner: visible` to it"
     ]
+
+
+def test_an_allocation_to_a_document_of_the_other_side_says_so(admin_api):
+    """A 收款单 allocated to a purchase receipt read 找不到已审核的源单: it says what is wrong, as does a 付款单
+    allocated to a delivery."""
+    sku = new_item(admin_api)
+    both, _ = new_partner(admin_api, "both")
+    bought = post(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "price": "5"}], partner=both, warehouse="WH01"
+    )
+    sold = post(admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "9"}], partner=both, warehouse="WH01")
+    for typed in ({}, {"source_model": "purchase_receipt"}):
+        money_in = receipt_for(admin_api, both, bought["number"], "10", "10")
+        if typed:
+            line = money_in["lines"][0]
+            changed = {"lines": [{"id": line["id"], **typed}], "version": money_in["version"]}
+            assert admin_api.put(f"/api/v1/payment/{money_in['id']}", json=changed).status_code == 200
+        refused = admin_api.post(f"/api/v1/payment/{money_in['id']}/submit").get_json()
+        expected = f"收款单只能核销销售出库单或期初应收，{bought['number']} 是采购入库单"
+        assert refused["message"]["lines.0.source_number"] == [expected], refused
+    lines = [{"source_number": sold["number"], "allocated_amount": "9"}]
+    money_out = document(admin_api, "payment", lines, direction="payment", partner=both, account="A001", amount="9")
+    refused = admin_api.post(f"/api/v1/payment/{money_out['id']}/submit").get_json()
+    assert refused["message"]["lines.0.source_number"] == [
+        f"付款单只能核销采购入库单或期初应付，{sold['number']} 是销售出库单"
+    ]

@@ -210,6 +210,12 @@ class ModelSpec:
         return tuple(f for f in self.data_fields if f.compute)
 
     @cached_property
+    def figure_inputs(self) -> tuple[FieldSpec, ...]:
+        """Data fields a person enters that carry a figure (a line's price, an allocated amount): not computed, not
+        read-only. A user who may not see one did not choose its value (app/documents/base.py)."""
+        return tuple(f for f in self.data_fields if f.figures and not f.compute and not f.readonly)
+
+    @cached_property
     def stored_fields(self) -> tuple[FieldSpec, ...]:
         """Fields stored in columns of this model's table, system fields too (what an audit snapshot shows)."""
         return tuple(f for f in self.fields if f.type != "lines")
