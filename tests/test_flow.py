@@ -277,10 +277,14 @@ def test_links_are_checked_on_submit_partner_item_and_scope(app, admin_api, api_
         warehouse="WH01",
     )
     assert "lines.0.source_line_id" in refusal(admin_api, "sales_delivery", made_up)
-    # a warehouse keeper may not read sales orders: the order is not theirs to push or pick from
+    # a warehouse keeper reads the orders of their own warehouses only: another's is not theirs to push or pick from
+    receive(admin_api, sku, "2", "1", warehouse="WH02")
+    elsewhere = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "2", "price": "9"}], partner=customer, warehouse="WH02"
+    )
     keeper = api_as("warehouse")
-    assert keeper.post(f"/api/v1/sales_order/{order['id']}/push/sales_delivery", json={}).status_code in (403, 404)
-    assert D(_get(admin_api, "sales_order", order["id"])["lines"][0]["delivered_qty"] or 0) == D(0)
+    assert keeper.post(f"/api/v1/sales_order/{elsewhere['id']}/push/sales_delivery", json={}).status_code in (403, 404)
+    assert D(_get(admin_api, "sales_order", elsewhere["id"])["lines"][0]["delivered_qty"] or 0) == D(0)
 
 
 def test_twenty_drafts_for_the_last_five_units_submitted_at_once(app, admin_api):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +13,7 @@ from app.clock import business_today
 from app.config import ROOT
 from app.meta.loader import load_metadata
 from tests.conftest import unique
-from tests.ledger_helpers import document, new_item, new_partner, post, receive
+from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive, refusal
 
 
 def new_account(api, opening):
@@ -200,3 +201,20 @@ def test_an_allocation_to_a_document_of_the_other_side_says_so(admin_api):
     assert refused["message"]["lines.0.source_number"] == [
         f"付款单只能核销采购入库单或期初应付，{sold['number']} 是销售出库单"
     ]
+
+
+def test_a_line_without_a_price_does_not_post_money_nobody_owes(app, admin_api):
+    """A receipt line of a new item from a new supplier has no price to default to: it posted at nothing (no payable,
+    and the item's moving-average cost pulled down). Submitting asks for the price; 0 (a free item) is a price."""
+    sku = new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    draft = document(admin_api, "purchase_receipt", [{"item": sku, "qty": "5"}], partner=supplier, warehouse="WH01")
+    assert draft["lines"][0]["price"] is None
+    refused = refusal(admin_api, "purchase_receipt", draft)
+    assert refused["lines.0.price"] == "第 1 行没有单价，不能审核：请填写单价（赠品请填 0）"
+    assert balance(app, sku) == (Decimal(0), Decimal(0))
+    free = document(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "0"}], partner=supplier, warehouse="WH01"
+    )
+    assert admin_api.post(f"/api/v1/purchase_receipt/{free['id']}/submit").status_code == 200
+    assert balance(app, sku) == (Decimal(5), Decimal(0))

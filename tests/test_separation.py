@@ -304,3 +304,34 @@ def test_money_hidden_from_the_submitter_posts_only_from_a_source_line(app, admi
         assert submitted.status_code == 200, submitted.get_json()
     finally:
         admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})
+
+
+def test_a_keeper_receives_and_ships_against_the_orders_of_their_warehouses(app, admin_api, api_as):
+    """A keeper reads the orders of their warehouses without their prices, pushes them down and submits: the order's
+    price posts (the keeper never sees it); another warehouse's order is not theirs to read or push."""
+    sku = new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    order = post(
+        admin_api, "purchase_order", [{"item": sku, "qty": "10", "price": "6.50"}], partner=supplier, warehouse="WH01"
+    )
+    keeper = api_as("warehouse")
+    seen = keeper.get(f"/api/v1/purchase_order/{order['id']}").get_json()["result"]
+    assert "price" not in seen["lines"][0] and "total_amount" not in seen, seen
+    pushed = keeper.post(f"/api/v1/purchase_order/{order['id']}/push/purchase_receipt", json={})
+    assert pushed.status_code == 201, pushed.get_json()
+    assert "price" not in pushed.get_json()["result"]["lines"][0]
+    submitted = keeper.post(f"/api/v1/purchase_receipt/{pushed.get_json()['id']}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    assert "6.5" not in submitted.get_data(as_text=True)
+    assert balance(app, sku) == (Decimal(10), Decimal("65.00"))
+    sale = post(admin_api, "sales_order", [{"item": sku, "qty": "4", "price": "9"}], warehouse="WH01")
+    shipped = keeper.post(f"/api/v1/sales_order/{sale['id']}/push/sales_delivery", json={})
+    assert shipped.status_code == 201, shipped.get_json()
+    assert keeper.post(f"/api/v1/sales_delivery/{shipped.get_json()['id']}/submit").status_code == 200
+    assert balance(app, sku) == (Decimal(6), Decimal("39.00"))
+    elsewhere = post(
+        admin_api, "purchase_order", [{"item": sku, "qty": "1", "price": "1"}], partner=supplier, warehouse="WH02"
+    )
+    assert keeper.get(f"/api/v1/purchase_order/{elsewhere['id']}").status_code == 404
+    refused = keeper.post(f"/api/v1/purchase_order/{elsewhere['id']}/push/purchase_receipt", json={})
+    assert refused.status_code in (403, 404), refused.get_json()

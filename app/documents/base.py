@@ -16,11 +16,15 @@ from app.i18n import t
 from app.ledger.effects import Effect
 from app.ledger.serials import parse as parse_serials
 from app.ledger.valuation import Move
+from app.meta.accounts import OWED, SOURCES
 from app.meta.types import plain_decimal
 from app.services.money.prices import fill_tax_rates, line_defaults
 from app.services.records.bulk import among
 from app.services.stock.bulk import chunked
 from app.services.stock.units import base_qty, take_unit_ratios
+
+# the documents whose totals a partner's account sums (应收 / 应付): each of their lines posts money at its price
+ACCOUNT_DOCUMENTS = frozenset(m for sources in SOURCES.values() for m, figure, _, _ in sources if figure == OWED)
 
 
 class DocumentBehaviour:
@@ -58,7 +62,22 @@ class DocumentBehaviour:
         """Everything that must hold before the document posts: each line's unit, then the document's checks."""
         check_units(self.ctx, lines)
         self.check(doc, lines)
+        self.check_priced(doc, lines)
         self.check_unseen_figures(doc, lines)
+
+    def check_priced(self, doc: Any, lines: list[Any]) -> None:
+        """A document a partner's account sums (a receipt, a delivery, their returns) posts each line at its price: a
+        line without one would post at nothing, owed by nobody and lowering the item's average cost. 赠品 are priced
+        0, on purpose."""
+        if doc.__jxc_model__ not in ACCOUNT_DOCUMENTS:
+            return
+        errors = [
+            CellError(f"lines.{i}.price", t("price_missing", line=line.line_no))
+            for i, line in enumerate(lines)
+            if getattr(line, "price", 0) is None
+        ]
+        if errors:
+            raise ValidationFailed(errors)
 
     def check_unseen_figures(self, doc: Any, lines: list[Any]) -> None:
         """Money the submitter may not see posts on their say-so only as it came from a source line (下推, 选单, or

@@ -253,14 +253,16 @@ class RoleSpec:
 class MenuLink:
     """A page in a menu that is not a model's list (补货建议, 系统设置 ...).
 
-    Shown to the roles that may read `model` (of those, only the listed `roles` when it lists any), or, without
-    a model, to the listed `roles` (and admins)."""
+    Shown to the roles that may read `model` (of those, only the listed `roles` when it lists any, and only
+    those whose `reports:` list `report` when it names the report the page runs), or, without a model, to the
+    listed `roles` (and admins)."""
 
     key: str
     href: str
     label: dict[str, str]
     model: str | None = None
     roles: tuple[str, ...] = ()
+    report: str | None = None
 
 
 @dataclass(frozen=True)
