@@ -335,3 +335,24 @@ def test_a_keeper_receives_and_ships_against_the_orders_of_their_warehouses(app,
     assert keeper.get(f"/api/v1/purchase_order/{elsewhere['id']}").status_code == 404
     refused = keeper.post(f"/api/v1/purchase_order/{elsewhere['id']}/push/purchase_receipt", json={})
     assert refused.status_code in (403, 404), refused.get_json()
+
+
+def test_a_keepers_line_linked_by_hand_posts_its_orders_price_or_nothing(app, admin_api, api_as):
+    """A line linked to its order line through the API took the supplier's last price (3.33, a receipt after the
+    order) as its default and, linked, passed the check of money the keeper cannot see: not the order's 6.50."""
+    sku = new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    order = post(
+        admin_api, "purchase_order", [{"item": sku, "qty": "4", "price": "6.50"}], partner=supplier, warehouse="WH01"
+    )
+    post(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "1", "price": "3.33"}], partner=supplier, warehouse="WH01"
+    )
+    keeper = api_as("warehouse")
+    link = {"source_model": "purchase_order", "source_id": order["id"], "source_line_id": order["lines"][0]["id"]}
+    draft = document(
+        keeper, "purchase_receipt", [{"item": sku, "qty": "4", **link}], partner=supplier, warehouse="WH01"
+    )
+    refused = refusal(keeper, "purchase_receipt", draft)
+    assert order["number"] in refused["lines.0.price"], refused
+    assert balance(app, sku) == (Decimal(1), Decimal("3.33"))

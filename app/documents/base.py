@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -18,7 +18,7 @@ from app.ledger.serials import parse as parse_serials
 from app.ledger.valuation import Move
 from app.meta.accounts import OWED, SOURCES
 from app.meta.types import plain_decimal
-from app.services.money.prices import fill_tax_rates, line_defaults
+from app.services.money.prices import PRICE_PLACES, fill_tax_rates, line_defaults
 from app.services.records.bulk import among
 from app.services.stock.bulk import chunked
 from app.services.stock.units import base_qty, take_unit_ratios
@@ -90,7 +90,7 @@ class DocumentBehaviour:
         set_unseen = [i for i, line in enumerate(lines) if any(getattr(line, name) is not None for name in unseen)]
         if not set_unseen:
             return
-        self.take(doc, lines)  # links the lines taken whole from the document in source_number
+        taken = {a.index: a for a in self.take(doc, lines)}  # links the lines taken whole from source_number too
         source = self.ctx.model_label(self.source_model) if self.source_model else ""
         key = "unseen_figure_unlinked" if source else "unseen_figure"
         errors = [
@@ -99,6 +99,15 @@ class DocumentBehaviour:
             if not getattr(lines[i], "source_line_id", None)
             for name, text in unseen.items()
             if getattr(lines[i], name) is not None
+        ]
+        # a linked line's hidden price is its source line's (in the line's unit), not a default made for the line
+        errors += [
+            CellError(f"lines.{i}.price", t("unseen_price_not_source", line=lines[i].line_no, number=a.order.number))
+            for i, a in taken.items()
+            if "price" in unseen
+            and i in set_unseen
+            and lines[i].source_line_id == a.order_line.id
+            and lines[i].price != source_price(lines[i], a.order_line)
         ]
         if errors:
             raise ValidationFailed(errors)
@@ -348,6 +357,15 @@ def line_effect(
         cost_from=cost_from,
         serials=tuple(parse_serials(getattr(line, "serials", None))) if serials is None else serials,
     )
+
+
+def source_price(line: Any, source_line: Any) -> Decimal | None:
+    """The source line's price in the line's unit, to the 4 places a line price keeps (as 下推 carries it: 10.00 a box
+    of 7 is 1.4286 a piece)."""
+    if source_line.price is None:
+        return None
+    ratio = Decimal(getattr(line, "unit_ratio", None) or 1) / Decimal(getattr(source_line, "unit_ratio", None) or 1)
+    return (Decimal(source_line.price) * ratio).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
