@@ -424,7 +424,10 @@ def user_add(
             create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
         except UserError as exc:
             _fail(str(exc))
-    click.echo(f"Created user {username} with role {role}")
+        from app.i18n import t
+
+        no_email = "" if email else f" {t('user_no_address')}"
+    click.echo(f"Created user {username} with role {role}{no_email}")
 
 
 @user.command("passwd")

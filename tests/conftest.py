@@ -166,11 +166,17 @@ def build_app(backend: Backend) -> Any:
     )
     init_database(app, demo=True)
     with app.app_context():
+        from flask_appbuilder.security.sqla.models import User
+        from sqlalchemy import select
+
         from app.extensions import db, registry
         from app.services.users.accounts import create_user
 
-        for role in ROLES[1:]:
-            create_user(f"u_{role}", role, PASSWORD, warehouses=["WH01"] if role == "warehouse" else None)
+        for role in ROLES[1:]:  # each with an address but the warehouse keeper (a user without one)
+            email = None if role == "warehouse" else f"u_{role}@example.com"
+            create_user(f"u_{role}", role, PASSWORD, email=email, warehouses=["WH01"] if role == "warehouse" else None)
+        admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
+        admin.email = "admin@example.com"  # `jxc init` makes the admin without one
         reg = registry()
         partner = reg.cls("partner")
         salesperson = app.appbuilder.sm.find_user(username="u_salesperson")

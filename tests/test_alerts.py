@@ -164,7 +164,7 @@ def test_alerts_ring_the_bell_once_and_mail_the_digest_the_user_chose(
     assert group["msgtype"] == "markdown" and f"库存不足：{sku}" in group["markdown"]["content"]
     assert item["title"] in group["markdown"]["content"]
     (mail,) = smtp.about(item["title"])
-    assert str(mail["To"]) == "u_purchaser@jxc.local"
+    assert str(mail["To"]) == "u_purchaser@example.com"
     body = mail.get_body(("plain",)).get_content()
     assert f"库存不足：{sku}" in body and "/reorder/" in body
     assert "应收逾期" not in body  # not a kind the user chose
