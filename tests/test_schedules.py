@@ -354,7 +354,7 @@ def test_a_user_without_an_address_is_not_mailed_and_the_log_says_so(app, admin_
 
     name = unique("wh").lower()
     with app.app_context():
-        create_user(name, "warehouse", "Qa2-Keeper-99", warehouses=["WH01"])
+        create_user(name, "manager", "Qa2-Manager-99")
         db.session.remove()
     tag = orders_of_two_salespeople(admin_api)
     params = {"report": "sales_order", "filters": {"remark": tag}}
