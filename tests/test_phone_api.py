@@ -5,6 +5,7 @@ not see."""
 from __future__ import annotations
 
 import random
+import re
 import threading
 import uuid
 from decimal import Decimal
@@ -240,6 +241,36 @@ def test_stock_lookup_offers_only_the_warehouses_whose_stock_the_reader_sees(app
     assert 'value="WH02"' not in login_as("warehouse").get(f"/phone/stock?q={sku}").get_data(as_text=True)
     assert 'value="WH02"' in login_as("admin").get(f"/phone/stock?q={sku}").get_data(as_text=True)
     assert look_stock(admin_api, sku, "WH02") == ["WH02"]
+
+
+def test_the_count_and_order_pages_offer_only_the_warehouses_the_reader_works_in(app, admin_api, login_as):
+    """The counting and order pages offered every warehouse the reader could read: a keeper now gets the
+    warehouses their row scope on stocktakes gives them (WH01 and a new one, not WH02), and asking for another
+    is said to be so (403, the stock lookup's words), not a list of nothing; a salesperson's orders say nothing
+    of warehouses, so the order page offers every one (and preselects the one asked for)."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+    from tests.conftest import PASSWORD
+
+    code = unique("W")
+    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"新仓 {code}"}).status_code == 201
+    keeper = unique("x_keeper").lower()
+    with app.app_context():
+        create_user(keeper, "warehouse", PASSWORD, warehouses=["WH01", code])
+        db.session.remove()
+    mine, theirs = stocktake(admin_api, code), stocktake(admin_api, "WH02")
+    client = login_as(keeper)
+    offered = client.get("/phone/count/").get_data(as_text=True)
+    assert f'value="{code}"' in offered and 'value="WH01"' in offered and 'value="WH02"' not in offered
+    refused = client.get("/phone/count/?warehouse=WH02")
+    assert refused.status_code == 403 and "WH02 不在您负责的仓库内" in refused.get_data(as_text=True)
+    assert theirs["number"] not in refused.get_data(as_text=True)
+    listed = client.get(f"/phone/count/?warehouse={code}").get_data(as_text=True)
+    assert mine["number"] in listed and theirs["number"] not in listed
+    admin = login_as("admin").get("/phone/count/?warehouse=WH02").get_data(as_text=True)
+    assert theirs["number"] in admin and mine["number"] not in admin
+    order = login_as("salesperson").get("/phone/sales_order/new?warehouse=WH02").get_data(as_text=True)
+    assert re.search(r'<option value="\d+" selected>WH02 ', order) and "WH01 " in order
 
 
 def look_stock(api: Any, sku: str, warehouse: str) -> list[str]:
