@@ -104,6 +104,33 @@ def test_the_same_batch_sent_twice_at_the_same_moment_is_counted_once(app, admin
     assert lines_of(admin_api, take) == {sku: Decimal(4)}
 
 
+def test_a_count_is_typed_in_any_unit_of_the_item_and_corrected(app, admin_api, api_as):
+    """A scan adds one; a counter holding boxes of 24 types 2 箱 (48 base units) or a part (0.1, 0.2: exact, not
+    0.30000000000000004), corrects the count to 40 (then a scan: 41) or to 0; a unit the item lacks is refused by
+    name, and a negative, a word, too many decimals or a float is answered in words (400)."""
+    code = ean13()
+    sku = new_item(admin_api, barcode=code)
+    assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "24"}).status_code == 201
+    take = stocktake(admin_api)
+    keeper = api_as("warehouse")
+    counts = [{"code": code}, {"code": code, "qty": "2", "unit": "箱"}, {"code": sku, "qty": "0.1"}]
+    answer = send(keeper, take, unique("K"), [*counts, {"code": code, "qty": "0.2", "unit": "pcs"}])
+    assert answer.status_code == 200, answer.get_json()
+    assert lines_of(admin_api, take) == {sku: Decimal("49.3")}
+    assert (
+        send(keeper, take, unique("K"), [{"code": code, "qty": "40", "set": True}, {"code": code}]).status_code == 200
+    )
+    assert lines_of(admin_api, take) == {sku: Decimal(41)}
+    assert send(keeper, take, unique("K"), [{"code": code, "qty": "0", "set": True}]).status_code == 200
+    assert lines_of(admin_api, take) == {sku: Decimal(0)}
+    refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": "千克"}]).get_json()
+    assert refused["refused"] == [{"code": code, "reason": "该商品没有单位「千克」"}]
+    for qty in ("-1", "abc", "1.23456", 1.5, "0"):
+        bad = send(keeper, take, unique("K"), [{"code": code, "qty": qty}])
+        assert bad.status_code == 400 and "不是有效的数量" in bad.get_json()["message"], (qty, bad.get_json())
+    assert lines_of(admin_api, take) == {sku: Decimal(0)}
+
+
 def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as, login_as):
     code = ean13()
     sku = new_item(admin_api, barcode=code)
