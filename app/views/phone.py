@@ -278,7 +278,11 @@ class PhoneView(BaseView):
             storage=f"jxc.count.{current_user.id}.{pk}",
         )
         status = Status(row.status).text()
-        return self.render_template("jxc/phone/count.html", doc=data, config=config, status=status)
+        units = []
+        if access.can("unit", "read"):
+            unit = registry().cls("unit")
+            units = list(session().execute(base_select(access, registry().model("unit")).order_by(unit.code)).scalars())
+        return self.render_template("jxc/phone/count.html", doc=data, config=config, status=status, units=units)
 
     # -- labels -----------------------------------------------------------------------------------
 
