@@ -218,11 +218,20 @@ def test_wecom_and_dingtalk_robots_receive_their_markdown(app, admin_api, smtp, 
 
 
 def test_a_report_of_the_report_runner_arrives_with_its_workbook(app, admin_api, smtp, monkeypatch):
+    """The runner's workbook, made by (制表人) the recipient as pages and prints name them (张三), not by their
+    user name."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+
+    seller = unique("x_seller").lower()
+    with app.app_context():
+        create_user(seller, "salesperson", "Qa2-Seller-99", email=f"{seller}@example.com", name="张三")
+        db.session.remove()
     item = new_schedule(
         admin_api,
         monkeypatch,
         params={"report": "sales_analysis", "by": "customer"},
-        recipients=["u_salesperson"],
+        recipients=[seller],
         skip_empty=False,
     )
     run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
@@ -230,6 +239,7 @@ def test_a_report_of_the_report_runner_arrives_with_its_workbook(app, admin_api,
     (mail,) = smtp.about(item["title"])
     rows = xlsx_rows(mail)
     assert rows[0][0] == "销售分析"  # the runner's own workbook, headed by the report's title
+    assert any(str(row[0]).startswith("制表人：张三　") for row in rows[:4]), rows[:4]
     assert "/reports/sales_analysis/?by=customer" in mail.get_body(("plain",)).get_content()
 
 

@@ -14,7 +14,7 @@ from app.extensions import registry
 from app.i18n import MESSAGES, label, t
 from app.meta.types import is_no_address
 from app.services.access.rights import permission_resource
-from app.services.records.serialize import person_name
+from app.services.records.serialize import user_name
 from app.views.labels import role_label
 
 
@@ -105,5 +105,5 @@ def install_fab_labels() -> None:
     Role.__repr__ = _safely(lambda r: role_label(r.name), lambda r: r.name)  # type: ignore[method-assign]
     PermissionView.__repr__ = _safely(permission_text, lambda pv: f"{pv.permission} on {pv.view_menu}")  # type: ignore[method-assign]
     User.__repr__ = _safely(  # type: ignore[method-assign]
-        lambda u: person_name(u.first_name, u.last_name) or u.username, lambda u: u.username
+        user_name, lambda u: u.username
     )
