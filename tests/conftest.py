@@ -299,6 +299,19 @@ def _csrf_from(html: str) -> str:
 csrf_from = _csrf_from
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Writes made by a test as a write request or job makes them: on SQLite the transaction begins with BEGIN
+    IMMEDIATE, so it waits for a job still writing in another thread rather than failing "database is locked"."""
+    from app.extensions import write_intent
+
+    token = write_intent.set(True)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
+
+
 def unique(prefix: str = "T") -> str:
     """A short unique code for test data (tests share one database per backend)."""
     return f"{prefix}{uuid.uuid4().hex[:8].upper()}"

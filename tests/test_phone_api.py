@@ -11,7 +11,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from tests.conftest import Api, unique
+from tests.conftest import Api, unique, writing
 from tests.ledger_helpers import document, new_item, new_partner, post, receive
 
 
@@ -282,7 +282,7 @@ def test_the_count_and_order_pages_offer_only_the_warehouses_the_reader_works_in
     code = unique("W")
     assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"新仓 {code}"}).status_code == 201
     keeper = unique("x_keeper").lower()
-    with app.app_context():
+    with app.app_context(), writing():
         create_user(keeper, "warehouse", PASSWORD, warehouses=["WH01", code])
         db.session.remove()
     mine, theirs = stocktake(admin_api, code), stocktake(admin_api, "WH02")

@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import unique
+from conftest import unique, writing
 from ledger_helpers import document, new_item
 from servers import BIN, ROOT, free_port, server_env
 from sqlalchemy import select
@@ -224,7 +224,7 @@ def test_a_report_of_the_report_runner_arrives_with_its_workbook(app, admin_api,
     from app.services.users.accounts import create_user
 
     seller = unique("x_seller").lower()
-    with app.app_context():
+    with app.app_context(), writing():
         create_user(seller, "salesperson", "Qa2-Seller-99", email=f"{seller}@example.com", name="张三")
         db.session.remove()
     item = new_schedule(
@@ -363,7 +363,7 @@ def test_a_user_without_an_address_is_not_mailed_and_the_log_says_so(app, admin_
     from app.services.users.accounts import create_user
 
     name = unique("wh").lower()
-    with app.app_context():
+    with app.app_context(), writing():
         create_user(name, "manager", "Qa2-Manager-99")
         db.session.remove()
     tag = orders_of_two_salespeople(admin_api)

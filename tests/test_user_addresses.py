@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.services.users.accounts import create_user
-from tests.conftest import csrf_from, unique
+from tests.conftest import csrf_from, unique, writing
 
 MIGRATION = Path(__file__).resolve().parent.parent / "app" / "migrations" / "versions" / "0016_no_address.py"
 
@@ -32,7 +32,7 @@ def email_of(app: Any, username: str) -> str:
 
 def test_a_user_made_without_an_address_has_none(app):
     name = unique("x_none").lower()
-    with app.app_context():
+    with app.app_context(), writing():
         create_user(name, "clerk", "Qa2-Clerk-99")
         db.session.remove()
     assert email_of(app, name) == f"{name}@no-email.invalid"
@@ -42,7 +42,7 @@ def test_a_user_made_without_an_address_has_none(app):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_the_user_pages_say_no_address_and_take_an_empty_field(app, login_as):
     name = unique("x_page").lower()
-    with app.app_context():
+    with app.app_context(), writing():
         pk = create_user(name, "clerk", "Qa2-Clerk-99", name="张三").id
         db.session.remove()
     admin = login_as("admin")
@@ -73,7 +73,7 @@ def test_the_upgrade_marks_the_made_up_addresses_of_earlier_versions(app):
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     made_up, real = unique("x_old").lower(), unique("x_real").lower()
-    with app.app_context():
+    with app.app_context(), writing():
         create_user(made_up, "clerk", "Qa2-Clerk-99")
         create_user(real, "clerk", "Qa2-Clerk-99", email=f"boss{real}@jxc.local")
         # as `jxc user add` without --email left it before
