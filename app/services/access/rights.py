@@ -188,6 +188,18 @@ class Access:
         """SQL for the warehouses assigned to the user."""
         return select(user_warehouse.c.warehouse_id).where(user_warehouse.c.user_id == self.user_id)
 
+    def works_in(self, session: Session, model: ModelSpec, warehouse_id: int) -> bool:
+        """May the user work in this warehouse on `model`? Derived from the row scope their roles declare on it:
+        a scope with a `my_warehouses` field (a keeper's stocktakes) admits their own warehouses; no scope, or
+        one that says nothing of warehouses (a salesperson's orders: their customers), admits every one."""
+        if self.scope(model) is None:
+            return True
+        for role in self.roles_on(model):
+            rule = role.row_scope.get(model.key) or {}
+            if "my_warehouses" not in rule.values():
+                return True
+        return warehouse_id in set(session.execute(self.warehouse_ids()).scalars())
+
     def department_user_ids(self) -> Any:
         """SQL for the users of the user's department (none when the user has no department)."""
         department = self.registry.cls("department")
