@@ -79,7 +79,8 @@ class FieldType:
     json_type: dict[str, Any] = {"type": "string"}
     input_type = "text"  # the form's input (app/templates/jxc/_input.html)
     sortable = True
-    numeric = False  # summed in the grid, right-aligned in lists
+    numeric = False  # a number: right-aligned in lists, compared in filters
+    measure: str | None = None  # what a field of the type is unless it says (`measure:`, spec.MEASURES)
     grid = GridLook()
     example: Any = None  # a valid value for tests (None: the type cannot make one up)
     refused: tuple[Any, ...] = ()  # values that tests expect every field of the type to refuse
@@ -178,10 +179,20 @@ class FieldType:
         """A JSON value as a page or a print shows it to be read (not typed back: a csv keeps `cell_text`)."""
         return self.cell_text(spec, value)
 
+    def measure_of(self, spec: FieldSpec) -> str | None:
+        """What the field's numbers are (spec.MEASURES): as it declares, else its type's default."""
+        return (spec.measure or self.measure) if self.numeric else None
+
+    def summed(self, spec: FieldSpec) -> bool:
+        """Do the field's values add up over rows (the grid's sums row, a listing's totals)? Only an amount's."""
+        return self.measure_of(spec) == "amount"
+
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
         """The grid column's editor, formatter and filter as the browser receives them."""
         look = asdict(self.grid)
-        look.update(width=spec.grid_width or self.grid.width, numeric=self.numeric, decimals=0)
+        look.update(
+            width=spec.grid_width or self.grid.width, numeric=self.numeric, summed=self.summed(spec), decimals=0
+        )
         return look
 
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
@@ -335,6 +346,7 @@ class IntegerType(FieldType):
     json_type = {"type": "integer"}
     input_type = "number"
     numeric = True
+    measure = "number"  # days, steps, ordinals, ids: a count that adds up says `measure: amount`
     grid = GridLook(format="number", filter="compare", align="right")
     refused = ("1.5", "abc")
 
@@ -366,6 +378,7 @@ class DecimalType(FieldType):
     json_type = {"type": "string", "format": "decimal"}
     input_type = "decimal"
     numeric = True
+    measure = "number"  # a plain decimal is a rate or a figure of its own unless it says it is an amount
     grid = GridLook(format="number", filter="compare", align="right")
     default_scale = 4
     display_scale = 0  # digits after the point always shown (money: 2)
@@ -481,6 +494,7 @@ class MoneyType(DecimalType):
     """Amounts and prices (scale 2 by default, 4 for unit prices)."""
 
     name = "money"
+    measure = "amount"  # a unit price says `measure: price`
     default_scale = 2
     display_scale = 2
 
@@ -489,6 +503,7 @@ class QuantityType(DecimalType):
     """Quantities (scale 4 by default)."""
 
     name = "quantity"
+    measure = "amount"  # a ratio (换算率) says `measure: rate`
     default_scale = 4
     display_scale = 0
 
