@@ -167,7 +167,7 @@ class FieldType:
             return self.cell_text(spec, value)
         return "" if value is None else value
 
-    def form_raw(self, form: Mapping[str, str], name: str) -> Any:
+    def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
         """What a submitted form holds for the input `name` (None when it sent none)."""
         return form.get(name)
 
@@ -400,7 +400,12 @@ class DecimalType(FieldType):
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> Decimal:
         if isinstance(raw, bool):
             raise ValueProblem(t("not_number"))
-        number = parse_number(raw, "not_number")
+        percent = percent_digits(raw) if self.measure_of(spec) == "rate" else None
+        if percent is not None:  # "7.5%": a share (stored 0.075) or a rate kept in percent (税率 13)
+            number = parse_number(percent, "not_number")
+            number = number.scaleb(-2) if spec.is_fraction else number
+        else:
+            number = parse_number(raw, "not_number")
         scale = self.scale(spec)
         exponent = number.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > scale:
@@ -416,15 +421,33 @@ class DecimalType(FieldType):
     def to_json(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else format_decimal(value, self.display_scale)
 
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        if spec.is_fraction and not 0 <= value <= 1:
+            raise ValueProblem(t("share_range"))  # typed as a percent: "at most 1" would mislead
+        super()._check_bounds(spec, value)
+
     def read_text(self, spec: FieldSpec, value: Any) -> str:
         if spec.is_fraction and value not in EMPTY:
-            return format_decimal(Decimal(str(value)) * 100, 0) + "%"
+            return share_text(value)
         return self.cell_text(spec, value)
 
+    def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
+        if spec.is_fraction and isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+            return share_text(value)  # a person reads and types a share as a percent (7.5%); a typed value as typed
+        return super().form_value(spec, value, readonly)
+
+    def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
+        raw = form.get(name)
+        if spec.is_fraction and isinstance(raw, str) and _PLAIN_NUMBER.fullmatch(normalise_text(raw)):
+            return normalise_text(raw) + "%"  # a bare number typed into a share's input is a percent
+        return raw
+
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
-        return super().grid_look(spec) | {"decimals": self.display_scale}
+        return super().grid_look(spec) | {"decimals": self.display_scale, "percent": spec.is_fraction}
 
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
+        if spec.is_fraction:
+            return {"num_format": "0.00%"}  # Excel keeps a percent as its fraction: 7.5% is the cell 0.075
         scale = self.scale(spec)
         return {"num_format": "#,##0." + "0" * scale if scale else "#,##0"}
 
@@ -637,7 +660,7 @@ class BooleanType(FieldType):
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
         return self.cell_text(spec, value) if readonly else bool(value)
 
-    def form_raw(self, form: Mapping[str, str], name: str) -> Any:
+    def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
         return name in form  # an unticked box sends nothing
 
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
@@ -863,6 +886,19 @@ def parse_integer(raw: Any, bound: int = MAX_INTEGER) -> int:
 
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
+
+
+def percent_digits(raw: Any) -> str | None:
+    """The number of a percent as typed ("7.5%", "7.5 ％"): its digits without the sign; None for anything else."""
+    if not isinstance(raw, str):
+        return None
+    text = normalise_text(raw)  # the full-width ％ is %
+    return text[:-1].strip() if text.endswith("%") else None
+
+
+def share_text(value: Any) -> str:
+    """A share (0.075, stored or as JSON) as a person reads and types it: 7.5%."""
+    return format_decimal(Decimal(str(value)).scaleb(2), 0) + "%"
 
 
 def parse_number(raw: Any, problem: str) -> Decimal:
