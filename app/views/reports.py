@@ -69,8 +69,7 @@ class ReportsView(BaseView):
             return redirect(url_for("AuthDBView.login"))
         access = current_access()
         reports = [
-            {"name": r.key, "label": label(r.label, r.key), "help": offered_help(access, r)}
-            for r in available(access)
+            {"name": r.key, "label": label(r.label, r.key), "help": offered_help(access, r)} for r in available(access)
         ]
         return self.render_template("jxc/reports.html", reports=reports)
 
