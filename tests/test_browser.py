@@ -385,6 +385,31 @@ def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
     console.check()
 
 
+def test_a_discount_is_typed_as_a_percent_and_figured_live_as_saved(server, api, desktop):
+    """折扣率 is typed as a percent like 税率: a bare 7.5 is 7.5% in the live figures and the save (stored 0.075)."""
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    sku = f"DSC{int(time.time() * 1000) % 10**9}"
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": "折扣测试", "unit": "PCS", "tax_rate": "13"})
+    assert status == 201, body
+    new_sales_order(page, server)
+    page.fill("#l-0-item", sku)
+    page.press("#l-0-item", "Enter")
+    page.fill("#l-0-qty", "2")
+    page.fill("#l-0-price", "100")
+    page.fill("#l-0-discount_rate", "7.5")  # 200 less 7.5% = 185.00
+    expect(page.locator("#l-0-amount")).to_have_value("185.00")
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(r".*/m/sales_order/\d+$"), timeout=15000)
+    number = page.locator(".jxc-fields dd").first.inner_text()
+    stored = find(api, "sales_order", "number", number)[0]
+    assert stored["total_amount"] == "185.00"
+    page.goto(page.url + "/edit")
+    expect(page.locator("#l-0-discount_rate")).to_have_value("7.5%")
+    console.check()
+
+
 def test_a_case_barcode_gives_the_item_in_boxes_priced_per_box(server, api, desktop):
     from playwright.sync_api import expect
 

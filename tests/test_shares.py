@@ -59,14 +59,8 @@ def test_a_document_form_shows_the_share_as_a_percent_and_takes_a_bare_number_as
     sku = new_item(admin_api)
     client = login_as("admin")
     token = csrf_from(client.get("/m/sales_order/new").get_data(as_text=True))
-    data = {
-        "csrf_token": token,
-        "partner": "K001",
-        "date": "2026-11-25",
-        "warehouse": "WH01",
-        "lines-0-item": sku,
-        "lines-0-qty": "2",
-    }
+    data = {"csrf_token": token, "partner": "K001", "date": "2026-11-25", "warehouse": "WH01"}
+    data.update({"lines-0-item": sku, "lines-0-qty": "2"})
     data.update({"lines-0-price": "100", "lines-0-discount_rate": "7.5"})
     saved = client.post("/m/sales_order/new", data=data)
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
