@@ -205,7 +205,8 @@ def test_purchase_order_with_two_lines_totals_exactly(server, api, desktop):
     )
     expected = sum((Decimal(q) * Decimal(p) for _, q, p in lines), Decimal(0))
     assert expected == Decimal("8.35")
-    assert details["金额合计"] == "8.35" and details["价税合计"] == "8.35", details  # demo items: no tax
+    # demo items are taxed at 13%, each line's tax to the cent: 0.30 -> 0.04, 8.05 -> 1.05 (1.0465)
+    assert details["金额合计"] == "8.35" and details["价税合计"] == "9.44", details
     assert Decimal(details["总数量"]) == Decimal(10)
     assert details["单据编号"].startswith("CG") and details["供应商"].startswith("S001")
     table = page.locator(".jxc-show table.table-bordered")
