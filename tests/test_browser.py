@@ -354,16 +354,22 @@ def test_document_lines_scan_paste_live_totals_and_print(server, api, desktop):
     console.check()
 
 
-def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
-    from playwright.sync_api import expect
-
-    page, console = desktop
-    sku = f"TAX{int(time.time() * 1000) % 10**9}"
-    status, body = api.post("/api/v1/item/", {"sku": sku, "name": "含税测试", "unit": "PCS", "tax_rate": "13"})
+def order_of_a_new_item(page: Any, server: Any, api: HttpApi, prefix: str) -> str:
+    """A new sales order whose first line is a new item taxed at 13%; the item's sku."""
+    sku = f"{prefix}{int(time.time() * 1000) % 10**9}"
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"{prefix} 测试", "unit": "PCS", "tax_rate": "13"})
     assert status == 201, body
     new_sales_order(page, server)
     page.fill("#l-0-item", sku)
     page.press("#l-0-item", "Enter")
+    return sku
+
+
+def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    order_of_a_new_item(page, server, api, "TAX")
     expect(page.locator("#l-0-tax_rate")).to_have_value("13")  # the item's rate
     page.fill("#l-0-qty", "3")
     page.fill("#l-0-price", "11.3")
@@ -391,12 +397,7 @@ def test_a_discount_is_typed_as_a_percent_and_figured_live_as_saved(server, api,
     from playwright.sync_api import expect
 
     page, console = desktop
-    sku = f"DSC{int(time.time() * 1000) % 10**9}"
-    status, body = api.post("/api/v1/item/", {"sku": sku, "name": "折扣测试", "unit": "PCS", "tax_rate": "13"})
-    assert status == 201, body
-    new_sales_order(page, server)
-    page.fill("#l-0-item", sku)
-    page.press("#l-0-item", "Enter")
+    order_of_a_new_item(page, server, api, "DSC")
     page.fill("#l-0-qty", "2")
     page.fill("#l-0-price", "100")
     page.fill("#l-0-discount_rate", "7.5")  # 200 less 7.5% = 185.00
