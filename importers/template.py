@@ -77,6 +77,8 @@ def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str) -> bytes:
         sheet.column_dimensions[letter].width = max(10, min((spec.grid_width or 100) / 7, 40))
         if FIELD_TYPES[spec.type].name in ("text", "barcode", "long_text") or spec.is_link:
             sheet.column_dimensions[letter].number_format = "@"  # the column is text: typed codes keep leading zeros
+        elif spec.is_fraction:
+            sheet.column_dimensions[letter].number_format = "0.00%"  # 折扣率: 7.5 typed is 7.5%, read as 0.075
         choices = _choices(spec, locale)
         if choices:
             for index, choice in enumerate(choices, start=1):

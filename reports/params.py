@@ -124,6 +124,19 @@ def offered_options(access: Access, report: ReportSpec, param: ReportParam) -> l
     return [(v, text) for v, text in param.options if access.sees_figures(report.option_figures(param.name, v))]
 
 
+def offered_help(access: Access, report: ReportSpec) -> str:
+    """The report's description as the reader reads it: `{param}` in it names the options of that select parameter
+    the reader is offered (ABC ranks by 销售额, and by 毛利 only for a reader who sees costs), so it never names a
+    figure the reader is not offered."""
+    text = label(report.help, "")
+    for param in report.params:
+        slot = "{" + param.name + "}"
+        if slot in text:
+            words = [label(texts, value) for value, texts in offered_options(access, report, param)]
+            text = text.replace(slot, t("report.or").join(words))
+    return text
+
+
 def _choice(value: str, texts: dict[str, str]) -> str:
     """An option as a message names it: the value one types, and its label when that says more."""
     name = label(texts, value)

@@ -205,7 +205,8 @@ def test_purchase_order_with_two_lines_totals_exactly(server, api, desktop):
     )
     expected = sum((Decimal(q) * Decimal(p) for _, q, p in lines), Decimal(0))
     assert expected == Decimal("8.35")
-    assert details["金额合计"] == "8.35" and details["价税合计"] == "8.35", details  # demo items: no tax
+    # demo items are taxed at 13%, each line's tax to the cent: 0.30 -> 0.04, 8.05 -> 1.05 (1.0465)
+    assert details["金额合计"] == "8.35" and details["价税合计"] == "9.44", details
     assert Decimal(details["总数量"]) == Decimal(10)
     assert details["单据编号"].startswith("CG") and details["供应商"].startswith("S001")
     table = page.locator(".jxc-show table.table-bordered")
@@ -353,16 +354,22 @@ def test_document_lines_scan_paste_live_totals_and_print(server, api, desktop):
     console.check()
 
 
-def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
-    from playwright.sync_api import expect
-
-    page, console = desktop
-    sku = f"TAX{int(time.time() * 1000) % 10**9}"
-    status, body = api.post("/api/v1/item/", {"sku": sku, "name": "含税测试", "unit": "PCS", "tax_rate": "13"})
+def order_of_a_new_item(page: Any, server: Any, api: HttpApi, prefix: str) -> str:
+    """A new sales order whose first line is a new item taxed at 13%; the item's sku."""
+    sku = f"{prefix}{int(time.time() * 1000) % 10**9}"
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"{prefix} 测试", "unit": "PCS", "tax_rate": "13"})
     assert status == 201, body
     new_sales_order(page, server)
     page.fill("#l-0-item", sku)
     page.press("#l-0-item", "Enter")
+    return sku
+
+
+def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    order_of_a_new_item(page, server, api, "TAX")
     expect(page.locator("#l-0-tax_rate")).to_have_value("13")  # the item's rate
     page.fill("#l-0-qty", "3")
     page.fill("#l-0-price", "11.3")
@@ -382,6 +389,26 @@ def test_document_lines_split_tax_live_as_the_server_does(server, api, desktop):
     page.wait_for_url(re.compile(r".*/print$"))
     assert page.inner_text("#jxc-total-upper") == "叁拾捌元叁角壹分"
     assert "价税合计" in page.inner_text(".jxc-print-total")
+    console.check()
+
+
+def test_a_discount_is_typed_as_a_percent_and_figured_live_as_saved(server, api, desktop):
+    """折扣率 is typed as a percent like 税率: a bare 7.5 is 7.5% in the live figures and the save (stored 0.075)."""
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    order_of_a_new_item(page, server, api, "DSC")
+    page.fill("#l-0-qty", "2")
+    page.fill("#l-0-price", "100")
+    page.fill("#l-0-discount_rate", "7.5")  # 200 less 7.5% = 185.00
+    expect(page.locator("#l-0-amount")).to_have_value("185.00")
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(r".*/m/sales_order/\d+$"), timeout=15000)
+    number = page.locator(".jxc-fields dd").first.inner_text()
+    stored = find(api, "sales_order", "number", number)[0]
+    assert stored["total_amount"] == "185.00"
+    page.goto(page.url + "/edit")
+    expect(page.locator("#l-0-discount_rate")).to_have_value("7.5%")
     console.check()
 
 

@@ -113,8 +113,8 @@ def test_the_form_input_and_what_a_submitted_form_gives(type_name):
     assert ftype.form_value(spec, None, readonly=False) in ("", False)
     shown = ftype.form_value(spec, api_json(type_name), readonly=True)
     assert isinstance(shown, str) and (shown or type_name in NO_SAMPLE)
-    assert ftype.form_raw(MultiDict({"f": "x"}), "f") in ("x", True)
-    assert ftype.form_raw(MultiDict(), "f") in (None, False)  # an unticked box is a value: False
+    assert ftype.form_raw(spec, MultiDict({"f": "x"}), "f") in ("x", True)
+    assert ftype.form_raw(spec, MultiDict(), "f") in (None, False)  # an unticked box is a value: False
 
 
 @pytest.mark.parametrize("type_name", [name for name in TYPES if name not in NO_SAMPLE])

@@ -62,14 +62,14 @@ def undo(api: Any, batch_id: int):
 
 def test_rows_follow_tabulator_paging_sorting_and_filters(admin_api):
     tag = unique("GR")
-    new_items(admin_api, 7, tag, sale_price="1.10")
+    new_items(admin_api, 7, tag, sale_price="1.10", safety_stock="1.5")
     params = {"page": 2, "size": 3, "sort[0][field]": "sku", "sort[0][dir]": "desc", **tag_filter(tag)}
     page = rows(admin_api, **params)
     assert (page["last_page"], page["last_row"]) == (3, 7)
     assert [r["sku"] for r in page["data"]] == [f"{tag}-0003", f"{tag}-0002", f"{tag}-0001"]
     assert all(isinstance(r["id"], int) and r["version"] == 1 and r["_readonly"] is False for r in page["data"])
     assert page["data"][0]["unit"]["key"] == "PCS"
-    assert page["sums"]["sale_price"] == "3.30"
+    assert page["sums"]["safety_stock"] == "4.5" and "sale_price" not in page["sums"]  # a unit price adds up to nothing
     ids = admin_api.get("/api/v1/grid/item/ids", query_string={**params, "start": 2, "count": 4}).get_json()
     assert ids["total"] == 7
     assert [r["id"] for r in ids["rows"][:3]] == [r["id"] for r in rows(admin_api, **dict(params, page=1))["data"]][

@@ -394,6 +394,22 @@ def test_fill_down_and_copy_of_a_range(server, api, desktop):
     console.check()
 
 
+def test_the_sums_row_adds_up_amounts_and_leaves_prices_and_rates_blank(server, api, desktop):
+    """A unit price, a tax rate or a number of days gets no sum (docs/metadata.md "Measures"), after an edit too."""
+    page, console = desktop
+    prefix = unique("SR")
+    make_items(api, prefix, 4, sale_price="3", tax_rate="13", shelf_life_days=30, safety_stock="2.5")
+    open_grid(page, server, prefix, 4)
+    sums = page.locator(".tabulator-calcs-bottom").first
+
+    def summed(field: str) -> str:
+        return sums.locator(f".tabulator-cell[tabulator-field={field}]").inner_text().strip()
+
+    assert summed("safety_stock") == "10"
+    assert [summed(f) for f in ("sale_price", "tax_rate", "shelf_life_days")] == ["", "", ""]
+    console.check()
+
+
 def test_new_row_saved_with_ctrl_s_then_deleted_and_brought_back_by_undo(server, api, desktop):
     page, console = desktop
     prefix = unique("NR")

@@ -425,3 +425,13 @@ def test_the_locale_follows_babel_within_a_request(app):
         assert label(texts) == "商品"
     with app.app_context():
         assert current_locale() == "zh"  # no request: the default
+
+
+def test_the_robots_address_is_named_in_chinese():
+    """企业微信 / 钉钉's robot address is 机器人回调地址 to a Chinese reader, never the English "Webhook" (a URL that
+    holds the word, as an example of what to paste, is an address, not a word)."""
+    from app.i18n import CATALOGUES
+
+    words = {key: re.sub(r"https?://\S+", "", text) for key, text in CATALOGUES["zh"].items()}
+    assert [key for key, text in words.items() if "webhook" in text.lower()] == []
+    assert CATALOGUES["zh"]["alerts.robot_url"] == "机器人回调地址"

@@ -292,3 +292,14 @@ def test_a_report_param_takes_a_select_fields_options_and_every_drill_leads_some
         "param 'reason': options_from 'stocktake_line.reasn' is not a select field (model.field)",
         "role 'warehouse': runs 'stocktake_loss' but not 'stocktake_lines', which its rows drill into",
     ]
+
+
+def test_a_report_help_names_only_select_parameters_in_braces(tmp_path):
+    """`{by}` in a report's help is filled with the options its reader is offered; a name that is no select
+    parameter would be read as it is, so it is refused."""
+    root = tmp_path / "metadata"
+    shutil.copytree(METADATA, root)
+    abc = root / "reports" / "abc.yaml"
+    abc.write_text(abc.read_text(encoding="utf-8").replace("{by}给", "{bye}给"), encoding="utf-8")
+    meta, errors = load_metadata(root)
+    assert meta is None and any("help: '{bye}' names no select parameter" in e.message for e in errors), errors

@@ -253,3 +253,33 @@ def test_data_scope_own_department_or_all_per_role(app, api_as, admin_api, login
         form = {"csrf_token": csrf_from(page), "department": "", "warehouse": "WH01"}
         assert admin.post(f"/admin/user-warehouses/{ids[name]}", data=form).status_code in (302, 303)
     assert admin_api.delete(f"/api/v1/department/{ids_a[0]}").status_code == 200
+
+
+def test_a_field_masked_from_the_writer_is_refused_by_its_label_not_as_unknown(app, api_as):
+    """A warehouse keeper sees no prices: writing one (a line's 单价, through the API or the grid) says they may not
+    change it, names no value, and a field no model has is still unknown (docs/security.md "Masked fields")."""
+    keeper = api_as("warehouse")
+    with app.app_context():
+        receipt = make_payload(db.session, registry(), "purchase_receipt", warehouse="WH01")
+    secret = "987.6543"
+    receipt["lines"][0]["price"] = secret
+    refused = keeper.post("/api/v1/purchase_receipt/", json=dict(receipt, no_such_field="x"))
+    assert refused.status_code == 422, refused.get_json()
+    body = refused.get_data(as_text=True)
+    errors = {e["field"]: e["message"] for e in refused.get_json()["errors"]}
+    assert errors["lines.0.price"] == "「单价」没有修改权限"
+    assert errors["no_such_field"] == "未知字段"
+    assert secret not in body and "987.65" not in body
+    del receipt["lines"][0]["price"]
+    created = keeper.post("/api/v1/purchase_receipt/", json=receipt)
+    assert created.status_code == 201, created.get_json()
+    row = created.get_json()["result"]
+    batch = {
+        "client_batch_id": unique("mask"),
+        "source": "edit",
+        "ops": [{"op": "update", "id": row["id"], "version": row["version"], "values": {"total_amount": "1"}}],
+    }
+    grid = keeper.post("/api/v1/grid/purchase_receipt/batch", json=batch)
+    assert grid.status_code == 422, grid.get_json()
+    refusals = [(e["field"], e["message"]) for e in grid.get_json()["errors"]]
+    assert refusals == [("total_amount", "「金额合计」没有修改权限")]

@@ -248,27 +248,48 @@ def test_meta_check_refuses_a_report_about_what_it_does_not_show_or_a_role_canno
     assert "role 'salesperson': lists 'gross_profit', which is about cost figures the role hides" in text
 
 
-# words a report's name or description may not use to a reader who hides that kind of figure
+# words a report's name or description may not say to a reader who hides a kind of figure the word reveals: a
+# profit is a sale less its cost, so 毛利 reveals both (a salesperson, who hides costs, is told of no 毛利)
 FIGURE_WORDS = {
-    "cost": ("成本", "cost"),
-    "purchase": ("采购价", "进价", "应付", "purchase price", "payable"),
-    "sale": ("销售额", "收入", "应收", "毛利", "revenue", "receivable", "profit"),
-    "cash": ("资金", "现金", "cash", "money"),
+    ("cost",): ("成本", "cost"),
+    ("purchase",): ("采购价", "进价", "应付", "purchase price", "payable"),
+    ("sale",): ("销售额", "收入", "应收", "revenue", "receivable"),
+    ("sale", "cost"): ("毛利", "profit", "margin"),
+    ("cash",): ("资金", "现金", "cash", "money"),
 }
 
 
 @pytest.mark.parametrize("role", ["manager", "clerk", "purchaser", "salesperson", "warehouse", "finance"])
 def test_a_report_offered_to_a_reader_is_about_figures_they_see_and_says_no_other(app, api_as, role):
+    """The report's name and its description as the reader is given it (the list, the report centre and the report's
+    page, in both languages): no word of a kind of figure they hide, nor of an option they are not offered."""
     registry = app.extensions["jxc_registry"].current
     hidden = registry.meta.roles[role].hidden_figures
-    offered = [r["name"] for r in api_as(role).get("/api/v1/reports/").get_json()["result"]]
-    assert offered
-    for name in offered:
+    api = api_as(role)
+    listed = {r["name"]: r for r in api.get("/api/v1/reports/").get_json()["result"]}
+    english = {
+        r["name"]: r for r in api.get("/api/v1/reports/", headers={"Accept-Language": "en"}).get_json()["result"]
+    }
+    assert listed
+    for name, answer in listed.items():
         report = registry.meta.reports[name]
         assert not report.about & hidden, name
-        words = " ".join([*report.label.values(), *report.help.values()]).lower()
-        said = [word for kind in hidden for word in FIGURE_WORDS[kind] if word in words]
+        words = " ".join([*report.label.values(), answer["help"], english[name]["help"]]).lower()
+        assert "{" not in words, (name, words)
+        said = [word for kinds, found in FIGURE_WORDS.items() if set(kinds) & hidden for word in found if word in words]
         assert not said, f"{role} is offered {name}, whose name or description says {said}"
+
+
+def test_the_abc_description_names_the_margin_to_those_offered_it(api_as, login_as):
+    said = {
+        role: {r["name"]: r["help"] for r in api_as(role).get("/api/v1/reports/").get_json()["result"]}["abc"]
+        for role in ("manager", "salesperson")
+    }
+    assert said["manager"].startswith("按销售额或按毛利给期间内的商品排名")
+    assert said["salesperson"].startswith("按销售额给期间内的商品排名") and "毛利" not in said["salesperson"]
+    page = login_as("salesperson").get("/reports/abc/").get_data(as_text=True)
+    centre = login_as("salesperson").get("/reports/").get_data(as_text=True)
+    assert "按销售额给期间内的商品排名" in page and "按销售额给期间内的商品排名" in centre and "毛利" not in centre
 
 
 def test_pages_list_run_and_print_as_the_reader(login_as, stream):

@@ -35,7 +35,6 @@ ALLOWED = {
     "admin",  # the command line's name in the audit trail; the administrator's login name
     "RMB",
     "cron",  # the schedule syntax admins type (分 时 日 月 周), named as such beside its Chinese help
-    "Webhook",  # what 企业微信 and 钉钉 call a robot's address in their own Chinese pages
 }
 # a token with a digit, an @, a _, a dot inside or :// is a code, a number, an e-mail, a user name or an address
 CODE = re.compile(r"[0-9@_]|\w\.\w|://")

@@ -19,7 +19,7 @@ from app.services.records.serialize import user_name
 from app.web.context import current_access, request_user, session
 from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
-from reports.params import offered_options
+from reports.params import offered_help, offered_options
 from reports.runner import as_json, available, run_report
 
 FORMATS = ("json", "xlsx", "csv")
@@ -56,7 +56,7 @@ def _report_list(access: Access) -> dict[str, Any]:
         {
             "name": report.key,
             "label": label(report.label, report.key),
-            "help": label(report.help, ""),
+            "help": offered_help(access, report),
             "params": [
                 {
                     "name": p.name,

@@ -13,11 +13,12 @@ from app.meta.accounts import account_scope_problems
 from app.meta.approvals import load_approvals
 from app.meta.common import Collector, hint, texts
 from app.meta.figures import derive_figures, load_sides
-from app.meta.handlers import resolve_handlers
+from app.meta.handlers import Handlers, resolve_handlers
 from app.meta.reports import load_reports
 from app.meta.roles import load_menus, load_roles, load_settings
 from app.meta.spec import (
     FIGURES,
+    MEASURES,
     MODEL_KINDS,
     SCALAR_OPTIONS,
     SIDE_FIGURE,
@@ -31,7 +32,7 @@ from app.meta.spec import (
     RoleSpec,
 )
 from app.meta.status import Status
-from app.meta.types import FIELD_TYPES, ValueProblem
+from app.meta.types import FIELD_TYPES, MoneyType, ValueProblem
 from app.meta.yamlload import line_of, load_yaml
 
 _Spec = TypeVar("_Spec", FieldSpec, ModelSpec)
@@ -230,6 +231,14 @@ def parse_field(
             option="figure",
             figure=str(figure),
         )
+    measure = raw.get("measure")
+    if measure is not None and (measure not in MEASURES or not FIELD_TYPES[type_name].numeric):
+        out.add(
+            where,
+            f"field '{name}': measure '{measure}' is not one of a number's ({', '.join(MEASURES)})",
+            hint(str(measure), MEASURES) if FIELD_TYPES[type_name].numeric else f"{type_name} is not a number",
+            option="measure",
+        )
     for key in ("read_roles", "write_roles"):
         if raw.get(key) is not None and not (isinstance(raw[key], list) and all(isinstance(r, str) for r in raw[key])):
             out.add(where, f"field '{name}': {key} must be a list of role keys")
@@ -268,6 +277,7 @@ def parse_field(
         write_roles=tuple(raw.get("write_roles") or ()),
         compute=raw.get("compute"),
         figure=figure,
+        measure=measure,
         default_setting=raw.get("default_setting"),
         backfill=raw.get("backfill"),
         options=tuple(options),
@@ -291,6 +301,8 @@ def parse_field(
         out.add(
             where, f"field '{name}': {problem}", code="meta_options" if type_name == "select" else "", option=option
         )
+    for problem in measure_problems(spec):
+        out.add(where, f"field '{name}': {problem}", option="measure")
     for bound in ("min", "max"):
         value = getattr(spec, bound)
         if value is not None:
@@ -317,6 +329,40 @@ def parse_field(
     elif "default" in raw:
         spec = _replace(spec, default=raw["default"])
     return spec
+
+
+def measure_problems(spec: FieldSpec) -> list[str]:
+    """What a field's numbers are must fit the field: a price is money, a share (0..1) a rate, and money at a unit
+    price's scale (above 2 places) says whether it is a price or an amount (the grid sums only amounts)."""
+    ftype = FIELD_TYPES[spec.type]
+    measure = ftype.measure_of(spec)
+    if measure == "price" and spec.type != "money":
+        return [f"measure 'price' is money per unit, not a {spec.type}"]
+    if spec.is_fraction and measure != "rate":
+        return ["a decimal bounded 0..1 is a share: measure: rate"]
+    places = ftype.scale(spec)
+    if spec.type == "money" and spec.measure is None and not spec.compute and places > MoneyType.default_scale:
+        return [f"money with {places} decimals: say whether it is a unit price (measure: price) or an amount"]
+    return []
+
+
+def _check_summed_computes(models: dict[str, ModelSpec], handlers: Handlers) -> list[MetaError]:
+    """A total that adds up its lines' field (`@sums`) is an amount, of a line field that is an amount too."""
+    errors = []
+    for model in models.values():
+        lines = models.get(model.lines_model) if model.lines_model else None
+        for spec in model.computed_fields:
+            summed = getattr(handlers.computes.get((model.key, spec.name)), "sums", None)
+            if summed is None or lines is None:
+                continue
+            line_field = lines.field(summed)
+            if not FIELD_TYPES[spec.type].summed(spec) or (
+                line_field is not None and not FIELD_TYPES[line_field.type].summed(line_field)
+            ):
+                errors.append(
+                    MetaError(spec.source, f"field '{spec.name}': adds up the lines' '{summed}', so both are amounts")
+                )
+    return errors
 
 
 def _replace(spec: _Spec, **changes: Any) -> _Spec:
@@ -521,7 +567,7 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     handlers, handler_errors = resolve_handlers(models)
     if handler_errors:
         return None, handler_errors
-    figure_errors = derive_figures(models, handlers)
+    figure_errors = derive_figures(models, handlers) + _check_summed_computes(models, handlers)
     if figure_errors:
         return None, figure_errors
     return (

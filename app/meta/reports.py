@@ -40,6 +40,7 @@ REPORT_OPTIONS = {
     "job",
 }
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+HELP_SLOT = re.compile(r"\{([a-z][a-z0-9_]*)\}")  # `{by}` in a report's help: the options of `by` its reader is offered
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,11 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
     drill = _drill(data.get("drill"), columns, params, f"{rel}:{line_of(data, 'drill')}", out)
     if not sources:
         out.add(where, "a report needs sources: {model: [fields]} (what the reader must be able to read)")
+    selects = {p.name for p in params if p.type == "select"}
+    for slot in sorted({slot for text in (texts(data.get("help")) or {}).values() for slot in HELP_SLOT.findall(text)}):
+        if slot not in selects:  # the reader would read "{slot}"
+            problem = f"help: '{{{slot}}}' names no select parameter"
+            out.add(f"{rel}:{line_of(data, 'help')}", problem, hint(slot, selects))
     job = None
     if data.get("job") is not None:
         raw_job = data["job"]

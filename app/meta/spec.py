@@ -18,6 +18,12 @@ FIGURES = ("purchase", "sale", "cost", "cash")
 # carry); `figure: side` says the figure is of the row's own side (a supplier's price is a purchase figure).
 SIDES = ("purchase", "sale")
 SIDE_FIGURE = "side"
+# What a number is (a field's `measure:`): only an `amount` (a quantity or a sum of money) adds up over rows, so
+# only it gets a sum (the grid's sums row, a listing's totals). A `price` is money per unit (单价, 零售价, 平均成本),
+# a `rate` a ratio, percent or share (税率, 折扣率, 换算率), a `number` anything else that adds up to nothing (days,
+# an approval step, an ordinal, an internal id, a balance after a move). Each numeric type has a default
+# (FieldType.measure): money and quantity `amount`, integer and decimal `number`.
+MEASURES = ("amount", "price", "rate", "number")
 # field options that are plain values (the YAML keys of FieldSpec attributes of the same name)
 SCALAR_OPTIONS = (
     "help",
@@ -37,6 +43,7 @@ SCALAR_OPTIONS = (
     "search_index",
     "compute",
     "figure",
+    "measure",
     "to",
     "precision",
     "scale",
@@ -79,6 +86,7 @@ class FieldSpec:
     write_roles: tuple[str, ...] = ()
     compute: str | None = None
     figure: str | None = None  # the kind of figure the field is (FIGURES or SIDE_FIGURE), as declared
+    measure: str | None = None  # what a number is (MEASURES), as declared; None: its type's default
     # every kind the field reveals: its own and, for a computed field, those of what it is computed from
     figures: frozenset[str] = frozenset()
     options: tuple[Option, ...] = ()

@@ -79,7 +79,8 @@ class FieldType:
     json_type: dict[str, Any] = {"type": "string"}
     input_type = "text"  # the form's input (app/templates/jxc/_input.html)
     sortable = True
-    numeric = False  # summed in the grid, right-aligned in lists
+    numeric = False  # a number: right-aligned in lists, compared in filters
+    measure: str | None = None  # what a field of the type is unless it says (`measure:`, spec.MEASURES)
     grid = GridLook()
     example: Any = None  # a valid value for tests (None: the type cannot make one up)
     refused: tuple[Any, ...] = ()  # values that tests expect every field of the type to refuse
@@ -166,7 +167,7 @@ class FieldType:
             return self.cell_text(spec, value)
         return "" if value is None else value
 
-    def form_raw(self, form: Mapping[str, str], name: str) -> Any:
+    def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
         """What a submitted form holds for the input `name` (None when it sent none)."""
         return form.get(name)
 
@@ -178,10 +179,20 @@ class FieldType:
         """A JSON value as a page or a print shows it to be read (not typed back: a csv keeps `cell_text`)."""
         return self.cell_text(spec, value)
 
+    def measure_of(self, spec: FieldSpec) -> str | None:
+        """What the field's numbers are (spec.MEASURES): as it declares, else its type's default."""
+        return (spec.measure or self.measure) if self.numeric else None
+
+    def summed(self, spec: FieldSpec) -> bool:
+        """Do the field's values add up over rows (the grid's sums row, a listing's totals)? Only an amount's."""
+        return self.measure_of(spec) == "amount"
+
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
         """The grid column's editor, formatter and filter as the browser receives them."""
         look = asdict(self.grid)
-        look.update(width=spec.grid_width or self.grid.width, numeric=self.numeric, decimals=0)
+        look.update(
+            width=spec.grid_width or self.grid.width, numeric=self.numeric, summed=self.summed(spec), decimals=0
+        )
         return look
 
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
@@ -355,6 +366,7 @@ class IntegerType(FieldType):
     json_type = {"type": "integer"}
     input_type = "number"
     numeric = True
+    measure = "number"  # days, steps, ordinals, ids: a count that adds up says `measure: amount`
     grid = GridLook(format="number", filter="compare", align="right")
     refused = ("1.5", "abc")
 
@@ -386,6 +398,7 @@ class DecimalType(FieldType):
     json_type = {"type": "string", "format": "decimal"}
     input_type = "decimal"
     numeric = True
+    measure = "number"  # a plain decimal is a rate or a figure of its own unless it says it is an amount
     grid = GridLook(format="number", filter="compare", align="right")
     default_scale = 4
     display_scale = 0  # digits after the point always shown (money: 2)
@@ -407,7 +420,12 @@ class DecimalType(FieldType):
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> Decimal:
         if isinstance(raw, bool):
             raise ValueProblem(t("not_number"))
-        number = parse_number(raw, "not_number")
+        percent = percent_digits(raw) if self.measure_of(spec) == "rate" else None
+        if percent is not None:  # "7.5%": a share (stored 0.075) or a rate kept in percent (税率 13)
+            number = parse_number(percent, "not_number")
+            number = number.scaleb(-2) if spec.is_fraction else number
+        else:
+            number = parse_number(raw, "not_number")
         scale = self.scale(spec)
         exponent = number.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > scale:
@@ -423,15 +441,33 @@ class DecimalType(FieldType):
     def to_json(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else format_decimal(value, self.display_scale)
 
+    def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
+        if spec.is_fraction and not 0 <= value <= 1:
+            raise ValueProblem(t("share_range"))  # typed as a percent: "at most 1" would mislead
+        super()._check_bounds(spec, value)
+
     def read_text(self, spec: FieldSpec, value: Any) -> str:
         if spec.is_fraction and value not in EMPTY:
-            return format_decimal(Decimal(str(value)) * 100, 0) + "%"
+            return share_text(value)
         return self.cell_text(spec, value)
 
+    def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
+        if spec.is_fraction and isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+            return share_text(value)  # a person reads and types a share as a percent (7.5%); a typed value as typed
+        return super().form_value(spec, value, readonly)
+
+    def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
+        raw = form.get(name)
+        if spec.is_fraction and isinstance(raw, str) and _PLAIN_NUMBER.fullmatch(normalise_text(raw)):
+            return normalise_text(raw) + "%"  # a bare number typed into a share's input is a percent
+        return raw
+
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
-        return super().grid_look(spec) | {"decimals": self.display_scale}
+        return super().grid_look(spec) | {"decimals": self.display_scale, "percent": spec.is_fraction}
 
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
+        if spec.is_fraction:
+            return {"num_format": "0.00%"}  # Excel keeps a percent as its fraction: 7.5% is the cell 0.075
         scale = self.scale(spec)
         return {"num_format": "#,##0." + "0" * scale if scale else "#,##0"}
 
@@ -501,6 +537,7 @@ class MoneyType(DecimalType):
     """Amounts and prices (scale 2 by default, 4 for unit prices)."""
 
     name = "money"
+    measure = "amount"  # a unit price says `measure: price`
     default_scale = 2
     display_scale = 2
 
@@ -509,6 +546,7 @@ class QuantityType(DecimalType):
     """Quantities (scale 4 by default)."""
 
     name = "quantity"
+    measure = "amount"  # a ratio (换算率) says `measure: rate`
     default_scale = 4
     display_scale = 0
 
@@ -642,7 +680,7 @@ class BooleanType(FieldType):
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
         return self.cell_text(spec, value) if readonly else bool(value)
 
-    def form_raw(self, form: Mapping[str, str], name: str) -> Any:
+    def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
         return name in form  # an unticked box sends nothing
 
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
@@ -868,6 +906,19 @@ def parse_integer(raw: Any, bound: int = MAX_INTEGER) -> int:
 
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
+
+
+def percent_digits(raw: Any) -> str | None:
+    """The number of a percent as typed ("7.5%", "7.5 ％"): its digits without the sign; None for anything else."""
+    if not isinstance(raw, str):
+        return None
+    text = normalise_text(raw)  # the full-width ％ is %
+    return text[:-1].strip() if text.endswith("%") else None
+
+
+def share_text(value: Any) -> str:
+    """A share (0.075, stored or as JSON) as a person reads and types it: 7.5%."""
+    return format_decimal(Decimal(str(value)).scaleb(2), 0) + "%"
 
 
 def parse_number(raw: Any, problem: str) -> Decimal:

@@ -24,7 +24,7 @@ from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.grid.export import export_columns, write_xlsx
-from app.services.grid.rows import View
+from app.services.grid.rows import View, summed_fields
 from app.services.records.query import Filter
 from app.services.records.serialize import reader_name, rows_to_json
 
@@ -98,7 +98,7 @@ def model_listing(session: Session, access: Access, name: str, params: dict[str,
     data = rows_to_json(session, access, model, found, columns=[c.name for c in columns])
     numeric = [c for c in columns if FIELD_TYPES[c.type].numeric and c.name != "version"]
     totals = {}
-    for spec in numeric:
+    for spec in summed_fields(access, model, columns):
         try:
             total = sum((Decimal(str(row[spec.name])) for row in data if row.get(spec.name) is not None), Decimal(0))
         except InvalidOperation:

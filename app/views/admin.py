@@ -15,7 +15,7 @@ from app.clock import business_today
 from app.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import label, t
-from app.meta.spec import FIGURES, SIDE_FIGURE
+from app.meta.spec import FIGURES, MEASURES, SIDE_FIGURE
 from app.meta.types import FIELD_TYPES
 from app.services.money.cash import ZERO, account_balances
 from app.services.money.receivables import (
@@ -67,6 +67,7 @@ class FieldsAdminView(BaseView):
             link_models=[(m.key, label(m.label, m.key)) for m in models if not m.is_line],
             roles=[(r.key, label(r.label, r.key)) for r in meta.roles.values()],
             figures=[(kind, t(f"figure.{kind}")) for kind in (*FIGURES, SIDE_FIGURE)],
+            measures=[(measure, t(f"measure.{measure}")) for measure in MEASURES],
         )
 
 

@@ -30,6 +30,7 @@ class FormField:
     options: list[tuple[str, str]]
     section: str = "basic"
     link_to: str | None = None
+    share: bool = False  # a share typed as a percent (折扣率 7.5%): a bare number typed is one too
 
 
 def form_fields(
@@ -55,6 +56,7 @@ def form_fields(
                 options=[(o.value, label(o.label, o.value)) for o in spec.options],
                 section=spec.section,
                 link_to=spec.to if spec.is_link else None,
+                share=spec.is_fraction,
             )
         )
     return out
@@ -81,7 +83,7 @@ def form_payload(access: Access, model: ModelSpec, form: MultiDict[str, str], cr
             continue
         if not (access.can_write(model, spec) or (creating and spec.name == "number")):
             continue
-        value = FIELD_TYPES[spec.type].form_raw(form, spec.name)
+        value = FIELD_TYPES[spec.type].form_raw(spec, form, spec.name)
         if value is not None and not (creating and value == "" and spec.default is not None):
             payload[spec.name] = value  # a blank input on create leaves the default to the service
     if model.lines_model:
@@ -103,7 +105,7 @@ def _lines_payload(access: Access, line_model: ModelSpec, form: MultiDict[str, s
         for spec in access.visible_fields(line_model):
             if spec.system or not access.can_write(line_model, spec):
                 continue
-            value = FIELD_TYPES[spec.type].form_raw(form, f"lines-{index}-{spec.name}")
+            value = FIELD_TYPES[spec.type].form_raw(spec, form, f"lines-{index}-{spec.name}")
             if value is not None:
                 line[spec.name] = value
         if not any(v not in ("", False, None) for v in line.values()):

@@ -16,7 +16,7 @@ from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
 from app.web.context import current_access, session
 from reports.output import heading_lines
-from reports.params import offered_options, preset_named
+from reports.params import offered_help, offered_options, preset_named
 from reports.runner import as_json, available, find, run_report
 
 
@@ -67,9 +67,9 @@ class ReportsView(BaseView):
         """报表中心: every report the reader may run."""
         if not self._signed_in():
             return redirect(url_for("AuthDBView.login"))
+        access = current_access()
         reports = [
-            {"name": r.key, "label": label(r.label, r.key), "help": label(r.help, "")}
-            for r in available(current_access())
+            {"name": r.key, "label": label(r.label, r.key), "help": offered_help(access, r)} for r in available(access)
         ]
         return self.render_template("jxc/reports.html", reports=reports)
 
@@ -92,7 +92,7 @@ class ReportsView(BaseView):
         return self.render_template(
             "jxc/report.html",
             job=_job_button(report),
-            report={"name": name, "label": label(report.label, name), "help": label(report.help, "")},
+            report={"name": name, "label": label(report.label, name), "help": offered_help(current_access(), report)},
             fields=_param_form(report, args),
             config=config,
             query=query,

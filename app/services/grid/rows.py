@@ -125,15 +125,18 @@ def grid_json(
     return data
 
 
-def numeric_fields(access: Access, model: ModelSpec) -> list[FieldSpec]:
-    """Visible numeric fields (they get a sum at the bottom of the grid)."""
-    return [s for s in access.visible_fields(model) if FIELD_TYPES[s.type].numeric and s.name != "version"]
+def summed_fields(access: Access, model: ModelSpec, fields: list[FieldSpec] | None = None) -> list[FieldSpec]:
+    """The fields of `fields` (default: every field the reader sees) whose values add up, the amounts (a price, a
+    rate or a number of days gets no sum: `FieldType.summed`); a field hidden from the reader is never one."""
+    shown = access.visible_fields(model)
+    names = None if fields is None else {spec.name for spec in fields}
+    return [s for s in shown if FIELD_TYPES[s.type].summed(s) and (names is None or s.name in names)]
 
 
 def page_sums(access: Access, model: ModelSpec, rows: list[Any]) -> dict[str, Any]:
-    """Exact sums of the page's numeric columns."""
+    """Exact sums of the page's amount columns."""
     sums = {}
-    fields = numeric_fields(access, model)
+    fields = summed_fields(access, model)
     values = column_values(rows, [spec.column for spec in fields])
     for index, spec in enumerate(fields):
         present = [row_values[index] for row_values in values if row_values[index] is not None]

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.clock import business_today, utcnow
 from app.errors import CellError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.i18n import t
+from app.i18n import label, t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
@@ -722,6 +722,9 @@ class RecordService:
             if spec is None:
                 errors.append(CellError(where, t("unknown_field"), row_ref))
                 continue
+            if verdict == "masked":  # its label is no secret (every 进销存 has a 单价), its value is: none is shown
+                errors.append(CellError(where, t("field_not_writable", label=label(spec.label, spec.name)), row_ref))
+                continue
             if verdict == "lines":
                 if not isinstance(raw, list):
                     errors.append(CellError(where, t("not_list"), row_ref))
@@ -795,14 +798,17 @@ class RecordService:
 
     def _field_verdict(self, model: ModelSpec, name: str, creating: bool) -> tuple[FieldSpec | None, str]:
         """What a payload may do with a field, worked out once per model and field (not per cell): (None, "")
-        when the user may not see it (or it does not exist), else its spec and "lines", "write" or
-        "readonly". A new document's number may be typed."""
+        when it does not exist for anyone (none of the model's, or `hidden: true`, kept for code), "masked" when
+        the user may not see it (a role's mask, a kind of figure hidden from them), else its spec and "lines",
+        "write" or "readonly". A new document's number may be typed."""
         key = (model.key, name, creating)
         found = self._verdicts.get(key)
         if found is None:
             spec = model.field(name)
-            if spec is None or not self.access.can_see(model, spec):
+            if spec is None or spec.hidden:
                 found = (None, "")
+            elif not self.access.can_see(model, spec):
+                found = (spec, "masked")
             elif spec.type == "lines":
                 found = (spec, "lines")
             elif self.access.can_write(model, spec) or (

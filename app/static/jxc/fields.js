@@ -24,6 +24,7 @@
     out.help = {zh: helpZh || out.label.zh, en: helpEn || out.label.en};
     if (data.get('to')) { out.to = data.get('to'); }
     if (data.get('figure')) { out.figure = data.get('figure'); }
+    if (data.get('measure')) { out.measure = data.get('measure'); }
     if (data.get('default').trim()) { out['default'] = data.get('default').trim(); }
     if (data.get('required')) { out.required = true; }
     if (data.get('unique')) { out.unique = true; }

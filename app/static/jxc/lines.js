@@ -87,7 +87,10 @@
   var csrf = form.querySelector('[name="csrf_token"]');
   var asking = 0;
 
-  function valueOf(el) { return el.type === 'checkbox' ? el.checked : el.value; }
+  function valueOf(el) {
+    if (el.type === 'checkbox') { return el.checked; }
+    return el.hasAttribute('data-share') ? window.JXC.typedValue({percent: true}, el.value) : el.value;  // 7.5 is 7.5%
+  }
 
   function draft(sent) {
     var payload = {lines: []};

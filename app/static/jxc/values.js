@@ -59,8 +59,28 @@
     return found ? found.label : (value === null || value === undefined ? '' : String(value));
   }
 
+  // A share (col.percent: 折扣率, stored 0.075) is read, typed and copied as a percent, 7.5%: the decimal point
+  // moved two places on the exact string. A value that is not a plain number (one typed, pending) stays as it is.
+  function percentText(value) {
+    var m = PLAIN_NUMBER.exec(String(value));
+    if (!m) { return null; }
+    var frac = (m[3] || '').slice(1);
+    while (frac.length < 2) { frac += '0'; }
+    var whole = (m[2] + frac.slice(0, 2)).replace(/^0+(?=\d)/, '');
+    var rest = frac.slice(2).replace(/0+$/, '');
+    return m[1] + whole + (rest ? '.' + rest : '') + '%';
+  }
+
+  // What a person typed or pasted into a share's cell, as the server takes it: a bare number is a percent.
+  function typedValue(col, text) {
+    if (!col || !col.percent || text === null || text === undefined) { return text; }
+    var s = String(text).trim();
+    return PLAIN_NUMBER.test(s) ? s + '%' : text;
+  }
+
   function displayText(col, value) {
     if (value === null || value === undefined) { return ''; }
+    if (col.percent && percentText(value) !== null) { return percentText(value); }
     switch (col.format) {
       case 'number': return numberText(col, value);
       case 'link':
@@ -82,6 +102,7 @@
   // The text an editor starts with (what the server parses back).
   function editText(col, value) {
     if (value === null || value === undefined) { return ''; }
+    if (col.percent && percentText(value) !== null) { return percentText(value); }
     if (col.format === 'link') { return linkKey(value); }
     if (col.format === 'datetime') { return String(value).replace('T', ' '); }
     return String(value);
@@ -157,6 +178,6 @@
 
   Object.assign(J, {
     numberText: numberText, displayText: displayText, editText: editText, copyText: copyText,
-    tsvCell: tsvCell, parseTsv: parseTsv, isBlock: isBlock, exactSum: exactSum
+    tsvCell: tsvCell, parseTsv: parseTsv, isBlock: isBlock, exactSum: exactSum, typedValue: typedValue
   });
 }(window.JXC = window.JXC || {}));

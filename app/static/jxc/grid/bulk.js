@@ -149,7 +149,7 @@
               }
               return;
             }
-            values[col.field] = raw;
+            values[col.field] = window.JXC.typedValue(col, raw);
           });
           if (Object.keys(values).length) { targets.push(tg); }
         });

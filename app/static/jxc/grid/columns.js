@@ -155,7 +155,7 @@
         var width = saved.width || col.width;
         if (width) { def.width = width; }
         Object.assign(def, headerFilterFor(col));
-        if (col.numeric) {
+        if (col.summed) {  // amounts only: a price, a rate or a number of days adds up to nothing
           def.bottomCalc = sumCalc(col);
           def.bottomCalcFormatter = calcFormatter(col);
         } else if (!firstText) {

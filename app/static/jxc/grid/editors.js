@@ -47,7 +47,7 @@
           if (done) { return; }
           done = true;
           var v = input.value;
-          if (v === initial) { cancel(); } else { success(v === '' ? null : v); }
+          if (v === initial) { cancel(); } else { success(v === '' ? null : window.JXC.typedValue(col, v)); }
         }
         input.addEventListener('keydown', function (e) {
           if (e.key === 'Enter' && !(col.editor === 'textarea' && (e.altKey || e.shiftKey))) {
@@ -146,7 +146,7 @@
           if (done) { return; }
           cleanup();
           var v = input.value.trim();
-          if (v === initial) { cancel(); } else { success(v === '' ? null : v); }
+          if (v === initial) { cancel(); } else { success(v === '' ? null : window.JXC.typedValue(col, v)); }
         }
         function choose(i) {
           input.value = String(items[i].key);
