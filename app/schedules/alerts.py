@@ -57,10 +57,11 @@ def _qty(value: Decimal | None) -> str:
 
 def stock_alerts(session: Session, access: Access) -> list[Alert]:
     """Low stock and overstock over the warehouses the user may see; each leads to the reorder suggestions for
-    who may order (they show both), else to the item's stock (a warehouse keeper, a salesperson)."""
+    who may run them (they show both), else to the item's stock (a warehouse keeper, a salesperson)."""
     if not (access.can("item", "read") and access.can("stock_balance", "read")):
         return []
-    orders = access.can("purchase_order", "read")
+    reorder = access.registry.meta.reports.get("reorder")
+    orders = reorder is not None and access.may_run(reorder)
     found = []
     for p in positions(session, access):
         link = "/reorder/" if orders else f"/phone/stock?{urlencode({'q': p.sku})}"
