@@ -374,3 +374,25 @@ def test_names_reserved_by_sqlalchemy_are_refused(two_servers, reserved):
     assert "name" in body["message"], body
     status, after = a.get("/api/v1/meta/models")
     assert after["version"] == before["version"]
+
+
+def test_a_link_and_a_user_field_are_added_live(app, admin_api):
+    """SQLite takes a foreign key only inside ADD COLUMN (Alembic's separate ALTER of the constraint was a 500)."""
+    customer, buyer = field_name("cust"), field_name("buyer")
+    add_field(
+        admin_api, {"name": customer, "type": "link", "to": "partner", "label": {"zh": "首选客户", "en": "Customer"}}
+    )
+    add_field(admin_api, {"name": buyer, "type": "user", "label": {"zh": "采购负责人", "en": "Buyer"}})
+    assert {f"{customer}_id", f"{buyer}_id"} <= item_columns(app)
+    partner = admin_api.post("/api/v1/partner/", json={"code": unique("LP"), "name": "首选客户", "kind": "customer"})
+    assert partner.status_code == 201, partner.get_json()
+    key = partner.get_json()["result"]["code"]
+    item = first_item(admin_api)
+    changed = admin_api.put(
+        f"/api/v1/item/{item['id']}", json={customer: key, buyer: "admin", "version": item["version"]}
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert (
+        changed.get_json()["result"][customer]["key"] == key and changed.get_json()["result"][buyer]["key"] == "admin"
+    )
+    assert admin_api.delete(f"/api/v1/partner/{partner.get_json()['id']}").status_code == 422  # still linked: in use
