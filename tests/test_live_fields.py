@@ -139,6 +139,8 @@ BAD_SPECS = {
     "missing_label": ({"label": None}, "label", "标签"),
     "label_without_english": ({"label": {"zh": "产地"}}, "label", "英文"),
     "bad_name": ({"name": "Bad Name"}, "name", "Bad Name"),
+    "name_too_long": ({"name": "a" * 41}, "name", "最多 40 个字符"),
+    "side_on_a_model_without_sides": ({"type": "money", "figure": "side"}, "figure", "按往来方向"),
     "lines_type": ({"type": "lines"}, "type", "lines"),
     "bad_default": ({"type": "integer", "default": "many"}, "default", "many"),
     "select_without_options": ({"type": "select"}, "options", "选项"),

@@ -120,6 +120,8 @@ def derive_figures(models: dict[str, ModelSpec], handlers: Any) -> list[MetaErro
                         spec.source,
                         f"field '{spec.name}': 'figure: side' needs the model (or its document) to declare sides",
                         "sides: {field: kind, values: {...}}",
+                        code="meta_side_without_sides",
+                        option="figure",
                     )
                 )
     for model in list(models.values()):
