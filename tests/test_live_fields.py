@@ -141,6 +141,12 @@ BAD_SPECS = {
     "bad_name": ({"name": "Bad Name"}, "name", "Bad Name"),
     "name_too_long": ({"name": "a" * 41}, "name", "最多 40 个字符"),
     "side_on_a_model_without_sides": ({"type": "money", "figure": "side"}, "figure", "按往来方向"),
+    # purchasers write items and see no sale figure: they could save no item without it
+    "required_where_a_writer_may_not_see_it": (
+        {"type": "money", "figure": "sale", "required": True},
+        "required",
+        "purchaser",
+    ),
     "lines_type": ({"type": "lines"}, "type", "lines"),
     "bad_default": ({"type": "integer", "default": "many"}, "default", "many"),
     "select_without_options": ({"type": "select"}, "options", "选项"),
