@@ -404,3 +404,19 @@ def test_a_link_and_a_user_field_are_added_live(app, admin_api):
         changed.get_json()["result"][customer]["key"] == key and changed.get_json()["result"][buyer]["key"] == "admin"
     )
     assert admin_api.delete(f"/api/v1/partner/{partner.get_json()['id']}").status_code == 422  # still linked: in use
+
+
+def test_two_long_unique_fields_get_an_index_each(app, admin_api):
+    """Index names are cut to PostgreSQL's 63 characters: two long names alike to there got one name, and the
+    second field's unique index was silently not made."""
+    from app.extensions import db
+    from app.meta.schema import index_names
+
+    stem = field_name("u") + "x" * 40
+    names = [f"{stem[:38]}{end}" for end in ("aa", "bb")]
+    for name in names:
+        spec = {"name": name, "type": "text", "unique": True, "label": {"zh": "合同号", "en": "Contract"}}
+        assert admin_api.post("/api/v1/meta/purchase_request_line/fields", json=spec).status_code == 201
+    with app.app_context(), db.engine.connect() as conn:
+        found = index_names(conn, "purchase_request_line")
+    assert len([n for n in found if n.startswith(f"uq_purchase_request_line_{stem[:20]}")]) == 2
