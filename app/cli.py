@@ -424,7 +424,10 @@ def user_add(
             create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
         except UserError as exc:
             _fail(str(exc))
-    click.echo(f"Created user {username} with role {role}")
+        from app.i18n import t
+
+        no_email = "" if email else f" {t('user_no_address')}"
+    click.echo(f"Created user {username} with role {role}{no_email}")
 
 
 @user.command("passwd")
@@ -474,6 +477,7 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
 
     from app.errors import ServiceError
     from app.extensions import db
+    from app.services.records.serialize import user_name
     from app.services.users.access import access_for
     from reports.output import to_csv, write_xlsx
     from reports.runner import as_json, run_report
@@ -495,7 +499,7 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
             _fail(f"report {name}: {exc.message}")
         suffix = output.suffix.lower() if output else ".csv"
         if suffix == ".xlsx":
-            write_xlsx(result, str(output), user.username)
+            write_xlsx(result, str(output), user_name(user))
         elif suffix == ".json":
             output.write_text(json.dumps(as_json(result), ensure_ascii=False, indent=1), encoding="utf-8")  # type: ignore[union-attr]
         elif output is not None:

@@ -18,6 +18,7 @@ from app.demo import load_demo, load_demo_history
 from app.extensions import db, registry_holder
 from app.meta.registry import read_version
 from app.meta.schema import sync_schema
+from app.meta.types import no_address
 from app.schedules.store import sync_declared
 from app.services.access.roles_sync import PermissionViews, sync_roles
 from app.services.records.codes import Collision, code_collisions
@@ -84,7 +85,7 @@ def ensure_admin(app: Flask) -> str | None:
     role = sm.find_role(ADMIN)
     if user is None:
         password = wanted or secrets.token_urlsafe(12)
-        sm.add_user(ADMIN, "系统", "管理员", "admin@jxc.local", role, password=password)
+        sm.add_user(ADMIN, "系统", "管理员", no_address(ADMIN), role, password=password)
         if not wanted:
             path = password_file(app)
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -14,6 +14,7 @@ from typing import Any
 from app.i18n import texts_for
 from app.jobs import JobContext, job_kind
 from app.services.money.reorder import create_purchase_orders
+from app.services.records.serialize import reader_name
 from reports.output import to_csv, write_xlsx
 from reports.params import parse_params
 from reports.runner import find, run_report
@@ -38,7 +39,7 @@ def report_export(ctx: JobContext) -> dict[str, Any]:
     else:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{name}.xlsx"
-            write_xlsx(result, str(path), ctx.access.username)
+            write_xlsx(result, str(path), reader_name(ctx.session, ctx.access))
             ctx.attach(path.name, path)
     return {"rows": len(result.rows)}
 

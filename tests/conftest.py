@@ -166,11 +166,17 @@ def build_app(backend: Backend) -> Any:
     )
     init_database(app, demo=True)
     with app.app_context():
+        from flask_appbuilder.security.sqla.models import User
+        from sqlalchemy import select
+
         from app.extensions import db, registry
         from app.services.users.accounts import create_user
 
-        for role in ROLES[1:]:
-            create_user(f"u_{role}", role, PASSWORD, warehouses=["WH01"] if role == "warehouse" else None)
+        for role in ROLES[1:]:  # each with an address but the warehouse keeper (a user without one)
+            email = None if role == "warehouse" else f"u_{role}@example.com"
+            create_user(f"u_{role}", role, PASSWORD, email=email, warehouses=["WH01"] if role == "warehouse" else None)
+        admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
+        admin.email = "admin@example.com"  # `jxc init` makes the admin without one
         reg = registry()
         partner = reg.cls("partner")
         salesperson = app.appbuilder.sm.find_user(username="u_salesperson")
@@ -272,7 +278,7 @@ def login_as(app: Any) -> Any:
         client = app.test_client()
         page = client.get("/login/")
         token = _csrf_from(page.get_data(as_text=True))
-        username = "admin" if role == "admin" else f"u_{role}"
+        username = "admin" if role == "admin" else (role if role.startswith(("u_", "x_")) else f"u_{role}")
         response = client.post("/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
         assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
         return client
@@ -291,6 +297,19 @@ def _csrf_from(html: str) -> str:
 
 
 csrf_from = _csrf_from
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Writes made by a test as a write request or job makes them: on SQLite the transaction begins with BEGIN
+    IMMEDIATE, so it waits for a job still writing in another thread rather than failing "database is locked"."""
+    from app.extensions import write_intent
+
+    token = write_intent.set(True)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
 
 
 def unique(prefix: str = "T") -> str:

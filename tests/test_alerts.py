@@ -13,7 +13,7 @@ from http.server import HTTPServer
 from typing import Any
 
 import openpyxl
-from conftest import _csrf_from, unique
+from conftest import PASSWORD, _csrf_from, unique, writing
 from ledger_helpers import document, new_item, new_partner, post, receive
 from servers import free_port
 from sqlalchemy import select
@@ -164,7 +164,7 @@ def test_alerts_ring_the_bell_once_and_mail_the_digest_the_user_chose(
     assert group["msgtype"] == "markdown" and f"库存不足：{sku}" in group["markdown"]["content"]
     assert item["title"] in group["markdown"]["content"]
     (mail,) = smtp.about(item["title"])
-    assert str(mail["To"]) == "u_purchaser@jxc.local"
+    assert str(mail["To"]) == "u_purchaser@example.com"
     body = mail.get_body(("plain",)).get_content()
     assert f"库存不足：{sku}" in body and "/reorder/" in body
     assert "应收逾期" not in body  # not a kind the user chose
@@ -346,3 +346,27 @@ def test_budget_alerts_leave_out_the_figures_the_reader_may_not_see(app, admin_a
             admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})
     assert "85.00" in seen[False] and "100.00" in seen[False]
     assert seen[True] == f"「预算 {code}」本月采购已达预算的 80%"
+
+
+def test_a_digest_chosen_by_mail_of_a_user_without_an_address_is_logged_not_sent(app, admin_api, smtp, monkeypatch):
+    """A keeper without an e-mail who chose the digest by mail: their bell rings, the mail is not sent, and the
+    run's log says who and why."""
+    from app.extensions import db
+    from app.schedules.prefs import save_pref
+    from app.services.users.accounts import create_user
+
+    new_item(admin_api, reorder_point="10")
+    keeper = unique("x_keeper").lower()
+    with app.app_context(), writing():
+        user = create_user(keeper, "warehouse", PASSWORD, warehouses=["WH01"])
+        save_pref(db.session, user.id, {"kinds": ["low_stock"], "channel": "email"})
+        db.session.commit()
+        db.session.remove()
+    item = new_schedule(admin_api, monkeypatch, kind="digest", params={}, recipients=[keeper])
+    run = run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY)
+    note = f"用户 {keeper} 没有邮箱地址，未发送"
+    assert (run.status, run.message) == ("done", note)
+    by_channel = {d["channel"]: d for d in deliveries(admin_api, item["id"])}
+    assert by_channel["bell"]["status"] == "sent"
+    assert (by_channel["email"]["recipient"], by_channel["email"]["status"]) == (keeper, "no_address")
+    assert by_channel["email"]["error"] == note and smtp.about(item["title"]) == []

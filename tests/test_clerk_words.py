@@ -110,6 +110,19 @@ def test_over_receipt_says_not_received_and_shortage_names_the_item(admin_api):
     )
     refused = admin_api.post(f"/api/v1/purchase_receipt/{over['id']}/submit").get_json()
     assert "未收货数量" in str(refused) and "未发货" not in str(refused)
+    # what is still open: the order, the item and its open quantity (a linked line alike)
+    assert refused["message"]["lines.0.qty"] == [
+        f"超出订单 {order['number']} 的未收货数量：「{sku} 红牛 250ml」还有 2 个 未收货"
+    ]
+    line = order["lines"][0]
+    linked = dict(source_model="purchase_order", source_id=order["id"], source_line_id=line["id"])
+    over = document(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "3", "price": "3", **linked}], warehouse="WH01"
+    )
+    refused = admin_api.post(f"/api/v1/purchase_receipt/{over['id']}/submit").get_json()
+    assert refused["message"]["lines.0.qty"] == [
+        f"超出订单 {order['number']} 的未收货数量：「{sku} 红牛 250ml」还有 2 个 未收货"
+    ]
     receive(admin_api, sku, "1", "3")
     short = document(admin_api, "sales_delivery", [{"item": sku, "qty": "4", "price": "5"}], warehouse="WH01")
     answer = admin_api.post(f"/api/v1/sales_delivery/{short['id']}/submit")
@@ -143,3 +156,15 @@ def test_fab_security_pages_speak_chinese_and_menus_only_offer_what_opens(login_
 def test_stock_move_list_shows_date_and_document(login_as):
     listed = text_of(login_as("clerk").get("/m/stock_move/").get_data(as_text=True))
     assert "业务日期" in listed and "单据编号" in listed
+
+
+def test_a_receipt_line_rejects_no_more_than_arrived(admin_api):
+    sku = new_item(admin_api)
+    lines = [{"item": sku, "qty": "0", "received_qty": "10", "rejected_qty": "13", "price": "3"}]
+    saved = admin_api.post(
+        "/api/v1/purchase_receipt/", json={"date": "2026-11-25", "partner": "S001", "warehouse": "WH01", "lines": lines}
+    )
+    assert saved.status_code == 422
+    assert saved.get_json()["message"]["lines.0.rejected_qty"] == ["拒收数量 13 不能大于到货数量 10"]
+    fine = document(admin_api, "purchase_receipt", [dict(lines[0], qty="7", rejected_qty="3")], warehouse="WH01")
+    assert admin_api.post(f"/api/v1/purchase_receipt/{fine['id']}/submit").status_code == 200

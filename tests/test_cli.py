@@ -270,6 +270,11 @@ def test_user_add_does_not_build_the_web_app(instance):
     assert result.returncode == 0, result.stderr[-2000:]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert cpu < 3.5, cpu  # the whole app took 3-5 s of CPU here; configuration and the database take about 1
+    # added without --email: the user has no address, and the command says so
+    assert "无邮箱" in result.stdout, result.stdout
+    with sqlite3.connect(instance.db) as conn:
+        email = conn.execute("SELECT email FROM ab_user WHERE username = 'u_quick'").fetchone()[0]
+    assert email == "u_quick@no-email.invalid"
 
 
 def test_instance_files_are_owner_only(instance):

@@ -61,3 +61,14 @@ def test_only_documents_and_only_lists_of_lines(app, admin_api):
     refused = draft(admin_api, "sales_order", {"lines": "3 lines"}, status=422)
     assert refused["errors"][0]["field"] == "lines"
     assert draft(admin_api, "sales_order", {"lines": []})["summary"].startswith("合计：0 行")
+
+
+def test_a_line_without_a_tax_rate_shows_the_items_rate_as_the_save_takes_it(app, admin_api):
+    """The form showed tax 0 for a line without a tax rate while saving took the item's 13%."""
+    sku = new_item(admin_api, tax_rate="13")
+    lines = [{"item": sku, "qty": "2", "price": "50"}]
+    figures = draft(admin_api, "sales_order", {"lines": lines})
+    saved = document(admin_api, "sales_order", lines, warehouse="WH01")
+    assert saved["lines"][0]["tax_amount"] == "13.00"
+    assert {k: figures["lines"][0][k] for k in MONEY} == {k: saved["lines"][0][k] for k in MONEY}
+    assert {k: figures["totals"][k] for k in TOTALS} == {k: saved[k] for k in TOTALS}

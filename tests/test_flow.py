@@ -161,7 +161,7 @@ def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_
     on a price nobody typed, and the rest of the order could not be pushed at all."""
     sku = new_item(admin_api)
     assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "7"}).status_code == 201
-    receive(admin_api, sku, "1000", "1")
+    receive(admin_api, sku, "1500", "1")
     order = post(
         admin_api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01"
     )
@@ -172,7 +172,32 @@ def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_
     _submit(admin_api, "sales_delivery", answer.get_json()["result"])
     rest = _push(admin_api, "sales_order", order["id"], "sales_delivery")
     line = rest["lines"][0]
-    assert (line["unit"]["key"], D(line["qty"]), line["price"], line["amount"]) == ("PCS", D(699), "1.4286", "998.59")
+    # its amount is what the order still has open: 1,000.00 - 1.43, not 699 x 1.4286 = 998.59 (1,000.02 in all)
+    assert (line["unit"]["key"], D(line["qty"]), line["price"], line["amount"]) == ("PCS", D(699), "1.4286", "998.57")
+    _submit(admin_api, "sales_delivery", rest)
+    delivered = admin_api.get(
+        "/api/v1/sales_delivery/",
+        query_string={"q": f"(filters:!((col:source_number,opr:eq,value:'{order['number']}')))"},
+    )
+    assert sum(D(_get(admin_api, "sales_delivery", pk)["total_amount"]) for pk in delivered.get_json()["ids"]) == D(
+        "1000.00"
+    )
+    # a rest whose quantity is changed is priced as typed again
+    again = _push(admin_api, "sales_order", _reopened(admin_api, sku), "sales_delivery")
+    assert again["lines"][0]["amount"] == "998.57"
+    edited = _set_qty(admin_api, "sales_delivery", again, "600")
+    assert edited["lines"][0]["amount"] == "857.16"  # 600 x 1.4286
+
+
+def _reopened(api: Any, sku: str) -> int:
+    """A second order of 100 boxes of 7 at 10.00 with one piece delivered (its id)."""
+    order = post(api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01")
+    draft = _push(api, "sales_order", order["id"], "sales_delivery")
+    one = {"id": draft["lines"][0]["id"], "item": sku, "unit": "PCS", "qty": "1", "price": "1.4286"}
+    answer = api.put(f"/api/v1/sales_delivery/{draft['id']}", json={"lines": [one], "version": draft["version"]})
+    assert answer.status_code == 200, answer.get_json()
+    _submit(api, "sales_delivery", answer.get_json()["result"])
+    return order["id"]
 
 
 def _push_refused(api: Any, model: str, pk: int, target: str) -> bool:
@@ -252,10 +277,14 @@ def test_links_are_checked_on_submit_partner_item_and_scope(app, admin_api, api_
         warehouse="WH01",
     )
     assert "lines.0.source_line_id" in refusal(admin_api, "sales_delivery", made_up)
-    # a warehouse keeper may not read sales orders: the order is not theirs to push or pick from
+    # a warehouse keeper reads the orders of their own warehouses only: another's is not theirs to push or pick from
+    receive(admin_api, sku, "2", "1", warehouse="WH02")
+    elsewhere = post(
+        admin_api, "sales_order", [{"item": sku, "qty": "2", "price": "9"}], partner=customer, warehouse="WH02"
+    )
     keeper = api_as("warehouse")
-    assert keeper.post(f"/api/v1/sales_order/{order['id']}/push/sales_delivery", json={}).status_code in (403, 404)
-    assert D(_get(admin_api, "sales_order", order["id"])["lines"][0]["delivered_qty"] or 0) == D(0)
+    assert keeper.post(f"/api/v1/sales_order/{elsewhere['id']}/push/sales_delivery", json={}).status_code in (403, 404)
+    assert D(_get(admin_api, "sales_order", elsewhere["id"])["lines"][0]["delivered_qty"] or 0) == D(0)
 
 
 def test_twenty_drafts_for_the_last_five_units_submitted_at_once(app, admin_api):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +13,7 @@ from app.clock import business_today
 from app.config import ROOT
 from app.meta.loader import load_metadata
 from tests.conftest import unique
-from tests.ledger_helpers import document, new_item, new_partner, post, receive
+from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive, refusal
 
 
 def new_account(api, opening):
@@ -174,3 +175,46 @@ def test_meta_check_refuses_a_row_scope_that_leaves_part_of_an_account_out(tmp_p
         "metadata/roles.yaml: role 'salesperson': row_scope of sales_delivery leaves out rows of partners whose"
         " receivable account the role reads; add `partner: visible` to it"
     ]
+
+
+def test_an_allocation_to_a_document_of_the_other_side_says_so(admin_api):
+    """A 收款单 allocated to a purchase receipt read 找不到已审核的源单: it says what is wrong, as does a 付款单
+    allocated to a delivery."""
+    sku = new_item(admin_api)
+    both, _ = new_partner(admin_api, "both")
+    bought = post(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "price": "5"}], partner=both, warehouse="WH01"
+    )
+    sold = post(admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "9"}], partner=both, warehouse="WH01")
+    for typed in ({}, {"source_model": "purchase_receipt"}):
+        money_in = receipt_for(admin_api, both, bought["number"], "10", "10")
+        if typed:
+            line = money_in["lines"][0]
+            changed = {"lines": [{"id": line["id"], **typed}], "version": money_in["version"]}
+            assert admin_api.put(f"/api/v1/payment/{money_in['id']}", json=changed).status_code == 200
+        refused = admin_api.post(f"/api/v1/payment/{money_in['id']}/submit").get_json()
+        expected = f"收款单只能核销销售出库单或期初应收，{bought['number']} 是采购入库单"
+        assert refused["message"]["lines.0.source_number"] == [expected], refused
+    lines = [{"source_number": sold["number"], "allocated_amount": "9"}]
+    money_out = document(admin_api, "payment", lines, direction="payment", partner=both, account="A001", amount="9")
+    refused = admin_api.post(f"/api/v1/payment/{money_out['id']}/submit").get_json()
+    assert refused["message"]["lines.0.source_number"] == [
+        f"付款单只能核销采购入库单或期初应付，{sold['number']} 是销售出库单"
+    ]
+
+
+def test_a_line_without_a_price_does_not_post_money_nobody_owes(app, admin_api):
+    """A receipt line of a new item from a new supplier has no price to default to: it posted at nothing (no payable,
+    and the item's moving-average cost pulled down). Submitting asks for the price; 0 (a free item) is a price."""
+    sku = new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    draft = document(admin_api, "purchase_receipt", [{"item": sku, "qty": "5"}], partner=supplier, warehouse="WH01")
+    assert draft["lines"][0]["price"] is None
+    refused = refusal(admin_api, "purchase_receipt", draft)
+    assert refused["lines.0.price"] == "第 1 行没有单价，不能审核：请填写单价（赠品请填 0）"
+    assert balance(app, sku) == (Decimal(0), Decimal(0))
+    free = document(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "5", "price": "0"}], partner=supplier, warehouse="WH01"
+    )
+    assert admin_api.post(f"/api/v1/purchase_receipt/{free['id']}/submit").status_code == 200
+    assert balance(app, sku) == (Decimal(5), Decimal(0))

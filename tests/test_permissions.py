@@ -121,6 +121,25 @@ def test_salesperson_row_scope(app, api_as, admin_api):
     assert not_my_customer.status_code == 422 and "partner" in not_my_customer.get_json()["message"]
 
 
+def test_a_salesperson_names_only_themselves_on_an_order(app, api_as, admin_api):
+    """An order to their own customer named another salesperson and was saved (the row stayed in sight through
+    the customer); a salesperson may only name themselves there, unless their role reads every order."""
+    seller = api_as("salesperson")
+    body = {"date": "2026-11-25", "partner": "K001", "warehouse": "WH01", "lines": []}
+    answers = []
+    for name in ("u_clerk", "no_such_user_x"):
+        refused = seller.post("/api/v1/sales_order/", json=dict(body, salesperson=name))
+        assert refused.status_code == 422, refused.get_json()
+        answers.append(refused.get_json()["message"]["salesperson"][0].replace(name, "<name>"))
+    assert answers[0] == answers[1] == "销售员只能填写您本人，不能填写「<name>」"  # unknown and other read alike
+    assert seller.post("/api/v1/sales_order/", json=dict(body, salesperson="u_salesperson")).status_code == 201
+    try:
+        assert admin_api.put("/api/v1/settings/all_scope_roles", json={"value": ["salesperson"]}).status_code == 200
+        assert seller.post("/api/v1/sales_order/", json=dict(body, salesperson="u_clerk")).status_code == 201
+    finally:
+        admin_api.put("/api/v1/settings/all_scope_roles", json={"value": []})
+
+
 def test_warehouse_keeper_row_scope(app, api_as, admin_api):
     api = api_as("warehouse")
     with app.app_context():

@@ -5,12 +5,13 @@ not see."""
 from __future__ import annotations
 
 import random
+import re
 import threading
 import uuid
 from decimal import Decimal
 from typing import Any
 
-from tests.conftest import Api, unique
+from tests.conftest import Api, unique, writing
 from tests.ledger_helpers import document, new_item, new_partner, post, receive
 
 
@@ -101,6 +102,33 @@ def test_the_same_batch_sent_twice_at_the_same_moment_is_counted_once(app, admin
     assert sorted(a.get_json()["replayed"] for a in answers) == [False, True]
     assert {a.get_json()["counted"][0]["counted"] for a in answers} == {"4"}
     assert lines_of(admin_api, take) == {sku: Decimal(4)}
+
+
+def test_a_count_is_typed_in_any_unit_of_the_item_and_corrected(app, admin_api, api_as):
+    """A scan adds one; a counter holding boxes of 24 types 2 箱 (48 base units) or a part (0.1, 0.2: exact, not
+    0.30000000000000004), corrects the count to 40 (then a scan: 41) or to 0; a unit the item lacks is refused by
+    name, and a negative, a word, too many decimals or a float is answered in words (400)."""
+    code = ean13()
+    sku = new_item(admin_api, barcode=code)
+    assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "24"}).status_code == 201
+    take = stocktake(admin_api)
+    keeper = api_as("warehouse")
+    counts = [{"code": code}, {"code": code, "qty": "2", "unit": "箱"}, {"code": sku, "qty": "0.1"}]
+    answer = send(keeper, take, unique("K"), [*counts, {"code": code, "qty": "0.2", "unit": "pcs"}])
+    assert answer.status_code == 200, answer.get_json()
+    assert lines_of(admin_api, take) == {sku: Decimal("49.3")}
+    assert (
+        send(keeper, take, unique("K"), [{"code": code, "qty": "40", "set": True}, {"code": code}]).status_code == 200
+    )
+    assert lines_of(admin_api, take) == {sku: Decimal(41)}
+    assert send(keeper, take, unique("K"), [{"code": code, "qty": "0", "set": True}]).status_code == 200
+    assert lines_of(admin_api, take) == {sku: Decimal(0)}
+    refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": "千克"}]).get_json()
+    assert refused["refused"] == [{"code": code, "reason": "该商品没有单位「千克」"}]
+    for qty in ("-1", "abc", "1.23456", 1.5, "0"):
+        bad = send(keeper, take, unique("K"), [{"code": code, "qty": qty}])
+        assert bad.status_code == 400 and "不是有效的数量" in bad.get_json()["message"], (qty, bad.get_json())
+    assert lines_of(admin_api, take) == {sku: Decimal(0)}
 
 
 def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as, login_as):
@@ -240,6 +268,36 @@ def test_stock_lookup_offers_only_the_warehouses_whose_stock_the_reader_sees(app
     assert 'value="WH02"' not in login_as("warehouse").get(f"/phone/stock?q={sku}").get_data(as_text=True)
     assert 'value="WH02"' in login_as("admin").get(f"/phone/stock?q={sku}").get_data(as_text=True)
     assert look_stock(admin_api, sku, "WH02") == ["WH02"]
+
+
+def test_the_count_and_order_pages_offer_only_the_warehouses_the_reader_works_in(app, admin_api, login_as):
+    """The counting and order pages offered every warehouse the reader could read: a keeper now gets the
+    warehouses their row scope on stocktakes gives them (WH01 and a new one, not WH02), and asking for another
+    is said to be so (403, the stock lookup's words), not a list of nothing; a salesperson's orders say nothing
+    of warehouses, so the order page offers every one (and preselects the one asked for)."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+    from tests.conftest import PASSWORD
+
+    code = unique("W")
+    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"新仓 {code}"}).status_code == 201
+    keeper = unique("x_keeper").lower()
+    with app.app_context(), writing():
+        create_user(keeper, "warehouse", PASSWORD, warehouses=["WH01", code])
+        db.session.remove()
+    mine, theirs = stocktake(admin_api, code), stocktake(admin_api, "WH02")
+    client = login_as(keeper)
+    offered = client.get("/phone/count/").get_data(as_text=True)
+    assert f'value="{code}"' in offered and 'value="WH01"' in offered and 'value="WH02"' not in offered
+    refused = client.get("/phone/count/?warehouse=WH02")
+    assert refused.status_code == 403 and "WH02 不在您负责的仓库内" in refused.get_data(as_text=True)
+    assert theirs["number"] not in refused.get_data(as_text=True)
+    listed = client.get(f"/phone/count/?warehouse={code}").get_data(as_text=True)
+    assert mine["number"] in listed and theirs["number"] not in listed
+    admin = login_as("admin").get("/phone/count/?warehouse=WH02").get_data(as_text=True)
+    assert theirs["number"] in admin and mine["number"] not in admin
+    order = login_as("salesperson").get("/phone/sales_order/new?warehouse=WH02").get_data(as_text=True)
+    assert re.search(r'<option value="\d+" selected>WH02 ', order) and "WH01 " in order
 
 
 def look_stock(api: Any, sku: str, warehouse: str) -> list[str]:

@@ -45,6 +45,52 @@ def counted(api: HttpApi, take_id: int) -> dict[str, Decimal | None]:
     }
 
 
+def test_counting_typed_quantities_in_boxes_and_a_correction(server: Any, chromium: Any) -> None:
+    """A counter holding boxes types 2 箱 (SP0001: 24 a box) where a scan adds one; a part (0.5) stays exact;
+    a count is corrected to 40; a negative, a word or too many decimals is said next to the field and counts
+    nothing."""
+    api = HttpApi(server.url)
+    status, take = api.post("/api/v1/stocktake/", {"date": "2026-11-26", "warehouse": "WH01", "lines": []})
+    assert status == 201, take
+    context, page, console = phone_context(chromium, server, service_workers="block")
+    page.goto(f"{server.url}/phone/count/{take['id']}")
+
+    def enter(code: str, qty: str = "", unit: str = "", correct: bool = False) -> None:
+        page.fill("#ph-count-qty", qty)
+        page.select_option("#ph-count-unit", unit)
+        page.set_checked("#ph-count-set", correct)
+        page.fill("#ph-scan", code)
+        page.press("#ph-scan", "Enter")
+
+    refusals = (("-1", "数量不能为负数"), ("abc", "数量须为数字，如 24 或 1.5"), ("1.23456", "数量最多 4 位小数"))
+    for typed, words in refusals:
+        enter(WATER, typed)
+        assert page.inner_text("#ph-qty-error") == words
+        assert page.is_visible("#ph-qty-error") and page.inner_text("#ph-unsent-count") == "0"
+        assert page.input_value("#ph-scan") == WATER  # kept for another try
+    enter(WATER, "2", "BOX")
+    assert page.is_hidden("#ph-qty-error") and page.input_value("#ph-count-qty") == ""
+    assert page.evaluate("document.activeElement.id") == "ph-scan"
+    enter(WATER)  # a scan: one more piece
+    enter(TEA, "0.5")
+    assert page.inner_text("#ph-unsent-count") == "3"
+    assert page.locator(f'#ph-pending [data-code="{WATER}"] .ph-qty').all_inner_texts() == ["1", "2 箱"]
+    page.click("#ph-send")
+    page.wait_for_selector("#ph-msg.ph-ok")
+    assert counted(api, take["id"]) == {"SP0001": Decimal(49), "SP0005": Decimal("0.5")}
+    enter(WATER, "40", correct=True)  # counted again: 40, not 49 + 40
+    enter(WATER)
+    page.click("#ph-send")
+    page.wait_for_function("() => document.querySelector('#ph-unsent-count').textContent === '0'")
+    page.wait_for_selector("#ph-msg.ph-ok")
+    assert counted(api, take["id"]) == {"SP0001": Decimal(41), "SP0005": Decimal("0.5")}
+    assert page.inner_text('#ph-lines [data-item="SP0001"] .ph-counted') == "41"
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "phone-count-typed.png"), full_page=True)
+    console.check()
+    context.close()
+
+
 def test_counting_the_sales_order_form_and_the_installable_app(server: Any, chromium: Any) -> None:
     api = HttpApi(server.url)
     status, take = api.post("/api/v1/stocktake/", {"date": "2026-11-25", "warehouse": "WH01", "lines": []})

@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import unique
+from conftest import unique, writing
 from ledger_helpers import document, new_item
 from servers import BIN, ROOT, free_port, server_env
 from sqlalchemy import select
@@ -134,13 +134,13 @@ def test_a_report_arrives_once_per_period_with_two_cron_processes(app, backend, 
     assert len(runs) == 1, (runs, outputs)
     assert wait_run(app, runs[0].id).status == "done", outputs
     mails = smtp.about(item["title"])
-    assert sorted(str(m["To"]) for m in mails) == ["admin@jxc.local", "u_salesperson@jxc.local"], outputs
+    assert sorted(str(m["To"]) for m in mails) == ["admin@example.com", "u_salesperson@example.com"], outputs
     assert "2026-12-02" in str(mails[0]["Subject"])
-    mine = next(m for m in mails if str(m["To"]) == "u_salesperson@jxc.local")
+    mine = next(m for m in mails if str(m["To"]) == "u_salesperson@example.com")
     rows = xlsx_rows(mine)
     totals = rows[0].index(next(h for h in rows[0] if h in ("金额合计", "合计金额", "总金额") or "金额" in str(h)))
     assert len(rows) == 2 and Decimal(str(rows[1][totals])) == Decimal("10")  # only his order
-    assert len(xlsx_rows(next(m for m in mails if str(m["To"]) == "admin@jxc.local"))) == 3
+    assert len(xlsx_rows(next(m for m in mails if str(m["To"]) == "admin@example.com"))) == 3
     body = mine.get_body(("plain",)).get_content()
     assert "共 1 行" in body and "10.00" in body and "/grid/sales_order" in body
     # the next day: the cron's period moves on and runs once more, however many schedulers tick
@@ -218,11 +218,20 @@ def test_wecom_and_dingtalk_robots_receive_their_markdown(app, admin_api, smtp, 
 
 
 def test_a_report_of_the_report_runner_arrives_with_its_workbook(app, admin_api, smtp, monkeypatch):
+    """The runner's workbook, made by (制表人) the recipient as pages and prints name them (张三), not by their
+    user name."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+
+    seller = unique("x_seller").lower()
+    with app.app_context(), writing():
+        create_user(seller, "salesperson", "Qa2-Seller-99", email=f"{seller}@example.com", name="张三")
+        db.session.remove()
     item = new_schedule(
         admin_api,
         monkeypatch,
         params={"report": "sales_analysis", "by": "customer"},
-        recipients=["u_salesperson"],
+        recipients=[seller],
         skip_empty=False,
     )
     run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
@@ -230,6 +239,7 @@ def test_a_report_of_the_report_runner_arrives_with_its_workbook(app, admin_api,
     (mail,) = smtp.about(item["title"])
     rows = xlsx_rows(mail)
     assert rows[0][0] == "销售分析"  # the runner's own workbook, headed by the report's title
+    assert any(str(row[0]).startswith("制表人：张三　") for row in rows[:4]), rows[:4]
     assert "/reports/sales_analysis/?by=customer" in mail.get_body(("plain",)).get_content()
 
 
@@ -340,5 +350,37 @@ def test_an_address_with_a_comma_is_refused_before_the_server_splits_it(app, adm
         bad["status"] == "failed"
         and bad["error"] == f"收件地址「{name}@shop,cn」不是一个邮箱地址（请检查逗号、分号或空格），未发送"
     )
-    assert by_address["admin@jxc.local"]["status"] == "sent"
-    assert [str(m["To"]) for m in smtp.about(item["title"])] == ["admin@jxc.local"]
+    assert by_address["admin@example.com"]["status"] == "sent"
+    assert [str(m["To"]) for m in smtp.about(item["title"])] == ["admin@example.com"]
+
+
+def test_a_user_without_an_address_is_not_mailed_and_the_log_says_so(app, admin_api, smtp, monkeypatch, login_as):
+    """A user made without an e-mail has no address (not a made-up `<user>@jxc.local` that a server accepts):
+    a report to them and a salesperson mails the salesperson only, and the run's log and page name the user
+    skipped and why; the mailer itself refuses the marked non-address before the server sees it."""
+    from app.extensions import db
+    from app.mail import DeliveryFailed, Email, SmtpSettings, send_email
+    from app.services.users.accounts import create_user
+
+    name = unique("wh").lower()
+    with app.app_context(), writing():
+        create_user(name, "manager", "Qa2-Manager-99")
+        db.session.remove()
+    tag = orders_of_two_salespeople(admin_api)
+    params = {"report": "sales_order", "filters": {"remark": tag}}
+    item = new_schedule(admin_api, monkeypatch, params=params, recipients=[name, "u_salesperson"])
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    note = f"用户 {name} 没有邮箱地址，未发送"
+    run = wait_run(app, run_id)
+    assert (run.status, run.message) == ("done", note)
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={item['id']}").get_json()["result"]
+    by_recipient = {d["recipient"]: d for d in log["deliveries"]}
+    skipped = by_recipient[name]
+    assert (skipped["status"], skipped["status_label"], skipped["error"]) == ("no_address", "无邮箱，未发送", note)
+    assert by_recipient["u_salesperson@example.com"]["status"] == "sent"
+    assert [str(m["To"]) for m in smtp.about(item["title"])] == ["u_salesperson@example.com"]
+    assert note in login_as("admin").get("/admin/schedules/").get_data(as_text=True)
+    settings = SmtpSettings(host="127.0.0.1", port=smtp.port, sender="jxc@example.com", security="none")
+    with pytest.raises(DeliveryFailed, match="该用户没有邮箱"):
+        send_email(settings, Email(to=[f"{name}@no-email.invalid"], subject="销售日报 无邮箱", text="正文"))
+    assert smtp.about("销售日报 无邮箱") == []

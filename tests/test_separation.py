@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -14,7 +15,7 @@ import pytest
 
 from app.meta.loader import load_metadata
 from tests.conftest import unique
-from tests.ledger_helpers import document, new_item, post
+from tests.ledger_helpers import balance, document, new_item, new_partner, post, refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 DERIVED = ("amount", "tax_amount", "amount_with_tax")
@@ -212,7 +213,7 @@ def test_unknown_and_out_of_scope_users_read_alike(api_as):
         )
         assert response.status_code == 422
         answers.append(response.get_json()["message"]["owner"][0].replace(name, "<name>"))
-    assert answers[0] == answers[1] == "找不到用户「<name>」"
+    assert answers[0] == answers[1] == "业务员只能填写您本人，不能填写「<name>」"
 
 
 def test_a_hidden_field_is_refused_as_an_unknown_one(api_as):
@@ -284,3 +285,87 @@ def test_a_field_added_from_the_admin_page_must_say_what_figure_it_is(admin_api,
     info = api_as("salesperson").get("/api/v1/item/_info").get_json()
     assert name not in {f["name"] for f in info["fields"]}  # a purchase figure: hidden from salespeople at once
     assert name in {f["name"] for f in api_as("purchaser").get("/api/v1/item/_info").get_json()["fields"]}
+
+
+def test_money_hidden_from_the_submitter_posts_only_from_a_source_line(app, admin_api, api_as):
+    """A keeper's receipt without an order took the supplier's one-off last price (3.33) as its price, which the
+    keeper cannot see, and posted it: the item's moving-average cost fell from 8.66 to 3.62 and a payable nobody
+    looked at was made. Saving stays possible; submitting is someone's who may see the price, or the line comes
+    from its order."""
+    sku = new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "100", "price": "8.66"}], warehouse="WH01")
+    post(admin_api, "purchase_order", [{"item": sku, "qty": "1", "price": "3.33"}], partner=supplier, warehouse="WH01")
+    keeper = api_as("warehouse")
+    draft = document(keeper, "purchase_receipt", [{"item": sku, "qty": "100"}], partner=supplier, warehouse="WH01")
+    refused = refusal(keeper, "purchase_receipt", draft)
+    assert "第 1 行" in refused["lines.0.price"] and "采购订单" in refused["lines.0.price"], refused
+    assert balance(app, sku) == (Decimal(100), Decimal("866.00"))  # nothing posted
+    assert admin_api.post(f"/api/v1/purchase_receipt/{draft['id']}/submit").status_code == 200  # who sees it may
+    # the sales side alike: a keeper's delivery without an order; a blind clerk's delivery pushed from the order posts
+    order = post(admin_api, "sales_order", [{"item": sku, "qty": "2", "price": "20"}], warehouse="WH01")
+    delivery = document(keeper, "sales_delivery", [{"item": sku, "qty": "1"}], warehouse="WH01")
+    assert "销售订单" in refusal(keeper, "sales_delivery", delivery)["lines.0.price"]
+    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["clerk"]}).status_code == 200
+    try:
+        clerk = api_as("clerk")
+        unlinked = document(clerk, "sales_delivery", [{"item": sku, "qty": "1"}], warehouse="WH01")
+        assert "lines.0.price" in refusal(clerk, "sales_delivery", unlinked)
+        pushed = clerk.post(f"/api/v1/sales_order/{order['id']}/push/sales_delivery", json={})
+        assert pushed.status_code == 201, pushed.get_json()
+        submitted = clerk.post(f"/api/v1/sales_delivery/{pushed.get_json()['id']}/submit")
+        assert submitted.status_code == 200, submitted.get_json()
+    finally:
+        admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})
+
+
+def test_a_keeper_receives_and_ships_against_the_orders_of_their_warehouses(app, admin_api, api_as):
+    """A keeper reads the orders of their warehouses without their prices, pushes them down and submits: the order's
+    price posts (the keeper never sees it); another warehouse's order is not theirs to read or push."""
+    sku = new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    order = post(
+        admin_api, "purchase_order", [{"item": sku, "qty": "10", "price": "6.50"}], partner=supplier, warehouse="WH01"
+    )
+    keeper = api_as("warehouse")
+    seen = keeper.get(f"/api/v1/purchase_order/{order['id']}").get_json()["result"]
+    assert "price" not in seen["lines"][0] and "total_amount" not in seen, seen
+    pushed = keeper.post(f"/api/v1/purchase_order/{order['id']}/push/purchase_receipt", json={})
+    assert pushed.status_code == 201, pushed.get_json()
+    assert "price" not in pushed.get_json()["result"]["lines"][0]
+    submitted = keeper.post(f"/api/v1/purchase_receipt/{pushed.get_json()['id']}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    assert "6.5" not in submitted.get_data(as_text=True)
+    assert balance(app, sku) == (Decimal(10), Decimal("65.00"))
+    sale = post(admin_api, "sales_order", [{"item": sku, "qty": "4", "price": "9"}], warehouse="WH01")
+    shipped = keeper.post(f"/api/v1/sales_order/{sale['id']}/push/sales_delivery", json={})
+    assert shipped.status_code == 201, shipped.get_json()
+    assert keeper.post(f"/api/v1/sales_delivery/{shipped.get_json()['id']}/submit").status_code == 200
+    assert balance(app, sku) == (Decimal(6), Decimal("39.00"))
+    elsewhere = post(
+        admin_api, "purchase_order", [{"item": sku, "qty": "1", "price": "1"}], partner=supplier, warehouse="WH02"
+    )
+    assert keeper.get(f"/api/v1/purchase_order/{elsewhere['id']}").status_code == 404
+    refused = keeper.post(f"/api/v1/purchase_order/{elsewhere['id']}/push/purchase_receipt", json={})
+    assert refused.status_code in (403, 404), refused.get_json()
+
+
+def test_a_keepers_line_linked_by_hand_posts_its_orders_price_or_nothing(app, admin_api, api_as):
+    """A line linked to its order line through the API took the supplier's last price (3.33, a receipt after the
+    order) as its default and, linked, passed the check of money the keeper cannot see: not the order's 6.50."""
+    sku = new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    order = post(
+        admin_api, "purchase_order", [{"item": sku, "qty": "4", "price": "6.50"}], partner=supplier, warehouse="WH01"
+    )
+    post(
+        admin_api, "purchase_receipt", [{"item": sku, "qty": "1", "price": "3.33"}], partner=supplier, warehouse="WH01"
+    )
+    keeper = api_as("warehouse")
+    link = {"source_model": "purchase_order", "source_id": order["id"], "source_line_id": order["lines"][0]["id"]}
+    draft = document(
+        keeper, "purchase_receipt", [{"item": sku, "qty": "4", **link}], partner=supplier, warehouse="WH01"
+    )
+    refused = refusal(keeper, "purchase_receipt", draft)
+    assert order["number"] in refused["lines.0.price"], refused
+    assert balance(app, sku) == (Decimal(1), Decimal("3.33"))

@@ -303,7 +303,7 @@ class GridApi(BaseApi):
             200:
               description: 'for {header fields, lines: [...]}: {lines: [computed fields], totals, summary}'
         """
-        return jsonify(draft_totals(current_access(), _document(model_key), request.get_json(silent=True)))
+        return jsonify(draft_totals(session(), current_access(), _document(model_key), request.get_json(silent=True)))
 
     @expose("/<model_key>/export", methods=["GET"])
     @signed_in

@@ -15,6 +15,7 @@ from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
 from app.services.access.rights import Access
 from app.services.records.query import BadQuery
+from app.services.records.serialize import user_name
 from app.web.context import current_access, request_user, session
 from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
@@ -39,10 +40,7 @@ def requested_page(default_size: int) -> Page:
 def author() -> str:
     """制表人: the reader's name (their user name when they have none)."""
     user = request_user()
-    if user is None:
-        return ""
-    name = f"{user.first_name or ''}{user.last_name or ''}".strip()
-    return name or user.username
+    return "" if user is None else user_name(user)
 
 
 def file_response(data: bytes, mimetype: str, key: str, name: str) -> Response:

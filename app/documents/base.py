@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.documents.context import PostingContext
 from app.documents.tracking import check_lines
@@ -16,10 +16,15 @@ from app.i18n import t
 from app.ledger.effects import Effect
 from app.ledger.serials import parse as parse_serials
 from app.ledger.valuation import Move
-from app.services.money.prices import fill_tax_rates, line_defaults
+from app.meta.accounts import OWED, SOURCES
+from app.meta.types import plain_decimal
+from app.services.money.prices import PRICE_PLACES, fill_tax_rates, line_defaults
 from app.services.records.bulk import among
 from app.services.stock.bulk import chunked
 from app.services.stock.units import base_qty, take_unit_ratios
+
+# the documents whose totals a partner's account sums (应收 / 应付): each of their lines posts money at its price
+ACCOUNT_DOCUMENTS = frozenset(m for sources in SOURCES.values() for m, figure, _, _ in sources if figure == OWED)
 
 
 class DocumentBehaviour:
@@ -57,6 +62,55 @@ class DocumentBehaviour:
         """Everything that must hold before the document posts: each line's unit, then the document's checks."""
         check_units(self.ctx, lines)
         self.check(doc, lines)
+        self.check_priced(doc, lines)
+        self.check_unseen_figures(doc, lines)
+
+    def check_priced(self, doc: Any, lines: list[Any]) -> None:
+        """A document a partner's account sums (a receipt, a delivery, their returns) posts each line at its price: a
+        line without one would post at nothing, owed by nobody and lowering the item's average cost. 赠品 are priced
+        0, on purpose."""
+        if doc.__jxc_model__ not in ACCOUNT_DOCUMENTS:
+            return
+        errors = [
+            CellError(f"lines.{i}.price", t("price_missing", line=line.line_no))
+            for i, line in enumerate(lines)
+            if getattr(line, "price", 0) is None
+        ]
+        if errors:
+            raise ValidationFailed(errors)
+
+    def check_unseen_figures(self, doc: Any, lines: list[Any]) -> None:
+        """Money the submitter may not see posts on their say-so only as it came from a source line (下推, 选单, or
+        the line taken whole from the document named in source_number): a line price they cannot see was
+        defaulted (the supplier's last price) or typed by someone else, and nobody who submits it has looked at
+        it. Someone who may see it submits such a line, or the line is linked to its source."""
+        unseen = self.ctx.unseen_inputs(doc.__jxc_model__)
+        if not unseen:
+            return
+        set_unseen = [i for i, line in enumerate(lines) if any(getattr(line, name) is not None for name in unseen)]
+        if not set_unseen:
+            return
+        taken = {a.index: a for a in self.take(doc, lines)}  # links the lines taken whole from source_number too
+        source = self.ctx.model_label(self.source_model) if self.source_model else ""
+        key = "unseen_figure_unlinked" if source else "unseen_figure"
+        errors = [
+            CellError(f"lines.{i}.{name}", t(key, line=lines[i].line_no, field=text, source=source))
+            for i in set_unseen
+            if not getattr(lines[i], "source_line_id", None)
+            for name, text in unseen.items()
+            if getattr(lines[i], name) is not None
+        ]
+        # a linked line's hidden price is its source line's (in the line's unit), not a default made for the line
+        errors += [
+            CellError(f"lines.{i}.price", t("unseen_price_not_source", line=lines[i].line_no, number=a.order.number))
+            for i, a in taken.items()
+            if "price" in unseen
+            and i in set_unseen
+            and lines[i].source_line_id == a.order_line.id
+            and lines[i].price != source_price(lines[i], a.order_line)
+        ]
+        if errors:
+            raise ValidationFailed(errors)
 
     def source(self, doc: Any) -> tuple[Any, list[Any]]:
         """The submitted source named by source_number, with its lines; (None, []) when none is named.
@@ -90,7 +144,7 @@ class DocumentBehaviour:
             part, left_over = allocate([lines[i] for i in rest], source_lines, self.done_field)
             took = [Allocation(rest[a.index], a.order_line, a.qty, source) for a in part]
             taken += took
-            over += [(rest[j], source) for j in left_over]
+            over += [(rest[j], source, _open_of_item(source_lines, lines[rest[j]], self.done_field)) for j in left_over]
             for i in rest:
                 pieces = [a for a in took if a.index == i]
                 if len(pieces) == 1 and pieces[0].qty == base_qty(lines[i]):
@@ -99,16 +153,27 @@ class DocumentBehaviour:
             raise ValidationFailed(errors)
         if over and not (self.over_policy and self.ctx.policy("allow_over_order_qty")):
             raise ValidationFailed(
-                [CellError(f"lines.{i}.qty", t(self.over_message, number=source.number)) for i, source in over]
+                [
+                    CellError(f"lines.{i}.qty", self._over_text(source.number, lines[i].item_id, still_open))
+                    for i, source, still_open in over
+                ]
             )
         self._took = taken
         return taken
 
+    def _over_text(self, number: str, item_id: int, still_open: Decimal) -> str:
+        """Beyond what the source still has open: its number, the item and what is still open in its base unit."""
+        item = self.ctx.row("item", item_id)
+        unit = self.ctx.row("unit", getattr(item, "unit_id", None))
+        name = f"{item.sku} {item.name}".strip() if item is not None else str(item_id)
+        shown = f"{plain_decimal(max(still_open, Decimal(0)))} {getattr(unit, 'name', '') or ''}".strip()
+        return t(self.over_message, number=number, item=name, open=shown)
+
     def _take_linked(
         self, doc: Any, lines: list[Any], linked: list[int]
-    ) -> tuple[list[Allocation], list[tuple[int, Any]], list[CellError]]:
+    ) -> tuple[list[Allocation], list[tuple[int, Any, Decimal]], list[CellError]]:
         taken: list[Allocation] = []
-        over: list[tuple[int, Any]] = []
+        over: list[tuple[int, Any, Decimal]] = []
         errors: list[CellError] = []
         if not linked:
             return taken, over, errors
@@ -135,7 +200,7 @@ class DocumentBehaviour:
             left = room.setdefault(source_line.id, open_qty(source_line, self.done_field))
             wanted = base_qty(line)
             if wanted > left:
-                over.append((i, source))
+                over.append((i, source, left))
             room[source_line.id] = left - wanted
             taken.append(Allocation(i, source_line, wanted, source))
             link(line, self.source_model or "", source, source_line)
@@ -197,6 +262,8 @@ class DocumentBehaviour:
         session (its attribute history says what changed); a new one may be a plain object with an attribute
         per column (`update_lines` builds them without the ORM), so a rule reads and sets columns by name only."""
 
+        if line_model.field("carried_amount") is not None:
+            drop_edited_carried_amounts(lines, new)
         if line_model.field("tax_rate") is not None:
             fill_tax_rates(session, registry, lines)
         if line_model.field("unit_ratio") is not None:
@@ -232,6 +299,20 @@ class DocumentBehaviour:
     def after_post(self, doc: Any, lines: list[Any], moves: dict[tuple[int, str], Move]) -> None:
         """Record what posting learned on the lines: moves[(line_id, leg)] is what each leg posted (its
         unit cost and its exact value)."""
+
+
+CARRIED_FOR = ("qty", "unit_id", "price", "discount_rate")  # the columns a carried amount was worked out from
+
+
+def drop_edited_carried_amounts(lines: list[Any], new: list[bool]) -> None:
+    """A saved line whose quantity, unit, price or discount changed no longer takes its carried amount (下推's
+    cents): its amount is qty x price again."""
+    for line, is_new in zip(lines, new, strict=True):
+        if is_new or getattr(line, "carried_amount", None) is None:
+            continue
+        attrs = inspect(line).attrs
+        if any(attrs[name].history.has_changes() for name in CARRIED_FOR if name in attrs):
+            line.carried_amount = None
 
 
 def hold_linked(session: Any, registry: Any, line_model: Any, values: list[dict[str, Any]]) -> list[Any]:
@@ -278,6 +359,15 @@ def line_effect(
     )
 
 
+def source_price(line: Any, source_line: Any) -> Decimal | None:
+    """The source line's price in the line's unit, to the 4 places a line price keeps (as 下推 carries it: 10.00 a box
+    of 7 is 1.4286 a piece)."""
+    if source_line.price is None:
+        return None
+    ratio = Decimal(getattr(line, "unit_ratio", None) or 1) / Decimal(getattr(source_line, "unit_ratio", None) or 1)
+    return (Decimal(source_line.price) * ratio).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class Allocation:
     """How much of one line of this document fills one line of its source order."""
@@ -298,6 +388,11 @@ def open_qty(line: Any, done_field: str) -> Decimal:
     """What a source line still has open (base units): its quantity less what follow-ons took and what
     was closed."""
     return base_qty(line) - Decimal(getattr(line, done_field) or 0) - Decimal(getattr(line, "closed_qty", None) or 0)
+
+
+def _open_of_item(source_lines: list[Any], line: Any, done_field: str) -> Decimal:
+    """What a source document still has open (base units) of a line's item, over all its lines of that item."""
+    return sum((open_qty(ol, done_field) for ol in source_lines if ol.item_id == line.item_id), Decimal(0))
 
 
 def link(line: Any, model_key: str, source: Any, source_line: Any) -> None:

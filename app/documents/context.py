@@ -59,6 +59,13 @@ class PostingContext(Protocol):
         """May the user see these fields of the model (masks, kinds of figure)? A message that would quote
         their values (a credit limit, a budget) says less to a user who may not."""
 
+    def unseen_inputs(self, model_key: str) -> dict[str, str]:
+        """The fields of the document's lines a person enters that carry a figure the user may not see, with their
+        labels (a warehouse keeper's receipt line price; none for a document without lines)."""
+
+    def model_label(self, model_key: str) -> str:
+        """The model's name as people read it (采购订单)."""
+
     def policy(self, key: str) -> Any:
         """A policy switch in force."""
 

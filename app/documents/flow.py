@@ -12,13 +12,14 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.documents.base import open_qty
 from app.documents.payment import OPENING
 from app.errors import CellError, ValidationFailed
 from app.i18n import label, t
+from app.ledger.compute import CENT, ZERO, gross
 from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.money.open_items import payment_from_open_items, payment_from_request, request_from_receipts
@@ -314,8 +315,14 @@ def make_draft(
         payload["source_number"] = first.number
     payload.update({k: v for k, v in (header or {}).items() if k != "lines"})
     source_line_spec = registry.model(f"{source_model}_line")
-    payload["lines"] = [_line(line_model, source_line_spec, p) for p in picked]
-    row = RecordService(session, access).create(target, payload)
+    lines = [_line(line_model, source_line_spec, p) for p in picked]
+    if line_model.field("carried_amount") is not None:
+        _carry_open_amounts(session, registry, target, picked, lines)
+    # what the user may not set (a price under 价格屏蔽, the carried amount) is carried from the source line
+    kept = {spec.name for spec in line_model.data_fields if not access.can_write(line_model, spec)}
+    payload["lines"] = [{k: v for k, v in line.items() if k not in kept} for line in lines]
+    carried = [{k: v for k, v in line.items() if k in kept} for line in lines]
+    row = RecordService(session, access).create(target, payload, carried=carried)
     session.commit()
     return row
 
@@ -342,3 +349,49 @@ def _line(line_model: Any, source_line_spec: Any, picked: dict[str, Any]) -> dic
                 values[name] = str(value) if isinstance(value, Decimal) else value
     values.update(source_model=picked["source"].__jxc_model__, source_id=picked["source"].id, source_line_id=line.id)
     return values
+
+
+def _carry_open_amounts(
+    session: Session, registry: Any, target: str, picked: list[dict[str, Any]], lines: list[dict[str, Any]]
+) -> None:
+    """A pushed rest's money is what its source line still has open, to the cent: the source line's qty x price
+    (after its discount) less what the submitted follow-ons linked to it took. Its own qty x price misses that by
+    the price's rounding (a piece of a box of 7 at 10.00 is 1.4286: 1.43 + 699 x 1.4286 = 1,000.02 of an order of
+    1,000.00). Carried only where those follow-ons account for all the line filled and nothing was closed, and
+    only within the rounding of the prices (a follow-on priced otherwise leaves the rest at its own price)."""
+    source_model = picked[0]["source"].__jxc_model__
+    done_field = source_of(registry, target)[1]
+    line_cls, doc_cls = registry.cls(f"{target}_line"), registry.cls(target)
+    discount = getattr(line_cls, "discount_rate", None)
+    stmt = (
+        select(line_cls.source_line_id, line_cls.base_qty, line_cls.qty, line_cls.price, line_cls.carried_amount)
+        .add_columns((discount if discount is not None else literal(0)).label("discount_rate"))
+        .join(doc_cls, doc_cls.id == line_cls.parent_id)
+        .where(
+            doc_cls.status == Status.SUBMITTED,
+            line_cls.source_model == source_model,
+            line_cls.source_line_id.in_([p["line"].id for p in picked]),
+        )
+    )
+    taken: dict[int, list[Any]] = {}
+    for row in session.execute(stmt):
+        taken.setdefault(row.source_line_id, []).append(row)
+    for p, values in zip(picked, lines, strict=True):
+        line, rows = p["line"], taken.get(p["line"].id, [])
+        if line.price is None or values.get("price") is None or getattr(line, "closed_qty", None):
+            continue
+        if sum((Decimal(r.base_qty or 0) for r in rows), ZERO) != Decimal(getattr(line, done_field) or 0):
+            continue  # some of what it filled came without a link (source_number): not counted here
+        took = sum((_gross_of(r) for r in rows), ZERO)
+        still_open = gross(line.qty, line.price, getattr(line, "discount_rate", None)) - took
+        own = gross(values["qty"], values["price"], values.get("discount_rate"))
+        noise = Decimal(line.base_qty or 0) * PRICE_PLACES + CENT * (len(rows) + 1)
+        if still_open != own and abs(still_open - own) <= noise:
+            values["carried_amount"] = str(still_open)
+
+
+def _gross_of(row: Any) -> Decimal:
+    """A follow-on line's qty x price after its discount (before the tax is split off or added), or what it carried."""
+    if row.carried_amount is not None:
+        return Decimal(row.carried_amount)
+    return gross(row.qty or 0, row.price or 0, row.discount_rate)

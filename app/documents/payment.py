@@ -25,6 +25,7 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 
 SETTLES = {"receipt": "sales_delivery", "payment": "purchase_receipt"}
+RETURNS = ("sales_return", "purchase_return")  # documents a line may name that no payment settles
 SIDES = {"receipt": "receivable", "payment": "payable"}  # the side of an opening balance a payment settles
 OPENING = "opening_balance"
 REQUEST = "payment_request"
@@ -51,7 +52,9 @@ class Payment(DocumentBehaviour):
             model = line.source_model or wanted
             open_amount = self._open_amount(doc, model, line.source_number) if model in (wanted, OPENING) else None
             if open_amount is None:
-                errors.append(CellError(f"lines.{index}.source_number", t("source_missing", number=line.source_number)))
+                errors.append(
+                    CellError(f"lines.{index}.source_number", self._missing_text(doc, model, line.source_number))
+                )
                 continue
             open_amount = max(open_amount, Decimal(0))
             if Decimal(line.allocated_amount or 0) > open_amount:
@@ -73,6 +76,17 @@ class Payment(DocumentBehaviour):
         if source[0].partner_id != doc.partner_id:
             return None
         return self.ctx.open_amount(model, source[0], exclude=doc.id)
+
+    def _missing_text(self, doc: Any, model: str, number: str) -> str:
+        """Why a line settles nothing: a document of the other side (a receipt of money allocated to a purchase
+        receipt) says so, whether the line named its type or only its number; else no such document."""
+        wanted = SETTLES.get(doc.direction)
+        if model in (wanted, OPENING):
+            others = [m for m in (*SETTLES.values(), *RETURNS) if m != wanted]
+            model = next((m for m in others if self.ctx.submitted_document(m, number) is not None), model)
+        if model in (wanted, OPENING) or doc.direction not in SETTLES:
+            return t("source_missing", number=number)
+        return t(f"allocation_other_side.{doc.direction}", number=number, found=self.ctx.model_label(model))
 
     def _request_errors(self, doc: Any) -> list[CellError]:
         """The payment request this payment pays must be approved, the supplier's and unpaid."""

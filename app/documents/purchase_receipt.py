@@ -14,8 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from app.documents.base import DocumentBehaviour, add_done, line_effect
+from app.errors import CellError, ValidationFailed
+from app.i18n import t
 from app.ledger.effects import IN, Effect
 from app.ledger.valuation import Move
+from app.meta.types import plain_decimal
 from app.services.stock.lots import expiry_date
 
 
@@ -26,6 +29,20 @@ class PurchaseReceipt(DocumentBehaviour):
     source_model = "purchase_order"
     done_field = "received_qty"
     over_message = "over_receipt"  # 未收货, not the deliveries' 未发货
+
+    def prepare_lines(
+        self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any, new: list[bool]
+    ) -> list[Any]:
+        """As every document's lines, and no line rejects more than arrived."""
+        errors = super().prepare_lines(session, registry, doc, line_model, lines, row_ref, new)
+        return errors + rejected_beyond_received(lines, row_ref)
+
+    def check(self, doc: Any, lines: list[Any]) -> None:
+        """The batch and serial rules, and no line rejects more than arrived (a draft saved before that rule)."""
+        super().check(doc, lines)
+        errors = rejected_beyond_received(lines)
+        if errors:
+            raise ValidationFailed(errors)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         self._taken = self.take(doc, lines)
@@ -48,3 +65,14 @@ class PurchaseReceipt(DocumentBehaviour):
 
     def after_cancel(self, doc: Any, lines: list[Any]) -> None:
         add_done(self._returned, self.done_field, sign=-1)
+
+
+def rejected_beyond_received(lines: list[Any], row_ref: Any = None) -> list[CellError]:
+    """A cell error for each line that rejects (拒收) more than arrived (到货): 13 rejected of 10 received."""
+    errors = []
+    for index, line in enumerate(lines):
+        received, rejected = getattr(line, "received_qty", None), getattr(line, "rejected_qty", None)
+        if received is not None and rejected is not None and Decimal(rejected) > Decimal(received):
+            text = t("rejected_beyond_received", rejected=plain_decimal(rejected), received=plain_decimal(received))
+            errors.append(CellError(f"lines.{index}.rejected_qty", text, row_ref))
+    return errors

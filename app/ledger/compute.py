@@ -41,7 +41,7 @@ def sums(name: str) -> Callable[[F], F]:
     return mark
 
 
-LINE_MONEY_INPUTS = ("qty", "price", "discount_rate", "tax_rate", "document.prices_include_tax")
+LINE_MONEY_INPUTS = ("qty", "price", "discount_rate", "tax_rate", "carried_amount", "document.prices_include_tax")
 
 
 def _sum(lines: list[dict[str, Any]], name: str) -> Decimal:
@@ -66,26 +66,41 @@ def line_money(values: dict[str, Any]) -> LineMoney | None:
 
     When the document's prices include tax (`values["document"]["prices_include_tax"]`), qty x price
     is the amount with tax and the tax is taken out of it; otherwise it is the amount and the tax is
-    added. Each part is rounded half-up to the cent, so amount + tax = amount with tax exactly."""
+    added. Each part is rounded half-up to the cent, so amount + tax = amount with tax exactly.
+
+    A line pushed down with a carried amount (`carried_amount`: what its source line still had open, qty x
+    price after the discount) takes that as qty x price: its price, rounded to 4 places per base unit, would
+    miss the source's cents (699 x 1.4286 = 998.59 where 998.57 was open). Editing the line drops it."""
     qty, price = values.get("qty"), values.get("price")
     if qty is None or price is None:
         return None
     included = bool((values.get("document") or {}).get("prices_include_tax"))
-    return _line_money(qty, price, values.get("discount_rate") or 0, values.get("tax_rate") or 0, included)
+    carried = values.get("carried_amount")
+    return _line_money(qty, price, values.get("discount_rate") or 0, values.get("tax_rate") or 0, included, carried)
 
 
 @lru_cache(maxsize=4096)
-def _line_money(qty: Any, price: Any, discount_rate: Any, tax_rate: Any, included: bool) -> LineMoney:
+def _line_money(
+    qty: Any, price: Any, discount_rate: Any, tax_rate: Any, included: bool, carried: Any = None
+) -> LineMoney:
     """`line_money` of these values, worked out once for a line's three computed fields (amount, tax, with tax:
     one handler each) and for lines alike. Equal decimals give the same money to the cent, whatever their digits."""
-    base = Decimal(qty) * Decimal(price) * (1 - Decimal(discount_rate))
-    base = base.quantize(CENT, rounding=ROUND_HALF_UP)
+    if carried is not None:
+        base = Decimal(carried).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:
+        base = gross(qty, price, discount_rate)
     rate = Decimal(tax_rate)
     if included:
         tax = (base * rate / (HUNDRED + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
         return LineMoney(base - tax, tax, base)
     tax = (base * rate / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
     return LineMoney(base, tax, base + tax)
+
+
+def gross(qty: Any, price: Any, discount_rate: Any = 0) -> Decimal:
+    """qty x price less the discount, to the cent: a line's money before the tax is split off or added."""
+    base = Decimal(qty) * Decimal(price) * (1 - Decimal(discount_rate or 0))
+    return base.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def price_before_tax(price: Decimal, tax_rate: Decimal | None, prices_include_tax: bool) -> Decimal:

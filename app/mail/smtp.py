@@ -12,7 +12,7 @@ from typing import Any
 
 from app.i18n import t
 from app.mail.message import DeliveryFailed, Email, build
-from app.meta.types import is_address
+from app.meta.types import is_address, is_no_address
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,8 @@ def send_email(
     for address in email.to:
         if not is_address(address):  # refused here, before the server splits it into other recipients
             raise DeliveryFailed(t("mail.bad_address", address=address))
+        if is_no_address(address):  # a user's marked non-address (app.meta.types.no_address)
+            raise DeliveryFailed(t("mail.no_address", address=address))
     pause = settings.backoff
     for attempt in range(1, settings.retries + 1):
         try:

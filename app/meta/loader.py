@@ -507,6 +507,14 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     _check_default_settings(models, settings, out)
     _check_backfills(models, out)
     reports = load_reports(root, models, roles, out)
+    for menu in menus:
+        for link in menu.links:
+            if link.report is not None and link.report not in reports:
+                out.add(
+                    f"{root.name}/menus.yaml",
+                    f"menu link '{link.key}' names missing report '{link.report}'",
+                    hint(link.report, reports),
+                )
     _check_account_scopes(roles, root, out)
     if out.errors:
         return None, out.errors

@@ -209,7 +209,11 @@ def _menu_link(menu: str, raw: Any, rel: str, models: dict[str, ModelSpec], out:
     if not isinstance(roles, list):
         out.add(where, f"menu '{menu}': roles of link '{raw['key']}' must be a list")
         roles = []
-    return MenuLink(raw["key"], raw["href"], label, model, tuple(roles))
+    report = raw.get("report")
+    if report is not None and not isinstance(report, str):
+        out.add(where, f"menu '{menu}': report of link '{raw['key']}' must be a report's name")
+        report = None
+    return MenuLink(raw["key"], raw["href"], label, model, tuple(roles), report)
 
 
 def load_settings(root: Path, out: Collector) -> dict[str, Any]:

@@ -210,6 +210,12 @@ class ModelSpec:
         return tuple(f for f in self.data_fields if f.compute)
 
     @cached_property
+    def figure_inputs(self) -> tuple[FieldSpec, ...]:
+        """Data fields a person enters that carry a figure (a line's price, an allocated amount): not computed, not
+        read-only. A user who may not see one did not choose its value (app/documents/base.py)."""
+        return tuple(f for f in self.data_fields if f.figures and not f.compute and not f.readonly)
+
+    @cached_property
     def stored_fields(self) -> tuple[FieldSpec, ...]:
         """Fields stored in columns of this model's table, system fields too (what an audit snapshot shows)."""
         return tuple(f for f in self.fields if f.type != "lines")
@@ -247,14 +253,16 @@ class RoleSpec:
 class MenuLink:
     """A page in a menu that is not a model's list (补货建议, 系统设置 ...).
 
-    Shown to the roles that may read `model` (of those, only the listed `roles` when it lists any), or, without
-    a model, to the listed `roles` (and admins)."""
+    Shown to the roles that may read `model` (of those, only the listed `roles` when it lists any, and only
+    those whose `reports:` list `report` when it names the report the page runs), or, without a model, to the
+    listed `roles` (and admins)."""
 
     key: str
     href: str
     label: dict[str, str]
     model: str | None = None
     roles: tuple[str, ...] = ()
+    report: str | None = None
 
 
 @dataclass(frozen=True)

@@ -299,6 +299,26 @@ def is_address(text: str) -> bool:
     return bool(_ADDRESS.match(text))
 
 
+# A user account needs a unique, non-empty e-mail (FAB's ab_user.email): a user without an address holds this
+# marked non-address instead. `.invalid` is reserved (RFC 2606): no mail server ever delivers to it.
+NO_ADDRESS_DOMAIN = "no-email.invalid"
+
+
+def no_address(username: str) -> str:
+    """What a user without an e-mail address holds in ab_user.email (unique, and never an address)."""
+    return f"{username}@{NO_ADDRESS_DOMAIN}"
+
+
+def is_no_address(text: str | None) -> bool:
+    """Whether a user's stored e-mail says they have none: empty, or a marked non-address (any `.invalid`)."""
+    return not text or str(text).strip().lower().rstrip(".").endswith(".invalid")
+
+
+def has_address(text: str | None) -> bool:
+    """Whether `text` is an address mail can go to: one address, not a marked non-address."""
+    return not is_no_address(text) and is_address(str(text))
+
+
 # Values that satisfy the patterns metadata uses (month, phone, mobile, email): samples for tests.
 PATTERN_SAMPLES = ("2026-11", "021-88886666", "13800138000", "demo@example.com")
 

@@ -28,9 +28,9 @@ from app.i18n import t
 from app.jobs import JobContext
 from app.mail import Email, RobotMessage
 from app.meta.status import Status
-from app.meta.types import format_decimal
+from app.meta.types import format_decimal, is_no_address
 from app.schedules import store
-from app.schedules.deliver import Outgoing, base_url
+from app.schedules.deliver import Outgoing, base_url, no_address_for
 from app.schedules.kinds import builder
 from app.schedules.notify import notify
 from app.schedules.prefs import get_pref
@@ -260,7 +260,10 @@ def digest_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Out
         this_run = rung_since(session, user_id, alerts, run.created_at)
         subject = t("alerts.subject", title=item.title, count=len(this_run), date=today.isoformat())
         messages.append(Outgoing("bell", username, subject, skipped=not new))
-        if pref.channel == "email" and address:
+        if pref.channel == "email" and is_no_address(address):
+            if this_run:  # something to mail, nowhere to mail it: said in the log, by name
+                messages.append(no_address_for(username, subject))
+        elif pref.channel == "email":
             mail = digest_email(this_run, subject, address) if this_run else None
             messages.append(Outgoing("email", address, subject, email=mail, skipped=not this_run))
         elif pref.channel in ("wecom", "dingtalk") and pref.robot_url:

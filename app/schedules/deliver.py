@@ -44,6 +44,7 @@ class Outgoing:
     secret: str = ""
     skipped: bool = False  # nothing to send (skip when empty): logged as skipped
     skip_status: str = "skipped"  # how a message not sent is logged (dunning: "call", a phone call to make)
+    note: str = ""  # why it was not sent, in words (the log's error column and the run's message)
     partner_id: int | None = None
     after_sent: Callable[[int], None] | None = None  # given the delivery id, in its own transaction
 
@@ -54,6 +55,16 @@ class Outcome:
     skipped: int = 0
     calls: int = 0  # logged as a call to make (dunning without an address): work done, not skipped
     failed: list[str] = field(default_factory=list)
+    unaddressed: list[str] = field(default_factory=list)  # recipients without an address: not sent, and why
+
+
+NO_ADDRESS = "no_address"  # the status of a delivery to a user without an e-mail address
+
+
+def no_address_for(username: str, subject: str) -> Outgoing:
+    """The log line of a user who would get a mail but has no address: not sent, said so by name."""
+    note = t("schedules.no_address", user=username)
+    return Outgoing("email", username, subject, skipped=True, skip_status=NO_ADDRESS, note=note)
 
 
 def base_url() -> str:
@@ -96,13 +107,15 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
             "message_id": stable_id if item.channel == "email" else None,
             "status": item.skip_status if item.skipped else "sending",
             "attempts": before.attempts if before is not None else 0,
-            "error": None,
+            "error": item.note or None,
             "partner_id": item.partner_id,
             "created_at": utcnow(),
         }
         pk = _write(values, before.id if before is not None else None)
-        if item.skipped and item.skip_status == "skipped":
+        if item.skipped and item.skip_status in ("skipped", NO_ADDRESS):
             outcome.skipped += 1
+            if item.skip_status == NO_ADDRESS:
+                outcome.unaddressed.append(item.note)
             continue
         if item.skipped:
             outcome.calls += 1

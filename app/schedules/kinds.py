@@ -12,8 +12,17 @@ from app.errors import NotFound
 from app.extensions import db
 from app.i18n import t, texts_for
 from app.jobs import JobContext, job_kind
+from app.meta.types import is_no_address
 from app.schedules import store
-from app.schedules.deliver import Outcome, Outgoing, error_text, report_email, report_robot, send_all
+from app.schedules.deliver import (
+    Outcome,
+    Outgoing,
+    error_text,
+    no_address_for,
+    report_email,
+    report_robot,
+    send_all,
+)
 from app.schedules.reporting import run_report
 from app.schedules.tables import schedule_run
 from app.services.users.access import access_for
@@ -55,9 +64,11 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
         raise
     nothing_done = not outcome.sent and not outcome.calls and outcome.skipped
     status = "failed" if outcome.failed else ("skipped" if nothing_done else "done")
-    _finish(run_id, status, "\n".join(outcome.failed) or None)
+    _finish(run_id, status, "\n".join(outcome.failed + outcome.unaddressed) or None)
     summary = {"sent": outcome.sent, "calls": outcome.calls, "skipped": outcome.skipped}
     ctx.log(t("schedules.run_summary", failed=len(outcome.failed), **summary))
+    for note in outcome.unaddressed:
+        ctx.log(note)
     if outcome.failed:
         from app.mail import DeliveryFailed
 
@@ -75,8 +86,14 @@ def report_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Out
     subject = _subject(item, run)
     messages: list[Outgoing] = []
     users = ctx.session.execute(select(User).where(User.username.in_(item.recipients))).scalars().all()
+    mailable = []
+    for user in sorted(users, key=lambda u: u.username):
+        if user.active and is_no_address(user.email):
+            messages.append(no_address_for(user.username, subject))
+        elif user.active:
+            mailable.append(user)
     # each reader's Access first: a report's export empties the session (its users with it)
-    readers = [(u.email, access_for(u)) for u in sorted(users, key=lambda u: u.username) if u.active]
+    readers = [(u.email, access_for(u)) for u in mailable]
     for address, access in readers:
         result = run_report(ctx.session, access, item.params)
         empty = item.skip_empty and not result.rows

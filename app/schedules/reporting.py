@@ -26,7 +26,7 @@ from app.services.access.rights import Access
 from app.services.grid.export import export_columns, write_xlsx
 from app.services.grid.rows import View
 from app.services.records.query import Filter
-from app.services.records.serialize import rows_to_json
+from app.services.records.serialize import reader_name, rows_to_json
 
 MAX_ROWS = 50_000
 
@@ -71,7 +71,7 @@ def runner_report(session: Session, access: Access, name: str, raw: dict[str, st
 
     result = run_named(session, access, name, raw)
     buffer = io.BytesIO()
-    report_xlsx(result, buffer, access.username)
+    report_xlsx(result, buffer, reader_name(session, access))
     return ReportResult(
         title=title(result),
         columns=[(c.name, label(c.label, c.name)) for c in result.columns],

@@ -25,10 +25,11 @@ from app.services.money.receivables import (
 )
 from app.services.records.audit_read import recent_audit
 from app.services.records.query import get_row
+from app.services.records.serialize import user_name
 from app.services.records.settings import policies, set_policy
 from app.services.users.accounts import UserError, assign_places, department_code, warehouse_codes
 from app.views.changes import PLATFORM_TABLES, model_label, read_links
-from app.views.labels import role_label, type_label, user_name
+from app.views.labels import role_label, type_label
 from app.web.context import current_access, session
 from reports.views import overdue_customers, partner_account, supplier_scorecard
 

@@ -17,7 +17,7 @@ from app.extensions import db, registry
 from app.i18n import MESSAGES, label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
-from app.services.records.serialize import person_name
+from app.services.records.serialize import user_name
 from app.views.labels import role_label, type_label
 
 QUIET = ("updated_at", "version")  # bookkeeping every update changes
@@ -87,7 +87,7 @@ def _linked(kind: str, target: str, pk: int) -> str:
 
 def _row_text(kind: str, target: str, row: Any) -> str:
     if kind == "user":
-        return person_name(row.first_name, row.last_name) or row.username
+        return user_name(row)
     model = registry().model(target)
     names = [getattr(row, n, None) for n in (model.business_key, model.display) if n and n != "id"]
     return " ".join(dict.fromkeys(str(n) for n in names if n)) or str(row.id)

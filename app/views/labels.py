@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.extensions import registry
 from app.i18n import MESSAGES, label, t
-from app.services.records.serialize import person_name
 
 
 class LazyLabel:
@@ -45,8 +42,3 @@ def role_label(name: str) -> str:
 def type_label(name: str) -> str:
     """A field type's name (text, decimal, link ...) in the reader's language."""
     return t(f"fieldtype.{name}") if f"fieldtype.{name}" in MESSAGES else name
-
-
-def user_name(user: Any) -> str:
-    """What a user is called on pages: their name, or their user name when they have none."""
-    return person_name(user.first_name, user.last_name) or user.username

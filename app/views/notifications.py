@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
@@ -14,6 +14,7 @@ from app.errors import ValidationFailed
 from app.i18n import t
 from app.schedules.notify import mark_read, open_one, recent, unread_count
 from app.schedules.prefs import ALERT_KINDS, CHANNELS, get_pref, save_pref
+from app.views.security_labels import email_text
 from app.web.context import current_access, session, writes_on_get
 
 PAGE_ROWS = 200
@@ -81,4 +82,5 @@ class NotificationsView(BaseView):
             pref=get_pref(session(), user_id),
             kinds=[(kind, t(f"alerts.kind.{kind}")) for kind in ALERT_KINDS],
             channels=[(channel, t(f"alerts.channel.{channel}")) for channel in CHANNELS],
+            email_shown=email_text(g.user.email),
         )

@@ -18,13 +18,13 @@ from flask_appbuilder import BaseView, expose
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from app.errors import ServiceError
+from app.errors import Forbidden, ServiceError
 from app.extensions import registry
 from app.i18n import current_locale, label, t, texts_under
 from app.meta.reports import PRESETS
 from app.meta.status import Status
 from app.services.phone.labels import LABEL_SIZES, label_sheet
-from app.services.phone.stock_lookup import stock_lookup, stock_warehouses
+from app.services.phone.stock_lookup import stock_lookup, stock_warehouses, warehouse_id, work_warehouses
 from app.services.posting.inbox import waiting_for
 from app.services.records.query import base_select, get_row, search_condition
 from app.services.records.serialize import rows_to_json
@@ -57,13 +57,23 @@ def _config(**extra: Any) -> dict[str, Any]:
     return {"user": current_user.id, "csrf_token": generate_csrf(), "texts": texts_under("phone.js.")} | extra
 
 
-def _warehouses() -> list[dict[str, Any]]:
-    access = current_access()
-    if not access.can("warehouse", "read"):
-        return []
-    cls = registry().cls("warehouse")
-    rows = session().execute(base_select(access, registry().model("warehouse")).order_by(cls.code)).scalars()
+def _warehouses(model_key: str) -> list[dict[str, Any]]:
+    """The warehouses the reader works in on `model_key` (their row scope on it: a keeper, their own)."""
+    rows = work_warehouses(session(), current_access(), model_key)
     return [{"id": row.id, "code": row.code, "name": row.name} for row in rows]
+
+
+def _asked_warehouse(model_key: str) -> tuple[int | None, str]:
+    """The warehouse a page was asked for (`?warehouse=<code>`): (its id, ""), or (None, why not) when it is
+    outside the reader's warehouses on `model_key` (the page says so, 403). An unknown code is a 404."""
+    code = request.args.get("warehouse", "").strip()
+    if not code:
+        return None, ""
+    try:
+        return warehouse_id(session(), current_access(), code, model_key), ""
+    except Forbidden as exc:
+        session().rollback()
+        return None, exc.message
 
 
 class PhoneView(BaseView):
@@ -217,13 +227,15 @@ class PhoneView(BaseView):
             for spec in access.visible_fields(model)
             if spec.section == "total"
         ]
+        chosen, refused = _asked_warehouse("sales_order")
         config = _config(
             partner=partner,
             sees_price=sees_price,
             totals=totals,
-            warehouses=_warehouses(),
+            warehouses=_warehouses("sales_order"),
         )
-        return self.render_template("jxc/phone/order.html", config=config, totals=totals)
+        page = self.render_template("jxc/phone/order.html", config=config, totals=totals, chosen=chosen, error=refused)
+        return page, 403 if refused else 200
 
     # -- counting ---------------------------------------------------------------------------------
 
@@ -234,17 +246,20 @@ class PhoneView(BaseView):
         access = current_access()
         access.require("stocktake", "write")
         model, cls = registry().model("stocktake"), registry().cls("stocktake")
-        rows = list(
-            session()
-            .execute(base_select(access, model).where(cls.status == Status.DRAFT).order_by(cls.id.desc()).limit(50))
-            .scalars()
-        )
-        return self.render_template(
+        chosen, refused = _asked_warehouse("stocktake")
+        stmt = base_select(access, model).where(cls.status == Status.DRAFT)
+        if chosen is not None:
+            stmt = stmt.where(cls.warehouse_id == chosen)
+        rows = [] if refused else list(session().execute(stmt.order_by(cls.id.desc()).limit(50)).scalars())
+        page = self.render_template(
             "jxc/phone/counts.html",
             rows=rows_to_json(session(), access, model, rows, columns=["number", "date", "warehouse", "remark"]),
-            warehouses=_warehouses(),
+            warehouses=_warehouses("stocktake"),
+            warehouse=request.args.get("warehouse", ""),
+            error=refused,
             config=_config(),
         )
+        return page, 403 if refused else 200
 
     @expose("/count/<int:pk>")
     @signed_in_page
@@ -263,7 +278,11 @@ class PhoneView(BaseView):
             storage=f"jxc.count.{current_user.id}.{pk}",
         )
         status = Status(row.status).text()
-        return self.render_template("jxc/phone/count.html", doc=data, config=config, status=status)
+        units = []
+        if access.can("unit", "read"):
+            unit = registry().cls("unit")
+            units = list(session().execute(base_select(access, registry().model("unit")).order_by(unit.code)).scalars())
+        return self.render_template("jxc/phone/count.html", doc=data, config=config, status=status, units=units)
 
     # -- labels -----------------------------------------------------------------------------------
 

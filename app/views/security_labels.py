@@ -12,8 +12,9 @@ from flask_appbuilder.security.sqla.models import PermissionView, Role, User
 
 from app.extensions import registry
 from app.i18n import MESSAGES, label, t
+from app.meta.types import is_no_address
 from app.services.access.rights import permission_resource
-from app.services.records.serialize import person_name
+from app.services.records.serialize import user_name
 from app.views.labels import role_label
 
 
@@ -53,6 +54,11 @@ def blank(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def email_text(value: Any) -> str:
+    """A user's e-mail address, or 无邮箱 for a user without one (their marked non-address is not shown)."""
+    return t("user_no_address") if is_no_address(value) else str(value)
+
+
 def roles_text(roles: Any) -> str:
     """A user's roles by their labels."""
     return "、".join(role_label(r.name) for r in roles or [])
@@ -70,6 +76,7 @@ def permissions_text(permissions: Any) -> str:
 
 USER_FORMATTERS = {
     "active": yes_no,
+    "email": email_text,
     "roles": roles_text,
     "groups": names_text,
     "login_count": blank,
@@ -98,5 +105,5 @@ def install_fab_labels() -> None:
     Role.__repr__ = _safely(lambda r: role_label(r.name), lambda r: r.name)  # type: ignore[method-assign]
     PermissionView.__repr__ = _safely(permission_text, lambda pv: f"{pv.permission} on {pv.view_menu}")  # type: ignore[method-assign]
     User.__repr__ = _safely(  # type: ignore[method-assign]
-        lambda u: person_name(u.first_name, u.last_name) or u.username, lambda u: u.username
+        user_name, lambda u: u.username
     )

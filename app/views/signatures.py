@@ -12,7 +12,7 @@ from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.records.audit_read import record_history
-from app.views.labels import user_name
+from app.services.records.serialize import user_name
 
 
 def signatures(session: Session, access: Access, model: ModelSpec, pk: int, data: dict[str, Any]) -> dict[str, str]:

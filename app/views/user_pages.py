@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, g, request, session
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.models import User
@@ -18,13 +18,15 @@ from flask_appbuilder.security.views import UserDBModelView as FabUserDBModelVie
 from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import lazy_gettext
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
-from wtforms import Field, Form, PasswordField, ValidationError
+from wtforms import Field, Form, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo
 
 from app.api.users_api import AUDITED, actor, attribute_changes
 from app.extensions import db
 from app.i18n import t
+from app.meta.types import has_address, is_no_address, no_address
 from app.services.users.accounts import user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import SESSION_KEY, WEB, start_session
@@ -80,6 +82,35 @@ def _password_fields() -> dict[str, Any]:
     }
 
 
+class OneAddressOrNone:
+    """WTForms validator: empty (a user without an address), or one address mail can go to that no other user
+    has (ab_user.email is unique; FAB's own check is on the field this replaces)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        typed = (field.data or "").strip()
+        if not typed:
+            return
+        if not has_address(typed):
+            raise ValidationError(t("schedules.bad_address", address=typed))
+        taken = select(User.id).where(User.email == typed, User.id != getattr(form, "_id", None))
+        if db.session.execute(taken).first() is not None:
+            raise ValidationError(t("user_email_taken", address=typed))
+
+
+def _email_field() -> StringField:
+    return StringField(
+        lazy_gettext("Email"),
+        description=lazy("user_email_optional"),
+        validators=[OneAddressOrNone()],
+        widget=BS3TextFieldWidget(),
+    )
+
+
+def keep_address_or_mark_none(item: Any) -> None:
+    """An empty e-mail on the user forms is a user without an address: the marked non-address is stored."""
+    item.email = (item.email or "").strip() or no_address(item.username)
+
+
 class NewPasswordForm(ResetPasswordForm):
     """An administrator's reset of a user's password."""
 
@@ -124,13 +155,15 @@ class ResetPasswordView(FabResetPasswordView):
 class UserDBModelView(FabUserDBModelView):
     """The user list and forms: policy on the new user's password; every change audited."""
 
-    add_form_extra_fields = _password_fields()
+    add_form_extra_fields = {**_password_fields(), "email": _email_field()}
+    edit_form_extra_fields = {"email": _email_field()}
     formatters_columns = USER_FORMATTERS
     # FAB's date-time and relation search fields use deprecated WTForms APIs (they warn): search by name
     search_columns = ["username", "first_name", "last_name", "email"]
 
     def pre_add(self, item: Any) -> None:
         """Hash the password and audit the new user in the same transaction."""
+        keep_address_or_mark_none(item)
         super().pre_add(item)
         db.session.add(item)
         db.session.flush()
@@ -139,8 +172,15 @@ class UserDBModelView(FabUserDBModelView):
 
     def pre_update(self, item: Any) -> None:
         """Audit what changed; a deactivation ends the user's sessions."""
+        keep_address_or_mark_none(item)
         super().pre_update(item)
         user_changed(db.session, actor(), item.id, "update", attribute_changes(item))
+
+    def prefill_form(self, form: DynamicForm, pk: Any) -> None:
+        """A user without an address shows an empty field (not their marked non-address)."""
+        super().prefill_form(form, pk)
+        if is_no_address(form.email.data):
+            form.email.data = ""
 
     def pre_delete(self, item: Any) -> None:
         """Audit the deletion and end the user's sessions."""

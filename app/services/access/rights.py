@@ -183,6 +183,18 @@ class Access:
         """SQL for the warehouses assigned to the user."""
         return select(user_warehouse.c.warehouse_id).where(user_warehouse.c.user_id == self.user_id)
 
+    def works_in(self, session: Session, model: ModelSpec, warehouse_id: int) -> bool:
+        """May the user work in this warehouse on `model`? Derived from the row scope their roles declare on it:
+        a scope with a `my_warehouses` field (a keeper's stocktakes) admits their own warehouses; no scope, or
+        one that says nothing of warehouses (a salesperson's orders: their customers), admits every one."""
+        if self.scope(model) is None:
+            return True
+        for role in self.roles_on(model):
+            rule = role.row_scope.get(model.key) or {}
+            if "my_warehouses" not in rule.values():
+                return True
+        return warehouse_id in set(session.execute(self.warehouse_ids()).scalars())
+
     def department_user_ids(self) -> Any:
         """SQL for the users of the user's department (none when the user has no department)."""
         department = self.registry.cls("department")
@@ -270,22 +282,27 @@ class Access:
         return None if scope is None else select(cls.id).where(scope)
 
     def may_assign_user(self, session: Session, model: ModelSpec, spec: FieldSpec, user_id: int) -> bool:
-        """May the user put `user_id` in a user field? Not another user in the field their scope is `me` on.
+        """May the user put `user_id` in a user field? See `assignable_users`."""
+        allowed = self.assignable_users(session, model, spec)
+        return allowed is None or user_id in allowed
 
-        Such a row would leave the writer's scope: the other user then reads as unknown, as a user who does
-        not exist does, so nobody learns user names by trying them."""
+    def assignable_users(self, session: Session, model: ModelSpec, spec: FieldSpec) -> set[int | None] | None:
+        """The users the writer may name in a user field (None: anyone). In a field their scope is `me` on, only
+        themselves (and their department's users at the department level), unless a role of theirs reads every
+        row of the model: a salesperson names no other salesperson on an order, even to a customer of theirs
+        whose documents they read whoever sold (`{salesperson: me, partner: visible}`)."""
         if self.is_admin or spec.type != "user":
-            return True
+            return None
         allowed: set[int | None] = set()
         for role in self.roles_on(model):
             rule = role.row_scope.get(model.key) or {}
             level = self.scope_levels.get(role.key, OWN)
-            if rule.get(spec.name) != "me" or len(rule) > 1 or level == ALL:
-                return True  # the row stays visible some other way
+            if rule.get(spec.name) != "me" or level == ALL:
+                return None  # this role names anyone here
             allowed.add(self.user_id)
             if level == DEPARTMENT:
                 allowed |= set(session.execute(self.department_user_ids()).scalars())
-        return user_id in allowed
+        return allowed
 
     # -- rows that are gone -----------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import fnmatch
 from typing import Any
 
 from app.meta.registry import Registry
-from app.meta.spec import MenuLink
+from app.meta.spec import MenuLink, RoleSpec
 from app.services.access.rights import ADMIN_ROLE, permission_resource
 
 # FAB's own pages every signed-in user needs (their profile and password).
@@ -25,12 +25,15 @@ SELF_SERVICE = [
 MANAGER_EXTRA = [("can_read", "Audit")]
 
 
-def _link_shown(link: MenuLink, readable: set[str], role_key: str) -> bool:
+def _link_shown(link: MenuLink, readable: set[str], role: RoleSpec) -> bool:
     """A page serving a model is shown to the roles that may read it (and, when it lists roles, are listed:
-    the overdue list needs the sales side, not just partners); any other page to the roles it lists."""
+    the overdue list needs the sales side, not just partners; when it runs a report, may run it: 补货建议 is not a
+    warehouse keeper's, who reads the orders of their warehouses); any other page to the roles it lists."""
     if link.model is None:
-        return role_key in link.roles
-    return link.model in readable and (not link.roles or role_key in link.roles)
+        return role.key in link.roles
+    if link.report is not None and not role.runs(link.report):
+        return False
+    return link.model in readable and (not link.roles or role.key in link.roles)
 
 
 def wanted_permissions(registry: Registry, role_key: str) -> set[tuple[str, str]]:
@@ -53,7 +56,7 @@ def wanted_permissions(registry: Registry, role_key: str) -> set[tuple[str, str]
             readable.add(model.key)
     for menu in registry.meta.menus:
         shown = [key for key in menu.models if key in readable]
-        shown += [link.key for link in menu.links if _link_shown(link, readable, role_key)]
+        shown += [link.key for link in menu.links if _link_shown(link, readable, role)]
         for key in shown:
             wanted.add(("menu_access", key))
         if shown:

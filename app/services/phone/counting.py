@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, insert, null, select
+from sqlalchemy import func, insert, null, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,6 +62,7 @@ class CountEntry:
     batch: str = ""
     reason: str = ""
     location: str = ""
+    replace: bool = False  # a correction: the count becomes this quantity (what came before is dropped)
 
 
 def parse_locations(text: str | None) -> dict[str, Decimal]:
@@ -89,6 +90,34 @@ def format_locations(places: dict[str, Decimal]) -> str:
 
 
 @dataclass(frozen=True)
+class Count:
+    """One count of a phone's batch: a code, a quantity (1 a scan, or typed) in the item's base unit or the unit
+    named (a unit code or name: 箱), added to the count or (`replace`, a correction) replacing it."""
+
+    code: str
+    qty: Decimal
+    unit: str = ""
+    replace: bool = False
+
+
+QTY_PLACES = 4  # a quantity's decimals (the quantity type's scale)
+
+
+def count_qty(raw: Any, replace: bool = False) -> Decimal | None:
+    """A count's quantity as an exact Decimal: a number, at least 0 for a correction and above 0 otherwise, at
+    most QTY_PLACES decimals and below MAX_QTY; None for anything else (a float is refused: it is not exact)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        return None
+    try:
+        qty = Decimal(str(raw).strip())
+    except InvalidOperation:
+        return None
+    if not qty.is_finite() or qty < 0 or (qty == 0 and not replace) or qty > MAX_QTY:
+        return None
+    return qty if -int(qty.as_tuple().exponent) <= QTY_PLACES else None
+
+
+@dataclass(frozen=True)
 class _Target:
     """What a scanned code counts: an item and how many base units one scan is."""
 
@@ -96,8 +125,9 @@ class _Target:
     ratio: Decimal
 
 
-def parse_batch(body: Any) -> tuple[str, list[tuple[str, Decimal]]]:
-    """The key and the (code, quantity) pairs of a batch body; BadCounts when it is malformed."""
+def parse_batch(body: Any) -> tuple[str, list[Count]]:
+    """The key and the counts of a batch body (`{key, counts: [{code, qty, unit?, set?}]}`); BadCounts when it
+    is malformed."""
     if not isinstance(body, dict):
         raise BadCounts(t("phone.counts_malformed", reason="body"))
     key, counts = body.get("key"), body.get("counts")
@@ -105,20 +135,20 @@ def parse_batch(body: Any) -> tuple[str, list[tuple[str, Decimal]]]:
         raise BadCounts(t("phone.counts_malformed", reason="key"))
     if not isinstance(counts, list) or not counts or len(counts) > MAX_COUNTS:
         raise BadCounts(t("phone.counts_malformed", reason="counts"))
-    pairs: list[tuple[str, Decimal]] = []
+    out: list[Count] = []
     for count in counts:
-        code = count.get("code") if isinstance(count, dict) else None
-        raw = count.get("qty", 1) if isinstance(count, dict) else None
+        if not isinstance(count, dict):
+            raise BadCounts(t("phone.counts_malformed", reason="count"))
+        code, raw, unit, replace = count.get("code"), count.get("qty", 1), count.get("unit") or "", count.get("set")
         if not isinstance(code, str) or not 0 < len(code.strip()) <= 128:
             raise BadCounts(t("phone.counts_malformed", reason="code"))
-        try:
-            qty = Decimal(str(raw)) if isinstance(raw, int | str) and not isinstance(raw, bool) else None
-        except InvalidOperation:
-            qty = None
-        if qty is None or not qty.is_finite() or qty <= 0 or qty > MAX_QTY:
-            raise BadCounts(t("phone.counts_malformed", reason=f"qty {raw!r}"))
-        pairs.append((code.strip(), qty))
-    return key, pairs
+        if not isinstance(unit, str) or len(unit) > 32 or not isinstance(replace, bool | None):
+            raise BadCounts(t("phone.counts_malformed", reason="unit"))
+        qty = count_qty(raw, bool(replace))
+        if qty is None:
+            raise BadCounts(t("phone.count_bad_qty", qty=raw, places=QTY_PLACES))
+        out.append(Count(code.strip(), qty, unit.strip(), bool(replace)))
+    return key, out
 
 
 class Counting:
@@ -132,8 +162,8 @@ class Counting:
 
     def send(self, stocktake_id: int, body: Any) -> dict[str, Any]:
         """Apply a batch once; the recorded answer (with `replayed: true`) for a batch already applied."""
-        key, pairs = parse_batch(body)
-        return self._once(stocktake_id, key, lambda doc: self._apply(doc, pairs))
+        key, counts = parse_batch(body)
+        return self._once(stocktake_id, key, lambda doc: self._apply(doc, counts))
 
     def send_entries(self, stocktake_id: int, key: str, entries: list[CountEntry]) -> dict[str, Any]:
         """Apply counts already resolved to items (an uploaded file's rows) once per key: the same path
@@ -201,8 +231,8 @@ class Counting:
 
     # -- applying -------------------------------------------------------------------------------
 
-    def _apply(self, doc: Any, pairs: list[tuple[str, Decimal]]) -> dict[str, Any]:
-        targets = self._resolve({code for code, _ in pairs})
+    def _apply(self, doc: Any, counts: list[Count]) -> dict[str, Any]:
+        targets = self._resolve({count.code for count in counts})
         item_cls = self.registry.cls("item")
         items = self.session.execute(
             select(item_cls.id, item_cls.unit_id, item_cls.track_batch, item_cls.track_serial).where(
@@ -210,20 +240,53 @@ class Counting:
             )
         ).all()
         tracked = {row.id for row in items if row.track_batch or row.track_serial}
+        ratios = self._unit_ratios(
+            {count.unit for count in counts if count.unit}, {row.id: row.unit_id for row in items}
+        )
         entries: list[CountEntry] = []
         unknown: list[str] = []
         refused: list[dict[str, str]] = []
-        for code, qty in pairs:
-            target = targets.get(code_key(normalise_code(code)))
+        for count in counts:
+            target = targets.get(code_key(normalise_code(count.code)))
             if target is None:
-                unknown.append(code)
+                unknown.append(count.code)
             elif target.item_id in tracked:
-                refused.append({"code": code, "reason": t("phone.count_tracked")})
+                refused.append({"code": count.code, "reason": t("phone.count_tracked")})
+            elif count.unit and (target.item_id, code_key(count.unit)) not in ratios:
+                refused.append({"code": count.code, "reason": t("phone.count_no_such_unit", unit=count.unit)})
             else:
-                entries.append(CountEntry(target.item_id, qty * target.ratio))
+                ratio = ratios[(target.item_id, code_key(count.unit))] if count.unit else target.ratio
+                entries.append(CountEntry(target.item_id, count.qty * ratio, replace=count.replace))
         result = self._apply_entries(doc, entries, refused)
         result["unknown"] = unknown
         return result
+
+    def _unit_ratios(self, units: set[str], base_units: dict[int, Any]) -> dict[tuple[int, str], Decimal]:
+        """(item id, a unit's case-blind code or name) -> base units in one of it, for the units named: the item's
+        base unit (1) and its other units (箱 = 24)."""
+        if not units:
+            return {}
+        unit_cls = self.registry.cls("unit")
+        keys = {code_key(unit) for unit in units}
+        named = self.session.execute(
+            select(unit_cls.id, unit_cls.code, unit_cls.name).where(
+                or_(func.lower(unit_cls.code).in_(keys), func.lower(unit_cls.name).in_(keys))
+            )
+        ).all()
+        by_unit: dict[Any, set[str]] = {}
+        for row in named:
+            by_unit.setdefault(row.id, set()).update(k for k in (code_key(row.code), code_key(row.name)) if k in keys)
+        ratios = {
+            (item_id, key): Decimal(1) for item_id, unit_id in base_units.items() for key in by_unit.get(unit_id, ())
+        }
+        if by_unit and base_units and self.access.can("item_unit", "read"):
+            item_unit = self.registry.cls("item_unit")
+            stmt = base_select(self.access, self.registry.model("item_unit")).where(
+                item_unit.item_id.in_(list(base_units)), item_unit.unit_id.in_(list(by_unit))
+            )
+            for row in self.session.execute(stmt).scalars():
+                ratios.update({(row.item_id, key): Decimal(row.ratio) for key in by_unit[row.unit_id]})
+        return ratios
 
     def _apply_entries(self, doc: Any, entries: list[CountEntry], refused: list[dict[str, str]]) -> dict[str, Any]:
         """Add each entry's quantity to the line of its item and batch (a new line when there is none);
@@ -237,11 +300,15 @@ class Counting:
         saved = self._saved_lines(doc)
         self._records.resolver.preload("item", set(ids) | {line.item_id for line in saved})
         added: dict[tuple[int, str], Decimal] = {}
+        replaced: dict[tuple[int, str], Decimal] = {}  # a correction: the count from there on, before what follows
         reasons: dict[tuple[int, str], str] = {}
         places: dict[tuple[int, str], dict[str, Decimal]] = {}
         for entry in entries:
             slot = (entry.item_id, entry.batch.strip())
-            added[slot] = added.get(slot, Decimal(0)) + entry.qty
+            if entry.replace:
+                replaced[slot], added[slot] = entry.qty, Decimal(0)
+            else:
+                added[slot] = added.get(slot, Decimal(0)) + entry.qty
             if entry.reason:
                 reasons[slot] = entry.reason
             if entry.location.strip():
@@ -259,7 +326,7 @@ class Counting:
                 refused.append({"code": str(line.item_id), "reason": t("phone.count_other_unit")})
                 added.pop(slot)
                 continue
-            total = Decimal(line.counted_qty or 0) + added[slot]
+            total = replaced.get(slot, Decimal(line.counted_qty or 0)) + added[slot]
             values: dict[str, Any] = {"id": line.id, "counted_qty": str(total)}
             if slot in reasons:
                 values["reason"] = reasons[slot]
@@ -270,8 +337,9 @@ class Counting:
                 values["locations"] = format_locations(merged)
             counted[slot] = total
             lines.append(values)
-        for slot, qty in added.items():
+        for slot, more in added.items():
             if slot not in seen:
+                qty = replaced.get(slot, Decimal(0)) + more
                 new = {"item": slot[0], "counted_qty": str(qty), "batch": slot[1] or None}
                 if slot in reasons:
                     new["reason"] = reasons[slot]

@@ -57,30 +57,34 @@ def find_items(session: Session, access: Access, text: str, limit: int = LIMIT) 
     return list(session.execute(base_select(access, model).where(cond).order_by(cls.sku).limit(limit)).scalars())
 
 
-def holds_stock_for(session: Session, access: Access, warehouse: Any) -> bool:
-    """Would the reader see a balance in this warehouse (their row scope on stock; a keeper: their own)?"""
-    return access.allows_values(session, access.registry.model("stock_balance"), {"warehouse": warehouse.id})
+def work_warehouses(session: Session, access: Access, model_key: str) -> list[Any]:
+    """The warehouses the reader may read and work in on `model_key` (their row scope on it: a keeper, their own)."""
+    if not access.can("warehouse", "read"):
+        return []
+    model = access.registry.model(model_key)
+    cls = access.registry.cls("warehouse")
+    rows = session.execute(base_select(access, access.registry.model("warehouse")).order_by(cls.code)).scalars()
+    return [row for row in rows if access.works_in(session, model, row.id)]
 
 
 def stock_warehouses(session: Session, access: Access) -> list[Any]:
     """The warehouses the reader may pick to look stock up in: those they may read whose stock they see."""
-    if not access.can("warehouse", "read") or not access.can("stock_balance", "read"):
+    if not access.can("stock_balance", "read"):
         return []
-    cls = access.registry.cls("warehouse")
-    rows = session.execute(base_select(access, access.registry.model("warehouse")).order_by(cls.code)).scalars()
-    return [row for row in rows if holds_stock_for(session, access, row)]
+    return work_warehouses(session, access, "stock_balance")
 
 
-def warehouse_id(session: Session, access: Access, code: str) -> int:
-    """The id of a warehouse the reader may read, by its code; NotFound otherwise, Forbidden when its stock is
-    outside the reader's warehouses (rather than answering 没有库存 there)."""
+def warehouse_id(session: Session, access: Access, code: str, model_key: str = "stock_balance") -> int:
+    """The id of a warehouse the reader may read, by its code; NotFound otherwise, Forbidden when it is outside
+    the warehouses they work in on `model_key` (rather than answering 没有库存 or an empty list there)."""
     model = access.registry.model("warehouse")
     cls = access.registry.cls("warehouse")
     found = session.execute(base_select(access, model).where(same_code(cls.code, normalise_code(code)))).scalar()
     if found is None:
         raise NotFound(t("not_found"))
-    if not holds_stock_for(session, access, found):
-        raise Forbidden(t("phone.outside_warehouses", warehouse=found.code))
+    if not access.works_in(session, access.registry.model(model_key), found.id):
+        key = "phone.outside_warehouses" if model_key == "stock_balance" else "phone.outside_work_warehouses"
+        raise Forbidden(t(key, warehouse=found.code))
     return int(found.id)
 
 

@@ -626,6 +626,23 @@ class PostingService:
         specs = [model.field(name) for name in fields]
         return all(spec is not None and self.access.can_see(model, spec) for spec in specs)
 
+    def unseen_inputs(self, model_key: str) -> dict[str, str]:
+        """The fields of the document's lines a person enters that carry a figure the user may not see, with their
+        labels (none for a document without lines)."""
+        lines_model = self.registry.model(model_key).lines_model
+        if lines_model is None:
+            return {}
+        model = self.registry.model(lines_model)
+        return {
+            spec.name: label(spec.label, spec.name)
+            for spec in model.figure_inputs
+            if not self.access.can_see(model, spec)
+        }
+
+    def model_label(self, model_key: str) -> str:
+        """The model's name as people read it."""
+        return label(self.registry.model(model_key).label, model_key)
+
     def credit_limit(self, partner_id: int) -> Decimal | None:
         """The customer's credit limit (None: no limit). A customer with one is locked (FOR NO KEY UPDATE,
         which documents naming them do not wait for) until the posting commits: their credit checks run

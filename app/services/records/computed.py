@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, ValueProblem, format_decimal
 from app.services.access.rights import Access
+from app.services.records.resolver import Resolver
 
 MAX_DRAFT_LINES = 1000
 
@@ -282,10 +284,12 @@ def _lines_plan(
     return plan
 
 
-def draft_totals(access: Access, model: ModelSpec, payload: Any) -> dict[str, Any]:
+def draft_totals(session: Any, access: Access, model: ModelSpec, payload: Any) -> dict[str, Any]:
     """What a document being typed comes to, before it is saved: each line's computed fields, the
     document's, and the total line the form shows. Values that do not parse count as empty (the save
-    reports them); links are not looked up (no handler reads them). Only fields the user may see."""
+    reports them). Lines naming an item are prepared as a save prepares them (the document's `prepare_lines`:
+    a blank tax rate takes the item's, the unit its ratio); the header's links are not looked up (no handler
+    reads them). Only fields the user may see."""
     registry = access.registry
     line_model = registry.model(model.lines_model or "")
     raw_lines = payload.get("lines") if isinstance(payload, dict) else None
@@ -294,7 +298,9 @@ def draft_totals(access: Access, model: ModelSpec, payload: Any) -> dict[str, An
     if len(raw_lines) > MAX_DRAFT_LINES:
         raise ValidationFailed([CellError("lines", t("batch_too_big", max=MAX_DRAFT_LINES))])
     values = _draft_values(access, model, payload)
-    lines = [_draft_values(access, line_model, line) for line in raw_lines]
+    resolver = Resolver(session, access)
+    lines = [_draft_values(access, line_model, line, resolver) for line in raw_lines]
+    _prepare_draft_lines(session, access, model, line_model, values, lines)
     compute_fields(registry, model, values, lines)
     return {
         "lines": [_computed_json(access, line_model, line) for line in lines],
@@ -303,17 +309,37 @@ def draft_totals(access: Access, model: ModelSpec, payload: Any) -> dict[str, An
     }
 
 
-def _draft_values(access: Access, model: ModelSpec, raw: Any) -> dict[str, Any]:
-    """The values of one draft row as a save would parse them; a value that does not parse is None."""
+def _draft_values(access: Access, model: ModelSpec, raw: Any, resolver: Resolver | None = None) -> dict[str, Any]:
+    """The values of one draft row as a save would parse them; a value that does not parse is None. Links are
+    looked up only with a `resolver` (a line's item and unit)."""
     raw = raw if isinstance(raw, dict) else {}
     values: dict[str, Any] = {}
     for spec in model.data_fields:
         values[spec.name] = None
-        if spec.compute or spec.is_link or not access.can_see(model, spec):
+        if spec.compute or (spec.is_link and resolver is None) or not access.can_see(model, spec):
             continue
         with suppress(ValueProblem):
-            values[spec.name] = FIELD_TYPES[spec.type].parse(spec, raw.get(spec.name))
+            values[spec.name] = FIELD_TYPES[spec.type].parse(spec, raw.get(spec.name), resolver)
     return values
+
+
+def _prepare_draft_lines(
+    session: Any, access: Access, model: ModelSpec, line_model: ModelSpec, header: dict[str, Any], lines: list[Any]
+) -> None:
+    """The lines naming an item, as the save prepares them (one code path: the document's `prepare_lines`), read
+    back into their values. Nothing is written: the objects are plain, and a refused unit is the save's to say."""
+    named = [values for values in lines if values.get("item") is not None]
+    if not named:
+        return
+    specs = [spec for spec in line_model.data_fields if not spec.compute]
+    rows = [SimpleNamespace(**{spec.column: values.get(spec.name) for spec in specs}) for values in named]
+    doc = SimpleNamespace(**{spec.column: header.get(spec.name) for spec in model.data_fields})
+    behaviour = access.registry.behaviour(model.key)
+    behaviour.prepare_lines(session, access.registry, doc, line_model, rows, None, [True] * len(rows))
+    for values, row in zip(named, rows, strict=True):
+        for spec in specs:
+            if access.can_see(line_model, spec):
+                values[spec.name] = getattr(row, spec.column)
 
 
 def _computed_json(access: Access, model: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:

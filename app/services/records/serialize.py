@@ -28,6 +28,17 @@ def person_name(first: str | None, last: str | None) -> str:
     return "".join(p.strip() for p in (first or "", last or "") if p.strip() not in ("", "-"))
 
 
+def user_name(user: Any) -> str:
+    """What a user is called on pages and prints: their name, or their user name when they have none."""
+    return person_name(user.first_name, user.last_name) or user.username
+
+
+def reader_name(session: Session, access: Access) -> str:
+    """The reader's name as pages show it (制表人 on a report file): their user name when they have none."""
+    user = session.get(User, access.user_id) if access.user_id else None
+    return user_name(user) if user is not None else access.username
+
+
 def _label_columns(access: Access, spec: FieldSpec) -> tuple[Any, Any, Any, Any]:
     """(id, key, name, second name part) columns of the rows a link field points at."""
     return _label_shape(access, spec)[0]

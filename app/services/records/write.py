@@ -24,7 +24,7 @@ from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
-from app.services.access.rights import Access
+from app.services.access.rights import DEPARTMENT, Access
 from app.services.records.audit import (
     Encoded,
     audit_change,
@@ -49,7 +49,7 @@ from app.services.records.computed import (
 from app.services.records.deletions import note_deleted
 from app.services.records.numbering import next_number
 from app.services.records.owners import note_new_owner, owner_of
-from app.services.records.query import base_select, get_row
+from app.services.records.query import base_select, field_label, get_row
 from app.services.records.resolver import Resolver
 from app.services.records.rules import after_create, check_change, check_creates, check_delete
 from app.services.records.serialize import snapshot, snapshot_columns, snapshot_many
@@ -106,10 +106,19 @@ class RecordService:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def create(self, model_key: str, payload: dict[str, Any], row_ref: Any = None) -> Any:
-        """Insert a row (and its lines); ValidationFailed lists every bad value."""
+    def create(
+        self, model_key: str, payload: dict[str, Any], row_ref: Any = None, carried: list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Insert a row (and its lines); ValidationFailed lists every bad value.
+
+        `carried`: per line, values the code takes from a source line (下推: its price) that the user may not see
+        and so could not have typed; they are stored as given, the user's payload never sets them."""
         model = self._writable_model(model_key, "write")
         values, lines, errors = self._parse_payload(model, payload, None, row_ref)
+        if carried and lines is not None:
+            line_model = self.registry.model(model.lines_model or "")
+            for line_values, extra in zip(lines, carried, strict=True):
+                line_values.update({k: self.parse_value(line_model.field(k), v) for k, v in extra.items()})  # type: ignore[arg-type]
         self._apply_defaults(model, values)
         self._fill_own_scope(model, values)
         bad = {e.field for e in errors}
@@ -753,12 +762,24 @@ class RecordService:
                 try:
                     values[name] = self.parse_value(spec, raw)
                 except ValueProblem as exc:
-                    errors.append(CellError(where, str(exc), row_ref))
+                    errors.append(CellError(where, self._only_own_user(model, spec, raw) or str(exc), row_ref))
                     continue
             if values[name] is not None and not self.access.may_assign_user(self.session, model, spec, values[name]):
-                shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
-                errors.append(CellError(where, t("user_missing", value=shown), row_ref))
+                errors.append(CellError(where, self._only_own_user(model, spec, raw) or "", row_ref))
         return values, lines, errors
+
+    def _only_own_user(self, model: ModelSpec, spec: FieldSpec, raw: Any) -> str | None:
+        """Why a user field refuses a user, when the writer may name only themselves there (a salesperson on an
+        order): said alike for another user and for a name nobody has, so nobody learns user names by trying."""
+        if spec.type != "user" or self.access.assignable_users(self.session, model, spec) is None:
+            return None
+        shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
+        department = DEPARTMENT in self.access.scope_levels.values()
+        return t(
+            "own_user_or_department_only" if department else "own_user_only",
+            field=field_label(model, spec.name),
+            value=shown,
+        )
 
     def _kept_as_typed(self, model: ModelSpec, names: tuple[str, ...], creating: bool) -> bool:
         """Whether typed values of these fields are stored as they are, with no error: the user may write each

@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from app.clock import utcnow
 from app.extensions import db
-from app.meta.types import is_address
+from app.meta.types import has_address, no_address
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
 from app.services.users.passwords import password_problems
@@ -157,9 +157,9 @@ def create_user(
         raise UserError(f"unknown role '{role}'; roles: {', '.join(sorted(roles))}")
     if session.execute(select(User.id).where(User.username == username)).first() is not None:
         raise UserError(f"user '{username}' already exists")
-    if email and not is_address(email):
+    if email and not has_address(email):
         raise UserError(f"'{email}' is not one e-mail address")
-    email = email or f"{username}@jxc.local"
+    email = email or no_address(username)
     if session.execute(select(User.id).where(User.email == email)).first() is not None:
         raise UserError(f"the email '{email}' is already used")
     check_password_policy(password, username)

@@ -1,8 +1,11 @@
 // Counting a stocktake on the phone. A scanner gun types the code and Enter into the focused scan field;
-// each scan adds 1 to that code's count, and the field is empty and focused for the next one. Counts are
-// kept in localStorage until sent; sending freezes them into a batch with a key of its own, which is sent
-// (again after a lost answer) until the server has it: the server applies a key once and answers a second
-// send with the first answer, so a batch is never counted twice.
+// each scan adds 1 to that code's count, and the field is empty and focused for the next one. A quantity can
+// be typed too (in a unit of the item: 2 箱 is 48 when a box holds 24), or the count corrected (set to the
+// number typed); a typed quantity is checked here and said wrong next to its field, and sent as the decimal
+// text typed (the server adds exact decimals). Counts are kept in localStorage until sent; sending freezes them
+// (oldest first: a correction then a scan is a correction plus one) into a batch with a key of its own, which
+// is sent (again after a lost answer) until the server has it: the server applies a key once and answers a
+// second send with the first answer, so a batch is never counted twice.
 (function () {
   'use strict';
 
@@ -12,7 +15,13 @@
   var list = document.getElementById('ph-pending');
   var message = document.getElementById('ph-msg');
   var sendButton = document.getElementById('ph-send');
+  var qtyField = document.getElementById('ph-count-qty');
+  var unitField = document.getElementById('ph-count-unit');
+  var setField = document.getElementById('ph-count-set');
+  var qtyError = document.getElementById('ph-qty-error');
   var sending = false;
+  var PLACES = 4; // a quantity's decimals, as the server takes them
+  var MAX_QTY = 1000000000;
 
   function load() {
     try {
@@ -32,19 +41,47 @@
     return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
   }
 
-  function add(code, qty) {
+  // The typed quantity as the text the server takes ({qty}), or what is wrong with it ({error}).
+  function typedQty(text, replace) {
+    if (/^\s*-/.test(text)) { return { error: P.text('qty_negative') }; }
+    var match = /^(\d+)(?:\.(\d+))?$/.exec(text);
+    if (!match) { return { error: P.text('qty_not_number') }; }
+    if (match[2] && match[2].length > PLACES) { return { error: P.text('qty_places', { places: PLACES }) }; }
+    if (match[1].replace(/^0+/, '').length > 10 || Number(text) > MAX_QTY) { return { error: P.text('qty_too_big') }; }
+    if (!replace && !/[1-9]/.test(text)) { return { error: P.text('qty_zero') }; }
+    return { qty: text };
+  }
+
+  function isWhole(count) { return !count.set && /^\d+$/.test(count.qty); }
+
+  // A count on top of the pending ones. One more of a code (a scan) goes onto that code's newest count when it
+  // is a whole number in the same unit and not a correction; anything else is a count of its own.
+  function add(code, qty, unit, replace, onePiece) {
     code = code.trim();
     if (!code) { return; }
     var found = state.pending.filter(function (c) { return c.code === code; })[0];
-    if (found) {
-      found.qty = String(Number(found.qty) + qty);
+    if (onePiece && found && isWhole(found) && (found.unit || '') === unit) {
+      found.qty = String(Number(found.qty) + 1);
       state.pending.splice(state.pending.indexOf(found), 1);
     } else {
-      found = { code: code, qty: String(qty) };
+      found = { code: code, qty: qty };
+      if (unit) { found.unit = unit; }
+      if (replace) { found.set = true; }
     }
     state.pending.unshift(found); // the last scanned on top
     save();
     render();
+  }
+
+  function unitName(code) {
+    var option = Array.prototype.filter.call(unitField.options, function (o) { return o.value === code; })[0];
+    return option ? option.textContent : code;
+  }
+
+  function fieldError(words) {
+    qtyError.textContent = words;
+    qtyError.hidden = !words;
+    qtyField.setAttribute('aria-invalid', words ? 'true' : 'false');
   }
 
   function render() {
@@ -62,10 +99,10 @@
     li.className = 'ph-line' + (frozen ? ' ph-frozen' : '');
     li.setAttribute('data-code', count.code);
     var name = document.createElement('span');
-    name.textContent = count.code + (frozen ? ' · ' + P.text('sending') : '');
+    name.textContent = count.code + (count.set ? ' · ' + P.text('set_to') : '') + (frozen ? ' · ' + P.text('sending') : '');
     var qty = document.createElement('strong');
     qty.className = 'ph-qty';
-    qty.textContent = count.qty;
+    qty.textContent = count.qty + (count.unit ? ' ' + unitName(count.unit) : '');
     li.appendChild(name);
     li.appendChild(qty);
     if (!frozen) {
@@ -73,9 +110,9 @@
       minus.type = 'button';
       minus.className = 'ph-x';
       minus.textContent = '−';
-      minus.setAttribute('aria-label', P.text('less'));
+      minus.setAttribute('aria-label', P.text(isWhole(count) ? 'less' : 'remove'));
       minus.addEventListener('click', function () {
-        count.qty = String(Number(count.qty) - 1);
+        count.qty = isWhole(count) ? String(Number(count.qty) - 1) : '0'; // a typed count goes as a whole
         if (Number(count.qty) <= 0) { state.pending.splice(state.pending.indexOf(count), 1); }
         save();
         render();
@@ -118,7 +155,7 @@
     if (sending) { return; }
     if (!state.batch) {
       if (!state.pending.length) { return; }
-      state.batch = { key: newKey(), counts: state.pending };
+      state.batch = { key: newKey(), counts: state.pending.slice().reverse() }; // oldest first
       state.pending = [];
       save();
     }
@@ -149,11 +186,44 @@
     });
   }
 
-  document.getElementById('ph-scan-form').addEventListener('submit', function (event) {
-    event.preventDefault();
-    add(scan.value, 1);
+  // Enter in the scan field (a scanner's) or in the quantity field: the count goes onto the pending ones
+  function enterCount() {
+    var typed = qtyField.value.trim();
+    var replace = setField.checked;
+    if (!scan.value.trim()) {
+      if (typed || replace) { fieldError(P.text('code_first')); }
+      scan.focus();
+      return;
+    }
+    if (typed || replace) {
+      var checked = typedQty(typed, replace);
+      if (checked.error) { // said next to the field; the code stays for another try
+        fieldError(checked.error);
+        qtyField.focus();
+        return;
+      }
+      add(scan.value, checked.qty, unitField.value, replace, false);
+      qtyField.value = '';
+      setField.checked = false;
+    } else {
+      add(scan.value, '1', unitField.value, false, true);
+    }
+    fieldError('');
     scan.value = '';
     scan.focus();
+  }
+
+  document.getElementById('ph-scan-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    enterCount();
+  });
+  [scan, qtyField].forEach(function (field) { // two text fields: the browser no longer submits on Enter itself
+    field.addEventListener('keydown', function (event) {
+      if (event.key === 'Enter' && !event.isComposing) {
+        event.preventDefault();
+        enterCount();
+      }
+    });
   });
   sendButton.addEventListener('click', function () {
     send();
@@ -194,7 +264,7 @@
       if (code === last && now - lastAt < 1500) { return; } // one code held in view is one scan
       last = code;
       lastAt = now;
-      add(code, 1);
+      add(code, '1', unitField.value, false, true);
       if (navigator.vibrate) { navigator.vibrate(60); }
     }).then(function (c) { controls = c; }, function (error) {
       box.hidden = true;
