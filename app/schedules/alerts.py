@@ -60,7 +60,8 @@ def stock_alerts(session: Session, access: Access) -> list[Alert]:
     who may order (they show both), else to the item's stock (a warehouse keeper, a salesperson)."""
     if not (access.can("item", "read") and access.can("stock_balance", "read")):
         return []
-    orders = access.can("purchase_order", "read")
+    reorder = access.registry.meta.reports.get("reorder")  # 补货建议 is that report, shown to who may run it
+    orders = access.can("purchase_order", "read") and reorder is not None and access.may_run(reorder)
     found = []
     for p in positions(session, access):
         link = "/reorder/" if orders else f"/phone/stock?{urlencode({'q': p.sku})}"
