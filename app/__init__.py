@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_appbuilder.security.sqla.models import User
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from app.collab.forget import install_forget
     from app.collab.owner_bell import install_owner_bell
     from app.config import build_config
     from app.extensions import csrf, db, install_idle_ping, install_lazy_begin, install_sqlite_behaviour
@@ -67,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_fault_pages(app)  # the database out of reach: 503, not the 500 of an unexpected error
     install_jobs(app)
     install_owner_bell()
+    install_forget()
     if app.config.get("JXC_EMBEDDED_CRON"):
         from app.schedules.cron import EmbeddedScheduler
 

@@ -317,6 +317,37 @@ def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, ap
     assert expected["approval"] not in warehouse and warehouse <= set(seen)  # never more than the admin sees
 
 
+def test_budget_alerts_leave_out_the_figures_the_reader_may_not_see(app, admin_api, api_as):
+    """A purchaser under 价格屏蔽 reads budgets and orders but no purchase figure: the alert says which budget,
+    not what was spent of how much (as the order's own warning does)."""
+    from app.extensions import db
+    from app.schedules.alerts import budget_alerts
+    from app.services.users.access import access_for
+
+    api_as("purchaser")
+    code = unique("BH")
+    category = admin_api.post("/api/v1/category/", json={"code": code, "name": f"预算 {code}"}).get_json()["id"]
+    budgeted = new_item(admin_api, category=category)
+    answer = admin_api.post("/api/v1/budget/", json={"period": "2026-12", "category": category, "amount": "100"})
+    assert answer.status_code == 201, answer.get_json()
+    order = [{"item": budgeted, "qty": "1", "price": "85"}]
+    post(admin_api, "purchase_order", order, date="2026-12-01", warehouse="WH01")
+    seen = {}
+    for hidden in ([], ["purchaser"]):
+        assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": hidden}).status_code == 200
+        try:
+            with app.app_context():
+                purchaser = access_for(app.appbuilder.sm.find_user(username="u_purchaser"))
+                (seen[bool(hidden)],) = [
+                    a.text for a in budget_alerts(db.session, purchaser, dt.date(2026, 12, 1)) if code in a.text
+                ]
+                db.session.remove()
+        finally:
+            admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})
+    assert "85.00" in seen[False] and "100.00" in seen[False]
+    assert seen[True] == f"「预算 {code}」本月采购已达预算的 80%"
+
+
 def test_a_digest_chosen_by_mail_of_a_user_without_an_address_is_logged_not_sent(app, admin_api, smtp, monkeypatch):
     """A keeper without an e-mail who chose the digest by mail: their bell rings, the mail is not sent, and the
     run's log says who and why."""

@@ -397,6 +397,25 @@ def test_pages_push_down_pick_and_close(app, admin_api, login_as):
     assert "jxc-flow-follow-ons" in shown and draft["number"] in shown  # the order lists its follow-on draft
 
 
+def test_the_inbox_shows_an_amount_only_to_who_sees_it(app, admin_api, api_as):
+    """价格屏蔽 on the manager: what waits for their approval is listed without its amount (a purchase figure)."""
+    clerk, manager = api_as("clerk"), api_as("manager")
+    lines = [{"item": new_item(admin_api), "qty": "2", "price": "3"}]
+    made = clerk.post("/api/v1/purchase_request/", json={"date": "2026-11-25", "warehouse": "WH01", "lines": lines})
+    assert made.status_code == 201, made.get_json()
+    request = made.get_json()["result"]
+    assert clerk.post(f"/api/v1/purchase_request/{request['id']}/submit").status_code == 200
+    amounts = {}
+    for hidden in ([], ["manager"]):
+        assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": hidden}).status_code == 200
+        try:
+            waiting = manager.get("/api/v1/inbox/").get_json()["result"]
+        finally:
+            admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []})
+        (amounts[bool(hidden)],) = [d["amount"] for d in waiting if d["number"] == request["number"]]
+    assert amounts == {False: "6.00", True: None}
+
+
 def test_the_inbox_holds_what_waits_for_my_step(app, admin_api, api_as):
     clerk, manager = api_as("clerk"), api_as("manager")
     sku = new_item(admin_api)

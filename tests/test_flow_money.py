@@ -246,3 +246,17 @@ def test_a_payment_request_from_two_receipts_approved_and_paid(app, admin_api, a
     assert admin_api.post(f"/api/v1/payment/{payment['id']}/cancel").status_code == 200
     unpaid = admin_api.get(f"/api/v1/payment_request/{draft['id']}").get_json()["result"]
     assert (unpaid["pay_status"], unpaid["payment_number"]) == ("unpaid", None)
+
+
+def test_a_receipt_settled_by_a_payment_line_without_its_type_is_not_cancelled(admin_api):
+    """A payment line may name a document by number alone (源单类型 blank: the payment's side's document, as the
+    allocations count it); that payment still settles the receipt, so the receipt is not cancelled under it."""
+    supplier, supplier_id = new_partner(admin_api, "supplier")
+    (receipt,) = _receipts(admin_api, supplier, new_item(admin_api), ["100"])
+    lines = [{"source_number": receipt["number"], "allocated_amount": "30"}]
+    paid = post(admin_api, "payment", lines, direction="payment", partner=supplier, account="A001", amount="30")
+    assert _open(admin_api, supplier_id)["result"][0]["paid"] == "30.00"
+    refused = admin_api.post(f"/api/v1/purchase_receipt/{receipt['id']}/cancel")
+    assert refused.status_code == 422 and paid["number"] in _messages(refused)
+    follow_ons = admin_api.get(f"/api/v1/purchase_receipt/{receipt['id']}/flow").get_json()["result"]["follow_ons"]
+    assert paid["number"] in [f["number"] for f in follow_ons]

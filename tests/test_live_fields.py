@@ -139,6 +139,14 @@ BAD_SPECS = {
     "missing_label": ({"label": None}, "label", "标签"),
     "label_without_english": ({"label": {"zh": "产地"}}, "label", "英文"),
     "bad_name": ({"name": "Bad Name"}, "name", "Bad Name"),
+    "name_too_long": ({"name": "a" * 41}, "name", "最多 40 个字符"),
+    "side_on_a_model_without_sides": ({"type": "money", "figure": "side"}, "figure", "按往来方向"),
+    # purchasers write items and see no sale figure: they could save no item without it
+    "required_where_a_writer_may_not_see_it": (
+        {"type": "money", "figure": "sale", "required": True},
+        "required",
+        "purchaser",
+    ),
     "lines_type": ({"type": "lines"}, "type", "lines"),
     "bad_default": ({"type": "integer", "default": "many"}, "default", "many"),
     "select_without_options": ({"type": "select"}, "options", "选项"),
@@ -374,3 +382,41 @@ def test_names_reserved_by_sqlalchemy_are_refused(two_servers, reserved):
     assert "name" in body["message"], body
     status, after = a.get("/api/v1/meta/models")
     assert after["version"] == before["version"]
+
+
+def test_a_link_and_a_user_field_are_added_live(app, admin_api):
+    """SQLite takes a foreign key only inside ADD COLUMN (Alembic's separate ALTER of the constraint was a 500)."""
+    customer, buyer = field_name("cust"), field_name("buyer")
+    add_field(
+        admin_api, {"name": customer, "type": "link", "to": "partner", "label": {"zh": "首选客户", "en": "Customer"}}
+    )
+    add_field(admin_api, {"name": buyer, "type": "user", "label": {"zh": "采购负责人", "en": "Buyer"}})
+    assert {f"{customer}_id", f"{buyer}_id"} <= item_columns(app)
+    partner = admin_api.post("/api/v1/partner/", json={"code": unique("LP"), "name": "首选客户", "kind": "customer"})
+    assert partner.status_code == 201, partner.get_json()
+    key = partner.get_json()["result"]["code"]
+    item = first_item(admin_api)
+    changed = admin_api.put(
+        f"/api/v1/item/{item['id']}", json={customer: key, buyer: "admin", "version": item["version"]}
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert (
+        changed.get_json()["result"][customer]["key"] == key and changed.get_json()["result"][buyer]["key"] == "admin"
+    )
+    assert admin_api.delete(f"/api/v1/partner/{partner.get_json()['id']}").status_code == 422  # still linked: in use
+
+
+def test_two_long_unique_fields_get_an_index_each(app, admin_api):
+    """Index names are cut to PostgreSQL's 63 characters: two long names alike to there got one name, and the
+    second field's unique index was silently not made."""
+    from app.extensions import db
+    from app.meta.schema import index_names
+
+    stem = field_name("u") + "x" * 40
+    names = [f"{stem[:38]}{end}" for end in ("aa", "bb")]
+    for name in names:
+        spec = {"name": name, "type": "text", "unique": True, "label": {"zh": "合同号", "en": "Contract"}}
+        assert admin_api.post("/api/v1/meta/purchase_request_line/fields", json=spec).status_code == 201
+    with app.app_context(), db.engine.connect() as conn:
+        found = index_names(conn, "purchase_request_line")
+    assert len([n for n in found if n.startswith(f"uq_purchase_request_line_{stem[:20]}")]) == 2

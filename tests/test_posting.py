@@ -572,6 +572,31 @@ def test_purchase_budget_warns_at_80_percent_and_needs_approval_past_100(app, ad
     assert approved["result"]["status"] == "submitted"
 
 
+def test_what_an_order_closed_gives_its_budget_back(app, admin_api):
+    """关闭: the rest of an order never comes, so it no longer counts against the month's budget (as a cancel)."""
+    code = f"B{new_item(admin_api)[1:7]}"
+    assert admin_api.post("/api/v1/category/", json={"code": code, "name": f"预算{code}"}).status_code == 201
+    budget = {"period": "2026-04", "category": code, "amount": "100"}
+    assert admin_api.post("/api/v1/budget/", json=budget).status_code == 201
+    sku = new_item(admin_api, category=code)
+
+    def order(qty):
+        doc = document(
+            admin_api, "purchase_order", [{"item": sku, "qty": qty, "price": "2"}], warehouse="WH01", date="2026-04-10"
+        )
+        return admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").get_json()
+
+    first = order("40")  # 80.00 of 100.00
+    assert first["result"]["status"] == "submitted" and "80.00 / 100.00" in first["warnings"][0]
+    lines = [{"item": sku, "qty": "10", "price": "2"}]
+    receipt = document(admin_api, "purchase_receipt", lines, warehouse="WH01", source_number=first["result"]["number"])
+    assert admin_api.post(f"/api/v1/purchase_receipt/{receipt['id']}/submit").status_code == 200
+    closed = admin_api.post(f"/api/v1/purchase_order/{first['id']}/close")  # 30 of 40 never come: 20.00 spent
+    assert closed.status_code == 200, closed.get_json()
+    second = order("35")  # 20.00 + 70.00: within the budget, no manager needed
+    assert second["result"]["status"] == "submitted" and "90.00 / 100.00" in second["warnings"][0]
+
+
 def test_payment_allocations_settle_named_documents(app, admin_api):
     import datetime as dt
 

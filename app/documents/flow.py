@@ -16,6 +16,7 @@ from sqlalchemy import and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.documents.base import open_qty
+from app.documents.payment import OPENING
 from app.errors import CellError, ValidationFailed
 from app.i18n import label, t
 from app.ledger.compute import CENT, ZERO, gross
@@ -77,7 +78,7 @@ def live_follow_ons(session: Session, registry: Any, model_key: str, doc: Any) -
         stmt = (
             select(pay.number)
             .join(line, line.parent_id == pay.id)
-            .where(pay.status.in_(LIVE), line.source_model == model_key, line.source_number == doc.number)
+            .where(pay.status.in_(LIVE), _names(line, model_key), line.source_number == doc.number)
             .distinct()
         )
         numbers += session.scalars(stmt.order_by(pay.number)).all()
@@ -93,6 +94,13 @@ def _settling_models(registry: Any, model_key: str) -> list[str]:
     if model_key == REQUESTED and REQUEST in registry.meta.models:
         found.append(REQUEST)
     return found
+
+
+def _names(line: Any, model_key: str) -> Any:
+    """A money line names a `model_key` document by its type, or with no type given any document but an opening
+    balance (a payment's own side's: allocations are counted so, `receivables.allocated_to`)."""
+    named = line.source_model == model_key
+    return named if model_key == OPENING else named | line.source_model.is_(None)
 
 
 def _settled_models(registry: Any) -> set[str]:
@@ -146,7 +154,7 @@ def flow_of(session: Session, access: Access, model_key: str, doc: Any) -> dict[
         follow_ons += [doc_ref(registry, target, row) for row in _readable(session, access, target, ids).values()]
     for settling in _settling_models(registry, model_key):
         cls, line = registry.cls(settling), registry.cls(f"{settling}_line")
-        named = select(line.parent_id).where(line.source_model == model_key, line.source_number == doc.number)
+        named = select(line.parent_id).where(_names(line, model_key), line.source_number == doc.number)
         ids = set(session.scalars(select(cls.id).where(cls.id.in_(named))))
         follow_ons += [doc_ref(registry, settling, row) for row in _readable(session, access, settling, ids).values()]
     if model_key == REQUEST and "payment" in registry.meta.models:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, func, null
@@ -10,6 +11,8 @@ from sqlalchemy.orm import relationship
 
 from app.meta.spec import FieldSpec, Metadata, ModelSpec
 from app.meta.types import FIELD_TYPES
+
+MAX_NAME = 63  # PostgreSQL's identifiers
 
 
 def make_column(spec: FieldSpec) -> Column[Any]:
@@ -24,20 +27,28 @@ def make_column(spec: FieldSpec) -> Column[Any]:
     return Column(spec.column, ftype.column_type(spec), nullable=True)
 
 
+def index_name(name: str) -> str:
+    """An index's name within PostgreSQL's 63 characters: a longer one is cut and ends with a hash of the whole,
+    so two long fields that differ only at the end do not get one name (the second index was skipped)."""
+    if len(name) <= MAX_NAME:
+        return name
+    return f"{name[: MAX_NAME - 9]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+
+
 def index_for(table: str, spec: FieldSpec) -> Index | None:
     """The index a field needs: unique, requested, or on a link column."""
     if spec.unique:
-        return Index(f"uq_{table}_{spec.column}"[:63], spec.column, unique=True)
+        return Index(index_name(f"uq_{table}_{spec.column}"), spec.column, unique=True)
     if spec.index or spec.is_link:
         if spec.system and spec.is_link:
             return None
-        return Index(f"ix_{table}_{spec.column}"[:63], spec.column)
+        return Index(index_name(f"ix_{table}_{spec.column}"), spec.column)
     return None
 
 
 def code_index_name(table: str, column: str) -> str:
     """The name of a code field's index of its lower-cased value."""
-    return f"ix_{table}_{column}_key"[:63]
+    return index_name(f"ix_{table}_{column}_key")
 
 
 def code_index_for(table: str, spec: FieldSpec, column: Column[Any]) -> Index | None:
@@ -53,7 +64,7 @@ def search_index_for(table: str, spec: FieldSpec) -> Index | None:
     if not spec.search_index:
         return None
     return Index(
-        f"ix_{table}_{spec.column}_trgm"[:63],
+        index_name(f"ix_{table}_{spec.column}_trgm"),
         spec.column,
         postgresql_using="gin",
         postgresql_ops={spec.column: "gin_trgm_ops"},
@@ -67,7 +78,7 @@ def characters(value: Any) -> Any:
 
 def grams_index_name(table: str, column: str) -> str:
     """The name of a field's index of characters."""
-    return f"ix_{table}_{column}_chars"[:63]
+    return index_name(f"ix_{table}_{column}_chars")
 
 
 def has_grams_index(spec: FieldSpec) -> bool:
@@ -115,10 +126,10 @@ def _build_class(model: ModelSpec, base: type, meta: Metadata) -> type:
         indexes.extend(i for i in found if i is not None)
     for group in model.unique_together:
         columns = [model.field(name).column for name in group]  # type: ignore[union-attr]
-        indexes.append(Index(f"uq_{model.key}_{'_'.join(group)}"[:63], *columns, unique=True))
+        indexes.append(Index(index_name(f"uq_{model.key}_{'_'.join(group)}"), *columns, unique=True))
     for group in model.indexes:  # sort and filter paths; id last keeps pages stable and index-only
         columns = [model.field(name).column for name in group]  # type: ignore[union-attr]
-        indexes.append(Index(f"ix_{model.key}_{'_'.join(group)}_id"[:63], *columns, "id"))
+        indexes.append(Index(index_name(f"ix_{model.key}_{'_'.join(group)}_id"), *columns, "id"))
     if model.is_line:
         attrs["parent_id"] = Column(Integer, ForeignKey(f"{model.parent}.id", ondelete="CASCADE"), nullable=False)
         attrs["line_no"] = Column(Integer, nullable=False, default=1)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.meta.common import Collector, hint
-from app.meta.spec import FIGURES, SIDE_FIGURE, SIDES, FieldSpec, MetaError, ModelSpec, SidesSpec
+from app.meta.spec import FIGURES, SIDE_FIGURE, SIDES, FieldSpec, MetaError, ModelSpec, RoleSpec, SidesSpec
 
 READS = "reads"  # the attribute a compute handler declares its inputs in
 
@@ -120,9 +120,55 @@ def derive_figures(models: dict[str, ModelSpec], handlers: Any) -> list[MetaErro
                         spec.source,
                         f"field '{spec.name}': 'figure: side' needs the model (or its document) to declare sides",
                         "sides: {field: kind, values: {...}}",
+                        code="meta_side_without_sides",
+                        option="figure",
                     )
                 )
     for model in list(models.values()):
         fields = tuple(replace(spec, figures=done.get((model.key, spec.name), frozenset())) for spec in model.fields)
         models[model.key] = replace(model, fields=fields)
     return errors
+
+
+def kinds_shown(models: dict[str, ModelSpec], model: ModelSpec, spec: FieldSpec, sides: frozenset[str]) -> set[str]:
+    """The kinds of figures the field shows a role reading rows of `sides` (`side` is the sides of those rows)."""
+    kinds = set(spec.figures) - {SIDE_FIGURE}
+    if SIDE_FIGURE in spec.figures:
+        found = model_sides(models, model)
+        on_model = {side for values in (found.values.values() if found else ()) for side in values}
+        kinds |= on_model & sides
+    return kinds
+
+
+def required_fillable(models: dict[str, ModelSpec], roles: dict[str, RoleSpec]) -> list[MetaError]:
+    """Every role that may write a model can fill its required fields (those without a default): one hidden from
+    it (a kind of figure it hides, its hidden_fields, the field's read_roles) or read-only for it would keep it
+    from saving any row of the model, and name to it a field it may not see."""
+    errors = []
+    for model in models.values():
+        writers = [role for role in roles.values() if "write" in role.grants(model.permission_model)]
+        for spec in model.fields:
+            if not spec.required or spec.default is not None or spec.default_setting or spec.readonly or spec.system:
+                continue
+            for role in writers:
+                if not _fillable(models, model, spec, role):
+                    errors.append(
+                        MetaError(
+                            spec.source,
+                            f"field '{spec.name}': required, but role '{role.key}' writes {model.key} and may not "
+                            "see or set it",
+                            "drop required, give it a default, or let the role see it",
+                            code="meta_required_unfillable",
+                            params=(("field", spec.name), ("role", role.key)),
+                            option="required",
+                        )
+                    )
+    return errors
+
+
+def _fillable(models: dict[str, ModelSpec], model: ModelSpec, spec: FieldSpec, role: RoleSpec) -> bool:
+    if spec.name in role.hidden_fields.get(model.key, ()) or spec.name in role.readonly_fields.get(model.key, ()):
+        return False
+    if (spec.read_roles and role.key not in spec.read_roles) or (spec.write_roles and role.key not in spec.write_roles):
+        return False
+    return not kinds_shown(models, model, spec, role.sides) & role.hidden_figures

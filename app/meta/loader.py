@@ -12,7 +12,7 @@ from app.i18n import LOCALES, t, texts_for
 from app.meta.accounts import account_scope_problems
 from app.meta.approvals import load_approvals
 from app.meta.common import Collector, hint, texts
-from app.meta.figures import derive_figures, load_sides
+from app.meta.figures import derive_figures, load_sides, required_fillable
 from app.meta.handlers import Handlers, resolve_handlers
 from app.meta.reports import load_reports
 from app.meta.roles import load_menus, load_roles, load_settings
@@ -567,7 +567,9 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     handlers, handler_errors = resolve_handlers(models)
     if handler_errors:
         return None, handler_errors
-    figure_errors = derive_figures(models, handlers) + _check_summed_computes(models, handlers)
+    figure_errors = (derive_figures(models, handlers) + _check_summed_computes(models, handlers)) or required_fillable(
+        models, roles
+    )
     if figure_errors:
         return None, figure_errors
     return (

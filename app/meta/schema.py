@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Index, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateColumn
 
 from app.meta.build import index_for, make_column
 from app.meta.registry import Registry
@@ -42,7 +43,7 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
         for spec in model.fields:
             if spec.type == "lines" or spec.column in columns:
                 continue
-            ops.add_column(model.key, make_column(spec))
+            _add_column(ops, conn, model.key, make_column(spec))
             changes.append(f"add column {model.key}.{spec.column}")
             if spec.backfill is not None:
                 _backfill(conn, registry, model, spec)
@@ -63,6 +64,21 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
                 index.create(conn)
                 changes.append(f"create index {index.name}")
     return changes
+
+
+def _add_column(ops: Any, conn: Connection, table: str, column: Any) -> None:
+    """Add a column. Alembic adds a link's foreign key as a constraint of its own, which SQLite cannot ALTER in;
+    SQLite's ADD COLUMN takes it as a REFERENCES clause instead."""
+    if conn.dialect.name != "sqlite" or not column.foreign_keys:
+        ops.add_column(table, column)
+        return
+    (key,) = column.foreign_keys
+    target_table, target_column = key.target_fullname.split(".")
+    quote = conn.dialect.identifier_preparer.quote
+    spec = CreateColumn(column).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(
+        f"ALTER TABLE {quote(table)} ADD COLUMN {spec} REFERENCES {quote(target_table)} ({quote(target_column)})"
+    )
 
 
 def index_names(conn: Connection, table: str) -> set[str]:

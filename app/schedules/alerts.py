@@ -142,14 +142,15 @@ def budget_alerts(session: Session, access: Access, today: dt.date) -> list[Aler
     """This month's purchase budgets at 80% and over (the second alert when past 100%)."""
     if not (access.can("budget", "read") and access.can("purchase_order", "read")):
         return []
+    # the budget and what orders spent are purchase figures: named only to who sees them (as an order's warning)
+    figures = access.may_use("budget", "amount") and access.may_use("purchase_order_line", "amount")
     found = []
     for name, amount, spent in month_usage(session, access.registry, today):
         if amount <= 0 or spent < amount * Decimal("0.8"):
             continue
         over = spent > amount
-        text = t(
-            "budget_over" if over else "budget_near", category=name, spent=f"{spent:,.2f}", budget=f"{amount:,.2f}"
-        )
+        words = ("budget_over" if over else "budget_near") + ("" if figures else "_hidden")
+        text = t(words, category=name, spent=f"{spent:,.2f}", budget=f"{amount:,.2f}")
         key = f"budget:{today:%Y-%m}:{name}:{'over' if over else 'near'}"
         found.append(Alert("budget", key, text, "/m/budget/"))
     return found

@@ -18,10 +18,10 @@ from sqlalchemy.sql import ColumnElement
 
 from app.errors import Forbidden
 from app.i18n import t
-from app.meta.figures import model_sides
+from app.meta.figures import kinds_shown
 from app.meta.registry import Registry
 from app.meta.reports import ReportSpec
-from app.meta.spec import FIGURES, SIDE_FIGURE, FieldSpec, ModelSpec, RoleSpec
+from app.meta.spec import FIGURES, FieldSpec, ModelSpec, RoleSpec
 from app.services.access.tables import user_department, user_warehouse
 
 ADMIN_ROLE = "admin"
@@ -111,12 +111,7 @@ class Access:
 
     def _kinds(self, model: ModelSpec, spec: FieldSpec, role: RoleSpec) -> set[str]:
         """The kinds of figures the field shows this role (`side` is the sides of the rows the role sees)."""
-        kinds = set(spec.figures) - {SIDE_FIGURE}
-        if SIDE_FIGURE in spec.figures:
-            sides = model_sides(self.registry.meta.models, model)
-            on_model = {side for values in (sides.values.values() if sides else ()) for side in values}
-            kinds |= on_model & role.sides
-        return kinds
+        return kinds_shown(self.registry.meta.models, model, spec, role.sides)
 
     def can_see(self, model: ModelSpec, spec: FieldSpec) -> bool:
         """Is the field visible to the user: not hidden by every role's masks (fields, kinds of figures)?"""

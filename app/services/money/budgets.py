@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,6 @@ def budget_usage(
         return {}
     period = doc.date.strftime("%Y-%m")
     item, category, budget = registry.cls("item"), registry.cls("category"), registry.cls("budget")
-    order, line = registry.cls("purchase_order"), registry.cls("purchase_order_line")
     item_category = dict(
         session.execute(select(item.id, item.category_id).where(item.id.in_([ln.item_id for ln in lines]))).all()
     )
@@ -41,50 +41,54 @@ def budget_usage(
             .where(budget.period == period, budget.category_id.in_(list(this_order)))
         )
     }
-    first = doc.date.replace(day=1)
-    nxt = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
-    usage = {}
-    for category_id, (amount, name) in budgets.items():
-        spent = (
-            session.execute(
-                select(func.sum(line.amount))
-                .join(order, order.id == line.parent_id)
-                .join(item, item.id == line.item_id)
-                .where(
-                    order.status.in_([Status.SUBMITTED, Status.PENDING]),
-                    order.id != doc.id,
-                    order.date >= first,
-                    order.date < nxt,
-                    item.category_id == category_id,
-                )
-            ).scalar()
-            or ZERO
-        )
-        usage[name] = (Decimal(amount), Decimal(spent) + this_order[category_id])
-    return usage
+    spent = spent_by_category(session, registry, doc.date, list(budgets), exclude=doc.id)
+    return {
+        name: (Decimal(amount), spent.get(category_id, ZERO) + this_order[category_id])
+        for category_id, (amount, name) in budgets.items()
+    }
 
 
 def month_usage(session: Session, registry: Registry, day: Any) -> list[tuple[str, Decimal, Decimal]]:
     """Every budget of the day's month: (category name, budget, spent by submitted and pending purchase
     orders of the month), by category name."""
     period = day.strftime("%Y-%m")
-    item, category, budget = registry.cls("item"), registry.cls("category"), registry.cls("budget")
-    order, line = registry.cls("purchase_order"), registry.cls("purchase_order_line")
-    first = day.replace(day=1)
-    nxt = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
-    spent = dict(
-        session.execute(
-            select(item.category_id, func.sum(line.amount))
-            .join(order, order.id == line.parent_id)
-            .join(item, item.id == line.item_id)
-            .where(order.status.in_([Status.SUBMITTED, Status.PENDING]), order.date >= first, order.date < nxt)
-            .group_by(item.category_id)
-        ).all()
-    )
+    category, budget = registry.cls("category"), registry.cls("budget")
     rows = session.execute(
         select(budget.category_id, budget.amount, category.name)
         .join(category, category.id == budget.category_id)
         .where(budget.period == period)
         .order_by(category.name)
     ).all()
-    return [(name, Decimal(amount or 0), Decimal(spent.get(cid) or 0)) for cid, amount, name in rows]
+    spent = spent_by_category(session, registry, day, [cid for cid, _, _ in rows])
+    return [(name, Decimal(amount or 0), spent.get(cid, ZERO)) for cid, amount, name in rows]
+
+
+def spent_by_category(
+    session: Session, registry: Registry, day: dt.date, categories: list[int], exclude: int | None = None
+) -> dict[int, Decimal]:
+    """What submitted and pending purchase orders (but `exclude`) of the day's month spend in each category: their
+    lines' amounts, less the share of each line closed (关闭: that rest never comes, as a cancelled order)."""
+    if not categories:
+        return {}
+    item, order, line = registry.cls("item"), registry.cls("purchase_order"), registry.cls("purchase_order_line")
+    first = day.replace(day=1)
+    nxt = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
+    rows = session.execute(
+        select(item.category_id, line.amount, func.coalesce(line.base_qty, line.qty).label("qty"), line.closed_qty)
+        .join(order, order.id == line.parent_id)
+        .join(item, item.id == line.item_id)
+        .where(
+            order.status.in_([Status.SUBMITTED, Status.PENDING]),
+            order.id != (exclude or 0),
+            order.date >= first,
+            order.date < nxt,
+            item.category_id.in_(categories),
+        )
+    )
+    spent: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for category_id, amount, qty, closed in rows:
+        amount = Decimal(amount or 0)
+        if closed and qty:
+            amount -= amount * Decimal(closed) / Decimal(qty)
+        spent[category_id] += amount
+    return dict(spent)

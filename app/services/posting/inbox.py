@@ -39,7 +39,9 @@ def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
             if role not in access.role_names and not access.is_admin:
                 continue
             chain = registry.meta.approvals.get(model.key)
-            amount = getattr(doc, chain.amount_field) if chain is not None else None
+            # the amount the levels go by is a figure: shown only to who sees it (价格屏蔽 may hide it)
+            shown = chain is not None and access.may_use(model.key, chain.amount_field)
+            amount = getattr(doc, chain.amount_field) if shown else None
             found.append(
                 {
                     "model": model.key,

@@ -46,6 +46,7 @@ from app.services.records.computed import (
     compute_own_fields,
     line_inputs,
 )
+from app.services.records.deletions import note_deleted
 from app.services.records.numbering import next_number
 from app.services.records.owners import note_new_owner, owner_of
 from app.services.records.query import base_select, field_label, get_row
@@ -540,6 +541,7 @@ class RecordService:
         except StaleDataError as exc:
             self.session.rollback()
             raise Conflict(t("version_conflict", current="?")) from exc
+        note_deleted(self.session, model, [pk])
         self._audit(model.key, pk, "delete", before, None)
 
     def delete_many(self, model_key: str, items: list[tuple[int, int | None]], progress: Any = None) -> None:
@@ -579,6 +581,7 @@ class RecordService:
         befores = json_objects(snapshot_many(model, {c.name: [row[n] for row in rows] for n, c in enumerate(table.c)}))
         if not self._delete_set(cls, ids):
             return False
+        note_deleted(self.session, model, ids)
         gone = set(ids)
         for held in [obj for obj in self.session.identity_map.values() if isinstance(obj, cls) and obj.id in gone]:
             self.session.expunge(held)  # as the row path leaves a row it deleted
@@ -606,6 +609,7 @@ class RecordService:
         self._raise(errors)
         befores = {pk: self._snapshot(model, rows[pk]) for pk in ids}
         if self._delete_set(cls, ids):
+            note_deleted(self.session, model, ids)
             for pk in ids:
                 self.session.expunge(rows[pk])
                 self._audit(model.key, pk, "delete", befores[pk], None)

@@ -1,0 +1,54 @@
+"""What was said about a record goes with it: the comments, attachments (their files too) and watchers of each
+record deleted in a transaction are deleted as it commits (app.services.records.deletions notes the records).
+SQLite gives a deleted last row's id to the next row, which must not inherit them; a rolled-back delete keeps
+them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_app_context
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
+
+from app.collab.attachments import attachments_root
+from app.collab.tables import attachment, comment, watcher
+from app.services.records.bulk import among
+from app.services.records.deletions import take_deleted
+
+TABLES = (comment, attachment, watcher)
+FILES = "jxc_forgotten_files"  # the session's info key: stored names of files to remove once committed
+
+
+def _forget(session: Session) -> None:
+    for model_key, ids in take_deleted(session).items():
+        about = {
+            table: (table.c.model == model_key) & among(session, table.c.record_id, sorted(ids)) for table in TABLES
+        }
+        files = session.execute(select(attachment.c.stored).where(about[attachment])).scalars().all()
+        session.info.setdefault(FILES, []).extend(files)
+        for table, where in about.items():
+            session.execute(delete(table).where(where))
+
+
+def _remove_files(session: Session) -> None:
+    stored = session.info.pop(FILES, [])
+    if stored and has_app_context():  # the instance folder is the app's
+        root = attachments_root()
+        for name in stored:
+            (root / name).unlink(missing_ok=True)
+
+
+def _drop_notes(session: Session, transaction: Any) -> None:
+    """A transaction that ends without its commit forgets nothing (its notes go, the files stay)."""
+    if transaction.parent is None:
+        take_deleted(session)
+        session.info.pop(FILES, None)
+
+
+def install_forget() -> None:
+    """Listen on every session (requests, jobs, commands) of this process; once however many apps it builds."""
+    if not event.contains(Session, "before_commit", _forget):
+        event.listen(Session, "before_commit", _forget)
+        event.listen(Session, "after_commit", _remove_files)
+        event.listen(Session, "after_transaction_end", _drop_notes)
