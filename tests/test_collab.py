@@ -105,6 +105,8 @@ def test_attachments_are_checked_by_content(app, api_as, delivery, admin_api):
     assert refused.status_code == 422
     assert "不是图片或 PDF" in refused.get_json()["errors"][0]["message"]
     assert upload(sales, url, "scan.pdf.png", PDF).status_code == 422  # the name must fit the content
+    unnamed = upload(sales, url, "", PDF)  # a pasted file without a name: named by its content
+    assert unnamed.status_code == 201 and unnamed.get_json()["result"]["filename"] == "file.pdf", unnamed.get_json()
     made = upload(sales, url, "发票.pdf", PDF)
     assert made.status_code == 201
     assert made.get_json()["result"]["content_type"] == "application/pdf"

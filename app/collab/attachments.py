@@ -87,6 +87,8 @@ def add_attachment(
     if found is None:
         raise ValidationFailed([CellError("file", t("collab.file_type", name=name))])
     content_type, extensions = found
+    if "." not in name:  # a name without an extension (an image pasted from the clipboard): named by its content
+        name = f"{name}{extensions[0]}"
     if not name.lower().endswith(extensions):
         raise ValidationFailed([CellError("file", t("collab.file_name_mismatch", name=name, ext=extensions[0]))])
     stored = secrets.token_hex(16)
