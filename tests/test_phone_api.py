@@ -123,8 +123,10 @@ def test_a_count_is_typed_in_any_unit_of_the_item_and_corrected(app, admin_api, 
     assert lines_of(admin_api, take) == {sku: Decimal(41)}
     assert send(keeper, take, unique("K"), [{"code": code, "qty": "0", "set": True}]).status_code == 200
     assert lines_of(admin_api, take) == {sku: Decimal(0)}
-    refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": "千克"}]).get_json()
-    assert refused["refused"] == [{"code": code, "reason": "该商品没有单位「千克」"}]
+    # by its name, also when sent by its code as the page's unit list does
+    for unit in ("千克", "KG"):
+        refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": unit}]).get_json()
+        assert refused["refused"] == [{"code": code, "reason": "该商品没有单位「千克」"}], unit
     for qty in ("-1", "abc", "1.23456", 1.5, "0"):
         bad = send(keeper, take, unique("K"), [{"code": code, "qty": qty}])
         assert bad.status_code == 400 and "不是有效的数量" in bad.get_json()["message"], (qty, bad.get_json())
