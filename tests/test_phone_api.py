@@ -244,6 +244,16 @@ def test_the_phone_pages_answer(app, admin_api, login_as):
     assert seller.get(f"/phone/customer/{others.get_json()['id']}").status_code == 404  # another's: not there
 
 
+def test_a_customers_page_offers_the_statement_only_to_who_may_run_it(admin_api, login_as):
+    """A warehouse keeper reads a customer's address but may not run 对账单: the page offered the statement and
+    answered 没有权限 under it; now it has no statement. A salesperson still gets theirs."""
+    customer = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K001)))").get_json()["ids"][0]
+    keeper = login_as("warehouse").get(f"/phone/customer/{customer}").get_data(as_text=True)
+    assert "K001" in keeper and "对账单" not in keeper and "没有权限" not in keeper
+    seller = login_as("salesperson").get(f"/phone/customer/{customer}").get_data(as_text=True)
+    assert "对账单" in seller and "没有权限" not in seller
+
+
 def test_a_customers_page_recommends_what_others_buy_with_theirs(app, admin_api, login_as):
     bought, together = new_item(admin_api), new_item(admin_api)
     for sku in (bought, together):
