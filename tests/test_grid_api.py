@@ -489,3 +489,21 @@ def test_export_is_the_filtered_sorted_view_with_text_kept_as_text(admin_api, ap
     header = next(openpyxl.load_workbook(io.BytesIO(allowed.data)).active.iter_rows(values_only=True))
     assert "单据编号" in header and len(header) > 3 and "total_amount" not in str(header)
     assert api_as("warehouse").get("/api/v1/grid/partner/export").status_code == 403
+
+
+def test_a_lookup_for_a_scoped_field_offers_what_the_field_may_name(api_as, login_as):
+    """A keeper of WH01 filling a stocktake's warehouse was offered WH02, which the save refuses (超出您的数据范围):
+    a lookup for that field offers their warehouses; a transfer's from_warehouse (either end admits a row), a
+    lookup for no field and an admin's still offer every warehouse. The form asks for its header fields."""
+    keeper = api_as("warehouse")
+
+    def keys(client: Any, purpose: str | None) -> list[str]:
+        query = {"q": "WH", **({"for": purpose} if purpose else {})}
+        return [r["key"] for r in client.get("/api/v1/grid/lookup/warehouse", query_string=query).get_json()["results"]]
+
+    assert keys(keeper, "stocktake.warehouse") == keys(keeper, "purchase_receipt.warehouse") == ["WH01"]
+    assert {"WH01", "WH02"} <= set(keys(keeper, "stock_transfer.from_warehouse"))
+    assert {"WH01", "WH02"} <= set(keys(keeper, None)) and {"WH01", "WH02"} <= set(keys(keeper, "nothing.here"))
+    assert {"WH01", "WH02"} <= set(keys(api_as("admin"), "stocktake.warehouse"))
+    form = login_as("warehouse").get("/m/stocktake/new").get_data(as_text=True)
+    assert 'data-model="stocktake"' in form

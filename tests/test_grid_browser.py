@@ -410,6 +410,32 @@ def test_the_sums_row_adds_up_amounts_and_leaves_prices_and_rates_blank(server, 
     console.check()
 
 
+def test_enter_on_a_cell_that_cannot_be_edited_does_nothing(server, api, desktop):
+    """Enter on a read-only cell (a time stamp of the item grid, any cell of a lines grid) starts no edit and
+    throws nothing (Tabulator began an edit the column has no editor for: an uncaught TypeError); on a
+    writable cell it still opens the editor."""
+    page, console = desktop
+    prefix = unique("EN")
+    (sku,) = make_items(api, prefix, 1)
+    order = {"partner": "K001", "warehouse": "WH01", "lines": [{"item": sku, "qty": "2", "price": "3"}]}
+    assert api.post("/api/v1/sales_order/", order)[0] == 201  # a draft: a row of the lines grid
+    open_grid(page, server, prefix, 1)
+    cell(page, sku, "created_at").click()
+    page.keyboard.press("Enter")
+    cell(page, sku, "name").click()
+    page.keyboard.press("Enter")
+    page.locator(".jxc-grid-input").wait_for()
+    page.keyboard.press("Escape")
+    page.goto(server.url + "/grid/sales_order_line/")
+    page.locator(".tabulator-row").first.wait_for(timeout=15000)
+    page.wait_for_function(IDLE)
+    page.locator(".tabulator-row .tabulator-cell[tabulator-field=qty]").first.click()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(100)
+    assert page.locator(".jxc-grid-input").count() == 0
+    console.check()
+
+
 def test_new_row_saved_with_ctrl_s_then_deleted_and_brought_back_by_undo(server, api, desktop):
     page, console = desktop
     prefix = unique("NR")

@@ -123,8 +123,10 @@ def test_a_count_is_typed_in_any_unit_of_the_item_and_corrected(app, admin_api, 
     assert lines_of(admin_api, take) == {sku: Decimal(41)}
     assert send(keeper, take, unique("K"), [{"code": code, "qty": "0", "set": True}]).status_code == 200
     assert lines_of(admin_api, take) == {sku: Decimal(0)}
-    refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": "千克"}]).get_json()
-    assert refused["refused"] == [{"code": code, "reason": "该商品没有单位「千克」"}]
+    # by its name, also when sent by its code as the page's unit list does
+    for unit in ("千克", "KG"):
+        refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": unit}]).get_json()
+        assert refused["refused"] == [{"code": code, "reason": "该商品没有单位「千克」"}], unit
     for qty in ("-1", "abc", "1.23456", 1.5, "0"):
         bad = send(keeper, take, unique("K"), [{"code": code, "qty": qty}])
         assert bad.status_code == 400 and "不是有效的数量" in bad.get_json()["message"], (qty, bad.get_json())
@@ -240,6 +242,16 @@ def test_the_phone_pages_answer(app, admin_api, login_as):
     seller = login_as("salesperson")
     assert seller.get(f"/phone/customer/{customer}").status_code == 200  # K001 is theirs
     assert seller.get(f"/phone/customer/{others.get_json()['id']}").status_code == 404  # another's: not there
+
+
+def test_a_customers_page_offers_the_statement_only_to_who_may_run_it(admin_api, login_as):
+    """A warehouse keeper reads a customer's address but may not run 对账单: the page offered the statement and
+    answered 没有权限 under it; now it has no statement. A salesperson still gets theirs."""
+    customer = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:K001)))").get_json()["ids"][0]
+    keeper = login_as("warehouse").get(f"/phone/customer/{customer}").get_data(as_text=True)
+    assert "K001" in keeper and "对账单" not in keeper and "没有权限" not in keeper
+    seller = login_as("salesperson").get(f"/phone/customer/{customer}").get_data(as_text=True)
+    assert "对账单" in seller and "没有权限" not in seller
 
 
 def test_a_customers_page_recommends_what_others_buy_with_theirs(app, admin_api, login_as):

@@ -384,3 +384,22 @@ def test_a_user_without_an_address_is_not_mailed_and_the_log_says_so(app, admin_
     with pytest.raises(DeliveryFailed, match="该用户没有邮箱"):
         send_email(settings, Email(to=[f"{name}@no-email.invalid"], subject="销售日报 无邮箱", text="正文"))
     assert smtp.about("销售日报 无邮箱") == []
+
+
+def test_a_run_whose_only_recipient_has_no_address_says_not_sent_not_empty(app, admin_api, smtp, monkeypatch):
+    """A report with rows to a user without an address sends nothing: the run says 未发送 for want of an address,
+    not 无内容，已跳过 (as if the report had been empty)."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+
+    name = unique("wh").lower()
+    with app.app_context(), writing():
+        create_user(name, "manager", "Qa2-Manager-99")
+        db.session.remove()
+    params = {"report": "sales_order", "filters": {"remark": orders_of_two_salespeople(admin_api)}}
+    item = new_schedule(admin_api, monkeypatch, params=params, recipients=[name])
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    assert wait_run(app, run_id).status == "no_address"
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={item['id']}").get_json()["result"]
+    assert (log["status_label"], log["message"]) == ("未发送：收件人没有邮箱地址", f"用户 {name} 没有邮箱地址，未发送")
+    assert smtp.about(item["title"]) == []

@@ -66,6 +66,21 @@ def _model(model_key: str, action: str = "read") -> ModelSpec:
     return model
 
 
+def _lookup_within(target: ModelSpec, purpose: str | None) -> Any:
+    """SQL of the ids a lookup for the field `purpose` ("stocktake.warehouse") may offer, or None for every row
+    the reader sees: a warehouse the reader's row scope on that model does not admit would be refused on save."""
+    owner, _, name = (purpose or "").partition(".")
+    try:
+        model = registry().model(owner)
+    except KeyError:
+        return None
+    spec = model.field(name)
+    access = current_access()
+    if spec is None or spec.to != target.key or target.key != "warehouse" or not access.can(model.key, "read"):
+        return None
+    return access.warehouses_for(model, name)
+
+
 def _document(model_key: str) -> ModelSpec:
     """A model with lines (a document) the user may read; 404 for any other."""
     model = _model(model_key)
@@ -248,12 +263,14 @@ class GridApi(BaseApi):
           parameters:
           - model_key
           - {in: query, name: q, schema: {type: string}}
+          - {in: query, name: for, schema: {type: string}, description: 'the field being filled, model.field'}
           responses:
             200:
               description: '{results: [{id, key, name}]}'
         """
         model = _model(model_key)
-        return jsonify(results=lookup(session(), current_access(), model, request.args.get("q", "")[:100]))
+        within = _lookup_within(model, request.args.get("for"))
+        return jsonify(results=lookup(session(), current_access(), model, request.args.get("q", "")[:100], within))
 
     @expose("/<model_key>/line_defaults", methods=["GET"])
     @signed_in

@@ -62,8 +62,7 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
     except Exception as exc:
         _finish(run_id, "failed", error_text(exc))
         raise
-    nothing_done = not outcome.sent and not outcome.calls and outcome.skipped
-    status = "failed" if outcome.failed else ("skipped" if nothing_done else "done")
+    status = "failed" if outcome.failed else _status_of(outcome)
     _finish(run_id, status, "\n".join(outcome.failed + outcome.unaddressed) or None)
     summary = {"sent": outcome.sent, "calls": outcome.calls, "skipped": outcome.skipped}
     ctx.log(t("schedules.run_summary", failed=len(outcome.failed), **summary))
@@ -74,6 +73,14 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
 
         raise DeliveryFailed(outcome.failed[0])
     return summary
+
+
+def _status_of(outcome: Outcome) -> str:
+    """done when something went out; else no_address when a recipient had no address (the report was not
+    empty: 无内容 would hide that nobody got it), skipped when every report was empty."""
+    if outcome.sent or outcome.calls or not outcome.skipped:
+        return "done"
+    return "no_address" if outcome.unaddressed else "skipped"
 
 
 def _subject(item: store.Schedule, run: Any) -> str:

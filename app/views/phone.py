@@ -171,15 +171,22 @@ class PhoneView(BaseView):
         statement = None
         refused = ""
         period = request.args.get("period", "this_year")
-        try:
-            result = run_report(
-                session(), access, "partner_statement", {"partner": row.code, "side": "receivable", "period": period}
-            )
-            statement = as_json(result)
-        except ServiceError as exc:
-            refused = exc.message
+        reports = access.registry.meta.reports
+        # offered to who may run it (a warehouse keeper reads the customer's address, not their account)
+        offers_statement = "partner_statement" in reports and access.may_run(reports["partner_statement"])
+        if offers_statement:
+            try:
+                result = run_report(
+                    session(),
+                    access,
+                    "partner_statement",
+                    {"partner": row.code, "side": "receivable", "period": period},
+                )
+                statement = as_json(result)
+            except ServiceError as exc:
+                refused = exc.message
         recommended = None
-        report = access.registry.meta.reports.get("recommendations")
+        report = reports.get("recommendations")
         if report is not None and access.may_run(report):
             try:
                 recommended = as_json(run_report(session(), access, "recommendations", {"customer": row.code}))
@@ -195,6 +202,7 @@ class PhoneView(BaseView):
             "jxc/phone/customer.html",
             customer=data,
             fields=fields,
+            offers_statement=offers_statement,
             statement=statement,
             recommended=recommended,
             refused=refused,

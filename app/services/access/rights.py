@@ -195,6 +195,17 @@ class Access:
                 return True
         return warehouse_id in set(session.execute(self.warehouse_ids()).scalars())
 
+    def warehouses_for(self, model: ModelSpec, field: str) -> Any:
+        """SQL for the warehouse ids the user may name in `field` of `model`, or None for any: every role of theirs
+        on the model scopes its rows by that field alone to their warehouses (a keeper's stocktake.warehouse; not
+        a transfer's from_warehouse, whose rule admits a row by either end)."""
+        if self.scope(model) is None:
+            return None
+        for role in self.roles_on(model):
+            if (role.row_scope.get(model.key) or {}) != {field: "my_warehouses"}:
+                return None
+        return self.warehouse_ids()
+
     def department_user_ids(self) -> Any:
         """SQL for the users of the user's department (none when the user has no department)."""
         department = self.registry.cls("department")

@@ -386,8 +386,9 @@ def changes_since(session: Session, access: Access, model: ModelSpec, since: Any
     return {"cursor": cursor, "changed": list(changed), "deleted": list(deleted)}
 
 
-def lookup(session: Session, access: Access, model: ModelSpec, text: str) -> list[dict[str, Any]]:
-    """Rows of a linked model matching typed text (code, name, pinyin initials, barcode), for editors."""
+def lookup(session: Session, access: Access, model: ModelSpec, text: str, within: Any = None) -> list[dict[str, Any]]:
+    """Rows of a linked model matching typed text (code, name, pinyin initials, barcode), for editors; `within`
+    (SQL of ids) narrows them to what the field being filled may name."""
     cls = access.registry.cls(model.key)
     key_col = cls.id if model.business_key == "id" else getattr(cls, model.field(model.business_key).column)
     name_col = getattr(cls, model.field(model.display).column) if model.display else key_col
@@ -395,6 +396,8 @@ def lookup(session: Session, access: Access, model: ModelSpec, text: str) -> lis
     cond = search_condition(access, model, text, session) if text.strip() else None
     if cond is not None:
         stmt = stmt.where(cond)
+    if within is not None:
+        stmt = stmt.where(cls.id.in_(within))
     rows = session.execute(stmt.order_by(key_col).limit(LOOKUP_LIMIT)).scalars()
     return [{"id": r.id, "key": getattr(r, key_col.key), "name": getattr(r, name_col.key)} for r in rows]
 

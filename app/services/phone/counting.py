@@ -240,7 +240,7 @@ class Counting:
             )
         ).all()
         tracked = {row.id for row in items if row.track_batch or row.track_serial}
-        ratios = self._unit_ratios(
+        ratios, unit_names = self._unit_ratios(
             {count.unit for count in counts if count.unit}, {row.id: row.unit_id for row in items}
         )
         entries: list[CountEntry] = []
@@ -253,7 +253,8 @@ class Counting:
             elif target.item_id in tracked:
                 refused.append({"code": count.code, "reason": t("phone.count_tracked")})
             elif count.unit and (target.item_id, code_key(count.unit)) not in ratios:
-                refused.append({"code": count.code, "reason": t("phone.count_no_such_unit", unit=count.unit)})
+                unit = unit_names.get(code_key(count.unit), count.unit)  # the page sends a code (KG): say 千克
+                refused.append({"code": count.code, "reason": t("phone.count_no_such_unit", unit=unit)})
             else:
                 ratio = ratios[(target.item_id, code_key(count.unit))] if count.unit else target.ratio
                 entries.append(CountEntry(target.item_id, count.qty * ratio, replace=count.replace))
@@ -261,11 +262,13 @@ class Counting:
         result["unknown"] = unknown
         return result
 
-    def _unit_ratios(self, units: set[str], base_units: dict[int, Any]) -> dict[tuple[int, str], Decimal]:
+    def _unit_ratios(
+        self, units: set[str], base_units: dict[int, Any]
+    ) -> tuple[dict[tuple[int, str], Decimal], dict[str, str]]:
         """(item id, a unit's case-blind code or name) -> base units in one of it, for the units named: the item's
-        base unit (1) and its other units (箱 = 24)."""
+        base unit (1) and its other units (箱 = 24); and each named unit's name by its case-blind code or name."""
         if not units:
-            return {}
+            return {}, {}
         unit_cls = self.registry.cls("unit")
         keys = {code_key(unit) for unit in units}
         named = self.session.execute(
@@ -276,6 +279,7 @@ class Counting:
         by_unit: dict[Any, set[str]] = {}
         for row in named:
             by_unit.setdefault(row.id, set()).update(k for k in (code_key(row.code), code_key(row.name)) if k in keys)
+        names = {key: str(row.name) for row in named for key in by_unit[row.id]}
         ratios = {
             (item_id, key): Decimal(1) for item_id, unit_id in base_units.items() for key in by_unit.get(unit_id, ())
         }
@@ -286,7 +290,7 @@ class Counting:
             )
             for row in self.session.execute(stmt).scalars():
                 ratios.update({(row.item_id, key): Decimal(row.ratio) for key in by_unit[row.unit_id]})
-        return ratios
+        return ratios, names
 
     def _apply_entries(self, doc: Any, entries: list[CountEntry], refused: list[dict[str, str]]) -> dict[str, Any]:
         """Add each entry's quantity to the line of its item and batch (a new line when there is none);

@@ -27,8 +27,15 @@
   }
 
   // -- link autocomplete ------------------------------------------------------------------------
-  function datalistFor(model) {
-    var id = 'jxc-dl-' + model;
+  // A header field is looked up for itself (?for=stocktake.warehouse): the server offers only what it may name
+  // (a keeper's own warehouses); the lines' fields offer every row the reader sees.
+  function purposeOf(input) {
+    var model = form.getAttribute('data-model');
+    return model && /^[a-z_]+$/.test(input.name) ? model + '.' + input.name : '';
+  }
+
+  function datalistFor(model, purpose) {
+    var id = 'jxc-dl-' + (purpose || model);
     var list = document.getElementById(id);
     if (!list) {
       list = document.createElement('datalist');
@@ -42,9 +49,12 @@
     var model = input.getAttribute('data-link');
     var text = input.value.trim();
     if (!model || !text) { return; }
-    getJSON('/api/v1/grid/lookup/' + encodeURIComponent(model) + '?q=' + encodeURIComponent(text)).then(function (data) {
+    var purpose = purposeOf(input);
+    var url = '/api/v1/grid/lookup/' + encodeURIComponent(model) + '?q=' + encodeURIComponent(text) +
+      (purpose ? '&for=' + encodeURIComponent(purpose) : '');
+    getJSON(url).then(function (data) {
       if (!data) { return; }
-      var list = datalistFor(model);
+      var list = datalistFor(model, purpose);
       list.textContent = '';
       data.results.forEach(function (row) {
         var option = document.createElement('option');
@@ -57,7 +67,7 @@
 
   function wireLink(input) {
     var model = input.getAttribute('data-link');
-    if (model) { input.setAttribute('list', datalistFor(model).id); }
+    if (model) { input.setAttribute('list', datalistFor(model, purposeOf(input)).id); }
   }
 
   form.querySelectorAll('input[data-link]').forEach(wireLink);

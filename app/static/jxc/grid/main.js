@@ -490,6 +490,16 @@
       g.clearRange();
     }, true);
     g.root.addEventListener('keydown', onKeyDown);
+    // Enter on a cell that cannot be written (a computed amount, a read-only grid): Tabulator's range starts an
+    // edit the column has no editor for and throws (reading 'blocked'); there is nothing to edit, so the key
+    // stops here, before the table's own handler
+    g.root.addEventListener('keydown', function (e) {
+      if (e.key !== 'Enter' || !g.table || g.isEditing() || !e.target.closest ||
+          !e.target.closest('.tabulator-tableholder')) { return; }
+      var cell = g.activeCell();
+      var col = cell && g.byField[cell.getField()];
+      if (cell && !(col && g.canWriteColumn(col))) { e.preventDefault(); e.stopPropagation(); }
+    }, true);
     document.addEventListener('keydown', function (e) {
       if ((e.ctrlKey || e.metaKey) && (e.key === 's' || e.key === 'S') && !g.root.contains(e.target)) {
         e.preventDefault();
