@@ -132,7 +132,11 @@ def test_a_salesperson_names_only_themselves_on_an_order(app, api_as, admin_api)
         assert refused.status_code == 422, refused.get_json()
         answers.append(refused.get_json()["message"]["salesperson"][0].replace(name, "<name>"))
     assert answers[0] == answers[1] == "销售员只能填写您本人，不能填写「<name>」"  # unknown and other read alike
-    assert seller.post("/api/v1/sales_order/", json=dict(body, salesperson="u_salesperson")).status_code == 201
+    own = seller.post("/api/v1/sales_order/", json=dict(body, salesperson="u_salesperson"))
+    assert own.status_code == 201
+    blanked = seller.put(f"/api/v1/sales_order/{own.get_json()['id']}", json={"salesperson": None})
+    assert blanked.status_code == 422, blanked.get_json()  # an order of nobody's, out of their own
+    assert blanked.get_json()["message"]["salesperson"] == ["销售员只能填写您本人，不能留空"]
     try:
         assert admin_api.put("/api/v1/settings/all_scope_roles", json={"value": ["salesperson"]}).status_code == 200
         assert seller.post("/api/v1/sales_order/", json=dict(body, salesperson="u_clerk")).status_code == 201

@@ -292,7 +292,7 @@ class Access:
         scope = self.scope(model, _seen)
         return None if scope is None else select(cls.id).where(scope)
 
-    def may_assign_user(self, session: Session, model: ModelSpec, spec: FieldSpec, user_id: int) -> bool:
+    def may_assign_user(self, session: Session, model: ModelSpec, spec: FieldSpec, user_id: int | None) -> bool:
         """May the user put `user_id` in a user field? See `assignable_users`."""
         allowed = self.assignable_users(session, model, spec)
         return allowed is None or user_id in allowed

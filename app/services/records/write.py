@@ -767,7 +767,7 @@ class RecordService:
                 except ValueProblem as exc:
                     errors.append(CellError(where, self._only_own_user(model, spec, raw) or str(exc), row_ref))
                     continue
-            if values[name] is not None and not self.access.may_assign_user(self.session, model, spec, values[name]):
+            if spec.type == "user" and not self.access.may_assign_user(self.session, model, spec, values[name]):
                 errors.append(CellError(where, self._only_own_user(model, spec, raw) or "", row_ref))
         return values, lines, errors
 
@@ -778,6 +778,8 @@ class RecordService:
             return None
         shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
         department = DEPARTMENT in self.access.scope_levels.values()
+        if shown in (None, ""):  # blanked: the row would be nobody's, out of the writer's own rows
+            return t("own_user_not_blank", field=field_label(model, spec.name))
         return t(
             "own_user_or_department_only" if department else "own_user_only",
             field=field_label(model, spec.name),
