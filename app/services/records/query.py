@@ -67,15 +67,8 @@ def _field(access: Access, model: ModelSpec, name: str, message_key: str) -> Fie
         return None
     spec = model.field(name)
     if spec is None or not access.can_see(model, spec) or spec.type == "lines":
-        raise BadQuery(t(message_key, field=asked_label(access, model, name)))
+        raise BadQuery(t(message_key, field=field_label(model, name)))
     return spec
-
-
-def asked_label(access: Access, model: ModelSpec, name: str) -> str:
-    """What a refusal calls a field the reader asked for: its label if they may see it, else what they typed
-    (a hidden field is refused as one that does not exist)."""
-    spec = model.field(name)
-    return field_label(model, name) if spec is not None and access.can_see(model, spec) else name
 
 
 def read_column(access: Access, model: ModelSpec, spec: FieldSpec | None) -> Any:
@@ -197,7 +190,7 @@ def order_clause(access: Access, model: ModelSpec, field_name: str, direction: s
     """ORDER BY for a whitelisted field, always ending with id for stable pages."""
     cls = access.registry.cls(model.key)
     if direction not in ("asc", "desc"):
-        raise BadQuery(t("bad_order_field", field=f"{asked_label(access, model, field_name)} {direction}"))
+        raise BadQuery(t("bad_order_field", field=f"{field_label(model, field_name)} {direction}"))
     if field_name in ("", "id"):
         return [cls.id.desc() if direction == "desc" else cls.id.asc()]
     spec = _field(access, model, field_name, "bad_order_field")
