@@ -184,16 +184,9 @@ class Access:
         return select(user_warehouse.c.warehouse_id).where(user_warehouse.c.user_id == self.user_id)
 
     def works_in(self, session: Session, model: ModelSpec, warehouse_id: int) -> bool:
-        """May the user work in this warehouse on `model`? Derived from the row scope their roles declare on it:
-        a scope with a `my_warehouses` field (a keeper's stocktakes) admits their own warehouses; no scope, or
-        one that says nothing of warehouses (a salesperson's orders: their customers), admits every one."""
-        if self.scope(model) is None:
-            return True
-        for role in self.roles_on(model):
-            rule = role.row_scope.get(model.key) or {}
-            if "my_warehouses" not in rule.values():
-                return True
-        return warehouse_id in set(session.execute(self.warehouse_ids()).scalars())
+        """May the user work in this warehouse on `model` (its `warehouse` field, see `warehouses_for`)?"""
+        ids = self.warehouses_for(model, "warehouse")
+        return ids is None or warehouse_id in set(session.execute(ids).scalars())
 
     def warehouses_for(self, model: ModelSpec, field: str) -> Any:
         """SQL for the warehouse ids the user may name in `field` of `model`, or None for any: every role of theirs

@@ -61,10 +61,10 @@ def work_warehouses(session: Session, access: Access, model_key: str) -> list[An
     """The warehouses the reader may read and work in on `model_key` (their row scope on it: a keeper, their own)."""
     if not access.can("warehouse", "read"):
         return []
-    model = access.registry.model(model_key)
     cls = access.registry.cls("warehouse")
-    rows = session.execute(base_select(access, access.registry.model("warehouse")).order_by(cls.code)).scalars()
-    return [row for row in rows if access.works_in(session, model, row.id)]
+    stmt = base_select(access, access.registry.model("warehouse")).order_by(cls.code)
+    ids = access.warehouses_for(access.registry.model(model_key), "warehouse")
+    return list(session.execute(stmt if ids is None else stmt.where(cls.id.in_(ids))).scalars())
 
 
 def stock_warehouses(session: Session, access: Access) -> list[Any]:
