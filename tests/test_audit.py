@@ -10,6 +10,7 @@ from app.extensions import db, registry
 from app.services.records.tables import audit_log
 from tests.conftest import unique
 from tests.factories import make_payload
+from tests.ledger_helpers import document, new_item
 
 
 def audit_count(app) -> int:
@@ -112,3 +113,19 @@ def test_snapshot_texts_built_column_by_column_are_the_texts_of_each_rows_dict()
     assert json_objects(columns) == expected
     assert json_objects({"id": [], "name": []}) == []
     assert json_objects({"id": [7, 7]}) == ['{"id": 7}', '{"id": 7}']
+
+
+def test_a_document_saved_unchanged_adds_no_history(admin_api):
+    """A draft opened and saved as it was rewrote its lines' versions and its history read 「修改 入库明细：2 行明细 →
+    2 行明细」, a change nobody made."""
+    sku = new_item(admin_api)
+    lines = [{"item": sku, "qty": "2", "price": "3"}, {"item": sku, "qty": "1", "price": "4"}]
+    doc = document(admin_api, "purchase_receipt", lines, warehouse="WH01")
+    kept = ("id", "item", "unit", "qty", "price", "tax_rate", "remark", "version")
+    echoed = [
+        {k: v["key"] if isinstance(v, dict) else v for k, v in line.items() if k in kept} for line in doc["lines"]
+    ]
+    saved = admin_api.put(f"/api/v1/purchase_receipt/{doc['id']}", json={"version": doc["version"], "lines": echoed})
+    assert saved.status_code == 200, saved.get_json()
+    history = admin_api.get(f"/api/v1/purchase_receipt/{doc['id']}/history").get_json()["result"]
+    assert [h["action"] for h in history] == ["create"], history

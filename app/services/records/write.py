@@ -1051,16 +1051,13 @@ class RecordService:
     def _audit_update(self, held: _Held) -> None:
         """Audit an update unless it changed nothing but its timestamp and version. A row `_write_held` wrote
         is snapshotted again only in the columns it wrote."""
-        ignored = ("updated_at", "version")
         if held.columns is None:
             after = self._snapshot(held.model, held.row)
-            changed = {k: v for k, v in after.items() if k not in ignored} != {
-                k: v for k, v in held.before.items() if k not in ignored
-            }
+            changed = _meaningful(after) != _meaningful(held.before)
         else:
             written = snapshot_columns(held.model, held.row, held.columns)
             after = held.before | written
-            changed = any(k not in ignored and held.before.get(k) != v for k, v in written.items())
+            changed = any(k not in BOOKKEEPING and held.before.get(k) != v for k, v in written.items())
         if changed:
             self._audit(held.model.key, held.row.id, "update", held.before, after)
 
@@ -1080,6 +1077,18 @@ class RecordService:
     def _snapshot(self, model: ModelSpec, row: Any) -> dict[str, Any]:
         line_model = self.registry.model(model.lines_model) if model.lines_model else None
         return snapshot(model, row, line_model)
+
+
+BOOKKEEPING = ("updated_at", "version")  # what every write of a row changes
+
+
+def _meaningful(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A row's snapshot without its bookkeeping, nor its lines' (a document saved unchanged rewrites its lines'
+    versions: no change to audit, 「2 行明细 → 2 行明细」 in the history)."""
+    kept = {k: v for k, v in snapshot.items() if k not in BOOKKEEPING}
+    if isinstance(kept.get("lines"), list):
+        kept["lines"] = [_meaningful(line) if isinstance(line, dict) else line for line in kept["lines"]]
+    return kept
 
 
 def _integrity_error(model: ModelSpec, exc: IntegrityError, row_ref: Any) -> CellError:
