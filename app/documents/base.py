@@ -359,13 +359,18 @@ def line_effect(
     )
 
 
+def price_in_unit(price: Any, from_ratio: Any, to_ratio: Any) -> Decimal:
+    """A price per unit of `from_ratio` base units as a price per unit of `to_ratio`, to the 4 places a line price
+    keeps (10.00 a box of 7 is 1.4286 a piece: unrounded, a draft was refused on a price nobody typed)."""
+    exact = Decimal(price) * Decimal(to_ratio or 1) / Decimal(from_ratio or 1)
+    return exact.quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+
+
 def source_price(line: Any, source_line: Any) -> Decimal | None:
-    """The source line's price in the line's unit, to the 4 places a line price keeps (as 下推 carries it: 10.00 a box
-    of 7 is 1.4286 a piece)."""
+    """The source line's price in the line's unit, as 下推 carries it (`price_in_unit`)."""
     if source_line.price is None:
         return None
-    ratio = Decimal(getattr(line, "unit_ratio", None) or 1) / Decimal(getattr(source_line, "unit_ratio", None) or 1)
-    return (Decimal(source_line.price) * ratio).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+    return price_in_unit(source_line.price, getattr(source_line, "unit_ratio", None), getattr(line, "unit_ratio", None))
 
 
 @dataclass(frozen=True)

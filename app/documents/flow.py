@@ -9,13 +9,13 @@ from a receipt or delivery line) names its source document and line in `source_m
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.documents.base import open_qty
+from app.documents.base import open_qty, price_in_unit
 from app.documents.payment import OPENING
 from app.errors import CellError, ValidationFailed
 from app.i18n import label, t
@@ -339,9 +339,7 @@ def _line(line_model: Any, source_line_spec: Any, picked: dict[str, Any]) -> dic
     else:
         values["qty"] = str(left)
         if price is not None and ratio != 1:
-            # a base unit's price to the 4 places a line price keeps (10.00 a box of 7 is 1.4286 a piece): unrounded,
-            # the draft was refused on a price nobody typed and the rest of the order could not be pushed at all
-            price = (Decimal(price) / ratio).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+            price = price_in_unit(price, ratio, 1)  # a base unit's price
     for name in LINE:
         if line_model.field(name) is not None and source_line_spec.field(name) is not None:
             value = price if name == "price" else getattr(line, name)

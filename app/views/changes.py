@@ -18,9 +18,9 @@ from app.i18n import MESSAGES, label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.records.serialize import user_name
+from app.services.records.write import BOOKKEEPING
 from app.views.labels import role_label, type_label
 
-QUIET = ("updated_at", "version")  # bookkeeping every update changes
 PLATFORM_TABLES = ("ab_user", "jxc_setting", "jxc_meta_field")  # audited rows of no metadata model
 
 
@@ -132,13 +132,13 @@ def describe(entry: dict[str, Any]) -> dict[str, Any]:
         changes = [
             {"label": _field_label(model, k), "before": _text(model, k, before.get(k)), "after": _text(model, k, v)}
             for k, v in after.items()
-            if before.get(k) != v and k not in QUIET
+            if before.get(k) != v and k not in BOOKKEEPING
         ]
         return {"changes": changes}
     values = after if isinstance(after, dict) else before if isinstance(before, dict) else {}
     shown = [
         {"label": _field_label(model, k), "value": _text(model, k, v)}
         for k, v in values.items()
-        if k not in QUIET and k != "id" and v not in (None, "", [])
+        if k not in BOOKKEEPING and k != "id" and v not in (None, "", [])
     ]
     return {"values": shown, "removed": after is None}

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.clock import business_today, utcnow
 from app.errors import CellError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.i18n import label, t
+from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
@@ -727,7 +727,7 @@ class RecordService:
                 errors.append(CellError(where, t("unknown_field"), row_ref))
                 continue
             if verdict == "masked":  # its label is no secret (every 进销存 has a 单价), its value is: none is shown
-                errors.append(CellError(where, t("field_not_writable", label=label(spec.label, spec.name)), row_ref))
+                errors.append(CellError(where, t("field_not_writable", label=field_label(model, name)), row_ref))
                 continue
             if verdict == "lines":
                 if not isinstance(raw, list):
