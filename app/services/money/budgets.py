@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.ledger.compute import CENT
 from app.meta.registry import Registry
 from app.meta.status import Status
 
@@ -89,6 +90,8 @@ def spent_by_category(
     for category_id, amount, qty, closed in rows:
         amount = Decimal(amount or 0)
         if closed and qty:
-            amount -= amount * Decimal(closed) / Decimal(qty)
+            amount -= (amount * Decimal(closed) / Decimal(qty)).quantize(
+                CENT, rounding=ROUND_HALF_UP
+            )  # money, to the cent
         spent[category_id] += amount
     return dict(spent)
