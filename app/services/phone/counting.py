@@ -40,6 +40,7 @@ from app.services.records.query import base_select
 from app.services.records.serialize import link_labels
 from app.services.records.write import RecordService
 from app.services.stock.bulk import CHUNK
+from app.services.stock.units import unit_ratios
 
 MODEL = "stocktake"
 MAX_COUNTS = 2000
@@ -280,16 +281,8 @@ class Counting:
         for row in named:
             by_unit.setdefault(row.id, set()).update(k for k in (code_key(row.code), code_key(row.name)) if k in keys)
         names = {key: str(row.name) for row in named for key in by_unit[row.id]}
-        ratios = {
-            (item_id, key): Decimal(1) for item_id, unit_id in base_units.items() for key in by_unit.get(unit_id, ())
-        }
-        if by_unit and base_units and self.access.can("item_unit", "read"):
-            item_unit = self.registry.cls("item_unit")
-            stmt = base_select(self.access, self.registry.model("item_unit")).where(
-                item_unit.item_id.in_(list(base_units)), item_unit.unit_id.in_(list(by_unit))
-            )
-            for row in self.session.execute(stmt).scalars():
-                ratios.update({(row.item_id, key): Decimal(row.ratio) for key in by_unit[row.unit_id]})
+        by_id = unit_ratios(self.session, self.registry, {(item, unit) for item in base_units for unit in by_unit})
+        ratios = {(item, key): ratio for (item, unit), ratio in by_id.items() for key in by_unit[unit]}
         return ratios, names
 
     def _apply_entries(self, doc: Any, entries: list[CountEntry], refused: list[dict[str, str]]) -> dict[str, Any]:
