@@ -396,6 +396,8 @@ def test_fill_down_and_copy_of_a_range(server, api, desktop):
 
 def test_the_sums_row_adds_up_amounts_and_leaves_prices_and_rates_blank(server, api, desktop):
     """A unit price, a tax rate or a number of days gets no sum (docs/metadata.md "Measures"), after an edit too."""
+    from playwright.sync_api import expect
+
     page, console = desktop
     prefix = unique("SR")
     make_items(api, prefix, 4, sale_price="3", tax_rate="13", shelf_life_days=30, safety_stock="2.5")
@@ -405,7 +407,8 @@ def test_the_sums_row_adds_up_amounts_and_leaves_prices_and_rates_blank(server, 
     def summed(field: str) -> str:
         return sums.locator(f".tabulator-cell[tabulator-field={field}]").inner_text().strip()
 
-    assert summed("safety_stock") == "10"
+    # the sums row is made in the frame after the filtered rows' (docs/grid.md): wait for it, then read the rest
+    expect(sums.locator(".tabulator-cell[tabulator-field=safety_stock]")).to_have_text("10", timeout=15000)
     assert [summed(f) for f in ("sale_price", "tax_rate", "shelf_life_days")] == ["", "", ""]
     console.check()
 
