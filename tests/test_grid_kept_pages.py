@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import unique
+from tests.conftest import PASSWORD, unique
 from tests.test_grid_api import new_items, rows
 from tests.test_live_fields import add_field, field_name, text_spec
 
@@ -77,3 +77,54 @@ def test_a_field_added_live_is_in_the_next_page_and_can_be_sorted_on(admin_api):
     if by_new["data"][0][name] is None:  # PostgreSQL sorts NULLs first when descending
         by_new = rows(admin_api, page=1, size=1, **{"sort[0][field]": name, "sort[0][dir]": "asc"})
     assert (by_new["data"][0]["id"], by_new["data"][0][name]) == (created["id"], "后加的")
+
+
+def by_category(code: str) -> dict[str, str]:
+    return {"filter[0][field]": "category", "filter[0][type]": "=", "filter[0][value]": code, **SKU_DESC}
+
+
+def test_a_kept_filtered_view_reads_the_row_its_typed_link_names_when_the_page_is_read(admin_api):
+    """A filtered view's statements are kept (per set of rights): the category typed into the filter is looked up
+    when each page is read, not when the view was first built."""
+    code, other = unique("KC"), unique("KD")
+    made = admin_api.post("/api/v1/category/", json={"code": code, "name": f"分类 {code}"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    first = new_items(admin_api, 3, unique("KQ"), category=code)
+    assert sorted(ids(rows(admin_api, page=1, size=10, **by_category(code)))) == sorted(r["id"] for r in first)
+    # the code moves to a new category: the kept view now reads that one's items, and the old code none
+    renamed = admin_api.put(f"/api/v1/category/{made.get_json()['id']}", json={"code": other})
+    assert renamed.status_code == 200, renamed.get_data(as_text=True)
+    assert rows(admin_api, page=1, size=10, **by_category(code))["data"] == []
+    again = admin_api.post("/api/v1/category/", json={"code": code, "name": f"新分类 {code}"})
+    assert again.status_code == 201, again.get_data(as_text=True)
+    second = new_items(admin_api, 2, unique("KR"), category=code)
+    assert sorted(ids(rows(admin_api, page=1, size=10, **by_category(code)))) == sorted(r["id"] for r in second)
+    assert sorted(ids(rows(admin_api, page=1, size=10, **by_category(other)))) == sorted(r["id"] for r in first)
+    # by the category's name when no code is typed (the unique name), and a name two share names none
+    assert len(rows(admin_api, page=1, size=10, **by_category(f"新分类 {code}"))["data"]) == 2
+    twin = admin_api.post("/api/v1/category/", json={"code": unique("KT"), "name": f"新分类 {code}"})
+    assert twin.status_code == 201, twin.get_data(as_text=True)
+    assert rows(admin_api, page=1, size=10, **by_category(f"新分类 {code}"))["data"] == []
+
+
+def test_a_filter_on_a_link_read_through_a_row_scope_is_each_readers_own(app, admin_api, api_as):
+    """Two salespeople have the same rights, each sees their own customers: a filter on an item's 默认供应商 (a
+    link to partners, read through that scope) is never kept for their rights, so the second does not read
+    the first one's view of the suppliers."""
+    from app.services.users.accounts import create_user
+
+    other = f"x_{unique('sp').lower()}"
+    with app.app_context():
+        create_user(other, "salesperson", PASSWORD)
+    supplier = unique("KS")
+    made = admin_api.post(
+        "/api/v1/partner/",
+        json={"code": supplier, "name": f"供应商 {supplier}", "kind": "both", "owner": "u_salesperson"},
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    item = new_items(admin_api, 1, unique("KI"), default_supplier=supplier)[0]
+    view = {"filter[0][field]": "default_supplier", "filter[0][type]": "=", "filter[0][value]": supplier}
+    assert ids(rows(api_as("salesperson"), page=1, size=10, **view)) == [item["id"]]
+    assert ids(rows(api_as(other), page=1, size=10, **view)) == []
+    assert ids(rows(admin_api, page=1, size=10, **view)) == [item["id"]]
+    assert ids(rows(api_as(other), page=1, size=10, **view)) == []

@@ -6,11 +6,12 @@ someone adds: these tests name none of them, they walk the metadata.
 - `kept_answer` (`/meta/models`, each model's `_info`, the reports list): each reader's answer equals what the
   builder makes from that reader's own full Access (not the rights-only one the cache builds from), asked right
   after readers with other rights asked for the same thing (their answers are kept beside it).
-- `page_statements` (the grid's unfiltered views): a page read after the admin's has warmed the shared
-  statements equals, in every row and value, its count and sums, the same view read with a filter that matches
-  every row (never shared: built for the request), and shows no field the reader may not see nor a row outside
-  their scope (id and the business key, both ways, over HTTP); and for every field a reader may sort on, both
-  ways, the statements they read with are the SQL and values built for them alone.
+- `page_statements` (the grid's views): a page read after the admin's has warmed the shared statements equals,
+  in every row and value, its count and sums, the same view read with a filter that matches every row (kept
+  per set of rights, never the admin's), and shows no field the reader may not see nor a row outside their
+  scope (id and the business key, both ways, over HTTP); and for every field a reader may sort on, both ways,
+  and for filtered and searched views (a filter on each link field they see, a search), the statements they
+  read with are the SQL and values built for them alone.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from conftest import PASSWORD, Api, unique
 
+if TYPE_CHECKING:
+    from app.services.grid.rows import View
+
 LANGUAGES = {"zh": "zh-CN,zh;q=0.9", "en": "en-US,en;q=0.9"}
-# the same view, through a filter no row fails: the per-request path, never the kept statements
+# the same view, through a filter no row fails: statements kept per set of rights, never the admin's
 EVERY_ROW = {"filter[0][field]": "id", "filter[0][type]": ">=", "filter[0][value]": "0"}
 PAGE = 20
 ROW_KEYS = {"id", "version", "_readonly"}  # what the grid adds to a row's fields
@@ -295,3 +299,58 @@ def test_kept_page_statements_are_the_readers_own_sql(app, readers, name):
                     assert same_statements(read_with, own), (name, key, field, direction)
                     checked += 1
         assert checked >= 8
+
+
+def filtered_views(app: Any, api: Api, model_key: str) -> list[View]:
+    """Views of the model the reader may ask for: a search, and a filter naming a row by its key on each link
+    field they see (the typed value a subquery of the statement), by the business key when they may sort on it."""
+    from app.extensions import registry
+    from app.services.grid.rows import View
+    from app.services.records.query import Filter
+
+    with app.app_context():
+        access = own_access(app, api)
+        model = registry().model(model_key)
+        links = [s.name for s in access.visible_fields(model) if s.type in ("link", "user")]
+    order = (model.business_key, "asc") if model.business_key != "id" else ("id", "desc")
+    views = [View(search="1", order=order), View(filters=(Filter("id", "ge", "0"),), order=("id", "asc"))]
+    return views + [View(filters=(Filter(name, "eq", "WH01"),), order=("id", "asc")) for name in links]
+
+
+@pytest.mark.parametrize("name", [*role_names(), TWO_ROLES])
+def test_kept_filtered_page_statements_are_the_readers_own_sql(app, readers, name):
+    """A filtered or searched view's statements are kept per set of rights: read after the admin's and after
+    another reader's, they are the SQL and values the reader's own request builds when nothing is kept."""
+    from app.extensions import db, registry
+    from app.services.grid.rows import View, page_statements
+    from app.services.records.query import BadQuery, Filter
+
+    with app.app_context():
+        admin, access = own_access(app, readers["admin"]), own_access(app, readers[name])
+        cache = registry().cache
+        checked = 0
+        for key in sights(app, readers[name]):
+            model = registry().model(key)
+            for view in filtered_views(app, readers[name], key):
+                if view.order[0] != "id" and view.order[0] not in {s.name for s in access.visible_fields(model)}:
+                    continue
+                cache.pop(("recent", "grid_page_statements"), None)
+                page_statements(db.session, admin, model, view)  # the admin's, kept under the admin's rights
+                read_with = page_statements(db.session, access, model, view)
+                cache.pop(("recent", "grid_page_statements"), None)
+                own = page_statements(db.session, access, model, view)
+                assert same_statements(read_with, own), (name, key, view)
+                checked += 1
+            for hidden in hidden_fields(admin, access, model):  # kept for the admin: refused to the reader
+                view = View(filters=(Filter(hidden, "null", "false"),))
+                page_statements(db.session, admin, model, view)
+                with pytest.raises(BadQuery):
+                    page_statements(db.session, access, model, view)
+                checked += 1
+        assert checked >= 8
+
+
+def hidden_fields(admin: Any, access: Any, model: Any) -> list[str]:
+    """The fields of the model the admin sees and the reader does not (not lines)."""
+    own = {s.name for s in access.visible_fields(model)}
+    return [s.name for s in admin.visible_fields(model) if s.name not in own and s.type != "lines"]

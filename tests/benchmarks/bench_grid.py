@@ -157,13 +157,19 @@ class SqlLog:
         self._started.append(time.perf_counter())
 
     def after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        """after_cursor_execute."""
+        """after_cursor_execute: the statement kept as it is (shortened for the report when printed, not inside
+        the request it times: that took a quarter of a millisecond of every page's "server time")."""
         elapsed = time.perf_counter() - self._started.pop()
         self.count += 1
         self.seconds += elapsed
-        key = re.sub(r"\s+", " ", statement)
-        key = re.sub(r"(%\(\w+\)s(, )?){4,}", "%(...)s ", key)  # expanded IN lists
-        self.by_statement[key[:160]].append(elapsed)
+        self.by_statement[statement].append(elapsed)
+
+
+def statement_key(statement: str) -> str:
+    """A statement as the report prints it: one line, an expanded IN list shortened, 160 characters."""
+    key = re.sub(r"\s+", " ", statement)
+    key = re.sub(r"(%\(\w+\)s(, )?){4,}", "%(...)s ", key)  # expanded IN lists
+    return key[:160]
 
 
 @dataclass
@@ -520,7 +526,10 @@ def report(
         for size in SIZES:
             for name, statements in top[size].items():
                 print(f"\n  costliest SQL at {size:,} items, {name} (total ms, calls, median ms):")
-                ranked = sorted(statements.items(), key=lambda kv: -sum(kv[1]))[:4]
+                grouped: dict[str, list[float]] = defaultdict(list)
+                for statement, times in statements.items():
+                    grouped[statement_key(statement)] += times
+                ranked = sorted(grouped.items(), key=lambda kv: -sum(kv[1]))[:4]
                 for statement, times in ranked:
                     total, median = sum(times) * 1000, statistics.median(times) * 1000
                     print(f"    {total:9.0f} {len(times):6} {median:8.2f}  {statement}")

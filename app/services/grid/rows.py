@@ -41,6 +41,7 @@ MAX_CHANGES = 1000
 COUNT_EXACT_UP_TO = 1_000  # a view the planner expects to be big is counted up to here, then estimated
 COUNT_CHECK_UP_TO = 10_000  # a view the planner expects to be at most this big is counted exactly (capped)
 LOOKUP_LIMIT = 20
+KEPT_VIEWS = 256  # filtered or searched views whose page statements are kept (per metadata version)
 COUNTED = "jxc_counted"  # the label of the view's capped count beside a page's rows
 
 # Tabulator's header-filter types and the query layer's operators
@@ -257,9 +258,13 @@ _AFTER_ID = bindparam("jxc_after_id", type_=Integer())
 def page_statements(session: Session, access: Access, model: ModelSpec, view: View) -> PageStatements:
     """The view's page statements. Each page's rows used to be read by a statement built for that request: its
     building and SQLAlchemy's mapping of a new statement onto the compiled one it had cached were about a
-    tenth of an unfiltered page's time. A view without filters or search, of a reader who sees every row,
-    sorted on a column as it is stored, reads the same SQL for every such reader: its statements are kept
-    per metadata version. The sort field's check (may this reader see it?) runs for every request."""
+    tenth of an unfiltered page's time, and building a filtered view's (a link's typed value looked up, the
+    conditions made) as much again. A view read through no row scope (of the model or of a linked model it
+    is filtered on) and sorted on a column as it is stored is the same SQL for every reader with the same
+    rights: an unfiltered one is kept per metadata version, a filtered or searched one among the
+    KEPT_VIEWS most recently read, per set of rights (its values are in it; a link's typed value is a subquery,
+    so it names the row the value names when the page is read). The sort field's check (may this reader see
+    it?) runs for every request."""
     access.require(model.key, "read")
     order = tuple(order_clause(access, model, *view.order))  # BadQuery for a field the reader may not see
     field_name = view.order[0]
@@ -270,15 +275,20 @@ def page_statements(session: Session, access: Access, model: ModelSpec, view: Vi
         filtered = view.select(session, access, model)
         return PageStatements(cls, _every_column(access, model), filtered, order, sort_column, view)
 
-    shared = (
-        not view.filters
-        and not view.search
-        and access.scope(model) is None
-        and isinstance(sort_column, InstrumentedAttribute)
-    )
-    if not shared:
+    if access.scope(model) is not None or not isinstance(sort_column, InstrumentedAttribute):
         return build()
-    return access.registry.kept(("grid_page_statements", model.key, view.order), build)  # type: ignore[no-any-return]
+    if not view.filters and not view.search:
+        return access.registry.kept(("grid_page_statements", model.key, view.order), build)  # type: ignore[no-any-return]
+    if any(_read_through_scope(access, model, flt.field) for flt in view.filters):
+        return build()
+    kept = access.registry.kept_recent("grid_page_statements", (model.key, view, access.rights_key), build, KEPT_VIEWS)
+    return kept  # type: ignore[no-any-return]
+
+
+def _read_through_scope(access: Access, model: ModelSpec, field_name: str) -> bool:
+    """Is the field a link the reader sees through a row scope of its model (so a filter on it is theirs)?"""
+    spec = model.field(field_name)
+    return spec is not None and spec.type == "link" and access.linkable(spec.to or "") is not None
 
 
 def _every_column(access: Access, model: ModelSpec) -> Any:

@@ -19,7 +19,7 @@ from app.meta.build import characters, grams_index_name
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, parse_integer
 from app.services.access.rights import Access
-from app.services.records.resolver import Resolver
+from app.services.records.resolver import LinkSql
 
 MAX_PAGE_SIZE = 1000
 
@@ -127,7 +127,7 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
         return column.is_(None) if flt.value in (True, "true", "1", 1) else column.isnot(None)
     if spec is not None and spec.is_link and flt.op == "ct":
         return column.in_(_link_matches(access, spec, str(flt.value)))
-    resolver = Resolver(session, access)
+    resolver = LinkSql(access)  # a link's typed value as a subquery: the statement holds no row's id
 
     def parse(raw: Any) -> Any:
         if spec is None:

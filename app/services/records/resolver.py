@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import Session
 
 from app.meta.types import MAX_INTEGER, ValueProblem, normalise_text, parse_integer
@@ -26,30 +27,9 @@ class Resolver:
     def resolve(self, model_key: str, raw: Any) -> int | None:
         """Row id of `model_key` for an id (int) or business key (text); None if not visible."""
         cache_key = (model_key, raw)
-        if cache_key in self._cache:
-            return self._cache[cache_key]
-        registry = self.access.registry
-        model = registry.model(model_key)
-        cls = registry.cls(model_key)
-        stmt = select(cls.id)
-        if isinstance(raw, bool):
-            found = None
-        else:
-            if isinstance(raw, int) or model.business_key == "id":
-                try:
-                    stmt = stmt.where(cls.id == parse_integer(raw))
-                except ValueProblem:
-                    stmt = None  # type: ignore[assignment]
-            else:
-                key_column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
-                stmt = stmt.where(key_column == normalise_text(raw))
-            found = self._first(model, stmt) if stmt is not None else None
-            if found is None and model.display and not isinstance(raw, int):
-                # what people paste from a spreadsheet is often the name ("个", "华东仓"): accept it if unique
-                by_name = select(cls.id).where(getattr(cls, model.field(model.display).column) == normalise_text(raw))
-                found = self._first(model, by_name, unique=True)
-        self._cache[cache_key] = found
-        return found
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self.session.execute(select(typed_link(self.access, model_key, raw))).scalar()
+        return self._cache[cache_key]
 
     def preload(self, model_key: str, raws: set[Any], chunk: int = 5000) -> None:
         """Resolve many typed values of one link at once (imports, a stocktake's counted lines): one query
@@ -98,20 +78,65 @@ class Resolver:
             for row_id in part:
                 self._cache[model.key, row_id] = row_id if row_id in seen else None
 
-    def _first(self, model: Any, stmt: Any, unique: bool = False) -> int | None:
-        scope = self.access.scope(model)
-        if scope is not None:
-            stmt = stmt.where(scope)
-        ids = self.session.execute(stmt.limit(2 if unique else 1)).scalars().all()
-        return ids[0] if len(ids) == 1 or (ids and not unique) else None
-
     def resolve_user(self, raw: Any) -> int | None:
         """User id for an id (int) or a username."""
+        return self.session.execute(select(typed_user(raw))).scalar()
 
-        if isinstance(raw, bool):
-            return None
-        if isinstance(raw, int) and abs(raw) > MAX_INTEGER:
-            return None
-        column = User.id if isinstance(raw, int) else User.username
-        value = raw if isinstance(raw, int) else normalise_text(raw)
-        return self.session.execute(select(User.id).where(column == value)).scalar_one_or_none()
+
+class LinkSql:
+    """A LinkResolver for the conditions of a query: what a typed link value names as SQL the statement reads
+    (`typed_link`, -1 when it names no row: it matches nothing), not an id read now. A view's statement built
+    with it does not depend on the rows of the day, so it can be kept and run again."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+
+    def resolve(self, model_key: str, raw: Any) -> Any:
+        return func.coalesce(typed_link(self.access, model_key, raw), -1)
+
+    def resolve_user(self, raw: Any) -> Any:
+        return func.coalesce(typed_user(raw), -1)
+
+
+def typed_link(access: Access, model_key: str, raw: Any) -> Any:
+    """SQL of the id of the `model_key` row the reader may see that a typed value names: an id (an int, or any
+    value when the business key is the id), else the row with that business key, else the one row with that
+    name (what people paste from a spreadsheet is often the name: "个", "华东仓"; a name two rows share names
+    none). NULL when it names none."""
+    registry = access.registry
+    model = registry.model(model_key)
+    cls = registry.cls(model_key)
+    scope = access.scope(model)
+
+    def one(condition: Any, unique: bool = False) -> Any:
+        stmt = select(cls.id).where(condition)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        if not unique:
+            return stmt.limit(1).scalar_subquery()
+        few = stmt.limit(2).subquery()
+        return select(case((func.count() == 1, func.min(few.c.id)))).scalar_subquery()
+
+    if isinstance(raw, dict):
+        raw = raw.get("id", raw.get("key"))
+    if isinstance(raw, (bool, list, dict)) or raw is None:
+        return null()
+    by_key = None
+    if isinstance(raw, int) or model.business_key == "id":
+        with contextlib.suppress(ValueProblem):  # not an id: names no row by id
+            by_key = one(cls.id == parse_integer(raw))
+    else:
+        by_key = one(getattr(cls, model.field(model.business_key).column) == normalise_text(raw))  # type: ignore[union-attr]
+    if model.display and not isinstance(raw, int):
+        by_name = one(getattr(cls, model.field(model.display).column) == normalise_text(raw), unique=True)  # type: ignore[union-attr]
+        return by_name if by_key is None else func.coalesce(by_key, by_name)
+    return null() if by_key is None else by_key
+
+
+def typed_user(raw: Any) -> Any:
+    """SQL of the id of the user a typed value names (an id, or a username); NULL when it names none."""
+    if isinstance(raw, bool) or (isinstance(raw, int) and abs(raw) > MAX_INTEGER):
+        return null()
+    column = User.id if isinstance(raw, int) else User.username
+    value = raw if isinstance(raw, int) else normalise_text(raw)
+    return select(User.id).where(column == value).scalar_subquery()
