@@ -516,16 +516,19 @@ class ModelApi(BaseApi):
                   type: object
                   description: values for the draft's header (e.g. partner, warehouse)
           responses:
+            200:
+              description: "All that is open is in unsubmitted follow-ons already: the first of them, none made
+                (`message` names them)"
             201:
-              description: The draft
+              description: The draft (of what unsubmitted follow-ons do not hold already; `message` says so)
             422:
               $ref: '#/components/responses/422'
         """
         access = current_access()
         self._require_flow_target(target)
         body = request.get_json(silent=True)
-        row = flow_push(session(), access, self.model_key, pk, target, body if isinstance(body, dict) else None)
-        return self._created(target, row)
+        pushed = flow_push(session(), access, self.model_key, pk, target, body if isinstance(body, dict) else None)
+        return self._created(target, pushed.row, pushed.message, 201 if pushed.created else 200)
 
     @expose("/open_lines", methods=["GET"])
     @protect()
@@ -656,11 +659,12 @@ class ModelApi(BaseApi):
         if target not in targets_of(registry(), self.model_key) + money_targets_of(registry(), self.model_key):
             raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
 
-    def _created(self, model_key: str, row: Any) -> Any:
+    def _created(self, model_key: str, row: Any, message: str | None = None, status: int = 201) -> Any:
         access = current_access()
         model = registry().model(model_key)
         result = rows_to_json(session(), access, model, [row], with_lines=True)[0]
-        return self.response(201, id=row.id, model=model_key, result=result, message=t("draft_made", number=row.number))
+        message = message or t("draft_made", number=row.number)
+        return self.response(status, id=row.id, model=model_key, result=result, message=message)
 
     def _saved(self, status: int, row: Any) -> Any:
         """The saved row; a document is also posted when the company posts on save (弱审核)."""
