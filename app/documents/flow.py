@@ -164,6 +164,17 @@ def flow_of(session: Session, access: Access, model_key: str, doc: Any) -> dict[
     return {"sources": sources, "follow_ons": follow_ons}
 
 
+def has_flow(registry: Any, model_key: str) -> bool:
+    """Documents may come before or after `model_key`'s (its `flow` lists something): it has a source, targets
+    (by quantity or by amount), or money documents settling it."""
+    return bool(
+        source_of(registry, model_key)[0]
+        or targets_of(registry, model_key)
+        or money_targets_of(registry, model_key)
+        or _settling_models(registry, model_key)
+    )
+
+
 def money_targets_of(registry: Any, model_key: str) -> list[str]:
     """The money documents a submitted `model_key` may be pushed down to (付款申请, 收付款)."""
     return [target for (source, target) in MONEY_FLOWS if source == model_key and target in registry.meta.models]
