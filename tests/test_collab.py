@@ -343,6 +343,22 @@ def test_what_was_said_about_a_deleted_record_goes_with_it(app, api_as, admin_ap
     assert said_about(app, "item", unused_id) == [] and said_about(app, "item", item_id) != []
 
 
+def test_a_mention_about_a_deleted_record_goes_with_it(api_as, admin_api):
+    """A mention's notification about a draft deleted afterwards opened the draft that took its id (SQLite gives a
+    deleted last row's id to the next): the notifications linking to a deleted record go with it."""
+    sales, manager = api_as("salesperson"), api_as("manager")
+    sku = new_item(admin_api)
+    gone = document(sales, "sales_delivery", [{"item": sku, "qty": "1", "price": "10"}], warehouse="WH01")
+    link = f"/m/sales_delivery/{gone['id']}"
+    said = sales.post(f"/api/v1/collab/sales_delivery/{gone['id']}/comments", json={"body": "@u_manager 请看价格"})
+    assert said.status_code == 201 and said.get_json()["result"]["mentions"] == ["u_manager"]
+    assert [n["link"] for n in notifications(manager) if n["kind"] == "mention"][0] == link
+    assert sales.delete(f"/api/v1/sales_delivery/{gone['id']}").status_code == 200
+    after = document(admin_api, "sales_delivery", [{"item": sku, "qty": "5", "price": "99"}], warehouse="WH01")
+    assert link not in [n["link"] for n in notifications(manager)]  # whatever id the next draft got
+    assert f"/m/sales_delivery/{after['id']}" not in [n["link"] for n in notifications(manager)]
+
+
 def test_a_file_written_for_a_request_that_fails_is_not_kept(app, admin_api):
     """An attachment's file is written before its row: a failure after the write (here its transaction's commit)
     rolled the row back and left the file on disk, named by nothing. Now the file goes with the rollback; a commit
