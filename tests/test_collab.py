@@ -341,3 +341,64 @@ def test_what_was_said_about_a_deleted_record_goes_with_it(app, api_as, admin_ap
     deleted = save(admin_api, [{"op": "delete", "id": unused_id}], url="/api/v1/grid/item/batch")
     assert deleted.status_code == 200, deleted.get_json()
     assert said_about(app, "item", unused_id) == [] and said_about(app, "item", item_id) != []
+
+
+def test_a_mention_about_a_deleted_record_goes_with_it(api_as, admin_api):
+    """A mention's notification about a draft deleted afterwards opened the draft that took its id (SQLite gives a
+    deleted last row's id to the next): the notifications linking to a deleted record go with it."""
+    sales, manager = api_as("salesperson"), api_as("manager")
+    sku = new_item(admin_api)
+    gone = document(sales, "sales_delivery", [{"item": sku, "qty": "1", "price": "10"}], warehouse="WH01")
+    link = f"/m/sales_delivery/{gone['id']}"
+    said = sales.post(f"/api/v1/collab/sales_delivery/{gone['id']}/comments", json={"body": "@u_manager 请看价格"})
+    assert said.status_code == 201 and said.get_json()["result"]["mentions"] == ["u_manager"]
+    assert [n["link"] for n in notifications(manager) if n["kind"] == "mention"][0] == link
+    assert sales.delete(f"/api/v1/sales_delivery/{gone['id']}").status_code == 200
+    after = document(admin_api, "sales_delivery", [{"item": sku, "qty": "5", "price": "99"}], warehouse="WH01")
+    assert link not in [n["link"] for n in notifications(manager)]  # whatever id the next draft got
+    assert f"/m/sales_delivery/{after['id']}" not in [n["link"] for n in notifications(manager)]
+
+
+def test_a_file_written_for_a_request_that_fails_is_not_kept(app, admin_api):
+    """An attachment's file is written before its row: a failure after the write (here its transaction's commit)
+    rolled the row back and left the file on disk, named by nothing. Now the file goes with the rollback; a commit
+    keeps it."""
+    import os
+
+    from sqlalchemy import event, select
+    from sqlalchemy.orm import Session
+
+    from app.collab.attachments import add_attachment, attachments_root
+    from app.collab.records import access_of
+    from app.collab.tables import attachment
+
+    sku = new_item(admin_api)
+    item_id = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["ids"][0]
+    url = f"/api/v1/collab/item/{item_id}/attachments"
+    with app.app_context():
+        folder = attachments_root()
+    before = set(os.listdir(folder))
+
+    def fail(session: Session) -> None:
+        raise RuntimeError("the commit fails after the file was written")
+
+    event.listen(Session, "before_commit", fail)
+    try:
+        failed = upload(admin_api, url, "送货单.png", PNG)
+    finally:
+        event.remove(Session, "before_commit", fail)
+    assert failed.status_code == 500
+    assert set(os.listdir(folder)) == before
+    assert admin_api.get(url).get_json()["result"] == []
+
+    with app.app_context():  # the service itself: rolled back, nothing is kept; committed, the file stays
+        admin = app.appbuilder.sm.find_user(username="admin")
+        add_attachment(db.session, access_of(admin), "item", item_id, "a.png", PNG)
+        assert len(set(os.listdir(folder)) - before) == 1
+        db.session.rollback()
+        assert set(os.listdir(folder)) == before
+        made = add_attachment(db.session, access_of(admin), "item", item_id, "b.png", PNG)
+        db.session.commit()
+        stored = db.session.execute(select(attachment.c.stored).where(attachment.c.id == made["id"])).scalar_one()
+        assert set(os.listdir(folder)) - before == {stored}
+        db.session.remove()

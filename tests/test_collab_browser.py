@@ -141,3 +141,35 @@ def test_comment_attachment_and_complaint_in_chromium(server, tmp_path: Path):
         ctx_a.close()
         ctx_b.close()
     assert appeared < 15
+
+
+def test_a_mention_about_a_deleted_draft_leaves_the_bell(server):
+    """A mention about a draft deleted afterwards stayed in the bell and opened the next draft, which SQLite gave
+    the deleted one's id: the notification goes with the record."""
+    admin = HttpApi(server.url)
+    body = {"partner": "K001", "warehouse": "WH01", "lines": [{"item": "SP0001", "qty": "1", "price": "10"}]}
+    status, made = admin.post("/api/v1/sales_delivery/", body)
+    assert status == 201, made
+    pk, number = made["id"], made["result"]["number"]
+    for browser in headless_chromium():
+        ctx_a, page, console = sign_in(browser, server.url, "admin")
+        ctx_b, other, other_console = sign_in(browser, server.url, "u_boss")
+        page.goto(f"{server.url}/m/sales_delivery/{pk}")
+        page.fill("#jxc-comment-body", "@u_boss 这张草稿价格不对，我删掉重开")
+        page.click("#jxc-comment-post")
+        page.wait_for_selector(".jxc-timeline-comment .jxc-mention")
+        other.goto(server.url + "/")
+        other.click("#jxc-bell-toggle")
+        other.wait_for_selector(f"#jxc-bell-menu .jxc-bell-item:has-text('{number}')")
+        status, _ = admin.call("DELETE", f"/api/v1/sales_delivery/{pk}")
+        assert status == 200
+        status, again = admin.post("/api/v1/sales_delivery/", dict(body, lines=[dict(body["lines"][0], price="12")]))
+        assert status == 201 and again["id"] == pk  # SQLite: the next draft takes the deleted one's id
+        other.goto(server.url + "/")  # a new page: its bell loads its list when opened
+        other.click("#jxc-bell-toggle")
+        other.wait_for_selector("#jxc-bell[data-loaded='1']", state="attached")
+        assert other.locator(f"#jxc-bell-menu .jxc-bell-item:has-text('{number}')").count() == 0
+        console.check()
+        other_console.check()
+        ctx_a.close()
+        ctx_b.close()

@@ -440,3 +440,44 @@ def test_the_inbox_holds_what_waits_for_my_step(app, admin_api, api_as):
         if h["action"] == "approve"
     ]
     assert steps and steps[0]["after"]["comment"] == "同意采购" and steps[0]["user"] == "u_manager"
+
+
+def test_pushing_twice_opens_the_draft_already_made_and_pushes_only_what_no_draft_holds(admin_api):
+    """下推 twice made two drafts of the same open quantity, and the second was refused at submit as beyond the
+    order. Now the second push opens the first draft (200, nothing made); once the first draft holds part only,
+    a push makes a draft of the rest, and both post."""
+    sku, other = new_item(admin_api), new_item(admin_api)
+    supplier, _ = new_partner(admin_api, "supplier")
+    order = post(
+        admin_api,
+        "purchase_order",
+        [{"item": sku, "qty": "10", "price": "2"}, {"item": other, "qty": "5", "price": "3"}],
+        partner=supplier,
+        warehouse="WH01",
+    )
+    url = f"/api/v1/purchase_order/{order['id']}/push/purchase_receipt"
+    first = _push(admin_api, "purchase_order", order["id"], "purchase_receipt")
+    again = admin_api.post(url, json={})
+    assert again.status_code == 200, again.get_json()
+    body = again.get_json()
+    assert (body["id"], body["result"]["number"]) == (first["id"], first["number"])
+    assert body["message"] == f"已有未审核的 采购入库单 {first['number']} 来自此采购订单，已为您打开"
+    flow = admin_api.get(f"/api/v1/purchase_order/{order['id']}/flow").get_json()["result"]
+    assert [d["number"] for d in flow["follow_ons"]] == [first["number"]]  # no second draft
+
+    first = _set_qty(admin_api, "purchase_receipt", first, "4", "5")
+    rest = admin_api.post(url, json={})
+    assert rest.status_code == 201, rest.get_json()
+    second = rest.get_json()
+    assert second["message"] == (
+        f"已生成草稿 {second['result']['number']}，只含尚未下推的数量"
+        f"（未审核的 采购入库单 {first['number']} 已含此采购订单的部分数量）"
+    )
+    assert [(line["source_line_id"], D(line["qty"])) for line in second["result"]["lines"]] == [
+        (order["lines"][0]["id"], D(6))
+    ]
+    _submit(admin_api, "purchase_receipt", first)
+    _submit(admin_api, "purchase_receipt", second["result"])
+    lines = _get(admin_api, "purchase_order", order["id"])["lines"]
+    assert [D(line["received_qty"]) for line in lines] == [D(10), D(5)]
+    assert _push_refused(admin_api, "purchase_order", order["id"], "purchase_receipt")

@@ -207,3 +207,36 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
         console.check()
     finally:
         context.close()
+
+
+def test_pushing_an_order_twice_opens_its_draft_in_the_browser(server, api, chromium):
+    """下推 twice on an order's page: the second press opens the draft the first made, saying so, and makes
+    no second draft of the same quantity (it was refused at submit as beyond the order)."""
+    order = _made(
+        api,
+        "purchase_order",
+        {
+            "date": "2026-11-27",
+            "partner": "S003",
+            "warehouse": "WH01",
+            "lines": [{"item": "SP0005", "qty": "8", "price": "2"}],
+        },
+    )
+    context, page, console = _page(chromium, server, "admin")
+    try:
+        drafts = []
+        for _ in range(2):
+            page.goto(f"{server.url}/m/purchase_order/{order['id']}")
+            page.click("button.jxc-push[data-target='purchase_receipt']")
+            page.wait_for_url(re.compile(r".*/m/purchase_receipt/\d+/edit$"))
+            drafts.append(_id_in(page.url, "purchase_receipt"))
+        assert drafts[0] == drafts[1]
+        number = _doc(api, "purchase_receipt", drafts[0])["number"]
+        shown = page.locator(".alert-info").inner_text()
+        assert f"已有未审核的 采购入库单 {number} 来自此采购订单，已为您打开" in shown
+        _shot(page, "pushed-twice")
+        assert _save_and_submit(page, server, "purchase_receipt") == drafts[0]
+        assert Decimal(_doc(api, "purchase_order", order["id"])["lines"][0]["received_qty"]) == Decimal(8)
+        console.check()
+    finally:
+        context.close()

@@ -16,6 +16,7 @@ every other operation of the document is run.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -184,3 +185,74 @@ def _fingerprint(app: Any) -> dict[str, Any]:
         key: tuple(value) if isinstance(value, tuple) or hasattr(value, "_fields") else value
         for key, value in out.items()
     }
+
+
+def _route_shape(rule: str) -> str:
+    """A Werkzeug rule as OpenAPI writes its path: /api/v1/item/<int:pk> -> /api/v1/item/{pk}."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
+
+
+def test_each_models_paths_are_the_actions_it_has_and_each_answers(app):
+    """The OpenAPI document listed every document action on every document (开票 and 撤销开票 on purchase orders,
+    关闭 on transfers, 下推 on stocktakes): each model lists only the routes it has, every listed operation of
+    a document answers the admin with something other than 404 or 405, and an action another document has
+    does not exist on one that lacks it, nor any document action on a model that is no document (404 or 405)."""
+    from app.documents.flow import money_targets_of, targets_of
+    from app.extensions import db, registry
+
+    client = app.test_client()
+    login = client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD, "provider": "db"})
+    headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+    spec = client.get("/api/v1/_openapi", headers=headers).get_json()
+    methods = {"get", "post", "put", "delete", "patch"}
+    listed = {
+        key: {
+            (method.upper(), path[len(f"/api/v1/{key}") :])
+            for path, operations in spec["paths"].items()
+            if path.startswith(f"/api/v1/{key}/")
+            for method in operations
+            if method in methods
+        }
+        for key in META.models
+    }
+    for key, operations in listed.items():
+        routes = {
+            (method, _route_shape(rule.rule)[len(f"/api/v1/{key}") :])
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith(f"/api/v1/{key}/")
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        }
+        assert operations == routes, key
+    invoices = {("POST", "/invoice"), ("POST", "/invoice/withdraw")}
+    assert invoices <= listed["sales_delivery"] and invoices <= listed["purchase_receipt"]
+    assert not invoices & listed["purchase_order"] and not invoices & listed["item"]
+    assert ("POST", "/{pk}/close") in listed["purchase_order"] and ("POST", "/{pk}/close") not in listed["stocktake"]
+    assert ("POST", "/{pk}/push/{target}") not in listed["stocktake"]
+
+    documents = [key for key, model in META.models.items() if model.kind == "document"]
+    actions = set().union(*(listed[key] for key in documents))
+    only_documents = actions - listed["item"]  # submit, invoice, push…: what no master model has
+    answers: dict[str, list[tuple[str, str, int, str]]] = {"listed": [], "unlisted": []}
+    with database_restored(app):
+        with app.app_context():  # a draft of each document to act on (its columns' defaults, no lines)
+            reg = registry()
+            rows = {key: reg.cls(key)(number=f"OPENAPI-{key}", status="draft") for key in documents}
+            db.session.add_all(rows.values())
+            db.session.commit()
+            ids = {key: row.id for key, row in rows.items()}
+            targets = {key: ([*targets_of(reg, key), *money_targets_of(reg, key)] or ["x"])[0] for key in documents}
+            db.session.remove()
+        for key, model in META.models.items():
+            asked = actions if model.kind == "document" else only_documents
+            for method, shape in sorted(asked, key=lambda a: (a[0] == "DELETE", a)):  # the draft deleted last
+                path = f"/api/v1/{key}" + re.sub(r"\{(pk|\w+_id)\}", str(ids.get(key, 1)), shape).replace(
+                    "{target}", targets.get(key, "x")
+                )
+                answer = client.open(path, method=method, headers=headers, json={})
+                side = "listed" if (method, shape) in listed[key] else "unlisted"
+                answers[side].append((method, path, answer.status_code, answer.get_data(as_text=True)[:200]))
+    missing = [a for a in answers["listed"] if a[2] in (404, 405)]  # a bare draft's server errors: not this test's
+    assert not missing, missing
+    there = [a for a in answers["unlisted"] if a[2] not in (404, 405)]
+    assert not there, there
+    assert answers["unlisted"]  # the defect's own: invoice on an order, close on a stocktake

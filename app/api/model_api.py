@@ -18,7 +18,7 @@ from flask_appbuilder.security.decorators import protect
 from app.api.responses import kept_answer, service_errors
 from app.api.rison_args import rison
 from app.api.schema import model_schemas
-from app.documents.flow import REQUEST, flow_of, money_targets_of, open_lines_json, targets_of
+from app.documents.flow import REQUEST, flow_of, has_flow, money_targets_of, open_lines_json, source_of, targets_of
 from app.documents.flow import open_lines as flow_open_lines
 from app.documents.flow import pick as flow_pick
 from app.documents.flow import push as flow_push
@@ -28,10 +28,10 @@ from app.i18n import label, t
 from app.meta.spec import ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access, permission_resource
-from app.services.money.invoices import record_invoice, withdraw_invoice
+from app.services.money.invoices import record_invoice, takes_invoices, withdraw_invoice
 from app.services.money.open_items import request_from_receipts
 from app.services.posting.autopost import post_on_save
-from app.services.posting.service import PostingService
+from app.services.posting.service import PostingService, may_wait_for_approval
 from app.services.records.audit_read import record_history
 from app.services.records.query import BadQuery, Filter, get_row, list_rows
 from app.services.records.serialize import rows_to_json
@@ -516,16 +516,19 @@ class ModelApi(BaseApi):
                   type: object
                   description: values for the draft's header (e.g. partner, warehouse)
           responses:
+            200:
+              description: "All that is open is in unsubmitted follow-ons already: the first of them, none made
+                (`message` names them)"
             201:
-              description: The draft
+              description: The draft (of what unsubmitted follow-ons do not hold already; `message` says so)
             422:
               $ref: '#/components/responses/422'
         """
         access = current_access()
         self._require_flow_target(target)
         body = request.get_json(silent=True)
-        row = flow_push(session(), access, self.model_key, pk, target, body if isinstance(body, dict) else None)
-        return self._created(target, row)
+        pushed = flow_push(session(), access, self.model_key, pk, target, body if isinstance(body, dict) else None)
+        return self._created(target, pushed.row, pushed.message, 201 if pushed.created else 200)
 
     @expose("/open_lines", methods=["GET"])
     @protect()
@@ -656,11 +659,12 @@ class ModelApi(BaseApi):
         if target not in targets_of(registry(), self.model_key) + money_targets_of(registry(), self.model_key):
             raise ValidationFailed([CellError("_record", t("push_not_a_target", target=target))])
 
-    def _created(self, model_key: str, row: Any) -> Any:
+    def _created(self, model_key: str, row: Any, message: str | None = None, status: int = 201) -> Any:
         access = current_access()
         model = registry().model(model_key)
         result = rows_to_json(session(), access, model, [row], with_lines=True)[0]
-        return self.response(201, id=row.id, model=model_key, result=result, message=t("draft_made", number=row.number))
+        message = message or t("draft_made", number=row.number)
+        return self.response(status, id=row.id, model=model_key, result=result, message=message)
 
     def _saved(self, status: int, row: Any) -> Any:
         """The saved row; a document is also posted when the company posts on save (弱审核)."""
@@ -755,8 +759,43 @@ def _int_list(raw: str | None) -> list[int] | None:
         raise BadQuery(t("bad_id_list")) from exc
 
 
-def api_class_for(model: ModelSpec) -> type[ModelApi]:
-    """A ModelApi subclass bound to one model key (FAB names blueprints after the class)."""
+# every document action's route (ModelApi's method names); a model's API has those `document_routes` gives it
+DOCUMENT_ROUTES = frozenset(
+    {"submit", "cancel", "approve", "reject", "close", "flow", "push", "open_lines", "pick", "invoice"}
+    | {"invoice_withdraw"}
+)
+
+
+def document_routes(reg: Any, model: ModelSpec) -> set[str]:
+    """The document actions `model`'s API has, from what the model is: a document is submitted and cancelled;
+    approved or rejected where it may wait for approval; closed where its lines keep a closed quantity; its flow
+    where documents come before or after it; pushed down where it has targets, picked into where it has a
+    source (a payment request picks whole receipts); invoiced where invoices are recorded on it. The others are
+    not routes, so the OpenAPI document lists only these."""
+    if model.kind != "document" or model.is_line:
+        return set()
+    key = model.key
+    found = {"submit", "cancel"}
+    if may_wait_for_approval(reg.meta, key):
+        found |= {"approve", "reject"}
+    if model.lines_model and reg.model(model.lines_model).field("closed_qty") is not None:
+        found.add("close")
+    if has_flow(reg, key):
+        found.add("flow")
+    if targets_of(reg, key) or money_targets_of(reg, key):
+        found.add("push")
+    if source_of(reg, key)[0]:
+        found |= {"open_lines", "pick"}
+    if key == REQUEST:
+        found.add("pick")
+    if takes_invoices(key):
+        found |= {"invoice", "invoice_withdraw"}
+    return found
+
+
+def api_class_for(reg: Any, model: ModelSpec) -> type[ModelApi]:
+    """A ModelApi subclass bound to one model key (FAB names blueprints after the class), with the routes of
+    the document actions the model has (`document_routes`)."""
     attrs: dict[str, Any] = {
         "model_key": model.key,
         "resource_name": model.key,
@@ -766,17 +805,6 @@ def api_class_for(model: ModelSpec) -> type[ModelApi]:
     if model.is_line or model.kind == "ledger":
         # Lines are written through their document; the ledger only by posting.
         attrs["include_route_methods"] = {"get_list", "get", "info", "history"}
-    elif model.kind != "document":
-        attrs["exclude_route_methods"] = {
-            "submit",
-            "cancel",
-            "approve",
-            "reject",
-            "close",
-            "flow",
-            "push",
-            "open_lines",
-            "pick",
-            "invoice",
-        }
+    else:
+        attrs["exclude_route_methods"] = set(DOCUMENT_ROUTES - document_routes(reg, model))
     return type(f"{model.class_name}Api", (ModelApi,), attrs)

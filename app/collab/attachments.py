@@ -1,6 +1,8 @@
 """Attachments on any record: images and PDFs only, recognised by their first bytes (never by name or by
 what the browser says), at most `attachment_max_mb`, stored in <instance>/files/attachments/ (owner-only,
-outside the static folder under a random name) and read back only by those who may read the record."""
+outside the static folder under a random name) and read back only by those who may read the record. A file is
+written before its row; if the transaction then ends without its commit (a later failure rolls it back) the file
+goes too (app.collab.forget), so no file is kept that no row names."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from app.services.access.rights import Access
 from app.services.records.settings import policy
 
 MAX_SETTING = "attachment_max_mb"
+WRITTEN = "jxc_written_files"  # the session's info key: stored names of files written in this transaction
 # what a file starts with -> (content type, the extensions it may be called by)
 SIGNATURES: tuple[tuple[bytes, str, tuple[str, ...]], ...] = (
     (b"%PDF-", "application/pdf", (".pdf",)),
@@ -94,6 +97,7 @@ def add_attachment(
     stored = secrets.token_hex(16)
     target = attachments_root() / stored
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    session.info.setdefault(WRITTEN, []).append(stored)  # removed unless the transaction commits (app.collab.forget)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     values = {
@@ -107,11 +111,7 @@ def add_attachment(
         "stored": stored,
         "created_at": utcnow(),
     }
-    try:
-        new_id = int(session.execute(insert(attachment).values(**values)).inserted_primary_key[0])
-    except Exception:
-        target.unlink(missing_ok=True)
-        raise
+    new_id = int(session.execute(insert(attachment).values(**values)).inserted_primary_key[0])
     return attachment_json(dict(values, id=new_id))
 
 

@@ -1,7 +1,9 @@
-"""What was said about a record goes with it: the comments, attachments (their files too) and watchers of each
-record deleted in a transaction are deleted as it commits (app.services.records.deletions notes the records).
-SQLite gives a deleted last row's id to the next row, which must not inherit them; a rolled-back delete keeps
-them."""
+"""What was said about a record goes with it: the comments, attachments (their files too), watchers and the
+notifications linking to each record deleted in a transaction are deleted as it commits
+(app.services.records.deletions notes the records). SQLite gives a deleted last row's id to the next row, which
+must not inherit them (a mention's notification opened the record that took the id); a rolled-back delete keeps
+them. Files written in a transaction that ends without its commit (an attachment whose request failed after the
+write) are removed: no file is kept that no row names."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from flask import has_app_context
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
-from app.collab.attachments import attachments_root
+from app.collab.attachments import WRITTEN, attachments_root
+from app.collab.records import record_link
 from app.collab.tables import attachment, comment, watcher
+from app.schedules.tables import notification
 from app.services.records.bulk import among
 from app.services.records.deletions import take_deleted
 
@@ -29,10 +33,17 @@ def _forget(session: Session) -> None:
         session.info.setdefault(FILES, []).extend(files)
         for table, where in about.items():
             session.execute(delete(table).where(where))
+        links = [record_link(model_key, pk) for pk in sorted(ids)]  # mentions, comments, assignments about them
+        session.execute(delete(notification).where(among(session, notification.c.link, links)))
 
 
 def _remove_files(session: Session) -> None:
-    stored = session.info.pop(FILES, [])
+    """Committed: the files written are their rows' now; the deleted records' files go."""
+    session.info.pop(WRITTEN, None)
+    _unlink(session.info.pop(FILES, []))
+
+
+def _unlink(stored: list[str]) -> None:
     if stored and has_app_context():  # the instance folder is the app's
         root = attachments_root()
         for name in stored:
@@ -40,10 +51,12 @@ def _remove_files(session: Session) -> None:
 
 
 def _drop_notes(session: Session, transaction: Any) -> None:
-    """A transaction that ends without its commit forgets nothing (its notes go, the files stay)."""
+    """A transaction that ends without its commit forgets nothing (its notes go, the deleted records' files stay)
+    and keeps none of the files it wrote (no row names them)."""
     if transaction.parent is None:
         take_deleted(session)
         session.info.pop(FILES, None)
+        _unlink(session.info.pop(WRITTEN, []))
 
 
 def install_forget() -> None:

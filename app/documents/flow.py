@@ -10,9 +10,9 @@ from a receipt or delivery line) names its source document and line in `source_m
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.documents.base import open_qty, price_in_unit
@@ -164,6 +164,17 @@ def flow_of(session: Session, access: Access, model_key: str, doc: Any) -> dict[
     return {"sources": sources, "follow_ons": follow_ons}
 
 
+def has_flow(registry: Any, model_key: str) -> bool:
+    """Documents may come before or after `model_key`'s (its `flow` lists something): it has a source, targets
+    (by quantity or by amount), or money documents settling it."""
+    return bool(
+        source_of(registry, model_key)[0]
+        or targets_of(registry, model_key)
+        or money_targets_of(registry, model_key)
+        or _settling_models(registry, model_key)
+    )
+
+
 def money_targets_of(registry: Any, model_key: str) -> list[str]:
     """The money documents a submitted `model_key` may be pushed down to (付款申请, 收付款)."""
     return [target for (source, target) in MONEY_FLOWS if source == model_key and target in registry.meta.models]
@@ -239,9 +250,11 @@ LINE = ("price", "discount_rate", "tax_rate", "batch")
 
 def push(
     session: Session, access: Access, source_model: str, pk: int, target: str, header: dict[str, Any] | None = None
-) -> Any:
+) -> Pushed:
     """下推: a draft `target` with the open quantities of one submitted source document the user may read
-    (`header`: values for the draft's header, e.g. the supplier of an order pushed from a request)."""
+    (`header`: values for the draft's header, e.g. the supplier of an order pushed from a request). What
+    unsubmitted `target` documents linked to its lines already hold is not pushed again: only the rest is, and
+    when nothing is left the first of them is given back (`Pushed.created` False) with a message naming them."""
     registry = access.registry
     money = target in money_targets_of(registry, source_model)
     if target not in targets_of(registry, source_model) and not money:
@@ -252,8 +265,64 @@ def push(
     if money:
         row = _money_draft(session, access, MONEY_FLOWS[(source_model, target)], source, header or {})
         session.commit()
-        return row
-    return make_draft(session, access, target, open_lines(session, access, target, [pk]), header)
+        return Pushed(row, True, t("draft_made", number=row.number))
+    picked = open_lines(session, access, target, [pk])
+    drafts, rest = _beside_open_drafts(session, access, target, picked)
+    if not drafts:
+        row = make_draft(session, access, target, picked, header)
+        return Pushed(row, True, t("draft_made", number=row.number))
+    what = {
+        "target": label(registry.model(target).label, target),
+        "numbers": "、".join(d.number for d in drafts),
+        "source": label(registry.model(source_model).label, source_model),
+    }
+    if not rest:  # all that is open is in drafts already: the first is opened, none is made again
+        return Pushed(drafts[0], False, t("push_draft_exists", **what))
+    row = make_draft(session, access, target, rest, header)
+    return Pushed(row, True, t("push_rest_made", number=row.number, **what))
+
+
+class Pushed(NamedTuple):
+    """What 下推 gave: the draft (made now, or one made before that already holds all that is open) and what to
+    tell the user."""
+
+    row: Any
+    created: bool
+    message: str
+
+
+def _beside_open_drafts(
+    session: Session, access: Access, target: str, picked: list[dict[str, Any]]
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The unsubmitted `target` documents (草稿, 待审批) the user may read that hold lines linked to these open
+    source lines, oldest first, and the open lines less what those documents hold (lines left with nothing
+    dropped): 下推 twice makes no second draft of the same quantity (it would be refused at submit as beyond
+    what is open)."""
+    if not picked:
+        return [], picked
+    registry = access.registry
+    cls, line_cls = registry.cls(target), registry.cls(f"{target}_line")
+    stmt = (
+        select(line_cls.parent_id, line_cls.source_line_id, func.coalesce(line_cls.base_qty, line_cls.qty))
+        .join(cls, cls.id == line_cls.parent_id)
+        .where(
+            cls.status.in_((Status.DRAFT, Status.PENDING)),
+            line_cls.source_model == picked[0]["source"].__jxc_model__,
+            line_cls.source_line_id.in_([p["line"].id for p in picked]),
+        )
+    )
+    found = session.execute(stmt).all()
+    drafts = _readable(session, access, target, {parent for parent, _, _ in found})
+    held: dict[int, Decimal] = {}
+    for parent, source_line_id, qty in found:
+        if parent in drafts:
+            held[source_line_id] = held.get(source_line_id, ZERO) + Decimal(qty or 0)
+    rest = [
+        dict(p, open_qty=p["open_qty"] - held.get(p["line"].id, ZERO))
+        for p in picked
+        if p["open_qty"] > held.get(p["line"].id, ZERO)
+    ]
+    return list(drafts.values()), rest
 
 
 def _money_draft(session: Session, access: Access, kind: str, source: Any, header: dict[str, Any]) -> Any:

@@ -260,15 +260,16 @@ class ModelPages(BaseView):
     def push(self, pk: int, target: str) -> Any:
         """下推: a draft follow-on with this document's open quantities; its form opens."""
         try:
-            row = flow_push(session(), current_access(), self.model_key, pk, target)
+            pushed = flow_push(session(), current_access(), self.model_key, pk, target)
         except NotFound:
             abort(404)
         except ServiceError as exc:
             session().rollback()
             flash(_messages(exc), "danger")
             return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
-        flash(t("draft_made", number=row.number), "success")
-        return redirect(url_for(f"{registry().model(target).class_name}Pages.edit", pk=row.id))
+        flash(pushed.message, "success" if pushed.created else "info")
+        opened = "edit" if pushed.row.status == Status.DRAFT else "show"  # a document waiting for approval is read
+        return redirect(url_for(f"{registry().model(target).class_name}Pages.{opened}", pk=pushed.row.id))
 
     @expose("/<int:pk>/counts/preview", methods=["POST"])
     @has_access

@@ -81,7 +81,7 @@ PLATFORM_VIEWS = (
 def register_everything(appbuilder: AppBuilder, registry: Registry) -> None:
     """APIs and pages for every model, the menu from menus.yaml, and the admin pages."""
     for model in registry.meta.models.values():
-        appbuilder.add_api(api_class_for(model))
+        appbuilder.add_api(api_class_for(registry, model))
         appbuilder.add_view_no_menu(pages_class_for(model))
     for menu in registry.meta.menus:
         category_label = LazyLabel(menu.label, menu.key)

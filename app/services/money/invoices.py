@@ -73,8 +73,13 @@ def refuse_cancel_when_invoiced(model_key: str, doc: Any) -> None:
         raise ValidationFailed([CellError("_record", t("cancel_invoiced", number=doc.invoice_number or ""))])
 
 
+def takes_invoices(model_key: str) -> bool:
+    """Invoices are recorded on this model's documents (开票 on deliveries, 收票 on receipts)."""
+    return model_key in INVOICED
+
+
 def _check_request(access: Access, model_key: str, ids: Any) -> list[CellError]:
-    if model_key not in INVOICED:
+    if not takes_invoices(model_key):
         raise ValidationFailed([CellError("_record", t("invoice_not_here"))])
     access.require(model_key, "invoice")
     if not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):

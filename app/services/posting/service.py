@@ -69,6 +69,15 @@ def retrying(session: Session, work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def may_wait_for_approval(meta: Any, model_key: str) -> bool:
+    """A document of `model_key` may wait for approval (待审批) when submitted: approvals.yaml has a chain for it, or
+    its behaviour adds levels of its own (over budget)."""
+    behaviour = meta.handlers.behaviours.get(model_key)
+    return model_key in meta.approvals or (
+        behaviour is not None and behaviour.extra_approvals is not DocumentBehaviour.extra_approvals
+    )
+
+
 class PostingService:
     """Submit, approve, reject and cancel documents for one user."""
 
@@ -162,12 +171,7 @@ class PostingService:
         the caller reads the document as before, for the usual not-found or status-changed answer)."""
         model = self.registry.model(model_key)
         behaviour = self.registry.meta.handlers.behaviours.get(model.key)
-        if (
-            model.kind != "document"
-            or behaviour is None
-            or model.key in self.registry.meta.approvals
-            or behaviour.extra_approvals is not DocumentBehaviour.extra_approvals
-        ):
+        if model.kind != "document" or behaviour is None or may_wait_for_approval(self.registry.meta, model.key):
             return None
         self.access.require(model.key, "submit")
         scope = base_select(self.access, model).whereclause  # the rows the user may read, as get_row's
