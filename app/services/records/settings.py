@@ -23,7 +23,7 @@ from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import label, t
 from app.meta.figures import price_blind, unfillable
 from app.meta.registry import Registry, move_stamp
-from app.meta.spec import TODAY, FieldSpec
+from app.meta.spec import TODAY, FieldSpec, ModelSpec, RoleSpec
 from app.meta.tables import SETTINGS_ROW
 from app.services.access.rights import ADMIN_ROLE, Access
 from app.services.records.audit import audit_change
@@ -154,11 +154,15 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
     return raw
 
 
+def price_mask_locks(registry: Registry, blind: list[str]) -> list[tuple[ModelSpec, FieldSpec, RoleSpec]]:
+    """(model, field, role): each required field a role under 价格屏蔽 (`blind`) writes and could then not fill, by the
+    check roles.yaml gets at start-up (app/meta/figures.py `unfillable`); an admin is never price-blind."""
+    return list(unfillable(registry.meta.models, price_blind(registry.meta.roles, set(blind) - {ADMIN_ROLE})))
+
+
 def _check_price_mask(registry: Registry, blind: list[str]) -> None:
-    """价格屏蔽 switched on for roles is checked as roles.yaml is at start-up (app/meta/figures.py): a listed role must
-    still be able to fill every required field of what it writes, or it could save none of those rows. Every such
-    field is named at once, with its model (the admin sees all of them: an admin is never price-blind)."""
-    roles = price_blind(registry.meta.roles, set(blind) - {ADMIN_ROLE})
+    """价格屏蔽 switched on for roles: a listed role must still be able to fill every required field of what it writes,
+    or it could save none of those rows. Every such field is named at once, with its model."""
     problems = [
         CellError(
             "value",
@@ -169,7 +173,7 @@ def _check_price_mask(registry: Registry, blind: list[str]) -> None:
                 field=label(spec.label, spec.name),
             ),
         )
-        for model, spec, role in unfillable(registry.meta.models, roles)
+        for model, spec, role in price_mask_locks(registry, blind)
     ]
     if problems:
         raise ValidationFailed(problems)
