@@ -139,3 +139,26 @@ def test_the_template_says_a_share_is_typed_in_percents_and_reads_back_as_typed(
     assert "Discount rate (%)" in [c.value for c in load_workbook(io.BytesIO(english.data)).worksheets[0][1]]
     assert DECIMAL.excel_format(DISCOUNT) == {"num_format": "0.00%"}  # the export's cell of 7.5% is 0.075
     assert _imported_discounts(app, _order_with_discounts("折扣率", [0.075, 1], percent_cells=(0, 1))) == ["0.075", "1"]
+
+
+def test_exported_shares_edited_and_imported_back_are_exact(app, admin_api):
+    """Export → edit → import: an order's lines imported under the template's 折扣率(%) (7.5 and 0.5), exported from
+    the grid (折扣率, percent cells 0.075 and 0.005), one cell edited as Excel keeps a typed 8% (0.08), the cells
+    copied with their format into a new order under the export's own header: the same shares again."""
+    import io
+
+    from openpyxl import load_workbook
+
+    first = _imported_discounts(app, _order_with_discounts("折扣率(%)", [7.5, 0.5]))
+    assert first == ["0.075", "0.005"]
+    exported = admin_api.get(
+        "/api/v1/grid/sales_order_line/export?columns=discount_rate&sort[0][field]=id&sort[0][dir]=desc"
+    )
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    header, newest = sheet["A1"].value, [sheet.cell(row=r, column=1) for r in (3, 2)]  # the two lines, in order
+    assert header == "折扣率" and [c.value for c in newest] == [0.075, 0.005]
+    assert {c.number_format for c in newest} == {"0.00%"}
+    edited = [newest[0].value, newest[1].value, 0.08]  # a third line typed 8% in Excel
+    again = _imported_discounts(app, _order_with_discounts(header, edited, percent_cells=(0, 1, 2)))
+    assert again == ["0.075", "0.005", "0.08"]
