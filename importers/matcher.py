@@ -3,9 +3,8 @@ full-width characters and the template's required mark; find the header row unde
 
 A `Mapping` is {column index: field name}; a column naming a field hidden from the user (a masked 单价) is kept
 apart (`Match.masked`: its cells are refused, as a write refuses it); other columns left out are reported as
-unknown. The layout's
-signature (its normalised headers) keys the mapping a user corrected, so the next file of the same
-layout needs none.
+unknown. The layout's signature (its normalised headers) keys the mapping a user corrected, so the next file of
+the same layout needs none.
 """
 
 from __future__ import annotations
