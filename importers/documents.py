@@ -22,9 +22,10 @@ from app.i18n import label, t, texts_for
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.posting.service import PostingService
+from app.services.records.query import field_label
 from app.services.records.write import RecordService
 from importers.matcher import Match, importable_fields, match_columns, normalise_header
-from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, parse_rows
+from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, masked_issues, parse_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -61,16 +62,18 @@ class PreparedDocuments:
     bad_rows: set[int]
 
 
-def document_fields(access: Access, model: ModelSpec) -> dict[str, FieldSpec]:
+def document_fields(access: Access, model: ModelSpec, masked: bool = False) -> dict[str, FieldSpec]:
     """The file's fields: the number, the header's, then the lines' as `lines.<name>` (relabelled with the
-    lines' prefix when a header field has the same label)."""
-    visible = access.visible_fields(model)
+    lines' prefix when a header field has the same label). `masked`: those of the fields hidden from the user
+    instead (a column naming one is refused cell by cell, never unknown)."""
+    fields_of = access.masked_fields if masked else access.visible_fields
+    visible = fields_of(model)
     number = [s for s in visible if s.name in NUMBER_FIELDS]
     header = [s for s in importable_fields(model, visible) if s.name not in NUMBER_FIELDS]
     taken = {normalise_header(text) for s in number + header for text in s.label.values()}
     line_model = access.registry.model(model.lines_model or "")
     lines = []
-    for spec in importable_fields(line_model, access.visible_fields(line_model)):
+    for spec in importable_fields(line_model, fields_of(line_model)):
         labels = spec.label
         if {normalise_header(text) for text in spec.label.values()} & taken:
             prefix = texts_for("imports.line_prefix")
@@ -91,11 +94,12 @@ def validate_documents(
     """Match the columns, parse every cell, group the rows by the file's number and check each document's
     header cells agree; file problems and cell issues go into `outcome`."""
     fields = document_fields(access, model)
-    match = match_columns(table.rows, list(fields.values()), remembered)
+    masked = list(document_fields(access, model, masked=True).values())
+    match = match_columns(table.rows, list(fields.values()), remembered, masked)
     if remembered is None and layouts is not None:
         stored = layouts(match.signature)
         if stored is not None:
-            match = match_columns(table.rows, list(fields.values()), stored)
+            match = match_columns(table.rows, list(fields.values()), stored, masked)
             outcome.notes.append(t("imports.layout_remembered"))
     outcome.signature, outcome.header_index = match.signature, match.header_index
     outcome.mapping = {_column_name(match, c): f for c, f in match.mapping.items()}
@@ -126,6 +130,14 @@ def validate_documents(
         outcome.issues.append(Issue(row_no, column, name, message, col))
         prepared.bad_rows.add(row_no)
 
+    line_model = access.registry.model(model.lines_model or "")
+
+    def label_of(name: str) -> str:  # as the write path names it: the line model's own label
+        return field_label(line_model, name[len(LINES) :]) if name.startswith(LINES) else field_label(model, name)
+
+    for refused in masked_issues(match, data_rows, label_of):
+        outcome.issues.append(refused)
+        prepared.bad_rows.add(refused.row)
     resolver, parsed = parse_rows(session, access, fields, match, data_rows)
     groups: dict[str, Group] = {}
     for row_no, payload in parsed:

@@ -1,9 +1,10 @@
 """Match a table's columns to a model's fields: by field key or zh / en label, tolerant of spaces, case,
 full-width characters and the template's required mark; find the header row under title rows.
 
-A `Mapping` is {column index: field name}; columns left out are reported as unknown. The layout's
-signature (its normalised headers) keys the mapping a user corrected, so the next file of the same
-layout needs none.
+A `Mapping` is {column index: field name}; a column naming a field hidden from the user (a masked 单价) is kept
+apart (`Match.masked`: its cells are refused, as a write refuses it); other columns left out are reported as
+unknown. The layout's signature (its normalised headers) keys the mapping a user corrected, so the next file of
+the same layout needs none.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from app.i18n import t
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from app.meta.spec import FieldSpec, ModelSpec
 
 REQUIRED_MARK = "*"
@@ -36,10 +39,18 @@ def importable_fields(model: ModelSpec, visible: list[FieldSpec]) -> list[FieldS
 
 
 def field_names(spec: FieldSpec) -> set[str]:
-    """Every header that names `spec`."""
+    """Every header that names `spec`: its key, its labels, and for a share (折扣率) those saying it is typed in
+    percents, as the template writes it (折扣率(%))."""
     names = {normalise_header(spec.name)}
     names.update(normalise_header(text) for text in spec.label.values() if text)
-    return names - {""}
+    if spec.is_fraction:
+        names.update({f"{name}%" for name in names})
+    return names - {"", "%"}
+
+
+def in_percent(spec: FieldSpec, header: str) -> bool:
+    """Whether a column of a share (折扣率) says it is typed in percents: its header ends with % (折扣率(%))."""
+    return spec.is_fraction and normalise_header(header).endswith("%")
 
 
 @dataclass
@@ -51,6 +62,8 @@ class Match:
     mapping: dict[int, str]
     unknown: list[int] = field(default_factory=list)  # columns with a header that names no field
     signature: str = ""
+    masked: dict[int, str] = field(default_factory=dict)  # columns naming a field the user may not see or set
+    percent: set[int] = field(default_factory=set)  # columns of a share typed in percents (折扣率(%): 7.5 is 7.5%)
 
     def problems(self, fields: list[FieldSpec], action: str) -> list[str]:
         """File-level problems: required fields with no column (on create), a field filled twice."""
@@ -77,14 +90,19 @@ def signature(headers: list[str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-def match_columns(rows: list[list[Any]], fields: list[FieldSpec], remembered: dict[str, str] | None = None) -> Match:
+def match_columns(
+    rows: list[list[Any]],
+    fields: list[FieldSpec],
+    remembered: dict[str, str] | None = None,
+    masked: Sequence[FieldSpec] = (),
+) -> Match:
     """Find the header row among the first rows (the one naming most fields) and map its columns.
 
     `remembered` is a stored correction {normalised header: field name} for this layout; it wins over the
-    automatic match.
+    automatic match. `masked`: fields hidden from the user; a column naming one is in `Match.masked`.
     """
     lookup: dict[str, str] = {}
-    for spec in fields:
+    for spec in [*fields, *masked]:
         for name in field_names(spec):
             lookup.setdefault(name, spec.name)
     best, best_hits = 0, -1
@@ -93,9 +111,13 @@ def match_columns(rows: list[list[Any]], fields: list[FieldSpec], remembered: di
         if hits > best_hits:
             best, best_hits = index, hits
     headers = ["" if v is None else str(v).strip() for v in rows[best]] if rows else []
-    known = {spec.name for spec in fields}
+    specs = {spec.name: spec for spec in fields}
+    known = set(specs)
+    percent: set[int] = set()
+    hidden = {spec.name for spec in masked} - known
     mapping: dict[int, str] = {}
     unknown: list[int] = []
+    hidden_columns: dict[int, str] = {}
     for col, header in enumerate(headers):
         key = normalise_header(header)
         if not key:
@@ -103,9 +125,13 @@ def match_columns(rows: list[list[Any]], fields: list[FieldSpec], remembered: di
         target = (remembered or {}).get(key, lookup.get(key))
         if target and target in known:
             mapping[col] = target
+            if in_percent(specs[target], header):
+                percent.add(col)
+        elif target and target in hidden:
+            hidden_columns[col] = target
         elif remembered is None or key not in remembered:  # a column the user chose to skip is not unknown
             unknown.append(col)
-    return Match(best, headers, mapping, unknown, signature(headers))
+    return Match(best, headers, mapping, unknown, signature(headers), hidden_columns, percent)
 
 
 def column_letter(index: int) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from app.errors import CellError, Forbidden, ValidationFailed
 from app.i18n import label, t
 from app.meta.types import FIELD_TYPES, ValueProblem, normalise_text
 from app.services.records.bulk import among
-from app.services.records.query import base_select
+from app.services.records.query import base_select, field_label
 from app.services.records.resolver import Resolver
 from app.services.records.write import RecordService
 from importers.matcher import Match, column_letter, importable_fields, match_columns
@@ -344,11 +344,32 @@ def parse_rows(
                 if value is not None:
                     payload[name] = value
         payloads.append((row_no, payload))
+    for col, name in match.mapping.items():
+        if fields[name].is_fraction:
+            _read_percents(fields[name], name, col in match.percent, payloads)
     mapped = set(match.mapping.values())
     for name, spec in fields.items():
         if spec.type == "link" and name in mapped:
             resolver.preload(spec.to or "", {p[name] for _, p in payloads if isinstance(p.get(name), str)})
     return resolver, payloads
+
+
+def _read_percents(spec: FieldSpec, name: str, in_percent: bool, payloads: list[tuple[int, dict[str, Any]]]) -> None:
+    """A share's cells (折扣率) as a person typed them (`FieldType.typed`, the grid's and the forms' rule: a bare 7.5 is
+    7.5%): every number of a column whose header says % (the template's 折扣率(%)); under the plain header (the
+    export's percent cells, 0.075) only a number above 1, which no share is (docs/imports.md)."""
+    typed = FIELD_TYPES[spec.type].typed
+    for _, payload in payloads:
+        value = payload.get(name)
+        if value is not None and (in_percent or _above_one(value)):
+            payload[name] = typed(spec, value)
+
+
+def _above_one(value: Any) -> bool:
+    try:
+        return not isinstance(value, bool) and Decimal(str(value)) > 1
+    except InvalidOperation:
+        return False
 
 
 def _column_name(match: Match, col: int) -> str:
@@ -371,11 +392,12 @@ def validate(
     `remembered` is a mapping given for this file; without one, `layouts` may find the one stored for
     the file's layout."""
     fields = {s.name: s for s in importable_fields(model, access.visible_fields(model))}
-    match = match_columns(table.rows, list(fields.values()), remembered)
+    masked = importable_fields(model, access.masked_fields(model))
+    match = match_columns(table.rows, list(fields.values()), remembered, masked)
     if remembered is None and layouts is not None:
         stored = layouts(match.signature)
         if stored is not None:
-            match = match_columns(table.rows, list(fields.values()), stored)
+            match = match_columns(table.rows, list(fields.values()), stored, masked)
             outcome.notes.append(t("imports.layout_remembered"))
     outcome.signature = match.signature
     outcome.header_index = match.header_index
@@ -399,6 +421,9 @@ def validate(
         outcome.problems.append(t("imports.no_rows"))
         return prepared
     columns = {name: col for col, name in match.mapping.items()}
+    for refused in masked_issues(match, data_rows, lambda name: field_label(model, name)):
+        outcome.issues.append(refused)
+        prepared.bad_rows.add(refused.row)
     # the cells are parsed once, by the service that writes them (its parsers, codes normalised, its link cache)
     records = prepared.records = RecordService(session, access, batch=True)
     _, payloads = parse_rows(session, access, fields, match, data_rows, records.resolver)
@@ -486,6 +511,20 @@ def validate(
         prepared.rows.append((row_no, payload, target if action != "create" else None, typed[row_no]))
     outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))
     return prepared
+
+
+def masked_issues(match: Match, data_rows: list[tuple[int, list[Any]]], label_of: Callable[[str], str]) -> list[Issue]:
+    """Each filled cell of a column naming a field hidden from the user (a masked 单价), refused in the write path's
+    words (「单价」没有修改权限: the label is no secret, the value is, and is never repeated); a blank cell gives no
+    value and passes, and a column the user chose to skip is not matched."""
+    found = []
+    for col, name in match.masked.items():
+        message, column = t("field_not_writable", label=label_of(name)), _column_name(match, col)
+        for row_no, cells in data_rows:
+            value = cells[col] if col < len(cells) else None
+            if value is not None and (value.__class__ is not str or value.strip()):
+                found.append(Issue(row_no, column, name, message, col))
+    return found
 
 
 def _needed(spec: FieldSpec) -> bool:

@@ -29,8 +29,11 @@ HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 
 
 def header_text(spec: FieldSpec, locale: str | None = None) -> str:
-    """A column's header as the template writes it (`*` before a required field's label)."""
+    """A column's header as the template writes it (`*` before a required field's label; a share's says it is typed
+    in percents, 折扣率(%), as 税率(%)'s label does: 7.5 is 7.5%)."""
     text = label(spec.label, spec.name, locale)
+    if spec.is_fraction:
+        text = t("imports.percent_header", locale, label=text)
     return f"{REQUIRED_MARK}{text}" if spec.required else text
 
 
@@ -77,8 +80,6 @@ def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str) -> bytes:
         sheet.column_dimensions[letter].width = max(10, min((spec.grid_width or 100) / 7, 40))
         if FIELD_TYPES[spec.type].name in ("text", "barcode", "long_text") or spec.is_link:
             sheet.column_dimensions[letter].number_format = "@"  # the column is text: typed codes keep leading zeros
-        elif spec.is_fraction:
-            sheet.column_dimensions[letter].number_format = "0.00%"  # 折扣率: 7.5 typed is 7.5%, read as 0.075
         choices = _choices(spec, locale)
         if choices:
             for index, choice in enumerate(choices, start=1):

@@ -13,7 +13,7 @@ from http.server import HTTPServer
 from typing import Any
 
 import openpyxl
-from conftest import PASSWORD, _csrf_from, unique, writing
+from conftest import PASSWORD, _csrf_from, hide_prices, unique, writing
 from ledger_helpers import document, new_item, new_partner, post, receive
 from servers import free_port
 from sqlalchemy import select
@@ -334,7 +334,7 @@ def test_budget_alerts_leave_out_the_figures_the_reader_may_not_see(app, admin_a
     post(admin_api, "purchase_order", order, date="2026-12-01", warehouse="WH01")
     seen = {}
     for hidden in ([], ["purchaser"]):
-        assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": hidden}).status_code == 200
+        hide_prices(app, hidden)
         try:
             with app.app_context():
                 purchaser = access_for(app.appbuilder.sm.find_user(username="u_purchaser"))

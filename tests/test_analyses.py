@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.clock import business_today
-from tests.conftest import unique
+from tests.conftest import hide_prices, unique
 from tests.ledger_helpers import new_item, new_partner, post
 from tests.test_reports import follow, run
 
@@ -137,7 +137,7 @@ def _item_id(api: Any, sku: str) -> int:
     return found["ids"][0]
 
 
-def test_slow_moving_idle_and_overstocked_with_their_hints_and_no_order_by_a_hidden_figure(admin_api, api_as):
+def test_slow_moving_idle_and_overstocked_with_their_hints_and_no_order_by_a_hidden_figure(app, admin_api, api_as):
     """As of 1 June over 90 days: s1 never left the shelf, s2 sold 3 of 100 (2,910 days of cover), s3 sells
     fine and is not listed. The blind clerk gets the same rows in key order: never ordered by the value it
     may not see."""
@@ -164,7 +164,7 @@ def test_slow_moving_idle_and_overstocked_with_their_hints_and_no_order_by_a_hid
         "excess_qty": "100",
     }
     clerk = api_as("clerk")  # 价格屏蔽 hides every figure from the clerk in the test settings
-    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["clerk"]}).status_code == 200
+    hide_prices(app, ["clerk"])
     try:
         blind = run(clerk, "slow_moving", **args)
     finally:
@@ -173,7 +173,7 @@ def test_slow_moving_idle_and_overstocked_with_their_hints_and_no_order_by_a_hid
     assert table(blind, "item", "qty") == sorted([(s1, "6"), (s2, "97")])  # by the key, not by the hidden value
 
 
-def test_supplier_ranking_on_time_returned_and_price_against_the_others(admin_api, api_as):
+def test_supplier_ranking_on_time_returned_and_price_against_the_others(app, admin_api, api_as):
     kind = category(admin_api)
     p1, p2 = (new_item(admin_api, category=kind) for _ in range(2))
     a, _ = new_partner(admin_api, "supplier")
@@ -234,7 +234,7 @@ def test_supplier_ranking_on_time_returned_and_price_against_the_others(admin_ap
     assert answer["rows"][0]["_drill"].startswith("/reports/purchase_cost_trend/?partner=")
     # the salesperson may not run it; a clerk blind to prices gets the rates without the money
     run(api_as("salesperson"), "supplier_ranking", status=403)
-    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["clerk"]}).status_code == 200
+    hide_prices(app, ["clerk"])
     try:
         blind = run(api_as("clerk"), "supplier_ranking", period="2025-05-01..2025-05-31", category=kind)
     finally:

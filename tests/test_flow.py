@@ -14,7 +14,7 @@ from alembic.operations import Operations
 from sqlalchemy import select, text
 
 from app.extensions import db, registry
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, hide_prices
 from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive, refusal
 
 
@@ -407,7 +407,7 @@ def test_the_inbox_shows_an_amount_only_to_who_sees_it(app, admin_api, api_as):
     assert clerk.post(f"/api/v1/purchase_request/{request['id']}/submit").status_code == 200
     amounts = {}
     for hidden in ([], ["manager"]):
-        assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": hidden}).status_code == 200
+        hide_prices(app, hidden)
         try:
             waiting = manager.get("/api/v1/inbox/").get_json()["result"]
         finally:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import unique
+from conftest import hide_prices, unique
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -540,7 +540,7 @@ def test_a_template_is_kept_per_metadata_version_and_the_readers_columns(app, ad
     assert admin_api.post("/api/v1/meta/item/fields", json=spec).status_code in (200, 201)
     assert "导入备注二" in headers(admin_api)[1]
     clerk = api_as("clerk")
-    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["clerk"]}).status_code == 200
+    hide_prices(app, ["clerk"])
     try:
         blind = headers(clerk)[1]
     finally:
@@ -617,3 +617,56 @@ def test_a_value_parsed_without_remembering_is_parsed_alike_and_not_kept(app):
             records.parse_value(price, "十二", remember=False)
         assert len(records._parsed) == 1  # noqa: SLF001
         db.session.rollback()
+
+
+def test_a_masked_column_is_refused_cell_by_cell_in_the_write_paths_words(in_process, admin_api, api_as):
+    """A clerk under 价格屏蔽 imports a sheet with a 零售价 column (items) or a 单价 column (purchase orders): not an
+    unknown column, but each filled cell refused as the write path refuses the field (「零售价」没有修改权限), the
+    value never repeated; blank cells pass, 只导入正确的行 imports the rest, skipping the column imports every row
+    (docs/imports.md "Matching columns")."""
+    from importers.matcher import normalise_header
+
+    tag, secret = unique("MK"), "987.6543"
+    rows = [["sku", "name", "unit", "零售价"], [f"{tag}-1", "甲", "PCS", secret], [f"{tag}-2", "乙", "PCS", None]]
+    clerk = api_as("clerk")
+    hide_prices(in_process, ["clerk"])
+    try:
+        written = clerk.post("/api/v1/item/", json={"sku": f"{tag}-0", "name": "丙", "unit": "PCS", "sale_price": "1"})
+        words = {e["field"]: e["message"] for e in written.get_json()["errors"]}["sale_price"]
+        assert written.status_code == 422 and words == "「零售价」没有修改权限"
+        outcome = run(in_process, "item", workbook(rows), username="u_clerk")
+        assert outcome.unknown_columns == [] and not outcome.applied
+        assert [i.line() for i in outcome.issues] == [f"第 2 行，「零售价」列：{words}"]
+        assert secret not in str(outcome.summary()) and "987.65" not in outcome.issues[0].message
+        valid = run(in_process, "item", workbook(rows), username="u_clerk", mode="valid")
+        assert valid.applied and (valid.created, valid.skipped) == (1, 1)
+        assert stored(in_process, "item", "sku", f"{tag}-2") is not None
+        assert stored(in_process, "item", "sku", f"{tag}-1") is None
+        skip = {normalise_header("零售价"): ""}  # the column skipped: row 2 goes in, row 3 exists by now
+        skipped = run(in_process, "item", workbook(rows), username="u_clerk", mode="valid", remembered=skip)
+        assert skipped.applied and skipped.created == 1 and [(i.row, i.field) for i in skipped.issues] == [(3, "sku")]
+        assert stored(in_process, "item", "sku", f"{tag}-1")["sale_price"] in (None, "0.00")
+        # the API's upload (a job) and the import page's check say the same on the same cell
+        again = workbook([rows[0], [f"{tag}-3", "丁", "PCS", secret]])
+        job = finished(clerk, upload(clerk, "item", again).get_json()["job_id"])
+        assert job["status"] == "failed" and secret not in job["log"]
+        assert f"第 2 行，「零售价」列：{words}" in job["log"]
+        checked = clerk.post(
+            "/api/v1/imports/preview",
+            data={"model": "item", "file": (io.BytesIO(again), "items.xlsx")},
+            content_type="multipart/form-data",
+        ).get_json()
+        assert checked["unknown_columns"] == []
+        assert [(i["row"], i["column"], i["col_index"], i["message"]) for i in checked["issues"]] == [
+            (2, "零售价", 3, words)
+        ]
+        # a document's line price: the same, on the line's row
+        number = unique("PO")
+        header = ["单据编号", "单据日期", "供应商", "入库仓库", "商品", "数量", "单价"]
+        order = [header, [number, "2026-11-21", "S001", "WH01", "SP0001", "4", secret]]
+        order.append([number, None, None, None, "SP0002", "1", None])
+        refused = run(in_process, "purchase_order", workbook(order), username="u_clerk")
+        assert refused.unknown_columns == [] and refused.created == 0
+        assert [i.line() for i in refused.issues] == ["第 2 行，「单价」列：「单价」没有修改权限"]
+    finally:
+        assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200

@@ -150,3 +150,41 @@ def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only
         assert undo.is_hidden()
         console.check(expected_failures=())
         context.close()
+
+
+def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(server, tmp_path):
+    """A clerk who may not see 底价 (a selling figure only managers read) uploads a sheet with that column: not
+    listed among the columns naming no field, but its filled cell red, 「底价」没有修改权限 as a write says it, in the
+    list of errors; 只导入正确的行 imports the rows without a value there (docs/imports.md "Matching columns")."""
+    from test_flow_browser import _user
+
+    api = HttpApi(server.url)
+    name = f"floor_{unique('f').lower()}"
+    field = {"name": name, "type": "money", "figure": "sale", "label": {"zh": "底价", "en": "Floor price"}}
+    status, body = api.post("/api/v1/meta/item/fields", dict(field, read_roles=["manager"]))
+    assert status in (200, 201), body
+    clerk = f"imp_{unique('c').lower()}"
+    _user(api, clerk, "clerk")
+    tag = unique("K")
+    book = Workbook()
+    book.active.append(["商品编码", "商品名称", "基本单位", "底价"])
+    for n in range(3):
+        book.active.append([f"{tag}-{n}", f"屏蔽商品 {n}", "个", 987.65 if n == 0 else None])  # sheet row 2 filled
+    path = tmp_path / "masked.xlsx"
+    book.save(path)
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url, clerk)
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("1 行有错误", timeout=30000)
+        assert page.locator("#jxc-imports-issue-list a").all_inner_texts() == ["第 2 行「底价」：「底价」没有修改权限"]
+        assert "没有对应字段的列" not in page.inner_text("#jxc-imports-notes")
+        cell = page.locator('#jxc-imports-rows tr[data-index="0"] td[data-col="3"]')
+        assert cell.get_attribute("class") == "jxc-bad" and cell.get_attribute("title") == "「底价」没有修改权限"
+        page.select_option("#jxc-imports-mode", "valid")
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "导入完成：新增 2 行，更新 0 行，跳过 1 行", timeout=30000
+        )
+        console.check(expected_failures=())
+        context.close()

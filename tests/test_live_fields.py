@@ -261,6 +261,30 @@ def test_money_field_with_default(admin_api):
     assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"][name] == "0.10"
 
 
+def test_a_required_figure_added_while_prices_are_hidden_from_a_writer_is_refused(admin_api):
+    """With 价格屏蔽 on salespeople, who write complaints, a required selling figure without a default added to 客诉
+    would lock them out of saving any: refused as `jxc meta check` refuses it for a role's own masks (metadata.md
+    `required`), naming the field and the role; nothing added."""
+    name = field_name("fee")
+    label = {"zh": "服务费", "en": "Service fee"}
+    spec = {"name": name, "type": "money", "figure": "sale", "required": True, "label": label}
+    masks = "/api/v1/settings/hide_prices_from_roles"
+    assert admin_api.put(masks, json={"value": ["salesperson"]}).status_code == 200
+    try:
+        refused = admin_api.post("/api/v1/meta/complaint/fields", json=spec)
+    finally:
+        assert admin_api.put(masks, json={"value": []}).status_code == 200
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert [(e["field"], e["message"]) for e in refused.get_json()["errors"]] == [
+        (
+            "required",
+            "必填字段「服务费」对角色「销售员」隐藏或只读，而该角色可以新建和修改这类记录：请取消必填、给它默认值，"
+            "或让该角色能看到它",
+        )
+    ]
+    assert name not in {f["name"] for f in admin_api.get("/api/v1/complaint/_info").get_json()["fields"]}
+
+
 def test_field_with_read_roles_is_hidden_from_others(admin_api, api_as):
     name = field_name("secret")
     add_field(admin_api, text_spec(name, read_roles=["manager"], label={"zh": "内部备注", "en": "Internal note"}))

@@ -10,7 +10,7 @@ from typing import Any
 
 import openpyxl
 
-from tests.conftest import unique
+from tests.conftest import hide_prices, unique
 from tests.ledger_helpers import new_item, new_partner, post
 
 MONTH = "2029-03-01..2029-03-31"  # no other test dates anything in March 2029
@@ -128,7 +128,7 @@ def test_income_statement_and_balance_sheet_of_a_month(app, admin_api, api_as, l
 
     # masks: 价格屏蔽 hides every kind of figure, and both reports are about them: not offered at all (an income
     # statement of months without a figure is no income statement)
-    assert api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["finance"]}).status_code == 200
+    hide_prices(app, ["finance"])
     try:
         run(finance, "income_statement", status=403, period=MONTH)
         run(finance, "balance_sheet", status=403, date="2029-03-31")

@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db
 from app.services.users.accounts import create_user
-from tests.conftest import unique
+from tests.conftest import hide_prices, unique
 from tests.test_bulk_writes import Statements
 from tests.test_sign_in import STRONG, bearer
 
@@ -135,7 +135,7 @@ def test_the_price_hiding_switch_set_in_one_instance_is_obeyed_by_another_at_onc
         return all("sale_price" in row for row in response.get_json()["data"])
 
     assert prices_shown() and prices_shown()
-    assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": ["clerk"]}).status_code == 200
+    hide_prices(app, ["clerk"])
     try:
         assert not prices_shown()
     finally:

@@ -68,3 +68,97 @@ def test_a_document_form_shows_the_share_as_a_percent_and_takes_a_bare_number_as
     assert admin_api.get(f"/api/v1/sales_order/{pk}").get_json()["result"]["lines"][0]["discount_rate"] == "0.075"
     edit = client.get(f"/m/sales_order/{pk}/edit").get_data(as_text=True)
     assert 'value="7.5%" inputmode="decimal" data-share="1"' in edit
+
+
+def _order_with_discounts(header: str, cells: list[object], percent_cells: tuple[int, ...] = ()) -> bytes:
+    """A sales order of one line per discount cell, under `header`; `percent_cells`: those formatted 0.00% in Excel
+    (a percent typed there is its share: 7.5% is the cell 0.075)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from tests.conftest import unique
+
+    sku, number = "SP0001", unique("SH")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["单据编号", "客户", "发货仓库", "商品", "数量", "单价", header])
+    for cell in cells:
+        sheet.append([number, "K001", "WH01", sku, 1, 100, cell])
+    for index in percent_cells:
+        sheet.cell(row=index + 2, column=7).number_format = "0.00%"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _imported_discounts(app, data: bytes) -> list[str]:
+    from app.extensions import db, registry
+    from tests.test_imports import run
+
+    outcome = run(app, "sales_order", data)
+    assert outcome.applied, [i.line() for i in outcome.issues]
+    with app.app_context():
+        order = db.session.get(registry().cls("sales_order"), outcome.created_ids[0][0])
+        found = [FIELD_TYPES["decimal"].to_json(DISCOUNT, line.discount_rate) for line in order.lines]
+        db.session.rollback()
+    return found
+
+
+def test_an_imported_share_reads_a_bare_number_as_a_percent_as_the_grid_does(app, admin_api):
+    """A bare 7.5 in an unformatted cell of 折扣率 is 7.5%, as the grid's paste and a form take it (one rule,
+    FieldType.typed); under 折扣率 a number from 0 to 1 is the share Excel keeps for a percent cell (0.075) and one
+    above 1, which no share is, the percent typed; under the template's 折扣率(%) every number is a percent
+    (docs/imports.md "Percents")."""
+    plain = _order_with_discounts("折扣率", [7.5, "7.5%", 0.075, "8", 12], percent_cells=(2,))
+    assert _imported_discounts(app, plain) == ["0.075", "0.075", "0.075", "0.08", "0.12"]
+    typed = _order_with_discounts("折扣率(%)", [7.5, "7.5%", 0.5, "8", 100])
+    assert _imported_discounts(app, typed) == ["0.075", "0.075", "0.005", "0.08", "1"]
+    assert DECIMAL.typed(DISCOUNT, 7.5) == DECIMAL.form_raw(DISCOUNT, MultiDict({"d": "7.5"}), "d") == "7.5%"
+    assert DECIMAL.typed(TAX, 13) == 13  # a rate kept in percent is typed as it is
+    from tests.test_imports import run
+
+    refused = run(app, "sales_order", _order_with_discounts("折扣率(%)", [101]))
+    assert [i.line() for i in refused.issues] == ["第 2 行，「折扣率(%)」列：请填 0% 到 100% 之间的百分数，如 7.5%"]
+
+
+def test_the_template_says_a_share_is_typed_in_percents_and_reads_back_as_typed(app, admin_api):
+    """The template's 折扣率 column is headed 折扣率(%) (as 税率(%) is), not formatted as a percent: 7.5 typed under
+    it is 7.5%. The export keeps the share's percent cells under 折扣率 (0.075 shown 7.50%): each reads back exactly."""
+    import io
+
+    from openpyxl import load_workbook
+
+    template = admin_api.get("/api/v1/imports/template/sales_order?lang=zh")
+    sheet = load_workbook(io.BytesIO(template.data)).worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert "折扣率(%)" in headers and "*税率(%)" not in headers and "税率(%)" in headers
+    column = sheet.column_dimensions[sheet.cell(row=1, column=headers.index("折扣率(%)") + 1).column_letter]
+    assert column.number_format == "General"
+    english = admin_api.get("/api/v1/imports/template/sales_order?lang=en")
+    assert "Discount rate (%)" in [c.value for c in load_workbook(io.BytesIO(english.data)).worksheets[0][1]]
+    assert DECIMAL.excel_format(DISCOUNT) == {"num_format": "0.00%"}  # the export's cell of 7.5% is 0.075
+    assert _imported_discounts(app, _order_with_discounts("折扣率", [0.075, 1], percent_cells=(0, 1))) == ["0.075", "1"]
+
+
+def test_exported_shares_edited_and_imported_back_are_exact(app, admin_api):
+    """Export → edit → import: an order's lines imported under the template's 折扣率(%) (7.5 and 0.5), exported from
+    the grid (折扣率, percent cells 0.075 and 0.005), one cell edited as Excel keeps a typed 8% (0.08), the cells
+    copied with their format into a new order under the export's own header: the same shares again."""
+    import io
+
+    from openpyxl import load_workbook
+
+    first = _imported_discounts(app, _order_with_discounts("折扣率(%)", [7.5, 0.5]))
+    assert first == ["0.075", "0.005"]
+    exported = admin_api.get(
+        "/api/v1/grid/sales_order_line/export?columns=discount_rate&sort[0][field]=id&sort[0][dir]=desc"
+    )
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    header, newest = sheet["A1"].value, [sheet.cell(row=r, column=1) for r in (3, 2)]  # the two lines, in order
+    assert header == "折扣率" and [c.value for c in newest] == [0.075, 0.005]
+    assert {c.number_format for c in newest} == {"0.00%"}
+    edited = [newest[0].value, newest[1].value, 0.08]  # a third line typed 8% in Excel
+    again = _imported_discounts(app, _order_with_discounts(header, edited, percent_cells=(0, 1, 2)))
+    assert again == ["0.075", "0.005", "0.08"]

@@ -8,6 +8,7 @@ document's total with tax is hidden wherever its price is, without a second list
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -144,7 +145,24 @@ def required_fillable(models: dict[str, ModelSpec], roles: dict[str, RoleSpec]) 
     """Every role that may write a model can fill its required fields (those without a default): one hidden from
     it (a kind of figure it hides, its hidden_fields, the field's read_roles) or read-only for it would keep it
     from saving any row of the model, and name to it a field it may not see."""
-    errors = []
+    return [
+        MetaError(
+            spec.source,
+            f"field '{spec.name}': required, but role '{role.key}' writes {model.key} and may not see or set it",
+            "drop required, give it a default, or let the role see it",
+            code="meta_required_unfillable",
+            params=(("field", spec.name), ("role", role.key)),
+            option="required",
+        )
+        for model, spec, role in unfillable(models, roles)
+    ]
+
+
+def unfillable(
+    models: dict[str, ModelSpec], roles: dict[str, RoleSpec]
+) -> Iterator[tuple[ModelSpec, FieldSpec, RoleSpec]]:
+    """(model, field, role) for each required field without a default that a role writing the model may not see or
+    set: what `required_fillable` refuses at load, and the 价格屏蔽 switch when it is changed live (`price_blind`)."""
     for model in models.values():
         writers = [role for role in roles.values() if "write" in role.grants(model.permission_model)]
         for spec in model.fields:
@@ -152,18 +170,14 @@ def required_fillable(models: dict[str, ModelSpec], roles: dict[str, RoleSpec]) 
                 continue
             for role in writers:
                 if not _fillable(models, model, spec, role):
-                    errors.append(
-                        MetaError(
-                            spec.source,
-                            f"field '{spec.name}': required, but role '{role.key}' writes {model.key} and may not "
-                            "see or set it",
-                            "drop required, give it a default, or let the role see it",
-                            code="meta_required_unfillable",
-                            params=(("field", spec.name), ("role", role.key)),
-                            option="required",
-                        )
-                    )
-    return errors
+                    yield model, spec, role
+
+
+def price_blind(roles: dict[str, RoleSpec], blind: Iterable[str]) -> dict[str, RoleSpec]:
+    """The roles as 价格屏蔽 (hide_prices_from_roles) makes them for users holding only such roles: every kind of
+    figure hidden from those listed in `blind` (the check above then tells whether they could still save)."""
+    listed = set(blind)
+    return {key: replace(role, hidden_figures=frozenset(FIGURES)) for key, role in roles.items() if key in listed}
 
 
 def _fillable(models: dict[str, ModelSpec], model: ModelSpec, spec: FieldSpec, role: RoleSpec) -> bool:

@@ -169,7 +169,12 @@ class FieldType:
 
     def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
         """What a submitted form holds for the input `name` (None when it sent none)."""
-        return form.get(name)
+        return self.typed(spec, form.get(name))
+
+    def typed(self, spec: FieldSpec, raw: Any) -> Any:
+        """What a person typed into the field's cell (a form's input, an import's cell typed as a person types it),
+        as the parser takes it; the grid's editor and paste do the same in the browser (values.js `typedValue`)."""
+        return raw
 
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
         """A JSON value as lists, cards and spreadsheets show it."""
@@ -456,10 +461,13 @@ class DecimalType(FieldType):
             return share_text(value)  # a person reads and types a share as a percent (7.5%); a typed value as typed
         return super().form_value(spec, value, readonly)
 
-    def form_raw(self, spec: FieldSpec, form: Mapping[str, str], name: str) -> Any:
-        raw = form.get(name)
-        if spec.is_fraction and isinstance(raw, str) and _PLAIN_NUMBER.fullmatch(normalise_text(raw)):
-            return normalise_text(raw) + "%"  # a bare number typed into a share's input is a percent
+    def typed(self, spec: FieldSpec, raw: Any) -> Any:
+        if not spec.is_fraction or isinstance(raw, bool):
+            return raw
+        if isinstance(raw, (int, float, Decimal)):
+            raw = str(Decimal(repr(raw)) if isinstance(raw, float) else raw)  # a spreadsheet's 7.5, exactly
+        if isinstance(raw, str) and _PLAIN_NUMBER.fullmatch(normalise_text(raw)):
+            return normalise_text(raw) + "%"  # a bare number typed into a share's cell is a percent
         return raw
 
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:

@@ -153,7 +153,8 @@ class SettingsView(BaseView):
             flash(t("saved"), "success")
         except ServiceError as exc:
             session().rollback()
-            flash(exc.message if not isinstance(exc, ValidationFailed) else exc.errors[0].message, "danger")
+            refused = "；".join(e.message for e in exc.errors) if isinstance(exc, ValidationFailed) else exc.message
+            flash(refused, "danger")  # every reason at once (价格屏蔽: each model and field it would lock)
         return redirect(url_for("SettingsView.index"))
 
 

@@ -147,6 +147,11 @@ class Access:
             self._seen[key] = tuple(spec for spec in model.fields if self.can_see(model, spec))
         return list(self._seen[key])
 
+    def masked_fields(self, model: ModelSpec) -> list[FieldSpec]:
+        """Fields the user may not see by a mask (a role's hidden fields or kinds of figures, 价格屏蔽, read_roles):
+        their labels are no secret (every 进销存 has a 单价), their values are; `hidden: true` fields are no one's."""
+        return [spec for spec in model.fields if not spec.hidden and not self.can_see(model, spec)]
+
     def may_use(self, model_key: str, *field_names: str) -> bool:
         """May the user read the model and see each named field? What accounts and reports check per source."""
         if not self.can(model_key, "read"):

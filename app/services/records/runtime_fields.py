@@ -15,13 +15,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
-from app.i18n import MESSAGES, t
+from app.i18n import MESSAGES, label, t
 from app.meta.registry import RegistryHolder, build_registry
 from app.meta.schema import sync_schema
 from app.meta.spec import FieldSpec, MetadataInvalid, MetaError
 from app.meta.tables import meta_field, meta_state
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change
+from app.services.records.settings import PRICE_MASK, policy, price_mask_locks
 
 
 def bump_version(session: Session) -> int:
@@ -61,6 +62,15 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         )
     except MetadataInvalid as exc:
         raise ValidationFailed([_cell_error(e) for e in exc.errors]) from exc
+    locked = [  # as at load, with 价格屏蔽 in force: the new field must not lock a masked role out of the model
+        CellError(
+            "required", t("meta_required_unfillable", field=label(spec.label, name), role=label(role.label, role.key))
+        )
+        for found, spec, role in price_mask_locks(candidate, policy(session, registry, PRICE_MASK) or [])
+        if found.key == model_key and spec.name == name
+    ]
+    if locked:
+        raise ValidationFailed(locked)
     session.execute(
         insert(meta_field).values(
             model=model_key,

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.clock import business_today, utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import label, t
+from app.meta.figures import price_blind, unfillable
 from app.meta.registry import Registry, move_stamp
-from app.meta.spec import TODAY, FieldSpec
+from app.meta.spec import TODAY, FieldSpec, ModelSpec, RoleSpec
 from app.meta.tables import SETTINGS_ROW
-from app.services.access.rights import Access
+from app.services.access.rights import ADMIN_ROLE, Access
 from app.services.records.audit import audit_change
 from app.services.records.tables import setting
 
@@ -45,6 +46,7 @@ def _declared(registry: Registry) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in policies.items() if isinstance(v, dict)}
 
 
+PRICE_MASK = "hide_prices_from_roles"  # 价格屏蔽: roles that see no prices or amounts (app/services/users/access.py)
 STAMP = "jxc_settings_stamp"  # session.info: the settings stamp read in the session's transaction
 CACHED = "settings"  # Registry.cache: (stamp, {key: stored value})
 
@@ -152,6 +154,31 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
     return raw
 
 
+def price_mask_locks(registry: Registry, blind: list[str]) -> list[tuple[ModelSpec, FieldSpec, RoleSpec]]:
+    """(model, field, role): each required field a role under 价格屏蔽 (`blind`) writes and could then not fill, by the
+    check roles.yaml gets at start-up (app/meta/figures.py `unfillable`); an admin is never price-blind."""
+    return list(unfillable(registry.meta.models, price_blind(registry.meta.roles, set(blind) - {ADMIN_ROLE})))
+
+
+def _check_price_mask(registry: Registry, blind: list[str]) -> None:
+    """价格屏蔽 switched on for roles: a listed role must still be able to fill every required field of what it writes,
+    or it could save none of those rows. Every such field is named at once, with its model."""
+    problems = [
+        CellError(
+            "value",
+            t(
+                "price_mask_unfillable",
+                role=label(role.label, role.key),
+                model=label(model.label, model.key),
+                field=label(spec.label, spec.name),
+            ),
+        )
+        for model, spec, role in price_mask_locks(registry, blind)
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+
+
 def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
     """Change one switch (admin only), audited in the same transaction; returns the stored value."""
     if not access.is_admin:
@@ -160,6 +187,15 @@ def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
     if key not in declared:
         raise NotFound(t("not_found"))
     value = _parse(key, declared[key].get("value"), raw, access.registry)
+    if key == PRICE_MASK:
+        _check_price_mask(access.registry, value)
+    store_policy(session, access, key, value)
+    return value
+
+
+def store_policy(session: Session, access: Access, key: str, value: Any) -> None:
+    """Store a switch's value as `set_policy` has checked it, audited, and commit (a database may hold a value
+    stored before a check was added: 价格屏蔽 on a role that writes a required amount)."""
     before = policy(session, access.registry, key)
     session.execute(delete(setting).where(setting.c.key == key))
     session.execute(
@@ -168,4 +204,3 @@ def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
     move_settings_stamp(session)
     audit_change(session, access, "jxc_setting", None, "update", {key: before}, {key: value})
     session.commit()
-    return value
