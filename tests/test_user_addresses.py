@@ -112,3 +112,8 @@ def test_the_security_api_makes_a_user_without_an_address_as_jxc_user_add_does(a
     assert admin_api.put(users + str(pk), json={"email": "u_clerk@example.com"}).status_code == 422
     assert admin_api.put(users + str(pk), json={"email": ""}).status_code == 200
     assert email_of(app, names[0]) == f"{names[0]}@no-email.invalid"
+    # renamed, a user without an address is marked by the new name: a new user may take the old one
+    renamed = names[0] + "r"
+    assert admin_api.put(users + str(pk), json={"username": renamed}).status_code == 200
+    assert email_of(app, renamed) == f"{renamed}@no-email.invalid"
+    assert admin_api.post(users, json=body | {"username": names[0]}).status_code == 201

@@ -19,7 +19,7 @@ from werkzeug.security import generate_password_hash
 from app.clock import utcnow
 from app.extensions import db
 from app.i18n import t
-from app.meta.types import has_address, no_address
+from app.meta.types import has_address, is_no_address, no_address
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
 from app.services.users.passwords import password_problems
@@ -142,8 +142,10 @@ def set_warehouses(user_id: int, codes: list[str]) -> None:
 
 def stored_email(typed: Any, username: str) -> str:
     """What ab_user.email holds for the e-mail typed for a user (the CLI, the user pages, the security API): the
-    address, or for none typed (empty, blank, null) the marked non-address `<user>@no-email.invalid`."""
-    return (typed if isinstance(typed, str) else "").strip() or no_address(username)
+    address, or for none typed (empty, blank, null) the marked non-address `<user>@no-email.invalid`, of the
+    user's name as it is now (a renamed user's old one would clash with a new user of that name)."""
+    text = typed.strip() if isinstance(typed, str) else ""
+    return no_address(username) if is_no_address(text) else text
 
 
 def email_problems(session: Session, typed: Any, user_id: int | None = None) -> list[str]:
