@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
+import prison
 import pytest
-from servers import ADMIN_PASSWORD, jxc_server
+from servers import ADMIN_PASSWORD, HttpApi, jxc_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -87,3 +89,14 @@ def signed_in(
     page.click("input[type=submit]")
     page.wait_for_url(url + "/")
     return context, page, console
+
+
+def make_user(api: HttpApi, username: str, role: str, password: str, **fields: Any) -> None:
+    """A user with one role, made through FAB's security API as an administrator's script would (`fields`: first
+    and last name, e-mail; none given: a user without an address)."""
+    query = prison.dumps({"filters": [{"col": "name", "opr": "eq", "value": role}]})
+    status, roles = api.get("/api/v1/security/roles/?q=" + quote(query, safe=""))
+    assert status == 200 and roles["count"] == 1, roles
+    user = {"username": username, "first_name": username, "last_name": "", "password": password, "active": True}
+    status, body = api.post("/api/v1/security/users/", user | {"roles": [roles["ids"][0]]} | fields)
+    assert status == 201, body

@@ -12,12 +12,10 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
-import prison
 import pytest
 from conftest import PASSWORD
-from in_browser import Console, demo_server, headless_chromium, signed_in
+from in_browser import Console, demo_server, headless_chromium, make_user, signed_in
 from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,20 +40,7 @@ def chromium() -> Iterator[Any]:
 
 def _user(api: HttpApi, username: str, role: str) -> HttpApi:
     """A user with one role, made through FAB's security API; their API client."""
-    query = prison.dumps({"filters": [{"col": "name", "opr": "eq", "value": role}]})
-    status, roles = api.get("/api/v1/security/roles/?q=" + quote(query, safe=""))
-    assert status == 200 and roles["count"] == 1, roles
-    user = {
-        "username": username,
-        "first_name": role,
-        "last_name": "流程",
-        "email": f"{username}@jxc.local",
-        "password": PASSWORD,
-        "active": True,
-        "roles": [roles["ids"][0]],
-    }
-    status, body = api.post("/api/v1/security/users/", user)
-    assert status == 201, body
+    make_user(api, username, role, PASSWORD, first_name=role, last_name="流程", email=f"{username}@jxc.local")
     return HttpApi(api.base_url, username, PASSWORD)
 
 

@@ -403,3 +403,43 @@ def test_a_run_whose_only_recipient_has_no_address_says_not_sent_not_empty(app, 
     (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={item['id']}").get_json()["result"]
     assert (log["status_label"], log["message"]) == ("未发送：收件人没有邮箱地址", f"用户 {name} 没有邮箱地址，未发送")
     assert smtp.about(item["title"]) == []
+
+
+def test_a_schedule_names_its_recipients_without_an_address_before_any_run(app, admin_api, login_as, monkeypatch):
+    """Who has no e-mail address is said when a schedule is saved and read (its `no_address`, a warning per
+    recipient, 无邮箱 on the page), not first by a run's 「用户 X 没有邮箱地址，未发送」; the save is not refused
+    (the others are mailed; the address may be filled in later). A digest names only those who chose e-mail."""
+    from app.extensions import db
+    from app.schedules.prefs import save_pref
+    from app.services.users.accounts import create_user
+
+    name = unique("wh").lower()
+    with app.app_context(), writing():
+        pk = create_user(name, "manager", "Qa2-Manager-99").id
+        db.session.remove()
+    warning = f"收件人 {name} 没有邮箱地址，收不到这个定时任务的邮件：请在用户管理中为其填写邮箱"
+    monkeypatch.setenv("JXC_CLOCK", CREATED)
+    body = {"name": unique("s").lower(), "title": "无邮箱", "kind": "report", "cron": "0 8 * * *", "active": False}
+    body |= {"params": {"report": "sales_order"}, "recipients": [name, "u_salesperson"]}
+    made = admin_api.post("/api/v1/schedules/", json=body)
+    assert made.status_code == 201 and made.get_json()["warnings"] == [warning], made.get_json()
+    item = made.get_json()["result"]
+    assert item["no_address"] == [name]
+    listed = {s["id"]: s for s in admin_api.get("/api/v1/schedules/").get_json()["result"]}
+    assert listed[item["id"]]["no_address"] == [name]
+    page = login_as("admin").get(f"/admin/schedules/?edit={item['id']}").get_data(as_text=True)
+    assert f'<option value="{name}" selected data-no-address="1">{name}（无邮箱）</option>' in page
+    assert f"以下收件人没有邮箱地址，收不到邮件（已保存，填写邮箱后即可收到）：{name}" in page
+    alone = admin_api.put(f"/api/v1/schedules/{item['id']}", json=body | {"recipients": [name]})
+    assert alone.status_code == 200 and alone.get_json()["warnings"] == [warning]  # saved all the same
+    fine = admin_api.put(f"/api/v1/schedules/{item['id']}", json=body | {"recipients": ["u_salesperson"]})
+    assert (fine.get_json()["warnings"], fine.get_json()["result"]["no_address"]) == ([], [])
+    digest = body | {"kind": "digest", "params": {}, "recipients": [name]}
+    bell_only = admin_api.put(f"/api/v1/schedules/{item['id']}", json=digest).get_json()
+    assert (bell_only["warnings"], bell_only["result"]["no_address"]) == ([], [])  # the bell reaches them
+    with app.app_context(), writing():
+        save_pref(db.session, pk, {"kinds": ["low_stock"], "channel": "email"})
+        db.session.commit()
+        db.session.remove()
+    by_mail = admin_api.put(f"/api/v1/schedules/{item['id']}", json=digest).get_json()
+    assert (by_mail["warnings"], by_mail["result"]["no_address"]) == ([warning], [name])

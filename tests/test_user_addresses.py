@@ -84,3 +84,36 @@ def test_the_upgrade_marks_the_made_up_addresses_of_earlier_versions(app):
         db.session.remove()
     assert email_of(app, made_up) == f"{made_up}@no-email.invalid"
     assert email_of(app, real) == f"boss{real}@jxc.local"  # an address someone typed is theirs
+
+
+def test_the_security_api_makes_a_user_without_an_address_as_jxc_user_add_does(app, admin_api):
+    """`POST /api/v1/security/users/` without an e-mail (left out, null, blank) makes a user without an address
+    (the marked non-address), as `jxc user add` and the user pages do; an e-mail that is not one address, or is
+    another user's, is a 422 naming it, with every other problem of the body at once; a change may clear it."""
+    users = "/api/v1/security/users/"
+    role = next(r["id"] for r in admin_api.get("/api/v1/security/roles/").get_json()["result"] if r["name"] == "clerk")
+    names = [unique("x_api").lower() for _ in range(3)]
+    body = {"first_name": "张三", "last_name": "", "password": "Qa2-Clerk-99", "roles": [role], "active": True}
+    for name, email in zip(names, ({}, {"email": None}, {"email": "  "}), strict=True):
+        made = admin_api.post(users, json=body | {"username": name} | email)
+        assert made.status_code == 201, made.get_json()
+        assert email_of(app, name) == f"{name}@no-email.invalid"
+    bad = admin_api.post(users, json=body | {"username": unique("x_api").lower(), "email": "zhang,san@shop.cn"})
+    assert bad.status_code == 422 and bad.get_json()["message"] == {
+        "email": ["「zhang,san@shop.cn」不是有效的邮箱地址：请填写一个邮箱（如 zhangsan@example.com），没有邮箱请留空"]
+    }
+    both = admin_api.post(users, json=body | {"email": "Admin@example.com", "password": "password1"}).get_json()
+    assert both["message"]["email"] == ["邮箱「Admin@example.com」已被其他用户使用"], both
+    assert "太常见" in "".join(both["message"]["password"]) and both["message"]["username"] == ["必填"], both
+    listed = admin_api.get(users, query_string={"q": f"(filters:!((col:username,opr:eq,value:{names[0]})))"})
+    (pk,) = listed.get_json()["ids"]
+    assert admin_api.put(users + str(pk), json={"email": f"{names[0]}@shop.cn"}).status_code == 200
+    assert email_of(app, names[0]) == f"{names[0]}@shop.cn"
+    assert admin_api.put(users + str(pk), json={"email": "u_clerk@example.com"}).status_code == 422
+    assert admin_api.put(users + str(pk), json={"email": ""}).status_code == 200
+    assert email_of(app, names[0]) == f"{names[0]}@no-email.invalid"
+    # renamed, a user without an address is marked by the new name: a new user may take the old one
+    renamed = names[0] + "r"
+    assert admin_api.put(users + str(pk), json={"username": renamed}).status_code == 200
+    assert email_of(app, renamed) == f"{renamed}@no-email.invalid"
+    assert admin_api.post(users, json=body | {"username": names[0]}).status_code == 201

@@ -23,12 +23,13 @@ from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import registry
 from app.i18n import label, t
-from app.meta.spec import ModelSpec
+from app.meta.spec import FieldSpec, ModelSpec
 from app.services.grid.batch import BatchResult, GridBatches
 from app.services.grid.export import export_columns, write_csv, write_xlsx
 from app.services.grid.rows import View, changes_since, lookup, row_ids, rows_page, save_layout
 from app.services.money.prices import suggested_line
 from app.services.records.computed import draft_totals
+from app.services.users.lookup import namable_users
 from app.web.context import current_access, request_user, session
 from app.web.inputs import json_object
 
@@ -79,6 +80,17 @@ def _lookup_within(target: ModelSpec, purpose: str | None) -> Any:
     if spec is None or spec.to != target.key or target.key != "warehouse" or not access.can(model.key, "read"):
         return None
     return access.warehouses_for(model, name)
+
+
+def _user_field(purpose: str | None) -> tuple[ModelSpec, FieldSpec]:
+    """The user field `purpose` names ("sales_order.salesperson") on a model the reader may read; 404 for any
+    other (no such model or field, a field hidden from them, or not a user field)."""
+    owner, _, name = (purpose or "").partition(".")
+    model = _model(owner)
+    spec = model.field(name)
+    if spec is None or spec.type != "user" or not current_access().can_see(model, spec):
+        raise NotFound(t("not_found"))
+    return model, spec
 
 
 def _document(model_key: str) -> ModelSpec:
@@ -271,6 +283,26 @@ class GridApi(BaseApi):
         model = _model(model_key)
         within = _lookup_within(model, request.args.get("for"))
         return jsonify(results=lookup(session(), current_access(), model, request.args.get("q", "")[:100], within))
+
+    @expose("/user_lookup", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def user_lookup(self) -> Any:
+        """Users a user field may name (销售员, 采购员), by user name or name: only the writer themselves where
+        they may name nobody else; 403 for who may not write the field.
+        ---
+        get:
+          summary: User lookup for a user field
+          parameters:
+          - {in: query, name: for, required: true, schema: {type: string}, description: 'the field, model.field'}
+          - {in: query, name: q, schema: {type: string}}
+          responses:
+            200:
+              description: '{results: [{id, key, name}]}: key the user name, name as pages show the user'
+        """
+        model, spec = _user_field(request.args.get("for"))
+        return jsonify(results=namable_users(session(), current_access(), model, spec, request.args.get("q", "")[:100]))
 
     @expose("/<model_key>/line_defaults", methods=["GET"])
     @signed_in

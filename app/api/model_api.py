@@ -711,6 +711,9 @@ def _info_answer(model_key: str, access: Access) -> dict[str, Any]:
             info["options"] = [{"value": o.value, "label": label(o.label)} for o in spec.options]
         if spec.to:
             info["to"] = spec.to
+        lookup = FIELD_TYPES[spec.type].lookup_url(spec)
+        if lookup and not info["readonly"]:  # where to find what it may name (a salesperson: only themselves)
+            info["lookup"] = f"{lookup}?for={model.key}.{spec.name}"
         fields.append(info)
     return {
         "fields": fields,

@@ -19,10 +19,16 @@ from app.web.context import current_access, session
 
 
 def schedule_json(item: store.Schedule) -> dict[str, Any]:
-    """A schedule with its next run in the business's time."""
+    """A schedule with its next run in the business's time and the recipients it cannot mail (`no_address`)."""
     out = item.as_json()
     out["next_run"] = f"{business_time(next_period(item.cron, utcnow())):%Y-%m-%d %H:%M}" if item.active else None
+    out["no_address"] = store.without_address(session(), item)
     return out
+
+
+def saved_json(item: store.Schedule) -> dict[str, Any]:
+    """The answer to a save: the schedule, and `warnings` naming each recipient it cannot mail (无邮箱)."""
+    return {"result": schedule_json(item), "warnings": store.address_warnings(session(), item)}
 
 
 def _body() -> dict[str, Any]:
@@ -75,11 +81,11 @@ class SchedulesApi(BaseApi):
           summary: Create a schedule
           responses:
             201:
-              description: '{result: schedule}'
+              description: '{result: schedule, warnings: [recipients it cannot mail]}'
         """
         item = store.save(session(), current_access(), _body())
         session().commit()
-        return self.response(201, result=schedule_json(item))
+        return self.response(201, **saved_json(item))
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
@@ -92,11 +98,11 @@ class SchedulesApi(BaseApi):
           summary: Change a schedule
           responses:
             200:
-              description: '{result: schedule}'
+              description: '{result: schedule, warnings: [recipients it cannot mail]}'
         """
         item = store.save(session(), current_access(), _body(), pk)
         session().commit()
-        return self.response(200, result=schedule_json(item))
+        return self.response(200, **saved_json(item))
 
     @expose("/<int:pk>/run", methods=["POST"])
     @protect()

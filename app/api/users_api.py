@@ -13,16 +13,19 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_appbuilder.security.sqla.apis.user.api import UserApi
+from flask_appbuilder.security.sqla.apis.user.schema import UserPostSchema, UserPutSchema
 from flask_jwt_extended import get_jwt, jwt_required
+from marshmallow import Schema, fields
 from sqlalchemy import inspect as inspect_state
 
 from app.extensions import db
 from app.meta.types import ValueProblem, parse_integer
-from app.services.users.accounts import user_changed
+from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import end_session
 
 AUDITED = ("username", "first_name", "last_name", "email", "active", "password")
+EMAIL = "The user's e-mail address; none (left out, null or blank) for a user without one, who is never mailed"
 FAB_POST, FAB_PUT = inspect.unwrap(UserApi.post), inspect.unwrap(UserApi.put)  # FAB's bodies, without its wrappers
 
 
@@ -53,8 +56,24 @@ def attribute_changes(item: Any) -> dict[str, tuple[Any, Any]]:
     return changes
 
 
+class NewUser(UserPostSchema):
+    """FAB's body of a new user, the e-mail optional: none (left out, null or blank) is a user without an
+    address, as `jxc user add` and the user pages make one."""
+
+    email = fields.String(required=False, allow_none=True, load_default=None, metadata={"description": EMAIL})
+
+
+class UserChange(UserPutSchema):
+    """FAB's body of a change to a user; a null or blank e-mail says the user has no address."""
+
+    email = fields.String(required=False, allow_none=True, metadata={"description": EMAIL})
+
+
 class UsersApi(UserApi):
-    """/api/v1/security/users/ with the password policy, audit and ended sessions."""
+    """/api/v1/security/users/ with the password policy, an optional e-mail, audit and ended sessions."""
+
+    add_model_schema = NewUser()
+    edit_model_schema = UserChange()
 
     def _user(self, pk: Any) -> Any:
         """The user `pk` names, or None (no such user, or not an id a column holds)."""
@@ -63,16 +82,22 @@ class UsersApi(UserApi):
         except ValueProblem:
             return None
 
-    def _weak(self) -> Any:
+    def _refused(self, schema: Schema, user: Any = None) -> Any:
+        """A 422 for a body whose password fails the policy or whose e-mail is not one address or is another
+        user's (`email_problems`), naming with them what FAB's schema refuses too; None when JXC finds none."""
         body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not body.get("password"):
+        if not isinstance(body, dict):
             return None
-        username = body.get("username") or ""
-        if not username and request.view_args and request.view_args.get("pk"):
-            found = self.datamodel.get(request.view_args["pk"])
-            username = found.username if found is not None else ""
-        problems = password_problems(str(body["password"]), str(username))
-        return self.response_422(message={"password": problems}) if problems else None
+        problems: dict[str, list[str]] = {}
+        if body.get("password"):
+            username = body.get("username") or (user.username if user is not None else "")
+            problems["password"] = password_problems(str(body["password"]), str(username))
+        if "email" in body:
+            problems["email"] = email_problems(db.session, body["email"], user.id if user is not None else None)
+        problems = {name: found for name, found in problems.items() if found}
+        if not problems:
+            return None
+        return self.response_422(message=schema.validate(body) | problems)
 
     @expose("/", methods=["POST"])
     @protect()
@@ -96,7 +121,7 @@ class UsersApi(UserApi):
             422:
               $ref: '#/components/responses/422'
         """
-        return self._weak() or FAB_POST(self)
+        return self._refused(self.add_model_schema) or FAB_POST(self)
 
     @expose("/<pk>", methods=("PUT",))
     @protect()
@@ -127,11 +152,12 @@ class UsersApi(UserApi):
             422:
               $ref: '#/components/responses/422'
         """
-        if self._user(pk) is None:  # FAB's put reads on into a missing user (500)
+        user = self._user(pk)
+        if user is None:  # FAB's put reads on into a missing user (500)
             return self.response_404()
-        weak = self._weak()
-        if weak is not None:
-            return weak
+        refused = self._refused(self.edit_model_schema, user)
+        if refused is not None:
+            return refused
         response = FAB_PUT(self, pk)
         body = response.get_json(silent=True)
         if isinstance(body, dict) and isinstance(body.get("result"), dict) and "password" in body["result"]:
@@ -140,7 +166,8 @@ class UsersApi(UserApi):
         return response
 
     def pre_add(self, item: Any) -> None:
-        """Hash the password, then audit the new user in the same transaction."""
+        """Hash the password, then audit the new user in the same transaction; no e-mail: none (marked)."""
+        item.email = stored_email(item.email, item.username)
         super().pre_add(item)
         db.session.add(item)
         db.session.flush()
@@ -150,6 +177,7 @@ class UsersApi(UserApi):
 
     def pre_update(self, item: Any, data: Any) -> None:
         """Hash a new password, audit what changed, end the user's sessions if it calls for it."""
+        item.email = stored_email(item.email, item.username)
         super().pre_update(item, data)
         user_changed(db.session, actor(), item.id, "update", attribute_changes(item))
 

@@ -161,6 +161,11 @@ class FieldType:
         """Digits after the point that the field stores (None: not a decimal)."""
         return None
 
+    def lookup_url(self, spec: FieldSpec) -> str | None:
+        """Where the form's and the grid's editors of the field look up what may be typed, asked with
+        `q` (the text) and `for` (model.field: only what the field may name); None: no lookup."""
+        return None
+
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
         """What a form input shows for a JSON (or re-shown typed) value; read-only inputs show text."""
         if readonly:
@@ -810,6 +815,9 @@ class LinkType(FieldType):
             return value.get("key", "")
         return super().form_value(spec, value, readonly)
 
+    def lookup_url(self, spec: FieldSpec) -> str | None:
+        return f"/api/v1/grid/lookup/{spec.to}"
+
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
         if not isinstance(value, dict):
             return "" if value is None else str(value)
@@ -826,6 +834,9 @@ class UserType(LinkType):
     name = "user"
     example = "admin"  # the one user every installation has
     refused = ("no-such-user",)
+
+    def lookup_url(self, spec: FieldSpec) -> str | None:
+        return "/api/v1/grid/user_lookup"  # the users the writer may name there (app.services.users.lookup)
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> int:
         if isinstance(raw, dict):

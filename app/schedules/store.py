@@ -20,7 +20,8 @@ from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
 from app.mail.robots import ROBOT_TYPES
-from app.meta.types import is_address
+from app.meta.types import is_address, is_no_address
+from app.schedules.prefs import get_pref
 from app.schedules.tables import schedule
 
 KINDS = ("report", "dunning", "digest", "backup")
@@ -161,6 +162,26 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
         active=bool(data.get("active", True)),
         source=source,
     )
+
+
+def without_address(session: Session, item: Schedule) -> list[str]:
+    """The named recipients a run would mail who have no e-mail address (无邮箱), by user name: every active
+    recipient of a report, and of a digest those who chose e-mail for it (the others get the bell or a robot).
+    Shown on the schedule and warned of when it is saved; a run logs them 「用户 X 没有邮箱地址，未发送」."""
+    if item.kind not in ("report", "digest") or not item.recipients:
+        return []
+    users = select(User.id, User.username, User.email).where(User.username.in_(item.recipients), User.active.is_(True))
+    return sorted(
+        username
+        for pk, username, email in session.execute(users)
+        if is_no_address(email) and (item.kind == "report" or get_pref(session, pk).channel == "email")
+    )
+
+
+def address_warnings(session: Session, item: Schedule) -> list[str]:
+    """What saving the schedule warns of: each recipient it cannot mail. The save is not refused for it: the
+    address may be filled in later, and the others (or the robots, the bell) still get theirs."""
+    return [t("schedules.recipient_no_address", user=user) for user in without_address(session, item)]
 
 
 def _values(item: Schedule) -> dict[str, Any]:

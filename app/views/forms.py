@@ -30,6 +30,7 @@ class FormField:
     options: list[tuple[str, str]]
     section: str = "basic"
     link_to: str | None = None
+    lookup: str | None = None  # where its editor looks up what may be typed (links and users)
     share: bool = False  # a share typed as a percent (折扣率 7.5%): a bare number typed is one too
 
 
@@ -56,6 +57,7 @@ def form_fields(
                 options=[(o.value, label(o.label, o.value)) for o in spec.options],
                 section=spec.section,
                 link_to=spec.to if spec.is_link else None,
+                lookup=ftype.lookup_url(spec),
                 share=spec.is_fraction,
             )
         )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.api.schedules_api import schedule_json
 from app.errors import ServiceError, ValidationFailed
 from app.i18n import t, texts_under
+from app.meta.types import is_no_address
 from app.schedules import store
 from app.schedules.cron import run_now
 from app.schedules.runs import retry, runs_json
@@ -58,9 +59,12 @@ class SchedulesView(BaseView):
         items = [schedule_json(s) for s in store.all_schedules(session())]
         editing = request.args.get("edit", type=int)
         current = next((s for s in items if s["id"] == editing), None)
-        users = list(
-            session().execute(select(User.username).where(User.active.is_(True)).order_by(User.username)).scalars()
-        )
+        users = [  # (user name, 无邮箱): the recipients' list says who cannot be mailed before any run
+            (username, is_no_address(email))
+            for username, email in session().execute(
+                select(User.username, User.email).where(User.active.is_(True)).order_by(User.username)
+            )
+        ]
         return self.render_template(
             "jxc/schedules.html",
             schedules=items,
@@ -77,9 +81,11 @@ class SchedulesView(BaseView):
         """Create, or change the schedule named by the form's `id`."""
         pk = request.form.get("id", type=int)
         try:
-            store.save(session(), current_access(), _form_values(), pk)
+            item = store.save(session(), current_access(), _form_values(), pk)
             session().commit()
             flash(t("saved"), "success")
+            for warning in store.address_warnings(session(), item):
+                flash(warning, "warning")
         except ServiceError as exc:
             session().rollback()
             flash(_message(exc), "danger")

@@ -18,7 +18,6 @@ from flask_appbuilder.security.views import UserDBModelView as FabUserDBModelVie
 from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import lazy_gettext
-from sqlalchemy import select
 from werkzeug.security import check_password_hash
 from wtforms import Field, Form, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo
@@ -26,8 +25,8 @@ from wtforms.validators import DataRequired, EqualTo
 from app.api.users_api import AUDITED, actor, attribute_changes
 from app.extensions import db
 from app.i18n import t
-from app.meta.types import has_address, is_no_address, no_address
-from app.services.users.accounts import user_changed
+from app.meta.types import is_no_address
+from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import SESSION_KEY, WEB, start_session
 from app.views.labels import LazyLabel
@@ -84,17 +83,12 @@ def _password_fields() -> dict[str, Any]:
 
 class OneAddressOrNone:
     """WTForms validator: empty (a user without an address), or one address mail can go to that no other user
-    has (ab_user.email is unique; FAB's own check is on the field this replaces)."""
+    has (`email_problems`, as the security API checks it; FAB's own check is on the field this replaces)."""
 
     def __call__(self, form: Form, field: Field) -> None:
-        typed = (field.data or "").strip()
-        if not typed:
-            return
-        if not has_address(typed):
-            raise ValidationError(t("schedules.bad_address", address=typed))
-        taken = select(User.id).where(User.email == typed, User.id != getattr(form, "_id", None))
-        if db.session.execute(taken).first() is not None:
-            raise ValidationError(t("user_email_taken", address=typed))
+        problems = email_problems(db.session, field.data, getattr(form, "_id", None))
+        if problems:
+            raise ValidationError("；".join(problems))
 
 
 def _email_field() -> StringField:
@@ -107,8 +101,9 @@ def _email_field() -> StringField:
 
 
 def keep_address_or_mark_none(item: Any) -> None:
-    """An empty e-mail on the user forms is a user without an address: the marked non-address is stored."""
-    item.email = (item.email or "").strip() or no_address(item.username)
+    """An empty e-mail on the user forms or the security API is a user without an address: the marked
+    non-address is stored (`stored_email`, as `jxc user add` does)."""
+    item.email = stored_email(item.email, item.username)
 
 
 class NewPasswordForm(ResetPasswordForm):

@@ -167,13 +167,18 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
     }[flt.op]()
 
 
+def user_matches(text: str) -> ColumnElement[bool]:
+    """Users whose user name or name (either part, or both run together: 张三) contains the typed text."""
+    pattern = f"%{_escape_like(text.strip())}%"
+    columns = (User.username, User.first_name, User.last_name, User.first_name + User.last_name)
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+
 def _link_matches(access: Access, spec: FieldSpec, text: str) -> Select[Any]:
     """Ids of the linked rows whose key or name contains the text (a header filter on a link column)."""
-    pattern = f"%{_escape_like(text.strip())}%"
     if spec.type == "user":
-        return select(User.id).where(
-            or_(User.username.ilike(pattern, escape="\\"), User.first_name.ilike(pattern, escape="\\"))
-        )
+        return select(User.id).where(user_matches(text))
+    pattern = f"%{_escape_like(text.strip())}%"
     target = access.registry.model(spec.to or "")
     cls = access.registry.cls(target.key)
     columns = [

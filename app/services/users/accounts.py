@@ -12,13 +12,14 @@ from typing import Any
 
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role, User
-from sqlalchemy import column, delete, insert, select, table
+from sqlalchemy import column, delete, func, insert, select, table
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from app.clock import utcnow
 from app.extensions import db
-from app.meta.types import has_address, no_address
+from app.i18n import t
+from app.meta.types import has_address, is_no_address, no_address
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
 from app.services.users.passwords import password_problems
@@ -139,6 +140,26 @@ def set_warehouses(user_id: int, codes: list[str]) -> None:
         db.session.execute(insert(user_warehouse).values(user_id=user_id, warehouse_id=warehouse_id))
 
 
+def stored_email(typed: Any, username: str) -> str:
+    """What ab_user.email holds for the e-mail typed for a user (the CLI, the user pages, the security API): the
+    address, or for none typed (empty, blank, null) the marked non-address `<user>@no-email.invalid`, of the
+    user's name as it is now (a renamed user's old one would clash with a new user of that name)."""
+    text = typed.strip() if isinstance(typed, str) else ""
+    return no_address(username) if is_no_address(text) else text
+
+
+def email_problems(session: Session, typed: Any, user_id: int | None = None) -> list[str]:
+    """Why an e-mail typed for a user is refused, in the reader's words: not one address mail can go to, or
+    another user's (ab_user.email is unique). Nothing typed is no problem: a user without an address."""
+    if typed is None or (isinstance(typed, str) and not typed.strip()):
+        return []
+    text = typed.strip() if isinstance(typed, str) else str(typed)
+    if not isinstance(typed, str) or not has_address(text):
+        return [t("user_email_bad", address=text)]
+    taken = select(User.id).where(func.lower(User.email) == text.lower(), User.id != user_id)
+    return [t("user_email_taken", address=text)] if session.execute(taken).first() is not None else []
+
+
 def create_user(
     username: str,
     role: str,
@@ -159,7 +180,7 @@ def create_user(
         raise UserError(f"user '{username}' already exists")
     if email and not has_address(email):
         raise UserError(f"'{email}' is not one e-mail address")
-    email = email or no_address(username)
+    email = stored_email(email, username)
     if session.execute(select(User.id).where(User.email == email)).first() is not None:
         raise UserError(f"the email '{email}' is already used")
     check_password_policy(password, username)

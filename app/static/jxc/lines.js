@@ -27,8 +27,10 @@
   }
 
   // -- link autocomplete ------------------------------------------------------------------------
-  // A header field is looked up for itself (?for=stocktake.warehouse): the server offers only what it may name
-  // (a keeper's own warehouses); the lines' fields offer every row the reader sees.
+  // An input asks its data-lookup URL (a link's rows, or the users a user field offers, shown by name). A header
+  // field is looked up for itself (?for=stocktake.warehouse, ?for=sales_order.salesperson): the server offers only
+  // what it may name (a keeper's own warehouses, a salesperson themselves); the lines' fields offer every row the
+  // reader sees.
   function purposeOf(input) {
     var model = form.getAttribute('data-model');
     return model && /^[a-z_]+$/.test(input.name) ? model + '.' + input.name : '';
@@ -48,9 +50,9 @@
   var lookup = debounce(function (input) {
     var model = input.getAttribute('data-link');
     var text = input.value.trim();
-    if (!model || !text) { return; }
+    if (!text) { return; }
     var purpose = purposeOf(input);
-    var url = '/api/v1/grid/lookup/' + encodeURIComponent(model) + '?q=' + encodeURIComponent(text) +
+    var url = input.getAttribute('data-lookup') + '?q=' + encodeURIComponent(text) +
       (purpose ? '&for=' + encodeURIComponent(purpose) : '');
     getJSON(url).then(function (data) {
       if (!data) { return; }
@@ -66,13 +68,12 @@
   }, 200);
 
   function wireLink(input) {
-    var model = input.getAttribute('data-link');
-    if (model) { input.setAttribute('list', datalistFor(model, purposeOf(input)).id); }
+    input.setAttribute('list', datalistFor(input.getAttribute('data-link'), purposeOf(input)).id);
   }
 
-  form.querySelectorAll('input[data-link]').forEach(wireLink);
+  form.querySelectorAll('input[data-lookup]').forEach(wireLink);
   form.addEventListener('input', function (event) {
-    if (event.target.matches('input[data-link]')) { lookup(event.target); }
+    if (event.target.matches('input[data-lookup]')) { lookup(event.target); }
   });
 
   if (!table) { return; }
@@ -162,7 +163,7 @@
     });
     row.cells[0].firstChild.textContent = String(rows().length + 1);
     table.tBodies[0].appendChild(row);
-    row.querySelectorAll('input[data-link]').forEach(wireLink);
+    row.querySelectorAll('input[data-lookup]').forEach(wireLink);
     return row;
   }
 

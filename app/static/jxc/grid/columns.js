@@ -111,7 +111,7 @@
       if (!canWriteColumn(col)) { return undefined; }
       if (col.editor === 'tick') { return 'tickCross'; }
       if (col.editor === 'list') { return g.selectEditor(col); }
-      if (col.editor === 'link' && col.link_to) { return g.linkEditor(col); }
+      if (col.editor === 'link' && col.lookup) { return g.linkEditor(col); }
       return g.inputEditor(col);
     }
 

@@ -8,7 +8,6 @@
   // Add inputEditor(), selectEditor() and linkEditor() to the grid instance g.
   G.gridEditors = function (g) {
     var state = g.state;
-    var urls = g.urls;
     var request = g.request;
     var el = G.el;
     var withQuery = G.withQuery;
@@ -88,10 +87,12 @@
       };
     }
 
-    // Links: type the key (or a name, pinyin initials, barcode) and pick from the lookup list;
+    // Links and users: type the key (or a name, pinyin initials, barcode; a user's name) and pick from the
+    // column's lookup, asked for this field (for=model.field: only what it may name, a salesperson themselves);
     // whatever is typed is sent as is and the server resolves it.
     function linkEditor(col) {
-      var url = urls.lookup.replace('{model}', encodeURIComponent(col.link_to));
+      var url = col.lookup;
+      var purpose = g.cfg.model + '.' + col.field;
       return function (cell, onRendered, success, cancel) {
         var start = takeStart();
         var initial = editText(col, cell.getValue());
@@ -130,7 +131,7 @@
           var q = input.value.trim();
           var mine = ++seq;
           if (!q) { items = []; active = -1; render(); return; }
-          request('GET', withQuery(url, [['q', q]]), undefined, 0).then(function (r) {
+          request('GET', withQuery(url, [['q', q], ['for', purpose]]), undefined, 0).then(function (r) {
             if (mine !== seq || done) { return; }
             items = r.status === 200 ? (r.body.results || []) : [];
             active = -1;
