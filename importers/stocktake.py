@@ -356,10 +356,11 @@ def posted_at(session: Session, registry: Any, doc: Any) -> Any:
 
 def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, Any]:
     """The variance sheet: per line book (the snapshot when the stocktake started), counted, difference and its
-    value, the locations counted; for a draft what moved since the snapshot (posting keeps it) and the stock
-    once posted, and for a draft of whole-warehouse scope the stock no line counts (counted 0 when it posts). A
-    draft's values are at the current average cost (an uncounted stock's: its whole value on the books); a
-    posted stocktake's are what its moves posted. Values are None for a reader who may not see costs."""
+    value, the locations counted; what moved since the snapshot (posting keeps it) and the stock once posted (for
+    a draft or a pending one as of now, for a posted one as of its posting), and for a draft of whole-warehouse
+    scope the stock no line counts (counted 0 when it posts). A draft's values are at the current average cost
+    (an uncounted stock's: its whole value on the books); a posted stocktake's are what its moves posted. Values
+    are None for a reader who may not see costs."""
     registry = access.registry
     access.require("stocktake", "read")
     cls: Any = registry.cls("stocktake")

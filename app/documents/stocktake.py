@@ -32,9 +32,8 @@ from app.services.stock.bulk import CHUNK, chunked
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
-NOT_FOUND = (
-    "theft"  # the reason of stock a whole-warehouse count did not find (丢失): what the clerk chose that scope for
-)
+# the reason of stock a whole-warehouse count did not find (丢失, not found): what that scope says of it
+NOT_FOUND = "theft"
 
 
 class Stocktake(DocumentBehaviour):
