@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.documents.stocktake import books_at_snapshot
@@ -32,6 +32,7 @@ from app.services.records.bulk import among, collector_paused
 from app.services.records.codes import code_key, normalise_code
 from app.services.records.query import base_select
 from app.services.records.serialize import link_labels
+from app.services.records.tables import audit_log
 from app.services.stock.bulk import chunked
 from importers.matcher import match_columns, normalise_header
 from importers.pipeline import Issue
@@ -333,12 +334,33 @@ def _reason_choices(registry: Any) -> str:
     return "、".join(label(option.label, option.value) for option in (spec.options if spec is not None else ()))
 
 
+def posted_at(session: Session, registry: Any, doc: Any) -> Any:
+    """When a posted stocktake posted: the time of its moves (one for all of them), or, for one that moved nothing
+    (every count was the book), the time of the submit or approval that posted it."""
+    move: Any = registry.cls("stock_move")
+    at = session.scalar(
+        select(func.min(move.posted_at)).where(
+            move.document_model == "stocktake", move.document_number == doc.number, move.reverses.is_(None)
+        )
+    )
+    if at is not None:
+        return at
+    return session.scalar(
+        select(func.max(audit_log.c.at)).where(
+            audit_log.c.model == "stocktake",
+            audit_log.c.record_id == doc.id,
+            audit_log.c.action.in_(("submit", "approve")),
+        )
+    )
+
+
 def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, Any]:
     """The variance sheet: per line book (the snapshot when the stocktake started), counted, difference and its
-    value, the locations counted; for a draft what moved since the snapshot (posting keeps it) and the stock
-    once posted, and for a draft of whole-warehouse scope the stock no line counts (counted 0 when it posts). A
-    draft's values are at the current average cost (an uncounted stock's: its whole value on the books); a
-    posted stocktake's are what its moves posted. Values are None for a reader who may not see costs."""
+    value, the locations counted; what moved since the snapshot (posting keeps it) and the stock once posted (for
+    a draft or a pending one as of now, for a posted one as of its posting), and for a draft of whole-warehouse
+    scope the stock no line counts (counted 0 when it posts). A draft's values are at the current average cost
+    (an uncounted stock's: its whole value on the books); a posted stocktake's are what its moves posted. Values
+    are None for a reader who may not see costs."""
     registry = access.registry
     access.require("stocktake", "read")
     cls: Any = registry.cls("stocktake")
@@ -348,7 +370,7 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
     if doc is None:
         raise NotFound(t("not_found"))
     shows_value = access.sees_figures(frozenset({"cost"}))
-    draft = doc.status == Status.DRAFT
+    draft = doc.status in (Status.DRAFT, Status.PENDING)  # not posted yet: today's stock and cost
     balance: Any = registry.cls("stock_balance")
     stocks = {
         (row.item_id, row.batch or ""): row
@@ -360,6 +382,18 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
     }
     rows: list[dict[str, Any]] = []
     counted_slots = set()
+    # a posted stocktake's stock as of its posting (its own moves in): what moved since then is not its business
+    at_posting = (
+        {}
+        if draft
+        else books_at_snapshot(
+            session,
+            registry,
+            doc.warehouse_id,
+            {(line.item_id, (line.batch or "").strip()) for line in doc.lines},
+            posted_at(session, registry, doc),
+        )
+    )
     for line in doc.lines:
         slot = (line.item_id, (line.batch or "").strip())
         book = Decimal(line.book_qty or 0)
@@ -376,6 +410,9 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
             value = (diff * Decimal(stock.avg_cost or 0) if stock is not None else Decimal(0)).quantize(CENT)
         stock = stocks.get(slot)
         now = Decimal(stock.qty) if stock is not None else Decimal(0)
+        # posted: the stock once it posted less what it posted is what the book came to meanwhile
+        after = (now + diff if diff is not None else None) if draft else at_posting[slot]
+        moved = now - book if draft else after - (diff or Decimal(0)) - book
         rows.append(
             {
                 "item_id": line.item_id,
@@ -384,8 +421,8 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
                 "counted": count,
                 "diff": diff,
                 "value": value,
-                "moved": now - book if draft else None,
-                "after": now + diff if draft and diff is not None else None,
+                "moved": moved,
+                "after": after,
                 "locations": getattr(line, "locations", None) or "",
             }
         )

@@ -257,7 +257,7 @@ def build(built: Built, tag: str) -> None:
         },
     )
     create("purchase_request", "rq1", {"date": DAY, "lines": [{"item": i2, "qty": "3", "price": buy2}]})
-    posted("stocktake", "tk1", {"warehouse": "WH02", "lines": [{"item": i2, "counted_qty": "3"}]})
+    posted("stocktake", "tk1", {"warehouse": "WH02", "lines": [{"item": i2, "counted_qty": "3", "reason": "miscount"}]})
     posted(
         "stock_transfer", "st1", {"from_warehouse": "WH01", "to_warehouse": "WH02", "lines": [{"item": i1, "qty": "1"}]}
     )

@@ -394,22 +394,41 @@ def test_fill_down_and_copy_of_a_range(server, api, desktop):
     console.check()
 
 
-def test_the_sums_row_adds_up_amounts_and_leaves_prices_and_rates_blank(server, api, desktop):
-    """A unit price, a tax rate or a number of days gets no sum (docs/metadata.md "Measures"), after an edit too."""
+def test_the_sums_row_adds_up_amounts_to_the_cent_and_leaves_prices_blank(server, api, desktop):
+    """库存余额: 结存数量 and 结存金额 are amounts (summed), 平均成本 a unit price (no sum; docs/metadata.md Measures);
+    money is read to the cent: 6.6667 a row shows 6.67 and the two rows' sum 13.33 (the exact 13.3334 rounded), the
+    unit cost every place it has."""
     from playwright.sync_api import expect
+    from test_stocktake_browser import posted
 
     page, console = desktop
-    prefix = unique("SR")
-    make_items(api, prefix, 4, sale_price="3", tax_rate="13", shelf_life_days=30, safety_stock="2.5")
-    open_grid(page, server, prefix, 4)
+    code = unique("WS")
+    assert api.post("/api/v1/warehouse/", {"code": code, "name": f"三分仓 {code}"})[0] == 201
+    skus = make_items(api, unique("SR"), 2)
+    for sku in skus:  # 3 bought for 10.00 (3.3333 each, to the cent), one sold at the average: 2 worth 6.6667
+        bought = [{"item": sku, "qty": "3", "price": "3.3333"}]
+        posted(api, "purchase_receipt", bought, warehouse=code, partner="S001")
+        posted(api, "sales_delivery", [{"item": sku, "qty": "1", "price": "5"}], warehouse=code, partner="K001")
+    page.goto(server.url + "/grid/stock_balance/")
+    page.locator(".tabulator-row").first.wait_for(timeout=15000)
+    page.wait_for_function(IDLE)
+    header_filter(page, "warehouse", code)
+    wait_count(page, 2)
     sums = page.locator(".tabulator-calcs-bottom").first
 
     def summed(field: str) -> str:
         return sums.locator(f".tabulator-cell[tabulator-field={field}]").inner_text().strip()
 
     # the sums row is made in the frame after the filtered rows' (docs/grid.md): wait for it, then read the rest
-    expect(sums.locator(".tabulator-cell[tabulator-field=safety_stock]")).to_have_text("10", timeout=15000)
-    assert [summed(f) for f in ("sale_price", "tax_rate", "shelf_life_days")] == ["", "", ""]
+    expect(sums.locator(".tabulator-cell[tabulator-field=value]")).to_have_text("13.33", timeout=15000)
+    assert (summed("qty"), summed("avg_cost")) == ("4", "")
+    values = page.locator(
+        ".tabulator-row:not(.tabulator-calcs) .tabulator-cell[tabulator-field=value]"
+    ).all_inner_texts()
+    costs = page.locator(
+        ".tabulator-row:not(.tabulator-calcs) .tabulator-cell[tabulator-field=avg_cost]"
+    ).all_inner_texts()
+    assert [v.strip() for v in values] == ["6.67", "6.67"] and [c.strip() for c in costs] == ["3.3334", "3.3334"]
     console.check()
 
 

@@ -86,7 +86,9 @@ def run_machine(app, api) -> None:
         @rule(i=ITEM, w=st.sampled_from(WAREHOUSES), counted=st.integers(0, 8).map(D))
         def stocktake(self, i, w, counted):
             key = (self.items[i], w)
-            pk, response = self._submit("stocktake", [{"item": key[0], "counted_qty": str(counted)}], warehouse=w)
+            pk, response = self._submit(
+                "stocktake", [{"item": key[0], "counted_qty": str(counted), "reason": "miscount"}], warehouse=w
+            )
             assert response.status_code == 200, response.get_json()
             self.posted.append(("stocktake", pk, {key: counted - self.stock[key]}))
             if counted != self.stock[key]:

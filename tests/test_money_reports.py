@@ -77,7 +77,9 @@ def test_income_statement_and_balance_sheet_of_a_month(app, admin_api, api_as, l
         source_number=receipt["number"],
         date="2029-03-08",
     )  # owe 24.00 + 3.12 less; 20.00 of stock out: a difference of 4.00
-    post(api, "stocktake", [{"item": sku, "counted_qty": "4"}], warehouse="WH01", date="2029-03-10")  # lose 1 @ 10
+    post(
+        api, "stocktake", [{"item": sku, "counted_qty": "4", "reason": "damage"}], warehouse="WH01", date="2029-03-10"
+    )  # 1 @ 10
     post(
         api,
         "stock_adjustment",

@@ -153,6 +153,17 @@ def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as, logi
     refused = send(keeper, take, unique("K"), [{"code": batches, "qty": 1}, {"code": code, "qty": 1}]).get_json()
     assert [r["code"] for r in refused["refused"]] == [batches]
     assert lines_of(admin_api, take) == {sku: Decimal(1)}
+    # a scan carries no reason: the gain it counted is explained on the line before it posts
+    assert admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").get_json()["errors"] == [
+        {
+            "field": "lines.0.reason",
+            "message": "第 1 行盘盈 1，没有填写差异原因，不能审核："
+            "请在该行「差异原因」中选择原因后再提交（草稿可照常保存）",
+        }
+    ]
+    line = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]["lines"][0]
+    explained = {"lines": [{"id": line["id"], "item": sku, "reason": "miscount"}]}
+    assert admin_api.put(f"/api/v1/stocktake/{take['id']}", json=explained).status_code == 200
     assert admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
     posted = send(keeper, take, unique("K"), [{"code": code, "qty": 1}])
     assert posted.status_code == 409

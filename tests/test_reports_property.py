@@ -140,7 +140,8 @@ def test_reports_agree_with_documents_and_ledger(app, admin_api, ops, fifo, back
         elif op == "count":
             counted = max(stock + qty - 3, ZERO)  # -2 .. +2 against the book
             model = "stocktake"
-            doc = post(api, model, [{"item": sku, "counted_qty": str(counted)}], warehouse="WH01", date=date)
+            line = {"item": sku, "counted_qty": str(counted), "reason": "miscount"}
+            doc = post(api, model, [line], warehouse="WH01", date=date)
             effect = {"stock": counted - stock}
         elif op in ("income", "expense"):
             model = "other_income_expense"

@@ -114,3 +114,37 @@ def test_counts_uploaded_previewed_and_applied_on_the_stocktake_page(server, tmp
     status, sheet = api.get(f"/api/v1/stocktake/{take['id']}/variance")
     assert status == 200 and sheet["total_value"] == preview_total
     assert {row["item"]["key"]: Decimal(row["counted"]) for row in sheet["lines"]} == expected
+
+
+def test_a_loss_without_a_reason_is_refused_on_the_page_and_the_posted_sheet_keeps_its_figures(server):
+    """审核 on the stocktake's page: a loss without a 差异原因 is refused, its line named, the draft kept; once the
+    reason is given it posts, and the 盘点差异表 shows what moved between the snapshot and the posting (4 received)
+    and the stock it left (11), not blanks."""
+    from conftest import unique
+
+    api = HttpApi(server.url)
+    code = unique("WB")
+    assert api.post("/api/v1/warehouse/", {"code": code, "name": f"页面盘点仓 {code}"})[0] == 201
+    posted(api, "purchase_receipt", [{"item": "SP0002", "qty": "10", "price": "2"}], warehouse=code, partner="S001")
+    line = {"item": "SP0002", "counted_qty": "7"}
+    status, take = api.post("/api/v1/stocktake/", {"date": "2026-11-25", "warehouse": code, "lines": [line]})
+    assert status == 201, take
+    take = take["result"]
+    posted(api, "purchase_receipt", [{"item": "SP0002", "qty": "4", "price": "2"}], warehouse=code, partner="S001")
+
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(f"{server.url}/m/stocktake/{take['id']}")
+        page.click("#jxc-submit")
+        page.wait_for_selector("#jxc-submit")  # back on the page, still a draft
+        assert "第 1 行盘亏 3，没有填写差异原因，不能审核" in page.inner_text("body")
+        explained = {"lines": [{"id": take["lines"][0]["id"], "item": "SP0002", "reason": "damage"}]}
+        assert api.put(f"/api/v1/stocktake/{take['id']}", explained)[0] == 200
+        page.goto(f"{server.url}/m/stocktake/{take['id']}")
+        page.click("#jxc-submit")
+        page.wait_for_selector("#jxc-cancel")  # posted: 反审核 offered
+        row = page.locator('#jxc-variance tbody tr[data-item="SP0002"] td')
+        # book, counted, difference, 快照后出入库, 审核后库存
+        assert [row.nth(i).inner_text().strip() for i in range(3, 8)] == ["10", "7", "-3", "4", "11"]
+        console.check()
+        context.close()

@@ -24,7 +24,10 @@ def test_a_stocktake_in_chunks_posts_every_line_and_its_totals(app, admin_api, c
     receive(admin_api, fifo, "10", "4")  # two FIFO layers: a loss takes the oldest first
     counts = [(fifo, "15"), (plain, "12"), (third, "10"), (plain, "9"), (third, "4")]
     take = document(
-        admin_api, "stocktake", [{"item": sku, "counted_qty": qty} for sku, qty in counts], warehouse="WH01"
+        admin_api,
+        "stocktake",
+        [{"item": sku, "counted_qty": qty, "reason": "miscount"} for sku, qty in counts],
+        warehouse="WH01",
     )
     posted = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit")
     assert posted.status_code == 200, posted.get_json()
@@ -63,7 +66,10 @@ def test_a_whole_warehouse_count_in_chunks_zeroes_the_uncounted_stock(app, admin
     skus = [new_item(admin_api) for _ in range(4)]
     for sku in skus:
         receive(admin_api, sku, "6", "2", warehouse=code)
-    listed = [{"item": skus[0], "counted_qty": "5"}, {"item": skus[1]}]  # the second listed, not counted
+    listed = [
+        {"item": skus[0], "counted_qty": "5", "reason": "damage"},
+        {"item": skus[1]},
+    ]  # the second listed, not counted
     take = document(admin_api, "stocktake", listed, warehouse=code, scope="whole")
     posted = admin_api.post(f"/api/v1/stocktake/{take['id']}/submit")
     assert posted.status_code == 200, posted.get_json()
@@ -102,7 +108,10 @@ def test_a_cancelled_stocktake_gives_back_every_move_without_reading_its_lines(a
     receive(admin_api, plain, "10", "3")
     counts = [(fifo, "7"), (plain, "12"), (plain, "1")]
     take = document(
-        admin_api, "stocktake", [{"item": sku, "counted_qty": qty} for sku, qty in counts], warehouse="WH01"
+        admin_api,
+        "stocktake",
+        [{"item": sku, "counted_qty": qty, "reason": "miscount"} for sku, qty in counts],
+        warehouse="WH01",
     )
     assert admin_api.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
     assert balance(app, fifo) == (D(7), D(14))

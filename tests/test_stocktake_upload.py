@@ -142,6 +142,7 @@ def test_whole_warehouse_scope_zeroes_what_nobody_counted(app, admin_api, login_
     lines = {line["item"]["key"]: line for line in doc["lines"]}
     assert set(lines) == {listed, forgotten}
     assert (Decimal(lines[forgotten]["counted_qty"]), Decimal(lines[forgotten]["diff_qty"])) == (0, -7)
+    assert lines[forgotten]["reason"] == "theft"  # not found: 丢失, what the whole-warehouse scope says of it
     assert Decimal(lines[forgotten]["amount"]) == -forgotten_before[1]
     assert Decimal(lines[listed]["amount"]) == Decimal("-5.00")
     assert balance(app, forgotten, code) == (Decimal(0), Decimal(0))
@@ -285,7 +286,9 @@ def test_opening_stock_then_an_upload_the_variance_and_the_ledger_agree_to_the_c
     before = {sku: balance(app, sku, code) for sku in (average, fifo)}
     assert before[average] == (Decimal(9), Decimal("30.00")) and before[fifo] == (Decimal(10), Decimal("17.94"))
     take = document(admin_api, "stocktake", [], warehouse=code)
-    data = xlsx([[average, 4, None, "A-01", None], [average, 3, None, "B-02", "丢失"], [fifo, 11, None, "A-01", None]])
+    data = xlsx(
+        [[average, 4, None, "A-01", None], [average, 3, None, "B-02", "丢失"], [fifo, 11, None, "A-01", "盘点误差"]]
+    )
     shown = preview(admin_api, take, data).get_json()
     assert shown["applicable"], shown
     assert upload(admin_api, take, data).status_code == 200

@@ -16,7 +16,12 @@ from app.meta.types import FIELD_TYPES
 from app.schedules.reporting import model_listing
 from app.services.users.access import access_for
 from tests.conftest import unique
-from tests.test_grid_api import new_items, rows, tag_filter
+from tests.test_grid_api import new_complaints, new_items, rows, tag_filter
+
+
+def number_filter(tag: str) -> dict[str, str]:
+    return {"filter[0][field]": "number", "filter[0][type]": "like", "filter[0][value]": tag}
+
 
 METADATA = Path(__file__).resolve().parent.parent / "metadata"
 LABEL = {"zh": "测试", "en": "Test"}
@@ -52,7 +57,10 @@ def test_every_summed_field_of_every_model_is_an_amount_and_every_price_or_rate_
     )
     assert {"item.tax_rate", "sales_order_line.discount_rate", "item_unit.ratio"} <= measures["rate"]
     assert {"item.shelf_life_days", "partner.payment_terms_days", "stock_move.qty_after"} <= measures["number"]
+    # a master record's quantity is a level of its own (安全库存, 再订货点, 建议采购量, 最高库存): it adds up to nothing
+    assert {"item.safety_stock", "item.reorder_point", "item.reorder_qty", "item.max_stock"} <= measures["number"]
     assert {"sales_order_line.amount", "sales_order.total_with_tax", "stock_balance.value"} <= measures["amount"]
+    assert {"sales_order_line.qty", "stock_balance.qty", "stock_move.qty"} <= measures["amount"]
 
 
 @pytest.mark.parametrize(
@@ -78,13 +86,17 @@ def test_a_field_added_from_the_admin_page_is_summed_by_its_type_unless_it_says_
             runtime("list_price", type="money", figure="sale", measure="price"),
             runtime("boxes", type="integer", measure="amount"),
             runtime("weight", type="decimal"),
-            runtime("pieces", type="quantity"),
+            runtime("pieces", type="quantity"),  # an item's own quantity: a level, as 安全库存
+            runtime("packed", type="quantity", measure="amount"),
+            {"model": "complaint", "name": "returned", "spec": {"label": LABEL, "type": "quantity"}},
+            {"model": "sales_order", "name": "boxes", "spec": {"label": LABEL, "type": "quantity"}},
         ],
     )
     assert errors == [] and meta is not None
     item = meta.model("item")
-    summed = {name for name in ("deposit", "list_price", "boxes", "weight", "pieces") if summed_field(item, name)}
-    assert summed == {"deposit", "boxes", "pieces"}
+    names = ("deposit", "list_price", "boxes", "weight", "pieces", "packed")
+    assert {name for name in names if summed_field(item, name)} == {"deposit", "boxes", "packed"}
+    assert not summed_field(meta.model("complaint"), "returned") and summed_field(meta.model("sales_order"), "boxes")
 
 
 def summed_field(model, name: str) -> bool:
@@ -92,14 +104,21 @@ def summed_field(model, name: str) -> bool:
     return FIELD_TYPES[spec.type].summed(spec)
 
 
-def test_the_grid_sums_amounts_not_prices_rates_or_days(admin_api):
+def test_the_grid_sums_amounts_not_prices_rates_days_or_an_items_levels(admin_api):
     tag = unique("SUM")
-    new_items(admin_api, 3, tag, sale_price="1.10", tax_rate="13", shelf_life_days=30, safety_stock="2")
+    levels = {"safety_stock": "2", "reorder_point": "3", "reorder_qty": "10", "max_stock": "50"}
+    new_items(admin_api, 3, tag, sale_price="1.10", tax_rate="13", shelf_life_days=30, **levels)
     sums = rows(admin_api, **tag_filter(tag))["sums"]
-    assert sums["safety_stock"] == "6"
     assert not {"sale_price", "wholesale_price", "purchase_price", "cost_price", "tax_rate", "shelf_life_days"} & set(
         sums
     ), sums
+    assert not set(levels) & set(sums), sums
+    new_complaints(admin_api, 7, tag, credit_amount="1.5", qty="2")
+    params = {"page": 2, "size": 3, "sort[0][field]": "number", "sort[0][dir]": "desc", **number_filter(tag)}
+    page = rows(admin_api, model="complaint", **params)
+    assert (page["last_page"], page["last_row"]) == (3, 7)
+    assert page["sums"]["credit_amount"] == "4.50"  # the page's three: 补偿金额 is an amount
+    assert "qty" not in page["sums"]  # a complaint's own 涉及数量, of whatever item: no total
 
 
 def test_every_models_grid_sums_exactly_its_visible_amounts(app, admin_api, api_as):
@@ -125,10 +144,12 @@ def test_every_models_grid_sums_exactly_its_visible_amounts(app, admin_api, api_
 def test_a_scheduled_listing_totals_amounts_only(app, admin_api):
     tag = unique("SUML")
     new_items(admin_api, 2, tag, sale_price="1.10", tax_rate="13", safety_stock="2")
+    new_complaints(admin_api, 2, tag, credit_amount="1.5", qty="2")
     with app.app_context():
         access = access_for(app.appbuilder.sm.find_user(username="admin"))
         result = model_listing(db.session, access, "item", {"filters": {"name": f"网格测试 {tag} 0"}})
+        complaints = model_listing(db.session, access, "complaint", {"filters": {"summary": f"网格测试 {tag} 0"}})
         db.session.rollback()
-    assert len(result.rows) == 1
-    assert "safety_stock" in result.totals
-    assert not {"sale_price", "tax_rate", "shelf_life_days"} & set(result.totals), result.totals
+    assert len(result.rows) == 1 and len(complaints.rows) == 1
+    assert not {"sale_price", "tax_rate", "shelf_life_days", "safety_stock"} & set(result.totals), result.totals
+    assert complaints.totals["credit_amount"] == "1.50" and "qty" not in complaints.totals

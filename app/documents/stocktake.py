@@ -32,6 +32,8 @@ from app.services.stock.bulk import CHUNK, chunked
 
 CENT = Decimal("0.01")
 ONE = Decimal(1)
+# the reason of stock a whole-warehouse count did not find (丢失, not found): what that scope says of it
+NOT_FOUND = "theft"
 
 
 class Stocktake(DocumentBehaviour):
@@ -80,6 +82,14 @@ class Stocktake(DocumentBehaviour):
                 line.book_qty = books[(line.item_id, (line.batch or "").strip())]
         return errors
 
+    def check(self, doc: Any, lines: list[Any]) -> None:
+        """The batch and serial rules, and every line that differs from the book (a gain or a loss) says why
+        (差异原因): a difference without a reason is not posted. A draft saves without one."""
+        super().check(doc, lines)
+        errors = unexplained(lines)
+        if errors:
+            raise ValidationFailed(errors)
+
     def prepare_post(self, doc: Any) -> None:
         """A whole-warehouse count first adds the stock no line counts, counted 0 (a loss of all of it)."""
         if getattr(doc, "scope", None) == "whole":
@@ -105,8 +115,17 @@ class Stocktake(DocumentBehaviour):
             if key in listed:
                 line = self.ctx.row("stocktake_line", listed[key])
                 line.counted_qty, line.book_qty = Decimal(0), qty
+                line.reason = line.reason or NOT_FOUND
             else:
-                added.append({"item_id": item_id, "batch": batch or None, "book_qty": qty, "counted_qty": Decimal(0)})
+                added.append(
+                    {
+                        "item_id": item_id,
+                        "batch": batch or None,
+                        "book_qty": qty,
+                        "counted_qty": Decimal(0),
+                        "reason": NOT_FOUND,
+                    }
+                )
         self.ctx.add_lines(doc, "stocktake", added)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
@@ -159,6 +178,21 @@ class Stocktake(DocumentBehaviour):
             if legs:
                 line.price = legs[0].unit_cost
                 line.amount = sum((move.value for move in legs), Decimal(0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def unexplained(lines: list[Any]) -> list[CellError]:
+    """A cell error on the reason of each counted line whose count differs from its book and says not why: its line
+    number, whether it is a gain or a loss and by how much."""
+    errors = []
+    for i, line in enumerate(lines):
+        if line.counted_qty is None or line.reason:
+            continue
+        diff = Decimal(line.counted_qty) - Decimal(line.book_qty or 0)
+        if diff:
+            kind = t("stocktake_gain" if diff > 0 else "stocktake_loss")
+            text = t("stocktake_reason_missing", line=line.line_no, kind=kind, qty=plain_decimal(abs(diff)))
+            errors.append(CellError(f"lines.{i}.reason", text))
+    return errors
 
 
 def books_at_snapshot(

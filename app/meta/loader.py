@@ -527,6 +527,18 @@ def add_runtime_fields(models: dict[str, ModelSpec], rows: Iterable[dict[str, An
         models[model.key] = _replace(model, fields=tuple(fields))
 
 
+def settings_measured(model: ModelSpec) -> ModelSpec:
+    """A master record's quantity is a setting of that record (安全库存, 再订货点: a level per item), not something
+    that adds up over records: `measure: number` unless the field says otherwise. Its rows are things, not moves."""
+    if model.kind != "master":
+        return model
+    fields = tuple(
+        _replace(spec, measure="number") if spec.type == "quantity" and spec.measure is None else spec
+        for spec in model.fields
+    )
+    return _replace(model, fields=fields)
+
+
 def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> tuple[Metadata | None, list[MetaError]]:
     """Read and validate metadata/; return (metadata, []) or (None, every error)."""
     out = Collector()
@@ -540,6 +552,7 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
                 out.add(model.source, f"model '{model.key}' is declared twice")
             models[model.key] = model
     add_runtime_fields(models, runtime_fields, out)
+    models.update((key, settings_measured(model)) for key, model in list(models.items()))
     _check_links(models, out)
     roles = load_roles(root, models, out)
     menus = load_menus(root, models, out)

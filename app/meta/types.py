@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 import re2  # type: ignore[import-untyped]
@@ -188,6 +188,11 @@ class FieldType:
     def read_text(self, spec: FieldSpec, value: Any) -> str:
         """A JSON value as a page or a print shows it to be read (not typed back: a csv keeps `cell_text`)."""
         return self.cell_text(spec, value)
+
+    def read_places(self, spec: FieldSpec) -> int | None:
+        """The places a person reads the field's numbers to, rounded half up (None: every digit a value has). The
+        value itself stays exact (the API, a csv, an Excel cell): only what is shown is rounded."""
+        return None
 
     def measure_of(self, spec: FieldSpec) -> str | None:
         """What the field's numbers are (spec.MEASURES): as it declares, else its type's default."""
@@ -459,6 +464,10 @@ class DecimalType(FieldType):
     def read_text(self, spec: FieldSpec, value: Any) -> str:
         if spec.is_fraction and value not in EMPTY:
             return share_text(value)
+        places = self.read_places(spec)
+        if places is not None and value not in EMPTY:
+            shown = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP) + 0  # no -0.00
+            return format_decimal(shown, places)
         return self.cell_text(spec, value)
 
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
@@ -476,12 +485,14 @@ class DecimalType(FieldType):
         return raw
 
     def grid_look(self, spec: FieldSpec) -> dict[str, Any]:
-        return super().grid_look(spec) | {"decimals": self.display_scale, "percent": spec.is_fraction}
+        look = {"decimals": self.display_scale, "places": self.read_places(spec), "percent": spec.is_fraction}
+        return super().grid_look(spec) | look
 
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
         if spec.is_fraction:
             return {"num_format": "0.00%"}  # Excel keeps a percent as its fraction: 7.5% is the cell 0.075
-        scale = self.scale(spec)
+        places = self.read_places(spec)
+        scale = self.scale(spec) if places is None else places  # the cell exact, shown as the field is read
         return {"num_format": "#,##0." + "0" * scale if scale else "#,##0"}
 
     def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
@@ -553,6 +564,11 @@ class MoneyType(DecimalType):
     measure = "amount"  # a unit price says `measure: price`
     default_scale = 2
     display_scale = 2
+
+    def read_places(self, spec: FieldSpec) -> int | None:
+        """Money is read to the cent (a ledger value kept to 4 places too: 结存金额), a unit price to every place it
+        has (1.4286 a piece)."""
+        return None if self.measure_of(spec) == "price" else self.display_scale
 
 
 class QuantityType(DecimalType):

@@ -42,6 +42,14 @@ class ReportResult:
     chart: tuple[str, str] | None = None  # (label field, value field) for a bar chart
 
 
+def read(spec: Any, value: Any) -> str:
+    """A listing's cell as its field is read (money to the cent: the grid and its Excel show the same); a link by
+    its name, a tick as 是 / 否."""
+    if isinstance(value, str) and FIELD_TYPES[spec.type].numeric:
+        return FIELD_TYPES[spec.type].read_text(spec, value)
+    return _text(value)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -103,13 +111,13 @@ def model_listing(session: Session, access: Access, name: str, params: dict[str,
             total = sum((Decimal(str(row[spec.name])) for row in data if row.get(spec.name) is not None), Decimal(0))
         except InvalidOperation:
             continue
-        totals[spec.name] = str(total)
+        totals[spec.name] = read(spec, str(total))  # the exact values summed, read as the field is read
     text_column = next((c.name for c in columns if not FIELD_TYPES[c.type].numeric), None)
     chart = (text_column, numeric[0].name) if text_column and numeric else None
     return ReportResult(
         title=label(model.label, name),
         columns=[(c.name, label(c.label, c.name)) for c in columns],
-        rows=[{c.name: _text(row.get(c.name)) for c in columns} for row in data],
+        rows=[{c.name: read(c, row.get(c.name)) for c in columns} for row in data],
         totals=totals,
         xlsx=xlsx,
         link=f"/grid/{name}",

@@ -94,7 +94,10 @@ def run(url: str, instance: Path, count: int, profile: str = "") -> bool:
             reg,
             "stocktake",
             {"date": date(2026, 11, 20), "warehouse_id": warehouse, "scope": "listed", "snapshot_at": now},
-            [{"item_id": i, "book_qty": Decimal(10), "counted_qty": counted[k]} for k, i in enumerate(item_ids)],
+            [
+                {"item_id": i, "book_qty": Decimal(10), "counted_qty": counted[k], "reason": "miscount"}
+                for k, i in enumerate(item_ids)
+            ],
             now,
             admin.id,
         )

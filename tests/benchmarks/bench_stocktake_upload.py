@@ -114,8 +114,8 @@ def main() -> None:
             session.commit()
             analyze(session)
         counts = xlsx(
-            [["商品编码", "实盘数量", "库位"]]
-            + [[skus[i], f"{10 + k % 3 - 1}", f"A-{k % 40:02d}"] for k, i in enumerate(item_ids)]
+            [["商品编码", "实盘数量", "库位", "差异原因"]]
+            + [[skus[i], f"{10 + k % 3 - 1}", f"A-{k % 40:02d}", "盘点误差"] for k, i in enumerate(item_ids)]
         )
         floor_seconds(app, counts, "postgresql")  # warm: the first read loads calamine
         read_floor = floor_seconds(app, counts, "postgresql")

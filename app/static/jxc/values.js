@@ -24,12 +24,32 @@
     };
   };
 
-  // Thousands separators on the exact decimal string (no floats); col.decimals digits at least (money: 2).
+  // The digits of a decimal string rounded half up (away from zero on a tie, as the server rounds) to `places`:
+  // [sign, whole, fraction], on the string (no floats), -0.00 shown as 0.00.
+  function roundedDigits(sign, whole, frac, places) {
+    if (frac.length <= places) { return [sign, whole, frac]; }
+    var digits = (whole + frac.slice(0, places)).split('');
+    if (frac.charAt(places) >= '5') {
+      var i = digits.length - 1;
+      while (i >= 0 && digits[i] === '9') { digits[i] = '0'; i -= 1; }
+      if (i < 0) { digits.unshift('1'); } else { digits[i] = String(Number(digits[i]) + 1); }
+    }
+    var cut = digits.length - places;
+    var w = digits.slice(0, cut).join('').replace(/^0+(?=\d)/, ''), f = digits.slice(cut).join('');
+    return [/[1-9]/.test(w + f) ? sign : '', w, f];
+  }
+
+  // Thousands separators on the exact decimal string (no floats); col.decimals digits at least (money: 2); a
+  // column read to col.places (money: the cent) is shown rounded to them, its value (and a copy of it) exact.
   function numberText(col, value) {
     if (value === null || value === undefined || value === '') { return ''; }
     var s = String(value);
     var m = PLAIN_NUMBER.exec(s);
     if (!m) { return s; }  // a pending raw value such as "¥1,200" shows as typed
+    if (col && typeof col.places === 'number') {
+      var r = roundedDigits(m[1], m[2], (m[3] || '').slice(1), col.places);
+      m = [s, r[0], r[1], r[2] ? '.' + r[2] : ''];
+    }
     var frac = (m[3] || '').slice(1);
     var least = (col && col.decimals) || 0;
     while (frac.length < least) { frac += '0'; }
