@@ -59,8 +59,12 @@ def to_csv(result: Result) -> bytes:
 
 
 def _csv_cell(result: Result, row: dict[str, Any], column: Any) -> str:
-    text = result.text(row, column)
-    return text if column.type in NUMERIC else never_formula(text)
+    """A number exact, as the API and the grid's csv give it (what is read from it is the value, not how a page
+    rounds it); any other value as a person reads it, never a formula."""
+    if column.type in NUMERIC:
+        value = result.cell(row, column)
+        return "" if value is None else str(value)
+    return never_formula(result.text(row, column))
 
 
 def _number(value: Any) -> float | None:
@@ -83,7 +87,7 @@ def write_xlsx(result: Result, target: str | IO[bytes], author: str) -> None:
     head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
     formats = {
         "quantity": book.add_format({"num_format": "#,##0.####"}),
-        "money": book.add_format({"num_format": "#,##0.00"}),
+        "money": book.add_format({"num_format": "#,##0.00"}),  # a unit price's 4 places: `_cell_format`
         "decimal": book.add_format({"num_format": "#,##0.####"}),
         "percent": book.add_format({"num_format": "0.00"}),
         "integer": book.add_format({"num_format": "0"}),
@@ -102,7 +106,7 @@ def write_xlsx(result: Result, target: str | IO[bytes], author: str) -> None:
             value = result.cell(row, column)
             number = _number(value) if column.type in NUMERIC else None
             if number is not None:
-                sheet.write_number(row_index, col, number, formats[column.type])
+                sheet.write_number(row_index, col, number, _cell_format(book, formats, column))
             else:
                 sheet.write_string(row_index, col, plain_text(result.text(row, column)))
     last_data = row_index
@@ -112,10 +116,20 @@ def write_xlsx(result: Result, target: str | IO[bytes], author: str) -> None:
         for col, column in enumerate(result.columns):
             number = _number(result.cell(result.totals, column)) if column.name in result.totals else None
             if number is not None and col:
-                sheet.write_number(row_index, col, number, formats[column.type])
+                sheet.write_number(row_index, col, number, _cell_format(book, formats, column))
     sheet.freeze_panes(header_row + 1, sum(1 for c in result.columns if c.key))
     _chart(book, sheet, result, header_row, last_data)
     book.close()
+
+
+def _cell_format(book: Any, formats: dict[str, Any], column: Any) -> Any:
+    """The number format of a column's cells: money to its places (a unit price's 4), the rest by type."""
+    if column.type != "money" or column.scale == 2:
+        return formats[column.type]
+    key = f"money{column.scale}"
+    if key not in formats:
+        formats[key] = book.add_format({"num_format": "#,##0." + "0" * column.scale if column.scale else "#,##0"})
+    return formats[key]
 
 
 def _chart(book: Any, sheet: Any, result: Result, header_row: int, last_data: int) -> None:

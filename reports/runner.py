@@ -19,7 +19,7 @@ from app.errors import Forbidden, NotFound
 from app.i18n import label, t
 from app.meta.reports import ChartSpec, ReportColumn, ReportSpec
 from app.meta.spec import FieldSpec
-from app.meta.types import format_decimal
+from app.meta.types import format_decimal, rounded_text
 from app.services.access.rights import Access
 from app.services.records.serialize import link_labels
 from reports.context import Page, ReportContext, row_order, visible_columns
@@ -83,6 +83,8 @@ class Result:
             return (
                 f"{value['key']} {value['name'] or ''}".strip() if value["name"] != value["key"] else str(value["key"])
             )
+        if column.type == "money" and isinstance(value, str):  # to its places (the cent; a unit price to 4)
+            return rounded_text(value, column.scale)
         return "" if value is None else str(value)
 
 
@@ -273,6 +275,7 @@ def as_json(result: Result, locale: str | None = None) -> dict[str, Any]:
                 "label": label(c.label, c.name, locale),
                 "type": c.type,
                 "key": c.key,
+                "places": c.scale if c.type == "money" else None,  # shown rounded to them (the value exact)
                 "total": c.total,
                 "figures": sorted(c.figures_for(result.params)),
             }

@@ -664,6 +664,40 @@ def _reload_until(page: Any, selector: str, seconds: float = 60) -> Any:
     return page.locator(selector).first
 
 
+def test_a_reports_money_is_shown_to_the_cent_its_unit_cost_to_four_places(server, api, desktop):
+    """库存余额（按日期）: 2 pieces left of 3 bought for 10.00 are worth 6.6667 in the ledger (the API's exact
+    answer); the page shows 6.67 in the row and the 合计 row, and the unit cost to its four places."""
+    from app.meta.types import rounded_text
+
+    page, console = desktop
+    sku = unique("CENT")
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"分位 {sku}", "unit": "PCS", "tax_rate": "0"})
+    assert status == 201, body
+    customer = unique("KCENT")
+    status, body = api.post("/api/v1/partner/", {"code": customer, "name": f"分位客户 {customer}", "kind": "customer"})
+    assert status == 201, body
+    # 3 for 10.00 (3.3333 each), one of them sold at that cost: 6.6667 left
+    for model, partner, qty in (("purchase_receipt", "S001", "3"), ("sales_delivery", customer, "1")):
+        lines = [{"item": sku, "qty": qty, "price": "3.3333"}]
+        status, made = api.post(f"/api/v1/{model}/", {"partner": partner, "warehouse": "WH01", "lines": lines})
+        assert status == 201, made
+        status, posted = api.post(f"/api/v1/{model}/{made['result']['id']}/submit", {})
+        assert status == 200, posted
+    status, answer = api.get(f"/api/v1/reports/stock_as_of?item={sku}")
+    assert status == 200, answer
+    exact = answer["rows"][0]["value"]
+    assert len(exact.partition(".")[2]) > 2 and rounded_text(exact, 2) != exact, exact  # more places than a cent
+    page.goto(f"{server.url}/reports/stock_as_of/?item={sku}")
+    page.locator("#jxc-report[data-rows='1']").wait_for(timeout=15_000)
+    row = page.locator(".tabulator-row", has_text=sku)
+    assert row.locator("[tabulator-field=value]").inner_text().strip() == rounded_text(exact, 2)
+    assert row.locator("[tabulator-field=avg_cost]").inner_text().strip() == rounded_text(
+        answer["rows"][0]["avg_cost"], 4
+    )
+    assert _footer(page)["value"] == rounded_text(answer["totals"]["value"], 2)
+    console.check()
+
+
 def test_schedules_page_creates_runs_now_and_shows_the_log(server, desktop):
     """An admin declares a report schedule on the page (a bad cron refused in Chinese), runs it now and reads the
     run in the delivery log."""

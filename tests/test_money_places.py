@@ -88,3 +88,37 @@ def test_the_grid_export_and_the_emailed_listing_show_the_same_cents(app, admin_
     assert [row["value"] for row in listing.rows] == ["6.67", "6.67"]
     assert listing.totals["value"] == "13.33"  # the exact values summed, then rounded: not 13.34
     assert [row["qty"] for row in listing.rows] == ["2", "2"]
+
+
+def test_a_report_shows_money_to_its_places_and_keeps_it_exact(app, admin_api):
+    """库存余额（按日期）: 金额 (money) read to the cent on the page, in the mail and in the Excel cell's format, its
+    total the exact sum rounded (13.33); 平均成本 (a unit cost, 4 places) to its 4; the API and the csv exact."""
+    from app.schedules.reporting import runner_report
+
+    code, _ = thirds(app, admin_api)
+    answer = admin_api.get("/api/v1/reports/stock_as_of", query_string={"warehouse": code})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()
+    places = {c["name"]: c["places"] for c in body["columns"]}
+    assert (places["value"], places["avg_cost"], places["qty"]) == (2, 4, None)
+    assert [row["value"] for row in body["rows"]] == ["6.6667", "6.6667"] and body["totals"]["value"] == "13.3334"
+
+    csv_text = admin_api.get("/api/v1/reports/stock_as_of", query_string={"warehouse": code, "format": "csv"})
+    lines = csv_text.get_data(as_text=True).strip().splitlines()
+    assert lines[1].endswith(",2,3.3334,6.6667") and lines[-1].endswith(",13.3334")
+
+    xlsx = admin_api.get("/api/v1/reports/stock_as_of", query_string={"warehouse": code, "format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    header = next(r for r in range(1, 10) if sheet.cell(row=r, column=1).value == "商品")
+    first = [sheet.cell(row=header + 1, column=c) for c in (4, 5)]
+    assert [c.value for c in first] == [3.3334, 6.6667]
+    assert [c.number_format for c in first] == ["#,##0.0000", "#,##0.00"]
+
+    with app.app_context():
+        from app.services.users.access import access_for
+
+        mailed = runner_report(
+            db.session, access_for(app.appbuilder.sm.find_user(username="admin")), "stock_as_of", {"warehouse": code}
+        )
+    assert [row["value"] for row in mailed.rows] == ["6.67", "6.67"] and mailed.totals["value"] == "13.33"
+    assert [row["avg_cost"] for row in mailed.rows] == ["3.3334", "3.3334"]

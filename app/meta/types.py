@@ -466,8 +466,7 @@ class DecimalType(FieldType):
             return share_text(value)
         places = self.read_places(spec)
         if places is not None and value not in EMPTY:
-            shown = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP) + 0  # no -0.00
-            return format_decimal(shown, places)
+            return rounded_text(value, places)
         return self.cell_text(spec, value)
 
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
@@ -949,6 +948,12 @@ def percent_digits(raw: Any) -> str | None:
         return None
     text = normalise_text(raw)  # the full-width ％ is %
     return text[:-1].strip() if text.endswith("%") else None
+
+
+def rounded_text(value: Any, places: int) -> str:
+    """An exact number (a Decimal, or its JSON text) as a person reads it to `places`, rounded half up: money to
+    the cent (13.3333 -> 13.33; -0.001 -> 0.00, not -0.00). The value itself stays exact where it is kept."""
+    return format_decimal(Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP) + 0, places)
 
 
 def share_text(value: Any) -> str:

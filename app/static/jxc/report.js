@@ -1,6 +1,6 @@
 // A report's page: ask /api/v1/reports/<name> for the answer, draw its chart (ECharts) and its grid
 // (Tabulator, key columns frozen, the server's totals at the bottom); a row with `_drill` opens what is behind it.
-(function () {
+(function (J) {
   'use strict';
   var root = document.getElementById('jxc-report');
   if (!root) { return; }
@@ -24,6 +24,7 @@
   function columnsOf(answer) {
     return answer.columns.map(function (col) {
       var numeric = NUMERIC.indexOf(col.type) >= 0;
+      var look = { places: col.places, decimals: col.places || 0 };
       return {
         title: col.label,
         field: col.name,
@@ -34,12 +35,13 @@
         resizable: 'header',
         hozAlign: numeric ? 'right' : 'left',
         headerHozAlign: numeric ? 'right' : 'left',
-        formatter: function (cell) { return cellText(cell.getValue()); },
+        // numbers as the grid shows them (thousands separated; money to its places, the cent: the answer is exact)
+        formatter: function (cell) { return numeric ? J.numberText(look, cell.getValue()) : cellText(cell.getValue()); },
         sorter: numeric ? 'number' : 'string',
         sorterParams: {},
         bottomCalc: function () {
           if (col.key && answer.columns[0].name === col.name) { return cfg.texts.total; }
-          return answer.totals[col.name] == null ? '' : answer.totals[col.name];
+          return answer.totals[col.name] == null ? '' : J.numberText(look, answer.totals[col.name]);
         },
       };
     });
@@ -155,4 +157,4 @@
         .catch(function () { job.disabled = false; showError(cfg.texts.error); });
     });
   }
-})();
+})(window.JXC);
