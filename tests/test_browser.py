@@ -702,6 +702,49 @@ def test_schedules_page_creates_runs_now_and_shows_the_log(server, desktop):
     console.check()
 
 
+def test_schedules_page_edits_a_schedule_with_its_parameters_and_keeps_a_refused_form_as_typed(server, api, desktop):
+    """修改 shows a schedule's parameters and robots as they are stored (the JSON's quotes ended the attribute: the
+    field read 「{」 and saving anything else was refused); a refused form comes back as it was typed."""
+    page, console = desktop
+    name = unique("edit").lower()
+    params = {"report": "sales_analysis", "by": "customer", "period": "this_month"}
+    robots = [{"type": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1"}]
+    fields = {"name": name, "title": "客户", "kind": "report", "cron": "0 8 * * 1", "active": False, "robots": robots}
+    status, made = api.post("/api/v1/schedules/", {**fields, "params": params, "recipients": ["admin"]})
+    assert status == 201, made
+    page.goto(server.url + "/admin/schedules/")
+    page.locator(f"tr[data-schedule='{name}'] a").click()
+    page.wait_for_load_state()
+    assert json.loads(page.input_value("#sch-params")) == params
+    assert json.loads(page.input_value("#sch-robots")) == robots
+    page.check("input[name=active]")
+    page.click("#sch-save")
+    expect(page.locator(".alert-success", has_text="已保存")).to_have_count(1)
+    saved = next(s for s in api.get("/api/v1/schedules/")[1]["result"] if s["name"] == name)
+    assert saved["active"] is True and saved["params"] == params and saved["robots"] == robots
+
+    # a new schedule refused for its cron keeps what was typed: the fields, the recipients, the parameters
+    other = unique("typed").lower()
+    page.fill("#sch-name", other)
+    page.fill("#sch-title", "每周「库存」")
+    page.fill("#sch-cron", "0 8 * *")
+    page.fill("#sch-params", '{"report": "stock_as_of", "warehouse": "WH01"')  # the closing brace forgotten
+    page.select_option("#sch-recipients", ["admin"])
+    page.click("#sch-save")
+    page.wait_for_load_state()
+    assert page.locator(".alert-danger").count() >= 1
+    assert page.input_value("#sch-name") == other and page.input_value("#sch-title") == "每周「库存」"
+    assert page.input_value("#sch-cron") == "0 8 * *"
+    assert page.input_value("#sch-params") == '{"report": "stock_as_of", "warehouse": "WH01"'
+    assert page.locator("#sch-recipients option:checked").all_inner_texts() == ["admin"]
+    assert page.locator("input[name=id]").count() == 0  # still a new one: saving it corrected creates it
+    page.fill("#sch-cron", "0 8 * * 1")
+    page.fill("#sch-params", '{"report": "stock_as_of", "warehouse": "WH01"}')
+    page.click("#sch-save")
+    expect(page.locator(f"tr[data-schedule='{other}']")).to_have_count(1)
+    console.check()
+
+
 def test_backups_page_runs_downloads_and_restores_with_the_password_asked_again(server, api, desktop):
     """The last test of this module: the restore puts the server's database back as the backup holds it."""
     page, console = desktop
