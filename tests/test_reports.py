@@ -317,6 +317,16 @@ def test_accounts_reports_read_the_accounts_code(admin_api, stream):
     assert run(admin_api, "ap_ageing", partner=stream["customer"])["rows"] == []
 
 
+def test_a_statement_opens_with_the_balance_brought_forward_even_without_documents_in_its_period(admin_api, stream):
+    """对账单 for a month without documents of a customer who owes from before says what they owe (it was empty,
+    totals 0.00: printed for the customer, nothing owed); its first line is named 期初余额 (it was blank)."""
+    november = run(admin_api, "partner_statement", partner=stream["customer"], period=NOV)["rows"]
+    assert (november[0]["document_type"], november[0]["balance"], november[0]["number"]) == ("期初余额", "0.00", None)
+    december = run(admin_api, "partner_statement", partner=stream["customer"], period="2026-12-01..2026-12-31")
+    assert [(r["document_type"], r["amount"], r["balance"]) for r in december["rows"]] == [("期初余额", None, "36.00")]
+    assert december["totals"] == {"amount": "0.00"}
+
+
 def test_slow_moving_names_idle_stock_with_an_action(admin_api):
     """Fixed scenario: one item received in January and never sold is idle on 1 June (90 days), with its value."""
     idle = new_item(admin_api)
