@@ -88,11 +88,14 @@ def _one(session: Session, access: Access, spec: ReportParam, text: str) -> Any:
         return parse_period(text, spec.name)
     if spec.type == "date":
         return _date(text, spec.name)
-    if spec.type == "integer":
+    if spec.type == "integer":  # a count (of days looked back): 0 read as the default, a negative as the future
         try:
-            return int(text)
+            number = int(text)
         except ValueError as exc:
             raise ValidationFailed([CellError(spec.name, t("not_integer"))]) from exc
+        if number < 1:
+            raise ValidationFailed([CellError(spec.name, t("report.positive_integer", value=text))])
+        return number
     if spec.type == "select":  # parse_params checks it against the options offered to the reader
         return text
     if spec.type == "user":

@@ -327,6 +327,18 @@ def test_a_statement_opens_with_the_balance_brought_forward_even_without_documen
     assert december["totals"] == {"amount": "0.00"}
 
 
+def test_a_count_of_days_is_a_whole_number_above_zero(admin_api):
+    """天数 0 ran slow_moving over the default 90 days (its 近N天销量 was 90 days' sales under 天数 0) and -5 over a
+    window in the future (every item 长期无出库, even one sold today): both are refused on the field, as 1 is not."""
+    for name in ("slow_moving", "recommendations"):
+        extra = {"customer": "K001"} if name == "recommendations" else {}
+        for days in ("0", "-5"):
+            answer = admin_api.get(f"/api/v1/reports/{name}", query_string={"days": days, **extra})
+            assert answer.status_code == 422, answer.get_json()
+            assert answer.get_json()["message"] == {"days": [f"应为大于 0 的整数：{days}"]}
+        assert admin_api.get(f"/api/v1/reports/{name}", query_string={"days": "1", **extra}).status_code == 200
+
+
 def test_slow_moving_names_idle_stock_with_an_action(admin_api):
     """Fixed scenario: one item received in January and never sold is idle on 1 June (90 days), with its value."""
     idle = new_item(admin_api)
