@@ -654,6 +654,21 @@ def test_dashboard_and_a_report_with_chart_drill_down_and_excel(server, api, chr
     console.check()
 
 
+def test_a_report_refused_names_its_filter_and_offers_no_export_of_the_refusal(server, desktop):
+    """对账单 opened without a customer said only 必填 (which filter?), and 导出 Excel / CSV opened the API's JSON
+    refusal ({"message": {"partner": ["\\u5fc5\\u586b"]}}) in place of the page."""
+    page, console = desktop
+    page.goto(server.url + "/reports/partner_statement/")
+    error = page.locator("#jxc-report-error")
+    expect(error).to_have_text("往来单位：必填")
+    for link in ("#jxc-report-xlsx", "#jxc-report-csv"):
+        page.click(link, force=True)  # shown disabled: a person's click does nothing
+        assert page.url.startswith(server.url + "/reports/partner_statement/")
+        expect(error).to_have_text("往来单位：必填")
+    assert page.get_attribute("#jxc-report-xlsx", "aria-disabled") == "true"
+    console.check(expected_failures=(f"422 {server.url}/api/v1/reports/partner_statement",))
+
+
 def _reload_until(page: Any, selector: str, seconds: float = 60) -> Any:
     """Reload the page until `selector` is on it (a background job's outcome shows on the next render)."""
     deadline = time.monotonic() + seconds
