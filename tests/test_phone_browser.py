@@ -68,6 +68,9 @@ def test_counting_typed_quantities_in_boxes_and_a_correction(server: Any, chromi
         assert page.inner_text("#ph-qty-error") == words
         assert page.is_visible("#ph-qty-error") and page.inner_text("#ph-unsent-count") == "0"
         assert page.input_value("#ph-scan") == WATER  # kept for another try
+    page.fill("#ph-count-qty", "")  # typed again: what was wrong with it is not said beside what is typed now
+    page.type("#ph-count-qty", "2")
+    assert page.is_hidden("#ph-qty-error")
     enter(WATER, "2", "BOX")
     assert page.is_hidden("#ph-qty-error") and page.input_value("#ph-count-qty") == ""
     assert page.evaluate("document.activeElement.id") == "ph-scan"
