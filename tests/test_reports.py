@@ -327,6 +327,17 @@ def test_a_statement_opens_with_the_balance_brought_forward_even_without_documen
     assert december["totals"] == {"amount": "0.00"}
 
 
+def test_a_period_copied_from_a_reports_header_is_taken(admin_api):
+    """期间：2026-11-01 至 2026-11-30 is what a print and a workbook say; typed (or pasted) back into 期间 it was
+    refused as not a period."""
+    for text in ("2026-11-01 至 2026-11-30", "2026-11-01至2026-11-30", "2026-11-01 to 2026-11-30"):
+        answer = admin_api.get("/api/v1/reports/sales_analysis", query_string={"period": text})
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["params"]["period"] == NOV
+    refused = admin_api.get("/api/v1/reports/sales_analysis", query_string={"period": "2026-11-01 - 2026-11-30"})
+    assert refused.status_code == 422
+
+
 def test_a_count_of_days_is_a_whole_number_above_zero(admin_api):
     """天数 0 ran slow_moving over the default 90 days (its 近N天销量 was 90 days' sales under 天数 0) and -5 over a
     window in the future (every item 长期无出库, even one sold today): both are refused on the field, as 1 is not."""
