@@ -211,7 +211,8 @@ def restore(file: Path, yes: bool) -> None:
         _fail(exc.message)
     except Exception as exc:  # noqa: BLE001 - the live database is switched only after a complete restore
         _fail(f"Restore failed, the database was not switched: {exc}")
-    click.echo(f"Restored {file} (taken {result.manifest['created']}); the data before it: {result.safety_backup}")
+    before = result.safety_backup or "none (there was no database)"
+    click.echo(f"Restored {file} (taken {result.manifest['created']}); the data before it: {before}")
 
 
 @main.group()

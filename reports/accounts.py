@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.clock import business_today
-from app.i18n import label
+from app.i18n import label, t
 from app.services.money.receivables import PAYABLE, RECEIVABLE, ageing_of, overdue_customers, require_side, statement
 from reports.context import ReportContext
 
@@ -58,7 +58,8 @@ def ap_ageing(ctx: ReportContext) -> list[dict[str, Any]]:
 
 
 def partner_statement(ctx: ReportContext) -> list[dict[str, Any]]:
-    """对账单: a partner's documents in order with the running balance (within the period: an opening line)."""
+    """对账单: a partner's documents in order with the running balance, after an opening line (期初余额) that is
+    there whether or not a document falls in the period: a customer who owes from before read an empty statement."""
     side = ctx.params.get("side") or RECEIVABLE
     period = ctx.params["period"]
     rows = statement(ctx.session, ctx.registry, ctx.params["partner"], side, ctx.access)
@@ -72,8 +73,6 @@ def partner_statement(ctx: ReportContext) -> list[dict[str, Any]]:
             continue
         if day > period.end.isoformat():
             break
-        if not out:
-            out.append({"date": None, "document_type": None, "number": None, "amount": None, "balance": opening})
         document = models[row["model"]]
         amount = Decimal(row["amount"])
         out.append(
@@ -87,7 +86,8 @@ def partner_statement(ctx: ReportContext) -> list[dict[str, Any]]:
                 "due_date": row.get("due_date"),  # an opening balance's line: when it falls due
             }
         )
-    return out
+    first = {"date": None, "document_type": t("report.brought_forward"), "number": None, "amount": None}
+    return [{**first, "balance": opening}, *out]
 
 
 def overdue(ctx: ReportContext) -> list[dict[str, Any]]:

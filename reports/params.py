@@ -69,12 +69,23 @@ def preset_named(text: str) -> str | None:
     return None
 
 
+def _period_separators() -> tuple[str, ...]:
+    """What may stand between a period's two dates: ours, and the word a report's header writes between them
+    (期间：2026-12-01 至 2026-12-31, copied from a print or a workbook), in either language."""
+    lines = texts_for("report.period_line").values()
+    return ("..", *sorted({line.split("{start}")[1].split("{end}")[0].strip() for line in lines}))
+
+
 def parse_period(text: str, name: str = "period") -> Period:
-    """A preset (its key or its word, 本月) or `from..to`."""
+    """A preset (its key or its word, 本月) or `from..to` (or `from 至 to`, as a report's header writes it)."""
     named = preset_named(text)
     if named is not None:
         return preset(named)
-    start, sep, end = text.partition("..")
+    start, sep, end = "", "", ""
+    for separator in _period_separators():
+        start, sep, end = text.partition(separator)
+        if sep:
+            break
     if not sep:
         raise ValidationFailed([CellError(name, t("report.bad_period", value=text))])
     period = Period(_date(start, name), _date(end, name))
@@ -88,11 +99,14 @@ def _one(session: Session, access: Access, spec: ReportParam, text: str) -> Any:
         return parse_period(text, spec.name)
     if spec.type == "date":
         return _date(text, spec.name)
-    if spec.type == "integer":
+    if spec.type == "integer":  # a count (of days looked back): 0 read as the default, a negative as the future
         try:
-            return int(text)
+            number = int(text)
         except ValueError as exc:
             raise ValidationFailed([CellError(spec.name, t("not_integer"))]) from exc
+        if number < 1:
+            raise ValidationFailed([CellError(spec.name, t("report.positive_integer", value=text))])
+        return number
     if spec.type == "select":  # parse_params checks it against the options offered to the reader
         return text
     if spec.type == "user":

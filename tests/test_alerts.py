@@ -235,9 +235,12 @@ def test_opening_a_notification_writes_even_when_another_writer_commits_during_t
     assert read_at is not None
 
 
-def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, monkeypatch):
+def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, monkeypatch, login_as):
+    """... and the backups page lists it at the business's time, as every page shows times (it showed the server's
+    zone: UTC here, 8 hours before the schedules log's time of the same run)."""
     from app.backups import list_backups, settings_of
     from app.backups.restore import check_backup
+    from app.clock import business_zone
 
     item = new_schedule(admin_api, monkeypatch, kind="backup", params={})
     run = run_at(app, admin_api, monkeypatch, item["id"], DUE_DAY)
@@ -248,6 +251,9 @@ def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, m
     assert copy["recipient"].endswith(newest.name)
     manifest = check_backup(settings_of(app), app.config["SQLALCHEMY_DATABASE_URI"], newest.path)
     assert manifest["reason"] == "scheduled" and manifest["tables"]["jxc_schedule"]["rows"] >= 1
+    page = login_as("admin").get("/admin/backups/").get_data(as_text=True)
+    shown = f"{newest.created.astimezone(business_zone()):%Y-%m-%d %H:%M:%S}"
+    assert f"<td>{shown}</td><td><code>{newest.name}</code>" in page
 
 
 def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, api_as, login_as, monkeypatch):

@@ -255,6 +255,22 @@ def test_key_file_created_once_outside_the_backups(tmp_path: Path) -> None:
     assert KEY not in key_text
 
 
+def test_a_backup_restores_onto_a_new_machine_without_a_database(live: str, tmp_path: Path) -> None:
+    """Disaster recovery: the key and a backup copied to a machine whose database is not there yet (no file, no
+    PostgreSQL database). The restore refused with 'no database at ...' (it backed up the missing data first)."""
+    settings = settings_for(tmp_path)
+    result = make_backup(settings, live)
+    before = checks(live)
+    if databases.kind_of(live) == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(databases.sqlite_path(live)) + suffix).unlink(missing_ok=True)
+    else:
+        databases.pg_drop(live, databases.make_url(live).database)
+    restored = restore_backup(settings, live, settings.directory / result.name)
+    assert restored.safety_backup is None and checks(live) == before
+    assert [f.name for f in list_folder(settings.directory) if f.status == "good"] == [result.name]  # none "before"
+
+
 def test_command_line_backup_and_restore(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     url = sqlite_database(instance)

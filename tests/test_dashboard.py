@@ -7,6 +7,8 @@ import re
 from decimal import Decimal as D
 from typing import Any
 
+from conftest import PASSWORD, unique, writing
+
 from app.extensions import db
 from app.services.money.reorder import counts
 from app.services.posting.inbox import waiting_for
@@ -116,6 +118,18 @@ def test_home_page_shows_the_tiles_the_reader_may_see(login_as):
     assert 'id="tile-approvals"' in manager and 'id="tile-stock_value"' in manager
     salesperson = login_as("salesperson").get("/").get_data(as_text=True)
     assert 'id="tile-stock_value"' not in salesperson and 'id="tile-approvals"' in salesperson
+
+
+def test_home_page_greets_the_reader_by_their_name(app, login_as):
+    """欢迎，李销售 as the menu and every print call them (it greeted them by their login, 欢迎，x_greeted)."""
+    from app.services.users.accounts import create_user
+
+    username = unique("x_greeted").lower()
+    with app.app_context(), writing():
+        create_user(username, "salesperson", PASSWORD, name="李销售")
+        db.session.remove()
+    home = login_as(username).get("/").get_data(as_text=True)
+    assert "欢迎，李销售" in home and f"欢迎，{username}" not in home
 
 
 def test_home_page_counts_the_items_below_reorder_once(app, login_as):

@@ -317,6 +317,39 @@ def test_accounts_reports_read_the_accounts_code(admin_api, stream):
     assert run(admin_api, "ap_ageing", partner=stream["customer"])["rows"] == []
 
 
+def test_a_statement_opens_with_the_balance_brought_forward_even_without_documents_in_its_period(admin_api, stream):
+    """对账单 for a month without documents of a customer who owes from before says what they owe (it was empty,
+    totals 0.00: printed for the customer, nothing owed); its first line is named 期初余额 (it was blank)."""
+    november = run(admin_api, "partner_statement", partner=stream["customer"], period=NOV)["rows"]
+    assert (november[0]["document_type"], november[0]["balance"], november[0]["number"]) == ("期初余额", "0.00", None)
+    december = run(admin_api, "partner_statement", partner=stream["customer"], period="2026-12-01..2026-12-31")
+    assert [(r["document_type"], r["amount"], r["balance"]) for r in december["rows"]] == [("期初余额", None, "36.00")]
+    assert december["totals"] == {"amount": "0.00"}
+
+
+def test_a_period_copied_from_a_reports_header_is_taken(admin_api):
+    """期间：2026-11-01 至 2026-11-30 is what a print and a workbook say; typed (or pasted) back into 期间 it was
+    refused as not a period."""
+    for text in ("2026-11-01 至 2026-11-30", "2026-11-01至2026-11-30", "2026-11-01 to 2026-11-30"):
+        answer = admin_api.get("/api/v1/reports/sales_analysis", query_string={"period": text})
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["params"]["period"] == NOV
+    refused = admin_api.get("/api/v1/reports/sales_analysis", query_string={"period": "2026-11-01 - 2026-11-30"})
+    assert refused.status_code == 422
+
+
+def test_a_count_of_days_is_a_whole_number_above_zero(admin_api):
+    """天数 0 ran slow_moving over the default 90 days (its 近N天销量 was 90 days' sales under 天数 0) and -5 over a
+    window in the future (every item 长期无出库, even one sold today): both are refused on the field, as 1 is not."""
+    for name in ("slow_moving", "recommendations"):
+        extra = {"customer": "K001"} if name == "recommendations" else {}
+        for days in ("0", "-5"):
+            answer = admin_api.get(f"/api/v1/reports/{name}", query_string={"days": days, **extra})
+            assert answer.status_code == 422, answer.get_json()
+            assert answer.get_json()["message"] == {"days": [f"应为大于 0 的整数：{days}"]}
+        assert admin_api.get(f"/api/v1/reports/{name}", query_string={"days": "1", **extra}).status_code == 200
+
+
 def test_slow_moving_names_idle_stock_with_an_action(admin_api):
     """Fixed scenario: one item received in January and never sold is idle on 1 June (90 days), with its value."""
     idle = new_item(admin_api)

@@ -85,6 +85,18 @@ def new_schedule(admin_api: Any, monkeypatch: pytest.MonkeyPatch, **fields: Any)
     return answer.get_json()["result"]
 
 
+def new_user(app: Any, role: str, email: str | None = None) -> str:
+    """A new user of the role (without an address unless given one); their name."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+
+    name = unique("wh").lower()
+    with app.app_context(), writing():
+        create_user(name, role, "Qa2-Manager-99", email=email and email.format(name=name))
+        db.session.remove()
+    return name
+
+
 def xlsx_rows(message: Any) -> list[tuple[Any, ...]]:
     (part,) = [p for p in message.iter_attachments() if str(p.get_filename()).endswith(".xlsx")]
     book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
@@ -358,14 +370,9 @@ def test_a_user_without_an_address_is_not_mailed_and_the_log_says_so(app, admin_
     """A user made without an e-mail has no address (not a made-up `<user>@jxc.local` that a server accepts):
     a report to them and a salesperson mails the salesperson only, and the run's log and page name the user
     skipped and why; the mailer itself refuses the marked non-address before the server sees it."""
-    from app.extensions import db
     from app.mail import DeliveryFailed, Email, SmtpSettings, send_email
-    from app.services.users.accounts import create_user
 
-    name = unique("wh").lower()
-    with app.app_context(), writing():
-        create_user(name, "manager", "Qa2-Manager-99")
-        db.session.remove()
+    name = new_user(app, "manager")
     tag = orders_of_two_salespeople(admin_api)
     params = {"report": "sales_order", "filters": {"remark": tag}}
     item = new_schedule(admin_api, monkeypatch, params=params, recipients=[name, "u_salesperson"])
@@ -389,13 +396,7 @@ def test_a_user_without_an_address_is_not_mailed_and_the_log_says_so(app, admin_
 def test_a_run_whose_only_recipient_has_no_address_says_not_sent_not_empty(app, admin_api, smtp, monkeypatch):
     """A report with rows to a user without an address sends nothing: the run says 未发送 for want of an address,
     not 无内容，已跳过 (as if the report had been empty)."""
-    from app.extensions import db
-    from app.services.users.accounts import create_user
-
-    name = unique("wh").lower()
-    with app.app_context(), writing():
-        create_user(name, "manager", "Qa2-Manager-99")
-        db.session.remove()
+    name = new_user(app, "manager")
     params = {"report": "sales_order", "filters": {"remark": orders_of_two_salespeople(admin_api)}}
     item = new_schedule(admin_api, monkeypatch, params=params, recipients=[name])
     run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
@@ -443,3 +444,29 @@ def test_a_schedule_names_its_recipients_without_an_address_before_any_run(app, 
         db.session.remove()
     by_mail = admin_api.put(f"/api/v1/schedules/{item['id']}", json=digest).get_json()
     assert (by_mail["warnings"], by_mail["result"]["no_address"]) == ([warning], [name])
+def test_a_recipient_who_may_not_read_the_report_is_named_and_the_others_still_get_theirs(
+    app, admin_api, smtp, monkeypatch
+):
+    """销售分析 to a salesperson and a warehouse keeper (whose role runs no sales report): the salesperson gets
+    theirs, the keeper's line says who and why (the whole run failed with 没有权限 and nobody got anything);
+    to the keeper alone the run says 未发送：收件人无权查看."""
+    keeper = new_user(app, "warehouse", email="{name}@example.com")
+    params = {"report": "sales_analysis", "by": "customer", "period": "this_year"}
+    item = new_schedule(admin_api, monkeypatch, params=params, recipients=[keeper, "u_salesperson"], skip_empty=False)
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    note = f"用户 {keeper} 无权查看「销售分析」，未发送"
+    run = wait_run(app, run_id)
+    assert (run.status, run.message) == ("done", note)
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={item['id']}").get_json()["result"]
+    by_recipient = {d["recipient"]: d for d in log["deliveries"]}
+    refused = by_recipient[keeper]
+    assert (refused["status"], refused["status_label"], refused["error"]) == ("not_allowed", "无权查看，未发送", note)
+    assert by_recipient["u_salesperson@example.com"]["status"] == "sent"
+    assert [str(m["To"]) for m in smtp.about(item["title"])] == ["u_salesperson@example.com"]
+
+    alone = new_schedule(admin_api, monkeypatch, params=params, recipients=[keeper])
+    run_id = admin_api.post(f"/api/v1/schedules/{alone['id']}/run").get_json()["run_id"]
+    assert wait_run(app, run_id).status == "not_allowed"
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={alone['id']}").get_json()["result"]
+    assert (log["status_label"], log["message"]) == ("未发送：收件人无权查看", note)
+    assert smtp.about(alone["title"]) == []

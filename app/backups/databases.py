@@ -80,6 +80,18 @@ def kind_of(url: str) -> str:
 # ---- SQLite ---------------------------------------------------------------------------------------------
 
 
+def exists(url: str) -> bool:
+    """Whether the database at `url` is there (a restore onto a new machine finds none: nothing to keep first)."""
+    if kind_of(url) == "sqlite":
+        return sqlite_path(url).exists()
+    with pg_admin(url) as admin:
+        return _pg_has(admin, make_url(url).database)
+
+
+def _pg_has(admin: psycopg.Connection, name: str) -> bool:
+    return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
 def sqlite_path(url: str) -> Path:
     """The file of a sqlite:/// URL."""
     database = make_url(url).database
@@ -330,22 +342,27 @@ def pg_read_checks(url: str, name: str | None = None) -> tuple[str | None, Table
         return pg_schema(conn), pg_checksums(conn)
 
 
+def _rename_live(admin: psycopg.Connection, live: str, old: str) -> None:
+    """Rename the live database to `old`, ending its sessions first (a terminated backend takes a moment to go)."""
+    for attempt in range(50):
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (live,),
+        )
+        try:
+            admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(old)))
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
+
+
 def pg_switch(url: str, new: str, old: str) -> None:
-    """Rename the live database to `old` and `new` to the live name (the app is in maintenance)."""
+    """Rename the live database to `old` (when there is one) and `new` to the live name (the app is in
+    maintenance)."""
     live = make_url(url).database
     with pg_admin(url) as admin:
-        for attempt in range(50):  # a terminated backend takes a moment to go
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (live,),
-            )
-            try:
-                admin.execute(
-                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(old))
-                )
-                break
-            except psycopg.errors.ObjectInUse:
-                if attempt == 49:
-                    raise
-                time.sleep(0.1)
+        if _pg_has(admin, live):
+            _rename_live(admin, live, old)
         admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(new), sql.Identifier(live)))

@@ -115,7 +115,7 @@ class RestoreResult:
     """What a restore did."""
 
     manifest: dict[str, Any]
-    safety_backup: str
+    safety_backup: str | None  # the backup of the data replaced; None when there was no database yet
 
 
 def restore_backup(
@@ -131,8 +131,8 @@ def restore_backup(
     master = master_or_refuse(settings, create=False)
     kind = databases.kind_of(url)
     manifest = check_backup(settings, url, path)
-    # no retention in this run: it could remove the very backup being restored
-    safety = make_backup(settings, url, reason="before_restore", retention=False)
+    # no retention in this run: it could remove the very backup being restored; a new machine has nothing to keep
+    safety = make_backup(settings, url, reason="before_restore", retention=False) if databases.exists(url) else None
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
     with run_lock(settings), maintenance_mode(settings.instance, "restore"):
         with open(path, "rb") as handle:
@@ -145,7 +145,7 @@ def restore_backup(
             except BackupFileError as exc:  # changed since it was checked
                 raise _file_error(exc) from exc
         bump_generation(settings.instance)
-    return RestoreResult(manifest, safety.name)
+    return RestoreResult(manifest, safety.name if safety is not None else None)
 
 
 def _restore_sqlite(url: str, data: bytes, manifest: dict[str, Any], stamp: str, release: Callable[[], None]) -> None:

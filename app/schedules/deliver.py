@@ -56,6 +56,7 @@ class Outcome:
     calls: int = 0  # logged as a call to make (dunning without an address): work done, not skipped
     failed: list[str] = field(default_factory=list)
     unaddressed: list[str] = field(default_factory=list)  # recipients without an address: not sent, and why
+    refused: list[str] = field(default_factory=list)  # recipients who may not read what is sent: not sent, and why
 
 
 NO_ADDRESS = "no_address"  # the status of a delivery to a user without an e-mail address
@@ -65,6 +66,16 @@ def no_address_for(username: str, subject: str) -> Outgoing:
     """The log line of a user who would get a mail but has no address: not sent, said so by name."""
     note = t("schedules.no_address", user=username)
     return Outgoing("email", username, subject, skipped=True, skip_status=NO_ADDRESS, note=note)
+
+
+NOT_ALLOWED = "not_allowed"  # the status of a delivery to a user who may not read what the schedule sends
+
+
+def not_allowed_for(username: str, subject: str, what: str) -> Outgoing:
+    """The log line of a recipient who may not read the schedule's report `what`: not sent to them, said so by
+    name; the other recipients still get theirs."""
+    note = t("schedules.not_allowed", user=username, report=what)
+    return Outgoing("email", username, subject, skipped=True, skip_status=NOT_ALLOWED, note=note)
 
 
 def base_url() -> str:
@@ -112,10 +123,12 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
             "created_at": utcnow(),
         }
         pk = _write(values, before.id if before is not None else None)
-        if item.skipped and item.skip_status in ("skipped", NO_ADDRESS):
+        if item.skipped and item.skip_status in ("skipped", NO_ADDRESS, NOT_ALLOWED):
             outcome.skipped += 1
             if item.skip_status == NO_ADDRESS:
                 outcome.unaddressed.append(item.note)
+            elif item.skip_status == NOT_ALLOWED:
+                outcome.refused.append(item.note)
             continue
         if item.skipped:
             outcome.calls += 1

@@ -8,7 +8,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select, update
 
 from app.clock import business_time, utcnow
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.i18n import t, texts_for
 from app.jobs import JobContext, job_kind
@@ -19,11 +19,12 @@ from app.schedules.deliver import (
     Outgoing,
     error_text,
     no_address_for,
+    not_allowed_for,
     report_email,
     report_robot,
     send_all,
 )
-from app.schedules.reporting import run_report
+from app.schedules.reporting import report_label, run_report
 from app.schedules.tables import schedule_run
 from app.services.users.access import access_for
 
@@ -63,10 +64,10 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
         _finish(run_id, "failed", error_text(exc))
         raise
     status = "failed" if outcome.failed else _status_of(outcome)
-    _finish(run_id, status, "\n".join(outcome.failed + outcome.unaddressed) or None)
+    _finish(run_id, status, "\n".join(outcome.failed + outcome.unaddressed + outcome.refused) or None)
     summary = {"sent": outcome.sent, "calls": outcome.calls, "skipped": outcome.skipped}
     ctx.log(t("schedules.run_summary", failed=len(outcome.failed), **summary))
-    for note in outcome.unaddressed:
+    for note in outcome.unaddressed + outcome.refused:
         ctx.log(note)
     if outcome.failed:
         from app.mail import DeliveryFailed
@@ -77,10 +78,13 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
 
 def _status_of(outcome: Outcome) -> str:
     """done when something went out; else no_address when a recipient had no address (the report was not
-    empty: 无内容 would hide that nobody got it), skipped when every report was empty."""
+    empty: 无内容 would hide that nobody got it), not_allowed when a recipient may not read the report, skipped
+    when every report was empty."""
     if outcome.sent or outcome.calls or not outcome.skipped:
         return "done"
-    return "no_address" if outcome.unaddressed else "skipped"
+    if outcome.unaddressed:
+        return "no_address"
+    return "not_allowed" if outcome.refused else "skipped"
 
 
 def _subject(item: store.Schedule, run: Any) -> str:
@@ -100,9 +104,13 @@ def report_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Out
         elif user.active:
             mailable.append(user)
     # each reader's Access first: a report's export empties the session (its users with it)
-    readers = [(u.email, access_for(u)) for u in mailable]
-    for address, access in readers:
-        result = run_report(ctx.session, access, item.params)
+    readers = [(u.username, u.email, access_for(u)) for u in mailable]
+    for username, address, access in readers:
+        try:
+            result = run_report(ctx.session, access, item.params)
+        except Forbidden:  # their role may not run it (now): the others still get theirs
+            messages.append(not_allowed_for(username, subject, report_label(ctx.access, item.params)))
+            continue
         empty = item.skip_empty and not result.rows
         mail = None if empty else report_email(result, subject, [address], run.period)
         messages.append(Outgoing("email", address, subject, email=mail, skipped=empty))

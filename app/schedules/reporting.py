@@ -71,6 +71,13 @@ def run_report(session: Session, access: Access, params: dict[str, Any]) -> Repo
     return model_listing(session, access, name, params)
 
 
+def report_label(access: Access, params: dict[str, Any]) -> str:
+    """What a schedule sends, by its label (a report's or a model's; the name when there is neither)."""
+    name = str(params.get("report") or "")
+    spec = access.registry.meta.reports.get(name) or access.registry.meta.models.get(name)
+    return label(spec.label, name) if spec is not None else name
+
+
 def runner_report(session: Session, access: Access, name: str, raw: dict[str, str]) -> ReportResult:
     """A report of `reports/` through its one runner: the reader's roles, scope and figures; its own xlsx."""
     from reports.output import title

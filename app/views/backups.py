@@ -15,6 +15,7 @@ from app.backups import last_runs, list_backups, settings_of
 from app.backups.archive import SUFFIX, list_folder
 from app.backups.maintenance import maintenance
 from app.backups.settings import KeyProblem
+from app.clock import business_zone
 from app.errors import ServiceError
 from app.i18n import t
 from app.jobs import submit
@@ -61,7 +62,7 @@ class BackupsView(BaseView):
         backups = [
             {
                 "name": b.name,
-                "created": b.created.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                "created": f"{b.created.astimezone(business_zone()):%Y-%m-%d %H:%M:%S}",  # the server's zone was UTC
                 "status": b.status,
                 "status_label": t(f"backup.status.{b.status}"),
                 "size": _size(b.path.stat().st_size),

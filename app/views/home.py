@@ -13,6 +13,7 @@ from app.errors import ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import label, t
 from app.services.money.reorder import alerts
+from app.services.records.serialize import user_name
 from app.views.inbox import request_waiting
 from app.web.context import current_access, session
 from reports.context import Page
@@ -55,6 +56,7 @@ class HomeView(IndexView):
             groups=groups,
             company=company,
             user=current_user,
+            user_label=user_name(current_user),  # 欢迎，李销售 as the menu names them, not their login sp1
             alerts=stock_alerts,
             can_reorder=access.can("purchase_order", "write"),
             warehouses=[w.code for w in session().query(warehouses).order_by(warehouses.code)],

@@ -84,16 +84,18 @@ class ReportsView(BaseView):
             return self.render_template("jxc/report_refused.html", message=exc.message), exc.status
         args = {k: v for k, v in request.args.items() if k != "_l_"}
         query = urlencode(args)
+        fields = _param_form(report, args)
         config = {
             "api": f"/api/v1/reports/{name}",
             "query": query,
             "texts": {"total": t("report.total"), "empty": t("report.empty"), "error": t("report.error")},
+            "labels": {f["name"]: f["label"] for f in fields},  # a refusal names the filter: 往来单位：必填
         }
         return self.render_template(
             "jxc/report.html",
             job=_job_button(report),
             report={"name": name, "label": label(report.label, name), "help": offered_help(current_access(), report)},
-            fields=_param_form(report, args),
+            fields=fields,
             config=config,
             query=query,
         )

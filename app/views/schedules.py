@@ -3,6 +3,7 @@ errors, retry). Plain forms; each action goes through the same services as /api/
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import flash, redirect, request, url_for
@@ -39,6 +40,21 @@ def _form_values() -> dict[str, Any]:
     }
 
 
+def _as_text(value: Any) -> str:
+    """A schedule's JSON value (params, robots) as the form shows it to be edited."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _form_texts(current: dict[str, Any]) -> dict[str, str]:
+    """The form's text fields of a schedule, or of a refused form as it was typed (nothing typed is lost)."""
+    addresses = current.get("addresses") or []
+    return {
+        "params": _as_text(current.get("params") or {"report": "sales_order"}),
+        "robots": _as_text(current.get("robots") or []),
+        "addresses": addresses if isinstance(addresses, str) else ", ".join(addresses),
+    }
+
+
 def _message(exc: ServiceError) -> str:
     if isinstance(exc, ValidationFailed):
         return "；".join(e.message for e in exc.errors)
@@ -56,9 +72,13 @@ class SchedulesView(BaseView):
     @has_access
     def index(self) -> Any:
         """Schedules, the form (a new one, or `?edit=<id>`), and the latest runs."""
-        items = [schedule_json(s) for s in store.all_schedules(session())]
         editing = request.args.get("edit", type=int)
-        current = next((s for s in items if s["id"] == editing), None)
+        return self._page(lambda items: next((s for s in items if s["id"] == editing), None))
+
+    def _page(self, pick_current: Any) -> Any:
+        """The page, its form filled with `pick_current(schedules)` (a schedule, a refused form's values or None)."""
+        items = [schedule_json(s) for s in store.all_schedules(session())]
+        current = pick_current(items)
         users = [  # (user name, 无邮箱): the recipients' list says who cannot be mailed before any run
             (username, is_no_address(email))
             for username, email in session().execute(
@@ -69,6 +89,7 @@ class SchedulesView(BaseView):
             "jxc/schedules.html",
             schedules=items,
             current=current,
+            texts=_form_texts(current or {}),
             users=users,
             kinds=store.KINDS,
             runs=runs_json(session(), limit=50),
@@ -80,8 +101,9 @@ class SchedulesView(BaseView):
     def save(self) -> Any:
         """Create, or change the schedule named by the form's `id`."""
         pk = request.form.get("id", type=int)
+        values = _form_values()
         try:
-            item = store.save(session(), current_access(), _form_values(), pk)
+            item = store.save(session(), current_access(), values, pk)
             session().commit()
             flash(t("saved"), "success")
             for warning in store.address_warnings(session(), item):
@@ -89,7 +111,8 @@ class SchedulesView(BaseView):
         except ServiceError as exc:
             session().rollback()
             flash(_message(exc), "danger")
-            return redirect(url_for("SchedulesView.index", edit=pk) if pk else url_for("SchedulesView.index"))
+            # the form again as typed, refused: a redirect showed the stored schedule (or an empty form) instead
+            return self._page(lambda _items: {**values, "id": pk} if pk else values)
         return redirect(url_for("SchedulesView.index"))
 
     @expose("/<int:pk>/run", methods=["POST"])

@@ -13,6 +13,17 @@
     box.hidden = !text;
   }
 
+  // the same filters refused the exports and the print view: they would open the API's JSON refusal instead
+  function refuseExports(text) {
+    ['jxc-report-xlsx', 'jxc-report-csv', 'jxc-report-print'].forEach(function (id) {
+      var link = document.getElementById(id);
+      if (!link) { return; }
+      link.setAttribute('aria-disabled', 'true');
+      link.classList.add('disabled');
+      link.addEventListener('click', function (e) { e.preventDefault(); showError(text); });
+    });
+  }
+
   function cellText(value) {
     if (value == null) { return ''; }
     if (typeof value === 'object') {
@@ -119,7 +130,12 @@
     .then(function (res) {
       if (!res.ok) {
         var errors = res.body.errors || [];
-        showError(errors.length ? errors.map(function (e) { return e.message; }).join('；') : (res.body.message || cfg.texts.error));
+        var text = errors.length ? errors.map(function (e) {
+          var name = cfg.labels && cfg.labels[e.field];
+          return name ? name + '：' + e.message : e.message;
+        }).join('；') : (res.body.message || cfg.texts.error);
+        showError(text);
+        refuseExports(text);
         return;
       }
       drawChart(res.body);

@@ -186,6 +186,9 @@
     });
   }
 
+  // what was wrong with the quantity is said until it is typed again (数量不能为负数 stayed beside a corrected 2)
+  qtyField.addEventListener('input', function () { fieldError(''); });
+
   // Enter in the scan field (a scanner's) or in the quantity field: the count goes onto the pending ones
   function enterCount() {
     var typed = qtyField.value.trim();
