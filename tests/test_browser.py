@@ -525,6 +525,28 @@ def _open_row(page: Any, row: Any, where: re.Pattern[str], on_the_border: bool =
     page.wait_for_url(where, timeout=15_000)
 
 
+def _item_and_customer(api: Any, tag: str, name: str, tax_rate: str) -> tuple[str, str]:
+    """A new item (its VAT rate) and a new customer, named after `name`: (sku, customer code)."""
+    sku, customer = unique(tag), unique(f"K{tag}")
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"{name} {sku}", "unit": "PCS", "tax_rate": tax_rate})
+    assert status == 201, body
+    status, body = api.post(
+        "/api/v1/partner/", {"code": customer, "name": f"{name}客户 {customer}", "kind": "customer"}
+    )
+    assert status == 201, body
+    return sku, customer
+
+
+def _submitted(api: Any, model: str, partner: str, sku: str, qty: str, price: str, **header: Any) -> str:
+    """A one-line receipt or delivery into WH01, submitted: its number."""
+    lines = [{"item": sku, "qty": qty, "price": price}]
+    status, made = api.post(f"/api/v1/{model}/", {"partner": partner, "warehouse": "WH01", "lines": lines, **header})
+    assert status == 201, made
+    status, posted = api.post(f"/api/v1/{model}/{made['result']['id']}/submit", {})
+    assert status == 200, posted
+    return str(made["result"]["number"])
+
+
 def _footer(page: Any) -> dict[str, str]:
     """The grid's totals row (Tabulator's bottom calculations) as {field: text}."""
     cells = page.locator(".tabulator-calcs-bottom .tabulator-cell")
@@ -540,25 +562,14 @@ def test_dashboard_and_a_report_with_chart_drill_down_and_excel(server, api, chr
 
     page, console = desktop
     today = _business_today()
-    sku = unique("RPT")
-    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"报表 {sku}", "unit": "PCS", "tax_rate": "13"})
-    assert status == 201, body
-    customer = unique("KRPT")
-    status, body = api.post("/api/v1/partner/", {"code": customer, "name": f"报表客户 {customer}", "kind": "customer"})
-    assert status == 201, body
-    numbers = {}
-    for model, partner, qty, price in (("purchase_receipt", "S001", "10", "3"), ("sales_delivery", customer, "4", "5")):
-        payload = {
-            "date": today,
-            "partner": partner,
-            "warehouse": "WH01",
-            "lines": [{"item": sku, "qty": qty, "price": price}],
-        }
-        status, made = api.post(f"/api/v1/{model}/", payload)
-        assert status == 201, made
-        status, posted = api.post(f"/api/v1/{model}/{made['result']['id']}/submit", {})
-        assert status == 200, posted
-        numbers[model] = made["result"]["number"]
+    sku, customer = _item_and_customer(api, "RPT", "报表", "13")
+    numbers = {
+        model: _submitted(api, model, partner, sku, qty, price, date=today)
+        for model, partner, qty, price in (
+            ("purchase_receipt", "S001", "10", "3"),
+            ("sales_delivery", customer, "4", "5"),
+        )
+    }
 
     # the dashboard: tiles with figures, the trend drawn
     page.goto(server.url + "/")
@@ -685,19 +696,10 @@ def test_a_reports_money_is_shown_to_the_cent_its_unit_cost_to_four_places(serve
     from app.meta.types import rounded_text
 
     page, console = desktop
-    sku = unique("CENT")
-    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"分位 {sku}", "unit": "PCS", "tax_rate": "0"})
-    assert status == 201, body
-    customer = unique("KCENT")
-    status, body = api.post("/api/v1/partner/", {"code": customer, "name": f"分位客户 {customer}", "kind": "customer"})
-    assert status == 201, body
+    sku, customer = _item_and_customer(api, "CENT", "分位", "0")
     # 3 for 10.00 (3.3333 each), one of them sold at that cost: 6.6667 left
     for model, partner, qty in (("purchase_receipt", "S001", "3"), ("sales_delivery", customer, "1")):
-        lines = [{"item": sku, "qty": qty, "price": "3.3333"}]
-        status, made = api.post(f"/api/v1/{model}/", {"partner": partner, "warehouse": "WH01", "lines": lines})
-        assert status == 201, made
-        status, posted = api.post(f"/api/v1/{model}/{made['result']['id']}/submit", {})
-        assert status == 200, posted
+        _submitted(api, model, partner, sku, qty, "3.3333")
     status, answer = api.get(f"/api/v1/reports/stock_as_of?item={sku}")
     assert status == 200, answer
     exact = answer["rows"][0]["value"]
