@@ -178,10 +178,10 @@
   // says who: a salesperson only themselves), by user name with the person's name beside it
   var asked = null;
   function offerUsers(input) {
-    var url = input.getAttribute('data-lookup') + '&q=' + encodeURIComponent(input.value.trim());
-    if (url === asked) { return; }
-    asked = url;
-    fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    var ask = input.getAttribute('data-lookup') + '&q=' + encodeURIComponent(input.value.trim());
+    if (ask === asked) { return; }
+    asked = ask;
+    fetch(ask, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         var list = document.getElementById(input.getAttribute('list'));
