@@ -35,11 +35,14 @@ def title(result: Result) -> str:
 
 
 def heading_lines(result: Result, author: str) -> list[str]:
-    """Title, period (or date) and who made the table, when."""
+    """Title, period (or date), the grouping chosen (汇总方式：按客户) and who made the table, when."""
     period = result.period
     lines = [title(result)]
     if period is not None:
         lines.append(t("report.period_line", start=period.start.isoformat(), end=period.end.isoformat()))
+    grouping = result.grouping()
+    if grouping is not None:
+        lines.append(t("report.grouping_line", param=grouping[0], option=grouping[1]))
     lines.append(t("report.made_by", user=author, date=business_today().isoformat()))
     return lines
 
@@ -48,7 +51,7 @@ def to_csv(result: Result) -> bytes:
     """UTF-8 with a BOM (Excel in China opens it right), one header row, the rows and the totals row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([never_formula(label(c.label, c.name)) for c in result.columns])
+    writer.writerow([never_formula(result.column_label(c)) for c in result.columns])
     for row in result.rows:
         writer.writerow([_csv_cell(result, row, c) for c in result.columns])
     if result.totals:
@@ -97,7 +100,7 @@ def write_xlsx(result: Result, target: str | IO[bytes], author: str) -> None:
         sheet.write_string(index, 0, plain_text(text), big_title if index == 0 else bold)
     header_row = len(lines) + 1
     for col, column in enumerate(result.columns):
-        sheet.write_string(header_row, col, plain_text(label(column.label, column.name)), head)
+        sheet.write_string(header_row, col, plain_text(result.column_label(column)), head)
         sheet.set_column(col, col, 14 if column.type in NUMERIC else 22)
     row_index = header_row
     for row in result.rows:

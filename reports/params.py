@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.clock import business_today
 from app.errors import CellError, ValidationFailed
 from app.i18n import join_list, label, t, texts_for
-from app.meta.reports import PRESETS, ReportParam, ReportSpec
+from app.meta.reports import PRESETS, ReportParam, ReportSpec, path_end
 from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
 
@@ -31,6 +31,36 @@ class Period:
     def text(self) -> str:
         """As a parameter value (and for titles): 2026-11-01..2026-11-30."""
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+class Blank:
+    """A filter asking for the rows where its path is empty (a stocktake line without a reason, a sale without a
+    salesperson): what a drill-down from a blank group (（未填）) passes on. Written as the word `report.blank` in
+    either language (（未填）, (not given)); one instance, `BLANK`."""
+
+    def __repr__(self) -> str:
+        return "BLANK"
+
+
+BLANK = Blank()
+
+
+def blank_named(text: str) -> bool:
+    """Does the text name the blank value (（未填） or (not given), as a row of it reads)?"""
+    return text.strip().casefold() in {word.casefold() for word in texts_for("report.blank").values()}
+
+
+def takes_blank(report: ReportSpec, spec: ReportParam) -> bool:
+    """May the parameter ask for the rows where it is empty? A link, user or select filter the report's query
+    applies (one place filters on it, so empty is `IS NULL` there), left open by default."""
+    query = report.query
+    return (
+        spec.type in ("link", "user", "select")
+        and spec.default is None
+        and not spec.required
+        and query is not None
+        and spec.name in query.filters
+    )
 
 
 def month_start(day: dt.date, back: int = 0) -> dt.date:
@@ -151,6 +181,24 @@ def offered_help(access: Access, report: ReportSpec) -> str:
     return text
 
 
+def offered_users(session: Session, access: Access, report: ReportSpec, spec: ReportParam, text: str) -> list[Any]:
+    """The users a user parameter (业务员, 负责人) offers as the reader types, by user name or name (the reader may
+    run the report: `runner.find`): whom they may filter by. Where the field the parameter filters is scoped to the
+    reader on every role of theirs reading its model (a salesperson's 业务员), only themselves (and their
+    department's at the department level), as the field offers them on a form (`Access.assignable_users`): their
+    rows name nobody else there. A parameter the query does not filter on offers any active user."""
+    from app.services.users.lookup import users_matching
+
+    query = report.query
+    path = query.filters.get(spec.name) if query is not None else None
+    allowed: set[int | None] | None = None
+    if path is not None:
+        ends = [path_end(access.registry.meta.models, source.model, path) for source in query.sources]  # type: ignore[union-attr]
+        sets = [access.assignable_users(session, *end) for end in ends if not isinstance(end, str)]
+        allowed = None if any(s is None for s in sets) else set().union(*sets)  # type: ignore[arg-type]
+    return users_matching(session, allowed, text)
+
+
 def _choice(value: str, texts: dict[str, str]) -> str:
     """An option as a message names it: the value one types, and its label when that says more."""
     name = label(texts, value)
@@ -173,6 +221,9 @@ def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict
             else:
                 values[spec.name] = default_value(spec)
             continue
+        if blank_named(text) and takes_blank(report, spec):
+            values[spec.name] = BLANK
+            continue
         offered = offered_options(access, report, spec) if spec.type == "select" else []
         if spec.type == "select" and text not in {value for value, _ in offered}:
             choices = join_list(_choice(value, texts) for value, texts in offered)
@@ -188,7 +239,9 @@ def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict
 
 
 def param_text(value: Any) -> str:
-    """A parsed value back as text (for titles, links and jobs)."""
+    """A parsed value back as text (for titles, links and jobs; the blank value as the reader's word for it)."""
+    if value is BLANK:
+        return t("report.blank")
     if isinstance(value, Period):
         return value.text
     if isinstance(value, dt.date):

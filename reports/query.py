@@ -18,7 +18,7 @@ from app.meta.reports import ROW_COUNT
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from reports.context import ReportContext
-from reports.params import Period
+from reports.params import BLANK, Period
 
 ZERO = Decimal(0)
 
@@ -157,7 +157,8 @@ def add_sources(
     assert query is not None
     groups = group_paths(ctx)
     period = next((v for v in ctx.params.values() if isinstance(v, Period)), None)
-    given = tuple(param for param in query.filters if ctx.params.get(param) is not None)
+    # (param, asked for blank): a blank filter is `IS NULL`, a statement of its own shape
+    given = tuple((param, ctx.params[param] is BLANK) for param in query.filters if ctx.params.get(param) is not None)
     models = tuple(model for model, _ in sources)
     key = ("report_stmt", ctx.dialect, ctx.report.key, models, kind, tuple(groups.items()), period is not None, given)
     cache = ctx.registry.cache
@@ -168,7 +169,7 @@ def add_sources(
         ]
         cache[key] = (built, _together([stmt for stmt, *_ in built]))
     built, together = cache[key]
-    values = {f"f_{param}": ctx.params[param] for param in given}
+    values = {f"f_{param}": ctx.params[param] for param, blank in given if not blank}
     if period is not None:
         values |= {"period_start": period.start, "period_end": period.end}
     scoped = [ctx.scoped(stmt, model) for (stmt, *_), model in zip(built, models, strict=True)]
@@ -209,7 +210,7 @@ def _grouped_statement(
     model_key: str,
     groups: dict[str, str],
     dated: bool,
-    given: tuple[str, ...],
+    given: tuple[tuple[str, bool], ...],
     measures: Callable[[_Paths], dict[str, Any]],
     join: Callable[[_Paths, Any], Any] | None,
 ) -> tuple[Any, tuple[str, ...], dict[str, str], dict[str, dict[str, dict[str, str]]]]:
@@ -231,9 +232,9 @@ def _grouped_statement(
             date >= bindparam("period_start", type_=date.type),
             date <= bindparam("period_end", type_=date.type),
         ]
-    for param in given:
+    for param, blank in given:
         column = paths.column(query.filters[param])
-        conditions.append(column == bindparam(f"f_{param}", type_=column.type))
+        conditions.append(column.is_(None) if blank else column == bindparam(f"f_{param}", type_=column.type))
     stmt = paths.apply(stmt)
     if join is not None:
         stmt = join(paths, stmt)

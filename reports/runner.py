@@ -23,7 +23,7 @@ from app.meta.types import format_decimal, rounded_text
 from app.services.access.rights import Access
 from app.services.records.serialize import link_labels
 from reports.context import Page, ReportContext, row_order, visible_columns
-from reports.params import Period, default_value, month_start, param_text, parse_params
+from reports.params import BLANK, Period, default_value, month_start, param_text, parse_params, takes_blank
 from reports.query import run_query
 
 NUMERIC = ("quantity", "money", "decimal", "percent", "integer")
@@ -44,6 +44,7 @@ class Result:
     choices: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # column -> value -> label {zh, en}
     page: Page | None = None  # rows are this slice of the answer ...
     count: int | None = None  # ... of this many rows (None: rows are the whole answer)
+    drills_to: ReportSpec | None = None  # the report a row opens (`drill: {report}`)
 
     @property
     def period(self) -> Period | None:
@@ -67,6 +68,29 @@ class Result:
         if isinstance(value, dt.date):
             return value.isoformat()
         return value
+
+    def grouping(self, locale: str | None = None) -> tuple[str, str] | None:
+        """(the grouping parameter's label, the chosen option's label) of a report grouped by the reader's choice
+        (汇总方式, 按客户); None for another report."""
+        query = self.report.query
+        if query is None or query.group_param is None:
+            return None
+        param = next(p for p in self.report.params if p.name == query.group_param)
+        value = str(self.params.get(param.name) or param.default or "")
+        texts = dict(param.options).get(value)
+        return label(param.label, param.name, locale), label(texts, value, locale)
+
+    def column_label(self, column: ReportColumn, locale: str | None = None) -> str:
+        """A column's heading: the group column of a report grouped by the reader's choice names what it groups
+        by, the chosen option's label as a heading (按客户 heads its column 客户), not 汇总项."""
+        grouping = self.grouping(locale) if column.type == "group" else None
+        if grouping is None:
+            return label(column.label, column.name, locale)
+        before, _, after = t("report.by_option", locale, what="\0").partition("\0")
+        option = grouping[1]
+        if option.startswith(before) and option.endswith(after) and len(option) > len(before) + len(after):
+            return option[len(before) : len(option) - len(after)]
+        return option
 
     def drill_value(self, row: dict[str, Any], column: ReportColumn) -> str:
         """A value as the report a row drills into takes it: a link by its key, a select by its value (not
@@ -143,6 +167,8 @@ def run_with(
         series = tuple(s for s in chart.series if s in names)
         chart = ChartSpec(chart.type, chart.x, series) if chart.x in names and series else None
     result = Result(report, params, columns, rows, totals, chart, choices=ctx.choices, page=page)
+    if report.drill is not None and report.drill.report is not None:
+        result.drills_to = access.registry.meta.reports.get(report.drill.report)
     _label_links(session, access, ctx, result)
     if paged:
         result.count = ctx.row_count
@@ -169,7 +195,7 @@ def _label_links(session: Session, access: Access, ctx: ReportContext, result: R
             result.links[column.name] = link_labels(session, access, spec, ids)
     for param in result.report.params:
         value = result.params.get(param.name)
-        if param.type in ("link", "user") and value is not None:
+        if param.type in ("link", "user") and value is not None and value is not BLANK:
             kind = "user" if param.type == "user" else "link"
             spec = FieldSpec(param.name, kind, {}, to=param.to if kind == "link" else None)
             result.links[f"@{param.name}"] = link_labels(session, access, spec, {value})
@@ -209,7 +235,7 @@ def drill_url(result: Result, row: dict[str, Any]) -> str | None:
             if source in result.links:  # a linked row: by its key, as a person types it
                 value = str(result.links[source].get(result.params[source[1:]], {}).get("key") or "")
         elif source in columns:
-            value = result.drill_value(row, columns[source])
+            value = result.drill_value(row, columns[source]) or _blank_arg(result, row, source, target)
         else:
             continue
         if value:
@@ -227,17 +253,28 @@ def _group_arg(result: Result, row: dict[str, Any], columns: dict[str, ReportCol
         return None
     choice = result.params.get(query.group_param)
     target = drill.group.get(str(choice))
-    value = result.drill_value(row, columns["group"])
+    value = result.drill_value(row, columns["group"]) or _blank_arg(result, row, "group", target)
     if target is None or not value:
         return None
     bucket = query.groups.get(str(choice), "").partition(":")[2]
-    if not bucket:
+    if not bucket or row.get("group") is None:
         return target, value
     span = bucket_period(value, bucket)
     period = result.period
     if period is not None:  # a week or month reaching outside the period: only the days the row counted
         span = Period(max(span.start, period.start), min(span.end, period.end))
     return target, span.text
+
+
+def _blank_arg(result: Result, row: dict[str, Any], column: str, target: str | None) -> str:
+    """A row's empty value as the report it drills into asks for the empty ones (（未填）), when its parameter
+    `target` may (`takes_blank`): the row of lines without a reason opens those lines, not every line. '' when
+    the value is not empty (a link the reader may not see passes nothing) or the target cannot ask for it."""
+    report = result.drills_to
+    if row.get(column) is not None or report is None:
+        return ""
+    spec = next((p for p in report.params if p.name == target), None)
+    return param_text(BLANK) if spec is not None and takes_blank(report, spec) else ""
 
 
 def bucket_period(text: str, bucket: str) -> Period:
@@ -272,7 +309,7 @@ def as_json(result: Result, locale: str | None = None) -> dict[str, Any]:
         "columns": [
             {
                 "name": c.name,
-                "label": label(c.label, c.name, locale),
+                "label": result.column_label(c, locale),
                 "type": c.type,
                 "key": c.key,
                 "places": c.scale if c.type == "money" else None,  # shown rounded to them (the value exact)

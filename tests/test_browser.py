@@ -630,7 +630,8 @@ def test_dashboard_and_a_report_with_chart_drill_down_and_excel(server, api, chr
     texts = [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert sheet["A1"].value == "销售分析" and any(today in text for text in texts[1:3]), texts[:4]
     assert sheet._charts, "the workbook holds no chart"
-    headers = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == "汇总项")]
+    assert "汇总方式：按客户" in texts  # the grouping said, and its column headed by it
+    headers = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == "客户")]
     totals = next(r for r in sheet.iter_rows() if r[0].value == "合计")
     in_book = {
         name: Decimal(str(totals[headers.index(label)].value))
@@ -920,6 +921,36 @@ def test_a_salesperson_field_offers_users_by_name_in_the_form_and_the_grid(serve
     context, page, console = signed_in(chromium, server.url, seller, PASSWORD)
     page.goto(server.url + "/m/sales_order/new")
     assert offered(page, "admin") == [] and offered(page, "灵") == [[seller, "赵灵儿"]]
+    console.check()
+    context.close()
+
+
+def test_a_reports_salesperson_filter_offers_whom_the_reader_may_filter_by(server, api, chromium):
+    """销售分析's 业务员 offers users by name as one types, as a form's 销售员 does: a salesperson only themselves."""
+    seller = unique("x_p").lower()
+    make_user(api, seller, "salesperson", PASSWORD, first_name="林月如")
+
+    def suggested(page: Any, typed: str) -> list[list[str]]:
+        box = page.locator("#p-salesperson")
+        box.fill("")
+        asked = "/api/v1/reports/sales_analysis/users?param=salesperson&q=" + _quote(typed)
+        with page.expect_response(lambda r: r.url.endswith(asked)) as answer:  # not the focus's ask
+            box.type(typed)
+        assert answer.value.status == 200
+        page.wait_for_timeout(100)
+        return page.eval_on_selector_all(
+            "#p-salesperson-users option", "options => options.map(o => [o.value, o.label])"
+        )
+
+    context, page, console = signed_in(chromium, server.url)
+    page.goto(server.url + "/reports/sales_analysis/")
+    assert page.get_attribute("#p-salesperson", "placeholder") == "用户名或姓名"
+    assert suggested(page, "月如") == [[seller, "林月如"]]
+    console.check()
+    context.close()
+    context, page, console = signed_in(chromium, server.url, seller, PASSWORD)
+    page.goto(server.url + "/reports/sales_analysis/")
+    assert suggested(page, "admin") == [] and suggested(page, "月") == [[seller, "林月如"]]
     console.check()
     context.close()
 

@@ -94,7 +94,7 @@ def test_jxc_report_run_with_a_preset_as_a_user(empty: Any, tmp_path: Path) -> N
     assert (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days in range(89, 92)
     assert "opening_qty" in {c["name"] for c in answer["columns"]}
     csv_text = jxc(empty, "report", "run", "sales_analysis", "--param", "by=customer").stdout
-    assert csv_text.splitlines()[0].split(",")[0] == "汇总项"
+    assert csv_text.splitlines()[0].split(",")[0] == "客户"  # by customer: headed by what it groups by
     refused = jxc(empty, "report", "run", "sales_analysis", "--param", "period=someday")
     assert refused.returncode != 0 and "someday" in refused.stderr
     nobody = jxc(empty, "report", "run", "sales_analysis", "--user", "nobody")

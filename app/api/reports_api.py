@@ -11,6 +11,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
 from app.api.responses import kept_answer, service_errors
+from app.errors import NotFound
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
 from app.services.access.rights import Access
@@ -19,20 +20,24 @@ from app.services.records.serialize import user_name
 from app.web.context import current_access, request_user, session
 from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
-from reports.params import offered_help, offered_options
-from reports.runner import as_json, available, run_report
+from reports.params import offered_help, offered_options, offered_users
+from reports.runner import as_json, available, find, run_report
 
 FORMATS = ("json", "xlsx", "csv")
 MAX_PAGE = 1000
 
 
 def requested_page(default_size: int) -> Page:
-    """The request's `page` (from 0) of `page_size` rows (1 to MAX_PAGE; 400 otherwise) as a runner's Page."""
-    number = request.args.get("page", default=0, type=int)
+    """The request's `page` (from 0) of `page_size` rows (1 to MAX_PAGE; 400 otherwise, each said as it is wrong:
+    a page not a whole number from 0 is 页码应为从 0 起的整数, not a number out of range) as a runner's Page."""
     size = request.args.get("page_size", default=default_size, type=int)
     if not 1 <= size <= MAX_PAGE:
         raise BadQuery(t("bad_page_size", max=MAX_PAGE))
-    if not 0 <= number * size <= MAX_INTEGER:
+    text = request.args.get("page", "0").strip() or "0"
+    if not text.isascii() or not text.isdigit():
+        raise BadQuery(t("bad_page", value=text))
+    number = int(text)
+    if number * size > MAX_INTEGER:
         raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
     return Page(number * size, size)
 
@@ -134,3 +139,35 @@ class ReportsApi(BaseApi):
             write_xlsx(result, buffer, author())
             return file_response(buffer.getvalue(), XLSX_MIME, f"{name}.xlsx", f"{title(result)}.xlsx")
         return jsonify(as_json(result))
+
+    @expose("/<name>/users", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def users(self, name: str) -> Any:
+        """The users a user parameter of the report (业务员, 负责人) offers as the reader types: whom they may
+        filter by (a salesperson: themselves); 403 to who may not run the report.
+        ---
+        get:
+          summary: User lookup for a report's user parameter
+          parameters:
+          - {in: path, name: name, required: true, schema: {type: string}}
+          - {in: query, name: param, required: true, schema: {type: string}}
+          - {in: query, name: q, schema: {type: string}}
+          responses:
+            200:
+              description: '{results: [{id, key, name}]}: key the user name, name as pages show the user'
+            403:
+              description: The reader may not run the report
+            404:
+              description: No such report, or no user parameter of that name
+        """
+        access = current_access()
+        report = find(access, name)
+        wanted = request.args.get("param", "")
+        spec = next((p for p in report.params if p.name == wanted and p.type == "user"), None)
+        if spec is None:
+            raise NotFound(t("report.unknown_param", name=wanted))
+        found = offered_users(session(), access, report, spec, request.args.get("q", "")[:100])
+        session().rollback()  # a lookup only reads
+        return jsonify(results=found)

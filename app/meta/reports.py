@@ -16,7 +16,7 @@ from typing import Any
 
 from app.meta.common import Collector, hint, texts
 from app.meta.handlers import resolve_path
-from app.meta.spec import FIGURES, ModelSpec, RoleSpec
+from app.meta.spec import FIGURES, FieldSpec, ModelSpec, RoleSpec
 from app.meta.yamlload import line_of, load_yaml
 
 ROW_COUNT = "*"  # as a sum's path: how many rows (complaints per type)
@@ -170,11 +170,19 @@ class ReportSpec:
 def resolve_model_path(models: dict[str, ModelSpec], model_key: str, path: str) -> str | None:
     """The problem with a path over a model ('item', 'document.partner', 'item.category', 'document.date:month'),
     or None when every step names a field."""
+    found = path_end(models, model_key, path)
+    return found if isinstance(found, str) else None
+
+
+def path_end(models: dict[str, ModelSpec], model_key: str, path: str) -> tuple[ModelSpec, FieldSpec] | str:
+    """The model and field a path over a model ends in (`document.salesperson` of a sales line: the delivery's
+    salesperson), or the problem with the path."""
     path, _, bucket = path.partition(":")
     if bucket and bucket not in BUCKETS:
         return f"unknown time bucket '{bucket}'"
     model = models.get(model_key)
     steps = path.split(".")
+    spec: FieldSpec | None = None
     for index, step in enumerate(steps):
         if model is None:
             return f"'{path}' leaves the models"
@@ -188,7 +196,8 @@ def resolve_model_path(models: dict[str, ModelSpec], model_key: str, path: str) 
             if spec.type != "link":
                 return f"'{step}' of '{model.key}' is not a link"
             model = models.get(spec.to or "")
-    return None
+    assert model is not None and spec is not None
+    return model, spec
 
 
 def _params(raw: Any, models: dict[str, ModelSpec], where: str, out: Collector) -> tuple[ReportParam, ...]:

@@ -89,7 +89,7 @@ def runner_report(session: Session, access: Access, name: str, raw: dict[str, st
     report_xlsx(result, buffer, reader_name(session, access))
     return ReportResult(
         title=title(result),
-        columns=[(c.name, label(c.label, c.name)) for c in result.columns],
+        columns=[(c.name, result.column_label(c)) for c in result.columns],
         rows=[{c.name: result.text(row, c) for c in result.columns} for row in result.rows],
         totals={c.name: result.text(result.totals, c) for c in result.columns if c.name in result.totals},
         xlsx=buffer.getvalue(),

@@ -16,7 +16,7 @@ from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
 from app.web.context import current_access, session
 from reports.output import heading_lines
-from reports.params import offered_help, offered_options, preset_named
+from reports.params import blank_named, offered_help, offered_options, preset_named, takes_blank
 from reports.runner import as_json, available, find, run_report
 
 
@@ -27,7 +27,11 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
         choices = [(v, label(text, v)) for v, text in offered_options(current_access(), report, param)]
         if param.type == "select" and param.default is None:  # a filter that may be left open
             choices.insert(0, ("", t("report.any")))
+        if param.type == "select" and takes_blank(report, param):  # ... or ask for the rows without a value
+            choices.insert(1, (t("report.blank"), t("report.blank")))
         value = args.get(param.name, param.default if param.type in ("select", "date_range") else "") or ""
+        if blank_named(value):  # a drill-down's （未填）, shown in the reader's words
+            value = t("report.blank")
         if param.type == "date_range":  # the presets are offered and shown as words (本月), which parse back
             choices = [(t(f"report.preset.{p}"), t(f"report.preset.{p}")) for p in PRESETS]
             named = preset_named(value)
@@ -39,6 +43,8 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
                 "label": label(param.label, param.name),
                 "choices": choices,
                 "value": value,
+                # a user filter offers whom the reader may filter by as they type (业务员: a salesperson themselves)
+                "lookup": f"/api/v1/reports/{report.key}/users?param={param.name}" if param.type == "user" else "",
             }
         )
     return fields

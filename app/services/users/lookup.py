@@ -28,8 +28,13 @@ def namable_users(
     (and their department's users at the department level), as a save would allow (`Access.assignable_users`)."""
     if spec.type != "user" or not access.can(model.key, "write") or not access.can_write(model, spec):
         raise Forbidden(t("forbidden"))
+    return users_matching(session, access.assignable_users(session, model, spec), text)
+
+
+def users_matching(session: Session, allowed: set[int | None] | None, text: str) -> list[dict[str, Any]]:
+    """Active users among `allowed` (None: any) matching the typed text by user name or name, as {id, key: user
+    name, name}, the first USER_LOOKUP_LIMIT by user name: what a user field and a report's user filter offer."""
     stmt = select(User.id, User.username, User.first_name, User.last_name).where(User.active.is_(True))
-    allowed = access.assignable_users(session, model, spec)
     if allowed is not None:
         stmt = stmt.where(User.id.in_([user_id for user_id in allowed if user_id is not None]))
     if text.strip():

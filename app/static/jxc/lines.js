@@ -56,14 +56,7 @@
       (purpose ? '&for=' + encodeURIComponent(purpose) : '');
     getJSON(url).then(function (data) {
       if (!data) { return; }
-      var list = datalistFor(model, purpose);
-      list.textContent = '';
-      data.results.forEach(function (row) {
-        var option = document.createElement('option');
-        option.value = row.key;
-        option.label = row.name || row.key;  // text only: never HTML
-        list.appendChild(option);
-      });
+      window.JXC.offerRows(datalistFor(model, purpose), data.results);
     });
   }, 200);
 

@@ -173,4 +173,29 @@
         .catch(function () { job.disabled = false; showError(cfg.texts.error); });
     });
   }
+
+  // a user filter (业务员, 负责人) offers, as the reader types or focuses it, whom they may filter by (the server
+  // says who: a salesperson only themselves), by user name with the person's name beside it
+  var asked = null;
+  function offerUsers(input) {
+    var ask = input.getAttribute('data-lookup') + '&q=' + encodeURIComponent(input.value.trim());
+    if (ask === asked) { return; }
+    asked = ask;
+    fetch(ask, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        var list = document.getElementById(input.getAttribute('list'));
+        if (!data || !list) { return; }
+        J.offerRows(list, data.results);
+      })
+      .catch(function () { asked = null; });
+  }
+  var pending = null;
+  document.querySelectorAll('#jxc-report-filters input[data-lookup]').forEach(function (input) {
+    input.addEventListener('focus', function () { offerUsers(input); });
+    input.addEventListener('input', function () {
+      clearTimeout(pending);
+      pending = setTimeout(function () { offerUsers(input); }, 200);
+    });
+  });
 })(window.JXC);

@@ -196,8 +196,20 @@
     return (neg ? '-' : '') + s;
   }
 
+  // A lookup's answer ({results: [{key, name}]}) as a datalist's suggestions: the key typed, the name beside it
+  function offerRows(list, rows) {
+    list.textContent = '';
+    rows.forEach(function (row) {
+      var option = document.createElement('option');
+      option.value = row.key;
+      option.label = row.name || row.key;  // text only: never HTML
+      list.appendChild(option);
+    });
+  }
+
   Object.assign(J, {
     numberText: numberText, displayText: displayText, editText: editText, copyText: copyText,
-    tsvCell: tsvCell, parseTsv: parseTsv, isBlock: isBlock, exactSum: exactSum, typedValue: typedValue
+    tsvCell: tsvCell, parseTsv: parseTsv, isBlock: isBlock, exactSum: exactSum, typedValue: typedValue,
+    offerRows: offerRows
   });
 }(window.JXC = window.JXC || {}));
