@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -171,48 +172,90 @@ def jobs(status: str | None, limit: int) -> None:
         click.echo(f"#{job['id']:<6} {job['status']:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
 
 
-@main.command()
-def backup() -> None:
-    """Take an encrypted backup into every destination (JXC_BACKUP_DIR, JXC_BACKUP_MIRRORS, S3), verified."""
+LANG = click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None, help="output language (default: the product's, zh)"
+)
+
+
+@main.group(invoke_without_command=True)
+@LANG
+@click.pass_context
+def backup(ctx: click.Context, lang: str | None) -> None:
+    """Take an encrypted backup into every destination (JXC_BACKUP_DIR, JXC_BACKUP_MIRRORS, S3), verified;
+    `jxc backup list`: the backups kept."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = lang  # `jxc backup --lang en list` as `jxc backup list --lang en`
+        return
     from app.backups import BackupError
     from app.backups.archive import make_backup, summary
     from app.backups.settings import backup_settings
     from app.config import build_config
+    from app.i18n import t, use_locale
 
     config = build_config()  # no Flask app: a backup needs the configuration only
-    try:
-        result = make_backup(backup_settings(config), config["SQLALCHEMY_DATABASE_URI"])
-    except BackupError as exc:
-        _fail(exc.message)
-    except Exception as exc:  # noqa: BLE001 - say why, exit non-zero; no partial file is left counted
-        _fail(f"Backup failed: {exc}")
-    click.echo(summary(result))
-    if result.failed:
-        _fail("Not every destination has a verified copy: " + "; ".join(f"{k}: {v}" for k, v in result.failed.items()))
+    with use_locale(lang):
+        try:
+            result = make_backup(backup_settings(config), config["SQLALCHEMY_DATABASE_URI"])
+        except BackupError as exc:
+            _fail(exc.message)
+        except Exception as exc:  # noqa: BLE001 - say why, exit non-zero; no partial file is left counted
+            _fail(t("backup.failed", error=exc))
+        click.echo(summary(result))
+        if result.failed:
+            failed = "; ".join(f"{where}: {why}" for where, why in result.failed.items())
+            _fail(t("backup.copies_failed", primary=backup_settings(config).directory, failed=failed))
+
+
+@backup.command("list")
+@LANG
+@click.pass_context
+def backup_list(ctx: click.Context, lang: str | None) -> None:
+    """The backups kept in the first destination, newest first: file, time (the business's time zone), size, kind."""
+    from app.backups import listed
+    from app.backups.archive import list_folder
+    from app.backups.settings import backup_settings
+    from app.config import build_config
+    from app.i18n import t, use_locale
+
+    with use_locale(lang or ctx.obj):
+        folder = backup_settings(build_config()).directory
+        rows = listed(list_folder(folder))
+        if not rows:
+            click.echo(t("backup.cli_none", folder=folder))
+            return
+        heads = [t(f"backup.col.{name}") for name in ("name", "time", "size", "reason", "status")]
+        click.echo("\t".join(heads))
+        for row in rows:
+            click.echo("\t".join(str(row[k]) for k in ("name", "created", "size", "reason", "status_label")))
 
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
-def restore(file: Path, yes: bool) -> None:
+@LANG
+def restore(file: Path, yes: bool, lang: str | None) -> None:
     """Restore a backup FILE: checked first, current data backed up, restored beside it, then switched."""
     from app.backups import BackupError
     from app.backups.restore import restore_backup
     from app.backups.settings import backup_settings
+    from app.clock import business_zone
     from app.config import build_config
+    from app.i18n import t, use_locale
 
     config = build_config()  # running web and job processes see the maintenance flag and reconnect after
     url = config["SQLALCHEMY_DATABASE_URI"]
-    if not yes:
-        click.confirm(f"Replace the data of {url.split('@')[-1]} with {file}?", abort=True)
-    try:
-        result = restore_backup(backup_settings(config), url, file)
-    except BackupError as exc:
-        _fail(exc.message)
-    except Exception as exc:  # noqa: BLE001 - the live database is switched only after a complete restore
-        _fail(f"Restore failed, the database was not switched: {exc}")
-    before = result.safety_backup or "none (there was no database)"
-    click.echo(f"Restored {file} (taken {result.manifest['created']}); the data before it: {before}")
+    with use_locale(lang):
+        if not yes:
+            click.confirm(t("backup.cli_confirm", database=url.split("@")[-1], file=file), abort=True)
+        try:
+            result = restore_backup(backup_settings(config), url, file)
+        except BackupError as exc:
+            _fail(exc.message)
+        except Exception as exc:  # noqa: BLE001 - the live database is switched only after a complete restore
+            _fail(t("backup.cli_restore_failed", error=exc))
+        before = result.safety_backup or t("backup.cli_no_safety")
+        taken = datetime.fromisoformat(result.manifest["created"]).astimezone(business_zone())
+        click.echo(t("backup.cli_restored", file=file, created=f"{taken:%Y-%m-%d %H:%M:%S}", before=before))
 
 
 @main.group()

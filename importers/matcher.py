@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 REQUIRED_MARK = "*"
 _NOISE = re.compile(r"[\s*＊:：_\-()（）\[\]【】]+")
+_UNIT = re.compile(r"[(（]([^()（）]*)[)）]\s*$")  # a label's unit in brackets at its end: 税率(%), 单价（元）
 
 
 def normalise_header(text: Any) -> str:
@@ -48,9 +49,23 @@ def field_names(spec: FieldSpec) -> set[str]:
     return names - {"", "%"}
 
 
+def unitless_names(spec: FieldSpec) -> set[str]:
+    """The labels of `spec` without the unit in brackets they end with (税率(%) -> 税率, 账期（天） -> 账期): a
+    clerk's own workbook heads the column so. Matched after every field's own names (a label of another field wins)."""
+    labels = [text for text in spec.label.values() if text and _UNIT.search(text)]
+    return {normalise_header(_UNIT.sub("", text)) for text in labels} - {""}
+
+
+def kept_in_percent(spec: FieldSpec) -> bool:
+    """A field whose label says its numbers are percents (税率(%): 13 is 13 %), not a share (折扣率 0.075)."""
+    units = [found.group(1) for text in spec.label.values() if text and (found := _UNIT.search(text))]
+    return not spec.is_fraction and any(normalise_header(unit) == "%" for unit in units)
+
+
 def in_percent(spec: FieldSpec, header: str) -> bool:
-    """Whether a column of a share (折扣率) says it is typed in percents: its header ends with % (折扣率(%))."""
-    return spec.is_fraction and normalise_header(header).endswith("%")
+    """Whether a column of a share (折扣率) or of a rate kept in percent (税率) says it is typed in percents: its
+    header ends with % (折扣率(%), 税率(%))."""
+    return (spec.is_fraction or kept_in_percent(spec)) and normalise_header(header).endswith("%")
 
 
 @dataclass
@@ -63,7 +78,7 @@ class Match:
     unknown: list[int] = field(default_factory=list)  # columns with a header that names no field
     signature: str = ""
     masked: dict[int, str] = field(default_factory=dict)  # columns naming a field the user may not see or set
-    percent: set[int] = field(default_factory=set)  # columns of a share typed in percents (折扣率(%): 7.5 is 7.5%)
+    percent: set[int] = field(default_factory=set)  # columns typed in percents (折扣率(%): 7.5 is 7.5%; 税率(%): 13)
 
     def problems(self, fields: list[FieldSpec], action: str) -> list[str]:
         """File-level problems: required fields with no column (on create), a field filled twice."""
@@ -102,9 +117,10 @@ def match_columns(
     automatic match. `masked`: fields hidden from the user; a column naming one is in `Match.masked`.
     """
     lookup: dict[str, str] = {}
-    for spec in [*fields, *masked]:
-        for name in field_names(spec):
-            lookup.setdefault(name, spec.name)
+    for names_of in (field_names, unitless_names):
+        for spec in [*fields, *masked]:
+            for name in names_of(spec):
+                lookup.setdefault(name, spec.name)
     best, best_hits = 0, -1
     for index, row in enumerate(rows[:10]):
         hits = sum(1 for value in row if normalise_header(value) in lookup)

@@ -28,7 +28,7 @@ from app.services.records.bulk import among
 from app.services.records.query import base_select, field_label
 from app.services.records.resolver import Resolver
 from app.services.records.write import RecordService
-from importers.matcher import Match, column_letter, importable_fields, match_columns
+from importers.matcher import Match, column_letter, importable_fields, kept_in_percent, match_columns
 from importers.reader import FileRefused, Table, read_table
 
 if TYPE_CHECKING:
@@ -347,6 +347,8 @@ def parse_rows(
     for col, name in match.mapping.items():
         if fields[name].is_fraction:
             _read_percents(fields[name], name, col in match.percent, payloads)
+        elif col not in match.percent and kept_in_percent(fields[name]):
+            _read_shares(name, payloads)
     mapped = set(match.mapping.values())
     for name, spec in fields.items():
         if spec.type == "link" and name in mapped:
@@ -363,6 +365,22 @@ def _read_percents(spec: FieldSpec, name: str, in_percent: bool, payloads: list[
         value = payload.get(name)
         if value is not None and (in_percent or _above_one(value)):
             payload[name] = typed(spec, value)
+
+
+def _read_shares(name: str, payloads: list[tuple[int, dict[str, Any]]]) -> None:
+    """A rate kept in percent (税率(%)) under a header without its (%) (税率, a clerk's own workbook): by the plain
+    header's rule a number above 1 is the percent typed (13 is 13 %) and one from 0 to 1 the share Excel keeps for
+    a percent cell (13% typed there is the cell 0.13), so 0.13 is 13 % too (docs/imports.md "Percents")."""
+    for _, payload in payloads:
+        value = payload.get(name)
+        if value is None or isinstance(value, bool) or _above_one(value):
+            continue
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            continue  # 13% and the like: the field's parser reads them
+        if 0 < number <= 1:
+            payload[name] = format((number * 100).normalize(), "f")
 
 
 def _above_one(value: Any) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -271,24 +272,55 @@ def test_a_backup_restores_onto_a_new_machine_without_a_database(live: str, tmp_
     assert [f.name for f in list_folder(settings.directory) if f.status == "good"] == [result.name]  # none "before"
 
 
-def test_command_line_backup_and_restore(tmp_path: Path) -> None:
-    instance = tmp_path / "instance"
-    url = sqlite_database(instance)
-    env = dict(os.environ, DATABASE_URL=url, JXC_INSTANCE=str(instance), JXC_BACKUP_KEY=KEY)
-    env.pop("JXC_BACKUP_DIR", None)
+def _jxc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     jxc = str(Path(sys.executable).parent / "jxc")
-    done = subprocess.run([jxc, "backup"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([jxc, *args], env=env, capture_output=True, text=True, timeout=180, check=False)  # noqa: S603
+
+
+def test_command_line_backup_list_and_restore_in_chinese(live: str, tmp_path: Path) -> None:
+    """`jxc backup`, `jxc backup list` and `jxc restore` speak the product's language through the catalogue (they
+    printed "Restored … the data before it" and "Restore failed" in English); `--lang en` for English. The list is
+    the backups page's: file, time in the business's time zone, size, kind, status."""
+    instance = tmp_path / "instance"
+    env = dict(os.environ, DATABASE_URL=live, JXC_INSTANCE=str(instance), JXC_BACKUP_KEY=KEY)
+    env.update(JXC_TIMEZONE="Asia/Shanghai")
+    for name in ("JXC_BACKUP_DIR", "JXC_BACKUP_MIRRORS", "JXC_BACKUP_S3_BUCKET"):
+        env.pop(name, None)
+    done = _jxc(env, "backup")
     assert done.returncode == 0, done.stderr
-    name = done.stdout.split(":")[0]
+    name = done.stdout.split("：")[0]
+    assert done.stdout.startswith(f"{name}：") and " 张表，" in done.stdout and "：已校验" in done.stdout, done.stdout
     path = instance / "backups" / name
     assert path.exists() and "partner" not in done.stdout
-    before = checks(url)
-    with closing(sqlite3.connect(databases.sqlite_path(url))) as conn, conn:
+    taken = list_folder(instance / "backups")[0].created.astimezone(ZoneInfo("Asia/Shanghai"))
+    size = path.stat().st_size
+    listed = _jxc(env, "backup", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "文件\t时间\t大小\t来源\t状态",
+        f"{name}\t{taken:%Y-%m-%d %H:%M:%S}\t{size / 1024:.1f} KB\t手动\t已校验",
+    ]
+    assert _jxc(env, "backup", "list", "--lang", "en").stdout.splitlines()[0] == "File\tTime\tSize\tSource\tStatus"
+
+    before = checks(live)
+    sqlite = databases.kind_of(live) == "sqlite"
+    with closing(
+        sqlite3.connect(databases.sqlite_path(live)) if sqlite else psycopg.connect(**databases.pg_conninfo(live))
+    ) as conn:
         conn.execute("DELETE FROM stock_move")
-    done = subprocess.run([jxc, "restore", str(path), "--yes"], env=env, capture_output=True, text=True, timeout=120)
+        conn.commit()
+    done = _jxc(env, "restore", str(path), "--yes")
     assert done.returncode == 0, done.stderr
-    assert checks(url) == before and "Restored" in done.stdout  # the rows deleted after the backup are back
-    # the refusals (exit 1 with the Chinese message) are the same code: test_bad_files_fail_closed
+    assert checks(live) == before  # the rows deleted after the backup are back
+    safety = done.stdout.strip().rsplit("：", 1)[-1]
+    assert done.stdout.strip() == f"已恢复 {path}（备份时间 {taken:%Y-%m-%d %H:%M:%S}）；恢复前的数据已备份为：{safety}"
+    assert "\t恢复前自动备份\t已校验" in _jxc(env, "backup", "list").stdout
+    junk = tmp_path / "junk.jxcbak"
+    junk.write_bytes(MAGIC + b"\0" * 64)
+    refused = _jxc(env, "restore", str(junk), "--yes")
+    assert refused.returncode == 1 and refused.stderr.strip().endswith("数据库没有任何改动。"), refused.stderr
+    english = _jxc(env, "restore", str(tmp_path / "gone.jxcbak"), "--yes", "--lang", "en")
+    assert english.returncode == 1 and english.stderr.strip() == f"No such backup file: {tmp_path / 'gone.jxcbak'}"
 
 
 @pytest.fixture

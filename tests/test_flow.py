@@ -442,19 +442,19 @@ def test_the_inbox_holds_what_waits_for_my_step(app, admin_api, api_as):
     assert steps and steps[0]["after"]["comment"] == "同意采购" and steps[0]["user"] == "u_manager"
 
 
+def _order_of_ten_and_five(api: Any) -> tuple[dict[str, Any], int]:
+    """A submitted purchase order of two items, 10 and 5; and its supplier's id."""
+    sku, other = new_item(api), new_item(api)
+    supplier, supplier_id = new_partner(api, "supplier")
+    lines = [{"item": sku, "qty": "10", "price": "2"}, {"item": other, "qty": "5", "price": "3"}]
+    return post(api, "purchase_order", lines, partner=supplier, warehouse="WH01"), supplier_id
+
+
 def test_pushing_twice_opens_the_draft_already_made_and_pushes_only_what_no_draft_holds(admin_api):
     """下推 twice made two drafts of the same open quantity, and the second was refused at submit as beyond the
     order. Now the second push opens the first draft (200, nothing made); once the first draft holds part only,
     a push makes a draft of the rest, and both post."""
-    sku, other = new_item(admin_api), new_item(admin_api)
-    supplier, _ = new_partner(admin_api, "supplier")
-    order = post(
-        admin_api,
-        "purchase_order",
-        [{"item": sku, "qty": "10", "price": "2"}, {"item": other, "qty": "5", "price": "3"}],
-        partner=supplier,
-        warehouse="WH01",
-    )
+    order, _ = _order_of_ten_and_five(admin_api)
     url = f"/api/v1/purchase_order/{order['id']}/push/purchase_receipt"
     first = _push(admin_api, "purchase_order", order["id"], "purchase_receipt")
     again = admin_api.post(url, json={})
@@ -481,3 +481,39 @@ def test_pushing_twice_opens_the_draft_already_made_and_pushes_only_what_no_draf
     lines = _get(admin_api, "purchase_order", order["id"])["lines"]
     assert [D(line["received_qty"]) for line in lines] == [D(10), D(5)]
     assert _push_refused(admin_api, "purchase_order", order["id"], "purchase_receipt")
+
+
+def test_picking_lists_and_takes_only_what_no_unsubmitted_follow_on_holds(admin_api, login_as):
+    """选单 listed and took what an unsubmitted receipt (a draft pushed before) already held, as 下推 did before it
+    counted them: the second draft was refused at submit as beyond the order. The list (API and page) and the picked
+    draft now count those drafts as 下推 does; the draft being edited does not count against itself; a line wholly
+    held is refused naming the draft."""
+    order, supplier_id = _order_of_ten_and_five(admin_api)
+    first = _set_qty(
+        admin_api, "purchase_receipt", _push(admin_api, "purchase_order", order["id"], "purchase_receipt"), "4", "5"
+    )
+    url = f"/api/v1/purchase_receipt/open_lines?source_ids={order['id']}"
+    listed = admin_api.get(url).get_json()["result"]
+    assert [(o["line"]["id"], o["open_qty"]) for o in listed] == [(order["lines"][0]["id"], "6")]
+    editing = admin_api.get(f"{url}&draft={first['id']}").get_json()["result"]
+    assert [o["open_qty"] for o in editing] == ["10", "5"]  # the draft being edited: not against itself
+    page = login_as("admin").get(f"/m/purchase_receipt/pick?partner={supplier_id}").get_data(as_text=True)
+    assert order["number"] in page and '<td class="text-right">6</td>' in page and ">10<" not in page
+
+    ids = [line["id"] for line in order["lines"]]
+    refused = admin_api.post("/api/v1/purchase_receipt/pick", json={"source_line_ids": ids})
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["errors"][0]["message"] == (
+        f"{order['number']} 第 2 行 的未完成数量已全部在未审核的 采购入库单 {first['number']} 中："
+        "请打开并审核它，或先减少它的数量再选单"
+    )
+    picked = admin_api.post("/api/v1/purchase_receipt/pick", json={"source_line_ids": ids[:1]})
+    assert picked.status_code == 201, picked.get_json()
+    second = picked.get_json()["result"]
+    assert [(line["source_line_id"], D(line["qty"])) for line in second["lines"]] == [(ids[0], D(6))]
+    _submit(admin_api, "purchase_receipt", first)
+    _submit(admin_api, "purchase_receipt", second)  # both post: nothing beyond the order
+    assert [D(line["received_qty"]) for line in _get(admin_api, "purchase_order", order["id"])["lines"]] == [
+        D(10),
+        D(5),
+    ]

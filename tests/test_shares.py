@@ -92,15 +92,16 @@ def _order_with_discounts(header: str, cells: list[object], percent_cells: tuple
     return out.getvalue()
 
 
-def _imported_discounts(app, data: bytes) -> list[str]:
+def _imported_discounts(app, data: bytes, spec=DISCOUNT) -> list[str]:
     from app.extensions import db, registry
     from tests.test_imports import run
 
     outcome = run(app, "sales_order", data)
     assert outcome.applied, [i.line() for i in outcome.issues]
+    assert not outcome.unknown_columns, outcome.unknown_columns
     with app.app_context():
         order = db.session.get(registry().cls("sales_order"), outcome.created_ids[0][0])
-        found = [FIELD_TYPES["decimal"].to_json(DISCOUNT, line.discount_rate) for line in order.lines]
+        found = [FIELD_TYPES["decimal"].to_json(spec, getattr(line, spec.name)) for line in order.lines]
         db.session.rollback()
     return found
 
@@ -162,3 +163,22 @@ def test_exported_shares_edited_and_imported_back_are_exact(app, admin_api):
     edited = [newest[0].value, newest[1].value, 0.08]  # a third line typed 8% in Excel
     again = _imported_discounts(app, _order_with_discounts(header, edited, percent_cells=(0, 1, 2)))
     assert again == ["0.075", "0.005", "0.08"]
+
+
+def test_a_header_without_the_labels_unit_names_the_field_and_reads_its_numbers_as_the_label_says(app, admin_api):
+    """A clerk's own workbook heads 税率(%) as 税率 (Tax rate, without its (%)): the column was unknown. A
+    label's unit in brackets may be left out ((%), （天）...; docs/imports.md "Matching columns"); under 税率 a
+    number above 1 is the percent typed (13 is 13 %) and one from 0 to 1 the share Excel keeps for a percent cell
+    (13% typed there is 0.13), the plain header's rule; under 税率(%) every number is as typed."""
+    from importers.matcher import match_columns, unitless_names
+
+    plain = _order_with_discounts("税率", [13, "13%", 0.13, "9", 6, 0], percent_cells=(2,))
+    assert _imported_discounts(app, plain, TAX) == ["13", "13", "13", "9", "6", "0"]
+    english = _order_with_discounts("Tax rate", [13, 0.09], percent_cells=(1,))
+    assert _imported_discounts(app, english, TAX) == ["13", "9"]
+    labelled = _order_with_discounts("税率(%)", [13, "13%", 0.5])
+    assert _imported_discounts(app, labelled, TAX) == ["13", "13", "0.5"]
+    terms = META.model("partner").field("payment_terms_days")
+    assert unitless_names(terms) == {"账期", "paymentterms"}
+    matched = match_columns([["账期"]], list(META.model("partner").data_fields))
+    assert matched.mapping == {0: terms.name} and not matched.unknown

@@ -536,7 +536,8 @@ class ModelApi(BaseApi):
     @service_errors
     def open_lines(self) -> Any:
         """选单: open lines of the submitted sources this document may come from (`source_ids` as a comma
-        list, or `partner` id), each with what is still open in base units.
+        list, or `partner` id), each with what is still open in base units less what unsubmitted documents of
+        this model hold (`draft`: the id of one left out, the draft being edited).
         ---
         get:
           summary: Open source lines to pick from
@@ -547,7 +548,10 @@ class ModelApi(BaseApi):
         access = current_access()
         ids = _int_list(request.args.get("source_ids"))
         partner = _int_list(request.args.get("partner"))
-        found = flow_open_lines(session(), access, self.model_key, ids, partner[0] if partner else None)
+        editing = _int_list(request.args.get("draft"))
+        found = flow_open_lines(
+            session(), access, self.model_key, ids, partner[0] if partner else None, editing[0] if editing else None
+        )
         return self.response(200, result=open_lines_json(session(), access, found))
 
     @expose("/pick", methods=["POST"])

@@ -3,7 +3,8 @@
 - `run_backup(app)`: one backup run of the app's database into every destination (what `jxc backup`,
   the backups page's "run now" and a schedule call; the job kind `backup` runs it in the background);
 - `restore(app, path)`: check, back up the current data, restore beside it in maintenance mode, switch;
-- `settings_of(app)`, `list_backups(app)`, `last_runs(app)`: for the page.
+- `settings_of(app)`, `list_backups(app)`, `listed(backups)`, `last_runs(app)`: for the page (`listed` for `jxc backup
+  list` too).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 from app.backups.archive import BackupFile, RunResult, list_folder, make_backup
 from app.backups.restore import BackupError, RestoreResult, restore_backup
 from app.backups.settings import BackupSettings, backup_settings
+from app.clock import business_zone
+from app.i18n import t
 
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["BackupError", "last_runs", "list_backups", "restore", "run_backup", "settings_of"]
+__all__ = ["BackupError", "last_runs", "list_backups", "listed", "restore", "run_backup", "settings_of"]
 
 log = logging.getLogger(__name__)
 STATUS = "backup_status.json"
@@ -98,3 +101,36 @@ def restore(app: Flask, path: Path | str) -> RestoreResult:
 def list_backups(app: Flask) -> list[BackupFile]:
     """The backups in the first destination, newest first."""
     return list_folder(settings_of(app).directory)
+
+
+REASONS = ("manual", "scheduled", "before_restore")
+
+
+def listed(backups: list[BackupFile]) -> list[dict[str, Any]]:
+    """The backups as the page and `jxc backup list` show them (in the current language): file, time in the business's
+    time zone, status, size, kind (手动 / 定时 / 恢复前自动备份), rows and tables."""
+    zone = business_zone()
+    return [
+        {
+            "name": b.name,
+            "created": f"{b.created.astimezone(zone):%Y-%m-%d %H:%M:%S}",  # the server's zone was UTC
+            "status": b.status,
+            "status_label": t(f"backup.status.{b.status}"),
+            "size": size_text(b.path.stat().st_size),
+            "reason": t(f"backup.reason.{b.info['reason']}")
+            if b.info.get("reason") in REASONS
+            else b.info.get("reason", ""),
+            "rows": b.info.get("rows", ""),
+            "tables": b.info.get("tables", ""),
+        }
+        for b in backups
+    ]
+
+
+def size_text(size: float) -> str:
+    """A file's size to be read: 512 B, 3.4 KB, 1.2 GB."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from app.backups import databases
 from app.backups.crypto import BackupFileError, EncryptingWriter, PlainReader, decrypt, key_id
 from app.backups.settings import BackupSettings
+from app.i18n import join_list, t
 
 SUFFIX = ".jxcbak"
 SIDECAR = ".json"
@@ -354,10 +355,13 @@ def make_backup(settings: BackupSettings, url: str, reason: str = "manual", rete
 
 
 def summary(result: RunResult) -> str:
-    """One line per destination, for the command line and the job log."""
+    """One line per destination, for the command line and the job log (in the current language)."""
     info = result.manifest
-    lines = [f"{result.name}: {info['tables']} tables, {info['rows']} rows, {info['size']} bytes"]
-    lines += [f"  {where}: {outcome}" for where, outcome in result.copies.items()]
+    lines = [t("backup.summary", name=result.name, tables=info["tables"], rows=info["rows"], size=info["size"])]
+    lines += [
+        t("backup.summary_copy", where=where, outcome=t("backup.copy_ok") if outcome == "ok" else outcome)
+        for where, outcome in result.copies.items()
+    ]
     if result.removed:
-        lines.append(f"  retention removed: {', '.join(sorted(set(result.removed)))}")
+        lines.append(t("backup.summary_removed", names=join_list(sorted(set(result.removed)))))
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.documents.base import open_qty, price_in_unit
 from app.documents.payment import OPENING
 from app.errors import CellError, ValidationFailed
-from app.i18n import label, t
+from app.i18n import join_list, label, t
 from app.ledger.compute import CENT, ZERO, gross
 from app.meta.status import Status
 from app.services.access.rights import Access
@@ -193,10 +193,26 @@ def _readable(session: Session, access: Access, model_key: str, ids: set[int]) -
 
 
 def open_lines(
-    session: Session, access: Access, target: str, source_ids: list[int] | None = None, partner_id: int | None = None
+    session: Session,
+    access: Access,
+    target: str,
+    source_ids: list[int] | None = None,
+    partner_id: int | None = None,
+    editing: int | None = None,
 ) -> list[dict[str, Any]]:
     """The open lines of submitted source documents of `target` the user may read (选单): of the sources
-    `source_ids`, or of every source of the partner; each with what is still open (base units)."""
+    `source_ids`, or of every source of the partner; each with what is still open (base units) less what
+    unsubmitted `target` documents hold (`_beside_open_drafts`, as 下推 counts it; `editing`: the draft being edited,
+    which does not count against itself). Lines left with nothing are not listed."""
+    found = _source_open_lines(session, access, target, source_ids, partner_id)
+    return _beside_open_drafts(session, access, target, found, editing)[1]
+
+
+def _source_open_lines(
+    session: Session, access: Access, target: str, source_ids: list[int] | None = None, partner_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The open lines of submitted source documents of `target` the user may read, each with what its source has
+    open (its quantity less what submitted follow-ons filled and what was closed)."""
     registry = access.registry
     source_model, done_field = source_of(registry, target)
     if source_model is None or not access.can(source_model, "read"):
@@ -266,7 +282,7 @@ def push(
         row = _money_draft(session, access, MONEY_FLOWS[(source_model, target)], source, header or {})
         session.commit()
         return Pushed(row, True, t("draft_made", number=row.number))
-    picked = open_lines(session, access, target, [pk])
+    picked = _source_open_lines(session, access, target, [pk])
     drafts, rest = _beside_open_drafts(session, access, target, picked)
     if not drafts:
         row = make_draft(session, access, target, picked, header)
@@ -292,12 +308,12 @@ class Pushed(NamedTuple):
 
 
 def _beside_open_drafts(
-    session: Session, access: Access, target: str, picked: list[dict[str, Any]]
+    session: Session, access: Access, target: str, picked: list[dict[str, Any]], editing: int | None = None
 ) -> tuple[list[Any], list[dict[str, Any]]]:
     """The unsubmitted `target` documents (草稿, 待审批) the user may read that hold lines linked to these open
     source lines, oldest first, and the open lines less what those documents hold (lines left with nothing
     dropped): 下推 twice makes no second draft of the same quantity (it would be refused at submit as beyond
-    what is open)."""
+    what is open), and 选单 lists and takes only the rest too. `editing`: a draft left out (the one being edited)."""
     if not picked:
         return [], picked
     registry = access.registry
@@ -311,6 +327,8 @@ def _beside_open_drafts(
             line_cls.source_line_id.in_([p["line"].id for p in picked]),
         )
     )
+    if editing is not None:
+        stmt = stmt.where(cls.id != editing)
     found = session.execute(stmt).all()
     drafts = _readable(session, access, target, {parent for parent, _, _ in found})
     held: dict[int, Decimal] = {}
@@ -347,11 +365,21 @@ def pick(
     line_cls = access.registry.cls(f"{source_model}_line")
     parents = sorted(set(session.scalars(select(line_cls.parent_id).where(line_cls.id.in_(line_ids)))))
     wanted = set(line_ids)
-    picked = [p for p in open_lines(session, access, target, parents) if p["line"].id in wanted]
-    missing = wanted - {p["line"].id for p in picked}
+    found = [p for p in _source_open_lines(session, access, target, parents) if p["line"].id in wanted]
+    missing = wanted - {p["line"].id for p in found}
     if missing:
         raise ValidationFailed(
             [CellError("source_line_ids", t("source_line_missing", id=", ".join(map(str, sorted(missing)))))]
+        )
+    drafts, picked = _beside_open_drafts(session, access, target, found)  # what the list offered: the rest only
+    held = [p for p in found if p["line"].id not in {q["line"].id for q in picked}]
+    if held:
+        registry = access.registry
+        lines = join_list(t("pick_line_ref", number=p["source"].number, line=p["line"].line_no) for p in held)
+        numbers = join_list(d.number for d in drafts)
+        target_label = label(registry.model(target).label, target)
+        raise ValidationFailed(
+            [CellError("source_line_ids", t("pick_held_by_drafts", lines=lines, target=target_label, numbers=numbers))]
         )
     return make_draft(session, access, target, picked, header)
 

@@ -11,11 +11,10 @@ from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from werkzeug.security import check_password_hash
 
-from app.backups import last_runs, list_backups, settings_of
+from app.backups import last_runs, list_backups, listed, settings_of
 from app.backups.archive import SUFFIX, list_folder
 from app.backups.maintenance import maintenance
 from app.backups.settings import KeyProblem
-from app.clock import business_zone
 from app.errors import ServiceError
 from app.i18n import t
 from app.jobs import submit
@@ -25,14 +24,6 @@ from app.web.context import current_access, session
 def _admin_only() -> None:
     if not current_access().is_admin:
         abort(404)
-
-
-def _size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return str(size)
 
 
 class BackupsView(BaseView):
@@ -59,21 +50,7 @@ class BackupsView(BaseView):
                 key_text = settings.key_file.read_text().strip()
             except KeyProblem as exc:
                 key_error = t(exc.reason, **exc.params)
-        backups = [
-            {
-                "name": b.name,
-                "created": f"{b.created.astimezone(business_zone()):%Y-%m-%d %H:%M:%S}",  # the server's zone was UTC
-                "status": b.status,
-                "status_label": t(f"backup.status.{b.status}"),
-                "size": _size(b.path.stat().st_size),
-                "reason": t(f"backup.reason.{b.info.get('reason', 'manual')}")
-                if b.info.get("reason") in ("manual", "scheduled", "before_restore")
-                else b.info.get("reason", ""),
-                "rows": b.info.get("rows", ""),
-                "tables": b.info.get("tables", ""),
-            }
-            for b in list_backups(current_app)
-        ]
+        backups = listed(list_backups(current_app))
         mirrors = [
             {"path": str(folder), "good": len([b for b in list_folder(folder) if b.status == "good"])}
             for folder in settings.mirrors

@@ -320,6 +320,7 @@ class PostingService:
         behaviour = self.registry.behaviour(model.key, self)
         stock = self._stock_writer()
         behaviour.prepare_post(doc)
+        self._check_required(model, doc)
         self.session.flush()  # what it changed is written before the lines are read anew
         whole = behaviour.line_chunk is None
         errors: list[CellError] = []
@@ -369,6 +370,17 @@ class PostingService:
         self._done(doc)
         self.message = behaviour.posted_text(doc) or _posted_text(directions)
         return doc
+
+    def _check_required(self, model: ModelSpec, doc: Any) -> None:
+        """A required header field left empty (a row written around the write path: an older database, a direct
+        insert) is refused naming it, before anything posts: it reached posting and answered 500."""
+        errors = [
+            CellError(spec.name, t("required_to_submit", field=label(spec.label, spec.name)))
+            for spec in model.required_fields
+            if not spec.system and not spec.compute and getattr(doc, spec.column, None) is None
+        ]
+        if errors:
+            raise ValidationFailed(errors)
 
     def _line_chunks(
         self, model: ModelSpec, doc: Any, size: int | None
