@@ -444,6 +444,8 @@ def test_a_schedule_names_its_recipients_without_an_address_before_any_run(app, 
         db.session.remove()
     by_mail = admin_api.put(f"/api/v1/schedules/{item['id']}", json=digest).get_json()
     assert (by_mail["warnings"], by_mail["result"]["no_address"]) == ([warning], [name])
+
+
 def test_a_recipient_who_may_not_read_the_report_is_named_and_the_others_still_get_theirs(
     app, admin_api, smtp, monkeypatch
 ):
