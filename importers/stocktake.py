@@ -411,8 +411,11 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
         stock = stocks.get(slot)
         now = Decimal(stock.qty) if stock is not None else Decimal(0)
         # posted: the stock once it posted less what it posted is what the book came to meanwhile
-        after = (now + diff if diff is not None else None) if draft else at_posting[slot]
-        moved = now - book if draft else after - (diff or Decimal(0)) - book
+        if draft:
+            after, moved = (now + diff if diff is not None else None), now - book
+        else:
+            after = at_posting[slot]
+            moved = after - (diff or Decimal(0)) - book
         rows.append(
             {
                 "item_id": line.item_id,

@@ -341,7 +341,7 @@ def measure_problems(spec: FieldSpec) -> list[str]:
     if spec.is_fraction and measure != "rate":
         return ["a decimal bounded 0..1 is a share: measure: rate"]
     places = ftype.scale(spec)
-    if spec.type == "money" and spec.measure is None and not spec.compute and places > MoneyType.default_scale:
+    if spec.type == "money" and spec.measure is None and not spec.compute and (places or 0) > MoneyType.default_scale:
         return [f"money with {places} decimals: say whether it is a unit price (measure: price) or an amount"]
     return []
 

@@ -412,8 +412,9 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
     selects = {p.name for p in params if p.type == "select"}
     for slot in sorted({slot for text in (texts(data.get("help")) or {}).values() for slot in HELP_SLOT.findall(text)}):
         if slot not in selects:  # the reader would read "{slot}"
-            problem = f"help: '{{{slot}}}' names no select parameter"
-            out.add(f"{rel}:{line_of(data, 'help')}", problem, hint(slot, selects))
+            out.add(
+                f"{rel}:{line_of(data, 'help')}", f"help: '{{{slot}}}' names no select parameter", hint(slot, selects)
+            )
     job = None
     if data.get("job") is not None:
         raw_job = data["job"]
