@@ -369,8 +369,9 @@ def _read_percents(spec: FieldSpec, name: str, in_percent: bool, payloads: list[
 
 def _read_shares(name: str, payloads: list[tuple[int, dict[str, Any]]]) -> None:
     """A rate kept in percent (税率(%)) under a header without its (%) (税率, a clerk's own workbook): by the plain
-    header's rule a number above 1 is the percent typed (13 is 13 %) and one from 0 to 1 the share Excel keeps for
-    a percent cell (13% typed there is the cell 0.13), so 0.13 is 13 % too (docs/imports.md "Percents")."""
+    header's rule a number from 1 up is the percent typed (13 is 13 %, 1 is 1 %) and one between 0 and 1 the share
+    Excel keeps for a percent cell (13% typed there is the cell 0.13), so 0.13 is 13 % too (docs/imports.md
+    "Percents")."""
     for _, payload in payloads:
         value = payload.get(name)
         if value is None or isinstance(value, bool) or _above_one(value):
@@ -379,7 +380,7 @@ def _read_shares(name: str, payloads: list[tuple[int, dict[str, Any]]]) -> None:
             number = Decimal(str(value))
         except InvalidOperation:
             continue  # 13% and the like: the field's parser reads them
-        if 0 < number <= 1:
+        if 0 < number < 1:  # 1 is 1 % (the small-scale taxpayer's rate), not a percent cell's 100 %
             payload[name] = format((number * 100).normalize(), "f")
 
 

@@ -168,12 +168,12 @@ def test_exported_shares_edited_and_imported_back_are_exact(app, admin_api):
 def test_a_header_without_the_labels_unit_names_the_field_and_reads_its_numbers_as_the_label_says(app, admin_api):
     """A clerk's own workbook heads 税率(%) as 税率 (Tax rate, without its (%)): the column was unknown. A
     label's unit in brackets may be left out ((%), （天）...; docs/imports.md "Matching columns"); under 税率 a
-    number above 1 is the percent typed (13 is 13 %) and one from 0 to 1 the share Excel keeps for a percent cell
-    (13% typed there is 0.13), the plain header's rule; under 税率(%) every number is as typed."""
+    number from 1 up is the percent typed (13 is 13 %, 1 is 1 %) and one between 0 and 1 the share Excel keeps for a
+    percent cell (13% typed there is 0.13); under 税率(%) every number is as typed."""
     from importers.matcher import match_columns, unitless_names
 
-    plain = _order_with_discounts("税率", [13, "13%", 0.13, "9", 6, 0], percent_cells=(2,))
-    assert _imported_discounts(app, plain, TAX) == ["13", "13", "13", "9", "6", "0"]
+    plain = _order_with_discounts("税率", [13, "13%", 0.13, "9", 6, 0, 1], percent_cells=(2,))
+    assert _imported_discounts(app, plain, TAX) == ["13", "13", "13", "9", "6", "0", "1"]  # 1 is 1 %, not 100 %
     english = _order_with_discounts("Tax rate", [13, 0.09], percent_cells=(1,))
     assert _imported_discounts(app, english, TAX) == ["13", "9"]
     labelled = _order_with_discounts("税率(%)", [13, "13%", 0.5])
