@@ -504,7 +504,7 @@ def test_picking_lists_and_takes_only_what_no_unsubmitted_follow_on_holds(admin_
     refused = admin_api.post("/api/v1/purchase_receipt/pick", json={"source_line_ids": ids})
     assert refused.status_code == 422, refused.get_json()
     assert refused.get_json()["errors"][0]["message"] == (
-        f"{order['number']} 第 2 行 的未完成数量已全部在未审核的 采购入库单 {first['number']} 中："
+        f"{order['number']} 第 2 行的未完成数量已全部在未审核的 采购入库单 {first['number']} 中："
         "请打开并审核它，或先减少它的数量再选单"
     )
     picked = admin_api.post("/api/v1/purchase_receipt/pick", json={"source_line_ids": ids[:1]})
