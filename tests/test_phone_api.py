@@ -327,3 +327,15 @@ def look_stock(api: Any, sku: str, warehouse: str) -> list[str]:
     response = api.get("/api/v1/phone/stock", query_string={"q": sku, "warehouse": warehouse})
     assert response.status_code == 200, response.get_json()
     return [s["warehouse"]["key"] for i in response.get_json()["items"] if i["sku"] == sku for s in i["stock"]]
+
+
+def test_the_home_page_offers_approvals_only_to_who_can_approve(app, admin_api, login_as):
+    """A keeper was shown 待审批 though no level of approvals.yaml names their role (nothing can ever wait for
+    them): now the tile is shown to the roles a level names (a manager, finance) and to an administrator only."""
+    tiles = {
+        role: re.findall(r'id="ph-tile-(\w+)"', login_as(role).get("/phone/").get_data(as_text=True))
+        for role in ("warehouse", "salesperson", "manager", "finance", "admin")
+    }
+    assert "inbox" not in tiles["warehouse"] and "count" in tiles["warehouse"]
+    assert "inbox" not in tiles["salesperson"] and "order" in tiles["salesperson"]
+    assert all("inbox" in tiles[role] for role in ("manager", "finance", "admin"))

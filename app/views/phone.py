@@ -25,7 +25,7 @@ from app.meta.reports import PRESETS
 from app.meta.status import Status
 from app.services.phone.labels import LABEL_SIZES, label_sheet
 from app.services.phone.stock_lookup import stock_lookup, stock_warehouses, warehouse_id, work_warehouses
-from app.services.posting.inbox import waiting_for
+from app.services.posting.inbox import approves_anything, waiting_for
 from app.services.records.query import base_select, get_row, search_condition
 from app.services.records.serialize import rows_to_json
 from app.web.context import current_access, session
@@ -86,15 +86,16 @@ class PhoneView(BaseView):
     def index(self) -> Any:
         """The phone's home: a tile for each thing the reader may do."""
         access = current_access()
+        approves = approves_anything(access)
         tiles = [
-            ("inbox", "/phone/inbox", True),
+            ("inbox", "/phone/inbox", approves),
             ("stock", "/phone/stock", access.can("item", "read")),
             ("customers", "/phone/customers", access.can("partner", "read")),
             ("order", "/phone/sales_order/new", access.can("sales_order", "write")),
             ("count", "/phone/count/", access.can("stocktake", "write")),
             ("labels", "/phone/labels", access.can("item", "read")),
         ]
-        waiting = len(waiting_for(session(), access))
+        waiting = len(waiting_for(session(), access)) if approves else 0
         return self.render_template(
             "jxc/phone/home.html",
             tiles=[{"key": key, "href": href, "label": t(f"phone.tile.{key}")} for key, href, shown in tiles if shown],

@@ -16,6 +16,16 @@ from app.services.records.query import base_select
 from app.services.records.settings import policy
 
 
+def approves_anything(access: Access) -> bool:
+    """Can anything ever wait for the user's approval: an approval chain (approvals.yaml) of a document model they
+    may approve has a level of one of their roles (an admin approves any level)? A 待审批 tile or count is shown to
+    them only; nothing can wait for anyone else."""
+    return any(
+        access.can(key, "approve") and (access.is_admin or any(lv.role in access.role_names for lv in chain.levels))
+        for key, chain in access.registry.meta.approvals.items()
+    )
+
+
 def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
     """Pending documents the user may approve now, oldest first: their next level (by amount band and
     extra levels such as over budget) is one of the user's roles (an admin approves any level), in the
