@@ -237,6 +237,7 @@ def test_the_phone_pages_answer(app, admin_api, login_as):
         f"/phone/customer/{customer}",
         "/phone/sales_order/new",
         "/phone/count/",
+        "/phone/count/new",
         f"/phone/count/{take['id']}",
         "/phone/labels",
     ):
@@ -298,16 +299,7 @@ def test_the_count_and_order_pages_offer_only_the_warehouses_the_reader_works_in
     warehouses their row scope on stocktakes gives them (WH01 and a new one, not WH02), and asking for another
     is said to be so (403, the stock lookup's words), not a list of nothing; a salesperson's orders say nothing
     of warehouses, so the order page offers every one (and preselects the one asked for)."""
-    from app.extensions import db
-    from app.services.users.accounts import create_user
-    from tests.conftest import PASSWORD
-
-    code = unique("W")
-    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"新仓 {code}"}).status_code == 201
-    keeper = unique("x_keeper").lower()
-    with app.app_context(), writing():
-        create_user(keeper, "warehouse", PASSWORD, warehouses=["WH01", code])
-        db.session.remove()
+    keeper, code = keeper_of_a_new_warehouse(app, admin_api)
     mine, theirs = stocktake(admin_api, code), stocktake(admin_api, "WH02")
     client = login_as(keeper)
     offered = client.get("/phone/count/").get_data(as_text=True)
@@ -321,6 +313,21 @@ def test_the_count_and_order_pages_offer_only_the_warehouses_the_reader_works_in
     assert theirs["number"] in admin and mine["number"] not in admin
     order = login_as("salesperson").get("/phone/sales_order/new?warehouse=WH02").get_data(as_text=True)
     assert re.search(r'<option value="\d+" selected>WH02 ', order) and "WH01 " in order
+
+
+def keeper_of_a_new_warehouse(app: Any, admin_api: Any) -> tuple[str, str]:
+    """(username, warehouse code): a new warehouse keeper of WH01 and of a new warehouse."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+    from tests.conftest import PASSWORD
+
+    code = unique("W")
+    assert admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"新仓 {code}"}).status_code == 201
+    keeper = unique("x_keeper").lower()
+    with app.app_context(), writing():
+        create_user(keeper, "warehouse", PASSWORD, warehouses=["WH01", code])
+        db.session.remove()
+    return keeper, code
 
 
 def look_stock(api: Any, sku: str, warehouse: str) -> list[str]:
@@ -339,3 +346,51 @@ def test_the_home_page_offers_approvals_only_to_who_can_approve(app, admin_api, 
     assert "inbox" not in tiles["warehouse"] and "count" in tiles["warehouse"]
     assert "inbox" not in tiles["salesperson"] and "order" in tiles["salesperson"]
     assert all("inbox" in tiles[role] for role in ("manager", "finance", "admin"))
+
+
+def test_a_keeper_starts_a_stocktake_on_the_phone_in_their_own_warehouses(app, admin_api, api_as, login_as):
+    """新建盘点单 on the phone opened the desk's form: now a phone page asks the warehouse (the keeper's own only),
+    the category and the scope, and the stocktake's API makes it as the desk's form does, its book snapshot as
+    it is saved; a warehouse outside theirs is refused there and on the page."""
+    keeper, code = keeper_of_a_new_warehouse(app, admin_api)
+    client = login_as(keeper)
+    listed = client.get(f"/phone/count/?warehouse={code}").get_data(as_text=True)
+    assert f'href="/phone/count/new?warehouse={code}"' in listed and "/m/stocktake/new" not in listed
+    page = client.get(f"/phone/count/new?warehouse={code}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    form = html.split('id="ph-new-count"')[1].split("</form>")[0]
+    warehouses = re.findall(
+        r'<option value="(\d+)"( selected)?>(\S+) ', form.split('data-field="warehouse"')[1].split("</select>")[0]
+    )
+    assert sorted(w[2] for w in warehouses) == sorted(["WH01", code])  # not WH02
+    assert [w[2] for w in warehouses if w[1]] == [code]  # the one asked for
+    assert 'data-field="category"' in form and 'data-field="scope"' in form and "全仓盘点" in form
+    assert "<table" not in html and "count_new.js" in html
+    refused = client.get("/phone/count/new?warehouse=WH02")
+    assert refused.status_code == 403 and "WH02 不在您负责的仓库内" in refused.get_data(as_text=True)
+
+    # what the page sends, to the stocktake's own API as the keeper: WH02 is refused by name of its field
+    api = Api(app, keeper)
+    outside = api.post("/api/v1/stocktake/", json={"warehouse": "WH02", "category": None, "lines": []})
+    assert outside.status_code == 422 and [e["field"] for e in outside.get_json()["errors"]] == ["warehouse"]
+    chosen = next(int(w[0]) for w in warehouses if w[2] == code)
+    made = api.post("/api/v1/stocktake/", json={"warehouse": chosen, "category": None, "scope": "whole", "lines": []})
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()["result"]
+    assert body["warehouse"]["key"] == code and body["scope"] == "whole" and body["status"] == "draft"
+    assert body["snapshot_at"] and body["created_by"]["key"] == keeper  # counting starts now: the book is kept
+    counting = client.get(f"/phone/count/{made.get_json()['id']}")
+    assert counting.status_code == 200 and body["number"] in counting.get_data(as_text=True)
+
+    # a keeper with no warehouse yet is told why nothing can start, not offered an empty choice
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+    from tests.conftest import PASSWORD
+
+    idle = unique("x_keeper").lower()
+    with app.app_context(), writing():
+        create_user(idle, "warehouse", PASSWORD, warehouses=[])
+        db.session.remove()
+    html = login_as(idle).get("/phone/count/new").get_data(as_text=True)
+    assert "没有可选的盘点仓库，请联系管理员" in html and re.search(r'id="ph-start" disabled', html)

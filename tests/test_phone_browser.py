@@ -7,16 +7,18 @@ test-artifacts/phone-*.png.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from in_browser import PHONE, Console, demo_server, headless_chromium, signed_in
+from in_browser import PHONE, Console, demo_server, headless_chromium, make_user, signed_in
 from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+PASSWORD = "keeper-pass-1"
 WATER = "6901001000010"  # SP0001's barcode in the demo data
 TEA = "6901001000058"  # SP0005's
 
@@ -274,4 +276,70 @@ def test_a_customers_statement_keeps_each_figure_on_one_line(server: Any, chromi
     assert broken == []
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     console.check()
+    context.close()
+
+
+def assign_warehouses(chromium: Any, server: Any, username: str, codes: tuple[str, ...]) -> None:
+    """The administrator ticks the user's warehouses on /admin/user-warehouses/ and saves."""
+    context, page, console = signed_in(chromium, server.url)
+    page.goto(server.url + "/admin/user-warehouses/")
+    form = page.locator("form", has=page.locator(f"#save-{username}"))
+    for box in form.locator("input[name=warehouse]").all():
+        box.set_checked(box.get_attribute("value") in codes)
+    form.locator(f"#save-{username}").click()
+    page.wait_for_load_state()
+    console.check()
+    context.close()
+
+
+def test_a_keeper_starts_a_stocktake_on_the_phone(server: Any, chromium: Any) -> None:
+    """A keeper's phone: no 待审批 tile (no approval level names their role); 新建盘点单 opened the desk's form
+    (its lines table scrolled sideways at 390 px) and now opens a phone page that asks the warehouse (theirs
+    only), the category and the scope, makes the stocktake through its API and goes on to count it. A refusal
+    (the warehouse taken from them while the page was open) is said next to the field."""
+    api = HttpApi(server.url)
+    make_user(api, "phkeeper", "warehouse", PASSWORD, first_name="仓管小周")
+    assign_warehouses(chromium, server, "phkeeper", ("WH01", "WH02"))
+    context, page, console = phone_context(chromium, server, username="phkeeper", password=PASSWORD)
+    page.goto(server.url + "/phone/")
+    assert page.locator("#ph-tile-count").is_visible() and page.locator("#ph-tile-inbox").count() == 0
+    page.click("#ph-tile-count")
+    page.click("#ph-new-stocktake")
+    page.wait_for_url(server.url + "/phone/count/new")
+    options = page.locator("#ph-field-warehouse option").all_inner_texts()
+    assert [o.split()[0] for o in options] == ["WH01", "WH02"]
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+
+    assign_warehouses(chromium, server, "phkeeper", ("WH01",))  # WH02 is no longer theirs
+    page.select_option("#ph-field-warehouse", label=options[1])
+    page.click("#ph-start")
+    page.wait_for_selector("#ph-error-warehouse:not([hidden])")
+    assert page.inner_text("#ph-error-warehouse") == "超出您的数据范围"
+    assert page.url == server.url + "/phone/count/new" and page.is_hidden("#ph-msg")
+    page.select_option("#ph-field-warehouse", label=options[0])
+    assert page.is_hidden("#ph-error-warehouse")  # what was wrong is not said beside the new choice
+    page.select_option("#ph-field-category", label="C01 饮料")
+    page.select_option("#ph-field-scope", "whole")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "phone-count-new.png"), full_page=True)
+    page.click("#ph-start")
+    page.wait_for_url(re.compile(r".*/phone/count/\d+$"))
+    take_id = int(page.url.rsplit("/", 1)[1])
+    assert page.evaluate("document.activeElement.id") == "ph-scan"  # ready to count
+    status, take = api.get(f"/api/v1/stocktake/{take_id}")
+    assert status == 200, take
+    made = take["result"]
+    assert (made["warehouse"]["key"], made["category"]["key"], made["scope"]) == ("WH01", "C01", "whole")
+    assert made["snapshot_at"] and made["created_by"]["key"] == "phkeeper" and made["status"] == "draft"
+    page.keyboard.type(WATER)
+    page.keyboard.press("Enter")
+    page.click("#ph-send")
+    page.wait_for_selector("#ph-msg.ph-ok")
+    assert counted(api, take_id) == {"SP0001": Decimal(1)}
+    page.goto(server.url + "/phone/count/new?warehouse=WH02")  # asked for by its code: not theirs, said so
+    assert "WH02 不在您负责的仓库内" in page.inner_text("main")
+    assert [o.split()[0] for o in page.locator("#ph-field-warehouse option").all_inner_texts()] == ["WH01"]
+    console.check(
+        expected_failures=(f"422 {server.url}/api/v1/stocktake/", f"403 {server.url}/phone/count/new?warehouse=WH02")
+    )
     context.close()

@@ -32,6 +32,8 @@ from app.web.context import current_access, session
 from reports.runner import as_json, run_report
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "jxc" / "phone"
+# what a stocktake asks before counting starts: where, which items, and what an item not counted means
+STOCKTAKE_START = ("warehouse", "category", "scope")
 
 
 def signed_in_page(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,6 +76,32 @@ def _asked_warehouse(model_key: str) -> tuple[int | None, str]:
     except Forbidden as exc:
         session().rollback()
         return None, exc.message
+
+
+def _start_field(access: Any, spec: Any, chosen: int | None) -> dict[str, Any]:
+    """A field of a new stocktake as the phone offers it: a warehouse among those the reader works in on
+    stocktakes, another link's rows the reader may read, a select's options; one that may stay empty offers
+    全部 first (a blank category counts every item)."""
+    if spec.to == "warehouse":
+        choices = [(w["id"], f"{w['code']} {w['name']}") for w in _warehouses("stocktake")]
+    elif spec.type == "link":
+        target, cls = registry().model(spec.to), registry().cls(spec.to)
+        key = getattr(cls, target.business_key)
+        rows = session().execute(base_select(access, target).order_by(key).limit(1000)).scalars()
+        choices = [
+            (row.id, f"{getattr(row, target.business_key)} {getattr(row, target.display or 'id')}") for row in rows
+        ]
+    else:
+        choices = [(option.value, label(option.label, option.value)) for option in spec.options]
+    return {
+        "name": spec.name,
+        "label": label(spec.label, spec.name),
+        "help": label(spec.help),
+        "required": spec.required,
+        "link": spec.type == "link",
+        "choices": choices,
+        "value": chosen if spec.to == "warehouse" and chosen is not None else spec.default,
+    }
 
 
 class PhoneView(BaseView):
@@ -268,6 +296,26 @@ class PhoneView(BaseView):
             error=refused,
             config=_config(),
         )
+        return page, 403 if refused else 200
+
+    @expose("/count/new")
+    @signed_in_page
+    def new_count(self) -> Any:
+        """A new stocktake, phone-first: only what it needs to start (the warehouse, among the reader's own; the
+        category and scope), created through the stocktake's API (its book is snapshot as it is saved), then
+        counted on its counting page."""
+        access = current_access()
+        access.require("stocktake", "write")
+        model = registry().model("stocktake")
+        chosen, refused = _asked_warehouse("stocktake")
+        fields = [
+            _start_field(access, spec, chosen)
+            for name in STOCKTAKE_START
+            if (spec := model.field(name)) is not None
+            and access.can_write(model, spec)
+            and (spec.to is None or access.can(spec.to, "read"))  # a link offers rows the reader may read
+        ]
+        page = self.render_template("jxc/phone/count_new.html", fields=fields, error=refused, config=_config())
         return page, 403 if refused else 200
 
     @expose("/count/<int:pk>")

@@ -6,13 +6,14 @@
 // in and another user's copies are dropped first.
 (function () {
   'use strict';
-  var VERSION = 'jxc-phone-v3';
+  var VERSION = 'jxc-phone-v4';
   var STATIC_CACHE = VERSION + '-static';
   var PAGES_CACHE = VERSION + '-pages';
   var SHELL = [
     '/static/jxc/phone/phone.css',
     '/static/jxc/phone/app.js',
     '/static/jxc/phone/count.js',
+    '/static/jxc/phone/count_new.js',
     '/static/jxc/phone/order.js',
     '/static/jxc/phone/inbox.js',
     '/static/jxc/phone/stock.js',
