@@ -24,7 +24,7 @@ from app.meta.status import Status
 from app.meta.types import format_decimal
 from app.services.access.rights import Access
 from app.services.money.reorder import counts
-from app.services.posting.inbox import waiting_for
+from app.services.posting.inbox import approves_anything, waiting_for
 from reports.params import Period, month_start, preset
 from reports.runner import Result, run_with
 from reports.views import overdue_customers
@@ -202,8 +202,9 @@ def dashboard(
         tiles["overdue"] = {"customers": len(overdue), "amount": _money(total)}
     except ServiceError:
         pass
-    waiting = waiting_for(session, access) if waiting is None else waiting
-    tiles["approvals"] = [{key: w[key] for key in ("model", "id", "number", "level", "levels")} for w in waiting]
+    if approves_anything(access):  # nothing can ever wait for anyone else: no tile
+        waiting = waiting_for(session, access) if waiting is None else waiting
+        tiles["approvals"] = [{key: w[key] for key in ("model", "id", "number", "level", "levels")} for w in waiting]
     tiles["first_steps"] = first_steps(access) if is_empty_business(session, access) else []
     return tiles
 

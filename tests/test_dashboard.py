@@ -55,6 +55,9 @@ def test_tiles_are_the_reports_totals_and_follow_the_reader(app, api_as):
     assert "profit_mtd" not in salesperson and "stock_value" not in salesperson  # cost is hidden from them
     keeper = tiles(app, "u_warehouse", today)
     assert "sales_mtd" not in keeper and "stock_value" not in keeper
+    # 待审批 only to who approves something (approvals.yaml names no keeper's or salesperson's level)
+    assert "approvals" not in keeper and "approvals" not in salesperson
+    assert "approvals" in tiles(app, "u_finance", today)
 
 
 def test_money_tiles_are_to_the_cent_though_stock_values_keep_four_places(app, api_as):
@@ -117,7 +120,8 @@ def test_home_page_shows_the_tiles_the_reader_may_see(login_as):
     manager = login_as("manager").get("/").get_data(as_text=True)
     assert 'id="tile-approvals"' in manager and 'id="tile-stock_value"' in manager
     salesperson = login_as("salesperson").get("/").get_data(as_text=True)
-    assert 'id="tile-stock_value"' not in salesperson and 'id="tile-approvals"' in salesperson
+    # no 待审批 tile: no level of approvals.yaml is a salesperson's, nothing can wait for them
+    assert 'id="tile-stock_value"' not in salesperson and 'id="tile-approvals"' not in salesperson
 
 
 def test_home_page_greets_the_reader_by_their_name(app, login_as):
