@@ -412,6 +412,38 @@ def test_a_discount_is_typed_as_a_percent_and_figured_live_as_saved(server, api,
     console.check()
 
 
+def test_an_items_answer_arriving_late_leaves_the_focus_where_the_user_moved_it(server, api, desktop):
+    """An item typed and Enter asks the server for its unit, price and tax; the clerk clicks into 单价 before the
+    answer is back: when it comes, the focus stays in 单价 (it jumped to 数量 or the next row's item, and what the
+    clerk typed next landed there)."""
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:  # the item's answer held back until the clerk has moved on
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/line_defaults*", hold_the_first)
+    order_of_a_new_item(page, server, api, "LATE")
+    page.click("#l-0-price")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "no line_defaults request was made"
+    held[0].continue_()
+    expect(page.locator("#l-0-tax_rate")).to_have_value("13")  # the answer applied
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.activeElement.id") == "l-0-price"
+    page.keyboard.type("100")
+    page.fill("#l-0-qty", "2")
+    expect(page.locator("#l-0-amount")).to_have_value("200.00")
+    console.check()
+
+
 def test_a_case_barcode_gives_the_item_in_boxes_priced_per_box(server, api, desktop):
     from playwright.sync_api import expect
 

@@ -221,7 +221,11 @@
     var rowList = rows();
     var below = rowList[rowList.indexOf(row) + 1] || addRow();
     if (field === 'item') {
+      var from = event.target;
       fillDefaults(row).then(function () {
+        // the user moved on while the answer travelled (clicked into 单价 and typed): their focus stays, or
+        // what they type next would land in the next row's item
+        if (document.activeElement !== from) { return; }
         var qty = cell(row, 'qty') || cell(row, 'counted_qty');
         if (qty && !qty.value) { qty.focus(); } else { (cell(below, 'item') || inputs(below)[0]).focus(); }
       });
