@@ -374,7 +374,7 @@ def _read_shares(name: str, payloads: list[tuple[int, dict[str, Any]]]) -> None:
     "Percents")."""
     for _, payload in payloads:
         value = payload.get(name)
-        if value is None or isinstance(value, bool) or _above_one(value):
+        if value is None or isinstance(value, bool):
             continue
         try:
             number = Decimal(str(value))
