@@ -176,9 +176,9 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
     if len(rows) < size and (rows or page == 1):
         count, exact = offset + len(rows), True  # the last page: the total is known without counting
     elif not rows:  # past an estimated end: count once, the pager corrects itself
-        count, exact = count_all(session, plan.filtered), True
+        count, exact = count_all(session, plan.counts), True
     else:
-        count, exact = count_view(session, plan.filtered, counted=getattr(rows[0], COUNTED))
+        count, exact = count_view(session, plan.counts, counted=getattr(rows[0], COUNTED))
     return {
         "last_page": max((count + size - 1) // size, 1),
         "last_row": count,
@@ -211,6 +211,11 @@ class PageStatements:
     def counted(self) -> Any:
         """Every column of the model's table and the view's count up to COUNT_EXACT_UP_TO + 1."""
         return self.every_column.add_columns(_capped_count(self.filtered, COUNT_EXACT_UP_TO).label(COUNTED))
+
+    @cached_property
+    def counts(self) -> ViewCounts:
+        """The view's count statements (`count_view`)."""
+        return ViewCounts(self.filtered)
 
     @cached_property
     def offset_page(self) -> Any:
@@ -315,28 +320,58 @@ def _cursor_usable(conn: Any, plan: PageStatements, cursor: int) -> bool:
     return found is not None and found[0] is not None
 
 
-def count_all(session: Session, stmt: Any) -> int:
-    """Exact number of rows of a SELECT."""
-    return session.connection().execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+class ViewCounts:
+    """The statements that count a view (its scoped, filtered SELECT): built when first used and kept with the
+    view's page statements, so a kept view's count reuses them (SQLAlchemy works out a statement's cache key
+    once per statement object: building the EXPLAIN afresh for every page was a fifth of a page's own Python)."""
+
+    def __init__(self, filtered: Any) -> None:
+        self.filtered = filtered.order_by(None)
+
+    @cached_property
+    def all(self) -> Any:
+        """Exact number of the view's rows."""
+        return select(func.count()).select_from(self.filtered.subquery())
+
+    @cached_property
+    def explain(self) -> Any:
+        """PostgreSQL's plan of the view (its estimate of the rows)."""
+        return ExplainJson(self.filtered)
+
+    @cached_property
+    def checked(self) -> Any:
+        """The view's rows counted up to COUNT_CHECK_UP_TO + 1."""
+        return select(_capped_count(self.filtered, COUNT_CHECK_UP_TO))
+
+    @cached_property
+    def capped(self) -> Any:
+        """The view's rows counted up to COUNT_EXACT_UP_TO + 1."""
+        return select(_capped_count(self.filtered, COUNT_EXACT_UP_TO))
 
 
-def count_view(session: Session, stmt: Any, counted: int | None = None) -> tuple[int, bool]:
+def count_all(session: Session, counts: ViewCounts) -> int:
+    """Exact number of rows of a view."""
+    return session.connection().execute(counts.all).scalar_one()
+
+
+def count_view(session: Session, counts: ViewCounts, counted: int | None = None) -> tuple[int, bool]:
     """(total, exact) of a view. Exact on SQLite and for views of up to COUNT_CHECK_UP_TO rows; above that
     PostgreSQL's planner estimate, so a page of a million rows never waits for a full count. `counted`: the
     view's count up to COUNT_EXACT_UP_TO + 1, read already (with a page's rows): exact at or below that cap,
     and then neither the plan nor a count is asked for."""
     if counted is not None and counted <= COUNT_EXACT_UP_TO:
         return counted, True
-    stmt = stmt.order_by(None)
     conn = session.connection()
     if conn.dialect.name != "postgresql":
-        return count_all(session, stmt), True
-    plan = conn.execute(ExplainJson(stmt)).scalar_one()
+        return count_all(session, counts), True
+    plan = conn.execute(counts.explain).scalar_one()
     estimate = int(plan[0]["Plan"]["Plan Rows"])
     if counted is not None and estimate > COUNT_CHECK_UP_TO:  # more than the cap, and no exact count is tried
         return max(estimate, COUNT_EXACT_UP_TO + 1), False
-    cap = COUNT_CHECK_UP_TO if estimate <= COUNT_CHECK_UP_TO else COUNT_EXACT_UP_TO
-    count = conn.execute(select(_capped_count(stmt, cap))).scalar_one()
+    cap, stmt = (
+        (COUNT_CHECK_UP_TO, counts.checked) if estimate <= COUNT_CHECK_UP_TO else (COUNT_EXACT_UP_TO, counts.capped)
+    )
+    count = conn.execute(stmt).scalar_one()
     return (count, True) if count <= cap else (max(estimate, cap + 1), False)
 
 
@@ -356,7 +391,7 @@ def row_ids(session: Session, access: Access, model: ModelSpec, args: Any) -> di
     cls = access.registry.cls(model.key)
     stmt = view.ordered(session, access, model).with_only_columns(cls.id, cls.version).limit(count).offset(start)
     rows = session.execute(stmt).all()
-    total, exact = count_view(session, view.select(session, access, model))
+    total, exact = count_view(session, ViewCounts(view.select(session, access, model)))
     return {"rows": [{"id": r.id, "version": r.version} for r in rows], "total": total, "total_exact": exact}
 
 
