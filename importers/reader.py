@@ -18,11 +18,14 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from app.i18n import t
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # what an upload may weigh
 MAX_UNPACKED_BYTES = 600 * 1024 * 1024  # what an xlsx may expand to
@@ -50,10 +53,47 @@ class Table:
     rows: list[list[Any]]
     row_numbers: list[int]
     notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
+    source: bytes = b""  # an xlsx's bytes, for its cells' formats (percent_rows); csv and xls keep none
 
     @property
     def width(self) -> int:
         return max((len(r) for r in self.rows), default=0)
+
+    def percent_rows(self, columns: Collection[int]) -> dict[int, set[int]]:
+        """{column: the sheet rows whose cell in it Excel formats as a percent}, for `columns` (0-based): such a cell
+        holds the share, 13% is the cell 0.13. Read only when asked, and from the sheet only when the workbook has a
+        percent format at all; a csv has no formats, and an xls's are not read (docs/imports.md "Percents")."""
+        found: dict[int, set[int]] = {col: set() for col in columns}
+        if not found or not self.source or not _has_percent_format(self.source):
+            return found
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(self.source), read_only=True, data_only=True)
+        try:
+            for row in book[self.sheet].iter_rows(min_col=min(found) + 1, max_col=max(found) + 1):
+                for cell in row:
+                    if is_percent_format(cell.number_format) and cell.column - 1 in found:
+                        found[cell.column - 1].add(cell.row)
+        finally:
+            book.close()
+        return found
+
+
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^]]*\]')  # a format's literal text, escaped signs and [colour] / [>=100]
+_PERCENT_STYLE = re.compile(rb'numFmtId="(?:9|10)"|formatCode="[^"]*%')  # Excel's built-in 0% and 0.00%, or its own
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether an Excel number format shows its number times 100 with a % (0%, 0.00%, #,##0.0%;[Red]-0.0%); a % in
+    quotes or escaped is only text."""
+    return bool(number_format) and "%" in _QUOTED.sub("", number_format or "")
+
+
+def _has_percent_format(data: bytes) -> bool:
+    """Whether the workbook's styles declare a percent format at all (most do not: the sheet is not read again)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = [n for n in archive.namelist() if n.startswith("xl/") and n.endswith("styles.xml")]
+        return any(_PERCENT_STYLE.search(archive.read(name)) for name in names)
 
 
 def sniff(data: bytes) -> str:
@@ -169,7 +209,9 @@ def _read_workbook(data: bytes, kind: str, wanted: str | None) -> Table:
     notes = []
     if len(visible) > 1 and wanted is None:
         notes.append(t("imports.first_sheet", sheet=name, count=len(visible)))
-    return _table(kind, name, rows, notes)
+    table = _table(kind, name, rows, notes)
+    table.source = data if kind == "xlsx" else b""
+    return table
 
 
 # -- csv ---------------------------------------------------------------------------------------------
