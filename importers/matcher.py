@@ -127,7 +127,8 @@ def match_columns(
     automatic match. `masked`: fields hidden from the user; a column naming one is in `Match.masked`.
     """
     every = {spec.name: spec for spec in [*masked, *fields]}  # for their labels
-    by_own, by_unitless = ({}, {})  # a header -> the fields it names: by their own names; by labels without unit
+    by_own: dict[str, set[str]] = {}  # a header -> the fields it names by their own key or labels
+    by_unitless: dict[str, set[str]] = {}  # ... by their labels without the unit
     for lookup, names_of in ((by_own, field_names), (by_unitless, unitless_names)):
         for spec in [*fields, *masked]:  # a field may come several times, under each of its names (stocktake's code)
             for name in names_of(spec):

@@ -254,8 +254,13 @@ def preview(
     mapping = prepared.match.mapping
     rows = []
     start = prepared.match.header_index + 1
-    for number, cells in zip(table.row_numbers[start:], table.rows[start:], strict=True):
+    data_rows = list(zip(table.row_numbers[start:], table.rows[start:], strict=True))
+    percents = percent_cells(table, fields, mapping, data_rows)  # shown as Excel shows them, and so sent back (13%)
+    for number, cells in data_rows:
         texts = [_text(fields.get(mapping.get(col, "")), value) for col, value in enumerate(cells)]
+        for col, numbers in percents.items():
+            if number in numbers:
+                texts[col] = percent_text(cells[col])
         rows.append({"row": number, "cells": texts})
     return {
         "model": model.key,
@@ -348,15 +353,30 @@ def parse_rows(
                 if value is not None:
                     payload[name] = value
         payloads.append((row_no, payload))
-    percents = {col: name for col, name in match.mapping.items() if fields[name].in_percent}
-    for col, rows in table.percent_rows(percents).items():
-        numbers = {row_no for row_no, cells in data_rows if row_no in rows and _is_number(cells, col)} if rows else rows
-        _read_percents(fields[percents[col]], col in match.percent, numbers, payloads, issue)
+    for col, rows in percent_cells(table, fields, match.mapping, data_rows).items():
+        _read_percents(fields[match.mapping[col]], col in match.percent, rows, payloads, issue)
     mapped = set(match.mapping.values())
     for name, spec in fields.items():
         if spec.type == "link" and name in mapped:
             resolver.preload(spec.to or "", {p[name] for _, p in payloads if isinstance(p.get(name), str)})
     return resolver, payloads
+
+
+def percent_cells(
+    table: Table, fields: dict[str, FieldSpec], mapping: dict[int, str], data_rows: list[tuple[int, list[Any]]]
+) -> dict[int, set[int]]:
+    """{column of a field read in percents: the sheet rows whose cell in it is a number Excel formats as a percent}
+    (the share it keeps: 13% is the cell 0.13)."""
+    found = table.percent_rows([col for col, name in mapping.items() if name in fields and fields[name].in_percent])
+    for col, rows in found.items():
+        if rows:
+            found[col] = {row_no for row_no, cells in data_rows if row_no in rows and _is_number(cells, col)}
+    return found
+
+
+def percent_text(number: Any) -> str:
+    """A percent cell's number as Excel shows it: 0.13 -> '13%', 0.005 -> '0.5%'."""
+    return _plain(Decimal(repr(number) if isinstance(number, float) else str(number)).scaleb(2)) + "%"
 
 
 def _is_number(cells: list[Any], col: int) -> bool:
@@ -384,7 +404,7 @@ def _read_percents(
         if number is None:
             continue
         if row_no in percent_cells:
-            payload[name] = _plain(number if spec.is_fraction else number.scaleb(2))
+            payload[name] = percent_text(number)  # the field's parser reads 13% as a share (0.13) or as 13
         elif says_percent or not 0 < number < 1:
             payload[name] = typed(spec, value)
         else:

@@ -54,6 +54,7 @@ class Table:
     row_numbers: list[int]
     notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
     source: bytes = b""  # an xlsx's bytes, for its cells' formats (percent_rows); csv and xls keep none
+    _percent_rows: dict[int, set[int]] = field(default_factory=dict, repr=False)  # percent_rows' answers so far
 
     @property
     def width(self) -> int:
@@ -63,9 +64,14 @@ class Table:
         """{column: the sheet rows whose cell in it Excel formats as a percent}, for `columns` (0-based): such a cell
         holds the share, 13% is the cell 0.13. Read only when asked, and from the sheet only when the workbook has a
         percent format at all; a csv has no formats, and an xls's are not read (docs/imports.md "Percents")."""
-        found: dict[int, set[int]] = {col: set() for col in columns}
-        if not found or not self.source or not _has_percent_format(self.source):
-            return found
+        known = self._percent_rows
+        found: dict[int, set[int]] = {col: set() for col in columns if col not in known}
+        if found and self.source and _has_percent_format(self.source):
+            self._read_percent_rows(found)
+        known.update(found)
+        return {col: set(known[col]) for col in columns}
+
+    def _read_percent_rows(self, found: dict[int, set[int]]) -> None:
         from openpyxl import load_workbook
 
         book = load_workbook(io.BytesIO(self.source), read_only=True, data_only=True)
@@ -76,7 +82,6 @@ class Table:
                         found[cell.column - 1].add(cell.row)
         finally:
             book.close()
-        return found
 
 
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^]]*\]')  # a format's literal text, escaped signs and [colour] / [>=100]

@@ -243,3 +243,47 @@ def test_a_cell_format_is_a_percent_when_excel_multiplies_by_100(number_format, 
     from importers.reader import is_percent_format
 
     assert is_percent_format(number_format) is percent
+
+
+def test_master_data_reads_percent_cells_alike_and_the_import_page_shows_them_as_excel_does(app, admin_api):
+    """Items (the master-data path) read 税率 as orders do. The import page shows a percent cell as Excel shows it
+    (13%, not 0.13) and sends its rows back as csv text: what it sends reads as the clerk saw it. The errors workbook
+    keeps the percent cell a percent cell: fixed and imported, it reads as the file did."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from importers.report import errors_workbook
+    from tests.conftest import unique
+    from tests.test_imports import run, stored
+
+    tag, header = unique("PCT"), ["商品编码", "商品名称", "基本单位", "税率"]
+    book = Workbook()
+    sheet = book.active
+    for row in (header, [f"{tag}-1", "甲", "PCS", 0.13], [f"{tag}-2", "乙", "PCS", 0.5]):
+        sheet.append(row)
+    sheet["D2"].number_format = "0%"
+    data = io.BytesIO()
+    book.save(data)
+    checked = admin_api.post(
+        "/api/v1/imports/preview",
+        data={"model": "item", "file": (io.BytesIO(data.getvalue()), "items.xlsx")},
+        content_type="multipart/form-data",
+    ).get_json()
+    assert [row["cells"][3] for row in checked["rows"]] == ["13%", "0.5"]
+    assert [(i["row"], i["column"], i["message"]) for i in checked["issues"]] == [
+        (3, "税率", "0.5 是 0.5% 还是 50%？请写成 0.5% 或 50%，或使用模板的「税率(%)」列")
+    ]
+    sent = [header] + [row["cells"][:3] + [row["cells"][3].replace("0.5", "0.5%")] for row in checked["rows"]]
+    sent_back = run(app, "item", "\r\n".join(",".join(row) for row in sent).encode(), dry_run=True)
+    assert sent_back.total == 2 and sent_back.issues == [] and sent_back.problems == []
+    refused = run(app, "item", data.getvalue())
+    report = load_workbook(io.BytesIO(errors_workbook(refused.table, refused.header_index, refused)))
+    fixed = report.active
+    assert (fixed["D2"].value, fixed["D2"].number_format, fixed["D3"].number_format) == (0.13, "0.00%", "General")
+    fixed["D3"] = "0.5%"
+    data = io.BytesIO()
+    report.save(data)
+    outcome = run(app, "item", data.getvalue())
+    assert outcome.applied, [i.line() for i in outcome.issues]
+    assert [stored(app, "item", "sku", f"{tag}-{n}")["tax_rate"] for n in (1, 2)] == ["13", "0.5"]

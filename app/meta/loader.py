@@ -341,14 +341,16 @@ def parse_field(
 
 
 def measure_problems(spec: FieldSpec) -> list[str]:
-    """What a field's numbers are must fit the field: a price is money, a share (0..1) a rate, and money at a unit
-    price's scale (above 2 places) says whether it is a price or an amount (the grid sums only amounts)."""
+    """What a field's numbers are must fit the field: a price is money, a share (0..1) or a percent a rate, and money
+    at a unit price's scale (above 2 places) says whether it is a price or an amount (the grid sums only amounts)."""
     ftype = FIELD_TYPES[spec.type]
     measure = ftype.measure_of(spec)
     if measure == "price" and spec.type != "money":
         return [f"measure 'price' is money per unit, not a {spec.type}"]
     if spec.is_fraction and measure != "rate":
         return ["a decimal bounded 0..1 is a share: measure: rate"]
+    if spec.in_percent and measure != "rate":
+        return ["a number whose unit is % is a rate: measure: rate"]
     places = ftype.scale(spec)
     if spec.type == "money" and spec.measure is None and not spec.compute and (places or 0) > MoneyType.default_scale:
         return [f"money with {places} decimals: say whether it is a unit price (measure: price) or an amount"]
