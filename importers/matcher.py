@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 REQUIRED_MARK = "*"
 _NOISE = re.compile(r"[\s*＊:：_\-()（）\[\]【】]+")
-_UNIT = re.compile(r"[(（]([^()（）]*)[)）]\s*$")  # a label's unit in brackets at its end: 税率(%), 单价（元）
+_UNIT = re.compile(r"[(（]([^()（）]*)[)）]\s*$")  # a label's last bracket: its unit (税率(%)) or not (金额（含税）)
 
 
 def normalise_header(text: Any) -> str:
@@ -56,11 +56,6 @@ def unitless_names(spec: FieldSpec) -> set[str]:
     units = {normalise_header(unit) for unit in spec.unit.values()}
     found = [m for text in spec.label.values() if text and (m := _UNIT.search(text))]
     return {normalise_header(m.string[: m.start()]) for m in found if normalise_header(m.group(1)) in units} - {""}
-
-
-def kept_in_percent(spec: FieldSpec) -> bool:
-    """A rate whose unit is % (税率(%): 13 is 13 %), not a share (折扣率 0.075)."""
-    return spec.in_percent and not spec.is_fraction
 
 
 def in_percent(spec: FieldSpec, header: str) -> bool:
