@@ -19,6 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
@@ -63,29 +64,20 @@ class Table:
     def percent_rows(self, columns: Collection[int]) -> dict[int, set[int]]:
         """{column: the sheet rows whose cell in it Excel formats as a percent}, for `columns` (0-based): such a cell
         holds the share, 13% is the cell 0.13. Read only when asked, and from the sheet only when the workbook has a
-        percent format at all; a csv has no formats, and an xls's are not read (docs/imports.md "Percents")."""
+        percent style at all; a csv has no formats, and an xls's are not read (docs/imports.md "Percents")."""
         known = self._percent_rows
         found: dict[int, set[int]] = {col: set() for col in columns if col not in known}
-        if found and self.source and _has_percent_format(self.source):
-            self._read_percent_rows(found)
+        if found and self.source:
+            _percent_cells(self.source, self.sheet, found)
         known.update(found)
         return {col: set(known[col]) for col in columns}
 
-    def _read_percent_rows(self, found: dict[int, set[int]]) -> None:
-        from openpyxl import load_workbook
-
-        book = load_workbook(io.BytesIO(self.source), read_only=True, data_only=True)
-        try:
-            for row in book[self.sheet].iter_rows(min_col=min(found) + 1, max_col=max(found) + 1):
-                for cell in row:
-                    if is_percent_format(cell.number_format) and cell.column - 1 in found:
-                        found[cell.column - 1].add(cell.row)
-        finally:
-            book.close()
-
 
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^]]*\]')  # a format's literal text, escaped signs and [colour] / [>=100]
-_PERCENT_STYLE = re.compile(rb'numFmtId="(?:9|10)"|formatCode="[^"]*%')  # Excel's built-in 0% and 0.00%, or its own
+_BUILTIN_PERCENTS = {"9": "0%", "10": "0.00%"}  # Excel's built-in number formats that are percents
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')  # a cell's place: G12
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
 def is_percent_format(number_format: str | None) -> bool:
@@ -94,11 +86,44 @@ def is_percent_format(number_format: str | None) -> bool:
     return bool(number_format) and "%" in _QUOTED.sub("", number_format or "")
 
 
-def _has_percent_format(data: bytes) -> bool:
-    """Whether the workbook's styles declare a percent format at all (most do not: the sheet is not read again)."""
+def _percent_cells(data: bytes, sheet: str, found: dict[int, set[int]]) -> None:
+    """Fill `found` {column: rows} with the cells of `sheet` whose style is a percent format: the styles' cell formats
+    (cellXfs) read first, the sheet's cell tags scanned only when one is a percent (a scan of the bytes, not a parse:
+    0.4 s for 20,000 rows of 10 columns, 30,000 cells of them percents, where openpyxl's cells took 14 s); a cell
+    without a style is never one. The zip was checked before (no DTD, sizes)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = [n for n in archive.namelist() if n.startswith("xl/") and n.endswith("styles.xml")]
-        return any(_PERCENT_STYLE.search(archive.read(name)) for name in names)
+        names = set(archive.namelist())
+        if "xl/styles.xml" not in names:
+            return
+        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+        formats = dict(_BUILTIN_PERCENTS)
+        formats.update({f.get("numFmtId", ""): f.get("formatCode", "") for f in styles.iter(f"{_MAIN}numFmt")})
+        cell_formats = styles.find(f"{_MAIN}cellXfs")
+        xfs = [] if cell_formats is None else cell_formats.findall(f"{_MAIN}xf")
+        percent = {
+            str(i).encode() for i, xf in enumerate(xfs) if is_percent_format(formats.get(xf.get("numFmtId", "")))
+        }
+        path = _sheet_path(archive, sheet) if percent else None
+        if path is None or path not in names:
+            return
+        xml = archive.read(path)
+    styled = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(?:' + b"|".join(percent) + rb')"[^>]*>')  # a percent cell's tag
+    for tag in styled.finditer(xml):
+        where = _CELL_REF.search(tag.group())
+        col = _column_number(where.group(1)) - 1 if where else -1
+        if col in found and where:
+            found[col].add(int(where.group(2)))
+
+
+def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member of the sheet named `sheet` (xl/worksheets/sheet1.xml), from the workbook and its relations."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    wanted = next((s.get(_RELATION) for s in book.iter(f"{_MAIN}sheet") if s.get("name") == sheet), None)
+    relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target", "") for r in relations if r.get("Id") == wanted), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
 def sniff(data: bytes) -> str:
