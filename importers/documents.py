@@ -138,7 +138,7 @@ def validate_documents(
     for refused in masked_issues(match, data_rows, label_of):
         outcome.issues.append(refused)
         prepared.bad_rows.add(refused.row)
-    resolver, parsed = parse_rows(session, access, fields, match, data_rows)
+    resolver, parsed = parse_rows(session, access, fields, match, table, data_rows, issue)
     groups: dict[str, Group] = {}
     for row_no, payload in parsed:
         for name, raw in payload.items():

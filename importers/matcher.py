@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.i18n import t
+from app.i18n import join_list, t
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 REQUIRED_MARK = "*"
 _NOISE = re.compile(r"[\s*＊:：_\-()（）\[\]【】]+")
-_UNIT = re.compile(r"[(（]([^()（）]*)[)）]\s*$")  # a label's unit in brackets at its end: 税率(%), 单价（元）
+_UNIT = re.compile(r"[(（]([^()（）]*)[)）]\s*$")  # a label's last bracket: its unit (税率(%)) or not (金额（含税）)
 
 
 def normalise_header(text: Any) -> str:
@@ -50,22 +50,18 @@ def field_names(spec: FieldSpec) -> set[str]:
 
 
 def unitless_names(spec: FieldSpec) -> set[str]:
-    """The labels of `spec` without the unit in brackets they end with (税率(%) -> 税率, 账期（天） -> 账期): a
-    clerk's own workbook heads the column so. Matched after every field's own names (a label of another field wins)."""
-    labels = [text for text in spec.label.values() if text and _UNIT.search(text)]
-    return {normalise_header(_UNIT.sub("", text)) for text in labels} - {""}
-
-
-def kept_in_percent(spec: FieldSpec) -> bool:
-    """A field whose label says its numbers are percents (税率(%): 13 is 13 %), not a share (折扣率 0.075)."""
-    units = [found.group(1) for text in spec.label.values() if text and (found := _UNIT.search(text))]
-    return not spec.is_fraction and any(normalise_header(unit) == "%" for unit in units)
+    """The labels of `spec` without the unit they are built with (the field's `unit`: 税率(%) -> 税率, 账期（天） ->
+    账期): a clerk's own workbook heads the column so. A bracket that holds no unit says which figure it is
+    (金额（含税）) and is never left out. Matched after every field's own names (a label of another field wins)."""
+    units = {normalise_header(unit) for unit in spec.unit.values()}
+    found = [m for text in spec.label.values() if text and (m := _UNIT.search(text))]
+    return {normalise_header(m.string[: m.start()]) for m in found if normalise_header(m.group(1)) in units} - {""}
 
 
 def in_percent(spec: FieldSpec, header: str) -> bool:
     """Whether a column of a share (折扣率) or of a rate kept in percent (税率) says it is typed in percents: its
     header ends with % (折扣率(%), 税率(%))."""
-    return (spec.is_fraction or kept_in_percent(spec)) and normalise_header(header).endswith("%")
+    return spec.in_percent and normalise_header(header).endswith("%")
 
 
 @dataclass
@@ -79,13 +75,22 @@ class Match:
     signature: str = ""
     masked: dict[int, str] = field(default_factory=dict)  # columns naming a field the user may not see or set
     percent: set[int] = field(default_factory=set)  # columns typed in percents (折扣率(%): 7.5 is 7.5%; 税率(%): 13)
+    ambiguous: dict[int, list[str]] = field(default_factory=dict)  # columns whose header names two fields: their labels
+
+    def header_problems(self) -> list[str]:
+        """The header's own problems: a field filled by two columns, a header that names two fields (refused naming
+        both: which one the clerk meant is theirs to say)."""
+        filled = list(self.mapping.values())
+        out = [t("imports.column_twice", field=name) for name in sorted({n for n in filled if filled.count(n) > 1})]
+        for col, labels in self.ambiguous.items():
+            named = join_list(t("imports.quoted", label=text) for text in labels)
+            out.append(t("imports.header_ambiguous", column=self.headers[col], fields=named))
+        return out
 
     def problems(self, fields: list[FieldSpec], action: str) -> list[str]:
-        """File-level problems: required fields with no column (on create), a field filled twice."""
-        out = []
+        """File-level problems: the header's, required fields with no column (on create)."""
+        out = self.header_problems()
         filled = list(self.mapping.values())
-        for name in sorted({n for n in filled if filled.count(n) > 1}):
-            out.append(t("imports.column_twice", field=name))
         if action == "create":
             for spec in fields:
                 if spec.required and spec.default is None and spec.default_setting is None and spec.name not in filled:
@@ -116,30 +121,40 @@ def match_columns(
     `remembered` is a stored correction {normalised header: field name} for this layout; it wins over the
     automatic match. `masked`: fields hidden from the user; a column naming one is in `Match.masked`.
     """
-    lookup: dict[str, str] = {}
-    for names_of in (field_names, unitless_names):
-        for spec in [*fields, *masked]:
+    every = {spec.name: spec for spec in [*masked, *fields]}  # for their labels
+    by_own: dict[str, set[str]] = {}  # a header -> the fields it names by their own key or labels
+    by_unitless: dict[str, set[str]] = {}  # ... by their labels without the unit
+    for lookup, names_of in ((by_own, field_names), (by_unitless, unitless_names)):
+        for spec in [*fields, *masked]:  # a field may come several times, under each of its names (stocktake's code)
             for name in names_of(spec):
-                lookup.setdefault(name, spec.name)
+                lookup.setdefault(name, set()).add(spec.name)
+
+    def named(key: str) -> set[str]:  # a field's own name wins over a label without its unit
+        return by_own.get(key) or by_unitless.get(key) or set()
+
     best, best_hits = 0, -1
     for index, row in enumerate(rows[:10]):
-        hits = sum(1 for value in row if normalise_header(value) in lookup)
+        hits = sum(1 for value in row if named(normalise_header(value)))
         if hits > best_hits:
             best, best_hits = index, hits
     headers = ["" if v is None else str(v).strip() for v in rows[best]] if rows else []
     specs = {spec.name: spec for spec in fields}
     known = set(specs)
     percent: set[int] = set()
-    hidden = {spec.name for spec in masked} - known
+    hidden = set(every) - known
     mapping: dict[int, str] = {}
     unknown: list[int] = []
     hidden_columns: dict[int, str] = {}
+    ambiguous: dict[int, list[str]] = {}
     for col, header in enumerate(headers):
         key = normalise_header(header)
         if not key:
             continue
-        target = (remembered or {}).get(key, lookup.get(key))
-        if target and target in known:
+        targets = {remembered[key]} if remembered and key in remembered else named(key)
+        target = min(targets) if len(targets) == 1 else None
+        if len(targets) > 1:
+            ambiguous[col] = sorted(_label(every[name]) for name in targets)
+        elif target and target in known:
             mapping[col] = target
             if in_percent(specs[target], header):
                 percent.add(col)
@@ -147,7 +162,7 @@ def match_columns(
             hidden_columns[col] = target
         elif remembered is None or key not in remembered:  # a column the user chose to skip is not unknown
             unknown.append(col)
-    return Match(best, headers, mapping, unknown, signature(headers), hidden_columns, percent)
+    return Match(best, headers, mapping, unknown, signature(headers), hidden_columns, percent, ambiguous)
 
 
 def column_letter(index: int) -> str:

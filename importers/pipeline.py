@@ -16,19 +16,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from app.errors import CellError, Forbidden, ValidationFailed
-from app.i18n import label, t
-from app.meta.types import FIELD_TYPES, ValueProblem, normalise_text
+from app.i18n import current_locale, label, t
+from app.meta.spec import with_unit
+from app.meta.types import FIELD_TYPES, ValueProblem, bare_number, normalise_text
 from app.services.records.bulk import among
 from app.services.records.query import base_select, field_label
 from app.services.records.resolver import Resolver
 from app.services.records.write import RecordService
-from importers.matcher import Match, column_letter, importable_fields, kept_in_percent, match_columns
+from importers.matcher import Match, column_letter, importable_fields, match_columns
 from importers.reader import FileRefused, Table, read_table
 
 if TYPE_CHECKING:
@@ -253,8 +254,13 @@ def preview(
     mapping = prepared.match.mapping
     rows = []
     start = prepared.match.header_index + 1
-    for number, cells in zip(table.row_numbers[start:], table.rows[start:], strict=True):
+    data_rows = list(zip(table.row_numbers[start:], table.rows[start:], strict=True))
+    percents = percent_cells(table, fields, mapping, data_rows)  # shown as Excel shows them, and so sent back (13%)
+    for number, cells in data_rows:
         texts = [_text(fields.get(mapping.get(col, "")), value) for col, value in enumerate(cells)]
+        for col, numbers in percents.items():
+            if number in numbers:
+                texts[col] = percent_text(cells[col])
         rows.append({"row": number, "cells": texts})
     return {
         "model": model.key,
@@ -320,11 +326,14 @@ def parse_rows(
     access: Access,
     fields: dict[str, FieldSpec],
     match: Match,
+    table: Table,
     data_rows: list[tuple[int, list[Any]]],
+    issue: Callable[[int, str, str], None],
     resolver: Resolver | None = None,
 ) -> tuple[Resolver, list[tuple[int, dict[str, Any]]]]:
     """Each data row as a payload of its parsed cells (blank cells left out), and a resolver (this one, or a
-    new one) with every linked column's keys loaded in one query per column."""
+    new one) with every linked column's keys loaded in one query per column. A cell whose meaning the file does not
+    say (0.5 under 税率: 0.5 % or 50 %?) is left out and told to `issue` (row, field, message)."""
     resolver = resolver or Resolver(session, access)
     payloads: list[tuple[int, dict[str, Any]]] = []
     # `coerce` with its text cells done here, without a call each; row by row, each row's dict built whole (filled
@@ -344,11 +353,8 @@ def parse_rows(
                 if value is not None:
                     payload[name] = value
         payloads.append((row_no, payload))
-    for col, name in match.mapping.items():
-        if fields[name].is_fraction:
-            _read_percents(fields[name], name, col in match.percent, payloads)
-        elif col not in match.percent and kept_in_percent(fields[name]):
-            _read_shares(name, payloads)
+    for col, rows in percent_cells(table, fields, match.mapping, data_rows).items():
+        _read_percents(fields[match.mapping[col]], col in match.percent, rows, payloads, issue)
     mapped = set(match.mapping.values())
     for name, spec in fields.items():
         if spec.type == "link" and name in mapped:
@@ -356,39 +362,61 @@ def parse_rows(
     return resolver, payloads
 
 
-def _read_percents(spec: FieldSpec, name: str, in_percent: bool, payloads: list[tuple[int, dict[str, Any]]]) -> None:
-    """A share's cells (折扣率) as a person typed them (`FieldType.typed`, the grid's and the forms' rule: a bare 7.5 is
-    7.5%): every number of a column whose header says % (the template's 折扣率(%)); under the plain header (the
-    export's percent cells, 0.075) only a number above 1, which no share is (docs/imports.md)."""
-    typed = FIELD_TYPES[spec.type].typed
-    for _, payload in payloads:
-        value = payload.get(name)
-        if value is not None and (in_percent or _above_one(value)):
-            payload[name] = typed(spec, value)
+def percent_cells(
+    table: Table, fields: dict[str, FieldSpec], mapping: dict[int, str], data_rows: list[tuple[int, list[Any]]]
+) -> dict[int, set[int]]:
+    """{column of a field read in percents: the sheet rows whose cell in it is a number Excel formats as a percent}
+    (the share it keeps: 13% is the cell 0.13)."""
+    found = table.percent_rows([col for col, name in mapping.items() if name in fields and fields[name].in_percent])
+    for col, rows in found.items():
+        if rows:
+            found[col] = {row_no for row_no, cells in data_rows if row_no in rows and _is_number(cells, col)}
+    return found
 
 
-def _read_shares(name: str, payloads: list[tuple[int, dict[str, Any]]]) -> None:
-    """A rate kept in percent (税率(%)) under a header without its (%) (税率, a clerk's own workbook): by the plain
-    header's rule a number from 1 up is the percent typed (13 is 13 %, 1 is 1 %) and one between 0 and 1 the share
-    Excel keeps for a percent cell (13% typed there is the cell 0.13), so 0.13 is 13 % too (docs/imports.md
-    "Percents")."""
-    for _, payload in payloads:
+def percent_text(number: Any) -> str:
+    """A percent cell's number as Excel shows it: 0.13 -> '13%', 0.005 -> '0.5%'."""
+    return _plain(Decimal(repr(number) if isinstance(number, float) else str(number)).scaleb(2)) + "%"
+
+
+def _is_number(cells: list[Any], col: int) -> bool:
+    value = cells[col] if col < len(cells) else None
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _read_percents(
+    spec: FieldSpec,
+    says_percent: bool,
+    percent_cells: set[int],
+    payloads: list[tuple[int, dict[str, Any]]],
+    issue: Callable[[int, str, str], None],
+) -> None:
+    """The cells of a field read in percents (折扣率, a share stored 0.075; 税率(%), 13) as the clerk sees them
+    (docs/imports.md "Percents"): a number in a cell Excel formats as a percent (`percent_cells`, sheet rows) is the
+    share Excel keeps, 13% is the cell 0.13, under any header; any other bare number is the percent typed
+    (`FieldType.typed`, the grid's and the forms' rule: 7.5 is 7.5 %), except one between 0 and 1 under a header
+    that does not say % (税率, 折扣率): 0.5 is 0.5 %, or 50 % kept as Excel keeps it; which, the cell does not say,
+    so it is refused, saying how to write it. Text with its sign (0.5%) goes to the field's parser."""
+    name, typed = spec.name, FIELD_TYPES[spec.type].typed
+    for row_no, payload in payloads:
         value = payload.get(name)
-        if value is None or isinstance(value, bool):
+        number = bare_number(value)
+        if number is None:
             continue
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            continue  # 13% and the like: the field's parser reads them
-        if 0 < number < 1:  # 1 is 1 % (the small-scale taxpayer's rate), not a percent cell's 100 %
-            payload[name] = format((number * 100).normalize(), "f")
+        if row_no in percent_cells:
+            payload[name] = percent_text(number)  # the field's parser reads 13% as a share (0.13) or as 13
+        elif says_percent or not 0 < number < 1:
+            payload[name] = typed(spec, value)
+        else:
+            del payload[name]
+            header = with_unit(label(spec.label, name), "%", current_locale())
+            written, share = _plain(number), _plain(number.scaleb(2))
+            issue(row_no, name, t("imports.percent_unclear", number=written, share=share, header=header))
 
 
-def _above_one(value: Any) -> bool:
-    try:
-        return not isinstance(value, bool) and Decimal(str(value)) > 1
-    except InvalidOperation:
-        return False
+def _plain(number: Decimal) -> str:
+    """0.50 -> '0.5', 1E+2 -> '100'."""
+    return format(number.normalize(), "f")
 
 
 def _column_name(match: Match, col: int) -> str:
@@ -445,7 +473,6 @@ def validate(
         prepared.bad_rows.add(refused.row)
     # the cells are parsed once, by the service that writes them (its parsers, codes normalised, its link cache)
     records = prepared.records = RecordService(session, access, batch=True)
-    _, payloads = parse_rows(session, access, fields, match, data_rows, records.resolver)
 
     def issue(row_no: int, name: str, message: str) -> None:
         col = columns.get(name)
@@ -454,6 +481,8 @@ def validate(
         )
         outcome.issues.append(Issue(row_no, column, name, message, col))
         prepared.bad_rows.add(row_no)
+
+    _, payloads = parse_rows(session, access, fields, match, table, data_rows, issue, records.resolver)
 
     keys_seen: dict[Any, int] = {}
     unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}

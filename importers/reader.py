@@ -18,11 +18,15 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from app.i18n import t
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # what an upload may weigh
 MAX_UNPACKED_BYTES = 600 * 1024 * 1024  # what an xlsx may expand to
@@ -50,10 +54,76 @@ class Table:
     rows: list[list[Any]]
     row_numbers: list[int]
     notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
+    source: bytes = b""  # an xlsx's bytes, for its cells' formats (percent_rows); csv and xls keep none
+    _percent_rows: dict[int, set[int]] = field(default_factory=dict, repr=False)  # percent_rows' answers so far
 
     @property
     def width(self) -> int:
         return max((len(r) for r in self.rows), default=0)
+
+    def percent_rows(self, columns: Collection[int]) -> dict[int, set[int]]:
+        """{column: the sheet rows whose cell in it Excel formats as a percent}, for `columns` (0-based): such a cell
+        holds the share, 13% is the cell 0.13. Read only when asked, and from the sheet only when the workbook has a
+        percent style at all; a csv has no formats, and an xls's are not read (docs/imports.md "Percents")."""
+        known = self._percent_rows
+        found: dict[int, set[int]] = {col: set() for col in columns if col not in known}
+        if found and self.source:
+            _percent_cells(self.source, self.sheet, found)
+        known.update(found)
+        return {col: set(known[col]) for col in columns}
+
+
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^]]*\]')  # a format's literal text, escaped signs and [colour] / [>=100]
+_BUILTIN_PERCENTS = {"9": "0%", "10": "0.00%"}  # Excel's built-in number formats that are percents
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')  # a cell's place: G12
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether an Excel number format shows its number times 100 with a % (0%, 0.00%, #,##0.0%;[Red]-0.0%); a % in
+    quotes or escaped is only text."""
+    return bool(number_format) and "%" in _QUOTED.sub("", number_format or "")
+
+
+def _percent_cells(data: bytes, sheet: str, found: dict[int, set[int]]) -> None:
+    """Fill `found` {column: rows} with the cells of `sheet` whose style is a percent format: the styles' cell formats
+    (cellXfs) read first, the sheet's cell tags scanned only when one is a percent (a scan of the bytes, not a parse:
+    0.4 s for 20,000 rows of 10 columns, 30,000 cells of them percents, where openpyxl's cells took 14 s); a cell
+    without a style is never one. The zip was checked before (no DTD, sizes)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        if "xl/styles.xml" not in names:
+            return
+        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+        formats = dict(_BUILTIN_PERCENTS)
+        formats.update({f.get("numFmtId", ""): f.get("formatCode", "") for f in styles.iter(f"{_MAIN}numFmt")})
+        cell_formats = styles.find(f"{_MAIN}cellXfs")
+        xfs = [] if cell_formats is None else cell_formats.findall(f"{_MAIN}xf")
+        percent = {
+            str(i).encode() for i, xf in enumerate(xfs) if is_percent_format(formats.get(xf.get("numFmtId", "")))
+        }
+        path = _sheet_path(archive, sheet) if percent else None
+        if path is None or path not in names:
+            return
+        xml = archive.read(path)
+    styled = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(?:' + b"|".join(percent) + rb')"[^>]*>')  # a percent cell's tag
+    for tag in styled.finditer(xml):
+        where = _CELL_REF.search(tag.group())
+        col = _column_number(where.group(1)) - 1 if where else -1
+        if col in found and where:
+            found[col].add(int(where.group(2)))
+
+
+def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member of the sheet named `sheet` (xl/worksheets/sheet1.xml), from the workbook and its relations."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    wanted = next((s.get(_RELATION) for s in book.iter(f"{_MAIN}sheet") if s.get("name") == sheet), None)
+    relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target", "") for r in relations if r.get("Id") == wanted), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
 def sniff(data: bytes) -> str:
@@ -169,7 +239,9 @@ def _read_workbook(data: bytes, kind: str, wanted: str | None) -> Table:
     notes = []
     if len(visible) > 1 and wanted is None:
         notes.append(t("imports.first_sheet", sheet=name, count=len(visible)))
-    return _table(kind, name, rows, notes)
+    table = _table(kind, name, rows, notes)
+    table.source = data if kind == "xlsx" else b""
+    return table
 
 
 # -- csv ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 BAD = PatternFill("solid", fgColor="FFC7CE")
 BAD_FONT = Font(color="9C0006")
+PERCENT = "0.00%"  # a cell the file formats as a percent stays one (0.13 shown 13.00%): the fixed file reads the same
 
 
 def errors_workbook(table: Table, header_index: int, outcome: Outcome) -> bytes:
@@ -35,6 +36,7 @@ def errors_workbook(table: Table, header_index: int, outcome: Outcome) -> bytes:
     in_place = not outcome.applied and bool(table.rows)
     header = ["" if v is None else v for v in table.rows[header_index]] if table.rows else []
     width = max(len(header), table.width)
+    percents = table.percent_rows(range(width))
 
     def put(at: int, values: list[Any]) -> None:
         for col, value in enumerate(values, start=1):
@@ -59,6 +61,8 @@ def errors_workbook(table: Table, header_index: int, outcome: Outcome) -> bytes:
         at = number if in_place else sheet.max_row + 1
         values = list(row) + [""] * (width - len(row))
         put(at, [*values, "; ".join(f"{i.column}: {i.message}" for i in issues)])
+        for col in (col for col, rows in percents.items() if number in rows):
+            sheet.cell(row=at, column=col + 1).number_format = PERCENT
         for issue in issues:
             if issue.col_index is None:
                 continue

@@ -213,7 +213,7 @@ def _rows(data: bytes, filename: str) -> list[_Row]:
         raise UploadRefused(str(exc)) from exc
     match = match_columns(table.rows, list(COLUMNS))
     filled = list(match.mapping.values())
-    problems = [t("imports.column_twice", field=name) for name in sorted({n for n in filled if filled.count(n) > 1})]
+    problems = match.header_problems()
     problems += [
         t("imports.missing_column", column=label(spec.label, name))
         for name, spec in REQUIRED.items()

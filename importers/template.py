@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.i18n import current_locale, label, t
+from app.meta.spec import with_unit
 from app.meta.types import FIELD_TYPES
 from importers.matcher import REQUIRED_MARK, importable_fields
 
@@ -32,8 +33,8 @@ def header_text(spec: FieldSpec, locale: str | None = None) -> str:
     """A column's header as the template writes it (`*` before a required field's label; a share's says it is typed
     in percents, 折扣率(%), as 税率(%)'s label does: 7.5 is 7.5%)."""
     text = label(spec.label, spec.name, locale)
-    if spec.is_fraction:
-        text = t("imports.percent_header", locale, label=text)
+    if spec.in_percent:
+        text = with_unit(text, "%", locale or current_locale())
     return f"{REQUIRED_MARK}{text}" if spec.required else text
 
 

@@ -670,3 +670,28 @@ def test_a_masked_column_is_refused_cell_by_cell_in_the_write_paths_words(in_pro
         assert [i.line() for i in refused.issues] == ["第 2 行，「单价」列：「单价」没有修改权限"]
     finally:
         assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200
+
+
+def test_only_the_unit_a_label_is_built_with_may_be_left_out_of_a_header():
+    """金额（含税）'s bracket says which amount it is, not its unit: the header 金额 does not name it (it did, by any
+    bracket stripped); 税率 names 税率(%) (its unit %). A field's own label wins over another's without its unit; a
+    header that names two fields is refused naming both (the stocktake's counts go through the same matcher)."""
+    from app.meta.loader import load_metadata
+    from app.meta.spec import FieldSpec
+    from importers.matcher import match_columns
+
+    meta, _ = load_metadata(Path(__file__).resolve().parent.parent / "metadata")
+    income = list(meta.model("other_income_expense").data_fields)
+    found = match_columns([["金额", "税率", "金额（含税）"]], income)
+    assert found.mapping == {1: "tax_rate", 2: "amount"} and found.unknown == [0]
+    plain = FieldSpec("net", "money", {"zh": "金额", "en": "Amount"})
+    assert match_columns([["金额", "金额(含税)"]], [*income, plain]).mapping == {0: "net", 1: "amount"}
+    percent, days = {"zh": "%", "en": "%"}, {"zh": "天", "en": "days"}
+    rebate = FieldSpec("rebate", "decimal", {"zh": "返利(%)", "en": "Rebate (%)"}, measure="rate", unit=percent)
+    rebate_days = FieldSpec("rebate_days", "integer", {"zh": "返利（天）", "en": "Rebate (days)"}, unit=days)
+    rebate_own = FieldSpec("rebate_own", "text", {"zh": "返利", "en": "Rebate"})
+    both = match_columns([["返利", "返利(%)"]], [rebate, rebate_days])
+    assert both.mapping == {1: "rebate"} and both.unknown == []
+    named = "「返利」列可以指「返利(%)」、「返利（天）」中的任一个字段，请把表头写成其中一个的完整名称"
+    assert both.header_problems() == [named]
+    assert match_columns([["返利"]], [rebate, rebate_days, rebate_own]).mapping == {0: "rebate_own"}

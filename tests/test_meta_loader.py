@@ -176,6 +176,23 @@ def test_runtime_field_joins_its_model_before_the_system_fields():
     assert all(not f.system for f in fields[: names.index("colour_code")])
 
 
+def test_a_unit_builds_the_label_and_the_field_read_back_builds_the_same():
+    """`unit` is part of the label (账期（天）, 税率(%), Shelf life (days)) and what an import header may leave out; the
+    field as the API gives it (to_dict: the built label and its unit) loads to the same label again."""
+    days = runtime("item", "keep_days", type="integer", unit={"zh": "天", "en": "days"})
+    share = runtime("item", "rebate", type="decimal", measure="rate", unit="%")
+    meta, errors = load_metadata(METADATA, [days, share])
+    assert errors == [] and meta is not None
+    keep, rebate = meta.model("item").field("keep_days"), meta.model("item").field("rebate")
+    assert keep.label == {"zh": "测试（天）", "en": "Test (days)"}
+    assert rebate.label == {"zh": "测试(%)", "en": "Test (%)"}
+    assert rebate.in_percent and not keep.in_percent
+    again, errors = load_metadata(METADATA, [{"model": "item", "name": "keep_days", "spec": keep.to_dict()}])
+    assert errors == [] and again.model("item").field("keep_days").label == keep.label
+    _, errors = load_metadata(METADATA, [runtime("item", "colour", type="text", unit="cm")])
+    assert [e.message for e in errors] == ["field 'colour': unit is a number's, as text or {zh, en}"]
+
+
 def test_runtime_field_clashing_with_a_yaml_field_is_an_error():
     meta, errors = load_metadata(METADATA, [runtime("item", "sku", type="text")])
     assert meta is None

@@ -108,8 +108,8 @@ def _imported_discounts(app, data: bytes, spec=DISCOUNT) -> list[str]:
 
 def test_an_imported_share_reads_a_bare_number_as_a_percent_as_the_grid_does(app, admin_api):
     """A bare 7.5 in an unformatted cell of 折扣率 is 7.5%, as the grid's paste and a form take it (one rule,
-    FieldType.typed); under 折扣率 a number from 0 to 1 is the share Excel keeps for a percent cell (0.075) and one
-    above 1, which no share is, the percent typed; under the template's 折扣率(%) every number is a percent
+    FieldType.typed); a cell Excel formats as a percent holds the share (0.075, shown 7.5%); under the template's
+    折扣率(%) every other number is a percent
     (docs/imports.md "Percents")."""
     plain = _order_with_discounts("折扣率", [7.5, "7.5%", 0.075, "8", 12], percent_cells=(2,))
     assert _imported_discounts(app, plain) == ["0.075", "0.075", "0.075", "0.08", "0.12"]
@@ -167,9 +167,9 @@ def test_exported_shares_edited_and_imported_back_are_exact(app, admin_api):
 
 def test_a_header_without_the_labels_unit_names_the_field_and_reads_its_numbers_as_the_label_says(app, admin_api):
     """A clerk's own workbook heads 税率(%) as 税率 (Tax rate, without its (%)): the column was unknown. A
-    label's unit in brackets may be left out ((%), （天）...; docs/imports.md "Matching columns"); under 税率 a
-    number from 1 up is the percent typed (13 is 13 %, 1 is 1 %) and one between 0 and 1 the share Excel keeps for a
-    percent cell (13% typed there is 0.13); under 税率(%) every number is as typed."""
+    label's unit (its `unit`: (%), （天）; docs/imports.md "Matching columns") may be left out; under 税率 a number
+    from 1 up is the percent typed (13 is 13 %, 1 is 1 %) and a cell Excel formats as a percent the share it keeps
+    (13% typed there is 0.13); under 税率(%) every number is as typed."""
     from importers.matcher import match_columns, unitless_names
 
     plain = _order_with_discounts("税率", [13, "13%", 0.13, "9", 6, 0, 1], percent_cells=(2,))
@@ -182,3 +182,108 @@ def test_a_header_without_the_labels_unit_names_the_field_and_reads_its_numbers_
     assert unitless_names(terms) == {"账期", "paymentterms"}
     matched = match_columns([["账期"]], list(META.model("partner").data_fields))
     assert matched.mapping == {0: terms.name} and not matched.unknown
+
+
+def test_a_number_below_one_under_a_header_without_its_percent_sign_is_refused_asking_which_it_is(app, admin_api):
+    """0.5 under 税率 (or 折扣率) may be 0.5 % (二手车经销 减按0.5%) or 50 % kept as Excel keeps a percent: the cell
+    does not say, so it is refused on its row, saying how to write it; a cell Excel formats as a percent (made here
+    with openpyxl: 0.13 shown 13%) says it is the share, under any header, and 0.5% says it is 0.5 %. It was read
+    50 %."""
+    from tests.test_imports import run
+
+    unclear = run(app, "sales_order", _order_with_discounts("税率", [9, 0.5, "0.5%"]))
+    assert not unclear.applied
+    assert [i.line() for i in unclear.issues] == [
+        "第 3 行，「税率」列：0.5 是 0.5% 还是 50%？请写成 0.5% 或 50%，或使用模板的「税率(%)」列"
+    ]
+    share = run(app, "sales_order", _order_with_discounts("折扣率", [0.075]))
+    assert [i.line() for i in share.issues] == [
+        "第 2 行，「折扣率」列：0.075 是 0.075% 还是 7.5%？请写成 0.075% 或 7.5%，或使用模板的「折扣率(%)」列"
+    ]
+    said = _order_with_discounts("税率", ["0.5%", 0.13, 0.005, 1, 13], percent_cells=(1, 2))
+    assert _imported_discounts(app, said, TAX) == ["0.5", "13", "0.5", "1", "13"]
+    # a percent cell under the template's 税率(%) is what it shows (13%), not 0.13 %; a bare 1 under 折扣率 is 1 %
+    formatted = _order_with_discounts("税率(%)", [0.13, 6], percent_cells=(0,))
+    assert _imported_discounts(app, formatted, TAX) == ["13", "6"]
+    assert _imported_discounts(app, _order_with_discounts("折扣率", [1, 1], percent_cells=(1,))) == ["0.01", "1"]
+
+
+def test_a_csv_has_no_formats_so_its_text_says_what_it_is(app, admin_api):
+    """A csv cell is text: 0.5 under 税率 is refused as in a workbook (Excel saves a percent cell to csv as 13%, which
+    reads as 13 %); under 税率(%) 0.5 is 0.5 %."""
+    from tests.conftest import unique
+    from tests.test_imports import run
+
+    def order(header: str, cells: list[str]) -> bytes:
+        number = unique("CSV")
+        lines = [f"单据编号,客户,发货仓库,商品,数量,单价,{header}"]
+        lines += [f"{number},K001,WH01,SP0001,1,100,{cell}" for cell in cells]
+        return "\r\n".join(lines).encode()
+
+    refused = run(app, "sales_order", order("税率", ["13%", "0.5"]))
+    assert [i.line() for i in refused.issues] == [
+        "第 3 行，「税率」列：0.5 是 0.5% 还是 50%？请写成 0.5% 或 50%，或使用模板的「税率(%)」列"
+    ]
+    assert _imported_discounts(app, order("税率", ["13%", "0.5%", "9"]), TAX) == ["13", "0.5", "9"]
+    assert _imported_discounts(app, order("税率(%)", ["0.5", "13"]), TAX) == ["0.5", "13"]
+
+
+@pytest.mark.parametrize(
+    ("number_format", "percent"),
+    [
+        ("0%", True),
+        ("0.00%", True),
+        ("#,##0.0%;[Red]-0.0%", True),
+        ('0"%"', False),
+        ("0\\%", False),
+        ("General", False),
+    ],
+)
+def test_a_cell_format_is_a_percent_when_excel_multiplies_by_100(number_format, percent):
+    from importers.reader import is_percent_format
+
+    assert is_percent_format(number_format) is percent
+
+
+def test_master_data_reads_percent_cells_alike_and_the_import_page_shows_them_as_excel_does(app, admin_api):
+    """Items (the master-data path) read 税率 as orders do. The import page shows a percent cell as Excel shows it
+    (13%, not 0.13) and sends its rows back as csv text: what it sends reads as the clerk saw it. The errors workbook
+    keeps the percent cell a percent cell: fixed and imported, it reads as the file did."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from importers.report import errors_workbook
+    from tests.conftest import unique
+    from tests.test_imports import run, stored
+
+    tag, header = unique("PCT"), ["商品编码", "商品名称", "基本单位", "税率"]
+    book = Workbook()
+    sheet = book.active
+    for row in (header, [f"{tag}-1", "甲", "PCS", 0.13], [f"{tag}-2", "乙", "PCS", 0.5]):
+        sheet.append(row)
+    sheet["D2"].number_format = "0%"
+    data = io.BytesIO()
+    book.save(data)
+    checked = admin_api.post(
+        "/api/v1/imports/preview",
+        data={"model": "item", "file": (io.BytesIO(data.getvalue()), "items.xlsx")},
+        content_type="multipart/form-data",
+    ).get_json()
+    assert [row["cells"][3] for row in checked["rows"]] == ["13%", "0.5"]
+    assert [(i["row"], i["column"], i["message"]) for i in checked["issues"]] == [
+        (3, "税率", "0.5 是 0.5% 还是 50%？请写成 0.5% 或 50%，或使用模板的「税率(%)」列")
+    ]
+    sent = [header] + [row["cells"][:3] + [row["cells"][3].replace("0.5", "0.5%")] for row in checked["rows"]]
+    sent_back = run(app, "item", "\r\n".join(",".join(row) for row in sent).encode(), dry_run=True)
+    assert sent_back.total == 2 and sent_back.issues == [] and sent_back.problems == []
+    refused = run(app, "item", data.getvalue())
+    report = load_workbook(io.BytesIO(errors_workbook(refused.table, refused.header_index, refused)))
+    fixed = report.active
+    assert (fixed["D2"].value, fixed["D2"].number_format, fixed["D3"].number_format) == (0.13, "0.00%", "General")
+    fixed["D3"] = "0.5%"
+    data = io.BytesIO()
+    report.save(data)
+    outcome = run(app, "item", data.getvalue())
+    assert outcome.applied, [i.line() for i in outcome.issues]
+    assert [stored(app, "item", "sku", f"{tag}-{n}")["tax_rate"] for n in (1, 2)] == ["13", "0.5"]

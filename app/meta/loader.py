@@ -30,6 +30,7 @@ from app.meta.spec import (
     ModelSpec,
     Option,
     RoleSpec,
+    with_unit,
 )
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, MoneyType, ValueProblem
@@ -37,7 +38,7 @@ from app.meta.yamlload import line_of, load_yaml
 
 _Spec = TypeVar("_Spec", FieldSpec, ModelSpec)
 
-FIELD_OPTIONS = {"type", "label", "grid", "read_roles", "write_roles", "options", "fields", *SCALAR_OPTIONS}
+FIELD_OPTIONS = {"type", "label", "unit", "grid", "read_roles", "write_roles", "options", "fields", *SCALAR_OPTIONS}
 MODEL_OPTIONS = {
     "label",
     "kind",
@@ -197,6 +198,13 @@ def parse_field(
             code="meta_label",
             option="label",
         )
+    unit_raw = raw.get("unit")
+    unit = {"zh": unit_raw, "en": unit_raw} if isinstance(unit_raw, str) and unit_raw.strip() else texts(unit_raw)
+    if unit_raw is not None and (unit is None or not FIELD_TYPES[type_name].numeric):
+        example = 'unit: "%" or unit: {zh: 天, en: days}'
+        out.add(where, f"field '{name}': unit is a number's, as text or {{zh, en}}", example)
+    elif unit and label:
+        label = {locale: with_unit(text, unit[locale], locale) for locale, text in label.items()}
     help_raw = raw.get("help")
     help_texts = texts(help_raw) if help_raw is not None else None
     if help_raw is not None and help_texts is None:
@@ -281,6 +289,7 @@ def parse_field(
         default_setting=raw.get("default_setting"),
         backfill=raw.get("backfill"),
         options=tuple(options),
+        unit=unit or {},
         to=raw.get("to"),
         source=where,
         origin=origin,
@@ -332,14 +341,16 @@ def parse_field(
 
 
 def measure_problems(spec: FieldSpec) -> list[str]:
-    """What a field's numbers are must fit the field: a price is money, a share (0..1) a rate, and money at a unit
-    price's scale (above 2 places) says whether it is a price or an amount (the grid sums only amounts)."""
+    """What a field's numbers are must fit the field: a price is money, a share (0..1) or a percent a rate, and money
+    at a unit price's scale (above 2 places) says whether it is a price or an amount (the grid sums only amounts)."""
     ftype = FIELD_TYPES[spec.type]
     measure = ftype.measure_of(spec)
     if measure == "price" and spec.type != "money":
         return [f"measure 'price' is money per unit, not a {spec.type}"]
     if spec.is_fraction and measure != "rate":
         return ["a decimal bounded 0..1 is a share: measure: rate"]
+    if spec.in_percent and measure != "rate":
+        return ["a number whose unit is % is a rate: measure: rate"]
     places = ftype.scale(spec)
     if spec.type == "money" and spec.measure is None and not spec.compute and (places or 0) > MoneyType.default_scale:
         return [f"money with {places} decimals: say whether it is a unit price (measure: price) or an amount"]

@@ -90,6 +90,9 @@ class FieldSpec:
     # every kind the field reveals: its own and, for a computed field, those of what it is computed from
     figures: frozenset[str] = frozenset()
     options: tuple[Option, ...] = ()
+    # the unit the field's numbers are in, per language ({zh: 天, en: days}; "%": 13 is 13 %), which its label is
+    # built with (账期 + 天: 账期（天）, Payment terms (days)): a header may leave it out (docs/imports.md)
+    unit: dict[str, str] = field(default_factory=dict)
     to: str | None = None
     precision: int | None = None
     scale: int | None = None
@@ -111,6 +114,12 @@ class FieldSpec:
     def is_fraction(self) -> bool:
         """A plain decimal bounded to 0..1 is a share (折扣率 0.075): people read it as a percent (7.5%)."""
         return self.type == "decimal" and _number(self.min) == 0 and _number(self.max) == 1
+
+    @property
+    def in_percent(self) -> bool:
+        """Numbers a person reads and types as percents: a share (折扣率 0.075, read 7.5%) or a rate whose unit is %
+        (税率(%): 13 is 13 %)."""
+        return self.is_fraction or "%" in self.unit.values()
 
     @property
     def is_link(self) -> bool:
@@ -138,6 +147,8 @@ class FieldSpec:
             out["write_roles"] = list(self.write_roles)
         if self.options:
             out["options"] = [{"value": o.value, "label": dict(o.label)} for o in self.options]
+        if self.unit:
+            out["unit"] = dict(self.unit)  # the label is the built one: building it again keeps it (with_unit)
         return out
 
 
@@ -349,3 +360,10 @@ class MetadataInvalid(Exception):
 def _number(bound: Any) -> Decimal | None:
     """A declared bound (YAML int, float or text) as a Decimal; None when there is none."""
     return None if bound is None else Decimal(str(bound))
+
+
+def with_unit(text: str, unit: str, locale: str) -> str:
+    """A label built with its unit: 账期 + 天 -> 账期（天）, 税率 + % -> 税率(%) (full-width brackets around Chinese,
+    half-width around a sign), Payment terms + days -> Payment terms (days); a label that ends so already is kept."""
+    built = f"{text} ({unit})" if locale != "zh" else f"{text}({unit})" if unit.isascii() else f"{text}（{unit}）"
+    return text if text.endswith((f"({unit})", f"（{unit}）")) else built

@@ -479,7 +479,7 @@ class DecimalType(FieldType):
             return raw
         if isinstance(raw, (int, float, Decimal)):
             raw = str(Decimal(repr(raw)) if isinstance(raw, float) else raw)  # a spreadsheet's 7.5, exactly
-        if isinstance(raw, str) and _PLAIN_NUMBER.fullmatch(normalise_text(raw)):
+        if bare_number(raw) is not None:
             return normalise_text(raw) + "%"  # a bare number typed into a share's cell is a percent
         return raw
 
@@ -940,6 +940,15 @@ def parse_integer(raw: Any, bound: int = MAX_INTEGER) -> int:
 
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
+
+
+def bare_number(raw: Any) -> Decimal | None:
+    """A number written without a sign of what it is: 7.5, "0.5", "１３" (a cell's number or its text); None for
+    anything else (7.5%, ¥4, 1,234, a date, yes)."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
+        return None
+    text = normalise_text(Decimal(repr(raw)) if isinstance(raw, float) else raw)
+    return Decimal(text) if _PLAIN_NUMBER.fullmatch(text) else None
 
 
 def percent_digits(raw: Any) -> str | None:
