@@ -101,12 +101,16 @@ def test_the_group_column_is_headed_by_what_it_groups_by_on_every_channel(app, a
 
 
 def test_a_page_number_out_of_bounds_says_what_a_page_is(admin_api):
-    for page in ("-1", "x", "1.5"):
+    """Pages count from 1 (第 1 页, as the grid's rows): 0, a negative or a fraction is a 422 saying so."""
+    for page in ("0", "-1", "x", "1.5"):
         answer = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page": page, "page_size": "10"})
-        assert answer.status_code == 400, page
-        assert answer.get_json()["message"] == f"页码应为从 0 起的整数（第一页为 0）：{page}"
-    first = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page": "0", "page_size": "10"})
+        assert answer.status_code == 422, page
+        assert answer.get_json()["message"] == f"页码应为从 1 起的整数（第一页为 1）：{page}"
+        assert answer.get_json()["errors"][0]["field"] == "page"
+    first = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page": "1", "page_size": "10"})
     assert first.status_code == 200 and "count" in first.get_json()
+    unnumbered = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page_size": "10"})
+    assert unnumbered.get_json() == first.get_json()  # no page: the first
 
 
 def offered_users(api, report: str, param: str, q: str = "", status: int = 200) -> list[str]:

@@ -11,7 +11,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
 from app.api.responses import kept_answer, service_errors
-from app.errors import NotFound
+from app.errors import CellError, NotFound, ValidationFailed
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
 from app.services.access.rights import Access
@@ -28,18 +28,24 @@ MAX_PAGE = 1000
 
 
 def requested_page(default_size: int) -> Page:
-    """The request's `page` (from 0) of `page_size` rows (1 to MAX_PAGE; 400 otherwise, each said as it is wrong:
-    a page not a whole number from 0 is 页码应为从 0 起的整数, not a number out of range) as a runner's Page."""
+    """The request's `page` (counted from 1, as the reorder page numbers its pages and the grid asks for rows) of
+    `page_size` rows (1 to MAX_PAGE, 400 otherwise, as the grid's) as a runner's Page; a page 0, negative or not a
+    whole number is a 422 saying what a page is (页码应为从 1 起的整数)."""
     size = request.args.get("page_size", default=default_size, type=int)
     if not 1 <= size <= MAX_PAGE:
         raise BadQuery(t("bad_page_size", max=MAX_PAGE))
-    text = request.args.get("page", "0").strip() or "0"
-    if not text.isascii() or not text.isdigit():
-        raise BadQuery(t("bad_page", value=text))
+    text = request.args.get("page", "1").strip() or "1"
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise _page_refused(t("bad_page", value=text))
     number = int(text)
-    if number * size > MAX_INTEGER:
-        raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
-    return Page(number * size, size)
+    if (number - 1) * size > MAX_INTEGER:
+        raise _page_refused(t("out_of_range", bound=MAX_INTEGER))
+    return Page.numbered(number, size)
+
+
+def _page_refused(message: str) -> ValidationFailed:
+    """`page` refused: 422 with the message as it is, about the argument `page`."""
+    return ValidationFailed([CellError("page", message)], summary=message)
 
 
 def author() -> str:
@@ -108,14 +114,14 @@ class ReportsApi(BaseApi):
     @service_errors
     def run(self, name: str) -> Any:
         """Run a report: its parameters in the query string, `format` json (default), xlsx or csv; with
-        `page_size` (up to 1000) and `page` (from 0) json answers that page of the rows and `count`.
+        `page_size` (up to 1000) and `page` (from 1) json answers that page of the rows and `count`.
         ---
         get:
           summary: Run a report
           parameters:
           - {in: path, name: name, required: true, schema: {type: string}}
           - {in: query, name: format, schema: {type: string, enum: [json, xlsx, csv]}}
-          - {in: query, name: page, schema: {type: integer, minimum: 0}}
+          - {in: query, name: page, schema: {type: integer, minimum: 1}}
           - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 1000}}
           responses:
             200:
@@ -123,7 +129,7 @@ class ReportsApi(BaseApi):
             403:
               description: The reader may not run it
             422:
-              description: A parameter is wrong
+              description: A parameter is wrong (or the page, page_size)
         """
         args = {k: v for k, v in request.args.items() if k not in ("format", "_l_", "page", "page_size")}
         fmt = request.args.get("format", "json")
