@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from app.services.records.serialize import user_name
 from app.web.context import current_access, request_user, session
 from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
-from reports.params import offered_help, offered_options, offered_users
+from reports.params import offered_help, offered_options, offered_rows, offered_users
 from reports.runner import as_json, available, find, run_report
 
 FORMATS = ("json", "xlsx", "csv")
@@ -168,12 +169,44 @@ class ReportsApi(BaseApi):
             404:
               description: No such report, or no user parameter of that name
         """
-        access = current_access()
-        report = find(access, name)
-        wanted = request.args.get("param", "")
-        spec = next((p for p in report.params if p.name == wanted and p.type == "user"), None)
-        if spec is None:
-            raise NotFound(t("report.unknown_param", name=wanted))
-        found = offered_users(session(), access, report, spec, request.args.get("q", "")[:100])
-        session().rollback()  # a lookup only reads
-        return jsonify(results=found)
+        return _offered(name, "user", offered_users)
+
+    @expose("/<name>/lookup", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def lookup(self, name: str) -> Any:
+        """The rows a link parameter of the report (商品, 客户, 供应商, 仓库) offers as the reader types, by code,
+        name or pinyin initials: the grid's lookup of the linked model, as the reader sees it (their row scope: a
+        salesperson's own customers) and as the fields the parameter filters let them name (a warehouse keeper:
+        their own warehouses); the report takes no other value. 403 to who may not run the report.
+        ---
+        get:
+          summary: Lookup for a report's link parameter
+          parameters:
+          - {in: path, name: name, required: true, schema: {type: string}}
+          - {in: query, name: param, required: true, schema: {type: string}}
+          - {in: query, name: q, schema: {type: string}}
+          responses:
+            200:
+              description: '{results: [{id, key, name}]}: key the business key (code, SKU), name the display name'
+            403:
+              description: The reader may not run the report
+            404:
+              description: No such report, or no link parameter of that name
+        """
+        return _offered(name, "link", offered_rows)
+
+
+def _offered(name: str, kind: str, offer: Callable[..., list[Any]]) -> Any:
+    """What the report's parameter `param` of `kind` (link, user) offers as the reader types `q` (`offer`); 404 for no
+    such parameter."""
+    access = current_access()
+    report = find(access, name)
+    wanted = request.args.get("param", "")
+    spec = next((p for p in report.params if p.name == wanted and p.type == kind), None)
+    if spec is None:
+        raise NotFound(t("report.unknown_param", name=wanted))
+    found = offer(session(), access, report, spec, request.args.get("q", "")[:100])
+    session().rollback()  # a lookup only reads
+    return jsonify(results=found)

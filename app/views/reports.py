@@ -19,6 +19,8 @@ from reports.output import heading_lines
 from reports.params import blank_named, offered_help, offered_options, preset_named, takes_blank
 from reports.runner import as_json, available, find, run_report
 
+LOOKUPS = {"user": "users", "link": "lookup"}  # a parameter's type: what its input asks as the reader types
+
 
 def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]]:
     """What the filter form shows for each parameter: its input, choices and the value asked for."""
@@ -43,8 +45,11 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
                 "label": label(param.label, param.name),
                 "choices": choices,
                 "value": value,
-                # a user filter offers whom the reader may filter by as they type (业务员: a salesperson themselves)
-                "lookup": f"/api/v1/reports/{report.key}/users?param={param.name}" if param.type == "user" else "",
+                # a user filter offers whom the reader may filter by as they type (业务员: a salesperson themselves),
+                # a link filter the rows it may name (客户: a salesperson's own customers; 仓库: a keeper's own)
+                "lookup": f"/api/v1/reports/{report.key}/{LOOKUPS[param.type]}?param={param.name}"
+                if param.type in LOOKUPS
+                else "",
             }
         )
     return fields
