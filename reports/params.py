@@ -230,6 +230,9 @@ def offered_rows(session: Session, access: Access, report: ReportSpec, spec: Rep
     return lookup(session, access, access.registry.model(spec.to or ""), text, _within(access, report, spec))
 
 
+OFFERS = {"link": offered_rows, "user": offered_users}  # what a parameter of each type offers as the reader types
+
+
 def _choice(value: str, texts: dict[str, str]) -> str:
     """An option as a message names it: the value one types, and its label when that says more."""
     name = label(texts, value)

@@ -965,7 +965,7 @@ def test_a_reports_salesperson_filter_offers_whom_the_reader_may_filter_by(serve
     def suggested(page: Any, typed: str) -> list[list[str]]:
         box = page.locator("#p-salesperson")
         box.fill("")
-        asked = "/api/v1/reports/sales_analysis/users?param=salesperson&q=" + _quote(typed)
+        asked = "/api/v1/reports/sales_analysis/lookup?param=salesperson&q=" + _quote(typed)
         with page.expect_response(lambda r: r.url.endswith(asked)) as answer:  # not the focus's ask
             box.type(typed)
         assert answer.value.status == 200

@@ -132,7 +132,7 @@ def test_a_reports_user_filter_offers_whom_the_reader_may_filter_by(api_as, logi
     offered_users(api_as("warehouse"), "sales_analysis", "salesperson", status=403)
     offered_users(manager, "sales_analysis", "period", status=404)  # not a user parameter
     page = login_as("salesperson").get("/reports/sales_analysis/").get_data(as_text=True)
-    assert 'data-lookup="/api/v1/reports/sales_analysis/users?param=salesperson"' in page
+    assert 'data-lookup="/api/v1/reports/sales_analysis/lookup?param=salesperson"' in page
 
 
 def offered_rows(api, report: str, param: str, q: str = "", status: int = 200) -> list[str]:
@@ -167,7 +167,9 @@ def test_a_reports_link_filter_offers_only_what_the_reader_may_name_and_takes_no
         assert refused.get_json()["message"] == {"warehouse": [said]}
         assert keeper.get(f"/api/v1/reports/{report}", query_string={"warehouse": "WH01"}).status_code == 200
     offered_rows(keeper, "sales_analysis", "partner", status=403)  # a report they may not run
-    offered_rows(manager, "sales_analysis", "salesperson", status=404)  # a user parameter, not a link
+    assert offered_rows(salesperson, "sales_analysis", "salesperson") == ["u_salesperson"]  # users, as /users
+    offered_rows(manager, "sales_analysis", "period", status=404)  # neither a link nor a user parameter
+    offered_users(manager, "sales_analysis", "partner", status=404)  # /users: user parameters only
     page = login_as("warehouse").get("/reports/inventory_summary/").get_data(as_text=True)
     assert 'data-lookup="/api/v1/reports/inventory_summary/lookup?param=warehouse"' in page
     assert 'placeholder="编码、名称或拼音"' in page

@@ -21,7 +21,7 @@ from app.services.records.serialize import user_name
 from app.web.context import current_access, request_user, session
 from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
-from reports.params import offered_help, offered_options, offered_rows, offered_users
+from reports.params import OFFERS, offered_help, offered_options, offered_users
 from reports.runner import as_json, available, find, run_report
 
 FORMATS = ("json", "xlsx", "csv")
@@ -147,66 +147,59 @@ class ReportsApi(BaseApi):
             return file_response(buffer.getvalue(), XLSX_MIME, f"{name}.xlsx", f"{title(result)}.xlsx")
         return jsonify(as_json(result))
 
-    @expose("/<name>/users", methods=["GET"])
-    @signed_in
-    @safe
-    @service_errors
-    def users(self, name: str) -> Any:
-        """The users a user parameter of the report (业务员, 负责人) offers as the reader types: whom they may
-        filter by (a salesperson: themselves); 403 to who may not run the report.
-        ---
-        get:
-          summary: User lookup for a report's user parameter
-          parameters:
-          - {in: path, name: name, required: true, schema: {type: string}}
-          - {in: query, name: param, required: true, schema: {type: string}}
-          - {in: query, name: q, schema: {type: string}}
-          responses:
-            200:
-              description: '{results: [{id, key, name}]}: key the user name, name as pages show the user'
-            403:
-              description: The reader may not run the report
-            404:
-              description: No such report, or no user parameter of that name
-        """
-        return _offered(name, "user", offered_users)
-
     @expose("/<name>/lookup", methods=["GET"])
     @signed_in
     @safe
     @service_errors
     def lookup(self, name: str) -> Any:
-        """The rows a link parameter of the report (商品, 客户, 供应商, 仓库) offers as the reader types, by code,
-        name or pinyin initials: the grid's lookup of the linked model, as the reader sees it (their row scope: a
-        salesperson's own customers) and as the fields the parameter filters let them name (a warehouse keeper:
-        their own warehouses); the report takes no other value. 403 to who may not run the report.
+        """What a link or user parameter of the report offers as the reader types: a link's rows (商品, 客户, 供应商,
+        仓库) by code, name or pinyin initials, through the grid's lookup of the linked model as the reader sees it
+        (their row scope: a salesperson's own customers) and as the fields the parameter filters let them name (a
+        warehouse keeper: their own warehouses); a user parameter's users (业务员, 负责人) by user name or name, whom
+        they may filter by (a salesperson: themselves). The report takes no other value. 403 to who may not run it.
         ---
         get:
-          summary: Lookup for a report's link parameter
+          summary: Lookup for a report's link or user parameter
           parameters:
           - {in: path, name: name, required: true, schema: {type: string}}
           - {in: query, name: param, required: true, schema: {type: string}}
           - {in: query, name: q, schema: {type: string}}
           responses:
             200:
-              description: '{results: [{id, key, name}]}: key the business key (code, SKU), name the display name'
+              description: '{results: [{id, key, name}]}: key the business key (code, SKU) or user name'
             403:
               description: The reader may not run the report
             404:
-              description: No such report, or no link parameter of that name
+              description: No such report, or no link or user parameter of that name
         """
-        return _offered(name, "link", offered_rows)
+        return _offered(name, OFFERS)
+
+    @expose("/<name>/users", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def users(self, name: str) -> Any:
+        """`lookup` for a user parameter only (业务员, 负责人: whom the reader may filter by); 404 for any other.
+        ---
+        get:
+          summary: User lookup for a report's user parameter (as lookup)
+          parameters: [{in: path, name: name, required: true, schema: {type: string}}, {in: query, name: param,
+            required: true, schema: {type: string}}, {in: query, name: q, schema: {type: string}}]
+          responses: {200: {description: '{results: [{id, key, name}]}'}, 403: {description: Not to run}, 404:
+            {description: No such report or user parameter}}
+        """
+        return _offered(name, {"user": offered_users})
 
 
-def _offered(name: str, kind: str, offer: Callable[..., list[Any]]) -> Any:
-    """What the report's parameter `param` of `kind` (link, user) offers as the reader types `q` (`offer`); 404 for no
-    such parameter."""
+def _offered(name: str, offers: dict[str, Callable[..., list[Any]]]) -> Any:
+    """What the report's parameter `param` offers as the reader types `q`, by its type (`offers`); 404 for no such
+    parameter of those types."""
     access = current_access()
     report = find(access, name)
     wanted = request.args.get("param", "")
-    spec = next((p for p in report.params if p.name == wanted and p.type == kind), None)
+    spec = next((p for p in report.params if p.name == wanted and p.type in offers), None)
     if spec is None:
         raise NotFound(t("report.unknown_param", name=wanted))
-    found = offer(session(), access, report, spec, request.args.get("q", "")[:100])
+    found = offers[spec.type](session(), access, report, spec, request.args.get("q", "")[:100])
     session().rollback()  # a lookup only reads
     return jsonify(results=found)
