@@ -19,6 +19,16 @@ class Page:
     offset: int
     size: int
 
+    @classmethod
+    def numbered(cls, number: int, size: int) -> Page:
+        """Page `number` of `size` rows, counted from 1 as people number pages and the grid asks for rows."""
+        return cls((number - 1) * size, size)
+
+    @property
+    def number(self) -> int:
+        """Which page this is, counted from 1."""
+        return self.offset // self.size + 1 if self.size else 1
+
 
 def visible_columns(access: Access, report: ReportSpec, params: dict[str, Any]) -> list[ReportColumn]:
     """The report's columns of the kinds of figure the reader sees (the others are dropped everywhere)."""

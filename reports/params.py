@@ -16,7 +16,9 @@ from app.clock import business_today
 from app.errors import CellError, ValidationFailed
 from app.i18n import join_list, label, t, texts_for
 from app.meta.reports import PRESETS, ReportParam, ReportSpec, path_end
+from app.meta.spec import FieldSpec, ModelSpec
 from app.services.access.rights import Access
+from app.services.grid.rows import lookup, lookup_within
 from app.services.records.resolver import Resolver
 
 
@@ -124,7 +126,7 @@ def parse_period(text: str, name: str = "period") -> Period:
     return period
 
 
-def _one(session: Session, access: Access, spec: ReportParam, text: str) -> Any:
+def _one(session: Session, access: Access, report: ReportSpec, spec: ReportParam, text: str) -> Any:
     if spec.type == "date_range":
         return parse_period(text, spec.name)
     if spec.type == "date":
@@ -148,8 +150,11 @@ def _one(session: Session, access: Access, spec: ReportParam, text: str) -> Any:
             raise ValidationFailed([CellError(spec.name, t("report.unknown_key", value=text))])
         return found
     found = Resolver(session, access).resolve(spec.to or "", text)
-    if found is None:  # missing and out of the reader's scope alike
+    if found is None:  # missing and out of the reader's scope on the linked model alike
         raise ValidationFailed([CellError(spec.name, t("report.unknown_key", value=text))])
+    within = _within(access, report, spec)
+    if within is not None and found not in set(session.execute(within).scalars()):  # not one the lookup offers
+        raise ValidationFailed([CellError(spec.name, t("report.not_offered", value=text))])
     return found
 
 
@@ -181,22 +186,51 @@ def offered_help(access: Access, report: ReportSpec) -> str:
     return text
 
 
+def filtered_fields(access: Access, report: ReportSpec, spec: ReportParam) -> list[tuple[ModelSpec, FieldSpec]]:
+    """The fields a link or user parameter filters the report's rows on: its query path's end in each model the
+    query reads (`document.warehouse` of a stocktake line: the stocktake's warehouse), else, for a handler's own
+    filter, the fields of the report's sources that point where it does (进销存汇总表's 仓库: stock_move.warehouse)."""
+    models = access.registry.meta.models
+    query = report.query
+    path = query.filters.get(spec.name) if query is not None else None
+    if query is not None and path is not None:
+        ends = [path_end(models, source.model, path) for source in query.sources]
+        return [end for end in ends if not isinstance(end, str)]
+    return [
+        (models[key], field)
+        for key in report.sources
+        for field in models[key].fields
+        if field.type == spec.type and field.to == spec.to and not field.system
+    ]
+
+
 def offered_users(session: Session, access: Access, report: ReportSpec, spec: ReportParam, text: str) -> list[Any]:
     """The users a user parameter (业务员, 负责人) offers as the reader types, by user name or name (the reader may
     run the report: `runner.find`): whom they may filter by. Where the field the parameter filters is scoped to the
     reader on every role of theirs reading its model (a salesperson's 业务员), only themselves (and their
     department's at the department level), as the field offers them on a form (`Access.assignable_users`): their
-    rows name nobody else there. A parameter the query does not filter on offers any active user."""
+    rows name nobody else there. A parameter that filters no user field offers any active user."""
     from app.services.users.lookup import users_matching
 
-    query = report.query
-    path = query.filters.get(spec.name) if query is not None else None
-    allowed: set[int | None] | None = None
-    if path is not None:
-        ends = [path_end(access.registry.meta.models, source.model, path) for source in query.sources]  # type: ignore[union-attr]
-        sets = [access.assignable_users(session, *end) for end in ends if not isinstance(end, str)]
-        allowed = None if any(s is None for s in sets) else set().union(*sets)  # type: ignore[arg-type]
+    sets = [access.assignable_users(session, model, field) for model, field in filtered_fields(access, report, spec)]
+    allowed = None if not sets or any(s is None for s in sets) else set().union(*sets)  # type: ignore[arg-type]
     return users_matching(session, allowed, text)
+
+
+def _within(access: Access, report: ReportSpec, spec: ReportParam) -> Any:
+    """SQL of the ids a link parameter may name beyond the linked model's own row scope, or None: what the grid's
+    lookup for the fields it filters offers (a keeper's 仓库 on a stock report: their own warehouses)."""
+    return lookup_within(access, access.registry.model(spec.to or ""), filtered_fields(access, report, spec))
+
+
+def offered_rows(session: Session, access: Access, report: ReportSpec, spec: ReportParam, text: str) -> list[Any]:
+    """The rows a link parameter (商品, 客户, 仓库) offers as the reader types, by code, name, pinyin initials or
+    barcode: the grid's lookup of the linked model (its row scope: a salesperson's own customers), narrowed as the
+    fields the parameter filters narrow it (`_within`). `parse_params` takes nothing else."""
+    return lookup(session, access, access.registry.model(spec.to or ""), text, _within(access, report, spec))
+
+
+OFFERS = {"link": offered_rows, "user": offered_users}  # what a parameter of each type offers as the reader types
 
 
 def _choice(value: str, texts: dict[str, str]) -> str:
@@ -230,7 +264,7 @@ def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict
             errors.append(CellError(spec.name, t("report.bad_option", value=text, options=choices)))
             continue
         try:
-            values[spec.name] = _one(session, access, spec, text)
+            values[spec.name] = _one(session, access, report, spec, text)
         except ValidationFailed as exc:
             errors.extend(exc.errors)
     if errors:

@@ -965,13 +965,13 @@ def test_a_reports_salesperson_filter_offers_whom_the_reader_may_filter_by(serve
     def suggested(page: Any, typed: str) -> list[list[str]]:
         box = page.locator("#p-salesperson")
         box.fill("")
-        asked = "/api/v1/reports/sales_analysis/users?param=salesperson&q=" + _quote(typed)
+        asked = "/api/v1/reports/sales_analysis/lookup?param=salesperson&q=" + _quote(typed)
         with page.expect_response(lambda r: r.url.endswith(asked)) as answer:  # not the focus's ask
             box.type(typed)
         assert answer.value.status == 200
         page.wait_for_timeout(100)
         return page.eval_on_selector_all(
-            "#p-salesperson-users option", "options => options.map(o => [o.value, o.label])"
+            "#p-salesperson-offered option", "options => options.map(o => [o.value, o.label])"
         )
 
     context, page, console = signed_in(chromium, server.url)
@@ -983,6 +983,65 @@ def test_a_reports_salesperson_filter_offers_whom_the_reader_may_filter_by(serve
     context, page, console = signed_in(chromium, server.url, seller, PASSWORD)
     page.goto(server.url + "/reports/sales_analysis/")
     assert suggested(page, "admin") == [] and suggested(page, "月") == [[seller, "林月如"]]
+    console.check()
+    context.close()
+
+
+def test_a_reports_customer_filter_offers_customers_as_typed_and_the_pick_filters_the_rows(server, api, chromium):
+    """销售分析's 客户 offers customers by Chinese name as one types (two characters), a salesperson only their own;
+    the one picked from the list runs the report on that customer's rows alone."""
+    seller = unique("x_k").lower()
+    make_user(api, seller, "salesperson", PASSWORD, first_name="李逍遥")
+    sku = unique("LK")
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"报表筛选 {sku}", "unit": "PCS"})
+    assert status == 201, body
+    today = _business_today()
+    _submitted(api, "purchase_receipt", "S001", sku, "10", "5", date=today)
+    codes = []
+    for name, owner in (("翠湖商行", seller), ("翠湖茶庄", None)):
+        code = unique("KC")
+        status, body = api.post(
+            "/api/v1/partner/", {"code": code, "name": name + code, "kind": "customer", "owner": owner}
+        )
+        assert status == 201, body
+        _submitted(api, "sales_delivery", code, sku, "1", "9", date=today)
+        codes.append(code)
+
+    def pick(page: Any, typed: str, wanted: str) -> list[str]:
+        """Type into 客户 and read what it offers; pick `wanted` among them (a datalist's choice fills the box with
+        the option's value: headless Chromium draws no list to click) and run the report."""
+        page.goto(f"{server.url}/reports/sales_analysis/?by=customer&item={sku}")
+        box = page.locator("#p-partner")
+        assert box.get_attribute("placeholder") == "编码、名称或拼音"
+        asked = "/api/v1/reports/sales_analysis/lookup?param=partner&q=" + _quote(typed)
+        with page.expect_response(lambda r: r.url.endswith(asked)) as answer:
+            box.type(typed)
+        assert answer.value.status == 200
+        page.wait_for_timeout(100)
+        offered = page.eval_on_selector_all("#p-partner-offered option", "options => options.map(o => o.value)")
+        if wanted in offered:
+            box.fill(page.get_attribute(f"#p-partner-offered option[value='{wanted}']", "value"))
+            page.click("#jxc-report-run")
+            page.wait_for_url(re.compile(rf".*[?&]partner={wanted}(&.*)?$"))
+            page.locator("#jxc-report[data-rows]").wait_for(timeout=15_000)
+        return offered
+
+    def only_row(page: Any, code: str, other: str) -> None:
+        rows = page.locator("#jxc-report-grid .tabulator-row:not(.tabulator-calcs)")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text(code)
+        expect(page.locator("#jxc-report-grid")).not_to_contain_text(other)
+
+    mine, theirs = codes
+    context, page, console = signed_in(chromium, server.url)
+    offered = pick(page, "翠湖", theirs)
+    assert set(codes) <= set(offered)  # both, by name
+    only_row(page, theirs, mine)
+    console.check()
+    context.close()
+    context, page, console = signed_in(chromium, server.url, seller, PASSWORD)
+    assert pick(page, "翠湖", mine) == [mine]  # their own customer only
+    only_row(page, mine, theirs)
     console.check()
     context.close()
 

@@ -109,9 +109,10 @@ def suggested(api, **args):
 def test_suggestions_come_a_page_at_a_time_within_the_filters(app, admin_api):
     category, supplier, skus = a_shelf(admin_api)
     first = suggested(admin_api, category=category, page_size=2)
-    second = suggested(admin_api, category=category, page_size=2, page=1)
-    last = suggested(admin_api, category=category, page_size=2, page=2)
+    second = suggested(admin_api, category=category, page_size=2, page=2)
+    last = suggested(admin_api, category=category, page_size=2, page=3)
     assert first["count"] == second["count"] == last["count"] == 5
+    assert [first["page"], second["page"], last["page"]] == [1, 2, 3]  # counted from 1, as asked
     assert [r["item"] for r in first["result"] + second["result"] + last["result"]] == skus  # by SKU, none twice
     assert {r["suggested_qty"] for r in first["result"]} == {"20"}
     assert [r["item"] for r in suggested(admin_api, supplier=supplier, category=category)["result"]] == skus
@@ -220,7 +221,7 @@ def test_any_report_comes_a_page_at_a_time_through_the_reports_api(app, admin_ap
         whole = admin_api.get(f"/api/v1/reports/{name}", query_string=args).get_json()
         pages = [
             admin_api.get(f"/api/v1/reports/{name}", query_string={**args, "page_size": 2, "page": n}).get_json()
-            for n in range((len(whole["rows"]) + 1) // 2)
+            for n in range(1, (len(whole["rows"]) + 1) // 2 + 1)
         ]
         assert "count" not in whole and len(whole["rows"]) == 3 and {p["count"] for p in pages} == {3}, name
         assert [r for p in pages for r in p["rows"]] == whole["rows"] and pages[0]["totals"] == whole["totals"]

@@ -101,12 +101,16 @@ def test_the_group_column_is_headed_by_what_it_groups_by_on_every_channel(app, a
 
 
 def test_a_page_number_out_of_bounds_says_what_a_page_is(admin_api):
-    for page in ("-1", "x", "1.5"):
+    """Pages count from 1 (第 1 页, as the grid's rows): 0, a negative or a fraction is a 422 saying so."""
+    for page in ("0", "-1", "x", "1.5"):
         answer = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page": page, "page_size": "10"})
-        assert answer.status_code == 400, page
-        assert answer.get_json()["message"] == f"页码应为从 0 起的整数（第一页为 0）：{page}"
-    first = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page": "0", "page_size": "10"})
+        assert answer.status_code == 422, page
+        assert answer.get_json()["message"] == f"页码应为从 1 起的整数（第一页为 1）：{page}"
+        assert answer.get_json()["errors"][0]["field"] == "page"
+    first = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page": "1", "page_size": "10"})
     assert first.status_code == 200 and "count" in first.get_json()
+    unnumbered = admin_api.get("/api/v1/reports/sales_analysis", query_string={"page_size": "10"})
+    assert unnumbered.get_json() == first.get_json()  # no page: the first
 
 
 def offered_users(api, report: str, param: str, q: str = "", status: int = 200) -> list[str]:
@@ -128,4 +132,44 @@ def test_a_reports_user_filter_offers_whom_the_reader_may_filter_by(api_as, logi
     offered_users(api_as("warehouse"), "sales_analysis", "salesperson", status=403)
     offered_users(manager, "sales_analysis", "period", status=404)  # not a user parameter
     page = login_as("salesperson").get("/reports/sales_analysis/").get_data(as_text=True)
-    assert 'data-lookup="/api/v1/reports/sales_analysis/users?param=salesperson"' in page
+    assert 'data-lookup="/api/v1/reports/sales_analysis/lookup?param=salesperson"' in page
+
+
+def offered_rows(api, report: str, param: str, q: str = "", status: int = 200) -> list[str]:
+    """The keys (codes, SKUs) a report's link parameter offers as `q` is typed."""
+    answer = api.get(f"/api/v1/reports/{report}/lookup", query_string={"param": param, "q": q})
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    return [row["key"] for row in answer.get_json()["results"]] if status == 200 else []
+
+
+def test_a_reports_link_filter_offers_only_what_the_reader_may_name_and_takes_nothing_else(admin_api, api_as, login_as):
+    """客户 on 销售分析 offers customers by code or Chinese name, a salesperson only their own; 仓库 on the stock
+    reports offers a warehouse keeper only their own (WH01), and a warehouse typed outside them is refused by name,
+    where it read nothing before."""
+    code = unique("P")
+    made = admin_api.post("/api/v1/partner/", json={"code": code, "name": f"翠湖商行{code}", "kind": "customer"})
+    assert made.status_code == 201, made.get_json()
+    manager, salesperson, keeper = api_as("manager"), api_as("salesperson"), api_as("warehouse")
+    assert code in offered_rows(manager, "sales_analysis", "partner", "翠湖")  # by its Chinese name
+    assert offered_rows(manager, "sales_analysis", "partner", code) == [code]  # by its code
+    assert offered_rows(salesperson, "sales_analysis", "partner", "翠湖") == []  # not their customer
+    assert {"K001", "K002"} <= set(offered_rows(salesperson, "sales_analysis", "partner", "K00"))
+    refused = salesperson.get("/api/v1/reports/sales_analysis", query_string={"partner": code})
+    assert refused.status_code == 422 and refused.get_json()["message"] == {"partner": [f"找不到：{code}"]}
+    for report in ("inventory_summary", "stocktake_lines"):  # a handler's own filter and a query's
+        assert {"WH01", "WH02"} <= set(offered_rows(manager, report, "warehouse", "WH0")), report
+        mine = offered_rows(keeper, report, "warehouse", "WH0")
+        assert "WH01" in mine and "WH02" not in mine, (report, mine)
+        assert offered_rows(keeper, report, "warehouse", "门店") == []  # WH02 门店仓 by name: not theirs either
+        refused = keeper.get(f"/api/v1/reports/{report}", query_string={"warehouse": "WH02"})
+        assert refused.status_code == 422, (report, refused.get_json())
+        said = "不在您可查看的范围内：WH02（请从输入时提示的选项中选择）"
+        assert refused.get_json()["message"] == {"warehouse": [said]}
+        assert keeper.get(f"/api/v1/reports/{report}", query_string={"warehouse": "WH01"}).status_code == 200
+    offered_rows(keeper, "sales_analysis", "partner", status=403)  # a report they may not run
+    assert offered_rows(salesperson, "sales_analysis", "salesperson") == ["u_salesperson"]  # users, as /users
+    offered_rows(manager, "sales_analysis", "period", status=404)  # neither a link nor a user parameter
+    offered_users(manager, "sales_analysis", "partner", status=404)  # /users: user parameters only
+    page = login_as("warehouse").get("/reports/inventory_summary/").get_data(as_text=True)
+    assert 'data-lookup="/api/v1/reports/inventory_summary/lookup?param=warehouse"' in page
+    assert 'placeholder="编码、名称或拼音"' in page

@@ -26,7 +26,7 @@ from app.i18n import label, t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.services.grid.batch import BatchResult, GridBatches
 from app.services.grid.export import export_columns, write_csv, write_xlsx
-from app.services.grid.rows import View, changes_since, lookup, row_ids, rows_page, save_layout
+from app.services.grid.rows import View, changes_since, lookup, lookup_within, row_ids, rows_page, save_layout
 from app.services.money.prices import suggested_line
 from app.services.records.computed import draft_totals
 from app.services.users.lookup import namable_users
@@ -69,17 +69,14 @@ def _model(model_key: str, action: str = "read") -> ModelSpec:
 
 def _lookup_within(target: ModelSpec, purpose: str | None) -> Any:
     """SQL of the ids a lookup for the field `purpose` ("stocktake.warehouse") may offer, or None for every row
-    the reader sees: a warehouse the reader's row scope on that model does not admit would be refused on save."""
+    the reader sees (`lookup_within`: a warehouse the reader's row scope on that model does not admit)."""
     owner, _, name = (purpose or "").partition(".")
     try:
         model = registry().model(owner)
     except KeyError:
         return None
     spec = model.field(name)
-    access = current_access()
-    if spec is None or spec.to != target.key or target.key != "warehouse" or not access.can(model.key, "read"):
-        return None
-    return access.warehouses_for(model, name)
+    return None if spec is None else lookup_within(current_access(), target, [(model, spec)])
 
 
 def _user_field(purpose: str | None) -> tuple[ModelSpec, FieldSpec]:

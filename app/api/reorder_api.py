@@ -37,14 +37,14 @@ class ReorderApi(BaseApi):
     @service_errors
     def get_suggestions(self) -> Any:
         """Items below their reorder point with the quantity to order (the reorder report, run as the reader), a
-        page at a time (`page` from 0, `page_size` up to 1000, default 100; `count`: how many in all), A items
+        page at a time (`page` from 1, `page_size` up to 1000, default 100; `count`: how many in all), A items
         first then by SKU; `warehouse`, `supplier`, `category` (codes) narrow them (a warehouse: its stock and
         the open orders into it against the items' thresholds).
         ---
         get:
           summary: Reorder suggestions
           parameters:
-            - {in: query, name: page, schema: {type: integer, minimum: 0}}
+            - {in: query, name: page, schema: {type: integer, minimum: 1}}
             - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 1000}}
             - {in: query, name: warehouse, schema: {type: string}}
             - {in: query, name: supplier, schema: {type: string}}
@@ -58,7 +58,7 @@ class ReorderApi(BaseApi):
         found, count = reorder_suggestions(session(), current_access(), filters, page)
         session().rollback()  # a report only reads
         rows = [{k: v for k, v in row.items() if k not in PAGE_ONLY} for row in found]
-        return self.response(200, result=rows, count=count, page=page.offset // page.size, page_size=page.size)
+        return self.response(200, result=rows, count=count, page=page.number, page_size=page.size)
 
     @expose("/alerts", methods=["GET"])
     @protect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
 from app.api.responses import kept_answer, service_errors
-from app.errors import NotFound
+from app.errors import CellError, NotFound, ValidationFailed
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
 from app.services.access.rights import Access
@@ -20,7 +21,7 @@ from app.services.records.serialize import user_name
 from app.web.context import current_access, request_user, session
 from reports.context import Page
 from reports.output import title, to_csv, write_xlsx
-from reports.params import offered_help, offered_options, offered_users
+from reports.params import OFFERS, offered_help, offered_options, offered_users
 from reports.runner import as_json, available, find, run_report
 
 FORMATS = ("json", "xlsx", "csv")
@@ -28,18 +29,24 @@ MAX_PAGE = 1000
 
 
 def requested_page(default_size: int) -> Page:
-    """The request's `page` (from 0) of `page_size` rows (1 to MAX_PAGE; 400 otherwise, each said as it is wrong:
-    a page not a whole number from 0 is 页码应为从 0 起的整数, not a number out of range) as a runner's Page."""
+    """The request's `page` (counted from 1, as the reorder page numbers its pages and the grid asks for rows) of
+    `page_size` rows (1 to MAX_PAGE, 400 otherwise, as the grid's) as a runner's Page; a page 0, negative or not a
+    whole number is a 422 saying what a page is (页码应为从 1 起的整数)."""
     size = request.args.get("page_size", default=default_size, type=int)
     if not 1 <= size <= MAX_PAGE:
         raise BadQuery(t("bad_page_size", max=MAX_PAGE))
-    text = request.args.get("page", "0").strip() or "0"
-    if not text.isascii() or not text.isdigit():
-        raise BadQuery(t("bad_page", value=text))
+    text = request.args.get("page", "1").strip() or "1"
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise _page_refused(t("bad_page", value=text))
     number = int(text)
-    if number * size > MAX_INTEGER:
-        raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
-    return Page(number * size, size)
+    if (number - 1) * size > MAX_INTEGER:
+        raise _page_refused(t("out_of_range", bound=MAX_INTEGER))
+    return Page.numbered(number, size)
+
+
+def _page_refused(message: str) -> ValidationFailed:
+    """`page` refused: 422 with the message as it is, about the argument `page`."""
+    return ValidationFailed([CellError("page", message)], summary=message)
 
 
 def author() -> str:
@@ -108,14 +115,14 @@ class ReportsApi(BaseApi):
     @service_errors
     def run(self, name: str) -> Any:
         """Run a report: its parameters in the query string, `format` json (default), xlsx or csv; with
-        `page_size` (up to 1000) and `page` (from 0) json answers that page of the rows and `count`.
+        `page_size` (up to 1000) and `page` (from 1) json answers that page of the rows and `count`.
         ---
         get:
           summary: Run a report
           parameters:
           - {in: path, name: name, required: true, schema: {type: string}}
           - {in: query, name: format, schema: {type: string, enum: [json, xlsx, csv]}}
-          - {in: query, name: page, schema: {type: integer, minimum: 0}}
+          - {in: query, name: page, schema: {type: integer, minimum: 1}}
           - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 1000}}
           responses:
             200:
@@ -123,7 +130,7 @@ class ReportsApi(BaseApi):
             403:
               description: The reader may not run it
             422:
-              description: A parameter is wrong
+              description: A parameter is wrong (or the page, page_size)
         """
         args = {k: v for k, v in request.args.items() if k not in ("format", "_l_", "page", "page_size")}
         fmt = request.args.get("format", "json")
@@ -140,34 +147,59 @@ class ReportsApi(BaseApi):
             return file_response(buffer.getvalue(), XLSX_MIME, f"{name}.xlsx", f"{title(result)}.xlsx")
         return jsonify(as_json(result))
 
-    @expose("/<name>/users", methods=["GET"])
+    @expose("/<name>/lookup", methods=["GET"])
     @signed_in
     @safe
     @service_errors
-    def users(self, name: str) -> Any:
-        """The users a user parameter of the report (业务员, 负责人) offers as the reader types: whom they may
-        filter by (a salesperson: themselves); 403 to who may not run the report.
+    def lookup(self, name: str) -> Any:
+        """What a link or user parameter of the report offers as the reader types: a link's rows (商品, 客户, 供应商,
+        仓库) by code, name or pinyin initials, through the grid's lookup of the linked model as the reader sees it
+        (their row scope: a salesperson's own customers) and as the fields the parameter filters let them name (a
+        warehouse keeper: their own warehouses); a user parameter's users (业务员, 负责人) by user name or name, whom
+        they may filter by (a salesperson: themselves). The report takes no other value. 403 to who may not run it.
         ---
         get:
-          summary: User lookup for a report's user parameter
+          summary: Lookup for a report's link or user parameter
           parameters:
           - {in: path, name: name, required: true, schema: {type: string}}
           - {in: query, name: param, required: true, schema: {type: string}}
           - {in: query, name: q, schema: {type: string}}
           responses:
             200:
-              description: '{results: [{id, key, name}]}: key the user name, name as pages show the user'
+              description: '{results: [{id, key, name}]}: key the business key (code, SKU) or user name'
             403:
               description: The reader may not run the report
             404:
-              description: No such report, or no user parameter of that name
+              description: No such report, or no link or user parameter of that name
         """
-        access = current_access()
-        report = find(access, name)
-        wanted = request.args.get("param", "")
-        spec = next((p for p in report.params if p.name == wanted and p.type == "user"), None)
-        if spec is None:
-            raise NotFound(t("report.unknown_param", name=wanted))
-        found = offered_users(session(), access, report, spec, request.args.get("q", "")[:100])
-        session().rollback()  # a lookup only reads
-        return jsonify(results=found)
+        return _offered(name, OFFERS)
+
+    @expose("/<name>/users", methods=["GET"])
+    @signed_in
+    @safe
+    @service_errors
+    def users(self, name: str) -> Any:
+        """`lookup` for a user parameter only (业务员, 负责人: whom the reader may filter by); 404 for any other.
+        ---
+        get:
+          summary: User lookup for a report's user parameter (as lookup)
+          parameters: [{in: path, name: name, required: true, schema: {type: string}}, {in: query, name: param,
+            required: true, schema: {type: string}}, {in: query, name: q, schema: {type: string}}]
+          responses: {200: {description: '{results: [{id, key, name}]}'}, 403: {description: Not to run}, 404:
+            {description: No such report or user parameter}}
+        """
+        return _offered(name, {"user": offered_users})
+
+
+def _offered(name: str, offers: dict[str, Callable[..., list[Any]]]) -> Any:
+    """What the report's parameter `param` offers as the reader types `q`, by its type (`offers`); 404 for no such
+    parameter of those types."""
+    access = current_access()
+    report = find(access, name)
+    wanted = request.args.get("param", "")
+    spec = next((p for p in report.params if p.name == wanted and p.type in offers), None)
+    if spec is None:
+        raise NotFound(t("report.unknown_param", name=wanted))
+    found = offers[spec.type](session(), access, report, spec, request.args.get("q", "")[:100])
+    session().rollback()  # a lookup only reads
+    return jsonify(results=found)

@@ -81,18 +81,17 @@ class ReorderView(BaseView):
         access = current_access()
         filters = {name: request.args[name].strip() for name in REORDER_FILTERS if request.args.get(name, "").strip()}
         page = max(request.args.get("page", default=1, type=int), 1)
+        window = Page.numbered(page, REORDER_PAGE)
         error = None
         try:  # the reorder report, run as the reader, one page of it
-            found, count = reorder_suggestions(
-                session(), access, filters, Page((page - 1) * REORDER_PAGE, REORDER_PAGE)
-            )
+            found, count = reorder_suggestions(session(), access, filters, window)
         except ValidationFailed as exc:  # a code that names nothing: said, with the filters to correct
             found, count, error = [], 0, "; ".join(e.message for e in exc.errors)
         except ServiceError as exc:
             return self.render_template("jxc/report_refused.html", message=exc.message), exc.status
         reg = registry()
         warehouses, categories = reg.cls("warehouse"), reg.cls("category")
-        first = (page - 1) * REORDER_PAGE
+        first = window.offset
         return self.render_template(
             "jxc/reorder.html",
             suggestions=[row | {"supplier": row["supplier_name"]} for row in found],

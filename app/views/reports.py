@@ -16,7 +16,7 @@ from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
 from app.web.context import current_access, session
 from reports.output import heading_lines
-from reports.params import blank_named, offered_help, offered_options, preset_named, takes_blank
+from reports.params import OFFERS, blank_named, offered_help, offered_options, preset_named, takes_blank
 from reports.runner import as_json, available, find, run_report
 
 
@@ -43,8 +43,9 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
                 "label": label(param.label, param.name),
                 "choices": choices,
                 "value": value,
-                # a user filter offers whom the reader may filter by as they type (业务员: a salesperson themselves)
-                "lookup": f"/api/v1/reports/{report.key}/users?param={param.name}" if param.type == "user" else "",
+                # a user filter offers whom the reader may filter by as they type (业务员: a salesperson themselves),
+                # a link filter the rows it may name (客户: a salesperson's own customers; 仓库: a keeper's own)
+                "lookup": f"/api/v1/reports/{report.key}/lookup?param={param.name}" if param.type in OFFERS else "",
             }
         )
     return fields

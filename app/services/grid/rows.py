@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal_column, select, tuple_
+from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal_column, select, tuple_, union
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
@@ -445,6 +445,22 @@ def lookup(session: Session, access: Access, model: ModelSpec, text: str, within
         stmt = stmt.where(cls.id.in_(within))
     rows = session.execute(stmt.order_by(key_col).limit(LOOKUP_LIMIT)).scalars()
     return [{"id": r.id, "key": getattr(r, key_col.key), "name": getattr(r, name_col.key)} for r in rows]
+
+
+def lookup_within(access: Access, target: ModelSpec, fields: list[tuple[ModelSpec, FieldSpec]]) -> Any:
+    """SQL of the `target` ids a lookup filling `fields` (model, link field) may offer, or None for every row the
+    reader sees: a warehouse the reader's row scope on the field's model does not admit (a keeper's
+    stocktake.warehouse: their own warehouses) would be refused on save, and read nothing in a report. A value that
+    fills several fields at once (a report's filter over receipts and returns) may be any one of theirs."""
+    narrowed = []
+    for model, spec in fields:
+        if spec.to != target.key or target.key != "warehouse" or not access.can(model.key, "read"):
+            return None
+        ids = access.warehouses_for(model, spec.name)
+        if ids is None:
+            return None
+        narrowed.append(ids)
+    return union(*narrowed) if len(narrowed) > 1 else narrowed[0] if narrowed else None
 
 
 def load_layout(session: Session, user_id: int | None, model_key: str) -> list[dict[str, Any]] | None:

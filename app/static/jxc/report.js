@@ -175,9 +175,10 @@
   }
 
   // a user filter (业务员, 负责人) offers, as the reader types or focuses it, whom they may filter by (the server
-  // says who: a salesperson only themselves), by user name with the person's name beside it
+  // says who: a salesperson only themselves), by user name with the person's name beside it; a link filter (商品,
+  // 客户, 仓库) the rows it may name by code, name or pinyin (a salesperson's own customers, a keeper's warehouses)
   var asked = null;
-  function offerUsers(input) {
+  function offer(input) {
     var ask = input.getAttribute('data-lookup') + '&q=' + encodeURIComponent(input.value.trim());
     if (ask === asked) { return; }
     asked = ask;
@@ -192,10 +193,10 @@
   }
   var pending = null;
   document.querySelectorAll('#jxc-report-filters input[data-lookup]').forEach(function (input) {
-    input.addEventListener('focus', function () { offerUsers(input); });
+    input.addEventListener('focus', function () { offer(input); });
     input.addEventListener('input', function () {
       clearTimeout(pending);
-      pending = setTimeout(function () { offerUsers(input); }, 200);
+      pending = setTimeout(function () { offer(input); }, 200);
     });
   });
 })(window.JXC);
