@@ -204,6 +204,21 @@ def test_stock_lookup_keeps_to_the_readers_warehouses_and_figures(app, admin_api
     assert api_as("warehouse").get("/api/v1/phone/stock?q=x&warehouse=NOPE").status_code == 404
 
 
+def test_stock_lookup_totals_what_is_available_too(app, admin_api, login_as):
+    """The total row of a stock lookup left 可用 empty under its 结存 total: both are totalled (3 of WH01's 10
+    reserved by an order: 11 of 14 available)."""
+    sku = new_item(admin_api, name=f"可用合计 {unique()}")
+    receive(admin_api, sku, "10", "5", warehouse="WH01")
+    receive(admin_api, sku, "4", "5", warehouse="WH02")
+    customer, _ = new_partner(admin_api, "customer")
+    post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "9"}], partner=customer, warehouse="WH01")
+    found = admin_api.get("/api/v1/phone/stock", query_string={"q": sku}).get_json()["items"]
+    assert [(i["total"], i["available_total"]) for i in found if i["sku"] == sku] == [("14", "11")]
+    html = login_as("admin").get(f"/phone/stock?q={sku}").get_data(as_text=True)
+    totals = html.split(f'data-sku="{sku}"')[1].split("<tfoot>")[1].split("</tfoot>")[0]
+    assert re.findall(r'class="ph-num">([^<]*)<', totals) == ["14", "11"]
+
+
 def test_labels_print_the_price_only_for_who_may_see_it(app, admin_api, login_as):
     code = ean13()
     with_code = new_item(admin_api, barcode=code, sale_price="12.30")
@@ -366,6 +381,11 @@ def test_a_keeper_starts_a_stocktake_on_the_phone_in_their_own_warehouses(app, a
     assert sorted(w[2] for w in warehouses) == sorted(["WH01", code])  # not WH02
     assert [w[2] for w in warehouses if w[1]] == [code]  # the one asked for
     assert 'data-field="category"' in form and 'data-field="scope"' in form and "全仓盘点" in form
+    # the category is looked up as typed (no list of every category); the scope offers its two options, the
+    # default chosen, not a 全部 that means nothing for a scope
+    assert 'data-lookup="category"' in form and "C01 饮料" not in form
+    scope = form.split('data-field="scope"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w*)"', scope) == ["cycle", "whole"] and 'value="cycle" selected' in scope
     assert "<table" not in html and "count_new.js" in html
     refused = client.get("/phone/count/new?warehouse=WH02")
     assert refused.status_code == 403 and "WH02 不在您负责的仓库内" in refused.get_data(as_text=True)

@@ -78,30 +78,28 @@ def _asked_warehouse(model_key: str) -> tuple[int | None, str]:
         return None, exc.message
 
 
-def _start_field(access: Any, spec: Any, chosen: int | None) -> dict[str, Any]:
+def _start_field(spec: Any, chosen: int | None) -> dict[str, Any]:
     """A field of a new stocktake as the phone offers it: a warehouse among those the reader works in on
-    stocktakes, another link's rows the reader may read, a select's options; one that may stay empty offers
-    全部 first (a blank category counts every item)."""
-    if spec.to == "warehouse":
-        choices = [(w["id"], f"{w['code']} {w['name']}") for w in _warehouses("stocktake")]
-    elif spec.type == "link":
-        target, cls = registry().model(spec.to), registry().cls(spec.to)
-        key = getattr(cls, target.business_key)
-        rows = session().execute(base_select(access, target).order_by(key).limit(1000)).scalars()
-        choices = [
-            (row.id, f"{getattr(row, target.business_key)} {getattr(row, target.display or 'id')}") for row in rows
-        ]
-    else:
-        choices = [(option.value, label(option.label, option.value)) for option in spec.options]
-    return {
+    stocktakes (a few), another link looked up as typed through the grid's link lookup (rows the reader may
+    see, by code or name, however many there are; left empty it counts every item), a select's options."""
+    field = {
         "name": spec.name,
         "label": label(spec.label, spec.name),
         "help": label(spec.help),
         "required": spec.required,
         "link": spec.type == "link",
-        "choices": choices,
-        "value": chosen if spec.to == "warehouse" and chosen is not None else spec.default,
+        "lookup": None,
+        "choices": [],
+        "value": spec.default,
     }
+    if spec.to == "warehouse":
+        choices = [(w["id"], f"{w['code']} {w['name']}") for w in _warehouses("stocktake")]
+        field.update(choices=choices, value=chosen if chosen is not None else spec.default)
+    elif spec.type == "link":
+        field.update(lookup=spec.to)
+    else:
+        field.update(choices=[(option.value, label(option.label, option.value)) for option in spec.options])
+    return field
 
 
 class PhoneView(BaseView):
@@ -309,7 +307,7 @@ class PhoneView(BaseView):
         model = registry().model("stocktake")
         chosen, refused = _asked_warehouse("stocktake")
         fields = [
-            _start_field(access, spec, chosen)
+            _start_field(spec, chosen)
             for name in STOCKTAKE_START
             if (spec := model.field(name)) is not None
             and access.can_write(model, spec)
