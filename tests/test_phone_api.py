@@ -232,9 +232,16 @@ def test_labels_print_the_price_only_for_who_may_see_it(app, admin_api, login_as
     assert page.count('data-kind="ean13"') == 2 and page.count('data-kind="code128"') == 2
     assert "size: 50mm 30mm" in page and "NO-SUCH" in page
 
+    assert re.findall(r'<option value="(\w+)"', page.split('id="ph-price"')[1].split("</select>")[0]) == [
+        "sale_price",
+        "wholesale_price",
+    ]
+
     keeper = login_as("warehouse").get(query).get_data(as_text=True)  # hides every figure
     assert "12.30" not in keeper and "4.50" not in keeper and "¥" not in keeper
     assert keeper.count('data-kind="ean13"') == 2 and code in keeper
+    # no choice of a price they cannot see (it offered 零售价 / 批发价 and printed neither): said once, plainly
+    assert 'id="ph-price"' not in keeper and "标签价格" not in keeper and "您看不到商品价格，标签上不印价格" in keeper
 
     sheet = login_as("salesperson").get(f"/phone/labels?items={with_code}&size=a4&price=purchase_price")
     assert "size: A4" in sheet.get_data(as_text=True) and "¥" not in sheet.get_data(as_text=True)  # not a label price
@@ -279,6 +286,23 @@ def test_a_customers_page_offers_the_statement_only_to_who_may_run_it(admin_api,
     assert "K001" in keeper and "对账单" not in keeper and "没有权限" not in keeper
     seller = login_as("salesperson").get(f"/phone/customer/{customer}").get_data(as_text=True)
     assert "对账单" in seller and "没有权限" not in seller
+
+
+def test_the_customers_page_of_a_salesperson_without_customers_says_so(app, login_as):
+    """A salesperson who owns no customer yet opened 客户 and read 没有找到 before searching anything: the page says
+    there is no customer they may see; a search that finds nothing still says 没有找到."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+    from tests.conftest import PASSWORD
+
+    seller = unique("x_seller").lower()
+    with app.app_context(), writing():
+        create_user(seller, "salesperson", PASSWORD)
+        db.session.remove()
+    client = login_as(seller)
+    listed = client.get("/phone/customers").get_data(as_text=True)
+    assert "没有您可以查看的客户" in listed and "没有找到" not in listed
+    assert "没有找到" in client.get("/phone/customers?q=K001").get_data(as_text=True)
 
 
 def test_a_customers_page_recommends_what_others_buy_with_theirs(app, admin_api, login_as):
@@ -402,6 +426,10 @@ def test_a_keeper_starts_a_stocktake_on_the_phone_in_their_own_warehouses(app, a
     assert body["snapshot_at"] and body["created_by"]["key"] == keeper  # counting starts now: the book is kept
     counting = client.get(f"/phone/count/{made.get_json()['id']}")
     assert counting.status_code == 200 and body["number"] in counting.get_data(as_text=True)
+    # the counting page says what is counted: where, when, which category and what an item not counted means
+    cycle = api.post("/api/v1/stocktake/", json={"warehouse": code, "category": "C01", "lines": []}).get_json()
+    about = client.get(f"/phone/count/{cycle['id']}").get_data(as_text=True).split('id="ph-count-about">')[1]
+    assert about.split("</p>")[0] == f"新仓 {code} · {cycle['result']['date']} · 饮料 · 循环盘点（只盘列出的商品）"
 
     # a keeper with no warehouse yet is told why nothing can start, not offered an empty choice
     from app.extensions import db

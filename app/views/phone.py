@@ -23,7 +23,8 @@ from app.extensions import registry
 from app.i18n import current_locale, label, t, texts_under
 from app.meta.reports import PRESETS
 from app.meta.status import Status
-from app.services.phone.labels import LABEL_SIZES, label_sheet
+from app.meta.types import FIELD_TYPES
+from app.services.phone.labels import LABEL_SIZES, label_prices, label_sheet
 from app.services.phone.stock_lookup import stock_lookup, stock_warehouses, warehouse_id, work_warehouses
 from app.services.posting.inbox import approves_anything, waiting_for
 from app.services.records.query import base_select, get_row, search_condition
@@ -333,11 +334,21 @@ class PhoneView(BaseView):
             storage=f"jxc.count.{current_user.id}.{pk}",
         )
         status = Status(row.status).text()
+        # what is being counted: where, when, which category (every item when none) and what an item not counted means
+        scope = model.field("scope")
+        about = [
+            (data.get("warehouse") or {}).get("name") or "",
+            data.get("date") or "",
+            (data.get("category") or {}).get("name") or "",
+            FIELD_TYPES["select"].to_text(scope, data["scope"]) if scope and data.get("scope") else "",
+        ]
         units = []
         if access.can("unit", "read"):
             unit = registry().cls("unit")
             units = list(session().execute(base_select(access, registry().model("unit")).order_by(unit.code)).scalars())
-        return self.render_template("jxc/phone/count.html", doc=data, config=config, status=status, units=units)
+        return self.render_template(
+            "jxc/phone/count.html", doc=data, about=[a for a in about if a], config=config, status=status, units=units
+        )
 
     # -- labels -----------------------------------------------------------------------------------
 
@@ -364,6 +375,7 @@ class PhoneView(BaseView):
             sizes={key: t(f"phone.size.{key}") for key in LABEL_SIZES},
             items=request.args.get("items", ""),
             price=price,
+            prices=[(name, t(f"phone.{name}")) for name in label_prices(access)],
             copies=copies,
             config=_config(),
         )

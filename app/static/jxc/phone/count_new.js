@@ -12,6 +12,7 @@
   var start = document.getElementById('ph-start');
   var fields = Array.prototype.slice.call(form.querySelectorAll('[data-field]'));
   var picked = {}; // per looked-up field: {id, text} of the row picked, while the field still shows it
+  var cancels = []; // per looked-up field: forgets a lookup under way (the form is being sent)
 
   function errorOf(name) { return document.getElementById('ph-error-' + name); }
 
@@ -61,6 +62,7 @@
     var timer = null;
     var asked = 0;
     function shown(open) { list.hidden = !open; field.setAttribute('aria-expanded', open ? 'true' : 'false'); }
+    cancels.push(function () { clearTimeout(timer); asked += 1; shown(false); });
     field.addEventListener('input', function () {
       clearTimeout(timer);
       var q = field.value.trim();
@@ -99,6 +101,7 @@
 
   form.addEventListener('submit', function (event) {
     event.preventDefault();
+    cancels.forEach(function (cancel) { cancel(); }); // a late answer does not speak over the server's
     clear();
     start.disabled = true;
     P.call('POST', '/api/v1/stocktake/', body()).then(function (answer) {
