@@ -318,3 +318,48 @@ def test_price_masking_a_role_that_must_fill_a_required_amount_is_refused_live(a
         assert masked() == ["salesperson", "warehouse"]
     finally:
         assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200
+
+
+def test_a_write_out_of_scope_names_the_field_and_the_value_on_every_channel(app, api_as, admin_api):
+    """A keeper of WH01 saving a stocktake or a receipt in WH02 was told 超出您的数据范围, naming nothing: the shared
+    row-scope check now names the field and the value as the writer may see it (盘点仓库 WH02, also when the API
+    was given the warehouse's id), in the API, the grid's save and an import alike; a side of the business the
+    role does not read is named by its label (a purchaser's new customer), also in the set-based create."""
+    from tests.test_imports import run, workbook
+
+    keeper = api_as("warehouse")
+    wh02 = admin_api.get("/api/v1/warehouse/", query_string={"q": "(filters:!((col:code,opr:eq,value:WH02)))"})
+    for given in ("WH02", wh02.get_json()["ids"][0]):
+        refused = keeper.post("/api/v1/stocktake/", json={"date": "2026-11-25", "warehouse": given, "lines": []})
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["errors"] == [{"field": "warehouse", "message": "盘点仓库 WH02 不在您的数据范围内"}]
+
+    take = keeper.post("/api/v1/stocktake/", json={"date": "2026-11-25", "warehouse": "WH01", "lines": []})
+    assert take.status_code == 201, take.get_json()
+    moved = keeper.put(f"/api/v1/stocktake/{take.get_json()['id']}", json={"warehouse": "WH02"})
+    assert moved.get_json()["message"] == {"warehouse": ["盘点仓库 WH02 不在您的数据范围内"]}
+    op = {"op": "update", "id": take.get_json()["id"], "values": {"warehouse": "WH02"}}
+    batch = {"client_batch_id": unique("b"), "source": "edit", "ops": [op]}
+    grid = keeper.post("/api/v1/grid/stocktake/batch", json=batch).get_json()
+    assert [(e["id"], e["field"], e["message"]) for e in grid["errors"]] == [
+        (op["id"], "warehouse", "盘点仓库 WH02 不在您的数据范围内")
+    ]
+
+    buyer = api_as("purchaser")
+    item = admin_api.post("/api/v1/item/", json={"sku": unique("SK"), "name": "范围", "unit": "PCS"}).get_json()
+    sheet = workbook([["商品", "价格类型", "单价"], [item["result"]["sku"], "零售价", "3.50"]])
+    outcome = run(app, "item_price", sheet, username="u_purchaser")
+    assert not outcome.applied
+    assert [i.line() for i in outcome.issues] == ["第 2 行，「价格类型」列：价格类型 零售价 不在您的数据范围内"]
+    customer = {"code": unique("KS"), "name": "不归采购的客户", "kind": "customer"}
+    refused = buyer.post("/api/v1/partner/", json=customer)
+    assert refused.get_json()["message"] == {"kind": ["单位类型 客户 不在您的数据范围内"]}
+    with app.app_context():
+        from app.services.records.write import RecordService
+        from app.services.users.access import access_for
+
+        records = RecordService(db.session, access_for(app.appbuilder.sm.find_user(username="u_purchaser")))
+        assert records.creates_in_bulk(registry().model("partner"))
+        [(made, errors)] = records.create_many("partner", [(customer, 7)])
+        assert made is None and [(e.field, e.message) for e in errors] == [("kind", "单位类型 客户 不在您的数据范围内")]
+        db.session.rollback()

@@ -204,6 +204,21 @@ def test_stock_lookup_keeps_to_the_readers_warehouses_and_figures(app, admin_api
     assert api_as("warehouse").get("/api/v1/phone/stock?q=x&warehouse=NOPE").status_code == 404
 
 
+def test_stock_lookup_totals_what_is_available_too(app, admin_api, login_as):
+    """The total row of a stock lookup left 可用 empty under its 结存 total: both are totalled (3 of WH01's 10
+    reserved by an order: 11 of 14 available)."""
+    sku = new_item(admin_api, name=f"可用合计 {unique()}")
+    receive(admin_api, sku, "10", "5", warehouse="WH01")
+    receive(admin_api, sku, "4", "5", warehouse="WH02")
+    customer, _ = new_partner(admin_api, "customer")
+    post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "9"}], partner=customer, warehouse="WH01")
+    found = admin_api.get("/api/v1/phone/stock", query_string={"q": sku}).get_json()["items"]
+    assert [(i["total"], i["available_total"]) for i in found if i["sku"] == sku] == [("14", "11")]
+    html = login_as("admin").get(f"/phone/stock?q={sku}").get_data(as_text=True)
+    totals = html.split(f'data-sku="{sku}"')[1].split("<tfoot>")[1].split("</tfoot>")[0]
+    assert re.findall(r'class="ph-num">([^<]*)<', totals) == ["14", "11"]
+
+
 def test_labels_print_the_price_only_for_who_may_see_it(app, admin_api, login_as):
     code = ean13()
     with_code = new_item(admin_api, barcode=code, sale_price="12.30")
@@ -217,9 +232,16 @@ def test_labels_print_the_price_only_for_who_may_see_it(app, admin_api, login_as
     assert page.count('data-kind="ean13"') == 2 and page.count('data-kind="code128"') == 2
     assert "size: 50mm 30mm" in page and "NO-SUCH" in page
 
+    assert re.findall(r'<option value="(\w+)"', page.split('id="ph-price"')[1].split("</select>")[0]) == [
+        "sale_price",
+        "wholesale_price",
+    ]
+
     keeper = login_as("warehouse").get(query).get_data(as_text=True)  # hides every figure
     assert "12.30" not in keeper and "4.50" not in keeper and "¥" not in keeper
     assert keeper.count('data-kind="ean13"') == 2 and code in keeper
+    # no choice of a price they cannot see (it offered 零售价 / 批发价 and printed neither): said once, plainly
+    assert 'id="ph-price"' not in keeper and "标签价格" not in keeper and "您看不到商品价格，标签上不印价格" in keeper
 
     sheet = login_as("salesperson").get(f"/phone/labels?items={with_code}&size=a4&price=purchase_price")
     assert "size: A4" in sheet.get_data(as_text=True) and "¥" not in sheet.get_data(as_text=True)  # not a label price
@@ -264,6 +286,23 @@ def test_a_customers_page_offers_the_statement_only_to_who_may_run_it(admin_api,
     assert "K001" in keeper and "对账单" not in keeper and "没有权限" not in keeper
     seller = login_as("salesperson").get(f"/phone/customer/{customer}").get_data(as_text=True)
     assert "对账单" in seller and "没有权限" not in seller
+
+
+def test_the_customers_page_of_a_salesperson_without_customers_says_so(app, login_as):
+    """A salesperson who owns no customer yet opened 客户 and read 没有找到 before searching anything: the page says
+    there is no customer they may see; a search that finds nothing still says 没有找到."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+    from tests.conftest import PASSWORD
+
+    seller = unique("x_seller").lower()
+    with app.app_context(), writing():
+        create_user(seller, "salesperson", PASSWORD)
+        db.session.remove()
+    client = login_as(seller)
+    listed = client.get("/phone/customers").get_data(as_text=True)
+    assert "没有您可以查看的客户" in listed and "没有找到" not in listed
+    assert "没有找到" in client.get("/phone/customers?q=K001").get_data(as_text=True)
 
 
 def test_a_customers_page_recommends_what_others_buy_with_theirs(app, admin_api, login_as):
@@ -366,6 +405,11 @@ def test_a_keeper_starts_a_stocktake_on_the_phone_in_their_own_warehouses(app, a
     assert sorted(w[2] for w in warehouses) == sorted(["WH01", code])  # not WH02
     assert [w[2] for w in warehouses if w[1]] == [code]  # the one asked for
     assert 'data-field="category"' in form and 'data-field="scope"' in form and "全仓盘点" in form
+    # the category is looked up as typed (no list of every category); the scope offers its two options, the
+    # default chosen, not a 全部 that means nothing for a scope
+    assert 'data-lookup="category"' in form and "C01 饮料" not in form
+    scope = form.split('data-field="scope"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w*)"', scope) == ["cycle", "whole"] and 'value="cycle" selected' in scope
     assert "<table" not in html and "count_new.js" in html
     refused = client.get("/phone/count/new?warehouse=WH02")
     assert refused.status_code == 403 and "WH02 不在您负责的仓库内" in refused.get_data(as_text=True)
@@ -382,6 +426,10 @@ def test_a_keeper_starts_a_stocktake_on_the_phone_in_their_own_warehouses(app, a
     assert body["snapshot_at"] and body["created_by"]["key"] == keeper  # counting starts now: the book is kept
     counting = client.get(f"/phone/count/{made.get_json()['id']}")
     assert counting.status_code == 200 and body["number"] in counting.get_data(as_text=True)
+    # the counting page says what is counted: where, when, which category and what an item not counted means
+    cycle = api.post("/api/v1/stocktake/", json={"warehouse": code, "category": "C01", "lines": []}).get_json()
+    about = client.get(f"/phone/count/{cycle['id']}").get_data(as_text=True).split('id="ph-count-about">')[1]
+    assert about.split("</p>")[0] == f"新仓 {code} · {cycle['result']['date']} · 饮料 · 循环盘点（只盘列出的商品）"
 
     # a keeper with no warehouse yet is told why nothing can start, not offered an empty choice
     from app.extensions import db

@@ -8,6 +8,7 @@ test-artifacts/phone-*.png.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -314,11 +315,11 @@ def test_a_keeper_starts_a_stocktake_on_the_phone(server: Any, chromium: Any) ->
     page.select_option("#ph-field-warehouse", label=options[1])
     page.click("#ph-start")
     page.wait_for_selector("#ph-error-warehouse:not([hidden])")
-    assert page.inner_text("#ph-error-warehouse") == "超出您的数据范围"
+    assert page.inner_text("#ph-error-warehouse") == "盘点仓库 WH02 不在您的数据范围内"  # which field, which value
     assert page.url == server.url + "/phone/count/new" and page.is_hidden("#ph-msg")
     page.select_option("#ph-field-warehouse", label=options[0])
     assert page.is_hidden("#ph-error-warehouse")  # what was wrong is not said beside the new choice
-    page.select_option("#ph-field-category", label="C01 饮料")
+    pick_category(page, "饮料", "C01 饮料")
     page.select_option("#ph-field-scope", "whole")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(ARTIFACTS / "phone-count-new.png"), full_page=True)
@@ -342,4 +343,56 @@ def test_a_keeper_starts_a_stocktake_on_the_phone(server: Any, chromium: Any) ->
     console.check(
         expected_failures=(f"422 {server.url}/api/v1/stocktake/", f"403 {server.url}/phone/count/new?warehouse=WH02")
     )
+    context.close()
+
+
+def pick_category(page: Any, typed: str, shown: str) -> None:
+    """Type into the category field of a new stocktake and tap the match shown as `shown` (code and name)."""
+    page.fill("#ph-field-category", typed)
+    page.locator("#ph-choices-category .ph-choice", has_text=shown).click()
+    assert page.input_value("#ph-field-category") == shown and page.is_hidden("#ph-choices-category")
+
+
+OLD_SELECT_LIMIT = 1000  # the new stocktake page listed the first 1,000 categories by code in a select
+
+
+def test_a_new_stocktakes_category_is_looked_up_among_any_number(server: Any, chromium: Any) -> None:
+    """The new stocktake page listed at most 1,000 categories in a select, the others silently missing: with more
+    (a category sorting after all of them among them), the field looks categories up as they are typed, through
+    the grid's link lookup (code and name), and the one picked is the stocktake's; a category typed that does
+    not exist is refused next to the field, and nothing is made."""
+    api = HttpApi(server.url)
+    tag = f"ZC{uuid.uuid4().hex[:4].upper()}"  # sorts after the demo's C01..C05
+    ops = [
+        {"op": "create", "tmp_id": f"t{i}", "values": {"code": f"{tag}{i:04d}", "name": f"分类{i}"}}
+        for i in range(OLD_SELECT_LIMIT + 5)
+    ]
+    status, saved = api.post("/api/v1/grid/category/batch", {"client_batch_id": tag, "source": "edit", "ops": ops})
+    assert status == 200 and not saved.get("errors"), saved
+    last = f"{tag}{OLD_SELECT_LIMIT + 4:04d}"
+    make_user(api, "phcounter", "warehouse", PASSWORD, first_name="仓管小吴")
+    assign_warehouses(chromium, server, "phcounter", ("WH01",))
+    context, page, console = phone_context(chromium, server, username="phcounter", password=PASSWORD)
+    page.goto(server.url + "/phone/count/new")
+    assert page.locator("#ph-field-category option").count() == 0  # no list of every category
+    page.fill("#ph-field-category", tag)
+    page.wait_for_selector("#ph-choices-category:not([hidden])")
+    assert page.locator("#ph-choices-category .ph-choice").first.inner_text() == f"{tag}0000 分类0"
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+
+    page.fill("#ph-field-category", "没有这个分类")  # typed, not picked, and no such category: refused by name
+    page.click("#ph-start")
+    page.wait_for_selector("#ph-error-category:not([hidden])")
+    assert page.inner_text("#ph-error-category") == "找不到「没有这个分类」"
+    assert page.url == server.url + "/phone/count/new"
+
+    pick_category(page, last, f"{last} 分类{OLD_SELECT_LIMIT + 4}")  # beyond the old select's 1,000
+    assert page.is_hidden("#ph-error-category")
+    page.screenshot(path=str(ARTIFACTS / "phone-count-new-category.png"), full_page=True)
+    page.click("#ph-start")
+    page.wait_for_url(re.compile(r".*/phone/count/\d+$"))
+    status, take = api.get(f"/api/v1/stocktake/{page.url.rsplit('/', 1)[1]}")
+    assert status == 200, take
+    assert (take["result"]["warehouse"]["key"], take["result"]["category"]["key"]) == ("WH01", last)
+    console.check(expected_failures=(f"422 {server.url}/api/v1/stocktake/",))
     context.close()

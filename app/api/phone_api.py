@@ -73,7 +73,7 @@ class PhoneApi(BaseApi):
           - {in: query, name: warehouse, schema: {type: string}, description: a warehouse code}
           responses:
             200:
-              description: '{items: [{sku, name, ..., stock: [{warehouse, batch, qty, available}], total}]}'
+              description: '{items: [{sku, name, ..., stock: [{warehouse, qty, available}], total, available_total}]}'
         """
         found = stock_lookup(session(), current_access(), request.args.get("q", ""), request.args.get("warehouse", ""))
         return self.response(200, **found)

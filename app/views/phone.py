@@ -23,7 +23,8 @@ from app.extensions import registry
 from app.i18n import current_locale, label, t, texts_under
 from app.meta.reports import PRESETS
 from app.meta.status import Status
-from app.services.phone.labels import LABEL_SIZES, label_sheet
+from app.meta.types import FIELD_TYPES
+from app.services.phone.labels import LABEL_SIZES, label_prices, label_sheet
 from app.services.phone.stock_lookup import stock_lookup, stock_warehouses, warehouse_id, work_warehouses
 from app.services.posting.inbox import approves_anything, waiting_for
 from app.services.records.query import base_select, get_row, search_condition
@@ -78,30 +79,28 @@ def _asked_warehouse(model_key: str) -> tuple[int | None, str]:
         return None, exc.message
 
 
-def _start_field(access: Any, spec: Any, chosen: int | None) -> dict[str, Any]:
+def _start_field(spec: Any, chosen: int | None) -> dict[str, Any]:
     """A field of a new stocktake as the phone offers it: a warehouse among those the reader works in on
-    stocktakes, another link's rows the reader may read, a select's options; one that may stay empty offers
-    全部 first (a blank category counts every item)."""
-    if spec.to == "warehouse":
-        choices = [(w["id"], f"{w['code']} {w['name']}") for w in _warehouses("stocktake")]
-    elif spec.type == "link":
-        target, cls = registry().model(spec.to), registry().cls(spec.to)
-        key = getattr(cls, target.business_key)
-        rows = session().execute(base_select(access, target).order_by(key).limit(1000)).scalars()
-        choices = [
-            (row.id, f"{getattr(row, target.business_key)} {getattr(row, target.display or 'id')}") for row in rows
-        ]
-    else:
-        choices = [(option.value, label(option.label, option.value)) for option in spec.options]
-    return {
+    stocktakes (a few), another link looked up as typed through the grid's link lookup (rows the reader may
+    see, by code or name, however many there are; left empty it counts every item), a select's options."""
+    field = {
         "name": spec.name,
         "label": label(spec.label, spec.name),
         "help": label(spec.help),
         "required": spec.required,
         "link": spec.type == "link",
-        "choices": choices,
-        "value": chosen if spec.to == "warehouse" and chosen is not None else spec.default,
+        "lookup": None,
+        "choices": [],
+        "value": spec.default,
     }
+    if spec.to == "warehouse":
+        choices = [(w["id"], f"{w['code']} {w['name']}") for w in _warehouses("stocktake")]
+        field.update(choices=choices, value=chosen if chosen is not None else spec.default)
+    elif spec.type == "link":
+        field.update(lookup=spec.to)
+    else:
+        field.update(choices=[(option.value, label(option.label, option.value)) for option in spec.options])
+    return field
 
 
 class PhoneView(BaseView):
@@ -309,7 +308,7 @@ class PhoneView(BaseView):
         model = registry().model("stocktake")
         chosen, refused = _asked_warehouse("stocktake")
         fields = [
-            _start_field(access, spec, chosen)
+            _start_field(spec, chosen)
             for name in STOCKTAKE_START
             if (spec := model.field(name)) is not None
             and access.can_write(model, spec)
@@ -335,11 +334,21 @@ class PhoneView(BaseView):
             storage=f"jxc.count.{current_user.id}.{pk}",
         )
         status = Status(row.status).text()
+        # what is being counted: where, when, which category (every item when none) and what an item not counted means
+        scope = model.field("scope")
+        about = [
+            (data.get("warehouse") or {}).get("name") or "",
+            data.get("date") or "",
+            (data.get("category") or {}).get("name") or "",
+            FIELD_TYPES["select"].to_text(scope, data["scope"]) if scope and data.get("scope") else "",
+        ]
         units = []
         if access.can("unit", "read"):
             unit = registry().cls("unit")
             units = list(session().execute(base_select(access, registry().model("unit")).order_by(unit.code)).scalars())
-        return self.render_template("jxc/phone/count.html", doc=data, config=config, status=status, units=units)
+        return self.render_template(
+            "jxc/phone/count.html", doc=data, about=[a for a in about if a], config=config, status=status, units=units
+        )
 
     # -- labels -----------------------------------------------------------------------------------
 
@@ -366,6 +375,7 @@ class PhoneView(BaseView):
             sizes={key: t(f"phone.size.{key}") for key in LABEL_SIZES},
             items=request.args.get("items", ""),
             price=price,
+            prices=[(name, t(f"phone.{name}")) for name in label_prices(access)],
             copies=copies,
             config=_config(),
         )

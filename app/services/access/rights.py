@@ -327,31 +327,58 @@ class Access:
                 return True
         return False
 
+    def outside_fields(self, session: Session, model: ModelSpec, values: dict[str, Any]) -> list[str]:
+        """The fields of a row the user's row scope does not admit (`values` as stored: links as ids): a field
+        whose value no role of theirs that scopes rows by it admits (the sides' field when no role reads the
+        row's side), in the order the roles name them. What a refusal names (盘点仓库 WH02)."""
+        roles = self.roles_on(model)
+        if self.scope(model) is None or not roles:
+            return []
+        out = []
+        if model.sides is not None and not any(self._side_allows(model, role, values) for role in roles):
+            out.append(model.sides.field)
+        rules = [rule for role in roles if (rule := self._rule(model, role))]
+        for name in dict.fromkeys(name for rule in rules for name in rule):
+            value = values.get(name)
+            if not any(self._field_allows(session, model, rule[name], name, value) for rule in rules if name in rule):
+                out.append(name)
+        return out
+
     def _side_allows(self, model: ModelSpec, role: RoleSpec, values: dict[str, Any]) -> bool:
         if model.sides is None:
             return True
         return values.get(model.sides.field) in model.sides.options_on(role.sides)
 
-    def _rule_allows(self, session: Session, model: ModelSpec, role: RoleSpec, values: dict[str, Any]) -> bool:
-        rule = role.row_scope.get(model.key)
+    def _rule(self, model: ModelSpec, role: RoleSpec) -> dict[str, tuple[str, str]]:
+        """The role's row_scope rule on the model as {field: (token, the role's scope level)}, empty when it
+        admits every row."""
+        rule = role.row_scope.get(model.key) or {}
         level = self.scope_levels.get(role.key, OWN)
-        if not rule or (level == ALL and "me" in rule.values()):
+        if level == ALL and "me" in rule.values():
+            return {}
+        return {name: (token, level) for name, token in rule.items()}
+
+    def _rule_allows(self, session: Session, model: ModelSpec, role: RoleSpec, values: dict[str, Any]) -> bool:
+        rule = self._rule(model, role)
+        if not rule:
             return True
-        for field_name, token in rule.items():
-            value = values.get(field_name)
-            if value is None:
-                continue
-            if token == "me":
-                users = {self.user_id}
-                if level == DEPARTMENT:
-                    users |= set(session.execute(self.department_user_ids()).scalars())
-                if value in users:
-                    return True
-            elif token == "visible":
-                spec = model.field(field_name)
-                ids = self.linkable(spec.to or "")  # type: ignore[union-attr]
-                if ids is None or session.execute(ids.where(ids.selected_columns[0] == value)).first():
-                    return True
-            elif value in set(session.execute(self.warehouse_ids()).scalars()):
-                return True
-        return False
+        return any(self._field_allows(session, model, token, name, values.get(name)) for name, token in rule.items())
+
+    def _field_allows(
+        self, session: Session, model: ModelSpec, token: tuple[str, str], field_name: str, value: Any
+    ) -> bool:
+        """Does a stored value of `field_name` admit the row by the rule's (token, level): me, visible or
+        my_warehouses?"""
+        if value is None:
+            return False
+        kind, level = token
+        if kind == "me":
+            users = {self.user_id}
+            if level == DEPARTMENT:
+                users |= set(session.execute(self.department_user_ids()).scalars())
+            return value in users
+        if kind == "visible":
+            spec = model.field(field_name)
+            ids = self.linkable(spec.to or "")  # type: ignore[union-attr]
+            return ids is None or session.execute(ids.where(ids.selected_columns[0] == value)).first() is not None
+        return value in set(session.execute(self.warehouse_ids()).scalars())

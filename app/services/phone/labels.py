@@ -78,6 +78,12 @@ def bars_svg(modules: str, height: int = 40) -> Markup:
     )
 
 
+def label_prices(access: Access) -> list[str]:
+    """The prices a label may carry that the reader may see (a warehouse keeper: none)."""
+    model = access.registry.model("item")
+    return [name for name in PRICE_FIELDS if (spec := model.field(name)) is not None and access.can_see(model, spec)]
+
+
 def label_sheet(session: Session, access: Access, codes: list[str], price_field: str, copies: int) -> dict[str, Any]:
     """{labels: [...], missing: [codes]} for the items (SKU or barcode) the reader may read, each label `copies`
     times; the price is the one asked for when the reader may see it, else left out."""

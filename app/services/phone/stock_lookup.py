@@ -90,7 +90,7 @@ def warehouse_id(session: Session, access: Access, code: str, model_key: str = "
 
 def stock_lookup(session: Session, access: Access, text: str, warehouse: str = "") -> dict[str, Any]:
     """{items: [item fields the reader sees + stock: [{warehouse, batch, qty, reserved_qty, available, ...}],
-    total]}: the matching items and their balances in the reader's scope (one warehouse when asked)."""
+    total, available_total]}: the matching items and their balances in the reader's scope (one warehouse when asked)."""
     items = find_items(session, access, text)
     item_model = access.registry.model("item")
     out = rows_to_json(session, access, item_model, items, columns=ITEM_COLUMNS)
@@ -112,4 +112,5 @@ def stock_lookup(session: Session, access: Access, text: str, warehouse: str = "
         rows = by_item.get(item.id, [])
         data["stock"] = rows
         data["total"] = plain_decimal(sum((Decimal(r["qty"] or 0) for r in rows), Decimal(0)))
+        data["available_total"] = plain_decimal(sum((Decimal(r["available"]) for r in rows), Decimal(0)))
     return {"items": out}

@@ -52,7 +52,7 @@ from app.services.records.owners import note_new_owner, owner_of
 from app.services.records.query import base_select, field_label, get_row
 from app.services.records.resolver import Resolver
 from app.services.records.rules import after_create, check_change, check_creates, check_delete
-from app.services.records.serialize import snapshot, snapshot_columns, snapshot_many
+from app.services.records.serialize import snapshot, snapshot_columns, snapshot_many, value_to_json
 from app.services.records.settings import field_default
 
 CONTROL_KEYS = {"id", "version", "line_no"}
@@ -243,14 +243,13 @@ class RecordService:
         outside = self._outside_scope(model, ids)
         if outside:
             self.session.execute(delete(table).where(table.c.id.in_(outside)))
-            scoped = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
         afters = json_objects(snapshot_many(model, columns))
         audited: list[int] = []
         texts: list[str] = []
-        for index, pk, after in zip(good, ids, afters, strict=True):
+        for position, (index, pk, after) in enumerate(zip(good, ids, afters, strict=True)):
             if pk in outside:
-                ref = items[index][1]
-                results[index] = (None, [CellError(name, t("out_of_scope"), ref) for name in scoped or ["_record"]])
+                values = {spec.name: columns[spec.column][position] for spec in self._scoped_fields(model)}
+                results[index] = (None, self._scope_errors(model, [(values, items[index][1])]))
                 continue
             results[index] = (pk, [])
             audited.append(pk)
@@ -950,13 +949,48 @@ class RecordService:
         cls = self.registry.cls(model.key)
         ids = [row.id for row, _ in rows]
         seen = set(self.session.execute(select(cls.id).where(cls.id.in_(ids), scope)).scalars())
-        outside = [row_ref for row, row_ref in rows if row.id not in seen]
+        outside = [
+            ({spec.name: getattr(row, spec.column) for spec in self._scoped_fields(model)}, row_ref)
+            for row, row_ref in rows
+            if row.id not in seen
+        ]
         if outside:
-            fields = sorted({name for role in self.access.roles for name in role.row_scope.get(model.key, {})})
+            errors = self._scope_errors(model, outside)
             self.session.rollback()
-            raise ValidationFailed(
-                [CellError(name, t("out_of_scope"), row_ref) for row_ref in outside for name in fields or ["_record"]]
-            )
+            raise ValidationFailed(errors)
+
+    def _scoped_fields(self, model: ModelSpec) -> list[FieldSpec]:
+        """The fields the user's row scope on `model` reads: those its roles' rules name, and the sides' field."""
+        names = [name for role in self.access.roles_on(model) for name in role.row_scope.get(model.key, {})]
+        if model.sides is not None:
+            names.append(model.sides.field)
+        return [spec for name in dict.fromkeys(names) if (spec := model.field(name)) is not None]
+
+    def _scope_errors(self, model: ModelSpec, rows: list[tuple[dict[str, Any], Any]]) -> list[CellError]:
+        """Why rows (their stored values of `_scoped_fields`, row_ref) are outside the user's row scope: each field
+        whose value puts one there, named with that value as the user may see it (盘点仓库 WH02 不在您的数据范围内;
+        a linked row they may not see is not named, an empty field is said to be empty), or the record."""
+        errors = []
+        for values, row_ref in rows:
+            names = self.access.outside_fields(self.session, model, values)
+            for name in names:
+                field, value = field_label(model, name), values.get(name)
+                shown = self._shown_value(model.field(name), value)  # type: ignore[arg-type]
+                key = "out_of_scope_value" if shown else "out_of_scope_blank" if value is None else "out_of_scope_field"
+                errors.append(CellError(name, t(key, field=field, value=shown), row_ref))
+            if not names:
+                errors.append(CellError("_record", t("out_of_scope"), row_ref))
+        return errors
+
+    def _shown_value(self, spec: FieldSpec, value: Any) -> str:
+        """A stored value as the user reads it: a linked row's code (empty when they may not see the row), an
+        option's label, else its text."""
+        if value is None:
+            return ""
+        if spec.is_link:
+            found = value_to_json(self.session, self.access, spec, value)
+            return str(found["key"]) if found else ""
+        return FIELD_TYPES[spec.type].to_text(spec, value)
 
     @staticmethod
     def _raise(errors: list[CellError]) -> None:

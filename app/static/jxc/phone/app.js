@@ -41,6 +41,34 @@
     return text('failed', { status: answer.status });
   }
 
+  // rows of `model` matching typed text, as the grid's link editors find them (code, name, pinyin initials,
+  // barcode; rows the reader may see; `purpose` "model.field" narrows them to what that field may name)
+  function lookup(model, q, purpose) {
+    var url = '/api/v1/grid/lookup/' + model + '?q=' + encodeURIComponent(q) + (purpose ? '&for=' + encodeURIComponent(purpose) : '');
+    return call('GET', url).then(function (answer) {
+      return answer.status === 200 ? answer.body.results || [] : [];
+    });
+  }
+
+  // the rows found, each a button (code and name) that picks it; the list hides when there are none
+  function choices(element, rows, pick) {
+    element.textContent = '';
+    rows.forEach(function (row) {
+      var li = document.createElement('li');
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'ph-choice';
+      button.textContent = row.key + ' ' + (row.name || '');
+      button.addEventListener('click', function () {
+        element.hidden = true;
+        pick(row);
+      });
+      li.appendChild(button);
+      element.appendChild(li);
+    });
+    element.hidden = rows.length === 0;
+  }
+
   function show(element, message, kind) {
     if (!element) { return; }
     element.textContent = message;
@@ -69,5 +97,7 @@
     if (event.target.closest('[data-print]')) { window.print(); }
   });
 
-  window.JXCPhone = { config: config, text: text, call: call, errorText: errorText, show: show };
+  window.JXCPhone = {
+    config: config, text: text, call: call, errorText: errorText, show: show, lookup: lookup, choices: choices,
+  };
 }());

@@ -17,30 +17,6 @@
   var asked = 0; // the figures' requests sent: only the answer to the last one is shown
   var partnerTimer = null; // the customer lookup after typing
 
-  function lookup(model, q) {
-    return P.call('GET', '/api/v1/grid/lookup/' + model + '?q=' + encodeURIComponent(q)).then(function (answer) {
-      return answer.status === 200 ? answer.body.results || [] : [];
-    });
-  }
-
-  function choices(element, rows, pick) {
-    element.textContent = '';
-    rows.forEach(function (row) {
-      var li = document.createElement('li');
-      var button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'ph-choice';
-      button.textContent = row.key + ' ' + (row.name || '');
-      button.addEventListener('click', function () {
-        element.hidden = true;
-        pick(row);
-      });
-      li.appendChild(button);
-      element.appendChild(li);
-    });
-    element.hidden = rows.length === 0;
-  }
-
   function addItem(row) {
     var same = lines.filter(function (l) { return l.item.id === row.id; })[0];
     if (same) {
@@ -143,7 +119,7 @@
     event.preventDefault();
     var q = addInput.value.trim();
     if (!q) { return; }
-    lookup('item', q).then(function (rows) {
+    P.lookup('item', q).then(function (rows) {
       var exact = rows.filter(function (r) { return r.key.toLowerCase() === q.toLowerCase(); });
       if (rows.length === 1 || exact.length === 1) {
         addItem(exact[0] || rows[0]);
@@ -152,7 +128,7 @@
       } else if (!rows.length) {
         P.show(message, P.text('nothing_found'), 'warn');
       } else {
-        choices(document.getElementById('ph-choices'), rows, function (row) {
+        P.choices(document.getElementById('ph-choices'), rows, function (row) {
           addItem(row);
           addInput.value = '';
           addInput.focus();
@@ -168,8 +144,8 @@
     var q = partnerInput.value.trim();
     partnerTimer = setTimeout(function () {
       if (!q) { return; }
-      lookup('partner', q).then(function (rows) {
-        choices(document.getElementById('ph-partner-choices'), rows, function (row) {
+      P.lookup('partner', q).then(function (rows) {
+        P.choices(document.getElementById('ph-partner-choices'), rows, function (row) {
           partner = row;
           showPartner();
           refresh();

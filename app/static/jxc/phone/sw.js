@@ -6,7 +6,7 @@
 // in and another user's copies are dropped first.
 (function () {
   'use strict';
-  var VERSION = 'jxc-phone-v4';
+  var VERSION = 'jxc-phone-v5';
   var STATIC_CACHE = VERSION + '-static';
   var PAGES_CACHE = VERSION + '-pages';
   var SHELL = [
