@@ -274,8 +274,8 @@ def admin_api(api_as: Any) -> Api:
 def login_as(app: Any) -> Any:
     """login_as('clerk') -> a browser-like test client signed in through /login/ (session cookie)."""
 
-    def login(role: str) -> Any:
-        client = app.test_client()
+    def login(role: str, on: Any = None) -> Any:
+        client = (on or app).test_client()  # `on`: another app instance on the same database
         page = client.get("/login/")
         token = _csrf_from(page.get_data(as_text=True))
         username = "admin" if role == "admin" else (role if role.startswith(("u_", "x_")) else f"u_{role}")
@@ -310,6 +310,28 @@ def writing() -> Iterator[None]:
         yield
     finally:
         write_intent.reset(token)
+
+
+@contextmanager
+def another_instance(app: Any) -> Iterator[Any]:
+    """A second app instance on the same database, built now: its own registry and caches, and what its start-up
+    found in the database, as another worker (or the app started again) has."""
+    from app import create_app
+    from app.extensions import db
+
+    second = create_app(
+        {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+        }
+    )
+    try:
+        yield second
+    finally:
+        with second.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def hide_prices(app: Any, roles: list[str]) -> None:

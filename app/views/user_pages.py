@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, request, session
+from flask import flash, g, redirect, request, session
+from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.forms import ResetPasswordForm
@@ -23,9 +24,11 @@ from wtforms import Field, Form, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo
 
 from app.api.users_api import AUDITED, actor, attribute_changes
+from app.errors import ServiceError
 from app.extensions import db
 from app.i18n import t
 from app.meta.types import is_no_address
+from app.services.users.access import role_refusals
 from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import SESSION_KEY, WEB, start_session
@@ -192,6 +195,38 @@ class RoleModelView(FabRoleModelView):
     list_columns = ["name"]
     search_columns = ["name"]
     formatters_columns = ROLE_FORMATTERS
+
+    def pre_add(self, item: Any) -> None:
+        """A new role must be able to fill what it may write (`refuse_locked_role`)."""
+        refuse_locked_role(item.name, item.permissions)
+
+    def pre_update(self, item: Any) -> None:
+        """An edited role (its name, its permissions) too."""
+        refuse_locked_role(item.name, item.permissions)
+
+    @action(
+        "copyrole", lazy_gettext("Copy Role"), lazy_gettext("Copy the selected roles?"), icon="fa-copy", single=False
+    )
+    def copy_role(self, items: Any) -> Any:
+        """FAB's copy (the name with " copy", the same permissions), each copy checked as a new role is: roles.yaml
+        does not know the copy, which sees no field, so one that may write anything with a required field is refused."""
+        for item in items:
+            try:
+                refuse_locked_role(f"{item.name} copy", item.permissions)
+            except ServiceError as refused:
+                flash(str(refused), "danger")
+                self.update_redirect()
+                return redirect(self.get_redirect())
+        return super().copy_role(items)
+
+
+def refuse_locked_role(name: str, permission_views: Any) -> None:
+    """Refuse (every reason at once, in the catalogue's words) a role that would write a model and could not fill
+    one of its required fields: the check roles.yaml gets at load and 价格屏蔽 when switched on; the edit is undone."""
+    refusals = role_refusals(name, permission_views)
+    if refusals:
+        db.session.rollback()
+        raise ServiceError("；".join(refusals))
 
 
 class UserGroupModelView(FabUserGroupModelView):
