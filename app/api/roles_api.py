@@ -34,7 +34,7 @@ class RolesApi(RoleApi):
             views = db.session.query(PermissionView).filter(PermissionView.id.in_(ids)).all() if ids else []
         else:
             return None
-        refusals = role_refusals(name or role.name, views)
+        refusals = role_refusals(name or role.name, views, role.name)
         return (
             self.response_422(message={"permission_view_menu_ids" if ids is not None else "name": refusals})
             if refusals

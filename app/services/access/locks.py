@@ -89,11 +89,12 @@ def mask_locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[st
     writes what its roles.yaml masks hide is locked either way: its permissions are the fault, not the mask)."""
     listed = set(blind) - {ADMIN_ROLE}
     mine = {name: list(held.get(name, ())) for name in listed}
-    before = {_key(lock) for lock in locks(registry, mine, ())}
-    return [lock for lock in locks(registry, mine, listed) if _key(lock) not in before]
+    before = {lock_key(lock) for lock in locks(registry, mine, ())}
+    return [lock for lock in locks(registry, mine, listed) if lock_key(lock) not in before]
 
 
-def _key(lock: Lock) -> tuple[str, str, str]:
+def lock_key(lock: Lock) -> tuple[str, str, str]:
+    """(model, field, role) by their keys."""
     model, spec, role = lock
     return model.key, spec.name, role.key
 

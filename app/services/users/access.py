@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction, object_session
 from app.extensions import db, registry
 from app.meta.registry import move_stamp, read_stamp
 from app.meta.tables import SECURITY_ROW, SETTINGS_ROW, meta_state
-from app.services.access.locks import PAIRS, Lock, lock_text, locks
+from app.services.access.locks import PAIRS, Lock, lock_key, lock_text, locks, stored_pairs
 from app.services.access.rights import ALL, DEPARTMENT, Access
 from app.services.records.settings import PRICE_MASK, StoredMask, policy, policy_values
 from app.services.records.settings import STAMP as SETTINGS_STAMP
@@ -126,15 +126,22 @@ def price_mask_in_force(stored: list[str] | None) -> set[str]:
     return set(stored or []) - {role.key for _, _, role in mask_left_out()}
 
 
-def role_refusals(name: str, permission_views: Any) -> list[str]:
-    """Why a role page or the role API may not save a role named `name` holding `permission_views`: each required
-    field it would write and could not fill (app/services/access/locks.py, 价格屏蔽 in force), in the catalogue's
-    words; none when it may. Read without flushing the edit it checks."""
+def role_refusals(name: str, permission_views: Any, was: str | None) -> list[str]:
+    """Why a role page or the role API may not save a role as `name` holding `permission_views` (`was`: its name as
+    stored, None for a new role): each required field the edit makes it write and be unable to fill
+    (app/services/access/locks.py, 价格屏蔽 in force), in the catalogue's words; none when it may. An edit that
+    leaves a lock the role had is not refused for it (taking permissions away from a role roles.yaml does not know).
+    Read without flushing the edit it checks."""
     reg = registry()
     with db.session.no_autoflush:
         held = {(pv.permission.name, pv.view_menu.name) for pv in permission_views or []}
         blind = price_mask_in_force(policy(db.session, reg, PRICE_MASK))
-    return [lock_text("role_edit_unfillable", lock) for lock in locks(reg, {name: held}, blind)]
+        had = {lock_key(lock)[:2] for lock in locks(reg, stored_pairs(db.session, [was]), blind)} if was else set()
+    return [
+        lock_text("role_edit_unfillable", lock)
+        for lock in locks(reg, {name: held}, blind)
+        if lock_key(lock)[:2] not in had
+    ]
 
 
 def access_for(user: Any) -> Access:
