@@ -337,8 +337,9 @@ def another_instance(app: Any) -> Iterator[Any]:
 def hide_prices(app: Any, roles: list[str]) -> None:
     """价格屏蔽 on `roles` as a database holds it from before the settings page checked the switch: clerks, purchasers
     and finance write amounts that are required, so the page refuses to hide prices from them now, and the tests of
-    what such a user reads still need one (app/services/records/settings.py `store_policy`). An empty list is always
-    allowed: set it back through the API."""
+    what such a user reads still need one (app/services/records/settings.py `store_policy`). Stored after the app
+    started, it is in force as stored; an app started on it leaves out the roles it locks (tests/test_role_locks.py).
+    An empty list is always allowed: set it back through the API."""
     from app.extensions import db
     from app.services.records.settings import PRICE_MASK, store_policy
     from app.services.users.access import access_for

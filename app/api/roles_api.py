@@ -16,7 +16,7 @@ from flask_appbuilder.security.sqla.models import PermissionView
 from app.extensions import db
 from app.services.users.access import role_refusals
 
-FAB_PERMISSIONS, FAB_PUT = inspect.unwrap(RoleApi.add_role_permissions), inspect.unwrap(RoleApi.put)
+FAB_PERMISSIONS = inspect.unwrap(RoleApi.add_role_permissions)  # FAB's body, without its wrappers
 
 
 class RolesApi(RoleApi):
@@ -59,21 +59,9 @@ class RolesApi(RoleApi):
         ids = body.get("permission_view_menu_ids") if isinstance(body, dict) else None
         return self._refused(role_id, None, ids) or FAB_PERMISSIONS(self, role_id)
 
-    @expose("/<pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
-    def put(self, pk: Any) -> Any:
-        """Rename a role (checked: a role roles.yaml does not know sees no field).
-        ---
-        put:
-          responses:
-            200:
-              description: Renamed
-            422:
-              $ref: '#/components/responses/422'
-        """
+    def put_headless(self, pk: Any) -> Any:
+        """Rename a role (checked: a role roles.yaml does not know sees no field); a blank name is FAB's to refuse."""
         body = request.get_json(silent=True)
         name = body.get("name") if isinstance(body, dict) else None
-        renamed = isinstance(name, str) and name.strip()  # a blank name is FAB's to refuse (必填)
-        return (self._refused(pk, name, None) if renamed else None) or FAB_PUT(self, pk)
+        renamed = isinstance(name, str) and name.strip()
+        return (self._refused(pk, name, None) if renamed else None) or super().put_headless(pk)
