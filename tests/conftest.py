@@ -274,8 +274,8 @@ def admin_api(api_as: Any) -> Api:
 def login_as(app: Any) -> Any:
     """login_as('clerk') -> a browser-like test client signed in through /login/ (session cookie)."""
 
-    def login(role: str) -> Any:
-        client = app.test_client()
+    def login(role: str, on: Any = None) -> Any:
+        client = (on or app).test_client()  # `on`: another app instance on the same database
         page = client.get("/login/")
         token = _csrf_from(page.get_data(as_text=True))
         username = "admin" if role == "admin" else (role if role.startswith(("u_", "x_")) else f"u_{role}")
@@ -312,11 +312,34 @@ def writing() -> Iterator[None]:
         write_intent.reset(token)
 
 
+@contextmanager
+def another_instance(app: Any) -> Iterator[Any]:
+    """A second app instance on the same database, built now: its own registry and caches, and what its start-up
+    found in the database, as another worker (or the app started again) has."""
+    from app import create_app
+    from app.extensions import db
+
+    second = create_app(
+        {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+        }
+    )
+    try:
+        yield second
+    finally:
+        with second.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def hide_prices(app: Any, roles: list[str]) -> None:
     """价格屏蔽 on `roles` as a database holds it from before the settings page checked the switch: clerks, purchasers
     and finance write amounts that are required, so the page refuses to hide prices from them now, and the tests of
-    what such a user reads still need one (app/services/records/settings.py `store_policy`). An empty list is always
-    allowed: set it back through the API."""
+    what such a user reads still need one (app/services/records/settings.py `store_policy`). Stored after the app
+    started, it is in force as stored; an app started on it leaves out the roles it locks (tests/test_role_locks.py).
+    An empty list is always allowed: set it back through the API."""
     from app.extensions import db
     from app.services.records.settings import PRICE_MASK, store_policy
     from app.services.users.access import access_for

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import prison
 import pytest
 from conftest import PASSWORD, unique
 from in_browser import DESKTOP, PHONE, Console, demo_server, headless_chromium, make_user, signed_in
@@ -1070,3 +1072,29 @@ def test_the_schedules_page_marks_recipients_without_an_address_and_warns_on_sav
     )
     console.check()
     context.close()
+
+
+def test_a_role_edit_that_would_lock_the_role_out_is_refused_in_words(server, api, desktop):
+    """Security → 角色: an administrator gives 仓管员 「收付款单：修改」 (a keeper hides every figure, and a payment's
+    金额 is required). Saving is refused, naming the role, the model and the field, back on the role's form; the role
+    keeps what it had."""
+    page, console = desktop
+    query = prison.dumps({"filters": [{"col": "name", "opr": "eq", "value": "warehouse"}]})
+    status, roles = api.get("/api/v1/security/roles/?q=" + quote(query, safe=""))
+    assert status == 200 and roles["count"] == 1, roles
+    role_id = roles["ids"][0]
+    status, before = api.get(f"/api/v1/security/roles/{role_id}/permissions/")
+    assert status == 200
+    page.goto(f"{server.url}/roles/edit/{role_id}")
+    page.locator("#s2id_permissions input, .select2-container input").first.click()
+    page.keyboard.type("收付款单：修改")
+    page.locator(".select2-result-label, .select2-results__option", has_text="收付款单：修改").first.click()
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    expect(page.locator(".alert-danger")).to_contain_text(
+        "不能这样修改角色「仓管员」：它将可以新建和修改「收付款单」，而必填字段「金额」对它隐藏或只读"
+    )
+    assert page.url.endswith(f"/roles/edit/{role_id}")
+    shot(page, "role-refused")
+    status, after = api.get(f"/api/v1/security/roles/{role_id}/permissions/")
+    assert status == 200 and after == before
+    console.check()

@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db
 from app.services.users.accounts import create_user
-from tests.conftest import hide_prices, unique
+from tests.conftest import another_instance, hide_prices, unique
 from tests.test_bulk_writes import Statements
 from tests.test_sign_in import STRONG, bearer
 
@@ -20,19 +20,8 @@ ROWS = "/api/v1/grid/unit/rows?size=5"
 @pytest.fixture
 def other(app: Any) -> Any:
     """A second app instance on the same database: its own registry and caches, as another worker has."""
-    from app import create_app
-
-    second = create_app(
-        {
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
-            "SECRET_KEY": app.config["SECRET_KEY"],
-        }
-    )
-    yield second
-    with second.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with another_instance(app) as second:
+        yield second
 
 
 def _new_role(app: Any, copy_of: str | None) -> str:

@@ -8,7 +8,7 @@ document's total with tax is hidden wherever its price is, without a second list
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -162,7 +162,8 @@ def unfillable(
     models: dict[str, ModelSpec], roles: dict[str, RoleSpec]
 ) -> Iterator[tuple[ModelSpec, FieldSpec, RoleSpec]]:
     """(model, field, role) for each required field without a default that a role writing the model may not see or
-    set: what `required_fillable` refuses at load, and the 价格屏蔽 switch when it is changed live (`price_blind`)."""
+    set: what `required_fillable` refuses at load, and app/services/access/locks.py of the roles in force (价格屏蔽,
+    FAB's role pages)."""
     for model in models.values():
         writers = [role for role in roles.values() if "write" in role.grants(model.permission_model)]
         for spec in model.fields:
@@ -171,13 +172,6 @@ def unfillable(
             for role in writers:
                 if not _fillable(models, model, spec, role):
                     yield model, spec, role
-
-
-def price_blind(roles: dict[str, RoleSpec], blind: Iterable[str]) -> dict[str, RoleSpec]:
-    """The roles as 价格屏蔽 (hide_prices_from_roles) makes them for users holding only such roles: every kind of
-    figure hidden from those listed in `blind` (the check above then tells whether they could still save)."""
-    listed = set(blind)
-    return {key: replace(role, hidden_figures=frozenset(FIGURES)) for key, role in roles.items() if key in listed}
 
 
 def _fillable(models: dict[str, ModelSpec], model: ModelSpec, spec: FieldSpec, role: RoleSpec) -> bool:

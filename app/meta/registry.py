@@ -123,11 +123,16 @@ def move_stamp(conn: Any, row: int, missing_only: bool = False) -> None:
     Session; `missing_only`: at init, only when the database has none). Random: a restored database never
     brings back a stamp that stood for other values."""
     stamp = secrets.randbelow(2**31 - 1) + 1
-    found = conn.execute(select(meta_state.c.version).where(meta_state.c.id == row)).scalar()
+    found = read_stamp(conn, row)
     if found is None:
         conn.execute(insert(meta_state).values(id=row, version=stamp))
     elif not missing_only:
         conn.execute(update(meta_state).where(meta_state.c.id == row).values(version=stamp))
+
+
+def read_stamp(conn: Any, row: int) -> int | None:
+    """The stamp in row `row` of jxc_meta_state (None: there is none yet)."""
+    return conn.execute(select(meta_state.c.version).where(meta_state.c.id == row)).scalar()
 
 
 # the stamps every request reads, one statement built once (not again per request)

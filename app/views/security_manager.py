@@ -14,7 +14,6 @@ from flask_appbuilder.security.sqla.apis import (
     GroupApi,
     PermissionApi,
     PermissionViewMenuApi,
-    RoleApi,
     ViewMenuApi,
 )
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -22,6 +21,7 @@ from flask_jwt_extended import JWTManager, view_decorators
 from flask_login import user_logged_in
 
 from app.api.fab_rows import refusing
+from app.api.roles_api import RolesApi
 from app.api.users_api import AUDITED, JxcSecurityApi, UsersApi
 from app.clock import utcnow
 from app.extensions import db
@@ -44,7 +44,7 @@ class JxcSecurityManager(SecurityManager):
     """FAB's SQLAlchemy security manager with JXC's sessions, limits, policy, audit and permission cache."""
 
     user_api = refusing(UsersApi)
-    role_api = refusing(RoleApi)
+    role_api = refusing(RolesApi)
     permission_api = refusing(PermissionApi)
     view_menu_api = refusing(ViewMenuApi)
     permission_view_menu_api = refusing(PermissionViewMenuApi)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, request, session
+from flask import flash, g, redirect, request, session
+from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.forms import ResetPasswordForm
@@ -18,14 +19,17 @@ from flask_appbuilder.security.views import UserDBModelView as FabUserDBModelVie
 from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import lazy_gettext
+from sqlalchemy import inspect as inspect_state
 from werkzeug.security import check_password_hash
 from wtforms import Field, Form, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo
 
 from app.api.users_api import AUDITED, actor, attribute_changes
+from app.errors import ServiceError
 from app.extensions import db
 from app.i18n import t
 from app.meta.types import is_no_address
+from app.services.users.access import role_refusals
 from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import SESSION_KEY, WEB, start_session
@@ -182,6 +186,9 @@ class UserDBModelView(FabUserDBModelView):
         user_changed(db.session, actor(), item.id, "delete", {"username": (item.username, None)})
 
 
+ROLE_REFUSED = "jxc_role_refused"  # flask.g: a role page's save was refused (`refuse_locked_role`)
+
+
 class RoleModelView(FabRoleModelView):
     """FAB's role pages: roles by their labels, permissions as 「model：action」 (roles.yaml sets them).
 
@@ -192,6 +199,48 @@ class RoleModelView(FabRoleModelView):
     list_columns = ["name"]
     search_columns = ["name"]
     formatters_columns = ROLE_FORMATTERS
+
+    def pre_add(self, item: Any) -> None:
+        """A new role must be able to fill what it may write (`refuse_locked_role`)."""
+        refuse_locked_role(item.name, item.permissions, None)
+
+    def pre_update(self, item: Any) -> None:
+        """An edited role (its name, its permissions) too."""
+        name = inspect_state(item).attrs["name"].history
+        refuse_locked_role(item.name, item.permissions, (name.deleted or name.unchanged or [item.name])[0])
+
+    def post_add_redirect(self) -> Any:
+        """Back to the form refused (FAB goes to the page before it, or the home page)."""
+        return redirect(request.url) if g.get(ROLE_REFUSED) else super().post_add_redirect()
+
+    def post_edit_redirect(self) -> Any:
+        """Back to the form refused, the role as it was."""
+        return redirect(request.url) if g.get(ROLE_REFUSED) else super().post_edit_redirect()
+
+    @action(
+        "copyrole", lazy_gettext("Copy Role"), lazy_gettext("Copy the selected roles?"), icon="fa-copy", single=False
+    )
+    def copy_role(self, items: Any) -> Any:
+        """FAB's copy (the name with " copy", the same permissions), each copy checked as a new role is: roles.yaml
+        does not know the copy, which sees no field, so one that may write anything with a required field is refused."""
+        for item in items:
+            try:
+                refuse_locked_role(f"{item.name} copy", item.permissions, None)
+            except ServiceError as refused:
+                flash(str(refused), "danger")
+                self.update_redirect()
+                return redirect(self.get_redirect())
+        return super().copy_role(items)
+
+
+def refuse_locked_role(name: str, permission_views: Any, was: str | None) -> None:
+    """Refuse (every reason at once, in the catalogue's words) a role that would write a model and could not fill
+    one of its required fields: the check roles.yaml gets at load and 价格屏蔽 when switched on; the edit is undone."""
+    refusals = role_refusals(name, permission_views, was)
+    if refusals:
+        db.session.rollback()
+        g.setdefault(ROLE_REFUSED, True)
+        raise ServiceError("；".join(refusals))
 
 
 class UserGroupModelView(FabUserGroupModelView):

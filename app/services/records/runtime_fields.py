@@ -66,7 +66,7 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         CellError(
             "required", t("meta_required_unfillable", field=label(spec.label, name), role=label(role.label, role.key))
         )
-        for found, spec, role in price_mask_locks(candidate, policy(session, registry, PRICE_MASK) or [])
+        for found, spec, role in price_mask_locks(session, candidate, policy(session, registry, PRICE_MASK) or [])
         if found.key == model_key and spec.name == name
     ]
     if locked:

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.clock import business_today, utcnow
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import label, t
-from app.meta.figures import price_blind, unfillable
-from app.meta.registry import Registry, move_stamp
-from app.meta.spec import TODAY, FieldSpec, ModelSpec, RoleSpec
+from app.meta.registry import Registry, move_stamp, read_stamp
+from app.meta.spec import TODAY, FieldSpec
 from app.meta.tables import SETTINGS_ROW
-from app.services.access.rights import ADMIN_ROLE, Access
+from app.services.access.locks import Lock, lock_text, mask_locks, stored_pairs
+from app.services.access.rights import Access
 from app.services.records.audit import audit_change
 from app.services.records.tables import setting
 
@@ -45,6 +47,8 @@ def _declared(registry: Registry) -> dict[str, dict[str, Any]]:
     policies = registry.meta.settings.get("policy") or {}
     return {k: v for k, v in policies.items() if isinstance(v, dict)}
 
+
+log = logging.getLogger(__name__)
 
 PRICE_MASK = "hide_prices_from_roles"  # 价格屏蔽: roles that see no prices or amounts (app/services/users/access.py)
 STAMP = "jxc_settings_stamp"  # session.info: the settings stamp read in the session's transaction
@@ -154,29 +158,52 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
     return raw
 
 
-def price_mask_locks(registry: Registry, blind: list[str]) -> list[tuple[ModelSpec, FieldSpec, RoleSpec]]:
-    """(model, field, role): each required field a role under 价格屏蔽 (`blind`) writes and could then not fill, by the
-    check roles.yaml gets at start-up (app/meta/figures.py `unfillable`); an admin is never price-blind."""
-    return list(unfillable(registry.meta.models, price_blind(registry.meta.roles, set(blind) - {ADMIN_ROLE})))
+def price_mask_locks(session: Session, registry: Registry, blind: list[str]) -> list[Lock]:
+    """(model, field, role): each required field 价格屏蔽 on `blind` would keep a listed role from filling in what it
+    writes, its permissions as the database holds them (app/services/access/locks.py, the check roles.yaml gets
+    at load); an admin is never price-blind."""
+    return mask_locks(registry, stored_pairs(session, blind), blind)
 
 
-def _check_price_mask(registry: Registry, blind: list[str]) -> None:
+def _check_price_mask(session: Session, registry: Registry, blind: list[str]) -> None:
     """价格屏蔽 switched on for roles: a listed role must still be able to fill every required field of what it writes,
     or it could save none of those rows. Every such field is named at once, with its model."""
     problems = [
-        CellError(
-            "value",
-            t(
-                "price_mask_unfillable",
-                role=label(role.label, role.key),
-                model=label(model.label, model.key),
-                field=label(spec.label, spec.name),
-            ),
-        )
-        for model, spec, role in price_mask_locks(registry, blind)
+        CellError("value", lock_text("price_mask_unfillable", lock))
+        for lock in price_mask_locks(session, registry, blind)
     ]
     if problems:
         raise ValidationFailed(problems)
+
+
+@dataclass(frozen=True)
+class StoredMask:
+    """价格屏蔽 as the app found it stored when it started: the settings stamp it was read under, and the locks it
+    would make (a value stored before the switch was checked); the roles they name are left out of the mask in
+    force until the switch is changed (which moves the stamp, and is checked)."""
+
+    stamp: int | None
+    locks: tuple[Lock, ...]
+
+
+def check_stored_price_mask(conn: Connection, registry: Registry) -> StoredMask:
+    """At start-up: the stored 价格屏蔽 checked as the live switch is; each lock logged as a warning naming the role,
+    model and field. Not refused: a setting must not keep a business out of its app; the roles it would lock are
+    left out of the mask in force and the settings page says so (app/services/users/access.py `mask_left_out`)."""
+    if not inspect(conn).has_table(setting.name):  # before `jxc init`: nothing stored
+        return StoredMask(None, ())
+    stamp = read_stamp(conn, SETTINGS_ROW)
+    found = StoredMask(stamp, tuple(price_mask_locks(conn, registry, policy(conn, registry, PRICE_MASK) or [])))
+    for model, spec, role in found.locks:
+        log.warning(
+            "%s (价格屏蔽) not in force for role '%s': it writes %s, whose required field '%s' it could then neither"
+            " see nor fill; take the role out of the setting, or make the field optional or give it a default",
+            PRICE_MASK,
+            role.key,
+            model.key,
+            spec.name,
+        )
+    return found
 
 
 def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
@@ -188,7 +215,7 @@ def set_policy(session: Session, access: Access, key: str, raw: Any) -> Any:
         raise NotFound(t("not_found"))
     value = _parse(key, declared[key].get("value"), raw, access.registry)
     if key == PRICE_MASK:
-        _check_price_mask(access.registry, value)
+        _check_price_mask(session, access.registry, value)
     store_policy(session, access, key, value)
     return value
 

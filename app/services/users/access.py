@@ -21,18 +21,21 @@ from flask_appbuilder.security.sqla.models import (
     ViewMenu,
     assoc_permissionview_role,
 )
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from app.extensions import db, registry
-from app.meta.registry import move_stamp
-from app.meta.tables import SECURITY_ROW, meta_state
+from app.meta.registry import move_stamp, read_stamp
+from app.meta.tables import SECURITY_ROW, SETTINGS_ROW, meta_state
+from app.services.access.locks import PAIRS, Lock, lock_key, lock_text, locks, stored_pairs
 from app.services.access.rights import ALL, DEPARTMENT, Access
-from app.services.records.settings import policy_values
+from app.services.records.settings import PRICE_MASK, StoredMask, policy, policy_values
+from app.services.records.settings import STAMP as SETTINGS_STAMP
 
 # the settings every request's Access reads: 价格屏蔽 and 数据范围
-ACCESS_SWITCHES = ("hide_prices_from_roles", "department_scope_roles", "all_scope_roles")
+ACCESS_SWITCHES = (PRICE_MASK, "department_scope_roles", "all_scope_roles")
+STORED_MASK = "jxc_stored_price_mask"  # app.extensions: 价格屏蔽 as start-up found it (StoredMask)
 
 
 STAMP = "jxc_security_stamp"  # session.info: the security stamp read in the session's transaction
@@ -76,15 +79,6 @@ for _model in (Role, Permission, ViewMenu, PermissionView):
         event.listen(_model, _event, _row_changed)
 
 
-_PAIRS = (
-    select(Permission.name, ViewMenu.name)
-    .select_from(assoc_permissionview_role)
-    .join(PermissionView, PermissionView.id == assoc_permissionview_role.c.permission_view_id)
-    .join(Permission, Permission.id == PermissionView.permission_id)
-    .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-)
-
-
 def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
     """(permission, view menu) pairs of the roles, in one query of plain rows (FAB's own loads every pair
     as three ORM objects per role: most of a grid page's time went there), kept per security stamp: a request
@@ -96,7 +90,7 @@ def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
     cached = cache.get(CACHED)
     if stamp is not None and cached is not None and cached[0] == stamp and key in cached[1]:
         return cached[1][key]  # shared by every reader: never changed
-    stmt = _PAIRS.where(assoc_permissionview_role.c.role_id.in_(key))
+    stmt = PAIRS.where(assoc_permissionview_role.c.role_id.in_(key))
     pairs = frozenset((p, v) for p, v in db.session.execute(stmt))
     if stamp is not None:  # read after the stamp: at least as new as what it stands for
         by_roles = dict(cached[1]) if cached is not None and cached[0] == stamp else {}
@@ -114,11 +108,47 @@ def _permissions_of(user: Any) -> Any:
     return lambda: sm.request_permissions(db.session.get(user_class, user_id))
 
 
+def mask_left_out() -> tuple[Lock, ...]:
+    """The locks start-up found the stored 价格屏蔽 would make (app/services/records/settings.py
+    `check_stored_price_mask`) while the setting is still what start-up read: the roles they name are left out of
+    the mask in force. A change of the switch moves the settings stamp, and is checked as it is made."""
+    found: StoredMask | None = current_app.extensions.get(STORED_MASK)
+    if found is None or not found.locks:
+        return ()
+    stamp = db.session.info.get(SETTINGS_STAMP)
+    if stamp is None:  # a job or the command line: no request read it
+        stamp = read_stamp(db.session, SETTINGS_ROW)
+    return found.locks if stamp == found.stamp else ()
+
+
+def price_mask_in_force(stored: list[str] | None) -> set[str]:
+    """The roles 价格屏蔽 hides prices from: those stored, less those it would lock as start-up found them."""
+    return set(stored or []) - {role.key for _, _, role in mask_left_out()}
+
+
+def role_refusals(name: str, permission_views: Any, was: str | None) -> list[str]:
+    """Why a role page or the role API may not save a role as `name` holding `permission_views` (`was`: its name as
+    stored, None for a new role): each required field the edit makes it write and be unable to fill
+    (app/services/access/locks.py, 价格屏蔽 in force), in the catalogue's words; none when it may. An edit that
+    leaves a lock the role had is not refused for it (taking permissions away from a role roles.yaml does not know).
+    Read without flushing the edit it checks."""
+    reg = registry()
+    with db.session.no_autoflush:
+        held = {(pv.permission.name, pv.view_menu.name) for pv in permission_views or []}
+        blind = price_mask_in_force(policy(db.session, reg, PRICE_MASK))
+        had = {lock_key(lock)[:2] for lock in locks(reg, stored_pairs(db.session, [was]), blind)} if was else set()
+    return [
+        lock_text("role_edit_unfillable", lock)
+        for lock in locks(reg, {name: held}, blind)
+        if lock_key(lock)[:2] not in had
+    ]
+
+
 def access_for(user: Any) -> Access:
     """Access of a given FAB user (CLI, jobs, tests)."""
     roles = tuple(role.name for role in user.roles) if user is not None else ()
     switches = policy_values(db.session, registry(), ACCESS_SWITCHES)
-    blind_roles = set(switches["hide_prices_from_roles"] or [])
+    blind_roles = price_mask_in_force(switches[PRICE_MASK])
     levels = {role: DEPARTMENT for role in switches["department_scope_roles"] or []}
     levels |= {role: ALL for role in switches["all_scope_roles"] or []}
     return Access(

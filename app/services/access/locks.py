@@ -1,0 +1,107 @@
+"""Roles locked out of what they write: the one check of the roles as they are in force.
+
+A role that may write a model (FAB's pair `can_write` on the model's resource, what `Access.can` reads: set from
+roles.yaml by `jxc init`, editable on FAB's role pages) must be able to fill each of its required fields without a
+default. A field hidden from it (its roles.yaml masks; every kind of figure under 价格屏蔽; every field for a role
+roles.yaml does not know, whose users see nothing) or read-only for it would keep it from saving any row of the
+model, and name to it a field it may not see. roles.yaml's own actions get this check at load
+(app/meta/figures.py `required_fillable`); here the roles are checked with the permissions the database holds
+(or a role page is about to save): for 价格屏蔽 switched on live and as stored when the app starts
+(app/services/records/settings.py), and for FAB's role pages and role API (app/views/user_pages.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role
+from sqlalchemy import select
+
+from app.i18n import label, t
+from app.meta.figures import unfillable
+from app.meta.registry import Registry
+from app.meta.spec import FIGURES, FieldSpec, ModelSpec, RoleSpec
+from app.services.access.rights import ADMIN_ROLE, permission_resource
+
+Lock = tuple[ModelSpec, FieldSpec, RoleSpec]  # (model, required field, role that writes it and could not fill it)
+Pairs = Iterable[tuple[str, str]]  # (permission, view menu): can_write on PurchaseReceipt
+ACTION = "can_"
+
+# (permission, view menu) pairs granted to roles: what a role holds (app/services/users/access.py reads them by id)
+PAIRS = (
+    select(Permission.name, ViewMenu.name)
+    .select_from(assoc_permissionview_role)
+    .join(PermissionView, PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+    .join(Permission, Permission.id == PermissionView.permission_id)
+    .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+)
+ROLE_PAIRS = PAIRS.add_columns(Role.name).join(Role, Role.id == assoc_permissionview_role.c.role_id)
+
+
+def stored_pairs(conn: object, names: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
+    """{role: its (permission, view menu) pairs} as the database holds them, for the named roles (`conn`: a
+    Session or a Connection); a role holding nothing has an empty set."""
+    wanted = sorted(set(names))
+    held: dict[str, set[tuple[str, str]]] = {name: set() for name in wanted}
+    for permission, view, role in conn.execute(ROLE_PAIRS.where(Role.name.in_(wanted))):  # type: ignore[attr-defined]
+        held[role].add((permission, view))
+    return held
+
+
+def role_in_force(registry: Registry, name: str, pairs: Pairs, blind: bool) -> RoleSpec:
+    """The role as a user holding only it meets it: the actions of its pairs, the masks roles.yaml gives it (none
+    known: every field hidden, as `Access.can_see` hides them from a role roles.yaml does not know), every kind of
+    figure hidden under 价格屏蔽 (`blind`)."""
+    meta = registry.meta
+    resources = {permission_resource(model): model.key for model in meta.models.values() if not model.is_line}
+    actions: dict[str, set[str]] = {}
+    for permission, view in pairs:
+        if view in resources and permission.startswith(ACTION):
+            actions.setdefault(resources[view], set()).add(permission.removeprefix(ACTION))
+    role = meta.roles.get(name) or RoleSpec(
+        key=name,
+        label={"zh": name, "en": name},
+        permissions={},
+        hidden_fields={model.key: tuple(spec.name for spec in model.fields) for model in meta.models.values()},
+        readonly_fields={},
+        row_scope={},
+    )
+    return replace(
+        role,
+        permissions={key: tuple(sorted(granted)) for key, granted in actions.items()},
+        hidden_figures=frozenset(FIGURES) if blind else role.hidden_figures,
+    )
+
+
+def locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -> list[Lock]:
+    """Each required field a role of `held` ({role: its pairs}) writes and could not fill, those listed in `blind`
+    under 价格屏蔽; an admin sees and sets everything."""
+    listed = set(blind)
+    roles = {
+        name: role_in_force(registry, name, pairs, name in listed) for name, pairs in held.items() if name != ADMIN_ROLE
+    }
+    return list(unfillable(registry.meta.models, roles))
+
+
+def mask_locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -> list[Lock]:
+    """The locks 价格屏蔽 on `blind` makes: those of the listed roles masked that they have not unmasked (a role that
+    writes what its roles.yaml masks hide is locked either way: its permissions are the fault, not the mask)."""
+    listed = set(blind) - {ADMIN_ROLE}
+    mine = {name: list(held.get(name, ())) for name in listed}
+    before = {lock_key(lock) for lock in locks(registry, mine, ())}
+    return [lock for lock in locks(registry, mine, listed) if lock_key(lock) not in before]
+
+
+def lock_key(lock: Lock) -> tuple[str, str, str]:
+    """(model, field, role) by their keys."""
+    model, spec, role = lock
+    return model.key, spec.name, role.key
+
+
+def lock_text(key: str, lock: Lock) -> str:
+    """The catalogue's message `key` naming the lock's role, model and field by their labels."""
+    model, spec, role = lock
+    return t(
+        key, role=label(role.label, role.key), model=label(model.label, model.key), field=label(spec.label, spec.name)
+    )
