@@ -32,6 +32,7 @@ from app.services.access.locks import PAIRS, Lock, lock_key, lock_text, locks, s
 from app.services.access.rights import ALL, DEPARTMENT, Access
 from app.services.records.settings import PRICE_MASK, StoredMask, policy, policy_values
 from app.services.records.settings import STAMP as SETTINGS_STAMP
+from app.services.users.sessions import SignedInUser
 
 # the settings every request's Access reads: 价格屏蔽 and 数据范围
 ACCESS_SWITCHES = (PRICE_MASK, "department_scope_roles", "all_scope_roles")
@@ -101,10 +102,12 @@ def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
 
 def _permissions_of(user: Any) -> Any:
     """What reads the user's permissions when they are first needed (once per request: the pages' menus ask too).
-    It keeps the user's id, not the row: a job or the cron may ask after the session that read the user ended
-    (the row is detached then, and its roles and groups could not be loaded); in a request the row is found in
-    the session's identity map without a query."""
+    A request's signed-in user carries its roles as plain values. An ORM user (a job, the cron, the command
+    line) is kept by id, not as the row: the session that read it may have ended when the permissions are
+    asked for (the row is detached then, and its roles and groups could not be loaded)."""
     sm, user_class, user_id = current_app.appbuilder.sm, type(user), user.id
+    if isinstance(user, SignedInUser):  # a request's user: its roles are plain values, readable at any time
+        return lambda: sm.request_permissions(user)
     return lambda: sm.request_permissions(db.session.get(user_class, user_id))
 
 
