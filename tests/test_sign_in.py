@@ -240,6 +240,30 @@ def test_every_token_of_one_api_sign_in_ends_with_its_logout(app, person, signs_
     assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 401
 
 
+def test_no_answer_but_a_static_file_is_kept_by_the_browser(app, person):
+    """Every page and API answer (each GET route without parameters, as a signed-in clerk gets it) says
+    `Cache-Control: no-store`, so after a logout the back button and the disk cache show nothing that was read;
+    static files are the ones kept. (Nothing was said: a shared PC's browser showed the last user's pages.)"""
+    from app.web.static_cache import serves_static
+
+    browser = web_login(app, person)
+    answers = {}
+    with app.test_request_context():
+        rules = [
+            r
+            for r in app.url_map.iter_rules()
+            if "GET" in r.methods and not r.arguments and not serves_static(r.endpoint) and r.rule != "/logout/"
+        ]
+    for rule in rules:
+        response = browser.get(rule.rule)
+        answers[rule.rule] = response.headers.get("Cache-Control", "")
+    assert len(answers) > 40
+    assert {url: said for url, said in answers.items() if "no-store" not in said} == {}
+    static = browser.get("/static/jxc/jxc.js")
+    static.close()
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
 def test_csrf_is_skipped_only_for_a_bearer_token_that_signs_in(app, person):
     browser = web_login(app, person)
     item = {"sku": unique("CS"), "name": "x", "unit": "PCS"}
