@@ -1,13 +1,14 @@
 """The phone pages in a real browser (Debian chromium, zh-CN, 390 px wide) against one gunicorn server on SQLite
 with the demo data: a stocktake counted by typed barcodes (a scanner gun types the code and Enter), its batch
 sent twice after a lost answer and counted once; the sales order form with no sideways scrolling, lines first
-and totals at the bottom; the manifest and the service worker registered. Screenshots go to
-test-artifacts/phone-*.png.
+and totals at the bottom; the manifest and the service worker registered, its copies dropped at a logout.
+Screenshots go to test-artifacts/phone-*.png.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -191,6 +192,46 @@ def test_counting_the_sales_order_form_and_the_installable_app(server: Any, chro
     page.reload()
     assert "SP0001" in page.inner_text("main") and page.is_visible("#ph-net")  # the last copy, marked offline
     context.set_offline(False)
+    context.close()
+
+
+KEPT = (
+    "suffix => caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys()))))"
+    ".then(all => all.flat().some(r => r.url.endsWith(suffix)))"
+)
+
+
+def kept_becomes(page: Any, suffix: str, wanted: bool, seconds: float = 10) -> bool:
+    """Wait until the service worker keeps (or no longer keeps) a copy of a URL ending so; whether it came to."""
+    deadline = time.monotonic() + seconds
+    while page.evaluate(KEPT, suffix) != wanted:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_a_logout_leaves_no_copy_of_the_phone_pages(server: Any, chromium: Any) -> None:
+    """The service worker keeps the last copy of each phone page for a flaky connection; signing out drops them, so
+    whoever picks the phone up next reads none of them offline (they stayed: the signed-out user's stock, customers
+    and statements opened from the cache without a connection, and on a slow one)."""
+    context, page, console = phone_context(chromium, server)
+    page.goto(server.url + "/phone/")
+    assert kept_becomes(page, "/phone/__user__", True)  # the worker knows whose copies it keeps
+    page.goto(server.url + "/phone/stock?q=SP0001")
+    assert kept_becomes(page, "/phone/stock?q=SP0001", True)
+    page.goto(server.url + "/logout/")
+    page.wait_for_url(re.compile(r".*/login/.*"))
+    assert kept_becomes(page, "/phone/stock?q=SP0001", False)
+    context.set_offline(True)
+    try:
+        page.goto(server.url + "/phone/stock?q=SP0001")
+        shown = page.content()
+    except Exception:  # noqa: BLE001 (the browser's own offline error: nothing was kept to show)
+        shown = ""
+    assert "SP0001" not in shown
+    context.set_offline(False)
+    console.check()
     context.close()
 
 

@@ -205,6 +205,65 @@ def test_sessions_and_tokens_end_on_logout_password_change_and_deactivation(app,
     assert app.test_client().get("/api/v1/item/", headers=token).status_code == 401  # reactivation revives nothing
 
 
+@pytest.mark.parametrize("signs_out", ["first", "refreshed"])
+def test_every_token_of_one_api_sign_in_ends_with_its_logout(app, person, signs_out):
+    """The refresh token a sign-in gets, and each access token refreshed from it, are that sign-in: a logout with
+    any of its access tokens ends them all, and refreshing starts no sign-in of its own. (The refresh token had a
+    session of its own and each refresh started one more, so a refresh token outlived the logout and kept minting
+    access tokens for its 30 days.)"""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.services.users.tables import login_session
+
+    client = app.test_client()
+    signed = client.post(
+        "/api/v1/security/login",
+        json={"username": person, "password": STRONG, "provider": "db", "refresh": True},
+        environ_base={"REMOTE_ADDR": "10.3.0.1"},
+    ).get_json()
+    refresh = {"Authorization": f"Bearer {signed['refresh_token']}"}
+    first = {"Authorization": f"Bearer {signed['access_token']}"}
+    renewed = client.post("/api/v1/security/refresh", headers=refresh)
+    assert renewed.status_code == 200, renewed.get_json()
+    refreshed = {"Authorization": f"Bearer {renewed.get_json()['access_token']}"}
+    assert client.get("/api/v1/item/", headers=refreshed).status_code == 200
+    with app.app_context():
+        pk = db.session.execute(select(User.id).where(User.username == person)).scalar_one()
+        rows = db.session.execute(select(login_session.c.sid).where(login_session.c.user_id == pk)).scalars().all()
+        db.session.rollback()
+    assert len(rows) == 1  # one sign-in, one session, however often it is refreshed
+
+    out = first if signs_out == "first" else refreshed
+    assert client.post("/api/v1/security/logout", headers=out).status_code == 200
+    for headers in (first, refreshed):
+        assert client.get("/api/v1/item/", headers=headers).status_code == 401
+    assert client.post("/api/v1/security/refresh", headers=refresh).status_code == 401
+
+
+def test_no_answer_but_a_static_file_is_kept_by_the_browser(app, person):
+    """Every page and API answer (each GET route without parameters, as a signed-in clerk gets it) says
+    `Cache-Control: no-store`, so after a logout the back button and the disk cache show nothing that was read;
+    static files are the ones kept. (Nothing was said: a shared PC's browser showed the last user's pages.)"""
+    from app.web.static_cache import serves_static
+
+    browser = web_login(app, person)
+    answers = {}
+    with app.test_request_context():
+        rules = [
+            r
+            for r in app.url_map.iter_rules()
+            if "GET" in r.methods and not r.arguments and not serves_static(r.endpoint) and r.rule != "/logout/"
+        ]
+    for rule in rules:
+        response = browser.get(rule.rule)
+        answers[rule.rule] = response.headers.get("Cache-Control", "")
+    assert len(answers) > 40
+    assert {url: said for url, said in answers.items() if "no-store" not in said} == {}
+    static = browser.get("/static/jxc/jxc.js")
+    static.close()
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
 def test_csrf_is_skipped_only_for_a_bearer_token_that_signs_in(app, person):
     browser = web_login(app, person)
     item = {"sku": unique("CS"), "name": "x", "unit": "PCS"}

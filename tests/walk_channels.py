@@ -265,7 +265,41 @@ def collab(visit: Visit) -> Iterator[tuple[str, Any]]:
                 yield f"collab watchers {model.key}/{pk}", visit.api.get(f"/api/v1/collab/{model.key}/{pk}/watchers")
 
 
-CHANNELS: list[Callable[[Visit], Iterator[tuple[str, Any]]]] = [rest, grid, pages, accounts, reports, collab]
+def beside(visit: Visit) -> Iterator[tuple[str, Any]]:
+    """What sits beside the records: a document's flow and the open lines it may pick from, import templates, a
+    partner's open items and complaints, batches on hand, the phone's pages and stock lookup, the reader's
+    notifications, inbox, assigned records and reorder suggestions."""
+    for model, readable in visit.walked():
+        if model.kind != "document" or model.is_line or not readable:
+            continue
+        url = f"/api/v1/{model.key}"
+        for pk in visit.rows.get(model.key, [])[:1]:
+            yield f"flow {model.key}/{pk}", visit.api.get(f"{url}/{pk}/flow")
+        yield f"open lines {model.key}", visit.api.get(f"{url}/open_lines")
+        if visit.renders:
+            yield f"import template {model.key}", visit.api.get(f"/api/v1/imports/template/{model.key}")
+    for key in ("s1", "c1", "c2", "b1"):
+        pk = visit.ids[key]
+        yield f"open items {key}", visit.api.get(f"/api/v1/accounts/{pk}/open_items")
+        yield f"complaints of {key}", visit.api.get(f"/api/v1/complaints/of_partner/{pk}")
+    for key in ("sd1", "sd2"):
+        yield f"complaint from {key}", visit.api.get(f"/api/v1/complaints/from_delivery/{visit.ids[key]}")
+    yield "lots", visit.api.get("/api/v1/lots/", query_string={"item": f"{visit.tag}I1", "warehouse": "WH01"})
+    yield "phone stock api", visit.api.get("/api/v1/phone/stock", query_string={"q": visit.tag})
+    for which in ("assigned", "following"):
+        yield f"mine {which}", visit.api.get(f"/api/v1/collab/mine/{which}")
+    for url in ("/api/v1/notifications/", "/api/v1/inbox/", "/api/v1/reorder/suggestions", "/api/v1/reorder/alerts"):
+        yield url, visit.api.get(url)
+    if not visit.renders:
+        return
+    phone = ["/phone/", "/phone/inbox", f"/phone/stock?q={visit.tag}", "/phone/customers", "/phone/count/"]
+    phone += [f"/phone/customer/{visit.ids[key]}" for key in ("c1", "c2", "b1")]
+    phone += [f"/phone/count/{visit.ids['tk1']}", "/phone/sales_order/new", "/reorder/", "/inbox/", "/collab/mine"]
+    for url in phone:
+        yield f"page {url}", visit.web.get(url)
+
+
+CHANNELS: list[Callable[[Visit], Iterator[tuple[str, Any]]]] = [rest, grid, pages, accounts, reports, collab, beside]
 
 
 # -- writes: run in the same order in every world, so the rows they create have the same ids everywhere ----

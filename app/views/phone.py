@@ -410,7 +410,6 @@ class PhoneView(BaseView):
 
     @expose("/sw.js")
     def service_worker(self) -> Any:
-        """The service worker, served under /phone/ so its scope is the phone pages."""
-        response = Response((STATIC / "sw.js").read_text(encoding="utf-8"), mimetype="text/javascript")
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+        """The service worker, served under /phone/ so its scope is the phone pages (never kept by the browser's
+        cache, as no answer but a static file is: a new version is found at once)."""
+        return Response((STATIC / "sw.js").read_text(encoding="utf-8"), mimetype="text/javascript")

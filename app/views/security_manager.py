@@ -17,7 +17,7 @@ from flask_appbuilder.security.sqla.apis import (
     ViewMenuApi,
 )
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_jwt_extended import JWTManager, view_decorators
+from flask_jwt_extended import JWTManager, get_jwt, view_decorators
 from flask_login import user_logged_in
 
 from app.api.fab_rows import refusing
@@ -212,10 +212,28 @@ def _in_time(claims: dict[str, Any], now: float, leeway: float) -> bool:
 
 
 def _token_claims(identity: Any) -> dict[str, str]:
-    """A new API token's session (an access token and the refresh token issued with it share one)."""
-    sid = start_session(db.session, int(identity), API)
-    db.session.commit()
-    return {"sid": sid}
+    """A new API token's session. A sign-in's access and refresh tokens share one, and an access token refreshed
+    from a refresh token keeps that token's: a refresh starts no sign-in, and a logout with any token of a sign-in
+    ends them all (each token used to start a session of its own, so a refresh token outlived the logout)."""
+    user_id = int(identity)
+    kept = g.setdefault("jxc_token_sessions", {}) if has_request_context() else {}
+    if user_id not in kept:
+        kept[user_id] = _refreshing_session(user_id)
+        if kept[user_id] is None:
+            kept[user_id] = start_session(db.session, user_id, API)
+            db.session.commit()
+    return {"sid": kept[user_id]}
+
+
+def _refreshing_session(user_id: int) -> str | None:
+    """The session of the token this request came with (POST /api/v1/security/refresh: the refresh token, whose
+    session `_token_revoked` found alive), when it is this user's."""
+    try:
+        claims = get_jwt()
+    except RuntimeError:  # no token verified in this request: a sign-in
+        return None
+    sid = claims.get("sid")
+    return str(sid) if sid and str(claims.get("sub")) == str(user_id) else None
 
 
 def _token_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from app.services.records.audit import request_id_var
 from app.services.records.settings import settings_read_at
 from app.services.users.access import security_read_at
 from app.services.users.sessions import SESSION_KEY, session_alive
+from app.web.static_cache import serves_static
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes that must not queue for SQLite's write lock: cancelling a job that holds it (app.jobs.queue.cancel
@@ -114,6 +115,9 @@ def _headers(response: Any) -> Any:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if "request_id" in g:
         response.headers.setdefault("X-Request-ID", g.request_id)
+    if "Cache-Control" not in response.headers and not serves_static(request.endpoint or ""):
+        # what a reader was answered stays off the disk cache and the back button once they sign out
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

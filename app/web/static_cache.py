@@ -32,6 +32,11 @@ def _folder(app: Flask, endpoint: str) -> str | None:
     return None
 
 
+def serves_static(endpoint: str) -> bool:
+    """Is the endpoint one that serves a static folder (the app's or a blueprint's)?"""
+    return _folder(current_app, endpoint) is not None
+
+
 def file_version(app: Flask, endpoint: str, filename: str) -> str | None:
     """The short hash of a static file's content (None: no such file); read once per file version."""
     folder = _folder(app, endpoint)

@@ -3,7 +3,8 @@
 // fails the last copy kept is shown. Static files are answered from the cache and refreshed behind. Writes
 // (any method but GET) are never touched, cached or replayed: the pages keep their own unsent work
 // (counts in localStorage) and send it themselves. Copies belong to one user: the page tells who is signed
-// in and another user's copies are dropped first.
+// in and another user's copies are dropped first; the sign-in page (nobody signed in, after a logout) and an
+// answer that sends to it drop them all.
 (function () {
   'use strict';
   var VERSION = 'jxc-phone-v5';
@@ -39,6 +40,10 @@
   self.addEventListener('message', function (event) {
     var data = event.data || {};
     if (data.type !== 'user') { return; }
+    if (!data.user) { // nobody is signed in: nobody's copies are kept
+      event.waitUntil(caches.delete(PAGES_CACHE));
+      return;
+    }
     var marker = new Request('/phone/__user__');
     event.waitUntil(caches.open(PAGES_CACHE).then(function (cache) {
       return cache.match(marker).then(function (found) {
@@ -55,6 +60,9 @@
   function networkFirst(request) {
     return caches.open(PAGES_CACHE).then(function (cache) {
       var network = fetch(request).then(function (response) {
+        if (response.redirected && new URL(response.url).pathname.indexOf('/login/') === 0) {
+          return caches.delete(PAGES_CACHE).then(function () { return response; }); // signed out
+        }
         if (response.ok && !response.redirected && response.type === 'basic') {
           cache.put(request, response.clone());
         }
