@@ -61,6 +61,22 @@ def test_history_and_audit_show_labels_and_readable_values(app, admin_api, login
     assert "用户名" in users and "角色" in users and '"role"' not in users
 
 
+def test_an_approval_comment_is_headed_in_words_in_the_history(app, admin_api, api_as, login_as):
+    """The approver's comment was shown as 「comment：— → 同意采购」 on the document's page."""
+    clerk = api_as("clerk")
+    made = clerk.post(
+        "/api/v1/purchase_request/",
+        json={"date": "2026-11-25", "warehouse": "WH01", "lines": [{"item": new_item(admin_api), "qty": "2", "price": "3"}]},
+    )
+    request = made.get_json()["result"]
+    assert clerk.post(f"/api/v1/purchase_request/{request['id']}/submit").status_code == 200
+    approve = api_as("manager").post(f"/api/v1/purchase_request/{request['id']}/approve", json={"comment": "同意采购"})
+    assert approve.status_code == 200, approve.get_json()
+    page = text_of(login_as("clerk").get(f"/m/purchase_request/{request['id']}").get_data(as_text=True))
+    assert "审批意见：—→同意采购" in page.replace(" ", ""), page[-1500:]
+    assert "comment" not in page
+
+
 def test_grid_query_errors_name_the_field_label(admin_api, api_as):
     bad_number = admin_api.get(
         "/api/v1/grid/item/rows",
