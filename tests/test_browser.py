@@ -444,6 +444,25 @@ def test_an_items_answer_arriving_late_leaves_the_focus_where_the_user_moved_it(
     console.check()
 
 
+def test_enter_in_a_header_field_moves_on_and_saves_nothing(server, api, desktop):
+    """A purchaser types the supplier's code and Enter, as in the lines: the order was saved there and then, without
+    its warehouse and lines. Enter moves to the next field; 保存 saves."""
+    page, console = desktop
+    count = api.get("/api/v1/purchase_order/?q=(page_size:1)")[1]["count"]
+    page.goto(server.url + "/m/purchase_order/new")
+    page.click("#f-partner")
+    page.keyboard.type("S001")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/m/purchase_order/new")
+    assert page.evaluate("document.activeElement.id") == "f-warehouse"
+    page.keyboard.type("WH01")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "f-purchaser"
+    assert api.get("/api/v1/purchase_order/?q=(page_size:1)")[1]["count"] == count
+    console.check()
+
+
 def test_a_case_barcode_gives_the_item_in_boxes_priced_per_box(server, api, desktop):
     from playwright.sync_api import expect
 
