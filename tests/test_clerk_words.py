@@ -64,10 +64,8 @@ def test_history_and_audit_show_labels_and_readable_values(app, admin_api, login
 def test_an_approval_comment_is_headed_in_words_in_the_history(app, admin_api, api_as, login_as):
     """The approver's comment was shown as 「comment：— → 同意采购」 on the document's page."""
     clerk = api_as("clerk")
-    made = clerk.post(
-        "/api/v1/purchase_request/",
-        json={"date": "2026-11-25", "warehouse": "WH01", "lines": [{"item": new_item(admin_api), "qty": "2", "price": "3"}]},
-    )
+    lines = [{"item": new_item(admin_api), "qty": "2", "price": "3"}]
+    made = clerk.post("/api/v1/purchase_request/", json={"date": "2026-11-25", "warehouse": "WH01", "lines": lines})
     request = made.get_json()["result"]
     assert clerk.post(f"/api/v1/purchase_request/{request['id']}/submit").status_code == 200
     approve = api_as("manager").post(f"/api/v1/purchase_request/{request['id']}/approve", json={"comment": "同意采购"})

@@ -231,8 +231,8 @@ def test_any_report_comes_a_page_at_a_time_through_the_reports_api(app, admin_ap
 
 
 def test_the_page_says_what_was_made_and_only_then_what_was_not(app, admin_api, login_as):
-    """The message said 「…；无默认供应商未生成：-」 when every item had a supplier, and 「已生成采购订单草稿：-」 in green
-    when none had one."""
+    """The message said 「…；无默认供应商未生成：-」 when every item had a supplier, and 「已生成采购订单草稿：-」 in
+    green when none had one."""
     from tests.conftest import csrf_from
 
     with_supplier = below_reorder_point(admin_api)
