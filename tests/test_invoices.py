@@ -180,16 +180,8 @@ def test_receipts_waiting_show_their_totals_and_keep_the_ticks_when_refused(app,
     them, and a refusal (no invoice number) came back with nothing ticked and the date gone."""
     supplier, _ = new_partner(admin_api, "supplier")
     sku = new_item(admin_api)
-    receipts = [
-        post(
-            admin_api,
-            "purchase_receipt",
-            [{"item": sku, "qty": "3", "price": "9.99"}],
-            partner=supplier,
-            warehouse="WH01",
-        )
-        for _ in range(2)
-    ]
+    line = [{"item": sku, "qty": "3", "price": "9.99"}]
+    receipts = [post(admin_api, "purchase_receipt", line, partner=supplier, warehouse="WH01") for _ in range(2)]
     client = login_as("finance")
     listing = client.get("/m/purchase_receipt/?invoice=waiting").get_data(as_text=True)
     assert all(f">{head}</th>" in listing for head in ("金额合计", "税额合计", "价税合计"))
