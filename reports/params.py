@@ -239,6 +239,11 @@ def _choice(value: str, texts: dict[str, str]) -> str:
     return value if name == value else f"{value} {name}"
 
 
+def needed(spec: ReportParam) -> bool:
+    """A parameter the report cannot run without: required and without a default (a period always has one)."""
+    return spec.required and spec.default is None and spec.type != "date_range"
+
+
 def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict[str, str]) -> dict[str, Any]:
     """Typed values for every parameter (defaults filled); every problem at once, as ValidationFailed."""
     errors: list[CellError] = []
@@ -250,7 +255,7 @@ def parse_params(session: Session, access: Access, report: ReportSpec, raw: dict
     for spec in report.params:
         text = str(raw.get(spec.name) or "").strip()
         if not text:
-            if spec.required and spec.default is None and spec.type != "date_range":
+            if needed(spec):
                 errors.append(CellError(spec.name, t("required")))
             else:
                 values[spec.name] = default_value(spec)

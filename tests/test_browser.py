@@ -446,6 +446,25 @@ def test_an_items_answer_arriving_late_leaves_the_focus_where_the_user_moved_it(
     console.check()
 
 
+def test_enter_in_a_header_field_moves_on_and_saves_nothing(server, api, desktop):
+    """A purchaser types the supplier's code and Enter, as in the lines: the order was saved there and then, without
+    its warehouse and lines. Enter moves to the next field; 保存 saves."""
+    page, console = desktop
+    count = api.get("/api/v1/purchase_order/?q=(page_size:1)")[1]["count"]
+    page.goto(server.url + "/m/purchase_order/new")
+    page.click("#f-partner")
+    page.keyboard.type("S001")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/m/purchase_order/new")
+    assert page.evaluate("document.activeElement.id") == "f-warehouse"
+    page.keyboard.type("WH01")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "f-purchaser"
+    assert api.get("/api/v1/purchase_order/?q=(page_size:1)")[1]["count"] == count
+    console.check()
+
+
 def test_a_case_barcode_gives_the_item_in_boxes_priced_per_box(server, api, desktop):
     from playwright.sync_api import expect
 
@@ -702,17 +721,27 @@ def test_dashboard_and_a_report_with_chart_drill_down_and_excel(server, api, chr
 
 def test_a_report_refused_names_its_filter_and_offers_no_export_of_the_refusal(server, desktop):
     """对账单 opened without a customer said only 必填 (which filter?), and 导出 Excel / CSV opened the API's JSON
-    refusal ({"message": {"partner": ["\\u5fc5\\u586b"]}}) in place of the page."""
+    refusal ({"message": {"partner": ["\\u5fc5\\u586b"]}}) in place of the page. Opened so it now asks for the filter
+    it cannot run without (it answered 往来单位：必填 in red before the reader had done anything); a value refused
+    is named in red."""
     page, console = desktop
     page.goto(server.url + "/reports/partner_statement/")
-    error = page.locator("#jxc-report-error")
-    expect(error).to_have_text("往来单位：必填")
+    hint = page.locator("#jxc-report-error")
+    expect(hint).to_have_text("请先选择往来单位，再点「查询」")
+    assert "alert-info" in (hint.get_attribute("class") or "")
     for link in ("#jxc-report-xlsx", "#jxc-report-csv"):
         page.click(link, force=True)  # shown disabled: a person's click does nothing
         assert page.url.startswith(server.url + "/reports/partner_statement/")
-        expect(error).to_have_text("往来单位：必填")
     assert page.get_attribute("#jxc-report-xlsx", "aria-disabled") == "true"
-    console.check(expected_failures=(f"422 {server.url}/api/v1/reports/partner_statement",))
+    console.check()  # nothing was run: no 422 to see
+    page.goto(server.url + "/reports/partner_statement/?partner=NO-SUCH")
+    error = page.locator("#jxc-report-error")
+    expect(error).to_contain_text("往来单位：")
+    assert "alert-danger" in (error.get_attribute("class") or "")
+    page.click("#jxc-report-xlsx", force=True)
+    assert page.url.startswith(server.url + "/reports/partner_statement/")
+    assert page.get_attribute("#jxc-report-xlsx", "aria-disabled") == "true"
+    console.check(expected_failures=(f"422 {server.url}/api/v1/reports/partner_statement?partner=NO-SUCH",))
 
 
 def _reload_until(page: Any, selector: str, seconds: float = 60) -> Any:

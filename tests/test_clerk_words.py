@@ -61,6 +61,20 @@ def test_history_and_audit_show_labels_and_readable_values(app, admin_api, login
     assert "用户名" in users and "角色" in users and '"role"' not in users
 
 
+def test_an_approval_comment_is_headed_in_words_in_the_history(app, admin_api, api_as, login_as):
+    """The approver's comment was shown as 「comment：— → 同意采购」 on the document's page."""
+    clerk = api_as("clerk")
+    lines = [{"item": new_item(admin_api), "qty": "2", "price": "3"}]
+    made = clerk.post("/api/v1/purchase_request/", json={"date": "2026-11-25", "warehouse": "WH01", "lines": lines})
+    request = made.get_json()["result"]
+    assert clerk.post(f"/api/v1/purchase_request/{request['id']}/submit").status_code == 200
+    approve = api_as("manager").post(f"/api/v1/purchase_request/{request['id']}/approve", json={"comment": "同意采购"})
+    assert approve.status_code == 200, approve.get_json()
+    page = text_of(login_as("clerk").get(f"/m/purchase_request/{request['id']}").get_data(as_text=True))
+    assert "审批意见：—→同意采购" in page.replace(" ", ""), page[-1500:]
+    assert "comment" not in page
+
+
 def test_grid_query_errors_name_the_field_label(admin_api, api_as):
     bad_number = admin_api.get(
         "/api/v1/grid/item/rows",
@@ -168,3 +182,20 @@ def test_a_receipt_line_rejects_no_more_than_arrived(admin_api):
     assert saved.get_json()["message"]["lines.0.rejected_qty"] == ["拒收数量 13 不能大于到货数量 10"]
     fine = document(admin_api, "purchase_receipt", [dict(lines[0], qty="7", rejected_qty="3")], warehouse="WH01")
     assert admin_api.post(f"/api/v1/purchase_receipt/{fine['id']}/submit").status_code == 200
+
+
+def test_a_receipt_line_takes_in_no_more_than_arrived_less_rejected(admin_api):
+    """1000 taken in and 100 rejected of 900 that arrived: stock and the payable would count 200 that never came."""
+    sku = new_item(admin_api)
+    header = {"date": "2026-11-25", "partner": "S001", "warehouse": "WH01"}
+    lines = [{"item": sku, "qty": "1000", "received_qty": "900", "rejected_qty": "100", "price": "1.15"}]
+    saved = admin_api.post("/api/v1/purchase_receipt/", json=header | {"lines": lines})
+    assert saved.status_code == 422, saved.get_json()
+    assert saved.get_json()["message"] == {
+        "lines.0.qty": ["入库数量 1000 加拒收数量 100 超过了到货数量 900：入库数量最多为到货减拒收"]
+    }
+    plain = admin_api.post("/api/v1/purchase_receipt/", json=header | {"lines": [dict(lines[0], rejected_qty=None)]})
+    assert plain.get_json()["message"] == {"lines.0.qty": ["入库数量 1000 超过了到货数量 900"]}
+    fine = document(admin_api, "purchase_receipt", [dict(lines[0], qty="800")], warehouse="WH01")
+    assert admin_api.post(f"/api/v1/purchase_receipt/{fine['id']}/submit").status_code == 200
+    assert admin_api.get(f"/api/v1/purchase_receipt/{fine['id']}").get_json()["result"]["total_qty"] == "800"

@@ -167,3 +167,34 @@ def test_invoice_columns_added_to_an_older_database_are_backfilled(app, admin_ap
         assert {"backfill purchase_receipt.invoice_status", "backfill sales_delivery.invoice_status"} <= set(changes)
         db.session.remove()
     assert admin_api.get(f"/api/v1/purchase_receipt/{doc['id']}").get_json()["result"]["invoice_status"] == "awaiting"
+
+
+def _row_of(listing: str, number: str) -> str:
+    """The list's table row holding this document number."""
+    start = listing.index(number)
+    return listing[listing.rindex("<tr>", 0, start) : listing.index("</tr>", start)]
+
+
+def test_receipts_waiting_show_their_totals_and_keep_the_ticks_when_refused(app, admin_api, login_as):
+    """Finance matches the ticked receipts against the invoice's 金额, 税额 and 价税合计: the list showed none of
+    them, and a refusal (no invoice number) came back with nothing ticked and the date gone."""
+    supplier, _ = new_partner(admin_api, "supplier")
+    sku = new_item(admin_api)
+    line = [{"item": sku, "qty": "3", "price": "9.99"}]
+    receipts = [post(admin_api, "purchase_receipt", line, partner=supplier, warehouse="WH01") for _ in range(2)]
+    client = login_as("finance")
+    listing = client.get("/m/purchase_receipt/?invoice=waiting").get_data(as_text=True)
+    assert all(f">{head}</th>" in listing for head in ("金额合计", "税额合计", "价税合计"))
+    row = _row_of(listing, receipts[0]["number"])
+    assert all(f">{receipts[0][name]}</td>" in row for name in ("total_amount", "total_tax", "total_with_tax")), row
+    refused = client.post(
+        "/m/purchase_receipt/invoice",
+        data={"csrf_token": csrf_from(listing), "id": [str(r["id"]) for r in receipts], "invoice_date": "2026-11-28"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "请填写发票号码" in refused
+    assert all('class="jxc-invoice-pick" checked' in _row_of(refused, r["number"]) for r in receipts)
+    assert 'id="jxc-invoice-date" value="2026-11-28"' in refused
+    assert {
+        admin_api.get(f"/api/v1/purchase_receipt/{r['id']}").get_json()["result"]["invoice_status"] for r in receipts
+    } == {"awaiting"}

@@ -229,3 +229,21 @@ def test_any_report_comes_a_page_at_a_time_through_the_reports_api(app, admin_ap
             assert [r["item"]["key"] for r in whole["rows"]] == skus
     bad = admin_api.get("/api/v1/reports/reorder", query_string={"page_size": 0})
     assert bad.status_code == 400
+
+
+def test_the_page_says_what_was_made_and_only_then_what_was_not(app, admin_api, login_as):
+    """The message said 「…；无默认供应商未生成：-」 when every item had a supplier, and 「已生成采购订单草稿：-」 in
+    green when none had one."""
+    from tests.conftest import csrf_from
+
+    with_supplier = below_reorder_point(admin_api)
+    without = new_item(admin_api, reorder_point="10", max_stock="20", purchase_price="3")
+    client = login_as("purchaser")
+    form = {"csrf_token": csrf_from(client.get("/reorder/").get_data(as_text=True)), "warehouse": "WH01"}
+    made = client.post("/reorder/orders", data={**form, "scope": "selected", "items": [with_supplier]})
+    said = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "已生成采购订单草稿：CG" in said and "未生成" not in said and "：-" not in said
+    none = client.post("/reorder/orders", data={**form, "scope": "selected", "items": [without]})
+    said = client.get(none.headers["Location"]).get_data(as_text=True)
+    assert f"没有默认供应商、未生成采购订单的商品：{without}" in said and "已生成" not in said
+    assert "alert-warning" in said

@@ -187,3 +187,21 @@ def test_a_report_file_keeps_a_clerks_text_as_text(admin_api):
     rows = {row[0].split()[0]: row for row in csv.reader(io.StringIO(answer.lstrip("\ufeff"))) if row}
     assert "'" + formula in rows[customers[0]] and formula not in rows[customers[0]]
     assert xml in rows[customers[1]]
+
+
+def test_a_printed_or_exported_statement_names_its_partner_and_side(admin_api, login_as):
+    """The 对账单 printed for a customer (and its workbook) said the period and who made it, but not whose statement
+    it is: the customer and the side are said as the filters chosen."""
+    customer, pk = new_partner(admin_api, "customer")
+    name = admin_api.get(f"/api/v1/partner/{pk}").get_json()["result"]["name"]
+    params = {"partner": customer, "side": "receivable", "period": "2026-01-01..2026-12-31"}
+    printed = login_as("finance").get("/reports/partner_statement/print", query_string=params).get_data(as_text=True)
+    assert f"<p>往来单位：{customer} {name}</p>" in printed and "<p>方向：应收</p>" in printed, printed[:800]
+    book = admin_api.get("/api/v1/reports/partner_statement", query_string={**params, "format": "xlsx"})
+    cells = [
+        c
+        for row in openpyxl.load_workbook(io.BytesIO(book.get_data())).worksheets[0].iter_rows(values_only=True)
+        for c in row
+        if c is not None
+    ]
+    assert f"往来单位：{customer} {name}" in cells and "方向：应收" in cells

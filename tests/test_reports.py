@@ -207,7 +207,8 @@ def test_exports_carry_title_period_author_and_a_native_chart(admin_api, stream)
     sheet = book.worksheets[0]
     assert sheet["A1"].value == "进销存汇总表"
     assert sheet["A2"].value == "期间：2026-11-01 至 2026-11-30"
-    assert sheet["A3"].value.startswith("制表人：")
+    assert sheet["A3"].value == f"商品：{stream['sku']} 账本测试 {stream['sku']}"  # the filter chosen, said
+    assert sheet["A4"].value.startswith("制表人：")
     assert len(sheet._charts) == 1
     csv_text = admin_api.get(
         "/api/v1/reports/inventory_summary", query_string={"period": NOV, "item": stream["sku"], "format": "csv"}
@@ -382,7 +383,7 @@ def test_a_large_export_runs_as_a_job_of_its_user(app, api_as, stream, monkeypat
     data = download.get_data()
     download.close()  # the file is streamed: close it as a browser would
     book = openpyxl.load_workbook(io.BytesIO(data))
-    header = [cell.value for cell in book.worksheets[0][5]]
+    header = [cell.value for cell in book.worksheets[0][6]]  # title, period, 商品：…, author, a blank row
     assert "入库数量" in header and "金额" not in header  # the keeper's masks: no cost figures
     refused = api_as("salesperson").post("/api/v1/jobs/", json={"kind": "report_export", "args": args})
     assert refused.status_code == 403

@@ -278,6 +278,40 @@ def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
     assert unknown.status_code == 422 and "nope" in unknown.get_json()["message"]
 
 
+def test_a_reports_filters_are_checked_when_the_schedule_is_saved(app, admin_api):
+    """The page's own example (status posted) was saved, and every run failed on it: 状态：可选值：…. A filter the
+    report or the model does not take is refused on save; the examples the help gives now are taken."""
+    import json
+    import re
+
+    from app.i18n import t
+
+    def saved(params: dict) -> Any:
+        return admin_api.post(
+            "/api/v1/schedules/",
+            json={
+                "name": unique("s_").lower(),
+                "kind": "report",
+                "cron": "0 8 * * 1",
+                "params": params,
+                "recipients": ["admin"],
+            },
+        )
+
+    posted = saved({"report": "sales_order", "filters": {"status": "posted"}})
+    assert posted.status_code == 422, posted.get_json()
+    assert posted.get_json()["errors"] == [{"field": "params", "message": "状态：可选值：草稿, 待审批, 已审核, 已作废"}]
+    assert saved({"report": "sales_order", "filters": {"no_such": "1"}}).status_code == 422
+    by = saved({"report": "sales_analysis", "by": "year"})
+    assert by.status_code == 422 and by.get_json()["errors"][0]["field"] == "params", by.get_json()
+    with app.test_request_context():
+        help_text = t("schedules.params_help")
+    examples = [json.loads(found) for found in re.findall(r"\{.*?\}\}?(?=，|$)", help_text)]
+    assert len(examples) == 2, help_text
+    for example in examples:
+        assert saved(example).status_code == 201, example
+
+
 def test_notify_rings_one_users_bell_once_and_only_they_read_it(app, api_as):
     from app.extensions import db
     from app.schedules.notify import notify

@@ -33,14 +33,15 @@ class PurchaseReceipt(DocumentBehaviour):
     def prepare_lines(
         self, session: Any, registry: Any, doc: Any, line_model: Any, lines: list[Any], row_ref: Any, new: list[bool]
     ) -> list[Any]:
-        """As every document's lines, and no line rejects more than arrived."""
+        """As every document's lines, and no line takes in and rejects more than arrived."""
         errors = super().prepare_lines(session, registry, doc, line_model, lines, row_ref, new)
-        return errors + rejected_beyond_received(lines, row_ref)
+        return errors + beyond_arrival(lines, row_ref)
 
     def check(self, doc: Any, lines: list[Any]) -> None:
-        """The batch and serial rules, and no line rejects more than arrived (a draft saved before that rule)."""
+        """The batch and serial rules, and no line takes in and rejects more than arrived (a draft saved before
+        that rule)."""
         super().check(doc, lines)
-        errors = rejected_beyond_received(lines)
+        errors = beyond_arrival(lines)
         if errors:
             raise ValidationFailed(errors)
 
@@ -67,12 +68,24 @@ class PurchaseReceipt(DocumentBehaviour):
         add_done(self._returned, self.done_field, sign=-1)
 
 
-def rejected_beyond_received(lines: list[Any], row_ref: Any = None) -> list[CellError]:
-    """A cell error for each line that rejects (拒收) more than arrived (到货): 13 rejected of 10 received."""
+def beyond_arrival(lines: list[Any], row_ref: Any = None) -> list[CellError]:
+    """A cell error for each line that accounts for more than arrived (到货): one that rejects (拒收) more (13 of
+    10), on its rejected quantity; else one whose accepted quantity (入库) and rejected add up to more (1000 in and
+    100 rejected of 900), on its quantity: stock and the payable would count goods that never came."""
     errors = []
     for index, line in enumerate(lines):
-        received, rejected = getattr(line, "received_qty", None), getattr(line, "rejected_qty", None)
-        if received is not None and rejected is not None and Decimal(rejected) > Decimal(received):
+        received = getattr(line, "received_qty", None)
+        if received is None:
+            continue
+        rejected, accepted = getattr(line, "rejected_qty", None), getattr(line, "qty", None)
+        if rejected is not None and Decimal(rejected) > Decimal(received):
             text = t("rejected_beyond_received", rejected=plain_decimal(rejected), received=plain_decimal(received))
             errors.append(CellError(f"lines.{index}.rejected_qty", text, row_ref))
+        elif accepted is not None and Decimal(accepted) + Decimal(rejected or 0) > Decimal(received):
+            figures = {"qty": plain_decimal(accepted), "received": plain_decimal(received)}
+            if rejected:
+                text = t("accepted_beyond_received", rejected=plain_decimal(rejected), **figures)
+            else:
+                text = t("accepted_beyond_received_plain", **figures)
+            errors.append(CellError(f"lines.{index}.qty", text, row_ref))
     return errors

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
+from app.errors import CellError, NotFound, ServiceError, ValidationFailed
 from app.i18n import label, t
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
@@ -98,11 +98,33 @@ def runner_report(session: Session, access: Access, name: str, raw: dict[str, st
     )
 
 
+def check_params(session: Session, access: Access, params: dict[str, Any]) -> None:
+    """What a run would refuse in a schedule's parameters, refused as it is saved (ValidationFailed on `params`):
+    a report's filter it does not take, a model's filter on a field it has not or with a value the field does
+    not take (「状态：可选值：草稿, 待审批, 已审核, 已作废」 for status posted)."""
+    from reports.params import parse_params
+
+    name = str(params.get("report") or "")
+    try:
+        if name in access.registry.meta.reports:
+            raw = {str(k): str(v) for k, v in params.items() if k != "report"}
+            parse_params(session, access, access.registry.meta.reports[name], raw)
+        elif name in access.registry.meta.models:
+            _listing_view(params).ordered(session, access, access.registry.model(name))
+    except ServiceError as exc:
+        raise ValidationFailed([CellError("params", exc.message)], summary=exc.message) from exc
+
+
+def _listing_view(params: dict[str, Any]) -> View:
+    """A model listing's rows: its `filters` (field: value, each equal), `sort` and `dir`."""
+    filters = tuple(Filter(str(k), "eq", v) for k, v in (params.get("filters") or {}).items())
+    return View(filters, (str(params.get("sort") or "id"), str(params.get("dir") or "asc")))
+
+
 def model_listing(session: Session, access: Access, name: str, params: dict[str, Any]) -> ReportResult:
     """A model's rows as the grid exports them, as the reader sees them."""
     model = access.registry.model(name)
-    filters = tuple(Filter(str(k), "eq", v) for k, v in (params.get("filters") or {}).items())
-    view = View(filters, (str(params.get("sort") or "id"), str(params.get("dir") or "asc")))
+    view = _listing_view(params)
     columns = export_columns(access, model, ",".join(params.get("columns") or []))
     path = write_xlsx(session, access, model, view, columns)
     try:

@@ -22,6 +22,7 @@ from app.i18n import t
 from app.mail.robots import ROBOT_TYPES
 from app.meta.types import is_address, is_no_address
 from app.schedules.prefs import get_pref
+from app.schedules.reporting import check_params
 from app.schedules.tables import schedule
 
 KINDS = ("report", "dunning", "digest", "backup")
@@ -207,6 +208,8 @@ def save(session: Session, access: Any, data: dict[str, Any], pk: int | None = N
     if not access.is_admin:
         raise Forbidden(t("forbidden"))
     item = parse(session, data)
+    if item.kind == "report":
+        check_params(session, access, item.params)
     clash = session.execute(select(schedule.c.id).where(schedule.c.name == item.name)).scalar()
     if clash is not None and clash != pk:
         raise ValidationFailed([CellError("name", t("schedules.name_taken", name=item.name))])

@@ -130,8 +130,10 @@ class ReorderView(BaseView):
             session().commit()
             flash(t("reorder_job", count=result["suggestions"], job=result["job_id"]), "success")
             return redirect("/jobs/")
-        numbers = ", ".join(order["number"] for order in result["orders"]) or "-"
-        flash(
-            t("reorder_done", numbers=numbers, skipped=", ".join(result["skipped_without_supplier"]) or "-"), "success"
-        )
+        # what was made, then what was not (items without a default supplier), each said only when there is one
+        said = [t("reorder_done", numbers=", ".join(order["number"] for order in result["orders"]))]
+        said = said if result["orders"] else []
+        if result["skipped_without_supplier"]:
+            said.append(t("reorder_skipped", skipped=", ".join(result["skipped_without_supplier"])))
+        flash("；".join(said), "success" if result["orders"] else "warning")
         return redirect("/m/purchase_order/")

@@ -107,17 +107,22 @@ class ModelPages(BaseView):
         """The model's spec in the registry in force."""
         return registry().model(self.model_key)
 
-    def _columns(self) -> list[dict[str, Any]]:
-        """The first LIST_COLUMNS fields the user may see (the grid shows them all)."""
+    def _columns(self, invoicing: bool = False) -> list[dict[str, Any]]:
+        """The first LIST_COLUMNS fields the user may see (the grid shows them all); on the list of documents
+        waiting for their invoice, also the document's money totals (金额合计, 税额合计, 价税合计: the figures an
+        invoice states, which finance matches the ticked documents against)."""
         access = current_access()
         fields = [s for s in access.visible_fields(self.model) if s.type not in ("lines", "long_text") and not s.system]
+        shown = fields[:LIST_COLUMNS]
+        if invoicing:
+            shown += [s for s in fields[LIST_COLUMNS:] if s.section == "total" and s.type == "money"]
         return [
             {
                 "name": s.name,
                 "label": label(s.label, s.name),
                 "numeric": FIELD_TYPES[s.type].numeric,
             }
-            for s in fields[:LIST_COLUMNS]
+            for s in shown
         ]
 
     def _text(self, model: ModelSpec, data: dict[str, Any]) -> dict[str, str]:
@@ -150,13 +155,17 @@ class ModelPages(BaseView):
             "jxc/list.html",
             model=model,
             title=label(model.label, model.key),
-            columns=self._columns(),
+            columns=self._columns(invoicing=bool(invoice and invoice["waiting"])),
             rows=[dict(self._text(model, r), id=r["id"]) for r in rows],
             count=result.count,
             page=page,
             pages=max((result.count + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             search=search,
             invoice=invoice,
+            # what was ticked and typed before a refusal (no number, a bad date): kept, not to be done again
+            picked={int(i) for i in request.args.getlist("id") if i.isdigit()},
+            invoice_number=request.args.get("invoice_number", ""),
+            invoice_date=request.args.get("invoice_date", ""),
             can_add=access.can(model.key, "write") and model.kind not in ("ledger", "line"),
             can_import=may_import(access, model),
             can_open_items=model.key == PAYMENT and access.can(model.key, "write"),
@@ -425,6 +434,8 @@ class ModelPages(BaseView):
         except ServiceError as exc:
             session().rollback()
             flash(_messages(exc), "danger")
+            kept = {name: request.form.get(name, "") for name in ("invoice_number", "invoice_date")}
+            return redirect(url_for(f"{self.__class__.__name__}.list", invoice="waiting", id=ids, **kept))
         return redirect(url_for(f"{self.__class__.__name__}.list", invoice="waiting"))
 
     @expose("/<int:pk>/invoice/withdraw", methods=["POST"])

@@ -16,7 +16,7 @@ from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
 from app.web.context import current_access, session
 from reports.output import heading_lines
-from reports.params import OFFERS, blank_named, offered_help, offered_options, preset_named, takes_blank
+from reports.params import OFFERS, blank_named, needed, offered_help, offered_options, preset_named, takes_blank
 from reports.runner import as_json, available, find, run_report
 
 
@@ -98,6 +98,11 @@ class ReportsView(BaseView):
             "texts": {"total": t("report.total"), "empty": t("report.empty"), "error": t("report.error")},
             "labels": {f["name"]: f["label"] for f in fields},  # a refusal names the filter: 往来单位：必填
         }
+        # a filter the report cannot run without, not chosen yet (对账单's 往来单位): the page asks for it first
+        # instead of running and answering 往来单位：必填 in red before the reader has done anything
+        asked = [f["label"] for p, f in zip(report.params, fields, strict=True) if needed(p) and not f["value"]]
+        if asked:
+            config["ask"] = t("report.ask", filters="、".join(asked))
         return self.render_template(
             "jxc/report.html",
             job=_job_button(report),

@@ -234,6 +234,22 @@
     (cell(below, field) || inputs(below)[0]).focus();
   });
 
+  // Enter in a header field moves to the next field, as in the lines (a code typed and Enter, a scanner's
+  // Enter): it saved the document half-filled (a supplier typed, S002 and Enter, saved an order without its
+  // warehouse and lines). From the last field of a form without lines it still saves.
+  form.addEventListener('keydown', function (event) {
+    var target = event.target;
+    if (event.key !== 'Enter' || event.isComposing || target.tagName !== 'INPUT' || !target.name) { return; }
+    if (table && table.contains(target)) { return; }
+    var fields = Array.prototype.filter.call(form.querySelectorAll('input, select, textarea'), function (el) {
+      return el.type !== 'hidden' && !el.disabled && !el.readOnly && el.offsetParent !== null;
+    });
+    var next = fields[fields.indexOf(target) + 1];
+    if (!next) { return; }
+    event.preventDefault();
+    next.focus();
+  });
+
   // A block copied from Excel / WPS spreads over the cells from the one pasted into, adding rows.
   table.addEventListener('paste', function (event) {
     var text = (event.clipboardData || window.clipboardData).getData('text/plain');

@@ -122,26 +122,33 @@
     });
   }
 
-  var url = cfg.api + (cfg.query ? '?' + cfg.query : '');
-  fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-    .then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-    })
-    .then(function (res) {
-      if (!res.ok) {
-        var errors = res.body.errors || [];
-        var text = errors.length ? errors.map(function (e) {
-          var name = cfg.labels && cfg.labels[e.field];
-          return name ? name + '：' + e.message : e.message;
-        }).join('；') : (res.body.message || cfg.texts.error);
-        showError(text);
-        refuseExports(text);
-        return;
-      }
-      drawChart(res.body);
-      drawGrid(res.body);
-    })
-    .catch(function () { showError(cfg.texts.error); });
+  // a filter the report cannot run without is not chosen yet (对账单's 往来单位): asked for, nothing run
+  if (cfg.ask) {
+    document.getElementById('jxc-report-error').className = 'alert alert-info';
+    showError(cfg.ask);
+    refuseExports(cfg.ask);
+  } else {
+    var url = cfg.api + (cfg.query ? '?' + cfg.query : '');
+    fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      })
+      .then(function (res) {
+        if (!res.ok) {
+          var errors = res.body.errors || [];
+          var text = errors.length ? errors.map(function (e) {
+            var name = cfg.labels && cfg.labels[e.field];
+            return name ? name + '：' + e.message : e.message;
+          }).join('；') : (res.body.message || cfg.texts.error);
+          showError(text);
+          refuseExports(text);
+          return;
+        }
+        drawChart(res.body);
+        drawGrid(res.body);
+      })
+      .catch(function () { showError(cfg.texts.error); });
+  }
 
   // a report that offers a job (abc: write the classes onto the items) starts it for the period asked for
   var job = document.getElementById('jxc-report-job');
