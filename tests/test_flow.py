@@ -189,6 +189,30 @@ def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_
     assert edited["lines"][0]["amount"] == "857.16"  # 600 x 1.4286
 
 
+def test_a_rest_pushed_beside_a_draft_carries_what_the_line_has_left_to_the_cent(admin_api):
+    """3 at 3.3317 is 10.00 (not 3 x 3.3317 = 9.9951), pushed as 1 then 2: the rest pushed beside the unsubmitted
+    draft of 1 (3.33) took its own 2 x 3.3317 = 6.66, and the two deliveries came to 9.99. Now the rest carries the
+    line's amount less what the draft carries, 6.67. A return of that delivery pushed as 1 then 1 carries from the
+    delivery's own carried 6.67 (not 2 x 3.3317 = 6.66): 3.33 and 3.34."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "1")
+    order = post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "3.3317"}], warehouse="WH01")
+    assert order["lines"][0]["amount"] == "10.00"
+    first = _set_qty(admin_api, "sales_delivery", _push(admin_api, "sales_order", order["id"], "sales_delivery"), "1")
+    assert first["lines"][0]["amount"] == "3.33"
+    rest = _push(admin_api, "sales_order", order["id"], "sales_delivery")
+    assert [(D(x["qty"]), x["amount"]) for x in rest["lines"]] == [(D(2), "6.67")]
+    deliveries = [_submit(admin_api, "sales_delivery", first), _submit(admin_api, "sales_delivery", rest)]
+    assert sum(D(d["total_amount"]) for d in deliveries) == D("10.00")
+
+    back = _set_qty(admin_api, "sales_return", _push(admin_api, "sales_delivery", rest["id"], "sales_return"), "1")
+    assert back["lines"][0]["amount"] == "3.33"
+    other = _push(admin_api, "sales_delivery", rest["id"], "sales_return")
+    assert [(D(x["qty"]), x["amount"]) for x in other["lines"]] == [(D(1), "3.34")]
+    returns = [_submit(admin_api, "sales_return", back), _submit(admin_api, "sales_return", other)]
+    assert sum(D(r["total_amount"]) for r in returns) == D("6.67")
+
+
 def _reopened(api: Any, sku: str) -> int:
     """A second order of 100 boxes of 7 at 10.00 with one piece delivered (its id)."""
     order = post(api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01")
