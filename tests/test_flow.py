@@ -198,19 +198,20 @@ def test_a_rest_pushed_beside_a_draft_carries_what_the_line_has_left_to_the_cent
     receive(admin_api, sku, "10", "1")
     order = post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "3.3317"}], warehouse="WH01")
     assert order["lines"][0]["amount"] == "10.00"
-    first = _set_qty(admin_api, "sales_delivery", _push(admin_api, "sales_order", order["id"], "sales_delivery"), "1")
-    assert first["lines"][0]["amount"] == "3.33"
-    rest = _push(admin_api, "sales_order", order["id"], "sales_delivery")
-    assert [(D(x["qty"]), x["amount"]) for x in rest["lines"]] == [(D(2), "6.67")]
-    deliveries = [_submit(admin_api, "sales_delivery", first), _submit(admin_api, "sales_delivery", rest)]
-    assert sum(D(d["total_amount"]) for d in deliveries) == D("10.00")
+    rest, amounts, total = _one_then_the_rest(admin_api, "sales_order", order["id"], "sales_delivery")
+    assert (amounts, total) == (("3.33", [(D(2), "6.67")]), D("10.00"))
+    _, amounts, total = _one_then_the_rest(admin_api, "sales_delivery", rest["id"], "sales_return")
+    assert (amounts, total) == (("3.33", [(D(1), "3.34")]), D("6.67"))
 
-    back = _set_qty(admin_api, "sales_return", _push(admin_api, "sales_delivery", rest["id"], "sales_return"), "1")
-    assert back["lines"][0]["amount"] == "3.33"
-    other = _push(admin_api, "sales_delivery", rest["id"], "sales_return")
-    assert [(D(x["qty"]), x["amount"]) for x in other["lines"]] == [(D(1), "3.34")]
-    returns = [_submit(admin_api, "sales_return", back), _submit(admin_api, "sales_return", other)]
-    assert sum(D(r["total_amount"]) for r in returns) == D("6.67")
+
+def _one_then_the_rest(api: Any, model: str, pk: int, target: str) -> tuple[dict[str, Any], tuple[Any, Any], D]:
+    """Push, keep 1 in that draft (left unsubmitted), push the rest beside it, then submit both: the rest, the
+    amounts (the first's, the rest's (qty, amount) lines) and the two follow-ons' total."""
+    first = _set_qty(api, target, _push(api, model, pk, target), "1")
+    rest = _push(api, model, pk, target)
+    amounts = (first["lines"][0]["amount"], [(D(x["qty"]), x["amount"]) for x in rest["lines"]])
+    posted = [_submit(api, target, first), _submit(api, target, rest)]
+    return rest, amounts, sum((D(d["total_amount"]) for d in posted), D(0))
 
 
 def _reopened(api: Any, sku: str) -> int:
