@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from app.extensions import db, registry
-from tests.conftest import PASSWORD, Api, unique
+from app.schedules.notify import notify
+from tests.conftest import PASSWORD, Api, unique, writing
 from tests.ledger_helpers import document, new_item
 from tests.test_grid_api import save
 from tests.test_reports import follow
@@ -42,6 +43,11 @@ def delivery(api_as: Any) -> dict[str, Any]:
     return document(
         api_as("salesperson"), "sales_delivery", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01"
     )
+
+
+def note_user(app: Any, username: str) -> int:
+    with app.app_context():
+        return int(app.appbuilder.sm.find_user(username=username).id)
 
 
 def notifications(api: Api) -> list[dict[str, Any]]:
@@ -343,7 +349,7 @@ def test_what_was_said_about_a_deleted_record_goes_with_it(app, api_as, admin_ap
     assert said_about(app, "item", unused_id) == [] and said_about(app, "item", item_id) != []
 
 
-def test_a_mention_about_a_deleted_record_stays_marked_and_leads_nowhere(api_as, admin_api, login_as):
+def test_a_mention_about_a_deleted_record_stays_marked_and_leads_nowhere(app, api_as, admin_api, login_as):
     """A mention's notification about a draft deleted afterwards opened the draft that took its id (SQLite gives a
     deleted last row's id to the next); then it was deleted with the record, and its reader lost the trace. Now it
     stays, says what it was about (model, id) and that the record is deleted (记录已删除), gives no link and opens
@@ -355,6 +361,11 @@ def test_a_mention_about_a_deleted_record_stays_marked_and_leads_nowhere(api_as,
     said = sales.post(f"/api/v1/collab/sales_delivery/{gone['id']}/comments", json={"body": "@u_manager 请看价格"})
     assert said.status_code == 201 and said.get_json()["result"]["mentions"] == ["u_manager"]
     (note,) = [n for n in notifications(manager) if n["kind"] == "mention" and n["link"] == link]
+    manager_id, key = note_user(app, "u_manager"), f"approval:sales_delivery:{gone['id']}:1"
+    alert = "销售出库单 … 待您审批"
+    with app.app_context(), writing():  # an alert about it too, unread when it is deleted
+        assert notify(db.session, manager_id, "alert", alert, link, dedupe=key) is not None
+        db.session.commit()
     assert sales.delete(f"/api/v1/sales_delivery/{gone['id']}").status_code == 200
     after = document(admin_api, "sales_delivery", [{"item": sku, "qty": "5", "price": "99"}], warehouse="WH01")
     said = admin_api.post(f"/api/v1/collab/sales_delivery/{after['id']}/comments", json={"body": "@u_manager 新单"})
@@ -367,6 +378,10 @@ def test_a_mention_about_a_deleted_record_stays_marked_and_leads_nowhere(api_as,
     assert [(n["record_id"], n["record_deleted"], n["link"]) for n in newer] == [
         (after["id"], False, f"/m/sales_delivery/{after['id']}")
     ]
+    with app.app_context(), writing():  # the alert about the deleted one (unread) holds back none about the id now
+        assert notify(db.session, manager_id, "alert", alert, link, dedupe=key) is not None
+        assert notify(db.session, manager_id, "alert", alert, link, dedupe=key) is None  # the new one, unread
+        db.session.rollback()
     page = login_as("manager")
     opened = page.get(f"/notifications/{note['id']}/open")
     assert opened.status_code == 302 and opened.headers["Location"].endswith("/notifications/")
@@ -388,7 +403,6 @@ def test_the_upgrade_finds_the_record_each_earlier_notification_is_about(app):
 
     from app.clock import utcnow
     from app.schedules.tables import notification
-    from tests.conftest import writing
 
     path = Path(__file__).resolve().parent.parent / "app" / "migrations" / "versions" / "0017_notification_record.py"
     spec = importlib.util.spec_from_file_location("notification_record", path)

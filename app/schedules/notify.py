@@ -24,10 +24,14 @@ RECORD_PAGE = re.compile(r"/m/([a-z][a-z0-9_]*)/([0-9]+)")  # a record's page: w
 def notify(
     session: Session, user_id: int, kind: str, text: str, link: str | None = None, dedupe: str | None = None
 ) -> int | None:
-    """Add a notification in the caller's transaction; with `dedupe`, not again while the same one is unread."""
+    """Add a notification in the caller's transaction; with `dedupe`, not again while the same one is unread (one
+    about a deleted record is not the same: its id, in the key, may be another record's now)."""
     if dedupe is not None:
         same = select(notification.c.id).where(
-            notification.c.user_id == user_id, notification.c.dedupe == dedupe, notification.c.read_at.is_(None)
+            notification.c.user_id == user_id,
+            notification.c.dedupe == dedupe,
+            notification.c.read_at.is_(None),
+            notification.c.record_deleted_at.is_(None),
         )
         if session.execute(same).first() is not None:
             return None
