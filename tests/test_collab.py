@@ -397,9 +397,7 @@ def test_the_upgrade_finds_the_record_each_earlier_notification_is_about(app):
     import importlib.util
     from pathlib import Path
 
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-    from sqlalchemy import column, insert, select, table
+    from sqlalchemy import insert, select
 
     from app.clock import utcnow
     from app.schedules.tables import notification
@@ -409,23 +407,15 @@ def test_the_upgrade_finds_the_record_each_earlier_notification_is_about(app):
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    links = ("/m/purchase_order/41", "/m/budget/", "/reorder/", None)
+    links = ("/m/purchase_order/41", "/m/budget/", "/reorder/", "/m/item/7?tab=stock", None)
+    old = {"user_id": 1, "kind": "alert", "text": "采购订单 CG… 待您审批"}
     with app.app_context(), writing():
-        with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
-            migration.downgrade()  # the table as 0016 left it
-        before = table(
-            "jxc_notification", *(column(name) for name in ("user_id", "kind", "text", "link", "created_at"))
-        )
-        with db.engine.begin() as conn:  # as earlier versions rang them: no record kept
-            for link in links:
-                conn.execute(
-                    insert(before).values(
-                        user_id=1, kind="alert", text="采购订单 CG… 待您审批", link=link, created_at=utcnow()
-                    )
-                )
-            ids = list(conn.execute(select(notification.c.id).order_by(notification.c.id.desc()).limit(4)).scalars())
-        with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
-            migration.upgrade()
+        with db.engine.begin() as conn:  # as earlier versions rang them: the columns added by the upgrade empty
+            ids = [
+                conn.execute(insert(notification).values(**old, link=link, created_at=utcnow())).inserted_primary_key[0]
+                for link in links
+            ]
+            migration.fill_records(conn)
         got = notification.c
         found = db.session.execute(
             select(got.link, got.model, got.record_id, got.record_deleted_at).where(got.id.in_(ids)).order_by(got.id)
@@ -435,6 +425,7 @@ def test_the_upgrade_finds_the_record_each_earlier_notification_is_about(app):
         ("/m/purchase_order/41", "purchase_order", 41, None),
         ("/m/budget/", None, None, None),
         ("/reorder/", None, None, None),
+        ("/m/item/7?tab=stock", None, None, None),
         (None, None, None, None),
     ]
 

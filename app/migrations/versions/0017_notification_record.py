@@ -24,6 +24,11 @@ def upgrade() -> None:
         table.add_column(sa.Column("record_id", sa.Integer))
         table.add_column(sa.Column("record_deleted_at", sa.DateTime))
     op.create_index("ix_jxc_notification_record", "jxc_notification", ["model", "record_id"])
+    fill_records(op.get_bind())
+
+
+def fill_records(conn: sa.engine.Connection) -> None:
+    """The record each notification without one is about, from its link (a record's page); others keep none."""
     notes = sa.table(
         "jxc_notification",
         sa.column("id", sa.Integer),
@@ -31,8 +36,8 @@ def upgrade() -> None:
         sa.column("model", sa.String),
         sa.column("record_id", sa.Integer),
     )
-    conn = op.get_bind()
-    for pk, link in conn.execute(sa.select(notes.c.id, notes.c.link).where(notes.c.link.like("/m/%"))).all():
+    unfilled = sa.select(notes.c.id, notes.c.link).where(notes.c.link.like("/m/%"), notes.c.model.is_(None))
+    for pk, link in conn.execute(unfilled).all():
         found = RECORD_PAGE.fullmatch(link)
         if found:
             values = {"model": found.group(1), "record_id": int(found.group(2))}
