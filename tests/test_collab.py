@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from app.extensions import db, registry
-from tests.conftest import PASSWORD, Api, unique
+from app.schedules.notify import notify
+from tests.conftest import PASSWORD, Api, unique, writing
 from tests.ledger_helpers import document, new_item
 from tests.test_grid_api import save
 from tests.test_reports import follow
@@ -42,6 +43,11 @@ def delivery(api_as: Any) -> dict[str, Any]:
     return document(
         api_as("salesperson"), "sales_delivery", [{"item": sku, "qty": "2", "price": "10"}], warehouse="WH01"
     )
+
+
+def note_user(app: Any, username: str) -> int:
+    with app.app_context():
+        return int(app.appbuilder.sm.find_user(username=username).id)
 
 
 def notifications(api: Api) -> list[dict[str, Any]]:
@@ -343,20 +349,85 @@ def test_what_was_said_about_a_deleted_record_goes_with_it(app, api_as, admin_ap
     assert said_about(app, "item", unused_id) == [] and said_about(app, "item", item_id) != []
 
 
-def test_a_mention_about_a_deleted_record_goes_with_it(api_as, admin_api):
+def test_a_mention_about_a_deleted_record_stays_marked_and_leads_nowhere(app, api_as, admin_api, login_as):
     """A mention's notification about a draft deleted afterwards opened the draft that took its id (SQLite gives a
-    deleted last row's id to the next): the notifications linking to a deleted record go with it."""
+    deleted last row's id to the next); then it was deleted with the record, and its reader lost the trace. Now it
+    stays, says what it was about (model, id) and that the record is deleted (记录已删除), gives no link and opens
+    nothing; the next record's own notifications, whatever id it got, are not marked."""
     sales, manager = api_as("salesperson"), api_as("manager")
     sku = new_item(admin_api)
     gone = document(sales, "sales_delivery", [{"item": sku, "qty": "1", "price": "10"}], warehouse="WH01")
     link = f"/m/sales_delivery/{gone['id']}"
     said = sales.post(f"/api/v1/collab/sales_delivery/{gone['id']}/comments", json={"body": "@u_manager 请看价格"})
     assert said.status_code == 201 and said.get_json()["result"]["mentions"] == ["u_manager"]
-    assert [n["link"] for n in notifications(manager) if n["kind"] == "mention"][0] == link
+    (note,) = [n for n in notifications(manager) if n["kind"] == "mention" and n["link"] == link]
+    manager_id, key = note_user(app, "u_manager"), f"approval:sales_delivery:{gone['id']}:1"
+    alert = "销售出库单 … 待您审批"
+    with app.app_context(), writing():  # an alert about it too, unread when it is deleted
+        assert notify(db.session, manager_id, "alert", alert, link, dedupe=key) is not None
+        db.session.commit()
     assert sales.delete(f"/api/v1/sales_delivery/{gone['id']}").status_code == 200
     after = document(admin_api, "sales_delivery", [{"item": sku, "qty": "5", "price": "99"}], warehouse="WH01")
-    assert link not in [n["link"] for n in notifications(manager)]  # whatever id the next draft got
-    assert f"/m/sales_delivery/{after['id']}" not in [n["link"] for n in notifications(manager)]
+    said = admin_api.post(f"/api/v1/collab/sales_delivery/{after['id']}/comments", json={"body": "@u_manager 新单"})
+    assert said.status_code == 201
+    kept = {n["id"]: n for n in notifications(manager)}
+    assert note["id"] in kept and kept[note["id"]]["text"] == note["text"]  # the trace stays
+    assert (kept[note["id"]]["model"], kept[note["id"]]["record_id"]) == ("sales_delivery", gone["id"])
+    assert (kept[note["id"]]["record_deleted"], kept[note["id"]]["link"]) == (True, None)
+    newer = [n for n in kept.values() if n["id"] > note["id"] and n["kind"] == "mention"]
+    assert [(n["record_id"], n["record_deleted"], n["link"]) for n in newer] == [
+        (after["id"], False, f"/m/sales_delivery/{after['id']}")
+    ]
+    with app.app_context(), writing():  # the alert about the deleted one (unread) holds back none about the id now
+        assert notify(db.session, manager_id, "alert", alert, link, dedupe=key) is not None
+        assert notify(db.session, manager_id, "alert", alert, link, dedupe=key) is None  # the new one, unread
+        db.session.rollback()
+    page = login_as("manager")
+    opened = page.get(f"/notifications/{note['id']}/open")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/notifications/")
+    listed = page.get("/notifications/").get_data(as_text=True)
+    row = listed.split(f'data-id="{note["id"]}"')[1].split("</tr>")[0]
+    assert "jxc-record-deleted" in row.split(">")[0] and "记录已删除" in row
+    assert "/open" not in row and note["text"] in row
+
+
+def test_the_upgrade_finds_the_record_each_earlier_notification_is_about(app):
+    """Notifications rung before they kept their record (0017) get it from their link on upgrade, so a record
+    deleted afterwards marks them too; a link that is no record's page (an alert's list) keeps none."""
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import insert, select
+
+    from app.clock import utcnow
+    from app.schedules.tables import notification
+
+    path = Path(__file__).resolve().parent.parent / "app" / "migrations" / "versions" / "0017_notification_record.py"
+    spec = importlib.util.spec_from_file_location("notification_record", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    links = ("/m/purchase_order/41", "/m/budget/", "/reorder/", "/m/item/7?tab=stock", None)
+    old = {"user_id": 1, "kind": "alert", "text": "采购订单 CG… 待您审批"}
+    with app.app_context(), writing():
+        with db.engine.begin() as conn:  # as earlier versions rang them: the columns added by the upgrade empty
+            ids = [
+                conn.execute(insert(notification).values(**old, link=link, created_at=utcnow())).inserted_primary_key[0]
+                for link in links
+            ]
+            migration.fill_records(conn)
+        got = notification.c
+        found = db.session.execute(
+            select(got.link, got.model, got.record_id, got.record_deleted_at).where(got.id.in_(ids)).order_by(got.id)
+        ).all()
+        db.session.remove()
+    assert [tuple(row) for row in found] == [
+        ("/m/purchase_order/41", "purchase_order", 41, None),
+        ("/m/budget/", None, None, None),
+        ("/reorder/", None, None, None),
+        ("/m/item/7?tab=stock", None, None, None),
+        (None, None, None, None),
+    ]
 
 
 def test_a_file_written_for_a_request_that_fails_is_not_kept(app, admin_api):

@@ -143,9 +143,10 @@ def test_comment_attachment_and_complaint_in_chromium(server, tmp_path: Path):
     assert appeared < 15
 
 
-def test_a_mention_about_a_deleted_draft_leaves_the_bell(server):
+def test_a_mention_about_a_deleted_draft_stays_greyed_and_leads_nowhere(server):
     """A mention about a draft deleted afterwards stayed in the bell and opened the next draft, which SQLite gave
-    the deleted one's id: the notification goes with the record."""
+    the deleted one's id; then it went with the record and its reader lost the trace. Now it stays, greyed with
+    记录已删除 and no link, in the bell and on 我的通知; clicking it opens nothing."""
     admin = HttpApi(server.url)
     body = {"partner": "K001", "warehouse": "WH01", "lines": [{"item": "SP0001", "qty": "1", "price": "10"}]}
     status, made = admin.post("/api/v1/sales_delivery/", body)
@@ -160,7 +161,9 @@ def test_a_mention_about_a_deleted_draft_leaves_the_bell(server):
         page.wait_for_selector(".jxc-timeline-comment .jxc-mention")
         other.goto(server.url + "/")
         other.click("#jxc-bell-toggle")
-        other.wait_for_selector(f"#jxc-bell-menu .jxc-bell-item:has-text('{number}')")
+        mention = f"#jxc-bell-menu .jxc-bell-item:has-text('{number}')"
+        other.wait_for_selector(mention)
+        assert other.locator(f"{mention} a.jxc-bell-link[href]").count() == 1
         status, _ = admin.call("DELETE", f"/api/v1/sales_delivery/{pk}")
         assert status == 200
         status, again = admin.post("/api/v1/sales_delivery/", dict(body, lines=[dict(body["lines"][0], price="12")]))
@@ -168,7 +171,22 @@ def test_a_mention_about_a_deleted_draft_leaves_the_bell(server):
         other.goto(server.url + "/")  # a new page: its bell loads its list when opened
         other.click("#jxc-bell-toggle")
         other.wait_for_selector("#jxc-bell[data-loaded='1']", state="attached")
-        assert other.locator(f"#jxc-bell-menu .jxc-bell-item:has-text('{number}')").count() == 0
+        item = other.locator(mention)
+        assert item.count() == 1 and "jxc-record-deleted" in (item.get_attribute("class") or "")
+        assert item.locator(".jxc-record-deleted-tag").inner_text() == "记录已删除"
+        assert item.locator("a[href]").count() == 0
+        grey = item.locator(".jxc-bell-text").evaluate("e => getComputedStyle(e.parentElement).color")
+        assert grey == "rgb(153, 153, 153)", grey
+        item.locator(".jxc-bell-text").click()
+        other.wait_for_timeout(300)
+        assert other.url == server.url + "/"  # nothing opened: not the draft that took the id
+        other.goto(server.url + "/notifications/")
+        row = other.locator(f".jxc-notifications tr:has-text('{number}')")
+        assert "jxc-record-deleted" in (row.get_attribute("class") or "")
+        assert row.locator(".jxc-record-deleted-tag").inner_text() == "记录已删除"
+        assert row.locator("a").count() == 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        other.screenshot(path=str(ARTIFACTS / "notification-record-deleted.png"), full_page=True)
         console.check()
         other_console.check()
         ctx_a.close()

@@ -189,6 +189,31 @@ def test_the_rest_of_an_order_in_boxes_pushes_down_in_pieces_at_the_piece_price_
     assert edited["lines"][0]["amount"] == "857.16"  # 600 x 1.4286
 
 
+def test_a_rest_pushed_beside_a_draft_carries_what_the_line_has_left_to_the_cent(admin_api):
+    """3 at 3.3317 is 10.00 (not 3 x 3.3317 = 9.9951), pushed as 1 then 2: the rest pushed beside the unsubmitted
+    draft of 1 (3.33) took its own 2 x 3.3317 = 6.66, and the two deliveries came to 9.99. Now the rest carries the
+    line's amount less what the draft carries, 6.67. A return of that delivery pushed as 1 then 1 carries from the
+    delivery's own carried 6.67 (not 2 x 3.3317 = 6.66): 3.33 and 3.34."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "1")
+    order = post(admin_api, "sales_order", [{"item": sku, "qty": "3", "price": "3.3317"}], warehouse="WH01")
+    assert order["lines"][0]["amount"] == "10.00"
+    rest, amounts, total = _one_then_the_rest(admin_api, "sales_order", order["id"], "sales_delivery")
+    assert (amounts, total) == (("3.33", [(D(2), "6.67")]), D("10.00"))
+    _, amounts, total = _one_then_the_rest(admin_api, "sales_delivery", rest["id"], "sales_return")
+    assert (amounts, total) == (("3.33", [(D(1), "3.34")]), D("6.67"))
+
+
+def _one_then_the_rest(api: Any, model: str, pk: int, target: str) -> tuple[dict[str, Any], tuple[Any, Any], D]:
+    """Push, keep 1 in that draft (left unsubmitted), push the rest beside it, then submit both: the rest, the
+    amounts (the first's, the rest's (qty, amount) lines) and the two follow-ons' total."""
+    first = _set_qty(api, target, _push(api, model, pk, target), "1")
+    rest = _push(api, model, pk, target)
+    amounts = (first["lines"][0]["amount"], [(D(x["qty"]), x["amount"]) for x in rest["lines"]])
+    posted = [_submit(api, target, first), _submit(api, target, rest)]
+    return rest, amounts, sum((D(d["total_amount"]) for d in posted), D(0))
+
+
 def _reopened(api: Any, sku: str) -> int:
     """A second order of 100 boxes of 7 at 10.00 with one piece delivered (its id)."""
     order = post(api, "sales_order", [{"item": sku, "unit": "BOX", "qty": "100", "price": "10"}], warehouse="WH01")

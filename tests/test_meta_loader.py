@@ -320,3 +320,26 @@ def test_a_report_help_names_only_select_parameters_in_braces(tmp_path):
     abc.write_text(abc.read_text(encoding="utf-8").replace("{by}给", "{bye}给"), encoding="utf-8")
     meta, errors = load_metadata(root)
     assert meta is None and any("help: '{bye}' names no select parameter" in e.message for e in errors), errors
+
+
+def test_a_level_a_document_adds_needs_its_role_in_approvals_yaml(tmp_path):
+    """Who approves the over-budget level was a role written in code beside approvals.yaml: approvals.yaml's
+    `added_levels` says it now, so a level added with no role, or named for a level no document adds, is refused."""
+    root = tmp_path / "metadata"
+    shutil.copytree(METADATA, root)
+    path = root / "approvals.yaml"
+    shipped = path.read_text(encoding="utf-8")
+    meta, errors = load_metadata(root)
+    assert errors == [] and meta.approvals["purchase_order"].added_level("over_budget").role == "manager"
+    assert "manager" in meta.approvals["purchase_order"].roles
+    path.write_text(shipped.replace("over_budget: manager", "over_budgte: manager"), encoding="utf-8")
+    meta, errors = load_metadata(root)
+    assert meta is None and sorted(e.message for e in errors) == [
+        "purchase_order: 'over_budgte' is not a level purchase_order adds (it adds: over_budget)",
+        "purchase_order: added_levels needs a role for 'over_budget' (purchase_order's own level)",
+    ]
+    path.write_text(shipped.replace("over_budget: manager", "over_budget: boss"), encoding="utf-8")
+    meta, errors = load_metadata(root)
+    assert meta is None and "purchase_order: added level 'over_budget': unknown role 'boss'" in [
+        e.message for e in errors
+    ]

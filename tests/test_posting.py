@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -570,6 +576,56 @@ def test_purchase_budget_warns_at_80_percent_and_needs_approval_past_100(app, ad
     assert api_as("purchaser").post(f"/api/v1/purchase_order/{over['id']}/approve").status_code == 403
     approved = api_as("manager").post(f"/api/v1/purchase_order/{over['id']}/approve").get_json()
     assert approved["result"]["status"] == "submitted"
+
+
+@contextmanager
+def approvals_reading(app: Any, text: str) -> Iterator[None]:
+    """The registry in force with approvals.yaml read from `text` (as the loader reads the file), the rest of its
+    metadata as shipped; the shipped registry again afterwards."""
+    from app.meta.approvals import load_approvals
+
+    holder = app.extensions["jxc_registry"]
+    shipped = holder.current
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "approvals.yaml").write_text(text, encoding="utf-8")
+        problems: list[str] = []
+        chains = load_approvals(Path(folder), shipped.meta.models, shipped.meta.roles, lambda *a: problems.append(a))
+    assert problems == []
+    holder._current = dataclasses.replace(shipped, meta=dataclasses.replace(shipped.meta, approvals=chains), cache={})
+    try:
+        yield
+    finally:
+        holder._current = shipped
+
+
+def test_who_approves_orders_over_budget_only_sees_the_inbox_on_the_desk_and_the_phone(
+    app, admin_api, api_as, login_as
+):
+    """The over-budget level was added in code (a manager) beside approvals.yaml, and `approves_anything` read
+    approvals.yaml's amount bands only: where no band names the manager, an order over its budget waited for them and
+    no 待审批 was shown on their home (desk or phone). approvals.yaml now names the added level's role too
+    (`added_levels`), and both read it there."""
+    shipped = (app.extensions["jxc_registry"].root / "approvals.yaml").read_text(encoding="utf-8")
+    assert "over_budget: manager" in shipped
+    code = f"B{new_item(admin_api)[1:7]}"
+    assert admin_api.post("/api/v1/category/", json={"code": code, "name": f"预算{code}"}).status_code == 201
+    budget = {"period": "2026-05", "category": code, "amount": "100"}
+    assert admin_api.post("/api/v1/budget/", json=budget).status_code == 201
+    sku = new_item(admin_api, category=code)
+    with approvals_reading(app, shipped.replace("role: manager", "role: admin")):
+        doc = document(
+            admin_api, "purchase_order", [{"item": sku, "qty": "60", "price": "2"}], warehouse="WH01", date="2026-05-10"
+        )
+        over = api_as("purchaser").post(f"/api/v1/purchase_order/{doc['id']}/submit").get_json()
+        assert over["result"]["status"] == "pending", over
+        waiting = api_as("manager").get("/api/v1/inbox/").get_json()["result"]
+        assert [(d["number"], d["role"]) for d in waiting if d["id"] == doc["id"]] == [(doc["number"], "manager")]
+        manager = login_as("manager")
+        assert 'id="tile-approvals"' in manager.get("/").get_data(as_text=True)
+        assert 'id="ph-tile-inbox"' in manager.get("/phone/").get_data(as_text=True)
+        assert 'id="ph-tile-inbox"' not in login_as("purchaser").get("/phone/").get_data(as_text=True)
+        approved = api_as("manager").post(f"/api/v1/purchase_order/{doc['id']}/approve").get_json()
+        assert approved["result"]["status"] == "submitted"
 
 
 def test_what_an_order_closed_gives_its_budget_back(app, admin_api):

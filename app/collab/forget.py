@@ -1,9 +1,10 @@
-"""What was said about a record goes with it: the comments, attachments (their files too), watchers and the
-notifications linking to each record deleted in a transaction are deleted as it commits
-(app.services.records.deletions notes the records). SQLite gives a deleted last row's id to the next row, which
-must not inherit them (a mention's notification opened the record that took the id); a rolled-back delete keeps
-them. Files written in a transaction that ends without its commit (an attachment whose request failed after the
-write) are removed: no file is kept that no row names."""
+"""What was said about a record goes with it: the comments, attachments (their files too) and watchers of each
+record deleted in a transaction are deleted as it commits, and the notifications about it are marked 记录已删除
+(app.services.records.deletions notes the records; app.schedules.notify.mark_deleted). SQLite gives a deleted last
+row's id to the next row, which must not inherit them (a mention's notification opened the record that took the id);
+the notifications stay, so their reader keeps the trace of what was said (「采购订单 … 待您审批」), but lead nowhere.
+A rolled-back delete keeps them all. Files written in a transaction that ends without its commit (an attachment
+whose request failed after the write) are removed: no file is kept that no row names."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from app.collab.attachments import WRITTEN, attachments_root
-from app.collab.records import record_link
 from app.collab.tables import attachment, comment, watcher
-from app.schedules.tables import notification
+from app.schedules.notify import mark_deleted
 from app.services.records.bulk import among
 from app.services.records.deletions import take_deleted
 
@@ -33,8 +33,7 @@ def _forget(session: Session) -> None:
         session.info.setdefault(FILES, []).extend(files)
         for table, where in about.items():
             session.execute(delete(table).where(where))
-        links = [record_link(model_key, pk) for pk in sorted(ids)]  # mentions, comments, assignments about them
-        session.execute(delete(notification).where(among(session, notification.c.link, links)))
+        mark_deleted(session, model_key, ids)  # mentions, comments, assignments, alerts about them
 
 
 def _remove_files(session: Session) -> None:

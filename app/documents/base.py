@@ -40,6 +40,7 @@ class DocumentBehaviour:
     reserves = False  # submitting reserves stock for the lines (a sales order): closing releases the rest
     moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
+    adds_levels: tuple[str, ...] = ()  # approval levels it may add (`levels_added`), approvals.yaml says who approves
     # lines posted at a time (None: all at once, for checks that span lines: a credit limit, a serial on two
     # lines, what lines take from an order); each chunk is checked, posted and let go of before the next
     line_chunk: int | None = None
@@ -270,8 +271,9 @@ class DocumentBehaviour:
             return take_unit_ratios(session, registry, lines, row_ref)
         return []
 
-    def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[Any, ...]:
-        """Approval levels the document needs beyond approvals.yaml (e.g. over budget)."""
+    def levels_added(self, doc: Any, lines: list[Any]) -> tuple[str, ...]:
+        """The levels (names among `adds_levels`) this document needs beyond its amount bands, e.g. over budget;
+        who approves each is approvals.yaml's `added_levels`."""
         return ()
 
     def check_cancel(self, doc: Any, lines: list[Any]) -> None:

@@ -294,7 +294,7 @@ def push(
     }
     if not rest:  # all that is open is in drafts already: the first is opened, none is made again
         return Pushed(drafts[0], False, t("push_draft_exists", **what))
-    row = make_draft(session, access, target, rest, header)
+    row = make_draft(session, access, target, rest, header, beside=drafts)
     return Pushed(row, True, t("push_rest_made", number=row.number, **what))
 
 
@@ -381,14 +381,20 @@ def pick(
         raise ValidationFailed(
             [CellError("source_line_ids", t("pick_held_by_drafts", lines=lines, target=target_label, numbers=numbers))]
         )
-    return make_draft(session, access, target, picked, header)
+    return make_draft(session, access, target, picked, header, beside=drafts)
 
 
 def make_draft(
-    session: Session, access: Access, target: str, picked: list[dict[str, Any]], header: dict[str, Any] | None = None
+    session: Session,
+    access: Access,
+    target: str,
+    picked: list[dict[str, Any]],
+    header: dict[str, Any] | None = None,
+    beside: list[Any] | None = None,
 ) -> Any:
     """Create the draft through the one write path: the header from the first source, one line per open
-    source line with its link; every source must be of the same partner."""
+    source line with its link; every source must be of the same partner. `beside`: the unsubmitted follow-ons
+    holding the rest of these lines (`_beside_open_drafts`), whose amounts the carried ones leave out."""
     if not picked:
         raise ValidationFailed([CellError("_record", t("nothing_open"))])
     registry = access.registry
@@ -414,7 +420,7 @@ def make_draft(
     source_line_spec = registry.model(f"{source_model}_line")
     lines = [_line(line_model, source_line_spec, p) for p in picked]
     if line_model.field("carried_amount") is not None:
-        _carry_open_amounts(session, registry, target, picked, lines)
+        _carry_open_amounts(session, registry, target, picked, lines, [d.id for d in beside or ()])
     # what the user may not set (a price under 价格屏蔽, the carried amount) is carried from the source line
     kept = {spec.name for spec in line_model.data_fields if not access.can_write(line_model, spec)}
     payload["lines"] = [{k: v for k, v in line.items() if k not in kept} for line in lines]
@@ -447,23 +453,30 @@ def _line(line_model: Any, source_line_spec: Any, picked: dict[str, Any]) -> dic
 
 
 def _carry_open_amounts(
-    session: Session, registry: Any, target: str, picked: list[dict[str, Any]], lines: list[dict[str, Any]]
+    session: Session,
+    registry: Any,
+    target: str,
+    picked: list[dict[str, Any]],
+    lines: list[dict[str, Any]],
+    drafts: list[int],
 ) -> None:
-    """A pushed rest's money is what its source line still has open, to the cent: the source line's qty x price
-    (after its discount) less what the submitted follow-ons linked to it took. Its own qty x price misses that by
-    the price's rounding (a piece of a box of 7 at 10.00 is 1.4286: 1.43 + 699 x 1.4286 = 1,000.02 of an order of
-    1,000.00). Carried only where those follow-ons account for all the line filled and nothing was closed, and
-    only within the rounding of the prices (a follow-on priced otherwise leaves the rest at its own price)."""
+    """A pushed rest's money is what its source line still has open, to the cent: the source line's amount (its qty
+    x price after its discount, or what it carried itself) less what the other follow-ons linked to it carry: the
+    submitted ones and the unsubmitted `drafts` holding part of it (a rest pushed beside a draft of 1 of 3 at 3.3317
+    took 2 x 3.3317 = 6.66, and the two came to 9.99 of a line of 10.00). Its own qty x price misses that by the
+    price's rounding (a piece of a box of 7 at 10.00 is 1.4286: 1.43 + 699 x 1.4286 = 1,000.02 of an order of
+    1,000.00). Carried only where the submitted follow-ons account for all the line filled and nothing was closed,
+    and only within the rounding of the prices (a follow-on priced otherwise leaves the rest at its own price)."""
     source_model = picked[0]["source"].__jxc_model__
     done_field = source_of(registry, target)[1]
     line_cls, doc_cls = registry.cls(f"{target}_line"), registry.cls(target)
     discount = getattr(line_cls, "discount_rate", None)
     stmt = (
         select(line_cls.source_line_id, line_cls.base_qty, line_cls.qty, line_cls.price, line_cls.carried_amount)
-        .add_columns((discount if discount is not None else literal(0)).label("discount_rate"))
+        .add_columns((discount if discount is not None else literal(0)).label("discount_rate"), doc_cls.status)
         .join(doc_cls, doc_cls.id == line_cls.parent_id)
         .where(
-            doc_cls.status == Status.SUBMITTED,
+            or_(doc_cls.status == Status.SUBMITTED, doc_cls.id.in_(drafts)),
             line_cls.source_model == source_model,
             line_cls.source_line_id.in_([p["line"].id for p in picked]),
         )
@@ -475,18 +488,19 @@ def _carry_open_amounts(
         line, rows = p["line"], taken.get(p["line"].id, [])
         if line.price is None or values.get("price") is None or getattr(line, "closed_qty", None):
             continue
-        if sum((Decimal(r.base_qty or 0) for r in rows), ZERO) != Decimal(getattr(line, done_field) or 0):
+        filled = sum((Decimal(r.base_qty or 0) for r in rows if r.status == Status.SUBMITTED), ZERO)
+        if filled != Decimal(getattr(line, done_field) or 0):
             continue  # some of what it filled came without a link (source_number): not counted here
-        took = sum((_gross_of(r) for r in rows), ZERO)
-        still_open = gross(line.qty, line.price, getattr(line, "discount_rate", None)) - took
+        still_open = _gross_of(line) - sum((_gross_of(r) for r in rows), ZERO)
         own = gross(values["qty"], values["price"], values.get("discount_rate"))
         noise = Decimal(line.base_qty or 0) * PRICE_PLACES + CENT * (len(rows) + 1)
         if still_open != own and abs(still_open - own) <= noise:
             values["carried_amount"] = str(still_open)
 
 
-def _gross_of(row: Any) -> Decimal:
-    """A follow-on line's qty x price after its discount (before the tax is split off or added), or what it carried."""
-    if row.carried_amount is not None:
-        return Decimal(row.carried_amount)
-    return gross(row.qty or 0, row.price or 0, row.discount_rate)
+def _gross_of(line: Any) -> Decimal:
+    """A line's qty x price after its discount (before the tax is split off or added), or what it carried."""
+    carried = getattr(line, "carried_amount", None)
+    if carried is not None:
+        return Decimal(carried)
+    return gross(line.qty or 0, line.price or 0, getattr(line, "discount_rate", None))

@@ -1,7 +1,7 @@
 """采购订单: checked against the month's purchase budget of each item category.
 
-At 80% of a budget the submit answers with a warning; past 100% the order needs a manager's
-approval before it counts as submitted.
+At 80% of a budget the submit answers with a warning; past 100% the order needs the approval of its
+`over_budget` level (approvals.yaml names the role: a manager) before it counts as submitted.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 from app.documents.base import DocumentBehaviour, add_done
 from app.ledger.effects import Effect
 from app.ledger.valuation import Move
-from app.meta.spec import ApprovalLevel
 
 WARN_SHARE = Decimal("0.8")
 
@@ -23,6 +22,7 @@ class PurchaseOrder(DocumentBehaviour):
 
     source_model = "purchase_request"
     done_field = "ordered_qty"
+    adds_levels = ("over_budget",)
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         self._taken = self.take(doc, lines)
@@ -38,8 +38,9 @@ class PurchaseOrder(DocumentBehaviour):
     def after_cancel(self, doc: Any, lines: list[Any]) -> None:
         add_done(self._returned, self.done_field, sign=-1)
 
-    def extra_approvals(self, doc: Any, lines: list[Any]) -> tuple[ApprovalLevel, ...]:
-        """A manager level when the order takes a category past its budget; warnings from 80%."""
+    def levels_added(self, doc: Any, lines: list[Any]) -> tuple[str, ...]:
+        """`over_budget` (approvals.yaml says who approves it) when the order takes a category past its budget;
+        warnings from 80%."""
         usage = self.ctx.budget_usage(doc, lines)
         figures = self.ctx.shows("budget", "amount")  # the budget and what is spent are purchase figures
         over = False
@@ -51,4 +52,4 @@ class PurchaseOrder(DocumentBehaviour):
                 self.ctx.warn(f"budget_over{suffix}", category=category, **amounts)
             elif spent >= budget * WARN_SHARE:
                 self.ctx.warn(f"budget_near{suffix}", category=category, **amounts)
-        return (ApprovalLevel(Decimal(0), "manager"),) if over else ()
+        return ("over_budget",) if over else ()

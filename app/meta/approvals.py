@@ -7,8 +7,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from app.meta.spec import ApprovalChain, ApprovalLevel, ModelSpec, RoleSpec
+from app.meta.spec import ApprovalChain, ApprovalLevel, MetaError, ModelSpec, RoleSpec
 from app.meta.yamlload import line_of, load_yaml
+
+WHERE = "metadata/approvals.yaml"
 
 
 def load_approvals(
@@ -54,8 +56,41 @@ def load_approvals(
             levels.append(ApprovalLevel(above, role))
         if [lv.above for lv in levels] != sorted(lv.above for lv in levels):
             add(where, f"{key}: levels must go up by amount")
-        chains[key] = ApprovalChain(key, amount_field, tuple(levels))
+        chains[key] = ApprovalChain(key, amount_field, tuple(levels), _added(key, raw, roles, where, add))
     return chains
+
+
+def _added(
+    key: str, raw: dict[str, Any], roles: dict[str, RoleSpec], where: str, add: Callable[..., None]
+) -> tuple[tuple[str, str], ...]:
+    """`added_levels: {name: role}`: who approves each level the document's behaviour adds (over budget)."""
+    added = raw.get("added_levels") or {}
+    if not isinstance(added, dict):
+        add(where, f"{key}: added_levels must map a level's name to a role")
+        return ()
+    for name, role in added.items():
+        if role not in roles:
+            add(where, f"{key}: added level '{name}': unknown role '{role}'")
+    return tuple((str(name), role) for name, role in added.items() if role in roles)
+
+
+def check_added_levels(approvals: dict[str, ApprovalChain], behaviours: dict[str, Any]) -> list[MetaError]:
+    """Each level a document's behaviour may add (`adds_levels`) has its role in approvals.yaml, and approvals.yaml
+    names no added level that no behaviour adds (a typo would leave the level without its role)."""
+    errors = []
+    for key, behaviour in behaviours.items():
+        chain = approvals.get(key)
+        named = {name for name, _ in chain.added} if chain is not None else set()
+        for name in behaviour.adds_levels:
+            if name not in named:
+                errors.append(MetaError(WHERE, f"{key}: added_levels needs a role for '{name}' ({key}'s own level)"))
+    for key, chain in approvals.items():
+        adds = getattr(behaviours.get(key), "adds_levels", ())
+        for name, _ in chain.added:
+            if name not in adds:
+                known = ", ".join(adds) or "none"
+                errors.append(MetaError(WHERE, f"{key}: '{name}' is not a level {key} adds (it adds: {known})"))
+    return errors
 
 
 def describe(chain: ApprovalChain) -> list[dict[str, Any]]:

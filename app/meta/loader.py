@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from app.i18n import LOCALES, t, texts_for
 from app.meta.accounts import account_scope_problems
-from app.meta.approvals import load_approvals
+from app.meta.approvals import check_added_levels, load_approvals
 from app.meta.common import Collector, hint, texts
 from app.meta.figures import derive_figures, load_sides, required_fillable
 from app.meta.handlers import Handlers, resolve_handlers
@@ -589,6 +589,7 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     if out.errors:
         return None, out.errors
     handlers, handler_errors = resolve_handlers(models)
+    handler_errors = handler_errors or check_added_levels(approvals, handlers.behaviours)
     if handler_errors:
         return None, handler_errors
     figure_errors = (derive_figures(models, handlers) + _check_summed_computes(models, handlers)) or required_fillable(

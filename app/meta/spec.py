@@ -304,16 +304,27 @@ class ApprovalLevel:
 
 @dataclass(frozen=True)
 class ApprovalChain:
-    """Approval levels of one document model, by amount band."""
+    """Approval levels of one document model, by amount band, and who approves each level its behaviour adds when
+    the document needs it (`added_levels`: name -> role, e.g. over_budget -> manager)."""
 
     model: str
     amount_field: str
     levels: tuple[ApprovalLevel, ...]
+    added: tuple[tuple[str, str], ...] = ()
 
     def required(self, amount: Decimal | None) -> tuple[ApprovalLevel, ...]:
         """The levels a document of this amount must pass, in order."""
         value = amount or Decimal(0)
         return tuple(level for level in self.levels if value > level.above)
+
+    def added_level(self, name: str) -> ApprovalLevel:
+        """The level the behaviour adds under `name` (any amount), with the role approvals.yaml names for it."""
+        return ApprovalLevel(Decimal(0), dict(self.added)[name])
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role that may ever approve a level of this chain: its amount bands and the levels added."""
+        return frozenset(level.role for level in self.levels) | {role for _, role in self.added}
 
 
 @dataclass(frozen=True)

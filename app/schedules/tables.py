@@ -79,7 +79,13 @@ notification = Table(
     Column("dedupe", String(255)),  # alerts: the same alert is not rung twice while unread
     Column("created_at", DateTime, nullable=False),
     Column("read_at", DateTime),
+    # the record it is about (its link is the record's page, /m/<model>/<id>), and when that record was deleted:
+    # the notification stays, marked 记录已删除, and its link is no longer followed (the id may be another's now)
+    Column("model", String(64)),
+    Column("record_id", Integer),
+    Column("record_deleted_at", DateTime),
     Index("ix_jxc_notification_user", "user_id", "read_at"),
+    Index("ix_jxc_notification_record", "model", "record_id"),
 )
 
 # Dunning: which cadence step of which open item was reminded; one step is sent once.

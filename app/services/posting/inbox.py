@@ -18,10 +18,11 @@ from app.services.records.settings import policy
 
 def approves_anything(access: Access) -> bool:
     """Can anything ever wait for the user's approval: an approval chain (approvals.yaml) of a document model they
-    may approve has a level of one of their roles (an admin approves any level)? A 待审批 tile or count is shown to
-    them only; nothing can wait for anyone else."""
+    may approve has a level of one of their roles, by amount or added by the document (over budget), as
+    `PostingService.required_levels` reads the same chain (an admin approves any level)? A 待审批 tile or count is
+    shown to them only; nothing can wait for anyone else."""
     return any(
-        access.can(key, "approve") and (access.is_admin or any(lv.role in access.role_names for lv in chain.levels))
+        access.can(key, "approve") and (access.is_admin or not chain.roles.isdisjoint(access.role_names))
         for key, chain in access.registry.meta.approvals.items()
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import utcnow
-from app.documents.base import DocumentBehaviour, line_effect, open_qty
+from app.documents.base import line_effect, open_qty
 from app.documents.flow import closing_done_field, live_follow_ons
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import label, t
@@ -70,12 +70,9 @@ def retrying(session: Session, work: Callable[[], T]) -> T:
 
 
 def may_wait_for_approval(meta: Any, model_key: str) -> bool:
-    """A document of `model_key` may wait for approval (待审批) when submitted: approvals.yaml has a chain for it, or
-    its behaviour adds levels of its own (over budget)."""
-    behaviour = meta.handlers.behaviours.get(model_key)
-    return model_key in meta.approvals or (
-        behaviour is not None and behaviour.extra_approvals is not DocumentBehaviour.extra_approvals
-    )
+    """A document of `model_key` may wait for approval (待审批) when submitted: approvals.yaml has a chain for it (a
+    behaviour that adds levels of its own, over budget, has one: the loader checks it names their roles)."""
+    return model_key in meta.approvals
 
 
 class PostingService:
@@ -296,12 +293,15 @@ class PostingService:
         return doc
 
     def required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
-        """Approval levels from approvals.yaml by amount, plus any the document adds (over budget)."""
+        """Approval levels from approvals.yaml by amount, plus any the document adds (over budget), each with the
+        role approvals.yaml names for it."""
         chain = self.registry.meta.approvals.get(model.key)
-        levels = chain.required(getattr(doc, chain.amount_field)) if chain is not None else ()
+        if chain is None:
+            return ()
+        levels = chain.required(getattr(doc, chain.amount_field))
         lines = DocumentLines(doc) if model.lines_model else []
-        extra = self.registry.behaviour(model.key, self).extra_approvals(doc, lines)
-        return levels + tuple(level for level in extra if level.role not in {lv.role for lv in levels})
+        added = [chain.added_level(name) for name in self.registry.behaviour(model.key, self).levels_added(doc, lines)]
+        return levels + tuple(level for level in added if level.role not in {lv.role for lv in levels})
 
     def _post_document(
         self, model: ModelSpec, doc: Any, before_status: str, action: str = "submit", **marks: Any

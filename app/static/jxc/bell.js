@@ -1,7 +1,8 @@
 // The notification bell in every page's header (jxc/_bell.html). The unread count is polled from
 // GET /api/v1/notifications/count (one indexed count) every data-poll seconds and when the tab comes back
 // into view, so it changes without reloading the page; opening the bell loads the newest notifications.
-// Opening one goes through /notifications/<id>/open, which marks it read; ✓ marks one read in place.
+// Opening one goes through /notifications/<id>/open, which marks it read; ✓ marks one read in place. One about a
+// deleted record (record_deleted) is shown greyed with 记录已删除 and leads nowhere (its id may be another's now).
 (function () {
   'use strict';
 
@@ -45,10 +46,15 @@
 
   function item(note) {
     var li = document.createElement('li');
-    li.className = 'jxc-bell-item' + (note.read ? '' : ' jxc-unread');
+    li.className = 'jxc-bell-item' + (note.read ? '' : ' jxc-unread') + (note.record_deleted ? ' jxc-record-deleted' : '');
     li.dataset.id = String(note.id);
+    // a deleted record's: a line that is no link (an <a> without href, so the menu's layout stays)
     var link = document.createElement('a');
-    link.href = bell.dataset.openUrl.replace(/\/0\/open$/, '/' + note.id + '/open');
+    if (note.record_deleted) {
+      link.setAttribute('aria-disabled', 'true');
+    } else {
+      link.href = bell.dataset.openUrl.replace(/\/0\/open$/, '/' + note.id + '/open');
+    }
     link.className = 'jxc-bell-link';
     var text = document.createElement('span');
     text.className = 'jxc-bell-text';
@@ -57,6 +63,13 @@
     when.className = 'text-muted';
     when.textContent = note.created_at;
     link.appendChild(text);
+    if (note.record_deleted) {
+      var gone = document.createElement('span');
+      gone.className = 'label label-default jxc-record-deleted-tag';
+      gone.textContent = bell.dataset.deleted;
+      link.appendChild(document.createTextNode(' '));
+      link.appendChild(gone);
+    }
     link.appendChild(document.createElement('br'));
     link.appendChild(when);
     li.appendChild(link);
