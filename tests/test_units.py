@@ -189,7 +189,7 @@ def test_the_base_unit_is_fixed_once_the_item_was_counted(app, admin_api):
     assert admin_api.put(f"/api/v1/item/{row['id']}", json={"unit": "KG", "version": row["version"]}).status_code == 200
 
 
-def test_the_supplier_scorecard_counts_base_units_and_costs(app, admin_api):
+def test_the_supplier_scorecard_counts_base_units_and_costs(app, admin_api, login_as):
     sku, _ = with_box(admin_api)
     supplier = unique("US")
     pk = create(admin_api, "partner", code=supplier, name="整箱供应商", kind="supplier")["id"]
@@ -203,6 +203,8 @@ def test_the_supplier_scorecard_counts_base_units_and_costs(app, admin_api):
         {"date": "2026-11-02", "price": "2.0000"},
         {"date": "2026-11-03", "price": "2.0000"},
     ]
+    page = login_as("purchaser").get(f"/accounts/{pk}").get_data(as_text=True)
+    assert "<dd>33.33%</dd>" in page and "0.3333" not in page  # the account page reads a rate as a person does
 
 
 def test_a_draft_saved_before_units_converted_posts_only_in_the_base_unit(app, admin_api):
