@@ -54,6 +54,10 @@ def test_history_and_audit_show_labels_and_readable_values(app, admin_api, login
     history = page[page.index("历史") :] if "历史" in page else page
     assert "状态 ：草稿 → 已审核" in history or "状态：草稿 → 已审核" in history.replace(" ", ""), history[:600]
     assert "status" not in history and "draft" not in history and "submitted" not in history
+    assert "库存流水条数：—→1" in history.replace(" ", "")  # what the posting wrote to the stock ledger
+    order = post(admin_api, "purchase_order", [{"item": sku, "qty": "2", "price": "3"}], warehouse="WH01")
+    page = text_of(admin.get(f"/m/purchase_order/{order['id']}").get_data(as_text=True))
+    assert "库存流水条数" not in page  # an order writes no stock move: no 「库存流水条数：— → 0」
     audit = admin.get("/admin/audit/?model=purchase_receipt").get_data(as_text=True)
     assert "\\u" not in audit and "采购入库单" in text_of(audit)
     assert "purchase_receipt" not in text_of(audit).replace('value="purchase_receipt"', "")

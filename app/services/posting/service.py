@@ -341,7 +341,15 @@ class PostingService:
                     directions.update(e.direction for e in effects)
                     if last:  # audited in the statement of the moves (the same transaction: a refusal takes it back)
                         stock.audit(
-                            self._audit_row(model, doc, action, before_status, Status.SUBMITTED, moves=count, **marks)
+                            self._audit_row(
+                                model,
+                                doc,
+                                action,
+                                before_status,
+                                Status.SUBMITTED,
+                                **_moves_noted("moves", count),
+                                **marks,
+                            )
                         )
                     try:
                         moves = stock.post(model, doc, effects, write=False, dated=True)  # written by stock.write
@@ -490,7 +498,9 @@ class PostingService:
         stock.save_serials()
         behaviour.after_cancel(doc, lines)
         self.session.flush()
-        self._audit(model, doc, "cancel", Status.SUBMITTED, Status.CANCELLED, reversed=reversed_moves)
+        self._audit(
+            model, doc, "cancel", Status.SUBMITTED, Status.CANCELLED, **_moves_noted("reversed", reversed_moves)
+        )
         self._done()
         self.message = (
             _cancelled_text(reversed_moves, effects) or behaviour.cancelled_text(doc) or t("outcome_cancelled")
@@ -772,6 +782,12 @@ def commit_keeping(session: Session | scoped_session[Session], kept: list[Any]) 
         for row in list(real.identity_map.values()):
             if id(row) not in ids:
                 real.expire(row)
+
+
+def _moves_noted(key: str, count: int) -> dict[str, int]:
+    """The stock moves an action wrote or reversed, for its audit row; nothing when there were none (an order
+    writes none: its history said 库存流水条数：— → 0)."""
+    return {key: count} if count else {}
 
 
 def _placed(errors: list[CellError], places: list[int] | None) -> list[CellError]:
