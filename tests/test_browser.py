@@ -913,6 +913,12 @@ def test_reorder_page_filters_ticks_and_drafts_orders(server, api, desktop):
         status, body = api.post("/api/v1/item/", {**item, "category": category, "default_supplier": "S001"})
         assert status == 201, body
     page.goto(server.url + "/reorder/")
+    box = page.locator("#rf-supplier")  # 默认供应商 offers suppliers as typed (it took a code one had to know)
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/reports/reorder/lookup?param=supplier&q=S00")) as asked:
+        box.type("S00")
+    assert asked.value.status == 200
+    expect(page.locator("#rf-supplier-offered option[value='S001']")).to_have_count(1)
+    box.fill("")
     page.select_option("#rf-category", category)
     with page.expect_navigation():
         page.click("#jxc-reorder-filter")

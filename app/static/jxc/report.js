@@ -181,29 +181,7 @@
     });
   }
 
-  // a user filter (业务员, 负责人) offers, as the reader types or focuses it, whom they may filter by (the server
-  // says who: a salesperson only themselves), by user name with the person's name beside it; a link filter (商品,
-  // 客户, 仓库) the rows it may name by code, name or pinyin (a salesperson's own customers, a keeper's warehouses)
-  var asked = null;
-  function offer(input) {
-    var ask = input.getAttribute('data-lookup') + '&q=' + encodeURIComponent(input.value.trim());
-    if (ask === asked) { return; }
-    asked = ask;
-    fetch(ask, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        var list = document.getElementById(input.getAttribute('list'));
-        if (!data || !list) { return; }
-        J.offerRows(list, data.results);
-      })
-      .catch(function () { asked = null; });
-  }
-  var pending = null;
-  document.querySelectorAll('#jxc-report-filters input[data-lookup]').forEach(function (input) {
-    input.addEventListener('focus', function () { offer(input); });
-    input.addEventListener('input', function () {
-      clearTimeout(pending);
-      pending = setTimeout(function () { offer(input); }, 200);
-    });
-  });
+  // a user filter (业务员, 负责人) offers whom the reader may filter by (a salesperson only themselves), a link
+  // filter (商品, 客户, 仓库) the rows it may name (a salesperson's own customers, a keeper's warehouses)
+  document.querySelectorAll('#jxc-report-filters input[data-lookup]').forEach(J.offerAsTyped);
 })(window.JXC);

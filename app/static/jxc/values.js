@@ -207,9 +207,34 @@
     });
   }
 
+  // A filter box that offers, as the reader focuses or types in it, what its lookup answers (`data-lookup`: the
+  // URL without q; `list`: its datalist): users by name, a link's rows by code, name or pinyin, only those the
+  // server lets this reader name. Each box asks once per text, 200 ms after the typing stops.
+  function offerAsTyped(input) {
+    var asked = null;
+    var pending = null;
+    function offer() {
+      var ask = input.getAttribute('data-lookup') + '&q=' + encodeURIComponent(input.value.trim());
+      if (ask === asked) { return; }
+      asked = ask;
+      fetch(ask, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          var list = document.getElementById(input.getAttribute('list'));
+          if (data && list) { offerRows(list, data.results); }
+        })
+        .catch(function () { asked = null; });
+    }
+    input.addEventListener('focus', offer);
+    input.addEventListener('input', function () {
+      clearTimeout(pending);
+      pending = setTimeout(offer, 200);
+    });
+  }
+
   Object.assign(J, {
     numberText: numberText, displayText: displayText, editText: editText, copyText: copyText,
     tsvCell: tsvCell, parseTsv: parseTsv, isBlock: isBlock, exactSum: exactSum, typedValue: typedValue,
-    offerRows: offerRows
+    offerRows: offerRows, offerAsTyped: offerAsTyped
   });
 }(window.JXC = window.JXC || {}));
