@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -52,6 +53,10 @@ def make_payload(
         value = value_for(session, registry, model, spec, tag)
         if value is not None:
             payload[spec.name] = value
+    if "received_qty" in payload:  # a receipt line's 到货 holds what it takes in and rejects (`beyond_arrival`)
+        payload["received_qty"] = str(
+            Decimal(str(payload.get("qty", 0))) + Decimal(str(payload.get("rejected_qty", 0)))
+        )
     if model.business_key not in ("id", "number") and model.field(model.business_key):
         key_spec = model.field(model.business_key)
         payload[model.business_key] = f"T{tag}"[: key_spec.max_length or 255] if key_spec else tag
