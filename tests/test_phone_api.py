@@ -275,7 +275,9 @@ def test_the_phone_pages_answer(app, admin_api, login_as):
     others = admin_api.post("/api/v1/partner/", json={"code": unique("C"), "name": "别人的客户", "kind": "customer"})
     seller = login_as("salesperson")
     assert seller.get(f"/phone/customer/{customer}").status_code == 200  # K001 is theirs
-    assert seller.get(f"/phone/customer/{others.get_json()['id']}").status_code == 404  # another's: not there
+    missing = seller.get(f"/phone/customer/{others.get_json()['id']}")
+    assert missing.status_code == 404  # another's: not there
+    assert 'href="/phone/">返回首页' in missing.get_data(as_text=True)  # back to the phone's home, not the desk's
 
 
 def test_a_customers_page_offers_the_statement_only_to_who_may_run_it(admin_api, login_as):

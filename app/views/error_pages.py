@@ -34,8 +34,12 @@ def _detail(exc: HTTPException) -> str:
     return description
 
 
+PHONE = "/phone/"  # an error met on a phone page leads back to the phone's home, not the desk's
+
+
 def _answer(code: int, detail: str) -> Any:
     title = error_title(code)
+    home = PHONE if request.path.startswith(PHONE) else None
     if request.path.startswith("/api/"):
         response = jsonify({"message": detail or title})
     else:
@@ -46,12 +50,13 @@ def _answer(code: int, detail: str) -> Any:
                 code=code,
                 title=title,
                 detail=detail,
+                home=home or appbuilder.get_url_for_index,
                 appbuilder=appbuilder,
                 base_template=appbuilder.base_template,
             )
         except Exception:  # noqa: BLE001 - the menu itself failed (a broken database): a page without it
             log.exception("error page with the menu failed")
-            response = render_template("jxc/error_plain.html", code=code, title=title, detail=detail)
+            response = render_template("jxc/error_plain.html", code=code, title=title, detail=detail, home=home or "/")
     return response, code
 
 
