@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, db, install_idle_ping, install_lazy_begin, install_sqlite_behaviour
     from app.jobs.startup import install_jobs
     from app.meta.registry import RegistryHolder
+    from app.services.access.locks import warn_stored_role_locks
     from app.services.records.settings import check_stored_price_mask
     from app.services.records.with_commit import install_commit_with
     from app.services.users.access import STORED_MASK
@@ -57,6 +58,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             holder.load(conn)
             # 价格屏蔽 as stored, checked as the live switch is (a value from before the check: warned, left out)
             app.extensions[STORED_MASK] = check_stored_price_mask(conn, holder.current)
+            # roles as stored, checked as a role page checks an edit (a write given before: warned, not in force)
+            warn_stored_role_locks(conn, holder.current)
         register_everything(appbuilder, holder.current)
     if app.config.get("JXC_HTTPS"):  # behind one TLS proxy (docker/compose.yaml): its X-Forwarded-* are true
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

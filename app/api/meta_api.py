@@ -20,6 +20,7 @@ from app.services.records.audit_read import recent_audit
 from app.services.records.query import BadQuery
 from app.services.records.runtime_fields import add_field
 from app.services.records.settings import policies, set_policy
+from app.services.users.access import WRITES_LEFT_OUT, not_in_force
 from app.web.context import current_access, session
 
 
@@ -155,21 +156,78 @@ class SettingsApi(BaseApi):
     method_permission_name = {"get_list": "read", "put": "write"}
     openapi_spec_tag = "settings"
 
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        """FAB's components, and `LeftOut`: what of a stored setting or role is not in force, and why."""
+        super().add_apispec_components(api_spec)
+        text = {"type": "string"}
+        left_out = {"$ref": "#/components/schemas/LeftOut"}
+        api_spec.components.schema(
+            "LeftOut",
+            {
+                "type": "object",
+                "description": "a role kept from a setting or an action it holds: it could not fill the model's "
+                "required field (hidden or read-only for it)",
+                "properties": {"role": text, "model": text, "field": text, "message": text},
+                "required": ["role", "model", "field", "message"],
+            },
+        )
+        switch = {
+            "type": "object",
+            "properties": {
+                "key": text,
+                "value": {"description": "the value stored (or the default)"},
+                "default": {},
+                "label": text,
+                "help": text,
+                "left_out": {
+                    "description": "the roles the value is not in force for (价格屏蔽 on a role that must fill a "
+                    "required amount), each with the model and the required field it would keep the role from filling",
+                    "type": "array",
+                    "items": left_out,
+                },
+            },
+        }
+        api_spec.components.schema(
+            "Settings",
+            {
+                "type": "object",
+                "properties": {
+                    "result": {"type": "array", "items": switch},
+                    "writes_left_out": {
+                        "description": "each role's write on a model (「收付款单：修改」) not in force: a required "
+                        "field of the model is hidden or read-only for the role, so it could save no row of it",
+                        "type": "array",
+                        "items": left_out,
+                    },
+                },
+            },
+        )
+
     @expose("/", methods=["GET"])
     @protect()
     @safe
     @service_errors
     def get_list(self) -> Any:
-        """Every switch with its value in force.
+        """Every switch with its stored value and what of it is not in force (`left_out`), and the roles' writes
+        not in force (`writes_left_out`): stored before they were checked, they would lock a role out of what it
+        writes (docs/security.md, One check).
         ---
         get:
           summary: Policy switches
           responses:
             200:
               description: Switches
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Settings'}
         """
         rows = policies(session(), registry())
-        return self.response(200, result=[p.__dict__ for p in rows])
+        left_out = not_in_force()
+        return self.response(
+            200,
+            result=[{**p.__dict__, "left_out": left_out.get(p.key, [])} for p in rows],
+            writes_left_out=left_out[WRITES_LEFT_OUT],
+        )
 
     @expose("/<key>", methods=["PUT"])
     @protect()

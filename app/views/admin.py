@@ -17,7 +17,6 @@ from app.extensions import registry
 from app.i18n import label, t
 from app.meta.spec import FIGURES, MEASURES, SIDE_FIGURE
 from app.meta.types import FIELD_TYPES
-from app.services.access.locks import lock_text
 from app.services.money.cash import ZERO, account_balances
 from app.services.money.receivables import (
     PAYABLE,
@@ -27,8 +26,8 @@ from app.services.money.receivables import (
 from app.services.records.audit_read import recent_audit
 from app.services.records.query import get_row
 from app.services.records.serialize import user_name
-from app.services.records.settings import PRICE_MASK, policies, set_policy
-from app.services.users.access import mask_left_out
+from app.services.records.settings import policies, set_policy
+from app.services.users.access import WRITES_LEFT_OUT, not_in_force
 from app.services.users.accounts import UserError, assign_places, department_code, warehouse_codes
 from app.views.changes import PLATFORM_TABLES, model_label, read_links
 from app.views.labels import role_label, type_label
@@ -68,6 +67,7 @@ class FieldsAdminView(BaseView):
             types=[(name, type_label(name)) for name in FIELD_TYPES if name != "lines"],
             link_models=[(m.key, label(m.label, m.key)) for m in models if not m.is_line],
             roles=[(r.key, label(r.label, r.key)) for r in meta.roles.values()],
+            writes_left_out=WRITES_LEFT_OUT,
             figures=[(kind, t(f"figure.{kind}")) for kind in (*FIGURES, SIDE_FIGURE)],
             measures=[(measure, t(f"measure.{measure}")) for measure in MEASURES],
         )
@@ -135,8 +135,10 @@ class SettingsView(BaseView):
             "jxc/settings.html",
             policies=policies(session(), registry()),
             roles=[(r.key, label(r.label, r.key)) for r in meta.roles.values()],
+            writes_left_out=WRITES_LEFT_OUT,
             # 价格屏蔽 stored before it was checked, found at start-up to lock roles out: not in force for them
-            not_in_force={PRICE_MASK: [lock_text("price_mask_not_in_force", lock) for lock in mask_left_out()]},
+            # stored before it was checked, found to lock roles out: 价格屏蔽 for them, their writes (not in force)
+            not_in_force=not_in_force(),
         )
 
     @expose("/<key>", methods=["POST"])

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, g, redirect, request, session
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.models import User
 from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
@@ -29,7 +31,8 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.i18n import t
 from app.meta.types import is_no_address
-from app.services.users.access import role_refusals
+from app.services.access.locks import lock_text
+from app.services.users.access import role_refusals, stored_role_locks
 from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import SESSION_KEY, WEB, start_session
@@ -199,6 +202,15 @@ class RoleModelView(FabRoleModelView):
     list_columns = ["name"]
     search_columns = ["name"]
     formatters_columns = ROLE_FORMATTERS
+
+    @expose("/list/")
+    @has_access
+    def list(self) -> Any:
+        """FAB's list, saying first each role's write that is not in force (stored before the role pages were
+        checked, it would let the role open forms it can never save: `stored_role_locks`)."""
+        for lock in stored_role_locks():
+            flash(lock_text("role_write_not_in_force", lock), "warning")
+        return super().list()
 
     def pre_add(self, item: Any) -> None:
         """A new role must be able to fill what it may write (`refuse_locked_role`)."""

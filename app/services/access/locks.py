@@ -7,16 +7,20 @@ roles.yaml does not know, whose users see nothing) or read-only for it would kee
 model, and name to it a field it may not see. roles.yaml's own actions get this check at load
 (app/meta/figures.py `required_fillable`); here the roles are checked with the permissions the database holds
 (or a role page is about to save): for 价格屏蔽 switched on live and as stored when the app starts
-(app/services/records/settings.py), and for FAB's role pages and role API (app/views/user_pages.py).
+(app/services/records/settings.py), for FAB's role pages and role API (app/views/user_pages.py), and for the roles
+as stored (`role_locks`: permissions given before the role pages were checked), whose writes that could never save
+are left out of force (app/services/users/access.py `role_permissions`) and logged when the app starts.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
 
 from app.i18n import label, t
 from app.meta.figures import unfillable
@@ -27,6 +31,9 @@ from app.services.access.rights import ADMIN_ROLE, permission_resource
 Lock = tuple[ModelSpec, FieldSpec, RoleSpec]  # (model, required field, role that writes it and could not fill it)
 Pairs = Iterable[tuple[str, str]]  # (permission, view menu): can_write on PurchaseReceipt
 ACTION = "can_"
+WRITE = "can_write"
+
+log = logging.getLogger(__name__)
 
 # (permission, view menu) pairs granted to roles: what a role holds (app/services/users/access.py reads them by id)
 PAIRS = (
@@ -105,3 +112,45 @@ def lock_text(key: str, lock: Lock) -> str:
     return t(
         key, role=label(role.label, role.key), model=label(model.label, model.key), field=label(spec.label, spec.name)
     )
+
+
+def lock_said(key: str, lock: Lock) -> dict[str, str]:
+    """A lock as an answer says it: role, model and field by their keys, and the catalogue's message `key`."""
+    model, spec, role = lock
+    return {"role": role.key, "model": model.key, "field": spec.name, "message": lock_text(key, lock)}
+
+
+def role_locks(conn: object, registry: Registry) -> list[Lock]:
+    """The locks of every role as the database holds it (`conn`: a Session or a Connection), its roles.yaml masks
+    only: what a role page or the role API saved before they were checked (仓管员 given 「收付款单：修改」), not what
+    价格屏蔽 adds (the switch's own locks, `mask_locks`)."""
+    names = conn.execute(select(Role.name)).scalars()  # type: ignore[attr-defined]
+    return locks(registry, stored_pairs(conn, names), ())
+
+
+def writes_left_out(found: Iterable[Lock]) -> dict[str, frozenset[tuple[str, str]]]:
+    """{role: the write pairs its locks keep out of force}: a role that could save no row of a model does not write
+    it (no form, grid row or import offered that can never save); its other actions stay."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for model, _spec, role in found:
+        out.setdefault(role.key, set()).add((WRITE, permission_resource(model)))
+    return {name: frozenset(pairs) for name, pairs in out.items()}
+
+
+def warn_stored_role_locks(conn: Connection, registry: Registry) -> list[Lock]:
+    """At start-up: each lock of the roles as stored, logged as a warning naming role, model and field. Not refused
+    (a role's permissions must not keep a business out of its app): the write is left out of force. Nothing before
+    `jxc init` made FAB's tables."""
+    if not inspect(conn).has_table(Role.__tablename__):
+        return []
+    found = role_locks(conn, registry)
+    for model, spec, role in found:
+        log.warning(
+            "role '%s' may write %s (its permissions as stored) but not fill its required field '%s' (hidden or"
+            " read-only for it): the write is not in force; take it from the role, or make the field optional or"
+            " give it a default",
+            role.key,
+            model.key,
+            spec.name,
+        )
+    return found

@@ -28,7 +28,17 @@ from sqlalchemy.orm import Session, SessionTransaction, object_session
 from app.extensions import db, registry
 from app.meta.registry import move_stamp, read_stamp
 from app.meta.tables import SECURITY_ROW, SETTINGS_ROW, meta_state
-from app.services.access.locks import PAIRS, Lock, lock_key, lock_text, locks, stored_pairs
+from app.services.access.locks import (
+    ROLE_PAIRS,
+    Lock,
+    lock_key,
+    lock_said,
+    lock_text,
+    locks,
+    role_locks,
+    stored_pairs,
+    writes_left_out,
+)
 from app.services.access.rights import ALL, DEPARTMENT, Access
 from app.services.records.settings import PRICE_MASK, StoredMask, policy, policy_values
 from app.services.records.settings import STAMP as SETTINGS_STAMP
@@ -41,6 +51,8 @@ STORED_MASK = "jxc_stored_price_mask"  # app.extensions: 价格屏蔽 as start-u
 
 STAMP = "jxc_security_stamp"  # session.info: the security stamp read in the session's transaction
 CACHED = "role_permissions"  # Registry.cache: (stamp, {role ids: frozenset of pairs})
+WRITES_LEFT_OUT = "role_writes"  # `not_in_force`: the roles' writes left out
+LOCKED = "role_locks"  # Registry.cache: (stamp, the locks of the roles as stored)
 
 
 def security_read_at(session: Session, stamp: int | None) -> None:
@@ -83,7 +95,8 @@ for _model in (Role, Permission, ViewMenu, PermissionView):
 def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
     """(permission, view menu) pairs of the roles, in one query of plain rows (FAB's own loads every pair
     as three ORM objects per role: most of a grid page's time went there), kept per security stamp: a request
-    of a transaction that read the stamp asks the database only after a role's permissions changed."""
+    of a transaction that read the stamp asks the database only after a role's permissions changed. A role's write
+    that it could save no row with (`stored_role_locks`) is left out."""
     if not role_ids:
         return frozenset()
     key = tuple(sorted(set(role_ids)))
@@ -91,13 +104,32 @@ def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
     cached = cache.get(CACHED)
     if stamp is not None and cached is not None and cached[0] == stamp and key in cached[1]:
         return cached[1][key]  # shared by every reader: never changed
-    stmt = PAIRS.where(assoc_permissionview_role.c.role_id.in_(key))
-    pairs = frozenset((p, v) for p, v in db.session.execute(stmt))
+    left_out = writes_left_out(stored_role_locks())  # a write a role could never save with is not in force
+    stmt = ROLE_PAIRS.where(assoc_permissionview_role.c.role_id.in_(key))
+    pairs = frozenset((p, v) for p, v, role in db.session.execute(stmt) if (p, v) not in left_out.get(role, ()))
     if stamp is not None:  # read after the stamp: at least as new as what it stands for
         by_roles = dict(cached[1]) if cached is not None and cached[0] == stamp else {}
         by_roles[key] = pairs
         cache[CACHED] = (stamp, by_roles)
     return pairs
+
+
+def stored_role_locks() -> tuple[Lock, ...]:
+    """The locks of the roles as the database holds them (app/services/access/locks.py `role_locks`: a write given on
+    a role page before the check, a required field it may not see or set), kept per security stamp: their writes
+    are not in force (`role_permissions`), start-up logs them and the settings and role pages say so, until the
+    role's permissions change (a role edit moves the stamp, and is checked)."""
+    stamp = db.session.info.get(STAMP)
+    if stamp is None:  # a job or the command line: no request read it
+        stamp = read_stamp(db.session, SECURITY_ROW)
+    cache = registry().cache
+    cached = cache.get(LOCKED)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    found = tuple(role_locks(db.session, registry()))
+    if stamp is not None:  # read after the stamp: at least as new as what it stands for
+        cache[LOCKED] = (stamp, found)
+    return found
 
 
 def _permissions_of(user: Any) -> Any:
@@ -122,6 +154,16 @@ def mask_left_out() -> tuple[Lock, ...]:
     if stamp is None:  # a job or the command line: no request read it
         stamp = read_stamp(db.session, SETTINGS_ROW)
     return found.locks if stamp == found.stamp else ()
+
+
+def not_in_force() -> dict[str, list[dict[str, str]]]:
+    """What is stored and not in force because it would lock a role out, as the settings page and the settings API
+    say it: 价格屏蔽 for the roles start-up left out of it (under its key), each role's write left out
+    (`WRITES_LEFT_OUT`); each {role, model, field, message}."""
+    return {
+        PRICE_MASK: [lock_said("price_mask_not_in_force", lock) for lock in mask_left_out()],
+        WRITES_LEFT_OUT: [lock_said("role_write_not_in_force", lock) for lock in stored_role_locks()],
+    }
 
 
 def price_mask_in_force(stored: list[str] | None) -> set[str]:
