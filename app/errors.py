@@ -52,6 +52,11 @@ class ValidationFailed(ServiceError):
         return out
 
 
+def argument_refused(name: str, message: str) -> ValidationFailed:
+    """A request's argument `name` refused (a page number, a page size): 422 with the message as it is, about it."""
+    return ValidationFailed([CellError(name, message)], summary=message)
+
+
 class NotFound(ServiceError):
     """404: missing, or outside the user's row scope (the two look the same)."""
 

@@ -168,17 +168,19 @@ def test_filters_and_paging_beyond_range_are_refused(own_api, model_key):
             assert grid.status_code in (200, 400), (name, value, grid.get_data(as_text=True)[:300])
     for q in (f"(page:{HUGE})", "(page_size:-1)", f"(page_size:{HUGE})"):
         response = own_api.get(f"/api/v1/{model_key}/?q={q}")
-        assert response.status_code == 400, (q, response.status_code)
-    for args in (f"page={HUGE}", f"size={HUGE}", "size=-1", f"ids={HUGE}"):
+        assert response.status_code == 422, (q, response.status_code)
+    for args in (f"page={HUGE}", f"size={HUGE}", "size=-1"):
         response = own_api.get(f"/api/v1/grid/{model_key}/rows?{args}")
-        assert response.status_code in (200, 400), (args, response.get_data(as_text=True)[:300])
+        assert response.status_code == 422, (args, response.get_data(as_text=True)[:300])
+    response = own_api.get(f"/api/v1/grid/{model_key}/rows?ids={HUGE}")
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
 
 
 def test_audit_paging_is_bounded(own_api):
     assert len(own_api.get("/api/v1/audit/?page_size=2").get_json()["result"]) == 2
     for args in ("page_size=-1", "page_size=0", "page_size=501", f"page={HUGE}", "page=-1"):
         response = own_api.get(f"/api/v1/audit/?{args}")
-        assert response.status_code == 400, (args, response.status_code)
+        assert response.status_code == 422, (args, response.status_code)
         _chinese_json(response)
 
 
@@ -265,3 +267,37 @@ def test_every_refusal_of_the_api_reads_in_chinese(app):
             refused.append(url)
             _chinese_json(response)
     assert "/api/v1/cash/" in refused and any(url.startswith("/api/v1/serials/") for url in refused)
+
+
+PAGE_SIZES = [  # (where, the page size argument, its most): every API that takes a page size
+    ("/api/v1/grid/item/rows", "size", 1000),
+    ("/api/v1/grid/item/ids", "count", 5000),
+    ("/api/v1/reports/sales_analysis", "page_size", 1000),
+    ("/api/v1/reorder/suggestions", "page_size", 1000),
+    ("/api/v1/audit/", "page_size", 500),
+]
+
+
+@pytest.mark.parametrize(("path", "name", "most"), PAGE_SIZES)
+def test_a_page_size_out_of_bounds_is_a_422_as_a_bad_page_is(own_api, path, name, most):
+    """A page size of 0, a negative, past the most or not a whole number is refused as a page number is: 422, the
+    message saying what a page size is, on the argument (it was a 400 saying only 每页最多 1000 行)."""
+    for value in ("0", "-1", str(most + 1), "x", "1.5"):
+        answer = own_api.get(path, query_string={name: value})
+        said = f"每页行数应为 1 到 {most} 的整数：{value}"
+        assert answer.status_code == 422, (path, value, answer.get_data(as_text=True)[:300])
+        assert answer.get_json() == {"message": said, "errors": [{"field": name, "message": said}]}, value
+    assert own_api.get(path, query_string={name: str(most)}).status_code == 200
+
+
+def test_the_generic_list_and_the_grid_refuse_a_page_size_and_a_page_alike(own_api):
+    said = "每页行数应为 1 到 1000 的整数：0"
+    answer = own_api.get("/api/v1/item/?q=(page_size:0)")
+    assert answer.status_code == 422 and answer.get_json() == {
+        "message": said,
+        "errors": [{"field": "page_size", "message": said}],
+    }
+    page = own_api.get("/api/v1/grid/item/rows", query_string={"page": "0"})
+    assert page.status_code == 422 and page.get_json()["errors"] == [
+        {"field": "page", "message": "页码应为从 1 起的整数（第一页为 1）：0"}
+    ]

@@ -119,7 +119,7 @@ def test_suggestions_come_a_page_at_a_time_within_the_filters(app, admin_api):
     assert suggested(admin_api, category=category, supplier="S001")["count"] == 0  # not their default supplier
     bad = admin_api.get("/api/v1/reorder/suggestions", query_string={"category": "NO-SUCH"})
     assert bad.status_code == 422 and "category" in bad.get_json()["message"]
-    assert admin_api.get("/api/v1/reorder/suggestions", query_string={"page_size": 1001}).status_code == 400
+    assert admin_api.get("/api/v1/reorder/suggestions", query_string={"page_size": 1001}).status_code == 422
 
 
 def test_a_warehouse_filter_counts_that_warehouses_stock_and_orders(app, admin_api):
@@ -228,7 +228,9 @@ def test_any_report_comes_a_page_at_a_time_through_the_reports_api(app, admin_ap
         if name == "reorder":
             assert [r["item"]["key"] for r in whole["rows"]] == skus
     bad = admin_api.get("/api/v1/reports/reorder", query_string={"page_size": 0})
-    assert bad.status_code == 400
+    assert bad.status_code == 422 and bad.get_json()["errors"] == [
+        {"field": "page_size", "message": "每页行数应为 1 到 1000 的整数：0"}
+    ]
 
 
 def test_the_page_says_what_was_made_and_only_then_what_was_not(app, admin_api, login_as):

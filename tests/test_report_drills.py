@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import openpyxl
 from sqlalchemy import update
 
 from app.extensions import db, registry
-from tests.conftest import unique, writing
+from tests.conftest import Api, another_instance, unique, writing
 from tests.ledger_helpers import document, new_item, new_partner, post, receive
 from tests.test_reports import follow, run
 from tests.test_stocktake_reasons import give_reasons, new_warehouse
@@ -173,3 +174,28 @@ def test_a_reports_link_filter_offers_only_what_the_reader_may_name_and_takes_no
     page = login_as("warehouse").get("/reports/inventory_summary/").get_data(as_text=True)
     assert 'data-lookup="/api/v1/reports/inventory_summary/lookup?param=warehouse"' in page
     assert 'placeholder="编码、名称或拼音"' in page
+
+
+def test_a_reports_link_filter_offers_no_name_the_readers_masks_hide(app, admin_api, monkeypatch):
+    """A warehouse keeper whose role hides 仓库名称 (`hidden_fields: {warehouse: [name]}`, roles.yaml): 仓库 on
+    进销存汇总表 offers WH01 by its code and no name, as the grid's lookup of 仓库 does (one lookup, through the
+    reader's masks), and the name typed finds nothing; a reader without the mask reads it. The lookup offered the
+    name."""
+    name = admin_api.get("/api/v1/grid/lookup/warehouse", query_string={"q": "WH01"}).get_json()["results"][0]["name"]
+    assert name
+    with another_instance(app) as started:
+        roles = started.extensions["jxc_registry"].current.meta.roles
+        hidden = {**roles["warehouse"].hidden_fields, "warehouse": ("name",)}
+        monkeypatch.setitem(roles, "warehouse", replace(roles["warehouse"], hidden_fields=hidden))
+        keeper = Api(started, "u_warehouse")
+        for asked in (
+            "/api/v1/reports/inventory_summary/lookup?param=warehouse&q=WH01",
+            "/api/v1/grid/lookup/warehouse?q=WH01",
+        ):
+            answer = keeper.get(asked)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            assert [(row["key"], row["name"]) for row in answer.get_json()["results"]] == [("WH01", None)], asked
+        assert offered_rows(keeper, "inventory_summary", "warehouse", name) == []
+        assert offered_rows(Api(started, "admin"), "inventory_summary", "warehouse", "WH01") == ["WH01"]
+        seen = Api(started, "admin").get("/api/v1/reports/inventory_summary/lookup?param=warehouse&q=WH01")
+        assert seen.get_json()["results"][0]["name"] == name

@@ -128,9 +128,13 @@ class GridApi(BaseApi):
           summary: Grid rows (page, size, sort[i][field|dir], filter[i][field|type|value], search, ids)
           parameters:
           - model_key
+          - {in: query, name: page, schema: {type: integer, minimum: 1, default: 1}}
+          - {in: query, name: size, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
           responses:
             200:
               description: '{last_page, last_row, data: [row with id and version], sums}'
+            422:
+              description: '`page` or `size` out of bounds: {message, errors: [{field, message}]}'
         """
         return fast_json(rows_page(session(), current_access(), _model(model_key), request.args))
 
@@ -145,11 +149,13 @@ class GridApi(BaseApi):
           summary: Row ids of the current view from an absolute position
           parameters:
           - model_key
-          - {in: query, name: start, schema: {type: integer}}
-          - {in: query, name: count, schema: {type: integer}}
+          - {in: query, name: start, schema: {type: integer, minimum: 0}}
+          - {in: query, name: count, schema: {type: integer, minimum: 1, maximum: 5000, default: 100}}
           responses:
             200:
               description: '{rows: [{id, version}], total}'
+            422:
+              description: '`start` or `count` out of bounds: {message, errors: [{field, message}]}'
         """
         return jsonify(row_ids(session(), current_access(), _model(model_key), request.args))
 

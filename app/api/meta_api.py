@@ -11,13 +11,13 @@ from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import kept_answer, service_errors
 from app.api.schema import add_model_key_parameter
-from app.errors import CellError, ValidationFailed
+from app.errors import CellError, ValidationFailed, argument_refused
 from app.extensions import registry, registry_holder
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
 from app.services.access.rights import Access
 from app.services.records.audit_read import recent_audit
-from app.services.records.query import BadQuery
+from app.services.records.query import page_size_asked
 from app.services.records.runtime_fields import add_field
 from app.services.records.settings import policies, set_policy
 from app.services.users.access import WRITES_LEFT_OUT, not_in_force
@@ -131,16 +131,20 @@ class AuditApi(BaseApi):
         ---
         get:
           summary: Audit trail
+          parameters:
+          - {in: query, name: page, schema: {type: integer, minimum: 0, default: 0}}
+          - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
+          - {in: query, name: model, schema: {type: string}}
           responses:
             200:
               description: Audit rows
+            422:
+              description: '`page` or `page_size` out of bounds: {message, errors: [{field, message}]}'
         """
         page = request.args.get("page", default=0, type=int)
-        size = request.args.get("page_size", default=50, type=int)
-        if not 1 <= size <= MAX_AUDIT_PAGE:
-            raise BadQuery(t("bad_page_size", max=MAX_AUDIT_PAGE))
+        size = page_size_asked("page_size", request.args.get("page_size"), 50, MAX_AUDIT_PAGE)
         if not 0 <= page <= MAX_INTEGER:
-            raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
+            raise argument_refused("page", t("out_of_range", bound=MAX_INTEGER))
         rows = recent_audit(session(), current_access(), page, size, request.args.get("model") or None)
         return self.response(200, result=rows)
 

@@ -119,6 +119,8 @@ class ModelApi(BaseApi):
               $ref: '#/components/responses/401'
             403:
               $ref: '#/components/responses/401'
+            422:
+              description: '`page_size` (1 to 1000) or `page` out of bounds: {message, errors: [{field, message}]}'
         """
         args = kwargs.get("rison", {})
         access = current_access()

@@ -52,6 +52,8 @@ class ReorderApi(BaseApi):
           responses:
             200:
               description: Suggestions
+            422:
+              description: '`page` or `page_size` out of bounds: {message, errors: [{field, message}]}'
         """
         page = requested_page(100)
         filters = {name: request.args[name] for name in FILTERS if request.args.get(name)}

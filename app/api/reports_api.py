@@ -12,11 +12,11 @@ from flask_appbuilder.api import BaseApi, expose, safe
 
 from app.api.grid_api import XLSX_MIME, signed_in
 from app.api.responses import kept_answer, service_errors
-from app.errors import CellError, NotFound, ValidationFailed
+from app.errors import NotFound, argument_refused
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
 from app.services.access.rights import Access
-from app.services.records.query import BadQuery
+from app.services.records.query import page_asked, page_size_asked
 from app.services.records.serialize import user_name
 from app.web.context import current_access, request_user, session
 from reports.context import Page
@@ -30,23 +30,13 @@ MAX_PAGE = 1000
 
 def requested_page(default_size: int) -> Page:
     """The request's `page` (counted from 1, as the reorder page numbers its pages and the grid asks for rows) of
-    `page_size` rows (1 to MAX_PAGE, 400 otherwise, as the grid's) as a runner's Page; a page 0, negative or not a
-    whole number is a 422 saying what a page is (页码应为从 1 起的整数)."""
-    size = request.args.get("page_size", default=default_size, type=int)
-    if not 1 <= size <= MAX_PAGE:
-        raise BadQuery(t("bad_page_size", max=MAX_PAGE))
-    text = request.args.get("page", "1").strip() or "1"
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise _page_refused(t("bad_page", value=text))
-    number = int(text)
+    `page_size` rows (1 to MAX_PAGE) as a runner's Page; a page 0, negative or not a whole number is a 422 saying what
+    a page is (页码应为从 1 起的整数), a page size out of bounds a 422 alike (每页行数应为 1 到 1000 的整数)."""
+    size = page_size_asked("page_size", request.args.get("page_size"), default_size, MAX_PAGE)
+    number = page_asked("page", request.args.get("page"))
     if (number - 1) * size > MAX_INTEGER:
-        raise _page_refused(t("out_of_range", bound=MAX_INTEGER))
+        raise argument_refused("page", t("out_of_range", bound=MAX_INTEGER))
     return Page.numbered(number, size)
-
-
-def _page_refused(message: str) -> ValidationFailed:
-    """`page` refused: 422 with the message as it is, about the argument `page`."""
-    return ValidationFailed([CellError("page", message)], summary=message)
 
 
 def author() -> str:
@@ -130,7 +120,7 @@ class ReportsApi(BaseApi):
             403:
               description: The reader may not run it
             422:
-              description: A parameter is wrong (or the page, page_size)
+              description: 'A parameter is wrong (or `page`, `page_size`): {message, errors: [{field, message}]}'
         """
         args = {k: v for k, v in request.args.items() if k not in ("format", "_l_", "page", "page_size")}
         fmt = request.args.get("format", "json")

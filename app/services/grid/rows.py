@@ -16,6 +16,7 @@ from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal_c
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
+from app.errors import argument_refused
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
@@ -29,6 +30,8 @@ from app.services.records.query import (
     base_select,
     filter_condition,
     order_clause,
+    page_asked,
+    page_size_asked,
     read_column,
     search_condition,
 )
@@ -152,10 +155,8 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
         ids = _int_list(args.get("ids"))[:MAX_GRID_PAGE]
         rows = list(session.execute(base_select(access, model).where(cls.id.in_(ids))).scalars())
         return {"last_page": 1, "last_row": len(rows), "data": grid_json(session, access, model, rows)}
-    page = _int(args.get("page", 1), 1)
-    size = _int(args.get("size", 100), 100)
-    if not 1 <= size <= MAX_GRID_PAGE or page < 1:
-        raise BadQuery(t("bad_page_size", max=MAX_GRID_PAGE))
+    page = page_asked("page", args.get("page"))
+    size = page_size_asked("size", args.get("size"), 100, MAX_GRID_PAGE)
     view = View.from_args(args)
     offset = (page - 1) * size
     plan = page_statements(session, access, model, view)
@@ -384,9 +385,9 @@ def _capped_count(stmt: Any, cap: int) -> Any:
 def row_ids(session: Session, access: Access, model: ModelSpec, args: Any) -> dict[str, Any]:
     """Ids and versions at absolute positions start..start+count-1 of the view (pastes past the page)."""
     start = _int(args.get("start", 0), 0)
-    count = _int(args.get("count", 100), 100)
-    if start < 0 or not 1 <= count <= MAX_IDS:
-        raise BadQuery(t("bad_page_size", max=MAX_IDS))
+    count = page_size_asked("count", args.get("count"), 100, MAX_IDS)
+    if start < 0:
+        raise argument_refused("start", t("min", min=0))
     view = View.from_args(args)
     cls = access.registry.cls(model.key)
     stmt = view.ordered(session, access, model).with_only_columns(cls.id, cls.version).limit(count).offset(start)
@@ -432,11 +433,14 @@ def changes_since(session: Session, access: Access, model: ModelSpec, since: Any
 
 
 def lookup(session: Session, access: Access, model: ModelSpec, text: str, within: Any = None) -> list[dict[str, Any]]:
-    """Rows of a linked model matching typed text (code, name, pinyin initials, barcode), for editors; `within`
-    (SQL of ids) narrows them to what the field being filled may name."""
+    """Rows of a linked model matching typed text (code, name, pinyin initials, barcode), for editors and a report's
+    link filter; `within` (SQL of ids) narrows them to what the field being filled may name. Through the reader's
+    field masks, as the rows are: a code or name hidden from them (roles.yaml `hidden_fields`) is offered as null,
+    and typed text does not match it (`search_condition` reads only what they see)."""
     cls = access.registry.cls(model.key)
     key_col = cls.id if model.business_key == "id" else getattr(cls, model.field(model.business_key).column)
     name_col = getattr(cls, model.field(model.display).column) if model.display else key_col
+    seen = {spec.column for spec in access.visible_fields(model)} | {"id"}
     stmt = base_select(access, model)
     cond = search_condition(access, model, text, session) if text.strip() else None
     if cond is not None:
@@ -444,7 +448,14 @@ def lookup(session: Session, access: Access, model: ModelSpec, text: str, within
     if within is not None:
         stmt = stmt.where(cls.id.in_(within))
     rows = session.execute(stmt.order_by(key_col).limit(LOOKUP_LIMIT)).scalars()
-    return [{"id": r.id, "key": getattr(r, key_col.key), "name": getattr(r, name_col.key)} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "key": getattr(r, key_col.key) if key_col.key in seen else None,
+            "name": getattr(r, name_col.key) if name_col.key in seen else None,
+        }
+        for r in rows
+    ]
 
 
 def lookup_within(access: Access, target: ModelSpec, fields: list[tuple[ModelSpec, FieldSpec]]) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy import String, and_, bindparam, case, func, literal, not_, null,
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
-from app.errors import NotFound, ServiceError
+from app.errors import NotFound, ServiceError, argument_refused
 from app.i18n import label, t
 from app.meta.build import characters, grams_index_name
 from app.meta.spec import FieldSpec, ModelSpec
@@ -229,6 +229,30 @@ class Page:
     rows: list[Any]
 
 
+def page_size_asked(name: str, raw: Any, default: int, maximum: int = MAX_PAGE_SIZE) -> int:
+    """How many rows a page holds as a request asks (`name`: its argument, `page_size` or the grid's `size`): a whole
+    number from 1 to `maximum`, `default` when not given; else a 422 on the argument saying so
+    (每页行数应为 1 到 1000 的整数：0), as a page number out of bounds is."""
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return default
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(text) <= maximum:
+        raise argument_refused(name, t("bad_page_size", max=maximum, value=text))
+    return int(text)
+
+
+def page_asked(name: str, raw: Any) -> int:
+    """A page number as a request asks (`name`: its argument): counted from 1, 1 when not given; else a 422 on the
+    argument saying what a page is (页码应为从 1 起的整数（第一页为 1）)."""
+    text = "1" if raw is None else str(raw).strip() or "1"
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argument_refused(name, t("bad_page", value=text))
+    if int(text) > MAX_INTEGER:
+        raise argument_refused(name, t("out_of_range", bound=MAX_INTEGER))
+    return int(text)
+
+
 def list_rows(
     session: Session,
     access: Access,
@@ -240,10 +264,9 @@ def list_rows(
     search: str = "",
 ) -> Page:
     """A page of the rows the user may see, filtered and sorted on whitelisted fields."""
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise BadQuery(t("bad_page_size", max=MAX_PAGE_SIZE))
+    page_size = page_size_asked("page_size", page_size, 20)
     if page > MAX_INTEGER:
-        raise BadQuery(t("out_of_range", bound=MAX_INTEGER))
+        raise argument_refused("page", t("out_of_range", bound=MAX_INTEGER))
     stmt = base_select(access, model)
     conditions = [filter_condition(access, model, f, session) for f in filters]
     if search:
