@@ -31,7 +31,7 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.i18n import t
 from app.meta.types import is_no_address
-from app.services.access.locks import lock_text
+from app.services.access.locks import NOT_IN_FORCE, lock_text
 from app.services.users.access import role_refusals, stored_role_locks
 from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
@@ -208,8 +208,8 @@ class RoleModelView(FabRoleModelView):
     def list(self) -> Any:
         """FAB's list, saying first each role's write that is not in force (stored before the role pages were
         checked, it would let the role open forms it can never save: `stored_role_locks`)."""
-        for lock in stored_role_locks():
-            flash(lock_text("role_write_not_in_force", lock), "warning")
+        for why, lock in stored_role_locks():
+            flash(lock_text(NOT_IN_FORCE[why], lock), "warning")
         return super().list()
 
     def pre_add(self, item: Any) -> None:

@@ -29,6 +29,15 @@ from app.meta.spec import FIGURES, FieldSpec, ModelSpec, RoleSpec
 from app.services.access.rights import ADMIN_ROLE, permission_resource
 
 Lock = tuple[ModelSpec, FieldSpec, RoleSpec]  # (model, required field, role that writes it and could not fill it)
+UNFILLABLE, OUT_OF_SCOPE = "unfillable", "out_of_scope"  # why: hidden or read-only for it; its row scope admits none
+Why = tuple[str, Lock]
+# what the role pages and the role API say of a lock they refuse, and the settings page of one stored, by why
+REFUSED = {UNFILLABLE: "role_edit_unfillable", OUT_OF_SCOPE: "role_edit_out_of_scope"}
+NOT_IN_FORCE = {UNFILLABLE: "role_write_not_in_force", OUT_OF_SCOPE: "role_write_out_of_scope"}
+LOGGED = {  # the start-up warning's (reason, remedy), by why
+    UNFILLABLE: ("required, and hidden or read-only for it", "make the field optional or give it a default"),
+    OUT_OF_SCOPE: ("its row scope admits no value of it", "let it read what its row scope links to"),
+}
 Pairs = Iterable[tuple[str, str]]  # (permission, view menu): can_write on PurchaseReceipt
 ACTION = "can_"
 WRITE = "can_write"
@@ -91,6 +100,64 @@ def locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -
     return list(unfillable(registry.meta.models, roles))
 
 
+def scope_locks(registry: Registry, held: Mapping[str, Pairs]) -> list[Lock]:
+    """Each field of a model a role of `held` writes that its row scope leaves it nothing to fill with: the model's own
+    scope admitting no row at all (the rule's fields, or the sides' field), or a required link to a model whose scope
+    admits none (`admits_none`). A save of such a row is always refused (超出您的数据范围, or the link as unknown)."""
+    meta = registry.meta
+    found: list[Lock] = []
+    for name, pairs in held.items():
+        if name == ADMIN_ROLE or name not in meta.roles:  # a role roles.yaml does not know has no row scope
+            continue
+        role = role_in_force(registry, name, pairs, False)
+        for model in meta.models.values():  # a document's lines are written with it, and scoped by it
+            if "write" not in role.grants(model.permission_model):
+                continue
+            if not model.is_line and admits_none(registry, role, model.key):
+                rule = role.row_scope.get(model.key) or {}
+                names = list(rule) if rule else [model.sides.field] if model.sides is not None else []
+                found += [(model, spec, role) for n in names if (spec := model.field(n)) is not None]
+            found += [
+                (model, spec, role)
+                for spec in model.fields
+                if spec.type == "link" and spec.required and spec.default is None and not spec.readonly
+                if not spec.system and admits_none(registry, role, spec.to or "")
+            ]
+    return list({lock_key(lock): lock for lock in found}.values())
+
+
+def admits_none(registry: Registry, role: RoleSpec, model_key: str, _seen: frozenset[str] = frozenset()) -> bool:
+    """Does the role's row scope on the model admit no row whatever the data (`Access.scope` of a user holding only
+    the role)? Its sides take none of the model's, or every field of its rule is `visible` through a link to a model
+    the role may not read, or whose own scope admits none (or leads back), or `me` on a field the write path fills
+    with the writer (`created_by`) of a model the role does not write. Any other `me` and `my_warehouses` admit the
+    user's own rows: how many there are is the data's (an owner given, a warehouse assigned), not the role's."""
+    model = registry.meta.models.get(model_key)
+    if model is None:
+        return False
+    if model.is_line:
+        return admits_none(registry, role, model.parent or "", _seen)
+    if model.sides is not None and not model.sides.options_on(role.sides):
+        return True
+    rule = role.row_scope.get(model.key)
+    if not rule:
+        return False
+    for name, token in rule.items():
+        spec = model.field(name)
+        if token == "me" and spec is not None and spec.system and "write" not in role.grants(model.permission_model):
+            continue  # rows its users made (created_by: me), and it makes none
+        if token != "visible" or spec is None:
+            return False
+        target = registry.meta.models.get(spec.to or "")
+        if target is None or target.key in _seen | {model.key}:
+            continue
+        if "read" in role.grants(target.permission_model) and not admits_none(
+            registry, role, target.key, _seen | {model.key}
+        ):
+            return False
+    return True
+
+
 def mask_locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -> list[Lock]:
     """The locks 价格屏蔽 on `blind` makes: those of the listed roles masked that they have not unmasked (a role that
     writes what its roles.yaml masks hide is locked either way: its permissions are the fault, not the mask)."""
@@ -120,19 +187,27 @@ def lock_said(key: str, lock: Lock) -> dict[str, str]:
     return {"role": role.key, "model": model.key, "field": spec.name, "message": lock_text(key, lock)}
 
 
-def role_locks(conn: object, registry: Registry) -> list[Lock]:
-    """The locks of every role as the database holds it (`conn`: a Session or a Connection), its roles.yaml masks
-    only: what a role page or the role API saved before they were checked (仓管员 given 「收付款单：修改」), not what
-    价格屏蔽 adds (the switch's own locks, `mask_locks`)."""
+def role_locks(conn: object, registry: Registry) -> list[Why]:
+    """The locks of every role as the database holds it (`conn`: a Session or a Connection), each with why
+    (`UNFILLABLE`: its roles.yaml masks; `OUT_OF_SCOPE`: its row scope): what a role page or the role API saved
+    before they were checked (仓管员 given 「收付款单：修改」), not what 价格屏蔽 adds (the switch's own locks,
+    `mask_locks`)."""
     names = conn.execute(select(Role.name)).scalars()  # type: ignore[attr-defined]
-    return locks(registry, stored_pairs(conn, names), ())
+    return role_pair_locks(registry, stored_pairs(conn, names), ())
 
 
-def writes_left_out(found: Iterable[Lock]) -> dict[str, frozenset[tuple[str, str]]]:
+def role_pair_locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -> list[Why]:
+    """The locks of the roles of `held` ({role: its pairs}) with why: a required field hidden or read-only for it
+    (those listed in `blind` under 价格屏蔽), a field its row scope leaves nothing to fill with."""
+    unfillable = [(UNFILLABLE, lock) for lock in locks(registry, held, blind)]
+    return unfillable + [(OUT_OF_SCOPE, lock) for lock in scope_locks(registry, held)]
+
+
+def writes_left_out(found: Iterable[Why]) -> dict[str, frozenset[tuple[str, str]]]:
     """{role: the write pairs its locks keep out of force}: a role that could save no row of a model does not write
     it (no form, grid row or import offered that can never save); its other actions stay."""
     out: dict[str, set[tuple[str, str]]] = {}
-    for model, _spec, role in found:
+    for _why, (model, _spec, role) in found:
         out.setdefault(role.key, set()).add((WRITE, permission_resource(model)))
     return {name: frozenset(pairs) for name, pairs in out.items()}
 
@@ -144,13 +219,15 @@ def warn_stored_role_locks(conn: Connection, registry: Registry) -> list[Lock]:
     if not inspect(conn).has_table(Role.__tablename__):
         return []
     found = role_locks(conn, registry)
-    for model, spec, role in found:
+    for why, (model, spec, role) in found:
+        reason, remedy = LOGGED[why]
         log.warning(
-            "role '%s' may write %s (its permissions as stored) but not fill its required field '%s' (hidden or"
-            " read-only for it): the write is not in force; take it from the role, or make the field optional or"
-            " give it a default",
+            "role '%s' may write %s (its permissions as stored) but not fill its field '%s' (%s): the write is not in"
+            " force; take it from the role, or %s",
             role.key,
             model.key,
             spec.name,
+            reason,
+            remedy,
         )
     return found

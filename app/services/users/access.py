@@ -11,6 +11,7 @@ group's roles) is not cached: it comes with the live sign-in every request reads
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -19,7 +20,6 @@ from flask_appbuilder.security.sqla.models import (
     PermissionView,
     Role,
     ViewMenu,
-    assoc_permissionview_role,
 )
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
@@ -29,13 +29,15 @@ from app.extensions import db, registry
 from app.meta.registry import move_stamp, read_stamp
 from app.meta.tables import SECURITY_ROW, SETTINGS_ROW, meta_state
 from app.services.access.locks import (
+    NOT_IN_FORCE,
+    REFUSED,
     ROLE_PAIRS,
     Lock,
+    Why,
     lock_key,
     lock_said,
     lock_text,
-    locks,
-    role_locks,
+    role_pair_locks,
     stored_pairs,
     writes_left_out,
 )
@@ -52,7 +54,7 @@ STORED_MASK = "jxc_stored_price_mask"  # app.extensions: 价格屏蔽 as start-u
 STAMP = "jxc_security_stamp"  # session.info: the security stamp read in the session's transaction
 CACHED = "role_permissions"  # Registry.cache: (stamp, {role ids: frozenset of pairs})
 WRITES_LEFT_OUT = "role_writes"  # `not_in_force`: the roles' writes left out
-LOCKED = "role_locks"  # Registry.cache: (stamp, the locks of the roles as stored)
+LOCKED = "stored_roles"  # Registry.cache: (stamp, StoredRoles)
 
 
 def security_read_at(session: Session, stamp: int | None) -> None:
@@ -93,10 +95,10 @@ for _model in (Role, Permission, ViewMenu, PermissionView):
 
 
 def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
-    """(permission, view menu) pairs of the roles, in one query of plain rows (FAB's own loads every pair
-    as three ORM objects per role: most of a grid page's time went there), kept per security stamp: a request
-    of a transaction that read the stamp asks the database only after a role's permissions changed. A role's write
-    that it could save no row with (`stored_role_locks`) is left out."""
+    """(permission, view menu) pairs of the roles, from the pairs of every role read in one query of plain rows per
+    security stamp (`stored_roles`; FAB's own loads every pair as three ORM objects per role: most of a grid page's
+    time went there): a request of a transaction that read the stamp asks the database only after a role's
+    permissions changed. A role's write that it could save no row with is left out."""
     if not role_ids:
         return frozenset()
     key = tuple(sorted(set(role_ids)))
@@ -104,9 +106,8 @@ def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
     cached = cache.get(CACHED)
     if stamp is not None and cached is not None and cached[0] == stamp and key in cached[1]:
         return cached[1][key]  # shared by every reader: never changed
-    left_out = writes_left_out(stored_role_locks())  # a write a role could never save with is not in force
-    stmt = ROLE_PAIRS.where(assoc_permissionview_role.c.role_id.in_(key))
-    pairs = frozenset((p, v) for p, v, role in db.session.execute(stmt) if (p, v) not in left_out.get(role, ()))
+    by_role = stored_roles().pairs
+    pairs = frozenset().union(*(by_role.get(role_id, frozenset()) for role_id in key))
     if stamp is not None:  # read after the stamp: at least as new as what it stands for
         by_roles = dict(cached[1]) if cached is not None and cached[0] == stamp else {}
         by_roles[key] = pairs
@@ -114,22 +115,45 @@ def role_permissions(role_ids: list[int]) -> frozenset[tuple[str, str]]:
     return pairs
 
 
-def stored_role_locks() -> tuple[Lock, ...]:
-    """The locks of the roles as the database holds them (app/services/access/locks.py `role_locks`: a write given on
-    a role page before the check, a required field it may not see or set), kept per security stamp: their writes
-    are not in force (`role_permissions`), start-up logs them and the settings and role pages say so, until the
-    role's permissions change (a role edit moves the stamp, and is checked)."""
+@dataclass(frozen=True)
+class StoredRoles:
+    """Every role's permissions as the database holds them, read at one security stamp: the pairs in force per role
+    id, and the locks of the roles (app/services/access/locks.py `role_pair_locks`: a write given on a role page
+    before the check, with a required field the role may not see or set, or a row scope that leaves it nothing to
+    write), whose writes are left out of those pairs."""
+
+    pairs: dict[int, frozenset[tuple[str, str]]]
+    locks: tuple[Why, ...]
+
+
+def stored_roles() -> StoredRoles:
+    """The roles' permissions in force, kept per security stamp (one query of every role's pairs when it moved): a
+    locked role's write is not in force (`role_permissions`), start-up logs it and the settings and role pages say
+    so, until the role's permissions change (a role edit moves the stamp, and is checked)."""
     stamp = db.session.info.get(STAMP)
     if stamp is None:  # a job or the command line: no request read it
         stamp = read_stamp(db.session, SECURITY_ROW)
-    cache = registry().cache
-    cached = cache.get(LOCKED)
+    reg = registry()
+    cached = reg.cache.get(LOCKED)
     if stamp is not None and cached is not None and cached[0] == stamp:
-        return cached[1]
-    found = tuple(role_locks(db.session, registry()))
+        return cached[1]  # type: ignore[no-any-return]
+    held: dict[str, set[tuple[str, str]]] = {}
+    ids: dict[int, str] = {}
+    for permission, view, name, role_id in db.session.execute(ROLE_PAIRS.add_columns(Role.id)):
+        held.setdefault(name, set()).add((permission, view))
+        ids[role_id] = name
+    found = tuple(role_pair_locks(reg, held, ()))
+    left_out = writes_left_out(found)
+    pairs = {role_id: frozenset(held[name] - left_out.get(name, frozenset())) for role_id, name in ids.items()}
+    stored = StoredRoles(pairs, found)
     if stamp is not None:  # read after the stamp: at least as new as what it stands for
-        cache[LOCKED] = (stamp, found)
-    return found
+        reg.cache[LOCKED] = (stamp, stored)
+    return stored
+
+
+def stored_role_locks() -> tuple[Why, ...]:
+    """The locks of the roles as stored (`stored_roles`), each with why."""
+    return stored_roles().locks
 
 
 def _permissions_of(user: Any) -> Any:
@@ -162,7 +186,7 @@ def not_in_force() -> dict[str, list[dict[str, str]]]:
     (`WRITES_LEFT_OUT`); each {role, model, field, message}."""
     return {
         PRICE_MASK: [lock_said("price_mask_not_in_force", lock) for lock in mask_left_out()],
-        WRITES_LEFT_OUT: [lock_said("role_write_not_in_force", lock) for lock in stored_role_locks()],
+        WRITES_LEFT_OUT: [lock_said(NOT_IN_FORCE[why], lock) for why, lock in stored_role_locks()],
     }
 
 
@@ -181,11 +205,12 @@ def role_refusals(name: str, permission_views: Any, was: str | None) -> list[str
     with db.session.no_autoflush:
         held = {(pv.permission.name, pv.view_menu.name) for pv in permission_views or []}
         blind = price_mask_in_force(policy(db.session, reg, PRICE_MASK))
-        had = {lock_key(lock)[:2] for lock in locks(reg, stored_pairs(db.session, [was]), blind)} if was else set()
+        stored = role_pair_locks(reg, stored_pairs(db.session, [was]), blind) if was else []
+        had = {(why, *lock_key(lock)[:2]) for why, lock in stored}
     return [
-        lock_text("role_edit_unfillable", lock)
-        for lock in locks(reg, {name: held}, blind)
-        if lock_key(lock)[:2] not in had
+        lock_text(REFUSED[why], lock)
+        for why, lock in role_pair_locks(reg, {name: held}, blind)
+        if (why, *lock_key(lock)[:2]) not in had
     ]
 
 
