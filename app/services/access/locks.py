@@ -9,7 +9,7 @@ model, and name to it a field it may not see. roles.yaml's own actions get this 
 (or a role page is about to save): for 价格屏蔽 switched on live and as stored when the app starts
 (app/services/records/settings.py), for FAB's role pages and role API (app/views/user_pages.py), and for the roles
 as stored (`role_locks`: permissions given before the role pages were checked), whose writes that could never save
-are left out of force (app/services/users/access.py `role_permissions`) and logged when the app starts.
+are left out of force (app/services/users/access.py `stored_roles`) and logged when the app starts.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ WRITE = "can_write"
 
 log = logging.getLogger(__name__)
 
-# (permission, view menu) pairs granted to roles: what a role holds (app/services/users/access.py reads them by id)
+# (permission, view menu) pairs granted to roles: what a role holds (app/services/users/access.py reads every role's)
 PAIRS = (
     select(Permission.name, ViewMenu.name)
     .select_from(assoc_permissionview_role)
