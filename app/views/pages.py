@@ -39,7 +39,7 @@ from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
 from app.services.records.query import BadQuery, Filter, get_row, list_rows
-from app.services.records.serialize import rows_to_json
+from app.services.records.serialize import link_labels, rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.changes import read_links
@@ -562,6 +562,7 @@ class ModelPages(BaseView):
         if creating:
             defaults = ((spec, field_default(session(), registry(), spec)) for spec in model.fields)
             values = {spec.name: _default_for_form(spec, value) for spec, value in defaults if value is not None}
+            values.update(only_warehouses(session(), access, model))
         else:
             try:
                 row = get_row(session(), access, model, pk)  # type: ignore[arg-type]
@@ -731,6 +732,20 @@ def _partner_names(ids: set[int]) -> list[tuple[int, str]]:
     cls = registry().cls("partner")
     rows = session().execute(select(cls.id, cls.code, cls.name).where(cls.id.in_(ids)).order_by(cls.name))
     return [(pk, f"{code} {name}") for pk, code, name in rows]
+
+
+def only_warehouses(session: Any, access: Any, model: ModelSpec) -> dict[str, Any]:
+    """A new document's warehouse fields the user can fill one way only (a keeper of one warehouse: their
+    stocktake's, receipt's or delivery's 仓库), filled in as the form shows a link."""
+    filled = {}
+    for spec in model.fields:
+        ids = access.warehouses_for(model, spec.name) if spec.is_link and spec.to == "warehouse" else None
+        if ids is None:
+            continue
+        only = session.execute(ids.limit(2)).scalars().all()
+        if len(only) == 1:
+            filled[spec.name] = link_labels(session, access, spec, set(only)).get(only[0])
+    return {name: value for name, value in filled.items() if value is not None}
 
 
 def _default_for_form(spec: Any, default: Any) -> Any:
