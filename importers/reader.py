@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
-from app.i18n import t
+from app.i18n import LOCALES, t
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -39,6 +39,9 @@ XML_PROLOG = 4096  # bytes of each XML part searched for a DTD
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXECUTABLES = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"#!")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+
+# the notes sheet an import template carries beside its rows (importers/template.py), in either language
+_NOTES_SHEETS = frozenset(t("imports.notes_sheet", locale)[:31] for locale in LOCALES)
 
 
 class FileRefused(Exception):
@@ -237,8 +240,9 @@ def _read_workbook(data: bytes, kind: str, wanted: str | None) -> Table:
     except Exception as exc:  # noqa: BLE001 - any parser failure is the file's fault, said plainly
         raise FileRefused(t("imports.unreadable", reason=str(exc)[:200])) from exc
     notes = []
-    if len(visible) > 1 and wanted is None:
-        notes.append(t("imports.first_sheet", sheet=name, count=len(visible)))
+    others = [sheet for sheet in visible if sheet != name and sheet not in _NOTES_SHEETS]
+    if others and wanted is None:  # an import template's notes (填写说明) are not another sheet of rows
+        notes.append(t("imports.first_sheet", sheet=name, count=len(others) + 1))
     table = _table(kind, name, rows, notes)
     table.source = data if kind == "xlsx" else b""
     return table

@@ -52,6 +52,7 @@ COLUMNS = (
 )
 REQUIRED = {"code": COLUMNS[0], "qty": COLUMNS[3]}
 CENT = Decimal("0.01")
+UNCOUNTED_SHOWN = 50  # sheet rows without a count a preview names (it says how many there are in all)
 
 
 class UploadRefused(ServiceError):
@@ -81,6 +82,7 @@ class _Checked:
     rows: int  # how many rows were read (the rows themselves are let go once checked)
     entries: list[CountEntry] = field(default_factory=list)
     sheet_rows: list[int] = field(default_factory=list)  # the sheet row of each entry
+    uncounted: list[int] = field(default_factory=list)  # sheet rows naming an item with 实盘数量 left empty
     skus: dict[int, str] = field(default_factory=dict)  # item id -> SKU
     issues: list[Issue] = field(default_factory=list)
 
@@ -100,8 +102,11 @@ def upload_counts(session: Session, access: Access, stocktake_id: int, data: byt
         checked = _check(session, access, counting, doc, _rows(data, filename))
         if checked.issues:
             raise UploadRefused(t("stocktake_upload.refused", count=len(checked.issues)), checked.issues)
+        if not checked.entries:
+            raise UploadRefused(t("stocktake_upload.nothing_counted"))
         result = counting.send_entries(stocktake_id, key, checked.entries)
-    result["rows"] = checked.rows
+    result["rows"] = checked.rows - len(checked.uncounted)
+    result["uncounted"] = len(checked.uncounted)
     result["locations"] = _locations(checked)
     return result
 
@@ -177,6 +182,8 @@ def preview_counts(session: Session, access: Access, stocktake_id: int, data: by
             }
         )
     issues = checked.issues
+    nothing = not issues and not checked.entries
+    message = t("stocktake_upload.nothing_counted") if nothing else ""
     return {
         "dry_run": True,
         "stocktake": doc.id,
@@ -184,8 +191,10 @@ def preview_counts(session: Session, access: Access, stocktake_id: int, data: by
         "snapshot_at": doc.snapshot_at.isoformat(sep=" ", timespec="seconds") if doc.snapshot_at else None,
         "rows": len(rows),
         "replayed": replayed,
-        "applicable": not issues and not replayed,
-        "message": t("stocktake_upload.refused", count=len(issues)) if issues else "",
+        "applicable": not issues and not replayed and not nothing,
+        "message": t("stocktake_upload.refused", count=len(issues)) if issues else message,
+        "uncounted": len(checked.uncounted),
+        "uncounted_rows": checked.uncounted[:UNCOUNTED_SHOWN],
         "errors": [issue.as_dict() for issue in issues],
         "lines": out,
         "total_value": f"{total:.2f}" if shows_value else None,
@@ -266,6 +275,9 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
             checked.issues.append(Issue(row.row, row.columns.get(name, name), name, message))
 
         code, batch = _text(row.values.get("code")), _text(row.values.get("batch"))
+        if code and not _text(row.values.get("qty")):  # a count sheet's row not counted (下载盘点表 lists them all)
+            checked.uncounted.append(row.row)
+            continue
         item_id = targets.get(code_key(normalise_code(code))) if code else None
         if not code:
             issue("code", t("stocktake_upload.required"))
@@ -327,11 +339,24 @@ def _reasons(registry: Any) -> dict[str, str]:
     return found
 
 
-def _reason_choices(registry: Any) -> str:
-    """The reasons as the reader's language names them, in the metadata's order (what the message offers; the
-    file may also write a value or the other language's label)."""
+def reason_labels(registry: Any) -> list[str]:
+    """The reasons as the reader's language names them, in the metadata's order (what a message and the count
+    sheet's list offer; a file may also write a value or the other language's label)."""
     spec = registry.model("stocktake_line").field("reason")
-    return "、".join(label(option.label, option.value) for option in (spec.options if spec is not None else ()))
+    return [label(option.label, option.value) for option in (spec.options if spec is not None else ())]
+
+
+def _reason_choices(registry: Any) -> str:
+    return "、".join(reason_labels(registry))
+
+
+def upload_message(result: dict[str, Any]) -> str:
+    """What an applied (or replayed) upload says: the rows counted, and the rows left without a count."""
+    if result.get("replayed"):
+        return t("stocktake_upload.replayed")
+    done = t("stocktake_upload.done", rows=result.get("rows", 0))
+    uncounted = result.get("uncounted") or 0
+    return f"{done}；{t('stocktake_upload.uncounted', rows=uncounted)}" if uncounted else done
 
 
 def posted_at(session: Session, registry: Any, doc: Any) -> Any:

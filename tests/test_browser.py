@@ -180,6 +180,13 @@ def test_item_form_shows_errors_next_to_inputs_then_saves(server, api, desktop):
     assert details["基本单位"].startswith("PCS")
     history = page.locator(".jxc-history tbody tr")
     assert history.count() == 1 and "admin" in history.first.inner_text()
+    # 时间 / 用户 / 操作 each on one line beside a long 变更 (they wrapped a character a line: 用 / 户)
+    lines = page.eval_on_selector_all(
+        ".jxc-history th, .jxc-history tbody tr:first-child td",
+        """cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c);
+            return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })""",
+    )
+    assert lines[:3] == [1, 1, 1] and lines[4:7] == [1, 1, 1], lines
     assert page.locator(".alert-success, .alert-info").first.inner_text().strip().endswith("已保存")
     console.check()
 

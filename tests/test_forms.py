@@ -158,3 +158,27 @@ def test_supplier_account_page_shows_the_scorecard(app, login_as, admin_api):
     s004 = admin_api.get("/api/v1/partner/?q=(filters:!((col:code,opr:eq,value:S004)))").get_json()["ids"][0]
     page = login_as("purchaser").get(f"/accounts/{s004}").get_data(as_text=True)
     assert "供应商评分" in page and "应付余额" in page
+
+
+def test_a_keeper_of_one_warehouse_finds_it_filled_in_on_a_new_document(app, login_as, admin_api):
+    """仓库 on a new stocktake, receipt or delivery: the only one a keeper of one warehouse may name is filled in
+    (they had to type it on every form); a transfer's two ends, and users who may name any, are left to choose."""
+    import re
+
+    def warehouse_input(page: str, field: str) -> str:
+        found = re.search(rf'<input[^>]*id="f-{field}"[^>]*>', page)
+        assert found, field
+        value = re.search(r'value="([^"]*)"', found.group(0))
+        return value.group(1) if value else ""
+
+    keeper = login_as("warehouse")  # WH01 only
+    for model in ("stocktake", "purchase_receipt", "sales_delivery", "stock_adjustment"):
+        page = keeper.get(f"/m/{model}/new").get_data(as_text=True)
+        assert warehouse_input(page, "warehouse").startswith("WH01"), model
+    page = keeper.get("/m/stocktake/new").get_data(as_text=True)
+    form = {"csrf_token": csrf_from(page), "date": "2026-11-25", "warehouse": warehouse_input(page, "warehouse")}
+    saved = keeper.post("/m/stocktake/new", data=form)  # saved as filled in
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:1500]
+    transfer = keeper.get("/m/stock_transfer/new").get_data(as_text=True)
+    assert warehouse_input(transfer, "from_warehouse") == "" and warehouse_input(transfer, "to_warehouse") == ""
+    assert warehouse_input(login_as("admin").get("/m/stocktake/new").get_data(as_text=True), "warehouse") == ""

@@ -695,3 +695,32 @@ def test_only_the_unit_a_label_is_built_with_may_be_left_out_of_a_header():
     named = "「返利」列可以指「返利(%)」、「返利（天）」中的任一个字段，请把表头写成其中一个的完整名称"
     assert both.header_problems() == [named]
     assert match_columns([["返利"]], [rebate, rebate_days, rebate_own]).mapping == {0: "rebate_own"}
+
+
+def test_a_template_filled_in_is_read_without_a_note_on_its_notes_sheet(app, admin_api):
+    """The import template carries a visible 填写说明 sheet: a file made from it is not 'a workbook of 2 sheets'
+    (every import from a template said so); a workbook with a second sheet of rows still says which it read."""
+    from openpyxl import load_workbook
+
+    def checked(data: bytes) -> dict[str, Any]:
+        answer = admin_api.post(
+            "/api/v1/imports/preview",
+            data={"model": "unit", "file": (io.BytesIO(data), "units.xlsx")},
+            content_type="multipart/form-data",
+        )
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()
+
+    template = admin_api.get("/api/v1/imports/template/unit?lang=zh").get_data()
+    book = load_workbook(io.BytesIO(template))
+    assert [s.title for s in book.worksheets if s.sheet_state == "visible"][1:] == ["填写说明"]
+    book.worksheets[0].append([unique("U"), "个"])
+    out = io.BytesIO()
+    book.save(out)
+    assert not [note for note in checked(out.getvalue())["notes"] if "可见工作表" in note]
+
+    book.create_sheet("二月").append(["单位编码", "单位名称"])
+    out = io.BytesIO()
+    book.save(out)
+    notes = checked(out.getvalue())["notes"]
+    assert f"工作簿有 2 个可见工作表，已读取第一个「{book.worksheets[0].title}」" in notes, notes

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import servers
 from in_browser import headless_chromium, signed_in
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from servers import ARTIFACTS, HttpApi, jxc_server
 
 pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
@@ -148,3 +148,46 @@ def test_a_loss_without_a_reason_is_refused_on_the_page_and_the_posted_sheet_kee
         assert [row.nth(i).inner_text().strip() for i in range(3, 8)] == ["10", "7", "-3", "4", "11"]
         console.check()
         context.close()
+
+
+def test_the_count_sheet_downloaded_filled_and_sent_back_on_the_page(server, tmp_path):
+    """下载盘点表 in Chromium: the warehouse's stock, one row per item; a keeper fills two rows and leaves the rest,
+    sends the same file back; the preview says how many rows it leaves out, and 确认导入 counts the two."""
+    api = HttpApi(server.url)
+    status, take = api.post("/api/v1/stocktake/", {"date": "2026-11-25", "warehouse": "WH02", "lines": []})
+    assert status == 201, take
+    take = take["result"]
+    posted(api, "purchase_receipt", [{"item": sku, "qty": "6", "price": "2.00"} for sku in ITEMS[:3]],
+           warehouse="WH02", partner="S001")  # fmt: skip
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(f"{server.url}/m/stocktake/{take['id']}")
+        with page.expect_download() as fetched:
+            page.click("#jxc-count-sheet")
+        assert fetched.value.suggested_filename == f"盘点表-{take['number']}.xlsx"
+        sheet = tmp_path / "sheet.xlsx"
+        fetched.value.save_as(sheet)
+        book = load_workbook(sheet)
+        rows = book.worksheets[0]
+        header = [cell.value for cell in rows[1]]
+        assert [row[0].value for row in rows.iter_rows(min_row=2)] == ITEMS[:3]
+        qty = header.index("实盘数量") + 1
+        rows.cell(row=2, column=qty, value=5)
+        rows.cell(row=3, column=qty, value=6)
+        book.save(sheet)
+
+        page.set_input_files("#jxc-count-upload input[type=file]", str(sheet))
+        page.click("#jxc-count-upload button[type=submit]")
+        page.wait_for_selector("#jxc-count-apply")
+        assert page.inner_text("#jxc-count-uncounted") == "1 行未填实盘数量，不计入（第 4 行）"
+        page.click("#jxc-count-apply button[type=submit]")
+        page.wait_for_selector("#jxc-variance")
+        assert "已导入 2 行盘点数量；1 行未填实盘数量，未计入" in page.inner_text("body")
+        console.check()
+        context.close()
+    status, body = api.get(f"/api/v1/stocktake/{take['id']}")
+    assert status == 200
+    assert {line["item"]["key"]: Decimal(line["counted_qty"]) for line in body["result"]["lines"]} == {
+        ITEMS[0]: Decimal(5),
+        ITEMS[1]: Decimal(6),
+    }

@@ -17,7 +17,7 @@ from apispec import APISpec
 from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
-from app.api.responses import fast_json, service_errors
+from app.api.responses import XLSX_MIME, fast_json, service_errors
 from app.api.schema import add_model_key_parameter
 from app.clock import utcnow
 from app.errors import NotFound
@@ -32,8 +32,6 @@ from app.services.records.computed import draft_totals
 from app.services.users.lookup import namable_users
 from app.web.context import current_access, request_user, session
 from app.web.inputs import json_object
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def stream_file(path: str, chunk: int = 65536) -> Iterator[bytes]:

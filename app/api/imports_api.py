@@ -7,16 +7,14 @@ and `write` actions, field masks, row scope), exactly as on every other path.
 from __future__ import annotations
 
 import json
-from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
 from apispec import APISpec
 from flask import request, send_file
 from flask_appbuilder.api import BaseApi, expose, safe
 
-from app.api.grid_api import XLSX_MIME, signed_in
-from app.api.responses import service_errors
+from app.api.grid_api import signed_in
+from app.api.responses import XLSX_MIME, download, service_errors
 from app.api.schema import add_model_key_parameter
 from app.errors import CellError, NotFound, ValidationFailed
 from app.extensions import registry
@@ -70,13 +68,6 @@ def upload_form() -> dict[str, Any]:
     }
 
 
-def attachment(data: bytes, ascii_name: str, name: str, mimetype: str = XLSX_MIME) -> Any:
-    """Send bytes as a download named `name` (UTF-8) with an ASCII fallback."""
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=ascii_name)
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    return response
-
-
 class ImportsApi(BaseApi):
     """/api/v1/imports/: templates, uploads and their error reports."""
 
@@ -112,7 +103,7 @@ class ImportsApi(BaseApi):
         locale = request.args.get("lang") if request.args.get("lang") in ("zh", "en") else current_locale()
         data = template_workbook(access, model, locale)
         name = f"{label(model.label, model.key, locale)}-template.xlsx"
-        return attachment(data, f"{model.key}-template.xlsx", name)
+        return download(data, XLSX_MIME, f"{model.key}-template.xlsx", name)
 
     @expose("/", methods=["POST"])
     @signed_in

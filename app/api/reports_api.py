@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
-from app.api.grid_api import XLSX_MIME, signed_in
-from app.api.responses import kept_answer, service_errors
+from app.api.grid_api import signed_in
+from app.api.responses import XLSX_MIME, download, kept_answer, service_errors
 from app.errors import NotFound, argument_refused
 from app.i18n import label, t
 from app.meta.types import MAX_INTEGER
@@ -43,13 +42,6 @@ def author() -> str:
     """制表人: the reader's name (their user name when they have none)."""
     user = request_user()
     return "" if user is None else user_name(user)
-
-
-def file_response(data: bytes, mimetype: str, key: str, name: str) -> Response:
-    """A download with an ASCII file name and the reader's-language one (RFC 5987)."""
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{key}\"; filename*=UTF-8''{quote(name)}"
-    return response
 
 
 def _report_list(access: Access) -> dict[str, Any]:
@@ -130,11 +122,11 @@ class ReportsApi(BaseApi):
         result = run_report(session(), current_access(), name, args, page)
         session().rollback()  # a report only reads
         if fmt == "csv":
-            return file_response(to_csv(result), "text/csv", f"{name}.csv", f"{title(result)}.csv")
+            return download(to_csv(result), "text/csv", f"{name}.csv", f"{title(result)}.csv")
         if fmt == "xlsx":
             buffer = io.BytesIO()
             write_xlsx(result, buffer, author())
-            return file_response(buffer.getvalue(), XLSX_MIME, f"{name}.xlsx", f"{title(result)}.xlsx")
+            return download(buffer.getvalue(), XLSX_MIME, f"{name}.xlsx", f"{title(result)}.xlsx")
         return jsonify(as_json(result))
 
     @expose("/<name>/lookup", methods=["GET"])

@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from flask import Response, current_app, jsonify
@@ -18,6 +19,7 @@ from app.services.access.rights import Access
 from app.web.faults import database_unavailable
 
 log = logging.getLogger(__name__)
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # what orjson writes its own way (dates, dataclasses) goes to the app's JSON default, as jsonify's encoder does
@@ -29,6 +31,13 @@ def fast_json(payload: Any) -> Response:
     default; non-ASCII text as UTF-8, not \\u escapes) in a tenth of the time (a grid page of 100 rows: 0.05 ms
     instead of 0.7)."""
     return current_app.response_class(json_bytes(payload), mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
+
+
+def download(data: bytes, mimetype: str, ascii_name: str, name: str) -> Response:
+    """A file to download, named `name` (the reader's language, RFC 5987) with an ASCII name for old clients."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return response
 
 
 def json_bytes(payload: Any, sort_keys: bool = False) -> bytes:

@@ -13,24 +13,25 @@ from flask import jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
-from app.api.responses import service_errors
+from app.api.responses import XLSX_MIME, download, service_errors
 from app.errors import CellError, ValidationFailed
 from app.extensions import db
 from app.i18n import t
 from app.web.context import current_access, session
+from importers.count_sheet import count_sheet
 from importers.reader import MAX_FILE_BYTES
-from importers.stocktake import UploadRefused, preview_counts, upload_counts, variance
+from importers.stocktake import UploadRefused, preview_counts, upload_counts, upload_message, variance
 
 
 class StocktakeCountsApi(BaseApi):
-    """/api/v1/stocktake/<id>/counts/upload and /api/v1/stocktake/<id>/variance."""
+    """/api/v1/stocktake/<id>/counts/upload, /counts/sheet and /variance."""
 
     resource_name = "stocktake"
     version = "v1"
     allow_browser_login = True
     csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
     class_permission_name = "Meta"  # every signed-in user; writing the stocktake is checked by the service
-    method_permission_name = {"upload_counts": "read", "variance": "read"}
+    method_permission_name = {"upload_counts": "read", "variance": "read", "count_sheet": "read"}
     openapi_spec_tag = "stocktake"
 
     @expose("/<int:stocktake_id>/counts/upload", methods=["POST"])
@@ -83,8 +84,34 @@ class StocktakeCountsApi(BaseApi):
             response = jsonify(exc.as_dict())
             response.status_code = exc.status
             return response
-        key = "stocktake_upload.replayed" if result.get("replayed") else "stocktake_upload.done"
-        return self.response(200, **result, message=t(key, rows=result.get("rows", 0)))
+        return self.response(200, **result, message=upload_message(result))
+
+    @expose("/<int:stocktake_id>/counts/sheet", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def count_sheet(self, stocktake_id: int) -> Any:
+        """The draft stocktake's count sheet: its stocks and lines with the columns the upload reads.
+        ---
+        get:
+          summary: Count sheet (xlsx) of a draft stocktake, to fill and upload
+          parameters:
+          - {in: path, name: stocktake_id, required: true, schema: {type: integer}}
+          - {in: query, name: blind, schema: {type: string, enum: ['0', '1', 'true', 'false']},
+             description: leave out the book quantities (a blind count)}
+          responses:
+            200:
+              description: >-
+                xlsx: 商品编码, 商品名称, 规格型号, 单位, 批号, 账面数量 (not on a blind sheet), then 实盘数量, 库位
+                and 差异原因 to fill; a row left without 实盘数量 is not counted when the sheet is uploaded
+              content:
+                application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {}
+            409:
+              description: the stocktake is no longer a draft
+        """
+        blind = (request.args.get("blind") or "").lower() in ("1", "true", "yes", "on")
+        name, data = count_sheet(session(), current_access(), stocktake_id, blind=blind)
+        return download(data, XLSX_MIME, f"count-sheet-{stocktake_id}.xlsx", name)
 
     @expose("/<int:stocktake_id>/variance", methods=["GET"])
     @protect()

@@ -195,6 +195,21 @@ def unexplained(lines: list[Any]) -> list[CellError]:
     return errors
 
 
+def stock_on_hand(
+    session: Any, registry: Any, warehouse_id: int, category_id: int | None
+) -> list[tuple[int, str, Decimal]]:
+    """(item, batch, qty) of every stock not at zero in the warehouse (items of the category, when given): what a
+    whole-warehouse count counts, and the rows of a count sheet."""
+    balance, item = registry.cls("stock_balance"), registry.cls("item")
+    stmt = select(balance.item_id, balance.batch, balance.qty).where(
+        balance.warehouse_id == warehouse_id, balance.qty != 0
+    )
+    if category_id is not None:
+        stmt = stmt.where(balance.item_id.in_(select(item.id).where(item.category_id == category_id)))
+    rows = session.execute(stmt.order_by(balance.item_id, balance.batch)).all()
+    return [(row.item_id, row.batch or "", Decimal(row.qty)) for row in rows]
+
+
 def books_at_snapshot(
     session: Any, registry: Any, warehouse_id: int, slots: set[tuple[int, str]], at: Any
 ) -> dict[tuple[int, str], Decimal]:

@@ -91,8 +91,3 @@ def check_added_levels(approvals: dict[str, ApprovalChain], behaviours: dict[str
                 known = ", ".join(adds) or "none"
                 errors.append(MetaError(WHERE, f"{key}: '{name}' is not a level {key} adds (it adds: {known})"))
     return errors
-
-
-def describe(chain: ApprovalChain) -> list[dict[str, Any]]:
-    """The chain as JSON for the API."""
-    return [{"above": str(level.above), "role": level.role} for level in chain.levels]

@@ -12,6 +12,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
 
+from app.api.responses import XLSX_MIME, download
 from app.documents.flow import REQUEST, REQUESTED, flow_of, money_targets_of, open_lines_json, source_of, targets_of
 from app.documents.flow import open_lines as flow_open_lines
 from app.documents.flow import pick as flow_pick
@@ -38,7 +39,7 @@ from app.services.posting.autopost import post_on_save
 from app.services.posting.service import PostingService
 from app.services.records.audit_read import record_history
 from app.services.records.query import BadQuery, Filter, get_row, list_rows
-from app.services.records.serialize import rows_to_json
+from app.services.records.serialize import link_labels, rows_to_json
 from app.services.records.settings import field_default
 from app.services.records.write import RecordService
 from app.views.changes import read_links
@@ -47,10 +48,11 @@ from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns
 from app.views.inbox import approval_steps, run_posting_action
 from app.views.signatures import signatures
 from app.web.context import current_access, session
+from importers.count_sheet import count_sheet
 from importers.jobs import ImportRefused, keep_upload, read_upload
 from importers.pipeline import may_import
 from importers.reader import MAX_FILE_BYTES
-from importers.stocktake import UploadRefused, preview_counts, upload_counts, variance
+from importers.stocktake import UploadRefused, preview_counts, upload_counts, upload_message, variance
 from reports.runner import as_json, run_report
 
 PAGE_SIZE = 50
@@ -96,6 +98,7 @@ class ModelPages(BaseView):
         "push": "read",
         "upload_counts": "write",
         "preview_counts": "write",
+        "count_sheet": "write",
         "pick": "write",
         "open_items": "write",
         "invoice": "invoice",
@@ -308,6 +311,23 @@ class ModelPages(BaseView):
         preview["filename"] = filename
         return self._show(pk, count_preview=preview)
 
+    @expose("/<int:pk>/counts/sheet", methods=["GET"])
+    @has_access
+    def count_sheet(self, pk: int) -> Any:
+        """下载盘点表 (`?blind=1`: 盲盘表, without the book): the draft stocktake's count sheet, to be filled and
+        sent back through 导入盘点数量 (importers/count_sheet.py)."""
+        if self.model_key != "stocktake":
+            abort(404)
+        try:
+            name, data = count_sheet(session(), current_access(), pk, blind=request.args.get("blind") == "1")
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            session().rollback()
+            flash(_messages(exc), "danger")
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+        return download(data, XLSX_MIME, f"count-sheet-{pk}.xlsx", name)
+
     @expose("/<int:pk>/counts/upload", methods=["POST"])
     @has_access
     def upload_counts(self, pk: int) -> Any:
@@ -342,8 +362,7 @@ class ModelPages(BaseView):
             session().rollback()
             flash(_messages(exc), "danger")
             return back
-        key = "stocktake_upload.replayed" if result.get("replayed") else "stocktake_upload.done"
-        flash(t(key, rows=result.get("rows", 0)), "warning" if result.get("replayed") else "success")
+        flash(upload_message(result), "warning" if result.get("replayed") else "success")
         return back
 
     @expose("/pick", methods=["GET", "POST"])
@@ -543,6 +562,7 @@ class ModelPages(BaseView):
         if creating:
             defaults = ((spec, field_default(session(), registry(), spec)) for spec in model.fields)
             values = {spec.name: _default_for_form(spec, value) for spec, value in defaults if value is not None}
+            values.update(only_warehouses(session(), access, model))
         else:
             try:
                 row = get_row(session(), access, model, pk)  # type: ignore[arg-type]
@@ -712,6 +732,20 @@ def _partner_names(ids: set[int]) -> list[tuple[int, str]]:
     cls = registry().cls("partner")
     rows = session().execute(select(cls.id, cls.code, cls.name).where(cls.id.in_(ids)).order_by(cls.name))
     return [(pk, f"{code} {name}") for pk, code, name in rows]
+
+
+def only_warehouses(session: Any, access: Any, model: ModelSpec) -> dict[str, Any]:
+    """A new document's warehouse fields the user can fill one way only (a keeper of one warehouse: their
+    stocktake's, receipt's or delivery's 仓库), filled in as the form shows a link."""
+    filled = {}
+    for spec in model.fields:
+        ids = access.warehouses_for(model, spec.name) if spec.is_link and spec.to == "warehouse" else None
+        if ids is None:
+            continue
+        only = session.execute(ids.limit(2)).scalars().all()
+        if len(only) == 1:
+            filled[spec.name] = link_labels(session, access, spec, set(only)).get(only[0])
+    return {name: value for name, value in filled.items() if value is not None}
 
 
 def _default_for_form(spec: Any, default: Any) -> Any:

@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.clock import utcnow
 from app.documents.base import line_effect, open_qty
 from app.documents.flow import closing_done_field, live_follow_ons
+from app.documents.stocktake import stock_on_hand
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
 from app.i18n import label, t
 from app.ledger.effects import IN, OUT, RELEASE, RESERVE, Effect
@@ -721,14 +722,7 @@ class PostingService:
 
     def stock_on_hand(self, warehouse_id: int, category_id: int | None) -> list[tuple[int, str, Decimal]]:
         """(item, batch, qty) of every stock not at zero in the warehouse (items of the category, when given)."""
-        balance, item = self.registry.cls("stock_balance"), self.registry.cls("item")
-        stmt = select(balance.item_id, balance.batch, balance.qty).where(
-            balance.warehouse_id == warehouse_id, balance.qty != 0
-        )
-        if category_id is not None:
-            stmt = stmt.where(balance.item_id.in_(select(item.id).where(item.category_id == category_id)))
-        rows = self.session.execute(stmt.order_by(balance.item_id, balance.batch)).all()
-        return [(row.item_id, row.batch or "", Decimal(row.qty)) for row in rows]
+        return stock_on_hand(self.session, self.registry, warehouse_id, category_id)
 
     def add_lines(self, doc: Any, model_key: str, rows: list[dict[str, Any]]) -> None:
         """New lines of `doc` with these column values after its last, flushed (its `lines` read anew if asked)."""

@@ -353,6 +353,8 @@ class RecordService:
             errors += self._check_unique(model, values, row.id, row_ref)
             errors += check_change(self.session, self.registry, model, row, values, row_ref)
             self._raise(errors)
+            if self._unchanged(model, row, values, lines):
+                return row  # a save that changes nothing writes nothing: no new version, 修改人 or history line
             values.update(updated_at=utcnow(), updated_by=self.access.user_id)
             self._assign(model, row, values)
             if lines is not None:
@@ -999,6 +1001,21 @@ class RecordService:
 
     # -- writing --------------------------------------------------------------------------------
 
+    def _unchanged(
+        self, model: ModelSpec, row: Any, values: dict[str, Any], lines: list[dict[str, Any]] | None
+    ) -> bool:
+        """Whether a save stores nothing new: every value as the row holds it and, when lines are sent, the same
+        lines in the same order, each with the values it holds (a form sends every field, changed or not)."""
+        if not _holds(model, row, values):
+            return False
+        if lines is None:
+            return True
+        held = sorted(row.lines, key=lambda line: line.line_no)
+        if [line_values.get("id") for line_values in lines] != [line.id for line in held]:
+            return False
+        line_model = self.registry.model(model.lines_model or "")
+        return all(_holds(line_model, line, values) for line, values in zip(held, lines, strict=True))
+
     def _assign(self, model: ModelSpec, row: Any, values: dict[str, Any]) -> None:
         for name, value in values.items():
             spec = model.field(name)
@@ -1131,3 +1148,12 @@ def _integrity_error(model: ModelSpec, exc: IntegrityError, row_ref: Any) -> Cel
         if re.search(rf"\b{re.escape(model.key)}\.{re.escape(spec.column)}\b|uq_{model.key}_{spec.column}\b", text):
             return CellError(spec.name, t("duplicate", value=""), row_ref)
     return CellError("_record", t("in_use") if "FOREIGN KEY" in text.upper() else t("duplicate", value=""), row_ref)
+
+
+def _holds(model: ModelSpec, row: Any, values: dict[str, Any]) -> bool:
+    """Whether the row already holds each of these stored values (lines and an id are not values)."""
+    for name, value in values.items():
+        spec = model.field(name)
+        if spec is not None and spec.type != "lines" and getattr(row, spec.column) != value:
+            return False
+    return True
