@@ -162,6 +162,8 @@ def test_the_count_sheet_downloaded_filled_and_sent_back_on_the_page(server, tmp
     for chromium in headless_chromium():
         context, page, console = signed_in(chromium, server.url)
         page.goto(f"{server.url}/m/stocktake/{take['id']}")
+        boxes = [page.locator(f"#jxc-count-upload {part}").bounding_box() for part in ("input[type=file]", "button")]
+        assert abs(boxes[0]["y"] + boxes[0]["height"] / 2 - boxes[1]["y"] - boxes[1]["height"] / 2) < 6, boxes
         with page.expect_download() as fetched:
             page.click("#jxc-count-sheet")
         assert fetched.value.suggested_filename == f"盘点表-{take['number']}.xlsx"
