@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -33,6 +34,15 @@ def mailing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[A
             yield running, inbox
     finally:
         controller.stop()
+
+
+@contextmanager
+def person(server: Any, username: str, role: str, email: str) -> Iterator[Any]:
+    """A new user of the role signed in in Chromium: their page; its console checked at the end."""
+    make_user(HttpApi(server.url), username, role, PASSWORD, email=email)
+    for browser in headless_chromium():
+        context, page, console = signed_in(browser, server.url, username, PASSWORD)
+        yield page
 
 
 def arrived(inbox: Inbox, subject: str, timeout: float = 30) -> list[Any]:
@@ -71,11 +81,8 @@ def overdue_customer(admin: HttpApi) -> tuple[str, int]:
 
 def test_finance_sends_a_reminder_from_the_account_page(mailing_server):
     server, inbox = mailing_server
-    admin = HttpApi(server.url)
-    make_user(admin, "u_fin", "finance", PASSWORD, email="fin@shop.example")
-    code, pk = overdue_customer(admin)
-    for browser in headless_chromium():
-        context, page, console = signed_in(browser, server.url, "u_fin", PASSWORD)
+    code, pk = overdue_customer(HttpApi(server.url))
+    with person(server, "u_fin", "finance", "fin@shop.example") as page:
         page.goto(f"{server.url}/accounts/{pk}")
         page.click("#jxc-dunning-now")
         page.wait_for_selector(f"text=已把催款邮件交给邮件队列，发往客户 {code}")
@@ -84,15 +91,11 @@ def test_finance_sends_a_reminder_from_the_account_page(mailing_server):
         page.reload()
         row = page.locator("#jxc-reminders tbody tr").first
         assert "ar@overdue.example" in row.inner_text() and "手动" in row.inner_text()
-        console.check()
-        context.close()
 
 
 def test_a_manager_schedules_a_report_to_themselves_from_the_menu(mailing_server):
     server, inbox = mailing_server
-    admin = HttpApi(server.url)
-    make_user(admin, "u_mgr", "manager", PASSWORD, email="boss@shop.example")
-    make_user(admin, "u_fin2", "finance", PASSWORD, email="fin2@shop.example")
+    make_user(HttpApi(server.url), "u_fin2", "finance", PASSWORD, email="fin2@shop.example")
     theirs = HttpApi(server.url, "u_fin2", PASSWORD)
     body = {
         "name": "fin_payments",
@@ -103,8 +106,7 @@ def test_a_manager_schedules_a_report_to_themselves_from_the_menu(mailing_server
         "recipients": ["u_fin2"],
     }
     assert theirs.post("/api/v1/schedules/", body)[0] == 201
-    for browser in headless_chromium():
-        context, page, console = signed_in(browser, server.url, "u_mgr", PASSWORD)
+    with person(server, "u_mgr", "manager", "boss@shop.example") as page:
         page.click("text=系统")
         page.click("a[href='/admin/schedules/']")
         page.wait_for_selector("#jxc-schedule-form")
@@ -119,5 +121,37 @@ def test_a_manager_schedules_a_report_to_themselves_from_the_menu(mailing_server
         page.click("tr[data-schedule='my_sales'] .jxc-run-now")
         (mail,) = arrived(inbox, "我的销售订单")
         assert str(mail["To"]) == "boss@shop.example"
-        console.check()
-        context.close()
+
+
+def test_finance_changes_a_budget_in_the_grid_and_sees_what_remains(mailing_server):
+    server, _inbox = mailing_server
+    admin = HttpApi(server.url)
+    code, sku = unique("BG"), unique("BS")
+    assert admin.post("/api/v1/category/", {"code": code, "name": f"预算分类 {code}"})[0] == 201
+    assert (
+        admin.post("/api/v1/item/", {"sku": sku, "name": f"预算商品 {sku}", "unit": "PCS", "category": code})[0] == 201
+    )
+    assert admin.post("/api/v1/budget/", {"period": "2093-05", "category": code, "amount": "500"})[0] == 201
+    lines = [{"item": sku, "qty": "3", "price": "40.5"}]
+    body = {"partner": "S001", "warehouse": "WH01", "date": "2093-05-10", "lines": lines}
+    status, doc = admin.post("/api/v1/purchase_order/", body)
+    assert status == 201, doc
+    assert admin.post(f"/api/v1/purchase_order/{doc['id']}/submit", {})[0] == 200
+    with person(server, "u_fin3", "finance", "fin3@shop.example") as page:
+        page.goto(f"{server.url}/grid/budget/")
+        page.wait_for_function("() => window.jxcGrid && window.jxcGrid.idle()")
+        row = page.locator(
+            ".tabulator-row", has=page.locator(".tabulator-cell[tabulator-field=period]:text-is('2093-05')")
+        )
+        assert row.locator(".tabulator-cell[tabulator-field=spent]").inner_text().strip() == "121.50"
+        assert row.locator(".tabulator-cell[tabulator-field=remaining]").inner_text().strip() == "378.50"
+        amount = row.locator(".tabulator-cell[tabulator-field=amount]")
+        with page.expect_response(lambda r: r.url.endswith("/batch")) as answer:
+            amount.dblclick()
+            page.locator(".jxc-grid-input").wait_for()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("600")
+            page.keyboard.press("Enter")
+        assert answer.value.status == 200
+        page.wait_for_function("() => window.jxcGrid && window.jxcGrid.idle()")
+        assert row.locator(".tabulator-cell[tabulator-field=remaining]").inner_text().strip() == "478.50"

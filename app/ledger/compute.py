@@ -315,3 +315,12 @@ def amount_before_tax(values: dict[str, Any]) -> Decimal | None:
     """An amount that includes tax, less that tax: what a profit counts."""
     tax = included_tax(values)
     return None if tax is None else Decimal(values["amount"]) - tax
+
+
+@reads("amount", "spent")
+def budget_remaining(values: dict[str, Any]) -> Decimal | None:
+    """采购预算: what is left of the month's budget after what its purchase orders spend (negative: over)."""
+    amount = values.get("amount")
+    if amount is None:
+        return None
+    return Decimal(amount) - Decimal(values.get("spent") or 0)

@@ -135,36 +135,30 @@ class SchedulesView(BaseView):
     @has_access
     def delete(self, pk: int) -> Any:
         """Delete a schedule (an admin any, anyone else their own)."""
-        try:
-            store.delete(session(), current_access(), pk)
-            session().commit()
-            flash(t("schedules.deleted"), "success")
-        except ServiceError as exc:
-            session().rollback()
-            flash(_message(exc), "danger")
-        return redirect(url_for("SchedulesView.index"))
+        return _acted(lambda: store.delete(session(), current_access(), pk), t("schedules.deleted"))
 
     @expose("/<int:pk>/run", methods=["POST"])
     @has_access
     def run(self, pk: int) -> Any:
         """Run now; the log below shows it."""
-        try:
-            run_now(session(), store.mine(session(), current_access(), pk))
-            flash(t("schedules.run_started"), "success")
-        except ServiceError as exc:
-            session().rollback()
-            flash(_message(exc), "danger")
-        return redirect(url_for("SchedulesView.index"))
+        return _acted(
+            lambda: run_now(session(), store.mine(session(), current_access(), pk)), t("schedules.run_started")
+        )
 
     @expose("/runs/<int:run_id>/retry", methods=["POST"])
     @has_access
     def retry_run(self, run_id: int) -> Any:
         """Send again what a failed run did not deliver."""
-        try:
-            retry(session(), current_access(), run_id)
-            session().commit()
-            flash(t("schedules.run_started"), "success")
-        except ServiceError as exc:
-            session().rollback()
-            flash(_message(exc), "danger")
-        return redirect(url_for("SchedulesView.index"))
+        return _acted(lambda: retry(session(), current_access(), run_id), t("schedules.run_started"))
+
+
+def _acted(work: Any, done: str) -> Any:
+    """A button of the page: do it and commit, saying `done`, or roll back saying why; the page again either way."""
+    try:
+        work()
+        session().commit()
+        flash(done, "success")
+    except ServiceError as exc:
+        session().rollback()
+        flash(_message(exc), "danger")
+    return redirect(url_for("SchedulesView.index"))
