@@ -100,3 +100,16 @@ def test_who_may_not_see_purchase_figures_sees_neither_spent_nor_remaining(app):
         assert not keeper.can_see(model, spent) and not keeper.can_see(model, remaining)
         assert finance.can_see(model, spent) and finance.can_see(model, remaining)
         db.session.remove()
+
+
+def test_an_item_moved_to_another_category_moves_what_its_orders_spend(app, admin_api, api_as):
+    finance = api_as("finance")
+    old, _pk, sku = budgeted_category(admin_api, finance, "1000")
+    new, _other, _sku = budgeted_category(admin_api, finance, "1000")
+    doc = order(admin_api, sku, "2", "60")
+    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("120.00", "0.00")
+    item = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["result"][0]
+    moved = admin_api.put(f"/api/v1/item/{item['id']}", json={"category": new, "version": item["version"]})
+    assert moved.status_code == 200, moved.get_json()
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "120.00")

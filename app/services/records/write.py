@@ -51,7 +51,14 @@ from app.services.records.numbering import next_number
 from app.services.records.owners import note_new_owner, owner_of
 from app.services.records.query import base_select, field_label, get_row
 from app.services.records.resolver import Resolver
-from app.services.records.rules import after_create, check_change, check_creates, check_delete, derive_values
+from app.services.records.rules import (
+    after_create,
+    after_update,
+    check_change,
+    check_creates,
+    check_delete,
+    derive_values,
+)
 from app.services.records.serialize import snapshot, snapshot_columns, snapshot_many, value_to_json
 from app.services.records.settings import field_default
 
@@ -1098,6 +1105,7 @@ class RecordService:
             changed = any(k not in BOOKKEEPING and held.before.get(k) != v for k, v in written.items())
         if changed:
             self._audit(held.model.key, held.row.id, "update", held.before, after)
+            after_update(self, held.model, held.row, held.before, after)
 
     def _audit(
         self,
