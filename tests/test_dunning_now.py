@@ -44,7 +44,7 @@ def test_finance_sends_a_reminder_now_through_the_dunning_path(app, admin_api, a
     (mail,) = smtp.about(f"往来单位 {code}")
     assert str(mail["To"]) == "pay@late.example"
     body = mail.get_body(("plain",)).get_content()
-    assert sold["number"] in body and "2026-11-30" in body  # due date: 25 November + 5 days
+    assert sold["number"] in body and "2026-11-30" in body and "逾期 5 天" in body  # due 25 November + 5 days
     assert any(p.get_filename().endswith(".xlsx") for p in mail.iter_attachments())  # the statement
     assert any(f"催款邮件已发给客户 {code}" in text for text in bell_texts(finance))
     page = login_as("finance").get(f"/accounts/{pk}").get_data(as_text=True)

@@ -186,6 +186,15 @@ def _record_steps(customer: Customer, asker: int | None = None) -> Any:
     return record
 
 
+def step_text(item: OpenItem, today: dt.date) -> str:
+    """How the mail names an invoice's step: 今日到期 on its due date, 逾期 N 天 after it (a run by hand, or a day the
+    daily run missed, finds it at `due` some days later), else the step's name."""
+    late = (today - item.due).days
+    if item.step == "due" and late > 0:
+        return t("dunning.step.late", days=late)
+    return t(f"dunning.step.{item.step}")
+
+
 def dunning_email(customer: Customer, subject: str, statement: bytes, today: dt.date) -> Email:
     """The reminder: each open invoice with its due date, open amount and step; the statement attached."""
     total = sum((i.open for i in customer.items), Decimal(0))
@@ -198,7 +207,7 @@ def dunning_email(customer: Customer, subject: str, statement: bytes, today: dt.
                 date=item.date.isoformat(),
                 due=item.due.isoformat(),
                 amount=f"{item.open:,.2f}",
-                step=t(f"dunning.step.{item.step}"),
+                step=step_text(item, today),
             )
         )
     lines += ["", t("dunning.total", amount=f"{total:,.2f}"), t("dunning.attached"), t("dunning.paid_ignore")]
@@ -215,7 +224,7 @@ def dunning_email(customer: Customer, subject: str, statement: bytes, today: dt.
                 i.date.isoformat(),
                 i.due.isoformat(),
                 f"{i.open:,.2f}",
-                t(f"dunning.step.{i.step}"),
+                step_text(i, today),
             )
         )
         + "</tr>"
@@ -325,16 +334,14 @@ def reminders_of(session: Session, partner_id: int, limit: int = 100) -> list[di
         select(delivery).where(delivery.c.partner_id == partner_id).order_by(delivery.c.id.desc()).limit(limit)
     ).all()
     steps: dict[int, list[str]] = {}
-    by_hand = {
-        run_id
-        for run_id, manual, params in session.execute(
-            select(schedule_run.c.id, schedule_run.c.manual, schedule_run.c.params).where(
-                schedule_run.c.id.in_({r.run_id for r in rows if r.run_id is not None})
-            )
-        )
-        if manual and params
-    }
+    by_hand: set[int] = set()  # the runs of 催款 by hand (a run's own parameters: one customer)
     if rows:
+        runs = select(schedule_run.c.id).where(
+            schedule_run.c.id.in_({r.run_id for r in rows if r.run_id is not None}),
+            schedule_run.c.manual.is_(True),
+            schedule_run.c.params.is_not(None),
+        )
+        by_hand = set(session.execute(runs).scalars())
         for step in session.execute(
             select(dunning_step).where(dunning_step.c.delivery_id.in_([r.id for r in rows])).order_by(dunning_step.c.id)
         ):
