@@ -16,14 +16,8 @@ from test_schedules import wait_run
 def customer_owing(admin_api: Any, sku: str, date: str, **fields: Any) -> tuple[str, int, dict[str, Any]]:
     """A customer (5 days' terms) with one delivery of that date: (code, id, the delivery)."""
     code, pk = new_partner(admin_api, "customer", payment_terms_days=5, **fields)
-    sold = post(
-        admin_api,
-        "sales_delivery",
-        [{"item": sku, "qty": "1", "price": "40"}],
-        partner=code,
-        warehouse="WH01",
-        date=date,
-    )
+    lines = [{"item": sku, "qty": "1", "price": "40"}]
+    sold = post(admin_api, "sales_delivery", lines, partner=code, warehouse="WH01", date=date)
     return code, pk, sold
 
 

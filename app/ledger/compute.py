@@ -320,7 +320,5 @@ def amount_before_tax(values: dict[str, Any]) -> Decimal | None:
 @reads("amount", "spent")
 def budget_remaining(values: dict[str, Any]) -> Decimal | None:
     """采购预算: what is left of the month's budget after what its purchase orders spend (negative: over)."""
-    amount = values.get("amount")
-    if amount is None:
-        return None
-    return Decimal(amount) - Decimal(values.get("spent") or 0)
+    amount, spent = values.get("amount"), values.get("spent")
+    return None if amount is None else Decimal(amount) - Decimal(spent or 0)
