@@ -99,6 +99,12 @@ def test_a_user_sees_changes_and_deletes_only_their_own_schedules(app, api_as, a
         | {"name": mine["name"], "params": {"report": "sales_order"}, "recipients": ["u_manager"], "cron": "0 9 * * 1"},
     )
     assert changed.status_code == 200 and changed.get_json()["result"]["cron"] == "0 9 * * 1"
+    robot = [{"type": "wecom", "url": "https://qyapi.weixin.qq.com/x?key=SECRET"}]  # an admin adds a robot
+    whole = changed.get_json()["result"]
+    body = {k: whole[k] for k in ("name", "title", "kind", "cron", "params", "recipients")}
+    assert admin_api.put(f"/api/v1/schedules/{mine['id']}", json=body | {"robots": robot}).status_code == 200
+    (seen,) = [s for s in manager.get("/api/v1/schedules/").get_json()["result"] if s["id"] == mine["id"]]
+    assert seen["robots"] == [{"type": "wecom"}]  # its key is an admin's to see
     assert manager.delete(f"/api/v1/schedules/{mine['id']}").status_code == 200
     assert mine["id"] not in {s["id"] for s in admin_api.get("/api/v1/schedules/").get_json()["result"]}
     assert admin_api.delete(f"/api/v1/schedules/{theirs['id']}").status_code == 200

@@ -23,6 +23,8 @@ from app.web.context import current_access, session
 def schedule_json(item: store.Schedule) -> dict[str, Any]:
     """A schedule with its next run in the business's time and the recipients it cannot mail (`no_address`)."""
     out = item.as_json()
+    if not current_access().is_admin:  # a robot's URL carries its key: admins only see it
+        out["robots"] = [{"type": robot.get("type")} for robot in item.robots]
     out["next_run"] = f"{business_time(next_period(item.cron, utcnow())):%Y-%m-%d %H:%M}" if item.active else None
     out["no_address"] = store.without_address(session(), item)
     return out
