@@ -21,6 +21,7 @@ from app.meta.schema import sync_schema
 from app.meta.types import no_address
 from app.schedules.store import sync_declared
 from app.services.access.roles_sync import PermissionViews, sync_roles
+from app.services.money.budgets import refresh_usage
 from app.services.records.codes import Collision, code_collisions
 from app.services.records.runtime_fields import bump_version
 from app.services.records.settings import move_settings_stamp
@@ -128,6 +129,8 @@ def init_database(app: Flask, demo: bool = False, history: bool = False) -> Init
         db.session.commit()
         result.admin_password = ensure_admin(app)
         result.schedules_added = sync_declared(db.session, Path(app.config["JXC_METADATA_DIR"]))
+        db.session.commit()
+        refresh_usage(db.session, holder.current)  # budgets' 已用 / 剩余 (new columns, or orders since)
         db.session.commit()
         if demo:
             result.demo_rows = load_demo(current_app)

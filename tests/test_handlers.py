@@ -85,4 +85,4 @@ def test_every_document_has_its_behaviour_and_every_compute_its_function() -> No
     assert meta.handlers.behaviours["sales_delivery"].__name__ == "SalesDelivery"
     computed = {(m.key, f.name) for m in meta.models.values() for f in m.fields if f.compute}
     assert set(meta.handlers.computes) == computed and computed
-    assert set(meta.handlers.rules) == {"item", "item_unit", "department", "complaint", "item_price"}
+    assert set(meta.handlers.rules) == {"item", "item_unit", "department", "complaint", "item_price", "budget"}

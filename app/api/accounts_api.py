@@ -18,6 +18,7 @@ from app.clock import business_today
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
+from app.schedules.dunning import send_now
 from app.services.money.open_items import (
     allocate_oldest_first,
     item_json,
@@ -58,6 +59,7 @@ class AccountsApi(BaseApi):
         "scorecard": "read",
         "open_items": "read",
         "pay_open_items": "read",  # the draft payment is written through RecordService: payment write needed
+        "dunning": "read",  # whoever reads the customer's receivable (their own customers: a salesperson)
     }
     openapi_spec_tag = "accounts"
 
@@ -88,6 +90,32 @@ class AccountsApi(BaseApi):
             200,
             **{k: str(v) if k in (RECEIVABLE, PAYABLE) else v for k, v in account.items()},
         )
+
+    @expose("/<int:pk>/dunning", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def dunning(self, pk: int) -> Any:
+        """催款 now: mail the customer every overdue invoice with their statement, through the mail queue as the
+        催款 schedule does (the same builder and delivery log); answers 202 `{run_id, message}`, 422 with the
+        reason when the customer has no e-mail address or owes nothing overdue.
+        ---
+        post:
+          summary: Send a payment reminder now
+          parameters:
+          - in: path
+            schema: {type: integer}
+            name: pk
+          responses:
+            202:
+              description: '{run_id, message}'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        run_id, message = send_now(session(), current_access(), pk)
+        return self.response(202, run_id=run_id, message=message)
 
     @expose("/overdue", methods=["GET"])
     @protect()

@@ -1,4 +1,6 @@
-"""Schedules API (admins): /api/v1/schedules/ — list, create, change, run now; the delivery log and retry."""
+"""Schedules API: /api/v1/schedules/ — list, create, change, delete, run now; the delivery log and retry. Admins
+see and change every schedule; anyone else schedules reports to themselves and sees only their own
+(`store.save`, `store.mine`)."""
 
 from __future__ import annotations
 
@@ -14,13 +16,15 @@ from app.errors import CellError, ValidationFailed
 from app.i18n import t
 from app.schedules import store
 from app.schedules.cron import next_period, run_now
-from app.schedules.runs import retry, runs_json
+from app.schedules.runs import retry, runs_of
 from app.web.context import current_access, session
 
 
 def schedule_json(item: store.Schedule) -> dict[str, Any]:
     """A schedule with its next run in the business's time and the recipients it cannot mail (`no_address`)."""
     out = item.as_json()
+    if not current_access().is_admin:  # a robot's URL carries its key: admins only see it
+        out["robots"] = [{"type": robot.get("type")} for robot in item.robots]
     out["next_run"] = f"{business_time(next_period(item.cron, utcnow())):%Y-%m-%d %H:%M}" if item.active else None
     out["no_address"] = store.without_address(session(), item)
     return out
@@ -39,19 +43,21 @@ def _body() -> dict[str, Any]:
 
 
 class SchedulesApi(BaseApi):
-    """/api/v1/schedules/: what runs when, to whom (admins only)."""
+    """/api/v1/schedules/: what runs when, to whom (every signed-in user, as the inbox: what each may do with which
+    schedule is the store's to say)."""
 
     resource_name = "schedules"
     version = "v1"
     allow_browser_login = True
     class_permission_name = "Meta"
     method_permission_name = {
-        "list_schedules": "write",
-        "create_schedule": "write",
-        "change_schedule": "write",
-        "run_schedule": "write",
-        "list_runs": "write",
-        "retry_run": "write",
+        "list_schedules": "read",
+        "create_schedule": "read",
+        "change_schedule": "read",
+        "delete_schedule": "read",
+        "run_schedule": "read",
+        "list_runs": "read",
+        "retry_run": "read",
     }
     openapi_spec_tag = "schedules"
 
@@ -60,7 +66,7 @@ class SchedulesApi(BaseApi):
     @safe
     @service_errors
     def list_schedules(self) -> Any:
-        """Every schedule.
+        """The schedules the user sees (an admin every one, anyone else their own).
         ---
         get:
           summary: Schedules
@@ -68,7 +74,8 @@ class SchedulesApi(BaseApi):
             200:
               description: '{result: [schedule]}'
         """
-        return self.response(200, result=[schedule_json(s) for s in store.all_schedules(session())])
+        schedules = store.visible_schedules(session(), current_access())
+        return self.response(200, result=[schedule_json(s) for s in schedules])
 
     @expose("/", methods=["POST"])
     @protect()
@@ -104,6 +111,23 @@ class SchedulesApi(BaseApi):
         session().commit()
         return self.response(200, **saved_json(item))
 
+    @expose("/<int:pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @service_errors
+    def delete_schedule(self, pk: int) -> Any:
+        """Delete a schedule (an admin any, anyone else their own); its runs' log stays.
+        ---
+        delete:
+          summary: Delete a schedule
+          responses:
+            200:
+              description: '{message}'
+        """
+        store.delete(session(), current_access(), pk)
+        session().commit()
+        return self.response(200, message=t("schedules.deleted"))
+
     @expose("/<int:pk>/run", methods=["POST"])
     @protect()
     @safe
@@ -117,7 +141,7 @@ class SchedulesApi(BaseApi):
             202:
               description: '{run_id}'
         """
-        return self.response(202, run_id=run_now(session(), store.get(session(), pk)))
+        return self.response(202, run_id=run_now(session(), store.mine(session(), current_access(), pk)))
 
     @expose("/runs", methods=["GET"])
     @protect()
@@ -132,7 +156,8 @@ class SchedulesApi(BaseApi):
             200:
               description: '{result: [run]}'
         """
-        return self.response(200, result=runs_json(session(), request.args.get("schedule", type=int)))
+        runs = runs_of(session(), current_access(), request.args.get("schedule", type=int))
+        return self.response(200, result=runs)
 
     @expose("/runs/<int:run_id>/retry", methods=["POST"])
     @protect()

@@ -302,6 +302,10 @@ class DocumentBehaviour:
         """Record what posting learned on the lines: moves[(line_id, leg)] is what each leg posted (its
         unit cost and its exact value)."""
 
+    def after_status(self, doc: Any) -> None:
+        """What any change of the document's status (submit, approve, reject, cancel) or its lines closed moves
+        beyond stock, in the same transaction (an order's month budgets: what they show spent)."""
+
 
 CARRIED_FOR = ("qty", "unit_id", "price", "discount_rate")  # the columns a carried amount was worked out from
 

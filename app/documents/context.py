@@ -95,3 +95,6 @@ class PostingContext(Protocol):
 
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
         """Per budgeted category of this order's items: (budget, spent this month including this order)."""
+
+    def refresh_budgets(self, doc: Any) -> None:
+        """Write what the order's month budgets show spent (and remaining) as its orders stand now."""

@@ -38,6 +38,10 @@ class PurchaseOrder(DocumentBehaviour):
     def after_cancel(self, doc: Any, lines: list[Any]) -> None:
         add_done(self._returned, self.done_field, sign=-1)
 
+    def after_status(self, doc: Any) -> None:
+        """The budget list's 已用 / 剩余 of the order's month, from the figure `levels_added` checks against."""
+        self.ctx.refresh_budgets(doc)
+
     def levels_added(self, doc: Any, lines: list[Any]) -> tuple[str, ...]:
         """`over_budget` (approvals.yaml says who approves it) when the order takes a category past its budget;
         warnings from 80%."""

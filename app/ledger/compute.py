@@ -315,3 +315,10 @@ def amount_before_tax(values: dict[str, Any]) -> Decimal | None:
     """An amount that includes tax, less that tax: what a profit counts."""
     tax = included_tax(values)
     return None if tax is None else Decimal(values["amount"]) - tax
+
+
+@reads("amount", "spent")
+def budget_remaining(values: dict[str, Any]) -> Decimal | None:
+    """采购预算: what is left of the month's budget after what its purchase orders spend (negative: over)."""
+    amount, spent = values.get("amount"), values.get("spent")
+    return None if amount is None else Decimal(amount) - Decimal(spent or 0)

@@ -25,7 +25,7 @@ from app.meta.spec import MetaError, ModelSpec
 DOCUMENTS = "app.documents"
 DEFAULT_BEHAVIOUR = "app.documents.base.DocumentBehaviour"
 RULES = "app.rules"
-RULE_FUNCTIONS = ("check_change", "check_delete", "after_create", "check_creates")
+RULE_FUNCTIONS = ("check_change", "check_delete", "after_create", "after_update", "check_creates", "derived_values")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Rules on changing an item: batch and serial tracking switch only while none of it is on hand; the
-base unit changes only while nothing was ever counted in it.
+base unit changes only while nothing was ever counted in it; moved to another category, what its purchase
+orders spend moves between that category's budgets (their 已用 / 剩余).
 
 Stock already on hand carries no batches or serials: switched on, its serials would not match its
 balance (the ledger check, app/ledger/checks.py, reports it) and its batch-less stock could not be
@@ -18,8 +19,15 @@ from sqlalchemy.orm import Session
 from app.errors import CellError
 from app.i18n import label, t
 from app.meta.types import plain_decimal
+from app.services.money.budgets import refresh_usage
 
 TRACKING = ("track_batch", "track_serial")
+
+
+def after_update(service: Any, row: Any, before: dict[str, Any], after: Any) -> None:
+    """An item moved to another category: every budget's spent again (its orders count under the new one)."""
+    if before.get("category") != after.get("category"):
+        refresh_usage(service.session, service.registry)
 
 
 def check_change(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:

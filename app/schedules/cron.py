@@ -11,6 +11,7 @@ with the first period after it was made.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from typing import Any
@@ -64,22 +65,38 @@ def due_period(session: Session, item: Schedule, now: dt.datetime) -> dt.datetim
 
 
 def run_user(session: Session, item: Schedule) -> Any:
-    """Who the run's job belongs to: the schedule's run-as user, else the first admin."""
-    if item.run_as:
-        return session.execute(select(User).where(User.username == item.run_as)).scalar_one()
+    """Who the run's job belongs to: the schedule's run-as user, else its owner (a user's report to themselves),
+    else the first admin."""
+    if item.run_as or item.owner:
+        return session.execute(select(User).where(User.username == (item.run_as or item.owner))).scalar_one()
     admins = select(User).where(User.roles.any(name="admin")).order_by(User.id)
     return session.execute(admins).scalars().first()
 
 
-def claim(session: Session, item: Schedule, period: dt.datetime, *, manual: bool = False) -> int | None:
-    """Claim (schedule, period) and submit its job in one transaction; None when another process has it."""
+def claim(
+    session: Session,
+    item: Schedule,
+    period: dt.datetime,
+    *,
+    manual: bool = False,
+    by: Any = None,
+    params: dict[str, Any] | None = None,
+) -> int | None:
+    """Claim (schedule, period) and submit its job in one transaction; None when another process has it. The job
+    runs as `by` (an Access: who asked, for a run by hand) or the schedule's run user; `params` are the run's own
+    over the schedule's."""
     try:
         run_id = session.execute(
             insert(schedule_run).values(
-                schedule_id=item.id, period=period, manual=manual, status="queued", created_at=utcnow()
+                schedule_id=item.id,
+                period=period,
+                manual=manual,
+                status="queued",
+                created_at=utcnow(),
+                params=json.dumps(params, ensure_ascii=False) if params else None,
             )
         ).inserted_primary_key[0]
-        job_id = submit(RUN_KIND, {"run_id": run_id}, access_for(run_user(session, item)))
+        job_id = submit(RUN_KIND, {"run_id": run_id}, by or access_for(run_user(session, item)))
         session.execute(schedule_run.update().where(schedule_run.c.id == run_id).values(job_id=job_id))
         session.commit()
     except IntegrityError:
@@ -88,11 +105,11 @@ def claim(session: Session, item: Schedule, period: dt.datetime, *, manual: bool
     return int(run_id)
 
 
-def run_now(session: Session, item: Schedule) -> int:
-    """A run asked for by hand (the page's 运行): its own period, the moment it was asked."""
+def run_now(session: Session, item: Schedule, by: Any = None, params: dict[str, Any] | None = None) -> int:
+    """A run asked for by hand (the page's 运行, a 催款 to one customer): its own period, the moment it was asked."""
     moment = utcnow()
     while True:
-        run_id = claim(session, item, moment, manual=True)
+        run_id = claim(session, item, moment, manual=True, by=by, params=params)
         if run_id is not None:
             return run_id
         moment += dt.timedelta(microseconds=1)

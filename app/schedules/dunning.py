@@ -10,12 +10,18 @@ run's log for a phone call (channel `phone`, status `call`), once per step like 
 delivery row with the customer's id: the partner's account page lists them.
 
 The run reads as the run's user (the schedule's run_as, else the first admin): their customers, their view.
+
+催款 by hand (`send_now`: a customer's account page, `POST /api/v1/accounts/<id>/dunning`) is a run of the same
+schedule, by the same builder and mail path, for one customer and as whoever asked (their customers only): every
+invoice past its due date, whether or not its step was reminded, the steps it reaches recorded as reminded; the
+asker's bell says when the mail went out. Refused, in words, when the customer has no address or nothing overdue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -24,18 +30,22 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.clock import business_time, utcnow
+from app.clock import business_time, business_today, utcnow
+from app.errors import CellError, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import t
 from app.jobs import JobContext
 from app.mail import Attachment, Email
 from app.schedules import store
+from app.schedules.cron import run_now
 from app.schedules.deliver import XLSX, Outgoing
 from app.schedules.kinds import builder
+from app.schedules.notify import notify
 from app.schedules.reporting import runner_report
-from app.schedules.tables import delivery, dunning_step
+from app.schedules.tables import delivery, dunning_step, schedule_run
 from app.services.access.rights import Access
 from app.services.money.receivables import INVOICES, RECEIVABLE, open_invoices, require_side
+from app.services.records.query import get_row
 
 STEPS = ("before", "due", "plus7", "plus30")
 INVOICE = INVOICES[RECEIVABLE]
@@ -88,10 +98,15 @@ def reminded(session: Session, record_ids: list[int]) -> set[tuple[int, str]]:
 
 
 def due_customers(
-    session: Session, access: Access, today: dt.date, before_days: int, codes: list[str] | None = None
+    session: Session,
+    access: Access,
+    today: dt.date,
+    before_days: int,
+    codes: list[str] | None = None,
+    overdue_only: bool = False,
 ) -> list[Customer]:
     """Customers the reader may see (those of `codes` only, when given) with invoices at a step not yet
-    reminded, by code."""
+    reminded, by code; `overdue_only` (催款 by hand): every invoice past its due date, reminded or not."""
     registry = access.registry
     require_side(access, RECEIVABLE)
     partner, invoice = registry.cls("partner"), registry.cls(INVOICE)
@@ -112,12 +127,13 @@ def due_customers(
                 select(invoice.number, invoice.id).where(invoice.number.in_([d["number"] for d in docs]))
             ).all()
         )
-        done = reminded(session, list(ids.values()))
+        done = set() if overdue_only else reminded(session, list(ids.values()))
         items = []
         for doc in docs:
-            step = step_of((today - (doc["date"] + terms)).days, before_days)
+            days_past_due = (today - (doc["date"] + terms)).days
+            step = step_of(days_past_due, before_days)
             record_id = ids.get(doc["number"])
-            if step is None or record_id is None or (record_id, step) in done:
+            if step is None or record_id is None or (record_id, step) in done or (overdue_only and days_past_due < 1):
                 continue
             items.append(OpenItem(record_id, doc["number"], doc["date"], doc["date"] + terms, doc["open"], step))
         if items:
@@ -135,10 +151,22 @@ def due_customers(
     return found
 
 
-def _record_steps(customer: Customer) -> Any:
-    """After the reminder went out (or was listed for a call): each item's step counts as reminded."""
+def _record_steps(customer: Customer, asker: int | None = None) -> Any:
+    """After the reminder went out (or was listed for a call): each item's step counts as reminded; the bell of
+    whoever asked for it by hand (`asker`) says it went out."""
 
     def record(delivery_id: int) -> None:
+        if asker is not None:
+            total = sum((i.open for i in customer.items), Decimal(0))
+            text = t(
+                "dunning.sent_note",
+                code=customer.code,
+                name=customer.name,
+                email=customer.email,
+                amount=f"{total:,.2f}",
+            )
+            with db.engine.begin() as conn:
+                notify(conn, asker, "dunning", text, f"/accounts/{customer.id}")  # type: ignore[arg-type]
         for item in customer.items:
             try:
                 with db.engine.begin() as conn:
@@ -158,6 +186,15 @@ def _record_steps(customer: Customer) -> Any:
     return record
 
 
+def step_text(item: OpenItem, today: dt.date) -> str:
+    """How the mail names an invoice's step: 今日到期 on its due date, 逾期 N 天 after it (a run by hand, or a day the
+    daily run missed, finds it at `due` some days later), else the step's name."""
+    late = (today - item.due).days
+    if item.step == "due" and late > 0:
+        return t("dunning.step.late", days=late)
+    return t(f"dunning.step.{item.step}")
+
+
 def dunning_email(customer: Customer, subject: str, statement: bytes, today: dt.date) -> Email:
     """The reminder: each open invoice with its due date, open amount and step; the statement attached."""
     total = sum((i.open for i in customer.items), Decimal(0))
@@ -170,7 +207,7 @@ def dunning_email(customer: Customer, subject: str, statement: bytes, today: dt.
                 date=item.date.isoformat(),
                 due=item.due.isoformat(),
                 amount=f"{item.open:,.2f}",
-                step=t(f"dunning.step.{item.step}"),
+                step=step_text(item, today),
             )
         )
     lines += ["", t("dunning.total", amount=f"{total:,.2f}"), t("dunning.attached"), t("dunning.paid_ignore")]
@@ -187,7 +224,7 @@ def dunning_email(customer: Customer, subject: str, statement: bytes, today: dt.
                 i.date.isoformat(),
                 i.due.isoformat(),
                 f"{i.open:,.2f}",
-                t(f"dunning.step.{i.step}"),
+                step_text(i, today),
             )
         )
         + "</tr>"
@@ -215,9 +252,12 @@ def statement_xlsx(session: Session, access: Access, customer: Customer, today: 
 def dunning_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Outgoing]:
     """One e-mail per customer with invoices at a new step (a phone-call entry when they have no address)."""
     today = business_time(run.period).date()
-    before_days = int(item.params.get("before_days", 3))
-    codes = [str(c) for c in item.params.get("customers") or []]
-    customers = due_customers(ctx.session, ctx.access, today, before_days, codes)
+    params = {**item.params, **json.loads(run.params or "{}")}  # a run by hand: one customer, what is overdue
+    before_days = int(params.get("before_days", 3))
+    codes = [str(c) for c in params.get("customers") or []]
+    overdue_only = bool(params.get("overdue_only"))
+    customers = due_customers(ctx.session, ctx.access, today, before_days, codes, overdue_only)
+    asker = ctx.access.user_id if run.manual and overdue_only else None
     messages = []
     for customer in customers:
         subject = t("dunning.subject", title=item.title, name=customer.name, date=today.isoformat())
@@ -231,7 +271,7 @@ def dunning_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Ou
                     subject,
                     email=mail,
                     partner_id=customer.id,
-                    after_sent=_record_steps(customer),
+                    after_sent=_record_steps(customer, asker),
                 )
             )
         else:
@@ -251,13 +291,57 @@ def dunning_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Ou
     return messages
 
 
+def send_now(session: Session, access: Access, partner_id: int) -> tuple[int, str]:
+    """催款 to one customer now, asked by hand: a run of the 催款 schedule (its builder, the mail queue, the
+    delivery log) for this customer only, as the asker. Returns (run id, what to tell them); refuses, saying so,
+    a customer they may not see (not found), one who owes nothing overdue or has no e-mail address."""
+    registry = access.registry
+    require_side(access, RECEIVABLE)
+    row = get_row(session, access, registry.model("partner"), partner_id)
+    if row.kind not in ("customer", "both"):
+        message = t("dunning.not_customer", code=row.code, name=row.name)
+        raise ValidationFailed([CellError("partner", message)], summary=message)
+    today = business_today()
+    found = due_customers(session, access, today, 0, [row.code], overdue_only=True)
+    if not found:
+        message = t("dunning.nothing_overdue", code=row.code, name=row.name)
+        raise ValidationFailed([CellError("partner", message)], summary=message)
+    (customer,) = found
+    if not customer.email:
+        phone = customer.phone or t("dunning.no_phone")
+        message = t("dunning.no_email", code=row.code, name=row.name, phone=phone)
+        raise ValidationFailed([CellError("email", message)], summary=message)
+    run_id = run_now(
+        session, dunning_schedule(session), by=access, params={"customers": [row.code], "overdue_only": True}
+    )
+    total = sum((i.open for i in customer.items), Decimal(0))
+    queued = t("dunning.queued", code=row.code, name=row.name, email=customer.email, amount=f"{total:,.2f}")
+    return run_id, queued
+
+
+def dunning_schedule(session: Session) -> store.Schedule:
+    """The 催款 schedule a run by hand belongs to: the one named `dunning` (metadata/schedules.yaml), else the first
+    of kind dunning; runs by hand do not need it on."""
+    items = [s for s in store.all_schedules(session) if s.kind == "dunning"]
+    if not items:
+        raise NotFound(t("dunning.no_schedule"))
+    return next((s for s in items if s.name == "dunning"), items[0])
+
+
 def reminders_of(session: Session, partner_id: int, limit: int = 100) -> list[dict[str, Any]]:
     """Every reminder sent (or listed for a call) to one customer, newest first, for the partner's page."""
     rows = session.execute(
         select(delivery).where(delivery.c.partner_id == partner_id).order_by(delivery.c.id.desc()).limit(limit)
     ).all()
     steps: dict[int, list[str]] = {}
+    by_hand: set[int] = set()  # the runs of 催款 by hand (a run's own parameters: one customer)
     if rows:
+        runs = select(schedule_run.c.id).where(
+            schedule_run.c.id.in_({r.run_id for r in rows if r.run_id is not None}),
+            schedule_run.c.manual.is_(True),
+            schedule_run.c.params.is_not(None),
+        )
+        by_hand = set(session.execute(runs).scalars())
         for step in session.execute(
             select(dunning_step).where(dunning_step.c.delivery_id.in_([r.id for r in rows])).order_by(dunning_step.c.id)
         ):
@@ -271,6 +355,7 @@ def reminders_of(session: Session, partner_id: int, limit: int = 100) -> list[di
             "status": t(f"schedules.delivery.{r.status}"),
             "steps": "、".join(dict.fromkeys(steps.get(r.id, []))),
             "error": r.error,
+            "by_hand": r.run_id in by_hand,
         }
         for r in rows
     ]

@@ -105,6 +105,9 @@ def check_params(session: Session, access: Access, params: dict[str, Any]) -> No
     from reports.params import parse_params
 
     name = str(params.get("report") or "")
+    if not may_read(access, name):  # the saver's own report: one they may not read is not theirs to schedule
+        message = t("schedules.report_not_readable", report=report_label(access, params))
+        raise ValidationFailed([CellError("params", message)], summary=message)
     try:
         if name in access.registry.meta.reports:
             raw = {str(k): str(v) for k, v in params.items() if k != "report"}
@@ -113,6 +116,14 @@ def check_params(session: Session, access: Access, params: dict[str, Any]) -> No
             _listing_view(params).ordered(session, access, access.registry.model(name))
     except ServiceError as exc:
         raise ValidationFailed([CellError("params", exc.message)], summary=exc.message) from exc
+
+
+def may_read(access: Access, name: str) -> bool:
+    """Whether the reader may run the report `name` (a report of reports/, or a model's rows)."""
+    report = access.registry.meta.reports.get(name)
+    if report is not None:
+        return access.may_run(report)
+    return name not in access.registry.meta.models or access.can(name, "read")
 
 
 def _listing_view(params: dict[str, Any]) -> View:

@@ -8,10 +8,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.clock import business_time
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Conflict, NotFound
 from app.i18n import t
 from app.jobs import submit
-from app.schedules.store import all_schedules
+from app.schedules.store import all_schedules, mine
 from app.schedules.tables import delivery, schedule, schedule_run
 
 
@@ -19,8 +19,10 @@ def _when(moment: Any) -> str | None:
     return f"{business_time(moment):%Y-%m-%d %H:%M}" if moment is not None else None
 
 
-def runs_json(session: Session, schedule_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Runs (with their schedule's name and every delivery), newest first."""
+def runs_json(
+    session: Session, schedule_id: int | None = None, limit: int = 100, owner: str | None = None
+) -> list[dict[str, Any]]:
+    """Runs (with their schedule's name and every delivery), newest first; with `owner`, of their schedules only."""
     stmt = (
         select(schedule_run, schedule.c.name, schedule.c.title)
         .join(schedule, schedule.c.id == schedule_run.c.schedule_id)
@@ -29,6 +31,8 @@ def runs_json(session: Session, schedule_id: int | None = None, limit: int = 100
     )
     if schedule_id is not None:
         stmt = stmt.where(schedule_run.c.schedule_id == schedule_id)
+    if owner is not None:
+        stmt = stmt.where(schedule.c.owner == owner)
     runs = session.execute(stmt).all()
     by_run: dict[int, list[dict[str, Any]]] = {}
     if runs:
@@ -76,13 +80,18 @@ def _robot_name(url: str) -> str:
     return url.split("?")[0]
 
 
+def runs_of(session: Session, access: Any, schedule_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The runs a user sees: every one for an admin, else those of their own schedules."""
+    return runs_json(session, schedule_id, limit, owner=None if access.is_admin else access.username)
+
+
 def retry(session: Session, access: Any, run_id: int) -> int:
-    """Send again what a failed run did not deliver (a new job for the same run); the caller commits."""
-    if not access.is_admin:
-        raise Forbidden(t("forbidden"))
+    """Send again what a failed run did not deliver (a new job for the same run, as the schedule's run user);
+    an admin any run, anyone else a run of their own schedule. The caller commits."""
     run = session.execute(select(schedule_run).where(schedule_run.c.id == run_id)).first()
     if run is None:
         raise NotFound(t("not_found"))
+    mine(session, access, run.schedule_id)
     if run.status not in ("failed",):
         raise Conflict(t("schedules.retry_only_failed"))
     job_id = submit("schedule_run", {"run_id": run_id}, access)
@@ -90,4 +99,4 @@ def retry(session: Session, access: Any, run_id: int) -> int:
     return job_id
 
 
-__all__ = ["all_schedules", "retry", "runs_json"]
+__all__ = ["all_schedules", "retry", "runs_json", "runs_of"]

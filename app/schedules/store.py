@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.errors import CellError, Forbidden, NotFound, ValidationFailed
+from app.errors import CellError, NotFound, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
 from app.mail.robots import ROBOT_TYPES
@@ -49,6 +49,7 @@ class Schedule:
     source: str = "admin"
     created_at: Any = None
     updated_at: Any = None
+    owner: str | None = None  # the non-admin who scheduled a report to themselves (None: an admin's, the YAML's)
 
     def as_json(self) -> dict[str, Any]:
         """What the page and the API show (robot URLs carry their key: admins only see this)."""
@@ -76,6 +77,7 @@ def from_row(row: Any) -> Schedule:
         source=row.source,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        owner=row.owner,
     )
 
 
@@ -90,7 +92,7 @@ def _list(raw: Any) -> list[Any]:
 def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> Schedule:
     """A schedule from JSON / YAML / form values, every problem reported at once (ValidationFailed)."""
     errors: list[CellError] = []
-    known = set(Schedule.__dataclass_fields__) - {"id", "source", "created_at", "updated_at"}
+    known = set(Schedule.__dataclass_fields__) - {"id", "source", "created_at", "updated_at", "owner"}
     for key in sorted(set(data) - known):
         errors.append(CellError(key, t("schedules.unknown_key", key=key)))
     name = str(data.get("name") or "").strip()
@@ -204,10 +206,15 @@ def _values(item: Schedule) -> dict[str, Any]:
 
 
 def save(session: Session, access: Any, data: dict[str, Any], pk: int | None = None) -> Schedule:
-    """Create (pk None) or change a schedule (admin only); the caller commits."""
-    if not access.is_admin:
-        raise Forbidden(t("forbidden"))
+    """Create (pk None) or change a schedule; the caller commits. An admin any schedule; anyone else a report
+    to themselves only (`own_problems`), and only their own schedule: it runs as them, their scope and masks."""
+    if pk is not None:
+        mine(session, access, pk)
     item = parse(session, data)
+    if not access.is_admin:
+        problems = own_problems(access, item)
+        if problems:
+            raise ValidationFailed(problems, summary=problems[0].message)
     if item.kind == "report":
         check_params(session, access, item.params)
     clash = session.execute(select(schedule.c.id).where(schedule.c.name == item.name)).scalar()
@@ -215,13 +222,28 @@ def save(session: Session, access: Any, data: dict[str, Any], pk: int | None = N
         raise ValidationFailed([CellError("name", t("schedules.name_taken", name=item.name))])
     if pk is None:
         now = utcnow()
+        owner = None if access.is_admin else access.username
         pk = session.execute(
-            insert(schedule).values(**_values(item), source="admin", created_at=now)
+            insert(schedule).values(**_values(item), source="admin", created_at=now, owner=owner)
         ).inserted_primary_key[0]
     else:
-        get(session, pk)
         session.execute(update(schedule).where(schedule.c.id == pk).values(**_values(item)))
     return get(session, pk)
+
+
+def own_problems(access: Any, item: Schedule) -> list[CellError]:
+    """What a user who is not an admin may not schedule: anything but a report (催款 mails customers, a backup
+    is an admin's), to anyone but themselves (no other user, outside address, robot or other user to run as)."""
+    problems = []
+    if item.kind != "report":
+        problems.append(CellError("kind", t("schedules.own_reports_only")))
+    if item.recipients != [access.username]:
+        problems.append(CellError("recipients", t("schedules.own_recipient_only", user=access.username)))
+    if item.addresses or item.external or item.run_as:
+        problems.append(CellError("addresses", t("schedules.own_no_outside")))
+    if item.robots:
+        problems.append(CellError("robots", t("schedules.own_no_outside")))
+    return problems
 
 
 def get(session: Session, pk: int) -> Schedule:
@@ -231,10 +253,34 @@ def get(session: Session, pk: int) -> Schedule:
     return from_row(row)
 
 
+def mine(session: Session, access: Any, pk: int) -> Schedule:
+    """A schedule the user may see, change, run and delete: any, for an admin; else one they own (another's is
+    not found: its existence is nobody else's business)."""
+    item = get(session, pk)
+    if not access.is_admin and item.owner != access.username:
+        raise NotFound(t("not_found"))
+    return item
+
+
+def delete(session: Session, access: Any, pk: int) -> None:
+    """Delete a schedule the user may (`mine`); its runs and their deliveries stay in the tables (a 催款 sent is
+    still on the customer's account page). The caller commits."""
+    mine(session, access, pk)
+    session.execute(schedule.delete().where(schedule.c.id == pk))
+
+
 def all_schedules(session: Session, active_only: bool = False) -> list[Schedule]:
     stmt = select(schedule).order_by(schedule.c.name)
     if active_only:
         stmt = stmt.where(schedule.c.active.is_(True))
+    return [from_row(row) for row in session.execute(stmt)]
+
+
+def visible_schedules(session: Session, access: Any) -> list[Schedule]:
+    """The schedules a user sees: every one for an admin, else their own."""
+    if access.is_admin:
+        return all_schedules(session)
+    stmt = select(schedule).where(schedule.c.owner == access.username).order_by(schedule.c.name)
     return [from_row(row) for row in session.execute(stmt)]
 
 

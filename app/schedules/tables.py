@@ -7,7 +7,8 @@ from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table,
 from app.meta.tables import core_metadata
 
 # What runs when, to whom. `source` is "yaml" for schedules declared in metadata/schedules.yaml (synced at
-# start-up by name) or "admin" for those made on /admin/schedules/.
+# start-up by name) or "admin" for those made on /admin/schedules/. `owner`: the user name of a non-admin who
+# scheduled a report to themselves (they see, change and delete only theirs); NULL for an admin's or the YAML's.
 schedule = Table(
     "jxc_schedule",
     core_metadata,
@@ -27,6 +28,8 @@ schedule = Table(
     Column("source", String(16), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("owner", String(128)),
+    Index("ix_jxc_schedule_owner", "owner"),
 )
 
 # One row per (schedule, period): inserting it is the claim, so two cron processes never run a period
@@ -43,6 +46,7 @@ schedule_run = Table(
     Column("message", Text),
     Column("created_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
+    Column("params", Text),  # JSON: this run's parameters over its schedule's (a 催款 by hand: one customer)
     UniqueConstraint("schedule_id", "period", name="uq_jxc_schedule_run_period"),
 )
 

@@ -195,7 +195,7 @@ class AccountsView(BaseView):
 
     route_base = "/accounts"
     class_permission_name = "Partner"
-    method_permission_name = {"partner": "read", "overdue": "read"}
+    method_permission_name = {"partner": "read", "overdue": "read", "dunning": "read"}
 
     @expose("/overdue")
     @has_access
@@ -240,6 +240,24 @@ class AccountsView(BaseView):
             scorecard=scorecard,
             reminders=reminders,
         )
+
+    @expose("/<int:pk>/dunning", methods=["POST"])
+    @has_access
+    def dunning(self, pk: int) -> Any:
+        """立即催款: mail the customer what is overdue now (the 催款 schedule's path); the answer as a message."""
+        from app.schedules.dunning import send_now
+
+        try:
+            _run_id, message = send_now(session(), current_access(), pk)
+            flash(message, "success")
+        except NotFound:
+            abort(404)
+        except Forbidden:
+            abort(403)
+        except ServiceError as exc:
+            session().rollback()
+            flash(exc.summary if isinstance(exc, ValidationFailed) and exc.summary else exc.message, "danger")
+        return redirect(url_for("AccountsView.partner", pk=pk))
 
 
 class CashView(BaseView):

@@ -1,5 +1,6 @@
-"""/admin/schedules/: schedules (create, change, run now) and the delivery log (runs, recipients, status,
-errors, retry). Plain forms; each action goes through the same services as /api/v1/schedules/."""
+"""/admin/schedules/: schedules (create, change, delete, run now) and the delivery log (runs, recipients, status,
+errors, retry). Plain forms; each action goes through the same services as /api/v1/schedules/. An admin sees and
+changes every schedule; anyone else their own reports to themselves (the form offers nothing else)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from app.api.schedules_api import schedule_json
 from app.errors import ServiceError, ValidationFailed
@@ -18,12 +19,23 @@ from app.i18n import t, texts_under
 from app.meta.types import is_no_address
 from app.schedules import store
 from app.schedules.cron import run_now
-from app.schedules.runs import retry, runs_json
+from app.schedules.runs import retry, runs_of
 from app.web.context import current_access, session
 
 
-def _form_values() -> dict[str, Any]:
+def _form_values(access: Any) -> dict[str, Any]:
     form = request.form
+    if not access.is_admin:  # a report to themselves: the form has no other choice to offer
+        return {
+            "name": form.get("name", "").strip(),
+            "title": form.get("title", "").strip(),
+            "kind": "report",
+            "cron": form.get("cron", ""),
+            "params": form.get("params", ""),
+            "recipients": [access.username],
+            "skip_empty": "skip_empty" in form,
+            "active": "active" in form,
+        }
     return {
         "name": form.get("name", "").strip(),
         "title": form.get("title", "").strip(),
@@ -62,11 +74,11 @@ def _message(exc: ServiceError) -> str:
 
 
 class SchedulesView(BaseView):
-    """The schedules page and its delivery log (admins)."""
+    """The schedules page and its delivery log (every signed-in user: their own; admins: all)."""
 
     route_base = "/admin/schedules"
     class_permission_name = "Meta"
-    method_permission_name = {"index": "write", "save": "write", "run": "write", "retry_run": "write"}
+    method_permission_name = {"index": "read", "save": "read", "delete": "read", "run": "read", "retry_run": "read"}
 
     @expose("/")
     @has_access
@@ -77,12 +89,15 @@ class SchedulesView(BaseView):
 
     def _page(self, pick_current: Any) -> Any:
         """The page, its form filled with `pick_current(schedules)` (a schedule, a refused form's values or None)."""
-        items = [schedule_json(s) for s in store.all_schedules(session())]
+        access = current_access()
+        items = [schedule_json(s) for s in store.visible_schedules(session(), access)]
         current = pick_current(items)
         users = [  # (user name, 无邮箱): the recipients' list says who cannot be mailed before any run
             (username, is_no_address(email))
             for username, email in session().execute(
-                select(User.username, User.email).where(User.active.is_(True)).order_by(User.username)
+                select(User.username, User.email)
+                .where(User.active.is_(True), true() if access.is_admin else User.username == access.username)
+                .order_by(User.username)
             )
         ]
         return self.render_template(
@@ -91,8 +106,9 @@ class SchedulesView(BaseView):
             current=current,
             texts=_form_texts(current or {}),
             users=users,
-            kinds=store.KINDS,
-            runs=runs_json(session(), limit=50),
+            kinds=store.KINDS if access.is_admin else ("report",),
+            is_admin=access.is_admin,
+            runs=runs_of(session(), access, limit=50),
             words={part: texts_under(f"schedules.{part}.") for part in ("kind", "robot", "channel")},
         )
 
@@ -101,7 +117,7 @@ class SchedulesView(BaseView):
     def save(self) -> Any:
         """Create, or change the schedule named by the form's `id`."""
         pk = request.form.get("id", type=int)
-        values = _form_values()
+        values = _form_values(current_access())
         try:
             item = store.save(session(), current_access(), values, pk)
             session().commit()
@@ -115,27 +131,34 @@ class SchedulesView(BaseView):
             return self._page(lambda _items: {**values, "id": pk} if pk else values)
         return redirect(url_for("SchedulesView.index"))
 
+    @expose("/<int:pk>/delete", methods=["POST"])
+    @has_access
+    def delete(self, pk: int) -> Any:
+        """Delete a schedule (an admin any, anyone else their own)."""
+        return _acted(lambda: store.delete(session(), current_access(), pk), t("schedules.deleted"))
+
     @expose("/<int:pk>/run", methods=["POST"])
     @has_access
     def run(self, pk: int) -> Any:
         """Run now; the log below shows it."""
-        try:
-            run_now(session(), store.get(session(), pk))
-            flash(t("schedules.run_started"), "success")
-        except ServiceError as exc:
-            session().rollback()
-            flash(_message(exc), "danger")
-        return redirect(url_for("SchedulesView.index"))
+        return _acted(
+            lambda: run_now(session(), store.mine(session(), current_access(), pk)), t("schedules.run_started")
+        )
 
     @expose("/runs/<int:run_id>/retry", methods=["POST"])
     @has_access
     def retry_run(self, run_id: int) -> Any:
         """Send again what a failed run did not deliver."""
-        try:
-            retry(session(), current_access(), run_id)
-            session().commit()
-            flash(t("schedules.run_started"), "success")
-        except ServiceError as exc:
-            session().rollback()
-            flash(_message(exc), "danger")
-        return redirect(url_for("SchedulesView.index"))
+        return _acted(lambda: retry(session(), current_access(), run_id), t("schedules.run_started"))
+
+
+def _acted(work: Any, done: str) -> Any:
+    """A button of the page: do it and commit, saying `done`, or roll back saying why; the page again either way."""
+    try:
+        work()
+        session().commit()
+        flash(done, "success")
+    except ServiceError as exc:
+        session().rollback()
+        flash(_message(exc), "danger")
+    return redirect(url_for("SchedulesView.index"))

@@ -1,4 +1,10 @@
-"""Purchase budgets per month and item category (the `budget` model)."""
+"""Purchase budgets per month and item category (the `budget` model).
+
+What a month's purchase orders spend of a category (`spent_by_category`) is the one figure both the over-budget
+check of an order (`budget_usage`) and the budget list (its `spent` and `remaining`) read: the list's figures are
+written from it when a budget is saved (`budget_spent`, the budget's rules) and whenever a purchase order of the
+month enters or leaves 已审核 / 待审批 or has lines closed (`refresh_usage`, the order's behaviour), so the list
+and the check agree to the cent."""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.ledger.compute import CENT
@@ -95,3 +101,37 @@ def spent_by_category(
             )  # money, to the cent
         spent[category_id] += amount
     return dict(spent)
+
+
+def budget_spent(session: Session, registry: Registry, period: str, category_id: int) -> Decimal:
+    """What the month's purchase orders spend of the category (`period` 2026-11): a budget's `spent`."""
+    day = dt.date(int(period[:4]), int(period[5:7]), 1)
+    return spent_by_category(session, registry, day, [category_id]).get(category_id, ZERO)
+
+
+def refresh_usage(session: Session, registry: Registry, day: dt.date | None = None) -> int:
+    """Write `spent` and `remaining` of every budget of the day's month (every month when None) from what the
+    month's orders spend now, in the caller's transaction (the budgets locked); returns how many changed."""
+    budget = registry.cls("budget")
+    remaining = registry.compute("budget", "remaining")
+    stmt = select(budget.id, budget.period, budget.category_id, budget.amount, budget.spent).order_by(budget.id)
+    if day is not None:
+        stmt = stmt.where(budget.period == day.strftime("%Y-%m"))
+    # locked before the orders are read: two postings of one month write one after the other, the second reading
+    # what the first committed (read first, it would write a spent without the first's order)
+    stmt = stmt.with_for_update()
+    by_period: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(stmt):
+        by_period[row.period].append(row)
+    changed = 0
+    for period, rows in by_period.items():
+        first = dt.date(int(period[:4]), int(period[5:7]), 1)
+        spent = spent_by_category(session, registry, first, [r.category_id for r in rows])
+        for row in rows:
+            now = spent.get(row.category_id, ZERO)
+            if row.spent is not None and Decimal(row.spent) == now:
+                continue
+            left = remaining({"amount": row.amount, "spent": now})
+            session.execute(update(budget).where(budget.id == row.id).values(spent=now, remaining=left))
+            changed += 1
+    return changed

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import utcnow
-from app.documents.base import line_effect, open_qty
+from app.documents.base import DocumentBehaviour, line_effect, open_qty
 from app.documents.flow import closing_done_field, live_follow_ons
 from app.documents.stocktake import stock_on_hand
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
@@ -33,7 +33,7 @@ from app.ledger.serials import parse as parse_serials
 from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.services.access.rights import Access
-from app.services.money.budgets import budget_usage
+from app.services.money.budgets import budget_usage, refresh_usage
 from app.services.money.cash import balances_now
 from app.services.money.invoices import refuse_cancel_when_invoiced
 from app.services.money.open_items import requested
@@ -230,6 +230,7 @@ class PostingService:
         if levels:
             self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
             self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
+            self._status_moved(model, doc)
             self._done()
             self.message = t("outcome_pending", levels=len(levels), role=self._role_label(levels[0].role))
             return doc
@@ -289,6 +290,7 @@ class PostingService:
         self._transition(model, doc, Status.PENDING, Status.DRAFT, version)
         doc.approval_step = 0
         self._audit(model, doc, "reject", Status.PENDING, Status.DRAFT)
+        self._status_moved(model, doc)
         self._done()
         self.message = t("rejected_ok")
         return doc
@@ -319,6 +321,7 @@ class PostingService:
         number of moves) is written by the last chunk's statement of moves and balances, the serials stored after it
         posts."""
         behaviour = self.registry.behaviour(model.key, self)
+        moves_more = type(behaviour).after_status is not DocumentBehaviour.after_status
         stock = self._stock_writer()
         behaviour.prepare_post(doc)
         self._check_required(model, doc)
@@ -363,8 +366,11 @@ class PostingService:
                         apply_computed(self.registry, model, doc, lines, whole)
                 # the moves and balances, and what posting set on the lines (their cost), set-based: the lines in
                 # the statement of the moves and balances (one round trip under the locks)
-                if whole:  # its last statement: with the commit, where this posting commits
-                    write_changed(self.session, lines, lambda rows: stock.write(rows, last=self.commit))
+                if whole:  # its last statement: with the commit, where this posting commits (unless its behaviour
+                    # reads what was posted after it: an order's budgets read its lines)
+                    write_changed(
+                        self.session, lines, lambda rows: stock.write(rows, last=self.commit and not moves_more)
+                    )
                 else:  # a chunk's lines in the statement of its moves and balances too
                     write_read_rows(self.session, self.registry.cls(model.lines_model).__table__, lines, stock.write)
                 if last and not errors:
@@ -376,6 +382,7 @@ class PostingService:
         if not whole:
             apply_own_computed(self.session, self.registry, model, doc)  # its totals, from every line
         self.session.flush()
+        behaviour.after_status(doc)
         self._done(doc)
         self.message = behaviour.posted_text(doc) or _posted_text(directions)
         return doc
@@ -444,6 +451,10 @@ class PostingService:
         inputs = own_inputs(self.registry, self.registry.model(model.lines_model or ""))
         return any(inputs is None or not inputs.isdisjoint(inspect(line).committed_state) for line in lines)
 
+    def _status_moved(self, model: ModelSpec, doc: Any) -> None:
+        """What the document's behaviour moves beyond stock when its status changes (`after_status`)."""
+        self.registry.behaviour(model.key, self).after_status(doc)
+
     def _let_go(self) -> None:
         """A posted chunk of lines is let go of: written, they were never the session's (ReadRows), nor is what was
         read for them kept."""
@@ -502,6 +513,7 @@ class PostingService:
         self._audit(
             model, doc, "cancel", Status.SUBMITTED, Status.CANCELLED, **_moves_noted("reversed", reversed_moves)
         )
+        behaviour.after_status(doc)
         self._done()
         self.message = (
             _cancelled_text(reversed_moves, effects) or behaviour.cancelled_text(doc) or t("outcome_cancelled")
@@ -552,6 +564,7 @@ class PostingService:
             {"close_status": None},
             {"close_status": doc.close_status, "closed": {str(k): str(v) for k, v in closed.items()}},
         )
+        self._status_moved(model, doc)
         self._done()
         self.message = t("closed_ok", count=len(closed))
         return doc
@@ -759,6 +772,12 @@ class PostingService:
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
         """Per budgeted category of this order's items: (budget, spent this month including this order)."""
         return budget_usage(self.session, self.registry, doc, lines)
+
+    def refresh_budgets(self, doc: Any) -> None:
+        """Write what the order's month budgets show spent (and remaining) as its orders stand now."""
+        if doc.date is not None:
+            self.session.flush()
+            refresh_usage(self.session, self.registry, doc.date)
 
 
 def commit_keeping(session: Session | scoped_session[Session], kept: list[Any]) -> None:

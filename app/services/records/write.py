@@ -51,7 +51,14 @@ from app.services.records.numbering import next_number
 from app.services.records.owners import note_new_owner, owner_of
 from app.services.records.query import base_select, field_label, get_row
 from app.services.records.resolver import Resolver
-from app.services.records.rules import after_create, check_change, check_creates, check_delete
+from app.services.records.rules import (
+    after_create,
+    after_update,
+    check_change,
+    check_creates,
+    check_delete,
+    derive_values,
+)
 from app.services.records.serialize import snapshot, snapshot_columns, snapshot_many, value_to_json
 from app.services.records.settings import field_default
 
@@ -126,6 +133,7 @@ class RecordService:
         errors += self._check_unique(model, values, None, row_ref)
         errors += check_change(self.session, self.registry, model, None, values, row_ref)
         self._raise(errors)
+        derive_values(self.session, self.registry, model, None, values)
         cls = self.registry.cls(model.key)
         row = cls()
         if model.kind == "document":
@@ -151,14 +159,16 @@ class RecordService:
 
     def creates_in_bulk(self, model: ModelSpec) -> bool:
         """Whether `create_many` writes new rows of `model` set-based: master data without lines or a
-        composite unique key, whose rules (if any) check new rows set-based (`check_creates`) and change
-        no other row (`after_create`). Other models are created row by row with `create`."""
+        composite unique key, whose rules (if any) check new rows set-based (`check_creates`), change
+        no other row (`after_create`) and take nothing from other tables (`derived_values`). Other models are
+        created row by row with `create`."""
         return (
             model.kind not in ("document", "ledger")
             and not model.is_line
             and not model.lines_model
             and not model.unique_together
             and self.registry.rule(model.key, "after_create") is None
+            and self.registry.rule(model.key, "derived_values") is None
             and (
                 self.registry.rule(model.key, "check_change") is None
                 or self.registry.rule(model.key, "check_creates") is not None
@@ -353,6 +363,7 @@ class RecordService:
             errors += self._check_unique(model, values, row.id, row_ref)
             errors += check_change(self.session, self.registry, model, row, values, row_ref)
             self._raise(errors)
+            derive_values(self.session, self.registry, model, row, values)
             if self._unchanged(model, row, values, lines):
                 return row  # a save that changes nothing writes nothing: no new version, 修改人 or history line
             values.update(updated_at=utcnow(), updated_by=self.access.user_id)
@@ -1111,6 +1122,7 @@ class RecordService:
             changed = any(k not in BOOKKEEPING and held.before.get(k) != v for k, v in written.items())
         if changed:
             self._audit(held.model.key, held.row.id, "update", held.before, after)
+            after_update(self, held.model, held.row, held.before, after)
 
     def _audit(
         self,

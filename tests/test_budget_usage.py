@@ -1,0 +1,115 @@
+"""采购预算 kept by finance, its list showing what is spent and what remains, on SQLite and PostgreSQL: finance
+(and a manager) create and change budgets; the list's 已用 and 剩余 (REST API and grid) are the figure the
+over-budget check reads, to the cent, as orders are submitted, wait for approval, are rejected, closed in part
+and cancelled; whoever may not see purchase figures sees neither (derived from what the fields are)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger_helpers import document, new_item
+
+
+def budgeted_category(admin_api: Any, api: Any, amount: str) -> tuple[str, int, str]:
+    """A new category with a budget for March 2091 made by `api`: (category code, budget id, an item's sku)."""
+    code = f"B{new_item(admin_api)[1:8]}"
+    assert admin_api.post("/api/v1/category/", json={"code": code, "name": f"预算{code}"}).status_code == 201
+    made = api.post("/api/v1/budget/", json={"period": "2091-03", "category": code, "amount": amount})
+    assert made.status_code == 201, made.get_json()
+    return code, made.get_json()["id"], new_item(admin_api, category=code)
+
+
+def listed(api: Any, code: str) -> dict[str, Any]:
+    """The budget's row as the REST list gives it, checked against the grid's row."""
+    answer = api.get("/api/v1/budget/", query_string={"q": f"(filters:!((col:category,opr:eq,value:{code})))"})
+    assert answer.status_code == 200, answer.get_json()
+    (row,) = [r for r in answer.get_json()["result"] if r["category"]["key"] == code]
+    newest = {"size": 50, "sort[0][field]": "id", "sort[0][dir]": "desc"}
+    grid = api.get("/api/v1/grid/budget/rows", query_string=newest).get_json()["data"]
+    (same,) = [r for r in grid if r["id"] == row["id"]]
+    assert (same["spent"], same["remaining"]) == (row["spent"], row["remaining"])
+    return row
+
+
+def order(admin_api: Any, sku: str, qty: str, price: str) -> dict[str, Any]:
+    lines = [{"item": sku, "qty": qty, "price": price}]
+    return document(admin_api, "purchase_order", lines, warehouse="WH01", date="2091-03-10")
+
+
+def test_finance_keeps_budgets_and_the_list_shows_what_the_check_counts(app, admin_api, api_as):
+    finance, buyer, manager = api_as("finance"), api_as("purchaser"), api_as("manager")
+    code, pk, sku = budgeted_category(admin_api, finance, "1000")
+    assert (listed(finance, code)["spent"], listed(finance, code)["remaining"]) == ("0.00", "1000.00")
+    first = order(admin_api, sku, "3", "100.005")  # 300.02 (a cent rounded)
+    submitted = buyer.post(f"/api/v1/purchase_order/{first['id']}/submit").get_json()
+    assert submitted["result"]["status"] == "submitted"
+    assert (listed(finance, code)["spent"], listed(finance, code)["remaining"]) == ("300.02", "699.98")
+
+    over = order(admin_api, sku, "7", "100.01")  # 700.07: 1000.09 with the first, over the budget
+    pending = buyer.post(f"/api/v1/purchase_order/{over['id']}/submit").get_json()
+    assert pending["result"]["status"] == "pending" and "1000.09 / 1000.00" in pending["warnings"][0]
+    row = listed(finance, code)  # what waits for approval counts, as the check counts it
+    assert (row["spent"], row["remaining"]) == ("1000.09", "-0.09")
+
+    changed = finance.put(f"/api/v1/budget/{pk}", json={"amount": "1200", "version": row["version"]})
+    assert changed.status_code == 200, changed.get_json()
+    assert (listed(finance, code)["spent"], listed(finance, code)["remaining"]) == ("1000.09", "199.91")
+    assert manager.post(f"/api/v1/purchase_order/{over['id']}/reject").status_code == 200
+    assert (listed(manager, code)["spent"], listed(manager, code)["remaining"]) == ("300.02", "899.98")
+
+    lines = admin_api.get(f"/api/v1/purchase_order/{first['id']}").get_json()["result"]["lines"]
+    closed = buyer.post(f"/api/v1/purchase_order/{first['id']}/close", json={"lines": [lines[0]["id"]]})
+    assert closed.status_code == 200, closed.get_json()
+    assert listed(finance, code)["spent"] == "0.00"  # nothing received: all of it closed
+
+    again = order(admin_api, sku, "2", "50")
+    assert buyer.post(f"/api/v1/purchase_order/{again['id']}/submit").status_code == 200
+    assert listed(finance, code)["spent"] == "100.00"
+    assert admin_api.post(f"/api/v1/purchase_order/{again['id']}/cancel").status_code == 200
+    assert listed(finance, code)["spent"] == "0.00"
+    assert finance.delete(f"/api/v1/budget/{pk}").status_code == 200
+
+
+def test_a_budget_made_after_its_orders_shows_them_and_a_manager_keeps_budgets_too(app, admin_api, api_as):
+    code = f"B{new_item(admin_api)[1:8]}"
+    assert admin_api.post("/api/v1/category/", json={"code": code, "name": f"预算{code}"}).status_code == 201
+    sku = new_item(admin_api, category=code)
+    doc = order(admin_api, sku, "4", "25")
+    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    made = api_as("manager").post("/api/v1/budget/", json={"period": "2091-03", "category": code, "amount": "90"})
+    assert made.status_code == 201, made.get_json()
+    assert (made.get_json()["result"]["spent"], made.get_json()["result"]["remaining"]) == ("100.00", "-10.00")
+    assert (
+        api_as("purchaser")
+        .post("/api/v1/budget/", json={"period": "2091-04", "category": code, "amount": "1"})
+        .status_code
+        == 403
+    )
+
+
+def test_who_may_not_see_purchase_figures_sees_neither_spent_nor_remaining(app):
+    from app.extensions import db, registry
+    from app.services.users.access import access_for
+
+    with app.app_context():
+        model = registry().model("budget")
+        spent, remaining = model.field("spent"), model.field("remaining")
+        assert spent.figures == {"purchase"} and "purchase" in remaining.figures  # computed from a purchase figure
+        keeper = access_for(app.appbuilder.sm.find_user(username="u_warehouse"))
+        finance = access_for(app.appbuilder.sm.find_user(username="u_finance"))
+        assert not keeper.can_see(model, spent) and not keeper.can_see(model, remaining)
+        assert finance.can_see(model, spent) and finance.can_see(model, remaining)
+        db.session.remove()
+
+
+def test_an_item_moved_to_another_category_moves_what_its_orders_spend(app, admin_api, api_as):
+    finance = api_as("finance")
+    old, _pk, sku = budgeted_category(admin_api, finance, "1000")
+    new, _other, _sku = budgeted_category(admin_api, finance, "1000")
+    doc = order(admin_api, sku, "2", "60")
+    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("120.00", "0.00")
+    item = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{sku})))").get_json()["result"][0]
+    moved = admin_api.put(f"/api/v1/item/{item['id']}", json={"category": new, "version": item["version"]})
+    assert moved.status_code == 200, moved.get_json()
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "120.00")
