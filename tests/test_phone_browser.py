@@ -377,6 +377,8 @@ def test_a_keeper_starts_a_stocktake_on_the_phone(server: Any, chromium: Any) ->
     page.wait_for_url(re.compile(r".*/phone/count/\d+$"))
     take_id = int(page.url.rsplit("/", 1)[1])
     assert page.evaluate("document.activeElement.id") == "ph-scan"  # ready to count
+    scope = page.locator("#ph-count-about .ph-about").last  # broke as 全仓盘点（未盘到的按 0 / 计）at 390 px
+    assert scope.inner_text() == "全仓盘点（未盘到的按 0 计）" and scope.bounding_box()["height"] < 30
     status, take = api.get(f"/api/v1/stocktake/{take_id}")
     assert status == 200, take
     made = take["result"]
