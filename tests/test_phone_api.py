@@ -485,6 +485,15 @@ def test_the_counting_page_offers_only_the_units_of_the_item_counted(app, admin_
     lines = [{"id": line["id"], "item": plain, "counted_qty": "1"}, {"item": sku, "unit": "BOX", "counted_qty": "1"}]
     assert admin_api.put(f"/api/v1/stocktake/{take['id']}", json={"lines": lines}).status_code == 200
     assert units_of(keeper, take, code)["default"] == "BOX"
+    # counted on the phone in base units, a line in 箱 is refused by the item's SKU and the line's unit (was its id)
+    refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": "BOX"}]).get_json()["refused"]
+    assert refused == [
+        {
+            "code": sku,
+            "reason": "盘点单上该商品的单位是「箱」，手机按基本单位计数，没有计入："
+            "请在电脑上把盘点单这一行的单位改为基本单位",
+        }
+    ]
     elsewhere = stocktake(admin_api, warehouse="WH02")  # not the keeper's
     assert keeper.get(f"/api/v1/phone/stocktake/{elsewhere['id']}/units?code={code}").status_code == 404
 

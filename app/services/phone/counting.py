@@ -395,6 +395,7 @@ class Counting:
                 at = places.setdefault(slot, {})
                 at[entry.location.strip()] = at.get(entry.location.strip(), Decimal(0)) + entry.qty
         lines: list[dict[str, Any]] = []  # only the lines that change or are new: the others stay as they are
+        other_unit: list[tuple[int, Any]] = []  # (item, unit) of a line counted in another unit: refused
         counted: dict[tuple[int, str], Decimal] = {}
         seen: set[tuple[int, str]] = set()
         for line in saved:
@@ -403,7 +404,7 @@ class Counting:
                 continue
             seen.add(slot)
             if line.unit_id is not None and line.unit_id != base_units.get(line.item_id):
-                refused.append({"code": str(line.item_id), "reason": t("phone.count_other_unit")})
+                other_unit.append((line.item_id, line.unit_id))
                 added.pop(slot)
                 continue
             total = replaced.get(slot, Decimal(line.counted_qty or 0)) + added[slot]
@@ -432,12 +433,19 @@ class Counting:
                 self._records.update_lines(MODEL, doc.id, lines, row=doc)
             except ValidationFailed as exc:
                 raise ValidationFailed(exc.errors, t("phone.counts_refused")) from exc
-        labels = link_labels(
-            self.session, self.access, self.registry.model(MODEL + "_line").field("item"), {i for i, _ in counted}
+        item_spec = self.registry.model(MODEL + "_line").field("item")
+        labels = link_labels(self.session, self.access, item_spec, {i for i, _ in counted} | {i for i, _ in other_unit})
+        unit_cls = self.registry.cls("unit")
+        unit_names = dict(
+            self.session.execute(
+                select(unit_cls.id, unit_cls.name).where(unit_cls.id.in_({unit for _, unit in other_unit}))
+            ).all()
+            if other_unit
+            else []
         )
-        for entry in refused:  # a line counted in another unit is named by its item
-            if entry["code"].isdigit() and int(entry["code"]) in labels:
-                entry["code"] = labels[int(entry["code"])]["key"]
+        for item_id, unit_id in other_unit:  # named by its SKU and the unit its line is in (was the item's id: 3)
+            code = (labels.get(item_id) or {}).get("key") or str(item_id)
+            refused.append({"code": code, "reason": t("phone.count_other_unit", unit=unit_names.get(unit_id, ""))})
         return {
             "stocktake": doc.id,
             "number": doc.number,
