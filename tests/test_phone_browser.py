@@ -535,5 +535,20 @@ def test_a_keeper_reviews_and_submits_a_stocktake_on_the_phone(server: Any, chro
     assert reasons == {"SP0001": "damage", "SP0005": "miscount", "SP0002": None}
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(ARTIFACTS / "phone-count-submitted.png"), full_page=True)
-    console.check(expected_failures=(f"409 {server.url}/api/v1/phone/stocktake/{take['id']}/reasons",))
+
+    # deleted at a desk while the keeper reviews it: said so, not 记录不存在
+    status, gone = api.post("/api/v1/stocktake/", {"date": "2026-11-27", "warehouse": "WH01", "lines": []})
+    assert status == 201, gone
+    page.goto(f"{server.url}/phone/count/{gone['id']}/review")
+    assert api.call("DELETE", f"/api/v1/stocktake/{gone['id']}")[0] == 200
+    page.click("#ph-submit")
+    page.click("#ph-confirm-yes")
+    page.wait_for_selector("#ph-result.ph-error")
+    assert "找不到这张盘点单了：它可能已被删除，或已不在您负责的仓库内" in page.inner_text("#ph-result")
+    console.check(
+        expected_failures=(
+            f"409 {server.url}/api/v1/phone/stocktake/{take['id']}/reasons",
+            f"404 {server.url}/api/v1/stocktake/{gone['id']}/submit",
+        )
+    )
     context.close()

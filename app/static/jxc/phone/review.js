@@ -88,6 +88,10 @@
       reloadButton();
       return;
     }
+    if (answer.status === 404) { // deleted meanwhile, or no longer in the reader's warehouses
+      P.show(result, P.text('review_refused') + P.text('review_gone'), 'error');
+      return;
+    }
     var general = [];
     (Array.isArray(body.errors) ? body.errors : []).forEach(function (error) {
       var match = /^lines\.(\d+)\./.exec(error.field || '');
