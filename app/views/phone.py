@@ -412,7 +412,6 @@ class PhoneView(BaseView):
             summary=summary,
             total_value=sheet["total_value"],
             reasons=reasons,
-            needs_reason=_needs_reason,
             status=Status(row.status).text(),
             config=config,
         )
