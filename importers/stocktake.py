@@ -443,6 +443,8 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
             moved = after - (diff or Decimal(0)) - book
         rows.append(
             {
+                "line_id": line.id,
+                "reason": getattr(line, "reason", None),
                 "item_id": line.item_id,
                 "batch": slot[1],
                 "book": book,
@@ -466,10 +468,13 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
             if stock.qty == 0 or slot in counted_slots or (in_category is not None and slot[0] not in in_category):
                 continue
             qty = Decimal(stock.qty)
+            line_id = None  # a line listed and not counted is counted 0 where it is; other stock gets a line
             if slot in listed:
+                line_id = next(r["line_id"] for r in rows if (r["item_id"], r["batch"]) == slot)
                 rows = [r for r in rows if (r["item_id"], r["batch"]) != slot]
             rows.append(
                 {
+                    "line_id": line_id,
                     "item_id": slot[0],
                     "batch": slot[1],
                     "book": qty,
@@ -499,6 +504,8 @@ def variance(session: Session, access: Access, stocktake_id: int) -> dict[str, A
                 "stock_after": None if row["after"] is None else plain_decimal(row["after"]),
                 "locations": row["locations"],
                 "uncounted": bool(row.get("uncounted")),
+                "line": row.get("line_id"),
+                "reason": row.get("reason"),
             }
         )
     return {

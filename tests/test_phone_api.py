@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.conftest import Api, unique, writing
-from tests.ledger_helpers import document, new_item, new_partner, post, receive
+from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive
 
 
 def ean13() -> str:
@@ -431,7 +431,10 @@ def test_a_keeper_starts_a_stocktake_on_the_phone_in_their_own_warehouses(app, a
     # the counting page says what is counted: where, when, which category and what an item not counted means
     cycle = api.post("/api/v1/stocktake/", json={"warehouse": code, "category": "C01", "lines": []}).get_json()
     about = client.get(f"/phone/count/{cycle['id']}").get_data(as_text=True).split('id="ph-count-about">')[1]
-    assert about.split("</p>")[0] == f"新仓 {code} · {cycle['result']['date']} · 饮料 · 循环盘点（只盘列出的商品）"
+    assert (
+        re.sub(r"<[^>]+>", "", about.split("</p>")[0])
+        == f"新仓 {code} · {cycle['result']['date']} · 饮料 · 循环盘点（只盘列出的商品）"
+    )
 
     # a keeper with no warehouse yet is told why nothing can start, not offered an empty choice
     from app.extensions import db
@@ -444,3 +447,172 @@ def test_a_keeper_starts_a_stocktake_on_the_phone_in_their_own_warehouses(app, a
         db.session.remove()
     html = login_as(idle).get("/phone/count/new").get_data(as_text=True)
     assert "没有可选的盘点仓库，请联系管理员" in html and re.search(r'id="ph-start" disabled', html)
+
+
+def units_of(api: Any, take: dict[str, Any], code: str) -> dict[str, Any]:
+    """What the counting page offers to type a count of `code` in."""
+    answer = api.get(f"/api/v1/phone/stocktake/{take['id']}/units?code={code}")
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_the_counting_page_offers_only_the_units_of_the_item_counted(app, admin_api, api_as, login_as):
+    """The unit list offered every unit of the system (千克 for a bottle of water) and the server refused the wrong
+    ones; it offers the units of the item the code names, its base unit and its conversions, the line's unit (or a
+    case barcode's case) first."""
+    code, case = ean13(), ean13()
+    sku = new_item(admin_api, barcode=code)
+    box = {"item": sku, "unit": "BOX", "ratio": "24", "barcode": case}
+    assert admin_api.post("/api/v1/item_unit/", json=box).status_code == 201
+    plain = new_item(admin_api)
+    take = stocktake(admin_api, lines=[{"item": plain, "counted_qty": "1"}])
+    keeper = api_as("warehouse")
+    html = login_as("warehouse").get(f"/phone/count/{take['id']}").get_data(as_text=True)
+    offered = html.split('id="ph-count-unit"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w*)"', offered) == [""]  # no list of every unit: 千克 is not a bottle's
+    found = units_of(keeper, take, code)
+    assert found["item"]["key"] == sku
+    assert [(u["code"], u["name"], u["ratio"], u["base"]) for u in found["units"]] == [
+        ("", "个", "1", True),
+        ("BOX", "箱", "24", False),
+    ]
+    assert found["default"] == ""  # not counted yet: its base unit
+    assert units_of(keeper, take, case)["default"] == "BOX"  # a case's barcode: the case
+    assert units_of(keeper, take, plain)["units"] == [{"code": "", "name": "个", "ratio": "1", "base": True}]
+    assert units_of(keeper, take, "NO-SUCH-CODE") == {"item": None, "units": [], "default": ""}
+    # the unit of the item's line on the stocktake is offered first
+    line = admin_api.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]["lines"][0]
+    lines = [{"id": line["id"], "item": plain, "counted_qty": "1"}, {"item": sku, "unit": "BOX", "counted_qty": "1"}]
+    assert admin_api.put(f"/api/v1/stocktake/{take['id']}", json={"lines": lines}).status_code == 200
+    assert units_of(keeper, take, code)["default"] == "BOX"
+    # counted on the phone in base units, a line in 箱 is refused by the item's SKU and the line's unit (was its id)
+    refused = send(keeper, take, unique("K"), [{"code": code, "qty": "1", "unit": "BOX"}]).get_json()["refused"]
+    assert refused == [
+        {
+            "code": sku,
+            "reason": "盘点单上该商品的单位是「箱」，手机按基本单位计数，没有计入："
+            "请在电脑上把盘点单这一行的单位改为基本单位",
+        }
+    ]
+    elsewhere = stocktake(admin_api, warehouse="WH02")  # not the keeper's
+    assert keeper.get(f"/api/v1/phone/stocktake/{elsewhere['id']}/units?code={code}").status_code == 404
+
+
+def review_page(client: Any, take: dict[str, Any]) -> str:
+    page = client.get(f"/phone/count/{take['id']}/review")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def reviewed(html: str) -> list[tuple[str, str, str]]:
+    """The review's lines in the order shown: (item, kind, difference)."""
+    return re.findall(
+        r'<li class="ph-line ph-entry ph-(\w+)" data-item="(\w+)".*?class="ph-fig ph-diff">([^<]*)<', html, re.S
+    )
+
+
+def test_a_keeper_reviews_and_submits_a_stocktake_from_the_phone(app, admin_api, api_as, login_as):
+    """A stocktake could only be submitted at a desk. The phone's review shows what was counted against the book,
+    the lines that differ first, how many are not counted and what submitting does with them (a cycle count
+    leaves them); costs only to who may see them. The reasons a difference needs are saved on their lines and
+    the stocktake is submitted through its own API, both with the version reviewed: changed meanwhile, 409 and
+    nothing is submitted."""
+    same, short, extra, left = (new_item(admin_api) for _ in range(4))
+    for sku in (same, short, extra, left):
+        receive(admin_api, sku, "10", "2.00")
+    keeper = api_as("warehouse")
+    take = stocktake(admin_api, lines=[{"item": sku} for sku in (same, short, extra, left)])
+    assert (
+        send(keeper, take, unique("K"), [{"code": same, "qty": "10"}, {"code": short, "qty": "7"}]).status_code == 200
+    )
+    assert send(keeper, take, unique("K"), [{"code": extra, "qty": "12"}]).status_code == 200
+
+    client = login_as("warehouse")
+    html = review_page(client, take)
+    kinds = [(item, kind, diff) for kind, item, diff in reviewed(html)]
+    assert kinds == [(short, "loss", "-3"), (extra, "gain", "2"), (left, "uncounted", "—"), (same, "same", "0")]
+    assert re.search(r'id="ph-sum-uncounted">1<', html) and re.search(r'id="ph-sum-differ">2<', html)
+    assert "循环盘点：只调整已盘的商品，未盘的 1 行不调整库存" in html
+    assert "ph-sum-value" not in html and "差异金额" not in html  # a keeper sees no cost
+    assert 'id="ph-submit"' in html and "review.js" in html
+    manager = review_page(login_as("manager"), take)
+    assert re.search(r'id="ph-sum-value">-2.00<', manager)  # (-3 + 2) x 2.00, through the desk's variance sheet
+    reader = review_page(login_as("finance"), take)  # reads stocktakes, may not submit one: told so, no button
+    assert 'id="ph-submit"' not in reader and 'id="ph-may-not-submit"' in reader
+
+    # a difference without a reason is refused by the submit, on its line
+    body = keeper.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+    refused = keeper.post(f"/api/v1/stocktake/{take['id']}/submit", json={"version": body["version"]})
+    assert refused.status_code == 422 and {e["field"] for e in refused.get_json()["errors"]} == {
+        "lines.1.reason",
+        "lines.2.reason",
+    }
+    ids = {line["item"]["key"]: line["id"] for line in body["lines"]}
+    reasons = [{"line": ids[short], "reason": "damage"}, {"line": ids[extra], "reason": "miscount"}]
+    url = f"/api/v1/phone/stocktake/{take['id']}/reasons"
+    # someone sends counts meanwhile: the reasons and the submit of the version reviewed are refused
+    assert send(keeper, take, unique("K"), [{"code": same, "qty": "0", "set": True}, {"code": same, "qty": "10"}])
+    stale = keeper.post(url, json={"version": body["version"], "reasons": reasons})
+    assert stale.status_code == 409 and "已被他人修改" in stale.get_json()["message"]
+    stale = keeper.post(f"/api/v1/stocktake/{take['id']}/submit", json={"version": body["version"]})
+    assert stale.status_code == 409
+    other = stocktake(admin_api, lines=[{"item": same}])
+    other_line = admin_api.get(f"/api/v1/stocktake/{other['id']}").get_json()["result"]["lines"][0]["id"]
+    version = keeper.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]["version"]
+    foreign = keeper.post(url, json={"version": version, "reasons": [{"line": other_line, "reason": "damage"}]})
+    assert foreign.status_code == 404
+    for bad in ({"version": version}, {"version": version, "reasons": [{"line": "x"}]}):
+        assert keeper.post(url, json=bad).status_code == 400
+    saved = keeper.post(url, json={"version": version, "reasons": reasons})
+    assert saved.status_code == 200, saved.get_json()
+    version = saved.get_json()["version"]
+    submitted = keeper.post(f"/api/v1/stocktake/{take['id']}/submit", json={"version": version})
+    assert submitted.status_code == 200, submitted.get_json()
+    assert submitted.get_json()["result"]["status"] == "submitted" and submitted.get_json()["message"]
+    after = {line["item"]["key"]: line for line in submitted.get_json()["result"]["lines"]}
+    assert (after[short]["reason"], after[extra]["reason"], after[left]["counted_qty"]) == ("damage", "miscount", None)
+    assert balance(app, short)[0] == Decimal(7) and balance(app, left)[0] == Decimal(10)  # a cycle count left it
+    posted = review_page(client, take)
+    assert "单据已审核" in posted and 'id="ph-submit"' not in posted
+
+
+def test_a_whole_count_reviewed_on_the_phone_says_what_is_counted_0_and_may_wait_for_approval(
+    app, admin_api, api_as, login_as
+):
+    """A whole-warehouse count's review counts the stock no line counts as the posting does (0, a loss, 丢失): the
+    lines listed and not counted and the stock of the category not listed; with an approval level on stocktakes the
+    same submit sends it to 待审批 and says so."""
+    from tests.test_posting import approvals_reading
+
+    category = unique("C")
+    assert admin_api.post("/api/v1/category/", json={"code": category, "name": f"盘点{category}"}).status_code == 201
+    counted, listed, unlisted = (new_item(admin_api, category=category) for _ in range(3))
+    for sku in (counted, listed, unlisted):
+        receive(admin_api, sku, "5", "1.00")
+    take = document(
+        admin_api,
+        "stocktake",
+        [{"item": counted}, {"item": listed}],
+        warehouse="WH01",
+        category=category,
+        scope="whole",
+    )
+    keeper = api_as("warehouse")
+    assert send(keeper, take, unique("K"), [{"code": counted, "qty": "5"}]).status_code == 200
+    html = review_page(login_as("warehouse"), take)
+    assert [(item, kind) for kind, item, _ in reviewed(html)] == [
+        (listed, "loss"),
+        (unlisted, "loss"),
+        (counted, "same"),
+    ]
+    assert re.search(r'id="ph-sum-uncounted">1<', html) and re.search(r'id="ph-sum-unlisted">1<', html)
+    assert f"全仓盘点（盘点{category}）：未盘的 1 行和有库存但未列入本单的 1 个商品都按实盘 0 计" in html
+    assert "ph-reason-select" not in html  # what posting counts 0 is explained as 丢失 by posting itself
+    version = keeper.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]["version"]
+    shipped = (app.extensions["jxc_registry"].root / "approvals.yaml").read_text(encoding="utf-8")
+    chain = "\nstocktake:\n  amount_field: total_amount\n  levels:\n    - {above: -1000000, role: manager}\n"
+    with approvals_reading(app, shipped + chain):
+        answer = keeper.post(f"/api/v1/stocktake/{take['id']}/submit", json={"version": version})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["result"]["status"] == "pending" and "已提交审批" in answer.get_json()["message"]
+    assert balance(app, listed)[0] == Decimal(5)  # nothing posts before it is approved

@@ -60,12 +60,21 @@ def test_counting_typed_quantities_in_boxes_and_a_correction(server: Any, chromi
     page.goto(f"{server.url}/phone/count/{take['id']}")
 
     def enter(code: str, qty: str = "", unit: str = "", correct: bool = False) -> None:
-        page.fill("#ph-count-qty", qty)
+        page.fill("#ph-scan", code)  # the code first: the unit list offers that item's units
+        if unit:
+            page.wait_for_selector(f'#ph-count-unit option[value="{unit}"]', state="attached")
         page.select_option("#ph-count-unit", unit)
+        page.fill("#ph-count-qty", qty)
         page.set_checked("#ph-count-set", correct)
-        page.fill("#ph-scan", code)
-        page.press("#ph-scan", "Enter")
+        page.press("#ph-count-qty", "Enter")
 
+    # the unit list offered every unit of the system (千克 for a bottle of water): it offers the bottle's own, once
+    # its code is typed (its base unit, first, and its case), and the base unit only while no code is typed
+    assert page.locator("#ph-count-unit option").all_inner_texts() == ["基本单位"]
+    page.fill("#ph-scan", WATER)
+    page.wait_for_selector('#ph-count-unit option[value="BOX"]', state="attached")
+    assert page.locator("#ph-count-unit option").all_inner_texts() == ["瓶（基本单位）", "箱（1箱 = 24瓶）"]
+    assert page.input_value("#ph-count-unit") == ""  # not counted on this stocktake yet: its base unit
     refusals = (("-1", "数量不能为负数"), ("abc", "数量须为数字，如 24 或 1.5"), ("1.23456", "数量最多 4 位小数"))
     for typed, words in refusals:
         enter(WATER, typed)
@@ -368,6 +377,8 @@ def test_a_keeper_starts_a_stocktake_on_the_phone(server: Any, chromium: Any) ->
     page.wait_for_url(re.compile(r".*/phone/count/\d+$"))
     take_id = int(page.url.rsplit("/", 1)[1])
     assert page.evaluate("document.activeElement.id") == "ph-scan"  # ready to count
+    scope = page.locator("#ph-count-about .ph-about").last  # broke as 全仓盘点（未盘到的按 0 / 计）at 390 px
+    assert scope.inner_text() == "全仓盘点（未盘到的按 0 计）" and scope.bounding_box()["height"] < 30
     status, take = api.get(f"/api/v1/stocktake/{take_id}")
     assert status == 200, take
     made = take["result"]
@@ -436,4 +447,108 @@ def test_a_new_stocktakes_category_is_looked_up_among_any_number(server: Any, ch
     assert status == 200, take
     assert (take["result"]["warehouse"]["key"], take["result"]["category"]["key"]) == ("WH01", last)
     console.check(expected_failures=(f"422 {server.url}/api/v1/stocktake/",))
+    context.close()
+
+
+def test_a_keeper_reviews_and_submits_a_stocktake_on_the_phone(server: Any, chromium: Any) -> None:
+    """A stocktake counted on the phone had to be finished at a desk. The keeper reviews it on the phone (the lines
+    that differ first, what is not counted and what submitting does with it, no cost shown to them), is held back
+    while counts are still on the phone, gives the reasons a difference needs, confirms, and it is submitted
+    through its own API. Counted by someone else in between, nothing is submitted, the page says to review again
+    and keeps the reasons chosen."""
+    api = HttpApi(server.url)
+    make_user(api, "phreviewer", "warehouse", PASSWORD, first_name="仓管小陈")
+    assign_warehouses(chromium, server, "phreviewer", ("WH01",))
+    status, take = api.post(
+        "/api/v1/stocktake/",
+        {
+            "date": "2026-11-27",
+            "warehouse": "WH01",
+            "remark": "二号货架到五号货架，冷藏区除外，盘点人：张三、李四、王五；复盘人：赵六",
+            "lines": [{"item": "SP0001"}, {"item": "SP0005"}, {"item": "SP0002"}],
+        },
+    )
+    assert status == 201, take
+    books = {line["item"]["key"]: Decimal(line["book_qty"]) for line in take["result"]["lines"]}
+    context, page, console = phone_context(
+        chromium, server, username="phreviewer", password=PASSWORD, service_workers="block"
+    )
+    # the list of stocktakes: a long remark squeezed the warehouse's name into a column of single characters
+    page.goto(f"{server.url}/phone/count/")
+    card = page.locator(f'a[href="/phone/count/{take["id"]}"]')
+    where = card.locator(".ph-count-where")
+    assert where.inner_text() == "主仓库" and where.bounding_box()["height"] < 30  # one line
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    card.click()
+    page.wait_for_url(f"{server.url}/phone/count/{take['id']}")
+    for code, qty in ((WATER, books["SP0001"] + 2), ("SP0005", books["SP0005"])):  # two bottles more than booked
+        page.fill("#ph-scan", code)
+        page.fill("#ph-count-qty", str(qty))
+        page.set_checked("#ph-count-set", True)  # the count is this number (0 too)
+        page.press("#ph-count-qty", "Enter")
+    page.wait_for_selector(f'#ph-pending [data-code="{WATER}"]:has-text("SP0001")')  # named, not only a barcode
+    page.click("#ph-review")  # not sent yet: the review says so and submits nothing
+    page.wait_for_url(f"{server.url}/phone/count/{take['id']}/review")
+    assert "还有 2 条盘点数量没有发送" in page.inner_text("#ph-unsent")
+    page.click("#ph-submit")
+    assert page.is_hidden("#ph-confirm")
+    page.click("#ph-back-to-count")
+    page.click("#ph-send")
+    page.wait_for_selector("#ph-msg.ph-ok")
+    page.click("#ph-review")
+    page.wait_for_url(f"{server.url}/phone/count/{take['id']}/review")
+    assert page.is_hidden("#ph-unsent")
+    shown = page.locator("#ph-review-lines .ph-line").evaluate_all("ls => ls.map(l => l.dataset.item)")
+    assert shown == ["SP0001", "SP0002", "SP0005"]  # the difference first, then what is not counted, then the rest
+    assert page.inner_text('#ph-review-lines [data-item="SP0001"] .ph-diff') == "2"
+    assert page.inner_text("#ph-sum-uncounted") == "1" and "未盘的 1 行不调整库存" in page.inner_text("#ph-effect")
+    assert "金额" not in page.inner_text("main")  # a keeper sees no cost
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.click("#ph-submit")  # no reason for the difference yet: said on its line
+    assert page.inner_text('#ph-review-lines [data-item="SP0001"] .ph-line-error') == "请选择差异原因"
+    assert page.is_hidden("#ph-confirm")
+    page.select_option('#ph-review-lines [data-item="SP0001"] select', "damage")
+    page.click("#ph-submit")
+    assert page.is_visible("#ph-confirm") and "将按差异调整 1 个商品的库存" in page.inner_text("#ph-confirm")
+    page.screenshot(path=str(ARTIFACTS / "phone-count-review.png"), full_page=True)
+
+    status, _ = api.post(  # counted at the same time elsewhere: the stocktake is saved again
+        f"/api/v1/phone/stocktake/{take['id']}/counts", {"key": uuid.uuid4().hex, "counts": [{"code": TEA, "qty": "1"}]}
+    )
+    assert status == 200
+    page.click("#ph-confirm-yes")
+    page.wait_for_selector("#ph-result.ph-error")
+    assert "这张盘点单在您核对之后已被修改" in page.inner_text("#ph-result")
+    status, body = api.get(f"/api/v1/stocktake/{take['id']}")
+    assert body["result"]["status"] == "draft"  # nothing submitted
+    page.click("#ph-review-again")
+    page.wait_for_selector('#ph-review-lines [data-item="SP0005"] select')  # now a gain of 1: a reason too
+    assert page.input_value('#ph-review-lines [data-item="SP0001"] select') == "damage"  # kept
+    page.select_option('#ph-review-lines [data-item="SP0005"] select', "miscount")
+    page.click("#ph-submit")
+    page.click("#ph-confirm-yes")
+    page.wait_for_selector("#ph-result.ph-ok")
+    assert "已审核" in page.inner_text("#ph-result") and page.is_hidden("#ph-submit-bar")
+    status, body = api.get(f"/api/v1/stocktake/{take['id']}")
+    assert body["result"]["status"] == "submitted"
+    reasons = {line["item"]["key"]: line["reason"] for line in body["result"]["lines"]}
+    assert reasons == {"SP0001": "damage", "SP0005": "miscount", "SP0002": None}
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "phone-count-submitted.png"), full_page=True)
+
+    # deleted at a desk while the keeper reviews it: said so, not 记录不存在
+    status, gone = api.post("/api/v1/stocktake/", {"date": "2026-11-27", "warehouse": "WH01", "lines": []})
+    assert status == 201, gone
+    page.goto(f"{server.url}/phone/count/{gone['id']}/review")
+    assert api.call("DELETE", f"/api/v1/stocktake/{gone['id']}")[0] == 200
+    page.click("#ph-submit")
+    page.click("#ph-confirm-yes")
+    page.wait_for_selector("#ph-result.ph-error")
+    assert "找不到这张盘点单了：它可能已被删除，或已不在您负责的仓库内" in page.inner_text("#ph-result")
+    console.check(
+        expected_failures=(
+            f"409 {server.url}/api/v1/phone/stocktake/{take['id']}/reasons",
+            f"404 {server.url}/api/v1/stocktake/{gone['id']}/submit",
+        )
+    )
     context.close()

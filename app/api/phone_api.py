@@ -24,7 +24,7 @@ class PhoneApi(BaseApi):
     allow_browser_login = True
     csrf_exempt = True  # cookie sessions are checked for CSRF in app.web.security; JWT needs none
     class_permission_name = "Meta"  # every signed-in user; what they may read or write is decided per model
-    method_permission_name = {"counts": "read", "stock": "read"}
+    method_permission_name = {"counts": "read", "units": "read", "reasons": "read", "stock": "read"}
     openapi_spec_tag = "phone"
 
     @expose("/stocktake/<int:stocktake_id>/counts", methods=["POST"])
@@ -58,6 +58,54 @@ class PhoneApi(BaseApi):
         return self.response(
             200, **Counting(session(), current_access()).send(stocktake_id, request.get_json(silent=True))
         )
+
+    @expose("/stocktake/<int:stocktake_id>/units", methods=["GET"])
+    @protect()
+    @safe
+    @service_errors
+    def units(self, stocktake_id: int) -> Any:
+        """The units a count of a code may be typed in on a draft stocktake the reader may count: the item's own
+        (its base unit, sent as "", and its item_unit conversions), the one to offer first as `default` (a case
+        barcode's case, else the unit of the item's line on the stocktake, else the base unit).
+        ---
+        get:
+          summary: Units of the item a code names, for counting
+          parameters:
+          - {in: path, name: stocktake_id, required: true, schema: {type: integer}}
+          - {in: query, name: code, schema: {type: string}, description: an item's SKU or barcode, or a case barcode}
+          responses:
+            200:
+              description: '{item: {id, key, name} or null, units: [{code, name, ratio, base}], default}'
+        """
+        code = request.args.get("code", "")[:128]
+        return self.response(200, **Counting(session(), current_access()).units(stocktake_id, code))
+
+    @expose("/stocktake/<int:stocktake_id>/reasons", methods=["POST"])
+    @protect()
+    @safe
+    @service_errors
+    def reasons(self, stocktake_id: int) -> Any:
+        """Set the 差异原因 of some lines of a draft stocktake before it is submitted (the phone's review): the lines
+        named only, through RecordService, refused (409) when the stocktake was saved since the version reviewed.
+        ---
+        post:
+          summary: Explain the differences of some lines
+          parameters:
+          - {in: path, name: stocktake_id, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            description: '{version: the version of the stocktake as reviewed, reasons: [{line: its id, reason}]}'
+            content: {application/json: {schema: {type: object}}}
+          responses:
+            200:
+              description: '{stocktake, version}: the version to submit with'
+            409:
+              description: the stocktake was saved since `version`, or is no longer a draft
+        """
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        answer = Counting(session(), current_access()).explain(stocktake_id, body.get("version"), body.get("reasons"))
+        return self.response(200, **answer)
 
     @expose("/stock", methods=["GET"])
     @protect()

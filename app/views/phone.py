@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from app.services.posting.inbox import approves_anything, waiting_for
 from app.services.records.query import base_select, get_row, search_condition
 from app.services.records.serialize import rows_to_json
 from app.web.context import current_access, session
+from importers.stocktake import variance
 from reports.runner import as_json, run_report
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "jxc" / "phone"
@@ -101,6 +103,25 @@ def _start_field(spec: Any, chosen: int | None) -> dict[str, Any]:
     else:
         field.update(choices=[(option.value, label(option.label, option.value)) for option in spec.options])
     return field
+
+
+# the review's order: what submitting changes first (gains and losses, the stock counted 0), then what it leaves
+REVIEW_ORDER = {"loss": 0, "gain": 0, "uncounted": 1, "same": 2}
+
+
+def _difference_kind(line: dict[str, Any]) -> str:
+    """A variance line as the review groups it: a gain or a loss (a whole count's stock not counted is a loss),
+    not counted (a cycle count leaves it), or as the book."""
+    if line["counted"] is None:
+        return "uncounted"
+    diff = Decimal(line["diff"] or 0)
+    return "gain" if diff > 0 else "loss" if diff < 0 else "same"
+
+
+def _needs_reason(line: dict[str, Any]) -> bool:
+    """A counted line that differs from its book and says not why: posting refuses it (a whole count's stock
+    not counted gets 丢失 as it posts)."""
+    return line["kind"] in ("gain", "loss") and not line["uncounted"] and not line["reason"] and bool(line["line"])
 
 
 class PhoneView(BaseView):
@@ -331,6 +352,7 @@ class PhoneView(BaseView):
             number=row.number,
             draft=row.status == Status.DRAFT,
             api=f"/api/v1/phone/stocktake/{pk}/counts",
+            units_api=f"/api/v1/phone/stocktake/{pk}/units",
             storage=f"jxc.count.{current_user.id}.{pk}",
         )
         status = Status(row.status).text()
@@ -342,12 +364,56 @@ class PhoneView(BaseView):
             (data.get("category") or {}).get("name") or "",
             FIELD_TYPES["select"].to_text(scope, data["scope"]) if scope and data.get("scope") else "",
         ]
-        units = []
-        if access.can("unit", "read"):
-            unit = registry().cls("unit")
-            units = list(session().execute(base_select(access, registry().model("unit")).order_by(unit.code)).scalars())
         return self.render_template(
-            "jxc/phone/count.html", doc=data, about=[a for a in about if a], config=config, status=status, units=units
+            "jxc/phone/count.html", doc=data, about=[a for a in about if a], config=config, status=status
+        )
+
+    @expose("/count/<int:pk>/review")
+    @signed_in_page
+    def review(self, pk: int) -> Any:
+        """Before a stocktake is submitted from the phone: what was counted against the book (the variance sheet the
+        desk shows, the lines that differ first; a value only for who may see costs), how many lines are not
+        counted and what submitting does with them (the scope's rule, as posting applies it), the reasons a
+        difference still needs; then 审核, confirmed, through the stocktake's own submit API."""
+        access = current_access()
+        access.require("stocktake", "read")
+        model = registry().model("stocktake")
+        row = get_row(session(), access, model, pk)
+        sheet = variance(session(), access, pk)
+        place = {line.id: i for i, line in enumerate(sorted(row.lines, key=lambda line: (line.line_no, line.id)))}
+        reason = registry().model("stocktake_line").field("reason")
+        reasons = [(option.value, label(option.label, option.value)) for option in reason.options] if reason else []
+        lines = [line | {"index": place.get(line["line"]), "kind": _difference_kind(line)} for line in sheet["lines"]]
+        lines.sort(key=lambda line: REVIEW_ORDER[line["kind"]])  # stable: each group in the stocktake's order
+        draft = row.status == Status.DRAFT
+        summary = {
+            "lines": len(place),
+            "counted": sum(1 for line in sheet["lines"] if line["counted"] is not None and not line["uncounted"]),
+            "uncounted": sum(1 for line in lines if line["kind"] == "uncounted" or line["uncounted"] and line["line"]),
+            "unlisted": sum(1 for line in lines if line["uncounted"] and not line["line"]),
+            "differ": sum(1 for line in lines if line["kind"] in ("gain", "loss")),
+            "unexplained": sum(1 for line in lines if _needs_reason(line)),
+        }
+        config = _config(
+            stocktake=pk,
+            number=row.number,
+            version=row.version,
+            draft=draft,
+            may_submit=draft and access.can("stocktake", "submit"),
+            storage=f"jxc.count.{current_user.id}.{pk}",
+            count_page=f"/phone/count/{pk}",
+        )
+        return self.render_template(
+            "jxc/phone/review.html",
+            doc=row,
+            scope=getattr(row, "scope", None) or "cycle",
+            category=(rows_to_json(session(), access, model, [row], columns=["category"])[0].get("category") or {}),
+            lines=lines,
+            summary=summary,
+            total_value=sheet["total_value"],
+            reasons=reasons,
+            status=Status(row.status).text(),
+            config=config,
         )
 
     # -- labels -----------------------------------------------------------------------------------

@@ -193,6 +193,89 @@ class Counting:
         """Each code's case-blind key -> the item it names (SKU or barcode; a unit barcode only at ratio 1)."""
         return {key: target.item_id for key, target in self._resolve(codes).items() if target.ratio == 1}
 
+    def units(self, stocktake_id: int, code: str) -> dict[str, Any]:
+        """The units a count of `code` may be typed in on this stocktake: the item's base unit (sent as "") and
+        its other units (item_unit: 箱 = 24), and the one offered first: the unit of the code itself when it is a
+        case's barcode, else the unit the stocktake's line of that item uses, else the base unit. `item` is
+        None for a code the reader cannot resolve (the page then offers the base unit only)."""
+        doc = self.draft(stocktake_id)
+        key = code_key(normalise_code(code.strip()))
+        target = self._resolve({code.strip()}).get(key) if key else None
+        if target is None:
+            return {"item": None, "units": [], "default": ""}
+        item_cls, unit_cls = self.registry.cls("item"), self.registry.cls("unit")
+        base = self.session.execute(select(item_cls.unit_id).where(item_cls.id == target.item_id)).scalar()
+        extra = []
+        if self.access.can("item_unit", "read"):
+            extra_cls = self.registry.cls("item_unit")
+            stmt = base_select(self.access, self.registry.model("item_unit")).where(extra_cls.item_id == target.item_id)
+            extra = list(self.session.execute(stmt.order_by(extra_cls.ratio, extra_cls.id)).scalars())
+        names = {
+            row.id: (str(row.code), str(row.name))
+            for row in self.session.execute(
+                select(unit_cls.id, unit_cls.code, unit_cls.name).where(
+                    unit_cls.id.in_({base, *(row.unit_id for row in extra)} - {None})
+                )
+            )
+        }
+        base_name = names.get(base, ("", t("phone.count_base_unit")))[1]
+        units = [{"code": "", "name": base_name, "ratio": "1", "base": True}]
+        units += [
+            {
+                "code": names[row.unit_id][0],
+                "name": names[row.unit_id][1],
+                "ratio": plain_decimal(row.ratio),
+                "base": False,
+            }
+            for row in extra
+            if row.unit_id in names and row.unit_id != base
+        ]
+        line = self.registry.cls(MODEL + "_line")
+        used = self.session.execute(
+            select(line.unit_id).where(line.parent_id == doc.id, line.item_id == target.item_id).order_by(line.line_no)
+        ).first()
+        cased = [row.unit_id for row in extra if row.barcode and code_key(normalise_code(row.barcode)) == key]
+        chosen = cased[0] if cased else used[0] if used is not None else None
+        default = names[chosen][0] if chosen in names and chosen != base else ""
+        labels = link_labels(
+            self.session, self.access, self.registry.model(MODEL + "_line").field("item"), {target.item_id}
+        )
+        self.session.rollback()
+        return {"item": labels.get(target.item_id), "units": units, "default": default}
+
+    def explain(self, stocktake_id: int, version: Any, reasons: Any) -> dict[str, Any]:
+        """Set the 差异原因 of some lines of a draft stocktake (`reasons`: [{line, reason}]), the lines named only,
+        through RecordService like any edit of its lines; Conflict when the stocktake was saved since `version`
+        (someone counted meanwhile). Answers the stocktake's new version, to submit with."""
+        if not isinstance(reasons, list) or not reasons or len(reasons) > MAX_COUNTS:
+            raise BadCounts(t("phone.reasons_malformed"))
+        lines = []
+        for entry in reasons:
+            line_id = entry.get("line") if isinstance(entry, dict) else None
+            if not isinstance(line_id, int) or isinstance(line_id, bool) or not 0 < line_id < 2**63:
+                raise BadCounts(t("phone.reasons_malformed"))
+            lines.append({"id": line_id, "reason": entry.get("reason")})
+        self.access.require(MODEL, "write")
+        cls = self.registry.cls(MODEL)
+        self.session.connection()  # the transaction starts here (BEGIN IMMEDIATE on SQLite for a write request)
+        doc = self.session.execute(
+            base_select(self.access, self.registry.model(MODEL)).where(cls.id == stocktake_id).with_for_update(of=cls)
+        ).scalar_one_or_none()
+        if doc is None:
+            raise NotFound(t("not_found"))
+        if doc.status != Status.DRAFT:
+            raise Conflict(t("not_draft", status=Status(doc.status).text()))
+        self._records.check_version(self.registry.model(MODEL), doc, version)
+        line = self.registry.cls(MODEL + "_line")
+        own = set(
+            self.session.scalars(select(line.id).where(line.parent_id == doc.id, line.id.in_([x["id"] for x in lines])))
+        )
+        if len(own) != len({x["id"] for x in lines}):
+            raise NotFound(t("not_found"))  # a line of another stocktake is not this one's to explain
+        self._records.update_lines(MODEL, doc.id, lines, row=doc)
+        self._records.commit()
+        return {"stocktake": doc.id, "version": doc.version}
+
     def _once(self, stocktake_id: int, key: str, apply: Any) -> dict[str, Any]:
         self.access.require(MODEL, "write")
         model = self.registry.model(MODEL)
@@ -312,6 +395,7 @@ class Counting:
                 at = places.setdefault(slot, {})
                 at[entry.location.strip()] = at.get(entry.location.strip(), Decimal(0)) + entry.qty
         lines: list[dict[str, Any]] = []  # only the lines that change or are new: the others stay as they are
+        other_unit: list[tuple[int, Any]] = []  # (item, unit) of a line counted in another unit: refused
         counted: dict[tuple[int, str], Decimal] = {}
         seen: set[tuple[int, str]] = set()
         for line in saved:
@@ -320,7 +404,7 @@ class Counting:
                 continue
             seen.add(slot)
             if line.unit_id is not None and line.unit_id != base_units.get(line.item_id):
-                refused.append({"code": str(line.item_id), "reason": t("phone.count_other_unit")})
+                other_unit.append((line.item_id, line.unit_id))
                 added.pop(slot)
                 continue
             total = replaced.get(slot, Decimal(line.counted_qty or 0)) + added[slot]
@@ -349,12 +433,19 @@ class Counting:
                 self._records.update_lines(MODEL, doc.id, lines, row=doc)
             except ValidationFailed as exc:
                 raise ValidationFailed(exc.errors, t("phone.counts_refused")) from exc
-        labels = link_labels(
-            self.session, self.access, self.registry.model(MODEL + "_line").field("item"), {i for i, _ in counted}
+        item_spec = self.registry.model(MODEL + "_line").field("item")
+        labels = link_labels(self.session, self.access, item_spec, {i for i, _ in counted} | {i for i, _ in other_unit})
+        unit_cls = self.registry.cls("unit")
+        unit_names = dict(
+            self.session.execute(
+                select(unit_cls.id, unit_cls.name).where(unit_cls.id.in_({unit for _, unit in other_unit}))
+            ).all()
+            if other_unit
+            else []
         )
-        for entry in refused:  # a line counted in another unit is named by its item
-            if entry["code"].isdigit() and int(entry["code"]) in labels:
-                entry["code"] = labels[int(entry["code"])]["key"]
+        for item_id, unit_id in other_unit:  # named by its SKU and the unit its line is in (was the item's id: 3)
+            code = (labels.get(item_id) or {}).get("key") or str(item_id)
+            refused.append({"code": code, "reason": t("phone.count_other_unit", unit=unit_names.get(unit_id, ""))})
         return {
             "stocktake": doc.id,
             "number": doc.number,

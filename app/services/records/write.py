@@ -354,7 +354,7 @@ class RecordService:
         if (model.key, row.id) in self._held:
             self.flush()  # the same row twice in a batch: the second change sees the first's version
         version = expected_version if expected_version is not None else payload.get("version")
-        self._check_version(model, row, version)
+        self.check_version(model, row, version)
         self._check_editable(model, row, row_ref)
         before, owner = self._snapshot(model, row), owner_of(model, row)
         with self._flush_errors(model, row_ref):  # in a batch a lookup below may autoflush held rows
@@ -540,7 +540,7 @@ class RecordService:
         """Delete a row the user may see (documents only while draft)."""
         model = self._writable_model(model_key, "delete")
         row = row if row is not None else get_row(self.session, self.access, model, pk)
-        self._check_version(model, row, expected_version)
+        self.check_version(model, row, expected_version)
         self._check_editable(model, row, row_ref)
         self._raise(check_delete(self.session, self.registry, model, row, row_ref))
         before = self._snapshot(model, row)
@@ -588,7 +588,7 @@ class RecordService:
         for pk, version in chunk:
             if pk not in found:
                 raise NotFound(t("not_found"))
-            self._check_version(model, found[pk], version)
+            self.check_version(model, found[pk], version)
         rows = [found[pk] for pk in ids]
         befores = json_objects(snapshot_many(model, {c.name: [row[n] for row in rows] for n, c in enumerate(table.c)}))
         if not self._delete_set(cls, ids):
@@ -615,7 +615,7 @@ class RecordService:
         for pk, version in chunk:
             if pk not in rows:
                 raise NotFound(t("not_found"))
-            self._check_version(model, rows[pk], version)
+            self.check_version(model, rows[pk], version)
             self._check_editable(model, rows[pk], pk)
             errors += check_delete(self.session, self.registry, model, rows[pk], pk)
         self._raise(errors)
@@ -923,7 +923,8 @@ class RecordService:
         stmt = select(cls.id).where(getattr(cls, model.field("number").column) == number)  # type: ignore[union-attr]
         return self.session.execute(stmt.limit(1)).first() is not None
 
-    def _check_version(self, model: ModelSpec, row: Any, version: Any) -> None:
+    def check_version(self, model: ModelSpec, row: Any, version: Any) -> None:
+        """Conflict (该记录已被他人修改（当前版本 m）) when `version` is given and the row was saved since."""
         if version is None:
             return
         try:

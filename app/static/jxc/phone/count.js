@@ -65,15 +65,75 @@
       state.pending.splice(state.pending.indexOf(found), 1);
     } else {
       found = { code: code, qty: qty };
-      if (unit) { found.unit = unit; }
+      if (unit) { found.unit = unit; found.unitName = unitNames[unit] || unit; } // named as it was offered
       if (replace) { found.set = true; }
     }
+    if (itemNames[code]) { found.item = itemNames[code]; }
     state.pending.unshift(found); // the last scanned on top
     save();
     render();
+    nameCode(code);
   }
 
+  // The unit list offers the units of the item the scan field names (its base unit, sent as "", and its
+  // item_unit conversions), the one the stocktake's line of it uses first (a case barcode: the case), looked up
+  // as the code is typed or scanned; an empty field or a code not known offers the base unit only.
+  var unitsAsked = '';
+  var unitsTimer = null;
+  var unitNames = {}; // every unit shown so far by code: a pending count keeps the name it was typed with
+  // what each code counts, as the server named it ("SP0001 农夫山泉"): shown on the counts not yet sent
+  var itemNames = {};
+  function named(code, answer) {
+    if (!answer || !answer.item) { return; }
+    itemNames[code] = answer.item.key + ' ' + (answer.item.name || '');
+    var changed = false;
+    state.pending.concat(state.batch ? state.batch.counts : []).forEach(function (c) {
+      if (c.code === code && !c.item) { c.item = itemNames[code]; changed = true; }
+    });
+    if (changed) { save(); render(); }
+  }
+  function nameCode(code) {
+    if (itemNames[code]) { return; }
+    P.call('GET', config.units_api + '?code=' + encodeURIComponent(code)).then(function (answer) {
+      if (answer.status === 200) { named(code, answer.body); }
+    }, function () { /* offline: the code is shown as scanned */ });
+  }
+
+  function offerUnits(answer) {
+    unitField.textContent = '';
+    var units = answer && answer.units && answer.units.length ? answer.units : [{ code: '', name: '', base: true }];
+    var base = units[0].name;
+    units.forEach(function (unit) {
+      var option = document.createElement('option');
+      option.value = unit.code;
+      if (unit.base) {
+        option.textContent = unit.name ? P.text('unit_base', { name: unit.name }) : P.text('base_unit');
+      } else {
+        option.textContent = P.text('unit_ratio', { name: unit.name, ratio: unit.ratio, base: base });
+        unitNames[unit.code] = unit.name;
+      }
+      unitField.appendChild(option);
+    });
+    unitField.value = answer && answer.default ? answer.default : '';
+  }
+  function askUnits() {
+    var code = scan.value.trim();
+    if (code === unitsAsked) { return; }
+    unitsAsked = code;
+    if (!code) { offerUnits(null); return; }
+    P.call('GET', config.units_api + '?code=' + encodeURIComponent(code)).then(function (answer) {
+      if (answer.status === 200) { named(code, answer.body); }
+      if (scan.value.trim() !== code) { return; } // another code was typed meanwhile
+      offerUnits(answer.status === 200 ? answer.body : null);
+    }, function () { /* offline: the base unit stays offered, the server checks what is sent */ });
+  }
+  scan.addEventListener('input', function () {
+    clearTimeout(unitsTimer);
+    unitsTimer = setTimeout(askUnits, 250);
+  });
+
   function unitName(code) {
+    if (unitNames[code]) { return unitNames[code]; }
     var option = Array.prototype.filter.call(unitField.options, function (o) { return o.value === code; })[0];
     return option ? option.textContent : code;
   }
@@ -99,10 +159,10 @@
     li.className = 'ph-line' + (frozen ? ' ph-frozen' : '');
     li.setAttribute('data-code', count.code);
     var name = document.createElement('span');
-    name.textContent = count.code + (count.set ? ' · ' + P.text('set_to') : '') + (frozen ? ' · ' + P.text('sending') : '');
+    name.textContent = (count.item && count.item.indexOf(count.code + ' ') !== 0 ? count.code + ' · ' + count.item : count.item || count.code) + (count.set ? ' · ' + P.text('set_to') : '') + (frozen ? ' · ' + P.text('sending') : '');
     var qty = document.createElement('strong');
     qty.className = 'ph-qty';
-    qty.textContent = count.qty + (count.unit ? ' ' + unitName(count.unit) : '');
+    qty.textContent = count.qty + (count.unit ? ' ' + (count.unitName || unitName(count.unit)) : '');
     li.appendChild(name);
     li.appendChild(qty);
     if (!frozen) {
@@ -162,7 +222,13 @@
     sending = true;
     render();
     P.show(message, P.text('sending'), '');
-    P.call('POST', config.api, state.batch).then(function (answer) {
+    var body = { key: state.batch.key, counts: state.batch.counts.map(function (c) { // what the page shows stays here
+      var sent = { code: c.code, qty: c.qty };
+      if (c.unit) { sent.unit = c.unit; }
+      if (c.set) { sent.set = true; }
+      return sent;
+    }) };
+    P.call('POST', config.api, body).then(function (answer) {
       sending = false;
       if (answer.status === 200) {
         state.batch = null;
@@ -213,6 +279,8 @@
     }
     fieldError('');
     scan.value = '';
+    clearTimeout(unitsTimer);
+    askUnits(); // the next code's units
     scan.focus();
   }
 
@@ -240,6 +308,15 @@
     }
   });
   window.addEventListener('online', function () { if (state.batch) { send(); } });
+
+  // why the camera did not open, in words (the browser's error names, NotAllowedError..., are not shown)
+  function cameraProblem(error) {
+    var name = error && error.name ? error.name : '';
+    if (name === 'NotAllowedError' || name === 'SecurityError') { return P.text('camera_denied'); }
+    if (name === 'NotFoundError' || name === 'OverconstrainedError') { return P.text('camera_missing'); }
+    if (name === 'NotReadableError' || name === 'AbortError') { return P.text('camera_busy'); }
+    return P.text('camera_failed');
+  }
 
   // the camera: only where the browser allows it (HTTPS or localhost) and the vendored reader loaded
   var reader = null;
@@ -271,7 +348,7 @@
       if (navigator.vibrate) { navigator.vibrate(60); }
     }).then(function (c) { controls = c; }, function (error) {
       box.hidden = true;
-      P.show(message, P.text('camera_failed', { reason: error && error.name ? error.name : '' }), 'error');
+      P.show(message, cameraProblem(error), 'error');
     });
   });
 
