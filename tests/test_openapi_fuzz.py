@@ -250,7 +250,9 @@ def test_each_models_paths_are_the_actions_it_has_and_each_answers(app):
                 )
                 answer = client.open(path, method=method, headers=headers, json={})
                 side = "listed" if (method, shape) in listed[key] else "unlisted"
-                answers[side].append((method, path, answer.status_code, answer.get_data(as_text=True)[:200]))
+                answers[side].append(
+                    (method, path, answer.status_code, answer.get_data()[:200].decode(errors="replace"))
+                )  # an xlsx too
     missing = [a for a in answers["listed"] if a[2] in (404, 405)]  # a bare draft's server errors: not this test's
     assert not missing, missing
     there = [a for a in answers["unlisted"] if a[2] not in (404, 405)]

@@ -10,16 +10,15 @@ import json
 from typing import Any
 
 from flask import g
-from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select
 
 from app.extensions import db, registry
 from app.i18n import MESSAGES, label, t
-from app.meta.spec import ModelSpec
+from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
-from app.services.records.serialize import user_name
+from app.services.records.serialize import link_labels
 from app.services.records.write import BOOKKEEPING
 from app.views.labels import role_label, type_label
+from app.web.context import current_access
 
 PLATFORM_TABLES = ("ab_user", "jxc_setting", "jxc_meta_field")  # audited rows of no metadata model
 
@@ -50,7 +49,7 @@ def _text(model: ModelSpec | None, name: str, value: Any) -> str:
     if spec is not None and spec.type == "lines":
         return t("audit.lines", count=len(value) if isinstance(value, list) else 0)
     if spec is not None and spec.is_link and isinstance(value, int):
-        return _linked(spec.type, spec.to or "", value)
+        return _linked(spec, value)
     if spec is not None:
         try:
             return FIELD_TYPES[spec.type].cell_text(spec, value) or "—"
@@ -75,28 +74,19 @@ PLATFORM_VALUES = {  # keys of platform rows (users, added fields) whose values 
 }
 
 
-def _linked(kind: str, target: str, pk: int) -> str:
+def _linked(spec: FieldSpec, pk: int) -> str:
     """A linked row as its key and name (the trail keeps ids), read once per request (`read_links` reads a
     page's at once)."""
     cache = g.setdefault("jxc_audit_links", {})
-    if (target, pk) not in cache:
-        row = db.session.get(User if kind == "user" else registry().cls(target), pk)
-        cache[(target, pk)] = _row_text(kind, target, row) if row is not None else str(pk)
-    return str(cache[(target, pk)])
-
-
-def _row_text(kind: str, target: str, row: Any) -> str:
-    if kind == "user":
-        return user_name(row)
-    model = registry().model(target)
-    names = [getattr(row, n, None) for n in (model.business_key, model.display) if n and n != "id"]
-    return " ".join(dict.fromkeys(str(n) for n in names if n)) or str(row.id)
+    if (spec.to, pk) not in cache:
+        _read_labels(spec, [pk], cache)
+    return str(cache[(spec.to, pk)])
 
 
 def read_links(entries: list[dict[str, Any]]) -> None:
     """Read the rows that a page of entries links to, one query per linked model, for `_linked` (the audit
     page read them one by one: forty statements for fifty entries)."""
-    wanted: dict[tuple[str, str], set[int]] = {}
+    wanted: dict[tuple[str, str], tuple[FieldSpec, set[int]]] = {}
     for entry in entries:
         model = registry().meta.models.get(entry.get("model") or "")
         for values in (entry.get("before"), entry.get("after")):
@@ -105,14 +95,22 @@ def read_links(entries: list[dict[str, Any]]) -> None:
             for name, value in values.items():
                 spec = model.field(name)
                 if spec is not None and spec.is_link and isinstance(value, int):
-                    wanted.setdefault((spec.type, spec.to or ""), set()).add(value)
+                    wanted.setdefault((spec.type, spec.to or ""), (spec, set()))[1].add(value)
     cache = g.setdefault("jxc_audit_links", {})
-    for (kind, target), ids in wanted.items():
-        cls = User if kind == "user" else registry().cls(target)
-        missing = sorted(pk for pk in ids if (target, pk) not in cache)
-        for start in range(0, len(missing), 1000):
-            for row in db.session.scalars(select(cls).where(cls.id.in_(missing[start : start + 1000]))):
-                cache[(target, row.id)] = _row_text(kind, target, row)
+    for spec, ids in wanted.values():
+        _read_labels(spec, sorted(pk for pk in ids if (spec.to, pk) not in cache), cache)
+
+
+def _read_labels(spec: FieldSpec, ids: list[int], cache: dict[tuple[str | None, int], str]) -> None:
+    """The rows' texts as the reader's own labels give them (`link_labels`: a row out of their scope, or a code
+    or name their masks hide, says no more in a history than on the record itself); a row they may not see, or
+    one deleted since, by its id."""
+    labels = link_labels(db.session, current_access(), spec, set(ids)) if ids else {}
+    for pk in ids:
+        found = labels.get(pk) or {}
+        key, name = found.get("key"), found.get("name")
+        parts = [name or key] if spec.type == "user" else [key, name]  # a user by their name, else user name
+        cache[(spec.to, pk)] = " ".join(dict.fromkeys(str(part) for part in parts if part)) or str(pk)
 
 
 def readable_json(value: Any) -> str:

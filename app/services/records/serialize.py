@@ -122,7 +122,22 @@ def labels_of_links(
             key = pk_value if key_is_id else key
             name = key if name_is_key else person_name(name, last) if user else name
             out[tag][pk_value] = {"id": pk_value, "key": key, "name": name}
+    for tag, (spec, _) in enumerate(wanted):
+        hidden = _masked_parts(access, spec)
+        if hidden and out[tag]:
+            for found in out[tag].values():
+                found.update(dict.fromkeys(hidden))
     return out
+
+
+def _masked_parts(access: Access, spec: FieldSpec) -> tuple[str, ...]:
+    """Which of a label's key and name the reader's field masks hide on the model a link field points at (roles.yaml
+    `hidden_fields` on its code or name): a label says no more than the linked row's own page and lookup do."""
+    if spec.type == "user":
+        return ()
+    target = access.registry.model(spec.to or "")
+    parts = (("key", target.field(target.business_key)), ("name", target.field(target.display or target.business_key)))
+    return tuple(part for part, field in parts if field is not None and not access.can_see(target, field))
 
 
 def _labels_union(access: Access, texts: list[tuple[int, FieldSpec]], dialect: str) -> Any:
