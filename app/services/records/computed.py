@@ -303,7 +303,7 @@ def draft_totals(session: Any, access: Access, model: ModelSpec, payload: Any) -
     _prepare_draft_lines(session, access, model, line_model, values, lines)
     compute_fields(registry, model, values, lines)
     return {
-        "lines": [_computed_json(access, line_model, line) for line in lines],
+        "lines": [_computed_json(access, line_model, line, prepared=True) for line in lines],
         "totals": _computed_json(access, model, values),
         "summary": _summary(access, line_model, lines),
     }
@@ -342,11 +342,14 @@ def _prepare_draft_lines(
                 values[spec.name] = getattr(row, spec.column)
 
 
-def _computed_json(access: Access, model: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
+def _computed_json(access: Access, model: ModelSpec, values: dict[str, Any], prepared: bool = False) -> dict[str, Any]:
+    """The computed fields the reader may see; with `prepared`, also the read-only ones the save fills in and
+    did (a line's 换算率 from its unit: a form sent back with an error shows it again, as it shows the amounts)."""
     return {
         spec.name: FIELD_TYPES[spec.type].to_json(spec, values[spec.name])
         for spec in model.data_fields
-        if spec.compute and access.can_see(model, spec)
+        if (spec.compute or (prepared and spec.readonly and values[spec.name] is not None))
+        and access.can_see(model, spec)
     }
 
 
