@@ -20,7 +20,7 @@ from app.i18n import t
 from app.ledger.compute import ZERO, total_amount, total_qty, total_tax, total_with_tax
 from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, ValueProblem, format_decimal
+from app.meta.types import FIELD_TYPES, ValueProblem, format_decimal, grouped_text
 from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
 
@@ -372,9 +372,7 @@ def _visible(access: Access, model: ModelSpec, name: str) -> bool:
 
 def _grouped(value: Decimal, min_scale: int) -> str:
     """An exact decimal with thousands separators (1234.5 -> 1,234.50 with min_scale 2)."""
-    whole, _, frac = format_decimal(value, min_scale).partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):,}" + (f".{frac}" if frac else "")
+    return grouped_text(format_decimal(value, min_scale))
 
 
 def _values(model: ModelSpec, row: Any) -> dict[str, Any]:
