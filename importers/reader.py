@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
+import xlrd
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from app.i18n import LOCALES, t
@@ -57,7 +58,7 @@ class Table:
     rows: list[list[Any]]
     row_numbers: list[int]
     notes: list[str] = field(default_factory=list)  # what the reader did that the user should know
-    source: bytes = b""  # an xlsx's bytes, for its cells' formats (percent_rows); csv and xls keep none
+    source: bytes = b""  # an xlsx's or xls's bytes, for its cells' formats (percent_rows); a csv keeps none
     _percent_rows: dict[int, set[int]] = field(default_factory=dict, repr=False)  # percent_rows' answers so far
 
     @property
@@ -67,11 +68,12 @@ class Table:
     def percent_rows(self, columns: Collection[int]) -> dict[int, set[int]]:
         """{column: the sheet rows whose cell in it Excel formats as a percent}, for `columns` (0-based): such a cell
         holds the share, 13% is the cell 0.13. Read only when asked, and from the sheet only when the workbook has a
-        percent style at all; a csv has no formats, and an xls's are not read (docs/imports.md "Percents")."""
+        percent style at all; an xls's from its XF records as an xlsx's from its styles; a csv has no formats
+        (docs/imports.md "Percents")."""
         known = self._percent_rows
         found: dict[int, set[int]] = {col: set() for col in columns if col not in known}
         if found and self.source:
-            _percent_cells(self.source, self.sheet, found)
+            (_xls_percent_cells if self.kind == "xls" else _percent_cells)(self.source, self.sheet, found)
         known.update(found)
         return {col: set(known[col]) for col in columns}
 
@@ -116,6 +118,31 @@ def _percent_cells(data: bytes, sheet: str, found: dict[int, set[int]]) -> None:
         col = _column_number(where.group(1)) - 1 if where else -1
         if col in found and where:
             found[col].add(int(where.group(2)))
+
+
+def _xls_percent_cells(data: bytes, sheet: str, found: dict[int, set[int]]) -> None:
+    """`_percent_cells` for an Excel 97-2003 workbook (BIFF8): a cell's XF record names its number format (Excel's
+    built-in 9 and 10 are 0% and 0.00%), read by xlrd with `formatting_info`; the sheet's cells are looked at only
+    when an XF is a percent. A workbook xlrd cannot read (BIFF5, encrypted) says nothing of its formats."""
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    except Exception:  # noqa: BLE001 - calamine read the values; without formats every cell is unformatted
+        return
+    try:
+        formats = book.format_map
+        percent = {
+            i
+            for i, xf in enumerate(book.xf_list)
+            if is_percent_format(getattr(formats.get(xf.format_key), "format_str", ""))
+        }
+        if not percent or sheet not in book.sheet_names():
+            return
+        cells = book.sheet_by_name(sheet)
+        for col in found:
+            if col < cells.ncols:
+                found[col].update(row + 1 for row in range(cells.nrows) if cells.cell_xf_index(row, col) in percent)
+    finally:
+        book.release_resources()
 
 
 def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
@@ -244,7 +271,7 @@ def _read_workbook(data: bytes, kind: str, wanted: str | None) -> Table:
     if others and wanted is None:  # an import template's notes (填写说明) are not another sheet of rows
         notes.append(t("imports.first_sheet", sheet=name, count=len(others) + 1))
     table = _table(kind, name, rows, notes)
-    table.source = data if kind == "xlsx" else b""
+    table.source = data  # its cells' formats, read when a column asks (percent_rows)
     return table
 
 

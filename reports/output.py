@@ -122,7 +122,8 @@ def write_xlsx(result: Result, target: str | IO[bytes], author: str) -> None:
         "percent": book.add_format({"num_format": "0.00"}),
         "integer": book.add_format({"num_format": "0"}),
     }
-    lines = heading_lines(result, author)
+    company = result.letterhead
+    lines = ([company["name"], *company["lines"]] if company else []) + heading_lines(result, author)
     for index, text in enumerate(lines):
         sheet.write_string(index, 0, plain_text(text), big_title if index == 0 else bold)
     header_row = len(lines) + 1

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, NotFound
 from app.i18n import label, t
+from app.meta.company import letterhead
 from app.meta.reports import ChartSpec, ReportColumn, ReportSpec
 from app.meta.spec import FieldSpec
 from app.meta.types import format_decimal, rounded_text
@@ -45,6 +46,7 @@ class Result:
     page: Page | None = None  # rows are this slice of the answer ...
     count: int | None = None  # ... of this many rows (None: rows are the whole answer)
     drills_to: ReportSpec | None = None  # the report a row opens (`drill: {report}`)
+    letterhead: dict[str, Any] | None = None  # the company heading its print and workbook (`letterhead: true`)
 
     @property
     def period(self) -> Period | None:
@@ -167,6 +169,8 @@ def run_with(
         series = tuple(s for s in chart.series if s in names)
         chart = ChartSpec(chart.type, chart.x, series) if chart.x in names and series else None
     result = Result(report, params, columns, rows, totals, chart, choices=ctx.choices, page=page)
+    if report.letterhead:
+        result.letterhead = letterhead(access.registry.meta.settings)
     if report.drill is not None and report.drill.report is not None:
         result.drills_to = access.registry.meta.reports.get(report.drill.report)
     _label_links(session, access, ctx, result)

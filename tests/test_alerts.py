@@ -57,7 +57,8 @@ def test_dunning_mails_the_statement_at_each_step_and_stops_once_paid(app, admin
     (part,) = [p for p in mail.iter_attachments() if str(p.get_filename()).endswith(".xlsx")]
     book = openpyxl.load_workbook(io.BytesIO(part.get_content()), read_only=True)
     cells = [str(c) for row in book.active.iter_rows(values_only=True) for c in row if c is not None]
-    assert cells[0] == "对账单" and sold[mailed]["number"] in cells  # the report runner's statement
+    # the report runner's statement, headed by the company as printed (name, address, phone, tax id, then its title)
+    assert cells[0] == "示例商贸有限公司" and cells[4] == "对账单" and sold[mailed]["number"] in cells
     log = deliveries(admin_api, item["id"])
     call = next(d for d in log if d["channel"] == "phone")
     assert call["status"] == "call" and "13800138000" in call["recipient"] and sold[called]["number"] in call["subject"]

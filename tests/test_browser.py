@@ -23,6 +23,8 @@ from in_browser import DESKTOP, PHONE, Console, demo_server, headless_chromium, 
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi
 
+from app.meta.types import money_text
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -642,7 +644,7 @@ def test_dashboard_and_a_report_with_chart_drill_down_and_excel(server, api, chr
     assert len(set(tops)) == -(-len(tops) // 4), f"the tiles do not line up four to a row: {tops}"
     trend = json.loads(page.get_attribute("#jxc-trend", "data-trend"))
     assert [point["month"] for point in trend][-1] == today[:7] and len(trend) == 12, trend  # the whole year
-    assert trend[-1]["amount"] == page.locator("#tile-sales_mtd .jxc-tile-value").inner_text().strip()
+    assert money_text(trend[-1]["amount"]) == page.locator("#tile-sales_mtd .jxc-tile-value").inner_text().strip()
     _wait_drawn(page, "#jxc-trend")
     shot(page, "dashboard-zh-desktop")
     console.check()
@@ -1140,3 +1142,148 @@ def test_a_role_edit_that_would_lock_the_role_out_is_refused_in_words(server, ap
     status, after = api.get(f"/api/v1/security/roles/{role_id}/permissions/")
     assert status == 200 and after == before
     console.check()
+
+
+# -- what a clerk reads (money with thousands separators, a list's totals, the company heading a printed 对账单,
+# a form sent back with an error, the home page's 生成采购订单 button) ------------------------------------------------
+
+GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+\.\d{2}")  # 12,345,678.90: a big amount as the grid shows it
+
+
+@pytest.fixture(scope="module")
+def big_receipt(api: HttpApi) -> dict[str, Any]:
+    """A submitted receipt of 1,000 of a new item at 12,345.67 from a new supplier (a stock value and a payable
+    above ten million), with `supplier` its code and `supplier_id`."""
+    sku, supplier = unique("BIG"), unique("SBIG")
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"大额商品 {sku}", "unit": "PCS", "tax_rate": "13"})
+    assert status == 201, body
+    status, made = api.post(
+        "/api/v1/partner/", {"code": supplier, "name": f"大额供应商 {supplier}", "kind": "supplier"}
+    )
+    assert status == 201, made
+    supplier_id = made["id"]
+    lines = [{"item": sku, "qty": "1000", "price": "12345.67"}]
+    status, made = api.post("/api/v1/purchase_receipt/", {"partner": supplier, "warehouse": "WH01", "lines": lines})
+    assert status == 201, made
+    status, posted = api.post(f"/api/v1/purchase_receipt/{made['result']['id']}/submit", {})
+    assert status == 200, posted
+    status, row = api.get(f"/api/v1/purchase_receipt/{made['result']['id']}")
+    assert status == 200, row
+    return row["result"] | {"supplier": supplier, "supplier_id": supplier_id}
+
+
+def _texts(page: Any, selector: str) -> list[str]:
+    return [text.strip() for text in page.locator(selector).all_inner_texts()]
+
+
+def test_money_reads_with_thousands_separators_on_every_page(server, api, chromium, big_receipt):
+    """The dashboard, 资金账户, a partner's account page and the printed 对账单 read 12,345,678.90, as the grid does."""
+    cash = unique("BIGCASH")
+    status, made = api.post(
+        "/api/v1/account/", {"code": cash, "name": "大额账户", "kind": "bank", "opening_balance": "12345678.9"}
+    )
+    assert status == 201, made
+    context, page, console = signed_in(chromium, server.url)
+    try:
+        page.goto(server.url + "/")
+        stock_value = page.locator("#tile-stock_value .jxc-tile-value").inner_text().strip()
+        assert GROUPED.fullmatch(stock_value), stock_value
+        shot(page, "reading-dashboard")
+
+        page.goto(server.url + "/cash/")
+        row = page.locator(f"tr[data-account={cash}] td")
+        assert row.nth(2).inner_text().strip() == "12,345,678.90"  # 期初
+        assert row.nth(5).inner_text().strip() == "12,345,678.90"  # 余额
+        assert GROUPED.fullmatch(page.locator("#jxc-cash-total").inner_text().strip())
+        shot(page, "reading-cash")
+
+        page.goto(server.url + f"/accounts/{big_receipt['supplier_id']}?side=payable")
+        assert GROUPED.fullmatch(page.locator("#payable").inner_text().strip())
+        amounts = _texts(page, "table:last-of-type tbody td.text-right")
+        assert money_text(big_receipt["total_with_tax"]) in amounts, amounts
+
+        page.goto(server.url + f"/reports/partner_statement/print?partner={big_receipt['supplier']}&side=payable")
+        cells = _texts(page, "#jxc-report-print-table td.num")
+        assert money_text(big_receipt["total_with_tax"]) in cells, cells
+        console.check()
+    finally:
+        context.close()
+
+
+def test_a_document_list_shows_each_document_total_to_the_cent(server, chromium, big_receipt):
+    context, page, console = signed_in(chromium, server.url)
+    try:
+        page.goto(server.url + "/m/purchase_receipt/?search=" + big_receipt["number"])
+        headers = _texts(page, ".jxc-list thead th, table thead th")
+        assert "价税合计" in headers, headers
+        column = headers.index("价税合计")
+        row = page.locator("tbody tr", has_text=big_receipt["number"])
+        assert row.locator("td").nth(column).inner_text().strip() == money_text(big_receipt["total_with_tax"])
+        shot(page, "reading-list-total")
+        console.check()
+    finally:
+        context.close()
+
+
+def test_the_printed_statement_is_headed_by_the_company(server, chromium, big_receipt):
+    """The 对账单 printed for a supplier names the company, its address, phone and tax id, as a printed 单据 does
+    (one heading: jxc/_letterhead.html)."""
+    context, page, console = signed_in(chromium, server.url)
+    try:
+        page.goto(server.url + f"/reports/partner_statement/print?partner={big_receipt['supplier']}&side=payable")
+        head = page.locator("#jxc-letterhead")
+        assert head.locator("h1").inner_text().strip() == "示例商贸有限公司"
+        details = head.inner_text()
+        for text in ("地址：上海市浦东新区示例路 88 号", "电话：021-5888 8888", "税号：91310115MA1J000088"):
+            assert text in details, details
+        title = page.locator("h2").first.inner_text().strip()
+        assert title == "对账单"
+        shot(page, "reading-statement-print")
+        page.goto(server.url + f"/m/purchase_receipt/{big_receipt['id']}/print")
+        assert page.locator("#jxc-letterhead").inner_text() == details  # the same heading on a 单据
+        console.check()
+    finally:
+        context.close()
+
+
+def test_a_form_sent_back_with_an_error_keeps_its_lines_unit_ratio(server, chromium):
+    """A purchase order saved without its supplier comes back with the error; the line typed in 箱 still reads
+    its 换算率 24, as its other fields keep what was typed."""
+    context, page, console = signed_in(chromium, server.url)
+    try:
+        page.goto(server.url + "/m/purchase_order/new")
+        page.fill("#l-0-item", "SP0001")
+        page.fill("#l-0-unit", "BOX")
+        page.fill("#l-0-qty", "2")
+        page.fill("#l-0-price", "30")
+        page.locator("#l-0-unit_ratio").evaluate("el => el.value")  # the page has drawn the line
+        page.click("#jxc-save")
+        page.wait_for_selector("[data-field=partner]")
+        assert page.input_value("#l-0-qty") == "2" and page.input_value("#l-0-unit") == "BOX"
+        page.wait_for_function("() => document.getElementById('l-0-unit_ratio').value !== ''", timeout=5000)
+        assert page.input_value("#l-0-unit_ratio") == "24"
+        shot(page, "reading-form-ratio")
+        console.check()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 1280, 390])
+def test_the_home_page_reorder_button_stays_on_one_line(server, chromium, width):
+    context, page, console = signed_in(chromium, server.url, viewport={"width": width, "height": 900})
+    try:
+        page.goto(server.url + "/")
+        button = page.locator("#jxc-reorder")
+        lines = button.evaluate(
+            "b => { const s = getComputedStyle(b), inner = b.clientHeight - parseFloat(s.paddingTop)"
+            " - parseFloat(s.paddingBottom); return inner / parseFloat(s.lineHeight); }"
+        )
+        shot(page, f"reading-home-{width}")
+        assert round(lines) == 1, f"生成采购订单 takes {lines:.1f} lines at {width} px"
+        heading = page.locator(".jxc-alerts .panel-heading").first.bounding_box()
+        box = button.bounding_box()
+        assert heading["x"] <= box["x"] and box["x"] + box["width"] <= heading["x"] + heading["width"] + 0.5
+        assert heading["y"] <= box["y"] and box["y"] + box["height"] <= heading["y"] + heading["height"] + 0.5
+        console.check()
+    finally:
+        context.close()

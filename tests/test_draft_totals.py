@@ -72,3 +72,15 @@ def test_a_line_without_a_tax_rate_shows_the_items_rate_as_the_save_takes_it(app
     assert saved["lines"][0]["tax_amount"] == "13.00"
     assert {k: figures["lines"][0][k] for k in MONEY} == {k: saved["lines"][0][k] for k in MONEY}
     assert {k: figures["totals"][k] for k in TOTALS} == {k: saved[k] for k in TOTALS}
+
+
+def test_a_line_in_another_unit_reads_its_ratio_as_the_save_takes_it(app, admin_api):
+    """A line typed in 箱 (24 瓶 to the 箱) is answered with its 换算率 as the save takes it: a form sent back with an
+    error shows it again beside the amounts (it came back blank)."""
+    figures = draft(
+        admin_api, "purchase_order", {"lines": [{"item": "SP0001", "unit": "BOX", "qty": "2", "price": "30"}]}
+    )
+    line = figures["lines"][0]
+    assert line["unit_ratio"] == "24" and line["base_qty"] == "48"
+    saved = document(admin_api, "purchase_order", [{"item": "SP0001", "unit": "BOX", "qty": "2", "price": "30"}])
+    assert saved["lines"][0]["unit_ratio"] == line["unit_ratio"]

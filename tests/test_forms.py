@@ -182,3 +182,36 @@ def test_a_keeper_of_one_warehouse_finds_it_filled_in_on_a_new_document(app, log
     transfer = keeper.get("/m/stock_transfer/new").get_data(as_text=True)
     assert warehouse_input(transfer, "from_warehouse") == "" and warehouse_input(transfer, "to_warehouse") == ""
     assert warehouse_input(login_as("admin").get("/m/stocktake/new").get_data(as_text=True), "warehouse") == ""
+
+
+def test_a_document_list_shows_each_document_total_through_the_masks(app, admin_api, api_as, login_as):
+    """A clerk scanning 入库单 reads each one's 价税合计 in the list, the document's own total to the cent, as the grid,
+    its API and its export give it; a warehouse keeper, who may not see purchase figures, is shown none of them."""
+    import csv
+    import io
+    import re
+
+    from app.meta.types import money_text
+    from tests.ledger_helpers import post
+
+    lines = [{"item": "SP0001", "qty": "1000", "price": "12345.6789"}]
+    receipt = post(admin_api, "purchase_receipt", lines, warehouse="WH01")
+    total = receipt["total_with_tax"]
+    page = login_as("clerk").get(f"/m/purchase_receipt/?search={receipt['number']}").get_data(as_text=True)
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", page.split("<tbody>")[0])
+    assert "价税合计" in headers, headers
+    row = page.split("<tbody>")[1].split(receipt["number"], 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    assert money_text(total) in cells and "," in money_text(total), (total, cells)
+    rows = admin_api.get(
+        "/api/v1/grid/purchase_receipt/rows",
+        query_string={"filter[0][field]": "number", "filter[0][type]": "=", "filter[0][value]": receipt["number"]},
+    ).get_json()["data"]
+    assert [r["total_with_tax"] for r in rows] == [total]
+    exported = admin_api.get("/api/v1/grid/purchase_receipt/export?format=csv&columns=number,total_with_tax")
+    assert [receipt["number"], total] in list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+
+    keeper = login_as("warehouse").get("/m/purchase_receipt/").get_data(as_text=True)
+    assert "价税合计" not in keeper and "金额合计" not in keeper
+    masked = api_as("u_warehouse").get("/api/v1/grid/purchase_receipt/rows").get_json()["data"]
+    assert masked and all("total_with_tax" not in r for r in masked)

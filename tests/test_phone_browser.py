@@ -268,6 +268,10 @@ def test_the_order_form_shows_the_totals_of_the_last_edit_when_answers_cross(ser
     page.wait_for_timeout(500)
     assert page.inner_text("[data-total=total_qty]") == "4"
     page.unroute("**/draft_totals")
+    page.locator("#ph-order-lines [data-field=price]").nth(0).fill("1234.5")  # money reads 4,938.00, as on the desk
+    page.wait_for_function("() => document.querySelector('[data-total=total_amount]').textContent === '4,938.00'")
+    line_amount = page.inner_text("#ph-order-lines .ph-line-amount").strip()  # with its tax: 5,579.94
+    assert re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", line_amount), line_amount
     console.check()
     context.close()
 
@@ -316,9 +320,11 @@ def test_a_customers_statement_keeps_each_figure_on_one_line(server: Any, chromi
     entries = page.locator(".ph-line", has_text="余额")
     assert entries.count() >= 1
     assert "期初余额" in entries.first.inner_text()
+    statement = "\n".join(entries.all_inner_texts())
+    assert "123,456.78" in statement, statement  # money as every page reads it, thousands separated
     broken = page.evaluate(
         """() => Array.from(document.querySelectorAll('.ph-line .ph-row > *'))
-            .filter(e => /^(余额 )?-?[0-9.]+$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(e.textContent.trim()))
+            .filter(e => /^(余额 )?-?[0-9.,]+$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(e.textContent.trim()))
             .filter(e => { const r = document.createRange(); r.selectNodeContents(e);
                            return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size > 1; })
             .map(e => e.textContent.trim())"""

@@ -92,3 +92,52 @@ def test_print_signs_maker_and_poster_by_their_names(app, api_as, login_as):
     assert poster.post(f"/api/v1/purchase_receipt/{doc['id']}/submit").status_code == 200
     posted = _print_of(login_as, "purchase_receipt", doc["id"])
     assert f"制单：王制单{tag}" in posted and f"审核：李审核{tag}" in posted
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("12345678.9", "12,345,678.90"),
+        (Decimal("-1234.567"), "-1,234.57"),  # to the cent, half up
+        ("999.995", "1,000.00"),
+        ("0", "0.00"),
+        (None, ""),
+    ],
+)
+def test_money_reads_as_the_grid_shows_it(value, text):
+    from app.meta.types import money_text
+
+    assert money_text(value) == text
+
+
+def test_the_statement_is_headed_by_the_company_printed_and_exported(app, admin_api, login_as):
+    """The 对账单 printed or exported for a partner names the company with its address, phone and tax id
+    (settings.yaml's company), as a printed 单据 does with the same heading; its amounts read 13,950,617.16."""
+    import io
+    import re
+
+    import openpyxl
+
+    from app.meta.types import money_text
+
+    lines = [{"item": "SP0001", "qty": "1000", "price": "12345.6789"}]
+    receipt = post(admin_api, "purchase_receipt", lines, warehouse="WH01")
+    heading = [
+        "示例商贸有限公司",
+        "地址：上海市浦东新区示例路 88 号",
+        "电话：021-5888 8888",
+        "税号：91310115MA1J000088",
+    ]
+    query = "partner=S001&side=payable&period=2026-11-01..2026-11-30"
+    html = login_as("admin").get(f"/reports/partner_statement/print?{query}").get_data(as_text=True)
+    letterhead = html.split('id="jxc-letterhead"', 1)[1].split("</header>", 1)[0]
+    assert [text.strip() for text in re.findall(r">([^<>]+)<", letterhead) if text.strip()] == heading
+    assert money_text(receipt["total_with_tax"]) in html and receipt["total_with_tax"] not in html
+    document_print = _print_of(login_as, "purchase_receipt", receipt["id"])
+    assert letterhead in document_print  # one heading for every printed paper
+    assert f"¥{money_text(receipt['total_with_tax'])}" in document_print
+    book = admin_api.get(f"/api/v1/reports/partner_statement?{query}&format=xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(book.get_data())).worksheets[0]
+    assert [sheet.cell(row=r, column=1).value for r in range(1, 6)] == [*heading, "对账单"]
+    other = admin_api.get("/api/v1/reports/inventory_summary?period=2026-11-01..2026-11-30&format=xlsx")
+    assert openpyxl.load_workbook(io.BytesIO(other.get_data())).worksheets[0]["A1"].value == "进销存汇总表"

@@ -287,3 +287,48 @@ def test_master_data_reads_percent_cells_alike_and_the_import_page_shows_them_as
     outcome = run(app, "item", data.getvalue())
     assert outcome.applied, [i.line() for i in outcome.issues]
     assert [stored(app, "item", "sku", f"{tag}-{n}")["tax_rate"] for n in (1, 2)] == ["13", "0.5"]
+
+
+def _xls_order(header: str, cells: list[object], percent_cells: tuple[int, ...] = ()) -> bytes:
+    """`_order_with_discounts` as an Excel 97-2003 workbook (BIFF8, written by xlwt as old systems export it):
+    `percent_cells` carry the built-in 0.00% format in their XF record."""
+    import io
+
+    import xlwt
+
+    from tests.conftest import unique
+
+    number = unique("XLS")
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("销售订单")
+    percent = xlwt.easyxf(num_format_str="0.00%")
+    for col, text in enumerate(["单据编号", "客户", "发货仓库", "商品", "数量", "单价", header]):
+        sheet.write(0, col, text)
+    for index, cell in enumerate(cells, start=1):
+        for col, value in enumerate([number, "K001", "WH01", "SP0001", 1, 100]):
+            sheet.write(index, col, value)
+        if index - 1 in percent_cells:
+            sheet.write(index, 6, cell, percent)
+        else:
+            sheet.write(index, 6, cell)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_xls_percent_cell_is_read_from_its_format_as_an_xlsx_one_is(app, admin_api):
+    """13% in an old Excel (.xls) file's 税率 cell (kept 0.13, its XF record's format 0.00%) is 13 %, as in an xlsx:
+    the cell's format says so (it was refused as a bare 0.13 could be 0.13 % or 13 %); a bare 0.5 is still refused,
+    and a percent cell under 折扣率 is the share it keeps."""
+    from importers.reader import read_table
+    from tests.test_imports import run
+
+    data = _xls_order("税率", [0.13, 9, 0.06], percent_cells=(0, 2))
+    table = read_table(data, "orders.xls")
+    assert table.kind == "xls" and table.percent_rows([6]) == {6: {2, 4}}  # sheet rows 2 and 4
+    assert _imported_discounts(app, data, TAX) == ["13", "9", "6"]
+    unclear = run(app, "sales_order", _xls_order("税率", [0.13, 0.5], percent_cells=(0,)))
+    assert [i.line() for i in unclear.issues] == [
+        "第 3 行，「税率」列：0.5 是 0.5% 还是 50%？请写成 0.5% 或 50%，或使用模板的「税率(%)」列"
+    ]
+    assert _imported_discounts(app, _xls_order("折扣率", [0.075, 7.5], percent_cells=(0,))) == ["0.075", "0.075"]

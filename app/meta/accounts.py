@@ -4,9 +4,11 @@ and by the metadata check that no role reads an account through a row scope that
 
 from __future__ import annotations
 
-from app.meta.spec import RoleSpec
+from app.meta.spec import FieldSpec, ModelSpec, RoleSpec
 
 OWED = "total_with_tax"  # the document total a partner owes or is owed (价税合计)
+# a document's total, the first of these it has: 价税合计, else 金额合计 (a transfer, a stocktake), else 金额 (payment)
+TOTALS = (OWED, "total_amount", "amount")
 RECEIVABLE, PAYABLE = "receivable", "payable"
 # per side of an account: (document model, the figure it adds, its sign, the payments' direction)
 SOURCES: dict[str, tuple[tuple[str, str, int, str | None], ...]] = {
@@ -22,6 +24,11 @@ SOURCES: dict[str, tuple[tuple[str, str, int, str | None], ...]] = {
     ),
 }
 SIDE_FIGURES = {RECEIVABLE: "sale", PAYABLE: "purchase"}  # the kind of figure each side's documents owe
+
+
+def document_total(model: ModelSpec) -> FieldSpec | None:
+    """The field holding a document's total (what its print states as owed and its list shows), or None."""
+    return next((spec for name in TOTALS if (spec := model.field(name)) is not None), None)
 
 
 def account_scope_problems(roles: dict[str, RoleSpec]) -> list[str]:

@@ -38,6 +38,7 @@ REPORT_OPTIONS = {
     "handler",
     "order",
     "job",
+    "letterhead",
 }
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 HELP_SLOT = re.compile(r"\{([a-z][a-z0-9_]*)\}")  # `{by}` in a report's help: the options of `by` its reader is offered
@@ -150,6 +151,8 @@ class ReportSpec:
     # offered the report at all, where other hidden columns are only dropped (its name would promise a figure
     # they may not see, and what is left is another report's)
     about: frozenset[str] = frozenset()
+    # printed for a partner to read (对账单): the company heads it, as it heads a printed 单据 (app/meta/company.py)
+    letterhead: bool = False
 
     def param(self, name: str) -> ReportParam | None:
         """The parameter called `name`, or None."""
@@ -415,6 +418,8 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
             out.add(
                 f"{rel}:{line_of(data, 'help')}", f"help: '{{{slot}}}' names no select parameter", hint(slot, selects)
             )
+    if not isinstance(data.get("letterhead", False), bool):
+        out.add(f"{rel}:{line_of(data, 'letterhead')}", "letterhead: true or false (the company heads its print)")
     job = None
     if data.get("job") is not None:
         raw_job = data["job"]
@@ -439,6 +444,7 @@ def _load_report(path: Path, root: Path, models: dict[str, ModelSpec], out: Coll
         source=where,
         job=job,
         about=about,
+        letterhead=data.get("letterhead") is True,
     )
 
 

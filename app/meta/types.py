@@ -466,7 +466,7 @@ class DecimalType(FieldType):
             return share_text(value)
         places = self.read_places(spec)
         if places is not None and value not in EMPTY:
-            return rounded_text(value, places)
+            return money_text(value, places)
         return self.cell_text(spec, value)
 
     def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
@@ -963,6 +963,26 @@ def rounded_text(value: Any, places: int) -> str:
     """An exact number (a Decimal, or its JSON text) as a person reads it to `places`, rounded half up: money to
     the cent (13.3333 -> 13.33; -0.001 -> 0.00, not -0.00). The value itself stays exact where it is kept."""
     return format_decimal(Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP) + 0, places)
+
+
+def grouped_text(text: str) -> str:
+    """A plain number's text with thousands separators (-1234567.5 -> -1,234,567.5); any other text as it is."""
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, point, frac = digits.partition(".")
+    if not whole.isdigit():
+        return text
+    return f"{sign}{int(whole):,}{point}{frac}"
+
+
+def money_text(value: Any, places: int = 2) -> str:
+    """Money (a Decimal, or its JSON text) as a person reads it everywhere: to the cent, rounded half up, thousands
+    separated (12345678.9 -> 12,345,678.90), as the grid shows it; '' for none. The `money` filter of templates."""
+    if value is None or value == "":
+        return ""
+    try:
+        return grouped_text(rounded_text(value, places))
+    except InvalidOperation:  # not a number (a text already written for people): as it is
+        return str(value)
 
 
 def share_text(value: Any) -> str:

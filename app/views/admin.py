@@ -278,6 +278,4 @@ class CashView(BaseView):
         total = sum((r.balance for r in rows), ZERO)
         kind = registry().model("account").field("kind")
         kinds = {o.value: label(o.label, o.value) for o in kind.options} if kind is not None else {}
-        return self.render_template(
-            "jxc/cash.html", rows=[r.as_json() for r in rows], kinds=kinds, total=f"{total:,.2f}"
-        )
+        return self.render_template("jxc/cash.html", rows=[r.as_json() for r in rows], kinds=kinds, total=total)

@@ -19,8 +19,10 @@ from app.documents.flow import pick as flow_pick
 from app.documents.flow import push as flow_push
 from app.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
-from app.i18n import current_locale, label, t
+from app.i18n import label, t
 from app.ledger.compute import rmb_upper
+from app.meta.accounts import document_total
+from app.meta.company import letterhead
 from app.meta.spec import ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
@@ -111,14 +113,18 @@ class ModelPages(BaseView):
         return registry().model(self.model_key)
 
     def _columns(self, invoicing: bool = False) -> list[dict[str, Any]]:
-        """The first LIST_COLUMNS fields the user may see (the grid shows them all); on the list of documents
-        waiting for their invoice, also the document's money totals (金额合计, 税额合计, 价税合计: the figures an
+        """The first LIST_COLUMNS fields the user may see (the grid shows them all), and a document's total
+        (价税合计: what a clerk scanning orders looks for) when the reader may see it; on the list of documents
+        waiting for their invoice, all the document's money totals (金额合计, 税额合计, 价税合计: the figures an
         invoice states, which finance matches the ticked documents against)."""
         access = current_access()
         fields = [s for s in access.visible_fields(self.model) if s.type not in ("lines", "long_text") and not s.system]
         shown = fields[:LIST_COLUMNS]
+        total = document_total(self.model) if self.model.kind == "document" else None
         if invoicing:
             shown += [s for s in fields[LIST_COLUMNS:] if s.section == "total" and s.type == "money"]
+        elif total is not None and total in fields and total not in shown:
+            shown.append(total)
         return [
             {
                 "name": s.name,
@@ -525,14 +531,13 @@ class ModelPages(BaseView):
         model = self.model
         data, fields, line_cols, lines = self._record(pk)
         line_fields = {f.name: f for f in registry().model(model.lines_model).fields} if model.lines_model else {}
-        total_field = model.field("total_with_tax") or model.field("total_amount")  # what is owed
+        total_field = document_total(model)  # what is owed
         total = data.get(total_field.name) if total_field is not None else None
-        company = registry().meta.settings.get("company", {})
         return self.render_template(
             "jxc/print.html",
             model=model,
             title=label(model.label, model.key),
-            company=company.get("name") if current_locale() == "zh" else company.get("name_en") or company.get("name"),
+            letterhead=letterhead(registry().meta.settings),
             number=data.get("number") or data.get(model.business_key) or pk,
             fields=[
                 f

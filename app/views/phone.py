@@ -56,6 +56,11 @@ def signed_in_page(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _read(spec: Any, value: Any) -> Any:
+    """A field's value as the page reads it (money 12,345.00, a share 7.5%); a link or a user as its JSON."""
+    return value if isinstance(value, dict) else FIELD_TYPES[spec.type].read_text(spec, value)
+
+
 def _config(**extra: Any) -> dict[str, Any]:
     """What every phone page's script gets: the user (the service worker clears its copies for another one),
     the CSRF token for writes, the words it shows."""
@@ -243,7 +248,7 @@ class PhoneView(BaseView):
                 recommended = None
         session().rollback()
         fields = [
-            {"label": label(spec.label, spec.name), "value": data.get(spec.name)}
+            {"label": label(spec.label, spec.name), "value": _read(spec, data.get(spec.name))}
             for spec in access.visible_fields(model)
             if spec.name in ("contact", "phone", "address", "credit_limit", "payment_terms_days", "owner")
         ]
@@ -280,7 +285,7 @@ class PhoneView(BaseView):
                 session().rollback()
         sees_price = access.can_see(line_model, line_model.field("price"))  # type: ignore[arg-type]
         totals = [
-            {"name": spec.name, "label": label(spec.label, spec.name)}
+            {"name": spec.name, "label": label(spec.label, spec.name), "look": FIELD_TYPES[spec.type].grid_look(spec)}
             for spec in access.visible_fields(model)
             if spec.section == "total"
         ]

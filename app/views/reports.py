@@ -126,5 +126,8 @@ class ReportsView(BaseView):
         session().rollback()
         name_text = f"{current_user.first_name or ''}{current_user.last_name or ''}".strip() or current_user.username
         return self.render_template(
-            "jxc/report_print.html", lines=heading_lines(result, name_text), answer=as_json(result)
+            "jxc/report_print.html",
+            lines=heading_lines(result, name_text),
+            answer=as_json(result),
+            letterhead=result.letterhead,
         )

@@ -8,7 +8,7 @@ from flask import Flask
 
 from app.clock import business_time
 from app.i18n import MESSAGES, current_locale, t, texts_under
-from app.meta.types import share_text
+from app.meta.types import money_text, share_text
 from app.views.changes import describe, model_label
 from app.views.inbox import inbox_count
 from app.views.menu import menu_html
@@ -58,6 +58,7 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["pages_endpoint"] = _pages_endpoint
     app.jinja_env.filters["action_label"] = action_label
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["money"] = money_text  # money as read everywhere: 12,345,678.90 (the grid's numberText)
     app.jinja_env.filters["share"] = share_text  # a rate kept as a fraction, read as a person reads it: 33.33%
     app.jinja_env.filters["model_label"] = model_label
     app.jinja_env.globals["audit_describe"] = describe

@@ -20,7 +20,7 @@ from app.i18n import t
 from app.ledger.compute import ZERO, total_amount, total_qty, total_tax, total_with_tax
 from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, ValueProblem, format_decimal
+from app.meta.types import FIELD_TYPES, ValueProblem, format_decimal, grouped_text
 from app.services.access.rights import Access
 from app.services.records.resolver import Resolver
 
@@ -303,7 +303,7 @@ def draft_totals(session: Any, access: Access, model: ModelSpec, payload: Any) -
     _prepare_draft_lines(session, access, model, line_model, values, lines)
     compute_fields(registry, model, values, lines)
     return {
-        "lines": [_computed_json(access, line_model, line) for line in lines],
+        "lines": [_computed_json(access, line_model, line, prepared=True) for line in lines],
         "totals": _computed_json(access, model, values),
         "summary": _summary(access, line_model, lines),
     }
@@ -342,11 +342,14 @@ def _prepare_draft_lines(
                 values[spec.name] = getattr(row, spec.column)
 
 
-def _computed_json(access: Access, model: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
+def _computed_json(access: Access, model: ModelSpec, values: dict[str, Any], prepared: bool = False) -> dict[str, Any]:
+    """The computed fields the reader may see; with `prepared`, also the read-only ones the save fills in and
+    did (a line's 换算率 from its unit: a form sent back with an error shows it again, as it shows the amounts)."""
     return {
         spec.name: FIELD_TYPES[spec.type].to_json(spec, values[spec.name])
         for spec in model.data_fields
-        if spec.compute and access.can_see(model, spec)
+        if (spec.compute or (prepared and spec.readonly and values[spec.name] is not None))
+        and access.can_see(model, spec)
     }
 
 
@@ -369,9 +372,7 @@ def _visible(access: Access, model: ModelSpec, name: str) -> bool:
 
 def _grouped(value: Decimal, min_scale: int) -> str:
     """An exact decimal with thousands separators (1234.5 -> 1,234.50 with min_scale 2)."""
-    whole, _, frac = format_decimal(value, min_scale).partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):,}" + (f".{frac}" if frac else "")
+    return grouped_text(format_decimal(value, min_scale))
 
 
 def _values(model: ModelSpec, row: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@
   'use strict';
 
   var P = window.JXCPhone;
+  var MONEY = { decimals: 2, places: 2 }; // a line's amount read as everywhere else: 12,345.60 (JXC.numberText)
   var config = P.config;
   var lines = [];
   var partner = config.partner || null;
@@ -48,7 +49,7 @@
     var node = line.node;
     if (!node || !node.isConnected) { render(); return; }
     node.querySelector('.ph-line-unit').textContent = line.unit && line.unit.name ? line.unit.name : '';
-    node.querySelector('.ph-line-amount').textContent = line.amount || '';
+    node.querySelector('.ph-line-amount').textContent = window.JXC.numberText(MONEY, line.amount);
     node.querySelectorAll('[data-field]').forEach(function (input) {
       if (input !== document.activeElement) { input.value = line[input.getAttribute('data-field')] || ''; }
     });
@@ -62,7 +63,7 @@
       line.node = node;
       node.querySelector('.ph-line-name').textContent = line.item.key + ' ' + (line.item.name || '');
       node.querySelector('.ph-line-unit').textContent = line.unit && line.unit.name ? line.unit.name : '';
-      node.querySelector('.ph-line-amount').textContent = line.amount || '';
+      node.querySelector('.ph-line-amount').textContent = window.JXC.numberText(MONEY, line.amount);
       node.querySelectorAll('[data-field]').forEach(function (input) {
         var field = input.getAttribute('data-field');
         input.value = line[field] || '';
@@ -105,11 +106,12 @@
         if (lines[i]) { lines[i].amount = computed.amount_with_tax || computed.amount || ''; }
       });
       list.querySelectorAll('.ph-line-amount').forEach(function (cell, i) {
-        cell.textContent = lines[i] ? lines[i].amount : '';
+        cell.textContent = lines[i] ? window.JXC.numberText(MONEY, lines[i].amount) : '';
       });
-      document.querySelectorAll('[data-total]').forEach(function (cell) {
-        var value = answer.body.totals[cell.getAttribute('data-total')];
-        cell.textContent = value == null ? '-' : value;
+      (config.totals || []).forEach(function (total) {  // each as the grid shows its field: 1,234.50, a quantity 7
+        var cell = document.querySelector('[data-total="' + total.name + '"]');
+        var value = answer.body.totals[total.name];
+        if (cell) { cell.textContent = value == null ? '-' : window.JXC.numberText(total.look, value); }
       });
     }, function () { /* offline: the totals wait */ });
   }

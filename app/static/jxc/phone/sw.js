@@ -7,7 +7,7 @@
 // answer that sends to it drop them all.
 (function () {
   'use strict';
-  var VERSION = 'jxc-phone-v6';
+  var VERSION = 'jxc-phone-v7';
   var STATIC_CACHE = VERSION + '-static';
   var PAGES_CACHE = VERSION + '-pages';
   var SHELL = [
@@ -16,6 +16,7 @@
     '/static/jxc/phone/count.js',
     '/static/jxc/phone/count_new.js',
     '/static/jxc/phone/review.js',
+    '/static/jxc/values.js',
     '/static/jxc/phone/order.js',
     '/static/jxc/phone/inbox.js',
     '/static/jxc/phone/stock.js',
