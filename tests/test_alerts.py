@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
+from decimal import Decimal
 from http.server import HTTPServer
 from typing import Any
 
@@ -377,3 +378,27 @@ def test_a_digest_chosen_by_mail_of_a_user_without_an_address_is_logged_not_sent
     assert by_channel["bell"]["status"] == "sent"
     assert (by_channel["email"]["recipient"], by_channel["email"]["status"]) == (keeper, "no_address")
     assert by_channel["email"]["error"] == note and smtp.about(item["title"]) == []
+
+
+def test_a_mailed_reports_chart_draws_amounts_of_thousands(app, admin_api):
+    """The chart of a mailed listing is drawn from its rows as people read them, money grouped by thousands
+    (12,345.00): each bar is that amount, not 0 (a grouped figure did not read as a number)."""
+    from app.extensions import db
+    from app.schedules.deliver import chart_bars
+    from app.schedules.reporting import run_report
+    from app.services.users.access import access_for
+
+    names = [unique("桶")]
+    created = admin_api.post(
+        "/api/v1/account/", json={"code": unique("A"), "name": names[0], "opening_balance": "12345"}
+    )
+    assert created.status_code == 201, created.get_json()
+    with app.app_context():
+        reader = access_for(app.appbuilder.sm.find_user(username="admin"))
+        asked = {"report": "account", "columns": ["name", "opening_balance"], "filters": {"name": names[0]}}
+        result = run_report(db.session, reader, asked)
+        labels, values = chart_bars(result)
+    assert result.chart == ("name", "opening_balance")
+    row = next(r for r in result.rows if r["name"] == names[0])
+    assert row["opening_balance"] == "12,345.00"  # as the pages read it
+    assert dict(zip(labels, values, strict=True))[names[0]] == Decimal("12345.00")

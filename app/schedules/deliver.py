@@ -12,6 +12,7 @@ import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
@@ -183,10 +184,8 @@ def report_email(result: ReportResult, subject: str, to: list[str], moment: Any)
     images: list[InlineImage] = []
     chart_html = ""
     if result.chart and result.rows:
-        text_key, value_key = result.chart
-        top = result.rows[:10]
         try:
-            png = bar_png(result.title, [r.get(text_key, "") for r in top], [_number(r.get(value_key)) for r in top])
+            png = bar_png(result.title, *chart_bars(result))
         except Exception:  # noqa: BLE001 - a chart that cannot be drawn leaves the mail without it
             log.warning("chart not drawn", exc_info=True)
             png = None
@@ -207,11 +206,17 @@ def report_email(result: ReportResult, subject: str, to: list[str], moment: Any)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _number(text: Any) -> Any:
-    from decimal import Decimal, InvalidOperation
+def chart_bars(result: ReportResult) -> tuple[list[str], list[Decimal]]:
+    """The chart's bars: the first ten rows' labels and values, read from the rows as people read them (money
+    grouped by thousands, 12,345.00: a value that does not read as a number is a bar of 0)."""
+    text_key, value_key = result.chart or ("", "")
+    top = result.rows[:10]
+    return [row.get(text_key, "") for row in top], [_number(row.get(value_key)) for row in top]
 
+
+def _number(text: Any) -> Decimal:
     try:
-        return Decimal(str(text))
+        return Decimal(str(text).replace(",", ""))
     except InvalidOperation:
         return Decimal(0)
 
