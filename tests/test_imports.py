@@ -695,3 +695,45 @@ def test_only_the_unit_a_label_is_built_with_may_be_left_out_of_a_header():
     named = "「返利」列可以指「返利(%)」、「返利（天）」中的任一个字段，请把表头写成其中一个的完整名称"
     assert both.header_problems() == [named]
     assert match_columns([["返利"]], [rebate, rebate_days, rebate_own]).mapping == {0: "rebate_own"}
+
+
+def test_the_import_page_finds_the_users_import_still_running_on_that_model(app, login_as):
+    """A page reloaded mid-import (or opened again) carries the import the user started there and has not seen end:
+    theirs, of that model, queued or running; not another user's, another model's or one ended."""
+    import html
+    import json
+    import re
+
+    from app.extensions import db
+    from app.jobs import store
+
+    def config(client: Any, model: str) -> dict[str, Any]:
+        page = client.get(f"/imports/{model}/").get_data(as_text=True)
+        return json.loads(html.unescape(re.search(r'data-config="([^"]*)"', page).group(1)))
+
+    with app.app_context():
+        users = {name: app.appbuilder.sm.find_user(username=name).id for name in ("admin", "u_clerk")}
+
+        def queued(user: str, model: str) -> int:  # a backend no runner serves: it stays queued
+            return store.insert_job(
+                db.session,
+                kind="import",
+                user_id=users[user],
+                username=user,
+                args={"model": model, "upload": "x"},
+                key=None,
+                max_attempts=1,
+                backend="nobody",
+            )
+
+        mine, theirs, other_model = queued("admin", "item"), queued("u_clerk", "item"), queued("admin", "partner")
+        db.session.commit()
+    admin = login_as("admin")
+    assert config(admin, "item")["active_job"] == mine
+    assert config(login_as("clerk"), "item")["active_job"] == theirs
+    assert config(admin, "partner")["active_job"] == other_model
+    with app.app_context():
+        for job_id in (mine, theirs, other_model):
+            store.cancel_queued(db.session, job_id)
+        db.session.commit()
+    assert config(admin, "item")["active_job"] is None

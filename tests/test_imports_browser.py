@@ -188,3 +188,42 @@ def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(s
         )
         console.check(expected_failures=())
         context.close()
+
+
+def test_a_page_reloaded_mid_import_shows_the_import_still_running_and_cancels_it(server, tmp_path):
+    """The clerk reloads (or comes back to) the page while their import runs: the page finds it, shows its progress
+    and offers 取消导入; cancelled, nothing of it stays. (The page forgot it: no bar, no word, a second upload.)"""
+    tag, rows = unique("R"), 20000
+    book = Workbook()
+    book.active.append(["商品编码", "商品名称", "基本单位"])
+    for n in range(rows):
+        book.active.append([f"{tag}-{n:05d}", f"刷新中的导入 {n}", "个"])
+    path = tmp_path / "many.xlsx"
+    book.save(path)
+    api = HttpApi(server.url)
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误", timeout=60000)
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/imports/") and r.status == 202):
+            page.click('[data-import-action="apply"]')
+        page.reload()
+        expect(page.locator("#jxc-imports-notes")).to_have_text(
+            "您离开本页前开始的导入还在进行，下面是它的进度；不用重新上传"
+        )
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("正在处理")
+        cancel = page.locator('[data-import-action="cancel"]')
+        expect(cancel).to_be_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "imports-page-reloaded.png"), full_page=True)
+        cancel.click()
+        expect(page.locator("#jxc-imports-job-text")).to_have_text("已取消，任务所做的修改已全部撤回", timeout=60000)
+        expect(cancel).to_be_hidden()
+        expect(page.locator("#jxc-imports-notes")).to_be_hidden()
+        status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:sw,value:'{tag}-')))")
+        assert status == 200 and found["count"] == 0
+        page.reload()  # ended: nothing to resume
+        expect(page.locator("#jxc-imports-job")).to_be_hidden()
+        console.check()
+        context.close()
