@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import threading
 from http.server import HTTPServer
 from typing import Any
@@ -254,6 +255,10 @@ def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, m
     page = login_as("admin").get("/admin/backups/").get_data(as_text=True)
     shown = f"{newest.created.astimezone(business_zone()):%Y-%m-%d %H:%M:%S}"
     assert f"<td>{shown}</td><td><code>{newest.name}</code>" in page
+    # 上次备份 at the same clock as the list (it said 05:24:35 UTC above a list saying 13:24:35)
+    at = json.loads((settings_of(app).instance / "backup_status.json").read_text(encoding="utf-8"))["backup"]["at"]
+    last = f"{dt.datetime.fromisoformat(at).astimezone(business_zone()):%Y-%m-%d %H:%M:%S}"
+    assert f"上次备份 {last} · {newest.name}" in page and " UTC" not in page
 
 
 def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, api_as, login_as, monkeypatch):
