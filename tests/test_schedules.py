@@ -276,6 +276,19 @@ def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
         json={"name": "no_report", "kind": "report", "cron": "0 8 * * *", "params": {"report": "nope"}},
     )
     assert unknown.status_code == 422 and "nope" in unknown.get_json()["message"]
+    # a key the schedule does not have is named, not a 500 (系统出错: the message's own `key` clashed with t's)
+    extra = admin_api.post(
+        "/api/v1/schedules/",
+        json={
+            "name": "extra_key",
+            "kind": "report",
+            "cron": "0 8 * * *",
+            "params": {"report": "sales_order"},
+            "colour": 1,
+        },
+    )
+    assert extra.status_code == 422, extra.get_data(as_text=True)
+    assert {"field": "colour", "message": "未知的设置项「colour」"} in extra.get_json()["errors"]
 
 
 def test_a_reports_filters_are_checked_when_the_schedule_is_saved(app, admin_api):

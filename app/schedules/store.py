@@ -92,7 +92,7 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
     errors: list[CellError] = []
     known = set(Schedule.__dataclass_fields__) - {"id", "source", "created_at", "updated_at"}
     for key in sorted(set(data) - known):
-        errors.append(CellError(key, t("schedules.unknown_key", key=key)))
+        errors.append(CellError(key, t("schedules.unknown_key", name=key)))
     name = str(data.get("name") or "").strip()
     if not _NAME.match(name):
         errors.append(CellError("name", t("schedules.bad_name")))
