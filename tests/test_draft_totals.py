@@ -72,3 +72,15 @@ def test_a_line_without_a_tax_rate_shows_the_items_rate_as_the_save_takes_it(app
     assert saved["lines"][0]["tax_amount"] == "13.00"
     assert {k: figures["lines"][0][k] for k in MONEY} == {k: saved["lines"][0][k] for k in MONEY}
     assert {k: figures["totals"][k] for k in TOTALS} == {k: saved[k] for k in TOTALS}
+
+
+def test_a_payments_lines_are_summed_by_their_amount_not_by_a_quantity_they_have_not(app, admin_api):
+    """收付款单's lines hold amounts, no quantity: the form's total line said 合计：0 行，数量 0 under a line of
+    13,820.37."""
+    lines = [
+        {"source_model": "purchase_receipt", "source_number": "X1", "allocated_amount": "13820.37"},
+        {"source_model": "purchase_receipt", "source_number": "X2", "allocated_amount": "0.01"},
+        {"source_model": "", "source_number": "", "allocated_amount": ""},
+    ]
+    figures = draft(admin_api, "payment", {"direction": "payment", "amount": "13820.38", "lines": lines})
+    assert figures["summary"] == "合计：2 行，金额 ¥13,820.38", figures["summary"]

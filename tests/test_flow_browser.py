@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import PASSWORD
 from in_browser import Console, demo_server, headless_chromium, make_user, signed_in
+from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -257,6 +258,8 @@ def test_a_receipt_pushed_to_a_payment_in_the_browser_asks_its_account_and_carri
         payment = _doc(api, "payment", _id_in(page.url, "payment"))
         assert payment["account"]["key"] == "A002" and payment["partner"]["key"] == "S002"
         assert Decimal(payment["amount"]) == Decimal(receipt["total_with_tax"]) == Decimal("13804.29")
+        # the lines' total counts the line and its amount (it said 合计：0 行，数量 0)
+        expect(page.locator("#jxc-lines-total")).to_have_text("合计：1 行，金额 ¥13,804.29")
         assert _save_and_submit(page, server, "payment") == payment["id"]
         assert _doc(api, "payment", payment["id"])["status"] == "submitted"
         console.check()
