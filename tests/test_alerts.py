@@ -261,6 +261,25 @@ def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, m
     assert f"上次备份 {last} · {newest.name}" in page and " UTC" not in page
 
 
+def test_back_up_now_opens_the_page_following_its_job(app, login_as):
+    """立即备份 comes back to the page naming the job it started, which the page follows until it ends (the page said
+    还没有备份 until reloaded by hand)."""
+    import re
+
+    from test_jobs import wait_for
+
+    admin = login_as("admin")
+    page = admin.get("/admin/backups/").get_data(as_text=True)
+    started = admin.post("/admin/backups/run", data={"csrf_token": _csrf_from(page)})
+    assert started.status_code == 302, started.get_data(as_text=True)[:300]
+    job_id = int(re.search(r"/admin/backups/\?job=(\d+)$", started.headers["Location"]).group(1))
+    following = admin.get(f"/admin/backups/?job={job_id}").get_data(as_text=True)
+    assert f'id="jxc-backups" data-job="{job_id}"' in following and "完成后本页会自动显示结果" in following
+    assert "jxc/backups.js" in following
+    assert wait_for(app, job_id, timeout=60)["status"] == "done"
+    assert 'data-job=""' in admin.get("/admin/backups/").get_data(as_text=True)
+
+
 def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, api_as, login_as, monkeypatch):
     from app.extensions import db
     from app.schedules.alerts import collect
