@@ -251,6 +251,18 @@ def test_field_added_in_the_editor_appears_in_forms(server, api, desktop):
     field = page.locator(f"#f-{name}")
     assert field.count() == 1
     assert page.locator(f"label[for='f-{name}']").inner_text().strip() == "原产国"
+
+    # a field added without a help says nothing under its input (it repeated its label there: 品牌 under 品牌)
+    bare = unique("bare").lower()
+    page.goto(server.url + "/admin/fields/?model=item")
+    page.fill("#af-name", bare)
+    page.fill("#af-zh", "品牌")
+    page.fill("#af-en", "Brand")
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    page.goto(server.url + "/m/item/new")
+    group = page.locator(".form-group", has=page.locator(f"#f-{bare}"))
+    assert group.locator(".help-block").count() == 0, group.inner_text()
     status, models = api.get("/api/v1/meta/models")
     item = next(m for m in models["result"] if m["key"] == "item")
     assert any(f["name"] == name and f["origin"] == "db" for f in item["fields"])
