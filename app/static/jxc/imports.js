@@ -254,7 +254,8 @@
         var percent = job.percent === null || job.percent === undefined ? 5 : job.percent;
         bar.style.width = percent + '%';
         box.querySelector('.progress').setAttribute('aria-valuenow', percent);
-        $('jxc-imports-job-text').textContent = t('running', {done: job.done || 0, total: job.total || '?'});
+        $('jxc-imports-job-text').textContent = job.total ? t('running', {done: job.done || 0, total: job.total})
+          : t('starting');  // the rows not counted yet (queued, or the file still being read): not 0 / ?
         cancel.hidden = !(job.status === 'queued' || job.status === 'running');
         if (!cancel.hidden) { window.setTimeout(poll, POLL_MS); return; }
         if (state.resumed) { state.resumed = false; show('jxc-imports-notes', ''); }
