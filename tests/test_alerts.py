@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import threading
 from decimal import Decimal
 from http.server import HTTPServer
@@ -256,6 +257,29 @@ def test_a_backup_schedule_leaves_a_backup_the_restore_accepts(app, admin_api, m
     page = login_as("admin").get("/admin/backups/").get_data(as_text=True)
     shown = f"{newest.created.astimezone(business_zone()):%Y-%m-%d %H:%M:%S}"
     assert f"<td>{shown}</td><td><code>{newest.name}</code>" in page
+    # 上次备份 at the same clock as the list (it said 05:24:35 UTC above a list saying 13:24:35)
+    at = json.loads((settings_of(app).instance / "backup_status.json").read_text(encoding="utf-8"))["backup"]["at"]
+    last = f"{dt.datetime.fromisoformat(at).astimezone(business_zone()):%Y-%m-%d %H:%M:%S}"
+    assert f"上次备份 {last} · {newest.name}" in page and " UTC" not in page
+
+
+def test_back_up_now_opens_the_page_following_its_job(app, login_as):
+    """立即备份 comes back to the page naming the job it started, which the page follows until it ends (the page said
+    还没有备份 until reloaded by hand)."""
+    import re
+
+    from test_jobs import wait_for
+
+    admin = login_as("admin")
+    page = admin.get("/admin/backups/").get_data(as_text=True)
+    started = admin.post("/admin/backups/run", data={"csrf_token": _csrf_from(page)})
+    assert started.status_code == 302, started.get_data(as_text=True)[:300]
+    job_id = int(re.search(r"/admin/backups/\?job=(\d+)$", started.headers["Location"]).group(1))
+    following = admin.get(f"/admin/backups/?job={job_id}").get_data(as_text=True)
+    assert f'id="jxc-backups" data-job="{job_id}"' in following and "完成后本页会自动显示结果" in following
+    assert "jxc/backups.js" in following
+    assert wait_for(app, job_id, timeout=60)["status"] == "done"
+    assert 'data-job=""' in admin.get("/admin/backups/").get_data(as_text=True)
 
 
 def test_each_kind_of_alert_is_found_as_the_reader_may_see_it(app, admin_api, api_as, login_as, monkeypatch):

@@ -124,6 +124,10 @@ def test_bad_files_fail_closed(live: str, tmp_path: Path) -> None:
     truncated.write_bytes(good.read_bytes()[: size - 100])
     cases["truncated"] = (truncated, settings, "backup.truncated")
     cases["wrong_key"] = (good, settings_for(tmp_path, key_env="w" * 40), "backup.wrong_key")
+    # another file chosen (a spreadsheet, a text): said so, not 已损坏或被改动过
+    other = bad / "not_a_backup.jxcbak"
+    other.write_bytes(b"PK\x03\x04 an xlsx, not a backup")
+    cases["not_a_backup"] = (other, settings, "backup.not_a_backup")
 
     # a backup from a newer JXC: its database is at a revision this code does not have
     if "sqlite" in live:

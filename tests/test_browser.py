@@ -260,6 +260,18 @@ def test_field_added_in_the_editor_appears_in_forms(server, api, desktop):
     field = page.locator(f"#f-{name}")
     assert field.count() == 1
     assert page.locator(f"label[for='f-{name}']").inner_text().strip() == "原产国"
+
+    # a field added without a help says nothing under its input (it repeated its label there: 品牌 under 品牌)
+    bare = unique("bare").lower()
+    page.goto(server.url + "/admin/fields/?model=item")
+    page.fill("#af-name", bare)
+    page.fill("#af-zh", "品牌")
+    page.fill("#af-en", "Brand")
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    page.goto(server.url + "/m/item/new")
+    group = page.locator(".form-group", has=page.locator(f"#f-{bare}"))
+    assert group.locator(".help-block").count() == 0, group.inner_text()
     status, models = api.get("/api/v1/meta/models")
     item = next(m for m in models["result"] if m["key"] == "item")
     assert any(f["name"] == name and f["origin"] == "db" for f in item["fields"])
@@ -662,6 +674,11 @@ def test_dashboard_and_a_report_with_chart_drill_down_and_excel(server, api, chr
         width = phone.evaluate("document.scrollingElement.scrollWidth")
         shot(phone, "dashboard-zh-phone")
         assert width <= PHONE["width"], f"the dashboard scrolls sideways on a phone: {width} > {PHONE['width']}"
+        # 低于再订货点's warehouse list and 生成采购订单 wrap below its title and stay inside its heading (the floated
+        # form overflowed it, the button lying over the table's header)
+        heading = phone.locator(".panel-heading", has=phone.locator("#jxc-reorder"))
+        button, box = phone.locator("#jxc-reorder").bounding_box(), heading.bounding_box()
+        assert button and box and button["y"] + button["height"] <= box["y"] + box["height"], (button, box)
         phone_console.check()
     finally:
         phone_context.close()
@@ -876,7 +893,12 @@ def test_backups_page_runs_downloads_and_restores_with_the_password_asked_again(
     page.goto(server.url + "/admin/backups/")
     assert page.locator("#jxc-backup-key").count() == 1
     page.click("#jxc-backup-run")
-    good = _reload_until(page, "#jxc-backup-list tr[data-status=good]")
+    # the page follows the job and shows its outcome by itself (it said 还没有备份 until reloaded by hand)
+    expect(page.locator("#jxc-backup-following")).to_have_text("正在进行……完成后本页会自动显示结果")
+    good = page.locator("#jxc-backup-list tr[data-status=good]").first
+    expect(good).to_be_visible(timeout=60000)
+    expect(page.locator(".jxc-backup-last[data-what=backup]")).to_have_attribute("data-ok", "1")
+    expect(page.locator("#jxc-backup-following")).to_have_count(0)
     name = good.get_attribute("data-backup")
     shot(page, "backups")
 
@@ -902,11 +924,15 @@ def test_backups_page_runs_downloads_and_restores_with_the_password_asked_again(
     row.locator(".jxc-backup-restore summary").click()
     row.locator("input[name=password]").fill(PASSWORD)
     row.locator("button[type=submit]").click()
-    done = _reload_until(page, ".jxc-backup-last[data-what=restore]", seconds=90)
+    page.wait_for_url(re.compile(r".*/admin/backups/\?job=\d+$"))
+    restore_job = page.url.rsplit("=", 1)[1]
+    done = page.locator(".jxc-backup-last[data-what=restore]")
+    expect(done).to_be_visible(timeout=90000)  # followed, as the backup
     assert done.get_attribute("data-ok") == "1", done.inner_text()
     assert find(api, "item", "sku", sku) == []
     assert page.locator("#jxc-backup-list tr[data-status=good]").count() >= 2  # the safety backup taken first
-    console.check()
+    # the restored database holds no row of the restore's own job: the page's last look at it is a 404
+    console.check(expected_failures=(f"404 {server.url}/api/v1/jobs/{restore_job}",))
 
 
 def test_reorder_page_filters_ticks_and_drafts_orders(server, api, desktop):

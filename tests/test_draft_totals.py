@@ -84,3 +84,15 @@ def test_a_line_in_another_unit_reads_its_ratio_as_the_save_takes_it(app, admin_
     assert line["unit_ratio"] == "24" and line["base_qty"] == "48"
     saved = document(admin_api, "purchase_order", [{"item": "SP0001", "unit": "BOX", "qty": "2", "price": "30"}])
     assert saved["lines"][0]["unit_ratio"] == line["unit_ratio"]
+
+
+def test_a_payments_lines_are_summed_by_their_amount_not_by_a_quantity_they_have_not(app, admin_api):
+    """收付款单's lines hold amounts, no quantity: the form's total line said 合计：0 行，数量 0 under a line of
+    13,820.37."""
+    lines = [
+        {"source_model": "purchase_receipt", "source_number": "X1", "allocated_amount": "13820.37"},
+        {"source_model": "purchase_receipt", "source_number": "X2", "allocated_amount": "0.01"},
+        {"source_model": "", "source_number": "", "allocated_amount": ""},
+    ]
+    figures = draft(admin_api, "payment", {"direction": "payment", "amount": "13820.38", "lines": lines})
+    assert figures["summary"] == "合计：2 行，金额 ¥13,820.38", figures["summary"]

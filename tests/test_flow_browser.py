@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import PASSWORD
 from in_browser import Console, demo_server, headless_chromium, make_user, signed_in
+from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -222,6 +223,45 @@ def test_pushing_an_order_twice_opens_its_draft_in_the_browser(server, api, chro
         _shot(page, "pushed-twice")
         assert _save_and_submit(page, server, "purchase_receipt") == drafts[0]
         assert Decimal(_doc(api, "purchase_order", order["id"])["lines"][0]["received_qty"]) == Decimal(8)
+        console.check()
+    finally:
+        context.close()
+
+
+def test_a_receipt_pushed_to_a_payment_in_the_browser_asks_its_account_and_carries_every_cent(server, api, chromium):
+    """下推：收付款单 on a receipt's page asks the 结算账户 beside the button (the draft needs one the receipt cannot
+    give: pressed alone it said only 必填); chosen, the draft opens with the receipt's 价税合计 to the cent, and
+    posts."""
+    receipt = _made(
+        api,
+        "purchase_receipt",
+        {
+            "partner": "S002",
+            "warehouse": "WH01",
+            "lines": [
+                {"item": "SP0001", "qty": "3000", "price": "3.3317"},
+                {"item": "SP0005", "qty": "1999", "price": "1.1111"},
+            ],
+        },
+    )
+    context, page, console = _page(chromium, server, "admin")
+    try:
+        page.goto(f"{server.url}/m/purchase_receipt/{receipt['id']}")
+        account = page.locator("form:has(button.jxc-push[data-target='payment']) select[name=account]")
+        assert account.get_attribute("aria-label") == "结算账户"
+        page.click("button.jxc-push[data-target='payment']")  # none chosen yet: the browser asks, nothing is made
+        assert page.url.endswith(f"/m/purchase_receipt/{receipt['id']}")
+        account.select_option(label="A002 工商银行基本户")
+        _shot(page, "push-payment-account")
+        page.click("button.jxc-push[data-target='payment']")
+        page.wait_for_url(re.compile(r".*/m/payment/\d+/edit$"))
+        payment = _doc(api, "payment", _id_in(page.url, "payment"))
+        assert payment["account"]["key"] == "A002" and payment["partner"]["key"] == "S002"
+        assert Decimal(payment["amount"]) == Decimal(receipt["total_with_tax"]) == Decimal("13804.29")
+        # the lines' total counts the line and its amount (it said 合计：0 行，数量 0)
+        expect(page.locator("#jxc-lines-total")).to_have_text("合计：1 行，金额 ¥13,804.29")
+        assert _save_and_submit(page, server, "payment") == payment["id"]
+        assert _doc(api, "payment", payment["id"])["status"] == "submitted"
         console.check()
     finally:
         context.close()

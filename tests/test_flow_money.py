@@ -260,3 +260,26 @@ def test_a_receipt_settled_by_a_payment_line_without_its_type_is_not_cancelled(a
     assert refused.status_code == 422 and paid["number"] in _messages(refused)
     follow_ons = admin_api.get(f"/api/v1/purchase_receipt/{receipt['id']}/flow").get_json()["result"]["follow_ons"]
     assert paid["number"] in [f["number"] for f in follow_ons]
+
+
+def test_the_receipt_page_pushes_a_payment_with_the_account_chosen_beside_the_button(app, admin_api, login_as):
+    """下推：收付款单 on the page offers the accounts and sends the one chosen: the draft opens with it and the
+    receipt's amount (pressed with none it said only 必填, and a payment could not be pushed from a page at all)."""
+    supplier, _ = new_partner(admin_api, "supplier")
+    (receipt,) = _receipts(admin_api, supplier, new_item(admin_api), ["33.33"])
+    client = login_as("admin")
+    page = client.get(f"/m/purchase_receipt/{receipt['id']}").get_data(as_text=True)
+    offered = re.search(r'<select name="account"[^>]*aria-label="结算账户">(.*?)</select>', page, re.S)
+    assert offered and re.search(r'<option value="(\d+)">A002 ', offered.group(1)), page[:3000]
+    account = re.search(r'<option value="(\d+)">A002 ', offered.group(1)).group(1)
+    pushed = client.post(
+        f"/m/purchase_receipt/{receipt['id']}/push/payment", data={"csrf_token": csrf_from(page), "account": account}
+    )
+    assert pushed.status_code == 302 and re.search(r"/m/payment/\d+/edit$", pushed.headers["Location"]), pushed.headers
+    payment_id = int(re.search(r"/m/payment/(\d+)/edit$", pushed.headers["Location"]).group(1))
+    payment = admin_api.get(f"/api/v1/payment/{payment_id}").get_json()["result"]
+    assert (payment["account"]["key"], payment["amount"], payment["status"]) == (
+        "A002",
+        receipt["total_with_tax"],
+        "draft",
+    )

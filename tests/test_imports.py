@@ -724,3 +724,45 @@ def test_a_template_filled_in_is_read_without_a_note_on_its_notes_sheet(app, adm
     book.save(out)
     notes = checked(out.getvalue())["notes"]
     assert f"工作簿有 2 个可见工作表，已读取第一个「{book.worksheets[0].title}」" in notes, notes
+
+
+def test_the_import_page_finds_the_users_import_still_running_on_that_model(app, login_as):
+    """A page reloaded mid-import (or opened again) carries the import the user started there and has not seen end:
+    theirs, of that model, queued or running; not another user's, another model's or one ended."""
+    import html
+    import json
+    import re
+
+    from app.extensions import db
+    from app.jobs import store
+
+    def config(client: Any, model: str) -> dict[str, Any]:
+        page = client.get(f"/imports/{model}/").get_data(as_text=True)
+        return json.loads(html.unescape(re.search(r'data-config="([^"]*)"', page).group(1)))
+
+    with app.app_context():
+        users = {name: app.appbuilder.sm.find_user(username=name).id for name in ("admin", "u_clerk")}
+
+        def queued(user: str, model: str) -> int:  # a backend no runner serves: it stays queued
+            return store.insert_job(
+                db.session,
+                kind="import",
+                user_id=users[user],
+                username=user,
+                args={"model": model, "upload": "x"},
+                key=None,
+                max_attempts=1,
+                backend="nobody",
+            )
+
+        mine, theirs, other_model = queued("admin", "item"), queued("u_clerk", "item"), queued("admin", "partner")
+        db.session.commit()
+    admin = login_as("admin")
+    assert config(admin, "item")["active_job"] == mine
+    assert config(login_as("clerk"), "item")["active_job"] == theirs
+    assert config(admin, "partner")["active_job"] == other_model
+    with app.app_context():
+        for job_id in (mine, theirs, other_model):
+            store.cancel_queued(db.session, job_id)
+        db.session.commit()
+    assert config(admin, "item")["active_job"] is None

@@ -5,8 +5,13 @@ the web process)."""
 from __future__ import annotations
 
 import io
+import json
+import re
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +35,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         f"sqlite:///{instance / 'jxc.db'}", instance, name="imports-web", extra_env={"REDIS_URL": ""}, demo=True
     ) as running:
         servers.START_TIMEOUT = patience
+        DATABASES[running.url] = instance / "jxc.db"
         yield running
+
+
+DATABASES: dict[str, Path] = {}  # the server's SQLite file, by its url (a job row put there by hand)
+
+
+def test_an_import_waiting_in_the_queue_says_it_is_about_to_start(server):
+    """Reopened while the import waits for its turn (no rows counted yet) the page says so, not 「正在处理 0 / ?」."""
+    database = DATABASES[server.url]
+    with closing(sqlite3.connect(database)) as db, db:
+        (admin,) = db.execute("SELECT id FROM ab_user WHERE username = 'admin'").fetchone()
+        waiting = db.execute(  # a backend no runner of this server serves: it waits in the queue
+            "INSERT INTO jxc_job (kind, user_id, username, status, args, done, attempts, max_attempts, backend,"
+            " cancel_requested, created_at) VALUES ('import', ?, 'admin', 'queued', ?, 0, 0, 1, 'nobody', 0,"
+            " CURRENT_TIMESTAMP)",
+            (admin, json.dumps({"model": "unit", "upload": "x"})),
+        ).lastrowid
+    try:
+        for chromium in headless_chromium():
+            context, page, console = signed_in(chromium, server.url)
+            page.goto(server.url + "/imports/unit/")
+            expect(page.locator("#jxc-imports-job-text")).to_have_text("正在读取文件，马上开始导入……")
+            expect(page.locator('[data-import-action="cancel"]')).to_be_visible()
+            console.check()
+            context.close()
+    finally:
+        with closing(sqlite3.connect(database)) as db, db:
+            db.execute("UPDATE jxc_job SET status = 'cancelled' WHERE id = ?", (waiting,))
 
 
 def test_upload_correct_fix_apply_and_undo(server, tmp_path):
@@ -187,4 +220,46 @@ def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(s
             "导入完成：新增 2 行，更新 0 行，跳过 1 行", timeout=30000
         )
         console.check(expected_failures=())
+        context.close()
+
+
+def test_a_page_reloaded_mid_import_shows_the_import_still_running_and_cancels_it(server, tmp_path):
+    """The clerk reloads (or comes back to) the page while their import runs: the page finds it, shows its progress
+    and offers 取消导入; cancelled, nothing of it stays. (The page forgot it: no bar, no word, a second upload.)"""
+    tag, rows = unique("R"), 20000
+    book = Workbook()
+    book.active.append(["商品编码", "商品名称", "基本单位"])
+    for n in range(rows):
+        book.active.append([f"{tag}-{n:05d}", f"刷新中的导入 {n}", "个"])
+    path = tmp_path / "many.xlsx"
+    book.save(path)
+    api = HttpApi(server.url)
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误", timeout=60000)
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/imports/") and r.status == 202):
+            page.click('[data-import-action="apply"]')
+        page.reload()
+        expect(page.locator("#jxc-imports-notes")).to_have_text(
+            "您离开本页前开始的导入还在进行，下面是它的进度；不用重新上传"
+        )
+        # the rows counted or not yet, never 「正在处理 0 / ?」
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            re.compile(r"^(正在读取文件，马上开始导入……|正在处理 \d+ / 20000)$")
+        )
+        cancel = page.locator('[data-import-action="cancel"]')
+        expect(cancel).to_be_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "imports-page-reloaded.png"), full_page=True)
+        cancel.click()
+        expect(page.locator("#jxc-imports-job-text")).to_have_text("已取消，任务所做的修改已全部撤回", timeout=60000)
+        expect(cancel).to_be_hidden()
+        expect(page.locator("#jxc-imports-notes")).to_be_hidden()
+        status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:sw,value:'{tag}-')))")
+        assert status == 200 and found["count"] == 0
+        page.reload()  # ended: nothing to resume
+        expect(page.locator("#jxc-imports-job")).to_be_hidden()
+        console.check()
         context.close()

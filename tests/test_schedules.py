@@ -277,6 +277,40 @@ def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
         json={"name": "no_report", "kind": "report", "cron": "0 8 * * *", "params": {"report": "nope"}},
     )
     assert unknown.status_code == 422 and "nope" in unknown.get_json()["message"]
+    # a key the schedule does not have is named, not a 500 (系统出错: the message's own `key` clashed with t's)
+    extra = admin_api.post(
+        "/api/v1/schedules/",
+        json={
+            "name": "extra_key",
+            "kind": "report",
+            "cron": "0 8 * * *",
+            "params": {"report": "sales_order"},
+            "colour": 1,
+        },
+    )
+    assert extra.status_code == 422, extra.get_data(as_text=True)
+    assert {"field": "colour", "message": "未知的设置项「colour」"} in extra.get_json()["errors"]
+    # the schedule as GET answers it, changed and PUT back: what the answer says but a write does not set is ignored
+    made = admin_api.post(
+        "/api/v1/schedules/",
+        json={
+            "name": unique("rt").lower(),
+            "kind": "report",
+            "cron": "0 8 * * *",
+            "params": {"report": "sales_order"},
+            "recipients": ["admin"],
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    read = next(
+        s
+        for s in admin_api.get("/api/v1/schedules/").get_json()["result"]
+        if s["id"] == made.get_json()["result"]["id"]
+    )
+    assert {"id", "source", "created_at", "updated_at", "next_run", "no_address"} <= set(read)
+    changed = admin_api.put(f"/api/v1/schedules/{read['id']}", json={**read, "cron": "30 9 * * 1-5"})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["result"]["cron"] == "30 9 * * 1-5" and changed.get_json()["result"]["source"] == "admin"
 
 
 def test_a_reports_filters_are_checked_when_the_schedule_is_saved(app, admin_api):

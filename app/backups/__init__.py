@@ -37,11 +37,15 @@ def settings_of(app: Flask) -> BackupSettings:
 
 
 def last_runs(app: Flask) -> dict[str, Any]:
-    """{"backup": {...}, "restore": {...}}: when each last ran, whether it succeeded, its message."""
+    """{"backup": {...}, "restore": {...}}: when each last ran (`at` in UTC; `shown` in the business's time zone, as
+    the list shows the backups), whether it succeeded, its message."""
     try:
-        return json.loads((settings_of(app).instance / STATUS).read_text(encoding="utf-8"))
+        runs = json.loads((settings_of(app).instance / STATUS).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return {}
+    for run in runs.values():
+        run["shown"] = f"{datetime.fromisoformat(run['at']).astimezone(business_zone()):%Y-%m-%d %H:%M:%S}"
+    return runs
 
 
 def _record(settings: BackupSettings, what: str, ok: bool, message: str, **more: Any) -> None:

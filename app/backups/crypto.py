@@ -33,7 +33,7 @@ _MAX_HEADER = 64 * 1024
 
 
 class BackupFileError(Exception):
-    """A backup file that cannot be read: `reason` is 'corrupt', 'wrong_key' or 'truncated'."""
+    """A backup file that cannot be read: `reason` is 'not_a_backup', 'corrupt', 'wrong_key' or 'truncated'."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -110,10 +110,11 @@ class EncryptingWriter:
 
 
 def read_header(handle: BinaryIO) -> tuple[dict, bytes]:
-    """The header of a backup file (and the bytes it was read from), or BackupFileError('corrupt')."""
+    """The header of a backup file (and the bytes it was read from), or BackupFileError: 'not_a_backup' (no JXC
+    backup's first bytes: another file chosen), 'corrupt'."""
     start = handle.read(len(MAGIC) + _LEN.size)
     if len(start) < len(MAGIC) + _LEN.size or not start.startswith(MAGIC):
-        raise BackupFileError("corrupt", "not a JXC backup file")
+        raise BackupFileError("not_a_backup", "not a JXC backup file")
     (length,) = _LEN.unpack(start[len(MAGIC) :])
     if length > _MAX_HEADER:
         raise BackupFileError("corrupt", "header too long")

@@ -57,7 +57,9 @@ def master_or_refuse(settings: BackupSettings, create: bool) -> bytes:
 
 def _file_error(exc: BackupFileError) -> BackupError:
     return BackupError(
-        {"wrong_key": "backup.wrong_key", "truncated": "backup.truncated"}.get(exc.reason, "backup.corrupt")
+        {"wrong_key": "backup.wrong_key", "truncated": "backup.truncated", "not_a_backup": "backup.not_a_backup"}.get(
+            exc.reason, "backup.corrupt"
+        )
     )
 
 

@@ -19,12 +19,13 @@ from flask import Flask, current_app
 from flask_appbuilder.security.sqla.models import User
 
 from app.errors import ServiceError, ValidationFailed
-from app.extensions import db, write_intent
+from app.extensions import db, registry_holder, write_intent
 from app.i18n import t
 from app.jobs import live, store
 from app.jobs.context import JobCancelled, JobContext
 from app.jobs.kinds import get_kind
-from app.services.users.access import access_for
+from app.services.records.settings import settings_read_at
+from app.services.users.access import access_for, security_read_at
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,14 @@ def _failure_message(exc: BaseException, ctx: JobContext | None) -> str:
 LOGGED_CELL_ERRORS = 100
 
 
+def in_force(session: Any) -> None:
+    """The metadata, settings and roles in force now, as a request reads them first: a field added, a switch or
+    a role changed in another process since this one last looked (a `jxc worker` boots once) counts in this job."""
+    stamps = registry_holder().refresh_if_stale(session.connection())
+    settings_read_at(session, stamps.settings)
+    security_read_at(session, stamps.security)
+
+
 def run_job(job_id: int) -> str:
     """Run a queued job in this app context; return its final status ('skipped' if it was not ours)."""
     from app.backups.maintenance import settle_connections
@@ -131,6 +140,7 @@ def run_job(job_id: int) -> str:
     token = write_intent.set(kind.writes)
     ctx: JobContext | None = None
     try:
+        in_force(session)
         user = session.get(User, row.user_id) if row.user_id is not None else None
         ctx = JobContext(job_id, json.loads(row.args), user, access_for(user), session)
         ctx.publish(force=True)

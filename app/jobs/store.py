@@ -152,6 +152,17 @@ def list_jobs(session: Any, user_id: int | None, everyone: bool, limit: int = 10
     return list(session.execute(query))
 
 
+def active_of(session: Any, user_id: int | None, kind: str, **args: Any) -> int | None:
+    """The newest queued or running job of a user and kind whose arguments hold `args` (a page left and opened
+    again finds the import it started)."""
+    query = select(job.c.id, job.c.args).where(job.c.user_id == user_id, job.c.kind == kind, job.c.status.in_(ACTIVE))
+    for job_id, text in session.execute(query.order_by(job.c.id.desc())):
+        held = _loads(text, {})
+        if all(held.get(key) == value for key, value in args.items()):
+            return int(job_id)
+    return None
+
+
 def count_by_status(session: Any) -> dict[str, int]:
     """How many jobs are in each status (for `jxc jobs`)."""
     rows = session.execute(select(job.c.status, func.count()).group_by(job.c.status))

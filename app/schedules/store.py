@@ -89,12 +89,16 @@ def _list(raw: Any) -> list[Any]:
     return list(raw) if isinstance(raw, list | tuple) else [raw]
 
 
+# what a schedule's answer says that is not set by writing it: sent back as read (a GET's body PUT again), ignored
+READ_ONLY = frozenset({"id", "source", "created_at", "updated_at", "next_run", "no_address", "owner"})
+
+
 def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> Schedule:
     """A schedule from JSON / YAML / form values, every problem reported at once (ValidationFailed)."""
     errors: list[CellError] = []
-    known = set(Schedule.__dataclass_fields__) - {"id", "source", "created_at", "updated_at", "owner"}
-    for key in sorted(set(data) - known):
-        errors.append(CellError(key, t("schedules.unknown_key", key=key)))
+    known = set(Schedule.__dataclass_fields__) - READ_ONLY
+    for key in sorted(set(data) - known - READ_ONLY):
+        errors.append(CellError(key, t("schedules.unknown_key", name=key)))
     name = str(data.get("name") or "").strip()
     if not _NAME.match(name):
         errors.append(CellError("name", t("schedules.bad_name")))

@@ -67,6 +67,7 @@ class BackupsView(BaseView):
             key_error=key_error,
             runs=last_runs(current_app),
             busy=maintenance(current_app.config["INSTANCE_PATH"]) is not None,
+            following=request.args.get("job", type=int),  # the backup or restore just started here
         )
 
     @expose("/run", methods=["POST"])
@@ -81,7 +82,8 @@ class BackupsView(BaseView):
         except ServiceError as exc:
             session().rollback()
             flash(exc.message, "danger")
-        return redirect(url_for("BackupsView.index"))
+            return redirect(url_for("BackupsView.index"))
+        return redirect(url_for("BackupsView.index", job=job_id))  # the page follows it and shows its outcome
 
     @expose("/download/<name>")
     @has_access
@@ -116,4 +118,5 @@ class BackupsView(BaseView):
         except ServiceError as exc:
             session().rollback()
             flash(exc.message, "danger")
-        return redirect(url_for("BackupsView.index"))
+            return redirect(url_for("BackupsView.index"))
+        return redirect(url_for("BackupsView.index", job=job_id))

@@ -12,8 +12,9 @@ from flask_appbuilder import BaseView, expose
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from app.extensions import registry
+from app.extensions import db, registry
 from app.i18n import label
+from app.jobs import store
 from app.web.context import current_access
 from importers.pipeline import may_import
 
@@ -51,10 +52,13 @@ class ImportsView(BaseView):
         config = {
             "model": model.key,
             "csrf_token": generate_csrf(),
+            # the import this user started here and has not seen end (the page was left or reloaded meanwhile)
+            "active_job": store.active_of(db.session, access.user_id, "import", model=model.key),
             "urls": {
                 "preview": "/api/v1/imports/preview",
                 "upload": "/api/v1/imports/",
                 "job": "/api/v1/jobs/{id}",
+                "cancel": "/api/v1/jobs/{id}/cancel",
                 "errors": "/api/v1/imports/{id}/errors.xlsx",
                 "undo": "/api/v1/imports/{id}/undo",
                 "template": f"/api/v1/imports/template/{model.key}",

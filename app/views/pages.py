@@ -251,7 +251,7 @@ class ModelPages(BaseView):
             if model.kind == "document"
             else None,
             push_targets=[
-                {"model": key, "label": label(registry().model(key).label, key)}
+                {"model": key, "label": label(registry().model(key).label, key), **_push_asks(access, model.key, key)}
                 for key in targets_of(registry(), model.key) + money_targets_of(registry(), model.key)
                 if access.can(key, "write")
             ]
@@ -277,8 +277,10 @@ class ModelPages(BaseView):
     @has_access
     def push(self, pk: int, target: str) -> Any:
         """下推: a draft follow-on with this document's open quantities; its form opens."""
+        account = request.form.get("account", "")
+        header = {"account": int(account)} if account.isdigit() else None  # a money draft's 结算账户, asked beside
         try:
-            pushed = flow_push(session(), current_access(), self.model_key, pk, target)
+            pushed = flow_push(session(), current_access(), self.model_key, pk, target, header)
         except NotFound:
             abort(404)
         except ServiceError as exc:
@@ -728,6 +730,15 @@ def _readable_choices(access: Any, model_key: str) -> list[tuple[int, str]]:
     if scope is not None:
         stmt = stmt.where(scope)
     return [(pk, f"{code} {name}") for pk, code, name in session().execute(stmt)]
+
+
+def _push_asks(access: Any, source: str, target: str) -> dict[str, Any]:
+    """What a 下推 button asks beside it: a money draft's required 结算账户, which its source cannot give (收付款单
+    from a receipt, a delivery or a payment request), chosen from the accounts the user may read."""
+    field = registry().model(target).field("account")
+    if target not in money_targets_of(registry(), source) or field is None or not field.required:
+        return {}
+    return {"account_label": label(field.label, "account"), "accounts": _readable_choices(access, "account")}
 
 
 def _partner_names(ids: set[int]) -> list[tuple[int, str]]:

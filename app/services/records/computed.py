@@ -354,7 +354,10 @@ def _computed_json(access: Access, model: ModelSpec, values: dict[str, Any], pre
 
 
 def _summary(access: Access, line_model: ModelSpec, lines: list[dict[str, Any]]) -> str:
-    """合计：n 行，数量 q (and the money when the user sees the lines' prices and tax)."""
+    """合计：n 行，数量 q (and the money when the user sees the lines' prices and tax); lines of money without a
+    quantity (收付款单, 付款申请单) 合计：n 行，金额 a."""
+    if line_model.field("qty") is None:
+        return _money_summary(access, line_model, lines)
     given = {"lines": lines}
     counted = sum(1 for line in lines if line.get("qty") is not None)
     text = t("lines.total", count=counted, qty=_grouped(total_qty(given), 0))
@@ -362,6 +365,18 @@ def _summary(access: Access, line_model: ModelSpec, lines: list[dict[str, Any]])
         text += t("lines.total_amount", amount=_grouped(total_amount(given), 2))
     if _visible(access, line_model, "tax_amount"):
         text += t("lines.total_tax", tax=_grouped(total_tax(given), 2), with_tax=_grouped(total_with_tax(given), 2))
+    return text
+
+
+def _money_summary(access: Access, line_model: ModelSpec, lines: list[dict[str, Any]]) -> str:
+    """The lines holding an amount, and the sum of the first amount the user may see (they said 0 行，数量 0)."""
+    amounts = [f for f in line_model.data_fields if f.type == "money" and FIELD_TYPES[f.type].summed(f)]
+    filled = [line for line in lines if any(line.get(f.name) is not None for f in amounts)]
+    text = t("lines.total_rows", count=len(filled))
+    seen = [f for f in amounts if access.can_see(line_model, f)]
+    if seen:
+        total = sum((Decimal(line.get(seen[0].name) or 0) for line in filled), ZERO)
+        text += t("lines.total_amount", amount=_grouped(total, 2))
     return text
 
 

@@ -21,7 +21,8 @@
     };
     var helpZh = data.get('help_zh').trim();
     var helpEn = data.get('help_en').trim();
-    out.help = {zh: helpZh || out.label.zh, en: helpEn || out.label.en};
+    // no help typed: none (the form would repeat the label under its own input); one typed: the other is the label
+    if (helpZh || helpEn) { out.help = {zh: helpZh || out.label.zh, en: helpEn || out.label.en}; }
     if (data.get('to')) { out.to = data.get('to'); }
     if (data.get('figure')) { out.figure = data.get('figure'); }
     if (data.get('measure')) { out.measure = data.get('measure'); }

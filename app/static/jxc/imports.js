@@ -241,6 +241,8 @@
   function follow(jobId, undoing) {
     var box = $('jxc-imports-job');
     var bar = box.querySelector('.progress-bar');
+    var cancel = box.querySelector('[data-import-action="cancel"]');
+    state.jobId = jobId;
     box.hidden = false;
     $('jxc-imports-errors').hidden = true;
     box.querySelector('[data-import-action="undo"]').hidden = true;  // only an applied import offers it
@@ -252,8 +254,11 @@
         var percent = job.percent === null || job.percent === undefined ? 5 : job.percent;
         bar.style.width = percent + '%';
         box.querySelector('.progress').setAttribute('aria-valuenow', percent);
-        $('jxc-imports-job-text').textContent = t('running', {done: job.done || 0, total: job.total || '?'});
-        if (job.status === 'queued' || job.status === 'running') { window.setTimeout(poll, POLL_MS); return; }
+        $('jxc-imports-job-text').textContent = job.total ? t('running', {done: job.done || 0, total: job.total})
+          : t('starting');  // the rows not counted yet (queued, or the file still being read): not 0 / ?
+        cancel.hidden = !(job.status === 'queued' || job.status === 'running');
+        if (!cancel.hidden) { window.setTimeout(poll, POLL_MS); return; }
+        if (state.resumed) { state.resumed = false; show('jxc-imports-notes', ''); }
         bar.className = 'progress-bar ' + (job.status === 'done' ? 'progress-bar-success' : 'progress-bar-danger');
         bar.style.width = '100%';
         // the error report lists the refused rows, or the rows skipped by 只导入正确的行
@@ -289,6 +294,20 @@
     });
   }
 
+  function cancelJob() {
+    if (!state.jobId) { return; }
+    send('POST', cfg.urls.cancel.replace('{id}', state.jobId)).then(function (r) {
+      if (r.status >= 400) { show('jxc-imports-problems', messageOf(r.body)); }
+    });
+  }
+
+  // an import started here before the page was left or reloaded: its progress again, and its end
+  if (cfg.active_job) {
+    state.resumed = true;
+    show('jxc-imports-notes', t('still_running'));
+    follow(cfg.active_job, false);
+  }
+
   root.addEventListener('click', function (event) {
     var button = event.target.closest('[data-import-action]');
     if (!button) { return; }
@@ -297,6 +316,7 @@
     if (action === 'bulk') { bulk(); }
     if (action === 'apply') { apply(); }
     if (action === 'undo') { undo(); }
+    if (action === 'cancel') { cancelJob(); }
   });
   root.addEventListener('click', function (event) {
     var link = event.target.closest('[data-issue]');
