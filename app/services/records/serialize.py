@@ -150,12 +150,13 @@ def _labels_union(access: Access, texts: list[tuple[int, FieldSpec]], dialect: s
     parts, shared = [], True
     for tag, spec in texts:
         pk, key_col, name_col, last_col = _label_columns(access, spec)
-        columns = [
-            literal(tag),
-            pk,
-            null() if key_col is pk else cast(key_col, String()),
-            null() if name_col is key_col else cast(name_col, String()),
-            cast(last_col, String()),
+        columns = [  # named: unnamed NULLs and casts of parts alike were told apart by object, which a cached
+            # statement's result does not keep (NoSuchColumnError reading a history of links of two kinds)
+            literal(tag).label("tag"),
+            pk.label("id"),
+            (null() if key_col is pk else cast(key_col, String())).label("key"),
+            (null() if name_col is key_col else cast(name_col, String())).label("name"),
+            cast(last_col, String()).label("last"),
         ]
         stmt, every_row = _label_select(access, spec, set(), columns, dialect, f"jxc_ids_{tag}")
         parts.append(stmt)
