@@ -24,6 +24,7 @@ from app.services.access.rights import Access
 from app.services.grid.export import new_workbook, plain_text
 from app.services.phone.counting import Counting
 from app.services.records.bulk import among
+from app.services.records.query import field_label
 from app.services.stock.bulk import chunked
 from importers.stocktake import COLUMNS, reason_labels
 from importers.template import HEADER_FILL, REQUIRED_FILL
@@ -54,7 +55,8 @@ def count_sheet(session: Session, access: Access, stocktake_id: int, blind: bool
 def _items(session: Session, access: Access, ids: set[int]) -> dict[int, dict[str, Any]]:
     """Each item's SKU, name, spec and unit name; a field the reader may not see is left empty."""
     registry = access.registry
-    item, unit = registry.cls("item"), registry.cls("unit")
+    item: Any = registry.cls("item")
+    unit: Any = registry.cls("unit")
     shown = {spec.name for spec in access.visible_fields(registry.model("item"))}
     query = select(item.id, item.sku, item.name, item.spec, unit.name.label("unit")).outerjoin(
         unit, unit.id == item.unit_id
@@ -72,7 +74,7 @@ def _items(session: Session, access: Access, ids: set[int]) -> dict[int, dict[st
 
 
 def _unit_names(session: Session, registry: Any, ids: set[int]) -> dict[int, str]:
-    unit = registry.cls("unit")
+    unit: Any = registry.cls("unit")
     return dict(session.execute(select(unit.id, unit.name).where(unit.id.in_(sorted(ids)))).all()) if ids else {}
 
 
@@ -86,11 +88,11 @@ def _workbook(access: Access, number: str, rows: list[list[Any]], blind: bool) -
         by_name.setdefault(spec.name, spec)
     headers = [
         (label(by_name["code"].label, "code"), False),
-        (label(item_model.field("name").label, "name"), False),
-        (label(item_model.field("spec").label, "spec"), False),
-        (label(line_model.field("unit").label, "unit"), False),
+        (field_label(item_model, "name"), False),
+        (field_label(item_model, "spec"), False),
+        (field_label(line_model, "unit"), False),
         (label(by_name["batch"].label, "batch"), False),
-        *([] if blind else [(label(line_model.field("book_qty").label, "book_qty"), False)]),
+        *([] if blind else [(field_label(line_model, "book_qty"), False)]),
         (label(by_name["qty"].label, "qty"), True),
         (label(by_name["location"].label, "location"), True),
         (label(by_name["reason"].label, "reason"), True),

@@ -273,6 +273,12 @@ class ModelPages(BaseView):
         """关闭 the rest of a submitted order (its reservation released)."""
         return self._transition(pk, lambda service, key, pk, version: service.close(key, pk))
 
+    def _refused(self, pk: int, exc: ServiceError) -> Any:
+        """A record page's action refused: nothing of it kept, the reason said on the record's page."""
+        session().rollback()
+        flash(_messages(exc), "danger")
+        return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+
     @expose("/<int:pk>/push/<target>", methods=["POST"])
     @has_access
     def push(self, pk: int, target: str) -> Any:
@@ -284,9 +290,7 @@ class ModelPages(BaseView):
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            session().rollback()
-            flash(_messages(exc), "danger")
-            return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+            return self._refused(pk, exc)
         flash(pushed.message, "success" if pushed.created else "info")
         opened = "edit" if pushed.row.status == Status.DRAFT else "show"  # a document waiting for approval is read
         return redirect(url_for(f"{registry().model(target).class_name}Pages.{opened}", pk=pushed.row.id))
@@ -331,9 +335,7 @@ class ModelPages(BaseView):
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            session().rollback()
-            flash(_messages(exc), "danger")
-            return redirect(url_for(f"{self.__class__.__name__}.show", pk=pk))
+            return self._refused(pk, exc)
         return download(data, XLSX_MIME, f"count-sheet-{pk}.xlsx", name)
 
     @expose("/<int:pk>/counts/upload", methods=["POST"])
