@@ -1,7 +1,7 @@
 """`jxc worker`: an RQ worker that boots the app once and forks a work-horse per job.
 
 The parent builds the app (metadata, FAB, the registry: 1-2 s) before the first job, and brings the metadata up
-to date before each one (a field added live meanwhile); each work-horse is a
+to date after each one (a field added live meanwhile); each work-horse is a
 fork of it, so a job starts in milliseconds. A forked child must not use the parent's database
 connections: right after the fork the child drops its copy of the pool without closing the sockets
 (`engine.dispose(close=False)`), and opens its own. When a work-horse dies (kill -9, out of memory) the
@@ -32,17 +32,21 @@ class JxcWorker(Worker):
     jxc_app: Flask
 
     def execute_job(self, job: Any, queue: Any) -> None:
-        """Bring the metadata in force in this parent first, so a work-horse forks with it instead of rebuilding
-        it for every job after a field was added (the work-horse checks again: `runner.in_force`)."""
+        """Run the job in a work-horse, then bring the metadata in force in this parent, so the next work-horse
+        forks with it instead of rebuilding it for every job after a field was added (each work-horse checks
+        again first: `runner.in_force`). After the job, not before it: the read is off the way from enqueue to
+        running (before it, it took a third of that time)."""
         try:
-            with self.jxc_app.app_context():
-                in_force(db.session)
-        except Exception:  # noqa: BLE001 - the work-horse reads it again; the job must not be lost for this
-            log.exception("reading the metadata in force failed")
+            super().execute_job(job, queue)
         finally:
-            with self.jxc_app.app_context():
-                db.session.remove()
-        super().execute_job(job, queue)
+            try:
+                with self.jxc_app.app_context():
+                    in_force(db.session)
+            except Exception:  # noqa: BLE001 - the work-horse reads it again; the worker must not stop for this
+                log.exception("reading the metadata in force failed")
+            finally:
+                with self.jxc_app.app_context():
+                    db.session.remove()
 
     def handle_work_horse_killed(self, job: Any, retpid: Any, ret_val: Any, rusage: Any) -> None:
         """The work-horse died without finishing: settle the JXC job it was running."""
