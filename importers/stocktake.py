@@ -52,7 +52,7 @@ COLUMNS = (
 )
 REQUIRED = {"code": COLUMNS[0], "qty": COLUMNS[3]}
 CENT = Decimal("0.01")
-UNCOUNTED_SHOWN = 50  # sheet rows without a count a preview names (it says how many there are in all)
+UNCOUNTED_SHOWN = 10  # sheet rows without a count a preview names (it says how many there are in all, then …)
 
 
 class UploadRefused(ServiceError):
