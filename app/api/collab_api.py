@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
 from flask import request, send_file
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
-from app.api.responses import service_errors
+from app.api.responses import attachment_named, service_errors
 from app.collab import attachments, comments, complaints, timeline, watchers
 from app.errors import CellError, ValidationFailed
 from app.extensions import registry
@@ -184,9 +183,7 @@ class CollabApi(BaseApi):
         data = BytesIO(found.path.read_bytes())  # at most the size limit; no file handle left open
         response = send_file(data, mimetype=found.content_type, as_attachment=True, download_name="attachment")
         ascii_name = found.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(found.filename)}"
-        )
+        response.headers["Content-Disposition"] = attachment_named(ascii_name, found.filename)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
         return response

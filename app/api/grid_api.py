@@ -11,13 +11,12 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import quote
 
 from apispec import APISpec
 from flask import Response, jsonify, request
 from flask_appbuilder.api import BaseApi, expose, safe
 
-from app.api.responses import XLSX_MIME, fast_json, service_errors
+from app.api.responses import XLSX_MIME, attachment_named, fast_json, service_errors
 from app.api.schema import add_model_key_parameter
 from app.clock import utcnow
 from app.errors import NotFound
@@ -389,7 +388,5 @@ class GridApi(BaseApi):
         name = f"{label(model.label, model.key)}-{utcnow():%Y%m%d-%H%M}.{fmt}"
         response = Response(stream_file(path), mimetype=mimetype)
         response.headers["Content-Length"] = str(os.path.getsize(path))
-        response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"{model.key}.{fmt}\"; filename*=UTF-8''{quote(name)}"
-        )
+        response.headers["Content-Disposition"] = attachment_named(f"{model.key}.{fmt}", name)
         return response

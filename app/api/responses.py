@@ -36,8 +36,13 @@ def fast_json(payload: Any) -> Response:
 def download(data: bytes, mimetype: str, ascii_name: str, name: str) -> Response:
     """A file to download, named `name` (the reader's language, RFC 5987) with an ASCII name for old clients."""
     response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    response.headers["Content-Disposition"] = attachment_named(ascii_name, name)
     return response
+
+
+def attachment_named(ascii_name: str, name: str) -> str:
+    """The Content-Disposition of a download named `name`, `ascii_name` for clients without RFC 5987."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 def json_bytes(payload: Any, sort_keys: bool = False) -> bytes:
