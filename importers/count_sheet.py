@@ -27,7 +27,7 @@ from app.services.records.bulk import among
 from app.services.records.query import field_label
 from app.services.stock.bulk import chunked
 from importers.stocktake import COLUMNS, reason_labels
-from importers.template import HEADER_FILL, REQUIRED_FILL
+from importers.template import HEADER_COLOR, REQUIRED_COLOR
 
 FILLED_ROWS = 5000  # rows below the sheet's last that the 实盘数量 and 差异原因 checks also cover (items found)
 
@@ -100,7 +100,7 @@ def _workbook(access: Access, number: str, rows: list[list[Any]], blind: bool) -
     buffer = io.BytesIO()
     book = new_workbook(buffer)  # type: ignore[arg-type]  # xlsxwriter writes to a file object as to a path
     sheet = book.add_worksheet(number[:31])
-    fill = {True: REQUIRED_FILL.fgColor.rgb[-6:], False: HEADER_FILL.fgColor.rgb[-6:]}
+    fill = {True: REQUIRED_COLOR, False: HEADER_COLOR}
     for col, (text, filled) in enumerate(headers):
         sheet.write_string(0, col, text, book.add_format({"bold": True, "bg_color": f"#{fill[filled]}"}))
     text = book.add_format({"num_format": "@"})

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from app.services.access.rights import Access
 
 TEMPLATE_ROWS = 5000  # rows the dropdowns cover
-REQUIRED_FILL = PatternFill("solid", fgColor="FFE699")
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+REQUIRED_COLOR, HEADER_COLOR = "FFE699", "D9E1F2"  # a column to fill, any other column (the count sheet's too)
+REQUIRED_FILL = PatternFill("solid", fgColor=REQUIRED_COLOR)
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOR)
 
 
 def header_text(spec: FieldSpec, locale: str | None = None) -> str:
