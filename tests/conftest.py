@@ -198,6 +198,18 @@ def build_app(backend: Backend) -> Any:
     return app
 
 
+@pytest.fixture(autouse=True)
+def jobs_end_with_their_test() -> Iterator[None]:
+    """A test's in-process jobs end before the next test begins. One still running wrote its last figures
+    while the next test read and then wrote in a transaction of its own: on SQLite (WAL) a read transaction
+    whose snapshot another connection has written past cannot take the write lock, and says `database is
+    locked` at once (SQLITE_BUSY_SNAPSHOT waits for no busy timeout)."""
+    yield
+    from app.jobs import backends
+
+    backends.wait_for_pool()
+
+
 @pytest.fixture(scope="session")
 def app(backend: Backend) -> Iterator[Any]:
     """The app for this backend (built once per session and backend)."""
