@@ -377,6 +377,22 @@ def test_document_lines_scan_paste_live_totals_and_print(server, api, desktop):
     console.check()
 
 
+def test_an_item_chosen_and_tabbed_past_fills_the_unit_the_cursor_moved_into(server, api, desktop):
+    """A clerk types an item and presses Tab, as along any row: the unit the cursor lands in is still filled in
+    (the item's own), as the price is; it stayed empty, being the focused input when the answer came."""
+    from playwright.sync_api import expect
+
+    page, console = desktop
+    (item,) = find(api, "item", "sku", "SP0002")
+    new_sales_order(page, server)
+    page.fill("#l-0-item", "SP0002")
+    page.press("#l-0-item", "Tab")
+    expect(page.locator("#l-0-unit")).to_be_focused()
+    expect(page.locator("#l-0-price")).not_to_have_value("")
+    expect(page.locator("#l-0-unit")).to_have_value(item["unit"]["key"])
+    console.check()
+
+
 def order_of_a_new_item(page: Any, server: Any, api: HttpApi, prefix: str) -> str:
     """A new sales order whose first line is a new item taxed at 13%; the item's sku."""
     sku = f"{prefix}{int(time.time() * 1000) % 10**9}"

@@ -184,6 +184,29 @@ def test_a_keeper_of_one_warehouse_finds_it_filled_in_on_a_new_document(app, log
     assert warehouse_input(login_as("admin").get("/m/stocktake/new").get_data(as_text=True), "warehouse") == ""
 
 
+def test_a_salesperson_finds_themselves_filled_in_as_the_orders_salesperson(app, login_as, admin_api):
+    """销售员 on a new 销售订单: a salesperson may name only themselves there, so the form fills it in; a form sent
+    with it left empty is theirs too (it was refused: 销售员只能填写您本人，不能留空), while someone who may name
+    anyone chooses."""
+    import re
+
+    def salesperson_input(page: str) -> str:
+        found = re.search(r'<input[^>]*id="f-salesperson"[^>]*>', page)
+        assert found, page[:500]
+        value = re.search(r'value="([^"]*)"', found.group(0))
+        return value.group(1) if value else ""
+
+    seller = login_as("salesperson")
+    page = seller.get("/m/sales_order/new").get_data(as_text=True)
+    assert salesperson_input(page) == "u_salesperson"
+    form = {"csrf_token": csrf_from(page), "date": "2026-11-25", "partner": "K001", "warehouse": "WH01"}
+    saved = seller.post("/m/sales_order/new", data=form | {"salesperson": ""})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:1500]
+    pk = int(saved.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert admin_api.get(f"/api/v1/sales_order/{pk}").get_json()["result"]["salesperson"]["key"] == "u_salesperson"
+    assert salesperson_input(login_as("admin").get("/m/sales_order/new").get_data(as_text=True)) == ""
+
+
 def test_a_document_list_shows_each_document_total_through_the_masks(app, admin_api, api_as, login_as):
     """A clerk scanning 入库单 reads each one's 价税合计 in the list, the document's own total to the cent, as the grid,
     its API and its export give it; a warehouse keeper, who may not see purchase figures, is shown none of them."""

@@ -571,7 +571,7 @@ class ModelPages(BaseView):
         if creating:
             defaults = ((spec, field_default(session(), registry(), spec)) for spec in model.fields)
             values = {spec.name: _default_for_form(spec, value) for spec, value in defaults if value is not None}
-            values.update(only_warehouses(session(), access, model))
+            values.update(only_choices(session(), access, model))
         else:
             try:
                 row = get_row(session(), access, model, pk)  # type: ignore[arg-type]
@@ -752,11 +752,15 @@ def _partner_names(ids: set[int]) -> list[tuple[int, str]]:
     return [(pk, f"{code} {name}") for pk, code, name in rows]
 
 
-def only_warehouses(session: Any, access: Any, model: ModelSpec) -> dict[str, Any]:
-    """A new document's warehouse fields the user can fill one way only (a keeper of one warehouse: their
-    stocktake's, receipt's or delivery's 仓库), filled in as the form shows a link."""
+def only_choices(session: Any, access: Any, model: ModelSpec) -> dict[str, Any]:
+    """A new document's fields the user can fill one way only, filled in as the form shows a link: a keeper of
+    one warehouse's 仓库 (their stocktake's, receipt's or delivery's), and a user field the user may name only
+    themselves in (a salesperson's order's 销售员: their row scope is `me` on it)."""
     filled = {}
     for spec in model.fields:
+        if spec.type == "user" and access.assignable_users(session, model, spec) is not None:
+            filled[spec.name] = link_labels(session, access, spec, {access.user_id}).get(access.user_id)
+            continue
         ids = access.warehouses_for(model, spec.name) if spec.is_link and spec.to == "warehouse" else None
         if ids is None:
             continue

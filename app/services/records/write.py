@@ -779,6 +779,8 @@ class RecordService:
                 except ValueProblem as exc:
                     errors.append(CellError(where, self._only_own_user(model, spec, raw) or str(exc), row_ref))
                     continue
+            if values[name] is None and row is None and name in self._own_scope_fields(model):
+                continue  # left empty on a new row: `_fill_own_scope` makes it the writer's own
             if spec.type == "user" and not self.access.may_assign_user(self.session, model, spec, values[name]):
                 errors.append(CellError(where, self._only_own_user(model, spec, raw) or "", row_ref))
         return values, lines, errors
@@ -938,9 +940,8 @@ class RecordService:
         if model.kind == "document" and row.status != Status.DRAFT:
             raise ValidationFailed([CellError("status", t("not_draft", status=Status(row.status).text()), row_ref)])
 
-    def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
-        """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user (also when
-        a setting lets the role see more: the row stays theirs when it is narrowed again)."""
+    def _own_scope_fields(self, model: ModelSpec) -> tuple[str, ...]:
+        """The user fields the writer's roles scope `me` on this model (a salesperson's order's 销售员)."""
         own = self._own_fields.get(model.key)
         if own is None:
             own = self._own_fields[model.key] = tuple(
@@ -951,7 +952,12 @@ class RecordService:
                     if token == "me"
                 }
             )
-        for field_name in own:
+        return own
+
+    def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
+        """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user (also when
+        a setting lets the role see more: the row stays theirs when it is narrowed again)."""
+        for field_name in self._own_scope_fields(model):
             if values.get(field_name) is None:
                 values[field_name] = self.access.user_id
 

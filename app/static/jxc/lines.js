@@ -182,9 +182,9 @@
       if (ratio && data.unit_ratio != null) { ratio.value = data.unit_ratio; }  // follows the unit, never typed
       ['unit', 'price', 'tax_rate'].forEach(function (field) {
         var input = cell(row, field);
-        // never under the user's fingers: a value typed (or being typed) while the answer travelled wins
-        if (input && !input.value && !input.hasAttribute('data-typed') && input !== document.activeElement &&
-            data[field] != null) {
+        // never under the user's fingers: a value typed (or being typed) while the answer travelled wins; an empty
+        // input the cursor only passed into (Tab from the item to the unit) is filled like the others
+        if (input && !input.value && !input.hasAttribute('data-typed') && data[field] != null) {
           input.value = typeof data[field] === 'object' ? data[field].key : data[field];
         }
       });
