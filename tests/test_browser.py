@@ -390,6 +390,31 @@ def test_an_item_chosen_and_tabbed_past_fills_the_unit_the_cursor_moved_into(ser
     expect(page.locator("#l-0-unit")).to_be_focused()
     expect(page.locator("#l-0-price")).not_to_have_value("")
     expect(page.locator("#l-0-unit")).to_have_value(item["unit"]["key"])
+    # each link names its row under the code it holds: the item and unit as they came, the customer as taken
+    expect(page.locator('.jxc-link-name[data-for="l-0-item"]')).to_have_text(item["name"])
+    expect(page.locator('.jxc-link-name[data-for="l-0-unit"]')).to_have_text(item["unit"]["name"])
+    page.fill("#f-partner", "K001")  # typed: its name shows once the lookup offered it and it is taken
+    expect(page.locator("#jxc-dl-sales_order\\.partner option[value='K001']")).to_have_count(1)
+    page.fill("#f-partner", "K00")
+    page.fill("#f-partner", "K001")
+    status, body = api.get("/api/v1/grid/lookup/partner?q=K001")
+    assert status == 200, body
+    expect(page.locator('.jxc-link-name[data-for="f-partner"]')).to_have_text(body["results"][0]["name"])
+    console.check()
+
+
+def test_a_saved_documents_form_names_its_links_rows_under_their_codes(server, api, desktop):
+    """Editing a saved order, a clerk read K001, WH01 and SP0001 and no name: each link names its row under it."""
+    page, console = desktop
+    draft = {"date": "2026-11-25", "partner": "K002", "warehouse": "WH01", "lines": [{"item": "SP0004", "qty": "2"}]}
+    status, body = api.post("/api/v1/sales_order/", draft)
+    assert status == 201, body
+    order = body["result"]
+    page.goto(f"{server.url}/m/sales_order/{body['id']}/edit")
+    assert page.inner_text('.jxc-link-name[data-for="f-partner"]') == order["partner"]["name"]
+    assert page.inner_text('.jxc-link-name[data-for="f-warehouse"]') == order["warehouse"]["name"]
+    (line,) = order["lines"][:1]
+    assert page.inner_text('.jxc-link-name[data-for="l-0-item"]') == line["item"]["name"]
     console.check()
 
 

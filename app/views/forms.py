@@ -32,6 +32,7 @@ class FormField:
     link_to: str | None = None
     lookup: str | None = None  # where its editor looks up what may be typed (links and users)
     share: bool = False  # a share typed as a percent (折扣率 7.5%): a bare number typed is one too
+    link_name: str = ""  # a link's row by its name beside the code the input holds (K001: 杭州西湖区惠民便利店)
 
 
 def form_fields(
@@ -59,9 +60,18 @@ def form_fields(
                 link_to=spec.to if spec.is_link else None,
                 lookup=ftype.lookup_url(spec),
                 share=spec.is_fraction,
+                link_name=_link_name(values.get(spec.name)) if ftype.lookup_url(spec) else "",
             )
         )
     return out
+
+
+def _link_name(value: Any) -> str:
+    """The name of a link's row as the reader may read it ({id, key, name}), when it says more than its key."""
+    if not isinstance(value, dict):
+        return ""
+    name = value.get("name") or ""
+    return "" if name == value.get("key") else str(name)
 
 
 def sections(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:

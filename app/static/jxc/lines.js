@@ -64,9 +64,29 @@
     input.setAttribute('list', datalistFor(input.getAttribute('data-link'), purposeOf(input)).id);
   }
 
+  // The name of the row a link input names, under its code (K001: 杭州西湖区惠民便利店): the server's for a saved
+  // value, a suggestion's as one is taken, the line's item as its defaults come; none while the text names nothing.
+  function showLinkName(input, name) {
+    var shown = input.parentNode.querySelector('.jxc-link-name[data-for="' + input.id + '"]');
+    if (shown) {
+      shown.textContent = name && name !== input.value.trim() ? name : '';
+      shown.title = shown.textContent;
+    }
+  }
+
+  function nameOffered(input) {
+    var list = input.list;
+    var typed = input.value.trim();
+    var found = list ? Array.prototype.filter.call(list.options, function (o) { return o.value === typed; })[0] : null;
+    return found ? found.label : '';
+  }
+
   form.querySelectorAll('input[data-lookup]').forEach(wireLink);
   form.addEventListener('input', function (event) {
-    if (event.target.matches('input[data-lookup]')) { lookup(event.target); }
+    if (event.target.matches('input[data-lookup]')) {
+      showLinkName(event.target, nameOffered(event.target));
+      lookup(event.target);
+    }
   });
 
   if (!table) { return; }
@@ -178,6 +198,7 @@
       item.classList.toggle('jxc-unknown', !ok);
       if (!ok) { return; }
       item.value = data.item.key;
+      showLinkName(item, data.item.name);
       var ratio = cell(row, 'unit_ratio');
       if (ratio && data.unit_ratio != null) { ratio.value = data.unit_ratio; }  // follows the unit, never typed
       ['unit', 'price', 'tax_rate'].forEach(function (field) {
@@ -186,6 +207,7 @@
         // input the cursor only passed into (Tab from the item to the unit) is filled like the others
         if (input && !input.value && !input.hasAttribute('data-typed') && data[field] != null) {
           input.value = typeof data[field] === 'object' ? data[field].key : data[field];
+          if (typeof data[field] === 'object') { showLinkName(input, data[field].name); }
         }
       });
       recomputeSoon();
