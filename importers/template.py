@@ -61,11 +61,13 @@ def template_workbook(access: Access, model: ModelSpec, locale: str | None = Non
     key = ("import_template", model.key, locale, tuple(spec.name for spec in fields))
     built = access.registry.cache.get(key)
     if built is None:
-        built = access.registry.cache[key] = _workbook(model, fields, locale)
+        linked = {spec.to: label(access.registry.model(spec.to).label, spec.to, locale) for spec in fields if spec.to}
+        built = access.registry.cache[key] = _workbook(model, fields, locale, linked)
     return built
 
 
-def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str) -> bytes:
+def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str, linked: dict[str, str]) -> bytes:
+    """The template; `linked`: each linked model's label (商品 for item), which its notes name."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -93,13 +95,15 @@ def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str) -> bytes:
             sheet.add_data_validation(validation)
             validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
     sheet.freeze_panes = "A2"
-    _notes(book, model, fields, locale)
+    _notes(book, model, fields, locale, linked)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _notes(book: Workbook, model: ModelSpec, fields: list[FieldSpec], locale: str | None) -> None:
+def _notes(
+    book: Workbook, model: ModelSpec, fields: list[FieldSpec], locale: str | None, linked: dict[str, str]
+) -> None:
     notes = book.create_sheet(t("imports.notes_sheet", locale)[:31])
     notes.append([t("imports.notes_intro", locale, model=label(model.label, model.key, locale))])
     notes.append([])
@@ -109,8 +113,10 @@ def _notes(book: Workbook, model: ModelSpec, fields: list[FieldSpec], locale: st
         cell.font = Font(bold=True)
     for spec in fields:
         values = ", ".join(_choices(spec, locale))
-        if spec.is_link:
-            values = t("imports.notes_link", locale, model=spec.to or "")
+        if spec.is_link:  # a link by its model's name (填「商品」的编码或名称), a user by user name
+            values = (
+                t("imports.notes_link", locale, model=linked[spec.to]) if spec.to else t("imports.notes_user", locale)
+            )
         notes.append(
             [
                 label(spec.label, spec.name, locale),

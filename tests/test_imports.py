@@ -216,6 +216,8 @@ def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, adm
     picked = {tuple(c.value for c in lists[get_column_letter(column + 1)] if c.value) for v in validations}
     assert ("红", "蓝") in picked
     assert book.sheetnames[-1] == "填写说明"
+    notes = {row[0]: row[4] for row in book["填写说明"].iter_rows(min_row=4, values_only=True)}
+    assert notes["商品分类"] == "填「商品分类」的编码或名称"  # the linked model by its name (it said 「category」)
     english = load_workbook(io.BytesIO(admin_api.get("/api/v1/imports/template/item?lang=en").data)).worksheets[0]
     assert [c.value for c in english[1]][:2] == ["*SKU", "*Name"]
     # the template filled in is imported as it is
