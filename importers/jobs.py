@@ -25,9 +25,14 @@ from importers.service import import_file
 
 
 class ImportRefused(ServiceError):
-    """422: the file was refused; the job fails with this message and its errors workbook."""
+    """422: the file was refused; the job fails with this message and its errors workbook, and keeps `result` (the
+    outcome's summary: the cells refused, which the import page marks in its table)."""
 
     status = 422
+
+    def __init__(self, message: str = "", result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def uploads_root() -> Path:
@@ -96,7 +101,7 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
     if (outcome.issues or outcome.problems) and outcome.table is not None:
         ctx.attach_error_report("errors.xlsx", errors_workbook(outcome.table, outcome.header_index, outcome))
     if outcome.refused:
-        raise ImportRefused(outcome.refused)
+        raise ImportRefused(outcome.refused, outcome.summary())
     return outcome.summary()
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 MODES = ("all", "valid")
 ACTIONS = ("create", "update", "upsert")
 CHUNK = 2000
+SHOWN_ISSUES = 1000  # refused cells an import's outcome names (the page marks them; the error report has them all)
 SEEN_CELLS = 5000  # distinct cells of a column whose parsed value validation keeps (codes and names are all new)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -63,7 +64,13 @@ class Issue:
         return t("imports.cell_line", locale, row=self.row, column=self.column, message=self.message)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+            "col_index": self.col_index,
+        }
 
 
 @dataclass
@@ -105,6 +112,7 @@ class Outcome:
             "updated": self.updated,
             "skipped": self.skipped,
             "errors": len(self.issues),
+            "issues": [issue.as_dict() for issue in self.issues[:SHOWN_ISSUES]],
             "applied": self.applied,
             "refused": self.refused,
             "problems": self.problems,
@@ -270,7 +278,7 @@ def preview(
         ],
         "fields": [{"name": s.name, "label": label(s.label, s.name), "required": s.required} for s in fields.values()],
         "rows": rows,
-        "issues": [dict(i.as_dict(), col_index=i.col_index) for i in outcome.issues],
+        "issues": [i.as_dict() for i in outcome.issues],
         "problems": outcome.problems,
         "notes": [*table.notes, *outcome.notes],
         "unknown_columns": outcome.unknown_columns,

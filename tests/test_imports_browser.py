@@ -185,6 +185,39 @@ def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only
         context.close()
 
 
+def test_cells_only_the_import_refuses_are_marked_in_the_table_as_the_checks_are(server, tmp_path):
+    """A price list whose second price ends before it starts passes the file's check (each cell is a good date):
+    only writing it meets the price list's rule. The import refused the file and said so under the bar, while the
+    table still read 0 errors; the cell it refused is red with its reason, listed as the check's are, and once
+    corrected in place the file imports."""
+    book = Workbook()
+    book.active.append(["商品", "价格类型", "单价", "生效日期", "失效日期"])
+    book.active.append(["SP0001", "零售价", "3.50", "2027-01-01", None])
+    book.active.append(["SP0002", "零售价", "2.80", "2027-02-10", "2027-02-01"])  # sheet row 3: ends before it starts
+    path = tmp_path / "prices.xlsx"
+    book.save(path)
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/item_price/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("0 行有错误", timeout=30000)
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("整个文件未导入", timeout=30000)
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("1 行有错误")
+        assert page.locator("#jxc-imports-issue-list a").all_inner_texts() == [
+            "第 3 行「失效日期」：失效日期不能早于生效日期"
+        ]
+        cell = page.locator('#jxc-imports-rows tr[data-index="1"] td[data-col="4"]')
+        assert cell.get_attribute("class") == "jxc-bad" and cell.get_attribute("title") == "失效日期不能早于生效日期"
+        cell.fill("2027-03-01")
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "导入完成：新增 2 行，更新 0 行，跳过 0 行", timeout=30000
+        )
+        console.check(expected_failures=())
+        context.close()
+
+
 def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(server, tmp_path):
     """A clerk who may not see 底价 (a selling figure only managers read) uploads a sheet with that column: not
     listed among the columns naming no field, but its filled cell red, 「底价」没有修改权限 as a write says it, in the

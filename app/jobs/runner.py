@@ -167,7 +167,9 @@ def run_job(job_id: int) -> str:
         session.rollback()
         if not isinstance(exc, ServiceError):
             log.exception("job %s (%s) failed", job_id, row.kind)
-        store.close(job_id, attempt, store.FAILED, _final_values(ctx, message=_failure_message(exc, ctx)))
+        # a refusal may say what it refused (an import's cells), kept as the failed job's result
+        kept = getattr(exc, "result", None) if isinstance(exc, ServiceError) else None
+        store.close(job_id, attempt, store.FAILED, _final_values(ctx, kept, message=_failure_message(exc, ctx)))
         return store.FAILED
     finally:
         heart.stopped.set()

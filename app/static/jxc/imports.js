@@ -77,11 +77,7 @@
     state.preview = preview;
     state.headers = preview.headers.slice();
     state.rows = preview.rows;
-    state.issues = {};
-    preview.issues.forEach(function (issue) {
-      var key = issue.row + ':' + (issue.col_index === null ? '' : issue.col_index);
-      state.issues[key] = state.issues[key] ? state.issues[key] + '; ' + issue.message : issue.message;
-    });
+    takeIssues(preview.issues);
     show('jxc-imports-problems', preview.problems.join('\n'));
     var notes = preview.notes.slice();
     if (preview.unknown_columns && preview.unknown_columns.length) {
@@ -91,6 +87,17 @@
     renderMapping();
     renderRows();
     renderIssues();
+  }
+
+  // The refused cells shown: the check's, or those the import itself refused (a rule, a row out of the user's scope:
+  // what only writing finds), which replace them once an import ends with any.
+  function takeIssues(issues) {
+    state.preview.issues = issues;
+    state.issues = {};
+    issues.forEach(function (issue) {
+      var key = issue.row + ':' + (issue.col_index === null ? '' : issue.col_index);
+      state.issues[key] = state.issues[key] ? state.issues[key] + '; ' + issue.message : issue.message;
+    });
   }
 
   // --- the reasons: of the cell clicked or focused, and the list of every error -------------------
@@ -266,6 +273,12 @@
           var link = $('jxc-imports-errors');
           link.href = cfg.urls.errors.replace('{id}', jobId);
           link.hidden = false;
+        }
+        var refused = !undoing && state.preview && job.result ? job.result.issues : null;
+        if (refused && refused.length) {
+          takeIssues(refused);
+          renderRows();
+          renderIssues();
         }
         if (job.status !== 'done') {
           $('jxc-imports-job-text').textContent = job.message || job.status_label;
