@@ -66,3 +66,22 @@ def test_the_last_price_on_one_date_is_the_document_written_last_whatever_its_ta
 def _next_line_id(api, model, partner, sku):
     """About the next line id of a document model: a draft's line id (the draft stays)."""
     return document(api, model, [{"item": sku, "qty": "1"}], warehouse="WH01", partner=partner)["lines"][0]["id"]
+
+
+def test_a_price_names_the_partner_its_price_list_is_for(admin_api):
+    """客户价填写客户，供应商价填写供应商；零售价和批发价留空, the field's own help, was never checked: a customer price
+    naming a supplier, or nobody, and a retail price naming a customer were all saved (and the import said nothing)."""
+    sku = "SP0009"
+    cases = [
+        ({"price_list": "customer", "partner": "S001"}, "S001 不是客户：客户价须填写客户"),
+        ({"price_list": "customer"}, "客户价须填写客户"),
+        ({"price_list": "supplier", "partner": "K001"}, "K001 不是供应商：供应商价须填写供应商"),
+        ({"price_list": "retail", "partner": "K001"}, "零售价不填往来单位（客户价填写客户，供应商价填写供应商）"),
+    ]
+    for values, message in cases:
+        refused = admin_api.post("/api/v1/item_price/", json={"item": sku, "price": "6"} | values)
+        assert refused.status_code == 422, (values, refused.get_json())
+        assert refused.get_json()["message"] == {"partner": [message]}, values
+    price_row(admin_api, item=sku, price_list="wholesale", price="5.5")
+    price_row(admin_api, item=sku, price_list="customer", partner="K002", price="5.2")
+    price_row(admin_api, item=sku, price_list="supplier", partner="S001", price="3.1")

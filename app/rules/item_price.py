@@ -5,8 +5,9 @@ that row's `valid_to` becomes the day before the new `valid_from` (it stays, as 
 date the new price starts today when the list already has prices for it. A new price that starts on or
 before one already on the list is back-dated, and one that starts inside an earlier price's closed range
 overlaps it: both are refused on `valid_from`, naming the rows. A closed range (history typed later) and a
-changed row may go between the others but not overlap any. RecordService calls these for forms, the REST
-API, grid batches and imports alike.
+changed row may go between the others but not overlap any. A customer price names a customer, a supplier price
+a supplier (or a partner that is both), a retail or wholesale price no partner: refused on `partner`.
+RecordService calls these for forms, the REST API, grid batches and imports alike.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from app.clock import business_today
 from app.errors import CellError
-from app.i18n import t
+from app.i18n import label, t
 
 KEY = ("item", "unit", "price_list", "partner")
 DATES = ("valid_from", "valid_to")
 COLUMNS = {"item": "item_id", "unit": "unit_id", "partner": "partner_id"}
+# the partners a price list names: its own kind first, or one that is both (retail and wholesale name none)
+PARTNER_KINDS = {"customer": ("customer", "both"), "supplier": ("supplier", "both")}
 
 
 def check_change(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:
@@ -34,6 +37,9 @@ def check_change(session: Session, registry: Any, row: Any, values: dict[str, An
     wanted = {name: values[name] if name in values else _stored(row, name) for name in (*KEY, *DATES)}
     if wanted["item"] is None or wanted["price_list"] is None:
         return []  # required: reported by the write service
+    wrong_partner = _partner_problem(session, registry, wanted["price_list"], wanted["partner"])
+    if wrong_partner:
+        return [CellError("partner", wrong_partner)]
     others = same_key(session, registry, wanted, exclude=getattr(row, "id", None))
     start, end = wanted["valid_from"], wanted["valid_to"]
     if row is None and others and start is None and end is None:
@@ -50,6 +56,30 @@ def check_change(session: Session, registry: Any, row: Any, values: dict[str, An
     if overlapping:
         return [CellError("valid_from", t("price_overlaps", rows=_named(overlapping)))]
     return []
+
+
+def _partner_problem(session: Session, registry: Any, price_list: str, partner_id: int | None) -> str | None:
+    """Why the partner does not fit the price list: a customer price names a customer, a supplier price a
+    supplier (or a partner that is both), a retail or wholesale price nobody (客户价填写客户，供应商价填写供应商；
+    零售价和批发价留空)."""
+    kinds = PARTNER_KINDS.get(price_list)
+    list_label = _option_label(registry, "item_price", "price_list", price_list)
+    if kinds is None:
+        return None if partner_id is None else t("price_partner_not_wanted", list=list_label)
+    kind_label = _option_label(registry, "partner", "kind", kinds[0])
+    if partner_id is None:
+        return t("price_partner_needed", list=list_label, kind=kind_label)
+    partner = registry.cls("partner")
+    found = session.execute(select(partner.code, partner.kind).where(partner.id == partner_id)).first()
+    if found is None or found.kind in kinds:
+        return None  # an unknown partner is the link's own error
+    return t("price_partner_kind", partner=found.code, list=list_label, kind=kind_label)
+
+
+def _option_label(registry: Any, model: str, field: str, value: str) -> str:
+    spec = registry.model(model).field(field)
+    option = next((o for o in spec.options if o.value == value), None)
+    return label(option.label, value) if option is not None else value
 
 
 def after_create(service: Any, row: Any, row_ref: Any) -> None:
