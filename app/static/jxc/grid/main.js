@@ -264,8 +264,8 @@
   // Each column made in the build sends 'column-width-fit-before' and '-after' (Column.reinitializeWidth),
   // which Tabulator's filter module answers by hiding, then showing, the header filter of every column made
   // so far: 27 x 27 style writes on the item grid, whose net effect is no change (a new header filter is
-  // shown). Those two answers do nothing while the table is being built (g.build); once it is, they hide and
-  // show as before (jxcFitData, column resizes).
+  // shown). Those two answers do nothing while the table is being built (g.build) or the columns right of the
+  // view are added (addLaterColumns); otherwise they hide and show as before (jxcFitData, column resizes).
   function headerFiltersLeftShownInBuild(g, table) {
     var filter = table.modules.filter;
     if (!filter || !g.build) { return; }
@@ -343,8 +343,8 @@
   // out of Tabulator's build and added in the frame after the one that paints the first rows (or after a failed
   // first load), before the user can scroll to them: the build makes only the headers, header filters and
   // sums cells that are seen, and the first rows only their cells (10 of the item grid's 27 columns at 1366 px).
-  // Only a tail of the columns is left out, and only if each of them has a width (jxcFitData measures a column
-  // without one from its cells); frozen columns come first anyway. Columns the user hid in the tail are added
+  // Only a tail of the columns is left out, and only if none of them is frozen or without a width (jxcFitData
+  // measures a column without one from its cells). Columns the user hid in the tail are added
   // as they are (hidden). Once added, to Tabulator and to the user the table is the one built with every
   // column: the same columns, widths, header filters, sums, column panel and saved layout (g.state.columnsLater
   // is true until then, and jxcGrid.idle() false).
@@ -357,8 +357,8 @@
       if (def.visible) { left += def.width || 0; }
     });
     if (first < 0) { return []; }
-    var measured = defs.map(function (def) { return !def.width; }).lastIndexOf(true);
-    first = Math.max(first, measured + 1);
+    var kept = defs.map(function (def) { return !def.width || !!(g.byField[def.field] || {}).frozen; });
+    first = Math.max(first, kept.lastIndexOf(true) + 1);  // after the last column measured or frozen
     return defs.splice(first, defs.length - first);
   }
 
@@ -366,15 +366,15 @@
   // column is made (its header, header filter, sort, move and range handlers, on 'column-init') and given its
   // width; each drawn row gets a cell of each, appended to it (the row is not made again, which would measure
   // and restyle every cell of it; a row not drawn has its cells, if any were asked for, made again with every
-  // column when it is drawn or asked); then one redraw of the columns aligns the
-  // headers and makes the sums row again with every column. Tabulator's addColumn does all of this per column,
-  // each time making every drawn row again. (Tabulator 6.5: ColumnManager._addColumn, _reIndexColumns, redraw;
+  // column when it is drawn or asked); then one redraw of the columns aligns the headers and makes the sums row
+  // again with every column. Tabulator's addColumn does all of this per column, each time making every drawn row
+  // again. (Tabulator 6.5: ColumnManager._addColumn, _reIndexColumns, redraw;
   // Column.reinitializeWidth, generateCell; Row.cells; Cell.getElement, cellRendered.)
   function addLaterColumns(g, defs) {
     var table = g.table;
     var manager = table.columnManager;
     var added = [];
-    g.state.addingColumns = true;  // the header filters are neither hidden nor shown meanwhile (see below)
+    g.state.addingColumns = true;  // the header filters are neither hidden nor shown meanwhile (as in the build)
     try {
       defs.forEach(function (def) { added.push(manager._addColumn(def)); });
       manager._reIndexColumns();
