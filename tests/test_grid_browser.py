@@ -914,8 +914,15 @@ new MutationObserver(function (_, observer) {
     observer.disconnect();
     requestAnimationFrame(function () {  // the frame that paints the first rows, before its paint
       const row = document.querySelector('.tabulator-row:not(.tabulator-calcs)');
-      window.__jxcFirstPaint = [...row.querySelectorAll('.tabulator-cell')]
-        .filter((c) => getComputedStyle(c).display !== 'none').map((c) => c.getAttribute('tabulator-field'));
+      const fields = (els) => [...els].map((c) => c.getAttribute('tabulator-field'));
+      const cells = [...row.querySelectorAll('.tabulator-cell')];
+      window.__jxcFirstPaint = {
+        cells: fields(cells),
+        shown: fields(cells.filter((c) => getComputedStyle(c).display !== 'none')),
+        headers: fields(document.querySelectorAll('.tabulator-headers > .tabulator-col')),
+        columns: window.jxcGrid.table.getColumns().length,
+        idle: window.jxcGrid.idle(),
+      };
     });
   }
 }).observe(document, {childList: true, subtree: true});
@@ -943,10 +950,12 @@ COLUMNS_ON_SCREEN = """() => {
 
 
 def test_columns_right_of_the_view_are_drawn_in_the_frame_after_the_first_rows(server, api, chromium, admin_state):
-    """The first rows are painted with the columns that start on screen only; the frame after, every other
-    column is there with its header, cells and sum at its width, as if drawn at once; a column the user hid
-    stays hidden and the saved layout is not written."""
+    """The table is built and its first rows painted with the columns that start on screen only (no header,
+    cell or sum of the others is made before); the frame after, every other column is there with its header,
+    header filter, cells and sum at its width, as if built at once, and its cells are edited and saved as any
+    other; a column the user hid stays hidden and the saved layout is not written."""
     context, page, console = open_page(chromium, admin_state)
+    sku = make_items(api, unique("LATE")[:12], 1)[0]
     open_grid(page, server)
     order = page.evaluate("() => window.jxcGrid.table.getColumns().map((c) => c.getField())")
     hidden = order[-1]
@@ -964,8 +973,10 @@ def test_columns_right_of_the_view_are_drawn_in_the_frame_after_the_first_rows(s
     width = screen["width"]
     shown = [c for c in screen["columns"] if c["visible"]]
     assert [c["field"] for c in shown] == [f for f in order if f != hidden]
-    assert painted == [c["field"] for c in shown if c["left"] <= width], (painted, screen)
-    assert "sku" in painted and len(painted) < len(shown) - 2, painted  # frozen key column; columns left out
+    on_screen = [c["field"] for c in shown if c["left"] <= width]
+    assert painted["cells"] == painted["shown"] == painted["headers"] == on_screen, (painted, screen)
+    assert painted["columns"] == len(on_screen) and not painted["idle"], painted  # idle once every column is there
+    assert "sku" in on_screen and len(on_screen) < len(shown) - 2, on_screen  # frozen key column; columns left out
     assert all(c["header"] == c["cell"] == c["sum"] == c["width"] > 0 for c in shown), shown
     assert all(b["left"] - a["left"] == a["width"] for a, b in zip(shown, shown[1:], strict=False)), shown
     assert all(c["checked"] for c in shown), shown
@@ -976,6 +987,13 @@ def test_columns_right_of_the_view_are_drawn_in_the_frame_after_the_first_rows(s
     box = far.first.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= DESKTOP["width"], box
     assert not written, written
+    assert "remark" not in on_screen, on_screen
+    header_filter(page, "sku", sku)
+    wait_count(page, 1)
+    edit(page, cell(page, sku, "remark"), "后加的列")  # a column added after the first rows
+    page.keyboard.press("Control+S")
+    idle(page)
+    assert items(api, sku)[sku]["remark"] == "后加的列"
     console.check()
     context.close()
 

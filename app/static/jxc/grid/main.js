@@ -64,7 +64,9 @@
       table: g.table,
       state: g.state,
       pending: function () { return g.state.pending; },
-      idle: function () { return g.state.busy === 0 && !g.state.inflight && !g.state.flushTimer; },
+      idle: function () {
+        return g.state.busy === 0 && !g.state.inflight && !g.state.flushTimer && !g.state.columnsLater;
+      },
       undoStack: function () { return g.state.undoStack.slice(); },
       redoStack: function () { return g.state.redoStack.slice(); },
       select: g.setRange,
@@ -231,7 +233,7 @@
   // table while the first rows (asked for by early.js) are on their way, and the build would wait for that
   // frame. The build is taken from that timer instead and run by grid() once every handler is on, in the same
   // task as the page's scripts: rows that are there already are drawn in the first frame after it.
-  function newTable(g, options) {
+  function newTable(g, options, later) {
     var setTimer = window.setTimeout;
     window.setTimeout = function (fn, delay) {
       if (!g.build && !delay && typeof fn === 'function') {
@@ -247,6 +249,7 @@
       window.setTimeout = setTimer;
     }
     headerFiltersLeftShownInBuild(g, table);
+    if (later.length) { addLaterColumnsAfterFirstRows(g, table, later); }  // before the range marks (below)
     headersAlignedAfterPaint(table);
     rangesMarkedAfterFirstRows(table);
     return table;
@@ -261,14 +264,14 @@
   // Each column made in the build sends 'column-width-fit-before' and '-after' (Column.reinitializeWidth),
   // which Tabulator's filter module answers by hiding, then showing, the header filter of every column made
   // so far: 27 x 27 style writes on the item grid, whose net effect is no change (a new header filter is
-  // shown). Those two answers do nothing while the table is being built (g.build); once it is, they hide and
-  // show as before (jxcFitData, column resizes).
+  // shown). Those two answers do nothing while the table is being built (g.build) or the columns right of the
+  // view are added (addLaterColumns); otherwise they hide and show as before (jxcFitData, column resizes).
   function headerFiltersLeftShownInBuild(g, table) {
     var filter = table.modules.filter;
     if (!filter || !g.build) { return; }
     ['hideHeaderFilterElements', 'showHeaderFilterElements'].forEach(function (name) {
       var own = filter[name];
-      filter[name] = function () { if (table.initialized) { own.apply(filter, arguments); } };
+      filter[name] = function () { if (table.initialized && !g.state.addingColumns) { own.apply(filter, arguments); } };
     });
   }
 
@@ -335,42 +338,83 @@
     return table;
   }
 
-  // The first rows are drawn with the columns on screen only: a column whose left edge lies beyond the table's
-  // width (from the widths the columns are given) is kept out of the first layout and paint by a class
-  // (grid.css: .jxc-first-draw .jxc-col-later is display: none), and the table's class is taken off in the
-  // frame after the one that paints the first rows (or after a failed load), before the user can scroll to
-  // them: one style change, every column shown at once. Tabulator is told nothing: to it every column is
-  // visible all along (a column built hidden costs the build a layout of the header each, and its
-  // visibility would be the user's saved layout), so widths, sums, the column panel and saved layouts are
-  // as before. Frozen columns, columns the user hid and columns without a width (jxcFitData measures them)
-  // are left as they are. The columns' cells are still made in the first draw (Tabulator makes every
-  // column's); what is saved is their style, layout and paint.
+  // The first rows are drawn with the columns on screen only. The columns right of the view (from the widths
+  // they are given: the first whose left edge lies beyond the table's width, and every one after it) are left
+  // out of Tabulator's build and added in the frame after the one that paints the first rows (or after a failed
+  // first load), before the user can scroll to them: the build makes only the headers, header filters and
+  // sums cells that are seen, and the first rows only their cells (10 of the item grid's 27 columns at 1366 px).
+  // Only a tail of the columns is left out, and only if none of them is frozen or without a width (jxcFitData
+  // measures a column without one from its cells). Columns the user hid in the tail are added
+  // as they are (hidden). Once added, to Tabulator and to the user the table is the one built with every
+  // column: the same columns, widths, header filters, sums, column panel and saved layout (g.state.columnsLater
+  // is true until then, and jxcGrid.idle() false).
   function laterColumns(g, defs) {
     var width = g.ui.tableEl.clientWidth;
     var left = 0;
-    var later = 0;
-    defs.forEach(function (def) {
-      if (!def.visible) { return; }
-      var col = g.byField[def.field];
-      if (left > width && def.width && !(col && col.frozen)) {
-        def.cssClass += ' jxc-col-later';
-        later += 1;
-      }
-      left += def.width || 0;
+    var first = -1;
+    defs.forEach(function (def, i) {
+      if (first < 0 && def.visible && left > width) { first = i; }
+      if (def.visible) { left += def.width || 0; }
     });
-    if (later) { g.ui.tableEl.classList.add('jxc-first-draw'); }
-    return later;
+    if (first < 0) { return []; }
+    var kept = defs.map(function (def) { return !def.width || !!(g.byField[def.field] || {}).frozen; });
+    first = Math.max(first, kept.lastIndexOf(true) + 1);  // after the last column measured or frozen
+    return defs.splice(first, defs.length - first);
   }
 
-  function showLaterColumnsAfterFirstRows(g) {
-    var shown = false;
-    function showAll() {
-      if (shown) { return; }
-      shown = true;
-      afterPaint(function () { g.ui.tableEl.classList.remove('jxc-first-draw'); });
+  // Add the columns left out of the build (laterColumns) as Tabulator's addColumn would, in one pass: each
+  // column is made (its header, header filter, sort, move and range handlers, on 'column-init') and given its
+  // width; each drawn row gets a cell of each, appended to it (the row is not made again, which would measure
+  // and restyle every cell of it; a row not drawn has its cells, if any were asked for, made again with every
+  // column when it is drawn or asked); then one redraw of the columns aligns the headers and makes the sums row
+  // again with every column. Tabulator's addColumn does all of this per column, each time making every drawn row
+  // again. (Tabulator 6.5: ColumnManager._addColumn, _reIndexColumns, redraw;
+  // Column.reinitializeWidth, generateCell; Row.cells; Cell.getElement, cellRendered.)
+  function addLaterColumns(g, defs) {
+    var table = g.table;
+    var manager = table.columnManager;
+    var added = [];
+    g.state.addingColumns = true;  // the header filters are neither hidden nor shown meanwhile (as in the build)
+    try {
+      defs.forEach(function (def) { added.push(manager._addColumn(def)); });
+      manager._reIndexColumns();
+      added.forEach(function (column) { column.reinitializeWidth(); });
+      table.rowManager.rows.forEach(function (row) {
+        if (!row.initialized) {  // not drawn: its cells, if any were asked for, are made again when needed
+          row.deleteCells();
+          return;
+        }
+        var cells = added.map(function (column) {
+          var cell = column.generateCell(row);
+          cell.height = ROW_HEIGHT;
+          row.cells.push(cell);
+          return cell;
+        });
+        var fragment = document.createDocumentFragment();
+        cells.forEach(function (cell) { fragment.appendChild(cell.getElement()); });
+        row.element.appendChild(fragment);
+        cells.forEach(function (cell) { cell.cellRendered(); });
+      });
+    } finally {
+      g.state.addingColumns = false;
     }
-    g.table.on('dataProcessed', showAll);
-    g.table.on('dataLoadError', showAll);
+    manager.redraw();
+  }
+
+  function addLaterColumnsAfterFirstRows(g, table, defs) {
+    var state = g.state;
+    state.columnsLater = true;
+    function addAll() {
+      if (!state.columnsLater || state.columnsAdding) { return; }
+      state.columnsAdding = true;
+      afterPaint(function () {
+        addLaterColumns(g, defs);
+        state.columnsLater = false;
+        g.pinFrozen();
+      });
+    }
+    table.on('dataProcessed', addAll);
+    table.on('dataLoadError', addAll);
   }
 
   function buildTable(g, poll) {
@@ -394,7 +438,7 @@
     var sizes = [cfg.page_size || 100, 200, 500].filter(function (v, i, a) { return a.indexOf(v) === i; }).sort(function (a, b) { return a - b; });
     state.heightNow = g.tableHeight();
     var columns = g.resolveEditors(g.columnDefs());
-    var later = laterColumns(g, columns);
+    var later = laterColumns(g, columns);  // taken out of columns
     g.table = newTable(g, {
       height: state.heightNow,
       layout: g.layoutMode,
@@ -438,9 +482,8 @@
         node.classList.toggle('jxc-row-new', !!data._tmp);
         sized(row._row);
       }
-    });
+    }, later);
 
-    if (later) { showLaterColumnsAfterFirstRows(g); }
     g.table.on('cellEdited', g.onCellEdited);
     g.table.on('columnResized', function () { g.pinFrozen(); g.saveLayoutSoon(); });
     g.table.on('columnMoved', function () { g.pinFrozen(); g.saveLayoutSoon(); });
