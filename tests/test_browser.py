@@ -293,6 +293,60 @@ def test_field_editor_shows_refusals(server, desktop):
     console.check(expected_failures=(f"422 {server.url}/api/v1/meta/item/fields",))
 
 
+def new_item_field(page: Any, server: Any, name: str, zh: str, en: str) -> None:
+    """The fields page of 商品 with a new field's name and labels typed in."""
+    page.goto(server.url + "/admin/fields/?model=item")
+    page.fill("#af-name", name)
+    page.fill("#af-zh", zh)
+    page.fill("#af-en", en)
+
+
+def test_field_editor_asks_what_existing_rows_take_and_places_a_price_with_the_prices(server, api, desktop):
+    """Items exist: ticking 必填 asks for 已有记录取值; without it (or a default) the field is refused, saying why;
+    with it every item takes it and still saves through its form. A money field goes to the 价格 group."""
+    page, console = desktop
+    rows = api.get("/api/v1/item/?q=(page_size:1)")[1]["count"]
+    name = unique("shelf").lower()
+    new_item_field(page, server, name, "货位", "Shelf")
+    expect(page.locator("#af-backfill-group")).to_be_hidden()
+    page.check("input[name=required]")
+    expect(page.locator("#af-backfill-group")).to_be_visible()
+    assert f"已有 {rows} 条记录" in page.locator("#af-backfill-group").inner_text()
+    page.click("#af-submit")
+    page.locator("#af-result.text-danger").wait_for(timeout=10000)
+    assert page.locator("#af-result").inner_text() == (
+        f"已有记录取值：「商品」已有 {rows} 条记录：添加必填字段时请填写“已有记录取值”（或默认值），"
+        "这些记录将取这个值；否则它们都将无法保存"
+    )
+    assert name not in {f["name"] for f in api.get("/api/v1/item/_info")[1]["fields"]}
+    page.fill("#af-default", "A-01")
+    page.fill("#af-backfill", "未定")
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    first = find(api, "item", "sku", "SP0001")[0]
+    assert first[name] == "未定"
+    page.goto(server.url + f"/m/item/{first['id']}/edit")
+    assert page.locator(f"#f-{name}").input_value() == "未定"
+    page.fill("#f-name", first["name"] + "（改）")
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(rf".*/m/item/{first['id']}$"))
+    assert find(api, "item", "sku", "SP0001")[0]["name"] == first["name"] + "（改）"
+
+    deposit = unique("dep").lower()
+    new_item_field(page, server, deposit, "押金", "Deposit")
+    page.select_option("#af-type", "money")
+    page.select_option("#af-figure", "sale")
+    assert page.locator("#af-section").input_value() == ""  # by type, unless the admin picks a group
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    page.goto(server.url + "/m/item/new")
+    heading = page.locator("#f-" + deposit).locator(
+        "xpath=ancestor::div[contains(@class,'row')][1]/preceding-sibling::h4[1]"
+    )
+    assert heading.inner_text().strip() == "价格"
+    console.check(expected_failures=(f"422 {server.url}/api/v1/meta/item/fields",))
+
+
 def test_new_item_form_starts_with_the_field_defaults(server, api, desktop):
     """`active` defaults to true and `costing` to moving_average (item.yaml): a person who fills only the
     required inputs must get those defaults, as an API client does."""
@@ -316,10 +370,7 @@ def test_field_editor_keeps_english_help_english(server, api, desktop):
     """The editor has one help input, labelled in Chinese; the English help must not become Chinese text."""
     page, console = desktop
     name = unique("hlp").lower()
-    page.goto(server.url + "/admin/fields/?model=item")
-    page.fill("#af-name", name)
-    page.fill("#af-zh", "产地证号")
-    page.fill("#af-en", "Certificate of origin")
+    new_item_field(page, server, name, "产地证号", "Certificate of origin")
     page.fill("#af-help-zh", "原产地证书编号")
     page.click("#af-submit")
     page.locator("#af-result.text-success").wait_for(timeout=10000)
