@@ -347,6 +347,56 @@ def test_field_editor_asks_what_existing_rows_take_and_places_a_price_with_the_p
     console.check(expected_failures=(f"422 {server.url}/api/v1/meta/item/fields",))
 
 
+def test_dates_read_and_are_typed_as_yyyy_mm_dd_under_an_english_browser(server, chromium, signed_in_state):
+    """Chromium's own date input follows the browser's locale (mm/dd/yyyy under en-US): every date of a form, a
+    report's filters and the settings is shown as yyyy-mm-dd, takes what is typed the usual ways as that, and the
+    calendar button's pick is written back so."""
+    context = chromium.new_context(viewport=DESKTOP, locale="en-US", storage_state=str(signed_in_state))
+    page, console = context.new_page(), Console()
+    console.attach(page)
+    try:
+        assert page.evaluate("() => navigator.language") == "en-US"
+        page.goto(server.url + "/m/purchase_order/new")
+        date = page.locator("#f-date")
+        assert date.evaluate("e => e.type") == "text", "a native date input shows mm/dd/yyyy here"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", date.input_value()), date.input_value()
+        for typed, read in (("2026/3/5", "2026-03-05"), ("2026年12月1日", "2026-12-01"), ("20270102", "2027-01-02")):
+            date.fill(typed)
+            date.press("Tab")
+            assert date.input_value() == read, typed
+        date.fill("2026-02-30")  # no such day: left as typed, for the server to refuse
+        date.press("Tab")
+        assert date.input_value() == "2026-02-30"
+        calendar = page.locator(".jxc-date", has=date)
+        calendar.locator(".jxc-date-pick").click()  # opens the browser's calendar on the hidden date input
+        calendar.locator(".jxc-date-native").fill("2026-07-09", force=True)  # a day picked there
+        assert date.input_value() == "2026-07-09"
+        shot(page, "date-input-en-US", full_page=False)
+
+        page.goto(server.url + "/reports/stock_as_of/")
+        as_of = page.locator("#p-date")
+        assert as_of.evaluate("e => e.type") == "text"
+        as_of.fill("2026/1/5")
+        with page.expect_navigation():
+            page.click("#jxc-report-run")
+        assert "date=2026-01-05" in page.url
+        assert page.locator("#p-date").input_value() == "2026-01-05"
+        page.locator("#jxc-report[data-rows]").wait_for(timeout=15_000)
+        assert page.locator("#jxc-report-error").is_hidden()
+        shot(page, "date-filter-en-US", full_page=False)
+
+        page.goto(server.url + "/admin/settings/")
+        lock = page.locator("#set-period_lock_date")
+        assert lock.evaluate("e => e.type") == "text"
+        lock.fill("2020.1.31")
+        lock.press("Tab")
+        assert lock.input_value() == "2020-01-31"
+        shot(page, "date-setting-en-US", full_page=False)
+        console.check()
+    finally:
+        context.close()
+
+
 def test_new_item_form_starts_with_the_field_defaults(server, api, desktop):
     """`active` defaults to true and `costing` to moving_average (item.yaml): a person who fills only the
     required inputs must get those defaults, as an API client does."""
