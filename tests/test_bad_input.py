@@ -326,3 +326,22 @@ def test_a_q_that_is_not_the_rison_asked_for_is_a_422_on_q(own_api, path, q):
     said = BAD_QS[q]
     assert answer.status_code == 422, (path, q, answer.get_data(as_text=True)[:300])
     assert answer.get_json() == {"message": said, "errors": [{"field": "q", "message": said}]}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/security/roles/", "/api/v1/security/users/", "/api/v1/security/permissions/"]
+)
+def test_fabs_own_lists_refuse_a_q_as_ours_do(own_api, path):
+    """FAB's security APIs (its own `@rison`): a `q` that does not parse was a 500 (prison's TypeError on
+    `(page_size:`, RecursionError on `(((`), one that does not fit a 400 saying only 这个值无效; both are a 422
+    on `q`."""
+    for q in ("(((", "(page_size:"):
+        answer = own_api.get(path, query_string={"q": q})
+        said = f"查询参数 q 不是有效的 rison 或 JSON：{q}"
+        assert answer.status_code == 422, (path, q, answer.get_data(as_text=True)[:300])
+        assert answer.get_json() == {"message": said, "errors": [{"field": "q", "message": said}]}
+    answer = own_api.get(path, query_string={"q": "(page_size:'x')"})
+    said = "查询参数 q 不符合该列表可用的条件（分页、排序、筛选）：(page_size:'x')"
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert answer.get_json() == {"message": said, "errors": [{"field": "q", "message": said}]}
+    assert own_api.get(path, query_string={"q": "(page_size:5)"}).status_code == 200
