@@ -311,6 +311,16 @@ def test_a_required_field_on_a_model_with_rows_takes_its_default_there_too(admin
     assert admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"][name] == "合格"
 
 
+def test_an_optional_field_fills_the_rows_with_the_value_asked_for_them_only(admin_api):
+    """Not required: the rows take a value only when one is asked for them (a default is for new rows)."""
+    asked, defaulted = field_name("asked"), field_name("dflt")
+    before = first_item(admin_api)
+    add_field(admin_api, {"name": asked, "type": "integer", "label": {"zh": "层数", "en": "Layers"}, "backfill": "3"})
+    add_field(admin_api, text_spec(defaulted, default="无"))
+    row = admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"]
+    assert row[asked] == 3 and row[defaulted] is None
+
+
 def test_an_existing_item_saves_through_its_form_after_a_required_field_is_added(admin_api, login_as):
     name = field_name("shelf")
     item = first_item(admin_api)
@@ -328,16 +338,18 @@ def test_an_existing_item_saves_through_its_form_after_a_required_field_is_added
 
 
 ROWS_REFUSALS = {
-    # one value cannot be unique over many rows
-    "unique": ({"default": "X", "unique": True}, "unique", "必填且唯一的字段无法让它们取同一个值"),
+    # one value cannot be unique over many rows (a database error, a 500, when it reached the unique index)
+    "unique": ({"default": "X", "unique": True}, "unique", "唯一的字段无法让它们取同一个值"),
+    "unique_not_required": ({"required": False, "backfill": "X", "unique": True}, "unique", "唯一的字段"),
     # a link's value is a row of another model: not one typed value here
-    "link": ({"type": "link", "to": "unit"}, "required", "必填的关联字段无法为它们统一取值"),
+    "link": ({"type": "link", "to": "unit"}, "required", "关联字段无法为它们统一取值"),
+    "link_with_a_value": ({"type": "link", "to": "unit", "backfill": "PCS"}, "backfill", "关联字段无法"),
     "bad_value": ({"type": "integer", "backfill": "many"}, "backfill", "已有记录取值「many」无效"),
 }
 
 
 @pytest.mark.parametrize("case", list(ROWS_REFUSALS))
-def test_a_required_field_the_rows_cannot_take_is_refused(app, admin_api, case):
+def test_a_field_the_rows_cannot_take_is_refused(app, admin_api, case):
     change, option, needle = ROWS_REFUSALS[case]
     version, columns = meta_version(admin_api), item_columns(app)
     errors = refusal(admin_api.post(ITEM_FIELDS, json={**text_spec(field_name("r"), required=True), **change}))

@@ -117,18 +117,22 @@ def existing_rows(session: Session, registry: Registry, model_key: str) -> int:
 
 
 def _rows_filled(rows: int, model: ModelSpec, spec_body: dict[str, Any]) -> tuple[dict[str, Any], list[CellError]]:
-    """A required field added to a table with rows fills them in the same change: with the value asked for them
-    (`backfill`), else the field's default; without one every row already there could no longer be saved, so the
-    field is refused, saying why (the problem returned). A link cannot be filled with one value here; a unique
-    field not on many rows."""
-    if not spec_body.get("required") or not rows:
+    """The rows already there take the value asked for them (`backfill`), in the same change; a required field
+    without one takes its default there too. A required field with neither is refused, saying why (every row already
+    there could no longer be saved), and so is one value for many rows of a unique field, or for a link (a row of
+    another model: no one typed value here). Returns the spec to add and the problems."""
+    spec_body = {k: v for k, v in spec_body.items() if k != "backfill" or v not in (None, "")}
+    required = bool(spec_body.get("required"))
+    value = spec_body.get("backfill", spec_body.get("default") if required else None)
+    if not rows or (value in (None, "") and not required):
         return spec_body, []
     name = label(model.label, model.key)
-    if spec_body.get("type") in ("link", "user"):
-        return spec_body, [CellError("required", t("field_rows_link", model=name, rows=rows))]
-    value = spec_body.get("backfill")
-    if value in (None, ""):
-        value = spec_body.get("default")
+    if FieldSpec(model.key, str(spec_body.get("type")), {}).is_link:
+        return spec_body, [
+            CellError(
+                "backfill" if "backfill" in spec_body else "required", t("field_rows_link", model=name, rows=rows)
+            )
+        ]
     if value in (None, ""):
         return spec_body, [CellError("backfill", t("field_rows_need_value", model=name, rows=rows))]
     if spec_body.get("unique") and rows > 1:
