@@ -340,10 +340,18 @@ def test_field_editor_asks_what_existing_rows_take_and_places_a_price_with_the_p
     with page.expect_navigation(timeout=15000):
         page.click("#af-submit")
     page.goto(server.url + "/m/item/new")
-    heading = page.locator("#f-" + deposit).locator(
-        "xpath=ancestor::div[contains(@class,'row')][1]/preceding-sibling::h4[1]"
-    )
-    assert heading.inner_text().strip() == "价格"
+    group = "xpath=ancestor::div[contains(@class,'row')][1]/preceding-sibling::h4[1]"
+    assert page.locator("#f-" + deposit).locator(group).inner_text().strip() == "价格"
+
+    kept = unique("kept").lower()  # a group the admin picks is kept
+    new_item_field(page, server, kept, "保管费", "Storage fee")
+    page.select_option("#af-type", "money")
+    page.select_option("#af-figure", "cost")
+    page.select_option("#af-section", label="库存")
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    page.goto(server.url + "/m/item/new")
+    assert page.locator("#f-" + kept).locator(group).inner_text().strip() == "库存"
     console.check(expected_failures=(f"422 {server.url}/api/v1/meta/item/fields",))
 
 
