@@ -311,6 +311,24 @@ def test_a_required_field_on_a_model_with_rows_takes_its_default_there_too(admin
     assert admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"][name] == "合格"
 
 
+def test_a_required_date_defaulting_to_today_gives_the_rows_the_day_it_was_added(admin_api):
+    from app.clock import business_today
+
+    name = field_name("since")
+    before = first_item(admin_api)
+    add_field(
+        admin_api,
+        {
+            "name": name,
+            "type": "date",
+            "label": {"zh": "启用日期", "en": "Since"},
+            "required": True,
+            "default": "today",
+        },
+    )
+    assert admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"][name] == business_today().isoformat()
+
+
 def test_an_optional_field_fills_the_rows_with_the_value_asked_for_them_only(admin_api):
     """Not required: the rows take a value only when one is asked for them (a default is for new rows)."""
     asked, defaulted = field_name("asked"), field_name("dflt")
