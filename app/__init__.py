@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_appbuilder.security.sqla.models import User
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from app.api.rison_args import install_q_check
     from app.collab.forget import install_forget
     from app.collab.owner_bell import install_owner_bell
     from app.config import build_config
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_session_cookies(app)
     install_maintenance(app)  # first of the hooks that may touch the database while a restore runs
     install_input_checks(app)  # before it, a body too large is refused before anything reads it
+    install_q_check(app)
     install_language_memory(app)
     install_template_helpers(app)
     install_static_cache(app)

@@ -275,6 +275,7 @@ PAGE_SIZES = [  # (where, the page size argument, its most): every API that take
     ("/api/v1/reports/sales_analysis", "page_size", 1000),
     ("/api/v1/reorder/suggestions", "page_size", 1000),
     ("/api/v1/audit/", "page_size", 500),
+    ("/api/v1/jobs/", "limit", 500),
 ]
 
 
@@ -301,3 +302,46 @@ def test_the_generic_list_and_the_grid_refuse_a_page_size_and_a_page_alike(own_a
     assert page.status_code == 422 and page.get_json()["errors"] == [
         {"field": "page", "message": "页码应为从 1 起的整数（第一页为 1）：0"}
     ]
+
+
+BAD_QS = {  # q as written -> what the answer says of it (FAB answered a bare 400 in English; `(((` was a 500)
+    "(page_size:'x')": "查询参数 q 的「page_size」无效：x",
+    "(order_direction:up)": "查询参数 q 的「order_direction」无效：up",
+    "!(1)": "查询参数 q 应为对象，如 (page:0,page_size:20)：!(1)",
+    "(page_size:": "查询参数 q 不是有效的 rison 或 JSON：(page_size:",
+    "(((": "查询参数 q 不是有效的 rison 或 JSON：(((",
+}
+BAD_QS_OF_A_ROW = ["!(1)", "(page_size:", "((("]  # a row's q takes no paging: what is wrong with any q
+
+
+@pytest.mark.parametrize(
+    ("path", "q"),
+    [(path, q) for path in ("/api/v1/item/", "/api/v1/purchase_order/") for q in BAD_QS]
+    + [("/api/v1/item/1", q) for q in BAD_QS_OF_A_ROW],
+)
+def test_a_q_that_is_not_the_rison_asked_for_is_a_422_on_q(own_api, path, q):
+    """A REST list's (or row's) `q` that does not parse, or does not fit what the list takes, is refused as every
+    argument is: 422 on `q`, in Chinese, saying which part is wrong and how it was written."""
+    answer = own_api.get(path, query_string={"q": q})
+    said = BAD_QS[q]
+    assert answer.status_code == 422, (path, q, answer.get_data(as_text=True)[:300])
+    assert answer.get_json() == {"message": said, "errors": [{"field": "q", "message": said}]}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/security/roles/", "/api/v1/security/users/", "/api/v1/security/permissions/"]
+)
+def test_fabs_own_lists_refuse_a_q_as_ours_do(own_api, path):
+    """FAB's security APIs (its own `@rison`): a `q` that does not parse was a 500 (prison's TypeError on
+    `(page_size:`, RecursionError on `(((`), one that does not fit a 400 saying only 这个值无效; both are a 422
+    on `q`."""
+    for q in ("(((", "(page_size:"):
+        answer = own_api.get(path, query_string={"q": q})
+        said = f"查询参数 q 不是有效的 rison 或 JSON：{q}"
+        assert answer.status_code == 422, (path, q, answer.get_data(as_text=True)[:300])
+        assert answer.get_json() == {"message": said, "errors": [{"field": "q", "message": said}]}
+    answer = own_api.get(path, query_string={"q": "(page_size:'x')"})
+    said = "查询参数 q 不符合该列表可用的条件（分页、排序、筛选）：(page_size:'x')"
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert answer.get_json() == {"message": said, "errors": [{"field": "q", "message": said}]}
+    assert own_api.get(path, query_string={"q": "(page_size:5)"}).status_code == 200

@@ -293,6 +293,118 @@ def test_field_editor_shows_refusals(server, desktop):
     console.check(expected_failures=(f"422 {server.url}/api/v1/meta/item/fields",))
 
 
+def new_item_field(page: Any, server: Any, name: str, zh: str, en: str) -> None:
+    """The fields page of 商品 with a new field's name and labels typed in."""
+    page.goto(server.url + "/admin/fields/?model=item")
+    page.fill("#af-name", name)
+    page.fill("#af-zh", zh)
+    page.fill("#af-en", en)
+
+
+def test_field_editor_asks_what_existing_rows_take_and_places_a_price_with_the_prices(server, api, desktop):
+    """Items exist: ticking 必填 asks for 已有记录取值; without it (or a default) the field is refused, saying why;
+    with it every item takes it and still saves through its form. A money field goes to the 价格 group."""
+    page, console = desktop
+    rows = api.get("/api/v1/item/?q=(page_size:1)")[1]["count"]
+    name = unique("shelf").lower()
+    new_item_field(page, server, name, "货位", "Shelf")
+    expect(page.locator("#af-backfill-group")).to_be_hidden()
+    page.check("input[name=required]")
+    expect(page.locator("#af-backfill-group")).to_be_visible()
+    assert f"已有 {rows} 条记录" in page.locator("#af-backfill-group").inner_text()
+    page.click("#af-submit")
+    page.locator("#af-result.text-danger").wait_for(timeout=10000)
+    assert page.locator("#af-result").inner_text() == (
+        f"已有记录取值：「商品」已有 {rows} 条记录：添加必填字段时请填写“已有记录取值”（或默认值），"
+        "这些记录将取这个值；否则它们都将无法保存"
+    )
+    assert name not in {f["name"] for f in api.get("/api/v1/item/_info")[1]["fields"]}
+    page.fill("#af-default", "A-01")
+    page.fill("#af-backfill", "未定")
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    first = find(api, "item", "sku", "SP0001")[0]
+    assert first[name] == "未定"
+    page.goto(server.url + f"/m/item/{first['id']}/edit")
+    assert page.locator(f"#f-{name}").input_value() == "未定"
+    page.fill("#f-name", first["name"] + "（改）")
+    page.click("#jxc-save")
+    page.wait_for_url(re.compile(rf".*/m/item/{first['id']}$"))
+    assert find(api, "item", "sku", "SP0001")[0]["name"] == first["name"] + "（改）"
+
+    deposit = unique("dep").lower()
+    new_item_field(page, server, deposit, "押金", "Deposit")
+    page.select_option("#af-type", "money")
+    page.select_option("#af-figure", "sale")
+    assert page.locator("#af-section").input_value() == ""  # by type, unless the admin picks a group
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    page.goto(server.url + "/m/item/new")
+    group = "xpath=ancestor::div[contains(@class,'row')][1]/preceding-sibling::h4[1]"
+    assert page.locator("#f-" + deposit).locator(group).inner_text().strip() == "价格"
+
+    kept = unique("kept").lower()  # a group the admin picks is kept
+    new_item_field(page, server, kept, "保管费", "Storage fee")
+    page.select_option("#af-type", "money")
+    page.select_option("#af-figure", "cost")
+    page.select_option("#af-section", label="库存")
+    with page.expect_navigation(timeout=15000):
+        page.click("#af-submit")
+    page.goto(server.url + "/m/item/new")
+    assert page.locator("#f-" + kept).locator(group).inner_text().strip() == "库存"
+    console.check(expected_failures=(f"422 {server.url}/api/v1/meta/item/fields",))
+
+
+def test_dates_read_and_are_typed_as_yyyy_mm_dd_under_an_english_browser(server, chromium, signed_in_state):
+    """Chromium's own date input follows the browser's locale (mm/dd/yyyy under en-US): every date of a form, a
+    report's filters and the settings is shown as yyyy-mm-dd, takes what is typed the usual ways as that, and the
+    calendar button's pick is written back so."""
+    context = chromium.new_context(viewport=DESKTOP, locale="en-US", storage_state=str(signed_in_state))
+    page, console = context.new_page(), Console()
+    console.attach(page)
+    try:
+        assert page.evaluate("() => navigator.language") == "en-US"
+        page.goto(server.url + "/m/purchase_order/new")
+        date = page.locator("#f-date")
+        assert date.evaluate("e => e.type") == "text", "a native date input shows mm/dd/yyyy here"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", date.input_value()), date.input_value()
+        for typed, read in (("2026/3/5", "2026-03-05"), ("2026年12月1日", "2026-12-01"), ("20270102", "2027-01-02")):
+            date.fill(typed)
+            date.press("Tab")
+            assert date.input_value() == read, typed
+        date.fill("2026-02-30")  # no such day: left as typed, for the server to refuse
+        date.press("Tab")
+        assert date.input_value() == "2026-02-30"
+        calendar = page.locator(".jxc-date", has=date)
+        calendar.locator(".jxc-date-pick").click()  # opens the browser's calendar on the hidden date input
+        calendar.locator(".jxc-date-native").fill("2026-07-09", force=True)  # a day picked there
+        assert date.input_value() == "2026-07-09"
+        shot(page, "date-input-en-US", full_page=False)
+
+        page.goto(server.url + "/reports/stock_as_of/")
+        as_of = page.locator("#p-date")
+        assert as_of.evaluate("e => e.type") == "text"
+        as_of.fill("2026/1/5")
+        with page.expect_navigation():
+            page.click("#jxc-report-run")
+        assert "date=2026-01-05" in page.url
+        assert page.locator("#p-date").input_value() == "2026-01-05"
+        page.locator("#jxc-report[data-rows]").wait_for(timeout=15_000)
+        assert page.locator("#jxc-report-error").is_hidden()
+        shot(page, "date-filter-en-US", full_page=False)
+
+        page.goto(server.url + "/admin/settings/")
+        lock = page.locator("#set-period_lock_date")
+        assert lock.evaluate("e => e.type") == "text"
+        lock.fill("2020.1.31")
+        lock.press("Tab")
+        assert lock.input_value() == "2020-01-31"
+        shot(page, "date-setting-en-US", full_page=False)
+        console.check()
+    finally:
+        context.close()
+
+
 def test_new_item_form_starts_with_the_field_defaults(server, api, desktop):
     """`active` defaults to true and `costing` to moving_average (item.yaml): a person who fills only the
     required inputs must get those defaults, as an API client does."""
@@ -316,10 +428,7 @@ def test_field_editor_keeps_english_help_english(server, api, desktop):
     """The editor has one help input, labelled in Chinese; the English help must not become Chinese text."""
     page, console = desktop
     name = unique("hlp").lower()
-    page.goto(server.url + "/admin/fields/?model=item")
-    page.fill("#af-name", name)
-    page.fill("#af-zh", "产地证号")
-    page.fill("#af-en", "Certificate of origin")
+    new_item_field(page, server, name, "产地证号", "Certificate of origin")
     page.fill("#af-help-zh", "原产地证书编号")
     page.click("#af-submit")
     page.locator("#af-result.text-success").wait_for(timeout=10000)

@@ -94,11 +94,11 @@ def default_layout(api: HttpApi) -> None:
 
 
 def open_page(
-    chromium: Any, state: Path, viewport: dict[str, int] = DESKTOP, **options: Any
+    chromium: Any, state: Path, viewport: dict[str, int] = DESKTOP, locale: str = "zh-CN", **options: Any
 ) -> tuple[Any, Any, Console]:
     context = chromium.new_context(
         viewport=viewport,
-        locale="zh-CN",
+        locale=locale,
         storage_state=str(state),
         permissions=["clipboard-read", "clipboard-write"],
         **options,
@@ -1064,3 +1064,35 @@ def test_opening_the_grid_leaves_header_filters_alone_and_aligns_headers_after_t
     assert skus == wanted, skus
     console.check()
     context.close()
+
+
+def test_a_date_cell_is_edited_as_yyyy_mm_dd_under_an_english_browser(server, api, chromium, admin_state):
+    """The grid's date editor is text showing yyyy-mm-dd (Chromium's date input would show mm/dd/yyyy under
+    en-US), and a day typed the usual other ways is saved as that day."""
+    status, body = api.post(
+        "/api/v1/item_price/", {"item": "SP0001", "price_list": "retail", "price": "9.90", "valid_from": "2031-05-17"}
+    )
+    assert status == 201, body
+    context, page, console = open_page(chromium, admin_state, locale="en-US")
+    try:
+        page.goto(server.url + "/grid/item_price/")
+        page.locator(".tabulator-row").first.wait_for(timeout=15000)
+        page.wait_for_function(IDLE)
+        header_filter(page, "valid_from", "2031-05-17")
+        wait_count(page, 1)
+        target = page.locator(".tabulator-cell[tabulator-field=valid_from]").first
+        target.dblclick()
+        editor = page.locator(".jxc-grid-input")
+        editor.wait_for()
+        assert editor.evaluate("e => e.type") == "text" and editor.input_value() == "2031-05-17"
+        page.keyboard.press("Control+A")
+        page.keyboard.type("2031/6/3")
+        page.keyboard.press("Enter")
+        page.wait_for_function(IDLE)
+        page.keyboard.press("Control+S")
+        page.wait_for_function(IDLE)
+        assert api.get(f"/api/v1/item_price/{body['id']}")[1]["result"]["valid_from"] == "2031-06-03"
+        assert target.inner_text().strip() == "2031-06-03"
+        console.check()
+    finally:
+        context.close()

@@ -8,6 +8,7 @@ server B's very next request, with no restart in between.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import prison
 import psycopg
 import pytest
-from conftest import PASSWORD, PG_URL, unique
+from conftest import PASSWORD, PG_URL, csrf_from, unique
 from servers import HtmlSession, HttpApi, jxc_servers
 from sqlalchemy import inspect
 
@@ -259,6 +260,145 @@ def test_money_field_with_default(admin_api):
     negative = admin_api.put(f"/api/v1/item/{pk}", json={name: "-1"})
     assert negative.status_code == 422
     assert admin_api.get(f"/api/v1/item/{pk}").get_json()["result"][name] == "0.10"
+
+
+def refusal(response: Any) -> list[tuple[str, str]]:
+    assert response.status_code == 422, response.get_data(as_text=True)
+    return [(e["field"], e["message"]) for e in response.get_json()["errors"]]
+
+
+def item_count(api: Any) -> int:
+    return int(api.get("/api/v1/item/", query_string={"q": prison.dumps({"page_size": 1})}).get_json()["count"])
+
+
+def test_a_required_field_on_a_model_with_rows_asks_what_they_take(app, admin_api):
+    """Items exist: a required field added without a value for them (or a default) would leave every one of them
+    unsaveable, so it is refused, saying why, and nothing is added; with the value asked for them they all take it
+    in the same change, new rows the default, and an item saved through its form saves."""
+    name = field_name("origin")
+    version, columns, rows = meta_version(admin_api), item_columns(app), item_count(admin_api)
+    spec = text_spec(name, required=True)
+    assert refusal(admin_api.post(ITEM_FIELDS, json=spec)) == [
+        (
+            "backfill",
+            f"「商品」已有 {rows} 条记录：添加必填字段时请填写“已有记录取值”（或默认值），这些记录将取这个值；"
+            "否则它们都将无法保存",
+        )
+    ]
+    assert meta_version(admin_api) == version and item_columns(app) == columns
+
+    before = first_item(admin_api)
+    add_field(admin_api, {**spec, "default": "国产", "backfill": "进口"})
+    assert admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"][name] == "进口"
+    assert (
+        admin_api.get(
+            "/api/v1/item/",
+            query_string={
+                "q": prison.dumps({"filters": [{"col": name, "opr": "eq", "value": "进口"}], "page_size": 1})
+            },
+        ).get_json()["count"]
+        == rows
+    )
+    created = admin_api.post("/api/v1/item/", json={"sku": unique("REQ"), "name": "必填测试", "unit": "PCS"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["result"][name] == "国产"
+
+
+def test_a_required_field_on_a_model_with_rows_takes_its_default_there_too(admin_api):
+    name = field_name("grade")
+    before = first_item(admin_api)
+    add_field(admin_api, text_spec(name, required=True, default="合格"))
+    assert admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"][name] == "合格"
+
+
+def test_a_required_date_defaulting_to_today_gives_the_rows_the_day_it_was_added(admin_api):
+    from app.clock import business_today
+
+    name = field_name("since")
+    before = first_item(admin_api)
+    add_field(
+        admin_api,
+        {
+            "name": name,
+            "type": "date",
+            "label": {"zh": "启用日期", "en": "Since"},
+            "required": True,
+            "default": "today",
+        },
+    )
+    assert admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"][name] == business_today().isoformat()
+
+
+def test_an_optional_field_fills_the_rows_with_the_value_asked_for_them_only(admin_api):
+    """Not required: the rows take a value only when one is asked for them (a default is for new rows)."""
+    asked, defaulted = field_name("asked"), field_name("dflt")
+    before = first_item(admin_api)
+    add_field(admin_api, {"name": asked, "type": "integer", "label": {"zh": "层数", "en": "Layers"}, "backfill": "3"})
+    add_field(admin_api, text_spec(defaulted, default="无"))
+    row = admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"]
+    assert row[asked] == 3 and row[defaulted] is None
+
+
+def test_an_existing_item_saves_through_its_form_after_a_required_field_is_added(admin_api, login_as):
+    name = field_name("shelf")
+    item = first_item(admin_api)
+    add_field(admin_api, text_spec(name, required=True, default="A1", backfill="Z9"))
+    client = login_as("admin")
+    page = client.get(f"/m/item/{item['id']}/edit").get_data(as_text=True)
+    assert f'name="{name}"' in page and 'value="Z9"' in page
+    fields = {k: v for k, v in item.items() if isinstance(v, str) and k not in ("created_at", "updated_at")}
+    saved = client.post(
+        f"/m/item/{item['id']}/edit",
+        data={**fields, "csrf_token": csrf_from(page), "version": item["version"], "name": item["name"] + "·改"},
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert admin_api.get(f"/api/v1/item/{item['id']}").get_json()["result"][name] == "Z9"
+
+
+ROWS_REFUSALS = {
+    # one value cannot be unique over many rows (a database error, a 500, when it reached the unique index)
+    "unique": ({"default": "X", "unique": True}, "unique", "唯一的字段无法让它们取同一个值"),
+    "unique_not_required": ({"required": False, "backfill": "X", "unique": True}, "unique", "唯一的字段"),
+    # a link's value is a row of another model: not one typed value here
+    "link": ({"type": "link", "to": "unit"}, "required", "关联字段无法为它们统一取值"),
+    "link_with_a_value": ({"type": "link", "to": "unit", "backfill": "PCS"}, "backfill", "关联字段无法"),
+    "bad_value": ({"type": "integer", "backfill": "many"}, "backfill", "已有记录取值「many」无效"),
+}
+
+
+@pytest.mark.parametrize("case", list(ROWS_REFUSALS))
+def test_a_field_the_rows_cannot_take_is_refused(app, admin_api, case):
+    change, option, needle = ROWS_REFUSALS[case]
+    version, columns = meta_version(admin_api), item_columns(app)
+    errors = refusal(admin_api.post(ITEM_FIELDS, json={**text_spec(field_name("r"), required=True), **change}))
+    assert any(field == option and needle in message for field, message in errors), errors
+    assert meta_version(admin_api) == version and item_columns(app) == columns
+
+
+def field_section(api: Any, model: str, name: str) -> str:
+    models = api.get("/api/v1/meta/models").get_json()["result"]
+    fields = next(m for m in models if m["key"] == model)["fields"]
+    return next(f for f in fields if f["name"] == name).get("section", "basic")
+
+
+def test_a_field_added_without_a_group_joins_the_fields_of_its_type(admin_api, login_as):
+    """A money field lands where the model keeps its money: the item's 价格, the partner's 财务; a number where its
+    numbers are; a text in 基本信息; a group the admin chose is kept."""
+    money = {"type": "money", "figure": "sale", "label": {"zh": "押金", "en": "Deposit"}}
+    deposit, credit, shelf_life, note, chosen = (field_name(p) for p in ("dep", "cred", "days", "note", "pick"))
+    add_field(admin_api, {"name": deposit, **money})
+    assert admin_api.post("/api/v1/meta/partner/fields", json={"name": credit, **money}).status_code == 201
+    add_field(admin_api, {"name": shelf_life, "type": "integer", "label": {"zh": "保鲜天数", "en": "Fresh days"}})
+    add_field(admin_api, text_spec(note))
+    add_field(admin_api, {"name": chosen, **money, "section": "other"})
+    assert field_section(admin_api, "item", deposit) == "price"
+    assert field_section(admin_api, "partner", credit) == "finance"
+    assert field_section(admin_api, "item", shelf_life) == "stock"
+    assert field_section(admin_api, "item", note) == "basic"
+    assert field_section(admin_api, "item", chosen) == "other"
+    form = login_as("admin").get("/m/item/new").get_data(as_text=True)
+    groups = dict(re.findall(r'<h4 class="jxc-section">([^<]+)</h4>(.*?)(?=<h4 |$)', form, re.S))
+    assert f'name="{deposit}"' in groups["价格"] and f'name="{chosen}"' in groups["其他"], list(groups)
 
 
 def test_a_required_figure_added_while_prices_are_hidden_from_a_writer_is_refused(admin_api):

@@ -1,6 +1,6 @@
 """FAB's security model APIs (users, roles, permissions, resources, permissions on resources, groups) answer a
-row the database refuses with 422, never 500, a blank value of a column that needs one with 422, and their
-400s and 422s in the reader's language.
+row the database refuses with 422, never 500, a blank value of a column that needs one with 422, a `q` that does
+not fit their list as every refused `q` (422 on `q`), and their 400s and 422s in the reader's language.
 
 FAB 5.3's `SQLAInterface.add` re-raises the database's error as it is (its `edit` and `delete` wrap it), so
 `POST /api/v1/security/permissions-resources/ {}` (no permission, no resource: NOT NULL) or a role whose
@@ -17,6 +17,7 @@ from typing import Any
 from flask import request
 from sqlalchemy.exc import DataError, IntegrityError
 
+from app.api.rison_args import q_not_fitting
 from app.extensions import db
 from app.i18n import current_locale, t
 
@@ -62,6 +63,8 @@ class RefusesBadRows:
     is a 422 with the reason in the catalogue; every 400 and 422 in the reader's language."""
 
     def response_400(self, message: Any = None) -> Any:
+        if isinstance(message, str) and message.startswith("Not a valid rison"):  # FAB's @rison: q refused
+            return q_not_fitting()
         return super().response_400(message=in_catalogue(message))  # type: ignore[misc]
 
     def response_422(self, message: Any = None) -> Any:

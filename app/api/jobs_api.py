@@ -17,8 +17,11 @@ from app.errors import CellError, NotFound, ValidationFailed
 from app.i18n import label, t
 from app.jobs import queue, store
 from app.jobs.kinds import get_kind
+from app.services.records.query import page_size_asked
 from app.web.context import current_access, session
 from app.web.inputs import json_object
+
+MAX_JOBS_LISTED = 500
 
 
 def job_json(row: Any) -> dict[str, Any]:
@@ -56,15 +59,21 @@ class JobsApi(BaseApi):
     @safe
     @service_errors
     def list_jobs(self) -> Any:
-        """The newest jobs the user may see (`?active=1`: only queued and running ones).
+        """The newest jobs the user may see (`?active=1`: only queued and running ones; `limit`: how many, 1-500).
         ---
         get:
           summary: Jobs
+          parameters:
+          - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 100}}
+          - {in: query, name: active, schema: {type: string}}
           responses:
             200:
               description: '{result: [job]}'
+            422:
+              description: '`limit` out of bounds or not a whole number: {message, errors: [{field, message}]}'
         """
-        rows = queue.jobs_for(current_access(), limit=min(request.args.get("limit", 100, type=int), 500))
+        limit = page_size_asked("limit", request.args.get("limit"), 100, MAX_JOBS_LISTED)
+        rows = queue.jobs_for(current_access(), limit=limit)
         if request.args.get("active"):
             rows = [r for r in rows if r.status in store.ACTIVE]
         return self.response(200, result=[job_json(r) for r in rows])

@@ -76,6 +76,14 @@ class MetaApi(BaseApi):
                     name: {type: string}
                     type: {type: string}
                     label: {type: object}
+                    required: {type: boolean}
+                    default: {description: value a new row gets when the field is left out}
+                    backfill:
+                      description: 'what the rows already there take (a required field on a model with rows needs it
+                        or a default, else 422 on backfill)'
+                    section:
+                      type: string
+                      description: form group; left out, the section of the model's fields of the same type
           responses:
             201:
               description: Field added

@@ -634,6 +634,10 @@ def _check_backfills(models: dict[str, ModelSpec], out: Collector) -> None:
                 out.add(
                     spec.source,
                     f"field '{spec.name}': backfill '{spec.backfill}' is neither a field nor a value: {exc}",
+                    code="meta_bad_backfill",
+                    option="backfill",
+                    value=str(spec.backfill),
+                    reason=str(exc),
                 )
 
 

@@ -25,11 +25,13 @@ from app.services.money.receivables import (
 )
 from app.services.records.audit_read import recent_audit
 from app.services.records.query import get_row
+from app.services.records.runtime_fields import existing_rows
 from app.services.records.serialize import user_name
 from app.services.records.settings import policies, set_policy
 from app.services.users.access import WRITES_LEFT_OUT, not_in_force
 from app.services.users.accounts import UserError, assign_places, department_code, warehouse_codes
 from app.views.changes import PLATFORM_TABLES, model_label, read_links
+from app.views.forms import section_label
 from app.views.labels import role_label, type_label
 from app.web.context import current_access, session
 from reports.views import overdue_customers, partner_account, supplier_scorecard
@@ -70,6 +72,8 @@ class FieldsAdminView(BaseView):
             writes_left_out=WRITES_LEFT_OUT,
             figures=[(kind, t(f"figure.{kind}")) for kind in (*FIGURES, SIDE_FIGURE)],
             measures=[(measure, t(f"measure.{measure}")) for measure in MEASURES],
+            sections=[(key, section_label(key)) for key in dict.fromkeys(f.section for f in selected.data_fields)],
+            rows=existing_rows(session(), registry(), selected.key),
         )
 
 

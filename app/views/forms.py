@@ -79,7 +79,12 @@ def sections(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
     groups: dict[str, list[FormField]] = {}
     for field in fields:
         groups.setdefault(field.section, []).append(field)
-    return [(t(f"section.{key}") if f"section.{key}" in MESSAGES else key, items) for key, items in groups.items()]
+    return [(section_label(key), items) for key, items in groups.items()]
+
+
+def section_label(key: str) -> str:
+    """A form section's heading: the catalogue's words for a known key (basic: 基本信息), else the key itself."""
+    return t(f"section.{key}") if f"section.{key}" in MESSAGES else key
 
 
 def line_columns(access: Access, line_model: ModelSpec) -> list[FormField]:

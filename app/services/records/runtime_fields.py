@@ -11,15 +11,17 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.clock import business_today
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import MESSAGES, label, t
-from app.meta.registry import RegistryHolder, build_registry
+from app.meta.registry import Registry, RegistryHolder, build_registry
 from app.meta.schema import sync_schema
-from app.meta.spec import FieldSpec, MetadataInvalid, MetaError
+from app.meta.spec import TODAY, FieldSpec, MetadataInvalid, MetaError, ModelSpec
 from app.meta.tables import meta_field, meta_state
+from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change
 from app.services.records.settings import PRICE_MASK, policy, price_mask_locks
@@ -53,15 +55,16 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         raise ValidationFailed([CellError("name", t("field_exists", field=name))])
     if spec_body.get("type") == "lines":
         raise ValidationFailed([CellError("type", "lines cannot be added at run time")])
-    if "backfill" in spec_body:  # an UPDATE of every row would hold the table inside a web request
-        raise ValidationFailed([CellError("backfill", "backfill is for fields declared in YAML (applied by jxc init)")])
     conn = session.connection()
+    if not spec_body.get("section"):
+        spec_body["section"] = placed_section(model, spec_body)
+    spec_body, unfilled = _rows_filled(existing_rows(session, registry, model_key), model, spec_body)
     try:
         candidate = build_registry(
             holder.root, conn, holder.user_table, extra_fields=[{"model": model_key, "name": name, "spec": spec_body}]
         )
     except MetadataInvalid as exc:
-        raise ValidationFailed([_cell_error(e) for e in exc.errors]) from exc
+        raise ValidationFailed([_cell_error(e) for e in exc.errors] + unfilled) from exc
     locked = [  # as at load, with 价格屏蔽 in force: the new field must not lock a masked role out of the model
         CellError(
             "required", t("meta_required_unfillable", field=label(spec.label, name), role=label(role.label, role.key))
@@ -69,8 +72,8 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         for found, spec, role in price_mask_locks(session, candidate, policy(session, registry, PRICE_MASK) or [])
         if found.key == model_key and spec.name == name
     ]
-    if locked:
-        raise ValidationFailed(locked)
+    if locked or unfilled:
+        raise ValidationFailed(locked + unfilled)
     session.execute(
         insert(meta_field).values(
             model=model_key,
@@ -90,6 +93,53 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
     session.commit()
     holder.refresh_if_stale(session.connection())
     return added
+
+
+def placed_section(model: ModelSpec, spec_body: dict[str, Any]) -> str:
+    """The form section a field added without one joins: the section where the model keeps most of its fields of
+    the same type (a money field on the item joins its prices, on a partner its finance figures, on a document's
+    header its totals), else of the same sort (a number where its numbers are), else 基本信息."""
+    kind = FIELD_TYPES.get(spec_body.get("type")) if isinstance(spec_body.get("type"), str) else None
+    own = model.data_fields
+    for alike in (
+        lambda f: f.type == spec_body.get("type"),
+        lambda f: kind is not None and FIELD_TYPES[f.type].numeric == kind.numeric,
+    ):
+        sections = [f.section for f in own if alike(f)]
+        if sections:
+            return max(dict.fromkeys(sections), key=sections.count)  # the most used; the first of a tie
+    return "basic"
+
+
+def existing_rows(session: Session, registry: Registry, model_key: str) -> int:
+    """How many rows the model's table holds: those a field added now must fill when it is required."""
+    return int(session.execute(select(func.count()).select_from(registry.tables.tables[model_key])).scalar_one())
+
+
+def _rows_filled(rows: int, model: ModelSpec, spec_body: dict[str, Any]) -> tuple[dict[str, Any], list[CellError]]:
+    """The rows already there take the value asked for them (`backfill`), in the same change; a required field
+    without one takes its default there too. A required field with neither is refused, saying why (every row already
+    there could no longer be saved), and so is one value for many rows of a unique field, or for a link (a row of
+    another model: no one typed value here). Returns the spec to add and the problems."""
+    spec_body = {k: v for k, v in spec_body.items() if k != "backfill" or v not in (None, "")}
+    required = bool(spec_body.get("required"))
+    value = spec_body.get("backfill", spec_body.get("default") if required else None)
+    if not rows or (value in (None, "") and not required):
+        return spec_body, []
+    name = label(model.label, model.key)
+    if FieldSpec(model.key, str(spec_body.get("type")), {}).is_link:
+        return spec_body, [
+            CellError(
+                "backfill" if "backfill" in spec_body else "required", t("field_rows_link", model=name, rows=rows)
+            )
+        ]
+    if value in (None, ""):
+        return spec_body, [CellError("backfill", t("field_rows_need_value", model=name, rows=rows))]
+    if spec_body.get("unique") and rows > 1:
+        return spec_body, [CellError("unique", t("field_rows_unique", model=name, rows=rows))]
+    if value == TODAY and spec_body.get("type") == "date":
+        value = business_today().isoformat()  # the rows take the day the field was added, as new rows take theirs
+    return {**spec_body, "backfill": value}, []
 
 
 def _cell_error(error: MetaError) -> CellError:

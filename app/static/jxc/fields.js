@@ -27,6 +27,8 @@
     if (data.get('figure')) { out.figure = data.get('figure'); }
     if (data.get('measure')) { out.measure = data.get('measure'); }
     if (data.get('default').trim()) { out['default'] = data.get('default').trim(); }
+    if (data.get('section')) { out.section = data.get('section'); }
+    if (data.get('backfill').trim()) { out.backfill = data.get('backfill').trim(); }
     if (data.get('required')) { out.required = true; }
     if (data.get('unique')) { out.unique = true; }
     var options = data.get('options').trim();
@@ -42,6 +44,15 @@
     if (writeRoles.length) { out.write_roles = writeRoles; }
     return out;
   }
+
+  // a required field on a model with rows asks what those rows take (the server refuses it without)
+  var backfill = document.getElementById('af-backfill-group');
+  var required = form.querySelector('[name=required]');
+  function showBackfill() {
+    backfill.hidden = !(required.checked && Number(backfill.dataset.rows) > 0);
+  }
+  required.addEventListener('change', showBackfill);
+  showBackfill();
 
   form.addEventListener('submit', function (event) {
     event.preventDefault();

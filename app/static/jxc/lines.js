@@ -264,7 +264,7 @@
     if (event.key !== 'Enter' || event.isComposing || target.tagName !== 'INPUT' || !target.name) { return; }
     if (table && table.contains(target)) { return; }
     var fields = Array.prototype.filter.call(form.querySelectorAll('input, select, textarea'), function (el) {
-      return el.type !== 'hidden' && !el.disabled && !el.readOnly && el.offsetParent !== null;
+      return el.type !== 'hidden' && !el.disabled && !el.readOnly && el.tabIndex >= 0 && el.offsetParent !== null;
     });
     var next = fields[fields.indexOf(target) + 1];
     if (!next) { return; }

@@ -1,5 +1,5 @@
-// Cell editors (the column's `editor`, named by its field type): a text input (a date input for dates, a
-// textarea for long text), a select list, and a link input that looks
+// Cell editors (the column's `editor`, named by its field type): a text input (a date typed as yyyy-mm-dd, the
+// usual other ways made so by jxc/dates.js; a textarea for long text), a select list, and a link input that looks
 // up keys, names, pinyin initials or barcodes as you type. Typing on a cell starts its editor with
 // that key (state.startText); Enter commits and moves down.
 (function (G) {
@@ -37,7 +37,9 @@
         if (col.editor === 'textarea') {
           input = el('textarea', {'class': 'jxc-grid-input', rows: '1'});
         } else {
-          input = el('input', {'class': 'jxc-grid-input', type: col.editor === 'date' && start === null && /^\d{4}-\d\d-\d\d$/.test(initial) ? 'date' : 'text'});
+          // a date too: typed and shown as yyyy-mm-dd (a date input would show mm/dd/yyyy under an English browser)
+          input = el('input', col.editor === 'date' ? {'class': 'jxc-grid-input', type: 'text', inputmode: 'numeric'}
+            : {'class': 'jxc-grid-input', type: 'text'});
         }
         if (col.numeric) { input.style.textAlign = 'right'; }
         input.value = start !== null ? start : initial;
@@ -45,7 +47,7 @@
         function commit() {
           if (done) { return; }
           done = true;
-          var v = input.value;
+          var v = col.editor === 'date' ? (window.JXC.isoDate(input.value) || input.value) : input.value;
           if (v === initial) { cancel(); } else { success(v === '' ? null : window.JXC.typedValue(col, v)); }
         }
         input.addEventListener('keydown', function (e) {
@@ -72,7 +74,7 @@
           input.focus({preventScroll: true});
           try {
             if (start === null) { input.select(); } else { input.setSelectionRange(input.value.length, input.value.length); }
-          } catch { /* date inputs have no text selection */ }
+          } catch { /* an input without a text selection */ }
         });
         return input;
       };
