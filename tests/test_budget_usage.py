@@ -5,9 +5,13 @@ and cancelled; whoever may not see purchase figures sees neither (derived from w
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 from typing import Any
 
 from ledger_helpers import document, new_item
+
+from tests.conftest import Api
 
 
 def budgeted_category(admin_api: Any, api: Any, amount: str) -> tuple[str, int, str]:
@@ -113,3 +117,25 @@ def test_an_item_moved_to_another_category_moves_what_its_orders_spend(app, admi
     moved = admin_api.put(f"/api/v1/item/{item['id']}", json={"category": new, "version": item["version"]})
     assert moved.status_code == 200, moved.get_json()
     assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "120.00")
+
+
+def test_two_orders_submitted_at_once_cannot_both_pass_under_the_budget(app, admin_api, api_as):
+    """Each reads what the month spends with the month's budgets locked: the second counts the first (read unlocked,
+    both counted only themselves, 600 of 1000 each, and both were submitted without a manager's approval)."""
+    finance = api_as("finance")
+    buyers = [Api(app, "u_purchaser"), Api(app, "u_purchaser")]
+    for _ in range(4):
+        code, _pk, sku = budgeted_category(admin_api, finance, "1000")
+        docs = [order(admin_api, sku, "6", "100") for _ in buyers]
+        start = Barrier(2)
+
+        def submit(i, docs=docs, start=start):
+            start.wait()
+            answer = buyers[i].post(f"/api/v1/purchase_order/{docs[i]['id']}/submit")
+            assert answer.status_code == 200, answer.get_json()
+            return answer.get_json()["result"]["status"]
+
+        with ThreadPoolExecutor(2) as pool:
+            statuses = sorted(pool.map(submit, range(2)))
+        assert statuses == ["pending", "submitted"], statuses  # the second waits for the manager
+        assert listed(finance, code)["spent"] == "1200.00"

@@ -40,6 +40,7 @@ def budget_usage(
             this_order[item_category[ln.item_id]] += Decimal(ln.amount or 0)
     if not this_order:
         return {}
+    lock_month(session, registry, period)
     budgets = {
         row.category_id: (row.amount, name)
         for row, name in session.execute(
@@ -53,6 +54,15 @@ def budget_usage(
         name: (Decimal(amount), spent.get(category_id, ZERO) + this_order[category_id])
         for category_id, (amount, name) in budgets.items()
     }
+
+
+def lock_month(session: Session, registry: Registry, period: str) -> None:
+    """Lock the month's budgets (`period` 2026-11) before what its orders spend is read: two orders submitted at once
+    are checked one after the other, the second counting the first (read unlocked, both could pass under the budget).
+    The rows `refresh_usage` locks when the order's status moves, in its order (by id): no deadlock between them.
+    (SQLite's writers run one at a time already: BEGIN IMMEDIATE.)"""
+    budget = registry.cls("budget")
+    session.execute(select(budget.id).where(budget.period == period).order_by(budget.id).with_for_update()).all()
 
 
 def month_usage(session: Session, registry: Registry, day: Any) -> list[tuple[str, Decimal, Decimal]]:
