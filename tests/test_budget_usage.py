@@ -5,6 +5,7 @@ and cancelled; whoever may not see purchase figures sees neither (derived from w
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from ledger_helpers import document, new_item
 
 from tests.conftest import Api
+from tests.test_bulk_writes import Statements
 
 
 def budgeted_category(admin_api: Any, api: Any, amount: str) -> tuple[str, int, str]:
@@ -139,3 +141,34 @@ def test_two_orders_submitted_at_once_cannot_both_pass_under_the_budget(app, adm
             statuses = sorted(pool.map(submit, range(2)))
         assert statuses == ["pending", "submitted"], statuses  # the second waits for the manager
         assert listed(finance, code)["spent"] == "1200.00"
+
+
+def test_a_grid_batch_moving_many_items_refreshes_the_budgets_once(app, admin_api, api_as):
+    """Six items moved to another category in one grid save: the budgets of the two categories read and written once
+    for the batch (each item's move read every budget of every month again, and wrote them)."""
+    from app.extensions import db, registry
+
+    finance = api_as("finance")
+    old, _pk, sku = budgeted_category(admin_api, finance, "1000")
+    new, _other, _sku = budgeted_category(admin_api, finance, "1000")
+    skus = [sku] + [new_item(admin_api, category=old) for _ in range(5)]
+    lines = [{"item": s, "qty": "1", "price": "10"} for s in skus]
+    doc = document(admin_api, "purchase_order", lines, warehouse="WH01", date="2091-03-10")
+    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("60.00", "0.00")
+    items = [
+        admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{s})))").get_json()["result"][0] for s in skus
+    ]
+    ops = [{"op": "update", "id": i["id"], "version": i["version"], "values": {"category": new}} for i in items]
+    with app.app_context():
+        seen = Statements(db.engine)
+        table = registry().cls("budget").__table__.name
+    with seen:
+        saved = admin_api.post(
+            "/api/v1/grid/item/batch", json={"client_batch_id": uuid.uuid4().hex, "source": "paste", "ops": ops}
+        )
+    assert saved.status_code == 200, saved.get_json()
+    read = [s for s, _ in seen.sent if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
+    assert len(read) == 1, read  # the budgets of the two categories, locked, once
+    assert len(seen.starting(f"UPDATE {table.upper()} ")) == 2  # the two that changed
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "60.00")

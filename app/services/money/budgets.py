@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -119,14 +120,19 @@ def budget_spent(session: Session, registry: Registry, period: str, category_id:
     return spent_by_category(session, registry, day, [category_id]).get(category_id, ZERO)
 
 
-def refresh_usage(session: Session, registry: Registry, day: dt.date | None = None) -> int:
-    """Write `spent` and `remaining` of every budget of the day's month (every month when None) from what the
-    month's orders spend now, in the caller's transaction (the budgets locked); returns how many changed."""
+def refresh_usage(
+    session: Session, registry: Registry, day: dt.date | None = None, categories: Collection[int] | None = None
+) -> int:
+    """Write `spent` and `remaining` of every budget of the day's month (every month when None) of these categories
+    (every one when None) from what the month's orders spend now, in the caller's transaction (the budgets locked);
+    returns how many changed."""
     budget = registry.cls("budget")
     remaining = registry.compute("budget", "remaining")
     stmt = select(budget.id, budget.period, budget.category_id, budget.amount, budget.spent).order_by(budget.id)
     if day is not None:
         stmt = stmt.where(budget.period == day.strftime("%Y-%m"))
+    if categories is not None:
+        stmt = stmt.where(budget.category_id.in_(list(categories)))
     # locked before the orders are read: two postings of one month write one after the other, the second reading
     # what the first committed (read first, it would write a spent without the first's order)
     stmt = stmt.with_for_update()
