@@ -1149,6 +1149,27 @@ def test_the_schedules_page_marks_recipients_without_an_address_and_warns_on_sav
     context.close()
 
 
+def test_the_schedules_page_warns_on_save_of_a_recipient_who_may_not_read_the_report(server, api, chromium):
+    """销售分析 scheduled to a warehouse keeper: saved, and the page says at once that they may not read it."""
+    keeper = unique("x_k").lower()
+    make_user(api, keeper, "warehouse", PASSWORD, first_name="仓无权", email=f"{keeper}@example.com")
+    context, page, console = signed_in(chromium, server.url)
+    page.goto(server.url + "/admin/schedules/")
+    name = unique("noread").lower()
+    page.fill("#sch-name", name)
+    page.fill("#sch-title", "每周销售")
+    page.select_option("#sch-kind", "report")
+    page.fill("#sch-params", '{"report": "sales_analysis"}')
+    page.select_option("#sch-recipients", [keeper])
+    page.uncheck("input[name=active]")
+    page.click("#sch-save")
+    warning = f"收件人 {keeper} 无权查看「销售分析」，收不到这个定时任务的报表：请为其角色授予查看权限，或换收件人"
+    expect(page.locator(".alert-warning", has_text=warning)).to_have_count(1)  # saved, and said so
+    expect(page.locator(f"tr[data-schedule='{name}']")).to_have_count(1)
+    console.check()
+    context.close()
+
+
 def test_a_role_edit_that_would_lock_the_role_out_is_refused_in_words(server, api, desktop):
     """Security → 角色: an administrator gives 仓管员 「收付款单：修改」 (a keeper hides every figure, and a payment's
     金额 is required). Saving is refused, naming the role, the model and the field, back on the role's form; the role

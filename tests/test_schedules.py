@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import unique, writing
+from conftest import csrf_from, unique, writing
 from ledger_helpers import document, new_item
 from servers import BIN, ROOT, free_port, server_env
 from sqlalchemy import select
@@ -541,3 +541,64 @@ def test_a_recipient_who_may_not_read_the_report_is_named_and_the_others_still_g
     (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={alone['id']}").get_json()["result"]
     assert (log["status_label"], log["message"]) == ("未发送：收件人无权查看", note)
     assert smtp.about(alone["title"]) == []
+
+
+def test_a_schedule_to_a_recipient_who_may_not_read_its_report_warns_when_saved(app, admin_api, login_as, monkeypatch):
+    """Saving 销售分析 to a warehouse keeper (whose role runs no sales report) says so then, in the API's `warnings`
+    and on the page, not first by a run's 「用户 X 无权查看…，未发送」; the save is not refused (the role may be given
+    the report before the first run), and a recipient who may read it is no warning."""
+    keeper = new_user(app, "warehouse", email="{name}@example.com")
+    warning = f"收件人 {keeper} 无权查看「销售分析」，收不到这个定时任务的报表：请为其角色授予查看权限，或换收件人"
+    monkeypatch.setenv("JXC_CLOCK", CREATED)
+    body = {"name": unique("s").lower(), "title": "无权", "kind": "report", "cron": "0 8 * * *", "active": False}
+    body |= {"params": {"report": "sales_analysis"}, "recipients": [keeper, "u_salesperson"]}
+    made = admin_api.post("/api/v1/schedules/", json=body)
+    assert made.status_code == 201 and made.get_json()["warnings"] == [warning], made.get_json()
+    pk = made.get_json()["result"]["id"]
+    fine = admin_api.put(f"/api/v1/schedules/{pk}", json=body | {"recipients": ["u_salesperson"]})
+    assert fine.status_code == 200 and fine.get_json()["warnings"] == []
+    browser = login_as("admin")
+    token = csrf_from(browser.get("/admin/schedules/").get_data(as_text=True))
+    form = {k: v for k, v in body.items() if k not in ("params", "recipients", "active")}
+    form |= {"id": str(pk), "params": json.dumps(body["params"]), "recipients": [keeper], "csrf_token": token}
+    page = browser.post("/admin/schedules/save", data=form, follow_redirects=True).get_data(as_text=True)
+    assert warning in page
+
+
+def test_a_report_empty_only_in_a_recipients_row_scope_is_logged_as_such_not_as_empty(
+    app, admin_api, smtp, monkeypatch
+):
+    """The admin's order to K003 is no order a salesperson may see: a report of it to them is skipped, and the log
+    says their row scope holds none of it (数据范围内无内容), not 无内容 as for a report with no rows at all."""
+    from app.extensions import db
+
+    tag = unique("R")
+    lines = [{"item": new_item(admin_api), "qty": "1", "price": "7.5"}]
+    document(admin_api, "sales_order", lines, salesperson="admin", partner="K003", warehouse="WH01", remark=tag)
+    hidden = new_schedule(
+        admin_api,
+        monkeypatch,
+        params={"report": "sales_order", "filters": {"remark": tag}},
+        recipients=["u_salesperson"],
+    )
+    run_id = admin_api.post(f"/api/v1/schedules/{hidden['id']}/run").get_json()["run_id"]
+    note = "用户 u_salesperson 的数据范围内没有「销售订单」的数据（报表有数据，但都不在其数据范围内），已跳过"
+    assert (wait_run(app, run_id).status, wait_run(app, run_id).message) == ("out_of_scope", note)
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={hidden['id']}").get_json()["result"]
+    assert (log["status_label"], log["message"]) == ("未发送：收件人的数据范围内没有数据", note)
+    (line,) = log["deliveries"]
+    assert (line["status"], line["status_label"], line["error"]) == ("out_of_scope", "数据范围内无内容，已跳过", note)
+
+    empty = new_schedule(
+        admin_api,
+        monkeypatch,
+        params={"report": "sales_order", "filters": {"remark": unique("R")}},
+        recipients=["u_salesperson"],
+    )
+    run_id = admin_api.post(f"/api/v1/schedules/{empty['id']}/run").get_json()["run_id"]
+    assert (wait_run(app, run_id).status, wait_run(app, run_id).message) == ("skipped", None)
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={empty['id']}").get_json()["result"]
+    assert [(d["status_label"], d["error"]) for d in log["deliveries"]] == [("无内容，已跳过", None)]
+    assert smtp.about(hidden["title"]) == [] and smtp.about(empty["title"]) == []
+    with app.app_context():
+        db.session.remove()
