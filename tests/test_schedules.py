@@ -602,3 +602,31 @@ def test_a_report_empty_only_in_a_recipients_row_scope_is_logged_as_such_not_as_
     assert smtp.about(hidden["title"]) == [] and smtp.about(empty["title"]) == []
     with app.app_context():
         db.session.remove()
+
+
+def test_a_mailed_reports_money_reads_as_on_its_page_grouped_by_thousands(app, admin_api, smtp, monkeypatch):
+    """销售分析 of one item sold for 12,345.60: the mail's rows and figures read 12,345.60 as the page shows it (they
+    read 12345.60); the workbook keeps the number itself (formatted #,##0.00 by Excel)."""
+    from ledger_helpers import post
+
+    from app.meta.types import money_text
+
+    sku = new_item(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "price": "100"}], warehouse="WH01")
+    line = {"item": sku, "qty": "1", "price": "12345.6"}
+    post(admin_api, "sales_delivery", [line], partner="K001", warehouse="WH01", date="2091-01-10")
+    params = {"report": "sales_analysis", "by": "item", "item": sku, "period": "2091-01-01..2091-01-31"}
+    web = admin_api.get(
+        "/api/v1/reports/sales_analysis", query_string={k: v for k, v in params.items() if k != "report"}
+    )
+    assert web.status_code == 200, web.get_json()
+    (row,) = web.get_json()["rows"]
+    assert money_text(row["amount"]) == "12,345.60"  # the page's numberText, as the templates' `money`
+    item = new_schedule(admin_api, monkeypatch, params=params, recipients=["u_manager"], skip_empty=False)
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    assert wait_run(app, run_id).status == "done"
+    (mail,) = smtp.about(item["title"])
+    html_body = mail.get_body(("html",)).get_content()
+    assert "<td>12,345.60</td>" in html_body and "12345.60" not in html_body
+    assert "金额（不含税）: 12,345.60" in mail.get_body(("plain",)).get_content()  # the figures, grouped too
+    assert 12345.6 in [cell for r in xlsx_rows(mail) for cell in r]
