@@ -85,6 +85,18 @@ def new_schedule(admin_api: Any, monkeypatch: pytest.MonkeyPatch, **fields: Any)
     return answer.get_json()["result"]
 
 
+def saved_off(
+    admin_api: Any, monkeypatch: pytest.MonkeyPatch, title: str, report: str, recipients: list[str], warning: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A schedule of `report` (off) saved with the one `warning` it answers: (the body sent, the schedule)."""
+    monkeypatch.setenv("JXC_CLOCK", CREATED)
+    body = {"name": unique("s").lower(), "title": title, "kind": "report", "cron": "0 8 * * *", "active": False}
+    body |= {"params": {"report": report}, "recipients": recipients}
+    made = admin_api.post("/api/v1/schedules/", json=body)
+    assert made.status_code == 201 and made.get_json()["warnings"] == [warning], made.get_json()
+    return body, made.get_json()["result"]
+
+
 def new_user(app: Any, role: str, email: str | None = None) -> str:
     """A new user of the role (without an address unless given one); their name."""
     from app.extensions import db
@@ -488,12 +500,7 @@ def test_a_schedule_names_its_recipients_without_an_address_before_any_run(app, 
         pk = create_user(name, "manager", "Qa2-Manager-99").id
         db.session.remove()
     warning = f"收件人 {name} 没有邮箱地址，收不到这个定时任务的邮件：请在用户管理中为其填写邮箱"
-    monkeypatch.setenv("JXC_CLOCK", CREATED)
-    body = {"name": unique("s").lower(), "title": "无邮箱", "kind": "report", "cron": "0 8 * * *", "active": False}
-    body |= {"params": {"report": "sales_order"}, "recipients": [name, "u_salesperson"]}
-    made = admin_api.post("/api/v1/schedules/", json=body)
-    assert made.status_code == 201 and made.get_json()["warnings"] == [warning], made.get_json()
-    item = made.get_json()["result"]
+    body, item = saved_off(admin_api, monkeypatch, "无邮箱", "sales_order", [name, "u_salesperson"], warning)
     assert item["no_address"] == [name]
     listed = {s["id"]: s for s in admin_api.get("/api/v1/schedules/").get_json()["result"]}
     assert listed[item["id"]]["no_address"] == [name]
@@ -549,12 +556,8 @@ def test_a_schedule_to_a_recipient_who_may_not_read_its_report_warns_when_saved(
     the report before the first run), and a recipient who may read it is no warning."""
     keeper = new_user(app, "warehouse", email="{name}@example.com")
     warning = f"收件人 {keeper} 无权查看「销售分析」，收不到这个定时任务的报表：请为其角色授予查看权限，或换收件人"
-    monkeypatch.setenv("JXC_CLOCK", CREATED)
-    body = {"name": unique("s").lower(), "title": "无权", "kind": "report", "cron": "0 8 * * *", "active": False}
-    body |= {"params": {"report": "sales_analysis"}, "recipients": [keeper, "u_salesperson"]}
-    made = admin_api.post("/api/v1/schedules/", json=body)
-    assert made.status_code == 201 and made.get_json()["warnings"] == [warning], made.get_json()
-    pk = made.get_json()["result"]["id"]
+    body, item = saved_off(admin_api, monkeypatch, "无权", "sales_analysis", [keeper, "u_salesperson"], warning)
+    pk = item["id"]
     fine = admin_api.put(f"/api/v1/schedules/{pk}", json=body | {"recipients": ["u_salesperson"]})
     assert fine.status_code == 200 and fine.get_json()["warnings"] == []
     browser = login_as("admin")
