@@ -172,3 +172,22 @@ def test_a_grid_batch_moving_many_items_refreshes_the_budgets_once(app, admin_ap
     assert len(read) == 1, read  # the budgets of the two categories, locked, once
     assert len(seen.starting(f"UPDATE {table.upper()} ")) == 2  # the two that changed
     assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "60.00")
+
+
+def test_the_approvers_inbox_reads_an_orders_budgets_without_locking_them(app, admin_api, api_as):
+    """The 待审批 inbox (asked by every page a manager opens) works out an over-budget order's levels as a submit does,
+    but takes no lock on the month's budgets: a page would wait for every posting of the month."""
+    from app.extensions import db
+
+    _code, _pk, sku = budgeted_category(admin_api, api_as("finance"), "100")
+    over = order(admin_api, sku, "2", "60")
+    assert api_as("purchaser").post(f"/api/v1/purchase_order/{over['id']}/submit").get_json()["result"]["status"] == (
+        "pending"
+    )
+    manager = api_as("manager")
+    with app.app_context():
+        seen = Statements(db.engine)
+    with seen:
+        waiting = manager.get("/api/v1/inbox/")
+    assert waiting.status_code == 200 and over["id"] in [d["id"] for d in waiting.get_json()["result"]]
+    assert [s for s, _ in seen.sent if "FOR UPDATE" in s.upper()] == []

@@ -25,9 +25,10 @@ ZERO = Decimal(0)
 
 
 def budget_usage(
-    session: Session, registry: Registry, doc: Any, lines: list[Any]
+    session: Session, registry: Registry, doc: Any, lines: list[Any], lock: bool = False
 ) -> dict[str, tuple[Decimal, Decimal]]:
-    """For each budgeted category of the order's items: (budget, spent this month with this order)."""
+    """For each budgeted category of the order's items: (budget, spent this month with this order); `lock`: with the
+    month's budgets locked first (`lock_month`: a submit or an approval that will count the order in)."""
     if doc.date is None:
         return {}
     period = doc.date.strftime("%Y-%m")
@@ -41,7 +42,8 @@ def budget_usage(
             this_order[item_category[ln.item_id]] += Decimal(ln.amount or 0)
     if not this_order:
         return {}
-    lock_month(session, registry, period)
+    if lock:
+        lock_month(session, registry, period)
     budgets = {
         row.category_id: (row.amount, name)
         for row, name in session.execute(
