@@ -191,3 +191,27 @@ def test_the_approvers_inbox_reads_an_orders_budgets_without_locking_them(app, a
         waiting = manager.get("/api/v1/inbox/")
     assert waiting.status_code == 200 and over["id"] in [d["id"] for d in waiting.get_json()["result"]]
     assert [s for s, _ in seen.sent if "FOR UPDATE" in s.upper()] == []
+
+
+def test_an_import_moving_many_items_refreshes_the_budgets_once(app, admin_api, api_as):
+    """The same move as a spreadsheet import (update by SKU, the 分类 column alone): the budgets read once."""
+    from test_imports import run, workbook
+
+    from app.extensions import db, registry
+
+    finance = api_as("finance")
+    old, _pk, sku = budgeted_category(admin_api, finance, "1000")
+    new, _other, _sku = budgeted_category(admin_api, finance, "1000")
+    skus = [sku] + [new_item(admin_api, category=old) for _ in range(5)]
+    lines = [{"item": s, "qty": "1", "price": "10"} for s in skus]
+    doc = document(admin_api, "purchase_order", lines, warehouse="WH01", date="2091-03-10")
+    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    with app.app_context():
+        seen = Statements(db.engine)
+        table = registry().cls("budget").__table__.name
+    with seen:
+        outcome = run(app, "item", workbook([["sku", "category"], *[[s, new] for s in skus]]), action="update")
+    assert outcome.applied and outcome.updated == len(skus), [i.line("en") for i in outcome.issues]
+    read = [s for s, _ in seen.sent if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
+    assert len(read) == 1, read
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "60.00")
