@@ -99,14 +99,14 @@ def test_finance_sends_a_reminder_from_the_overdue_list_and_from_the_phone(maili
     is told so)."""
     server, inbox = mailing_server
     code, pk = overdue_customer(HttpApi(server.url))
-    with person(server, "u_fin3", "finance", "fin3@shop.example") as page:
+    with person(server, "u_dun", "finance", "dun@shop.example") as page:
         page.goto(f"{server.url}/accounts/overdue")
         page.click(f"#jxc-overdue button[data-dunning='{code}']")
         page.wait_for_selector(f"text=已把催款邮件交给邮件队列，发往客户 {code}")
         assert page.url.endswith("/accounts/overdue")
         assert len(arrived(inbox, f"逾期客户 {code}")) == 1
     for browser in headless_chromium():
-        context, phone, console = signed_in(browser, server.url, "u_fin3", PASSWORD, viewport=PHONE, is_mobile=True)
+        context, phone, console = signed_in(browser, server.url, "u_dun", PASSWORD, viewport=PHONE, is_mobile=True)
         phone.goto(f"{server.url}/phone/customer/{pk}")
         phone.click("#ph-dunning")
         phone.wait_for_selector(f"#ph-msg.ph-ok >> text=已把催款邮件交给邮件队列，发往客户 {code}")
