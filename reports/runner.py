@@ -20,7 +20,7 @@ from app.i18n import label, t
 from app.meta.company import letterhead
 from app.meta.reports import ChartSpec, ReportColumn, ReportSpec
 from app.meta.spec import FieldSpec
-from app.meta.types import format_decimal, rounded_text
+from app.meta.types import format_decimal, money_text
 from app.services.access.rights import Access
 from app.services.records.serialize import link_labels
 from reports.context import Page, ReportContext, row_order, visible_columns
@@ -109,8 +109,8 @@ class Result:
             return (
                 f"{value['key']} {value['name'] or ''}".strip() if value["name"] != value["key"] else str(value["key"])
             )
-        if column.type == "money" and isinstance(value, str):  # to its places (the cent; a unit price to 4)
-            return rounded_text(value, column.scale)
+        if column.type == "money" and isinstance(value, str):  # to its places (the cent; a unit price to 4), grouped
+            return money_text(value, column.scale)  # as the page shows it: 12,345.60 (a mailed report's body too)
         return "" if value is None else str(value)
 
 

@@ -1273,20 +1273,26 @@ def test_a_reports_customer_filter_offers_customers_as_typed_and_the_pick_filter
     context.close()
 
 
+def save_sales_schedule(page: Any, prefix: str, recipient: str) -> str:
+    """Fill the schedules page's form with a 每周销售 (销售分析, off) to one recipient and save it; its name."""
+    name = unique(prefix).lower()
+    page.fill("#sch-name", name)
+    page.fill("#sch-title", "每周销售")
+    page.select_option("#sch-kind", "report")
+    page.fill("#sch-params", '{"report": "sales_analysis"}')
+    page.select_option("#sch-recipients", [recipient])
+    page.uncheck("input[name=active]")
+    page.click("#sch-save")
+    return name
+
+
 def test_the_schedules_page_marks_recipients_without_an_address_and_warns_on_save(server, api, chromium):
     nobody = unique("x_p").lower()
     make_user(api, nobody, "manager", PASSWORD, first_name="钱无邮")
     context, page, console = signed_in(chromium, server.url)
     page.goto(server.url + "/admin/schedules/")
     expect(page.locator(f"#sch-recipients option[value={nobody}]")).to_have_text(f"{nobody}（无邮箱）")
-    name = unique("noaddr").lower()
-    page.fill("#sch-name", name)
-    page.fill("#sch-title", "每周销售")
-    page.select_option("#sch-kind", "report")
-    page.fill("#sch-params", '{"report": "sales_analysis"}')
-    page.select_option("#sch-recipients", [nobody])
-    page.uncheck("input[name=active]")
-    page.click("#sch-save")
+    name = save_sales_schedule(page, "noaddr", nobody)
     warning = f"收件人 {nobody} 没有邮箱地址，收不到这个定时任务的邮件：请在用户管理中为其填写邮箱"
     expect(page.locator(".alert-warning", has_text=warning)).to_have_count(1)  # saved, and said so
     row = page.locator(f"tr[data-schedule='{name}']")
@@ -1295,6 +1301,20 @@ def test_the_schedules_page_marks_recipients_without_an_address_and_warns_on_sav
     expect(page.locator("#sch-no-address")).to_contain_text(
         f"以下收件人没有邮箱地址，收不到邮件（已保存，填写邮箱后即可收到）：{nobody}"
     )
+    console.check()
+    context.close()
+
+
+def test_the_schedules_page_warns_on_save_of_a_recipient_who_may_not_read_the_report(server, api, chromium):
+    """销售分析 scheduled to a warehouse keeper: saved, and the page says at once that they may not read it."""
+    keeper = unique("x_k").lower()
+    make_user(api, keeper, "warehouse", PASSWORD, first_name="仓无权", email=f"{keeper}@example.com")
+    context, page, console = signed_in(chromium, server.url)
+    page.goto(server.url + "/admin/schedules/")
+    name = save_sales_schedule(page, "noread", keeper)
+    warning = f"收件人 {keeper} 无权查看「销售分析」，收不到这个定时任务的报表：请为其角色授予查看权限，或换收件人"
+    expect(page.locator(".alert-warning", has_text=warning)).to_have_count(1)  # saved, and said so
+    expect(page.locator(f"tr[data-schedule='{name}']")).to_have_count(1)
     console.check()
     context.close()
 

@@ -5,9 +5,15 @@ and cancelled; whoever may not see purchase figures sees neither (derived from w
 
 from __future__ import annotations
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 from typing import Any
 
 from ledger_helpers import document, new_item
+
+from tests.conftest import Api
+from tests.test_bulk_writes import Statements
 
 
 def budgeted_category(admin_api: Any, api: Any, amount: str) -> tuple[str, int, str]:
@@ -113,3 +119,99 @@ def test_an_item_moved_to_another_category_moves_what_its_orders_spend(app, admi
     moved = admin_api.put(f"/api/v1/item/{item['id']}", json={"category": new, "version": item["version"]})
     assert moved.status_code == 200, moved.get_json()
     assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "120.00")
+
+
+def test_two_orders_submitted_at_once_cannot_both_pass_under_the_budget(app, admin_api, api_as):
+    """Each reads what the month spends with the month's budgets locked: the second counts the first (read unlocked,
+    both counted only themselves, 600 of 1000 each, and both were submitted without a manager's approval)."""
+    finance = api_as("finance")
+    buyers = [Api(app, "u_purchaser"), Api(app, "u_purchaser")]
+    for _ in range(4):
+        code, _pk, sku = budgeted_category(admin_api, finance, "1000")
+        docs = [order(admin_api, sku, "6", "100") for _ in buyers]
+        start = Barrier(2)
+
+        def submit(i, docs=docs, start=start):
+            start.wait()
+            answer = buyers[i].post(f"/api/v1/purchase_order/{docs[i]['id']}/submit")
+            assert answer.status_code == 200, answer.get_json()
+            return answer.get_json()["result"]["status"]
+
+        with ThreadPoolExecutor(2) as pool:
+            statuses = sorted(pool.map(submit, range(2)))
+        assert statuses == ["pending", "submitted"], statuses  # the second waits for the manager
+        assert listed(finance, code)["spent"] == "1200.00"
+
+
+def test_a_grid_batch_moving_many_items_refreshes_the_budgets_once(app, admin_api, api_as):
+    """Six items moved to another category in one grid save: the budgets of the two categories read and written once
+    for the batch (each item's move read every budget of every month again, and wrote them)."""
+    from app.extensions import db, registry
+
+    finance = api_as("finance")
+    old, _pk, sku = budgeted_category(admin_api, finance, "1000")
+    new, _other, _sku = budgeted_category(admin_api, finance, "1000")
+    skus = [sku] + [new_item(admin_api, category=old) for _ in range(5)]
+    lines = [{"item": s, "qty": "1", "price": "10"} for s in skus]
+    doc = document(admin_api, "purchase_order", lines, warehouse="WH01", date="2091-03-10")
+    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("60.00", "0.00")
+    items = [
+        admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{s})))").get_json()["result"][0] for s in skus
+    ]
+    ops = [{"op": "update", "id": i["id"], "version": i["version"], "values": {"category": new}} for i in items]
+    with app.app_context():
+        seen = Statements(db.engine)
+        table = registry().cls("budget").__table__.name
+    with seen:
+        saved = admin_api.post(
+            "/api/v1/grid/item/batch", json={"client_batch_id": uuid.uuid4().hex, "source": "paste", "ops": ops}
+        )
+    assert saved.status_code == 200, saved.get_json()
+    read = [s for s, _ in seen.sent if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
+    assert len(read) == 1, read  # the budgets of the two categories, locked, once
+    assert len(seen.starting(f"UPDATE {table.upper()} ")) == 2  # the two that changed
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "60.00")
+
+
+def test_the_approvers_inbox_reads_an_orders_budgets_without_locking_them(app, admin_api, api_as):
+    """The 待审批 inbox (asked by every page a manager opens) works out an over-budget order's levels as a submit does,
+    but takes no lock on the month's budgets: a page would wait for every posting of the month."""
+    from app.extensions import db
+
+    _code, _pk, sku = budgeted_category(admin_api, api_as("finance"), "100")
+    over = order(admin_api, sku, "2", "60")
+    assert api_as("purchaser").post(f"/api/v1/purchase_order/{over['id']}/submit").get_json()["result"]["status"] == (
+        "pending"
+    )
+    manager = api_as("manager")
+    with app.app_context():
+        seen = Statements(db.engine)
+    with seen:
+        waiting = manager.get("/api/v1/inbox/")
+    assert waiting.status_code == 200 and over["id"] in [d["id"] for d in waiting.get_json()["result"]]
+    assert [s for s, _ in seen.sent if "FOR UPDATE" in s.upper()] == []
+
+
+def test_an_import_moving_many_items_refreshes_the_budgets_once(app, admin_api, api_as):
+    """The same move as a spreadsheet import (update by SKU, the 分类 column alone): the budgets read once."""
+    from test_imports import run, workbook
+
+    from app.extensions import db, registry
+
+    finance = api_as("finance")
+    old, _pk, sku = budgeted_category(admin_api, finance, "1000")
+    new, _other, _sku = budgeted_category(admin_api, finance, "1000")
+    skus = [sku] + [new_item(admin_api, category=old) for _ in range(5)]
+    lines = [{"item": s, "qty": "1", "price": "10"} for s in skus]
+    doc = document(admin_api, "purchase_order", lines, warehouse="WH01", date="2091-03-10")
+    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    with app.app_context():
+        seen = Statements(db.engine)
+        table = registry().cls("budget").__table__.name
+    with seen:
+        outcome = run(app, "item", workbook([["sku", "category"], *[[s, new] for s in skus]]), action="update")
+    assert outcome.applied and outcome.updated == len(skus), [i.line("en") for i in outcome.issues]
+    read = [s for s, _ in seen.sent if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
+    assert len(read) == 1, read
+    assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("0.00", "60.00")

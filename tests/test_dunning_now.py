@@ -76,3 +76,25 @@ def test_a_reminder_now_is_refused_in_words_without_an_address_or_anything_overd
     page = client.get(f"/accounts/{early_pk}").get_data(as_text=True)
     shown = client.post(f"/accounts/{early_pk}/dunning", data={"csrf_token": _csrf_from(page)}, follow_redirects=True)
     assert "没有逾期未付的款项，无需催款" in shown.get_data(as_text=True)
+
+
+def test_the_overdue_list_and_the_phones_customer_page_offer_the_reminder_to_whoever_may_send_it(
+    app, admin_api, smtp, login_as, monkeypatch
+):
+    """逾期应收 has the account page's 催款 on each customer's row, answered back on the list; the phone's customer page
+    (its statement) has it for whoever reads receivables, not for a purchaser."""
+    monkeypatch.setenv("JXC_CLOCK", DUE_DAY)
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "5")
+    code, pk, _ = customer_owing(admin_api, sku, "2026-11-25", email="list@late.example")
+    client = login_as("finance")
+    listing = client.get("/accounts/overdue").get_data(as_text=True)
+    assert f'data-dunning="{code}"' in listing
+    form = {"csrf_token": _csrf_from(listing), "back": "overdue"}
+    shown = client.post(f"/accounts/{pk}/dunning", data=form)
+    assert shown.status_code == 302 and shown.headers["Location"].endswith("/accounts/overdue")
+    page = client.get("/accounts/overdue").get_data(as_text=True)
+    assert f"已把催款邮件交给邮件队列，发往客户 {code}" in page
+    phone = client.get(f"/phone/customer/{pk}").get_data(as_text=True)
+    assert f'data-dunning="/api/v1/accounts/{pk}/dunning"' in phone
+    assert "data-dunning" not in login_as("purchaser").get(f"/phone/customer/{pk}").get_data(as_text=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD, unique
-from in_browser import headless_chromium, make_user, signed_in
+from in_browser import PHONE, headless_chromium, make_user, signed_in
 from servers import HttpApi, Inbox, free_port, jxc_server
 
 
@@ -91,6 +91,39 @@ def test_finance_sends_a_reminder_from_the_account_page(mailing_server):
         page.reload()
         row = page.locator("#jxc-reminders tbody tr").first
         assert "ar@overdue.example" in row.inner_text() and "手动" in row.inner_text()
+
+
+def test_finance_sends_a_reminder_from_the_overdue_list_and_from_the_phone(mailing_server):
+    """逾期应收 (/accounts/overdue): each customer's row has the account page's 催款, answered on the list; the phone's
+    customer page (its statement) has it too, through the same API and its checks (a customer with nothing overdue
+    is told so)."""
+    server, inbox = mailing_server
+    code, pk = overdue_customer(HttpApi(server.url))
+    with person(server, "u_dun", "finance", "dun@shop.example") as page:
+        page.goto(f"{server.url}/accounts/overdue")
+        page.click(f"#jxc-overdue button[data-dunning='{code}']")
+        page.wait_for_selector(f"text=已把催款邮件交给邮件队列，发往客户 {code}")
+        assert page.url.endswith("/accounts/overdue")
+        assert len(arrived(inbox, f"逾期客户 {code}")) == 1
+    for browser in headless_chromium():
+        context, phone, console = signed_in(browser, server.url, "u_dun", PASSWORD, viewport=PHONE, is_mobile=True)
+        phone.goto(f"{server.url}/phone/customer/{pk}")
+        phone.click("#ph-dunning")
+        phone.wait_for_selector(f"#ph-msg.ph-ok >> text=已把催款邮件交给邮件队列，发往客户 {code}")
+        deadline = time.monotonic() + 30
+        while len(inbox.about(f"逾期客户 {code}")) < 2:
+            assert time.monotonic() < deadline, "the phone's 催款 sent nothing"
+            time.sleep(0.2)
+        paid_up = unique("KP").upper()
+        customer = {"code": paid_up, "name": f"按时客户 {paid_up}", "kind": "customer", "email": "ok@paid.example"}
+        status, made = HttpApi(server.url).post("/api/v1/partner/", customer)
+        assert status == 201, made
+        phone.goto(f"{server.url}/phone/customer/{made['id']}")
+        phone.click("#ph-dunning")
+        refused = f"客户 {paid_up} 按时客户 {paid_up} 没有逾期未付的款项，无需催款"
+        phone.wait_for_selector(f"#ph-msg.ph-error >> text={refused}")
+        console.check(expected_failures=(f"422 {server.url}/api/v1/accounts/{made['id']}/dunning",))
+        context.close()
 
 
 def test_a_manager_schedules_a_report_to_themselves_from_the_menu(mailing_server):

@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import unique, writing
+from conftest import csrf_from, unique, writing
 from ledger_helpers import document, new_item
 from servers import BIN, ROOT, free_port, server_env
 from sqlalchemy import select
@@ -83,6 +83,18 @@ def new_schedule(admin_api: Any, monkeypatch: pytest.MonkeyPatch, **fields: Any)
     answer = admin_api.post("/api/v1/schedules/", json=body)
     assert answer.status_code == 201, answer.get_json()
     return answer.get_json()["result"]
+
+
+def saved_off(
+    admin_api: Any, monkeypatch: pytest.MonkeyPatch, title: str, report: str, recipients: list[str], warning: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A schedule of `report` (off) saved with the one `warning` it answers: (the body sent, the schedule)."""
+    monkeypatch.setenv("JXC_CLOCK", CREATED)
+    body = {"name": unique("s").lower(), "title": title, "kind": "report", "cron": "0 8 * * *", "active": False}
+    body |= {"params": {"report": report}, "recipients": recipients}
+    made = admin_api.post("/api/v1/schedules/", json=body)
+    assert made.status_code == 201 and made.get_json()["warnings"] == [warning], made.get_json()
+    return body, made.get_json()["result"]
 
 
 def new_user(app: Any, role: str, email: str | None = None) -> str:
@@ -488,12 +500,7 @@ def test_a_schedule_names_its_recipients_without_an_address_before_any_run(app, 
         pk = create_user(name, "manager", "Qa2-Manager-99").id
         db.session.remove()
     warning = f"收件人 {name} 没有邮箱地址，收不到这个定时任务的邮件：请在用户管理中为其填写邮箱"
-    monkeypatch.setenv("JXC_CLOCK", CREATED)
-    body = {"name": unique("s").lower(), "title": "无邮箱", "kind": "report", "cron": "0 8 * * *", "active": False}
-    body |= {"params": {"report": "sales_order"}, "recipients": [name, "u_salesperson"]}
-    made = admin_api.post("/api/v1/schedules/", json=body)
-    assert made.status_code == 201 and made.get_json()["warnings"] == [warning], made.get_json()
-    item = made.get_json()["result"]
+    body, item = saved_off(admin_api, monkeypatch, "无邮箱", "sales_order", [name, "u_salesperson"], warning)
     assert item["no_address"] == [name]
     listed = {s["id"]: s for s in admin_api.get("/api/v1/schedules/").get_json()["result"]}
     assert listed[item["id"]]["no_address"] == [name]
@@ -541,3 +548,88 @@ def test_a_recipient_who_may_not_read_the_report_is_named_and_the_others_still_g
     (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={alone['id']}").get_json()["result"]
     assert (log["status_label"], log["message"]) == ("未发送：收件人无权查看", note)
     assert smtp.about(alone["title"]) == []
+
+
+def test_a_schedule_to_a_recipient_who_may_not_read_its_report_warns_when_saved(app, admin_api, login_as, monkeypatch):
+    """Saving 销售分析 to a warehouse keeper (whose role runs no sales report) says so then, in the API's `warnings`
+    and on the page, not first by a run's 「用户 X 无权查看…，未发送」; the save is not refused (the role may be given
+    the report before the first run), and a recipient who may read it is no warning."""
+    keeper = new_user(app, "warehouse", email="{name}@example.com")
+    warning = f"收件人 {keeper} 无权查看「销售分析」，收不到这个定时任务的报表：请为其角色授予查看权限，或换收件人"
+    body, item = saved_off(admin_api, monkeypatch, "无权", "sales_analysis", [keeper, "u_salesperson"], warning)
+    pk = item["id"]
+    fine = admin_api.put(f"/api/v1/schedules/{pk}", json=body | {"recipients": ["u_salesperson"]})
+    assert fine.status_code == 200 and fine.get_json()["warnings"] == []
+    browser = login_as("admin")
+    token = csrf_from(browser.get("/admin/schedules/").get_data(as_text=True))
+    form = {k: v for k, v in body.items() if k not in ("params", "recipients", "active")}
+    form |= {"id": str(pk), "params": json.dumps(body["params"]), "recipients": [keeper], "csrf_token": token}
+    page = browser.post("/admin/schedules/save", data=form, follow_redirects=True).get_data(as_text=True)
+    assert warning in page
+
+
+def test_a_report_empty_only_in_a_recipients_row_scope_is_logged_as_such_not_as_empty(
+    app, admin_api, smtp, monkeypatch
+):
+    """The admin's order to K003 is no order a salesperson may see: a report of it to them is skipped, and the log
+    says their row scope holds none of it (数据范围内无内容), not 无内容 as for a report with no rows at all."""
+    from app.extensions import db
+
+    tag = unique("R")
+    lines = [{"item": new_item(admin_api), "qty": "1", "price": "7.5"}]
+    document(admin_api, "sales_order", lines, salesperson="admin", partner="K003", warehouse="WH01", remark=tag)
+    hidden = new_schedule(
+        admin_api,
+        monkeypatch,
+        params={"report": "sales_order", "filters": {"remark": tag}},
+        recipients=["u_salesperson"],
+    )
+    run_id = admin_api.post(f"/api/v1/schedules/{hidden['id']}/run").get_json()["run_id"]
+    note = "用户 u_salesperson 的数据范围内没有「销售订单」的数据（报表有数据，但都不在其数据范围内），已跳过"
+    assert (wait_run(app, run_id).status, wait_run(app, run_id).message) == ("out_of_scope", note)
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={hidden['id']}").get_json()["result"]
+    assert (log["status_label"], log["message"]) == ("未发送：收件人的数据范围内没有数据", note)
+    (line,) = log["deliveries"]
+    assert (line["status"], line["status_label"], line["error"]) == ("out_of_scope", "数据范围内无内容，已跳过", note)
+
+    empty = new_schedule(
+        admin_api,
+        monkeypatch,
+        params={"report": "sales_order", "filters": {"remark": unique("R")}},
+        recipients=["u_salesperson"],
+    )
+    run_id = admin_api.post(f"/api/v1/schedules/{empty['id']}/run").get_json()["run_id"]
+    assert (wait_run(app, run_id).status, wait_run(app, run_id).message) == ("skipped", None)
+    (log,) = admin_api.get(f"/api/v1/schedules/runs?schedule={empty['id']}").get_json()["result"]
+    assert [(d["status_label"], d["error"]) for d in log["deliveries"]] == [("无内容，已跳过", None)]
+    assert smtp.about(hidden["title"]) == [] and smtp.about(empty["title"]) == []
+    with app.app_context():
+        db.session.remove()
+
+
+def test_a_mailed_reports_money_reads_as_on_its_page_grouped_by_thousands(app, admin_api, smtp, monkeypatch):
+    """销售分析 of one item sold for 12,345.60: the mail's rows and figures read 12,345.60 as the page shows it (they
+    read 12345.60); the workbook keeps the number itself (formatted #,##0.00 by Excel)."""
+    from ledger_helpers import post
+
+    from app.meta.types import money_text
+
+    sku = new_item(admin_api)
+    post(admin_api, "purchase_receipt", [{"item": sku, "qty": "2", "price": "100"}], warehouse="WH01")
+    line = {"item": sku, "qty": "1", "price": "12345.6"}
+    post(admin_api, "sales_delivery", [line], partner="K001", warehouse="WH01", date="2091-01-10")
+    params = {"report": "sales_analysis", "by": "item", "item": sku, "period": "2091-01-01..2091-01-31"}
+    web = admin_api.get(
+        "/api/v1/reports/sales_analysis", query_string={k: v for k, v in params.items() if k != "report"}
+    )
+    assert web.status_code == 200, web.get_json()
+    (row,) = web.get_json()["rows"]
+    assert money_text(row["amount"]) == "12,345.60"  # the page's numberText, as the templates' `money`
+    item = new_schedule(admin_api, monkeypatch, params=params, recipients=["u_manager"], skip_empty=False)
+    run_id = admin_api.post(f"/api/v1/schedules/{item['id']}/run").get_json()["run_id"]
+    assert wait_run(app, run_id).status == "done"
+    (mail,) = smtp.about(item["title"])
+    html_body = mail.get_body(("html",)).get_content()
+    assert "<td>12,345.60</td>" in html_body and "12345.60" not in html_body
+    assert "金额（不含税）: 12,345.60" in mail.get_body(("plain",)).get_content()  # the figures, grouped too
+    assert 12345.6 in [cell for r in xlsx_rows(mail) for cell in r]

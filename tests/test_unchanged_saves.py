@@ -87,3 +87,31 @@ def test_a_document_saved_with_the_same_lines_keeps_its_version_and_a_changed_li
     changed = admin_api.put(f"/api/v1/purchase_order/{pk}", json={**header, "lines": lines})
     assert changed.status_code == 200 and changed.get_json()["result"]["version"] == before[0] + 2
     assert stamp(admin_api, "purchase_order", pk)[2] == before[2] + 2
+
+
+def test_a_partial_save_of_values_the_row_holds_writes_nothing_by_api_or_grid_cell(app, admin_api):
+    """Only some fields sent (a PUT of one field, without the version; a grid cell edited to what it holds; a
+    document's header alone), each as the row holds it: no new version, 修改人 or history line."""
+    import uuid
+
+    sku = new_item(admin_api, sale_price="12.5")
+    item = admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{sku}')))").get_json()["result"][0]
+    pk = item["id"]
+    before = stamp(admin_api, "item", pk)
+    for payload in ({"sale_price": "12.50"}, {"unit": "PCS", "active": True}, {"remark": None}, {"spec": ""}):
+        same = admin_api.put(f"/api/v1/item/{pk}", json=payload)
+        assert same.status_code == 200, same.get_json()
+        assert stamp(admin_api, "item", pk) == before, payload
+    cell = {"op": "update", "id": pk, "version": item["version"], "values": {"sale_price": "12.5"}}
+    edited = admin_api.post(
+        "/api/v1/grid/item/batch", json={"client_batch_id": uuid.uuid4().hex, "source": "edit", "ops": [cell]}
+    )
+    assert edited.status_code == 200 and edited.get_json()["rows"][0]["version"] == item["version"]
+    assert stamp(admin_api, "item", pk) == before
+
+    order = document(admin_api, "purchase_order", [{"item": "SP0001", "qty": "2", "price": "1.5"}], warehouse="WH01")
+    held = stamp(admin_api, "purchase_order", order["id"])
+    for payload in ({"warehouse": "WH01"}, {"date": order["date"], "partner": "S001"}, {"remark": ""}):
+        same = admin_api.put(f"/api/v1/purchase_order/{order['id']}", json=payload)
+        assert same.status_code == 200, same.get_json()
+        assert stamp(admin_api, "purchase_order", order["id"]) == held, payload

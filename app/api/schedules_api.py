@@ -32,7 +32,7 @@ def schedule_json(item: store.Schedule) -> dict[str, Any]:
 
 def saved_json(item: store.Schedule) -> dict[str, Any]:
     """The answer to a save: the schedule, and `warnings` naming each recipient it cannot mail (无邮箱)."""
-    return {"result": schedule_json(item), "warnings": store.address_warnings(session(), item)}
+    return {"result": schedule_json(item), "warnings": store.save_warnings(session(), item)}
 
 
 def _body() -> dict[str, Any]:

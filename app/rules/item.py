@@ -25,9 +25,13 @@ TRACKING = ("track_batch", "track_serial")
 
 
 def after_update(service: Any, row: Any, before: dict[str, Any], after: Any) -> None:
-    """An item moved to another category: every budget's spent again (its orders count under the new one)."""
+    """An item moved to another category: the spent of the budgets of both categories again (its orders count
+    under the new one), once for a whole batch (a grid save or an import moving many items)."""
     if before.get("category") != after.get("category"):
-        refresh_usage(service.session, service.registry)
+        moved = {int(c) for c in (before.get("category"), after.get("category")) if c is not None}
+        service.once_written(
+            "budgets", moved, lambda touched: refresh_usage(service.session, service.registry, categories=touched)
+        )
 
 
 def check_change(session: Session, registry: Any, row: Any, values: dict[str, Any]) -> list[CellError]:

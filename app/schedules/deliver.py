@@ -58,6 +58,7 @@ class Outcome:
     failed: list[str] = field(default_factory=list)
     unaddressed: list[str] = field(default_factory=list)  # recipients without an address: not sent, and why
     refused: list[str] = field(default_factory=list)  # recipients who may not read what is sent: not sent, and why
+    unseen: list[str] = field(default_factory=list)  # recipients whose row scope holds none of a report with rows
 
 
 NO_ADDRESS = "no_address"  # the status of a delivery to a user without an e-mail address
@@ -77,6 +78,16 @@ def not_allowed_for(username: str, subject: str, what: str) -> Outgoing:
     name; the other recipients still get theirs."""
     note = t("schedules.not_allowed", user=username, report=what)
     return Outgoing("email", username, subject, skipped=True, skip_status=NOT_ALLOWED, note=note)
+
+
+OUT_OF_SCOPE = "out_of_scope"  # the status of a report skipped as empty for a reader whose row scope hides its rows
+
+
+def out_of_scope_for(username: str, address: str, subject: str, what: str) -> Outgoing:
+    """The log line of a recipient whose report `what` came out empty only because their row scope holds none of
+    its rows (it has rows): skipped as an empty one is, but not read as 无内容."""
+    note = t("schedules.out_of_scope", user=username, report=what)
+    return Outgoing("email", address, subject, skipped=True, skip_status=OUT_OF_SCOPE, note=note)
 
 
 def base_url() -> str:
@@ -108,7 +119,7 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
     settings = SmtpSettings.from_config(current_app.config)
     for item in messages:
         before = _previous(run_id, item.channel, item.recipient)
-        if before is not None and before.status in ("sent", "skipped", "call"):
+        if before is not None and before.status in ("sent", "skipped", OUT_OF_SCOPE, "call"):
             continue
         stable_id = message_id(run_id, item.channel, item.recipient, domain=domain_of(settings.sender))
         values = {
@@ -124,12 +135,14 @@ def send_all(run_id: int | None, messages: list[Outgoing]) -> Outcome:
             "created_at": utcnow(),
         }
         pk = _write(values, before.id if before is not None else None)
-        if item.skipped and item.skip_status in ("skipped", NO_ADDRESS, NOT_ALLOWED):
+        if item.skipped and item.skip_status in ("skipped", NO_ADDRESS, NOT_ALLOWED, OUT_OF_SCOPE):
             outcome.skipped += 1
             if item.skip_status == NO_ADDRESS:
                 outcome.unaddressed.append(item.note)
             elif item.skip_status == NOT_ALLOWED:
                 outcome.refused.append(item.note)
+            elif item.skip_status == OUT_OF_SCOPE:
+                outcome.unseen.append(item.note)
             continue
         if item.skipped:
             outcome.calls += 1

@@ -15,16 +15,18 @@ from app.jobs import JobContext, job_kind
 from app.meta.types import is_no_address
 from app.schedules import store
 from app.schedules.deliver import (
+    OUT_OF_SCOPE,
     Outcome,
     Outgoing,
     error_text,
     no_address_for,
     not_allowed_for,
+    out_of_scope_for,
     report_email,
     report_robot,
     send_all,
 )
-from app.schedules.reporting import report_label, run_report
+from app.schedules.reporting import report_label, rows_beyond_scope, run_report
 from app.schedules.tables import schedule_run
 from app.services.users.access import access_for
 
@@ -64,10 +66,11 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
         _finish(run_id, "failed", error_text(exc))
         raise
     status = "failed" if outcome.failed else _status_of(outcome)
-    _finish(run_id, status, "\n".join(outcome.failed + outcome.unaddressed + outcome.refused) or None)
+    notes = outcome.unaddressed + outcome.refused + outcome.unseen
+    _finish(run_id, status, "\n".join(outcome.failed + notes) or None)
     summary = {"sent": outcome.sent, "calls": outcome.calls, "skipped": outcome.skipped}
     ctx.log(t("schedules.run_summary", failed=len(outcome.failed), **summary))
-    for note in outcome.unaddressed + outcome.refused:
+    for note in notes:
         ctx.log(note)
     if outcome.failed:
         from app.mail import DeliveryFailed
@@ -78,13 +81,16 @@ def schedule_run_job(ctx: JobContext) -> dict[str, Any]:
 
 def _status_of(outcome: Outcome) -> str:
     """done when something went out; else no_address when a recipient had no address (the report was not
-    empty: 无内容 would hide that nobody got it), not_allowed when a recipient may not read the report, skipped
-    when every report was empty."""
+    empty: 无内容 would hide that nobody got it), not_allowed when a recipient may not read the report,
+    out_of_scope when a report with rows had none in a recipient's row scope, skipped when every report was
+    empty."""
     if outcome.sent or outcome.calls or not outcome.skipped:
         return "done"
     if outcome.unaddressed:
         return "no_address"
-    return "not_allowed" if outcome.refused else "skipped"
+    if outcome.refused:
+        return "not_allowed"
+    return OUT_OF_SCOPE if outcome.unseen else "skipped"
 
 
 def _subject(item: store.Schedule, run: Any) -> str:
@@ -109,9 +115,15 @@ def report_messages(ctx: JobContext, item: store.Schedule, run: Any) -> list[Out
         try:
             result = run_report(ctx.session, access, item.params)
         except Forbidden:  # their role may not run it (now): the others still get theirs
-            messages.append(not_allowed_for(username, subject, report_label(ctx.access, item.params)))
+            messages.append(not_allowed_for(username, subject, report_label(ctx.access.registry, item.params)))
             continue
         empty = item.skip_empty and not result.rows
+        if empty and item.owner is None and rows_beyond_scope(ctx.session, access, item.params):
+            # an admin's schedule: say that the rows are there, out of this reader's scope (an owner's own schedule
+            # does not learn of rows they may not see)
+            what = report_label(ctx.access.registry, item.params)
+            messages.append(out_of_scope_for(username, address, subject, what))
+            continue
         mail = None if empty else report_email(result, subject, [address], run.period)
         messages.append(Outgoing("email", address, subject, email=mail, skipped=empty))
     if item.addresses or item.robots:

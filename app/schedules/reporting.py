@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import CellError, NotFound, ServiceError, ValidationFailed
 from app.i18n import label, t
+from app.meta.registry import Registry
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.grid.export import export_columns, write_xlsx
@@ -71,10 +72,29 @@ def run_report(session: Session, access: Access, params: dict[str, Any]) -> Repo
     return model_listing(session, access, name, params)
 
 
-def report_label(access: Access, params: dict[str, Any]) -> str:
+class _Unscoped(Access):
+    """A reader's rights (actions, masks) without their row scope."""
+
+    def scope(self, model: Any, _seen: frozenset[str] = frozenset()) -> Any:
+        return None
+
+
+def rows_beyond_scope(session: Session, access: Access, params: dict[str, Any]) -> bool:
+    """Whether the report, empty for this reader, has rows outside their row scope (run with their rights but
+    every row): the log then says their scope holds none of it, not that it was empty."""
+    if access.is_admin:
+        return False  # an admin's scope is every row already
+    unscoped = _Unscoped(**{f.name: getattr(access, f.name) for f in fields(Access) if f.init})
+    try:
+        return bool(run_report(session, unscoped, params).rows)
+    except ServiceError:
+        return False
+
+
+def report_label(registry: Registry, params: dict[str, Any]) -> str:
     """What a schedule sends, by its label (a report's or a model's; the name when there is neither)."""
     name = str(params.get("report") or "")
-    spec = access.registry.meta.reports.get(name) or access.registry.meta.models.get(name)
+    spec = registry.meta.reports.get(name) or registry.meta.models.get(name)
     return label(spec.label, name) if spec is not None else name
 
 
@@ -106,7 +126,7 @@ def check_params(session: Session, access: Access, params: dict[str, Any]) -> No
 
     name = str(params.get("report") or "")
     if not may_read(access, name):  # the saver's own report: one they may not read is not theirs to schedule
-        message = t("schedules.report_not_readable", report=report_label(access, params))
+        message = t("schedules.report_not_readable", report=report_label(access.registry, params))
         raise ValidationFailed([CellError("params", message)], summary=message)
     try:
         if name in access.registry.meta.reports:

@@ -22,7 +22,7 @@ from app.i18n import t
 from app.mail.robots import ROBOT_TYPES
 from app.meta.types import is_address, is_no_address
 from app.schedules.prefs import get_pref
-from app.schedules.reporting import check_params
+from app.schedules.reporting import check_params, may_read, report_label
 from app.schedules.tables import schedule
 
 KINDS = ("report", "dunning", "digest", "backup")
@@ -185,10 +185,27 @@ def without_address(session: Session, item: Schedule) -> list[str]:
     )
 
 
-def address_warnings(session: Session, item: Schedule) -> list[str]:
-    """What saving the schedule warns of: each recipient it cannot mail. The save is not refused for it: the
-    address may be filled in later, and the others (or the robots, the bell) still get theirs."""
-    return [t("schedules.recipient_no_address", user=user) for user in without_address(session, item)]
+def not_readable(session: Session, item: Schedule) -> list[str]:
+    """The named active recipients of a report whose roles may not run it, by user name (a run logs each of them
+    「用户 X 无权查看…，未发送」)."""
+    if item.kind != "report" or not item.recipients:
+        return []
+    from app.services.users.access import access_for
+
+    name = str(item.params.get("report") or "")
+    users = select(User).where(User.username.in_(item.recipients), User.active.is_(True))
+    readers = [(user.username, access_for(user)) for user in session.execute(users).scalars()]
+    return sorted(username for username, access in readers if not may_read(access, name))
+
+
+def save_warnings(session: Session, item: Schedule) -> list[str]:
+    """What saving the schedule warns of: each recipient it cannot mail, and each who may not read its report. The
+    save is not refused for either: the address may be filled in and the role given the report later, and the
+    others (or the robots, the bell) still get theirs."""
+    report = report_label(registry(), item.params) if item.kind == "report" else ""
+    return [t("schedules.recipient_no_address", user=user) for user in without_address(session, item)] + [
+        t("schedules.recipient_not_allowed", user=user, report=report) for user in not_readable(session, item)
+    ]
 
 
 def _values(item: Schedule) -> dict[str, Any]:

@@ -41,7 +41,9 @@ schedule_run = Table(
     Column("schedule_id", Integer, nullable=False),
     Column("period", DateTime, nullable=False),  # UTC, the cron's fire time
     Column("manual", Boolean, nullable=False),
-    Column("status", String(16), nullable=False),  # queued | done | skipped | no_address | not_allowed | failed
+    Column(
+        "status", String(16), nullable=False
+    ),  # queued | done | skipped | no_address | not_allowed | out_of_scope | failed
     Column("job_id", Integer),
     Column("message", Text),
     Column("created_at", DateTime, nullable=False),

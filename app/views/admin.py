@@ -209,7 +209,9 @@ class AccountsView(BaseView):
             rows = overdue_customers(session(), current_access(), business_today())
         except Forbidden:
             abort(403)
-        return self.render_template("jxc/overdue.html", rows=rows)
+        # 催款 on each row, as on the customer's account page: whoever reads receivables (the dunning view's check)
+        may_dun = RECEIVABLE in readable_sides(current_access())
+        return self.render_template("jxc/overdue.html", rows=rows, may_dun=may_dun)
 
     @expose("/<int:pk>")
     @has_access
@@ -261,6 +263,8 @@ class AccountsView(BaseView):
         except ServiceError as exc:
             session().rollback()
             flash(exc.summary if isinstance(exc, ValidationFailed) and exc.summary else exc.message, "danger")
+        if request.form.get("back") == "overdue":  # asked from the 逾期应收 list: back to it
+            return redirect(url_for("AccountsView.overdue"))
         return redirect(url_for("AccountsView.partner", pk=pk))
 
 

@@ -25,6 +25,7 @@ from app.i18n import current_locale, label, t, texts_under
 from app.meta.reports import PRESETS
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES
+from app.services.money.receivables import RECEIVABLE, readable_sides
 from app.services.phone.labels import LABEL_SIZES, label_prices, label_sheet
 from app.services.phone.stock_lookup import stock_lookup, stock_warehouses, warehouse_id, work_warehouses
 from app.services.posting.inbox import approves_anything, waiting_for
@@ -263,6 +264,8 @@ class PhoneView(BaseView):
             period=period,
             periods=[(p, t(f"report.preset.{p}")) for p in PRESETS],
             can_order=access.can("sales_order", "write"),
+            # 催款, as on the desk's account page: a customer, to whoever reads receivables (the API checks again)
+            may_dun=row.kind in ("customer", "both") and RECEIVABLE in readable_sides(access),
             config=_config(),
         )
 

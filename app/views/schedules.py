@@ -122,7 +122,7 @@ class SchedulesView(BaseView):
             item = store.save(session(), current_access(), values, pk)
             session().commit()
             flash(t("saved"), "success")
-            for warning in store.address_warnings(session(), item):
+            for warning in store.save_warnings(session(), item):
                 flash(warning, "warning")
         except ServiceError as exc:
             session().rollback()

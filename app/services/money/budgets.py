@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -24,9 +25,10 @@ ZERO = Decimal(0)
 
 
 def budget_usage(
-    session: Session, registry: Registry, doc: Any, lines: list[Any]
+    session: Session, registry: Registry, doc: Any, lines: list[Any], lock: bool = False
 ) -> dict[str, tuple[Decimal, Decimal]]:
-    """For each budgeted category of the order's items: (budget, spent this month with this order)."""
+    """For each budgeted category of the order's items: (budget, spent this month with this order); `lock`: with the
+    month's budgets locked first (`lock_month`: a submit or an approval that will count the order in)."""
     if doc.date is None:
         return {}
     period = doc.date.strftime("%Y-%m")
@@ -40,6 +42,8 @@ def budget_usage(
             this_order[item_category[ln.item_id]] += Decimal(ln.amount or 0)
     if not this_order:
         return {}
+    if lock:
+        lock_month(session, registry, period)
     budgets = {
         row.category_id: (row.amount, name)
         for row, name in session.execute(
@@ -53,6 +57,15 @@ def budget_usage(
         name: (Decimal(amount), spent.get(category_id, ZERO) + this_order[category_id])
         for category_id, (amount, name) in budgets.items()
     }
+
+
+def lock_month(session: Session, registry: Registry, period: str) -> None:
+    """Lock the month's budgets (`period` 2026-11) before what its orders spend is read: two orders submitted at once
+    are checked one after the other, the second counting the first (read unlocked, both could pass under the budget).
+    The rows `refresh_usage` locks when the order's status moves, in its order (by id): no deadlock between them.
+    (SQLite's writers run one at a time already: BEGIN IMMEDIATE.)"""
+    budget = registry.cls("budget")
+    session.execute(select(budget.id).where(budget.period == period).order_by(budget.id).with_for_update()).all()
 
 
 def month_usage(session: Session, registry: Registry, day: Any) -> list[tuple[str, Decimal, Decimal]]:
@@ -109,14 +122,19 @@ def budget_spent(session: Session, registry: Registry, period: str, category_id:
     return spent_by_category(session, registry, day, [category_id]).get(category_id, ZERO)
 
 
-def refresh_usage(session: Session, registry: Registry, day: dt.date | None = None) -> int:
-    """Write `spent` and `remaining` of every budget of the day's month (every month when None) from what the
-    month's orders spend now, in the caller's transaction (the budgets locked); returns how many changed."""
+def refresh_usage(
+    session: Session, registry: Registry, day: dt.date | None = None, categories: Collection[int] | None = None
+) -> int:
+    """Write `spent` and `remaining` of every budget of the day's month (every month when None) of these categories
+    (every one when None) from what the month's orders spend now, in the caller's transaction (the budgets locked);
+    returns how many changed."""
     budget = registry.cls("budget")
     remaining = registry.compute("budget", "remaining")
     stmt = select(budget.id, budget.period, budget.category_id, budget.amount, budget.spent).order_by(budget.id)
     if day is not None:
         stmt = stmt.where(budget.period == day.strftime("%Y-%m"))
+    if categories is not None:
+        stmt = stmt.where(budget.category_id.in_(list(categories)))
     # locked before the orders are read: two postings of one month write one after the other, the second reading
     # what the first committed (read first, it would write a spent without the first's order)
     stmt = stmt.with_for_update()

@@ -89,6 +89,7 @@ class PostingService:
         self.comment = ""  # the approver's comment on approve / reject, kept in the audit row
         self._tracked: dict[int, Tracking] = {}
         self._limits: dict[int, Any] = {}  # partners' credit limits read with the document (`_submitted_at_once`)
+        self._acting = False  # an action (submit, approve ...) under way: what it checks is read locked
 
     def _retrying(self, work: Callable[[], T]) -> T:
         """`work` in a transaction, retried from scratch; each attempt reads (and locks) items anew."""
@@ -96,7 +97,11 @@ class PostingService:
         def attempt() -> T:
             self._tracked = {}  # read under the rolled-back attempt's locks: gone with them
             self._limits = {}
-            return work()
+            self._acting = True
+            try:
+                return work()
+            finally:
+                self._acting = False
 
         with collector_paused():  # a stocktake's 100,000 lines, effects, slots and moves: freed by refcounting
             return retrying(self.session, attempt)
@@ -770,8 +775,10 @@ class PostingService:
         return balances_now(self.session, self.registry, account_ids)
 
     def budget_usage(self, doc: Any, lines: list[Any]) -> dict[str, tuple[Decimal, Decimal]]:
-        """Per budgeted category of this order's items: (budget, spent this month including this order)."""
-        return budget_usage(self.session, self.registry, doc, lines)
+        """Per budgeted category of this order's items: (budget, spent this month including this order); read with the
+        month's budgets locked in an action (two orders submitted at once are checked one after the other), not when
+        only the levels are asked (the 待审批 inbox of every request)."""
+        return budget_usage(self.session, self.registry, doc, lines, lock=self._acting)
 
     def refresh_budgets(self, doc: Any) -> None:
         """Write what the order's month budgets show spent (and remaining) as its orders stand now."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +110,7 @@ class RecordService:
         self._own_fields: dict[str, tuple[str, ...]] = {}  # per model: user fields scoped `me` (_fill_own_scope)
         self.followed: list[dict[str, Any]] = []  # updates rules made to other rows (follow_update)
         self.followed_any = False  # whether any rule made one in this service's life
+        self._when_written: dict[str, tuple[set[Any], Callable[[set[Any]], Any]]] = {}  # see once_written
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -691,10 +692,23 @@ class RecordService:
                 # as the ORM leaves a row it flushed: nothing pending, not in the session's dirty set
                 state._commit_all(state.dict, self.session.identity_map)  # noqa: SLF001
 
+    def once_written(self, key: str, items: set[Any], work: Callable[[set[Any]], Any]) -> None:
+        """Run `work` on `items` once the change is written: at once outside a batch; in a batch once for all the
+        items every change of it named under `key`, when its changes are written (`write_audit`): the budgets of
+        the categories a grid save or an import moved a thousand items between, refreshed once, not per item."""
+        if not self.batch:
+            work(items)
+            return
+        held, _ = self._when_written.get(key, (set(), work))
+        self._when_written[key] = (held | items, work)
+
     def write_audit(self) -> None:
-        """Flush held updates and insert the audit rows collected so far, in one statement, without
-        committing (a job commits them with its own status)."""
+        """Flush held updates, run what waits for them (`once_written`) and insert the audit rows collected so far,
+        in one statement, without committing (a job commits them with its own status)."""
         self.flush()
+        while self._when_written:
+            _, (items, work) = self._when_written.popitem()
+            work(items)
         write_audit_rows(self.session, self._audit_rows)
         self._audit_rows = []
 

@@ -7,7 +7,7 @@
 // answer that sends to it drop them all.
 (function () {
   'use strict';
-  var VERSION = 'jxc-phone-v7';
+  var VERSION = 'jxc-phone-v8';
   var STATIC_CACHE = VERSION + '-static';
   var PAGES_CACHE = VERSION + '-pages';
   var SHELL = [
@@ -20,6 +20,7 @@
     '/static/jxc/phone/order.js',
     '/static/jxc/phone/inbox.js',
     '/static/jxc/phone/stock.js',
+    '/static/jxc/phone/customer.js',
     '/static/jxc/phone/icon-192.png',
   ];
   var READS = [/^\/phone\//, /^\/api\/v1\/phone\/stock$/, /^\/api\/v1\/inbox\/$/, /^\/api\/v1\/grid\/lookup\//];
