@@ -143,18 +143,24 @@ def test_two_orders_submitted_at_once_cannot_both_pass_under_the_budget(app, adm
         assert listed(finance, code)["spent"] == "1200.00"
 
 
-def test_a_grid_batch_moving_many_items_refreshes_the_budgets_once(app, admin_api, api_as):
-    """Six items moved to another category in one grid save: the budgets of the two categories read and written once
-    for the batch (each item's move read every budget of every month again, and wrote them)."""
-    from app.extensions import db, registry
-
-    finance = api_as("finance")
+def six_items_on_a_submitted_order(admin_api, finance):
+    """Two budgeted categories; six items of the first on a submitted order of 60.00: (first, second, the skus)."""
     old, _pk, sku = budgeted_category(admin_api, finance, "1000")
     new, _other, _sku = budgeted_category(admin_api, finance, "1000")
     skus = [sku] + [new_item(admin_api, category=old) for _ in range(5)]
     lines = [{"item": s, "qty": "1", "price": "10"} for s in skus]
     doc = document(admin_api, "purchase_order", lines, warehouse="WH01", date="2091-03-10")
     assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    return old, new, skus
+
+
+def test_a_grid_batch_moving_many_items_refreshes_the_budgets_once(app, admin_api, api_as):
+    """Six items moved to another category in one grid save: the budgets of the two categories read and written once
+    for the batch (each item's move read every budget of every month again, and wrote them)."""
+    from app.extensions import db, registry
+
+    finance = api_as("finance")
+    old, new, skus = six_items_on_a_submitted_order(admin_api, finance)
     assert (listed(finance, old)["spent"], listed(finance, new)["spent"]) == ("60.00", "0.00")
     items = [
         admin_api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:{s})))").get_json()["result"][0] for s in skus
@@ -200,12 +206,7 @@ def test_an_import_moving_many_items_refreshes_the_budgets_once(app, admin_api, 
     from app.extensions import db, registry
 
     finance = api_as("finance")
-    old, _pk, sku = budgeted_category(admin_api, finance, "1000")
-    new, _other, _sku = budgeted_category(admin_api, finance, "1000")
-    skus = [sku] + [new_item(admin_api, category=old) for _ in range(5)]
-    lines = [{"item": s, "qty": "1", "price": "10"} for s in skus]
-    doc = document(admin_api, "purchase_order", lines, warehouse="WH01", date="2091-03-10")
-    assert admin_api.post(f"/api/v1/purchase_order/{doc['id']}/submit").status_code == 200
+    old, new, skus = six_items_on_a_submitted_order(admin_api, finance)
     with app.app_context():
         seen = Statements(db.engine)
         table = registry().cls("budget").__table__.name
