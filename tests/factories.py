@@ -57,6 +57,8 @@ def make_payload(
         payload["received_qty"] = str(
             Decimal(str(payload.get("qty", 0))) + Decimal(str(payload.get("rejected_qty", 0)))
         )
+    if model_key == "item_price" and payload.get("price_list") in ("retail", "wholesale"):
+        payload.pop("partner", None)  # a retail or wholesale price names no partner (app/rules/item_price.py)
     if model.business_key not in ("id", "number") and model.field(model.business_key):
         key_spec = model.field(model.business_key)
         payload[model.business_key] = f"T{tag}"[: key_spec.max_length or 255] if key_spec else tag
