@@ -4,6 +4,7 @@ filled and what was closed, in the posting's transaction; upgrading fills it for
 from __future__ import annotations
 
 import importlib.util
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,35 @@ def test_a_closed_order_with_nothing_received_partly_when_one_line_is_closed(adm
         "partly",
         "partly",
     )
+
+
+def test_receipts_of_each_line_submitted_at_once_leave_the_order_received(app, admin_api):
+    """Two receipts, each of one line of the order, submitted at the same moment: each reads the other's line under
+    the order's lock, so the last one sees both filled (none is left at 部分入库)."""
+    one, two = new_item(admin_api), new_item(admin_api)
+    orders = [
+        post(
+            admin_api,
+            "purchase_order",
+            [{"item": one, "qty": "3", "price": "2"}, {"item": two, "qty": "4", "price": "2"}],
+            warehouse="WH01",
+        )
+        for _ in range(3)
+    ]
+    drafts = []
+    for order in orders:
+        for index, (sku, qty) in enumerate(((one, "3"), (two, "4"))):
+            link = {"source_model": "purchase_order", "source_id": order["id"]}
+            line = {"item": sku, "qty": qty, "price": "2", **link, "source_line_id": order["lines"][index]["id"]}
+            drafts.append(document(admin_api, "purchase_receipt", [line], warehouse="WH01"))
+
+    def submit(doc: dict[str, Any]) -> int:
+        client = app.test_client()
+        return client.post(f"/api/v1/purchase_receipt/{doc['id']}/submit", headers=admin_api.headers).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(submit, drafts)) == [200] * len(drafts)
+    assert [_status(admin_api, "purchase_order", order["id"]) for order in orders] == ["full"] * 3
 
 
 def _migration() -> Any:
