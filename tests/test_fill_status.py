@@ -4,10 +4,12 @@ filled and what was closed, in the posting's transaction; upgrading fills it for
 from __future__ import annotations
 
 import importlib.util
+import io
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import text
@@ -75,6 +77,25 @@ def test_purchase_order_receipt_status_partial_full_cancelled_and_closed(admin_a
     )
     assert found.status_code == 200, found.get_json()
     assert [r["receipt_status"] for r in found.get_json()["result"]] == ["partly"]
+    # the grid's rows and its export, by the status's header filter and sort
+    view = {
+        "filter[0][field]": "number",
+        "filter[0][type]": "=",
+        "filter[0][value]": order["number"],
+        "filter[1][field]": "receipt_status",
+        "filter[1][type]": "=",
+        "filter[1][value]": "partly",
+        "sort[0][field]": "receipt_status",
+        "sort[0][dir]": "desc",
+    }
+    rows = admin_api.get("/api/v1/grid/purchase_order/rows", query_string=view)
+    assert [r["receipt_status"] for r in rows.get_json()["data"]] == ["partly"], rows.get_json()
+    exported = admin_api.get(
+        "/api/v1/grid/purchase_order/export", query_string=view | {"columns": "number,receipt_status"}
+    )
+    assert exported.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.data)).active
+    assert list(sheet.iter_rows(values_only=True)) == [("单据编号", "入库状态"), (order["number"], "部分入库")]
 
 
 def test_sales_order_delivery_status_and_a_closed_line_with_nothing_delivered(admin_api):
@@ -166,6 +187,9 @@ def test_upgrade_fills_the_status_of_orders_already_there(app, admin_api):
     ids = {"none": untouched["id"], "partly": partly["id"], "full": closed["id"], "draft": draft["id"]}
     migration = _migration()
     with app.app_context():
+        with db.engine.begin() as conn:  # every order there, the demo's and every test's, has its status
+            for table, column in (("purchase_order", "receipt_status"), ("sales_order", "delivery_status")):
+                assert not conn.execute(text(f"SELECT count(*) FROM {table} WHERE {column} IS NULL")).scalar()
         with db.engine.begin() as conn:  # the orders as a JXC before the field left them
             for table, column in (("purchase_order", "receipt_status"), ("sales_order", "delivery_status")):
                 conn.execute(text(f"DROP INDEX IF EXISTS ix_{table}_{column}"))
