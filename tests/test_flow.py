@@ -344,6 +344,7 @@ def test_twenty_drafts_for_the_last_five_units_submitted_at_once(app, admin_api)
     assert set(codes) - {200} <= {409, 422}, codes
     line = _get(admin_api, "sales_order", order["id"])["lines"][0]
     assert D(line["delivered_qty"]) == D(10)
+    assert _get(admin_api, "sales_order", order["id"])["delivery_status"] == "full"
     assert _reserved(app, sku) == D(0)
     assert balance(app, sku)[0] == D(30)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -441,7 +442,40 @@ def give_back(lines: list[Any], order_lines: list[Any], done_field: str) -> list
 
 
 def add_done(allocations: list[Allocation], done_field: str, sign: int = 1) -> None:
-    """Count allocations on the order lines (sign -1 to take them back)."""
+    """Count allocations on the order lines (sign -1 to take them back), and each order's 入库状态 / 出库状态 anew
+    (its lines were read whole, under its lock, when they were taken from: `PostingContext.source_lines`)."""
     for allocation in allocations:
         current = Decimal(getattr(allocation.order_line, done_field) or 0)
         setattr(allocation.order_line, done_field, current + sign * allocation.qty)
+    if FILL_STATUS.get(done_field) is None:
+        return
+    for order in {id(a.order): a.order for a in allocations if a.order is not None}.values():
+        refresh_fill_status(order, order.lines, done_field)
+
+
+# 入库状态 / 出库状态: the field of a source document's header that says how far follow-ons filled its lines, by the
+# line quantity they fill (a purchase order's receipts, a sales order's deliveries)
+FILL_STATUS = {"received_qty": "receipt_status", "delivered_qty": "delivery_status"}
+NOT_FILLED, PARTLY_FILLED, FILLED = "none", "partly", "full"
+
+
+def fill_status(lines: Iterable[Any], done_field: str) -> str:
+    """How far follow-ons filled these lines: `full` when nothing is open on any of them (a line closed for its rest
+    counts as done: nothing more is expected), `partly` when something was filled or closed and something is still
+    open, `none` when nothing was filled or closed (an order without lines too)."""
+    lines = list(lines)
+    touched = any(getattr(line, done_field) or getattr(line, "closed_qty", None) for line in lines)
+    if not touched:
+        return NOT_FILLED
+    return FILLED if all(open_qty(line, done_field) <= 0 for line in lines) else PARTLY_FILLED
+
+
+def refresh_fill_status(doc: Any, lines: Iterable[Any], done_field: str) -> None:
+    """Set the document's 入库状态 / 出库状态 from all its lines (read under its lock), where it has one; a value
+    that did not change is not set (the order is not written for it)."""
+    name = FILL_STATUS.get(done_field)
+    if name is None or not hasattr(type(doc), name):
+        return
+    status = fill_status(lines, done_field)
+    if getattr(doc, name) != status:
+        setattr(doc, name, status)

@@ -13,8 +13,10 @@ from app.errors import ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import label, t
 from app.services.money.reorder import alerts
+from app.services.posting.worklist import worklist
 from app.services.records.serialize import user_name
 from app.views.inbox import request_waiting
+from app.views.list_filters import filter_query
 from app.web.context import current_access, session
 from reports.context import Page
 from reports.dashboard import dashboard
@@ -51,6 +53,9 @@ class HomeView(IndexView):
         company = meta.settings.get("company", {})
         stock_alerts = alerts(session(), access, first=HOME_ALERTS) if access.can("item", "read") else {}
         warehouses = registry().cls("warehouse")
+        waiting = [
+            block | {"href": _list_href(block["model"], block["filters"])} for block in worklist(session(), access)
+        ]
         return self.render_template(
             self.index_template,
             groups=groups,
@@ -58,11 +63,17 @@ class HomeView(IndexView):
             user=current_user,
             user_label=user_name(current_user),  # 欢迎，李销售 as the menu names them, not their login sp1
             alerts=stock_alerts,
+            waiting=waiting,  # 待入库 / 待出库: the orders whose goods wait, in the reader's scope
             can_reorder=access.can("purchase_order", "write"),
             warehouses=[w.code for w in session().query(warehouses).order_by(warehouses.code)],
             # the alerts counted the items below their reorder point already: the tile shows that count
             dash=dashboard(session(), access, waiting=request_waiting(), below_reorder=stock_alerts.get("low_count")),
         )
+
+
+def _list_href(model_key: str, filters: list[Any]) -> str:
+    """The model's list page filtered by these filters (its URL's `filter=` arguments)."""
+    return f"{url_for(registry().model(model_key).class_name + 'Pages.list')}?{filter_query(filters)}"
 
 
 class ReorderView(BaseView):

@@ -48,6 +48,8 @@ from app.views.changes import read_links
 from app.views.collab import panel_config
 from app.views.forms import BLANK_LINES, form_fields, form_payload, line_columns, sections
 from app.views.inbox import approval_steps, run_posting_action
+from app.views.list_filters import ARG as FILTER_ARG
+from app.views.list_filters import described, filter_args, filter_query, filters_from
 from app.views.signatures import signatures
 from app.web.context import current_access, session
 from importers.count_sheet import count_sheet
@@ -156,7 +158,10 @@ class ModelPages(BaseView):
             else []
         )
         try:
-            result = list_rows(session(), access, model, filters, ("id", "desc"), page, PAGE_SIZE, search=search)
+            asked = filters_from(request.args.getlist(FILTER_ARG))  # `?filter=<field>:<values>` (the home page's links)
+            result = list_rows(
+                session(), access, model, filters + asked, ("id", "desc"), page, PAGE_SIZE, search=search
+            )
         except BadQuery as exc:
             abort(400, exc.message)
         rows = rows_to_json(session(), access, model, result.rows)
@@ -170,6 +175,9 @@ class ModelPages(BaseView):
             page=page,
             pages=max((result.count + PAGE_SIZE - 1) // PAGE_SIZE, 1),
             search=search,
+            filters=described(model, asked),
+            filter_args=filter_args(asked),
+            filter_query=filter_query(asked),
             invoice=invoice,
             # what was ticked and typed before a refusal (no number, a bad date): kept, not to be done again
             picked={int(i) for i in request.args.getlist("id") if i.isdigit()},

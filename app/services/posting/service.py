@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.clock import utcnow
-from app.documents.base import DocumentBehaviour, line_effect, open_qty
+from app.documents.base import DocumentBehaviour, line_effect, open_qty, refresh_fill_status
 from app.documents.flow import closing_done_field, live_follow_ons
 from app.documents.stocktake import stock_on_hand
 from app.errors import CellError, Conflict, Forbidden, ValidationFailed
@@ -557,6 +557,7 @@ class PostingService:
             raise ValidationFailed([CellError("lines", t("close_nothing_open"))])
         self._stock_writer().post(model, doc, effects)
         doc.close_status = "closed" if all(open_qty(line, done_field) <= 0 for line in lines) else "partly"
+        refresh_fill_status(doc, lines, done_field)  # a closed rest counts as done
         doc.version = (doc.version or 0) + 1
         doc.updated_at, doc.updated_by_id = utcnow(), self.access.user_id
         self.session.flush()
@@ -589,10 +590,11 @@ class PostingService:
             stmt = self._scoped(model_key, stmt)
             if stmt is None:
                 return None
-        doc = self.session.execute(stmt.with_for_update()).scalar_one_or_none()
+        locked = stmt.with_for_update().execution_options(populate_existing=True)
+        doc = self.session.execute(locked).scalar_one_or_none()
         if doc is None:
             return None
-        return doc, self._lines_of(model_key, [doc.id])
+        return doc, self._lines_of(model_key, [doc.id], docs={doc.id: doc})
 
     def source_lines(
         self, model_key: str, line_ids: Collection[int], scoped: bool = True
@@ -607,10 +609,13 @@ class PostingService:
             stmt = self._scoped(model_key, stmt)
             if stmt is None:
                 return {}
-        docs = {d.id: d for d in self.session.scalars(stmt.order_by(cls.id).with_for_update())}
+        locked = stmt.order_by(cls.id).with_for_update().execution_options(populate_existing=True)
+        docs = {d.id: d for d in self.session.scalars(locked)}
         wanted = set(line_ids)
         return {
-            line.id: (docs[line.parent_id], line) for line in self._lines_of(model_key, list(docs)) if line.id in wanted
+            line.id: (docs[line.parent_id], line)
+            for line in self._lines_of(model_key, list(docs), docs=docs)
+            if line.id in wanted
         }
 
     def _scoped(self, model_key: str, stmt: Any) -> Any:
@@ -621,11 +626,20 @@ class PostingService:
         scope = self.access.scope(model)
         return stmt if scope is None else stmt.where(scope)
 
-    def _lines_of(self, model_key: str, doc_ids: list[int]) -> list[Any]:
-        """The lines of these documents as the database has them now (read after the documents' lock)."""
+    def _lines_of(self, model_key: str, doc_ids: list[int], docs: dict[int, Any] | None = None) -> list[Any]:
+        """The lines of these documents as the database has them now (read after the documents' lock); given the
+        documents (`docs` by id), each one's `lines` are these, read in the same query (what follow-ons fill on
+        them is counted on the whole document: its 入库状态 / 出库状态)."""
         line_cls = self.registry.cls(f"{model_key}_line")
         stmt = select(line_cls).where(line_cls.parent_id.in_(doc_ids)).order_by(line_cls.parent_id, line_cls.line_no)
-        return list(self.session.scalars(stmt.execution_options(populate_existing=True)))
+        lines = list(self.session.scalars(stmt.execution_options(populate_existing=True)))
+        if docs:
+            mine: dict[int, list[Any]] = {doc_id: [] for doc_id in docs}
+            for line in lines:
+                mine[line.parent_id].append(line)
+            for doc_id, found in mine.items():
+                set_committed_value(docs[doc_id], "lines", found)
+        return lines
 
     def returned_serials(self, model_key: str, source: Any, exclude: int) -> dict[int, set[str]]:
         """Serials per item that submitted `model_key` returns (but `exclude`) took back from `source`:

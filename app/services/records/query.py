@@ -146,7 +146,10 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
 
     if flt.op == "in":
         values = flt.value if isinstance(flt.value, list) else str(flt.value).split(",")
-        return column.in_([parse(v) for v in values])
+        parsed = [parse(v) for v in values]
+        given = [v for v in parsed if v is not None]
+        # a blank among the values matches the rows where the field is blank (关闭状态: blank or 部分关闭)
+        return or_(column.in_(given), column.is_(None)) if len(given) < len(parsed) else column.in_(given)
     value = parse(flt.value)
     if flt.op == "ct" and spec is not None and column is getattr(access.registry.cls(model.key), spec.column):
         return contains(session, access, model, column, value)
