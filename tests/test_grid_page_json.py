@@ -1,20 +1,19 @@
-"""A grid page's JSON values made column by column (issue 19): every value as its field type's `to_json` makes it,
-decimal texts kept between pages among equal values (zero and minus zero read apart), and link labels read
-through the session's connection still seeing what the session holds unflushed, as `Session.execute` did.
+"""A grid page's JSON values made column by column (issue 19): every value as its field type's `to_json` makes it
+(timestamps without a call per value), and link labels read through the session's connection still seeing what
+the session holds unflushed, as `Session.execute` did.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from tests.conftest import unique
 from tests.test_grid_api import new_items, rows, tag_filter
 
 
 def test_page_values_are_each_field_types_json_on_every_read(app, admin_api):
-    """The page's values are the field types' own `to_json` of the stored values, the first read (texts made) and
-    the next ones (texts kept) alike: decimals of every scale, zero, integral and long ones, and timestamps."""
+    """The page's values are the field types' own `to_json` of the stored values, every read alike: decimals of every
+    scale, zero, integral and long ones, and timestamps (their text made without the type's call per value)."""
     from sqlalchemy import select
 
     from app.extensions import db, registry
@@ -44,26 +43,6 @@ def test_page_values_are_each_field_types_json_on_every_read(app, admin_api):
     assert {r["created_at"][10] for r in first} == {"T"} and all(len(r["created_at"]) == 19 for r in first)
 
 
-def test_kept_decimal_texts_equal_format_decimal_whatever_came_first():
-    """Equal values that read differently are not confused by the kept texts (0 and -0, in either order), values
-    of other types and forms read as format_decimal reads them, and the kept texts stay bounded."""
-    from app.meta.types import _DECIMAL_TEXTS, KEPT_DECIMAL_TEXTS, decimal_texts, format_decimal
-
-    values: list[Any] = [Decimal("-0.00"), Decimal("0"), Decimal("0E-7"), Decimal("-0"), None, Decimal("1E+3")]
-    values += [Decimal("1000"), Decimal("1000.0000"), Decimal("1.5"), Decimal("1.50"), Decimal("-2.3400"), 7, 0]
-    values += [Decimal("12345678901234.123456"), Decimal("1E-7"), 2.5]
-    for scale in (0, 2, 4):
-        expected = [None if v is None else format_decimal(v, scale) for v in values]
-        assert decimal_texts(values, scale) == expected
-        assert decimal_texts(values, scale) == expected  # from the kept texts
-        assert decimal_texts(list(reversed(values)), scale) == list(reversed(expected))
-    assert decimal_texts([Decimal("-0.00")], 2) == ["-0.00"] and decimal_texts([Decimal("0.00")], 2) == ["0.00"]
-    many = [Decimal(n).scaleb(-4) for n in range(KEPT_DECIMAL_TEXTS + 500)]
-    assert decimal_texts(many, 2) == [format_decimal(v, 2) for v in many]
-    assert decimal_texts(many[:10], 2) == [format_decimal(v, 2) for v in many[:10]]
-    assert len(_DECIMAL_TEXTS[2]) <= KEPT_DECIMAL_TEXTS + 10  # forgotten past the bound, not grown for ever
-
-
 def test_link_labels_see_the_sessions_unflushed_changes(app, admin_api):
     """Labels are read through the session's connection, past the ORM's execution layers: what the session holds
     unflushed (a category renamed in the same request) is flushed first, as Session.execute flushed it."""
@@ -90,3 +69,28 @@ def test_link_labels_see_the_sessions_unflushed_changes(app, admin_api):
         finally:
             db.session.rollback()
             db.session.remove()
+
+
+def test_a_rows_request_reads_past_the_orm_sessions_execution(app, admin_api):
+    """A grid page's statements (stamps, sign-in, rows, count, labels) are plain reads through the session's
+    connection: none of them goes through `Session.execute`'s ORM layers (the labels and the sign-in did)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    tag = unique("GO")
+    new_items(admin_api, 3, tag, category="C01")
+    through_orm: list[str] = []
+
+    def seen(state: Any) -> None:
+        through_orm.append(str(state.statement)[:80])
+
+    with app.app_context():
+        session_class = db.session.session_factory.class_
+    event.listen(session_class, "do_orm_execute", seen)
+    try:
+        page = rows(admin_api, size=10, **tag_filter(tag))
+    finally:
+        event.remove(session_class, "do_orm_execute", seen)
+    assert len(page["data"]) == 3 and {r["category"]["key"] for r in page["data"]} == {"C01"}
+    assert through_orm == []

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
@@ -1032,30 +1032,6 @@ def format_decimal(value: Decimal, min_scale: int) -> str:
             frac = frac.ljust(min_scale, "0")
         return whole + "." + frac if frac else whole
     return text + "." + "0" * min_scale if min_scale else text
-
-
-KEPT_DECIMAL_TEXTS = 8192  # texts of decimal values kept per smallest scale (`decimal_texts`), then forgotten
-_DECIMAL_TEXTS: dict[int, dict[Any, str]] = {}
-
-
-def decimal_texts(values: Sequence[Any], min_scale: int) -> list[str | None]:
-    """`format_decimal` of a column of values (None stays None), for the JSON of a page of rows: most of a grid
-    page's values are decimals and their text was a seventh of its Python. A value's text depends on the value and
-    the scale only, so the texts made are kept in this process, up to KEPT_DECIMAL_TEXTS per scale (prices and
-    quantities recur from row to row and page to page). Zero is never kept: 0 and -0 are equal keys but read
-    differently."""
-    kept = _DECIMAL_TEXTS.get(min_scale)
-    if kept is None or len(kept) > KEPT_DECIMAL_TEXTS:
-        kept = _DECIMAL_TEXTS[min_scale] = {}
-    found = kept.get
-
-    def made(value: Any) -> str:
-        text = format_decimal(value, min_scale)
-        if value:
-            kept[value] = text
-        return text
-
-    return [None if v is None else found(v) or made(v) for v in values]
 
 
 def plain_decimal(value: Decimal) -> str:

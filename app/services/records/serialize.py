@@ -17,7 +17,7 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from app.extensions import core_reads
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, DateTimeType, DecimalType, FieldType, decimal_texts
+from app.meta.types import FIELD_TYPES, DateTimeType, DecimalType, FieldType, format_decimal
 from app.services.access.rights import Access
 from app.services.records.bulk import ArrayText, map_distinct
 
@@ -312,7 +312,7 @@ def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[in
         ftype = FIELD_TYPES[spec.type]
         if type(ftype).to_json is DecimalType.to_json:  # most of a page's values: formatted without the detour
             scale = ftype.display_scale  # type: ignore[attr-defined]
-            out.append(decimal_texts(values, scale))
+            out.append([None if v is None else format_decimal(v, scale) for v in values])
             continue
         if type(ftype).to_json is DateTimeType.to_json:  # DateTimeType.to_json's text, without a call per value
             out.append([None if v is None else _isoformat(v, "T", "seconds") for v in values])
