@@ -6,6 +6,7 @@ the session holds unflushed, as `Session.execute` did.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from tests.conftest import unique
 from tests.test_grid_api import new_items, rows, tag_filter
