@@ -145,6 +145,14 @@ def read_only_connection(session: Any) -> Any:
     return connection
 
 
+def core_reads(session: Any) -> Any:
+    """The session's connection, for a Core SELECT of plain rows: what `Session.execute` does first (pending
+    changes flushed) without its ORM execution layers around the statement (a third of a page's link labels)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection()
+
+
 def begin_now(connection: Any) -> None:
     """Begin the transaction of a lazily begun connection before writing past SQLAlchemy (a COPY)."""
     raw = connection.connection.driver_connection

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, Table, insert, inspect, select, update
+from sqlalchemy import MetaData, Table, insert, inspect, or_, select, update
 from sqlalchemy.engine import Connection
 
 from app.meta.build import build_classes
@@ -135,9 +135,10 @@ def read_stamp(conn: Any, row: int) -> int | None:
     return conn.execute(select(meta_state.c.version).where(meta_state.c.id == row)).scalar()
 
 
-# the stamps every request reads, one statement built once (not again per request)
+# the stamps every request reads, one statement built once (not again per request); three comparisons, not an
+# IN list, which SQLAlchemy expands into its parameters again at every execution
 _STAMPS = select(meta_state.c.id, meta_state.c.version).where(
-    meta_state.c.id.in_((METADATA_ROW, SETTINGS_ROW, SECURITY_ROW))
+    or_(*(meta_state.c.id == row for row in (METADATA_ROW, SETTINGS_ROW, SECURITY_ROW)))
 )
 
 

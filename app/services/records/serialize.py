@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
@@ -14,8 +15,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
 
+from app.extensions import core_reads
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, DecimalType, FieldType, format_decimal
+from app.meta.types import FIELD_TYPES, DateTimeType, DecimalType, FieldType, format_decimal
 from app.services.access.rights import Access
 from app.services.records.bulk import ArrayText, map_distinct
 
@@ -117,7 +119,8 @@ def labels_of_links(
         for tag, spec in texts:
             pk_col, key_col, name_col, _ = _label_columns(access, spec)
             shapes[tag] = (key_col is pk_col, name_col is key_col, spec.type == "user")
-        for tag, pk_value, key, name, last in session.execute(_labels_union(access, texts, dialect), params).all():
+        labels = core_reads(session).execute(_labels_union(access, texts, dialect), params).all()
+        for tag, pk_value, key, name, last in labels:
             key_is_id, name_is_key, user = shapes[tag]
             key = pk_value if key_is_id else key
             name = key if name_is_key else person_name(name, last) if user else name
@@ -196,8 +199,7 @@ def links_labels(
     for fields, rows in parts:
         links = [spec for spec in fields if spec.is_link]
         # each link column's values read the quick way (by position), not attribute by attribute
-        values = column_values(rows, [spec.column for spec in links]) if links else []
-        columns = list(zip(*values, strict=True)) if values else [()] * len(links)
+        columns = columns_of(rows, [spec.column for spec in links])
         for spec, ids in zip(links, columns, strict=True):
             targets.setdefault(_target(spec), (spec, set()))[1].update(ids)
     for _, ids in targets.values():
@@ -232,6 +234,22 @@ def column_values(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
         pick = itemgetter(*positions) if positions else lambda _: ()
         return [pick(row) for row in rows]
     return [[loaded_value(row, column) for column in columns] for row in rows]
+
+
+def columns_of(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
+    """The values of each of `columns` over the rows, column by column (`column_values` turned over): result rows
+    (`select(*table.c)`) are turned over at once and their columns picked by position, not row by row."""
+    if not rows:
+        return [() for _ in columns]
+    first = rows[0]
+    names = first._fields if isinstance(first, Row) else ()  # a new tuple at each access: read once
+    if names and all(column in names for column in columns):
+        every = list(zip(*rows, strict=True))
+        return [every[names.index(column)] for column in columns]
+    return list(zip(*column_values(rows, columns), strict=True))
+
+
+_isoformat = dt.datetime.isoformat
 
 
 def rows_to_json(
@@ -284,8 +302,7 @@ def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[in
     if not rows:
         return []
     names = ["id", *(spec.name for spec in fields)]
-    values_by_row = column_values(rows, ["id", *(spec.column for spec in fields)])
-    columns: list[Sequence[Any]] = list(zip(*values_by_row, strict=True))
+    columns = columns_of(rows, ["id", *(spec.column for spec in fields)])
     out: list[Sequence[Any]] = [columns[0]]
     for spec, values in zip(fields, columns[1:], strict=True):
         if spec.is_link:
@@ -297,9 +314,13 @@ def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[in
             scale = ftype.display_scale  # type: ignore[attr-defined]
             out.append([None if v is None else format_decimal(v, scale) for v in values])
             continue
+        if type(ftype).to_json is DateTimeType.to_json:  # DateTimeType.to_json's text, without a call per value
+            out.append([None if v is None else _isoformat(v, "T", "seconds") for v in values])
+            continue
         to_json = _to_json(spec)
         out.append(values if to_json is None else [None if v is None else to_json(spec, v) for v in values])
-    return [dict(zip(names, values, strict=True)) for values in zip(*out, strict=True)]
+    # every column has a value per row (columns_of): zip's length check would only cost a look at each row
+    return [dict(zip(names, values)) for values in zip(*out)]  # noqa: B905
 
 
 # per model: (name, column, its type's to_json or None where that is the value itself, spec) of every stored
