@@ -502,6 +502,8 @@ def test_an_item_chosen_and_tabbed_past_fills_the_unit_the_cursor_moved_into(ser
     # each link names its row under the code it holds: the item and unit as they came, the customer as taken
     expect(page.locator('.jxc-link-name[data-for="l-0-item"]')).to_have_text(item["name"])
     expect(page.locator('.jxc-link-name[data-for="l-0-unit"]')).to_have_text(item["unit"]["name"])
+    page.keyboard.type("PCS")  # typed at once: it replaces the unit filled in, never adds to it (BTLPCS)
+    assert page.input_value("#l-0-unit") == "PCS"
     page.fill("#f-partner", "K001")  # typed: its name shows once the lookup offered it and it is taken
     expect(page.locator("#jxc-dl-sales_order\\.partner option[value='K001']")).to_have_count(1)
     page.fill("#f-partner", "K00")

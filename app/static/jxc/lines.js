@@ -204,10 +204,12 @@
       ['unit', 'price', 'tax_rate'].forEach(function (field) {
         var input = cell(row, field);
         // never under the user's fingers: a value typed (or being typed) while the answer travelled wins; an empty
-        // input the cursor only passed into (Tab from the item to the unit) is filled like the others
+        // input the cursor only passed into (Tab from the item to the unit) is filled like the others, its value
+        // selected, so that what the clerk types next replaces it rather than being added to it
         if (input && !input.value && !input.hasAttribute('data-typed') && data[field] != null) {
           input.value = typeof data[field] === 'object' ? data[field].key : data[field];
           if (typeof data[field] === 'object') { showLinkName(input, data[field].name); }
+          if (input === document.activeElement) { input.select(); }
         }
       });
       recomputeSoon();
