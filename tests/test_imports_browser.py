@@ -42,6 +42,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 DATABASES: dict[str, Path] = {}  # the server's SQLite file, by its url (a job row put there by hand)
 
 
+def checked(
+    chromium: Any, server: Any, model: str, path: Path, summary: str, user: str = "admin", timeout: int = 30000
+) -> Any:
+    """Signed in as `user`, the file at `path` chosen on the model's import page and checked: the
+    preview's summary says `summary`. (context, page, console)."""
+    context, page, console = signed_in(chromium, server.url, user)
+    page.goto(server.url + f"/imports/{model}/")
+    page.set_input_files("#jxc-imports-file", str(path))
+    expect(page.locator("#jxc-imports-summary")).to_contain_text(summary, timeout=timeout)
+    return context, page, console
+
+
 def test_an_import_waiting_in_the_queue_says_it_is_about_to_start(server):
     """Reopened while the import waits for its turn (no rows counted yet) the page says so, not 「正在处理 0 / ?」."""
     database = DATABASES[server.url]
@@ -146,10 +158,7 @@ def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only
     path = tmp_path / "reasons.xlsx"
     book.save(path)
     for chromium in headless_chromium():
-        context, page, console = signed_in(chromium, server.url)
-        page.goto(server.url + "/imports/item/")
-        page.set_input_files("#jxc-imports-file", str(path))
-        expect(page.locator("#jxc-imports-summary")).to_contain_text("2 行有错误", timeout=30000)
+        context, page, console = checked(chromium, server, "item", path, "2 行有错误")
         listed = page.locator("#jxc-imports-issue-list a")
         assert listed.all_inner_texts() == ["第 3 行「基本单位」：找不到「打」", "第 6 行「基本单位」：找不到「打」"]
         assert "没有对应字段的列：销售价、Colour" in page.inner_text("#jxc-imports-notes")  # a Chinese list
@@ -197,10 +206,7 @@ def test_cells_only_the_import_refuses_are_marked_in_the_table_as_the_checks_are
     path = tmp_path / "prices.xlsx"
     book.save(path)
     for chromium in headless_chromium():
-        context, page, console = signed_in(chromium, server.url)
-        page.goto(server.url + "/imports/item_price/")
-        page.set_input_files("#jxc-imports-file", str(path))
-        expect(page.locator("#jxc-imports-summary")).to_contain_text("0 行有错误", timeout=30000)
+        context, page, console = checked(chromium, server, "item_price", path, "0 行有错误")
         page.click('#jxc-imports-preview [data-import-action="apply"]')
         expect(page.locator("#jxc-imports-job-text")).to_contain_text("整个文件未导入", timeout=30000)
         expect(page.locator("#jxc-imports-summary")).to_contain_text("1 行有错误")
@@ -239,10 +245,7 @@ def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(s
     path = tmp_path / "masked.xlsx"
     book.save(path)
     for chromium in headless_chromium():
-        context, page, console = signed_in(chromium, server.url, clerk)
-        page.goto(server.url + "/imports/item/")
-        page.set_input_files("#jxc-imports-file", str(path))
-        expect(page.locator("#jxc-imports-summary")).to_contain_text("1 行有错误", timeout=30000)
+        context, page, console = checked(chromium, server, "item", path, "1 行有错误", clerk)
         assert page.locator("#jxc-imports-issue-list a").all_inner_texts() == ["第 2 行「底价」：「底价」没有修改权限"]
         assert "没有对应字段的列" not in page.inner_text("#jxc-imports-notes")
         cell = page.locator('#jxc-imports-rows tr[data-index="0"] td[data-col="3"]')
@@ -268,10 +271,7 @@ def test_a_page_reloaded_mid_import_shows_the_import_still_running_and_cancels_i
     book.save(path)
     api = HttpApi(server.url)
     for chromium in headless_chromium():
-        context, page, console = signed_in(chromium, server.url)
-        page.goto(server.url + "/imports/item/")
-        page.set_input_files("#jxc-imports-file", str(path))
-        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误", timeout=60000)
+        context, page, console = checked(chromium, server, "item", path, "，0 行有错误", timeout=60000)
         with page.expect_response(lambda r: r.url.endswith("/api/v1/imports/") and r.status == 202):
             page.click('[data-import-action="apply"]')
         page.reload()
