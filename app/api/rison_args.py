@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 import prison
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_appbuilder.const import API_URI_RIS_KEY
 
 from app.api.responses import error_response
@@ -32,7 +32,7 @@ def rison(schema: dict[str, Any]) -> Callable[[Callable[..., Any]], Callable[...
         @functools.wraps(view)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             value = request.args.get(API_URI_RIS_KEY)
-            parsed: Any = _parsed(value) if value else {}
+            parsed: Any = _parsed_in_request(value) if value else {}
             if parsed is _UNPARSED:
                 return _not_rison(value)
             error = jsonschema.exceptions.best_match(validator.iter_errors(parsed))
@@ -60,6 +60,14 @@ def _parsed(value: str) -> Any:
             return _UNPARSED
 
 
+def _parsed_in_request(value: str) -> Any:
+    """`_parsed`, once per request: `refuse_unreadable_q` reads `q` before the view's `@rison` does."""
+    kept = g.get("jxc_q")
+    if kept is None or kept[0] != value:
+        kept = g.jxc_q = (value, _parsed(value))
+    return kept[1]
+
+
 def _schema_problem(error: jsonschema.exceptions.ValidationError) -> str:
     """What of `q` does not fit its schema, named by its path in `q` (page_size, filters.0.opr) with the value as it
     was written (rison)."""
@@ -76,7 +84,7 @@ def refuse_unreadable_q() -> Any:
     """Before any API view: a `q` that is neither rison nor JSON is a 422 on `q`. FAB's own `@rison` (its security
     APIs) lets prison's TypeError on `(a:` and RecursionError on `(((` through to a 500."""
     value = request.args.get(API_URI_RIS_KEY)
-    if value and request.path.startswith("/api/") and _parsed(value) is _UNPARSED:
+    if value and request.path.startswith("/api/") and _parsed_in_request(value) is _UNPARSED:
         return _not_rison(value)
     return None
 
