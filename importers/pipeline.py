@@ -363,6 +363,7 @@ def parse_rows(
         payloads.append((row_no, payload))
     for col, rows in percent_cells(table, fields, match.mapping, data_rows).items():
         _read_percents(fields[match.mapping[col]], col in match.percent, rows, payloads, issue)
+    _read_times([fields[name] for name in match.mapping.values() if fields[name].type == "datetime"], payloads)
     mapped = set(match.mapping.values())
     for name, spec in fields.items():
         if spec.type == "link" and name in mapped:
@@ -420,6 +421,15 @@ def _read_percents(
             header = with_unit(label(spec.label, name), "%", current_locale())
             written, share = _plain(number), _plain(number.scaleb(2))
             issue(row_no, name, t("imports.percent_unclear", number=written, share=share, header=header))
+
+
+def _read_times(specs: list[FieldSpec], payloads: list[tuple[int, dict[str, Any]]]) -> None:
+    """A time in a sheet without a zone is the business's wall time, as exports write it (`FieldType.typed`)."""
+    for spec in specs:
+        typed, name = FIELD_TYPES[spec.type].typed, spec.name
+        for _, payload in payloads:
+            if name in payload:
+                payload[name] = typed(spec, payload[name])
 
 
 def _plain(number: Decimal) -> str:

@@ -405,6 +405,34 @@ def test_dates_read_and_are_typed_as_yyyy_mm_dd_under_an_english_browser(server,
         context.close()
 
 
+def test_a_date_time_field_is_typed_and_read_in_the_business_time_under_an_english_browser(
+    server, api, chromium, signed_in_state
+):
+    """A date-time field an admin adds: a text input showing yyyy-mm-dd hh:mm in the business's time (Chromium's
+    date-time input shows mm/dd/yyyy under en-US and has no zone); 9:30 typed in Shanghai is 01:30 UTC in the API."""
+    name = unique("meet").lower()
+    spec = {"name": name, "type": "datetime", "label": {"zh": "约见时间", "en": "Meeting"}}
+    status, body = api.post("/api/v1/meta/item/fields", spec)
+    assert status == 201, body
+    item = find(api, "item", "sku", "SP0002")[0]
+    context = chromium.new_context(viewport=DESKTOP, locale="en-US", storage_state=str(signed_in_state))
+    page, console = context.new_page(), Console()
+    console.attach(page)
+    try:
+        page.goto(f"{server.url}/m/item/{item['id']}/edit")
+        box = page.locator("#f-" + name)
+        assert box.evaluate("e => e.type") == "text" and box.get_attribute("placeholder") == "年-月-日 时:分"
+        box.fill("2026/12/5 9:30")
+        page.click("#jxc-save")
+        page.wait_for_url(re.compile(rf".*/m/item/{item['id']}$"))
+        assert find(api, "item", "sku", "SP0002")[0][name] == "2026-12-05T01:30:00"
+        page.goto(f"{server.url}/m/item/{item['id']}/edit")
+        assert page.locator("#f-" + name).input_value() == "2026-12-05 09:30"
+        console.check()
+    finally:
+        context.close()
+
+
 def test_new_item_form_starts_with_the_field_defaults(server, api, desktop):
     """`active` defaults to true and `costing` to moving_average (item.yaml): a person who fills only the
     required inputs must get those defaults, as an API client does."""

@@ -29,7 +29,7 @@ GRID_WORDS = {
     "filter": ("like", "compare", "options", "yesno"),
     "align": ("left", "right", "center"),
 }
-FORM_INPUTS = ("text", "textarea", "select", "checkbox", "decimal", "number", "date", "link", "datetime-local")
+FORM_INPUTS = ("text", "textarea", "select", "checkbox", "decimal", "number", "date", "link", "datetime")
 
 
 class KnownRows:

@@ -21,7 +21,7 @@ import re2  # type: ignore[import-untyped]
 from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text
 from sqlalchemy.types import TypeEngine
 
-from app.clock import business_time, business_times
+from app.clock import business_time, business_times, business_zone
 from app.i18n import label, t
 from app.meta.sqltypes import ExactDecimal
 
@@ -622,11 +622,14 @@ class DateType(FieldType):
 
 
 class DateTimeType(FieldType):
-    """Timestamps, stored in UTC without zone."""
+    """Timestamps, stored in UTC without zone. The API's JSON without a zone is UTC, as the API writes it; a time a
+    person types (a form) or a spreadsheet holds (an import) without a zone is the business's wall time, as pages,
+    cards and exports show it (`typed`), so what is exported and imported back, or shown and saved back, stays."""
 
     name = "datetime"
     json_type = {"type": "string", "format": "date-time"}
-    input_type = "datetime-local"
+    input_type = "datetime"  # a text input taking yyyy-mm-dd hh:mm in the business's time (a browser's date-time
+    # input follows its locale, mm/dd/yyyy under en-US, and its value has no zone)
     # a width, as every column should have: the grid measures the cells of a column without one (a layout)
     grid = GridLook(format="datetime", filter="compare", width=140, card=False)
     example = "2026-11-25T08:30:00"
@@ -636,20 +639,28 @@ class DateTimeType(FieldType):
         return DateTime()
 
     def _parse(self, spec: FieldSpec, raw: Any, resolver: LinkResolver | None) -> dt.datetime:
-        if isinstance(raw, dt.datetime):
-            value = raw
-        elif isinstance(raw, dt.date):
-            value = dt.datetime(raw.year, raw.month, raw.day)
-        else:
-            text = normalise_text(raw).replace("年", "-").replace("月", "-").replace("日", " ")
-            text = re.sub(r"\s+", " ", text.replace("/", "-")).strip()
-            try:
-                value = dt.datetime.fromisoformat(text)
-            except ValueError as exc:
-                raise ValueProblem(t("not_datetime")) from exc
+        value = _moment(raw)
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value
+
+    def typed(self, spec: FieldSpec, raw: Any) -> Any:
+        if raw is None or raw == "":
+            return raw
+        try:
+            value = _moment(raw)
+        except ValueProblem:
+            return raw  # for the parser to refuse, saying why
+        return value if value.tzinfo is not None else value.replace(tzinfo=business_zone())
+
+    def form_value(self, spec: FieldSpec, value: Any, readonly: bool) -> Any:
+        if readonly:
+            return self.cell_text(spec, value)
+        try:
+            moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return "" if value is None else value  # typed text the parser refused, shown again as typed
+        return _wall_text(moment, seconds=True)
 
     def _check_bounds(self, spec: FieldSpec, value: Any) -> None:
         return None
@@ -658,13 +669,43 @@ class DateTimeType(FieldType):
         return None if value is None else value.isoformat(timespec="seconds")
 
     def cell_text(self, spec: FieldSpec, value: Any) -> str:
-        return "" if value is None else f"{business_time(dt.datetime.fromisoformat(value)):%Y-%m-%d %H:%M}"
+        return "" if value is None else _wall_text(dt.datetime.fromisoformat(value))
 
     def excel_format(self, spec: FieldSpec) -> dict[str, Any] | None:
         return {"num_format": "yyyy-mm-dd hh:mm"}
 
     def excel_cell(self, spec: FieldSpec) -> Callable[[Any], Any] | None:
         return business_times()  # stored in UTC, shown in the business's time
+
+
+# as people type it: 2026-12-5 9:30, 2026.12.5 09:30:15 (ISO forms with a zone or fractions go to fromisoformat)
+_TYPED_MOMENT = re.compile(r"(\d{4})[-.](\d{1,2})[-.](\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?")
+
+
+def _moment(raw: Any) -> dt.datetime:
+    """A timestamp as given (a datetime, a date, or text the usual ways: 2026-11-25 08:30, 2026/11/25 08:30,
+    2026年11月25日 08:30, ISO with a zone), with its zone when it says one."""
+    if isinstance(raw, dt.datetime):
+        return raw
+    if isinstance(raw, dt.date):
+        return dt.datetime(raw.year, raw.month, raw.day)
+    text = normalise_text(raw).replace("年", "-").replace("月", "-").replace("日", " ")
+    text = re.sub(r"\s+", " ", text.replace("/", "-")).strip()
+    try:
+        typed = _TYPED_MOMENT.fullmatch(text)
+        if typed:
+            year, month, day, hour, minute, second = (int(part) for part in typed.groups(default="0"))
+            return dt.datetime(year, month, day, hour, minute, second)
+        return dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueProblem(t("not_datetime")) from exc
+
+
+def _wall_text(moment: dt.datetime, seconds: bool = False) -> str:
+    """A timestamp (naive: stored UTC) as the business's wall time, yyyy-mm-dd hh:mm (with its seconds when it has
+    some and `seconds`: a form saved back unchanged must not round it to the minute)."""
+    wall = business_time(moment if moment.tzinfo is None else moment.astimezone(dt.UTC).replace(tzinfo=None))
+    return f"{wall:%Y-%m-%d %H:%M:%S}" if seconds and wall.second else f"{wall:%Y-%m-%d %H:%M}"
 
 
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "on", "t", "真"}

@@ -1,0 +1,86 @@
+"""A date-time field an admin adds: people type and read it in the business's time (Asia/Shanghai here), the
+API's JSON stays UTC. A form shows yyyy-mm-dd hh:mm in a text input (a browser's date-time input follows its locale
+and has no zone) and takes what is typed there as business time; a spreadsheet's time without a zone is business
+time too, as exports write it, so a view exported and imported back changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from typing import Any
+
+from conftest import csrf_from
+from openpyxl import load_workbook
+from test_imports import run, workbook
+from test_live_fields import add_field, field_name, first_item
+
+
+def datetime_field(api: Any) -> tuple[str, str]:
+    """A new date-time field on items: its name and its Chinese label (a header an import matches)."""
+    name = field_name("due")
+    heading = f"约定时间{name[-6:]}"
+    add_field(api, {"name": name, "type": "datetime", "label": {"zh": heading, "en": f"Agreed time {name[-6:]}"}})
+    return name, heading
+
+
+def stored(api: Any, pk: int, name: str) -> Any:
+    return api.get(f"/api/v1/item/{pk}").get_json()["result"][name]
+
+
+def test_a_form_shows_and_takes_the_business_time_the_api_stays_utc(admin_api, login_as):
+    name, _ = datetime_field(admin_api)
+    item = first_item(admin_api)
+    client = login_as("admin")
+    edit = f"/m/item/{item['id']}/edit"
+    page = client.get(edit).get_data(as_text=True)
+    box = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+    assert box and 'type="datetime-local"' not in box.group(0) and "年-月-日 时:分" in box.group(0), box
+    fields = {k: v for k, v in item.items() if isinstance(v, str) and k not in ("created_at", "updated_at")}
+    saved = client.post(
+        edit, data={**fields, "csrf_token": csrf_from(page), "version": item["version"], name: "2026/12/5 10:00"}
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert stored(admin_api, item["id"], name) == "2026-12-05T02:00:00"  # 10:00 in Shanghai is 02:00 UTC
+    page = client.get(edit).get_data(as_text=True)
+    assert re.search(rf'name="{name}" value="2026-12-05 10:00"', page), "the form shows what was typed"
+    # the API's JSON without a zone is UTC, as the API writes it
+    version = admin_api.get(f"/api/v1/item/{item['id']}").get_json()["result"]["version"]
+    put = admin_api.put(f"/api/v1/item/{item['id']}", json={name: "2026-12-05T10:00:00", "version": version})
+    assert put.status_code == 200, put.get_data(as_text=True)
+    assert stored(admin_api, item["id"], name) == "2026-12-05T10:00:00"
+    page = client.get(edit).get_data(as_text=True)
+    assert re.search(rf'name="{name}" value="2026-12-05 18:00"', page)
+
+
+def test_a_form_saved_back_keeps_the_seconds(admin_api, login_as):
+    name, _ = datetime_field(admin_api)
+    item = first_item(admin_api)
+    version = admin_api.get(f"/api/v1/item/{item['id']}").get_json()["result"]["version"]
+    admin_api.put(f"/api/v1/item/{item['id']}", json={name: "2026-12-05T10:00:07", "version": version})
+    client = login_as("admin")
+    page = client.get(f"/m/item/{item['id']}/edit").get_data(as_text=True)
+    assert re.search(rf'name="{name}" value="2026-12-05 18:00:07"', page)
+
+
+def test_a_sheets_time_is_business_time_and_an_export_imports_back_unchanged(app, admin_api):
+    name, heading = datetime_field(admin_api)
+    item = first_item(admin_api)
+    sku = item["sku"]
+    data = workbook([["商品编码", heading], [sku, dt.datetime(2026, 12, 5, 10, 0)]])
+    outcome = run(app, "item", data, action="update")
+    assert outcome.applied and outcome.updated == 1, (outcome.refused, [i.line() for i in outcome.issues])
+    assert stored(admin_api, item["id"], name) == "2026-12-05T02:00:00"
+    data = workbook([["商品编码", heading], [sku, "2026年12月6日 9:30"]])
+    assert run(app, "item", data, action="update").applied
+    assert stored(admin_api, item["id"], name) == "2026-12-06T01:30:00"
+    # exported (business time) and imported back: the same instant
+    view = f"filter[0][field]=sku&filter[0][type]==&filter[0][value]={sku}&columns=sku,{name}"
+    exported = admin_api.get(f"/api/v1/grid/item/export?format=xlsx&{view}")
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    exported.close()
+    assert [sku, dt.datetime(2026, 12, 6, 9, 30)] in rows, rows
+    assert run(app, "item", workbook(rows), action="update").applied
+    assert stored(admin_api, item["id"], name) == "2026-12-06T01:30:00"
