@@ -10,6 +10,7 @@ import io
 import re
 from typing import Any
 
+import prison
 from conftest import csrf_from
 from openpyxl import load_workbook
 from test_imports import run, workbook
@@ -84,3 +85,50 @@ def test_a_sheets_time_is_business_time_and_an_export_imports_back_unchanged(app
     assert [sku, dt.datetime(2026, 12, 6, 9, 30)] in rows, rows
     assert run(app, "item", workbook(rows), action="update").applied
     assert stored(admin_api, item["id"], name) == "2026-12-06T01:30:00"
+
+
+def grid_skus(api: Any, tag: str, name: str, typed: str) -> list[str]:
+    """The SKUs of the `tag` items the grid shows under `typed` in the column's filter (as rows.js sends it)."""
+    operator, value = re.fullmatch(r"(>=|<=|!=|>|<|=)?(.*)", typed).groups()
+    params = {
+        "filter[0][field]": "sku",
+        "filter[0][type]": "like",
+        "filter[0][value]": tag,
+        "filter[1][field]": name,
+        "filter[1][type]": operator or "=",
+        "filter[1][value]": value,
+        "sort[0][field]": "sku",
+        "sort[0][dir]": "asc",
+    }
+    response = api.get("/api/v1/grid/item/rows", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [row["sku"][-1] for row in response.get_json()["data"]]
+
+
+def test_the_grids_filter_reads_a_day_and_a_time_as_the_business_time(admin_api):
+    name, _ = datetime_field(admin_api)
+    tag = field_name("DT").upper()
+    # stored UTC: A is 12-05 01:00 in Shanghai, B 12-05 23:30, C 12-06 00:30
+    for letter, utc in (("A", "2026-12-04T17:00:00"), ("B", "2026-12-05T15:30:00"), ("C", "2026-12-05T16:30:00")):
+        created = admin_api.post(
+            "/api/v1/item/", json={"sku": f"{tag}{letter}", "name": letter, "unit": "PCS", name: utc}
+        )
+        assert created.status_code == 201, created.get_data(as_text=True)
+    assert grid_skus(admin_api, tag, name, "2026-12-05") == ["A", "B"]  # the whole business day
+    assert grid_skus(admin_api, tag, name, "2026/12/5") == ["A", "B"]
+    assert grid_skus(admin_api, tag, name, "!=2026-12-05") == ["C"]
+    assert grid_skus(admin_api, tag, name, "<=2026-12-05") == ["A", "B"]
+    assert grid_skus(admin_api, tag, name, "<2026-12-05") == []
+    assert grid_skus(admin_api, tag, name, ">2026-12-05") == ["C"]
+    assert grid_skus(admin_api, tag, name, ">=2026-12-06") == ["C"]
+    assert grid_skus(admin_api, tag, name, ">=2026-12-05 9:00") == ["B", "C"]  # 01:00 UTC
+    # the REST API's q stays UTC, as its JSON is
+    q = {
+        "filters": [
+            {"col": "sku", "opr": "sw", "value": tag},
+            {"col": name, "opr": "ge", "value": "2026-12-05T00:00:00"},
+        ]
+    }
+    found = admin_api.get("/api/v1/item/", query_string={"q": prison.dumps(q)})
+    assert found.status_code == 200, found.get_data(as_text=True)
+    assert sorted(row["name"] for row in found.get_json()["result"]) == ["B", "C"]

@@ -701,6 +701,21 @@ def _moment(raw: Any) -> dt.datetime:
         raise ValueProblem(t("not_datetime")) from exc
 
 
+def business_day_span(raw: Any) -> tuple[dt.datetime, dt.datetime] | None:
+    """A day typed without a time (2026-12-05, 2026/12/5, 2026年12月5日) as the stored (UTC) span of that day in the
+    business's time, [start, end); None for anything else."""
+    try:
+        day = DateType()._parse_bound(raw)
+    except (ValueProblem, TypeError):
+        return None
+    zone = business_zone()
+
+    def start_of(date: dt.date) -> dt.datetime:
+        return dt.datetime.combine(date, dt.time(), zone).astimezone(dt.UTC).replace(tzinfo=None)
+
+    return start_of(day), start_of(day + dt.timedelta(days=1))
+
+
 def _wall_text(moment: dt.datetime, seconds: bool = False) -> str:
     """A timestamp (naive: stored UTC) as the business's wall time, yyyy-mm-dd hh:mm (with its seconds when it has
     some and `seconds`: a form saved back unchanged must not round it to the minute)."""

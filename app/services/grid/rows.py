@@ -87,7 +87,7 @@ class View:
             value = item.get("value", "")
             if value == "" and op != "null":
                 continue
-            filters.append(Filter(item.get("field", ""), op, value))
+            filters.append(Filter(item.get("field", ""), op, value, typed=True))
         order = ("id", "asc")
         if sorts:
             order = (sorts[0].get("field", "id"), (sorts[0].get("dir") or "asc").lower())

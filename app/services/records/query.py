@@ -5,6 +5,8 @@ The REST API, forms, grid, exports and reports all read through here.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +19,7 @@ from app.errors import NotFound, ServiceError, argument_refused
 from app.i18n import label, t
 from app.meta.build import characters, grams_index_name
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, parse_integer
+from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, business_day_span, parse_integer
 from app.services.access.rights import Access
 from app.services.records.resolver import LinkSql
 
@@ -37,6 +39,7 @@ class Filter:
     field: str
     op: str
     value: Any
+    typed: bool = False  # as a person typed it in the grid: a date-time is the business's time, a day a whole day
 
 
 def base_select(access: Access, model: ModelSpec) -> Select[Any]:
@@ -144,6 +147,11 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
                 return -1
             raise BadQuery(f"{field_label(model, flt.field)}：{exc}") from exc
 
+    if flt.typed and spec is not None and spec.type == "datetime":
+        span = business_day_span(flt.value)  # 2026-12-05 typed under 记账时间: that day, in the business's time
+        if span is not None and flt.op in _DAY_CONDITIONS:
+            return _DAY_CONDITIONS[flt.op](column, *span)
+        flt = Filter(flt.field, flt.op, FIELD_TYPES[spec.type].typed(spec, flt.value))
     if flt.op == "in":
         values = flt.value if isinstance(flt.value, list) else str(flt.value).split(",")
         parsed = [parse(v) for v in values]
@@ -168,6 +176,17 @@ def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Ses
         "lt": lambda: column < value,
         "le": lambda: column <= value,
     }[flt.op]()
+
+
+# a day typed under a date-time column, as its span [start, end) in UTC
+_DAY_CONDITIONS: dict[str, Callable[[Any, dt.datetime, dt.datetime], ColumnElement[bool]]] = {
+    "eq": lambda column, start, end: and_(column >= start, column < end),
+    "neq": lambda column, start, end: or_(column < start, column >= end),
+    "gt": lambda column, start, end: column >= end,
+    "ge": lambda column, start, end: column >= start,
+    "lt": lambda column, start, end: column < start,
+    "le": lambda column, start, end: column < end,
+}
 
 
 def user_matches(text: str) -> ColumnElement[bool]:
