@@ -778,7 +778,7 @@ def only_choices(session: Any, access: Any, model: ModelSpec) -> dict[str, Any]:
     by sides to the writer's own side (a salesperson's new 往来单位 is a 客户: `Access.own_side`)."""
     filled = {}
     side = access.own_side(model)
-    if side is not None:  # a salesperson's new 往来单位: 客户, the one kind on their side only
+    if side is not None and model.sides is not None:  # a salesperson's new 往来单位: 客户, the one kind on their side
         filled[model.sides.field] = side
     for spec in model.fields:
         if spec.type == "user" and access.assignable_users(session, model, spec) is not None:

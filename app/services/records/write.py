@@ -977,8 +977,8 @@ class RecordService:
             if values.get(field_name) is None:
                 values[field_name] = self.access.user_id
         side = self.access.own_side(model) if model.sides is not None else None
-        if side is not None and values.get(model.sides.field) in (None, ""):  # type: ignore[union-attr]
-            values[model.sides.field] = side  # type: ignore[union-attr]
+        if side is not None and model.sides is not None and values.get(model.sides.field) in (None, ""):
+            values[model.sides.field] = side
 
     def _check_in_scope(self, model: ModelSpec, rows: list[tuple[Any, Any]]) -> None:
         """Refuse writes that would put rows (row, row_ref) outside what the user may see."""
