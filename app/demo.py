@@ -74,7 +74,17 @@ def load_demo_history(app: Flask) -> int:
             history.settle(day, "receipt", CUSTOMERS, BANK)
         if (day + dt.timedelta(days=1)).month != day.month:
             history.settle(day, "payment", sorted({i["supplier"] for i in history.items}), BANK)
+    history.orders(start + dt.timedelta(days=HISTORY_WEEKS * 7))
     return history.posted
+
+
+# The orders still under way at the end of the history (待入库 / 待出库 on the home page, 下推 to show): (partner,
+# days before today it was ordered, how many of its items, what came of it): `open` nothing received or shipped
+# yet, `part` a pushed-down receipt or delivery of half of its first line today, `full` all of it received today,
+# `close` half of its first line shipped today and the rest closed (全部出库, 已关闭). Small enough to post on submit
+# (no level of approvals.yaml), within the customers' credit limits.
+PURCHASE_ORDERS = (("S002", 9, 3, "part"), ("S003", 6, 2, "open"), ("S004", 12, 2, "full"))
+SALES_ORDERS = (("K002", 8, 3, "part"), ("K003", 5, 2, "open"), ("K005", 11, 2, "close"), ("K006", 3, 2, "open"))
 
 
 class _History:
@@ -115,8 +125,55 @@ class _History:
             self.records.commit()
             self._submit("payment", row)
 
+    def orders(self, today: dt.date) -> None:
+        """The purchase and sales orders under way today (PURCHASE_ORDERS, SALES_ORDERS), approved, and what was
+        pushed down from them, through the services a clerk's 下推 goes through: the receipts and deliveries take
+        from the orders' lines, so 入库状态 / 出库状态, the reservations and the stock are what the ledger says."""
+        for supplier, days_ago, count, outcome in PURCHASE_ORDERS:
+            chosen = [i for i in self.items if i["supplier"] == supplier][:count]
+            lines = [{"item": i["sku"], "qty": str(i["reorder_qty"]), "price": str(i["cost"])} for i in chosen]
+            self._order("purchase_order", today - dt.timedelta(days=days_ago), supplier, lines, outcome, today)
+        by_stock = sorted(self.items, key=lambda i: (-i["stock"] / max(i["reorder_qty"], 1), i["sku"]))
+        for index, (customer, days_ago, count, outcome) in enumerate(SALES_ORDERS):
+            chosen = by_stock[index * count : (index + 1) * count]
+            lines = [
+                {"item": i["sku"], "qty": str(max(Decimal(2), i["reorder_qty"] // 10 * 2)), "price": str(i["price"])}
+                for i in chosen
+            ]
+            self._order("sales_order", today - dt.timedelta(days=days_ago), customer, lines, outcome, today)
+
+    def _order(
+        self, model_key: str, day: dt.date, partner: str, lines: list[dict[str, Any]], outcome: str, today: dt.date
+    ) -> None:
+        """Post one order, then what came of it (`outcome`, see PURCHASE_ORDERS)."""
+        from app.documents.flow import closing_done_field, push
+
+        payload = {"date": day.isoformat(), "partner": partner, "warehouse": WAREHOUSE, "lines": lines}
+        order = self.records.create(model_key, payload)
+        self.records.commit()
+        self._submit(model_key, order)
+        if outcome == "open":
+            return
+        target, _ = closing_done_field(registry(), model_key)
+        pushed = push(db.session, self.access, model_key, order.id, target or "", {"date": today.isoformat()})
+        follow_on = pushed.row
+        if outcome in ("part", "close"):  # half of the first line; the rest waits (or is closed below)
+            first, *_ = sorted(follow_on.lines, key=lambda line: line.line_no)
+            half = {"id": first.id, "item": first.item_id, "qty": str(max(Decimal(1), Decimal(first.qty) // 2))}
+            self.records.update(target or "", follow_on.id, {"lines": [half], "version": follow_on.version})
+            self.records.commit()
+        sign = 1 if target == "purchase_receipt" else -1
+        by_id = {i["id"]: i for i in self.items}
+        for line in follow_on.lines:
+            by_id[line.item_id]["stock"] += sign * Decimal(line.qty)
+        self._submit(target or "", follow_on)
+        if outcome == "close":
+            self.posting.close(model_key, order.id)
+
     def _submit(self, model_key: str, row: Any) -> None:
-        self.posting.submit(model_key, row.id)
+        done = self.posting.submit(model_key, row.id)
+        if done.status != "submitted":  # the demo posts on submit: an approval level would leave it waiting
+            raise ValueError(f"demo {model_key} {row.number} is {done.status}, not submitted")
         self.posted += 1
 
 
@@ -126,6 +183,7 @@ def _demo_items() -> list[dict[str, Any]]:
     partner = registry().cls("partner")
     rows = db.session.execute(
         select(
+            item.id,
             item.sku,
             item.purchase_price,
             item.wholesale_price,
@@ -137,7 +195,7 @@ def _demo_items() -> list[dict[str, Any]]:
         .join(partner, partner.id == item.default_supplier_id)
         .order_by(item.sku)
     ).all()
-    keys = ("sku", "cost", "price", "reorder_point", "reorder_qty", "max_stock", "supplier")
+    keys = ("id", "sku", "cost", "price", "reorder_point", "reorder_qty", "max_stock", "supplier")
     return [dict(zip(keys, row, strict=True), stock=Decimal(0)) for row in rows]
 
 

@@ -367,6 +367,7 @@ def test_init_demo_history_posts_documents_the_ledger_agrees_with(tmp_path: Path
         documents = conn.execute(
             "SELECT (SELECT count(*) FROM opening_balance) + (SELECT count(*) FROM purchase_receipt)"
             " + (SELECT count(*) FROM sales_delivery) + (SELECT count(*) FROM payment)"
+            " + (SELECT count(*) FROM purchase_order) + (SELECT count(*) FROM sales_order)"
         ).fetchone()[0]
         drafts = conn.execute("SELECT count(*) FROM sales_delivery WHERE status <> 'submitted'").fetchone()[0]
         wrong = conn.execute(

@@ -1096,3 +1096,41 @@ def test_a_date_cell_is_edited_as_yyyy_mm_dd_under_an_english_browser(server, ap
         console.check()
     finally:
         context.close()
+
+
+def test_an_orders_receipt_status_changes_in_an_open_grid_without_reload(server, api, desktop):
+    """A receipt pushed down from an order and posted elsewhere (another clerk, the API) moves the order's 入库状态 in a
+    grid of orders left open, without a reload, and its cancellation moves it back: the change feed names the order."""
+    from playwright.sync_api import expect
+    from test_stocktake_browser import posted
+
+    page, console = desktop
+    order = posted(
+        api, "purchase_order", [{"item": "SP0001", "qty": "4", "price": "1"}], warehouse="WH01", partner="S001"
+    )
+    page.goto(server.url + "/grid/purchase_order/")
+    page.locator(".tabulator-row").first.wait_for(timeout=15000)
+    page.wait_for_function(IDLE)
+    header_filter(page, "number", order["number"])
+    wait_count(page, 1)
+    row = page.locator(
+        ".tabulator-row", has=page.locator(f".tabulator-cell[tabulator-field=number]:text-is('{order['number']}')")
+    )
+    shown = row.locator(".tabulator-cell[tabulator-field=receipt_status]")
+    expect(shown).to_have_text("未入库")
+    # dated as the module's other documents: a receipt of today would refuse their earlier dates for SP0001
+    status, pushed = api.post(f"/api/v1/purchase_order/{order['id']}/push/purchase_receipt", {"date": "2026-11-25"})
+    assert status == 201, pushed
+    receipt = pushed["result"]
+    line = receipt["lines"][0]
+    status, body = api.put(
+        f"/api/v1/purchase_receipt/{receipt['id']}",
+        {"version": receipt["version"], "lines": [{"id": line["id"], "item": "SP0001", "qty": "1"}]},
+    )
+    assert status == 200, body
+    assert api.post(f"/api/v1/purchase_receipt/{receipt['id']}/submit", {})[0] == 200
+    expect(shown).to_have_text("部分入库", timeout=15000)
+    assert api.post(f"/api/v1/purchase_receipt/{receipt['id']}/cancel", {})[0] == 200
+    expect(shown).to_have_text("未入库", timeout=15000)
+    shot(page, "order-receipt-status-live")
+    console.check()

@@ -558,3 +558,65 @@ def test_a_keeper_reviews_and_submits_a_stocktake_on_the_phone(server: Any, chro
         )
     )
     context.close()
+
+
+def test_approving_on_the_phone_says_what_the_approval_did(server: Any, chromium: Any) -> None:
+    """A manager approves the first of two levels from the phone's 待审批 with a comment, on the last of several cards
+    (scrolled down to it): the page says, in their language and where they are looking (it was said at the top of the
+    list, out of sight), what the approval did (level 1 of 2 given, who is next) and the card goes; the administrator,
+    on an English phone, gives the last level and is told it posted. The comment is kept in the approval's audit
+    row."""
+    api = HttpApi(server.url)
+    manager, buyer = "phone_mgr_" + uuid.uuid4().hex[:6], "phone_buy_" + uuid.uuid4().hex[:6]
+    make_user(api, manager, "manager", PASSWORD)
+    make_user(api, buyer, "purchaser", PASSWORD)
+    lines = [{"item": "SP0010", "qty": "1300", "price": "42"}]  # 59,514 with tax: a manager, then an admin
+    buying = HttpApi(server.url, buyer, PASSWORD)  # neither approver made it (creator_cannot_approve)
+    for _ in range(5):  # cards above it: 12,600 each, the manager's level only
+        status, made = buying.post(
+            "/api/v1/purchase_order/",
+            {"date": "2026-11-26", "partner": "S001", "warehouse": "WH01", "lines": [dict(lines[0], qty="300")]},
+        )
+        assert status == 201, made
+        assert buying.post(f"/api/v1/purchase_order/{made['id']}/submit", {})[0] == 200
+    status, made = buying.post(
+        "/api/v1/purchase_order/", {"date": "2026-11-26", "partner": "S001", "warehouse": "WH01", "lines": lines}
+    )
+    assert status == 201, made
+    order = made["result"]
+    status, body = buying.post(f"/api/v1/purchase_order/{order['id']}/submit", {})
+    assert status == 200 and body["result"]["status"] == "pending", body
+
+    context, page, console = phone_context(chromium, server, username=manager, password=PASSWORD)
+    page.goto(server.url + "/phone/inbox")
+    card = page.locator(f'[data-doc="purchase_order/{order["id"]}"]')
+    card.scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > PHONE["height"] / 2  # scrolled well past the top of the list
+    card.locator('input[name="comment"]').fill("数量已核对")
+    card.locator('[data-decide="approve"]').click()
+    message = page.locator("#ph-msg")
+    message.wait_for(state="visible")
+    assert message.inner_text() == "已通过第 1 级审批（共 2 级），等待下一级（系统管理员）审批"
+    bar, said = page.locator(".ph-bar").bounding_box(), message.bounding_box()
+    assert bar and said and said["y"] >= bar["y"] + bar["height"] - 1, (bar, said)  # not under the bar
+    assert said["y"] + said["height"] <= PHONE["height"], said  # nor below the screen
+    card.wait_for(state="detached")
+    shot = ARTIFACTS / "phone-approved.png"
+    page.screenshot(path=str(shot))
+    console.check()
+    context.close()
+
+    context, page, console = phone_context(chromium, server, locale="en-US")
+    page.goto(server.url + "/phone/inbox")
+    page.locator(f'[data-doc="purchase_order/{order["id"]}"] [data-decide="approve"]').click()
+    page.locator("#ph-msg").wait_for(state="visible")
+    assert page.locator("#ph-msg").inner_text() == (
+        "All 2 approval level(s) given; Submitted (this document does not move stock)"
+    )
+    console.check()
+    context.close()
+    status, body = api.get(f"/api/v1/purchase_order/{order['id']}")
+    assert body["result"]["status"] == "submitted"
+    status, history = api.get(f"/api/v1/purchase_order/{order['id']}/history")
+    comments = [entry["after"].get("comment") for entry in history["result"] if entry["action"] == "approve"]
+    assert "数量已核对" in comments, history

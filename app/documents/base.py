@@ -45,6 +45,9 @@ class DocumentBehaviour:
     # lines posted at a time (None: all at once, for checks that span lines: a credit limit, a serial on two
     # lines, what lines take from an order); each chunk is checked, posted and let go of before the next
     line_chunk: int | None = None
+    # line links that mean the header's link of the same name when left blank (a payment line's 结算账户): a page
+    # shows the header's there rather than an empty cell
+    header_when_blank: tuple[str, ...] = ()
 
     def __init__(self, ctx: PostingContext | None = None) -> None:
         self._ctx = ctx

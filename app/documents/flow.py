@@ -12,10 +12,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
-from app.documents.base import open_qty, price_in_unit
+from app.documents.base import FILL_STATUS, open_qty, price_in_unit
 from app.documents.payment import OPENING
 from app.errors import CellError, ValidationFailed
 from app.i18n import join_list, label, t
@@ -62,6 +62,38 @@ def targets_of(registry: Any, model_key: str) -> list[str]:
         for key, model in registry.meta.models.items()
         if model.kind == "document" and source_of(registry, key)[0] == model_key
     ]
+
+
+# what a follow-on's audit trail says when its posting moved what it fills on its source: posted (on submit, or at the
+# last approval) or cancelled
+FILLING_ACTIONS = ("submit", "approve", "cancel")
+
+
+def filling_follow_ons(registry: Any, model_key: str) -> tuple[str, ...]:
+    """The follow-ons whose posting and cancelling move a field of `model_key`'s header (an order's 入库状态 /
+    出库状态, `add_done`) in their own transaction, with an audit row of their own and none of the order's: what a
+    live view of the orders reads beside the orders' own trail (the grid's change feed)."""
+
+    def build() -> tuple[str, ...]:
+        model = registry.model(model_key)
+        return tuple(
+            target
+            for target in targets_of(registry, model_key)
+            if (field := FILL_STATUS.get(source_of(registry, target)[1])) and model.field(field) is not None
+        )
+
+    return registry.kept(("filling_follow_ons", model_key), build)  # type: ignore[no-any-return]
+
+
+def sources_of_follow_ons(session: Session, registry: Any, model_key: str, target: str, ids: list[int]) -> list[int]:
+    """Ids of the `model_key` documents these `target` documents come from: lines linked to them, or (documents
+    written before line links) naming them in source_number."""
+    cls, line, source = registry.cls(target), registry.cls(f"{target}_line"), registry.cls(model_key)
+    linked = select(line.source_id).where(
+        line.parent_id.in_(ids), line.source_model == model_key, line.source_id.isnot(None)
+    )
+    numbered = select(source.id).where(source.number.in_(select(cls.source_number).where(cls.id.in_(ids))))
+    return list(session.scalars(union(linked, numbered)))
 
 
 def live_follow_ons(session: Session, registry: Any, model_key: str, doc: Any) -> list[str]:

@@ -34,6 +34,8 @@ REQUEST = "payment_request"
 class Payment(DocumentBehaviour):
     """Receipt or payment; posts no stock, changes what the partner owes."""
 
+    header_when_blank = ("account",)  # a line without an account moves the header's (app/services/money/cash.py)
+
     def check(self, doc: Any, lines: list[Any]) -> None:
         errors = []
         total = sum((Decimal(line.allocated_amount or 0) for line in lines), Decimal(0))

@@ -64,6 +64,10 @@ PRINT_SKIP = ("number", "approval_step")  # the number is printed in the title; 
 # line columns kept off the paper a partner gets: how the ledger counts, what later documents filled
 PRINT_SKIP_LINES = ("unit_ratio", "base_qty", "cost_price", "delivered_qty", "received_qty", "returned_qty")
 LIST_COLUMNS = 8
+# fields a list leaves out of its first LIST_COLUMNS: the approval levels given so far (0 on most documents; the
+# status says 待审批 and the document's page its 审批记录), so an order's 销售员 / 采购员 stays in sight beside its
+# statuses
+LIST_SKIP = ("approval_step",)
 
 
 def _recommended(model: ModelSpec, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -120,7 +124,11 @@ class ModelPages(BaseView):
         waiting for their invoice, all the document's money totals (金额合计, 税额合计, 价税合计: the figures an
         invoice states, which finance matches the ticked documents against)."""
         access = current_access()
-        fields = [s for s in access.visible_fields(self.model) if s.type not in ("lines", "long_text") and not s.system]
+        fields = [
+            s
+            for s in access.visible_fields(self.model)
+            if s.type not in ("lines", "long_text") and not s.system and s.name not in LIST_SKIP
+        ]
         shown = fields[:LIST_COLUMNS]
         total = document_total(self.model) if self.model.kind == "document" else None
         if invoicing:
@@ -211,6 +219,9 @@ class ModelPages(BaseView):
             line_model = registry().model(model.lines_model)
             line_cols = list(line_columns(access, line_model))
             lines = [self._text(line_model, line) for line in data.get("lines", [])]
+            for name in registry().behaviour(model.key).header_when_blank if model.kind == "document" else ():
+                for line in lines:  # blank on a line: the header's, as posting reads it (a payment's 结算账户)
+                    line[name] = line.get(name) or text.get(name, "")
         return data, fields, line_cols, lines
 
     @expose("/<int:pk>")
@@ -763,8 +774,12 @@ def _partner_names(ids: set[int]) -> list[tuple[int, str]]:
 def only_choices(session: Any, access: Any, model: ModelSpec) -> dict[str, Any]:
     """A new document's fields the user can fill one way only, filled in as the form shows a link: a keeper of
     one warehouse's 仓库 (their stocktake's, receipt's or delivery's), and a user field the user may name only
-    themselves in (a salesperson's order's 销售员: their row scope is `me` on it)."""
+    themselves in (a salesperson's order's 销售员: their row scope is `me` on it), and the sides field of a model kept
+    by sides to the writer's own side (a salesperson's new 往来单位 is a 客户: `Access.own_side`)."""
     filled = {}
+    side = access.own_side(model)
+    if side is not None and model.sides is not None:  # a salesperson's new 往来单位: 客户, the one kind on their side
+        filled[model.sides.field] = side
     for spec in model.fields:
         if spec.type == "user" and access.assignable_users(session, model, spec) is not None:
             filled[spec.name] = link_labels(session, access, spec, {access.user_id}).get(access.user_id)

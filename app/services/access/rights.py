@@ -344,6 +344,18 @@ class Access:
                 out.append(name)
         return out
 
+    def own_side(self, model: ModelSpec) -> str | None:
+        """The value of the model's sides field a new row of the user's takes when left blank: the one option lying
+        wholly on the sides the user's roles read, when they do not read every side (a salesperson's new 往来单位 is
+        a 客户, a purchaser's a 供应商; 客户及供应商 is on a side they do not read). None for who reads every side."""
+        if model.sides is None:
+            return None
+        sides = frozenset().union(*(role.sides for role in self.roles_on(model)))
+        if len(model.sides.options_on(sides)) == len(model.sides.values):
+            return None
+        whole = [value for value, on in model.sides.values.items() if set(on) <= sides]
+        return whole[0] if len(whole) == 1 else None
+
     def _side_allows(self, model: ModelSpec, role: RoleSpec, values: dict[str, Any]) -> bool:
         if model.sides is None:
             return True

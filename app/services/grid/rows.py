@@ -16,6 +16,7 @@ from sqlalchemy import Integer, and_, bindparam, delete, func, insert, literal_c
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
+from app.documents.flow import FILLING_ACTIONS, filling_follow_ons, sources_of_follow_ons
 from app.errors import argument_refused
 from app.i18n import t
 from app.meta.spec import FieldSpec, ModelSpec
@@ -397,27 +398,39 @@ def row_ids(session: Session, access: Access, model: ModelSpec, args: Any) -> di
 
 
 def changes_since(session: Session, access: Access, model: ModelSpec, since: Any) -> dict[str, Any]:
-    """Ids of the model's rows written since the cursor (the audit trail is the feed)."""
+    """Ids of the model's rows written since the cursor (the audit trail is the feed): the model's own audit rows,
+    and the orders whose 入库状态 / 出库状态 a receipt or delivery posted or cancelled meanwhile moved (read from that
+    follow-on's audit row and its links: the order's own trail does not say it, since nobody edited the order)."""
     access.require(model.key, "read")
     if since in (None, ""):
         return {"cursor": session.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one()}
     cursor = _int(since, 0)
+    feeding = filling_follow_ons(access.registry, model.key)
     rows = session.execute(
-        select(audit_log.c.id, audit_log.c.record_id, audit_log.c.action, audit_log.c.before)
-        .where(audit_log.c.id > cursor, audit_log.c.model == model.key)
+        select(audit_log.c.id, audit_log.c.model, audit_log.c.record_id, audit_log.c.action, audit_log.c.before)
+        .where(audit_log.c.id > cursor, audit_log.c.model.in_((model.key, *feeding)))
         .order_by(audit_log.c.id)
         .limit(MAX_CHANGES)
     ).all()
     changed: dict[int, None] = {}
     deleted: dict[int, dict[str, Any]] = {}
+    filled: dict[str, list[int]] = {}
     for row in rows:
         if row.record_id is None:
+            continue
+        if row.model != model.key:
+            if row.action in FILLING_ACTIONS:
+                filled.setdefault(row.model, []).append(row.record_id)
             continue
         if row.action == "delete":
             deleted[row.record_id] = json.loads(row.before) if row.before else {}
             changed.pop(row.record_id, None)
         else:
             changed[row.record_id] = None
+    for target, ids in filled.items():
+        for pk in sources_of_follow_ons(session, access.registry, model.key, target, ids):
+            if pk not in deleted:
+                changed[pk] = None
     if access.scope(model) is not None:  # ids of rows the user may not see (or saw before it was deleted) stay unknown
         cls = access.registry.cls(model.key)
         seen = set(

@@ -970,10 +970,15 @@ class RecordService:
 
     def _fill_own_scope(self, model: ModelSpec, values: dict[str, Any]) -> None:
         """A salesperson's new order is theirs: fill empty `me`-scoped user fields with the user (also when
-        a setting lets the role see more: the row stays theirs when it is narrowed again)."""
+        a setting lets the role see more: the row stays theirs when it is narrowed again); and a row of a model kept
+        by sides is on the writer's side when its sides field is left blank (`Access.own_side`: a salesperson's new
+        往来单位 is a 客户)."""
         for field_name in self._own_scope_fields(model):
             if values.get(field_name) is None:
                 values[field_name] = self.access.user_id
+        side = self.access.own_side(model) if model.sides is not None else None
+        if side is not None and model.sides is not None and values.get(model.sides.field) in (None, ""):
+            values[model.sides.field] = side
 
     def _check_in_scope(self, model: ModelSpec, rows: list[tuple[Any, Any]]) -> None:
         """Refuse writes that would put rows (row, row_ref) outside what the user may see."""

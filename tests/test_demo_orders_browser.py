@@ -1,0 +1,85 @@
+"""A fresh `make run` demo (`jxc init --demo --history`) in a real browser (Debian chromium, zh-CN): the admin's home
+shows 待入库 and 待出库 with the demo's orders under way (未入库 and 部分入库, 未出库 and 部分出库; the order received
+whole and the one closed are not listed), 查看全部 opens the sales orders with their 出库状态, 关闭状态 and 销售员
+columns, and 下推 of the order shipped in part opens a delivery draft of what is left. Screenshots go to
+test-artifacts/demo-orders-*.png."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from in_browser import headless_chromium, signed_in
+from playwright.sync_api import expect
+from servers import ARTIFACTS, BIN, ROOT, HttpApi, jxc_server, mark_initialised, server_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    instance = tmp_path_factory.mktemp("demo-orders") / "instance"
+    instance.mkdir(parents=True)
+    url = f"sqlite:///{instance / 'jxc.db'}"
+    done = subprocess.run(
+        [str(BIN / "jxc"), "init", "--demo", "--history"],
+        cwd=ROOT,
+        env=server_env(url, instance),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    mark_initialised(url, demo=True)
+    with jxc_server(url, instance, name="demo-orders", demo=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    yield from headless_chromium()
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"demo-orders-{name}.png"), full_page=True)
+
+
+def test_the_demo_home_shows_orders_under_way_and_pushes_the_rest(server, chromium):
+    api = HttpApi(server.url)
+    context, page, console = signed_in(chromium, server.url)
+    received = page.locator("#jxc-waiting-purchase_order")
+    shipped = page.locator("#jxc-waiting-sales_order")
+    for block, statuses in ((received, ("未入库", "部分入库")), (shipped, ("未出库", "部分出库"))):
+        for status in statuses:
+            expect(block.locator("tr", has_text=status).first).to_be_visible()
+    assert received.locator("tr[data-id]").count() == 2 and shipped.locator("tr[data-id]").count() == 3
+    expect(received).not_to_contain_text("全部入库")
+    _shot(page, "home")
+
+    shipped.locator(".jxc-waiting-all").click()
+    page.wait_for_url("**/m/sales_order/?*")
+    headers = page.locator("table.jxc-table thead th").all_inner_texts()
+    assert {"出库状态", "关闭状态", "销售员"} <= {h.strip() for h in headers}, headers
+    _shot(page, "list")
+
+    page.go_back()
+    partly = shipped.locator("tr[data-id]", has_text="部分出库")
+    order_id = partly.get_attribute("data-id")
+    status, order = api.get(f"/api/v1/sales_order/{order_id}")
+    assert status == 200, order
+    first = order["result"]["lines"][0]
+    partly.locator("button[data-target=sales_delivery]").click()
+    page.wait_for_url("**/m/sales_delivery/*/edit")
+    expect(page.locator("[name=source_number]")).to_have_value(order["result"]["number"])
+    draft_id = int(page.url.rstrip("/").split("/")[-2])
+    status, draft = api.get(f"/api/v1/sales_delivery/{draft_id}")
+    assert status == 200, draft
+    rest = {line["source_line_id"]: line["qty"] for line in draft["result"]["lines"]}
+    open_first = float(first["base_qty"]) - float(first["delivered_qty"] or 0)
+    assert float(rest[first["id"]]) == open_first > 0  # the rest of the line shipped in part
+    console.check()
+    context.close()
