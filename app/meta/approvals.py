@@ -91,3 +91,59 @@ def check_added_levels(approvals: dict[str, ApprovalChain], behaviours: dict[str
                 known = ", ".join(adds) or "none"
                 errors.append(MetaError(WHERE, f"{key}: '{name}' is not a level {key} adds (it adds: {known})"))
     return errors
+
+
+def check_approval_amounts(
+    models: dict[str, ModelSpec], approvals: dict[str, ApprovalChain], handlers: Any
+) -> list[MetaError]:
+    """An approval rule reads an amount the document has when it is submitted: not one posting values (a stocktake's
+    差异金额合计, the lines' difference at the cost the stock ledger gives them as they post: its behaviour's
+    `valued_at_posting`), nor one computed from such (through what its compute handler `@reads`, `lines.x` too).
+    Submitting decides whether the document waits for approval, before it posts: such a rule would see nothing and
+    the document would never wait, so it is refused here."""
+    errors = []
+    for key, chain in approvals.items():
+        model = models[key]
+        behaviour = handlers.behaviours.get(key)
+        posted = set(getattr(behaviour, "valued_at_posting", ()))
+        if posted and _reaches(models, model, chain.amount_field, posted, handlers, frozenset()):
+            spec = model.field(chain.amount_field)
+            errors.append(
+                MetaError(
+                    WHERE,
+                    f"{key}: amount_field '{chain.amount_field}' is valued when the document posts (from "
+                    f"{', '.join(sorted(posted))}, the stock ledger's cost then), so it has no value when approval is"
+                    " decided on submit and the rule would never apply",
+                    "name a field the document has before it is submitted (a quantity, or an amount people enter)",
+                    code="meta_approval_amount_at_posting",
+                    params=(("model", key), ("field", spec.name if spec is not None else chain.amount_field)),
+                )
+            )
+    return errors
+
+
+def _reaches(
+    models: dict[str, ModelSpec],
+    model: ModelSpec,
+    name: str,
+    posted: set[str],
+    handlers: Any,
+    seen: frozenset[tuple[str, str]],
+    prefix: str = "",
+) -> bool:
+    """Is the field `name` of `model` (`prefix`: 'lines.' on the document's lines) one posting values, or computed
+    from one?"""
+    if f"{prefix}{name}" in posted or (model.key, name) in seen:
+        return f"{prefix}{name}" in posted
+    handler = handlers.computes.get((model.key, name))
+    for read in getattr(handler, "reads", ()):
+        scope, _, field_name = read.rpartition(".")
+        if scope == "lines" and not prefix and model.lines_model in models:
+            target, inner = models[model.lines_model], "lines."
+        elif not scope:
+            target, inner = model, prefix
+        else:
+            continue
+        if _reaches(models, target, field_name, posted, handlers, seen | {(model.key, name)}, inner):
+            return True
+    return False

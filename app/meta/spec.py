@@ -253,6 +253,15 @@ class RoleSpec:
     hidden_figures: frozenset[str] = frozenset()
     sides: frozenset[str] = frozenset(SIDES)
     reports: tuple[str, ...] = ()  # report names (globs) the role may run, besides reading their sources
+    # a copy of a roles.yaml role (FAB's 「Copy Role」, app/services/access/origins.py): the key of the roles.yaml role
+    # whose entry it takes, under its own name (`key`); empty for roles.yaml's own
+    based_on: str = ""
+
+    @property
+    def origin(self) -> str:
+        """The roles.yaml key this role is: its own, or the one a copy was made of (what a field's read_roles and
+        write_roles, 价格屏蔽 and the data-scope settings name)."""
+        return self.based_on or self.key
 
     def runs(self, report: str) -> bool:
         """Does roles.yaml's `reports:` list the report for this role?"""

@@ -1,0 +1,73 @@
+"""Which roles.yaml entry a role takes: the one place a FAB role's masks, hidden figures, sides, reports and row scope
+are read by its name.
+
+roles.yaml names roles; FAB's role pages make more. A role roles.yaml names takes its entry. A copy (「Copy Role」 on
+the role list, `RoleModelView.copy_role`) is linked to the roles.yaml role it was made of (`jxc_role_origin`, by the
+copy's id, so a rename keeps it; a copy of a copy links to the same one) and takes that entry under its own name:
+its users see and write what the original's do, and the one check (locks.py) applies to it as to the original. The
+link wins over the name: a copy renamed to a name roles.yaml knows stays what it was copied from, and a copy whose
+origin roles.yaml no longer has takes nothing (its users see no field), never the entry of its name. A role roles.yaml
+does not know and that is not a copy takes nothing. The link is written only by the copy, from the original's own
+origin: no page or API sets it, and it goes with the role (deleted with it, and a new role never inherits a stale one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from flask_appbuilder.security.sqla.models import Role
+from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, scoped_session
+
+from app.meta.spec import RoleSpec
+from app.services.access.tables import role_origin
+
+Origins = Mapping[str, str]  # {role name: the roles.yaml key a copy was made of}, copies only
+
+
+def origin_of(name: str, origins: Origins) -> str:
+    """The roles.yaml key whose entry the role `name` takes: a copy's origin, else its own name."""
+    return origins.get(name, name)
+
+
+def spec_of(roles: Mapping[str, RoleSpec], name: str, origins: Origins) -> RoleSpec | None:
+    """roles.yaml's entry the FAB role `name` takes (None: it takes none, its users see no field): its own, or, for a
+    copy, its origin's under the copy's name (`based_on` the origin: what read_roles, 价格屏蔽 and the data-scope
+    settings name)."""
+    origin = origin_of(name, origins)
+    spec = roles.get(origin)
+    if spec is None or origin == name:
+        return spec
+    return replace(spec, key=name, label={"zh": name, "en": name}, based_on=origin)
+
+
+def read_origins(conn: Any) -> dict[str, str]:
+    """{role name: origin} of every copy (`conn`: a Session, read without flushing what it holds: a role edit being
+    checked, or a Connection); none before `jxc init` made the table."""
+    if isinstance(conn, (Session, scoped_session)):
+        with conn.no_autoflush:
+            return read_origins(conn.connection())
+    if not inspect(conn).has_table(role_origin.name):
+        return {}
+    rows = conn.execute(select(Role.name, role_origin.c.origin).join(Role, Role.id == role_origin.c.role_id))
+    return {name: origin for name, origin in rows}
+
+
+def link_copy(conn: Any, role_id: int, origin: str) -> None:
+    """Link the copy `role_id` to the roles.yaml role `origin` (in the caller's transaction, which the copy's insert
+    moved the security stamp in: every process reads the origins again)."""
+    conn.execute(delete(role_origin).where(role_origin.c.role_id == role_id))
+    conn.execute(insert(role_origin).values(role_id=role_id, origin=origin))
+
+
+def _unlink(_mapper: Any, conn: Connection, target: Any) -> None:
+    """A role deleted takes its link with it; a new role starts with none (an id used again inherits nothing)."""
+    if inspect(conn).has_table(role_origin.name):
+        conn.execute(delete(role_origin).where(role_origin.c.role_id == target.id))
+
+
+event.listen(Role, "after_insert", _unlink)
+event.listen(Role, "after_delete", _unlink)
