@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.access.origins import read_origins, spec_of
-from app.services.access.tables import role_origin
 from app.services.users.accounts import create_user
 from tests.conftest import PASSWORD, Api, csrf_from, hide_prices, unique
 from tests.ledger_helpers import new_item
@@ -60,6 +58,8 @@ def user_of(app: Any, role: str) -> str:
 
 
 def origins(app: Any) -> dict[str, str]:
+    from app.services.access.origins import read_origins
+
     with app.app_context():
         found = read_origins(db.session)
         db.session.rollback()
@@ -107,6 +107,8 @@ def test_a_copy_of_salesperson_sees_and_writes_what_a_salesperson_does(
     finally:
         delete_role(app, copy)
     assert copy not in origins(app)
+    from app.services.access.tables import role_origin
+
     with app.app_context():  # the link went with the role: an id used again inherits nothing
         assert db.session.execute(select(role_origin).where(role_origin.c.role_id == role_id)).first() is None
         db.session.rollback()
@@ -134,6 +136,8 @@ def test_a_copy_gets_no_more_than_its_original(app: Any, admin_api: Any, login_a
     finally:
         delete_role(app, second)
         delete_role(app, first)
+    from app.services.access.origins import spec_of
+
     roles = app.extensions["jxc_registry"].current.meta.roles
     as_manager = spec_of(roles, "manager", {"manager": "salesperson"})
     assert as_manager is not None and as_manager.hidden_figures == roles["salesperson"].hidden_figures
