@@ -22,7 +22,9 @@ from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, scoped_session
 
+from app.meta.registry import move_stamp
 from app.meta.spec import RoleSpec
+from app.meta.tables import SECURITY_ROW
 from app.services.access.tables import role_origin
 
 Origins = Mapping[str, str]  # {role name: the roles.yaml key a copy was made of}, copies only
@@ -57,16 +59,28 @@ def read_origins(conn: Any) -> dict[str, str]:
 
 
 def link_copy(conn: Any, role_id: int, origin: str) -> None:
-    """Link the copy `role_id` to the roles.yaml role `origin` (in the caller's transaction, which the copy's insert
-    moved the security stamp in: every process reads the origins again)."""
-    conn.execute(delete(role_origin).where(role_origin.c.role_id == role_id))
+    """Link the copy `role_id` to the roles.yaml role `origin`, in the caller's transaction, with a new security
+    stamp: every process reads the origins again at its next request."""
+    unlink(conn, role_id)
     conn.execute(insert(role_origin).values(role_id=role_id, origin=origin))
+    move_stamp(conn, SECURITY_ROW)
+
+
+def unlink(conn: Any, role_id: int) -> None:
+    """The role `role_id` is a copy of nothing (`conn`: a Session or a Connection; nothing before the table exists),
+    with a new security stamp when it was one."""
+    bind = conn.connection() if isinstance(conn, (Session, scoped_session)) else conn
+    gone = (
+        inspect(bind).has_table(role_origin.name)
+        and bind.execute(delete(role_origin).where(role_origin.c.role_id == role_id)).rowcount
+    )
+    if gone:
+        move_stamp(bind, SECURITY_ROW)
 
 
 def _unlink(_mapper: Any, conn: Connection, target: Any) -> None:
     """A role deleted takes its link with it; a new role starts with none (an id used again inherits nothing)."""
-    if inspect(conn).has_table(role_origin.name):
-        conn.execute(delete(role_origin).where(role_origin.c.role_id == target.id))
+    unlink(conn, target.id)
 
 
 event.listen(Role, "after_insert", _unlink)
