@@ -80,6 +80,7 @@ def test_a_copy_of_salesperson_sees_and_writes_what_a_salesperson_does(
     try:
         rename_role(admin_api, role_id, copy)  # kept by the copy's id: the link survives a rename
         assert origins(app)[copy] == "salesperson"
+        assert f"{copy}（复制自销售员）" in login_as("admin").get("/roles/list/").get_data(as_text=True)
         seller = Api(app, user_of(app, copy))
         said = admin_api.get("/api/v1/settings/").get_json()["writes_left_out"]
         assert [one for one in said if one["role"] == copy] == []

@@ -51,7 +51,7 @@ def test_a_user_of_a_copy_of_salesperson_saves_a_sales_order_from_the_form(serve
         page.click("#modal-confirm-ok")
     _shot(page, "list")
     assert "不能这样修改角色" not in page.content()
-    expect(page.locator("td", has_text="salesperson copy")).to_have_count(1)
+    expect(page.locator("td", has_text="salesperson copy（复制自销售员）")).to_have_count(1)
     console.check()
     context.close()
 

@@ -22,6 +22,7 @@ from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, scoped_session
 
+from app.i18n import LOCALES, label, t
 from app.meta.registry import move_stamp
 from app.meta.spec import RoleSpec
 from app.meta.tables import SECURITY_ROW
@@ -37,13 +38,14 @@ def origin_of(name: str, origins: Origins) -> str:
 
 def spec_of(roles: Mapping[str, RoleSpec], name: str, origins: Origins) -> RoleSpec | None:
     """roles.yaml's entry the FAB role `name` takes (None: it takes none, its users see no field): its own, or, for a
-    copy, its origin's under the copy's name (`based_on` the origin: what read_roles, 价格屏蔽 and the data-scope
-    settings name)."""
+    copy, its origin's under the copy's name, labelled 「销售员 copy（复制自销售员）」 (`based_on` the origin: what
+    read_roles, 价格屏蔽 and the data-scope settings name)."""
     origin = origin_of(name, origins)
     spec = roles.get(origin)
     if spec is None or origin == name:
         return spec
-    return replace(spec, key=name, label={"zh": name, "en": name}, based_on=origin)
+    said = {lang: t("role_copy_of", lang, name=name, origin=label(spec.label, origin, lang)) for lang in LOCALES}
+    return replace(spec, key=name, label=said, based_on=origin)
 
 
 def read_origins(conn: Any) -> dict[str, str]:
