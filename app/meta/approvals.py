@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -93,33 +94,20 @@ def check_added_levels(approvals: dict[str, ApprovalChain], behaviours: dict[str
     return errors
 
 
-def check_approval_amounts(
+def mark_valued_at_posting(
     models: dict[str, ModelSpec], approvals: dict[str, ApprovalChain], handlers: Any
-) -> list[MetaError]:
-    """An approval rule reads an amount the document has when it is submitted: not one posting values (a stocktake's
-    差异金额合计, the lines' difference at the cost the stock ledger gives them as they post: its behaviour's
-    `valued_at_posting`), nor one computed from such (through what its compute handler `@reads`, `lines.x` too).
-    Submitting decides whether the document waits for approval, before it posts: such a rule would see nothing and
-    the document would never wait, so it is refused here."""
-    errors = []
+) -> dict[str, ApprovalChain]:
+    """The chains whose amount posting values, marked `valued_at_posting`: the field is one the document's behaviour
+    values as it posts (`valued_at_posting`: a stocktake's lines' 差异金额, at the stock ledger's cost then), or is
+    computed from such (through what its compute handler `@reads`, `lines.x` too: a stocktake's 差异金额合计).
+    Submitting decides whether the document waits, before it posts: for these it posts first, in a savepoint, to
+    read the amount as posting makes it (app/services/posting/service.py `_post_unless_waiting`)."""
+    marked = dict(approvals)
     for key, chain in approvals.items():
-        model = models[key]
-        behaviour = handlers.behaviours.get(key)
-        posted = set(getattr(behaviour, "valued_at_posting", ()))
-        if posted and _reaches(models, model, chain.amount_field, posted, handlers, frozenset()):
-            spec = model.field(chain.amount_field)
-            errors.append(
-                MetaError(
-                    WHERE,
-                    f"{key}: amount_field '{chain.amount_field}' is valued when the document posts (from "
-                    f"{', '.join(sorted(posted))}, the stock ledger's cost then), so it has no value when approval is"
-                    " decided on submit and the rule would never apply",
-                    "name a field the document has before it is submitted (a quantity, or an amount people enter)",
-                    code="meta_approval_amount_at_posting",
-                    params=(("model", key), ("field", spec.name if spec is not None else chain.amount_field)),
-                )
-            )
-    return errors
+        posted = set(getattr(handlers.behaviours.get(key), "valued_at_posting", ()))
+        if posted and _reaches(models, models[key], chain.amount_field, posted, handlers, frozenset()):
+            marked[key] = replace(chain, valued_at_posting=True)
+    return marked
 
 
 def _reaches(

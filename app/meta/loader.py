@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from app.i18n import LOCALES, t, texts_for
 from app.meta.accounts import account_scope_problems
-from app.meta.approvals import check_added_levels, check_approval_amounts, load_approvals
+from app.meta.approvals import check_added_levels, load_approvals, mark_valued_at_posting
 from app.meta.common import Collector, hint, texts
 from app.meta.figures import derive_figures, load_sides, required_fillable
 from app.meta.handlers import Handlers, resolve_handlers
@@ -590,11 +590,10 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     if out.errors:
         return None, out.errors
     handlers, handler_errors = resolve_handlers(models)
-    handler_errors = handler_errors or (
-        check_added_levels(approvals, handlers.behaviours) + check_approval_amounts(models, approvals, handlers)
-    )
+    handler_errors = handler_errors or check_added_levels(approvals, handlers.behaviours)
     if handler_errors:
         return None, handler_errors
+    approvals = mark_valued_at_posting(models, approvals, handlers)
     figure_errors = (derive_figures(models, handlers) + _check_summed_computes(models, handlers)) or (
         required_fillable(models, roles) + scope_fillable(models, roles)
     )

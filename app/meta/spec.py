@@ -320,10 +320,14 @@ class ApprovalChain:
     amount_field: str
     levels: tuple[ApprovalLevel, ...]
     added: tuple[tuple[str, str], ...] = ()
+    # the amount is one posting values (a stocktake's 差异金额合计): submitting values it by posting in a savepoint
+    # (app/services/posting/service.py `_post_unless_waiting`); set at load (app/meta/approvals.py)
+    valued_at_posting: bool = False
 
     def required(self, amount: Decimal | None) -> tuple[ApprovalLevel, ...]:
-        """The levels a document of this amount must pass, in order."""
-        value = amount or Decimal(0)
+        """The levels a document of this amount must pass, in order; an amount is compared by its size (a
+        stocktake's difference of -150.00, a loss, is above 100)."""
+        value = abs(amount or Decimal(0))
         return tuple(level for level in self.levels if value > level.above)
 
     def added_level(self, name: str) -> ApprovalLevel:
