@@ -375,27 +375,3 @@ def test_a_row_scope_that_leaves_a_writing_role_nothing_to_write_is_refused_at_l
     reading = "      payment: [read, write]\n      partner: [read]\n      item: [read]\n"
     path.write_text(shipped.replace(seller, reading), encoding="utf-8")
     assert load_metadata(root)[1] == []  # reading the partners it links to, it writes its customers' payments
-
-
-def test_an_approval_rule_on_an_amount_posting_values_is_refused_at_load(tmp_path):
-    """A stocktake's 差异金额合计 is the sum of its lines' difference at the cost the stock ledger gives them as they
-    post: submitting decides on approval before that, so a rule on it would never make a stocktake wait. Refused at
-    load, naming the document and the field; a rule on a quantity it has before posting (差异数量合计) loads."""
-    root = tmp_path / "metadata"
-    shutil.copytree(METADATA, root)
-    path = root / "approvals.yaml"
-    shipped = path.read_text(encoding="utf-8")
-    rule = "stocktake:\n  amount_field: {field}\n  levels:\n    - {{above: 1000, role: manager}}\n"
-    path.write_text(shipped + rule.format(field="total_amount"), encoding="utf-8")
-    meta, errors = load_metadata(root)
-    assert meta is None and [(e.code, dict(e.params)) for e in errors] == [
-        ("meta_approval_amount_at_posting", {"model": "stocktake", "field": "total_amount"})
-    ], errors
-    assert errors[0].message.startswith("stocktake: amount_field 'total_amount' is valued when the document posts")
-    from app.i18n import t
-
-    said = t("meta_approval_amount_at_posting", "zh", model="盘点单", field="差异金额合计")
-    assert said.startswith("「盘点单」的审批金额字段「差异金额合计」在审核过账时才按当时的成本计算")
-    path.write_text(shipped + rule.format(field="total_diff_qty"), encoding="utf-8")
-    meta, errors = load_metadata(root)
-    assert errors == [] and meta.approvals["stocktake"].amount_field == "total_diff_qty"
