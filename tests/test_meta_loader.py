@@ -343,3 +343,35 @@ def test_a_level_a_document_adds_needs_its_role_in_approvals_yaml(tmp_path):
     assert meta is None and "purchase_order: added level 'over_budget': unknown role 'boss'" in [
         e.message for e in errors
     ]
+
+
+def test_a_row_scope_that_leaves_a_writing_role_nothing_to_write_is_refused_at_load(tmp_path):
+    """The row-scope half of the one check runs on roles.yaml as it loads (start-up, `jxc meta check`), as the
+    role pages run it: 销售员 (`payment: {partner: visible}`) given 收付款单：修改 without 往来单位：查看 would find no
+    partner in its scope, and could save no payment. The message says it in both languages."""
+    root = tmp_path / "metadata"
+    shutil.copytree(METADATA, root)
+    path = root / "roles.yaml"
+    shipped = path.read_text(encoding="utf-8")
+    seller = "      payment: [read]\n      partner: [read, write, export]\n      item: [read]\n"
+    assert seller in shipped
+    path.write_text(shipped.replace(seller, "      payment: [read, write]\n      item: [read]\n"), encoding="utf-8")
+    meta, errors = load_metadata(root)
+    assert meta is None and [(e.where, e.code, dict(e.params)) for e in errors] == [
+        (
+            "metadata/roles.yaml",
+            "meta_scope_unfillable",
+            {"field": "partner", "role": "salesperson", "model": "payment"},
+        )
+    ], errors
+    assert "its row scope admits no value of its field 'partner'" in errors[0].message
+    from app.i18n import t
+
+    assert t("meta_scope_unfillable", "zh", **dict(errors[0].params)).startswith(
+        "角色「salesperson」可以新建和修改「payment」，而按它的数据范围，「partner」没有它可以填写的记录"
+    )
+    english = t("meta_scope_unfillable", "en", **dict(errors[0].params))
+    assert english.startswith("The role 'salesperson' writes payment")
+    reading = "      payment: [read, write]\n      partner: [read]\n      item: [read]\n"
+    path.write_text(shipped.replace(seller, reading), encoding="utf-8")
+    assert load_metadata(root)[1] == []  # reading the partners it links to, it writes its customers' payments

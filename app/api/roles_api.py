@@ -14,6 +14,7 @@ from flask_appbuilder.security.sqla.apis.role.api import RoleApi
 from flask_appbuilder.security.sqla.models import PermissionView
 
 from app.extensions import db
+from app.services.access.origins import read_origins
 from app.services.users.access import role_refusals
 
 FAB_PERMISSIONS = inspect.unwrap(RoleApi.add_role_permissions)  # FAB's body, without its wrappers
@@ -34,7 +35,7 @@ class RolesApi(RoleApi):
             views = db.session.query(PermissionView).filter(PermissionView.id.in_(ids)).all() if ids else []
         else:
             return None
-        refusals = role_refusals(name or role.name, views, role.name)
+        refusals = role_refusals(name or role.name, views, role.name, read_origins(db.session).get(role.name))
         return (
             self.response_422(message={"permission_view_menu_ids" if ids is not None else "name": refusals})
             if refusals

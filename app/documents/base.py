@@ -42,6 +42,9 @@ class DocumentBehaviour:
     moves_stock = False  # its lines move stock: batch / serial rules apply (app/documents/tracking.py)
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
     adds_levels: tuple[str, ...] = ()  # approval levels it may add (`levels_added`), approvals.yaml says who approves
+    # fields posting values (`after_post`: 'x' or 'lines.x'): empty until the document posts, so an approval rule
+    # reading them is decided on a posting in a savepoint (app/meta/approvals.py `mark_valued_at_posting`)
+    valued_at_posting: tuple[str, ...] = ()
     # lines posted at a time (None: all at once, for checks that span lines: a credit limit, a serial on two
     # lines, what lines take from an order); each chunk is checked, posted and let go of before the next
     line_chunk: int | None = None

@@ -24,6 +24,7 @@ class SalesDelivery(DocumentBehaviour):
     moves_stock = True
     source_model = "sales_order"
     done_field = "delivered_qty"
+    valued_at_posting = ("lines.cost_price",)  # the cost the goods went out at (`after_post`)
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:
         super().new_line_values(session, registry, model, doc, values)

@@ -41,6 +41,7 @@ class Stocktake(DocumentBehaviour):
 
     moves_stock = True
     qty_field = "counted_qty"
+    valued_at_posting = ("lines.price", "lines.amount")  # the cost the gains and losses post at (`after_post`)
     line_chunk = CHUNK  # its checks span one item's lines at most, and a chunk never splits an item's lines
 
     def new_line_values(self, session: Any, registry: Any, model: Any, doc: Any, values: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,46 @@ def check_added_levels(approvals: dict[str, ApprovalChain], behaviours: dict[str
                 known = ", ".join(adds) or "none"
                 errors.append(MetaError(WHERE, f"{key}: '{name}' is not a level {key} adds (it adds: {known})"))
     return errors
+
+
+def mark_valued_at_posting(
+    models: dict[str, ModelSpec], approvals: dict[str, ApprovalChain], handlers: Any
+) -> dict[str, ApprovalChain]:
+    """The chains whose amount posting values, marked `valued_at_posting`: the field is one the document's behaviour
+    values as it posts (`valued_at_posting`: a stocktake's lines' 差异金额, at the stock ledger's cost then), or is
+    computed from such (through what its compute handler `@reads`, `lines.x` too: a stocktake's 差异金额合计).
+    Submitting decides whether the document waits, before it posts: for these it posts first, in a savepoint, to
+    read the amount as posting makes it (app/services/posting/service.py `_post_unless_waiting`)."""
+    marked = dict(approvals)
+    for key, chain in approvals.items():
+        posted = set(getattr(handlers.behaviours.get(key), "valued_at_posting", ()))
+        if posted and _reaches(models, models[key], chain.amount_field, posted, handlers, frozenset()):
+            marked[key] = replace(chain, valued_at_posting=True)
+    return marked
+
+
+def _reaches(
+    models: dict[str, ModelSpec],
+    model: ModelSpec,
+    name: str,
+    posted: set[str],
+    handlers: Any,
+    seen: frozenset[tuple[str, str]],
+    prefix: str = "",
+) -> bool:
+    """Is the field `name` of `model` (`prefix`: 'lines.' on the document's lines) one posting values, or computed
+    from one?"""
+    if f"{prefix}{name}" in posted or (model.key, name) in seen:
+        return f"{prefix}{name}" in posted
+    handler = handlers.computes.get((model.key, name))
+    for read in getattr(handler, "reads", ()):
+        scope, _, field_name = read.rpartition(".")
+        if scope == "lines" and not prefix and model.lines_model in models:
+            target, inner = models[model.lines_model], "lines."
+        elif not scope:
+            target, inner = model, prefix
+        else:
+            continue
+        if _reaches(models, target, field_name, posted, handlers, seen | {(model.key, name)}, inner):
+            return True
+    return False

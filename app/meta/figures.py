@@ -177,6 +177,8 @@ def unfillable(
 def _fillable(models: dict[str, ModelSpec], model: ModelSpec, spec: FieldSpec, role: RoleSpec) -> bool:
     if spec.name in role.hidden_fields.get(model.key, ()) or spec.name in role.readonly_fields.get(model.key, ()):
         return False
-    if (spec.read_roles and role.key not in spec.read_roles) or (spec.write_roles and role.key not in spec.write_roles):
+    if (spec.read_roles and role.origin not in spec.read_roles) or (
+        spec.write_roles and role.origin not in spec.write_roles
+    ):
         return False
     return not kinds_shown(models, model, spec, role.sides) & role.hidden_figures

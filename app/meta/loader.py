@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 
 from app.i18n import LOCALES, t, texts_for
 from app.meta.accounts import account_scope_problems
-from app.meta.approvals import check_added_levels, load_approvals
+from app.meta.approvals import check_added_levels, load_approvals, mark_valued_at_posting
 from app.meta.common import Collector, hint, texts
 from app.meta.figures import derive_figures, load_sides, required_fillable
 from app.meta.handlers import Handlers, resolve_handlers
 from app.meta.reports import load_reports
 from app.meta.roles import load_menus, load_roles, load_settings
+from app.meta.row_scopes import scope_fillable
 from app.meta.spec import (
     FIGURES,
     MEASURES,
@@ -592,8 +593,9 @@ def load_metadata(root: Path, runtime_fields: Iterable[dict[str, Any]] = ()) -> 
     handler_errors = handler_errors or check_added_levels(approvals, handlers.behaviours)
     if handler_errors:
         return None, handler_errors
-    figure_errors = (derive_figures(models, handlers) + _check_summed_computes(models, handlers)) or required_fillable(
-        models, roles
+    approvals = mark_valued_at_posting(models, approvals, handlers)
+    figure_errors = (derive_figures(models, handlers) + _check_summed_computes(models, handlers)) or (
+        required_fillable(models, roles) + scope_fillable(models, roles)
     )
     if figure_errors:
         return None, figure_errors

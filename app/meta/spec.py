@@ -253,6 +253,15 @@ class RoleSpec:
     hidden_figures: frozenset[str] = frozenset()
     sides: frozenset[str] = frozenset(SIDES)
     reports: tuple[str, ...] = ()  # report names (globs) the role may run, besides reading their sources
+    # a copy of a roles.yaml role (FAB's 「Copy Role」, app/services/access/origins.py): the key of the roles.yaml role
+    # whose entry it takes, under its own name (`key`); empty for roles.yaml's own
+    based_on: str = ""
+
+    @property
+    def origin(self) -> str:
+        """The roles.yaml key this role is: its own, or the one a copy was made of (what a field's read_roles and
+        write_roles, 价格屏蔽 and the data-scope settings name)."""
+        return self.based_on or self.key
 
     def runs(self, report: str) -> bool:
         """Does roles.yaml's `reports:` list the report for this role?"""
@@ -311,10 +320,14 @@ class ApprovalChain:
     amount_field: str
     levels: tuple[ApprovalLevel, ...]
     added: tuple[tuple[str, str], ...] = ()
+    # the amount is one posting values (a stocktake's 差异金额合计): submitting values it by posting in a savepoint
+    # (app/services/posting/service.py `_post_unless_waiting`); set at load (app/meta/approvals.py)
+    valued_at_posting: bool = False
 
     def required(self, amount: Decimal | None) -> tuple[ApprovalLevel, ...]:
-        """The levels a document of this amount must pass, in order."""
-        value = amount or Decimal(0)
+        """The levels a document of this amount must pass, in order; an amount is compared by its size (a
+        stocktake's difference of -150.00, a loss, is above 100)."""
+        value = abs(amount or Decimal(0))
         return tuple(level for level in self.levels if value > level.above)
 
     def added_level(self, name: str) -> ApprovalLevel:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from app.extensions import registry
 from app.i18n import MESSAGES, label, t
+from app.services.access.origins import spec_of
+from app.services.users.access import stored_roles
 
 
 class LazyLabel:
@@ -32,8 +34,9 @@ class LazyLabel:
 
 
 def role_label(name: str) -> str:
-    """A role key (roles.yaml) in the reader's language; FAB's own roles from the catalogue."""
-    spec = registry().meta.roles.get(name)
+    """A role key (roles.yaml) in the reader's language, a copy with what it was copied from (`spec_of`); FAB's own
+    roles from the catalogue."""
+    spec = spec_of(registry().meta.roles, name, stored_roles().origins)
     if spec is not None:
         return label(spec.label, name)
     return t(f"role.{name}") if f"role.{name}" in MESSAGES else name  # FAB's Public role

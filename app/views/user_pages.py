@@ -28,10 +28,11 @@ from wtforms.validators import DataRequired, EqualTo
 
 from app.api.users_api import AUDITED, actor, attribute_changes
 from app.errors import ServiceError
-from app.extensions import db
+from app.extensions import db, registry
 from app.i18n import t
 from app.meta.types import is_no_address
 from app.services.access.locks import NOT_IN_FORCE, lock_text
+from app.services.access.origins import link_copy, origin_of, read_origins
 from app.services.users.access import role_refusals, stored_role_locks
 from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
@@ -217,9 +218,10 @@ class RoleModelView(FabRoleModelView):
         refuse_locked_role(item.name, item.permissions, None)
 
     def pre_update(self, item: Any) -> None:
-        """An edited role (its name, its permissions) too."""
+        """An edited role (its name, its permissions) too; a copy stays a copy of its origin whatever its name."""
         name = inspect_state(item).attrs["name"].history
-        refuse_locked_role(item.name, item.permissions, (name.deleted or name.unchanged or [item.name])[0])
+        was = (name.deleted or name.unchanged or [item.name])[0]
+        refuse_locked_role(item.name, item.permissions, was, stored_origin(was))
 
     def post_add_redirect(self) -> Any:
         """Back to the form refused (FAB goes to the page before it, or the home page)."""
@@ -233,22 +235,44 @@ class RoleModelView(FabRoleModelView):
         "copyrole", lazy_gettext("Copy Role"), lazy_gettext("Copy the selected roles?"), icon="fa-copy", single=False
     )
     def copy_role(self, items: Any) -> Any:
-        """FAB's copy (the name with " copy", the same permissions), each copy checked as a new role is: roles.yaml
-        does not know the copy, which sees no field, so one that may write anything with a required field is refused."""
+        """FAB's copy (the name with " copy", the same permissions), linked to the roles.yaml role the original is
+        (its own, or the one it is a copy of: app/services/access/origins.py), so the copy's users see and write what
+        the original's do. A copy of a role roles.yaml does not know is linked to nothing: it sees no field, and one
+        that may write anything with a required field is refused (the check a new role gets). All in one transaction:
+        one copy refused (or named as a role that exists) copies none."""
+        self.update_redirect()
+        origins = read_origins(db.session)
+        known = registry().meta.roles
         for item in items:
+            name, origin = f"{item.name} copy", origin_of(item.name, origins)
+            linked = origin if origin in known or item.name in origins else None
             try:
-                refuse_locked_role(f"{item.name} copy", item.permissions, None)
+                if self.appbuilder.sm.find_role(name) is not None:
+                    raise ServiceError(t("role_copy_exists", name=name))
+                refuse_locked_role(name, item.permissions, None, linked)
             except ServiceError as refused:
+                db.session.rollback()
                 flash(str(refused), "danger")
-                self.update_redirect()
                 return redirect(self.get_redirect())
-        return super().copy_role(items)
+            copy = item.__class__(name=name, permissions=list(item.permissions))
+            db.session.add(copy)
+            db.session.flush()
+            if linked is not None:
+                link_copy(db.session, copy.id, linked)
+        db.session.commit()
+        return redirect(self.get_redirect())
 
 
-def refuse_locked_role(name: str, permission_views: Any, was: str | None) -> None:
+def stored_origin(name: str) -> str | None:
+    """The roles.yaml role the stored role `name` is a copy of (None: it is no copy)."""
+    return read_origins(db.session).get(name)
+
+
+def refuse_locked_role(name: str, permission_views: Any, was: str | None, origin: str | None = None) -> None:
     """Refuse (every reason at once, in the catalogue's words) a role that would write a model and could not fill
-    one of its required fields: the check roles.yaml gets at load and 价格屏蔽 when switched on; the edit is undone."""
-    refusals = role_refusals(name, permission_views, was)
+    one of its required fields: the check roles.yaml gets at load and 价格屏蔽 when switched on; the edit is undone.
+    `origin`: the roles.yaml role it is a copy of (its masks and row scope are that role's)."""
+    refusals = role_refusals(name, permission_views, was, origin)
     if refusals:
         db.session.rollback()
         g.setdefault(ROLE_REFUSED, True)

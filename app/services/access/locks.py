@@ -4,13 +4,13 @@ A role that may write a model (FAB's pair `can_write` on the model's resource, w
 roles.yaml by `jxc init`, editable on FAB's role pages) must be able to fill each of its required fields without a
 default. A field hidden from it (its roles.yaml masks; every kind of figure under 价格屏蔽; every field for a role
 roles.yaml does not know, whose users see nothing) or read-only for it would keep it from saving any row of the
-model, and name to it a field it may not see. roles.yaml's own actions get this check at load
-(app/meta/figures.py `required_fillable`); here the roles are checked with the permissions the database holds
-(or a role page is about to save): for 价格屏蔽 switched on live and as stored when the app starts
+model, and name to it a field it may not see. roles.yaml's own actions get this check at load (app/meta/figures.py
+`required_fillable`, app/meta/row_scopes.py `scope_fillable`); a copy of a role takes its original's masks and row
+scope (app/services/access/origins.py) and is checked as it is. Here the roles are checked with the permissions the
+database holds (or a role page is about to save): for 价格屏蔽 switched on live and as stored when the app starts
 (app/services/records/settings.py), for FAB's role pages and role API (app/views/user_pages.py), and for the roles
 as stored (`role_locks`: permissions given before the role pages were checked), whose writes that could never save
-are left out of force (app/services/users/access.py `stored_roles`) and logged when the app starts.
-"""
+are left out of force (app/services/users/access.py `stored_roles`) and logged when the app starts."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ from sqlalchemy.engine import Connection
 from app.i18n import label, t
 from app.meta.figures import unfillable
 from app.meta.registry import Registry
+from app.meta.row_scopes import out_of_scope
 from app.meta.spec import FIGURES, FieldSpec, ModelSpec, RoleSpec
+from app.services.access.origins import Origins, origin_of, read_origins, spec_of
 from app.services.access.rights import ADMIN_ROLE, permission_resource
 
 Lock = tuple[ModelSpec, FieldSpec, RoleSpec]  # (model, required field, role that writes it and could not fill it)
@@ -41,6 +43,7 @@ LOGGED = {  # the start-up warning's (reason, remedy), by why
 Pairs = Iterable[tuple[str, str]]  # (permission, view menu): can_write on PurchaseReceipt
 ACTION = "can_"
 WRITE = "can_write"
+EMPTY: Origins = {}  # no copies among the roles checked
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +68,17 @@ def stored_pairs(conn: object, names: Iterable[str]) -> dict[str, set[tuple[str,
     return held
 
 
-def role_in_force(registry: Registry, name: str, pairs: Pairs, blind: bool) -> RoleSpec:
-    """The role as a user holding only it meets it: the actions of its pairs, the masks roles.yaml gives it (none
-    known: every field hidden, as `Access.can_see` hides them from a role roles.yaml does not know), every kind of
-    figure hidden under 价格屏蔽 (`blind`)."""
+def role_in_force(registry: Registry, name: str, pairs: Pairs, blind: bool, origins: Origins = EMPTY) -> RoleSpec:
+    """The role as a user holding only it meets it: the actions of its pairs, the masks roles.yaml gives it (its own
+    entry or, for a copy, its origin's: `spec_of`; none known: every field hidden, as `Access.can_see` hides them from
+    a role roles.yaml does not know), every kind of figure hidden under 价格屏蔽 (`blind`)."""
     meta = registry.meta
     resources = {permission_resource(model): model.key for model in meta.models.values() if not model.is_line}
     actions: dict[str, set[str]] = {}
     for permission, view in pairs:
         if view in resources and permission.startswith(ACTION):
             actions.setdefault(resources[view], set()).add(permission.removeprefix(ACTION))
-    role = meta.roles.get(name) or RoleSpec(
+    role = spec_of(meta.roles, name, origins) or RoleSpec(
         key=name,
         label={"zh": name, "en": name},
         permissions={},
@@ -90,81 +93,42 @@ def role_in_force(registry: Registry, name: str, pairs: Pairs, blind: bool) -> R
     )
 
 
-def locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -> list[Lock]:
+def locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str], origins: Origins = EMPTY) -> list[Lock]:
     """Each required field a role of `held` ({role: its pairs}) writes and could not fill, those listed in `blind`
-    under 价格屏蔽; an admin sees and sets everything."""
+    (roles.yaml keys: a copy of a listed role too) under 价格屏蔽; an admin sees and sets everything."""
     listed = set(blind)
     roles = {
-        name: role_in_force(registry, name, pairs, name in listed) for name, pairs in held.items() if name != ADMIN_ROLE
+        name: role_in_force(registry, name, pairs, origin_of(name, origins) in listed, origins)
+        for name, pairs in held.items()
+        if name != ADMIN_ROLE
     }
     return list(unfillable(registry.meta.models, roles))
 
 
-def scope_locks(registry: Registry, held: Mapping[str, Pairs]) -> list[Lock]:
-    """Each field of a model a role of `held` writes that its row scope leaves it nothing to fill with: the model's own
-    scope admitting no row at all (the rule's fields, or the sides' field), or a required link to a model whose scope
-    admits none (`admits_none`). A save of such a row is always refused (超出您的数据范围, or the link as unknown)."""
-    meta = registry.meta
-    found: list[Lock] = []
-    for name, pairs in held.items():
-        if name == ADMIN_ROLE or name not in meta.roles:  # a role roles.yaml does not know has no row scope
-            continue
-        role = role_in_force(registry, name, pairs, False)
-        for model in meta.models.values():  # a document's lines are written with it, and scoped by it
-            if "write" not in role.grants(model.permission_model):
-                continue
-            if not model.is_line and admits_none(registry, role, model.key):
-                rule = role.row_scope.get(model.key) or {}
-                names = list(rule) if rule else [model.sides.field] if model.sides is not None else []
-                found += [(model, spec, role) for n in names if (spec := model.field(n)) is not None]
-            found += [
-                (model, spec, role)
-                for spec in model.fields
-                if spec.type == "link" and spec.required and spec.default is None and not spec.readonly
-                if not spec.system and admits_none(registry, role, spec.to or "")
-            ]
-    return list({lock_key(lock): lock for lock in found}.values())
+def scope_locks(registry: Registry, held: Mapping[str, Pairs], origins: Origins = EMPTY) -> list[Lock]:
+    """Each field of a model a role of `held` writes that its row scope leaves it nothing to fill with
+    (app/meta/row_scopes.py `out_of_scope`, the check roles.yaml gets at load). A role roles.yaml does not know (nor
+    copies) has no row scope."""
+    roles = {
+        name: role_in_force(registry, name, pairs, False, origins)
+        for name, pairs in held.items()
+        if name != ADMIN_ROLE and spec_of(registry.meta.roles, name, origins) is not None
+    }
+    return list(out_of_scope(registry.meta.models, roles))
 
 
-def admits_none(registry: Registry, role: RoleSpec, model_key: str, _seen: frozenset[str] = frozenset()) -> bool:
-    """Does the role's row scope on the model admit no row whatever the data (`Access.scope` of a user holding only
-    the role)? Its sides take none of the model's, or every field of its rule is `visible` through a link to a model
-    the role may not read, or whose own scope admits none (or leads back), or `me` on a field the write path fills
-    with the writer (`created_by`) of a model the role does not write. Any other `me` and `my_warehouses` admit the
-    user's own rows: how many there are is the data's (an owner given, a warehouse assigned), not the role's."""
-    model = registry.meta.models.get(model_key)
-    if model is None:
-        return False
-    if model.is_line:
-        return admits_none(registry, role, model.parent or "", _seen)
-    if model.sides is not None and not model.sides.options_on(role.sides):
-        return True
-    rule = role.row_scope.get(model.key)
-    if not rule:
-        return False
-    for name, token in rule.items():
-        spec = model.field(name)
-        if token == "me" and spec is not None and spec.system and "write" not in role.grants(model.permission_model):
-            continue  # rows its users made (created_by: me), and it makes none
-        if token != "visible" or spec is None:
-            return False
-        target = registry.meta.models.get(spec.to or "")
-        if target is None or target.key in _seen | {model.key}:
-            continue
-        if "read" in role.grants(target.permission_model) and not admits_none(
-            registry, role, target.key, _seen | {model.key}
-        ):
-            return False
-    return True
-
-
-def mask_locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -> list[Lock]:
-    """The locks 价格屏蔽 on `blind` makes: those of the listed roles masked that they have not unmasked (a role that
-    writes what its roles.yaml masks hide is locked either way: its permissions are the fault, not the mask)."""
+def mask_locks(
+    registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str], origins: Origins = EMPTY
+) -> list[Lock]:
+    """The locks 价格屏蔽 on `blind` makes: those of the listed roles (and their copies, in `held`) masked that they
+    have not unmasked (a role that writes what its roles.yaml masks hide is locked either way: its permissions are the
+    fault, not the mask)."""
     listed = set(blind) - {ADMIN_ROLE}
     mine = {name: list(held.get(name, ())) for name in listed}
-    before = {lock_key(lock) for lock in locks(registry, mine, ())}
-    return [lock for lock in locks(registry, mine, listed) if lock_key(lock) not in before]
+    mine |= {name: list(pairs) for name, pairs in held.items() if origin_of(name, origins) in listed}
+    mine.pop(ADMIN_ROLE, None)
+    before = {lock_key(lock) for lock in locks(registry, mine, (), origins)}
+    return [lock for lock in locks(registry, mine, listed, origins) if lock_key(lock) not in before]
 
 
 def lock_key(lock: Lock) -> tuple[str, str, str]:
@@ -193,14 +157,17 @@ def role_locks(conn: object, registry: Registry) -> list[Why]:
     before they were checked (仓管员 given 「收付款单：修改」), not what 价格屏蔽 adds (the switch's own locks,
     `mask_locks`)."""
     names = conn.execute(select(Role.name)).scalars()  # type: ignore[attr-defined]
-    return role_pair_locks(registry, stored_pairs(conn, names), ())
+    return role_pair_locks(registry, stored_pairs(conn, names), (), read_origins(conn))
 
 
-def role_pair_locks(registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str]) -> list[Why]:
-    """The locks of the roles of `held` ({role: its pairs}) with why: a required field hidden or read-only for it
-    (those listed in `blind` under 价格屏蔽), a field its row scope leaves nothing to fill with."""
-    unfillable = [(UNFILLABLE, lock) for lock in locks(registry, held, blind)]
-    return unfillable + [(OUT_OF_SCOPE, lock) for lock in scope_locks(registry, held)]
+def role_pair_locks(
+    registry: Registry, held: Mapping[str, Pairs], blind: Iterable[str], origins: Origins = EMPTY
+) -> list[Why]:
+    """The locks of the roles of `held` ({role: its pairs}; `origins`: the copies among them) with why: a required
+    field hidden or read-only for it (those listed in `blind` under 价格屏蔽), a field its row scope leaves nothing
+    to fill with."""
+    unfillable = [(UNFILLABLE, lock) for lock in locks(registry, held, blind, origins)]
+    return unfillable + [(OUT_OF_SCOPE, lock) for lock in scope_locks(registry, held, origins)]
 
 
 def writes_left_out(found: Iterable[Why]) -> dict[str, frozenset[tuple[str, str]]]:

@@ -22,6 +22,7 @@ from app.meta.figures import kinds_shown
 from app.meta.registry import Registry
 from app.meta.reports import ReportSpec
 from app.meta.spec import FIGURES, FieldSpec, ModelSpec, RoleSpec
+from app.services.access.origins import spec_of
 from app.services.access.tables import user_department, user_warehouse
 
 ADMIN_ROLE = "admin"
@@ -44,6 +45,8 @@ class Access:
     username: str
     role_names: tuple[str, ...]
     permissions: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    # the copies among the user's roles: (name, the roles.yaml key whose entry it takes) (access/origins.py)
+    origins: tuple[tuple[str, str], ...] = ()
     price_blind: bool = False  # 价格屏蔽: every role of the user is in hide_prices_from_roles
     # how far a role's "me" row scope reaches (settings department_scope_roles / all_scope_roles)
     scope_levels: dict[str, str] = field(default_factory=dict)
@@ -54,24 +57,24 @@ class Access:
     def __post_init__(self) -> None:
         # masks depend on the metadata version (the registry), the roles and 价格屏蔽 only: users with the same
         # roles share them until metadata changes (a live field, roles.yaml reloaded) or the switch does
-        self._seen = self.registry.cache.setdefault(("can_see", self.role_names, self.price_blind), {})
+        self._seen = self.registry.cache.setdefault(("can_see", self.role_names, self.origins, self.price_blind), {})
 
     @property
-    def rights_key(self) -> tuple[tuple[str, ...], bool, frozenset[tuple[str, str]]]:
-        """(roles, 价格屏蔽, permission set): all that `can`, `can_see`, `can_write` and `visible_fields` read of
-        the user, so all that decides which models, actions and fields they see (not which rows: no row scope).
-        An admin's permissions are never read (the empty set)."""
+    def rights_key(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], bool, frozenset[tuple[str, str]]]:
+        """(roles, the copies' origins, 价格屏蔽, permission set): all that `can`, `can_see`, `can_write` and
+        `visible_fields` read of the user, so all that decides which models, actions and fields they see (not which
+        rows: no row scope). An admin's permissions are never read (the empty set)."""
         if self.is_admin:
-            return self.role_names, self.price_blind, frozenset()
+            return self.role_names, self.origins, self.price_blind, frozenset()
         if self.load_permissions is not None:
             self.permissions, self.load_permissions = self.load_permissions(), None
-        return self.role_names, self.price_blind, self.permissions
+        return self.role_names, self.origins, self.price_blind, self.permissions
 
     def rights_only(self) -> Access:
         """An Access holding `rights_key` and nothing else of the user (no id, no row scope levels): what is built
         from it is the same for every user with the same key, and may be kept under it."""
-        role_names, price_blind, permissions = self.rights_key
-        return Access(self.registry, None, "", role_names, permissions, price_blind)
+        role_names, origins, price_blind, permissions = self.rights_key
+        return Access(self.registry, None, "", role_names, permissions, origins, price_blind)
 
     @property
     def is_admin(self) -> bool:
@@ -80,8 +83,17 @@ class Access:
 
     @property
     def roles(self) -> list[RoleSpec]:
-        """The user's roles that roles.yaml knows."""
-        return [self.registry.meta.roles[r] for r in self.role_names if r in self.registry.meta.roles]
+        """The user's roles that take an entry of roles.yaml (their own, or a copy's origin's: `spec_of`)."""
+        key = ("roles", self.role_names, self.origins)
+        if key not in self._seen:
+            roles, origins = self.registry.meta.roles, dict(self.origins)
+            self._seen[key] = tuple(spec for r in self.role_names if (spec := spec_of(roles, r, origins)) is not None)
+        return list(self._seen[key])
+
+    @property
+    def origin_names(self) -> set[str]:
+        """The roles.yaml keys the user's roles are (a copy's origin): what a field's read_roles / write_roles name."""
+        return {role.origin for role in self.roles}
 
     def roles_on(self, model: ModelSpec) -> list[RoleSpec]:
         """The user's roles that roles.yaml lets act on the model: their masks, sides and scope apply to it."""
@@ -119,7 +131,7 @@ class Access:
             return False
         if self.is_admin:
             return True
-        if spec.read_roles and not set(spec.read_roles) & set(self.role_names):
+        if spec.read_roles and not set(spec.read_roles) & self.origin_names:
             return False
         key = (model.key, spec.name)
         if key not in self._seen:
@@ -136,7 +148,7 @@ class Access:
             return False
         if self.is_admin:
             return True
-        if spec.write_roles and not set(spec.write_roles) & set(self.role_names):
+        if spec.write_roles and not set(spec.write_roles) & self.origin_names:
             return False
         return any(spec.name not in role.readonly_fields.get(model.key, ()) for role in self.roles_on(model))
 
@@ -254,7 +266,7 @@ class Access:
     def _rule_condition(self, model: ModelSpec, role: RoleSpec, seen: frozenset[str]) -> ColumnElement[bool] | None:
         """The role's row_scope rule for the model: a row matches when ANY listed field does."""
         rule = role.row_scope.get(model.key)
-        level = self.scope_levels.get(role.key, OWN)
+        level = self.scope_levels.get(role.origin, OWN)
         if not rule or (level == ALL and "me" in rule.values()):
             return None
         cls = self.registry.cls(model.key)
@@ -305,7 +317,7 @@ class Access:
         allowed: set[int | None] = set()
         for role in self.roles_on(model):
             rule = role.row_scope.get(model.key) or {}
-            level = self.scope_levels.get(role.key, OWN)
+            level = self.scope_levels.get(role.origin, OWN)
             if rule.get(spec.name) != "me" or level == ALL:
                 return None  # this role names anyone here
             allowed.add(self.user_id)
@@ -365,7 +377,7 @@ class Access:
         """The role's row_scope rule on the model as {field: (token, the role's scope level)}, empty when it
         admits every row."""
         rule = role.row_scope.get(model.key) or {}
-        level = self.scope_levels.get(role.key, OWN)
+        level = self.scope_levels.get(role.origin, OWN)
         if level == ALL and "me" in rule.values():
             return {}
         return {name: (token, level) for name, token in rule.items()}

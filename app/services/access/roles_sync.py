@@ -7,6 +7,7 @@ from typing import Any
 
 from app.meta.registry import Registry
 from app.meta.spec import MenuLink, RoleSpec
+from app.services.access.origins import unlink
 from app.services.access.rights import ADMIN_ROLE, permission_resource
 
 # FAB's own pages every signed-in user needs (their profile and password).
@@ -87,11 +88,13 @@ class PermissionViews:
 
 
 def sync_roles(sm: Any, registry: Registry, pairs: PermissionViews | None = None) -> dict[str, int]:
-    """Create roles and set their permissions to exactly what roles.yaml says; admin gets everything."""
+    """Create roles and set their permissions to exactly what roles.yaml says; admin gets everything. A role roles.yaml
+    names is roles.yaml's: a copy that had been given its name is a copy no more (`unlink`)."""
     pairs = pairs or PermissionViews(sm)
     counts = {}
     for role_key in registry.meta.roles:
         role = sm.find_role(role_key) or sm.add_role(role_key)
+        unlink(sm.session, role.id)
         if role_key == ADMIN_ROLE:
             continue
         wanted = wanted_permissions(registry, role_key)

@@ -26,3 +26,11 @@ user_pref = Table(
     Column("user_id", Integer, primary_key=True),
     Column("locale", String(8), nullable=False),
 )
+
+# a copy of a role (FAB's 「Copy Role」): the roles.yaml role it was made of, by the copy's id (kept through renames)
+role_origin = Table(
+    "jxc_role_origin",
+    core_metadata,
+    Column("role_id", Integer, primary_key=True),
+    Column("origin", String(64), nullable=False),
+)

@@ -231,9 +231,18 @@ class PostingService:
             return self._post_document(model, doc, Status.DRAFT)
         model, doc = self._document(model_key, pk, "submit")
         self._check_period(doc)
-        levels = self.required_levels(model, doc)
+        chain = self.registry.meta.approvals.get(model.key)
+        valued = None
+        if chain is not None and chain.valued_at_posting:
+            posted, valued, levels = self._post_unless_waiting(model, doc, version, chain)
+            if posted is not None:
+                return posted
+        else:
+            levels = self.required_levels(model, doc)
         if levels:
             self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
+            if valued is not None:  # what posting valued it at: its approvers see it, the chain reads it
+                setattr(doc, model.field(chain.amount_field).column, valued)
             self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
             self._status_moved(model, doc)
             self._done()
@@ -241,6 +250,37 @@ class PostingService:
             return doc
         self._transition(model, doc, Status.DRAFT, Status.SUBMITTED, version)
         return self._post_document(model, doc, Status.DRAFT)
+
+    def _post_unless_waiting(
+        self, model: ModelSpec, doc: Any, version: int | None, chain: Any
+    ) -> tuple[Any, Decimal | None, tuple[Any, ...]]:
+        """Submit a document whose approval amount posting values (a stocktake's 差异金额合计: its lines' difference at
+        the stock ledger's cost as they post): it posts through the one posting path, in a savepoint, and the chain
+        reads the amount as posting made it, to the cent. Needing no level, the posting is kept: (the posted
+        document, None, ()), nothing runs twice. Needing one, it is taken back: (None, the amount, the levels); the
+        caller keeps the amount on the waiting document, what its approvers see and the chain reads until the last
+        approval posts it, at the costs then. A posting that would be refused refuses the submit."""
+        commit, self.commit = self.commit, False  # the posting only flushes: the savepoint decides
+        try:
+            savepoint = self.session.begin_nested()
+            try:
+                self._transition(model, doc, Status.DRAFT, Status.SUBMITTED, version)
+                posted = self._post_document(model, doc, Status.DRAFT)
+                amount = getattr(doc, model.field(chain.amount_field).column)
+                levels = self.required_levels(model, doc)
+            except BaseException:
+                savepoint.rollback()
+                raise
+            if not levels:
+                savepoint.commit()
+        finally:
+            self.commit = commit
+        if not levels:
+            self._done(posted)
+            return posted, None, ()
+        savepoint.rollback()
+        self.session.expire(doc)  # as the database has it again: a draft
+        return None, amount, levels
 
     def _approve(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")

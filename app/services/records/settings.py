@@ -27,6 +27,7 @@ from app.meta.registry import Registry, move_stamp, read_stamp
 from app.meta.spec import TODAY, FieldSpec
 from app.meta.tables import SETTINGS_ROW
 from app.services.access.locks import Lock, lock_text, mask_locks, stored_pairs
+from app.services.access.origins import read_origins
 from app.services.access.rights import Access
 from app.services.records.audit import audit_change
 from app.services.records.tables import setting
@@ -161,8 +162,11 @@ def _parse(key: str, default: Any, raw: Any, registry: Registry) -> Any:
 def price_mask_locks(session: Session, registry: Registry, blind: list[str]) -> list[Lock]:
     """(model, field, role): each required field 价格屏蔽 on `blind` would keep a listed role from filling in what it
     writes, its permissions as the database holds them (app/services/access/locks.py, the check roles.yaml gets
-    at load); an admin is never price-blind."""
-    return mask_locks(registry, stored_pairs(session, blind), blind)
+    at load; copies of a listed role are masked with it: app/services/access/origins.py); an admin is never
+    price-blind."""
+    origins = read_origins(session)
+    names = [*blind, *(name for name, origin in origins.items() if origin in blind)]
+    return mask_locks(registry, stored_pairs(session, names), blind, origins)
 
 
 def _check_price_mask(session: Session, registry: Registry, blind: list[str]) -> None:

@@ -41,6 +41,7 @@ from app.services.access.locks import (
     stored_pairs,
     writes_left_out,
 )
+from app.services.access.origins import origin_of, read_origins
 from app.services.access.rights import ALL, DEPARTMENT, Access
 from app.services.records.settings import PRICE_MASK, StoredMask, policy, policy_values
 from app.services.records.settings import STAMP as SETTINGS_STAMP
@@ -124,6 +125,7 @@ class StoredRoles:
 
     pairs: dict[int, frozenset[tuple[str, str]]]
     locks: tuple[Why, ...]
+    origins: dict[str, str]  # {copy's name: the roles.yaml role it takes its entry from} (origins.py)
 
 
 def stored_roles() -> StoredRoles:
@@ -142,10 +144,11 @@ def stored_roles() -> StoredRoles:
     for permission, view, name, role_id in db.session.execute(ROLE_PAIRS.add_columns(Role.id)):
         held.setdefault(name, set()).add((permission, view))
         ids[role_id] = name
-    found = tuple(role_pair_locks(reg, held, ()))
+    origins = read_origins(db.session)
+    found = tuple(role_pair_locks(reg, held, (), origins))
     left_out = writes_left_out(found)
     pairs = {role_id: frozenset(held[name] - left_out.get(name, frozenset())) for role_id, name in ids.items()}
-    stored = StoredRoles(pairs, found)
+    stored = StoredRoles(pairs, found, origins)
     if stamp is not None:  # read after the stamp: at least as new as what it stands for
         reg.cache[LOCKED] = (stamp, stored)
     return stored
@@ -195,21 +198,23 @@ def price_mask_in_force(stored: list[str] | None) -> set[str]:
     return set(stored or []) - {role.key for _, _, role in mask_left_out()}
 
 
-def role_refusals(name: str, permission_views: Any, was: str | None) -> list[str]:
+def role_refusals(name: str, permission_views: Any, was: str | None, origin: str | None = None) -> list[str]:
     """Why a role page or the role API may not save a role as `name` holding `permission_views` (`was`: its name as
-    stored, None for a new role): each required field the edit makes it write and be unable to fill
-    (app/services/access/locks.py, 价格屏蔽 in force), in the catalogue's words; none when it may. An edit that
-    leaves a lock the role had is not refused for it (taking permissions away from a role roles.yaml does not know).
-    Read without flushing the edit it checks."""
+    stored, None for a new role; `origin`: the roles.yaml role it is a copy of, when it is one, kept through a rename):
+    each required field the edit makes it write and be unable to fill (app/services/access/locks.py, 价格屏蔽 in
+    force), in the catalogue's words; none when it may. An edit that leaves a lock the role had is not refused for it
+    (taking permissions away from a role roles.yaml does not know). Read without flushing the edit it checks."""
     reg = registry()
     with db.session.no_autoflush:
         held = {(pv.permission.name, pv.view_menu.name) for pv in permission_views or []}
         blind = price_mask_in_force(policy(db.session, reg, PRICE_MASK))
-        stored = role_pair_locks(reg, stored_pairs(db.session, [was]), blind) if was else []
+        stored_origins = read_origins(db.session)
+        stored = role_pair_locks(reg, stored_pairs(db.session, [was]), blind, stored_origins) if was else []
         had = {(why, *lock_key(lock)[:2]) for why, lock in stored}
+    origins = {name: origin} if origin is not None else {}
     return [
         lock_text(REFUSED[why], lock)
-        for why, lock in role_pair_locks(reg, {name: held}, blind)
+        for why, lock in role_pair_locks(reg, {name: held}, blind, origins)
         if (why, *lock_key(lock)[:2]) not in had
     ]
 
@@ -219,6 +224,8 @@ def access_for(user: Any) -> Access:
     roles = tuple(role.name for role in user.roles) if user is not None else ()
     switches = policy_values(db.session, registry(), ACCESS_SWITCHES)
     blind_roles = price_mask_in_force(switches[PRICE_MASK])
+    stored = stored_roles().origins if roles else {}
+    origins = tuple(sorted((name, stored[name]) for name in set(roles) if name in stored))
     levels = {role: DEPARTMENT for role in switches["department_scope_roles"] or []}
     levels |= {role: ALL for role in switches["all_scope_roles"] or []}
     return Access(
@@ -226,7 +233,8 @@ def access_for(user: Any) -> Access:
         user_id=getattr(user, "id", None),
         username=getattr(user, "username", ""),
         role_names=roles,
+        origins=origins,
         load_permissions=_permissions_of(user) if user is not None else None,
-        price_blind=bool(roles) and set(roles) <= blind_roles,
+        price_blind=bool(roles) and {origin_of(name, dict(origins)) for name in roles} <= blind_roles,
         scope_levels=levels,
     )

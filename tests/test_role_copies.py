@@ -1,0 +1,180 @@
+"""A copy of a role (「Copy Role」 on the role list) behaves like the original (app/services/access/origins.py): it
+takes the original's masks, hidden figures, sides and row scope through a link kept by the copy's id, never more than
+the original; a role roles.yaml does not know and that is not a copy still takes nothing. Each failed before: the
+copy's users saw no field and every write with a required field was left out of force."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services.users.accounts import create_user
+from tests.conftest import PASSWORD, Api, csrf_from, hide_prices, unique
+from tests.ledger_helpers import new_item
+
+
+def _role_id(app: Any, name: str) -> int | None:
+    with app.app_context():
+        role = app.appbuilder.sm.find_role(name)
+        found = role.id if role is not None else None
+        db.session.rollback()
+    return found
+
+
+def copy_role(app: Any, login_as: Any, name: str) -> Any:
+    """「Copy Role」 on the role list, as a person does it; the answer to the list page after it."""
+    admin = login_as("admin")
+    token = csrf_from(admin.get("/roles/list/").get_data(as_text=True))
+    role_id = _role_id(app, name)
+    answer = admin.post("/roles/action_post", data={"csrf_token": token, "action": "copyrole", "rowid": str(role_id)})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    return admin.get("/roles/list/").get_data(as_text=True)
+
+
+def rename_role(admin_api: Api, role_id: int, name: str) -> None:
+    renamed = admin_api.put(f"/api/v1/security/roles/{role_id}", json={"name": name})
+    assert renamed.status_code == 200, renamed.get_json()
+
+
+def delete_role(app: Any, name: str) -> None:
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role = sm.find_role(name)
+        for user in list(role.user):
+            user.roles = [r for r in user.roles if r.id != role.id]
+        db.session.delete(role)
+        db.session.commit()
+
+
+def user_of(app: Any, role: str) -> str:
+    """A new user holding only `role`."""
+    username = unique("x_copy").lower()
+    with app.app_context():
+        create_user(username, role, PASSWORD)
+        db.session.remove()
+    return username
+
+
+def origins(app: Any) -> dict[str, str]:
+    from app.services.access.origins import read_origins
+
+    with app.app_context():
+        found = read_origins(db.session)
+        db.session.rollback()
+    return found
+
+
+def test_a_copy_of_salesperson_sees_and_writes_what_a_salesperson_does(
+    app: Any, admin_api: Any, login_as: Any, api_as: Any
+) -> None:
+    """销售员 copied on the role list: the copy is linked to salesperson, and its user sees a customer's fields, no
+    purchase figure (hidden_figures), only the customers they own (row scope), and saves a sales order (every required
+    field fillable, the write in force: nothing said left out). Renamed, the copy stays what it was made of."""
+    copy = f"salesperson copy {unique()}"
+    page = copy_role(app, login_as, "salesperson")
+    assert "不能这样修改角色" not in page
+    role_id = _role_id(app, "salesperson copy")
+    assert role_id is not None
+    try:
+        rename_role(admin_api, role_id, copy)  # kept by the copy's id: the link survives a rename
+        assert origins(app)[copy] == "salesperson"
+        assert f"{copy}（复制自销售员）" in login_as("admin").get("/roles/list/").get_data(as_text=True)
+        seller = Api(app, user_of(app, copy))
+        said = admin_api.get("/api/v1/settings/").get_json()["writes_left_out"]
+        assert [one for one in said if one["role"] == copy] == []
+        partner = seller.post(
+            "/api/v1/partner/", json={"code": unique("KC"), "name": "复制角色的客户", "kind": "customer"}
+        )
+        assert partner.status_code == 201, partner.get_json()
+        partners = seller.get("/api/v1/partner/").get_json()["result"]
+        assert [row["code"] for row in partners] == [partner.get_json()["result"]["code"]]  # row scope: their own
+        assert "name" in partners[0]  # a field the copy sees (a role roles.yaml does not know sees none)
+        sku = new_item(admin_api, purchase_price="3.21", sale_price="9.99")
+        item = next(row for row in seller.get("/api/v1/item/?q=(page_size:100)").get_json()["result"] if row)
+        assert "sale_price" in item and "purchase_price" not in item  # the salesperson's hidden figures
+        order = seller.post(
+            "/api/v1/sales_order/",
+            json={
+                "partner": partner.get_json()["result"]["code"],
+                "warehouse": "WH01",
+                "lines": [{"item": sku, "qty": "2", "price": "9.99"}],
+            },
+        )
+        assert order.status_code == 201, order.get_json()
+        assert order.get_json()["result"]["total_with_tax"] is not None
+        assert api_as("salesperson").get(f"/api/v1/sales_order/{order.get_json()['id']}").status_code == 404
+    finally:
+        delete_role(app, copy)
+    assert copy not in origins(app)
+    from app.services.access.tables import role_origin
+
+    with app.app_context():  # the link went with the role: an id used again inherits nothing
+        assert db.session.execute(select(role_origin).where(role_origin.c.role_id == role_id)).first() is None
+        db.session.rollback()
+
+
+def test_a_copy_gets_no_more_than_its_original(app: Any, admin_api: Any, login_as: Any) -> None:
+    """价格屏蔽 on salespeople masks a copy of salesperson too (it would otherwise see every price); a copy of the copy
+    links to salesperson; a copy renamed to a name roles.yaml knows stays a salesperson (the link wins over the
+    name), and a copy whose original roles.yaml no longer has takes nothing, never its name's entry."""
+    copy_role(app, login_as, "salesperson")
+    first = f"salesperson copy {unique()}"
+    rename_role(admin_api, _role_id(app, "salesperson copy"), first)
+    copy_role(app, login_as, first)
+    second = f"{first} copy"
+    try:
+        assert origins(app)[second] == "salesperson"
+        seller = Api(app, user_of(app, second))
+        new_item(admin_api, purchase_price="3.21", sale_price="9.99")
+        assert "sale_price" in seller.get("/api/v1/item/").get_json()["result"][0]
+        hide_prices(app, ["salesperson"])
+        try:
+            assert "sale_price" not in seller.get("/api/v1/item/").get_json()["result"][0]
+        finally:
+            assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200
+    finally:
+        delete_role(app, second)
+        delete_role(app, first)
+    from app.services.access.origins import spec_of
+
+    roles = app.extensions["jxc_registry"].current.meta.roles
+    as_manager = spec_of(roles, "manager", {"manager": "salesperson"})
+    assert as_manager is not None and as_manager.hidden_figures == roles["salesperson"].hidden_figures
+    assert as_manager.row_scope == roles["salesperson"].row_scope and as_manager.origin == "salesperson"
+    assert spec_of(roles, "manager", {"manager": "gone"}) is None
+    assert spec_of(roles, unique("new"), {}) is None
+
+
+def test_a_copy_of_a_role_roles_yaml_does_not_know_still_takes_nothing(app: Any, admin_api: Any, login_as: Any) -> None:
+    """A new role (not a copy) that reads payments, copied: the copy is linked to nothing and its users see no
+    field, as before; a role that may write with a required field is still refused when it takes no entry."""
+    name = unique("reader")
+    made = admin_api.post("/api/v1/security/roles/", json={"name": name})
+    assert made.status_code == 201, made.get_json()
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role = sm.find_role(name)
+        sm.add_permission_role(role, sm.find_permission_view_menu("can_read", "Payment"))
+        db.session.remove()
+    copy_role(app, login_as, name)
+    try:
+        assert f"{name} copy" not in origins(app)
+        reader = Api(app, user_of(app, f"{name} copy"))
+        rows = reader.get("/api/v1/payment/").get_json()["result"]
+        assert all(row == {} or set(row) <= {"id"} for row in rows), rows[:1]
+        with app.app_context():
+            sm = app.appbuilder.sm
+            sm.add_permission_role(sm.find_role(name), sm.find_permission_view_menu("can_write", "Payment"))
+            db.session.remove()
+        page = copy_role(app, login_as, name)
+        assert f"已有名为「{name} copy」的角色" in page
+        delete_role(app, f"{name} copy")
+        page = copy_role(app, login_as, name)
+        assert f"不能这样修改角色「{name} copy」" in page
+        assert _role_id(app, f"{name} copy") is None
+    finally:
+        if _role_id(app, f"{name} copy") is not None:
+            delete_role(app, f"{name} copy")
+        delete_role(app, name)
