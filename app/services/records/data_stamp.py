@@ -2,9 +2,9 @@
 menu's 待审批 count): two reads under the same stamp see the same rows.
 
 On PostgreSQL the stamp is the text of the current snapshot, `xmin:xmax:ids in progress`. Which rows a statement
-sees is decided by that snapshot alone: a transaction that begins writing takes an id (xmax moves) and one that
-commits or rolls back leaves the list in progress, so any write that another reader could see between two reads
-gives them different stamps; a write still uncommitted keeps its id in the list until it ends. The stamp is read
+sees is decided by that snapshot alone (ids below xmax and not in progress have ended for good, committed or not).
+A transaction that ends either leaves the list in progress (its id was below xmax) or moves xmax past its id, so
+any write another reader could see between two reads gives them different stamps. The stamp is read
 only on a connection with no transaction under way (a read-only request's, or one not yet used): a transaction's
 own uncommitted rows are visible to it alone, and after a rollback the snapshot's text can come back. Elsewhere,
 and on SQLite (no such snapshot), there is no stamp and the figure is computed afresh.
