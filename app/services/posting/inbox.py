@@ -34,11 +34,11 @@ COUNTS_KEPT = 1024  # (user, data stamp) pairs kept per metadata version; a new 
 
 def waiting_count(session: Session, access: Access) -> int:
     """How many documents wait for the user's approval (the menu's badge on every page): `waiting_for`'s length,
-    0 without a query for who can approve nothing, and kept per user and data stamp (`data_stamp`: any write
-    committed or begun anywhere, the user's own approval too, makes another stamp, so a kept count is never
-    older than the rows the request sees). Everything else it depends on is in the database (roles, row scope,
+    0 without a query for who can approve nothing, and kept per user and data stamp (`data_stamp`: any transaction
+    that ends, the user's own approval too, makes another stamp, so a kept count is never older than the rows
+    the request sees). Everything else it depends on is in the database (roles, row scope,
     settings, the documents and budgets) or in this registry's metadata (approvals.yaml, roles.yaml): a new
-    registry keeps its own counts. Without a stamp (SQLite, a transaction that has written) it is counted."""
+    registry keeps its own counts. Without a stamp (SQLite, a transaction that has run statements) it is counted."""
     if not approves_anything(access):
         return 0
     stamp = data_stamp(session)
