@@ -203,3 +203,35 @@ def test_a_receipt_line_takes_in_no_more_than_arrived_less_rejected(admin_api):
     fine = document(admin_api, "purchase_receipt", [dict(lines[0], qty="800")], warehouse="WH01")
     assert admin_api.post(f"/api/v1/purchase_receipt/{fine['id']}/submit").status_code == 200
     assert admin_api.get(f"/api/v1/purchase_receipt/{fine['id']}").get_json()["result"]["total_qty"] == "800"
+
+
+def test_every_view_menu_is_named_as_the_metadata_names_it_in_either_language(app):
+    """The role form's ~430 permissions are named from one index kept per metadata version
+    (app/views/security_labels.py): each view-menu name is the label of the first model (by key or resource),
+    menu or menu link that names it, in the reader's language; any other is the catalogue's or itself."""
+    from flask import session
+
+    from app.extensions import registry
+    from app.i18n import label
+    from app.services.access.rights import permission_resource
+    from app.views.security_labels import resource_label
+
+    def searched(name: str) -> str | None:
+        meta = registry().meta
+        for model in meta.models.values():
+            if name in (model.key, permission_resource(model)):
+                return label(model.label, model.key)
+        for menu in meta.menus:
+            for entry in (menu, *menu.links):
+                if name == entry.key:
+                    return label(entry.label, entry.key)
+        return None
+
+    for locale in ("zh", "en"):
+        with app.test_request_context("/roles/add"):
+            session["locale"] = locale
+            names = {str(v.name) for v in app.appbuilder.sm.get_all_view_menu()} | {"no_such_view"}
+            labels = {name: resource_label(name) for name in names}
+            assert all(labels[n] == searched(n) for n in names if searched(n) is not None)
+            assert labels["no_such_view"] == "no_such_view"
+            assert labels["PurchaseReceipt"] == ("采购入库单" if locale == "zh" else "Purchase receipt")

@@ -40,3 +40,36 @@ def test_grid_page_asks_for_rows_before_tabulator_loads(app, login_as):
     assert html.index("jxc/grid/helpers.js") < early < html.index("bootstrap.min.css") < html.index("tabulator.min.js")
     assert 'data-rows="/api/v1/grid/item/rows" data-size="100"' in html
     assert "ab.js" not in html and "select2.min.js" not in html  # FAB's form scripts are not on the grid page
+
+
+def test_templates_addresses_are_url_for_s_and_follow_a_changed_file(app):
+    """Templates' url_for keeps a static file's address (app/web/static_cache.py, static_url): the same address
+    url_for builds, a new one as soon as the file changes on disk, and anything else left to url_for."""
+    import os
+    import uuid
+
+    from flask import url_for
+
+    from app.web.static_cache import static_url
+
+    name = f"jxc/kept-{uuid.uuid4().hex[:8]}.css"
+    path = os.path.join(app.static_folder, name)
+    with app.test_request_context("/grid/item/"):
+        assert app.jinja_env.globals["url_for"] is static_url
+        for endpoint, filename in (("static", "jxc/jxc.css"), ("appbuilder.static", "css/bootstrap.min.css")):
+            assert static_url(endpoint, filename=filename) == url_for(endpoint, filename=filename)
+            assert static_url(endpoint, filename=filename) == url_for(endpoint, filename=filename)  # kept
+        assert static_url("NotificationsView.open", pk=3) == url_for("NotificationsView.open", pk=3)
+        assert static_url("static", filename="jxc/none.css") == url_for("static", filename="jxc/none.css")
+        try:
+            with open(path, "w") as f:
+                f.write("a{}")
+            first = static_url("static", filename=name)
+            assert static_url("static", filename=name) == first == url_for("static", filename=name)
+            with open(path, "w") as f:
+                f.write("b{color:red}")
+            changed = static_url("static", filename=name)
+            assert changed != first and changed == url_for("static", filename=name)
+        finally:
+            os.remove(path)
+        assert static_url("static", filename=name) == url_for("static", filename=name)  # gone: url_for's own

@@ -11,10 +11,11 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import business_time, utcnow
+from app.extensions import core_reads
 from app.schedules.tables import notification
 from app.services.records.bulk import among
 
@@ -54,9 +55,13 @@ def mark_deleted(session: Session, model_key: str, ids: Collection[int]) -> None
     session.execute(stmt.values(record_deleted_at=utcnow()))
 
 
+_UNREAD = select(func.count()).where(notification.c.user_id == bindparam("user_id"), notification.c.read_at.is_(None))
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    stmt = select(func.count()).where(notification.c.user_id == user_id, notification.c.read_at.is_(None))
-    return int(session.execute(stmt).scalar_one())
+    """The user's unread notifications (the bell on every page): one statement built once, run on the session's
+    connection without the ORM's layers."""
+    return int(core_reads(session).execute(_UNREAD, {"user_id": user_id}).scalar_one())
 
 
 def recent(session: Session, user_id: int, limit: int = 20, unread_only: bool = False) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
-from app.services.posting.inbox import waiting_for
+from app.services.posting.inbox import waiting_count, waiting_for
 from app.services.posting.service import PostingService
 from app.web.context import current_access, session
 
@@ -31,7 +31,7 @@ class InboxView(BaseView):
     @has_access
     def index(self) -> Any:
         """What waits for my step, oldest first."""
-        waiting = waiting_for(session(), current_access())
+        waiting = g.jxc_waiting = waiting_for(session(), current_access())  # the menu's count too
         return self.render_template("jxc/inbox.html", title=t("page.inbox"), waiting=waiting)
 
     @expose("/<model_key>/<int:pk>/<decision>", methods=["POST"])
@@ -59,9 +59,15 @@ def request_waiting() -> list[dict[str, Any]] | None:
 
 
 def inbox_count() -> int | None:
-    """How many documents wait for the signed-in user (the menu's badge)."""
-    waiting = request_waiting()
-    return None if waiting is None else len(waiting)
+    """How many documents wait for the signed-in user (the menu's badge): the request's list when a page read it
+    (the home page's tile), else `waiting_count` (kept per user and data stamp); None when it cannot be read."""
+    if "jxc_waiting" in g:
+        return None if g.jxc_waiting is None else len(g.jxc_waiting)
+    try:
+        return waiting_count(session(), current_access())
+    except SQLAlchemyError:
+        session().rollback()
+        return None
 
 
 def approval_steps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -25,17 +25,26 @@ def _catalogue(prefix: str, name: str) -> str | None:
 
 def resource_label(name: str) -> str:
     """A FAB view-menu name (a model's resource, a menu entry, a platform page) in the reader's language."""
-    meta = registry().meta
-    for model in meta.models.values():
-        if name in (model.key, permission_resource(model)):
-            return label(model.label, model.key)
-    for menu in meta.menus:
-        if name == menu.key:
-            return label(menu.label, menu.key)
-        for link in menu.links:
-            if name == link.key:
-                return label(link.label, link.key)
+    found = registry().kept(("resource_labels",), _resource_labels).get(name)
+    if found is not None:
+        return label(*found)
     return _catalogue("perm.view", name) or name
+
+
+def _resource_labels() -> dict[str, tuple[Any, str]]:
+    """View-menu name -> (its label, its key), once per metadata version: the first that names it of the models
+    (by key or resource), then each menu and its links. A role's form lists ~430 permissions, and searching the
+    metadata for each was most of its page (~25 ms)."""
+    meta = registry().meta
+    found: dict[str, tuple[Any, str]] = {}
+    for model in meta.models.values():
+        for name in (model.key, permission_resource(model)):
+            found.setdefault(name, (model.label, model.key))
+    for menu in meta.menus:
+        found.setdefault(menu.key, (menu.label, menu.key))
+        for link in menu.links:
+            found.setdefault(link.key, (link.label, link.key))
+    return found
 
 
 def permission_text(pv: Any) -> str:

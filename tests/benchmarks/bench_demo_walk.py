@@ -5,9 +5,10 @@ the home page by following the links of each page (a link pattern with ids, /ite
 most twice), and the API calls are the GET operations of the app's own OpenAPI document, each model's
 path parameters filled with every model and a row that exists. Each call is made REPEAT times after one
 warm-up; the figures are medians. SQL time is the time between the engine's before/after_cursor_execute
-events of the request.
+events of the request; CPU is the process's thread time of the request (its Python and the client side of libpq),
+the figure to compare two trees by on a loaded machine, where the SQL time is mostly waiting for a core.
 
-Prints per call: status, server ms, SQL ms, statements and server / SQL (issue 19: SQL at least half of the
+Prints per call: status, server ms, SQL ms, CPU ms, statements and server / SQL (issue 19: SQL at least half of the
 server time, i.e. at most 2), the worst calls first, and
 `RATIO demo.<pages|api>.<median|p90> <value> 2` for the summary of `make bench`.
 Run: .venv/bin/python tests/benchmarks/bench_demo_walk.py [--repeat 3] [--max-pages 150] [--all]
@@ -55,6 +56,7 @@ class Call:
     server: float
     sql: float
     statements: int
+    cpu: float
 
     @property
     def ratio(self) -> float:
@@ -67,18 +69,21 @@ def pattern(path: str) -> str:
     return re.sub(r"\d+", "<n>", path)
 
 
-def timed(client: Any, sql: SqlLog, path: str, repeat: int, **kwargs: Any) -> tuple[Any, float, float, int]:
-    """(last response, median server s, median SQL s, statements) of `repeat` calls after a warm-up."""
+def timed(client: Any, sql: SqlLog, path: str, repeat: int, **kwargs: Any) -> tuple[Any, float, float, int, float]:
+    """(last response, median server s, median SQL s, statements, median CPU s) of `repeat` calls after a
+    warm-up."""
     response = client.get(path, **kwargs)
-    servers, sqls, counts = [], [], []
+    servers, sqls, counts, cpus = [], [], [], []
     for _ in range(repeat):
         sql.reset()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         response = client.get(path, **kwargs)
         servers.append(time.perf_counter() - started)
+        cpus.append(time.thread_time() - cpu)
         sqls.append(sql.seconds)
         counts.append(sql.count)
-    return response, statistics.median(servers), statistics.median(sqls), int(statistics.median(counts))
+    medians = statistics.median(servers), statistics.median(sqls), int(statistics.median(counts))
+    return response, *medians, statistics.median(cpus)
 
 
 def walk_pages(client: Any, sql: SqlLog, repeat: int, max_pages: int) -> list[Call]:
@@ -95,8 +100,8 @@ def walk_pages(client: Any, sql: SqlLog, repeat: int, max_pages: int) -> list[Ca
         if per_pattern.get(pattern(path), 0) >= 2:
             continue
         per_pattern[pattern(path)] = per_pattern.get(pattern(path), 0) + 1
-        response, server, sql_s, count = timed(client, sql, path, repeat)
-        calls.append(Call("page", path, response.status_code, server, sql_s, count))
+        response, server, sql_s, count, cpu = timed(client, sql, path, repeat)
+        calls.append(Call("page", path, response.status_code, server, sql_s, count, cpu))
         if response.status_code != 200 or "html" not in (response.content_type or ""):
             continue
         for href in HREF.findall(response.get_data(as_text=True)):
@@ -179,8 +184,8 @@ def main() -> None:
         ids = first_ids(api, headers, models)
         calls = []
         for path in api_paths(spec, models, ids):
-            response, server, sql_s, count = timed(api, sql, path, args.repeat, headers=headers)
-            calls.append(Call("api", path, response.status_code, server, sql_s, count))
+            response, server, sql_s, count, cpu = timed(api, sql, path, args.repeat, headers=headers)
+            calls.append(Call("api", path, response.status_code, server, sql_s, count, cpu))
         walked = time.perf_counter() - started
     finally:
         if app is not None:
@@ -197,11 +202,12 @@ def main() -> None:
 def report(pages: list[Call], calls: list[Call], walked: float, everything: bool) -> None:
     """The worst calls first, then a line per group and the RATIO lines."""
     print(f"\ndemo walk: {len(pages)} pages and {len(calls)} API calls in {walked:.0f} s (medians of repeats)")
-    print(f"  {'kind':4} {'status':>6} {'server ms':>9} {'sql ms':>7} {'stmts':>5} {'srv/sql':>7}  path")
+    print(f"  {'kind':4} {'status':>6} {'server ms':>9} {'sql ms':>7} {'cpu ms':>6} {'stmts':>5} {'srv/sql':>7}  path")
     shown = sorted(pages + calls, key=lambda c: -c.ratio)
     for call in shown if everything else shown[:40]:
         print(
-            f"  {call.kind:4} {call.status:>6} {call.server * 1000:9.1f} {call.sql * 1000:7.1f} {call.statements:>5}"
+            f"  {call.kind:4} {call.status:>6} {call.server * 1000:9.1f} {call.sql * 1000:7.1f} {call.cpu * 1000:6.1f}"
+            f" {call.statements:>5}"
             f" {call.ratio:7.2f}  {call.path[:110]}"
         )
     for kind, group in (("pages", pages), ("api", calls)):
@@ -215,6 +221,11 @@ def report(pages: list[Call], calls: list[Call], walked: float, everything: bool
             f"  {kind}: {len(ok)} answered ({errors} 4xx/5xx left out),"
             f" server/SQL median {statistics.median(ratios):.2f},"
             f" p90 {pct(ratios, 0.9):.2f}, worst {max(ratios):.2f}; {over} over {TARGET:g}"
+        )
+        print(
+            f"  {kind} summed: server {sum(c.server for c in ok) * 1000:.0f} ms,"
+            f" SQL {sum(c.sql for c in ok) * 1000:.0f}, CPU {sum(c.cpu for c in ok) * 1000:.0f},"
+            f" statements {sum(c.statements for c in ok)}"
         )
         print(f"RATIO\tdemo.{kind}.median\t{statistics.median(ratios):.2f}\t{TARGET:g}")
         print(f"RATIO\tdemo.{kind}.p90\t{pct(ratios, 0.9):.2f}\t{TARGET:g}")

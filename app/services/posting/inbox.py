@@ -1,5 +1,5 @@
 """待审批: the documents waiting for one user's approval step. One function, shared by the inbox (API and
-page), the menu's count and the dashboard."""
+page), the menu's count and the dashboard; the menu's count is kept per user and data stamp."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
+from app.extensions import core_reads
 from app.i18n import label
 from app.meta.status import Status
 from app.services.access.rights import Access
 from app.services.posting.service import PostingService
+from app.services.records.data_stamp import data_stamp
 from app.services.records.query import base_select
 from app.services.records.settings import policy
 
@@ -25,6 +27,25 @@ def approves_anything(access: Access) -> bool:
         access.can(key, "approve") and (access.is_admin or not chain.roles.isdisjoint(access.role_names))
         for key, chain in access.registry.meta.approvals.items()
     )
+
+
+COUNTS_KEPT = 1024  # (user, data stamp) pairs kept per metadata version; a new stamp leaves the old ones unused
+
+
+def waiting_count(session: Session, access: Access) -> int:
+    """How many documents wait for the user's approval (the menu's badge on every page): `waiting_for`'s length,
+    0 without a query for who can approve nothing, and kept per user and data stamp (`data_stamp`: any transaction
+    that ends, the user's own approval too, makes another stamp, so a kept count is never older than the rows
+    the request sees). Everything else it depends on is in the database (roles, row scope,
+    settings, the documents and budgets) or in this registry's metadata (approvals.yaml, roles.yaml): a new
+    registry keeps its own counts. Without a stamp (SQLite, a transaction that has run statements) it is counted."""
+    if not approves_anything(access):
+        return 0
+    stamp = data_stamp(session)
+    if stamp is None:
+        return len(waiting_for(session, access))
+    key = (access.user_id, stamp)
+    return int(access.registry.kept_recent("inbox_count", key, lambda: len(waiting_for(session, access)), COUNTS_KEPT))
 
 
 def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
@@ -97,7 +118,7 @@ def _pending(session: Session, access: Access) -> list[tuple[Any, list[Any]]]:
     else:
         stmt = build()
     ids: dict[str, list[int]] = {}
-    for key, pk in session.execute(stmt):
+    for key, pk in core_reads(session).execute(stmt):  # plain rows: without the ORM's execution layers
         ids.setdefault(key, []).append(pk)
     out = []
     for model in models:
