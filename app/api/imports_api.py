@@ -6,6 +6,7 @@ and `write` actions, field masks, row scope), exactly as on every other path.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -16,10 +17,10 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from app.api.grid_api import signed_in
 from app.api.responses import XLSX_MIME, download, service_errors
 from app.api.schema import add_model_key_parameter
-from app.errors import CellError, NotFound, ValidationFailed
+from app.errors import CellError, Conflict, NotFound, ValidationFailed
 from app.extensions import registry
 from app.i18n import current_locale, label, t
-from app.jobs import queue, submit
+from app.jobs import queue, store, submit
 from app.web.context import current_access, session
 from importers.jobs import keep_upload
 from importers.matcher import normalise_header
@@ -111,8 +112,8 @@ class ImportsApi(BaseApi):
     @service_errors
     def upload(self) -> Any:
         """Import a file as a background job: multipart `model`, `file`, `mode` (all | valid), `action`
-        (create | update | upsert), `dry_run`, `force`, `post` (documents: post them, not drafts), `mapping`
-        (JSON {header: field}); 202 {job_id}.
+        (create | update | upsert), `dry_run` (a check, as `/check`), `force`, `post` (documents: post them, not
+        drafts), `mapping` (JSON {header: field}); 202 {job_id}.
         ---
         post:
           summary: Import a file
@@ -120,12 +121,40 @@ class ImportsApi(BaseApi):
             202:
               description: '{job_id}'
         """
+        return self._submit(None)
+
+    @expose("/check", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def check(self) -> Any:
+        """Check a file as a background job, through the import's own write path, and roll it all back: the same
+        multipart fields as an import; 202 {job_id}. The job's result is what the import would do (`created`,
+        `updated`, `unchanged`, `skipped`) and every cell it would refuse (`issues`, `refused`): the cells' own
+        problems, the model's rules, row scope and field permissions, at once. Nothing is written.
+        ---
+        post:
+          summary: Check a file (a dry run of its import)
+          responses:
+            202:
+              description: '{job_id}'
+        """
+        return self._submit("import_check")
+
+    def _submit(self, kind: str | None) -> Any:
+        """The upload kept and its job queued: an import, or a check (`kind`, or the form's `dry_run`)."""
         access = current_access()
         model = importable_model(access, request.form.get("model") or "")
         form = upload_form()
+        kind = kind or ("import_check" if form["dry_run"] else "import")
+        # a check of this model the user still waits for is superseded: by a check of the rows as edited since, or by
+        # the import, which finds the same
+        for earlier in store.all_active_of(session(), access.user_id, "import_check", model=model.key):
+            with contextlib.suppress(Conflict):  # it ended meanwhile
+                queue.cancel(access, earlier)
         digest = keep_upload(form.pop("data"))
-        args = dict(form, model=model.key, upload=digest)
-        job_id = submit("import", args, access)
+        args = dict(form, model=model.key, upload=digest, dry_run=kind == "import_check")
+        job_id = submit(kind, args, access)
         session().commit()
         return self.response(202, job_id=job_id)
 
@@ -146,7 +175,7 @@ class ImportsApi(BaseApi):
         """
         access = current_access()
         row = queue.job_for(access, job_id)
-        if row.kind != "import":
+        if row.kind not in ("import", "import_check"):
             raise NotFound(t("not_found"))
         path, _name = queue.result_path(access, job_id, "error_report")
         return send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name=f"errors-{job_id}.xlsx", max_age=0)
