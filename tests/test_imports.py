@@ -889,3 +889,48 @@ def test_the_import_page_finds_the_users_import_still_running_on_that_model(app,
             store.cancel_queued(db.session, job_id)
         db.session.commit()
     assert config(admin, "item")["active_job"] is None
+
+
+def test_a_check_names_a_row_a_salesperson_may_not_write_for_their_scope(in_process, api_as):
+    """A salesperson sees only the customers they own (row scope `owner: me`), here allowed to import them: a customer
+    naming another 业务员 passes every cell's check (the preview), and only the write refuses it (业务员只能填写您本人).
+    The check shows it with a missing name on another row, before anything is written; the row they may write would
+    be created."""
+    from app.extensions import db, registry
+    from tests.test_role_locks import _store_pair
+
+    _store_pair(in_process, "salesperson", "can_import", "Partner", True)
+    try:
+        tag = unique("SC")
+        data = workbook(
+            [
+                ["单位编码", "单位名称", "单位类型", "业务员"],
+                [f"{tag}-1", "别人的客户", "客户", "u_purchaser"],  # row 2: another's customer, out of their scope
+                [f"{tag}-2", "", "客户", None],  # row 3: no name
+                [f"{tag}-3", "自己的客户", "客户", None],  # row 4: good (theirs)
+            ]
+        )
+        sales = api_as("u_salesperson")
+        response = sales.post(
+            "/api/v1/imports/check",
+            data={"model": "partner", "file": (io.BytesIO(data), "customers.xlsx")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 202, response.get_data(as_text=True)
+        job = finished(sales, response.get_json()["job_id"])
+        assert job["status"] == "done", job
+        found = [(i["row"], i["column"], i["message"][:10]) for i in job["result"]["issues"]]
+        assert found == [(2, "业务员", "业务员只能填写您本人"), (3, "单位名称", "必填")], job["log"]
+        preview = sales.post(
+            "/api/v1/imports/preview",
+            data={"model": "partner", "file": (io.BytesIO(data), "customers.xlsx")},
+            content_type="multipart/form-data",
+        ).get_json()
+        assert [(i["row"], i["column"]) for i in preview["issues"]] == [(3, "单位名称")]  # the cells alone
+        assert job["counts"]["created"] == 1
+        with in_process.app_context():
+            partners = registry().cls("partner")
+            assert db.session.execute(select(partners.id).where(partners.code.like(f"{tag}-%"))).all() == []
+            db.session.rollback()
+    finally:
+        _store_pair(in_process, "salesperson", "can_import", "Partner", False)
