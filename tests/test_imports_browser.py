@@ -121,8 +121,12 @@ def test_upload_correct_fix_apply_and_undo(server, tmp_path):
         page.keyboard.press("Control+A")
         page.keyboard.type("个")
         page.click('#jxc-imports-preview [data-import-action="check"]')
-        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误", timeout=30000)
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            f"检查完成，没有错误：导入将新增 {ROWS} 行，更新 0 行，0 行没有变化", timeout=30000
+        )
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误")
         page.click('[data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).not_to_contain_text("检查")  # the import's bar from here
         bar = page.locator("#jxc-imports-job .progress")
         seen: list[int] = []
         deadline = time.monotonic() + 60

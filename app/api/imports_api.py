@@ -6,7 +6,6 @@ and `write` actions, field masks, row scope), exactly as on every other path.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
@@ -17,10 +16,10 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from app.api.grid_api import signed_in
 from app.api.responses import XLSX_MIME, download, service_errors
 from app.api.schema import add_model_key_parameter
-from app.errors import CellError, Conflict, NotFound, ValidationFailed
+from app.errors import CellError, NotFound, ValidationFailed
 from app.extensions import registry
 from app.i18n import current_locale, label, t
-from app.jobs import queue, store, submit
+from app.jobs import queue, submit
 from app.web.context import current_access, session
 from importers.jobs import keep_upload
 from importers.matcher import normalise_header
@@ -147,11 +146,6 @@ class ImportsApi(BaseApi):
         model = importable_model(access, request.form.get("model") or "")
         form = upload_form()
         kind = kind or ("import_check" if form["dry_run"] else "import")
-        # a check of this model the user still waits for is superseded: by a check of the rows as edited since, or by
-        # the import, which finds the same
-        for earlier in store.all_active_of(session(), access.user_id, "import_check", model=model.key):
-            with contextlib.suppress(Conflict):  # it ended meanwhile
-                queue.cancel(access, earlier)
         digest = keep_upload(form.pop("data"))
         args = dict(form, model=model.key, upload=digest, dry_run=kind == "import_check")
         job_id = submit(kind, args, access)

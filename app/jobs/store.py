@@ -155,18 +155,12 @@ def list_jobs(session: Any, user_id: int | None, everyone: bool, limit: int = 10
 def active_of(session: Any, user_id: int | None, kind: str, **args: Any) -> int | None:
     """The newest queued or running job of a user and kind whose arguments hold `args` (a page left and opened
     again finds the import it started)."""
-    found = all_active_of(session, user_id, kind, **args)
-    return found[0] if found else None
-
-
-def all_active_of(session: Any, user_id: int | None, kind: str, **args: Any) -> list[int]:
-    """Every queued or running job of a user and kind whose arguments hold `args`, newest first."""
     query = select(job.c.id, job.c.args).where(job.c.user_id == user_id, job.c.kind == kind, job.c.status.in_(ACTIVE))
-    return [
-        int(job_id)
-        for job_id, text in session.execute(query.order_by(job.c.id.desc()))
-        if all(_loads(text, {}).get(key) == value for key, value in args.items())
-    ]
+    for job_id, text in session.execute(query.order_by(job.c.id.desc())):
+        held = _loads(text, {})
+        if all(held.get(key) == value for key, value in args.items()):
+            return int(job_id)
+    return None
 
 
 def count_by_status(session: Any) -> dict[str, int]:

@@ -71,8 +71,7 @@
     var file = currentFile();
     if (!file) { show('jxc-imports-problems', t('choose_file')); return Promise.resolve(); }
     show('jxc-imports-problems', '');
-    state.jobId = null;  // an earlier check's answer, if it still comes, is not shown (the server cancels it)
-    return send('POST', cfg.urls.preview, form(file)).then(function (r) {
+    return dropCheck().then(function () { return send('POST', cfg.urls.preview, form(file)); }).then(function (r) {
       if (r.status !== 200) { show('jxc-imports-problems', messageOf(r.body)); return; }
       render(r.body);
       if (r.body.problems.length) { return; }
@@ -81,6 +80,17 @@
         follow(c.body.job_id, 'check');
       });
     });
+  }
+
+  // A check of other rows (before an edit, another mapping) or one the import makes needless: stopped if it still
+  // runs, before the next request (on SQLite it holds the write lock every write request waits for; the cancel does
+  // not wait for it), and its answer no longer shown.
+  function dropCheck() {
+    var earlier = state.checkId;
+    state.checkId = null;
+    if (state.jobId === earlier) { state.jobId = null; }
+    if (!earlier) { return Promise.resolve(); }
+    return send('POST', cfg.urls.cancel.replace('{id}', earlier) + '?if_active=1');
   }
 
   // the check's refused cells, and the preview's beyond the first 1,000 a job's result names
@@ -270,7 +280,7 @@
   function apply() {
     var file = currentFile();
     if (!file) { show('jxc-imports-problems', t('choose_file')); return; }
-    send('POST', cfg.urls.upload, form(file)).then(function (r) {
+    dropCheck().then(function () { return send('POST', cfg.urls.upload, form(file)); }).then(function (r) {
       if (r.status !== 202) { show('jxc-imports-problems', messageOf(r.body)); return; }
       follow(r.body.job_id, 'import');
     });
@@ -282,12 +292,16 @@
     var bar = box.querySelector('.progress-bar');
     var cancel = box.querySelector('[data-import-action="cancel"]');
     state.jobId = jobId;
+    if (kind === 'check') { state.checkId = jobId; }
     box.hidden = false;
     $('jxc-imports-errors').hidden = true;
     $('jxc-imports-grid').hidden = true;
     box.querySelector('[data-import-action="undo"]').hidden = true;  // only an applied import offers it
     if (kind !== 'undo') { state.importId = null; }
     bar.className = 'progress-bar progress-bar-striped active';
+    bar.style.width = '0%';  // a new job's bar starts empty (not at the end of the check before it)
+    box.querySelector('.progress').setAttribute('aria-valuenow', 0);
+    if (kind !== 'undo') { $('jxc-imports-job-text').textContent = t(kind === 'check' ? 'check_starting' : 'starting'); }
     function poll() {
       if (state.jobId !== jobId) { return; }  // another job (a check of edited rows, the import) follows on
       send('GET', cfg.urls.job.replace('{id}', jobId)).then(function (r) {
@@ -302,6 +316,7 @@
           : t(checking ? 'check_starting' : 'starting');  // no rows counted yet (queued, the file being read)
         cancel.hidden = !(job.status === 'queued' || job.status === 'running');
         if (!cancel.hidden) { window.setTimeout(poll, POLL_MS); return; }
+        if (state.checkId === jobId) { state.checkId = null; }  // ended: nothing to stop
         if (state.resumed) { state.resumed = false; show('jxc-imports-notes', ''); }
         var clean = job.status === 'done' && !(checking && job.counts && job.counts.errors);
         bar.className = 'progress-bar ' + (clean ? 'progress-bar-success' : 'progress-bar-danger');
