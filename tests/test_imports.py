@@ -413,6 +413,19 @@ def upload(api: Any, model: str, data: bytes, name: str = "items.xlsx", **form: 
     return api.post("/api/v1/imports/", data=fields, content_type="multipart/form-data")
 
 
+def check_job(api: Any, model: str, data: bytes) -> dict[str, Any]:
+    """`data` checked through `POST /api/v1/imports/check`: the job, ended (done: a check that finds errors is one)."""
+    response = api.post(
+        "/api/v1/imports/check",
+        data={"model": model, "file": (io.BytesIO(data), "checked.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = finished(api, response.get_json()["job_id"])
+    assert job["status"] == "done" and job["kind"] == "import_check", job
+    return job
+
+
 def finished(api: Any, job_id: int, timeout: float = 30) -> dict[str, Any]:
     import time
 
@@ -495,14 +508,7 @@ def test_a_check_finds_every_error_the_import_would_at_once_and_writes_nothing(i
             return counts
 
     before = written()
-    response = admin_api.post(
-        "/api/v1/imports/check",
-        data={"model": "item_price", "file": (io.BytesIO(data), "prices.xlsx")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 202, response.get_data(as_text=True)
-    job = finished(admin_api, response.get_json()["job_id"])
-    assert job["status"] == "done" and job["kind"] == "import_check", job
+    job = check_job(admin_api, "item_price", data)
     found = [(i["row"], i["column"], i["message"]) for i in job["result"]["issues"]]
     assert found == [
         (2, "单价", found[0][2]),
@@ -915,14 +921,7 @@ def test_a_check_names_a_row_a_salesperson_may_not_write_for_their_scope(in_proc
             ]
         )
         sales = api_as("u_salesperson")
-        response = sales.post(
-            "/api/v1/imports/check",
-            data={"model": "partner", "file": (io.BytesIO(data), "customers.xlsx")},
-            content_type="multipart/form-data",
-        )
-        assert response.status_code == 202, response.get_data(as_text=True)
-        job = finished(sales, response.get_json()["job_id"])
-        assert job["status"] == "done", job
+        job = check_job(sales, "partner", data)
         found = [(i["row"], i["column"], i["message"][:10]) for i in job["result"]["issues"]]
         assert found == [(2, "业务员", "业务员只能填写您本人"), (3, "单位名称", "必填")], job["log"]
         preview = sales.post(
