@@ -364,6 +364,7 @@ def import_command(
                     total=outcome.total,
                     created=outcome.created,
                     updated=outcome.updated,
+                    unchanged=outcome.unchanged,
                     skipped=outcome.skipped,
                     errors=len(outcome.issues),
                 )

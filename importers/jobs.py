@@ -1,4 +1,5 @@
-"""Imports as background jobs: `import` (an uploaded file into a model) and `import_undo`.
+"""Imports as background jobs: `import` (an uploaded file into a model), `import_check` (the same, rolled back:
+every error at once, nothing written) and `import_undo`.
 
 The upload is kept content-addressed under <instance>/files/uploads/ (owner-only), so a retried job
 finds it again; the job reads it, runs the pipeline as its user with its progress on the jobs page,
@@ -18,7 +19,7 @@ from app.errors import ServiceError
 from app.i18n import t, texts_for
 from app.jobs import JobContext, job_kind
 from app.jobs.files import jobs_root
-from importers.pipeline import may_import
+from importers.pipeline import Outcome, may_import
 from importers.report import errors_workbook
 from importers.runs import content_hash, undo_import
 from importers.service import import_file
@@ -75,6 +76,30 @@ def _may_import(access: Any, args: Mapping[str, Any]) -> bool:
 @job_kind("import", label=texts_for("imports.job_label"), allowed=_may_import, timeout=3 * 3600)
 def import_job(ctx: JobContext) -> dict[str, Any]:
     """args: model, upload (content hash), filename, mode, action, dry_run, force, mapping, post."""
+    if ctx.args.get("dry_run"):  # a dry run is a check (one queued before checks were a kind of their own)
+        return import_check_job(ctx)
+    outcome = _import(ctx, dry_run=False)
+    if outcome.refused:
+        raise ImportRefused(outcome.refused, outcome.summary())
+    return outcome.summary()
+
+
+@job_kind("import_check", label=texts_for("imports.check_label"), allowed=_may_import, timeout=3 * 3600)
+def import_check_job(ctx: JobContext) -> dict[str, Any]:
+    """The import page's 检查文件 (`POST /api/v1/imports/check`): the import run through the one write path as far as
+    it goes, every refused cell collected (the cells' own problems, the model's rules, row scope, masks), then the
+    whole transaction rolled back: no row, audit row, import record or document number stays. A file the import
+    would refuse is a check that found errors: the job is done, its result (the outcome's summary) says them."""
+    try:
+        outcome = _import(ctx, dry_run=True)
+    finally:
+        # not only the pipeline's savepoint: what a session keeps for its commit (a posting's statements sent with
+        # the COMMIT, a new owner's bell) goes with the transaction it belongs to
+        ctx.session.rollback()
+    return outcome.summary()
+
+
+def _import(ctx: JobContext, *, dry_run: bool) -> Outcome:
     args = ctx.args
     data = read_upload(str(args["upload"]))
     ctx.total(None)
@@ -86,23 +111,21 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
         str(args.get("filename") or ""),
         mode=str(args.get("mode") or "all"),
         action=str(args.get("action") or "create"),
-        dry_run=bool(args.get("dry_run")),
+        dry_run=dry_run,
         force=bool(args.get("force")),
         mapping=args.get("mapping") or None,
         job_id=ctx.job_id,
         progress=ctx.progress,
         post=bool(args.get("post")),
     )
-    for name in ("created", "updated", "skipped"):
+    for name in ("created", "updated", "unchanged", "skipped"):
         ctx.count(name, getattr(outcome, name))
     ctx.count("errors", len(outcome.issues))
     for line in [*outcome.problems, *outcome.notes, *(i.line() for i in outcome.issues[:100])]:
         ctx.log(line)
     if (outcome.issues or outcome.problems) and outcome.table is not None:
         ctx.attach_error_report("errors.xlsx", errors_workbook(outcome.table, outcome.header_index, outcome))
-    if outcome.refused:
-        raise ImportRefused(outcome.refused, outcome.summary())
-    return outcome.summary()
+    return outcome
 
 
 def _may_undo(access: Any, args: Mapping[str, Any]) -> bool:

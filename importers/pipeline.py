@@ -84,6 +84,7 @@ class Outcome:
     total: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows found with every value the file gives already stored: nothing written for them
     skipped: int = 0
     applied: bool = False
     refused: str = ""  # why nothing was applied (file problems, or errors in mode `all`)
@@ -110,6 +111,7 @@ class Outcome:
             "total": self.total,
             "created": self.created,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "skipped": self.skipped,
             "errors": len(self.issues),
             "issues": [issue.as_dict() for issue in self.issues[:SHOWN_ISSUES]],
@@ -207,27 +209,30 @@ def run_import(
     if outcome.problems:
         outcome.refused = outcome.problems[0]
         return outcome
-    if outcome.issues and mode == "all":
+    if outcome.issues and mode == "all" and not dry_run:
         outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
         return outcome
+    # a dry run (the import page's 检查文件, `POST /api/v1/imports/check`) writes the rows without a bad cell through
+    # the one write path, whatever the mode, so that what only writing finds (a model's rule, the row scope) is
+    # reported with the cells' problems, then rolls it all back
     savepoint = session.begin_nested() if dry_run else None
     if document:
         apply_documents(session, access, model, prepared, outcome, post, progress)
     else:
         apply_rows(session, access, model, prepared, outcome, progress)
-    if outcome.issues and mode == "all":  # rules and constraints checked only at the write
-        outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
-        outcome.created = outcome.updated = 0
-        outcome.created_ids, outcome.updated_rows, outcome.followed_rows = [], [], []
-        if savepoint is not None:
-            savepoint.rollback()
-        else:
-            session.rollback()
-        return outcome
+    outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))
     if savepoint is not None:
         savepoint.rollback()
-    else:
-        outcome.applied = True
+        if outcome.issues and mode == "all":
+            outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
+        return outcome
+    if outcome.issues and mode == "all":  # rules and constraints checked only at the write
+        outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
+        outcome.created = outcome.updated = outcome.unchanged = 0
+        outcome.created_ids, outcome.updated_rows, outcome.followed_rows = [], [], []
+        session.rollback()
+        return outcome
+    outcome.applied = True
     return outcome
 
 
@@ -700,9 +705,13 @@ def apply_rows(
             else:
                 row = targets[pk]
                 before = {name: _stored(row, model.field(name)) for name in payload}
+                kept = records.unchanged
                 records.update(model.key, pk, payload, row_ref=row_no, row=row)
-                outcome.updated += 1
-                outcome.updated_rows.append({"id": pk, "before": before})
+                if records.unchanged != kept:  # every value as stored: nothing written, nothing for the undo
+                    outcome.unchanged += 1
+                else:
+                    outcome.updated += 1
+                    outcome.updated_rows.append({"id": pk, "before": before})
         except ValidationFailed as exc:
             refused(row_no, exc.errors)
         count(1)

@@ -40,12 +40,11 @@ def import_file(
     posts imported documents (drafts otherwise)."""
     model = importable_model(access, model_key)
     digest = content_hash(data)
-    if not dry_run and not force:
-        earlier = already_imported(session, model.key, digest)
-        if earlier:
-            outcome = Outcome(model.key, action, mode, dry_run, refused=earlier)
-            outcome.problems.append(earlier)
-            return outcome
+    earlier = already_imported(session, model.key, digest) if not force else None
+    if earlier and not dry_run:
+        outcome = Outcome(model.key, action, mode, dry_run, refused=earlier)
+        outcome.problems.append(earlier)
+        return outcome
     remembered = None
     if mapping:
         remembered = {normalise_header(h): str(f or "") for h, f in mapping.items() if normalise_header(h)}
@@ -66,6 +65,9 @@ def import_file(
         )
         if outcome.applied:
             outcome.import_id = record_import(session, access, outcome, digest, filename, job_id)
+    if earlier:  # a dry run checks the rows too, and says what the import would refuse first
+        outcome.problems.insert(0, earlier)
+        outcome.refused = earlier
     if mapping and outcome.signature and not dry_run and (outcome.applied or not outcome.issues):
         save_layout(session, access, model.key, outcome.signature, {h: str(f or "") for h, f in mapping.items()})
     return outcome

@@ -297,7 +297,7 @@ def test_import_prints_in_the_users_language_each_message_once(instance: Instanc
     out = refused.stdout.splitlines()
     assert "第 3 行，「*商品编码」列：与第 2 行重复" in out
     assert "第 4 行，「零售价」列：不能小于 0" in out and "未识别的列：Colour" in out
-    assert out[-1] == "商品：共 4 行，新增 0，更新 0，跳过 0，错误 12"
+    assert out[-1] == "商品：共 4 行，新增 0，更新 0，未变 0，跳过 0，错误 12"
     assert refused.stderr.strip().splitlines() == [
         "发现 12 处错误，整个文件未导入（可修正后重试，或选择只导入正确的行）"
     ]
@@ -307,7 +307,7 @@ def test_import_prints_in_the_users_language_each_message_once(instance: Instanc
     assert english.returncode == 1
     lines = english.stdout.splitlines()
     assert "row 3, column *商品编码: Same as row 2" in lines
-    assert lines[-1] == "Item: 4 rows, created 0, updated 0, skipped 0, errors 12"
+    assert lines[-1] == "Item: 4 rows, created 0, updated 0, unchanged 0, skipped 0, errors 12"
 
     bomb = jxc("import", "item", str(IMPORTS / "bomb.xlsx"), instance=instance)  # said once, not twice
     said = bomb.stdout + bomb.stderr
@@ -319,11 +319,12 @@ def test_import_prints_in_the_users_language_each_message_once(instance: Instanc
     dry = jxc("import", "unit", str(units), "--dry-run", instance=instance)
     assert (
         dry.returncode == 0  # a clean dry run: nothing refused
-        and dry.stdout.strip() == "计量单位：共 2 行，新增 2，更新 0，跳过 0，错误 0（试运行，未写入任何数据）"
+        and dry.stdout.strip() == "计量单位：共 2 行，新增 2，更新 0，未变 0，跳过 0，错误 0（试运行，未写入任何数据）"
     )
     applied = jxc("import", "unit", str(units), instance=instance)
     assert applied.returncode == 0, applied.stderr
-    assert re.fullmatch(r"计量单位：共 2 行，新增 2，更新 0，跳过 0，错误 0（导入记录 #\d+）", applied.stdout.strip())
+    summary = r"计量单位：共 2 行，新增 2，更新 0，未变 0，跳过 0，错误 0（导入记录 #\d+）"
+    assert re.fullmatch(summary, applied.stdout.strip())
     again = jxc("import", "unit", str(units), instance=instance)  # the same file twice
     assert again.returncode == 1 and again.stdout.count("这个文件已经导入过") == 1 and again.stderr == ""
 

@@ -528,3 +528,33 @@ def test_a_lookup_for_a_scoped_field_offers_what_the_field_may_name(api_as, logi
     assert {"WH01", "WH02"} <= set(keys(api_as("admin"), "stocktake.warehouse"))
     form = login_as("warehouse").get("/m/stocktake/new").get_data(as_text=True)
     assert 'data-model="stocktake"' in form
+
+
+def test_a_cell_typed_again_as_it_is_logs_no_undo_step_and_keeps_redo(admin_api):
+    """A clerk re-types a price as it stands and saves: nothing is written (the version stays), and no undo step is
+    logged (it would undo nothing, and it cleared the redo stack); a batch that changes one row and leaves another as
+    it was logs the changed row only, so its undo does not depend on the other."""
+    tag = unique("GN")
+    created = new_items(admin_api, 2, tag, sale_price="5")
+    before = admin_api.get("/api/v1/grid/item/batches").get_json()
+    same = [{"op": "update", "id": r["id"], "version": 1, "values": {"sale_price": "5.00"}} for r in created]
+    saved = save(admin_api, same)
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["batch_id"] is None
+    assert [r["version"] for r in saved.get_json()["rows"]] == [1, 1]
+    assert admin_api.get("/api/v1/grid/item/batches").get_json() == before
+    assert [item(admin_api, r["id"])["version"] for r in created] == [1, 1]
+
+    mixed = [
+        {"op": "update", "id": created[0]["id"], "version": 1, "values": {"sale_price": "6"}},
+        {"op": "update", "id": created[1]["id"], "version": 1, "values": {"sale_price": "5"}},
+    ]
+    batch_id = save(admin_api, mixed).get_json()["batch_id"]
+    assert admin_api.get("/api/v1/grid/item/batches").get_json()["undo"][0] == batch_id
+    other = item(admin_api, created[1]["id"])  # the row the batch left as it was, changed since
+    changed = [{"op": "update", "id": other["id"], "version": other["version"], "values": {"sale_price": "7"}}]
+    assert save(admin_api, changed).status_code == 200
+    undone = undo(admin_api, batch_id)
+    assert undone.status_code == 200, undone.get_json()
+    assert item(admin_api, created[0]["id"])["sale_price"] == "5.00"
+    assert item(admin_api, created[1]["id"])["sale_price"] == "7.00"

@@ -82,7 +82,8 @@ def test_the_table_of_real_workbooks(app):
         where = f"{case['file']} ({case.get('action', 'create')}, {case.get('mode', 'all')})"
         assert outcome.refused == case.get("refused", ""), where
         assert outcome.applied == (not case.get("refused")), where
-        assert (outcome.created, outcome.updated) == (case.get("created", 0), case.get("updated", 0)), where
+        done = (outcome.created, outcome.updated, outcome.unchanged)
+        assert done == (case.get("created", 0), case.get("updated", 0), case.get("unchanged", 0)), where
         assert outcome.skipped == case.get("skipped", 0), where
         if "errors" in case:
             assert [i.line("en") for i in outcome.issues] == case["errors"], where
@@ -161,6 +162,47 @@ def test_update_by_business_key_changes_only_the_given_cells(app):
     assert outcome.applied and outcome.updated == 1
     row = stored(app, "item", "sku", tag)
     assert row is not None and row["name"] == "原名" and Decimal(row["sale_price"]) == Decimal("6.5")
+
+
+def test_a_row_imported_as_it_is_stored_is_unchanged_and_writes_nothing(app):
+    """An update (or upsert) file whose row holds the values already stored counts it unchanged, not updated: no new
+    version, no history line, nothing in the import's undo record; the row that does change is updated."""
+    from app.extensions import db, registry
+    from app.services.records.tables import audit_log
+    from importers.tables import import_change
+
+    tag = unique("UC")
+    rows = [["sku", "name", "unit", "sale_price"], [f"{tag}-1", "原名", "PCS", "5"], [f"{tag}-2", "乙", "PCS", "7"]]
+    assert run(app, "item", workbook(rows)).applied
+
+    def versions_and_history() -> tuple[list[int], int]:
+        with app.app_context():
+            cls = registry().cls("item")
+            found = db.session.execute(select(cls.id, cls.version).where(cls.sku.like(f"{tag}-%")).order_by(cls.sku))
+            ids, versions = zip(*found.all(), strict=True)
+            history = db.session.execute(
+                select(audit_log.c.id).where(audit_log.c.model == "item", audit_log.c.record_id.in_(ids))
+            ).all()
+            return list(versions), len(history)
+
+    before = versions_and_history()
+    again = run(app, "item", workbook([rows[0], rows[1], [f"{tag}-2", "乙", "PCS", "7.5"]]), action="upsert")
+    assert again.applied and (again.created, again.updated, again.unchanged) == (0, 1, 1), again.summary()
+    assert again.summary()["unchanged"] == 1
+    after = versions_and_history()
+    assert after == ([before[0][0], before[0][1] + 1], before[1] + 1)  # only the changed row: a version, a line
+    with app.app_context():
+        from app.services.users.access import access_for
+        from importers.service import import_file
+
+        access = access_for(app.appbuilder.sm.find_user(username="admin"))
+        same = workbook([["SKU", "零售价"], [f"{tag}-1", "5.00"]])
+        outcome = import_file(db.session, access, "item", same, "same.xlsx", action="update")
+        assert outcome.applied and (outcome.updated, outcome.unchanged) == (0, 1)
+        db.session.commit()
+        recorded = db.session.execute(select(import_change).where(import_change.c.import_id == outcome.import_id))
+        assert recorded.all() == []  # nothing for an undo to put back
+    assert versions_and_history() == after
 
 
 def test_permissions_masks_and_the_import_action(app):
@@ -371,6 +413,19 @@ def upload(api: Any, model: str, data: bytes, name: str = "items.xlsx", **form: 
     return api.post("/api/v1/imports/", data=fields, content_type="multipart/form-data")
 
 
+def check_job(api: Any, model: str, data: bytes) -> dict[str, Any]:
+    """`data` checked through `POST /api/v1/imports/check`: the job, ended (done: a check that finds errors is one)."""
+    response = api.post(
+        "/api/v1/imports/check",
+        data={"model": model, "file": (io.BytesIO(data), "checked.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = finished(api, response.get_json()["job_id"])
+    assert job["status"] == "done" and job["kind"] == "import_check", job
+    return job
+
+
 def finished(api: Any, job_id: int, timeout: float = 30) -> dict[str, Any]:
     import time
 
@@ -403,7 +458,8 @@ def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_pr
 
     good = workbook([["sku", "name", "unit"], [f"{tag}-1", "好", "PCS"], [f"{tag}-2", "也好", "个"]])
     job = finished(admin_api, upload(admin_api, "item", good, mode="valid").get_json()["job_id"])
-    assert job["status"] == "done" and job["counts"] == {"created": 2, "updated": 0, "skipped": 0, "errors": 0}
+    counts = {"created": 2, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 0}
+    assert job["status"] == "done" and job["counts"] == counts
     assert job["result"]["import_id"] and stored(in_process, "item", "sku", f"{tag}-2")["name"] == "也好"
     listed = admin_api.get("/api/v1/imports/?model=item").get_json()["result"]
     assert listed[0]["id"] == job["result"]["import_id"] and listed[0]["created"] == 2
@@ -415,6 +471,81 @@ def test_upload_runs_as_a_job_with_counts_and_an_annotated_errors_workbook(in_pr
     assert upload(admin_api, "item", b"").status_code == 422
     assert upload(api_as("u_purchaser"), "item", good).status_code == 403
     assert upload(admin_api, "item", good, action="merge").status_code == 422
+
+
+def test_a_check_finds_every_error_the_import_would_at_once_and_writes_nothing(in_process, admin_api):
+    """检查文件 is the import run through the one write path and rolled back: a bad cell, a price that ends before it
+    starts (the price list's rule) and a customer price naming a supplier are all reported by the check, on their
+    cells, as the import itself then refuses them; the check writes no row, history line, import record, document
+    number or layout. (The check only parsed the cells: the rules' errors came after 导入.)"""
+    from sqlalchemy import func
+
+    from app.extensions import db, registry
+    from app.services.records.tables import audit_log, sequence
+    from importers.tables import import_run
+
+    tag = unique("CK")
+    data = workbook(
+        [
+            ["商品", "价格类型", "往来单位", "单价", "生效日期", "失效日期", "备注"],
+            ["SP0001", "零售价", None, "三块", "2027-01-01", None, tag],  # row 2: not a number
+            ["SP0002", "零售价", None, "2.80", "2027-02-10", "2027-02-01", tag],  # row 3: ends before it starts
+            ["SP0003", "客户价", "S001", "3", "2027-01-01", None, tag],  # row 4: a customer price naming a supplier
+            ["SP0004", "零售价", None, "4", "2027-01-01", None, tag],  # row 5: good
+        ]
+    )
+
+    def written() -> list[int]:
+        """The prices, history lines, import records and document numbers stored."""
+        with in_process.app_context():
+            prices = registry().cls("item_price")
+            counts = [
+                db.session.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (prices, audit_log, import_run)
+            ]
+            counts.append(db.session.execute(select(func.coalesce(func.sum(sequence.c.value), 0))).scalar_one())
+            db.session.rollback()
+            return counts
+
+    before = written()
+    job = check_job(admin_api, "item_price", data)
+    found = [(i["row"], i["column"], i["message"]) for i in job["result"]["issues"]]
+    assert found == [
+        (2, "单价", found[0][2]),
+        (3, "失效日期", "失效日期不能早于生效日期"),
+        (4, "往来单位", found[2][2]),
+    ], found
+    assert "S001" in found[2][2] and found[0][2]
+    assert job["result"]["refused"].startswith("发现 3 处错误") and not job["result"]["applied"]
+    assert job["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "skipped": 3, "errors": 3}
+    report = admin_api.get(f"/api/v1/imports/{job['id']}/errors.xlsx")
+    assert report.status_code == 200
+    report.close()
+    assert written() == before
+    # the page drops a check it no longer wants, which may have ended meanwhile: no refusal then
+    assert admin_api.post(f"/api/v1/jobs/{job['id']}/cancel").status_code == 409
+    dropped = admin_api.post(f"/api/v1/jobs/{job['id']}/cancel?if_active=1")
+    assert dropped.status_code == 200 and dropped.get_json()["status"] == "done"
+
+    # the import refuses the file (its first bad cell stops it before the write), and once that cell is right, at
+    # the cells the check named
+    imported = finished(admin_api, upload(admin_api, "item_price", data, "prices.xlsx").get_json()["job_id"])
+    assert imported["status"] == "failed" and imported["result"]["issues"] == job["result"]["issues"][:1]
+    fixed = workbook(
+        [
+            ["商品", "价格类型", "往来单位", "单价", "生效日期", "失效日期", "备注"],
+            ["SP0001", "零售价", None, "3", "2027-01-01", None, tag],
+            ["SP0002", "零售价", None, "2.80", "2027-02-10", "2027-02-01", tag],
+            ["SP0003", "客户价", "S001", "3", "2027-01-01", None, tag],
+            ["SP0004", "零售价", None, "4", "2027-01-01", None, tag],
+        ]
+    )
+    imported = finished(admin_api, upload(admin_api, "item_price", fixed, "prices.xlsx").get_json()["job_id"])
+    assert imported["status"] == "failed" and imported["result"]["issues"] == job["result"]["issues"][1:]
+    assert written() == before
+    dry = finished(admin_api, upload(admin_api, "item_price", data, "prices.xlsx", dry_run="1").get_json()["job_id"])
+    assert dry["kind"] == "import_check" and dry["result"]["issues"] == job["result"]["issues"]
+    assert written() == before
 
 
 def test_the_errors_workbook_keeps_each_row_where_the_message_says_under_a_title_row(in_process, admin_api):
@@ -768,3 +899,41 @@ def test_the_import_page_finds_the_users_import_still_running_on_that_model(app,
             store.cancel_queued(db.session, job_id)
         db.session.commit()
     assert config(admin, "item")["active_job"] is None
+
+
+def test_a_check_names_a_row_a_salesperson_may_not_write_for_their_scope(in_process, api_as):
+    """A salesperson sees only the customers they own (row scope `owner: me`), here allowed to import them: a customer
+    naming another 业务员 passes every cell's check (the preview), and only the write refuses it (业务员只能填写您本人).
+    The check shows it with a missing name on another row, before anything is written; the row they may write would
+    be created."""
+    from app.extensions import db, registry
+    from tests.test_role_locks import _store_pair
+
+    _store_pair(in_process, "salesperson", "can_import", "Partner", True)
+    try:
+        tag = unique("SC")
+        data = workbook(
+            [
+                ["单位编码", "单位名称", "单位类型", "业务员"],
+                [f"{tag}-1", "别人的客户", "客户", "u_purchaser"],  # row 2: another's customer, out of their scope
+                [f"{tag}-2", "", "客户", None],  # row 3: no name
+                [f"{tag}-3", "自己的客户", "客户", None],  # row 4: good (theirs)
+            ]
+        )
+        sales = api_as("u_salesperson")
+        job = check_job(sales, "partner", data)
+        found = [(i["row"], i["column"], i["message"][:10]) for i in job["result"]["issues"]]
+        assert found == [(2, "业务员", "业务员只能填写您本人"), (3, "单位名称", "必填")], job["log"]
+        preview = sales.post(
+            "/api/v1/imports/preview",
+            data={"model": "partner", "file": (io.BytesIO(data), "customers.xlsx")},
+            content_type="multipart/form-data",
+        ).get_json()
+        assert [(i["row"], i["column"]) for i in preview["issues"]] == [(3, "单位名称")]  # the cells alone
+        assert job["counts"]["created"] == 1
+        with in_process.app_context():
+            partners = registry().cls("partner")
+            assert db.session.execute(select(partners.id).where(partners.code.like(f"{tag}-%"))).all() == []
+            db.session.rollback()
+    finally:
+        _store_pair(in_process, "salesperson", "can_import", "Partner", False)

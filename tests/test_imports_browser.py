@@ -45,12 +45,13 @@ DATABASES: dict[str, Path] = {}  # the server's SQLite file, by its url (a job r
 def checked(
     chromium: Any, server: Any, model: str, path: Path, summary: str, user: str = "admin", timeout: int = 30000
 ) -> Any:
-    """Signed in as `user`, the file at `path` chosen on the model's import page and checked: the
-    preview's summary says `summary`. (context, page, console)."""
+    """Signed in as `user`, the file at `path` chosen on the model's import page and checked to the end (its rows
+    shown, then the check job done): the summary says `summary`. (context, page, console)."""
     context, page, console = signed_in(chromium, server.url, user)
     page.goto(server.url + f"/imports/{model}/")
     page.set_input_files("#jxc-imports-file", str(path))
-    expect(page.locator("#jxc-imports-summary")).to_contain_text(summary, timeout=timeout)
+    expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成", timeout=timeout)
+    expect(page.locator("#jxc-imports-summary")).to_contain_text(summary)
     return context, page, console
 
 
@@ -120,8 +121,12 @@ def test_upload_correct_fix_apply_and_undo(server, tmp_path):
         page.keyboard.press("Control+A")
         page.keyboard.type("个")
         page.click('#jxc-imports-preview [data-import-action="check"]')
-        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误", timeout=30000)
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            f"检查完成，没有错误：导入将新增 {ROWS} 行，更新 0 行，0 行没有变化", timeout=30000
+        )
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误")
         page.click('[data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).not_to_contain_text("检查")  # the import's bar from here
         bar = page.locator("#jxc-imports-job .progress")
         seen: list[int] = []
         deadline = time.monotonic() + 60
@@ -194,32 +199,49 @@ def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only
         context.close()
 
 
-def test_cells_only_the_import_refuses_are_marked_in_the_table_as_the_checks_are(server, tmp_path):
-    """A price list whose second price ends before it starts passes the file's check (each cell is a good date):
-    only writing it meets the price list's rule. The import refused the file and said so under the bar, while the
-    table still read 0 errors; the cell it refused is red with its reason, listed as the check's are, and once
-    corrected in place the file imports."""
+def test_the_check_marks_a_cell_only_the_price_lists_rule_refuses_before_anything_is_imported(server, tmp_path):
+    """A price list whose second price ends before it starts: each cell is a good date, so only writing it meets the
+    price list's rule. 检查文件 runs the file through the import's own write path and rolls it back: the cell is red
+    with its reason before 导入 is clicked, listed as the cells' own problems are, and nothing is stored; corrected
+    in place and checked again the check is clean, and the file imports. (The check read 0 errors and only the
+    import, refused, found it.)"""
     book = Workbook()
     book.active.append(["商品", "价格类型", "单价", "生效日期", "失效日期"])
     book.active.append(["SP0001", "零售价", "3.50", "2027-01-01", None])
-    book.active.append(["SP0002", "零售价", "2.80", "2027-02-10", "2027-02-01"])  # sheet row 3: ends before it starts
+    book.active.append(["SP0002", "零售价", "2.80", "2027-02-10", "2027-02-01"])  # row 3: ends before it starts
     path = tmp_path / "prices.xlsx"
     book.save(path)
+    api = HttpApi(server.url)
+    stored = "/api/v1/item_price/?q=(filters:!((col:valid_from,opr:gt,value:'2026-12-31')))"  # this file's prices
+    status, found = api.get(stored)
+    assert status == 200, found
+    already = found["count"]
     for chromium in headless_chromium():
-        context, page, console = checked(chromium, server, "item_price", path, "0 行有错误")
-        page.click('#jxc-imports-preview [data-import-action="apply"]')
-        expect(page.locator("#jxc-imports-job-text")).to_contain_text("整个文件未导入", timeout=30000)
-        expect(page.locator("#jxc-imports-summary")).to_contain_text("1 行有错误")
+        context, page, console = checked(chromium, server, "item_price", path, "1 行有错误")
+        said = "检查完成：1 处错误，已在表中标出；有错误就全部不导入"
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(said)
         assert page.locator("#jxc-imports-issue-list a").all_inner_texts() == [
             "第 3 行「失效日期」：失效日期不能早于生效日期"
         ]
         cell = page.locator('#jxc-imports-rows tr[data-index="1"] td[data-col="4"]')
         assert cell.get_attribute("class") == "jxc-bad" and cell.get_attribute("title") == "失效日期不能早于生效日期"
+        assert page.locator("#jxc-imports-rows td.jxc-bad").count() == 1
+        status, found = api.get(stored)
+        assert status == 200 and found["count"] == already  # the check wrote nothing
         cell.fill("2027-03-01")
+        page.click('#jxc-imports-preview [data-import-action="check"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "检查完成，没有错误：导入将新增 2 行，更新 0 行，0 行没有变化", timeout=30000
+        )
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，0 行有错误")
+        assert page.locator("#jxc-imports-rows td.jxc-bad").count() == 0
+        assert api.get(stored)[1]["count"] == already
         page.click('#jxc-imports-preview [data-import-action="apply"]')
         expect(page.locator("#jxc-imports-job-text")).to_have_text(
             "导入完成：新增 2 行，更新 0 行，跳过 0 行", timeout=30000
         )
+        status, found = api.get(stored)
+        assert status == 200 and found["count"] == already + 2
         console.check(expected_failures=())
         context.close()
 

@@ -111,8 +111,8 @@ class ImportsApi(BaseApi):
     @service_errors
     def upload(self) -> Any:
         """Import a file as a background job: multipart `model`, `file`, `mode` (all | valid), `action`
-        (create | update | upsert), `dry_run`, `force`, `post` (documents: post them, not drafts), `mapping`
-        (JSON {header: field}); 202 {job_id}.
+        (create | update | upsert), `dry_run` (a check, as `/check`), `force`, `post` (documents: post them, not
+        drafts), `mapping` (JSON {header: field}); 202 {job_id}.
         ---
         post:
           summary: Import a file
@@ -120,12 +120,35 @@ class ImportsApi(BaseApi):
             202:
               description: '{job_id}'
         """
+        return self._submit(None)
+
+    @expose("/check", methods=["POST"])
+    @signed_in
+    @safe
+    @service_errors
+    def check(self) -> Any:
+        """Check a file as a background job, through the import's own write path, and roll it all back: the same
+        multipart fields as an import; 202 {job_id}. The job's result is what the import would do (`created`,
+        `updated`, `unchanged`, `skipped`) and every cell it would refuse (`issues`, `refused`): the cells' own
+        problems, the model's rules, row scope and field permissions, at once. Nothing is written.
+        ---
+        post:
+          summary: Check a file (a dry run of its import)
+          responses:
+            202:
+              description: '{job_id}'
+        """
+        return self._submit("import_check")
+
+    def _submit(self, kind: str | None) -> Any:
+        """The upload kept and its job queued: an import, or a check (`kind`, or the form's `dry_run`)."""
         access = current_access()
         model = importable_model(access, request.form.get("model") or "")
         form = upload_form()
+        kind = kind or ("import_check" if form["dry_run"] else "import")
         digest = keep_upload(form.pop("data"))
-        args = dict(form, model=model.key, upload=digest)
-        job_id = submit("import", args, access)
+        args = dict(form, model=model.key, upload=digest, dry_run=kind == "import_check")
+        job_id = submit(kind, args, access)
         session().commit()
         return self.response(202, job_id=job_id)
 
@@ -146,7 +169,7 @@ class ImportsApi(BaseApi):
         """
         access = current_access()
         row = queue.job_for(access, job_id)
-        if row.kind != "import":
+        if row.kind not in ("import", "import_check"):
             raise NotFound(t("not_found"))
         path, _name = queue.result_path(access, job_id, "error_report")
         return send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name=f"errors-{job_id}.xlsx", max_age=0)

@@ -13,7 +13,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
-from app.errors import CellError, NotFound, ValidationFailed
+from app.errors import CellError, Conflict, NotFound, ValidationFailed
 from app.i18n import label, t
 from app.jobs import queue, store
 from app.jobs.kinds import get_kind
@@ -131,7 +131,9 @@ class JobsApi(BaseApi):
     @safe
     @service_errors
     def cancel_job(self, job_id: int) -> Any:
-        """Cancel a queued job, or ask a running one to stop (its changes are rolled back).
+        """Cancel a queued job, or ask a running one to stop (its changes are rolled back). `?if_active=1`: a job
+        that has ended is no refusal but answered with its status (a page dropping a job it no longer wants, which
+        may have ended since it last looked: the import page's earlier check).
         ---
         post:
           summary: Cancel a job
@@ -139,13 +141,20 @@ class JobsApi(BaseApi):
           - in: path
             schema: {type: integer}
             name: job_id
+          - {in: query, name: if_active, schema: {type: string}}
           responses:
             200:
               description: '{status, message}'
             409:
               description: The job has ended
         """
-        status = queue.cancel(current_access(), job_id)
+        access = current_access()
+        try:
+            status = queue.cancel(access, job_id)
+        except Conflict:
+            if request.args.get("if_active") not in ("1", "true"):
+                raise
+            return self.response(200, status=queue.job_for(access, job_id).status, message=t("jobs.not_active"))
         message = t("jobs.cancelled") if status == store.CANCELLED else t("jobs.cancel_asked")
         return self.response(200, status=status, message=message)
 

@@ -56,6 +56,7 @@ class ImportsView(BaseView):
             "active_job": store.active_of(db.session, access.user_id, "import", model=model.key),
             "urls": {
                 "preview": "/api/v1/imports/preview",
+                "check": "/api/v1/imports/check",
                 "upload": "/api/v1/imports/",
                 "job": "/api/v1/jobs/{id}",
                 "cancel": "/api/v1/jobs/{id}/cancel",

@@ -44,7 +44,7 @@ class BatchResult:
     """What a saved batch changed: its rows as the grid shows them (created ones with their tmp_id) and
     deleted ids."""
 
-    batch_id: int
+    batch_id: int | None  # None: the batch changed nothing, so nothing was logged to undo
     rows: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
     replayed: bool = False
@@ -156,7 +156,10 @@ class GridBatches:
             raise ValidationFailed(errors, summary=t("batch_cells", count=len(errors)))
         for change, row, names in updated:
             change.after = self._snapshot(model, row, names)
-        batch_id = self._log(model, client_id, source, kind, undoes, changes)
+        # a row whose cells were typed again as they are was not written (same version): nothing of it to undo
+        changes = [c for c in changes if c.op != "update" or c.after != c.before]
+        # a batch that changed nothing logs nothing: no undo entry that would undo nothing
+        batch_id = self._log(model, client_id, source, kind, undoes, changes) if changes or kind != "do" else None
         # the rows as they are written, read before the commit expires them (after it each would load again)
         data = self._json(model, saved)
         records.commit()

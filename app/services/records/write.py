@@ -110,6 +110,7 @@ class RecordService:
         self._own_fields: dict[str, tuple[str, ...]] = {}  # per model: user fields scoped `me` (_fill_own_scope)
         self.followed: list[dict[str, Any]] = []  # updates rules made to other rows (follow_update)
         self.followed_any = False  # whether any rule made one in this service's life
+        self.unchanged = 0  # updates that found every value as stored and wrote nothing (an import counts them)
         self._when_written: dict[str, tuple[set[Any], Callable[[set[Any]], Any]]] = {}  # see once_written
 
     # -- public API ---------------------------------------------------------------------------
@@ -366,6 +367,7 @@ class RecordService:
             self._raise(errors)
             derive_values(self.session, self.registry, model, row, values)
             if self._unchanged(model, row, values, lines):
+                self.unchanged += 1
                 return row  # a save that changes nothing writes nothing: no new version, 修改人 or history line
             values.update(updated_at=utcnow(), updated_by=self.access.user_id)
             self._assign(model, row, values)

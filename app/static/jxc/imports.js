@@ -1,6 +1,7 @@
-// The import page: check a file (POST /api/v1/imports/preview), correct the column mapping, fix bad cells in
-// place or a whole column at once, apply as a job with its progress bar, then undo. Edited rows are sent back
-// as a UTF-8 csv (Papa Parse) with the same headers, so the server checks them exactly like the file.
+// The import page: check a file (POST /api/v1/imports/preview for its rows, then a check job: POST
+// /api/v1/imports/check), correct the column mapping, fix bad cells in place or a whole column at once, apply as a
+// job with its progress bar, then undo. Edited rows are sent back as a UTF-8 csv (Papa Parse) with the same
+// headers, so the server checks them exactly like the file.
 (function () {
   'use strict';
   var root = document.getElementById('jxc-imports');
@@ -63,14 +64,54 @@
     return data;
   }
 
+  // 检查文件: the rows and their cells' problems at once (preview), then the check job: the import run through the one
+  // write path and rolled back, whose refused cells (a model's rule, the row scope: what only writing finds) are
+  // marked as the cells' own are, with its progress under the table
   function check() {
     var file = currentFile();
     if (!file) { show('jxc-imports-problems', t('choose_file')); return Promise.resolve(); }
     show('jxc-imports-problems', '');
-    return send('POST', cfg.urls.preview, form(file)).then(function (r) {
+    return dropCheck().then(function () { return send('POST', cfg.urls.preview, form(file)); }).then(function (r) {
       if (r.status !== 200) { show('jxc-imports-problems', messageOf(r.body)); return; }
       render(r.body);
+      if (r.body.problems.length) { return; }
+      return send('POST', cfg.urls.check, form(file)).then(function (c) {
+        if (c.status !== 202) { show('jxc-imports-problems', messageOf(c.body)); return; }
+        follow(c.body.job_id, 'check');
+      });
     });
+  }
+
+  // A check of other rows (before an edit, another mapping) or one the import makes needless: stopped if it still
+  // runs, before the next request (on SQLite it holds the write lock every write request waits for; the cancel does
+  // not wait for it), and its answer no longer shown.
+  function dropCheck() {
+    var earlier = state.checkId;
+    state.checkId = null;
+    if (state.jobId === earlier) { state.jobId = null; }
+    if (!earlier) { return Promise.resolve(); }
+    return send('POST', cfg.urls.cancel.replace('{id}', earlier) + '?if_active=1');
+  }
+
+  // the check's refused cells, and the preview's beyond the first 1,000 a job's result names
+  function checkedIssues(result) {
+    var issues = result.issues.slice();
+    if (result.errors > issues.length) {
+      var seen = {};
+      issues.forEach(function (i) { seen[i.row + ':' + i.col_index + ':' + i.message] = true; });
+      state.preview.issues.forEach(function (i) {
+        if (!seen[i.row + ':' + i.col_index + ':' + i.message]) { issues.push(i); }
+      });
+    }
+    return issues;
+  }
+
+  function checkedText(job) {
+    var c = job.counts || {};
+    var values = {created: c.created || 0, updated: c.updated || 0, unchanged: c.unchanged || 0,
+      skipped: c.skipped || 0, errors: c.errors || 0};
+    if (!values.errors) { return t('checked', values); }
+    return t(job.result.mode === 'valid' ? 'checked_valid' : 'checked_errors', values);
   }
 
   function render(preview) {
@@ -239,58 +280,78 @@
   function apply() {
     var file = currentFile();
     if (!file) { show('jxc-imports-problems', t('choose_file')); return; }
-    send('POST', cfg.urls.upload, form(file)).then(function (r) {
+    dropCheck().then(function () { return send('POST', cfg.urls.upload, form(file)); }).then(function (r) {
       if (r.status !== 202) { show('jxc-imports-problems', messageOf(r.body)); return; }
-      follow(r.body.job_id, false);
+      follow(r.body.job_id, 'import');
     });
   }
 
-  function follow(jobId, undoing) {
+  // a job's progress and end: `kind` is 'import', 'check' or 'undo'
+  function follow(jobId, kind) {
     var box = $('jxc-imports-job');
     var bar = box.querySelector('.progress-bar');
     var cancel = box.querySelector('[data-import-action="cancel"]');
     state.jobId = jobId;
+    if (kind === 'check') { state.checkId = jobId; }
     box.hidden = false;
     $('jxc-imports-errors').hidden = true;
+    $('jxc-imports-grid').hidden = true;
     box.querySelector('[data-import-action="undo"]').hidden = true;  // only an applied import offers it
-    if (!undoing) { state.importId = null; }
+    if (kind !== 'undo') { state.importId = null; }
     bar.className = 'progress-bar progress-bar-striped active';
+    bar.style.width = '0%';  // a new job's bar starts empty (not at the end of the check before it)
+    box.querySelector('.progress').setAttribute('aria-valuenow', 0);
+    if (kind !== 'undo') { $('jxc-imports-job-text').textContent = t(kind === 'check' ? 'check_starting' : 'starting'); }
     function poll() {
+      if (state.jobId !== jobId) { return; }  // another job (a check of edited rows, the import) follows on
       send('GET', cfg.urls.job.replace('{id}', jobId)).then(function (r) {
+        if (state.jobId !== jobId) { return; }
         var job = r.body;
         var percent = job.percent === null || job.percent === undefined ? 5 : job.percent;
         bar.style.width = percent + '%';
         box.querySelector('.progress').setAttribute('aria-valuenow', percent);
-        $('jxc-imports-job-text').textContent = job.total ? t('running', {done: job.done || 0, total: job.total})
-          : t('starting');  // the rows not counted yet (queued, or the file still being read): not 0 / ?
+        var checking = kind === 'check';
+        $('jxc-imports-job-text').textContent = job.total
+          ? t(checking ? 'check_running' : 'running', {done: job.done || 0, total: job.total})
+          : t(checking ? 'check_starting' : 'starting');  // no rows counted yet (queued, the file being read)
         cancel.hidden = !(job.status === 'queued' || job.status === 'running');
         if (!cancel.hidden) { window.setTimeout(poll, POLL_MS); return; }
+        if (state.checkId === jobId) { state.checkId = null; }  // ended: nothing to stop
         if (state.resumed) { state.resumed = false; show('jxc-imports-notes', ''); }
-        bar.className = 'progress-bar ' + (job.status === 'done' ? 'progress-bar-success' : 'progress-bar-danger');
+        var clean = job.status === 'done' && !(checking && job.counts && job.counts.errors);
+        bar.className = 'progress-bar ' + (clean ? 'progress-bar-success' : 'progress-bar-danger');
         bar.style.width = '100%';
         // the error report lists the refused rows, or the rows skipped by 只导入正确的行
-        if (!undoing && job.error_report_url) {
+        if (kind !== 'undo' && job.error_report_url) {
           var link = $('jxc-imports-errors');
           link.href = cfg.urls.errors.replace('{id}', jobId);
           link.hidden = false;
         }
-        var refused = !undoing && state.preview && job.result ? job.result.issues : null;
-        if (refused && refused.length) {
-          takeIssues(refused);
+        var refused = kind !== 'undo' && state.preview && job.result ? job.result.issues : null;
+        if (refused && (refused.length || checking)) {
+          takeIssues(checking ? checkedIssues(job.result) : refused);
           renderRows();
           renderIssues();
+        }
+        if (checking && job.status === 'done' && job.result.problems.length) {
+          show('jxc-imports-problems', job.result.problems.join('\n'));  // the same file imported before
         }
         if (job.status !== 'done') {
           $('jxc-imports-job-text').textContent = job.message || job.status_label;
           return;
         }
-        if (undoing) {
+        if (checking) {
+          $('jxc-imports-job-text').textContent = checkedText(job);
+          return;
+        }
+        if (kind === 'undo') {
           state.importId = null;
           $('jxc-imports-job-text').textContent = t('undone', {deleted: job.result.deleted, restored: job.result.restored});
           return;
         }
         var c = job.counts || {};
-        $('jxc-imports-job-text').textContent = t('done', {created: c.created || 0, updated: c.updated || 0, skipped: c.skipped || 0});
+        $('jxc-imports-job-text').textContent = t(c.unchanged ? 'done_unchanged' : 'done',
+          {created: c.created || 0, updated: c.updated || 0, unchanged: c.unchanged || 0, skipped: c.skipped || 0});
         state.importId = job.result && job.result.import_id;
         box.querySelector('[data-import-action="undo"]').hidden = !state.importId;
         $('jxc-imports-grid').hidden = false;
@@ -303,7 +364,7 @@
     if (!state.importId) { return; }
     send('POST', cfg.urls.undo.replace('{id}', state.importId)).then(function (r) {
       if (r.status !== 202) { show('jxc-imports-problems', messageOf(r.body)); return; }
-      follow(r.body.job_id, true);
+      follow(r.body.job_id, 'undo');
     });
   }
 
@@ -318,7 +379,7 @@
   if (cfg.active_job) {
     state.resumed = true;
     show('jxc-imports-notes', t('still_running'));
-    follow(cfg.active_job, false);
+    follow(cfg.active_job, 'import');
   }
 
   root.addEventListener('click', function (event) {
