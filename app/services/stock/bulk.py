@@ -106,8 +106,9 @@ def insert_and_update(
     )
     parts: list[tuple[str, str]] = []  # (name, data-modifying statement) of the WITH, in order
     params: dict[str, Any] = {}
+    added_table = also[0] if also is not None else insert_table  # (no rows without `also`)
     for name, table, rows, prefix in (
-        ("added", also[0] if also is not None else None, added_rows, "a_"),
+        ("added", added_table, added_rows, "a_"),
         ("inserted", insert_table, inserts, "i_"),
         ("created", update_table, new_rows, "n_"),
     ):
@@ -133,8 +134,8 @@ def insert_and_update(
         names = tuple(name for name in updates[0] if name != "id")
         parts.append(("updated", _unnest_update(update_table, names, tuple(increments), False, dialect).text))
         params.update({name: array_param([row[name] for row in updates]) for name in ("id", *names)})
+    table = versioned[0] if versioned is not None else update_table
     if others:
-        table = versioned[0] if versioned is not None else update_table
         changed = tuple(name for name in others[0] if name not in ("id", "_version"))
         parts.append(("changed", _unnest_update(table, changed, (), True, dialect, prefix="v_").text + " RETURNING 1"))
         params.update({f"v_{n}": array_param([row[n] for row in others]) for n in ("id", *changed, "_version")})
@@ -153,7 +154,7 @@ def insert_and_update(
     if done.get("created", len(new_rows)) != len(new_rows):
         raise InsertRace(f"{update_table.name}: {len(new_rows) - done['created']} rows created meanwhile")
     if done.get("changed", len(others)) != len(others):
-        raise StaleDataError(f"{others and versioned[0].name}: {len(others) - done['changed']} rows changed meanwhile")  # type: ignore[union-attr]
+        raise StaleDataError(f"{table.name}: {len(others) - done['changed']} rows changed meanwhile")
 
 
 def _together_sql(parts: list[tuple[str, str]], counted: list[str], with_commit: bool) -> str:
