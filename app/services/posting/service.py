@@ -5,7 +5,7 @@ longer draft and gets 409); its stock effects are then written in the same trans
 StockWriter (app/services/stock/writer.py: the fixed lock order of balance rows, costing, batches and
 serial numbers). SQLite write transactions start with BEGIN IMMEDIATE; `retrying` starts the work
 again after a PostgreSQL deadlock or serialization failure, or when another posting moved a serial
-number meanwhile.
+number or created a stock's first balance row meanwhile.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from app.services.records.bulk import among, collector_paused
 from app.services.records.computed import apply_computed, apply_own_computed, own_inputs
 from app.services.records.query import base_select, get_row
 from app.services.records.settings import policy
+from app.services.records.with_commit import InsertRace
 from app.services.stock.bulk import read_rows, write_changed, write_read_rows
 from app.services.stock.opening import first_business_date
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
@@ -54,7 +55,8 @@ RETRIES = 5
 
 def retrying(session: Session, work: Callable[[], T]) -> T:
     """Run `work` in a transaction, again from scratch after a deadlock or serialization failure (or a
-    serial number another posting moved meanwhile: the next attempt reads where it is now)."""
+    serial number another posting moved meanwhile, or a stock's first balance row another posting created first:
+    the next attempt reads where it is now)."""
     for attempt in range(RETRIES):
         try:
             return work()
@@ -62,6 +64,10 @@ def retrying(session: Session, work: Callable[[], T]) -> T:
             session.rollback()
             if attempt == RETRIES - 1:
                 raise Conflict(t("serial_race", serials=listing(exc.serials))) from exc
+        except InsertRace as exc:
+            session.rollback()
+            if attempt == RETRIES - 1:
+                raise Conflict(t("stock_race")) from exc
         except OperationalError as exc:
             session.rollback()
             code = getattr(exc.orig, "sqlstate", None)

@@ -7,7 +7,8 @@ reads nothing back from (the posting's moves, balances and lines, its audit row)
 and sent, in the order kept, from the engine's commit event: after whatever the session's commit flushes or its
 hooks write, in the same pipeline as the COMMIT. A failure of one of them is raised by the session's commit,
 which then did not happen (the transaction is rolled back as after any failed statement); a statement that
-must check what it wrote fails itself (`STALE`, raised as StaleDataError). Elsewhere than PostgreSQL, or on
+must check what it wrote fails itself (`STALE`, raised as StaleDataError; `TAKEN`, a row it meant to create that
+another transaction created first, raised as InsertRace: the work starts again). Elsewhere than PostgreSQL, or on
 an engine without the event (`install_commit_with`), a statement is executed at once.
 """
 
@@ -22,6 +23,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 STALE = "jxc: rows changed meanwhile"  # what a statement sent with the COMMIT fails with when it missed rows
+TAKEN = "jxc: rows created meanwhile"  # ... and when a row it inserts (ON CONFLICT DO NOTHING) was another's first
+
+
+class InsertRace(Exception):
+    """A row this transaction meant to create (a stock's first balance, with its final values) was created by
+    another transaction first: what was computed from "nothing there yet" is wrong, so the work starts again
+    (`retrying`), where the row is read and locked as any other."""
+
+
 _KEPT: WeakKeyDictionary[Connection, list[tuple[Any, dict[str, Any]]]] = WeakKeyDictionary()
 
 
@@ -59,6 +69,8 @@ def _send_kept(connection: Connection) -> None:
     except raw.Error as exc:
         if STALE in str(exc):
             raise StaleDataError(str(exc).splitlines()[0]) from exc
+        if TAKEN in str(exc):
+            raise InsertRace(str(exc).splitlines()[0]) from exc
         raise DBAPIError.instance(str(statement), None, exc, raw.Error, dialect=connection.dialect) from exc
 
 

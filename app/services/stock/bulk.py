@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.services.records.bulk import array_param, insert_rows, unnest_insert
-from app.services.records.with_commit import STALE, send_with_commit
+from app.services.records.with_commit import STALE, TAKEN, InsertRace, send_with_commit
 
 T = TypeVar("T")
 
@@ -83,70 +83,117 @@ def insert_and_update(
     versioned: tuple[Table, list[dict[str, Any]]] | None = None,
     with_commit: bool = False,
     also: tuple[Table, list[dict[str, Any]]] | None = None,
+    creates: list[dict[str, Any]] | None = None,
 ) -> None:
-    """`also`'s rows inserted (a posting's audit row), bulk_insert(inserts), bulk_update(updates), then the
-    `versioned` rows' bulk_update (versioned=True: a posting's lines, their cost). On PostgreSQL, when each fits one
-    statement, all are one statement (each a data-modifying WITH; the versioned UPDATE's rows counted by the
-    statement's SELECT): one round trip where COPY and the UPDATEs took four, and one statement where the audit row
-    was another. Posting holds its balance locks from their read to the commit, and on a busy machine a thread
-    waits for a core and its process's interpreter after every answer from the server: each round trip less is
-    that wait less under the locks. `with_commit`: that one statement is sent with the transaction's COMMIT
-    (`send_with_commit`; its versioned rows counted by the statement itself); elsewhere `also`'s rows are too."""
+    """`also`'s rows inserted (a posting's audit row), bulk_insert(inserts), `creates` inserted into `update_table`
+    (`create_new`: a stock's first balance rows, with their final values), bulk_update(updates), then the `versioned`
+    rows' bulk_update (versioned=True: a posting's lines, their cost). On PostgreSQL, when each fits one statement, all
+    are one statement (each a data-modifying WITH; the created and versioned rows counted by the statement's SELECT):
+    one round trip where COPY and the UPDATEs took four, and one statement where the audit row was another. Posting
+    holds its balance locks from their read to the commit, and on a busy machine a thread waits for a core and its
+    process's interpreter after every answer from the server: each round trip less is that wait less under the
+    locks. `with_commit`: that one statement is sent with the transaction's COMMIT (`send_with_commit`; what it counts
+    checked by the statement itself); elsewhere `also`'s rows are too. A created row another transaction created
+    first raises InsertRace (`TAKEN` from the COMMIT's statement), a versioned row that moved StaleDataError."""
     dialect = session.get_bind().dialect
     others = versioned[1] if versioned is not None else []
     added_rows = also[1] if also is not None else []
+    new_rows = creates or []
     together = (
         dialect.name == "postgresql"
-        and inserts
-        and updates
-        and max(len(inserts), len(updates), len(others), len(added_rows)) <= CHUNK
+        and ((inserts and updates) or new_rows)
+        and max(len(inserts), len(updates), len(others), len(added_rows), len(new_rows)) <= CHUNK
     )
-    made = unnest_insert(session, insert_table, inserts) if together else None
-    added = unnest_insert(session, also[0], added_rows, prefix="a_") if made and also and added_rows else None
-    if made is None or (added_rows and added is None):
+    parts: list[tuple[str, str]] = []  # (name, data-modifying statement) of the WITH, in order
+    params: dict[str, Any] = {}
+    added_table = also[0] if also is not None else insert_table  # (no rows without `also`)
+    for name, table, rows, prefix in (
+        ("added", added_table, added_rows, "a_"),
+        ("inserted", insert_table, inserts, "i_"),
+        ("created", update_table, new_rows, "n_"),
+    ):
+        if not together or not rows:
+            continue
+        made = unnest_insert(session, table, rows, prefix=prefix)
+        if made is None:
+            together = False
+            break
+        sql = f"{made[0]} ON CONFLICT DO NOTHING RETURNING 1" if name == "created" else made[0]
+        parts.append((name, sql))
+        params.update(made[1])
+    if not together:
         if also is not None:
             _insert_apart(session, also[0], added_rows, with_commit)
         bulk_insert(session, insert_table, inserts)
+        create_new(session, update_table, new_rows)
         bulk_update(session, update_table, updates, increments)
         if versioned is not None:
             bulk_update(session, versioned[0], others, versioned=True)
         return
-    insert_sql, params = made
-    added_sql = ""
-    if added is not None:
-        added_sql = f"added AS ({added[0]}), "
-        params.update(added[1])
-    names = tuple(name for name in updates[0] if name != "id")
-    update_sql = _unnest_update(update_table, names, tuple(increments), False, dialect).text
-    params.update({name: array_param([row[name] for row in updates]) for name in ("id", *names)})
-    if not others:
-        key: tuple[str, ...] = (added_sql, insert_sql, update_sql)
-        if key not in _TOGETHER:
-            _TOGETHER[key] = text(f"WITH {added_sql}inserted AS ({insert_sql}) {update_sql}")
-        if with_commit:
-            send_with_commit(session, _TOGETHER[key], params)
-        else:
-            session.execute(_TOGETHER[key], params)
-        return
+    if updates:
+        names = tuple(name for name in updates[0] if name != "id")
+        parts.append(("updated", _unnest_update(update_table, names, tuple(increments), False, dialect).text))
+        params.update({name: array_param([row[name] for row in updates]) for name in ("id", *names)})
     table = versioned[0] if versioned is not None else update_table
-    changed = tuple(name for name in others[0] if name not in ("id", "_version"))
-    changed_sql = _unnest_update(table, changed, (), True, dialect, prefix="v_").text
-    params.update({f"v_{name}": array_param([row[name] for row in others]) for name in ("id", *changed, "_version")})
-    key = (added_sql, insert_sql, update_sql, changed_sql, str(with_commit))
+    if others:
+        changed = tuple(name for name in others[0] if name not in ("id", "_version"))
+        parts.append(("changed", _unnest_update(table, changed, (), True, dialect, prefix="v_").text + " RETURNING 1"))
+        params.update({f"v_{n}": array_param([row[n] for row in others]) for n in ("id", *changed, "_version")})
+    counted = [(name, expected) for name, expected in (("created", new_rows), ("changed", others)) if expected]
+    key = (*(sql for _, sql in parts), str(with_commit), *(name for name, _ in counted))
     if key not in _TOGETHER:
-        # sent with the COMMIT, no answer is read before it: the statement fails itself when a row was missed
-        # (a count that is not the one expected does not cast to an integer), and the COMMIT does not happen
-        counted = f"CASE WHEN count(*) = :v_expected THEN count(*) ELSE CAST('{STALE} ' || count(*) AS integer) END"
-        _TOGETHER[key] = text(
-            f"WITH {added_sql}inserted AS ({insert_sql}), updated AS ({update_sql}), "
-            f"changed AS ({changed_sql} RETURNING 1) SELECT {counted if with_commit else 'count(*)'} FROM changed"
-        )
+        _TOGETHER[key] = text(_together_sql(parts, [name for name, _ in counted], with_commit))
+    params.update({f"{name}_expected": len(rows) for name, rows in counted})
     if with_commit:
-        send_with_commit(session, _TOGETHER[key], params | {"v_expected": len(others)})
+        send_with_commit(session, _TOGETHER[key], params)
         return
-    done = session.execute(_TOGETHER[key], params).scalar()
-    if done != len(others):
-        raise StaleDataError(f"{table.name}: {len(others) - (done or 0)} rows changed meanwhile")
+    if not counted:
+        session.execute(_TOGETHER[key], params)
+        return
+    done = dict(zip([name for name, _ in counted], session.execute(_TOGETHER[key], params).one(), strict=True))
+    if done.get("created", len(new_rows)) != len(new_rows):
+        raise InsertRace(f"{update_table.name}: {len(new_rows) - done['created']} rows created meanwhile")
+    if done.get("changed", len(others)) != len(others):
+        raise StaleDataError(f"{table.name}: {len(others) - done['changed']} rows changed meanwhile")
+
+
+def _together_sql(parts: list[tuple[str, str]], counted: list[str], with_commit: bool) -> str:
+    """`insert_and_update`'s one statement: its parts as data-modifying WITHs, the last one the statement itself when
+    nothing is counted; else a SELECT of how many rows each counted part wrote (`counted`), which, sent with the
+    COMMIT (no answer read before it), fails itself when one is not the number expected (a count that is not the
+    one expected does not cast to an integer, naming TAKEN or STALE), and the COMMIT does not happen."""
+    if not counted:
+        *ctes, (_, last) = parts
+        return (f"WITH {', '.join(f'{name} AS ({sql})' for name, sql in ctes)} " if ctes else "") + last
+    withs = f"WITH {', '.join(f'{name} AS ({sql})' for name, sql in parts)}"
+    counts = {name: f"(SELECT count(*) FROM {name})" for name in counted}
+    if not with_commit:
+        return f"{withs} SELECT {', '.join(counts.values())}"
+    marks = {"created": TAKEN, "changed": STALE}
+    cases = " ".join(
+        f"WHEN {counts[name]} <> :{name}_expected THEN CAST('{marks[name]} ' || {counts[name]} AS integer)"
+        for name in counted
+    )
+    return f"{withs} SELECT CASE {cases} ELSE 0 END"
+
+
+def create_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that no other transaction may have created first (a stock's first balance rows, with their final
+    values), all or InsertRace. PostgreSQL: `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING RETURNING` a
+    chunk at a time, which waits for a concurrent insert of the same key and, when that one commits, inserts nothing
+    for it: counted, InsertRace. SQLite: the writer holds the database's write lock (every write transaction begins
+    IMMEDIATE), so no other transaction creates a row meanwhile: one executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        bulk_insert(session, table, rows)
+        return
+    for part in chunked(rows):
+        made = unnest_insert(session, table, list(part), prefix="n_")
+        assert made is not None  # every column with a default is given
+        done = len(session.execute(text(f"{made[0]} ON CONFLICT DO NOTHING RETURNING 1"), made[1]).all())
+        if done != len(part):
+            raise InsertRace(f"{table.name}: {len(part) - done} rows created meanwhile")
 
 
 def _insert_apart(session: Session, table: Table, rows: list[dict[str, Any]], with_commit: bool) -> None:

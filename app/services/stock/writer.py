@@ -1,10 +1,11 @@
 """Writing one posting's stock effects: balance rows, stock moves, FIFO layers and serial numbers.
 
-Locking: balance rows are locked in one fixed order (item, warehouse, batch), in one statement, then the
-missing ones are created in that order (a row a posting inserts is its own until it commits), so multi-line
-documents do not deadlock each other (but for two first postings of the same new stocks, which PostgreSQL breaks
-and the posting runs again). Each line posts once (unique stock_move.move_key) and is reversed at most once
-(unique stock_move.reverses).
+Locking: balance rows are locked in one fixed order (item, warehouse, batch), in one statement, so multi-line
+documents do not deadlock each other; a stock with no row yet gets it from the posting's write, inserted with its
+final values (`ON CONFLICT DO NOTHING` on PostgreSQL: when another first posting of the same stock inserted it
+first, the posting runs again from the start, InsertRace; two first postings of the same new stocks may also meet
+in the opposite order, which PostgreSQL breaks as a deadlock, and the posting runs again). Each line posts once
+(unique stock_move.move_key) and is reversed at most once (unique stock_move.reverses).
 
 Costing: moving average, or FIFO for items whose `costing` is fifo (app/ledger/fifo.py). A stock's
 cost layers are read and written under its balance row lock, in the same transaction as the moves.
@@ -27,7 +28,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
@@ -46,8 +47,6 @@ from app.services.records.bulk import (
     keys_among,
     keys_among_param,
     keys_among_values,
-    new_ids,
-    unnest_insert,
 )
 from app.services.records.computed import compute_columns
 from app.services.records.settings import policy
@@ -81,14 +80,15 @@ class _Slot:
 
 @dataclass(slots=True)
 class _NewRow:
-    """A balance row this posting created (empty), with the columns `_lock_rows` reads."""
+    """A stock with no balance row yet, as `_lock_rows` reads rows: its row is created by the posting's write, with
+    its final values (`_save_balances`), not inserted empty to be locked and then updated."""
 
-    id: int
     item_id: int
     warehouse_id: int
     batch: str
-    costing: str | None
     warehouse_allows_negative: bool
+    id: int | None = None
+    costing: str | None = None
     qty: Decimal = Decimal(0)
     value: Decimal = Decimal(0)
     reserved_qty: Decimal = Decimal(0)
@@ -100,10 +100,10 @@ class StockWriter:
 
     Lock order: each `post` and `reverse` locks the balance rows it needs (for an item that tracks
     batches, every batch row of the item in the warehouse) in one statement ordered by (item, warehouse,
-    batch), then creates the missing ones in the same order (held as inserted), and reads FIFO layers and
-    serials only under those locks; item rows are updated last, in id order, and only for stock that
-    came in. A cancel calls `reverse`, then `post`
-    for its cancel effects (a delivery re-reserving on its order), in the same transaction.
+    batch), posts to the missing ones as empty stocks (their rows inserted with their final values by the write),
+    and reads FIFO layers and serials only under those locks; item rows are updated last, in id order, and only
+    for stock that came in. A cancel calls `reverse`, then `post` for its cancel effects (a delivery re-reserving
+    on its order), in the same transaction.
 
     Invariants: all or nothing (a refusal rolls back and raises ValidationFailed naming every bad
     cell); a balance row and its layers are written only under its lock; `save_serials` stores the
@@ -146,6 +146,12 @@ class StockWriter:
         slots = self._lock([(e.item_id, e.warehouse_id, e.batch) for e in effects], after=day)
         if day is not None:
             self._refuse_backdated(day, slots, effects)
+        # the items' own cost, read in bulk for the moves that may take it (nothing on hand to take a cost from, and
+        # not in at a value of their own: an opening balance's 20,000 new stocks ask none)
+        moved = [e for e in effects if e.direction not in (RESERVE, RELEASE)]
+        self._read_costs(
+            {e.item_id for e in moved if self._needs_fallback(slots[(e.item_id, e.warehouse_id, e.batch)], e)}
+        )
         moves: dict[tuple[int, str], Move] = {}
         pieces: dict[tuple[int, str], tuple[fifo.Piece, ...]] = {}
         errors = []
@@ -362,7 +368,10 @@ class StockWriter:
 
     @staticmethod
     def _needs_fallback(slot: _Slot, effect: Effect) -> bool:
-        """Whether the move may need the item's own cost: nothing on hand (or, FIFO, not enough in layers)."""
+        """Whether the move may need the item's own cost: nothing on hand (or, FIFO, not enough in layers), and not
+        an inbound leg at a value or unit cost of its own (`_receive` asks the item's cost of no such leg)."""
+        if effect.direction == IN and effect.cost_from is None and (effect.value, effect.unit_cost) != (None, None):
+            return False
         if slot.fifo and slot.stock is not None and effect.direction != IN:
             return fifo.on_hand(slot.stock) < effect.qty
         return slot.balance.qty <= 0
@@ -403,26 +412,21 @@ class StockWriter:
 
     def _lock(self, keys: list[StockKey], layer_ids: Collection[int] = (), after: Any = None) -> dict[StockKey, _Slot]:
         """Lock the balance rows in one fixed order (one statement per chunk of keys, the chunks in that order
-        too), then create the missing ones in that order (held by their insert; one another posting created first is
-        locked as the others); read FIFO layers (the open ones, and
-        `layer_ids` a cancel gives back to) under those locks. `after`: a date; each row read says whether its stock
-        has a move dated after it (`late`).
+        too); the missing ones are empty stocks (`_new_rows`) whose rows the write inserts with their final values;
+        read FIFO layers (the open ones, and `layer_ids` a cancel gives back to) under those locks. `after`: a date;
+        each row read says whether its stock has a move dated after it (`late`).
 
-        A stock's first posting is the only one that creates its row: two such postings can meet in the
-        opposite order (one created a row the other found missing), which PostgreSQL ends as a deadlock and
-        `retrying` runs again from the start, where both rows exist."""
+        A stock's first posting is the only one that creates its row: another first posting of it that inserts the
+        row first makes this one's insert find it taken (InsertRace), and two such postings of several new stocks can
+        meet in the opposite order (a deadlock PostgreSQL ends); either way `retrying` runs the posting again from the
+        start, where the rows exist and are locked as any other."""
         wanted = self._with_other_batches(sorted(set(keys)))
         if not wanted:
             return {}
         negative_ok = self._negative_allowed({key[0] for key in wanted})
         locked = self._lock_rows(wanted, after)
         present = {(row.item_id, row.warehouse_id, row.batch or "") for row in locked}
-        missing = [key for key in wanted if key not in present]
-        if missing:
-            created = self._create_rows(missing)
-            locked.extend(created)
-            made = {(row.item_id, row.warehouse_id, row.batch) for row in created}
-            locked.extend(self._lock_rows([key for key in missing if key not in made], after))  # another's, first
+        locked.extend(self._new_rows([key for key in wanted if key not in present]))
         slots = {
             (row.item_id, row.warehouse_id, row.batch or ""): _Slot(
                 row,
@@ -433,8 +437,6 @@ class StockWriter:
             for row in locked
         }
         self._load_costing(slots, layer_ids)
-        # the items' own cost, for moves with nothing on hand to take a cost from
-        self._read_costs({key[0] for key, slot in slots.items() if slot.balance.qty <= 0})
         return slots
 
     def _lock_rows(self, keys: list[StockKey], after: Any = None) -> list[Any]:
@@ -469,59 +471,29 @@ class StockWriter:
             self.session.rollback()
         raise ValidationFailed([CellError("date", t("backdated", date=found.isoformat()))])
 
-    def _create_rows(self, keys: list[StockKey]) -> list[_NewRow]:
-        """Empty balance rows for these (sorted) keys, as `_lock_rows` reads rows; one another posting creates first
-        is left as it is and not returned (the caller locks it).
+    def _new_rows(self, keys: list[StockKey]) -> list[_NewRow]:
+        """The stocks of these keys, which have no balance row yet, as `_lock_rows` reads rows (with their
+        warehouse's negative-stock switch): their rows are created by the write, with their final values.
 
-        A row this transaction inserts is its own until the commit (another posting of the same stock waits on its
-        key), so it is not read again: locking 20,000 rows an opening balance had just created by a second SELECT
-        took PostgreSQL minutes, its plan made for the table as its statistics had it before the insert (a few
-        rows: each key looked for among every row of the warehouse)."""
-        table = self.registry.cls("stock_balance").__table__
-        postgresql = self.session.get_bind().dialect.name == "postgresql"
-        now = utcnow()
-        zero = Decimal(0)
-        rows = [
-            {
-                "item_id": item_id,
-                "warehouse_id": warehouse_id,
-                "batch": batch,
-                "qty": zero,
-                "value": zero,
-                "reserved_qty": zero,
-                "avg_cost": zero,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for item_id, warehouse_id, batch in keys
-        ]
-        returned = ("id", "item_id", "warehouse_id", "batch", "costing")
-        created: list[Any] = []
-        if not postgresql:
-            # SQLite: this transaction holds the database's write lock (it wrote the document's status), so no
-            # other posting creates a row meanwhile: the ids taken first, the rows in one executemany, no RETURNING
-            for row, pk in zip(rows, new_ids(self.session, table, len(rows)), strict=True):
-                row["id"] = pk
-            bulk_insert(self.session, table, rows)
-            created = [tuple(row.get(name) for name in returned) for row in rows]
-        for part in chunked(rows if postgresql else []):
-            # PostgreSQL: one statement of arrays a chunk (no query text of 50,000 parameters for psycopg to parse)
-            made = unnest_insert(self.session, table, list(part))
-            assert made is not None  # every column with a default is given
-            sql = text(f"{made[0]} ON CONFLICT DO NOTHING RETURNING {', '.join(returned)}")
-            created.extend(tuple(row) for row in self.session.execute(sql, made[1]))
+        Nothing is locked for them meanwhile: another posting may create the same row first. The write inserts them
+        `ON CONFLICT DO NOTHING` (PostgreSQL), which waits for that posting's insert and, when it commits, inserts
+        nothing: counted, InsertRace, and `retrying` posts again from the start, where the row is read and locked as
+        any other (what this attempt computed from "nothing on hand" is dropped with its transaction). On SQLite
+        the writer holds the database's write lock, so no other posting creates a row meanwhile. Inserting the rows
+        empty to lock them, then updating them, was a sixth of a 20,000-line opening balance's posting."""
+        if not keys:
+            return []
         warehouse = self.registry.cls("warehouse").__table__
         negative = dict(
             self.session.execute(
                 select(warehouse.c.id, warehouse.c.allow_negative).where(
-                    warehouse.c.id.in_(sorted({row[2] for row in created}))
+                    warehouse.c.id.in_(sorted({key[1] for key in keys}))
                 )
             ).all()
         )
         return [
-            _NewRow(pk, item_id, warehouse_id, batch or "", costing, bool(negative.get(warehouse_id)))
-            for pk, item_id, warehouse_id, batch, costing in created
+            _NewRow(item_id, warehouse_id, batch, bool(negative.get(warehouse_id)))
+            for item_id, warehouse_id, batch in keys
         ]
 
     def _with_other_batches(self, keys: list[StockKey]) -> list[StockKey]:
@@ -546,7 +518,8 @@ class StockWriter:
         wanted = [key for key, slot in slots.items() if key[0] in fifo_now or slot.row.costing == FIFO]
         if not wanted:
             return
-        layers = read_layers(self.session, wanted, layer_ids)
+        # a stock with no row yet has no layers either (they are written with its row): only the others are read
+        layers = read_layers(self.session, [key for key in wanted if slots[key].row.id is not None], layer_ids)
         for key in wanted:
             slot = slots[key]
             stock = fifo.Stock(slot.balance, tuple(layers.get(key, ())))
@@ -721,6 +694,22 @@ class StockWriter:
             if slots[key].revalued and balance.qty > 0:
                 costs[key[0]] = balance.avg_cost  # the stock that moved last (in key order) sets it
         layered = any(slot.stock for slot in slots.values())
+        updates, creates = [], []
+        for key in sorted(slots):
+            slot = slots[key]
+            values = {
+                "qty": slot.balance.qty,
+                "value": slot.balance.value,
+                "avg_cost": slot.balance.avg_cost,
+                "reserved_qty": slot.reserved,
+                "costing": FIFO if slot.fifo else MOVING_AVERAGE,
+                "updated_at": now,
+            }
+            if slot.row.id is not None:
+                updates.append({"id": slot.row.id} | values)
+            else:  # a stock's first posting: its row with its final values (`_new_rows`)
+                creates.append({"item_id": key[0], "warehouse_id": key[1], "batch": key[2]} | values)
+                creates[-1] |= {"version": 1, "created_at": now}
         # the last moves and the balances in one statement where they fit one (PostgreSQL); with the COMMIT when
         # nothing is written after it (a moving-average issue: the balance locks end with that one round trip)
         insert_and_update(
@@ -728,22 +717,12 @@ class StockWriter:
             self.registry.cls("stock_move").__table__,
             self._pending_moves(),
             balance_table,
-            [
-                {
-                    "id": slots[key].row.id,
-                    "qty": slots[key].balance.qty,
-                    "value": slots[key].balance.value,
-                    "avg_cost": slots[key].balance.avg_cost,
-                    "reserved_qty": slots[key].reserved,
-                    "costing": FIFO if slots[key].fifo else MOVING_AVERAGE,
-                    "updated_at": now,
-                }
-                for key in sorted(slots)
-            ],
+            updates,
             increments=("version",),
             versioned=lines,
             with_commit=last and not layered and not costs,
             also=(audit_log, self._audit_rows),
+            creates=creates,
         )
         self._audit_rows = []
         self._forget_balances()
