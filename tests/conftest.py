@@ -325,9 +325,10 @@ def writing() -> Iterator[None]:
 
 
 @contextmanager
-def another_instance(app: Any) -> Iterator[Any]:
+def another_instance(app: Any, **config: Any) -> Iterator[Any]:
     """A second app instance on the same database, built now: its own registry and caches, and what its start-up
-    found in the database, as another worker (or the app started again) has."""
+    found in the database, as another worker (or the app started again) has; `config` adds to its settings (another
+    JXC_METADATA_DIR: the app started again on edited metadata)."""
     from app import create_app
     from app.extensions import db
 
@@ -336,6 +337,7 @@ def another_instance(app: Any) -> Iterator[Any]:
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "INSTANCE_PATH": app.config["INSTANCE_PATH"],
             "SECRET_KEY": app.config["SECRET_KEY"],
+            **config,
         }
     )
     try:

@@ -6,15 +6,12 @@ was empty until posting, so no stocktake ever waited."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-from app.extensions import db
 from app.meta.loader import load_metadata
-from tests.conftest import Api
+from tests.conftest import Api, another_instance
 from tests.ledger_helpers import balance, document, new_item, receive
 
 METADATA = Path(__file__).resolve().parent.parent / "metadata"
@@ -29,27 +26,6 @@ def with_stocktake_rule(root: Path) -> Path:
     return root
 
 
-@contextmanager
-def instance_with_rule(app: Any, root: Path) -> Iterator[Any]:
-    """Another app instance on the same database whose approvals.yaml has the stocktake rule."""
-    from app import create_app
-
-    second = create_app(
-        {
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "JXC_METADATA_DIR": str(root),
-        }
-    )
-    try:
-        yield second
-    finally:
-        with second.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
 def test_the_loader_marks_a_rule_on_an_amount_posting_values(tmp_path: Path) -> None:
     meta, errors = load_metadata(with_stocktake_rule(tmp_path / "metadata"))
     assert errors == [] and meta.approvals["stocktake"].valued_at_posting
@@ -62,7 +38,7 @@ def test_a_stocktake_waits_for_approval_by_its_difference_amount(app: Any, admin
     loss of 750.00, compared by its size): it waits too."""
     sku = new_item(admin_api)
     receive(admin_api, sku, "10", "7.5")
-    with instance_with_rule(app, with_stocktake_rule(tmp_path / "metadata")) as started:
+    with another_instance(app, JXC_METADATA_DIR=str(with_stocktake_rule(tmp_path / "metadata"))) as started:
         keeper, manager = Api(started, "u_warehouse"), Api(started, "u_manager")
 
         def counted(qty: str) -> dict[str, Any]:
