@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import uuid
 from typing import Any
 
 import prison
@@ -20,8 +21,9 @@ from test_live_fields import add_field, field_name, first_item
 def datetime_field(api: Any) -> tuple[str, str]:
     """A new date-time field on items: its name and its Chinese label (a header an import matches)."""
     name = field_name("due")
-    heading = f"约定时间{name[-6:]}"
-    add_field(api, {"name": name, "type": "datetime", "label": {"zh": heading, "en": f"Agreed time {name[-6:]}"}})
+    number = str(uuid.uuid4().int)[:8]  # no Latin letter in a Chinese label (test_i18n reads every label)
+    heading = f"约定时间{number}"
+    add_field(api, {"name": name, "type": "datetime", "label": {"zh": heading, "en": f"Agreed time {number}"}})
     return name, heading
 
 

@@ -8,7 +8,7 @@ import re
 from conftest import PASSWORD, unique
 
 from app.extensions import db
-from tests.conftest import csrf_from
+from tests.conftest import another_instance, csrf_from
 from tests.ledger_helpers import new_item
 
 ENTRY = re.compile(r'<a tabindex="-1" href="([^"]+)">')
@@ -68,25 +68,18 @@ def test_the_approval_count_follows_a_submit_and_the_readers_own_approval(app, a
     """The menu's count is kept per user and data stamp (app/services/posting/inbox.py, waiting_count): a document
     submitted by someone else counts at the approver's next page, and their own approval at once, in every process
     (a second app on the same database stands for another worker)."""
-    from app import create_app
-
-    other_worker = create_app(
-        {key: app.config[name] for key, name in (("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"), ("INSTANCE_PATH",) * 2)}
-        | {"SECRET_KEY": app.config["SECRET_KEY"]}
-    )
-    manager, elsewhere = login_as("manager"), login_as("manager", on=other_worker)
-    before = _badge(manager)
-    assert _badge(manager) == before  # kept: the same as long as nothing was written
-    made = _pending_request(api_as, admin_api)
-    assert _badge(manager) == before + 1
-    assert _badge(elsewhere) == before + 1
-    page = manager.get("/inbox/").get_data(as_text=True)
-    done = manager.post(f"/inbox/purchase_request/{made['id']}/approve", data={"csrf_token": csrf_from(page)})
-    assert done.status_code == 302
-    assert _badge(manager) == before  # the reader's own approval: never the count from before it
-    assert _badge(elsewhere) == before
-    with other_worker.app_context():
-        db.session.remove()
+    with another_instance(app) as other_worker:
+        manager, elsewhere = login_as("manager"), login_as("manager", on=other_worker)
+        before = _badge(manager)
+        assert _badge(manager) == before  # kept: the same as long as nothing was written
+        made = _pending_request(api_as, admin_api)
+        assert _badge(manager) == before + 1
+        assert _badge(elsewhere) == before + 1
+        page = manager.get("/inbox/").get_data(as_text=True)
+        done = manager.post(f"/inbox/purchase_request/{made['id']}/approve", data={"csrf_token": csrf_from(page)})
+        assert done.status_code == 302
+        assert _badge(manager) == before  # the reader's own approval: never the count from before it
+        assert _badge(elsewhere) == before
 
 
 def test_the_approval_count_follows_the_readers_roles(app, admin_api, api_as, login_as):
