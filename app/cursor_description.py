@@ -57,7 +57,8 @@ class LazyColumns(Sequence[Column]):
         return iter(self._built())
 
     def __eq__(self, other: object) -> bool:
-        return list(self._built()) == (list(other) if isinstance(other, Sequence) else other)
+        """As a list of its columns compares."""
+        return self._built() == (other._built() if isinstance(other, LazyColumns) else other)
 
     # not hashable, as a list is not
     __hash__ = None  # type: ignore[assignment]
@@ -67,7 +68,7 @@ class LazyColumns(Sequence[Column]):
 
 
 class LazyDescriptionCursor(Cursor[Any]):
-    """psycopg's client cursor with `description` as `LazyColumns` (None and [] as psycopg answers them)."""
+    """psycopg's default cursor with `description` as `LazyColumns` (None and [] where psycopg answers them)."""
 
     @property
     def description(self) -> Any:
