@@ -71,10 +71,6 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     engine_options: dict[str, Any] = {}  # rested connections are pinged (app.extensions.install_idle_ping)
     if database_url.startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    elif database_url.startswith("postgresql"):
-        from app.cursor_description import LazyDescriptionCursor
-
-        engine_options["connect_args"] = {"cursor_factory": LazyDescriptionCursor}  # columns described when read
     business_zone()  # a JXC_TIMEZONE that is not a zone stops start-up with its name
     redis_url = os.environ.get("REDIS_URL", "")
     https = os.environ.get("JXC_HTTPS", "").lower() in ("1", "true", "yes", "on")
