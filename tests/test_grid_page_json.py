@@ -95,3 +95,20 @@ def test_a_rows_request_reads_past_the_orm_sessions_execution(app, admin_api):
         event.remove(session_class, "do_orm_execute", seen)
     assert len(page["data"]) == 3 and {r["category"]["key"] for r in page["data"]} == {"C01"}
     assert through_orm == []
+
+
+def test_rows_arguments_given_twice_count_by_their_first_value_and_a_bad_q_is_still_refused(admin_api):
+    """The rows view reads its arguments from a plain dict of their first values (Werkzeug's `get` of an argument not
+    given raised and caught a KeyError): what it answers is what `request.args.get` read, and the check of `q` before
+    every API view still refuses a `q` that is not rison."""
+    tag = unique("GA")
+    new_items(admin_api, 3, tag)
+    sku = f"filter[0][field]=sku&filter[0][type]=like&filter[0][value]={tag}"
+    twice = admin_api.get(f"/api/v1/grid/item/rows?size=2&size=3&{sku}&sort[0][field]=sku&sort[0][dir]=desc")
+    assert twice.status_code == 200, twice.get_json()
+    body = twice.get_json()
+    assert len(body["data"]) == 2 and body["last_page"] == 2
+    assert [r["sku"] for r in body["data"]] == [f"{tag}-0002", f"{tag}-0001"]
+    assert body == rows(admin_api, size=2, **tag_filter(tag), **{"sort[0][field]": "sku", "sort[0][dir]": "desc"})
+    refused = admin_api.get(f"/api/v1/grid/item/rows?q=(a:&{sku}")
+    assert refused.status_code == 422, refused.get_data(as_text=True)[:300]

@@ -133,7 +133,9 @@ class GridApi(BaseApi):
             422:
               description: '`page` or `size` out of bounds: {message, errors: [{field, message}]}'
         """
-        return fast_json(rows_page(session(), current_access(), _model(model_key), request.args))
+        # a plain dict of the arguments' first values (what MultiDict.get answers): Werkzeug's get of an argument
+        # not given (ids, after, search) raises and catches a KeyError each time
+        return fast_json(rows_page(session(), current_access(), _model(model_key), request.args.to_dict()))
 
     @expose("/<model_key>/ids", methods=["GET"])
     @signed_in

@@ -83,7 +83,9 @@ def _not_rison(value: str) -> Any:
 def refuse_unreadable_q() -> Any:
     """Before any API view: a `q` that is neither rison nor JSON is a 422 on `q`. FAB's own `@rison` (its security
     APIs) lets prison's TypeError on `(a:` and RecursionError on `(((` through to a 500."""
-    value = request.args.get(API_URI_RIS_KEY)
+    if API_URI_RIS_KEY not in request.args:  # Werkzeug's get of a missing argument raises and catches a KeyError
+        return None
+    value = request.args[API_URI_RIS_KEY]
     if value and request.path.startswith("/api/") and _parsed_in_request(value) is _UNPARSED:
         return _not_rison(value)
     return None
