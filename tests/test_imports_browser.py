@@ -318,3 +318,25 @@ def test_a_page_reloaded_mid_import_shows_the_import_still_running_and_cancels_i
         expect(page.locator("#jxc-imports-job")).to_be_hidden()
         console.check()
         context.close()
+
+
+def test_a_running_check_offers_to_stop_the_check_not_the_import(server, tmp_path):
+    """While a file is checked (nothing written yet) its button says 取消检查; it said 取消导入 as for an import."""
+    tag, rows = unique("K"), 20000
+    book = Workbook()
+    book.active.append(["商品编码", "商品名称", "基本单位"])
+    for n in range(rows):
+        book.active.append([f"{tag}-{n:05d}", f"检查中的文件 {n}", "个"])
+    path = tmp_path / "checking.xlsx"
+    book.save(path)
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        cancel = page.locator('[data-import-action="cancel"]')
+        expect(cancel).to_be_visible(timeout=60000)
+        expect(cancel).to_have_text("取消检查")
+        cancel.click()
+        expect(cancel).to_be_hidden(timeout=60000)
+        console.check()
+        context.close()
