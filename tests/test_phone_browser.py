@@ -272,6 +272,8 @@ def test_the_order_form_shows_the_totals_of_the_last_edit_when_answers_cross(ser
     page.wait_for_function("() => document.querySelector('[data-total=total_amount]').textContent === '4,938.00'")
     line_amount = page.inner_text("#ph-order-lines .ph-line-amount").strip()  # with its tax: 5,579.94
     assert re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", line_amount), line_amount
+    # the line's figure says what it is (it stood alone beside the unit: read as a price with its tax)
+    assert page.inner_text("#ph-order-lines .ph-line-total").split() == ["价税合计", line_amount]
     console.check()
     context.close()
 
