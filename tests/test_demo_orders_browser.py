@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from in_browser import headless_chromium, signed_in
+from in_browser import PHONE, headless_chromium, signed_in
 from playwright.sync_api import expect
 from servers import ARTIFACTS, BIN, ROOT, HttpApi, jxc_server, mark_initialised, server_env
 
@@ -81,5 +81,20 @@ def test_the_demo_home_shows_orders_under_way_and_pushes_the_rest(server, chromi
     rest = {line["source_line_id"]: line["qty"] for line in draft["result"]["lines"]}
     open_first = float(first["base_qty"]) - float(first["delivered_qty"] or 0)
     assert float(rest[first["id"]]) == open_first > 0  # the rest of the line shipped in part
+    console.check()
+    context.close()
+
+
+def test_the_demo_home_fits_a_phone_with_its_push_buttons_in_reach(server, chromium):
+    """On a phone (390 px) the 待入库 / 待出库 rows wrap inside the screen: the page was 502 px wide, each
+    下推 button past the right edge, reached only by scrolling sideways."""
+    context, page, console = signed_in(chromium, server.url, viewport=PHONE, is_mobile=True, has_touch=True)
+    buttons = page.locator(".jxc-waiting-push button")
+    assert buttons.count() == 5  # 2 purchase orders and 3 sales orders under way
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for button in buttons.all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    _shot(page, "phone-home")
     console.check()
     context.close()

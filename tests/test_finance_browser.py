@@ -188,3 +188,21 @@ def test_finance_changes_a_budget_in_the_grid_and_sees_what_remains(mailing_serv
         assert answer.value.status == 200
         page.wait_for_function("() => window.jxcGrid && window.jxcGrid.idle()")
         assert row.locator(".tabulator-cell[tabulator-field=remaining]").inner_text().strip() == "478.50"
+
+
+def test_a_managers_schedules_page_fits_a_phone(mailing_server):
+    """定时任务 on a 390 px phone: its form's rows ran 15 px past each edge (Bootstrap's form rows without the
+    gutter the other pages give back), so the page scrolled sideways."""
+    server, _ = mailing_server
+    make_user(HttpApi(server.url), "u_mgr_phone", "manager", PASSWORD)
+    for browser in headless_chromium():
+        context, page, console = signed_in(
+            browser, server.url, "u_mgr_phone", PASSWORD, viewport=PHONE, is_mobile=True, has_touch=True
+        )
+        page.goto(server.url + "/admin/schedules/")
+        page.wait_for_selector("#jxc-schedule-form")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        box = page.locator("#sch-save").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        console.check()
+        context.close()

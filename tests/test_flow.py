@@ -442,6 +442,27 @@ def test_the_inbox_shows_an_amount_only_to_who_sees_it(app, admin_api, api_as):
     assert amounts == {False: "6.00", True: None}
 
 
+def test_the_inbox_says_whom_each_document_is_with_and_who_made_it(app, admin_api, api_as):
+    """An approver reads each waiting document's 往来单位 and 制单人 as its page shows them (a request has no partner:
+    empty); they read only a number, a date and an amount."""
+    clerk, manager = api_as("clerk"), api_as("manager")
+    sku = new_item(admin_api)
+    order = {"date": "2026-11-25", "partner": "S001", "warehouse": "WH01"}
+    made = clerk.post("/api/v1/purchase_order/", json=order | {"lines": [{"item": sku, "qty": "300", "price": "40"}]})
+    assert made.status_code == 201, made.get_json()
+    request = clerk.post(
+        "/api/v1/purchase_request/", json={"date": "2026-11-25", "lines": [{"item": sku, "qty": "2", "price": "3"}]}
+    )
+    assert request.status_code == 201, request.get_json()
+    documents = {"purchase_order": made.get_json()["result"], "purchase_request": request.get_json()["result"]}
+    for model, doc in documents.items():
+        assert clerk.post(f"/api/v1/{model}/{doc['id']}/submit").status_code == 200
+    waiting = {d["number"]: d for d in manager.get("/api/v1/inbox/").get_json()["result"]}
+    shown = {model: waiting[doc["number"]] for model, doc in documents.items()}
+    assert shown["purchase_order"]["partner"].startswith("S001 ") and shown["purchase_request"]["partner"] == ""
+    assert {d["created_by"].split()[0] for d in shown.values()} == {"u_clerk"}
+
+
 def test_the_inbox_holds_what_waits_for_my_step(app, admin_api, api_as):
     clerk, manager = api_as("clerk"), api_as("manager")
     sku = new_item(admin_api)

@@ -281,16 +281,21 @@ def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(s
         context.close()
 
 
-def test_a_page_reloaded_mid_import_shows_the_import_still_running_and_cancels_it(server, tmp_path):
-    """The clerk reloads (or comes back to) the page while their import runs: the page finds it, shows its progress
-    and offers 取消导入; cancelled, nothing of it stays. (The page forgot it: no bar, no word, a second upload.)"""
-    tag, rows = unique("R"), 20000
+def many_items(path: Path, tag: str, name: str, rows: int = 20000) -> Path:
+    """An item sheet of `rows` new items (codes tag-00000 …): long enough to check or import for a while."""
     book = Workbook()
     book.active.append(["商品编码", "商品名称", "基本单位"])
     for n in range(rows):
-        book.active.append([f"{tag}-{n:05d}", f"刷新中的导入 {n}", "个"])
-    path = tmp_path / "many.xlsx"
+        book.active.append([f"{tag}-{n:05d}", f"{name} {n}", "个"])
     book.save(path)
+    return path
+
+
+def test_a_page_reloaded_mid_import_shows_the_import_still_running_and_cancels_it(server, tmp_path):
+    """The clerk reloads (or comes back to) the page while their import runs: the page finds it, shows its progress
+    and offers 取消导入; cancelled, nothing of it stays. (The page forgot it: no bar, no word, a second upload.)"""
+    tag = unique("R")
+    path = many_items(tmp_path / "many.xlsx", tag, "刷新中的导入")
     api = HttpApi(server.url)
     for chromium in headless_chromium():
         context, page, console = checked(chromium, server, "item", path, "，0 行有错误", timeout=60000)
@@ -316,5 +321,21 @@ def test_a_page_reloaded_mid_import_shows_the_import_still_running_and_cancels_i
         assert status == 200 and found["count"] == 0
         page.reload()  # ended: nothing to resume
         expect(page.locator("#jxc-imports-job")).to_be_hidden()
+        console.check()
+        context.close()
+
+
+def test_a_running_check_offers_to_stop_the_check_not_the_import(server, tmp_path):
+    """While a file is checked (nothing written yet) its button says 取消检查; it said 取消导入 as for an import."""
+    path = many_items(tmp_path / "checking.xlsx", unique("K"), "检查中的文件")
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        cancel = page.locator('[data-import-action="cancel"]')
+        expect(cancel).to_be_visible(timeout=60000)
+        expect(cancel).to_have_text("取消检查")
+        cancel.click()
+        expect(cancel).to_be_hidden(timeout=60000)
         console.check()
         context.close()

@@ -272,6 +272,8 @@ def test_the_order_form_shows_the_totals_of_the_last_edit_when_answers_cross(ser
     page.wait_for_function("() => document.querySelector('[data-total=total_amount]').textContent === '4,938.00'")
     line_amount = page.inner_text("#ph-order-lines .ph-line-amount").strip()  # with its tax: 5,579.94
     assert re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", line_amount), line_amount
+    # the line's figure says what it is (it stood alone beside the unit: read as a price with its tax)
+    assert page.inner_text("#ph-order-lines .ph-line-total").split() == ["价税合计", line_amount]
     console.check()
     context.close()
 
@@ -620,3 +622,32 @@ def test_approving_on_the_phone_says_what_the_approval_did(server: Any, chromium
     status, history = api.get(f"/api/v1/purchase_order/{order['id']}/history")
     comments = [entry["after"].get("comment") for entry in history["result"] if entry["action"] == "approve"]
     assert "数量已核对" in comments, history
+
+
+def test_an_approver_reads_who_the_document_is_with_and_who_made_it(server: Any, chromium: Any) -> None:
+    """待审批 on the phone and on the desktop shows each document's 往来单位 and 制单人 beside its number and amount:
+    a boss saw only 采购订单 CG…, a date and 13,560.00, and had to open every document to learn whom it pays."""
+    api = HttpApi(server.url)
+    boss, clerk = "inbox_boss_" + uuid.uuid4().hex[:6], "inbox_clerk_" + uuid.uuid4().hex[:6]
+    make_user(api, boss, "manager", PASSWORD)
+    make_user(api, clerk, "clerk", PASSWORD, first_name="王", last_name="文员")
+    typing = HttpApi(server.url, clerk, PASSWORD)
+    order = {"date": "2026-11-26", "partner": "S002", "warehouse": "WH01", "lines": [{"item": "SP0041", "qty": "300"}]}
+    status, made = typing.post("/api/v1/purchase_order/", dict(order, lines=[dict(order["lines"][0], price="40")]))
+    assert status == 201, made
+    assert typing.post(f"/api/v1/purchase_order/{made['id']}/submit", {})[0] == 200  # 13,560.00: the manager's
+    context, page, console = phone_context(chromium, server, username=boss, password=PASSWORD)
+    page.goto(server.url + "/phone/inbox")
+    card = page.locator(f'[data-doc="purchase_order/{made["id"]}"]')
+    expect_text = card.inner_text()
+    assert "S002 广州味佳食品贸易有限公司" in expect_text and "13,560.00" in expect_text, expect_text
+    assert f"制单 {clerk} 王 文员" in expect_text or f"制单 {clerk} 王文员" in expect_text, expect_text
+    console.check()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(server.url + "/inbox/")
+    row = page.locator(f'tr[data-number="{made["result"]["number"]}"]')
+    assert row.locator(".jxc-inbox-partner").inner_text() == "S002 广州味佳食品贸易有限公司"
+    assert row.locator(".jxc-inbox-creator").inner_text().startswith(f"{clerk} 王")
+    assert "13,560.00" in row.inner_text()
+    console.check()
+    context.close()

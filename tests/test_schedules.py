@@ -351,6 +351,9 @@ def test_a_reports_filters_are_checked_when_the_schedule_is_saved(app, admin_api
     assert saved({"report": "sales_order", "filters": {"no_such": "1"}}).status_code == 422
     by = saved({"report": "sales_analysis", "by": "year"})
     assert by.status_code == 422 and by.get_json()["errors"][0]["field"] == "params", by.get_json()
+    # the parameter by its label, as the report page names it (it said 「by: 不是可选的值：year…」)
+    said = by.get_json()["errors"][0]["message"]
+    assert said.startswith("汇总方式：不是可选的值：year（可选：day 按日"), said
     with app.test_request_context():
         help_text = t("schedules.params_help")
     examples = [json.loads(found) for found in re.findall(r"\{.*?\}\}?(?=，|$)", help_text)]

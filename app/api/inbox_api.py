@@ -8,7 +8,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
-from app.services.posting.inbox import waiting_for
+from app.services.posting.inbox import waiting_for, with_parties
 from app.web.context import current_access, session
 
 
@@ -34,7 +34,9 @@ class InboxApi(BaseApi):
           summary: My approval inbox
           responses:
             200:
-              description: "`count` and `result`: {model, id, number, date, amount, level, levels, role}"
+              description: "`count` and `result`: {model, id, number, date, amount, level, levels, role, partner,
+                created_by}"
         """
-        found = waiting_for(session(), current_access())
+        access = current_access()
+        found = with_parties(session(), access, waiting_for(session(), access))
         return self.response(200, count=len(found), result=found)

@@ -130,8 +130,17 @@ def check_params(session: Session, access: Access, params: dict[str, Any]) -> No
         raise ValidationFailed([CellError("params", message)], summary=message)
     try:
         if name in access.registry.meta.reports:
+            report = access.registry.meta.reports[name]
             raw = {str(k): str(v) for k, v in params.items() if k != "report"}
-            parse_params(session, access, access.registry.meta.reports[name], raw)
+            try:
+                parse_params(session, access, report, raw)
+            except ValidationFailed as exc:  # each parameter by its label, as the report page names it (not `by`)
+                labels = {p.name: label(p.label, p.name) for p in report.params}
+                said = [
+                    t("schedules.param_refused", param=labels.get(e.field, e.field), message=e.message)
+                    for e in exc.errors
+                ]
+                raise ServiceError(t("sentence_separator").join(said)) from exc
         elif name in access.registry.meta.models:
             _listing_view(params).ordered(session, access, access.registry.model(name))
     except ServiceError as exc:

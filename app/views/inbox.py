@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import NotFound, ServiceError, ValidationFailed
 from app.extensions import registry
 from app.i18n import t
-from app.services.posting.inbox import waiting_count, waiting_for
+from app.services.posting.inbox import waiting_count, waiting_for, with_parties
 from app.services.posting.service import PostingService
 from app.web.context import current_access, session
 
@@ -31,8 +31,10 @@ class InboxView(BaseView):
     @has_access
     def index(self) -> Any:
         """What waits for my step, oldest first."""
-        waiting = g.jxc_waiting = waiting_for(session(), current_access())  # the menu's count too
-        return self.render_template("jxc/inbox.html", title=t("page.inbox"), waiting=waiting)
+        access = current_access()
+        waiting = g.jxc_waiting = waiting_for(session(), access)  # the menu's count too
+        shown = with_parties(session(), access, waiting)
+        return self.render_template("jxc/inbox.html", title=t("page.inbox"), waiting=shown)
 
     @expose("/<model_key>/<int:pk>/<decision>", methods=["POST"])
     @has_access

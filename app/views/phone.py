@@ -28,7 +28,7 @@ from app.meta.types import FIELD_TYPES
 from app.services.money.receivables import RECEIVABLE, readable_sides
 from app.services.phone.labels import LABEL_SIZES, label_prices, label_sheet
 from app.services.phone.stock_lookup import stock_lookup, stock_warehouses, warehouse_id, work_warehouses
-from app.services.posting.inbox import approves_anything, waiting_for
+from app.services.posting.inbox import approves_anything, waiting_for, with_parties
 from app.services.records.query import base_select, get_row, search_condition
 from app.services.records.serialize import rows_to_json
 from app.web.context import current_access, session
@@ -163,7 +163,8 @@ class PhoneView(BaseView):
     @signed_in_page
     def inbox(self) -> Any:
         """待审批: what waits for the reader's approval, with approve and reject."""
-        found = waiting_for(session(), current_access())
+        access = current_access()
+        found = with_parties(session(), access, waiting_for(session(), access))
         return self.render_template("jxc/phone/inbox.html", rows=found, config=_config())
 
     # -- stock ------------------------------------------------------------------------------------

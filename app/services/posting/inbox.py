@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from app.extensions import core_reads
 from app.i18n import label
 from app.meta.status import Status
+from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
 from app.services.posting.service import PostingService
 from app.services.records.data_stamp import data_stamp
 from app.services.records.query import base_select
+from app.services.records.serialize import rows_to_json
 from app.services.records.settings import policy
 
 
@@ -90,6 +92,30 @@ def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
             )
     found.sort(key=lambda d: (d["date"] or "", d["number"]))
     return found
+
+
+PARTIES = ("partner", "created_by")  # what an approver asks first: who the document is with, who made it
+
+
+def with_parties(session: Session, access: Access, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`found` (`waiting_for`'s), each with the text of its document's partner (往来单位) and creator (制单人) as the
+    reader sees them on its page (`partner`, `created_by`; empty when the model has none or the reader may not see
+    it): for the pages an approver decides on, who saw only a number, a date and an amount. The menu's count needs
+    none of it."""
+    registry = access.registry
+    ids: dict[str, list[int]] = {}
+    for row in found:
+        ids.setdefault(row["model"], []).append(row["id"])
+    texts: dict[tuple[str, int], dict[str, str]] = {}
+    for key, pks in ids.items():
+        model, cls = registry.model(key), registry.cls(key)
+        docs = list(session.scalars(select(cls).where(cls.id.in_(pks))))
+        specs = [spec for spec in (model.field(name) for name in PARTIES) if spec is not None]
+        for data in rows_to_json(session, access, model, docs, columns=["id", *PARTIES]):
+            texts[(key, data["id"])] = {
+                s.name: FIELD_TYPES[s.type].read_text(s, data.get(s.name)) for s in specs if s.name in data
+            }
+    return [row | {name: texts.get((row["model"], row["id"]), {}).get(name, "") for name in PARTIES} for row in found]
 
 
 def _pending(session: Session, access: Access) -> list[tuple[Any, list[Any]]]:

@@ -291,6 +291,7 @@
     var box = $('jxc-imports-job');
     var bar = box.querySelector('.progress-bar');
     var cancel = box.querySelector('[data-import-action="cancel"]');
+    cancel.textContent = t(kind === 'check' ? 'cancel_check' : 'cancel');  // a check writes nothing: not 取消导入
     state.jobId = jobId;
     if (kind === 'check') { state.checkId = jobId; }
     box.hidden = false;
