@@ -148,7 +148,10 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
         ]
         page.click("button.jxc-push[data-target='purchase_receipt']")
         page.wait_for_url(re.compile(r".*/m/purchase_receipt/\d+/edit$"))
+        headers = page.locator("table.jxc-lines thead th").all_inner_texts()
+        assert not [h for h in headers if "ID" in h], headers  # 源单ID, 源单行ID ride in hidden inputs
         receipt_id = _save_and_submit(page, server, "purchase_receipt")
+        assert "源单行ID" not in page.locator(".jxc-show").inner_text()
         receipt = _doc(api, "purchase_receipt", receipt_id)
         assert receipt["status"] == "submitted" and receipt["warehouse"]["key"] == "WH01"
         assert [(line["source_line_id"], Decimal(line["qty"])) for line in receipt["lines"]] == [

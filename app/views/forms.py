@@ -33,6 +33,7 @@ class FormField:
     lookup: str | None = None  # where its editor looks up what may be typed (links and users)
     share: bool = False  # a share typed as a percent (折扣率 7.5%): a bare number typed is one too
     link_name: str = ""  # a link's row by its name beside the code the input holds (K001: 杭州西湖区惠民便利店)
+    row_id: bool = False  # another row's internal id (a line's 源单ID): carried by a form, shown to nobody
 
 
 def form_fields(
@@ -61,6 +62,7 @@ def form_fields(
                 lookup=ftype.lookup_url(spec),
                 share=spec.is_fraction,
                 link_name=_link_name(values.get(spec.name)) if ftype.lookup_url(spec) else "",
+                row_id=spec.is_row_id,
             )
         )
     return out

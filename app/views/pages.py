@@ -248,7 +248,7 @@ class ModelPages(BaseView):
             pk=pk,
             fields=fields,
             lines=lines,
-            line_cols=line_cols,
+            line_cols=[c for c in line_cols if not c.row_id],  # 源单ID: 源单号 names the source
             history=history,
             approval_steps=approval_steps(history) if model.kind == "document" else [],
             recommended=_recommended(model, data),
