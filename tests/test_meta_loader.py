@@ -375,3 +375,32 @@ def test_a_row_scope_that_leaves_a_writing_role_nothing_to_write_is_refused_at_l
     reading = "      payment: [read, write]\n      partner: [read]\n      item: [read]\n"
     path.write_text(shipped.replace(seller, reading), encoding="utf-8")
     assert load_metadata(root)[1] == []  # reading the partners it links to, it writes its customers' payments
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "where"),
+    [
+        ("fillfactor", "5", "models/unit.yaml"),
+        ("fillfactor", "'90'", "models/unit.yaml"),
+        ("fillfactor", "true", "models/unit.yaml"),
+        ("lines_fillfactor", "80", "models/unit.yaml"),  # a model without lines
+    ],
+)
+def test_a_fillfactor_is_a_whole_percent_and_lines_need_a_document_with_lines(tmp_path, option, value, where):
+    """`fillfactor` / `lines_fillfactor` (PostgreSQL's room for updates in place): 10-100, on a table that exists."""
+    root = tmp_path / "metadata"
+    shutil.copytree(METADATA, root)
+    path = root / where
+    path.write_text(path.read_text(encoding="utf-8") + f"{option}: {value}\n", encoding="utf-8")
+    meta, errors = load_metadata(root)
+    assert meta is None
+    assert [e.where.split(":")[0] for e in errors] == [f"metadata/{where}"], [str(e) for e in errors]
+    assert option in errors[0].message
+
+
+def test_the_fillfactor_declared_is_the_tables_and_its_lines():
+    meta, _ = load_metadata(METADATA)
+    assert meta is not None
+    assert (meta.models["item"].fillfactor, meta.models["stock_balance"].fillfactor) == (85, 90)
+    assert (meta.models["sales_delivery"].fillfactor, meta.models["sales_delivery_line"].fillfactor) == (None, 80)
+    assert meta.models["unit"].fillfactor is None

@@ -51,6 +51,8 @@ MODEL_OPTIONS = {
     "unique_together",
     "indexes",
     "sides",
+    "fillfactor",
+    "lines_fillfactor",
 }
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # system fields, line plumbing, and names SQLAlchemy's declarative classes already use
@@ -394,6 +396,17 @@ def _field_groups(
     return tuple(groups)
 
 
+def _fillfactor(data: dict[str, Any], option: str, out: Collector, rel: Path | str) -> int | None:
+    """A table's fillfactor (PostgreSQL's range, 10-100 percent), or None when not given."""
+    value = data.get(option)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 10 <= value <= 100:
+        out.add(f"{rel}:{line_of(data, option)}", f"{option} must be a whole percent from 10 to 100", f"{option}: 90")
+        return None
+    return value
+
+
 def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelSpec]:
     data, problems = load_yaml(path)
     rel = path.relative_to(root.parent) if root.parent in path.parents else path
@@ -469,6 +482,10 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
     unique_together = _field_groups(data, "unique_together", names, out, rel, "unique_together: [[item, warehouse]]")
     indexes = _field_groups(data, "indexes", names, out, rel, "indexes: [[category, name]]")
     sides = load_sides(data.get("sides"), fields, f"{rel}:{line_of(data, 'sides')}", out)
+    fillfactor = _fillfactor(data, "fillfactor", out, rel)
+    lines_fillfactor = _fillfactor(data, "lines_fillfactor", out, rel)
+    if lines_fillfactor is not None and not line_fields:
+        out.add(f"{rel}:{line_of(data, 'lines_fillfactor')}", "lines_fillfactor needs a document with lines")
     models = [
         ModelSpec(
             key=key,
@@ -483,6 +500,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
             help=texts(data.get("help")) or {},
             source=where,
             sides=sides,
+            fillfactor=fillfactor,
         )
     ]
     if line_fields:
@@ -496,6 +514,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
                 business_key="id",
                 parent=key,
                 source=where,
+                fillfactor=lines_fillfactor,
             )
         )
     return models

@@ -181,6 +181,7 @@ class ModelSpec:
     unique_together: tuple[tuple[str, ...], ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()  # (field, ...) sort / filter paths; id is appended
     sides: SidesSpec | None = None  # rows per side (partners, price lists, payments); lines follow their document
+    fillfactor: int | None = None  # PostgreSQL: how full inserts leave a page (room for updates in place: HOT)
 
     @property
     def class_name(self) -> str:
