@@ -67,3 +67,53 @@ def test_two_first_postings_of_one_new_stock_at_once_both_post_exactly(app, admi
     assert response.status_code == 200, response.get_json()  # type: ignore[attr-defined]
     assert balance(app, sku) == (D(10), D("29.33"))  # 6.00 + 23.33, each receipt in at its own amount
     assert ledger_problems(app) == []
+
+
+def test_an_imported_document_meeting_another_first_posting_keeps_the_import_whole(app, admin_api, backend):
+    """PostgreSQL race inside an import that posts (导入 with 审核): the file's second receipt is the first posting of a
+    stock another posting is creating at that moment (its row not committed yet). That receipt posts again once the
+    other commits, in the import's own transaction: the file's first receipt, posted before it, stays, and both are
+    in the ledger. Before, the retry rolled back the whole import (`Session.rollback`), the first receipt with it,
+    while the import still counted it created. SQLite runs one writer at a time: nothing to race."""
+    if backend.name != "postgresql":
+        pytest.skip("SQLite serialises writers")
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db
+    from app.services.posting.service import PostingService
+    from app.services.users.access import access_for
+    from tests.conftest import unique
+    from tests.test_document_imports import documents
+    from tests.test_imports import run, workbook
+
+    first_sku, raced_sku = new_item(admin_api), new_item(admin_api)
+    other = document(
+        admin_api, "purchase_receipt", [{"item": raced_sku, "qty": "3", "price": "2.00"}], warehouse="WH01"
+    )
+    header = ["单据编号", "单据日期", "供应商", "入库仓库", "商品", "入库数量", "单价"]
+    numbers = unique("R"), unique("R")
+    rows = [header, [numbers[0], "2026-11-25", "S001", "WH01", first_sku, "4", "1.50"]]
+    rows.append([numbers[1], "2026-11-25", "S001", "WH01", raced_sku, "7", "3.00"])
+    with app.app_context():
+        held = Session(db.engine)
+        admin = app.appbuilder.sm.find_user(username="admin")
+        # posted in `held`'s transaction, not committed: the new balance row of raced_sku is its own meanwhile
+        PostingService(held, access_for(admin), commit=False).submit("purchase_receipt", other["id"])
+        answer: dict[str, object] = {}
+        importer = threading.Thread(
+            target=lambda: answer.update(outcome=run(app, "purchase_receipt", workbook(rows), post=True))
+        )
+        importer.start()
+        try:
+            importer.join(timeout=3.0)
+            assert importer.is_alive()  # the second receipt's insert of the same row waits for the other posting
+            held.commit()
+        finally:
+            held.close()
+        importer.join(timeout=60)
+    outcome = answer["outcome"]
+    assert outcome.applied and outcome.created == 2, [i.line() for i in outcome.issues]  # type: ignore[attr-defined]
+    assert [d["status"] for n in numbers for d in documents(app, "purchase_receipt", n)] == ["submitted"] * 2
+    assert balance(app, first_sku) == (D(4), D("6.00"))
+    assert balance(app, raced_sku) == (D(10), D("27.00"))  # 6.00 + 21.00
+    assert ledger_problems(app) == []

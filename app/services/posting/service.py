@@ -53,27 +53,53 @@ T = TypeVar("T")
 RETRIES = 5
 
 
-def retrying(session: Session, work: Callable[[], T]) -> T:
+def retrying(session: Session, work: Callable[[], T], nested: bool = False) -> T:
     """Run `work` in a transaction, again from scratch after a deadlock or serialization failure (or a
     serial number another posting moved meanwhile, or a stock's first balance row another posting created first:
-    the next attempt reads where it is now)."""
+    the next attempt reads where it is now). `nested`: `work` runs in the caller's transaction (a document import
+    that posts), each attempt in a savepoint of its own, and only that savepoint is rolled back before the next: what
+    the caller wrote before it stays (a whole rollback took the import's earlier documents, and this document's
+    draft with them)."""
     for attempt in range(RETRIES):
+        savepoint = session.begin_nested() if nested else None
         try:
-            return work()
-        except SerialRace as exc:
-            session.rollback()
-            if attempt == RETRIES - 1:
+            done = work()
+        except (SerialRace, InsertRace, OperationalError) as exc:
+            _roll_back(session, savepoint)
+            if isinstance(exc, SerialRace) and attempt == RETRIES - 1:
                 raise Conflict(t("serial_race", serials=listing(exc.serials))) from exc
-        except InsertRace as exc:
-            session.rollback()
-            if attempt == RETRIES - 1:
+            if isinstance(exc, InsertRace) and attempt == RETRIES - 1:
                 raise Conflict(t("stock_race")) from exc
-        except OperationalError as exc:
-            session.rollback()
-            code = getattr(exc.orig, "sqlstate", None)
-            if code not in ("40001", "40P01") or attempt == RETRIES - 1:
+            if isinstance(exc, OperationalError) and (
+                getattr(exc.orig, "sqlstate", None) not in ("40001", "40P01") or attempt == RETRIES - 1
+            ):
                 raise
+            continue
+        except BaseException:
+            if savepoint is not None and _open(savepoint):
+                savepoint.rollback()  # the caller's savepoint or transaction decides the rest
+            raise
+        if savepoint is not None and _open(savepoint):
+            savepoint.commit()
+        return done
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _open(savepoint: Any) -> bool:
+    """Is the savepoint still the session's innermost one (not released or rolled back by the work; a failed
+    statement leaves it open, inactive, to be rolled back)?"""
+    return savepoint.session.get_nested_transaction() is savepoint  # type: ignore[no-any-return]
+
+
+def _roll_back(session: Session, savepoint: Any) -> None:
+    """The attempt undone: its savepoint (the caller's transaction goes on, its objects read again), else the whole
+    transaction."""
+    if savepoint is None:
+        session.rollback()
+        return
+    if _open(savepoint):
+        savepoint.rollback()
+    session.expire_all()  # rows the attempt changed past the ORM (status, balances) are read as they are again
 
 
 def may_wait_for_approval(meta: Any, model_key: str) -> bool:
@@ -110,7 +136,7 @@ class PostingService:
                 self._acting = False
 
         with collector_paused():  # a stocktake's 100,000 lines, effects, slots and moves: freed by refcounting
-            return retrying(self.session, attempt)
+            return retrying(self.session, attempt, nested=not self.commit)
 
     def submit(self, model_key: str, pk: int, version: int | None = None) -> Any:
         """Draft -> submitted, posting the document's stock effects; returns the document."""
