@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 
@@ -35,36 +37,16 @@ def test_two_first_postings_of_one_new_stock_at_once_both_post_exactly(app, admi
     and posts again from the start on the row as it is then. SQLite runs one writer at a time: nothing to race."""
     if backend.name != "postgresql":
         pytest.skip("SQLite serialises writers")
-    from sqlalchemy.orm import Session
-
-    from app.extensions import db
-    from app.services.posting.service import PostingService
-    from app.services.users.access import access_for
-
     sku = new_item(admin_api, costing=costing)
     first, second = (
         document(admin_api, "purchase_receipt", [{"item": sku, "qty": qty, "price": price}], warehouse="WH01")
         for qty, price in (("3", "2.00"), ("7", "3.3333"))
     )
-    with app.app_context():
-        held = Session(db.engine)
-        admin = app.appbuilder.sm.find_user(username="admin")
-        # posted in `held`'s transaction, not committed: its new balance row (3 / 6.00) is its own meanwhile
-        PostingService(held, access_for(admin), commit=False).submit("purchase_receipt", first["id"])
-        answer: dict[str, object] = {}
-        racer = threading.Thread(
-            target=lambda: answer.update(response=admin_api.post(f"/api/v1/purchase_receipt/{second['id']}/submit"))
-        )
-        racer.start()
-        try:
-            racer.join(timeout=2.0)
-            assert racer.is_alive()  # its insert of the same row waits for the first posting
-            held.commit()
-        finally:
-            held.close()
-        racer.join(timeout=60)
-    response = answer["response"]
-    assert response.status_code == 200, response.get_json()  # type: ignore[attr-defined]
+    # the first posting's new balance row (3 / 6.00) is its own until it commits
+    response = while_posting_first(
+        app, first["id"], lambda: admin_api.post(f"/api/v1/purchase_receipt/{second['id']}/submit")
+    )
+    assert response.status_code == 200, response.get_json()
     assert balance(app, sku) == (D(10), D("29.33"))  # 6.00 + 23.33, each receipt in at its own amount
     assert ledger_problems(app) == []
 
@@ -77,11 +59,6 @@ def test_an_imported_document_meeting_another_first_posting_keeps_the_import_who
     while the import still counted it created. SQLite runs one writer at a time: nothing to race."""
     if backend.name != "postgresql":
         pytest.skip("SQLite serialises writers")
-    from sqlalchemy.orm import Session
-
-    from app.extensions import db
-    from app.services.posting.service import PostingService
-    from app.services.users.access import access_for
     from tests.conftest import unique
     from tests.test_document_imports import documents
     from tests.test_imports import run, workbook
@@ -94,26 +71,37 @@ def test_an_imported_document_meeting_another_first_posting_keeps_the_import_who
     numbers = unique("R"), unique("R")
     rows = [header, [numbers[0], "2026-11-25", "S001", "WH01", first_sku, "4", "1.50"]]
     rows.append([numbers[1], "2026-11-25", "S001", "WH01", raced_sku, "7", "3.00"])
-    with app.app_context():
-        held = Session(db.engine)
-        admin = app.appbuilder.sm.find_user(username="admin")
-        # posted in `held`'s transaction, not committed: the new balance row of raced_sku is its own meanwhile
-        PostingService(held, access_for(admin), commit=False).submit("purchase_receipt", other["id"])
-        answer: dict[str, object] = {}
-        importer = threading.Thread(
-            target=lambda: answer.update(outcome=run(app, "purchase_receipt", workbook(rows), post=True))
-        )
-        importer.start()
-        try:
-            importer.join(timeout=3.0)
-            assert importer.is_alive()  # the second receipt's insert of the same row waits for the other posting
-            held.commit()
-        finally:
-            held.close()
-        importer.join(timeout=60)
-    outcome = answer["outcome"]
-    assert outcome.applied and outcome.created == 2, [i.line() for i in outcome.issues]  # type: ignore[attr-defined]
+    # the other receipt's new balance row of raced_sku is its own until it commits
+    outcome = while_posting_first(app, other["id"], lambda: run(app, "purchase_receipt", workbook(rows), post=True))
+    assert outcome.applied and outcome.created == 2, [i.line() for i in outcome.issues]
     assert [d["status"] for n in numbers for d in documents(app, "purchase_receipt", n)] == ["submitted"] * 2
     assert balance(app, first_sku) == (D(4), D("6.00"))
     assert balance(app, raced_sku) == (D(10), D("27.00"))  # 6.00 + 21.00
     assert ledger_problems(app) == []
+
+
+def while_posting_first(app: Any, receipt_id: int, work: Callable[[], Any]) -> Any:
+    """`work`'s answer, run in a thread while the purchase receipt `receipt_id` is posted in a transaction of its own
+    (the first posting of its stocks: their new balance rows are its own): `work` waits on that insert (asserted)
+    until the receipt's transaction commits."""
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db
+    from app.services.posting.service import PostingService
+    from app.services.users.access import access_for
+
+    with app.app_context():
+        held = Session(db.engine)
+        admin = app.appbuilder.sm.find_user(username="admin")
+        PostingService(held, access_for(admin), commit=False).submit("purchase_receipt", receipt_id)
+        answer: dict[str, Any] = {}
+        racer = threading.Thread(target=lambda: answer.update(result=work()))
+        racer.start()
+        try:
+            racer.join(timeout=3.0)
+            assert racer.is_alive()  # its insert of the same row waits for the held posting
+            held.commit()
+        finally:
+            held.close()
+        racer.join(timeout=60)
+    return answer["result"]
