@@ -21,6 +21,7 @@ from app.extensions import registry
 from app.i18n import t
 from app.mail.robots import ROBOT_TYPES
 from app.meta.types import is_address, is_no_address
+from app.schedules import frequency
 from app.schedules.prefs import get_pref
 from app.schedules.reporting import check_params, may_read, report_label
 from app.schedules.tables import schedule
@@ -90,13 +91,15 @@ def _list(raw: Any) -> list[Any]:
 
 
 # what a schedule's answer says that is not set by writing it: sent back as read (a GET's body PUT again), ignored
-READ_ONLY = frozenset({"id", "source", "created_at", "updated_at", "next_run", "no_address", "owner"})
+READ_ONLY = frozenset({"id", "source", "created_at", "updated_at", "next_run", "no_address", "owner", "when"})
+# what a schedule is written with besides its columns: how often in words, stored as its cron (`frequency.py`)
+WRITTEN_AS = frozenset({"frequency"})
 
 
 def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> Schedule:
     """A schedule from JSON / YAML / form values, every problem reported at once (ValidationFailed)."""
     errors: list[CellError] = []
-    known = set(Schedule.__dataclass_fields__) - READ_ONLY
+    known = (set(Schedule.__dataclass_fields__) - READ_ONLY) | WRITTEN_AS
     for key in sorted(set(data) - known - READ_ONLY):
         errors.append(CellError(key, t("schedules.unknown_key", name=key)))
     name = str(data.get("name") or "").strip()
@@ -105,9 +108,8 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
     kind = str(data.get("kind") or "")
     if kind not in KINDS:
         errors.append(CellError("kind", t("schedules.bad_kind", kinds=", ".join(KINDS))))
-    cron = " ".join(str(data.get("cron") or "").split())
-    if not cron or not croniter.is_valid(cron) or len(cron.split()) != 5:
-        errors.append(CellError("cron", t("schedules.bad_cron", cron=cron)))
+    cron, problems = cron_of(data)
+    errors.extend(problems)
     params = data.get("params") or {}
     if isinstance(params, str):
         try:
@@ -169,6 +171,24 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
         active=bool(data.get("active", True)),
         source=source,
     )
+
+
+def cron_of(data: dict[str, Any]) -> tuple[str, list[CellError]]:
+    """The cron a schedule is written with: its `frequency` in words made one (每周一 08:00 is `0 8 * * 1`), else
+    its `cron` as typed; the problems with either. Both given must say the same (a GET's answer sent back carries
+    both): a frequency changed and its stale cron left (or the other way round) is refused, not one silently
+    dropped."""
+    raw = data.get("frequency")
+    typed = " ".join(str(data.get("cron") or "").split())
+    valid = bool(typed) and croniter.is_valid(typed) and len(typed.split()) == 5
+    if raw in (None, "", {}):
+        return typed, [] if valid else [CellError("cron", t("schedules.bad_cron", cron=typed))]
+    freq, problems = frequency.read(raw)
+    if freq is None:
+        return typed, problems
+    if typed and frequency.from_cron(typed) != freq:
+        return typed, [CellError("frequency", t("schedules.freq_conflict", when=frequency.words(freq), cron=typed))]
+    return frequency.to_cron(freq), []
 
 
 def without_address(session: Session, item: Schedule) -> list[str]:
