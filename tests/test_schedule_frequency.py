@@ -1,12 +1,11 @@
-"""How often a schedule runs in words (每天 / 每周一 / 每月 1 日 or 月末 at 08:00) and its cron, both ways; the API takes
-the words (`frequency`) as it takes a cron, stores the cron and answers both, on SQLite and PostgreSQL; bad words are
-refused in Chinese, day 29 to 31 of a month among them."""
+"""How often a schedule runs in words (每天 / 每周一 / 每月 1 日 or 月末 at 08:00) and its cron, both ways; the API
+takes the words (`frequency`) as it takes a cron, stores the cron and answers both, on SQLite and PostgreSQL; bad
+words are refused in Chinese, day 29 to 31 of a month among them."""
 
 from __future__ import annotations
 
 import pytest
 from test_own_schedules import own
-from test_schedules import CREATED
 
 from app.schedules.frequency import Frequency, describe, from_cron, read, to_cron
 
@@ -76,24 +75,32 @@ def test_the_last_day_is_a_frequency_of_its_own():
 def test_the_api_takes_a_frequency_stores_its_cron_and_answers_it_in_words(app, backend, api_as, monkeypatch):
     manager = api_as("manager")
     weekly = {"every": "week", "weekdays": [1], "time": "08:00"}
-    made = own(manager, monkeypatch, params={"report": "sales_order"}, recipients=["u_manager"], cron=None, frequency=weekly)
+    made = own(
+        manager, monkeypatch, params={"report": "sales_order"}, recipients=["u_manager"], cron=None, frequency=weekly
+    )
     assert made.status_code == 201, made.get_json()
     item = made.get_json()["result"]
     assert item["cron"] == "0 8 * * 1" and item["when"] == "每周一 08:00" and item["frequency"] == weekly
     assert item["next_run"] == "2026-12-07 08:00"  # made on Tuesday 1 December: the next Monday at 08:00
     listed = {s["id"]: s for s in manager.get("/api/v1/schedules/").get_json()["result"]}
     assert listed[item["id"]]["when"] == "每周一 08:00"
-    # the GET's answer sent back (cron and frequency agreeing) is taken; a frequency changed with its stale cron left
-    # is refused, not one of them silently dropped
+    # the GET's answer sent back carries both: the one changed is taken, either way; both changed differently (or a
+    # new schedule given two) is refused, not one of them silently dropped
     back = {k: v for k, v in item.items() if k not in ("robots",)}
     assert manager.put(f"/api/v1/schedules/{item['id']}", json=back).status_code == 200
     monthly = {"every": "month", "day": "last", "time": "18:00"}
-    stale = manager.put(f"/api/v1/schedules/{item['id']}", json=back | {"frequency": monthly})
-    assert stale.status_code == 422
-    assert "频率（每月最后一天 18:00）与 cron（0 8 * * 1）不一致：请只填写其中一个" in stale.get_json()["message"]
-    changed = manager.put(f"/api/v1/schedules/{item['id']}", json=back | {"frequency": monthly, "cron": None})
-    assert changed.status_code == 200 and changed.get_json()["result"]["cron"] == "0 18 L * *"
-    assert changed.get_json()["result"]["next_run"] == "2026-12-31 18:00"
+    picked = manager.put(f"/api/v1/schedules/{item['id']}", json=back | {"frequency": monthly})
+    assert picked.status_code == 200 and picked.get_json()["result"]["cron"] == "0 18 L * *"
+    assert picked.get_json()["result"]["next_run"] == "2026-12-31 18:00"
+    back = picked.get_json()["result"]
+    typed = manager.put(f"/api/v1/schedules/{item['id']}", json=back | {"cron": "30 9 * * 1-5"})
+    assert typed.status_code == 200 and typed.get_json()["result"]["when"] == "每周一至五 09:30"
+    both = manager.put(f"/api/v1/schedules/{item['id']}", json=back | {"cron": "0 7 * * *", "frequency": weekly})
+    assert both.status_code == 422
+    assert "频率（每周一 08:00）与 cron（0 7 * * *）不一致：请只填写其中一个" in both.get_json()["message"]
+    new = own(manager, monkeypatch, params={"report": "sales_order"}, recipients=["u_manager"], frequency=weekly)
+    assert new.status_code == 422  # (`own` sends the cron 0 8 * * * too)
+    assert "频率（每周一 08:00）与 cron（0 8 * * *）不一致" in new.get_json()["message"]
     # a cron of no frequency's shape stays a cron (the page's 高级), in words nowhere
     odd = manager.put(f"/api/v1/schedules/{item['id']}", json=back | {"frequency": None, "cron": "*/30 8-18 * * 1-5"})
     assert odd.status_code == 200 and odd.get_json()["result"]["when"] is None
@@ -107,7 +114,14 @@ def test_bad_frequencies_are_refused_by_the_api_in_chinese_and_nothing_is_saved(
         ({"every": "day", "time": "8点"}, "时间「8点」无效"),
         ({"every": "week", "time": "08:00"}, "每周发送请至少选择一天"),
     ):
-        answer = own(manager, monkeypatch, params={"report": "sales_order"}, recipients=["u_manager"], cron=None, frequency=frequency)
+        answer = own(
+            manager,
+            monkeypatch,
+            params={"report": "sales_order"},
+            recipients=["u_manager"],
+            cron=None,
+            frequency=frequency,
+        )
         assert answer.status_code == 422, answer.get_json()
         errors = answer.get_json()["errors"]
         assert any(e["field"] == "frequency" and message in e["message"] for e in errors), errors

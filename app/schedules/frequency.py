@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import CellError
-from app.i18n import t
+from app.i18n import t, texts_under
 
 EVERY = ("day", "week", "month")
 LAST = "last"
@@ -133,7 +133,9 @@ def words(freq: Frequency) -> str:
 def _day_words(days: tuple[int, ...]) -> str:
     """一、三、五; a run of three or more days as 一至五; every day of the week as 每天's word would be odd: 一至日."""
     if len(days) >= 3 and list(days) == list(range(days[0], days[-1] + 1)):
-        return t("schedules.freq.range", first=t(f"schedules.weekday.{days[0]}"), last=t(f"schedules.weekday.{days[-1]}"))
+        return t(
+            "schedules.freq.range", first=t(f"schedules.weekday.{days[0]}"), last=t(f"schedules.weekday.{days[-1]}")
+        )
     return t("list_separator").join(t(f"schedules.weekday.{d}") for d in days)
 
 
@@ -186,3 +188,38 @@ def _month_day(raw: Any) -> tuple[int | str | None, list[str]]:
     if _NUMBER.match(text) and MAX_DAY < int(text) <= 31:
         return None, [t("schedules.freq_short_month", day=text)]
     return None, [t("schedules.freq_bad_day", day=text)]
+
+
+def picked(current: dict[str, Any] | None) -> dict[str, Any]:
+    """What the frequency picker (jxc/_frequency.html) shows, with its words (`words`)."""
+    return _picked(current) | {
+        "words": {"every": texts_under("schedules.every."), "weekday": texts_under("schedules.weekday_name.")}
+    }
+
+
+def _picked(current: dict[str, Any] | None) -> dict[str, Any]:
+    """What the frequency picker shows: a schedule's cron read as words when it is one of the picker's shapes (else
+    高级 with the cron), a refused form's choice as it was made, a new schedule's 每周一至五 08:00."""
+    current = current or {}
+    chosen = current.get("frequency")
+    if isinstance(chosen, dict):  # a refused form, as picked
+        day = chosen.get("day")
+        weekdays = {int(d) for d in chosen.get("weekdays") or [] if str(d).isdigit()}
+        return {
+            "every": chosen.get("every"),
+            "time": chosen.get("time") or "",
+            "weekdays": weekdays,
+            "day": int(day) if str(day).isdigit() else day,
+            "cron": "",
+        }
+    cron = current.get("cron") or "0 8 * * 1-5"
+    freq = from_cron(cron)
+    if freq is None:
+        return {"every": "cron", "time": "08:00", "weekdays": {1}, "day": 1, "cron": cron}
+    return {
+        "every": freq.every,
+        "time": freq.time,
+        "weekdays": set(freq.weekdays) or {1},
+        "day": freq.day or 1,
+        "cron": cron,
+    }
