@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 from conftest import PASSWORD, unique
-from in_browser import PHONE, headless_chromium, make_user, signed_in
+from in_browser import fits_the_phone, headless_chromium, make_user, on_phone, signed_in
 from servers import ARTIFACTS, BIN, ROOT, HttpApi
 from test_finance_browser import arrived, mailing_server, person
 
@@ -165,10 +165,7 @@ def test_the_schedules_page_picks_how_often_in_words(mailing_server):
 def test_the_small_form_fits_a_phone_and_a_reader_without_an_address_is_told(mailing_server):
     server, _inbox = mailing_server
     make_user(HttpApi(server.url), "u_noaddr", "manager", PASSWORD)
-    for browser in headless_chromium():
-        context, page, console = signed_in(
-            browser, server.url, "u_noaddr", PASSWORD, viewport=PHONE, is_mobile=True, has_touch=True
-        )
+    with on_phone(server.url, "u_noaddr", PASSWORD) as page:
         page.goto(server.url + "/reports/sales_analysis/?by=customer")
         page.click("#jxc-report-schedule")
         page.select_option("#rs-every", "week")
@@ -176,9 +173,4 @@ def test_the_small_form_fits_a_phone_and_a_reader_without_an_address_is_told(mai
         assert said == "您还没有邮箱地址，收不到定时发送的报表：请管理员在 用户管理 中为您填写邮箱后再设置"
         assert page.locator("#rs-save").is_disabled()
         page.screenshot(path=str(ARTIFACTS / "phone-report-schedule.png"), full_page=True)
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        for part in ("#rs-save", "#rs-time", "#rs-wd-7", "#rs-title"):
-            box = page.locator(part).bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (part, box)
-        console.check()
-        context.close()
+        fits_the_phone(page, "#rs-save", "#rs-time", "#rs-wd-7", "#rs-title")
