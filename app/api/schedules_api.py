@@ -104,7 +104,8 @@ class SchedulesApi(BaseApi):
     @safe
     @service_errors
     def change_schedule(self, pk: int) -> Any:
-        """Change a schedule (the whole of it).
+        """Change a schedule (the whole of it; how often as `cron` or `frequency`, the one changed when a GET's answer
+        carrying both is sent back).
         ---
         put:
           summary: Change a schedule
