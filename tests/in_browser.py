@@ -4,6 +4,7 @@ fails a test on errors, and a demo server per module."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -100,3 +101,23 @@ def make_user(api: HttpApi, username: str, role: str, password: str, **fields: A
     user = {"username": username, "first_name": username, "last_name": "", "password": password, "active": True}
     status, body = api.post("/api/v1/security/users/", user | {"roles": [roles["ids"][0]]} | fields)
     assert status == 201, body
+
+
+@contextmanager
+def on_phone(url: str, username: str, password: str) -> Iterator[Any]:
+    """A phone (390 x 844, touch) signed in as `username`: its page; its console checked at the end."""
+    for browser in headless_chromium():
+        context, page, console = signed_in(
+            browser, url, username, password, viewport=PHONE, is_mobile=True, has_touch=True
+        )
+        yield page
+        console.check()
+        context.close()
+
+
+def fits_the_phone(page: Any, *parts: str) -> None:
+    """The page scrolls no way but down on the phone, and each of `parts` (selectors) is within its width."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for part in parts:
+        box = page.locator(part).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (part, box)

@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,7 @@ class Server:
     port: int
     log: Path
     process: subprocess.Popen[bytes]
+    env: dict[str, str] = field(default_factory=dict)  # what it runs with: a `jxc` command beside it takes the same
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the server's log (for assertion messages)."""
@@ -180,7 +181,7 @@ def _start(database_url: str, instance: Path, name: str, extra_env: dict[str, st
     ]
     with open(log, "wb") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Server(url=f"http://127.0.0.1:{port}", port=port, log=log, process=process)
+    return Server(url=f"http://127.0.0.1:{port}", port=port, log=log, process=process, env=env)
 
 
 def _wait_ready(server: Server, deadline: float) -> None:
@@ -351,6 +352,7 @@ class WorkerProcess:
     queue: str
     log: Path
     process: subprocess.Popen[bytes]
+    env: dict[str, str] = field(default_factory=dict)  # what it runs with: a `jxc` command beside it takes the same
 
     def log_tail(self, chars: int = 4000) -> str:
         """The end of the worker's log (for assertion messages)."""

@@ -996,6 +996,7 @@ def test_schedules_page_creates_runs_now_and_shows_the_log(server, desktop):
         page.fill("#sch-name", name)
         page.fill("#sch-title", "每周销售")
         page.select_option("#sch-kind", "report")
+        page.select_option("#sch-every", "cron")  # 高级: the cron string typed
         page.fill("#sch-cron", cron)
         page.fill("#sch-params", '{"report": "sales_analysis"}')
         page.select_option("#sch-recipients", ["admin"])
@@ -1010,7 +1011,7 @@ def test_schedules_page_creates_runs_now_and_shows_the_log(server, desktop):
     declare("0 8 * * 1")
     row = page.locator(f"tr[data-schedule='{name}']")
     expect(row).to_have_count(1)
-    assert "每周销售" in row.inner_text() and "0 8 * * 1" in row.inner_text()
+    assert "每周销售" in row.inner_text() and "每周一 08:00" in row.inner_text()  # a cron of a frequency: in words
     row.locator(".jxc-run-now").click()
     # the newest run (the first row) finished: an older run of another test being done is not this one's outcome
     newest = "#jxc-schedule-log tbody tr[data-run]:first-child"
@@ -1048,6 +1049,7 @@ def test_schedules_page_edits_a_schedule_with_its_parameters_and_keeps_a_refused
     other = unique("typed").lower()
     page.fill("#sch-name", other)
     page.fill("#sch-title", "每周「库存」")
+    page.select_option("#sch-every", "cron")
     page.fill("#sch-cron", "0 8 * *")
     page.fill("#sch-params", '{"report": "stock_as_of", "warehouse": "WH01"')  # the closing brace forgotten
     page.select_option("#sch-recipients", ["admin"])
@@ -1055,7 +1057,7 @@ def test_schedules_page_edits_a_schedule_with_its_parameters_and_keeps_a_refused
     page.wait_for_load_state()
     assert page.locator(".alert-danger").count() >= 1
     assert page.input_value("#sch-name") == other and page.input_value("#sch-title") == "每周「库存」"
-    assert page.input_value("#sch-cron") == "0 8 * *"
+    assert page.input_value("#sch-every") == "cron" and page.input_value("#sch-cron") == "0 8 * *"
     assert page.input_value("#sch-params") == '{"report": "stock_as_of", "warehouse": "WH01"'
     chosen = page.locator("#sch-recipients option:checked")
     assert chosen.evaluate_all("options => options.map(o => o.value)") == ["admin"]

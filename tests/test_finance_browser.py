@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD, unique
-from in_browser import PHONE, headless_chromium, make_user, signed_in
+from in_browser import PHONE, fits_the_phone, headless_chromium, make_user, on_phone, signed_in
 from servers import HttpApi, Inbox, free_port, jxc_server
 
 
@@ -195,14 +195,7 @@ def test_a_managers_schedules_page_fits_a_phone(mailing_server):
     gutter the other pages give back), so the page scrolled sideways."""
     server, _ = mailing_server
     make_user(HttpApi(server.url), "u_mgr_phone", "manager", PASSWORD)
-    for browser in headless_chromium():
-        context, page, console = signed_in(
-            browser, server.url, "u_mgr_phone", PASSWORD, viewport=PHONE, is_mobile=True, has_touch=True
-        )
+    with on_phone(server.url, "u_mgr_phone", PASSWORD) as page:
         page.goto(server.url + "/admin/schedules/")
         page.wait_for_selector("#jxc-schedule-form")
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        box = page.locator("#sch-save").bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
-        console.check()
-        context.close()
+        fits_the_phone(page, "#sch-save")

@@ -14,7 +14,7 @@ from app.api.responses import service_errors
 from app.clock import business_time, utcnow
 from app.errors import CellError, ValidationFailed
 from app.i18n import t
-from app.schedules import store
+from app.schedules import frequency, store
 from app.schedules.cron import next_period, run_now
 from app.schedules.runs import retry, runs_of
 from app.web.context import current_access, session
@@ -27,6 +27,9 @@ def schedule_json(item: store.Schedule) -> dict[str, Any]:
         out["robots"] = [{"type": robot.get("type")} for robot in item.robots]
     out["next_run"] = f"{business_time(next_period(item.cron, utcnow())):%Y-%m-%d %H:%M}" if item.active else None
     out["no_address"] = store.without_address(session(), item)
+    freq = frequency.from_cron(item.cron)  # the cron in words when it is one of the picker's shapes
+    out["frequency"] = freq.as_json() if freq is not None else None
+    out["when"] = frequency.words(freq) if freq is not None else None
     return out
 
 
@@ -82,7 +85,9 @@ class SchedulesApi(BaseApi):
     @safe
     @service_errors
     def create_schedule(self) -> Any:
-        """Create a schedule from `{name, title, kind, cron, params, recipients, ...}`.
+        """Create a schedule from `{name, title, kind, cron, params, recipients, ...}`; how often as `cron` or as
+        `frequency` `{every: day|week|month, time: "08:00", weekdays: [1..7], day: 1..28|"last"}` (stored as its
+        cron; the answer gives both, and `when` in words).
         ---
         post:
           summary: Create a schedule
@@ -99,7 +104,8 @@ class SchedulesApi(BaseApi):
     @safe
     @service_errors
     def change_schedule(self, pk: int) -> Any:
-        """Change a schedule (the whole of it).
+        """Change a schedule (the whole of it; how often as `cron` or `frequency`, the one changed when a GET's answer
+        carrying both is sent back).
         ---
         put:
           summary: Change a schedule

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from croniter import croniter
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, true, update
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
@@ -21,6 +21,7 @@ from app.extensions import registry
 from app.i18n import t
 from app.mail.robots import ROBOT_TYPES
 from app.meta.types import is_address, is_no_address
+from app.schedules import frequency
 from app.schedules.prefs import get_pref
 from app.schedules.reporting import check_params, may_read, report_label
 from app.schedules.tables import schedule
@@ -90,13 +91,16 @@ def _list(raw: Any) -> list[Any]:
 
 
 # what a schedule's answer says that is not set by writing it: sent back as read (a GET's body PUT again), ignored
-READ_ONLY = frozenset({"id", "source", "created_at", "updated_at", "next_run", "no_address", "owner"})
+READ_ONLY = frozenset({"id", "source", "created_at", "updated_at", "next_run", "no_address", "owner", "when"})
+# what a schedule is written with besides its columns: how often in words, stored as its cron (`frequency.py`)
+WRITTEN_AS = frozenset({"frequency"})
 
 
-def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> Schedule:
-    """A schedule from JSON / YAML / form values, every problem reported at once (ValidationFailed)."""
+def parse(session: Session, data: dict[str, Any], *, source: str = "admin", stored: str | None = None) -> Schedule:
+    """A schedule from JSON / YAML / form values, every problem reported at once (ValidationFailed); `stored` is the
+    cron of the schedule being changed (`cron_of`)."""
     errors: list[CellError] = []
-    known = set(Schedule.__dataclass_fields__) - READ_ONLY
+    known = (set(Schedule.__dataclass_fields__) - READ_ONLY) | WRITTEN_AS
     for key in sorted(set(data) - known - READ_ONLY):
         errors.append(CellError(key, t("schedules.unknown_key", name=key)))
     name = str(data.get("name") or "").strip()
@@ -105,9 +109,8 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
     kind = str(data.get("kind") or "")
     if kind not in KINDS:
         errors.append(CellError("kind", t("schedules.bad_kind", kinds=", ".join(KINDS))))
-    cron = " ".join(str(data.get("cron") or "").split())
-    if not cron or not croniter.is_valid(cron) or len(cron.split()) != 5:
-        errors.append(CellError("cron", t("schedules.bad_cron", cron=cron)))
+    cron, problems = cron_of(data, stored)
+    errors.extend(problems)
     params = data.get("params") or {}
     if isinstance(params, str):
         try:
@@ -171,6 +174,27 @@ def parse(session: Session, data: dict[str, Any], *, source: str = "admin") -> S
     )
 
 
+def cron_of(data: dict[str, Any], stored: str | None = None) -> tuple[str, list[CellError]]:
+    """The cron a schedule is written with: its `frequency` in words made one (每周一 08:00 is `0 8 * * 1`), else
+    its `cron` as typed; the problems with either. A GET's answer carries both, so a body sent back may too: when they
+    disagree, the one changed from the schedule as `stored` is taken (a cron edited beside the frequency it was read
+    with, or a frequency picked beside the old cron); both changed, or a new schedule given two different ones, is
+    refused rather than one of them silently dropped."""
+    raw = data.get("frequency")
+    typed = " ".join(str(data.get("cron") or "").split())
+    valid = bool(typed) and croniter.is_valid(typed) and len(typed.split()) == 5
+    if raw in (None, "", {}):
+        return typed, [] if valid else [CellError("cron", t("schedules.bad_cron", cron=typed))]
+    freq, problems = frequency.read(raw)
+    if freq is None:
+        return typed, problems
+    if not typed or frequency.from_cron(typed) == freq or typed == stored:
+        return (typed if typed and frequency.from_cron(typed) == freq else frequency.to_cron(freq)), []
+    if stored is not None and frequency.from_cron(stored) == freq:  # the frequency as read, the cron changed
+        return typed, [] if valid else [CellError("cron", t("schedules.bad_cron", cron=typed))]
+    return typed, [CellError("frequency", t("schedules.freq_conflict", when=frequency.words(freq), cron=typed))]
+
+
 def without_address(session: Session, item: Schedule) -> list[str]:
     """The named recipients a run would mail who have no e-mail address (无邮箱), by user name: every active
     recipient of a report, and of a digest those who chose e-mail for it (the others get the bell or a robot).
@@ -183,6 +207,19 @@ def without_address(session: Session, item: Schedule) -> list[str]:
         for pk, username, email in session.execute(users)
         if is_no_address(email) and (item.kind == "report" or get_pref(session, pk).channel == "email")
     )
+
+
+def recipients_offered(session: Session, access: Any) -> list[tuple[str, bool]]:
+    """Whom the user may send a report to, (user name, 无邮箱) by name: every active user for an admin, else
+    themselves (the list says who cannot be mailed before any run)."""
+    return [
+        (username, is_no_address(email))
+        for username, email in session.execute(
+            select(User.username, User.email)
+            .where(User.active.is_(True), true() if access.is_admin else User.username == access.username)
+            .order_by(User.username)
+        )
+    ]
 
 
 def not_readable(session: Session, item: Schedule) -> list[str]:
@@ -229,9 +266,8 @@ def _values(item: Schedule) -> dict[str, Any]:
 def save(session: Session, access: Any, data: dict[str, Any], pk: int | None = None) -> Schedule:
     """Create (pk None) or change a schedule; the caller commits. An admin any schedule; anyone else a report
     to themselves only (`own_problems`), and only their own schedule: it runs as them, their scope and masks."""
-    if pk is not None:
-        mine(session, access, pk)
-    item = parse(session, data)
+    stored = mine(session, access, pk).cron if pk is not None else None
+    item = parse(session, data, stored=stored)
     if not access.is_admin:
         problems = own_problems(access, item)
         if problems:

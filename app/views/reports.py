@@ -8,12 +8,18 @@ from urllib.parse import urlencode
 
 from flask import redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.sqla.models import User
 from flask_login import current_user
+from sqlalchemy import select
 
+from app.clock import business_timezone
 from app.errors import ServiceError
-from app.i18n import label, t
+from app.i18n import label, t, texts_under
 from app.jobs.kinds import get_kind
 from app.meta.reports import PRESETS, ReportSpec
+from app.meta.types import is_no_address
+from app.schedules import store
+from app.schedules.frequency import picked
 from app.web.context import current_access, session
 from reports.output import heading_lines
 from reports.params import OFFERS, blank_named, needed, offered_help, offered_options, preset_named, takes_blank
@@ -49,6 +55,22 @@ def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]
             }
         )
     return fields
+
+
+def _schedule_box(report: ReportSpec) -> dict[str, Any]:
+    """What the page's 定时发送 offers: how often (每周一 08:00 to start with), to whom (the reader themselves, by
+    their address or the sentence that they have none; an admin any user), in the business's time."""
+    access = current_access()
+    email = session().execute(select(User.email).where(User.username == access.username)).scalar()
+    return {
+        "me": access.username,
+        "email": None if email is None or is_no_address(email) else email,
+        "users": store.recipients_offered(session(), access) if access.is_admin else [],
+        "picker": picked({"cron": "0 8 * * 1"}),
+        "zone": business_timezone(),
+        "title": label(report.label, report.key),
+        "texts": texts_under("report.schedule_"),  # unformatted: the script fills in {when}, {title}, {next_run}
+    }
 
 
 def _job_button(report: ReportSpec) -> dict[str, str] | None:
@@ -106,6 +128,7 @@ class ReportsView(BaseView):
         return self.render_template(
             "jxc/report.html",
             job=_job_button(report),
+            schedule=_schedule_box(report),
             report={"name": name, "label": label(report.label, name), "help": offered_help(current_access(), report)},
             fields=fields,
             config=config,

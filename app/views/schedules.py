@@ -10,17 +10,30 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select, true
 
 from app.api.schedules_api import schedule_json
+from app.clock import business_timezone
 from app.errors import ServiceError, ValidationFailed
 from app.i18n import t, texts_under
-from app.meta.types import is_no_address
-from app.schedules import store
+from app.schedules import frequency, store
 from app.schedules.cron import run_now
 from app.schedules.runs import retry, runs_of
 from app.web.context import current_access, session
+
+
+def when_values(form: Any) -> dict[str, Any]:
+    """How often, as the frequency picker (jxc/_frequency.html) sends it: a frequency in words (`frequency`, made
+    the cron by the store), or under 高级 the cron string as typed."""
+    every = form.get("every", "cron")
+    if every == "cron":
+        return {"cron": form.get("cron", "")}
+    picked = {
+        "every": every,
+        "time": form.get("time", ""),
+        "weekdays": form.getlist("weekdays"),
+        "day": form.get("day"),
+    }
+    return {"cron": None, "frequency": picked}
 
 
 def _form_values(access: Any) -> dict[str, Any]:
@@ -30,7 +43,7 @@ def _form_values(access: Any) -> dict[str, Any]:
             "name": form.get("name", "").strip(),
             "title": form.get("title", "").strip(),
             "kind": "report",
-            "cron": form.get("cron", ""),
+            **when_values(form),
             "params": form.get("params", ""),
             "recipients": [access.username],
             "skip_empty": "skip_empty" in form,
@@ -40,7 +53,7 @@ def _form_values(access: Any) -> dict[str, Any]:
         "name": form.get("name", "").strip(),
         "title": form.get("title", "").strip(),
         "kind": form.get("kind", ""),
-        "cron": form.get("cron", ""),
+        **when_values(form),
         "params": form.get("params", ""),
         "recipients": form.getlist("recipients"),
         "addresses": form.get("addresses", ""),
@@ -92,20 +105,14 @@ class SchedulesView(BaseView):
         access = current_access()
         items = [schedule_json(s) for s in store.visible_schedules(session(), access)]
         current = pick_current(items)
-        users = [  # (user name, 无邮箱): the recipients' list says who cannot be mailed before any run
-            (username, is_no_address(email))
-            for username, email in session().execute(
-                select(User.username, User.email)
-                .where(User.active.is_(True), true() if access.is_admin else User.username == access.username)
-                .order_by(User.username)
-            )
-        ]
         return self.render_template(
             "jxc/schedules.html",
             schedules=items,
             current=current,
             texts=_form_texts(current or {}),
-            users=users,
+            users=store.recipients_offered(session(), access),
+            picker=frequency.picked(current),
+            zone=business_timezone(),
             kinds=store.KINDS if access.is_admin else ("report",),
             is_admin=access.is_admin,
             runs=runs_of(session(), access, limit=50),
