@@ -410,7 +410,7 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
         name, sep, value = text.partition("=")
         if not sep or not name.strip():
             _fail(f"--filter needs field=value, not {text!r}")
-        conditions.append(Filter(name.strip(), "eq", value.strip()))
+        conditions.append(Filter(name.strip(), "eq", value.strip(), typed=True))  # as the grid reads it
     app = _app()
     with app.app_context():
         access = _user_access(app, username)

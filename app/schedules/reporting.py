@@ -156,8 +156,9 @@ def may_read(access: Access, name: str) -> bool:
 
 
 def _listing_view(params: dict[str, Any]) -> View:
-    """A model listing's rows: its `filters` (field: value, each equal), `sort` and `dir`."""
-    filters = tuple(Filter(str(k), "eq", v) for k, v in (params.get("filters") or {}).items())
+    """A model listing's rows: its `filters` (field: value, each equal, as a person typed it: a day under a date-time
+    column is that whole business day, as in the grid), `sort` and `dir`."""
+    filters = tuple(Filter(str(k), "eq", v, typed=True) for k, v in (params.get("filters") or {}).items())
     return View(filters, (str(params.get("sort") or "id"), str(params.get("dir") or "asc")))
 
 
