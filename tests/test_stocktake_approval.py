@@ -10,6 +10,9 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from app.documents.stocktake import Stocktake
 from app.meta.loader import load_metadata
 from tests.conftest import Api, another_instance
 from tests.ledger_helpers import balance, document, ledger_problems, new_item, receive, statements_sent
@@ -87,13 +90,18 @@ def ledger_writes(sent: list[tuple[str, bool]]) -> list[str]:
     ]
 
 
-def test_a_waiting_stocktake_is_valued_without_posting_and_posts_once(app: Any, admin_api: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_a_waiting_stocktake_is_valued_without_posting_and_posts_once(
+    app: Any, admin_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int | None
+) -> None:
     """Submitting a stocktake that waits values its differences as posting would and writes nothing to the ledger
     (before, it posted in a savepoint and took it back: two postings of 100,000 lines). The figure the manager sees
     is what the approval posts, to the cent, by moving average and by FIFO: an average item, 10 at 7.50 then 3 at
     7.77 (average 7.5623), counted 1 (a loss of 12 x 7.5623 = 90.7476, 90.75 to the cent); a FIFO item, 10 at
     2.00 then 10 at 4.13, counted 5 (a loss of 15: 10 x 2.00 + 5 x 4.13 = 40.65). Together -131.40: above 100, it
     waits for a manager."""
+    if chunk is not None:  # valued a chunk of lines at a time, as posting takes a large stocktake (one item each)
+        monkeypatch.setattr(Stocktake, "line_chunk", chunk)
     average, fifo = new_item(admin_api), new_item(admin_api, costing="fifo")
     receive(admin_api, average, "10", "7.5")
     receive(admin_api, average, "3", "7.77")
@@ -124,28 +132,36 @@ def test_a_waiting_stocktake_is_valued_without_posting_and_posts_once(app: Any, 
         assert ledger_problems(app) == []
 
 
-def test_a_whole_warehouse_count_waits_by_the_stock_no_line_counts(app: Any, admin_api: Any, tmp_path: Path) -> None:
-    """A whole-warehouse count is valued with the stock posting would count 0 (none of its lines): 6 at 20.00 of
-    an item not listed is a loss of 120.00, above 100 though the one line counted matches its book."""
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_a_whole_warehouse_count_waits_by_the_stock_no_line_counts(
+    app: Any, admin_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int | None
+) -> None:
+    """A whole-warehouse count is valued with the stock posting would count 0: 6 at 20.00 of an item not listed is a
+    loss of 120.00, 1 at 5.00 of one listed and not counted a loss of 5.00; -125.00 is above 100 though the one line
+    counted matches its book."""
+    if chunk is not None:  # valued a chunk of lines at a time, as posting takes a large stocktake (one item each)
+        monkeypatch.setattr(Stocktake, "line_chunk", chunk)
     code = f"W{new_item(admin_api)[-6:]}"
     made = admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"盘点仓 {code}"})
     assert made.status_code == 201, made.get_json()
-    counted, missing = new_item(admin_api), new_item(admin_api)
+    counted, missing, listed = new_item(admin_api), new_item(admin_api), new_item(admin_api)
     receive(admin_api, counted, "2", "1", warehouse=code)
     receive(admin_api, missing, "6", "20", warehouse=code)
+    receive(admin_api, listed, "1", "5", warehouse=code)
     with another_instance(app, JXC_METADATA_DIR=str(with_stocktake_rule(tmp_path / "metadata"))) as started:
         keeper, manager = Api(started, "admin"), Api(started, "u_manager")  # the new warehouse is no keeper's
-        take = document(keeper, "stocktake", [{"item": counted, "counted_qty": "2"}], warehouse=code, scope="whole")
+        lines = [{"item": counted, "counted_qty": "2"}, {"item": listed}]
+        take = document(keeper, "stocktake", lines, warehouse=code, scope="whole")
         waiting = keeper.post(f"/api/v1/stocktake/{take['id']}/submit")
         assert waiting.status_code == 200, waiting.get_json()
         read = Api(started, "admin").get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
-        assert (read["status"], read["total_amount"], len(read["lines"])) == ("pending", "-120.00", 1)
+        assert (read["status"], read["total_amount"], len(read["lines"])) == ("pending", "-125.00", 2)
         assert balance(app, missing, code) == (D(6), D(120))
         approved = manager.post(f"/api/v1/stocktake/{take['id']}/approve")
         assert approved.status_code == 200, approved.get_json()
         done = approved.get_json()["result"]
-        assert (done["total_amount"], len(done["lines"])) == ("-120.00", 2)
-        assert balance(app, missing, code) == (D(0), D(0))
+        assert (done["total_amount"], len(done["lines"])) == ("-125.00", 3)
+        assert balance(app, missing, code) == balance(app, listed, code) == (D(0), D(0))
 
 
 def test_a_rejected_stocktake_shows_a_drafts_amount_and_stock_moved_meanwhile_posts_at_its_cost(
