@@ -675,12 +675,17 @@ def apply_rows(
             progress(done, total)
 
     if records.creates_in_bulk(model):
-        creates = [(row_no, values) for row_no, _, pk, values in todo if pk is None]
+        creates = [(row_no, values, payload) for row_no, payload, pk, values in todo if pk is None]
         todo = [r for r in todo if r[2] is not None]
         for start in range(0, len(creates), CHUNK):
             chunk = creates[start : start + CHUNK]
-            results = records.create_many(model.key, [(values, row_no) for row_no, values in chunk], parsed=True)
-            for (row_no, _), (pk, errors) in zip(chunk, results, strict=True):
+            results = records.create_many(
+                model.key,
+                [(values, row_no) for row_no, values, _ in chunk],
+                parsed=True,
+                cells=[payload for _, _, payload in chunk],  # a refused cell is quoted as typed, not as parsed
+            )
+            for (row_no, _, _), (pk, errors) in zip(chunk, results, strict=True):
                 if pk is None:
                     refused(row_no, errors)
                     continue

@@ -901,6 +901,38 @@ def test_the_import_page_finds_the_users_import_still_running_on_that_model(app,
     assert config(admin, "item")["active_job"] is None
 
 
+def test_an_import_refusing_a_user_cell_quotes_it_as_typed(in_process, api_as):
+    """A salesperson importing customers names another 业务员 by login, and one nobody has: the import refuses both
+    rows quoting the cell as typed (「u_purchaser」, 「no_such_login」), as the form does; it quoted the id the
+    login was parsed to (「4」). The row naming the salesperson themselves is created."""
+    from tests.test_role_locks import _store_pair
+
+    _store_pair(in_process, "salesperson", "can_import", "Partner", True)
+    try:
+        tag = unique("SU")
+        data = workbook(
+            [
+                ["单位编码", "单位名称", "单位类型", "业务员"],
+                [f"{tag}-1", "别人的客户", "客户", "u_purchaser"],
+                [f"{tag}-2", "自己的客户", "客户", "u_salesperson"],
+                [f"{tag}-3", "没人的客户", "客户", "no_such_login"],
+            ]
+        )
+        sales = api_as("u_salesperson")
+        response = upload(sales, "partner", data, name="customers.xlsx", mode="valid")
+        assert response.status_code == 202, response.get_data(as_text=True)
+        job = finished(sales, response.get_json()["job_id"])
+        assert job["counts"]["created"] == 1, job
+        assert [line for line in job["log"] if line.startswith("第 ")] == [
+            "第 2 行，「业务员」列：业务员只能填写您本人，不能填写「u_purchaser」",
+            "第 4 行，「业务员」列：找不到用户「no_such_login」",
+        ], job["log"]
+        assert stored(in_process, "partner", "code", f"{tag}-2")["name"] == "自己的客户"
+        assert stored(in_process, "partner", "code", f"{tag}-1") is None
+    finally:
+        _store_pair(in_process, "salesperson", "can_import", "Partner", False)
+
+
 def test_a_check_names_a_row_a_salesperson_may_not_write_for_their_scope(in_process, api_as):
     """A salesperson sees only the customers they own (row scope `owner: me`), here allowed to import them: a customer
     naming another 业务员 passes every cell's check (the preview), and only the write refuses it (业务员只能填写您本人).
@@ -924,6 +956,7 @@ def test_a_check_names_a_row_a_salesperson_may_not_write_for_their_scope(in_proc
         job = check_job(sales, "partner", data)
         found = [(i["row"], i["column"], i["message"][:10]) for i in job["result"]["issues"]]
         assert found == [(2, "业务员", "业务员只能填写您本人"), (3, "单位名称", "必填")], job["log"]
+        assert job["result"]["issues"][0]["message"] == "业务员只能填写您本人，不能填写「u_purchaser」"
         preview = sales.post(
             "/api/v1/imports/preview",
             data={"model": "partner", "file": (io.BytesIO(data), "customers.xlsx")},

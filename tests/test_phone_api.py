@@ -170,7 +170,7 @@ def test_counts_follow_the_stocktake_and_the_reader(app, admin_api, api_as, logi
     # a posted stocktake is told as 已审核 (the words were 已审核或作废 whatever the status)
     assert posted.get_json()["message"] == "单据已审核，不能修改（只有草稿可以修改）"
     page = login_as("warehouse").get(f"/phone/count/{take['id']}").get_data(as_text=True)
-    assert "单据已审核，不能修改（只有草稿可以修改）" in page
+    assert f"盘点单 {take['number']} 已审核，不能再录入盘点数量。" in page and 'id="ph-scan"' not in page
     assert lines_of(admin_api, take) == {sku: Decimal(1)}
 
 
@@ -574,6 +574,20 @@ def test_a_keeper_reviews_and_submits_a_stocktake_from_the_phone(app, admin_api,
     assert balance(app, short)[0] == Decimal(7) and balance(app, left)[0] == Decimal(10)  # a cycle count left it
     posted = review_page(client, take)
     assert "单据已审核" in posted and 'id="ph-submit"' not in posted
+    # submitted: its review leads back to the list, never to counting it; its counting page opened anyway says it
+    # is counted no more and leads to its differences and to the list, with nothing to count on it
+    assert (
+        'id="ph-status">已审核<' in posted and "返回盘点<" not in posted and f'/phone/count/{take["id"]}"' not in posted
+    )
+    assert 'href="/phone/count/"' in posted
+    closed = client.get(f"/phone/count/{take['id']}")
+    page = closed.get_data(as_text=True)
+    assert closed.status_code == 200
+    number = body["number"]
+    words = f"盘点单 {number} 已审核，不能再录入盘点数量。可以查看它的盘点差异，或返回盘点单列表选择一张草稿盘点单。"
+    assert f'id="ph-count-closed" role="alert">{words}<' in page
+    assert 'id="ph-scan"' not in page and "count.js" not in page
+    assert 'id="ph-back-list" href="/phone/count/"' in page and f'href="/phone/count/{take["id"]}/review"' in page
 
 
 def test_a_whole_count_reviewed_on_the_phone_says_what_is_counted_0_and_may_wait_for_approval(

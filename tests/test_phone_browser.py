@@ -537,12 +537,27 @@ def test_a_keeper_reviews_and_submits_a_stocktake_on_the_phone(server: Any, chro
     page.click("#ph-confirm-yes")
     page.wait_for_selector("#ph-result.ph-ok")
     assert "已审核" in page.inner_text("#ph-result") and page.is_hidden("#ph-submit-bar")
+    # its status shown, and no way back leads to counting it: 返回盘点 is gone, the header's ‹ goes to the list
+    assert page.inner_text("#ph-status") == "已审核"
+    assert page.is_hidden("#ph-back-to-count") and page.get_attribute("#ph-back", "href") == "/phone/count/"
     status, body = api.get(f"/api/v1/stocktake/{take['id']}")
     assert body["result"]["status"] == "submitted"
     reasons = {line["item"]["key"]: line["reason"] for line in body["result"]["lines"]}
     assert reasons == {"SP0001": "damage", "SP0005": "miscount", "SP0002": None}
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(ARTIFACTS / "phone-count-submitted.png"), full_page=True)
+    page.click("#ph-back")
+    page.wait_for_url(f"{server.url}/phone/count/")
+    assert page.locator(f'a[href="/phone/count/{take["id"]}"]').count() == 0  # a draft no more: not to be counted
+    # its counting page opened anyway (a bookmark, the browser's back): said in Chinese, nothing to count, the way back
+    page.goto(f"{server.url}/phone/count/{take['id']}")
+    number = body["result"]["number"]
+    assert page.inner_text("#ph-count-closed").startswith(f"盘点单 {number} 已审核，不能再录入盘点数量。")
+    assert page.locator("#ph-scan").count() == 0 and page.locator("#ph-send").count() == 0
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "phone-count-closed.png"), full_page=True)
+    page.click("#ph-back-list")
+    page.wait_for_url(f"{server.url}/phone/count/")
 
     # deleted at a desk while the keeper reviews it: said so, not 记录不存在
     status, gone = api.post("/api/v1/stocktake/", {"date": "2026-11-27", "warehouse": "WH01", "lines": []})

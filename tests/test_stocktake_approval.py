@@ -1,6 +1,6 @@
 """A stocktake put in approvals.yaml by its 差异金额合计 waits for approval by that amount. The amount is the lines'
-difference at the stock ledger's cost as they post: submitting posts it in a savepoint, through the one posting path,
-and the chain reads what posting made (app/services/posting/service.py `_post_unless_waiting`). Before, the amount
+difference at the stock ledger's cost as they post: submitting values it as posting would, by the one stock writer's
+costing, writing nothing, and the chain reads that (app/services/posting/service.py `_valued`). Before, the amount
 was empty until posting, so no stocktake ever waited."""
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from app.documents.stocktake import Stocktake
 from app.meta.loader import load_metadata
 from tests.conftest import Api, another_instance
-from tests.ledger_helpers import balance, document, new_item, receive
+from tests.ledger_helpers import balance, document, ledger_problems, new_item, receive, statements_sent
 
 METADATA = Path(__file__).resolve().parent.parent / "metadata"
 RULE = "stocktake:\n  amount_field: total_amount\n  levels:\n    - {above: 100, role: manager}\n"
@@ -74,3 +77,121 @@ def test_a_stocktake_waits_for_approval_by_its_difference_amount(app: Any, admin
         assert balance(app, sku) == (D(100), D("750.00"))
         sent_back = manager.post(f"/api/v1/stocktake/{loss['id']}/reject")
         assert sent_back.status_code == 200 and sent_back.get_json()["result"]["status"] == "draft"
+
+
+def ledger_writes(sent: list[tuple[str, bool]]) -> list[str]:
+    """The statements among `sent` that write the stock ledger (moves, balances, FIFO layers and takes, serials)."""
+    tables = ("stock_move", "stock_balance", "cost_layer", "cost_take", "serial")
+    return [
+        statement
+        for statement, _ in sent
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        and any(f" {table}" in statement.split("(")[0] or f"{table} " in statement[:60] for table in tables)
+    ]
+
+
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_a_waiting_stocktake_is_valued_without_posting_and_posts_once(
+    app: Any, admin_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int | None
+) -> None:
+    """Submitting a stocktake that waits values its differences as posting would and writes nothing to the ledger
+    (before, it posted in a savepoint and took it back: two postings of 100,000 lines). The figure the manager sees
+    is what the approval posts, to the cent, by moving average and by FIFO: an average item, 10 at 7.50 then 3 at
+    7.77 (average 7.5623), counted 1 (a loss of 12 x 7.5623 = 90.7476, 90.75 to the cent); a FIFO item, 10 at
+    2.00 then 10 at 4.13, counted 5 (a loss of 15: 10 x 2.00 + 5 x 4.13 = 40.65). Together -131.40: above 100, it
+    waits for a manager."""
+    if chunk is not None:  # valued a chunk of lines at a time, as posting takes a large stocktake (one item each)
+        monkeypatch.setattr(Stocktake, "line_chunk", chunk)
+    average, fifo = new_item(admin_api), new_item(admin_api, costing="fifo")
+    receive(admin_api, average, "10", "7.5")
+    receive(admin_api, average, "3", "7.77")
+    receive(admin_api, fifo, "10", "2")
+    receive(admin_api, fifo, "10", "4.13")
+    before = balance(app, average), balance(app, fifo)
+    with another_instance(app, JXC_METADATA_DIR=str(with_stocktake_rule(tmp_path / "metadata"))) as started:
+        keeper, manager = Api(started, "u_warehouse"), Api(started, "u_manager")
+        lines = [
+            {"item": average, "counted_qty": "1", "reason": "damage"},
+            {"item": fifo, "counted_qty": "5", "reason": "damage"},
+        ]
+        take = document(keeper, "stocktake", lines, warehouse="WH01")
+        with statements_sent(started) as sent:
+            waiting = keeper.post(f"/api/v1/stocktake/{take['id']}/submit")
+        assert waiting.status_code == 200, waiting.get_json()
+        assert ledger_writes(sent) == []  # valued, not posted and taken back
+        read = Api(started, "admin").get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+        assert (read["status"], read["total_amount"]) == ("pending", "-131.40")
+        assert (balance(app, average), balance(app, fifo)) == before
+        approved = manager.post(f"/api/v1/stocktake/{take['id']}/approve")
+        assert approved.status_code == 200, approved.get_json()
+        done = approved.get_json()["result"]
+        assert [line["amount"] for line in done["lines"]] == ["-90.75", "-40.65"]
+        assert (done["status"], done["total_amount"]) == ("submitted", "-131.40")
+        assert balance(app, average) == (D(1), before[0][1] - D("90.7476"))
+        assert balance(app, fifo) == (D(5), before[1][1] - D("40.65"))
+        assert ledger_problems(app) == []
+
+
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_a_whole_warehouse_count_waits_by_the_stock_no_line_counts(
+    app: Any, admin_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int | None
+) -> None:
+    """A whole-warehouse count is valued with the stock posting would count 0: 6 at 20.00 of an item not listed is a
+    loss of 120.00, 1 at 5.00 of one listed and not counted a loss of 5.00; -125.00 is above 100 though the one line
+    counted matches its book."""
+    if chunk is not None:  # valued a chunk of lines at a time, as posting takes a large stocktake (one item each)
+        monkeypatch.setattr(Stocktake, "line_chunk", chunk)
+    code = f"W{new_item(admin_api)[-6:]}"
+    made = admin_api.post("/api/v1/warehouse/", json={"code": code, "name": f"盘点仓 {code}"})
+    assert made.status_code == 201, made.get_json()
+    counted, missing, listed = new_item(admin_api), new_item(admin_api), new_item(admin_api)
+    receive(admin_api, counted, "2", "1", warehouse=code)
+    receive(admin_api, missing, "6", "20", warehouse=code)
+    receive(admin_api, listed, "1", "5", warehouse=code)
+    with another_instance(app, JXC_METADATA_DIR=str(with_stocktake_rule(tmp_path / "metadata"))) as started:
+        keeper, manager = Api(started, "admin"), Api(started, "u_manager")  # the new warehouse is no keeper's
+        lines = [{"item": counted, "counted_qty": "2"}, {"item": listed}]
+        take = document(keeper, "stocktake", lines, warehouse=code, scope="whole")
+        waiting = keeper.post(f"/api/v1/stocktake/{take['id']}/submit")
+        assert waiting.status_code == 200, waiting.get_json()
+        read = Api(started, "admin").get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+        assert (read["status"], read["total_amount"], len(read["lines"])) == ("pending", "-125.00", 2)
+        assert balance(app, missing, code) == (D(6), D(120))
+        approved = manager.post(f"/api/v1/stocktake/{take['id']}/approve")
+        assert approved.status_code == 200, approved.get_json()
+        done = approved.get_json()["result"]
+        assert (done["total_amount"], len(done["lines"])) == ("-125.00", 3)
+        assert balance(app, missing, code) == balance(app, listed, code) == (D(0), D(0))
+
+
+def test_a_rejected_stocktake_shows_a_drafts_amount_and_stock_moved_meanwhile_posts_at_its_cost(
+    app: Any, admin_api: Any, tmp_path: Path
+) -> None:
+    """Sent back, the stocktake is a draft again: its 差异金额合计 is what its lines make as they stand (empty until it
+    posts, as any draft's), not the figure it waited with. Submitted again it is valued anew; stock that moved while
+    it waited posts at the costs of the approval (10 at 7.50, a gain of 20 waits at 150.00; 10 more at 9.00 arrive;
+    approved, the gain posts at the average then, 8.25: 165.00)."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "7.5")
+    with another_instance(app, JXC_METADATA_DIR=str(with_stocktake_rule(tmp_path / "metadata"))) as started:
+        keeper, manager = Api(started, "u_warehouse"), Api(started, "u_manager")
+        boss = Api(started, "admin")  # a keeper sees no cost: the amounts are read as someone who does
+        take = document(
+            keeper, "stocktake", [{"item": sku, "counted_qty": "30", "reason": "miscount"}], warehouse="WH01"
+        )
+        draft_amount = boss.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]["total_amount"]
+        assert keeper.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
+        sent_back = manager.post(f"/api/v1/stocktake/{take['id']}/reject")
+        assert sent_back.status_code == 200, sent_back.get_json()
+        assert sent_back.get_json()["result"]["total_amount"] == draft_amount
+        read = boss.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+        assert (read["status"], read["total_amount"]) == ("draft", draft_amount)
+        again = keeper.post(f"/api/v1/stocktake/{take['id']}/submit")
+        assert again.status_code == 200, again.get_json()
+        read = boss.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+        assert (read["status"], read["total_amount"]) == ("pending", "150.00")
+        receive(admin_api, sku, "10", "9")
+        approved = manager.post(f"/api/v1/stocktake/{take['id']}/approve")
+        assert approved.status_code == 200, approved.get_json()
+        assert approved.get_json()["result"]["total_amount"] == "165.00"
+        assert balance(app, sku) == (D(40), D("330.00"))

@@ -43,7 +43,8 @@ class DocumentBehaviour:
     qty_field = "qty"  # the line quantity the serials count (a stocktake's counted_qty)
     adds_levels: tuple[str, ...] = ()  # approval levels it may add (`levels_added`), approvals.yaml says who approves
     # fields posting values (`after_post`: 'x' or 'lines.x'): empty until the document posts, so an approval rule
-    # reading them is decided on a posting in a savepoint (app/meta/approvals.py `mark_valued_at_posting`)
+    # reading them is decided on what posting would value them at now, written nowhere (app/meta/approvals.py
+    # `mark_valued_at_posting`, app/services/posting/service.py `_valued`)
     valued_at_posting: tuple[str, ...] = ()
     # lines posted at a time (None: all at once, for checks that span lines: a credit limit, a serial on two
     # lines, what lines take from an order); each chunk is checked, posted and let go of before the next
@@ -65,6 +66,11 @@ class DocumentBehaviour:
 
     def prepare_post(self, doc: Any) -> None:
         """Before the lines are read for posting (a whole-warehouse stocktake adds the stock no line counts)."""
+
+    def unposted(self, doc: Any) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+        """What `prepare_post` would do to the lines, done to nothing: (line id -> the columns it would set on that
+        line, the column values of the lines it would add). Valuing a document without posting it reads this."""
+        return {}, []
 
     def validate(self, doc: Any, lines: list[Any]) -> None:
         """Everything that must hold before the document posts: each line's unit, then the document's checks."""

@@ -97,9 +97,21 @@ class Stocktake(DocumentBehaviour):
             self._uncounted(doc)
 
     def _uncounted(self, doc: Any) -> None:
-        """Lines counted 0 for each stock of the warehouse (and category) with no counted line. The book is
-        what is on hand now, so the stock ends at 0 whatever moved since the snapshot. The lines are read as
-        (id, item, batch, counted) only; a line listed but not counted is counted 0 where it is."""
+        """Lines counted 0 for each stock of the warehouse (and category) with no counted line (`unposted`), written."""
+        listed, added = self.unposted(doc)
+        for line_id, values in listed.items():
+            line = self.ctx.row("stocktake_line", line_id)
+            line.counted_qty, line.book_qty = values["counted_qty"], values["book_qty"]
+            line.reason = line.reason or values["reason"]  # the reason a clerk gave it stays
+        self.ctx.add_lines(doc, "stocktake", added)
+
+    def unposted(self, doc: Any) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+        """A whole-warehouse count: lines counted 0 for each stock of the warehouse (and category) with no counted
+        line, as (listed line id -> its columns, new lines' columns), nothing written. The book is what is on hand
+        now, so the stock ends at 0 whatever moved since the snapshot. The lines are read as (id, item, batch,
+        counted) only; a line listed but not counted is counted 0 where it is."""
+        if getattr(doc, "scope", None) != "whole":
+            return {}, []
         slots = self.ctx.line_slots(doc, "stocktake")
         counted = {(item_id, batch) for _, item_id, batch, qty in slots if qty is not None}
         listed: dict[tuple[int, str], int] = {}
@@ -108,15 +120,14 @@ class Stocktake(DocumentBehaviour):
                 listed.setdefault((item_id, batch), line_id)
         del slots
         category = getattr(doc, "category_id", None)
+        changed: dict[int, dict[str, Any]] = {}
         added = []
         for item_id, batch, qty in self.ctx.stock_on_hand(doc.warehouse_id, category):
             key = (item_id, batch.strip())
             if key in counted:
                 continue
             if key in listed:
-                line = self.ctx.row("stocktake_line", listed[key])
-                line.counted_qty, line.book_qty = Decimal(0), qty
-                line.reason = line.reason or NOT_FOUND
+                changed[listed[key]] = {"counted_qty": Decimal(0), "book_qty": qty, "reason": NOT_FOUND}
             else:
                 added.append(
                     {
@@ -127,7 +138,7 @@ class Stocktake(DocumentBehaviour):
                         "reason": NOT_FOUND,
                     }
                 )
-        self.ctx.add_lines(doc, "stocktake", added)
+        return changed, added
 
     def stock_effects(self, doc: Any, lines: list[Any]) -> list[Effect]:
         effects: list[Effect] = []

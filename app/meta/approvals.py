@@ -100,8 +100,9 @@ def mark_valued_at_posting(
     """The chains whose amount posting values, marked `valued_at_posting`: the field is one the document's behaviour
     values as it posts (`valued_at_posting`: a stocktake's lines' 差异金额, at the stock ledger's cost then), or is
     computed from such (through what its compute handler `@reads`, `lines.x` too: a stocktake's 差异金额合计).
-    Submitting decides whether the document waits, before it posts: for these it posts first, in a savepoint, to
-    read the amount as posting makes it (app/services/posting/service.py `_post_unless_waiting`)."""
+    Submitting decides whether the document waits, before it posts: for these it first values the document as
+    posting would, writing nothing, to read the amount as posting makes it (app/services/posting/service.py
+    `_valued`)."""
     marked = dict(approvals)
     for key, chain in approvals.items():
         posted = set(getattr(handlers.behaviours.get(key), "valued_at_posting", ()))

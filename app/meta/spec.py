@@ -321,8 +321,8 @@ class ApprovalChain:
     amount_field: str
     levels: tuple[ApprovalLevel, ...]
     added: tuple[tuple[str, str], ...] = ()
-    # the amount is one posting values (a stocktake's 差异金额合计): submitting values it by posting in a savepoint
-    # (app/services/posting/service.py `_post_unless_waiting`); set at load (app/meta/approvals.py)
+    # the amount is one posting values (a stocktake's 差异金额合计): submitting values it as posting would, writing
+    # nothing (app/services/posting/service.py `_valued`); set at load (app/meta/approvals.py)
     valued_at_posting: bool = False
 
     def required(self, amount: Decimal | None) -> tuple[ApprovalLevel, ...]:

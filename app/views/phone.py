@@ -111,6 +111,7 @@ def _start_field(spec: Any, chosen: int | None) -> dict[str, Any]:
     return field
 
 
+COUNTS_PAGE = "/phone/count/"  # the stocktakes the reader may count
 # the review's order: what submitting changes first (gains and losses, the stock counted 0), then what it leaves
 REVIEW_ORDER = {"loss": 0, "gain": 0, "uncounted": 1, "same": 2}
 
@@ -350,21 +351,28 @@ class PhoneView(BaseView):
     @expose("/count/<int:pk>")
     @signed_in_page
     def count(self, pk: int) -> Any:
-        """Counting one stocktake: scans kept on the device until sent, each batch sent once."""
+        """Counting one stocktake: scans kept on the device until sent, each batch sent once. One no longer a draft
+        (submitted, waiting for approval, cancelled) is counted no more: the page says so in its status and leads to
+        its differences (read only) and back to the list, with nothing to count on it."""
         access = current_access()
         access.require("stocktake", "write")
         model = registry().model("stocktake")
         row = get_row(session(), access, model, pk)
+        status = Status(row.status).text()
+        if row.status != Status.DRAFT:
+            closed = t("phone.count_closed", number=row.number, status=status)
+            return self.render_template(
+                "jxc/phone/count_closed.html", doc=row, message=closed, list_page=COUNTS_PAGE, config=_config()
+            )
         data = rows_to_json(session(), access, model, [row], with_lines=True)[0]
         config = _config(
             stocktake=pk,
             number=row.number,
-            draft=row.status == Status.DRAFT,
+            draft=True,
             api=f"/api/v1/phone/stocktake/{pk}/counts",
             units_api=f"/api/v1/phone/stocktake/{pk}/units",
             storage=f"jxc.count.{current_user.id}.{pk}",
         )
-        status = Status(row.status).text()
         # what is being counted: where, when, which category (every item when none) and what an item not counted means
         scope = model.field("scope")
         about = [
@@ -373,9 +381,7 @@ class PhoneView(BaseView):
             (data.get("category") or {}).get("name") or "",
             FIELD_TYPES["select"].to_text(scope, data["scope"]) if scope and data.get("scope") else "",
         ]
-        return self.render_template(
-            "jxc/phone/count.html", doc=data, about=[a for a in about if a], config=config, status=status
-        )
+        return self.render_template("jxc/phone/count.html", doc=data, about=[a for a in about if a], config=config)
 
     @expose("/count/<int:pk>/review")
     @signed_in_page
@@ -410,7 +416,10 @@ class PhoneView(BaseView):
             draft=draft,
             may_submit=draft and access.can("stocktake", "submit"),
             storage=f"jxc.count.{current_user.id}.{pk}",
-            count_page=f"/phone/count/{pk}",
+            # back to counting only while it can be counted; submitted (here or elsewhere), back to the list
+            count_page=f"/phone/count/{pk}" if draft else None,
+            list_page=COUNTS_PAGE,
+            statuses={status.value: status.text() for status in Status},
         )
         return self.render_template(
             "jxc/phone/review.html",

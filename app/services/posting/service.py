@@ -10,10 +10,12 @@ number or created a stock's first balance row meanwhile.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import replace
 from decimal import Decimal
+from itertools import chain as chain_of
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, func, inspect, or_, select, update
@@ -40,11 +42,17 @@ from app.services.money.open_items import requested
 from app.services.money.receivables import open_amount, open_orders, opening_open_amount, receivable
 from app.services.records.audit import audit_change, change_row, write_change_row
 from app.services.records.bulk import among, collector_paused
-from app.services.records.computed import apply_computed, apply_own_computed, own_inputs
+from app.services.records.computed import (
+    apply_computed,
+    apply_own_computed,
+    compute_own_fields,
+    line_inputs,
+    own_inputs,
+)
 from app.services.records.query import base_select, get_row
 from app.services.records.settings import policy
 from app.services.records.with_commit import InsertRace
-from app.services.stock.bulk import read_rows, write_changed, write_read_rows
+from app.services.stock.bulk import ReadRow, read_rows, write_changed, write_read_rows
 from app.services.stock.opening import first_business_date
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
 from app.services.stock.writer import StockWriter
@@ -266,14 +274,13 @@ class PostingService:
         chain = self.registry.meta.approvals.get(model.key)
         valued = None
         if chain is not None and chain.valued_at_posting:
-            posted, valued, levels = self._post_unless_waiting(model, doc, version, chain)
-            if posted is not None:
-                return posted
+            valued = self._valued(model, doc, chain)
+            levels = self.required_levels(model, doc, valued)
         else:
             levels = self.required_levels(model, doc)
         if levels:
             self._transition(model, doc, Status.DRAFT, Status.PENDING, version)
-            if valued is not None:  # what posting valued it at: its approvers see it, the chain reads it
+            if valued is not None:  # what posting would value it at: its approvers see it, the chain reads it
                 setattr(doc, model.field(chain.amount_field).column, valued)
             self._audit(model, doc, "submit", Status.DRAFT, Status.PENDING)
             self._status_moved(model, doc)
@@ -283,36 +290,56 @@ class PostingService:
         self._transition(model, doc, Status.DRAFT, Status.SUBMITTED, version)
         return self._post_document(model, doc, Status.DRAFT)
 
-    def _post_unless_waiting(
-        self, model: ModelSpec, doc: Any, version: int | None, chain: Any
-    ) -> tuple[Any, Decimal | None, tuple[Any, ...]]:
-        """Submit a document whose approval amount posting values (a stocktake's 差异金额合计: its lines' difference at
-        the stock ledger's cost as they post): it posts through the one posting path, in a savepoint, and the chain
-        reads the amount as posting made it, to the cent. Needing no level, the posting is kept: (the posted
-        document, None, ()), nothing runs twice. Needing one, it is taken back: (None, the amount, the levels); the
-        caller keeps the amount on the waiting document, what its approvers see and the chain reads until the last
-        approval posts it, at the costs then. A posting that would be refused refuses the submit."""
-        commit, self.commit = self.commit, False  # the posting only flushes: the savepoint decides
-        try:
-            savepoint = self.session.begin_nested()
+    def _valued(self, model: ModelSpec, doc: Any, chain: Any) -> Decimal:
+        """The approval amount of a document whose amount posting values (a stocktake's 差异金额合计: its lines'
+        difference at the stock ledger's cost as they post), as posting it now would make it, to the cent, with
+        nothing written: its lines are read (ReadRows, never written), checked, turned into effects and valued as
+        `_post_document` does it, by the one stock writer's costing (moving average or FIFO, the same rounding,
+        under the same balance locks) in a dry run that keeps no move, balance, layer or serial; the lines posting
+        would add or change first (a whole-warehouse count's stock no line counts, counted 0: the behaviour's
+        `unposted`) are valued with them. A posting that would be refused refuses the submit. Submitting then posts
+        once (needing no level) or not at all (it waits; the last approval posts it, at the costs then)."""
+        behaviour = self.registry.behaviour(model.key, self)
+        stock = StockWriter(self.session, self.registry, self.access.user_id, self.tracking, self.commit, dry=True)
+        self._check_required(model, doc)
+        changed, added = behaviour.unposted(doc)
+        line_model = self.registry.model(model.lines_model or "")
+        table = self.registry.cls(line_model.key).__table__
+        names = tuple(column.name for column in table.c)
+        extra = [ReadRow(names, [None] * len(names)) for _ in added]
+        for n, (row, values) in enumerate(zip(extra, added, strict=True), start=1):
+            row.__dict__.update(values, id=-n, parent_id=doc.id)  # never written: an id no line has
+        wanted = line_inputs(self.registry, model) or tuple(spec.name for spec in line_model.data_fields)
+        summed: list[dict[str, Any]] = []
+        errors: list[CellError] = []
+        chunks = self._line_chunks(model, doc, behaviour.line_chunk or sys.maxsize)
+        # where posting would add them: after its last line
+        held = self.session.scalar(select(func.count()).select_from(table).where(table.c.parent_id == doc.id)) or 0
+        added_places = list(range(held, held + len(extra)))
+        for places, lines, _last in chain_of(chunks, [(added_places, extra, True)] if extra else []):
+            for line in lines:
+                for name, value in changed.get(line.id, {}).items():
+                    setattr(line, name, value)
             try:
-                self._transition(model, doc, Status.DRAFT, Status.SUBMITTED, version)
-                posted = self._post_document(model, doc, Status.DRAFT)
-                amount = getattr(doc, model.field(chain.amount_field).column)
-                levels = self.required_levels(model, doc)
-            except BaseException:
-                savepoint.rollback()
-                raise
-            if not levels:
-                savepoint.commit()
-        finally:
-            self.commit = commit
-        if not levels:
-            self._done(posted)
-            return posted, None, ()
-        savepoint.rollback()
-        self.session.expire(doc)  # as the database has it again: a draft
-        return None, amount, levels
+                apply_computed(self.registry, model, doc, lines, whole=False)
+                behaviour.validate(doc, lines)
+                effects = behaviour.stock_effects(doc, lines)
+            except ValidationFailed as exc:
+                errors += _placed(exc.errors, places)
+            if errors:
+                continue  # every chunk's cells are checked before the refusal, as posting checks them
+            try:
+                moves = stock.post(model, doc, effects, write=False, dated=True)
+            except ValidationFailed as exc:
+                raise ValidationFailed(_placed(exc.errors, places), exc.summary) from exc
+            behaviour.after_post(doc, lines, moves)
+            apply_computed(self.registry, model, doc, lines, whole=False)
+            summed += [{name: getattr(line, line_model.field(name).column) for name in wanted} for line in lines]
+        if errors:
+            raise ValidationFailed(errors)
+        values = {spec.name: getattr(doc, spec.column) for spec in model.data_fields}
+        compute_own_fields(self.registry, model, values, summed)
+        return values[chain.amount_field]
 
     def _approve(self, model_key: str, pk: int, version: int | None) -> Any:
         model, doc = self._document(model_key, pk, "approve")
@@ -366,19 +393,24 @@ class PostingService:
         model, doc = self._document(model_key, pk, "approve")
         self._transition(model, doc, Status.PENDING, Status.DRAFT, version)
         doc.approval_step = 0
+        chain = self.registry.meta.approvals.get(model.key)
+        if chain is not None and chain.valued_at_posting:
+            # the amount it waited with was what posting would have valued it at: a draft again, it shows what its
+            # lines make, as a save would (a stocktake's 差异金额合计: its lines' amounts, empty until it posts)
+            apply_own_computed(self.session, self.registry, model, doc)
         self._audit(model, doc, "reject", Status.PENDING, Status.DRAFT)
         self._status_moved(model, doc)
         self._done()
         self.message = t("rejected_ok")
         return doc
 
-    def required_levels(self, model: ModelSpec, doc: Any) -> tuple[Any, ...]:
-        """Approval levels from approvals.yaml by amount, plus any the document adds (over budget), each with the
-        role approvals.yaml names for it."""
+    def required_levels(self, model: ModelSpec, doc: Any, amount: Decimal | None = None) -> tuple[Any, ...]:
+        """Approval levels from approvals.yaml by amount (the document's, or `amount`: what posting would value it
+        at), plus any the document adds (over budget), each with the role approvals.yaml names for it."""
         chain = self.registry.meta.approvals.get(model.key)
         if chain is None:
             return ()
-        levels = chain.required(getattr(doc, chain.amount_field))
+        levels = chain.required(getattr(doc, chain.amount_field) if amount is None else amount)
         lines = DocumentLines(doc) if model.lines_model else []
         added = [chain.added_level(name) for name in self.registry.behaviour(model.key, self).levels_added(doc, lines)]
         return levels + tuple(level for level in added if level.role not in {lv.role for lv in levels})

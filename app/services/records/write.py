@@ -178,7 +178,11 @@ class RecordService:
         )
 
     def create_many(
-        self, model_key: str, items: list[tuple[dict[str, Any], Any]], parsed: bool = False
+        self,
+        model_key: str,
+        items: list[tuple[dict[str, Any], Any]],
+        parsed: bool = False,
+        cells: list[dict[str, Any]] | None = None,
     ) -> list[tuple[int | None, list]]:
         """Insert many new rows of one model (`creates_in_bulk`) set-based; returns per item (its new id, [])
         or (None, its cell errors).
@@ -191,27 +195,35 @@ class RecordService:
 
         `parsed`: the payloads hold values as this service's `parse_value` returned them (an import parsed
         its file with it to report every bad cell): they are not parsed a second time; every other check
-        stands (which fields the user may write, users they may assign, required, unique, rules, scope)."""
+        stands (which fields the user may write, users they may assign, required, unique, rules, scope). `cells`:
+        each item's cells as the user typed them, quoted where a message names a value (a user field's refused
+        user: the name typed, not the id it was parsed to)."""
         model = self._writable_model(model_key, "write")
         if not self.creates_in_bulk(model):
             raise ValueError(f"{model.key} is created row by row")
         results: list[tuple[int | None, list]] = []
         for start in range(0, len(items), BULK_CHUNK):
-            results.extend(self._create_chunk(model, items[start : start + BULK_CHUNK], parsed))
+            typed_cells = cells[start : start + BULK_CHUNK] if cells is not None else None
+            results.extend(self._create_chunk(model, items[start : start + BULK_CHUNK], parsed, typed_cells))
         return results
 
     def _create_chunk(
-        self, model: ModelSpec, items: list[tuple[dict[str, Any], Any]], typed: bool
+        self,
+        model: ModelSpec,
+        items: list[tuple[dict[str, Any], Any]],
+        typed: bool,
+        cells: list[dict[str, Any]] | None = None,
     ) -> list[tuple[int | None, list]]:
         data_fields = model.data_fields
         defaults = self._defaults(model, data_fields)
         errors: list[list[CellError]] = []
         parsed: list[dict[str, Any]] = []
-        for payload, ref in items:
+        for n, (payload, ref) in enumerate(items):
             if typed and payload.__class__ is dict and self._kept_as_typed(model, tuple(payload), True):
                 values, row_errors = defaults | payload, []  # `_parse_payload`'s typed values, the defaults under them
             else:
-                values, _, row_errors = self._parse_payload(model, payload, None, ref, typed=typed)
+                shown = cells[n] if cells is not None else None
+                values, _, row_errors = self._parse_payload(model, payload, None, ref, typed=typed, shown=shown)
                 for name, value in defaults.items():
                     values.setdefault(name, value)
             self._fill_own_scope(model, values)
@@ -735,10 +747,18 @@ class RecordService:
         return model
 
     def _parse_payload(
-        self, model: ModelSpec, payload: dict[str, Any], row: Any, row_ref: Any, prefix: str = "", typed: bool = False
+        self,
+        model: ModelSpec,
+        payload: dict[str, Any],
+        row: Any,
+        row_ref: Any,
+        prefix: str = "",
+        typed: bool = False,
+        shown: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[CellError]]:
         """The payload's values as stored, its lines, and every cell error. `typed`: the values are already as
-        `parse_value` returns them (see create_many)."""
+        `parse_value` returns them (see create_many); `shown`: the cells as the user typed them, quoted in a
+        message instead of the parsed value (a user's id)."""
         if not isinstance(payload, dict):
             return {}, None, [CellError(prefix.rstrip(".") or "_record", t("not_object"), row_ref)]
         if typed and self._kept_as_typed(model, tuple(payload), row is None):
@@ -798,7 +818,8 @@ class RecordService:
             if values[name] is None and row is None and name in self._own_scope_fields(model):
                 continue  # left empty on a new row: `_fill_own_scope` makes it the writer's own
             if spec.type == "user" and not self.access.may_assign_user(self.session, model, spec, values[name]):
-                errors.append(CellError(where, self._only_own_user(model, spec, raw) or "", row_ref))
+                cell = shown.get(name, raw) if shown is not None else raw
+                errors.append(CellError(where, self._only_own_user(model, spec, cell) or "", row_ref))
         return values, lines, errors
 
     def _only_own_user(self, model: ModelSpec, spec: FieldSpec, raw: Any) -> str | None:

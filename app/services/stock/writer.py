@@ -117,9 +117,13 @@ class StockWriter:
         user_id: int | None,
         tracking: Callable[[Collection[int]], dict[int, Tracking]],
         rollback: bool = True,
+        dry: bool = False,
     ) -> None:
         self.session = session
         self.rollback = rollback  # roll back on a refusal (False: the caller's savepoint does, an import)
+        # values what it posts and keeps nothing to write (what posting would value a document at, to the cent, by
+        # the same costing under the same locks): `post` only, never `write`, `reverse` or `save_serials`
+        self.dry = dry
         self.registry = registry
         self.user_id = user_id
         self.tracking = tracking  # the posting service's cached look-up of batch / serial flags
@@ -624,7 +628,11 @@ class StockWriter:
         move: Move,
         reverses: int | None = None,
     ) -> None:
-        """Keep the move's row for the one INSERT per chunk that `_save_moves` sends."""
+        """Keep the move's row for the one INSERT per chunk that `_save_moves` sends (a dry writer: only the balance
+        it leaves, for the next move of the stock)."""
+        if self.dry:
+            slot.balance = move.balance_after
+            return
         now = self._now
         row = {
             "item_id": slot.row.item_id,

@@ -114,10 +114,18 @@
     var back = document.createElement('a');
     back.className = 'ph-btn';
     back.id = 'ph-back-list';
-    back.href = '/phone/count/';
+    back.href = config.list_page;
     back.textContent = P.text('review_back_list');
     result.appendChild(document.createElement('br'));
     result.appendChild(back);
+    // submitted: its status shown, and every way back leads to the list, none to counting what can no longer be
+    // counted (the counting page of a submitted stocktake only says so)
+    var status = body.result && config.statuses[body.result.status];
+    if (status) { document.getElementById('ph-status').textContent = status; }
+    document.getElementById('ph-back-note').hidden = true;
+    var head = document.getElementById('ph-back');
+    head.href = config.list_page;
+    head.setAttribute('aria-label', P.text('review_back_list'));
     document.getElementById('ph-submit-bar').hidden = true;
     var needs = document.getElementById('ph-needs-reason');
     if (needs) { needs.hidden = true; }
