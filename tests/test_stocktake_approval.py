@@ -195,3 +195,38 @@ def test_a_rejected_stocktake_shows_a_drafts_amount_and_stock_moved_meanwhile_po
         assert approved.status_code == 200, approved.get_json()
         assert approved.get_json()["result"]["total_amount"] == "165.00"
         assert balance(app, sku) == (D(40), D("330.00"))
+
+
+def test_an_amount_grown_past_another_level_meanwhile_waits_for_that_level(
+    app: Any, admin_api: Any, tmp_path: Path
+) -> None:
+    """Approved at the size it was submitted with (a gain of 20 at 7.50: 150.00, a manager's level), a stocktake whose
+    stock meanwhile came in at other costs (10 at 200.00: the average 103.75, the gain 2,075.00) does not post at a
+    size nobody approved: the manager's approval counts, the amount is the new one, and it waits for the level above
+    1,000.00 (admin's), which then posts it."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "10", "7.5")
+    root = with_stocktake_rule(tmp_path / "metadata")
+    rules = root / "approvals.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "    - {above: 1000, role: admin}\n", encoding="utf-8")
+    with another_instance(app, JXC_METADATA_DIR=str(root)) as started:
+        keeper, manager, boss = Api(started, "u_warehouse"), Api(started, "u_manager"), Api(started, "admin")
+        take = document(
+            keeper, "stocktake", [{"item": sku, "counted_qty": "30", "reason": "miscount"}], warehouse="WH01"
+        )
+        assert keeper.post(f"/api/v1/stocktake/{take['id']}/submit").status_code == 200
+        read = boss.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+        assert (read["status"], read["total_amount"]) == ("pending", "150.00")
+        receive(admin_api, sku, "10", "200")
+        approved = manager.post(f"/api/v1/stocktake/{take['id']}/approve")
+        assert approved.status_code == 200, approved.get_json()
+        assert "还需等待下一级" in approved.get_json()["message"], approved.get_json()
+        read = boss.get(f"/api/v1/stocktake/{take['id']}").get_json()["result"]
+        assert (read["status"], read["total_amount"]) == ("pending", "2075.00")
+        assert balance(app, sku) == (D(20), D("2075.00"))  # nothing posted yet
+        assert manager.post(f"/api/v1/stocktake/{take['id']}/approve").status_code == 403  # not his level
+        done = boss.post(f"/api/v1/stocktake/{take['id']}/approve")
+        assert done.status_code == 200, done.get_json()
+        assert done.get_json()["result"]["status"] == "submitted"
+        assert balance(app, sku) == (D(40), D("4150.00"))
+        assert ledger_problems(app) == []

@@ -373,11 +373,49 @@ class PostingService:
                 role=self._role_label(levels[step + 1].role),
             )
             return doc
+        chain = self.registry.meta.approvals.get(model.key)
+        if chain is not None and chain.valued_at_posting:
+            # posting values it at the costs of now: an amount grown past another level since it was submitted
+            # waits for that level too, never posting at a size nobody approved (levels only add up with the amount)
+            valued = self._valued(model, doc, chain)
+            grown = self.required_levels(model, doc, valued)
+            if len(grown) > step + 1:
+                return self._revalued(model, doc, step, valued, grown, marks)
         self._transition(model, doc, Status.PENDING, Status.SUBMITTED, version)
         doc.approval_step = step + 1  # the last level counts too
         posted = self._post_document(model, doc, Status.PENDING, action="approve", level=step + 1, **marks)
         self.message = t("outcome_approved_all", levels=max(len(levels), 1), posted=self.message)
         return posted
+
+    def _revalued(
+        self, model: ModelSpec, doc: Any, step: int, valued: Decimal, levels: tuple[Any, ...], marks: dict[str, Any]
+    ) -> Any:
+        """The last level it waited for is given, but valued now (stock moved at other costs) the document needs
+        more: this level counts, its amount is the new one, and it waits for the next level."""
+        chain = self.registry.meta.approvals[model.key]
+        cls = self.registry.cls(model.key)
+        amount = model.field(chain.amount_field)
+        column = amount.column
+        changed = self.session.execute(
+            update(cls)
+            .where(cls.id == doc.id, cls.status == Status.PENDING, cls.approval_step == step)
+            .values({"approval_step": step + 1, column: valued, "version": cls.version + 1, "updated_at": utcnow()})
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            self.session.rollback()
+            raise Conflict(t("status_changed", status=Status.PENDING.text()))
+        self.session.refresh(doc)
+        self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1, **marks)
+        self._done()
+        self.message = t(
+            "outcome_revalued",
+            field=label(amount.label, amount.name),  # no figure: the page shows it as the reader may read it
+            level=step + 1,
+            levels=len(levels),
+            role=self._role_label(levels[step + 1].role),
+        )
+        return doc
 
     def _check_duties(self, doc: Any) -> dict[str, Any]:
         """Segregation of duties (a setting, on by default): the creator of a document does not approve it.
