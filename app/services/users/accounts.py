@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from app.clock import utcnow
 from app.extensions import db
-from app.i18n import t
+from app.i18n import join_list, t
 from app.meta.types import has_address, is_no_address, no_address
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
@@ -120,7 +120,7 @@ def set_department(user_id: int, code: str, by: Any) -> None:
             select(DEPARTMENT.c.id).where(DEPARTMENT.c.code == code)
         ).scalar_one_or_none()
         if department_id is None:
-            raise UserError(f"unknown department '{code}'")
+            raise UserError(t("user.unknown_department", code=code))
     db.session.execute(delete(user_department).where(user_department.c.user_id == user_id))
     if department_id is not None:
         db.session.execute(insert(user_department).values(user_id=user_id, department_id=department_id))
@@ -133,7 +133,7 @@ def set_warehouses(user_id: int, codes: list[str]) -> None:
     for code in codes:
         found = db.session.execute(select(WAREHOUSE.c.id).where(WAREHOUSE.c.code == code)).scalar_one_or_none()
         if found is None:
-            raise UserError(f"unknown warehouse '{code}'")
+            raise UserError(t("user.unknown_warehouse", code=code))
         ids.append(found)
     db.session.execute(delete(user_warehouse).where(user_warehouse.c.user_id == user_id))
     for warehouse_id in ids:
@@ -173,16 +173,16 @@ def create_user(
     session = db.session
     roles = [r for r in session.execute(select(Role.name)).scalars() if r != PUBLIC_ROLE]
     if not roles:
-        raise UserError("there are no roles in the database yet; run `jxc init` first")
+        raise UserError(t("user.no_roles_yet"))
     if role not in roles:
-        raise UserError(f"unknown role '{role}'; roles: {', '.join(sorted(roles))}")
+        raise UserError(t("user.unknown_role", role=role, roles=join_list(sorted(roles))))
     if session.execute(select(User.id).where(User.username == username)).first() is not None:
-        raise UserError(f"user '{username}' already exists")
+        raise UserError(t("user.taken", user=username))
     if email and not has_address(email):
-        raise UserError(f"'{email}' is not one e-mail address")
+        raise UserError(t("user_email_bad", address=email))
     email = stored_email(email, username)
     if session.execute(select(User.id).where(User.email == email)).first() is not None:
-        raise UserError(f"the email '{email}' is already used")
+        raise UserError(t("user_email_taken", address=email))
     check_password_policy(password, username)
     now = utcnow()
     user = User(
@@ -212,7 +212,7 @@ def set_password(username: str, password: str) -> None:
     session = db.session
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise UserError(f"no user '{username}'")
+        raise UserError(t("user.not_found", user=username))
     check_password_policy(password, username)
     user.password = hash_password(password)
     user.changed_on = utcnow()
