@@ -532,6 +532,30 @@ def user_passwd(username: str, password: str | None) -> None:
     click.echo(t("cli.password_changed", user=username))
 
 
+@main.group()
+def role() -> None:
+    """Roles (FAB's role pages make and copy them)."""
+
+
+@role.command("origin")
+@click.argument("name")
+@click.argument("origin")
+def role_origin(name: str, origin: str) -> None:
+    """Make the role NAME, a copy made before 「Copy Role」 linked copies, a copy of the roles.yaml role ORIGIN: its
+    users then see and fill in what ORIGIN's do (never more: NAME may hold no permission ORIGIN does not)."""
+    from app.extensions import registry, write_intent
+    from app.services.users.accounts import UserError, set_role_origin
+
+    app = _app()
+    with app.app_context():
+        write_intent.set(True)
+        try:
+            changed = set_role_origin(name, origin, registry().meta.roles)
+        except UserError as exc:
+            _fail(str(exc))
+    click.echo(t("cli.role_origin_set" if changed else "cli.role_origin_same", role=name, origin=origin))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
 

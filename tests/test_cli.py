@@ -428,3 +428,28 @@ def test_the_command_speaks_chinese_unless_the_operator_asks_for_english(instanc
     jobs = jxc("jobs", instance=instance, locale={"LANG": "en_US.UTF-8"})
     assert jobs.stdout.startswith("Queued: 0  Running: 0"), jobs.stdout
     assert jxc("jobs", instance=instance).stdout.startswith("排队中: 0  运行中: 0")
+
+
+def test_role_origin_links_an_old_copy_to_its_original(instance: Instance) -> None:
+    """`jxc role origin NAME ORIGIN`: a copy made before 「Copy Role」 linked copies (same permissions, no link) is
+    linked to salesperson, said in Chinese; again it changes nothing; a roles.yaml role is refused, saying why."""
+    with sqlite3.connect(instance.db) as conn:
+        role_id = conn.execute("INSERT INTO ab_role (name) VALUES ('salesperson old copy')").lastrowid
+        conn.execute(
+            "INSERT INTO ab_permission_view_role (permission_view_id, role_id) SELECT permission_view_id, ? FROM"
+            " ab_permission_view_role WHERE role_id = (SELECT id FROM ab_role WHERE name = 'salesperson')",
+            (role_id,),
+        )
+    done = jxc("role", "origin", "salesperson old copy", "salesperson", instance=instance)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == (
+        "角色「salesperson old copy」已设为「salesperson」的副本：其用户查看和填写的与「salesperson」相同"
+    )
+    with sqlite3.connect(instance.db) as conn:
+        assert conn.execute("SELECT origin FROM jxc_role_origin WHERE role_id = ?", (role_id,)).fetchone() == (
+            "salesperson",
+        )
+    again = jxc("role", "origin", "salesperson old copy", "salesperson", instance=instance)
+    assert again.stdout.strip() == "角色「salesperson old copy」已是「salesperson」的副本，未作修改"
+    refused = jxc("role", "origin", "clerk", "salesperson", instance=instance)
+    assert refused.returncode == 1 and refused.stderr.strip().startswith("「clerk」是 roles.yaml 中的角色")

@@ -8,6 +8,7 @@ second; FAB's own pages and security API reach the same rules through app.views.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -235,3 +236,48 @@ def user_changed(
         after["sessions_ended"] = ended
     audit_user(session, actor, user_id, action, before or None, after or None)
     return ended
+
+
+def set_role_origin(name: str, origin: str, known: Mapping[str, Any]) -> bool:
+    """Link the role `name`, a copy made before copies were linked (「Copy Role」 now links them:
+    app/services/access/origins.py), to the roles.yaml role `origin` (`known`: roles.yaml's roles), audited; False
+    when it already was. Refused (UserError, every reason at once) unless `name` is a role roles.yaml does not name,
+    not linked to another, holding no permission the role `origin` does not hold (never more than the original),
+    and able to fill what it may write once it takes `origin`'s masks (the check a copy gets)."""
+    from app.services.access.origins import link_copy, read_origins
+    from app.services.users.access import role_refusals
+
+    session = db.session
+    role = session.execute(select(Role).where(Role.name == name)).scalar_one_or_none()
+    if role is None:
+        raise UserError(t("role_origin.no_role", role=name))
+    if name in known:
+        raise UserError(t("role_origin.named", role=name))
+    if origin not in known:
+        raise UserError(t("role_origin.no_origin", origin=origin, roles=join_list(sorted(known))))
+    linked = read_origins(session).get(name)
+    if linked == origin:
+        return False
+    if linked is not None:
+        raise UserError(t("role_origin.linked", role=name, origin=linked))
+    original = session.execute(select(Role).where(Role.name == origin)).scalar_one_or_none()
+    held = {(pv.permission.name, pv.view_menu.name) for pv in (original.permissions if original else [])}
+    extra = sorted({(pv.permission.name, pv.view_menu.name) for pv in role.permissions} - held)
+    problems = [t("role_origin.more", role=name, origin=origin, rights=join_list(f"{p} {v}" for p, v in extra))]
+    problems = (problems if extra else []) + role_refusals(name, role.permissions, name, origin)
+    if problems:
+        session.rollback()
+        raise UserError("；".join(problems))
+    link_copy(session, role.id, origin)
+    write_audit(
+        session,
+        user_id=CLI[0],
+        username=CLI[1],
+        model="ab_role",
+        record_id=role.id,
+        action="update",
+        before={"origin": None},
+        after={"origin": origin},
+    )
+    session.commit()
+    return True
