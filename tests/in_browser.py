@@ -100,3 +100,15 @@ def make_user(api: HttpApi, username: str, role: str, password: str, **fields: A
     user = {"username": username, "first_name": username, "last_name": "", "password": password, "active": True}
     status, body = api.post("/api/v1/security/users/", user | {"roles": [roles["ids"][0]]} | fields)
     assert status == 201, body
+
+
+def made_document(api: HttpApi, model: str, body: dict[str, Any], submit: bool = True) -> dict[str, Any]:
+    """A document made through the API (201), then submitted (200) unless `submit` is False: the record as the last
+    answer gives it."""
+    status, made = api.post(f"/api/v1/{model}/", body)
+    assert status == 201, made
+    if submit:
+        status, posted = api.post(f"/api/v1/{model}/{made['id']}/submit", {})
+        assert status == 200, posted
+        return posted["result"]
+    return made["result"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import unique
-from in_browser import PHONE, demo_server, headless_chromium, signed_in
+from in_browser import PHONE, demo_server, headless_chromium, made_document, signed_in
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi
 
@@ -34,15 +34,6 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"clerk-{name}.png"), full_page=True)
 
 
-def _made(api: HttpApi, model: str, body: dict[str, Any], submit: bool = True) -> dict[str, Any]:
-    status, made = api.post(f"/api/v1/{model}/", body)
-    assert status == 201, made
-    if submit:
-        status, posted = api.post(f"/api/v1/{model}/{made['id']}/submit", {})
-        assert status == 200, posted
-    return made["result"]
-
-
 def _items(api: HttpApi, count: int) -> list[str]:
     skus = [unique("CF") for _ in range(count)]
     for sku in skus:
@@ -62,12 +53,12 @@ def test_an_unknown_customer_asks_nothing_and_a_known_one_gets_recommendations(s
     api = HttpApi(server.url)
     mine, theirs = _items(api, 2)
     stock = [{"item": sku, "qty": "50", "price": "2"} for sku in (mine, theirs)]
-    _made(api, "purchase_receipt", {"partner": "S001", "warehouse": "WH01", "lines": stock})
+    made_document(api, "purchase_receipt", {"partner": "S001", "warehouse": "WH01", "lines": stock})
     me, other = _customer(api), _customer(api)
     sold = {"warehouse": "WH01"}
-    _made(api, "sales_delivery", {**sold, "partner": me, "lines": [{"item": mine, "qty": "2", "price": "5"}]})
+    made_document(api, "sales_delivery", {**sold, "partner": me, "lines": [{"item": mine, "qty": "2", "price": "5"}]})
     both = [{"item": sku, "qty": "1", "price": "5"} for sku in (mine, theirs)]
-    _made(api, "sales_delivery", {**sold, "partner": other, "lines": both})
+    made_document(api, "sales_delivery", {**sold, "partner": other, "lines": both})
 
     context, page, console = signed_in(chromium, server.url)
     asked: list[str] = []
@@ -100,7 +91,7 @@ def test_a_documents_lines_fit_a_phone_and_a_quantity_typed_there_is_saved(serve
     api = HttpApi(server.url)
     skus = _items(api, 3)
     lines = [{"item": sku, "qty": str(n + 1), "price": "12.50"} for n, sku in enumerate(skus)]
-    draft = _made(api, "sales_delivery", {"partner": "K001", "warehouse": "WH01", "lines": lines}, submit=False)
+    draft = made_document(api, "sales_delivery", {"partner": "K001", "warehouse": "WH01", "lines": lines}, submit=False)
     context, page, console = signed_in(chromium, server.url, viewport=PHONE, is_mobile=True, has_touch=True)
     page.goto(f"{server.url}/m/sales_delivery/{draft['id']}/edit")
     rows = page.locator("table.jxc-lines tbody tr")
