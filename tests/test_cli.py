@@ -393,7 +393,7 @@ def test_init_demo_history_posts_documents_the_ledger_agrees_with(tmp_path: Path
     assert refused.returncode == 2 and "--history 需要与 --demo 一起使用" in refused.stderr
 
 
-def test_the_command_speaks_chinese_unless_the_operator_asks_for_english(instance: Instance) -> None:
+def test_the_command_speaks_chinese_unless_the_operator_asks_for_english(instance: Instance, tmp_path: Path) -> None:
     """Every line `jxc` prints is in the product's language, zh, in a shell without a locale or a C one; English
     when LANG (or LC_ALL / LC_MESSAGES, which come first) is English, when JXC_LANG=en or `jxc --lang en`."""
     chinese = re.compile(r"^元数据正常：\d+ 个模型，7 个角色$", re.M)
@@ -428,6 +428,10 @@ def test_the_command_speaks_chinese_unless_the_operator_asks_for_english(instanc
     jobs = jxc("jobs", instance=instance, locale={"LANG": "en_US.UTF-8"})
     assert jobs.stdout.startswith("Queued: 0  Running: 0"), jobs.stdout
     assert jxc("jobs", instance=instance).stdout.startswith("排队中: 0  运行中: 0")
+    units = tmp_path / "units.csv"
+    units.write_text("单位编码,单位名称\nLANG-BOX,箱\n", encoding="utf-8")
+    dry = jxc("--lang", "en", "import", "unit", str(units), "--dry-run", instance=instance)  # not the user's zh
+    assert re.fullmatch(r".+: 1 rows, created 1, updated 0, unchanged 0, skipped 0, errors 0.*", dry.stdout.strip())
 
 
 def test_role_origin_links_an_old_copy_to_its_original(instance: Instance) -> None:
