@@ -314,7 +314,7 @@
       var found = (data && data.results || []).filter(function (row) {
         return String(row.key || '').toLowerCase() === wanted || String(row.name || '') === text;
       });
-      return found.length === 1 ? found[0].key : null;
+      return found.length === 1 ? found[0].key || text : null;  // a code hidden from the reader: by the name
     });
   }
   function recommend() {
