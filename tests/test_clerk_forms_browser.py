@@ -113,6 +113,12 @@ def test_a_documents_lines_fit_a_phone_and_a_quantity_typed_there_is_saved(serve
     page.locator("#l-1-qty").fill("7")
     page.locator("#jxc-save").click()
     page.wait_for_url(re.compile(rf".*/m/sales_delivery/{draft['id']}$"), timeout=15000)
+    shown = page.locator(
+        ".table-responsive", has=page.locator("th", has_text="出库数量")
+    )  # the document's page after the save: cards too
+    widths = shown.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert widths[0] <= widths[1] and page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"], widths
+    expect(shown.locator("tbody tr").nth(1)).to_contain_text("87.50")
     status, saved = api.get(f"/api/v1/sales_delivery/{draft['id']}")
     assert status == 200, saved
     assert [float(line["qty"]) for line in saved["result"]["lines"]] == [1, 7, 3]
