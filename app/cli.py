@@ -13,6 +13,31 @@ import click
 import yaml
 
 from app.config import ROOT
+from app.i18n import LOCALES, current_locale, join_list, t, use_locale
+
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # the POSIX order: the first one set decides
+
+
+def environment_locale() -> str | None:
+    """The language the operator's shell asks for: zh or en from LC_ALL / LC_MESSAGES / LANG (the first set,
+    as POSIX reads them: `en_US.UTF-8` is en, `zh_CN.UTF-8` zh); None for C, POSIX or any other (then zh)."""
+    for name in LOCALE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value:
+            language = value.split(".")[0].split("_")[0].split("-")[0].lower()
+            return language if language in LOCALES else None
+    return None
+
+
+def _speaking(lang: str | None):  # type: ignore[no-untyped-def]
+    """A command's own `--lang` inside the block, else the language `jxc` was started in."""
+    return use_locale(lang or current_locale())
+
+
+def _root_lang() -> str | None:
+    """`jxc --lang` or JXC_LANG when given (None when the language is only the shell's or the default)."""
+    context = click.get_current_context(silent=True)
+    return context.find_root().params.get("lang") if context is not None else None
 
 
 def _fail(message: str) -> None:
@@ -30,12 +55,21 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
     try:
         return create_app(dict(overrides))
     except MetadataInvalid as exc:
-        _fail("Metadata is invalid; JXC will not start:\n" + "\n".join(f"  {e}" for e in exc.errors))
+        _fail(t("cli.metadata_invalid") + "\n" + "\n".join(f"  {e}" for e in exc.errors))
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(LOCALES),
+    default=None,
+    envvar="JXC_LANG",
+    help="output language (default: JXC_LANG, else en when LC_ALL / LC_MESSAGES / LANG is English, else zh)",
+)
+@click.pass_context
+def main(ctx: click.Context, lang: str | None) -> None:
     """JXC 进销存 command line."""
+    ctx.with_resource(use_locale(lang or environment_locale()))
 
 
 @main.command()
@@ -48,30 +82,30 @@ def init(demo: bool, history: bool) -> None:
     from app.setup import init_database
 
     if history and not demo:
-        raise click.UsageError("--history needs --demo")
+        raise click.UsageError(t("cli.history_needs_demo"))
     app = _app()
     result = init_database(app, demo=demo, history=history)
     for change in result.schema_changes:
         click.echo(f"  {change}")
-    click.echo(f"Database ready: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    click.echo(t("cli.database_ready", database=app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]))
     if result.admin_password:
-        click.echo(f"Created user admin with password: {result.admin_password}")
+        click.echo(t("cli.admin_created", password=result.admin_password))
     if result.demo_rows:
-        click.echo(f"Loaded {result.demo_rows} demo rows")
+        click.echo(t("cli.demo_rows", count=result.demo_rows))
     if result.demo_documents:
-        click.echo(f"Posted {result.demo_documents} demo documents")
+        click.echo(t("cli.demo_documents", count=result.demo_documents))
     for found in result.code_collisions:  # listed for people to fix: never merged
-        codes = ", ".join(f"{code!r} (id {pk})" for code, pk in zip(found.codes, found.ids, strict=True))
-        click.echo(f"Codes that are one code once normalised: {found.model}.{found.field}: {codes}", err=True)
+        codes = join_list(t("cli.code_collision", code=c, id=pk) for c, pk in zip(found.codes, found.ids, strict=True))
+        click.echo(t("cli.code_collisions", model=found.model, field=found.field, codes=codes), err=True)
 
 
 def _admin_login_hint(instance: Path) -> str:
     if os.environ.get("JXC_ADMIN_PASSWORD"):
-        return "admin / (the password in JXC_ADMIN_PASSWORD)"
+        return t("cli.login_env")
     path = instance / "admin_password"
     if path.exists():
         return f"admin / {path.read_text().strip()}"
-    return "admin / (password chosen at first init)"
+    return t("cli.login_first")
 
 
 @main.command()
@@ -82,8 +116,8 @@ def serve(workers: int) -> None:
     port = int(os.environ.get("PORT", "5000"))
     host = os.environ.get("HOST", "127.0.0.1")
     os.environ.setdefault("JXC_EMBEDDED_CRON", "1")  # schedules run in-process unless a `jxc cron` runs them
-    click.echo(f"JXC is running at http://{host}:{port}/")
-    click.echo(f"Log in as {_admin_login_hint(Path(app.config['INSTANCE_PATH']))}")
+    click.echo(t("cli.serving", host=host, port=port))
+    click.echo(t("cli.log_in_as", who=_admin_login_hint(Path(app.config["INSTANCE_PATH"]))))
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
     os.execv(
         gunicorn,
@@ -115,7 +149,8 @@ def cron(once: bool, every: float) -> None:
     from app.schedules.cron import tick
 
     app = _app()
-    click.echo(f"JXC cron: schedules every {every:g} s ({'RQ' if app.config.get('REDIS_URL') else 'in-process'})")
+    runner = t("cli.runner_rq") if app.config.get("REDIS_URL") else t("cli.runner_in_process")
+    click.echo(t("cli.cron_started", every=f"{every:g}", runner=runner))
     while True:
         with app.app_context():
             try:
@@ -123,7 +158,7 @@ def cron(once: bool, every: float) -> None:
             finally:
                 db.session.remove()
         if claimed:
-            click.echo(f"claimed runs {', '.join(map(str, claimed))}")
+            click.echo(t("cli.cron_claimed", ids=join_list(map(str, claimed))))
         if once:
             break
         time.sleep(every)
@@ -141,12 +176,13 @@ def worker(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
 
     app = _app(JXC_RUNS_JOBS=True)
     if not app.config.get("REDIS_URL"):
-        _fail("REDIS_URL is not set: without Redis, jobs run inside the web processes (`jxc serve`).")
+        _fail(t("cli.worker_no_redis"))
     try:
         runner = make_worker(app, list(queues) or None, name)
     except Exception as exc:  # noqa: BLE001 - say why and exit non-zero
-        _fail(f"Cannot start the worker: {exc}")
-    click.echo(f"JXC worker on {', '.join(q.name for q in runner.queues)} ({app.config['REDIS_URL'].split('@')[-1]})")
+        _fail(t("cli.worker_failed", error=exc))
+    queues_named = join_list(q.name for q in runner.queues)
+    click.echo(t("cli.worker_started", queues=queues_named, redis=app.config["REDIS_URL"].split("@")[-1]))
     runner.work(burst=burst, logging_level="INFO")
 
 
@@ -163,17 +199,18 @@ def jobs(status: str | None, limit: int) -> None:
         rows = [r for r in store.list_jobs(db.session, None, True, 1000) if status in (None, r.status)][:limit]
         counts = store.count_by_status(db.session)
         shown = [store.as_json(row) for row in rows]
-    click.echo("  ".join(f"{s}: {counts.get(s, 0)}" for s in store.STATUSES))
+    click.echo("  ".join(f"{t(f'jobs.status.{s}')}: {counts.get(s, 0)}" for s in store.STATUSES))
     for job in shown:
         progress = f"{job['done']}/{job['total']}" if job["total"] is not None else str(job["done"])
         when = job["created_at"][:19].replace("T", " ") if job["created_at"] else ""
         note = f"  {job['message']}" if job["message"] else ""
         who = job["user"] or "-"
-        click.echo(f"#{job['id']:<6} {job['status']:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
+        said = t(f"jobs.status.{job['status']}")
+        click.echo(f"#{job['id']:<6} {said:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
 
 
 LANG = click.option(
-    "--lang", type=click.Choice(["zh", "en"]), default=None, help="output language (default: the product's, zh)"
+    "--lang", type=click.Choice(LOCALES), default=None, help="output language (default: `jxc --lang`, see there)"
 )
 
 
@@ -190,10 +227,9 @@ def backup(ctx: click.Context, lang: str | None) -> None:
     from app.backups.archive import make_backup, summary
     from app.backups.settings import backup_settings
     from app.config import build_config
-    from app.i18n import t, use_locale
 
     config = build_config()  # no Flask app: a backup needs the configuration only
-    with use_locale(lang):
+    with _speaking(lang):
         try:
             result = make_backup(backup_settings(config), config["SQLALCHEMY_DATABASE_URI"])
         except BackupError as exc:
@@ -215,9 +251,8 @@ def backup_list(ctx: click.Context, lang: str | None) -> None:
     from app.backups.archive import list_folder
     from app.backups.settings import backup_settings
     from app.config import build_config
-    from app.i18n import t, use_locale
 
-    with use_locale(lang or ctx.obj):
+    with _speaking(lang or ctx.obj):
         folder = backup_settings(build_config()).directory
         rows = listed(list_folder(folder))
         if not rows:
@@ -240,11 +275,10 @@ def restore(file: Path, yes: bool, lang: str | None) -> None:
     from app.backups.settings import backup_settings
     from app.clock import business_zone
     from app.config import build_config
-    from app.i18n import t, use_locale
 
     config = build_config()  # running web and job processes see the maintenance flag and reconnect after
     url = config["SQLALCHEMY_DATABASE_URI"]
-    with use_locale(lang):
+    with _speaking(lang):
         if not yes:
             click.confirm(t("backup.cli_confirm", database=url.split("@")[-1], file=file), abort=True)
         try:
@@ -273,9 +307,9 @@ def meta_check(directory: Path) -> None:
     if errors:
         for error in errors:
             click.echo(str(error), err=True)
-        _fail(f"{len(errors)} error(s) in {directory}")
+        _fail(t("cli.meta_errors", count=len(errors), directory=directory))
     assert meta_data is not None
-    click.echo(f"OK: {len(meta_data.models)} models, {len(meta_data.roles)} roles")
+    click.echo(t("cli.meta_ok", models=len(meta_data.models), roles=len(meta_data.roles)))
 
 
 @meta.command("export")
@@ -294,7 +328,7 @@ def meta_export(output: Path | None) -> None:
     text = yaml.safe_dump({m: {"fields": f} for m, f in grouped.items()}, allow_unicode=True, sort_keys=False)
     if output:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {len(rows)} field(s) to {output}")
+        click.echo(t("cli.fields_written", count=len(rows), file=output))
     else:
         click.echo(text, nl=False)
 
@@ -308,7 +342,9 @@ def meta_export(output: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Import content already imported (while that import stands).")
 @click.option("--post", is_flag=True, help="Documents: post them (the user needs submit); drafts otherwise.")
 @click.option("--user", "username", default="admin", show_default=True, help="import as this user")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="output language (default: the user's)")
+@click.option(
+    "--lang", type=click.Choice(LOCALES), default=None, help="output language (default: `jxc --lang`, else the user's)"
+)
 def import_command(
     model: str,
     file: Path,
@@ -324,14 +360,14 @@ def import_command(
     `第 N 行，「C」列：message` (`row N, column C: message` in English); exit 1 when nothing was applied."""
     from app.errors import ServiceError
     from app.extensions import db, write_intent
-    from app.i18n import label, t, use_locale
+    from app.i18n import label
     from importers.service import import_file
 
     app = _app()
     with app.app_context():
         write_intent.set(True)
         access = _user_access(app, username)
-        locale = lang or _user_locale(access.user_id)
+        locale = lang or _root_lang() or _user_locale(access.user_id)
         with use_locale(locale):
             try:
                 outcome = import_file(
@@ -401,6 +437,7 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
     """Export MODEL's rows (masked and scoped as for the user) to FILE: .xlsx, or .csv (UTF-8 with BOM or GBK)."""
     from app.errors import ServiceError
     from app.extensions import db
+    from app.i18n import label
     from app.services.grid.export import count_rows, export_columns, write_csv, write_xlsx
     from app.services.grid.rows import View
     from app.services.records.query import Filter
@@ -409,7 +446,7 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
     for text in filters:
         name, sep, value = text.partition("=")
         if not sep or not name.strip():
-            _fail(f"--filter needs field=value, not {text!r}")
+            _fail(t("cli.filter_bad", text=text))
         conditions.append(Filter(name.strip(), "eq", value.strip(), typed=True))  # as the grid reads it
     app = _app()
     with app.app_context():
@@ -417,7 +454,7 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
         try:
             spec = access.registry.model(model)
         except KeyError:
-            _fail(f"No model {model}")
+            _fail(t("cli.no_model", model=model))
         view = View(filters=tuple(conditions))
         try:
             columns = export_columns(access, spec, "")
@@ -429,11 +466,10 @@ def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: s
         except ServiceError as exc:
             _fail(exc.message or str(exc))
     shutil.move(path, file)
-    click.echo(f"Wrote {rows} {model} rows to {file}")
+    click.echo(t("cli.rows_exported", count=rows, model=label(spec.label, model), file=file))
 
 
 def _user_access(app, username: str):  # type: ignore[no-untyped-def]
-    from app.i18n import t
     from app.services.users.access import access_for
 
     found = app.appbuilder.sm.find_user(username=username)
@@ -469,10 +505,10 @@ def user_add(
             create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
         except UserError as exc:
             _fail(str(exc))
-        from app.i18n import t
-
-        no_email = "" if email else f" {t('user_no_address')}"
-    click.echo(f"Created user {username} with role {role}{no_email}")
+    if email:
+        click.echo(t("cli.user_created", user=username, role=role))
+    else:  # no address: scheduled reports and alerts are not mailed to them, and the command says so
+        click.echo(t("cli.user_created_no_email", user=username, role=role, note=t("user_no_address")))
 
 
 @user.command("passwd")
@@ -485,7 +521,7 @@ def user_passwd(username: str, password: str | None) -> None:
     from app.services.users.accounts import UserError, set_password
 
     if password is None:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(t("cli.new_password"), hide_input=True, confirmation_prompt=True)
     app = create_db_app()
     with app.app_context():
         write_intent.set(True)
@@ -493,7 +529,31 @@ def user_passwd(username: str, password: str | None) -> None:
             set_password(username, password)
         except UserError as exc:
             _fail(str(exc))
-    click.echo(f"Changed the password of {username}; their sessions have ended")
+    click.echo(t("cli.password_changed", user=username))
+
+
+@main.group()
+def role() -> None:
+    """Roles (FAB's role pages make and copy them)."""
+
+
+@role.command("origin")
+@click.argument("name")
+@click.argument("origin")
+def role_origin(name: str, origin: str) -> None:
+    """Make the role NAME, a copy made before 「Copy Role」 linked copies, a copy of the roles.yaml role ORIGIN: its
+    users then see and fill in what ORIGIN's do (never more: NAME may hold no permission ORIGIN does not)."""
+    from app.extensions import registry, write_intent
+    from app.services.users.accounts import UserError, set_role_origin
+
+    app = _app()
+    with app.app_context():
+        write_intent.set(True)
+        try:
+            changed = set_role_origin(name, origin, registry().meta.roles)
+        except UserError as exc:
+            _fail(str(exc))
+    click.echo(t("cli.role_origin_set" if changed else "cli.role_origin_same", role=name, origin=origin))
 
 
 if __name__ == "__main__":  # pragma: no cover
@@ -531,17 +591,17 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
     for pair in params:
         key, sep, value = pair.partition("=")
         if not sep:
-            _fail(f"--param {pair}: expected k=v")
+            _fail(t("cli.param_bad", pair=pair))
         raw[key.strip()] = value.strip()
     app = _app()
     with app.app_context():
         user = app.appbuilder.sm.find_user(username=username)
         if user is None:
-            _fail(f"unknown user: {username}")
+            _fail(t("cli.no_user", user=username))
         try:
             result = run_report(db.session, access_for(user), name, raw)
         except ServiceError as exc:
-            _fail(f"report {name}: {exc.message}")
+            _fail(t("cli.report_failed", name=name, message=exc.message))
         suffix = output.suffix.lower() if output else ".csv"
         if suffix == ".xlsx":
             write_xlsx(result, str(output), user_name(user))
@@ -552,4 +612,4 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
         else:
             click.echo(to_csv(result).decode("utf-8").lstrip("\ufeff"), nl=False)
         if output is not None:
-            click.echo(f"Wrote {len(result.rows)} row(s) to {output}")
+            click.echo(t("cli.rows_written", count=len(result.rows), file=output))

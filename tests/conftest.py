@@ -37,8 +37,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """The run's first process makes the folder where the first SQLite demo database is kept for the others
     (tests/servers.py copies it instead of loading the demo again); pytest-xdist's processes inherit it, and
     a cheaper password hash (`JXC_PASSWORD_HASH`; the suite signs in thousands of times, 0.1 s each at the
-    default cost), as do the servers and commands the tests start."""
+    default cost), as do the servers and commands the tests start. The commands speak the product's language
+    whatever the shell's locale (`JXC_LANG`, which an English LANG would otherwise turn; tests/test_cli.py sets
+    its own)."""
     os.environ.setdefault("JXC_PASSWORD_HASH", TEST_PASSWORD_HASH)
+    os.environ["JXC_LANG"] = "zh"
     if DEMO_TEMPLATE_ENV not in os.environ:
         config.stash[_demo_template_key] = os.environ[DEMO_TEMPLATE_ENV] = tempfile.mkdtemp(prefix="jxc-demo-")
 

@@ -121,3 +121,15 @@ def fits_the_phone(page: Any, *parts: str) -> None:
     for part in parts:
         box = page.locator(part).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (part, box)
+
+
+def made_document(api: HttpApi, model: str, body: dict[str, Any], submit: bool = True) -> dict[str, Any]:
+    """A document made through the API (201), then submitted (200) unless `submit` is False: the record as the last
+    answer gives it."""
+    status, made = api.post(f"/api/v1/{model}/", body)
+    assert status == 201, made
+    if submit:
+        status, posted = api.post(f"/api/v1/{model}/{made['id']}/submit", {})
+        assert status == 200, posted
+        return posted["result"]
+    return made["result"]

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 JXC = Path(sys.executable).parent / "jxc"
 BROKEN = Path(__file__).resolve().parent / "data" / "meta_broken"
 ADMIN_PASSWORD = "cli-admin-pass-1"
+LOCALE_VARIABLES = ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "JXC_LANG")
 COMMON_DEFAULTS = {"admin", "password", "123456", "changeme", "admin123", "jxc", "secret"}
 
 
@@ -58,9 +59,12 @@ def make_instance(tmp: Path, admin_password: str | None) -> Instance:
     return Instance(tmp / "instance", env)
 
 
-def jxc(*args: str, instance: Instance | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `jxc` with `args`."""
+def jxc(
+    *args: str, instance: Instance | None = None, cwd: Path | None = None, locale: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `jxc` with `args`; `locale`: the shell's LANG / LC_* / JXC_LANG (none set when left out)."""
     env = instance.env if instance else {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in env.items() if k not in LOCALE_VARIABLES} | (locale or {})
     return subprocess.run(
         [str(JXC), *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT, timeout=180, check=False
     )
@@ -120,7 +124,7 @@ def make_broken_copy(tmp_path: Path) -> Path:
 def test_meta_check_passes_on_the_real_metadata():
     result = jxc("meta", "check")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^OK: \d+ models, 7 roles$", result.stdout, re.M), result.stdout
+    assert re.search(r"^元数据正常：\d+ 个模型，7 个角色$", result.stdout, re.M), result.stdout
 
 
 def test_meta_check_prints_every_error_with_file_and_line(tmp_path):
@@ -135,7 +139,7 @@ def test_meta_check_prints_every_error_with_file_and_line(tmp_path):
     for error in errors:
         assert str(error) in printed
         assert re.match(r"metadata/[\w/]+\.yaml:\d+: ", str(error)), str(error)
-    assert f"{len(errors)} error(s) in {root}" in result.stderr
+    assert f"{root} 中有 {len(errors)} 处错误" in result.stderr
 
 
 def test_meta_check_with_a_relative_dir_reports_the_same_places(tmp_path):
@@ -158,8 +162,8 @@ def test_init_creates_the_schema_and_the_admin(instance):
 def test_user_add_with_an_unknown_role_fails_clearly(instance):
     result = jxc("user", "add", "u_boss", "--role", "boss", "--password", "long-enough-1", instance=instance)
     assert result.returncode != 0
-    assert "unknown role 'boss'" in result.stderr
-    assert "salesperson" in result.stderr
+    assert "没有角色「boss」；可用的角色：" in result.stderr
+    assert "、salesperson" in result.stderr
     assert "Traceback" not in result.stderr
     assert roles_of(instance, "u_boss") == []
 
@@ -167,7 +171,7 @@ def test_user_add_with_an_unknown_role_fails_clearly(instance):
 def test_user_add_with_a_taken_name_fails_clearly(instance):
     result = jxc("user", "add", "admin", "--role", "clerk", "--password", "long-enough-1", instance=instance)
     assert result.returncode != 0
-    assert "'admin' already exists" in result.stderr
+    assert "用户名「admin」已存在" in result.stderr
     assert roles_of(instance, "admin") == ["admin"]
 
 
@@ -192,12 +196,12 @@ def test_user_add_creates_the_user_with_the_role(instance):
         instance=instance,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "Created user u_lily with role salesperson" in result.stdout
+    assert "已创建用户 u_lily，角色：salesperson" in result.stdout
     assert roles_of(instance, "u_lily") == ["salesperson"]
 
 
 def test_init_without_admin_password_generates_and_keeps_one(generated):
-    match = re.search(r"^Created user admin with password: (\S+)$", generated.first.stdout, re.M)
+    match = re.search(r"^已创建用户 admin，密码：(\S+)$", generated.first.stdout, re.M)
     assert match, generated.first.stdout
     password = match.group(1)
     path = generated.instance.path / "admin_password"
@@ -215,8 +219,8 @@ def test_init_twice_is_idempotent(generated):
     assert generated.second.returncode == 0, generated.second.stderr[-2000:]
     assert "create table" not in generated.second.stdout
     assert "add column" not in generated.second.stdout
-    assert "Created user admin" not in generated.second.stdout
-    assert "Database ready" in generated.second.stdout
+    assert "已创建用户 admin" not in generated.second.stdout
+    assert "数据库已就绪" in generated.second.stdout
     assert (generated.instance.path / "admin_password").read_text() == generated.password_file_after_first
 
 
@@ -354,7 +358,7 @@ def test_init_demo_history_posts_documents_the_ledger_agrees_with(tmp_path: Path
     made = make_instance(tmp_path, ADMIN_PASSWORD)
     first = jxc("init", "--demo", "--history", instance=made, cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
-    posted = int(re.search(r"Posted (\d+) demo documents", first.stdout).group(1))  # type: ignore[union-attr]
+    posted = int(re.search(r"已生成并审核 (\d+) 张演示单据", first.stdout).group(1))  # type: ignore[union-attr]
     flows = " UNION ALL ".join(
         f"SELECT l.item_id, {sign} * l.{qty} AS qty FROM {model}_line l JOIN {model} d ON d.id = l.parent_id"
         f" WHERE d.status = 'submitted' AND l.item_id IS NOT NULL"
@@ -384,6 +388,72 @@ def test_init_demo_history_posts_documents_the_ledger_agrees_with(tmp_path: Path
     assert wrong == [] and balances == 50
     assert low > 0 and receipts > 0
     again = jxc("init", "--demo", "--history", instance=made, cwd=tmp_path)
-    assert again.returncode == 0 and "demo documents" not in again.stdout
+    assert again.returncode == 0 and "演示单据" not in again.stdout
     refused = jxc("init", "--history", instance=made, cwd=tmp_path)
-    assert refused.returncode == 2 and "--history needs --demo" in refused.stderr
+    assert refused.returncode == 2 and "--history 需要与 --demo 一起使用" in refused.stderr
+
+
+def test_the_command_speaks_chinese_unless_the_operator_asks_for_english(instance: Instance, tmp_path: Path) -> None:
+    """Every line `jxc` prints is in the product's language, zh, in a shell without a locale or a C one; English
+    when LANG (or LC_ALL / LC_MESSAGES, which come first) is English, when JXC_LANG=en or `jxc --lang en`."""
+    chinese = re.compile(r"^元数据正常：\d+ 个模型，7 个角色$", re.M)
+    english = re.compile(r"^OK: \d+ models, 7 roles$", re.M)
+    for locale, expected in (
+        ({}, chinese),
+        ({"LANG": "C.UTF-8"}, chinese),
+        ({"LANG": "zh_CN.UTF-8"}, chinese),
+        ({"LANG": "en_US.UTF-8"}, english),
+        ({"LANG": "en_US.UTF-8", "LC_ALL": "C"}, chinese),  # LC_ALL wins, and C asks for no language
+        ({"LANG": "zh_CN.UTF-8", "LC_MESSAGES": "en_GB.UTF-8"}, english),
+        ({"LANG": "en_US.UTF-8", "JXC_LANG": "zh"}, chinese),
+        ({"JXC_LANG": "en"}, english),
+    ):
+        said = jxc("meta", "check", locale=locale)
+        assert said.returncode == 0 and expected.search(said.stdout), (locale, said.stdout, said.stderr)
+    assert english.search(jxc("--lang", "en", "meta", "check").stdout)
+
+    added = jxc("user", "add", "u_tom", "--role", "clerk", "--password", "long-enough-1", instance=instance)
+    assert added.returncode == 0, added.stderr[-2000:]
+    assert added.stdout.strip() == "已创建用户 u_tom，角色：clerk（无邮箱，定时报表和提醒不会发邮件给此用户）"
+    again = jxc("user", "add", "u_tom", "--role", "clerk", "--password", "long-enough-1", instance=instance)
+    assert again.returncode == 1 and again.stderr.strip() == "用户名「u_tom」已存在"
+    told = jxc("--lang", "en", "user", "passwd", "u_tom", "--password", "Kite-Harbour-73", instance=instance)
+    assert told.stdout.strip() == "Changed the password of u_tom; their sessions have ended", told.stderr
+    changed = jxc("user", "passwd", "u_tom", "--password", "Kite-Harbour-74", instance=instance)
+    assert changed.stdout.strip() == "已修改 u_tom 的密码，此用户的所有登录已失效", changed.stderr
+    unknown = jxc("report", "run", "sales_analysis", "--user", "nobody", instance=instance)
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "没有启用的用户 nobody"
+    bad = jxc("export", "item", "items.csv", "--filter", "code", instance=instance)
+    assert bad.returncode == 1 and bad.stderr.strip() == "--filter 应写成 字段=值，而不是「code」"
+    jobs = jxc("jobs", instance=instance, locale={"LANG": "en_US.UTF-8"})
+    assert jobs.stdout.startswith("Queued: 0  Running: 0"), jobs.stdout
+    assert jxc("jobs", instance=instance).stdout.startswith("排队中: 0  运行中: 0")
+    units = tmp_path / "units.csv"
+    units.write_text("单位编码,单位名称\nLANG-BOX,箱\n", encoding="utf-8")
+    dry = jxc("--lang", "en", "import", "unit", str(units), "--dry-run", instance=instance)  # not the user's zh
+    assert re.fullmatch(r".+: 1 rows, created 1, updated 0, unchanged 0, skipped 0, errors 0.*", dry.stdout.strip())
+
+
+def test_role_origin_links_an_old_copy_to_its_original(instance: Instance) -> None:
+    """`jxc role origin NAME ORIGIN`: a copy made before 「Copy Role」 linked copies (same permissions, no link) is
+    linked to salesperson, said in Chinese; again it changes nothing; a roles.yaml role is refused, saying why."""
+    with sqlite3.connect(instance.db) as conn:
+        role_id = conn.execute("INSERT INTO ab_role (name) VALUES ('salesperson old copy')").lastrowid
+        conn.execute(
+            "INSERT INTO ab_permission_view_role (permission_view_id, role_id) SELECT permission_view_id, ? FROM"
+            " ab_permission_view_role WHERE role_id = (SELECT id FROM ab_role WHERE name = 'salesperson')",
+            (role_id,),
+        )
+    done = jxc("role", "origin", "salesperson old copy", "salesperson", instance=instance)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == (
+        "角色「salesperson old copy」已设为「salesperson」的副本：其用户查看和填写的与「salesperson」相同"
+    )
+    with sqlite3.connect(instance.db) as conn:
+        assert conn.execute("SELECT origin FROM jxc_role_origin WHERE role_id = ?", (role_id,)).fetchone() == (
+            "salesperson",
+        )
+    again = jxc("role", "origin", "salesperson old copy", "salesperson", instance=instance)
+    assert again.stdout.strip() == "角色「salesperson old copy」已是「salesperson」的副本，未作修改"
+    refused = jxc("role", "origin", "clerk", "salesperson", instance=instance)
+    assert refused.returncode == 1 and refused.stderr.strip().startswith("「clerk」是 roles.yaml 中的角色")

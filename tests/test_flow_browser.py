@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD
-from in_browser import Console, demo_server, headless_chromium, make_user, signed_in
+from in_browser import Console, demo_server, headless_chromium, made_document, make_user, signed_in
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi
 
@@ -61,16 +61,6 @@ def _doc(api: HttpApi, model: str, pk: int) -> dict[str, Any]:
     return body["result"]
 
 
-def _made(api: HttpApi, model: str, body: dict[str, Any], submit: bool = True) -> dict[str, Any]:
-    status, made = api.post(f"/api/v1/{model}/", body)
-    assert status == 201, made
-    if submit:
-        status, posted = api.post(f"/api/v1/{model}/{made['id']}/submit", {})
-        assert status == 200, posted
-        return posted["result"]
-    return made["result"]
-
-
 def _id_in(url: str, model: str) -> int:
     found = re.search(rf"/m/{model}/(\d+)", url)
     assert found, url
@@ -91,7 +81,7 @@ def _save_and_submit(page: Any, server: Any, model: str) -> int:
 def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
     clerk = _user(api, CLERK, "clerk")
     _user(api, MANAGER, "manager")
-    request = _made(
+    request = made_document(
         clerk,
         "purchase_request",
         {
@@ -163,7 +153,7 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
 
         # 选单: two orders of one supplier into one receipt
         orders = [
-            _made(
+            made_document(
                 api,
                 "purchase_order",
                 {
@@ -204,7 +194,7 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
 def test_pushing_an_order_twice_opens_its_draft_in_the_browser(server, api, chromium):
     """下推 twice on an order's page: the second press opens the draft the first made, saying so, and makes
     no second draft of the same quantity (it was refused at submit as beyond the order)."""
-    order = _made(
+    order = made_document(
         api,
         "purchase_order",
         {
@@ -238,7 +228,7 @@ def test_a_receipt_pushed_to_a_payment_in_the_browser_asks_its_account_and_carri
     """下推：收付款单 on a receipt's page asks the 结算账户 beside the button (the draft needs one the receipt cannot
     give: pressed alone it said only 必填); chosen, the draft opens with the receipt's 价税合计 to the cent, and
     posts."""
-    receipt = _made(
+    receipt = made_document(
         api,
         "purchase_receipt",
         {

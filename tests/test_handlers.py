@@ -58,7 +58,7 @@ def test_without_the_overlay_the_same_process_starts(tmp_path: Path) -> None:
     empty.mkdir()
     done = run_with_documents_overlay(empty, "from app.cli import main; main(['meta', 'check'])")
     assert done.returncode == 0, done.stderr
-    assert "OK:" in done.stdout
+    assert "元数据正常：" in done.stdout
 
 
 def test_a_compute_typo_is_reported_with_its_file_and_line(tmp_path: Path) -> None:

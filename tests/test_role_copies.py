@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -178,3 +179,74 @@ def test_a_copy_of_a_role_roles_yaml_does_not_know_still_takes_nothing(app: Any,
         if _role_id(app, f"{name} copy") is not None:
             delete_role(app, f"{name} copy")
         delete_role(app, name)
+
+
+def old_copy(app: Any, of: str, extra: tuple[str, str] | None = None) -> str:
+    """A copy of `of` as 「Copy Role」 made one before it linked copies: its permissions (and `extra`), no link."""
+    name = f"{of} copy {unique()}"
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role = sm.add_role(name)
+        role.permissions = list(sm.find_role(of).permissions)
+        if extra is not None:
+            role.permissions.append(sm.find_permission_view_menu(*extra))
+        db.session.commit()
+        db.session.remove()
+    return name
+
+
+def set_origin(app: Any, name: str, origin: str) -> bool:
+    from app.extensions import registry
+    from app.services.users.accounts import set_role_origin
+
+    with app.app_context():
+        try:
+            return set_role_origin(name, origin, registry().meta.roles)
+        finally:
+            db.session.remove()
+
+
+def test_an_old_copy_is_given_its_original_and_never_more_than_it(app: Any, admin_api: Any) -> None:
+    """A copy made before copies were linked takes nothing (its users see no field); linked to salesperson (what
+    `jxc role origin` does) its user sees a customer's fields as a salesperson does, audited. Refused, saying why and
+    linking nothing: a role roles.yaml names, an origin roles.yaml does not have, a copy holding a permission the
+    origin does not (it would see more than the original), and one linked to another role already."""
+    from app.services.users.accounts import UserError
+
+    copy = old_copy(app, "salesperson")
+    wider = old_copy(app, "salesperson", ("can_write", "Payment"))
+    try:
+        seller = Api(app, user_of(app, copy))
+        new_item(admin_api, purchase_price="3.21", sale_price="9.99")
+        assert copy not in origins(app)
+        rows = seller.get("/api/v1/item/").get_json()["result"]
+        assert all(set(row) <= {"id"} for row in rows), rows[:1]  # no entry: no field
+
+        assert set_origin(app, copy, "salesperson") is True
+        assert origins(app)[copy] == "salesperson"
+        rows = seller.get("/api/v1/item/").get_json()["result"]
+        assert "sale_price" in rows[0] and "purchase_price" not in rows[0]  # a salesperson's fields, and no more
+        assert set_origin(app, copy, "salesperson") is False  # again: nothing to change
+        with app.app_context():
+            from app.services.records.tables import audit_log
+
+            audited = db.session.execute(
+                select(audit_log.c.after).where(
+                    audit_log.c.model == "ab_role", audit_log.c.record_id == _role_id(app, copy)
+                )
+            ).all()
+            db.session.rollback()
+        assert any("salesperson" in str(row[0]) for row in audited), audited
+
+        with pytest.raises(UserError, match="已是「salesperson」的副本，不能改为其他角色的副本"):
+            set_origin(app, copy, "manager")
+        with pytest.raises(UserError, match="「clerk」是 roles.yaml 中的角色"):
+            set_origin(app, "clerk", "salesperson")
+        with pytest.raises(UserError, match="roles.yaml 中没有角色「boss」；可用的角色：admin、"):
+            set_origin(app, copy, "boss")
+        with pytest.raises(UserError, match=r"有「salesperson」没有的权限（can_write Payment）"):
+            set_origin(app, wider, "salesperson")
+        assert wider not in origins(app) and origins(app)[copy] == "salesperson"
+    finally:
+        delete_role(app, copy)
+        delete_role(app, wider)

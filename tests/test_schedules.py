@@ -428,7 +428,7 @@ def test_an_address_with_a_comma_is_refused_before_the_server_splits_it(app, adm
     with app.app_context():
         create_user(name, "manager", "Qa2-Manager-99", email=f"{name}@shop.cn")
         db.session.commit()
-        with pytest.raises(UserError, match="is not one e-mail address"):
+        with pytest.raises(UserError, match="不是有效的邮箱地址"):
             create_user(name + "x", "manager", "Qa2-Manager-99", email=f"{name}x@shop,cn")
         # as an older version or a direct edit left it
         db.session.execute(update(User).where(User.username == name).values(email=f"{name}@shop,cn"))

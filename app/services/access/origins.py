@@ -7,8 +7,10 @@ copy's id, so a rename keeps it; a copy of a copy links to the same one) and tak
 its users see and write what the original's do, and the one check (locks.py) applies to it as to the original. The
 link wins over the name: a copy renamed to a name roles.yaml knows stays what it was copied from, and a copy whose
 origin roles.yaml no longer has takes nothing (its users see no field), never the entry of its name. A role roles.yaml
-does not know and that is not a copy takes nothing. The link is written only by the copy, from the original's own
-origin: no page or API sets it, and it goes with the role (deleted with it, and a new role never inherits a stale one).
+does not know and that is not a copy takes nothing. The link is written only by the copy, from the original's
+own origin, and by `jxc role origin` for a copy made before copies were linked (never more than the origin's
+permissions: app/services/users/accounts.py `set_role_origin`): no page or API sets it, and it goes with the role
+(deleted with it, and a new role never inherits a stale one).
 """
 
 from __future__ import annotations

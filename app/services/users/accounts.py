@@ -8,6 +8,7 @@ second; FAB's own pages and security API reach the same rules through app.views.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -18,7 +19,7 @@ from werkzeug.security import generate_password_hash
 
 from app.clock import utcnow
 from app.extensions import db
-from app.i18n import t
+from app.i18n import join_list, t
 from app.meta.types import has_address, is_no_address, no_address
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
@@ -120,7 +121,7 @@ def set_department(user_id: int, code: str, by: Any) -> None:
             select(DEPARTMENT.c.id).where(DEPARTMENT.c.code == code)
         ).scalar_one_or_none()
         if department_id is None:
-            raise UserError(f"unknown department '{code}'")
+            raise UserError(t("user.unknown_department", code=code))
     db.session.execute(delete(user_department).where(user_department.c.user_id == user_id))
     if department_id is not None:
         db.session.execute(insert(user_department).values(user_id=user_id, department_id=department_id))
@@ -133,7 +134,7 @@ def set_warehouses(user_id: int, codes: list[str]) -> None:
     for code in codes:
         found = db.session.execute(select(WAREHOUSE.c.id).where(WAREHOUSE.c.code == code)).scalar_one_or_none()
         if found is None:
-            raise UserError(f"unknown warehouse '{code}'")
+            raise UserError(t("user.unknown_warehouse", code=code))
         ids.append(found)
     db.session.execute(delete(user_warehouse).where(user_warehouse.c.user_id == user_id))
     for warehouse_id in ids:
@@ -173,16 +174,16 @@ def create_user(
     session = db.session
     roles = [r for r in session.execute(select(Role.name)).scalars() if r != PUBLIC_ROLE]
     if not roles:
-        raise UserError("there are no roles in the database yet; run `jxc init` first")
+        raise UserError(t("user.no_roles_yet"))
     if role not in roles:
-        raise UserError(f"unknown role '{role}'; roles: {', '.join(sorted(roles))}")
+        raise UserError(t("user.unknown_role", role=role, roles=join_list(sorted(roles))))
     if session.execute(select(User.id).where(User.username == username)).first() is not None:
-        raise UserError(f"user '{username}' already exists")
+        raise UserError(t("user.taken", user=username))
     if email and not has_address(email):
-        raise UserError(f"'{email}' is not one e-mail address")
+        raise UserError(t("user_email_bad", address=email))
     email = stored_email(email, username)
     if session.execute(select(User.id).where(User.email == email)).first() is not None:
-        raise UserError(f"the email '{email}' is already used")
+        raise UserError(t("user_email_taken", address=email))
     check_password_policy(password, username)
     now = utcnow()
     user = User(
@@ -212,7 +213,7 @@ def set_password(username: str, password: str) -> None:
     session = db.session
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise UserError(f"no user '{username}'")
+        raise UserError(t("user.not_found", user=username))
     check_password_policy(password, username)
     user.password = hash_password(password)
     user.changed_on = utcnow()
@@ -235,3 +236,48 @@ def user_changed(
         after["sessions_ended"] = ended
     audit_user(session, actor, user_id, action, before or None, after or None)
     return ended
+
+
+def set_role_origin(name: str, origin: str, known: Mapping[str, Any]) -> bool:
+    """Link the role `name`, a copy made before copies were linked (「Copy Role」 now links them:
+    app/services/access/origins.py), to the roles.yaml role `origin` (`known`: roles.yaml's roles), audited; False
+    when it already was. Refused (UserError, every reason at once) unless `name` is a role roles.yaml does not name,
+    not linked to another, holding no permission the role `origin` does not hold (never more than the original),
+    and able to fill what it may write once it takes `origin`'s masks (the check a copy gets)."""
+    from app.services.access.origins import link_copy, read_origins
+    from app.services.users.access import role_refusals
+
+    session = db.session
+    role = session.execute(select(Role).where(Role.name == name)).scalar_one_or_none()
+    if role is None:
+        raise UserError(t("role_origin.no_role", role=name))
+    if name in known:
+        raise UserError(t("role_origin.named", role=name))
+    if origin not in known:
+        raise UserError(t("role_origin.no_origin", origin=origin, roles=join_list(sorted(known))))
+    linked = read_origins(session).get(name)
+    if linked == origin:
+        return False
+    if linked is not None:
+        raise UserError(t("role_origin.linked", role=name, origin=linked))
+    original = session.execute(select(Role).where(Role.name == origin)).scalar_one_or_none()
+    held = {(pv.permission.name, pv.view_menu.name) for pv in (original.permissions if original else [])}
+    extra = sorted({(pv.permission.name, pv.view_menu.name) for pv in role.permissions} - held)
+    problems = [t("role_origin.more", role=name, origin=origin, rights=join_list(f"{p} {v}" for p, v in extra))]
+    problems = (problems if extra else []) + role_refusals(name, role.permissions, name, origin)
+    if problems:
+        session.rollback()
+        raise UserError("；".join(problems))
+    link_copy(session, role.id, origin)
+    write_audit(
+        session,
+        user_id=CLI[0],
+        username=CLI[1],
+        model="ab_role",
+        record_id=role.id,
+        action="update",
+        before={"origin": None},
+        after={"origin": origin},
+    )
+    session.commit()
+    return True

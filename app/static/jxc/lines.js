@@ -303,12 +303,28 @@
   });
 
   // -- a new sales order: once its customer is chosen, what they may want (the recommendations report) --
+  // The report is asked only for a customer the report's own lookup knows (by code or name, as the reader may
+  // name them): text that names no customer yet (being typed, or a new name) asks nothing and shows nothing;
+  // saving the order says what is wrong with it.
   var hint = document.getElementById('jxc-recommend');
+  var REPORT = '/api/v1/reports/recommendations';
+  function knownCustomer(text) {
+    return getJSON(REPORT + '/lookup?param=customer&q=' + encodeURIComponent(text)).then(function (data) {
+      var wanted = text.toLowerCase();
+      var found = (data && data.results || []).filter(function (row) {
+        return String(row.key || '').toLowerCase() === wanted || String(row.name || '') === text;
+      });
+      return found.length === 1 ? found[0].key || text : null;  // a code hidden from the reader: by the name
+    });
+  }
   function recommend() {
     var partner = form.querySelector('[name="partner"]');
     var customer = partner ? partner.value.trim() : '';
     if (!customer) { hint.hidden = true; return; }
-    getJSON('/api/v1/reports/recommendations?customer=' + encodeURIComponent(customer)).then(function (data) {
+    knownCustomer(customer).then(function (key) {
+      if (!key) { return null; }
+      return getJSON(REPORT + '?customer=' + encodeURIComponent(key));
+    }).then(function (data) {
       if (partner.value.trim() !== customer) { return; }  // another customer was chosen meanwhile
       hint.textContent = '';
       var found = data && data.rows ? data.rows.filter(function (row) { return row.item; }) : [];
