@@ -3,10 +3,13 @@ to xlsx by the code path the grid's export button, the export job and `jxc expor
 (`app.services.grid.export.write_xlsx`: the view query in chunks, masks, links as code and name, zh headers,
 typed cells with text never a formula), against the floor measured in the same run on the same rows:
 xlsxwriter in constant-memory mode writing the very cells the export wrote (read back from its file
-beforehand, so the same rows and columns, header included) and nothing else. Prints both times, the ratio
-(target under 1.3) as a `RATIO<TAB>name<TAB>value<TAB>target` line, and the process's peak RSS. On SQLite
-it also prints the CPU times and their ratio: all of both is this process's work there, and CPU time hardly
-moves with the load of a shared machine, which moves the wall-clock ratio by ±0.15 from run to run.
+beforehand, so the same rows and columns, header included) and nothing else. Prints both times, their ratio,
+the gated ratio (target under 1.3) as a `RATIO<TAB>name<TAB>value<TAB>target` line, and the process's peak RSS.
+On SQLite it also prints the CPU times and their ratio, and that is the gated one: all of both sides is this
+process's work there, timed by the same clock, and CPU time hardly moves with the load of a shared machine,
+which moved the wall-clock ratio of the same code from 1.05 to 1.60 between two runs at load 11-13 (the CPU
+ratio 1.15 and 1.17; on a quiet machine the wall ratio was the lower: 0.89-1.08 against 1.09-1.18). On
+PostgreSQL part of the export's work is the server's: the wall-clock ratio is gated there.
 
 Run: .venv/bin/python tests/benchmarks/bench_export.py [sqlite|postgresql]   (or `make bench`: SQLite)
 """
@@ -129,10 +132,11 @@ def main() -> None:
         print(f"  floor (xlsxwriter constant_memory, the same cells): {floor:8.2f} s")
         rate = rows / export_seconds
         print(f"  export (view query, masks, links, typed cells):     {export_seconds:8.2f} s  ({rate:,.0f} rows/s)")
-        print(f"  ratio: {ratio:.2f}x (target < 1.3x)")
+        print(f"  wall-clock ratio: {ratio:.2f}x")
         if backend == "sqlite":  # the database is in this process: its CPU time is all of the work
-            cpu_ratio = export_cpu / floor_cpu
-            print(f"  CPU time: floor {floor_cpu:.2f} s, export {export_cpu:.2f} s, ratio {cpu_ratio:.2f}x")
+            ratio = export_cpu / floor_cpu
+            print(f"  CPU time: floor {floor_cpu:.2f} s, export {export_cpu:.2f} s, ratio {ratio:.2f}x")
+        print(f"  gated ratio ({'CPU' if backend == 'sqlite' else 'wall clock'}): {ratio:.2f}x (target < 1.3x)")
         print(f"  peak RSS: {export_mb:.0f} MB after the export, {peak_mb:.0f} MB with the floor's cells in memory")
         print(f"RATIO\texport_items_xlsx\t{ratio:.2f}\t1.3")
 
