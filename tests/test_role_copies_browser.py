@@ -1,6 +1,7 @@
 """A copied role in a real browser (Debian chromium, zh-CN) against a gunicorn server on the demo data: the owner
-copies 销售员 on the role list (「Copy Role」), a user of the copy signs in and saves a sales order from the form.
-Before, the copy's users saw no field and could save nothing (app/services/access/origins.py).
+copies 销售员 on the role list (「Copy Role」) and sees it named 「销售员（副本）」 on the list and the user form, a user
+of the copy signs in and saves a sales order from the form. Before, the copy's users saw no field and could save nothing
+(app/services/access/origins.py), and the copy read 「salesperson copy（复制自销售员）」.
 
 Screenshots go to test-artifacts/role-copy-*.png.
 """
@@ -51,12 +52,17 @@ def test_a_user_of_a_copy_of_salesperson_saves_a_sales_order_from_the_form(serve
         page.click("#modal-confirm-ok")
     _shot(page, "list")
     assert "不能这样修改角色" not in page.content()
-    expect(page.locator("td", has_text="salesperson copy（复制自销售员）")).to_have_count(1)
+    expect(page.locator("td", has_text="销售员（副本）")).to_have_count(1)
+    expect(page.locator("td", has_text="copy")).to_have_count(0)
+    page.goto(server.url + "/users/add")  # the roles a user is given: the copy by its Chinese name
+    expect(page.locator("select#roles option", has_text="销售员（副本）")).to_have_count(1)
+    expect(page.locator("select#roles option", has_text="copy")).to_have_count(0)
+    _shot(page, "user-form")
     console.check()
     context.close()
 
     username = unique("copy_seller").lower()
-    make_user(api, username, "salesperson copy", PASSWORD, first_name="复制", last_name="销售员")
+    make_user(api, username, "销售员（副本）", PASSWORD, first_name="复制", last_name="销售员")
     seller = HttpApi(server.url, username, PASSWORD)
     customer = unique("KC")
     status, body = seller.post("/api/v1/partner/", {"code": customer, "name": "复制角色的客户", "kind": "customer"})
