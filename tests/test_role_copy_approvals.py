@@ -59,6 +59,7 @@ def test_a_copy_of_manager_approves_where_manager_approves(
         assert answer.status_code == 302
         shown = browser.get(f"/m/purchase_request/{by_page}").get_data(as_text=True)
         assert "需要「老板/经理」审批" not in shown and f"（{name}）" in shown  # the step names the approver's role
+        assert "审批角色" in shown and "approved_as" not in shown  # and the history, in words
         assert boss.get(f"/api/v1/purchase_request/{by_page}").get_json()["result"]["status"] == "submitted"
         assert by_page not in {row["id"] for row in boss.get("/api/v1/inbox/").get_json()["result"]}
     finally:

@@ -81,11 +81,12 @@ def approval_steps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         after = entry.get("after") or {}
         if entry["action"] not in STEP_ACTIONS or entry["action"] == "submit" and after.get("status") != "pending":
             continue
+        # the approver's own role (a copy's name: 华东经理 approving a 经理 level), when the row keeps it
+        role = after.get("approved_as")
         steps.append(
             {
                 "at": entry["at"],
-                # the approver's own role (a copy's name: 华东经理 approving a 经理 level), when the row keeps it
-                "user": f"{entry['user']}（{role_label(after['role'])}）" if after.get("role") else entry["user"],
+                "user": f"{entry['user']}（{role_label(role)}）" if role else entry["user"],
                 "action": entry["action"],
                 "action_text": t(f"page.step_{entry['action']}"),
                 "level": after.get("level"),

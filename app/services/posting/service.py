@@ -328,7 +328,7 @@ class PostingService:
             raise Forbidden(t("approval_role", role=self._role_label(level.role)))
         marks = self._check_duties(doc)
         if level is not None:
-            marks["role"] = own or ADMIN_ROLE
+            marks["approved_as"] = own or ADMIN_ROLE
         self._check_period(doc)
         if step + 1 < len(levels):
             cls = self.registry.cls(model.key)
