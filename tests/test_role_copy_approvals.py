@@ -16,11 +16,11 @@ from tests.ledger_helpers import new_item
 from tests.test_role_copies import _grant, _role_id, copy_role, delete_role, rename_role, user_of
 
 
-def _waiting_request(api_as: Any, admin_api: Any) -> int:
+def _waiting_request(api_as: Any, admin_api: Any, date: str = "2026-11-25") -> int:
     """A purchase request a clerk made and submitted: it waits for 老板/经理 (approvals.yaml, level 1)."""
     clerk = api_as("clerk")
     lines = [{"item": new_item(admin_api), "qty": "2", "price": "3"}]
-    made = clerk.post("/api/v1/purchase_request/", json={"date": "2026-11-25", "warehouse": "WH01", "lines": lines})
+    made = clerk.post("/api/v1/purchase_request/", json={"date": date, "warehouse": "WH01", "lines": lines})
     assert made.status_code == 201, made.get_json()
     pk = made.get_json()["id"]
     submitted = clerk.post(f"/api/v1/purchase_request/{pk}/submit")
@@ -107,3 +107,24 @@ def test_a_copy_is_named_in_chinese_and_a_second_copy_is_numbered(app: Any, admi
         for name in ("销售员（副本）", "销售员（副本2）", locals().get("renamed", "")):
             if name and _role_id(app, name) is not None:
                 delete_role(app, name)
+
+
+def test_a_copy_of_an_override_role_posts_into_a_locked_period(app: Any, admin_api: Any, api_as: Any, login_as: Any):
+    """关账越权角色 (period_lock_override_roles) names 老板/经理: a copy of it approves a request dated in the locked
+    period, as 老板/经理 would, by the same rule as the approval levels; before it was refused
+    「2026-01-31 及以前已关账，不能审核或反审核」."""
+    pk = _waiting_request(api_as, admin_api, date="2026-01-15")
+    copy_role(app, login_as, "manager")
+    name = f"华东经理{unique()}"
+    rename_role(admin_api, _role_id(app, "老板/经理（副本）"), name)
+    settings = "/api/v1/settings/period_lock_"
+    assert admin_api.put(settings + "override_roles", json={"value": ["admin", "manager"]}).status_code == 200
+    assert admin_api.put(settings + "date", json={"value": "2026-01-31"}).status_code == 200
+    try:
+        approved = Api(app, user_of(app, name)).post(f"/api/v1/purchase_request/{pk}/approve", json={})
+        assert approved.status_code == 200, approved.get_json()
+        assert approved.get_json()["result"]["status"] == "submitted"
+    finally:
+        assert admin_api.put(settings + "date", json={"value": None}).status_code == 200
+        assert admin_api.put(settings + "override_roles", json={"value": ["admin"]}).status_code == 200
+        delete_role(app, name)
