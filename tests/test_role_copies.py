@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services.users.accounts import create_user
-from tests.conftest import PASSWORD, Api, csrf_from, hide_prices, unique
+from tests.conftest import PASSWORD, Api, another_instance, csrf_from, hide_prices, unique
 from tests.ledger_helpers import new_item
 
 
@@ -73,15 +73,15 @@ def test_a_copy_of_salesperson_sees_and_writes_what_a_salesperson_does(
     """销售员 copied on the role list: the copy is linked to salesperson, and its user sees a customer's fields, no
     purchase figure (hidden_figures), only the customers they own (row scope), and saves a sales order (every required
     field fillable, the write in force: nothing said left out). Renamed, the copy stays what it was made of."""
-    copy = f"salesperson copy {unique()}"
+    copy = f"华南销售 {unique()}"
     page = copy_role(app, login_as, "salesperson")
     assert "不能这样修改角色" not in page
-    role_id = _role_id(app, "salesperson copy")
+    role_id = _role_id(app, "销售员（副本）")
     assert role_id is not None
     try:
         rename_role(admin_api, role_id, copy)  # kept by the copy's id: the link survives a rename
         assert origins(app)[copy] == "salesperson"
-        assert f"{copy}（复制自销售员）" in login_as("admin").get("/roles/list/").get_data(as_text=True)
+        assert f">{copy}<" in login_as("admin").get("/roles/list/").get_data(as_text=True)  # renamed: its label
         seller = Api(app, user_of(app, copy))
         said = admin_api.get("/api/v1/settings/").get_json()["writes_left_out"]
         assert [one for one in said if one["role"] == copy] == []
@@ -121,10 +121,10 @@ def test_a_copy_gets_no_more_than_its_original(app: Any, admin_api: Any, login_a
     links to salesperson; a copy renamed to a name roles.yaml knows stays a salesperson (the link wins over the
     name), and a copy whose original roles.yaml no longer has takes nothing, never its name's entry."""
     copy_role(app, login_as, "salesperson")
-    first = f"salesperson copy {unique()}"
-    rename_role(admin_api, _role_id(app, "salesperson copy"), first)
+    first = f"华南销售 {unique()}"
+    rename_role(admin_api, _role_id(app, "销售员（副本）"), first)
     copy_role(app, login_as, first)
-    second = f"{first} copy"
+    second = "销售员（副本）"  # named after the original it is linked to, not the copy it was made of
     try:
         assert origins(app)[second] == "salesperson"
         seller = Api(app, user_of(app, second))
@@ -161,23 +161,59 @@ def test_a_copy_of_a_role_roles_yaml_does_not_know_still_takes_nothing(app: Any,
         db.session.remove()
     copy_role(app, login_as, name)
     try:
-        assert f"{name} copy" not in origins(app)
-        reader = Api(app, user_of(app, f"{name} copy"))
+        assert f"{name}（副本）" not in origins(app)
+        reader = Api(app, user_of(app, f"{name}（副本）"))
         rows = reader.get("/api/v1/payment/").get_json()["result"]
         assert all(row == {} or set(row) <= {"id"} for row in rows), rows[:1]
         with app.app_context():
             sm = app.appbuilder.sm
             sm.add_permission_role(sm.find_role(name), sm.find_permission_view_menu("can_write", "Payment"))
             db.session.remove()
-        page = copy_role(app, login_as, name)
-        assert f"已有名为「{name} copy」的角色" in page
-        delete_role(app, f"{name} copy")
-        page = copy_role(app, login_as, name)
-        assert f"不能这样修改角色「{name} copy」" in page
-        assert _role_id(app, f"{name} copy") is None
+        page = copy_role(app, login_as, name)  # a second copy: the next free name
+        assert f"不能这样修改角色「{name}（副本2）」" in page
+        assert _role_id(app, f"{name}（副本2）") is None
     finally:
-        if _role_id(app, f"{name} copy") is not None:
-            delete_role(app, f"{name} copy")
+        if _role_id(app, f"{name}（副本）") is not None:
+            delete_role(app, f"{name}（副本）")
+        delete_role(app, name)
+
+
+def _grant(app: Any, role: str, permission: str, view: str) -> None:
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_permission_role(sm.find_role(role), sm.find_permission_view_menu(permission, view))
+        db.session.remove()
+
+
+def _sees_prices(api: Api) -> bool:
+    rows = api.get("/api/v1/item/").get_json()["result"]
+    assert rows
+    return all("sale_price" in row for row in rows)
+
+
+def test_a_price_mask_left_out_for_a_copy_is_out_for_the_copy(app: Any, admin_api: Any, login_as: Any) -> None:
+    """价格屏蔽 stored on 销售员 before the switch was checked, and a copy of 销售员 given the write of payments (whose
+    金额 is required) on the side: start-up leaves the copy out and the settings page says so; the copy's user sees
+    prices, 销售员's user stays masked. Before, the copy stayed masked (the name taken out of the mask was the
+    copy's, while a copy is masked by its origin's)."""
+    copy_role(app, login_as, "salesperson")
+    name = f"销售员（副本）{unique()}"
+    rename_role(admin_api, _role_id(app, "销售员（副本）"), name)
+    _grant(app, name, "can_read", "Payment")
+    _grant(app, name, "can_write", "Payment")
+    new_item(admin_api, purchase_price="3.21", sale_price="9.99")
+    hide_prices(app, ["salesperson"])
+    try:
+        with another_instance(app) as started:
+            copied, original = Api(started, user_of(app, name)), Api(started, "u_salesperson")
+            said = Api(started, "admin").get("/api/v1/settings/").get_json()["result"]
+            (mask,) = [one for one in said if one["key"] == "hide_prices_from_roles"]
+            assert {one["role"] for one in mask["left_out"]} == {name}
+            page = login_as("admin", on=started).get("/admin/settings/").get_data(as_text=True)
+            assert f"价格屏蔽未对角色「{name}」生效" in page
+            assert _sees_prices(copied) and not _sees_prices(original)
+    finally:
+        assert admin_api.put("/api/v1/settings/hide_prices_from_roles", json={"value": []}).status_code == 200
         delete_role(app, name)
 
 

@@ -146,12 +146,12 @@ def test_a_role_page_edit_that_would_lock_a_role_out_is_refused(app: Any, admin_
         )
         assert copied.status_code == 302
         assert "不能这样修改角色" not in admin.get("/roles/list/").get_data(as_text=True)
-        assert _role(app, "warehouse copy")[1] == held
+        assert _role(app, "仓管员（副本）")[1] == held
     finally:
         _set_permissions(admin_api, role_id, held)
         admin_api.put(f"/api/v1/security/roles/{role_id}", json={"name": "warehouse"})
         with app.app_context():
-            copy = app.appbuilder.sm.find_role("warehouse copy")
+            copy = app.appbuilder.sm.find_role("仓管员（副本）")
             if copy is not None:
                 db.session.delete(copy)
                 db.session.commit()

@@ -55,6 +55,8 @@ def _text(model: ModelSpec | None, name: str, value: Any) -> str:
             return FIELD_TYPES[spec.type].cell_text(spec, value) or "—"
         except (TypeError, ValueError, KeyError, AttributeError):
             pass
+    if name == "approved_as":  # an approval's role (app/services/posting/service.py), a role key on any model
+        return role_label(str(value))
     if model is None and name in PLATFORM_VALUES:
         return PLATFORM_VALUES[name](value)
     if isinstance(value, dict) and set(value) <= {"zh", "en"}:

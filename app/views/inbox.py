@@ -15,6 +15,7 @@ from app.extensions import registry
 from app.i18n import t
 from app.services.posting.inbox import waiting_count, waiting_for, with_parties
 from app.services.posting.service import PostingService
+from app.views.labels import role_label
 from app.web.context import current_access, session
 
 STEP_ACTIONS = ("submit", "approve", "reject")  # the audit rows that make a document's approval steps
@@ -73,17 +74,19 @@ def inbox_count() -> int | None:
 
 
 def approval_steps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A document's approval steps from its audit rows, oldest first: who, when, what (sent for approval,
-    approved level k, sent back) and the comment."""
+    """A document's approval steps from its audit rows, oldest first: who (with the role they approved as), when,
+    what (sent for approval, approved level k, sent back) and the comment."""
     steps = []
     for entry in reversed(history):
         after = entry.get("after") or {}
         if entry["action"] not in STEP_ACTIONS or entry["action"] == "submit" and after.get("status") != "pending":
             continue
+        # the approver's own role (a copy's name: 华东经理 approving a 经理 level), when the row keeps it
+        role = after.get("approved_as")
         steps.append(
             {
                 "at": entry["at"],
-                "user": entry["user"],
+                "user": f"{entry['user']}（{role_label(role)}）" if role else entry["user"],
                 "action": entry["action"],
                 "action_text": t(f"page.step_{entry['action']}"),
                 "level": after.get("level"),

@@ -29,15 +29,15 @@ from wtforms.validators import DataRequired, EqualTo
 from app.api.users_api import AUDITED, actor, attribute_changes
 from app.errors import ServiceError
 from app.extensions import db, registry
-from app.i18n import t
+from app.i18n import label, t
 from app.meta.types import is_no_address
 from app.services.access.locks import NOT_IN_FORCE, lock_text
-from app.services.access.origins import link_copy, origin_of, read_origins
+from app.services.access.origins import copy_name, link_copy, origin_of, read_origins
 from app.services.users.access import role_refusals, stored_role_locks
 from app.services.users.accounts import email_problems, stored_email, user_changed
 from app.services.users.passwords import password_problems
 from app.services.users.sessions import SESSION_KEY, WEB, start_session
-from app.views.labels import LazyLabel
+from app.views.labels import LazyLabel, role_label
 from app.views.security_labels import ROLE_FORMATTERS, USER_FORMATTERS, names_text
 
 
@@ -235,20 +235,22 @@ class RoleModelView(FabRoleModelView):
         "copyrole", lazy_gettext("Copy Role"), lazy_gettext("Copy the selected roles?"), icon="fa-copy", single=False
     )
     def copy_role(self, items: Any) -> Any:
-        """FAB's copy (the name with " copy", the same permissions), linked to the roles.yaml role the original is
-        (its own, or the one it is a copy of: app/services/access/origins.py), so the copy's users see and write what
-        the original's do. A copy of a role roles.yaml does not know is linked to nothing: it sees no field, and one
-        that may write anything with a required field is refused (the check a new role gets). All in one transaction:
-        one copy refused (or named as a role that exists) copies none."""
+        """FAB's copy (the same permissions) named in Chinese after the original's label, 「销售员（副本）」
+        then 「销售员（副本2）」 (`copy_name`; FAB named it 「salesperson copy」), linked to the roles.yaml role
+        the original is (its own, or the one it is a copy of: app/services/access/origins.py), so the copy's users
+        see and write what the original's do. A copy of a role roles.yaml does not know is linked to nothing: it sees
+        no field, and one that may write anything with a required field is refused (the check a new role gets). All
+        in one transaction: one copy refused copies none."""
         self.update_redirect()
         origins = read_origins(db.session)
         known = registry().meta.roles
+        taken = self.appbuilder.sm.find_role
         for item in items:
-            name, origin = f"{item.name} copy", origin_of(item.name, origins)
+            origin = origin_of(item.name, origins)
             linked = origin if origin in known or item.name in origins else None
+            base = label(known[linked].label, linked) if linked in known else role_label(item.name)
+            name = copy_name(base, lambda name: taken(name) is not None or name in known)
             try:
-                if self.appbuilder.sm.find_role(name) is not None:
-                    raise ServiceError(t("role_copy_exists", name=name))
                 refuse_locked_role(name, item.permissions, None, linked)
             except ServiceError as refused:
                 db.session.rollback()

@@ -15,8 +15,9 @@ permissions: app/services/users/accounts.py `set_role_origin`): no page or API s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from itertools import count
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import Role
@@ -24,7 +25,7 @@ from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, scoped_session
 
-from app.i18n import LOCALES, label, t
+from app.i18n import LOCALES, t
 from app.meta.registry import move_stamp
 from app.meta.spec import RoleSpec
 from app.meta.tables import SECURITY_ROW
@@ -40,14 +41,24 @@ def origin_of(name: str, origins: Origins) -> str:
 
 def spec_of(roles: Mapping[str, RoleSpec], name: str, origins: Origins) -> RoleSpec | None:
     """roles.yaml's entry the FAB role `name` takes (None: it takes none, its users see no field): its own, or, for a
-    copy, its origin's under the copy's name, labelled 「销售员 copy（复制自销售员）」 (`based_on` the origin: what
-    read_roles, 价格屏蔽 and the data-scope settings name)."""
+    copy, its origin's under the copy's name, labelled by that name (「销售员（副本）」 as the copy is made, what the
+    admin renames it to after: `copy_name`), `based_on` the origin: what read_roles, approvals.yaml, 价格屏蔽 and the
+    data-scope settings name."""
     origin = origin_of(name, origins)
     spec = roles.get(origin)
     if spec is None or origin == name:
         return spec
-    said = {lang: t("role_copy_of", lang, name=name, origin=label(spec.label, origin, lang)) for lang in LOCALES}
-    return replace(spec, key=name, label=said, based_on=origin)
+    return replace(spec, key=name, label=dict.fromkeys(LOCALES, name), based_on=origin)
+
+
+def copy_name(base: str, taken: Callable[[str], bool]) -> str:
+    """The name of a new copy of the role labelled `base` (the original's label in the admin's language):
+    「销售员（副本）」, then 「销售员（副本2）」 … the first no role has (`taken`)."""
+    for n in count(1):
+        name = t("role_copy_name", origin=base) if n == 1 else t("role_copy_name_n", origin=base, n=n)
+        if not taken(name):
+            return name
+    raise AssertionError  # count() never ends
 
 
 def read_origins(conn: Any) -> dict[str, str]:

@@ -22,7 +22,7 @@ from app.meta.figures import kinds_shown
 from app.meta.registry import Registry
 from app.meta.reports import ReportSpec
 from app.meta.spec import FIGURES, FieldSpec, ModelSpec, RoleSpec
-from app.services.access.origins import spec_of
+from app.services.access.origins import origin_of, spec_of
 from app.services.access.tables import user_department, user_warehouse
 
 ADMIN_ROLE = "admin"
@@ -94,6 +94,17 @@ class Access:
     def origin_names(self) -> set[str]:
         """The roles.yaml keys the user's roles are (a copy's origin): what a field's read_roles / write_roles name."""
         return {role.origin for role in self.roles}
+
+    def stands_for(self, key: str) -> str | None:
+        """The user's own role that stands for the roles.yaml role `key` where approvals.yaml and the period lock's
+        override name roles (None: none does): `key` itself, or a copy of it (its origin, never more: a copy of
+        salesperson is no manager whatever it is named or granted). admin stays by name: a copy of admin stands for
+        nothing admin is named for, as it is no admin (`is_admin`)."""
+        origins = dict(self.origins)
+        for name in self.role_names:
+            if origin_of(name, origins) == key and (key != ADMIN_ROLE or name == ADMIN_ROLE):
+                return name
+        return None
 
     def roles_on(self, model: ModelSpec) -> list[RoleSpec]:
         """The user's roles that roles.yaml lets act on the model: their masks, sides and scope apply to it."""

@@ -22,11 +22,11 @@ from app.services.records.settings import policy
 
 def approves_anything(access: Access) -> bool:
     """Can anything ever wait for the user's approval: an approval chain (approvals.yaml) of a document model they
-    may approve has a level of one of their roles, by amount or added by the document (over budget), as
-    `PostingService.required_levels` reads the same chain (an admin approves any level)? A 待审批 tile or count is
-    shown to them only; nothing can wait for anyone else."""
+    may approve has a level of one of their roles (or of the role a copy is of: `Access.stands_for`), by amount or
+    added by the document (over budget), as `PostingService.required_levels` reads the same chain (an admin
+    approves any level)? A 待审批 tile or count is shown to them only; nothing can wait for anyone else."""
     return any(
-        access.can(key, "approve") and (access.is_admin or not chain.roles.isdisjoint(access.role_names))
+        access.can(key, "approve") and (access.is_admin or any(access.stands_for(role) for role in chain.roles))
         for key, chain in access.registry.meta.approvals.items()
     )
 
@@ -51,9 +51,9 @@ def waiting_count(session: Session, access: Access) -> int:
 
 
 def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
-    """Pending documents the user may approve now, oldest first: their next level (by amount band and
-    extra levels such as over budget) is one of the user's roles (an admin approves any level), in the
-    user's row scope, and not their own when `creator_cannot_approve` is on."""
+    """Pending documents the user may approve now, oldest first: their next level (by amount band and extra levels
+    such as over budget) is one of the user's roles or a copy of it (`Access.stands_for`; an admin approves any
+    level), in the user's row scope, and not their own when `creator_cannot_approve` is on."""
     registry = access.registry
     pending = _pending(session, access)
     if not pending:
@@ -70,7 +70,7 @@ def waiting_for(session: Session, access: Access) -> list[dict[str, Any]]:
             if step >= len(levels):
                 continue
             role = levels[step].role
-            if role not in access.role_names and not access.is_admin:
+            if not access.is_admin and access.stands_for(role) is None:
                 continue
             chain = registry.meta.approvals.get(model.key)
             # the amount the levels go by is a figure: shown only to who sees it (价格屏蔽 may hide it)

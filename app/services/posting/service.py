@@ -34,7 +34,7 @@ from app.ledger.serials import Place, listing
 from app.ledger.serials import parse as parse_serials
 from app.meta.spec import ModelSpec
 from app.meta.status import Status
-from app.services.access.rights import Access
+from app.services.access.rights import ADMIN_ROLE, Access
 from app.services.money.budgets import budget_usage, refresh_usage
 from app.services.money.cash import balances_now
 from app.services.money.invoices import refuse_cancel_when_invoiced
@@ -252,14 +252,14 @@ class PostingService:
         return model, doc
 
     def _check_period(self, doc: Any) -> None:
-        """Refuse documents in a locked period unless the user's role may override the lock."""
+        """Refuse documents in a locked period unless the user's role (or the role a copy is of) may override it."""
         lock = policy(self.session, self.registry, "period_lock_date")
         overriders = set(policy(self.session, self.registry, "period_lock_override_roles") or [])
         if (
             lock
             and doc.date is not None
             and doc.date.isoformat() <= lock
-            and not overriders & set(self.access.role_names)
+            and not any(self.access.stands_for(role) for role in overriders)
         ):
             raise ValidationFailed([CellError("date", t("period_locked", date=lock))])
 
@@ -348,9 +348,14 @@ class PostingService:
         levels = self.required_levels(model, doc)
         step = doc.approval_step or 0
         level = levels[step] if step < len(levels) else None
-        if level is not None and level.role not in self.access.role_names and not self.access.is_admin:
+        # who approves a level: a role of it, or a copy of that role (`Access.stands_for`), or an admin; the audit
+        # row names the approver's own role (a copy's name, not its original's)
+        own = self.access.stands_for(level.role) if level is not None else None
+        if level is not None and own is None and not self.access.is_admin:
             raise Forbidden(t("approval_role", role=self._role_label(level.role)))
         marks = self._check_duties(doc)
+        if level is not None:
+            marks["approved_as"] = own or ADMIN_ROLE
         self._check_period(doc)
         if step + 1 < len(levels):
             cls = self.registry.cls(model.key)

@@ -198,6 +198,13 @@ def price_mask_in_force(stored: list[str] | None) -> set[str]:
     return set(stored or []) - {role.key for _, _, role in mask_left_out()}
 
 
+def price_blind(roles: tuple[str, ...], stored: list[str] | None, origins: dict[str, str]) -> bool:
+    """Does 价格屏蔽 hide every price from a user of `roles`: each is listed (a copy by its origin: `origins`), and
+    start-up left none of them out by its own name (a copy left out is named as the copy, not its origin)."""
+    listed, left_out = set(stored or []), {role.key for _, _, role in mask_left_out()}
+    return bool(roles) and all(origin_of(name, origins) in listed and name not in left_out for name in roles)
+
+
 def role_refusals(name: str, permission_views: Any, was: str | None, origin: str | None = None) -> list[str]:
     """Why a role page or the role API may not save a role as `name` holding `permission_views` (`was`: its name as
     stored, None for a new role; `origin`: the roles.yaml role it is a copy of, when it is one, kept through a rename):
@@ -223,7 +230,6 @@ def access_for(user: Any) -> Access:
     """Access of a given FAB user (CLI, jobs, tests)."""
     roles = tuple(role.name for role in user.roles) if user is not None else ()
     switches = policy_values(db.session, registry(), ACCESS_SWITCHES)
-    blind_roles = price_mask_in_force(switches[PRICE_MASK])
     stored = stored_roles().origins if roles else {}
     origins = tuple(sorted((name, stored[name]) for name in set(roles) if name in stored))
     levels = {role: DEPARTMENT for role in switches["department_scope_roles"] or []}
@@ -235,6 +241,6 @@ def access_for(user: Any) -> Access:
         role_names=roles,
         origins=origins,
         load_permissions=_permissions_of(user) if user is not None else None,
-        price_blind=bool(roles) and {origin_of(name, dict(origins)) for name in roles} <= blind_roles,
+        price_blind=price_blind(roles, switches[PRICE_MASK], dict(origins)),
         scope_levels=levels,
     )
