@@ -27,6 +27,17 @@ def datetime_field(api: Any) -> tuple[str, str]:
     return name, heading
 
 
+def items_around_a_business_day(api: Any, prefix: str) -> tuple[str, str]:
+    """A new date-time field and three items under a new sku prefix, named A, B, C by when they fall: stored UTC, A is
+    2026-12-05 01:00 in Shanghai, B 12-05 23:30, C 12-06 00:30. The field's name and the prefix."""
+    name, _ = datetime_field(api)
+    tag = field_name(prefix).upper()
+    for letter, utc in (("A", "2026-12-04T17:00:00"), ("B", "2026-12-05T15:30:00"), ("C", "2026-12-05T16:30:00")):
+        created = api.post("/api/v1/item/", json={"sku": f"{tag}{letter}", "name": letter, "unit": "PCS", name: utc})
+        assert created.status_code == 201, created.get_data(as_text=True)
+    return name, tag
+
+
 def stored(api: Any, pk: int, name: str) -> Any:
     return api.get(f"/api/v1/item/{pk}").get_json()["result"][name]
 
@@ -108,14 +119,7 @@ def grid_skus(api: Any, tag: str, name: str, typed: str) -> list[str]:
 
 
 def test_the_grids_filter_reads_a_day_and_a_time_as_the_business_time(admin_api):
-    name, _ = datetime_field(admin_api)
-    tag = field_name("DT").upper()
-    # stored UTC: A is 12-05 01:00 in Shanghai, B 12-05 23:30, C 12-06 00:30
-    for letter, utc in (("A", "2026-12-04T17:00:00"), ("B", "2026-12-05T15:30:00"), ("C", "2026-12-05T16:30:00")):
-        created = admin_api.post(
-            "/api/v1/item/", json={"sku": f"{tag}{letter}", "name": letter, "unit": "PCS", name: utc}
-        )
-        assert created.status_code == 201, created.get_data(as_text=True)
+    name, tag = items_around_a_business_day(admin_api, "DT")
     assert grid_skus(admin_api, tag, name, "2026-12-05") == ["A", "B"]  # the whole business day
     assert grid_skus(admin_api, tag, name, "2026/12/5") == ["A", "B"]
     assert grid_skus(admin_api, tag, name, "!=2026-12-05") == ["C"]
@@ -143,13 +147,7 @@ def test_a_scheduled_listings_filter_reads_a_day_as_the_business_day(app, admin_
     from app.schedules.reporting import run_report
     from app.services.users.access import access_for
 
-    name, _ = datetime_field(admin_api)
-    tag = field_name("SD").upper()
-    for letter, utc in (("A", "2026-12-04T17:00:00"), ("B", "2026-12-05T15:30:00"), ("C", "2026-12-05T16:30:00")):
-        created = admin_api.post(
-            "/api/v1/item/", json={"sku": f"{tag}{letter}", "name": letter, "unit": "PCS", name: utc}
-        )
-        assert created.status_code == 201, created.get_data(as_text=True)
+    name, tag = items_around_a_business_day(admin_api, "SD")
     with app.app_context():
         reader = access_for(app.appbuilder.sm.find_user(username="admin"))
         asked = {"report": "item", "columns": ["sku", "name"], "filters": {name: "2026-12-05"}}

@@ -358,19 +358,7 @@ class PostingService:
             marks["approved_as"] = own or ADMIN_ROLE
         self._check_period(doc)
         if step + 1 < len(levels):
-            cls = self.registry.cls(model.key)
-            changed = self.session.execute(
-                update(cls)
-                .where(cls.id == doc.id, cls.status == Status.PENDING, cls.approval_step == step)
-                .values(approval_step=step + 1, version=cls.version + 1, updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if changed.rowcount != 1:
-                self.session.rollback()
-                raise Conflict(t("status_changed", status=Status.PENDING.text()))
-            self.session.refresh(doc)
-            self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1, **marks)
-            self._done()
+            self._level_given(model, doc, step, marks)
             self.message = t(
                 "outcome_approved_level",
                 level=step + 1,
@@ -385,26 +373,32 @@ class PostingService:
             valued = self._valued(model, doc, chain)
             grown = self.required_levels(model, doc, valued)
             if len(grown) > step + 1:
-                return self._revalued(model, doc, step, valued, grown, marks)
+                amount = model.field(chain.amount_field)
+                self._level_given(model, doc, step, marks, {amount.column: valued})
+                self.message = t(
+                    "outcome_revalued",
+                    field=label(amount.label, amount.name),  # no figure: the page shows it as the reader may read it
+                    level=step + 1,
+                    levels=len(grown),
+                    role=self._role_label(grown[step + 1].role),
+                )
+                return doc
         self._transition(model, doc, Status.PENDING, Status.SUBMITTED, version)
         doc.approval_step = step + 1  # the last level counts too
         posted = self._post_document(model, doc, Status.PENDING, action="approve", level=step + 1, **marks)
         self.message = t("outcome_approved_all", levels=max(len(levels), 1), posted=self.message)
         return posted
 
-    def _revalued(
-        self, model: ModelSpec, doc: Any, step: int, valued: Decimal, levels: tuple[Any, ...], marks: dict[str, Any]
-    ) -> Any:
-        """The last level it waited for is given, but valued now (stock moved at other costs) the document needs
-        more: this level counts, its amount is the new one, and it waits for the next level."""
-        chain = self.registry.meta.approvals[model.key]
+    def _level_given(
+        self, model: ModelSpec, doc: Any, step: int, marks: dict[str, Any], values: dict[str, Any] | None = None
+    ) -> None:
+        """Level `step + 1` of the pending document is given and it waits for the next (with `values` set on it:
+        the amount a stocktake is valued at now); audited; a concurrent approval or status change is a conflict."""
         cls = self.registry.cls(model.key)
-        amount = model.field(chain.amount_field)
-        column = amount.column
         changed = self.session.execute(
             update(cls)
             .where(cls.id == doc.id, cls.status == Status.PENDING, cls.approval_step == step)
-            .values({"approval_step": step + 1, column: valued, "version": cls.version + 1, "updated_at": utcnow()})
+            .values({**(values or {}), "approval_step": step + 1, "version": cls.version + 1, "updated_at": utcnow()})
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount != 1:
@@ -413,14 +407,6 @@ class PostingService:
         self.session.refresh(doc)
         self._audit(model, doc, "approve", Status.PENDING, Status.PENDING, level=step + 1, **marks)
         self._done()
-        self.message = t(
-            "outcome_revalued",
-            field=label(amount.label, amount.name),  # no figure: the page shows it as the reader may read it
-            level=step + 1,
-            levels=len(levels),
-            role=self._role_label(levels[step + 1].role),
-        )
-        return doc
 
     def _check_duties(self, doc: Any) -> dict[str, Any]:
         """Segregation of duties (a setting, on by default): the creator of a document does not approve it.
