@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import prison
 import pytest
-from servers import ADMIN_PASSWORD, HttpApi, jxc_server
+from servers import ADMIN_PASSWORD, ARTIFACTS, HttpApi, jxc_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -133,3 +133,9 @@ def made_document(api: HttpApi, model: str, body: dict[str, Any], submit: bool =
         assert status == 200, posted
         return posted["result"]
     return made["result"]
+
+
+def shot(page: Any, name: str) -> None:
+    """The whole page as a screenshot, test-artifacts/<name>.png, for a person to look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

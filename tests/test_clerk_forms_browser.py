@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from conftest import unique
-from in_browser import PHONE, demo_server, headless_chromium, made_document, signed_in
+from in_browser import PHONE, demo_server, headless_chromium, made_document, shot, signed_in
 from playwright.sync_api import expect
-from servers import ARTIFACTS, HttpApi
+from servers import HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,11 +27,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     yield from headless_chromium()
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"clerk-{name}.png"), full_page=True)
 
 
 def _items(api: HttpApi, count: int) -> list[str]:
@@ -78,7 +73,7 @@ def test_an_unknown_customer_asks_nothing_and_a_known_one_gets_recommendations(s
     partner.press("Tab")
     expect(hint).to_be_visible()
     expect(hint.locator(".jxc-recommend-item", has_text=theirs)).to_be_visible()  # others buy it with theirs
-    _shot(page, "recommend")
+    shot(page, "clerk-recommend")
     hint.locator(".jxc-recommend-item", has_text=theirs).click()
     expect(page.locator("#l-0-item")).to_have_value(theirs)
     console.check()
@@ -108,7 +103,7 @@ def test_a_documents_lines_fit_a_phone_and_a_quantity_typed_there_is_saved(serve
             assert shown and shown["x"] >= 0 and shown["x"] + shown["width"] <= PHONE["width"], (name, shown)
         said = rows.nth(index).locator(f"td:has(#l-{index}-qty)")
         assert said.evaluate("td => getComputedStyle(td, '::before').content") == '"出库数量"'  # says what it is
-    _shot(page, "phone-lines")
+    shot(page, "clerk-phone-lines")
 
     page.locator("#l-1-qty").fill("7")
     page.locator("#jxc-save").click()

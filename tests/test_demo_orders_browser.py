@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from in_browser import PHONE, headless_chromium, signed_in
+from in_browser import PHONE, headless_chromium, shot, signed_in
 from playwright.sync_api import expect
-from servers import ARTIFACTS, BIN, ROOT, HttpApi, jxc_server, mark_initialised, server_env
+from servers import BIN, ROOT, HttpApi, jxc_server, mark_initialised, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,11 +43,6 @@ def chromium() -> Iterator[Any]:
     yield from headless_chromium()
 
 
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"demo-orders-{name}.png"), full_page=True)
-
-
 def test_the_demo_home_shows_orders_under_way_and_pushes_the_rest(server, chromium):
     api = HttpApi(server.url)
     context, page, console = signed_in(chromium, server.url)
@@ -58,13 +53,13 @@ def test_the_demo_home_shows_orders_under_way_and_pushes_the_rest(server, chromi
             expect(block.locator("tr", has_text=status).first).to_be_visible()
     assert received.locator("tr[data-id]").count() == 2 and shipped.locator("tr[data-id]").count() == 3
     expect(received).not_to_contain_text("全部入库")
-    _shot(page, "home")
+    shot(page, "demo-orders-home")
 
     shipped.locator(".jxc-waiting-all").click()
     page.wait_for_url("**/m/sales_order/?*")
     headers = page.locator("table.jxc-table thead th").all_inner_texts()
     assert {"出库状态", "关闭状态", "销售员"} <= {h.strip() for h in headers}, headers
-    _shot(page, "list")
+    shot(page, "demo-orders-list")
 
     page.go_back()
     partly = shipped.locator("tr[data-id]", has_text="部分出库")
@@ -95,6 +90,6 @@ def test_the_demo_home_fits_a_phone_with_its_push_buttons_in_reach(server, chrom
     for button in buttons.all():
         box = button.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
-    _shot(page, "phone-home")
+    shot(page, "demo-orders-phone-home")
     console.check()
     context.close()

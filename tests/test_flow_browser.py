@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD
-from in_browser import Console, demo_server, headless_chromium, made_document, make_user, signed_in
+from in_browser import Console, demo_server, headless_chromium, made_document, make_user, shot, signed_in
 from playwright.sync_api import expect
-from servers import ARTIFACTS, HttpApi
+from servers import HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,11 +48,6 @@ def _user(api: HttpApi, username: str, role: str) -> HttpApi:
 def _page(chromium: Any, server: Any, username: str) -> tuple[Any, Any, Console]:
     """A signed-in page of this user (signed in through /login/, like a person)."""
     return signed_in(chromium, server.url, username)
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"flow-{name}.png"), full_page=True)
 
 
 def _doc(api: HttpApi, model: str, pk: int) -> dict[str, Any]:
@@ -108,7 +103,7 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
         row = page.locator(f"tr[data-number='{request['number']}']")
         assert "请购单" in row.inner_text() and "第 1 / 1 级" in row.inner_text()
         row.locator(".jxc-inbox-comment").fill("同意，尽快下单")
-        _shot(page, "inbox")
+        shot(page, "flow-inbox")
         row.locator(".jxc-inbox-approve").click()
         page.wait_for_url(server.url + "/inbox/")
         assert "已通过全部 1 级审批" in page.locator(".alert-success").inner_text()
@@ -173,7 +168,7 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
         page.wait_for_url(re.compile(r".*partner=\d+"))
         for made in orders:
             page.check(f"input[name=line][data-source='{made['number']}']")
-        _shot(page, "pick")
+        shot(page, "flow-pick")
         page.click("#jxc-pick-make")
         page.wait_for_url(re.compile(r".*/m/purchase_receipt/\d+/edit$"))
         picked_id = _save_and_submit(page, server, "purchase_receipt")
@@ -185,7 +180,7 @@ def test_push_down_pick_and_approve_in_the_browser(server, api, chromium):
         ]
         sources = page.locator(".jxc-flow-sources").inner_text()
         assert orders[0]["number"] in sources and orders[1]["number"] in sources
-        _shot(page, "picked-receipt")
+        shot(page, "flow-picked-receipt")
         console.check()
     finally:
         context.close()
@@ -216,7 +211,7 @@ def test_pushing_an_order_twice_opens_its_draft_in_the_browser(server, api, chro
         number = _doc(api, "purchase_receipt", drafts[0])["number"]
         shown = page.locator(".alert-info").inner_text()
         assert f"已有未审核的 采购入库单 {number} 来自此采购订单，已为您打开" in shown
-        _shot(page, "pushed-twice")
+        shot(page, "flow-pushed-twice")
         assert _save_and_submit(page, server, "purchase_receipt") == drafts[0]
         assert Decimal(_doc(api, "purchase_order", order["id"])["lines"][0]["received_qty"]) == Decimal(8)
         console.check()
@@ -248,7 +243,7 @@ def test_a_receipt_pushed_to_a_payment_in_the_browser_asks_its_account_and_carri
         page.click("button.jxc-push[data-target='payment']")  # none chosen yet: the browser asks, nothing is made
         assert page.url.endswith(f"/m/purchase_receipt/{receipt['id']}")
         account.select_option(label="A002 工商银行基本户")
-        _shot(page, "push-payment-account")
+        shot(page, "flow-push-payment-account")
         page.click("button.jxc-push[data-target='payment']")
         page.wait_for_url(re.compile(r".*/m/payment/\d+/edit$"))
         payment = _doc(api, "payment", _id_in(page.url, "payment"))

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD, unique
-from in_browser import demo_server, headless_chromium, make_user, signed_in
+from in_browser import demo_server, headless_chromium, make_user, shot, signed_in
 from playwright.sync_api import expect
-from servers import ARTIFACTS, HttpApi
+from servers import HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,11 +27,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     yield from headless_chromium()
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"role-copy-{name}.png"), full_page=True)
 
 
 def _copy_on_the_role_list(api: HttpApi, page: Any, url: str, role: str) -> None:
@@ -52,14 +47,14 @@ def test_a_user_of_a_copy_of_salesperson_saves_a_sales_order_from_the_form(serve
     api = HttpApi(server.url)
     context, page, console = signed_in(chromium, server.url)
     _copy_on_the_role_list(api, page, server.url, "salesperson")
-    _shot(page, "list")
+    shot(page, "role-copy-list")
     assert "不能这样修改角色" not in page.content()
     expect(page.locator("td", has_text="销售员（副本）")).to_have_count(1)
     expect(page.locator("td", has_text="copy")).to_have_count(0)
     page.goto(server.url + "/users/add")  # the roles a user is given: the copy by its Chinese name
     expect(page.locator("select#roles option", has_text="销售员（副本）")).to_have_count(1)
     expect(page.locator("select#roles option", has_text="copy")).to_have_count(0)
-    _shot(page, "user-form")
+    shot(page, "role-copy-user-form")
     console.check()
     context.close()
 
@@ -81,7 +76,7 @@ def test_a_user_of_a_copy_of_salesperson_saves_a_sales_order_from_the_form(serve
     page.fill("#l-0-qty", "2")
     page.click("#jxc-save")
     page.wait_for_url(re.compile(r".*/m/sales_order/\d+$"), timeout=15000)
-    _shot(page, "order")
+    shot(page, "role-copy-order")
     order_id = int(page.url.rsplit("/", 1)[1])
     status, order = seller.get(f"/api/v1/sales_order/{order_id}")
     assert status == 200, order
@@ -114,7 +109,7 @@ def test_a_user_of_a_copy_of_manager_approves_from_the_inbox_and_the_page(server
     page.fill("#jxc-approve-comment", "同意")
     with page.expect_navigation():
         page.click("#jxc-approve")
-    _shot(page, "approved")
+    shot(page, "role-copy-approved")
     assert "需要「老板/经理」审批" not in page.content()
     expect(page.locator("td", has_text="（老板/经理（副本））").first).to_be_visible()
     status, doc = api.get(f"/api/v1/purchase_request/{made['id']}")

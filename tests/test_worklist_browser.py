@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD
-from in_browser import demo_server, headless_chromium, make_user, signed_in
+from in_browser import demo_server, headless_chromium, make_user, shot, signed_in
 from playwright.sync_api import expect
-from servers import ARTIFACTS, HttpApi
+from servers import HttpApi
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,11 +39,6 @@ def _order(api: HttpApi, warehouse: str) -> dict[str, Any]:
     return body["result"]
 
 
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"worklist-{name}.png"), full_page=True)
-
-
 def test_the_keepers_home_lists_what_waits_and_opens_the_filtered_list(server, chromium):
     api = HttpApi(server.url)
     make_user(api, KEEPER, "warehouse", PASSWORD, first_name="王", last_name="仓管")
@@ -64,7 +59,7 @@ def test_the_keepers_home_lists_what_waits_and_opens_the_filtered_list(server, c
     expect(block.locator(f"tr[data-id='{mine['id']}']")).to_contain_text("未入库")
     expect(block).not_to_contain_text(other["number"])
     expect(page.locator("#jxc-waiting-sales_order")).to_contain_text("待出库")
-    _shot(page, "home")
+    shot(page, "worklist-home")
 
     block.locator(".jxc-waiting-all").click()
     page.wait_for_url("**/m/purchase_order/?*")
@@ -72,12 +67,12 @@ def test_the_keepers_home_lists_what_waits_and_opens_the_filtered_list(server, c
     table = page.locator("table.jxc-table")
     expect(table).to_contain_text(mine["number"])
     expect(table).not_to_contain_text(other["number"])
-    _shot(page, "list")
+    shot(page, "worklist-list")
 
     page.go_back()
     block.locator(f"tr[data-id='{mine['id']}'] button[data-target=purchase_receipt]").click()
     page.wait_for_url("**/m/purchase_receipt/*/edit")
     expect(page.locator("[name=source_number]")).to_have_value(mine["number"])
-    _shot(page, "pushed")
+    shot(page, "worklist-pushed")
     console.check()
     context.close()
