@@ -56,8 +56,18 @@ def server_env(database_url: str, instance: Path) -> dict[str, str]:
 
 _INITIALISED: dict[str, bool] = {}  # database URL -> demo data loaded
 # A folder shared by the test run's processes (set by tests/conftest.py) where the first SQLite demo database
-# is kept: later ones are copies of it rather than another `jxc init --demo` (several seconds of CPU each).
+# (`jxc init --demo`, and apart from it `jxc init --demo --history`) is kept: later ones are copies of it rather
+# than another init (several seconds of CPU for the demo, half a minute for its twelve weeks of history).
 DEMO_TEMPLATE_ENV = "JXC_TEST_DEMO_TEMPLATE"
+
+
+def run_jxc(
+    *args: str, env: dict[str, str], cwd: Path = ROOT, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `jxc` command with `args` (its output captured as text; its exit status not checked)."""
+    return subprocess.run(  # noqa: S603 - our own command
+        [str(BIN / "jxc"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def _sqlite_path(database_url: str) -> Path | None:
@@ -71,40 +81,52 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def _demo_from_template(database_url: str, log_name: str) -> str | None:
-    """Give a fresh SQLite database the demo data by copying the run's demo database (made by the first caller,
-    under a lock the test processes share); None when there is no template folder or the URL is not SQLite."""
+def _demo_from_template(database_url: str, log_name: str, history: bool) -> str | None:
+    """Give a fresh SQLite database the demo data (with its history) by copying the run's demo database of that
+    kind (made by the first caller, under a lock the test processes share); return the output of the `jxc init`
+    that made it; None when there is no template folder or the URL is not SQLite."""
     folder = os.environ.get(DEMO_TEMPLATE_ENV)
     target = _sqlite_path(database_url)
     if not folder or target is None or target.exists():
         return None
-    template = Path(folder) / "instance"
-    with open(Path(folder) / "lock", "w") as lock:
+    template = Path(folder) / ("history" if history else "instance")
+    with open(Path(folder) / f"{template.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (template / "done").exists():
-            output = _run_init(f"sqlite:///{template / 'jxc.db'}", template, demo=True, log_name=log_name)
+            output = _run_init(
+                f"sqlite:///{template / 'jxc.db'}", template, demo=True, history=history, log_name=log_name
+            )
             (template / "done").write_text(output, encoding="utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
     _copy_sqlite(template / "jxc.db", target)
     return (template / "done").read_text(encoding="utf-8")
 
 
-def jxc_init(database_url: str, instance: Path, demo: bool = False, log_name: str = "jxc-init") -> str:
-    """Run `jxc init [--demo]` once for a database (a SQLite demo database is a copy of the run's first one);
-    return its output (fail with it on error)."""
+def jxc_init(
+    database_url: str, instance: Path, demo: bool = False, log_name: str = "jxc-init", *, history: bool = False
+) -> str:
+    """Run `jxc init [--demo [--history]]` once for a database (a SQLite demo database is a copy of the run's first
+    one of its kind); return its output (fail with it on error)."""
     instance.mkdir(parents=True, exist_ok=True)
-    copied = _demo_from_template(database_url, log_name) if demo else None
-    output = copied if copied is not None else _run_init(database_url, instance, demo=demo, log_name=log_name)
+    copied = _demo_from_template(database_url, log_name, history) if demo else None
+    if copied is None:
+        copied = _run_init(database_url, instance, demo=demo, history=history, log_name=log_name)
     mark_initialised(database_url, demo)
-    return output
+    return copied
 
 
-def _run_init(database_url: str, instance: Path, demo: bool, log_name: str) -> str:
+def demo_documents_posted(init_output: str) -> int:
+    """How many documents `jxc init --demo --history` said it posted (0 when it said nothing of them)."""
+    found = re.search(r"已生成并审核 (\d+) 张演示单据", init_output)  # the suite runs jxc in Chinese
+    return int(found.group(1)) if found else 0
+
+
+def _run_init(database_url: str, instance: Path, demo: bool, log_name: str, history: bool = False) -> str:
+    if history and not demo:
+        raise ValueError("history needs demo")
     instance.mkdir(parents=True, exist_ok=True)
-    args = [str(BIN / "jxc"), "init"] + (["--demo"] if demo else [])
-    done = subprocess.run(
-        args, cwd=ROOT, env=server_env(database_url, instance), capture_output=True, text=True, timeout=180, check=False
-    )
+    args = ["init"] + (["--demo"] if demo else []) + (["--history"] if history else [])
+    done = run_jxc(*args, env=server_env(database_url, instance), timeout=300 if history else 180)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{log_name}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:

@@ -38,6 +38,7 @@ from tests.backup_world import (
     sqlite_database,
 )
 from tests.conftest import PG_URL
+from tests.servers import run_jxc
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -276,11 +277,6 @@ def test_a_backup_restores_onto_a_new_machine_without_a_database(live: str, tmp_
     assert [f.name for f in list_folder(settings.directory) if f.status == "good"] == [result.name]  # none "before"
 
 
-def _jxc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    jxc = str(Path(sys.executable).parent / "jxc")
-    return subprocess.run([jxc, *args], env=env, capture_output=True, text=True, timeout=180, check=False)  # noqa: S603
-
-
 def test_command_line_backup_list_and_restore_in_chinese(live: str, tmp_path: Path) -> None:
     """`jxc backup`, `jxc backup list` and `jxc restore` speak the product's language through the catalogue (they
     printed "Restored … the data before it" and "Restore failed" in English); `--lang en` for English. The list is
@@ -290,7 +286,7 @@ def test_command_line_backup_list_and_restore_in_chinese(live: str, tmp_path: Pa
     env.update(JXC_TIMEZONE="Asia/Shanghai")
     for name in ("JXC_BACKUP_DIR", "JXC_BACKUP_MIRRORS", "JXC_BACKUP_S3_BUCKET"):
         env.pop(name, None)
-    done = _jxc(env, "backup")
+    done = run_jxc("backup", env=env)
     assert done.returncode == 0, done.stderr
     name = done.stdout.split("：")[0]
     assert done.stdout.startswith(f"{name}：") and " 张表，" in done.stdout and "：已校验" in done.stdout, done.stdout
@@ -298,13 +294,14 @@ def test_command_line_backup_list_and_restore_in_chinese(live: str, tmp_path: Pa
     assert path.exists() and "partner" not in done.stdout
     taken = list_folder(instance / "backups")[0].created.astimezone(ZoneInfo("Asia/Shanghai"))
     size = path.stat().st_size
-    listed = _jxc(env, "backup", "list")
+    listed = run_jxc("backup", "list", env=env)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [
         "文件\t时间\t大小\t来源\t状态",
         f"{name}\t{taken:%Y-%m-%d %H:%M:%S}\t{size / 1024:.1f} KB\t手动\t已校验",
     ]
-    assert _jxc(env, "backup", "list", "--lang", "en").stdout.splitlines()[0] == "File\tTime\tSize\tSource\tStatus"
+    english_list = run_jxc("backup", "list", "--lang", "en", env=env).stdout
+    assert english_list.splitlines()[0] == "File\tTime\tSize\tSource\tStatus"
 
     before = checks(live)
     sqlite = databases.kind_of(live) == "sqlite"
@@ -313,17 +310,17 @@ def test_command_line_backup_list_and_restore_in_chinese(live: str, tmp_path: Pa
     ) as conn:
         conn.execute("DELETE FROM stock_move")
         conn.commit()
-    done = _jxc(env, "restore", str(path), "--yes")
+    done = run_jxc("restore", str(path), "--yes", env=env)
     assert done.returncode == 0, done.stderr
     assert checks(live) == before  # the rows deleted after the backup are back
     safety = done.stdout.strip().rsplit("：", 1)[-1]
     assert done.stdout.strip() == f"已恢复 {path}（备份时间 {taken:%Y-%m-%d %H:%M:%S}）；恢复前的数据已备份为：{safety}"
-    assert "\t恢复前自动备份\t已校验" in _jxc(env, "backup", "list").stdout
+    assert "\t恢复前自动备份\t已校验" in run_jxc("backup", "list", env=env).stdout
     junk = tmp_path / "junk.jxcbak"
     junk.write_bytes(MAGIC + b"\0" * 64)
-    refused = _jxc(env, "restore", str(junk), "--yes")
+    refused = run_jxc("restore", str(junk), "--yes", env=env)
     assert refused.returncode == 1 and refused.stderr.strip().endswith("数据库没有任何改动。"), refused.stderr
-    english = _jxc(env, "restore", str(tmp_path / "gone.jxcbak"), "--yes", "--lang", "en")
+    english = run_jxc("restore", str(tmp_path / "gone.jxcbak"), "--yes", "--lang", "en", env=env)
     assert english.returncode == 1 and english.stderr.strip() == f"No such backup file: {tmp_path / 'gone.jxcbak'}"
 
 

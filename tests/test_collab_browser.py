@@ -5,7 +5,6 @@ started, resolved and closed."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import PASSWORD, unique
 from in_browser import DESKTOP, Console, headless_chromium
-from servers import ARTIFACTS, BIN, ROOT, HttpApi, jxc_server, server_env
+from servers import ARTIFACTS, HttpApi, jxc_server, run_jxc, server_env
 
 EXE = (
     b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
@@ -30,15 +29,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     instance = tmp_path_factory.mktemp("collab-browser") / "instance"
     url = f"sqlite:///{instance / 'jxc.db'}"
     with jxc_server(url, instance, name="collab-web", demo=True) as running:
-        added = subprocess.run(
-            [str(BIN / "jxc"), "user", "add", "u_boss", "--role", "manager", "--password", PASSWORD],
-            cwd=ROOT,
-            env=server_env(url, instance),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        boss = ("user", "add", "u_boss", "--role", "manager", "--password", PASSWORD)
+        added = run_jxc(*boss, env=server_env(url, instance), timeout=60)
         assert added.returncode == 0, added.stderr
         yield running
 

@@ -6,14 +6,13 @@ test-artifacts/demo-orders-*.png."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from in_browser import PHONE, headless_chromium, shot, signed_in
 from playwright.sync_api import expect
-from servers import BIN, ROOT, HttpApi, jxc_server, mark_initialised, server_env
+from servers import HttpApi, demo_documents_posted, jxc_init, jxc_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,17 +22,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     instance = tmp_path_factory.mktemp("demo-orders") / "instance"
     instance.mkdir(parents=True)
     url = f"sqlite:///{instance / 'jxc.db'}"
-    done = subprocess.run(
-        [str(BIN / "jxc"), "init", "--demo", "--history"],
-        cwd=ROOT,
-        env=server_env(url, instance),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    mark_initialised(url, demo=True)
+    output = jxc_init(url, instance, demo=True, history=True, log_name="jxc-init-demo-orders")  # the run's copy
+    assert demo_documents_posted(output) > 100, output
     with jxc_server(url, instance, name="demo-orders", demo=True) as running:
         yield running
 

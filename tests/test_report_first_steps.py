@@ -14,7 +14,7 @@ import pytest
 
 from app.errors import ValidationFailed
 from reports.params import parse_period, preset
-from tests.servers import BIN, ROOT, HtmlSession, jxc_server, server_env
+from tests.servers import HtmlSession, jxc_server, run_jxc, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -73,15 +73,7 @@ def test_an_empty_business_sees_its_first_steps(empty: Any) -> None:
 
 
 def jxc(empty: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "jxc"), *args],
-        cwd=ROOT,
-        env=server_env(empty.database_url, empty.instance),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_jxc(*args, env=server_env(empty.database_url, empty.instance), timeout=120)
 
 
 def test_jxc_report_run_with_a_preset_as_a_user(empty: Any, tmp_path: Path) -> None:
