@@ -29,6 +29,11 @@ def _waiting_request(api_as: Any, admin_api: Any, date: str = "2026-11-25") -> i
     return int(pk)
 
 
+def in_inbox(api: Any) -> set[tuple[str, int]]:
+    """The documents in the user's 待审批 as (model, id): an id alone meets other models' waiting documents."""
+    return {(row["model"], row["id"]) for row in api.get("/api/v1/inbox/").get_json()["result"]}
+
+
 def test_a_copy_of_manager_approves_where_manager_approves(
     app: Any, admin_api: Any, api_as: Any, login_as: Any
 ) -> None:
@@ -41,8 +46,9 @@ def test_a_copy_of_manager_approves_where_manager_approves(
         username = user_of(app, name)
         boss = Api(app, username)
         by_api, by_page = _waiting_request(api_as, admin_api), _waiting_request(api_as, admin_api)
-        waiting = {row["id"]: row for row in boss.get("/api/v1/inbox/").get_json()["result"]}
-        assert {by_api, by_page} <= set(waiting) and waiting[by_api]["role"] == "manager"
+        waiting = {(row["model"], row["id"]): row for row in boss.get("/api/v1/inbox/").get_json()["result"]}
+        requests = {("purchase_request", by_api), ("purchase_request", by_page)}
+        assert requests <= set(waiting) and waiting["purchase_request", by_api]["role"] == "manager"
         browser = login_as(username)
         inbox = browser.get("/inbox/").get_data(as_text=True)
         assert f"/m/purchase_request/{by_page}" in inbox, inbox[-1500:]
@@ -61,7 +67,7 @@ def test_a_copy_of_manager_approves_where_manager_approves(
         assert "需要「老板/经理」审批" not in shown and f"（{name}）" in shown  # the step names the approver's role
         assert "审批角色" in shown and "approved_as" not in shown  # and the history, in words
         assert boss.get(f"/api/v1/purchase_request/{by_page}").get_json()["result"]["status"] == "submitted"
-        assert by_page not in {row["id"] for row in boss.get("/api/v1/inbox/").get_json()["result"]}
+        assert ("purchase_request", by_page) not in in_inbox(boss)
     finally:
         delete_role(app, name)
 
@@ -82,7 +88,7 @@ def test_a_copy_of_salesperson_granted_approve_by_hand_passes_no_manager_level(
         refused = seller.post(f"/api/v1/purchase_request/{pk}/approve", json={})
         assert refused.status_code == 403, refused.get_json()
         assert refused.get_json()["message"] == "这一级需要「老板/经理」审批"
-        assert pk not in {row["id"] for row in seller.get("/api/v1/inbox/").get_json()["result"]}
+        assert ("purchase_request", pk) not in in_inbox(seller)
         assert admin_api.get(f"/api/v1/purchase_request/{pk}").get_json()["result"]["status"] == "pending"
     finally:
         delete_role(app, name)
