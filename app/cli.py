@@ -365,7 +365,7 @@ def import_command(
 
     app = _app()
     with app.app_context():
-        write_intent.set(True)
+        write_intent.set(not dry_run)  # a check writes a copy (SQLite) or rolls back: it takes no write lock
         access = _user_access(app, username)
         locale = lang or _root_lang() or _user_locale(access.user_id)
         with use_locale(locale):

@@ -27,8 +27,10 @@ csrf = CSRFProtect()
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("jxc_write_intent", default=False)
 
 
-def install_sqlite_behaviour(engine: Engine) -> None:
-    """WAL, foreign keys, busy timeout, and BEGIN IMMEDIATE for write transactions on SQLite."""
+def install_sqlite_behaviour(engine: Engine, throwaway: bool = False) -> None:
+    """WAL, foreign keys, busy timeout, and BEGIN IMMEDIATE for write transactions on SQLite. `throwaway`: a copy
+    only one session uses and nobody keeps (a check's, app/services/records/snapshot.py): its journal in memory
+    (a rollback still undoes a savepoint), nothing synced to disk."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -37,7 +39,9 @@ def install_sqlite_behaviour(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA journal_mode=MEMORY" if throwaway else "PRAGMA journal_mode=WAL")
+        if throwaway:
+            cursor.execute("PRAGMA synchronous=OFF")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
         owner_only(engine.url.database)

@@ -4,9 +4,11 @@ undo. Nothing is committed here."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from app.services.records.bulk import collector_paused
+from app.services.records.snapshot import checked_apart
 from importers.matcher import normalise_header
 from importers.pipeline import Outcome, Progress, importable_model, run_import
 from importers.runs import already_imported, content_hash, load_layout, record_import, save_layout
@@ -37,7 +39,44 @@ def import_file(
 
     `mapping` is {header as in the file: field name, or "" to skip the column}: the user's correction,
     used for this file and remembered for its layout. `force` applies content already imported. `post`
-    posts imported documents (drafts otherwise)."""
+    posts imported documents (drafts otherwise).
+
+    A dry run (the check) runs where it stops nobody's writes (`checked_apart`: on SQLite a copy of the database,
+    deleted when it ends), its writes left to the caller to roll back."""
+    with checked_apart(session) if dry_run else nullcontext(session) as work:
+        return _import_file(
+            work,
+            access,
+            model_key,
+            data,
+            filename,
+            mode=mode,
+            action=action,
+            dry_run=dry_run,
+            force=force,
+            mapping=mapping,
+            job_id=job_id,
+            progress=progress,
+            post=post,
+        )
+
+
+def _import_file(
+    session: Session,
+    access: Access,
+    model_key: str,
+    data: bytes,
+    filename: str,
+    *,
+    mode: str,
+    action: str,
+    dry_run: bool,
+    force: bool,
+    mapping: dict[str, Any] | None,
+    job_id: int | None,
+    progress: Progress | None,
+    post: bool,
+) -> Outcome:
     model = importable_model(access, model_key)
     digest = content_hash(data)
     earlier = already_imported(session, model.key, digest) if not force else None

@@ -1,0 +1,88 @@
+"""Where a check runs: the one write path, rolled back at its end, without stopping anyone else's writes.
+
+An import's check (docs/imports.md, "Jobs, API and the errors workbook") writes the file's good rows through
+RecordService (and posts its documents) to find every error the import would, then rolls it all back. On SQLite
+any write takes the database's one write lock until the transaction ends: a check of a big file held it for the
+whole check, and every other clerk's save waited and failed after the busy timeout. So on SQLite the check runs
+against a copy of the database taken as it starts (sqlite3's backup API: one read transaction, which in WAL mode
+no writer waits for), in a session of its own, and the copy is deleted when the check ends. The check sees the
+database as it was when it began, as a transaction would; what it writes never reaches the live file.
+
+On PostgreSQL the check runs in the caller's session: rows lock one by one there, and the check takes none that
+others' postings need (the posting's stock side values in memory, `StockWriter(carry=...)`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from app.extensions import install_sqlite_behaviour
+from app.instance_files import private_folder
+
+# a copy older than this belongs to no running check (a check job is stopped after 3 hours): one a killed process
+# left behind is deleted by the next check
+STALE_SECONDS = 4 * 3600
+
+
+@contextmanager
+def checked_apart(session: Session) -> Iterator[Session]:
+    """The session a check runs in: on SQLite one on a copy of the database taken now (deleted at the end), on
+    PostgreSQL `session` itself. Whatever the check leaves in it is the caller's to roll back (PostgreSQL) or goes
+    with the copy (SQLite)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or not bind.url.database or bind.url.database == ":memory:":
+        yield session
+        return
+    folder = private_folder("checks")
+    _sweep(folder)
+    fd, name = tempfile.mkstemp(prefix="check-", suffix=".db", dir=folder)  # 0600, in the owner-only folder
+    os.close(fd)
+    copy = Path(name)
+    engine = None
+    try:
+        snapshot(bind.url.database, copy)
+        engine = create_engine(
+            f"sqlite:///{copy}", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+        install_sqlite_behaviour(engine, throwaway=True)
+        apart = Session(bind=engine)
+        try:
+            yield apart
+        finally:
+            apart.rollback()
+            apart.close()
+    finally:
+        if engine is not None:
+            engine.dispose()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+
+def snapshot(database: str, target: Path) -> None:
+    """Copy the live SQLite file into `target` in one read transaction (WAL: writers go on meanwhile)."""
+    with (
+        closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as source,
+        closing(sqlite3.connect(target)) as copy,
+    ):
+        source.backup(copy)  # pages=-1: every page in one step, one consistent read
+
+
+def _sweep(folder: Path) -> None:
+    """Delete copies no running check can still be using."""
+    now = time.time()
+    for path in folder.glob("check-*"):
+        try:
+            if now - path.stat().st_mtime > STALE_SECONDS:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue

@@ -1,0 +1,174 @@
+"""An import's check (检查文件) stops nobody: while it runs, another user's grid save, API save and posting of the
+same item go through at once (on SQLite the check writes a copy of the database; on PostgreSQL its postings lock no
+balance row), and the check still finds every error the import finds, on its cells."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from tests.conftest import unique
+from tests.ledger_helpers import balance, document, new_item, receive
+from tests.test_grid_api import save
+from tests.test_imports import finished, in_process, stored, upload, workbook  # noqa: F401 - in_process: a fixture
+
+AT_ONCE = 5.0  # seconds another user's write may take while a check runs (main: the busy timeout, 30 s)
+
+
+def timed(work: Callable[[], Any]) -> tuple[Any, float | None]:
+    """`work` in a thread of its own: its answer and seconds, or (None, None) when it had not ended in AT_ONCE."""
+    box: dict[str, Any] = {}
+
+    def go() -> None:
+        start = time.monotonic()
+        box["answer"] = work()
+        box["seconds"] = time.monotonic() - start
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    thread.join(AT_ONCE)
+    return box.get("answer"), box.get("seconds")
+
+
+@pytest.fixture
+def while_checking(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[], Any]], list[tuple[Any, float | None]]]:
+    """Run `work` once while the next check job is under way: at its first progress, which it reports after the
+    rows are written, in the check's open transaction. Returns the list `timed` appends its outcome to."""
+    from app.jobs.context import JobContext
+
+    def arm(work: Callable[[], Any]) -> list[tuple[Any, float | None]]:
+        seen: list[tuple[Any, float | None]] = []
+        original = JobContext.progress
+
+        def progress(self: Any, done: int, total: int | None = None) -> None:
+            if not seen:
+                seen.append(timed(work))
+            original(self, done, total)
+
+        monkeypatch.setattr(JobContext, "progress", progress)
+        return seen
+
+    return arm
+
+
+def checked(api: Any, model: str, data: bytes, **form: Any) -> dict[str, Any]:
+    response = api.post(
+        "/api/v1/imports/check",
+        data={"model": model, "file": (io.BytesIO(data), "checked.xlsx"), **form},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = finished(api, response.get_json()["job_id"], timeout=60)
+    assert job["status"] == "done" and job["kind"] == "import_check", job
+    return job
+
+
+def issues(job: dict[str, Any]) -> list[tuple[int, str, str]]:
+    return [(i["row"], i["column"], i["message"]) for i in job["result"]["issues"]]
+
+
+def an_item(api: Any) -> tuple[str, int]:
+    """A new item's (sku, id)."""
+    sku = unique("L")
+    response = api.post("/api/v1/item/", json={"sku": sku, "name": f"检查测试 {sku}", "unit": "PCS"})
+    assert response.status_code == 201, response.get_json()
+    return sku, response.get_json()["id"]
+
+
+def test_others_save_at_once_while_a_check_runs_and_it_finds_every_error(in_process, admin_api, api_as, while_checking):
+    """A grid save and an API save by another user during a check end at once (on SQLite a check held the one
+    writer's lock, and they failed after the busy timeout); the check names a cell the file gets wrong, a code the
+    database already holds and, for prices, a row only a row created earlier in the same file refuses."""
+    taken = new_item(admin_api)
+    edited, pk = an_item(admin_api)
+    tag = unique("LK")
+    data = workbook(
+        [
+            ["sku", "name", "unit"],
+            [f"{tag}-1", "好", "PCS"],
+            [taken, "已有的编码", "PCS"],  # row 3: the database holds this code
+            [f"{tag}-2", "单位不对", "没有"],  # row 4: no such unit
+            [f"{tag}-1", "又一次", "PCS"],  # row 5: row 2's code again
+        ]
+    )
+
+    def saves() -> list[int]:
+        clerk = api_as("clerk")
+        grid = save(clerk, [{"op": "update", "id": pk, "values": {"name": f"网格改 {tag}"}}])
+        api = clerk.put(f"/api/v1/item/{pk}", json={"remark": f"接口改 {tag}"})
+        return [grid.status_code, api.status_code]
+
+    seen = while_checking(saves)
+    job = checked(admin_api, "item", data)
+    assert len(seen) == 1
+    answer, seconds = seen[0]
+    assert answer == [200, 200] and seconds is not None and seconds < AT_ONCE, seen
+    found = issues(job)
+    assert [(row, column) for row, column, _ in found] == [(3, "sku"), (4, "unit"), (5, "sku")], found
+    assert taken in found[0][2] and found[1][2] == "找不到「没有」" and "第 2 行" in found[2][2], found
+    assert job["counts"]["created"] == 1 and not job["result"]["applied"]
+    saved = stored(in_process, "item", "sku", edited)
+    assert saved is not None and saved["name"] == f"网格改 {tag}" and saved["remark"] == f"接口改 {tag}"
+    assert stored(in_process, "item", "sku", f"{tag}-1") is None  # nothing of the check stays
+
+    # a price that only the price created by an earlier row of the same file refuses (back-dated against it)
+    sku = new_item(admin_api)
+    prices = workbook(
+        [
+            ["商品", "价格类型", "单价", "生效日期", "备注"],
+            [sku, "零售价", "3", "2027-03-01", tag],
+            [sku, "零售价", "2", "2027-02-01", tag],  # row 3: before row 2's, which the file itself creates
+        ]
+    )
+    seen = while_checking(saves)
+    job = checked(admin_api, "item_price", prices)
+    answer, seconds = seen[0]
+    assert answer == [200, 200] and seconds is not None and seconds < AT_ONCE, seen
+    assert [(row, column) for row, column, _ in issues(job)] == [(3, "生效日期")], issues(job)
+    assert issues(job)[0][2].startswith("不能倒签价格"), issues(job)
+
+
+def test_a_posting_of_an_item_does_not_wait_for_a_check_posting_it(in_process, admin_api, api_as, while_checking):
+    """A check of deliveries with 过账 (`post`) posts them as the import would, so the second delivery, beyond what the
+    first leaves, is refused on its cell; meanwhile another user's delivery of the same item posts at once (on
+    PostgreSQL the check locked the item's balance row until it ended)."""
+    sku = new_item(admin_api)
+    receive(admin_api, sku, "5", "2")
+    first, second = unique("F"), unique("G")
+    data = workbook(
+        [
+            ["单据编号", "单据日期", "客户", "出库仓库", "商品", "出库数量", "单价"],
+            [first, "2026-11-26", "K001", "WH01", sku, "3", "4"],
+            [second, "2026-11-26", "K001", "WH01", sku, "3", "4"],  # row 3: 2 left after row 2's delivery
+        ]
+    )
+    other = api_as("manager")
+    draft = document(admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "4"}], warehouse="WH01")
+    seen = while_checking(lambda: other.post(f"/api/v1/sales_delivery/{draft['id']}/submit").status_code)
+    job = checked(admin_api, "sales_delivery", data, post="1")
+    answer, seconds = seen[0]
+    assert answer == 200 and seconds is not None and seconds < AT_ONCE, seen
+    found = issues(job)
+    assert [(row, column) for row, column, _ in found] == [(3, "出库数量")], found
+    assert "库存不足" in found[0][2] and job["counts"]["created"] == 1, found
+    assert balance(in_process, sku)[0] == 4  # the other delivery only: nothing of the check stays
+
+    # the import finds what the check finds (now 1 is left for the second delivery)
+    again = issues(checked(admin_api, "sales_delivery", data, post="1"))
+    imported = finished(admin_api, upload(admin_api, "sales_delivery", data, "d.xlsx", post="1").get_json()["job_id"])
+    assert imported["status"] == "failed" and issues(imported) == again and "可用 1，需要 3" in again[0][2], again
+
+
+def test_a_check_leaves_no_copy_behind(in_process, admin_api):
+    """On SQLite the copy a check ran against is gone when it ends."""
+    from app.instance_files import private_folder
+
+    checked(admin_api, "item", workbook([["sku", "name", "unit"], [unique("CP"), "好", "PCS"]]))
+    with in_process.app_context():
+        left = list(private_folder("checks").iterdir())
+        count = len(left)
+    assert count == 0, left
