@@ -24,6 +24,7 @@ from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.posting.service import PostingService
 from app.services.records.query import field_label
 from app.services.records.write import RecordService
+from app.services.stock.writer import StockCarry
 from importers.matcher import Match, importable_fields, match_columns, normalise_header
 from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, masked_issues, parse_rows
 
@@ -198,13 +199,19 @@ def apply_documents(
     outcome: Outcome,
     post: bool = False,
     progress: Progress | None = None,
+    checking: bool = False,
 ) -> None:
     """Write each document whose rows have no issue as a draft (and post it when asked), each in a
-    savepoint: a document the write or the posting refuses is left out and reported on its cells."""
+    savepoint: a document the write or the posting refuses is left out and reported on its cells.
+
+    `checking` (a check, rolled back): on PostgreSQL the postings lock no balance row (nor a customer's credit)
+    that others' postings wait for; what each leaves on a stock is kept in memory for the next (`StockCarry`). On
+    SQLite the check runs on a copy of the database (app/services/records/snapshot.py) and posts as the import."""
     columns = {name: col for col, name in prepared.match.mapping.items()}
     todo = [g for g in prepared.groups if not any(row_no in prepared.bad_rows for row_no, _ in g.rows)]
     outcome.skipped = sum(len(g.rows) for g in prepared.groups) - sum(len(g.rows) for g in todo)
-    posting = PostingService(session, access, commit=False) if post else None
+    carry = StockCarry() if checking and session.get_bind().dialect.name == "postgresql" else None
+    posting = PostingService(session, access, commit=False, carry=carry) if post else None
     for done, group in enumerate(todo, start=1):
         payload = dict(group.header)
         payload[REFERENCE] = group.number
@@ -221,6 +228,8 @@ def apply_documents(
             if posting is not None:
                 posting.submit(model.key, doc.id)
             savepoint.commit()
+            if carry is not None:
+                carry.keep()
         except ValidationFailed as exc:
             savepoint.rollback()
             outcome.skipped += len(group.rows)

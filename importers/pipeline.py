@@ -217,7 +217,7 @@ def run_import(
     # reported with the cells' problems, then rolls it all back
     savepoint = session.begin_nested() if dry_run else None
     if document:
-        apply_documents(session, access, model, prepared, outcome, post, progress)
+        apply_documents(session, access, model, prepared, outcome, post, progress, checking=dry_run)
     else:
         apply_rows(session, access, model, prepared, outcome, progress)
     outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))

@@ -55,7 +55,7 @@ from app.services.records.with_commit import InsertRace
 from app.services.stock.bulk import ReadRow, read_rows, write_changed, write_read_rows
 from app.services.stock.opening import first_business_date
 from app.services.stock.serials import SerialRace, Tracking, in_stock_at, item_tracking
-from app.services.stock.writer import StockWriter
+from app.services.stock.writer import StockCarry, StockWriter
 
 T = TypeVar("T")
 RETRIES = 5
@@ -119,9 +119,12 @@ def may_wait_for_approval(meta: Any, model_key: str) -> bool:
 class PostingService:
     """Submit, approve, reject and cancel documents for one user."""
 
-    def __init__(self, session: Session, access: Access, commit: bool = True) -> None:
+    def __init__(self, session: Session, access: Access, commit: bool = True, carry: StockCarry | None = None) -> None:
         self.session = session
         self.commit = commit  # False: each action only flushes, in the caller's transaction (a document import)
+        # an import's check: stock valued in memory from what its earlier postings left, no balance row or customer
+        # locked (StockCarry)
+        self.carry = carry
         self.access = access
         self.registry = access.registry
         self.warnings: list[str] = []
@@ -137,6 +140,8 @@ class PostingService:
         def attempt() -> T:
             self._tracked = {}  # read under the rolled-back attempt's locks: gone with them
             self._limits = {}
+            if self.carry is not None:
+                self.carry.drop()  # what a rolled-back attempt posted
             self._acting = True
             try:
                 return work()
@@ -614,7 +619,9 @@ class PostingService:
 
     def _stock_writer(self) -> StockWriter:
         """A fresh writer for the stock side of one posting (its serials are read anew each attempt)."""
-        return StockWriter(self.session, self.registry, self.access.user_id, self.tracking, rollback=self.commit)
+        return StockWriter(
+            self.session, self.registry, self.access.user_id, self.tracking, rollback=self.commit, carry=self.carry
+        )
 
     def _audit(self, model: ModelSpec, doc: Any, action: str, before: str, after: str, **extra: Any) -> None:
         write_change_row(self.session, self._audit_row(model, doc, action, before, after, **extra))
@@ -847,9 +854,11 @@ class PostingService:
             stmt = select(table.c.credit_limit).where(table.c.id == bindparam("partner"))
             self.registry.cache[key] = (stmt, stmt.with_for_update(key_share=True))
         read, lock = self.registry.cache[key]
-        if not self.session.execute(read, {"partner": partner_id}).scalar():
+        limit = self.session.execute(read, {"partner": partner_id}).scalar()
+        if not limit:
             return None
-        limit = self.session.execute(lock, {"partner": partner_id}).scalar()
+        if self.carry is None:  # a check's reads it unlocked: nobody's posting waits for a check
+            limit = self.session.execute(lock, {"partner": partner_id}).scalar()
         return Decimal(limit) if limit and limit > 0 else None
 
     def receivable(self, partner_id: int) -> Decimal:

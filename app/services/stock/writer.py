@@ -92,6 +92,43 @@ class _NewRow:
     qty: Decimal = Decimal(0)
     value: Decimal = Decimal(0)
     reserved_qty: Decimal = Decimal(0)
+    late: bool = False  # a check's (StockCarry): a move its earlier postings wrote is dated after the posting's
+
+
+@dataclass(slots=True)
+class StockCarry:
+    """What a check's postings did to each stock, kept here instead of written (an import's check, docs/imports.md):
+    its postings read the balance rows without locking them and leave them, their FIFO layers and the items' cost as
+    they are, so nobody's posting waits for a check; each posting of the check starts from what the ones before it
+    left (`slot`), as the import's postings start from what the ones before them wrote. The moves, lines, serials and
+    audit rows are written as posting writes them (inserts that lock nothing others post by), so a later document
+    of the file dated before one of them is refused as the import refuses it.
+
+    The check's caller says what stands: `keep` once a document's savepoint is released, `drop` when it is rolled
+    back (and at each attempt of a posting: what a retried attempt did is gone with it)."""
+
+    kept: dict[StockKey, _Slot] = field(default_factory=dict)
+    costs: dict[int, Decimal] = field(default_factory=dict)  # the items' cost price as the postings left it
+    pending: dict[StockKey, _Slot] = field(default_factory=dict)  # the posting under way's
+    pending_costs: dict[int, Decimal] = field(default_factory=dict)
+
+    def keep(self) -> None:
+        self.kept.update(self.pending)
+        self.costs.update(self.pending_costs)
+        self.drop()
+
+    def drop(self) -> None:
+        self.pending.clear()
+        self.pending_costs.clear()
+
+    def slot(self, key: StockKey) -> _Slot | None:
+        """The stock as the check's postings so far left it (None: as the database holds it)."""
+        found = self.pending.get(key)
+        return found if found is not None else self.kept.get(key)
+
+    def cost(self, item_id: int) -> Decimal | None:
+        found = self.pending_costs.get(item_id)
+        return found if found is not None else self.costs.get(item_id)
 
 
 class StockWriter:
@@ -118,12 +155,15 @@ class StockWriter:
         tracking: Callable[[Collection[int]], dict[int, Tracking]],
         rollback: bool = True,
         dry: bool = False,
+        carry: StockCarry | None = None,
     ) -> None:
         self.session = session
         self.rollback = rollback  # roll back on a refusal (False: the caller's savepoint does, an import)
         # values what it posts and keeps nothing to write (what posting would value a document at, to the cent, by
         # the same costing under the same locks): `post` only, never `write`, `reverse` or `save_serials`
         self.dry = dry
+        # a check's posting (StockCarry): reads balance rows unlocked, keeps balances, layers and costs in `carry`
+        self.carry = carry
         self.registry = registry
         self.user_id = user_id
         self.tracking = tracking  # the posting service's cached look-up of batch / serial flags
@@ -410,7 +450,8 @@ class StockWriter:
                 select(item.id, item.cost_price, item.purchase_price).where(among(self.session, item.id, list(part)))
             )
             for item_id, cost_price, purchase_price in rows:
-                self._costs[item_id] = Decimal(cost_price or purchase_price or 0)
+                carried = self.carry.cost(item_id) if self.carry is not None else None
+                self._costs[item_id] = Decimal((cost_price if carried is None else carried) or purchase_price or 0)
 
     # -- locking balance rows -------------------------------------------------------------------
 
@@ -441,7 +482,32 @@ class StockWriter:
             for row in locked
         }
         self._load_costing(slots, layer_ids)
+        if self.carry is not None:
+            self._carried(self.carry, slots, after)
         return slots
+
+    def _carried(self, carry: StockCarry, slots: dict[StockKey, _Slot], after: Any) -> None:
+        """A check's posting: each stock as the check's postings before it left it; a stock they began (no row yet)
+        is `late` when a move they wrote is dated after `after`, as its row would say."""
+        begun = []
+        for key, slot in slots.items():
+            before = carry.slot(key)
+            if before is None:
+                continue
+            slot.balance, slot.reserved = before.balance, before.reserved
+            slot.fifo, slot.stock = before.fifo, before.stock
+            slot.takes = []
+            if isinstance(slot.row, _NewRow):
+                begun.append(key)
+        if after is None or not begun:
+            return
+        move = self.registry.cls("stock_move").__table__
+        keys = (move.c.item_id, move.c.warehouse_id, move.c.batch)
+        later = self.session.execute(
+            select(*keys).where(move.c.date > after, keys_among(self.session, keys, begun)).distinct()
+        )
+        for key in {(row.item_id, row.warehouse_id, row.batch or "") for row in later}:
+            slots[key].row.late = True
 
     def _lock_rows(self, keys: list[StockKey], after: Any = None) -> list[Any]:
         """The balance rows of these (sorted) keys that exist, locked FOR UPDATE in key order, each with its
@@ -449,7 +515,7 @@ class StockWriter:
         stocktake's 100,000 rows are held while it posts). With `after` (a date), each says too whether its stock
         has a move dated after it (`late`)."""
         dialect = self.session.get_bind().dialect.name
-        stmt = _lock_statement(self.registry, dialect, after is not None)
+        stmt = _lock_statement(self.registry, dialect, after is not None, locked=self.carry is None)
         locked: list[Any] = []
         for part in chunked(keys):
             values = keys_among_values(dialect, "k", 3, part)
@@ -513,7 +579,11 @@ class StockWriter:
                 keys_among(self.session, (balance_cls.item_id, balance_cls.warehouse_id), pairs)
             )
         )
-        return sorted(set(keys) | {(row.item_id, row.warehouse_id, row.batch or "") for row in found})
+        others = {(row.item_id, row.warehouse_id, row.batch or "") for row in found}
+        if self.carry is not None:  # a batch a check's earlier posting brought in has no row: its slot says so
+            wanted = set(pairs)
+            others |= {key for key in (*self.carry.kept, *self.carry.pending) if (key[0], key[1]) in wanted}
+        return sorted(set(keys) | others)
 
     def _load_costing(self, slots: dict[StockKey, _Slot], layer_ids: Collection[int]) -> None:
         """Which locked stocks FIFO values, with their layers; a stock whose item changed its costing
@@ -703,6 +773,10 @@ class StockWriter:
                 costs[key[0]] = balance.avg_cost  # the stock that moved last (in key order) sets it
         layered = any(slot.stock for slot in slots.values())
         updates, creates = [], []
+        if self.carry is not None:  # a check's: the moves and lines written, the stocks kept in memory
+            self.carry.pending.update(slots)
+            self.carry.pending_costs.update(costs)
+            slots, costs, layered = {}, {}, False
         for key in sorted(slots):
             slot = slots[key]
             values = {
@@ -764,7 +838,7 @@ class StockWriter:
                 self.session.expire(obj)
 
 
-def _lock_statement(registry: Any, dialect: str, dated: bool) -> Any:
+def _lock_statement(registry: Any, dialect: str, dated: bool, locked: bool = True) -> Any:
     """`_lock_rows`'s statement, its keys as parameters, built once per metadata version (Core columns only).
 
     `dated`: each row says too whether its stock has a move dated after `day` (`late`): the stock moves of the
@@ -785,12 +859,12 @@ def _lock_statement(registry: Any, dialect: str, dated: bool) -> Any:
                 among_param(dialect, move.c.item_id, "late_items"),
             )
             read.append(tuple_(*key_columns).in_(later).label("late"))
-        return (
+        stmt = (
             select(*read, table.c.costing, warehouse.c.allow_negative.label("warehouse_allows_negative"))
             .join(warehouse, warehouse.c.id == table.c.warehouse_id)
             .where(keys_among_param(dialect, key_columns, "k"))
             .order_by(table.c.item_id, table.c.warehouse_id, table.c.batch)
-            .with_for_update(of=table)
         )
+        return stmt.with_for_update(of=table) if locked else stmt  # unlocked: a check's (StockCarry)
 
-    return registry.kept(("stock_lock_rows", dialect, dated), build)
+    return registry.kept(("stock_lock_rows", dialect, dated, locked), build)
