@@ -11,12 +11,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from tests.conftest import unique
 from tests.ledger_helpers import balance, document, new_item, receive
 from tests.test_grid_api import save
-from tests.test_imports import finished, in_process, stored, upload, workbook  # noqa: F401 - in_process: a fixture
+from tests.test_imports import finished, stored, upload, workbook
 
 AT_ONCE = 5.0  # seconds another user's write may take while a check runs (main: the busy timeout, 30 s)
+
+
+@pytest.fixture
+def in_process(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app with jobs on its in-process pool."""
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    return app
 
 
 def timed(work: Callable[[], Any]) -> tuple[Any, float | None]:
@@ -172,3 +180,38 @@ def test_a_check_leaves_no_copy_behind(in_process, admin_api):
         left = list(private_folder("checks").iterdir())
         count = len(left)
     assert count == 0, left
+
+
+def test_a_check_posts_each_document_after_what_the_files_earlier_ones_posted(in_process, admin_api):
+    """The check values each document of a file from what its earlier documents left, as the import does: a receipt
+    dated before an earlier receipt of the same new stock (FIFO, no balance row yet) is refused as back-dated, and a
+    FIFO delivery beyond what an earlier one left is short, by the same figures; the import then refuses the same
+    cells with the same words."""
+    header = ["number", "date", "partner", "warehouse", "lines.item", "lines.qty", "lines.price"]
+    new = new_item(admin_api, costing="fifo")
+    receipts = workbook(
+        [
+            header,
+            [unique("F"), "2026-11-27", "S001", "WH02", new, "5", "2"],
+            [unique("G"), "2026-11-26", "S001", "WH02", new, "1", "3"],  # row 3: before row 2's receipt
+        ]
+    )
+    held = new_item(admin_api, costing="fifo")
+    receive(admin_api, held, "5", "2")
+    receive(admin_api, held, "5", "3")
+    deliveries = workbook(
+        [
+            header,
+            [unique("F"), "2026-11-26", "K001", "WH01", held, "6", "9"],
+            [unique("G"), "2026-11-26", "K001", "WH01", held, "5", "9"],  # row 3: 4 left after row 2's
+        ]
+    )
+    for model, data, column, words in (
+        ("purchase_receipt", receipts, "date", "2026-11-27"),
+        ("sales_delivery", deliveries, "lines.qty", "可用 4，需要 5"),
+    ):
+        found = issues(checked(admin_api, model, data, post="1"))
+        assert [(row, col) for row, col, _ in found] == [(3, column)] and words in found[0][2], found
+        imported = finished(admin_api, upload(admin_api, model, data, f"{model}.xlsx", post="1").get_json()["job_id"])
+        assert imported["status"] == "failed" and issues(imported) == found
+    assert balance(in_process, new, "WH02")[0] == 0 and balance(in_process, held)[0] == 10

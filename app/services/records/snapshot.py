@@ -51,9 +51,7 @@ def checked_apart(session: Session) -> Iterator[Session]:
     engine = None
     try:
         snapshot(bind.url.database, copy)
-        engine = create_engine(
-            f"sqlite:///{copy}", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        engine = create_engine(f"sqlite:///{copy}", poolclass=StaticPool, connect_args={"check_same_thread": False})
         install_sqlite_behaviour(engine, throwaway=True)
         apart = Session(bind=engine)
         try:
@@ -71,7 +69,7 @@ def checked_apart(session: Session) -> Iterator[Session]:
 def snapshot(database: str, target: Path) -> None:
     """Copy the live SQLite file into `target` in one read transaction (WAL: writers go on meanwhile)."""
     with (
-        closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as source,
+        closing(sqlite3.connect(f"{Path(database).resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as source,
         closing(sqlite3.connect(target)) as copy,
     ):
         source.backup(copy)  # pages=-1: every page in one step, one consistent read
