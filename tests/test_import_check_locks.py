@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import unique
-from tests.ledger_helpers import balance, document, new_item, receive
+from tests.ledger_helpers import balance, document, new_item, new_partner, receive
 from tests.test_grid_api import save
 from tests.test_imports import finished, stored, upload, workbook
 
@@ -146,16 +146,18 @@ def test_a_posting_of_an_item_does_not_wait_for_a_check_posting_it(in_process, a
     PostgreSQL the check locked the item's balance row until it ended)."""
     sku = new_item(admin_api)
     receive(admin_api, sku, "5", "2")
+    customer, _ = new_partner(admin_api, "customer", credit_limit="100000")  # its credit is checked (and was locked)
     first, second = unique("F"), unique("G")
     data = workbook(
         [
             ["单据编号", "单据日期", "客户", "出库仓库", "商品", "出库数量", "单价"],
-            [first, "2026-11-26", "K001", "WH01", sku, "3", "4"],
-            [second, "2026-11-26", "K001", "WH01", sku, "3", "4"],  # row 3: 2 left after row 2's delivery
+            [first, "2026-11-26", customer, "WH01", sku, "3", "4"],
+            [second, "2026-11-26", customer, "WH01", sku, "3", "4"],  # row 3: 2 left after row 2's delivery
         ]
     )
     other = api_as("manager")
-    draft = document(admin_api, "sales_delivery", [{"item": sku, "qty": "1", "price": "4"}], warehouse="WH01")
+    lines = [{"item": sku, "qty": "1", "price": "4"}]
+    draft = document(admin_api, "sales_delivery", lines, warehouse="WH01", partner=customer)
     seen = while_checking(lambda: other.post(f"/api/v1/sales_delivery/{draft['id']}/submit").status_code)
     job = checked(admin_api, "sales_delivery", data, post="1")
     answer, seconds = seen[0]
@@ -185,8 +187,8 @@ def test_a_check_leaves_no_copy_behind(in_process, admin_api):
 def test_a_check_posts_each_document_after_what_the_files_earlier_ones_posted(in_process, admin_api):
     """The check values each document of a file from what its earlier documents left, as the import does: a receipt
     dated before an earlier receipt of the same new stock (FIFO, no balance row yet) is refused as back-dated, and a
-    FIFO delivery beyond what an earlier one left is short, by the same figures; the import then refuses the same
-    cells with the same words."""
+    FIFO delivery beyond what an earlier one left is short, by the same figures, and a delivery past the customer's
+    credit with what an earlier one added; the import then refuses the same cells with the same words."""
     header = ["number", "date", "partner", "warehouse", "lines.item", "lines.qty", "lines.price"]
     new = new_item(admin_api, costing="fifo")
     receipts = workbook(
@@ -206,9 +208,18 @@ def test_a_check_posts_each_document_after_what_the_files_earlier_ones_posted(in
             [unique("G"), "2026-11-26", "K001", "WH01", held, "5", "9"],  # row 3: 4 left after row 2's
         ]
     )
+    customer, _ = new_partner(admin_api, "customer", credit_limit="50")
+    credit = workbook(
+        [
+            header,
+            [unique("F"), "2026-11-26", customer, "WH01", held, "1", "27"],  # 27 (or 30.51 with tax on top)
+            [unique("G"), "2026-11-26", customer, "WH01", held, "1", "27"],  # row 3: past 50 with row 2
+        ]
+    )
     for model, data, column, words in (
         ("purchase_receipt", receipts, "date", "2026-11-27"),
         ("sales_delivery", deliveries, "lines.qty", "可用 4，需要 5"),
+        ("sales_delivery", credit, "partner", "超出信用额度 50.00"),
     ):
         found = issues(checked(admin_api, model, data, post="1"))
         assert [(row, col) for row, col, _ in found] == [(3, column)] and words in found[0][2], found
