@@ -370,15 +370,7 @@ def test_long_id_and_key_lists_go_as_one_parameter(app):
     each for SQLAlchemy to render every time; the rows found are those a short list finds, texts with quotes,
     backslashes and Chinese included. PostgreSQL sends them as array text."""
     from app.extensions import db, registry_holder
-    from app.services.records.bulk import (
-        TEXTS_AS_JSON,
-        among,
-        among_param,
-        insert_rows,
-        keys_among,
-        keys_among_param,
-        keys_among_values,
-    )
+    from app.services.records import bulk
 
     tag = unique("AMJ").upper()
     with app.app_context():
@@ -386,25 +378,27 @@ def test_long_id_and_key_lists_go_as_one_parameter(app):
         dialect = session.get_bind().dialect.name
         table = registry_holder().current.cls("item").__table__
         skus = [f'{tag}-"引号', f"{tag}-\\斜杠", f"{tag}-[1,2]", f"{tag}-plain"]
-        insert_rows(session, table, [{"sku": sku, "name": f"列表 {n}"} for n, sku in enumerate(skus)])
+        bulk.insert_rows(session, table, [{"sku": sku, "name": f"列表 {n}"} for n, sku in enumerate(skus)])
         found = dict(session.execute(select(table.c.sku, table.c.id).where(table.c.sku.like(f"{tag}-%"))).all())
         absent = max(found.values()) + 1_000_000
-        ids = [found[skus[0]], found[skus[2]], *range(absent, absent + TEXTS_AS_JSON + 1)]
-        stmt = select(table.c.sku).where(among(session, table.c.id, ids))
+        ids = [found[skus[0]], found[skus[2]], *range(absent, absent + bulk.TEXTS_AS_JSON + 1)]
+        stmt = select(table.c.sku).where(bulk.among(session, table.c.id, ids))
         assert ("json_each" in str(stmt)) == (dialect == "sqlite")
         assert sorted(session.execute(stmt).scalars()) == sorted([skus[0], skus[2]])
-        stmt = select(table.c.sku).where(among_param(dialect, table.c.id, "ids"))
+        stmt = select(table.c.sku).where(bulk.among_param(dialect, table.c.id, "ids"))
         compiled = stmt.compile(dialect=session.get_bind().dialect)
         assert len(compiled.params) == 1
         assert sorted(session.execute(stmt, {"ids": ids}).scalars()) == sorted([skus[0], skus[2]])
         keys = [(found[sku], sku) for sku in skus[:3]] + [(found[skus[3]], "other")]  # the last finds no row
-        keys += [(n, f"{tag}-无") for n in range(absent, absent + TEXTS_AS_JSON + 1)]
+        keys += [(n, f"{tag}-无") for n in range(absent, absent + bulk.TEXTS_AS_JSON + 1)]
         columns = (table.c.id, table.c.sku)
-        stmt = select(table.c.sku).where(keys_among_param(dialect, columns, "k"))
+        stmt = select(table.c.sku).where(bulk.keys_among_param(dialect, columns, "k"))
         if dialect == "sqlite":
             assert "json_each" in str(stmt) and len(stmt.compile(dialect=session.get_bind().dialect).params) == 1
-        assert sorted(session.execute(stmt, keys_among_values(dialect, "k", 2, keys)).scalars()) == sorted(skus[:3])
-        stmt = select(table.c.sku).where(keys_among(session, columns, keys))
+        assert sorted(session.execute(stmt, bulk.keys_among_values(dialect, "k", 2, keys)).scalars()) == sorted(
+            skus[:3]
+        )
+        stmt = select(table.c.sku).where(bulk.keys_among(session, columns, keys))
         assert ("json_each" in str(stmt)) == (dialect == "sqlite")
         assert sorted(session.execute(stmt).scalars()) == sorted(skus[:3])
         session.rollback()
