@@ -362,3 +362,131 @@ def test_lines_computed_column_by_column_as_line_by_line(app):
         apply_lines_computed(registry, model, [line], {})
         assert line.__dict__["diff_qty"] is kept  # equal: not set again
         assert Decimal(line.__dict__["diff_qty"]) == 3
+
+
+def test_long_id_and_key_lists_go_as_one_parameter(app):
+    """On SQLite many ids (`among`), and the keys of `among_param` and `keys_among_param` (a posting's balance lock:
+    5,000 (item, warehouse, batch) keys a statement), go as one JSON text read back by json_each, not a parameter
+    each for SQLAlchemy to render every time; the rows found are those a short list finds, texts with quotes,
+    backslashes and Chinese included. PostgreSQL sends them as array text."""
+    from app.extensions import db, registry_holder
+    from app.services.records import bulk
+
+    tag = unique("AMJ").upper()
+    with app.app_context():
+        session = db.session
+        dialect = session.get_bind().dialect.name
+        table = registry_holder().current.cls("item").__table__
+        skus = [f'{tag}-"引号', f"{tag}-\\斜杠", f"{tag}-[1,2]", f"{tag}-plain"]
+        bulk.insert_rows(session, table, [{"sku": sku, "name": f"列表 {n}"} for n, sku in enumerate(skus)])
+        found = dict(session.execute(select(table.c.sku, table.c.id).where(table.c.sku.like(f"{tag}-%"))).all())
+        absent = max(found.values()) + 1_000_000
+        ids = [found[skus[0]], found[skus[2]], *range(absent, absent + bulk.TEXTS_AS_JSON + 1)]
+        stmt = select(table.c.sku).where(bulk.among(session, table.c.id, ids))
+        assert ("json_each" in str(stmt)) == (dialect == "sqlite")
+        assert sorted(session.execute(stmt).scalars()) == sorted([skus[0], skus[2]])
+        stmt = select(table.c.sku).where(bulk.among_param(dialect, table.c.id, "ids"))
+        compiled = stmt.compile(dialect=session.get_bind().dialect)
+        assert len(compiled.params) == 1
+        assert sorted(session.execute(stmt, {"ids": ids}).scalars()) == sorted([skus[0], skus[2]])
+        keys = [(found[sku], sku) for sku in skus[:3]] + [(found[skus[3]], "other")]  # the last finds no row
+        keys += [(n, f"{tag}-无") for n in range(absent, absent + bulk.TEXTS_AS_JSON + 1)]
+        columns = (table.c.id, table.c.sku)
+        stmt = select(table.c.sku).where(bulk.keys_among_param(dialect, columns, "k"))
+        if dialect == "sqlite":
+            assert "json_each" in str(stmt) and len(stmt.compile(dialect=session.get_bind().dialect).params) == 1
+        assert sorted(session.execute(stmt, bulk.keys_among_values(dialect, "k", 2, keys)).scalars()) == sorted(
+            skus[:3]
+        )
+        stmt = select(table.c.sku).where(bulk.keys_among(session, columns, keys))
+        assert ("json_each" in str(stmt)) == (dialect == "sqlite")
+        assert sorted(session.execute(stmt).scalars()) == sorted(skus[:3])
+        session.rollback()
+
+
+def test_every_priced_line_is_computed_column_by_column(app):
+    """Lines whose money handlers read a field their model does not have (an order line without a discount, an
+    opening balance's or an adjustment's without tax) are computed column by column too (`_lines_plan`), with what
+    computing each line by itself gives them: the missing fields read as empty, as `compute_fields` leaves them."""
+    from decimal import Decimal
+
+    from app.extensions import registry_holder
+    from app.services.records.computed import _lines_plan, apply_line_computed, apply_lines_computed
+
+    class Line:
+        pass
+
+    rows = [
+        {"qty": Decimal(3), "price": Decimal("3.3333"), "tax_rate": Decimal(13), "discount_rate": Decimal(10)},
+        {"qty": Decimal("0.5"), "price": Decimal("0.015"), "unit_ratio": Decimal(24)},
+        {"qty": None, "price": Decimal(1)},
+    ]
+    with app.app_context():
+        registry = registry_holder().current
+        keys = ("opening_balance", "purchase_order", "purchase_receipt", "sales_order", "stock_adjustment")
+        for key in keys:
+            model = registry.model(registry.model(key).lines_model)
+            assert _lines_plan(registry, model) is not None, key
+            columns = [spec.column for spec in model.data_fields]
+            for included in (False, True):
+                one, many = [], []
+                for row in rows:
+                    for made in (one, many):
+                        line = Line()
+                        line.__dict__.update(dict.fromkeys(columns) | {k: v for k, v in row.items() if k in columns})
+                        made.append(line)
+                for line in one:
+                    apply_line_computed(registry, model, line, {"prices_include_tax": included})
+                apply_lines_computed(registry, model, many, {"prices_include_tax": included})
+                for a, b in zip(one, many, strict=True):
+                    for spec in model.computed_fields:
+                        assert type(a.__dict__[spec.column]) is type(b.__dict__[spec.column]), (key, spec.name)
+                        assert a.__dict__[spec.column] == b.__dict__[spec.column], (key, spec.name)
+                assert many[0].__dict__["amount"] is not None and many[2].__dict__["amount"] is None
+
+
+def test_bulk_update_writes_exact_values_in_one_statement_a_chunk(app):
+    """`bulk_update` (posting's item costs, balances, layers, lines) writes each row's values exactly (decimals to
+    the last digit, timestamps), raises increments and versions, sends one statement for 1,500 rows (SQLite: one
+    executemany of the driver, each distinct value bound once) and, versioned, refuses a row that moved."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    import pytest
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.extensions import db, registry_holder
+    from app.services.records.bulk import insert_rows
+    from app.services.stock.bulk import bulk_update
+
+    tag = unique("BUP").upper()
+    with app.app_context():
+        session = db.session
+        table = registry_holder().current.cls("item").__table__
+        insert_rows(session, table, [{"sku": f"{tag}-{n}", "name": f"更新 {n}", "version": 1} for n in range(1500)])
+        ids = list(
+            session.execute(select(table.c.id).where(table.c.sku.like(f"{tag}-%")).order_by(table.c.id)).scalars()
+        )
+        stamp = datetime(2026, 12, 5, 8, 30, 15)
+        rows = [{"id": pk, "cost_price": Decimal("1.2345") + n, "updated_at": stamp} for n, pk in enumerate(ids)]
+        seen = Statements(db.engine)
+        with seen:
+            bulk_update(session, table, rows, increments=("version",))
+        assert len(seen.starting("UPDATE")) == 1, seen.sent
+        got = session.execute(
+            select(table.c.cost_price, table.c.updated_at, table.c.version).where(table.c.id.in_(ids[:2] + ids[-1:]))
+        ).all()
+        assert sorted(got) == [
+            (Decimal("1.2345"), stamp, 2),
+            (Decimal("2.2345"), stamp, 2),
+            (Decimal("1500.2345"), stamp, 2),
+        ]
+        versioned = [{"id": pk, "_version": 2, "cost_price": Decimal("0.0001")} for pk in ids[:3]]
+        bulk_update(session, table, versioned, versioned=True)
+        assert session.execute(select(table.c.cost_price, table.c.version).where(table.c.id == ids[0])).one() == (
+            Decimal("0.0001"),
+            3,
+        )
+        with pytest.raises(StaleDataError):
+            bulk_update(session, table, [{"id": ids[0], "_version": 2, "cost_price": Decimal(9)}], versioned=True)
+        session.rollback()

@@ -265,7 +265,9 @@ def _lines_plan(
     registry: Registry, line_model: ModelSpec
 ) -> list[tuple[str, Any, tuple[tuple[str, str], ...], bool, Any]] | None:
     """(column, handler, (field, column) it reads, whether it reads the document, the quantum it is rounded to)
-    of each computed field of a line model, in their order; None when a handler does not say what it reads."""
+    of each computed field of a line model, in their order; None when a handler does not say what it reads. A field
+    it reads that the model does not have is left out of what it is given, as `compute_fields` gives it the model's
+    fields only (an opening balance's line amount: no discount, tax rate or carried amount)."""
     plan = []
     for spec in line_model.computed_fields:
         handler = registry.compute(line_model.key, spec.name)
@@ -273,8 +275,6 @@ def _lines_plan(
         if reads is None:
             return None
         fields = [line_model.field(name) for name in reads if "." not in name]
-        if any(field is None for field in fields):
-            return None
         scale = FIELD_TYPES[spec.type].scale(spec)
         quantum = None if scale is None else Decimal(1).scaleb(-scale)
         document = any(name.startswith("document.") for name in reads)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.services.records.bulk import array_param, insert_rows, unnest_insert
+from app.services.records.bulk import array_param, insert_rows, map_distinct, unnest_insert
 from app.services.records.with_commit import STALE, TAKEN, InsertRace, send_with_commit
 
 T = TypeVar("T")
@@ -53,6 +53,9 @@ def bulk_update(
     if not rows:
         return
     names = [name for name in rows[0] if name not in ("id", "_version")]
+    if session.get_bind().dialect.name == "sqlite":
+        _sqlite_update(session, table, rows, names, increments, versioned)
+        return
     if session.get_bind().dialect.name != "postgresql":
         stmt = update(table).where(table.c.id == bindparam("_id"))
         if versioned:
@@ -69,6 +72,35 @@ def bulk_update(
     columns = ["id", *names] + (["_version"] if versioned else [])
     for part in chunked(rows, CHUNK):
         done = session.execute(sql, {name: array_param([row[name] for row in part]) for name in columns})
+        if versioned and done.rowcount != len(part):
+            raise StaleDataError(f"{table.name}: {len(part) - done.rowcount} rows changed meanwhile")
+
+
+def _sqlite_update(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    names: list[str],
+    increments: Sequence[str],
+    versioned: bool,
+) -> None:
+    """`bulk_update` on SQLite: one executemany of the driver per chunk, each column's values through its bind
+    processor once per distinct value (`map_distinct`, as `insert_columns` sends rows), not SQLAlchemy's parameter
+    dict and processing per row (a third of the SQLite posting of a 20,000-line opening balance's item costs)."""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    bumped = (*increments, "version") if versioned else tuple(increments)  # as PostgreSQL's statement does
+    sets = [f"{quote(name)} = ?" for name in names] + [f"{quote(name)} = {quote(name)} + 1" for name in bumped]
+    where = "id = ?" + (" AND version = ?" if versioned else "")
+    sql = f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {', '.join(sets)} WHERE {where}"
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]  # noqa: SLF001
+    keyed = ["id", "_version"] if versioned else ["id"]
+    for part in chunked(rows, CHUNK):
+        columns = [
+            map_distinct([row[name] for row in part], process) for name, process in zip(names, processors, strict=True)
+        ]
+        columns += [[row[name] for row in part] for name in keyed]
+        done = session.connection().exec_driver_sql(sql, list(zip(*columns, strict=True)))
         if versioned and done.rowcount != len(part):
             raise StaleDataError(f"{table.name}: {len(part) - done.rowcount} rows changed meanwhile")
 
