@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import gc
 import json
-from itertools import repeat
-from operator import is_not
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from sqlalchemy import ARRAY, String, Table, any_, bindparam, func, insert, select, tuple_
