@@ -17,6 +17,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -42,6 +44,7 @@ MODES = ("all", "valid")
 ACTIONS = ("create", "update", "upsert")
 CHUNK = 2000
 SHOWN_ISSUES = 1000  # refused cells an import's outcome names (the page marks them; the error report has them all)
+_LEFT_OUT = object()  # a blank or bad cell in validation's parsed columns
 SEEN_CELLS = 5000  # distinct cells of a column whose parsed value validation keeps (codes and names are all new)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -511,7 +514,9 @@ def validate(
     unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}
     parsed_keys: dict[int, Any] = {}
     names = list(dict.fromkeys(match.mapping.values()))
-    parsed_columns: list[list[Any]] = []  # per column, per row: (its value,), its problem, or None (blank)
+    parsed_columns: list[list[Any]] = []  # per column, per row: its value, or _LEFT_OUT (a blank or bad cell)
+    gaps: list[int] = []  # the rows' indices with a blank or bad cell (once per such cell)
+    gapped = 0
     problems: list[tuple[str, list[tuple[int, str]]]] = []  # per column with bad cells: (row's index, problem)
     parse = records.parse_value
     for name in names:  # column by column: columns repeat their values
@@ -521,6 +526,7 @@ def validate(
         bad: list[tuple[int, str]] = []
         for raw in [payload.get(name) for _, payload in payloads]:
             if raw is None:
+                gaps.append(len(column))
                 column.append(None)
                 continue
             cell = (raw.__class__, raw)  # 1 and 1.0 and True are equal but not parsed alike
@@ -534,17 +540,23 @@ def validate(
                 if not full:
                     seen[cell] = found
             if found.__class__ is str:
+                gaps.append(len(column))
                 bad.append((len(column), found))
             column.append(found)
-        parsed_columns.append(column)
+        if len(gaps) == gapped:  # every cell a value: taken out of its 1-tuple in C
+            parsed_columns.append(list(map(itemgetter(0), column)))
+        else:
+            parsed_columns.append([found[0] if found.__class__ is tuple else _LEFT_OUT for found in column])
+        gapped = len(gaps)
         if bad:
             problems.append((name, bad))
-    # each row's values built whole, as the rows' payloads are (a problem is a text, a value a 1-tuple: left out)
-    typed: dict[int, dict[str, Any]] = {
-        row_no: {name: found[0] for name, found in zip(names, founds, strict=True) if found.__class__ is tuple}
-        for (row_no, _), founds in zip(payloads, zip(*parsed_columns, strict=True), strict=True)
-    }
-    del parsed_columns
+    # each row's values built whole, as the rows' payloads are, in C (a dict zipped from the names and the row's
+    # values); a row with a blank or bad cell then without it
+    rows = list(map(dict, map(zip, repeat(names), zip(*parsed_columns, strict=True))))
+    for index in set(gaps):
+        rows[index] = {name: value for name, value in rows[index].items() if value is not _LEFT_OUT}
+    typed: dict[int, dict[str, Any]] = dict(zip([row_no for row_no, _ in payloads], rows, strict=True))
+    del parsed_columns, rows
     for name, bad in problems:  # in the file's order once sorted below
         for index, message in bad:
             issue(payloads[index][0], name, message)

@@ -244,6 +244,8 @@ def _rows(data: bytes, filename: str) -> list[_Row]:
 
 
 def _text(value: Any) -> str:
+    if value.__class__ is str:  # most cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -268,14 +270,16 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
         if line.unit_id is not None and line.item_id in items and line.unit_id != items[line.item_id].unit_id
     }
     reasons = _reasons(registry)
+    reason_keys: dict[str, str] = {}  # a reason as written -> normalised: a file repeats a few reasons
     checked = _Checked(len(rows))
     for row in rows:
 
         def issue(name: str, message: str, row: _Row = row) -> None:
             checked.issues.append(Issue(row.row, row.columns.get(name, name), name, message))
 
-        code, batch = _text(row.values.get("code")), _text(row.values.get("batch"))
-        if code and not _text(row.values.get("qty")):  # a count sheet's row not counted (下载盘点表 lists them all)
+        values = row.values
+        code, batch, counted = _text(values.get("code")), _text(values.get("batch")), _text(values.get("qty"))
+        if code and not counted:  # a count sheet's row not counted (下载盘点表 lists them all)
             checked.uncounted.append(row.row)
             continue
         item_id = targets.get(code_key(normalise_code(code))) if code else None
@@ -283,10 +287,14 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
             issue("code", t("stocktake_upload.required"))
         elif item_id is None:
             issue("code", t("imports.not_found", value=code))
-        qty = _quantity(row.values.get("qty"), issue)
-        reason = _text(row.values.get("reason"))
-        if reason and normalise_header(reason) not in reasons:
-            issue("reason", t("stocktake_upload.bad_reason", value=reason, options=_reason_choices(registry)))
+        qty = _quantity(counted, issue)
+        reason = _text(values.get("reason"))
+        if reason:
+            reason_key = reason_keys.get(reason)
+            if reason_key is None:
+                reason_key = reason_keys[reason] = normalise_header(reason)
+            if reason_key not in reasons:
+                issue("reason", t("stocktake_upload.bad_reason", value=reason, options=_reason_choices(registry)))
         if item_id is not None:
             item = items[item_id]
             if item.track_serial:
@@ -298,9 +306,9 @@ def _check(session: Session, access: Access, counting: Counting, doc: Any, rows:
             elif (item_id, batch) in other_unit:
                 issue("code", t("phone.count_other_unit"))
             elif qty is not None:
-                place = _text(row.values.get("location"))
+                place = _text(values.get("location"))
                 checked.entries.append(
-                    CountEntry(item_id, qty, batch, reasons.get(normalise_header(reason), "") if reason else "", place)
+                    CountEntry(item_id, qty, batch, reasons.get(reason_keys[reason], "") if reason else "", place)
                 )
                 checked.sheet_rows.append(row.row)
                 checked.skus[item_id] = item.sku

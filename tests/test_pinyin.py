@@ -38,3 +38,26 @@ def test_initials_are_what_pypinyin_spells_for_the_whole_name() -> None:
     names += ["基准商品 " + str(n) for n in range(50)] + ["x" * 70, "长" * 70]
     assert [pinyin_initials({"name": n}) for n in names] == [whole_name(n) for n in names]
     assert pinyin_initials({"name": ""}) is None and pinyin_initials({}) is None
+
+
+def test_initials_alike_when_pypinyin_writes_its_characters_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runs are split by one regular expression made of RE_HANS's characters; a pypinyin whose RE_HANS is
+    written another way is asked a character at a time, and spells the same."""
+    import re
+
+    import pypinyin.constants
+
+    from app.ledger.compute import _hans_runs
+
+    pool = "农夫山泉重庆行长〇㐀豈ab 1２-（）"
+    rng = random.Random(7)
+    names = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 12))) for _ in range(500)]
+    fast = [pinyin_initials({"name": n}) for n in names]
+    other = pypinyin.constants.RE_HANS.pattern.replace("^(?:[", "^(?:(?:[").replace("])+$", "]))+$")
+    monkeypatch.setattr(pypinyin.constants, "RE_HANS", re.compile(other, pypinyin.constants.RE_HANS.flags))
+    _hans_runs.cache_clear()
+    try:
+        assert [pinyin_initials({"name": n}) for n in names] == fast == [whole_name(n) for n in names]
+    finally:
+        monkeypatch.undo()
+        _hans_runs.cache_clear()

@@ -116,6 +116,9 @@ def build_classes(meta: Metadata, user_table: Table) -> tuple[dict[str, type], M
     classes: dict[str, type] = {}
     for model in meta.models.values():
         classes[model.key] = _build_class(model, base, meta)
+    # configured now, when the registry is built (start-up, a metadata change), not by the first statement that uses
+    # a class: that was 0.1 s of a worker's first request that writes or posts (its relationships and attributes)
+    reg.configure()
     return classes, metadata
 
 

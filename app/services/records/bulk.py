@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from sqlalchemy import ARRAY, String, Table, any_, bindparam, func, insert, literal_column, select, tuple_
@@ -38,6 +40,8 @@ def insert_columns(session: Session, table: Table, columns: dict[str, list[Any]]
     count = len(columns[names[0]]) if names else 0
     if not count:
         return
+    names = [n for n in names if not _left_null(table.c[n], columns[n])] or names
+    columns = {n: columns[n] for n in names}
     dialect = session.get_bind().dialect
     copy = dialect.name == "postgresql"
     if not (copy or dialect.paramstyle == "qmark") or _needs_defaults(table, names):
@@ -57,6 +61,19 @@ def insert_columns(session: Session, table: Table, columns: dict[str, list[Any]]
     else:
         marks = ", ".join("?" * len(names))
         session.connection().exec_driver_sql(f"INSERT INTO {target} ({quoted}) VALUES ({marks})", values)
+
+
+def _left_null(column: Any, values: list[Any]) -> bool:
+    """Whether a column of the rows to insert may be left out of the INSERT: every value None, and nothing but NULL
+    would fill it (no default of the table or of SQLAlchemy, nullable, not the key). SQLite binds and copies a
+    parameter per cell whatever it holds: an item's 13 blank columns were a third of its executemany's CPU."""
+    return (
+        column.nullable
+        and not column.primary_key
+        and column.default is None
+        and column.server_default is None
+        and not any(map(is_not, values, repeat(None)))
+    )
 
 
 def new_ids(session: Session, table: Table, count: int) -> list[int]:
