@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import unique
-from tests.ledger_helpers import balance, document, new_item, new_partner, receive
+from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive
 from tests.test_grid_api import save
 from tests.test_imports import finished, stored, upload, workbook
 
@@ -226,3 +226,25 @@ def test_a_check_posts_each_document_after_what_the_files_earlier_ones_posted(in
         imported = finished(admin_api, upload(admin_api, model, data, f"{model}.xlsx", post="1").get_json()["job_id"])
         assert imported["status"] == "failed" and issues(imported) == found
     assert balance(in_process, new, "WH02")[0] == 0 and balance(in_process, held)[0] == 10
+
+
+def test_a_check_suggests_the_batch_an_earlier_document_of_the_file_left_in_stock(in_process, admin_api):
+    """A delivery line without a batch takes the batch that expires first among those in stock (FEFO); when an earlier
+    delivery of the same file empties that batch, the import gives the next one the following batch and posts it.
+    The check does the same: it read the batches in stock from the balance rows, which a check's postings leave as
+    they were (PostgreSQL, `StockCarry`), suggested the emptied batch again and refused the delivery as short."""
+    sku = new_item(admin_api, track_batch=True)
+    for batch, qty in (("B1", "3"), ("B2", "5")):
+        post(admin_api, "purchase_receipt", [{"item": sku, "qty": qty, "price": "2", "batch": batch}], warehouse="WH01")
+    data = workbook(
+        [
+            ["单据编号", "单据日期", "客户", "出库仓库", "商品", "出库数量", "单价"],
+            [unique("F"), "2026-11-26", "K001", "WH01", sku, "3", "4"],  # B1, all of it
+            [unique("G"), "2026-11-26", "K001", "WH01", sku, "2", "4"],  # B2: B1 has none left
+        ]
+    )
+    job = checked(admin_api, "sales_delivery", data, post="1")
+    assert issues(job) == [] and job["counts"]["created"] == 2, issues(job)
+    imported = finished(admin_api, upload(admin_api, "sales_delivery", data, "b.xlsx", post="1").get_json()["job_id"])
+    assert imported["status"] == "done" and issues(imported) == [], imported
+    assert balance(in_process, sku, batch="B1")[0] == 0 and balance(in_process, sku, batch="B2")[0] == 3
