@@ -248,3 +248,56 @@ def test_a_check_suggests_the_batch_an_earlier_document_of_the_file_left_in_stoc
     imported = finished(admin_api, upload(admin_api, "sales_delivery", data, "b.xlsx", post="1").get_json()["job_id"])
     assert imported["status"] == "done" and issues(imported) == [], imported
     assert balance(in_process, sku, batch="B1")[0] == 0 and balance(in_process, sku, batch="B2")[0] == 3
+
+
+def test_a_check_queued_as_an_import_stops_nobody_either(in_process, admin_api, api_as, while_checking):
+    """A dry run queued as an `import` (a job of before checks had a kind of their own, or one retried from then) runs
+    as a check: it too lets another user's save through at once, on SQLite as well, where an `import` job's session
+    begins its transactions with the write lock."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db
+    from app.jobs.queue import submit
+    from app.services.users.access import access_for
+    from importers.jobs import keep_upload
+
+    edited, pk = an_item(admin_api)
+    tag = unique("LQ")
+    data = workbook([["sku", "name", "unit"], [f"{tag}-1", "好", "PCS"], [f"{tag}-2", "单位不对", "没有"]])
+    def saves() -> int:
+        return api_as("clerk").put(f"/api/v1/item/{pk}", json={"remark": f"改 {tag}"}).status_code
+
+    seen = while_checking(saves)
+    with in_process.app_context():
+        access = access_for(db.session.execute(db.select(User).filter_by(username="admin")).scalar_one())
+        args = {"model": "item", "upload": keep_upload(data), "filename": "q.xlsx", "mode": "all", "dry_run": True}
+        job_id = submit("import", args, access)
+        db.session.commit()
+    job = finished(admin_api, job_id, timeout=60)
+    answer, seconds = seen[0] if seen else (None, None)
+    assert job["status"] == "done" and [(r, c) for r, c, _ in issues(job)] == [(3, "unit")], job
+    assert answer == 200 and seconds is not None and seconds < AT_ONCE, seen
+    assert stored(in_process, "item", "sku", edited)["remark"] == f"改 {tag}"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # only SQLite's check copies the database
+def test_a_check_without_disk_room_for_its_copy_is_refused_plainly(in_process, admin_api, monkeypatch):
+    """The copy of the database a check runs against needs the disk the live database grows into: a check that would
+    leave less free than JXC_CHECK_KEEP_FREE_MB is refused before copying, in the clerk's words (a copy that filled
+    the disk failed every other user's save meanwhile, and the check with a bare OperationalError)."""
+    from app.instance_files import private_folder
+
+    monkeypatch.setitem(in_process.config, "JXC_CHECK_KEEP_FREE_MB", 1 << 40)  # more than any disk has
+    data = workbook([["sku", "name", "unit"], [unique("NR"), "好", "PCS"]])
+    response = admin_api.post(
+        "/api/v1/imports/check",
+        data={"model": "item", "file": (io.BytesIO(data), "room.xlsx")},
+        content_type="multipart/form-data",
+    )
+    job = finished(admin_api, response.get_json()["job_id"], timeout=60)
+    assert job["status"] == "failed" and job["message"].startswith("磁盘空间不足，无法检查文件"), job
+    with in_process.app_context():
+        left = list(private_folder("checks").iterdir())
+    assert left == []
+    monkeypatch.setitem(in_process.config, "JXC_CHECK_KEEP_FREE_MB", 0)
+    assert checked(admin_api, "item", data)["counts"]["created"] == 1
