@@ -33,8 +33,8 @@ from app.extensions import install_sqlite_behaviour
 from app.i18n import t
 from app.instance_files import private_folder
 
-# a copy older than this belongs to no running check (a check job is stopped after 3 hours): one a killed process
-# left behind is deleted by the next check
+# a copy older than this belongs to no running check (a check job is stopped after 3 hours); one whose process is gone
+# (killed, the machine restarted: its name says the process) is deleted by the next check at once
 STALE_SECONDS = 4 * 3600
 MB = 1024 * 1024
 
@@ -58,7 +58,8 @@ def checked_apart(session: Session) -> Iterator[Session]:
     folder = private_folder("checks")
     _sweep(folder)
     _room_for(bind.url.database, folder)
-    fd, name = tempfile.mkstemp(prefix="check-", suffix=".db", dir=folder)  # 0600, in the owner-only folder
+    # 0600, in the owner-only folder, named by the process that uses it (`_sweep`)
+    fd, name = tempfile.mkstemp(prefix=f"check-{os.getpid()}-", suffix=".db", dir=folder)
     os.close(fd)
     copy = Path(name)
     engine = None
@@ -100,11 +101,23 @@ def _room_for(database: str, folder: Path) -> None:
 
 
 def _sweep(folder: Path) -> None:
-    """Delete copies no running check can still be using."""
+    """Delete copies no running check can still be using: their process is gone, or they are older than any check."""
     now = time.time()
     for path in folder.glob("check-*"):
+        owner = path.name.split("-")[1]
         try:
-            if now - path.stat().st_mtime > STALE_SECONDS:
+            if (owner.isdigit() and _gone(int(owner))) or now - path.stat().st_mtime > STALE_SECONDS:
                 path.unlink(missing_ok=True)
         except OSError:
             continue
+
+
+def _gone(pid: int) -> bool:
+    """No process of this machine has this id (a reused id counts as alive: the copy then waits for its age)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
