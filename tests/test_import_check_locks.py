@@ -276,6 +276,7 @@ def test_a_check_queued_as_an_import_stops_nobody_either(in_process, admin_api, 
     edited, pk = an_item(admin_api)
     tag = unique("LQ")
     data = workbook([["sku", "name", "unit"], [f"{tag}-1", "好", "PCS"], [f"{tag}-2", "单位不对", "没有"]])
+
     def saves() -> int:
         return api_as("clerk").put(f"/api/v1/item/{pk}", json={"remark": f"改 {tag}"}).status_code
 
