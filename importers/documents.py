@@ -213,6 +213,8 @@ def apply_documents(
     with carrying(session, post and checking and session.get_bind().dialect.name == "postgresql") as carry:
         posting = PostingService(session, access, commit=False, carry=carry) if post else None
         for done, group in enumerate(todo, start=1):
+            if carry is not None:
+                carry.drop()  # what the document before posted, when its savepoint was rolled back
             payload = dict(group.header)
             payload[REFERENCE] = group.number
             payload["lines"] = [
