@@ -73,12 +73,8 @@ def batches_in_stock(
     if scope is not None:
         query = query.where(scope)
     found = {r.batch: BatchStock(r.batch, r.qty, r.expiry_date) for r in session.execute(query)}
-    if held:
-        began = sorted(key[2] for key in held if key[2] and key[2] not in found)  # brought in by the check, no row
-        dates = session.execute(select(expiries).where(expiries.c.batch.in_(began))) if began else []
-        found |= {batch: BatchStock(batch, Decimal(0), day) for batch, day in dates}
-        found |= {batch: BatchStock(batch, Decimal(0), None) for batch in began if batch not in found}
-        found = {b.batch: replace(b, qty=held.get((item_id, warehouse_id, b.batch), b.qty)) for b in found.values()}
+    if held:  # a batch the check began has no row; none is suggested: a file of issues brings no stock in
+        found = {batch: replace(b, qty=held.get((item_id, warehouse_id, batch), b.qty)) for batch, b in found.items()}
     rows = [stock for stock in found.values() if stock.qty > 0]
     return sorted(rows, key=lambda b: (b.expiry_date is None, b.expiry_date or dt.date.min, b.batch))
 
