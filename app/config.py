@@ -83,6 +83,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REDIS_URL": redis_url,
         "JXC_QUEUE": os.environ.get("JXC_QUEUE", "jxc"),  # the RQ queue's name
         "JXC_METADATA_DIR": str(ROOT / "metadata"),
+        # SQLite: the disk an import's check must leave free after copying the database (docs/imports.md)
+        "JXC_CHECK_KEEP_FREE_MB": int(os.environ.get("JXC_CHECK_KEEP_FREE_MB") or 200),
         "APP_NAME": "JXC 进销存",
         "APP_THEME": "",
         "AUTH_TYPE": 1,  # AUTH_DB

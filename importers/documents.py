@@ -24,7 +24,7 @@ from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.posting.service import PostingService
 from app.services.records.query import field_label
 from app.services.records.write import RecordService
-from app.services.stock.writer import StockCarry
+from app.services.stock.writer import carrying
 from importers.matcher import Match, importable_fields, match_columns, normalise_header
 from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, masked_issues, parse_rows
 
@@ -210,40 +210,42 @@ def apply_documents(
     columns = {name: col for col, name in prepared.match.mapping.items()}
     todo = [g for g in prepared.groups if not any(row_no in prepared.bad_rows for row_no, _ in g.rows)]
     outcome.skipped = sum(len(g.rows) for g in prepared.groups) - sum(len(g.rows) for g in todo)
-    carry = StockCarry() if checking and session.get_bind().dialect.name == "postgresql" else None
-    posting = PostingService(session, access, commit=False, carry=carry) if post else None
-    for done, group in enumerate(todo, start=1):
-        payload = dict(group.header)
-        payload[REFERENCE] = group.number
-        payload["lines"] = [
-            {name[len(LINES) :]: value for name, value in cells.items() if name.startswith(LINES)}
-            for _, cells in group.rows
-        ]
-        first_row = group.rows[0][0]
-        savepoint = session.begin_nested()
-        try:
-            records = RecordService(session, access)
-            doc = records.create(model.key, payload, row_ref=first_row)
-            records.write_audit()
-            if posting is not None:
-                posting.submit(model.key, doc.id)
-            savepoint.commit()
+    with carrying(session, post and checking and session.get_bind().dialect.name == "postgresql") as carry:
+        posting = PostingService(session, access, commit=False, carry=carry) if post else None
+        for done, group in enumerate(todo, start=1):
             if carry is not None:
-                carry.keep()
-        except ValidationFailed as exc:
-            savepoint.rollback()
-            outcome.skipped += len(group.rows)
-            for error in exc.errors:
-                outcome.issues.append(_issue(prepared, columns, group, error))
-        except ServiceError as exc:  # refused by the posting as a whole (forbidden, changed meanwhile)
-            savepoint.rollback()
-            outcome.skipped += len(group.rows)
-            outcome.issues.append(Issue(first_row, "", "_record", str(exc), None))
-        else:
-            outcome.created += 1
-            outcome.created_ids.append((doc.id, doc.version))
-        if progress is not None and (done % 50 == 0 or done == len(todo)):
-            progress(done, len(todo))
+                carry.drop()  # what the document before posted, when its savepoint was rolled back
+            payload = dict(group.header)
+            payload[REFERENCE] = group.number
+            payload["lines"] = [
+                {name[len(LINES) :]: value for name, value in cells.items() if name.startswith(LINES)}
+                for _, cells in group.rows
+            ]
+            first_row = group.rows[0][0]
+            savepoint = session.begin_nested()
+            try:
+                records = RecordService(session, access)
+                doc = records.create(model.key, payload, row_ref=first_row)
+                records.write_audit()
+                if posting is not None:
+                    posting.submit(model.key, doc.id)
+                savepoint.commit()
+                if carry is not None:
+                    carry.keep()
+            except ValidationFailed as exc:
+                savepoint.rollback()
+                outcome.skipped += len(group.rows)
+                for error in exc.errors:
+                    outcome.issues.append(_issue(prepared, columns, group, error))
+            except ServiceError as exc:  # refused by the posting as a whole (forbidden, changed meanwhile)
+                savepoint.rollback()
+                outcome.skipped += len(group.rows)
+                outcome.issues.append(Issue(first_row, "", "_record", str(exc), None))
+            else:
+                outcome.created += 1
+                outcome.created_ids.append((doc.id, doc.version))
+            if progress is not None and (done % 50 == 0 or done == len(todo)):
+                progress(done, len(todo))
     outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))
 
 

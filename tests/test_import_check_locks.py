@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import unique
-from tests.ledger_helpers import balance, document, new_item, new_partner, receive
+from tests.ledger_helpers import balance, document, new_item, new_partner, post, receive
 from tests.test_grid_api import save
 from tests.test_imports import finished, stored, upload, workbook
 
@@ -174,14 +174,26 @@ def test_a_posting_of_an_item_does_not_wait_for_a_check_posting_it(in_process, a
 
 
 def test_a_check_leaves_no_copy_behind(in_process, admin_api):
-    """On SQLite the copy a check ran against is gone when it ends."""
+    """On SQLite the copy a check ran against is gone when it ends, and so is one a killed check left (its process
+    gone: it stayed 4 hours, a database's size of disk meanwhile); a running check's copy stays."""
+    import os
+    import subprocess
+
     from app.instance_files import private_folder
 
-    checked(admin_api, "item", workbook([["sku", "name", "unit"], [unique("CP"), "好", "PCS"]]))
+    child = subprocess.Popen(["true"])  # noqa: S607 - a process gone once waited for: its id names none
+    child.wait()
     with in_process.app_context():
-        left = list(private_folder("checks").iterdir())
-        count = len(left)
-    assert count == 0, left
+        folder = private_folder("checks")
+    killed, running = folder / f"check-{child.pid}-killed.db", folder / f"check-{os.getpid()}-running.db"
+    for path in (killed, running):
+        path.write_bytes(b"")
+    checked(admin_api, "item", workbook([["sku", "name", "unit"], [unique("CP"), "好", "PCS"]]))
+    left = sorted(path.name for path in folder.iterdir())
+    for path in (killed, running):
+        path.unlink(missing_ok=True)
+    copies = in_process.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")  # PostgreSQL: no copy, no sweep
+    assert left == ([running.name] if copies else sorted([killed.name, running.name])), left
 
 
 def test_a_check_posts_each_document_after_what_the_files_earlier_ones_posted(in_process, admin_api):
@@ -226,3 +238,79 @@ def test_a_check_posts_each_document_after_what_the_files_earlier_ones_posted(in
         imported = finished(admin_api, upload(admin_api, model, data, f"{model}.xlsx", post="1").get_json()["job_id"])
         assert imported["status"] == "failed" and issues(imported) == found
     assert balance(in_process, new, "WH02")[0] == 0 and balance(in_process, held)[0] == 10
+
+
+def test_a_check_suggests_the_batch_an_earlier_document_of_the_file_left_in_stock(in_process, admin_api):
+    """A delivery line without a batch takes the batch that expires first among those in stock (FEFO); when an earlier
+    delivery of the same file empties that batch, the import gives the next one the following batch and posts it.
+    The check does the same: it read the batches in stock from the balance rows, which a check's postings leave as
+    they were (PostgreSQL, `StockCarry`), suggested the emptied batch again and refused the delivery as short."""
+    sku = new_item(admin_api, track_batch=True)
+    for batch, qty in (("B1", "3"), ("B2", "5")):
+        post(admin_api, "purchase_receipt", [{"item": sku, "qty": qty, "price": "2", "batch": batch}], warehouse="WH01")
+    data = workbook(
+        [
+            ["单据编号", "单据日期", "客户", "出库仓库", "商品", "出库数量", "单价"],
+            [unique("F"), "2026-11-26", "K001", "WH01", sku, "3", "4"],  # B1, all of it
+            [unique("G"), "2026-11-26", "K001", "WH01", sku, "2", "4"],  # B2: B1 has none left
+        ]
+    )
+    job = checked(admin_api, "sales_delivery", data, post="1")
+    assert issues(job) == [] and job["counts"]["created"] == 2, issues(job)
+    imported = finished(admin_api, upload(admin_api, "sales_delivery", data, "b.xlsx", post="1").get_json()["job_id"])
+    assert imported["status"] == "done" and issues(imported) == [], imported
+    assert balance(in_process, sku, batch="B1")[0] == 0 and balance(in_process, sku, batch="B2")[0] == 3
+
+
+def test_a_check_queued_as_an_import_stops_nobody_either(in_process, admin_api, api_as, while_checking):
+    """A dry run queued as an `import` (a job of before checks had a kind of their own, or one retried from then) runs
+    as a check: it too lets another user's save through at once, on SQLite as well, where an `import` job's session
+    begins its transactions with the write lock."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db
+    from app.jobs.queue import submit
+    from app.services.users.access import access_for
+    from importers.jobs import keep_upload
+
+    edited, pk = an_item(admin_api)
+    tag = unique("LQ")
+    data = workbook([["sku", "name", "unit"], [f"{tag}-1", "好", "PCS"], [f"{tag}-2", "单位不对", "没有"]])
+
+    def saves() -> int:
+        return api_as("clerk").put(f"/api/v1/item/{pk}", json={"remark": f"改 {tag}"}).status_code
+
+    seen = while_checking(saves)
+    with in_process.app_context():
+        access = access_for(db.session.execute(db.select(User).filter_by(username="admin")).scalar_one())
+        args = {"model": "item", "upload": keep_upload(data), "filename": "q.xlsx", "mode": "all", "dry_run": True}
+        job_id = submit("import", args, access)
+        db.session.commit()
+    job = finished(admin_api, job_id, timeout=60)
+    answer, seconds = seen[0] if seen else (None, None)
+    assert job["status"] == "done" and [(r, c) for r, c, _ in issues(job)] == [(3, "unit")], job
+    assert answer == 200 and seconds is not None and seconds < AT_ONCE, seen
+    assert stored(in_process, "item", "sku", edited)["remark"] == f"改 {tag}"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # only SQLite's check copies the database
+def test_a_check_without_disk_room_for_its_copy_is_refused_plainly(in_process, admin_api, monkeypatch):
+    """The copy of the database a check runs against needs the disk the live database grows into: a check that would
+    leave less free than JXC_CHECK_KEEP_FREE_MB is refused before copying, in the clerk's words (a copy that filled
+    the disk failed every other user's save meanwhile, and the check with a bare OperationalError)."""
+    from app.instance_files import private_folder
+
+    monkeypatch.setitem(in_process.config, "JXC_CHECK_KEEP_FREE_MB", 1 << 40)  # more than any disk has
+    data = workbook([["sku", "name", "unit"], [unique("NR"), "好", "PCS"]])
+    response = admin_api.post(
+        "/api/v1/imports/check",
+        data={"model": "item", "file": (io.BytesIO(data), "room.xlsx")},
+        content_type="multipart/form-data",
+    )
+    job = finished(admin_api, response.get_json()["job_id"], timeout=60)
+    assert job["status"] == "failed" and job["message"].startswith("磁盘空间不足，无法检查文件"), job
+    with in_process.app_context():
+        left = list(private_folder("checks").iterdir())
+    assert left == []
+    monkeypatch.setitem(in_process.config, "JXC_CHECK_KEEP_FREE_MB", 0)
+    assert checked(admin_api, "item", data)["counts"]["created"] == 1

@@ -13,18 +13,21 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import prison
 import pytest
 import servers
-from conftest import unique
-from in_browser import headless_chromium, signed_in
-from openpyxl import Workbook
+from conftest import PASSWORD, unique
+from in_browser import headless_chromium, make_user, signed_in
+from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi, jxc_server
 
 pytestmark = pytest.mark.slow  # run early: see tests/conftest.py
 
 ROWS = 300
+CHECKED_ROWS = 20000  # a check long enough (seconds) for a colleague to save meanwhile
 
 
 @pytest.fixture(scope="module")
@@ -339,3 +342,65 @@ def test_a_running_check_offers_to_stop_the_check_not_the_import(server, tmp_pat
         expect(cancel).to_be_hidden(timeout=60000)
         console.check()
         context.close()
+
+
+def test_a_clerk_checks_a_file_while_another_user_saves_a_grid_cell(server, tmp_path):
+    """On SQLite a clerk's check of a long file held the database's one write lock from its start to its end: a
+    colleague's grid save meanwhile waited, then failed after 30 s. Now the check runs on a copy of the database: the
+    save answers at once while the check is still running, and the check then marks its bad cells on the page."""
+    api = HttpApi(server.url)
+    clerk = unique("uclerk").lower()
+    make_user(api, clerk, "clerk", PASSWORD)
+    sku = unique("GS")
+    status, body = api.post("/api/v1/item/", {"sku": sku, "name": f"网格保存 {sku}", "unit": "个", "sale_price": "10"})
+    assert status == 201, body
+    tag = unique("CK")
+    path = many_items(tmp_path / "checked.xlsx", tag, "边检查边保存", rows=CHECKED_ROWS)
+    book = load_workbook(path)
+    book.active.cell(row=5, column=3, value="打")  # sheet row 5: no such unit
+    book.active.append([f"{tag}-00001", "重复的编码", "个"])  # the last row: row 3's code again
+    book.save(path)
+    for chromium in headless_chromium():
+        other, grid, grid_console = signed_in(chromium, server.url)
+        grid.goto(server.url + "/grid/item/")
+        box = grid.locator(".tabulator-col[tabulator-field=sku] .tabulator-header-filter input")
+        box.fill(sku)
+        box.press("Enter")
+        row = grid.locator(".tabulator-row", has=grid.locator(f".tabulator-cell[tabulator-field=sku]:text-is('{sku}')"))
+        price = row.locator(".tabulator-cell[tabulator-field=sale_price]")
+        expect(price).to_have_text("10.00", timeout=15000)
+
+        context, page, console = signed_in(chromium, server.url, clerk, PASSWORD)
+        page.goto(server.url + "/imports/item/")
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/imports/check") and r.status == 202) as asked:
+            page.set_input_files("#jxc-imports-file", str(path))
+        job_id = asked.value.json()["job_id"]  # the check runs from here: on SQLite it took the write lock at once
+
+        price.dblclick()
+        grid.locator(".jxc-grid-input").wait_for()
+        grid.keyboard.press("Control+A")
+        grid.keyboard.type("12.5")
+        started = time.monotonic()
+        with grid.expect_response(lambda r: r.url.endswith("/batch"), timeout=60000) as saved:
+            grid.keyboard.press("Enter")
+        seconds = time.monotonic() - started
+        status, job = api.get(f"/api/v1/jobs/{job_id}")
+        assert saved.value.status == 200 and seconds < 5, (saved.value.status, seconds)
+        assert status == 200 and job["status"] == "running", job  # saved while the check ran, not after it
+
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成", timeout=120000)
+        expect(page.locator("#jxc-imports-summary")).to_contain_text("，2 行有错误")
+        page.check("#jxc-imports-only-bad")  # the last row is past the first 500 shown
+        unit = page.locator('#jxc-imports-rows td.jxc-bad[data-col="2"]')
+        expect(unit).to_have_attribute("title", "找不到「打」")
+        code = page.locator('#jxc-imports-rows td.jxc-bad[data-col="0"]')
+        expect(code).to_have_count(1)
+        assert "第 3 行" in (code.get_attribute("title") or ""), code.get_attribute("title")
+        expect(price).to_have_text("12.50")
+        query = prison.dumps({"filters": [{"col": "sku", "opr": "sw", "value": tag}], "page_size": 1})
+        status, found = api.get("/api/v1/item/?q=" + quote(query, safe=""))
+        assert status == 200 and found["count"] == 0, found  # nothing of the check stays
+        console.check()
+        grid_console.check()
+        context.close()
+        other.close()

@@ -15,6 +15,7 @@ others' postings need (the posting's stock side values in memory, `StockWriter(c
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -22,16 +23,27 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from app.errors import ServiceError
 from app.extensions import install_sqlite_behaviour
+from app.i18n import t
 from app.instance_files import private_folder
 
-# a copy older than this belongs to no running check (a check job is stopped after 3 hours): one a killed process
-# left behind is deleted by the next check
+# a copy older than this belongs to no running check (a check job is stopped after 3 hours); one whose process is gone
+# (killed, the machine restarted: its name says the process) is deleted by the next check at once
 STALE_SECONDS = 4 * 3600
+MB = 1024 * 1024
+
+
+class NoRoomToCheck(ServiceError):
+    """507: the disk has no room for the check's copy of the database beside what it must keep free (the live
+    database's own growth): the check is refused, said plainly, before anything is copied."""
+
+    status = 507
 
 
 @contextmanager
@@ -45,7 +57,9 @@ def checked_apart(session: Session) -> Iterator[Session]:
         return
     folder = private_folder("checks")
     _sweep(folder)
-    fd, name = tempfile.mkstemp(prefix="check-", suffix=".db", dir=folder)  # 0600, in the owner-only folder
+    _room_for(bind.url.database, folder)
+    # 0600, in the owner-only folder, named by the process that uses it (`_sweep`)
+    fd, name = tempfile.mkstemp(prefix=f"check-{os.getpid()}-", suffix=".db", dir=folder)
     os.close(fd)
     copy = Path(name)
     engine = None
@@ -75,12 +89,35 @@ def snapshot(database: str, target: Path) -> None:
         source.backup(copy)  # pages=-1: every page in one step, one consistent read
 
 
+def _room_for(database: str, folder: Path) -> None:
+    """Refuse the check (NoRoomToCheck) when its copy, the size of the database and its write-ahead log, would leave
+    the disk less free than `JXC_CHECK_KEEP_FREE_MB`: a copy that fills the disk stops every other writer of the
+    live database (SQLITE_FULL) until it is deleted, and ended the check with a bare OperationalError."""
+    size = sum(path.stat().st_size for path in (Path(database), Path(f"{database}-wal")) if path.exists())
+    free = shutil.disk_usage(folder).free
+    keep = int(current_app.config.get("JXC_CHECK_KEEP_FREE_MB", 200)) * MB
+    if free - size < keep:
+        raise NoRoomToCheck(t("imports.check_no_room", size=-(-size // MB), free=free // MB, keep=keep // MB))
+
+
 def _sweep(folder: Path) -> None:
-    """Delete copies no running check can still be using."""
+    """Delete copies no running check can still be using: their process is gone, or they are older than any check."""
     now = time.time()
     for path in folder.glob("check-*"):
+        owner = path.name.split("-")[1]
         try:
-            if now - path.stat().st_mtime > STALE_SECONDS:
+            if (owner.isdigit() and _gone(int(owner))) or now - path.stat().st_mtime > STALE_SECONDS:
                 path.unlink(missing_ok=True)
         except OSError:
             continue
+
+
+def _gone(pid: int) -> bool:
+    """No process of this machine has this id (a reused id counts as alive: the copy then waits for its age)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False

@@ -8,7 +8,7 @@ one come after those with one, then by batch.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.meta.status import Status
 from app.meta.types import format_decimal
+from app.services.stock.writer import carried
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,10 @@ def expiry_date(production_date: dt.date | None, shelf_life_days: int | None) ->
 def batches_in_stock(
     session: Session, registry: Any, item_id: int, warehouse_id: int, scope: Any = None
 ) -> list[BatchStock]:
-    """The item's batches with stock in the warehouse, the one that expires first first (FEFO)."""
+    """The item's batches with stock in the warehouse, the one that expires first first (FEFO).
+
+    In an import's check on PostgreSQL, stock as the check's postings so far left it (`carried`): they leave the
+    balance rows as they are, and the import's next document is given the batch its earlier ones left in stock."""
     balance = registry.cls("stock_balance")
     receipt = registry.model("purchase_receipt")
     doc, line = registry.cls(receipt.key), registry.cls(receipt.lines_model)
@@ -57,14 +61,21 @@ def batches_in_stock(
         .group_by(line.batch)
         .subquery()
     )
+    carry = carried(session)
+    held = carry.stocks_of([(item_id, warehouse_id)]) if carry is not None else {}
     query = (
         select(balance.batch, balance.qty, expiries.c.expiry_date)
         .outerjoin(expiries, expiries.c.batch == balance.batch)
-        .where(balance.item_id == item_id, balance.warehouse_id == warehouse_id, balance.qty > 0, balance.batch != "")
+        .where(balance.item_id == item_id, balance.warehouse_id == warehouse_id, balance.batch != "")
     )
+    if not held:
+        query = query.where(balance.qty > 0)
     if scope is not None:
         query = query.where(scope)
-    rows = [BatchStock(r.batch, r.qty, r.expiry_date) for r in session.execute(query)]
+    found = {r.batch: BatchStock(r.batch, r.qty, r.expiry_date) for r in session.execute(query)}
+    if held:  # a batch the check began has no row; none is suggested: a file of issues brings no stock in
+        found = {batch: replace(b, qty=held.get((item_id, warehouse_id, batch), b.qty)) for batch, b in found.items()}
+    rows = [stock for stock in found.values() if stock.qty > 0]
     return sorted(rows, key=lambda b: (b.expiry_date is None, b.expiry_date or dt.date.min, b.batch))
 
 

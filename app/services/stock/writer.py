@@ -22,7 +22,8 @@ stored after every balance row is locked, in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby
@@ -129,6 +130,37 @@ class StockCarry:
     def cost(self, item_id: int) -> Decimal | None:
         found = self.pending_costs.get(item_id)
         return found if found is not None else self.costs.get(item_id)
+
+    def stocks_of(self, pairs: Collection[tuple[int, int]]) -> dict[StockKey, Decimal]:
+        """{stock: quantity on hand as the check's postings left it} of these (item, warehouse) pairs, every batch."""
+        wanted = set(pairs)
+        return {
+            key: slot.balance.qty
+            for key in {*self.kept, *self.pending}
+            if (key[0], key[1]) in wanted and (slot := self.slot(key)) is not None
+        }
+
+
+CARRY = "jxc_stock_carry"  # Session.info: the check's StockCarry while its documents are written and posted
+
+
+@contextmanager
+def carrying(session: Session, on: bool) -> Iterator[StockCarry | None]:
+    """A check's StockCarry (None unless `on`), known to the session's other readers of stock while the check runs
+    (`carried`: the batch a new delivery line is given, app/services/stock/lots.py), then forgotten."""
+    if not on:
+        yield None
+        return
+    carry = session.info[CARRY] = StockCarry()
+    try:
+        yield carry
+    finally:
+        session.info.pop(CARRY, None)
+
+
+def carried(session: Session) -> StockCarry | None:
+    """The StockCarry of the check running in this session (None: there is none, stock is as its rows say)."""
+    return session.info.get(CARRY)
 
 
 class StockWriter:
@@ -581,8 +613,7 @@ class StockWriter:
         )
         others = {(row.item_id, row.warehouse_id, row.batch or "") for row in found}
         if self.carry is not None:  # a batch a check's earlier posting brought in has no row: its slot says so
-            wanted = set(pairs)
-            others |= {key for key in (*self.carry.kept, *self.carry.pending) if (key[0], key[1]) in wanted}
+            others |= set(self.carry.stocks_of(pairs))
         return sorted(set(keys) | others)
 
     def _load_costing(self, slots: dict[StockKey, _Slot], layer_ids: Collection[int]) -> None:
