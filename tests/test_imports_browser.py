@@ -18,7 +18,7 @@ import pytest
 import servers
 from conftest import unique
 from in_browser import headless_chromium, signed_in
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 from servers import ARTIFACTS, HttpApi, jxc_server
 
@@ -242,6 +242,46 @@ def test_the_check_marks_a_cell_only_the_price_lists_rule_refuses_before_anythin
         )
         status, found = api.get(stored)
         assert status == 200 and found["count"] == already + 2
+        console.check(expected_failures=())
+        context.close()
+
+
+def test_a_receipt_filled_in_the_downloaded_template_says_what_its_number_is_for(server, tmp_path):
+    """A clerk downloads the receipt template from the import page and fills it in as it says: its 单据编号 said
+    「留空则自动生成」 and had no *, so a row left without one was refused with a bare 必填. The template marks it and
+    explains it, and the refused cell says why; numbered in place, the two rows import as one receipt."""
+    tag = unique("RN")
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/purchase_receipt/")
+        with page.expect_download() as download:
+            page.get_by_text("下载导入模板").click()
+        template = tmp_path / "template.xlsx"
+        download.value.save_as(template)
+        book = load_workbook(template)
+        sheet = book.worksheets[0]
+        headers = [c.value for c in sheet[1]]
+        assert headers[0] == "*单据编号" and "这些行导入为一张单据" in sheet["A1"].comment.text
+        values = {"*单据日期": "2026-11-20", "*供应商": "S001", "*入库仓库": "WH01", "*入库数量": "2", "单价": "3.5"}
+        for number, sku in ((tag, "SP0001"), (None, "SP0002")):  # the second row's number left blank
+            sheet.append([number if h == "*单据编号" else sku if h == "*商品" else values.get(h) for h in headers])
+        path = tmp_path / "receipt.xlsx"
+        book.save(path)
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成", timeout=30000)
+        said = "第 3 行「*单据编号」：必填：同一张单据的各行填写相同的单号，这些行导入为一张单据"
+        assert page.locator("#jxc-imports-issue-list a").all_inner_texts() == [said]
+        cell = page.locator('#jxc-imports-rows tr[data-index="1"] td[data-col="0"]')
+        assert cell.get_attribute("title") == said.split("：", 1)[1]
+        cell.fill(tag)
+        page.click('#jxc-imports-preview [data-import-action="check"]')
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成，没有错误", timeout=30000)
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("导入完成", timeout=30000)
+        status, found = HttpApi(server.url).get(f"/api/v1/purchase_receipt/?q=(filters:!((col:external_ref,opr:eq,value:'{tag}')))")
+        assert status == 200 and found["count"] == 1, found
+        status, receipt = HttpApi(server.url).get(f"/api/v1/purchase_receipt/{found['ids'][0]}")
+        assert [line["item"]["key"] for line in receipt["result"]["lines"]] == ["SP0001", "SP0002"]
         console.check(expected_failures=())
         context.close()
 
