@@ -317,6 +317,24 @@ def test_the_same_file_twice_names_the_first_import_at_the_business_time(app, mo
     assert again.refused.startswith(said), again.refused
 
 
+def test_a_file_whose_every_row_was_skipped_imports_once_its_rows_are_put_right(app, admin_api):
+    """只导入正确的行 with every row refused (a unit the items do not have yet) wrote nothing, yet was recorded as an
+    import: the page offered to undo it, and the same file, uploaded again once the unit was added, was refused as
+    「这个文件已经导入过（导入记录 #n）」 until that empty import was undone or forced."""
+    tag = unique("SK")
+    rows = [["sku", "name", "unit"]] + [[f"{tag}-{n}", f"跳过 {n}", tag] for n in range(1, 3)]
+    data = workbook(rows)
+    skipped = import_as_admin(app, "item", data, mode="valid")
+    assert skipped.applied and skipped.created == 0 and skipped.skipped == 2
+    assert [i.message for i in skipped.issues] == [f"找不到「{tag}」"] * 2
+    assert skipped.import_id is None  # nothing to undo
+    status = admin_api.post("/api/v1/unit/", json={"code": tag, "name": f"单位{tag}"}).status_code
+    assert status == 201
+    again = import_as_admin(app, "item", data, mode="valid")
+    assert again.applied and again.created == 2 and not again.issues, again.refused
+    assert again.import_id and undo(app, again.import_id) == {"deleted": 2, "restored": 0}
+
+
 def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(app):
     from app.errors import ValidationFailed
 

@@ -286,6 +286,40 @@ def test_a_receipt_filled_in_the_downloaded_template_says_what_its_number_is_for
         context.close()
 
 
+def test_a_file_whose_rows_were_all_skipped_offers_no_undo_and_imports_again_once_put_right(server, tmp_path):
+    """只导入正确的行 with every row refused (the unit is not set up yet): 导入完成 with nothing written offered 撤销这次导入,
+    and the same file, chosen again once the unit was added, was refused as 这个文件已经导入过 (导入记录 #n)."""
+    tag = unique("SK")
+    book = Workbook()
+    book.active.append(["商品编码", "商品名称", "基本单位"])
+    for n in range(2):
+        book.active.append([f"{tag}-{n}", f"跳过商品 {n}", tag])
+    path = tmp_path / "skipped.xlsx"
+    book.save(path)
+    api = HttpApi(server.url)
+    for chromium in headless_chromium():
+        context, page, console = checked(chromium, server, "item", path, "2 行有错误")
+        page.select_option("#jxc-imports-mode", "valid")
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "导入完成：新增 0 行，更新 0 行，跳过 2 行", timeout=30000
+        )
+        assert page.locator('[data-import-action="undo"]').is_hidden()
+        status, body = api.post("/api/v1/unit/", {"code": tag, "name": f"单位{tag}"})
+        assert status == 201, body
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成，没有错误", timeout=30000)
+        assert page.locator("#jxc-imports-problems").is_hidden()
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "导入完成：新增 2 行，更新 0 行，跳过 0 行", timeout=30000
+        )
+        expect(page.locator('[data-import-action="undo"]')).to_be_visible()
+        console.check(expected_failures=())
+        context.close()
+
+
 def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(server, tmp_path):
     """A clerk who may not see 底价 (a selling figure only managers read) uploads a sheet with that column: not
     listed among the columns naming no field, but its filled cell red, 「底价」没有修改权限 as a write says it, in the
