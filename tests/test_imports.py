@@ -378,6 +378,39 @@ def test_an_exported_list_edited_and_imported_back_updates_its_rows(app, admin_a
     assert answer.status_code == 200 and answer.get_json()["result"]["category"]["key"] == category, answer.get_json()
 
 
+def test_an_exported_partner_list_names_its_salesperson_as_the_import_reads_them(app, admin_api, api_as):
+    """The partner export writes 业务员 as 「zhang3 张三」 (user name and name, as pages show a person); imported back
+    it was 找不到用户「zhang3 张三」 on every row with one. A user is read so too; another person's name is refused."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+
+    tag = unique("RU")
+    username = f"{tag}".lower()
+    with app.app_context():
+        create_user(username, "salesperson", "Walk!pass2026x", name="张三丰")
+        db.session.commit()
+    status = admin_api.post(
+        "/api/v1/partner/", json={"code": tag, "name": f"往返客户 {tag}", "kind": "customer", "owner": username}
+    ).status_code
+    assert status == 201
+    clerk = api_as("clerk")
+    exported = clerk.get(f"/api/v1/grid/partner/export?filter[0][field]=code&filter[0][type]=like&filter[0][value]={tag}")
+    book = load_workbook(io.BytesIO(exported.data))
+    headers = [c.value for c in book.active[1]]
+    owner = book.active.cell(row=2, column=headers.index("业务员") + 1)
+    assert owner.value == f"{username} 张三丰"
+    book.active.cell(row=2, column=headers.index("备注") + 1, value="导回")
+    edited = io.BytesIO()
+    book.save(edited)
+    outcome = run(app, "partner", edited.getvalue(), username="u_clerk", action="update")
+    assert outcome.applied and outcome.updated == 1, [i.line() for i in outcome.issues]
+    owner.value = f"{username} 李四"
+    wrong = io.BytesIO()
+    book.save(wrong)
+    refused = run(app, "partner", wrong.getvalue(), username="u_clerk", action="update")
+    assert [i.message for i in refused.issues] == [f"找不到用户「{username} 李四」"]
+
+
 def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(app):
     from app.errors import ValidationFailed
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.meta.types import MAX_INTEGER, ValueProblem, normalise_text, parse_integer
 from app.services.records.bulk import among
+from app.services.records.serialize import person_name
 
 if TYPE_CHECKING:
     from app.services.access.rights import Access
@@ -98,8 +99,16 @@ class Resolver:
                 self._cache[model.key, row_id] = row_id if row_id in seen else None
 
     def resolve_user(self, raw: Any) -> int | None:
-        """User id for an id (int) or a username."""
-        return self.session.execute(select(typed_user(raw))).scalar()
+        """User id for an id (int) or a username, or a username and the user's name as the exports write a user
+        (「zhang3 张三」)."""
+        found = self.session.execute(select(typed_user(raw))).scalar()
+        pair = key_and_name(normalise_text(raw)) if found is None and isinstance(raw, str) else None
+        if pair is None:
+            return found
+        row = self.session.execute(
+            select(User.id, User.first_name, User.last_name).where(User.username == pair[0])
+        ).first()
+        return row.id if row is not None and person_name(row.first_name, row.last_name) == pair[1] else None
 
 
 class LinkSql:
