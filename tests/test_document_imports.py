@@ -110,7 +110,9 @@ def test_the_template_asks_for_the_number_that_groups_the_rows_and_a_row_without
     row = next(r for r in notes.iter_rows(min_row=4, values_only=True) if r[1] == "number")
     assert row[3] == "是" and "留空则自动生成" not in row[5] and "这些行导入为一张单据" in row[5]
     english = load_workbook(io.BytesIO(admin_api.get("/api/v1/imports/template/purchase_receipt?lang=en").data))
-    assert english.worksheets[0]["A1"].value.startswith("*") and "same number" in english.worksheets[0]["A1"].comment.text
+    assert (
+        english.worksheets[0]["A1"].value.startswith("*") and "same number" in english.worksheets[0]["A1"].comment.text
+    )
 
     sku = new_item(admin_api)
     headers = [c.value for c in first.parent[1]]  # the columns as the template heads them

@@ -374,7 +374,9 @@ def test_an_exported_list_edited_and_imported_back_updates_its_rows(app, admin_a
     refused = run(app, "item", wrong.getvalue(), username="u_clerk", action="update")
     assert [i.line() for i in refused.issues] == [f"第 2 行，「商品分类」列：找不到「{category} 饮料」"]
     item = clerk.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{skus[1]}')))").get_json()["result"][0]
-    answer = clerk.put(f"/api/v1/item/{item['id']}", json={"category": f"{category} 冷藏 饮料", "version": item["version"]})
+    answer = clerk.put(
+        f"/api/v1/item/{item['id']}", json={"category": f"{category} 冷藏 饮料", "version": item["version"]}
+    )
     assert answer.status_code == 200 and answer.get_json()["result"]["category"]["key"] == category, answer.get_json()
 
 
@@ -394,7 +396,9 @@ def test_an_exported_partner_list_names_its_salesperson_as_the_import_reads_them
     ).status_code
     assert status == 201
     clerk = api_as("clerk")
-    exported = clerk.get(f"/api/v1/grid/partner/export?filter[0][field]=code&filter[0][type]=like&filter[0][value]={tag}")
+    exported = clerk.get(
+        f"/api/v1/grid/partner/export?filter[0][field]=code&filter[0][type]=like&filter[0][value]={tag}"
+    )
     book = load_workbook(io.BytesIO(exported.data))
     headers = [c.value for c in book.active[1]]
     owner = book.active.cell(row=2, column=headers.index("业务员") + 1)

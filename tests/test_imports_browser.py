@@ -278,7 +278,9 @@ def test_a_receipt_filled_in_the_downloaded_template_says_what_its_number_is_for
         expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成，没有错误", timeout=30000)
         page.click('#jxc-imports-preview [data-import-action="apply"]')
         expect(page.locator("#jxc-imports-job-text")).to_contain_text("导入完成", timeout=30000)
-        status, found = HttpApi(server.url).get(f"/api/v1/purchase_receipt/?q=(filters:!((col:external_ref,opr:eq,value:'{tag}')))")
+        status, found = HttpApi(server.url).get(
+            f"/api/v1/purchase_receipt/?q=(filters:!((col:external_ref,opr:eq,value:'{tag}')))"
+        )
         assert status == 200 and found["count"] == 1, found
         status, receipt = HttpApi(server.url).get(f"/api/v1/purchase_receipt/{found['ids'][0]}")
         assert [line["item"]["key"] for line in receipt["result"]["lines"]] == ["SP0001", "SP0002"]
@@ -287,8 +289,9 @@ def test_a_receipt_filled_in_the_downloaded_template_says_what_its_number_is_for
 
 
 def test_a_file_whose_rows_were_all_skipped_offers_no_undo_and_imports_again_once_put_right(server, tmp_path):
-    """只导入正确的行 with every row refused (the unit is not set up yet): 导入完成 with nothing written offered 撤销这次导入,
-    and the same file, chosen again once the unit was added, was refused as 这个文件已经导入过 (导入记录 #n)."""
+    """只导入正确的行 with every row refused (the unit is not set up yet): 导入完成 with nothing written offered
+    撤销这次导入, and the same file, chosen again once the unit was added, was refused as
+    这个文件已经导入过 (导入记录 #n)."""
     tag = unique("SK")
     book = Workbook()
     book.active.append(["商品编码", "商品名称", "基本单位"])
@@ -358,7 +361,9 @@ def test_the_item_list_exported_edited_and_imported_back_updates_the_price(serve
         expect(page.locator("#jxc-imports-job-text")).to_contain_text("导入完成：新增 0 行，更新 1 行", timeout=30000)
         status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{edited}')))")
         assert status == 200 and found["result"][0]["sale_price"] == "7.50", found
-        assert found["result"][0]["category"]["key"] == "C01" and found["result"][0]["default_supplier"]["key"] == "S001"
+        assert (
+            found["result"][0]["category"]["key"] == "C01" and found["result"][0]["default_supplier"]["key"] == "S001"
+        )
         console.check(expected_failures=())
         context.close()
 

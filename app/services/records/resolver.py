@@ -65,7 +65,9 @@ class Resolver:
                 if position == 0 or len(ids) == 1:
                     found[value] = ids[0]
         if model.display:
-            found.update(self._by_key_and_name(cls, columns, scope, [text for text in wanted if text not in found], chunk))
+            found.update(
+                self._by_key_and_name(cls, columns, scope, [text for text in wanted if text not in found], chunk)
+            )
         for raw, text in texts.items():
             self._cache[model_key, raw] = found.get(text)
 
@@ -168,8 +170,8 @@ def typed_link(access: Access, model_key: str, raw: Any) -> Any:
 
 
 def key_and_name(text: str) -> tuple[str, str] | None:
-    """(key, name) of a link's text as the exports and pages write it, its key, a space and its name (`LinkType.cell_text`:
-    「C01 饮料」, 「SP0001 农夫山泉 饮用天然水 550ml」); None for a text without a space."""
+    """(key, name) of a link's text as the exports and pages write it, its key, a space and its name
+    (`LinkType.cell_text`: 「C01 饮料」, 「SP0001 农夫山泉 饮用天然水 550ml」); None for a text without a space."""
     parts = text.split(None, 1)
     return (parts[0], parts[1].strip()) if len(parts) == 2 else None
 
