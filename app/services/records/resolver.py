@@ -64,10 +64,9 @@ class Resolver:
             for value, ids in matches.items():
                 if position == 0 or len(ids) == 1:
                     found[value] = ids[0]
-        if model.display:
-            found.update(
-                self._by_key_and_name(cls, columns, scope, [text for text in wanted if text not in found], chunk)
-            )
+        if model.display and self.access.can_see(model, model.field(model.display)):  # type: ignore[arg-type]
+            left = [text for text in wanted if text not in found]  # a name masked from the reader is never matched
+            found.update(self._by_key_and_name(cls, columns, scope, left, chunk))
         for raw, text in texts.items():
             self._cache[model_key, raw] = found.get(text)
 
@@ -160,7 +159,8 @@ def typed_link(access: Access, model_key: str, raw: Any) -> Any:
     if model.display and not isinstance(raw, int):
         name_col = getattr(cls, model.field(model.display).column)  # type: ignore[union-attr]
         ways = [by_key, one(name_col == normalise_text(raw), unique=True)]
-        pair = key_and_name(normalise_text(raw)) if model.business_key != "id" else None
+        seen = model.business_key != "id" and access.can_see(model, model.field(model.display))  # type: ignore[arg-type]
+        pair = key_and_name(normalise_text(raw)) if seen else None  # a name masked from the reader is never matched
         if pair is not None:  # 「C01 饮料」 as an export writes the link: the row with that key and that name
             key_col = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
             ways.append(one(and_(key_col == pair[0], name_col == pair[1])))
