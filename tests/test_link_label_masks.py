@@ -34,8 +34,8 @@ def test_a_hidden_name_of_a_linked_row_is_not_in_the_record_the_grid_or_its_hist
 
 
 def test_a_link_typed_as_its_code_and_a_masked_name_is_not_matched_by_that_name(app, admin_api, monkeypatch):
-    """A link is read as its code and name, as the exports write it (「WH01 主仓库」), only by a reader who sees the name:
-    one whose masks hide it cannot learn it by trying names."""
+    """A link is read as its code and name, as the exports write it (「WH01 主仓库」), only by a reader who sees the
+    name: one whose masks hide it cannot learn it by trying names."""
     name = admin_api.get("/api/v1/grid/lookup/warehouse", query_string={"q": "WH01"}).get_json()["results"][0]["name"]
     body = {"date": "2026-11-25", "lines": [], "warehouse": f"WH01 {name}"}
     with another_instance(app) as started:
