@@ -83,6 +83,18 @@ def document_fields(access: Access, model: ModelSpec, masked: bool = False) -> d
     return {s.name: s for s in number + header + lines}
 
 
+def template_fields(access: Access, model: ModelSpec) -> list[FieldSpec]:
+    """The columns of the model's import template: the file's number first, marked required and told what it does
+    (it groups the rows into documents; a blank one is refused on its row), then the header's and the lines'. The
+    number field's own help (留空则自动生成) is a form's, and read in a template it made a clerk leave every row's
+    number blank: each row was then refused, 「单据编号」：必填."""
+    fields = [spec for spec in document_fields(access, model).values() if spec.name != REFERENCE]
+    return [
+        replace(spec, required=True, help=texts_for("imports.number_help")) if spec.name in NUMBER_FIELDS else spec
+        for spec in fields
+    ]
+
+
 def validate_documents(
     session: Session,
     access: Access,
@@ -151,7 +163,7 @@ def validate_documents(
                 issue(row_no, name, str(exc))
         number = str(payload.get(number_field) or "").strip()
         if not number:
-            issue(row_no, number_field, t("required"))
+            issue(row_no, number_field, t("imports.number_needed"))
             continue
         group = groups.setdefault(number, Group(number, [], {}))
         first = group.rows[0][0] if group.rows else row_no

@@ -105,6 +105,13 @@ class Outcome:
     table: Table | None = None  # the rows as read, and where the header is (the errors workbook)
     header_index: int = 0
 
+    @property
+    def wrote_rows(self) -> bool:
+        """Did the import create or change a row? One that skipped every row (只导入正确的行, each refused) or found
+        each unchanged wrote nothing: it is not recorded, so the same file, its rows fixed where they pointed (a unit
+        added), is not refused as imported before, nor is an undo offered for it."""
+        return bool(self.created_ids or self.updated_rows or self.followed_rows)
+
     def summary(self) -> dict[str, Any]:
         return {
             "model": self.model,

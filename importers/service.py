@@ -102,7 +102,9 @@ def _import_file(
             progress=progress,
             post=post,
         )
-        if outcome.applied:
+        if (
+            outcome.applied and outcome.wrote_rows
+        ):  # an import that wrote nothing has nothing to undo, nor holds the file
             outcome.import_id = record_import(session, access, outcome, digest, filename, job_id)
     if earlier:  # a dry run checks the rows too, and says what the import would refuse first
         outcome.problems.insert(0, earlier)

@@ -52,9 +52,9 @@ def template_workbook(access: Access, model: ModelSpec, locale: str | None = Non
     metadata version, the language and those columns: it is built once per registry (openpyxl takes tens of
     milliseconds) and kept with it, so a change of metadata builds it again."""
     if model.kind == "document":  # the file's number, the header's columns, then the lines'
-        from importers.documents import REFERENCE, document_fields
+        from importers.documents import template_fields
 
-        fields = [spec for spec in document_fields(access, model).values() if spec.name != REFERENCE]
+        fields = template_fields(access, model)
     else:
         fields = importable_fields(model, access.visible_fields(model))
     locale = locale or current_locale()
@@ -105,7 +105,8 @@ def _notes(
     book: Workbook, model: ModelSpec, fields: list[FieldSpec], locale: str | None, linked: dict[str, str]
 ) -> None:
     notes = book.create_sheet(t("imports.notes_sheet", locale)[:31])
-    notes.append([t("imports.notes_intro", locale, model=label(model.label, model.key, locale))])
+    intro = "imports.notes_intro_document" if model.kind == "document" else "imports.notes_intro"
+    notes.append([t(intro, locale, model=label(model.label, model.key, locale))])
     notes.append([])
     heads = ("column", "key", "type", "required", "values", "help")
     notes.append([t(f"imports.notes_{h}", locale) for h in heads])

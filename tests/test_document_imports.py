@@ -71,7 +71,7 @@ def test_two_documents_of_three_lines_as_drafts_then_posted(app, admin_api):
     template = admin_api.get("/api/v1/imports/template/sales_order?lang=zh")
     assert template.status_code == 200
     headers = [c.value for c in load_workbook(io.BytesIO(template.data)).worksheets[0][1]]
-    assert headers[0] == "单据编号" and {"*客户", "*商品", "*数量", "明细备注", "备注"} <= set(headers)
+    assert headers[0] == "*单据编号" and {"*客户", "*商品", "*数量", "明细备注", "备注"} <= set(headers)
 
 
 def test_bad_cells_are_reported_per_cell_and_nothing_is_written(app, admin_api):
@@ -91,9 +91,44 @@ def test_bad_cells_are_reported_per_cell_and_nothing_is_written(app, admin_api):
         "row 3, column 单据日期: 同一单号的表头与第 2 行不一致",
         "row 3, column 商品: 找不到「NO-SUCH-SKU」",
         "row 4, column 数量: 不能小于 0",
-        "row 5, column 单据编号: 必填",
+        "row 5, column 单据编号: 必填：同一张单据的各行填写相同的单号，这些行导入为一张单据",
     ]
     assert documents(app, "sales_order", number) == [] and documents(app, "sales_order", other) == []
+
+
+def test_the_template_asks_for_the_number_that_groups_the_rows_and_a_row_without_one_is_told_why(app, admin_api):
+    """The template's 单据编号 column carried the form's help, 留空则自动生成, and no *: a clerk who left it blank as
+    told had every row refused with a bare 必填. It is marked required and says what it is for, and so does the
+    refusal."""
+    answer = admin_api.get("/api/v1/imports/template/purchase_receipt?lang=zh")
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.data))
+    first = book.worksheets[0]["A1"]
+    assert first.value == "*单据编号" and "同一张单据的各行填写相同的单号" in first.comment.text
+    notes = book.worksheets[-1]
+    assert "单据编号相同的行导入为一张单据" in notes["A1"].value
+    row = next(r for r in notes.iter_rows(min_row=4, values_only=True) if r[1] == "number")
+    assert row[3] == "是" and "留空则自动生成" not in row[5] and "这些行导入为一张单据" in row[5]
+    english = load_workbook(io.BytesIO(admin_api.get("/api/v1/imports/template/purchase_receipt?lang=en").data))
+    assert (
+        english.worksheets[0]["A1"].value.startswith("*") and "same number" in english.worksheets[0]["A1"].comment.text
+    )
+
+    sku = new_item(admin_api)
+    headers = [c.value for c in first.parent[1]]  # the columns as the template heads them
+    number = unique("R")
+    rows = [
+        ["*单据编号", "*单据日期", "*供应商", "*入库仓库", "*商品", "*入库数量", "单价"],
+        [None, "2026-11-20", "S001", "WH01", sku, "2", "3"],
+        [number, "2026-11-20", "S001", "WH01", sku, "1", "3"],
+    ]
+    assert set(rows[0]) <= set(headers)
+    outcome = run(app, "purchase_receipt", workbook(rows))
+    assert not outcome.applied and outcome.created == 0 and not outcome.problems, outcome.problems
+    assert [i.line() for i in outcome.issues] == [
+        "第 2 行，「*单据编号」列：必填：同一张单据的各行填写相同的单号，这些行导入为一张单据"
+    ]
+    assert documents(app, "purchase_receipt", number) == []
 
 
 def test_a_posted_document_the_ledger_refuses_is_reported_on_its_cells(app, admin_api):

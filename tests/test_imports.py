@@ -317,6 +317,104 @@ def test_the_same_file_twice_names_the_first_import_at_the_business_time(app, mo
     assert again.refused.startswith(said), again.refused
 
 
+def test_a_file_whose_every_row_was_skipped_imports_once_its_rows_are_put_right(app, admin_api):
+    """只导入正确的行 with every row refused (a unit the items do not have yet) wrote nothing, yet was recorded as an
+    import: the page offered to undo it, and the same file, uploaded again once the unit was added, was refused as
+    「这个文件已经导入过（导入记录 #n）」 until that empty import was undone or forced."""
+    tag = unique("SK")
+    rows = [["sku", "name", "unit"]] + [[f"{tag}-{n}", f"跳过 {n}", tag] for n in range(1, 3)]
+    data = workbook(rows)
+    skipped = import_as_admin(app, "item", data, mode="valid")
+    assert skipped.applied and skipped.created == 0 and skipped.skipped == 2
+    assert [i.message for i in skipped.issues] == [f"找不到「{tag}」"] * 2
+    assert skipped.import_id is None  # nothing to undo
+    status = admin_api.post("/api/v1/unit/", json={"code": tag, "name": f"单位{tag}"}).status_code
+    assert status == 201
+    again = import_as_admin(app, "item", data, mode="valid")
+    assert again.applied and again.created == 2 and not again.issues, again.refused
+    assert again.import_id and undo(app, again.import_id) == {"deleted": 2, "restored": 0}
+
+
+def test_an_exported_list_edited_and_imported_back_updates_its_rows(app, admin_api, api_as):
+    """A clerk exports the item list (导出 Excel), changes a price and imports the file back (更新): each link cell of
+    the export reads 「C01 饮料」 (key and name, as the grid shows it), and every row was refused three times over,
+    找不到「C01 饮料」. A link is also read as its key and its name; a key with another row's name is still refused."""
+    tag = unique("RT")
+    category = f"{tag}C"
+    status = admin_api.post("/api/v1/category/", json={"code": category, "name": "冷藏 饮料"}).status_code
+    assert status == 201
+    skus = []
+    for n in range(2):
+        sku = f"{tag}-{n}"
+        body = {"sku": sku, "name": f"往返 {n}", "unit": "PCS", "category": category, "default_supplier": "S001"}
+        assert admin_api.post("/api/v1/item/", json={**body, "sale_price": "5"}).status_code == 201
+        skus.append(sku)
+    clerk = api_as("clerk")
+    exported = clerk.get(f"/api/v1/grid/item/export?filter[0][field]=sku&filter[0][type]=like&filter[0][value]={tag}")
+    assert exported.status_code == 200
+    book = load_workbook(io.BytesIO(exported.data))
+    sheet = book.active
+    headers = [c.value for c in sheet[1]]
+    first = {h: c.value for h, c in zip(headers, sheet[2], strict=True)}
+    assert first["商品分类"] == f"{category} 冷藏 饮料" and first["基本单位"].startswith("PCS ")
+    assert first["默认供应商"].startswith("S001 ")
+    sheet.cell(row=2, column=headers.index("零售价") + 1, value=7.5)
+    edited = io.BytesIO()
+    book.save(edited)
+    outcome = run(app, "item", edited.getvalue(), username="u_clerk", action="update")
+    assert outcome.applied and outcome.updated == 1 and outcome.unchanged == 1, [i.line() for i in outcome.issues]
+    query = f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{first['商品编码']}')))"
+    (row,) = admin_api.get(query).get_json()["result"]
+    assert row["sale_price"] == "7.50" and row["category"]["key"] == category and row["unit"]["key"] == "PCS"
+    assert row["default_supplier"]["key"] == "S001"
+
+    sheet.cell(row=2, column=headers.index("商品分类") + 1, value=f"{category} 饮料")  # its key, another name
+    wrong = io.BytesIO()
+    book.save(wrong)
+    refused = run(app, "item", wrong.getvalue(), username="u_clerk", action="update")
+    assert [i.line() for i in refused.issues] == [f"第 2 行，「商品分类」列：找不到「{category} 饮料」"]
+    item = clerk.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{skus[1]}')))").get_json()["result"][0]
+    answer = clerk.put(
+        f"/api/v1/item/{item['id']}", json={"category": f"{category} 冷藏 饮料", "version": item["version"]}
+    )
+    assert answer.status_code == 200 and answer.get_json()["result"]["category"]["key"] == category, answer.get_json()
+
+
+def test_an_exported_partner_list_names_its_salesperson_as_the_import_reads_them(app, admin_api, api_as):
+    """The partner export writes 业务员 as 「zhang3 张三」 (user name and name, as pages show a person); imported back
+    it was 找不到用户「zhang3 张三」 on every row with one. A user is read so too; another person's name is refused."""
+    from app.extensions import db
+    from app.services.users.accounts import create_user
+
+    tag = unique("RU")
+    username = f"{tag}".lower()
+    with app.app_context():
+        create_user(username, "salesperson", "Walk!pass2026x", name="张三丰")
+        db.session.commit()
+    status = admin_api.post(
+        "/api/v1/partner/", json={"code": tag, "name": f"往返客户 {tag}", "kind": "customer", "owner": username}
+    ).status_code
+    assert status == 201
+    clerk = api_as("clerk")
+    exported = clerk.get(
+        f"/api/v1/grid/partner/export?filter[0][field]=code&filter[0][type]=like&filter[0][value]={tag}"
+    )
+    book = load_workbook(io.BytesIO(exported.data))
+    headers = [c.value for c in book.active[1]]
+    owner = book.active.cell(row=2, column=headers.index("业务员") + 1)
+    assert owner.value == f"{username} 张三丰"
+    book.active.cell(row=2, column=headers.index("备注") + 1, value="导回")
+    edited = io.BytesIO()
+    book.save(edited)
+    outcome = run(app, "partner", edited.getvalue(), username="u_clerk", action="update")
+    assert outcome.applied and outcome.updated == 1, [i.line() for i in outcome.issues]
+    owner.value = f"{username} 李四"
+    wrong = io.BytesIO()
+    book.save(wrong)
+    refused = run(app, "partner", wrong.getvalue(), username="u_clerk", action="update")
+    assert [i.message for i in refused.issues] == [f"找不到用户「{username} 李四」"]
+
+
 def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(app):
     from app.errors import ValidationFailed
 

@@ -249,6 +249,128 @@ def test_the_check_marks_a_cell_only_the_price_lists_rule_refuses_before_anythin
         context.close()
 
 
+def test_a_receipt_filled_in_the_downloaded_template_says_what_its_number_is_for(server, tmp_path):
+    """A clerk downloads the receipt template from the import page and fills it in as it says: its 单据编号 said
+    「留空则自动生成」 and had no *, so a row left without one was refused with a bare 必填. The template marks it and
+    explains it, and the refused cell says why; numbered in place, the two rows import as one receipt."""
+    tag = unique("RN")
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/imports/purchase_receipt/")
+        with page.expect_download() as download:
+            page.get_by_text("下载导入模板").click()
+        template = tmp_path / "template.xlsx"
+        download.value.save_as(template)
+        book = load_workbook(template)
+        sheet = book.worksheets[0]
+        headers = [c.value for c in sheet[1]]
+        assert headers[0] == "*单据编号" and "这些行导入为一张单据" in sheet["A1"].comment.text
+        values = {"*单据日期": "2026-11-20", "*供应商": "S001", "*入库仓库": "WH01", "*入库数量": "2", "单价": "3.5"}
+        for number, sku in ((tag, "SP0001"), (None, "SP0002")):  # the second row's number left blank
+            sheet.append([number if h == "*单据编号" else sku if h == "*商品" else values.get(h) for h in headers])
+        path = tmp_path / "receipt.xlsx"
+        book.save(path)
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成", timeout=30000)
+        said = "第 3 行「*单据编号」：必填：同一张单据的各行填写相同的单号，这些行导入为一张单据"
+        assert page.locator("#jxc-imports-issue-list a").all_inner_texts() == [said]
+        cell = page.locator('#jxc-imports-rows tr[data-index="1"] td[data-col="0"]')
+        assert cell.get_attribute("title") == said.split("：", 1)[1]
+        cell.fill(tag)
+        page.click('#jxc-imports-preview [data-import-action="check"]')
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成，没有错误", timeout=30000)
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("导入完成", timeout=30000)
+        status, found = HttpApi(server.url).get(
+            f"/api/v1/purchase_receipt/?q=(filters:!((col:external_ref,opr:eq,value:'{tag}')))"
+        )
+        assert status == 200 and found["count"] == 1, found
+        status, receipt = HttpApi(server.url).get(f"/api/v1/purchase_receipt/{found['ids'][0]}")
+        assert [line["item"]["key"] for line in receipt["result"]["lines"]] == ["SP0001", "SP0002"]
+        console.check(expected_failures=())
+        context.close()
+
+
+def test_a_file_whose_rows_were_all_skipped_offers_no_undo_and_imports_again_once_put_right(server, tmp_path):
+    """只导入正确的行 with every row refused (the unit is not set up yet): 导入完成 with nothing written offered
+    撤销这次导入, and the same file, chosen again once the unit was added, was refused as
+    这个文件已经导入过 (导入记录 #n)."""
+    tag = unique("SK")
+    book = Workbook()
+    book.active.append(["商品编码", "商品名称", "基本单位"])
+    for n in range(2):
+        book.active.append([f"{tag}-{n}", f"跳过商品 {n}", tag])
+    path = tmp_path / "skipped.xlsx"
+    book.save(path)
+    api = HttpApi(server.url)
+    for chromium in headless_chromium():
+        context, page, console = checked(chromium, server, "item", path, "2 行有错误")
+        page.select_option("#jxc-imports-mode", "valid")
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "导入完成：新增 0 行，更新 0 行，跳过 2 行", timeout=30000
+        )
+        assert page.locator('[data-import-action="undo"]').is_hidden()
+        status, body = api.post("/api/v1/unit/", {"code": tag, "name": f"单位{tag}"})
+        assert status == 201, body
+        page.goto(server.url + "/imports/item/")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成，没有错误", timeout=30000)
+        assert page.locator("#jxc-imports-problems").is_hidden()
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_have_text(
+            "导入完成：新增 2 行，更新 0 行，跳过 0 行", timeout=30000
+        )
+        expect(page.locator('[data-import-action="undo"]')).to_be_visible()
+        console.check(expected_failures=())
+        context.close()
+
+
+def test_the_item_list_exported_edited_and_imported_back_updates_the_price(server, tmp_path):
+    """The clerk's round trip: 导出 Excel on the item grid, a price changed in the file, 更新 on the import page. The
+    export's link cells read 「C01 饮料」 (code and name, as the grid shows them) and the import refused every row,
+    找不到「C01 饮料」, 「PCS 个」, 「S001 上海鑫源…」; they are read as the row with that code and name."""
+    tag = unique("RT")
+    api = HttpApi(server.url)
+    for n in range(2):
+        body = {"sku": f"{tag}-{n}", "name": f"往返 {n}", "unit": "PCS", "category": "C01", "default_supplier": "S001"}
+        status, created = api.post("/api/v1/item/", {**body, "sale_price": "5"})
+        assert status == 201, created
+    for chromium in headless_chromium():
+        context, page, console = signed_in(chromium, server.url)
+        page.goto(server.url + "/grid/item/")
+        page.locator(".tabulator-row").first.wait_for(timeout=15000)
+        box = page.locator(".tabulator-col[tabulator-field=sku] .tabulator-header-filter input")
+        box.fill(tag)
+        box.press("Enter")
+        expect(page.locator(".jxc-grid-count")).to_have_text("共 2 条", timeout=15000)
+        with page.expect_download() as download:
+            page.click('[data-action="export"]')
+        path = tmp_path / "items-export.xlsx"
+        download.value.save_as(path)
+        book = load_workbook(path)
+        sheet = book.active
+        headers = [c.value for c in sheet[1]]
+        assert sheet.cell(row=2, column=headers.index("商品分类") + 1).value.startswith("C01 ")
+        sheet.cell(row=2, column=headers.index("零售价") + 1, value=7.5)
+        edited = sheet.cell(row=2, column=headers.index("商品编码") + 1).value
+        book.save(path)
+        page.goto(server.url + "/imports/item/")
+        page.select_option("#jxc-imports-action", "update")
+        page.set_input_files("#jxc-imports-file", str(path))
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("检查完成，没有错误", timeout=30000)
+        assert page.locator("#jxc-imports-issue-list a").count() == 0
+        page.click('#jxc-imports-preview [data-import-action="apply"]')
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("导入完成：新增 0 行，更新 1 行", timeout=30000)
+        status, found = api.get(f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{edited}')))")
+        assert status == 200 and found["result"][0]["sale_price"] == "7.50", found
+        assert (
+            found["result"][0]["category"]["key"] == "C01" and found["result"][0]["default_supplier"]["key"] == "S001"
+        )
+        console.check(expected_failures=())
+        context.close()
+
+
 def test_a_column_masked_from_the_importer_is_refused_cell_by_cell_on_the_page(server, tmp_path):
     """A clerk who may not see 底价 (a selling figure only managers read) uploads a sheet with that column: not
     listed among the columns naming no field, but its filled cell red, 「底价」没有修改权限 as a write says it, in the

@@ -33,6 +33,22 @@ def test_a_hidden_name_of_a_linked_row_is_not_in_the_record_the_grid_or_its_hist
         assert seen["warehouse"]["name"] == name  # a reader without the mask reads it
 
 
+def test_a_link_typed_as_its_code_and_a_masked_name_is_not_matched_by_that_name(app, admin_api, monkeypatch):
+    """A link is read as its code and name, as the exports write it (「WH01 主仓库」), only by a reader who sees the
+    name: one whose masks hide it cannot learn it by trying names."""
+    name = admin_api.get("/api/v1/grid/lookup/warehouse", query_string={"q": "WH01"}).get_json()["results"][0]["name"]
+    body = {"date": "2026-11-25", "lines": [], "warehouse": f"WH01 {name}"}
+    with another_instance(app) as started:
+        roles = started.extensions["jxc_registry"].current.meta.roles
+        hidden = {**roles["warehouse"].hidden_fields, "warehouse": ("name",)}
+        monkeypatch.setitem(roles, "warehouse", replace(roles["warehouse"], hidden_fields=hidden))
+        refused = Api(started, "u_warehouse").post("/api/v1/stocktake/", json=body)
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["message"] == {"warehouse": [f"找不到「WH01 {name}」"]}
+        taken = Api(started, "admin").post("/api/v1/stocktake/", json=body)
+        assert taken.status_code == 201 and taken.get_json()["result"]["warehouse"]["key"] == "WH01", taken.get_json()
+
+
 def test_a_history_does_not_name_a_row_out_of_the_readers_scope(app, admin_api, api_as, login_as):
     """An order of the salesperson's moved by someone else to a customer that is not theirs: the order is still
     theirs to read, its customer reads as empty on the record, and its history does not name that customer."""

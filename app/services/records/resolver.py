@@ -6,11 +6,12 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import case, func, null, select
+from sqlalchemy import and_, case, func, null, select
 from sqlalchemy.orm import Session
 
 from app.meta.types import MAX_INTEGER, ValueProblem, normalise_text, parse_integer
 from app.services.records.bulk import among
+from app.services.records.serialize import person_name
 
 if TYPE_CHECKING:
     from app.services.access.rights import Access
@@ -34,7 +35,8 @@ class Resolver:
     def preload(self, model_key: str, raws: set[Any], chunk: int = 5000) -> None:
         """Resolve many typed values of one link at once (imports, a stocktake's counted lines): one query
         for the ids among them, one by business key, one by name for the rest (a name shared by two rows stays
-        unresolved); `resolve` then answers from the cache exactly as it would have one by one."""
+        unresolved), one by key and name for what is left written as the exports write a link (「C01 饮料」);
+        `resolve` then answers from the cache exactly as it would have one by one."""
         registry = self.access.registry
         model = registry.model(model_key)
         cls = registry.cls(model_key)
@@ -62,8 +64,27 @@ class Resolver:
             for value, ids in matches.items():
                 if position == 0 or len(ids) == 1:
                     found[value] = ids[0]
+        if model.display and self.access.can_see(model, model.field(model.display)):  # type: ignore[arg-type]
+            left = [text for text in wanted if text not in found]  # a name masked from the reader is never matched
+            found.update(self._by_key_and_name(cls, columns, scope, left, chunk))
         for raw, text in texts.items():
             self._cache[model_key, raw] = found.get(text)
+
+    def _by_key_and_name(
+        self, cls: Any, columns: list[Any], scope: Any, texts: list[str], chunk: int
+    ) -> dict[str, int]:
+        """{text: id} of the texts written as the exports write a link, 「C01 饮料」: the row with that key and name."""
+        pairs = {text: pair for text in texts if (pair := key_and_name(text)) is not None}
+        heads = sorted({head for head, _ in pairs.values()})
+        key_col, name_col = columns
+        rows: dict[tuple[str, str], int] = {}
+        for start in range(0, len(heads), chunk):
+            stmt = select(key_col, name_col, cls.id).where(key_col.in_(heads[start : start + chunk]))
+            if scope is not None:
+                stmt = stmt.where(scope)
+            for key, name, row_id in self.session.execute(stmt):
+                rows[key, normalise_text(name)] = row_id
+        return {text: rows[pair] for text, pair in pairs.items() if pair in rows}
 
     def _preload_ids(self, model: Any, cls: Any, raws: set[Any], chunk: int) -> None:
         """The ids among `raws` (a link given by id, as services write lines) checked at once, within scope."""
@@ -79,8 +100,16 @@ class Resolver:
                 self._cache[model.key, row_id] = row_id if row_id in seen else None
 
     def resolve_user(self, raw: Any) -> int | None:
-        """User id for an id (int) or a username."""
-        return self.session.execute(select(typed_user(raw))).scalar()
+        """User id for an id (int) or a username, or a username and the user's name as the exports write a user
+        (「zhang3 张三」)."""
+        found = self.session.execute(select(typed_user(raw))).scalar()
+        pair = key_and_name(normalise_text(raw)) if found is None and isinstance(raw, str) else None
+        if pair is None:
+            return found
+        row = self.session.execute(
+            select(User.id, User.first_name, User.last_name).where(User.username == pair[0])
+        ).first()
+        return row.id if row is not None and person_name(row.first_name, row.last_name) == pair[1] else None
 
 
 class LinkSql:
@@ -128,9 +157,23 @@ def typed_link(access: Access, model_key: str, raw: Any) -> Any:
     else:
         by_key = one(getattr(cls, model.field(model.business_key).column) == normalise_text(raw))  # type: ignore[union-attr]
     if model.display and not isinstance(raw, int):
-        by_name = one(getattr(cls, model.field(model.display).column) == normalise_text(raw), unique=True)  # type: ignore[union-attr]
-        return by_name if by_key is None else func.coalesce(by_key, by_name)
+        name_col = getattr(cls, model.field(model.display).column)  # type: ignore[union-attr]
+        ways = [by_key, one(name_col == normalise_text(raw), unique=True)]
+        seen = model.business_key != "id" and access.can_see(model, model.field(model.display))  # type: ignore[arg-type]
+        pair = key_and_name(normalise_text(raw)) if seen else None  # a name masked from the reader is never matched
+        if pair is not None:  # 「C01 饮料」 as an export writes the link: the row with that key and that name
+            key_col = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
+            ways.append(one(and_(key_col == pair[0], name_col == pair[1])))
+        found = [way for way in ways if way is not None]
+        return found[0] if len(found) == 1 else func.coalesce(*found)
     return null() if by_key is None else by_key
+
+
+def key_and_name(text: str) -> tuple[str, str] | None:
+    """(key, name) of a link's text as the exports and pages write it, its key, a space and its name
+    (`LinkType.cell_text`: 「C01 饮料」, 「SP0001 农夫山泉 饮用天然水 550ml」); None for a text without a space."""
+    parts = text.split(None, 1)
+    return (parts[0], parts[1].strip()) if len(parts) == 2 else None
 
 
 def typed_user(raw: Any) -> Any:
