@@ -85,8 +85,9 @@ def init(demo: bool, history: bool) -> None:
         raise click.UsageError(t("cli.history_needs_demo"))
     app = _app()
     result = init_database(app, demo=demo, history=history)
-    for change in result.schema_changes:
-        click.echo(f"  {change}")
+    with app.app_context():
+        for change in result.schema_changes:
+            click.echo(f"  {_schema_line(change)}")
     click.echo(t("cli.database_ready", database=app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]))
     if result.admin_password:
         click.echo(t("cli.admin_created", password=result.admin_password))
@@ -96,7 +97,40 @@ def init(demo: bool, history: bool) -> None:
         click.echo(t("cli.demo_documents", count=result.demo_documents))
     for found in result.code_collisions:  # listed for people to fix: never merged
         codes = join_list(t("cli.code_collision", code=c, id=pk) for c, pk in zip(found.codes, found.ids, strict=True))
-        click.echo(t("cli.code_collisions", model=found.model, field=found.field, codes=codes), err=True)
+        with app.app_context():
+            model, field = _titles(found.model, found.field)
+        click.echo(t("cli.code_collisions", model=model, field=field, codes=codes), err=True)
+
+
+SCHEMA_CHANGES = ("create table", "add column", "backfill", "compute", "create index")  # app/meta/schema.py
+
+
+def _titles(model: str, field: str | None = None) -> tuple[str, str]:
+    """A model's and one of its fields' (by name or column) labels in the current language; the key where the
+    metadata has none."""
+    from app.extensions import registry
+    from app.i18n import label
+
+    spec = registry().meta.models.get(model)
+    found = None
+    if spec is not None and field:
+        found = spec.field(field) or next((f for f in spec.fields if f.column == field), None)
+    return label(spec.label, model) if spec else model, label(found.label, field or "") if found else field or ""
+
+
+def _schema_line(change: str) -> str:
+    """A line of `sync_schema` ("add column item.colour") in the current language, with the model's and field's
+    labels: 新增字段 item.colour（商品 · 颜色）."""
+    for kind in SCHEMA_CHANGES:
+        if change.startswith(kind + " "):
+            name = change[len(kind) + 1 :]
+            text = t(f"cli.schema.{kind.replace(' ', '_')}", name=name)
+            if kind == "create index":
+                return text
+            model, _, field = name.partition(".")
+            about = " · ".join(x for x in _titles(model, field or None) if x and x not in (model, field))
+            return text + (t("cli.schema_about", label=about) if about else "")
+    return change
 
 
 def _admin_login_hint(instance: Path) -> str:
@@ -193,6 +227,7 @@ def jobs(status: str | None, limit: int) -> None:
     """List the newest background jobs and how many are in each status."""
     from app.extensions import db
     from app.jobs import store
+    from app.jobs.kinds import kind_label
 
     app = _app()
     with app.app_context():
@@ -206,7 +241,8 @@ def jobs(status: str | None, limit: int) -> None:
         note = f"  {job['message']}" if job["message"] else ""
         who = job["user"] or "-"
         said = t(f"jobs.status.{job['status']}")
-        click.echo(f"#{job['id']:<6} {said:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
+        kind = kind_label(job["kind"])  # as the jobs page names it: 导入, not import
+        click.echo(f"#{job['id']:<6} {said:<9} {kind:<24} {who:<12} {progress:>9}  {when}{note}")
 
 
 LANG = click.option(
@@ -496,7 +532,7 @@ def user_add(
     """Create a user with a role (and, for warehouse staff, their warehouses)."""
     from app import create_db_app
     from app.extensions import write_intent
-    from app.services.users.accounts import UserError, create_user
+    from app.services.users.accounts import UserError, create_user, role_title
 
     app = create_db_app()
     with app.app_context():
@@ -505,10 +541,11 @@ def user_add(
             create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
         except UserError as exc:
             _fail(str(exc))
+        title = role_title(role)  # as the role pages name it: 仓管员, not warehouse
     if email:
-        click.echo(t("cli.user_created", user=username, role=role))
+        click.echo(t("cli.user_created", user=username, role=title))
     else:  # no address: scheduled reports and alerts are not mailed to them, and the command says so
-        click.echo(t("cli.user_created_no_email", user=username, role=role, note=t("user_no_address")))
+        click.echo(t("cli.user_created_no_email", user=username, role=title, note=t("user_no_address")))
 
 
 @user.command("passwd")
@@ -544,16 +581,19 @@ def role_origin(name: str, origin: str) -> None:
     """Make the role NAME, a copy made before 「Copy Role」 linked copies, a copy of the roles.yaml role ORIGIN: its
     users then see and fill in what ORIGIN's do (never more: NAME may hold no permission ORIGIN does not)."""
     from app.extensions import registry, write_intent
+    from app.i18n import label
     from app.services.users.accounts import UserError, set_role_origin
 
     app = _app()
     with app.app_context():
         write_intent.set(True)
+        known = registry().meta.roles
         try:
-            changed = set_role_origin(name, origin, registry().meta.roles)
+            changed = set_role_origin(name, origin, known)
         except UserError as exc:
             _fail(str(exc))
-    click.echo(t("cli.role_origin_set" if changed else "cli.role_origin_same", role=name, origin=origin))
+    said = label(known[origin].label, origin)  # as the role pages name it: 销售员, not salesperson
+    click.echo(t("cli.role_origin_set" if changed else "cli.role_origin_same", role=name, origin=said))
 
 
 if __name__ == "__main__":  # pragma: no cover
