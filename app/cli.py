@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import sys
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import click
 import yaml
 
 from app.config import ROOT
-from app.i18n import LOCALES, current_locale, join_list, t, use_locale
+from app.i18n import LOCALES, MESSAGES, current_locale, join_list, t, use_locale
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # the POSIX order: the first one set decides
 
@@ -58,13 +59,119 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
         _fail(t("cli.metadata_invalid") + "\n" + "\n".join(f"  {e}" for e in exc.errors))
 
 
-@click.group()
+HELP = "cli.help."  # the catalogue's help texts: cli.help.jxc.<command ...>, cli.help.jxc.<command>.<option>
+
+
+def _help_locale(ctx: click.Context) -> str | None:
+    """The language `--help` answers in: the one every other line of the command is in. `--help` answers while the
+    command line is read, before `main` runs: `--lang` (eager, so read first when it comes before `--help`), then
+    JXC_LANG, then the shell's locale."""
+    given = ctx.params.get("lang") or ctx.find_root().params.get("lang")
+    chosen = os.environ.get("JXC_LANG")
+    return given or (chosen if chosen in LOCALES else None) or environment_locale()
+
+
+def _name_help(command: click.Command, key: str) -> None:
+    """Give `command`, its options and its subcommands their help texts from the catalogue, in the current
+    language (`key`: the command's path, jxc.user.add)."""
+    command.help = t(HELP + key)
+    command.short_help = None
+    for param in command.params:
+        if isinstance(param, click.Option) and HELP + f"{key}.{param.name}" in MESSAGES:
+            param.help = t(HELP + f"{key}.{param.name}")
+    for name, sub in getattr(command, "commands", {}).items():
+        _name_help(sub, f"{key}.{name}")
+
+
+def _option_record(param: click.Parameter, ctx: click.Context) -> tuple[str, str] | None:
+    """An option's line in the help, as click makes it ([default: …], [required]) in the current language."""
+    if not isinstance(param, click.Option) or param.hidden:
+        return None
+    extra = param.get_help_extra(ctx)
+    said = [t(HELP + "default", value=extra["default"])] if "default" in extra else []
+    said += [t(HELP + "required")] if "required" in extra else []
+    text = param.help or ""
+    if said:
+        text = f"{text}  [{'; '.join(said)}]" if text else f"[{'; '.join(said)}]"
+    return param.get_help_spec(ctx), text
+
+
+def _section(formatter: click.HelpFormatter, heading: str, rows: list[tuple[str, str]]) -> None:
+    """A titled list in the help (click's own adds an ASCII colon to the heading: 选项： is the catalogue's)."""
+    if rows:
+        formatter.write_paragraph()
+        formatter.write(f"{'':>{formatter.current_indent}}{heading}\n")
+        with formatter.indentation():
+            formatter.write_dl(rows)
+
+
+def _short_help(text: str, limit: int) -> str:
+    """A command's first sentence (。 or ". "), cut to `limit` columns (a Chinese character takes two)."""
+    first = text.split("。")[0].split(". ")[0].rstrip(".")
+    width = 0
+    for at, char in enumerate(first):
+        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if width > limit - 1:
+            return first[:at] + "…"
+    return first
+
+
+class JxcCommand(click.Command):
+    """A `jxc` command whose help is in the language the command speaks (texts: the catalogue's cli.help.*)."""
+
+    def get_help(self, ctx: click.Context) -> str:
+        """The help in the command's language, every command's texts from the catalogue."""
+        with use_locale(_help_locale(ctx)):
+            _name_help(ctx.find_root().command, "jxc")
+            return super().get_help(ctx)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """`--help`, described in the command's language."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            with use_locale(_help_locale(ctx)):
+                option.help = t(HELP + "help")
+        return option
+
+    def get_usage(self, ctx: click.Context) -> str:
+        """The usage line (shown with a usage error too) in the command's language."""
+        with use_locale(_help_locale(ctx)):
+            return super().get_usage(ctx)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The usage line, 用法： / Usage:."""
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), t(HELP + "usage"))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The options, under 选项 / Options."""
+        rows = [row for row in (_option_record(p, ctx) for p in self.get_params(ctx)) if row is not None]
+        _section(formatter, t(HELP + "options"), rows)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class JxcGroup(JxcCommand, click.Group):
+    """A `jxc` group: its help, and its subcommands', in the command's language."""
+
+    command_class = JxcCommand
+    group_class = type  # subgroups are JxcGroups too
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The subcommands with their short help, under 命令 / Commands."""
+        commands = [(name, self.commands[name]) for name in self.list_commands(ctx) if not self.commands[name].hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            rows = [(name, _short_help(command.help or "", limit)) for name, command in commands]
+            _section(formatter, t(HELP + "commands"), rows)
+
+
+@click.group(cls=JxcGroup)
 @click.option(
     "--lang",
     type=click.Choice(LOCALES),
     default=None,
     envvar="JXC_LANG",
-    help="output language (default: JXC_LANG, else en when LC_ALL / LC_MESSAGES / LANG is English, else zh)",
+    is_eager=True,  # read before --help, which answers in it
 )
 @click.pass_context
 def main(ctx: click.Context, lang: str | None) -> None:
@@ -73,10 +180,8 @@ def main(ctx: click.Context, lang: str | None) -> None:
 
 
 @main.command()
-@click.option("--demo", is_flag=True, help="Load demo data (items, partners, warehouses).")
-@click.option(
-    "--history", is_flag=True, help="With --demo: also post twelve weeks of demo documents (stock, sales, payments)."
-)
+@click.option("--demo", is_flag=True)
+@click.option("--history", is_flag=True)
 def init(demo: bool, history: bool) -> None:
     """Create or upgrade the database, permissions, roles and the admin user."""
     from app.setup import init_database
@@ -143,7 +248,7 @@ def _admin_login_hint(instance: Path) -> str:
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--workers", default=2, show_default=True)
 def serve(workers: int) -> None:
     """Serve the app with gunicorn on 127.0.0.1:$PORT (default 5000); run `jxc init` first."""
     app = _app()
@@ -172,8 +277,8 @@ def serve(workers: int) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Claim what is due now, run it (without Redis), then exit.")
-@click.option("--every", default=30.0, show_default=True, help="seconds between looks at the schedules")
+@click.option("--once", is_flag=True)
+@click.option("--every", default=30.0, show_default=True)
 def cron(once: bool, every: float) -> None:
     """Enqueue due schedule runs (each period claimed once in the database, whatever else runs `jxc cron`)."""
     import time
@@ -201,9 +306,9 @@ def cron(once: bool, every: float) -> None:
 
 
 @main.command()
-@click.option("--burst", is_flag=True, help="Run the jobs queued now, then exit.")
-@click.option("--queue", "queues", multiple=True, help="queue name (default: $JXC_QUEUE or jxc; repeatable)")
-@click.option("--name", default=None, help="worker name shown by RQ")
+@click.option("--burst", is_flag=True)
+@click.option("--queue", "queues", multiple=True)
+@click.option("--name", default=None)
 def worker(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
     """Run background jobs from Redis (REDIS_URL): the app is booted once, each job in a forked work-horse."""
     from app.jobs.worker import make_worker
@@ -221,7 +326,7 @@ def worker(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
 
 
 @main.command()
-@click.option("--status", default=None, help="only jobs in this status (queued, running, done, failed, cancelled)")
+@click.option("--status", default=None)
 @click.option("--limit", default=20, show_default=True)
 def jobs(status: str | None, limit: int) -> None:
     """List the newest background jobs and how many are in each status."""
@@ -245,9 +350,7 @@ def jobs(status: str | None, limit: int) -> None:
         click.echo(f"#{job['id']:<6} {said:<9} {kind:<24} {who:<12} {progress:>9}  {when}{note}")
 
 
-LANG = click.option(
-    "--lang", type=click.Choice(LOCALES), default=None, help="output language (default: `jxc --lang`, see there)"
-)
+LANG = click.option("--lang", type=click.Choice(LOCALES), default=None)
 
 
 @main.group(invoke_without_command=True)
@@ -302,7 +405,7 @@ def backup_list(ctx: click.Context, lang: str | None) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option("--yes", is_flag=True)
 @LANG
 def restore(file: Path, yes: bool, lang: str | None) -> None:
     """Restore a backup FILE: checked first, current data backed up, restored beside it, then switched."""
@@ -349,7 +452,7 @@ def meta_check(directory: Path) -> None:
 
 
 @meta.command("export")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="file (default: stdout)")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 def meta_export(output: Path | None) -> None:
     """Write the fields added from the admin page as YAML (same shape as metadata/models)."""
     from app.extensions import db
@@ -374,13 +477,11 @@ def meta_export(output: Path | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mode", type=click.Choice(["all", "valid"]), default="all", show_default=True)
 @click.option("--action", type=click.Choice(["create", "update", "upsert"]), default="create", show_default=True)
-@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
-@click.option("--force", is_flag=True, help="Import content already imported (while that import stands).")
-@click.option("--post", is_flag=True, help="Documents: post them (the user needs submit); drafts otherwise.")
-@click.option("--user", "username", default="admin", show_default=True, help="import as this user")
-@click.option(
-    "--lang", type=click.Choice(LOCALES), default=None, help="output language (default: `jxc --lang`, else the user's)"
-)
+@click.option("--dry-run", is_flag=True)
+@click.option("--force", is_flag=True)
+@click.option("--post", is_flag=True)
+@click.option("--user", "username", default="admin", show_default=True)
+@click.option("--lang", type=click.Choice(LOCALES), default=None)
 def import_command(
     model: str,
     file: Path,
@@ -466,9 +567,9 @@ def _user_locale(user_id: int | None) -> str:
 @main.command("export")
 @click.argument("model")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--filter", "filters", multiple=True, help="field=value (repeatable; links by code or name)")
-@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True, help="csv only")
-@click.option("--user", "username", default="admin", show_default=True, help="export as this user")
+@click.option("--filter", "filters", multiple=True)
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True)
+@click.option("--user", "username", default="admin", show_default=True)
 def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: str, username: str) -> None:
     """Export MODEL's rows (masked and scoped as for the user) to FILE: .xlsx, or .csv (UTF-8 with BOM or GBK)."""
     from app.errors import ServiceError
@@ -521,11 +622,11 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True, help="admin, manager, clerk, purchaser, salesperson, warehouse, finance")
+@click.option("--role", required=True)
 @click.option("--password", required=True)
 @click.option("--email", default=None)
-@click.option("--name", default=None, help="display name")
-@click.option("--warehouse", "warehouses", multiple=True, help="warehouse code the user works in (repeatable)")
+@click.option("--name", default=None)
+@click.option("--warehouse", "warehouses", multiple=True)
 def user_add(
     username: str, role: str, password: str, email: str | None, name: str | None, warehouses: tuple[str, ...]
 ) -> None:
@@ -550,7 +651,7 @@ def user_add(
 
 @user.command("passwd")
 @click.argument("username")
-@click.option("--password", default=None, help="the new password (asked for, hidden, when left out)")
+@click.option("--password", default=None)
 def user_passwd(username: str, password: str | None) -> None:
     """Give a user a new password; every session and token of theirs ends."""
     from app import create_db_app
@@ -607,14 +708,13 @@ def report() -> None:
 
 @report.command("run")
 @click.argument("name")
-@click.option("--param", "params", multiple=True, help="k=v, e.g. period=2026-11-01..2026-11-30 (repeatable)")
-@click.option("--user", "username", default="admin", show_default=True, help="run as this user (scope and masks)")
+@click.option("--param", "params", multiple=True)
+@click.option("--user", "username", default="admin", show_default=True)
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help=".xlsx, .csv or .json (default: csv on stdout)",
 )
 def report_run(name: str, params: tuple[str, ...], username: str, output: Path | None) -> None:
     """Run a report as a user and write it to a file or stdout."""

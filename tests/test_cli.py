@@ -476,3 +476,45 @@ def test_commands_name_roles_and_job_kinds_as_the_pages_do(instance: Instance) -
         )
     jobs = jxc("jobs", instance=instance).stdout.splitlines()
     assert any(" 已完成 " in line and " 导入 " in line and " import " not in line for line in jobs), jobs
+
+
+def test_help_speaks_the_commands_language() -> None:
+    """`--help` is in the language every other line is in: Chinese by default (its own words too: 用法, 选项, 必填),
+    English with `jxc --lang en` (before --help), JXC_LANG=en or an English shell."""
+    chinese = jxc("--help")
+    assert chinese.returncode == 0 and chinese.stdout.startswith("用法：jxc [OPTIONS] COMMAND"), chinese.stdout
+    assert "选项：" in chinese.stdout and "命令：" in chinese.stdout and "显示此帮助并退出" in chinese.stdout
+    assert "  init     创建或升级数据库、权限、角色和管理员用户" in chinese.stdout
+    assert "Show this message" not in chinese.stdout and "Create or upgrade" not in chinese.stdout
+    add = jxc("user", "add", "--help").stdout
+    assert "用法：jxc user add [OPTIONS] USERNAME" in add and "warehouse（仓管员）" in add and "[必填]" in add, add
+    assert "默认：admin" in jxc("import", "--help").stdout
+    for english in (
+        jxc("--lang", "en", "user", "add", "--help"),
+        jxc("user", "add", "--help", locale={"JXC_LANG": "en"}),
+        jxc("user", "add", "--help", locale={"LANG": "en_US.UTF-8"}),
+    ):
+        assert english.stdout.startswith("Usage: jxc user add [OPTIONS] USERNAME"), english.stdout
+        assert "Create a user with a role" in english.stdout and "[required]" in english.stdout
+        assert "显示" not in english.stdout
+    assert "Options:" in jxc("--lang", "en", "--help").stdout
+
+
+def test_every_command_and_option_has_its_help_in_both_languages() -> None:
+    """The help texts are the catalogue's (cli.help.jxc.<command>[.<option>]), in zh and en alike."""
+    import click
+
+    from app.cli import HELP, main
+    from app.i18n import CATALOGUES
+
+    def keys(command: click.Command, key: str) -> list[str]:
+        found = [HELP + key]
+        found += [HELP + f"{key}.{p.name}" for p in command.params if isinstance(p, click.Option)]
+        for name, sub in getattr(command, "commands", {}).items():
+            found += keys(sub, f"{key}.{name}")
+        return found
+
+    wanted = keys(main, "jxc")
+    assert len(wanted) > 50
+    for locale, catalogue in CATALOGUES.items():
+        assert [k for k in wanted if not catalogue.get(k)] == [], locale
