@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from conftest import PASSWORD, unique
 from in_browser import fits_the_phone, headless_chromium, make_user, on_phone, signed_in
+from playwright.sync_api import expect
 from servers import ARTIFACTS, BIN, ROOT, HttpApi
 from test_finance_browser import arrived, mailing_server, person
 
@@ -207,11 +208,11 @@ def test_saving_the_same_filters_again_updates_the_schedule_and_the_form_lists_a
         page.fill("#p-partner", "K001")  # other filters: another schedule
         page.click("#rs-save")
         page.wait_for_selector("#rs-message.alert-success >> text=已保存")
-        page.wait_for_function("document.querySelectorAll('#rs-existing-list tbody tr').length === 2")
+        expect(rows).to_have_count(2)
         assert len(me.get("/api/v1/schedules/")[1]["result"]) == 2
         first = page.locator("#rs-existing-list tbody tr", has_not_text="K001")
         first.locator(".rs-delete").click()
         page.wait_for_selector(f"#rs-message.alert-success >> text=已删除定时发送「{title}」")
-        page.wait_for_function("document.querySelectorAll('#rs-existing-list tbody tr').length === 1")
+        expect(rows).to_have_count(1)
         (left,) = me.get("/api/v1/schedules/")[1]["result"]
         assert left["params"]["partner"] == "K001" and "K001" in rows.first.inner_text()
