@@ -52,7 +52,8 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
 
     # a command exits when done: it must not pick up in-process jobs left queued (the web does that)
     overrides.setdefault("JXC_RUNS_JOBS", False)
-    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)  # FAB's notes, not the user's
+    for noisy in ("flask_appbuilder.models.filters", "flask_appbuilder.security.manager"):  # FAB's notes in English,
+        logging.getLogger(noisy).setLevel(logging.ERROR)  # not the user's (No user yet created, use flask fab …)
     try:
         return create_app(dict(overrides))
     except MetadataInvalid as exc:
@@ -722,6 +723,7 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
 
     from app.errors import ServiceError
     from app.extensions import db
+    from app.i18n import label
     from app.services.records.serialize import user_name
     from app.services.users.access import access_for
     from reports.output import to_csv, write_xlsx
@@ -741,7 +743,8 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
         try:
             result = run_report(db.session, access_for(user), name, raw)
         except ServiceError as exc:
-            _fail(t("cli.report_failed", name=name, message=exc.message))
+            known = access_for(user).registry.meta.reports.get(name)  # named as its page names it, when there is one
+            _fail(t("cli.report_failed", name=label(known.label, name) if known else name, message=exc.message))
         suffix = output.suffix.lower() if output else ".csv"
         if suffix == ".xlsx":
             write_xlsx(result, str(output), user_name(user))

@@ -85,6 +85,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Instance:
     result = jxc("init", instance=made, cwd=made.path.parent)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "  新建数据表 item（商品）\n" in result.stdout  # in Chinese, with the model's label
+    assert "flask fab" not in result.stderr  # FAB's English note about creating users is not the operator's
     return made
 
 
@@ -476,6 +477,8 @@ def test_commands_name_roles_and_job_kinds_as_the_pages_do(instance: Instance) -
         )
     jobs = jxc("jobs", instance=instance).stdout.splitlines()
     assert any(" 已完成 " in line and " 导入 " in line and " import " not in line for line in jobs), jobs
+    bad = jxc("report", "run", "sales_analysis", "--param", "by=year", instance=instance)
+    assert bad.returncode == 1 and bad.stderr.startswith("报表「销售分析」："), bad.stderr
 
 
 def test_help_speaks_the_commands_language() -> None:
