@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 import unicodedata
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
+from click.exceptions import NoSuchCommand
 
 from app.config import ROOT
 from app.i18n import LOCALES, MESSAGES, current_locale, join_list, t, use_locale
@@ -151,11 +154,78 @@ class JxcCommand(click.Command):
             self.format_commands(ctx, formatter)
 
 
+def _param_name(param: click.Parameter | None) -> str:
+    """An option as typed (--role), an argument by its name (USERNAME)."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return param.human_readable_name if param is not None else ""
+
+
+def _usage_error_text(exc: click.UsageError) -> str:
+    """A usage error in the command's language: what is missing, unknown or not allowed (click's own English for a
+    kind it has no words for here)."""
+    if isinstance(exc, click.MissingParameter):
+        kind = "argument" if isinstance(exc.param, click.Argument) else "option"
+        return t(HELP + f"missing_{kind}", name=_param_name(exc.param))
+    if isinstance(exc, click.NoSuchOption):
+        near = join_list(sorted(exc.possibilities or []))
+        return t(HELP + "no_such_option", name=exc.option_name) + (t(HELP + "did_you_mean", names=near) if near else "")
+    if isinstance(exc, NoSuchCommand):
+        return t(HELP + "no_such_command", name=exc.command_name)
+    if isinstance(exc, click.BadParameter) and exc.param is not None:
+        name, typed = _param_name(exc.param), exc.param.type
+        if isinstance(typed, click.Choice):
+            return t(HELP + "bad_choice", name=name, choices=join_list(map(str, typed.choices)))
+        if isinstance(typed, (click.types.IntParamType, click.types.FloatParamType)):
+            return t(HELP + "not_a_number", name=name, value=_given(exc))
+        return t(HELP + "bad_value", name=name, message=exc.message)
+    return exc.format_message()
+
+
+def _given(exc: click.BadParameter) -> str:
+    """The value typed for the parameter a BadParameter is about (as click quotes it in its own message)."""
+    found = re.search(r"'([^']*)' is not", exc.message)
+    return found.group(1) if found else ""
+
+
+def _show_usage_error(exc: click.UsageError) -> None:
+    """What click's `UsageError.show` prints (usage, where help is, the error) in the command's language."""
+    with use_locale(_help_locale(exc.ctx) if exc.ctx is not None else _help_locale_outside()):
+        if exc.ctx is not None:
+            hint = t(HELP + "try_help", command=exc.ctx.command_path)
+            click.echo(f"{exc.ctx.get_usage()}\n{hint}\n", err=True)
+        click.echo(t(HELP + "error", message=_usage_error_text(exc)), err=True)
+
+
+def _help_locale_outside() -> str | None:
+    """The language before any command line was read: JXC_LANG, else the shell's."""
+    chosen = os.environ.get("JXC_LANG")
+    return chosen if chosen in LOCALES else environment_locale()
+
+
 class JxcGroup(JxcCommand, click.Group):
     """A `jxc` group: its help, and its subcommands', in the command's language."""
 
     command_class = JxcCommand
     group_class = type  # subgroups are JxcGroups too
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """click's standalone run, with its usage errors and 「Aborted!」 in the command's language."""
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            done = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.UsageError as exc:
+            _show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            with use_locale(_help_locale_outside()):
+                click.echo(t(HELP + "aborted"), err=True)
+            sys.exit(1)
+        sys.exit(done if isinstance(done, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The subcommands with their short help, under 命令 / Commands."""

@@ -501,6 +501,20 @@ def test_help_speaks_the_commands_language() -> None:
         assert "Create a user with a role" in english.stdout and "[required]" in english.stdout
         assert "显示" not in english.stdout
     assert "Options:" in jxc("--lang", "en", "--help").stdout
+    missing = jxc("user", "add", "u_x")  # click's own errors too, with the usage and where help is
+    assert missing.returncode == 2 and missing.stderr.splitlines() == [
+        "用法：jxc user add [OPTIONS] USERNAME",
+        "用 'jxc user add --help' 查看帮助。",
+        "",
+        "错误：缺少选项 --role",
+    ], missing.stderr
+    assert jxc("frob").stderr.endswith("错误：没有命令「frob」\n")
+    typo = jxc("user", "passwd", "u_x", "--pasword", "p").stderr
+    assert "错误：没有选项 --pasword（是不是要用 --password？）" in typo
+    assert jxc("--lang", "fr", "jobs").stderr.endswith("错误：--lang 只能是：zh、en\n")
+    assert jxc("serve", "--workers", "abc").stderr.endswith("错误：--workers 应为数字，而不是「abc」\n")
+    english = jxc("--lang", "en", "user", "add", "u_x")
+    assert english.returncode == 2 and english.stderr.endswith("Error: Missing option --role.\n"), english.stderr
 
 
 def test_every_command_and_option_has_its_help_in_both_languages() -> None:
