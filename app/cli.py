@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
+import unicodedata
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
+from click.exceptions import NoSuchCommand
 
 from app.config import ROOT
-from app.i18n import LOCALES, current_locale, join_list, t, use_locale
+from app.i18n import LOCALES, MESSAGES, current_locale, join_list, t, use_locale
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # the POSIX order: the first one set decides
 
@@ -51,20 +55,194 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
 
     # a command exits when done: it must not pick up in-process jobs left queued (the web does that)
     overrides.setdefault("JXC_RUNS_JOBS", False)
-    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)  # FAB's notes, not the user's
+    for noisy in ("flask_appbuilder.models.filters", "flask_appbuilder.security.manager"):  # FAB's notes in English,
+        logging.getLogger(noisy).setLevel(logging.ERROR)  # not the user's (No user yet created, use flask fab …)
     try:
         return create_app(dict(overrides))
     except MetadataInvalid as exc:
         _fail(t("cli.metadata_invalid") + "\n" + "\n".join(f"  {e}" for e in exc.errors))
 
 
-@click.group()
+HELP = "cli.help."  # the catalogue's help texts: cli.help.jxc.<command ...>, cli.help.jxc.<command>.<option>
+
+
+def _help_locale(ctx: click.Context) -> str | None:
+    """The language `--help` answers in: the one every other line of the command is in. `--help` answers while the
+    command line is read, before `main` runs: `--lang` (eager, so read first when it comes before `--help`), then
+    JXC_LANG, then the shell's locale."""
+    given = ctx.params.get("lang") or ctx.find_root().params.get("lang")
+    chosen = os.environ.get("JXC_LANG")
+    return given or (chosen if chosen in LOCALES else None) or environment_locale()
+
+
+def _name_help(command: click.Command, key: str) -> None:
+    """Give `command`, its options and its subcommands their help texts from the catalogue, in the current
+    language (`key`: the command's path, jxc.user.add)."""
+    command.help = t(HELP + key)
+    command.short_help = None
+    for param in command.params:
+        if isinstance(param, click.Option) and HELP + f"{key}.{param.name}" in MESSAGES:
+            param.help = t(HELP + f"{key}.{param.name}")
+    for name, sub in getattr(command, "commands", {}).items():
+        _name_help(sub, f"{key}.{name}")
+
+
+def _option_record(param: click.Parameter, ctx: click.Context) -> tuple[str, str] | None:
+    """An option's line in the help, as click makes it ([default: …], [required]) in the current language."""
+    if not isinstance(param, click.Option) or param.hidden:
+        return None
+    extra = param.get_help_extra(ctx)
+    said = [t(HELP + "default", value=extra["default"])] if "default" in extra else []
+    said += [t(HELP + "required")] if "required" in extra else []
+    text = param.help or ""
+    if said:
+        text = f"{text}  [{'; '.join(said)}]" if text else f"[{'; '.join(said)}]"
+    return param.get_help_spec(ctx), text
+
+
+def _section(formatter: click.HelpFormatter, heading: str, rows: list[tuple[str, str]]) -> None:
+    """A titled list in the help (click's own adds an ASCII colon to the heading: 选项： is the catalogue's)."""
+    if rows:
+        formatter.write_paragraph()
+        formatter.write(f"{'':>{formatter.current_indent}}{heading}\n")
+        with formatter.indentation():
+            formatter.write_dl(rows)
+
+
+def _short_help(text: str, limit: int) -> str:
+    """A command's first sentence (。 or ". "), cut to `limit` columns (a Chinese character takes two)."""
+    first = text.split("。")[0].split(". ")[0].rstrip(".")
+    width = 0
+    for at, char in enumerate(first):
+        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if width > limit - 1:
+            return first[:at] + "…"
+    return first
+
+
+class JxcCommand(click.Command):
+    """A `jxc` command whose help is in the language the command speaks (texts: the catalogue's cli.help.*)."""
+
+    def get_help(self, ctx: click.Context) -> str:
+        """The help in the command's language, every command's texts from the catalogue."""
+        with use_locale(_help_locale(ctx)):
+            _name_help(ctx.find_root().command, "jxc")
+            return super().get_help(ctx)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """`--help`, described in the command's language."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            with use_locale(_help_locale(ctx)):
+                option.help = t(HELP + "help")
+        return option
+
+    def get_usage(self, ctx: click.Context) -> str:
+        """The usage line (shown with a usage error too) in the command's language."""
+        with use_locale(_help_locale(ctx)):
+            return super().get_usage(ctx)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The usage line, 用法： / Usage:."""
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), t(HELP + "usage"))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The options, under 选项 / Options."""
+        rows = [row for row in (_option_record(p, ctx) for p in self.get_params(ctx)) if row is not None]
+        _section(formatter, t(HELP + "options"), rows)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+def _param_name(param: click.Parameter | None) -> str:
+    """An option as typed (--role), an argument by its name (USERNAME)."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return param.human_readable_name if param is not None else ""
+
+
+def _usage_error_text(exc: click.UsageError) -> str:
+    """A usage error in the command's language: what is missing, unknown or not allowed (click's own English for a
+    kind it has no words for here)."""
+    if isinstance(exc, click.MissingParameter):
+        kind = "argument" if isinstance(exc.param, click.Argument) else "option"
+        return t(HELP + f"missing_{kind}", name=_param_name(exc.param))
+    if isinstance(exc, click.NoSuchOption):
+        near = join_list(sorted(exc.possibilities or []))
+        return t(HELP + "no_such_option", name=exc.option_name) + (t(HELP + "did_you_mean", names=near) if near else "")
+    if isinstance(exc, NoSuchCommand):
+        return t(HELP + "no_such_command", name=exc.command_name)
+    if isinstance(exc, click.BadParameter) and exc.param is not None:
+        name, typed = _param_name(exc.param), exc.param.type
+        if isinstance(typed, click.Choice):
+            return t(HELP + "bad_choice", name=name, choices=join_list(map(str, typed.choices)))
+        if isinstance(typed, (click.types.IntParamType, click.types.FloatParamType)):
+            return t(HELP + "not_a_number", name=name, value=_given(exc))
+        return t(HELP + "bad_value", name=name, message=exc.message)
+    return exc.format_message()
+
+
+def _given(exc: click.BadParameter) -> str:
+    """The value typed for the parameter a BadParameter is about (as click quotes it in its own message)."""
+    found = re.search(r"'([^']*)' is not", exc.message)
+    return found.group(1) if found else ""
+
+
+def _show_usage_error(exc: click.UsageError) -> None:
+    """What click's `UsageError.show` prints (usage, where help is, the error) in the command's language."""
+    with use_locale(_help_locale(exc.ctx) if exc.ctx is not None else _help_locale_outside()):
+        if exc.ctx is not None:
+            hint = t(HELP + "try_help", command=exc.ctx.command_path)
+            click.echo(f"{exc.ctx.get_usage()}\n{hint}\n", err=True)
+        click.echo(t(HELP + "error", message=_usage_error_text(exc)), err=True)
+
+
+def _help_locale_outside() -> str | None:
+    """The language before any command line was read: JXC_LANG, else the shell's."""
+    chosen = os.environ.get("JXC_LANG")
+    return chosen if chosen in LOCALES else environment_locale()
+
+
+class JxcGroup(JxcCommand, click.Group):
+    """A `jxc` group: its help, and its subcommands', in the command's language."""
+
+    command_class = JxcCommand
+    group_class = type  # subgroups are JxcGroups too
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """click's standalone run, with its usage errors and 「Aborted!」 in the command's language."""
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            done = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.UsageError as exc:
+            _show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            with use_locale(_help_locale_outside()):
+                click.echo(t(HELP + "aborted"), err=True)
+            sys.exit(1)
+        sys.exit(done if isinstance(done, int) else 0)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The subcommands with their short help, under 命令 / Commands."""
+        commands = [(name, self.commands[name]) for name in self.list_commands(ctx) if not self.commands[name].hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            rows = [(name, _short_help(command.help or "", limit)) for name, command in commands]
+            _section(formatter, t(HELP + "commands"), rows)
+
+
+@click.group(cls=JxcGroup)
 @click.option(
     "--lang",
     type=click.Choice(LOCALES),
     default=None,
     envvar="JXC_LANG",
-    help="output language (default: JXC_LANG, else en when LC_ALL / LC_MESSAGES / LANG is English, else zh)",
+    is_eager=True,  # read before --help, which answers in it
 )
 @click.pass_context
 def main(ctx: click.Context, lang: str | None) -> None:
@@ -73,10 +251,8 @@ def main(ctx: click.Context, lang: str | None) -> None:
 
 
 @main.command()
-@click.option("--demo", is_flag=True, help="Load demo data (items, partners, warehouses).")
-@click.option(
-    "--history", is_flag=True, help="With --demo: also post twelve weeks of demo documents (stock, sales, payments)."
-)
+@click.option("--demo", is_flag=True)
+@click.option("--history", is_flag=True)
 def init(demo: bool, history: bool) -> None:
     """Create or upgrade the database, permissions, roles and the admin user."""
     from app.setup import init_database
@@ -85,8 +261,9 @@ def init(demo: bool, history: bool) -> None:
         raise click.UsageError(t("cli.history_needs_demo"))
     app = _app()
     result = init_database(app, demo=demo, history=history)
-    for change in result.schema_changes:
-        click.echo(f"  {change}")
+    with app.app_context():
+        for change in result.schema_changes:
+            click.echo(f"  {_schema_line(change)}")
     click.echo(t("cli.database_ready", database=app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]))
     if result.admin_password:
         click.echo(t("cli.admin_created", password=result.admin_password))
@@ -96,7 +273,40 @@ def init(demo: bool, history: bool) -> None:
         click.echo(t("cli.demo_documents", count=result.demo_documents))
     for found in result.code_collisions:  # listed for people to fix: never merged
         codes = join_list(t("cli.code_collision", code=c, id=pk) for c, pk in zip(found.codes, found.ids, strict=True))
-        click.echo(t("cli.code_collisions", model=found.model, field=found.field, codes=codes), err=True)
+        with app.app_context():
+            model, field = _titles(found.model, found.field)
+        click.echo(t("cli.code_collisions", model=model, field=field, codes=codes), err=True)
+
+
+SCHEMA_CHANGES = ("create table", "add column", "backfill", "compute", "create index")  # app/meta/schema.py
+
+
+def _titles(model: str, field: str | None = None) -> tuple[str, str]:
+    """A model's and one of its fields' (by name or column) labels in the current language; the key where the
+    metadata has none."""
+    from app.extensions import registry
+    from app.i18n import label
+
+    spec = registry().meta.models.get(model)
+    found = None
+    if spec is not None and field:
+        found = spec.field(field) or next((f for f in spec.fields if f.column == field), None)
+    return label(spec.label, model) if spec else model, label(found.label, field or "") if found else field or ""
+
+
+def _schema_line(change: str) -> str:
+    """A line of `sync_schema` ("add column item.colour") in the current language, with the model's and field's
+    labels: 新增字段 item.colour（商品 · 颜色）."""
+    for kind in SCHEMA_CHANGES:
+        if change.startswith(kind + " "):
+            name = change[len(kind) + 1 :]
+            text = t(f"cli.schema.{kind.replace(' ', '_')}", name=name)
+            if kind == "create index":
+                return text
+            model, _, field = name.partition(".")
+            about = " · ".join(x for x in _titles(model, field or None) if x and x not in (model, field))
+            return text + (t("cli.schema_about", label=about) if about else "")
+    return change
 
 
 def _admin_login_hint(instance: Path) -> str:
@@ -109,7 +319,7 @@ def _admin_login_hint(instance: Path) -> str:
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.option("--workers", default=2, show_default=True)
 def serve(workers: int) -> None:
     """Serve the app with gunicorn on 127.0.0.1:$PORT (default 5000); run `jxc init` first."""
     app = _app()
@@ -138,8 +348,8 @@ def serve(workers: int) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Claim what is due now, run it (without Redis), then exit.")
-@click.option("--every", default=30.0, show_default=True, help="seconds between looks at the schedules")
+@click.option("--once", is_flag=True)
+@click.option("--every", default=30.0, show_default=True)
 def cron(once: bool, every: float) -> None:
     """Enqueue due schedule runs (each period claimed once in the database, whatever else runs `jxc cron`)."""
     import time
@@ -167,9 +377,9 @@ def cron(once: bool, every: float) -> None:
 
 
 @main.command()
-@click.option("--burst", is_flag=True, help="Run the jobs queued now, then exit.")
-@click.option("--queue", "queues", multiple=True, help="queue name (default: $JXC_QUEUE or jxc; repeatable)")
-@click.option("--name", default=None, help="worker name shown by RQ")
+@click.option("--burst", is_flag=True)
+@click.option("--queue", "queues", multiple=True)
+@click.option("--name", default=None)
 def worker(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
     """Run background jobs from Redis (REDIS_URL): the app is booted once, each job in a forked work-horse."""
     from app.jobs.worker import make_worker
@@ -187,12 +397,13 @@ def worker(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
 
 
 @main.command()
-@click.option("--status", default=None, help="only jobs in this status (queued, running, done, failed, cancelled)")
+@click.option("--status", default=None)
 @click.option("--limit", default=20, show_default=True)
 def jobs(status: str | None, limit: int) -> None:
     """List the newest background jobs and how many are in each status."""
     from app.extensions import db
     from app.jobs import store
+    from app.jobs.kinds import kind_label
 
     app = _app()
     with app.app_context():
@@ -206,12 +417,11 @@ def jobs(status: str | None, limit: int) -> None:
         note = f"  {job['message']}" if job["message"] else ""
         who = job["user"] or "-"
         said = t(f"jobs.status.{job['status']}")
-        click.echo(f"#{job['id']:<6} {said:<9} {job['kind']:<24} {who:<12} {progress:>9}  {when}{note}")
+        kind = kind_label(job["kind"])  # as the jobs page names it: 导入, not import
+        click.echo(f"#{job['id']:<6} {said:<9} {kind:<24} {who:<12} {progress:>9}  {when}{note}")
 
 
-LANG = click.option(
-    "--lang", type=click.Choice(LOCALES), default=None, help="output language (default: `jxc --lang`, see there)"
-)
+LANG = click.option("--lang", type=click.Choice(LOCALES), default=None)
 
 
 @main.group(invoke_without_command=True)
@@ -266,7 +476,7 @@ def backup_list(ctx: click.Context, lang: str | None) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option("--yes", is_flag=True)
 @LANG
 def restore(file: Path, yes: bool, lang: str | None) -> None:
     """Restore a backup FILE: checked first, current data backed up, restored beside it, then switched."""
@@ -313,7 +523,7 @@ def meta_check(directory: Path) -> None:
 
 
 @meta.command("export")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="file (default: stdout)")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 def meta_export(output: Path | None) -> None:
     """Write the fields added from the admin page as YAML (same shape as metadata/models)."""
     from app.extensions import db
@@ -338,13 +548,11 @@ def meta_export(output: Path | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mode", type=click.Choice(["all", "valid"]), default="all", show_default=True)
 @click.option("--action", type=click.Choice(["create", "update", "upsert"]), default="create", show_default=True)
-@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
-@click.option("--force", is_flag=True, help="Import content already imported (while that import stands).")
-@click.option("--post", is_flag=True, help="Documents: post them (the user needs submit); drafts otherwise.")
-@click.option("--user", "username", default="admin", show_default=True, help="import as this user")
-@click.option(
-    "--lang", type=click.Choice(LOCALES), default=None, help="output language (default: `jxc --lang`, else the user's)"
-)
+@click.option("--dry-run", is_flag=True)
+@click.option("--force", is_flag=True)
+@click.option("--post", is_flag=True)
+@click.option("--user", "username", default="admin", show_default=True)
+@click.option("--lang", type=click.Choice(LOCALES), default=None)
 def import_command(
     model: str,
     file: Path,
@@ -430,9 +638,9 @@ def _user_locale(user_id: int | None) -> str:
 @main.command("export")
 @click.argument("model")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--filter", "filters", multiple=True, help="field=value (repeatable; links by code or name)")
-@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True, help="csv only")
-@click.option("--user", "username", default="admin", show_default=True, help="export as this user")
+@click.option("--filter", "filters", multiple=True)
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True)
+@click.option("--user", "username", default="admin", show_default=True)
 def export_command(model: str, file: Path, filters: tuple[str, ...], encoding: str, username: str) -> None:
     """Export MODEL's rows (masked and scoped as for the user) to FILE: .xlsx, or .csv (UTF-8 with BOM or GBK)."""
     from app.errors import ServiceError
@@ -485,18 +693,18 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True, help="admin, manager, clerk, purchaser, salesperson, warehouse, finance")
+@click.option("--role", required=True)
 @click.option("--password", required=True)
 @click.option("--email", default=None)
-@click.option("--name", default=None, help="display name")
-@click.option("--warehouse", "warehouses", multiple=True, help="warehouse code the user works in (repeatable)")
+@click.option("--name", default=None)
+@click.option("--warehouse", "warehouses", multiple=True)
 def user_add(
     username: str, role: str, password: str, email: str | None, name: str | None, warehouses: tuple[str, ...]
 ) -> None:
     """Create a user with a role (and, for warehouse staff, their warehouses)."""
     from app import create_db_app
     from app.extensions import write_intent
-    from app.services.users.accounts import UserError, create_user
+    from app.services.users.accounts import UserError, create_user, role_title
 
     app = create_db_app()
     with app.app_context():
@@ -505,15 +713,16 @@ def user_add(
             create_user(username, role, password, email=email, name=name, warehouses=list(warehouses))
         except UserError as exc:
             _fail(str(exc))
+        title = role_title(role)  # as the role pages name it: 仓管员, not warehouse
     if email:
-        click.echo(t("cli.user_created", user=username, role=role))
+        click.echo(t("cli.user_created", user=username, role=title))
     else:  # no address: scheduled reports and alerts are not mailed to them, and the command says so
-        click.echo(t("cli.user_created_no_email", user=username, role=role, note=t("user_no_address")))
+        click.echo(t("cli.user_created_no_email", user=username, role=title, note=t("user_no_address")))
 
 
 @user.command("passwd")
 @click.argument("username")
-@click.option("--password", default=None, help="the new password (asked for, hidden, when left out)")
+@click.option("--password", default=None)
 def user_passwd(username: str, password: str | None) -> None:
     """Give a user a new password; every session and token of theirs ends."""
     from app import create_db_app
@@ -544,16 +753,19 @@ def role_origin(name: str, origin: str) -> None:
     """Make the role NAME, a copy made before 「Copy Role」 linked copies, a copy of the roles.yaml role ORIGIN: its
     users then see and fill in what ORIGIN's do (never more: NAME may hold no permission ORIGIN does not)."""
     from app.extensions import registry, write_intent
+    from app.i18n import label
     from app.services.users.accounts import UserError, set_role_origin
 
     app = _app()
     with app.app_context():
         write_intent.set(True)
+        known = registry().meta.roles
         try:
-            changed = set_role_origin(name, origin, registry().meta.roles)
+            changed = set_role_origin(name, origin, known)
         except UserError as exc:
             _fail(str(exc))
-    click.echo(t("cli.role_origin_set" if changed else "cli.role_origin_same", role=name, origin=origin))
+    said = label(known[origin].label, origin)  # as the role pages name it: 销售员, not salesperson
+    click.echo(t("cli.role_origin_set" if changed else "cli.role_origin_same", role=name, origin=said))
 
 
 if __name__ == "__main__":  # pragma: no cover
@@ -567,14 +779,13 @@ def report() -> None:
 
 @report.command("run")
 @click.argument("name")
-@click.option("--param", "params", multiple=True, help="k=v, e.g. period=2026-11-01..2026-11-30 (repeatable)")
-@click.option("--user", "username", default="admin", show_default=True, help="run as this user (scope and masks)")
+@click.option("--param", "params", multiple=True)
+@click.option("--user", "username", default="admin", show_default=True)
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help=".xlsx, .csv or .json (default: csv on stdout)",
 )
 def report_run(name: str, params: tuple[str, ...], username: str, output: Path | None) -> None:
     """Run a report as a user and write it to a file or stdout."""
@@ -582,6 +793,7 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
 
     from app.errors import ServiceError
     from app.extensions import db
+    from app.i18n import label
     from app.services.records.serialize import user_name
     from app.services.users.access import access_for
     from reports.output import to_csv, write_xlsx
@@ -601,7 +813,8 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
         try:
             result = run_report(db.session, access_for(user), name, raw)
         except ServiceError as exc:
-            _fail(t("cli.report_failed", name=name, message=exc.message))
+            known = access_for(user).registry.meta.reports.get(name)  # named as its page names it, when there is one
+            _fail(t("cli.report_failed", name=label(known.label, name) if known else name, message=exc.message))
         suffix = output.suffix.lower() if output else ".csv"
         if suffix == ".xlsx":
             write_xlsx(result, str(output), user_name(user))

@@ -23,7 +23,7 @@ from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.posting.service import PostingService
 from app.services.records.query import field_label
-from app.services.records.write import RecordService
+from app.services.records.write import RecordService, value_refusal
 from app.services.stock.writer import carrying
 from importers.matcher import Match, importable_fields, match_columns, normalise_header
 from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, masked_issues, parse_rows
@@ -159,8 +159,11 @@ def validate_documents(
                 continue
             try:
                 FIELD_TYPES[fields[name].type].parse(fields[name], raw, resolver)
-            except ValueProblem as exc:
-                issue(row_no, name, str(exc))
+            except ValueProblem as exc:  # worded as a form's save words it (a header's field: the line's are prefixed)
+                header = not name.startswith(LINES)
+                issue(
+                    row_no, name, value_refusal(session, access, model, fields[name], raw, exc) if header else str(exc)
+                )
         number = str(payload.get(number_field) or "").strip()
         if not number:
             issue(row_no, number_field, t("imports.number_needed"))

@@ -542,8 +542,8 @@ def validate(
                 full = len(seen) >= SEEN_CELLS  # codes and names: every cell new, none remembered here or there
                 try:
                     found = (parse(spec, raw, remember=not full),)
-                except ValueProblem as exc:
-                    found = str(exc)
+                except ValueProblem as exc:  # worded as a form's save words it
+                    found = records.refusal(model, spec, raw, exc)
                 if not full:
                     seen[cell] = found
             if found.__class__ is str:

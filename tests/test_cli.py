@@ -84,7 +84,8 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Instance:
     made = make_instance(tmp_path_factory.mktemp("cli_pw"), ADMIN_PASSWORD)
     result = jxc("init", instance=made, cwd=made.path.parent)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "create table item" in result.stdout
+    assert "  新建数据表 item（商品）\n" in result.stdout  # in Chinese, with the model's label
+    assert "flask fab" not in result.stderr  # FAB's English note about creating users is not the operator's
     return made
 
 
@@ -193,7 +194,7 @@ def test_user_add_creates_the_user_with_the_role(instance):
         instance=instance,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "已创建用户 u_lily，角色：salesperson" in result.stdout
+    assert "已创建用户 u_lily，角色：销售员" in result.stdout
     assert roles_of(instance, "u_lily") == ["salesperson"]
 
 
@@ -214,8 +215,8 @@ def test_init_without_admin_password_generates_and_keeps_one(generated):
 
 def test_init_twice_is_idempotent(generated):
     assert generated.second.returncode == 0, generated.second.stderr[-2000:]
-    assert "create table" not in generated.second.stdout
-    assert "add column" not in generated.second.stdout
+    assert "新建数据表" not in generated.second.stdout
+    assert "新增字段" not in generated.second.stdout
     assert "已创建用户 admin" not in generated.second.stdout
     assert "数据库已就绪" in generated.second.stdout
     assert (generated.instance.path / "admin_password").read_text() == generated.password_file_after_first
@@ -412,7 +413,7 @@ def test_the_command_speaks_chinese_unless_the_operator_asks_for_english(instanc
 
     added = jxc("user", "add", "u_tom", "--role", "clerk", "--password", "long-enough-1", instance=instance)
     assert added.returncode == 0, added.stderr[-2000:]
-    assert added.stdout.strip() == "已创建用户 u_tom，角色：clerk（无邮箱，定时报表和提醒不会发邮件给此用户）"
+    assert added.stdout.strip() == "已创建用户 u_tom，角色：文员（无邮箱，定时报表和提醒不会发邮件给此用户）"
     again = jxc("user", "add", "u_tom", "--role", "clerk", "--password", "long-enough-1", instance=instance)
     assert again.returncode == 1 and again.stderr.strip() == "用户名「u_tom」已存在"
     told = jxc("--lang", "en", "user", "passwd", "u_tom", "--password", "Kite-Harbour-73", instance=instance)
@@ -445,13 +446,92 @@ def test_role_origin_links_an_old_copy_to_its_original(instance: Instance) -> No
     done = jxc("role", "origin", "salesperson old copy", "salesperson", instance=instance)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == (
-        "角色「salesperson old copy」已设为「salesperson」的副本：其用户查看和填写的与「salesperson」相同"
+        "角色「salesperson old copy」已设为「销售员」的副本：其用户查看和填写的与「销售员」相同"
     )
     with sqlite3.connect(instance.db) as conn:
         assert conn.execute("SELECT origin FROM jxc_role_origin WHERE role_id = ?", (role_id,)).fetchone() == (
             "salesperson",
         )
     again = jxc("role", "origin", "salesperson old copy", "salesperson", instance=instance)
-    assert again.stdout.strip() == "角色「salesperson old copy」已是「salesperson」的副本，未作修改"
+    assert again.stdout.strip() == "角色「salesperson old copy」已是「销售员」的副本，未作修改"
     refused = jxc("role", "origin", "clerk", "salesperson", instance=instance)
     assert refused.returncode == 1 and refused.stderr.strip().startswith("「clerk」是 roles.yaml 中的角色")
+
+
+def test_commands_name_roles_and_job_kinds_as_the_pages_do(instance: Instance) -> None:
+    """`jxc user add` says the role as the role pages do (仓管员; Warehouse keeper under --lang en), not its key;
+    an unknown role lists the keys to type with their labels; `jxc jobs` names a job's kind as the jobs page does."""
+    args = ("--password", "long-enough-1", "--email")
+    made = jxc("user", "add", "u_wh1", "--role", "warehouse", *args, "wh1@example.com", instance=instance)
+    assert made.returncode == 0, made.stderr[-2000:]
+    assert made.stdout.strip() == "已创建用户 u_wh1，角色：仓管员"
+    english = jxc("--lang", "en", "user", "add", "u_wh2", "--role", "warehouse", *args, "w2@a.cn", instance=instance)
+    assert english.stdout.strip() == "Created user u_wh2 with role Warehouse keeper", english.stderr
+    unknown = jxc("user", "add", "u_wh3", "--role", "storekeeper", *args, "wh3@example.com", instance=instance)
+    assert unknown.returncode == 1 and "、salesperson（销售员）、" in unknown.stderr, unknown.stderr
+    with sqlite3.connect(instance.db) as conn:
+        conn.execute(
+            "INSERT INTO jxc_job (kind, username, status, args, done, attempts, max_attempts, backend, "
+            "cancel_requested, created_at) VALUES ('import', 'admin', 'done', '{}', 3, 1, 1, 'thread', 0, "
+            "'2026-12-01 08:00:00')"
+        )
+    jobs = jxc("jobs", instance=instance).stdout.splitlines()
+    assert any(" 已完成 " in line and " 导入 " in line and " import " not in line for line in jobs), jobs
+    bad = jxc("report", "run", "sales_analysis", "--param", "by=year", instance=instance)
+    assert bad.returncode == 1 and bad.stderr.startswith("报表「销售分析」："), bad.stderr
+
+
+def test_help_speaks_the_commands_language() -> None:
+    """`--help` is in the language every other line is in: Chinese by default (its own words too: 用法, 选项, 必填),
+    English with `jxc --lang en` (before --help), JXC_LANG=en or an English shell."""
+    chinese = jxc("--help")
+    assert chinese.returncode == 0 and chinese.stdout.startswith("用法：jxc [OPTIONS] COMMAND"), chinese.stdout
+    assert "选项：" in chinese.stdout and "命令：" in chinese.stdout and "显示此帮助并退出" in chinese.stdout
+    assert "  init     创建或升级数据库、权限、角色和管理员用户" in chinese.stdout
+    assert "Show this message" not in chinese.stdout and "Create or upgrade" not in chinese.stdout
+    add = jxc("user", "add", "--help").stdout
+    assert "用法：jxc user add [OPTIONS] USERNAME" in add and "warehouse（仓管员）" in add and "[必填]" in add, add
+    assert "默认：admin" in jxc("import", "--help").stdout
+    for english in (
+        jxc("--lang", "en", "user", "add", "--help"),
+        jxc("user", "add", "--help", locale={"JXC_LANG": "en"}),
+        jxc("user", "add", "--help", locale={"LANG": "en_US.UTF-8"}),
+    ):
+        assert english.stdout.startswith("Usage: jxc user add [OPTIONS] USERNAME"), english.stdout
+        assert "Create a user with a role" in english.stdout and "[required]" in english.stdout
+        assert "显示" not in english.stdout
+    assert "Options:" in jxc("--lang", "en", "--help").stdout
+    missing = jxc("user", "add", "u_x")  # click's own errors too, with the usage and where help is
+    assert missing.returncode == 2 and missing.stderr.splitlines() == [
+        "用法：jxc user add [OPTIONS] USERNAME",
+        "用 'jxc user add --help' 查看帮助。",
+        "",
+        "错误：缺少选项 --role",
+    ], missing.stderr
+    assert jxc("frob").stderr.endswith("错误：没有命令「frob」\n")
+    typo = jxc("user", "passwd", "u_x", "--pasword", "p").stderr
+    assert "错误：没有选项 --pasword（是不是要用 --password？）" in typo
+    assert jxc("--lang", "fr", "jobs").stderr.endswith("错误：--lang 只能是：zh、en\n")
+    assert jxc("serve", "--workers", "abc").stderr.endswith("错误：--workers 应为数字，而不是「abc」\n")
+    english = jxc("--lang", "en", "user", "add", "u_x")
+    assert english.returncode == 2 and english.stderr.endswith("Error: Missing option --role.\n"), english.stderr
+
+
+def test_every_command_and_option_has_its_help_in_both_languages() -> None:
+    """The help texts are the catalogue's (cli.help.jxc.<command>[.<option>]), in zh and en alike."""
+    import click
+
+    from app.cli import HELP, main
+    from app.i18n import CATALOGUES
+
+    def keys(command: click.Command, key: str) -> list[str]:
+        found = [HELP + key]
+        found += [HELP + f"{key}.{p.name}" for p in command.params if isinstance(p, click.Option)]
+        for name, sub in getattr(command, "commands", {}).items():
+            found += keys(sub, f"{key}.{name}")
+        return found
+
+    wanted = keys(main, "jxc")
+    assert len(wanted) > 50
+    for locale, catalogue in CATALOGUES.items():
+        assert [k for k in wanted if not catalogue.get(k)] == [], locale

@@ -1023,12 +1023,50 @@ def test_an_import_refusing_a_user_cell_quotes_it_as_typed(in_process, api_as):
         assert job["counts"]["created"] == 1, job
         assert [line for line in job["log"] if line.startswith("第 ")] == [
             "第 2 行，「业务员」列：业务员只能填写您本人，不能填写「u_purchaser」",
-            "第 4 行，「业务员」列：找不到用户「no_such_login」",
+            "第 4 行，「业务员」列：业务员只能填写您本人，不能填写「no_such_login」",
         ], job["log"]
         assert stored(in_process, "partner", "code", f"{tag}-2")["name"] == "自己的客户"
         assert stored(in_process, "partner", "code", f"{tag}-1") is None
     finally:
         _store_pair(in_process, "salesperson", "can_import", "Partner", False)
+
+
+@pytest.mark.parametrize("role", ["salesperson", "admin"])
+def test_an_unknown_login_is_worded_in_an_import_as_the_form_words_it(in_process, api_as, login_as, role):
+    """A login nobody has, typed in 业务员 on the partner form and in an import's 业务员 column: one message, the
+    form's. A salesperson (who may name only themselves) is told 业务员只能填写您本人，不能填写「…」 by both, so an
+    import no longer tells which logins exist (it said 找不到用户「…」); an admin is told 找不到用户「…」 by both."""
+    import re
+
+    from conftest import csrf_from
+
+    from tests.test_role_locks import _store_pair
+
+    login = unique("nobody").lower()
+    me = "admin" if role == "admin" else f"u_{role}"
+    client = login_as(role)
+    page = client.get("/m/partner/new").get_data(as_text=True)
+    form = {"csrf_token": csrf_from(page), "code": unique("UF"), "name": "表单客户", "kind": "customer", "owner": login}
+    refused = client.post("/m/partner/new", data=form)
+    assert refused.status_code == 200  # the form again, with the field's error
+    wording = {
+        "salesperson": f"业务员只能填写您本人，不能填写「{login}」",
+        "admin": f"找不到用户「{login}」",
+    }[role]
+    shown = re.sub(r"<[^>]+>", "", refused.get_data(as_text=True))
+    assert wording in shown, shown[:3000]
+    if role == "salesperson":
+        _store_pair(in_process, "salesperson", "can_import", "Partner", True)
+    try:
+        data = workbook([["单位编码", "单位名称", "单位类型", "业务员"], [unique("UI"), "导入客户", "客户", login]])
+        api = api_as(me)
+        response = upload(api, "partner", data, name="customers.xlsx", mode="valid")
+        assert response.status_code == 202, response.get_data(as_text=True)
+        job = finished(api, response.get_json()["job_id"])
+        assert [line for line in job["log"] if line.startswith("第 ")] == [f"第 2 行，「业务员」列：{wording}"]
+    finally:
+        if role == "salesperson":
+            _store_pair(in_process, "salesperson", "can_import", "Partner", False)
 
 
 def test_a_check_names_a_row_a_salesperson_may_not_write_for_their_scope(in_process, api_as):

@@ -526,3 +526,57 @@ def test_a_clerk_checks_a_file_while_another_user_saves_a_grid_cell(server, tmp_
         grid_console.check()
         context.close()
         other.close()
+def _salesperson_imports_partners(server: Any, given: bool) -> None:
+    """Give (or take) 销售员 「往来单位：导入」, as an admin does on the role page, straight in the server's database
+    with a new security stamp (every process reads the roles again at its next request)."""
+    with closing(sqlite3.connect(DATABASES[server.url])) as conn, conn:
+        pair = conn.execute(
+            "SELECT pv.id FROM ab_permission_view pv JOIN ab_permission p ON p.id = pv.permission_id "
+            "JOIN ab_view_menu v ON v.id = pv.view_menu_id WHERE p.name = 'can_import' AND v.name = 'Partner'"
+        ).fetchone()[0]
+        role = conn.execute("SELECT id FROM ab_role WHERE name = 'salesperson'").fetchone()[0]
+        if given:
+            conn.execute(
+                "INSERT INTO ab_permission_view_role (permission_view_id, role_id) VALUES (?, ?)", (pair, role)
+            )
+        else:
+            conn.execute(
+                "DELETE FROM ab_permission_view_role WHERE permission_view_id = ? AND role_id = ?", (pair, role)
+            )
+        conn.execute("UPDATE jxc_meta_state SET version = version + 1 WHERE id = 3")
+
+
+def test_a_login_nobody_has_reads_on_the_import_page_as_on_the_form(server, tmp_path):
+    """A salesperson allowed to import customers types a login nobody has in 业务员, on the partner form and in a
+    sheet on the import page: both say 业务员只能填写您本人，不能填写「…」 (one message). The import said
+    找不到用户「…」, telling which logins exist where the form tells nobody."""
+    from test_flow_browser import _user
+
+    seller = f"imp_{unique('s').lower()}"
+    _user(HttpApi(server.url), seller, "salesperson")
+    nobody = unique("nobody").lower()
+    wording = f"业务员只能填写您本人，不能填写「{nobody}」"
+    book = Workbook()
+    book.active.append(["单位编码", "单位名称", "单位类型", "业务员"])
+    book.active.append([unique("UK"), "没人的客户", "客户", nobody])
+    path = tmp_path / "customers.xlsx"
+    book.save(path)
+    _salesperson_imports_partners(server, True)
+    try:
+        for chromium in headless_chromium():
+            context, page, console = checked(chromium, server, "partner", path, "1 行有错误", seller)
+            assert page.locator("#jxc-imports-issue-list a").all_inner_texts() == [f"第 2 行「业务员」：{wording}"]
+            cell = page.locator('#jxc-imports-rows tr[data-index="0"] td[data-col="3"]')
+            assert cell.get_attribute("class") == "jxc-bad" and cell.get_attribute("title") == wording
+            page.screenshot(path=str(ARTIFACTS / "import-unknown-login.png"), full_page=True)
+            page.goto(server.url + "/m/partner/new")  # the form, as the salesperson types it there
+            page.fill("#f-code", unique("UF"))
+            page.fill("#f-name", "表单客户")
+            page.fill("#f-owner", nobody)
+            with page.expect_navigation():
+                page.click("#jxc-save")
+            expect(page.locator("body")).to_contain_text(wording)
+            console.check(expected_failures=())
+            context.close()
+    finally:
+        _salesperson_imports_partners(server, False)

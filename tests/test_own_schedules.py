@@ -120,3 +120,26 @@ def test_the_schedules_page_is_in_a_managers_menu_and_shows_only_their_own(app, 
     html = page.get_data(as_text=True)
     assert theirs.get_json()["result"]["name"] not in html
     assert 'name="run_as"' not in html and 'name="addresses"' not in html and 'value="dunning"' not in html
+
+
+def test_a_reports_page_lists_the_users_own_schedules_of_that_report(app, api_as, admin_api, monkeypatch):
+    """`GET /api/v1/schedules/?report=<name>` (what a report page's 定时发送 lists, and saving the same filters again
+    changes): the user's own schedules of that report, not another report's nor another user's; an admin's are the
+    admins' own, not a user's to themselves."""
+    manager, finance = api_as("manager"), api_as("finance")
+    params = {"report": "sales_order", "filters": {"remark": unique("R")}}
+    mine = own(manager, monkeypatch, params=params, recipients=["u_manager"]).get_json()["result"]
+    other_report = own(manager, monkeypatch, params={"report": "payment"}, recipients=["u_manager"]).get_json()
+    theirs = own(finance, monkeypatch, params={"report": "sales_order"}, recipients=["u_finance"]).get_json()
+    admins = own(admin_api, monkeypatch, params={"report": "sales_order"}, recipients=["u_manager"]).get_json()
+    try:
+        listed = manager.get("/api/v1/schedules/?report=sales_order").get_json()["result"]
+        assert [s["id"] for s in listed] == [mine["id"]] and listed[0]["params"] == params
+        assert listed[0]["when"] == "每天 08:00"
+        by_admin = admin_api.get("/api/v1/schedules/?report=sales_order").get_json()["result"]
+        assert admins["result"]["id"] in {s["id"] for s in by_admin}
+        assert {mine["id"], theirs["result"]["id"]}.isdisjoint({s["id"] for s in by_admin})
+        assert manager.get("/api/v1/schedules/?report=purchase_order").get_json()["result"] == []
+    finally:
+        for made in (mine, other_report["result"], theirs["result"], admins["result"]):
+            assert admin_api.delete(f"/api/v1/schedules/{made['id']}").status_code == 200

@@ -81,7 +81,8 @@ def test_a_copy_of_salesperson_sees_and_writes_what_a_salesperson_does(
     try:
         rename_role(admin_api, role_id, copy)  # kept by the copy's id: the link survives a rename
         assert origins(app)[copy] == "salesperson"
-        assert f">{copy}<" in login_as("admin").get("/roles/list/").get_data(as_text=True)  # renamed: its label
+        listed = login_as("admin").get("/roles/list/").get_data(as_text=True)  # renamed: its label, and its origin
+        assert f'>{copy} <small class="text-muted jxc-role-origin">复制自 销售员</small><' in listed
         seller = Api(app, user_of(app, copy))
         said = admin_api.get("/api/v1/settings/").get_json()["writes_left_out"]
         assert [one for one in said if one["role"] == copy] == []
@@ -274,15 +275,47 @@ def test_an_old_copy_is_given_its_original_and_never_more_than_it(app: Any, admi
             db.session.rollback()
         assert any("salesperson" in str(row[0]) for row in audited), audited
 
-        with pytest.raises(UserError, match="已是「salesperson」的副本，不能改为其他角色的副本"):
+        with pytest.raises(UserError, match="已是「销售员」的副本，不能改为其他角色的副本"):
             set_origin(app, copy, "manager")
         with pytest.raises(UserError, match="「clerk」是 roles.yaml 中的角色"):
             set_origin(app, "clerk", "salesperson")
-        with pytest.raises(UserError, match="roles.yaml 中没有角色「boss」；可用的角色：admin、"):
+        with pytest.raises(UserError, match="roles.yaml 中没有角色「boss」；可用的角色：admin（系统管理员）、"):
             set_origin(app, copy, "boss")
-        with pytest.raises(UserError, match=r"有「salesperson」没有的权限（can_write Payment）"):
+        with pytest.raises(UserError, match=r"有「销售员」没有的权限（can_write Payment）"):
             set_origin(app, wider, "salesperson")
         assert wider not in origins(app) and origins(app)[copy] == "salesperson"
     finally:
         delete_role(app, copy)
         delete_role(app, wider)
+
+
+# a role's page lists its users through FAB's related view, whose filter calls SQLAlchemy's legacy Query.get()
+@pytest.mark.filterwarnings("ignore:The Query.get:sqlalchemy.exc.LegacyAPIWarning")
+def test_a_renamed_copy_still_says_what_it_was_copied_from(app: Any, admin_api: Any, login_as: Any) -> None:
+    """A copy is named in Chinese even when the admin reads English (a name is data, as the demo's are), and its role
+    list row and role page say 「复制自 销售员」 (Copied from Salesperson in English) from its stored origin whatever
+    it is renamed to; the original says no such thing."""
+    admin = login_as("admin")
+    assert admin.get("/lang/en").status_code in (302, 303)
+    try:
+        token = csrf_from(admin.get("/roles/list/").get_data(as_text=True))
+        data = {"csrf_token": token, "action": "copyrole", "rowid": str(_role_id(app, "salesperson"))}
+        assert admin.post("/roles/action_post", data=data).status_code == 302
+        role_id = _role_id(app, "销售员（副本）")
+        assert role_id is not None and _role_id(app, "Salesperson (copy)") is None
+        renamed = f"华东团队 {unique()}"
+        rename_role(admin_api, role_id, renamed)
+        english = admin.get("/roles/list/").get_data(as_text=True)
+        assert f'{renamed} <small class="text-muted jxc-role-origin">Copied from Salesperson</small>' in english
+    finally:
+        assert admin.get("/lang/zh").status_code in (302, 303)
+    try:
+        listed = admin.get("/roles/list/").get_data(as_text=True)
+        assert f'{renamed} <small class="text-muted jxc-role-origin">复制自 销售员</small>' in listed
+        assert listed.count("复制自 销售员") == 1  # the copy's row only: not the original's
+        shown = admin.get(f"/roles/show/{role_id}").get_data(as_text=True)
+        assert "复制自 销售员" in shown and renamed in shown
+        original = admin.get(f"/roles/show/{_role_id(app, 'salesperson')}").get_data(as_text=True)
+        assert "复制自" not in original
+    finally:
+        delete_role(app, renamed)

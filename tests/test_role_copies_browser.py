@@ -116,3 +116,30 @@ def test_a_user_of_a_copy_of_manager_approves_from_the_inbox_and_the_page(server
     assert status == 200 and doc["result"]["status"] == "submitted", doc
     console.check()
     context.close()
+
+
+def test_a_renamed_copy_says_on_the_role_list_and_page_what_it_was_copied_from(server: Any, chromium: Any) -> None:
+    """采购员 copied on the role list, then renamed on its edit page as an owner does: the list row and the role page
+    still say 「复制自 采购员」 (the stored origin), which the name no longer does. Before, nothing said it."""
+    api = HttpApi(server.url)
+    context, page, console = signed_in(chromium, server.url)
+    _copy_on_the_role_list(api, page, server.url, "purchaser")
+    expect(page.locator("tr", has_text="采购员（副本）").locator(".jxc-role-origin")).to_have_text("复制自 采购员")
+    status, roles = api.get("/api/v1/security/roles/?q=(page_size:100)")
+    assert status == 200, roles
+    (role_id,) = [row["id"] for row in roles["result"] if row["name"] == "采购员（副本）"]
+    page.goto(server.url + f"/roles/edit/{role_id}")
+    page.fill("#name", "华东采购组")
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    page.goto(server.url + "/roles/list/")
+    row = page.locator("tr", has_text="华东采购组")
+    expect(row.locator(".jxc-role-origin")).to_have_text("复制自 采购员")
+    expect(page.locator(".jxc-role-origin", has_text="复制自 采购员")).to_have_count(1)  # the copy's row only
+    shot(page, "role-copy-renamed-list")
+    page.goto(server.url + f"/roles/show/{role_id}")
+    expect(page.locator(".jxc-role-origin")).to_have_text("复制自 采购员")
+    expect(page.locator("body")).to_contain_text("华东采购组")
+    shot(page, "role-copy-renamed-page")
+    console.check()
+    context.close()

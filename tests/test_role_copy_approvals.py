@@ -102,7 +102,8 @@ def test_a_copy_is_named_in_chinese_and_a_second_copy_is_numbered(app: Any, admi
     role page, and so on the user forms."""
     page = copy_role(app, login_as, "salesperson")
     try:
-        assert "销售员（副本）" in page and "salesperson copy" not in page and "复制自" not in page
+        assert "销售员（副本）" in page and "salesperson copy" not in page and "（复制自" not in page
+        assert '销售员（副本） <small class="text-muted jxc-role-origin">复制自 销售员</small>' in page  # beside
         page = copy_role(app, login_as, "salesperson")
         assert "销售员（副本2）" in page
         renamed = f"华北销售{unique()}"

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from conftest import PASSWORD, unique
 from in_browser import fits_the_phone, headless_chromium, make_user, on_phone, signed_in
+from playwright.sync_api import expect
 from servers import ARTIFACTS, BIN, ROOT, HttpApi
 from test_finance_browser import arrived, mailing_server, person
 
@@ -174,3 +175,44 @@ def test_the_small_form_fits_a_phone_and_a_reader_without_an_address_is_told(mai
         assert page.locator("#rs-save").is_disabled()
         page.screenshot(path=str(ARTIFACTS / "phone-report-schedule.png"), full_page=True)
         fits_the_phone(page, "#rs-save", "#rs-time", "#rs-wd-7", "#rs-title")
+
+
+def test_saving_the_same_filters_again_updates_the_schedule_and_the_form_lists_and_deletes(mailing_server):
+    """定时发送 lists the reader's own schedules of the report; saving the same filters again (another time) changes
+    that one, saying 已更新定时发送, never a second; other filters make another; 删除 there deletes one. Before, each
+    save made one more schedule of the same report and filters, and the form showed none of them."""
+    server, _inbox = mailing_server
+    title = f"客户周报 {unique('T')}"
+    with person(server, "u_boss3", "manager", "boss3@shop.example") as page:
+        me = HttpApi(server.url, "u_boss3", PASSWORD)
+        page.goto(f"{server.url}/reports/sales_analysis/")
+        page.select_option("#p-by", "customer")
+        page.fill("#p-period", "2020-01-01..2099-12-31")
+        page.click("#jxc-report-schedule")
+        assert page.locator("#rs-existing").is_hidden()  # none yet
+        page.fill("#rs-title", title)
+        page.click("#rs-save")
+        page.wait_for_selector("#rs-message.alert-success >> text=已保存：每周一 08:00")
+        rows = page.locator("#rs-existing-list tbody tr")
+        page.wait_for_selector("#rs-existing-list tbody tr")
+        assert rows.count() == 1 and "汇总方式：按客户" in rows.first.inner_text()
+        page.fill("#rs-time", "09:00")
+        page.click("#rs-save")  # the same filters: the one there changes
+        page.wait_for_selector(f"#rs-message.alert-success >> text=已更新定时发送：每周一 09:00 发送「{title}」")
+        page.wait_for_selector("#rs-existing-list tbody tr >> text=每周一 09:00")
+        assert rows.count() == 1
+        (item,) = me.get("/api/v1/schedules/")[1]["result"]
+        assert item["cron"] == "0 9 * * 1" and item["title"] == title
+        page.screenshot(path=str(ARTIFACTS / "browser-report-schedule-updated.png"), full_page=True)
+
+        page.fill("#p-partner", "K001")  # other filters: another schedule
+        page.click("#rs-save")
+        page.wait_for_selector("#rs-message.alert-success >> text=已保存")
+        expect(rows).to_have_count(2)
+        assert len(me.get("/api/v1/schedules/")[1]["result"]) == 2
+        first = page.locator("#rs-existing-list tbody tr", has_not_text="K001")
+        first.locator(".rs-delete").click()
+        page.wait_for_selector(f"#rs-message.alert-success >> text=已删除定时发送「{title}」")
+        expect(rows).to_have_count(1)
+        (left,) = me.get("/api/v1/schedules/")[1]["result"]
+        assert left["params"]["partner"] == "K001" and "K001" in rows.first.inner_text()

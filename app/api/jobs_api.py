@@ -14,9 +14,9 @@ from flask_appbuilder.security.decorators import protect
 
 from app.api.responses import service_errors
 from app.errors import CellError, Conflict, NotFound, ValidationFailed
-from app.i18n import label, t
+from app.i18n import t
 from app.jobs import queue, store
-from app.jobs.kinds import get_kind
+from app.jobs.kinds import get_kind, kind_label
 from app.services.records.query import page_size_asked
 from app.web.context import current_access, session
 from app.web.inputs import json_object
@@ -27,8 +27,7 @@ MAX_JOBS_LISTED = 500
 def job_json(row: Any) -> dict[str, Any]:
     """A job as the API shows it: its fields, its kind's label and the links to its files."""
     out = store.as_json(row)
-    kind = get_kind(row.kind)
-    out["label"] = label(dict(kind.label), row.kind) if kind else row.kind
+    out["label"] = kind_label(row.kind)
     out["status_label"] = t(f"jobs.status.{row.status}")
     base = f"/api/v1/jobs/{row.id}"
     out["result_url"] = f"{base}/result" if row.result_file else None

@@ -69,7 +69,8 @@ class SchedulesApi(BaseApi):
     @safe
     @service_errors
     def list_schedules(self) -> Any:
-        """The schedules the user sees (an admin every one, anyone else their own).
+        """The schedules the user sees (an admin every one, anyone else their own); `?report=<name>`: the user's own
+        schedules of that report (`store.report_schedules`: what its page's 定时发送 lists).
         ---
         get:
           summary: Schedules
@@ -77,7 +78,11 @@ class SchedulesApi(BaseApi):
             200:
               description: '{result: [schedule]}'
         """
-        schedules = store.visible_schedules(session(), current_access())
+        report = request.args.get("report")
+        if report:
+            schedules = store.report_schedules(session(), current_access(), report)
+        else:
+            schedules = store.visible_schedules(session(), current_access())
         return self.response(200, result=[schedule_json(s) for s in schedules])
 
     @expose("/", methods=["POST"])

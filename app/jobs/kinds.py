@@ -109,6 +109,14 @@ def get_kind(name: str) -> JobKind | None:
     return _KINDS.get(name)
 
 
+def kind_label(name: str) -> str:
+    """The kind `name` as the jobs page and the API name it, in the current language (the name when unknown)."""
+    from app.i18n import label
+
+    kind = _KINDS.get(name)
+    return label(dict(kind.label), name) if kind else name
+
+
 def all_kinds() -> list[JobKind]:
     """Every registered kind, by name."""
     return [_KINDS[name] for name in sorted(_KINDS)]

@@ -341,6 +341,18 @@ def visible_schedules(session: Session, access: Any) -> list[Schedule]:
     return [from_row(row) for row in session.execute(stmt)]
 
 
+def report_schedules(session: Session, access: Any, report: str) -> list[Schedule]:
+    """The user's own schedules of `report` (a report page's 定时发送 lists them, and saving its filters again changes
+    the one that has them): a non-admin's by owner; an admin's are the admins' (no owner) made on a page, not
+    schedules.yaml's nor a user's own."""
+    if access.is_admin:
+        mine_only = schedule.c.owner.is_(None) & (schedule.c.source == "admin")
+    else:
+        mine_only = schedule.c.owner == access.username
+    stmt = select(schedule).where(mine_only, schedule.c.kind == "report").order_by(schedule.c.id)
+    return [item for item in map(from_row, session.execute(stmt)) if item.params.get("report") == report]
+
+
 def declared(metadata_dir: Path) -> list[dict[str, Any]]:
     """The schedules of metadata/schedules.yaml (a list under `schedules:`), as written."""
     path = metadata_dir / "schedules.yaml"

@@ -42,6 +42,16 @@ def role_label(name: str) -> str:
     return t(f"role.{name}") if f"role.{name}" in MESSAGES else name  # FAB's Public role
 
 
+def role_origin_note(name: str) -> str | None:
+    """「复制自 销售员」 for a copy of a role (its stored origin: app/services/access/origins.py), whatever the copy is
+    called now; None for a role that is no copy."""
+    origin = stored_roles().origins.get(name)
+    if origin is None:
+        return None
+    spec = registry().meta.roles.get(origin)
+    return t("role_copied_from", origin=label(spec.label, origin) if spec is not None else origin)
+
+
 def type_label(name: str) -> str:
     """A field type's name (text, decimal, link ...) in the reader's language."""
     return t(f"fieldtype.{name}") if f"fieldtype.{name}" in MESSAGES else name

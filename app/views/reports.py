@@ -64,6 +64,7 @@ def _schedule_box(report: ReportSpec) -> dict[str, Any]:
     email = session().execute(select(User.email).where(User.username == access.username)).scalar()
     return {
         "me": access.username,
+        "admin": access.is_admin,
         "email": None if email is None or is_no_address(email) else email,
         "users": store.recipients_offered(session(), access) if access.is_admin else [],
         "picker": picked({"cron": "0 8 * * 1"}),

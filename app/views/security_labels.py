@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import PermissionView, Role, User
+from markupsafe import Markup
 
 from app.extensions import registry
 from app.i18n import MESSAGES, label, t
 from app.meta.types import is_no_address
 from app.services.access.rights import permission_resource
 from app.services.records.serialize import user_name
-from app.views.labels import role_label
+from app.views.labels import role_label, role_origin_note
 
 
 def _catalogue(prefix: str, name: str) -> str | None:
@@ -94,7 +95,17 @@ USER_FORMATTERS = {
     "created_by": blank,
     "changed_by": blank,
 }
-ROLE_FORMATTERS = {"name": role_label, "permissions": permissions_text}
+
+
+def role_name_html(name: str) -> Markup:
+    """A role on its list and its page: its label, and for a copy what it was copied from (「复制自 销售员」)."""
+    note = role_origin_note(name)
+    if note is None:
+        return Markup("{}").format(role_label(name))
+    return Markup('{} <small class="text-muted jxc-role-origin">{}</small>').format(role_label(name), note)
+
+
+ROLE_FORMATTERS = {"name": role_name_html, "permissions": permissions_text}
 
 
 def _safely(render: Any, fallback: Any) -> Any:

@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, EqualTo
 from app.api.users_api import AUDITED, actor, attribute_changes
 from app.errors import ServiceError
 from app.extensions import db, registry
-from app.i18n import label, t
+from app.i18n import DEFAULT_LOCALE, label, t, use_locale
 from app.meta.types import is_no_address
 from app.services.access.locks import NOT_IN_FORCE, lock_text
 from app.services.access.origins import copy_name, link_copy, origin_of, read_origins
@@ -235,7 +235,8 @@ class RoleModelView(FabRoleModelView):
         "copyrole", lazy_gettext("Copy Role"), lazy_gettext("Copy the selected roles?"), icon="fa-copy", single=False
     )
     def copy_role(self, items: Any) -> Any:
-        """FAB's copy (the same permissions) named in Chinese after the original's label, 「销售员（副本）」
+        """FAB's copy (the same permissions) named in Chinese after the original's label whatever the admin's language
+        (a role's name is data every user reads as stored, as the demo's names are), 「销售员（副本）」
         then 「销售员（副本2）」 (`copy_name`; FAB named it 「salesperson copy」), linked to the roles.yaml role
         the original is (its own, or the one it is a copy of: app/services/access/origins.py), so the copy's users
         see and write what the original's do. A copy of a role roles.yaml does not know is linked to nothing: it sees
@@ -248,8 +249,9 @@ class RoleModelView(FabRoleModelView):
         for item in items:
             origin = origin_of(item.name, origins)
             linked = origin if origin in known or item.name in origins else None
-            base = label(known[linked].label, linked) if linked in known else role_label(item.name)
-            name = copy_name(base, lambda name: taken(name) is not None or name in known)
+            with use_locale(DEFAULT_LOCALE):  # a name is data, read alike in every language: in Chinese
+                base = label(known[linked].label, linked) if linked in known else role_label(item.name)
+                name = copy_name(base, lambda name: taken(name) is not None or name in known)
             try:
                 refuse_locked_role(name, item.permissions, None, linked)
             except ServiceError as refused:

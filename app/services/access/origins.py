@@ -52,8 +52,9 @@ def spec_of(roles: Mapping[str, RoleSpec], name: str, origins: Origins) -> RoleS
 
 
 def copy_name(base: str, taken: Callable[[str], bool]) -> str:
-    """The name of a new copy of the role labelled `base` (the original's label in the admin's language):
-    「销售员（副本）」, then 「销售员（副本2）」 … the first no role has (`taken`)."""
+    """The name of a new copy of the role labelled `base` (the original's label; `RoleModelView.copy_role` makes both
+    in Chinese whatever the admin reads, as data is named): 「销售员（副本）」, then 「销售员（副本2）」 … the first no
+    role has (`taken`)."""
     for n in count(1):
         name = t("role_copy_name", origin=base) if n == 1 else t("role_copy_name_n", origin=base, n=n)
         if not taken(name):

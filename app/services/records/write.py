@@ -86,6 +86,31 @@ class _Held:
     columns: frozenset[str] | None = None  # the columns `_write_held` wrote (None: the ORM flushed the row)
 
 
+def only_own_user(session: Session, access: Access, model: ModelSpec, spec: FieldSpec, raw: Any) -> str | None:
+    """Why a user field refuses a user, when the writer may name only themselves there (a salesperson on an order):
+    said alike for another user and for a name nobody has, so nobody learns user names by trying."""
+    if spec.type != "user" or access.assignable_users(session, model, spec) is None:
+        return None
+    shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
+    department = DEPARTMENT in access.scope_levels.values()
+    if shown in (None, ""):  # blanked: the row would be nobody's, out of the writer's own rows
+        return t("own_user_not_blank", field=field_label(model, spec.name))
+    return t(
+        "own_user_or_department_only" if department else "own_user_only",
+        field=field_label(model, spec.name),
+        value=shown,
+    )
+
+
+def value_refusal(
+    session: Session, access: Access, model: ModelSpec, spec: FieldSpec, raw: Any, problem: ValueProblem
+) -> str:
+    """The one wording of a cell's refused value, whichever channel typed it (a form, the grid, an import): a user
+    field the writer may fill with themselves only says so (`only_own_user`) even for a login nobody has, else
+    the field type's own message (找不到用户「x」 for an admin)."""
+    return only_own_user(session, access, model, spec, raw) or str(problem)
+
+
 class RecordService:
     """Creates, updates and deletes rows of any metadata model for one user in one transaction.
 
@@ -813,7 +838,7 @@ class RecordService:
                 try:
                     values[name] = self.parse_value(spec, raw)
                 except ValueProblem as exc:
-                    errors.append(CellError(where, self._only_own_user(model, spec, raw) or str(exc), row_ref))
+                    errors.append(CellError(where, self.refusal(model, spec, raw, exc), row_ref))
                     continue
             if values[name] is None and row is None and name in self._own_scope_fields(model):
                 continue  # left empty on a new row: `_fill_own_scope` makes it the writer's own
@@ -823,19 +848,13 @@ class RecordService:
         return values, lines, errors
 
     def _only_own_user(self, model: ModelSpec, spec: FieldSpec, raw: Any) -> str | None:
-        """Why a user field refuses a user, when the writer may name only themselves there (a salesperson on an
-        order): said alike for another user and for a name nobody has, so nobody learns user names by trying."""
-        if spec.type != "user" or self.access.assignable_users(self.session, model, spec) is None:
-            return None
-        shown = raw.get("id", raw.get("key")) if isinstance(raw, dict) else raw
-        department = DEPARTMENT in self.access.scope_levels.values()
-        if shown in (None, ""):  # blanked: the row would be nobody's, out of the writer's own rows
-            return t("own_user_not_blank", field=field_label(model, spec.name))
-        return t(
-            "own_user_or_department_only" if department else "own_user_only",
-            field=field_label(model, spec.name),
-            value=shown,
-        )
+        """Why a user field refuses a user, when the writer may name only themselves there (`only_own_user`)."""
+        return only_own_user(self.session, self.access, model, spec, raw)
+
+    def refusal(self, model: ModelSpec, spec: FieldSpec, raw: Any, problem: ValueProblem) -> str:
+        """What a value the field type cannot parse is refused with (`value_refusal`): a form's, the grid's and an
+        import's cells alike."""
+        return value_refusal(self.session, self.access, model, spec, raw, problem)
 
     def _kept_as_typed(self, model: ModelSpec, names: tuple[str, ...], creating: bool) -> bool:
         """Whether typed values of these fields are stored as they are, with no error: the user may write each

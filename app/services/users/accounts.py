@@ -9,8 +9,10 @@ second; FAB's own pages and security API reach the same rules through app.views.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy import column, delete, func, insert, select, table
@@ -19,7 +21,7 @@ from werkzeug.security import generate_password_hash
 
 from app.clock import utcnow
 from app.extensions import db
-from app.i18n import join_list, t
+from app.i18n import MESSAGES, join_list, label, t
 from app.meta.types import has_address, is_no_address, no_address
 from app.services.access.tables import user_department, user_warehouse
 from app.services.records.audit import audit_change, write_audit
@@ -161,6 +163,35 @@ def email_problems(session: Session, typed: Any, user_id: int | None = None) -> 
     return [t("user_email_taken", address=text)] if session.execute(taken).first() is not None else []
 
 
+def role_labels() -> dict[str, dict[str, str]]:
+    """roles.yaml's {zh, en} labels by key, read from the metadata folder: the account commands start without the
+    metadata registry (roles.yaml is checked where the registry loads it)."""
+    path = Path(current_app.config["JXC_METADATA_DIR"]) / "roles.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(key): dict((raw or {}).get("label") or {}) for key, raw in (data.get("roles") or {}).items()}
+
+
+def role_title(name: str, labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """The stored role `name` as the role pages show it (app/views/labels.py `role_label`), in the current language:
+    roles.yaml's label (仓管员), a copy by its own name (whatever roles.yaml calls a role of that name), FAB's own
+    roles from the catalogue."""
+    from app.services.access.origins import read_origins
+
+    if name in read_origins(db.session):
+        return name
+    labels = role_labels() if labels is None else labels
+    if name in labels:
+        return label(dict(labels[name]), name)
+    return t(f"role.{name}") if f"role.{name}" in MESSAGES else name
+
+
+def role_choices(names: list[str]) -> str:
+    """Roles to type on the command line, each with its title: 「clerk（文员）、salesperson（销售员）」."""
+    labels = role_labels()
+    titles = {n: role_title(n, labels) for n in names}
+    return join_list(n if titles[n] == n else t("user.role_choice", role=n, label=titles[n]) for n in sorted(names))
+
+
 def create_user(
     username: str,
     role: str,
@@ -176,7 +207,7 @@ def create_user(
     if not roles:
         raise UserError(t("user.no_roles_yet"))
     if role not in roles:
-        raise UserError(t("user.unknown_role", role=role, roles=join_list(sorted(roles))))
+        raise UserError(t("user.unknown_role", role=role, roles=role_choices(roles)))
     if session.execute(select(User.id).where(User.username == username)).first() is not None:
         raise UserError(t("user.taken", user=username))
     if email and not has_address(email):
@@ -238,6 +269,11 @@ def user_changed(
     return ended
 
 
+def _titled(known: Mapping[str, Any], key: str) -> str:
+    """roles.yaml's role `key` by its label (the key when roles.yaml no longer has it)."""
+    return label(known[key].label, key) if key in known else key
+
+
 def set_role_origin(name: str, origin: str, known: Mapping[str, Any]) -> bool:
     """Link the role `name`, a copy made before copies were linked (「Copy Role」 now links them:
     app/services/access/origins.py), to the roles.yaml role `origin` (`known`: roles.yaml's roles), audited; False
@@ -254,16 +290,19 @@ def set_role_origin(name: str, origin: str, known: Mapping[str, Any]) -> bool:
     if name in known:
         raise UserError(t("role_origin.named", role=name))
     if origin not in known:
-        raise UserError(t("role_origin.no_origin", origin=origin, roles=join_list(sorted(known))))
+        choices = join_list(t("user.role_choice", role=k, label=_titled(known, k)) for k in sorted(known))
+        raise UserError(t("role_origin.no_origin", origin=origin, roles=choices))
     linked = read_origins(session).get(name)
     if linked == origin:
         return False
     if linked is not None:
-        raise UserError(t("role_origin.linked", role=name, origin=linked))
+        raise UserError(t("role_origin.linked", role=name, origin=_titled(known, linked)))
     original = session.execute(select(Role).where(Role.name == origin)).scalar_one_or_none()
     held = {(pv.permission.name, pv.view_menu.name) for pv in (original.permissions if original else [])}
     extra = sorted({(pv.permission.name, pv.view_menu.name) for pv in role.permissions} - held)
-    problems = [t("role_origin.more", role=name, origin=origin, rights=join_list(f"{p} {v}" for p, v in extra))]
+    problems = [
+        t("role_origin.more", role=name, origin=_titled(known, origin), rights=join_list(f"{p} {v}" for p, v in extra))
+    ]
     problems = (problems if extra else []) + role_refusals(name, role.permissions, name, origin)
     if problems:
         session.rollback()
