@@ -526,6 +526,8 @@ def test_a_clerk_checks_a_file_while_another_user_saves_a_grid_cell(server, tmp_
         grid_console.check()
         context.close()
         other.close()
+
+
 def _salesperson_imports_partners(server: Any, given: bool) -> None:
     """Give (or take) 销售员 「往来单位：导入」, as an admin does on the role page, straight in the server's database
     with a new security stamp (every process reads the roles again at its next request)."""
