@@ -389,7 +389,7 @@ def test_an_exported_partner_list_names_its_salesperson_as_the_import_reads_them
     tag = unique("RU")
     username = f"{tag}".lower()
     with app.app_context():
-        create_user(username, "salesperson", "Walk!pass2026x", name="张三丰")
+        create_user(username, "salesperson", "Walk!pass2026x", name="李四光")  # test_user_lookup counts its 张三丰s
         db.session.commit()
     status = admin_api.post(
         "/api/v1/partner/", json={"code": tag, "name": f"往返客户 {tag}", "kind": "customer", "owner": username}
@@ -402,17 +402,17 @@ def test_an_exported_partner_list_names_its_salesperson_as_the_import_reads_them
     book = load_workbook(io.BytesIO(exported.data))
     headers = [c.value for c in book.active[1]]
     owner = book.active.cell(row=2, column=headers.index("业务员") + 1)
-    assert owner.value == f"{username} 张三丰"
+    assert owner.value == f"{username} 李四光"
     book.active.cell(row=2, column=headers.index("备注") + 1, value="导回")
     edited = io.BytesIO()
     book.save(edited)
     outcome = run(app, "partner", edited.getvalue(), username="u_clerk", action="update")
     assert outcome.applied and outcome.updated == 1, [i.line() for i in outcome.issues]
-    owner.value = f"{username} 李四"
+    owner.value = f"{username} 王五"
     wrong = io.BytesIO()
     book.save(wrong)
     refused = run(app, "partner", wrong.getvalue(), username="u_clerk", action="update")
-    assert [i.message for i in refused.issues] == [f"找不到用户「{username} 李四」"]
+    assert [i.message for i in refused.issues] == [f"找不到用户「{username} 王五」"]
 
 
 def test_the_same_file_twice_undo_in_one_step_and_undo_refused_after_a_change(app):
