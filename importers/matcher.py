@@ -10,12 +10,11 @@ the same layout needs none.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.i18n import join_list, t
+from app.meta.headers import field_names, headed_labels, normalise_header, unitless_names
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,39 +22,11 @@ if TYPE_CHECKING:
     from app.meta.spec import FieldSpec, ModelSpec
 
 REQUIRED_MARK = "*"
-_NOISE = re.compile(r"[\s*＊:：_\-()（）\[\]【】]+")
-_UNIT = re.compile(r"[(（]([^()（）]*)[)）]\s*$")  # a label's last bracket: its unit (税率(%)) or not (金额（含税）)
-
-
-def normalise_header(text: Any) -> str:
-    """'  商品编码 * ' -> '商品编码', 'ＳＫＵ' -> 'sku', 'Base unit' -> 'baseunit'."""
-    if text is None:
-        return ""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", str(text))).lower()
 
 
 def importable_fields(model: ModelSpec, visible: list[FieldSpec]) -> list[FieldSpec]:
     """The fields a file may fill: visible data fields that are not computed, system or lines."""
     return [s for s in visible if not s.system and not s.compute and s.type != "lines" and not s.readonly]
-
-
-def field_names(spec: FieldSpec) -> set[str]:
-    """Every header that names `spec`: its key, its labels, and for a share (折扣率) those saying it is typed in
-    percents, as the template writes it (折扣率(%))."""
-    names = {normalise_header(spec.name)}
-    names.update(normalise_header(text) for text in spec.label.values() if text)
-    if spec.is_fraction:
-        names.update({f"{name}%" for name in names})
-    return names - {"", "%"}
-
-
-def unitless_names(spec: FieldSpec) -> set[str]:
-    """The labels of `spec` without the unit they are built with (the field's `unit`: 税率(%) -> 税率, 账期（天） ->
-    账期): a clerk's own workbook heads the column so. A bracket that holds no unit says which figure it is
-    (金额（含税）) and is never left out. Matched after every field's own names (a label of another field wins)."""
-    units = {normalise_header(unit) for unit in spec.unit.values()}
-    found = [m for text in spec.label.values() if text and (m := _UNIT.search(text))]
-    return {normalise_header(m.string[: m.start()]) for m in found if normalise_header(m.group(1)) in units} - {""}
 
 
 def in_percent(spec: FieldSpec, header: str) -> bool:
@@ -153,7 +124,8 @@ def match_columns(
         targets = {remembered[key]} if remembered and key in remembered else named(key)
         target = min(targets) if len(targets) == 1 else None
         if len(targets) > 1:
-            ambiguous[col] = sorted(_label(every[name]) for name in targets)
+            # the headers to choose from: 产地（origin） where two are labelled 产地
+            ambiguous[col] = sorted(headed_labels(every[name] for name in targets).values())
         elif target and target in known:
             mapping[col] = target
             if in_percent(specs[target], header):

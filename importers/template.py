@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.i18n import current_locale, label, t
-from app.meta.spec import with_unit
+from app.meta.headers import headed_labels, header_label
 from app.meta.types import FIELD_TYPES
 from importers.matcher import REQUIRED_MARK, importable_fields
 
@@ -30,12 +30,11 @@ REQUIRED_FILL = PatternFill("solid", fgColor=REQUIRED_COLOR)
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOR)
 
 
-def header_text(spec: FieldSpec, locale: str | None = None) -> str:
+def header_text(spec: FieldSpec, locale: str | None = None, text: str | None = None) -> str:
     """A column's header as the template writes it (`*` before a required field's label; a share's says it is typed
-    in percents, 折扣率(%), as 税率(%)'s label does: 7.5 is 7.5%)."""
-    text = label(spec.label, spec.name, locale)
-    if spec.in_percent:
-        text = with_unit(text, "%", locale or current_locale())
+    in percents, 折扣率(%), as 税率(%)'s label does: 7.5 is 7.5%). `text`: the header without the mark, when it is
+    not the field's own (`headed_labels`: 产地（origin） beside another 产地)."""
+    text = text or header_label(spec, locale)
     return f"{REQUIRED_MARK}{text}" if spec.required else text
 
 
@@ -52,22 +51,29 @@ def template_workbook(access: Access, model: ModelSpec, locale: str | None = Non
     metadata version, the language and those columns: it is built once per registry (openpyxl takes tens of
     milliseconds) and kept with it, so a change of metadata builds it again."""
     if model.kind == "document":  # the file's number, the header's columns, then the lines'
-        from importers.documents import template_fields
+        from importers.documents import document_fields, template_fields
 
         fields = template_fields(access, model)
+        masked = list(document_fields(access, model, masked=True).values())
     else:
         fields = importable_fields(model, access.visible_fields(model))
+        masked = importable_fields(model, access.masked_fields(model))
     locale = locale or current_locale()
-    key = ("import_template", model.key, locale, tuple(spec.name for spec in fields))
+    key = ("import_template", model.key, locale, tuple(spec.name for spec in fields), tuple(s.name for s in masked))
     built = access.registry.cache.get(key)
     if built is None:
         linked = {spec.to: label(access.registry.model(spec.to).label, spec.to, locale) for spec in fields if spec.to}
-        built = access.registry.cache[key] = _workbook(model, fields, locale, linked)
+        # every header names one field, among those the file may fill and those the matcher refuses it (masked)
+        headers = headed_labels([*fields, *masked], locale)
+        built = access.registry.cache[key] = _workbook(model, fields, locale, linked, headers)
     return built
 
 
-def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str, linked: dict[str, str]) -> bytes:
-    """The template; `linked`: each linked model's label (商品 for item), which its notes name."""
+def _workbook(
+    model: ModelSpec, fields: list[FieldSpec], locale: str, linked: dict[str, str], headers: dict[str, str]
+) -> bytes:
+    """The template; `linked`: each linked model's label (商品 for item), which its notes name; `headers`: each
+    field's header without the required mark."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -75,7 +81,7 @@ def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str, linked: di
     lists = book.create_sheet("lists")
     lists.sheet_state = "hidden"  # long option lists live here; the reader skips hidden sheets
     for col, spec in enumerate(fields, start=1):
-        cell = sheet.cell(row=1, column=col, value=header_text(spec, locale))
+        cell = sheet.cell(row=1, column=col, value=header_text(spec, locale, headers[spec.name]))
         cell.font = Font(bold=True, color="C00000" if spec.required else "000000")
         cell.fill = REQUIRED_FILL if spec.required else HEADER_FILL
         note = label(spec.help, "", locale) if spec.help else ""
@@ -95,14 +101,19 @@ def _workbook(model: ModelSpec, fields: list[FieldSpec], locale: str, linked: di
             sheet.add_data_validation(validation)
             validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
     sheet.freeze_panes = "A2"
-    _notes(book, model, fields, locale, linked)
+    _notes(book, model, fields, locale, linked, headers)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def _notes(
-    book: Workbook, model: ModelSpec, fields: list[FieldSpec], locale: str | None, linked: dict[str, str]
+    book: Workbook,
+    model: ModelSpec,
+    fields: list[FieldSpec],
+    locale: str | None,
+    linked: dict[str, str],
+    headers: dict[str, str],
 ) -> None:
     notes = book.create_sheet(t("imports.notes_sheet", locale)[:31])
     intro = "imports.notes_intro_document" if model.kind == "document" else "imports.notes_intro"
@@ -120,7 +131,7 @@ def _notes(
             )
         notes.append(
             [
-                label(spec.label, spec.name, locale),
+                headers[spec.name],  # the column as the sheet heads it
                 spec.name,
                 t(f"imports.type.{spec.type}", locale),
                 t("bool.yes", locale) if spec.required else "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 
 import pytest
 from sqlalchemy import insert
@@ -107,7 +108,8 @@ def test_automatic_numbering_skips_a_number_chosen_by_hand(app, admin_api):
 
 def _add_pattern_field(admin_api, pattern: str) -> tuple[str, object]:
     name = unique("p").lower()
-    label = {"zh": "格式", "en": "Pattern"}
+    number = zlib.crc32(name.encode())  # a label of its own: a repeated one is refused (imports match by header)
+    label = {"zh": f"格式{number}", "en": f"Pattern {number}"}
     spec = {"name": name, "type": "text", "label": label, "help": label, "pattern": pattern}
     return name, admin_api.post("/api/v1/meta/warehouse/fields", json=spec)
 

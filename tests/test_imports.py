@@ -5,6 +5,7 @@ the command line."""
 from __future__ import annotations
 
 import io
+import zlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,26 @@ def test_columns_matched_by_key_or_label_and_a_remembered_correction(app):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # built from metadata, not the database
+def fill_template(app: Any, sheet: Any, values: dict[str, Any], model: str = "item") -> None:
+    """Row 2 of a template's sheet: `values` by field key (each header's comment starts with its field's key), and
+    a value of its type in each other required column without a default (a field another test added)."""
+    from app.clock import business_today
+    from app.extensions import registry
+
+    typed = {"text": "x", "long_text": "x", "integer": 1, "decimal": 1, "money": 1, "quantity": 1}
+    with app.app_context():
+        spec = registry().model(model)
+    for col, cell in enumerate(sheet[1], start=1):
+        key = cell.comment.text.split("\n")[0]
+        field = spec.field(key)
+        if key in values:
+            sheet.cell(row=2, column=col, value=values[key])
+        elif field is not None and field.required and field.default is None and field.default_setting is None:
+            value = business_today() if field.type == "date" else typed.get(field.type)
+            assert value is not None, f"no value to fill the required column {cell.value} ({field.type}) with"
+            sheet.cell(row=2, column=col, value=value)
+
+
 def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, admin_api, api_as):
     name = f"imp_{unique('f').lower()}"
     spec = {
@@ -262,11 +283,9 @@ def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, adm
     assert notes["商品分类"] == "填「商品分类」的编码或名称"  # the linked model by its name (it said 「category」)
     english = load_workbook(io.BytesIO(admin_api.get("/api/v1/imports/template/item?lang=en").data)).worksheets[0]
     assert [c.value for c in english[1]][:2] == ["*SKU", "*Name"]
-    # the template filled in is imported as it is
+    # the template filled in is imported as it is, whatever fields other tests added to the item
     tag = unique("T")
-    for col, value in enumerate([tag, "模板商品", None, "饮料", "PCS"], start=1):
-        sheet.cell(row=2, column=col, value=value)
-    sheet.cell(row=2, column=column + 1, value="蓝")
+    fill_template(app, sheet, {"sku": tag, "name": "模板商品", "category": "饮料", "unit": "PCS", name: "蓝"})
     out = io.BytesIO()
     book.save(out)
     outcome = run(app, "item", out.getvalue())
@@ -275,6 +294,62 @@ def test_template_from_metadata_with_required_marks_dropdowns_and_notes(app, adm
     # who may not import gets no template
     assert api_as("u_purchaser").get("/api/v1/imports/template/item").status_code == 403
     assert admin_api.get("/api/v1/imports/template/no_such_model").status_code == 403
+
+
+def test_fields_stored_with_one_label_are_headed_apart_and_the_template_imports(app, admin_api):
+    """Two item fields stored with the same label (added before a repeated label was refused, or a YAML field shipped
+    later beside a field of the same name): the template heads each with its key as well, 原产地（key）, and filled
+    in it is imported as it is (two columns 原产地 made a header that named either field, and the file was refused).
+    A clerk's own column headed 原产地 alone is refused, naming both headers to choose from."""
+    import json
+
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.meta.tables import meta_field
+    from app.services.records.runtime_fields import bump_version
+
+    first, second = (f"imp_{unique('o').lower()}" for _ in range(2))
+    tail = zlib.crc32(first.encode())  # digits: a Chinese label holds no Latin word (test_i18n reads every label)
+    label = {"zh": f"原产地{tail}", "en": f"Origin {tail}"}
+    for name, end in ((first, ""), (second, "二")):
+        spec = {"name": name, "type": "text", "label": {"zh": label["zh"] + end, "en": f"{label['en']}{end and ' b'}"}}
+        assert admin_api.post("/api/v1/meta/item/fields", json=spec).status_code == 201
+    with app.app_context():  # as a database from before the rule keeps them: both labelled alike
+        for name in (first, second):
+            stored_spec = {"type": "text", "label": label, "section": "basic"}
+            db.session.execute(update(meta_field).where(meta_field.c.name == name).values(spec=json.dumps(stored_spec)))
+        bump_version(db.session)
+        db.session.commit()
+    book = load_workbook(io.BytesIO(admin_api.get("/api/v1/imports/template/item?lang=zh").data))
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert f"原产地{tail}（{first}）" in headers and f"原产地{tail}（{second}）" in headers
+    assert f"原产地{tail}" not in headers
+    notes = [row[0] for row in book["填写说明"].iter_rows(min_row=4, values_only=True)]
+    assert f"原产地{tail}（{first}）" in notes
+    english = [
+        c.value
+        for c in load_workbook(io.BytesIO(admin_api.get("/api/v1/imports/template/item?lang=en").data)).worksheets[0][1]
+    ]
+    assert f"Origin {tail} ({first})" in english and f"Origin {tail} ({second})" in english
+    tag = unique("T")
+    fill_template(
+        app, sheet, {"sku": tag, "name": "同名字段", "category": "饮料", "unit": "PCS", first: "云南", second: "浙江"}
+    )
+    out = io.BytesIO()
+    book.save(out)
+    outcome = run(app, "item", out.getvalue())
+    assert outcome.applied and outcome.created == 1, [i.line() for i in outcome.issues] + outcome.problems
+    row = stored(app, "item", "sku", tag)
+    assert row is not None and (row[first], row[second]) == ("云南", "浙江")
+    own = workbook([["商品编码", "商品名称", "基本单位", f"原产地{tail}"], [unique("T"), "自己的表", "PCS", "云南"]])
+    refused = run(app, "item", own)
+    assert not refused.applied
+    both = "、".join(f"「原产地{tail}（{name}）」" for name in sorted((first, second)))
+    assert f"「原产地{tail}」列可以指{both}中的任一个字段，请把表头写成其中一个的完整名称" in refused.problems, (
+        refused.problems
+    )
 
 
 def import_as_admin(app: Any, model: str, data: bytes, **options: Any) -> Any:

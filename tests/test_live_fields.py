@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,11 +29,19 @@ def field_name(prefix: str = "f") -> str:
     return unique(prefix).lower()
 
 
+def labelled(name: str, zh: str, en: str) -> dict[str, str]:
+    """Labels of its own for the field `name` (产地40213577): the tests share one database per backend, and a label
+    another field of the model has is refused (an import's column headed so could fill either). Digits: a Chinese
+    label holds no Latin word (test_i18n reads every label)."""
+    tail = zlib.crc32(name.encode())
+    return {"zh": f"{zh}{tail}", "en": f"{en} {tail}"}
+
+
 def text_spec(name: str, **extra: Any) -> dict[str, Any]:
     spec = {
         "name": name,
         "type": "text",
-        "label": {"zh": "产地", "en": "Origin"},
+        "label": labelled(name, "产地", "Origin"),
         "help": {"zh": "商品的原产地", "en": "Where the item comes from"},
     }
     spec.update(extra)
@@ -85,9 +94,10 @@ def test_added_field_is_live_everywhere(app, admin_api):
     version = meta_version(admin_api)
     assert name not in item_columns(app)
 
-    body = add_field(admin_api, text_spec(name))
+    spec = text_spec(name)
+    body = add_field(admin_api, spec)
     assert body["result"]["name"] == name
-    assert body["result"]["label"] == {"zh": "产地", "en": "Origin"}
+    assert body["result"]["label"] == spec["label"] and spec["label"]["zh"].startswith("产地")
     assert meta_version(admin_api) == version + 1
     assert name in item_columns(app), "the field must be a real column"
 
@@ -214,7 +224,7 @@ def test_select_field_with_options(admin_api):
     spec = {
         "name": name,
         "type": "select",
-        "label": {"zh": "等级", "en": "Grade"},
+        "label": labelled(name, "等级", "Grade"),
         "help": {"zh": "质量等级", "en": "Quality grade"},
         "options": [
             {"value": "a", "label": {"zh": "一等品", "en": "First grade"}},
@@ -245,7 +255,7 @@ def test_money_field_with_default(admin_api):
             "figure": "sale",  # what figure it is: hidden from the roles that hide selling figures
             "default": "12.50",
             "min": 0,
-            "label": {"zh": "押金", "en": "Deposit"},
+            "label": labelled(name, "押金", "Deposit"),
             "help": {"zh": "包装押金", "en": "Packaging deposit"},
         },
     )
@@ -265,6 +275,53 @@ def test_money_field_with_default(admin_api):
 def refusal(response: Any) -> list[tuple[str, str]]:
     assert response.status_code == 422, response.get_data(as_text=True)
     return [(e["field"], e["message"]) for e in response.get_json()["errors"]]
+
+
+def test_a_name_or_label_another_field_has_is_refused(app, admin_api):
+    """Excel imports match columns by their header text: a field labelled as another field of the model (in either
+    language, however spaced, cased or full-width), named as another's label, or labelled as another without its
+    unit (保质期 for 保质期（天）) would head a column that could fill either, and the template could not be imported
+    back. Refused on the option, 「商品」已有名为「…」的字段, and nothing is added."""
+    taken = field_name("origin")
+    spec = text_spec(taken)
+    add_field(admin_api, spec)
+    zh, en = spec["label"]["zh"], spec["label"]["en"]
+    say = "「商品」已有名为「{}」的字段，导入时表头会分不清，请换一个名称"
+    cases = [
+        ({"zh": zh, "en": "Elsewhere"}, None, [("label", say.format(zh))]),
+        ({"zh": "别处", "en": f" {en.upper()} "}, None, [("label", say.format(f" {en.upper()} "))]),
+        (
+            {"zh": "商品名称", "en": "Ｎａｍｅ"},
+            None,
+            [("label", say.format("商品名称")), ("label", say.format("Ｎａｍｅ"))],
+        ),
+        ({"zh": "保质期", "en": "Keeps"}, None, [("label", say.format("保质期"))]),
+        (
+            {"zh": "别处", "en": "Elsewhere"},
+            en.replace(" ", "").lower(),
+            [("name", say.format(en.replace(" ", "").lower()))],
+        ),
+    ]
+    version, columns = meta_version(admin_api), item_columns(app)
+    for label, name, errors in cases:
+        asked = {**text_spec(name or field_name("again")), "label": label}
+        assert refusal(admin_api.post(ITEM_FIELDS, json=asked)) == errors, label
+    assert meta_version(admin_api) == version and item_columns(app) == columns
+    from test_i18n import EN, token_client
+
+    client, auth = token_client(app)  # no session cookie: the language the call asks for
+    english = client.post(
+        ITEM_FIELDS,
+        json={**text_spec(field_name("again")), "label": {"zh": zh, "en": "Elsewhere"}},
+        headers=dict(auth, **{"Accept-Language": EN}),
+    )
+    assert refusal(english) == [
+        (
+            "label",
+            f"'Item' already has a field named '{zh}': an import's column headed so could fill either; "
+            "choose another name",
+        )
+    ]
 
 
 def item_count(api: Any) -> int:
@@ -321,7 +378,7 @@ def test_a_required_date_defaulting_to_today_gives_the_rows_the_day_it_was_added
         {
             "name": name,
             "type": "date",
-            "label": {"zh": "启用日期", "en": "Since"},
+            "label": labelled(name, "启用日期", "Since"),
             "required": True,
             "default": "today",
         },
@@ -333,7 +390,9 @@ def test_an_optional_field_fills_the_rows_with_the_value_asked_for_them_only(adm
     """Not required: the rows take a value only when one is asked for them (a default is for new rows)."""
     asked, defaulted = field_name("asked"), field_name("dflt")
     before = first_item(admin_api)
-    add_field(admin_api, {"name": asked, "type": "integer", "label": {"zh": "层数", "en": "Layers"}, "backfill": "3"})
+    add_field(
+        admin_api, {"name": asked, "type": "integer", "label": labelled(asked, "层数", "Layers"), "backfill": "3"}
+    )
     add_field(admin_api, text_spec(defaulted, default="无"))
     row = admin_api.get(f"/api/v1/item/{before['id']}").get_json()["result"]
     assert row[asked] == 3 and row[defaulted] is None
@@ -384,13 +443,18 @@ def field_section(api: Any, model: str, name: str) -> str:
 def test_a_field_added_without_a_group_joins_the_fields_of_its_type(admin_api, login_as):
     """A money field lands where the model keeps its money: the item's 价格, the partner's 财务; a number where its
     numbers are; a text in 基本信息; a group the admin chose is kept."""
-    money = {"type": "money", "figure": "sale", "label": {"zh": "押金", "en": "Deposit"}}
     deposit, credit, shelf_life, note, chosen = (field_name(p) for p in ("dep", "cred", "days", "note", "pick"))
-    add_field(admin_api, {"name": deposit, **money})
-    assert admin_api.post("/api/v1/meta/partner/fields", json={"name": credit, **money}).status_code == 201
-    add_field(admin_api, {"name": shelf_life, "type": "integer", "label": {"zh": "保鲜天数", "en": "Fresh days"}})
+
+    def money(name: str) -> dict[str, Any]:
+        return {"name": name, "type": "money", "figure": "sale", "label": labelled(name, "押金", "Deposit")}
+
+    add_field(admin_api, money(deposit))
+    assert admin_api.post("/api/v1/meta/partner/fields", json=money(credit)).status_code == 201
+    add_field(
+        admin_api, {"name": shelf_life, "type": "integer", "label": labelled(shelf_life, "保鲜天数", "Fresh days")}
+    )
     add_field(admin_api, text_spec(note))
-    add_field(admin_api, {"name": chosen, **money, "section": "other"})
+    add_field(admin_api, {**money(chosen), "section": "other"})
     assert field_section(admin_api, "item", deposit) == "price"
     assert field_section(admin_api, "partner", credit) == "finance"
     assert field_section(admin_api, "item", shelf_life) == "stock"
@@ -427,7 +491,7 @@ def test_a_required_figure_added_while_prices_are_hidden_from_a_writer_is_refuse
 
 def test_field_with_read_roles_is_hidden_from_others(admin_api, api_as):
     name = field_name("secret")
-    add_field(admin_api, text_spec(name, read_roles=["manager"], label={"zh": "内部备注", "en": "Internal note"}))
+    add_field(admin_api, text_spec(name, read_roles=["manager"], label=labelled(name, "内部备注", "Internal note")))
     created = admin_api.post(
         "/api/v1/item/", json={"sku": unique("SEC"), "name": "可见性测试", "unit": "PCS", name: "只给经理看"}
     )
@@ -552,9 +616,10 @@ def test_a_link_and_a_user_field_are_added_live(app, admin_api):
     """SQLite takes a foreign key only inside ADD COLUMN (Alembic's separate ALTER of the constraint was a 500)."""
     customer, buyer = field_name("cust"), field_name("buyer")
     add_field(
-        admin_api, {"name": customer, "type": "link", "to": "partner", "label": {"zh": "首选客户", "en": "Customer"}}
+        admin_api,
+        {"name": customer, "type": "link", "to": "partner", "label": labelled(customer, "首选客户", "Customer")},
     )
-    add_field(admin_api, {"name": buyer, "type": "user", "label": {"zh": "采购负责人", "en": "Buyer"}})
+    add_field(admin_api, {"name": buyer, "type": "user", "label": labelled(buyer, "采购负责人", "Buyer")})
     assert {f"{customer}_id", f"{buyer}_id"} <= item_columns(app)
     partner = admin_api.post("/api/v1/partner/", json={"code": unique("LP"), "name": "首选客户", "kind": "customer"})
     assert partner.status_code == 201, partner.get_json()
@@ -579,7 +644,7 @@ def test_two_long_unique_fields_get_an_index_each(app, admin_api):
     stem = field_name("u") + "x" * 40
     names = [f"{stem[:38]}{end}" for end in ("aa", "bb")]
     for name in names:
-        spec = {"name": name, "type": "text", "unique": True, "label": {"zh": "合同号", "en": "Contract"}}
+        spec = {"name": name, "type": "text", "unique": True, "label": labelled(name, "合同号", "Contract")}
         assert admin_api.post("/api/v1/meta/purchase_request_line/fields", json=spec).status_code == 201
     with app.app_context(), db.engine.connect() as conn:
         found = index_names(conn, "purchase_request_line")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+import zlib
 
 import pytest
 import servers
@@ -45,7 +46,8 @@ def test_an_import_on_a_worker_started_before_a_field_was_added_writes_it(app, b
     with jxc_worker(backend.url, backend.instance, FIELDS_REDIS, queue, name="worker-live-fields"):
         # (not required: the suite's other tests make items without it)
         for name, zh in ((brand, "品牌"), (origin, "产地")):
-            spec = {"name": name, "type": "text", "label": {"zh": zh, "en": name}}
+            # a label of its own: a repeated one is refused (imports match by header)
+            spec = {"name": name, "type": "text", "label": {"zh": f"{zh}{zlib.crc32(name.encode())}", "en": name}}
             assert admin_api.post("/api/v1/meta/item/fields", json=spec).status_code == 201
         sku = unique("LFW")
         book = workbook(["sku", "name", "unit", brand, origin], [sku, "新字段", "PCS", "好牌", "杭州"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -265,7 +266,8 @@ def test_a_computed_field_reveals_what_it_is_computed_from(tmp_path):
 
 def test_a_field_added_from_the_admin_page_must_say_what_figure_it_is(admin_api, api_as):
     name = f"deposit_{unique('f').lower()}"
-    spec = {"name": name, "type": "money", "label": {"zh": "押金", "en": "Deposit"}}
+    number = zlib.crc32(name.encode())  # a label of its own: a repeated one is refused (imports match by header)
+    spec = {"name": name, "type": "money", "label": {"zh": f"押金{number}", "en": f"Deposit {number}"}}
     refused = admin_api.post("/api/v1/meta/item/fields", json=spec)
     assert refused.status_code == 422 and refused.get_json()["message"]["figure"]
     assert admin_api.post("/api/v1/meta/item/fields", json=spec | {"figure": "purchase"}).status_code == 201

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.clock import business_today
 from app.errors import CellError, Forbidden, NotFound, ValidationFailed
 from app.i18n import MESSAGES, label, t
+from app.meta.headers import name_clashes
 from app.meta.registry import Registry, RegistryHolder, build_registry
 from app.meta.schema import sync_schema
 from app.meta.spec import TODAY, FieldSpec, MetadataInvalid, MetaError, ModelSpec
@@ -72,8 +73,16 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
         for found, spec, role in price_mask_locks(session, candidate, policy(session, registry, PRICE_MASK) or [])
         if found.key == model_key and spec.name == name
     ]
-    if locked or unfilled:
-        raise ValidationFailed(locked + unfilled)
+    added = candidate.model(model_key).field(name)
+    assert added is not None
+    # Excel imports match columns by their header text: a name or label another field of the model has (or has
+    # without its unit) would head a column that could fill either, and the template could not be imported back
+    taken = [
+        CellError(option, t("field_label_taken", model=label(model.label, model_key), label=text))
+        for option, text in name_clashes(added, candidate.model(model_key).fields)
+    ]
+    if locked or unfilled or taken:
+        raise ValidationFailed(taken + locked + unfilled)
     session.execute(
         insert(meta_field).values(
             model=model_key,
@@ -85,8 +94,6 @@ def add_field(session: Session, holder: RegistryHolder, access: Access, model_ke
     )
     sync_schema(conn, candidate)
     bump_version(session)
-    added = candidate.model(model_key).field(name)
-    assert added is not None
     audit_change(
         session, access, "jxc_meta_field", None, "add_field", None, {"model": model_key, "name": name, **spec_body}
     )
