@@ -350,6 +350,22 @@ def test_fields_stored_with_one_label_are_headed_apart_and_the_template_imports(
     assert f"「原产地{tail}」列可以指{both}中的任一个字段，请把表头写成其中一个的完整名称" in refused.problems, (
         refused.problems
     )
+    # the grid's export heads them apart as well: edited, it is imported back (its two 原产地 columns were refused)
+    exported = admin_api.get(f"/api/v1/grid/item/export?filter[0][field]=sku&filter[0][type]=like&filter[0][value]={tag}")
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    headers = [c.value for c in sheet[1]]
+    assert f"原产地{tail}（{first}）" in headers and f"原产地{tail}（{second}）" in headers
+    sheet.cell(row=2, column=headers.index(f"原产地{tail}（{second}）") + 1, value="福建")
+    edited = io.BytesIO()
+    sheet.parent.save(edited)
+    outcome = run(app, "item", edited.getvalue(), action="update")
+    assert outcome.applied and outcome.updated == 1, [i.line() for i in outcome.issues] + outcome.problems
+    assert stored(app, "item", "sku", tag)[second] == "福建"
+    csv_head = admin_api.get(
+        f"/api/v1/grid/item/export?format=csv&filter[0][field]=sku&filter[0][type]=like&filter[0][value]={tag}"
+    ).data.decode("utf-8-sig").splitlines()[0]
+    assert f"原产地{tail}（{first}）" in csv_head.split(","), csv_head
 
 
 def import_as_admin(app: Any, model: str, data: bytes, **options: Any) -> Any:
@@ -437,7 +453,7 @@ def test_an_exported_list_edited_and_imported_back_updates_its_rows(app, admin_a
     edited = io.BytesIO()
     book.save(edited)
     outcome = run(app, "item", edited.getvalue(), username="u_clerk", action="update")
-    assert outcome.applied and outcome.updated == 1 and outcome.unchanged == 1, [i.line() for i in outcome.issues]
+    assert outcome.applied and outcome.updated == 1 and outcome.unchanged == 1, [i.line() for i in outcome.issues] + outcome.problems
     query = f"/api/v1/item/?q=(filters:!((col:sku,opr:eq,value:'{first['商品编码']}')))"
     (row,) = admin_api.get(query).get_json()["result"]
     assert row["sale_price"] == "7.50" and row["category"]["key"] == category and row["unit"]["key"] == "PCS"

@@ -69,26 +69,27 @@ def keyed_label(spec: FieldSpec, text: str, locale: str) -> str:
     return f"{text}{key}"
 
 
-def header_label(spec: FieldSpec, locale: str | None = None, keyed: bool = False) -> str:
+def header_label(spec: FieldSpec, locale: str | None = None, keyed: bool = False, percent: bool = True) -> str:
     """A column's header without the required mark: the label (with the key when `keyed`), a share's saying it is
-    typed in percents (折扣率(%)), as 税率(%)'s label does."""
+    typed in percents (折扣率(%)) as 税率(%)'s label does, unless `percent` is False (an export, whose cells are
+    formatted as percents)."""
     locale = locale or current_locale()
     text = label(spec.label, spec.name, locale)
     if keyed:
         text = keyed_label(spec, text, locale)
-    return with_unit(text, "%", locale) if spec.in_percent else text
+    return with_unit(text, "%", locale) if spec.in_percent and percent else text
 
 
-def headed_labels(specs: Iterable[FieldSpec], locale: str | None = None) -> dict[str, str]:
+def headed_labels(specs: Iterable[FieldSpec], locale: str | None = None, percent: bool = True) -> dict[str, str]:
     """{field: its header among `specs`}: its label, or, when that names another of them too, its label with its key,
-    so that every header names one field (a template filled in is imported as it is)."""
+    so that every header names one field (a template filled in, or an export edited, is imported as it is)."""
     specs = list(specs)
     names = {spec.name: own_names(spec) for spec in specs}
     out: dict[str, str] = {}
     for spec in specs:
-        plain = normalise_header(header_label(spec, locale))
+        plain = normalise_header(header_label(spec, locale, percent=percent))
         clash = any(plain in taken for name, taken in names.items() if name != spec.name)
-        out[spec.name] = header_label(spec, locale, keyed=clash)
+        out[spec.name] = header_label(spec, locale, keyed=clash, percent=percent)
     return out
 
 

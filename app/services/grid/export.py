@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from xlsxwriter.worksheet import Worksheet
 
 from app.i18n import label, t
+from app.meta.headers import headed_labels
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
@@ -75,12 +76,13 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     table = access.registry.cls(model.key).__table__
     dialect = session.get_bind().dialect.name
     reads = []  # what is read of each column (`FieldType.excel_read`)
+    headers = headed_labels(columns, percent=False)  # fields sharing a label headed apart: imported back as they are
     for col, spec in enumerate(columns):
         ftype = FIELD_TYPES[spec.type]
         properties = ftype.excel_format(spec)
         width = max(8, min((spec.grid_width or 100) / 7, 60))
         sheet.set_column(col, col, width, workbook.add_format(properties) if properties else None)
-        sheet.write_string(0, col, plain_text(label(spec.label, spec.name)), bold)
+        sheet.write_string(0, col, plain_text(headers[spec.name]), bold)
         read, cell = ftype.excel_read(spec, table.c[spec.column], dialect)
         reads.append(read)
         if spec.is_link:
@@ -214,7 +216,8 @@ def write_csv(
     names = [s.name for s in columns]
     with os.fdopen(fd, "w", encoding=CSV_ENCODINGS[encoding], errors="replace", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow([label(spec.label, spec.name) for spec in columns])
+        headers = headed_labels(columns, percent=False)
+        writer.writerow([headers[spec.name] for spec in columns])
         for data in view_rows(session, access, model, view, names):
             writer.writerow([csv_text(spec, data.get(spec.name)) for spec in columns])
     return path
