@@ -5,6 +5,7 @@ processors and its handling of a database error kept; SQLite and anything unusua
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 from typing import Any
 
@@ -88,7 +89,7 @@ def test_plain_rows_read_what_connection_execute_reads(app):
     from sqlalchemy import Integer, bindparam, cast, literal, literal_column, select, type_coerce
 
     from app.extensions import db, registry
-    from app.meta.plain_reads import plain_rows
+    from app.meta.plain_reads import _SHAPES, plain_rows
     from app.meta.sqltypes import ExactDecimal
     from app.services.records.serialize import ids_in
 
@@ -119,6 +120,15 @@ def test_plain_rows_read_what_connection_execute_reads(app):
                 assert found[0]._fields == ("id", "code", "tag", "price") and found[0].price == Decimal("12.34")
             texts = plain_rows(conn, stmt, params, numeric_text=True)
             assert {r.price for r in texts} == ({"12.3400"} if dialect == "postgresql" else {Decimal("12.34")})
+            if dialect == "postgresql":  # a compiled statement's entry goes with the statement (a scoped reader's)
+                with db.engine.connect() as own, own.execution_options(compiled_cache=None).begin():
+                    once = select(unit.id).where(unit.id == bindparam("jxc_one", type_=Integer()))
+                    for _ in range(3):
+                        assert [r.id for r in plain_rows(own, once, {"jxc_one": ids[0]})] == [ids[0]]
+                    kept = len(_SHAPES)
+                    del once
+                    gc.collect()
+                    assert len(_SHAPES) == kept - 1
             expanding = select(unit.id).where(unit.id.in_(bindparam("jxc_all", expanding=True))).order_by(unit.id)
             for _ in range(3):
                 assert [pk for (pk,) in plain_rows(conn, expanding, {"jxc_all": ids})] == ids

@@ -24,6 +24,7 @@ from typing import Any
 
 from psycopg.types.string import TextLoader
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InvalidRequestError
 
 from app.meta.sqltypes import NUMERIC_OID
 
@@ -31,30 +32,41 @@ _SHAPES: weakref.WeakKeyDictionary[Any, _Shape | bool | None] = weakref.WeakKeyD
 
 
 class _Shape:
-    """A statement compiled for PostgreSQL: its SQL, its parameters' names and processors, its rows' class."""
+    """A statement compiled for PostgreSQL: its SQL, its parameters, its result columns' keys and types, its rows'
+    class. It holds no reference to the statement (a compiled object does), so its entry goes with the statement."""
 
-    __slots__ = ("binds", "compiled", "processors", "row", "sql")
+    __slots__ = ("binds", "columns", "processors", "row", "sql")
 
     def __init__(self, compiled: Any) -> None:
-        self.compiled = compiled
         self.sql: str = compiled.string
         escaped = compiled.escaped_bind_names or {}
-        bind_processors = compiled._bind_processors  # noqa: SLF001 - what the execution context applies
-        # each parameter's name in the SQL and its bind processor (None: the value as it is)
-        self.binds = {key: (escaped.get(key, key), bind_processors.get(key)) for key in compiled.bind_names.values()}
-        keys = [column[0] for column in compiled._result_columns]  # noqa: SLF001 - the result's column keys
+        processors = compiled._bind_processors  # noqa: SLF001 - what the execution context applies
+        # as `construct_params` reads them: (key, name, the name in the SQL, its bind processor, the parameter)
+        self.binds = [
+            (bind.key, name, escaped.get(name, name), processors.get(name), bind)
+            for bind, name in compiled.bind_names.items()
+        ]
+        self.columns = [(column[0], column[3]) for column in compiled._result_columns]  # noqa: SLF001 - key, type
+        keys = [key for key, _ in self.columns]
         named = keys and len(set(keys)) == len(keys) and all(_attribute_name(key) for key in keys)
         self.row = _row_class(tuple(keys)) if named else None  # rows read by name, or plain tuples
         self.processors: list[Any] | None = None  # the result processors, worked out at the first execution
 
     def parameters(self, params: dict[str, Any] | None) -> dict[str, Any]:
-        """The DBAPI parameters: the statement's own values, then `params` over them, processed."""
-        values = self.compiled.construct_params(params, escape_names=False)
-        binds = self.binds
+        """The DBAPI parameters as `construct_params` and the execution context make them: a value given by the
+        parameter's key or name, else the statement's own, each through its bind processor."""
+        given = params or {}
         out = {}
-        for key, value in values.items():
-            name, processor = binds[key]
-            out[name] = value if processor is None else processor(value)
+        for key, name, sql_name, processor, bind in self.binds:
+            if key in given:
+                value = given[key]
+            elif name in given:
+                value = given[name]
+            elif bind.required:
+                raise InvalidRequestError(f"A value is required for bind parameter {key!r}", code="cd3x")
+            else:
+                value = bind.effective_value if bind.callable else bind.value
+            out[sql_name] = value if processor is None else processor(value)
         return out
 
 
@@ -84,7 +96,8 @@ def _shape(stmt: Any, connection: Connection) -> _Shape | None:
         return found or None
     compiled = stmt.compile(dialect=connection.dialect)
     plain = not (
-        compiled.literal_execute_params
+        getattr(compiled, "_collected_params", None)  # values given by `.params()` (SQLAlchemy 2.1)
+        or compiled.literal_execute_params
         or compiled.post_compile_params
         or compiled.schema_translate_map
         or compiled.isinsert
@@ -144,13 +157,13 @@ def plain_rows(
 def _first_result(shape: _Shape, connection: Connection, description: Any) -> None:
     """At the statement's first execution: the result columns' processors for the types the cursor reports ([]
     when there are none), and rows read by name only when the cursor's columns are the compiled ones."""
-    columns = shape.compiled._result_columns  # noqa: SLF001
+    columns = shape.columns
     if not columns or description is None or len(columns) != len(description):
         shape.row, shape.processors = None, []
         return
     dialect = connection.dialect
     processors = [
-        column[3]._cached_result_processor(dialect, described[1])  # noqa: SLF001 - as the result's metadata does
-        for column, described in zip(columns, description, strict=True)
+        type_._cached_result_processor(dialect, described[1])  # noqa: SLF001 - as the result's metadata does
+        for (_, type_), described in zip(columns, description, strict=True)
     ]
     shape.processors = processors if any(p is not None for p in processors) else []
