@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from app.meta.build import build_classes
 from app.meta.loader import load_metadata
+from app.meta.plain_reads import plain_rows
 from app.meta.spec import Metadata, MetadataInvalid, ModelSpec
 from app.meta.tables import METADATA_ROW, SECURITY_ROW, SETTINGS_ROW, meta_field, meta_state
 
@@ -170,7 +171,7 @@ class RegistryHolder:
         if self._current is None or self._current.version <= 0:
             version, settings, security = read_version(conn), None, None
         else:  # once a version was read the table exists: one query per request, no catalogue look-up
-            rows = dict(conn.execute(_STAMPS).all())
+            rows = dict(plain_rows(conn, _STAMPS))
             version, settings, security = rows.get(METADATA_ROW) or 0, rows.get(SETTINGS_ROW), rows.get(SECURITY_ROW)
         if self._current is not None and version == self._current.version:
             return Stamps(False, settings, security)

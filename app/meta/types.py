@@ -1081,6 +1081,13 @@ def format_decimal(value: Decimal, min_scale: int) -> str:
     text = str(value)  # format()'s digits but for a positive exponent or a tiny value (1E+3, 1E-7), quicker
     if "E" in text:
         text = value.__format__("f")
+    return numeric_text(text, min_scale)
+
+
+def numeric_text(text: str, min_scale: int) -> str:
+    """A decimal's plain digits (no exponent: `str` of a Decimal, or PostgreSQL's own text of a NUMERIC, which
+    `plain_rows(numeric_text=True)` reads without making a Decimal of it) with trailing zeros kept down to
+    `min_scale` places."""
     whole, point, frac = text.partition(".")
     if point:
         frac = frac.rstrip("0")

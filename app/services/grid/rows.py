@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import InstrumentedAttribute
 from app.documents.flow import FILLING_ACTIONS, filling_follow_ons, sources_of_follow_ons
 from app.errors import argument_refused
 from app.i18n import t
+from app.meta.plain_reads import plain_rows
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem, parse_integer
@@ -144,7 +145,8 @@ def page_sums(access: Access, model: ModelSpec, rows: list[Any]) -> dict[str, An
     fields = summed_fields(access, model)
     values = column_values(rows, [spec.column for spec in fields])
     for index, spec in enumerate(fields):
-        present = [row_values[index] for row_values in values if row_values[index] is not None]
+        # a page's decimals may be PostgreSQL's texts of them (`plain_rows(numeric_text=True)`)
+        present = [Decimal(v) if type(v) is str else v for row_values in values if (v := row_values[index]) is not None]
         sums[spec.name] = FIELD_TYPES[spec.type].to_json(spec, sum(present, Decimal(0)) if present else None)
     return sums
 
@@ -166,11 +168,11 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
     after = _keyset_cursor(plan, args.get("after")) if page > 1 else None
     rows: list[Any] = []
     if after is not None:  # the next page after a row of the view: no rows skipped over
-        rows = conn.execute(plan.after_page, {"jxc_after_id": after, "jxc_size": size}).all()
+        rows = plain_rows(conn, plan.after_page, {"jxc_after_id": after, "jxc_size": size}, numeric_text=True)
         if len(rows) < size and not _cursor_usable(conn, plan, after):  # not in the view, or NULL: by OFFSET
             after = None
     if after is None:
-        rows = conn.execute(plan.offset_page, {"jxc_size": size, "jxc_offset": offset}).all()
+        rows = plain_rows(conn, plan.offset_page, {"jxc_size": size, "jxc_offset": offset}, numeric_text=True)
     if after is not None and len(rows) < size and plan.nulls_tail(conn):  # the NULLs sorted after every value
         tail = plan.filtered.where(plan.sort_column.is_(None))
         more = tail.with_only_columns(cls.id).order_by(*plan.order).limit(size - len(rows)).subquery()
@@ -366,14 +368,14 @@ def count_view(session: Session, counts: ViewCounts, counted: int | None = None)
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return count_all(session, counts), True
-    plan = conn.execute(counts.explain).scalar_one()
+    ((plan,),) = plain_rows(conn, counts.explain)
     estimate = int(plan[0]["Plan"]["Plan Rows"])
     if counted is not None and estimate > COUNT_CHECK_UP_TO:  # more than the cap, and no exact count is tried
         return max(estimate, COUNT_EXACT_UP_TO + 1), False
     cap, stmt = (
         (COUNT_CHECK_UP_TO, counts.checked) if estimate <= COUNT_CHECK_UP_TO else (COUNT_EXACT_UP_TO, counts.capped)
     )
-    count = conn.execute(stmt).scalar_one()
+    ((count,),) = plain_rows(conn, stmt)
     return (count, True) if count <= cap else (max(estimate, cap + 1), False)
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
 
 from app.extensions import core_reads
+from app.meta.plain_reads import plain_rows
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, DateTimeType, DecimalType, FieldType, format_decimal
+from app.meta.types import FIELD_TYPES, DateTimeType, DecimalType, FieldType, format_decimal, numeric_text
 from app.services.access.rights import Access
 from app.services.records.bulk import ArrayText, map_distinct
 
@@ -119,7 +120,7 @@ def labels_of_links(
         for tag, spec in texts:
             pk_col, key_col, name_col, _ = _label_columns(access, spec)
             shapes[tag] = (key_col is pk_col, name_col is key_col, spec.type == "user")
-        labels = core_reads(session).execute(_labels_union(access, texts, dialect), params).all()
+        labels = plain_rows(core_reads(session), _labels_union(access, texts, dialect), params)
         for tag, pk_value, key, name, last in labels:
             key_is_id, name_is_key, user = shapes[tag]
             key = pk_value if key_is_id else key
@@ -220,13 +221,20 @@ def loaded_value(row: Any, column: str) -> Any:
     return values[column] if values is not None and column in values else getattr(row, column)
 
 
+def _fields_of(row: Any) -> tuple[str, ...]:
+    """The column names of a result row (`Row`, or a named tuple of `plain_rows`); () for an ORM row."""
+    if isinstance(row, Row):
+        return row._fields  # a new tuple at each access: read once
+    return getattr(row, "_fields", ()) if isinstance(row, tuple) else ()
+
+
 def column_values(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
     """Each row's values of `columns`, read the quick way: a result row (`select(*table.c)`) by position, an ORM
     row from its own dict (an expired or deferred column through its attribute, which loads it)."""
     if not rows:
         return []
     first = rows[0]
-    names = first._fields if isinstance(first, Row) else ()  # a new tuple at each access: read once
+    names = _fields_of(first)
     if names and all(column in names for column in columns):
         positions = [names.index(column) for column in columns]
         if len(positions) == 1:
@@ -242,7 +250,7 @@ def columns_of(rows: list[Any], columns: list[str]) -> list[Sequence[Any]]:
     if not rows:
         return [() for _ in columns]
     first = rows[0]
-    names = first._fields if isinstance(first, Row) else ()  # a new tuple at each access: read once
+    names = _fields_of(first)
     if names and all(column in names for column in columns):
         every = list(zip(*rows, strict=True))
         return [every[names.index(column)] for column in columns]
@@ -312,7 +320,13 @@ def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[in
         ftype = FIELD_TYPES[spec.type]
         if type(ftype).to_json is DecimalType.to_json:  # most of a page's values: formatted without the detour
             scale = ftype.display_scale  # type: ignore[attr-defined]
-            out.append([None if v is None else format_decimal(v, scale) for v in values])
+            # a Decimal, or PostgreSQL's text of it (a grid page's rows: `plain_rows(numeric_text=True)`)
+            out.append(
+                [
+                    None if v is None else numeric_text(v, scale) if type(v) is str else format_decimal(v, scale)
+                    for v in values
+                ]
+            )
             continue
         if type(ftype).to_json is DateTimeType.to_json:  # DateTimeType.to_json's text, without a call per value
             out.append([None if v is None else _isoformat(v, "T", "seconds") for v in values])

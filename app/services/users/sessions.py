@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.extensions import core_reads
+from app.meta.plain_reads import plain_rows
 from app.services.users.tables import login_session
 
 WEB, API = "web", "api"
@@ -88,7 +89,7 @@ def signed_in_user(session: Session, user_model: Any, user_id: int, sid: str | N
     stmt = _SIGNED_IN.get(user_model)
     if stmt is None:
         stmt = _SIGNED_IN[user_model] = _signed_in_select(user_model)
-    rows = core_reads(session).execute(stmt, {"jxc_user_id": user_id, "jxc_sid": sid}).all()
+    rows = plain_rows(core_reads(session), stmt, {"jxc_user_id": user_id, "jxc_sid": sid})
     if not rows:
         return None
     roles = [SignedInRole(row.role_id, row.role_name) for row in rows if row.role_id is not None]
