@@ -384,7 +384,7 @@ def worker(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
     """Run background jobs from Redis (REDIS_URL): the app is booted once, each job in a forked work-horse."""
     from app.jobs.worker import make_worker
 
-    app = _app(JXC_RUNS_JOBS=True)
+    app = _app(JXC_RUNS_JOBS=True, JXC_WORKER=True)
     if not app.config.get("REDIS_URL"):
         _fail(t("cli.worker_no_redis"))
     try:
@@ -404,13 +404,17 @@ def jobs(status: str | None, limit: int) -> None:
     from app.extensions import db
     from app.jobs import store
     from app.jobs.kinds import kind_label
+    from app.jobs.queue import worker_notice
 
     app = _app()
     with app.app_context():
         rows = [r for r in store.list_jobs(db.session, None, True, 1000) if status in (None, r.status)][:limit]
         counts = store.count_by_status(db.session)
         shown = [store.as_json(row) for row in rows]
+        notice = worker_notice(app)
     click.echo("  ".join(f"{t(f'jobs.status.{s}')}: {counts.get(s, 0)}" for s in store.STATUSES))
+    if notice:
+        click.echo(notice)
     for job in shown:
         progress = f"{job['done']}/{job['total']}" if job["total"] is not None else str(job["done"])
         when = job["created_at"][:19].replace("T", " ") if job["created_at"] else ""

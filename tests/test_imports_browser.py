@@ -58,22 +58,30 @@ def checked(
     return context, page, console
 
 
-def test_an_import_waiting_in_the_queue_says_it_is_about_to_start(server):
-    """Reopened while the import waits for its turn (no rows counted yet) the page says so, not 「正在处理 0 / ?」."""
+@pytest.mark.parametrize(
+    ("waited", "words"),
+    [
+        (0, re.compile("^正在读取文件，马上开始导入……$")),
+        (90, re.compile(r"^排队等待中，已等待 9\d 秒，轮到后自动开始$")),  # not as if it were starting
+    ],
+)
+def test_an_import_waiting_in_the_queue_says_it_is_about_to_start_or_that_it_waits(server, waited, words):
+    """Reopened while the import waits for its turn (no rows counted yet) the page says so, not 「正在处理 0 / ?」;
+    once it has waited more than a moment (10 s: no worker took it yet, or a long job is ahead) it says it waits."""
     database = DATABASES[server.url]
     with closing(sqlite3.connect(database)) as db, db:
         (admin,) = db.execute("SELECT id FROM ab_user WHERE username = 'admin'").fetchone()
         waiting = db.execute(  # a backend no runner of this server serves: it waits in the queue
             "INSERT INTO jxc_job (kind, user_id, username, status, args, done, attempts, max_attempts, backend,"
             " cancel_requested, created_at) VALUES ('import', ?, 'admin', 'queued', ?, 0, 0, 1, 'nobody', 0,"
-            " CURRENT_TIMESTAMP)",
-            (admin, json.dumps({"model": "unit", "upload": "x"})),
+            " datetime('now', ?))",
+            (admin, json.dumps({"model": "unit", "upload": "x"}), f"-{waited} seconds"),
         ).lastrowid
     try:
         for chromium in headless_chromium():
             context, page, console = signed_in(chromium, server.url)
             page.goto(server.url + "/imports/unit/")
-            expect(page.locator("#jxc-imports-job-text")).to_have_text("正在读取文件，马上开始导入……")
+            expect(page.locator("#jxc-imports-job-text")).to_have_text(words)
             expect(page.locator('[data-import-action="cancel"]')).to_be_visible()
             console.check()
             context.close()

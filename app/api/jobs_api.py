@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, send_file
+from flask import current_app, request, send_file
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 
@@ -29,6 +29,10 @@ def job_json(row: Any) -> dict[str, Any]:
     out = store.as_json(row)
     out["label"] = kind_label(row.kind)
     out["status_label"] = t(f"jobs.status.{row.status}")
+    if row.status == store.QUEUED:  # waiting, not progressing: the page says so once it is more than a moment
+        out["waited"] = queue.waited_seconds(row)
+        if out["waited"] >= current_app.config.get("JXC_JOB_WAIT_SECONDS", 10) and not out["message"]:
+            out["message"] = t("jobs.waiting", seconds=out["waited"])
     base = f"/api/v1/jobs/{row.id}"
     out["result_url"] = f"{base}/result" if row.result_file else None
     out["error_report_url"] = f"{base}/error_report" if row.error_file else None
@@ -73,6 +77,7 @@ class JobsApi(BaseApi):
         """
         limit = page_size_asked("limit", request.args.get("limit"), 100, MAX_JOBS_LISTED)
         rows = queue.jobs_for(current_access(), limit=limit)
+        queue.take_stranded(rows)
         if request.args.get("active"):
             rows = [r for r in rows if r.status in store.ACTIVE]
         return self.response(200, result=[job_json(r) for r in rows])
@@ -123,7 +128,9 @@ class JobsApi(BaseApi):
             404:
               $ref: '#/components/responses/404'
         """
-        return self.response(200, **job_json(queue.job_for(current_access(), job_id)))
+        row = queue.job_for(current_access(), job_id)
+        queue.take_stranded([row])
+        return self.response(200, **job_json(row))
 
     @expose("/<int:job_id>/cancel", methods=["POST"])
     @protect()

@@ -18,21 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.jobs.backends import pid_gone
+
 if TYPE_CHECKING:
     from flask import Flask
 
 FLAG = "maintenance.json"
 GENERATION = "db_generation"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def maintenance(instance: Path | str) -> dict[str, Any] | None:
@@ -43,7 +35,7 @@ def maintenance(instance: Path | str) -> dict[str, Any] | None:
         info = json.loads(_read(path))
     except (FileNotFoundError, ValueError):
         return None
-    if info.get("host") == socket.gethostname() and not _alive(int(info.get("pid", 0))):
+    if info.get("host") == socket.gethostname() and pid_gone(int(info.get("pid", 0))):
         Path(path).unlink(missing_ok=True)  # its restore died: nothing was switched half-way (see restore.py)
         return None
     return info

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -66,6 +67,46 @@ def check_queue(app: Flask | None = None) -> None:
 
     try:
         redis_for(app.config["REDIS_URL"]).ping()
+    except RedisError as exc:
+        log.warning("job queue unavailable: %s", exc)
+        raise QueueUnavailable from exc
+
+
+def runs_jobs_here(app: Flask) -> bool:
+    """True in a process that serves and may run jobs on its own pool (the web), not in `jxc worker` or a command."""
+    return bool(app.config.get("JXC_RUNS_JOBS", True)) and not app.config.get("JXC_WORKER")
+
+
+def pid_gone(pid: int) -> bool:
+    """True when no process `pid` runs on this host (or only its zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _worker_gone(worker: Any) -> bool:
+    """A worker RQ still lists whose process on this host is gone (killed: its key lives on until its TTL)."""
+    return worker.hostname == socket.gethostname() and bool(worker.pid) and pid_gone(int(worker.pid))
+
+
+def workers_listening(app: Flask | None = None) -> int:
+    """How many live workers listen on the app's queue: RQ's registry (a worker's key expires 90 s after its last
+    heartbeat), less those of this host whose process is gone. Raises QueueUnavailable when Redis is down."""
+    from redis import RedisError
+    from rq import Queue, Worker
+
+    app = app or current_app
+    try:
+        queue = Queue(queue_name(app), connection=redis_for(app.config["REDIS_URL"]))
+        return sum(1 for w in Worker.all(queue=queue) if not _worker_gone(w))
     except RedisError as exc:
         log.warning("job queue unavailable: %s", exc)
         raise QueueUnavailable from exc

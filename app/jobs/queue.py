@@ -51,15 +51,66 @@ def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
 
 
 def dispatch(app: Flask, job_id: int, timeout: int) -> Any:
-    """Hand a committed, queued job to its backend; if the queue refuses it, the job ends failed."""
+    """Hand a committed, queued job to its backend; if the queue refuses it, the job ends failed.
+
+    With Redis but no live worker on the queue (none started, or it crashed), a web process runs the job on its
+    own pool, as without Redis, rather than leave it queued with nobody to take it."""
     if backends.backend_name(app) == backends.THREAD:
         return backends.push_thread(app, job_id)
     try:
+        if backends.runs_jobs_here(app) and not backends.workers_listening(app):
+            return _run_here(app, job_id)
         backends.push_rq(app, job_id, timeout)
     except backends.QueueUnavailable as exc:
         with app.app_context():
             store.mark_failed(job_id, exc.message)
     return None
+
+
+def _run_here(app: Flask, job_id: int) -> Any:
+    log.warning("job %s: no worker listens on queue %s; run in this process", job_id, backends.queue_name(app))
+    with app.app_context():
+        store.set_backend(job_id, backends.THREAD)
+    return backends.push_thread(app, job_id)
+
+
+def waited_seconds(row: Any) -> int:
+    """How long a queued job has been waiting to start."""
+    return max(0, int((utcnow() - row.created_at).total_seconds())) if row.created_at else 0
+
+
+def worker_notice(app: Flask | None = None) -> str | None:
+    """What an admin is told when jobs go to Redis but no worker listens (they then run in the web processes), or
+    when Redis does not answer; None when all is well or there is no Redis."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if backends.backend_name(app) != backends.RQ:
+        return None
+    try:
+        return None if backends.workers_listening(app) else t("jobs.no_worker", queue=backends.queue_name(app))
+    except backends.QueueUnavailable as exc:
+        return exc.message
+
+
+def take_stranded(rows: Any, app: Flask | None = None) -> list[int]:
+    """Run here the jobs of `rows` left waiting on a queue no live worker listens on (the worker died after they were
+    queued) for longer than JXC_JOB_WAIT_SECONDS; the pages and the API call this as they read jobs. A job taken is
+    marked `thread` at once (the next read leaves it); two readers taking it at once run it once (`store.claim`), and
+    a worker that comes back later finds it claimed and skips it."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if backends.backend_name(app) != backends.RQ or not backends.runs_jobs_here(app):
+        return []
+    wait = float(app.config.get("JXC_JOB_WAIT_SECONDS", 10))
+    stranded = [
+        r.id for r in rows if r.status == store.QUEUED and r.backend == backends.RQ and waited_seconds(r) >= wait
+    ]
+    try:
+        if not stranded or backends.workers_listening(app):
+            return []
+    except backends.QueueUnavailable:
+        return []
+    for job_id in stranded:
+        _run_here(app, job_id)
+    return stranded
 
 
 def _json_args(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,21 +232,7 @@ def _process_gone(runner: str | None) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return runner != runner_id()
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
+    return backends.pid_gone(pid)
 
 
 def settle_dead(app: Flask, row: Any) -> str:
@@ -234,10 +271,12 @@ def reap(app: Flask | None = None, job_id: int | None = None, process_died: bool
 
 
 def resume_in_process(app: Flask) -> list[int]:
-    """At start-up without Redis: run the queued in-process jobs a previous life of the app left behind."""
+    """At start-up: the queued in-process jobs a previous life of the app left behind run again, on this process's
+    pool (with Redis: on a worker if one listens now, else here)."""
     with app.app_context():
         ids = store.queued_ids(db.session, backends.THREAD)
+        kinds = [get_kind(store.get_job(db.session, job_id).kind) for job_id in ids]
         db.session.rollback()
-    for job_id in ids:
-        backends.push_thread(app, job_id)
+    for job_id, kind in zip(ids, kinds, strict=True):
+        dispatch(app, job_id, kind.timeout if kind else DEFAULT_TIMEOUT)
     return ids

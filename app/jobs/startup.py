@@ -25,5 +25,5 @@ def install_jobs(app: Flask) -> None:
     if settled:
         log.warning("jobs cut off by a restart: %s", settled)
     # Only a process that serves runs in-process jobs (a `jxc` command would exit in the middle of one).
-    if backends.backend_name(app) == backends.THREAD and app.config.get("JXC_RUNS_JOBS", True):
+    if backends.runs_jobs_here(app):
         queue.resume_in_process(app)

@@ -133,6 +133,12 @@ def mark_failed(job_id: int, message: str) -> None:
         )
 
 
+def set_backend(job_id: int, backend: str) -> None:
+    """Say where a queued job goes (a web process taking a job no worker would run)."""
+    with db.engine.begin() as conn:
+        conn.execute(update(job).where(job.c.id == job_id, job.c.status == QUEUED).values(backend=backend))
+
+
 def running_rows(session: Any) -> list[Row[Any]]:
     """Every running job (for the reaper)."""
     return list(session.execute(select(job).where(job.c.status == RUNNING)))

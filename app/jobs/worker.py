@@ -81,6 +81,7 @@ def make_worker(app: Flask, queue_names: list[str] | None = None, name: str | No
     url = app.config.get("REDIS_URL")
     if not url:
         raise RuntimeError("REDIS_URL is not set: without Redis, jobs run inside the web processes")
+    app.config["JXC_WORKER"] = True  # it queues what it settles on RQ, never on a pool of its own
     use_booted_app(app)
     _fresh_connections_in_child(app)
     names = queue_names or [backends.queue_name(app)]

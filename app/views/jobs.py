@@ -27,11 +27,19 @@ class JobsView(BaseView):
     def index(self) -> Any:
         """Newest jobs first; the script keeps the active ones' bars moving."""
         access = current_access()
-        jobs = [job_json(row) for row in queue.jobs_for(access)]
+        rows = queue.jobs_for(access)
+        queue.take_stranded(rows)
+        jobs = [job_json(row) for row in rows]
         config = {
             "api": "/api/v1/jobs/",
             "csrf_token": generate_csrf(),
             "statuses": {s: t(f"jobs.status.{s}") for s in store.STATUSES},
             "active": list(store.ACTIVE),
         }
-        return self.render_template("jxc/jobs.html", jobs=jobs, config=config, everyone=access.is_admin)
+        return self.render_template(
+            "jxc/jobs.html",
+            jobs=jobs,
+            config=config,
+            everyone=access.is_admin,
+            notice=queue.worker_notice() if access.is_admin else None,
+        )

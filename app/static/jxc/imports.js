@@ -314,7 +314,8 @@
         var checking = kind === 'check';
         $('jxc-imports-job-text').textContent = job.total
           ? t(checking ? 'check_running' : 'running', {done: job.done || 0, total: job.total})
-          : t(checking ? 'check_starting' : 'starting');  // no rows counted yet (queued, the file being read)
+          : job.status === 'queued' && job.message ? job.message  // waiting its turn for a while: it says so
+            : t(checking ? 'check_starting' : 'starting');  // no rows counted yet (queued, the file being read)
         cancel.hidden = !(job.status === 'queued' || job.status === 'running');
         if (!cancel.hidden) { window.setTimeout(poll, POLL_MS); return; }
         if (state.checkId === jobId) { state.checkId = null; }  // ended: nothing to stop
