@@ -219,15 +219,15 @@ def run_import(
     if outcome.problems:
         outcome.refused = outcome.problems[0]
         return outcome
-    if outcome.issues and mode == "all" and not dry_run:
-        outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
-        return outcome
     # a dry run (the import page's 检查文件, `POST /api/v1/imports/check`) writes the rows without a bad cell through
     # the one write path, whatever the mode, so that what only writing finds (a model's rule, the row scope) is
-    # reported with the cells' problems, then rolls it all back
+    # reported with the cells' problems, then rolls it all back. An import in mode `all` with bad cells is refused
+    # already, but goes on the same way (its writes rolled back below), so that it names every error of the file
+    # at once, as the check does, not the cells' alone and the rest only once those are put right
+    refusing = bool(outcome.issues) and mode == "all"
     savepoint = session.begin_nested() if dry_run else None
     if document:
-        apply_documents(session, access, model, prepared, outcome, post, progress, checking=dry_run)
+        apply_documents(session, access, model, prepared, outcome, post, progress, checking=dry_run or refusing)
     else:
         apply_rows(session, access, model, prepared, outcome, progress)
     outcome.issues.sort(key=lambda i: (i.row, i.col_index if i.col_index is not None else -1))
@@ -236,9 +236,9 @@ def run_import(
         if outcome.issues and mode == "all":
             outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
         return outcome
-    if outcome.issues and mode == "all":  # rules and constraints checked only at the write
+    if outcome.issues and mode == "all":  # the cells' problems, or rules and constraints checked only at the write
         outcome.refused = t("imports.refused_errors", count=len(outcome.issues))
-        outcome.created = outcome.updated = outcome.unchanged = 0
+        outcome.created = outcome.updated = outcome.unchanged = outcome.skipped = 0  # the file refused whole
         outcome.created_ids, outcome.updated_rows, outcome.followed_rows = [], [], []
         session.rollback()
         return outcome

@@ -12,8 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.conftest import unique
-from tests.ledger_helpers import balance, new_item, new_partner
-from tests.test_imports import import_as_admin, run, workbook
+from tests.ledger_helpers import balance, new_item, new_partner, receive
+from tests.test_imports import finished, import_as_admin, in_process, run, upload, workbook
+
+__all__ = ["in_process"]  # a fixture of tests/test_imports.py, used here
 
 
 def documents(app: Any, model: str, reference: str) -> list[dict[str, Any]]:
@@ -152,6 +154,54 @@ def test_a_posted_document_the_ledger_refuses_is_reported_on_its_cells(app, admi
     assert documents(app, "sales_delivery", number) == []
     drafts = run(app, "sales_delivery", workbook(rows))  # as drafts nothing posts
     assert drafts.applied and documents(app, "sales_delivery", number)[0]["status"] == "draft"
+
+
+def test_an_import_in_mode_all_names_every_error_the_check_does_and_writes_nothing(in_process, admin_api):
+    """有错误就全部不导入 with a bad cell (数量 abc) and a delivery beyond the stock (what only posting finds): the
+    import names both on their cells, as 检查文件 does, its errors workbook marks both, and nothing is written, not
+    even the good document. (It named the bad cell alone: the clerk fixed it, imported again, and only then met the
+    stock.) 只导入正确的行 still writes the good document and names the same two."""
+    stocked, empty = new_item(admin_api), new_item(admin_api)
+    receive(admin_api, stocked, "10", "1")
+    good, bad, short = unique("A"), unique("B"), unique("C")
+    rows = [
+        ["单据编号", "客户", "出库仓库", "商品", "出库数量", "单价"],
+        [good, "K001", "WH01", stocked, "2", "3"],
+        [bad, "K001", "WH01", stocked, "abc", "3"],
+        [short, "K001", "WH01", empty, "5", "3"],
+    ]
+    data = workbook(rows)
+
+    def job(**form: str) -> dict[str, Any]:
+        return finished(
+            admin_api,
+            upload(admin_api, "sales_delivery", data, "deliveries.xlsx", post="1", **form).get_json()["job_id"],
+        )
+
+    check = job(dry_run="1")
+    assert check["status"] == "done" and check["kind"] == "import_check"
+    imported = job()
+    assert imported["status"] == "failed", imported
+    found = [(i["row"], i["column"], i["message"]) for i in imported["result"]["issues"]]
+    assert found == [(3, "出库数量", "应为数字"), (4, "出库数量", found[1][2])], found
+    assert "库存不足" in found[1][2]
+    assert imported["result"]["issues"] == check["result"]["issues"]
+    assert imported["result"]["refused"].startswith("发现 2 处错误") and not imported["result"]["applied"]
+    assert imported["counts"]["errors"] == 2 and imported["counts"]["created"] == 0
+    report = admin_api.get(f"/api/v1/imports/{imported['id']}/errors.xlsx")
+    assert report.status_code == 200
+    sheet = load_workbook(io.BytesIO(report.data)).active
+    report.close()
+    assert sheet["E3"].comment.text == "应为数字" and "库存不足" in sheet["E4"].comment.text
+    assert sheet["E2"].comment is None and sheet["G3"].value and sheet["G4"].value  # 错误说明 on both rows
+    assert [documents(in_process, "sales_delivery", n) for n in (good, bad, short)] == [[], [], []]
+    assert balance(in_process, stocked)[0] == Decimal(10)
+
+    valid = job(mode="valid")
+    assert valid["status"] == "done" and valid["counts"]["created"] == 1 and valid["counts"]["errors"] == 2
+    assert valid["result"]["issues"] == check["result"]["issues"]
+    assert documents(in_process, "sales_delivery", good)[0]["status"] == "submitted"
+    assert balance(in_process, stocked)[0] == Decimal(8)
 
 
 def test_an_opening_balance_from_a_spreadsheet(app, admin_api):

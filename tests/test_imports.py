@@ -666,7 +666,8 @@ def test_a_check_finds_every_error_the_import_would_at_once_and_writes_nothing(i
     """检查文件 is the import run through the one write path and rolled back: a bad cell, a price that ends before it
     starts (the price list's rule) and a customer price naming a supplier are all reported by the check, on their
     cells, as the import itself then refuses them; the check writes no row, history line, import record, document
-    number or layout. (The check only parsed the cells: the rules' errors came after 导入.)"""
+    number or layout. (The check only parsed the cells: the rules' errors came after 导入.) The import in mode all
+    then names the same three and writes nothing either."""
     from sqlalchemy import func
 
     from app.extensions import db, registry
@@ -716,21 +717,14 @@ def test_a_check_finds_every_error_the_import_would_at_once_and_writes_nothing(i
     dropped = admin_api.post(f"/api/v1/jobs/{job['id']}/cancel?if_active=1")
     assert dropped.status_code == 200 and dropped.get_json()["status"] == "done"
 
-    # the import refuses the file (its first bad cell stops it before the write), and once that cell is right, at
-    # the cells the check named
+    # the import in mode all refuses the file naming the same three errors the check named, not the bad cell alone.
+    # (It stopped at the cells' own problems, before writing, so as to write nothing: the clerk fixed 三块, imported
+    # again, and only then met the other two. It now writes the rest through the one write path as the check does
+    # and rolls it all back: still nothing written, every error at once.)
     imported = finished(admin_api, upload(admin_api, "item_price", data, "prices.xlsx").get_json()["job_id"])
-    assert imported["status"] == "failed" and imported["result"]["issues"] == job["result"]["issues"][:1]
-    fixed = workbook(
-        [
-            ["商品", "价格类型", "往来单位", "单价", "生效日期", "失效日期", "备注"],
-            ["SP0001", "零售价", None, "3", "2027-01-01", None, tag],
-            ["SP0002", "零售价", None, "2.80", "2027-02-10", "2027-02-01", tag],
-            ["SP0003", "客户价", "S001", "3", "2027-01-01", None, tag],
-            ["SP0004", "零售价", None, "4", "2027-01-01", None, tag],
-        ]
-    )
-    imported = finished(admin_api, upload(admin_api, "item_price", fixed, "prices.xlsx").get_json()["job_id"])
-    assert imported["status"] == "failed" and imported["result"]["issues"] == job["result"]["issues"][1:]
+    assert imported["status"] == "failed" and imported["result"]["issues"] == job["result"]["issues"]
+    assert imported["result"]["refused"].startswith("发现 3 处错误")
+    assert imported["counts"] == {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 3}
     assert written() == before
     dry = finished(admin_api, upload(admin_api, "item_price", data, "prices.xlsx", dry_run="1").get_json()["job_id"])
     assert dry["kind"] == "import_check" and dry["result"]["issues"] == job["result"]["issues"]

@@ -210,23 +210,32 @@ def test_error_reasons_on_the_page_valid_rows_only_with_its_report_and_undo_only
         context.close()
 
 
+def prices_file(server: Any, path: Path, rows: list[list[Any]], after: str) -> tuple[Path, HttpApi, str, int]:
+    """`rows` of prices (商品, 价格类型, 单价, 生效日期, 失效日期) saved as an xlsx at `path`; the API, the query of the
+    prices starting after `after` (the file's) and how many it finds before the file is imported."""
+    book = Workbook()
+    book.active.append(["商品", "价格类型", "单价", "生效日期", "失效日期"])
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    api = HttpApi(server.url)
+    stored = f"/api/v1/item_price/?q=(filters:!((col:valid_from,opr:gt,value:'{after}')))"
+    status, found = api.get(stored)
+    assert status == 200, found
+    return path, api, stored, found["count"]
+
+
 def test_the_check_marks_a_cell_only_the_price_lists_rule_refuses_before_anything_is_imported(server, tmp_path):
     """A price list whose second price ends before it starts: each cell is a good date, so only writing it meets the
     price list's rule. 检查文件 runs the file through the import's own write path and rolls it back: the cell is red
     with its reason before 导入 is clicked, listed as the cells' own problems are, and nothing is stored; corrected
     in place and checked again the check is clean, and the file imports. (The check read 0 errors and only the
     import, refused, found it.)"""
-    book = Workbook()
-    book.active.append(["商品", "价格类型", "单价", "生效日期", "失效日期"])
-    book.active.append(["SP0001", "零售价", "3.50", "2027-01-01", None])
-    book.active.append(["SP0002", "零售价", "2.80", "2027-02-10", "2027-02-01"])  # row 3: ends before it starts
-    path = tmp_path / "prices.xlsx"
-    book.save(path)
-    api = HttpApi(server.url)
-    stored = "/api/v1/item_price/?q=(filters:!((col:valid_from,opr:gt,value:'2026-12-31')))"  # this file's prices
-    status, found = api.get(stored)
-    assert status == 200, found
-    already = found["count"]
+    rows = [
+        ["SP0001", "零售价", "3.50", "2027-01-01", None],
+        ["SP0002", "零售价", "2.80", "2027-02-10", "2027-02-01"],  # row 3: ends before it starts
+    ]
+    path, api, stored, already = prices_file(server, tmp_path / "prices.xlsx", rows, "2026-12-31")
     for chromium in headless_chromium():
         context, page, console = checked(chromium, server, "item_price", path, "1 行有错误")
         said = "检查完成：1 处错误，已在表中标出；有错误就全部不导入"
@@ -253,6 +262,33 @@ def test_the_check_marks_a_cell_only_the_price_lists_rule_refuses_before_anythin
         )
         status, found = api.get(stored)
         assert status == 200 and found["count"] == already + 2
+        console.check(expected_failures=())
+        context.close()
+
+
+def test_import_all_or_nothing_lists_every_error_the_check_listed(server, tmp_path):
+    """有错误就全部不导入 with a bad cell (单价 三块) and a price that ends before it starts (the price list's
+    rule, found only by writing): 检查文件 lists both, and after 导入, refused, the page still lists both on their
+    cells; nothing is stored. (导入 listed the bad cell alone: the clerk fixed it, imported again, and only then
+    met the other.)"""
+    rows = [
+        ["SP0001", "零售价", "三块", "2027-05-01", None],  # row 2: not a number
+        ["SP0002", "零售价", "2.80", "2027-06-10", "2027-06-01"],  # row 3: ends before it starts
+        ["SP0003", "零售价", "4", "2027-05-01", None],  # row 4: good
+    ]
+    path, api, stored, already = prices_file(server, tmp_path / "all-or-nothing.xlsx", rows, "2027-04-30")
+    both = ["第 2 行「单价」：应为数字", "第 3 行「失效日期」：失效日期不能早于生效日期"]
+    for chromium in headless_chromium():
+        context, page, console = checked(chromium, server, "item_price", path, "2 行有错误")
+        listed = page.locator("#jxc-imports-issue-list a")
+        assert listed.all_inner_texts() == both
+        page.click('#jxc-imports-preview [data-import-action="apply"]')  # 有错误就全部不导入
+        expect(page.locator("#jxc-imports-job-text")).to_contain_text("发现 2 处错误，整个文件未导入", timeout=30000)
+        assert listed.all_inner_texts() == both
+        bad = page.locator("#jxc-imports-rows td.jxc-bad")
+        assert bad.count() == 2 and bad.nth(1).get_attribute("title") == "失效日期不能早于生效日期"
+        expect(page.locator("#jxc-imports-errors")).to_be_visible()
+        assert api.get(stored)[1]["count"] == already  # nothing stored, not even row 4
         console.check(expected_failures=())
         context.close()
 
