@@ -82,6 +82,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "REDIS_URL": redis_url,
         "JXC_QUEUE": os.environ.get("JXC_QUEUE", "jxc"),  # the RQ queue's name
+        # with Redis: how long a queued job waits for a live worker before a web process runs it (docs/jobs.md)
+        "JXC_JOB_WAIT_SECONDS": float(os.environ.get("JXC_JOB_WAIT_SECONDS") or 10),
         "JXC_METADATA_DIR": str(ROOT / "metadata"),
         # SQLite: the disk an import's check must leave free after copying the database (docs/imports.md)
         "JXC_CHECK_KEEP_FREE_MB": int(os.environ.get("JXC_CHECK_KEEP_FREE_MB") or 200),

@@ -108,3 +108,13 @@ def test_with_a_worker_listening_jobs_go_to_it(app, backend, queue_name, admin_a
         submitted = admin_api.post("/api/v1/jobs/", json={"kind": "test_steps", "args": {"steps": 1, "delay": 0}})
         after = finished(admin_api, submitted.get_json()["job_id"], timeout=15)
         assert after["status"] == "done" and backend_of(app, after["id"]) == "thread", after
+
+
+def test_the_wait_for_a_worker_is_a_setting_of_the_environment(monkeypatch, tmp_path):
+    from app.config import build_config
+
+    settings = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"}
+    monkeypatch.delenv("JXC_JOB_WAIT_SECONDS", raising=False)
+    assert build_config(settings)["JXC_JOB_WAIT_SECONDS"] == 10
+    monkeypatch.setenv("JXC_JOB_WAIT_SECONDS", "2.5")  # an admin's, as README says: read at start-up
+    assert build_config(settings)["JXC_JOB_WAIT_SECONDS"] == 2.5
