@@ -80,11 +80,17 @@ def header_label(spec: FieldSpec, locale: str | None = None, keyed: bool = False
     return with_unit(text, "%", locale) if spec.in_percent and percent else text
 
 
-def headed_labels(specs: Iterable[FieldSpec], locale: str | None = None, percent: bool = True) -> dict[str, str]:
-    """{field: its header among `specs`}: its label, or, when that names another of them too, its label with its key,
-    so that every header names one field (a template filled in, or an export edited, is imported as it is)."""
+def headed_labels(
+    specs: Iterable[FieldSpec],
+    locale: str | None = None,
+    percent: bool = True,
+    among: Iterable[FieldSpec] | None = None,
+) -> dict[str, str]:
+    """{field: its header among `specs`}: its label, or, when that names another of them (or of `among`: the fields
+    an import of the file reads, of which `specs` may be a few) too, its label with its key, so that every header
+    names one field (a template filled in, or an export edited, is imported as it is)."""
     specs = list(specs)
-    names = {spec.name: own_names(spec) for spec in specs}
+    names = {spec.name: own_names(spec) for spec in [*specs, *(among or ())]}
     out: dict[str, str] = {}
     for spec in specs:
         plain = normalise_header(header_label(spec, locale, percent=percent))

@@ -57,6 +57,12 @@ def new_workbook(path: str) -> xlsxwriter.Workbook:
     )
 
 
+def export_headers(access: Access, model: ModelSpec, columns: list[FieldSpec]) -> dict[str, str]:
+    """{field: its column's header}: its label, with its key where another field the reader sees has that label too
+    (fields stored before a repeated label was refused), so that the file edited is imported back as it is."""
+    return headed_labels(columns, percent=False, among=access.visible_fields(model))
+
+
 def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, columns: list[FieldSpec]) -> str:
     """Write the view to a temporary xlsx file and return its path (the caller streams and removes it).
 
@@ -76,7 +82,7 @@ def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, c
     table = access.registry.cls(model.key).__table__
     dialect = session.get_bind().dialect.name
     reads = []  # what is read of each column (`FieldType.excel_read`)
-    headers = headed_labels(columns, percent=False)  # fields sharing a label headed apart: imported back as they are
+    headers = export_headers(access, model, columns)
     for col, spec in enumerate(columns):
         ftype = FIELD_TYPES[spec.type]
         properties = ftype.excel_format(spec)
@@ -216,7 +222,7 @@ def write_csv(
     names = [s.name for s in columns]
     with os.fdopen(fd, "w", encoding=CSV_ENCODINGS[encoding], errors="replace", newline="") as out:
         writer = csv.writer(out)
-        headers = headed_labels(columns, percent=False)
+        headers = export_headers(access, model, columns)
         writer.writerow([headers[spec.name] for spec in columns])
         for data in view_rows(session, access, model, view, names):
             writer.writerow([csv_text(spec, data.get(spec.name)) for spec in columns])
