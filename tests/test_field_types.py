@@ -190,6 +190,9 @@ def test_trailing_zeros_beyond_the_scale_are_not_extra_decimals():
         Decimal("NaN"),
         Decimal("-Infinity"),
         "sNaN",
+        "1e3",  # Python's Decimal reads these three; a clerk's 1e3 is a slip, and Excel's 1.23E+05 a rounded text
+        "1_000",
+        "1.5E+2",
     ],
 )
 def test_decimal_refuses_what_is_not_a_finite_number(raw):

@@ -996,6 +996,8 @@ def parse_integer(raw: Any, bound: int = MAX_INTEGER) -> int:
 
 
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)
+# digits with a point (7.5, 7., .5), signed or not: what a typed number may be once its currency and grouping are read
+_TYPED_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)", re.ASCII)
 
 
 def bare_number(raw: Any) -> Decimal | None:
@@ -1062,6 +1064,8 @@ def parse_number(raw: Any, problem: str) -> Decimal:
         text = re.sub(r"^[¥$€]|^CNY|^RMB|元$", "", text, flags=re.IGNORECASE).strip()
         if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text):
             text = text.replace(",", "")
+        if not _TYPED_NUMBER.fullmatch(text):  # Python's Decimal reads 1e3, 1_000, NaN: no clerk's number
+            raise ValueProblem(t(problem))
         try:
             number = Decimal(text)
         except InvalidOperation as exc:
