@@ -19,13 +19,14 @@ from sqlalchemy import select
 
 from app.errors import CellError, ServiceError, ValidationFailed
 from app.i18n import label, t, texts_for
+from app.meta.headers import importable_fields
 from app.meta.status import Status
 from app.meta.types import FIELD_TYPES, ValueProblem
 from app.services.posting.service import PostingService
 from app.services.records.query import field_label
 from app.services.records.write import RecordService, value_refusal
 from app.services.stock.writer import carrying
-from importers.matcher import Match, importable_fields, match_columns, normalise_header
+from importers.matcher import Match, match_columns, normalise_header
 from importers.pipeline import Issue, Outcome, Progress, _column_name, _fold, _needed, masked_issues, parse_rows
 
 if TYPE_CHECKING:

@@ -19,14 +19,9 @@ from app.meta.headers import field_names, headed_labels, normalise_header, unitl
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from app.meta.spec import FieldSpec, ModelSpec
+    from app.meta.spec import FieldSpec
 
 REQUIRED_MARK = "*"
-
-
-def importable_fields(model: ModelSpec, visible: list[FieldSpec]) -> list[FieldSpec]:
-    """The fields a file may fill: visible data fields that are not computed, system or lines."""
-    return [s for s in visible if not s.system and not s.compute and s.type != "lines" and not s.readonly]
 
 
 def in_percent(spec: FieldSpec, header: str) -> bool:

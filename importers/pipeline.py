@@ -25,13 +25,14 @@ from sqlalchemy import select
 
 from app.errors import CellError, Forbidden, ValidationFailed
 from app.i18n import current_locale, label, t
+from app.meta.headers import importable_fields
 from app.meta.spec import with_unit
 from app.meta.types import FIELD_TYPES, ValueProblem, bare_number, normalise_text
 from app.services.records.bulk import among
 from app.services.records.query import base_select, field_label
 from app.services.records.resolver import Resolver
 from app.services.records.write import RecordService
-from importers.matcher import Match, column_letter, importable_fields, match_columns
+from importers.matcher import Match, column_letter, match_columns
 from importers.reader import FileRefused, Table, read_table
 
 if TYPE_CHECKING:

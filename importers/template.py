@@ -16,9 +16,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.i18n import current_locale, label, t
-from app.meta.headers import headed_labels, header_label
+from app.meta.headers import headed_labels, header_label, importable_fields
 from app.meta.types import FIELD_TYPES
-from importers.matcher import REQUIRED_MARK, importable_fields
+from importers.matcher import REQUIRED_MARK
 
 if TYPE_CHECKING:
     from app.meta.spec import FieldSpec, ModelSpec

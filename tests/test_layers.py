@@ -199,7 +199,7 @@ def test_import_reader_sees_relative_and_guarded_imports(tmp_path):
 
 # Lowest first. A module may import its own layer and those below it. What each layer is:
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("app.i18n", "app.errors", "app.clock", "app.config"),  # texts, errors, the business's clock
+    ("app.i18n", "app.errors", "app.clock", "app.config", "app.processes"),  # texts, errors, clock, processes
     ("app.meta", "app.ledger"),  # the metadata engine and the ledger core: pure, no Flask
     ("app.extensions", "app.instance_files"),  # the Flask-bound objects (db, csrf, the registry); private folders
     ("app.services.access",),  # what one user may do (Access): actions, masks, row scope

@@ -31,7 +31,7 @@ def job_json(row: Any) -> dict[str, Any]:
     out["status_label"] = t(f"jobs.status.{row.status}")
     if row.status == store.QUEUED:  # waiting, not progressing: the page says so once it is more than a moment
         out["waited"] = queue.waited_seconds(row)
-        if out["waited"] >= current_app.config.get("JXC_JOB_WAIT_SECONDS", 10) and not out["message"]:
+        if out["waited"] >= current_app.config["JXC_JOB_WAIT_SECONDS"] and not out["message"]:
             out["message"] = t("jobs.waiting", seconds=out["waited"])
     base = f"/api/v1/jobs/{row.id}"
     out["result_url"] = f"{base}/result" if row.result_file else None

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.jobs.backends import pid_gone
+from app.processes import pid_gone
 
 if TYPE_CHECKING:
     from flask import Flask

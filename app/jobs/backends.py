@@ -17,6 +17,7 @@ from flask import Flask, current_app
 
 from app.errors import ServiceError
 from app.i18n import t
+from app.processes import pid_gone
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +76,6 @@ def check_queue(app: Flask | None = None) -> None:
 def runs_jobs_here(app: Flask) -> bool:
     """True in a process that serves and may run jobs on its own pool (the web), not in `jxc worker` or a command."""
     return bool(app.config.get("JXC_RUNS_JOBS", True)) and not app.config.get("JXC_WORKER")
-
-
-def pid_gone(pid: int) -> bool:
-    """True when no process `pid` runs on this host (or only its zombie)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def _worker_gone(worker: Any) -> bool:

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.i18n import t
 from app.jobs import backends, live, store
 from app.jobs.kinds import get_kind
+from app.processes import pid_gone
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def take_stranded(rows: Any, app: Flask | None = None) -> list[int]:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if backends.backend_name(app) != backends.RQ or not backends.runs_jobs_here(app):
         return []
-    wait = float(app.config.get("JXC_JOB_WAIT_SECONDS", 10))
+    wait = float(app.config["JXC_JOB_WAIT_SECONDS"])
     stranded = [
         r.id for r in rows if r.status == store.QUEUED and r.backend == backends.RQ and waited_seconds(r) >= wait
     ]
@@ -232,7 +233,7 @@ def _process_gone(runner: str | None) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return runner != runner_id()
-    return backends.pid_gone(pid)
+    return pid_gone(pid)
 
 
 def settle_dead(app: Flask, row: Any) -> str:

@@ -18,10 +18,15 @@ from app.meta.spec import with_unit
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from app.meta.spec import FieldSpec
+    from app.meta.spec import FieldSpec, ModelSpec
 
 _NOISE = re.compile(r"[\s*＊:：_\-()（）\[\]【】]+")
 _UNIT = re.compile(r"[(（]([^()（）]*)[)）]\s*$")  # a label's last bracket: its unit (税率(%)) or not (金额（含税）)
+
+
+def importable_fields(model: ModelSpec, visible: list[FieldSpec]) -> list[FieldSpec]:
+    """The fields a file may fill: visible data fields that are not computed, system or lines."""
+    return [s for s in visible if not s.system and not s.compute and s.type != "lines" and not s.readonly]
 
 
 def normalise_header(text: Any) -> str:

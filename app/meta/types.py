@@ -1066,10 +1066,7 @@ def parse_number(raw: Any, problem: str) -> Decimal:
             text = text.replace(",", "")
         if not _TYPED_NUMBER.fullmatch(text):  # Python's Decimal reads 1e3, 1_000, NaN: no clerk's number
             raise ValueProblem(t(problem))
-        try:
-            number = Decimal(text)
-        except InvalidOperation as exc:
-            raise ValueProblem(t(problem)) from exc
+        number = Decimal(text)
     if not number.is_finite():
         raise ValueProblem(t(problem))
     if not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:  # 1e1000000: no column holds it

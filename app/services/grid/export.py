@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from xlsxwriter.worksheet import Worksheet
 
 from app.i18n import label, t
-from app.meta.headers import headed_labels
+from app.meta.headers import headed_labels, importable_fields
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES
 from app.services.access.rights import Access
@@ -58,9 +58,14 @@ def new_workbook(path: str) -> xlsxwriter.Workbook:
 
 
 def export_headers(access: Access, model: ModelSpec, columns: list[FieldSpec]) -> dict[str, str]:
-    """{field: its column's header}: its label, with its key where another field the reader sees has that label too
-    (fields stored before a repeated label was refused), so that the file edited is imported back as it is."""
-    return headed_labels(columns, percent=False, among=access.visible_fields(model))
+    """{field: its column's header}: its label, with its key where a field an import of the file reads (the
+    matcher's: those the reader may fill and those masked from them) has that label too (fields stored before a
+    repeated label was refused), so that the file edited is imported back as it is."""
+    peers = [
+        *importable_fields(model, access.visible_fields(model)),
+        *importable_fields(model, access.masked_fields(model)),
+    ]
+    return headed_labels(columns, percent=False, among=peers)
 
 
 def write_xlsx(session: Session, access: Access, model: ModelSpec, view: View, columns: list[FieldSpec]) -> str:

@@ -32,6 +32,7 @@ from app.errors import ServiceError
 from app.extensions import install_sqlite_behaviour
 from app.i18n import t
 from app.instance_files import private_folder
+from app.processes import pid_gone
 
 # a copy older than this belongs to no running check (a check job is stopped after 3 hours); one whose process is gone
 # (killed, the machine restarted: its name says the process) is deleted by the next check at once
@@ -95,7 +96,7 @@ def _room_for(database: str, folder: Path) -> None:
     live database (SQLITE_FULL) until it is deleted, and ended the check with a bare OperationalError."""
     size = sum(path.stat().st_size for path in (Path(database), Path(f"{database}-wal")) if path.exists())
     free = shutil.disk_usage(folder).free
-    keep = int(current_app.config.get("JXC_CHECK_KEEP_FREE_MB", 200)) * MB
+    keep = int(current_app.config["JXC_CHECK_KEEP_FREE_MB"]) * MB
     if free - size < keep:
         raise NoRoomToCheck(t("imports.check_no_room", size=-(-size // MB), free=free // MB, keep=keep // MB))
 
@@ -106,18 +107,7 @@ def _sweep(folder: Path) -> None:
     for path in folder.glob("check-*"):
         owner = path.name.split("-")[1]
         try:
-            if (owner.isdigit() and _gone(int(owner))) or now - path.stat().st_mtime > STALE_SECONDS:
+            if (owner.isdigit() and pid_gone(int(owner))) or now - path.stat().st_mtime > STALE_SECONDS:
                 path.unlink(missing_ok=True)
         except OSError:
             continue
-
-
-def _gone(pid: int) -> bool:
-    """No process of this machine has this id (a reused id counts as alive: the copy then waits for its age)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError):
-        return False
-    return False
