@@ -143,3 +143,32 @@ def test_a_reports_page_lists_the_users_own_schedules_of_that_report(app, api_as
     finally:
         for made in (mine, other_report["result"], theirs["result"], admins["result"]):
             assert admin_api.delete(f"/api/v1/schedules/{made['id']}").status_code == 200
+
+
+def test_a_schedule_identical_to_another_is_refused_whoever_makes_it_and_however(app, api_as, admin_api, monkeypatch):
+    """The same report with the same filters, times and recipients twice would mail everyone twice: refused by the
+    API as by the 定时任务 page (one check, in the store), naming the one there is; another time is another
+    schedule, and another user's identical schedule is theirs."""
+    manager = api_as("manager")
+    params = {"report": "sales_order", "filters": {"remark": unique("twin")}}
+    first = own(manager, monkeypatch, params=params, recipients=["u_manager"])
+    assert first.status_code == 201, first.get_json()
+    again = own(manager, monkeypatch, params=params, recipients=["u_manager"])
+    assert again.status_code == 422
+    assert f"与已有的定时任务「{first.get_json()['result']['title']}」完全相同" in again.get_json()["message"]
+    weekly = own(manager, monkeypatch, params=params, recipients=["u_manager"], cron="0 8 * * 1")
+    assert weekly.status_code == 201, weekly.get_json()
+    made = weekly.get_json()["result"]
+    body = {k: made[k] for k in ("name", "title", "kind", "params", "recipients")}
+    assert manager.put(f"/api/v1/schedules/{made['id']}", json=body | {"cron": "0 8 * * *"}).status_code == 422
+    assert manager.put(f"/api/v1/schedules/{made['id']}", json=body | {"cron": "0 9 * * 1"}).status_code == 200
+    paid = {"report": "payment", "filters": {"remark": unique("twin")}}
+    theirs = own(api_as("finance"), monkeypatch, params=paid, recipients=["u_finance"])
+    mine = own(manager, monkeypatch, params=paid, recipients=["u_manager"])
+    assert theirs.status_code == 201, theirs.get_json()
+    assert mine.status_code == 201, mine.get_json()  # not twins: other recipients, other owners
+    for_boss = {"params": params, "recipients": ["u_manager"], "addresses": ["boss@example.com"], "external": True, "run_as": "u_manager"}
+    boss = own(admin_api, monkeypatch, **for_boss)
+    assert boss.status_code == 201, boss.get_json()
+    twin = own(admin_api, monkeypatch, **for_boss)
+    assert twin.status_code == 422 and "完全相同" in twin.get_json()["message"]

@@ -277,15 +277,36 @@ def save(session: Session, access: Any, data: dict[str, Any], pk: int | None = N
     clash = session.execute(select(schedule.c.id).where(schedule.c.name == item.name)).scalar()
     if clash is not None and clash != pk:
         raise ValidationFailed([CellError("name", t("schedules.name_taken", name=item.name))])
+    owner = None if access.is_admin else access.username
+    twin = _twin(session, item, owner, pk)
+    if twin is not None:
+        problem = CellError("cron", t("schedules.twin", title=twin.title or twin.name))
+        raise ValidationFailed([problem], summary=problem.message)
     if pk is None:
         now = utcnow()
-        owner = None if access.is_admin else access.username
         pk = session.execute(
             insert(schedule).values(**_values(item), source="admin", created_at=now, owner=owner)
         ).inserted_primary_key[0]
     else:
         session.execute(update(schedule).where(schedule.c.id == pk).values(**_values(item)))
     return get(session, pk)
+
+
+# what makes two schedules one: the same thing sent at the same times to the same people (a name and title differ
+# freely; an active and a paused twin are still one, the pause only hides it)
+_SAME = ("kind", "cron", "params", "recipients", "addresses", "robots", "external", "run_as")
+
+
+def _twin(session: Session, item: Schedule, owner: str | None, pk: int | None) -> Schedule | None:
+    """Another schedule of the same owner (None: the admins') that sends the same as `item`: a second would mail
+    everyone twice. Checked here, so the API, the 定时任务 page and a report's 定时发送 refuse it alike (the 定时发送
+    form changes the one with the same filters instead of adding one: `report_schedules`)."""
+    same_owner = schedule.c.owner.is_(None) if owner is None else schedule.c.owner == owner
+    stmt = select(schedule).where(same_owner, schedule.c.kind == item.kind, schedule.c.cron == item.cron)
+    for other in map(from_row, session.execute(stmt)):
+        if other.id != pk and all(getattr(other, key) == getattr(item, key) for key in _SAME):
+            return other
+    return None
 
 
 def own_problems(access: Any, item: Schedule) -> list[CellError]:
