@@ -167,7 +167,13 @@ def test_a_schedule_identical_to_another_is_refused_whoever_makes_it_and_however
     mine = own(manager, monkeypatch, params=paid, recipients=["u_manager"])
     assert theirs.status_code == 201, theirs.get_json()
     assert mine.status_code == 201, mine.get_json()  # not twins: other recipients, other owners
-    for_boss = {"params": params, "recipients": ["u_manager"], "addresses": ["boss@example.com"], "external": True, "run_as": "u_manager"}
+    for_boss = {
+        "params": params,
+        "recipients": ["u_manager"],
+        "addresses": ["boss@example.com"],
+        "external": True,
+        "run_as": "u_manager",
+    }
     boss = own(admin_api, monkeypatch, **for_boss)
     assert boss.status_code == 201, boss.get_json()
     twin = own(admin_api, monkeypatch, **for_boss)
