@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 from alembic.migration import MigrationContext
@@ -14,6 +12,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db, registry
 from app.meta.schema import index_names, sync_schema
+from tests.conftest import migration as load_migration
 
 SEARCHED = ("sku", "name", "spec", "barcode", "pinyin")
 
@@ -140,19 +139,10 @@ def test_a_short_search_reads_the_characters_column_of_the_search_index(app):
     assert conditions and all("@>" in line and "~~" not in line for line in conditions), plan
 
 
-def _search_migration() -> Any:
-    path = Path(__file__).resolve().parents[1] / "app/migrations/versions/0022_search_indexes.py"
-    spec = importlib.util.spec_from_file_location("search_indexes_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_migration_brings_an_older_database_to_the_same_indexes(app):
     """A database made before (the category's own index, two GIN indexes per search field: downgrade() puts them
     back) gets from the migration the very index set a new one gets from metadata, and the sync has nothing to do."""
-    migration = _search_migration()
+    migration = load_migration("0022_search_indexes.py")
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
         new = item_indexes()
