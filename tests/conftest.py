@@ -372,6 +372,19 @@ def unique(prefix: str = "T") -> str:
     return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
 
 
+def migration(filename: str) -> Any:
+    """The module of a migration in app/migrations/versions (its upgrade() and downgrade() run by a test inside
+    `Operations.context`)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "app/migrations/versions" / filename
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def smtp(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A real SMTP server (aiosmtpd) on a free loopback port, the app's mail settings pointing at it; jobs run

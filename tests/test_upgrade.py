@@ -4,9 +4,7 @@ updates in place get their fillfactor (PostgreSQL), on a new database and by the
 
 from __future__ import annotations
 
-import importlib.util
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from alembic.migration import MigrationContext
@@ -15,6 +13,7 @@ from sqlalchemy import text
 
 from app.extensions import db, registry
 from app.meta.schema import sync_schema
+from tests.conftest import migration as load_migration
 from tests.conftest import unique
 from tests.ledger_helpers import new_item, post, receive
 
@@ -64,15 +63,6 @@ UPDATED_IN_PLACE = {
 }
 
 
-def _fillfactor_migration() -> Any:
-    path = Path(__file__).resolve().parents[1] / "app/migrations/versions/0021_fillfactor.py"
-    spec = importlib.util.spec_from_file_location("fillfactor_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _fillfactors(conn: Any) -> dict[str, int]:
     """The tables of this PostgreSQL database that have a fillfactor, and it."""
     rows = conn.execute(
@@ -87,7 +77,7 @@ def _fillfactors(conn: Any) -> dict[str, int]:
 def test_tables_posting_updates_in_place_have_room_on_their_pages(app):
     """The schema made from metadata gives these tables their fillfactor on PostgreSQL; the migration sets the same
     on a database made before it (reset here) and does nothing on SQLite; no index holds a column posting updates."""
-    migration = _fillfactor_migration()
+    migration = load_migration("0021_fillfactor.py")
     with app.app_context():
         tables = registry().tables.tables
         declared = {name: m.fillfactor for name, m in registry().meta.models.items() if m.fillfactor is not None}

@@ -51,7 +51,7 @@ def sync_schema(conn: Connection, registry: Registry) -> list[str]:
             elif spec.compute and model.kind in ("master", "ledger"):
                 _compute_for_rows(conn, registry, model, spec)
                 changes.append(f"compute {model.key}.{spec.column}")
-            index = index_for(model.key, spec)
+            index = index_for(model, spec)
             if index is not None and index.name not in indexes:
                 ops.create_index(index.name, model.key, [spec.column], unique=bool(index.unique))
                 indexes.add(str(index.name))

@@ -17,7 +17,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from app.errors import NotFound, ServiceError, argument_refused
 from app.i18n import label, t
-from app.meta.build import characters, grams_index_name
+from app.meta.build import characters, search_index_name
 from app.meta.spec import FieldSpec, ModelSpec
 from app.meta.types import FIELD_TYPES, MAX_INTEGER, ValueProblem, business_day_span, parse_integer
 from app.services.access.rights import Access
@@ -89,34 +89,37 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-SHORT_TEXT = 2  # pg_trgm finds "contains" matches of three characters and more; shorter ones use the characters index
+SHORT_TEXT = 2  # pg_trgm finds "contains" of three characters and more; shorter ones: the search index's characters
 
 
-def _grams_indexes(session: Session, access: Access) -> frozenset[str]:
-    """Names of the characters indexes in the database (read once per metadata version and process)."""
+def _search_indexes(session: Session, access: Access) -> frozenset[str]:
+    """Names of the search indexes (trigrams and characters) in the database (read once per metadata version and
+    process)."""
     cache = access.registry.cache
-    if "grams_indexes" not in cache:
+    if "search_indexes" not in cache:
         found = session.execute(
             text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE :p"),
-            {"p": "%\\_chars"},
+            {"p": "%\\_search"},
         ).scalars()
-        cache["grams_indexes"] = frozenset(found)
-    return cache["grams_indexes"]
+        cache["search_indexes"] = frozenset(found)
+    return cache["search_indexes"]
 
 
 def contains(session: Session | None, access: Access, model: ModelSpec, column: Any, value: str) -> Any:
     """`column` contains `value`, case-insensitively; on PostgreSQL a one- or two-character value also looks its
-    characters up in the field's index of characters; the ILIKE checks the candidates (alone it reads every row)."""
-    cond = column.ilike(f"%{_escape_like(value)}%", escape="\\")
+    characters up in the characters column of the field's search index, and the candidates are checked by
+    `lower(column) LIKE lower(pattern)` (what ILIKE does on UTF-8), which the index's trigram column does not take:
+    an ILIKE of two characters in the same index scan would have pg_trgm read the whole index (it needs three)."""
+    pattern = f"%{_escape_like(value)}%"
     if (
         session is None
         or not 1 <= len(value) <= SHORT_TEXT
         or session.get_bind().dialect.name != "postgresql"
-        or grams_index_name(model.key, column.key) not in _grams_indexes(session, access)
+        or search_index_name(model.key, column.key) not in _search_indexes(session, access)
     ):
-        return cond
+        return column.ilike(pattern, escape="\\")
     has_all = characters(column).op("@>", is_comparison=True)(characters(literal(value, String)))
-    return and_(has_all, cond)
+    return and_(has_all, func.lower(column).like(func.lower(literal(pattern, String)), escape="\\"))
 
 
 def filter_condition(access: Access, model: ModelSpec, flt: Filter, session: Session) -> ColumnElement[bool]:
