@@ -12,7 +12,6 @@ if TYPE_CHECKING:  # importing app.meta or app.ledger must not import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: load metadata (refusing to start if invalid), register generated APIs and pages."""
-    from flask import Flask
     from flask_appbuilder import AppBuilder
     from flask_appbuilder.security.sqla.models import User
     from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
     from app.web.faults import install_fault_pages
+    from app.web.flask_app import JxcFlask
     from app.web.inputs import install_converters, install_input_checks
     from app.web.limited_endpoints import install_limited_endpoints
     from app.web.maintenance import install_maintenance
@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web.static_cache import install_static_cache
 
     settings = build_config(config)
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app = JxcFlask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     install_converters(app)  # before any route: FAB's and ours are built with them
     db.init_app(app)

@@ -48,3 +48,29 @@ def test_a_limit_added_while_the_app_runs_holds_at_once(app, admin_api):
     finally:
         limiter.limit_manager._blueprint_limits.pop(blueprint.name)
     assert admin_api.get("/api/v1/grid/item/rows", query_string={"size": 1}).status_code == 200
+
+
+def test_the_limiters_after_request_and_teardown_run_where_the_request_touched_the_limiter(app, admin_api):
+    """Flask-Limiter's after-request hook and teardown read only the request's limiter state: a grid page, whose
+    before-request hook is skipped, makes none and they are skipped; the sign-in, which carries a limit, has it."""
+    from flask import request_finished
+
+    assert [h.__name__ for h in app.after_request_funcs[None] if "where_touched" in h.__name__] == [
+        "where_touched___inject_headers"
+    ]
+    assert any(h.__name__ == "where_touched___release_context" for h in app.teardown_request_funcs[None])
+    touched = []
+
+    def seen(sender, response, **_):
+        from flask.globals import request_ctx
+
+        touched.append(hasattr(request_ctx._get_current_object(), "_limiter_request_context"))
+
+    request_finished.connect(seen, app)
+    try:
+        assert admin_api.get("/api/v1/grid/item/rows", query_string={"size": 1}).status_code == 200
+        with app.test_client() as client:
+            client.post("/api/v1/security/login", json={"username": "nobody", "password": "x", "provider": "db"})
+    finally:
+        request_finished.disconnect(seen, app)
+    assert touched[0] is False and touched[-1] is True

@@ -166,3 +166,42 @@ def test_a_database_error_is_raised_as_connection_execute_raises_it(app):
             assert counts["statements"] == 5
         else:  # and SQLite's BEGIN
             assert counts["statements"] >= 4
+
+
+def test_dates_and_timestamps_read_as_postgresqls_text_write_the_json_their_objects_write(app):
+    """`temporal_text`: a DATE and a TIMESTAMP as PostgreSQL's ISO text (date and datetime objects on SQLite), and
+    the grid's JSON of either the same text (`date_text`, `timestamp_text`: cut to the second); a text of another
+    shape is refused as the loader refused it."""
+    import datetime as dt
+
+    from sqlalchemy import Date, DateTime, bindparam, cast, select
+
+    from app.extensions import db
+    from app.meta.plain_reads import plain_rows
+    from app.meta.types import date_text, timestamp_text
+
+    moments = [dt.datetime(2026, 11, 25, 8, 30, 5, 123456), dt.datetime(987, 1, 2, 3, 4, 5), dt.datetime(2026, 1, 1)]
+    at, day = bindparam("jxc_at", type_=DateTime()), bindparam("jxc_day", type_=Date())
+    with app.app_context():
+        conn = db.session.connection()
+        pg = conn.dialect.name == "postgresql"  # SQLite's CAST of a text to DATETIME makes a number of it
+        stmt = select((cast(at, DateTime()) if pg else at).label("at"), (cast(day, Date()) if pg else day).label("day"))
+        try:
+            for moment in moments:
+                params = {"jxc_at": moment, "jxc_day": moment.date()}
+                for _ in range(3):  # seen (through Connection.execute: objects), compiled, kept
+                    ((at_read, day_read),) = plain_rows(conn, stmt, params, temporal_text=True)
+                    assert (at_read, day_read) == (moment, moment.date()) or pg
+                    assert plain_rows(conn, stmt, params)[0] == (moment, moment.date())  # not asked: objects
+                if pg:
+                    assert (type(at_read), type(day_read)) == (str, str)
+                    assert timestamp_text(at_read) == moment.isoformat(timespec="seconds")
+                    assert date_text(day_read) == moment.date().isoformat()
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    for refused in ("infinity", "2026-11-25 08:30:05 BC", "10000-01-01 00:00:00"):
+        with pytest.raises(ValueError):
+            timestamp_text(refused)
+    with pytest.raises(ValueError):
+        date_text("infinity")

@@ -67,3 +67,15 @@ def test_a_kept_cookie_still_expires_and_each_request_gets_its_own_session(app):
     assert _opened(app, kept, cookie)[0]["_flashes"] == [("info", "x")]
     time.sleep(2.1)  # now older than the session's lifetime
     assert _opened(app, kept, cookie)[0] == {} == _opened(app, SecureCookieSessionInterface(), cookie)[0]
+
+
+def test_a_signed_in_browsers_cookie_is_kept_decoded_and_each_request_changes_its_own_copy(app):
+    cookie = _cookie(app, {"locale": "en", "jxc_sid": "s1", "_fresh": True, "_user_id": "1"})
+    kept = KeptSessionCookies()
+    first, session = _opened(app, kept, cookie)
+    assert first == _opened(app, SecureCookieSessionInterface(), cookie)[0]
+    assert kept.verified[cookie][2] == first  # kept decoded: its values are text and true/false
+    session["locale"] = "zh"
+    session.pop("jxc_sid")
+    again, other = _opened(app, kept, cookie)
+    assert again == first and other is not session and not other.modified

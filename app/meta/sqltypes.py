@@ -10,6 +10,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NUMERIC_OID = 1700  # PostgreSQL's type id of NUMERIC, as psycopg reports a result column's type
+DATE_OID, TIMESTAMP_OID = 1082, 1114  # of DATE and TIMESTAMP (without time zone: DateTime())
 
 
 class ExactDecimal(TypeDecorator):

@@ -1098,6 +1098,24 @@ def numeric_text(text: str, min_scale: int) -> str:
     return text + "." + "0" * min_scale if min_scale else text
 
 
+def timestamp_text(text: str) -> str:
+    """DateTimeType's JSON of a TIMESTAMP from PostgreSQL's text of it under DateStyle ISO (`plain_rows(
+    temporal_text=True)`): `YYYY-MM-DD HH:MM:SS[.ffffff]` to `YYYY-MM-DDTHH:MM:SS`, cut to the second as
+    `isoformat(timespec="seconds")` cuts it. A text of another shape (a year past 9999, BC, infinity: none that
+    the app stores) goes through `datetime`, which refuses what psycopg's loader refused."""
+    if len(text) >= 19 and text[4] == "-" and text[10] == " " and (len(text) == 19 or text[19] == "."):
+        return text[:10] + "T" + text[11:19]
+    return dt.datetime.fromisoformat(text).isoformat(timespec="seconds")
+
+
+def date_text(text: str) -> str:
+    """DateType's JSON of a DATE from PostgreSQL's text of it under DateStyle ISO (`YYYY-MM-DD`, as `isoformat`
+    writes it); another shape goes through `date` as `timestamp_text`'s does."""
+    if len(text) == 10 and text[4] == "-":
+        return text
+    return dt.date.fromisoformat(text).isoformat()
+
+
 def plain_decimal(value: Decimal) -> str:
     """A decimal without trailing zeros, for messages (2.5000 -> 2.5, 3.0 -> 3)."""
     return format_decimal(value, 0)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import business_time, utcnow
 from app.extensions import core_reads
+from app.meta.plain_reads import plain_rows
 from app.schedules.tables import notification
 from app.services.records.bulk import among
 
@@ -59,9 +60,10 @@ _UNREAD = select(func.count()).where(notification.c.user_id == bindparam("user_i
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    """The user's unread notifications (the bell on every page): one statement built once, run on the session's
-    connection without the ORM's layers."""
-    return int(core_reads(session).execute(_UNREAD, {"user_id": user_id}).scalar_one())
+    """The user's unread notifications (the bell on every page): one statement built once, read as plain rows on the
+    session's connection (`plain_rows`: without the ORM's and the engine's execution layers)."""
+    ((count,),) = plain_rows(core_reads(session), _UNREAD, {"user_id": user_id})
+    return int(count)
 
 
 def recent(session: Session, user_id: int, limit: int = 20, unread_only: bool = False) -> list[dict[str, Any]]:

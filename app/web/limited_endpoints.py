@@ -9,6 +9,12 @@ decorated (or has been seen to call a decorated function), or whose blueprint or
 a limit. Only a request that answers no skips the hook: what the hook would have found for it is nothing.
 No list of routes is kept: tests/test_limited_endpoints.py checks every route of the app against the
 limiter's own resolution.
+
+Its after-request hook (the rate-limit headers, the conditional deductions) and its teardown (the request's limiter
+state reset) read only that state, which lives on the request context and is made by the first thing that touches
+the limiter in the request (its before-request hook, a decorated view, `limiter.limit` as a context manager): they
+run when the request has it, and are skipped when nothing touched the limiter, where they would have made an
+empty state, added nothing and reset it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask.globals import _cv_request
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name
 
@@ -72,3 +79,24 @@ def install_limited_endpoints(app: Flask, limiter: Limiter) -> None:
     for index, hook in enumerate(hooks):  # none when the limiter is off (RATELIMIT_ENABLED false)
         if hook == check:
             hooks[index] = check_where_limited
+    for funcs in (app.after_request_funcs.setdefault(None, []), app.teardown_request_funcs.setdefault(None, [])):
+        for index, hook in enumerate(funcs):
+            if getattr(hook, "__self__", None) is limiter or getattr(hook, "args", None) == (limiter,):
+                funcs[index] = _where_touched(hook)
+
+
+# where Flask-Limiter keeps a request's state (flask_limiter.Limiter.context: an attribute of the request context)
+_LIMITER_STATE = "_limiter_request_context"
+
+
+def _where_touched(hook: Any) -> Any:
+    """The limiter's after-request or teardown hook, run when the request has limiter state (see the module's doc)."""
+
+    def where_touched(arg: Any) -> Any:
+        ctx = _cv_request.get(None)
+        if ctx is not None and not hasattr(ctx, _LIMITER_STATE):
+            return arg  # an after-request hook hands the response on; a teardown's answer is not read
+        return hook(arg)
+
+    where_touched.__name__ = f"where_touched_{getattr(hook, '__name__', None) or hook.func.__name__}"
+    return where_touched

@@ -106,18 +106,30 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
 def _headers(response: Any) -> Any:
-    response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if current_app.config.get("JXC_HTTPS"):
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if "request_id" in g:
-        response.headers.setdefault("X-Request-ID", g.request_id)
-    if "Cache-Control" not in response.headers and not serves_static(request.endpoint or ""):
+    """The security headers a response does not set itself (each of Werkzeug's `setdefault` looks through the
+    headers twice: the names present are read once instead), and no-store but for static files."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+    for name, value in _SECURITY_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if "strict-transport-security" not in present and current_app.config.get("JXC_HTTPS"):
+        headers.add("Strict-Transport-Security", "max-age=31536000")
+    if "x-request-id" not in present and "request_id" in g:
+        headers.add("X-Request-ID", g.request_id)
+    if "cache-control" not in present and not serves_static(request.endpoint or ""):
         # what a reader was answered stays off the disk cache and the back button once they sign out
-        response.headers["Cache-Control"] = "no-store"
+        headers.add("Cache-Control", "no-store")
     return response
 
 
@@ -130,8 +142,23 @@ def _end_request(_exc: BaseException | None) -> None:
         request_id_var.reset(rid_token)
 
 
+def _csrf_on_unsafe_methods(hooks: list[Any]) -> None:
+    """Flask-WTF's CSRF hook asked only for a request whose method it checks (WTF_CSRF_METHODS, read each request):
+    for any other it returns nothing, after working out whether the view is exempt."""
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__qualname__", "") == "CSRFProtect.init_app.<locals>.csrf_protect":
+
+            def csrf_protect(hook: Any = hook) -> Any:
+                if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+                    return None
+                return hook()
+
+            hooks[index] = csrf_protect
+
+
 def install_request_hooks(app: Flask) -> None:
     """Register the hooks; ours run before FAB's so the transaction starts the right way."""
+    _csrf_on_unsafe_methods(app.before_request_funcs.setdefault(None, []))
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.before_request(_check_sign_in)
     app.before_request(_api_csrf)

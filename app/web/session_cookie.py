@@ -6,8 +6,10 @@ request's Python. Whether a cookie's signature is good is a pure function of its
 so the cookies found good are kept (the last MAX_COOKIES of this process, forgotten when the keys change)
 with their payload's text and the time they were signed. What Flask checks on every request is still
 checked on every request: the cookie's age against the session's lifetime (an expired or future cookie
-opens an empty session, as Flask's own does), and the payload is decoded afresh each time (each request
-gets its own session objects). A cookie that fails the check is never kept.
+opens an empty session, as Flask's own does). Each request gets its own session objects: a payload whose values
+are all of types nothing can change in place (text, numbers, true/false, none: a signed-in browser's) is kept
+decoded and each request gets a copy of its dictionary; any other (a list of flashed messages ...) is decoded
+afresh each time. A cookie that fails the check is never kept.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class KeptSessionCookies(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self.keys: tuple[Any, ...] | None = None
         self.signing: URLSafeTimedSerializer | None = None
-        self.verified: dict[str, tuple[bytes, int]] = {}  # cookie -> (payload text, signed at)
+        # cookie -> (payload text, signed at, its values when none can change in place, else None)
+        self.verified: dict[str, tuple[bytes, int, dict[str, Any] | None]] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """Flask's serializer, built again only when the secret key or its fallbacks change."""
@@ -53,17 +56,28 @@ class KeptSessionCookies(SecureCookieSessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         found = self.verified.get(cookie)
         if found is None:
-            found = _verified(signing, cookie, max_age)
-            if found is None:
+            checked = _verified(signing, cookie, max_age)
+            if checked is None:
                 return self.session_class()
             if len(self.verified) >= self.MAX_COOKIES:
                 self.verified.clear()
-            self.verified[cookie] = found
-        payload, signed_at = found
+            found = self.verified[cookie] = (*checked, _unchangeable(signing.load_payload(checked[0])))
+        payload, signed_at, values = found
         age = int(time.time()) - signed_at  # as itsdangerous's TimestampSigner measures it
         if age > max_age or age < 0:
             return self.session_class()
-        return self.session_class(signing.load_payload(payload))
+        return self.session_class(values if values is not None else signing.load_payload(payload))
+
+
+_UNCHANGEABLE = (str, int, float, bool, type(None))
+
+
+def _unchangeable(values: Any) -> dict[str, Any] | None:
+    """The decoded payload when it is a dictionary whose values are all of types nothing changes in place (a
+    session made from it copies it: `dict(values)`), else None."""
+    if type(values) is not dict or any(type(value) not in _UNCHANGEABLE for value in values.values()):
+        return None
+    return values
 
 
 def _verified(signing: URLSafeTimedSerializer, cookie: str, max_age: int) -> tuple[bytes, int] | None:

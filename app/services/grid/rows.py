@@ -32,9 +32,10 @@ from app.services.records.query import (
     base_select,
     filter_condition,
     order_clause,
+    order_column,
+    ordering,
     page_asked,
     page_size_asked,
-    read_column,
     search_condition,
 )
 from app.services.records.serialize import column_values, rows_to_json
@@ -168,11 +169,15 @@ def rows_page(session: Session, access: Access, model: ModelSpec, args: Any) -> 
     after = _keyset_cursor(plan, args.get("after")) if page > 1 else None
     rows: list[Any] = []
     if after is not None:  # the next page after a row of the view: no rows skipped over
-        rows = plain_rows(conn, plan.after_page, {"jxc_after_id": after, "jxc_size": size}, numeric_text=True)
+        rows = plain_rows(
+            conn, plan.after_page, {"jxc_after_id": after, "jxc_size": size}, numeric_text=True, temporal_text=True
+        )
         if len(rows) < size and not _cursor_usable(conn, plan, after):  # not in the view, or NULL: by OFFSET
             after = None
     if after is None:
-        rows = plain_rows(conn, plan.offset_page, {"jxc_size": size, "jxc_offset": offset}, numeric_text=True)
+        rows = plain_rows(
+            conn, plan.offset_page, {"jxc_size": size, "jxc_offset": offset}, numeric_text=True, temporal_text=True
+        )
     if after is not None and len(rows) < size and plan.nulls_tail(conn):  # the NULLs sorted after every value
         tail = plan.filtered.where(plan.sort_column.is_(None))
         more = tail.with_only_columns(cls.id).order_by(*plan.order).limit(size - len(rows)).subquery()
@@ -275,13 +280,13 @@ def page_statements(session: Session, access: Access, model: ModelSpec, view: Vi
     so it names the row the value names when the page is read). The sort field's check (may this reader see
     it?) runs for every request."""
     access.require(model.key, "read")
-    order = tuple(order_clause(access, model, *view.order))  # BadQuery for a field the reader may not see
-    field_name = view.order[0]
-    sort_column = read_column(access, model, None if field_name in ("", "id") else model.field(field_name))
+    by = order_column(access, model, *view.order)  # BadQuery for a field the reader may not see
     cls = access.registry.cls(model.key)
+    sort_column = cls.id if by is None else by
 
-    def build() -> PageStatements:
+    def build() -> PageStatements:  # the ORDER BY made only here: SQLAlchemy's operators are dear per request
         filtered = view.select(session, access, model)
+        order = tuple(ordering(cls, by, view.order[1]))
         return PageStatements(cls, _every_column(access, model), filtered, order, sort_column, view)
 
     if access.scope(model) is not None or not isinstance(sort_column, InstrumentedAttribute):

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.extensions import core_reads
+from app.meta.plain_reads import plain_rows
 
 _SNAPSHOT = text("SELECT pg_current_snapshot()::text")
 
@@ -28,4 +29,5 @@ def data_stamp(session: Session) -> str | None:
         return None
     if connection.connection.driver_connection.info.transaction_status != TransactionStatus.IDLE:
         return None  # statements already ran in this transaction: it may have written
-    return str(connection.execute(_SNAPSHOT).scalar_one())
+    ((stamp,),) = plain_rows(connection, _SNAPSHOT)  # on the cursor: a statement of every page
+    return str(stamp)

@@ -218,17 +218,28 @@ def _link_matches(access: Access, spec: FieldSpec, text: str) -> Select[Any]:
 
 def order_clause(access: Access, model: ModelSpec, field_name: str, direction: str) -> list[Any]:
     """ORDER BY for a whitelisted field, always ending with id for stable pages."""
-    cls = access.registry.cls(model.key)
+    return ordering(access.registry.cls(model.key), order_column(access, model, field_name, direction), direction)
+
+
+def order_column(access: Access, model: ModelSpec, field_name: str, direction: str) -> Any:
+    """The column a sort on a whitelisted field reads as the reader sees it (None: by id alone); BadQuery for a sort
+    the reader may not ask for (a field they may not see, one of a type that does not sort, a direction)."""
     if direction not in ("asc", "desc"):
         raise BadQuery(t("bad_order_field", field=f"{field_label(model, field_name)} {direction}"))
     if field_name in ("", "id"):
-        return [cls.id.desc() if direction == "desc" else cls.id.asc()]
+        return None
     spec = _field(access, model, field_name, "bad_order_field")
     if spec is None or not FIELD_TYPES[spec.type].sortable:
         raise BadQuery(t("bad_order_field", field=field_label(model, field_name)))
-    column = read_column(access, model, spec)
-    first = column.desc() if direction == "desc" else column.asc()
-    return [first, cls.id.desc() if direction == "desc" else cls.id.asc()]
+    return read_column(access, model, spec)
+
+
+def ordering(cls: Any, column: Any, direction: str) -> list[Any]:
+    """ORDER BY `column` (an `order_column`; None: by id alone) in `direction`, then id."""
+    by_id = cls.id.desc() if direction == "desc" else cls.id.asc()
+    if column is None:
+        return [by_id]
+    return [column.desc() if direction == "desc" else column.asc(), by_id]
 
 
 def search_condition(

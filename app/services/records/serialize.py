@@ -18,7 +18,17 @@ from sqlalchemy.sql.sqltypes import NullType
 from app.extensions import core_reads
 from app.meta.plain_reads import plain_rows
 from app.meta.spec import FieldSpec, ModelSpec
-from app.meta.types import FIELD_TYPES, DateTimeType, DecimalType, FieldType, format_decimal, numeric_text
+from app.meta.types import (
+    FIELD_TYPES,
+    DateTimeType,
+    DateType,
+    DecimalType,
+    FieldType,
+    date_text,
+    format_decimal,
+    numeric_text,
+    timestamp_text,
+)
 from app.services.access.rights import Access
 from app.services.records.bulk import ArrayText, map_distinct
 
@@ -328,8 +338,18 @@ def _as_json(fields: list[FieldSpec], rows: list[Any], labels: dict[str, dict[in
                 ]
             )
             continue
-        if type(ftype).to_json is DateTimeType.to_json:  # DateTimeType.to_json's text, without a call per value
-            out.append([None if v is None else _isoformat(v, "T", "seconds") for v in values])
+        # DateTimeType's and DateType's texts, without a call per value: from a datetime, or from PostgreSQL's text
+        # of it (a grid page's rows: `plain_rows(temporal_text=True)`)
+        if type(ftype).to_json is DateTimeType.to_json:
+            out.append(
+                [
+                    None if v is None else timestamp_text(v) if type(v) is str else _isoformat(v, "T", "seconds")
+                    for v in values
+                ]
+            )
+            continue
+        if type(ftype).to_json is DateType.to_json:
+            out.append([None if v is None else date_text(v) if type(v) is str else v.isoformat() for v in values])
             continue
         to_json = _to_json(spec)
         out.append(values if to_json is None else [None if v is None else to_json(spec, v) for v in values])
