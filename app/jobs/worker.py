@@ -38,8 +38,8 @@ class JxcWorker(Worker):
 
     @property
     def dequeue_timeout(self) -> int:
-        """Wait for a job one beat at most, then beat again (RQ waits its worker_ttl less 15 s, and promises a beat
-        within worker_ttl: a beat of 5 s would make that wait 1 s)."""
+        """Wait for a job one beat at most, then beat again. RQ's own wait is worker_ttl less 15 s: with worker_ttl set
+        to the beat (the beat RQ promises when idle) that would be 1 s, a round trip to Redis every second."""
         return self.job_monitoring_interval
 
     def execute_job(self, job: Any, queue: Any) -> None:
