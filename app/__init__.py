@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.services.records.with_commit import install_commit_with
     from app.services.users.access import STORED_MASK
     from app.views.error_pages import install_error_pages
+    from app.views.health import install_health
     from app.views.registration import register_everything
     from app.views.templating import install_template_helpers
     from app.web.faults import install_fault_pages
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_error_pages(app)
     install_fault_pages(app)  # the database out of reach: 503, not the 500 of an unexpected error
     install_jobs(app)
+    install_health(app)
     install_owner_bell()
     install_forget()
     if app.config.get("JXC_EMBEDDED_CRON"):

@@ -351,29 +351,24 @@ def serve(workers: int) -> None:
 @click.option("--once", is_flag=True)
 @click.option("--every", default=30.0, show_default=True)
 def cron(once: bool, every: float) -> None:
-    """Enqueue due schedule runs (each period claimed once in the database, whatever else runs `jxc cron`)."""
+    """Claim due schedule runs (each period once in the database, whatever else runs `jxc cron`) and run their jobs:
+    on a live `jxc worker`, else in this process, as the web does; `--once`: one look, waiting for the jobs it ran."""
     import time
 
-    from app.extensions import db
     from app.jobs import backends
-    from app.schedules.cron import tick
+    from app.schedules.cron import run_due
 
-    app = _app()
+    app = _app(JXC_RUNS_JOBS=True)  # it runs what no live worker would: a scheduled mail goes out on time
     runner = t("cli.runner_rq") if app.config.get("REDIS_URL") else t("cli.runner_in_process")
     click.echo(t("cli.cron_started", every=f"{every:g}", runner=runner))
     while True:
-        with app.app_context():
-            try:
-                claimed = tick(db.session)
-            finally:
-                db.session.remove()
+        claimed = run_due(app)
         if claimed:
             click.echo(t("cli.cron_claimed", ids=join_list(map(str, claimed))))
         if once:
             break
         time.sleep(every)
-    if backends.backend_name(app) == backends.THREAD:
-        backends.wait_for_pool()
+    backends.wait_for_pool()
 
 
 @main.command()

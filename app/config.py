@@ -84,6 +84,8 @@ def build_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "JXC_QUEUE": os.environ.get("JXC_QUEUE", "jxc"),  # the RQ queue's name
         # with Redis: how long a queued job waits for a live worker before a web process runs it (docs/jobs.md)
         "JXC_JOB_WAIT_SECONDS": float(os.environ.get("JXC_JOB_WAIT_SECONDS") or 10),
+        # how often `jxc worker` beats; one more than two beats late no longer counts as live (docs/jobs.md)
+        "JXC_WORKER_BEAT_SECONDS": max(1, int(os.environ.get("JXC_WORKER_BEAT_SECONDS") or 5)),
         "JXC_METADATA_DIR": str(ROOT / "metadata"),
         # SQLite: the disk an import's check must leave free after copying the database (docs/imports.md)
         "JXC_CHECK_KEEP_FREE_MB": int(os.environ.get("JXC_CHECK_KEEP_FREE_MB") or 200),

@@ -16,7 +16,7 @@ import servers
 from conftest import REDIS_URL, unique
 from servers import jxc_worker
 from test_imports import check_job, finished, workbook
-from test_jobs import job_row
+from test_jobs import job_row, wait_for
 
 pytestmark = pytest.mark.slow
 NO_WORKER_REDIS = REDIS_URL.rsplit("/", 1)[0] + "/9"  # this module's own Redis database
@@ -83,6 +83,19 @@ def test_a_job_left_in_the_queue_says_it_waits_then_the_web_process_takes_it(
     job = finished(admin_api, job_id, timeout=15)
     assert job["status"] == "done" and job["done"] == 2, job
     assert backend_of(app, job_id) == "thread"
+
+
+def test_the_scheduler_takes_a_job_left_in_the_queue_with_nobody_reading_it(app, queue_name, admin_api, monkeypatch):
+    from app.schedules.cron import run_due
+
+    monkeypatch.setitem(app.config, "JXC_RUNS_JOBS", False)  # queued as a worker that died afterwards leaves it
+    job_id = admin_api.post("/api/v1/jobs/", json={"kind": "test_steps", "args": {"steps": 1}}).get_json()["job_id"]
+    assert rq_queued(queue_name) == 1
+    monkeypatch.setitem(app.config, "JXC_RUNS_JOBS", True)  # the scheduler's look (`jxc cron`, or `jxc serve`'s)
+    monkeypatch.setitem(app.config, "JXC_JOB_WAIT_SECONDS", 0)
+    run_due(app)
+    job = wait_for(app, job_id, timeout=15)  # read from the database, not through a page or the API
+    assert job["status"] == "done" and backend_of(app, job_id) == "thread"
 
 
 def test_with_a_worker_listening_jobs_go_to_it(app, backend, queue_name, admin_api, login_as, monkeypatch):

@@ -76,8 +76,7 @@ class JobsApi(BaseApi):
               description: '`limit` out of bounds or not a whole number: {message, errors: [{field, message}]}'
         """
         limit = page_size_asked("limit", request.args.get("limit"), 100, MAX_JOBS_LISTED)
-        rows = queue.jobs_for(current_access(), limit=limit)
-        queue.take_stranded(rows)
+        rows = queue.read_jobs(current_access(), limit=limit)
         if request.args.get("active"):
             rows = [r for r in rows if r.status in store.ACTIVE]
         return self.response(200, result=[job_json(r) for r in rows])
@@ -128,8 +127,7 @@ class JobsApi(BaseApi):
             404:
               $ref: '#/components/responses/404'
         """
-        row = queue.job_for(current_access(), job_id)
-        queue.take_stranded([row])
+        (row,) = queue.read_jobs(current_access(), job_id=job_id)
         return self.response(200, **job_json(row))
 
     @expose("/<int:job_id>/cancel", methods=["POST"])

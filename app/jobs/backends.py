@@ -78,24 +78,65 @@ def runs_jobs_here(app: Flask) -> bool:
     return bool(app.config.get("JXC_RUNS_JOBS", True)) and not app.config.get("JXC_WORKER")
 
 
-def _worker_gone(worker: Any) -> bool:
-    """A worker RQ still lists whose process on this host is gone (killed: its key lives on until its TTL)."""
-    return worker.hostname == socket.gethostname() and bool(worker.pid) and pid_gone(int(worker.pid))
+# RQ sets a worker's key to expire this long after the worker's next heartbeat is due (`Worker.heartbeat`: the
+# time till the next beat + 60 s), so the key's remaining time says, on Redis's own clock, how late its beat is.
+RQ_KEY_SLACK = 60
+# One round trip: every worker key listed for the queue, with its remaining time (ms) and the host and pid RQ keeps.
+_WORKERS_OF_QUEUE = """
+local found = {}
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local fields = redis.call('HMGET', key, 'hostname', 'pid')
+  found[#found + 1] = {redis.call('PTTL', key), fields[1], fields[2]}
+end
+return found
+"""
+
+
+def heartbeat_seconds(app: Flask | None = None) -> int:
+    """How often `jxc worker` beats, idle and while a job runs (JXC_WORKER_BEAT_SECONDS, whole seconds)."""
+    return int((app or current_app).config["JXC_WORKER_BEAT_SECONDS"])
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
+
+
+def _live(pttl_ms: int, hostname: Any, pid: Any, late_ms: float) -> bool:
+    """A listed worker is live while its heartbeat is at most `late_ms` overdue (the key's remaining time above
+    RQ's slack less that) and, when it runs on this host, its process exists."""
+    if pttl_ms <= 0 or pttl_ms < RQ_KEY_SLACK * 1000 - late_ms:  # <= 0: the key gone (-2), or never expiring (-1)
+        return False
+    pid_text = _text(pid)
+    return not (_text(hostname) == socket.gethostname() and pid_text.isdigit() and pid_gone(int(pid_text)))
 
 
 def workers_listening(app: Flask | None = None) -> int:
-    """How many live workers listen on the app's queue: RQ's registry (a worker's key expires 90 s after its last
-    heartbeat), less those of this host whose process is gone. Raises QueueUnavailable when Redis is down."""
+    """How many live workers listen on the app's queue, in one round trip to Redis: RQ's registry of the queue's
+    workers, less those whose heartbeat is more than two beats (2 x JXC_WORKER_BEAT_SECONDS) overdue and those of
+    this host whose process is gone. Raises QueueUnavailable when Redis is down."""
     from redis import RedisError
-    from rq import Queue, Worker
+    from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
     app = app or current_app
+    late_ms = 2000 * heartbeat_seconds(app)
     try:
-        queue = Queue(queue_name(app), connection=redis_for(app.config["REDIS_URL"]))
-        return sum(1 for w in Worker.all(queue=queue) if not _worker_gone(w))
+        found = redis_for(app.config["REDIS_URL"]).eval(_WORKERS_OF_QUEUE, 1, WORKERS_BY_QUEUE_KEY % queue_name(app))
     except RedisError as exc:
         log.warning("job queue unavailable: %s", exc)
         raise QueueUnavailable from exc
+    return sum(1 for pttl, hostname, pid in found if _live(int(pttl), hostname, pid, late_ms))
+
+
+def queue_health(app: Flask) -> tuple[str, str]:
+    """(queue, worker) as `GET /healthz` reports them, in one round trip to Redis at most: without REDIS_URL
+    ("in_process", "in_process"); Redis not answering ("down", "none"); else ("up", "live" or "none")."""
+    if backend_name(app) != RQ:
+        return "in_process", "in_process"
+    try:
+        live = workers_listening(app)
+    except QueueUnavailable:
+        return "down", "none"
+    return "up", "live" if live else "none"
 
 
 def push_rq(app: Flask, job_id: int, timeout: int) -> None:

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, current_app
@@ -41,8 +41,11 @@ DEFAULT_TIMEOUT = 3600
 def _dispatch_after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: the outer transaction still decides
         return
+    by_app: dict[Flask, list[tuple[int, int]]] = {}
     for app, job_id, timeout in session.info.pop(_PENDING, []):
-        dispatch(app, job_id, timeout)
+        by_app.setdefault(app, []).append((job_id, timeout))
+    for app, jobs in by_app.items():
+        dispatch(app, jobs)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -51,28 +54,46 @@ def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
         session.info.pop(_PENDING, None)
 
 
-def dispatch(app: Flask, job_id: int, timeout: int) -> Any:
-    """Hand a committed, queued job to its backend; if the queue refuses it, the job ends failed.
+def dispatch(app: Flask, jobs: Sequence[tuple[int, int]]) -> None:
+    """Hand committed, queued jobs ((id, timeout) each) to their backend; a job the queue refuses ends failed.
 
-    With Redis but no live worker on the queue (none started, or it crashed), a web process runs the job on its
-    own pool, as without Redis, rather than leave it queued with nobody to take it."""
+    With Redis but no live worker on the queue (none started, or it crashed), a process that runs jobs (a web or
+    scheduler process) runs them on its own pool, as without Redis, rather than leave them queued with nobody to
+    take them. Whether a worker listens is asked once for them all."""
+    if not jobs:
+        return
     if backends.backend_name(app) == backends.THREAD:
-        return backends.push_thread(app, job_id)
+        for job_id, _timeout in jobs:
+            backends.push_thread(app, job_id)
+        return
     try:
-        if backends.runs_jobs_here(app) and not backends.workers_listening(app):
-            return _run_here(app, job_id)
-        backends.push_rq(app, job_id, timeout)
+        here = backends.runs_jobs_here(app) and not backends.workers_listening(app)
     except backends.QueueUnavailable as exc:
-        with app.app_context():
-            store.mark_failed(job_id, exc.message)
-    return None
+        _fail(app, [job_id for job_id, _timeout in jobs], exc)
+        return
+    if here:
+        _run_here(app, [job_id for job_id, _timeout in jobs])
+        return
+    for job_id, timeout in jobs:
+        try:
+            backends.push_rq(app, job_id, timeout)
+        except backends.QueueUnavailable as exc:
+            _fail(app, [job_id], exc)
 
 
-def _run_here(app: Flask, job_id: int) -> Any:
-    log.warning("job %s: no worker listens on queue %s; run in this process", job_id, backends.queue_name(app))
+def _fail(app: Flask, job_ids: list[int], exc: backends.QueueUnavailable) -> None:
     with app.app_context():
-        store.set_backend(job_id, backends.THREAD)
-    return backends.push_thread(app, job_id)
+        for job_id in job_ids:
+            store.mark_failed(job_id, exc.message)
+
+
+def _run_here(app: Flask, job_ids: list[int]) -> None:
+    log.warning("jobs %s: no worker listens on queue %s; run in this process", job_ids, backends.queue_name(app))
+    with app.app_context():
+        for job_id in job_ids:
+            store.set_backend(job_id, backends.THREAD)
+    for job_id in job_ids:
+        backends.push_thread(app, job_id)
 
 
 def waited_seconds(row: Any) -> int:
@@ -92,14 +113,18 @@ def worker_notice(app: Flask | None = None) -> str | None:
         return exc.message
 
 
-def take_stranded(rows: Any, app: Flask | None = None) -> list[int]:
-    """Run here the jobs of `rows` left waiting on a queue no live worker listens on (the worker died after they were
-    queued) for longer than JXC_JOB_WAIT_SECONDS; the pages and the API call this as they read jobs. A job taken is
-    marked `thread` at once (the next read leaves it); two readers taking it at once run it once (`store.claim`), and
-    a worker that comes back later finds it claimed and skips it."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+def take_stranded(app: Flask, rows: Sequence[Any] | None = None) -> list[int]:
+    """Run here the jobs left waiting on a queue no live worker listens on (the worker died after they were queued,
+    or a process that runs no jobs queued them) for JXC_JOB_WAIT_SECONDS or longer: among `rows`, the jobs a page or
+    the API has just read (`read_jobs`), else every queued one (the scheduler's look, `run_due` in
+    app/schedules/cron.py). Only a process that runs jobs takes them, and it asks Redis once, only when some job
+    has waited that long. A job taken is marked `thread` at once (the next read leaves it); two processes taking it
+    at once run it once (`store.claim`), and a worker that comes back later finds it claimed and skips it."""
     if backends.backend_name(app) != backends.RQ or not backends.runs_jobs_here(app):
         return []
+    if rows is None:
+        rows = store.queued_rows(db.session, backends.RQ)
+        db.session.rollback()
     wait = float(app.config["JXC_JOB_WAIT_SECONDS"])
     stranded = [
         r.id for r in rows if r.status == store.QUEUED and r.backend == backends.RQ and waited_seconds(r) >= wait
@@ -109,8 +134,7 @@ def take_stranded(rows: Any, app: Flask | None = None) -> list[int]:
             return []
     except backends.QueueUnavailable:
         return []
-    for job_id in stranded:
-        _run_here(app, job_id)
+    _run_here(app, stranded)
     return stranded
 
 
@@ -174,6 +198,15 @@ def job_for(access: Any, job_id: int) -> Any:
     if row is None or not may_see(access, row):
         raise NotFound(t("jobs.not_found"))
     return row
+
+
+def read_jobs(access: Any, limit: int = 100, job_id: int | None = None) -> list[Any]:
+    """What the jobs page and the API show: one job (`job_id`, NotFound when the user may not see it) or the newest
+    `limit` the user may see. The one place the web takes the jobs among them left waiting by a dead worker
+    (`take_stranded`)."""
+    rows = [job_for(access, job_id)] if job_id is not None else jobs_for(access, limit)
+    take_stranded(current_app._get_current_object(), rows)  # type: ignore[attr-defined]
+    return rows
 
 
 def jobs_for(access: Any, limit: int = 100) -> list[Any]:
@@ -244,8 +277,7 @@ def settle_dead(app: Flask, row: Any) -> str:
         return store.CANCELLED
     if row.attempts < row.max_attempts and store.requeue(row.id, row.attempts):
         log.warning("job %s: its process died; queued again (attempt %s of %s)", row.id, row.attempts, row.max_attempts)
-        kind = get_kind(row.kind)
-        dispatch(app, row.id, kind.timeout if kind else DEFAULT_TIMEOUT)
+        dispatch(app, [(row.id, _timeout(row.kind))])
         return store.QUEUED
     store.close(row.id, row.attempts, store.FAILED, {"message": t("jobs.died")})
     log.warning("job %s: its process died; marked failed", row.id)
@@ -271,13 +303,16 @@ def reap(app: Flask | None = None, job_id: int | None = None, process_died: bool
     return settled
 
 
+def _timeout(kind_name: str) -> int:
+    kind = get_kind(kind_name)
+    return kind.timeout if kind else DEFAULT_TIMEOUT
+
+
 def resume_in_process(app: Flask) -> list[int]:
     """At start-up: the queued in-process jobs a previous life of the app left behind run again, on this process's
     pool (with Redis: on a worker if one listens now, else here)."""
     with app.app_context():
-        ids = store.queued_ids(db.session, backends.THREAD)
-        kinds = [get_kind(store.get_job(db.session, job_id).kind) for job_id in ids]
+        rows = store.queued_rows(db.session, backends.THREAD)
         db.session.rollback()
-    for job_id, kind in zip(ids, kinds, strict=True):
-        dispatch(app, job_id, kind.timeout if kind else DEFAULT_TIMEOUT)
-    return ids
+    dispatch(app, [(row.id, _timeout(row.kind)) for row in rows])
+    return [row.id for row in rows]

@@ -144,10 +144,15 @@ def running_rows(session: Any) -> list[Row[Any]]:
     return list(session.execute(select(job).where(job.c.status == RUNNING)))
 
 
-def queued_ids(session: Any, backend: str) -> list[int]:
-    """Queued jobs of one backend, oldest first."""
-    query = select(job.c.id).where(job.c.status == QUEUED, job.c.backend == backend).order_by(job.c.id)
-    return list(session.execute(query).scalars())
+def queued_rows(session: Any, backend: str) -> list[Row[Any]]:
+    """Queued jobs of one backend, oldest first: what deciding where they run needs (id, kind, status, backend,
+    created_at)."""
+    query = (
+        select(job.c.id, job.c.kind, job.c.status, job.c.backend, job.c.created_at)
+        .where(job.c.status == QUEUED, job.c.backend == backend)
+        .order_by(job.c.id)
+    )
+    return list(session.execute(query))
 
 
 def list_jobs(session: Any, user_id: int | None, everyone: bool, limit: int = 100) -> list[Row[Any]]:

@@ -7,6 +7,11 @@ connections: right after the fork the child drops its copy of the pool without c
 (`engine.dispose(close=False)`), and opens its own. When a work-horse dies (kill -9, out of memory) the
 parent settles its job at once: queued again if its kind retries, else failed. When the whole worker
 dies, the next worker (or web process) to start settles it.
+
+It beats every JXC_WORKER_BEAT_SECONDS (5 s), idle and busy alike: RQ's heartbeat, which RQ sends from this parent
+while a work-horse runs a job (every `job_monitoring_interval`) and between waits for a job when idle. Another process
+counts it as live while that beat is at most two beats late (`backends.workers_listening`), so a job queued behind a
+worker that died on another host is taken by a web or scheduler process within seconds, not RQ's minutes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ class JxcWorker(Worker):
 
     max_connection_wait_time = 5.0  # back off at most 5 s between tries while Redis is away
     jxc_app: Flask
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """Wait for a job one beat at most, then beat again. RQ's own wait is worker_ttl less 15 s: with worker_ttl set
+        to the beat (the beat RQ promises when idle) that would be 1 s, a round trip to Redis every second."""
+        return self.job_monitoring_interval
 
     def execute_job(self, job: Any, queue: Any) -> None:
         """Run the job in a work-horse, then bring the metadata in force in this parent, so the next work-horse
@@ -86,12 +97,14 @@ def make_worker(app: Flask, queue_names: list[str] | None = None, name: str | No
     _fresh_connections_in_child(app)
     names = queue_names or [backends.queue_name(app)]
     connection = Redis.from_url(url)
+    beat = backends.heartbeat_seconds(app)
     worker = JxcWorker(
         [Queue(n, connection=connection) for n in names],
         connection=connection,
         name=name,
         maintenance_interval=int(app.config.get("JXC_JOB_STALE_SECONDS", 60)),
-        worker_ttl=90,
+        worker_ttl=beat,  # the beat promised when idle (the key lives 60 s more: RQ's slack)
+        job_monitoring_interval=beat,  # the beat while a work-horse runs a job
     )
     worker.jxc_app = app
     return worker

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.clock import business_zone, utcnow
 from app.extensions import db
 from app.jobs import submit
+from app.jobs.queue import take_stranded
 from app.schedules.store import Schedule, all_schedules
 from app.schedules.tables import schedule_run
 from app.services.users.access import access_for
@@ -133,8 +134,22 @@ def tick(session: Session, now: dt.datetime | None = None) -> list[int]:
     return claimed
 
 
+def run_due(app: Flask) -> list[int]:
+    """One look of a scheduler (`jxc cron`, or the thread of each `jxc serve` process): claim every due period, then
+    take the jobs left waiting on a queue no live worker listens on (`take_stranded`). A claimed run's job goes to a
+    live `jxc worker`, else runs on this process's pool (`queue.dispatch`), so a scheduled mail goes out on time
+    with no worker running and nobody opening a page. Returns the runs this process claimed."""
+    with app.app_context():
+        try:
+            claimed = tick(db.session)
+            take_stranded(app)
+        finally:
+            db.session.remove()
+    return claimed
+
+
 class EmbeddedScheduler(threading.Thread):
-    """`jxc serve` without a `jxc cron`: the same tick every `every` seconds in a daemon thread."""
+    """`jxc serve` without a `jxc cron`: the same look (`run_due`) every `every` seconds in a daemon thread."""
 
     def __init__(self, app: Flask, every: float = 30.0) -> None:
         super().__init__(name="jxc-cron", daemon=True)
@@ -144,10 +159,6 @@ class EmbeddedScheduler(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(self.every):
             try:
-                with self.app.app_context():
-                    tick(db.session)
+                run_due(self.app)
             except Exception:  # noqa: BLE001 - the next tick tries again
                 log.exception("scheduler tick failed")
-            finally:
-                with self.app.app_context():
-                    db.session.remove()

@@ -27,8 +27,7 @@ class JobsView(BaseView):
     def index(self) -> Any:
         """Newest jobs first; the script keeps the active ones' bars moving."""
         access = current_access()
-        rows = queue.jobs_for(access)
-        queue.take_stranded(rows)
+        rows = queue.read_jobs(access)
         jobs = [job_json(row) for row in rows]
         config = {
             "api": "/api/v1/jobs/",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, request
 from flask_jwt_extended import current_user as jwt_user
 from flask_jwt_extended import verify_jwt_in_request
 from flask_login import current_user
@@ -20,6 +20,18 @@ def writes_on_get(view: Any) -> Any:
     write never meets a snapshot another writer has moved past ("database is locked")."""
     view.jxc_writes = True
     return view
+
+
+def probe(view: Any) -> Any:
+    """Mark a view that answers machines (`GET /healthz`): its request reads no session, sign-in or stamps (the
+    view's own query is all it costs the database), and a hook that refuses it (a restore under way) answers JSON."""
+    view.jxc_probe = True
+    return view
+
+
+def probing() -> bool:
+    """Is this request for a view marked `probe`?"""
+    return bool(getattr(current_app.view_functions.get(request.endpoint or ""), "jxc_probe", False))
 
 
 def request_user() -> Any:

@@ -12,6 +12,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 
 from app.backups.maintenance import generation, maintenance, settle_connections
 from app.i18n import t
+from app.web.context import probing
 
 RETRY_SECONDS = 10
 
@@ -21,7 +22,7 @@ def _check() -> Any:
         return None
     instance = current_app.config["INSTANCE_PATH"]
     if maintenance(instance) is not None:
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") or probing():
             response = jsonify({"message": t("backup.maintenance")})
         else:
             response = current_app.make_response(

@@ -18,6 +18,7 @@ from app.services.records.audit import request_id_var
 from app.services.records.settings import settings_read_at
 from app.services.users.access import security_read_at
 from app.services.users.sessions import SESSION_KEY, session_alive
+from app.web.context import probing
 from app.web.static_cache import serves_static
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -41,6 +42,8 @@ def _start_request() -> Any:
     rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
     g.request_id = rid
     g.jxc_rid_token = request_id_var.set(rid)
+    if getattr(view, "jxc_probe", False):  # GET /healthz: no session, no stamps (app.web.context.probe)
+        return None
     if "locale" not in session:
         session["locale"] = request.accept_languages.best_match(LOCALES) or "zh"
     lazy = not writes and current_app.extensions.get("jxc_lazy_begin") and not db.session().in_transaction()
@@ -67,6 +70,8 @@ def _bearer_signs_in() -> bool:
 def _check_sign_in() -> Any:
     """A browser session lives while its row does: one ended by logout, a new password or a deactivation
     (here or in another process) is signed out before the request goes further."""
+    if probing():  # GET /healthz reads no sign-in
+        return None
     if not current_user.is_authenticated:
         if g.pop("jxc_sign_in_ended", False):  # the user loader found the sign-in ended (or the user inactive)
             logout_user()
