@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from app.errors import CellError, Forbidden, ValidationFailed
-from app.i18n import current_locale, label, t
+from app.i18n import current_locale, join_list, label, t
 from app.meta.headers import importable_fields
 from app.meta.spec import with_unit
 from app.meta.types import FIELD_TYPES, ValueProblem, bare_number, normalise_text
@@ -597,7 +597,10 @@ def validate(
                 if first != row_no:
                     issue(row_no, name, t("imports.duplicate_in_file", row=first))
     existing = _existing_ids(session, access, model, set(parsed_keys.values())) if action != "create" else {}
-    taken = _taken_keys(session, access, model, set(parsed_keys.values())) if action == "create" else set()
+    # a key the table keeps unique (a business key, a natural key its unique_together holds) is refused as taken; a
+    # price's is not (a new price of a list that has one without a start day starts today: its rules say so)
+    unique = model.business_key != "id" or set(keys) in [set(group) for group in model.unique_together]
+    taken = _taken_keys(session, access, model, set(parsed_keys.values())) if action == "create" and unique else set()
     needed = [spec.name for spec in fields.values() if _needed(spec)]
     for row_no, payload in payloads:
         key_value = parsed_keys.get(row_no)
@@ -652,14 +655,15 @@ def row_key(
 
 
 def key_text(fields: dict[str, FieldSpec], keys: tuple[str, ...], payload: dict[str, Any], key: tuple[Any, ...]) -> str:
-    """A row's key as the clerk knows it: a link cell as typed, another as stored (a code normalised), blanks left
-    out; never a value the file did not hold."""
+    """A row's key as the clerk knows it: a link or a choice as typed (「SP0001 农夫山泉」, 零售价), another as stored
+    (a code normalised, a day as 2026-01-01), blanks left out; never a value the file did not hold."""
     texts = []
     for name, value in zip(keys, key, strict=True):
         if value is not None:
             spec = fields[name]
-            texts.append(str(payload[name] if spec.is_link else FIELD_TYPES[spec.type].to_json(spec, value)))
-    return " ".join(texts)
+            typed = spec.is_link or spec.type == "select"
+            texts.append(str(payload[name] if typed else FIELD_TYPES[spec.type].to_json(spec, value)))
+    return join_list(texts)
 
 
 _SEVERAL = -1  # two rows or more the user may see have the key
@@ -692,7 +696,7 @@ def _existing_ids(session: Session, access: Access, model: ModelSpec, keys: set[
 
 
 def _taken_keys(session: Session, access: Access, model: ModelSpec, keys: set[Any]) -> set[Any]:
-    """Import keys already used by any row (visible or not: a key names one row across the table)."""
+    """Import keys already used by any row (visible or not: a unique key names one row across the table)."""
     if not keys:
         return set()
     cls: Any = access.registry.cls(model.key)

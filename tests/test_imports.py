@@ -1245,6 +1245,18 @@ def test_an_exported_price_list_and_item_units_edited_and_imported_back_update_t
         f"第 {last} 行，「商品」列：与第 2 行改的是同一条记录，不知道以哪一行为准，两行都未导入（请合并为一行）",
     ]
     assert twice.skipped == 2 and twice.created == 0
+    sheet.delete_rows(last)
+    start = headers.index("生效日期") + 1
+    dated = next(row for row in range(2, last) if sheet.cell(row=row, column=start).value)
+    sheet.cell(row=dated, column=start, value="2026-02-01")  # no price of its list starts that day
+    gone = run(app, "item_price", saved(book), username="u_clerk", action="update")
+    assert [i.line() for i in gone.issues] == [
+        f"第 {dated} 行，「商品」列：找不到「{sku} 价格表 {sku}、零售价、2026-02-01」"
+    ], [i.line() for i in gone.issues]
+
+    new = workbook([["商品", "价格类型", "单价"], [sku, "零售价", 7]])  # no start day: from today, as a form takes it
+    added = run(app, "item_price", new, username="u_clerk")
+    assert added.applied and added.created == 1, [i.line() for i in added.issues]
 
     units = exported(clerk, "item_unit", sku)
     headers = [c.value for c in units.active[1]]
@@ -1253,3 +1265,7 @@ def test_an_exported_price_list_and_item_units_edited_and_imported_back_update_t
     assert outcome.applied and outcome.updated == 1, [i.line() for i in outcome.issues] + outcome.problems
     (unit,) = clerk.get(f"/api/v1/item_unit/?q=(filters:!((col:item,opr:eq,value:'{sku}')))").get_json()["result"]
     assert unit["ratio"].startswith("12") and unit["unit"]["key"] == "BOX", unit
+    again = run(app, "item_unit", workbook([["商品", "单位", "换算率"], [sku, "BOX", 6]]), username="u_clerk")
+    assert [i.line() for i in again.issues] == [
+        f"第 2 行，「商品」列：「{sku}、BOX」已存在（要修改已有数据请选择“更新”或“新增或更新”）"
+    ]
