@@ -649,9 +649,12 @@ def row_key(
 ) -> tuple[Any, ...] | None:
     """A row's import key, its key fields' values in order (a blank cell of a natural key's optional field is None:
     a price with no partner); None when a field it needs is blank or a key cell is bad (told already)."""
-    if not keys or any(name not in values for name in needs) or any(n in payload and n not in values for n in keys):
+    key = tuple(map(values.get, keys))
+    if None not in key:  # the usual row: every key cell filled and read
+        return key or None
+    if any(name not in values for name in needs) or any(n in payload and n not in values for n in keys):
         return None
-    return tuple(values.get(name) for name in keys)
+    return key
 
 
 def key_text(fields: dict[str, FieldSpec], keys: tuple[str, ...], payload: dict[str, Any], key: tuple[Any, ...]) -> str:
