@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
 from app.meta.registry import Registry, RegistryHolder
+from app.meta.sqltypes import SQLITE_NORMALISE
+from app.meta.types import normalise_text
 
 db = SQLA()
 csrf = CSRFProtect()
@@ -28,9 +30,9 @@ write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("jxc_write_i
 
 
 def install_sqlite_behaviour(engine: Engine, throwaway: bool = False) -> None:
-    """WAL, foreign keys, busy timeout, and BEGIN IMMEDIATE for write transactions on SQLite. `throwaway`: a copy
-    only one session uses and nobody keeps (a check's, app/services/records/snapshot.py): its journal in memory
-    (a rollback still undoes a savepoint), nothing synced to disk."""
+    """WAL, foreign keys, busy timeout, the function of `NormalisedText`, and BEGIN IMMEDIATE for write transactions
+    on SQLite. `throwaway`: a copy only one session uses and nobody keeps (a check's, app/services/records/snapshot.py):
+    its journal in memory (a rollback still undoes a savepoint), nothing synced to disk."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -44,11 +46,17 @@ def install_sqlite_behaviour(engine: Engine, throwaway: bool = False) -> None:
             cursor.execute("PRAGMA synchronous=OFF")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        dbapi_connection.create_function(SQLITE_NORMALISE, 1, _normalised, deterministic=True)
         owner_only(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def _normalised(value: Any) -> Any:
+    """SQLite's side of `NormalisedText`: a text as `normalise_text` reads it (NULL stays NULL)."""
+    return None if value is None else normalise_text(value)
 
 
 PING_AFTER_IDLE = 1.0  # seconds a pooled connection may rest and still be handed out without a ping

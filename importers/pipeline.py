@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from app.errors import CellError, Forbidden, ValidationFailed
-from app.i18n import current_locale, label, t
+from app.i18n import current_locale, join_list, label, t
 from app.meta.headers import importable_fields
 from app.meta.spec import with_unit
 from app.meta.types import FIELD_TYPES, ValueProblem, bare_number, normalise_text
@@ -487,10 +487,14 @@ def validate(
     outcome.problems.extend(match.problems(list(fields.values()), action))
     if not match.mapping:
         outcome.problems.append(t("imports.no_columns"))
-    key = model.business_key
-    key_spec = fields.get(key)
-    if action != "create" and (key_spec is None or key not in match.mapping.values()):
-        outcome.problems.append(t("imports.key_needed", column=label(key_spec.label, key) if key_spec else key))
+    keys = model.import_key  # the business key, or the natural key of a model keyed by its id (item + unit)
+    key = keys[0] if keys else model.business_key  # the column a row's key problem is told on
+    if action != "create":
+        for name in keys or (key,):
+            if name not in fields or name not in match.mapping.values():
+                spec = fields.get(name)
+                outcome.problems.append(t("imports.key_needed", column=label(spec.label, name) if spec else name))
+    keys = keys if all(name in fields for name in keys) else ()  # a key field masked from a creating user: none
     data_rows = list(
         zip(table.row_numbers[match.header_index + 1 :], table.rows[match.header_index + 1 :], strict=True)
     )
@@ -519,7 +523,8 @@ def validate(
     _, payloads = parse_rows(session, access, fields, match, table, data_rows, issue, records.resolver)
 
     keys_seen: dict[Any, int] = {}
-    unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n != key}
+    twice: set[int] = set()  # rows told they share their key with a later row
+    unique_seen: dict[str, dict[Any, int]] = {n: {} for n, s in fields.items() if s.unique and n not in keys}
     parsed_keys: dict[int, Any] = {}
     names = list(dict.fromkeys(match.mapping.values()))
     parsed_columns: list[list[Any]] = []  # per column, per row: its value, or _LEFT_OUT (a blank or bad cell)
@@ -568,15 +573,23 @@ def validate(
     for name, bad in problems:  # in the file's order once sorted below
         for index, message in bad:
             issue(payloads[index][0], name, message)
+    needs_key = [name for name in keys if name == model.business_key or fields[name].required]
     for row_no, payload in payloads:
         values = typed[row_no]
-        key_value = values.get(key)
-        if action != "create" and key not in payload:  # (update and upsert have the key column)
-            issue(row_no, key, t("required"))
+        key_value = row_key(keys, needs_key, payload, values)
+        if action != "create":  # (update and upsert have the key's columns)
+            for name in needs_key:
+                if name not in payload:
+                    issue(row_no, name, t("required"))
         if key_value is not None:
-            first = keys_seen.setdefault(_fold(key_value), row_no)
-            if first != row_no:
+            first = keys_seen.setdefault(tuple(map(_fold, key_value)), row_no)
+            if first != row_no and action == "create":  # the first row makes the row
                 issue(row_no, key, t("imports.duplicate_in_file", row=first))
+            elif first != row_no:  # two changes of one row: which one is meant is the clerk's to say
+                issue(row_no, key, t("imports.same_row_twice", row=first))
+                if first not in twice:
+                    twice.add(first)
+                    issue(first, key, t("imports.same_row_twice", row=row_no))
             parsed_keys[row_no] = key_value
         for name, seen in unique_seen.items():
             if values.get(name) is not None:
@@ -584,17 +597,21 @@ def validate(
                 if first != row_no:
                     issue(row_no, name, t("imports.duplicate_in_file", row=first))
     existing = _existing_ids(session, access, model, set(parsed_keys.values())) if action != "create" else {}
-    taken = _taken_keys(session, access, model, set(parsed_keys.values())) if action == "create" else set()
+    # a key the table keeps unique (a business key, a natural key its unique_together holds) is refused as taken; a
+    # price's is not (a new price of a list that has one without a start day starts today: its rules say so)
+    unique = model.business_key != "id" or set(keys) in [set(group) for group in model.unique_together]
+    taken = _taken_keys(session, access, model, set(parsed_keys.values())) if action == "create" and unique else set()
     needed = [spec.name for spec in fields.values() if _needed(spec)]
     for row_no, payload in payloads:
         key_value = parsed_keys.get(row_no)
         target = existing.get(key_value) if key_value is not None else None
-        if action == "create" and key_value is not None and key_value in taken:
-            issue(row_no, key, t("imports.exists", value=FIELD_TYPES[fields[key].type].to_json(fields[key], key_value)))
+        if target == _SEVERAL and key_value is not None:  # rows kept apart once, now alike (a natural key, not unique)
+            issue(row_no, key, t("imports.key_several", value=key_text(fields, keys, payload, key_value)))
+            target = None
+        elif action == "create" and key_value is not None and key_value in taken:
+            issue(row_no, key, t("imports.exists", value=key_text(fields, keys, payload, key_value)))
         elif action == "update" and key_value is not None and target is None:
-            issue(
-                row_no, key, t("imports.not_found", value=FIELD_TYPES[fields[key].type].to_json(fields[key], key_value))
-            )
+            issue(row_no, key, t("imports.not_found", value=key_text(fields, keys, payload, key_value)))
         if action == "create" or (action == "upsert" and target is None and key_value is not None):
             for name in needed:
                 if name not in payload:
@@ -627,36 +644,66 @@ def _fold(value: Any) -> Any:
     return normalise_text(value).lower() if isinstance(value, str) else value
 
 
+def row_key(
+    keys: tuple[str, ...], needs: list[str], payload: dict[str, Any], values: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """A row's import key, its key fields' values in order (a blank cell of a natural key's optional field is None:
+    a price with no partner); None when a field it needs is blank or a key cell is bad (told already)."""
+    key = tuple(map(values.get, keys))
+    if None not in key:  # the usual row: every key cell filled and read
+        return key or None
+    if any(name not in values for name in needs) or any(n in payload and n not in values for n in keys):
+        return None
+    return key
+
+
+def key_text(fields: dict[str, FieldSpec], keys: tuple[str, ...], payload: dict[str, Any], key: tuple[Any, ...]) -> str:
+    """A row's key as the clerk knows it: a link or a choice as typed (「SP0001 农夫山泉」, 零售价), another as stored
+    (a code normalised, a day as 2026-01-01), blanks left out; never a value the file did not hold."""
+    texts = []
+    for name, value in zip(keys, key, strict=True):
+        if value is not None:
+            spec = fields[name]
+            typed = spec.is_link or spec.type == "select"
+            texts.append(str(payload[name] if typed else FIELD_TYPES[spec.type].to_json(spec, value)))
+    return join_list(texts)
+
+
+_SEVERAL = -1  # two rows or more the user may see have the key
+
+
+def _key_rows(stmt: Any, model: ModelSpec, cls: Any, session: Session, keys: set[tuple[Any, ...]]) -> Any:
+    """(key, id) of the rows of `stmt` whose import key is one of `keys`: found by the key's first field, a chunk
+    of its values at a time (its index), the other fields compared here (a blank matches a blank)."""
+    columns = [getattr(cls, model.field(name).column) for name in model.import_key]  # type: ignore[union-attr]
+    stmt = stmt.with_only_columns(*columns, cls.id)
+    firsts = sorted({key[0] for key in keys if key[0] is not None})
+    wheres = [among(session, columns[0], firsts[start : start + CHUNK]) for start in range(0, len(firsts), CHUNK)]
+    if any(key[0] is None for key in keys):
+        wheres.append(columns[0].is_(None))
+    for where in wheres:
+        for *found, row_id in session.execute(stmt.where(where)):
+            if tuple(found) in keys:
+                yield tuple(found), row_id
+
+
 def _existing_ids(session: Session, access: Access, model: ModelSpec, keys: set[Any]) -> dict[Any, int]:
-    """Rows the user may see, by business key (one query per chunk)."""
+    """Rows the user may see, by import key (one query per chunk); `_SEVERAL` for a key two of them have."""
     if not keys:
         return {}
     cls: Any = access.registry.cls(model.key)
-    column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
     found: dict[Any, int] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), CHUNK):
-        stmt = (
-            base_select(access, model)
-            .with_only_columns(column, cls.id)
-            .where(among(session, column, ordered[start : start + CHUNK]))
-        )
-        found.update({k: i for k, i in session.execute(stmt)})
+    for key, row_id in _key_rows(base_select(access, model), model, cls, session, keys):
+        found[key] = _SEVERAL if key in found else row_id
     return found
 
 
 def _taken_keys(session: Session, access: Access, model: ModelSpec, keys: set[Any]) -> set[Any]:
-    """Business keys already used by any row (visible or not: the key is unique across the table)."""
+    """Import keys already used by any row (visible or not: a unique key names one row across the table)."""
     if not keys:
         return set()
     cls: Any = access.registry.cls(model.key)
-    column = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
-    ordered = sorted(keys)
-    taken: set[Any] = set()
-    for start in range(0, len(ordered), CHUNK):
-        stmt = select(column).where(among(session, column, ordered[start : start + CHUNK]))
-        taken.update(session.execute(stmt).scalars())
-    return taken
+    return {key for key, _ in _key_rows(select(cls.id), model, cls, session, keys)}
 
 
 # -- apply -----------------------------------------------------------------------------------------

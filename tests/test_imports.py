@@ -1193,3 +1193,79 @@ def test_a_check_names_a_row_a_salesperson_may_not_write_for_their_scope(in_proc
             db.session.rollback()
     finally:
         _store_pair(in_process, "salesperson", "can_import", "Partner", False)
+
+
+def exported(api: Any, model: str, sku: str) -> Any:
+    """The workbook `api`'s user exports of `model`'s rows of the item `sku` (导出 Excel)."""
+    answer = api.get(f"/api/v1/grid/{model}/export?filter[0][field]=item&filter[0][type]==&filter[0][value]={sku}")
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    return load_workbook(io.BytesIO(answer.data))
+
+
+def saved(book: Any) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_exported_price_list_and_item_units_edited_and_imported_back_update_their_rows(app, admin_api, api_as):
+    """价格表 and 商品多单位 rows have no code: an update import asked for an id column that no export or template has,
+    so a price list edited in Excel could not be imported back. Their natural key (metadata `natural_key`: a price's
+    item, list, partner, unit and start day; an item's unit) finds the row now; two rows of one key are both refused."""
+    sku = unique("PL")
+    made = admin_api.post("/api/v1/item/", json={"sku": sku, "name": f"价格表 {sku}", "unit": "PCS"})
+    assert made.status_code == 201, made.get_json()
+    for body in (
+        {"price_list": "retail", "price": "5", "valid_from": "2026-01-01"},
+        {"price_list": "customer", "partner": "K001", "price": "4.5"},
+        {"price_list": "retail", "unit": "BOX", "price": "100"},
+    ):
+        answer = admin_api.post("/api/v1/item_price/", json={"item": sku, **body})
+        assert answer.status_code == 201, answer.get_json()
+    assert admin_api.post("/api/v1/item_unit/", json={"item": sku, "unit": "BOX", "ratio": "24"}).status_code == 201
+    clerk = api_as("clerk")
+
+    book = exported(clerk, "item_price", sku)
+    sheet = book.active
+    headers = [c.value for c in sheet[1]]
+    column = headers.index("单价") + 1
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=column, value=float(sheet.cell(row=row, column=column).value) + 1)
+    outcome = run(app, "item_price", saved(book), username="u_clerk", action="update")
+    assert outcome.applied and outcome.updated == 3, [i.line() for i in outcome.issues] + outcome.problems
+    prices = clerk.get(f"/api/v1/item_price/?q=(filters:!((col:item,opr:eq,value:'{sku}')))").get_json()["result"]
+    assert sorted(p["price"] for p in prices) == ["101.00", "5.50", "6.00"], prices
+    assert len(prices) == 3  # changed in place, none added
+
+    sheet.append([c.value for c in sheet[2]])  # row 2 again, as the file's last row
+    twice = run(app, "item_price", saved(book), username="u_clerk", action="upsert", mode="valid")
+    last = sheet.max_row
+    assert [i.line() for i in twice.issues] == [
+        f"第 2 行，「商品」列：与第 {last} 行改的是同一条记录，不知道以哪一行为准，两行都未导入（请合并为一行）",
+        f"第 {last} 行，「商品」列：与第 2 行改的是同一条记录，不知道以哪一行为准，两行都未导入（请合并为一行）",
+    ]
+    assert twice.skipped == 2 and twice.created == 0
+    sheet.delete_rows(last)
+    start = headers.index("生效日期") + 1
+    dated = next(row for row in range(2, last) if sheet.cell(row=row, column=start).value)
+    sheet.cell(row=dated, column=start, value="2026-02-01")  # no price of its list starts that day
+    gone = run(app, "item_price", saved(book), username="u_clerk", action="update")
+    assert [i.line() for i in gone.issues] == [
+        f"第 {dated} 行，「商品」列：找不到「{sku} 价格表 {sku}、零售价、2026-02-01」"
+    ], [i.line() for i in gone.issues]
+
+    new = workbook([["商品", "价格类型", "单价"], [sku, "零售价", 7]])  # no start day: from today, as a form takes it
+    added = run(app, "item_price", new, username="u_clerk")
+    assert added.applied and added.created == 1, [i.line() for i in added.issues]
+
+    units = exported(clerk, "item_unit", sku)
+    headers = [c.value for c in units.active[1]]
+    units.active.cell(row=2, column=headers.index("换算率") + 1, value=12)
+    outcome = run(app, "item_unit", saved(units), username="u_clerk", action="update")
+    assert outcome.applied and outcome.updated == 1, [i.line() for i in outcome.issues] + outcome.problems
+    (unit,) = clerk.get(f"/api/v1/item_unit/?q=(filters:!((col:item,opr:eq,value:'{sku}')))").get_json()["result"]
+    assert unit["ratio"].startswith("12") and unit["unit"]["key"] == "BOX", unit
+    again = run(app, "item_unit", workbook([["商品", "单位", "换算率"], [sku, "BOX", 6]]), username="u_clerk")
+    assert [i.line() for i in again.issues] == [
+        f"第 2 行，「商品」列：「{sku}、BOX」已存在（要修改已有数据请选择“更新”或“新增或更新”）"
+    ]

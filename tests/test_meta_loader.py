@@ -419,3 +419,27 @@ def test_the_fillfactor_declared_is_the_tables_and_its_lines():
     assert (meta.models["item"].fillfactor, meta.models["stock_balance"].fillfactor) == (85, 90)
     assert (meta.models["sales_delivery"].fillfactor, meta.models["sales_delivery_line"].fillfactor) == (None, 80)
     assert meta.models["unit"].fillfactor is None
+
+
+@pytest.mark.parametrize(
+    ("key", "natural", "said"),
+    [
+        ("id", "[code, colour]", "natural_key ['code', 'colour'] must list fields"),
+        ("id", "code", "natural_key code must list fields"),
+        ("id", "[code, code]", "names a field twice"),
+        ("code", "[code]", "natural_key is for a model whose business_key is id"),
+    ],
+)
+def test_a_natural_key_names_fields_of_a_model_keyed_by_its_id(tmp_path, key, natural, said):
+    """`natural_key` (the fields an import's 更新 finds a row by) lists the model's fields, once each, and only for a
+    model whose business key is its id: a mistake is reported at its line, never raised."""
+    root = tmp_path / "metadata"
+    shutil.copytree(METADATA, root)
+    (root / "models" / "zz_natural.yaml").write_text(
+        f"label: {{zh: 自然键, en: Natural}}\nbusiness_key: {key}\nnatural_key: {natural}\n"
+        "fields:\n  code: {type: text, label: {zh: 编码, en: Code}, help: {zh: 编码, en: Code}}\n",
+        encoding="utf-8",
+    )
+    meta, errors = load_metadata(root)
+    assert meta is None
+    assert [(e.where, said in e.message) for e in errors] == [("metadata/models/zz_natural.yaml:3", True)], errors

@@ -49,6 +49,7 @@ MODEL_OPTIONS = {
     "help",
     "fields",
     "unique_together",
+    "natural_key",
     "indexes",
     "sides",
     "fillfactor",
@@ -396,6 +397,27 @@ def _field_groups(
     return tuple(groups)
 
 
+def _natural_key(
+    data: dict[str, Any], business_key: str, names: set[str], out: Collector, rel: Path | str
+) -> tuple[str, ...]:
+    """The fields that together name a row of a model whose business key is its id (an item and a unit name one
+    of its units), as an import's 更新 finds the row to change; () when not given."""
+    given = data.get("natural_key")
+    if given is None:
+        return ()
+    where = f"{rel}:{line_of(data, 'natural_key')}"
+    if business_key != "id":
+        out.add(where, "natural_key is for a model whose business_key is id", "remove it: the business key names a row")
+        return ()
+    if not isinstance(given, list) or not given or any(not isinstance(n, str) or n not in names for n in given):
+        out.add(where, f"natural_key {given} must list fields", "natural_key: [item, unit]")
+        return ()
+    if len(set(given)) != len(given):
+        out.add(where, f"natural_key {given} names a field twice", "natural_key: [item, unit]")
+        return ()
+    return tuple(given)
+
+
 def _fillfactor(data: dict[str, Any], option: str, out: Collector, rel: Path | str) -> int | None:
     """A table's fillfactor (PostgreSQL's range, 10-100 percent), or None when not given."""
     value = data.get(option)
@@ -481,6 +503,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
         out.add(where, "a document needs number_prefix of 1-6 capital letters", "number_prefix: CG")
     unique_together = _field_groups(data, "unique_together", names, out, rel, "unique_together: [[item, warehouse]]")
     indexes = _field_groups(data, "indexes", names, out, rel, "indexes: [[category, name]]")
+    natural_key = _natural_key(data, business_key, names, out, rel)
     sides = load_sides(data.get("sides"), fields, f"{rel}:{line_of(data, 'sides')}", out)
     fillfactor = _fillfactor(data, "fillfactor", out, rel)
     lines_fillfactor = _fillfactor(data, "lines_fillfactor", out, rel)
@@ -490,6 +513,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
         ModelSpec(
             key=key,
             unique_together=unique_together,
+            natural_key=natural_key,
             indexes=indexes,
             label=label or {"zh": key, "en": key},
             kind=kind,

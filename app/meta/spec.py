@@ -179,6 +179,9 @@ class ModelSpec:
     parent: str | None = None
     source: str = ""
     unique_together: tuple[tuple[str, ...], ...] = ()
+    # the fields that together name a row when the business key is the id (an item and a unit: one of its units);
+    # an import's 更新 finds rows by them as by a business key (`import_key`)
+    natural_key: tuple[str, ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()  # (field, ...) sort / filter paths; id is appended
     sides: SidesSpec | None = None  # rows per side (partners, price lists, payments); lines follow their document
     fillfactor: int | None = None  # PostgreSQL: how full inserts leave a page (room for updates in place: HOT)
@@ -192,6 +195,14 @@ class ModelSpec:
     def permission_model(self) -> str:
         """The model whose permissions apply (a line model follows its document)."""
         return self.parent or self.key
+
+    @property
+    def import_key(self) -> tuple[str, ...]:
+        """The fields an import's 更新 / 新增或更新 finds a row by: the business key, or the natural key of a model
+        keyed by its id (() when it has neither: such rows are only created by an import)."""
+        if self.business_key != "id":
+            return (self.business_key,)
+        return self.natural_key
 
     @property
     def is_line(self) -> bool:

@@ -1,12 +1,14 @@
-"""Column types that keep money and quantities exact on PostgreSQL and SQLite."""
+"""Column types that keep money and quantities exact on PostgreSQL and SQLite; text normalised in SQL as in Python."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Numeric, type_coerce
+from sqlalchemy import BigInteger, Numeric, String, literal, type_coerce
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NUMERIC_OID = 1700  # PostgreSQL's type id of NUMERIC, as psycopg reports a result column's type
@@ -66,3 +68,28 @@ class ExactDecimal(TypeDecorator):
         if dialect_name == "sqlite":
             return Decimal(int(raw)).scaleb(-self.scale)
         return Decimal(raw)
+
+
+SQLITE_NORMALISE = "jxc_normalise_text"  # registered on every SQLite connection (app/extensions.py)
+# what Python's str.strip() takes off that NFKC leaves: ASCII whitespace (NFKC makes the wide and no-break spaces one)
+_SPACES = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+
+
+class NormalisedText(FunctionElement[str]):
+    """A text column as `app.meta.types.normalise_text` reads a typed value: NFKC (full-width letters, digits,
+    signs and spaces become ASCII) and stripped, so a stored name compares with a typed one in SQL exactly as
+    in Python. PostgreSQL: `normalize(..., NFKC)` (a UTF-8 database); SQLite: the Python function itself."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(NormalisedText, "postgresql")
+def _normalised_pg(element: NormalisedText, compiler: Any, **kw: Any) -> str:
+    spaces = compiler.process(literal(_SPACES), **kw)
+    return f"btrim(normalize({compiler.process(element.clauses, **kw)}, NFKC), {spaces})"
+
+
+@compiles(NormalisedText)
+def _normalised_sqlite(element: NormalisedText, compiler: Any, **kw: Any) -> str:
+    return f"{SQLITE_NORMALISE}({compiler.process(element.clauses, **kw)})"

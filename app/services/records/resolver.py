@@ -6,14 +6,16 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import and_, case, func, null, select
+from sqlalchemy import and_, case, func, null, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.meta.sqltypes import NormalisedText
 from app.meta.types import MAX_INTEGER, ValueProblem, normalise_text, parse_integer
 from app.services.records.bulk import among
 from app.services.records.serialize import person_name
 
 if TYPE_CHECKING:
+    from app.meta.spec import ModelSpec
     from app.services.access.rights import Access
 
 
@@ -36,23 +38,24 @@ class Resolver:
         """Resolve many typed values of one link at once (imports, a stocktake's counted lines): one query
         for the ids among them, one by business key, one by name for the rest (a name shared by two rows stays
         unresolved), one by key and name for what is left written as the exports write a link (「C01 饮料」);
-        `resolve` then answers from the cache exactly as it would have one by one."""
+        `resolve` then answers from the cache exactly as it would have one by one: by the fields the reader sees
+        (`matched_by`), the key and name compared as `typed_link` compares them (`key_and_name_match`)."""
         registry = self.access.registry
         model = registry.model(model_key)
-        cls = registry.cls(model_key)
+        cls: Any = registry.cls(model_key)
         self._preload_ids(model, cls, raws, chunk)
         texts = {
             raw: normalise_text(raw) for raw in raws if isinstance(raw, str) and (model_key, raw) not in self._cache
         }
-        if not texts or model.business_key == "id":
+        if not texts or model.business_key == "id":  # a text may be an id: `resolve` reads it one by one
             return
         scope = self.access.scope(model)
         found: dict[str, int] = {}
-        columns = [getattr(cls, model.field(model.business_key).column)]  # type: ignore[union-attr]
-        if model.display:
-            columns.append(getattr(cls, model.field(model.display).column))  # type: ignore[union-attr]
+        key_col, name_col = matched_by(self.access, model, cls)
         wanted = sorted(set(texts.values()))
-        for position, column in enumerate(columns):
+        for unique, column in ((False, key_col), (True, name_col)):
+            if column is None:
+                continue
             missing = [text for text in wanted if text not in found]
             matches: dict[str, list[int]] = {}
             for start in range(0, len(missing), chunk):
@@ -62,28 +65,28 @@ class Resolver:
                 for value, row_id in self.session.execute(stmt):
                     matches.setdefault(value, []).append(row_id)
             for value, ids in matches.items():
-                if position == 0 or len(ids) == 1:
+                if not unique or len(ids) == 1:
                     found[value] = ids[0]
-        if model.display and self.access.can_see(model, model.field(model.display)):  # type: ignore[arg-type]
-            left = [text for text in wanted if text not in found]  # a name masked from the reader is never matched
-            found.update(self._by_key_and_name(cls, columns, scope, left, chunk))
+        if key_col is not None and name_col is not None:
+            left = [text for text in wanted if text not in found]
+            found.update(self._by_key_and_name(cls, key_col, name_col, scope, left, chunk))
         for raw, text in texts.items():
             self._cache[model_key, raw] = found.get(text)
 
     def _by_key_and_name(
-        self, cls: Any, columns: list[Any], scope: Any, texts: list[str], chunk: int
+        self, cls: Any, key_col: Any, name_col: Any, scope: Any, texts: list[str], chunk: int
     ) -> dict[str, int]:
         """{text: id} of the texts written as the exports write a link, 「C01 饮料」: the row with that key and name."""
         pairs = {text: pair for text in texts if (pair := key_and_name(text)) is not None}
-        heads = sorted({head for head, _ in pairs.values()})
-        key_col, name_col = columns
+        wanted = sorted(set(pairs.values()))
         rows: dict[tuple[str, str], int] = {}
-        for start in range(0, len(heads), chunk):
-            stmt = select(key_col, name_col, cls.id).where(key_col.in_(heads[start : start + chunk]))
+        for start in range(0, len(wanted), chunk):
+            part = wanted[start : start + chunk]
+            stmt = select(key_col, NormalisedText(name_col), cls.id).where(key_and_name_match(key_col, name_col, part))
             if scope is not None:
                 stmt = stmt.where(scope)
             for key, name, row_id in self.session.execute(stmt):
-                rows[key, normalise_text(name)] = row_id
+                rows[key, name] = row_id
         return {text: rows[pair] for text, pair in pairs.items() if pair in rows}
 
     def _preload_ids(self, model: Any, cls: Any, raws: set[Any], chunk: int) -> None:
@@ -131,10 +134,11 @@ def typed_link(access: Access, model_key: str, raw: Any) -> Any:
     """SQL of the id of the `model_key` row the reader may see that a typed value names: an id (an int, or any
     value when the business key is the id), else the row with that business key, else the one row with that
     name (what people paste from a spreadsheet is often the name: "个", "华东仓"; a name two rows share names
-    none). NULL when it names none."""
+    none), else the row with that key and name as the exports write a link (「C01 饮料」); a key or name only
+    by a reader who sees it (`matched_by`). NULL when it names none."""
     registry = access.registry
     model = registry.model(model_key)
-    cls = registry.cls(model_key)
+    cls: Any = registry.cls(model_key)
     scope = access.scope(model)
 
     def one(condition: Any, unique: bool = False) -> Any:
@@ -150,23 +154,42 @@ def typed_link(access: Access, model_key: str, raw: Any) -> Any:
         raw = raw.get("id", raw.get("key"))
     if isinstance(raw, (bool, list, dict)) or raw is None:
         return null()
-    by_key = None
+    ways = []
     if isinstance(raw, int) or model.business_key == "id":
         with contextlib.suppress(ValueProblem):  # not an id: names no row by id
-            by_key = one(cls.id == parse_integer(raw))
-    else:
-        by_key = one(getattr(cls, model.field(model.business_key).column) == normalise_text(raw))  # type: ignore[union-attr]
-    if model.display and not isinstance(raw, int):
-        name_col = getattr(cls, model.field(model.display).column)  # type: ignore[union-attr]
-        ways = [by_key, one(name_col == normalise_text(raw), unique=True)]
-        seen = model.business_key != "id" and access.can_see(model, model.field(model.display))  # type: ignore[arg-type]
-        pair = key_and_name(normalise_text(raw)) if seen else None  # a name masked from the reader is never matched
+            ways.append(one(cls.id == parse_integer(raw)))
+    key_col, name_col = matched_by(access, model, cls)
+    if not isinstance(raw, int):
+        text = normalise_text(raw)
+        if key_col is not None:
+            ways.append(one(key_col == text))
+        if name_col is not None:
+            ways.append(one(name_col == text, unique=True))
+        pair = key_and_name(text) if key_col is not None and name_col is not None else None
         if pair is not None:  # 「C01 饮料」 as an export writes the link: the row with that key and that name
-            key_col = getattr(cls, model.field(model.business_key).column)  # type: ignore[union-attr]
-            ways.append(one(and_(key_col == pair[0], name_col == pair[1])))
-        found = [way for way in ways if way is not None]
-        return found[0] if len(found) == 1 else func.coalesce(*found)
-    return null() if by_key is None else by_key
+            ways.append(one(key_and_name_match(key_col, name_col, [pair])))
+    if not ways:
+        return null()
+    return ways[0] if len(ways) == 1 else func.coalesce(*ways)
+
+
+def matched_by(access: Access, model: ModelSpec, cls: Any) -> tuple[Any, Any]:
+    """(key column, name column) a typed link to `model` is matched by for this reader, each None when the model
+    has none or the reader's field masks hide it: a value the reader may not see is never matched, or a clerk
+    would learn a masked name by importing guesses (a match, or 找不到). Read from the masks, for every field."""
+    key = model.field(model.business_key) if model.business_key != "id" else None
+    name = model.field(model.display) if model.display else None
+    return tuple(  # type: ignore[return-value]
+        getattr(cls, spec.column) if spec is not None and access.can_see(model, spec) else None for spec in (key, name)
+    )
+
+
+def key_and_name_match(key_col: Any, name_col: Any, pairs: list[tuple[str, str]]) -> Any:
+    """SQL: the row's key and name are one of `pairs` (each as `key_and_name` reads a normalised text), the
+    stored name normalised as the typed one was (`NormalisedText`: full-width letters, digits and spaces), so
+    a preload and a single lookup agree; the key's index finds the rows."""
+    heads = sorted({key for key, _ in pairs})
+    return and_(key_col.in_(heads), tuple_(key_col, NormalisedText(name_col)).in_(pairs))
 
 
 def key_and_name(text: str) -> tuple[str, str] | None:
