@@ -144,6 +144,31 @@ def test_rows_refuse_unknown_fields_and_operators(admin_api, params):
     assert response.get_json()["message"]
 
 
+def test_a_filter_on_a_linked_rows_field_is_named_by_its_labels(admin_api, login_as):
+    """A filter on a field of a linked row (`partner.name`, `item.category.code`) is refused naming it as a person reads
+    it, 客户 · 名称, in the grid's answer, a list page's filter and a schedule's parameters, never by the dotted key."""
+    grid = admin_api.get(
+        "/api/v1/grid/sales_order_line/rows",
+        query_string={"filter[0][field]": "item.category.code", "filter[0][type]": "=", "filter[0][value]": "C01"},
+    )
+    assert grid.status_code == 400 and grid.get_json()["message"] == "不能按「商品 · 商品分类 · 分类编码」筛选"
+    page = login_as("admin").get("/m/sales_order/", query_string={"filter": "partner.name:惠民"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "不能按「客户 · 单位名称」筛选" in text and "partner.name" not in text
+    params = {"report": "sales_order", "filters": {"partner.name": "惠民"}}
+    saved = admin_api.post(
+        "/api/v1/schedules/",
+        json={
+            "name": unique("dot").lower(),
+            "kind": "report",
+            "cron": "0 8 * * 1",
+            "params": params,
+            "recipients": ["admin"],
+        },
+    )
+    assert saved.status_code == 422 and "不能按「客户 · 单位名称」筛选" in str(saved.get_json()), saved.get_json()
+
+
 def test_batch_parses_spreadsheet_text_and_saves_all_rows(app, admin_api):
     tag = unique("GP")
     created = new_items(admin_api, 3, tag)
