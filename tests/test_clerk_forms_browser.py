@@ -1,8 +1,8 @@
 """A clerk on the desk's document forms in a real browser (Debian chromium, zh-CN): a 销售订单 whose customer is
 typed and does not exist asks nothing and shows no error (it asked for recommendations and the console showed a
-422), a known customer still gets them, and a line the save would refuse is left out of the form's total; on a phone (390x844) a document's lines are cards within the screen (the
-table scrolled sideways in its box, 数量 / 单价 / 金额 out of sight) and a line's quantity is typed and saved.
-Screenshots go to test-artifacts/clerk-*.png."""
+422), a known customer still gets them, and a line the save would refuse is left out of the form's total; on a
+phone (390x844) a document's lines are cards within the screen (the table scrolled sideways in its box, 数量 / 单价
+/ 金额 out of sight) and a line's quantity is typed and saved. Screenshots go to test-artifacts/clerk-*.png."""
 
 from __future__ import annotations
 

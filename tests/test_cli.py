@@ -522,41 +522,30 @@ def test_an_interrupted_start_and_clicks_own_prompts_speak_chinese(instance: Ins
     own words in a command speak the command's language too: its prompts (请再输入一次确认, 两次输入的不一致, a
     confirmation's 请输入 y 或 n) and its errors (多余的参数), English with `--lang en` as before."""
     env = {k: v for k, v in instance.env.items() if k not in LOCALE_VARIABLES}
+
+    def run(*argv: str, answers: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own interpreter and command
+            list(argv), cwd=ROOT, env=env, input=answers, capture_output=True, text=True, timeout=60, check=False
+        )
+
     # SIGINT arrives while app.cli imports yaml, as a Ctrl-C pressed during the start would
-    interrupted = subprocess.run(  # noqa: S603 - our own interpreter
-        [
-            str(ROOT / ".venv" / "bin" / "python"),
-            "-c",
-            "import os, signal, sys\n"
-            "class Interrupt:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name == 'yaml':\n"
-            "            os.kill(os.getpid(), signal.SIGINT)\n"
-            "sys.meta_path.insert(0, Interrupt())\n"
-            "sys.argv = ['jxc', 'jobs']\n"
-            "from app.cli import main\n"
-            "main()\n",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    interrupted = run(
+        str(ROOT / ".venv" / "bin" / "python"),
+        "-c",
+        "import os, signal, sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'yaml':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['jxc', 'jobs']\n"
+        "from app.cli import main\n"
+        "main()\n",
     )
     assert interrupted.returncode == 1 and interrupted.stderr.strip() == "已取消", interrupted.stderr
 
     def typed(*args: str, answers: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - our own command
-            [str(ROOT / ".venv" / "bin" / "jxc"), *args],
-            cwd=ROOT,
-            env=env,
-            input=answers,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run(str(ROOT / ".venv" / "bin" / "jxc"), *args, answers=answers)
 
     differ = typed("user", "passwd", "u_x", answers="Kite-Harbour-73\nKite-Harbour-74\n")
     said = differ.stdout + differ.stderr
