@@ -50,11 +50,7 @@ def grid_column(access: Access, model: ModelSpec, spec: FieldSpec) -> dict[str, 
 
 def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
     """Everything the grid script needs for one model and one user."""
-    columns = [
-        grid_column(access, model, spec)
-        for spec in access.visible_fields(model)
-        if spec.in_grid
-    ]
+    columns = [grid_column(access, model, spec) for spec in access.visible_fields(model) if spec.in_grid]
     writable = model.kind != "ledger" and not model.is_line
     can_write = writable and access.can(model.key, "write")
     base = f"/api/v1/grid/{model.key}"
