@@ -155,17 +155,9 @@ def test_a_filter_on_a_linked_rows_field_is_named_by_its_labels(admin_api, login
     page = login_as("admin").get("/m/sales_order/", query_string={"filter": "partner.name:惠民"})
     text = page.get_data(as_text=True)
     assert page.status_code == 400 and "不能按「客户 · 单位名称」筛选" in text and "partner.name" not in text
+    body = {"name": unique("dot").lower(), "kind": "report", "cron": "0 8 * * 1", "recipients": ["admin"]}
     params = {"report": "sales_order", "filters": {"partner.name": "惠民"}}
-    saved = admin_api.post(
-        "/api/v1/schedules/",
-        json={
-            "name": unique("dot").lower(),
-            "kind": "report",
-            "cron": "0 8 * * 1",
-            "params": params,
-            "recipients": ["admin"],
-        },
-    )
+    saved = admin_api.post("/api/v1/schedules/", json=body | {"params": params})
     assert saved.status_code == 422 and "不能按「客户 · 单位名称」筛选" in str(saved.get_json()), saved.get_json()
 
 
