@@ -1,23 +1,51 @@
 """The `jxc` command: init, serve, worker, jobs, backup, restore, meta check / export, user add, report run."""
 
+# ruff: noqa: E402 - the imports after the first two are made with Ctrl-C held back (below)
+
 from __future__ import annotations
+
+import signal
+import sys
+
+# Ctrl-C while the command is still loading (before click reads the command line) is kept until the module is
+# loaded, then answered as one later: 已取消, not a traceback of the import it broke into (_end_of_loading)
+_INTERRUPTED: list[int] = []
+_LOADING_SIGINT = signal.getsignal(signal.SIGINT)
+if _LOADING_SIGINT is signal.default_int_handler:
+    signal.signal(signal.SIGINT, lambda signum, _frame: _INTERRUPTED.append(signum))
 
 import logging
 import os
 import re
 import shutil
-import sys
 import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
+import click.core
+import click.decorators
+import click.exceptions
+import click.formatting
+import click.parser
+import click.termui
+import click.types
 import yaml
 from click.exceptions import NoSuchCommand
 
 from app.config import ROOT
-from app.i18n import LOCALES, MESSAGES, current_locale, join_list, t, use_locale
+from app.i18n import (
+    CATALOGUES,
+    DEFAULT_LOCALE,
+    LOCALES,
+    MESSAGES,
+    chosen_locale,
+    current_locale,
+    join_list,
+    t,
+    use_locale,
+)
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # the POSIX order: the first one set decides
 
@@ -201,6 +229,70 @@ def _help_locale_outside() -> str | None:
     """The language before any command line was read: JXC_LANG, else the shell's."""
     chosen = os.environ.get("JXC_LANG")
     return chosen if chosen in LOCALES else environment_locale()
+
+
+# click's own words a `jxc` command can show (its prompts, its errors, 「Aborted!」), by the catalogue's key: click asks
+# gettext for each (`_`, `ngettext` in its modules), and gets them here in the command's language
+CLICK_TEXTS = {
+    "Aborted!": HELP + "aborted",
+    "Error: {message}": HELP + "error",
+    "Error: invalid input": "cli.click.invalid_input",
+    "Error: The two entered values do not match.": "cli.click.values_differ",
+    "Repeat for confirmation": "cli.click.repeat",
+    "Missing command.": "cli.click.missing_command",
+    "Invalid value for {param_hint}: {message}": "cli.click.invalid_value_for",
+    "Invalid value: {message}": "cli.click.invalid_value",
+    "Option {name!r} does not take a value.": "cli.click.option_takes_no_value",
+    "file": "cli.click.file",
+    "directory": "cli.click.directory",
+    "path": "cli.click.path",
+    "{name} {filename!r} does not exist.": "cli.click.not_found",
+    "{name} {filename!r} is a directory.": "cli.click.is_directory",
+    "{name} {filename!r} is a file.": "cli.click.is_file",
+    "{name} {filename!r} is not readable.": "cli.click.not_readable",
+    "{name} {filename!r} is not writable.": "cli.click.not_writable",
+    "{name} {filename!r} is not executable.": "cli.click.not_executable",
+    "Could not open file {filename!r}: {message}": "cli.click.cannot_open",
+}
+CLICK_PLURALS = {  # singular -> (key of one, key of several)
+    "Got unexpected extra argument ({args})": ("cli.click.extra_argument", "cli.click.extra_arguments"),
+    "Option {name!r} requires an argument.": ("cli.click.option_needs_value", "cli.click.option_needs_values"),
+}
+
+
+def _click_language() -> str:
+    """The language click's words are in: the command's (`--lang`, JXC_LANG, the shell's), Chinese by default."""
+    return chosen_locale() or _help_locale_outside() or DEFAULT_LOCALE
+
+
+def _click_text(message: str) -> str:
+    """click's `_`: one of its messages in the command's language (a template click fills in itself)."""
+    key = CLICK_TEXTS.get(message)
+    return CATALOGUES[_click_language()][key] if key is not None else message
+
+
+def _click_plural(singular: str, plural: str, count: int) -> str:
+    """click's `ngettext`, likewise."""
+    keys = CLICK_PLURALS.get(singular)
+    if keys is None:
+        return singular if count == 1 else plural
+    return CATALOGUES[_click_language()][keys[0] if count == 1 else keys[1]]
+
+
+CLICK_MODULES = (
+    click.core,
+    click.decorators,
+    click.exceptions,
+    click.formatting,
+    click.parser,
+    click.termui,
+    click.types,
+)
+for _module in CLICK_MODULES:
+    if hasattr(_module, "_"):
+        _module._ = _click_text  # type: ignore[attr-defined]
+    if hasattr(_module, "ngettext"):
+        _module.ngettext = _click_plural  # type: ignore[attr-defined]
 
 
 class JxcGroup(JxcCommand, click.Group):
@@ -825,3 +917,17 @@ def report_run(name: str, params: tuple[str, ...], username: str, output: Path |
             click.echo(to_csv(result).decode("utf-8").lstrip("\ufeff"), nl=False)
         if output is not None:
             click.echo(t("cli.rows_written", count=len(result.rows), file=output))
+
+
+def _end_of_loading() -> None:
+    """The module is loaded: Ctrl-C is Python's again (click answers it from here: 已取消); one pressed while it
+    loaded is answered now, as click would have, instead of a traceback of the import it broke into."""
+    if _LOADING_SIGINT is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if _INTERRUPTED:
+        click.echo(file=sys.stderr)
+        click.echo(t(HELP + "aborted", _click_language()), err=True)
+        sys.exit(1)
+
+
+_end_of_loading()

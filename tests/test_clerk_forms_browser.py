@@ -1,8 +1,8 @@
 """A clerk on the desk's document forms in a real browser (Debian chromium, zh-CN): a 销售订单 whose customer is
 typed and does not exist asks nothing and shows no error (it asked for recommendations and the console showed a
-422), a known customer still gets them; on a phone (390x844) a document's lines are cards within the screen (the
-table scrolled sideways in its box, 数量 / 单价 / 金额 out of sight) and a line's quantity is typed and saved.
-Screenshots go to test-artifacts/clerk-*.png."""
+422), a known customer still gets them, and a line the save would refuse is left out of the form's total; on a
+phone (390x844) a document's lines are cards within the screen (the table scrolled sideways in its box, 数量 / 单价
+/ 金额 out of sight) and a line's quantity is typed and saved. Screenshots go to test-artifacts/clerk-*.png."""
 
 from __future__ import annotations
 
@@ -76,6 +76,21 @@ def test_an_unknown_customer_asks_nothing_and_a_known_one_gets_recommendations(s
     shot(page, "clerk-recommend")
     hint.locator(".jxc-recommend-item", has_text=theirs).click()
     expect(page.locator("#l-0-item")).to_have_value(theirs)
+    console.check()
+
+    # the total is of the lines that count: a line the save refuses (an item nobody has) is shaded and left out
+    page.locator("#l-0-qty").fill("2")
+    page.locator("#l-0-price").fill("10")
+    page.locator("#l-1-item").fill("没有这个商品")
+    page.locator("#l-1-qty").fill("5")
+    page.locator("#l-1-price").fill("100")
+    page.locator("#l-1-price").press("Tab")
+    total = page.locator("#jxc-lines-total")
+    expect(total).to_contain_text("合计：1 行，数量 2，金额 ¥20.00")
+    expect(total).to_contain_text("（第 2 行有错误，保存不了，未计入合计）")
+    expect(page.locator("table.jxc-lines tbody tr").nth(1)).to_have_class(re.compile("jxc-line-refused"))
+    expect(page.locator("table.jxc-lines tbody tr").nth(0)).not_to_have_class(re.compile("jxc-line-refused"))
+    shot(page, "clerk-refused-line")
     console.check()
     context.close()
 

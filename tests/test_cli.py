@@ -517,6 +517,48 @@ def test_help_speaks_the_commands_language() -> None:
     assert english.returncode == 2 and english.stderr.endswith("Error: Missing option --role.\n"), english.stderr
 
 
+def test_an_interrupted_start_and_clicks_own_prompts_speak_chinese(instance: Instance) -> None:
+    """Ctrl-C while `jxc` is still loading says 已取消 (it was a traceback of the import it broke into), and click's
+    own words in a command speak the command's language too: its prompts (请再输入一次确认, 两次输入的不一致, a
+    confirmation's 请输入 y 或 n) and its errors (多余的参数), English with `--lang en` as before."""
+    env = {k: v for k, v in instance.env.items() if k not in LOCALE_VARIABLES}
+
+    def run(*argv: str, answers: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own interpreter and command
+            list(argv), cwd=ROOT, env=env, input=answers, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    # SIGINT arrives while app.cli imports yaml, as a Ctrl-C pressed during the start would
+    interrupted = run(
+        str(ROOT / ".venv" / "bin" / "python"),
+        "-c",
+        "import os, signal, sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'yaml':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['jxc', 'jobs']\n"
+        "from app.cli import main\n"
+        "main()\n",
+    )
+    assert interrupted.returncode == 1 and interrupted.stderr.strip() == "已取消", interrupted.stderr
+
+    def typed(*args: str, answers: str) -> subprocess.CompletedProcess[str]:
+        return run(str(ROOT / ".venv" / "bin" / "jxc"), *args, answers=answers)
+
+    differ = typed("user", "passwd", "u_x", answers="Kite-Harbour-73\nKite-Harbour-74\n")
+    said = differ.stdout + differ.stderr
+    assert "请再输入一次确认" in said and "错误：两次输入的不一致" in said, said
+    assert "Repeat for confirmation" not in said and "do not match" not in said
+    maybe = typed("restore", str(instance.path / "none.jxcbak"), answers="maybe\n")
+    said = maybe.stdout + maybe.stderr
+    assert "错误：请输入 y（是）或 n（否）" in said and said.rstrip().endswith("已取消"), said
+    assert "invalid input" not in said and "Aborted!" not in said
+    assert jxc("jobs", "extra").stderr.endswith("错误：多余的参数：extra\n")
+    assert jxc("--lang", "en", "jobs", "extra").stderr.endswith("Error: Got unexpected extra argument (extra)\n")
+
+
 def test_every_command_and_option_has_its_help_in_both_languages() -> None:
     """The help texts are the catalogue's (cli.help.jxc.<command>[.<option>]), in zh and en alike."""
     import click

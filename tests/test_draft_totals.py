@@ -36,23 +36,45 @@ def test_the_draft_comes_to_what_the_save_stores(app, admin_api, inclusive):
     assert f"价税合计 ¥{float(saved['total_with_tax']):,.2f}" in figures["summary"]
 
 
-def test_typed_numbers_are_read_as_a_save_reads_them_and_bad_ones_count_as_empty(app, admin_api):
+def test_typed_numbers_are_read_as_a_save_reads_them_and_refused_lines_are_left_out(app, admin_api):
+    sku = new_item(admin_api)
     lines = [
-        {"qty": "３", "price": "¥1,200", "tax_rate": ""},  # full-width digit, a currency sign, thousands
-        {"qty": "2", "price": "abc"},  # refused on save; here it has no amount
-        {"qty": "", "price": "5"},
+        {"item": sku, "qty": "３", "price": "¥1,200", "tax_rate": ""},  # full-width digit, a currency sign, thousands
+        {"item": sku, "qty": "2", "price": "abc"},  # refused on save: not in the total
+        {"item": sku, "qty": "", "price": "5"},  # no quantity: refused on save too
+        {"item": "", "qty": "", "price": ""},  # nothing typed: no line (the form leaves it out), not refused
+        {"item": sku, "qty": "4"},  # no price yet: saved as it is, with no amount
     ]
     figures = draft(admin_api, "purchase_order", {"lines": lines})
-    assert [line["amount"] for line in figures["lines"]] == ["3600.00", None, None]
-    assert [line["base_qty"] for line in figures["lines"]] == ["3", "2", None]
-    assert figures["totals"]["total_amount"] == "3600.00" and figures["totals"]["total_qty"] == "5"
-    assert figures["summary"] == "合计：2 行，数量 5，金额 ¥3,600.00，税额 ¥0.00，价税合计 ¥3,600.00"
+    assert [line.get("amount") for line in figures["lines"]] == ["3600.00", None, None, None, None]
+    assert [line.get("base_qty") for line in figures["lines"]] == ["3", None, None, None, "4"]
+    assert figures["totals"]["total_amount"] == "3600.00" and figures["totals"]["total_qty"] == "7"
+    assert figures["refused"] == [1, 2]
+    assert figures["summary"] == (
+        "合计：2 行，数量 7，金额 ¥3,600.00，税额 ¥0.00，价税合计 ¥3,600.00（第 2、3 行有错误，保存不了，未计入合计）"
+    )
 
 
-def test_a_user_who_may_not_see_prices_gets_no_money(app, api_as):
-    figures = draft(api_as("warehouse"), "sales_delivery", {"lines": [{"qty": "2", "price": "10", "unit_ratio": "6"}]})
+def test_the_total_leaves_out_the_lines_a_save_refuses(app, admin_api):
+    """A line naming an item nobody has, or a quantity below the field's minimum, is refused by the save: the order's
+    total is of the lines that count, what the server stores once the refused lines are mended or removed."""
+    sku = new_item(admin_api, tax_rate="13")
+    good = {"item": sku, "qty": "2", "price": "10", "tax_rate": "13"}
+    lines = [good, {"item": "NO-SUCH-ITEM", "qty": "5", "price": "100"}, {"item": sku, "qty": "-3", "price": "10"}]
+    figures = draft(admin_api, "sales_order", {"lines": lines})
+    saved = document(admin_api, "sales_order", [good], warehouse="WH01")
+    assert {k: figures["totals"][k] for k in TOTALS} == {k: saved[k] for k in TOTALS}
+    assert figures["refused"] == [1, 2] and figures["lines"][1].get("amount") is None
+    assert figures["summary"].startswith("合计：1 行，数量 2，金额 ¥20.00") and "第 2、3 行有错误" in figures["summary"]
+    refused = admin_api.post("/api/v1/sales_order/", json={"partner": "K001", "warehouse": "WH01", "lines": lines})
+    assert refused.status_code == 422  # the save refuses them indeed
+
+
+def test_a_user_who_may_not_see_prices_gets_no_money(app, api_as, admin_api):
+    line = {"item": new_item(admin_api), "qty": "2", "price": "10"}
+    figures = draft(api_as("warehouse"), "sales_delivery", {"lines": [line]})
     line = figures["lines"][0]
-    assert line["base_qty"] == "12" and "amount" not in line  # amounts are masked for this role
+    assert line["base_qty"] == "2" and "amount" not in line  # amounts are masked for this role
     assert "total_amount" not in figures["totals"] and "金额" not in figures["summary"]
 
 

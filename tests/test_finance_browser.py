@@ -147,7 +147,7 @@ def test_a_manager_schedules_a_report_to_themselves_from_the_menu(mailing_server
         assert page.locator("#sch-run-as").count() == 0 and page.locator("#sch-addresses").count() == 0
         page.fill("#sch-name", "my_sales")
         page.fill("#sch-title", "我的销售订单")
-        page.fill("#sch-params", '{"report": "sales_order"}')
+        page.select_option("#sch-report", "sales_order")
         page.uncheck("input[name=skip_empty]")
         page.click("#sch-save")
         page.wait_for_selector("tr[data-schedule='my_sales']")

@@ -144,6 +144,23 @@ def test_rows_refuse_unknown_fields_and_operators(admin_api, params):
     assert response.get_json()["message"]
 
 
+def test_a_filter_on_a_linked_rows_field_is_named_by_its_labels(admin_api, login_as):
+    """A filter on a field of a linked row (`partner.name`, `item.category.code`) is refused naming it as a person reads
+    it, 客户 · 名称, in the grid's answer, a list page's filter and a schedule's parameters, never by the dotted key."""
+    grid = admin_api.get(
+        "/api/v1/grid/sales_order_line/rows",
+        query_string={"filter[0][field]": "item.category.code", "filter[0][type]": "=", "filter[0][value]": "C01"},
+    )
+    assert grid.status_code == 400 and grid.get_json()["message"] == "不能按「商品 · 商品分类 · 分类编码」筛选"
+    page = login_as("admin").get("/m/sales_order/", query_string={"filter": "partner.name:惠民"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "不能按「客户 · 单位名称」筛选" in text and "partner.name" not in text
+    body = {"name": unique("dot").lower(), "kind": "report", "cron": "0 8 * * 1", "recipients": ["admin"]}
+    params = {"report": "sales_order", "filters": {"partner.name": "惠民"}}
+    saved = admin_api.post("/api/v1/schedules/", json=body | {"params": params})
+    assert saved.status_code == 422 and "不能按「客户 · 单位名称」筛选" in str(saved.get_json()), saved.get_json()
+
+
 def test_batch_parses_spreadsheet_text_and_saves_all_rows(app, admin_api):
     tag = unique("GP")
     created = new_items(admin_api, 3, tag)
@@ -477,6 +494,33 @@ def test_grid_page_needs_sign_in_and_a_readable_model(app, login_as):
     assert login_as("admin").get("/grid/no_such_model/").status_code == 404
     assert login_as("warehouse").get("/grid/budget/").status_code == 404
     assert app.test_client().get("/api/v1/grid/item/rows").status_code == 401
+
+
+def test_a_grid_of_lines_names_each_lines_document_and_filters_sorts_and_exports_by_it(admin_api):
+    """销售出库单明细: each line's `parent` is its document by number ({id, key}); the grid filters (`like` on the
+    number typed), sorts and exports by it as by any link, and the lines' own API answers it; a document's own
+    answer does not repeat it in its lines."""
+    tag = unique("PL")
+    skus = [item["sku"] for item in new_items(admin_api, 3, tag)]
+    made = []
+    for lines in ([skus[0]], skus[1:]):
+        body = {"partner": "K001", "warehouse": "WH01", "lines": [{"item": s, "qty": "1", "price": "2"} for s in lines]}
+        response = admin_api.post("/api/v1/sales_delivery/", json=body)
+        assert response.status_code == 201, response.get_json()
+        made.append(response.get_json()["result"])
+    assert all("parent" not in line for line in made[1]["lines"])
+    mine = {"filter[0][field]": "item", "filter[0][type]": "like", "filter[0][value]": tag}
+    by_number = {"filter[1][field]": "parent", "filter[1][type]": "like", "filter[1][value]": made[1]["number"]}
+    rows = admin_api.get("/api/v1/grid/sales_delivery_line/rows", query_string=mine | by_number).get_json()["data"]
+    assert [(row["parent"]["id"], row["parent"]["key"]) for row in rows] == [(made[1]["id"], made[1]["number"])] * 2
+    newest_first = mine | {"sort[0][field]": "parent", "sort[0][dir]": "desc"}
+    rows = admin_api.get("/api/v1/grid/sales_delivery_line/rows", query_string=newest_first).get_json()["data"]
+    assert [row["parent"]["key"] for row in rows] == [made[1]["number"]] * 2 + [made[0]["number"]]
+    exported = admin_api.get("/api/v1/grid/sales_delivery_line/export", query_string=newest_first)
+    table = list(openpyxl.load_workbook(io.BytesIO(exported.data)).active.iter_rows(values_only=True))
+    assert table[0][0] == "单据编号" and [row[0] for row in table[1:]] == [made[1]["number"]] * 2 + [made[0]["number"]]
+    line = admin_api.get(f"/api/v1/sales_delivery_line/{made[0]['lines'][0]['id']}").get_json()["result"]
+    assert line["parent"]["key"] == made[0]["number"]  # the lines' own API names it too
 
 
 def test_export_is_the_filtered_sorted_view_with_text_kept_as_text(admin_api, api_as):

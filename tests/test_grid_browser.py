@@ -432,6 +432,56 @@ def test_the_sums_row_adds_up_amounts_to_the_cent_and_leaves_prices_blank(server
     console.check()
 
 
+def test_a_grid_of_lines_names_their_documents_and_the_sums_row_is_no_row_to_edit(server, api, desktop):
+    """销售出库单明细: each line's 单据编号 (its document's number, a link to the document's page), filtered, sorted and
+    exported as any link column; and the sums row (本页合计) of an editable grid is no data row: no cell of it is
+    marked editable (Tabulator marked every cell of an editable column, the sums' too)."""
+    from openpyxl import load_workbook
+
+    page, console = desktop
+    skus = make_items(api, unique("DL"), 3)
+    made = []
+    for lines in ([skus[0]], skus[1:]):
+        body = {"partner": "K001", "warehouse": "WH01", "lines": [{"item": s, "qty": "1", "price": "2"} for s in lines]}
+        status, answer = api.post("/api/v1/sales_delivery/", body)
+        assert status == 201, answer
+        made.append(answer["result"])
+    page.goto(server.url + "/grid/sales_delivery_line/")
+    page.locator(".tabulator-row").first.wait_for(timeout=15000)
+    page.wait_for_function(IDLE)
+    titles = page.locator(".tabulator-col .tabulator-col-title").all_inner_texts()
+    assert titles[0] == "单据编号", titles  # first, frozen with the item
+    header_filter(page, "parent", made[1]["number"])
+    wait_count(page, 2)
+    numbers = page.locator(".tabulator-row:not(.tabulator-calcs) .tabulator-cell[tabulator-field=parent]")
+    assert [n.strip() for n in numbers.all_inner_texts()] == [made[1]["number"]] * 2
+    assert numbers.first.locator("a").get_attribute("href") == f"/m/sales_delivery/{made[1]['id']}"
+    header_filter(page, "parent", "")
+    header_filter(page, "item", skus[0][:-4])  # the three lines of this test, in two documents
+    wait_count(page, 3)
+    with page.expect_response(lambda r: "/rows" in r.url and "=parent" in r.url and "desc" in r.url):
+        page.click(".tabulator-col[tabulator-field=parent] .tabulator-col-title")  # asc, then desc
+        page.click(".tabulator-col[tabulator-field=parent] .tabulator-col-title")
+    idle(page)
+    shown = [n.strip() for n in numbers.all_inner_texts()]
+    assert shown == [made[1]["number"]] * 2 + [made[0]["number"]], shown
+    with page.expect_download() as download:
+        page.click("[data-action=export]")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert table[0][0] == "单据编号" and [row[0] for row in table[1:]] == shown
+    shot(page, "document-lines")
+
+    open_grid(page, server)  # 商品: the admin edits every column, the sums row still none of its cells
+    sums = page.locator(".tabulator-calcs .tabulator-cell")
+    assert sums.count() > 5 and page.locator(".tabulator-row:not(.tabulator-calcs) .tabulator-editable").count() > 0
+    marks = sums.evaluate_all(
+        "cells => cells.map(c => [c.classList.contains('tabulator-editable'), c.hasAttribute('tabindex')])"
+    )
+    assert all(mark == [False, False] for mark in marks), marks
+    console.check()
+
+
 def test_enter_on_a_cell_that_cannot_be_edited_does_nothing(server, api, desktop):
     """Enter on a read-only cell (a time stamp of the item grid, any cell of a lines grid) starts no edit and
     throws nothing (Tabulator began an edit the column has no editor for: an uncaught TypeError); on a

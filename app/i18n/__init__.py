@@ -42,6 +42,11 @@ def use_locale(locale: str | None) -> Iterator[None]:
         _CHOSEN.reset(token)
 
 
+def chosen_locale() -> str | None:
+    """The locale chosen with `use_locale` (None when none was: a request's, or the default, is in force)."""
+    return _CHOSEN.get()
+
+
 def current_locale() -> str:
     """The locale chosen with `use_locale`, else the request's ('zh' or 'en'); zh outside a request."""
     chosen = _CHOSEN.get()

@@ -118,7 +118,7 @@ def _build_class(model: ModelSpec, base: type, meta: Metadata) -> type:
     attrs: dict[str, Any] = {"__tablename__": model.key, "id": Column(Integer, primary_key=True)}
     indexes: list[Index] = []
     for spec in model.fields:
-        if spec.type == "lines":
+        if spec.type == "lines" or (model.is_line and spec.column == "parent_id"):  # made below, as lines need it
             continue
         column = make_column(spec)
         attrs[spec.column] = column

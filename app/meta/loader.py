@@ -113,6 +113,24 @@ def system_fields(kind: str) -> list[FieldSpec]:
     return fields
 
 
+def parent_field(document: str) -> FieldSpec:
+    """A line's document, by its number (单据编号): the column every line has (`parent_id`), read as a link, so a
+    grid of lines shows which document each belongs to, sorted, filtered and exported as any link is. Set by the
+    document's save only (system, read-only)."""
+    return FieldSpec(
+        "parent",
+        "link",
+        texts_for("field.parent"),
+        texts_for("field.parent.help"),
+        to=document,
+        readonly=True,
+        system=True,
+        section="system",
+        grid_frozen=True,
+        grid_width=150,
+    )
+
+
 def document_fields() -> list[FieldSpec]:
     """number and status, which every document has."""
     return [
@@ -534,7 +552,7 @@ def _load_model(key: str, path: Path, root: Path, out: Collector) -> list[ModelS
                 key=f"{key}_line",
                 label={locale: t("model.lines", locale, name=doc_label[locale]) for locale in LOCALES},
                 kind="line",
-                fields=tuple(line_fields + system_fields("line")),
+                fields=(parent_field(key), *line_fields, *system_fields("line")),
                 business_key="id",
                 parent=key,
                 source=where,

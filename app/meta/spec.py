@@ -122,6 +122,12 @@ class FieldSpec:
         return self.is_fraction or "%" in self.unit.values()
 
     @property
+    def in_grid(self) -> bool:
+        """A column of the grid and its export: every field but lines and the system's bookkeeping (the times stay,
+        and a line's document, 单据编号)."""
+        return self.type != "lines" and (not self.system or self.name in ("created_at", "updated_at", "parent"))
+
+    @property
     def is_link(self) -> bool:
         """True for references to another row (link or user)."""
         return self.type in ("link", "user")
@@ -248,8 +254,10 @@ class ModelSpec:
 
     @cached_property
     def stored_fields(self) -> tuple[FieldSpec, ...]:
-        """Fields stored in columns of this model's table, system fields too (what an audit snapshot shows)."""
-        return tuple(f for f in self.fields if f.type != "lines")
+        """Fields stored in columns of this model's table, system fields too (what an audit snapshot shows); a line's
+        document (`parent`) is its plumbing, written with the line and in the document's own audit row, not a value
+        of the line's."""
+        return tuple(f for f in self.fields if f.type != "lines" and not (self.is_line and f.name == "parent"))
 
 
 @dataclass(frozen=True)

@@ -43,16 +43,14 @@ def grid_column(access: Access, model: ModelSpec, spec: FieldSpec) -> dict[str, 
         "required": spec.required,
         "help": label(spec.help) if spec.help else "",
         "sortable": ftype.sortable,
+        # a line's document (单据编号) opens that document's page
+        "opens": f"/m/{spec.to}/{{id}}" if model.is_line and spec.name == "parent" else None,
     }
 
 
 def grid_config(access: Access, model: ModelSpec) -> dict[str, Any]:
     """Everything the grid script needs for one model and one user."""
-    columns = [
-        grid_column(access, model, spec)
-        for spec in access.visible_fields(model)
-        if spec.type != "lines" and (not spec.system or spec.name in ("created_at", "updated_at"))
-    ]
+    columns = [grid_column(access, model, spec) for spec in access.visible_fields(model) if spec.in_grid]
     writable = model.kind != "ledger" and not model.is_line
     can_write = writable and access.can(model.key, "write")
     base = f"/api/v1/grid/{model.key}"

@@ -26,7 +26,7 @@ from reports.params import OFFERS, blank_named, needed, offered_help, offered_op
 from reports.runner import as_json, available, find, run_report
 
 
-def _param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]]:
+def param_form(report: ReportSpec, args: dict[str, str]) -> list[dict[str, Any]]:
     """What the filter form shows for each parameter: its input, choices and the value asked for."""
     fields = []
     for param in report.params:
@@ -114,7 +114,7 @@ class ReportsView(BaseView):
             return self.render_template("jxc/report_refused.html", message=exc.message), exc.status
         args = {k: v for k, v in request.args.items() if k != "_l_"}
         query = urlencode(args)
-        fields = _param_form(report, args)
+        fields = param_form(report, args)
         config = {
             "api": f"/api/v1/reports/{name}",
             "query": query,

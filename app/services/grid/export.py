@@ -40,7 +40,7 @@ def export_columns(access: Access, model: ModelSpec, requested: str) -> list[Fie
     """The requested visible columns in the requested order (all visible columns if none named)."""
     visible = {s.name: s for s in access.visible_fields(model) if s.type != "lines"}
     if not requested.strip():
-        return [s for s in visible.values() if not s.system or s.name in ("created_at", "updated_at")]
+        return [s for s in visible.values() if s.in_grid]
     names = [n.strip() for n in requested.split(",") if n.strip()]
     unknown = [n for n in names if n not in visible]
     if unknown:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.errors import CellError, ValidationFailed
-from app.i18n import t
+from app.i18n import join_list, t
 from app.ledger.compute import ZERO, total_amount, total_qty, total_tax, total_with_tax
 from app.meta.registry import Registry
 from app.meta.spec import FieldSpec, ModelSpec
@@ -301,12 +301,41 @@ def draft_totals(session: Any, access: Access, model: ModelSpec, payload: Any) -
     resolver = Resolver(session, access)
     lines = [_draft_values(access, line_model, line, resolver) for line in raw_lines]
     _prepare_draft_lines(session, access, model, line_model, values, lines)
-    compute_fields(registry, model, values, lines)
+    refused = {index for index, raw in enumerate(raw_lines) if _refused_line(access, line_model, raw, lines[index])}
+    counted = [line for index, line in enumerate(lines) if index not in refused]
+    compute_fields(registry, model, values, counted)  # a refused line is not saved: it adds up to nothing
+    summary = _summary(access, line_model, counted)
+    if refused:
+        summary += t("lines.refused", rows=join_list(str(index + 1) for index in sorted(refused)))
     return {
         "lines": [_computed_json(access, line_model, line, prepared=True) for line in lines],
         "totals": _computed_json(access, model, values),
-        "summary": _summary(access, line_model, lines),
+        "summary": summary,
+        "refused": sorted(refused),
     }
+
+
+def _refused_line(access: Access, line_model: ModelSpec, raw: Any, values: dict[str, Any]) -> bool:
+    """Whether a save would refuse the line as typed: a value of a field the user writes that does not parse (an
+    item code nobody has, 数量 abc, a negative price) or a required field left empty (a quantity without an item).
+    A line with nothing typed in it is no line (the form leaves it out) and is not refused."""
+    raw = raw if isinstance(raw, dict) else {}
+    writable = [
+        spec
+        for spec in line_model.data_fields
+        if not spec.compute and access.can_see(line_model, spec) and access.can_write(line_model, spec)
+    ]
+    typed = [spec for spec in writable if _typed(raw.get(spec.name))]
+    if not typed:
+        return False
+    if any(values.get(spec.name) is None for spec in typed):
+        return True  # typed, and read as empty: it did not parse
+    return any(values.get(spec.name) is None for spec in line_model.required_fields)
+
+
+def _typed(raw: Any) -> bool:
+    """Something typed into a cell: not nothing, blanks or an unticked box."""
+    return not (raw is None or raw is False or (isinstance(raw, str) and not raw.strip()))
 
 
 def _draft_values(access: Access, model: ModelSpec, raw: Any, resolver: Resolver | None = None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from app.errors import NotFound, ServiceError, argument_refused
+from app.extensions import registry
 from app.i18n import label, t
 from app.meta.build import characters, search_index_name
 from app.meta.spec import FieldSpec, ModelSpec
@@ -59,10 +60,22 @@ def record_title(model: ModelSpec, row: Any) -> str:
     return f"{label(model.label, model.key)} {key if key is not None else row.id}"
 
 
+PATH_SEPARATOR = " · "  # a linked row's field by the labels of the way there: 客户 · 名称 (partner.name)
+
+
 def field_label(model: ModelSpec, name: str) -> str:
-    """What a message calls a field: its label in the reader's language (the name only if there is none)."""
+    """What a message calls a field: its label in the reader's language (the name only if there is none); a field of
+    a linked row (`partner.name`, `item.category.code`) by the labels along the way, 客户 · 名称, never the dotted
+    key."""
     spec = model.field(name)
-    return label(spec.label, name) if spec is not None else name
+    if spec is not None:
+        return label(spec.label, name)
+    head, dot, rest = name.partition(".")
+    link = model.field(head) if dot and rest else None
+    if link is None or not link.is_link:
+        return name
+    target = registry().meta.models.get(link.to or "") if link.type == "link" else None
+    return label(link.label, head) + PATH_SEPARATOR + (field_label(target, rest) if target is not None else rest)
 
 
 def _field(access: Access, model: ModelSpec, name: str, message_key: str) -> FieldSpec | None:

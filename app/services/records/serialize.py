@@ -288,7 +288,8 @@ def rows_to_json(
     line_model_key = model.lines_model if with_lines else None
     if line_model_key and rows:
         line_model = access.registry.model(line_model_key)
-        line_fields = [f for f in access.visible_fields(line_model) if f.type != "lines"]
+        # nested in their document, lines need not name it (a grid of lines or their own API does: `parent`)
+        line_fields = [f for f in access.visible_fields(line_model) if f.type != "lines" and f.name != "parent"]
         parts.append((line_fields, _lines_of(session, access.registry.cls(line_model_key), rows)))
     labels = links_labels(session, access, parts)
     lines_by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)

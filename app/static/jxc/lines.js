@@ -131,8 +131,10 @@
   }
 
   function show(sent, figures) {
+    var refused = figures.refused || [];
     sent.forEach(function (row, i) {
       var computed = figures.lines[i] || {};
+      row.classList.toggle('jxc-line-refused', refused.indexOf(i) >= 0);  // not saved as typed: not in the total
       Object.keys(computed).forEach(function (field) {
         var input = cell(row, field);
         if (input && input.disabled) { input.value = window.JXC.numberText(null, computed[field]); }

@@ -65,10 +65,16 @@
 
     function canWriteColumn(col) { return !!(cfg.can_write && col.editable); }
 
+    // The sums row (本页合计) is computed: never a cell to edit, fill or check like a data row's.
+    function isSumsRow(row) {
+      var node = row.getElement && row.getElement();
+      return !!(node && node.classList.contains('tabulator-calcs'));
+    }
+
     function cellEditable(col) {
       return function (cell) {
-        var data = cell.getRow().getData();
-        return canWriteColumn(col) && !data._readonly;
+        var row = cell.getRow();
+        return canWriteColumn(col) && !isSumsRow(row) && !row.getData()._readonly;
       };
     }
 
@@ -87,6 +93,14 @@
           node.setAttribute('title', text);
         } else {
           node.removeAttribute('title');
+        }
+        var value = cell.getValue();
+        if (col.opens && value && value.id) {  // a line's 单据编号: the document's page
+          var link = document.createElement('a');
+          link.href = col.opens.replace('{id}', encodeURIComponent(value.id));
+          link.className = 'jxc-opens';
+          link.textContent = text;
+          return link;
         }
         return document.createTextNode(text);
       };
