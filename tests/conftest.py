@@ -102,8 +102,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     list and the second process the second half, and a process that runs out takes the second half of what the
     other has left. So: first the modules that set up a server or Chromium (a module split between the processes
     sets it up in both), slow ones first; then the SQLite tests; then the tests that need no app; the PostgreSQL
-    tests last. The first half ends within the SQLite tests or those that need no app, and each process builds
-    one backend's app unless it takes the other's tests at the end. Within each part the slow modules come first,
+    tests last, so a process starts each backend's app once at most (unless the tests it takes at the end switch
+    back). Within each part the slow modules come first,
     and a module's items stay together (the param order pytest chose within a backend is kept)."""
     per_module = {item.module for item in items if _sets_up_per_module(item)}  # type: ignore[attr-defined]
     slow = {item.module for item in items if item.get_closest_marker("slow") is not None}  # type: ignore[attr-defined]
