@@ -4,7 +4,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
-# Test processes (pytest-xdist); each builds its own SQLite and PostgreSQL apps. 0 runs in this process.
+# Test processes (pytest-xdist, worksteal: each takes half the ordered list, then from the other; tests/conftest.py).
+# 0 runs in this process.
 PYTEST_WORKERS ?= 2
 
 VENV_STAMP := $(VENV)/.installed
@@ -33,7 +34,7 @@ run: install
 	$(BIN)/jxc serve
 
 test: install
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 MYPY_DIRS := $(wildcard app/ledger app/meta importers)
 

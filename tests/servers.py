@@ -75,7 +75,7 @@ def _sqlite_path(database_url: str) -> Path | None:
     return Path(database_url[len(prefix) :]) if database_url.startswith(prefix) else None
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
+def copy_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of a SQLite database (its write-ahead log included), through SQLite's backup API."""
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
@@ -98,7 +98,7 @@ def _demo_from_template(database_url: str, log_name: str, history: bool) -> str 
             )
             (template / "done").write_text(output, encoding="utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _copy_sqlite(template / "jxc.db", target)
+    copy_sqlite(template / "jxc.db", target)
     return (template / "done").read_text(encoding="utf-8")
 
 

@@ -31,7 +31,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from app.meta.loader import load_metadata
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, create_pg_database
 
 META, _ = load_metadata(Path(__file__).resolve().parent.parent / "metadata")
 MAX_EXAMPLES = 1
@@ -101,7 +101,7 @@ def database_restored(app: Any) -> Iterator[None]:
             db.engine.dispose()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{copy}"')
+            create_pg_database(conn, name, copy)  # as the suite made it (its commits not waiting for the disk)
             conn.execute(f'DROP DATABASE "{copy}"')
 
 
