@@ -129,9 +129,10 @@ def test_a_reports_page_lists_the_users_own_schedules_of_that_report(app, api_as
     manager, finance = api_as("manager"), api_as("finance")
     params = {"report": "sales_order", "filters": {"remark": unique("R")}}
     mine = own(manager, monkeypatch, params=params, recipients=["u_manager"]).get_json()["result"]
-    other_report = own(manager, monkeypatch, params={"report": "payment"}, recipients=["u_manager"]).get_json()
-    theirs = own(finance, monkeypatch, params={"report": "sales_order"}, recipients=["u_finance"]).get_json()
-    admins = own(admin_api, monkeypatch, params={"report": "sales_order"}, recipients=["u_manager"]).get_json()
+    other = {"report": "payment", "filters": params["filters"]}  # filters of its own: no twin of another test's
+    other_report = own(manager, monkeypatch, params=other, recipients=["u_manager"]).get_json()
+    theirs = own(finance, monkeypatch, params=params, recipients=["u_finance"]).get_json()
+    admins = own(admin_api, monkeypatch, params=params, recipients=["u_manager"]).get_json()
     try:
         listed = manager.get("/api/v1/schedules/?report=sales_order").get_json()["result"]
         assert [s["id"] for s in listed] == [mine["id"]] and listed[0]["params"] == params

@@ -168,12 +168,12 @@ def test_a_users_schedules_read_as_their_reports_and_filters_never_as_json(maili
     them (销售分析（期间：本月；汇总方式：按客户）, a listing's 销售订单（状态：已审核））; 修改 offers the report by
     its name and its filters as the report's filter form does, and nothing on the page is the parameters' JSON."""
     server, _inbox = mailing_server
-    make_user(HttpApi(server.url), "u_boss3", "manager", PASSWORD, email="boss3@shop.example")
-    mine = HttpApi(server.url, "u_boss3", PASSWORD)
-    body = {"kind": "report", "cron": "0 8 * * 1", "recipients": ["u_boss3"]}
+    make_user(HttpApi(server.url), "u_boss4", "manager", PASSWORD, email="boss4@shop.example")
+    mine = HttpApi(server.url, "u_boss4", PASSWORD)
+    body = {"kind": "report", "cron": "0 8 * * 1", "recipients": ["u_boss4"]}
     analysis = {"report": "sales_analysis", "by": "customer", "period": "this_month"}
     listing = {"report": "sales_order", "filters": {"status": "submitted"}, "sort": "date"}
-    for name, params in (("boss3_customers", analysis), ("boss3_waiting", listing)):
+    for name, params in (("boss4_customers", analysis), ("boss4_waiting", listing)):
         assert mine.post("/api/v1/schedules/", body | {"name": name, "title": name, "params": params})[0] == 201
 
     def stored(name: str) -> dict[str, Any]:
@@ -187,13 +187,13 @@ def test_a_users_schedules_read_as_their_reports_and_filters_never_as_json(maili
         assert '{"' not in shown and '"report"' not in shown, shown
 
     for browser in headless_chromium():
-        context, page, console = signed_in(browser, server.url, "u_boss3", PASSWORD)
+        context, page, console = signed_in(browser, server.url, "u_boss4", PASSWORD)
         page.goto(server.url + "/admin/schedules/")
         content = "tr[data-schedule='{}'] .jxc-content"
-        assert page.inner_text(content.format("boss3_customers")) == "销售分析（期间：本月；汇总方式：按客户）"
-        assert page.inner_text(content.format("boss3_waiting")) == "销售订单（状态：已审核）"
+        assert page.inner_text(content.format("boss4_customers")) == "销售分析（期间：本月；汇总方式：按客户）"
+        assert page.inner_text(content.format("boss4_waiting")) == "销售订单（状态：已审核）"
         no_json(page)
-        page.click("tr[data-schedule='boss3_customers'] a")
+        page.click("tr[data-schedule='boss4_customers'] a")
         assert page.input_value("#sch-report") == "sales_analysis"
         assert page.input_value("#sch-p-period") == "本月" and page.input_value("#sch-p-by") == "customer"
         assert page.inner_text("#sch-p-by option:checked") == "按客户"
@@ -201,20 +201,20 @@ def test_a_users_schedules_read_as_their_reports_and_filters_never_as_json(maili
         page.select_option("#sch-p-by", "item")
         page.click("#sch-save")
         expect(page.locator(".alert-success", has_text="已保存")).to_have_count(1)
-        assert stored("boss3_customers") == {"report": "sales_analysis", "by": "item", "period": "本月"}
-        page.click("tr[data-schedule='boss3_waiting'] a")
+        assert stored("boss4_customers") == {"report": "sales_analysis", "by": "item", "period": "本月"}
+        page.click("tr[data-schedule='boss4_waiting'] a")
         assert page.inner_text("#sch-filter-words") == "销售订单（状态：已审核）"
         no_json(page)
         page.click("#sch-save")
         expect(page.locator(".alert-success", has_text="已保存")).to_have_count(1)
-        assert stored("boss3_waiting") == listing  # what the form does not show is kept
-        page.click("tr[data-schedule='boss3_waiting'] a")
+        assert stored("boss4_waiting") == listing  # what the form does not show is kept
+        page.click("tr[data-schedule='boss4_waiting'] a")
         page.select_option("#sch-report", "inventory_summary")  # another report: its own defaults, set after saving
         expect(page.locator("#sch-filters-later")).to_be_visible()
         expect(page.locator("#sch-filter-words")).to_be_hidden()
         page.click("#sch-save")
         expect(page.locator(".alert-success", has_text="已保存")).to_have_count(1)
-        assert stored("boss3_waiting") == {"report": "inventory_summary"}
+        assert stored("boss4_waiting") == {"report": "inventory_summary"}
         page.screenshot(path=str(ARTIFACTS / "browser-schedules-words.png"), full_page=True)
         console.check()
         context.close()

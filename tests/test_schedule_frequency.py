@@ -5,6 +5,7 @@ words are refused in Chinese, day 29 to 31 of a month among them."""
 from __future__ import annotations
 
 import pytest
+from conftest import unique
 from test_own_schedules import own
 
 from app.schedules.frequency import Frequency, describe, from_cron, read, to_cron
@@ -75,9 +76,8 @@ def test_the_last_day_is_a_frequency_of_its_own():
 def test_the_api_takes_a_frequency_stores_its_cron_and_answers_it_in_words(app, backend, api_as, monkeypatch):
     manager = api_as("manager")
     weekly = {"every": "week", "weekdays": [1], "time": "08:00"}
-    made = own(
-        manager, monkeypatch, params={"report": "sales_order"}, recipients=["u_manager"], cron=None, frequency=weekly
-    )
+    params = {"report": "sales_order", "filters": {"remark": unique("freq")}}  # no twin of another test's
+    made = own(manager, monkeypatch, params=params, recipients=["u_manager"], cron=None, frequency=weekly)
     assert made.status_code == 201, made.get_json()
     item = made.get_json()["result"]
     assert item["cron"] == "0 8 * * 1" and item["when"] == "每周一 08:00" and item["frequency"] == weekly
@@ -104,6 +104,7 @@ def test_the_api_takes_a_frequency_stores_its_cron_and_answers_it_in_words(app, 
     # a cron of no frequency's shape stays a cron (the page's 高级), in words nowhere
     odd = manager.put(f"/api/v1/schedules/{item['id']}", json=back | {"frequency": None, "cron": "*/30 8-18 * * 1-5"})
     assert odd.status_code == 200 and odd.get_json()["result"]["when"] is None
+    assert manager.delete(f"/api/v1/schedules/{item['id']}").status_code == 200  # the reports' lists are others'
 
 
 def test_bad_frequencies_are_refused_by_the_api_in_chinese_and_nothing_is_saved(app, backend, api_as, monkeypatch):

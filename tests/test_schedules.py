@@ -309,7 +309,7 @@ def test_a_schedule_is_checked_before_it_is_saved(app, admin_api, api_as):
             "name": unique("rt").lower(),
             "kind": "report",
             "cron": "0 8 * * *",
-            "params": {"report": "sales_order"},
+            "params": {"report": "sales_order", "filters": {"remark": unique("rt")}},
             "recipients": ["admin"],
         },
     )
