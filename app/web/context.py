@@ -29,9 +29,14 @@ def probe(view: Any) -> Any:
     return view
 
 
+def is_probe(view: Any) -> bool:
+    """Is `view` marked `probe`?"""
+    return bool(getattr(view, "jxc_probe", False))
+
+
 def probing() -> bool:
     """Is this request for a view marked `probe`?"""
-    return bool(getattr(current_app.view_functions.get(request.endpoint or ""), "jxc_probe", False))
+    return is_probe(current_app.view_functions.get(request.endpoint or ""))
 
 
 def request_user() -> Any:

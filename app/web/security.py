@@ -18,7 +18,7 @@ from app.services.records.audit import request_id_var
 from app.services.records.settings import settings_read_at
 from app.services.users.access import security_read_at
 from app.services.users.sessions import SESSION_KEY, session_alive
-from app.web.context import probing
+from app.web.context import is_probe, probing
 from app.web.static_cache import serves_static
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -42,7 +42,7 @@ def _start_request() -> Any:
     rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
     g.request_id = rid
     g.jxc_rid_token = request_id_var.set(rid)
-    if getattr(view, "jxc_probe", False):  # GET /healthz: no session, no stamps (app.web.context.probe)
+    if is_probe(view):  # GET /healthz: no session, no stamps (app.web.context.probe)
         return None
     if "locale" not in session:
         session["locale"] = request.accept_languages.best_match(LOCALES) or "zh"
